@@ -409,9 +409,11 @@ export function wxdpRules(w: WxdpSide, rules: number): void {
 
 /**
  * Mpps through generate → poll eth0 → eth1 TX done, best of 5 windows after a warm-up; the share
- * forwarded; and the harness's part of each packet's time (harnessNs).
+ * forwarded; and the harness's part of each packet's time (harnessNs). With `reverse`, every other round
+ * comes the other way instead (its frames generated into eth1's RX ring, out of eth0), as a router's two
+ * ports receive alike; forwarded is then of both devices' frames.
  */
-export function pollRate(w: WxdpSide, seconds: number): { ns: number; forwarded: number; harness: number } {
+export function pollRate(w: WxdpSide, seconds: number, reverse?: PacketGenerator): { ns: number; forwarded: number; harness: number } {
   // the exports the round calls, read once: the exports object holds every export of the module (a
   // dictionary to V8), so each `x.name` in the round was a generic property lookup (LoadIC) per call
   const x = dataPathExports(w.dp.fastPath);
@@ -424,14 +426,27 @@ export function pollRate(w: WxdpSide, seconds: number): { ns: number; forwarded:
   const d1 = w.eth1.address;
   // the NIC's side of a round: the frames received into eth0's RX ring, and eth1's sent frames onto
   // its completion ring (dev_tx_done: a NIC writes its TX completions, the driver reads them)
-  const gen = (): void => void generate(d0, 0, g, BURST);
-  const sent = (): void => txDone(d1, 0, BURST);
+  let gen = (): void => void generate(d0, 0, g, BURST);
+  let sent = (): void => txDone(d1, 0, BURST);
   // the data path's: eth0 polled; eth1's completions back to the pool (its poll), the host ring's frames
-  const poll = (): number => napiPoll(d0, 0, BURST);
-  const clean = (): void => {
+  let poll = (): number => napiPoll(d0, 0, BURST);
+  let clean = (): void => {
     napiPoll(d1, 0, BURST);
     hostDone(d0, BURST);
   };
+  if (reverse) {
+    // the same with the devices swapped every other round (clean turns them)
+    const g1 = reverse.address;
+    let back = false;
+    gen = (): void => void generate(back ? d1 : d0, 0, back ? g1 : g, BURST);
+    sent = (): void => txDone(back ? d0 : d1, 0, BURST);
+    poll = (): number => napiPoll(back ? d1 : d0, 0, BURST);
+    clean = (): void => {
+      napiPoll(back ? d0 : d1, 0, BURST);
+      hostDone(back ? d1 : d0, BURST);
+      back = !back;
+    };
+  }
   const round = (): number => {
     gen();
     const n = poll();
@@ -450,10 +465,12 @@ export function pollRate(w: WxdpSide, seconds: number): { ns: number; forwarded:
   };
   w.dp.bindAttachedRegions();
   for (let i = 0; i < 20000; i++) round(); // V8 tiers the wasm up while it runs in short calls
-  const tx0 = w.eth1.stats().txPackets;
-  const rx0 = w.eth0.stats().rxPackets;
+  const tx = (): number => w.eth1.stats().txPackets + (reverse ? w.eth0.stats().txPackets : 0);
+  const rx = (): number => w.eth0.stats().rxPackets + (reverse ? w.eth1.stats().rxPackets : 0);
+  const tx0 = tx();
+  const rx0 = rx();
   const best = bestNsPerPacket(round, seconds);
-  const forwarded = (w.eth1.stats().txPackets - tx0) / Math.max(1, w.eth0.stats().rxPackets - rx0);
+  const forwarded = (tx() - tx0) / Math.max(1, rx() - rx0);
   return { ns: best, forwarded, harness: nicNs(gen, poll, sent, clean, seconds / 2) + bestNsPerPacket(empty, seconds / 2) };
 }
 

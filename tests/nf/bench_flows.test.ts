@@ -20,8 +20,8 @@ describe.skipIf(unready !== '')('wxdp bench flows', () => {
   it('every row with tiny sizes: forwarded, the flowtable rows all hits, ratios to the baseline', async () => {
     const rows = await runFlowsBench({ flowCounts: [1, 300], seconds: 0.05 });
     expect(rows.map(flowsRowLabel)).toEqual([
-      'forward (baseline)', 'flowtable 1', 'conntrack 1', 'flowtable 300', 'conntrack 300', 'new conns', 'churn 10000',
-      'forward6 (baseline)', 'flowtable6 1', 'flowtable6 300',
+      'forward (baseline)', 'flowtable 1', 'conntrack 1', 'flowtable 300', 'conntrack 300', 'new conns', 'churn 10000', 'bidir 1', 'bidir 300',
+      'forward6 (baseline)', 'flowtable6 1', 'flowtable6 300', 'bidir6 1', 'bidir6 300',
     ]);
     for (const r of rows) {
       expect(r.note, flowsRowLabel(r)).toBeUndefined();
@@ -31,6 +31,10 @@ describe.skipIf(unready !== '')('wxdp bench flows', () => {
     expect(rows.filter((r) => r.path === 'flowtable').map((r) => r.hits)).toEqual([1, 1]);
     expect(rows.filter((r) => r.path === 'flowtable6').map((r) => r.hits)).toEqual([1, 1]);
     expect(rows.filter((r) => r.path === 'flowtable6').every((r) => r.vsForward! > 0)).toBe(true);
+    // both ways: every frame of either direction a hit, each row with its family's baseline's ratio
+    expect(rows.filter((r) => r.path === 'bidir' || r.path === 'bidir6').map((r) => [r.hits, r.vsForward! > 0])).toEqual(
+      [[1, true], [1, true], [1, true], [1, true]],
+    );
     expect(rows.find((r) => r.path === 'forward6')!.vsForward).toBeNull();
     expect(rows.filter((r) => r.path === 'conntrack').map((r) => r.hits)).toEqual([null, null]);
     expect(rows[0]!.vsForward).toBeNull();
@@ -48,6 +52,9 @@ describe.skipIf(unready !== '')('wxdp bench flows', () => {
     expect(selectFlowsRows('flowtable6 1', c).map(flowsRowLabel)).toEqual(['forward6 (baseline)', 'flowtable6 1']);
     expect(selectFlowsRows('flowtable 1,flowtable6', c).map(flowsRowLabel)).toEqual(
       ['forward (baseline)', 'flowtable 1', 'forward6 (baseline)', 'flowtable6 1', 'flowtable6 10000'],
+    );
+    expect(selectFlowsRows('bidir', c).map(flowsRowLabel)).toEqual(
+      ['forward (baseline)', 'bidir 1', 'bidir 10000', 'forward6 (baseline)', 'bidir6 1', 'bidir6 10000'],
     );
     expect(selectFlowsRows('nope', c)).toEqual([]);
   });
