@@ -37,7 +37,13 @@ export type RStmt =
    * and name (nf_tables_api.c nft_obj_lookup: objects are keyed by type and name), evaluated as its own
    * statement over its own state block; the reference holds the object (obj->use) while the rule lives.
    */
-  | { k: 'objref'; type: NftObjType; name: string };
+  | { k: 'objref'; type: NftObjType; name: string }
+  /**
+   * nft_objref_map: `counter name ip saddr map { 192.0.2.1 : "c1" }` or `… map @m` — the key selects the object
+   * (no element: the rule breaks there). A named map's object type is the map's (the kernel keeps set->objtype:
+   * `quota name … map @counters` counts, and lists as `counter name …`).
+   */
+  | { k: 'objmap'; type: NftObjType; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } };
 
 /** The stateful object types wxdp has (NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_OBJECT_LIMIT). */
 export type NftObjType = 'counter' | 'quota' | 'limit';
@@ -69,6 +75,8 @@ export interface NftSet {
   name: string;
   handle: number;
   type: DataType;
+  /** A map of stateful objects (`type ipv4_addr : counter`): the objects' type; each element's obj names one. */
+  objType?: NftObjType;
   flags: string[];
   elems: Elem[];
 }

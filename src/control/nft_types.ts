@@ -35,6 +35,8 @@ export interface Elem {
   plen?: number;
   /** ifname values: the name (a trailing `*` matches a prefix of names). */
   name?: string;
+  /** A map element's data: the name of the stateful object it maps to (an object map's, NFT_SET_OBJECT). */
+  obj?: string;
 }
 
 const PROTOS: Readonly<Record<string, number>> = {
