@@ -13,11 +13,11 @@
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
-import { LOG_LEVELS, NftParseError, parseNft, type Cmd, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
+import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
-import { REJECT_CODES, chainText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
+import { REJECT_CODES, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './routes.js';
 import type { LinkView } from './links.js';
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, nfLogSyslogLine } from './nf_log_syslog.js';
@@ -338,6 +338,8 @@ export class Nft {
       if (c.op === 'reset') for (const [, o] of objs) this.resetObj(o);
       return out;
     }
+    if (c.obj === 'tables') return s.tables.filter((t) => c.family === undefined || t.family === c.family).map((t) => `table ${t.family} ${t.name}\n`).join('');
+    if (c.obj === 'chains') return chainsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), this.handles);
     if (c.obj === 'sets') return setsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), c.map, this.handles);
     if (c.obj === 'ruleset') {
       if (c.op === 'list') return rulesetText(s, this.counterReader(), c.family, this.handles);
@@ -383,6 +385,17 @@ export class Nft {
           t.chains.push({ name: c.chain, handle: ++t.hgen, base, rules: [] });
           return '';
         }
+        if (c.op === 'rename') {
+          // nf_tables_updchain with a new name: the chain keeps its handle and rules; jumps to it follow it (the
+          // kernel's point at the chain, ours name it)
+          // (nft's own lookup in its cache: ENOENT with no suggestion; the kernel's EEXIST at the whole command)
+          const ch = t.chains.find((x) => x.name === c.chain);
+          if (!ch) throw new Refusal('No such file or directory', c.chainLoc, false);
+          if (t.chains.some((x) => x.name === c.to)) throw new Refusal(EEXIST, c.loc, true);
+          for (const o of t.chains) for (const r of o.rules) for (const x of r.stmts) if (x.k === 'verdict' && x.chain === ch.name) x.chain = c.to;
+          ch.name = c.to;
+          return '';
+        }
         const ch = c.handle ? byHandle(t.chains, c.handle) : this.findChain(s, t, c.chain, c.chainLoc);
         if (c.op === 'delete') {
           const used = t.chains.some((o) => o.rules.some((r) => r.stmts.some((x) => x.k === 'verdict' && x.chain === ch.name)));
@@ -401,18 +414,19 @@ export class Nft {
           return '';
         }
         let at = c.op === 'add' ? ch.rules.length : 0;
-        if (c.handle !== undefined) {
-          const i = ch.rules.findIndex((r) => r.handle === c.handle);
-          if (i < 0) throw new Refusal(ENOENT, c.loc, true);
-          at = c.op === 'add' ? i + 1 : i;
-        }
+        // `index N` is nft's: the Nth rule of its cache, whose handle it sends as a position
+        const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
+        if ((c.handle !== undefined || c.index !== undefined) && i < 0) throw new Refusal(c.index !== undefined ? 'Could not process rule: No such file or directory' : ENOENT, c.posLoc!, c.index === undefined);
+        if (i >= 0) at = c.op === 'add' ? i + 1 : i;
         // anonymous sets take a handle each before the rule's own, as the kernel gives them — before the kernel
         // checks the rule's expressions or the sets' elements, so a refused rule has used them up too
         for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set') || (st.k === 'objmap' && st.map?.k === 'set')) t.hgen++;
-        const handle = ++t.hgen;
+        // a replaced rule keeps its handle (nf_tables_newrule allocates none with NFTA_RULE_HANDLE)
+        const handle = c.op === 'replace' ? c.handle! : ++t.hgen;
         const stmts = this.resolveRule(t, ch, c.stmts);
         const rule: NftRule = { handle, stmts };
-        ch.rules.splice(at, 0, rule);
+        if (c.op === 'replace') ch.rules.splice(i, 1, rule);
+        else ch.rules.splice(at, 0, rule);
         const jump = c.stmts.find((x) => x.k === 'verdict' && x.chain !== undefined);
         if (jump && tooDeep(t)) throw new Refusal(EMLINK, jump.loc, true);
         return '';
@@ -582,7 +596,7 @@ export class Nft {
     return std.value + p.value;
   }
 
-  private chainBase(spec: NonNullable<Extract<Cmd, { obj: 'chain' }>['spec']>, t: NftTable): NftChain['base'] {
+  private chainBase(spec: ChainSpec, t: NftTable): NftChain['base'] {
     if (!spec.type || !spec.hook || !spec.priority) throw new Refusal('missing type, hook or priority in base chain declaration', spec.loc, false);
     if (!CHAIN_TYPES.has(spec.type)) throw new Refusal(`unknown chain type`, spec.loc, false);
     if (HOOKS[spec.hook] === undefined) throw new Refusal(`unknown chain hook`, spec.loc, false);

@@ -116,7 +116,12 @@ export interface Where {
 export type Cmd =
   | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'table'; handle?: Handle } & Where & { loc: Loc })
   | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'chain'; chain: string; chainLoc: Loc; spec?: ChainSpec; handle?: Handle } & Where & { loc: Loc })
-  | ({ op: 'add' | 'insert'; obj: 'rule'; chain: string; chainLoc: Loc; stmts: Stmt[]; handle?: number; loc: Loc } & Where)
+  /** `add|insert rule … [handle|position N | index N]`, `replace rule … handle N`. */
+  | ({ op: 'add' | 'insert' | 'replace'; obj: 'rule'; chain: string; chainLoc: Loc; stmts: Stmt[]; handle?: number; index?: number; posLoc?: Loc; loc: Loc } & Where)
+  /** `rename chain FAMILY TABLE NAME NEWNAME`. */
+  | ({ op: 'rename'; obj: 'chain'; chain: string; chainLoc: Loc; to: string; toLoc: Loc } & Where & { loc: Loc })
+  | { op: 'list'; obj: 'tables'; family?: NftFamily; loc: Loc }
+  | { op: 'list'; obj: 'chains'; family?: NftFamily; loc: Loc }
   | ({ op: 'delete'; obj: 'rule'; chain: string; chainLoc: Loc; handle: number; handleLoc: Loc; loc: Loc } & Where)
   | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'set'; set: string; setLoc: Loc; spec?: SetSpec; handle?: Handle; /** written as `map` */ map: boolean } & Where & { loc: Loc })
   | ({ op: 'add' | 'delete'; obj: 'element'; set: string; setLoc: Loc; elems: RawValue } & Where & { loc: Loc })
@@ -323,9 +328,11 @@ class Parser {
       this.endOfCommand();
       return;
     }
-    const verbs = ['add', 'create', 'insert', 'delete', 'flush', 'list', 'reset'] as const;
+    const verbs = ['add', 'create', 'insert', 'replace', 'delete', 'flush', 'list', 'reset', 'rename'] as const;
     if (!(verbs as readonly string[]).includes(t.v)) this.unexpected(t);
-    const op = this.next().v as (typeof verbs)[number];
+    const verb = this.next().v as (typeof verbs)[number];
+    // `replace` is a rule's only (and `rename` a chain's, handled below): the other objects' verbs
+    const op = verb as Exclude<typeof verb, 'replace' | 'rename'>;
     const o = this.next();
     if (o.t !== 'w') this.unexpected(o);
     if (['counter', 'counters', 'quota', 'quotas', 'limit', 'limits'].includes(o.v) && (op !== 'reset' || !o.v.startsWith('limit'))) {
@@ -334,6 +341,18 @@ class Parser {
       return;
     }
     if (op === 'reset') this.unexpected(o, 'counter or counters or quotas or quota');
+    if (verb === 'rename' && o.v !== 'chain') this.unexpected(o, 'chain');
+    if (verb === 'replace' && o.v !== 'rule') this.unexpected(o);
+    if (verb === 'rename') {
+      const w = this.where();
+      const c = this.name();
+      const to = this.name();
+      // the command's place runs to its newline (measured: a refused rename is marked one past its last word)
+      const end = this.peek().t === 'nl' ? this.peek().loc.end : to.loc.end;
+      out.push({ op: verb, obj: 'chain', ...w, chain: c.v, chainLoc: c.loc, to: to.v, toLoc: to.loc, loc: { ...t.loc, end } });
+      this.endOfCommand();
+      return;
+    }
     switch (o.v) {
       case 'ruleset': {
         if (op !== 'list' && op !== 'flush') this.unexpected(o);
@@ -374,7 +393,8 @@ class Parser {
         break;
       }
       case 'rule': {
-        if (op !== 'add' && op !== 'insert' && op !== 'delete') this.unexpected(o);
+        if (verb !== 'add' && verb !== 'insert' && verb !== 'delete' && verb !== 'replace') this.unexpected(o);
+        const op = verb;
         const w = this.where();
         const c = this.name();
         if (op === 'delete') {
@@ -384,17 +404,33 @@ class Parser {
           out.push({ op, obj: 'rule', ...w, chain: c.v, chainLoc: c.loc, handle: Number(h.v), handleLoc: h.loc, loc: t.loc });
           break;
         }
+        // rule_position: `handle N` / `position N` (the rule after or before which), `index N` (the Nth rule);
+        // located over both words, where the kernel's ENOENT for a missing one shows
         let handle: number | undefined;
-        if (this.isWord('handle') || this.isWord('position')) {
-          this.next();
+        let index: number | undefined;
+        let posLoc: Loc | undefined;
+        if (op === 'replace' && !this.isWord('handle')) this.unexpected(this.peek(), 'handle');
+        if (this.isWord('handle') || this.isWord('position') || (op !== 'replace' && this.isWord('index'))) {
+          const kw = this.next();
           const h = this.next();
           if (h.t !== 'w' || !/^[0-9]+$/.test(h.v)) this.unexpected(h, 'number');
-          handle = Number(h.v);
+          if (kw.v === 'index') index = Number(h.v);
+          else handle = Number(h.v);
+          // measured: `position N` (and `index N`) is marked over both words, `handle N` at the number
+          posLoc = kw.v === 'handle' ? h.loc : { ...kw.loc, end: h.loc.end };
         }
         const start = this.peek().loc;
         const stmts = this.rule();
-        out.push({ op, obj: 'rule', ...w, chain: c.v, chainLoc: c.loc, stmts, handle, loc: start });
+        out.push({ op, obj: 'rule', ...w, chain: c.v, chainLoc: c.loc, stmts, handle, index, posLoc, loc: start });
         return; // rule() consumed the end of the command
+      }
+      case 'chains':
+      case 'tables': {
+        // `list tables [FAMILY]`, `list chains [FAMILY]`
+        if (op !== 'list') this.unexpected(o);
+        const family = this.isWord() && FAMILIES.has(this.peek().v) ? (this.next().v as NftFamily) : undefined;
+        out.push({ op, obj: o.v === 'tables' ? 'tables' : 'chains', family, loc: t.loc });
+        break;
       }
       case 'set':
       case 'map': {

@@ -271,6 +271,17 @@ export function chainText(t: NftTable, c: NftChain, counter: CounterReader, hand
   return out;
 }
 
+/** `list chains` (do_list_chains): every table, each chain's declaration without its rules, no blank lines. */
+export function chainsText(tables: readonly NftTable[], handles: boolean): string {
+  const lines: string[] = [];
+  for (const t of tables) {
+    lines.push(`table ${t.family} ${t.name} {`);
+    for (const c of t.chains) lines.push(...chainText(t, { ...c, rules: [] }, () => ({ packets: 0n, bytes: 0n }), handles));
+    lines.push('}');
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
 export function tableText(t: NftTable, counter: CounterReader, handles: boolean): string[] {
   const blocks: string[][] = [];
   // table_print: stateful objects (in creation order), then sets, flowtables and chains

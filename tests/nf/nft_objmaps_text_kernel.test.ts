@@ -5,12 +5,12 @@
 // output or first error compared — elements added to and deleted from maps, objects and maps a rule or element
 // holds (EBUSY), `list sets|maps|counters` with and without -a, deletes by handle of every kind, unknown handles.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Datapath } from '../../src/index.js';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { loadListedAsNft, nftDatapath, nftIn, nftOurs } from './nft_support.js';
+import { expectSequenceAsNft, loadListedAsNft, nftDatapath } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_objmaps.nft', import.meta.url).pathname;
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -100,7 +100,6 @@ describe.skipIf(skip)(`object maps and deletes by handle, compared with nft 1.0.
     ns = nsa.set.create();
     dp = await nftDatapath(['eth0']);
   });
-  afterAll(() => {});
 
   it('lists a file of object maps and long sets as nft does, handles included', () => {
     const k = loadListedAsNft(ns, dp, FIXTURE);
@@ -110,11 +109,6 @@ describe.skipIf(skip)(`object maps and deletes by handle, compared with nft 1.0.
   });
 
   it('answers each command of a sequence as nft does: elements, references, listings, deletes by handle', () => {
-    for (const cmd of SEQUENCE) {
-      const a = cmd.startsWith('-a ');
-      const text = a ? cmd.slice(3) : cmd;
-      const k = nftIn(ns, a ? ['-a', text] : [text]);
-      expect(nftOurs(() => dp.nftables.run(text, undefined, a)), cmd).toEqual(k);
-    }
+    expectSequenceAsNft(ns, dp, SEQUENCE);
   });
 });

@@ -118,6 +118,19 @@ export function expectRefusedAsNft(ns: Netns, dp: Datapath, file: string, label:
   expect(nftOurs(() => dp.nftFile(file)), label).toEqual(k);
 }
 
+/**
+ * Each command run by nft in `ns` and by `dp`, in order (`-a …`: with handles): the same output, or the same first
+ * error.
+ */
+export function expectSequenceAsNft(ns: Netns, dp: Datapath, cmds: readonly string[]): void {
+  for (const cmd of cmds) {
+    const a = cmd.startsWith('-a ');
+    const text = a ? cmd.slice(3) : cmd;
+    const k = nftIn(ns, a ? ['-a', text] : [text]);
+    expect(nftOurs(() => dp.nftables.run(text, undefined, a)), cmd).toEqual(k);
+  }
+}
+
 /** Ours in the same shape: the output, or the NftError's message. */
 export function nftOurs(f: () => string): { ok: boolean; out: string } {
   try {

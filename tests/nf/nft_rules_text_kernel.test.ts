@@ -1,0 +1,75 @@
+// Everyday rule and chain editing in the nft text front end against nft itself (Debian's nftables 1.0.6 and the
+// 6.18 kernel, in a namespace of the test's own): one command sequence run on both, each command's output or first
+// error compared — `add|insert rule … handle|position N` (after or before that rule; the kernel's ENOENT at the
+// number, or over `position N`), `index N` (nft's own: the Nth rule of its cache), `replace rule … handle N` (the
+// rule keeps its handle, anonymous sets in it take new ones), `rename chain` (jumps follow it; EEXIST over the
+// command), `list tables`, `list chains`, `list chain` and `list table` with and without handles.
+
+import { beforeAll, describe, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Datapath } from '../../src/index.js';
+import { useNamespaces, type Netns } from '../support/netns.js';
+import { expectSequenceAsNft, nftDatapath } from './nft_support.js';
+
+const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
+const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) is not installed' : '';
+const nsa = useNamespaces('nftru');
+const skip = !built || !nsa.available.ok || nftMissing !== '';
+// (useNamespaces names its own reason when namespaces are unavailable)
+const why = !built ? 'build/fastpath.wasm is not built' : nftMissing;
+
+const SEQUENCE = [
+  'add table inet f',
+  'add chain inet f in { type filter hook input priority 0; policy accept; }',
+  'add chain inet f c2',
+  'add rule inet f in tcp dport 22 accept',
+  'add rule inet f in tcp dport 23 counter accept',
+  'add rule inet f c2 tcp dport 23 jump c2x',
+  'add chain inet f c2x',
+  'add rule inet f in tcp dport 30 jump c2',
+  'insert rule inet f in position 2 tcp dport 24 accept',
+  'insert rule inet f in position 99 tcp dport 24 accept',
+  'add rule inet f in position 3 tcp dport 25 accept',
+  'add rule inet f in handle 3 tcp dport 25 accept',
+  'add rule inet f in handle 99 tcp dport 25 accept',
+  'insert rule inet f in index 1 tcp dport 26 accept',
+  'add rule inet f in index 0 tcp dport 27 accept',
+  'add rule inet f in index 40 tcp dport 27 accept',
+  'insert rule inet f in index 40 tcp dport 27 accept',
+  '-a list chain inet f in',
+  'replace rule inet f in handle 2 tcp dport { 222, 223 } drop',
+  'replace rule inet f in handle 99 tcp dport 222 drop',
+  'replace rule inet f in tcp dport 222 drop',
+  'replace rule inet f in position 2 tcp dport 222 drop',
+  'replace rule inet f in handle 3 tcp dport 223 counter jump c2',
+  '-a list chain inet f in',
+  'rename chain inet f c2 c3',
+  'rename chain inet f in c4',
+  'rename chain inet f nosuch c5',
+  'rename chain inet f c3 c4',
+  'rename table inet f g',
+  'delete chain inet f c3',
+  '-a list table inet f',
+  'list tables',
+  'list tables inet',
+  'add table ip x',
+  'add chain ip x y',
+  'list chains',
+  '-a list chains',
+  'list chains ip',
+  'list ruleset',
+];
+
+describe.skipIf(skip)(`rule positions, replace, rename and listings, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
+  let ns: Netns;
+  let dp: Datapath;
+  beforeAll(async () => {
+    ns = nsa.set.create();
+    dp = await nftDatapath(['eth0']);
+  });
+
+  it('answers each command of a sequence as nft does', () => {
+    expectSequenceAsNft(ns, dp, SEQUENCE);
+  });
+});
