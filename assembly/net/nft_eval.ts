@@ -64,6 +64,8 @@ export const EXPR_LOG: u32 = 19; //     x NF_LOG_TYPE_*, len level | +4 u32 ring
 export const EXPR_OBJMAP: u32 = 20; //  len: key bytes | +4 u32 object map offset in the blob (a set's layout, then
 //                                       count × u32: each element's object expression — a COUNTER, LIMIT or QUOTA
 //                                       over the object's state — as an offset in the blob)
+export const EXPR_VMAP: u32 = 21; //    len: key bytes | +4 u32 verdict map offset (a set's layout, then count ×
+//                                       (u32 NFTV_*, u32 chain offset for jump / goto))
 
 export const NFT_META_LEN: u32 = 0; // the kernel's enum nft_meta_keys
 export const NFT_META_PROTOCOL: u32 = 1;
@@ -270,6 +272,17 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
       } else if (op == EXPR_LOOKUP) {
         if ((setFind(blob + load<u32>(p, 4), reg) >= 0) == (x == 1)) { res = R_BREAK; break; }
         p += 8;
+      } else if (op == EXPR_VMAP) {
+        // nft_lookup into NFT_REG_VERDICT: no element breaks; NFT_CONTINUE goes on with the rule's next expression
+        const m = blob + load<u32>(p, 4);
+        const i = setFind(m, reg);
+        if (i < 0) { res = R_BREAK; break; }
+        const d = m + 8 + load<u32>(m, 4) * (pad4(load<u32>(m)) << 1) + (<u32>i << 3);
+        if (load<u32>(d) == NFTV_CONTINUE) { p += 8; continue; }
+        code = load<u32>(d);
+        target = load<u32>(d, 4);
+        res = R_VERDICT;
+        break;
       } else if (op == EXPR_OBJMAP) {
         // nft_objref_map_eval: no element for the key breaks; otherwise the object's own eval
         const m = blob + load<u32>(p, 4);

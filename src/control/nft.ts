@@ -60,7 +60,7 @@ function ctFamilies(st: NftState): Set<number> {
   const out = new Set<number>();
   for (const t of st.tables) {
     const uses = t.chains.some((c) => c.rules.some((r) => r.stmts.some((s) =>
-      ((s.k === 'match' || s.k === 'objmap') && s.sel.proto === 'ct') || (s.k === 'set' && s.target === 'ct mark') || s.k === 'nat' || s.k === 'flow')));
+      ((s.k === 'match' || s.k === 'objmap' || s.k === 'vmap') && s.sel.proto === 'ct') || (s.k === 'set' && s.target === 'ct mark') || s.k === 'nat' || s.k === 'flow')));
     if (!uses) continue;
     if (t.family !== 'ip6') out.add(2);
     if (t.family !== 'ip') out.add(10);
@@ -392,13 +392,21 @@ export class Nft {
           const ch = t.chains.find((x) => x.name === c.chain);
           if (!ch) throw new Refusal('No such file or directory', c.chainLoc, false);
           if (t.chains.some((x) => x.name === c.to)) throw new Refusal(EEXIST, c.loc, true);
-          for (const o of t.chains) for (const r of o.rules) for (const x of r.stmts) if (x.k === 'verdict' && x.chain === ch.name) x.chain = c.to;
+          for (const o of t.chains) {
+            for (const r of o.rules) {
+              for (const x of r.stmts) {
+                if (x.k === 'verdict' && x.chain === ch.name) x.chain = c.to;
+                if (x.k === 'vmap' && x.map.k === 'set') for (const e of x.map.elems) if (e.verdict?.chain === ch.name) e.verdict.chain = c.to;
+              }
+            }
+          }
+          for (const x of t.sets) for (const e of x.elems) if (e.verdict?.chain === ch.name) e.verdict.chain = c.to;
           ch.name = c.to;
           return '';
         }
         const ch = c.handle ? byHandle(t.chains, c.handle) : this.findChain(s, t, c.chain, c.chainLoc);
         if (c.op === 'delete') {
-          const used = t.chains.some((o) => o.rules.some((r) => r.stmts.some((x) => x.k === 'verdict' && x.chain === ch.name)));
+          const used = t.chains.some((o) => o.rules.some((r) => jumpTargets(t, r.stmts).includes(ch.name))) || t.sets.some((x) => x.elems.some((e) => e.verdict?.chain === ch.name));
           if (ch.rules.length > 0 || used) throw new Refusal(EBUSY, c.chainLoc, true);
           t.chains.splice(t.chains.indexOf(ch), 1);
         } else if (c.op === 'flush') ch.rules = [];
@@ -413,21 +421,22 @@ export class Nft {
           ch.rules.splice(i, 1);
           return '';
         }
+        // anonymous sets take a handle each before the rule's own, as the kernel gives them, before it looks the
+        // rule's position up (measured: a missing one costs the sets their handles, not the rule) or checks its
+        // expressions and the sets' elements — a refused rule has used them up too
+        for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set') || ((st.k === 'objmap' || st.k === 'vmap') && st.map?.k === 'set')) t.hgen++;
         let at = c.op === 'add' ? ch.rules.length : 0;
         // `index N` is nft's: the Nth rule of its cache, whose handle it sends as a position
         const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
         if ((c.handle !== undefined || c.index !== undefined) && i < 0) throw new Refusal(c.index !== undefined ? 'Could not process rule: No such file or directory' : ENOENT, c.posLoc!, c.index === undefined);
         if (i >= 0) at = c.op === 'add' ? i + 1 : i;
-        // anonymous sets take a handle each before the rule's own, as the kernel gives them — before the kernel
-        // checks the rule's expressions or the sets' elements, so a refused rule has used them up too
-        for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set') || (st.k === 'objmap' && st.map?.k === 'set')) t.hgen++;
         // a replaced rule keeps its handle (nf_tables_newrule allocates none with NFTA_RULE_HANDLE)
         const handle = c.op === 'replace' ? c.handle! : ++t.hgen;
         const stmts = this.resolveRule(t, ch, c.stmts);
         const rule: NftRule = { handle, stmts };
         if (c.op === 'replace') ch.rules.splice(i, 1, rule);
         else ch.rules.splice(at, 0, rule);
-        const jump = c.stmts.find((x) => x.k === 'verdict' && x.chain !== undefined);
+        const jump = c.stmts.find((x) => (x.k === 'verdict' && x.chain !== undefined) || x.k === 'vmap');
         if (jump && tooDeep(t)) throw new Refusal(EMLINK, jump.loc, true);
         return '';
       }
@@ -440,17 +449,17 @@ export class Nft {
             return '';
           }
           const spec = c.spec;
-          if (spec?.data && !OBJ_TYPES.has(spec.data.v)) throw new Refusal(`unknown datatype ${spec.data.v}`, spec.data.loc, false);
+          if (spec?.data && !MAP_DATA.has(spec.data.v)) throw new Refusal(`unknown datatype ${spec.data.v}`, spec.data.loc, false);
           if (!spec?.type) throw new Refusal('set definition does not specify key', c.setLoc, false);
           if (!SET_TYPES.has(spec.type)) throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
           for (const f of spec.flags) if (!['interval', 'constant', 'timeout', 'dynamic'].includes(f)) throw new Refusal(`syntax error, unexpected string`, spec.loc, false);
-          const set: NftSet = { name: c.set, handle: ++t.hgen, type: spec.type as DataType, objType: spec.data?.v as NftObjType | undefined, flags: spec.flags, elems: [] };
+          const set: NftSet = { name: c.set, handle: ++t.hgen, type: spec.type as DataType, mapTo: spec.data?.v as NftObjType | undefined, flags: spec.flags, elems: [] };
           if (spec.elements) this.addElems(t, set, spec.elements);
           t.sets.push(set);
           return '';
         }
         // a listing looks in nft's cache, where a set is not a map (nor a map a set); a delete asks the kernel
-        const set = c.handle ? byHandle(t.sets, c.handle) : t.sets.find((x) => x.name === c.set && (c.op === 'delete' || c.op === 'flush' || (x.objType !== undefined) === c.map));
+        const set = c.handle ? byHandle(t.sets, c.handle) : t.sets.find((x) => x.name === c.set && (c.op === 'delete' || c.op === 'flush' || (x.mapTo !== undefined) === c.map));
         if (!set) throw new Refusal(c.op === 'list' ? 'No such file or directory' : ENOENT, c.setLoc, c.op !== 'list');
         if (c.op === 'delete') {
           if (setUse(t, set.name) > 0) throw new Refusal(EBUSY, c.setLoc, true);
@@ -551,7 +560,7 @@ export class Nft {
   /** nft's set_not_found: ENOENT, with the closest named set or map of any table (set_lookup_fuzzy, measured: thresholded). */
   private setNotFound(name: string, loc: Loc): Refusal {
     const best = closest(this.txState.tables.flatMap((t) => t.sets.map((x) => ({ x, t }))), name, objMisspell);
-    if (best) return new Refusal(`No such file or directory; did you mean ${best.x.objType ? 'map' : 'set'} ‘${best.x.name}’ in table ${best.t.family} ‘${best.t.name}’?`, loc, false);
+    if (best) return new Refusal(`No such file or directory; did you mean ${best.x.mapTo ? 'map' : 'set'} ‘${best.x.name}’ in table ${best.t.family} ‘${best.t.name}’?`, loc, false);
     return new Refusal('No such file or directory', loc, false);
   }
 
@@ -607,22 +616,31 @@ export class Nft {
   }
 
   /**
-   * Elements as written for a set of `type` — a map of `objType` objects takes `key : "name"` pairs, each naming an
+   * Elements as written for a set of `type` — a map of `mapTo` objects takes `key : "name"` pairs, each naming an
    * object of the table (nft_set_elem_init's nft_obj_lookup: ENOENT at the element; no data: EINVAL). An element
    * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
    * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
    */
-  private elems(t: NftTable, type: DataType, objType: NftObjType | undefined, v: RawValue): Array<{ e: Elem; loc: Loc }> {
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue): Array<{ e: Elem; loc: Loc }> {
     const out: Array<{ e: Elem; loc: Loc }> = [];
     for (const item of v.k === 'set' ? v.elems : [v]) {
       const key = item.k === 'pair' ? item.key : item;
       const e = parseElem(type, key);
-      if (objType !== undefined) {
+      if (mapTo !== undefined) {
         if (item.k !== 'pair') throw new Refusal(EINVAL, key.loc, true);
         const d = item.data;
         const name = d.k === 'word' || d.k === 'str' ? d.v : '';
-        if (!t.objects.some((o) => o.stmt.k === objType && o.name === name)) throw new Refusal(ENOENT, key.loc, true);
-        e.obj = name;
+        if (mapTo === 'verdict') {
+          // nft_verdict_init: a jump's chain must exist (ENOENT) and not be a base chain (EOPNOTSUPP)
+          if (d.k !== 'word' || !['accept', 'drop', 'return', 'continue', 'jump', 'goto'].includes(name)) throw new Refusal('syntax error, unexpected string', d.loc, false);
+          const target = item.chain === undefined ? undefined : t.chains.find((x) => x.name === item.chain);
+          if (item.chain !== undefined && !target) throw new Refusal(ENOENT, key.loc, true);
+          if (target?.base) throw new Refusal(EOPNOTSUPP, key.loc, true);
+          e.verdict = { v: name as 'accept', chain: item.chain };
+        } else {
+          if (!t.objects.some((o) => o.stmt.k === mapTo && o.name === name)) throw new Refusal(ENOENT, key.loc, true);
+          e.obj = name;
+        }
         const k = TYPE_INFO[type].host ? hostToBe : (b: Uint8Array): Uint8Array => b;
         for (const o of out) {
           if (sameElem(o.e, e)) throw new Refusal(EEXIST, key.loc, true);
@@ -635,13 +653,13 @@ export class Nft {
   }
 
   private addElems(t: NftTable, set: NftSet, v: RawValue): void {
-    for (const { e, loc } of this.elems(t, set.type, set.objType, v)) {
+    for (const { e, loc } of this.elems(t, set.type, set.mapTo, v)) {
       if (e.kind !== 'value' && !set.flags.includes('interval')) {
-        if (set.objType && e.kind === 'prefix') throw new Refusal("You must add 'flags interval' to your map declaration if you want to add prefix elements", loc, false);
+        if (set.mapTo && e.kind === 'prefix') throw new Refusal("You must add 'flags interval' to your map declaration if you want to add prefix elements", loc, false);
         throw new Refusal('Set member cannot be range, missing interval flag on declaration', v.loc, false);
       }
       const had = set.elems.find((x) => sameElem(x, e));
-      if (had && had.obj !== e.obj) throw new Refusal(EEXIST, loc, true);
+      if (had && !sameData(had, e)) throw new Refusal(EEXIST, loc, true);
       if (!had) set.elems.push(e);
     }
   }
@@ -748,13 +766,27 @@ export class Nft {
           if (m.k === 'ref') {
             const set = t.sets.find((x) => x.name === m.name);
             if (!set) throw this.setNotFound(m.name, m.loc);
-            if (!set.objType) throw new Refusal('Expression is not a map with objects', m.loc, false);
+            if (set.mapTo === undefined || set.mapTo === 'verdict') throw new Refusal('Expression is not a map with objects', m.loc, false);
             if (set.type !== keyType) throw new Refusal(`datatype mismatch, map expects ${TYPE_NAMES[set.type]}, mapping expression has type ${TYPE_NAMES[keyType]}`, m.loc, false, s.sel.loc);
             out.push({ k: 'objmap', type: s.type, sel: s.sel, keyType, map: { k: 'ref', name: m.name } });
           } else {
             // an anonymous map: intervals when it needs them (nft sets NFT_SET_INTERVAL itself)
             const elems = this.elems(t, keyType, s.type, m).map((x) => x.e);
             out.push({ k: 'objmap', type: s.type, sel: s.sel, keyType, map: { k: 'set', elems } });
+          }
+          break;
+        }
+        case 'vmap': {
+          const keyType = this.selectorType(t, s);
+          const m = s.map;
+          if (m.k === 'ref') {
+            const set = t.sets.find((x) => x.name === m.name);
+            if (!set) throw this.setNotFound(m.name, m.loc);
+            if (set.mapTo !== 'verdict') throw new Refusal('Expression is not a map with verdicts', m.loc, false);
+            if (set.type !== keyType) throw new Refusal(`datatype mismatch, map expects ${TYPE_NAMES[set.type]}, mapping expression has type ${TYPE_NAMES[keyType]}`, m.loc, false, s.sel.loc);
+            out.push({ k: 'vmap', sel: s.sel, keyType, map: { k: 'ref', name: m.name } });
+          } else {
+            out.push({ k: 'vmap', sel: s.sel, keyType, map: { k: 'set', elems: this.elems(t, keyType, 'verdict', m).map((x) => x.e) } });
           }
           break;
         }
@@ -1056,7 +1088,7 @@ function objUse(t: NftTable, o: NftObj): number {
   const type = o.stmt.k;
   const named = (elems: Elem[]): number => elems.filter((e) => e.obj === o.name).length;
   let n = 0;
-  for (const s of t.sets) if (s.objType === type) n += named(s.elems);
+  for (const s of t.sets) if (s.mapTo === type) n += named(s.elems);
   for (const c of t.chains) {
     for (const r of c.rules) {
       for (const s of r.stmts) {
@@ -1072,7 +1104,7 @@ function objUse(t: NftTable, o: NftObj): number {
 function setUse(t: NftTable, name: string): number {
   let n = 0;
   for (const c of t.chains) {
-    for (const r of c.rules) for (const x of r.stmts) if ((x.k === 'match' && x.value.k === 'ref' && x.value.name === name) || (x.k === 'objmap' && x.map.k === 'ref' && x.map.name === name)) n++;
+    for (const r of c.rules) for (const x of r.stmts) if ((x.k === 'match' && x.value.k === 'ref' && x.value.name === name) || ((x.k === 'objmap' || x.k === 'vmap') && x.map.k === 'ref' && x.map.name === name)) n++;
   }
   return n;
 }
@@ -1084,7 +1116,8 @@ function byHandle<T extends { handle: number }>(xs: readonly T[], h: Handle): T 
   return x;
 }
 
-const OBJ_TYPES: ReadonlySet<string> = new Set<NftObjType>(['counter', 'quota', 'limit']);
+/** What a map's elements may map to (`type KEY : …`). */
+const MAP_DATA: ReadonlySet<string> = new Set<NonNullable<NftSet['mapTo']>>(['counter', 'quota', 'limit', 'verdict']);
 /** The arena block of each stateful statement (nft_stateful.ts draws the limit's and the quota's). */
 const STATE_BYTES: Readonly<Record<Stateful['k'], number>> = { counter: 16, limit: 24, quota: 8 };
 
@@ -1201,7 +1234,7 @@ function automerge(type: DataType, elems: Elem[]): Elem[] {
  * 16 do not; a loop is refused at the rule that closes it).
  */
 function tooDeep(t: NftTable): boolean {
-  const targets = (c: NftChain): string[] => c.rules.flatMap((r) => r.stmts.flatMap((x) => (x.k === 'verdict' && x.chain ? [x.chain] : [])));
+  const targets = (c: NftChain): string[] => c.rules.flatMap((r) => jumpTargets(t, r.stmts));
   const deepest = new Map<NftChain, number>(); // a chain seen as deep before has nothing new to show
   const walk = (c: NftChain, level: number): boolean => {
     if (level === 16) return true;
@@ -1214,6 +1247,23 @@ function tooDeep(t: NftTable): boolean {
     return false;
   };
   return t.chains.some((c) => c.base !== undefined && walk(c, 0));
+}
+
+/** The chains a rule's statements may jump or go to: its verdict's, its verdict maps' elements'. */
+function jumpTargets(t: NftTable, stmts: readonly RStmt[]): string[] {
+  const out: string[] = [];
+  for (const x of stmts) {
+    if (x.k === 'verdict' && x.chain !== undefined) out.push(x.chain);
+    if (x.k !== 'vmap') continue;
+    const elems = x.map.k === 'set' ? x.map.elems : t.sets.find((s) => s.name === (x.map as { name: string }).name)?.elems ?? [];
+    for (const e of elems) if (e.verdict?.chain !== undefined) out.push(e.verdict.chain);
+  }
+  return out;
+}
+
+/** A map element's data, the same (an object's name, a verdict and its chain). */
+function sameData(a: Elem, b: Elem): boolean {
+  return a.obj === b.obj && a.verdict?.v === b.verdict?.v && a.verdict?.chain === b.verdict?.chain;
 }
 
 function sameElem(a: Elem, b: Elem): boolean {

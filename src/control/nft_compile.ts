@@ -10,7 +10,7 @@ import { TYPE_INFO, hostToBe, intervals, sortElems, type DataType, type Elem } f
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
-const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20 } as const;
+const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, NFPROTO: 15, L4PROTO: 16 } as const;
 const CT = { STATE: 0, DIRECTION: 1, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
@@ -67,10 +67,11 @@ interface SetImage {
   ivals: Array<[Uint8Array, Uint8Array]>;
 }
 
-/** An object map: its elements, each with the statement (the object's) it runs. */
+/** An object map (its elements, each with the statement, the object's, it runs) or a verdict map (elems' verdicts). */
 interface MapImage {
   type: DataType;
-  elems: Array<{ e: Elem; obj: Stateful }>;
+  elems: Array<{ e: Elem; obj?: Stateful }>;
+  verdicts: boolean;
 }
 
 /** What a rule compiles against: its table, the sets it refers to, where jumps and sets are patched. */
@@ -249,8 +250,20 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
         const elems = s.map.k === 'set' ? s.map.elems : ctx.table.sets.find((x) => x.name === (s.map as { name: string }).name)!.elems;
         const objs = ctx.table.objects;
-        ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e, obj: objs.find((o) => o.stmt.k === objTypeOf(ctx.table, s) && o.name === e.obj)!.stmt })) });
+        ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e, obj: objs.find((o) => o.stmt.k === objTypeOf(ctx.table, s) && o.name === e.obj)!.stmt })), verdicts: false });
         code.op(EXPR.OBJMAP, 0, len, 0);
+        ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
+        code.word(0);
+        break;
+      }
+      case 'vmap': {
+        // nft_lookup into the verdict register
+        const len = TYPE_INFO[s.keyType].len;
+        load(s.sel, len);
+        if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
+        const elems = s.map.k === 'set' ? s.map.elems : ctx.table.sets.find((x) => x.name === (s.map as { name: string }).name)!.elems;
+        ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e })), verdicts: true });
+        code.op(EXPR.VMAP, 0, len, 0);
         ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
         code.word(0);
         break;
@@ -341,7 +354,7 @@ function statefulExpr(code: Code, s: Stateful): void {
 
 /** The objects an object map's elements name are of the named map's type (set->objtype), or the statement's. */
 function objTypeOf(t: NftTable, s: Extract<RStmt, { k: 'objmap' }>): NftObjType {
-  return s.map.k === 'ref' ? t.sets.find((x) => x.name === (s.map as { name: string }).name)!.objType! : s.type;
+  return s.map.k === 'ref' ? (t.sets.find((x) => x.name === (s.map as { name: string }).name)!.mapTo as NftObjType) : s.type;
 }
 
 /**
@@ -380,7 +393,7 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
   const chainAt = new Map<string, number>();
   const allSetFix: Array<{ at: number; set: SetImage }> = [];
   const allJumpFix: Array<{ at: number; key: string }> = [];
-  const allMapFix: Array<{ at: number; map: MapImage }> = [];
+  const allMapFix: Array<{ at: number; map: MapImage; t: NftTable }> = [];
   for (const { key, t, c } of chains) {
     const at = out.pos;
     chainAt.set(key, at);
@@ -393,7 +406,7 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
       const start = out.pos;
       out.word(code.pos + 4);
       for (const f of ctx.setFix) allSetFix.push({ at: start + 4 + f.at, set: ctx.sets[f.set]! });
-      for (const f of ctx.mapFix) allMapFix.push({ at: start + 4 + f.at, map: ctx.maps[f.map]! });
+      for (const f of ctx.mapFix) allMapFix.push({ at: start + 4 + f.at, map: ctx.maps[f.map]!, t });
       for (const f of ctx.jumpFix) allJumpFix.push({ at: start + 4 + f.at, key: f.key });
       out.bytes.push(...code.bytes);
     }
@@ -430,15 +443,24 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
       out.data(key(e.lo));
       out.data(key(e.hi));
     }
+    if (f.map.verdicts) {
+      // each element's verdict code and chain (jump, goto: patched with the others below)
+      for (const { e } of elems) {
+        out.word(VERDICT[e.verdict!.v]);
+        if (e.verdict!.chain !== undefined) allJumpFix.push({ at: out.pos, key: `${f.t.family}\0${f.t.name}\0${e.verdict!.chain}` });
+        out.word(0);
+      }
+      continue;
+    }
     const offs = out.pos;
     for (let i = 0; i < elems.length; i++) out.word(0);
     elems.forEach(({ obj }, i) => {
-      let at = exprAt.get(obj);
+      let at = exprAt.get(obj!);
       if (at === undefined) {
         at = out.pos;
-        exprAt.set(obj, at);
+        exprAt.set(obj!, at);
         const c = new Code();
-        statefulExpr(c, obj);
+        statefulExpr(c, obj!);
         out.bytes.push(...c.bytes);
       }
       out.patch(offs + i * 4, at);

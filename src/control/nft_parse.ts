@@ -36,7 +36,7 @@ export type RawValue =
   | { k: 'ref'; name: string; loc: Loc }
   | { k: 'list'; items: RawValue[]; loc: Loc }
   /** A map element, `key : data` (located at its key, where nft shows an element's errors). */
-  | { k: 'pair'; key: RawValue; data: RawValue; loc: Loc };
+  | { k: 'pair'; key: RawValue; data: RawValue; loc: Loc; /** `jump NAME` / `goto NAME` data: the chain */ chain?: string };
 
 export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
@@ -68,6 +68,8 @@ export type Stmt =
    * selector with no map after it, which nft's evaluation refuses (a name must be a string).
    */
   | { k: 'objmap'; type: 'counter' | 'quota' | 'limit'; sel: Selector; map?: RawValue; loc: Loc }
+  /** `SELECTOR vmap { key : verdict, … }` / `vmap @m`. */
+  | { k: 'vmap'; sel: Selector; map: RawValue; loc: Loc }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
   | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
@@ -146,7 +148,7 @@ const KEYWORDS = new Set([
   'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
   // statement starters and the words nft's scanner knows outside a statement's own scope (`rate`, `burst`, `used`,
   // `until`, `level`… are keywords only inside theirs)
-  'limit', 'quota', 'log', 'name', 'over', 'map',
+  'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap',
 ]);
 
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
@@ -158,6 +160,8 @@ export const LOG_LEVELS: readonly string[] = ['emerg', 'alert', 'crit', 'err', '
 /** NF_LOG_* flags (nf_log.h). */
 export const NF_LOG = { TCPSEQ: 0x01, TCPOPT: 0x02, IPOPT: 0x04, UID: 0x08, MACDECODE: 0x20, MASK: 0x2f } as const;
 const FAMILIES = new Set(['ip', 'ip6', 'inet']);
+/** A verdict map's data words. */
+const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
 /** Words a selector starts with (Parser.selector). */
 const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'ct']);
 const WORD = /[A-Za-z0-9_.:/\-*$\[\]]/;
@@ -800,7 +804,10 @@ class Parser {
     const key = this.single();
     if (this.isWord(':')) {
       this.next();
-      return { k: 'pair', key, data: this.single(), loc: key.loc };
+      const data = this.single();
+      // a verdict's chain (`82 : jump c`)
+      if (data.k === 'word' && (data.v === 'jump' || data.v === 'goto')) return { k: 'pair', key, data, loc: key.loc, chain: this.name().v };
+      return { k: 'pair', key, data, loc: key.loc };
     }
     if (key.k === 'word' && key.v.endsWith(':') && key.v.length > 1 && (this.peek().t === 's' || this.peek().t === 'w') && !this.isP(',')) {
       const k: RawValue = { k: 'word', v: key.v.slice(0, -1), loc: { ...key.loc, end: key.loc.end - 1 } };
@@ -848,6 +855,7 @@ class Parser {
       explicitOp = true;
     }
     if (this.isEnd(true)) this.unexpected(this.peek());
+    if (!explicitOp && this.isWord('vmap')) return this.vmap(sel);
     const value = this.value(sel.proto === 'ct' && sel.field === 'state');
     return { k: 'match', sel, op, explicitOp, value, loc: { ...sel.loc, end: value.loc.end } };
   }
@@ -874,6 +882,37 @@ class Parser {
         return this.selectorField('ct', t, ['state', 'mark', 'direction']);
     }
     return undefined;
+  }
+
+  /** `vmap @m` / `vmap { key : verdict, … }` (the key's element gives the rule's verdict). */
+  private vmap(sel: Selector): Stmt {
+    this.next();
+    const open = this.peek();
+    if (this.isP('@')) {
+      const map = this.value(false);
+      return { k: 'vmap', sel, map, loc: { ...sel.loc, end: map.loc.end } };
+    }
+    this.expectP('{', "@ or '{' or '$'");
+    const elems: RawValue[] = [];
+    for (;;) {
+      this.skipNl();
+      const key = this.single();
+      this.skipNl();
+      if (!this.isWord(':')) this.unexpected(this.peek(), 'colon');
+      this.next();
+      const d = this.next();
+      if (d.t !== 'w' || !VERDICTS.has(d.v)) this.unexpected(d);
+      const data: RawValue = { k: 'word', v: d.v, loc: d.loc };
+      elems.push({ k: 'pair', key, data, loc: key.loc, chain: d.v === 'jump' || d.v === 'goto' ? this.name().v : undefined });
+      this.skipNl();
+      if (!this.isP(',')) break;
+      this.next();
+      this.skipNl();
+      if (this.isP('}')) break;
+    }
+    const close = this.expectP('}', "comma or '}'");
+    const map: RawValue = { k: 'set', elems, loc: { ...open.loc, end: close.loc.end } };
+    return { k: 'vmap', sel, map, loc: { ...sel.loc, end: close.loc.end } };
   }
 
   private stmt(): Stmt {

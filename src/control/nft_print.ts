@@ -105,7 +105,7 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
     const p = s.value.e.lo[0];
     const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : undefined;
-    if (name !== undefined && later.some((x) => x.k === 'match' && x.sel.proto === name)) return true;
+    if (name !== undefined && later.some((x) => (x.k === 'match' || x.k === 'vmap' || x.k === 'objmap') && x.sel.proto === name)) return true;
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
     return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
   }
@@ -164,9 +164,14 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         break;
       case 'objmap': {
         // a named map's objects are of its type, whatever the statement was written with (set->objtype)
-        const type = s.map.k === 'ref' ? t.sets.find((x) => x.name === (s.map as { name: string }).name)?.objType ?? s.type : s.type;
+        const type = s.map.k === 'ref' ? t.sets.find((x) => x.name === (s.map as { name: string }).name)?.mapTo ?? s.type : s.type;
         const m = s.map.k === 'ref' ? `@${s.map.name}` : `{ ${sortElems(s.keyType, s.map.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
         parts.push(`${type} name ${selText(s)} map ${m}`);
+        break;
+      }
+      case 'vmap': {
+        const m = s.map.k === 'ref' ? `@${s.map.name}` : `{ ${sortElems(s.keyType, s.map.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
+        parts.push(`${selText(s)} vmap ${m}`);
         break;
       }
     }
@@ -176,6 +181,7 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
 
 /** An element as nft prints it, a map's with its data (`192.0.2.1 : "c1"`). */
 function elemText(type: DataType, e: Elem): string {
+  if (e.verdict) return `${formatElem(type, e)} : ${e.verdict.v}${e.verdict.chain !== undefined ? ` ${e.verdict.chain}` : ''}`;
   return e.obj !== undefined ? `${formatElem(type, e)} : "${e.obj}"` : formatElem(type, e);
 }
 
@@ -199,7 +205,7 @@ function elementsText(type: DataType, elems: Elem[]): string {
 }
 
 export function setText(s: NftSet, ind: string, handles: boolean): string[] {
-  const out = [`${ind}${s.objType ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\ttype ${s.type}${s.objType ? ` : ${s.objType}` : ''}`];
+  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\ttype ${s.type}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
   if (s.flags.length) out.push(`${ind}\tflags ${s.flags.join(',')}`);
   if (s.elems.length) out.push(`${ind}\telements = ${elementsText(s.type, s.elems)}`);
   out.push(`${ind}}`);
@@ -214,7 +220,7 @@ export function setsText(tables: readonly NftTable[], maps: boolean, handles: bo
   const lines: string[] = [];
   for (const t of tables) {
     lines.push(`table ${t.family} ${t.name} {`);
-    for (const s of t.sets) if ((s.objType !== undefined) === maps) lines.push(...setText(s, '\t', handles));
+    for (const s of t.sets) if ((s.mapTo !== undefined) === maps) lines.push(...setText(s, '\t', handles));
     lines.push('}');
   }
   return lines.length ? lines.join('\n') + '\n' : '';

@@ -37,6 +37,8 @@ export interface Elem {
   name?: string;
   /** A map element's data: the name of the stateful object it maps to (an object map's, NFT_SET_OBJECT). */
   obj?: string;
+  /** A verdict map element's data. */
+  verdict?: { v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string };
 }
 
 const PROTOS: Readonly<Record<string, number>> = {

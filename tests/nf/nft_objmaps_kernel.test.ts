@@ -3,7 +3,7 @@
 // forwarded compared frame by frame — a named map choosing a counter by port, an anonymous map choosing one by
 // address, a quota and a limit reached through maps (two ports, one object), a key with no element (the rule
 // breaks there, counting nothing) — then `list counters`, `list quotas`, `list maps` and `list ruleset` on both,
-// and a reset. The limit's rate is per minute, so the kernel's clock running during the run refills less than a
+// and a reset; a verdict map (drop, jump, continue, goto) on the same chain. The limit's rate is per minute, so the kernel's clock running during the run refills less than a
 // tenth of one packet's cost.
 
 import { spawnSync } from 'node:child_process';
@@ -33,6 +33,12 @@ const RULESET = `table inet f {
 		udp dport { 3002, 3003 } drop
 		udp dport 3004-3005 limit name udp dport map { 3004-3005 : "l" } accept
 		udp dport 3004-3005 drop
+		udp dport vmap { 3010 : drop, 3011 : jump viab, 3012 : continue, 3013 : goto viab }
+		udp dport 3012 drop
+		udp dport 3013 drop
+	}
+	chain viab {
+		counter name "b"
 	}
 }
 `;
@@ -50,6 +56,10 @@ const RUNS: Array<[number, number, number, number, number]> = [
   [3004, 60, 2, 2, 5], // l: the burst of two
   [3005, 60, 2, 0, 5], // the same bucket, empty
   [3009, 60, 1, 1, 6], // no element in byport (that rule breaks); daddr .6 → b
+  [3010, 60, 1, 0, 6], // the verdict map drops
+  [3011, 60, 2, 2, 6], // jumps to viab (b counts), which returns: the policy accepts
+  [3012, 60, 1, 0, 6], // continue: the rule goes on, the next one drops
+  [3013, 60, 1, 1, 6], // goto viab: its end is the base chain's policy, the drop after the map is not reached
 ];
 const FRAMES = RUNS.flatMap(([dport, len, n, , host]) => Array.from({ length: n }, (_, i) => dgram(`203.0.113.${host}`, dport, len, i)));
 
@@ -77,8 +87,9 @@ describe.skipIf(unready !== '' || noKernel !== '')(`object maps through the stac
     expect(passedPerRun(theirs, RUNS.map(([a, b, c, d]) => [a, b, c, d] as const))).toEqual(RUNS.map((r) => r[3]));
     for (const [key, out] of Object.entries(kernOut)) expect(fx.dp.nft(key.slice(key.indexOf(' ') + 1)), key).toBe(out);
     // derived by hand: a counts 3000 twice over (2 × 2 frames, 400 bytes), 3001 by address (3, 180), and by address every frame
-    // to .5 from 3002 on (7: 3 × 300 + 4 × 60 bytes): 14 packets, 1720 bytes; b starts at 1/10, counts 3001 by port (3 × 60) and 3009 by address
+    // to .5 from 3002 on (7: 3 × 300 + 4 × 60 bytes): 14 packets, 1720 bytes; b starts at 1/10, counts 3001 by port (3 × 60), 3009 and every later frame by address (6 × 60), and
+    // 3011 and 3013 again in viab (3 × 60): 13 packets, 730 bytes
     expect(kernOut['0 list counters']).toContain('\tcounter a {\n\t\tpackets 14 bytes 1720\n\t}\n');
-    expect(kernOut['0 list counters']).toContain('\tcounter b {\n\t\tpackets 5 bytes 250\n\t}\n');
+    expect(kernOut['0 list counters']).toContain('\tcounter b {\n\t\tpackets 13 bytes 730\n\t}\n');
   });
 });
