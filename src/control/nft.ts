@@ -642,6 +642,8 @@ export class Nft {
           e.obj = name;
         }
         const k = TYPE_INFO[type].host ? hostToBe : (b: Uint8Array): Uint8Array => b;
+        // (the same element twice is one: nft merges it)
+        if (out.some((o) => sameElem(o.e, e) && sameData(o.e, e))) continue;
         for (const o of out) {
           if (sameElem(o.e, e)) throw new Refusal(EEXIST, key.loc, true);
           if (cmpBytes(k(o.e.lo), k(e.hi)) <= 0 && cmpBytes(k(e.lo), k(o.e.hi)) <= 0) throw new Refusal('conflicting intervals specified', key.loc, false, o.loc);

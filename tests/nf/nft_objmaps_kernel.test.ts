@@ -86,9 +86,10 @@ describe.skipIf(unready !== '' || noKernel !== '')(`object maps through the stac
     // and the comparison is not of silences: how many of each run went through, as derived above
     expect(passedPerRun(theirs, RUNS.map(([a, b, c, d]) => [a, b, c, d] as const))).toEqual(RUNS.map((r) => r[3]));
     for (const [key, out] of Object.entries(kernOut)) expect(fx.dp.nft(key.slice(key.indexOf(' ') + 1)), key).toBe(out);
-    // derived by hand: a counts 3000 twice over (2 × 2 frames, 400 bytes), 3001 by address (3, 180), and by address every frame
-    // to .5 from 3002 on (7: 3 × 300 + 4 × 60 bytes): 14 packets, 1720 bytes; b starts at 1/10, counts 3001 by port (3 × 60), 3009 and every later frame by address (6 × 60), and
-    // 3011 and 3013 again in viab (3 × 60): 13 packets, 730 bytes
+    // derived by hand: a counts 3000 twice over (2 × 2 frames, 400 bytes), 3001 by address (3, 180), and by address
+    // every frame to .5 from 3002 on (7: 3 × 300 + 4 × 60 bytes): 14 packets, 1720 bytes; b starts at 1/10, counts
+    // 3001 by port (3 × 60), 3009 and every later frame by address (6 × 60), and 3011 and 3013 again in viab
+    // (3 × 60): 13 packets, 730 bytes
     expect(kernOut['0 list counters']).toContain('\tcounter a {\n\t\tpackets 14 bytes 1720\n\t}\n');
     expect(kernOut['0 list counters']).toContain('\tcounter b {\n\t\tpackets 13 bytes 730\n\t}\n');
   });

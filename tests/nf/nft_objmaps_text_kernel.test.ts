@@ -5,12 +5,14 @@
 // output or first error compared — elements added to and deleted from maps, objects and maps a rule or element
 // holds (EBUSY), `list sets|maps|counters` with and without -a, deletes by handle of every kind, unknown handles.
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Datapath } from '../../src/index.js';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { expectSequenceAsNft, loadListedAsNft, nftDatapath } from './nft_support.js';
+import { expectRefusedAsNft, expectSequenceAsNft, loadListedAsNft, nftDatapath } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_objmaps.nft', import.meta.url).pathname;
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -41,6 +43,7 @@ const SEQUENCE = [
   'add rule inet t in counter name tcp dport map @m',
   'add rule inet t in counter name ip saddr map { 192.0.2.1 : "nosuch" }',
   'add rule inet t in counter name ip saddr map { 192.0.2.1 : "c1", 192.0.2.1 : "c2" }',
+  'add rule inet t in counter name ip saddr map { 192.0.2.1 : "c1", 192.0.2.1 : "c1" }', // the same element twice: one
   'add rule inet t in counter name ip saddr map { 192.0.2.0/24 : "c1", 192.0.2.1 : "c2" }',
   'add rule inet t in counter name ip saddr map { 192.0.2.1 }',
   'add rule inet t in counter name ip saddr map 192.0.2.1',
@@ -96,10 +99,13 @@ const SEQUENCE = [
 describe.skipIf(skip)(`object maps and deletes by handle, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
   let ns: Netns;
   let dp: Datapath;
+  let dir: string;
   beforeAll(async () => {
     ns = nsa.set.create();
     dp = await nftDatapath(['eth0']);
+    dir = mkdtempSync(join(tmpdir(), 'wx-nftom-'));
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists a file of object maps and long sets as nft does, handles included', () => {
     const k = loadListedAsNft(ns, dp, FIXTURE);
@@ -110,5 +116,24 @@ describe.skipIf(skip)(`object maps and deletes by handle, compared with nft 1.0.
 
   it('answers each command of a sequence as nft does: elements, references, listings, deletes by handle', () => {
     expectSequenceAsNft(ns, dp, SEQUENCE);
+  });
+
+  it('refuses a file with a bad map or element with nft\'s message and place, applying nothing of it', () => {
+    const bad = [
+      'map m9 { type ipv4_addr : counter; elements = { 192.0.2.1 : "c1" }; }\nadd element inet t m9 { 192.0.2.2 : "nosuch" }',
+      'chain in9 { counter name ip saddr map { 192.0.2.1 : "c1", 192.0.2.2 : "c2", 192.0.2.1 : "c2" } ; }',
+      'map v9 { type inet_service : verdict; elements = { 1 : jump nosuch }; }',
+      'chain c9 { tcp dport vmap { 1 : accept, 2 : jump in } ; }',
+      'map m9 { type ipv4_addr : counter; flags interval; elements = { 192.0.2.0/24 : "c1", 192.0.2.7 : "c1" }; }',
+      'map m9 { type ipv4_addr : verdict; }\nadd rule inet t in counter name ip saddr map @m9',
+    ];
+    const before = dp.nft('list ruleset');
+    for (const [i, body] of bad.entries()) {
+      const [decl, after] = body.split('\n');
+      const path = join(dir, `bad${i}.nft`);
+      writeFileSync(path, `table inet t {\n\t${decl}\n}\n${after ?? ''}\n`);
+      expectRefusedAsNft(ns, dp, path, body);
+    }
+    expect(dp.nft('list ruleset')).toBe(before);
   });
 });
