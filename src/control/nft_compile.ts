@@ -242,28 +242,18 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         }
         break;
       }
-      case 'objmap': {
-        // nft_objref_map_eval: the key's element names the object, whose statement runs over its state; no element
-        // breaks out of the rule
-        const len = TYPE_INFO[s.keyType].len;
-        load(s.sel, len);
-        if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
-        const elems = s.map.k === 'set' ? s.map.elems : ctx.table.sets.find((x) => x.name === (s.map as { name: string }).name)!.elems;
-        const objs = ctx.table.objects;
-        ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e, obj: objs.find((o) => o.stmt.k === objTypeOf(ctx.table, s) && o.name === e.obj)!.stmt })), verdicts: false });
-        code.op(EXPR.OBJMAP, 0, len, 0);
-        ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
-        code.word(0);
-        break;
-      }
+      case 'objmap':
       case 'vmap': {
-        // nft_lookup into the verdict register
+        // nft_objref_map_eval (the key's element names the object, whose statement runs over its state) and
+        // nft_lookup into the verdict register: no element breaks out of the rule
         const len = TYPE_INFO[s.keyType].len;
         load(s.sel, len);
         if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
         const elems = s.map.k === 'set' ? s.map.elems : ctx.table.sets.find((x) => x.name === (s.map as { name: string }).name)!.elems;
-        ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e })), verdicts: true });
-        code.op(EXPR.VMAP, 0, len, 0);
+        const type = s.k === 'objmap' ? objTypeOf(ctx.table, s) : undefined;
+        const obj = (e: Elem): Stateful | undefined => ctx.table.objects.find((o) => o.stmt.k === type && o.name === e.obj)?.stmt;
+        ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap' });
+        code.op(s.k === 'objmap' ? EXPR.OBJMAP : EXPR.VMAP, 0, len, 0);
         ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
         code.word(0);
         break;

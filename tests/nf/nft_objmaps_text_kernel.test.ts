@@ -5,14 +5,12 @@
 // output or first error compared — elements added to and deleted from maps, objects and maps a rule or element
 // holds (EBUSY), `list sets|maps|counters` with and without -a, deletes by handle of every kind, unknown handles.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Datapath } from '../../src/index.js';
-import { useNamespaces, type Netns } from '../support/netns.js';
-import { expectRefusedAsNft, expectSequenceAsNft, loadListedAsNft, nftDatapath } from './nft_support.js';
+import { useNamespaces } from '../support/netns.js';
+import { expectRefusedAsNft, expectSequenceAsNft, loadListedAsNft, nftSession } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_objmaps.nft', import.meta.url).pathname;
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -97,25 +95,17 @@ const SEQUENCE = [
 ];
 
 describe.skipIf(skip)(`object maps and deletes by handle, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
-  let ns: Netns;
-  let dp: Datapath;
-  let dir: string;
-  beforeAll(async () => {
-    ns = nsa.set.create();
-    dp = await nftDatapath(['eth0']);
-    dir = mkdtempSync(join(tmpdir(), 'wx-nftom-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const s = nftSession(nsa, 'nftom');
 
   it('lists a file of object maps and long sets as nft does, handles included', () => {
-    const k = loadListedAsNft(ns, dp, FIXTURE);
+    const k = loadListedAsNft(s.ns, s.dp, FIXTURE);
     // the comparison covers what nft shows: a map's data type and elements, a named set wrapped by its key's type
     expect(k).toContain('\tmap m {\n\t\ttype ipv4_addr : counter\n\t\telements = { 192.0.2.1 : "c1", 192.0.2.2 : "c2",\n\t\t\t     192.0.2.3 : "c1" }\n');
     expect(k).toContain('counter name ip saddr map { 192.0.2.1 : "c1", 192.0.2.2 : "c2" }\n');
   });
 
   it('answers each command of a sequence as nft does: elements, references, listings, deletes by handle', () => {
-    expectSequenceAsNft(ns, dp, SEQUENCE);
+    expectSequenceAsNft(s.ns, s.dp, SEQUENCE);
   });
 
   it('refuses a file with a bad map or element with nft\'s message and place, applying nothing of it', () => {
@@ -127,13 +117,13 @@ describe.skipIf(skip)(`object maps and deletes by handle, compared with nft 1.0.
       'map m9 { type ipv4_addr : counter; flags interval; elements = { 192.0.2.0/24 : "c1", 192.0.2.7 : "c1" }; }',
       'map m9 { type ipv4_addr : verdict; }\nadd rule inet t in counter name ip saddr map @m9',
     ];
-    const before = dp.nft('list ruleset');
+    const before = s.dp.nft('list ruleset');
     for (const [i, body] of bad.entries()) {
       const [decl, after] = body.split('\n');
-      const path = join(dir, `bad${i}.nft`);
+      const path = join(s.dir, `bad${i}.nft`);
       writeFileSync(path, `table inet t {\n\t${decl}\n}\n${after ?? ''}\n`);
-      expectRefusedAsNft(ns, dp, path, body);
+      expectRefusedAsNft(s.ns, s.dp, path, body);
     }
-    expect(dp.nft('list ruleset')).toBe(before);
+    expect(s.dp.nft('list ruleset')).toBe(before);
   });
 });

@@ -5,12 +5,11 @@
 // rule keeps its handle, anonymous sets in it take new ones), `rename chain` (jumps follow it; EEXIST over the
 // command), `list tables`, `list chains`, `list chain` and `list table` with and without handles.
 
-import { beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Datapath } from '../../src/index.js';
-import { useNamespaces, type Netns } from '../support/netns.js';
-import { expectSequenceAsNft, nftDatapath } from './nft_support.js';
+import { useNamespaces } from '../support/netns.js';
+import { expectSequenceAsNft, nftSession } from './nft_support.js';
 
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
 const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) is not installed' : '';
@@ -85,14 +84,9 @@ const SEQUENCE = [
 ];
 
 describe.skipIf(skip)(`rule positions, replace, rename and listings, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
-  let ns: Netns;
-  let dp: Datapath;
-  beforeAll(async () => {
-    ns = nsa.set.create();
-    dp = await nftDatapath(['eth0']);
-  });
+  const s = nftSession(nsa, 'nftru');
 
   it('answers each command of a sequence as nft does', () => {
-    expectSequenceAsNft(ns, dp, SEQUENCE);
+    expectSequenceAsNft(s.ns, s.dp, SEQUENCE);
   });
 });

@@ -2,11 +2,14 @@
 // a way to run one base chain of a Datapath's ruleset over a packet as netfilter's hook would (the hook
 // state netfilter.ts fills: NFS_* in assembly/net/nft_eval.ts), reading back the verdict and the mark.
 
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Datapath } from '../../src/index.js';
 import { NftError } from '../../src/control/nft.js';
-import type { Netns } from '../support/netns.js';
+import type { NamespaceFixture, Netns } from '../support/netns.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { concat, inetChecksum } from '../support/frames.js';
 import type { NftFamily } from '../../src/control/nft_parse.js';
@@ -89,6 +92,21 @@ export async function nftDatapath(devices: string[] = []): Promise<Datapath> {
   const dp = await Datapath.create();
   devices.forEach((name, i) => dp.addDevice({ name, mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}` }));
   return dp;
+}
+
+/**
+ * What a test against nft needs, made before its describe's tests and removed after: a namespace of `nsa`'s for
+ * nft, a Datapath with eth0, a scratch directory for files.
+ */
+export function nftSession(nsa: NamespaceFixture, owner: string): { ns: Netns; dp: Datapath; dir: string } {
+  const s = {} as { ns: Netns; dp: Datapath; dir: string };
+  beforeAll(async () => {
+    s.ns = nsa.set.create();
+    s.dp = await nftDatapath(['eth0']);
+    s.dir = mkdtempSync(join(tmpdir(), `wx-${owner}-`));
+  });
+  afterAll(() => rmSync(s.dir, { recursive: true, force: true }));
+  return s;
 }
 
 /** nft in the namespace: stdout, or the first error it printed (nft reports each; we stop at the first). */
