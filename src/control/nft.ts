@@ -375,10 +375,18 @@ export class Nft {
         const existing = t.chains.find((x) => x.name === c.chain);
         if (c.op === 'add' || c.op === 'create') {
           if (existing && c.op === 'create') throw new Refusal(EEXIST, c.chainLoc, true);
-          const base = c.spec ? this.chainBase(c.spec, t) : undefined;
+          // `add chain … { policy drop; }` on a base chain that exists: its policy alone (nf_tables_updchain)
+          const spec = c.spec;
+          if (spec && spec.policy && !spec.type && !spec.hook && !spec.priority) {
+            // a policy is a base chain's: the kernel refuses one for a chain with no hook (EOPNOTSUPP)
+            if (!existing?.base) throw new Refusal(EOPNOTSUPP, spec.policyLoc!, true);
+            existing.base.policy = spec.policy;
+            return '';
+          }
+          const base = spec ? this.chainBase(spec, t) : undefined;
           if (existing) {
             if (base && existing.base) existing.base.policy = base.policy;
-            else if (base || existing.base) throw new Refusal(EEXIST, c.chainLoc, true);
+            else if (base) throw new Refusal(EEXIST, c.chainLoc, true);
             return '';
           }
           if (c.chain.length > 255) throw new Refusal('Could not process rule: Numerical result out of range', c.chainLoc, true);

@@ -78,6 +78,8 @@ export interface ChainSpec {
   hook?: string;
   priority?: { name?: string; value: number; loc: Loc };
   policy?: 'accept' | 'drop';
+  /** Where `policy X` is written. */
+  policyLoc?: Loc;
   devices?: string[];
   loc: Loc;
 }
@@ -650,11 +652,12 @@ class Parser {
         continue;
       }
       if (this.isWord('policy')) {
-        this.next();
+        const kw = this.next();
         const p = this.next();
         if (p.t !== 'w' || (p.v !== 'accept' && p.v !== 'drop')) this.unexpected(p, "accept or drop or '$'");
         spec ??= { loc: open.loc };
         spec.policy = p.v;
+        spec.policyLoc = { ...kw.loc, end: p.loc.end };
         this.endOfCommand();
         continue;
       }

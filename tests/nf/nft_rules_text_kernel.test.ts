@@ -3,7 +3,8 @@
 // error compared — `add|insert rule … handle|position N` (after or before that rule; the kernel's ENOENT at the
 // number, or over `position N`), `index N` (nft's own: the Nth rule of its cache), `replace rule … handle N` (the
 // rule keeps its handle, anonymous sets in it take new ones), `rename chain` (jumps follow it; EEXIST over the
-// command), `list tables`, `list chains`, `list chain` and `list table` with and without handles.
+// command), `list tables`, `list chains`, `list chain` and `list table` with and without handles, a base chain's
+// policy changed alone (`add chain … { policy drop; }`), verdict maps.
 
 import { describe, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -22,6 +23,12 @@ const SEQUENCE = [
   'add table inet f',
   'add chain inet f in { type filter hook input priority 0; policy accept; }',
   'add chain inet f c2',
+  'add chain inet f in { policy drop; }', // a base chain's policy alone
+  'list chain inet f in',
+  'add chain inet f c2 { policy drop; }',
+  'add chain inet f nosuch { policy drop; }',
+  'add chain inet f in',
+  'add chain inet f in { policy accept; }',
   'add rule inet f in tcp dport 22 accept',
   'add rule inet f in tcp dport 23 counter accept',
   'add rule inet f c2 tcp dport 23 jump c2x',
