@@ -684,6 +684,7 @@ export class Nft {
     if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
     if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
     if (proto === 'tcp' || proto === 'udp') return 'inet_service';
+    if (proto === 'icmp' || proto === 'icmpv6') return proto === 'icmp' ? 'icmp_type' : 'icmpv6_type';
     if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
     return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto' } as const)[field as 'mark']!;
   }
@@ -722,6 +723,7 @@ export class Nft {
           if (value.k === 'elem' && value.e.kind === 'value' && s.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;
+          if (s.sel.proto === 'icmp' || s.sel.proto === 'icmpv6') l4 = s.sel.proto === 'icmp' ? 1 : 58;
           break;
         }
         case 'counter':
@@ -1222,6 +1224,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer',
+  icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type',
 };
 
 /** An anonymous set drops the elements another one covers, as nft's automerge does. */

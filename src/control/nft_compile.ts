@@ -138,6 +138,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       needL4(proto === 'tcp' ? 6 : 17);
       code.op(EXPR.PAYLOAD, 0, len, 2);
       code.word(field === 'sport' ? 0 : 2);
+    } else if (proto === 'icmp' || proto === 'icmpv6') {
+      // nft's dependencies for an ICMP header: the family, then the protocol (`--debug=netlink`, measured)
+      needNf(proto === 'icmp' ? 2 : 10);
+      needL4(proto === 'icmp' ? 1 : 58);
+      code.op(EXPR.PAYLOAD, 0, len, 2);
+      code.word(0);
     } else if (proto === 'meta') {
       const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, length: META.LEN }[field]!;
       code.op(EXPR.META, 0, len, key);

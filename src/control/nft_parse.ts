@@ -42,7 +42,7 @@ export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
 /** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
 export interface Selector {
-  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'meta' | 'ct';
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'meta' | 'ct';
   field: string;
   loc: Loc;
 }
@@ -165,7 +165,7 @@ const FAMILIES = new Set(['ip', 'ip6', 'inet']);
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
 /** Words a selector starts with (Parser.selector). */
-const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'ct']);
+const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'ct']);
 const WORD = /[A-Za-z0-9_.:/\-*$\[\]]/;
 
 function tokenize(text: string): Tok[] {
@@ -873,6 +873,9 @@ class Parser {
       case 'tcp':
       case 'udp':
         return this.selectorField(t.v, t, ['sport', 'dport']);
+      case 'icmp':
+      case 'icmpv6':
+        return this.selectorField(t.v, t, ['type']);
       case 'meta':
         return this.selectorField('meta', t, ['l4proto', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto']);
       case 'mark':
@@ -926,6 +929,8 @@ class Parser {
       case 'ip6':
       case 'tcp':
       case 'udp':
+      case 'icmp':
+      case 'icmpv6':
       case 'meta':
       case 'mark':
       case 'iif':

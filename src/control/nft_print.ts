@@ -104,14 +104,14 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   const later = stmts.slice(i + 1);
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
     const p = s.value.e.lo[0];
-    const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : undefined;
+    const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : undefined;
     if (name !== undefined && later.some((x) => (x.k === 'match' || x.k === 'vmap' || x.k === 'objmap') && x.sel.proto === name)) return true;
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
     return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
   }
   if (proto === 'meta' && field === 'nfproto') {
-    const p = s.value.e.lo[0] === 2 ? 'ip' : 'ip6';
-    return later.some((x) => x.k === 'match' && x.sel.proto === p);
+    const ps = s.value.e.lo[0] === 2 ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
+    return later.some((x) => x.k === 'match' && ps.includes(x.sel.proto));
   }
   return false;
 }

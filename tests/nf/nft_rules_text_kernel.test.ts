@@ -87,6 +87,16 @@ const SEQUENCE = [
   'delete map inet f vm',
   'rename chain inet f vc vd',
   '-a list table inet f',
+  // ICMP types
+  'add rule inet f c4 icmp type echo-request accept',
+  'add rule inet f c4 icmp type { echo-request, echo-reply, 3 } accept',
+  'add rule inet f c4 icmpv6 type { nd-neighbor-solicit, echo-request, 1 } accept',
+  'add rule inet f c4 icmp type != 8 drop',
+  'add rule inet f c4 meta l4proto icmp icmp type 0 accept',
+  'add rule inet f c4 icmpv6 type vmap { echo-request : accept, 136 : drop }',
+  'add rule inet f c4 icmp type foo',
+  'add rule inet f c4 icmpv6 type foo',
+  'add rule inet f c4 icmp type 300',
   'list ruleset',
 ];
 
