@@ -61,6 +61,11 @@ export const EXPR_LIMIT: u32 = 17; //   x 0 packets / 1 bytes, len 1: over | +4 
 export const EXPR_QUOTA: u32 = 18; //   len 1: over | +4 u32 consumed | +8 u64 quota
 export const EXPR_LOG: u32 = 19; //     x NF_LOG_TYPE_*, len level | +4 u32 ring | +8 u16 group, u16 flags |
 //                                       +12 u32 snaplen | +16 prefix (128 bytes)
+export const EXPR_OBJMAP: u32 = 20; //  len: key bytes | +4 u32 object map offset in the blob (a set's layout, then
+//                                       count × u32: each element's object expression — a COUNTER, LIMIT or QUOTA
+//                                       over the object's state — as an offset in the blob)
+export const EXPR_VMAP: u32 = 21; //    len: key bytes | +4 u32 verdict map offset (a set's layout, then count ×
+//                                       (u32 NFTV_*, u32 chain offset for jump / goto))
 
 export const NFT_META_LEN: u32 = 0; // the kernel's enum nft_meta_keys
 export const NFT_META_PROTOCOL: u32 = 1;
@@ -123,8 +128,8 @@ function memcmpN(a: u32, b: u32, len: u32): i32 {
   return (len + 3) & ~3;
 }
 
-/** nft_lookup over a sorted interval array: is the key at `k` (klen bytes) inside one? */
-function setHas(set: u32, k: u32): bool {
+/** nft_lookup over a sorted interval array: the index of the interval the key at `k` (klen bytes) is in, or -1. */
+function setFind(set: u32, k: u32): i32 {
   const klen = load<u32>(set);
   const n = load<u32>(set, 4);
   const step = pad4(klen) << 1;
@@ -137,8 +142,29 @@ function setHas(set: u32, k: u32): bool {
     if (memcmpN(k, e + pad4(klen), klen) > 0) lo = mid + 1;
     else hi = mid;
   }
-  if (lo >= n) return false;
-  return memcmpN(k, base + lo * step, klen) >= 0;
+  if (lo >= n) return -1;
+  return memcmpN(k, base + lo * step, klen) >= 0 ? <i32>lo : -1;
+}
+
+/**
+ * A counter, limit or quota expression at `p` (a rule's, or a named object's reached through a map): false when
+ * it breaks out of the rule (a limit or quota not matching).
+ */
+function statefulEval(p: u32, st: u32): bool {
+  const w = load<u32>(p);
+  const op = w & 0xff;
+  const len = (w >>> 16) & 0xff;
+  const x = w >>> 24;
+  if (op == EXPR_COUNTER) {
+    nftCounter(load<u32>(p, 4), load<u32>(st, NFS_LEN));
+    return true;
+  }
+  if (op == EXPR_LIMIT) {
+    // nft_limit_pkts_eval's cost is fixed; nft_limit_bytes_eval's is nsecs × skb->len / rate
+    const cost = x == 0 ? load<u64>(p, 16) : (load<u64>(p, 16) * <u64>load<u32>(st, NFS_LEN)) / load<u64>(p, 24);
+    return nftLimit(load<u32>(p, 4), load<u64>(p, 8), cost) == (len != 0);
+  }
+  return nftOverquota(load<u32>(p, 4), load<u64>(p, 8), load<u32>(st, NFS_LEN)) == (len != 0);
 }
 
 function ctStateBits(st: u32): u32 {
@@ -244,7 +270,26 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         for (let i: u32 = 0; i < pad4(len); i += 4) store<u32>(reg + i, (load<u32>(reg + i) & load<u32>(m + i)) ^ load<u32>(xr + i));
         p = xr + pad4(len);
       } else if (op == EXPR_LOOKUP) {
-        if (setHas(blob + load<u32>(p, 4), reg) == (x == 1)) { res = R_BREAK; break; }
+        if ((setFind(blob + load<u32>(p, 4), reg) >= 0) == (x == 1)) { res = R_BREAK; break; }
+        p += 8;
+      } else if (op == EXPR_VMAP) {
+        // nft_lookup into NFT_REG_VERDICT: no element breaks; NFT_CONTINUE goes on with the rule's next expression
+        const m = blob + load<u32>(p, 4);
+        const i = setFind(m, reg);
+        if (i < 0) { res = R_BREAK; break; }
+        const d = m + 8 + load<u32>(m, 4) * (pad4(load<u32>(m)) << 1) + (<u32>i << 3);
+        if (load<u32>(d) == NFTV_CONTINUE) { p += 8; continue; }
+        code = load<u32>(d);
+        target = load<u32>(d, 4);
+        res = R_VERDICT;
+        break;
+      } else if (op == EXPR_OBJMAP) {
+        // nft_objref_map_eval: no element for the key breaks; otherwise the object's own eval
+        const m = blob + load<u32>(p, 4);
+        const i = setFind(m, reg);
+        if (i < 0) { res = R_BREAK; break; }
+        const offs = m + 8 + load<u32>(m, 4) * (pad4(load<u32>(m)) << 1);
+        if (!statefulEval(blob + load<u32>(offs + (<u32>i << 2)), st)) { res = R_BREAK; break; }
         p += 8;
       } else if (op == EXPR_CT) {
         let v: u32 = 0;
@@ -274,9 +319,9 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         target = load<u32>(p, 4);
         res = R_VERDICT;
         break;
-      } else if (op == EXPR_COUNTER) {
-        nftCounter(load<u32>(p, 4), load<u32>(st, NFS_LEN));
-        p += 8;
+      } else if (op == EXPR_COUNTER || op == EXPR_LIMIT || op == EXPR_QUOTA) {
+        if (!statefulEval(p, st)) { res = R_BREAK; break; }
+        p += op == EXPR_COUNTER ? 8 : op == EXPR_LIMIT ? 32 : 16;
       } else if (op == EXPR_NAT) {
         const verdict = nftNat(st, x, load<u32>(p, 4), load<u32>(p, 8), r, regs() + 192);
         code = verdict == NF_ACCEPT ? NFTV_ACCEPT : NFTV_DROP;
@@ -301,14 +346,7 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           else store<u32>(reg + i, bswap<u32>(load<u32>(reg + i)));
         }
         p += 4;
-      } else if (op == EXPR_LIMIT) {
-        // nft_limit_pkts_eval's cost is fixed; nft_limit_bytes_eval's is nsecs × skb->len / rate
-        const cost = x == 0 ? load<u64>(p, 16) : (load<u64>(p, 16) * <u64>load<u32>(st, NFS_LEN)) / load<u64>(p, 24);
-        if (nftLimit(load<u32>(p, 4), load<u64>(p, 8), cost) != (len != 0)) { res = R_BREAK; break; }
-        p += 32;
-      } else if (op == EXPR_QUOTA) {
-        if (nftOverquota(load<u32>(p, 4), load<u64>(p, 8), load<u32>(st, NFS_LEN)) != (len != 0)) { res = R_BREAK; break; }
-        p += 16;
+
       } else if (op == EXPR_LOG) {
         nftLog(st, load<u32>(p, 4), x, len, <u32>load<u16>(p, 8), <u32>load<u16>(p, 10), load<u32>(p, 12), p + 16);
         p += 144;

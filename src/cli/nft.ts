@@ -42,8 +42,7 @@ export async function nftCli(argv: string[], io: Io): Promise<number> {
     configureStack(dp, steps, io.err);
     const cmd = words.join(' ');
     if (cmd === '') return 0;
-    const listAll = /^list ruleset(?: (ip|ip6|inet))?$/.exec(cmd);
-    const out = listAll && handles ? dp.nftables.list(listAll[1] as 'ip' | undefined, true) : dp.nft(cmd);
+    const out = dp.nftables.run(cmd, undefined, handles);
     if (!check) io.out(out);
     return 0;
   } catch (e) {

@@ -13,11 +13,11 @@
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
-import { LOG_LEVELS, NftParseError, parseNft, type Cmd, type Loc, type NftFamily, type ObjSpec, type RawValue, type Stmt } from './nft_parse.js';
+import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
-import { REJECT_CODES, chainText, objectsText, rulesetText, tableText } from './nft_print.js';
+import { REJECT_CODES, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './routes.js';
 import type { LinkView } from './links.js';
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, nfLogSyslogLine } from './nf_log_syslog.js';
@@ -60,7 +60,7 @@ function ctFamilies(st: NftState): Set<number> {
   const out = new Set<number>();
   for (const t of st.tables) {
     const uses = t.chains.some((c) => c.rules.some((r) => r.stmts.some((s) =>
-      (s.k === 'match' && s.sel.proto === 'ct') || (s.k === 'set' && s.target === 'ct mark') || s.k === 'nat' || s.k === 'flow')));
+      ((s.k === 'match' || s.k === 'objmap' || s.k === 'vmap') && s.sel.proto === 'ct') || (s.k === 'set' && s.target === 'ct mark') || s.k === 'nat' || s.k === 'flow')));
     if (!uses) continue;
     if (t.family !== 'ip6') out.add(2);
     if (t.family !== 'ip') out.add(10);
@@ -190,6 +190,8 @@ export class Nft {
   /** Tables this transaction creates: nft resolves their jumps itself (with a suggestion); others the kernel. */
   private readonly newTables = new Set<NftTable>();
   private txState: NftState = this.state;
+  /** `nft -a`: this input's listings show handles. */
+  private handles = false;
 
   constructor(private readonly dp: Datapath) {}
 
@@ -198,7 +200,8 @@ export class Nft {
   }
 
   /** Run nft input (a command line, or a file's text with `file` naming it); the output of its list commands. */
-  run(text: string, file?: string): string {
+  run(text: string, file?: string, handles = false): string {
+    this.handles = handles;
     let cmds: Cmd[];
     try {
       // a command line ends as if with a newline (nft's "unexpected newline" there), a file with its end
@@ -214,6 +217,13 @@ export class Nft {
     try {
       for (const c of cmds) out += this.apply(next, c);
     } catch (e) {
+      if (e instanceof Refusal && e.kernel) {
+        // an aborted transaction does not give back the handles it took (table->hgen only grows)
+        for (const t of this.state.tables) {
+          const n = next.tables.find((x) => x.family === t.family && x.name === t.name && x.handle === t.handle);
+          if (n) t.hgen = n.hgen;
+        }
+      }
       if (e instanceof Refusal) throw this.error(e.kernel ? 'NFT_REJECTED' : 'NFT_SYNTAX', text, file, e.msg, e.loc, e.also);
       if (e instanceof NftParseError) throw this.error('NFT_SYNTAX', text, file, e.msg, e.loc, e.also);
       throw e;
@@ -322,14 +332,17 @@ export class Nft {
     if (c.obj === 'objects') {
       // nft's do_list_obj over every table (or one: `table FAMILY NAME`, which must exist); a reset lists the
       // values NFT_MSG_GETOBJ_RESET dumped, then they are zero
-      const tables = c.where ? [this.findTable(s, c.where.family, c.where.table, c.where.tableLoc, objMisspell)] : s.tables;
+      const tables = c.where ? [this.findTable(s, c.where.family, c.where.table, c.where.tableLoc, objMisspell)] : s.tables.filter((t) => c.family === undefined || t.family === c.family);
       const objs = tables.flatMap((t) => t.objects.filter((o) => o.stmt.k === c.type).map((o) => [t, o] as const));
-      const out = objectsText(tables, c.type, this.counterReader(), c.op === 'reset');
+      const out = objectsText(tables, c.type, this.counterReader(), c.op === 'reset', this.handles);
       if (c.op === 'reset') for (const [, o] of objs) this.resetObj(o);
       return out;
     }
+    if (c.obj === 'tables') return s.tables.filter((t) => c.family === undefined || t.family === c.family).map((t) => `table ${t.family} ${t.name}\n`).join('');
+    if (c.obj === 'chains') return chainsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), this.handles);
+    if (c.obj === 'sets') return setsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), c.map, this.handles);
     if (c.obj === 'ruleset') {
-      if (c.op === 'list') return rulesetText(s, this.counterReader(), c.family);
+      if (c.op === 'list') return rulesetText(s, this.counterReader(), c.family, this.handles);
       s.tables = s.tables.filter((t) => c.family !== undefined && t.family !== c.family);
       return '';
     }
@@ -344,13 +357,16 @@ export class Nft {
         this.newTables.add(s.tables[s.tables.length - 1]!);
         return '';
       }
-      const t = this.findTable(s, c.family, c.table, c.tableLoc);
+      const t = c.handle ? byHandle(s.tables.filter((x) => x.family === c.family), c.handle) : this.findTable(s, c.family, c.table, c.tableLoc);
       if (c.op === 'delete') s.tables.splice(s.tables.indexOf(t), 1);
       else if (c.op === 'flush') for (const ch of t.chains) ch.rules = [];
-      else return tableText(t, this.counterReader(), false).join('\n') + '\n';
+      else return tableText(t, this.counterReader(), this.handles).join('\n') + '\n';
       return '';
     }
     // an object's table is suggested with the threshold its name is (measured: `tt` is answered with `t`, `nosuch` not)
+    // a delete by handle is the kernel's ENOENT alone (nft_cmd_enoent has no name to suggest one for)
+    const byH = 'handle' in c && c.op === 'delete' && c.handle !== undefined;
+    if (byH && !s.tables.some((x) => x.family === c.family && x.name === c.table)) throw new Refusal(ENOENT, c.tableLoc, true);
     const t = this.findTable(s, c.family, c.table, c.tableLoc, c.obj === 'object' ? objMisspell : misspell);
     switch (c.obj) {
       case 'object':
@@ -359,23 +375,50 @@ export class Nft {
         const existing = t.chains.find((x) => x.name === c.chain);
         if (c.op === 'add' || c.op === 'create') {
           if (existing && c.op === 'create') throw new Refusal(EEXIST, c.chainLoc, true);
-          const base = c.spec ? this.chainBase(c.spec, t) : undefined;
+          // `add chain … { policy drop; }` on a base chain that exists: its policy alone (nf_tables_updchain)
+          const spec = c.spec;
+          if (spec && spec.policy && !spec.type && !spec.hook && !spec.priority) {
+            // a policy is a base chain's: the kernel refuses one for a chain with no hook (EOPNOTSUPP)
+            if (!existing?.base) throw new Refusal(EOPNOTSUPP, spec.policyLoc!, true);
+            existing.base.policy = spec.policy;
+            return '';
+          }
+          const base = spec ? this.chainBase(spec, t) : undefined;
           if (existing) {
             if (base && existing.base) existing.base.policy = base.policy;
-            else if (base || existing.base) throw new Refusal(EEXIST, c.chainLoc, true);
+            else if (base) throw new Refusal(EEXIST, c.chainLoc, true);
             return '';
           }
           if (c.chain.length > 255) throw new Refusal('Could not process rule: Numerical result out of range', c.chainLoc, true);
           t.chains.push({ name: c.chain, handle: ++t.hgen, base, rules: [] });
           return '';
         }
-        const ch = this.findChain(s, t, c.chain, c.chainLoc);
+        if (c.op === 'rename') {
+          // nf_tables_updchain with a new name: the chain keeps its handle and rules; jumps to it follow it (the
+          // kernel's point at the chain, ours name it)
+          // (nft's own lookup in its cache: ENOENT with no suggestion; the kernel's EEXIST at the whole command)
+          const ch = t.chains.find((x) => x.name === c.chain);
+          if (!ch) throw new Refusal('No such file or directory', c.chainLoc, false);
+          if (t.chains.some((x) => x.name === c.to)) throw new Refusal(EEXIST, c.loc, true);
+          for (const o of t.chains) {
+            for (const r of o.rules) {
+              for (const x of r.stmts) {
+                if (x.k === 'verdict' && x.chain === ch.name) x.chain = c.to;
+                if (x.k === 'vmap' && x.map.k === 'set') for (const e of x.map.elems) if (e.verdict?.chain === ch.name) e.verdict.chain = c.to;
+              }
+            }
+          }
+          for (const x of t.sets) for (const e of x.elems) if (e.verdict?.chain === ch.name) e.verdict.chain = c.to;
+          ch.name = c.to;
+          return '';
+        }
+        const ch = c.handle ? byHandle(t.chains, c.handle) : this.findChain(s, t, c.chain, c.chainLoc);
         if (c.op === 'delete') {
-          const used = t.chains.some((o) => o.rules.some((r) => r.stmts.some((x) => x.k === 'verdict' && x.chain === ch.name)));
+          const used = t.chains.some((o) => o.rules.some((r) => jumpTargets(t, r.stmts).includes(ch.name))) || t.sets.some((x) => x.elems.some((e) => e.verdict?.chain === ch.name));
           if (ch.rules.length > 0 || used) throw new Refusal(EBUSY, c.chainLoc, true);
           t.chains.splice(t.chains.indexOf(ch), 1);
         } else if (c.op === 'flush') ch.rules = [];
-        else return chainText(t, ch, this.counterReader(), false, '\t').join('\n') + '\n';
+        else return `table ${t.family} ${t.name} {\n${chainText(t, ch, this.counterReader(), this.handles, '\t').join('\n')}\n}\n`;
         return '';
       }
       case 'rule': {
@@ -386,18 +429,22 @@ export class Nft {
           ch.rules.splice(i, 1);
           return '';
         }
+        // anonymous sets take a handle each before the rule's own, as the kernel gives them, before it looks the
+        // rule's position up (measured: a missing one costs the sets their handles, not the rule) or checks its
+        // expressions and the sets' elements — a refused rule has used them up too
+        for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set') || ((st.k === 'objmap' || st.k === 'vmap') && st.map?.k === 'set')) t.hgen++;
         let at = c.op === 'add' ? ch.rules.length : 0;
-        if (c.handle !== undefined) {
-          const i = ch.rules.findIndex((r) => r.handle === c.handle);
-          if (i < 0) throw new Refusal(ENOENT, c.loc, true);
-          at = c.op === 'add' ? i + 1 : i;
-        }
+        // `index N` is nft's: the Nth rule of its cache, whose handle it sends as a position
+        const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
+        if ((c.handle !== undefined || c.index !== undefined) && i < 0) throw new Refusal(c.index !== undefined ? 'Could not process rule: No such file or directory' : ENOENT, c.posLoc!, c.index === undefined);
+        if (i >= 0) at = c.op === 'add' ? i + 1 : i;
+        // a replaced rule keeps its handle (nf_tables_newrule allocates none with NFTA_RULE_HANDLE)
+        const handle = c.op === 'replace' ? c.handle! : ++t.hgen;
         const stmts = this.resolveRule(t, ch, c.stmts);
-        // anonymous sets take a handle each before the rule's own, as the kernel gives them
-        for (const st of stmts) if (st.k === 'match' && st.value.k === 'set') t.hgen++;
-        const rule: NftRule = { handle: ++t.hgen, stmts };
-        ch.rules.splice(at, 0, rule);
-        const jump = c.stmts.find((x) => x.k === 'verdict' && x.chain !== undefined);
+        const rule: NftRule = { handle, stmts };
+        if (c.op === 'replace') ch.rules.splice(i, 1, rule);
+        else ch.rules.splice(at, 0, rule);
+        const jump = c.stmts.find((x) => (x.k === 'verdict' && x.chain !== undefined) || x.k === 'vmap');
         if (jump && tooDeep(t)) throw new Refusal(EMLINK, jump.loc, true);
         return '';
       }
@@ -406,37 +453,41 @@ export class Nft {
         if (c.op === 'add' || c.op === 'create') {
           if (existing) {
             if (c.op === 'create') throw new Refusal(EEXIST, c.setLoc, true);
-            if (c.spec?.elements) this.addElems(existing, c.spec.elements);
+            if (c.spec?.elements) this.addElems(t, existing, c.spec.elements);
             return '';
           }
           const spec = c.spec;
+          if (spec?.data && !MAP_DATA.has(spec.data.v)) throw new Refusal(`unknown datatype ${spec.data.v}`, spec.data.loc, false);
           if (!spec?.type) throw new Refusal('set definition does not specify key', c.setLoc, false);
           if (!SET_TYPES.has(spec.type)) throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
           for (const f of spec.flags) if (!['interval', 'constant', 'timeout', 'dynamic'].includes(f)) throw new Refusal(`syntax error, unexpected string`, spec.loc, false);
-          const set: NftSet = { name: c.set, handle: ++t.hgen, type: spec.type as DataType, flags: spec.flags, elems: [] };
-          if (spec.elements) this.addElems(set, spec.elements);
+          const set: NftSet = { name: c.set, handle: ++t.hgen, type: spec.type as DataType, mapTo: spec.data?.v as NftObjType | undefined, flags: spec.flags, elems: [] };
+          if (spec.elements) this.addElems(t, set, spec.elements);
           t.sets.push(set);
           return '';
         }
-        const set = t.sets.find((x) => x.name === c.set);
-        if (!set) throw new Refusal(ENOENT, c.setLoc, true);
+        // a listing looks in nft's cache, where a set is not a map (nor a map a set); a delete asks the kernel
+        const set = c.handle ? byHandle(t.sets, c.handle) : t.sets.find((x) => x.name === c.set && (c.op === 'delete' || c.op === 'flush' || (x.mapTo !== undefined) === c.map));
+        if (!set) throw new Refusal(c.op === 'list' ? 'No such file or directory' : ENOENT, c.setLoc, c.op !== 'list');
         if (c.op === 'delete') {
-          const used = t.chains.some((ch) => ch.rules.some((r) => r.stmts.some((x) => x.k === 'match' && x.value.k === 'ref' && x.value.name === set.name)));
-          if (used) throw new Refusal(EBUSY, c.setLoc, true);
+          if (setUse(t, set.name) > 0) throw new Refusal(EBUSY, c.setLoc, true);
           t.sets.splice(t.sets.indexOf(set), 1);
         } else if (c.op === 'flush') set.elems = [];
-        else return `table ${t.family} ${t.name} {\n` + rulesetText({ tables: [{ ...t, chains: [], flowtables: [], objects: [], sets: [set] }], tgen: 0 }, this.counterReader()).split('\n').slice(1).join('\n');
+        else return `table ${t.family} ${t.name} {\n${setText(set, '\t', this.handles).join('\n')}\n}\n`;
         return '';
       }
       case 'element': {
         const set = t.sets.find((x) => x.name === c.set);
         if (!set) throw new Refusal(ENOENT, c.setLoc, true);
-        if (c.op === 'add') this.addElems(set, c.elems);
+        if (c.op === 'add') this.addElems(t, set, c.elems);
         else {
-          const del = this.elems(set.type, c.elems);
-          for (const d of del) {
+          const items = c.elems.k === 'set' ? c.elems.elems : [c.elems];
+          for (const item of items) {
+            // a map's element is found by its key (the data written is not compared)
+            const key = item.k === 'pair' ? item.key : item;
+            const d = parseElem(set.type, key);
             const i = set.elems.findIndex((e) => sameElem(e, d));
-            if (i < 0) throw new Refusal(ENOENT, c.elems.loc, true);
+            if (i < 0) throw new Refusal(ENOENT, key.loc, true);
             set.elems.splice(i, 1);
           }
         }
@@ -460,7 +511,7 @@ export class Nft {
           t.flowtables.push({ name: c.flowtable, handle: ++t.hgen, hook: spec.hook, prio, devices: spec.devices, counter: spec.counter ?? false, id: 0 });
           return '';
         }
-        const ft = t.flowtables.find((x) => x.name === c.flowtable);
+        const ft = c.handle ? byHandle(t.flowtables, c.handle) : t.flowtables.find((x) => x.name === c.flowtable);
         if (!ft) throw new Refusal(ENOENT, c.ftLoc, true);
         if (c.op === 'delete') {
           const used = t.chains.some((ch) => ch.rules.some((r) => r.stmts.some((x) => x.k === 'flow' && x.name === ft.name)));
@@ -480,7 +531,8 @@ export class Nft {
    * one a rule references (obj->use) is EBUSY.
    */
   private object(s: NftState, t: NftTable, c: Extract<Cmd, { obj: 'object' }>): string {
-    const o = t.objects.find((x) => x.stmt.k === c.type && x.name === c.name);
+    // the kernel looks an object up by type and handle as it does by type and name
+    const o = c.handle ? byHandle(t.objects.filter((x) => x.stmt.k === c.type), c.handle) : t.objects.find((x) => x.stmt.k === c.type && x.name === c.name);
     if (c.op === 'add' || c.op === 'create') {
       // the kernel's refusals of an object (its type's init) are shown at the command
       const stmt = this.objStmt({ ...c.spec!, loc: c.loc });
@@ -508,9 +560,16 @@ export class Nft {
       t.objects.splice(t.objects.indexOf(o), 1);
       return '';
     }
-    const out = objectsText([{ ...t, objects: [o] }], o.stmt.k, this.counterReader(), c.op === 'reset');
+    const out = objectsText([{ ...t, objects: [o] }], o.stmt.k, this.counterReader(), c.op === 'reset', this.handles);
     if (c.op === 'reset') this.resetObj(o);
     return out;
+  }
+
+  /** nft's set_not_found: ENOENT, with the closest named set or map of any table (set_lookup_fuzzy, measured: thresholded). */
+  private setNotFound(name: string, loc: Loc): Refusal {
+    const best = closest(this.txState.tables.flatMap((t) => t.sets.map((x) => ({ x, t }))), name, objMisspell);
+    if (best) return new Refusal(`No such file or directory; did you mean ${best.x.mapTo ? 'map' : 'set'} ‘${best.x.name}’ in table ${best.t.family} ‘${best.t.name}’?`, loc, false);
+    return new Refusal('No such file or directory', loc, false);
   }
 
   /** nft's obj_not_found: ENOENT, with the closest name of any object of any table (obj_lookup_fuzzy). */
@@ -554,7 +613,7 @@ export class Nft {
     return std.value + p.value;
   }
 
-  private chainBase(spec: NonNullable<Extract<Cmd, { obj: 'chain' }>['spec']>, t: NftTable): NftChain['base'] {
+  private chainBase(spec: ChainSpec, t: NftTable): NftChain['base'] {
     if (!spec.type || !spec.hook || !spec.priority) throw new Refusal('missing type, hook or priority in base chain declaration', spec.loc, false);
     if (!CHAIN_TYPES.has(spec.type)) throw new Refusal(`unknown chain type`, spec.loc, false);
     if (HOOKS[spec.hook] === undefined) throw new Refusal(`unknown chain hook`, spec.loc, false);
@@ -564,21 +623,60 @@ export class Nft {
     return { type: spec.type as 'filter', hook: spec.hook, prio: this.prioValue(spec.priority, spec.hook), policy: spec.policy ?? 'accept', devices: spec.devices };
   }
 
-  private elems(type: DataType, v: RawValue): Elem[] {
-    if (v.k === 'set') return v.elems.map((e) => parseElem(type, e));
-    return [parseElem(type, v)];
+  /**
+   * Elements as written for a set of `type` — a map of `mapTo` objects takes `key : "name"` pairs, each naming an
+   * object of the table (nft_set_elem_init's nft_obj_lookup: ENOENT at the element; no data: EINVAL). An element
+   * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
+   * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
+   */
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue): Array<{ e: Elem; loc: Loc }> {
+    const out: Array<{ e: Elem; loc: Loc }> = [];
+    for (const item of v.k === 'set' ? v.elems : [v]) {
+      const key = item.k === 'pair' ? item.key : item;
+      const e = parseElem(type, key);
+      if (mapTo !== undefined) {
+        if (item.k !== 'pair') throw new Refusal(EINVAL, key.loc, true);
+        const d = item.data;
+        const name = d.k === 'word' || d.k === 'str' ? d.v : '';
+        if (mapTo === 'verdict') {
+          // nft_verdict_init: a jump's chain must exist (ENOENT) and not be a base chain (EOPNOTSUPP)
+          if (d.k !== 'word' || !['accept', 'drop', 'return', 'continue', 'jump', 'goto'].includes(name)) throw new Refusal('syntax error, unexpected string', d.loc, false);
+          const target = item.chain === undefined ? undefined : t.chains.find((x) => x.name === item.chain);
+          if (item.chain !== undefined && !target) throw new Refusal(ENOENT, key.loc, true);
+          if (target?.base) throw new Refusal(EOPNOTSUPP, key.loc, true);
+          e.verdict = { v: name as 'accept', chain: item.chain };
+        } else {
+          if (!t.objects.some((o) => o.stmt.k === mapTo && o.name === name)) throw new Refusal(ENOENT, key.loc, true);
+          e.obj = name;
+        }
+        const k = TYPE_INFO[type].host ? hostToBe : (b: Uint8Array): Uint8Array => b;
+        // (the same element twice is one: nft merges it)
+        if (out.some((o) => sameElem(o.e, e) && sameData(o.e, e))) continue;
+        for (const o of out) {
+          if (sameElem(o.e, e)) throw new Refusal(EEXIST, key.loc, true);
+          if (cmpBytes(k(o.e.lo), k(e.hi)) <= 0 && cmpBytes(k(e.lo), k(o.e.hi)) <= 0) throw new Refusal('conflicting intervals specified', key.loc, false, o.loc);
+        }
+      }
+      out.push({ e, loc: key.loc });
+    }
+    return out;
   }
 
-  private addElems(set: NftSet, v: RawValue): void {
-    for (const e of this.elems(set.type, v)) {
-      if (e.kind !== 'value' && !set.flags.includes('interval')) throw new Refusal('Set member cannot be range, missing interval flag on declaration', v.loc, false);
-      if (!set.elems.some((x) => sameElem(x, e))) set.elems.push(e);
+  private addElems(t: NftTable, set: NftSet, v: RawValue): void {
+    for (const { e, loc } of this.elems(t, set.type, set.mapTo, v)) {
+      if (e.kind !== 'value' && !set.flags.includes('interval')) {
+        if (set.mapTo && e.kind === 'prefix') throw new Refusal("You must add 'flags interval' to your map declaration if you want to add prefix elements", loc, false);
+        throw new Refusal('Set member cannot be range, missing interval flag on declaration', v.loc, false);
+      }
+      const had = set.elems.find((x) => sameElem(x, e));
+      if (had && !sameData(had, e)) throw new Refusal(EEXIST, loc, true);
+      if (!had) set.elems.push(e);
     }
   }
 
   // ---- statements: typing and checks ----
 
-  private selectorType(t: NftTable, s: Extract<Stmt, { k: 'match' }>): DataType {
+  private selectorType(t: NftTable, s: { sel: Selector }): DataType {
     const { proto, field } = s.sel;
     if ((proto === 'ip' && t.family === 'ip6') || (proto === 'ip6' && t.family === 'ip')) {
       throw new Refusal(`conflicting protocols specified: ${t.family === 'ip' ? 'ip' : 'ip6'} vs. ${proto}`, s.sel.loc, false);
@@ -586,6 +684,7 @@ export class Nft {
     if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
     if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
     if (proto === 'tcp' || proto === 'udp') return 'inet_service';
+    if (proto === 'icmp' || proto === 'icmpv6') return proto === 'icmp' ? 'icmp_type' : 'icmpv6_type';
     if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
     return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto' } as const)[field as 'mark']!;
   }
@@ -604,7 +703,7 @@ export class Nft {
           const v = s.value;
           if (v.k === 'ref') {
             const set = t.sets.find((x) => x.name === v.name);
-            if (!set) throw new Refusal('No such file or directory', v.loc, false);
+            if (!set) throw this.setNotFound(v.name, v.loc);
             const want = type === 'iface_index' ? 'ifname' : type;
             if (set.type !== want) throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, expression has type ${TYPE_NAMES[set.type]}`, v.loc, false, s.sel.loc);
             value = { k: 'ref', name: v.name };
@@ -624,6 +723,7 @@ export class Nft {
           if (value.k === 'elem' && value.e.kind === 'value' && s.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;
+          if (s.sel.proto === 'icmp' || s.sel.proto === 'icmpv6') l4 = s.sel.proto === 'icmp' ? 1 : 58;
           break;
         }
         case 'counter':
@@ -670,6 +770,38 @@ export class Nft {
           if (!t.objects.some((o) => o.stmt.k === s.type && o.name === s.name)) throw new Refusal(ENOENT, s.nameLoc, true);
           out.push({ k: 'objref', type: s.type, name: s.name });
           break;
+        case 'objmap': {
+          const keyType = this.selectorType(t, s);
+          const m = s.map;
+          // a name is a string: a selector with no map is evaluated as the object's name (expr_evaluate_objref)
+          if (!m) throw new Refusal(`datatype mismatch: expected string, expression has type ${TYPE_NAMES[keyType]}`, s.sel.loc, false, { ...s.loc, end: s.sel.loc.end });
+          if (m.k === 'ref') {
+            const set = t.sets.find((x) => x.name === m.name);
+            if (!set) throw this.setNotFound(m.name, m.loc);
+            if (set.mapTo === undefined || set.mapTo === 'verdict') throw new Refusal('Expression is not a map with objects', m.loc, false);
+            if (set.type !== keyType) throw new Refusal(`datatype mismatch, map expects ${TYPE_NAMES[set.type]}, mapping expression has type ${TYPE_NAMES[keyType]}`, m.loc, false, s.sel.loc);
+            out.push({ k: 'objmap', type: s.type, sel: s.sel, keyType, map: { k: 'ref', name: m.name } });
+          } else {
+            // an anonymous map: intervals when it needs them (nft sets NFT_SET_INTERVAL itself)
+            const elems = this.elems(t, keyType, s.type, m).map((x) => x.e);
+            out.push({ k: 'objmap', type: s.type, sel: s.sel, keyType, map: { k: 'set', elems } });
+          }
+          break;
+        }
+        case 'vmap': {
+          const keyType = this.selectorType(t, s);
+          const m = s.map;
+          if (m.k === 'ref') {
+            const set = t.sets.find((x) => x.name === m.name);
+            if (!set) throw this.setNotFound(m.name, m.loc);
+            if (set.mapTo !== 'verdict') throw new Refusal('Expression is not a map with verdicts', m.loc, false);
+            if (set.type !== keyType) throw new Refusal(`datatype mismatch, map expects ${TYPE_NAMES[set.type]}, mapping expression has type ${TYPE_NAMES[keyType]}`, m.loc, false, s.sel.loc);
+            out.push({ k: 'vmap', sel: s.sel, keyType, map: { k: 'ref', name: m.name } });
+          } else {
+            out.push({ k: 'vmap', sel: s.sel, keyType, map: { k: 'set', elems: this.elems(t, keyType, 'verdict', m).map((x) => x.e) } });
+          }
+          break;
+        }
         case 'absent':
           // what a kernel without the expression's module (nft_connlimit, nft_synproxy) answers:
           // nf_tables_expr_parse finds no type (nft_expr_type_get: -ENOENT) and marks the expression
@@ -960,12 +1092,44 @@ function* statefuls(st: NftState): Generator<Stateful> {
 /** NFT_OBJ_MAXNAMELEN, its NUL included. */
 const NFT_OBJ_MAXNAMELEN = 256;
 
-/** obj->use: the rules of the table that reference the object (nft_objref_init takes one, destroy drops it). */
+/**
+ * obj->use: the rules of the table that reference the object (nft_objref_init takes one, destroy drops it) and
+ * the map elements that name it, named maps' and anonymous ones' (nft_set_elem_init: nft_use_inc).
+ */
 function objUse(t: NftTable, o: NftObj): number {
+  const type = o.stmt.k;
+  const named = (elems: Elem[]): number => elems.filter((e) => e.obj === o.name).length;
   let n = 0;
-  for (const c of t.chains) for (const r of c.rules) for (const s of r.stmts) if (s.k === 'objref' && s.type === o.stmt.k && s.name === o.name) n++;
+  for (const s of t.sets) if (s.mapTo === type) n += named(s.elems);
+  for (const c of t.chains) {
+    for (const r of c.rules) {
+      for (const s of r.stmts) {
+        if (s.k === 'objref' && s.type === type && s.name === o.name) n++;
+        if (s.k === 'objmap' && s.map.k === 'set' && s.type === type) n += named(s.map.elems);
+      }
+    }
+  }
   return n;
 }
+
+/** set->use: the rules that look the named set or map up (a match's `@s`, an object map's `map @m`). */
+function setUse(t: NftTable, name: string): number {
+  let n = 0;
+  for (const c of t.chains) {
+    for (const r of c.rules) for (const x of r.stmts) if ((x.k === 'match' && x.value.k === 'ref' && x.value.name === name) || ((x.k === 'objmap' || x.k === 'vmap') && x.map.k === 'ref' && x.map.name === name)) n++;
+  }
+  return n;
+}
+
+/** The kernel's lookups by handle (nft_table_lookup_byhandle, nft_chain_lookup_byhandle, …): ENOENT at the number. */
+function byHandle<T extends { handle: number }>(xs: readonly T[], h: Handle): T {
+  const x = xs.find((y) => y.handle === h.n);
+  if (!x) throw new Refusal(ENOENT, h.loc, true);
+  return x;
+}
+
+/** What a map's elements may map to (`type KEY : …`). */
+const MAP_DATA: ReadonlySet<string> = new Set<NonNullable<NftSet['mapTo']>>(['counter', 'quota', 'limit', 'verdict']);
 /** The arena block of each stateful statement (nft_stateful.ts draws the limit's and the quota's). */
 const STATE_BYTES: Readonly<Record<Stateful['k'], number>> = { counter: 16, limit: 24, quota: 8 };
 
@@ -1060,6 +1224,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer',
+  icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type',
 };
 
 /** An anonymous set drops the elements another one covers, as nft's automerge does. */
@@ -1082,7 +1247,7 @@ function automerge(type: DataType, elems: Elem[]): Elem[] {
  * 16 do not; a loop is refused at the rule that closes it).
  */
 function tooDeep(t: NftTable): boolean {
-  const targets = (c: NftChain): string[] => c.rules.flatMap((r) => r.stmts.flatMap((x) => (x.k === 'verdict' && x.chain ? [x.chain] : [])));
+  const targets = (c: NftChain): string[] => c.rules.flatMap((r) => jumpTargets(t, r.stmts));
   const deepest = new Map<NftChain, number>(); // a chain seen as deep before has nothing new to show
   const walk = (c: NftChain, level: number): boolean => {
     if (level === 16) return true;
@@ -1095,6 +1260,23 @@ function tooDeep(t: NftTable): boolean {
     return false;
   };
   return t.chains.some((c) => c.base !== undefined && walk(c, 0));
+}
+
+/** The chains a rule's statements may jump or go to: its verdict's, its verdict maps' elements'. */
+function jumpTargets(t: NftTable, stmts: readonly RStmt[]): string[] {
+  const out: string[] = [];
+  for (const x of stmts) {
+    if (x.k === 'verdict' && x.chain !== undefined) out.push(x.chain);
+    if (x.k !== 'vmap') continue;
+    const elems = x.map.k === 'set' ? x.map.elems : t.sets.find((s) => s.name === (x.map as { name: string }).name)?.elems ?? [];
+    for (const e of elems) if (e.verdict?.chain !== undefined) out.push(e.verdict.chain);
+  }
+  return out;
+}
+
+/** A map element's data, the same (an object's name, a verdict and its chain). */
+function sameData(a: Elem, b: Elem): boolean {
+  return a.obj === b.obj && a.verdict?.v === b.verdict?.v && a.verdict?.chain === b.verdict?.chain;
 }
 
 function sameElem(a: Elem, b: Elem): boolean {

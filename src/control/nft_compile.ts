@@ -3,13 +3,14 @@
 // (`meta nfproto ipv4` before `ip saddr` in an inet table, `meta l4proto tcp` before `tcp dport`), a
 // load into a register, then cmp / range / bitwise+cmp / lookup; actions after.
 
-import { type NftChain, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { TYPE_INFO, intervals, type DataType, type Elem } from './nft_types.js';
+import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import type { Selector } from './nft_parse.js';
+import { TYPE_INFO, hostToBe, intervals, sortElems, type DataType, type Elem } from './nft_types.js';
 
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
-const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19 } as const;
+const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, NFPROTO: 15, L4PROTO: 16 } as const;
 const CT = { STATE: 0, DIRECTION: 1, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
@@ -66,12 +67,21 @@ interface SetImage {
   ivals: Array<[Uint8Array, Uint8Array]>;
 }
 
+/** An object map (its elements, each with the statement, the object's, it runs) or a verdict map (elems' verdicts). */
+interface MapImage {
+  type: DataType;
+  elems: Array<{ e: Elem; obj?: Stateful }>;
+  verdicts: boolean;
+}
+
 /** What a rule compiles against: its table, the sets it refers to, where jumps and sets are patched. */
 interface Ctx {
   table: NftTable;
   env: CompileEnv;
   sets: SetImage[];
   setFix: Array<{ at: number; set: number }>;
+  maps: MapImage[];
+  mapFix: Array<{ at: number; map: number }>;
   jumpFix: Array<{ at: number; key: string }>;
 }
 
@@ -116,40 +126,46 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
     code.data(Uint8Array.of(p));
     l4 = p;
   };
+  /** The selector's load into register 0 (`len` bytes of a payload field: a prefix's leading bytes), its dependency first. */
+  const load = (sel: Selector, len: number): void => {
+    const { proto, field } = sel;
+    if (proto === 'ip' || proto === 'ip6') {
+      needNf(proto === 'ip' ? 2 : 10);
+      const off = proto === 'ip' ? { saddr: 12, daddr: 16, protocol: 9, ttl: 8 }[field]! : { saddr: 8, daddr: 24, nexthdr: 6, hoplimit: 7 }[field]!;
+      code.op(EXPR.PAYLOAD, 0, len, 1);
+      code.word(off);
+    } else if (proto === 'tcp' || proto === 'udp') {
+      needL4(proto === 'tcp' ? 6 : 17);
+      code.op(EXPR.PAYLOAD, 0, len, 2);
+      code.word(field === 'sport' ? 0 : 2);
+    } else if (proto === 'icmp' || proto === 'icmpv6') {
+      // nft's dependencies for an ICMP header: the family, then the protocol (`--debug=netlink`, measured)
+      needNf(proto === 'icmp' ? 2 : 10);
+      needL4(proto === 'icmp' ? 1 : 58);
+      code.op(EXPR.PAYLOAD, 0, len, 2);
+      code.word(0);
+    } else if (proto === 'meta') {
+      const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, length: META.LEN }[field]!;
+      code.op(EXPR.META, 0, len, key);
+    } else {
+      const key = { state: CT.STATE, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
+      code.op(EXPR.CT, 0, len, key);
+    }
+  };
   for (const s of stmts) {
     switch (s.k) {
       case 'match': {
         const info = TYPE_INFO[s.type];
-        let len = info.len;
-        // the load
-        let payload: { base: number; off: number } | undefined;
+        const len = info.len;
         const { proto, field } = s.sel;
-        if (proto === 'ip') {
-          needNf(2);
-          payload = { base: 1, off: { saddr: 12, daddr: 16, protocol: 9, ttl: 8 }[field]! };
-        } else if (proto === 'ip6') {
-          needNf(10);
-          payload = { base: 1, off: { saddr: 8, daddr: 24, nexthdr: 6, hoplimit: 7 }[field]! };
-        } else if (proto === 'tcp' || proto === 'udp') {
-          needL4(proto === 'tcp' ? 6 : 17);
-          payload = { base: 2, off: field === 'sport' ? 0 : 2 };
-        }
         const v = s.value;
         // a byte-aligned prefix compares only its leading bytes, as nft does
         let prefixBytes = 0;
+        const payload = proto === 'ip' || proto === 'ip6' || proto === 'tcp' || proto === 'udp';
         if (payload && v.k === 'elem' && v.e.kind === 'prefix' && v.e.plen! % 8 === 0 && (s.op === 'eq' || s.op === 'neq')) {
           prefixBytes = v.e.plen! / 8;
         }
-        if (payload) {
-          code.op(EXPR.PAYLOAD, 0, prefixBytes || len, payload.base);
-          code.word(payload.off);
-        } else if (proto === 'meta') {
-          const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, length: META.LEN }[field]!;
-          code.op(EXPR.META, 0, len, key);
-        } else {
-          const key = { state: CT.STATE, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
-          code.op(EXPR.CT, 0, len, key);
-        }
+        load(s.sel, prefixBytes || len);
         // the comparison
         const isIface = s.type === 'iface_index';
         if (s.type === 'ct_state' && (v.k === 'flags' || (v.k === 'elem' && (s.op === 'eq' || s.op === 'neq')))) {
@@ -232,9 +248,26 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         }
         break;
       }
+      case 'objmap':
+      case 'vmap': {
+        // nft_objref_map_eval (the key's element names the object, whose statement runs over its state) and
+        // nft_lookup into the verdict register: no element breaks out of the rule
+        const len = TYPE_INFO[s.keyType].len;
+        load(s.sel, len);
+        if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
+        const elems = s.map.k === 'set' ? s.map.elems : ctx.table.sets.find((x) => x.name === (s.map as { name: string }).name)!.elems;
+        const type = s.k === 'objmap' ? objTypeOf(ctx.table, s) : undefined;
+        const obj = (e: Elem): Stateful | undefined => ctx.table.objects.find((o) => o.stmt.k === type && o.name === e.obj)?.stmt;
+        ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap' });
+        code.op(s.k === 'objmap' ? EXPR.OBJMAP : EXPR.VMAP, 0, len, 0);
+        ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
+        code.word(0);
+        break;
+      }
       case 'counter':
-        code.op(EXPR.COUNTER, 0, 0, 0);
-        code.word(s.addr);
+      case 'limit':
+      case 'quota':
+        statefulExpr(code, s);
         break;
       case 'verdict': {
         code.op(EXPR.VERDICT, 0, 0, VERDICT[s.v]);
@@ -279,21 +312,6 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         code.op(EXPR.FLOW, 0, 0, 0);
         code.word(ctx.env.flowtableId(ctx.table, s.name));
         break;
-      case 'limit': {
-        // nft_limit_init: the bucket holds tokens_max ns; a packet costs nsecs / rate, or nsecs × len / rate bytes
-        const nsecs = BigInt(s.unit) * NSEC;
-        code.op(EXPR.LIMIT, 0, s.inv ? 1 : 0, s.bytes ? 1 : 0);
-        code.word(s.addr);
-        code.u64(limitTokensMax(s));
-        code.u64(s.bytes ? nsecs : nsecs / s.rate);
-        code.u64(s.rate);
-        break;
-      }
-      case 'quota':
-        code.op(EXPR.QUOTA, 0, s.inv ? 1 : 0, 0);
-        code.word(s.addr);
-        code.u64(s.bytes);
-        break;
       case 'log': {
         code.op(EXPR.LOG, 0, s.level, s.group !== undefined ? 1 : 0);
         code.word(ctx.env.logRing());
@@ -306,6 +324,33 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       }
     }
   }
+}
+
+type Stateful = Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>;
+
+/** A counter, limit or quota over its state block: a rule's own, or a named object's (a reference's, a map's). */
+function statefulExpr(code: Code, s: Stateful): void {
+  if (s.k === 'counter') {
+    code.op(EXPR.COUNTER, 0, 0, 0);
+    code.word(s.addr);
+  } else if (s.k === 'limit') {
+    // nft_limit_init: the bucket holds tokens_max ns; a packet costs nsecs / rate, or nsecs × len / rate bytes
+    const nsecs = BigInt(s.unit) * NSEC;
+    code.op(EXPR.LIMIT, 0, s.inv ? 1 : 0, s.bytes ? 1 : 0);
+    code.word(s.addr);
+    code.u64(limitTokensMax(s));
+    code.u64(s.bytes ? nsecs : nsecs / s.rate);
+    code.u64(s.rate);
+  } else {
+    code.op(EXPR.QUOTA, 0, s.inv ? 1 : 0, 0);
+    code.word(s.addr);
+    code.u64(s.bytes);
+  }
+}
+
+/** The objects an object map's elements name are of the named map's type (set->objtype), or the statement's. */
+function objTypeOf(t: NftTable, s: Extract<RStmt, { k: 'objmap' }>): NftObjType {
+  return s.map.k === 'ref' ? (t.sets.find((x) => x.name === (s.map as { name: string }).name)!.mapTo as NftObjType) : s.type;
 }
 
 /**
@@ -344,6 +389,7 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
   const chainAt = new Map<string, number>();
   const allSetFix: Array<{ at: number; set: SetImage }> = [];
   const allJumpFix: Array<{ at: number; key: string }> = [];
+  const allMapFix: Array<{ at: number; map: MapImage; t: NftTable }> = [];
   for (const { key, t, c } of chains) {
     const at = out.pos;
     chainAt.set(key, at);
@@ -351,11 +397,12 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
     out.word(0);
     for (const r of c.rules) {
       const code = new Code();
-      const ctx: Ctx = { table: t, env, sets: [], setFix: [], jumpFix: [] };
+      const ctx: Ctx = { table: t, env, sets: [], setFix: [], jumpFix: [], maps: [], mapFix: [] };
       compileRule(code, ctx, r.stmts);
       const start = out.pos;
       out.word(code.pos + 4);
       for (const f of ctx.setFix) allSetFix.push({ at: start + 4 + f.at, set: ctx.sets[f.set]! });
+      for (const f of ctx.mapFix) allMapFix.push({ at: start + 4 + f.at, map: ctx.maps[f.map]!, t });
       for (const f of ctx.jumpFix) allJumpFix.push({ at: start + 4 + f.at, key: f.key });
       out.bytes.push(...code.bytes);
     }
@@ -378,6 +425,42 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
       }
     }
     out.patch(f.at, at);
+  }
+  // object maps: the keys as a set's intervals, then each element's object expression's offset, then the
+  // expressions (an object's statement over its own state block, once per object)
+  const exprAt = new Map<Stateful, number>();
+  for (const f of allMapFix) {
+    const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[f.map.type].host ? hostToBe(b) : b);
+    const elems = sortElems(f.map.type, f.map.elems.map((x) => x.e)).map((e) => f.map.elems.find((x) => x.e === e)!);
+    out.patch(f.at, out.pos);
+    out.word(TYPE_INFO[f.map.type].len);
+    out.word(elems.length);
+    for (const { e } of elems) {
+      out.data(key(e.lo));
+      out.data(key(e.hi));
+    }
+    if (f.map.verdicts) {
+      // each element's verdict code and chain (jump, goto: patched with the others below)
+      for (const { e } of elems) {
+        out.word(VERDICT[e.verdict!.v]);
+        if (e.verdict!.chain !== undefined) allJumpFix.push({ at: out.pos, key: `${f.t.family}\0${f.t.name}\0${e.verdict!.chain}` });
+        out.word(0);
+      }
+      continue;
+    }
+    const offs = out.pos;
+    for (let i = 0; i < elems.length; i++) out.word(0);
+    elems.forEach(({ obj }, i) => {
+      let at = exprAt.get(obj!);
+      if (at === undefined) {
+        at = out.pos;
+        exprAt.set(obj!, at);
+        const c = new Code();
+        statefulExpr(c, obj!);
+        out.bytes.push(...c.bytes);
+      }
+      out.patch(offs + i * 4, at);
+    });
   }
   for (const f of allJumpFix) out.patch(f.at, chainAt.get(f.key) ?? 0);
   out.patch(4, out.pos);

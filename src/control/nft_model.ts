@@ -37,7 +37,18 @@ export type RStmt =
    * and name (nf_tables_api.c nft_obj_lookup: objects are keyed by type and name), evaluated as its own
    * statement over its own state block; the reference holds the object (obj->use) while the rule lives.
    */
-  | { k: 'objref'; type: NftObjType; name: string };
+  | { k: 'objref'; type: NftObjType; name: string }
+  /**
+   * nft_objref_map: `counter name ip saddr map { 192.0.2.1 : "c1" }` or `… map @m` — the key selects the object
+   * (no element: the rule breaks there). A named map's object type is the map's (the kernel keeps set->objtype:
+   * `quota name … map @counters` counts, and lists as `counter name …`).
+   */
+  | { k: 'objmap'; type: NftObjType; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } }
+  /**
+   * A verdict map (nft_lookup into NFT_REG_VERDICT): `tcp dport vmap { 22 : accept, 23 : jump c }` or `vmap @m` —
+   * the key's element gives the verdict; no element breaks out of the rule, `continue` goes on with it.
+   */
+  | { k: 'vmap'; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } };
 
 /** The stateful object types wxdp has (NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_OBJECT_LIMIT). */
 export type NftObjType = 'counter' | 'quota' | 'limit';
@@ -69,6 +80,11 @@ export interface NftSet {
   name: string;
   handle: number;
   type: DataType;
+  /**
+   * A map: of stateful objects (`type ipv4_addr : counter`), each element's obj naming one of that type; or a
+   * verdict map (`type inet_service : verdict`), each element's verdict its data.
+   */
+  mapTo?: NftObjType | 'verdict';
   flags: string[];
   elems: Elem[];
 }

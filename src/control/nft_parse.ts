@@ -34,13 +34,15 @@ export type RawValue =
   | { k: 'str'; v: string; loc: Loc }
   | { k: 'set'; elems: RawValue[]; loc: Loc }
   | { k: 'ref'; name: string; loc: Loc }
-  | { k: 'list'; items: RawValue[]; loc: Loc };
+  | { k: 'list'; items: RawValue[]; loc: Loc }
+  /** A map element, `key : data` (located at its key, where nft shows an element's errors). */
+  | { k: 'pair'; key: RawValue; data: RawValue; loc: Loc; /** `jump NAME` / `goto NAME` data: the chain */ chain?: string };
 
 export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
 /** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
 export interface Selector {
-  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'meta' | 'ct';
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'meta' | 'ct';
   field: string;
   loc: Loc;
 }
@@ -61,6 +63,13 @@ export type Stmt =
   | { k: 'log'; prefix?: string; group?: number; snaplen?: number; qthreshold?: number; level?: number; logflags: number; loc: Loc }
   /** `counter name X` / `quota name X` / `limit name X`: the table's stateful object of that type (nft_objref). */
   | { k: 'objref'; type: 'counter' | 'quota' | 'limit'; name: string; nameLoc: Loc; loc: Loc }
+  /**
+   * `counter name ip saddr map { 192.0.2.1 : "c1" }` / `… map @m` (objref_stmt over a map); `map` undefined: a
+   * selector with no map after it, which nft's evaluation refuses (a name must be a string).
+   */
+  | { k: 'objmap'; type: 'counter' | 'quota' | 'limit'; sel: Selector; map?: RawValue; loc: Loc }
+  /** `SELECTOR vmap { key : verdict, … }` / `vmap @m`. */
+  | { k: 'vmap'; sel: Selector; map: RawValue; loc: Loc }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
   | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
@@ -69,12 +78,16 @@ export interface ChainSpec {
   hook?: string;
   priority?: { name?: string; value: number; loc: Loc };
   policy?: 'accept' | 'drop';
+  /** Where `policy X` is written. */
+  policyLoc?: Loc;
   devices?: string[];
   loc: Loc;
 }
 
 export interface SetSpec {
   type?: string;
+  /** A map's data type (`type ipv4_addr : counter`), where it is written. */
+  data?: { v: string; loc: Loc };
   flags: string[];
   elements?: RawValue;
   loc: Loc;
@@ -92,6 +105,12 @@ export interface FlowtableSpec {
 /** A stateful object's declaration: the statement of its type (counter_obj, quota_obj, limit_obj in nft's grammar). */
 export type ObjSpec = Extract<Stmt, { k: 'counter' | 'quota' | 'limit' }>;
 
+/** `… handle N` in a delete: the number, and where it is (the kernel's ENOENT shows there). */
+export interface Handle {
+  n: number;
+  loc: Loc;
+}
+
 export interface Where {
   family: NftFamily;
   table: string;
@@ -99,20 +118,27 @@ export interface Where {
 }
 
 export type Cmd =
-  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'table' } & Where & { loc: Loc })
-  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'chain'; chain: string; chainLoc: Loc; spec?: ChainSpec } & Where & { loc: Loc })
-  | ({ op: 'add' | 'insert'; obj: 'rule'; chain: string; chainLoc: Loc; stmts: Stmt[]; handle?: number; loc: Loc } & Where)
+  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'table'; handle?: Handle } & Where & { loc: Loc })
+  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'chain'; chain: string; chainLoc: Loc; spec?: ChainSpec; handle?: Handle } & Where & { loc: Loc })
+  /** `add|insert rule … [handle|position N | index N]`, `replace rule … handle N`. */
+  | ({ op: 'add' | 'insert' | 'replace'; obj: 'rule'; chain: string; chainLoc: Loc; stmts: Stmt[]; handle?: number; index?: number; posLoc?: Loc; loc: Loc } & Where)
+  /** `rename chain FAMILY TABLE NAME NEWNAME`. */
+  | ({ op: 'rename'; obj: 'chain'; chain: string; chainLoc: Loc; to: string; toLoc: Loc } & Where & { loc: Loc })
+  | { op: 'list'; obj: 'tables'; family?: NftFamily; loc: Loc }
+  | { op: 'list'; obj: 'chains'; family?: NftFamily; loc: Loc }
   | ({ op: 'delete'; obj: 'rule'; chain: string; chainLoc: Loc; handle: number; handleLoc: Loc; loc: Loc } & Where)
-  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'set'; set: string; setLoc: Loc; spec?: SetSpec } & Where & { loc: Loc })
+  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'set'; set: string; setLoc: Loc; spec?: SetSpec; handle?: Handle; /** written as `map` */ map: boolean } & Where & { loc: Loc })
   | ({ op: 'add' | 'delete'; obj: 'element'; set: string; setLoc: Loc; elems: RawValue } & Where & { loc: Loc })
-  | ({ op: 'add' | 'create' | 'delete' | 'list'; obj: 'flowtable'; flowtable: string; ftLoc: Loc; spec?: FlowtableSpec } & Where & { loc: Loc })
+  | ({ op: 'add' | 'create' | 'delete' | 'list'; obj: 'flowtable'; flowtable: string; ftLoc: Loc; spec?: FlowtableSpec; handle?: Handle } & Where & { loc: Loc })
   /** One named stateful object: declared (spec), deleted, listed, or listed and reset (NFT_MSG_GETOBJ_RESET). */
-  | ({ op: 'add' | 'create' | 'delete' | 'list' | 'reset'; obj: 'object'; type: ObjSpec['k']; name: string; nameLoc: Loc; spec?: ObjSpec } & Where & {
+  | ({ op: 'add' | 'create' | 'delete' | 'list' | 'reset'; obj: 'object'; type: ObjSpec['k']; name: string; nameLoc: Loc; spec?: ObjSpec; handle?: Handle } & Where & {
       /** The command (a command line's: all of it; a table block's declaration: its name), where the kernel's refusals show. */
       loc: Loc;
     })
   /** `list counters [table FAMILY NAME]`, `reset quotas …`: every object of a type, of one table or all. */
-  | { op: 'list' | 'reset'; obj: 'objects'; type: ObjSpec['k']; where?: Where; loc: Loc }
+  | { op: 'list' | 'reset'; obj: 'objects'; type: ObjSpec['k']; where?: Where; family?: NftFamily; loc: Loc }
+  /** `list sets [FAMILY]`, `list maps [FAMILY]`: every table (of the family), its named sets or maps. */
+  | { op: 'list'; obj: 'sets'; map: boolean; family?: NftFamily; loc: Loc }
   | { op: 'list' | 'flush'; obj: 'ruleset'; family?: NftFamily; loc: Loc };
 
 // Words the grammar knows as keywords: a syntax error names them as themselves, others as `string`.
@@ -124,7 +150,7 @@ const KEYWORDS = new Set([
   'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
   // statement starters and the words nft's scanner knows outside a statement's own scope (`rate`, `burst`, `used`,
   // `until`, `level`… are keywords only inside theirs)
-  'limit', 'quota', 'log', 'name', 'over',
+  'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap',
 ]);
 
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
@@ -136,6 +162,10 @@ export const LOG_LEVELS: readonly string[] = ['emerg', 'alert', 'crit', 'err', '
 /** NF_LOG_* flags (nf_log.h). */
 export const NF_LOG = { TCPSEQ: 0x01, TCPOPT: 0x02, IPOPT: 0x04, UID: 0x08, MACDECODE: 0x20, MASK: 0x2f } as const;
 const FAMILIES = new Set(['ip', 'ip6', 'inet']);
+/** A verdict map's data words. */
+const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
+/** Words a selector starts with (Parser.selector). */
+const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'ct']);
 const WORD = /[A-Za-z0-9_.:/\-*$\[\]]/;
 
 function tokenize(text: string): Tok[] {
@@ -258,7 +288,7 @@ class Parser {
   /** A name: a word that is not a keyword, or a quoted string. */
   private name(): Tok {
     const t = this.next();
-    if (t.t === 's' || (t.t === 'w' && /^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(t.v))) return t;
+    if (t.t === 's' || (t.t === 'w' && t.v !== 'handle' && /^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(t.v))) return t;
     this.unexpected(t, 'string');
   }
   private skipNl(): void {
@@ -304,9 +334,11 @@ class Parser {
       this.endOfCommand();
       return;
     }
-    const verbs = ['add', 'create', 'insert', 'delete', 'flush', 'list', 'reset'] as const;
+    const verbs = ['add', 'create', 'insert', 'replace', 'delete', 'flush', 'list', 'reset', 'rename'] as const;
     if (!(verbs as readonly string[]).includes(t.v)) this.unexpected(t);
-    const op = this.next().v as (typeof verbs)[number];
+    const verb = this.next().v as (typeof verbs)[number];
+    // `replace` is a rule's only (and `rename` a chain's, handled below): the other objects' verbs
+    const op = verb as Exclude<typeof verb, 'replace' | 'rename'>;
     const o = this.next();
     if (o.t !== 'w') this.unexpected(o);
     if (['counter', 'counters', 'quota', 'quotas', 'limit', 'limits'].includes(o.v) && (op !== 'reset' || !o.v.startsWith('limit'))) {
@@ -315,6 +347,18 @@ class Parser {
       return;
     }
     if (op === 'reset') this.unexpected(o, 'counter or counters or quotas or quota');
+    if (verb === 'rename' && o.v !== 'chain') this.unexpected(o, 'chain');
+    if (verb === 'replace' && o.v !== 'rule') this.unexpected(o);
+    if (verb === 'rename') {
+      const w = this.where();
+      const c = this.name();
+      const to = this.name();
+      // the command's place runs to its newline (measured: a refused rename is marked one past its last word)
+      const end = this.peek().t === 'nl' ? this.peek().loc.end : to.loc.end;
+      out.push({ op: verb, obj: 'chain', ...w, chain: c.v, chainLoc: c.loc, to: to.v, toLoc: to.loc, loc: { ...t.loc, end } });
+      this.endOfCommand();
+      return;
+    }
     switch (o.v) {
       case 'ruleset': {
         if (op !== 'list' && op !== 'flush') this.unexpected(o);
@@ -325,6 +369,12 @@ class Parser {
       }
       case 'table': {
         if (op === 'insert') this.unexpected(o);
+        if (op === 'delete' && (this.isWord('handle') || (FAMILIES.has(this.peek().v) && this.isWord('handle', 1)))) {
+          const family = (this.isWord('handle') ? 'ip' : this.next().v) as NftFamily;
+          const handle = this.handle()!;
+          out.push({ op, obj: 'table', family, table: '', tableLoc: handle.loc, handle, loc: t.loc });
+          break;
+        }
         const w = this.where();
         out.push({ op, obj: 'table', ...w, loc: t.loc });
         if ((op === 'add' || op === 'create') && this.isP('{')) this.tableBlock(w, out);
@@ -333,6 +383,11 @@ class Parser {
       case 'chain': {
         if (op === 'insert') this.unexpected(o);
         const w = this.where();
+        const handle = op === 'delete' ? this.handle() : undefined;
+        if (handle) {
+          out.push({ op, obj: 'chain', ...w, chain: '', chainLoc: handle.loc, handle, loc: t.loc });
+          break;
+        }
         const c = this.name();
         let spec: ChainSpec | undefined;
         if ((op === 'add' || op === 'create') && this.isP('{')) spec = this.chainBlock(w, c.v, c.loc, out);
@@ -344,7 +399,8 @@ class Parser {
         break;
       }
       case 'rule': {
-        if (op !== 'add' && op !== 'insert' && op !== 'delete') this.unexpected(o);
+        if (verb !== 'add' && verb !== 'insert' && verb !== 'delete' && verb !== 'replace') this.unexpected(o);
+        const op = verb;
         const w = this.where();
         const c = this.name();
         if (op === 'delete') {
@@ -354,32 +410,63 @@ class Parser {
           out.push({ op, obj: 'rule', ...w, chain: c.v, chainLoc: c.loc, handle: Number(h.v), handleLoc: h.loc, loc: t.loc });
           break;
         }
+        // rule_position: `handle N` / `position N` (the rule after or before which), `index N` (the Nth rule);
+        // located over both words, where the kernel's ENOENT for a missing one shows
         let handle: number | undefined;
-        if (this.isWord('handle') || this.isWord('position')) {
-          this.next();
+        let index: number | undefined;
+        let posLoc: Loc | undefined;
+        if (op === 'replace' && !this.isWord('handle')) this.unexpected(this.peek(), 'handle');
+        if (this.isWord('handle') || this.isWord('position') || (op !== 'replace' && this.isWord('index'))) {
+          const kw = this.next();
           const h = this.next();
           if (h.t !== 'w' || !/^[0-9]+$/.test(h.v)) this.unexpected(h, 'number');
-          handle = Number(h.v);
+          if (kw.v === 'index') index = Number(h.v);
+          else handle = Number(h.v);
+          // measured: `position N` (and `index N`) is marked over both words, `handle N` at the number
+          posLoc = kw.v === 'handle' ? h.loc : { ...kw.loc, end: h.loc.end };
         }
         const start = this.peek().loc;
         const stmts = this.rule();
-        out.push({ op, obj: 'rule', ...w, chain: c.v, chainLoc: c.loc, stmts, handle, loc: start });
+        out.push({ op, obj: 'rule', ...w, chain: c.v, chainLoc: c.loc, stmts, handle, index, posLoc, loc: start });
         return; // rule() consumed the end of the command
       }
-      case 'set': {
+      case 'chains':
+      case 'tables': {
+        // `list tables [FAMILY]`, `list chains [FAMILY]`
+        if (op !== 'list') this.unexpected(o);
+        const family = this.isWord() && FAMILIES.has(this.peek().v) ? (this.next().v as NftFamily) : undefined;
+        out.push({ op, obj: o.v === 'tables' ? 'tables' : 'chains', family, loc: t.loc });
+        break;
+      }
+      case 'set':
+      case 'map': {
         if (op === 'insert') this.unexpected(o);
+        const map = o.v === 'map';
         const w = this.where();
+        // nft 1.0.6 has `delete set … handle N` (which deletes a map too), not `delete map … handle N`
+        const handle = op === 'delete' && !map ? this.handle() : undefined;
+        if (handle) {
+          out.push({ op, obj: 'set', ...w, set: '', setLoc: handle.loc, handle, map, loc: t.loc });
+          break;
+        }
         const s = this.name();
         let spec: SetSpec | undefined;
-        if ((op === 'add' || op === 'create') && this.isP('{')) spec = this.setBlock();
-        out.push({ op, obj: 'set', ...w, set: s.v, setLoc: s.loc, spec, loc: t.loc });
+        if ((op === 'add' || op === 'create') && this.isP('{')) spec = this.setBlock(map);
+        out.push({ op, obj: 'set', ...w, set: s.v, setLoc: s.loc, spec, map, loc: t.loc });
+        break;
+      }
+      case 'sets':
+      case 'maps': {
+        if (op !== 'list') this.unexpected(o);
+        const family = this.isWord() && FAMILIES.has(this.peek().v) ? (this.next().v as NftFamily) : undefined;
+        out.push({ op, obj: 'sets', map: o.v === 'maps', family, loc: t.loc });
         break;
       }
       case 'element': {
         if (op !== 'add' && op !== 'delete') this.unexpected(o);
         const w = this.where();
         const s = this.name();
-        if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
+        if (!this.isP('{')) this.unexpected(this.peek(), "'{' or '$'");
         const elems = this.value(false);
         out.push({ op, obj: 'element', ...w, set: s.v, setLoc: s.loc, elems, loc: t.loc });
         break;
@@ -387,6 +474,11 @@ class Parser {
       case 'flowtable': {
         if (op === 'insert' || op === 'flush') this.unexpected(o);
         const w = this.where();
+        const handle = op === 'delete' ? this.handle() : undefined;
+        if (handle) {
+          out.push({ op, obj: 'flowtable', ...w, flowtable: '', ftLoc: handle.loc, handle, loc: t.loc });
+          break;
+        }
         const f = this.name();
         let spec: FlowtableSpec | undefined;
         if ((op === 'add' || op === 'create') && this.isP('{')) spec = this.flowtableBlock();
@@ -401,21 +493,36 @@ class Parser {
 
   private pendingRules: Cmd[] = [];
 
+  /** `handle N` when it comes next (a delete by handle). */
+  private handle(): Handle | undefined {
+    if (!this.isWord('handle')) return undefined;
+    this.next();
+    const h = this.next();
+    if (h.t !== 'w' || !/^[0-9]+$/.test(h.v)) this.unexpected(h, 'number');
+    return { n: Number(h.v), loc: h.loc };
+  }
+
   /** `VERB counter|quota|limit FAMILY TABLE NAME [spec]`, `list|reset counters|quotas|limits [table FAMILY NAME]`. */
   private objCommand(op: 'add' | 'create' | 'insert' | 'delete' | 'flush' | 'list' | 'reset', o: Tok, loc: Loc, out: Cmd[]): void {
     if (o.v.endsWith('s')) {
       if (op !== 'list' && op !== 'reset') this.unexpected(o);
       let where: Where | undefined;
+      let family: NftFamily | undefined;
       if (this.isWord('table')) {
         this.next();
         where = this.where();
-      }
-      out.push({ op, obj: 'objects', type: o.v.slice(0, -1) as ObjSpec['k'], where, loc });
+      } else if (this.isWord() && FAMILIES.has(this.peek().v)) family = this.next().v as NftFamily;
+      out.push({ op, obj: 'objects', type: o.v.slice(0, -1) as ObjSpec['k'], where, family, loc });
       return;
     }
     if (op === 'insert' || op === 'flush') this.unexpected(o);
     const type = o.v as ObjSpec['k'];
     const w = this.where();
+    const handle = op === 'delete' ? this.handle() : undefined;
+    if (handle) {
+      out.push({ op, obj: 'object', type, ...w, name: '', nameLoc: handle.loc, handle, loc });
+      return;
+    }
     const n = this.name();
     const spec = op === 'add' || op === 'create' ? this.objSpec(type, n, false) : undefined;
     // the command's place runs to its newline (measured: the carets of a refused `add quota …` line end one past it)
@@ -490,10 +597,10 @@ class Parser {
         let spec: ChainSpec | undefined;
         if (this.isP('{')) spec = this.chainBody({ ...w }, c.v, c.loc, rules);
         chains.push({ op: 'add', obj: 'chain', ...w, chain: c.v, chainLoc: c.loc, spec, loc: t.loc });
-      } else if (t.v === 'set') {
+      } else if (t.v === 'set' || t.v === 'map') {
         const s = this.name();
-        const spec = this.setBlock();
-        sets.push({ op: 'add', obj: 'set', ...w, set: s.v, setLoc: s.loc, spec, loc: t.loc });
+        const spec = this.setBlock(t.v === 'map');
+        sets.push({ op: 'add', obj: 'set', ...w, set: s.v, setLoc: s.loc, spec, map: t.v === 'map', loc: t.loc });
       } else if (t.v === 'flowtable') {
         const f = this.name();
         const spec = this.flowtableBlock();
@@ -545,11 +652,12 @@ class Parser {
         continue;
       }
       if (this.isWord('policy')) {
-        this.next();
+        const kw = this.next();
         const p = this.next();
         if (p.t !== 'w' || (p.v !== 'accept' && p.v !== 'drop')) this.unexpected(p, "accept or drop or '$'");
         spec ??= { loc: open.loc };
         spec.policy = p.v;
+        spec.policyLoc = { ...kw.loc, end: p.loc.end };
         this.endOfCommand();
         continue;
       }
@@ -586,7 +694,7 @@ class Parser {
         return open.loc;
       }
       item(this.next());
-      this.endOfCommand();
+      if (!this.isP('}')) this.endOfCommand(); // the last item may end at the block's brace
     }
   }
 
@@ -596,10 +704,25 @@ class Parser {
     return t.v;
   }
 
-  private setBlock(): SetSpec {
+  private setBlock(map = false): SetSpec {
     const spec: SetSpec = { flags: [], loc: this.peek().loc };
     this.block((t) => {
-      if (t.t === 'w' && t.v === 'type') spec.type = this.word();
+      if (t.t === 'w' && t.v === 'type') {
+        // a map's `KEY : DATA` (our scanner keeps a colon written against the key in the key's word)
+        let key = this.word();
+        if (!map) {
+          spec.type = key;
+          return;
+        }
+        const glued = key.endsWith(':') && key.length > 1;
+        if (glued) key = key.slice(0, -1);
+        if (!glued && !this.isWord(':')) this.unexpected(this.peek(), 'colon or .');
+        if (!glued) this.next();
+        spec.type = key;
+        const d = this.next();
+        if (d.t !== 'w') this.unexpected(d);
+        spec.data = { v: d.v, loc: d.loc };
+      }
       else if (t.t === 'w' && t.v === 'flags') {
         do spec.flags.push(this.word());
         while (this.isP(',') && this.next());
@@ -654,7 +777,7 @@ class Parser {
       for (;;) {
         this.skipNl();
         if (this.isP('}') && elems.length === 0) this.unexpected(this.peek());
-        elems.push(this.single());
+        elems.push(this.element());
         this.skipNl();
         if (this.isP(',')) {
           this.next();
@@ -677,6 +800,23 @@ class Parser {
       return { k: 'list', items, loc: { ...first.loc, end: items[items.length - 1]!.loc.end } };
     }
     return first;
+  }
+
+  /** A set's element, or a map's `key : data` (`key:` written against its key too). */
+  private element(): RawValue {
+    const key = this.single();
+    if (this.isWord(':')) {
+      this.next();
+      const data = this.single();
+      // a verdict's chain (`82 : jump c`)
+      if (data.k === 'word' && (data.v === 'jump' || data.v === 'goto')) return { k: 'pair', key, data, loc: key.loc, chain: this.name().v };
+      return { k: 'pair', key, data, loc: key.loc };
+    }
+    if (key.k === 'word' && key.v.endsWith(':') && key.v.length > 1 && (this.peek().t === 's' || this.peek().t === 'w') && !this.isP(',')) {
+      const k: RawValue = { k: 'word', v: key.v.slice(0, -1), loc: { ...key.loc, end: key.loc.end - 1 } };
+      return { k: 'pair', key: k, data: this.single(), loc: k.loc };
+    }
+    return key;
   }
 
   private single(): RawValue {
@@ -718,8 +858,67 @@ class Parser {
       explicitOp = true;
     }
     if (this.isEnd(true)) this.unexpected(this.peek());
+    if (!explicitOp && this.isWord('vmap')) return this.vmap(sel);
     const value = this.value(sel.proto === 'ct' && sel.field === 'state');
     return { k: 'match', sel, op, explicitOp, value, loc: { ...sel.loc, end: value.loc.end } };
+  }
+
+  /** What `t` (a selector's first word, SELECTORS) and the words after it read: `ip saddr`, `mark`, `ct state`… */
+  private selector(t: Tok): Selector | undefined {
+    switch (t.v) {
+      case 'ip':
+        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl']);
+      case 'ip6':
+        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit']);
+      case 'tcp':
+      case 'udp':
+        return this.selectorField(t.v, t, ['sport', 'dport']);
+      case 'icmp':
+      case 'icmpv6':
+        return this.selectorField(t.v, t, ['type']);
+      case 'meta':
+        return this.selectorField('meta', t, ['l4proto', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto']);
+      case 'mark':
+      case 'iif':
+      case 'oif':
+      case 'iifname':
+      case 'oifname':
+        return { proto: 'meta', field: t.v, loc: t.loc };
+      case 'ct':
+        return this.selectorField('ct', t, ['state', 'mark', 'direction']);
+    }
+    return undefined;
+  }
+
+  /** `vmap @m` / `vmap { key : verdict, … }` (the key's element gives the rule's verdict). */
+  private vmap(sel: Selector): Stmt {
+    this.next();
+    const open = this.peek();
+    if (this.isP('@')) {
+      const map = this.value(false);
+      return { k: 'vmap', sel, map, loc: { ...sel.loc, end: map.loc.end } };
+    }
+    this.expectP('{', "@ or '{' or '$'");
+    const elems: RawValue[] = [];
+    for (;;) {
+      this.skipNl();
+      const key = this.single();
+      this.skipNl();
+      if (!this.isWord(':')) this.unexpected(this.peek(), 'colon');
+      this.next();
+      const d = this.next();
+      if (d.t !== 'w' || !VERDICTS.has(d.v)) this.unexpected(d);
+      const data: RawValue = { k: 'word', v: d.v, loc: d.loc };
+      elems.push({ k: 'pair', key, data, loc: key.loc, chain: d.v === 'jump' || d.v === 'goto' ? this.name().v : undefined });
+      this.skipNl();
+      if (!this.isP(',')) break;
+      this.next();
+      this.skipNl();
+      if (this.isP('}')) break;
+    }
+    const close = this.expectP('}', "comma or '}'");
+    const map: RawValue = { k: 'set', elems, loc: { ...open.loc, end: close.loc.end } };
+    return { k: 'vmap', sel, map, loc: { ...sel.loc, end: close.loc.end } };
   }
 
   private stmt(): Stmt {
@@ -727,24 +926,19 @@ class Parser {
     if (t.t !== 'w') this.unexpected(t);
     switch (t.v) {
       case 'ip':
-        return this.match(this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl']));
       case 'ip6':
-        return this.match(this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit']));
       case 'tcp':
       case 'udp':
-        return this.match(this.selectorField(t.v, t, ['sport', 'dport']));
-      case 'meta': {
-        const sel = this.selectorField('meta', t, ['l4proto', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto']);
-        if (this.isWord('set')) return this.setStmt(sel);
-        return this.match(sel);
-      }
+      case 'icmp':
+      case 'icmpv6':
+      case 'meta':
       case 'mark':
       case 'iif':
       case 'oif':
       case 'iifname':
       case 'oifname': {
-        const sel: Selector = { proto: 'meta', field: t.v, loc: t.loc };
-        if (t.v === 'mark' && this.isWord('set')) return this.setStmt(sel);
+        const sel = this.selector(t)!;
+        if (sel.field === 'mark' && this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);
       }
       case 'ct': {
@@ -756,7 +950,7 @@ class Parser {
           if (n.t !== 'w' || !/^[0-9]+$/.test(n.v)) this.unexpected(n, over ? 'number' : 'number or over');
           return { k: 'absent', expr: 'connlimit', loc: { ...t.loc, end: n.loc.end } };
         }
-        const sel = this.selectorField('ct', t, ['state', 'mark', 'direction']);
+        const sel = this.selector(t)!;
         if (this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);
       }
@@ -860,9 +1054,20 @@ class Parser {
     return { k: 'counter', packets, bytes, loc: t.loc };
   }
 
-  /** `counter name X`, `quota name X`, `limit name X` (the `name` keyword is next): nft_objref's reference. */
+  /**
+   * `counter name X`, `quota name X`, `limit name X` (the `name` keyword is next): nft_objref's reference; or
+   * `counter name SELECTOR map { key : "X", … }` / `map @m`: the object the key maps to (nft_objref_map).
+   */
   private objref(type: 'counter' | 'quota' | 'limit', t: Tok): Stmt {
     this.next();
+    if (this.peek().t === 'w' && SELECTORS.has(this.peek().v) && !(this.peek().v === 'ct' && this.isWord('count', 1))) {
+      const sel = this.selector(this.next())!;
+      if (!this.isWord('map')) return { k: 'objmap', type, sel, loc: { ...t.loc, end: sel.loc.end } };
+      this.next();
+      if (!this.isP('@') && !this.isP('{')) this.unexpected(this.peek(), "@ or '{' or '$'");
+      const map = this.value(false);
+      return { k: 'objmap', type, sel, map, loc: { ...t.loc, end: map.loc.end } };
+    }
     const n = this.next();
     if (n.t !== 's' && n.t !== 'w') this.unexpected(n);
     if (n.t === 'w' && !/^[A-Za-z_]/.test(n.v)) this.unexpected(n);

@@ -4,8 +4,8 @@
 // for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
 
 import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { formatElem, sortElems, CT_STATES, type DataType } from './nft_types.js';
-import { LOG_LEVELS, TIME_UNITS } from './nft_parse.js';
+import { formatElem, sortElems, CT_STATES, type DataType, type Elem } from './nft_types.js';
+import { LOG_LEVELS, TIME_UNITS, type Selector } from './nft_parse.js';
 
 const OPS: Readonly<Record<string, string>> = { eq: '', neq: '!= ', lt: '< ', gt: '> ', lte: '<= ', gte: '>= ' };
 const ICMP_CODES: Readonly<Record<number, string>> = { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'prot-unreachable', 3: 'port-unreachable', 9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited' };
@@ -80,7 +80,7 @@ function logText(s: Extract<RStmt, { k: 'log' }>): string {
   return out;
 }
 
-function selText(s: Extract<RStmt, { k: 'match' }>): string {
+function selText(s: { sel: Selector }): string {
   const { proto, field } = s.sel;
   if (proto === 'meta' && ['mark', 'iif', 'oif', 'iifname', 'oifname'].includes(field)) return field === 'mark' ? 'meta mark' : field;
   return `${proto} ${field}`;
@@ -104,14 +104,14 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   const later = stmts.slice(i + 1);
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
     const p = s.value.e.lo[0];
-    const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : undefined;
-    if (name !== undefined && later.some((x) => x.k === 'match' && x.sel.proto === name)) return true;
+    const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : undefined;
+    if (name !== undefined && later.some((x) => (x.k === 'match' || x.k === 'vmap' || x.k === 'objmap') && x.sel.proto === name)) return true;
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
     return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
   }
   if (proto === 'meta' && field === 'nfproto') {
-    const p = s.value.e.lo[0] === 2 ? 'ip' : 'ip6';
-    return later.some((x) => x.k === 'match' && x.sel.proto === p);
+    const ps = s.value.e.lo[0] === 2 ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
+    return later.some((x) => x.k === 'match' && ps.includes(x.sel.proto));
   }
   return false;
 }
@@ -162,17 +162,68 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
       case 'objref':
         parts.push(`${s.type} name "${s.name}"`);
         break;
+      case 'objmap': {
+        // a named map's objects are of its type, whatever the statement was written with (set->objtype)
+        const type = s.map.k === 'ref' ? t.sets.find((x) => x.name === (s.map as { name: string }).name)?.mapTo ?? s.type : s.type;
+        const m = s.map.k === 'ref' ? `@${s.map.name}` : `{ ${sortElems(s.keyType, s.map.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
+        parts.push(`${type} name ${selText(s)} map ${m}`);
+        break;
+      }
+      case 'vmap': {
+        const m = s.map.k === 'ref' ? `@${s.map.name}` : `{ ${sortElems(s.keyType, s.map.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
+        parts.push(`${selText(s)} vmap ${m}`);
+        break;
+      }
     }
   });
   return parts.join(' ');
 }
 
-function setText(s: NftSet, ind: string, handles: boolean): string[] {
-  const out = [`${ind}set ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\ttype ${s.type}`];
+/** An element as nft prints it, a map's with its data (`192.0.2.1 : "c1"`). */
+function elemText(type: DataType, e: Elem): string {
+  if (e.verdict) return `${formatElem(type, e)} : ${e.verdict.v}${e.verdict.chain !== undefined ? ` ${e.verdict.chain}` : ''}`;
+  return e.obj !== undefined ? `${formatElem(type, e)} : "${e.obj}"` : formatElem(type, e);
+}
+
+/**
+ * Elements per line in a named set's listing (nftables' calculate_delim, by the key's type): 5 of integer-like
+ * types, 2 of IPv4 addresses and ct states, one of the others (IPv6 addresses, names); measured with 1.0.6.
+ * Continuation lines are indented by three tabs and five spaces, under the first element.
+ */
+const PER_LINE: Readonly<Partial<Record<DataType, number>>> = {
+  inet_service: 5, inet_proto: 5, mark: 5, integer8: 5, integer16: 5, nf_proto: 5, ct_dir: 5, iface_index: 5, ipv4_addr: 2, ct_state: 2,
+};
+
+function elementsText(type: DataType, elems: Elem[]): string {
+  const per = PER_LINE[type] ?? 1;
+  let out = '';
+  sortElems(type, elems).forEach((e, i) => {
+    if (i > 0) out += i % per === 0 ? ',\n\t\t\t     ' : ', ';
+    out += elemText(type, e);
+  });
+  return `{ ${out} }`;
+}
+
+export function setText(s: NftSet, ind: string, handles: boolean): string[] {
+  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\ttype ${s.type}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
   if (s.flags.length) out.push(`${ind}\tflags ${s.flags.join(',')}`);
-  if (s.elems.length) out.push(`${ind}\telements = { ${sortElems(s.type, s.elems).map((e) => formatElem(s.type, e)).join(', ')} }`);
+  if (s.elems.length) out.push(`${ind}\telements = ${elementsText(s.type, s.elems)}`);
   out.push(`${ind}}`);
   return out;
+}
+
+/**
+ * `list sets`, `list maps` (do_list_sets): every table of the family, its named sets (or maps) with no blank line
+ * between them; a table with none is an empty block (measured).
+ */
+export function setsText(tables: readonly NftTable[], maps: boolean, handles: boolean): string {
+  const lines: string[] = [];
+  for (const t of tables) {
+    lines.push(`table ${t.family} ${t.name} {`);
+    for (const s of t.sets) if ((s.mapTo !== undefined) === maps) lines.push(...setText(s, '\t', handles));
+    lines.push('}');
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
 }
 
 /**
@@ -195,14 +246,14 @@ function objText(o: NftObj, counter: CounterReader, ind: string, handles: boolea
  * one with objects of other types only is an empty block (measured: `table ip x {` then `}`) — except in a
  * reset's listing.
  */
-export function objectsText(tables: readonly NftTable[], type: NftObjType, counter: CounterReader, reset = false): string {
+export function objectsText(tables: readonly NftTable[], type: NftObjType, counter: CounterReader, reset = false, handles = false): string {
   const lines: string[] = [];
   for (const t of tables) {
     const objs = t.objects.filter((o) => o.stmt.k === type);
     // a reset's cache holds only what NFT_MSG_GETOBJ_RESET returned: the objects of the type
     if ((reset ? objs : t.objects).length === 0) continue;
     lines.push(`table ${t.family} ${t.name} {`);
-    for (const o of objs) lines.push(...objText(o, counter, '\t', false));
+    for (const o of objs) lines.push(...objText(o, counter, '\t', handles));
     lines.push('}');
   }
   return lines.length ? lines.join('\n') + '\n' : '';
@@ -224,6 +275,17 @@ export function chainText(t: NftTable, c: NftChain, counter: CounterReader, hand
   for (const r of c.rules) out.push(`${ind}\t${ruleText(t, r.stmts, counter)}${handles ? ` # handle ${r.handle}` : ''}`);
   out.push(`${ind}}`);
   return out;
+}
+
+/** `list chains` (do_list_chains): every table, each chain's declaration without its rules, no blank lines. */
+export function chainsText(tables: readonly NftTable[], handles: boolean): string {
+  const lines: string[] = [];
+  for (const t of tables) {
+    lines.push(`table ${t.family} ${t.name} {`);
+    for (const c of t.chains) lines.push(...chainText(t, { ...c, rules: [] }, () => ({ packets: 0n, bytes: 0n }), handles));
+    lines.push('}');
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
 }
 
 export function tableText(t: NftTable, counter: CounterReader, handles: boolean): string[] {

@@ -5,7 +5,9 @@
 import { NftParseError, type Loc, type RawValue } from './nft_parse.js';
 import { formatAddr, parseAddr } from './routes.js';
 
-export type DataType = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16';
+export type DataType =
+  | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
+  | 'icmp_type' | 'icmpv6_type';
 
 /** Bytes in the register and whether the kernel keeps the value in host order (meta, ct keys). */
 export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }>> = {
@@ -21,6 +23,23 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   nf_proto: { len: 1, host: false },
   integer8: { len: 1, host: false },
   integer16: { len: 2, host: false },
+  icmp_type: { len: 1, host: false },
+  icmpv6_type: { len: 1, host: false },
+};
+
+/** ICMP and ICMPv6 type names as nft has them (proto.c icmp_type_tbl, icmp6_type_tbl). */
+const ICMP_TYPES: Readonly<Record<'icmp_type' | 'icmpv6_type', ReadonlyArray<[string, number]>>> = {
+  icmp_type: [
+    ['echo-reply', 0], ['destination-unreachable', 3], ['source-quench', 4], ['redirect', 5], ['echo-request', 8], ['router-advertisement', 9],
+    ['router-solicitation', 10], ['time-exceeded', 11], ['parameter-problem', 12], ['timestamp-request', 13], ['timestamp-reply', 14],
+    ['info-request', 15], ['info-reply', 16], ['address-mask-request', 17], ['address-mask-reply', 18],
+  ],
+  icmpv6_type: [
+    ['destination-unreachable', 1], ['packet-too-big', 2], ['time-exceeded', 3], ['parameter-problem', 4], ['echo-request', 128],
+    ['echo-reply', 129], ['mld-listener-query', 130], ['mld-listener-report', 131], ['mld-listener-done', 132], ['nd-router-solicit', 133],
+    ['nd-router-advert', 134], ['nd-neighbor-solicit', 135], ['nd-neighbor-advert', 136], ['nd-redirect', 137], ['router-renumbering', 138],
+    ['ind-neighbor-solicit', 141], ['ind-neighbor-advert', 142], ['mld2-listener-report', 143],
+  ],
 };
 
 /** Set types nft names in `type …` declarations. */
@@ -35,6 +54,10 @@ export interface Elem {
   plen?: number;
   /** ifname values: the name (a trailing `*` matches a prefix of names). */
   name?: string;
+  /** A map element's data: the name of the stateful object it maps to (an object map's, NFT_SET_OBJECT). */
+  obj?: string;
+  /** A verdict map element's data. */
+  verdict?: { v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string };
 }
 
 const PROTOS: Readonly<Record<string, number>> = {
@@ -105,6 +128,15 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
     case 'ct_dir': {
       const n = text === 'original' ? 0 : text === 'reply' ? 1 : undefined;
       if (n === undefined) return err('Could not parse conntrack direction', loc);
+      return u32(n, false, 1);
+    }
+    case 'icmp_type':
+    case 'icmpv6_type': {
+      const named = ICMP_TYPES[type].find(([n]) => n === text);
+      if (named) return u32(named[1], false, 1);
+      const n = intOf(text);
+      if (n === undefined) return err(`Could not parse ${type === 'icmp_type' ? 'ICMP' : 'ICMPv6'} type`, loc);
+      if (n > 0xff) return err(`Value ${text} exceeds valid range 0-255`, loc);
       return u32(n, false, 1);
     }
     case 'ct_state': {
@@ -208,6 +240,9 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       return `0x${hostValue(b).toString(16).padStart(8, '0')}`;
     case 'integer8':
       return String(b[0]);
+    case 'icmp_type':
+    case 'icmpv6_type':
+      return ICMP_TYPES[type].find(([, v]) => v === b[0])?.[0] ?? String(b[0]);
     default:
       return String(hostValue(b));
   }

@@ -133,6 +133,26 @@ describe.skipIf(!built)('nft_do_chain over a published ruleset', () => {
     expect(fwd(t4('198.51.100.1', '203.0.113.9', 1000, 22))).toBe(NF_ACCEPT);
   });
 
+  it('reads an ICMP or ICMPv6 type after its family and protocol, and takes a verdict map\'s verdict', () => {
+    dp.nft(`table inet icm { chain c { type filter hook forward priority 0; policy accept;
+      icmp type echo-request drop
+      icmpv6 type { echo-request, nd-neighbor-solicit } drop
+      udp dport vmap { 7 : drop, 8 : continue, 9 : accept }
+      udp dport 8 drop
+    }; }`);
+    const icmp = (type: number): Uint8Array => Uint8Array.of(type, 0, 0, 0, 0, 1, 0, 1);
+    const c = (p: Uint8Array): number => run.run('inet', 'icm', 'c', p).verdict;
+    expect(c(v4('192.0.2.1', '192.0.2.2', icmp(8), 1))).toBe(NF_DROP); // echo-request
+    expect(c(v4('192.0.2.1', '192.0.2.2', icmp(0), 1))).toBe(NF_ACCEPT); // echo-reply: the policy
+    expect(c(v4('192.0.2.1', '192.0.2.2', icmp(128), 58))).toBe(NF_ACCEPT); // an IPv4 packet is no ICMPv6
+    expect(c(ipv6({ src: '2001:db8::1', dst: '2001:db8::2', nextHeader: 58, payload: icmp(135) }))).toBe(NF_DROP);
+    expect(c(ipv6({ src: '2001:db8::1', dst: '2001:db8::2', nextHeader: 58, payload: icmp(129) }))).toBe(NF_ACCEPT);
+    expect(c(u4('192.0.2.1', '192.0.2.2', 1, 7))).toBe(NF_DROP); // the map's drop
+    expect(c(u4('192.0.2.1', '192.0.2.2', 1, 8))).toBe(NF_DROP); // continue: the next rule drops
+    expect(c(u4('192.0.2.1', '192.0.2.2', 1, 10))).toBe(NF_ACCEPT); // no element: the rule breaks
+    dp.nft('delete table inet icm');
+  });
+
   it('swaps a ruleset whole: a new file replaces the policy and the rules at once', () => {
     dp.nft('flush ruleset\ntable ip t { chain c { type filter hook forward priority 0; policy accept; udp dport 9 drop; }; }');
     const slot = dp.nftables.chainSlot('ip', 't', 'c');

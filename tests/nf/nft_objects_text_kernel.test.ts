@@ -6,14 +6,12 @@
 // NFT_MSG_GETOBJ_RESET (`reset counters`, `reset quota …`: the values, then zero), deleting one a rule references
 // (EBUSY), unknown names (the kernel's ENOENT, nft's own with obj_lookup_fuzzy's suggestion) and bad declarations.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Datapath } from '../../src/index.js';
-import { useNamespaces, type Netns } from '../support/netns.js';
-import { expectRefusedAsNft, loadListedAsNft, nftDatapath, nftIn, nftOurs } from './nft_support.js';
+import { useNamespaces } from '../support/netns.js';
+import { expectRefusedAsNft, expectSequenceAsNft, loadListedAsNft, nftSession } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_objects.nft', import.meta.url).pathname;
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -93,28 +91,17 @@ const SEQUENCE = [
 ];
 
 describe.skipIf(skip)(`named counters, quotas and limits, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
-  let ns: Netns;
-  let dp: Datapath;
-  let dir: string;
-  beforeAll(async () => {
-    ns = nsa.set.create();
-    dp = await nftDatapath(['eth0']);
-    dir = mkdtempSync(join(tmpdir(), 'wx-nftob-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const s = nftSession(nsa, 'nftob');
 
   it('lists a file of declarations and references as nft does, handles included', () => {
-    const k = loadListedAsNft(ns, dp, FIXTURE);
+    const k = loadListedAsNft(s.ns, s.dp, FIXTURE);
     // the comparison covers what nft shows: the objects before the set, a reference's name quoted
     expect(k).toContain('\tcounter c {\n\t\tpackets 3 bytes 100\n\t}\n\n\tquota q {\n\t\tover 100 mbytes used 10 kbytes\n\t}\n');
     expect(k).toContain('ip saddr 192.0.2.1 quota name "q" limit name "l" accept\n');
   });
 
   it('answers each command of a sequence as nft does: listings, resets, updates and refusals', () => {
-    for (const cmd of SEQUENCE) {
-      const k = nftIn(ns, cmd.split(' '));
-      expect(nftOurs(() => dp.nft(cmd)), cmd).toEqual(k);
-    }
+    expectSequenceAsNft(s.ns, s.dp, SEQUENCE);
   });
 
   it('refuses bad declarations in a file with nft\'s message and place, applying nothing', () => {
@@ -123,12 +110,12 @@ describe.skipIf(skip)(`named counters, quotas and limits, compared with nft 1.0.
       'limit l { }', 'limit l { burst 5 packets }', 'limit l { foo }', 'limit l { rate 5 }', 'limit l { rate 0/second }', 'quota q { 5 bytes used 6 bytes }',
       'counters c { }', 'quota q { 5 bytes } ; counter q { } ; limit q { rate 1/day }; quota q { over 1 bytes used 2 bytes }',
     ];
-    const before = dp.nft('list ruleset');
+    const before = s.dp.nft('list ruleset');
     for (const [i, decl] of bad.entries()) {
-      const path = join(dir, `bad${i}.nft`);
+      const path = join(s.dir, `bad${i}.nft`);
       writeFileSync(path, `table inet b {\n\t${decl}\n}\n`);
-      expectRefusedAsNft(ns, dp, path, decl);
+      expectRefusedAsNft(s.ns, s.dp, path, decl);
     }
-    expect(dp.nft('list ruleset')).toBe(before);
+    expect(s.dp.nft('list ruleset')).toBe(before);
   });
 });

@@ -4,14 +4,12 @@
 // bad statements refused with the same message, line and columns — the parser's, nft's evaluation's and the
 // kernel's (nft_limit_init, nft_quota_do_init, nft_log_init, nft_objref_init).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Datapath } from '../../src/index.js';
-import { useNamespaces, type Netns } from '../support/netns.js';
-import { expectRefusedAsNft, loadListedAsNft, nftDatapath, nftIn } from './nft_support.js';
+import { useNamespaces } from '../support/netns.js';
+import { expectRefusedAsNft, loadListedAsNft, nftIn, nftSession } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_stateful.nft', import.meta.url).pathname;
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -41,18 +39,10 @@ const BAD = [
 ];
 
 describe.skipIf(skip)(`limit, quota and log statements, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
-  let ns: Netns;
-  let dp: Datapath;
-  let dir: string;
-  beforeAll(async () => {
-    ns = nsa.set.create();
-    dp = await nftDatapath(['eth0']);
-    dir = mkdtempSync(join(tmpdir(), 'wx-nftst-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const s = nftSession(nsa, 'nftst');
 
   it('lists every form as nft does: units folded, defaults left out, a log as its type keeps it', () => {
-    const k = loadListedAsNft(ns, dp, FIXTURE);
+    const k = loadListedAsNft(s.ns, s.dp, FIXTURE);
     // the comparison covers what nft changes: a burst beyond a u32 (5000 mbytes) wraps to 904 mbytes
     expect(k).toContain('limit rate 10 mbytes/second burst 904 mbytes\n');
     expect(k).toContain('quota over 2 mbytes used 1025 bytes\n');
@@ -60,14 +50,14 @@ describe.skipIf(skip)(`limit, quota and log statements, compared with nft 1.0.6$
   });
 
   it('refuses bad statements with nft\'s message and place, applying nothing', () => {
-    const before = dp.nft('list ruleset');
-    const beforeK = nftIn(ns, ['list', 'ruleset']).out;
+    const before = s.dp.nft('list ruleset');
+    const beforeK = nftIn(s.ns, ['list', 'ruleset']).out;
     for (const [i, stmt] of BAD.entries()) {
-      const path = join(dir, `bad${i}.nft`);
+      const path = join(s.dir, `bad${i}.nft`);
       writeFileSync(path, `table inet b {\n\tchain c {\n\t\t${stmt}\n\t}\n}\n`);
-      expectRefusedAsNft(ns, dp, path, stmt);
+      expectRefusedAsNft(s.ns, s.dp, path, stmt);
     }
-    expect(dp.nft('list ruleset')).toBe(before);
-    expect(nftIn(ns, ['list', 'ruleset']).out).toBe(beforeK);
+    expect(s.dp.nft('list ruleset')).toBe(before);
+    expect(nftIn(s.ns, ['list', 'ruleset']).out).toBe(beforeK);
   });
 });

@@ -2,11 +2,14 @@
 // a way to run one base chain of a Datapath's ruleset over a packet as netfilter's hook would (the hook
 // state netfilter.ts fills: NFS_* in assembly/net/nft_eval.ts), reading back the verdict and the mark.
 
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Datapath } from '../../src/index.js';
 import { NftError } from '../../src/control/nft.js';
-import type { Netns } from '../support/netns.js';
+import type { NamespaceFixture, Netns } from '../support/netns.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { concat, inetChecksum } from '../support/frames.js';
 import type { NftFamily } from '../../src/control/nft_parse.js';
@@ -91,6 +94,21 @@ export async function nftDatapath(devices: string[] = []): Promise<Datapath> {
   return dp;
 }
 
+/**
+ * What a test against nft needs, made before its describe's tests and removed after: a namespace of `nsa`'s for
+ * nft, a Datapath with eth0, a scratch directory for files.
+ */
+export function nftSession(nsa: NamespaceFixture, owner: string): { ns: Netns; dp: Datapath; dir: string } {
+  const s = {} as { ns: Netns; dp: Datapath; dir: string };
+  beforeAll(async () => {
+    s.ns = nsa.set.create();
+    s.dp = await nftDatapath(['eth0']);
+    s.dir = mkdtempSync(join(tmpdir(), `wx-${owner}-`));
+  });
+  afterAll(() => rmSync(s.dir, { recursive: true, force: true }));
+  return s;
+}
+
 /** nft in the namespace: stdout, or the first error it printed (nft reports each; we stop at the first). */
 export function nftIn(ns: Netns, args: string[], input?: string): { ok: boolean; out: string } {
   const r = spawnSync('ip', ['netns', 'exec', ns.name, 'nft', ...args], { encoding: 'utf8', input });
@@ -116,6 +134,19 @@ export function expectRefusedAsNft(ns: Netns, dp: Datapath, file: string, label:
   const k = nftIn(ns, ['-f', file]);
   expect(k.ok, label).toBe(false);
   expect(nftOurs(() => dp.nftFile(file)), label).toEqual(k);
+}
+
+/**
+ * Each command run by nft in `ns` and by `dp`, in order (`-a …`: with handles): the same output, or the same first
+ * error.
+ */
+export function expectSequenceAsNft(ns: Netns, dp: Datapath, cmds: readonly string[]): void {
+  for (const cmd of cmds) {
+    const a = cmd.startsWith('-a ');
+    const text = a ? cmd.slice(3) : cmd;
+    const k = nftIn(ns, a ? ['-a', text] : [text]);
+    expect(nftOurs(() => dp.nftables.run(text, undefined, a)), cmd).toEqual(k);
+  }
 }
 
 /** Ours in the same shape: the output, or the NftError's message. */
