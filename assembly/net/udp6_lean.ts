@@ -446,10 +446,12 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     // the slot's copy (RG_ID6: equal ids, equal addresses), or for a group without one by the address in
     // the group's line 1 (RG_RCV6; AF_INET6 members, RG_SK6, with it)
     const w = load<u32>(B + (i << 2)) != 0;
+    // (the group itself, named in the slot's line 1, is read only for these and for RGS_DEV: with
+    // thousands of groups that line is a miss a datagram)
     const id6 = <u32>load<u16>(slot + H2_ID6);
-    const g = load<u32>(slot + H2_GROUP);
     let ka = id6 == select<u32>(gId, ID6_ANY, w);
     if (id6 == 0) {
+      const g = load<u32>(slot + H2_GROUP);
       const ra = g + RG_RCV6;
       ka = ((load<u64>(ra) ^ select<u64>(gD0, 0, w)) | (load<u64>(ra, 8) ^ select<u64>(gD1, 0, w))) == 0 && load<u8>(g + RG_SK6) != 0;
     }
@@ -459,7 +461,7 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     if (RG_SLOW != RG_PORT + 3) ERROR('udp6Lookup: the group key words moved');
     const pw = load<u32>(slot + H2_KEY + (RG_PORT - RG_RCV4));
     const pm = (pw & ~((<u32>RGS_DEV << 24) | 0xff0000)) ^ kDport(pp);
-    if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>ka) == 0 || ((pw >> 24) != 0 && load<u32>(g + RG_DEV) != ifindex)) {
+    if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>ka) == 0 || ((pw >> 24) != 0 && load<u32>(load<u32>(slot + H2_GROUP) + RG_DEV) != ifindex)) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }
