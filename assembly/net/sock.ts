@@ -92,7 +92,7 @@
 //       counters, and SKX_HIT/SKX_READY: what it needs of line 0). With 2^16 hash2 slots, 100k sockets leave chains of ~1: one line for
 //       the slot, one per socket scored, two for the one that queues. A chain whose head is in a
 //       reuseport group names the group in its slot, and the slot's first line is a copy of the group's
-//       (its members' key, RG_RCV4…, and its first 12 members; the next 13 in the slot's second): the
+//       (its members' key, RG_RCV4…, and its first 16 members, 3 bytes each; the next 17 in the slot's second): the
 //       lean receive (udp_lean.ts) decides such a chain from the slot alone, without the head's record,
 //       the group or the member array's own line.
 //
@@ -186,10 +186,13 @@ export const ID6_NONE: u32 = 0x10000;
 //
 // ---- A hash2 slot (TB_HASH2: H2_SLOTS × 128 bytes, two lines) ----
 // A copy of what the lean receive reads of the chain head's reuseport group — the count, the address id,
-// the key words, the first 12 members — laid out as the group's line 0, then in line 1 the next 13
+// the key words, the first 16 members — laid out as the group's line 0 but for the members, packed in
+// 3 bytes each (a record's address >> 6: records are 64-aligned, h2Member), then in line 1 the next 17
 // members, the member array, and the chain's head and its group. With thousands of groups the group's
 // line is a cache miss a datagram; the slot's line 0 is the same line, without the level before it
-// (udp_lean.ts slotPick4): a pick among a group's first 12 members reads line 0 alone, as a group's did.
+// (udp_lean.ts slotPick4): a pick among a group's first 16 members (a group of 16 all of them; 12 with
+// u32 members, whose other quarter of picks waited for line 1) reads line 0 alone. A member past the
+// 3 bytes' reach (a record at or above 1 GiB) is copied as 0, which the readers leave to the full path.
 // The copy is a function of the head and its group, written under a sequence count (h2Set: odd while it
 // is written, the pair inside): a reader that reads the count even and unchanged around its reads saw
 // one whole version (read_seqcount_begin / read_seqcount_retry), else it leaves the datagram to the full
@@ -200,8 +203,8 @@ export const H2_NUM: u32 = 0; //          u16 RG_NUM of the head's group (0: no 
 export const H2_ID6: u32 = 2; //          u16 RG_ID6
 export const H2_SEQ: u32 = 4; //          u32 the copy's sequence count (odd: being written)
 export const H2_KEY: u32 = 8; //          8 bytes: RG_RCV4, RG_PORT, RG_V6ONLY, RG_SLOW (at their offsets less RG_RCV4 - H2_KEY)
-export const H2_MEMBERS: u32 = 16; //     H2_INLINE × u32: the first members
-export const H2_INLINE: u32 = 25;
+export const H2_MEMBERS: u32 = 16; //     H2_INLINE × 3 bytes: the first members (h2Member; 16 in line 0)
+export const H2_INLINE: u32 = 33;
 export const H2_SOCKS: u32 = 116; //      u32 RG_SOCKS (the members from H2_INLINE on)
 export const H2_HEAD: u32 = 120; //       u32 the chain's first socket
 export const H2_GROUP: u32 = 124; //      u32 that socket's reuseport group (0: none or no head); the two one u64
@@ -871,12 +874,29 @@ function h2Set(slot: u32, head: u32): void {
     const a = load<u32>(g + RG_SOCKS);
     store<u32>(slot + H2_SOCKS, a);
     const m = n < H2_INLINE ? n : H2_INLINE;
-    for (let i: u32 = 0; i < m; i++) store<u32>(slot + H2_MEMBERS + (i << 2), load<u32>(a + (i << 2)));
+    for (let i: u32 = 0; i < m; i++) {
+      const sk = load<u32>(a + (i << 2));
+      const v = sk < H2_MEMBER_REACH ? sk >> 6 : 0;
+      store<u16>(slot + H2_MEMBERS + i * 3, <u16>v);
+      store<u8>(slot + H2_MEMBERS + i * 3 + 2, <u8>(v >> 16));
+    }
   }
   // smp_wmb then the count even: the fields are written before it (a wasm atomic store is sequentially
   // consistent: the stores before it are visible first)
   if (ASC_FEATURE_THREADS) atomic.store<u32>(slot + H2_SEQ, seq + 2);
   else store<u32>(slot + H2_SEQ, seq + 2);
+}
+
+/** Records below this are copied into a slot as members (3 bytes of address >> 6); others as 0. */
+const H2_MEMBER_REACH: u32 = 1 << 30;
+
+/**
+ * Member `x` (< H2_INLINE) of the copy in hash2 slot `slot`: its record, 0 when it was past the copy's
+ * reach (the full path decides). One u32 load whose top three bytes are the member's (the byte below
+ * it, the key's last or the member before's, shifted out): member 15's ends at byte 63, in line 0.
+ */
+@inline export function h2Member(slot: u32, x: u32): u32 {
+  return (load<u32>(slot + H2_MEMBERS - 1 + x * 3) >> 8) << 6;
 }
 
 /**

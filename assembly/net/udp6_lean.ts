@@ -54,7 +54,7 @@ import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { udp6_queue_found, udp6AddrSum, udp6CsumOk, udp6ShortOk, udpv6_rcv } from './udp';
 import {
-  H2_GROUP, H2_HEAD, H2_ID6, H2_INLINE, H2_KEY, H2_MEMBERS, H2_NUM, h2SeqBegin, h2SeqRetry, H2_SHIFT, H2_SOCKS, RG_DEV, l4Root, L4_LIVE, ID6_ANY, ID6_NONE, addr6Id, addr6Table, RG_PORT, RG_RCV4, RG_RCV6,
+  H2_GROUP, H2_HEAD, H2_ID6, H2_INLINE, H2_KEY, h2Member, H2_NUM, h2SeqBegin, h2SeqRetry, H2_SHIFT, H2_SOCKS, RG_DEV, l4Root, L4_LIVE, ID6_ANY, ID6_NONE, addr6Id, addr6Table, RG_PORT, RG_RCV4, RG_RCV6,
   RG_SK6, RG_SLOW, RGS_DEV, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
@@ -446,10 +446,12 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     // the slot's copy (RG_ID6: equal ids, equal addresses), or for a group without one by the address in
     // the group's line 1 (RG_RCV6; AF_INET6 members, RG_SK6, with it)
     const w = load<u32>(B + (i << 2)) != 0;
+    // (the group itself, named in the slot's line 1, is read only for these and for RGS_DEV: with
+    // thousands of groups that line is a miss a datagram)
     const id6 = <u32>load<u16>(slot + H2_ID6);
-    const g = load<u32>(slot + H2_GROUP);
     let ka = id6 == select<u32>(gId, ID6_ANY, w);
     if (id6 == 0) {
+      const g = load<u32>(slot + H2_GROUP);
       const ra = g + RG_RCV6;
       ka = ((load<u64>(ra) ^ select<u64>(gD0, 0, w)) | (load<u64>(ra, 8) ^ select<u64>(gD1, 0, w))) == 0 && load<u8>(g + RG_SK6) != 0;
     }
@@ -459,7 +461,7 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     if (RG_SLOW != RG_PORT + 3) ERROR('udp6Lookup: the group key words moved');
     const pw = load<u32>(slot + H2_KEY + (RG_PORT - RG_RCV4));
     const pm = (pw & ~((<u32>RGS_DEV << 24) | 0xff0000)) ^ kDport(pp);
-    if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>ka) == 0 || ((pw >> 24) != 0 && load<u32>(g + RG_DEV) != ifindex)) {
+    if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>ka) == 0 || ((pw >> 24) != 0 && load<u32>(load<u32>(slot + H2_GROUP) + RG_DEV) != ifindex)) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }
@@ -468,10 +470,10 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     const hash = udpEhash6f(lw, kDport(pp), fhash, kSport(pp));
     // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
     // before the state, and nothing clears it); taken in this pass, as IPv4's (udp_lean.ts slotPick4),
-    // from the slot's copy (sock.ts H2_MEMBERS) or the member array past it; a copy being written (h2SeqRetry) leaves the datagram to udpv6_rcv. What its
+    // from the slot's copy (sock.ts h2Member) or the member array past it; a copy being written (h2SeqRetry) leaves the datagram to udpv6_rcv. What its
     // enqueue reads (line 1 of the record alone: sock.ts SKX_HIT) lbWarm loads for all of them in one pass
     const x = <u32>((<u64>hash * <u64>k) >> 32);
-    const sk = load<u32>(x < H2_INLINE ? slot + H2_MEMBERS + (x << 2) : load<u32>(slot + H2_SOCKS) + (x << 2));
+    const sk = x < H2_INLINE ? h2Member(slot, x) : load<u32>(load<u32>(slot + H2_SOCKS) + (x << 2));
     store<u32>(A + (i << 2), sk != 0 && !h2SeqRetry(slot, seq) ? sk : LB_UDP);
   }
   lbSink(s);

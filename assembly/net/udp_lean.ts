@@ -41,7 +41,7 @@ import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
 import { udp_queue_burst, udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import {
-  H2_GROUP, H2_HEAD, H2_INLINE, H2_KEY, H2_MEMBERS, H2_NUM, h2SeqBegin, h2SeqRetry, H2_SHIFT, H2_SOCKS, l4Root, L4_LIVE, RG_DEV, RG_PORT, RG_RCV4,
+  H2_GROUP, H2_HEAD, H2_INLINE, H2_KEY, h2Member, H2_NUM, h2SeqBegin, h2SeqRetry, H2_SHIFT, H2_SOCKS, l4Root, L4_LIVE, RG_DEV, RG_PORT, RG_RCV4,
   RG_SLOW, RG_V6ONLY, RGS_DEV, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
 import { addrHash4, hash2Of4, hash2OfWord4, matches4, udpHashSecret } from './sock_lookup';
@@ -165,7 +165,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // at a time across all of them: which take the lean path (leanGate, leanLen), their UDP length and
 // checksum, then the socket lookup level by level — the hash2 slot (its head, or a copy of the head's
 // reuseport group: sock.ts H2_*), the head's score or the group's key, the member the flow hash picks
-// (the slot's first line holds the group's key and first 12 members: slotPick4). With thousands of sockets
+// (the slot's first line holds the group's key and first 16 members: slotPick4). With thousands of sockets
 // each level is a cache miss (sock_prefetch.ts's reason); a level at a time, a tight pass first loads
 // the level's lines for all frames (few instructions a frame, so many misses are in flight at once),
 // then the stage's own work finds them in cache. With fewer sockets than SOCKS_DEEP the lines are in
@@ -536,7 +536,7 @@ export function lbSame(A: u32, lo: u32, n: u32): void {
  * at a time, for the `m` frames listed at L (their indices, in order; their
  * stage words at A, their keys at K: lbK's). A slot holds a copy of its head's reuseport group
  * (sock.ts H2_*): such a chain is decided from the slot, which holds the group's members' key — the
- * head's, what matches4 compares (sock.ts RGS_MIXED: not any more) — and its first 12 members in its
+ * head's, what matches4 compares (sock.ts RGS_MIXED: not any more) — and its first 16 members in its
  * first line (slotPick4); only a head in no group is read itself. The passes run over the list, not the burst: with thousands of flows
  * the frames that repeat an earlier one (LB_SAME) fall anywhere, and a branch skipping them would be
  * mispredicted every few frames.
@@ -671,7 +671,7 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
   const hash = jhash3w(laddr, saddr, (dport << 16) | (pp & 0xffff), secret);
   const x = <u32>((<u64>hash * <u64>k) >> 32);
   // the copy's members or, past them, the array's (line 1 of the slot, then the array's line)
-  const sk = load<u32>(x < H2_INLINE ? slot + H2_MEMBERS + (x << 2) : load<u32>(slot + H2_SOCKS) + (x << 2));
+  const sk = x < H2_INLINE ? h2Member(slot, x) : load<u32>(load<u32>(slot + H2_SOCKS) + (x << 2));
   return h2SeqRetry(slot, seq) ? 0 : sk;
 }
 

@@ -125,7 +125,7 @@ interface Sockets {
 }
 
 /** The socket set, created in the same order on both stacks (so the ids and the chains' order match). */
-function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; ports6?: boolean; collide6?: boolean }): Sockets {
+function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; big6?: boolean; ports6?: boolean; collide6?: boolean }): Sockets {
   const ids: number[] = [];
   const mk = (family: 'inet' | 'inet6', addr: string, port: number, f: { reusePort?: boolean; ipv6Only?: boolean; dev?: number } = {}): number => {
     const id = t.create({ family, reusePort: f.reusePort, ipv6Only: f.ipv6Only, reuseAddr: true });
@@ -181,12 +181,15 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; s
     for (let i = 0; i < 3; i++) mk('inet', L4B, 7032, { reusePort: true, dev: 1 });
   }
   if (o.big) {
-    // a full inline member array (sock.ts RG_INLINE: members 12-15 in the group's second line) and one
-    // grown past it (an array of its own, RG_SOCKS), then three on 7053 for tests that change them
+    // a full inline member array (sock.ts RG_INLINE; the slot's copy: all 16 in its first line, h2Member)
+    // and one of 40, grown past it (an array of its own, RG_SOCKS): the copy's members 16-32 in the slot's
+    // second line, 33-39 read from the array; then three on 7053 for tests that change them
     for (let i = 0; i < 16; i++) mk('inet', L4, 7051, { reusePort: true });
-    for (let i = 0; i < 20; i++) mk('inet', L4, 7052, { reusePort: true });
+    for (let i = 0; i < 40; i++) mk('inet', L4, 7052, { reusePort: true });
     for (let i = 0; i < 3; i++) mk('inet', L4, 7053, { reusePort: true });
   }
+  // an IPv6 group of 40 on L6 (the slot's copy's members in its first line, its second, past it in the array)
+  if (o.big6) for (let i = 0; i < 40; i++) mk('inet6', L6, 7056, { reusePort: true });
   if (o.prog) for (let i = 0; i < 3; i++) mk('inet', L4, 7041, { reusePort: true }); // run() attaches an sk_reuseport program
   // a group on L6C's 7061, whose chain is L6's 7061 (L6C), and one on L6's 7062 beside nothing on L6C's
   if (o.collide6) {
@@ -256,7 +259,7 @@ interface Outcome {
   ready: number[];
 }
 
-async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; ports6?: boolean; collide6?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; big6?: boolean; ports6?: boolean; collide6?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
   if (o.collide6) fx.dp.ip(`addr add ${L6C}/64 dev eth0`);
   const t = fx.dp.socketTable;
@@ -932,7 +935,7 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(s6).toEqual([...b6, ...b6]);
   }, 60_000);
 
-  it("groups of 16 and of 20 members: picks in the group's second line and in a grown array reach the member the full path picks", async () => {
+  it("groups of 16 and of 40 members: picks in the slot's first line, its second and the grown array past the copy reach the member the full path picks", async () => {
     const burst = (r: number) => Array.from({ length: 64 }, (_, j) => v4(r * 64 + j, j % 2 === 0 ? 7051 : 7052, { sport: 41000 + r * 64 + j }));
     const frames = [burst(0), burst(1), burst(2), burst(3)];
     closedIds.clear();
@@ -941,11 +944,11 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.queues).toEqual(full.queues);
     expect(lean.counters).toEqual(full.counters);
     expect(lean.taken).toEqual(frames.map((f) => f.length));
-    const g16 = lean.queues.slice(-39, -23);
-    const g20 = lean.queues.slice(-23, -3);
+    const g16 = lean.queues.slice(-59, -43);
+    const g40 = lean.queues.slice(-43, -3);
     const sum = (a: string[][]) => a.reduce((x, y) => x + y.length, 0);
     expect(sum(g16)).toBe(128);
-    expect(sum(g20)).toBe(128);
+    expect(sum(g40)).toBe(128);
     // reuseport_select_sock_by_hash: member reciprocal_scale(udp_ehashfn, num) of the group in join
     // order, udp_ehashfn = jhash_3words(laddr, faddr, lport << 16 | fport (network order), secret)
     const word = (a: string) => a.split('.').reduce((w, b, i) => (w | (Number(b) << (8 * i))) >>> 0, 0);
@@ -955,14 +958,32 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
         const dport = j % 2 === 0 ? 7051 : 7052;
         const sport = 41000 + k;
         const h = jhash3words(word(L4), word(P4), ((dport << 16) | ((sport >> 8) | ((sport & 0xff) << 8))) >>> 0, 0x5eed);
-        const g = dport === 7051 ? g16 : g20;
+        const g = dport === 7051 ? g16 : g40;
         const at = Number((BigInt(h) * BigInt(g.length)) >> 32n);
         expect(g[at]!.some((m) => m.startsWith(hex(tag(k)))), `flow ${k} to member ${at} of ${dport}'s`).toBe(true);
       }
     }
-    // the last 4 of the 16 (the group's second line) and of the 20 (its grown array) receive too
+    // the last 4 of the 16, the 40's in the slot's second line (16-32) and past the copy (33-39) receive too
     expect(sum(g16.slice(12))).toBeGreaterThan(0);
-    expect(sum(g20.slice(16))).toBeGreaterThan(0);
+    expect(sum(g40.slice(16, 33))).toBeGreaterThan(0);
+    expect(sum(g40.slice(33))).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("an IPv6 group of 40 members: picks in the slot's first line, its second and the array past the copy reach the member the full path picks", async () => {
+    const burst = (r: number) => Array.from({ length: 64 }, (_, j) => v6(r * 64 + j, 7056, { sport: 41000 + r * 64 + j }));
+    const frames = [burst(0), burst(1), burst(2), burst(3)];
+    closedIds.clear();
+    const lean = await run(true, frames, { big6: true });
+    const full = await run(false, frames, { big6: true });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.taken).toEqual(frames.map((f) => f.length));
+    const g = lean.queues.slice(-40);
+    const sum = (a: string[][]) => a.reduce((x, y) => x + y.length, 0);
+    expect(sum(g)).toBe(256);
+    expect(sum(g.slice(0, 16))).toBeGreaterThan(0);
+    expect(sum(g.slice(16, 33))).toBeGreaterThan(0);
+    expect(sum(g.slice(33))).toBeGreaterThan(0);
   }, 60_000);
 
   it('a group changed between bursts: a member connected and disconnected, a member closed, a program detached', async () => {
