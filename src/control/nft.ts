@@ -683,8 +683,9 @@ export class Nft {
     }
     if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
     if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
-    if (proto === 'tcp' || proto === 'udp') return 'inet_service';
-    if (proto === 'icmp' || proto === 'icmpv6') return proto === 'icmp' ? 'icmp_type' : 'icmpv6_type';
+    if (proto === 'tcp' && field === 'flags') return 'tcp_flag';
+    if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
+    if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
     if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
     return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto' } as const)[field as 'mark']!;
   }
@@ -701,7 +702,11 @@ export class Nft {
           const type = this.selectorType(t, s);
           let value: MatchValue;
           const v = s.value;
-          if (v.k === 'ref') {
+          if (s.mask) {
+            value = { k: 'masked', mask: parseElem(type, s.mask).lo[0]!, value: parseElem(type, v).lo[0]! };
+          } else if (type === 'tcp_flag' && v.k === 'list') {
+            value = { k: 'elem', e: parseElem(type, v) };
+          } else if (v.k === 'ref') {
             const set = t.sets.find((x) => x.name === v.name);
             if (!set) throw this.setNotFound(v.name, v.loc);
             const want = type === 'iface_index' ? 'ifname' : type;
@@ -1224,12 +1229,13 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer',
-  icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type',
+  icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
 };
 
 /** An anonymous set drops the elements another one covers, as nft's automerge does. */
 function automerge(type: DataType, elems: Elem[]): Elem[] {
-  if (!elems.some((e) => e.kind !== 'value')) return elems;
+  // a value written twice is one element (`{ 1, host-unreachable }`, measured)
+  if (!elems.some((e) => e.kind !== 'value')) return elems.filter((e, i) => !elems.slice(0, i).some((o) => cmpBytes(o.lo, e.lo) === 0));
   const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[type].host ? hostToBe(b) : b);
   return elems.filter((e, i) =>
     !elems.some((o, j) => {

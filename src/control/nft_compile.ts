@@ -134,16 +134,17 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const off = proto === 'ip' ? { saddr: 12, daddr: 16, protocol: 9, ttl: 8 }[field]! : { saddr: 8, daddr: 24, nexthdr: 6, hoplimit: 7 }[field]!;
       code.op(EXPR.PAYLOAD, 0, len, 1);
       code.word(off);
-    } else if (proto === 'tcp' || proto === 'udp') {
-      needL4(proto === 'tcp' ? 6 : 17);
+    } else if (proto === 'tcp' || proto === 'udp' || proto === 'th') {
+      // `th` reads any transport header with no dependency (nft adds none, `--debug=netlink`, measured)
+      if (proto !== 'th') needL4(proto === 'tcp' ? 6 : 17);
       code.op(EXPR.PAYLOAD, 0, len, 2);
-      code.word(field === 'sport' ? 0 : 2);
+      code.word(field === 'sport' ? 0 : field === 'flags' ? 13 : 2);
     } else if (proto === 'icmp' || proto === 'icmpv6') {
       // nft's dependencies for an ICMP header: the family, then the protocol (`--debug=netlink`, measured)
       needNf(proto === 'icmp' ? 2 : 10);
       needL4(proto === 'icmp' ? 1 : 58);
       code.op(EXPR.PAYLOAD, 0, len, 2);
-      code.word(0);
+      code.word(field === 'code' ? 1 : 0);
     } else if (proto === 'meta') {
       const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, length: META.LEN }[field]!;
       code.op(EXPR.META, 0, len, key);
@@ -161,13 +162,21 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         const v = s.value;
         // a byte-aligned prefix compares only its leading bytes, as nft does
         let prefixBytes = 0;
-        const payload = proto === 'ip' || proto === 'ip6' || proto === 'tcp' || proto === 'udp';
+        const payload = proto === 'ip' || proto === 'ip6' || proto === 'tcp' || proto === 'udp' || proto === 'th';
         if (payload && v.k === 'elem' && v.e.kind === 'prefix' && v.e.plen! % 8 === 0 && (s.op === 'eq' || s.op === 'neq')) {
           prefixBytes = v.e.plen! / 8;
         }
         load(s.sel, prefixBytes || len);
         // the comparison
         const isIface = s.type === 'iface_index';
+        if (v.k === 'masked') {
+          code.op(EXPR.BITWISE, 0, 1, 0);
+          code.data(Uint8Array.of(v.mask));
+          code.data(Uint8Array.of(0));
+          code.op(EXPR.CMP, 0, 1, s.op === 'neq' ? CMP.neq : CMP.eq);
+          code.data(Uint8Array.of(v.value));
+          break;
+        }
         if (s.type === 'ct_state' && (v.k === 'flags' || (v.k === 'elem' && (s.op === 'eq' || s.op === 'neq')))) {
           const bits = v.k === 'flags' ? v.bits : new DataView(v.e.lo.buffer).getUint32(0, true);
           code.op(EXPR.BITWISE, 0, 4, 0);

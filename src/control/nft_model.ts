@@ -8,6 +8,7 @@ import type { DataType, Elem } from './nft_types.js';
 export type MatchValue =
   | { k: 'elem'; e: Elem }
   | { k: 'flags'; bits: number } // a comma list of ct states
+  | { k: 'masked'; mask: number; value: number } // tcp flags: (flags & mask) op value
   | { k: 'set'; elems: Elem[] } // anonymous set
   | { k: 'ref'; name: string };
 

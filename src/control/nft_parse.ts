@@ -42,13 +42,14 @@ export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
 /** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
 export interface Selector {
-  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'meta' | 'ct';
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct';
   field: string;
   loc: Loc;
 }
 
 export type Stmt =
-  | { k: 'match'; sel: Selector; op: CmpOp; explicitOp: boolean; value: RawValue; loc: Loc }
+  /** `mask`: `tcp flags & mask op value` (Parser.flagsMatch) */
+  | { k: 'match'; sel: Selector; op: CmpOp; explicitOp: boolean; value: RawValue; mask?: RawValue; loc: Loc }
   | { k: 'counter'; packets: bigint; bytes: bigint; loc: Loc }
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string; chainLoc?: Loc; loc: Loc }
   | { k: 'reject'; with?: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp'; code?: string; codeLoc?: Loc; loc: Loc }
@@ -165,7 +166,7 @@ const FAMILIES = new Set(['ip', 'ip6', 'inet']);
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
 /** Words a selector starts with (Parser.selector). */
-const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'ct']);
+const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'ct']);
 const WORD = /[A-Za-z0-9_.:/\-*$\[\]]/;
 
 function tokenize(text: string): Tok[] {
@@ -804,6 +805,7 @@ class Parser {
 
   /** A set's element, or a map's `key : data` (`key:` written against its key too). */
   private element(): RawValue {
+    if (this.isWord('|', 1)) return this.flagExpr(false); // `syn | ack` (tcp flags)
     const key = this.single();
     if (this.isWord(':')) {
       this.next();
@@ -857,10 +859,59 @@ class Parser {
       op = ops[t.v]!;
       explicitOp = true;
     }
+    if (sel.proto === 'tcp' && sel.field === 'flags' && (op === 'eq' || op === 'neq')) {
+      const flags = this.flagsMatch(sel, op, explicitOp);
+      if (flags) return flags;
+    }
     if (this.isEnd(true)) this.unexpected(this.peek());
     if (!explicitOp && this.isWord('vmap')) return this.vmap(sel);
     const value = this.value(sel.proto === 'ct' && sel.field === 'state');
     return { k: 'match', sel, op, explicitOp, value, loc: { ...sel.loc, end: value.loc.end } };
+  }
+
+  /**
+   * `tcp flags` in nft's bitmask forms, all as `flags & mask ==|!= value` (what nft compiles them to): `& M op V`,
+   * `V / M`, `!= V / M`, `! F` (`& F == 0`) and the implicit `F` (`& F != 0`, any of the flags); an explicit
+   * `== F` / `!= F` compares the whole byte. Undefined for a set or a map.
+   */
+  private flagsMatch(sel: Selector, op: CmpOp, explicitOp: boolean): Stmt | undefined {
+    const zero = (loc: Loc): RawValue => ({ k: 'word', v: '0', loc });
+    const done = (op: CmpOp, mask: RawValue, value: RawValue): Stmt =>
+      ({ k: 'match', sel, op, explicitOp: true, mask, value, loc: { ...sel.loc, end: Math.max(mask.loc.end, value.loc.end) } });
+    if (!explicitOp && this.isWord('&')) {
+      this.next();
+      const mask = this.flagExpr();
+      const o = this.next();
+      if (o.t !== 'p' || (o.v !== '==' && o.v !== '!=')) this.unexpected(o);
+      return done(o.v === '==' ? 'eq' : 'neq', mask, this.flagExpr());
+    }
+    if (!explicitOp && this.isP('!')) {
+      this.next();
+      const f = this.flagExpr();
+      return done('eq', f, zero(f.loc));
+    }
+    if (this.isP('{') || this.isP('@') || this.isWord('vmap') || this.isEnd(true)) return undefined;
+    const f = this.flagExpr();
+    if (this.isWord('/')) {
+      this.next();
+      return done(op, this.flagExpr(), f);
+    }
+    if (explicitOp) return { k: 'match', sel, op, explicitOp, value: f, loc: { ...sel.loc, end: f.loc.end } };
+    return done('neq', f, zero(f.loc));
+  }
+
+  /** Flags joined by `|` (or `,` but in a set), in parentheses or not: a list the resolver ORs together. */
+  private flagExpr(commas = true): RawValue {
+    const open = this.isWord('(') ? this.next() : undefined;
+    const items = [this.single()];
+    while ((commas && this.isP(',')) || this.isWord('|')) {
+      this.next();
+      items.push(this.single());
+    }
+    const close = open ? this.next() : undefined;
+    if (open && (close!.t !== 'w' || close!.v !== ')')) this.unexpected(close!);
+    const loc = { ...(open ?? items[0]!).loc, end: (close ?? items[items.length - 1]!).loc.end };
+    return { k: 'list', items, loc };
   }
 
   /** What `t` (a selector's first word, SELECTORS) and the words after it read: `ip saddr`, `mark`, `ct state`… */
@@ -871,11 +922,13 @@ class Parser {
       case 'ip6':
         return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit']);
       case 'tcp':
+        return this.selectorField(t.v, t, ['sport', 'dport', 'flags']);
       case 'udp':
+      case 'th':
         return this.selectorField(t.v, t, ['sport', 'dport']);
       case 'icmp':
       case 'icmpv6':
-        return this.selectorField(t.v, t, ['type']);
+        return this.selectorField(t.v, t, ['type', 'code']);
       case 'meta':
         return this.selectorField('meta', t, ['l4proto', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto']);
       case 'mark':
@@ -929,6 +982,7 @@ class Parser {
       case 'ip6':
       case 'tcp':
       case 'udp':
+      case 'th':
       case 'icmp':
       case 'icmpv6':
       case 'meta':

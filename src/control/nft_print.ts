@@ -4,12 +4,11 @@
 // for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
 
 import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { formatElem, sortElems, CT_STATES, type DataType, type Elem } from './nft_types.js';
-import { LOG_LEVELS, TIME_UNITS, type Selector } from './nft_parse.js';
+import { formatElem, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
+import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
 
 const OPS: Readonly<Record<string, string>> = { eq: '', neq: '!= ', lt: '< ', gt: '> ', lte: '<= ', gte: '>= ' };
-const ICMP_CODES: Readonly<Record<number, string>> = { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'prot-unreachable', 3: 'port-unreachable', 9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited' };
-const ICMPV6_CODES: Readonly<Record<number, string>> = { 0: 'no-route', 1: 'admin-prohibited', 3: 'addr-unreachable', 4: 'port-unreachable', 5: 'policy-fail', 6: 'reject-route' };
+const { icmp_code: ICMP_CODES, icmpv6_code: ICMPV6_CODES } = ICMP_CODE_TABLES;
 const ICMPX_CODES: Readonly<Record<number, string>> = { 0: 'no-route', 1: 'port-unreachable', 2: 'host-unreachable', 3: 'admin-prohibited' };
 export const REJECT_CODES = { icmp: ICMP_CODES, icmpv6: ICMPV6_CODES, icmpx: ICMPX_CODES };
 
@@ -91,9 +90,27 @@ function valueText(s: Extract<RStmt, { k: 'match' }>, set: (name: string) => Nft
   const t: DataType = s.type;
   if (v.k === 'ref') return `@${v.name}`;
   if (v.k === 'flags') return CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n).join(',');
-  if (v.k === 'set') return `{ ${sortElems(t, v.elems).map((e) => formatElem(t, e)).join(', ')} }`;
+  if (v.k === 'set') return `{ ${sortElems(t, v.elems).map((e) => (t === 'tcp_flag' ? tcpFlagsText(e.lo[0]!, ' | ') : formatElem(t, e))).join(', ')} }`;
   void set;
-  return formatElem(t, v.e);
+  return v.k === 'masked' ? '' : formatElem(t, v.e);
+}
+
+/** The transport protocol a statement fixes for the ones after it (tcp or udp), if any. */
+function l4Of(x: RStmt): string | undefined {
+  if (x.k !== 'match') return undefined;
+  if (x.sel.proto === 'tcp' || x.sel.proto === 'udp') return x.sel.proto;
+  if (x.type !== 'inet_proto' || x.op !== 'eq' || x.value.k !== 'elem' || x.value.e.kind !== 'value') return undefined;
+  return ({ 6: 'tcp', 17: 'udp' } as Record<number, string>)[x.value.e.lo[0]!];
+}
+
+/**
+ * `tcp flags & mask op value` as nft 1.0.6 lists it (netlink_delinearize.c binop_postprocess, measured): `F` for
+ * `& F != 0`, `! F` for `& F == 0`, the `& F == F` of a single flag kept, otherwise `V / M`.
+ */
+function maskedText(op: CmpOp, mask: number, value: number): string {
+  if (value === 0) return `${op === 'eq' ? '! ' : ''}${tcpFlagsText(mask, ',')}`;
+  if (value === mask && (mask & (mask - 1)) === 0) return `& ${tcpFlagsText(mask, ',')} ${op === 'eq' ? '==' : '!='} ${tcpFlagsText(value, ',')}`;
+  return `${OPS[op]}${tcpFlagsText(value, ',')} / ${tcpFlagsText(mask, ',')}`;
 }
 
 /** Statements nft added as dependencies (or that stand for one a later statement needs) are not shown. */
@@ -105,7 +122,8 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
     const p = s.value.e.lo[0];
     const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : undefined;
-    if (name !== undefined && later.some((x) => (x.k === 'match' || x.k === 'vmap' || x.k === 'objmap') && x.sel.proto === name)) return true;
+    const reads = (x: RStmt): boolean => (x.k === 'match' || x.k === 'vmap' || x.k === 'objmap') && (x.sel.proto === name || (x.sel.proto === 'th' && (p === 6 || p === 17)));
+    if (name !== undefined && later.some(reads)) return true;
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
     return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
   }
@@ -122,9 +140,16 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
   stmts.forEach((s, i) => {
     if (hidden(t, stmts, i)) return;
     switch (s.k) {
-      case 'match':
-        parts.push(`${selText(s)} ${OPS[s.op]}${valueText(s, (n) => t.sets.find((x) => x.name === n))}`);
+      case 'match': {
+        // `th` after a protocol nft knows prints as that protocol's header (its payload dependency)
+        const l4 = s.sel.proto === 'th' ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
+        const sel = l4 ? `${l4} ${s.sel.field}` : selText(s);
+        const v = s.value;
+        // a bitmask type's plain comparison shows its `==` (must_print_eq_op)
+        const op = s.type === 'tcp_flag' && s.op === 'eq' && v.k === 'elem' ? '== ' : OPS[s.op];
+        parts.push(v.k === 'masked' ? `${sel} ${maskedText(s.op, v.mask, v.value)}` : `${sel} ${op}${valueText(s, (n) => t.sets.find((x) => x.name === n))}`);
         break;
+      }
       case 'counter': {
         const c = counter(s.addr, s);
         parts.push(`counter packets ${c.packets} bytes ${c.bytes}`);

@@ -7,7 +7,7 @@ import { formatAddr, parseAddr } from './routes.js';
 
 export type DataType =
   | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
-  | 'icmp_type' | 'icmpv6_type';
+  | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag';
 
 /** Bytes in the register and whether the kernel keeps the value in host order (meta, ct keys). */
 export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }>> = {
@@ -25,7 +25,26 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   integer16: { len: 2, host: false },
   icmp_type: { len: 1, host: false },
   icmpv6_type: { len: 1, host: false },
+  icmp_code: { len: 1, host: false },
+  icmpv6_code: { len: 1, host: false },
+  tcp_flag: { len: 1, host: false },
 };
+
+/** ICMP and ICMPv6 code names as nft has them (datatype.c icmp_code_tbl, icmpv6_code_tbl); reject prints them too. */
+export const ICMP_CODES: Readonly<Record<'icmp_code' | 'icmpv6_code', Readonly<Record<number, string>>>> = {
+  icmp_code: { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'prot-unreachable', 3: 'port-unreachable', 4: 'frag-needed', 9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited' },
+  icmpv6_code: { 0: 'no-route', 1: 'admin-prohibited', 3: 'addr-unreachable', 4: 'port-unreachable', 5: 'policy-fail', 6: 'reject-route' },
+};
+
+/** TCP header flag bits, low to high (proto.c tcp_flag_tbl). */
+const TCP_FLAGS: ReadonlyArray<string> = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ecn', 'cwr'];
+
+/** A tcp flags value as nft lists it: one flag by name, a comparison with several (or none) in hex. */
+export function tcpFlagsText(bits: number, sep?: string): string {
+  const names = TCP_FLAGS.filter((_, i) => bits & (1 << i));
+  if (names.length === 1 || (sep !== undefined && names.length > 0)) return names.join(sep);
+  return `0x${bits.toString(16)}`;
+}
 
 /** ICMP and ICMPv6 type names as nft has them (proto.c icmp_type_tbl, icmp6_type_tbl). */
 const ICMP_TYPES: Readonly<Record<'icmp_type' | 'icmpv6_type', ReadonlyArray<[string, number]>>> = {
@@ -139,6 +158,16 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       if (n > 0xff) return err(`Value ${text} exceeds valid range 0-255`, loc);
       return u32(n, false, 1);
     }
+    case 'icmp_code':
+    case 'icmpv6_code':
+    case 'tcp_flag': {
+      const named = type === 'tcp_flag' ? TCP_FLAGS.indexOf(text) : Number(Object.entries(ICMP_CODES[type]).find(([, n]) => n === text)?.[0] ?? -1);
+      if (named >= 0) return u32(type === 'tcp_flag' ? 1 << named : named, false, 1);
+      const n = intOf(text);
+      if (n === undefined) return err(type === 'tcp_flag' ? 'Could not parse TCP flag' : `Could not parse ${type === 'icmp_code' ? 'icmp' : 'icmpv6'} code`, loc);
+      if (n > 0xff) return err(`Value ${text} exceeds valid range 0-255`, loc);
+      return u32(n, false, 1);
+    }
     case 'ct_state': {
       const s = CT_STATES.find(([n]) => n === text);
       if (!s) return err('Could not parse conntrack state', loc);
@@ -173,6 +202,11 @@ export function cmpBytes(a: Uint8Array, b: Uint8Array): number {
 
 /** A word or quoted string of `type`: a value, `a/len` (addresses), or `a-b`. */
 export function parseElem(type: DataType, v: RawValue): Elem {
+  if (v.k === 'list' && type === 'tcp_flag') {
+    // `syn,ack`, `syn|ack`: the flags together
+    const b = Uint8Array.of(v.items.reduce((bits, i) => bits | parseElem(type, i).lo[0]!, 0));
+    return { lo: b, hi: b.slice(), kind: 'value' };
+  }
   if (v.k !== 'word' && v.k !== 'str') return err('syntax error, unexpected ' + (v.k === 'set' ? "'{'" : "'@'"), v.loc);
   if (type === 'iface_index') return { lo: new Uint8Array(4), hi: new Uint8Array(4), kind: 'value', name: v.v };
   if (type === 'ifname') {
@@ -243,6 +277,11 @@ function formatScalar(type: DataType, b: Uint8Array): string {
     case 'icmp_type':
     case 'icmpv6_type':
       return ICMP_TYPES[type].find(([, v]) => v === b[0])?.[0] ?? String(b[0]);
+    case 'icmp_code':
+    case 'icmpv6_code':
+      return ICMP_CODES[type][b[0]!] ?? String(b[0]);
+    case 'tcp_flag':
+      return tcpFlagsText(b[0]!);
     default:
       return String(hostValue(b));
   }
@@ -258,6 +297,8 @@ export function formatElem(type: DataType, e: Elem): string {
 
 /** Sort by value (as nft prints sets) and give the disjoint intervals the lookup searches. */
 export function sortElems(type: DataType, elems: Elem[]): Elem[] {
+  // nft sorts `syn | ack` (a binop when listed) by its first flag (measured: { fin | psh, rst, ack })
+  if (type === 'tcp_flag') return [...elems].sort((a, b) => (a.lo[0]! & -a.lo[0]!) - (b.lo[0]! & -b.lo[0]!));
   const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[type].host ? hostToBe(b) : b);
   return [...elems].sort((a, b) => cmpBytes(key(a.lo), key(b.lo)) || cmpBytes(key(a.hi), key(b.hi)));
 }

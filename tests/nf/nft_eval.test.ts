@@ -153,6 +153,43 @@ describe.skipIf(!built)('nft_do_chain over a published ruleset', () => {
     dp.nft('delete table inet icm');
   });
 
+  it('reads tcp flags under a mask, th ports of any transport header and ICMP codes', () => {
+    dp.nft(`table inet tf { chain c { type filter hook forward priority 0; policy accept;
+      tcp dport 1 tcp flags & (fin|syn|rst|ack) == syn drop
+      tcp dport 2 tcp flags syn,rst drop
+      tcp dport 3 tcp flags != syn / syn,ack drop
+      tcp dport 4 tcp flags ! syn,ack drop
+      tcp dport 5 tcp flags == syn drop
+      tcp dport 6 tcp flags { syn | ack, rst } drop
+      th dport 7 drop
+      icmp code port-unreachable drop
+      icmpv6 code { admin-prohibited } drop
+    }; }`);
+    const c = (p: Uint8Array): number => run.run('inet', 'tf', 'c', p).verdict;
+    const seg = (dport: number, flags: number): number => c(v4('192.0.2.1', '192.0.2.2', tcp('192.0.2.1', '192.0.2.2', 1000, dport, flags, 1, 0), 6));
+    const { FIN, SYN, RST, PSH, ACK } = TH;
+    // (flags & 0x17) == 0x02: a bare SYN, with PSH (outside the mask) too; not SYN+ACK nor SYN+FIN
+    expect([seg(1, SYN), seg(1, SYN | PSH), seg(1, SYN | ACK), seg(1, SYN | FIN)]).toEqual([NF_DROP, NF_DROP, NF_ACCEPT, NF_ACCEPT]);
+    // any of syn, rst
+    expect([seg(2, SYN), seg(2, RST | ACK), seg(2, ACK | PSH)]).toEqual([NF_DROP, NF_DROP, NF_ACCEPT]);
+    // (flags & 0x12) != 0x02
+    expect([seg(3, SYN), seg(3, SYN | ACK), seg(3, ACK), seg(3, 0)]).toEqual([NF_ACCEPT, NF_DROP, NF_DROP, NF_DROP]);
+    // neither syn nor ack
+    expect([seg(4, FIN), seg(4, SYN), seg(4, ACK | PSH)]).toEqual([NF_DROP, NF_ACCEPT, NF_ACCEPT]);
+    // the whole byte
+    expect([seg(5, SYN), seg(5, SYN | PSH)]).toEqual([NF_DROP, NF_ACCEPT]);
+    expect([seg(6, SYN | ACK), seg(6, RST), seg(6, SYN)]).toEqual([NF_DROP, NF_DROP, NF_ACCEPT]);
+    // th reads UDP and TCP alike
+    expect([c(u4('192.0.2.1', '192.0.2.2', 1, 7)), seg(7, ACK), c(u4('192.0.2.1', '192.0.2.2', 7, 8))]).toEqual([NF_DROP, NF_DROP, NF_ACCEPT]);
+    const icmp = (type: number, code: number): Uint8Array => Uint8Array.of(type, code, 0, 0, 0, 0, 0, 0);
+    expect(c(v4('192.0.2.1', '192.0.2.2', icmp(3, 3), 1))).toBe(NF_DROP);
+    expect(c(v4('192.0.2.1', '192.0.2.2', icmp(3, 1), 1))).toBe(NF_ACCEPT);
+    expect(c(ipv6({ src: '2001:db8::1', dst: '2001:db8::2', nextHeader: 58, payload: icmp(1, 1) }))).toBe(NF_DROP);
+    expect(c(ipv6({ src: '2001:db8::1', dst: '2001:db8::2', nextHeader: 58, payload: icmp(1, 3) }))).toBe(NF_ACCEPT);
+    expect(c(v4('192.0.2.1', '192.0.2.2', icmp(1, 1), 58))).toBe(NF_ACCEPT); // an IPv4 packet is no ICMPv6
+    dp.nft('delete table inet tf');
+  });
+
   it('swaps a ruleset whole: a new file replaces the policy and the rules at once', () => {
     dp.nft('flush ruleset\ntable ip t { chain c { type filter hook forward priority 0; policy accept; udp dport 9 drop; }; }');
     const slot = dp.nftables.chainSlot('ip', 't', 'c');
