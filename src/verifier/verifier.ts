@@ -45,6 +45,7 @@ import { ALL_SPILL, Byte, collectLinkedRegs, EMPTY_SLOT, makeScalarsImprecise, S
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
+import { jitSubprogsRefusal } from './fixups.js';
 import { kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
 import { tracingCtxAccess } from './tracing.js';
 import { btfStructRead } from './btf_access.js';
@@ -392,6 +393,12 @@ class Verifier {
   private readonly funcIndex = new Map<number, number>();
   /** may_goto instructions the walk reached (the others are dead code the kernel removes). */
   private readonly mayGotoWalked = new Set<number>();
+  /** The instructions the walk processed (insn_aux_data.seen): the others are dead code the kernel removes. */
+  private readonly seen: Uint8Array;
+  /** XDP ctx loads' field offsets, by instruction (convert_ctx_accesses rewrites some into several). */
+  private readonly ctxLoads = new Map<number, number>();
+  /** bpf_map_lookup_elem calls' map, null when paths passed different ones (record_func_map's poison). */
+  private readonly lookupMaps = new Map<number, MapInfo | null>();
   private lastLinfo: SourceLine | undefined;
   private curPc = 0;
   private readonly progType: VerifierProgType;
@@ -424,6 +431,7 @@ class Verifier {
     this.btSkip = backtrackSkipBits(prog);
     this.immRegs = new Array<Reg | undefined>(prog.length);
     this.fieldsChecked = new Uint8Array(prog.length);
+    this.seen = new Uint8Array(prog.length);
     this.states = new Array<Checkpoint[] | undefined>(prog.length).fill(undefined);
     this.opts = opts;
     this.logLevel = opts.logLevel ?? 0;
@@ -469,6 +477,10 @@ class Verifier {
         }
       }
       this.checkMaxStackDepth();
+      const entries = [...this.funcIndex.keys()].sort((a, b) => a - b);
+      const loopInlined = new Map([...this.loopInline].filter(([, l]) => l.fit && l.subprog !== undefined).map(([pc, l]) => [pc, l.subprog!]));
+      const jit = jitSubprogsRefusal(this.prog, { seen: this.seen, entries, loopInlined, ctxLoads: this.ctxLoads, lookupMaps: this.lookupMaps, progType: this.progType });
+      if (jit) this.reject(jit.reason, jit.insn, undefined, 'EFAULT');
     } catch (e) {
       if (!(e instanceof Reject)) throw e;
       const src = this.lineAt.get(e.insn);
@@ -612,6 +624,7 @@ class Verifier {
       if (++rounds > maxRounds) this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc, undefined, 'E2BIG');
       // do_check counts the instruction before is_state_visited: a visit pruned there is processed too,
       // and the checkpoint heuristics see the count with it.
+      this.seen[pc] = 1;
       if (++this.processed > this.limit) {
         // Named as the kernel's log names it: by the last instruction it processed.
         this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc, undefined, 'E2BIG');
@@ -1407,13 +1420,13 @@ class Verifier {
     const loadReg = op & AtomicOp.FETCH ? (op === AtomicOp.CMPXCHG ? 0 : ins.src) : undefined;
     const fetched = this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined, loadReg);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
-    if (loadReg !== undefined) {
-      this.setReg(st, loadReg, fetched);
-      // A fetch from a fixed stack slot names it in the jump history whatever the slot held (6.18.44,
-      // probed: a fetch of zeros is followed into the store of the zeros): backtracking follows it.
-      const p = this.reg(st, ins.dst);
-      if (p.type === RegType.STACK && p.varOff.isConst) this.stepStack = p.frameno * 64 + ((Number(s64(p.varOff.value)) + p.off + ins.off + MAX_BPF_STACK) >> 3) + 1;
-    }
+    // The read names the slot in the jump history (backtracking follows the fetch into it) only as a
+    // load would: when the spilled register comes back, whole or narrowed, or its 0 (check_stack_read_
+    // fixed_off keeps insn_flags; the write, not a spill, adds none). A fetch of bytes of a smaller
+    // spill or of plain data stops there (wide random program seed 5524: an 8-byte fetch_and of a 2-byte
+    // spill; wxdp followed it into the spill and made the spilled register precise, 138 processed
+    // against 124).
+    if (loadReg !== undefined) this.setReg(st, loadReg, fetched);
   }
 
   /**
@@ -1497,6 +1510,7 @@ class Verifier {
         if (field === undefined) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
         // check_ctx_access: env->prog->aux->max_ctx_offset
         if (off + size > this.maxCtxOffset) this.maxCtxOffset = off + size;
+        this.ctxLoads.set(pc, off);
         if (field === RegType.SCALAR) return this.loaded(size);
         const p = Reg.pointer(field.type);
         if (field.orNull) {
@@ -2471,6 +2485,10 @@ class Verifier {
     }
     if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
       this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc, undefined, 'EINVAL');
+    }
+    if (id === 1 && mapArg) {
+      const had = this.lookupMaps.get(pc);
+      this.lookupMaps.set(pc, had === undefined || had === mapArg.map! ? mapArg.map! : null);
     }
     const mt = mapArg?.map!.type;
     const sockmap = mt === MapType.SOCKMAP || mt === MapType.SOCKHASH;
