@@ -33,10 +33,8 @@ export interface FixupFacts {
   entries: readonly number[];
   /** bpf_loop calls fit for inlining (loop_inline_state.fit_for_inline): the callback's entry, by slot. */
   loopInlined: ReadonlyMap<number, number>;
-  /** XDP ctx loads: the field's offset, by slot. */
-  ctxLoads: ReadonlyMap<number, number>;
-  /** bpf_map_lookup_elem calls: the map every path passed (null: different maps, the kernel's poisoned map_ptr). */
-  lookupMaps: ReadonlyMap<number, MapInfo | null>;
+  /** By slot: a ctx load's field offset; a bpf_map_lookup_elem call's map (null: paths passed different maps, the kernel's poisoned map_ptr). */
+  rewriteFacts: ReadonlyMap<number, number | MapInfo | null>;
   /** The program's type: ctx rewrites are counted for XDP (others are taken as one instruction each). */
   progType: string;
 }
@@ -144,9 +142,9 @@ function miscFixupSize(ins: Insn, from: number, facts: FixupFacts): number {
     if (ins.imm === GET_SMP_PROCESSOR_ID) return 3;
     if (ins.imm === JIFFIES64) return 3;
     if (ins.imm === MAP_LOOKUP) {
-      const m = facts.lookupMaps.get(from);
+      const m = facts.rewriteFacts.get(from);
       // map_gen_lookup: array 7 (bypass_spec_v1: no index mask), (lru_)hash 3 / 6, array/hash of maps 9 / 4
-      if (m) return ({ 1: 3, 2: 7, 9: 6, 12: 9, 13: 4 } as Record<number, number>)[m.type] ?? 1;
+      if (m && typeof m === 'object') return ({ 1: 3, 2: 7, 9: 6, 12: 9, 13: 4 } as Record<number, number>)[m.type] ?? 1;
     }
   }
   return 1;
@@ -211,7 +209,8 @@ export function jitSubprogsRefusal(prog: readonly Insn[], facts: FixupFacts): { 
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
     if (s.from < 0) continue;
-    const n = Math.max(ctxSize(facts.ctxLoads.get(s.from), facts.progType), miscFixupSize(s.ins, s.from, facts));
+    const f = facts.rewriteFacts.get(s.from);
+    const n = Math.max(ctxSize(typeof f === 'number' && (s.ins.code & 7) === Class.LDX ? f : undefined, facts.progType), miscFixupSize(s.ins, s.from, facts));
     if (n > 1) {
       rw.patch(i, own(n, s));
       i += n - 1;

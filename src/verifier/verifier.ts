@@ -393,12 +393,12 @@ class Verifier {
   private readonly funcIndex = new Map<number, number>();
   /** may_goto instructions the walk reached (the others are dead code the kernel removes). */
   private readonly mayGotoWalked = new Set<number>();
-  /** The instructions the walk processed (insn_aux_data.seen): the others are dead code the kernel removes. */
-  private readonly seen: Uint8Array;
-  /** XDP ctx loads' field offsets, by instruction (convert_ctx_accesses rewrites some into several). */
-  private readonly ctxLoads = new Map<number, number>();
-  /** bpf_map_lookup_elem calls' map, null when paths passed different ones (record_func_map's poison). */
-  private readonly lookupMaps = new Map<number, MapInfo | null>();
+  /**
+   * What the rewrites after the walk make of an instruction (fixups.ts), by instruction: a ctx load's
+   * field offset (convert_ctx_accesses makes several of some), a bpf_map_lookup_elem call's map, null
+   * when paths passed different ones (record_func_map's poison: no inlined lookup).
+   */
+  private readonly rewriteFacts = new Map<number, number | MapInfo | null>();
   private lastLinfo: SourceLine | undefined;
   private curPc = 0;
   private readonly progType: VerifierProgType;
@@ -431,7 +431,6 @@ class Verifier {
     this.btSkip = backtrackSkipBits(prog);
     this.immRegs = new Array<Reg | undefined>(prog.length);
     this.fieldsChecked = new Uint8Array(prog.length);
-    this.seen = new Uint8Array(prog.length);
     this.states = new Array<Checkpoint[] | undefined>(prog.length).fill(undefined);
     this.opts = opts;
     this.logLevel = opts.logLevel ?? 0;
@@ -479,7 +478,8 @@ class Verifier {
       this.checkMaxStackDepth();
       const entries = [...this.funcIndex.keys()].sort((a, b) => a - b);
       const loopInlined = new Map([...this.loopInline].filter(([, l]) => l.fit && l.subprog !== undefined).map(([pc, l]) => [pc, l.subprog!]));
-      const jit = jitSubprogsRefusal(this.prog, { seen: this.seen, entries, loopInlined, ctxLoads: this.ctxLoads, lookupMaps: this.lookupMaps, progType: this.progType });
+      // (fieldsChecked: the instructions a path stepped, the kernel's insn_aux_data.seen)
+      const jit = jitSubprogsRefusal(this.prog, { seen: this.fieldsChecked, entries, loopInlined, rewriteFacts: this.rewriteFacts, progType: this.progType });
       if (jit) this.reject(jit.reason, jit.insn, undefined, 'EFAULT');
     } catch (e) {
       if (!(e instanceof Reject)) throw e;
@@ -624,7 +624,6 @@ class Verifier {
       if (++rounds > maxRounds) this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc, undefined, 'E2BIG');
       // do_check counts the instruction before is_state_visited: a visit pruned there is processed too,
       // and the checkpoint heuristics see the count with it.
-      this.seen[pc] = 1;
       if (++this.processed > this.limit) {
         // Named as the kernel's log names it: by the last instruction it processed.
         this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc, undefined, 'E2BIG');
@@ -1510,7 +1509,7 @@ class Verifier {
         if (field === undefined) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
         // check_ctx_access: env->prog->aux->max_ctx_offset
         if (off + size > this.maxCtxOffset) this.maxCtxOffset = off + size;
-        this.ctxLoads.set(pc, off);
+        this.rewriteFacts.set(pc, off);
         if (field === RegType.SCALAR) return this.loaded(size);
         const p = Reg.pointer(field.type);
         if (field.orNull) {
@@ -2487,8 +2486,8 @@ class Verifier {
       this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     if (id === 1 && mapArg) {
-      const had = this.lookupMaps.get(pc);
-      this.lookupMaps.set(pc, had === undefined || had === mapArg.map! ? mapArg.map! : null);
+      const had = this.rewriteFacts.get(pc);
+      this.rewriteFacts.set(pc, had === undefined || had === mapArg.map! ? mapArg.map! : null);
     }
     const mt = mapArg?.map!.type;
     const sockmap = mt === MapType.SOCKMAP || mt === MapType.SOCKHASH;
