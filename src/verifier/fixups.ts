@@ -27,7 +27,7 @@ import type { MapInfo } from './reg.js';
 
 /** What the walk learned that the rewrites depend on. */
 export interface FixupFacts {
-  /** The instructions do_check processed, by slot (an ld_imm64's two slots both). */
+  /** The instructions do_check processed, by slot (an ld_imm64 by its first: the second is taken with it). */
   seen: Uint8Array;
   /** Subprogram entries, ascending (0 first). */
   entries: readonly number[];
