@@ -1772,9 +1772,12 @@ class Verifier {
         if (valueRegno !== undefined && (lo & 7) === 0 && value.isScalar && value.umax < 1n << BigInt(size * 8)) {
           // check_stack_write_fixed_off: a scalar spilled whole gets an id first (assign_scalar_id_before_mov),
           // so a later compare of the register refines the slot too (katran: `v6 &= 48` spilled, then
-          // `if (v6)` leaves fp-240 >= 1).
-          const src = st.cur.regs[valueRegno]!;
-          if (src.id === 0 && !src.varOff.isConst) value.id = st.cur.own(valueRegno).id = ++this.idGen;
+          // `if (v6)` leaves fp-240 >= 1); one linked with a delta (rX += K) loses that link first and
+          // takes a fresh id (old random program seed 234717: wxdp spilled `id=2-1678515584`, the kernel
+          // `id=3`, and pruned at 24 where wxdp did not, 103 processed against 111).
+          const src = this.assignScalarIdBeforeMov(st, valueRegno);
+          value.id = src.id;
+          value.off = src.off;
         }
         if (this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc)) this.stepStack = reg.frameno * 64 + (lo >> 3) + 1;
         // A zero register stored off a slot boundary is no spill but STACK_ZERO bytes, known through the

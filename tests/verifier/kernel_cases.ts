@@ -641,6 +641,11 @@ export const KERNEL_CASES: KernelCase[] = [
   ...STACK_ATOMIC_FETCH,
   ...ATOMIC_FETCH_BACKTRACK,
   { name: 'atomic_fetch_of_partial_spill_not_followed', why: 'as FETCH_OF_PARTIAL_SPILL says', insns: FETCH_OF_PARTIAL_SPILL },
+  {
+    name: 'spill_of_delta_linked_scalar_takes_fresh_id',
+    why: 'r8 = r5 (linked), r8 += -100 (linked with a delta), spilled to fp-8: check_stack_write_fixed_off\'s assign_scalar_id_before_mov drops the delta link and gives r8 and the slot a fresh id, so `if r5 > 10` does not bound the slot and `if r1 s> -90` of its fill is walked to the bad read (old random program seed 234717: wxdp kept the link, 111 processed against 103; here it accepted)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 255), ...I(0xbf, 5), ...I(0xbf, 8, 5), ...I(0x07, 8, 0, 0, -100), ...I(0x7b, 10, 8, -8), ...I(0x25, 5, 0, 2, 10), ...I(0x79, 1, 10, -8), ...I(0x65, 1, 0, 2, -90), ...RET0, ...BAD],
+  },
   ...JIT_SUBPROGS,
   ...([['le64', 0xd4, 64], ['le32', 0xd4, 32], ['be64', 0xdc, 64]] as const).map(([op, code, imm]): KernelCase => ({
     name: `${op}_keeps_link`.replace('le32_keeps', 'le32_breaks').replace('be64_keeps', 'be64_breaks'),
