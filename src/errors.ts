@@ -130,8 +130,8 @@ export function callDepthFault(index: number, maxFrames: number): RuntimeFault {
   return new RuntimeFault('RUN_CALL_DEPTH', `call depth exceeds ${maxFrames} frames`, index);
 }
 
-/** The errno bpf(BPF_PROG_LOAD) fails with when the verifier refuses: EACCES for most refusals, EINVAL for a malformed program or call, E2BIG past its limits, EPERM for what this kernel forbids outright, EOPNOTSUPP / ENOENT for a global function's prototype it cannot use (btf_prepare_func_args). */
-export type VerifierErrno = 'EACCES' | 'EINVAL' | 'E2BIG' | 'EPERM' | 'EOPNOTSUPP' | 'ENOENT';
+/** The errno bpf(BPF_PROG_LOAD) fails with when the verifier refuses: EACCES for most refusals, EINVAL for a malformed program or call, E2BIG past its limits, EPERM for what this kernel forbids outright, EOPNOTSUPP / ENOENT for a global function's prototype it cannot use (btf_prepare_func_args), EFAULT for what it calls a verifier bug (jit_subprogs finding a callback reference whose subprogram went as dead code). */
+export type VerifierErrno = 'EACCES' | 'EINVAL' | 'E2BIG' | 'EPERM' | 'EOPNOTSUPP' | 'ENOENT' | 'EFAULT';
 
 /**
  * The verifier rejected a program. `index` is the instruction it stopped at (-1 when the reason is not

@@ -45,6 +45,7 @@ import { ALL_SPILL, Byte, collectLinkedRegs, EMPTY_SLOT, makeScalarsImprecise, S
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
+import { jitSubprogsRefusal } from './fixups.js';
 import { kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
 import { tracingCtxAccess } from './tracing.js';
 import { btfStructRead } from './btf_access.js';
@@ -392,6 +393,12 @@ class Verifier {
   private readonly funcIndex = new Map<number, number>();
   /** may_goto instructions the walk reached (the others are dead code the kernel removes). */
   private readonly mayGotoWalked = new Set<number>();
+  /**
+   * What the rewrites after the walk make of an instruction (fixups.ts), by instruction: a ctx load's
+   * field offset (convert_ctx_accesses makes several of some), a bpf_map_lookup_elem call's map, null
+   * when paths passed different ones (record_func_map's poison: no inlined lookup).
+   */
+  private readonly rewriteFacts = new Map<number, number | MapInfo | null>();
   private lastLinfo: SourceLine | undefined;
   private curPc = 0;
   private readonly progType: VerifierProgType;
@@ -469,6 +476,11 @@ class Verifier {
         }
       }
       this.checkMaxStackDepth();
+      const entries = [...this.funcIndex.keys()].sort((a, b) => a - b);
+      const loopInlined = new Map([...this.loopInline].filter(([, l]) => l.fit && l.subprog !== undefined).map(([pc, l]) => [pc, l.subprog!]));
+      // (fieldsChecked: the instructions a path stepped, the kernel's insn_aux_data.seen)
+      const jit = jitSubprogsRefusal(this.prog, { seen: this.fieldsChecked, entries, loopInlined, rewriteFacts: this.rewriteFacts, progType: this.progType });
+      if (jit) this.reject(jit.reason, jit.insn, undefined, 'EFAULT');
     } catch (e) {
       if (!(e instanceof Reject)) throw e;
       const src = this.lineAt.get(e.insn);
@@ -1407,13 +1419,13 @@ class Verifier {
     const loadReg = op & AtomicOp.FETCH ? (op === AtomicOp.CMPXCHG ? 0 : ins.src) : undefined;
     const fetched = this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined, loadReg);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
-    if (loadReg !== undefined) {
-      this.setReg(st, loadReg, fetched);
-      // A fetch from a fixed stack slot names it in the jump history whatever the slot held (6.18.44,
-      // probed: a fetch of zeros is followed into the store of the zeros): backtracking follows it.
-      const p = this.reg(st, ins.dst);
-      if (p.type === RegType.STACK && p.varOff.isConst) this.stepStack = p.frameno * 64 + ((Number(s64(p.varOff.value)) + p.off + ins.off + MAX_BPF_STACK) >> 3) + 1;
-    }
+    // The read names the slot in the jump history (backtracking follows the fetch into it) only as a
+    // load would: when the spilled register comes back, whole or narrowed, or its 0 (check_stack_read_
+    // fixed_off keeps insn_flags; the write, not a spill, adds none). A fetch of bytes of a smaller
+    // spill or of plain data stops there (wide random program seed 5524: an 8-byte fetch_and of a 2-byte
+    // spill; wxdp followed it into the spill and made the spilled register precise, 138 processed
+    // against 124).
+    if (loadReg !== undefined) this.setReg(st, loadReg, fetched);
   }
 
   /**
@@ -1497,6 +1509,7 @@ class Verifier {
         if (field === undefined) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
         // check_ctx_access: env->prog->aux->max_ctx_offset
         if (off + size > this.maxCtxOffset) this.maxCtxOffset = off + size;
+        this.rewriteFacts.set(pc, off);
         if (field === RegType.SCALAR) return this.loaded(size);
         const p = Reg.pointer(field.type);
         if (field.orNull) {
@@ -1759,9 +1772,12 @@ class Verifier {
         if (valueRegno !== undefined && (lo & 7) === 0 && value.isScalar && value.umax < 1n << BigInt(size * 8)) {
           // check_stack_write_fixed_off: a scalar spilled whole gets an id first (assign_scalar_id_before_mov),
           // so a later compare of the register refines the slot too (katran: `v6 &= 48` spilled, then
-          // `if (v6)` leaves fp-240 >= 1).
-          const src = st.cur.regs[valueRegno]!;
-          if (src.id === 0 && !src.varOff.isConst) value.id = st.cur.own(valueRegno).id = ++this.idGen;
+          // `if (v6)` leaves fp-240 >= 1); one linked with a delta (rX += K) loses that link first and
+          // takes a fresh id (old random program seed 234717: wxdp spilled `id=2-1678515584`, the kernel
+          // `id=3`, and pruned at 24 where wxdp did not, 103 processed against 111).
+          const src = this.assignScalarIdBeforeMov(st, valueRegno);
+          value.id = src.id;
+          value.off = src.off;
         }
         if (this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc)) this.stepStack = reg.frameno * 64 + (lo >> 3) + 1;
         // A zero register stored off a slot boundary is no spill but STACK_ZERO bytes, known through the
@@ -2471,6 +2487,10 @@ class Verifier {
     }
     if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
       this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc, undefined, 'EINVAL');
+    }
+    if (id === 1 && mapArg) {
+      const had = this.rewriteFacts.get(pc);
+      this.rewriteFacts.set(pc, had === undefined || had === mapArg.map! ? mapArg.map! : null);
     }
     const mt = mapArg?.map!.type;
     const sockmap = mt === MapType.SOCKMAP || mt === MapType.SOCKHASH;

@@ -757,7 +757,9 @@ class Gen {
     this.sink(s);
     if (aop === 0xf1) this.sink(0);
     this.count(`stack atomic ${aop.toString(16)} ${n}`);
-    if (!this.zeroed) this.readsUninit = true;
+    // (-72 is past the zeroed slots: uninitialised, readable by root, its old bytes the fetch's result;
+    // wide seed 13187 returned them, the kernel's stack garbage against wxdp's zeros)
+    if (!this.zeroed || off < -STACK_SLOTS * 8) this.readsUninit = true;
     // (the slot's old bytes, maybe a spilled pointer's, go into the result and stay in the slot)
     const old = this.stackBytes(off, n);
     this.out.push(Ins.atomic(dw ? 'dw' : 'w', 10, s as 0, off, aop));

@@ -189,6 +189,77 @@ const ATOMIC_FETCH_BACKTRACK: KernelCase[] = [
 ];
 
 /**
+ * A fetch follows the stack slot it read back to its store only where the read is a fill (the spilled
+ * register whole or narrowed, or its 0): an 8-byte fetch_and of a 2-byte spill of r3 reads spilled and
+ * uninitialised bytes, an unknown value; the map value offset made of it is precise, not the spill, so
+ * r3 stays imprecise in the checkpoint at 16 (its store) and the path with r3 in [8, 15] is pruned there
+ * (wide random program seed 5524: wxdp followed the fetch into the spill, 138 processed against 124).
+ */
+const FETCH_OF_PARTIAL_SPILL: Insn[] = [
+  ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 15), ...I(0xbf, 3), ...Array.from({ length: 4 }, () => I(0xb7, 8)).flat(),
+  ...I(0x25, 3, 0, 8, 7), ...Array.from({ length: 8 }, () => I(0xb7, 8)).flat(),
+  ...I(0x6b, 10, 3, -16), ...I(0xb7, 1), ...I(0xdb, 10, 1, -16, 0x51), ...I(0x57, 1, 0, 0, 7), ...I(0xbf, 6, 1),
+  ...LOOKUP, ...I(0x0f, 0, 6), ...I(0x72, 0, 0, 0, 1), ...RET0,
+];
+
+/** `r1 = count; r2 = callback (ld_imm64 of a function, `at` instructions on); r3 = 0; r4 = flags; call bpf_loop`. */
+const BPF_LOOP = (count: number, at: number, flags = 0): Insn[] => [
+  ...I(0xb7, 1, 0, 0, count), { code: 0x18, dst: 2, src: 4, off: 0, imm: at, imm64: BigInt(at) }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true },
+  ...I(0xb7, 3), ...I(0xb7, 4, 0, 0, flags), ...I(0x85, 0, 0, 0, 181),
+];
+/** `call pc+off`. */
+const CALL = (off: number): Insn[] => I(0x85, 0, 1, 0, off);
+
+/**
+ * jit_subprogs after the dead code is gone: a bpf_loop of count 0 never has its callback walked, so the
+ * callback is removed as dead code, and its reference (the ld_imm64, and the inlined loop's call) keeps
+ * pointing where it started. Refused (EFAULT, "verifier bug: No program to jit at insn N (subprog < 0)")
+ * when that is no subprogram's start and more than one subprogram is left; N counts the instructions of
+ * the rewritten program (random programs: about one wide program in 150, e.g. wide seeds 15014, 15613).
+ */
+const JIT_SUBPROGS: KernelCase[] = [
+  {
+    name: 'jit_dead_callback_last',
+    why: 'main, a function it calls, the callback last: the reference points past the program; the inlined bpf_loop (19 instructions for its call) moves it by 18: insn 29',
+    insns: [...BPF_LOOP(0, 9), ...CALL(2), ...RET0, ...RET0, ...RET0],
+  },
+  {
+    name: 'jit_dead_callback_not_inlined',
+    why: 'the same with flags 1: not fit for inlining, the reference points at insn 11, past the program',
+    insns: [...BPF_LOOP(0, 9, 1), ...CALL(2), ...RET0, ...RET0, ...RET0],
+  },
+  {
+    name: 'jit_dead_callback_before_function',
+    why: 'the callback before the called function: once it is removed the reference points at that function\'s start, a subprogram: accepted',
+    insns: [...BPF_LOOP(0, 7), ...CALL(4), ...RET0, ...RET0, ...RET0],
+  },
+  {
+    name: 'jit_dead_callback_only_function',
+    why: 'main and the callback alone: one subprogram is left and jit_subprogs returns before it looks: accepted',
+    insns: [...BPF_LOOP(0, 6), ...RET0, ...RET0],
+  },
+  {
+    name: 'jit_dead_callback_after_live_one',
+    why: 'a bpf_loop of count 1 and one of count 0, their callbacks in that order: the second removed, its reference points past the program, both calls inlined: insn 52',
+    insns: [...BPF_LOOP(1, 12), ...BPF_LOOP(0, 8), ...RET0, ...RET0, ...RET0],
+  },
+  {
+    name: 'jit_dead_callback_rewrites',
+    why: 'N counts each rewrite before it: an XDP ingress_ifindex load (3 instructions), an array and a hash map lookup (7, 3), a 32-bit cmpxchg (and its zero extension), a division by a register (4), get_smp_processor_id (3), a may_goto (7, and 2 stores at the function\'s start), a branch whose other way is dead (hard-wired, then a nop removed with the dead instruction), the inlined bpf_loop (19): insn 80',
+    insns: [
+      ...I(0xbf, 6, 1), ...I(0x61, 2, 6, 12),
+      ...I(0x62, 10, 0, -8, 0), ...LDMAP(1, 0), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -8), ...I(0x85, 0, 0, 0, 1),
+      ...I(0x7a, 10, 0, -16, 0), ...LDMAP(1, 1), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -16), ...I(0x85, 0, 0, 0, 1),
+      ...I(0xb7, 0), ...I(0xb7, 1), ...I(0x7a, 10, 0, -24, 0), ...I(0xc3, 10, 1, -24, 0xf1),
+      ...I(0xb7, 3, 0, 0, 5), ...I(0xb7, 4, 0, 0, 7), ...I(0x3f, 4, 3), ...I(0x85, 0, 0, 0, 8),
+      ...I(0xb7, 9, 0, 0, 2), ...MAY_GOTO(2), ...I(0x17, 9, 0, 0, 1), ...I(0x55, 9, 0, -3, 0),
+      ...I(0xb7, 3, 0, 0, 5), ...I(0x15, 3, 0, 1, 5), ...I(0xb7, 0, 0, 0, 1),
+      ...BPF_LOOP(0, 9), ...CALL(2), ...RET0, ...RET0, ...RET0,
+    ],
+  },
+];
+
+/**
  * mark_pkt_end: where a packet pointer compared with the end is past it (`>`) or at it (`>=`), its range
  * says so (BEYOND_PKT_END, AT_PKT_END) and is_pkt_ptr_branch_taken decides its next compare with the end.
  * Each program: `first` from r4 = data + 14 to the second compare, whose untaken side is the bad read.
@@ -569,6 +640,13 @@ export const KERNEL_CASES: KernelCase[] = [
   },
   ...STACK_ATOMIC_FETCH,
   ...ATOMIC_FETCH_BACKTRACK,
+  { name: 'atomic_fetch_of_partial_spill_not_followed', why: 'as FETCH_OF_PARTIAL_SPILL says', insns: FETCH_OF_PARTIAL_SPILL },
+  {
+    name: 'spill_of_delta_linked_scalar_takes_fresh_id',
+    why: 'r8 = r5 (linked), r8 += -100 (linked with a delta), spilled to fp-8: check_stack_write_fixed_off\'s assign_scalar_id_before_mov drops the delta link and gives r8 and the slot a fresh id, so `if r5 > 10` does not bound the slot and `if r1 s> -90` of its fill is walked to the bad read (old random program seed 234717: wxdp kept the link, 111 processed against 103; here it accepted)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 255), ...I(0xbf, 5), ...I(0xbf, 8, 5), ...I(0x07, 8, 0, 0, -100), ...I(0x7b, 10, 8, -8), ...I(0x25, 5, 0, 2, 10), ...I(0x79, 1, 10, -8), ...I(0x65, 1, 0, 2, -90), ...RET0, ...BAD],
+  },
+  ...JIT_SUBPROGS,
   ...([['le64', 0xd4, 64], ['le32', 0xd4, 32], ['be64', 0xdc, 64]] as const).map(([op, code, imm]): KernelCase => ({
     name: `${op}_keeps_link`.replace('le32_keeps', 'le32_breaks').replace('be64_keeps', 'be64_breaks'),
     why: `r8 a copy of r5 (one id), then \`r8 = ${op} r8\` and \`if r8 != 7\`: scalar_byte_swap keeps the id where nothing changes (le64 on a little-endian host: r5 is 7 too, \`if r5 != 7\` never taken; random program seed 143720: 58 processed against 59) and clears it where the value is truncated or swapped (le32, be64: walked)`,
