@@ -722,6 +722,11 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
  * A loop of its own (binaryen inlines it back into fibAnswersWalk, the loop stays): in the walk's loop,
  * with everything else that loop holds live, V8 kept even the frame index on the stack (a store and a
  * reload on every frame's path); here the few values it needs stay in registers.
+ * Measured on 12-05 (xdp router, 10k prefixes, interleaved, load 15-20): each frame's record pointing at
+ * the memo entry instead of a copy of it (two stores a frame instead of seven, the program's lookup
+ * reading the answer through the pointer, which the poll read ahead with the slot) measured the same
+ * as the copy (-0.1 to -0.3 ns a frame, ±0.6): the stores it saves (-1.2 to -1.7 ns with none made at
+ * all, the answers then wrong) are paid back by the pointer's loads.
  */
 function answersFromMemo(j: u32, n: u32, ifindex: u32, s: u32, dsts: u32, locals: u32, walk: u32): u32 {
   const ifHi = <u64>ifindex << 32;

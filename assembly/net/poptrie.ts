@@ -49,7 +49,10 @@
 // The XDP router (`wxdp bench forward`, 1M BGP-shaped prefixes, destinations uniform over half the
 // address space) measured the same way on 12-04 (interleaved, load 8-10): S = 24 52-58 ns a frame,
 // S = 22 64-72, S = 20 66-74, S = 18 64-72 — the node blocks a smaller S adds miss as the direct
-// entries do, and are a dependent load more.
+// entries do, and are a dependent load more. Nor does a smaller S pay on a small table: S = 16
+// (256 KiB) on the same router's 10k prefixes measured +1.3 ns a frame against S = 18 (12-05, 14
+// interleaved rounds, each the 10th percentile of 300 short windows; two copies of one build differ by
+// up to 0.6): more frames walk a block, and the walk's misses were not the direct table's size.
 
 import {
   heapAlloc, heapFree, heapNextGen, heapReserve, heapRetire, HDR_COUNT, HDR_COVER, HDR_DIR, HDR_DIRTY,
