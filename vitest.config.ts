@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './tests/support/sequencer.js';
 
 // Files that get a process of their own (vitest's isolate: true): they start worker threads, daemons,
 // servers or child processes that a shared process would keep (tests/workers, up, e2e, link), measure a
@@ -32,7 +33,7 @@ export default defineConfig({
     // ~1-4 s importing src/ through vite and compiling the fast path before its first test — 300 files'
     // worth. Measured on 16 small files, load 12: 19.3 s with a process each, 7.2 s shared (same 373
     // tests). The longest files go first either way (tests/support/sequencer.ts).
-    sequence: { sequencer: (await import('./tests/support/sequencer.js')).LongestFirst },
+    sequence: { sequencer: LongestFirst },
     projects: [
       { extends: true, test: { name: 'fresh-process', include: FRESH_PROCESS, isolate: true } },
       { extends: true, test: { name: 'shared-process', include: ['tests/**/*.test.ts'], exclude: FRESH_PROCESS, isolate: false } },
