@@ -2,7 +2,7 @@
 // one queue, so a long file started near the end runs on alone while the other worker idles. Vitest's own
 // order is by the durations of a previous run when it has them (node_modules/.vite/vitest), else by file
 // size, which a fresh clone — CI's case — puts many of the longest files late: the files below, measured
-// with `vitest run --reporter=json` (2 cores, 12-05, load ~12; seconds in the comment), go first, slowest
+// with `vitest run --reporter=json` (2 cores, 12-05, load 11-17; seconds in the comment, inflated alike by the load), go first, slowest
 // first. The rest keep vitest's order, the files of each project together (a process of the shared
 // project is reused only while the next file is also the shared project's: vitest.config.ts).
 //
@@ -13,15 +13,31 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 export const SLOWEST_FIRST: readonly string[] = [
+  'tests/programs/kernel_live.test.ts', // 163
+  'tests/programs/wxdp_vs_kernel.test.ts', // 130
+  'tests/cli/cli.test.ts', // 85
+  'tests/udp/bench_udp.test.ts', // 70
   'tests/net/lpm.test.ts', // 66
   'tests/nf/nf_fuzz_cases.test.ts', // 66
+  'tests/net/fib_kernel.test.ts', // 66
+  'tests/udp/udp_fuzz_kernel.test.ts', // 65
   'tests/maps/lru_kernel.test.ts', // 60
+  'tests/asm/roundtrip.property.test.ts', // 60
+  'tests/nf/nf_fuzz_kernel.test.ts', // 51
+  'tests/cache/program_cache.test.ts', // 43
+  'tests/net/fib_bulk.test.ts', // 42
   'tests/cli/bench_datapath.test.ts', // 41
+  'tests/udp/sk_prog_kernel.test.ts', // 40
   'tests/net/links_kernel.test.ts', // 40
   'tests/net/fib_gaps_kernel.test.ts', // 37
+  'tests/net/validate_source_kernel.test.ts', // 34
   'tests/udp/udp_kernel.test.ts', // 34
   'tests/net/frag_kernel.test.ts', // 33
   'tests/net/neigh_kernel.test.ts', // 31
+  'tests/control/xdp_helpers.test.ts', // 24
+  'tests/workers/device_removal.test.ts', // 24
+  'tests/verifier/bounds_diff.test.ts', // 23
+  'tests/interp/tiers.test.ts', // 20
 ];
 
 export class LongestFirst extends BaseSequencer {
