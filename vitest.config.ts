@@ -31,8 +31,9 @@ export default defineConfig({
     // The rest run one after another in the same two processes (isolate: false): each file's own module
     // is evaluated afresh, src/ and the fast path's compiled wasm stay loaded. A process per file spent
     // ~1-4 s importing src/ through vite and compiling the fast path before its first test — 300 files'
-    // worth. Measured on 16 small files, load 12: 19.3 s with a process each, 7.2 s shared (same 373
-    // tests). The longest files go first either way (tests/support/sequencer.ts).
+    // worth (823 s of the 12-05 baseline's import time, load 11-19). Measured on every 6th file (46 files,
+    // 979 tests, runs old/new/new/old/old/new, load 6-13): 560/206/202 s a process each, 150/90/93 s
+    // shared; the same tests pass. The longest files go first (tests/support/sequencer.ts).
     sequence: { sequencer: LongestFirst },
     projects: [
       { extends: true, test: { name: 'fresh-process', include: FRESH_PROCESS, isolate: true } },
