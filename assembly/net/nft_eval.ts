@@ -346,7 +346,6 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           else store<u32>(reg + i, bswap<u32>(load<u32>(reg + i)));
         }
         p += 4;
-
       } else if (op == EXPR_LOG) {
         nftLog(st, load<u32>(p, 4), x, len, <u32>load<u16>(p, 8), <u32>load<u16>(p, 10), load<u32>(p, 12), p + 16);
         p += 144;
