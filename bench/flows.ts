@@ -78,6 +78,8 @@ export interface FlowsOptions {
 export const TARGET_FLOWTABLE_MPPS = 25;
 /** The rows of flowtable hits (the target's). */
 const FLOWTABLE_PATHS: readonly FlowsPath[] = ['flowtable', 'bidir', 'flowtable6', 'bidir6'];
+/** The IPv6 rows (against forward6's baseline). */
+const isV6 = (p: FlowsPath): boolean => p === 'forward6' || p === 'flowtable6' || p === 'bidir6';
 const BURST = 64;
 const UMEM_FRAMES = 2048;
 const MAC = { eth0: '02:00:00:00:0f:00', eth1: '02:00:00:00:0f:01', client: '02:00:00:00:0e:01', gw: '02:00:00:00:0e:02' };
@@ -218,7 +220,6 @@ export function flowsRowLabel(r: { path: FlowsPath; flows: number }): string {
   if (r.path === 'forward6') return 'forward6 (baseline)';
   if (r.path === 'new conns') return 'new conns';
   if (r.path === 'churn') return `churn ${r.flows}`;
-  if (r.path === 'bidir6') return `bidir6 ${r.flows}`;
   return `${r.path} ${r.flows}`;
 }
 
@@ -241,9 +242,8 @@ export function selectFlowsRows(only: string | undefined, counts: readonly numbe
   const exact = (w: string) => all.some((s) => flowsRowLabel(s) === w);
   const rows = all.filter((s) => wanted.some((w) => (exact(w) ? flowsRowLabel(s) === w : flowsRowLabel(s).includes(w))));
   // each picked row with its family's baseline
-  const v6 = (p: FlowsPath): boolean => p === 'forward6' || p === 'flowtable6' || p === 'bidir6';
-  return rows.length === 0 ? [] : all.filter((s) => rows.includes(s) || (s.path === 'forward' && rows.some((r) => !v6(r.path))) ||
-    (s.path === 'forward6' && rows.some((r) => v6(r.path))));
+  return rows.length === 0 ? [] : all.filter((s) => rows.includes(s) || (s.path === 'forward' && rows.some((r) => !isV6(r.path))) ||
+    (s.path === 'forward6' && rows.some((r) => isV6(r.path))));
 }
 
 /**
@@ -304,7 +304,7 @@ export async function runFlowsBench(opts: FlowsOptions = {}): Promise<FlowsRow[]
         Object.assign(row, measure(s, seconds));
       } else if (spec.path === 'conntrack' || FLOWTABLE_PATHS.includes(spec.path)) {
         const ft = spec.path !== 'conntrack';
-        const s = spec.path === 'flowtable6' || spec.path === 'bidir6' ? await side6(spec.flows)
+        const s = isV6(spec.path) ? await side6(spec.flows)
           : await side({ conntrackMax: Math.max(spec.flows + 1024, 4096), flowtable: ft ? Math.max(spec.flows, 1024) : 0 });
         const t0 = Date.now();
         establish(s, spec.flows);
@@ -341,7 +341,7 @@ export async function runFlowsBench(opts: FlowsOptions = {}): Promise<FlowsRow[]
       row.dataPathNs = Math.max(row.nsPerPacket - row.harnessNs, 0.1);
       row.dataPathMpps = 1000 / row.dataPathNs;
     }
-    const base = spec.path === 'flowtable6' || spec.path === 'bidir6' ? baseNs6 : baseNs;
+    const base = isV6(spec.path) ? baseNs6 : baseNs;
     if (spec.path === 'forward') baseNs = row.dataPathNs;
     else if (spec.path === 'forward6') baseNs6 = row.dataPathNs;
     else if (row.dataPathNs !== null && base !== null) row.vsForward = row.dataPathNs / base;

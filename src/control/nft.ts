@@ -676,6 +676,21 @@ export class Nft {
 
   // ---- statements: typing and checks ----
 
+  /**
+   * The map an object map or verdict map looks its key up in: a named one (it must exist, map to `mapTo`'s kind
+   * and have the selector's key type), or the anonymous one written in the rule (intervals when it needs them:
+   * nft sets NFT_SET_INTERVAL itself).
+   */
+  private mapOperand(t: NftTable, m: RawValue, keyType: DataType, mapTo: NftObjType | 'verdict', selLoc: Loc): { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } {
+    if (m.k !== 'ref') return { k: 'set', elems: this.elems(t, keyType, mapTo, m).map((x) => x.e) };
+    const set = t.sets.find((x) => x.name === m.name);
+    if (!set) throw this.setNotFound(m.name, m.loc);
+    const verdicts = mapTo === 'verdict';
+    if (set.mapTo === undefined || (set.mapTo === 'verdict') !== verdicts) throw new Refusal(`Expression is not a map with ${verdicts ? 'verdicts' : 'objects'}`, m.loc, false);
+    if (set.type !== keyType) throw new Refusal(`datatype mismatch, map expects ${TYPE_NAMES[set.type]}, mapping expression has type ${TYPE_NAMES[keyType]}`, m.loc, false, selLoc);
+    return { k: 'ref', name: m.name };
+  }
+
   private selectorType(t: NftTable, s: { sel: Selector }): DataType {
     const { proto, field } = s.sel;
     if ((proto === 'ip' && t.family === 'ip6') || (proto === 'ip6' && t.family === 'ip')) {
@@ -777,34 +792,14 @@ export class Nft {
           break;
         case 'objmap': {
           const keyType = this.selectorType(t, s);
-          const m = s.map;
           // a name is a string: a selector with no map is evaluated as the object's name (expr_evaluate_objref)
-          if (!m) throw new Refusal(`datatype mismatch: expected string, expression has type ${TYPE_NAMES[keyType]}`, s.sel.loc, false, { ...s.loc, end: s.sel.loc.end });
-          if (m.k === 'ref') {
-            const set = t.sets.find((x) => x.name === m.name);
-            if (!set) throw this.setNotFound(m.name, m.loc);
-            if (set.mapTo === undefined || set.mapTo === 'verdict') throw new Refusal('Expression is not a map with objects', m.loc, false);
-            if (set.type !== keyType) throw new Refusal(`datatype mismatch, map expects ${TYPE_NAMES[set.type]}, mapping expression has type ${TYPE_NAMES[keyType]}`, m.loc, false, s.sel.loc);
-            out.push({ k: 'objmap', type: s.type, sel: s.sel, keyType, map: { k: 'ref', name: m.name } });
-          } else {
-            // an anonymous map: intervals when it needs them (nft sets NFT_SET_INTERVAL itself)
-            const elems = this.elems(t, keyType, s.type, m).map((x) => x.e);
-            out.push({ k: 'objmap', type: s.type, sel: s.sel, keyType, map: { k: 'set', elems } });
-          }
+          if (!s.map) throw new Refusal(`datatype mismatch: expected string, expression has type ${TYPE_NAMES[keyType]}`, s.sel.loc, false, { ...s.loc, end: s.sel.loc.end });
+          out.push({ k: 'objmap', type: s.type, sel: s.sel, keyType, map: this.mapOperand(t, s.map, keyType, s.type, s.sel.loc) });
           break;
         }
         case 'vmap': {
           const keyType = this.selectorType(t, s);
-          const m = s.map;
-          if (m.k === 'ref') {
-            const set = t.sets.find((x) => x.name === m.name);
-            if (!set) throw this.setNotFound(m.name, m.loc);
-            if (set.mapTo !== 'verdict') throw new Refusal('Expression is not a map with verdicts', m.loc, false);
-            if (set.type !== keyType) throw new Refusal(`datatype mismatch, map expects ${TYPE_NAMES[set.type]}, mapping expression has type ${TYPE_NAMES[keyType]}`, m.loc, false, s.sel.loc);
-            out.push({ k: 'vmap', sel: s.sel, keyType, map: { k: 'ref', name: m.name } });
-          } else {
-            out.push({ k: 'vmap', sel: s.sel, keyType, map: { k: 'set', elems: this.elems(t, keyType, 'verdict', m).map((x) => x.e) } });
-          }
+          out.push({ k: 'vmap', sel: s.sel, keyType, map: this.mapOperand(t, s.map, keyType, 'verdict', s.sel.loc) });
           break;
         }
         case 'absent':
@@ -1235,7 +1230,13 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
 /** An anonymous set drops the elements another one covers, as nft's automerge does. */
 function automerge(type: DataType, elems: Elem[]): Elem[] {
   // a value written twice is one element (`{ 1, host-unreachable }`, measured)
-  if (!elems.some((e) => e.kind !== 'value')) return elems.filter((e, i) => !elems.slice(0, i).some((o) => cmpBytes(o.lo, e.lo) === 0));
+  if (!elems.some((e) => e.kind !== 'value')) {
+    const seen = new Set<string>();
+    return elems.filter((e) => {
+      const k = Buffer.from(e.lo).toString('hex');
+      return !seen.has(k) && !!seen.add(k);
+    });
+  }
   const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[type].host ? hostToBe(b) : b);
   return elems.filter((e, i) =>
     !elems.some((o, j) => {

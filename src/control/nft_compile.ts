@@ -264,8 +264,10 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         const len = TYPE_INFO[s.keyType].len;
         load(s.sel, len);
         if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
-        const elems = s.map.k === 'set' ? s.map.elems : ctx.table.sets.find((x) => x.name === (s.map as { name: string }).name)!.elems;
-        const type = s.k === 'objmap' ? objTypeOf(ctx.table, s) : undefined;
+        const named = s.map.k === 'ref' ? namedMap(ctx.table, s.map.name) : undefined;
+        const elems = s.map.k === 'set' ? s.map.elems : named!.elems;
+        // a named map's objects are of its type (set->objtype: `quota name … map @counters` counts)
+        const type = s.k === 'objmap' ? ((named?.mapTo as NftObjType | undefined) ?? s.type) : undefined;
         const obj = (e: Elem): Stateful | undefined => ctx.table.objects.find((o) => o.stmt.k === type && o.name === e.obj)?.stmt;
         ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap' });
         code.op(s.k === 'objmap' ? EXPR.OBJMAP : EXPR.VMAP, 0, len, 0);
@@ -357,9 +359,9 @@ function statefulExpr(code: Code, s: Stateful): void {
   }
 }
 
-/** The objects an object map's elements name are of the named map's type (set->objtype), or the statement's. */
-function objTypeOf(t: NftTable, s: Extract<RStmt, { k: 'objmap' }>): NftObjType {
-  return s.map.k === 'ref' ? (t.sets.find((x) => x.name === (s.map as { name: string }).name)!.mapTo as NftObjType) : s.type;
+/** A named set or map of the table (the rules refer to ones that exist: nft.ts checked them). */
+function namedMap(t: NftTable, name: string): NftSet {
+  return t.sets.find((x) => x.name === name)!;
 }
 
 /**
@@ -440,7 +442,8 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
   const exprAt = new Map<Stateful, number>();
   for (const f of allMapFix) {
     const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[f.map.type].host ? hostToBe(b) : b);
-    const elems = sortElems(f.map.type, f.map.elems.map((x) => x.e)).map((e) => f.map.elems.find((x) => x.e === e)!);
+    const byElem = new Map(f.map.elems.map((x) => [x.e, x]));
+    const elems = sortElems(f.map.type, f.map.elems.map((x) => x.e)).map((e) => byElem.get(e)!);
     out.patch(f.at, out.pos);
     out.word(TYPE_INFO[f.map.type].len);
     out.word(elems.length);

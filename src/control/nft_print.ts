@@ -189,19 +189,23 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         break;
       case 'objmap': {
         // a named map's objects are of its type, whatever the statement was written with (set->objtype)
-        const type = s.map.k === 'ref' ? t.sets.find((x) => x.name === (s.map as { name: string }).name)?.mapTo ?? s.type : s.type;
-        const m = s.map.k === 'ref' ? `@${s.map.name}` : `{ ${sortElems(s.keyType, s.map.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
-        parts.push(`${type} name ${selText(s)} map ${m}`);
+        const map = s.map;
+        const type = map.k === 'ref' ? t.sets.find((x) => x.name === map.name)?.mapTo ?? s.type : s.type;
+        parts.push(`${type} name ${selText(s)} map ${mapOperandText(s)}`);
         break;
       }
-      case 'vmap': {
-        const m = s.map.k === 'ref' ? `@${s.map.name}` : `{ ${sortElems(s.keyType, s.map.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
-        parts.push(`${selText(s)} vmap ${m}`);
+      case 'vmap':
+        parts.push(`${selText(s)} vmap ${mapOperandText(s)}`);
         break;
-      }
     }
   });
   return parts.join(' ');
+}
+
+/** The map an object map or verdict map names (`@m`), or the one written in the rule with its elements. */
+function mapOperandText(s: Extract<RStmt, { k: 'objmap' | 'vmap' }>): string {
+  const m = s.map;
+  return m.k === 'ref' ? `@${m.name}` : `{ ${sortElems(s.keyType, m.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
 }
 
 /** An element as nft prints it, a map's with its data (`192.0.2.1 : "c1"`). */
@@ -237,18 +241,18 @@ export function setText(s: NftSet, ind: string, handles: boolean): string[] {
   return out;
 }
 
+/** Each table as a block of the lines `body` gives it, with no blank lines between (the `list sets|maps|chains` shape). */
+function tableBlocks(tables: readonly NftTable[], body: (t: NftTable) => string[]): string {
+  const lines = tables.flatMap((t) => [`table ${t.family} ${t.name} {`, ...body(t), '}']);
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
 /**
  * `list sets`, `list maps` (do_list_sets): every table of the family, its named sets (or maps) with no blank line
  * between them; a table with none is an empty block (measured).
  */
 export function setsText(tables: readonly NftTable[], maps: boolean, handles: boolean): string {
-  const lines: string[] = [];
-  for (const t of tables) {
-    lines.push(`table ${t.family} ${t.name} {`);
-    for (const s of t.sets) if ((s.mapTo !== undefined) === maps) lines.push(...setText(s, '\t', handles));
-    lines.push('}');
-  }
-  return lines.length ? lines.join('\n') + '\n' : '';
+  return tableBlocks(tables, (t) => t.sets.filter((s) => (s.mapTo !== undefined) === maps).flatMap((s) => setText(s, '\t', handles)));
 }
 
 /**
@@ -304,13 +308,7 @@ export function chainText(t: NftTable, c: NftChain, counter: CounterReader, hand
 
 /** `list chains` (do_list_chains): every table, each chain's declaration without its rules, no blank lines. */
 export function chainsText(tables: readonly NftTable[], handles: boolean): string {
-  const lines: string[] = [];
-  for (const t of tables) {
-    lines.push(`table ${t.family} ${t.name} {`);
-    for (const c of t.chains) lines.push(...chainText(t, { ...c, rules: [] }, () => ({ packets: 0n, bytes: 0n }), handles));
-    lines.push('}');
-  }
-  return lines.length ? lines.join('\n') + '\n' : '';
+  return tableBlocks(tables, (t) => t.chains.flatMap((c) => chainText(t, { ...c, rules: [] }, () => ({ packets: 0n, bytes: 0n }), handles)));
 }
 
 export function tableText(t: NftTable, counter: CounterReader, handles: boolean): string[] {
