@@ -15,15 +15,17 @@
 //   chain: +0 u32 policy (NF_DROP 0, NF_ACCEPT 1; NFTC_REGULAR for a regular chain) | +4 reserved
 //          then its rules: +0 u32 rule size in bytes (0: end of chain) | expressions up to the size
 //   expression: word 0 = op | reg << 8 | len << 16 | x << 24, then operands (EXPR_* below)
-//   set: +0 u32 key length in bytes | +4 u32 count | count × (low, high) keys each padded to 4 bytes,
-//        sorted and disjoint: a plain element is [k, k], an interval or prefix its bounds
+//   set: +0 u32 key length in bytes (| SET_EXT) | +4 u32 count | count × (low, high) keys each padded to 4
+//        bytes, sorted and disjoint: a plain element is [k, k], an interval or prefix its bounds | with SET_EXT
+//        (a named set whose elements have timeouts or counters) count × (u64 expiry in ms on the stack clock,
+//        0 never | u32 counter address, 0 none | u32 0) | then a map's data
 //
 // Reads: the hook state (SCR_NF: hook, pf, l4proto, ctinfo, iif, oif, data, len, ct, thoff, mark), the
 // blob. Sets: the hook state's mark, the conntrack's mark, rule counters, NAT bindings (ct15's nf_nat),
 // flowtable entries (ct15's nf_flow_table). Verdicts go back to netfilter.ts (NF_DROP: it frees the frame
 // and counts NETFILTER_DROP); reject sends its ICMP error or TCP reset first (nft_reject.ts).
 
-import { netRoot, netScratch, netDrop, netdevGet } from './core';
+import { netRoot, netScratch, netDrop, netdevGet, netNow } from './core';
 import {
   ND_NAME, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
   NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
@@ -128,9 +130,36 @@ function memcmpN(a: u32, b: u32, len: u32): i32 {
   return (len + 3) & ~3;
 }
 
+/** A set header's flag: each element has an expiry and a counter after the keys. */
+const SET_EXT: u32 = 0x80000000;
+
+/** Where a set's ext array (SET_EXT) begins: after its keys. */
+@inline function setExt(set: u32): u32 {
+  return set + 8 + load<u32>(set, 4) * (pad4(load<u32>(set) & 0xffff) << 1);
+}
+
+/** Where a map's data begins: after its keys and its ext array. */
+@inline function setData(set: u32): u32 {
+  return setExt(set) + ((load<u32>(set) & SET_EXT) != 0 ? load<u32>(set, 4) << 4 : 0);
+}
+
+/**
+ * nft_set_do_lookup then nft_set_elem_update_expr: the element the key is in, or -1 when there is none or it has
+ * expired (nft_set_elem_expired: now at or past its expiry); a hit counts on the element's counter when `count`.
+ */
+function setLookup(set: u32, k: u32, st: u32, count: bool): i32 {
+  const i = setFind(set, k);
+  if (i < 0 || (load<u32>(set) & SET_EXT) == 0) return i;
+  const x = setExt(set) + (<u32>i << 4);
+  const exp = load<u64>(x);
+  if (exp != 0 && netNow() >= exp) return -1;
+  if (count && load<u32>(x, 8) != 0) nftCounter(load<u32>(x, 8), load<u32>(st, NFS_LEN));
+  return i;
+}
+
 /** nft_lookup over a sorted interval array: the index of the interval the key at `k` (klen bytes) is in, or -1. */
 function setFind(set: u32, k: u32): i32 {
-  const klen = load<u32>(set);
+  const klen = load<u32>(set) & 0xffff;
   const n = load<u32>(set, 4);
   const step = pad4(klen) << 1;
   const base = set + 8;
@@ -270,14 +299,15 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         for (let i: u32 = 0; i < pad4(len); i += 4) store<u32>(reg + i, (load<u32>(reg + i) & load<u32>(m + i)) ^ load<u32>(xr + i));
         p = xr + pad4(len);
       } else if (op == EXPR_LOOKUP) {
-        if ((setFind(blob + load<u32>(p, 4), reg) >= 0) == (x == 1)) { res = R_BREAK; break; }
+        // nft_lookup_eval: an inverted lookup's hit breaks before the element's expressions run
+        if ((setLookup(blob + load<u32>(p, 4), reg, st, x == 0) >= 0) == (x == 1)) { res = R_BREAK; break; }
         p += 8;
       } else if (op == EXPR_VMAP) {
         // nft_lookup into NFT_REG_VERDICT: no element breaks; NFT_CONTINUE goes on with the rule's next expression
         const m = blob + load<u32>(p, 4);
-        const i = setFind(m, reg);
+        const i = setLookup(m, reg, st, true);
         if (i < 0) { res = R_BREAK; break; }
-        const d = m + 8 + load<u32>(m, 4) * (pad4(load<u32>(m)) << 1) + (<u32>i << 3);
+        const d = setData(m) + (<u32>i << 3);
         if (load<u32>(d) == NFTV_CONTINUE) { p += 8; continue; }
         code = load<u32>(d);
         target = load<u32>(d, 4);
@@ -286,9 +316,9 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
       } else if (op == EXPR_OBJMAP) {
         // nft_objref_map_eval: no element for the key breaks; otherwise the object's own eval
         const m = blob + load<u32>(p, 4);
-        const i = setFind(m, reg);
+        const i = setLookup(m, reg, st, false);
         if (i < 0) { res = R_BREAK; break; }
-        const offs = m + 8 + load<u32>(m, 4) * (pad4(load<u32>(m)) << 1);
+        const offs = setData(m);
         if (!statefulEval(blob + load<u32>(offs + (<u32>i << 2)), st)) { res = R_BREAK; break; }
         p += 8;
       } else if (op == EXPR_CT) {

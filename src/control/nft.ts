@@ -13,12 +13,13 @@
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
-import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
+import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
-import { REJECT_CODES, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
+import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './routes.js';
+import { JIFFY_MS } from './jiffies.js';
 import type { LinkView } from './links.js';
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, nfLogSyslogLine } from './nf_log_syslog.js';
 
@@ -340,7 +341,7 @@ export class Nft {
     }
     if (c.obj === 'tables') return s.tables.filter((t) => c.family === undefined || t.family === c.family).map((t) => `table ${t.family} ${t.name}\n`).join('');
     if (c.obj === 'chains') return chainsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), this.handles);
-    if (c.obj === 'sets') return setsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), c.map, this.handles);
+    if (c.obj === 'sets') return setsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), c.map, this.handles, this.counterReader());
     if (c.obj === 'ruleset') {
       if (c.op === 'list') return rulesetText(s, this.counterReader(), c.family, this.handles);
       s.tables = s.tables.filter((t) => c.family !== undefined && t.family !== c.family);
@@ -461,7 +462,14 @@ export class Nft {
           if (!spec?.type) throw new Refusal('set definition does not specify key', c.setLoc, false);
           if (!SET_TYPES.has(spec.type)) throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
           for (const f of spec.flags) if (!['interval', 'constant', 'timeout', 'dynamic'].includes(f)) throw new Refusal(`syntax error, unexpected string`, spec.loc, false);
-          const set: NftSet = { name: c.set, handle: ++t.hgen, type: spec.type as DataType, mapTo: spec.data?.v as NftObjType | undefined, flags: spec.flags, elems: [] };
+          // nft sends NFT_SET_TIMEOUT with a timeout (measured: `timeout 30s` alone makes a set of timeouts)
+          const flags = spec.timeout ? [...new Set([...spec.flags, 'timeout'])] : spec.flags;
+          if (spec.timeout !== undefined && spec.timeout >= MSEC_MAX) throw new Refusal(ERANGE, c.declLoc ?? c.setLoc, true);
+          if (flags.includes('constant') && flags.includes('timeout')) throw new Refusal(EOPNOTSUPP, c.declLoc ?? c.setLoc, true);
+          const set: NftSet = {
+            name: c.set, handle: ++t.hgen, type: spec.type as DataType, mapTo: spec.data?.v as NftObjType | undefined, flags,
+            timeout: jiffiesMs(spec.timeout ?? 0), counter: spec.counter ?? false, elems: [],
+          };
           if (spec.elements) this.addElems(t, set, spec.elements);
           t.sets.push(set);
           return '';
@@ -473,23 +481,25 @@ export class Nft {
           if (setUse(t, set.name) > 0) throw new Refusal(EBUSY, c.setLoc, true);
           t.sets.splice(t.sets.indexOf(set), 1);
         } else if (c.op === 'flush') set.elems = [];
-        else return `table ${t.family} ${t.name} {\n${setText(set, '\t', this.handles).join('\n')}\n}\n`;
+        else return `table ${t.family} ${t.name} {\n${setText(set, '\t', this.handles, this.counterReader()).join('\n')}\n}\n`;
         return '';
       }
       case 'element': {
         const set = t.sets.find((x) => x.name === c.set);
         if (!set) throw new Refusal(ENOENT, c.setLoc, true);
-        if (c.op === 'add') this.addElems(t, set, c.elems);
+        if (c.op !== 'delete') this.addElems(t, set, c.elems, c.op === 'create');
         else {
           const items = c.elems.k === 'set' ? c.elems.elems : [c.elems];
+          const index = this.liveIndex(set);
+          const gone = new Set<Elem>();
           for (const item of items) {
             // a map's element is found by its key (the data written is not compared)
             const key = item.k === 'pair' ? item.key : item;
-            const d = parseElem(set.type, key);
-            const i = set.elems.findIndex((e) => sameElem(e, d));
-            if (i < 0) throw new Refusal(ENOENT, key.loc, true);
-            set.elems.splice(i, 1);
+            const e = index.get(elemKey(parseElem(set.type, key)));
+            if (!e || gone.has(e)) throw new Refusal(ENOENT, key.loc, true);
+            gone.add(e);
           }
+          set.elems = set.elems.filter((e) => !gone.has(e));
         }
         return '';
       }
@@ -629,11 +639,15 @@ export class Nft {
    * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
    * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
    */
-  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue): Array<{ e: Elem; loc: Loc }> {
-    const out: Array<{ e: Elem; loc: Loc }> = [];
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
+    const out: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> = [];
+    // values conflict only when equal: found by key; intervals are compared with every earlier element
+    const byKey = new Map<string, Elem>();
+    let ranges = false;
     for (const item of v.k === 'set' ? v.elems : [v]) {
       const key = item.k === 'pair' ? item.key : item;
       const e = parseElem(type, key);
+      const opts = key.k === 'word' || key.k === 'str' ? key.opts : undefined;
       if (mapTo !== undefined) {
         if (item.k !== 'pair') throw new Refusal(EINVAL, key.loc, true);
         const d = item.data;
@@ -651,27 +665,88 @@ export class Nft {
         }
         const k = TYPE_INFO[type].host ? hostToBe : (b: Uint8Array): Uint8Array => b;
         // (the same element twice is one: nft merges it)
-        if (out.some((o) => sameElem(o.e, e) && sameData(o.e, e))) continue;
-        for (const o of out) {
-          if (sameElem(o.e, e)) throw new Refusal(EEXIST, key.loc, true);
-          if (cmpBytes(k(o.e.lo), k(e.hi)) <= 0 && cmpBytes(k(e.lo), k(o.e.hi)) <= 0) throw new Refusal('conflicting intervals specified', key.loc, false, o.loc);
+        const same = byKey.get(elemKey(e));
+        if (same && sameData(same, e)) continue;
+        if (same) throw new Refusal(EEXIST, key.loc, true);
+        ranges ||= e.kind !== 'value';
+        if (ranges) {
+          for (const o of out) {
+            if (cmpBytes(k(o.e.lo), k(e.hi)) <= 0 && cmpBytes(k(e.lo), k(o.e.hi)) <= 0) throw new Refusal('conflicting intervals specified', key.loc, false, o.loc);
+          }
         }
       }
-      out.push({ e, loc: key.loc });
+      byKey.set(elemKey(e), e);
+      out.push({ e, loc: key.loc, opts });
     }
     return out;
   }
 
-  private addElems(t: NftTable, set: NftSet, v: RawValue): void {
-    for (const { e, loc } of this.elems(t, set.type, set.mapTo, v)) {
+  /**
+   * Elements into a named set (nft_add_set_elem): each with the set's counter and its timeout. An element that is
+   * there already keeps its counter and takes a timeout or expiry written with it (measured on 6.18: even one that
+   * had none); `create` (NLM_F_EXCL) refuses it with EEXIST. One pass over a key index: linear in the set's size.
+   */
+  private addElems(t: NftTable, set: NftSet, v: RawValue, excl = false): void {
+    const now = this.now();
+    const index = this.liveIndex(set);
+    for (const { e, loc, opts } of this.elems(t, set.type, set.mapTo, v)) {
       if (e.kind !== 'value' && !set.flags.includes('interval')) {
         if (set.mapTo && e.kind === 'prefix') throw new Refusal("You must add 'flags interval' to your map declaration if you want to add prefix elements", loc, false);
         throw new Refusal('Set member cannot be range, missing interval flag on declaration', v.loc, false);
       }
-      const had = set.elems.find((x) => sameElem(x, e));
-      if (had && !sameData(had, e)) throw new Refusal(EEXIST, loc, true);
-      if (!had) set.elems.push(e);
+      // nft's evaluation: an element's statements must be the set's (set_elem_stmt_list against set->stmt_list)
+      if (opts?.counter && !set.counter) throw new Refusal('missing statement in set declaration', opts.counter.loc, false);
+      this.elemTimeout(set, e, opts, loc, now);
+      const k = elemKey(e);
+      const had = index.get(k);
+      if (had && (excl || !sameData(had, e))) throw new Refusal(EEXIST, loc, true);
+      if (had) {
+        if (opts?.timeout || opts?.expires) {
+          had.timeout = e.timeout;
+          had.expiration = e.expiration;
+        }
+        continue;
+      }
+      if (set.counter) e.counter = { k: 'counter', packets: opts?.counter?.packets ?? 0n, bytes: opts?.counter?.bytes ?? 0n, addr: 0 };
+      if (opts?.comment !== undefined) e.comment = opts.comment;
+      set.elems.push(e);
+      index.set(k, e);
     }
+  }
+
+  /**
+   * nft_add_set_elem's timeout checks and state: a timeout or expiry needs a set of timeouts (EINVAL), an expiry a
+   * timeout (EOPNOTSUPP) no shorter than it (ERANGE); the set's timeout is the default. Times are whole jiffies.
+   */
+  private elemTimeout(set: NftSet, e: Elem, written: ElemOpts | undefined, loc: Loc, now: number): void {
+    // nft sends a timeout or an expiry only when it is not 0 (measured: `timeout 0s` takes the set's)
+    const opts = { timeout: written?.timeout || undefined, expires: written?.expires || undefined };
+    const given = opts.timeout !== undefined || opts.expires !== undefined;
+    if (given && !set.flags.includes('timeout')) throw new Refusal(EINVAL, loc, true);
+    if ((opts.timeout ?? 0) >= MSEC_MAX || (opts.expires ?? 0) >= MSEC_MAX) throw new Refusal(ERANGE, loc, true);
+    const timeout = opts.timeout !== undefined ? jiffiesMs(opts.timeout) : set.timeout;
+    if (opts.expires !== undefined) {
+      if (timeout === 0) throw new Refusal(EOPNOTSUPP, loc, true);
+      if (jiffiesMs(opts.expires) > timeout) throw new Refusal(ERANGE, loc, true);
+    }
+    if (timeout === 0) return;
+    e.timeout = timeout;
+    e.expiration = now + (opts.expires !== undefined ? jiffiesMs(opts.expires) : timeout);
+  }
+
+  /**
+   * A named set's elements by key, its expired ones dropped first (nft_set_elem_expired: gone for lookups, dumps and
+   * inserts alike; the kernel's GC frees them later, here the next change does).
+   */
+  private liveIndex(set: NftSet): Map<string, Elem> {
+    const now = this.now();
+    if (set.elems.some((e) => e.expiration !== undefined && now >= e.expiration)) set.elems = set.elems.filter((e) => e.expiration === undefined || now < e.expiration);
+    return new Map(set.elems.map((e) => [elemKey(e), e]));
+  }
+
+  /** The stack's clock in ms (element timeouts run on it, as the kernel's on jiffies). */
+  private now(): number {
+    return this.dp.stack.now();
   }
 
   // ---- statements: typing and checks ----
@@ -919,12 +994,13 @@ export class Nft {
 
   // ---- publishing ----
 
-  private counterReader(): (addr: number, s: { packets: bigint; bytes: bigint }) => { packets: bigint; bytes: bigint } {
-    return (addr, s) => {
+  private counterReader(): CounterReader {
+    const read = (addr: number, s: { packets: bigint; bytes: bigint }): { packets: bigint; bytes: bigint } => {
       if (addr === 0) return { packets: s.packets, bytes: s.bytes };
       const v = this.dp.memory.view();
       return { packets: v.getBigUint64(addr, true), bytes: v.getBigUint64(addr + 8, true) };
     };
+    return Object.assign(read, { now: this.now() });
   }
 
   private env(): CompileEnv {
@@ -1086,7 +1162,19 @@ function* statefuls(st: NftState): Generator<Stateful> {
   for (const t of st.tables) {
     for (const o of t.objects) yield o.stmt;
     for (const c of t.chains) for (const r of c.rules) for (const s of r.stmts) if (isStateful(s)) yield s;
+    for (const set of t.sets) if (set.counter) for (const e of set.elems) if (e.counter) yield e.counter;
   }
+}
+
+/** nf_msecs_to_jiffies64's bound: ms at or above U64_MAX / NSEC_PER_MSEC are ERANGE. */
+const MSEC_MAX = Number(U64 / 1_000_000n);
+
+/**
+ * A timeout as the kernel keeps it (nf_msecs_to_jiffies64: ⌊ms / jiffy⌋, at least one jiffy for a nonzero one) and
+ * lists it (nf_jiffies64_to_msecs), in ms: 1001ms is 1s, 1ms is 4ms (measured, HZ 250).
+ */
+function jiffiesMs(ms: number): number {
+  return (Math.floor(ms / JIFFY_MS) || (ms > 0 ? 1 : 0)) * JIFFY_MS;
 }
 
 /** NFT_OBJ_MAXNAMELEN, its NUL included. */
@@ -1286,9 +1374,10 @@ function sameData(a: Elem, b: Elem): boolean {
   return a.obj === b.obj && a.verdict?.v === b.verdict?.v && a.verdict?.chain === b.verdict?.chain;
 }
 
-function sameElem(a: Elem, b: Elem): boolean {
-  if (a.name !== undefined || b.name !== undefined) return a.name === b.name;
-  return a.kind === b.kind && a.lo.every((x, i) => x === b.lo[i]) && a.hi.every((x, i) => x === b.hi[i]);
+/** An element's identity in its set (what sameElem compares): its name, or its kind and bounds. */
+function elemKey(e: Elem): string {
+  if (e.name !== undefined) return `n:${e.name}`;
+  return `${e.kind}:${Buffer.from(e.lo).toString('hex')}:${Buffer.from(e.hi).toString('hex')}`;
 }
 
 void CT_STATES;

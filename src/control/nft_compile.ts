@@ -65,6 +65,21 @@ class Code {
 interface SetImage {
   type: DataType;
   ivals: Array<[Uint8Array, Uint8Array]>;
+  /** A named set with timeouts or counters: each interval's element's expiry (ms, 0 none) and counter (0 none). */
+  ext?: Array<{ expiration: number; counter: number }>;
+}
+
+/** The set header's flag for an ext array after the keys (assembly/net/nft_eval.ts SET_EXT). */
+const SET_EXT = 0x80000000;
+
+/** A named set whose elements carry state of their own (timeouts, counters): looked up element by element. */
+function hasExt(set: NftSet): boolean {
+  return set.timeout !== 0 || set.counter || set.elems.some((e) => e.expiration !== undefined);
+}
+
+/** Each element's expiry and counter address, as the ext array holds them. */
+function extOf(e: Elem): { expiration: number; counter: number } {
+  return { expiration: e.expiration ?? 0, counter: e.counter?.addr ?? 0 };
 }
 
 /** An object map (its elements, each with the statement, the object's, it runs) or a verdict map (elems' verdicts). */
@@ -72,6 +87,8 @@ interface MapImage {
   type: DataType;
   elems: Array<{ e: Elem; obj?: Stateful }>;
   verdicts: boolean;
+  /** A named map with timeouts or counters: the ext array after the keys. */
+  ext: boolean;
 }
 
 /** What a rule compiles against: its table, the sets it refers to, where jumps and sets are patched. */
@@ -269,7 +286,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         // a named map's objects are of its type (set->objtype: `quota name … map @counters` counts)
         const type = s.k === 'objmap' ? ((named?.mapTo as NftObjType | undefined) ?? s.type) : undefined;
         const obj = (e: Elem): Stateful | undefined => ctx.table.objects.find((o) => o.stmt.k === type && o.name === e.obj)?.stmt;
-        ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap' });
+        ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap', ext: named !== undefined && hasExt(named) });
         code.op(s.k === 'objmap' ? EXPR.OBJMAP : EXPR.VMAP, 0, len, 0);
         ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
         code.word(0);
@@ -379,10 +396,23 @@ function namedSet(ctx: Ctx, set: NftSet): number {
   if (!m) namedIndex.set(ctx, (m = new Map()));
   let i = m.get(set);
   if (i === undefined) {
-    i = addSet(ctx, set.type, set.elems);
+    if (hasExt(set)) {
+      // one interval per element (a named set's do not overlap), in key order, with its state beside it
+      const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[set.type].host ? hostToBe(b) : b);
+      const elems = sortElems(set.type, set.elems);
+      ctx.sets.push({ type: set.type, ivals: elems.map((e) => [key(e.lo), key(e.hi)]), ext: elems.map(extOf) });
+      i = ctx.sets.length - 1;
+    } else i = addSet(ctx, set.type, set.elems);
     m.set(set, i);
   }
   return i;
+}
+
+/** One element's ext entry: u64 expiry (ms on the stack clock, 0 never), u32 counter address (0 none), u32 0. */
+function extWords(out: Code, x: { expiration: number; counter: number }): void {
+  out.u64(BigInt(x.expiration));
+  out.word(x.counter);
+  out.word(0);
 }
 
 /** The whole ruleset as one blob; `slots` gives each base chain its stable slot id (extended as needed). */
@@ -428,12 +458,13 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
       at = out.pos;
       setAt.set(f.set, at);
       const klen = TYPE_INFO[f.set.type].len;
-      out.word(klen);
+      out.word(f.set.ext ? klen | SET_EXT : klen);
       out.word(f.set.ivals.length);
       for (const [lo, hi] of f.set.ivals) {
         out.data(lo);
         out.data(hi);
       }
+      for (const x of f.set.ext ?? []) extWords(out, x);
     }
     out.patch(f.at, at);
   }
@@ -445,12 +476,13 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
     const byElem = new Map(f.map.elems.map((x) => [x.e, x]));
     const elems = sortElems(f.map.type, f.map.elems.map((x) => x.e)).map((e) => byElem.get(e)!);
     out.patch(f.at, out.pos);
-    out.word(TYPE_INFO[f.map.type].len);
+    out.word(f.map.ext ? TYPE_INFO[f.map.type].len | SET_EXT : TYPE_INFO[f.map.type].len);
     out.word(elems.length);
     for (const { e } of elems) {
       out.data(key(e.lo));
       out.data(key(e.hi));
     }
+    if (f.map.ext) for (const { e } of elems) extWords(out, extOf(e));
     if (f.map.verdicts) {
       // each element's verdict code and chain (jump, goto: patched with the others below)
       for (const { e } of elems) {

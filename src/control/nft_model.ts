@@ -87,6 +87,10 @@ export interface NftSet {
    */
   mapTo?: NftObjType | 'verdict';
   flags: string[];
+  /** The elements' default timeout in ms (whole jiffies), 0: none. */
+  timeout: number;
+  /** `counter`: each element has its own counter (the set's expression template). */
+  counter: boolean;
   elems: Elem[];
 }
 

@@ -30,13 +30,24 @@ interface Tok {
 
 /** A value as written, typed later by what it is compared with (nft.ts). */
 export type RawValue =
-  | { k: 'word'; v: string; loc: Loc }
-  | { k: 'str'; v: string; loc: Loc }
+  | { k: 'word'; v: string; loc: Loc; opts?: ElemOpts }
+  | { k: 'str'; v: string; loc: Loc; opts?: ElemOpts }
   | { k: 'set'; elems: RawValue[]; loc: Loc }
   | { k: 'ref'; name: string; loc: Loc }
   | { k: 'list'; items: RawValue[]; loc: Loc }
   /** A map element, `key : data` (located at its key, where nft shows an element's errors). */
   | { k: 'pair'; key: RawValue; data: RawValue; loc: Loc; /** `jump NAME` / `goto NAME` data: the chain */ chain?: string };
+
+/**
+ * What a set element may carry after its key (nft's set_elem_expr: its statements, then its options): a counter
+ * with its values, a timeout and an expiry in ms (written), a comment.
+ */
+export interface ElemOpts {
+  counter?: { packets: bigint; bytes: bigint; loc: Loc };
+  timeout?: number;
+  expires?: number;
+  comment?: string;
+}
 
 export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
@@ -87,6 +98,10 @@ export interface ChainSpec {
 
 export interface SetSpec {
   type?: string;
+  /** `timeout 30s`: the elements' default timeout in ms (nft sets NFT_SET_TIMEOUT with it). */
+  timeout?: number;
+  /** `counter`: every element has a counter (the set's expression, NFT_SET_EXPR). */
+  counter?: boolean;
   /** A map's data type (`type ipv4_addr : counter`), where it is written. */
   data?: { v: string; loc: Loc };
   flags: string[];
@@ -128,8 +143,8 @@ export type Cmd =
   | { op: 'list'; obj: 'tables'; family?: NftFamily; loc: Loc }
   | { op: 'list'; obj: 'chains'; family?: NftFamily; loc: Loc }
   | ({ op: 'delete'; obj: 'rule'; chain: string; chainLoc: Loc; handle: number; handleLoc: Loc; loc: Loc } & Where)
-  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'set'; set: string; setLoc: Loc; spec?: SetSpec; handle?: Handle; /** written as `map` */ map: boolean } & Where & { loc: Loc })
-  | ({ op: 'add' | 'delete'; obj: 'element'; set: string; setLoc: Loc; elems: RawValue } & Where & { loc: Loc })
+  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'set'; set: string; setLoc: Loc; /** where the kernel refuses the set itself */ declLoc?: Loc; spec?: SetSpec; handle?: Handle; /** written as `map` */ map: boolean } & Where & { loc: Loc })
+  | ({ op: 'add' | 'create' | 'delete'; obj: 'element'; set: string; setLoc: Loc; elems: RawValue } & Where & { loc: Loc })
   | ({ op: 'add' | 'create' | 'delete' | 'list'; obj: 'flowtable'; flowtable: string; ftLoc: Loc; spec?: FlowtableSpec; handle?: Handle } & Where & { loc: Loc })
   /** One named stateful object: declared (spec), deleted, listed, or listed and reset (NFT_MSG_GETOBJ_RESET). */
   | ({ op: 'add' | 'create' | 'delete' | 'list' | 'reset'; obj: 'object'; type: ObjSpec['k']; name: string; nameLoc: Loc; spec?: ObjSpec; handle?: Handle } & Where & {
@@ -151,7 +166,7 @@ const KEYWORDS = new Set([
   'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
   // statement starters and the words nft's scanner knows outside a statement's own scope (`rate`, `burst`, `used`,
   // `until`, `level`… are keywords only inside theirs)
-  'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap',
+  'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap', 'timeout', 'expires', 'comment',
 ]);
 
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
@@ -453,7 +468,9 @@ class Parser {
         const s = this.name();
         let spec: SetSpec | undefined;
         if ((op === 'add' || op === 'create') && this.isP('{')) spec = this.setBlock(map);
-        out.push({ op, obj: 'set', ...w, set: s.v, setLoc: s.loc, spec, map, loc: t.loc });
+        // a command's set is refused by the kernel over the whole command (measured), a block's at its name
+        const end = this.peek().t === 'nl' ? this.peek().loc.end : this.peek(-1).loc.end;
+        out.push({ op, obj: 'set', ...w, set: s.v, setLoc: s.loc, declLoc: { ...t.loc, end }, spec, map, loc: t.loc });
         break;
       }
       case 'sets':
@@ -464,7 +481,7 @@ class Parser {
         break;
       }
       case 'element': {
-        if (op !== 'add' && op !== 'delete') this.unexpected(o);
+        if (op !== 'add' && op !== 'create' && op !== 'delete') this.unexpected(o);
         const w = this.where();
         const s = this.name();
         if (!this.isP('{')) this.unexpected(this.peek(), "'{' or '$'");
@@ -724,6 +741,8 @@ class Parser {
         if (d.t !== 'w') this.unexpected(d);
         spec.data = { v: d.v, loc: d.loc };
       }
+      else if (t.t === 'w' && t.v === 'timeout') spec.timeout = this.timeSpec('newline or semicolon');
+      else if (t.t === 'w' && t.v === 'counter') spec.counter = true;
       else if (t.t === 'w' && t.v === 'flags') {
         do spec.flags.push(this.word());
         while (this.isP(',') && this.next());
@@ -807,6 +826,7 @@ class Parser {
   private element(): RawValue {
     if (this.isWord('|', 1)) return this.flagExpr(false); // `syn | ack` (tcp flags)
     const key = this.single();
+    if (key.k === 'word' || key.k === 'str') this.elemOpts(key);
     if (this.isWord(':')) {
       this.next();
       const data = this.single();
@@ -819,6 +839,51 @@ class Parser {
       return { k: 'pair', key: k, data: this.single(), loc: k.loc };
     }
     return key;
+  }
+
+  /** set_elem_expr's statements (a counter) then options (`timeout T`, `expires T`, `comment "c"`; a later one wins). */
+  private elemOpts(key: Extract<RawValue, { k: 'word' | 'str' }>): void {
+    const opts: ElemOpts = {};
+    if (this.isWord('counter')) {
+      const c = this.counterStmt(this.next());
+      opts.counter = { packets: c.packets, bytes: c.bytes, loc: c.loc };
+    }
+    for (;;) {
+      if (this.isWord('timeout') || this.isWord('expires')) {
+        const w = this.next().v;
+        opts[w as 'timeout'] = this.timeSpec("comma or '}'");
+      } else if (this.isWord('comment')) {
+        this.next();
+        const c = this.next();
+        if (c.t !== 's' && c.t !== 'w') this.unexpected(c, 'quoted string');
+        opts.comment = c.v;
+      } else break;
+    }
+    if (Object.keys(opts).length) key.opts = opts;
+  }
+
+  /**
+   * time_spec: a STRING nft's time_parse reads (`30s`, `1h2m3s`, `500ms`, `1d`) in ms. nft's scanner takes the longest
+   * timestring it can: a bare number is NUM ("expecting string"), what follows a timestring's end is the next token.
+   */
+  private timeSpec(expecting: string): number {
+    const t = this.next();
+    if (t.t === 's' || (t.t === 'w' && /^[A-Za-z_]/.test(t.v))) {
+      const ms = timeMs(t.v);
+      if (ms === undefined) throw new NftParseError('wrong time format', t.loc);
+      return ms;
+    }
+    if (t.t !== 'w' || !/^[0-9]/.test(t.v)) this.unexpected(t, 'string');
+    for (let n = t.v.length; n > 0; n--) {
+      const ms = timeMs(t.v.slice(0, n));
+      if (ms === undefined) continue;
+      if (n < t.v.length) {
+        this.unexpected(this.part(t, n), expecting);
+      }
+      return ms;
+    }
+    const digits = /^[0-9]+/.exec(t.v)![0]!;
+    throw new NftParseError('syntax error, unexpected number, expecting string', this.part(t, 0, digits.length).loc);
   }
 
   private single(): RawValue {
@@ -1298,6 +1363,14 @@ class Parser {
     const value = this.single();
     return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value, loc: { ...sel.loc, end: value.loc.end } };
   }
+}
+
+/** A timestring (`1d2h3m4s5ms`, each unit optional, in this order) in ms; undefined when it is not one. */
+export function timeMs(text: string): number | undefined {
+  const m = /^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/.exec(text);
+  if (!m || text === '') return undefined;
+  const [d, h, mi, s, ms] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number];
+  return (((d * 24 + h) * 60 + mi) * 60 + s) * 1000 + ms;
 }
 
 /** Parse nft input (a command line or a whole file) into commands; NftParseError on the first error. */

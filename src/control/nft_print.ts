@@ -25,6 +25,14 @@ export function prioText(prio: number, hook: string): string {
 /** A rule's two u64 at `addr` in the arena (a counter's packets and bytes; a quota's consumed bytes first), or `s` before publishing. */
 export interface CounterReader {
   (addr: number, s: { packets: bigint; bytes: bigint }): { packets: bigint; bytes: bigint };
+  /** The stack clock when the listing is made (ms): what is left of an element's timeout, and which have expired. */
+  now?: number;
+}
+
+/** nftables' time_print: days, hours, minutes, seconds and ms, each when nonzero (`1d2h`, `1m30s`, `500ms`). */
+export function timeText(ms: number): string {
+  const parts: Array<[number, string]> = [[Math.floor(ms / 86400000), 'd'], [Math.floor(ms / 3600000) % 24, 'h'], [Math.floor(ms / 60000) % 60, 'm'], [Math.floor(ms / 1000) % 60, 's'], [ms % 1000, 'ms']];
+  return parts.filter(([n]) => n !== 0).map(([n, u]) => `${n}${u}`).join('') || '0s';
 }
 
 /** The parser's time units by their seconds. */
@@ -208,10 +216,26 @@ function mapOperandText(s: Extract<RStmt, { k: 'objmap' | 'vmap' }>): string {
   return m.k === 'ref' ? `@${m.name}` : `{ ${sortElems(s.keyType, m.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
 }
 
-/** An element as nft prints it, a map's with its data (`192.0.2.1 : "c1"`). */
-function elemText(type: DataType, e: Elem): string {
-  if (e.verdict) return `${formatElem(type, e)} : ${e.verdict.v}${e.verdict.chain !== undefined ? ` ${e.verdict.chain}` : ''}`;
-  return e.obj !== undefined ? `${formatElem(type, e)} : "${e.obj}"` : formatElem(type, e);
+/**
+ * An element as nft prints it: its key, its counter, its timeout (unless the set's own) and what is left of it,
+ * its comment, then a map's data (`192.0.2.1 counter packets 1 bytes 60 timeout 10s expires 9s996ms : accept`).
+ */
+function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterReader }): string {
+  let key = formatElem(type, e);
+  if (e.counter && set) {
+    const c = set.counter(e.counter.addr, e.counter);
+    key += ` counter packets ${c.packets} bytes ${c.bytes}`;
+  }
+  if (e.timeout !== undefined && set && e.timeout !== set.s.timeout) key += ` timeout ${timeText(e.timeout)}`;
+  if (e.expiration !== undefined && set) key += ` expires ${timeText(e.expiration - (set.counter.now ?? 0))}`;
+  if (e.comment !== undefined) key += ` comment "${e.comment}"`;
+  if (e.verdict) return `${key} : ${e.verdict.v}${e.verdict.chain !== undefined ? ` ${e.verdict.chain}` : ''}`;
+  return e.obj !== undefined ? `${key} : "${e.obj}"` : key;
+}
+
+/** A named set's elements as a dump shows them: the expired ones are not there (nft_set_elem_expired). */
+function liveElems(s: NftSet, now: number): Elem[] {
+  return s.elems.filter((e) => e.expiration === undefined || now < e.expiration);
 }
 
 /**
@@ -223,20 +247,31 @@ const PER_LINE: Readonly<Partial<Record<DataType, number>>> = {
   inet_service: 5, inet_proto: 5, mark: 5, integer8: 5, integer16: 5, nf_proto: 5, ct_dir: 5, iface_index: 5, ipv4_addr: 2, ct_state: 2,
 };
 
-function elementsText(type: DataType, elems: Elem[]): string {
-  const per = PER_LINE[type] ?? 1;
+function elementsText(s: NftSet, elems: Elem[], counter: CounterReader): string {
+  const per = PER_LINE[s.type] ?? 1;
   let out = '';
-  sortElems(type, elems).forEach((e, i) => {
+  sortElems(s.type, elems).forEach((e, i) => {
     if (i > 0) out += i % per === 0 ? ',\n\t\t\t     ' : ', ';
-    out += elemText(type, e);
+    out += elemText(s.type, e, { s, counter });
   });
   return `{ ${out} }`;
 }
 
-export function setText(s: NftSet, ind: string, handles: boolean): string[] {
+/** Set flags in the order nft prints them (set_print_declaration). */
+const SET_FLAG_ORDER = ['constant', 'interval', 'timeout', 'dynamic'];
+
+/**
+ * A named set's declaration: type, flags, `counter`, `timeout`, elements (measured order). nft 1.0.6 leaves a flags
+ * line out when `timeout` is its only flag and the set has a timeout (`timeout 30s` says it).
+ */
+export function setText(s: NftSet, ind: string, handles: boolean, counter: CounterReader = () => ({ packets: 0n, bytes: 0n })): string[] {
   const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\ttype ${s.type}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
-  if (s.flags.length) out.push(`${ind}\tflags ${s.flags.join(',')}`);
-  if (s.elems.length) out.push(`${ind}\telements = ${elementsText(s.type, s.elems)}`);
+  const flags = SET_FLAG_ORDER.filter((f) => s.flags.includes(f));
+  if (flags.length && !(s.timeout && flags.length === 1 && flags[0] === 'timeout')) out.push(`${ind}\tflags ${flags.join(',')}`);
+  if (s.counter) out.push(`${ind}\tcounter`);
+  if (s.timeout) out.push(`${ind}\ttimeout ${timeText(s.timeout)}`);
+  const elems = liveElems(s, counter.now ?? 0);
+  if (elems.length) out.push(`${ind}\telements = ${elementsText(s, elems, counter)}`);
   out.push(`${ind}}`);
   return out;
 }
@@ -251,8 +286,8 @@ function tableBlocks(tables: readonly NftTable[], body: (t: NftTable) => string[
  * `list sets`, `list maps` (do_list_sets): every table of the family, its named sets (or maps) with no blank line
  * between them; a table with none is an empty block (measured).
  */
-export function setsText(tables: readonly NftTable[], maps: boolean, handles: boolean): string {
-  return tableBlocks(tables, (t) => t.sets.filter((s) => (s.mapTo !== undefined) === maps).flatMap((s) => setText(s, '\t', handles)));
+export function setsText(tables: readonly NftTable[], maps: boolean, handles: boolean, counter: CounterReader): string {
+  return tableBlocks(tables, (t) => t.sets.filter((s) => (s.mapTo !== undefined) === maps).flatMap((s) => setText(s, '\t', handles, counter)));
 }
 
 /**
@@ -315,7 +350,7 @@ export function tableText(t: NftTable, counter: CounterReader, handles: boolean)
   const blocks: string[][] = [];
   // table_print: stateful objects (in creation order), then sets, flowtables and chains
   for (const o of t.objects) blocks.push(objText(o, counter, '\t', handles));
-  for (const s of t.sets) blocks.push(setText(s, '\t', handles));
+  for (const s of t.sets) blocks.push(setText(s, '\t', handles, counter));
   for (const f of t.flowtables) blocks.push(flowtableText(f, '\t'));
   for (const c of t.chains) blocks.push(chainText(t, c, counter, handles));
   const out = [`table ${t.family} ${t.name} {${handles ? ` # handle ${t.handle}` : ''}`];

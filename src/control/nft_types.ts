@@ -77,6 +77,12 @@ export interface Elem {
   obj?: string;
   /** A verdict map element's data. */
   verdict?: { v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string };
+  /** A named set's element with a timeout: the kernel's, in ms (whole jiffies), and when it expires on the stack clock (ms). */
+  timeout?: number;
+  expiration?: number;
+  /** A named set's element of a set with `counter` (NFT_SET_EXT_EXPRESSIONS): its counter's state, as a rule's. */
+  counter?: { k: 'counter'; packets: bigint; bytes: bigint; addr: number };
+  comment?: string;
 }
 
 const PROTOS: Readonly<Record<string, number>> = {
