@@ -76,6 +76,8 @@ export const NFT_META_IIF: u32 = 4;
 export const NFT_META_OIF: u32 = 5;
 export const NFT_META_IIFNAME: u32 = 6;
 export const NFT_META_OIFNAME: u32 = 7;
+export const NFT_META_SKUID: u32 = 10;
+export const NFT_META_SKGID: u32 = 11;
 export const NFT_META_NFPROTO: u32 = 15;
 export const NFT_META_L4PROTO: u32 = 16;
 export const NFT_CT_STATE: u32 = 0; // enum nft_ct_keys
@@ -266,6 +268,9 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           p += 4;
           continue;
         }
+        // nft_meta_get_eval's SKUID / SKGID read the packet's full socket; no packet here carries one (wxdp's
+        // sockets have no owner, forwarded and received packets none at these hooks): NFT_BREAK, as with no socket
+        if (x == NFT_META_SKUID || x == NFT_META_SKGID) { res = R_BREAK; break; }
         let v: u32 = 0;
         if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
         else if (x == NFT_META_IIF) v = load<u32>(st, NFS_IIF);

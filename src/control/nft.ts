@@ -777,7 +777,7 @@ export class Nft {
     if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
     if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
     if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
-    return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto' } as const)[field as 'mark']!;
+    return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid' } as const)[field as 'mark']!;
   }
 
   private resolveRule(t: NftTable, ch: NftChain, stmts: Stmt[]): RStmt[] {
@@ -1313,6 +1313,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer',
   icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
+  uid: 'user ID', gid: 'group ID',
 };
 
 /** An anonymous set drops the elements another one covers, as nft's automerge does. */

@@ -181,7 +181,7 @@ const FAMILIES = new Set(['ip', 'ip6', 'inet']);
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
 /** Words a selector starts with (Parser.selector). */
-const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'ct']);
+const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
 const WORD = /[A-Za-z0-9_.:/\-*$\[\]]/;
 
 function tokenize(text: string): Tok[] {
@@ -889,6 +889,8 @@ class Parser {
   private single(): RawValue {
     const t = this.next();
     if (t.t === 's') return { k: 'str', v: t.v, loc: t.loc };
+    // nft's scanner makes a leading dash a token of its own, which no value starts with
+    if (t.t === 'w' && t.v.startsWith('-')) throw new NftParseError('syntax error, unexpected -', this.part(t, 0, 1).loc);
     if (t.t === 'w') return { k: 'word', v: t.v, loc: t.loc };
     this.unexpected(t);
   }
@@ -995,7 +997,9 @@ class Parser {
       case 'icmpv6':
         return this.selectorField(t.v, t, ['type', 'code']);
       case 'meta':
-        return this.selectorField('meta', t, ['l4proto', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto']);
+        return this.selectorField('meta', t, ['l4proto', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid']);
+      case 'skuid':
+      case 'skgid':
       case 'mark':
       case 'iif':
       case 'oif':
@@ -1055,7 +1059,9 @@ class Parser {
       case 'iif':
       case 'oif':
       case 'iifname':
-      case 'oifname': {
+      case 'oifname':
+      case 'skuid':
+      case 'skgid': {
         const sel = this.selector(t)!;
         if (sel.field === 'mark' && this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);

@@ -103,12 +103,15 @@ function valueText(s: Extract<RStmt, { k: 'match' }>, set: (name: string) => Nft
   return v.k === 'masked' ? '' : formatElem(t, v.e);
 }
 
-/** The transport protocol a statement fixes for the ones after it (tcp or udp), if any. */
+/** The transport headers nft knows a `th` port as (proto.c: tcp, udp, udplite, dccp, sctp), by protocol number. */
+const TH_PROTOS: Readonly<Record<number, string>> = { 6: 'tcp', 17: 'udp', 33: 'dccp', 132: 'sctp', 136: 'udplite' };
+
+/** The transport protocol a statement fixes for the ones after it (one with ports), if any. */
 function l4Of(x: RStmt): string | undefined {
   if (x.k !== 'match') return undefined;
   if (x.sel.proto === 'tcp' || x.sel.proto === 'udp') return x.sel.proto;
   if (x.type !== 'inet_proto' || x.op !== 'eq' || x.value.k !== 'elem' || x.value.e.kind !== 'value') return undefined;
-  return ({ 6: 'tcp', 17: 'udp' } as Record<number, string>)[x.value.e.lo[0]!];
+  return TH_PROTOS[x.value.e.lo[0]!];
 }
 
 /**
@@ -130,8 +133,8 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
     const p = s.value.e.lo[0];
     const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : undefined;
-    const reads = (x: RStmt): boolean => (x.k === 'match' || x.k === 'vmap' || x.k === 'objmap') && (x.sel.proto === name || (x.sel.proto === 'th' && (p === 6 || p === 17)));
-    if (name !== undefined && later.some(reads)) return true;
+    const reads = (x: RStmt): boolean => (x.k === 'match' || x.k === 'vmap' || x.k === 'objmap') && (x.sel.proto === name || (x.sel.proto === 'th' && TH_PROTOS[p!] !== undefined));
+    if ((name !== undefined || TH_PROTOS[p!] !== undefined) && later.some(reads)) return true;
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
     return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
   }
@@ -244,7 +247,7 @@ function liveElems(s: NftSet, now: number): Elem[] {
  * Continuation lines are indented by three tabs and five spaces, under the first element.
  */
 const PER_LINE: Readonly<Partial<Record<DataType, number>>> = {
-  inet_service: 5, inet_proto: 5, mark: 5, integer8: 5, integer16: 5, nf_proto: 5, ct_dir: 5, iface_index: 5, ipv4_addr: 2, ct_state: 2,
+  inet_service: 5, inet_proto: 5, mark: 5, uid: 5, gid: 5, integer8: 5, integer16: 5, nf_proto: 5, ct_dir: 5, iface_index: 5, ipv4_addr: 2, ct_state: 2,
 };
 
 function elementsText(s: NftSet, elems: Elem[], counter: CounterReader): string {

@@ -2,12 +2,13 @@
 // value written for a selector becomes the bytes the kernel compares (network order for packet fields,
 // host order for meta and ct keys), how nft prints them back, and nft's words when a value is wrong.
 
+import { readFileSync } from 'node:fs';
 import { NftParseError, type Loc, type RawValue } from './nft_parse.js';
 import { formatAddr, parseAddr } from './routes.js';
 
 export type DataType =
   | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
-  | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag';
+  | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag' | 'uid' | 'gid';
 
 /** Bytes in the register and whether the kernel keeps the value in host order (meta, ct keys). */
 export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }>> = {
@@ -28,6 +29,8 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   icmp_code: { len: 1, host: false },
   icmpv6_code: { len: 1, host: false },
   tcp_flag: { len: 1, host: false },
+  uid: { len: 4, host: true }, // meta skuid / skgid: the socket's owner, a u32 in host order
+  gid: { len: 4, host: true },
 };
 
 /** ICMP and ICMPv6 code names as nft has them (datatype.c icmp_code_tbl, icmpv6_code_tbl); reject prints them too. */
@@ -62,7 +65,7 @@ const ICMP_TYPES: Readonly<Record<'icmp_type' | 'icmpv6_type', ReadonlyArray<[st
 };
 
 /** Set types nft names in `type …` declarations. */
-export const SET_TYPES: ReadonlySet<string> = new Set(['ipv4_addr', 'ipv6_addr', 'inet_service', 'inet_proto', 'mark', 'ifname', 'ct_state']);
+export const SET_TYPES: ReadonlySet<string> = new Set(['ipv4_addr', 'ipv6_addr', 'inet_service', 'inet_proto', 'mark', 'ifname', 'ct_state', 'uid', 'gid']);
 
 /** One element: a value, a prefix or a range, as [lo, hi] in register bytes, with how nft prints it. */
 export interface Elem {
@@ -85,10 +88,50 @@ export interface Elem {
   comment?: string;
 }
 
-const PROTOS: Readonly<Record<string, number>> = {
-  icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132, udplite: 136, dccp: 33,
+/** Without /etc/protocols: the names nft would find in Debian's. */
+const BUILTIN_PROTOS: Readonly<Record<string, number>> = {
+  icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, sctp: 132, udplite: 136, dccp: 33,
 };
-const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 2: 'igmp', 6: 'tcp', 17: 'udp', 33: 'dccp', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp', 136: 'udplite' };
+
+/**
+ * Protocol names as nft resolves them, through libc's getprotobyname / getprotobynumber over /etc/protocols: a
+ * name or any alias (case as written there) to its number, a number to the first name listed for it (`4` lists as
+ * `ipencap`, `0` as `ip`). `icmpv6` is nft's own word for 58. Read once, when first needed.
+ */
+let protoTable: { byName: Map<string, number>; byNumber: Map<number, string> } | undefined;
+function protos(): NonNullable<typeof protoTable> {
+  if (protoTable) return protoTable;
+  const byName = new Map<string, number>();
+  const byNumber = new Map<number, string>();
+  let text = '';
+  try {
+    text = readFileSync('/etc/protocols', 'utf8');
+  } catch {
+    text = Object.entries(BUILTIN_PROTOS).map(([n, p]) => `${n} ${p}`).join('\n');
+  }
+  for (const line of text.split('\n')) {
+    const [name, num, ...aliases] = line.replace(/#.*/, '').trim().split(/\s+/);
+    const p = Number(num);
+    if (!name || !/^[0-9]+$/.test(num ?? '') || p > 255) continue;
+    if (!byNumber.has(p)) byNumber.set(p, name);
+    for (const n of [name, ...aliases]) if (!byName.has(n)) byName.set(n, p);
+  }
+  if (!byName.has('icmpv6')) byName.set('icmpv6', 58);
+  return (protoTable = { byName, byNumber });
+}
+
+/** An /etc/passwd or /etc/group name's id, as getpwnam / getgrnam give it (nft's uid_type_parse, gid_type_parse). */
+function accountId(file: '/etc/passwd' | '/etc/group', name: string): number | undefined {
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[0] === name && f.length > 2) return Number(f[2]);
+    }
+  } catch {
+    // no such file: no names
+  }
+  return undefined;
+}
 const SERVICES: Readonly<Record<string, number>> = {
   ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, http: 80, ntp: 123, bgp: 179, https: 443, 'http-alt': 8080,
 };
@@ -96,7 +139,7 @@ export const CT_STATES: ReadonlyArray<[string, number]> = [['invalid', 1], ['est
 
 export function protoNumber(name: string): number | undefined {
   if (/^[0-9]+$/.test(name)) return Number(name) <= 255 ? Number(name) : undefined;
-  return PROTOS[name];
+  return protos().byName.get(name);
 }
 
 function u32(v: number, host: boolean, len = 4): Uint8Array {
@@ -174,6 +217,13 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       if (n > 0xff) return err(`Value ${text} exceeds valid range 0-255`, loc);
       return u32(n, false, 1);
     }
+    case 'uid':
+    case 'gid': {
+      const n = intOf(text) ?? accountId(type === 'uid' ? '/etc/passwd' : '/etc/group', text);
+      if (n === undefined) return err(type === 'uid' ? 'User does not exist' : 'Group does not exist', loc);
+      if (n > 0xffffffff) return err('Value too large', loc);
+      return u32(n, true);
+    }
     case 'ct_state': {
       const s = CT_STATES.find(([n]) => n === text);
       if (!s) return err('Could not parse conntrack state', loc);
@@ -237,8 +287,8 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = type === 'ipv6_addr' || type === 'ipv4_addr' || type === 'inet_service' || type === 'mark' || type === 'inet_proto' ? text.indexOf('-', 1) : -1;
-  if (dash > 0 && !(type === 'inet_proto' && PROTOS[text] !== undefined)) {
+  const dash = ['ipv6_addr', 'ipv4_addr', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid'].includes(type) ? text.indexOf('-', 1) : -1;
+  if (dash > 0 && !(type === 'inet_proto' && protos().byName.has(text))) {
     const lo = scalar(type, text.slice(0, dash), v.loc);
     const hi = scalar(type, text.slice(dash + 1), v.loc);
     if (cmpBytes(TYPE_INFO[type].host ? hostToBe(lo) : lo, TYPE_INFO[type].host ? hostToBe(hi) : hi) > 0) return err('Range has zero or negative size', v.loc);
@@ -267,7 +317,7 @@ function formatScalar(type: DataType, b: Uint8Array): string {
     case 'integer16':
       return String((b[0]! << 8) | b[1]!);
     case 'inet_proto':
-      return PROTO_NAMES[b[0]!] ?? String(b[0]);
+      return protos().byNumber.get(b[0]!) ?? String(b[0]);
     case 'nf_proto':
       return b[0] === 2 ? 'ipv4' : b[0] === 10 ? 'ipv6' : String(b[0]);
     case 'ct_dir':
