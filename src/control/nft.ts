@@ -466,10 +466,13 @@ export class Nft {
           const flags = spec.timeout ? [...new Set([...spec.flags, 'timeout'])] : spec.flags;
           if (spec.timeout !== undefined && spec.timeout >= MSEC_MAX) throw new Refusal(ERANGE, c.declLoc ?? c.setLoc, true);
           if (flags.includes('constant') && flags.includes('timeout')) throw new Refusal(EOPNOTSUPP, c.declLoc ?? c.setLoc, true);
+          // nft's set_evaluate (measured: a command's error is over its block, a table block's at the set's name)
+          if (spec.autoMerge && !flags.includes('interval')) throw new Refusal('auto-merge only works with interval sets', c.declLoc ? spec.blockLoc ?? spec.loc : c.setLoc, false);
           const set: NftSet = {
             name: c.set, handle: ++t.hgen, type: spec.type as DataType, mapTo: spec.data?.v as NftObjType | undefined, flags,
             timeout: jiffiesMs(spec.timeout ?? 0), counter: spec.counter ?? false, elems: [],
           };
+          if (spec.autoMerge) set.autoMerge = true;
           if (spec.elements) this.addElems(t, set, spec.elements);
           t.sets.push(set);
           return '';
@@ -495,8 +498,11 @@ export class Nft {
           for (const item of items) {
             // a map's element is found by its key (the data written is not compared)
             const key = item.k === 'pair' ? item.key : item;
-            const e = index.get(elemKey(parseElem(set.type, key)));
-            if (!e || gone.has(e)) throw new Refusal(ENOENT, key.loc, true);
+            const interval = set.flags.includes('interval');
+            const d = parseElem(set.type, key);
+            const e = index.get(elemKey(interval ? canonical(set.type, d) : d));
+            // an interval set's elements are nft's to find (its cache): its own words
+            if (!e || gone.has(e)) throw interval ? new Refusal('element does not exist', key.loc, false) : new Refusal(ENOENT, key.loc, true);
             gone.add(e);
           }
           set.elems = set.elems.filter((e) => !gone.has(e));
@@ -689,7 +695,11 @@ export class Nft {
   private addElems(t: NftTable, set: NftSet, v: RawValue, excl = false): void {
     const now = this.now();
     const index = this.liveIndex(set);
-    for (const { e, loc, opts } of this.elems(t, set.type, set.mapTo, v)) {
+    const interval = set.flags.includes('interval');
+    const existing = interval && !set.autoMerge ? new IntervalIndex(set.type, set.elems) : undefined;
+    for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v)) {
+      // an interval set keeps what the kernel keeps, the bounds: nft lists them back as a value, a prefix or a range
+      const e = interval ? canonical(set.type, written) : written;
       if (e.kind !== 'value' && !set.flags.includes('interval')) {
         if (set.mapTo && e.kind === 'prefix') throw new Refusal("You must add 'flags interval' to your map declaration if you want to add prefix elements", loc, false);
         throw new Refusal('Set member cannot be range, missing interval flag on declaration', v.loc, false);
@@ -700,6 +710,8 @@ export class Nft {
       const k = elemKey(e);
       const had = index.get(k);
       if (had && (excl || !sameData(had, e))) throw new Refusal(EEXIST, loc, true);
+      // nft's own check against its cache (measured: `interval overlaps with an existing one` at the element)
+      if (!had && existing?.overlaps(e)) throw new Refusal('interval overlaps with an existing one', loc, false);
       if (had) {
         if (opts?.timeout || opts?.expires) {
           had.timeout = e.timeout;
@@ -712,6 +724,7 @@ export class Nft {
       set.elems.push(e);
       index.set(k, e);
     }
+    if (set.autoMerge) set.elems = mergeIntervals(set.type, set.elems);
   }
 
   /**
@@ -1373,6 +1386,86 @@ function jumpTargets(t: NftTable, stmts: readonly RStmt[]): string[] {
 /** A map element's data, the same (an object's name, a verdict and its chain). */
 function sameData(a: Elem, b: Elem): boolean {
   return a.obj === b.obj && a.verdict?.v === b.verdict?.v && a.verdict?.chain === b.verdict?.chain;
+}
+
+/** Interval keys as memcmp orders them (host-order types big-endian). */
+function ivalKey(type: DataType): (b: Uint8Array) => Uint8Array {
+  return TYPE_INFO[type].host ? hostToBe : (b) => b;
+}
+
+/** An interval as nft lists it back: one value, a prefix (addresses), or a range. */
+function canonical(type: DataType, e: Elem): Elem {
+  if (e.name !== undefined) return e;
+  if (cmpBytes(e.lo, e.hi) === 0) return { ...e, kind: 'value', plen: undefined };
+  if (type === 'ipv4_addr' || type === 'ipv6_addr') {
+    // a prefix: the bounds agree on the first plen bits, lo has zeros after them and hi ones
+    const bits = e.lo.length * 8;
+    let plen = 0;
+    while (plen < bits && ((e.lo[plen >> 3]! ^ e.hi[plen >> 3]!) & (0x80 >> (plen & 7))) === 0) plen++;
+    let ok = true;
+    for (let i = plen; i < bits && ok; i++) {
+      const m = 0x80 >> (i & 7);
+      ok = (e.lo[i >> 3]! & m) === 0 && (e.hi[i >> 3]! & m) !== 0;
+    }
+    if (ok) return { ...e, kind: 'prefix', plen };
+  }
+  return { ...e, kind: 'range', plen: undefined };
+}
+
+/** The key one past `b` (big-endian), or undefined at the top of the type. */
+function nextKey(b: Uint8Array): Uint8Array | undefined {
+  const out = b.slice();
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i] !== 0xff) {
+      out[i]!++;
+      return out;
+    }
+    out[i] = 0;
+  }
+  return undefined;
+}
+
+/**
+ * auto-merge (nft's set_automerge): overlapping and adjacent intervals become one, listed as a value, a prefix or a
+ * range (measured: 192.0.2.0/25 and 192.0.2.128/25 list as 192.0.2.0/24; 1-10 and 11-20 as 1-20).
+ */
+function mergeIntervals(type: DataType, elems: Elem[]): Elem[] {
+  const k = ivalKey(type);
+  const back = (b: Uint8Array): Uint8Array => (TYPE_INFO[type].host ? hostToBe(b) : b); // the swap is its own inverse
+  const sorted = elems.map((e) => [k(e.lo), k(e.hi)] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0]));
+  const out: Array<[Uint8Array, Uint8Array]> = [];
+  for (const [lo, hi] of sorted) {
+    const last = out[out.length - 1];
+    const after = last ? nextKey(last[1]) : undefined;
+    if (last && (after === undefined || cmpBytes(lo, after) <= 0)) {
+      if (cmpBytes(hi, last[1]) > 0) last[1] = hi;
+    } else out.push([lo, hi]);
+  }
+  return out.map(([lo, hi]) => canonical(type, { lo: back(lo), hi: back(hi), kind: 'range' }));
+}
+
+/** An interval set's elements sorted by their low bound, for overlap checks by binary search (they are disjoint). */
+class IntervalIndex {
+  private readonly ivals: Array<[Uint8Array, Uint8Array]>;
+  private readonly k: (b: Uint8Array) => Uint8Array;
+  constructor(type: DataType, elems: readonly Elem[]) {
+    this.k = ivalKey(type);
+    this.ivals = elems.map((e) => [this.k(e.lo), this.k(e.hi)] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0]));
+  }
+
+  /** Whether [e.lo, e.hi] meets an interval: the last one starting at or below e.hi must end below e.lo. */
+  overlaps(e: Elem): boolean {
+    const lo = this.k(e.lo);
+    const hi = this.k(e.hi);
+    let a = 0;
+    let b = this.ivals.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (cmpBytes(this.ivals[m]![0], hi) <= 0) a = m + 1;
+      else b = m;
+    }
+    return a > 0 && cmpBytes(this.ivals[a - 1]![1], lo) >= 0;
+  }
 }
 
 /** An element's identity in its set (what sameElem compares): its name, or its kind and bounds. */

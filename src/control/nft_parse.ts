@@ -102,6 +102,10 @@ export interface SetSpec {
   timeout?: number;
   /** `counter`: every element has a counter (the set's expression, NFT_SET_EXPR). */
   counter?: boolean;
+  /** `auto-merge`: nft merges overlapping and adjacent intervals as they are added. */
+  autoMerge?: boolean;
+  /** The block from its `{` to its `}`. */
+  blockLoc?: Loc;
   /** A map's data type (`type ipv4_addr : counter`), where it is written. */
   data?: { v: string; loc: Loc };
   flags: string[];
@@ -724,6 +728,7 @@ class Parser {
 
   private setBlock(map = false): SetSpec {
     const spec: SetSpec = { flags: [], loc: this.peek().loc };
+    const open = this.peek().loc;
     this.block((t) => {
       if (t.t === 'w' && t.v === 'type') {
         // a map's `KEY : DATA` (our scanner keeps a colon written against the key in the key's word)
@@ -743,6 +748,7 @@ class Parser {
       }
       else if (t.t === 'w' && t.v === 'timeout') spec.timeout = this.timeSpec('newline or semicolon');
       else if (t.t === 'w' && t.v === 'counter') spec.counter = true;
+      else if (t.t === 'w' && t.v === 'auto-merge') spec.autoMerge = true;
       else if (t.t === 'w' && t.v === 'flags') {
         do spec.flags.push(this.word());
         while (this.isP(',') && this.next());
@@ -751,6 +757,8 @@ class Parser {
         spec.elements = this.value(false);
       } else this.unexpected(t);
     });
+    // bison's place of set_block: from its `{` to the end of its last item (the `}` not included, measured)
+    spec.blockLoc = { ...open, end: this.peek(-2).loc.end };
     return spec;
   }
 

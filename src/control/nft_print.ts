@@ -271,6 +271,7 @@ export function setText(s: NftSet, ind: string, handles: boolean, counter: Count
   const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\ttype ${s.type}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
   const flags = SET_FLAG_ORDER.filter((f) => s.flags.includes(f));
   if (flags.length && !(s.timeout && flags.length === 1 && flags[0] === 'timeout')) out.push(`${ind}\tflags ${flags.join(',')}`);
+  if (s.autoMerge) out.push(`${ind}\tauto-merge`);
   if (s.counter) out.push(`${ind}\tcounter`);
   if (s.timeout) out.push(`${ind}\ttimeout ${timeText(s.timeout)}`);
   const elems = liveElems(s, counter.now ?? 0);
