@@ -7,18 +7,11 @@
 // without intervals — and lookups run over packets against the merged intervals.
 
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { useNamespaces } from '../support/netns.js';
 import { ipv4 } from '../support/frames.js';
-import { ChainRunner, expectSequenceAsNft, loadListedAsNft, nftSession } from './nft_support.js';
+import { ChainRunner, expectSequenceAsNft, loadListedAsNft, nftAgainst, nftSession } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_automerge.nft', import.meta.url).pathname;
-const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
-const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) is not installed' : '';
-const nsa = useNamespaces('ks42am');
-const skip = !built || !nsa.available.ok || nftMissing !== '';
-const why = !built ? 'build/fastpath.wasm is not built' : nftMissing;
+const { nsa, skip, why } = nftAgainst('ks42am');
 
 const SEQUENCE = [
   'add element ip t p { 21-25, 99 }',

@@ -7,18 +7,13 @@
 // nft_meta_get_eval does without one).
 
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { useNamespaces } from '../support/netns.js';
 import { ipv4 } from '../support/frames.js';
-import { ChainRunner, expectSequenceAsNft, loadListedAsNft, nftDatapath, nftSession } from './nft_support.js';
+import { ChainRunner, expectSequenceAsNft, loadListedAsNft, nftAgainst, nftDatapath, nftSession } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_meta_protos.nft', import.meta.url).pathname;
+const { nsa, skip, why } = nftAgainst('ks42mt');
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
-const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) is not installed' : '';
-const nsa = useNamespaces('ks42mt');
-const skip = !built || !nsa.available.ok || nftMissing !== '';
-const why = !built ? 'build/fastpath.wasm is not built' : nftMissing;
 
 const SEQUENCE = [
   'add rule inet t out meta skuid nosuchuser',

@@ -3,13 +3,13 @@
 // state netfilter.ts fills: NFS_* in assembly/net/nft_eval.ts), reading back the verdict and the mark.
 
 import { afterAll, beforeAll, expect } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Datapath } from '../../src/index.js';
 import { NftError } from '../../src/control/nft.js';
-import type { NamespaceFixture, Netns } from '../support/netns.js';
+import { useNamespaces, type NamespaceFixture, type Netns } from '../support/netns.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { concat, inetChecksum } from '../support/frames.js';
 import type { NftFamily } from '../../src/control/nft_parse.js';
@@ -92,6 +92,17 @@ export async function nftDatapath(devices: string[] = []): Promise<Datapath> {
   const dp = await Datapath.create();
   devices.forEach((name, i) => dp.addDevice({ name, mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}` }));
   return dp;
+}
+
+/**
+ * Whether a test against nft can run (the fast path built, nft installed, namespaces available: `nsa`, named with
+ * `prefix`), and the reason it skips when not (useNamespaces names its own). Call at a test module's top level.
+ */
+export function nftAgainst(prefix: string): { nsa: NamespaceFixture; skip: boolean; why: string } {
+  const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
+  const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) is not installed' : '';
+  const nsa = useNamespaces(prefix);
+  return { nsa, skip: !built || !nsa.available.ok || nftMissing !== '', why: !built ? 'build/fastpath.wasm is not built' : nftMissing };
 }
 
 /**

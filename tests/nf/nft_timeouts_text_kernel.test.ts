@@ -8,18 +8,12 @@
 // and by nft (a counter the set does not declare, a time that is not one).
 
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { useNamespaces } from '../support/netns.js';
-import { expectRefusedAsNft, expectSequenceAsNft, loadListedAsNft, noExpiry, nftSession } from './nft_support.js';
+import { expectRefusedAsNft, expectSequenceAsNft, loadListedAsNft, nftAgainst, nftSession, noExpiry } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_timeouts.nft', import.meta.url).pathname;
-const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
-const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) is not installed' : '';
-const nsa = useNamespaces('ks42tm');
-const skip = !built || !nsa.available.ok || nftMissing !== '';
-const why = !built ? 'build/fastpath.wasm is not built' : nftMissing;
+const { nsa, skip, why } = nftAgainst('ks42tm');
 
 const SEQUENCE = [
   'add element inet t tmo { 192.0.2.1 timeout 2h, 192.0.2.5 timeout 1m, 192.0.2.7 timeout 1h30s500ms }', // renewed, given one, new
