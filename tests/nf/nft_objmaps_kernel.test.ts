@@ -7,10 +7,11 @@
 // tenth of one packet's cost.
 
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Fixture, eth, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
-import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { H0, LINKS, M0, NEIGH, ROUTES } from './ct_support.js';
+import { describe, expect, it } from 'vitest';
+import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { H0, M0 } from './ct_support.js';
+import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
 import { passedPerRun } from './nft_support.js';
 
 const unready = await stackUnready();
@@ -64,24 +65,12 @@ const RUNS: Array<[number, number, number, number, number]> = [
 const FRAMES = RUNS.flatMap(([dport, len, n, , host]) => Array.from({ length: n }, (_, i) => dgram(`203.0.113.${host}`, dport, len, i)));
 
 describe.skipIf(unready !== '' || noKernel !== '')(`object maps through the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
-  let k: KernelRouter | undefined;
-  let kern: ReturnType<KernelRouter['send']> = [];
-  const kernOut: Record<string, string> = {};
-  const nftK = (...args: string[]): string => spawnSync('ip', ['netns', 'exec', k!.router, 'nft', ...args], { encoding: 'utf8' }).stdout;
-  beforeAll(() => {
-    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'nftom');
-    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-    kern = k.send(FRAMES.map((f) => ['eth0', f]), 0.05);
-    for (const cmd of ['list counters', 'list quotas', 'list maps', 'list ruleset', 'reset counters', 'list counters']) kernOut[`${Object.keys(kernOut).length} ${cmd}`] = nftK(...cmd.split(' '));
-  }, 60_000);
-  afterAll(() => k?.close());
+  const kern = kernelNftRun(RULESET, FRAMES, 'nftom', ['list counters', 'list quotas', 'list maps', 'list ruleset', 'reset counters', 'list counters']);
+  const kernOut = kern.lists;
 
   it(`forwards what the kernel forwards of ${FRAMES.length} frames, and counts into the objects the maps choose as it does`, async () => {
-    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
-    fx.dp.nft(RULESET);
-    const ours = FRAMES.map((f) => (fx.rx('eth0', f).get('eth1') ?? []).map(hex));
-    const theirs = kern.map((r) => (r.tx.get('eth1') ?? []).map(hex));
+    const { fx, out: ours } = await oursNftRun(RULESET, FRAMES);
+    const theirs = kern.out;
     expect(ours).toEqual(theirs);
     // and the comparison is not of silences: how many of each run went through, as derived above
     expect(passedPerRun(theirs, RUNS.map(([a, b, c, d]) => [a, b, c, d] as const))).toEqual(RUNS.map((r) => r[3]));

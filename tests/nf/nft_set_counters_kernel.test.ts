@@ -5,10 +5,11 @@
 // set of ports and a uid match (no socket on a forwarded packet: the rule breaks on both).
 
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Fixture, eth, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
-import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { H0, LINKS, M0, NEIGH, ROUTES } from './ct_support.js';
+import { describe, expect, it } from 'vitest';
+import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { H0, M0 } from './ct_support.js';
+import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
 import { passedPerRun } from './nft_support.js';
 
 const unready = await stackUnready();
@@ -58,25 +59,13 @@ const RUNS: Array<[number, number, number, number, number]> = [
 const FRAMES = RUNS.flatMap(([dport, len, n, , host]) => Array.from({ length: n }, (_, i) => dgram(`203.0.113.${host}`, dport, len, i)));
 
 describe.skipIf(unready !== '' || noKernel !== '')(`per-element counters and auto-merge through the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
-  let k: KernelRouter | undefined;
-  let kern: ReturnType<KernelRouter['send']> = [];
-  let kernList = '';
-  beforeAll(() => {
-    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'ks42sc');
-    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-    kern = k.send(FRAMES.map((f) => ['eth0', f]), 0.05);
-    kernList = spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout;
-  }, 60_000);
-  afterAll(() => k?.close());
+  const kern = kernelNftRun(RULESET, FRAMES, 'ks42sc');
 
   it(`forwards what the kernel forwards of ${FRAMES.length} frames and counts on the elements it counts on`, async () => {
-    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
-    fx.dp.nft(RULESET);
-    const ours = FRAMES.map((f) => (fx.rx('eth0', f).get('eth1') ?? []).map(hex));
-    const theirs = kern.map((r) => (r.tx.get('eth1') ?? []).map(hex));
-    expect(ours).toEqual(theirs);
-    expect(passedPerRun(theirs, RUNS.map(([a, b, c, d]) => [a, b, c, d] as const))).toEqual(RUNS.map((r) => r[3]));
+    const { fx, out } = await oursNftRun(RULESET, FRAMES);
+    expect(out).toEqual(kern.out);
+    expect(passedPerRun(kern.out, RUNS.map(([a, b, c, d]) => [a, b, c, d] as const))).toEqual(RUNS.map((r) => r[3]));
+    const kernList = kern.lists['0 list ruleset']!;
     expect(fx.dp.nft('list ruleset')).toBe(kernList);
     // derived by hand: .5 counts 3002 twice (200 bytes) and the last 3030 frame once (60): the inverted lookup breaks
     // without counting, the accept rule's `@hosts` lookup after it counts before its port misses; .6 starts at 2/20

@@ -7,10 +7,11 @@
 // clock running during the run (a few hundred ms) refills less than a tenth of one packet's cost.
 
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Fixture, eth, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
-import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { H0, LINKS, M0, NEIGH, ROUTES } from './ct_support.js';
+import { describe, expect, it } from 'vitest';
+import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { H0, M0 } from './ct_support.js';
+import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
 import { passedPerRun } from './nft_support.js';
 
 const unready = await stackUnready();
@@ -49,24 +50,13 @@ const RUNS: Array<[number, number, number, number]> = [
 const FRAMES = RUNS.flatMap(([dport, len, n]) => Array.from({ length: n }, (_, i) => dgram(dport, len, i)));
 
 describe.skipIf(unready !== '' || noKernel !== '')(`limit and quota through the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
-  let k: KernelRouter | undefined;
-  let kern: ReturnType<KernelRouter['send']> = [];
-  let kernList = '';
-  beforeAll(() => {
-    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'nftst');
-    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-    kern = k.send(FRAMES.map((f) => ['eth0', f]), 0.05);
-    kernList = spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout;
-  }, 60_000);
-  afterAll(() => k?.close());
+  const kern = kernelNftRun(RULESET, FRAMES, 'nftst');
 
   it(`forwards what the kernel forwards of ${FRAMES.length} frames, and lists the same quotas and counters`, async () => {
-    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
-    fx.dp.nft(RULESET);
-    const ours = FRAMES.map((f) => (fx.rx('eth0', f).get('eth1') ?? []).map(hex));
-    const theirs = kern.map((r) => (r.tx.get('eth1') ?? []).map(hex));
-    expect(ours).toEqual(theirs);
+    const { fx, out } = await oursNftRun(RULESET, FRAMES);
+    const theirs = kern.out;
+    const kernList = kern.lists['0 list ruleset']!;
+    expect(out).toEqual(theirs);
     // and the comparison is not of silences: how many of each run went through, as derived above
     expect(passedPerRun(theirs, RUNS)).toEqual(RUNS.map((r) => r[3]));
     expect(fx.dp.nft('list ruleset')).toBe(kernList);
