@@ -60,7 +60,7 @@ import {
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, headLines, kDport, kSport, lbA, lbAhead, lbKeys, lbList, lbLookedSet, lbSame,
+  LB_B, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, headLines, kDport, kSport, lbA, lbAhead, lbKeys, lbList, lbLookedSet, lbSame,
   lbSink, lbUlenSet, slotEmpty, staged,
 } from './udp_lean';
 
@@ -351,96 +351,57 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
  */
 function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2: u32, deep: bool): void {
   const K = lbKeys();
-  const ids = addr6Table(l4Root());
-  if (!deep) {
-    // one pass: the exact slot (the wildcard slot when it is empty), then a group's pick at once; only
-    // heads in no group are staged. The pair's keys (pairKeys6) read from a header where the pair changes
-    let heads: u32 = 0;
+  let s: u32 = 0;
+  if (deep) {
+    // the exact slots; the destination's address mix kept while the burst's frames share the pair
+    // (mostly: one local address), read from a header only where the pair changes (K6_PAIR)
     let dPair: u32 = 0xffffffff;
+    let dWord: u32 = 0;
     for (let j: u32 = 0; j < m; j++) {
       const i = load<u32>(L + (j << 2));
       const k = K + (i << 4);
       const p = load<u32>(k, K6_PAIR);
-      const pp = load<u32>(k, K6_PORTS);
       if (p != dPair) {
-        pairKeys6(load<u32>(burst + (i << 3)) + ETH_HLEN, ids);
+        dWord = addrHash6(load<u32>(burst + (i << 3)) + ETH_HLEN + IP6H_DADDR);
         dPair = p;
       }
-      let slot = h2 + (hash2OfWord6(gWord, kDport(pp)) << H2_SHIFT);
-      let exact: u32 = 1;
-      if (slotEmpty(slot)) {
-        slot = h2 + (hash2Of4(0, kDport(pp)) << H2_SHIFT);
-        exact = 0;
-      }
-      store<u32>(B + (i << 2), exact);
-      const head = load<u16>(slot + H2_NUM) != 0 ? 0 : load<u32>(slot + H2_HEAD);
-      if (head == 0 && load<u16>(slot + H2_NUM) != 0) store<u32>(A + (i << 2), slotPick6(slot, exact != 0, pp, ifindex));
-      else if (head != 0) {
-        store<u32>(A + (i << 2), head | LB_HEAD);
-        heads++;
-      } else store<u32>(A + (i << 2), LB_UDP);
+      store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, kDport(load<u32>(k, K6_PORTS))) << H2_SHIFT));
     }
-    if (heads != 0) udp6LookupHeads(A, B, L, m, burst, ifindex);
-    return;
+    // the slots asked for at once in a pass of their own: the most misses in flight
+    for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
   }
-  let s: u32 = 0;
-  // the exact slots; the destination's address mix kept while the burst's frames share the pair
-  // (mostly: one local address), read from a header only where the pair changes (K6_PAIR)
-  let dPair: u32 = 0xffffffff;
-  let dWord: u32 = 0;
+  // the exact slot (below SOCKS_DEEP computed here), the wildcard slot's when it is empty (B: then 1
+  // exact, 0 wildcard); a slot that names a group decided from its copy at once (slotPick6), only heads in
+  // no group staged. The pair's keys (pairKeys6) read from a header where the pair changes
+  const ids = addr6Table(l4Root());
+  let heads: u32 = 0;
+  let kPair: u32 = 0xffffffff;
   for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
     const k = K + (i << 4);
     const p = load<u32>(k, K6_PAIR);
-    if (p != dPair) {
-      dWord = addrHash6(load<u32>(burst + (i << 3)) + ETH_HLEN + IP6H_DADDR);
-      dPair = p;
+    const pp = load<u32>(k, K6_PORTS);
+    if (p != kPair) {
+      pairKeys6(load<u32>(burst + (i << 3)) + ETH_HLEN, ids);
+      kPair = p;
     }
-    store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, kDport(load<u32>(k, K6_PORTS))) << H2_SHIFT));
-  }
-  // the slots asked for at once in a pass of their own: the most misses in flight
-  for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
-  // the slots' heads and their groups (the wildcard slot's when the exact one is empty); B: 1 exact, 0 wildcard
-  let heads: u32 = 0;
-  let groups: u32 = 0;
-  for (let j: u32 = 0; j < m; j++) {
-    const i = load<u32>(L + (j << 2));
-    let slot = load<u32>(B + (i << 2));
+    let slot = deep ? load<u32>(B + (i << 2)) : h2 + (hash2OfWord6(gWord, kDport(pp)) << H2_SHIFT);
     let exact: u32 = 1;
     if (slotEmpty(slot)) {
-      slot = h2 + (hash2Of4(0, kDport(load<u32>(K + (i << 4), K6_PORTS))) << H2_SHIFT);
+      slot = h2 + (hash2Of4(0, kDport(pp)) << H2_SHIFT);
       exact = 0;
     }
     store<u32>(B + (i << 2), exact);
     const head = load<u16>(slot + H2_NUM) != 0 ? 0 : load<u32>(slot + H2_HEAD);
-    if (head == 0 && load<u16>(slot + H2_NUM) != 0) {
-      // the slot, whose copy of the group (sock.ts H2_*) decides: IPv6's key there as an id (RG_ID6); the
-      // group's line 1 only for a group without one or bound to a device
-      store<u32>(A + (i << 2), slot | LB_GROUP);
-      groups++;
-    } else if (head != 0) {
+    if (head == 0 && load<u16>(slot + H2_NUM) != 0) store<u32>(A + (i << 2), slotPick6(slot, exact != 0, pp, ifindex));
+    else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
   if (heads != 0) {
-    s += headLines(A, L, m);
+    if (deep) s += headLines(A, L, m);
     udp6LookupHeads(A, B, L, m, burst, ifindex);
-  }
-  if (groups != 0) {
-    dPair = 0xffffffff;
-    for (let j: u32 = 0; j < m; j++) {
-      const i = load<u32>(L + (j << 2));
-      const a = load<u32>(A + (i << 2));
-      if (!staged(a, LB_GROUP)) continue;
-      const key = K + (i << 4);
-      const p = load<u32>(key, K6_PAIR);
-      if (p != dPair) {
-        pairKeys6(load<u32>(burst + (i << 3)) + ETH_HLEN, ids);
-        dPair = p;
-      }
-      store<u32>(A + (i << 2), slotPick6(a & ~3, load<u32>(B + (i << 2)) != 0, load<u32>(key, K6_PORTS), ifindex));
-    }
   }
   lbSink(s);
 }
