@@ -45,7 +45,7 @@
 
 import { fibGen, mibInc, netFree, netRoot, netScratch } from './core';
 import {
-  CONF6_DISABLE_IPV6, LOOPBACK_IFINDEX, SCR_L4, SCR_UDP6_MEMO, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF6, ND_MAC, RTN_LOCAL,
+  CONF6_DISABLE_IPV6, LOOPBACK_IFINDEX, SCR_UDP6_MEMO, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF6, ND_MAC, RTN_LOCAL,
   SK_REUSEPORT_GROUP,
 } from './abi';
 import { ETH_HLEN, IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, ldBe16 } from './inet';
@@ -166,26 +166,6 @@ let routes: u32 = 0;
 }
 
 /**
- * The burst's flow table, for udp6_burst_demux's first pass: FT_SLOTS × u32, the
- * index + 1 of the frame that was looked up for a flow hashing there (the last one; 0: none). In this
- * worker's SCR_L4 (abi.ts), which sock_lookup.ts and tcp.ts use only inside a lookup: no lookup runs
- * while a burst is being decided.
- */
-const FT_SLOTS: u32 = 32;
-
-/** The flow table, emptied. */
-@inline function ftClear(): u32 {
-  const T = netScratch() + SCR_L4;
-  for (let o: u32 = 0; o < FT_SLOTS << 2; o += 8) store<u64>(T + o, 0);
-  return T;
-}
-
-/** The flow table's slot for a flow whose addresses and ports mix to `key`. */
-@inline function ftSlot(T: u32, key: u32): u32 {
-  return T + (((key * 0x9e3779b1) >> 27) << 2);
-}
-
-/**
  * Decide the IPv6 frames of the `n` frames at `burst` (BURST_MAX × (u32 data, u32 len), eth.ts) from
  * ring device `ifindex` (record `nd`), writing their stage words (udp_lean.ts's scratch; the other frames'
  * are left as they are): how many take the lean path.
@@ -206,7 +186,6 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   let slots: u32 = 0;
   let same: u32 = 0;
   // the last flow given a hash2 slot: its frame, ports and address pair (K6_PAIR), as udp_lean.ts
-  const T = ftClear();
   const L = lbList();
   const K = lbKeys();
   let fi: u32 = 0xffffffff;
@@ -285,25 +264,19 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
         a = LB_SAME;
         same++;
       } else {
-        // an earlier one of the burst from the flow table, by its keys, else a lookup. Without
-        // branches: with thousands of flows whether a frame repeats one is a coin toss, and a
-        // mispredicted branch costs more than both ways' work (a slot's 0 reads the 16 bytes before
-        // the keys, scratch, and the match is dropped). (IPv4's first pass keeps no such table: its
-        // lookup costs less than IPv6's, and the table more than the lookups it saved, udp_lean.ts)
+        // a lookup: the frame's keys, and the frame on the list. An earlier flow of the burst coming back
+        // is looked up again, as IPv4's (udp_lean.ts): a table of the burst's flows (32 slots by the
+        // source's last word and the ports, probed without branches) cost more per frame than the lookups
+        // it saved once the lookup below SOCKS_DEEP was one pass — measured, bench udp --quick, 8
+        // alternating rounds at load 20-28: v6 10k 57.6 → 53.6 ns without it, v6 100k 71.5 → 66.5, v6 10
+        // sockets 28.7 → 29.0
         const k = K + (i << 4);
         store<u32>(k, pair, K6_PAIR);
         store<u32>(k, pp, K6_PORTS);
-        const e = ftSlot(T, load<u32>(ip, IP6H_SADDR + 12) ^ pp);
-        const t = load<u32>(e);
-        const tk = K + ((t - 1) << 4);
-        const rep = (<u32>(t != 0) & <u32>(load<u32>(tk, K6_PORTS) == pp) & <u32>(load<u32>(tk, K6_PAIR) == pair)) != 0;
-        store<u32>(B + (i << 2), t - 1);
-        a = select<u32>(LB_SAME, LB_HSLOT, rep);
+        a = LB_HSLOT;
         store<u32>(L + (slots << 2), i);
-        store<u32>(e, select<u32>(t, i + 1, rep));
-        same += <u32>rep;
-        slots += <u32>!rep;
-        fi = select<u32>(t - 1, i, rep);
+        slots++;
+        fi = i;
         fp = pp;
         fpair = pair;
       }

@@ -180,7 +180,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // udp4_lean_rcv → udp_rcv, which decides it whole. A frame whose addresses and ports are those of the
 // flow looked up last in the burst — its checksum and length checked as any — skips the levels and
 // takes that frame's answer (LB_SAME: same input, same tables); an earlier flow coming back is looked
-// up again (a table of the burst's flows, as udp6_lean.ts keeps, cost more per frame than the lookups
+// up again (a table of the burst's flows, as udp6_lean.ts also kept once, cost more per frame than the lookups
 // it saved: measured, bench udp 10k sockets 56.2 → 54.0 ns a datagram without it, 100k even); a frame with the last flow's addresses whose other header fields leanLen
 // reads are those of a frame that passed (MAC, EtherType, version/IHL, TOS, protocol) is not asked them
 // again, only its own (lastFlowOwn: fragment, checksums, lengths — a burst from one sender is mostly such
@@ -194,8 +194,8 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //
 // Branches. With thousands of flows whether a frame repeats an earlier one of the burst, whether a
 // socket's queue is empty and whether it is marked ready are coin tosses per frame, and a mispredicted
-// branch (~15-20 cycles) costs more than doing both ways' work: those are selects (udp6_lean.ts's flow
-// table probe, lbSame, sock.ts's enqueue), and the lookup's passes walk the list of the frames to look
+// branch (~15-20 cycles) costs more than doing both ways' work: those are selects (lbSame, sock.ts's
+// enqueue), and the lookup's passes walk the list of the frames to look
 // up (SCR_L4_KEYS +1024) rather than skipping the others (measured, bench udp: 10k sockets 77 → 60 ns
 // a datagram, 100k 94 → 80). The one branch kept is "the last flow again", right for a whole burst
 // with tens of sockets, wrong a few times in a hundred with thousands.
