@@ -561,8 +561,7 @@ export const SCR_UDP_TX_SIZE: u32 = 256;
 // ---- The L4 demux's part of the worker scratch area (netScratch() + SCR_L4): sock_lookup.ts, tcp.ts ----
 //   +0 source address (16) | +16 destination address (16) | +32 zeros (16): a lookup's addresses for the
 //   sk_lookup programs and the wildcard; +48 / +64 the reset's addresses (tcp.ts), or an XDP program's IPv6
-//   tuple addresses (bpf_sk_lookup.ts). All of it only inside a
-//   lookup or a reset: between them, while a receive burst is decided, udp_lean.ts's flow table (32 × u32)
+//   tuple addresses (bpf_sk_lookup.ts). All of it only inside a lookup or a reset.
 export const SCR_L4: u32 = 5376;
 export const SCR_L4_SIZE: u32 = 128;
 // ---- The UDP demux warm-up's part of the worker scratch area (netScratch() + SCR_L4_BURST; sock_prefetch.ts) ----

@@ -45,7 +45,7 @@
 
 import { fibGen, mibInc, netFree, netRoot, netScratch } from './core';
 import {
-  CONF6_DISABLE_IPV6, LOOPBACK_IFINDEX, SCR_L4, SCR_UDP6_MEMO, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF6, ND_MAC, RTN_LOCAL,
+  CONF6_DISABLE_IPV6, LOOPBACK_IFINDEX, SCR_UDP6_MEMO, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF6, ND_MAC, RTN_LOCAL,
   SK_REUSEPORT_GROUP,
 } from './abi';
 import { ETH_HLEN, IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, ldBe16 } from './inet';
@@ -60,7 +60,7 @@ import {
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, headLines, kDport, kSport, lbA, lbAhead, lbKeys, lbList, lbLookedSet, lbSame,
+  LB_B, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, headLines, kDport, kSport, lbA, lbAhead, lbKeys, lbList, lbLookedSet, lbSame,
   lbSink, lbUlenSet, slotEmpty, staged,
 } from './udp_lean';
 
@@ -166,26 +166,6 @@ let routes: u32 = 0;
 }
 
 /**
- * The burst's flow table, for udp6_burst_demux's first pass: FT_SLOTS × u32, the
- * index + 1 of the frame that was looked up for a flow hashing there (the last one; 0: none). In this
- * worker's SCR_L4 (abi.ts), which sock_lookup.ts and tcp.ts use only inside a lookup: no lookup runs
- * while a burst is being decided.
- */
-const FT_SLOTS: u32 = 32;
-
-/** The flow table, emptied. */
-@inline function ftClear(): u32 {
-  const T = netScratch() + SCR_L4;
-  for (let o: u32 = 0; o < FT_SLOTS << 2; o += 8) store<u64>(T + o, 0);
-  return T;
-}
-
-/** The flow table's slot for a flow whose addresses and ports mix to `key`. */
-@inline function ftSlot(T: u32, key: u32): u32 {
-  return T + (((key * 0x9e3779b1) >> 27) << 2);
-}
-
-/**
  * Decide the IPv6 frames of the `n` frames at `burst` (BURST_MAX × (u32 data, u32 len), eth.ts) from
  * ring device `ifindex` (record `nd`), writing their stage words (udp_lean.ts's scratch; the other frames'
  * are left as they are): how many take the lean path.
@@ -206,7 +186,6 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   let slots: u32 = 0;
   let same: u32 = 0;
   // the last flow given a hash2 slot: its frame, ports and address pair (K6_PAIR), as udp_lean.ts
-  const T = ftClear();
   const L = lbList();
   const K = lbKeys();
   let fi: u32 = 0xffffffff;
@@ -285,25 +264,19 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
         a = LB_SAME;
         same++;
       } else {
-        // an earlier one of the burst from the flow table, by its keys, else a lookup. Without
-        // branches: with thousands of flows whether a frame repeats one is a coin toss, and a
-        // mispredicted branch costs more than both ways' work (a slot's 0 reads the 16 bytes before
-        // the keys, scratch, and the match is dropped). (IPv4's first pass keeps no such table: its
-        // lookup costs less than IPv6's, and the table more than the lookups it saved, udp_lean.ts)
+        // a lookup: the frame's keys, and the frame on the list. An earlier flow of the burst coming back
+        // is looked up again, as IPv4's (udp_lean.ts): a table of the burst's flows (32 slots by the
+        // source's last word and the ports, probed without branches) cost more per frame than the lookups
+        // it saved once the lookup below SOCKS_DEEP was one pass — measured, bench udp --quick, 8
+        // alternating rounds at load 20-28: v6 10k 57.6 → 53.6 ns without it, v6 100k 71.5 → 66.5, v6 10
+        // sockets 28.7 → 29.0
         const k = K + (i << 4);
         store<u32>(k, pair, K6_PAIR);
         store<u32>(k, pp, K6_PORTS);
-        const e = ftSlot(T, load<u32>(ip, IP6H_SADDR + 12) ^ pp);
-        const t = load<u32>(e);
-        const tk = K + ((t - 1) << 4);
-        const rep = (<u32>(t != 0) & <u32>(load<u32>(tk, K6_PORTS) == pp) & <u32>(load<u32>(tk, K6_PAIR) == pair)) != 0;
-        store<u32>(B + (i << 2), t - 1);
-        a = select<u32>(LB_SAME, LB_HSLOT, rep);
+        a = LB_HSLOT;
         store<u32>(L + (slots << 2), i);
-        store<u32>(e, select<u32>(t, i + 1, rep));
-        same += <u32>rep;
-        slots += <u32>!rep;
-        fi = select<u32>(t - 1, i, rep);
+        slots++;
+        fi = i;
         fp = pp;
         fpair = pair;
       }
@@ -338,63 +311,80 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
 
 
 /**
- * udp6_burst_demux's lookup, a level at a time, for the `m` frames listed at L (udp_lean.ts lbList:
- * their indices, in order, all at LB_HSLOT; the passes run over the list, as IPv4's do).
- * As IPv4's (udp_lean.ts udp4Lookup): a slot whose head is in a reuseport group is decided from the
- * slot's copy of the group (sock.ts H2_*), which holds its members' key — the head's, what matches6 compares: AF_INET6, the port, the
- * bound address (RG_RCV6, and as an id in line 0: RG_ID6), the device (sock.ts RGS_MIXED: not any more);
- * no peer while none connected — so the head's record (its address and peer in lines of their own) is not
+ * udp6_burst_demux's lookup for the `m` frames listed at L (udp_lean.ts lbList: their indices, in order,
+ * all at LB_HSLOT; the passes run over the list, as IPv4's do). As IPv4's (udp_lean.ts udp4Lookup): a
+ * slot whose head is in a reuseport group is decided from the slot's copy of the group (sock.ts H2_*),
+ * which holds its members' key — the head's, what matches6 compares: AF_INET6, the port, the bound
+ * address (RG_RCV6, and as an id in line 0: RG_ID6), the device (sock.ts RGS_MIXED: not any more); no
+ * peer while none connected — so the head's record (its address and peer in lines of their own) is not
  * read; only a head in no group is. A group with an address id is matched from the slot's line 0 alone.
+ * Below SOCKS_DEEP live sockets one pass takes each frame's levels in a row (slot, group, pick: the
+ * lines are in cache or near, and the level passes' loads and stores of the stage words cost more than
+ * they save, as IPv4's); past it a level at a time, each level's lines asked for in a pass of its own.
  */
 function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2: u32, deep: bool): void {
-  let s: u32 = 0;
   const K = lbKeys();
-  // the exact slots; the destination's address mix kept while the burst's frames share the pair
-  // (mostly: one local address), read from a header only where the pair changes (K6_PAIR)
-  let dPair: u32 = 0xffffffff;
-  let dWord: u32 = 0;
+  let s: u32 = 0;
+  if (deep) {
+    // the exact slots; the destination's address mix kept while the burst's frames share the pair
+    // (mostly: one local address), read from a header only where the pair changes (K6_PAIR)
+    let dPair: u32 = 0xffffffff;
+    let dWord: u32 = 0;
+    for (let j: u32 = 0; j < m; j++) {
+      const i = load<u32>(L + (j << 2));
+      const k = K + (i << 4);
+      const p = load<u32>(k, K6_PAIR);
+      if (p != dPair) {
+        dWord = addrHash6(load<u32>(burst + (i << 3)) + ETH_HLEN + IP6H_DADDR);
+        dPair = p;
+      }
+      store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, kDport(load<u32>(k, K6_PORTS))) << H2_SHIFT));
+    }
+    // the slots asked for at once in a pass of their own: the most misses in flight
+    for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
+  }
+  // the exact slot (below SOCKS_DEEP computed here), the wildcard slot's when it is empty (B: then 1
+  // exact, 0 wildcard); a slot that names a group decided from its copy at once (slotPick6), only heads in
+  // no group staged. The pair's keys (pairKeys6) read from a header where the pair changes
+  const ids = addr6Table(l4Root());
+  let heads: u32 = 0;
+  let kPair: u32 = 0xffffffff;
   for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
     const k = K + (i << 4);
     const p = load<u32>(k, K6_PAIR);
-    if (p != dPair) {
-      dWord = addrHash6(load<u32>(burst + (i << 3)) + ETH_HLEN + IP6H_DADDR);
-      dPair = p;
+    const pp = load<u32>(k, K6_PORTS);
+    if (p != kPair) {
+      pairKeys6(load<u32>(burst + (i << 3)) + ETH_HLEN, ids);
+      kPair = p;
     }
-    store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, kDport(load<u32>(k, K6_PORTS))) << H2_SHIFT));
-  }
-  // (deep) the slots asked for at once in a pass of their own: the most misses in flight
-  if (deep) for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
-  // the slots' heads and their groups (the wildcard slot's when the exact one is empty); B: 1 exact, 0 wildcard
-  let heads: u32 = 0;
-  let groups: u32 = 0;
-  for (let j: u32 = 0; j < m; j++) {
-    const i = load<u32>(L + (j << 2));
-    let slot = load<u32>(B + (i << 2));
+    let slot = deep ? load<u32>(B + (i << 2)) : h2 + (hash2OfWord6(gWord, kDport(pp)) << H2_SHIFT);
     let exact: u32 = 1;
     if (slotEmpty(slot)) {
-      slot = h2 + (hash2Of4(0, kDport(load<u32>(K + (i << 4), K6_PORTS))) << H2_SHIFT);
+      slot = h2 + (hash2Of4(0, kDport(pp)) << H2_SHIFT);
       exact = 0;
     }
     store<u32>(B + (i << 2), exact);
     const head = load<u16>(slot + H2_NUM) != 0 ? 0 : load<u32>(slot + H2_HEAD);
-    if (head == 0 && load<u16>(slot + H2_NUM) != 0) {
-      // the slot, whose copy of the group (sock.ts H2_*) decides: IPv6's key there as an id (RG_ID6); the
-      // group's line 1 only for a group without one or bound to a device
-      store<u32>(A + (i << 2), slot | LB_GROUP);
-      groups++;
-    } else if (head != 0) {
+    if (head == 0 && load<u16>(slot + H2_NUM) != 0) store<u32>(A + (i << 2), slotPick6(slot, exact != 0, pp, ifindex));
+    else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
-  if (heads == 0 && groups == 0) {
-    lbSink(s);
-    return;
+  if (heads != 0) {
+    if (deep) s += headLines(A, L, m);
+    udp6LookupHeads(A, B, L, m, burst, ifindex);
   }
-  if (deep && heads != 0) s += headLines(A, L, m);
-  // the heads in no group: do they take the datagram at all (compute_score ≥ 0), and what decides among them
-  if (heads != 0) for (let j: u32 = 0; j < m; j++) {
+  lbSink(s);
+}
+
+/**
+ * udp6Lookup's heads in no group (their stage words at A: LB_HEAD; B: 1 when the chain was the exact
+ * one, 0 the wildcard): do they take the datagram at all (compute_score ≥ 0), and are they alone.
+ */
+function udp6LookupHeads(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32): void {
+  for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_HEAD)) continue;
@@ -408,75 +398,68 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
       load<u32>(head + SK_REUSEPORT_GROUP) == 0 && load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
     store<u32>(A + (i << 2), next);
   }
-  if (groups == 0) {
-    lbSink(s);
-    return;
+}
+
+/**
+ * The keys of udp6Lookup's current address pair, set by pairKeys6 where the pair changes (K6_PAIR): the
+ * destination's hash2 mix, its words (the last one udp6_ehashfn's), the hash of the source, and the
+ * destination's address id (sock.ts addr6Id: ID6_NONE when it has none, which no group's is).
+ */
+let gWord: u32 = 0;
+let gD0: u64 = 0;
+let gD1: u64 = 0;
+let gFhash: u32 = 0;
+let gId: u32 = ID6_NONE;
+
+/** udp6Lookup's pair keys (gWord…) from the IPv6 header at `ip`; `ids`: the address id table (0: none). */
+@inline function pairKeys6(ip: u32, ids: u32): void {
+  gWord = addrHash6(ip + IP6H_DADDR);
+  gD0 = load<u64>(ip, IP6H_DADDR);
+  gD1 = load<u64>(ip, IP6H_DADDR + 8);
+  gFhash = udpFhash6(ip + IP6H_SADDR);
+  gId = ids != 0 ? addr6Id(ids, ip + IP6H_DADDR) : ID6_NONE;
+}
+
+/**
+ * The hash2 slot `slot` names a reuseport group (no program, no connected members) whose key matches as
+ * the chain's head would (AF_INET6, the port, the bound address — the destination when `exact`, else ::
+ * —, the device; no member has a peer while none connected): the chain's first scoring socket is in it,
+ * and reuseport_select_sock_by_hash's first pick decides — that member, read from the slot's copy (sock.ts
+ * h2Member) or the member array past it; LB_UDP when the group does not decide or the copy was being
+ * written (h2SeqRetry). The datagram's ports word `pp` (as loaded), from `ifindex`; its addresses are the
+ * pair's (pairKeys6).
+ */
+@inline function slotPick6(slot: u32, exact: bool, pp: u32, ifindex: u32): u32 {
+  const seq = h2SeqBegin(slot);
+  const k = <u32>load<u16>(slot + H2_NUM);
+  // the group's address is the one the chain was walked with (the destination, or ::): by its id in
+  // the slot's copy (RG_ID6: equal ids, equal addresses), or for a group without one by the address in
+  // the group's line 1 (RG_RCV6; AF_INET6 members, RG_SK6, with it)
+  // (the group itself, named in the slot's line 1, is read only for these and for RGS_DEV: with
+  // thousands of groups that line is a miss a datagram)
+  const id6 = <u32>load<u16>(slot + H2_ID6);
+  let ka = id6 == select<u32>(gId, ID6_ANY, exact);
+  if (id6 == 0) {
+    const g = load<u32>(slot + H2_GROUP);
+    const ra = g + RG_RCV6;
+    ka = ((load<u64>(ra) ^ select<u64>(gD0, 0, exact)) | (load<u64>(ra, 8) ^ select<u64>(gD1, 0, exact))) == 0 && load<u8>(g + RG_SK6) != 0;
   }
-  // the groups (no program, no connected members) whose key matches as the head's would (AF_INET6, the
-  // port, the bound address, the device; no member has a peer while none connected): the chain's first
-  // scoring socket is in it, and reuseport_select_sock_by_hash's first pick's slot decides
-  // the pair's destination (its last word udp6_ehashfn's) and the hash of its source, kept while the
-  // frames share the pair, read from a header where it changes (K6_PAIR)
-  let gPair: u32 = 0xffffffff;
-  let gD0: u64 = 0;
-  let gD1: u64 = 0;
-  let fhash: u32 = 0;
-  // and the destination's address id (sock.ts addr6Id: ID6_NONE when it has none, which no group's is)
-  const ids = addr6Table(l4Root());
-  let gId: u32 = ID6_NONE;
-  for (let j: u32 = 0; j < m; j++) {
-    const i = load<u32>(L + (j << 2));
-    const a = load<u32>(A + (i << 2));
-    if (!staged(a, LB_GROUP)) continue;
-    const slot = a & ~3;
-    const seq = h2SeqBegin(slot);
-    const k = <u32>load<u16>(slot + H2_NUM);
-    const key = K + (i << 4);
-    const p = load<u32>(key, K6_PAIR);
-    if (p != gPair) {
-      const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
-      gD0 = load<u64>(ip, IP6H_DADDR);
-      gD1 = load<u64>(ip, IP6H_DADDR + 8);
-      fhash = udpFhash6(ip + IP6H_SADDR);
-      gId = ids != 0 ? addr6Id(ids, ip + IP6H_DADDR) : ID6_NONE;
-      gPair = p;
-    }
-    const pp = load<u32>(key, K6_PORTS);
-    // the group's address is the one the chain was walked with (the destination, or ::): by its id in
-    // the slot's copy (RG_ID6: equal ids, equal addresses), or for a group without one by the address in
-    // the group's line 1 (RG_RCV6; AF_INET6 members, RG_SK6, with it)
-    const w = load<u32>(B + (i << 2)) != 0;
-    // (the group itself, named in the slot's line 1, is read only for these and for RGS_DEV: with
-    // thousands of groups that line is a miss a datagram)
-    const id6 = <u32>load<u16>(slot + H2_ID6);
-    let ka = id6 == select<u32>(gId, ID6_ANY, w);
-    if (id6 == 0) {
-      const g = load<u32>(slot + H2_GROUP);
-      const ra = g + RG_RCV6;
-      ka = ((load<u64>(ra) ^ select<u64>(gD0, 0, w)) | (load<u64>(ra, 8) ^ select<u64>(gD1, 0, w))) == 0 && load<u8>(g + RG_SK6) != 0;
-    }
-    // the tests without branches between them (with thousands of groups all pass): RG_PORT and RG_SLOW
-    // (+12, +15) as one word, the port, and no program, connected member or changed key (RGS_DEV: the
-    // device, in line 1, is compared only then; RG_V6ONLY, +14, says nothing to IPv6)
-    if (RG_SLOW != RG_PORT + 3) ERROR('udp6Lookup: the group key words moved');
-    const pw = load<u32>(slot + H2_KEY + (RG_PORT - RG_RCV4));
-    const pm = (pw & ~((<u32>RGS_DEV << 24) | 0xff0000)) ^ kDport(pp);
-    if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>ka) == 0 || ((pw >> 24) != 0 && load<u32>(load<u32>(slot + H2_GROUP) + RG_DEV) != ifindex)) {
-      store<u32>(A + (i << 2), LB_UDP);
-      continue;
-    }
-    // udp6_ehashfn over the address the chain was walked with: the destination's last word, or ::'s
-    const lw = select<u32>(<u32>(gD1 >> 32), 0, w);
-    const hash = udpEhash6f(lw, kDport(pp), fhash, kSport(pp));
-    // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
-    // before the state, and nothing clears it); taken in this pass, as IPv4's (udp_lean.ts slotPick4),
-    // from the slot's copy (sock.ts h2Member) or the member array past it; a copy being written (h2SeqRetry) leaves the datagram to udpv6_rcv. What its
-    // enqueue reads (line 1 of the record alone: sock.ts SKX_HIT) lbWarm loads for all of them in one pass
-    const x = <u32>((<u64>hash * <u64>k) >> 32);
-    const sk = x < H2_INLINE ? h2Member(slot, x) : load<u32>(load<u32>(slot + H2_SOCKS) + (x << 2));
-    store<u32>(A + (i << 2), sk != 0 && !h2SeqRetry(slot, seq) ? sk : LB_UDP);
-  }
-  lbSink(s);
+  // the tests without branches between them (with thousands of groups all pass): RG_PORT and RG_SLOW
+  // (+12, +15) as one word, the port, and no program, connected member or changed key (RGS_DEV: the
+  // device, in line 1, is compared only then; RG_V6ONLY, +14, says nothing to IPv6)
+  if (RG_SLOW != RG_PORT + 3) ERROR('slotPick6: the group key words moved');
+  const pw = load<u32>(slot + H2_KEY + (RG_PORT - RG_RCV4));
+  const pm = (pw & ~((<u32>RGS_DEV << 24) | 0xff0000)) ^ kDport(pp);
+  if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>ka) == 0 || ((pw >> 24) != 0 && load<u32>(load<u32>(slot + H2_GROUP) + RG_DEV) != ifindex)) return LB_UDP;
+  // udp6_ehashfn over the address the chain was walked with: the destination's last word, or ::'s
+  const lw = select<u32>(<u32>(gD1 >> 32), 0, exact);
+  const hash = udpEhash6f(lw, kDport(pp), gFhash, kSport(pp));
+  // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
+  // before the state, and nothing clears it); as IPv4's (udp_lean.ts slotPick4). What its enqueue reads
+  // (line 1 of the record alone: sock.ts SKX_HIT) lbWarm loads for all of them in one pass
+  const x = <u32>((<u64>hash * <u64>k) >> 32);
+  const sk = x < H2_INLINE ? h2Member(slot, x) : load<u32>(load<u32>(slot + H2_SOCKS) + (x << 2));
+  return sk != 0 && !h2SeqRetry(slot, seq) ? sk : LB_UDP;
 }
 
 /**

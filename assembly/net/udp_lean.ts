@@ -180,7 +180,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // udp4_lean_rcv → udp_rcv, which decides it whole. A frame whose addresses and ports are those of the
 // flow looked up last in the burst — its checksum and length checked as any — skips the levels and
 // takes that frame's answer (LB_SAME: same input, same tables); an earlier flow coming back is looked
-// up again (a table of the burst's flows, as udp6_lean.ts keeps, cost more per frame than the lookups
+// up again (a table of the burst's flows, as udp6_lean.ts also kept once, cost more per frame than the lookups
 // it saved: measured, bench udp 10k sockets 56.2 → 54.0 ns a datagram without it, 100k even); a frame with the last flow's addresses whose other header fields leanLen
 // reads are those of a frame that passed (MAC, EtherType, version/IHL, TOS, protocol) is not asked them
 // again, only its own (lastFlowOwn: fragment, checksums, lengths — a burst from one sender is mostly such
@@ -194,8 +194,8 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //
 // Branches. With thousands of flows whether a frame repeats an earlier one of the burst, whether a
 // socket's queue is empty and whether it is marked ready are coin tosses per frame, and a mispredicted
-// branch (~15-20 cycles) costs more than doing both ways' work: those are selects (udp6_lean.ts's flow
-// table probe, lbSame, sock.ts's enqueue), and the lookup's passes walk the list of the frames to look
+// branch (~15-20 cycles) costs more than doing both ways' work: those are selects (lbSame, sock.ts's
+// enqueue), and the lookup's passes walk the list of the frames to look
 // up (SCR_L4_KEYS +1024) rather than skipping the others (measured, bench udp: 10k sockets 77 → 60 ns
 // a datagram, 100k 94 → 80). The one branch kept is "the last flow again", right for a whole burst
 // with tens of sockets, wrong a few times in a hundred with thousands.
@@ -254,7 +254,12 @@ const LB_AHEAD_FLOWS: u32 = 8;
 /** The last burst udp4Demux decided looked up LB_AHEAD_FLOWS flows or more (its first pass asks ahead). */
 let lbMany4 = false;
 
-/** The header line of frame `i` + LB_AHEAD of the `n` at `burst` (the last frame's past the end) loaded now, for a first pass. */
+/**
+ * The header line of frame `i` + LB_AHEAD of the `n` at `burst` (the last frame's past the end) loaded
+ * now, for a first pass. (The words summed in a local and added to the global once a burst, not a load
+ * and a store of it a frame: no gain — bench udp --quick, 8 alternating rounds, load 12-18: 10k 54.9 →
+ * 52.2 ns with pairs either way, v6 10k 54.6 → 54.6, 10k +pass 63.7 → 66.7.)
+ */
 @inline export function lbAhead(burst: u32, i: u32, n: u32): void {
   const j = select<u32>(i + LB_AHEAD, n - 1, i + LB_AHEAD < n);
   sink += load<u32>(load<u32>(burst + (j << 3)), ETH_HLEN + IPH_SADDR);

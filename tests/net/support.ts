@@ -88,6 +88,17 @@ export function udp4(src: string, dst: string, sport: number, dport: number, dat
   return u;
 }
 
+/** A UDP datagram over IPv6 with its checksum (RFC 8200 8.1: the pseudo header's addresses, length, next header). */
+export function udp6(src: string, dst: string, sport: number, dport: number, data: Uint8Array): Uint8Array {
+  const len = 8 + data.length;
+  const u = concat(Uint8Array.from([...be16(sport), ...be16(dport), ...be16(len), 0, 0]), data);
+  const ph = Uint8Array.from([...ipv6Bytes(src), ...ipv6Bytes(dst), 0, 0, ...be16(len), 0, 0, 0, 17]);
+  const c = inetChecksum(ph, u) || 0xffff;
+  u[6] = c >> 8;
+  u[7] = c & 0xff;
+  return u;
+}
+
 export interface Ip6Opts {
   src: string;
   dst: string;

@@ -6,7 +6,7 @@
 // paths (net/ipv4/ip_input.c, route.c, udp.c) as each test names them.
 
 import { describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, eth, ipv4, udp4 } from '../net/support.js';
+import { Fixture, stackUnready, eth, ipv4, ipv6, udp4, udp6 } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC } from './support.js';
 
 const unready = await stackUnready();
@@ -165,40 +165,48 @@ describe.skipIf(unready !== '')('the lean local receive answers as the full path
   });
 });
 
-// The burst's staged lookup (udp4_burst_demux) against udp_rcv's own (udp4_lookup_fast / __udp4_lib_lookup)
-// on the same tables: with rp_filter on (loose, a route back exists) nothing takes the lean path, so the
-// same frames then go through the full one. Past SOCKS_DEEP (32768 live sockets) the levels are loaded
-// ahead; below it not: both sizes, each with reuseport groups, a lone socket, a head that does not score
-// (bound to another device, the wildcard socket of its port then answers), and a port with no socket.
+// The burst's staged lookup (udp4_burst_demux, udp6_burst_demux) against udp_rcv's / udpv6_rcv's own
+// (udp4_lookup_fast / __udp4_lib_lookup, __udp6_lib_lookup) on the same tables: with rp_filter on (loose,
+// a route back exists; IPv6: a netfilter hook registered) nothing takes the lean path, so the same frames
+// then go through the full one. Past SOCKS_DEEP (32768 live sockets) the levels are loaded ahead and
+// taken a pass each; below it a frame's levels in one pass: both sizes, each family, each with reuseport
+// groups, a lone socket, a head that does not score (bound to another device, the wildcard socket of its
+// port then answers), and a port with no socket.
 describe.skipIf(unready !== '')('the burst lookup picks the socket udp_rcv picks', () => {
-  for (const groups of [16, 2200]) {
-    it(`${groups} reuseport groups of 16 (${groups * 16 + 3} sockets): every flow of a burst reaches the same socket either way`, async () => {
+  for (const v6 of [false, true]) for (const groups of [16, 2200]) {
+    it(`${v6 ? 'IPv6' : 'IPv4'}: ${groups} reuseport groups of 16 (${groups * 16 + 3} sockets): every flow of a burst reaches the same socket either way`, async () => {
       const fx = await Fixture.create(LINKS, [], NEIGH);
       const t = fx.dp.socketTable;
       t.setHashSecret(0x5eed);
       t.setRmem({ default: 1 << 22, max: 1 << 22 });
+      const family = v6 ? 'inet6' : 'inet';
+      const local = v6 ? '2001:db8:1::1' : '192.0.2.1';
       const BASE = 20000;
       const all: number[] = [];
       for (let g = 0; g < groups; g++) {
         for (let k = 0; k < 16; k++) {
-          const id = t.create({ family: 'inet', reusePort: true });
-          t.bind(id, '192.0.2.1', BASE + g);
+          const id = t.create({ family, reusePort: true });
+          t.bind(id, local, BASE + g);
           all.push(id);
         }
       }
-      const lone = t.create({ family: 'inet' });
-      t.bind(lone, '192.0.2.1', 9000);
-      const wild = t.create({ family: 'inet', reuseAddr: true });
-      t.bind(wild, '0.0.0.0', 9001);
-      const other = t.create({ family: 'inet', reuseAddr: true });
+      const lone = t.create({ family });
+      t.bind(lone, local, 9000);
+      const wild = t.create({ family, reuseAddr: true });
+      t.bind(wild, v6 ? '::' : '0.0.0.0', 9001);
+      const other = t.create({ family, reuseAddr: true });
       t.setOption(other, 'SO_BINDTODEVICE', 1); // loopback: compute_score −1 for eth0
-      t.bind(other, '192.0.2.1', 9001);
+      t.bind(other, local, 9001);
       all.push(lone, wild, other);
       const frames: Uint8Array[] = [];
       for (let k = 0; k < 60; k++) {
         const dport = k < 48 ? BASE + ((k * 37) % groups) : [9000, 9001, 9002][k % 3]!;
-        const src = '192.0.2.2'; // the neighbour the port unreachables go to (the flow hash varies by source port)
-        frames.push(eth({ dst: R_MAC, src: H_MAC, type: 0x0800 }, ipv4({ src, dst: '192.0.2.1', proto: 17 }, udp4(src, '192.0.2.1', 41000 + k, dport, Uint8Array.of(k)))));
+        // the neighbour the port unreachables go to (the flow hash varies by source port)
+        const src = v6 ? '2001:db8:1::2' : '192.0.2.2';
+        const d = Uint8Array.of(k);
+        frames.push(v6
+          ? eth({ dst: R_MAC, src: H_MAC, type: 0x86dd }, ipv6({ src, dst: local, nh: 17 }, udp6(src, local, 41000 + k, dport, d)))
+          : eth({ dst: R_MAC, src: H_MAC, type: 0x0800 }, ipv4({ src, dst: local, proto: 17 }, udp4(src, local, 41000 + k, dport, d))));
       }
       const round = (): number[] => {
         fx.advance(10_000); // the ICMP rate limit's tokens back (icmp_global_allow, the per-host bucket)
@@ -209,11 +217,14 @@ describe.skipIf(unready !== '')('the burst lookup picks the socket udp_rcv picks
         for (const id of all) for (let m = t.recv(id); m; m = t.recv(id)) got[m.data[0]!] = id;
         return got;
       };
-      fx.rx('eth0', frame({ data: Uint8Array.of(0) })); // the memo learns 192.0.2.1 (no socket on PORT: port unreachable)
+      // the memo learns the local address (no socket on PORT: port unreachable)
+      fx.rx('eth0', v6 ? frames[50]! : frame({ data: Uint8Array.of(0) }));
+      for (const id of all) while (t.recv(id));
       const before = fx.nonzero();
       const lean = round();
       const leanCounts = delta(fx, before);
-      fx.dp.sysctl('net.ipv4.conf.eth0.rp_filter', 2);
+      if (v6) fx.dp.nft('table inet full { chain c { type filter hook prerouting priority 0; policy accept; }; }');
+      else fx.dp.sysctl('net.ipv4.conf.eth0.rp_filter', 2);
       const before2 = fx.nonzero();
       const full = round();
       expect(lean).toEqual(full);
@@ -222,7 +233,7 @@ describe.skipIf(unready !== '')('the burst lookup picks the socket udp_rcv picks
       expect(lean.slice(48).filter((_, j) => (48 + j) % 3 === 0).every((id) => id === lone)).toBe(true);
       expect(lean.slice(48).filter((_, j) => (48 + j) % 3 === 1).every((id) => id === wild)).toBe(true);
       expect(lean.slice(48).filter((_, j) => (48 + j) % 3 === 2).every((id) => id === -1)).toBe(true);
-      expect(leanCounts['Udp:NoPorts']).toBe(4);
+      expect(leanCounts[v6 ? 'Udp6:NoPorts' : 'Udp:NoPorts']).toBe(4);
       expect(lean.slice(0, 48).every((id) => id !== -1)).toBe(true);
     }, 60_000);
   }
