@@ -720,7 +720,8 @@ class Verifier {
     if (record) st.hist.push(stackSides ? from | (stackSides << HIST_PC_BITS) : from);
     if (linked !== undefined && linked.length > 1) st.hist.setLinked(linked);
     this.pending.push({ state: st, insn, from });
-    if (this.pending.length > 8192) this.reject(`The sequence of ${this.pending.length} jumps is too complex.`, from);
+    // push_stack past BPF_COMPLEXITY_LIMIT_JMP_SEQ: ERR_PTR(-E2BIG), which every caller returns (6.18.44)
+    if (this.pending.length > 8192) this.reject(`The sequence of ${this.pending.length} jumps is too complex.`, from, undefined, 'E2BIG');
   }
 
   /**

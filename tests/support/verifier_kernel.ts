@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Datapath } from '../../src/control/datapath.js';
 import { Btf, type MapSpec, type ObjectSpec } from '../../src/elf/index.js';
@@ -30,10 +30,12 @@ export function kernelUnavailable(): string | undefined {
   return undefined;
 }
 
-/** One side's answer. */
+/** One side's answer; a refusal's errno is bpf(BPF_PROG_LOAD)'s, by name (EACCES, EINVAL, E2BIG...). */
 export type Verdict =
   | { accepted: true; processed: number; runs?: string[] }
-  | { accepted: false; message: string; insn: number | null };
+  | { accepted: false; errno: string; message: string; insn: number | null };
+
+const errnoName = (n: number): string => Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -48,9 +50,10 @@ export function kernel(progs: { insns: Insn[]; run: boolean; packets: Uint8Array
       const [, n, ...runs] = l.split(' ');
       return { accepted: true, processed: Number(n), ...(progs[i]!.run ? { runs } : {}) };
     }
+    const errno = errnoName(Number(l.slice(4, l.indexOf(' ', 4))));
     const log = l.slice(l.indexOf(' ', 4) + 1).replace(/\\(n|\\)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\'));
     const a = analyzeRejection(log, { insns: progs[i]!.insns }) as { message: string; insn: number | null; insnSource: string | null };
-    return { accepted: false, message: a.message, insn: a.insnSource === 'log' ? a.insn : null };
+    return { accepted: false, errno, message: a.message, insn: a.insnSource === 'log' ? a.insn : null };
   });
 }
 
@@ -141,7 +144,7 @@ export async function wxdp(dp: Datapath, insns: Insn[], run: boolean, pkts: Uint
       dp.unloadObject(obj);
     }
   } catch (e) {
-    if (e instanceof VerifierError || e instanceof ProgramError) return { accepted: false, message: e.reason, insn: e.index };
+    if (e instanceof VerifierError || e instanceof ProgramError) return { accepted: false, errno: e.errno, message: e.reason, insn: e.index };
     throw e;
   }
   return run ? { accepted: true, processed, runs: runs[0]!, interp: runs[1]! } : { accepted: true, processed };

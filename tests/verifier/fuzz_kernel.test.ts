@@ -1,7 +1,7 @@
 // wxdp's verifier and engines against the running kernel on random XDP programs (tests/support/
 // verifier_gen.ts): each program goes to the kernel (BPF_PROG_LOAD, log level 1, through
 // tests/support/verifier_fuzz_loader.c) and to wxdp (loadObject). They must agree on acceptance; on a
-// refusal, on the message and the instruction the kernel's log names; on an acceptance, on the processed
+// refusal, on the errno, the message and the instruction the kernel's log names; on an acceptance, on the processed
 // instruction count, and for programs without clocks or random numbers on r0 and the packet after a test
 // run of a few packets, on the JIT and on the interpreter.
 //
@@ -54,9 +54,9 @@ describe.skipIf(skip !== undefined)(`wxdp's verifier and engines agree with the 
             tally.messages[kv.message.replace(/\d+/g, 'N')] = (tally.messages[kv.message.replace(/\d+/g, 'N')] ?? 0) + 1;
           }
           if (kv.accepted !== wv.accepted) {
-            diffs.push(`${at}: kernel ${kv.accepted ? `accepts (${kv.processed} insns)` : `refuses: insn ${kv.insn}: ${kv.message}`}; wxdp ${wv.accepted ? 'accepts' : `refuses: insn ${wv.insn}: ${wv.message}`}`);
+            diffs.push(`${at}: kernel ${kv.accepted ? `accepts (${kv.processed} insns)` : `refuses (${kv.errno}): insn ${kv.insn}: ${kv.message}`}; wxdp ${wv.accepted ? 'accepts' : `refuses (${wv.errno}): insn ${wv.insn}: ${wv.message}`}`);
           } else if (!kv.accepted && !wv.accepted) {
-            if (kv.message !== wv.message || (kv.insn !== null && kv.insn !== wv.insn)) diffs.push(`${at}: kernel refuses at ${kv.insn}: ${kv.message}; wxdp at ${wv.insn}: ${wv.message}`);
+            if (kv.errno !== wv.errno || kv.message !== wv.message || (kv.insn !== null && kv.insn !== wv.insn)) diffs.push(`${at}: kernel refuses (${kv.errno}) at ${kv.insn}: ${kv.message}; wxdp (${wv.errno}) at ${wv.insn}: ${wv.message}`);
           } else if (kv.accepted && wv.accepted) {
             if (kv.processed !== wv.processed) diffs.push(`${at}: processed: kernel ${kv.processed}, wxdp ${wv.processed}`);
             if (kv.runs) {
