@@ -2436,11 +2436,12 @@ class Verifier {
 
   /** check_return_code: the program's r0 must be a scalar within `range`. */
   private checkReturnCode(st: State, r0: Reg, range: readonly [bigint, bigint], pc: number): void {
-    if (!r0.isScalar) this.reject(`At program exit the register R0 is not a known value (${r0.typeName()})`, pc);
+    // both refusals are check_return_code's -EINVAL (6.18.44, probed: sk_lookup returning ctx, returning 2)
+    if (!r0.isScalar) this.reject(`At program exit the register R0 is not a known value (${r0.typeName()})`, pc, undefined, 'EINVAL');
     this.precise(st, 0);
     if (r0.smin >= range[0] && r0.smax <= range[1]) return;
     const what = [r0.smin > -(1n << 63n) ? ` smin=${r0.smin}` : '', r0.smax < (1n << 63n) - 1n ? ` smax=${r0.smax}` : ''].join('') || ' unknown scalar value';
-    this.reject(`At program exit the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc);
+    this.reject(`At program exit the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc, undefined, 'EINVAL');
   }
 
   /** set_loop_callback_state: callback(index, ctx), ctx being bpf_loop's third argument. */

@@ -3,6 +3,7 @@
 // (Linux 6.18), recorded by kernel_cases.test.ts with WXDP_RECORD_KERNEL_CASES=1.
 
 import { insn, type Insn } from '../../src/isa/insn.js';
+import type { FuzzProgType } from '../support/verifier_kernel.js';
 
 const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn[] => [insn(code, dst, src, off, imm)];
 /** ld_imm64 of FUZZ_MAPS[idx] (BPF_PSEUDO_MAP_FD). */
@@ -296,6 +297,8 @@ export interface KernelCase {
   name: string;
   why: string;
   insns: Insn[];
+  /** The program type (the loader's -t): XDP unless named. */
+  type?: FuzzProgType;
 }
 
 export const KERNEL_CASES: KernelCase[] = [
@@ -695,6 +698,12 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'r7 = r0 (one id) spilled to fp-8, then a may_goto loop setting r7 = 5: at the second may_goto r7 has no id and its old id maps to a fresh one, so fp-8, the same spill with the same id on both sides, fails check_ids and the loop is walked once more, 14 processed (random program wide seed 12478: 83 against 72, wxdp skipped a slot both states share)',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 7, 0), ...I(0x7b, 10, 7, -8), ...MAY_GOTO(2), ...I(0xb7, 7, 0, 0, 5), ...I(0x05, 0, 0, -3), ...I(0xbf, 0, 7), ...I(0x95)],
   },
+  ...([['pass', 1], ['returns_2', 2], ['returns_ctx', -1]] as const).map(([name, v]): KernelCase => ({
+    name: `sk_lookup_${name}`,
+    type: 'sk_lookup',
+    why: 'check_return_code: an sk_lookup program returns SK_DROP or SK_PASS; any other value, or a pointer, is refused with EINVAL, not the EACCES of most refusals (random sk_lookup program seed 135: wxdp said EACCES); returning 1 is accepted',
+    insns: [...(v < 0 ? I(0xbf, 0, 1) : I(0xb7, 0, 0, 0, v)), ...I(0x95)],
+  })),
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
