@@ -10,8 +10,8 @@
 // register state after it (level 2), as `bpftool prog load ... -d` shows the kernel's.
 
 import { formatInsn } from '../asm/disassemble.js';
-import { VerifierError, type VerifierErrno } from '../errors.js';
-import { helperName } from '../helpers/index.js';
+import { ProgramError, VerifierError, type VerifierErrno } from '../errors.js';
+import { helperName, kernelHelpersOf } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
 import { isLocalCall, isMayGoto, type Insn } from '../isa/insn.js';
@@ -998,7 +998,7 @@ class Verifier {
     if (!this.fieldsChecked[pc]) {
       // do_check's checks of the instruction's own fields, made where the walk reaches it (the
       // load-time check leaves them to the walk: the kernel accepts such an instruction in dead code)
-      const e = walkedInsnError(ins, this.opts.helpers ? { helpers: this.opts.helpers } : {});
+      const e = walkedInsnError(ins, this.opts.helpers ? { helpers: this.opts.helpers, progType: this.progType } : {});
       // (do_check returns -EINVAL for each of them: reserved fields, bad opcodes, unknown helpers)
       if (e) this.reject(e.reason, pc, undefined, 'EINVAL');
       this.fieldsChecked[pc] = 1;
@@ -2456,6 +2456,10 @@ class Verifier {
     const proto = PROTOS[id];
     const name = helperName(id);
     if (!proto || !helperAllowed(this.progType, id) || (this.opts.helpers && !this.opts.helpers.has(id) && id !== 12)) {
+      // one the kernel gives this type that wxdp does not (an sk_lookup's bpf_perf_event_output, an
+      // sk_reuseport's bpf_skb_load_bytes_relative): a limit of wxdp's, not the kernel's verdict
+      const kernel = kernelHelpersOf(this.progType);
+      if (kernel?.ids.has(id)) throw new ProgramError(`program of this type cannot use helper ${name}#${id} (the kernel allows it in ${kernel.type}; wxdp does not provide it)`, pc, 'PROG_UNSUPPORTED');
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     // (the closure made only under a lock: this runs at every helper call)

@@ -698,6 +698,12 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'r7 = r0 (one id) spilled to fp-8, then a may_goto loop setting r7 = 5: at the second may_goto r7 has no id and its old id maps to a fresh one, so fp-8, the same spill with the same id on both sides, fails check_ids and the loop is walked once more, 14 processed (random program wide seed 12478: 83 against 72, wxdp skipped a slot both states share)',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 7, 0), ...I(0x7b, 10, 7, -8), ...MAY_GOTO(2), ...I(0xb7, 7, 0, 0, 5), ...I(0x05, 0, 0, -3), ...I(0xbf, 0, 7), ...I(0x95)],
   },
+  ...(['xdp', 'sk_lookup'] as const).map((type): KernelCase => ({
+    name: `${type}_helper_0_unspec`,
+    type,
+    why: 'helper id 0 is BPF_FUNC_unspec, an id the kernel knows and no program type has: "program of this type cannot use helper bpf_unspec#0" (EINVAL), not the "invalid func unknown#N" of ids past the last (tests/verifier/helper_sets_kernel.test.ts: wxdp said that of 0)',
+    insns: [...I(0x85, 0, 0, 0, 0), ...RET0],
+  })),
   ...([['pass', 1], ['returns_2', 2], ['returns_ctx', -1]] as const).map(([name, v]): KernelCase => ({
     name: `sk_lookup_${name}`,
     type: 'sk_lookup',
