@@ -2970,12 +2970,13 @@ class Verifier {
           this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
         }
         return;
+      // check_func_arg's release check returns -EINVAL (6.18.44, probed: bpf_sk_release of sk_lookup's ctx->sk)
       case Arg.PTR_TO_SOCK_COMMON_RELEASE:
         if (!isSockType(reg.type) || reg.maybeNull) {
           this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
         }
         if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) {
-          this.reject(`R${regno} must be referenced when passed to release function`, pc);
+          this.reject(`R${regno} must be referenced when passed to release function`, pc, undefined, 'EINVAL');
         }
         return;
       case Arg.PTR_TO_RINGBUF_MEM_RELEASE:
@@ -2986,7 +2987,7 @@ class Verifier {
           this.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, pc, undefined, 'EINVAL');
         }
         if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) {
-          this.reject(`R${regno} must be referenced when passed to release function`, pc);
+          this.reject(`R${regno} must be referenced when passed to release function`, pc, undefined, 'EINVAL');
         }
         return;
     }

@@ -4,7 +4,8 @@
 // sizes of its context a load may take, narrow and sign-extending loads, what a load of each field
 // yields), the socket pointers some fields give (bpf_sock_is_valid_access, bpf_sock_common_is_valid_access,
 // NULL checks), sk_reuseport's packet pointers, stores and atomics into the context, a context pointer
-// moved off its base, and the return value check (sk_lookup: SK_DROP or SK_PASS only).
+// moved off its base, the types' own helpers given sockets, NULL or scalars, and the return value check
+// (sk_lookup: SK_DROP or SK_PASS only).
 //
 // A program: r6 = ctx, then one to five accesses, each a load from a field (a field start, a byte or two
 // into one, or anywhere near the struct) into r7-r9, maybe followed by a use of what it loaded; then r0
@@ -122,6 +123,44 @@ class CtxGen {
     this.out.push(jmpReg(this.r.chance(0.9) ? JmpOp.JGT : JmpOp.JLT, 4, 3, 1), Ins.ldx('b', 5, 2, at));
   }
 
+  /** A register held socket pointer (maybe NULL), else NULL or a scalar. */
+  private sockArg(): number | 'null' | 'scalar' {
+    const socks = [7, 8, 9].filter((r) => this.held[r - 7] === 'sock' || this.held[r - 7] === 'sock_or_null');
+    return socks.length > 0 && this.r.chance(0.8) ? this.r.pick(socks) : this.r.chance(0.5) ? 'null' : 'scalar';
+  }
+
+  /**
+   * A helper call: sk_lookup's bpf_sk_assign(ctx, sk, flags) and bpf_sk_release(sk); sk_reuseport's
+   * bpf_skb_load_bytes(ctx, off, stack, len) and bpf_get_socket_cookie(sk); or bpf_get_prandom_u32.
+   */
+  private call(): void {
+    const setSk = (into: number): void => {
+      const a = this.sockArg();
+      this.out.push(a === 'null' ? alu64Imm(AluOp.MOV, into, 0) : a === 'scalar' ? alu64Imm(AluOp.MOV, into, 8) : mov64Reg(into, a));
+    };
+    const k = this.r.int(5);
+    if (k === 0) {
+      this.out.push(Ins.call(7));
+    } else if (this.t === 'sk_lookup') {
+      if (k < 4) {
+        this.out.push(mov64Reg(1, this.r.chance(0.9) ? 6 : 10));
+        setSk(2);
+        this.out.push(alu64Imm(AluOp.MOV, 3, this.r.pick([0, 0, 1, 2, 4])), Ins.call(124));
+      } else {
+        setSk(1);
+        this.out.push(Ins.call(86));
+      }
+    } else if (k < 4) {
+      this.out.push(Ins.st('dw', 10, -8, 0), Ins.st('dw', 10, -16, 0));
+      this.out.push(mov64Reg(1, 6), alu64Imm(AluOp.MOV, 2, this.r.pick([0, 2, 8, -1])), mov64Reg(3, 10), alu64Imm(AluOp.ADD, 3, -16));
+      this.out.push(alu64Imm(AluOp.MOV, 4, this.r.pick([1, 4, 8, 16, 17, 0])), Ins.call(26));
+    } else {
+      setSk(1);
+      this.out.push(Ins.call(46));
+    }
+    // r1-r5 are clobbered: nothing held there
+  }
+
   /** A store or an atomic into the context, or a load through a context pointer moved off its base. */
   private misuse(): void {
     const lay = LAYOUTS[this.t];
@@ -157,10 +196,11 @@ class CtxGen {
     this.out.push(mov64Reg(6, 1));
     const n = 1 + this.r.int(5);
     for (let i = 0; i < n; i++) {
-      const k = this.r.int(30);
+      const k = this.r.int(34);
       if (k < 23) this.load();
       else if (k < 27) this.packet();
-      else this.misuse();
+      else if (k < 30) this.misuse();
+      else this.call();
     }
     this.ret();
     return this.out;

@@ -704,6 +704,12 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'helper id 0 is BPF_FUNC_unspec, an id the kernel knows and no program type has: "program of this type cannot use helper bpf_unspec#0" (EINVAL), not the "invalid func unknown#N" of ids past the last (tests/verifier/helper_sets_kernel.test.ts: wxdp said that of 0)',
     insns: [...I(0x85, 0, 0, 0, 0), ...RET0],
   })),
+  ...([['ctx_sk', true], ['null', false]] as const).map(([name, ctxSk]): KernelCase => ({
+    name: `sk_lookup_release_${name}`,
+    type: 'sk_lookup',
+    why: 'bpf_sk_release of ctx->sk after its NULL check: a socket no acquire gave, so check_func_arg\'s "R1 must be referenced when passed to release function", EINVAL (random sk_lookup program seed 53: wxdp said EACCES); of NULL: check_reg_type\'s type refusal, EACCES',
+    insns: ctxSk ? [...I(0x79, 1, 1, 0, 0), ...I(0x15, 1, 0, 1, 0), ...I(0x85, 0, 0, 0, 86), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)] : [...I(0xb7, 1), ...I(0x85, 0, 0, 0, 86), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  })),
   ...([['pass', 1], ['returns_2', 2], ['returns_ctx', -1]] as const).map(([name, v]): KernelCase => ({
     name: `sk_lookup_${name}`,
     type: 'sk_lookup',
