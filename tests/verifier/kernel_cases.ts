@@ -650,6 +650,15 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 255), ...I(0xbf, 5), ...I(0xbf, 8, 5), ...I(0x07, 8, 0, 0, -100), ...I(0x7b, 10, 8, -8), ...I(0x25, 5, 0, 2, 10), ...I(0x79, 1, 10, -8), ...I(0x65, 1, 0, 2, -90), ...RET0, ...BAD],
   },
   ...JIT_SUBPROGS,
+  ...([
+    ['sk_lookup', [...I(0x61, 2, 6, 20), ...I(0x71, 2, 6, 21), ...I(0x69, 2, 6, 62), ...I(0x71, 2, 6, 9)], 'remote_ip6[0] (3: a pointer checked for NULL), a byte of it (5), local_port\'s upper half (1) and a byte of family (3)'],
+    ['sk_reuseport', [...I(0x79, 2, 6, 0), ...I(0x71, 2, 6, 17), ...I(0x61, 2, 6, 16), ...I(0x61, 2, 6, 28)], 'data (2), a byte of len (4), len (2) and bind_inany (1)'],
+  ] as const).map(([type, loads, what]): KernelCase => ({
+    name: `jit_dead_callback_${type}_ctx_rewrites`,
+    type,
+    why: `as jit_dead_callback_last in an ${type} program after four ctx loads: N counts what ${type}_convert_ctx_access makes of each, ${what} (fixups.ts took every non-XDP load as one instruction)`,
+    insns: [...I(0xbf, 6, 1), ...loads, ...BPF_LOOP(0, 9), ...CALL(2), ...RET0, ...RET0, ...RET0],
+  })),
   ...([['le64', 0xd4, 64], ['le32', 0xd4, 32], ['be64', 0xdc, 64]] as const).map(([op, code, imm]): KernelCase => ({
     name: `${op}_keeps_link`.replace('le32_keeps', 'le32_breaks').replace('be64_keeps', 'be64_breaks'),
     why: `r8 a copy of r5 (one id), then \`r8 = ${op} r8\` and \`if r8 != 7\`: scalar_byte_swap keeps the id where nothing changes (le64 on a little-endian host: r5 is 7 too, \`if r5 != 7\` never taken; random program seed 143720: 58 processed against 59) and clears it where the value is truncated or swapped (le32, be64: walked)`,
