@@ -1313,7 +1313,7 @@ class Verifier {
         this.reject(`math between ${tname} pointer and register with unbounded min value is not allowed`, pc, undefined, 'EINVAL');
       }
       if (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
-        this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc);
+        this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc, undefined, 'EINVAL');
       }
       return;
     }

@@ -25,7 +25,7 @@ interface CtxLayout {
   /** Loads the type allows, as [offset, size] (most accesses take one of these). */
   valid: [number, SizeName][];
   /** 8-byte loads at these offsets give a socket pointer (orNull: may be NULL). */
-  sockets: { off: number; orNull: boolean; common: boolean }[];
+  sockets: { off: number; orNull: boolean }[];
   /** sk_reuseport: data and data_end. */
   packet?: { data: number; end: number };
 }
@@ -40,7 +40,7 @@ const LAYOUTS: Record<CtxFuzzType, CtxLayout> = {
     size: 72,
     fields: [0, 8, 12, 16, 20, 24, 32, 36, 38, 40, 44, 56, 60, 64, 68],
     valid: [[0, 'dw'], ...words(8, 36), [36, 'h'], [36, 'w'], [38, 'h'], [9, 'b'], [62, 'h'], ...words(40, 68)],
-    sockets: [{ off: 0, orNull: true, common: false }],
+    sockets: [{ off: 0, orNull: true }],
   },
   // struct sk_reuseport_md: data 0, data_end 8, len 16, eth_protocol 20, ip_protocol 24, bind_inany 28,
   // hash 32, sk 40, migrating_sk 48
@@ -48,7 +48,8 @@ const LAYOUTS: Record<CtxFuzzType, CtxLayout> = {
     size: 56,
     fields: [0, 8, 16, 20, 24, 28, 32, 36, 40, 48],
     valid: [[0, 'dw'], [8, 'dw'], [16, 'w'], [20, 'w'], [20, 'h'], [24, 'w'], [24, 'b'], [28, 'w'], [32, 'w'], [40, 'dw'], [48, 'dw']],
-    sockets: [{ off: 40, orNull: false, common: false }, { off: 48, orNull: true, common: true }],
+    // (migrating_sk is a sock_common: bpf_sock_common_is_valid_access allows fewer fields)
+    sockets: [{ off: 40, orNull: false }, { off: 48, orNull: true }],
     packet: { data: 0, end: 8 },
   },
 };
@@ -65,7 +66,7 @@ const jmpReg = (op: number, dst: number, src: number, off: number): Insn => insn
 
 class CtxGen {
   readonly out: Insn[] = [];
-  /** What r7..r9 hold: a socket pointer (maybe NULL), a packet pointer, a scalar, or nothing yet. */
+  /** What r7..r9 hold: a socket pointer (maybe NULL), a scalar, or nothing yet. */
   private held: ('sock' | 'sock_or_null' | 'scalar' | undefined)[] = [];
   private next = 0;
 
@@ -93,7 +94,7 @@ class CtxGen {
     this.out.push(sx ? Ins.ldxs(sz, d as 0, 6, off) : Ins.ldx(sz, d as 0, 6, off));
     const s = lay.sockets.find((k) => k.off === off && sz === 'dw' && !sx);
     this.held[d - 7] = s ? (s.orNull ? 'sock_or_null' : 'sock') : 'scalar';
-    if (s) this.sockRead(d, s.orNull, s.common);
+    if (s) this.sockRead(d, s.orNull);
   }
 
   private access(valid: [number, SizeName][], fields: number[], size: number): [number, SizeName] {
@@ -101,7 +102,7 @@ class CtxGen {
   }
 
   /** A read through a socket pointer, after a NULL check mostly. */
-  private sockRead(reg: number, orNull: boolean, common: boolean): void {
+  private sockRead(reg: number, orNull: boolean): void {
     if (!this.r.chance(0.7)) return;
     const check = orNull ? this.r.chance(0.85) : this.r.chance(0.2);
     const [off, sz] = this.access(BPF_SOCK_VALID, BPF_SOCK_FIELDS, 80);

@@ -650,6 +650,11 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 255), ...I(0xbf, 5), ...I(0xbf, 8, 5), ...I(0x07, 8, 0, 0, -100), ...I(0x7b, 10, 8, -8), ...I(0x25, 5, 0, 2, 10), ...I(0x79, 1, 10, -8), ...I(0x65, 1, 0, 2, -90), ...RET0, ...BAD],
   },
   ...JIT_SUBPROGS,
+  ...([['out_of_bounds', -0x40000000], ['within', -0x10000000]] as const).map(([name, k]): KernelCase => ({
+    name: `map_value_plus_var_${name}`,
+    why: `a map value plus (prandom & 0xffff) + (${k}): check_reg_sane_offset_scalar refuses an operand whose smin is at or below -BPF_MAX_VAR_OFF (2^29), "value ${k} makes map_value pointer be out of bounds", and adjust_ptr_min_max_vals returns -EINVAL as for its other refusals (random programs old seed 245175, wide 20583, 20710: wxdp said EACCES); with ${-0x10000000} the pointer is only moved, never read: accepted`,
+    insns: [...LOOKUP, ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 1, 0), ...I(0x57, 1, 0, 0, 0xffff), ...I(0x07, 1, 0, 0, k), ...I(0x0f, 6, 1), ...RET0],
+  })),
   ...([
     ['sk_lookup', [...I(0x61, 2, 6, 20), ...I(0x71, 2, 6, 21), ...I(0x69, 2, 6, 62), ...I(0x71, 2, 6, 9)], 'remote_ip6[0] (3: a pointer checked for NULL), a byte of it (5), local_port\'s upper half (1) and a byte of family (3)'],
     ['sk_reuseport', [...I(0x79, 2, 6, 0), ...I(0x71, 2, 6, 17), ...I(0x61, 2, 6, 16), ...I(0x61, 2, 6, 28)], 'data (2), a byte of len (4), len (2) and bind_inany (1)'],
