@@ -129,11 +129,15 @@ function insnByDescription(message, program) {
 
 /**
  * A log's non-empty lines. A few kernel messages lack their newline ("expected prog array map for
- * tail call"), which glues the `processed N insns` summary to them: it is split off again.
+ * tail call"), which glues the `processed N insns` summary to them: it is split off again. The
+ * complexity limit's message comes glued to the instruction line before it, after a space
+ * (`50: (15) if r0 == 0x0 goto pc+32 BPF program is too large. Processed 1000001 insn`, 6.18.44):
+ * split off too, so the line stays the instruction being checked.
  */
 function logLines(log) {
   return log
     .replace(/([^\n])(processed \d+ insns \(limit)/g, '$1\n$2')
+    .replace(/([^\n]) (BPF program is too large\. Processed \d+ insn)/g, '$1\n$2')
     .split('\n')
     .filter((l) => l.trim() !== '');
 }

@@ -1027,7 +1027,7 @@ export class Program {
     if (doVerify && kfuncCallRefusal(insns, kfuncOpts)) {
       verify(insns, { ...kfuncOpts, helpers: dp.helpers, logLevel: opts.logLevel ?? 0, lineInfo: spec.lineInfo, name: spec.name }); // throws that refusal
     }
-    checkProgram(insns, { helpers: dp.helpers, allowPseudoLdImm64: true, walk: doVerify });
+    checkProgram(insns, { helpers: dp.helpers, progType: verifierProgType(spec), allowPseudoLdImm64: true, walk: doVerify });
     if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && SOCKET_LOOKUP_HELPERS.has(i.imm))) socketViewsForAll(dp, spec.name);
     // bpf_check_mtu reads the device records of the stack's links (the kernel always has loopback, the
     // device a test run arrives on): made with the links, on first use

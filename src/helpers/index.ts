@@ -31,11 +31,13 @@ export interface HelperDef {
 }
 
 /**
- * Kernel helper names by id: every helper of ___BPF_FUNC_MAPPER (include/uapi/linux/bpf.h, Linux 6.18: 1–211).
+ * Kernel helper names by id: every helper of ___BPF_FUNC_MAPPER (include/uapi/linux/bpf.h, Linux 6.18: 0–211).
  * An id past these is one the kernel does not know ("invalid func unknown#N"); an id here that wxdp does
  * not provide is a helper the program may need and wxdp lacks (UnsupportedError).
  */
 export const KERNEL_HELPER_NAMES: Readonly<Record<number, string>> = {
+  // BPF_FUNC_unspec: a known id no program type has ("program of this type cannot use helper bpf_unspec#0")
+  0: 'unspec',
   1: 'map_lookup_elem', 2: 'map_update_elem', 3: 'map_delete_elem', 4: 'probe_read', 5: 'ktime_get_ns',
   6: 'trace_printk', 7: 'get_prandom_u32', 8: 'get_smp_processor_id', 9: 'skb_store_bytes', 10: 'l3_csum_replace',
   11: 'l4_csum_replace', 12: 'tail_call', 13: 'clone_redirect', 14: 'get_current_pid_tgid',
@@ -98,6 +100,35 @@ export const KERNEL_XDP_HELPERS: ReadonlySet<number> = new Set([
   178, 180, 181, 182, 188, 189, 190, 191, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 204, 205, 206, 207, 208,
   209, 210, 211,
 ]);
+
+/**
+ * The helpers Linux 6.18 lets an sk_lookup program (expected attach type BPF_SK_LOOKUP) and an
+ * sk_reuseport program (BPF_SK_REUSEPORT_SELECT) call, measured as KERNEL_XDP_HELPERS was
+ * (tests/verifier/helper_sets_kernel.test.ts checks them against the running kernel).
+ */
+export const KERNEL_SK_LOOKUP_HELPERS: ReadonlySet<number> = new Set([
+  1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 25, 35, 37, 42, 55, 80, 86, 87, 88, 89, 93, 94, 105, 106, 109, 112, 113,
+  114, 115, 117, 118, 120, 123, 124, 125, 130, 131, 132, 133, 134, 136, 137, 138, 139, 140, 141, 148, 149, 153, 154,
+  156, 157, 158, 160, 164, 165, 169, 170, 171, 172, 175, 176, 177, 178, 180, 181, 182, 191, 194, 195, 196, 197, 198,
+  199, 200, 201, 202, 203, 208, 209, 210, 211,
+]);
+export const KERNEL_SK_REUSEPORT_HELPERS: ReadonlySet<number> = new Set([
+  1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 26, 35, 37, 42, 46, 55, 68, 80, 82, 87, 88, 89, 93, 94, 105, 106, 109,
+  112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 141, 148, 149, 153, 154, 156, 157, 158, 160,
+  164, 165, 169, 170, 171, 172, 175, 176, 177, 180, 181, 182, 191, 194, 195, 197, 198, 199, 200, 201, 202, 203, 208,
+  209, 210, 211,
+]);
+
+/**
+ * The kernel's helpers for a program type (XDP when none is named) and the type's name in the kernel's
+ * words; undefined for the types not measured here (the tracing ones).
+ */
+export function kernelHelpersOf(progType: string | undefined): { ids: ReadonlySet<number>; type: string } | undefined {
+  if (progType === undefined || progType === 'xdp') return { ids: KERNEL_XDP_HELPERS, type: 'XDP' };
+  if (progType === 'sk_lookup') return { ids: KERNEL_SK_LOOKUP_HELPERS, type: 'sk_lookup' };
+  if (progType === 'sk_reuseport') return { ids: KERNEL_SK_REUSEPORT_HELPERS, type: 'sk_reuseport' };
+  return undefined;
+}
 
 export function helperName(id: number): string {
   const n = KERNEL_HELPER_NAMES[id];

@@ -4,7 +4,7 @@
 // it proves nothing about values. Messages use the kernel's wording so kernel users recognise them.
 
 import { ProgramError } from '../errors.js';
-import { helperName, KERNEL_XDP_HELPERS, type HelperTable } from '../helpers/index.js';
+import { helperName, kernelHelpersOf, type HelperTable } from '../helpers/index.js';
 import { kfuncById } from '../helpers/kfuncs.js';
 import {
   AluOp,
@@ -29,6 +29,8 @@ export const MAX_INSNS = 1_000_000;
 export interface CheckOptions {
   /** Helpers the program may call; omit to skip the helper check (e.g. before helpers are bound). */
   helpers?: HelperTable;
+  /** The program's type, for the helpers the kernel gives it (kernelHelpersOf; XDP's when omitted or not measured). */
+  progType?: string;
   /**
    * Relaxed mode, as uBPF runs programs: shift immediates out of range are accepted (they run with the
    * ISA's masking semantics) and `callx` (call helper by register) is accepted. The kernel rejects both.
@@ -146,9 +148,9 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
       if (op === JmpOp.CALL && ins.src === PseudoCall.KFUNC && !kfuncById(ins.imm)) {
         fail(`kernel function calls (kfuncs): BTF id ${ins.imm} is not a kfunc wxdp provides`, 'PROG_UNSUPPORTED');
       }
-      // A helper the kernel gives XDP but wxdp does not provide: not a verdict of the kernel's but a
+      // A helper the kernel gives this type but wxdp does not provide: not a verdict of the kernel's but a
       // limit of wxdp's, said at load time wherever the call is (loadObject skips such a program).
-      if (op === JmpOp.CALL && ins.src === PseudoCall.HELPER && !ins.dst && !ins.off && opts.helpers && !opts.helpers.has(ins.imm) && KERNEL_XDP_HELPERS.has(ins.imm)) {
+      if (op === JmpOp.CALL && ins.src === PseudoCall.HELPER && !ins.dst && !ins.off && opts.helpers && !opts.helpers.has(ins.imm) && (kernelHelpersOf(opts.progType) ?? kernelHelpersOf('xdp')!).ids.has(ins.imm)) {
         const e = walkedInsnError(ins, opts)!;
         fail(e.reason, e.code);
       }
@@ -282,12 +284,14 @@ export function walkedInsnError(ins: Insn, opts: CheckOptions = {}): { reason: s
         if (ins.src !== PseudoCall.HELPER) return { reason: 'BPF_CALL uses reserved fields' };
         if (opts.helpers && !opts.helpers.has(ins.imm)) {
           // The kernel's wording: "invalid func unknown#N" for ids it does not know at all, "program of
-          // this type cannot use helper bpf_x#N" for helpers that exist but are not available to XDP — or,
-          // here, that wxdp does not provide (said so).
+          // this type cannot use helper bpf_x#N" for helpers that exist but are not available to the type —
+          // or, here, that wxdp does not provide (said so).
           const name = helperName(ins.imm);
           if (!name.startsWith('bpf_')) return { reason: `invalid func unknown#${ins.imm}` };
-          if (KERNEL_XDP_HELPERS.has(ins.imm)) {
-            return { reason: `program of this type cannot use helper ${name}#${ins.imm} (the kernel allows it in XDP; wxdp does not provide it)`, code: 'PROG_UNSUPPORTED' };
+          // (the tracing types, not measured, as XDP)
+          const kernel = kernelHelpersOf(opts.progType) ?? kernelHelpersOf('xdp')!;
+          if (kernel.ids.has(ins.imm)) {
+            return { reason: `program of this type cannot use helper ${name}#${ins.imm} (the kernel allows it in ${kernel.type}; wxdp does not provide it)`, code: 'PROG_UNSUPPORTED' };
           }
           return { reason: `program of this type cannot use helper ${name}#${ins.imm}` };
         }

@@ -35,7 +35,7 @@ export interface FixupFacts {
   loopInlined: ReadonlyMap<number, number>;
   /** By slot: a ctx load's field offset; a bpf_map_lookup_elem call's map (null: paths passed different maps, the kernel's poisoned map_ptr). */
   rewriteFacts: ReadonlyMap<number, number | MapInfo | null>;
-  /** The program's type: ctx rewrites are counted for XDP (others are taken as one instruction each). */
+  /** The program's type: ctx rewrites are counted for XDP, sk_lookup and sk_reuseport (others' as one instruction each). */
   progType: string;
 }
 
@@ -150,10 +150,37 @@ function miscFixupSize(ins: Insn, from: number, facts: FixupFacts): number {
   return 1;
 }
 
-/** xdp_convert_ctx_access: ingress_ifindex and egress_ifindex read through two pointers, rx_queue_index one. */
-function ctxSize(off: number | undefined, progType: string): number {
-  if (off === undefined || progType !== 'xdp') return 1;
-  return off === 12 || off === 20 ? 3 : off === 16 ? 2 : 1;
+/**
+ * The instructions sk_lookup_convert_ctx_access and sk_reuseport_convert_ctx_access make of a load, by
+ * offset and size (with convert_ctx_accesses' shift and mask of a narrow one), where they make more than
+ * one: measured on 6.18.44 (the xlated_prog_len of a program of one load, for every offset and size the
+ * type allows). sk_lookup's IPv6 words go through a pointer checked for NULL (3), a narrow one masked (4)
+ * and shifted (5); its u16 fields (family, protocol, ports) are loaded narrow and masked.
+ */
+const SK_CTX_SIZES: Readonly<Record<string, ReadonlyMap<string, number>>> = {
+  sk_lookup: sizeTable({
+    2: '8b 12b 16b 16h 36b 38b 40b 40h 60b 64b 64h',
+    3: '9b 10b 11b 13b 14b 15b 17b 18b 18h 19b 20w 24w 28w 32w 37b 39b 41b 42b 42h 43b 44w 48w 52w 56w 61b 62b 63b 65b 66b 66h 67b',
+    4: '20b 20h 24b 24h 28b 28h 32b 32h 44b 44h 48b 48h 52b 52h 56b 56h',
+    5: '21b 22b 22h 23b 25b 26b 26h 27b 29b 30b 30h 31b 33b 34b 34h 35b 45b 46b 46h 47b 49b 50b 50h 51b 53b 54b 54h 55b 57b 58b 58h 59b',
+  }),
+  sk_reuseport: sizeTable({ 2: '0dw 16w 20h 20w 22h 24h 24w 26h', 3: '16b 16h 24b', 4: '17b 18b 18h 19b 25b 26b 27b' }),
+};
+
+function sizeTable(byCount: Record<number, string>): ReadonlyMap<string, number> {
+  return new Map(Object.entries(byCount).flatMap(([n, keys]) => keys.split(' ').map((k) => [k, Number(n)] as const)));
+}
+
+const SIZE_NAMES: Record<number, string> = { [Size.B]: 'b', [Size.H]: 'h', [Size.W]: 'w', [Size.DW]: 'dw' };
+
+/**
+ * The instructions a ctx load becomes. xdp_convert_ctx_access: ingress_ifindex and egress_ifindex read
+ * through two pointers, rx_queue_index one; sk_lookup and sk_reuseport by SK_CTX_SIZES.
+ */
+function ctxSize(ins: Insn, off: number | undefined, progType: string): number {
+  if (off === undefined) return 1;
+  if (progType === 'xdp') return off === 12 || off === 20 ? 3 : off === 16 ? 2 : 1;
+  return SK_CTX_SIZES[progType]?.get(`${off}${SIZE_NAMES[ins.code & 0x18]}`) ?? 1;
 }
 
 /**
@@ -210,7 +237,7 @@ export function jitSubprogsRefusal(prog: readonly Insn[], facts: FixupFacts): { 
     const s = slots[i]!;
     if (s.from < 0) continue;
     const f = facts.rewriteFacts.get(s.from);
-    const n = Math.max(ctxSize(typeof f === 'number' && (s.ins.code & 7) === Class.LDX ? f : undefined, facts.progType), miscFixupSize(s.ins, s.from, facts));
+    const n = Math.max(ctxSize(s.ins, typeof f === 'number' && (s.ins.code & 7) === Class.LDX ? f : undefined, facts.progType), miscFixupSize(s.ins, s.from, facts));
     if (n > 1) {
       rw.patch(i, own(n, s));
       i += n - 1;

@@ -10,8 +10,8 @@
 // register state after it (level 2), as `bpftool prog load ... -d` shows the kernel's.
 
 import { formatInsn } from '../asm/disassemble.js';
-import { VerifierError, type VerifierErrno } from '../errors.js';
-import { helperName } from '../helpers/index.js';
+import { ProgramError, VerifierError, type VerifierErrno } from '../errors.js';
+import { helperName, kernelHelpersOf } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
 import { isLocalCall, isMayGoto, type Insn } from '../isa/insn.js';
@@ -720,7 +720,8 @@ class Verifier {
     if (record) st.hist.push(stackSides ? from | (stackSides << HIST_PC_BITS) : from);
     if (linked !== undefined && linked.length > 1) st.hist.setLinked(linked);
     this.pending.push({ state: st, insn, from });
-    if (this.pending.length > 8192) this.reject(`The sequence of ${this.pending.length} jumps is too complex.`, from);
+    // push_stack past BPF_COMPLEXITY_LIMIT_JMP_SEQ: ERR_PTR(-E2BIG), which every caller returns (6.18.44)
+    if (this.pending.length > 8192) this.reject(`The sequence of ${this.pending.length} jumps is too complex.`, from, undefined, 'E2BIG');
   }
 
   /**
@@ -997,7 +998,7 @@ class Verifier {
     if (!this.fieldsChecked[pc]) {
       // do_check's checks of the instruction's own fields, made where the walk reaches it (the
       // load-time check leaves them to the walk: the kernel accepts such an instruction in dead code)
-      const e = walkedInsnError(ins, this.opts.helpers ? { helpers: this.opts.helpers } : {});
+      const e = walkedInsnError(ins, this.opts.helpers ? { helpers: this.opts.helpers, progType: this.progType } : {});
       // (do_check returns -EINVAL for each of them: reserved fields, bad opcodes, unknown helpers)
       if (e) this.reject(e.reason, pc, undefined, 'EINVAL');
       this.fieldsChecked[pc] = 1;
@@ -1312,7 +1313,7 @@ class Verifier {
         this.reject(`math between ${tname} pointer and register with unbounded min value is not allowed`, pc, undefined, 'EINVAL');
       }
       if (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
-        this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc);
+        this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc, undefined, 'EINVAL');
       }
       return;
     }
@@ -2435,11 +2436,12 @@ class Verifier {
 
   /** check_return_code: the program's r0 must be a scalar within `range`. */
   private checkReturnCode(st: State, r0: Reg, range: readonly [bigint, bigint], pc: number): void {
-    if (!r0.isScalar) this.reject(`At program exit the register R0 is not a known value (${r0.typeName()})`, pc);
+    // both refusals are check_return_code's -EINVAL (6.18.44, probed: sk_lookup returning ctx, returning 2)
+    if (!r0.isScalar) this.reject(`At program exit the register R0 is not a known value (${r0.typeName()})`, pc, undefined, 'EINVAL');
     this.precise(st, 0);
     if (r0.smin >= range[0] && r0.smax <= range[1]) return;
     const what = [r0.smin > -(1n << 63n) ? ` smin=${r0.smin}` : '', r0.smax < (1n << 63n) - 1n ? ` smax=${r0.smax}` : ''].join('') || ' unknown scalar value';
-    this.reject(`At program exit the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc);
+    this.reject(`At program exit the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc, undefined, 'EINVAL');
   }
 
   /** set_loop_callback_state: callback(index, ctx), ctx being bpf_loop's third argument. */
@@ -2454,6 +2456,10 @@ class Verifier {
     const proto = PROTOS[id];
     const name = helperName(id);
     if (!proto || !helperAllowed(this.progType, id) || (this.opts.helpers && !this.opts.helpers.has(id) && id !== 12)) {
+      // one the kernel gives this type that wxdp does not (an sk_lookup's bpf_perf_event_output, an
+      // sk_reuseport's bpf_skb_load_bytes_relative): a limit of wxdp's, not the kernel's verdict
+      const kernel = kernelHelpersOf(this.progType);
+      if (kernel?.ids.has(id)) throw new ProgramError(`program of this type cannot use helper ${name}#${id} (the kernel allows it in ${kernel.type}; wxdp does not provide it)`, pc, 'PROG_UNSUPPORTED');
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     // (the closure made only under a lock: this runs at every helper call)
@@ -2964,12 +2970,13 @@ class Verifier {
           this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
         }
         return;
+      // check_func_arg's release check returns -EINVAL (6.18.44, probed: bpf_sk_release of sk_lookup's ctx->sk)
       case Arg.PTR_TO_SOCK_COMMON_RELEASE:
         if (!isSockType(reg.type) || reg.maybeNull) {
           this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
         }
         if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) {
-          this.reject(`R${regno} must be referenced when passed to release function`, pc);
+          this.reject(`R${regno} must be referenced when passed to release function`, pc, undefined, 'EINVAL');
         }
         return;
       case Arg.PTR_TO_RINGBUF_MEM_RELEASE:
@@ -2980,7 +2987,7 @@ class Verifier {
           this.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, pc, undefined, 'EINVAL');
         }
         if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) {
-          this.reject(`R${regno} must be referenced when passed to release function`, pc);
+          this.reject(`R${regno} must be referenced when passed to release function`, pc, undefined, 'EINVAL');
         }
         return;
     }

@@ -1,11 +1,11 @@
-// The kernel and wxdp side by side on raw XDP instruction streams: tests/verifier/fuzz_kernel.test.ts
+// The kernel and wxdp side by side on raw instruction streams (XDP, or sk_lookup / sk_reuseport): tests/verifier/fuzz_kernel.test.ts
 // (random programs) and tests/verifier/kernel_cases.test.ts (the programs it found) load each program
 // into the kernel through tests/support/verifier_fuzz_loader.c (BPF_PROG_LOAD, log level 1, fresh maps
 // FUZZ_MAPS per program; BPF_PROG_TEST_RUN) and into wxdp (loadObject), and compare the answers.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Datapath } from '../../src/control/datapath.js';
 import { Btf, type MapSpec, type ObjectSpec } from '../../src/elf/index.js';
@@ -30,17 +30,22 @@ export function kernelUnavailable(): string | undefined {
   return undefined;
 }
 
-/** One side's answer. */
+/** One side's answer; a refusal's errno is bpf(BPF_PROG_LOAD)'s, by name (EACCES, EINVAL, E2BIG...). */
 export type Verdict =
   | { accepted: true; processed: number; runs?: string[] }
-  | { accepted: false; message: string; insn: number | null };
+  | { accepted: false; errno: string; message: string; insn: number | null };
+
+const errnoName = (n: number): string => Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** The kernel's answers for a batch of programs (the loader makes fresh maps for each). */
-export function kernel(progs: { insns: Insn[]; run: boolean; packets: Uint8Array[] }[]): Verdict[] {
+/** The program types the loader loads (verifier_fuzz_loader.c's -t): XDP, or a type verifier_ctx_gen.ts probes. */
+export type FuzzProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport';
+
+/** The kernel's answers for a batch of programs of one type (the loader makes fresh maps for each). */
+export function kernel(progs: { insns: Insn[]; run: boolean; packets: Uint8Array[] }[], type: FuzzProgType = 'xdp'): Verdict[] {
   const input = progs.map((p) => [hex(encode(p.insns)), ...(p.run ? p.packets.map(hex) : [])].join(' ')).join('\n') + '\n';
-  const r = spawnSync(loader, [], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(loader, ['-t', type], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`loader failed: ${r.stderr} ${r.stdout.slice(-200)}`);
   const lines = r.stdout.trimEnd().split('\n');
   return lines.map((l, i) => {
@@ -48,9 +53,10 @@ export function kernel(progs: { insns: Insn[]; run: boolean; packets: Uint8Array
       const [, n, ...runs] = l.split(' ');
       return { accepted: true, processed: Number(n), ...(progs[i]!.run ? { runs } : {}) };
     }
+    const errno = errnoName(Number(l.slice(4, l.indexOf(' ', 4))));
     const log = l.slice(l.indexOf(' ', 4) + 1).replace(/\\(n|\\)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\'));
     const a = analyzeRejection(log, { insns: progs[i]!.insns }) as { message: string; insn: number | null; insnSource: string | null };
-    return { accepted: false, message: a.message, insn: a.insnSource === 'log' ? a.insn : null };
+    return { accepted: false, errno, message: a.message, insn: a.insnSource === 'log' ? a.insn : null };
   });
 }
 
@@ -89,7 +95,7 @@ function lockBtf(): Btf {
 /** The loader's map 2: an ARRAY whose value holds a bpf_spin_lock at 4 (for kernel_cases only: the generator uses FUZZ_MAPS). */
 const LOCK_MAP: MapSpec = { name: 'fz_lock', type: 2, typeName: 'array', keySize: 4, valueSize: 16, maxEntries: 4, flags: 0, pinning: 'none', kind: 'btf', keyTypeId: 1, valueTypeId: 3 };
 
-export function fuzzSpec(insns: Insn[]): ObjectSpec {
+export function fuzzSpec(insns: Insn[], type: FuzzProgType = 'xdp'): ObjectSpec {
   const lock = insns.some((i) => i.code === OP_LDDW && i.src === 1 && i.imm === 2);
   // ld_imm64 of a map (src 1) or of an address in its value (src 2, the offset in the tail's imm)
   const isMapLd = (i: Insn): boolean => i.code === OP_LDDW && (i.src === 1 || i.src === 2);
@@ -106,8 +112,8 @@ export function fuzzSpec(insns: Insn[]): ObjectSpec {
     programs: [
       {
         name: 'fz',
-        section: 'xdp',
-        type: 'xdp',
+        section: type,
+        type,
         insns: insns.map((i) => ({ ...i })),
         mapRefs: insns.flatMap((i, index) =>
           isMapLd(i) ? [i.src === 1 ? { index, map: mapName(i.imm), kind: 'fd' as const, offset: 0 } : { index, map: mapName(i.imm), kind: 'value' as const, offset: Number(BigInt.asUintN(64, i.imm64 ?? 0n) >> 32n) }] : [],
@@ -121,12 +127,12 @@ export function fuzzSpec(insns: Insn[]): ObjectSpec {
 }
 
 /** wxdp's answer: the verdict, and the test runs on both engines (JIT first). */
-export async function wxdp(dp: Datapath, insns: Insn[], run: boolean, pkts: Uint8Array[]): Promise<Verdict & { interp?: string[] }> {
+export async function wxdp(dp: Datapath, insns: Insn[], run: boolean, pkts: Uint8Array[], type: FuzzProgType = 'xdp'): Promise<Verdict & { interp?: string[] }> {
   let runs: string[][] = [];
   let processed = -1;
   try {
     for (const engine of ['jit', 'interp'] as const) {
-      const obj = await dp.loadObject(fuzzSpec(insns), { engine });
+      const obj = await dp.loadObject(fuzzSpec(insns, type), { engine });
       const p = obj.program('fz');
       processed = p.verifierStats!.insnsProcessed;
       if (!run) break;
@@ -141,7 +147,7 @@ export async function wxdp(dp: Datapath, insns: Insn[], run: boolean, pkts: Uint
       dp.unloadObject(obj);
     }
   } catch (e) {
-    if (e instanceof VerifierError || e instanceof ProgramError) return { accepted: false, message: e.reason, insn: e.index };
+    if (e instanceof VerifierError || e instanceof ProgramError) return { accepted: false, errno: e.errno, message: e.reason, insn: e.index };
     throw e;
   }
   return run ? { accepted: true, processed, runs: runs[0]!, interp: runs[1]! } : { accepted: true, processed };

@@ -1,7 +1,7 @@
 // wxdp's verifier and engines against the running kernel on random XDP programs (tests/support/
 // verifier_gen.ts): each program goes to the kernel (BPF_PROG_LOAD, log level 1, through
 // tests/support/verifier_fuzz_loader.c) and to wxdp (loadObject). They must agree on acceptance; on a
-// refusal, on the message and the instruction the kernel's log names; on an acceptance, on the processed
+// refusal, on the errno, the message and the instruction the kernel's log names; on an acceptance, on the processed
 // instruction count, and for programs without clocks or random numbers on r0 and the packet after a test
 // run of a few packets, on the JIT and on the interpreter.
 //
@@ -11,17 +11,24 @@
 // kernel messages) and the differences; a failure names its seed: verifierFuzzProgram(seed) rebuilds
 // the program. WXDP_VFUZZ_WIDE=1 takes the wide generator's programs (verifierFuzzProgram(seed, { wide:
 // true }): variable offsets, stack atomics, may_goto, bpf_loop callbacks, map value ld_imm64s, ...).
+// WXDP_VFUZZ_TYPE=sk_lookup or sk_reuseport takes tests/support/verifier_ctx_gen.ts's programs of that
+// type instead (context loads, stores, socket and packet pointers; ctxFuzzProgram(type, seed)): their
+// verdicts and processed counts are compared, nothing is run.
 
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { Rng } from '../support/gen.js';
+import { ctxFuzzProgram, type CtxFuzzType } from '../support/verifier_ctx_gen.js';
 import { verifierFuzzProgram } from '../support/verifier_gen.js';
-import { hex, kernel, kernelUnavailable, wxdp } from '../support/verifier_kernel.js';
+import { kernel, kernelUnavailable, wxdp } from '../support/verifier_kernel.js';
 
 const COUNT = Number(process.env['WXDP_VFUZZ'] ?? 0);
 const FIRST = Number(process.env['WXDP_VFUZZ_SEED'] ?? 1);
 const WIDE = !!process.env['WXDP_VFUZZ_WIDE'];
+const TYPE = process.env['WXDP_VFUZZ_TYPE'] as CtxFuzzType | undefined;
+if (TYPE !== undefined && TYPE !== 'sk_lookup' && TYPE !== 'sk_reuseport') throw new Error(`WXDP_VFUZZ_TYPE: sk_lookup or sk_reuseport, not ${TYPE}`);
+const MODE = TYPE !== undefined ? `${TYPE} ` : WIDE ? 'wide ' : '';
 const BATCH = 50;
 const PACKET_LENGTHS = [14, 40, 64, 100];
 
@@ -32,31 +39,32 @@ function packets(seed: number): Uint8Array[] {
 const skip = COUNT > 0 ? kernelUnavailable() : 'WXDP_VFUZZ (a number of programs) is not set';
 
 describe.skipIf(skip !== undefined)(`wxdp's verifier and engines agree with the kernel on random programs${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  it(`on ${COUNT} programs from ${WIDE ? 'wide ' : ''}seed ${FIRST}`, async () => {
+  it(`on ${COUNT} programs from ${MODE}seed ${FIRST}`, async () => {
     const diffs: string[] = [];
     const tally = { accepted: 0, refused: 0, run: 0, shapes: {} as Record<string, number>, messages: {} as Record<string, number> };
     for (let start = FIRST; start < FIRST + COUNT; start += BATCH) {
       const seeds = Array.from({ length: Math.min(BATCH, FIRST + COUNT - start) }, (_, k) => start + k);
       const progs = seeds.map((seed) => {
+        if (TYPE !== undefined) return { seed, insns: ctxFuzzProgram(TYPE, seed), run: false, packets: [] };
         const g = verifierFuzzProgram(seed, { shapes: tally.shapes, wide: WIDE });
         return { seed, insns: g.insns, run: !g.nondeterministic, packets: packets(seed) };
       });
-      const k = kernel(progs);
+      const k = kernel(progs, TYPE);
       const dp = await Datapath.create();
       try {
         for (const [i, p] of progs.entries()) {
           const kv = k[i]!;
-          const wv = await wxdp(dp, p.insns, p.run, p.packets);
-          const at = `${WIDE ? 'wide ' : ''}seed ${p.seed}`;
+          const wv = await wxdp(dp, p.insns, p.run, p.packets, TYPE);
+          const at = `${MODE}seed ${p.seed}`;
           if (kv.accepted) tally.accepted++;
           else {
             tally.refused++;
             tally.messages[kv.message.replace(/\d+/g, 'N')] = (tally.messages[kv.message.replace(/\d+/g, 'N')] ?? 0) + 1;
           }
           if (kv.accepted !== wv.accepted) {
-            diffs.push(`${at}: kernel ${kv.accepted ? `accepts (${kv.processed} insns)` : `refuses: insn ${kv.insn}: ${kv.message}`}; wxdp ${wv.accepted ? 'accepts' : `refuses: insn ${wv.insn}: ${wv.message}`}`);
+            diffs.push(`${at}: kernel ${kv.accepted ? `accepts (${kv.processed} insns)` : `refuses (${kv.errno}): insn ${kv.insn}: ${kv.message}`}; wxdp ${wv.accepted ? 'accepts' : `refuses (${wv.errno}): insn ${wv.insn}: ${wv.message}`}`);
           } else if (!kv.accepted && !wv.accepted) {
-            if (kv.message !== wv.message || (kv.insn !== null && kv.insn !== wv.insn)) diffs.push(`${at}: kernel refuses at ${kv.insn}: ${kv.message}; wxdp at ${wv.insn}: ${wv.message}`);
+            if (kv.errno !== wv.errno || kv.message !== wv.message || (kv.insn !== null && kv.insn !== wv.insn)) diffs.push(`${at}: kernel refuses (${kv.errno}) at ${kv.insn}: ${kv.message}; wxdp (${wv.errno}) at ${wv.insn}: ${wv.message}`);
           } else if (kv.accepted && wv.accepted) {
             if (kv.processed !== wv.processed) diffs.push(`${at}: processed: kernel ${kv.processed}, wxdp ${wv.processed}`);
             if (kv.runs) {

@@ -3,6 +3,7 @@
 // (Linux 6.18), recorded by kernel_cases.test.ts with WXDP_RECORD_KERNEL_CASES=1.
 
 import { insn, type Insn } from '../../src/isa/insn.js';
+import type { FuzzProgType } from '../support/verifier_kernel.js';
 
 const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn[] => [insn(code, dst, src, off, imm)];
 /** ld_imm64 of FUZZ_MAPS[idx] (BPF_PSEUDO_MAP_FD). */
@@ -296,6 +297,8 @@ export interface KernelCase {
   name: string;
   why: string;
   insns: Insn[];
+  /** The program type (the loader's -t): XDP unless named. */
+  type?: FuzzProgType;
 }
 
 export const KERNEL_CASES: KernelCase[] = [
@@ -647,6 +650,20 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 255), ...I(0xbf, 5), ...I(0xbf, 8, 5), ...I(0x07, 8, 0, 0, -100), ...I(0x7b, 10, 8, -8), ...I(0x25, 5, 0, 2, 10), ...I(0x79, 1, 10, -8), ...I(0x65, 1, 0, 2, -90), ...RET0, ...BAD],
   },
   ...JIT_SUBPROGS,
+  ...([['out_of_bounds', -0x40000000], ['within', -0x10000000]] as const).map(([name, k]): KernelCase => ({
+    name: `map_value_plus_var_${name}`,
+    why: `a map value plus (prandom & 0xffff) + (${k}): check_reg_sane_offset_scalar refuses an operand whose smin is at or below -BPF_MAX_VAR_OFF (2^29), "value ${k} makes map_value pointer be out of bounds", and adjust_ptr_min_max_vals returns -EINVAL as for its other refusals (random programs old seed 245175, wide 20583, 20710: wxdp said EACCES); with ${-0x10000000} the pointer is only moved, never read: accepted`,
+    insns: [...LOOKUP, ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 1, 0), ...I(0x57, 1, 0, 0, 0xffff), ...I(0x07, 1, 0, 0, k), ...I(0x0f, 6, 1), ...RET0],
+  })),
+  ...([
+    ['sk_lookup', [...I(0x61, 2, 6, 20), ...I(0x71, 2, 6, 21), ...I(0x69, 2, 6, 62), ...I(0x71, 2, 6, 9)], 'remote_ip6[0] (3: a pointer checked for NULL), a byte of it (5), local_port\'s upper half (1) and a byte of family (3)'],
+    ['sk_reuseport', [...I(0x79, 2, 6, 0), ...I(0x71, 2, 6, 17), ...I(0x61, 2, 6, 16), ...I(0x61, 2, 6, 28)], 'data (2), a byte of len (4), len (2) and bind_inany (1)'],
+  ] as const).map(([type, loads, what]): KernelCase => ({
+    name: `jit_dead_callback_${type}_ctx_rewrites`,
+    type,
+    why: `as jit_dead_callback_last in an ${type} program after four ctx loads: N counts what ${type}_convert_ctx_access makes of each, ${what} (fixups.ts took every non-XDP load as one instruction)`,
+    insns: [...I(0xbf, 6, 1), ...loads, ...BPF_LOOP(0, 9), ...CALL(2), ...RET0, ...RET0, ...RET0],
+  })),
   ...([['le64', 0xd4, 64], ['le32', 0xd4, 32], ['be64', 0xdc, 64]] as const).map(([op, code, imm]): KernelCase => ({
     name: `${op}_keeps_link`.replace('le32_keeps', 'le32_breaks').replace('be64_keeps', 'be64_breaks'),
     why: `r8 a copy of r5 (one id), then \`r8 = ${op} r8\` and \`if r8 != 7\`: scalar_byte_swap keeps the id where nothing changes (le64 on a little-endian host: r5 is 7 too, \`if r5 != 7\` never taken; random program seed 143720: 58 processed against 59) and clears it where the value is truncated or swapped (le32, be64: walked)`,
@@ -695,6 +712,24 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'r7 = r0 (one id) spilled to fp-8, then a may_goto loop setting r7 = 5: at the second may_goto r7 has no id and its old id maps to a fresh one, so fp-8, the same spill with the same id on both sides, fails check_ids and the loop is walked once more, 14 processed (random program wide seed 12478: 83 against 72, wxdp skipped a slot both states share)',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 7, 0), ...I(0x7b, 10, 7, -8), ...MAY_GOTO(2), ...I(0xb7, 7, 0, 0, 5), ...I(0x05, 0, 0, -3), ...I(0xbf, 0, 7), ...I(0x95)],
   },
+  ...(['xdp', 'sk_lookup'] as const).map((type): KernelCase => ({
+    name: `${type}_helper_0_unspec`,
+    type,
+    why: 'helper id 0 is BPF_FUNC_unspec, an id the kernel knows and no program type has: "program of this type cannot use helper bpf_unspec#0" (EINVAL), not the "invalid func unknown#N" of ids past the last (tests/verifier/helper_sets_kernel.test.ts: wxdp said that of 0)',
+    insns: [...I(0x85, 0, 0, 0, 0), ...RET0],
+  })),
+  ...([['ctx_sk', true], ['null', false]] as const).map(([name, ctxSk]): KernelCase => ({
+    name: `sk_lookup_release_${name}`,
+    type: 'sk_lookup',
+    why: 'bpf_sk_release of ctx->sk after its NULL check: a socket no acquire gave, so check_func_arg\'s "R1 must be referenced when passed to release function", EINVAL (random sk_lookup program seed 53: wxdp said EACCES); of NULL: check_reg_type\'s type refusal, EACCES',
+    insns: ctxSk ? [...I(0x79, 1, 1, 0, 0), ...I(0x15, 1, 0, 1, 0), ...I(0x85, 0, 0, 0, 86), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)] : [...I(0xb7, 1), ...I(0x85, 0, 0, 0, 86), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  })),
+  ...([['pass', 1], ['returns_2', 2], ['returns_ctx', -1]] as const).map(([name, v]): KernelCase => ({
+    name: `sk_lookup_${name}`,
+    type: 'sk_lookup',
+    why: 'check_return_code: an sk_lookup program returns SK_DROP or SK_PASS; any other value, or a pointer, is refused with EINVAL, not the EACCES of most refusals (random sk_lookup program seed 135: wxdp said EACCES); returning 1 is accepted',
+    insns: [...(v < 0 ? I(0xbf, 0, 1) : I(0xb7, 0, 0, 0, v)), ...I(0x95)],
+  })),
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
