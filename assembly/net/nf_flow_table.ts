@@ -227,6 +227,8 @@ const H6_NAT_PORT: u32 = 42;
 const H6_TIMEOUT: u32 = 44;
 const H6_NH: u32 = 48;
 const H6_CSUM: u32 = 52;
+/** The key's bytes of an IPv6 hot record's third 16 (H6_PORTS, H6_IIF, H6_PROTO; not its flags, translated port or timeout). */
+const H6_KEY_MASK = i32x4(-1, -1, 0xff, 0);
 // An IPv4 hot record (HOT4_SIZE, in FTR_HOT for ORIGINAL directions, FTR_HOTR for REPLY ones): what a hit
 // reads and writes. The key as the packet has it from saddr on (+0 saddr | +4 daddr | +8 sport | +10
 // dport, then +12 iif: compared as one i32x4) | +16 u8 proto | +17 u8 flags (FD_NAT's FDF_*, and H4F_*
@@ -1687,11 +1689,16 @@ function refreshBoth6(h: u32, t: u32): void {
 @inline function nf_flow_forward6(a: u32, q: u32, data: u32, frameLen: u32): bool {
   const ip = data + ETH_HLEN;
   // the key, as nf_flow_forward's
+  // the whole key as one SIMD test: the addresses, then the ports, iif and protocol lanes of the record's
+  // third 16 bytes (H6_PORTS, H6_IIF, H6_PROTO; the flags and translated port masked off) against the
+  // frame's (one branch, was four: flowtable6 10k 0.913×, 100k 0.968×, bidir6 10k 0.946×, 100k 0.984×
+  // of the four, 8 interleaved rounds at load 13-18, 7/8 rounds faster but bidir6 100k 4/8)
   let d = a;
-  const diff = v128.or(v128.xor(v128.load(d), v128.load(ip + IP6H_SADDR)), v128.xor(v128.load(d + H6_DADDR), v128.load(ip + IP6H_DADDR)));
   const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
-  if (v128.any_true(diff) || load<u32>(d + H6_PORTS) != load<u32>(ip, 40) || <u32>load<u8>(d + H6_PROTO) != proto ||
-    load<u32>(d + H6_IIF) != bIif) {
+  const l4 = i32x4.replace_lane(i32x4.replace_lane(v128.load32_zero(ip + 40), 1, bIif), 2, proto);
+  const diff = v128.or(v128.or(v128.xor(v128.load(d), v128.load(ip + IP6H_SADDR)), v128.xor(v128.load(d + H6_DADDR), v128.load(ip + IP6H_DADDR))),
+    v128.xor(v128.and(v128.load(d + H6_PORTS), H6_KEY_MASK), l4));
+  if (v128.any_true(diff)) {
     d = burstCold(ftRoot(), ip, 1, bIif);
     if (d == 0) return noFlow();
   }
