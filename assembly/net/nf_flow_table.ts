@@ -1656,6 +1656,8 @@ function refreshBoth6(h: u32, t: u32): void {
   const ip = data + ETH_HLEN;
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
   // saddr, daddr, ports and iif at once: the header's 12 bytes from saddr on are the hot record's key's order
+  // (the protocol's compare or-ed into the vector's without a branch of its own measured the same:
+  // flowtable 10k 1.003×, 100k 0.991×, 4/8 rounds faster, 8 interleaved rounds at load 8-17)
   let d = a;
   const key = i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, bIif);
   if (!i32x4.all_true(i32x4.eq(v128.load(d), key)) || <u32>load<u8>(d + H4_PROTO) != proto) {
