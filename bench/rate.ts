@@ -46,8 +46,10 @@ export function rateClock(): 'thread-cpu' | 'wall' {
 /**
  * ns per packet of `round` (one burst: returns the packets it processed), the best of 5 windows of
  * `seconds / 5` each (of the wall clock; each window's time is the thread's CPU time in it where it can
- * be read, see above). Rounds run 500 at a time between clock reads, so reading the clock costs nothing
- * measurable.
+ * be read, see above: threadCpuNsExact at each end, as a window of a short run is a few ticks — read
+ * lagging, a window could measure 0 ns, and did: tests/nf/bench_flows' 10-ms windows at load 15 gave
+ * flowtable6 300 an nsPerPacket of 0). Rounds run 500 at a time between clock reads, so reading the
+ * clock costs nothing measurable.
  */
 export function bestNsPerPacket(round: () => number, seconds: number): number {
   const cpu = rateClock() === 'thread-cpu';
@@ -55,13 +57,13 @@ export function bestNsPerPacket(round: () => number, seconds: number): number {
   for (let w = 0; w < 5; w++) {
     let pkts = 0;
     const t0 = process.hrtime.bigint();
-    const c0 = cpu ? threadCpuNs()! : 0;
+    const c0 = cpu ? threadCpuNsExact()! : 0;
     let t = t0;
     while (Number(t - t0) < (seconds / 5) * 1e9) {
       for (let i = 0; i < 500; i++) pkts += round();
       t = process.hrtime.bigint();
     }
-    const spent = cpu ? threadCpuNs()! - c0 : Number(t - t0);
+    const spent = cpu ? threadCpuNsExact()! - c0 : Number(t - t0);
     best = Math.min(best, spent / pkts);
   }
   return best;
