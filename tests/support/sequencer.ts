@@ -3,10 +3,10 @@
 // order is by the durations of a previous run when it has them (node_modules/.vite/vitest), else by file
 // size, which a fresh clone — CI's case — puts many of the longest files late (the verifier's cow, soundness
 // and mutant fuzz, diff/random: small files, minutes each, started last in the 12-05 baseline). The files
-// below, measured with `vitest run --reporter=json` (2 cores, 12-05, load 11-19: the seconds in the
-// comments are inflated alike), go first, slowest first. The rest keep vitest's order, the files of each
-// project together (a process of the shared project is reused only while the next file is also the
-// shared project's: vitest.config.ts).
+// below, measured with `vitest run --reporter=json` (2 cores, 12-06, load 13-29 from other jobs: the
+// seconds in the comments are inflated, the kernel tests' waits less than the CPU-bound files), go first,
+// slowest first. The rest keep vitest's order, the files of each project together (a process of the
+// shared project is reused only while the next file is also the shared project's: vitest.config.ts).
 //
 // A stale list costs time, never a test: every file runs whatever its place. Refresh it from a run's
 // JSON report when the slow files change.
@@ -15,42 +15,46 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 export const SLOWEST_FIRST: readonly string[] = [
-  'tests/programs/wxdp_vs_kernel.test.ts', // 421
-  'tests/verifier/mutants.test.ts', // 387
-  'tests/verifier/cow.test.ts', // 372
-  'tests/verifier/corpus_kernel.test.ts', // 288
-  'tests/diff/random.test.ts', // 265
-  'tests/programs/kernel_live.test.ts', // 163
-  'tests/verifier/corpus.test.ts', // 152
-  'tests/verifier/soundness_programs.test.ts', // 123
-  'tests/cli/cli.test.ts', // 85
-  'tests/package_readme.test.ts', // 71
-  'tests/verifier/soundness_accept.test.ts', // 70
-  'tests/net/lpm.test.ts', // 66
-  'tests/net/fib_kernel.test.ts', // 66
-  'tests/nf/nf_fuzz_cases.test.ts', // 66
-  'tests/udp/udp_fuzz_kernel.test.ts', // 65
-  'tests/maps/lru_kernel.test.ts', // 60
-  'tests/asm/roundtrip.property.test.ts', // 60
-  'tests/nf/nf_fuzz_kernel.test.ts', // 51
-  'tests/elf/fuzz.test.ts', // 43
-  'tests/cache/program_cache.test.ts', // 42
-  'tests/net/fib_bulk.test.ts', // 42
-  'tests/net/bench_fib.test.ts', // 41
-  'tests/cli/bench_datapath.test.ts', // 41
-  'tests/net/links_kernel.test.ts', // 40
-  'tests/udp/sk_prog_kernel.test.ts', // 39
-  'tests/cache/startup.test.ts', // 38
-  'tests/nf/bench_flows.test.ts', // 38
-  'tests/net/fib_gaps_kernel.test.ts', // 37
-  'tests/verifier/kernel_cases.test.ts', // 37
-  'tests/net/bench_forward.test.ts', // 36
-  'tests/jit/differential.test.ts', // 34
-  'tests/net/validate_source_kernel.test.ts', // 34
-  'tests/udp/udp_kernel.test.ts', // 34
-  'tests/maps/hash_key16.test.ts', // 32
-  'tests/net/frag_kernel.test.ts', // 32
-  'tests/net/neigh_kernel.test.ts', // 31
+  'tests/maps/lru_kernel.test.ts', // 297
+  'tests/programs/wxdp_vs_kernel.test.ts', // 192
+  'tests/verifier/mutants.test.ts', // 172
+  'tests/net/links_kernel.test.ts', // 145
+  'tests/nf/nf_fuzz_cases.test.ts', // 121
+  'tests/net/fib_kernel.test.ts', // 112
+  'tests/udp/udp_fuzz_kernel.test.ts', // 102
+  'tests/net/lpm.test.ts', // 98
+  'tests/net/neigh_kernel.test.ts', // 94
+  'tests/net/fib_gaps_kernel.test.ts', // 92
+  'tests/verifier/cow.test.ts', // 87
+  'tests/verifier/corpus_kernel.test.ts', // 87
+  'tests/net/validate_source_kernel.test.ts', // 86
+  'tests/cli/bench_datapath.test.ts', // 84
+  'tests/cli/cli.test.ts', // 82
+  'tests/nf/nf_fuzz_kernel.test.ts', // 79
+  'tests/udp/udp_kernel.test.ts', // 79
+  'tests/interp/tiers.test.ts', // 68
+  'tests/udp/sockets.test.ts', // 62
+  'tests/net/sysctl.test.ts', // 62
+  'tests/jit/inline_helpers.test.ts', // 58
+  'tests/verifier/bounds_diff.test.ts', // 54
+  'tests/net/bench_forward.test.ts', // 54
+  'tests/net/frag_kernel.test.ts', // 52
+  'tests/diff/random.test.ts', // 50
+  'tests/package_readme.test.ts', // 49
+  'tests/verifier/soundness_accept.test.ts', // 48
+  'tests/net/fib_scale.test.ts', // 46
+  'tests/udp/sk_prog.test.ts', // 44
+  'tests/verifier/corpus.test.ts', // 43
+  'tests/udp/udp_lean_diff.test.ts', // 40
+  'tests/verifier/soundness_programs.test.ts', // 40
+  'tests/cache/program_cache.test.ts', // 40
+  'tests/net/ip_kernel.test.ts', // 40
+  'tests/datapath/verdicts.test.ts', // 39
+  'tests/workers/device_removal.test.ts', // 38
+  'tests/net/udp_send.test.ts', // 38
+  'tests/net/neigh.test.ts', // 37
+  'tests/net/fib_answers.test.ts', // 36
+  'tests/udp/dgram_batch.test.ts', // 36
 ];
 
 export class LongestFirst extends BaseSequencer {
