@@ -1153,6 +1153,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    * answer is the helper's: rt_metric, the output ifindex, the gateway as ipv4_dst, smac and dmac, no
    * VLAN, the MTU in tot_len, SUCCESS; the record's hit counted. Anything else calls the helper.
    * i32 temporaries: HA the record, HB the struct, HC the record's ifindex; TA the record's key mask.
+   * Measured (12-06, xdp router 10k, perf cpu-clock over the JIT'd run): these checks and the answer's
+   * copy are 22 % of the program's samples, ~1.9 ns a frame, beside 30 % for its parse and struct fill
+   * and 24 % for its TTL, MAC and redirect work; folding the valid/slot pair into one record address and
+   * the family's re-read would save ~9 of the program's ~200 instructions (≤ 0.4 ns, under the noise).
    */
   const fibLookupInline = (a: FibAnswers, pc: number): Expr[] => {
     const L = (k: number): Expr => m.local.get(k, i32);
