@@ -13,7 +13,7 @@
 import { WxdpError } from '../errors.js';
 import type { Datapath } from './datapath.js';
 import { NetError } from './net_types.js';
-import { formatAddr } from './routes.js';
+import { formatAddr } from './route_text.js';
 import { MIB_NAMES, NR, SYSCTL } from '../runtime/net_abi.js';
 
 const TCP_STATES = ['NONE', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE', 'SYN_SENT2'];

@@ -10,7 +10,7 @@
 
 import type { Datapath } from './datapath.js';
 import { NetError } from './net_types.js';
-import { formatAddr } from './routes.js';
+import { formatAddr } from './route_text.js';
 
 interface FtExports {
   nf_flowtable_init(max: number, buckets: number): number;

@@ -22,7 +22,7 @@
 
 import type { Datapath } from './datapath.js';
 import { NetError } from './net_types.js';
-import { parseAddr, parsePrefix } from './routes.js';
+import { parseAddr, parsePrefix } from './route_text.js';
 
 export type NatHook = 'prerouting' | 'input' | 'output' | 'postrouting';
 export type NatType = 'snat' | 'dnat' | 'masquerade';

@@ -18,7 +18,7 @@ import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type Nft
 import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
-import { formatAddr, parseAddr } from './routes.js';
+import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
 import type { LinkView } from './links.js';
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, nfLogSyslogLine } from './nf_log_syslog.js';

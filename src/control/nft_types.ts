@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { NftParseError, type Loc, type RawValue } from './nft_parse.js';
-import { formatAddr, parseAddr } from './routes.js';
+import { formatAddr, parseAddr } from './route_text.js';
 
 export type DataType =
   | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'

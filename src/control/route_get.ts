@@ -24,7 +24,8 @@
 import { NetError } from './net_types.js';
 import { AF_INET, AF_INET6, CONF4, FR, LOOPBACK_IFINDEX, RTN, RT_SCOPE, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
 import { FA, NH } from './fib_layout.js';
-import { expiresSeconds, formatAddr, parseAddr, PROTOS, tableName, TYPES, type RouteGet, type RouteGetInfo, type Routes } from './routes.js';
+import { expiresSeconds, formatAddr, parseAddr, PROTOS, tableName, TYPES } from './route_text.js';
+import type { RouteGet, RouteGetInfo, Routes } from './routes.js';
 
 /** RTCF_* (include/uapi/linux/in_route.h) in the order iproute2's print_cache_flags names them. */
 const RTCF: ReadonlyArray<[number, string]> = [

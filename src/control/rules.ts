@@ -11,7 +11,7 @@ import type { Datapath } from './datapath.js';
 import { NetError, type Family, type RuleAction, type RuleInfo, type RuleSpec } from './net_types.js';
 import { AF_INET, AF_INET6, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
 import { FR_ACT, RU, type FibExports } from './fib_layout.js';
-import { formatAddr, parsePrefix, PROTOS, tableId, tableName } from './routes.js';
+import { formatAddr, parsePrefix, PROTOS, tableId, tableName } from './route_text.js';
 
 const ACTIONS: Readonly<Record<RuleAction, number>> = { lookup: FR_ACT.TO_TBL, goto: FR_ACT.GOTO, nop: FR_ACT.NOP, blackhole: FR_ACT.BLACKHOLE, unreachable: FR_ACT.UNREACHABLE, prohibit: FR_ACT.PROHIBIT };
 const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp', 132: 'sctp' };
