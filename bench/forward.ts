@@ -21,8 +21,8 @@
 //                   (the kernel's is of the IPv4 XDP router); the baseline is XDP_DROP's, as for the rest.
 // Rules are `from 192.0.2.K/32 lookup 1000+K` ahead of main: no packet matches, every one walks them
 // all. ECMP makes every route (default included) a k-way multipath route over gateways on eth1.
-// Programs are reached as the Datapath does by default (a call per frame, dispatch 'table');
-// ForwardOptions.dispatch 'burst' runs each program's own loop instead, a call per burst.
+// Programs are reached as the Datapath does by default (dispatch 'burst': each program's own loop, a
+// call per burst); ForwardOptions.dispatch 'table' makes a call per frame through the shared table instead.
 //
 // The harness's share. Each row's ns/pkt is the whole round; the NIC's part of it (the generator writing
 // each frame into the RX ring, a NIC's DMA here, and eth1's sent frames put on its completion ring,
@@ -50,7 +50,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Datapath } from '../src/control/datapath.js';
+import { Datapath, DEFAULT_DISPATCH } from '../src/control/datapath.js';
 import { dataPathExports, type Device } from '../src/control/device.js';
 import { PacketGenerator } from '../src/control/pktgen.js';
 import { kernelAvailability, loadKernelObject, xdpContext, type KernelObject } from '../src/oracle/kernel.js';
@@ -108,8 +108,8 @@ export interface ForwardOptions {
   seconds?: number;
   /**
    * How eth0's poll reaches the XDP programs (DatapathOptions.dispatch) in every wxdp row, the XDP-only
-   * baseline's included. Default 'table', the Datapath's default: a call per frame; 'burst': the
-   * program's own loop, one call per burst (the XDP router reads its FIB answers inline either way).
+   * baseline's included. Default: the Datapath's (DEFAULT_DISPATCH). 'burst': the program's own loop,
+   * one call per burst; 'table': a call per frame (the XDP router reads its FIB answers inline either way).
    */
   dispatch?: 'burst' | 'table';
 }
@@ -132,7 +132,7 @@ const RULE_COUNTS = [0, 1, 10, 100];
 const ECMP_WAYS = [2, 16];
 export const TARGET_MPPS = { stack: 15, router: 25 } as const;
 /** The rows' dispatch unless ForwardOptions.dispatch says otherwise: the Datapath's default. */
-const DISPATCH: 'burst' | 'table' = 'table';
+const DISPATCH: 'burst' | 'table' = DEFAULT_DISPATCH;
 
 // ---- The table ----
 

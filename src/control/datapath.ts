@@ -84,6 +84,9 @@ const ETH_HLEN = 14;
 /** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
 export const XDP_MAX_DATA = FRAME_SIZE - XDP_PACKET_HEADROOM - FRAME_TAILROOM_RESERVED;
 
+/** DatapathOptions.dispatch when none is given. */
+export const DEFAULT_DISPATCH: 'burst' | 'table' = 'burst';
+
 export interface DatapathOptions {
   memory?: EngineMemory;
   /**
@@ -102,14 +105,13 @@ export interface DatapathOptions {
   /** UMEM frames (4 KiB each) devices receive into, allocated with the first device (default 1024). */
   umemFrames?: number;
   /**
-   * How a device's poll reaches its program: 'table' (default) calls `run` through the shared table once
-   * per frame; 'burst' calls the program's own loop once per burst (the JIT emits `xdp_burst`, the
-   * program inlined, for programs loaded on this Datapath). bench/datapath_poll.ts measures both: equal
-   * within this machine's noise (XDP_DROP burst/table 0.78-0.98, xdp_parse 0.99-1.09), so the default
-   * is the one without a second copy of every program to compile. Since then (12-06, bench forward
-   * --quick's pollRate, 8 interleaved rounds in each order, load 15-17) 'burst' measures faster: the
-   * XDP router on 10k prefixes 51.4 -> 49.2 and 51.0 -> 48.8 ns of data path a frame, XDP_DROP 12.3 ->
-   * 9.8; compiling the second copy cost 5-30 % more load time (xdp_fib_forward + xdp_pass_drop, uncached).
+   * How a device's poll reaches its program: 'burst' (default) calls the program's own loop once per
+   * burst (the JIT emits `xdp_burst`, the program inlined, beside `run`, for programs loaded on this
+   * Datapath); 'table' calls `run` through the shared table once per frame and compiles one copy of each
+   * program, not two. Measured 12-06 (bench forward --quick's pollRate, 8 interleaved rounds in each
+   * order, load 15-17): 'burst' is faster by 2.2 ns a frame on the XDP router over 10k prefixes (51.4 ->
+   * 49.2 ns of data path) and by 2.4 on XDP_DROP (12.3 -> 9.8); the second copy costs 5-30 % more
+   * compile time on an uncached load. (Earlier, bench/datapath_poll.ts had measured the two equal.)
    */
   dispatch?: 'burst' | 'table';
   /**
@@ -277,7 +279,7 @@ export class Datapath {
     this.memory = memory;
     this.fastPath = fastPath;
     this.umemFrames = opts.umemFrames ?? 1024;
-    this.dispatch = opts.dispatch ?? 'table';
+    this.dispatch = opts.dispatch ?? DEFAULT_DISPATCH;
     this.ncpus = opts.ncpus ?? availableParallelism();
     const view = memory.view();
     view.setUint32(RUN_BASE + RUN.NCPUS, this.ncpus, true);
