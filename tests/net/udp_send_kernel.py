@@ -14,13 +14,24 @@ name) and the frames the interface sent (PACKET_OUTGOING), in order.
 
 Transmit checksum offload is turned off on the interface first (ETHTOOL_STXCSUM through SIOCETHTOOL): with
 it on, a captured frame carries the partial checksum a NIC would finish, not the one on the wire.
-Bounded: a fixed number of cases, each read until the interface has been quiet for 50 ms (at most 2 s).
+Bounded: a fixed number of cases.
+
+When is a case's send done? Its frames leave in the sendto itself (k0 is a veth: no queue; a fragment train,
+an ARP request for an unresolved neighbour: the same call), and a copy to this host (loopback, a multicast or
+broadcast copy) is queued on the sending CPU's backlog (loopback_xmit / dev_loopback_xmit -> __netif_rx, no
+RPS). So with this process pinned to one CPU, after the send a marker frame goes out of k0 (ethertype 0x88b5,
+local experimental) and the case ends when it arrives at the far end of the veth ("probe": P's namespace,
+"probeif": its device, captured there with AF_PACKET): the backlog is processed in order, so the copies queued
+before it have reached their sockets, and the frames k0 sent are in the capture's queue. The listening socket
+and the capture are then read without waiting.
 """
 
 import array
+import ctypes
 import errno
 import fcntl
 import json
+import os
 import select
 import socket
 import struct
@@ -41,6 +52,8 @@ SO_NO_CHECK = 11
 SOL_UDPLITE = 136
 UDPLITE_SEND_CSCOV = 10
 MAX_CASES = 200
+ETH_P_MARKER = 0x88b5
+CLONE_NEWNET = 0x40000000
 
 
 def tx_csum_off(ifname):
@@ -51,15 +64,50 @@ def tx_csum_off(ifname):
         fcntl.ioctl(s.fileno(), SIOCETHTOOL, ifr)
 
 
-def drain(cap):
+class Settle:
+    """The marker: sent out of `ifname` by its own packet socket, awaited at the veth's far end."""
+
+    def __init__(self, spec):
+        self.out = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_MARKER))
+        self.out.bind((spec['ifname'], ETH_P_MARKER))
+        libc = ctypes.CDLL(None, use_errno=True)
+        home = os.open('/proc/self/ns/net', os.O_RDONLY)
+        fd = os.open('/run/netns/' + spec['probe'], os.O_RDONLY)
+        try:
+            if libc.setns(fd, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), 'setns')
+            # made in the probe's namespace, kept after the return home (a socket keeps its namespace)
+            self.far = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_MARKER))
+            self.far.bind((spec['probeif'], ETH_P_MARKER))
+        finally:
+            if libc.setns(home, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), 'setns')
+            os.close(fd)
+            os.close(home)
+        self.seq = 0
+
+    def marker(self):
+        return b'\xff' * 6 + self.out.getsockname()[4] + struct.pack('!HI', ETH_P_MARKER, self.seq) + b'wxdp-settle'
+
+    def wait(self):
+        self.seq += 1
+        m = self.marker()
+        self.out.send(m)
+        deadline = time.monotonic() + 20
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError('udp_send_kernel.py: marker %d not at the far end within 20 s' % self.seq)
+            if select.select([self.far], [], [], left)[0] and self.far.recv(70000) == m:
+                return m
+
+
+def drain(cap, settle):
+    m = settle.wait()
     frames = []
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([cap], [], [], 0.05)
-        if not ready:
-            break
+    while select.select([cap], [], [], 0)[0]:
         data, addr = cap.recvfrom(70000)
-        if addr[2] == PACKET_OUTGOING:
+        if addr[2] == PACKET_OUTGOING and data != m:
             frames.append(data.hex())
     return frames
 
@@ -143,27 +191,29 @@ def received(r):
     if r is None:
         return None
     try:
-        ready, _, _ = select.select([r], [], [], 0.5)
-        if not ready:
-            return None
-        data, src = r.recvfrom(70000)
+        # after the marker: a copy sent to it is there or was never sent
+        data, src = r.recvfrom(70000, socket.MSG_DONTWAIT)
         return [data.hex(), src[0], src[1]]
+    except BlockingIOError:
+        return None
     finally:
         r.close()
 
 
 def main():
     spec = json.load(sys.stdin)
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     tx_csum_off(spec['ifname'])
+    settle = Settle(spec)
     cap = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     cap.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     cap.bind((spec['ifname'], ETH_P_ALL))
-    drain(cap)
+    drain(cap, settle)
     out = []
     for case in spec['cases'][:MAX_CASES]:
         r = listen(case)
         result = send(case)
-        out.append({'result': result, 'frames': drain(cap), 'received': received(r)})
+        out.append({'result': result, 'frames': drain(cap, settle), 'received': received(r)})
     print(json.dumps(out))
 
 

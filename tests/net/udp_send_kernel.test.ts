@@ -3,9 +3,10 @@
 // Python socket in the namespace sends each datagram (tests/net/udp_send_kernel.py: sizes around the MTU,
 // with and without DF, IPv4 and IPv6, on-link and through the gateway, the socket options that shape a
 // header) and the frames k0 sends are captured with AF_PACKET (transmit checksum offload off, so the
-// checksum is the one on the wire). wxdp's udp_sendmsg sends the same datagram from a socket made with the
-// same options (sock.ts's exports); its frames on k0 must be the kernel's byte for byte, or both give the
-// same errno.
+// checksum is the one on the wire; a case ends when a marker frame sent after it reaches p0, the veth's far
+// end in a second namespace: udp_send_kernel.py says why that is exact). wxdp's udp_sendmsg sends the same
+// datagram from a socket made with the same options (sock.ts's exports); its frames on k0 must be the
+// kernel's byte for byte, or both give the same errno.
 //
 // The SNMP counters the send path moves (Udp*/UdpLite*: OutDatagrams, SndbufErrors; Ip, Ip6: OutRequests,
 // OutNoRoutes, FragOKs, FragCreates, FragFails; Ip: InReceives, InDelivers, ReasmReqds for the copy of a
@@ -220,13 +221,14 @@ if (skip && nsa.available.ok) it.skip(`UDP send against the kernel: ${skip}`, ()
 
 describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frames', () => {
   let k: Netns;
+  let p: Netns;
   let fx: Fixture;
   let send: UdpSender;
 
   const kernel = (cases: Case[]): Outcome[] =>
     JSON.parse(
       k.exec(['python3', SCRIPT], {
-        input: JSON.stringify({ ifname: 'k0', cases: cases.map((c) => ({ ...c, port: c.port ?? 7, sport: SPORT, opts: c.opts ?? {} })) }),
+        input: JSON.stringify({ ifname: 'k0', probe: p.name, probeif: 'p0', cases: cases.map((c) => ({ ...c, port: c.port ?? 7, sport: SPORT, opts: c.opts ?? {} })) }),
         timeoutMs: 60_000,
       }),
     ) as Outcome[];
@@ -295,7 +297,7 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
 
   beforeAll(async () => {
     k = nsa.set.create();
-    const p = nsa.set.create({ lo: false });
+    p = nsa.set.create({ lo: false });
     k.sysctl({ 'net.ipv6.conf.default.accept_dad': 0, 'net.ipv6.conf.all.accept_dad': 0, 'net.ipv6.conf.default.router_solicitations': 0 });
     p.sysctl({ 'net.ipv6.conf.default.disable_ipv6': 1 });
     nsa.set.veth({ ns: k, name: 'k0', mac: S_MAC, up: false }, { ns: p, name: 'p0', mac: H_MAC });

@@ -201,15 +201,17 @@ const describeSock = (s: Sock): string =>
   `${s.family === 4 ? 'inet' : 'inet6'}${s.broadcast ? ' broadcast' : ''}${s.reuseaddr ? ' reuseaddr' : ''}${s.reuseport ? ' reuseport' : ''}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''}` +
   `${s.bind ? ` bind ${s.bind[0]}:${s.bind[1]}` : ''}${s.connect ? ` connect ${s.connect[0]}:${s.connect[1]}` : ''}`;
 
-const { runKernel, skip } = await udpKernelHost('udpfz');
+const { runKernelCases, skip } = await udpKernelHost('udpfz');
 if (skip) it.skip(skip, () => {});
 
 describe.skipIf(skip !== '')('random socket sets and datagrams through the kernel and wxdp', () => {
   for (const seed of seeds()) {
     it(`seed ${seed}: ${N} random cases agree (WXDP_UDP_FUZZ_SEEDS=${seed} replays)`, async () => {
       const bad: string[] = [];
-      for (const [i, c] of udpFuzzCases(seed, N).entries()) {
-        const k = runKernel(c.sockets, c.datagrams.map((d) => d.frame), c.sends);
+      const cases = udpFuzzCases(seed, N);
+      const ks = runKernelCases(cases.map((c) => ({ sockets: c.sockets, frames: c.datagrams.map((d) => d.frame), sends: c.sends })));
+      for (const [i, c] of cases.entries()) {
+        const k = ks[i]!;
         const fx = await udpFixture();
         const t = fx.dp.socketTable;
         const w = makeWxdp(t, fx, c.sockets);

@@ -24,7 +24,7 @@ import { udpFixture, e4, e6, isTcp6, makeWxdp, mask, payload, pick, tcp6Verifies
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import { SocketError, errnoName, type SocketOption } from '../../src/control/sockets.js';
 
-const { kernel, runKernel, skip: skipReason } = await udpKernelHost('udprx');
+const { kernel, runKernel, runKernelCases, skip: skipReason } = await udpKernelHost('udprx');
 const skip = skipReason !== '';
 if (skipReason) it.skip(skipReason, () => {});
 
@@ -129,8 +129,11 @@ describe.skipIf(skip)('bind and connect errors, case by case, against the kernel
     ]],
   ];
 
+  // the kernel's side of every case in one udp_kernel.py (each case's sockets closed before the next's)
+  let kernelOuts: KernelOut[] | undefined;
   it.each(CASES)('%s', async (_name, sockets) => {
-    const k = runKernel(sockets);
+    kernelOuts ??= runKernelCases(CASES.map(([, socks]) => ({ sockets: socks })));
+    const k = kernelOuts[CASES.findIndex(([, socks]) => socks === sockets)]!;
     const fx = await udpFixture();
     const w = makeWxdp(fx.dp.socketTable, fx, sockets);
     expect(names(w.calls)).toEqual(names(k.calls));
