@@ -32,6 +32,40 @@ export function fastPathModule(shared: boolean): Promise<WebAssembly.Module> {
 /** @internal */
 export type FastPathExports = Record<string, WebAssembly.ExportValue>;
 
+/**
+ * The build moves the module's layout constants (`export const`) out of its exports into one custom
+ * section (scripts/fastpath-consts.mjs: ~1,530 global exports made instantiation cost per export):
+ * read once per compiled module, values as `WebAssembly.Global.value` would give them.
+ */
+const CONSTS_SECTION = 'wxdp.consts';
+const constTables = new WeakMap<WebAssembly.Module, ReadonlyMap<string, number | bigint>>();
+
+function constsOf(module: WebAssembly.Module): ReadonlyMap<string, number | bigint> {
+  let table = constTables.get(module);
+  if (table) return table;
+  const sections = WebAssembly.Module.customSections(module, CONSTS_SECTION);
+  const raw = sections.length ? (JSON.parse(new TextDecoder().decode(sections[0])) as Record<string, number | [string, string]>) : {};
+  table = new Map(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? BigInt(v[1]) : v]));
+  constTables.set(module, table);
+  return table;
+}
+
+/**
+ * The constants as immutable WebAssembly.Globals, made once per module and shared by its instances:
+ * the prototype of every FastPath's `exports`, so that `exports[name].value` reads a constant as
+ * before the build moved it (tests, flowtable.ts and conntrack.ts do).
+ */
+const constGlobals = new WeakMap<WebAssembly.Module, FastPathExports>();
+
+function constGlobalsOf(module: WebAssembly.Module): FastPathExports {
+  let globals = constGlobals.get(module);
+  if (globals) return globals;
+  globals = Object.create(null) as FastPathExports;
+  for (const [k, v] of constsOf(module)) globals[k] = new WebAssembly.Global({ value: typeof v === 'bigint' ? 'i64' : 'i32', mutable: false }, v);
+  constGlobals.set(module, globals);
+  return globals;
+}
+
 /** A word nobody notifies: Atomics.wait on it is a sleep. */
 const napWord = new Int32Array(new SharedArrayBuffer(4));
 
@@ -53,10 +87,15 @@ export class FastPath {
   /** Functions JIT'd programs reach through call_indirect: tail-call targets and callbacks. */
   readonly table: WasmTable;
 
-  private constructor(memory: EngineMemory, instance: WebAssembly.Instance, table: WebAssembly.Table) {
+  /** The module's layout constants (scripts/fastpath-consts.mjs), by export name. */
+  private readonly consts: ReadonlyMap<string, number | bigint>;
+
+  private constructor(memory: EngineMemory, module: WebAssembly.Module, instance: WebAssembly.Instance, table: WebAssembly.Table) {
     this.memory = memory;
     this.instance = instance;
-    this.exports = instance.exports;
+    this.consts = constsOf(module);
+    // own properties: the instance's exports (functions, mutable globals), copied as one object; constants: the prototype's
+    this.exports = Object.assign(Object.create(constGlobalsOf(module)) as FastPathExports, instance.exports);
     this.table = table;
   }
 
@@ -73,7 +112,7 @@ export class FastPath {
         nap,
       },
     });
-    return new FastPath(memory, instance, table);
+    return new FastPath(memory, module, instance, table);
   }
 
   /** Put a wasm function in the shared table (tail-call targets, callbacks); returns its index. */
@@ -86,14 +125,16 @@ export class FastPath {
 
   /** An exported function, typed by the caller. */
   fn<T extends (...args: never[]) => unknown>(name: string): T {
-    const f = this.exports[name];
+    const f = this.instance.exports[name];
     if (typeof f !== 'function') throw new WxdpError('USAGE', `the fast path does not export '${name}'`);
     return f as unknown as T;
   }
 
   /** An exported global's value. */
   global(name: string): number {
-    const g = this.exports[name];
+    const c = this.consts.get(name);
+    if (c !== undefined) return c as number;
+    const g = this.instance.exports[name];
     if (!(g instanceof WebAssembly.Global)) throw new WxdpError('USAGE', `the fast path does not export global '${name}'`);
     return g.value as number;
   }
