@@ -90,9 +90,10 @@ function rewrite(file) {
   if (buf.readUInt32LE(0) !== 0x6d736100) throw new Error(`${file}: not a wasm module`);
   const sections = [];
   for (let r = reader(buf, 8); r.pos < buf.length; ) {
+    const at = r.pos; // the section's id byte: its bytes whole, however its size was encoded
     const id = r.byte();
     const size = r.u32();
-    sections.push({ id, start: r.pos, end: r.pos + size, bytes: buf.subarray(r.pos - 1 - uleb(size).length, r.pos + size) });
+    sections.push({ id, start: r.pos, bytes: buf.subarray(at, r.pos + size) });
     r.pos += size;
   }
   let importedGlobals = 0;

@@ -15,7 +15,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
+import { SET_TYPES, cmpBytes, intervals, memcmpKey, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
@@ -495,10 +495,10 @@ export class Nft {
           const items = c.elems.k === 'set' ? c.elems.elems : [c.elems];
           const index = this.liveIndex(set);
           const gone = new Set<Elem>();
+          const interval = set.flags.includes('interval');
           for (const item of items) {
             // a map's element is found by its key (the data written is not compared)
             const key = item.k === 'pair' ? item.key : item;
-            const interval = set.flags.includes('interval');
             const d = parseElem(set.type, key);
             const e = index.get(elemKey(interval ? canonical(set.type, d) : d));
             // an interval set's elements are nft's to find (its cache): its own words
@@ -669,7 +669,7 @@ export class Nft {
           if (!t.objects.some((o) => o.stmt.k === mapTo && o.name === name)) throw new Refusal(ENOENT, key.loc, true);
           e.obj = name;
         }
-        const k = TYPE_INFO[type].host ? hostToBe : (b: Uint8Array): Uint8Array => b;
+        const k = memcmpKey(type);
         // (the same element twice is one: nft merges it)
         const same = byKey.get(elemKey(e));
         if (same && sameData(same, e)) continue;
@@ -700,7 +700,7 @@ export class Nft {
     for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v)) {
       // an interval set keeps what the kernel keeps, the bounds: nft lists them back as a value, a prefix or a range
       const e = interval ? canonical(set.type, written) : written;
-      if (e.kind !== 'value' && !set.flags.includes('interval')) {
+      if (e.kind !== 'value' && !interval) {
         if (set.mapTo && e.kind === 'prefix') throw new Refusal("You must add 'flags interval' to your map declaration if you want to add prefix elements", loc, false);
         throw new Refusal('Set member cannot be range, missing interval flag on declaration', v.loc, false);
       }
@@ -1339,7 +1339,7 @@ function automerge(type: DataType, elems: Elem[]): Elem[] {
       return !seen.has(k) && !!seen.add(k);
     });
   }
-  const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[type].host ? hostToBe(b) : b);
+  const key = memcmpKey(type);
   return elems.filter((e, i) =>
     !elems.some((o, j) => {
       if (j === i) return false;
@@ -1388,11 +1388,6 @@ function sameData(a: Elem, b: Elem): boolean {
   return a.obj === b.obj && a.verdict?.v === b.verdict?.v && a.verdict?.chain === b.verdict?.chain;
 }
 
-/** Interval keys as memcmp orders them (host-order types big-endian). */
-function ivalKey(type: DataType): (b: Uint8Array) => Uint8Array {
-  return TYPE_INFO[type].host ? hostToBe : (b) => b;
-}
-
 /** An interval as nft lists it back: one value, a prefix (addresses), or a range. */
 function canonical(type: DataType, e: Elem): Elem {
   if (e.name !== undefined) return e;
@@ -1412,36 +1407,13 @@ function canonical(type: DataType, e: Elem): Elem {
   return { ...e, kind: 'range', plen: undefined };
 }
 
-/** The key one past `b` (big-endian), or undefined at the top of the type. */
-function nextKey(b: Uint8Array): Uint8Array | undefined {
-  const out = b.slice();
-  for (let i = out.length - 1; i >= 0; i--) {
-    if (out[i] !== 0xff) {
-      out[i]!++;
-      return out;
-    }
-    out[i] = 0;
-  }
-  return undefined;
-}
-
 /**
  * auto-merge (nft's set_automerge): overlapping and adjacent intervals become one, listed as a value, a prefix or a
  * range (measured: 192.0.2.0/25 and 192.0.2.128/25 list as 192.0.2.0/24; 1-10 and 11-20 as 1-20).
  */
 function mergeIntervals(type: DataType, elems: Elem[]): Elem[] {
-  const k = ivalKey(type);
-  const back = (b: Uint8Array): Uint8Array => (TYPE_INFO[type].host ? hostToBe(b) : b); // the swap is its own inverse
-  const sorted = elems.map((e) => [k(e.lo), k(e.hi)] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0]));
-  const out: Array<[Uint8Array, Uint8Array]> = [];
-  for (const [lo, hi] of sorted) {
-    const last = out[out.length - 1];
-    const after = last ? nextKey(last[1]) : undefined;
-    if (last && (after === undefined || cmpBytes(lo, after) <= 0)) {
-      if (cmpBytes(hi, last[1]) > 0) last[1] = hi;
-    } else out.push([lo, hi]);
-  }
-  return out.map(([lo, hi]) => canonical(type, { lo: back(lo), hi: back(hi), kind: 'range' }));
+  const back = memcmpKey(type); // its own inverse: memcmp order back to register bytes
+  return intervals(type, elems, true).map(([lo, hi]) => canonical(type, { lo: back(lo), hi: back(hi), kind: 'range' }));
 }
 
 /** An interval set's elements sorted by their low bound, for overlap checks by binary search (they are disjoint). */
@@ -1449,7 +1421,7 @@ class IntervalIndex {
   private readonly ivals: Array<[Uint8Array, Uint8Array]>;
   private readonly k: (b: Uint8Array) => Uint8Array;
   constructor(type: DataType, elems: readonly Elem[]) {
-    this.k = ivalKey(type);
+    this.k = memcmpKey(type);
     this.ivals = elems.map((e) => [this.k(e.lo), this.k(e.hi)] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0]));
   }
 
@@ -1468,11 +1440,8 @@ class IntervalIndex {
   }
 }
 
-/** An element's identity in its set (what sameElem compares): its name, or its kind and bounds. */
+/** An element's identity in its set: its name, or its kind and bounds. */
 function elemKey(e: Elem): string {
   if (e.name !== undefined) return `n:${e.name}`;
   return `${e.kind}:${Buffer.from(e.lo).toString('hex')}:${Buffer.from(e.hi).toString('hex')}`;
 }
-
-void CT_STATES;
-void TYPE_INFO;

@@ -5,7 +5,7 @@
 
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import type { Selector } from './nft_parse.js';
-import { TYPE_INFO, hostToBe, intervals, sortElems, type DataType, type Elem } from './nft_types.js';
+import { TYPE_INFO, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
@@ -398,7 +398,7 @@ function namedSet(ctx: Ctx, set: NftSet): number {
   if (i === undefined) {
     if (hasExt(set)) {
       // one interval per element (a named set's do not overlap), in key order, with its state beside it
-      const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[set.type].host ? hostToBe(b) : b);
+      const key = memcmpKey(set.type);
       const elems = sortElems(set.type, set.elems);
       ctx.sets.push({ type: set.type, ivals: elems.map((e) => [key(e.lo), key(e.hi)]), ext: elems.map(extOf) });
       i = ctx.sets.length - 1;
@@ -472,7 +472,7 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
   // expressions (an object's statement over its own state block, once per object)
   const exprAt = new Map<Stateful, number>();
   for (const f of allMapFix) {
-    const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[f.map.type].host ? hostToBe(b) : b);
+    const key = memcmpKey(f.map.type);
     const byElem = new Map(f.map.elems.map((x) => [x.e, x]));
     const elems = sortElems(f.map.type, f.map.elems.map((x) => x.e)).map((e) => byElem.get(e)!);
     out.patch(f.at, out.pos);

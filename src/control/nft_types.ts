@@ -291,7 +291,8 @@ export function parseElem(type: DataType, v: RawValue): Elem {
   if (dash > 0 && !(type === 'inet_proto' && protos().byName.has(text))) {
     const lo = scalar(type, text.slice(0, dash), v.loc);
     const hi = scalar(type, text.slice(dash + 1), v.loc);
-    if (cmpBytes(TYPE_INFO[type].host ? hostToBe(lo) : lo, TYPE_INFO[type].host ? hostToBe(hi) : hi) > 0) return err('Range has zero or negative size', v.loc);
+    const key = memcmpKey(type);
+    if (cmpBytes(key(lo), key(hi)) > 0) return err('Range has zero or negative size', v.loc);
     return { lo, hi, kind: 'range' };
   }
   const b = scalar(type, text, v.loc);
@@ -301,6 +302,29 @@ export function parseElem(type: DataType, v: RawValue): Elem {
 /** Host-order u32 bytes → big-endian (for ordering in sets and ranges). */
 export function hostToBe(b: Uint8Array): Uint8Array {
   return b.length === 4 ? Uint8Array.from([b[3]!, b[2]!, b[1]!, b[0]!]) : b;
+}
+
+const same = (b: Uint8Array): Uint8Array => b;
+
+/**
+ * A type's key bytes as memcmp orders them (sets, ranges, sorting): host-order types big-endian, others as they
+ * are. The swap is its own inverse, so the same function also turns such bytes back into register bytes.
+ */
+export function memcmpKey(type: DataType): (b: Uint8Array) => Uint8Array {
+  return TYPE_INFO[type].host ? hostToBe : same;
+}
+
+/** The key one past `b` (big-endian), or undefined at the top of the type. */
+function nextKey(b: Uint8Array): Uint8Array | undefined {
+  const out = b.slice();
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i] !== 0xff) {
+      out[i]!++;
+      return out;
+    }
+    out[i] = 0;
+  }
+  return undefined;
 }
 
 export function hostValue(b: Uint8Array): number {
@@ -355,21 +379,24 @@ export function formatElem(type: DataType, e: Elem): string {
 export function sortElems(type: DataType, elems: Elem[]): Elem[] {
   // nft sorts `syn | ack` (a binop when listed) by its first flag (measured: { fin | psh, rst, ack })
   if (type === 'tcp_flag') return [...elems].sort((a, b) => (a.lo[0]! & -a.lo[0]!) - (b.lo[0]! & -b.lo[0]!));
-  const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[type].host ? hostToBe(b) : b);
+  const key = memcmpKey(type);
   return [...elems].sort((a, b) => cmpBytes(key(a.lo), key(b.lo)) || cmpBytes(key(a.hi), key(b.hi)));
 }
 
-/** Merge sorted elements into disjoint [lo, hi] intervals of register bytes ordered as memcmp orders them. */
-export function intervals(type: DataType, elems: Elem[]): Array<[Uint8Array, Uint8Array]> {
-  const host = TYPE_INFO[type].host;
+/**
+ * Merge elements into disjoint [lo, hi] intervals of register bytes ordered as memcmp orders them; with `adjacent`
+ * (nft's auto-merge) intervals that touch become one too.
+ */
+export function intervals(type: DataType, elems: Elem[], adjacent = false): Array<[Uint8Array, Uint8Array]> {
   // the evaluator compares register bytes with memcmp: host-order keys are stored big-endian in sets
   // only when the compiler converts the register first (nft_compile.ts does for host types)
-  const key = (b: Uint8Array): Uint8Array => (host ? hostToBe(b) : b);
+  const key = memcmpKey(type);
   const sorted = [...elems].map((e) => [key(e.lo), key(e.hi)] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0]));
   const out: Array<[Uint8Array, Uint8Array]> = [];
   for (const [lo, hi] of sorted) {
     const last = out[out.length - 1];
-    if (last && cmpBytes(lo, last[1]) <= 0) {
+    const after = last && adjacent ? nextKey(last[1]) : undefined;
+    if (last && (cmpBytes(lo, last[1]) <= 0 || (adjacent && (after === undefined || cmpBytes(lo, after) <= 0)))) {
       if (cmpBytes(hi, last[1]) > 0) last[1] = hi;
     } else out.push([lo, hi]);
   }

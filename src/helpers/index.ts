@@ -130,6 +130,11 @@ export function kernelHelpersOf(progType: string | undefined): { ids: ReadonlySe
   return undefined;
 }
 
+/** The refusal of a helper the kernel gives the program's type (`kernelType`, its words) but wxdp does not provide. */
+export function notProvidedReason(id: number, kernelType: string): string {
+  return `program of this type cannot use helper ${helperName(id)}#${id} (the kernel allows it in ${kernelType}; wxdp does not provide it)`;
+}
+
 export function helperName(id: number): string {
   const n = KERNEL_HELPER_NAMES[id];
   return n ? `bpf_${n}` : `helper #${id}`;

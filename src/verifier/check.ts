@@ -4,7 +4,7 @@
 // it proves nothing about values. Messages use the kernel's wording so kernel users recognise them.
 
 import { ProgramError } from '../errors.js';
-import { helperName, kernelHelpersOf, type HelperTable } from '../helpers/index.js';
+import { helperName, kernelHelpersOf, notProvidedReason, type HelperTable } from '../helpers/index.js';
 import { kfuncById } from '../helpers/kfuncs.js';
 import {
   AluOp,
@@ -291,7 +291,7 @@ export function walkedInsnError(ins: Insn, opts: CheckOptions = {}): { reason: s
           // (the tracing types, not measured, as XDP)
           const kernel = kernelHelpersOf(opts.progType) ?? kernelHelpersOf('xdp')!;
           if (kernel.ids.has(ins.imm)) {
-            return { reason: `program of this type cannot use helper ${name}#${ins.imm} (the kernel allows it in ${kernel.type}; wxdp does not provide it)`, code: 'PROG_UNSUPPORTED' };
+            return { reason: notProvidedReason(ins.imm, kernel.type), code: 'PROG_UNSUPPORTED' };
           }
           return { reason: `program of this type cannot use helper ${name}#${ins.imm}` };
         }

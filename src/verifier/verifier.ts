@@ -11,7 +11,7 @@
 
 import { formatInsn } from '../asm/disassemble.js';
 import { ProgramError, VerifierError, type VerifierErrno } from '../errors.js';
-import { helperName, kernelHelpersOf } from '../helpers/index.js';
+import { helperName, kernelHelpersOf, notProvidedReason } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
 import { isLocalCall, isMayGoto, type Insn } from '../isa/insn.js';
@@ -2459,7 +2459,7 @@ class Verifier {
       // one the kernel gives this type that wxdp does not (an sk_lookup's bpf_perf_event_output, an
       // sk_reuseport's bpf_skb_load_bytes_relative): a limit of wxdp's, not the kernel's verdict
       const kernel = kernelHelpersOf(this.progType);
-      if (kernel?.ids.has(id)) throw new ProgramError(`program of this type cannot use helper ${name}#${id} (the kernel allows it in ${kernel.type}; wxdp does not provide it)`, pc, 'PROG_UNSUPPORTED');
+      if (kernel?.ids.has(id)) throw new ProgramError(notProvidedReason(id, kernel.type), pc, 'PROG_UNSUPPORTED');
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     // (the closure made only under a lock: this runs at every helper call)
