@@ -20,6 +20,7 @@ import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft
 import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
+import { ElemStore, elemKey } from './nft_elems.js';
 import type { LinkView } from './links.js';
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, nfLogSyslogLine } from './nf_log_syslog.js';
 
@@ -169,12 +170,10 @@ function closest<T extends { name: string }>(cands: Array<{ x: T; t: NftTable }>
   return best;
 }
 
-function cloneState(s: NftState): NftState {
-  return structuredClone(s);
-}
-
 export class Nft {
   private state: NftState = { tables: [], tgen: 0 };
+  /** Named sets' elements: shared with the committed state, copied on write (nft_elems.ts). */
+  private readonly store = new ElemStore();
   private readonly slots = new Map<string, number>();
   private blob = 0;
   private blobSize = 0;
@@ -211,13 +210,14 @@ export class Nft {
       if (e instanceof NftParseError) throw this.error('NFT_SYNTAX', text, file, e.msg, e.loc, e.also);
       throw e;
     }
-    const next = cloneState(this.state);
+    const next = this.store.clone(this.state);
     this.newTables.clear();
     this.txState = next;
     let out = '';
     try {
       for (const c of cmds) out += this.apply(next, c);
     } catch (e) {
+      this.store.abort();
       if (e instanceof Refusal && e.kernel) {
         // an aborted transaction does not give back the handles it took (table->hgen only grows)
         for (const t of this.state.tables) {
@@ -229,7 +229,13 @@ export class Nft {
       if (e instanceof NftParseError) throw this.error('NFT_SYNTAX', text, file, e.msg, e.loc, e.also);
       throw e;
     }
-    this.commit(next);
+    try {
+      this.commit(next);
+    } catch (e) {
+      this.store.abort();
+      throw e;
+    }
+    this.store.commit(next);
     return out;
   }
 
@@ -409,7 +415,8 @@ export class Nft {
               }
             }
           }
-          for (const x of t.sets) for (const e of x.elems) if (e.verdict?.chain === ch.name) e.verdict.chain = c.to;
+          // (a named map's elements are replaced, not edited: the committed state shares them)
+          for (const x of t.sets) for (const e of x.elems) if (e.verdict?.chain === ch.name) this.store.replace(x, e, { ...e, verdict: { ...e.verdict, chain: c.to } });
           ch.name = c.to;
           return '';
         }
@@ -505,7 +512,7 @@ export class Nft {
             if (!e || gone.has(e)) throw interval ? new Refusal('element does not exist', key.loc, false) : new Refusal(ENOENT, key.loc, true);
             gone.add(e);
           }
-          set.elems = set.elems.filter((e) => !gone.has(e));
+          this.store.remove(set, gone);
         }
         return '';
       }
@@ -713,16 +720,12 @@ export class Nft {
       // nft's own check against its cache (measured: `interval overlaps with an existing one` at the element)
       if (!had && existing?.overlaps(e)) throw new Refusal('interval overlaps with an existing one', loc, false);
       if (had) {
-        if (opts?.timeout || opts?.expires) {
-          had.timeout = e.timeout;
-          had.expiration = e.expiration;
-        }
+        if (opts?.timeout || opts?.expires) this.store.replace(set, had, { ...had, timeout: e.timeout, expiration: e.expiration });
         continue;
       }
       if (set.counter) e.counter = { k: 'counter', packets: opts?.counter?.packets ?? 0n, bytes: opts?.counter?.bytes ?? 0n, addr: 0 };
       if (opts?.comment !== undefined) e.comment = opts.comment;
-      set.elems.push(e);
-      index.set(k, e);
+      this.store.add(set, e);
     }
     if (set.autoMerge) set.elems = mergeIntervals(set.type, set.elems);
   }
@@ -754,7 +757,7 @@ export class Nft {
   private liveIndex(set: NftSet): Map<string, Elem> {
     const now = this.now();
     if (set.elems.some((e) => e.expiration !== undefined && now >= e.expiration)) set.elems = set.elems.filter((e) => e.expiration === undefined || now < e.expiration);
-    return new Map(set.elems.map((e) => [elemKey(e), e]));
+    return this.store.index(set);
   }
 
   /** The stack's clock in ms (element timeouts run on it, as the kernel's on jiffies). */
@@ -1018,6 +1021,7 @@ export class Nft {
 
   private env(): CompileEnv {
     return {
+      elemsBase: (elems) => this.store.base(elems),
       ifindexes: (pattern) => {
         const links = this.dp.links;
         const wild = pattern.endsWith('*');
@@ -1440,8 +1444,3 @@ class IntervalIndex {
   }
 }
 
-/** An element's identity in its set: its name, or its kind and bounds. */
-function elemKey(e: Elem): string {
-  if (e.name !== undefined) return `n:${e.name}`;
-  return `${e.kind}:${Buffer.from(e.lo).toString('hex')}:${Buffer.from(e.hi).toString('hex')}`;
-}

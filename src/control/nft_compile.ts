@@ -5,7 +5,7 @@
 
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import type { Selector } from './nft_parse.js';
-import { TYPE_INFO, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
+import { TYPE_INFO, cmpBytes, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
@@ -21,6 +21,8 @@ const NOREG = 0xff;
 /** What compiling needs from outside: device names → indexes, flowtable names → ids, the log ring's address. */
 export interface CompileEnv {
   ifindexes(pattern: string): number[];
+  /** What a named set's element array was copied from and how it changed since (nft_elems.ts), if known. */
+  elemsBase?(elems: Elem[]): { base: Elem[]; added: Elem[]; removed: ReadonlySet<Elem> } | undefined;
   flowtableId(table: NftTable, name: string): number;
   logRing(): number;
 }
@@ -36,13 +38,23 @@ export function chainKey(t: NftTable, c: NftChain): string {
 }
 
 class Code {
+  /** The bytes after the last chunk. */
   bytes: number[] = [];
+  /** Earlier bytes: runs of numbers and whole chunks (a named set's image, kept between compiles). */
+  private readonly parts: Array<number[] | Uint8Array> = [];
+  private base = 0;
   word(v: number): void {
     this.bytes.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
   }
   data(b: Uint8Array): void {
     for (const x of b) this.bytes.push(x);
     while (this.bytes.length & 3) this.bytes.push(0);
+  }
+  /** Bytes appended as they are (a multiple of 4 long). */
+  chunk(b: Uint8Array): void {
+    this.parts.push(this.bytes, b);
+    this.base += this.bytes.length + b.length;
+    this.bytes = [];
   }
   u64(v: bigint): void {
     this.word(Number(v & 0xffffffffn));
@@ -52,13 +64,37 @@ class Code {
     this.word(op | (reg << 8) | (len << 16) | (x << 24));
   }
   get pos(): number {
-    return this.bytes.length;
+    return this.base + this.bytes.length;
   }
+  /** A word written with word() (never inside a chunk). */
   patch(at: number, v: number): void {
-    this.bytes[at] = v & 0xff;
-    this.bytes[at + 1] = (v >>> 8) & 0xff;
-    this.bytes[at + 2] = (v >>> 16) & 0xff;
-    this.bytes[at + 3] = (v >>> 24) & 0xff;
+    let part = this.bytes;
+    let off = at - this.base;
+    if (off < 0) {
+      let start = 0;
+      for (const p of this.parts) {
+        if (at < start + p.length) {
+          part = p as number[];
+          off = at - start;
+          break;
+        }
+        start += p.length;
+      }
+    }
+    part[off] = v & 0xff;
+    part[off + 1] = (v >>> 8) & 0xff;
+    part[off + 2] = (v >>> 16) & 0xff;
+    part[off + 3] = (v >>> 24) & 0xff;
+  }
+  /** All of it, in one array. */
+  done(): Uint8Array {
+    const out = new Uint8Array(this.pos);
+    let at = 0;
+    for (const p of [...this.parts, this.bytes]) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 }
 
@@ -67,6 +103,9 @@ interface SetImage {
   ivals: Array<[Uint8Array, Uint8Array]>;
   /** A named set with timeouts or counters: each interval's element's expiry (ms, 0 none) and counter (0 none). */
   ext?: Array<{ expiration: number; counter: number }>;
+  /** A named set's: the elements in key order (ivals[i] and ext[i] are sorted[i]'s), and its bytes once written. */
+  sorted?: Elem[];
+  bytes?: Uint8Array;
 }
 
 /** The set header's flag for an ext array after the keys (assembly/net/nft_eval.ts SET_EXT). */
@@ -114,9 +153,13 @@ function ifaceElems(env: CompileEnv, elems: Elem[]): Elem[] {
 }
 
 function addSet(ctx: Ctx, type: DataType, elems: Elem[]): number {
-  const isIface = type === 'iface_index';
-  ctx.sets.push({ type: isIface ? 'mark' : type, ivals: intervals(isIface ? 'mark' : type, isIface ? ifaceElems(ctx.env, elems) : elems) });
+  ctx.sets.push(addSetImage(ctx.env, type, elems));
   return ctx.sets.length - 1;
+}
+
+function addSetImage(env: CompileEnv, type: DataType, elems: Elem[]): SetImage {
+  const isIface = type === 'iface_index';
+  return { type: isIface ? 'mark' : type, ivals: intervals(isIface ? 'mark' : type, isIface ? ifaceElems(env, elems) : elems) };
 }
 
 function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
@@ -396,16 +439,91 @@ function namedSet(ctx: Ctx, set: NftSet): number {
   if (!m) namedIndex.set(ctx, (m = new Map()));
   let i = m.get(set);
   if (i === undefined) {
-    if (hasExt(set)) {
-      // one interval per element (a named set's do not overlap), in key order, with its state beside it
-      const key = memcmpKey(set.type);
-      const elems = sortElems(set.type, set.elems);
-      ctx.sets.push({ type: set.type, ivals: elems.map((e) => [key(e.lo), key(e.hi)]), ext: elems.map(extOf) });
-      i = ctx.sets.length - 1;
-    } else i = addSet(ctx, set.type, set.elems);
+    ctx.sets.push(namedImage(ctx.env, set));
+    i = ctx.sets.length - 1;
     m.set(set, i);
   }
   return i;
+}
+
+/**
+ * A named set's image: one interval per element (a named set's do not overlap), in key order, with each element's
+ * state beside it when it has some. Kept per element array — an array a committed state holds is never written
+ * (nft_elems.ts) — and made from the image of the array it was copied from when that is known: its elements
+ * removed and the new ones inserted in place, so a small change to a big set costs no sort of it.
+ */
+const namedImages = new WeakMap<Elem[], SetImage>();
+function namedImage(env: CompileEnv, set: NftSet): SetImage {
+  const hit = namedImages.get(set.elems);
+  if (hit) return hit;
+  const ext = hasExt(set);
+  const key = memcmpKey(set.type);
+  const d = env.elemsBase?.(set.elems);
+  const prev = d && namedImages.get(d.base);
+  let image: SetImage;
+  if (d && prev?.sorted && (prev.ext !== undefined) === ext && set.type !== 'iface_index') {
+    const sorted = prev.sorted.slice();
+    const ivals = prev.ivals.slice();
+    const exts = prev.ext?.slice();
+    const at = (lo: Uint8Array): number => {
+      let a = 0;
+      let b = ivals.length;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (cmpBytes(ivals[mid]![0], lo) < 0) a = mid + 1;
+        else b = mid;
+      }
+      return a;
+    };
+    for (const e of d.removed) {
+      const i = at(key(e.lo));
+      sorted.splice(i, 1);
+      ivals.splice(i, 1);
+      exts?.splice(i, 1);
+    }
+    for (const e of d.added) {
+      const lo = key(e.lo);
+      const i = at(lo);
+      sorted.splice(i, 0, e);
+      ivals.splice(i, 0, [lo, key(e.hi)]);
+      exts?.splice(i, 0, extOf(e));
+    }
+    image = { type: set.type, ivals, ext: exts, sorted };
+  } else if (ext) {
+    const sorted = sortElems(set.type, set.elems);
+    image = { type: set.type, ivals: sorted.map((e) => [key(e.lo), key(e.hi)]), ext: sorted.map(extOf), sorted };
+  } else if (set.type === 'iface_index') {
+    return addSetImage(env, set.type, set.elems);
+  } else {
+    const sorted = sortElems(set.type, set.elems);
+    image = { type: set.type, ivals: sorted.map((e) => [key(e.lo), key(e.hi)]), sorted };
+  }
+  namedImages.set(set.elems, image);
+  return image;
+}
+
+/** A set's header, intervals and ext array as the evaluator reads them. */
+function setBytes(set: SetImage): Uint8Array {
+  if (set.bytes) return set.bytes;
+  const klen = TYPE_INFO[set.type].len;
+  const pad = (klen + 3) & ~3;
+  const out = new Uint8Array(8 + set.ivals.length * 2 * pad + (set.ext ? set.ext.length * 16 : 0));
+  const v = new DataView(out.buffer);
+  v.setUint32(0, set.ext ? klen | SET_EXT : klen, true);
+  v.setUint32(4, set.ivals.length, true);
+  let at = 8;
+  for (const [lo, hi] of set.ivals) {
+    out.set(lo, at);
+    out.set(hi, at + pad);
+    at += 2 * pad;
+  }
+  for (const x of set.ext ?? []) {
+    v.setBigUint64(at, BigInt(x.expiration), true);
+    v.setUint32(at + 8, x.counter, true);
+    at += 16;
+  }
+  if (set.sorted) set.bytes = out;
+  return out;
 }
 
 /** One element's ext entry: u64 expiry (ms on the stack clock, 0 never), u32 counter address (0 none), u32 0. */
@@ -457,14 +575,7 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
     if (at === undefined) {
       at = out.pos;
       setAt.set(f.set, at);
-      const klen = TYPE_INFO[f.set.type].len;
-      out.word(f.set.ext ? klen | SET_EXT : klen);
-      out.word(f.set.ivals.length);
-      for (const [lo, hi] of f.set.ivals) {
-        out.data(lo);
-        out.data(hi);
-      }
-      for (const x of f.set.ext ?? []) extWords(out, x);
+      out.chunk(setBytes(f.set));
     }
     out.patch(f.at, at);
   }
@@ -508,6 +619,6 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
   }
   for (const f of allJumpFix) out.patch(f.at, chainAt.get(f.key) ?? 0);
   out.patch(4, out.pos);
-  return Uint8Array.from(out.bytes);
+  return out.done();
 }
 
