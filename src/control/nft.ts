@@ -465,7 +465,13 @@ export class Nft {
             return '';
           }
           const spec = c.spec;
+          if (spec?.data?.v.startsWith('typeof ')) throw new Refusal(`wxdp maps keys to verdicts and stateful objects only, not to ${spec.data.v.slice(7)}`, spec.data.loc, false);
           if (spec?.data && !MAP_DATA.has(spec.data.v)) throw new Refusal(`unknown datatype ${spec.data.v}`, spec.data.loc, false);
+          if (spec?.typeof) {
+            // the expression's type (nft's typeof: the family is not checked, `typeof ip6 daddr` in an ip table is one)
+            spec.type = selType(spec.typeof);
+            if (!SET_TYPES.has(spec.type)) throw new Refusal(`wxdp has no named sets of ${TYPE_NAMES[spec.type as DataType]}`, spec.typeof.loc, false);
+          }
           if (!spec?.type) throw new Refusal('set definition does not specify key', c.setLoc, false);
           if (!SET_TYPES.has(spec.type)) throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
           for (const f of spec.flags) if (!['interval', 'constant', 'timeout', 'dynamic'].includes(f)) throw new Refusal(`syntax error, unexpected string`, spec.loc, false);
@@ -480,6 +486,7 @@ export class Nft {
             timeout: jiffiesMs(spec.timeout ?? 0), counter: spec.counter ?? false, elems: [],
           };
           if (spec.autoMerge) set.autoMerge = true;
+          if (spec.typeof) set.typeof = typeofText(spec.typeof);
           if (spec.elements) this.addElems(t, set, spec.elements);
           t.sets.push(set);
           return '';
@@ -783,17 +790,11 @@ export class Nft {
   }
 
   private selectorType(t: NftTable, s: { sel: Selector }): DataType {
-    const { proto, field } = s.sel;
+    const { proto } = s.sel;
     if ((proto === 'ip' && t.family === 'ip6') || (proto === 'ip6' && t.family === 'ip')) {
       throw new Refusal(`conflicting protocols specified: ${t.family === 'ip' ? 'ip' : 'ip6'} vs. ${proto}`, s.sel.loc, false);
     }
-    if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
-    if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
-    if (proto === 'tcp' && field === 'flags') return 'tcp_flag';
-    if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
-    if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
-    if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
-    return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid' } as const)[field as 'mark']!;
+    return selType(s.sel);
   }
 
   private resolveRule(t: NftTable, ch: NftChain, stmts: Stmt[]): RStmt[] {
@@ -1444,3 +1445,19 @@ class IntervalIndex {
   }
 }
 
+/** A selector's data type (nft's expression types). */
+function selType(sel: Selector): DataType {
+  const { proto, field } = sel;
+  if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
+  if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
+  if (proto === 'tcp' && field === 'flags') return 'tcp_flag';
+  if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
+  if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
+  if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
+  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid' } as const)[field as 'mark']!;
+}
+
+/** A typeof declaration's expression as nft lists it (meta_expr_print: iif, oif, iifname, oifname unqualified). */
+function typeofText(sel: Selector): string {
+  return sel.proto === 'meta' && ['iif', 'oif', 'iifname', 'oifname'].includes(sel.field) ? sel.field : `${sel.proto} ${sel.field}`;
+}

@@ -91,6 +91,8 @@ export interface NftSet {
   timeout: number;
   /** `counter`: each element has its own counter (the set's expression template). */
   counter: boolean;
+  /** Declared with `typeof`: the expression as nft lists it (`ip saddr`, `meta mark`, `iifname`). */
+  typeof?: string;
   /** `auto-merge` (an interval set's): nft merges overlapping and adjacent intervals, old and new. */
   autoMerge?: boolean;
   elems: Elem[];

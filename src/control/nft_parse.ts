@@ -98,6 +98,8 @@ export interface ChainSpec {
 
 export interface SetSpec {
   type?: string;
+  /** `typeof ip saddr`: the key's type is the expression's (nft keeps the expression and lists it back). */
+  typeof?: Selector;
   /** `timeout 30s`: the elements' default timeout in ms (nft sets NFT_SET_TIMEOUT with it). */
   timeout?: number;
   /** `counter`: every element has a counter (the set's expression, NFT_SET_EXPR). */
@@ -170,7 +172,7 @@ const KEYWORDS = new Set([
   'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
   // statement starters and the words nft's scanner knows outside a statement's own scope (`rate`, `burst`, `used`,
   // `until`, `level`… are keywords only inside theirs)
-  'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap', 'timeout', 'expires', 'comment',
+  'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap', 'timeout', 'expires', 'comment', 'typeof',
 ]);
 
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
@@ -267,6 +269,7 @@ function describe(t: Tok): string {
   if (t.t === 'nl') return 'newline';
   if (t.t === 's') return 'quoted string';
   if (t.t === 'p') return t.v === ';' ? 'semicolon' : `'${t.v}'`;
+  if (t.v === ':') return 'colon'; // our scanner keeps a colon a word (`: verdict`); nft's token is COLON
   if (KEYWORDS.has(t.v)) return t.v;
   if (/^[0-9]+$/.test(t.v)) return 'number';
   return 'string';
@@ -746,6 +749,7 @@ class Parser {
         if (d.t !== 'w') this.unexpected(d);
         spec.data = { v: d.v, loc: d.loc };
       }
+      else if (t.t === 'w' && t.v === 'typeof') this.typeofDecl(spec, map);
       else if (t.t === 'w' && t.v === 'timeout') spec.timeout = this.timeSpec('newline or semicolon');
       else if (t.t === 'w' && t.v === 'counter') spec.counter = true;
       else if (t.t === 'w' && t.v === 'auto-merge') spec.autoMerge = true;
@@ -760,6 +764,32 @@ class Parser {
     // bison's place of set_block: from its `{` to the end of its last item (the `}` not included, measured)
     spec.blockLoc = { ...open, end: this.peek(-2).loc.end };
     return spec;
+  }
+
+  /**
+   * `typeof EXPR` (a set) or `typeof EXPR : verdict|EXPR` (a map): nft's grammar has only expressions and `verdict`
+   * there (measured: `typeof ip saddr : counter` is a syntax error at `counter`).
+   */
+  private typeofDecl(spec: SetSpec, map: boolean): void {
+    const first = this.next();
+    const sel = first.t === 'w' ? this.selector(first) : undefined;
+    if (!sel) this.unexpected(first);
+    spec.typeof = sel;
+    if (!map) {
+      if (this.isWord(':')) this.unexpected(this.peek(), 'newline or semicolon or .');
+      return;
+    }
+    if (!this.isWord(':')) this.unexpected(this.peek(), 'colon or .');
+    this.next();
+    const d = this.next();
+    if (d.t === 'w' && d.v === 'verdict') {
+      spec.data = { v: 'verdict', loc: d.loc };
+      return;
+    }
+    const data = d.t === 'w' ? this.selector(d) : undefined;
+    if (!data) this.unexpected(d);
+    // a map to a packet field's type (nft's data maps): wxdp has verdict and object maps only
+    spec.data = { v: `typeof ${data.proto} ${data.field}`, loc: data.loc };
   }
 
   private flowtableBlock(): FlowtableSpec {

@@ -268,7 +268,7 @@ const SET_FLAG_ORDER = ['constant', 'interval', 'timeout', 'dynamic'];
  * line out when `timeout` is its only flag and the set has a timeout (`timeout 30s` says it).
  */
 export function setText(s: NftSet, ind: string, handles: boolean, counter: CounterReader = () => ({ packets: 0n, bytes: 0n })): string[] {
-  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\ttype ${s.type}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
+  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.type}`}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
   const flags = SET_FLAG_ORDER.filter((f) => s.flags.includes(f));
   if (flags.length && !(s.timeout && flags.length === 1 && flags[0] === 'timeout')) out.push(`${ind}\tflags ${flags.join(',')}`);
   if (s.autoMerge) out.push(`${ind}\tauto-merge`);

@@ -167,6 +167,15 @@ function addr(type: 'ipv4_addr' | 'ipv6_addr', text: string, loc: Loc): Uint8Arr
     if ((type === 'ipv4_addr') !== (a.family === 2)) throw new Error('family');
     return a.bytes.slice(0, type === 'ipv4_addr' ? 4 : 16);
   } catch {
+    // getaddrinfo for one family with the other's literal: EAI_ADDRFAMILY (measured: `ip saddr 2001:db8::1`)
+    const other = (() => {
+      try {
+        return parseAddr(text, type === 'ipv4_addr' ? 'inet6' : 'inet').family !== (type === 'ipv4_addr' ? 2 : 10);
+      } catch {
+        return false;
+      }
+    })();
+    if (other) return err('Could not resolve hostname: Address family for hostname not supported', loc);
     return err('Could not resolve hostname: Name or service not known', loc);
   }
 }
