@@ -15,7 +15,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { SET_TYPES, cmpBytes, intervals, memcmpKey, parseElem, type DataType, type Elem } from './nft_types.js';
+import { SET_TYPES, cmpBytes, memcmpKey, nextKey, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
@@ -711,6 +711,7 @@ export class Nft {
     const index = this.liveIndex(set);
     const interval = set.flags.includes('interval');
     const existing = interval && !set.autoMerge ? new IntervalIndex(set.type, set.elems) : undefined;
+    const fresh = new Set<Elem>();
     for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v)) {
       // an interval set keeps what the kernel keeps, the bounds: nft lists them back as a value, a prefix or a range
       const e = interval ? canonical(set.type, written) : written;
@@ -720,6 +721,7 @@ export class Nft {
       }
       // nft's evaluation: an element's statements must be the set's (set_elem_stmt_list against set->stmt_list)
       if (opts?.counter && !set.counter) throw new Refusal('missing statement in set declaration', opts.counter.loc, false);
+      if ((opts?.stmts ?? 0) > 1) throw new Refusal(`number of statements mismatch, set expects 1 but element has ${opts!.stmts}`, loc, false);
       this.elemTimeout(set, e, opts, loc, now);
       const k = elemKey(e);
       const had = index.get(k);
@@ -733,8 +735,9 @@ export class Nft {
       if (set.counter) e.counter = { k: 'counter', packets: opts?.counter?.packets ?? 0n, bytes: opts?.counter?.bytes ?? 0n, addr: 0 };
       if (opts?.comment !== undefined) e.comment = opts.comment;
       this.store.add(set, e);
+      fresh.add(e);
     }
-    if (set.autoMerge) set.elems = mergeIntervals(set.type, set.elems);
+    if (set.autoMerge) set.elems = mergeIntervals(set.type, set.elems, fresh);
   }
 
   /**
@@ -1413,12 +1416,31 @@ function canonical(type: DataType, e: Elem): Elem {
 }
 
 /**
- * auto-merge (nft's set_automerge): overlapping and adjacent intervals become one, listed as a value, a prefix or a
- * range (measured: 192.0.2.0/25 and 192.0.2.128/25 list as 192.0.2.0/24; 1-10 and 11-20 as 1-20).
+ * nft's set_automerge (intervals.c) over a set's elements, the command's `fresh` ones among them: in key order, each
+ * element that meets or touches the interval before it joins it, and the merged element is one of those it was
+ * made of (6.18 with nft 1.0.6, measured): a new element that extends an old one replaces it (its timeout, expiry,
+ * comment and a counter from zero; the old one's are gone), one that extends a new one is absorbed by it, and one
+ * inside the interval adds nothing and is dropped. So a merged element has the state of the lowest new element
+ * that extended it, or stays the old one when none did. It lists as a value, a prefix or a range (192.0.2.0/25 and
+ * 192.0.2.128/25 list as 192.0.2.0/24; 1-10 and 11-20 as 1-20).
  */
-function mergeIntervals(type: DataType, elems: Elem[]): Elem[] {
-  const back = memcmpKey(type); // its own inverse: memcmp order back to register bytes
-  return intervals(type, elems, true).map(([lo, hi]) => canonical(type, { lo: back(lo), hi: back(hi), kind: 'range' }));
+function mergeIntervals(type: DataType, elems: Elem[], fresh: ReadonlySet<Elem>): Elem[] {
+  const key = memcmpKey(type); // its own inverse: memcmp order back to register bytes
+  const sorted = elems.map((e) => ({ e, lo: key(e.lo), hi: key(e.hi) })).sort((a, b) => cmpBytes(a.lo, b.lo));
+  const out: Array<{ e: Elem; lo: Uint8Array; hi: Uint8Array; grown: boolean }> = [];
+  for (const x of sorted) {
+    const last = out[out.length - 1];
+    const after = last ? nextKey(last.hi) : undefined;
+    if (!last || (after !== undefined && cmpBytes(x.lo, after) > 0)) {
+      out.push({ ...x, grown: false });
+      continue;
+    }
+    if (cmpBytes(x.hi, last.hi) <= 0) continue;
+    if (!fresh.has(last.e) && fresh.has(x.e)) last.e = x.e;
+    last.hi = x.hi;
+    last.grown = true;
+  }
+  return out.map((m) => (m.grown ? canonical(type, { ...m.e, lo: key(m.lo), hi: key(m.hi), kind: 'range', plen: undefined }) : m.e));
 }
 
 /** An interval set's elements sorted by their low bound, for overlap checks by binary search (they are disjoint). */

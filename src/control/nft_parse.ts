@@ -44,6 +44,8 @@ export type RawValue =
  */
 export interface ElemOpts {
   counter?: { packets: bigint; bytes: bigint; loc: Loc };
+  /** How many statements the element was written with (`counter counter`: 2; nft compares with the set's). */
+  stmts?: number;
   timeout?: number;
   expires?: number;
   comment?: string;
@@ -751,8 +753,14 @@ class Parser {
       }
       else if (t.t === 'w' && t.v === 'typeof') this.typeofDecl(spec, map);
       else if (t.t === 'w' && t.v === 'timeout') spec.timeout = this.timeSpec('newline or semicolon');
-      else if (t.t === 'w' && t.v === 'counter') spec.counter = true;
-      else if (t.t === 'w' && t.v === 'auto-merge') spec.autoMerge = true;
+      else if (t.t === 'w' && t.v === 'counter') {
+        // nft takes up to two statements here (NFT_SET_EXPRESSIONS) and quota and limit among them; an element of
+        // wxdp's sets has one counter at most
+        if (spec.counter) throw new NftParseError('wxdp keeps one counter per set element: a second set statement is not supported', t.loc);
+        spec.counter = true;
+      } else if (t.t === 'w' && (t.v === 'quota' || t.v === 'limit')) {
+        throw new NftParseError(`wxdp keeps no ${t.v} per set element: only counter is supported as a set statement`, t.loc);
+      } else if (t.t === 'w' && t.v === 'auto-merge') spec.autoMerge = true;
       else if (t.t === 'w' && t.v === 'flags') {
         do spec.flags.push(this.word());
         while (this.isP(',') && this.next());
@@ -882,9 +890,10 @@ class Parser {
   /** set_elem_expr's statements (a counter) then options (`timeout T`, `expires T`, `comment "c"`; a later one wins). */
   private elemOpts(key: Extract<RawValue, { k: 'word' | 'str' }>): void {
     const opts: ElemOpts = {};
-    if (this.isWord('counter')) {
+    while (this.isWord('counter')) {
       const c = this.counterStmt(this.next());
-      opts.counter = { packets: c.packets, bytes: c.bytes, loc: c.loc };
+      opts.counter ??= { packets: c.packets, bytes: c.bytes, loc: c.loc };
+      opts.stmts = (opts.stmts ?? 0) + 1;
     }
     for (;;) {
       if (this.isWord('timeout') || this.isWord('expires')) {

@@ -271,8 +271,9 @@ export function setText(s: NftSet, ind: string, handles: boolean, counter: Count
   const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.type}`}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
   const flags = SET_FLAG_ORDER.filter((f) => s.flags.includes(f));
   if (flags.length && !(s.timeout && flags.length === 1 && flags[0] === 'timeout')) out.push(`${ind}\tflags ${flags.join(',')}`);
-  if (s.autoMerge) out.push(`${ind}\tauto-merge`);
+  // nft 1.0.6's order (measured): the set's statements, then auto-merge, then the timeout
   if (s.counter) out.push(`${ind}\tcounter`);
+  if (s.autoMerge) out.push(`${ind}\tauto-merge`);
   if (s.timeout) out.push(`${ind}\ttimeout ${timeText(s.timeout)}`);
   const elems = liveElems(s, counter.now ?? 0);
   if (elems.length) out.push(`${ind}\telements = ${elementsText(s, elems, counter)}`);
