@@ -738,6 +738,7 @@ class Parser {
       if (t.t === 'w' && t.v === 'type') {
         // a map's `KEY : DATA` (our scanner keeps a colon written against the key in the key's word)
         let key = this.word();
+        this.noConcat();
         if (!map) {
           spec.type = key;
           return;
@@ -774,6 +775,11 @@ class Parser {
     return spec;
   }
 
+  /** `a . b` (nft's concatenations): refused by name, where the `.` is, rather than as a syntax error nft would not give. */
+  private noConcat(): void {
+    if (this.isWord('.')) throw new NftParseError('wxdp does not support concatenations (`a . b`) yet', this.peek().loc);
+  }
+
   /**
    * `typeof EXPR` (a set) or `typeof EXPR : verdict|EXPR` (a map): nft's grammar has only expressions and `verdict`
    * there (measured: `typeof ip saddr : counter` is a syntax error at `counter`).
@@ -782,6 +788,7 @@ class Parser {
     const first = this.next();
     const sel = first.t === 'w' ? this.selector(first) : undefined;
     if (!sel) this.unexpected(first);
+    this.noConcat();
     spec.typeof = sel;
     if (!map) {
       if (this.isWord(':')) this.unexpected(this.peek(), 'newline or semicolon or .');
@@ -964,6 +971,7 @@ class Parser {
   }
 
   private match(sel: Selector): Stmt {
+    this.noConcat();
     let op: CmpOp = 'eq';
     let explicitOp = false;
     const ops: Record<string, CmpOp> = { '==': 'eq', '!=': 'neq', '<': 'lt', '>': 'gt', '<=': 'lte', '>=': 'gte', eq: 'eq', ne: 'neq', lt: 'lt', gt: 'gt', le: 'lte', ge: 'gte' };
