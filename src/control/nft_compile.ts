@@ -513,8 +513,11 @@ function setBytes(set: SetImage): Uint8Array {
   v.setUint32(4, set.ivals.length, true);
   let at = 8;
   for (const [lo, hi] of set.ivals) {
-    out.set(lo, at);
-    out.set(hi, at + pad);
+    // byte by byte: a set() per key costs more than the copy for keys this short
+    for (let i = 0; i < klen; i++) {
+      out[at + i] = lo[i]!;
+      out[at + pad + i] = hi[i]!;
+    }
     at += 2 * pad;
   }
   for (const x of set.ext ?? []) {
