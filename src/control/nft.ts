@@ -15,7 +15,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { SET_TYPES, cmpBytes, memcmpKey, nextKey, parseElem, type DataType, type Elem } from './nft_types.js';
+import { SET_TYPES, cmpBytes, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
@@ -1425,22 +1425,12 @@ function canonical(type: DataType, e: Elem): Elem {
  * 192.0.2.128/25 list as 192.0.2.0/24; 1-10 and 11-20 as 1-20).
  */
 function mergeIntervals(type: DataType, elems: Elem[], fresh: ReadonlySet<Elem>): Elem[] {
-  const key = memcmpKey(type); // its own inverse: memcmp order back to register bytes
-  const sorted = elems.map((e) => ({ e, lo: key(e.lo), hi: key(e.hi) })).sort((a, b) => cmpBytes(a.lo, b.lo));
-  const out: Array<{ e: Elem; lo: Uint8Array; hi: Uint8Array; grown: boolean }> = [];
-  for (const x of sorted) {
-    const last = out[out.length - 1];
-    const after = last ? nextKey(last.hi) : undefined;
-    if (!last || (after !== undefined && cmpBytes(x.lo, after) > 0)) {
-      out.push({ ...x, grown: false });
-      continue;
-    }
-    if (cmpBytes(x.hi, last.hi) <= 0) continue;
-    if (!fresh.has(last.e) && fresh.has(x.e)) last.e = x.e;
-    last.hi = x.hi;
-    last.grown = true;
-  }
-  return out.map((m) => (m.grown ? canonical(type, { ...m.e, lo: key(m.lo), hi: key(m.hi), kind: 'range', plen: undefined }) : m.e));
+  const back = memcmpKey(type); // its own inverse: memcmp order back to register bytes
+  return runs(type, elems, true).map((r) => {
+    if (r.grew.length === 1) return r.grew[0]!;
+    const e = r.grew.find((x) => fresh.has(x)) ?? r.grew[0]!;
+    return canonical(type, { ...e, lo: back(r.lo), hi: back(r.hi), kind: 'range', plen: undefined });
+  });
 }
 
 /** An interval set's elements sorted by their low bound, for overlap checks by binary search (they are disjoint). */

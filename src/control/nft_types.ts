@@ -324,7 +324,7 @@ export function memcmpKey(type: DataType): (b: Uint8Array) => Uint8Array {
 }
 
 /** The key one past `b` (big-endian), or undefined at the top of the type. */
-export function nextKey(b: Uint8Array): Uint8Array | undefined {
+function nextKey(b: Uint8Array): Uint8Array | undefined {
   const out = b.slice();
   for (let i = out.length - 1; i >= 0; i--) {
     if (out[i] !== 0xff) {
@@ -392,22 +392,38 @@ export function sortElems(type: DataType, elems: Elem[]): Elem[] {
   return [...elems].sort((a, b) => cmpBytes(key(a.lo), key(b.lo)) || cmpBytes(key(a.hi), key(b.hi)));
 }
 
+/** A run of elements merged into one interval: its bounds as memcmp keys, and the elements that grew it, in order. */
+export interface Run {
+  lo: Uint8Array;
+  hi: Uint8Array;
+  /** The element that began it, then each that extended its high bound (one inside it adds nothing). */
+  grew: Elem[];
+}
+
 /**
  * Merge elements into disjoint [lo, hi] intervals of register bytes ordered as memcmp orders them; with `adjacent`
  * (nft's auto-merge) intervals that touch become one too.
  */
-export function intervals(type: DataType, elems: Elem[], adjacent = false): Array<[Uint8Array, Uint8Array]> {
+export function runs(type: DataType, elems: readonly Elem[], adjacent = false): Run[] {
   // the evaluator compares register bytes with memcmp: host-order keys are stored big-endian in sets
   // only when the compiler converts the register first (nft_compile.ts does for host types)
   const key = memcmpKey(type);
-  const sorted = [...elems].map((e) => [key(e.lo), key(e.hi)] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0]));
-  const out: Array<[Uint8Array, Uint8Array]> = [];
-  for (const [lo, hi] of sorted) {
+  const sorted = elems.map((e) => ({ e, lo: key(e.lo), hi: key(e.hi) })).sort((a, b) => cmpBytes(a.lo, b.lo));
+  const out: Run[] = [];
+  for (const { e, lo, hi } of sorted) {
     const last = out[out.length - 1];
-    const after = last && adjacent ? nextKey(last[1]) : undefined;
-    if (last && (cmpBytes(lo, last[1]) <= 0 || (adjacent && (after === undefined || cmpBytes(lo, after) <= 0)))) {
-      if (cmpBytes(hi, last[1]) > 0) last[1] = hi;
-    } else out.push([lo, hi]);
+    const after = last && adjacent ? nextKey(last.hi) : undefined;
+    if (last && (cmpBytes(lo, last.hi) <= 0 || (adjacent && (after === undefined || cmpBytes(lo, after) <= 0)))) {
+      if (cmpBytes(hi, last.hi) > 0) {
+        last.hi = hi;
+        last.grew.push(e);
+      }
+    } else out.push({ lo, hi, grew: [e] });
   }
   return out;
+}
+
+/** The disjoint intervals of `elems` (an anonymous set's, as the evaluator looks them up). */
+export function intervals(type: DataType, elems: Elem[]): Array<[Uint8Array, Uint8Array]> {
+  return runs(type, elems).map((r) => [r.lo, r.hi]);
 }
