@@ -475,20 +475,25 @@ function namedImage(env: CompileEnv, set: NftSet): SetImage {
       }
       return a;
     };
+    // the bytes too, when the base's were written and have no ext array: moved, not written again
+    const bytes = prev.bytes && !exts ? new PairBytes(TYPE_INFO[set.type].len, prev.bytes, d.added.length) : undefined;
     for (const e of d.removed) {
       const i = at(key(e.lo));
       sorted.splice(i, 1);
       ivals.splice(i, 1);
       exts?.splice(i, 1);
+      bytes?.remove(i);
     }
     for (const e of d.added) {
       const lo = key(e.lo);
       const i = at(lo);
+      const hi = key(e.hi);
       sorted.splice(i, 0, e);
-      ivals.splice(i, 0, [lo, key(e.hi)]);
+      ivals.splice(i, 0, [lo, hi]);
       exts?.splice(i, 0, extOf(e));
+      bytes?.insert(i, lo, hi);
     }
-    image = { type: set.type, ivals, ext: exts, sorted };
+    image = { type: set.type, ivals, ext: exts, sorted, bytes: bytes?.done() };
   } else if (ext) {
     const sorted = sortElems(set.type, set.elems);
     image = { type: set.type, ivals: sorted.map((e) => [key(e.lo), key(e.hi)]), ext: sorted.map(extOf), sorted };
@@ -500,6 +505,38 @@ function namedImage(env: CompileEnv, set: NftSet): SetImage {
   }
   namedImages.set(set.elems, image);
   return image;
+}
+
+/** A set image's bytes (no ext array) edited in place: pairs moved up or down by one, the count in the header kept. */
+class PairBytes {
+  private readonly buf: Uint8Array;
+  private n: number;
+  private readonly pair: number;
+  constructor(private readonly klen: number, from: Uint8Array, room: number) {
+    this.pair = 2 * ((klen + 3) & ~3);
+    this.n = new DataView(from.buffer, from.byteOffset).getUint32(4, true);
+    this.buf = new Uint8Array(8 + (this.n + room) * this.pair);
+    this.buf.set(from.subarray(0, 8 + this.n * this.pair));
+  }
+  private at(i: number): number {
+    return 8 + i * this.pair;
+  }
+  remove(i: number): void {
+    this.buf.copyWithin(this.at(i), this.at(i + 1), this.at(this.n));
+    this.n--;
+  }
+  insert(i: number, lo: Uint8Array, hi: Uint8Array): void {
+    this.buf.copyWithin(this.at(i + 1), this.at(i), this.at(this.n));
+    const a = this.at(i);
+    this.buf.fill(0, a, a + this.pair);
+    this.buf.set(lo.subarray(0, this.klen), a);
+    this.buf.set(hi.subarray(0, this.klen), a + this.pair / 2);
+    this.n++;
+  }
+  done(): Uint8Array {
+    new DataView(this.buf.buffer).setUint32(4, this.n, true);
+    return this.buf.subarray(0, this.at(this.n));
+  }
 }
 
 /** A set's header, intervals and ext array as the evaluator reads them. */
