@@ -901,10 +901,11 @@ const H2_MEMBER_REACH: u32 = 1 << 30;
 
 /**
  * read_seqcount_begin of hash2 slot `slot`'s copy (H2_*): the count to give h2SeqRetry after reading it.
- * An atomic load (acquire; the reads after it are not made before it).
+ * An atomic load (acquire; the reads after it are not made before it). The single-thread build reads
+ * nothing: its one thread writes a copy whole (h2Set) between a reader's bursts, never during one.
  */
 @inline export function h2SeqBegin(slot: u32): u32 {
-  return ASC_FEATURE_THREADS ? atomic.load<u32>(slot + H2_SEQ) : load<u32>(slot + H2_SEQ);
+  return ASC_FEATURE_THREADS ? atomic.load<u32>(slot + H2_SEQ) : 0;
 }
 
 /**
@@ -913,7 +914,8 @@ const H2_MEMBER_REACH: u32 = 1 << 30;
  * memory accesses in program order around them (the reads of the copy are made before it, smp_rmb).
  */
 @inline export function h2SeqRetry(slot: u32, seq: u32): bool {
-  const now = ASC_FEATURE_THREADS ? atomic.load<u32>(slot + H2_SEQ) : load<u32>(slot + H2_SEQ);
+  if (!ASC_FEATURE_THREADS) return false;
+  const now = atomic.load<u32>(slot + H2_SEQ);
   return ((seq & 1) | (now ^ seq)) != 0;
 }
 
