@@ -157,12 +157,7 @@ export const FTR_NH6: u32 = FTR_BUCKETS + 104;
 export const FTR_NH6_HWM: u32 = FTR_BUCKETS + 108;
 export const FTR_NH6_FREE: u32 = FTR_BUCKETS + 112;
 export const FTR_NH6_TABLE: u32 = FTR_BUCKETS + 116;
-/** The IPv4 direct lines (D4_*): FTR_D4 (64-byte lines of two hot records), FTR_D4_MASK (lines − 1), FTR_D4_SHIFT (32 − log2 lines), FTR_D4_REV (each record's direction record). */
-export const FTR_D4: u32 = FTR_BUCKETS + 120;
-export const FTR_D4_MASK: u32 = FTR_BUCKETS + 124;
-export const FTR_D4_SHIFT: u32 = FTR_BUCKETS + 128;
-export const FTR_D4_REV: u32 = FTR_BUCKETS + 132;
-export const FTR_SIZE: u32 = FTR_BUCKETS + 136;
+export const FTR_SIZE: u32 = FTR_BUCKETS + 120;
 /** FTR_NH6 − FTR_NH: the IPv6 next hops' root fields after the IPv4 ones', in the same order. */
 const NH_FAM: u32 = FTR_NH6 - FTR_NH;
 /** enum nf_flowtable_flags: NF_FLOWTABLE_COUNTER (nft's `counter`): hits count into the connection's acct. */
@@ -207,8 +202,6 @@ export const FLOW_FREE: u32 = 112;
 export const FLOW_HELD: u32 = 116;
 /** u8 the flow's family (struct flow_offload_tuple's l3proto): AF_INET, AF_INET6. */
 export const FLOW_L3: u32 = 108;
-/** u32 × 2: an IPv4 flow's directions' hot records (hot4Of: a direct line's or its pool slot's in FTR_HOT / FTR_HOTR), 0 while it is not in the table. */
-export const FLOW_HOT: u32 = 120;
 export const FLOW_SIZE: u32 = 256;
 export const FLOW6_SIZE: u32 = 512;
 export const FD6_SADDR: u32 = 256;
@@ -301,10 +294,9 @@ const NF_CT_DAY: u64 = 86400 * 1000;
 // ---- Set-up (the control plane) ----
 
 /**
- * The flows' table: `max` flows (at most 2^22); two direct lines per flow of the `buckets` expected, and one
- * bucket line per four (8 direction records for 15 slots at the most: 0.1% of the records overflow at 6
- * a bucket, 0.3% at 8; only the records whose direct lines are full have one), each rounded up to a power
- * of two, at most 2^22 and 2^20. 0, -17, -12, -22.
+ * The flows' table: `max` flows (at most 2^22); one bucket line per four of the `buckets` flows expected
+ * (8 direction records for 15 slots at the most: 0.1% of the records overflow at 6 a bucket, 0.3% at
+ * 8), rounded up to a power of two, at most 2^20. 0, -17, -12, -22.
  */
 export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   if (netRoot() == 0 || max > 0x400000) return -22;
@@ -320,16 +312,7 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   while (nhb < (max >> 1) && nhb < 0x100000) nhb <<= 1;
   const nh = arena_alloc(max * 2 * NH_SIZE, 64);
   const nht = arena_alloc(nhb << 2, 64);
-  // the direct lines: two a flow expected (four records for its two: half full), at least 2, at most 2^22
-  let dl: u32 = 2;
-  let dbits: u32 = 1;
-  while (dl < (buckets << 1) && dl < 0x400000) {
-    dl <<= 1;
-    dbits++;
-  }
-  const d4 = arena_alloc(dl << 6, 4096); // zeroed: every record free (protocol 0)
-  const d4rev = arena_alloc(dl << 3, 64);
-  if (r == 0 || table == 0 || pool == 0 || hot == 0 || nh == 0 || nht == 0 || d4 == 0 || d4rev == 0 || max == 0) return -12;
+  if (r == 0 || table == 0 || pool == 0 || hot == 0 || nh == 0 || nht == 0 || max == 0) return -12;
   memory.fill(r, 0, FTR_SIZE);
   memory.fill(table, 0, nb * BKT_SIZE);
   for (let i: u32 = 0; i < max; i++) {
@@ -350,10 +333,6 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   store<u32>(r + FTR_NH, nh);
   store<u32>(r + FTR_NH_TABLE, nht);
   store<u32>(r + FTR_NH_MASK, nhb - 1);
-  store<u32>(r + FTR_D4, d4);
-  store<u32>(r + FTR_D4_MASK, dl - 1);
-  store<u32>(r + FTR_D4_SHIFT, 32 - dbits);
-  store<u32>(r + FTR_D4_REV, d4rev);
   store<u32>(r + FTR_MAX, max);
   store<u32>(r + FTR_FREE, pool);
   store<u32>(netRoot() + NR_FLOWTABLE, r);
@@ -423,20 +402,10 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
   return hot4Of(r, d);
 }
 
-/** The hot record of IPv4 direction record `d` (FLOW_HOT: where d4Insert put it), 0 before the flow is in the table. */
+/** The hot record of IPv4 direction record `d`: its flow's slot in its direction's array. */
 @inline function hot4Of(r: u32, d: u32): u32 {
-  return load<u32>(flowOf(d) + FLOW_HOT + ((d & FD_SIZE) >> 5));
-}
-
-/** The home of IPv4 direction record `d`'s hot record when its direct lines are full: its flow's slot in its direction's array. */
-@inline function hot4Home(r: u32, d: u32): u32 {
   const off = d - load<u32>(r + FTR_POOL);
   return load<u32>(r + ((off & FD_SIZE) != 0 ? FTR_HOTR : FTR_HOT)) + ((off >> 8) << HOT4_SHIFT);
-}
-
-/** Whether IPv4 hot record `h` is in a direct line (else at its home, hot4Home). */
-@inline function inD4(r: u32, h: u32): bool {
-  return h - load<u32>(r + FTR_D4) <= (load<u32>(r + FTR_D4_MASK) << 6) + 32;
 }
 
 /** The hot record of IPv6 direction record `d`: its flow's slot in its direction's half of the array (hot6Span). */
@@ -450,10 +419,8 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
   return load<u32>(r + FTR_MAX) << HOT6_SHIFT;
 }
 
-/** The direction record of IPv4 hot record `h` (a direct line's: FTR_D4_REV's word for it). */
+/** The direction record of IPv4 hot record `h`. */
 @inline function coldOf4(r: u32, h: u32): u32 {
-  const dd = h - load<u32>(r + FTR_D4);
-  if (dd <= (load<u32>(r + FTR_D4_MASK) << 6) + 32) return load<u32>(load<u32>(r + FTR_D4_REV) + (dd >> 3));
   const rep = load<u32>(r + FTR_HOTR);
   const reply = h >= rep;
   return load<u32>(r + FTR_POOL) + (((h - (reply ? rep : load<u32>(r + FTR_HOT))) >> HOT4_SHIFT) << 8) + (reply ? FD_SIZE : 0);
@@ -476,11 +443,8 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
 @inline function acctFlag(d: u32, on: bool): void {
   const v = <u32>load<u8>(d + FD_NAT);
   store<u8>(d + FD_NAT, <u8>(on ? v | FDF_ACCT : v & ~FDF_ACCT));
-  // the hot record's copy (before the flow is in the table its hot record is filled later: an IPv4
-  // one's is not placed yet)
-  const hr = hotOf(ftRoot(), d);
-  if (hr == 0) return;
-  const h = hotFlags(hr, isV6(flowOf(d)));
+  // the hot record's copy (before the flow is in the table its hot record is filled later)
+  const h = hotFlags(hotOf(ftRoot(), d), isV6(flowOf(d)));
   const hv = <u32>load<u8>(h);
   store<u8>(h, <u8>(on ? hv | FDF_ACCT : hv & ~FDF_ACCT));
 }
@@ -654,67 +618,6 @@ function hashInsert(r: u32, d: u32): void {
   store<u32>(b + BKT_OVF, d);
 }
 
-// The direct lines (FTR_D4: two 64-byte lines a flow, two IPv4 hot records each, half full): a key's
-// hot record sits in the first free record of its hash's line (d4Line), else of its second line
-// (d4Line2), else at its home (hot4Home) with a tag slot in FTR_TABLE's bucket as before (at 1M flows
-// 89% / 9% / 2%, simulated). A hit then reads one line, its record's, instead of its bucket's and then
-// its record's, at the price of two lines a flow (128 MiB at 1M flows, beside FTR_TABLE's 16 MiB for the
-// few that go home). A record is free with protocol 0, deleted but not reusable yet (a worker may hold
-// it: flowReleasePassed frees it) with D4_DEAD: neither is a key's. FTR_D4_REV holds each record's
-// direction record (coldOf4), read by the hits that need it (FIN / RST, counting, translating both
-// sides: they read that record anyway).
-const D4_DEAD: u32 = 0xff;
-
-/** The first direct line of key hash `k`. */
-@inline function d4Line(r: u32, k: u32): u32 {
-  return load<u32>(r + FTR_D4) + ((k & load<u32>(r + FTR_D4_MASK)) << 6);
-}
-
-/** The second direct line of key hash `k` (the top bits of another multiple of it). */
-@inline function d4Line2(r: u32, k: u32): u32 {
-  return load<u32>(r + FTR_D4) + (((k * 0x9e3779b1) >> load<u32>(r + FTR_D4_SHIFT)) << 6);
-}
-
-/** The record of direct line `line` whose key (saddr, daddr, ports, iif) is `key` and protocol `proto`, 0 when neither. */
-@inline function d4Match(line: u32, key: v128, proto: u32): u32 {
-  if (i32x4.all_true(i32x4.eq(v128.load(line), key)) && <u32>load<u8>(line + H4_PROTO) == proto) return line;
-  if (i32x4.all_true(i32x4.eq(v128.load(line, HOT4_SIZE), key)) && <u32>load<u8>(line + HOT4_SIZE + H4_PROTO) == proto) return line + HOT4_SIZE;
-  return 0;
-}
-
-/** A free record of direct line `line`, 0 when none. */
-@inline function d4Free(line: u32): u32 {
-  if (load<u8>(line + H4_PROTO) == 0) return line;
-  if (load<u8>(line + HOT4_SIZE + H4_PROTO) == 0) return line + HOT4_SIZE;
-  return 0;
-}
-
-/** IPv4 direction record `d` into the table, its hot record filled (hot4Fill: next hop `nh`, timeout `timeout`) in a direct line or at its home. */
-function d4Insert(r: u32, d: u32, nh: u32, timeout: u64): void {
-  const k = dirHash(d);
-  let h = d4Free(d4Line(r, k));
-  if (h == 0) h = d4Free(d4Line2(r, k));
-  const home = h == 0;
-  if (home) h = hot4Home(r, d);
-  else store<u32>(load<u32>(r + FTR_D4_REV) + ((h - load<u32>(r + FTR_D4)) >> 3), d);
-  store<u32>(flowOf(d) + FLOW_HOT + ((d & FD_SIZE) >> 5), h);
-  hot4Fill(h, d, nh, timeout);
-  if (home) hashInsert(r, d);
-}
-
-/** Direction record `d` out of the table: a direct line's record dead (D4_DEAD: its other bytes kept for a worker holding it), else its bucket's slot. */
-function tableRemove(r: u32, d: u32): void {
-  if (!isV6(flowOf(d))) {
-    const h = hot4Of(r, d);
-    if (inD4(r, h)) {
-      if (ASC_FEATURE_THREADS) atomic.store<u8>(h + H4_PROTO, <u8>D4_DEAD);
-      else store<u8>(h + H4_PROTO, <u8>D4_DEAD);
-      return;
-    }
-  }
-  hashRemove(r, d);
-}
-
 /** The IPv6 hot record matching the packet's addresses (16 bytes at `saddr`, `daddr`), 0 when none. */
 @inline function lookup6(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
   const t6 = load<u32>(r + FTR_TABLE6);
@@ -754,13 +657,6 @@ function tableRemove(r: u32, d: u32): void {
 /** The hot record matching the packet (hotOf its direction record), 0 when none. */
 @inline function lookup(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
   const k = keyHash(saddr, daddr, ports, proto, iif);
-  // its direct lines (no key has protocol 0, a free record's, or D4_DEAD, a deleted one's)
-  if (proto - 1 < D4_DEAD - 1) {
-    const key = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(saddr), 1, daddr), 2, ports), 3, iif);
-    let h = d4Match(d4Line(r, k), key, proto);
-    if (h == 0) h = d4Match(d4Line2(r, k), key, proto);
-    if (h != 0) return h;
-  }
   const b = bucketOf(r, load<u32>(r + FTR_TABLE), k);
   const idxb = load<u32>(r + FTR_IDXB);
   const hot = load<u32>(r + FTR_HOT); // (FTR_HOTR's records follow: one array for the slots' indexes)
@@ -1043,12 +939,9 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
     store<u8>(rec + FD_TEARDOWN, ftHasDev(r, ft, load<u32>(rec + FD_IIF)) ? 0 : FDT_NOHOOK);
     store<u32>(rec + FD_GEN, fibGen());
     store<u64>(rec + FD_TIMEOUT, timeout);
-    if (v6) {
-      hot6Fill(hot6Of(r, rec), rec, nhs[d], timeout);
-      hashInsert(r, rec);
-    } else {
-      d4Insert(r, rec, nhs[d], timeout);
-    }
+    if (v6) hot6Fill(hot6Of(r, rec), rec, nhs[d], timeout);
+    else hot4Fill(hot4Of(r, rec), rec, nhs[d], timeout);
+    hashInsert(r, rec);
   }
   store<u32>(ct + CT_FLOW_OFF, f);
   store<u32>(ct + CT_STATUS, st | IPS_OFFLOAD);
@@ -1065,16 +958,15 @@ const nhs = new StaticArray<u32>(2);
  */
 function hot4Fill(h: u32, d: u32, nh: u32, timeout: u64): void {
   v128.store(h, v128.load(d + FD_SADDR)); // saddr, daddr, ports, iif: FD_SADDR..FD_IIF in the key's order
+  store<u8>(h + H4_PROTO, load<u8>(d + FD_PROTO));
+  store<u8>(h + H4_FLAGS, <u8>hotFlagsOf(d));
   // the one side translated: its port and the checksums' changes (the address: the next hop's; both:
   // the direction record's FD_NEW_* and FD_CSUM at each hit)
   const one = natSide(d);
-  const port = one == FDF_SNAT ? load<u16>(d + FD_NEW_SPORT) : one == FDF_DNAT ? load<u16>(d + FD_NEW_DPORT) : 0;
+  store<u16>(h + H4_NAT_PORT, one == FDF_SNAT ? load<u16>(d + FD_NEW_SPORT) : one == FDF_DNAT ? load<u16>(d + FD_NEW_DPORT) : 0);
   store<u32>(h + H4_CSUM, one != 0 ? load<u32>(d + FD_CSUM) : 0);
   store<u32>(h + H4_TIMEOUT, <u32>timeout);
   store<u32>(h + H4_NH, nh);
-  // the protocol, flags and translated port last, in one store: a direct line's record is found by its
-  // key and protocol (d4Match), so a reader matching it sees the rest written
-  atomicStore32(h + H4_PROTO, <u32>load<u8>(d + FD_PROTO) | (hotFlagsOf(d) << 8) | (<u32>port << 16));
 }
 
 /** A hot record's flags byte for direction record `d` (filled: FD_NAT, FD_TEARDOWN). */
@@ -1334,8 +1226,8 @@ export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
 
 /** flow_offload_del: out of the table (under the conntrack lock). */
 function flowDel(r: u32, f: u32): void {
-  tableRemove(r, f);
-  tableRemove(r, f + FD_SIZE);
+  hashRemove(r, f);
+  hashRemove(r, f + FD_SIZE);
   // a flow that expired (not torn down): its connection is handed back now
   if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) == 0) flowFixupCt(f);
   const ct = load<u32>(f + FLOW_CT);
@@ -1377,14 +1269,7 @@ function flowReleasePassed(r: u32): void {
       const h = hotOf(r, f + d * FD_SIZE) + (v6 ? H6_NH : H4_NH);
       nhPut(r, load<u32>(h), v6);
       store<u32>(h, 0);
-      // a direct line's record free again (protocol 0); the flow's hot records forgotten (acctFlag
-      // skips an IPv4 flow's until it is in the table again)
-      if (!v6) {
-        const hr = h - H4_NH;
-        if (inD4(r, hr)) atomicStore32(hr + H4_PROTO, 0);
-      }
     }
-    if (!v6) store<u64>(f + FLOW_HOT, 0);
     const free = isV6(f) ? FTR_FREE6 : FTR_FREE;
     store<u32>(f + FLOW_FREE, load<u32>(r + free));
     store<u32>(r + free, f);
@@ -1501,8 +1386,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   const hm = i32x4.splat(~((<u32>1 << idxb) - 1)); // the slots' tag bits
   const hot4 = load<u32>(r + FTR_HOT);
   const hot6 = load<u32>(r + FTR_HOT6);
-  const d4 = load<u32>(r + FTR_D4);
-  const d4mask = load<u32>(r + FTR_D4_MASK);
   const mac = load<u64>(nd, ND_MAC) & 0xffffffffffff;
   let cand: u32 = 0;
   // the last IPv4 key hashed (saddr, daddr, ports, the protocol in the last lane) and its frame (the
@@ -1541,7 +1424,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
         } else {
           const k = keyHash(i32x4.extract_lane(key, 0), i32x4.extract_lane(key, 1), i32x4.extract_lane(key, 2), proto, ifindex);
           store<u32>(tags + (i << 2), k);
-          h = d4 + ((k & d4mask) << 6);
+          h = table + (k & mask) * BKT_SIZE;
           lastKey = key;
           lastAt = i;
         }
@@ -1579,49 +1462,25 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     cand |= h;
   }
   if (cand == 0) return 0;
-  // 2: the direct lines (IPv4) and the buckets' lines (IPv6), in a loop that only loads: the fewer instructions a frame, the more of the
+  // 2: the buckets' lines, in a loop that only loads: the fewer instructions a frame, the more of the
   // burst's misses the CPU's window holds at once (wasm has no prefetch instruction); a frame without a
   // bucket of its own (0, SAME_KEY) loads address 0 instead of a branch (always mapped). Branchless
   // loads here and in the fourth loop: 10k flows 43.8 → 41.6 ns, 100k 58.3 → 53.9 (3 rounds, measured)
   let acc = warmLines(out, n, ~3);
-  // and the IPv4 keys' second direct lines in the same wave (their first's record may be another key's)
-  if ((cand & 1) == 0 || true) {
-    const d4shift = load<u32>(r + FTR_D4_SHIFT);
-    for (let i: u32 = 0; i < n; i++) {
-      const a = load<u32>(out + (i << 2));
-      const k = load<u32>(tags + (i << 2));
-      acc += load<u32>(select<u32>(d4 + (((k * 0x9e3779b1) >> d4shift) << 6), 0, (a & 3) == 0 && a != 0));
-    }
-  }
-  // 3: IPv4: the direct line's record with the frame's key, else its second line's (D4_NEXT: a wave of
-  // its own below); IPv6: the slot whose tag is the key's hash (its record), or the bucket's overflow
-  // list; the frames with a record (or a line still to look in) counted (m)
+  // 3: the slot whose tag is the key's hash (its record), or the bucket's overflow list; the frames
+  // with a record counted (m)
   let m: u32 = 0;
-  let more: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
     if (a == 0) continue;
     if (a == SAME_KEY) {
-      const at = load<u32>(tags + (i << 2));
-      const same = load<u32>(out + (at << 2)); // (that frame's is decided, or waits for the same wave)
+      const same = load<u32>(out + (load<u32>(tags + (i << 2)) << 2)); // (that frame's is decided)
       store<u32>(out + (i << 2), same);
-      store<u32>(tags + (i << 2), load<u32>(tags + (at << 2))); // its hash (for the waves below)
       m += <u32>(same != 0);
-      more |= same;
       continue;
     }
     const bk = a & ~1;
     const k = load<u32>(tags + (i << 2));
-    if ((a & 1) == 0) {
-      const ip = load<u32>(b + (i << 3)) + ETH_HLEN;
-      let d = d4Probe(bk, ip, ifindex);
-      if (d == 0) d = d4Probe(d4Line2(r, k), ip, ifindex);
-      const v = d != 0 ? d : (table + (k & mask) * BKT_SIZE) | D4_BUCKET;
-      store<u32>(out + (i << 2), v);
-      more |= v;
-      m++;
-      continue;
-    }
     // the tags compared without a branch per slot (a loop that left at the hit's slot mispredicted
     // once a frame when the burst's flows sit in different slots); the first equal tag's record, 0 when
     // none (the whole bucket then, lookup)
@@ -1632,35 +1491,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     // (no slot with the key's tag and no overflow: no flow has the key)
     store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : 0);
     m += <u32>(d != 0);
-  }
-  // 3b: the IPv4 keys in neither record of their direct line: their second lines in a wave (the records
-  // found are in cache already), then the same compare; a key in neither goes to its bucket (D4_BUCKET)
-  if ((more & (D4_NEXT | D4_BUCKET)) != 0) {
-    if ((more & D4_NEXT) != 0) acc += warmLines(out, n, ~(D4_NEXT | D4_BUCKET));
-    more &= D4_BUCKET;
-    for (let i: u32 = 0; i < n; i++) {
-      const a = load<u32>(out + (i << 2));
-      if ((a & D4_NEXT) == 0) continue;
-      const d = d4Probe(a & ~D4_NEXT, load<u32>(b + (i << 3)) + ETH_HLEN, ifindex);
-      const v = d != 0 ? d : (table + (load<u32>(tags + (i << 2)) & mask) * BKT_SIZE) | D4_BUCKET;
-      store<u32>(out + (i << 2), v);
-      more |= v;
-    }
-    // 3c: those keys' buckets in a wave, then their slots' tags, as IPv6's in the third loop
-    if ((more & D4_BUCKET) != 0) {
-      acc += warmLines(out, n, ~(D4_NEXT | D4_BUCKET));
-      for (let i: u32 = 0; i < n; i++) {
-        const a = load<u32>(out + (i << 2));
-        if ((a & D4_BUCKET) == 0) continue;
-        const bk = a & ~D4_BUCKET;
-        const t = tagMatches(bk, slotTag(load<u32>(tags + (i << 2)), idxb), hm);
-        let d: u32 = 0;
-        if (t != 0) d = slotRec(load<u32>(bk + (ctz(t) << 2)), idxb, hot4, HOT4_SHIFT);
-        else if (load<u32>(bk + BKT_OVF) != 0) d = burstCold(r, load<u32>(b + (i << 3)) + ETH_HLEN, 0, ifindex);
-        store<u32>(out + (i << 2), d);
-        m -= <u32>(d == 0);
-      }
-    }
   }
   // 4: the hot records' lines (an IPv6 one's address line too: its key and NAT addresses), again only
   // loads, without a branch (no record: address 0)
@@ -1720,15 +1550,6 @@ function burstCold(r: u32, ip: u32, v6: u32, iif: u32): u32 {
 
 /** nf_flow_burst_lookup's first pass: the frame's key is that of the frame its tag names (no bucket is ever at 2). */
 const SAME_KEY: u32 = 2;
-/** nf_flow_burst_lookup's third pass: an IPv4 key to look for in its second direct line (this bit | the line). */
-const D4_NEXT: u32 = 2;
-/** nf_flow_burst_lookup's wave 3b: an IPv4 key in neither direct line, to look for in its bucket (this bit | the bucket). */
-const D4_BUCKET: u32 = 4;
-
-/** The record of direct line `line` with the key of the IPv4 header at `ip` received on `iif` (d4Match), 0 when neither. */
-@inline function d4Probe(line: u32, ip: u32, iif: u32): u32 {
-  return d4Match(line, i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, iif), <u32>load<u8>(ip, IPH_PROTOCOL));
-}
 
 /** Keeps the records' warm-up loads of nf_flow_burst_lookup alive. */
 let sink: u32 = 0;
@@ -1795,11 +1616,12 @@ export function nf_flow_burst_done(nd: u32, n: u32, bytes: u64): void {
   if (t - load<u32>(h + H4_TIMEOUT) > 1000) refreshBoth4(h, t);
 }
 
-/** refresh4's write: `t` into hot record `h` and the other direction's (through their direction records), once a second at most. */
+/** refresh4's write: `t` into hot record `h` and the other direction's (the same slot of the other array), once a second at most. */
 function refreshBoth4(h: u32, t: u32): void {
   const r = ftRoot();
+  const span = load<u32>(r + FTR_HOTR) - load<u32>(r + FTR_HOT);
   atomicStore32(h + H4_TIMEOUT, t);
-  atomicStore32(hot4Of(r, coldOf4(r, h) ^ FD_SIZE) + H4_TIMEOUT, t);
+  atomicStore32((h >= load<u32>(r + FTR_HOTR) ? h - span : h + span) + H4_TIMEOUT, t);
 }
 
 /** refresh4 for IPv6 hot record `h`. */
