@@ -1517,6 +1517,14 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // the timestamp and counter writes batched — and 2 random lines and 2 random 4-KiB pages a hit are what
   // is left: the bucket's could go only with the records in the buckets themselves (ft39 simulated a
   // dense cuckoo table: 1.41 lines a lookup, but 40% more memory touched by one direction's hits).
+  // Tried (ft41): IPv4 hot records in direct lines of their own (two 64-byte lines a flow, two records a
+  // line; a key's first line, then its second, then its bucket as now: one line a hit for 89% of the
+  // keys at 1M flows) was slower — 1M 83.6 vs 70.7 ns with the second lines in a wave of their own,
+  // 90-94 vs 63-67 with both lines loaded at once (which lost 10k too, 50-67 vs 45-48, and 1 flow, 33-39
+  // vs 31-34; data path, alternated rounds at load 18-25): the 128 MiB of lines, over 4-KiB pages, cost
+  // more than a hit's second line within the 48 MB one direction touches now. Twice the buckets (32 MiB
+  // at 1M: four records a bucket, fewer tags shared) gained nothing either: 72.6 vs 70.1 ns (medians of
+  // 6 alternated rounds, load 10-25).
   sink += acc;
   return m;
 }
