@@ -427,6 +427,12 @@ describe.skipIf(!haveWasm)('lpm4', () => {
       const [a, len] = p.split('/');
       ref.set(bits4(parseIpv4(a!)), Number(len), v);
     }
+    // lpm4_lookup_bulk at S = 24 takes eight a step and walks only when one of the eight entries is not
+    // a leaf: counts off the step, and a value too large for a leaf entry (a one-run node) among leaves
+    t.add('192.0.2.0/24', 0x80000001);
+    ref.set(bits4(parseIpv4('192.0.2.0')), 24, 0x80000001);
+    const mixed = Uint32Array.from([...probes.subarray(0, 60)].flatMap((a, i) => (i % 7 === 3 ? [a, 0xc0000205] : [a])));
+    for (const n of [1, 7, 8, 9, 17, mixed.length]) expectSame4(t, ref, mixed.subarray(0, n));
     for (const [a, len] of [last, ...routes.slice(0, 3000)]) {
       t.del(a, len);
       ref.delete(bits4(a), len);
