@@ -730,6 +730,33 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'check_return_code: an sk_lookup program returns SK_DROP or SK_PASS; any other value, or a pointer, is refused with EINVAL, not the EACCES of most refusals (random sk_lookup program seed 135: wxdp said EACCES); returning 1 is accepted',
     insns: [...(v < 0 ? I(0xbf, 0, 1) : I(0xb7, 0, 0, 0, v)), ...I(0x95)],
   })),
+  // tp_btf on xdp_redirect (dev, xdp, tgt, err, map_type, map_id, index): btf_ctx_access lets a pointer
+  // argument, `const void *tgt` too, be read only whole — "func 'xdp_redirect' size 4 must be 8", then
+  // check_ctx_access's "invalid bpf_context access" (tp_btf fuzz seed 1: wxdp accepted a narrow read of
+  // tgt and of dev; seed 127: its message was the second line, the kernel's log has btf_ctx_access's first);
+  // a scalar argument read narrowly and sign-extended is accepted
+  ...([
+    ['dev_u32', I(0x61, 2, 1, 0)],
+    ['tgt_u32', I(0x61, 2, 1, 16)],
+    ['xdp_u8', I(0x71, 2, 1, 8)],
+    ['past_last_arg', I(0x61, 2, 1, 56)],
+    ['offset_not_multiple_of_8', I(0x69, 2, 1, 44)],
+    ['err_s32', I(0x81, 2, 1, 24)],
+    ['index_u8', I(0x71, 2, 1, 48)],
+  ] as const).map(([name, load]): KernelCase => ({
+    name: `tp_btf_xdp_redirect_${name}`,
+    type: 'tp_btf/xdp_redirect',
+    why: 'btf_ctx_access on a tp_btf program\'s arguments: a pointer read narrowly, an argument past the last, an offset not a multiple of 8 are refused with its line first; a scalar read narrowly (sign-extended too) is accepted',
+    insns: [...load, ...RET0],
+  })),
+  // tracing_prog_func_proto has no bpf_ktime_get_coarse_ns (#160): "program of this type cannot use
+  // helper", EINVAL (helper_sets_kernel on tp_btf: wxdp accepted it); bpf_ktime_get_ns (#5) is the control
+  ...([['ktime_get_coarse_ns', 160], ['ktime_get_ns', 5]] as const).map(([name, id]): KernelCase => ({
+    name: `tp_btf_helper_${name}`,
+    type: 'tp_btf/xdp_exception',
+    why: 'tracing_prog_func_proto\'s helpers, measured: bpf_ktime_get_coarse_ns is not among them, bpf_ktime_get_ns is',
+    insns: [...I(0x85, 0, 0, 0, id), ...RET0],
+  })),
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
