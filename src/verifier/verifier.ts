@@ -1637,6 +1637,7 @@ class Verifier {
     const r = Reg.pointer(RegType.MEM);
     r.memSize = a.size;
     r.rdonly = true;
+    r.trustedBtf = true;
     return r;
   }
 
@@ -2923,6 +2924,8 @@ class Verifier {
       case Arg.PTR_TO_UNINIT_MEM:
         if (a === Arg.PTR_TO_MEM_OR_NULL && isNull) return;
         expect(memTypes, memNames);
+        // check_reg_type: a BTF pointer found among mem_types for an argument without MEM_RDONLY
+        if (reg.trustedBtf && a === Arg.PTR_TO_UNINIT_MEM) this.reject(`${helperName(id)}() may write into memory pointed by R${regno} type=${reg.typeName()}`, pc);
         return; // the size argument checks the region
       case Arg.PTR_TO_FIXED_SIZE_MEM:
       case Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED: {
@@ -2932,6 +2935,7 @@ class Verifier {
         expect(memTypes, memNames);
         const size = PROTOS[id]!.argSizes![regno - 1]!;
         const write = a === Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED;
+        if (reg.trustedBtf && write) this.reject(`${helperName(id)}() may write into memory pointed by R${regno} type=${reg.typeName()}`, pc);
         this.helperMem(st, pc, regno, reg, size, write, false);
         if (write) this.checkStrictAlignment(this.reg(st, regno), 0, size, pc);
         return;

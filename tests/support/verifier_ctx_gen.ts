@@ -194,7 +194,11 @@ class CtxGen {
       // bpf_probe_read_kernel(stack, size, what a register holds), bpf_get_smp_processor_id, bpf_ktime_get_ns
       if (k < 4) {
         const held = [7, 8, 9].filter((r) => this.held[r - 7] !== undefined);
-        this.out.push(mov64Reg(1, 10), alu64Imm(AluOp.ADD, 1, -16), alu64Imm(AluOp.MOV, 2, this.r.pick([1, 4, 8, 16, 17, 0])));
+        const ptrs = [7, 8, 9].filter((r) => this.held[r - 7] === 'btf');
+        // the destination: the stack mostly, else a struct pointer argument (read-only memory to the kernel)
+        if (ptrs.length > 0 && this.r.chance(0.2)) this.out.push(mov64Reg(1, this.r.pick(ptrs)));
+        else this.out.push(mov64Reg(1, 10), alu64Imm(AluOp.ADD, 1, -16));
+        this.out.push(alu64Imm(AluOp.MOV, 2, this.r.pick([1, 4, 8, 16, 17, 0])));
         this.out.push(held.length > 0 && this.r.chance(0.8) ? mov64Reg(3, this.r.pick(held)) : alu64Imm(AluOp.MOV, 3, 0), Ins.call(113));
       } else this.out.push(Ins.call(this.r.pick([5, 8])));
     } else if (this.t === 'sk_lookup') {
@@ -242,7 +246,9 @@ class CtxGen {
   /** The value r0 returns: SK_PASS mostly, else a constant or something loaded (tp_btf: any). */
   private ret(): void {
     const scalar = this.held.findIndex((h) => h === 'scalar');
-    if (this.r.chance(0.75)) this.out.push(alu64Imm(AluOp.MOV, 0, 1));
+    const ptr = this.held.findIndex((h) => h === 'btf');
+    if (ptr >= 0 && this.r.chance(0.2)) this.out.push(mov64Reg(0, ptr + 7));
+    else if (this.r.chance(0.75)) this.out.push(alu64Imm(AluOp.MOV, 0, 1));
     else if (scalar >= 0 && this.r.chance(0.5)) this.out.push(mov64Reg(0, scalar + 7), ...(this.r.chance(0.5) ? [alu64Imm(AluOp.AND, 0, 1)] : []));
     else this.out.push(alu64Imm(AluOp.MOV, 0, this.r.pick([0, 2, -1])));
     this.out.push(Ins.exit());

@@ -749,6 +749,16 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'btf_ctx_access on a tp_btf program\'s arguments: a pointer read narrowly, an argument past the last, an offset not a multiple of 8 are refused with its line first; a scalar read narrowly (sign-extended too) is accepted',
     insns: [...load, ...RET0],
   })),
+  // check_reg_type: a tp_btf program's struct pointer argument (PTR_TO_BTF_ID | PTR_TRUSTED) is among
+  // mem_types, but an argument without MEM_RDONLY refuses it — "bpf_probe_read_kernel() may write into
+  // memory pointed by R1 type=trusted_ptr_" (tp_btf fuzz xdp_exception seed 1054: wxdp accepted it as
+  // read-only memory, seed 1339: refused it by its size); the pointer as the source (ARG_ANYTHING) is fine
+  ...([['dst', true], ['src', false]] as const).map(([name, dst]): KernelCase => ({
+    name: `tp_btf_probe_read_kernel_dev_${name}`,
+    type: 'tp_btf/xdp_exception',
+    why: 'bpf_probe_read_kernel(dst, 8, src) with xdp_exception\'s dev as the destination (refused) or as the source (accepted)',
+    insns: [...I(0x79, 6, 1, 0), ...(dst ? [...I(0xbf, 1, 6), ...I(0xb7, 3)] : [...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0xbf, 3, 6)]), ...I(0xb7, 2, 0, 0, 8), ...I(0x85, 0, 0, 0, 113), ...RET0],
+  })),
   // tracing_prog_func_proto has no bpf_ktime_get_coarse_ns (#160): "program of this type cannot use
   // helper", EINVAL (helper_sets_kernel on tp_btf: wxdp accepted it); bpf_ktime_get_ns (#5) is the control
   ...([['ktime_get_coarse_ns', 160], ['ktime_get_ns', 5]] as const).map(([name, id]): KernelCase => ({
