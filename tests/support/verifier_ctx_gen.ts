@@ -124,11 +124,13 @@ class CtxGen {
   /**
    * tp_btf: what a struct pointer argument is used for — a NULL check (the kernel knows a trusted argument
    * is not NULL: the branch is dead), a compare with another register, arithmetic on it, or a copy
-   * spilled to the stack and filled back. Loads through it are left out: wxdp's BTF gives net_device two
-   * fields of its own (src/verifier/tracing.ts), not vmlinux's layout.
+   * spilled to the stack and filled back, a store through it, a load before it or at an offset it holds
+   * in a register. Loads at a fixed offset into the struct are left out: wxdp's BTF gives
+   * net_device two fields of its own (src/verifier/tracing.ts), not vmlinux's layout.
    */
   private btfUse(reg: number): void {
     if (!this.r.chance(0.7)) return;
+    if (this.r.chance(0.3)) return this.btfMisuse(reg);
     switch (this.r.int(4)) {
       case 0:
         this.out.push(jmpImm(this.r.pick([JmpOp.JEQ, JmpOp.JNE]), reg, 0, 1), alu64Imm(AluOp.MOV, 0, 7));
@@ -170,6 +172,30 @@ class CtxGen {
     const at = this.r.chance(0.85) ? this.r.int(n) : n;
     this.out.push(Ins.ldx('dw', 2, 6, p.data), Ins.ldx('dw', 3, 6, p.end), mov64Reg(4, 2), alu64Imm(AluOp.ADD, 4, n));
     this.out.push(jmpReg(this.r.chance(0.9) ? JmpOp.JGT : JmpOp.JLT, 4, 3, 1), Ins.ldx('b', 5, 2, at));
+  }
+
+  /** Accesses through a struct pointer argument the kernel refuses whatever the struct's layout. */
+  private btfMisuse(reg: number): void {
+    const sz = this.r.pick(SIZES);
+    const off = this.r.pick([0, 4, 8, 16]);
+    switch (this.r.int(5)) {
+      case 0:
+        this.out.push(Ins.st(sz, reg as 0, off, 1));
+        break;
+      case 1:
+        this.out.push(Ins.stx(sz, reg as 0, 6, off));
+        break;
+      case 2:
+        // (not an atomic: check_atomic_rmw reads first, and that read walks vmlinux's struct)
+        this.out.push(Ins.stx(sz, reg as 0, 6, this.r.pick([-8, -4])));
+        break;
+      case 3:
+        this.out.push(Ins.ldx(sz, 1, reg as 0, this.r.pick([-8, -1, -4])));
+        break;
+      default:
+        // a bounded unknown offset added to it, then a load at 0
+        this.out.push(Ins.call(7), alu64Imm(AluOp.AND, 0, this.r.pick([3, 4, 7])), mov64Reg(1, reg), insn(Class.ALU64 | AluOp.ADD | Source.X, 1, 0), Ins.ldx(sz, 2, 1, 0));
+    }
   }
 
   /** A register held socket pointer (maybe NULL), else NULL or a scalar. */

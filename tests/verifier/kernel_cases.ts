@@ -759,6 +759,21 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'bpf_probe_read_kernel(dst, 8, src) with xdp_exception\'s dev as the destination (refused) or as the source (accepted)',
     insns: [...I(0x79, 6, 1, 0), ...(dst ? [...I(0xbf, 1, 6), ...I(0xb7, 3)] : [...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0xbf, 3, 6)]), ...I(0xb7, 2, 0, 0, 8), ...I(0x85, 0, 0, 0, 113), ...RET0],
   })),
+  // check_ptr_to_btf_access before the struct's fields (btf_struct_access): a negative offset, a variable
+  // one, a write (tracing has no btf_struct_access of its own: "only read is supported") — each layout-
+  // free (tp_btf fuzz xdp_exception seeds 2001, 2057, 2068: wxdp said "cannot write into trusted_ptr_",
+  // "invalid access to memory", or accepted the variable offset); dev spilled and filled back is the control
+  ...([
+    ['store', [...I(0x7a, 6, 0, 0, 1)]],
+    ['negative_load', [...I(0x61, 2, 6, -4)]],
+    ['variable_offset_load', [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 4), ...I(0x0f, 6, 0), ...I(0x71, 2, 6, 0)]],
+    ['spill_fill', [...I(0x7b, 10, 6, -8), ...I(0x79, 6, 10, -8)]],
+  ] as const).map(([name, use]): KernelCase => ({
+    name: `tp_btf_dev_${name}`,
+    type: 'tp_btf/xdp_exception',
+    why: 'check_ptr_to_btf_access on xdp_exception\'s dev: its refusals that do not depend on struct net_device\'s layout',
+    insns: [...I(0x79, 6, 1, 0), ...use, ...RET0],
+  })),
   // tracing_prog_func_proto has no bpf_ktime_get_coarse_ns (#160): "program of this type cannot use
   // helper", EINVAL (helper_sets_kernel on tp_btf: wxdp accepted it); bpf_ktime_get_ns (#5) is the control
   ...([['ktime_get_coarse_ns', 160], ['ktime_get_ns', 5]] as const).map(([name, id]): KernelCase => ({
