@@ -5,7 +5,8 @@
 // yields), the socket pointers some fields give (bpf_sock_is_valid_access, bpf_sock_common_is_valid_access,
 // NULL checks), sk_reuseport's packet pointers, stores and atomics into the context, a context pointer
 // moved off its base, the types' own helpers given sockets, NULL or scalars, and the return value check
-// (sk_lookup: SK_DROP or SK_PASS only). tp_btf programs (xdp_exception, xdp_redirect: 'tp_btf/NAME') read
+// (sk_lookup: SK_DROP or SK_PASS only). tp_btf programs (xdp_exception, xdp_redirect, xdp_cpumap_kthread,
+// xdp_devmap_xmit: 'tp_btf/NAME') read
 // their tracepoint's arguments, narrowly or not, near them or past the last, and use the struct pointers
 // (compares, arithmetic, spills, bpf_probe_read_kernel's source).
 //
@@ -19,8 +20,8 @@ import { Rng } from './gen.js';
 
 export type CtxFuzzType = 'sk_lookup' | 'sk_reuseport' | TpBtfType;
 /** tp_btf programs (BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP) on these XDP tracepoints. */
-export type TpBtfType = 'tp_btf/xdp_exception' | 'tp_btf/xdp_redirect';
-export const CTX_FUZZ_TYPES: readonly CtxFuzzType[] = ['sk_lookup', 'sk_reuseport', 'tp_btf/xdp_exception', 'tp_btf/xdp_redirect'];
+export type TpBtfType = 'tp_btf/xdp_exception' | 'tp_btf/xdp_redirect' | 'tp_btf/xdp_cpumap_kthread' | 'tp_btf/xdp_devmap_xmit';
+export const CTX_FUZZ_TYPES: readonly CtxFuzzType[] = ['sk_lookup', 'sk_reuseport', 'tp_btf/xdp_exception', 'tp_btf/xdp_redirect', 'tp_btf/xdp_cpumap_kthread', 'tp_btf/xdp_devmap_xmit'];
 
 interface CtxLayout {
   /** sizeof the context struct. */
@@ -56,6 +57,11 @@ const LAYOUTS: Record<CtxFuzzType, CtxLayout> = {
   // xdp_redirect(const struct net_device *dev, const struct bpf_prog *xdp, const void *tgt, int err,
   // enum bpf_map_type map_type, u32 map_id, u32 index): tgt is a scalar (btf_ctx_access: void *)
   'tp_btf/xdp_redirect': tpLayout(7, [0, 8]),
+  // xdp_cpumap_kthread(int map_id, unsigned int processed, unsigned int drops, int sched,
+  // struct xdp_cpumap_stats *xdp_stats)
+  'tp_btf/xdp_cpumap_kthread': tpLayout(5, [32]),
+  // xdp_devmap_xmit(const struct net_device *from_dev, const struct net_device *to_dev, int sent, int drops, int err)
+  'tp_btf/xdp_devmap_xmit': tpLayout(5, [0, 8]),
   // struct bpf_sk_lookup: sk 0, family 8, protocol 12, remote_ip4 16, remote_ip6 20, remote_port 36 (+2
   // padding), local_ip4 40, local_ip6 44, local_port 60, ingress_ifindex 64
   sk_lookup: {

@@ -11,7 +11,8 @@
 // kernel messages) and the differences; a failure names its seed: verifierFuzzProgram(seed) rebuilds
 // the program. WXDP_VFUZZ_WIDE=1 takes the wide generator's programs (verifierFuzzProgram(seed, { wide:
 // true }): variable offsets, stack atomics, may_goto, bpf_loop callbacks, map value ld_imm64s, ...).
-// WXDP_VFUZZ_TYPE=sk_lookup, sk_reuseport, tp_btf/xdp_exception or tp_btf/xdp_redirect takes
+// WXDP_VFUZZ_TYPE=sk_lookup, sk_reuseport or tp_btf/NAME (xdp_exception, xdp_redirect, xdp_cpumap_kthread,
+// xdp_devmap_xmit) takes
 // tests/support/verifier_ctx_gen.ts's programs of that type instead (context loads, stores, socket and
 // packet pointers, tracepoint arguments; ctxFuzzProgram(type, seed)): their verdicts and processed counts
 // are compared, nothing is run.
