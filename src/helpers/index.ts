@@ -120,13 +120,27 @@ export const KERNEL_SK_REUSEPORT_HELPERS: ReadonlySet<number> = new Set([
 ]);
 
 /**
+ * The helpers Linux 6.18 lets a tp_btf program (BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP on
+ * xdp_exception) call, measured as KERNEL_XDP_HELPERS was (tracing_prog_func_proto: no
+ * bpf_ktime_get_coarse_ns #160, no XDP or socket helpers but bpf_get_socket_cookie #46, bpf_xdp_output #121
+ * and bpf_xdp_get_buff_len #188, whose tracing protos take BTF pointers, and the probe/stack/perf helpers).
+ */
+export const KERNEL_TRACING_HELPERS: ReadonlySet<number> = new Set([
+  1, 2, 3, 4, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 25, 27, 35, 37, 42, 45, 46, 55, 67, 80, 87, 88, 89, 93, 94, 105, 106,
+  107, 108, 109, 111, 112, 113, 114, 115, 117, 118, 120, 121, 123, 125, 130, 131, 132, 133, 134, 136, 137, 138, 139,
+  140, 141, 147, 148, 149, 153, 154, 156, 157, 158, 162, 164, 165, 169, 170, 171, 172, 173, 174, 175, 176, 177, 178,
+  180, 181, 182, 188, 191, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
+]);
+
+/**
  * The kernel's helpers for a program type (XDP when none is named) and the type's name in the kernel's
- * words; undefined for the types not measured here (the tracing ones).
+ * words; undefined for the types not measured here (classic and raw tracepoints).
  */
 export function kernelHelpersOf(progType: string | undefined): { ids: ReadonlySet<number>; type: string } | undefined {
   if (progType === undefined || progType === 'xdp') return { ids: KERNEL_XDP_HELPERS, type: 'XDP' };
   if (progType === 'sk_lookup') return { ids: KERNEL_SK_LOOKUP_HELPERS, type: 'sk_lookup' };
   if (progType === 'sk_reuseport') return { ids: KERNEL_SK_REUSEPORT_HELPERS, type: 'sk_reuseport' };
+  if (progType === 'tracing') return { ids: KERNEL_TRACING_HELPERS, type: 'tp_btf' };
   return undefined;
 }
 

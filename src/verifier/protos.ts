@@ -3,6 +3,7 @@
 // sk_reuseport_func_proto and bpf_base_func_proto (net/core/filter.c, kernel/bpf/helpers.c) decide
 // which helpers each type may call; wxdp lists those it implements.
 
+import { KERNEL_TRACING_HELPERS } from '../helpers/index.js';
 import { MapType as MapTypes } from '../maps/uapi.js';
 
 export enum Arg {
@@ -195,7 +196,10 @@ export function helperAllowed(t: VerifierProgType, id: number): boolean {
     case 'tracepoint':
     case 'raw_tracepoint':
       // tracing_prog_func_proto, tp_prog_func_proto, raw_tp_prog_func_proto: bpf_tracing_func_proto's
-      // set (the XDP and socket helpers not among it)
+      // set (the XDP and socket helpers not among it, nor, for tracing as measured, KERNEL_TRACING_HELPERS,
+      // bpf_ktime_get_coarse_ns); the helpers whose tracing protos take BTF pointers where wxdp's XDP /
+      // socket ones do not (bpf_get_socket_cookie, bpf_xdp_get_buff_len) are not wxdp's here
+      if (t === 'tracing' && !KERNEL_TRACING_HELPERS.has(id)) return false;
       return !XDP_ONLY.includes(id) && !SK_LOOKUP_ONLY.includes(id) && !SK_REUSEPORT_ONLY.includes(id) && id !== SK_RELEASE;
   }
 }

@@ -109,6 +109,13 @@ export class Reg {
    * (btf_prepare_func_args), read through probe loads, which fault to 0, so at any offset.
    */
   untrusted = false;
+  /**
+   * PTR_TO_BTF_ID | PTR_TRUSTED, modelled as read-only MEM of wxdp's struct size: a tp_btf program's
+   * struct pointer argument (tracing.ts), the struct's name. Its type name is the kernel's (trusted_ptr_),
+   * a helper may not be given it to write into (check_reg_type), and check_ptr_to_btf_access's offset and
+   * write refusals name the struct (ptr_net_device).
+   */
+  trustedBtf: string | undefined = undefined;
   /** Fixed offset of a pointer. */
   off = 0;
   varOff: Tnum = Tnum.unknown;
@@ -182,6 +189,7 @@ export class Reg {
     this.ringbuf = o.ringbuf;
     this.rdonly = o.rdonly;
     this.untrusted = o.untrusted;
+    this.trustedBtf = o.trustedBtf;
     this.off = o.off;
     this.copyScalarFrom(o);
     this.id = o.id;
@@ -742,6 +750,7 @@ export class Reg {
 
   /** The kernel's reg type names (reg_type_str), as its messages print them. */
   typeName(): string {
+    if (this.trustedBtf !== undefined) return 'trusted_ptr_';
     const base = REG_TYPE_NAMES[this.type];
     // reg_type_str: the flags' prefixes in the order MEM_RDONLY, MEM_RINGBUF, ..., PTR_UNTRUSTED
     const pre = (this.rdonly ? 'rdonly_' : '') + (this.ringbuf ? 'ringbuf_' : '') + (this.untrusted ? 'untrusted_' : '');

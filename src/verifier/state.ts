@@ -626,6 +626,7 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
         old.ringbuf === cur.ringbuf &&
         old.rdonly === cur.rdonly &&
         old.untrusted === cur.untrusted &&
+        old.trustedBtf === cur.trustedBtf &&
         old.pktSlice === cur.pktSlice &&
         old.off === cur.off &&
         scalarWithin(old, cur) &&
@@ -672,6 +673,7 @@ function regBytesEqual(a: Reg, b: Reg): boolean {
     a.ringbuf === b.ringbuf &&
     a.rdonly === b.rdonly &&
     a.untrusted === b.untrusted &&
+    a.trustedBtf === b.trustedBtf &&
     a.pktSlice === b.pktSlice &&
     a.off === b.off &&
     a.range === b.range &&

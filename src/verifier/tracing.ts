@@ -5,15 +5,21 @@
 //   bpf_tracing_ctx_access  read only, 0 <= off < 8 * MAX_BPF_FUNC_ARGS, off a multiple of the size
 //   btf_ctx_access          off a multiple of 8 ("offset %d is not multiple of 8"), the argument exists
 //                           ("doesn't have %d-th argument"); a scalar argument may be read narrowly, a
-//                           pointer argument only whole
+//                           pointer argument (`const void *` too) only whole ("size %d must be 8")
+//
+// btf_ctx_access's line comes first in the log, check_ctx_access's "invalid bpf_context access" after it
+// (6.18.44): the refusal's message is the first, as the kernel's log reads.
 //
 // A struct pointer argument is PTR_TO_BTF_ID: its loads are the fields wxdp's BTF describes for that
 // struct (src/control/tracepoints.ts: struct net_device { int ifindex; unsigned int mtu; } over the device record), so
 // the verifier sees it as read-only memory of that struct's size. `const void *` arguments are scalars,
 // as btf_ctx_access makes them.
 
-/** One tracepoint argument: a scalar, or a pointer to a struct of wxdp's BTF (`size` readable bytes). */
-export type TpArg = { kind: 'scalar' } | { kind: 'btf'; struct: string; size: number };
+/**
+ * One tracepoint argument: a scalar (`pointer`: a `void *`, a scalar for the verifier but read only
+ * whole), or a pointer to a struct of wxdp's BTF (`size` readable bytes).
+ */
+export type TpArg = { kind: 'scalar'; pointer?: true } | { kind: 'btf'; struct: string; size: number };
 
 /** Readable bytes of the structs tracepoint arguments point at (wxdp's BTF). */
 export const TP_STRUCT_SIZE: Readonly<Record<string, number>> = {
@@ -28,8 +34,9 @@ export const TP_STRUCT_SIZE: Readonly<Record<string, number>> = {
 };
 
 const S: TpArg = { kind: 'scalar' };
+const VOID_PTR: TpArg = { kind: 'scalar', pointer: true };
 const btf = (struct: string): TpArg => ({ kind: 'btf', struct, size: TP_STRUCT_SIZE[struct] ?? 0 });
-const REDIRECT: TpArg[] = [btf('net_device'), btf('bpf_prog'), S, S, S, S, S];
+const REDIRECT: TpArg[] = [btf('net_device'), btf('bpf_prog'), VOID_PTR, S, S, S, S];
 
 /**
  * The prototypes of the tracepoints tp_btf programs may attach to in wxdp (the kernel's TP_PROTO):
@@ -64,16 +71,17 @@ const MAX_ARGS = 12;
 
 /**
  * What a ctx load of a tp_btf program reads: an argument, or the refusal — check_ctx_access's
- * "invalid bpf_context access", with btf_ctx_access's own line before it when it has one.
+ * "invalid bpf_context access", or btf_ctx_access's own line with that one after it (`detail`).
  */
 export function tracingCtxAccess(tp: string, off: number, size: number, read: boolean): TpArg | { message: string; detail?: string } {
-  const message = `invalid bpf_context access off=${off} size=${size}`;
-  if (!read || off < 0 || off >= 8 * MAX_ARGS || off % size !== 0) return { message };
+  const invalid = `invalid bpf_context access off=${off} size=${size}`;
+  if (!read || off < 0 || off >= 8 * MAX_ARGS || off % size !== 0) return { message: invalid };
+  const refuse = (line: string): { message: string; detail: string } => ({ message: `func '${tp}' ${line}`, detail: invalid });
   const proto = TP_PROTOS[tp] ?? [];
-  if (off % 8 !== 0) return { message, detail: `func '${tp}' offset ${off} is not multiple of 8` };
+  if (off % 8 !== 0) return refuse(`offset ${off} is not multiple of 8`);
   const arg = off / 8;
-  if (arg >= proto.length) return { message, detail: `func '${tp}' doesn't have ${arg + 1}-th argument` };
+  if (arg >= proto.length) return refuse(`doesn't have ${arg + 1}-th argument`);
   const a = proto[arg]!;
-  if (a.kind === 'btf' && size !== 8) return { message };
+  if ((a.kind === 'btf' || a.pointer) && size !== 8) return refuse(`size ${size} must be 8`);
   return a;
 }

@@ -1486,6 +1486,8 @@ class Verifier {
       case RegType.MEM: {
         if (reg.maybeNull) break;
         if (reg.btf !== undefined) return this.btfLoad(reg, regno, off, size, read, pc);
+        // a tp_btf struct pointer argument: check_ptr_to_btf_access's refusals before the struct's fields
+        if (reg.trustedBtf !== undefined) this.btfOffsetChecks(reg.trustedBtf, reg, regno, off, read, pc);
         if (!read && reg.rdonly) this.reject(`R${regno} cannot write into ${reg.typeName()}`, pc);
         // check_mem_access: untrusted read-only memory is read with BPF_PROBE_MEM loads (a fault reads
         // 0), so at any offset: no bounds (rdonly_untrusted)
@@ -1554,10 +1556,7 @@ class Verifier {
   /** check_ptr_to_btf_access for a kfunc's struct pointer (see kptrOrNull): a scalar, or the kernel's refusal. */
   private btfLoad(reg: Reg, regno: number, off: number, size: number, read: boolean, pc: number): Reg {
     const name = reg.btf!;
-    if (off < 0) this.reject(`R${regno} is ptr_${name} invalid negative access: off=${off}`, pc);
-    if (!reg.varOff.isConst || reg.varOff.value !== 0n) {
-      this.reject(`R${regno} is ptr_${name} invalid variable offset: off=${off}, var_off=${reg.varOff.toString()}`, pc);
-    }
+    this.btfOffsetChecks(name, reg, regno, off, true, pc);
     if (!read) {
       // XDP's btf_struct_access (nf_conntrack_btf_struct_access): of nf_conn and nf_conn___init (the same
       // layout) only `mark` may be written
@@ -1572,6 +1571,18 @@ class Verifier {
     const refusal = btfStructRead(name, off, size);
     if (refusal !== null) this.reject(refusal, pc);
     return this.loaded(size);
+  }
+
+  /**
+   * check_ptr_to_btf_access's checks before the struct's own: a negative offset, a variable one, and
+   * (`read` false, where the program type has no btf_struct_access — tracing) any write.
+   */
+  private btfOffsetChecks(name: string, reg: Reg, regno: number, off: number, read: boolean, pc: number): void {
+    if (off < 0) this.reject(`R${regno} is ptr_${name} invalid negative access: off=${off}`, pc);
+    if (!reg.varOff.isConst || reg.varOff.value !== 0n) {
+      this.reject(`R${regno} is ptr_${name} invalid variable offset: off=${off}, var_off=${reg.varOff.toString()}`, pc);
+    }
+    if (!read) this.reject('only read is supported', pc);
   }
 
   /**
@@ -1637,6 +1648,7 @@ class Verifier {
     const r = Reg.pointer(RegType.MEM);
     r.memSize = a.size;
     r.rdonly = true;
+    r.trustedBtf = a.struct;
     return r;
   }
 
@@ -2923,6 +2935,8 @@ class Verifier {
       case Arg.PTR_TO_UNINIT_MEM:
         if (a === Arg.PTR_TO_MEM_OR_NULL && isNull) return;
         expect(memTypes, memNames);
+        // check_reg_type: a BTF pointer found among mem_types for an argument without MEM_RDONLY
+        if (reg.trustedBtf !== undefined && a === Arg.PTR_TO_UNINIT_MEM) this.reject(`${helperName(id)}() may write into memory pointed by R${regno} type=${reg.typeName()}`, pc);
         return; // the size argument checks the region
       case Arg.PTR_TO_FIXED_SIZE_MEM:
       case Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED: {
@@ -2932,6 +2946,7 @@ class Verifier {
         expect(memTypes, memNames);
         const size = PROTOS[id]!.argSizes![regno - 1]!;
         const write = a === Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED;
+        if (reg.trustedBtf !== undefined && write) this.reject(`${helperName(id)}() may write into memory pointed by R${regno} type=${reg.typeName()}`, pc);
         this.helperMem(st, pc, regno, reg, size, write, false);
         if (write) this.checkStrictAlignment(this.reg(st, regno), 0, size, pc);
         return;

@@ -16,6 +16,7 @@
 // Built at test time: gcc -O1 -o verifier_fuzz_loader verifier_fuzz_loader.c -lbpf
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,16 +98,23 @@ int main(int argc, char **argv) {
   static struct bpf_insn insns[1 << 16];
   // -v: log level 2, and the log of an accepted program too, after its runs (" log " and the log, escaped);
   // -t sk_lookup | sk_reuseport: every program of that type (libbpf's section of that name: expected
-  // attach type BPF_SK_LOOKUP, BPF_SK_REUSEPORT_SELECT), not run; XDP otherwise
+  // attach type BPF_SK_LOOKUP, BPF_SK_REUSEPORT_SELECT), not run; -t tp_btf/NAME: BPF_PROG_TYPE_TRACING,
+  // BPF_TRACE_RAW_TP, attach_btf_id vmlinux's btf_trace_NAME (libbpf's SEC("tp_btf/NAME")), not run; XDP otherwise
   int verbose = 0;
   enum bpf_prog_type type = BPF_PROG_TYPE_XDP;
   enum bpf_attach_type attach = 0;
+  int attach_btf_id = 0;
   for (int a = 1; a < argc; a++) {
     if (strcmp(argv[a], "-v") == 0) verbose = 1;
     else if (strcmp(argv[a], "-t") == 0 && a + 1 < argc) {
       const char *t = argv[++a];
       if (strcmp(t, "sk_lookup") == 0) type = BPF_PROG_TYPE_SK_LOOKUP, attach = BPF_SK_LOOKUP;
       else if (strcmp(t, "sk_reuseport") == 0) type = BPF_PROG_TYPE_SK_REUSEPORT, attach = BPF_SK_REUSEPORT_SELECT;
+      else if (strncmp(t, "tp_btf/", 7) == 0) {
+        type = BPF_PROG_TYPE_TRACING, attach = BPF_TRACE_RAW_TP;
+        attach_btf_id = libbpf_find_vmlinux_btf_id(t + 7, attach);
+        if (attach_btf_id <= 0) { fprintf(stderr, "no vmlinux BTF for tracepoint %s: %d\n", t + 7, attach_btf_id); return 2; }
+      }
       else if (strcmp(t, "xdp") != 0) { fprintf(stderr, "unknown type %s\n", t); return 2; }
     }
   }
@@ -132,7 +140,8 @@ int main(int argc, char **argv) {
         insns[i].imm = maps[insns[i].imm];
       }
     logbuf[0] = 0;
-    LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = logbuf, .log_size = LOG_SIZE, .log_level = verbose ? 2 : 1, .expected_attach_type = attach);
+    LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = logbuf, .log_size = LOG_SIZE, .log_level = verbose ? 2 : 1, .expected_attach_type = attach,
+                .attach_btf_id = attach_btf_id);
     static struct bpf_func_info fi[MAX_FUNCS];
     for (size_t i = 0; i < n; i++)
       if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_FUNC) {
@@ -147,7 +156,7 @@ int main(int argc, char **argv) {
     int fd = bpf_prog_load(type, "fz", "GPL", insns, n, &opts);
     int err = errno;
     if (fd < 0 && err == ENOSPC) {
-      LIBBPF_OPTS(bpf_prog_load_opts, quiet, .expected_attach_type = attach, .prog_btf_fd = opts.prog_btf_fd, .func_info = opts.func_info,
+      LIBBPF_OPTS(bpf_prog_load_opts, quiet, .expected_attach_type = attach, .attach_btf_id = attach_btf_id, .prog_btf_fd = opts.prog_btf_fd, .func_info = opts.func_info,
                   .func_info_cnt = opts.func_info_cnt, .func_info_rec_size = opts.func_info_rec_size);
       int again = bpf_prog_load(type, "fz", "GPL", insns, n, &quiet);
       err = errno;

@@ -1,4 +1,4 @@
-// The kernel and wxdp side by side on raw instruction streams (XDP, or sk_lookup / sk_reuseport): tests/verifier/fuzz_kernel.test.ts
+// The kernel and wxdp side by side on raw instruction streams (XDP, or sk_lookup / sk_reuseport / tp_btf/NAME): tests/verifier/fuzz_kernel.test.ts
 // (random programs) and tests/verifier/kernel_cases.test.ts (the programs it found) load each program
 // into the kernel through tests/support/verifier_fuzz_loader.c (BPF_PROG_LOAD, log level 1, fresh maps
 // FUZZ_MAPS per program; BPF_PROG_TEST_RUN) and into wxdp (loadObject), and compare the answers.
@@ -39,8 +39,8 @@ const errnoName = (n: number): string => Object.entries(constants.errno).find(([
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** The program types the loader loads (verifier_fuzz_loader.c's -t): XDP, or a type verifier_ctx_gen.ts probes. */
-export type FuzzProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport';
+/** The program types the loader loads (verifier_fuzz_loader.c's -t): XDP, or a type verifier_ctx_gen.ts probes (tp_btf/NAME: TRACING on that tracepoint). */
+export type FuzzProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport' | `tp_btf/${string}`;
 
 /** The kernel's answers for a batch of programs of one type (the loader makes fresh maps for each). */
 export function kernel(progs: { insns: Insn[]; run: boolean; packets: Uint8Array[] }[], type: FuzzProgType = 'xdp'): Verdict[] {
@@ -113,7 +113,8 @@ export function fuzzSpec(insns: Insn[], type: FuzzProgType = 'xdp'): ObjectSpec 
       {
         name: 'fz',
         section: type,
-        type,
+        type: type.startsWith('tp_btf/') ? 'tracing' : type,
+        ...(type.startsWith('tp_btf/') ? { attachType: 'trace_raw_tp' } : {}),
         insns: insns.map((i) => ({ ...i })),
         mapRefs: insns.flatMap((i, index) =>
           isMapLd(i) ? [i.src === 1 ? { index, map: mapName(i.imm), kind: 'fd' as const, offset: 0 } : { index, map: mapName(i.imm), kind: 'value' as const, offset: Number(BigInt.asUintN(64, i.imm64 ?? 0n) >> 32n) }] : [],

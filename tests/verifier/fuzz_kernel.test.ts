@@ -11,15 +11,17 @@
 // kernel messages) and the differences; a failure names its seed: verifierFuzzProgram(seed) rebuilds
 // the program. WXDP_VFUZZ_WIDE=1 takes the wide generator's programs (verifierFuzzProgram(seed, { wide:
 // true }): variable offsets, stack atomics, may_goto, bpf_loop callbacks, map value ld_imm64s, ...).
-// WXDP_VFUZZ_TYPE=sk_lookup or sk_reuseport takes tests/support/verifier_ctx_gen.ts's programs of that
-// type instead (context loads, stores, socket and packet pointers; ctxFuzzProgram(type, seed)): their
-// verdicts and processed counts are compared, nothing is run.
+// WXDP_VFUZZ_TYPE=sk_lookup, sk_reuseport or tp_btf/NAME (xdp_exception, xdp_redirect, xdp_cpumap_kthread,
+// xdp_devmap_xmit) takes
+// tests/support/verifier_ctx_gen.ts's programs of that type instead (context loads, stores, socket and
+// packet pointers, tracepoint arguments; ctxFuzzProgram(type, seed)): their verdicts and processed counts
+// are compared, nothing is run.
 
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { Rng } from '../support/gen.js';
-import { ctxFuzzProgram, type CtxFuzzType } from '../support/verifier_ctx_gen.js';
+import { CTX_FUZZ_TYPES, ctxFuzzProgram, type CtxFuzzType } from '../support/verifier_ctx_gen.js';
 import { verifierFuzzProgram } from '../support/verifier_gen.js';
 import { kernel, kernelUnavailable, wxdp } from '../support/verifier_kernel.js';
 
@@ -27,7 +29,7 @@ const COUNT = Number(process.env['WXDP_VFUZZ'] ?? 0);
 const FIRST = Number(process.env['WXDP_VFUZZ_SEED'] ?? 1);
 const WIDE = !!process.env['WXDP_VFUZZ_WIDE'];
 const TYPE = process.env['WXDP_VFUZZ_TYPE'] as CtxFuzzType | undefined;
-if (TYPE !== undefined && TYPE !== 'sk_lookup' && TYPE !== 'sk_reuseport') throw new Error(`WXDP_VFUZZ_TYPE: sk_lookup or sk_reuseport, not ${TYPE}`);
+if (TYPE !== undefined && !CTX_FUZZ_TYPES.includes(TYPE)) throw new Error(`WXDP_VFUZZ_TYPE: one of ${CTX_FUZZ_TYPES.join(', ')}, not ${TYPE}`);
 const MODE = TYPE !== undefined ? `${TYPE} ` : WIDE ? 'wide ' : '';
 const BATCH = 50;
 const PACKET_LENGTHS = [14, 40, 64, 100];

@@ -1,26 +1,32 @@
-// Which helper ids each program type may call, wxdp beside the running kernel: for XDP, sk_lookup and
-// sk_reuseport, a program calling helper N (0..259) with r1-r5 = 0 is loaded into both. An id the kernel
+// Which helper ids each program type may call, wxdp beside the running kernel: for XDP, sk_lookup,
+// sk_reuseport and tp_btf (on xdp_exception), a program calling helper N (0..259) with r1-r5 = 0 is loaded into both. An id the kernel
 // refuses as "program of this type cannot use helper" or "invalid func unknown#N" wxdp must refuse with
 // the same errno and message; an id the kernel lets through (to an argument check, with these zeros) must
 // be wxdp's too — refused or accepted as the kernel did — or, for a helper wxdp does not provide, a
 // PROG_UNSUPPORTED load error naming the kernel's allowance. The kernel's sets are recorded in
-// src/helpers/index.ts (KERNEL_XDP_HELPERS, KERNEL_SK_LOOKUP_HELPERS, KERNEL_SK_REUSEPORT_HELPERS) and
+// src/helpers/index.ts (KERNEL_XDP_HELPERS, KERNEL_SK_LOOKUP_HELPERS, KERNEL_SK_REUSEPORT_HELPERS,
+// KERNEL_TRACING_HELPERS) and
 // checked here too. Needs root, gcc and libbpf-dev (the loader of verifier_kernel.ts).
 
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { WxdpError } from '../../src/errors.js';
-import { KERNEL_SK_LOOKUP_HELPERS, KERNEL_SK_REUSEPORT_HELPERS, KERNEL_XDP_HELPERS } from '../../src/helpers/index.js';
+import { KERNEL_SK_LOOKUP_HELPERS, KERNEL_SK_REUSEPORT_HELPERS, KERNEL_TRACING_HELPERS, KERNEL_XDP_HELPERS } from '../../src/helpers/index.js';
 import { insn } from '../../src/isa/insn.js';
 import { kernel, kernelUnavailable, wxdp, type FuzzProgType } from '../support/verifier_kernel.js';
 
 const skip = kernelUnavailable();
 const IDS = 260;
-const RECORDED: Record<FuzzProgType, ReadonlySet<number>> = { xdp: KERNEL_XDP_HELPERS, sk_lookup: KERNEL_SK_LOOKUP_HELPERS, sk_reuseport: KERNEL_SK_REUSEPORT_HELPERS };
+const RECORDED: Record<string, ReadonlySet<number>> = {
+  xdp: KERNEL_XDP_HELPERS,
+  sk_lookup: KERNEL_SK_LOOKUP_HELPERS,
+  sk_reuseport: KERNEL_SK_REUSEPORT_HELPERS,
+  'tp_btf/xdp_exception': KERNEL_TRACING_HELPERS,
+};
 const refusedAsUnknown = (message: string): boolean => /^(program of this type cannot use helper|invalid func )/.test(message);
 
 describe.skipIf(skip !== undefined)(`helper ids per program type, against the kernel${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  it.each(['xdp', 'sk_lookup', 'sk_reuseport'] as const)('%s', async (type) => {
+  it.each(['xdp', 'sk_lookup', 'sk_reuseport', 'tp_btf/xdp_exception'] as const)('%s', async (type: FuzzProgType) => {
     const progs = Array.from({ length: IDS }, (_, id) => ({
       insns: [insn(0xb7, 1), insn(0xb7, 2), insn(0xb7, 3), insn(0xb7, 4), insn(0xb7, 5), insn(0x85, 0, 0, 0, id), insn(0xb7, 0, 0, 0, 1), insn(0x95)],
       run: false,

@@ -16,7 +16,7 @@ const unavailable = kernelUnavailable();
 /** The kernel's answers for every case, by name (the loader takes one program type a run). */
 function kernelAnswers(): Record<string, Verdict> {
   const out: Record<string, Verdict> = {};
-  for (const type of ['xdp', 'sk_lookup', 'sk_reuseport'] as FuzzProgType[]) {
+  for (const type of new Set(KERNEL_CASES.map((c): FuzzProgType => c.type ?? 'xdp'))) {
     const cases = KERNEL_CASES.filter((c) => (c.type ?? 'xdp') === type);
     if (cases.length === 0) continue;
     const answers = kernel(cases.map((c) => ({ insns: c.insns, run: false, packets: [] })), type);

@@ -730,6 +730,58 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'check_return_code: an sk_lookup program returns SK_DROP or SK_PASS; any other value, or a pointer, is refused with EINVAL, not the EACCES of most refusals (random sk_lookup program seed 135: wxdp said EACCES); returning 1 is accepted',
     insns: [...(v < 0 ? I(0xbf, 0, 1) : I(0xb7, 0, 0, 0, v)), ...I(0x95)],
   })),
+  // tp_btf on xdp_redirect (dev, xdp, tgt, err, map_type, map_id, index): btf_ctx_access lets a pointer
+  // argument, `const void *tgt` too, be read only whole — "func 'xdp_redirect' size 4 must be 8", then
+  // check_ctx_access's "invalid bpf_context access" (tp_btf fuzz seed 1: wxdp accepted a narrow read of
+  // tgt and of dev; seed 127: its message was the second line, the kernel's log has btf_ctx_access's first);
+  // a scalar argument read narrowly and sign-extended is accepted
+  ...([
+    ['dev_u32', I(0x61, 2, 1, 0)],
+    ['tgt_u32', I(0x61, 2, 1, 16)],
+    ['xdp_u8', I(0x71, 2, 1, 8)],
+    ['past_last_arg', I(0x61, 2, 1, 56)],
+    ['offset_not_multiple_of_8', I(0x69, 2, 1, 44)],
+    ['err_s32', I(0x81, 2, 1, 24)],
+    ['index_u8', I(0x71, 2, 1, 48)],
+  ] as const).map(([name, load]): KernelCase => ({
+    name: `tp_btf_xdp_redirect_${name}`,
+    type: 'tp_btf/xdp_redirect',
+    why: 'btf_ctx_access on a tp_btf program\'s arguments: a pointer read narrowly, an argument past the last, an offset not a multiple of 8 are refused with its line first; a scalar read narrowly (sign-extended too) is accepted',
+    insns: [...load, ...RET0],
+  })),
+  // check_reg_type: a tp_btf program's struct pointer argument (PTR_TO_BTF_ID | PTR_TRUSTED) is among
+  // mem_types, but an argument without MEM_RDONLY refuses it — "bpf_probe_read_kernel() may write into
+  // memory pointed by R1 type=trusted_ptr_" (tp_btf fuzz xdp_exception seed 1054: wxdp accepted it as
+  // read-only memory, seed 1339: refused it by its size); the pointer as the source (ARG_ANYTHING) is fine
+  ...([['dst', true], ['src', false]] as const).map(([name, dst]): KernelCase => ({
+    name: `tp_btf_probe_read_kernel_dev_${name}`,
+    type: 'tp_btf/xdp_exception',
+    why: 'bpf_probe_read_kernel(dst, 8, src) with xdp_exception\'s dev as the destination (refused) or as the source (accepted)',
+    insns: [...I(0x79, 6, 1, 0), ...(dst ? [...I(0xbf, 1, 6), ...I(0xb7, 3)] : [...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0xbf, 3, 6)]), ...I(0xb7, 2, 0, 0, 8), ...I(0x85, 0, 0, 0, 113), ...RET0],
+  })),
+  // check_ptr_to_btf_access before the struct's fields (btf_struct_access): a negative offset, a variable
+  // one, a write (tracing has no btf_struct_access of its own: "only read is supported") — each layout-
+  // free (tp_btf fuzz xdp_exception seeds 2001, 2057, 2068: wxdp said "cannot write into trusted_ptr_",
+  // "invalid access to memory", or accepted the variable offset); dev spilled and filled back is the control
+  ...([
+    ['store', [...I(0x7a, 6, 0, 0, 1)]],
+    ['negative_load', [...I(0x61, 2, 6, -4)]],
+    ['variable_offset_load', [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 4), ...I(0x0f, 6, 0), ...I(0x71, 2, 6, 0)]],
+    ['spill_fill', [...I(0x7b, 10, 6, -8), ...I(0x79, 6, 10, -8)]],
+  ] as const).map(([name, use]): KernelCase => ({
+    name: `tp_btf_dev_${name}`,
+    type: 'tp_btf/xdp_exception',
+    why: 'check_ptr_to_btf_access on xdp_exception\'s dev: its refusals that do not depend on struct net_device\'s layout',
+    insns: [...I(0x79, 6, 1, 0), ...use, ...RET0],
+  })),
+  // tracing_prog_func_proto has no bpf_ktime_get_coarse_ns (#160): "program of this type cannot use
+  // helper", EINVAL (helper_sets_kernel on tp_btf: wxdp accepted it); bpf_ktime_get_ns (#5) is the control
+  ...([['ktime_get_coarse_ns', 160], ['ktime_get_ns', 5]] as const).map(([name, id]): KernelCase => ({
+    name: `tp_btf_helper_${name}`,
+    type: 'tp_btf/xdp_exception',
+    why: 'tracing_prog_func_proto\'s helpers, measured: bpf_ktime_get_coarse_ns is not among them, bpf_ktime_get_ns is',
+    insns: [...I(0x85, 0, 0, 0, id), ...RET0],
+  })),
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
