@@ -15,7 +15,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { SET_TYPES, cmpBytes, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
+import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
@@ -77,6 +77,8 @@ class Refusal extends Error {
   }
 }
 const ENOENT = 'Could not process rule: No such file or directory';
+/** Named sets and maps keyed by a concatenation (`type ipv4_addr . inet_service`) are not there yet. */
+const NAMED_CONCAT = 'wxdp does not support concatenations (`a . b`) in named sets and maps yet';
 const EEXIST = 'Could not process rule: File exists';
 const EBUSY = 'Could not process rule: Device or resource busy';
 const EOPNOTSUPP = 'Could not process rule: Operation not supported';
@@ -659,15 +661,15 @@ export class Nft {
    * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
    * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
    */
-  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key)): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
     const out: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> = [];
     // values conflict only when equal: found by key; intervals are compared with every earlier element
     const byKey = new Map<string, Elem>();
     let ranges = false;
     for (const item of v.k === 'set' ? v.elems : [v]) {
       const key = item.k === 'pair' ? item.key : item;
-      const e = parseElem(type, key);
-      const opts = key.k === 'word' || key.k === 'str' ? key.opts : undefined;
+      const e = parse(key);
+      const opts = key.k === 'word' || key.k === 'str' || key.k === 'concat' ? key.opts : undefined;
       if (mapTo !== undefined) {
         if (item.k !== 'pair') throw new Refusal(EINVAL, key.loc, true);
         const d = item.data;
@@ -800,6 +802,52 @@ export class Nft {
     return selType(s.sel);
   }
 
+  /** A concatenation's fields' types (each checked as a selector of its own: `conflicting protocols` at that field). */
+  private concatTypes(t: NftTable, sel: Selector): DataType[] {
+    const types = sel.concat!.map((f) => this.selectorType(t, { sel: f }));
+    types.forEach((type, i) => {
+      // iif / oif elements are device names the rule resolves to indexes when loaded: not kept per field yet
+      if (type === 'iface_index') throw new Refusal(`wxdp does not support ${TYPE_NAMES[type]} in concatenations yet`, sel.concat![i]!.loc, false);
+    });
+    // nft_concat's key lives in the 16 NFT_REG32 registers (NFT_REG32_COUNT)
+    if (types.reduce((n, type) => n + ((TYPE_INFO[type].len + 3) & ~3), 0) > 64) throw new Refusal('wxdp keeps a concatenation in 64 bytes of registers, as the kernel does', sel.loc, false);
+    return types;
+  }
+
+  /**
+   * One element of a concatenation: a `.`-joined value with one component per field, each typed by its field
+   * (nft's expr_evaluate_concat: a lone value is `invalid data type`, one component too many the concatenation's).
+   * Ranges and prefixes per field are the kernel's pipapo sets, which wxdp does not have yet: refused by name.
+   */
+  private concatElem(types: readonly DataType[], v: RawValue, sel: Selector): Elem {
+    if (v.k !== 'concat') throw new Refusal(`invalid data type, expected concatenation of (${types.map((x) => TYPE_NAMES[x]).join(', ')})`, v.loc, false);
+    if (v.items.length > types.length) throw new Refusal('too many concatenation components', v.loc, false, sel.loc);
+    if (v.items.length < types.length) throw new Refusal(`datatype mismatch, expected concatenation of (${types.map((x) => TYPE_NAMES[x]).join(', ')}), expression has type concatenation of (${types.slice(0, v.items.length).map((x) => TYPE_NAMES[x]).join(', ')})`, v.loc, false);
+    const parts = v.items.map((x, i) => {
+      const e = parseElem(types[i]!, x);
+      if (e.kind !== 'value') throw new Refusal('wxdp does not support intervals in concatenations (the kernel\'s pipapo sets) yet', x.loc, false);
+      return e;
+    });
+    const key = concatKey(parts);
+    return { lo: key, hi: key.slice(), kind: 'value', parts };
+  }
+
+  /** `ip saddr . tcp dport { 192.0.2.1 . 22, … }` and `!=`: an exact lookup of the concatenated key (nft_set_hash). */
+  private concatMatch(t: NftTable, s: Extract<Stmt, { k: 'match' }>): RStmt {
+    const types = this.concatTypes(t, s.sel);
+    const v = s.value;
+    if (s.op !== 'eq' && s.op !== 'neq') throw new Refusal(`Relational expression (${{ lt: '<', gt: '>', lte: '<=', gte: '>=' }[s.op]}) is undefined for concat expressions`, s.sel.loc, false);
+    if (v.k === 'ref') throw new Refusal(NAMED_CONCAT, v.loc, false);
+    if (v.k !== 'set') throw new Refusal('Use concatenations with sets and maps, not singleton values', s.sel.loc, false, v.loc);
+    // the same element twice is one (measured: `{ 192.0.2.1 . 22, 192.0.2.1 . 22 }` lists once)
+    const seen = new Set<string>();
+    const elems = this.elems(t, 'concat', undefined, v, (key) => this.concatElem(types, key, s.sel)).map((x) => x.e).filter((e) => {
+      const k = String(e.lo);
+      return !seen.has(k) && seen.add(k) !== undefined;
+    });
+    return { k: 'match', sel: s.sel, type: 'concat', op: s.op, value: { k: 'set', elems }, loc: s.loc, concat: types };
+  }
+
   private resolveRule(t: NftTable, ch: NftChain, stmts: Stmt[]): RStmt[] {
     const out: RStmt[] = [];
     let l4 = -1;
@@ -809,6 +857,11 @@ export class Nft {
       if (TERMINAL.has(s.k)) terminal = s.loc;
       switch (s.k) {
         case 'match': {
+          if (s.sel.concat) {
+            out.push(this.concatMatch(t, s));
+            for (const f of s.sel.concat) if (f.proto === 'tcp' || f.proto === 'udp') l4 = f.proto === 'tcp' ? 6 : 17;
+            break;
+          }
           const type = this.selectorType(t, s);
           let value: MatchValue;
           const v = s.value;
@@ -893,6 +946,13 @@ export class Nft {
           break;
         }
         case 'vmap': {
+          if (s.sel.concat) {
+            const types = this.concatTypes(t, s.sel);
+            if (s.map.k === 'ref') throw new Refusal(NAMED_CONCAT, s.map.loc, false);
+            const elems = this.elems(t, 'concat', 'verdict', s.map, (key) => this.concatElem(types, key, s.sel)).map((x) => x.e);
+            out.push({ k: 'vmap', sel: s.sel, keyType: 'concat', map: { k: 'set', elems }, concat: types });
+            break;
+          }
           const keyType = this.selectorType(t, s);
           out.push({ k: 'vmap', sel: s.sel, keyType, map: this.mapOperand(t, s.map, keyType, 'verdict', s.sel.loc) });
           break;
@@ -1334,7 +1394,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer',
   icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
-  uid: 'user ID', gid: 'group ID',
+  uid: 'user ID', gid: 'group ID', concat: 'concatenation',
 };
 
 /** An anonymous set drops the elements another one covers, as nft's automerge does. */

@@ -35,6 +35,8 @@ export type RawValue =
   | { k: 'set'; elems: RawValue[]; loc: Loc }
   | { k: 'ref'; name: string; loc: Loc }
   | { k: 'list'; items: RawValue[]; loc: Loc }
+  /** `192.0.2.1 . 22`: a concatenation's components, as written (typed by the selector's fields). */
+  | { k: 'concat'; items: RawValue[]; loc: Loc; opts?: ElemOpts }
   /** A map element, `key : data` (located at its key, where nft shows an element's errors). */
   | { k: 'pair'; key: RawValue; data: RawValue; loc: Loc; /** `jump NAME` / `goto NAME` data: the chain */ chain?: string };
 
@@ -58,6 +60,8 @@ export interface Selector {
   proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct';
   field: string;
   loc: Loc;
+  /** `ip saddr . tcp dport` (a concatenation): every field, the first one's proto and field above; loc spans all. */
+  concat?: Selector[];
 }
 
 export type Stmt =
@@ -775,6 +779,31 @@ class Parser {
     return spec;
   }
 
+  /** `ip saddr . tcp dport`: the fields after `sel` joined by `.` (concat_expr), or `sel` itself. */
+  private concatSel(sel: Selector): Selector {
+    if (!this.isWord('.')) return sel;
+    const parts = [sel];
+    while (this.isWord('.')) {
+      this.next();
+      const t = this.next();
+      const f = t.t === 'w' ? this.selector(t) : undefined;
+      if (!f) this.unexpected(t);
+      parts.push(f);
+    }
+    return { ...sel, concat: parts, loc: { ...sel.loc, end: parts[parts.length - 1]!.loc.end } };
+  }
+
+  /** A value, then `. value` for each further component of a concatenation. */
+  private concatValue(first: RawValue): RawValue {
+    if (!this.isWord('.')) return first;
+    const items = [first];
+    while (this.isWord('.')) {
+      this.next();
+      items.push(this.single());
+    }
+    return { k: 'concat', items, loc: { ...first.loc, end: items[items.length - 1]!.loc.end } };
+  }
+
   /** `a . b` (nft's concatenations): refused by name, where the `.` is, rather than as a syntax error nft would not give. */
   private noConcat(): void {
     if (this.isWord('.')) throw new NftParseError('wxdp does not support concatenations (`a . b`) yet', this.peek().loc);
@@ -863,7 +892,7 @@ class Parser {
       const close = this.expectP('}', "comma or '}'");
       return { k: 'set', elems, loc: { ...t.loc, end: close.loc.end } };
     }
-    const first = this.single();
+    const first = this.concatValue(this.single());
     if (allowList && this.isP(',')) {
       const items = [first];
       while (this.isP(',')) {
@@ -878,8 +907,8 @@ class Parser {
   /** A set's element, or a map's `key : data` (`key:` written against its key too). */
   private element(): RawValue {
     if (this.isWord('|', 1)) return this.flagExpr(false); // `syn | ack` (tcp flags)
-    const key = this.single();
-    if (key.k === 'word' || key.k === 'str') this.elemOpts(key);
+    const key = this.concatValue(this.single());
+    if (key.k === 'word' || key.k === 'str' || key.k === 'concat') this.elemOpts(key);
     if (this.isWord(':')) {
       this.next();
       const data = this.single();
@@ -895,7 +924,7 @@ class Parser {
   }
 
   /** set_elem_expr's statements (a counter) then options (`timeout T`, `expires T`, `comment "c"`; a later one wins). */
-  private elemOpts(key: Extract<RawValue, { k: 'word' | 'str' }>): void {
+  private elemOpts(key: Extract<RawValue, { k: 'word' | 'str' | 'concat' }>): void {
     const opts: ElemOpts = {};
     while (this.isWord('counter')) {
       const c = this.counterStmt(this.next());
@@ -971,7 +1000,7 @@ class Parser {
   }
 
   private match(sel: Selector): Stmt {
-    this.noConcat();
+    sel = this.concatSel(sel);
     let op: CmpOp = 'eq';
     let explicitOp = false;
     const ops: Record<string, CmpOp> = { '==': 'eq', '!=': 'neq', '<': 'lt', '>': 'gt', '<=': 'lte', '>=': 'gte', eq: 'eq', ne: 'neq', lt: 'lt', gt: 'gt', le: 'lte', ge: 'gte' };
@@ -1079,7 +1108,7 @@ class Parser {
     const elems: RawValue[] = [];
     for (;;) {
       this.skipNl();
-      const key = this.single();
+      const key = this.concatValue(this.single());
       this.skipNl();
       if (!this.isWord(':')) this.unexpected(this.peek(), 'colon');
       this.next();

@@ -4,7 +4,7 @@
 // for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
 
 import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { formatElem, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
+import { formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
 
 const OPS: Readonly<Record<string, string>> = { eq: '', neq: '!= ', lt: '< ', gt: '> ', lte: '<= ', gte: '>= ' };
@@ -88,6 +88,7 @@ function logText(s: Extract<RStmt, { k: 'log' }>): string {
 }
 
 function selText(s: { sel: Selector }): string {
+  if (s.sel.concat) return s.sel.concat.map((f) => selText({ sel: f })).join(' . ');
   const { proto, field } = s.sel;
   if (proto === 'meta' && ['mark', 'iif', 'oif', 'iifname', 'oifname'].includes(field)) return field === 'mark' ? 'meta mark' : field;
   return `${proto} ${field}`;
@@ -98,6 +99,7 @@ function valueText(s: Extract<RStmt, { k: 'match' }>, set: (name: string) => Nft
   const t: DataType = s.type;
   if (v.k === 'ref') return `@${v.name}`;
   if (v.k === 'flags') return CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n).join(',');
+  if (v.k === 'set' && s.concat) return `{ ${sortConcat(v.elems).map((e) => formatConcat(s.concat!, e)).join(', ')} }`;
   if (v.k === 'set') return `{ ${sortElems(t, v.elems).map((e) => (t === 'tcp_flag' ? tcpFlagsText(e.lo[0]!, ' | ') : formatElem(t, e))).join(', ')} }`;
   void set;
   return v.k === 'masked' ? '' : formatElem(t, v.e);
@@ -153,7 +155,7 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
     switch (s.k) {
       case 'match': {
         // `th` after a protocol nft knows prints as that protocol's header (its payload dependency)
-        const l4 = s.sel.proto === 'th' ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
+        const l4 = s.sel.proto === 'th' && !s.sel.concat ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
         const sel = l4 ? `${l4} ${s.sel.field}` : selText(s);
         const v = s.value;
         // a bitmask type's plain comparison shows its `==` (must_print_eq_op)
@@ -216,6 +218,7 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
 /** The map an object map or verdict map names (`@m`), or the one written in the rule with its elements. */
 function mapOperandText(s: Extract<RStmt, { k: 'objmap' | 'vmap' }>): string {
   const m = s.map;
+  if (m.k === 'set' && s.k === 'vmap' && s.concat) return `{ ${sortConcat(m.elems).map((e) => elemText(s.keyType, e, undefined, s.concat)).join(', ')} }`;
   return m.k === 'ref' ? `@${m.name}` : `{ ${sortElems(s.keyType, m.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
 }
 
@@ -223,8 +226,8 @@ function mapOperandText(s: Extract<RStmt, { k: 'objmap' | 'vmap' }>): string {
  * An element as nft prints it: its key, its counter, its timeout (unless the set's own) and what is left of it,
  * its comment, then a map's data (`192.0.2.1 counter packets 1 bytes 60 timeout 10s expires 9s996ms : accept`).
  */
-function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterReader }): string {
-  let key = formatElem(type, e);
+function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterReader }, concat?: readonly DataType[]): string {
+  let key = concat ? formatConcat(concat, e) : formatElem(type, e);
   if (e.counter && set) {
     const c = set.counter(e.counter.addr, e.counter);
     key += ` counter packets ${c.packets} bytes ${c.bytes}`;
