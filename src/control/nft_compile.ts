@@ -5,7 +5,7 @@
 
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import type { Selector } from './nft_parse.js';
-import { TYPE_INFO, cmpBytes, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
+import { TYPE_INFO, cmpBytes, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
@@ -245,12 +245,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   for (const s of stmts) {
     switch (s.k) {
       case 'match': {
-        if (s.concat && s.value.k === 'set') {
+        if (s.concat) {
           // an exact lookup of the whole key: host-order fields stay as the registers hold them (no byteorder)
           const klen = loadConcat(s.sel, s.concat);
-          ctx.sets.push({ type: 'concat', klen, ivals: s.value.elems.map((e) => [e.lo, e.hi] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0])) });
+          const v = s.value;
+          if (v.k === 'set') ctx.sets.push({ type: 'concat', klen, ivals: v.elems.map((e) => [e.lo, e.hi] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0])) });
+          const set = v.k === 'ref' ? namedSet(ctx, ctx.table.sets.find((x) => x.name === v.name)!) : ctx.sets.length - 1;
           code.op(EXPR.LOOKUP, 0, klen, s.op === 'neq' ? 1 : 0);
-          ctx.setFix.push({ at: code.pos, set: ctx.sets.length - 1 });
+          ctx.setFix.push({ at: code.pos, set });
           code.word(0);
           break;
         }
@@ -515,7 +517,7 @@ function namedImage(env: CompileEnv, set: NftSet): SetImage {
       return a;
     };
     // the bytes too, when the base's were written and have no ext array: moved, not written again
-    const bytes = prev.bytes && !exts ? new PairBytes(TYPE_INFO[set.type].len, prev.bytes, d.added.length) : undefined;
+    const bytes = prev.bytes && !exts ? new PairBytes(keyLen(set.type, set.concat), prev.bytes, d.added.length) : undefined;
     for (const e of d.removed) {
       const i = at(key(e.lo));
       sorted.splice(i, 1);
@@ -542,6 +544,7 @@ function namedImage(env: CompileEnv, set: NftSet): SetImage {
     const sorted = sortElems(set.type, set.elems);
     image = { type: set.type, ivals: sorted.map((e) => [key(e.lo), key(e.hi)]), sorted };
   }
+  if (set.concat) image.klen = keyLen(set.type, set.concat);
   namedImages.set(set.elems, image);
   return image;
 }

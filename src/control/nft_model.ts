@@ -92,6 +92,8 @@ export interface NftSet {
   timeout: number;
   /** `counter`: each element has its own counter (the set's expression template). */
   counter: boolean;
+  /** A concatenation's fields' types (`type ipv4_addr . inet_service`; `type` is then 'concat'): exact lookups only. */
+  concat?: DataType[];
   /** Declared with `typeof`: the expression as nft lists it (`ip saddr`, `meta mark`, `iifname`). */
   typeof?: string;
   /** `auto-merge` (an interval set's): nft merges overlapping and adjacent intervals, old and new. */

@@ -36,7 +36,7 @@ export type RawValue =
   | { k: 'ref'; name: string; loc: Loc }
   | { k: 'list'; items: RawValue[]; loc: Loc }
   /** `192.0.2.1 . 22`: a concatenation's components, as written (typed by the selector's fields). */
-  | { k: 'concat'; items: RawValue[]; loc: Loc; opts?: ElemOpts }
+  | { k: 'concat'; items: RawValue[]; /** each `.`: before items[i + 1] */ dots: Loc[]; loc: Loc; opts?: ElemOpts }
   /** A map element, `key : data` (located at its key, where nft shows an element's errors). */
   | { k: 'pair'; key: RawValue; data: RawValue; loc: Loc; /** `jump NAME` / `goto NAME` data: the chain */ chain?: string };
 
@@ -104,6 +104,8 @@ export interface ChainSpec {
 
 export interface SetSpec {
   type?: string;
+  /** Where each of a concatenation's `type` words is (nft's `unknown datatype` for one is at that field). */
+  typeLocs?: Loc[];
   /** `typeof ip saddr`: the key's type is the expression's (nft keeps the expression and lists it back). */
   typeof?: Selector;
   /** `timeout 30s`: the elements' default timeout in ms (nft sets NFT_SET_TIMEOUT with it). */
@@ -741,17 +743,24 @@ class Parser {
     this.block((t) => {
       if (t.t === 'w' && t.v === 'type') {
         // a map's `KEY : DATA` (our scanner keeps a colon written against the key in the key's word)
-        let key = this.word();
-        this.noConcat();
+        // `ipv4_addr . inet_service`: a concatenation's types, kept joined by ` . `
+        const keys = [this.word()];
+        spec.typeLocs = [this.peek(-1).loc];
+        while (this.isWord('.')) {
+          this.next();
+          keys.push(this.word());
+          spec.typeLocs.push(this.peek(-1).loc);
+        }
+        let key = keys.pop()!;
         if (!map) {
-          spec.type = key;
+          spec.type = [...keys, key].join(' . ');
           return;
         }
         const glued = key.endsWith(':') && key.length > 1;
         if (glued) key = key.slice(0, -1);
         if (!glued && !this.isWord(':')) this.unexpected(this.peek(), 'colon or .');
         if (!glued) this.next();
-        spec.type = key;
+        spec.type = [...keys, key].join(' . ');
         const d = this.next();
         if (d.t !== 'w') this.unexpected(d);
         spec.data = { v: d.v, loc: d.loc };
@@ -797,16 +806,12 @@ class Parser {
   private concatValue(first: RawValue): RawValue {
     if (!this.isWord('.')) return first;
     const items = [first];
+    const dots: Loc[] = [];
     while (this.isWord('.')) {
-      this.next();
+      dots.push(this.next().loc);
       items.push(this.single());
     }
-    return { k: 'concat', items, loc: { ...first.loc, end: items[items.length - 1]!.loc.end } };
-  }
-
-  /** `a . b` (nft's concatenations): refused by name, where the `.` is, rather than as a syntax error nft would not give. */
-  private noConcat(): void {
-    if (this.isWord('.')) throw new NftParseError('wxdp does not support concatenations (`a . b`) yet', this.peek().loc);
+    return { k: 'concat', items, dots, loc: { ...first.loc, end: items[items.length - 1]!.loc.end } };
   }
 
   /**
@@ -817,8 +822,7 @@ class Parser {
     const first = this.next();
     const sel = first.t === 'w' ? this.selector(first) : undefined;
     if (!sel) this.unexpected(first);
-    this.noConcat();
-    spec.typeof = sel;
+    spec.typeof = this.concatSel(sel);
     if (!map) {
       if (this.isWord(':')) this.unexpected(this.peek(), 'newline or semicolon or .');
       return;

@@ -256,9 +256,9 @@ const PER_LINE: Readonly<Partial<Record<DataType, number>>> = {
 function elementsText(s: NftSet, elems: Elem[], counter: CounterReader): string {
   const per = PER_LINE[s.type] ?? 1;
   let out = '';
-  sortElems(s.type, elems).forEach((e, i) => {
+  (s.concat ? sortConcat(elems) : sortElems(s.type, elems)).forEach((e, i) => {
     if (i > 0) out += i % per === 0 ? ',\n\t\t\t     ' : ', ';
-    out += elemText(s.type, e, { s, counter });
+    out += elemText(s.type, e, { s, counter }, s.concat);
   });
   return `{ ${out} }`;
 }
@@ -271,7 +271,7 @@ const SET_FLAG_ORDER = ['constant', 'interval', 'timeout', 'dynamic'];
  * line out when `timeout` is its only flag and the set has a timeout (`timeout 30s` says it).
  */
 export function setText(s: NftSet, ind: string, handles: boolean, counter: CounterReader = () => ({ packets: 0n, bytes: 0n })): string[] {
-  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.type}`}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
+  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.concat ? s.concat.join(' . ') : s.type}`}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
   const flags = SET_FLAG_ORDER.filter((f) => s.flags.includes(f));
   if (flags.length && !(s.timeout && flags.length === 1 && flags[0] === 'timeout')) out.push(`${ind}\tflags ${flags.join(',')}`);
   // nft 1.0.6's order (measured): the set's statements, then auto-merge, then the timeout

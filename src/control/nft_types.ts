@@ -295,6 +295,8 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     const b = Uint8Array.of(v.items.reduce((bits, i) => bits | parseElem(type, i).lo[0]!, 0));
     return { lo: b, hi: b.slice(), kind: 'value' };
   }
+  // a concatenation where one value goes (measured: `add element` into a set of one type)
+  if (v.k === 'concat') return err("Can't parse symbolic invalid expressions", v.items[0]!.loc);
   if (v.k !== 'word' && v.k !== 'str') return err('syntax error, unexpected ' + (v.k === 'set' ? "'{'" : "'@'"), v.loc);
   if (type === 'iface_index') return { lo: new Uint8Array(4), hi: new Uint8Array(4), kind: 'value', name: v.v };
   if (type === 'ifname') {
@@ -397,6 +399,11 @@ function formatScalar(type: DataType, b: Uint8Array): string {
     default:
       return String(hostValue(b));
   }
+}
+
+/** A key's length in bytes: a concatenation's fields each padded to 4 (NFT_REG32 registers), another type's own. */
+export function keyLen(type: DataType, concat?: readonly DataType[]): number {
+  return concat ? concat.reduce((n, t) => n + ((TYPE_INFO[t].len + 3) & ~3), 0) : TYPE_INFO[type].len;
 }
 
 /** A concatenation's key as nft_concat lays it out in NFT_REG32 registers: each field's bytes padded to 4. */

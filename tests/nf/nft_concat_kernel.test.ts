@@ -1,9 +1,11 @@
 // Concatenations (`ip saddr . tcp dport { 192.0.2.1 . 22, … }`) against nft itself (Debian's nftables 1.0.6 and the
-// 6.18 kernel): a file with exact-match concatenations in rules (==, !=), verdict maps keyed by them, fields of
-// every byte order (meta mark and ct state in host order, interface names of 16 bytes, ports of 2 padded to 4),
-// listed back by both as nft lists them (` . ` between fields, elements in nft's order: mergesort.c reads the
-// fields' bytes as one little-endian number); nft's errors for an element of the wrong shape; then the same rules
-// through the whole stack, a Linux router in namespaces against wxdp, frame by frame.
+// 6.18 kernel): a file with exact-match concatenations in rules (==, !=), verdict maps keyed by them, named sets and
+// maps declared with `type a . b` and `typeof x . y` (a counter per element), fields of every byte order (meta mark
+// and ct state in host order, interface names of 16 bytes, ports of 2 padded to 4), listed back by both as nft lists
+// them (` . ` between fields, elements in nft's order: mergesort.c reads the fields' bytes as one little-endian
+// number; one element a line in a named set); a command sequence with add / delete element and nft's errors for an
+// element of the wrong shape or a set of the wrong type; then the same rules through the whole stack, a Linux router
+// in namespaces against wxdp, frame by frame, and elements added and deleted in wxdp after the load.
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -33,7 +35,34 @@ const SEQUENCE = [
   'add rule ip x c ip daddr . udp dport != { 192.0.2.1 . 53, 192.0.2.1 . 54 } drop',
   'add rule ip x c ip saddr . tcp dport vmap { 192.0.2.1 . 22 : drop, 192.0.2.1 . 21 : accept }',
   'add rule ip x c ip saddr { 22, 0x7f, 010 } accept', // inet_aton's forms, which getaddrinfo takes first (22: 0.0.0.22)
-  'list chain ip x c',
+  // named sets and maps keyed by concatenations: declarations, elements added and deleted, their errors, references
+  'add set ip x s { type ipv4_addr . inet_service; elements = { 192.0.2.1 . 22, 192.0.2.1 . 21 } ; }',
+  'add set ip x one { type ipv4_addr; }',
+  'add element ip x s { 10.0.0.1 . 7, 10.0.0.2 . 70 }',
+  'delete element ip x s { 192.0.2.1 . 22 }',
+  'delete element ip x s { 192.0.2.77 . 22 }',
+  'delete element ip x s { 192.0.2.1 }',
+  'add element ip x s { 192.0.2.1 }',
+  'add element ip x s { 192.0.2.1 . 22 . 3 }', // an extra component has no type here: nft's words, from its `.`
+  'add rule ip x c ip saddr { 192.0.2.1 . 22 }',
+  'add element ip x s { 192.0.2.1 . foo }',
+  'add element ip x one { 192.0.2.1 . 22 }',
+  'add rule ip x c ip saddr . tcp dport @one',
+  'add rule ip x c ip saddr @s',
+  'add rule ip x c ip saddr . udp dport . meta mark @s',
+  'add rule ip x c tcp dport . ip saddr @s',
+  'add rule ip x c ip saddr . tcp dport vmap @s',
+  'add set ip x z { type ipv4_addr . foo; }',
+  'add map ip x m { type ipv4_addr . inet_service: verdict; elements = { 192.0.2.1 . 22 : drop } ; }',
+  'add element ip x m { 192.0.2.1 . 24 : accept, 192.0.2.3 . 1 : continue }',
+  'add rule ip x c ip saddr . udp dport vmap @m',
+  'add rule ip x c ip daddr . tcp dport != @s drop',
+  'add set ip x z3 { typeof ip saddr . meta mark . iifname; elements = { 192.0.2.1 . 0x3 . "eth0" } ; }',
+  'list set ip x s',
+  'list map ip x m',
+  'list set ip x z3',
+  '-a list chain ip x c',
+  'delete set ip x s',
 ];
 
 describe.skipIf(skip)(`concatenations, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
@@ -51,15 +80,14 @@ describe.skipIf(skip)(`concatenations, compared with nft 1.0.6${why ? ` (skipped
 });
 
 describe.skipIf(skip)('concatenations wxdp does not keep yet', () => {
-  it('refuses named sets of them, a lookup of one in a named set and intervals per field by name', async () => {
+  it('refuses intervals per field (in a rule and as a set flag) and interface indexes by name', async () => {
     const dp = await nftDatapath([]);
-    dp.nft('add table ip x; add chain ip x c; add set ip x s { type ipv4_addr; }');
+    dp.nft('add table ip x; add chain ip x c');
     const refused = (cmd: string, message: string, at: string): void => {
       expect(() => dp.nft(cmd), cmd).toThrow(expect.objectContaining({ nftMessage: message, column: cmd.indexOf(at) + 1 }));
     };
-    refused('add set ip x z { type ipv4_addr . inet_service; }', 'wxdp does not support concatenations (`a . b`) yet', '. inet');
-    refused('add rule ip x c ip saddr . tcp dport @s accept', 'wxdp does not support concatenations (`a . b`) in named sets and maps yet', '@s');
-    refused('add rule ip x c ip saddr . tcp dport vmap @s', 'wxdp does not support concatenations (`a . b`) in named sets and maps yet', '@s');
+    refused('add set ip x z { type ipv4_addr . inet_service; flags interval; }', "wxdp does not support intervals in concatenations (the kernel's pipapo sets) yet", 'ipv4_addr');
+    refused('add set ip x z { type ifname . inet_service; elements = { "eth*" . 22 } ; }', "wxdp does not support intervals in concatenations (the kernel's pipapo sets) yet", '"eth*"');
     // per-field ranges and prefixes are the kernel's pipapo sets, which match field by field: not faked with a range
     refused('add rule ip x c ip saddr . tcp dport { 192.0.2.0/24 . 22 } accept', "wxdp does not support intervals in concatenations (the kernel's pipapo sets) yet", '192.0.2.0/24');
     refused('add rule ip x c ip saddr . tcp dport { 192.0.2.1 . 22-23 } accept', "wxdp does not support intervals in concatenations (the kernel's pipapo sets) yet", '22-23');
@@ -71,6 +99,14 @@ const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
 
 const RULESET = `table inet f {
+	set pairs {
+		type ipv4_addr . inet_service
+		elements = { 203.0.113.10 . 3010, 203.0.113.11 . 3012 }
+	}
+	map vm {
+		typeof ip daddr . udp dport : verdict
+		elements = { 203.0.113.12 . 3012 : drop, 203.0.113.12 . 3013 : accept }
+	}
 	chain forward {
 		type filter hook forward priority filter; policy accept;
 		ip daddr . udp dport { 203.0.113.5 . 3000, 203.0.113.6 . 3001 } drop
@@ -79,6 +115,9 @@ const RULESET = `table inet f {
 		ip saddr . udp dport vmap { 192.0.2.2 . 3006 : drop, 192.0.2.2 . 3007 : accept, 192.0.2.9 . 3008 : drop }
 		udp dport 3007 drop
 		meta mark . ip daddr . udp dport { 0x00000000 . 203.0.113.8 . 3009 } drop
+		ip daddr . udp dport @pairs drop
+		ip daddr . udp dport vmap @vm
+		ip daddr 203.0.113.12 drop
 	}
 }
 `;
@@ -101,6 +140,11 @@ const RUNS: Array<[number, number, number, number]> = [
   [3008, 1, 1, 5], // 192.0.2.9 . 3008 is not this source: no element, the rule breaks
   [3009, 1, 0, 8], // mark 0 . .8 . 3009: drop
   [3009, 1, 1, 9], // .9: through
+  [3010, 1, 0, 10], // in @pairs: drop
+  [3011, 1, 1, 10], // .10 . 3011 is not
+  [3012, 1, 0, 12], // @vm drops .12 . 3012
+  [3013, 1, 1, 12], // and accepts .12 . 3013 before the drop of .12
+  [3014, 1, 0, 12], // no element: the map's rule breaks, the next drops .12
 ];
 const FRAMES = RUNS.flatMap(([dport, n, , host]) => Array.from({ length: n }, (_, i) => dgram(`203.0.113.${host}`, dport, i)));
 
@@ -113,5 +157,10 @@ describe.skipIf(unready !== '' || noKernel !== '')(`concatenations through the s
     // and the comparison is not of silences: how many of each run went through, as derived above
     expect(passedPerRun(kern.out, RUNS.map(([a, b, c]) => [a, 0, b, c] as const))).toEqual(RUNS.map((r) => r[2]));
     for (const [key, out] of Object.entries(kern.lists)) expect(fx.dp.nft(key.slice(key.indexOf(' ') + 1)), key).toBe(out);
+    // elements added and deleted after the load take effect in place (the set image patched, not rebuilt)
+    const through = (host: number, dport: number): number => (fx.rx('eth0', dgram(`203.0.113.${host}`, dport, 0)).get('eth1') ?? []).length;
+    expect([through(10, 3011), through(10, 3010)]).toEqual([1, 0]);
+    fx.dp.nft('add element inet f pairs { 203.0.113.10 . 3011 }; delete element inet f pairs { 203.0.113.10 . 3010 }');
+    expect([through(10, 3011), through(10, 3010)]).toEqual([0, 1]);
   });
 });
