@@ -1275,6 +1275,8 @@ class Parser {
     this.next();
     if (this.peek().t === 'w' && SELECTORS.has(this.peek().v) && !(this.peek().v === 'ct' && this.isWord('count', 1))) {
       const sel = this.selector(this.next())!;
+      // object maps keyed by a concatenation: not kept yet (refused where the `.` is)
+      if (this.isWord('.')) throw new NftParseError('wxdp does not support concatenations (`a . b`) in object maps yet', this.peek().loc);
       if (!this.isWord('map')) return { k: 'objmap', type, sel, loc: { ...t.loc, end: sel.loc.end } };
       this.next();
       if (!this.isP('@') && !this.isP('{')) this.unexpected(this.peek(), "@ or '{' or '$'");

@@ -91,6 +91,7 @@ describe.skipIf(skip)('concatenations wxdp does not keep yet', () => {
     // per-field ranges and prefixes are the kernel's pipapo sets, which match field by field: not faked with a range
     refused('add rule ip x c ip saddr . tcp dport { 192.0.2.0/24 . 22 } accept', "wxdp does not support intervals in concatenations (the kernel's pipapo sets) yet", '192.0.2.0/24');
     refused('add rule ip x c ip saddr . tcp dport { 192.0.2.1 . 22-23 } accept', "wxdp does not support intervals in concatenations (the kernel's pipapo sets) yet", '22-23');
+    refused('add rule ip x c counter name ip saddr . tcp dport map { 192.0.2.1 . 22 : "c" }', 'wxdp does not support concatenations (`a . b`) in object maps yet', '. tcp');
     refused('add rule ip x c iif . tcp dport { "lo" . 22 } accept', 'wxdp does not support network interface index in concatenations yet', 'iif');
   });
 });
