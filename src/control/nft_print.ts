@@ -87,8 +87,14 @@ function logText(s: Extract<RStmt, { k: 'log' }>): string {
   return out;
 }
 
-function selText(s: { sel: Selector }): string {
-  if (s.sel.concat) return s.sel.concat.map((f) => selText({ sel: f })).join(' . ');
+/** The fields a statement reads: a concatenation's each, or its one selector. */
+function fieldsOf(x: RStmt): Selector[] {
+  return x.k === 'match' || x.k === 'vmap' || x.k === 'objmap' ? x.sel.concat ?? [x.sel] : [];
+}
+
+/** A selector as nft lists it; `th` after a protocol nft knows (`l4`) as that protocol's header. */
+function selText(s: { sel: Selector }, l4 = ''): string {
+  if (s.sel.concat) return s.sel.concat.map((f) => (f.proto === 'th' && l4 ? `${l4} ${f.field}` : selText({ sel: f }))).join(' . ');
   const { proto, field } = s.sel;
   if (proto === 'meta' && ['mark', 'iif', 'oif', 'iifname', 'oifname'].includes(field)) return field === 'mark' ? 'meta mark' : field;
   return `${proto} ${field}`;
@@ -111,7 +117,8 @@ const TH_PROTOS: Readonly<Record<number, string>> = { 6: 'tcp', 17: 'udp', 33: '
 /** The transport protocol a statement fixes for the ones after it (one with ports), if any. */
 function l4Of(x: RStmt): string | undefined {
   if (x.k !== 'match') return undefined;
-  if (x.sel.proto === 'tcp' || x.sel.proto === 'udp') return x.sel.proto;
+  const l4 = fieldsOf(x).find((f) => f.proto === 'tcp' || f.proto === 'udp');
+  if (l4) return l4.proto;
   if (x.type !== 'inet_proto' || x.op !== 'eq' || x.value.k !== 'elem' || x.value.e.kind !== 'value') return undefined;
   return TH_PROTOS[x.value.e.lo[0]!];
 }
@@ -135,14 +142,14 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
     const p = s.value.e.lo[0];
     const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : undefined;
-    const reads = (x: RStmt): boolean => (x.k === 'match' || x.k === 'vmap' || x.k === 'objmap') && (x.sel.proto === name || (x.sel.proto === 'th' && TH_PROTOS[p!] !== undefined));
+    const reads = (x: RStmt): boolean => fieldsOf(x).some((f) => f.proto === name || (f.proto === 'th' && TH_PROTOS[p!] !== undefined));
     if ((name !== undefined || TH_PROTOS[p!] !== undefined) && later.some(reads)) return true;
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
     return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
   }
   if (proto === 'meta' && field === 'nfproto') {
     const ps = s.value.e.lo[0] === 2 ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
-    return later.some((x) => x.k === 'match' && ps.includes(x.sel.proto));
+    return later.some((x) => x.k === 'match' && fieldsOf(x).some((f) => ps.includes(f.proto)));
   }
   return false;
 }
@@ -155,8 +162,8 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
     switch (s.k) {
       case 'match': {
         // `th` after a protocol nft knows prints as that protocol's header (its payload dependency)
-        const l4 = s.sel.proto === 'th' && !s.sel.concat ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
-        const sel = l4 ? `${l4} ${s.sel.field}` : selText(s);
+        const l4 = fieldsOf(s).some((f) => f.proto === 'th') ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
+        const sel = s.sel.concat ? selText(s, l4) : l4 ? `${l4} ${s.sel.field}` : selText(s);
         const v = s.value;
         // a bitmask type's plain comparison shows its `==` (must_print_eq_op)
         const op = s.type === 'tcp_flag' && s.op === 'eq' && v.k === 'elem' ? '== ' : OPS[s.op];
