@@ -214,9 +214,11 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         parts.push(`${type} name ${selText(s)} map ${mapOperandText(s)}`);
         break;
       }
-      case 'vmap':
-        parts.push(`${selText(s)} vmap ${mapOperandText(s)}`);
+      case 'vmap': {
+        const l4 = s.sel.concat?.some((f) => f.proto === 'th') ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
+        parts.push(`${selText(s, l4)} vmap ${mapOperandText(s)}`);
         break;
+      }
     }
   });
   return parts.join(' ');
