@@ -8,13 +8,16 @@
 // in namespaces against wxdp, frame by frame, and elements added and deleted in wxdp after the load.
 
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { H0, M0 } from './ct_support.js';
+import { ipv4 as ip4, ipv6, udp } from '../support/frames.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
-import { expectSequenceAsNft, loadListedAsNft, nftAgainst, nftDatapath, nftSession, noExpiry, passedPerRun } from './nft_support.js';
+import { ChainRunner, expectSequenceAsNft, loadListedAsNft, nftAgainst, nftDatapath, nftSession, noExpiry, passedPerRun } from './nft_support.js';
 
+const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
 const FIXTURE = new URL('./fixtures/nft_concat.nft', import.meta.url).pathname;
 const { nsa, skip, why } = nftAgainst('ks44cc');
 
@@ -82,6 +85,28 @@ describe.skipIf(skip)(`concatenations, compared with nft 1.0.6${why ? ` (skipped
 
   it('answers each command of a sequence as nft does: the elements of a wrong shape at their line and column', () => {
     expectSequenceAsNft(s.ns, s.dp, SEQUENCE, noExpiry);
+  });
+});
+
+describe.skipIf(!built)('concatenation keys in the data path', () => {
+  it('IPv6 addresses of 16 bytes, host-order marks and a 1-byte protocol, each field padded to 4', async () => {
+    const dp = await nftDatapath([]);
+    dp.nft(`table inet k {
+	chain c {
+		type filter hook input priority 0; policy accept;
+		ip6 saddr . udp dport { 2001:db8::1 . 53, 2001:db8::2 . 54 } drop
+		meta mark . meta l4proto . udp dport { 0x00000007 . udp . 80 } drop
+		ip6 daddr . ip6 saddr . udp dport vmap { 2001:db8::9 . 2001:db8::3 . 55 : drop }
+	}
+}`);
+    const r = new ChainRunner(dp);
+    const d6 = (src: string, dst: string, dport: number): Uint8Array => ipv6({ src, dst, nextHeader: 17, payload: udp(src, dst, 4000, dport, new Uint8Array(4)) });
+    const d4 = (dport: number): Uint8Array => ip4({ src: '192.0.2.1', dst: '192.0.2.9', proto: 17, payload: udp('192.0.2.1', '192.0.2.9', 4000, dport, new Uint8Array(4)) });
+    const v = (pkt: Uint8Array, mark = 0): number => r.run('inet', 'k', 'c', pkt, { hook: 1, mark }).verdict;
+    // derived from the rules: 0 drop, 1 accept (the policy)
+    expect([v(d6('2001:db8::1', '2001:db8::9', 53)), v(d6('2001:db8::1', '2001:db8::9', 54)), v(d6('2001:db8::2', '2001:db8::9', 54))]).toEqual([0, 1, 0]);
+    expect([v(d4(80), 7), v(d4(80), 0x700), v(d4(81), 7), v(d6('2001:db8::5', '2001:db8::9', 80), 7)]).toEqual([0, 1, 1, 0]);
+    expect([v(d6('2001:db8::3', '2001:db8::9', 55)), v(d6('2001:db8::9', '2001:db8::3', 55))]).toEqual([0, 1]);
   });
 });
 
