@@ -15,7 +15,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { SET_TYPES, cmpBytes, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
+import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
@@ -467,13 +467,27 @@ export class Nft {
           const spec = c.spec;
           if (spec?.data?.v.startsWith('typeof ')) throw new Refusal(`wxdp maps keys to verdicts and stateful objects only, not to ${spec.data.v.slice(7)}`, spec.data.loc, false);
           if (spec?.data && !MAP_DATA.has(spec.data.v)) throw new Refusal(`unknown datatype ${spec.data.v}`, spec.data.loc, false);
+          let concat: DataType[] | undefined;
           if (spec?.typeof) {
             // the expression's type (nft's typeof: the family is not checked, `typeof ip6 daddr` in an ip table is one)
-            spec.type = selType(spec.typeof);
-            if (!SET_TYPES.has(spec.type)) throw new Refusal(`wxdp has no named sets of ${TYPE_NAMES[spec.type as DataType]}`, spec.typeof.loc, false);
+            for (const f of spec.typeof.concat ?? [spec.typeof]) {
+              const type = selType(f);
+              if (!SET_TYPES.has(type)) throw new Refusal(`wxdp has no named sets of ${TYPE_NAMES[type]}`, f.loc, false);
+            }
+            if (spec.typeof.concat) concat = spec.typeof.concat.map(selType);
+            spec.type = concat ? 'concat' : selType(spec.typeof);
           }
           if (!spec?.type) throw new Refusal('set definition does not specify key', c.setLoc, false);
-          if (!SET_TYPES.has(spec.type)) throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
+          if (spec.type.includes(' . ')) {
+            concat = spec.type.split(' . ') as DataType[];
+            concat.forEach((type, i) => {
+              if (!SET_TYPES.has(type)) throw new Refusal(`unknown datatype ${type}`, spec.typeLocs?.[i] ?? spec.loc, false);
+            });
+            spec.type = 'concat';
+          }
+          if (!concat && !SET_TYPES.has(spec.type)) throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
+          // per-field intervals are the kernel's pipapo sets: they match field by field, which an exact lookup does not
+          if (concat && spec.flags.includes('interval')) throw new Refusal("wxdp does not support intervals in concatenations (the kernel's pipapo sets) yet", spec.typeLocs?.[0] ?? spec.typeof?.loc ?? spec.loc, false);
           for (const f of spec.flags) if (!['interval', 'constant', 'timeout', 'dynamic'].includes(f)) throw new Refusal(`syntax error, unexpected string`, spec.loc, false);
           // nft sends NFT_SET_TIMEOUT with a timeout (measured: `timeout 30s` alone makes a set of timeouts)
           const flags = spec.timeout ? [...new Set([...spec.flags, 'timeout'])] : spec.flags;
@@ -486,6 +500,7 @@ export class Nft {
             timeout: jiffiesMs(spec.timeout ?? 0), counter: spec.counter ?? false, elems: [],
           };
           if (spec.autoMerge) set.autoMerge = true;
+          if (concat) set.concat = concat;
           if (spec.typeof) set.typeof = typeofText(spec.typeof);
           if (spec.elements) this.addElems(t, set, spec.elements);
           t.sets.push(set);
@@ -513,7 +528,7 @@ export class Nft {
           for (const item of items) {
             // a map's element is found by its key (the data written is not compared)
             const key = item.k === 'pair' ? item.key : item;
-            const d = parseElem(set.type, key);
+            const d = this.keyParser(set)(key);
             const e = index.get(elemKey(interval ? canonical(set.type, d) : d));
             // an interval set's elements are nft's to find (its cache): its own words
             if (!e || gone.has(e)) throw interval ? new Refusal('element does not exist', key.loc, false) : new Refusal(ENOENT, key.loc, true);
@@ -659,15 +674,15 @@ export class Nft {
    * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
    * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
    */
-  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key)): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
     const out: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> = [];
     // values conflict only when equal: found by key; intervals are compared with every earlier element
     const byKey = new Map<string, Elem>();
     let ranges = false;
     for (const item of v.k === 'set' ? v.elems : [v]) {
       const key = item.k === 'pair' ? item.key : item;
-      const e = parseElem(type, key);
-      const opts = key.k === 'word' || key.k === 'str' ? key.opts : undefined;
+      const e = parse(key);
+      const opts = key.k === 'word' || key.k === 'str' || key.k === 'concat' ? key.opts : undefined;
       if (mapTo !== undefined) {
         if (item.k !== 'pair') throw new Refusal(EINVAL, key.loc, true);
         const d = item.data;
@@ -712,7 +727,7 @@ export class Nft {
     const interval = set.flags.includes('interval');
     const existing = interval && !set.autoMerge ? new IntervalIndex(set.type, set.elems) : undefined;
     const fresh = new Set<Elem>();
-    for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v)) {
+    for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v, this.keyParser(set))) {
       // an interval set keeps what the kernel keeps, the bounds: nft lists them back as a value, a prefix or a range
       const e = interval ? canonical(set.type, written) : written;
       if (e.kind !== 'value' && !interval) {
@@ -782,13 +797,13 @@ export class Nft {
    * and have the selector's key type), or the anonymous one written in the rule (intervals when it needs them:
    * nft sets NFT_SET_INTERVAL itself).
    */
-  private mapOperand(t: NftTable, m: RawValue, keyType: DataType, mapTo: NftObjType | 'verdict', selLoc: Loc): { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } {
+  private mapOperand(t: NftTable, m: RawValue, keyType: DataType, mapTo: NftObjType | 'verdict', selLoc: Loc, concat?: readonly DataType[]): { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } {
     if (m.k !== 'ref') return { k: 'set', elems: this.elems(t, keyType, mapTo, m).map((x) => x.e) };
     const set = t.sets.find((x) => x.name === m.name);
     if (!set) throw this.setNotFound(m.name, m.loc);
     const verdicts = mapTo === 'verdict';
-    if (set.mapTo === undefined || (set.mapTo === 'verdict') !== verdicts) throw new Refusal(`Expression is not a map with ${verdicts ? 'verdicts' : 'objects'}`, m.loc, false);
-    if (set.type !== keyType) throw new Refusal(`datatype mismatch, map expects ${TYPE_NAMES[set.type]}, mapping expression has type ${TYPE_NAMES[keyType]}`, m.loc, false, selLoc);
+    if (set.mapTo === undefined || (set.mapTo === 'verdict') !== verdicts) throw new Refusal(verdicts ? 'Expression is not a map' : 'Expression is not a map with objects', m.loc, false); // (measured: `vmap @set`, `vmap @countermap`)
+    if (set.type !== keyType || String(set.concat) !== String(concat)) throw new Refusal(`datatype mismatch, map expects ${typeName(set.type, set.concat)}, mapping expression has type ${typeName(keyType, concat)}`, m.loc, false, selLoc);
     return { k: 'ref', name: m.name };
   }
 
@@ -800,6 +815,65 @@ export class Nft {
     return selType(s.sel);
   }
 
+  /** How a named set's elements' keys are read: by its type, or a concatenation's field by field. */
+  private keyParser(set: NftSet): (key: RawValue) => Elem {
+    const types = set.concat;
+    return types ? (key) => this.concatElem(types, key) : (key) => parseElem(set.type, key);
+  }
+
+  /** A concatenation's fields' types (each checked as a selector of its own: `conflicting protocols` at that field). */
+  private concatTypes(t: NftTable, sel: Selector): DataType[] {
+    const types = sel.concat!.map((f) => this.selectorType(t, { sel: f }));
+    types.forEach((type, i) => {
+      // iif / oif elements are device names the rule resolves to indexes when loaded: not kept per field yet
+      if (type === 'iface_index') throw new Refusal(`wxdp does not support ${TYPE_NAMES[type]} in concatenations yet`, sel.concat![i]!.loc, false);
+    });
+    // nft_concat's key lives in the 16 NFT_REG32 registers (NFT_REG32_COUNT)
+    if (types.reduce((n, type) => n + ((TYPE_INFO[type].len + 3) & ~3), 0) > 64) throw new Refusal('wxdp keeps a concatenation in 64 bytes of registers, as the kernel does', sel.loc, false);
+    return types;
+  }
+
+  /**
+   * One element of a concatenation: a `.`-joined value with one component per field, each typed by its field
+   * (nft's expr_evaluate_concat: a lone value is `invalid data type`, one component too many the concatenation's).
+   * Ranges and prefixes per field are the kernel's pipapo sets, which wxdp does not have yet: refused by name.
+   */
+  private concatElem(types: readonly DataType[], v: RawValue, sel?: Selector): Elem {
+    if (v.k !== 'concat') throw new Refusal(`invalid data type, expected ${typeName('concat', types)}`, v.loc, false);
+    // (an element of a named set: its extra component has no type, `Can't parse symbolic invalid expressions`, measured)
+    if (v.items.length > types.length && !sel) throw new Refusal("Can't parse symbolic invalid expressions", { ...v.dots[types.length - 1]!, end: v.items[types.length]!.loc.end }, false);
+    if (v.items.length > types.length) throw new Refusal('too many concatenation components', v.loc, false, sel!.loc);
+    if (v.items.length < types.length) throw new Refusal(`datatype mismatch, expected concatenation of (${types.map((x) => TYPE_NAMES[x]).join(', ')}), expression has type concatenation of (${types.slice(0, v.items.length).map((x) => TYPE_NAMES[x]).join(', ')})`, v.loc, false);
+    const parts = v.items.map((x, i) => {
+      const e = parseElem(types[i]!, x);
+      if (e.kind !== 'value' || e.name?.endsWith('*')) throw new Refusal('wxdp does not support intervals in concatenations (the kernel\'s pipapo sets) yet', x.loc, false);
+      return e;
+    });
+    const key = concatKey(parts);
+    return { lo: key, hi: key.slice(), kind: 'value', parts };
+  }
+
+  /** `ip saddr . tcp dport { 192.0.2.1 . 22, … }` and `!=`: an exact lookup of the concatenated key (nft_set_hash). */
+  private concatMatch(t: NftTable, s: Extract<Stmt, { k: 'match' }>): RStmt {
+    const types = this.concatTypes(t, s.sel);
+    const v = s.value;
+    if (s.op !== 'eq' && s.op !== 'neq') throw new Refusal(`Relational expression (${{ lt: '<', gt: '>', lte: '<=', gte: '>=' }[s.op]}) is undefined for concat expressions`, s.sel.loc, false);
+    if (v.k === 'ref') {
+      const set = t.sets.find((x) => x.name === v.name);
+      if (!set) throw this.setNotFound(v.name, v.loc);
+      if (String(set.concat) !== String(types)) throw new Refusal(`datatype mismatch, expected ${typeName('concat', types)}, expression has type ${typeName(set.type, set.concat)}`, v.loc, false, s.sel.loc);
+      return { k: 'match', sel: s.sel, type: 'concat', op: s.op, value: { k: 'ref', name: v.name }, loc: s.loc, concat: types };
+    }
+    if (v.k !== 'set') throw new Refusal('Use concatenations with sets and maps, not singleton values', s.sel.loc, false, v.loc);
+    // the same element twice is one (measured: `{ 192.0.2.1 . 22, 192.0.2.1 . 22 }` lists once)
+    const seen = new Set<string>();
+    const elems = this.elems(t, 'concat', undefined, v, (key) => this.concatElem(types, key, s.sel)).map((x) => x.e).filter((e) => {
+      const k = String(e.lo);
+      return !seen.has(k) && seen.add(k) !== undefined;
+    });
+    return { k: 'match', sel: s.sel, type: 'concat', op: s.op, value: { k: 'set', elems }, loc: s.loc, concat: types };
+  }
+
   private resolveRule(t: NftTable, ch: NftChain, stmts: Stmt[]): RStmt[] {
     const out: RStmt[] = [];
     let l4 = -1;
@@ -809,6 +883,11 @@ export class Nft {
       if (TERMINAL.has(s.k)) terminal = s.loc;
       switch (s.k) {
         case 'match': {
+          if (s.sel.concat) {
+            out.push(this.concatMatch(t, s));
+            for (const f of s.sel.concat) if (f.proto === 'tcp' || f.proto === 'udp') l4 = f.proto === 'tcp' ? 6 : 17;
+            break;
+          }
           const type = this.selectorType(t, s);
           let value: MatchValue;
           const v = s.value;
@@ -820,7 +899,7 @@ export class Nft {
             const set = t.sets.find((x) => x.name === v.name);
             if (!set) throw this.setNotFound(v.name, v.loc);
             const want = type === 'iface_index' ? 'ifname' : type;
-            if (set.type !== want) throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, expression has type ${TYPE_NAMES[set.type]}`, v.loc, false, s.sel.loc);
+            if (set.type !== want) throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, expression has type ${typeName(set.type, set.concat)}`, v.loc, false, s.sel.loc);
             value = { k: 'ref', name: v.name };
           } else if (v.k === 'set') {
             value = { k: 'set', elems: automerge(type, v.elems.map((e) => parseElem(type, e))) };
@@ -893,6 +972,12 @@ export class Nft {
           break;
         }
         case 'vmap': {
+          if (s.sel.concat) {
+            const types = this.concatTypes(t, s.sel);
+            const map = s.map.k === 'ref' ? this.mapOperand(t, s.map, 'concat', 'verdict', s.sel.loc, types) : { k: 'set' as const, elems: this.elems(t, 'concat', 'verdict', s.map, (key) => this.concatElem(types, key, s.sel)).map((x) => x.e) };
+            out.push({ k: 'vmap', sel: s.sel, keyType: 'concat', map, concat: types });
+            break;
+          }
           const keyType = this.selectorType(t, s);
           out.push({ k: 'vmap', sel: s.sel, keyType, map: this.mapOperand(t, s.map, keyType, 'verdict', s.sel.loc) });
           break;
@@ -1334,8 +1419,13 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer',
   icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
-  uid: 'user ID', gid: 'group ID',
+  uid: 'user ID', gid: 'group ID', concat: 'concatenation',
 };
+
+/** A key type as nft names it: `concatenation of (IPv4 address, internet network service)` for a concatenation. */
+function typeName(type: DataType, concat?: readonly DataType[]): string {
+  return concat ? `concatenation of (${concat.map((x) => TYPE_NAMES[x]).join(', ')})` : TYPE_NAMES[type];
+}
 
 /** An anonymous set drops the elements another one covers, as nft's automerge does. */
 function automerge(type: DataType, elems: Elem[]): Elem[] {
@@ -1471,5 +1561,6 @@ function selType(sel: Selector): DataType {
 
 /** A typeof declaration's expression as nft lists it (meta_expr_print: iif, oif, iifname, oifname unqualified). */
 function typeofText(sel: Selector): string {
+  if (sel.concat) return sel.concat.map(typeofText).join(' . ');
   return sel.proto === 'meta' && ['iif', 'oif', 'iifname', 'oifname'].includes(sel.field) ? sel.field : `${sel.proto} ${sel.field}`;
 }

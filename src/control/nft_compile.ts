@@ -5,7 +5,7 @@
 
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import type { Selector } from './nft_parse.js';
-import { TYPE_INFO, cmpBytes, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
+import { TYPE_INFO, cmpBytes, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
@@ -100,6 +100,8 @@ class Code {
 
 interface SetImage {
   type: DataType;
+  /** A concatenation's key length (its fields padded to 4); other types' is TYPE_INFO's. */
+  klen?: number;
   ivals: Array<[Uint8Array, Uint8Array]>;
   /** A named set with timeouts or counters: each interval's element's expiry (ms, 0 none) and counter (0 none). */
   ext?: Array<{ expiration: number; counter: number }>;
@@ -124,6 +126,8 @@ function extOf(e: Elem): { expiration: number; counter: number } {
 /** An object map (its elements, each with the statement, the object's, it runs) or a verdict map (elems' verdicts). */
 interface MapImage {
   type: DataType;
+  /** The key's length in bytes (a concatenation's: its fields padded to 4). */
+  klen: number;
   elems: Array<{ e: Elem; obj?: Stateful }>;
   verdicts: boolean;
   /** A named map with timeouts or counters: the ext array after the keys. */
@@ -186,36 +190,72 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
     code.data(Uint8Array.of(p));
     l4 = p;
   };
-  /** The selector's load into register 0 (`len` bytes of a payload field: a prefix's leading bytes), its dependency first. */
-  const load = (sel: Selector, len: number): void => {
-    const { proto, field } = sel;
-    if (proto === 'ip' || proto === 'ip6') {
-      needNf(proto === 'ip' ? 2 : 10);
-      const off = proto === 'ip' ? { saddr: 12, daddr: 16, protocol: 9, ttl: 8 }[field]! : { saddr: 8, daddr: 24, nexthdr: 6, hoplimit: 7 }[field]!;
-      code.op(EXPR.PAYLOAD, 0, len, 1);
-      code.word(off);
-    } else if (proto === 'tcp' || proto === 'udp' || proto === 'th') {
-      // `th` reads any transport header with no dependency (nft adds none, `--debug=netlink`, measured)
-      if (proto !== 'th') needL4(proto === 'tcp' ? 6 : 17);
-      code.op(EXPR.PAYLOAD, 0, len, 2);
-      code.word(field === 'sport' ? 0 : field === 'flags' ? 13 : 2);
-    } else if (proto === 'icmp' || proto === 'icmpv6') {
+  /** What reading the selector's field needs checked first (nft's payload dependencies), then its load. */
+  const dep = (sel: Selector): void => {
+    const { proto } = sel;
+    if (proto === 'ip' || proto === 'ip6') needNf(proto === 'ip' ? 2 : 10);
+    // `th` reads any transport header with no dependency (nft adds none, `--debug=netlink`, measured)
+    else if (proto === 'tcp' || proto === 'udp') needL4(proto === 'tcp' ? 6 : 17);
+    else if (proto === 'icmp' || proto === 'icmpv6') {
       // nft's dependencies for an ICMP header: the family, then the protocol (`--debug=netlink`, measured)
       needNf(proto === 'icmp' ? 2 : 10);
       needL4(proto === 'icmp' ? 1 : 58);
-      code.op(EXPR.PAYLOAD, 0, len, 2);
+    }
+  };
+  /** The selector's load into register `reg` (`len` bytes of a payload field: a prefix's leading bytes). */
+  const loadOnly = (sel: Selector, len: number, reg: number): void => {
+    const { proto, field } = sel;
+    if (proto === 'ip' || proto === 'ip6') {
+      const off = proto === 'ip' ? { saddr: 12, daddr: 16, protocol: 9, ttl: 8 }[field]! : { saddr: 8, daddr: 24, nexthdr: 6, hoplimit: 7 }[field]!;
+      code.op(EXPR.PAYLOAD, reg, len, 1);
+      code.word(off);
+    } else if (proto === 'tcp' || proto === 'udp' || proto === 'th') {
+      code.op(EXPR.PAYLOAD, reg, len, 2);
+      code.word(field === 'sport' ? 0 : field === 'flags' ? 13 : 2);
+    } else if (proto === 'icmp' || proto === 'icmpv6') {
+      code.op(EXPR.PAYLOAD, reg, len, 2);
       code.word(field === 'code' ? 1 : 0);
     } else if (proto === 'meta') {
       const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, length: META.LEN, skuid: META.SKUID, skgid: META.SKGID }[field]!;
-      code.op(EXPR.META, 0, len, key);
+      code.op(EXPR.META, reg, len, key);
     } else {
       const key = { state: CT.STATE, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
-      code.op(EXPR.CT, 0, len, key);
+      code.op(EXPR.CT, reg, len, key);
     }
+  };
+  /** The selector's load into register 0, its dependency first. */
+  const load = (sel: Selector, len: number): void => {
+    dep(sel);
+    loadOnly(sel, len, 0);
+  };
+  /**
+   * A concatenation's fields into registers 0 up (each padded to 4 bytes, as nft_concat's field lengths), every
+   * dependency before the first load (nft emits them first, `--debug=netlink`): the key's length in bytes.
+   */
+  const loadConcat = (sel: Selector, types: readonly DataType[]): number => {
+    for (const f of sel.concat!) dep(f);
+    let at = 0;
+    sel.concat!.forEach((f, i) => {
+      const len = TYPE_INFO[types[i]!].len;
+      loadOnly(f, len, at >> 2);
+      at += (len + 3) & ~3;
+    });
+    return at;
   };
   for (const s of stmts) {
     switch (s.k) {
       case 'match': {
+        if (s.concat) {
+          // an exact lookup of the whole key: host-order fields stay as the registers hold them (no byteorder)
+          const klen = loadConcat(s.sel, s.concat);
+          const v = s.value;
+          if (v.k === 'set') ctx.sets.push({ type: 'concat', klen, ivals: v.elems.map((e) => [e.lo, e.hi] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0])) });
+          const set = v.k === 'ref' ? namedSet(ctx, ctx.table.sets.find((x) => x.name === v.name)!) : ctx.sets.length - 1;
+          code.op(EXPR.LOOKUP, 0, klen, s.op === 'neq' ? 1 : 0);
+          ctx.setFix.push({ at: code.pos, set });
+          code.word(0);
+          break;
+        }
         const info = TYPE_INFO[s.type];
         const len = info.len;
         const { proto, field } = s.sel;
@@ -321,15 +361,16 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       case 'vmap': {
         // nft_objref_map_eval (the key's element names the object, whose statement runs over its state) and
         // nft_lookup into the verdict register: no element breaks out of the rule
-        const len = TYPE_INFO[s.keyType].len;
-        load(s.sel, len);
+        const concat = s.k === 'vmap' ? s.concat : undefined;
+        const len = concat ? loadConcat(s.sel, concat) : TYPE_INFO[s.keyType].len;
+        if (!concat) load(s.sel, len);
         if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
         const named = s.map.k === 'ref' ? namedMap(ctx.table, s.map.name) : undefined;
         const elems = s.map.k === 'set' ? s.map.elems : named!.elems;
         // a named map's objects are of its type (set->objtype: `quota name … map @counters` counts)
         const type = s.k === 'objmap' ? ((named?.mapTo as NftObjType | undefined) ?? s.type) : undefined;
         const obj = (e: Elem): Stateful | undefined => ctx.table.objects.find((o) => o.stmt.k === type && o.name === e.obj)?.stmt;
-        ctx.maps.push({ type: s.keyType, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap', ext: named !== undefined && hasExt(named) });
+        ctx.maps.push({ type: s.keyType, klen: len, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap', ext: named !== undefined && hasExt(named) });
         code.op(s.k === 'objmap' ? EXPR.OBJMAP : EXPR.VMAP, 0, len, 0);
         ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
         code.word(0);
@@ -476,7 +517,7 @@ function namedImage(env: CompileEnv, set: NftSet): SetImage {
       return a;
     };
     // the bytes too, when the base's were written and have no ext array: moved, not written again
-    const bytes = prev.bytes && !exts ? new PairBytes(TYPE_INFO[set.type].len, prev.bytes, d.added.length) : undefined;
+    const bytes = prev.bytes && !exts ? new PairBytes(keyLen(set.type, set.concat), prev.bytes, d.added.length) : undefined;
     for (const e of d.removed) {
       const i = at(key(e.lo));
       sorted.splice(i, 1);
@@ -503,6 +544,7 @@ function namedImage(env: CompileEnv, set: NftSet): SetImage {
     const sorted = sortElems(set.type, set.elems);
     image = { type: set.type, ivals: sorted.map((e) => [key(e.lo), key(e.hi)]), sorted };
   }
+  if (set.concat) image.klen = keyLen(set.type, set.concat);
   namedImages.set(set.elems, image);
   return image;
 }
@@ -542,7 +584,7 @@ class PairBytes {
 /** A set's header, intervals and ext array as the evaluator reads them. */
 function setBytes(set: SetImage): Uint8Array {
   if (set.bytes) return set.bytes;
-  const klen = TYPE_INFO[set.type].len;
+  const klen = set.klen ?? TYPE_INFO[set.type].len;
   const pad = (klen + 3) & ~3;
   const out = new Uint8Array(8 + set.ivals.length * 2 * pad + (set.ext ? set.ext.length * 16 : 0));
   const v = new DataView(out.buffer);
@@ -625,9 +667,10 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
   for (const f of allMapFix) {
     const key = memcmpKey(f.map.type);
     const byElem = new Map(f.map.elems.map((x) => [x.e, x]));
+    // (a concatenation's keys are compared whole, as memcmp orders them: its type's key is the bytes themselves)
     const elems = sortElems(f.map.type, f.map.elems.map((x) => x.e)).map((e) => byElem.get(e)!);
     out.patch(f.at, out.pos);
-    out.word(f.map.ext ? TYPE_INFO[f.map.type].len | SET_EXT : TYPE_INFO[f.map.type].len);
+    out.word(f.map.ext ? f.map.klen | SET_EXT : f.map.klen);
     out.word(elems.length);
     for (const { e } of elems) {
       out.data(key(e.lo));

@@ -13,7 +13,8 @@ export type MatchValue =
   | { k: 'ref'; name: string };
 
 export type RStmt =
-  | { k: 'match'; sel: Selector; type: DataType; op: CmpOp; value: MatchValue; loc: Loc }
+  /** `concat`: a concatenation's fields' types (sel.concat's; `type` is then 'concat', the value an anonymous set). */
+  | { k: 'match'; sel: Selector; type: DataType; op: CmpOp; value: MatchValue; loc: Loc; concat?: DataType[] }
   | { k: 'counter'; packets: bigint; bytes: bigint; /** its u64 packets, u64 bytes in the arena (0 until published) */ addr: number }
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string }
   | { k: 'reject'; type: 0 | 1 | 2; code: number; family: 'ip' | 'ip6' | 'inet' }
@@ -49,7 +50,7 @@ export type RStmt =
    * A verdict map (nft_lookup into NFT_REG_VERDICT): `tcp dport vmap { 22 : accept, 23 : jump c }` or `vmap @m` —
    * the key's element gives the verdict; no element breaks out of the rule, `continue` goes on with it.
    */
-  | { k: 'vmap'; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } };
+  | { k: 'vmap'; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string }; concat?: DataType[] };
 
 /** The stateful object types wxdp has (NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_OBJECT_LIMIT). */
 export type NftObjType = 'counter' | 'quota' | 'limit';
@@ -91,6 +92,8 @@ export interface NftSet {
   timeout: number;
   /** `counter`: each element has its own counter (the set's expression template). */
   counter: boolean;
+  /** A concatenation's fields' types (`type ipv4_addr . inet_service`; `type` is then 'concat'): exact lookups only. */
+  concat?: DataType[];
   /** Declared with `typeof`: the expression as nft lists it (`ip saddr`, `meta mark`, `iifname`). */
   typeof?: string;
   /** `auto-merge` (an interval set's): nft merges overlapping and adjacent intervals, old and new. */

@@ -4,7 +4,7 @@
 // for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
 
 import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { formatElem, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
+import { formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
 
 const OPS: Readonly<Record<string, string>> = { eq: '', neq: '!= ', lt: '< ', gt: '> ', lte: '<= ', gte: '>= ' };
@@ -87,7 +87,14 @@ function logText(s: Extract<RStmt, { k: 'log' }>): string {
   return out;
 }
 
-function selText(s: { sel: Selector }): string {
+/** The fields a statement reads: a concatenation's each, or its one selector. */
+function fieldsOf(x: RStmt): Selector[] {
+  return x.k === 'match' || x.k === 'vmap' || x.k === 'objmap' ? x.sel.concat ?? [x.sel] : [];
+}
+
+/** A selector as nft lists it; `th` after a protocol nft knows (`l4`) as that protocol's header. */
+function selText(s: { sel: Selector }, l4 = ''): string {
+  if (s.sel.concat) return s.sel.concat.map((f) => (f.proto === 'th' && l4 ? `${l4} ${f.field}` : selText({ sel: f }))).join(' . ');
   const { proto, field } = s.sel;
   if (proto === 'meta' && ['mark', 'iif', 'oif', 'iifname', 'oifname'].includes(field)) return field === 'mark' ? 'meta mark' : field;
   return `${proto} ${field}`;
@@ -98,6 +105,7 @@ function valueText(s: Extract<RStmt, { k: 'match' }>, set: (name: string) => Nft
   const t: DataType = s.type;
   if (v.k === 'ref') return `@${v.name}`;
   if (v.k === 'flags') return CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n).join(',');
+  if (v.k === 'set' && s.concat) return `{ ${sortConcat(v.elems).map((e) => formatConcat(s.concat!, e)).join(', ')} }`;
   if (v.k === 'set') return `{ ${sortElems(t, v.elems).map((e) => (t === 'tcp_flag' ? tcpFlagsText(e.lo[0]!, ' | ') : formatElem(t, e))).join(', ')} }`;
   void set;
   return v.k === 'masked' ? '' : formatElem(t, v.e);
@@ -109,7 +117,8 @@ const TH_PROTOS: Readonly<Record<number, string>> = { 6: 'tcp', 17: 'udp', 33: '
 /** The transport protocol a statement fixes for the ones after it (one with ports), if any. */
 function l4Of(x: RStmt): string | undefined {
   if (x.k !== 'match') return undefined;
-  if (x.sel.proto === 'tcp' || x.sel.proto === 'udp') return x.sel.proto;
+  const l4 = fieldsOf(x).find((f) => f.proto === 'tcp' || f.proto === 'udp');
+  if (l4) return l4.proto;
   if (x.type !== 'inet_proto' || x.op !== 'eq' || x.value.k !== 'elem' || x.value.e.kind !== 'value') return undefined;
   return TH_PROTOS[x.value.e.lo[0]!];
 }
@@ -133,14 +142,14 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
     const p = s.value.e.lo[0];
     const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : undefined;
-    const reads = (x: RStmt): boolean => (x.k === 'match' || x.k === 'vmap' || x.k === 'objmap') && (x.sel.proto === name || (x.sel.proto === 'th' && TH_PROTOS[p!] !== undefined));
+    const reads = (x: RStmt): boolean => fieldsOf(x).some((f) => f.proto === name || (f.proto === 'th' && TH_PROTOS[p!] !== undefined));
     if ((name !== undefined || TH_PROTOS[p!] !== undefined) && later.some(reads)) return true;
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
     return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
   }
   if (proto === 'meta' && field === 'nfproto') {
     const ps = s.value.e.lo[0] === 2 ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
-    return later.some((x) => x.k === 'match' && ps.includes(x.sel.proto));
+    return later.some((x) => x.k === 'match' && fieldsOf(x).some((f) => ps.includes(f.proto)));
   }
   return false;
 }
@@ -153,8 +162,8 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
     switch (s.k) {
       case 'match': {
         // `th` after a protocol nft knows prints as that protocol's header (its payload dependency)
-        const l4 = s.sel.proto === 'th' ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
-        const sel = l4 ? `${l4} ${s.sel.field}` : selText(s);
+        const l4 = fieldsOf(s).some((f) => f.proto === 'th') ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
+        const sel = s.sel.concat ? selText(s, l4) : l4 ? `${l4} ${s.sel.field}` : selText(s);
         const v = s.value;
         // a bitmask type's plain comparison shows its `==` (must_print_eq_op)
         const op = s.type === 'tcp_flag' && s.op === 'eq' && v.k === 'elem' ? '== ' : OPS[s.op];
@@ -205,9 +214,11 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         parts.push(`${type} name ${selText(s)} map ${mapOperandText(s)}`);
         break;
       }
-      case 'vmap':
-        parts.push(`${selText(s)} vmap ${mapOperandText(s)}`);
+      case 'vmap': {
+        const l4 = s.sel.concat?.some((f) => f.proto === 'th') ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
+        parts.push(`${selText(s, l4)} vmap ${mapOperandText(s)}`);
         break;
+      }
     }
   });
   return parts.join(' ');
@@ -216,6 +227,7 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
 /** The map an object map or verdict map names (`@m`), or the one written in the rule with its elements. */
 function mapOperandText(s: Extract<RStmt, { k: 'objmap' | 'vmap' }>): string {
   const m = s.map;
+  if (m.k === 'set' && s.k === 'vmap' && s.concat) return `{ ${sortConcat(m.elems).map((e) => elemText(s.keyType, e, undefined, s.concat)).join(', ')} }`;
   return m.k === 'ref' ? `@${m.name}` : `{ ${sortElems(s.keyType, m.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
 }
 
@@ -223,8 +235,8 @@ function mapOperandText(s: Extract<RStmt, { k: 'objmap' | 'vmap' }>): string {
  * An element as nft prints it: its key, its counter, its timeout (unless the set's own) and what is left of it,
  * its comment, then a map's data (`192.0.2.1 counter packets 1 bytes 60 timeout 10s expires 9s996ms : accept`).
  */
-function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterReader }): string {
-  let key = formatElem(type, e);
+function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterReader }, concat?: readonly DataType[]): string {
+  let key = concat ? formatConcat(concat, e) : formatElem(type, e);
   if (e.counter && set) {
     const c = set.counter(e.counter.addr, e.counter);
     key += ` counter packets ${c.packets} bytes ${c.bytes}`;
@@ -253,9 +265,9 @@ const PER_LINE: Readonly<Partial<Record<DataType, number>>> = {
 function elementsText(s: NftSet, elems: Elem[], counter: CounterReader): string {
   const per = PER_LINE[s.type] ?? 1;
   let out = '';
-  sortElems(s.type, elems).forEach((e, i) => {
+  (s.concat ? sortConcat(elems) : sortElems(s.type, elems)).forEach((e, i) => {
     if (i > 0) out += i % per === 0 ? ',\n\t\t\t     ' : ', ';
-    out += elemText(s.type, e, { s, counter });
+    out += elemText(s.type, e, { s, counter }, s.concat);
   });
   return `{ ${out} }`;
 }
@@ -268,7 +280,7 @@ const SET_FLAG_ORDER = ['constant', 'interval', 'timeout', 'dynamic'];
  * line out when `timeout` is its only flag and the set has a timeout (`timeout 30s` says it).
  */
 export function setText(s: NftSet, ind: string, handles: boolean, counter: CounterReader = () => ({ packets: 0n, bytes: 0n })): string[] {
-  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.type}`}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
+  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.concat ? s.concat.join(' . ') : s.type}`}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
   const flags = SET_FLAG_ORDER.filter((f) => s.flags.includes(f));
   if (flags.length && !(s.timeout && flags.length === 1 && flags[0] === 'timeout')) out.push(`${ind}\tflags ${flags.join(',')}`);
   // nft 1.0.6's order (measured): the set's statements, then auto-merge, then the timeout

@@ -8,7 +8,9 @@ import { formatAddr, parseAddr } from './route_text.js';
 
 export type DataType =
   | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
-  | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag' | 'uid' | 'gid';
+  | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag' | 'uid' | 'gid'
+  /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
+  | 'concat';
 
 /** Bytes in the register and whether the kernel keeps the value in host order (meta, ct keys). */
 export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }>> = {
@@ -31,6 +33,7 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   tcp_flag: { len: 1, host: false },
   uid: { len: 4, host: true }, // meta skuid / skgid: the socket's owner, a u32 in host order
   gid: { len: 4, host: true },
+  concat: { len: 0, host: false },
 };
 
 /** ICMP and ICMPv6 code names as nft has them (datatype.c icmp_code_tbl, icmpv6_code_tbl); reject prints them too. */
@@ -86,6 +89,8 @@ export interface Elem {
   /** A named set's element of a set with `counter` (NFT_SET_EXT_EXPRESSIONS): its counter's state, as a rule's. */
   counter?: { k: 'counter'; packets: bigint; bytes: bigint; addr: number };
   comment?: string;
+  /** A concatenation's element: each field's value (lo is then the key, each field padded to 4 bytes). */
+  parts?: Elem[];
 }
 
 /** Without /etc/protocols: the names nft would find in Debian's. */
@@ -161,7 +166,25 @@ function intOf(text: string): number | undefined {
   return undefined;
 }
 
+/**
+ * glibc's inet_aton, which getaddrinfo tries before any lookup: `a`, `a.b`, `a.b.c` or `a.b.c.d`, each part decimal,
+ * 0x hex or 0 octal, the last filling the bytes left (`22` is 0.0.0.22, `1.2` is 1.0.0.2).
+ */
+function inetAton(text: string): Uint8Array | undefined {
+  const parts = text.split('.');
+  if (parts.length > 4 || parts.some((p) => !/^(0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)$/.test(p))) return undefined;
+  const nums = parts.map((p) => (/^0[xX]/.test(p) ? parseInt(p.slice(2) || '0', 16) : p.length > 1 && p.startsWith('0') ? parseInt(p, 8) : Number(p)));
+  const last = nums.pop()!;
+  if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return undefined;
+  const out = new Uint8Array(4);
+  nums.forEach((n, i) => (out[i] = n));
+  for (let i = 3, v = last; i >= nums.length; i--, v = Math.floor(v / 256)) out[i] = v % 256;
+  return out;
+}
+
 function addr(type: 'ipv4_addr' | 'ipv6_addr', text: string, loc: Loc): Uint8Array {
+  const aton = type === 'ipv4_addr' ? inetAton(text) : undefined;
+  if (aton) return aton;
   try {
     const a = parseAddr(text, type === 'ipv4_addr' ? 'inet' : 'inet6');
     if ((type === 'ipv4_addr') !== (a.family === 2)) throw new Error('family');
@@ -272,6 +295,8 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     const b = Uint8Array.of(v.items.reduce((bits, i) => bits | parseElem(type, i).lo[0]!, 0));
     return { lo: b, hi: b.slice(), kind: 'value' };
   }
+  // a concatenation where one value goes (measured: `add element` into a set of one type)
+  if (v.k === 'concat') return err("Can't parse symbolic invalid expressions", v.items[0]!.loc);
   if (v.k !== 'word' && v.k !== 'str') return err('syntax error, unexpected ' + (v.k === 'set' ? "'{'" : "'@'"), v.loc);
   if (type === 'iface_index') return { lo: new Uint8Array(4), hi: new Uint8Array(4), kind: 'value', name: v.v };
   if (type === 'ifname') {
@@ -374,6 +399,37 @@ function formatScalar(type: DataType, b: Uint8Array): string {
     default:
       return String(hostValue(b));
   }
+}
+
+/** A key's length in bytes: a concatenation's fields each padded to 4 (NFT_REG32 registers), another type's own. */
+export function keyLen(type: DataType, concat?: readonly DataType[]): number {
+  return concat ? concat.reduce((n, t) => n + ((TYPE_INFO[t].len + 3) & ~3), 0) : TYPE_INFO[type].len;
+}
+
+/** A concatenation's key as nft_concat lays it out in NFT_REG32 registers: each field's bytes padded to 4. */
+export function concatKey(parts: readonly Elem[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + ((p.lo.length + 3) & ~3), 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.lo, at);
+    at += (p.lo.length + 3) & ~3;
+  }
+  return out;
+}
+
+/** A concatenation's element as nft prints it: its fields joined by ` . `. */
+export function formatConcat(types: readonly DataType[], e: Elem): string {
+  return e.parts!.map((p, i) => formatElem(types[i]!, p)).join(' . ');
+}
+
+/**
+ * A concatenation's elements in nft's listing order (mergesort.c concat_expr_msort_value): the fields' bytes
+ * unpadded, each in its own byte order (host-order fields as the register holds them), read as one host-endian
+ * (little-endian) number, so the last byte weighs most (measured: { 192.0.2.9 . 1, 10.0.0.1 . 5, 192.0.2.1 . 22 }).
+ */
+export function sortConcat(elems: readonly Elem[]): Elem[] {
+  const v = (e: Elem): Uint8Array => Uint8Array.from(e.parts!.flatMap((p) => [...p.lo])).reverse();
+  return elems.map((e) => ({ e, k: v(e) })).sort((a, b) => cmpBytes(a.k, b.k)).map((x) => x.e);
 }
 
 /** An element as nft prints it. */
