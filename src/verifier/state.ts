@@ -281,6 +281,13 @@ export interface Checkpoint {
    * 12772).
    */
   cleaned: boolean;
+  /**
+   * The slots alive (bpf_stack_slot_alive, per frame) when it was cleaned: clean_verifier_state wipes the
+   * dead ones from the stored state then, once, so a read found later on another path (a variable-offset
+   * load reaching further) does not bring them back (wide seed 45337: a slot dead when the checkpoint at
+   * 52 was cleaned, read at 57 by the next path, still skipped by the kernel's later comparisons there).
+   */
+  cleanLive: StackLive | undefined;
 }
 
 /**

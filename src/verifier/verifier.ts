@@ -767,7 +767,10 @@ class Verifier {
         // clean_live_states, before the comparisons: a checkpoint whose paths have all ended, reached
         // from the same callsites, is cleaned unless its component still has backedges to propagate.
         const incomplete = old.branches === 0 && this.backedges > 0 && this.incompleteReadMarks(old);
-        if (!old.cleaned && old.branches === 0 && !incomplete && sameCallsites(old.state, st)) old.cleaned = true;
+        if (!old.cleaned && old.branches === 0 && !incomplete && sameCallsites(old.state, st)) {
+          old.cleaned = true;
+          old.cleanLive = { lo: slotLive.lo.slice(), hi: slotLive.hi.slice() };
+        }
         if (old.branches > 0) {
           // A may_goto reached again one iteration deeper, within the ranges of the state still being
           // explored there: the loop adds nothing (RANGE_WITHIN); otherwise on to the checks below.
@@ -802,9 +805,11 @@ class Verifier {
           // for them: incomplete_read_marks) has not all its precision marks: compared by range too.
           // (RANGE_WITHIN compares every slot of a checkpoint not yet cleaned, the live ones of one cleaned)
           const loop = incomplete;
-          if (statesEqual(old.state, st, live, false, loop && !old.cleaned ? undefined : slotLive, loop, old.failAt, old.failOld)) {
+          // (a cleaned one by the slots alive when it was cleaned: the kernel wiped the others then)
+          const slots = old.cleanLive ?? slotLive;
+          if (statesEqual(old.state, st, live, false, loop && !old.cleaned ? undefined : slots, loop, old.failAt, old.failOld)) {
             old.hits++;
-            this.propagatePrecision(old.state, st, live, slotLive);
+            this.propagatePrecision(old.state, st, live, slots);
             if (loop) this.addSccBackedge(st, old, pc);
             return true;
           }
@@ -835,7 +840,7 @@ class Verifier {
     makeScalarsImprecise(st);
     const snap = st.clone(false);
     for (const f of snap.frames) f.noteCheckpoint();
-    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, depth: st.cp ? st.cp.depth + 1 : 0, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined, cleaned: false };
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, depth: st.cp ? st.cp.depth + 1 : 0, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined, cleaned: false, cleanLive: undefined };
     snap.cp = null;
     st.cp = cp;
     st.hist = new History();

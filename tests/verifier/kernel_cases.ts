@@ -702,6 +702,13 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0xb7, 1, 0, 0, 1), { code: 0x18, dst: 2, src: 4, off: 0, imm: 6, imm64: 6n }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }, ...I(0xb7, 3), ...I(0xb7, 4), ...I(0x85, 0, 0, 0, 181), ...RET0,
       ...I(0xb7, 2), ...I(0xb7, 3), ...I(0xb7, 4), ...I(0xb7, 5), ...I(0x15, 1, 0, 2, 0), ...I(0x63, 10, 1, -4), ...I(0x05, 0, 0, 1), ...I(0x7b, 10, 2, -8), ...RET0],
   },
+  ...([['spill', I(0x7b, 10, 6, -8)], ['no_store', I(0xbf, 9, 6)]] as const).map(([name, store]): KernelCase => ({
+    name: `cleaned_checkpoint_later_read_${name}`,
+    why: 'r6 spilled to fp-8 on the first path to a checkpoint at 17, whose variable-offset load (fp-16 + r7, r7 in {0, 4}) reads fp-16 only; the next path (r7 in {0, 4, 8, 12}) is not pruned there, cleans the checkpoint (clean_verifier_state wipes fp-8, dead then: once, for good) and reads fp-8 at 21; the last path, without fp-8, is pruned at 17 by the cleaned checkpoint, 47 processed (random program wide seed 45337: 127 against 133; wxdp compared the checkpoint\'s fp-8 by the liveness found since, 53); with nothing stored there, 46',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0xbf, 8, 0), ...I(0x57, 8, 0, 0, 4), ...I(0xbf, 7, 0), ...I(0x57, 7, 0, 0, 12), ...I(0x15, 6, 0, 2, 0), ...store, ...I(0x25, 6, 0, 1, 5), ...I(0xbf, 7, 8),
+      ...I(0xb7, 1, 0, 0, 1), ...I(0xb7, 2, 0, 0, 2), ...I(0xb7, 3, 0, 0, 3), ...I(0xb7, 4, 0, 0, 4), ...I(0xb7, 5, 0, 0, 5), ...I(0xb7, 9, 0, 0, 9), ...I(0x25, 8, 0, 0, 100), ...I(0x25, 7, 0, 0, 100),
+      ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -16), ...I(0x0f, 1, 7), ...I(0x61, 0, 1, 0), ...RET0],
+  })),
   {
     name: 'alu_unlink_clears_delta',
     why: 'r1 = r0 + 100 (linked, delta 100), then `r1 &= 15` unlinks it; r2 = r1 links the two anew and `r2 += 3` gives r2 a delta of 3: `if r2 != 5` not taken makes r2 5 and r1 2, not 102 with a delta of 100 left in r1 (random program wide seed 11292: 54 against 50), so `if r1 != 2` is never taken',
