@@ -77,6 +77,19 @@ class Refusal extends Error {
   }
 }
 const ENOENT = 'Could not process rule: No such file or directory';
+/**
+ * An anonymous set's elements written with statements or options (`{ 192.0.2.1 counter, … }`, a comment, a
+ * timeout): nft 1.0.6 keeps counters and comments there (listed with the element) and the kernel refuses a
+ * timeout (EINVAL); wxdp keeps none of them in an anonymous set, so it refuses them by name rather than drop them.
+ */
+function refuseAnonElemOpts(v: RawValue): void {
+  if (v.k !== 'set') return;
+  for (const item of v.elems) {
+    const key = item.k === 'pair' ? item.key : item;
+    const opts = key.k === 'word' || key.k === 'str' || key.k === 'concat' ? key.opts : undefined;
+    if (opts) throw new Refusal("wxdp does not keep counters, comments or timeouts on an anonymous set's elements yet", opts.counter?.loc ?? key.loc, false);
+  }
+}
 const EEXIST = 'Could not process rule: File exists';
 const EBUSY = 'Could not process rule: Device or resource busy';
 const EOPNOTSUPP = 'Could not process rule: Operation not supported';
@@ -798,7 +811,10 @@ export class Nft {
    * nft sets NFT_SET_INTERVAL itself).
    */
   private mapOperand(t: NftTable, m: RawValue, keyType: DataType, mapTo: NftObjType | 'verdict', selLoc: Loc, concat?: readonly DataType[]): { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } {
-    if (m.k !== 'ref') return { k: 'set', elems: this.elems(t, keyType, mapTo, m).map((x) => x.e) };
+    if (m.k !== 'ref') {
+      refuseAnonElemOpts(m);
+      return { k: 'set', elems: this.elems(t, keyType, mapTo, m).map((x) => x.e) };
+    }
     const set = t.sets.find((x) => x.name === m.name);
     if (!set) throw this.setNotFound(m.name, m.loc);
     const verdicts = mapTo === 'verdict';
@@ -866,6 +882,7 @@ export class Nft {
     }
     if (v.k !== 'set') throw new Refusal('Use concatenations with sets and maps, not singleton values', s.sel.loc, false, v.loc);
     // the same element twice is one (measured: `{ 192.0.2.1 . 22, 192.0.2.1 . 22 }` lists once)
+    refuseAnonElemOpts(v);
     const seen = new Set<string>();
     const elems = this.elems(t, 'concat', undefined, v, (key) => this.concatElem(types, key, s.sel)).map((x) => x.e).filter((e) => {
       const k = String(e.lo);
@@ -902,6 +919,7 @@ export class Nft {
             if (set.type !== want) throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, expression has type ${typeName(set.type, set.concat)}`, v.loc, false, s.sel.loc);
             value = { k: 'ref', name: v.name };
           } else if (v.k === 'set') {
+            refuseAnonElemOpts(v);
             value = { k: 'set', elems: automerge(type, v.elems.map((e) => parseElem(type, e))) };
           } else if (v.k === 'list') {
             let bits = 0;
@@ -974,6 +992,7 @@ export class Nft {
         case 'vmap': {
           if (s.sel.concat) {
             const types = this.concatTypes(t, s.sel);
+            if (s.map.k !== 'ref') refuseAnonElemOpts(s.map);
             const map = s.map.k === 'ref' ? this.mapOperand(t, s.map, 'concat', 'verdict', s.sel.loc, types) : { k: 'set' as const, elems: this.elems(t, 'concat', 'verdict', s.map, (key) => this.concatElem(types, key, s.sel)).map((x) => x.e) };
             out.push({ k: 'vmap', sel: s.sel, keyType: 'concat', map, concat: types });
             break;
