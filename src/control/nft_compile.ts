@@ -535,14 +535,12 @@ function namedImage(env: CompileEnv, set: NftSet): SetImage {
       bytes?.insert(i, lo, hi);
     }
     image = { type: set.type, ivals, ext: exts, sorted, bytes: bytes?.done() };
-  } else if (ext) {
-    const sorted = sortElems(set.type, set.elems);
-    image = { type: set.type, ivals: sorted.map((e) => [key(e.lo), key(e.hi)]), ext: sorted.map(extOf), sorted };
-  } else if (set.type === 'iface_index') {
+  } else if (set.type === 'iface_index' && !ext) {
     return addSetImage(env, set.type, set.elems);
   } else {
     const sorted = sortElems(set.type, set.elems);
     image = { type: set.type, ivals: sorted.map((e) => [key(e.lo), key(e.hi)]), sorted };
+    if (ext) image.ext = sorted.map(extOf);
   }
   if (set.concat) image.klen = keyLen(set.type, set.concat);
   namedImages.set(set.elems, image);

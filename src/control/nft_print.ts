@@ -155,6 +155,8 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
 }
 
 export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): string {
+  /** The protocol a `th` field of statement `i` prints as: the last one fixed before it ('' when none or no `th`). */
+  const thProto = (x: RStmt, i: number): string => (fieldsOf(x).some((f) => f.proto === 'th') ? stmts.slice(0, i).reduce((p, y) => l4Of(y) ?? p, '') : '');
   const parts: string[] = [];
   const l4Shown = (): boolean => stmts.some((x) => x.k === 'match' && (x.sel.proto === 'tcp' || ((x.sel.field === 'l4proto' || x.sel.field === 'protocol' || x.sel.field === 'nexthdr') && x.value.k === 'elem' && x.value.e.lo[0] === 6)));
   stmts.forEach((s, i) => {
@@ -162,7 +164,7 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
     switch (s.k) {
       case 'match': {
         // `th` after a protocol nft knows prints as that protocol's header (its payload dependency)
-        const l4 = fieldsOf(s).some((f) => f.proto === 'th') ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
+        const l4 = thProto(s, i);
         const sel = s.sel.concat ? selText(s, l4) : l4 ? `${l4} ${s.sel.field}` : selText(s);
         const v = s.value;
         // a bitmask type's plain comparison shows its `==` (must_print_eq_op)
@@ -215,7 +217,7 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         break;
       }
       case 'vmap': {
-        const l4 = s.sel.concat?.some((f) => f.proto === 'th') ? stmts.slice(0, i).reduce((p, x) => l4Of(x) ?? p, '') : '';
+        const l4 = thProto(s, i);
         parts.push(`${selText(s, l4)} vmap ${mapOperandText(s)}`);
         break;
       }
