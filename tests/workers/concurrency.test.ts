@@ -150,8 +150,14 @@ describe('shared maps under two workers', () => {
     for (let key = lru.nextKey(null); key; key = lru.nextKey(key)) quiet++;
     expect(quiet).toBeGreaterThan(0);
     expect(quiet).toBeLessThanOrEqual(8);
+    // the program inserts with BPF_NOEXIST after a lookup that found nothing: when both workers meet the
+    // first frame at once, both find nothing, one insert wins and the other gets EEXIST and drops that one
+    // frame's bytes (the same race on the kernel's CPUs). The key exists from then on, so at most one
+    // worker, and by one frame, falls short; every other frame lands in its own worker's slot
     const bytes = obj.maps.get('proto_bytes')!.lookupPerCpu(Uint8Array.of(6, 0, 0, 0))!;
-    expect(bytes.map((v) => Number(new DataView(v.buffer, v.byteOffset).getBigUint64(0, true)))).toEqual([400 * 64, 400 * 64]);
+    const per = bytes.map((v) => Number(new DataView(v.buffer, v.byteOffset).getBigUint64(0, true)));
+    expect(per.every((b) => b === 400 * 64 || b === 399 * 64)).toBe(true);
+    expect(per[0] + per[1]).toBeGreaterThanOrEqual(799 * 64);
   });
 
   it('no torn 64-bit value: while worker 0 stores 0 and worker 1 stores all ones to one word, every read is one or the other', async () => {
