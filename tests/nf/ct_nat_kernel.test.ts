@@ -67,12 +67,15 @@ describe.skipIf(unready !== '' || noKernel !== '')(`conntrack and NAT against th
   let k: KernelRouter | undefined;
   let kern: ReturnType<KernelRouter['send']> = [];
   let kernCt = '';
+  let kernSeconds = 0; // how long the kernel's run took, from its first frame to its conntrack -L
   beforeAll(() => {
     k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'ct15');
     const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
+    const t0 = Date.now();
     kern = k.send(STEPS.map((s) => [s.dev, s.frame]));
     kernCt = spawnSync('ip', ['netns', 'exec', k.router, 'conntrack', '-L'], { encoding: 'utf8' }).stdout;
+    kernSeconds = (Date.now() - t0) / 1000;
   }, 60_000);
   afterAll(() => k?.close());
 
@@ -95,7 +98,9 @@ describe.skipIf(unready !== '' || noKernel !== '')(`conntrack and NAT against th
     expect(ours.map((l) => `${l.proto} ${l.rest}`)).toEqual(theirs.map((l) => `${l.proto} ${l.rest}`));
     ours.forEach((l, i) => {
       expect(l.timeout - theirs[i]!.timeout, `${l.rest}`).toBeGreaterThanOrEqual(0);
-      expect(l.timeout - theirs[i]!.timeout, `${l.rest}`).toBeLessThanOrEqual(15);
+      // an entry's timer runs from its last frame to the listing: at most the run's length, plus the
+      // second conntrack -L rounds down (a loaded machine took 16 s once)
+      expect(l.timeout - theirs[i]!.timeout, `${l.rest}`).toBeLessThanOrEqual(Math.max(15, Math.ceil(kernSeconds) + 1));
     });
   });
 });
