@@ -1525,6 +1525,26 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // more than a hit's second line within the 48 MB one direction touches now. Twice the buckets (32 MiB
   // at 1M: four records a bucket, fewer tags shared) gained nothing either: 72.6 vs 70.1 ns (medians of
   // 6 alternated rounds, load 10-25).
+  // The floor (ft42: a wasm loop of random 32-byte reads, thread CPU time, medians of 9 alternated
+  // rounds, load 5-8; this VM's 4-KiB pages): with 64 frames' reads issued at once a random line costs
+  // ~15 ns a frame in 64-128 MiB (13 in 16 MiB, 18 with 8 or 16 frames at once), and lines add up (two
+  // independent ones 31.6, three 51.0); the pattern above (64 bucket lines of 16 MiB, then the 64 hot
+  // records of 32 MiB they name) 22 ns a frame, which is what 1M flows cost over 10k here (62 vs 40.5 ns,
+  // medians of 3 runs, load 8-9).
+  // The same loop in C with MADV_HUGEPAGE (2-MiB pages in the guest, AnonHugePages checked) measured the
+  // same as with 4-KiB pages (128 MiB: 12.4 vs 12.7 ns): the host's pages are what the walks miss, so
+  // huge pages asked of V8 would not help here. Designs, on that loop: one line a hit always 17.1; one
+  // line and, for 11% of the frames, a second in a wave of its own (the direct lines' and a cuckoo
+  // table's share at their loads) 22.2-23.4, no better than the two waves; bucket and record in one 4-KiB
+  // page 19.2; the record waves run per chunk of 8-32 frames under the burst's bucket misses 24-28
+  // (worse: the burst's misses are no longer all in flight at once); 128-frame bursts 21.3. So with a
+  // hit's own work at ~40 ns (10k flows, in cache) the 40 ns target at 1M leaves no room for even one
+  // random line, and what is left to gain in the layout is ≤ 5 ns a hit (a table read in one line for
+  // every key); perf annotate of bench flows 1M puts ~60% of this function's samples in its two
+  // warmLines. Tried (ft42): both directions' hot records in one line (flow i's at FTR_HOT + 64 i, its
+  // REPLY's 32 further; refreshBoth4 in one line): flowtable 1M 65.3 vs 61.7 ns, bidir 1M 64.6 vs 67.1
+  // (medians of 10 alternated whole runs, ABBA, load 6-12): one direction's hits touch 64 MiB of
+  // records instead of 32, which costs more than bidir gains; not kept.
   sink += acc;
   return m;
 }
