@@ -95,6 +95,13 @@
 //       (its members' key, RG_RCV4…, and its first 16 members, 3 bytes each; the next 17 in the slot's second): the
 //       lean receive (udp_lean.ts) decides such a chain from the slot alone, without the head's record,
 //       the group or the member array's own line.
+//       Tried and dropped (wxdp bench udp --quick, data path ns, medians of rounds interleaved with the
+//       layout kept): line 1 of every record in a dense array of its own (64 bytes a socket, by the
+//       record's address: a quarter of the pages, and no line 0 beside it for the adjacent-line
+//       prefetch), 8 rounds at load ~10 — 10k sockets 47.2 → 51.1, 100k 61.2 → 64.0, IPv6 10k 51.9 →
+//       53.3, 100k 67.0 → 67.2; records twice as sparse (SK_SIZE 512, twice the pages), 8 rounds at
+//       load ~6 — 10k 48.4 → 47.7, 100k 64.5 → 66.1. The pages the records take are not what a datagram
+//       waits for.
 //
 // ---- Socket fields of this file (SK 48-59 beside the lookup's, 72-91 beside the enqueue's, 184-255) ----
 export const SKX_RCV4: u32 = 48; //       u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
@@ -199,6 +206,11 @@ export const ID6_NONE: u32 = 0x10000;
 // path. Every change of a group's line 0 (a member joining or leaving, the array grown, RG_SLOW) writes
 // the copy again (groupPublish); a group's members all hash to the slot of its key until one's key
 // changes, which sets RGS_MIXED first (never cleared: a copy with it sends every datagram the slow way).
+// (Tried and dropped: the line 0s as an array of their own (4 MiB, the line 1s in another), for half the
+// pages and no line 1 beside a line 0 for the adjacent-line prefetch — even: wxdp bench udp --quick, 6
+// rounds interleaved at load 5-8, data path ns 10k sockets 47.2 → 47.8, 100k 60.0 → 61.8, IPv6 10k 52.0
+// → 51.7, 100k 64.3 → 65.0. A service's ports on one address are near one another here — consecutive
+// ports xored into one address's mix — so bench udp's 6,250 groups' slots take ~256 pages, not 2,048.)
 export const H2_NUM: u32 = 0; //          u16 RG_NUM of the head's group (0: no group)
 export const H2_ID6: u32 = 2; //          u16 RG_ID6
 export const H2_SEQ: u32 = 4; //          u32 the copy's sequence count (odd: being written)
