@@ -15,8 +15,10 @@
 //   chain: +0 u32 policy (NF_DROP 0, NF_ACCEPT 1; NFTC_REGULAR for a regular chain) | +4 reserved
 //          then its rules: +0 u32 rule size in bytes (0: end of chain) | expressions up to the size
 //   expression: word 0 = op | reg << 8 | len << 16 | x << 24, then operands (EXPR_* below)
-//   set: +0 u32 key length in bytes (| SET_EXT) | +4 u32 count | count × (low, high) keys each padded to 4
-//        bytes, sorted and disjoint: a plain element is [k, k], an interval or prefix its bounds | with SET_EXT
+//   set: +0 u32 key length in bytes (| fields << 16 | SET_EXT) | +4 u32 count | count × (low, high) keys each
+//        padded to 4 bytes, sorted and disjoint: a plain element is [k, k], an interval or prefix its bounds; with
+//        fields (a concatenation's per-field intervals, the kernel's pipapo: bit w - 1 set where a field begins at
+//        4-byte word w) in the order they were added, each field compared with its own bounds | with SET_EXT
 //        (a named set whose elements have timeouts or counters) count × (u64 expiry in ms on the stack clock,
 //        0 never | u32 counter address, 0 none | u32 0) | then a map's data
 //
@@ -162,6 +164,8 @@ function setLookup(set: u32, k: u32, st: u32, count: bool): i32 {
 /** nft_lookup over a sorted interval array: the index of the interval the key at `k` (klen bytes) is in, or -1. */
 function setFind(set: u32, k: u32): i32 {
   const klen = load<u32>(set) & 0xffff;
+  const fields = (load<u32>(set) >>> 16) & 0x7fff;
+  if (fields != 0) return fieldsFind(set, k, klen, fields);
   const n = load<u32>(set, 4);
   const step = pad4(klen) << 1;
   const base = set + 8;
@@ -175,6 +179,44 @@ function setFind(set: u32, k: u32): i32 {
   }
   if (lo >= n) return -1;
   return memcmpN(k, base + lo * step, klen) >= 0 ? <i32>lo : -1;
+}
+
+/**
+ * nft_pipapo_lookup's answer over per-field intervals: the first element (in the order they were added) whose every
+ * field holds the key's, or -1. A scan of the elements, each field compared word by word (big-endian words as
+ * memcmp orders them) and left at its first miss; `fields` marks the words where a field begins.
+ */
+function fieldsFind(set: u32, k: u32, klen: u32, fields: u32): i32 {
+  const n = load<u32>(set, 4);
+  const words = pad4(klen) >>> 2;
+  const half = pad4(klen);
+  let e = set + 8;
+  for (let i: u32 = 0; i < n; i++, e += half << 1) {
+    let w: u32 = 0;
+    let ok = true;
+    while (ok && w < words) {
+      // one field: words w .. up to the next start, compared as one big-endian number against lo, then hi
+      let end = w + 1;
+      while (end < words && ((fields >>> (end - 1)) & 1) == 0) end++;
+      let lo: i32 = 0;
+      let hi: i32 = 0;
+      for (let j = w; j < end && (lo == 0 || hi == 0); j++) {
+        const x = bswap<u32>(load<u32>(k + (j << 2)));
+        if (lo == 0) {
+          const l = bswap<u32>(load<u32>(e + (j << 2)));
+          lo = x < l ? -1 : x > l ? 1 : 0;
+        }
+        if (hi == 0) {
+          const h = bswap<u32>(load<u32>(e + half + (j << 2)));
+          hi = x < h ? -1 : x > h ? 1 : 0;
+        }
+      }
+      ok = lo >= 0 && hi <= 0;
+      w = end;
+    }
+    if (ok) return <i32>i;
+  }
+  return -1;
 }
 
 /**

@@ -5,7 +5,8 @@
 
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import type { Selector } from './nft_parse.js';
-import { TYPE_INFO, cmpBytes, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
+import { anonFields, fieldBounds } from './nft_pipapo.js';
+import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
@@ -108,6 +109,8 @@ interface SetImage {
   /** A named set's: the elements in key order (ivals[i] and ext[i] are sorted[i]'s), and its bytes once written. */
   sorted?: Elem[];
   bytes?: Uint8Array;
+  /** Per-field intervals (nft_pipapo.ts): where each field but the first begins (fieldStarts); ivals in added order. */
+  fields?: number;
 }
 
 /** The set header's flag for an ext array after the keys (assembly/net/nft_eval.ts SET_EXT). */
@@ -132,6 +135,18 @@ interface MapImage {
   verdicts: boolean;
   /** A named map with timeouts or counters: the ext array after the keys. */
   ext: boolean;
+  /** Per-field intervals: the concatenation's fields (keys as fieldBound lays them out, in added order). */
+  fields?: readonly DataType[];
+}
+
+/** A named set's or map's fields when it holds per-field intervals (a concatenation with `flags interval`). */
+function fieldsOf(set: NftSet): readonly DataType[] | undefined {
+  return set.concat && set.flags.includes('interval') ? set.concat : undefined;
+}
+
+/** Per-field intervals' image: each element's bounds field by field, in the order they were added (the first match wins). */
+function fieldImage(types: readonly DataType[], elems: readonly Elem[]): SetImage {
+  return { type: 'concat', klen: keyLen('concat', types), fields: fieldStarts(types), ivals: elems.map((e) => fieldBounds(types, e)) };
 }
 
 /** What a rule compiles against: its table, the sets it refers to, where jumps and sets are patched. */
@@ -232,12 +247,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
    * A concatenation's fields into registers 0 up (each padded to 4 bytes, as nft_concat's field lengths), every
    * dependency before the first load (nft emits them first, `--debug=netlink`): the key's length in bytes.
    */
-  const loadConcat = (sel: Selector, types: readonly DataType[]): number => {
+  const loadConcat = (sel: Selector, types: readonly DataType[], fields = false): number => {
     for (const f of sel.concat!) dep(f);
     let at = 0;
     sel.concat!.forEach((f, i) => {
       const len = TYPE_INFO[types[i]!].len;
       loadOnly(f, len, at >> 2);
+      // per-field intervals compare each field by memcmp: a host-order one is turned big-endian (nft's byteorder hton)
+      if (fields && TYPE_INFO[types[i]!].host && len > 1) code.op(EXPR.BYTEORDER, at >> 2, len, 4);
       at += (len + 3) & ~3;
     });
     return at;
@@ -247,10 +264,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       case 'match': {
         if (s.concat) {
           // an exact lookup of the whole key: host-order fields stay as the registers hold them (no byteorder)
-          const klen = loadConcat(s.sel, s.concat);
           const v = s.value;
-          if (v.k === 'set') ctx.sets.push({ type: 'concat', klen, ivals: v.elems.map((e) => [e.lo, e.hi] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0])) });
-          const set = v.k === 'ref' ? namedSet(ctx, ctx.table.sets.find((x) => x.name === v.name)!) : ctx.sets.length - 1;
+          const named = v.k === 'ref' ? ctx.table.sets.find((x) => x.name === v.name)! : undefined;
+          const fields = named ? fieldsOf(named) !== undefined : v.k === 'set' && anonFields(v.elems);
+          const klen = loadConcat(s.sel, s.concat, fields);
+          if (v.k === 'set') ctx.sets.push(fields ? fieldImage(s.concat, v.elems) : { type: 'concat', klen, ivals: v.elems.map((e) => [e.lo, e.hi] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0])) });
+          const set = named ? namedSet(ctx, named) : ctx.sets.length - 1;
           code.op(EXPR.LOOKUP, 0, klen, s.op === 'neq' ? 1 : 0);
           ctx.setFix.push({ at: code.pos, set });
           code.word(0);
@@ -362,15 +381,16 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         // nft_objref_map_eval (the key's element names the object, whose statement runs over its state) and
         // nft_lookup into the verdict register: no element breaks out of the rule
         const concat = s.k === 'vmap' ? s.concat : undefined;
-        const len = concat ? loadConcat(s.sel, concat) : TYPE_INFO[s.keyType].len;
-        if (!concat) load(s.sel, len);
-        if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
         const named = s.map.k === 'ref' ? namedMap(ctx.table, s.map.name) : undefined;
         const elems = s.map.k === 'set' ? s.map.elems : named!.elems;
+        const fields = concat && (named ? fieldsOf(named) : anonFields(elems) ? concat : undefined);
+        const len = concat ? loadConcat(s.sel, concat, fields !== undefined) : TYPE_INFO[s.keyType].len;
+        if (!concat) load(s.sel, len);
+        if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
         // a named map's objects are of its type (set->objtype: `quota name … map @counters` counts)
         const type = s.k === 'objmap' ? ((named?.mapTo as NftObjType | undefined) ?? s.type) : undefined;
         const obj = (e: Elem): Stateful | undefined => ctx.table.objects.find((o) => o.stmt.k === type && o.name === e.obj)?.stmt;
-        ctx.maps.push({ type: s.keyType, klen: len, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap', ext: named !== undefined && hasExt(named) });
+        ctx.maps.push({ type: s.keyType, klen: len, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap', ext: named !== undefined && hasExt(named), fields: fields || undefined });
         code.op(s.k === 'objmap' ? EXPR.OBJMAP : EXPR.VMAP, 0, len, 0);
         ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
         code.word(0);
@@ -498,6 +518,13 @@ function namedImage(env: CompileEnv, set: NftSet): SetImage {
   const hit = namedImages.get(set.elems);
   if (hit) return hit;
   const ext = hasExt(set);
+  const fields = fieldsOf(set);
+  if (fields) {
+    const image = fieldImage(fields, set.elems);
+    if (ext) image.ext = set.elems.map(extOf);
+    namedImages.set(set.elems, image);
+    return image;
+  }
   const key = memcmpKey(set.type);
   const d = env.elemsBase?.(set.elems);
   const prev = d && namedImages.get(d.base);
@@ -586,7 +613,7 @@ function setBytes(set: SetImage): Uint8Array {
   const pad = (klen + 3) & ~3;
   const out = new Uint8Array(8 + set.ivals.length * 2 * pad + (set.ext ? set.ext.length * 16 : 0));
   const v = new DataView(out.buffer);
-  v.setUint32(0, set.ext ? klen | SET_EXT : klen, true);
+  v.setUint32(0, (set.ext ? klen | SET_EXT : klen) | ((set.fields ?? 0) << 16), true);
   v.setUint32(4, set.ivals.length, true);
   let at = 8;
   for (const [lo, hi] of set.ivals) {
@@ -666,13 +693,15 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
     const key = memcmpKey(f.map.type);
     const byElem = new Map(f.map.elems.map((x) => [x.e, x]));
     // (a concatenation's keys are compared whole, as memcmp orders them: its type's key is the bytes themselves)
-    const elems = sortElems(f.map.type, f.map.elems.map((x) => x.e)).map((e) => byElem.get(e)!);
+    const fields = f.map.fields;
+    const elems = fields ? f.map.elems : sortElems(f.map.type, f.map.elems.map((x) => x.e)).map((e) => byElem.get(e)!);
     out.patch(f.at, out.pos);
-    out.word(f.map.ext ? f.map.klen | SET_EXT : f.map.klen);
+    out.word((f.map.ext ? f.map.klen | SET_EXT : f.map.klen) | (fields ? fieldStarts(fields) << 16 : 0));
     out.word(elems.length);
     for (const { e } of elems) {
-      out.data(key(e.lo));
-      out.data(key(e.hi));
+      const [lo, hi] = fields ? fieldBounds(fields, e) : [key(e.lo), key(e.hi)];
+      out.data(lo);
+      out.data(hi);
     }
     if (f.map.ext) for (const { e } of elems) extWords(out, extOf(e));
     if (f.map.verdicts) {
