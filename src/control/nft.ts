@@ -15,7 +15,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { anonFields, fieldBounds, fieldFind, fieldInsert } from './nft_pipapo.js';
+import { FIELD_INDEX_MAX, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind, fieldInsert } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
@@ -191,6 +191,11 @@ export class Nft {
   /** Named sets' elements: shared with the committed state, copied on write (nft_elems.ts). */
   private readonly store = new ElemStore();
   private readonly slots = new Map<string, number>();
+  /**
+   * The most bytes one set's per-field index may take (concatenations with `flags interval`, nft_pipapo.ts): past it
+   * a command fails with ENOMEM naming the set.
+   */
+  fieldIndexMax = FIELD_INDEX_MAX;
   private blob = 0;
   private blobSize = 0;
   /** Registered hooks: key → [pf, hook, prio, kind, slot]. */
@@ -1163,6 +1168,7 @@ export class Nft {
 
   private env(): CompileEnv {
     return {
+      fieldIndexMax: this.fieldIndexMax,
       elemsBase: (elems) => this.store.base(elems),
       ifindexes: (pattern) => {
         const links = this.dp.links;
@@ -1218,7 +1224,15 @@ export class Nft {
     this.flowtables(next);
     // hooks: which base chains are registered where
     const want = new Map<string, [number, number, number, number, number]>();
-    const blobBytes = compileRuleset(next, this.env(), this.slots);
+    let blobBytes: Uint8Array;
+    try {
+      blobBytes = compileRuleset(next, this.env(), this.slots);
+    } catch (e) {
+      // a per-field set's index past its bound: the kernel's words for a failed allocation, and which set
+      if (!(e instanceof FieldIndexTooLarge)) throw e;
+      const msg = `Could not process rule: Cannot allocate memory (${e.message})`;
+      throw new NftError('NFT_REJECTED', `Error: ${msg}`, 0, 0, msg);
+    }
     for (const t of next.tables) {
       for (const c of t.chains) {
         if (!c.base) continue;

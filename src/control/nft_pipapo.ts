@@ -13,7 +13,7 @@
 //
 // Reads: Elems of a concatenation (parts set). Sets: nothing (callers add and remove).
 
-import { fieldBound, inFields, type DataType, type Elem } from './nft_types.js';
+import { TYPE_INFO, cmpBytes, fieldBound, inFields, type DataType, type Elem } from './nft_types.js';
 
 /** An element's bounds as the evaluator compares them, kept per element (elements are never edited in place). */
 const bounds = new WeakMap<Elem, [Uint8Array, Uint8Array]>();
@@ -54,4 +54,101 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** An anonymous concatenation's set is the kernel's pipapo when nft gives it NFT_SET_INTERVAL: a field written as a range or prefix. */
 export function anonFields(elems: readonly Elem[]): boolean {
   return elems.some((e) => e.kind !== 'value');
+}
+
+/**
+ * The most bytes one set's per-field index may take: it grows with elements × distinct bounds per field (a set of
+ * n elements with distinct bounds in two fields: about n² / 2 bytes, 8k elements 32 MiB). Past it the command
+ * fails with ENOMEM naming the set, as the kernel fails an allocation, rather than fall back to a scan.
+ */
+export const FIELD_INDEX_MAX = 32 << 20;
+
+/** A set whose per-field index would pass FIELD_INDEX_MAX: nft.ts reports ENOMEM with the set's name. */
+export class FieldIndexTooLarge extends Error {
+  constructor(readonly bytes: number, readonly max: number, readonly label = 'a set') {
+    super(`the per-field index of ${label} would take ${bytes} bytes, more than wxdp's ${max}`);
+  }
+}
+
+/**
+ * The lookup index of per-field intervals, laid out before the set's header (assembly/net/nft_eval.ts fieldsFind
+ * reads it): for each field, the sorted distinct points where some element's range of that field begins or ends
+ * (its low bound, and its high bound + 1) with 0 first, so a key's field falls in one elementary interval
+ * [point j, point j + 1); with each point, a bitmap of the elements (in added order, bit i of word i / 32) whose
+ * range holds that interval. A lookup is one binary search per field and an AND of the fields' bitmaps; its
+ * lowest set bit is the first element added that holds every field, as nft_pipapo_lookup's first match.
+ *
+ *   per field: u32 m | m × point (the field's padded width, big-endian as the bounds) | m × bitmap (⌈n / 32⌉ u32)
+ *   then u32 the index's size in bytes (before this word), then the set's header
+ */
+export function fieldIndex(types: readonly DataType[], ivals: ReadonlyArray<readonly [Uint8Array, Uint8Array]>, max = FIELD_INDEX_MAX): Uint8Array {
+  const n = ivals.length;
+  const words = (n + 31) >>> 5;
+  const fields: Array<{ points: Uint8Array[]; width: number; at: number }> = [];
+  let size = 4;
+  let at = 0;
+  for (const t of types) {
+    const width = (TYPE_INFO[t].len + 3) & ~3;
+    const seen = new Map<string, Uint8Array>([['', new Uint8Array(width)]]);
+    const add = (p: Uint8Array | undefined): void => {
+      if (!p) return;
+      const k = p.join(',');
+      if (!seen.has(k) && p.some((b) => b !== 0)) seen.set(k, p);
+    };
+    for (const [lo, hi] of ivals) {
+      add(lo.slice(at, at + width));
+      add(after(hi.slice(at, at + width)));
+    }
+    const points = [...seen.values()].sort(cmpBytes);
+    fields.push({ points, width, at });
+    size += 4 + points.length * (width + words * 4);
+    at += width;
+  }
+  if (size > max) throw new FieldIndexTooLarge(size, max);
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  let o = 0;
+  for (const { points, width, at: fat } of fields) {
+    v.setUint32(o, points.length, true);
+    o += 4;
+    for (const p of points) {
+      out.set(p, o);
+      o += width;
+    }
+    const maps = o;
+    o += points.length * words * 4;
+    ivals.forEach(([lo, hi], i) => {
+      // the intervals the element's range holds: points from its low bound up to its high bound
+      const l = lowerBound(points, lo.subarray(fat, fat + width));
+      const h = lowerBound(points, after(hi.slice(fat, fat + width)) ?? undefined);
+      for (let j = l; j < h; j++) out[maps + j * words * 4 + (i >>> 3)]! |= 1 << (i & 7);
+    });
+  }
+  v.setUint32(o, size - 4, true);
+  return out;
+}
+
+/** The key one past `b` (big-endian), or undefined at the top. */
+function after(b: Uint8Array): Uint8Array | undefined {
+  for (let i = b.length - 1; i >= 0; i--) {
+    if (b[i] !== 0xff) {
+      b[i]!++;
+      return b;
+    }
+    b[i] = 0;
+  }
+  return undefined;
+}
+
+/** The first point not below `k` (points.length when all are, or when k is undefined: past the top). */
+function lowerBound(points: readonly Uint8Array[], k: Uint8Array | undefined): number {
+  if (!k) return points.length;
+  let a = 0;
+  let b = points.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (cmpBytes(points[mid]!, k) < 0) a = mid + 1;
+    else b = mid;
+  }
+  return a;
 }

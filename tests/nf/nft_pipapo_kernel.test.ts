@@ -112,6 +112,62 @@ describe.skipIf(!built)('per-field intervals in the data path', () => {
   });
 });
 
+describe.skipIf(!built)("per-field intervals' index", () => {
+  it('finds the first element added that holds every field, as a scan of the elements would (random sets and keys)', async () => {
+    const dp = await nftDatapath([]);
+    dp.nft('add table ip x; add map ip x m { type ipv4_addr . inet_service : verdict; flags interval; }; add chain ip x c { type filter hook input priority 0; policy accept; }');
+    dp.nft('add rule ip x c ip saddr . tcp dport vmap @m; add rule ip x c meta mark set 7 accept');
+    // a fixed LCG, so a failure repeats; addresses in 192.0.2.0/26 and ports 0-63 make overlaps and shared bounds common
+    let seed = 45;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    const taken: Array<{ a: [number, number]; p: [number, number] }> = [];
+    for (let i = 0; i < 120; i++) {
+      const plen = 26 + rnd(7);
+      const base = rnd(64) & ~((1 << (32 - plen)) - 1);
+      const p0 = rnd(64);
+      const p1 = p0 + rnd(8);
+      // accepted or refused as the kernel would (EEXIST): only what was taken is in the reference
+      try {
+        dp.nft(`add element ip x m { 192.0.2.${base}/${plen} . ${p0}-${p1} : ${taken.length % 2 ? 'accept' : 'drop'} }`);
+        taken.push({ a: [base, base + (1 << (32 - plen)) - 1], p: [p0, p1] });
+      } catch {
+        /* EEXIST: an overlapping corner */
+      }
+    }
+    expect(taken.length).toBeGreaterThan(20);
+    const r = new ChainRunner(dp);
+    for (let q = 0; q < 400; q++) {
+      const host = rnd(70);
+      const port = rnd(72);
+      const first = taken.findIndex((e) => host >= e.a[0] && host <= e.a[1] && port >= e.p[0] && port <= e.p[1]);
+      const pkt = ip4({ src: `192.0.2.${host}`, dst: '192.0.2.200', proto: 6, payload: tcpHeader(port) });
+      const got = r.run('ip', 'x', 'c', pkt, { hook: 1 });
+      // the first element's verdict (even: drop, odd: accept), or none: the next rule marks 7 and accepts
+      expect([got.verdict, got.mark], `192.0.2.${host} . ${port}`).toEqual(first < 0 ? [1, 7] : [first % 2, 0]);
+    }
+  });
+
+  it('fails with ENOMEM naming the set when its index would pass the bound, and applies nothing', async () => {
+    const dp = await nftDatapath([]);
+    dp.nft('add table inet t; add set inet t s { type ipv4_addr . inet_service; flags interval; }; add chain inet t c; add rule inet t c ip saddr . tcp dport @s');
+    dp.nftables.fieldIndexMax = 1024;
+    const elems = (from: number, n: number): string => Array.from({ length: n }, (_, i) => `10.0.${from + i}.0/24 . ${1000 + from + i}`).join(', ');
+    dp.nft(`add element inet t s { ${elems(0, 10)} }`);
+    expect(() => dp.nft(`add element inet t s { ${elems(10, 40)} }`)).toThrow(expect.objectContaining({ nftMessage: expect.stringMatching(/^Could not process rule: Cannot allocate memory \(the per-field index of set inet t s would take \d+ bytes, more than wxdp's 1024\)$/) }));
+    expect(dp.nft('list set inet t s').match(/\. 10/g)).toHaveLength(10);
+  });
+});
+
+/** A TCP header to `dport` (20 bytes; the fields the rules read). */
+function tcpHeader(dport: number): Uint8Array {
+  const t = new Uint8Array(20);
+  t[0] = 0x0f;
+  t[2] = dport >> 8;
+  t[3] = dport & 0xff;
+  t[12] = 0x50;
+  return t;
+}
+
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
 
@@ -124,7 +180,7 @@ const RULESET = `table inet f {
 	map vm {
 		typeof ip daddr . udp dport : verdict
 		flags interval
-		elements = { 203.0.113.32/28 . 3200-3209 : drop, 203.0.113.48/28 . 3200-3209 : accept }
+		elements = { 203.0.113.32/28 . 3200-3209 : drop, 203.0.113.48/28 . 3200-3209 : accept, 203.0.113.132 . 3800 : drop, 203.0.113.128/28 . 3800 : accept }
 	}
 	chain forward {
 		type filter hook forward priority filter; policy accept;
@@ -167,6 +223,8 @@ const RUNS: Array<[number, number, number, number]> = [
   [3705, 1, 1, 120], // in the != set: not dropped
   [3800, 1, 0, 120], // not in it: dropped
   [3800, 1, 1, 200],
+  [3800, 1, 0, 132], // in both .132 . 3800 (drop) and .128/28 . 3800 (accept, taken: no corner in the other): the first added
+  [3800, 1, 1, 135], // only in the /28
 ];
 const FRAMES = RUNS.flatMap(([dport, n, , host]) => Array.from({ length: n }, (_, i) => dgram(`203.0.113.${host}`, dport, i)));
 
