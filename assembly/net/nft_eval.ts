@@ -221,7 +221,14 @@ function fieldsFind(set: u32, k: u32, klen: u32, fields: u32): i32 {
   for (let i: u32 = 0; i < mapw; i++) {
     let acc = load<u32>(load<u32>(maps) + (i << 2));
     for (let f: u32 = 1; f < nf && acc != 0; f++) acc &= load<u32>(load<u32>(maps + (f << 2)) + (i << 2));
-    if (acc != 0) return <i32>((i << 5) + ctz(acc));
+    // an expired element is passed over for the next that matches (nft_pipapo_lookup's next_match)
+    while (acc != 0) {
+      const e = (i << 5) + ctz(acc);
+      if ((load<u32>(set) & SET_EXT) == 0) return <i32>e;
+      const exp = load<u64>(setExt(set) + (e << 4));
+      if (exp == 0 || netNow() < exp) return <i32>e;
+      acc &= acc - 1;
+    }
   }
   return -1;
 }

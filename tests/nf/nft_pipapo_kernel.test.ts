@@ -147,6 +147,21 @@ describe.skipIf(!built)("per-field intervals' index", () => {
     }
   });
 
+  it('passes over an expired element for the next that holds the key (nft_pipapo_lookup)', async () => {
+    const dp = await nftDatapath([]);
+    dp.nft('add table ip x; add map ip x m { type ipv4_addr . inet_service : verdict; flags interval,timeout; }; add chain ip x c { type filter hook input priority 0; policy accept; }');
+    // the /24 is taken after .1 . 22: its corners are in no element
+    dp.nft('add element ip x m { 192.0.2.1 . 22 timeout 1s : drop, 192.0.2.0/24 . 20-30 : accept }; add rule ip x c ip saddr . tcp dport vmap @m; add rule ip x c meta mark set 7');
+    const r = new ChainRunner(dp);
+    const v = (): [number, number] => {
+      const got = r.run('ip', 'x', 'c', ip4({ src: '192.0.2.1', dst: '192.0.2.200', proto: 6, payload: tcpHeader(22) }), { hook: 1 });
+      return [got.verdict, got.mark];
+    };
+    expect(v()).toEqual([0, 0]);
+    dp.stack.advance(1000);
+    expect(v()).toEqual([1, 0]);
+  });
+
   it('fails with ENOMEM naming the set when its index would pass the bound, and applies nothing', async () => {
     const dp = await nftDatapath([]);
     dp.nft('add table inet t; add set inet t s { type ipv4_addr . inet_service; flags interval; }; add chain inet t c; add rule inet t c ip saddr . tcp dport @s');
