@@ -93,6 +93,18 @@ function refuseAnonElemOpts(v: RawValue, map = false): void {
     if (opts) throw new Refusal("wxdp does not keep counters, comments or timeouts on an anonymous set's elements yet", opts.counter?.loc ?? key.loc, false);
   }
 }
+/**
+ * The one element of an anonymous set nft folds into a plain relational (expr_evaluate_relational's single-element
+ * set): `ip saddr { 192.0.2.1 }` is `ip saddr 192.0.2.1`, with no set and no handle for one; `tcp flags { syn }` is
+ * the implicit `tcp flags syn`, `!= { syn }` is `!= syn`; the element's statements go with the set (nft 1.0.6 lists
+ * `ip saddr { 192.0.2.1 counter }` as `ip saddr 192.0.2.1`). Not a concatenation's, nor a map's (measured with
+ * --debug=netlink and -a).
+ */
+function foldedElem(s: Extract<Stmt, { k: 'match' }>): RawValue | undefined {
+  if (s.sel.concat || s.value.k !== 'set' || s.value.elems.length !== 1) return undefined;
+  const e = s.value.elems[0]!;
+  return e.k === 'pair' ? undefined : e;
+}
 const EEXIST = 'Could not process rule: File exists';
 const EBUSY = 'Could not process rule: Device or resource busy';
 const EOPNOTSUPP = 'Could not process rule: Operation not supported';
@@ -461,7 +473,7 @@ export class Nft {
         // anonymous sets take a handle each before the rule's own, as the kernel gives them, before it looks the
         // rule's position up (measured: a missing one costs the sets their handles, not the rule) or checks its
         // expressions and the sets' elements — a refused rule has used them up too
-        for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set') || ((st.k === 'objmap' || st.k === 'vmap') && st.map?.k === 'set')) t.hgen++;
+        for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set' && !foldedElem(st)) || ((st.k === 'objmap' || st.k === 'vmap') && st.map?.k === 'set')) t.hgen++;
         let at = c.op === 'add' ? ch.rules.length : 0;
         // `index N` is nft's: the Nth rule of its cache, whose handle it sends as a position
         const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
@@ -946,9 +958,11 @@ export class Nft {
           }
           const type = this.selectorType(t, s);
           let value: MatchValue;
-          const v = s.value;
-          if (s.mask) {
-            value = { k: 'masked', mask: parseElem(type, s.mask).lo[0]!, value: parseElem(type, v).lo[0]! };
+          const one = foldedElem(s);
+          const m = !one ? s : type === 'tcp_flag' && !s.explicitOp && s.op === 'eq' ? { ...s, op: 'neq' as const, mask: one, value: { k: 'word' as const, v: '0', loc: one.loc } } : { ...s, value: one };
+          const v = m.value;
+          if (m.mask) {
+            value = { k: 'masked', mask: parseElem(type, m.mask).lo[0]!, value: parseElem(type, v).lo[0]! };
           } else if (type === 'tcp_flag' && v.k === 'list') {
             value = { k: 'elem', e: parseElem(type, v) };
           } else if (v.k === 'ref') {
@@ -969,9 +983,9 @@ export class Nft {
             if (type === 'iface_index' && !this.dp.links.has(e.name ?? '')) throw new Refusal('Interface does not exist', v.loc, false);
             value = { k: 'elem', e };
           }
-          if (s.op !== 'eq' && s.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${s.op}) is undefined for set expressions`, s.loc, false);
-          out.push({ k: 'match', sel: s.sel, type, op: s.op, value, loc: s.loc });
-          if (value.k === 'elem' && value.e.kind === 'value' && s.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
+          if (m.op !== 'eq' && m.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${m.op}) is undefined for set expressions`, s.loc, false);
+          out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc });
+          if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;
           if (s.sel.proto === 'icmp' || s.sel.proto === 'icmpv6') l4 = s.sel.proto === 'icmp' ? 1 : 58;

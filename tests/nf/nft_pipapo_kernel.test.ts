@@ -5,7 +5,8 @@
 // value, a prefix or a range as the kernel's bounds give it; auto-merge merges nothing); a command sequence with the
 // kernel's answers for elements that overlap (EEXIST when a corner lies in another element, none for the same one
 // twice unless `create`), deletes that find the element the start key is in, and nft's own errors for ranges in a
-// set without the flag; then the same rules through the whole stack, a Linux router in namespaces against wxdp,
+// set without the flag (and, beside them, anonymous sets of one element folded into plain relationals, a counter in
+// an anonymous map refused with nft's words); then the same rules through the whole stack, a Linux router in namespaces against wxdp,
 // frame by frame, where a key matches only when every field is in its element's range.
 
 import { spawnSync } from 'node:child_process';
@@ -64,6 +65,15 @@ const SEQUENCE = [
   'add element inet x m { 203.0.113.0/24 . 80-90 : accept, 198.51.100.0/25 . 1-2 : drop }',
   'add rule inet x c ip daddr . tcp dport vmap @m',
   'add rule inet x c ip saddr . tcp dport @s accept',
+  // one written element is no set: nft folds it into the plain relational (no set handle; its statements dropped)
+  'add rule inet x c ip saddr { 192.0.2.1 } accept',
+  'add rule inet x c ip saddr != { 192.0.2.0/24 } tcp dport { 22-22 } accept',
+  'add rule inet x c tcp flags { syn | ack } accept',
+  'add rule inet x c tcp flags != { syn }',
+  'add rule inet x c meta l4proto { tcp } tcp dport 22',
+  'add rule inet x c ip saddr { 192.0.2.1 counter }',
+  'add rule inet x c ip saddr { 192.0.2.1, 192.0.2.1 }', // two written: a set of one
+  'add rule inet x c ip saddr . tcp dport { 192.0.2.1 . 22 }', // a concatenation's is kept
   '-a list chain inet x c',
   'list map inet x m',
   'list set inet x am',
