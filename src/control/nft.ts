@@ -15,7 +15,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { FIELD_INDEX_MAX, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind, fieldInsert } from './nft_pipapo.js';
+import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
@@ -764,9 +764,9 @@ export class Nft {
    */
   private anonFieldElems(types: readonly DataType[], items: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }>): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
     const out: typeof items = [];
-    const taken: Elem[] = [];
+    const taken = new FieldElems(types);
     for (const item of items) {
-      const r = fieldInsert(types, taken, item.e);
+      const r = taken.insert(item.e);
       if (r === 'overlap' || (r !== 'fresh' && !sameData(r, item.e))) throw new Refusal(EEXIST, item.loc, true);
       if (r !== 'fresh') continue;
       taken.push(item.e);
@@ -785,7 +785,7 @@ export class Nft {
     const index = this.liveIndex(set);
     const interval = set.flags.includes('interval');
     // per-field intervals (nft_pipapo.ts): the kernel's checks, not nft's; nothing merged
-    const fields = interval && set.concat ? set.concat : undefined;
+    const fields = interval && set.concat ? new FieldElems(set.concat, set.elems) : undefined;
     const existing = interval && !set.autoMerge && !fields ? new IntervalIndex(set.type, set.elems) : undefined;
     const fresh = new Set<Elem>();
     for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v, this.keyParser(set))) {
@@ -800,19 +800,24 @@ export class Nft {
       if ((opts?.stmts ?? 0) > 1) throw new Refusal(`number of statements mismatch, set expects 1 but element has ${opts!.stmts}`, loc, false);
       this.elemTimeout(set, e, opts, loc, now);
       const k = elemKey(e);
-      const put = fields ? fieldInsert(fields, set.elems, e) : undefined;
+      const put = fields?.insert(e);
       if (put === 'overlap') throw new Refusal(EEXIST, loc, true);
       const had = fields ? (put === 'fresh' ? undefined : put) : index.get(k);
       if (had && (excl || !sameData(had, e))) throw new Refusal(EEXIST, loc, true);
       // nft's own check against its cache (measured: `interval overlaps with an existing one` at the element)
       if (!had && existing?.overlaps(e)) throw new Refusal('interval overlaps with an existing one', loc, false);
       if (had) {
-        if (opts?.timeout || opts?.expires) this.store.replace(set, had, { ...had, timeout: e.timeout, expiration: e.expiration });
+        if (opts?.timeout || opts?.expires) {
+          const next = { ...had, timeout: e.timeout, expiration: e.expiration };
+          this.store.replace(set, had, next);
+          fields?.replace(had, next);
+        }
         continue;
       }
       if (set.counter) e.counter = { k: 'counter', packets: opts?.counter?.packets ?? 0n, bytes: opts?.counter?.bytes ?? 0n, addr: 0 };
       if (opts?.comment !== undefined) e.comment = opts.comment;
       this.store.add(set, e);
+      fields?.push(e);
       fresh.add(e);
     }
     if (set.autoMerge && !fields) set.elems = mergeIntervals(set.type, set.elems, fresh);
