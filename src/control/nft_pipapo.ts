@@ -13,7 +13,7 @@
 //
 // Reads: Elems of a concatenation (parts set). Sets: nothing (callers add and remove).
 
-import { TYPE_INFO, cmpBytes, fieldBound, inFields, type DataType, type Elem } from './nft_types.js';
+import { TYPE_INFO, cmpBytes, fieldBound, inFields, nextKey, type DataType, type Elem } from './nft_types.js';
 
 /** An element's bounds as the evaluator compares them, kept per element (elements are never edited in place). */
 const bounds = new WeakMap<Elem, [Uint8Array, Uint8Array]>();
@@ -129,7 +129,7 @@ export function fieldIndex(types: readonly DataType[], ivals: ReadonlyArray<read
     };
     for (const [lo, hi] of ivals) {
       add(lo.slice(at, at + width));
-      add(after(hi.slice(at, at + width)));
+      add(nextKey(hi.subarray(at, at + width)));
     }
     const points = [...seen.values()].sort(cmpBytes);
     fields.push({ points, width, at });
@@ -152,24 +152,12 @@ export function fieldIndex(types: readonly DataType[], ivals: ReadonlyArray<read
     ivals.forEach(([lo, hi], i) => {
       // the intervals the element's range holds: points from its low bound up to its high bound
       const l = lowerBound(points, lo.subarray(fat, fat + width));
-      const h = lowerBound(points, after(hi.slice(fat, fat + width)) ?? undefined);
+      const h = lowerBound(points, nextKey(hi.subarray(fat, fat + width)));
       for (let j = l; j < h; j++) out[maps + j * words * 4 + (i >>> 3)]! |= 1 << (i & 7);
     });
   }
   v.setUint32(o, size - 4, true);
   return out;
-}
-
-/** The key one past `b` (big-endian), or undefined at the top. */
-function after(b: Uint8Array): Uint8Array | undefined {
-  for (let i = b.length - 1; i >= 0; i--) {
-    if (b[i] !== 0xff) {
-      b[i]!++;
-      return b;
-    }
-    b[i] = 0;
-  }
-  return undefined;
 }
 
 /** The first point not below `k` (points.length when all are, or when k is undefined: past the top). */

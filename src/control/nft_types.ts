@@ -349,7 +349,7 @@ export function memcmpKey(type: DataType): (b: Uint8Array) => Uint8Array {
 }
 
 /** The key one past `b` (big-endian), or undefined at the top of the type. */
-function nextKey(b: Uint8Array): Uint8Array | undefined {
+export function nextKey(b: Uint8Array): Uint8Array | undefined {
   const out = b.slice();
   for (let i = out.length - 1; i >= 0; i--) {
     if (out[i] !== 0xff) {
