@@ -15,8 +15,11 @@
 //   chain: +0 u32 policy (NF_DROP 0, NF_ACCEPT 1; NFTC_REGULAR for a regular chain) | +4 reserved
 //          then its rules: +0 u32 rule size in bytes (0: end of chain) | expressions up to the size
 //   expression: word 0 = op | reg << 8 | len << 16 | x << 24, then operands (EXPR_* below)
-//   set: +0 u32 key length in bytes (| SET_EXT) | +4 u32 count | count × (low, high) keys each padded to 4
-//        bytes, sorted and disjoint: a plain element is [k, k], an interval or prefix its bounds | with SET_EXT
+//   set: +0 u32 key length in bytes (| fields << 16 | SET_EXT) | +4 u32 count | count × (low, high) keys each
+//        padded to 4 bytes, sorted and disjoint: a plain element is [k, k], an interval or prefix its bounds; with
+//        fields (a concatenation's per-field intervals, the kernel's pipapo: bit w - 1 set where a field begins at
+//        4-byte word w) in the order they were added, each field compared with its own bounds, and a lookup index
+//        laid before the header (fieldsFind) | with SET_EXT
 //        (a named set whose elements have timeouts or counters) count × (u64 expiry in ms on the stack clock,
 //        0 never | u32 counter address, 0 none | u32 0) | then a map's data
 //
@@ -108,7 +111,8 @@ const NF_CT_STATE_UNTRACKED_BIT: u32 = 64;
 
 // Scratch (netScratch() + SCR_NFT): +0 registers 16 × u32 | +64 jump stack 16 × (chain, rule) |
 // +192 a NAT range (nf_nat_range2, 48 bytes) | +256 reject's addresses | +320 the hook state kept while
-// reject's answer passes the hooks (64)
+// reject's answer passes the hooks (64) | +384 a per-field lookup's bitmaps, one u32 address per field (16)
+const SCR_FIELD_MAPS: u32 = 384;
 @inline function regs(): u32 {
   return netScratch() + SCR_NFT;
 }
@@ -162,6 +166,8 @@ function setLookup(set: u32, k: u32, st: u32, count: bool): i32 {
 /** nft_lookup over a sorted interval array: the index of the interval the key at `k` (klen bytes) is in, or -1. */
 function setFind(set: u32, k: u32): i32 {
   const klen = load<u32>(set) & 0xffff;
+  const fields = (load<u32>(set) >>> 16) & 0x7fff;
+  if (fields != 0) return fieldsFind(set, k, klen, fields);
   const n = load<u32>(set, 4);
   const step = pad4(klen) << 1;
   const base = set + 8;
@@ -175,6 +181,66 @@ function setFind(set: u32, k: u32): i32 {
   }
   if (lo >= n) return -1;
   return memcmpN(k, base + lo * step, klen) >= 0 ? <i32>lo : -1;
+}
+
+/**
+ * nft_pipapo_lookup's answer over per-field intervals: the first element (in the order they were added) whose every
+ * field holds the key's, or -1. The index before the set's header (src/control/nft_pipapo.ts fieldIndex draws it)
+ * gives, per field, the points where elements' ranges begin and end and a bitmap of the elements holding each
+ * elementary interval: one binary search per field finds the key's interval, and the fields' bitmaps AND-ed have
+ * the matching elements as bits, the lowest the first added. `fields` marks the 4-byte words where a field begins.
+ */
+function fieldsFind(set: u32, k: u32, klen: u32, fields: u32): i32 {
+  const n = load<u32>(set, 4);
+  if (n == 0) return -1;
+  const words = pad4(klen) >>> 2;
+  const mapw = (n + 31) >>> 5;
+  const maps = regs() + SCR_FIELD_MAPS;
+  let p = set - 4 - load<u32>(set - 4);
+  let nf: u32 = 0;
+  let w: u32 = 0;
+  while (w < words) {
+    let end = w + 1;
+    while (end < words && ((fields >>> (end - 1)) & 1) == 0) end++;
+    const width = (end - w) << 2;
+    const m = load<u32>(p);
+    const pts = p + 4;
+    // the last point at or below the key's field (point 0 is zero: there is one)
+    let lo: u32 = 0;
+    let hi: u32 = m;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (beCmp(k + (w << 2), pts + mid * width, end - w) >= 0) lo = mid;
+      else hi = mid;
+    }
+    store<u32>(maps + (nf << 2), pts + m * width + lo * (mapw << 2));
+    nf++;
+    p = pts + m * width + m * (mapw << 2);
+    w = end;
+  }
+  for (let i: u32 = 0; i < mapw; i++) {
+    let acc = load<u32>(load<u32>(maps) + (i << 2));
+    for (let f: u32 = 1; f < nf && acc != 0; f++) acc &= load<u32>(load<u32>(maps + (f << 2)) + (i << 2));
+    // an expired element is passed over for the next that matches (nft_pipapo_lookup's next_match)
+    while (acc != 0) {
+      const e = (i << 5) + ctz(acc);
+      if ((load<u32>(set) & SET_EXT) == 0) return <i32>e;
+      const exp = load<u64>(setExt(set) + (e << 4));
+      if (exp == 0 || netNow() < exp) return <i32>e;
+      acc &= acc - 1;
+    }
+  }
+  return -1;
+}
+
+/** `n` 4-byte words at a and b compared as big-endian numbers (memcmp's order): < 0, 0, > 0. */
+@inline function beCmp(a: u32, b: u32, n: u32): i32 {
+  for (let j: u32 = 0; j < n; j++) {
+    const x = bswap<u32>(load<u32>(a + (j << 2)));
+    const y = bswap<u32>(load<u32>(b + (j << 2)));
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
@@ -82,13 +83,27 @@ const ENOENT = 'Could not process rule: No such file or directory';
  * timeout): nft 1.0.6 keeps counters and comments there (listed with the element) and the kernel refuses a
  * timeout (EINVAL); wxdp keeps none of them in an anonymous set, so it refuses them by name rather than drop them.
  */
-function refuseAnonElemOpts(v: RawValue): void {
+function refuseAnonElemOpts(v: RawValue, map = false): void {
   if (v.k !== 'set') return;
   for (const item of v.elems) {
     const key = item.k === 'pair' ? item.key : item;
     const opts = key.k === 'word' || key.k === 'str' || key.k === 'concat' ? key.opts : undefined;
+    // an anonymous map has no statements for its elements to match (nft's set_elem_stmt_list, measured at `counter`)
+    if (map && opts?.counter) throw new Refusal('missing statement in map declaration', opts.counter.loc, false);
     if (opts) throw new Refusal("wxdp does not keep counters, comments or timeouts on an anonymous set's elements yet", opts.counter?.loc ?? key.loc, false);
   }
+}
+/**
+ * The one element of an anonymous set nft folds into a plain relational (expr_evaluate_relational's single-element
+ * set): `ip saddr { 192.0.2.1 }` is `ip saddr 192.0.2.1`, with no set and no handle for one; `tcp flags { syn }` is
+ * the implicit `tcp flags syn`, `!= { syn }` is `!= syn`; the element's statements go with the set (nft 1.0.6 lists
+ * `ip saddr { 192.0.2.1 counter }` as `ip saddr 192.0.2.1`). Not a concatenation's, nor a map's (measured with
+ * --debug=netlink and -a).
+ */
+function foldedElem(s: Extract<Stmt, { k: 'match' }>): RawValue | undefined {
+  if (s.sel.concat || s.value.k !== 'set' || s.value.elems.length !== 1) return undefined;
+  const e = s.value.elems[0]!;
+  return e.k === 'pair' ? undefined : e;
 }
 const EEXIST = 'Could not process rule: File exists';
 const EBUSY = 'Could not process rule: Device or resource busy';
@@ -188,6 +203,11 @@ export class Nft {
   /** Named sets' elements: shared with the committed state, copied on write (nft_elems.ts). */
   private readonly store = new ElemStore();
   private readonly slots = new Map<string, number>();
+  /**
+   * The most bytes one set's per-field index may take (concatenations with `flags interval`, nft_pipapo.ts): past it
+   * a command fails with ENOMEM naming the set.
+   */
+  fieldIndexMax = FIELD_INDEX_MAX;
   private blob = 0;
   private blobSize = 0;
   /** Registered hooks: key → [pf, hook, prio, kind, slot]. */
@@ -453,7 +473,7 @@ export class Nft {
         // anonymous sets take a handle each before the rule's own, as the kernel gives them, before it looks the
         // rule's position up (measured: a missing one costs the sets their handles, not the rule) or checks its
         // expressions and the sets' elements — a refused rule has used them up too
-        for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set') || ((st.k === 'objmap' || st.k === 'vmap') && st.map?.k === 'set')) t.hgen++;
+        for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set' && !foldedElem(st)) || ((st.k === 'objmap' || st.k === 'vmap') && st.map?.k === 'set')) t.hgen++;
         let at = c.op === 'add' ? ch.rules.length : 0;
         // `index N` is nft's: the Nth rule of its cache, whose handle it sends as a position
         const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
@@ -499,8 +519,6 @@ export class Nft {
             spec.type = 'concat';
           }
           if (!concat && !SET_TYPES.has(spec.type)) throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
-          // per-field intervals are the kernel's pipapo sets: they match field by field, which an exact lookup does not
-          if (concat && spec.flags.includes('interval')) throw new Refusal("wxdp does not support intervals in concatenations (the kernel's pipapo sets) yet", spec.typeLocs?.[0] ?? spec.typeof?.loc ?? spec.loc, false);
           for (const f of spec.flags) if (!['interval', 'constant', 'timeout', 'dynamic'].includes(f)) throw new Refusal(`syntax error, unexpected string`, spec.loc, false);
           // nft sends NFT_SET_TIMEOUT with a timeout (measured: `timeout 30s` alone makes a set of timeouts)
           const flags = spec.timeout ? [...new Set([...spec.flags, 'timeout'])] : spec.flags;
@@ -542,6 +560,13 @@ export class Nft {
             // a map's element is found by its key (the data written is not compared)
             const key = item.k === 'pair' ? item.key : item;
             const d = this.keyParser(set)(key);
+            if (interval && set.concat) {
+              // nft_pipapo_deactivate: the element the start key is in, whatever its end (nft_pipapo.ts)
+              const e = fieldFind(set.concat, set.elems, fieldBounds(set.concat, d)[0], gone);
+              if (!e) throw new Refusal(ENOENT, key.loc, true);
+              gone.add(e);
+              continue;
+            }
             const e = index.get(elemKey(interval ? canonical(set.type, d) : d));
             // an interval set's elements are nft's to find (its cache): its own words
             if (!e || gone.has(e)) throw interval ? new Refusal('element does not exist', key.loc, false) : new Refusal(ENOENT, key.loc, true);
@@ -687,7 +712,7 @@ export class Nft {
    * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
    * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
    */
-  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key)): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[]): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
     const out: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> = [];
     // values conflict only when equal: found by key; intervals are compared with every earlier element
     const byKey = new Map<string, Elem>();
@@ -717,14 +742,35 @@ export class Nft {
         if (same && sameData(same, e)) continue;
         if (same) throw new Refusal(EEXIST, key.loc, true);
         ranges ||= e.kind !== 'value';
-        if (ranges) {
+        // (a concatenation's per-field intervals are the kernel's to check: nft_pipapo.ts)
+        if (ranges && type !== 'concat') {
           for (const o of out) {
             if (cmpBytes(k(o.e.lo), k(e.hi)) <= 0 && cmpBytes(k(e.lo), k(o.e.hi)) <= 0) throw new Refusal('conflicting intervals specified', key.loc, false, o.loc);
           }
         }
       }
+      // (a concatenation's element twice is one: measured, `{ 192.0.2.1 . 22, 192.0.2.1 . 22 }` lists once)
+      if (fields && byKey.has(elemKey(e))) continue;
       byKey.set(elemKey(e), e);
       out.push({ e, loc: key.loc, opts });
+    }
+    return fields && anonFields(out.map((x) => x.e)) ? this.anonFieldElems(fields, out) : out;
+  }
+
+  /**
+   * An anonymous set or map of per-field intervals as the kernel builds it (nft_set_pipapo, nft_pipapo.ts): each
+   * element inserted after the ones before it, the same bounds again one element (another verdict: EEXIST), one
+   * whose corner lies in an earlier element EEXIST (ENOTEMPTY), at that element.
+   */
+  private anonFieldElems(types: readonly DataType[], items: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }>): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
+    const out: typeof items = [];
+    const taken = new FieldElems(types);
+    for (const item of items) {
+      const r = taken.insert(item.e);
+      if (r === 'overlap' || (r !== 'fresh' && !sameData(r, item.e))) throw new Refusal(EEXIST, item.loc, true);
+      if (r !== 'fresh') continue;
+      taken.push(item.e);
+      out.push(item);
     }
     return out;
   }
@@ -738,11 +784,13 @@ export class Nft {
     const now = this.now();
     const index = this.liveIndex(set);
     const interval = set.flags.includes('interval');
-    const existing = interval && !set.autoMerge ? new IntervalIndex(set.type, set.elems) : undefined;
+    // per-field intervals (nft_pipapo.ts): the kernel's checks, not nft's; nothing merged
+    const fields = interval && set.concat ? new FieldElems(set.concat, set.elems) : undefined;
+    const existing = interval && !set.autoMerge && !fields ? new IntervalIndex(set.type, set.elems) : undefined;
     const fresh = new Set<Elem>();
     for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v, this.keyParser(set))) {
       // an interval set keeps what the kernel keeps, the bounds: nft lists them back as a value, a prefix or a range
-      const e = interval ? canonical(set.type, written) : written;
+      const e = interval && !fields ? canonical(set.type, written) : written;
       if (e.kind !== 'value' && !interval) {
         if (set.mapTo && e.kind === 'prefix') throw new Refusal("You must add 'flags interval' to your map declaration if you want to add prefix elements", loc, false);
         throw new Refusal('Set member cannot be range, missing interval flag on declaration', v.loc, false);
@@ -752,20 +800,27 @@ export class Nft {
       if ((opts?.stmts ?? 0) > 1) throw new Refusal(`number of statements mismatch, set expects 1 but element has ${opts!.stmts}`, loc, false);
       this.elemTimeout(set, e, opts, loc, now);
       const k = elemKey(e);
-      const had = index.get(k);
+      const put = fields?.insert(e);
+      if (put === 'overlap') throw new Refusal(EEXIST, loc, true);
+      const had = fields ? (put === 'fresh' ? undefined : put) : index.get(k);
       if (had && (excl || !sameData(had, e))) throw new Refusal(EEXIST, loc, true);
       // nft's own check against its cache (measured: `interval overlaps with an existing one` at the element)
       if (!had && existing?.overlaps(e)) throw new Refusal('interval overlaps with an existing one', loc, false);
       if (had) {
-        if (opts?.timeout || opts?.expires) this.store.replace(set, had, { ...had, timeout: e.timeout, expiration: e.expiration });
+        if (opts?.timeout || opts?.expires) {
+          const next = { ...had, timeout: e.timeout, expiration: e.expiration };
+          this.store.replace(set, had, next);
+          fields?.replace(had, next);
+        }
         continue;
       }
       if (set.counter) e.counter = { k: 'counter', packets: opts?.counter?.packets ?? 0n, bytes: opts?.counter?.bytes ?? 0n, addr: 0 };
       if (opts?.comment !== undefined) e.comment = opts.comment;
       this.store.add(set, e);
+      fields?.push(e);
       fresh.add(e);
     }
-    if (set.autoMerge) set.elems = mergeIntervals(set.type, set.elems, fresh);
+    if (set.autoMerge && !fields) set.elems = mergeIntervals(set.type, set.elems, fresh);
   }
 
   /**
@@ -812,7 +867,7 @@ export class Nft {
    */
   private mapOperand(t: NftTable, m: RawValue, keyType: DataType, mapTo: NftObjType | 'verdict', selLoc: Loc, concat?: readonly DataType[]): { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } {
     if (m.k !== 'ref') {
-      refuseAnonElemOpts(m);
+      refuseAnonElemOpts(m, true);
       return { k: 'set', elems: this.elems(t, keyType, mapTo, m).map((x) => x.e) };
     }
     const set = t.sets.find((x) => x.name === m.name);
@@ -834,7 +889,7 @@ export class Nft {
   /** How a named set's elements' keys are read: by its type, or a concatenation's field by field. */
   private keyParser(set: NftSet): (key: RawValue) => Elem {
     const types = set.concat;
-    return types ? (key) => this.concatElem(types, key) : (key) => parseElem(set.type, key);
+    return types ? (key) => this.concatElem(types, key, undefined, set) : (key) => parseElem(set.type, key);
   }
 
   /** A concatenation's fields' types (each checked as a selector of its own: `conflicting protocols` at that field). */
@@ -852,21 +907,26 @@ export class Nft {
   /**
    * One element of a concatenation: a `.`-joined value with one component per field, each typed by its field
    * (nft's expr_evaluate_concat: a lone value is `invalid data type`, one component too many the concatenation's).
-   * Ranges and prefixes per field are the kernel's pipapo sets, which wxdp does not have yet: refused by name.
+   * Ranges and prefixes per field are the kernel's pipapo sets (nft_pipapo.ts): an anonymous set's always, a named
+   * set's with `flags interval` (without: nft's own error at the field, measured); each field then kept as the kernel's bounds list it back (a value, a prefix or a range).
    */
-  private concatElem(types: readonly DataType[], v: RawValue, sel?: Selector): Elem {
+  private concatElem(types: readonly DataType[], v: RawValue, sel?: Selector, set?: NftSet): Elem {
     if (v.k !== 'concat') throw new Refusal(`invalid data type, expected ${typeName('concat', types)}`, v.loc, false);
     // (an element of a named set: its extra component has no type, `Can't parse symbolic invalid expressions`, measured)
     if (v.items.length > types.length && !sel) throw new Refusal("Can't parse symbolic invalid expressions", { ...v.dots[types.length - 1]!, end: v.items[types.length]!.loc.end }, false);
     if (v.items.length > types.length) throw new Refusal('too many concatenation components', v.loc, false, sel!.loc);
     if (v.items.length < types.length) throw new Refusal(`datatype mismatch, expected concatenation of (${types.map((x) => TYPE_NAMES[x]).join(', ')}), expression has type concatenation of (${types.slice(0, v.items.length).map((x) => TYPE_NAMES[x]).join(', ')})`, v.loc, false);
+    const interval = !set || set.flags.includes('interval');
+    let written = false;
     const parts = v.items.map((x, i) => {
       const e = parseElem(types[i]!, x);
-      if (e.kind !== 'value' || e.name?.endsWith('*')) throw new Refusal('wxdp does not support intervals in concatenations (the kernel\'s pipapo sets) yet', x.loc, false);
-      return e;
+      if (e.name?.endsWith('*')) throw new Refusal('wxdp does not support name wildcards in concatenations yet', x.loc, false);
+      if (e.kind === 'value') return e;
+      if (!interval) throw new Refusal(`You must add 'flags interval' to your ${set!.mapTo ? 'map' : 'set'} declaration if you want to add ${e.kind} elements`, x.loc, false);
+      written = true;
+      return canonical(types[i]!, e);
     });
-    const key = concatKey(parts);
-    return { lo: key, hi: key.slice(), kind: 'value', parts };
+    return { lo: concatKey(parts), hi: concatKey(parts.map((p) => ({ ...p, lo: p.hi }))), kind: written ? 'range' : 'value', parts };
   }
 
   /** `ip saddr . tcp dport { 192.0.2.1 . 22, … }` and `!=`: an exact lookup of the concatenated key (nft_set_hash). */
@@ -883,11 +943,7 @@ export class Nft {
     if (v.k !== 'set') throw new Refusal('Use concatenations with sets and maps, not singleton values', s.sel.loc, false, v.loc);
     // the same element twice is one (measured: `{ 192.0.2.1 . 22, 192.0.2.1 . 22 }` lists once)
     refuseAnonElemOpts(v);
-    const seen = new Set<string>();
-    const elems = this.elems(t, 'concat', undefined, v, (key) => this.concatElem(types, key, s.sel)).map((x) => x.e).filter((e) => {
-      const k = String(e.lo);
-      return !seen.has(k) && seen.add(k) !== undefined;
-    });
+    const elems = this.elems(t, 'concat', undefined, v, (key) => this.concatElem(types, key, s.sel), types).map((x) => x.e);
     return { k: 'match', sel: s.sel, type: 'concat', op: s.op, value: { k: 'set', elems }, loc: s.loc, concat: types };
   }
 
@@ -907,9 +963,11 @@ export class Nft {
           }
           const type = this.selectorType(t, s);
           let value: MatchValue;
-          const v = s.value;
-          if (s.mask) {
-            value = { k: 'masked', mask: parseElem(type, s.mask).lo[0]!, value: parseElem(type, v).lo[0]! };
+          const one = foldedElem(s);
+          const m = !one ? s : type === 'tcp_flag' && !s.explicitOp && s.op === 'eq' ? { ...s, op: 'neq' as const, mask: one, value: { k: 'word' as const, v: '0', loc: one.loc } } : { ...s, value: one };
+          const v = m.value;
+          if (m.mask) {
+            value = { k: 'masked', mask: parseElem(type, m.mask).lo[0]!, value: parseElem(type, v).lo[0]! };
           } else if (type === 'tcp_flag' && v.k === 'list') {
             value = { k: 'elem', e: parseElem(type, v) };
           } else if (v.k === 'ref') {
@@ -930,9 +988,9 @@ export class Nft {
             if (type === 'iface_index' && !this.dp.links.has(e.name ?? '')) throw new Refusal('Interface does not exist', v.loc, false);
             value = { k: 'elem', e };
           }
-          if (s.op !== 'eq' && s.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${s.op}) is undefined for set expressions`, s.loc, false);
-          out.push({ k: 'match', sel: s.sel, type, op: s.op, value, loc: s.loc });
-          if (value.k === 'elem' && value.e.kind === 'value' && s.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
+          if (m.op !== 'eq' && m.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${m.op}) is undefined for set expressions`, s.loc, false);
+          out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc });
+          if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;
           if (s.sel.proto === 'icmp' || s.sel.proto === 'icmpv6') l4 = s.sel.proto === 'icmp' ? 1 : 58;
@@ -992,8 +1050,8 @@ export class Nft {
         case 'vmap': {
           if (s.sel.concat) {
             const types = this.concatTypes(t, s.sel);
-            if (s.map.k !== 'ref') refuseAnonElemOpts(s.map);
-            const map = s.map.k === 'ref' ? this.mapOperand(t, s.map, 'concat', 'verdict', s.sel.loc, types) : { k: 'set' as const, elems: this.elems(t, 'concat', 'verdict', s.map, (key) => this.concatElem(types, key, s.sel)).map((x) => x.e) };
+            if (s.map.k !== 'ref') refuseAnonElemOpts(s.map, true);
+            const map = s.map.k === 'ref' ? this.mapOperand(t, s.map, 'concat', 'verdict', s.sel.loc, types) : { k: 'set' as const, elems: this.elems(t, 'concat', 'verdict', s.map, (key) => this.concatElem(types, key, s.sel), types).map((x) => x.e) };
             out.push({ k: 'vmap', sel: s.sel, keyType: 'concat', map, concat: types });
             break;
           }
@@ -1129,6 +1187,7 @@ export class Nft {
 
   private env(): CompileEnv {
     return {
+      fieldIndexMax: this.fieldIndexMax,
       elemsBase: (elems) => this.store.base(elems),
       ifindexes: (pattern) => {
         const links = this.dp.links;
@@ -1184,7 +1243,15 @@ export class Nft {
     this.flowtables(next);
     // hooks: which base chains are registered where
     const want = new Map<string, [number, number, number, number, number]>();
-    const blobBytes = compileRuleset(next, this.env(), this.slots);
+    let blobBytes: Uint8Array;
+    try {
+      blobBytes = compileRuleset(next, this.env(), this.slots);
+    } catch (e) {
+      // a per-field set's index past its bound: the kernel's words for a failed allocation, and which set
+      if (!(e instanceof FieldIndexTooLarge)) throw e;
+      const msg = `Could not process rule: Cannot allocate memory (${e.message})`;
+      throw new NftError('NFT_REJECTED', `Error: ${msg}`, 0, 0, msg);
+    }
     for (const t of next.tables) {
       for (const c of t.chains) {
         if (!c.base) continue;

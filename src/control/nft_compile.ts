@@ -5,7 +5,8 @@
 
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import type { Selector } from './nft_parse.js';
-import { TYPE_INFO, cmpBytes, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
+import { FieldIndexTooLarge, anonFields, fieldBounds, fieldIndex } from './nft_pipapo.js';
+import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
@@ -25,6 +26,8 @@ export interface CompileEnv {
   elemsBase?(elems: Elem[]): { base: Elem[]; added: Elem[]; removed: ReadonlySet<Elem> } | undefined;
   flowtableId(table: NftTable, name: string): number;
   logRing(): number;
+  /** The most bytes a per-field set's index may take (nft_pipapo.ts FIELD_INDEX_MAX unless given). */
+  fieldIndexMax?: number;
 }
 
 /** NSEC_PER_SEC */
@@ -108,6 +111,15 @@ interface SetImage {
   /** A named set's: the elements in key order (ivals[i] and ext[i] are sorted[i]'s), and its bytes once written. */
   sorted?: Elem[];
   bytes?: Uint8Array;
+  /** Per-field intervals (nft_pipapo.ts): the fields, ivals in added order, the index laid before the header. */
+  fields?: FieldSet;
+}
+
+/** A per-field set's fields, what ENOMEM names it by, and its lookup index once made (fieldIndex). */
+interface FieldSet {
+  types: readonly DataType[];
+  label: string;
+  index?: Uint8Array;
 }
 
 /** The set header's flag for an ext array after the keys (assembly/net/nft_eval.ts SET_EXT). */
@@ -132,6 +144,28 @@ interface MapImage {
   verdicts: boolean;
   /** A named map with timeouts or counters: the ext array after the keys. */
   ext: boolean;
+  /** Per-field intervals: the concatenation's fields (keys as fieldBound lays them out, in added order). */
+  fields?: FieldSet;
+}
+
+/** A named set's or map's fields when it holds per-field intervals (a concatenation with `flags interval`). */
+function fieldsOf(set: NftSet): readonly DataType[] | undefined {
+  return set.concat && set.flags.includes('interval') ? set.concat : undefined;
+}
+
+/** Per-field intervals' image: each element's bounds field by field, in the order they were added (the first match wins). */
+function fieldImage(types: readonly DataType[], elems: readonly Elem[], label: string): SetImage {
+  return { type: 'concat', klen: keyLen('concat', types), fields: { types, label }, ivals: elems.map((e) => fieldBounds(types, e)) };
+}
+
+/** The index of a per-field set (before its header), or ENOMEM naming it when it would pass FIELD_INDEX_MAX. */
+function fieldIndexOf(env: CompileEnv, f: FieldSet, ivals: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): Uint8Array {
+  try {
+    return (f.index ??= fieldIndex(f.types, ivals, env.fieldIndexMax));
+  } catch (e) {
+    if (e instanceof FieldIndexTooLarge) throw new FieldIndexTooLarge(e.bytes, e.max, f.label);
+    throw e;
+  }
 }
 
 /** What a rule compiles against: its table, the sets it refers to, where jumps and sets are patched. */
@@ -232,12 +266,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
    * A concatenation's fields into registers 0 up (each padded to 4 bytes, as nft_concat's field lengths), every
    * dependency before the first load (nft emits them first, `--debug=netlink`): the key's length in bytes.
    */
-  const loadConcat = (sel: Selector, types: readonly DataType[]): number => {
+  const loadConcat = (sel: Selector, types: readonly DataType[], fields = false): number => {
     for (const f of sel.concat!) dep(f);
     let at = 0;
     sel.concat!.forEach((f, i) => {
       const len = TYPE_INFO[types[i]!].len;
       loadOnly(f, len, at >> 2);
+      // per-field intervals compare each field by memcmp: a host-order one is turned big-endian (nft's byteorder hton)
+      if (fields && TYPE_INFO[types[i]!].host && len > 1) code.op(EXPR.BYTEORDER, at >> 2, len, 4);
       at += (len + 3) & ~3;
     });
     return at;
@@ -247,10 +283,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       case 'match': {
         if (s.concat) {
           // an exact lookup of the whole key: host-order fields stay as the registers hold them (no byteorder)
-          const klen = loadConcat(s.sel, s.concat);
           const v = s.value;
-          if (v.k === 'set') ctx.sets.push({ type: 'concat', klen, ivals: v.elems.map((e) => [e.lo, e.hi] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0])) });
-          const set = v.k === 'ref' ? namedSet(ctx, ctx.table.sets.find((x) => x.name === v.name)!) : ctx.sets.length - 1;
+          const named = v.k === 'ref' ? ctx.table.sets.find((x) => x.name === v.name)! : undefined;
+          const fields = named ? fieldsOf(named) !== undefined : v.k === 'set' && anonFields(v.elems);
+          const klen = loadConcat(s.sel, s.concat, fields);
+          if (v.k === 'set') ctx.sets.push(fields ? fieldImage(s.concat, v.elems, `an anonymous set in table ${ctx.table.family} ${ctx.table.name}`) : { type: 'concat', klen, ivals: v.elems.map((e) => [e.lo, e.hi] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0])) });
+          const set = named ? namedSet(ctx, named) : ctx.sets.length - 1;
           code.op(EXPR.LOOKUP, 0, klen, s.op === 'neq' ? 1 : 0);
           ctx.setFix.push({ at: code.pos, set });
           code.word(0);
@@ -362,15 +400,17 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         // nft_objref_map_eval (the key's element names the object, whose statement runs over its state) and
         // nft_lookup into the verdict register: no element breaks out of the rule
         const concat = s.k === 'vmap' ? s.concat : undefined;
-        const len = concat ? loadConcat(s.sel, concat) : TYPE_INFO[s.keyType].len;
-        if (!concat) load(s.sel, len);
-        if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
         const named = s.map.k === 'ref' ? namedMap(ctx.table, s.map.name) : undefined;
         const elems = s.map.k === 'set' ? s.map.elems : named!.elems;
+        const types = concat && (named ? fieldsOf(named) : anonFields(elems) ? concat : undefined);
+        const fields = types && { types, label: named ? `map ${ctx.table.family} ${ctx.table.name} ${named.name}` : `an anonymous map in table ${ctx.table.family} ${ctx.table.name}` };
+        const len = concat ? loadConcat(s.sel, concat, fields !== undefined) : TYPE_INFO[s.keyType].len;
+        if (!concat) load(s.sel, len);
+        if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
         // a named map's objects are of its type (set->objtype: `quota name … map @counters` counts)
         const type = s.k === 'objmap' ? ((named?.mapTo as NftObjType | undefined) ?? s.type) : undefined;
         const obj = (e: Elem): Stateful | undefined => ctx.table.objects.find((o) => o.stmt.k === type && o.name === e.obj)?.stmt;
-        ctx.maps.push({ type: s.keyType, klen: len, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap', ext: named !== undefined && hasExt(named) });
+        ctx.maps.push({ type: s.keyType, klen: len, elems: elems.map((e) => ({ e, obj: obj(e) })), verdicts: s.k === 'vmap', ext: named !== undefined && hasExt(named), fields: fields || undefined });
         code.op(s.k === 'objmap' ? EXPR.OBJMAP : EXPR.VMAP, 0, len, 0);
         ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
         code.word(0);
@@ -480,7 +520,7 @@ function namedSet(ctx: Ctx, set: NftSet): number {
   if (!m) namedIndex.set(ctx, (m = new Map()));
   let i = m.get(set);
   if (i === undefined) {
-    ctx.sets.push(namedImage(ctx.env, set));
+    ctx.sets.push(namedImage(ctx.env, set, ctx.table));
     i = ctx.sets.length - 1;
     m.set(set, i);
   }
@@ -494,10 +534,17 @@ function namedSet(ctx: Ctx, set: NftSet): number {
  * removed and the new ones inserted in place, so a small change to a big set costs no sort of it.
  */
 const namedImages = new WeakMap<Elem[], SetImage>();
-function namedImage(env: CompileEnv, set: NftSet): SetImage {
+function namedImage(env: CompileEnv, set: NftSet, t: NftTable): SetImage {
   const hit = namedImages.get(set.elems);
   if (hit) return hit;
   const ext = hasExt(set);
+  const fields = fieldsOf(set);
+  if (fields) {
+    const image = fieldImage(fields, set.elems, `${set.mapTo ? 'map' : 'set'} ${t.family} ${t.name} ${set.name}`);
+    if (ext) image.ext = set.elems.map(extOf);
+    namedImages.set(set.elems, image);
+    return image;
+  }
   const key = memcmpKey(set.type);
   const d = env.elemsBase?.(set.elems);
   const prev = d && namedImages.get(d.base);
@@ -586,7 +633,7 @@ function setBytes(set: SetImage): Uint8Array {
   const pad = (klen + 3) & ~3;
   const out = new Uint8Array(8 + set.ivals.length * 2 * pad + (set.ext ? set.ext.length * 16 : 0));
   const v = new DataView(out.buffer);
-  v.setUint32(0, set.ext ? klen | SET_EXT : klen, true);
+  v.setUint32(0, (set.ext ? klen | SET_EXT : klen) | (set.fields ? fieldStarts(set.fields.types) << 16 : 0), true);
   v.setUint32(4, set.ivals.length, true);
   let at = 8;
   for (const [lo, hi] of set.ivals) {
@@ -653,6 +700,8 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
   for (const f of allSetFix) {
     let at = setAt.get(f.set);
     if (at === undefined) {
+      // a per-field set's index lies before its header (nft_pipapo.ts fieldIndex)
+      if (f.set.fields) out.chunk(fieldIndexOf(env, f.set.fields, f.set.ivals));
       at = out.pos;
       setAt.set(f.set, at);
       out.chunk(setBytes(f.set));
@@ -666,13 +715,16 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
     const key = memcmpKey(f.map.type);
     const byElem = new Map(f.map.elems.map((x) => [x.e, x]));
     // (a concatenation's keys are compared whole, as memcmp orders them: its type's key is the bytes themselves)
-    const elems = sortElems(f.map.type, f.map.elems.map((x) => x.e)).map((e) => byElem.get(e)!);
+    const fields = f.map.fields;
+    const elems = fields ? f.map.elems : sortElems(f.map.type, f.map.elems.map((x) => x.e)).map((e) => byElem.get(e)!);
+    const ivals = elems.map(({ e }): [Uint8Array, Uint8Array] => (fields ? fieldBounds(fields.types, e) : [key(e.lo), key(e.hi)]));
+    if (fields) out.chunk(fieldIndexOf(env, fields, ivals));
     out.patch(f.at, out.pos);
-    out.word(f.map.ext ? f.map.klen | SET_EXT : f.map.klen);
+    out.word((f.map.ext ? f.map.klen | SET_EXT : f.map.klen) | (fields ? fieldStarts(fields.types) << 16 : 0));
     out.word(elems.length);
-    for (const { e } of elems) {
-      out.data(key(e.lo));
-      out.data(key(e.hi));
+    for (const [lo, hi] of ivals) {
+      out.data(lo);
+      out.data(hi);
     }
     if (f.map.ext) for (const { e } of elems) extWords(out, extOf(e));
     if (f.map.verdicts) {

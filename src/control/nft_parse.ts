@@ -1113,6 +1113,8 @@ class Parser {
     for (;;) {
       this.skipNl();
       const key = this.concatValue(this.single());
+      // an element's statements and options parse here as in a set (nft.ts refuses them in an anonymous map)
+      if (key.k === 'word' || key.k === 'str' || key.k === 'concat') this.elemOpts(key);
       this.skipNl();
       if (!this.isWord(':')) this.unexpected(this.peek(), 'colon');
       this.next();

@@ -4,6 +4,7 @@
 // for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
 
 import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import { anonFields } from './nft_pipapo.js';
 import { formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
 
@@ -105,7 +106,7 @@ function valueText(s: Extract<RStmt, { k: 'match' }>, set: (name: string) => Nft
   const t: DataType = s.type;
   if (v.k === 'ref') return `@${v.name}`;
   if (v.k === 'flags') return CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n).join(',');
-  if (v.k === 'set' && s.concat) return `{ ${sortConcat(v.elems).map((e) => formatConcat(s.concat!, e)).join(', ')} }`;
+  if (v.k === 'set' && s.concat) return `{ ${concatOrder(v.elems).map((e) => formatConcat(s.concat!, e)).join(', ')} }`;
   if (v.k === 'set') return `{ ${sortElems(t, v.elems).map((e) => (t === 'tcp_flag' ? tcpFlagsText(e.lo[0]!, ' | ') : formatElem(t, e))).join(', ')} }`;
   void set;
   return v.k === 'masked' ? '' : formatElem(t, v.e);
@@ -226,10 +227,15 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
   return parts.join(' ');
 }
 
+/** An anonymous concatenation's elements as listed: per-field intervals (pipapo) as added, nft's mergesort order otherwise. */
+function concatOrder(elems: Elem[]): Elem[] {
+  return anonFields(elems) ? elems : sortConcat(elems);
+}
+
 /** The map an object map or verdict map names (`@m`), or the one written in the rule with its elements. */
 function mapOperandText(s: Extract<RStmt, { k: 'objmap' | 'vmap' }>): string {
   const m = s.map;
-  if (m.k === 'set' && s.k === 'vmap' && s.concat) return `{ ${sortConcat(m.elems).map((e) => elemText(s.keyType, e, undefined, s.concat)).join(', ')} }`;
+  if (m.k === 'set' && s.k === 'vmap' && s.concat) return `{ ${concatOrder(m.elems).map((e) => elemText(s.keyType, e, undefined, s.concat)).join(', ')} }`;
   return m.k === 'ref' ? `@${m.name}` : `{ ${sortElems(s.keyType, m.elems).map((e) => elemText(s.keyType, e)).join(', ')} }`;
 }
 
@@ -267,7 +273,7 @@ const PER_LINE: Readonly<Partial<Record<DataType, number>>> = {
 function elementsText(s: NftSet, elems: Elem[], counter: CounterReader): string {
   const per = PER_LINE[s.type] ?? 1;
   let out = '';
-  (s.concat ? sortConcat(elems) : sortElems(s.type, elems)).forEach((e, i) => {
+  (s.concat ? (s.flags.includes('interval') ? elems : sortConcat(elems)) : sortElems(s.type, elems)).forEach((e, i) => {
     if (i > 0) out += i % per === 0 ? ',\n\t\t\t     ' : ', ';
     out += elemText(s.type, e, { s, counter }, s.concat);
   });

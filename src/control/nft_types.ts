@@ -349,7 +349,7 @@ export function memcmpKey(type: DataType): (b: Uint8Array) => Uint8Array {
 }
 
 /** The key one past `b` (big-endian), or undefined at the top of the type. */
-function nextKey(b: Uint8Array): Uint8Array | undefined {
+export function nextKey(b: Uint8Array): Uint8Array | undefined {
   const out = b.slice();
   for (let i = out.length - 1; i >= 0; i--) {
     if (out[i] !== 0xff) {
@@ -415,6 +415,53 @@ export function concatKey(parts: readonly Elem[]): Uint8Array {
     at += (p.lo.length + 3) & ~3;
   }
   return out;
+}
+
+/**
+ * A per-field element's bound (`lo` or `hi` of each field) as the evaluator compares it: each field's bytes padded to
+ * 4, host-order fields big-endian (nft loads them, then `byteorder … hton` before a lookup in an interval
+ * concatenation, `--debug=netlink` measured for meta mark), so memcmp of one field orders its values.
+ */
+export function fieldBound(types: readonly DataType[], e: Elem, end: 'lo' | 'hi'): Uint8Array {
+  const out = new Uint8Array(keyLen('concat', types));
+  let at = 0;
+  e.parts!.forEach((p, i) => {
+    out.set(memcmpKey(types[i]!)(p[end]), at);
+    at += (p.lo.length + 3) & ~3;
+  });
+  return out;
+}
+
+/**
+ * nft_pipapo's match: the key (fieldBound's layout) is in the element iff every field lies in that field's range, not
+ * a lexicographic range over the whole key.
+ */
+export function inFields(types: readonly DataType[], k: Uint8Array, lo: Uint8Array, hi: Uint8Array): boolean {
+  let at = 0;
+  for (const t of types) {
+    const end = at + ((TYPE_INFO[t].len + 3) & ~3);
+    // memcmp of the field against its low bound, then its high bound (no subarrays: this runs n² times on a big add)
+    let below = 0;
+    let above = 0;
+    for (let i = at; i < end && (below === 0 || above === 0); i++) {
+      if (below === 0 && k[i] !== lo[i]) below = k[i]! < lo[i]! ? -1 : 1;
+      if (above === 0 && k[i] !== hi[i]) above = k[i]! > hi[i]! ? 1 : -1;
+    }
+    if (below < 0 || above > 0) return false;
+    at = end;
+  }
+  return true;
+}
+
+/** Where each field but the first begins, as bits of its 4-byte word (word w: bit w - 1), for the set header. */
+export function fieldStarts(types: readonly DataType[]): number {
+  let mask = 0;
+  let at = 0;
+  types.forEach((t, i) => {
+    if (i > 0) mask |= 1 << ((at >> 2) - 1);
+    at += (TYPE_INFO[t].len + 3) & ~3;
+  });
+  return mask;
 }
 
 /** A concatenation's element as nft prints it: its fields joined by ` . `. */

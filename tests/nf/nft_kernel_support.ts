@@ -4,10 +4,11 @@
 // neighbours (ct_support.ts). Each side's answer is what it forwarded on eth1, in hex, per frame sent on eth0.
 
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { Fixture, hex } from '../net/support.js';
 import { KernelRouter } from '../net/kernel.js';
 import { LINKS, NEIGH, ROUTES } from './ct_support.js';
+import { passedPerRun } from './nft_support.js';
 
 /** The kernel's side, filled in beforeAll: what it forwarded, and nft's output for each of the `after` commands. */
 export interface KernelNftRun {
@@ -37,4 +38,17 @@ export async function oursNftRun(ruleset: string, frames: Uint8Array[]): Promise
   const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
   fx.dp.nft(ruleset);
   return { fx, out: frames.map((f) => (fx.rx('eth0', f).get('eth1') ?? []).map(hex)) };
+}
+
+/**
+ * wxdp's side compared with the kernel's: the same frames forwarded, how many of each run went through as `runs`
+ * derives them ([dport, frames, through, host]: the comparison is not of silences), the `after` listings alike.
+ * Returns the Fixture for what a test checks next.
+ */
+export async function expectOursAsKernel(kern: KernelNftRun, ruleset: string, frames: Uint8Array[], runs: ReadonlyArray<readonly [number, number, number, number]>): Promise<Fixture> {
+  const { fx, out: ours } = await oursNftRun(ruleset, frames);
+  expect(ours).toEqual(kern.out);
+  expect(passedPerRun(kern.out, runs.map(([a, b, c]) => [a, 0, b, c] as const))).toEqual(runs.map((r) => r[2]));
+  for (const [key, out] of Object.entries(kern.lists)) expect(fx.dp.nft(key.slice(key.indexOf(' ') + 1)), key).toBe(out);
+  return fx;
 }
