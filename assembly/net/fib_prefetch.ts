@@ -164,45 +164,6 @@ let addrsWord: u32 = 0;
   addrsWord = w;
 }
 
-
-// ---- MEASUREMENT HACK (fwd42, not for merging): a u8 copy of main's S = 24 direct table ----
-let shLpm: u32 = 0;
-let shGen: u32 = 0;
-let shTab: u32 = 0;
-let shOk: bool = false;
-const SH_DICT: u32 = <u32>memory.data(256 * 4, 64);
-function shadowBuild(lpm: u32, gen: u32, dir: u32, bits: u32): bool {
-  shLpm = lpm;
-  shGen = gen;
-  if (bits != 24) return false;
-  if (shTab == 0) {
-    const pages = memory.grow(256);
-    if (pages < 0) return false;
-    shTab = <u32>pages << 16;
-  }
-  let nd: u32 = 0;
-  let last: u32 = 0xffffffff;
-  let lastI: u32 = 0;
-  for (let i: u32 = 0; i < (1 << 24); i++) {
-    const e = load<u32>(dir + (i << 2));
-    if (<i32>e >= 0) return false;
-    const v = e & DIRECT_LEAF_MAX;
-    if (v != last) {
-      let k: u32 = 0;
-      while (k < nd && load<u32>(SH_DICT + (k << 2)) != v) k++;
-      if (k == nd) {
-        if (nd == 256) return false;
-        store<u32>(SH_DICT + (k << 2), v);
-        nd++;
-      }
-      last = v;
-      lastI = k;
-    }
-    store<u8>(shTab + i, <u8>lastI);
-  }
-  return true;
-}
-
 /** Node levels under a direct entry (IPv4 at S = 18: bits 18-23, 24-29, 30-31; at S = 24 two). */
 const WALK_LEVELS: u32 = 3;
 
@@ -318,18 +279,6 @@ export function fib4PrefetchWalk(n: u32): bool {
   const bits = dirBits(hd); // the direct table's bits (poptrie.ts: 18, or 24 for a large table)
   const s = netScratch() + SCR_BURST;
   let acc: u32 = 0;
-  if (shLpm != lpm || shGen != wMainGen) shOk = shadowBuild(lpm, wMainGen, dir, bits);
-  if (shOk) {
-    for (let o: u32 = 0; o < (n << 2); o += 4) store<u32>(s + PF_VAL + o, <u32>load<u8>(shTab + (bswap<u32>(load<u32>(s + PF_DST + o)) >> 8)));
-    for (let i: u32 = 0; i < n; i++) {
-      const o = i << 2;
-      const a = bswap<u32>(load<u32>(s + PF_DST + o));
-      if (llpm != 0) store<u32>(s + PF_LOCAL + o, load<u32>(local + TB_COVER8 + ((a >> 24) << 2)) == 0 ? 0 : localLookup(a));
-      store<u32>(s + PF_MAIN + o, load<u32>(SH_DICT + (load<u32>(s + PF_VAL + o) << 2)));
-    }
-    lastDirWord = hd;
-    return true;
-  }
   // the addresses are a function of the destination and the direct table's word alone: the caller's
   // stand when it computed them with this word (fib4PrefetchDirWord)
   const ready = given == hd;
@@ -407,8 +356,4 @@ export function fib4PrefetchWalk(n: u32): bool {
   }
   sink += acc;
   return true;
-}
-/** HACK: 1 when the u8 shadow is in use, + 2 × built for an lpm. */
-export function fib4_shadow_state(): u32 {
-  return (shOk ? 1 : 0) | (shLpm != 0 ? 2 : 0);
 }

@@ -21,7 +21,6 @@ export * from './dst';
 export { rt6_redirect_apply, rt6_redirect_flush } from './rt6_redirect';
 export { net_fwd6_lean_set, net_fwd6_lean_taken } from './fwd6_lean';
 export * from './fib_helper';
-export { fib4_shadow_state } from './fib_prefetch';
 export * from './lpm';
 export * from './reclaim';
 export * from './sock';
