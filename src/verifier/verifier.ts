@@ -3201,7 +3201,14 @@ class Verifier {
           subseq = pc;
         }
       }
-      if (!cp) return;
+      // The path's first state passed with something still followed (a value made from the ctx pointer
+      // by a byte swap, say): __mark_chain_precision's fallback after its loop marks every scalar precise
+      // (old random program seed 283753: r1 = le16 r1 at insn 1, a later checkpoint's spilled constant
+      // left imprecise let wxdp prune a path the kernel walks, 19 processed against 22).
+      if (!cp) {
+        if (!bt.empty()) this.markAllPrecise(st);
+        return;
+      }
       if (!this.markBacktracked(cp.state, true, bt)) return this.markAllPrecise(st);
       if (bt.empty()) return;
       regs = bt.regs[bt.frame]!;

@@ -789,6 +789,21 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'tracing_prog_func_proto\'s helpers, measured: bpf_ktime_get_coarse_ns is not among them, bpf_ktime_get_ns is',
     insns: [...I(0x85, 0, 0, 0, id), ...RET0],
   })),
+  // __mark_chain_precision: what is still followed when the path's first state is passed makes every
+  // scalar precise (mark_all_scalars_precise). r1 = le16 r1 turns the ctx pointer into a number, so
+  // `if r1 <= 11` at 7 follows r1 back past insn 0; the checkpoint at 7 then has its spilled constant at
+  // fp-8 precise, and the path from 4 (fp-8 = 0) is not pruned there (old random program seed 283753:
+  // wxdp stopped backtracking at the first state, pruned it, 19 processed against 22). With r1 loaded
+  // from the ctx instead the chain ends at the load, fp-8 stays imprecise and the path is pruned.
+  ...([['le16_of_ctx', I(0xd4, 1, 0, 0, 16)], ['ctx_load', I(0x61, 1, 1, 12)]] as const).map(([name, make]): KernelCase => ({
+    name: `precision_past_first_state_${name}`,
+    why: 'a precision chain that does (le16 of the ctx pointer) or does not (a ctx field) run past the first instruction: the fallback marks the checkpoint\'s spilled constant precise',
+    insns: [
+      ...I(0x7a, 10, 0, -8, 0), ...make, ...I(0x6f, 1, 1), ...I(0xc7, 1, 0, 0, 39), ...I(0xad, 1, 1, 1),
+      ...I(0x6a, 10, 0, -8, 1294891054), ...I(0x55, 1, 0, 1, 11), ...I(0xb5, 1, 0, 0, 11),
+      ...I(0x71, 5, 10, -8), ...I(0xbf, 0, 5), ...I(0x95),
+    ],
+  })),
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
