@@ -62,8 +62,6 @@ export const INPUT_BASE: u32 = 0x10000;
 export const INPUT_MAX: u32 = 0x20000;
 export const FRAME_BASE: u32 = INPUT_BASE;
 export const FRAME_SIZE: u32 = 4096;
-/** UMEM frames lie FRAME_STRIDE apart (umem.ts): a frame and one cache line of colour. */
-export const FRAME_STRIDE: u32 = FRAME_SIZE + 64;
 export const XDP_PACKET_HEADROOM: u32 = 256;
 export const FRAME_TAILROOM_RESERVED: u32 = 320; // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
 export const XDP_FRAME_STRUCT: u32 = 40; //          sizeof(struct xdp_frame): kept free at the head

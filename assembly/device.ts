@@ -25,7 +25,7 @@ import { copyBytes } from './bytes';
 import { arena_alloc } from './maps/arena';
 import { ring_init, ringBytes, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringProducerLock, ringProducerUnlock, ringFree, ringSizeOk, ringProducerAcquire, ringProducerRelease, ringConsumerAcquire, ringConsumerRelease } from './ring';
 import { rc_alloc, rc_retire } from './net/reclaim';
-import { frameFree, framesAllocTo, framesFreeFrom, frameOf } from './umem';
+import { frameFree, framesAllocTo, framesFreeFrom } from './umem';
 import { pg_fill_strided } from './pktgen';
 import { DEV_RSS, rssHash, rssQueue, rssType, rxHashSet } from './rss';
 
@@ -184,7 +184,7 @@ export function queueRefill(q: u32): void {
   const fm = load<u32>(fill, RING_MASK);
   const ce = load<u32>(comp, RING_ENTRIES);
   const cm = load<u32>(comp, RING_MASK);
-  for (let i: u32 = 0; i < k; i++) store<u64>(fe + (((fp + i) & fm) << 3), <u64>frameOf(<u32>load<u64>(ce + (((cc + i) & cm) << 3))));
+  for (let i: u32 = 0; i < k; i++) store<u64>(fe + (((fp + i) & fm) << 3), <u64>(<u32>load<u64>(ce + (((cc + i) & cm) << 3)) & ~(FRAME_SIZE - 1)));
   if (done != 0) {
     framesFreeFrom(comp, cc + k, done - k);
     ringConsumerRelease(comp, cc + done);
@@ -243,7 +243,7 @@ function recycleOverflow(f: u32): void {
 
 /** A frame is done with: back on the queue's fill ring, or the pool when that is full. */
 @inline export function recycle(q: u32, addr: u32): void {
-  const f = frameOf(addr);
+  const f = addr & ~(FRAME_SIZE - 1);
   if (ASC_FEATURE_THREADS && q == batchQ) {
     if (batchN >= batchRoom) {
       // full as last asked: ask again (entries on the ring: the producer's less the consumer's)
@@ -693,7 +693,7 @@ export function dev_tx_done(dev: u32, qi: u32, n: u32): void {
   const cm = load<u32>(comp, RING_MASK);
   const te = load<u32>(tx, RING_ENTRIES);
   const tm = load<u32>(tx, RING_MASK);
-  for (let i: u32 = 0; i < k; i++) store<u64>(ce + (((cp + i) & cm) << 3), <u64>frameOf(<u32>load<u64>(te + ((c + i) & tm) * DESC_SIZE)));
+  for (let i: u32 = 0; i < k; i++) store<u64>(ce + (((cp + i) & cm) << 3), <u64>(<u32>load<u64>(te + ((c + i) & tm) * DESC_SIZE) & ~(FRAME_SIZE - 1)));
   framesFreeFrom(tx, c + k, n - k);
   if (k != 0) ringProducerRelease(comp, cp + k);
   ringConsumerRelease(tx, c + n);

@@ -23,12 +23,12 @@
 // Reads: the link block, the device's MAC and rings. Sets: the device's RX/TX/completion rings (device.ts),
 // the link's counters. Nothing allocates per datagram, nothing throws: every refusal is counted by reason.
 
-import { DEV_IFINDEX, DEV_MAC, DEV_NQUEUES, Q_COMP, Q_RX, Q_TX, RING_CONSUMER, RING_PRODUCER } from './abi';
+import { DEV_IFINDEX, DEV_MAC, DEV_NQUEUES, FRAME_SIZE, Q_COMP, Q_RX, Q_TX, RING_CONSUMER, RING_PRODUCER } from './abi';
 import { copyBytes } from './bytes';
 import { dev_rx, devLookup, devQueue, ETH_HLEN } from './device';
 import { jhash, jhash3w } from './maps/jhash';
 import { ringEntry, ringFree, ringPushAddr, ringProducerAcquire, ringConsumerRelease } from './ring';
-import { frameFree, frameOf } from './umem';
+import { frameFree } from './umem';
 
 export const LINK_VXLAN: u32 = 1;
 export const LINK_GENEVE: u32 = 2;
@@ -340,7 +340,7 @@ export function link_tx(link: u32, buf: u32, cap: u32): u32 {
       records++;
       stat(link, LSTAT_TX_PACKETS, 1);
       stat(link, LSTAT_TX_BYTES, len);
-      const frame = frameOf(a);
+      const frame = a & ~(FRAME_SIZE - 1);
       if (!ringPushAddr(comp, <u64>frame)) frameFree(frame);
       c++;
     }

@@ -37,7 +37,7 @@ import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TY
 import { ringConsumerAcquire, ringEntry, ringPeek, ringProducerLock, ringProducerRelease, ringProducerUnlock, ringPushDescShared, ringRelease } from './ring';
 import { xdp_setup, xdpSetupAt } from './xdp';
 import { xskDeliver } from './xsk';
-import { frameAlloc, frameFree, frameOf } from './umem';
+import { frameAlloc, frameFree } from './umem';
 import { netdevGet, netScratch } from './net/core';
 import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS, SCR_NAPI_SLOTS } from './net/abi';
@@ -167,7 +167,7 @@ function toDevmapEntry(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, l
   }
   const prog: u32 = load<u32>(map, MAP_VALUE_SIZE) == 8 ? load<u32>(v, 4) : 0;
   if (prog != 0) {
-    const hard = frameOf(data);
+    const hard = data & ~(FRAME_SIZE - 1);
     xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, load<u32>(dev, DEV_IFINDEX), qi, 0);
     store<u32>(CTX_BASE + CTX_EGRESS_IFINDEX, tif);
     const act = runProg(prog);
@@ -189,7 +189,7 @@ function toDevmapEntry(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, l
 function cloneFrame(data: u32, len: u32, meta: u32): u32 {
   const f = frameAlloc();
   if (f == 0) return 0;
-  const nd = f + (data - frameOf(data));
+  const nd = f + (data & (FRAME_SIZE - 1));
   copyBytes(nd - meta, data - meta, len + meta);
   return nd;
 }
@@ -481,7 +481,7 @@ function toCpumapEntry(q: u32, dev: u32, qi: u32, map: u32, key: u32, v: u32, da
 function cpumapRun(q: u32, dev: u32, qi: u32, prog: u32, data: u32, len: u32, meta: u32, opts: u32): u32 {
   const ifindex = load<u32>(dev, DEV_IFINDEX);
   if (prog != 0) {
-    const hard = frameOf(data);
+    const hard = data & ~(FRAME_SIZE - 1);
     xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, 0, 0);
     const act = runProg(prog);
     data = load<u32>(CTX_BASE + CTX_DATA);
@@ -709,7 +709,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       if (warm) fibHelperSlot(<i32>load<i8>(ws + (i & (BURST_MAX - 1))));
       if (i + 1 < n) headSink += load<u32>(<u32>load<u64>(ents + ((c + i + 1) & mask) * DESC_SIZE), 12);
       if (slot != 0) {
-        const hard = frameOf(data);
+        const hard = data & ~(FRAME_SIZE - 1);
         xdpSetupAt(ctx, run, hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
         act = runProg(slot);
         const dd = load<u64>(ctx + CTX_DATA); // data, data_end

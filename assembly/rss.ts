@@ -24,8 +24,7 @@
 //   +32  u32   the Toeplitz hash
 //   +36  u32   RX_HASH_VALID | enum xdp_rss_hash_type (include/net/xdp.h), or 0: no hash (ENODATA)
 
-import { CTX_BASE, CTX_HARD_START, DEV_NQUEUES } from './abi';
-import { frameOf } from './umem';
+import { CTX_BASE, CTX_HARD_START, DEV_NQUEUES, FRAME_SIZE } from './abi';
 
 export const DEV_RSS: u32 = 60; // u32 address of the device's RSS block (0: none)
 export const RSS_KEY_SIZE: u32 = 40;
@@ -150,7 +149,7 @@ export function rssQueue(dev: u32, data: u32, len: u32): u32 {
 
 /** Write the hash words of the frame holding `addr` (any address inside it). */
 @inline export function rxHashSet(addr: u32, hash: u32, type: u32): void {
-  const head = frameOf(addr);
+  const head = addr & ~(FRAME_SIZE - 1);
   store<u32>(head, hash, RX_HASH_OFF);
   store<u32>(head, type, RX_HASH_TYPE_OFF);
 }

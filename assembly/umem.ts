@@ -29,7 +29,7 @@
 
 import {
   DP_BASE, DP_BIG, DP_FC_COUNTS, DP_MAGIC, DP_POOL, DP_POOL_CAP, DP_POOL_LOCK, DP_POOL_FREE, DP_UMEM_BASE, DP_UMEM_FRAMES, DP_DEVS,
-  DP_XSKS, DP_TRACE, FRAME_SIZE, FRAME_STRIDE, MAX_DEVICES, MAX_XSKS, RING_ENTRIES, RING_ENTRY_SIZE, RING_MASK, TRACE_SLOTS, TRACE_EVENT_SIZE,
+  DP_XSKS, DP_TRACE, FRAME_SIZE, MAX_DEVICES, MAX_XSKS, RING_ENTRIES, RING_ENTRY_SIZE, RING_MASK, TRACE_SLOTS, TRACE_EVENT_SIZE,
 } from './abi';
 import { arena_alloc } from './maps/arena';
 
@@ -38,12 +38,12 @@ const DP_MAGIC_VALUE: u32 = 0x50445857; // 'WXDP'
 /** Set up the data path with a UMEM of `frames` frames. 0, or -12 (ENOMEM), -17 (EEXIST: done before). */
 export function dp_init(frames: u32): i32 {
   if (load<u32>(DP_BASE + DP_MAGIC) == DP_MAGIC_VALUE) return -17;
-  const umem = arena_alloc(frames * FRAME_STRIDE, FRAME_SIZE);
+  const umem = arena_alloc(frames * FRAME_SIZE, FRAME_SIZE);
   const pool = arena_alloc(frames * 4, 8);
   const counts = ASC_FEATURE_THREADS ? arena_alloc(FC_SLOTS * 4, 64) : 0;
   if (umem == 0 || pool == 0 || (ASC_FEATURE_THREADS && counts == 0)) return -12;
   store<u32>(DP_BASE + DP_FC_COUNTS, counts);
-  for (let i: u32 = 0; i < frames; i++) store<u32>(pool + i * 4, umem + (frames - 1 - i) * FRAME_STRIDE);
+  for (let i: u32 = 0; i < frames; i++) store<u32>(pool + i * 4, umem + (frames - 1 - i) * FRAME_SIZE);
   memory.fill(DP_DEVS, 0, MAX_DEVICES * 4);
   memory.fill(DP_XSKS, 0, MAX_XSKS * 4);
   memory.fill(DP_TRACE, 0, 4 + TRACE_SLOTS * TRACE_EVENT_SIZE);
@@ -165,29 +165,18 @@ function fcAlloc(): u32 {
   return f;
 }
 
-/**
- * The start (hard_start) of the frame `addr` lies in: a UMEM frame's by its place in the UMEM (frames
- * FRAME_STRIDE apart), any other frame's (BPF_PROG_TEST_RUN's, a big frame's head, an AF_XDP chunk) by
- * clearing the low bits, as those are FRAME_SIZE-aligned.
- */
-@inline export function frameOf(addr: u32): u32 {
-  const umem = load<u32>(DP_BASE + DP_UMEM_BASE);
-  const off = addr - umem;
-  return off < load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_STRIDE ? umem + (off / FRAME_STRIDE) * FRAME_STRIDE : addr & ~(FRAME_SIZE - 1);
-}
-
 /** Give a frame (any address inside it) back to the pool; a big frame back to the big frames. */
 @inline export function frameFree(addr: u32): void {
   const umem = load<u32>(DP_BASE + DP_UMEM_BASE);
-  if (addr - umem >= load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_STRIDE && bigFrameFree(addr)) return;
+  if (addr - umem >= load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_SIZE && bigFrameFree(addr)) return;
   if (ASC_FEATURE_THREADS && fcBuf != 0) {
-    fcFree(frameOf(addr));
+    fcFree(addr & ~(FRAME_SIZE - 1));
     fcPublish();
     return;
   }
   poolLock();
   const n = load<u32>(DP_BASE + DP_POOL_FREE);
-  store<u32>(load<u32>(DP_BASE + DP_POOL) + n * 4, frameOf(addr));
+  store<u32>(load<u32>(DP_BASE + DP_POOL) + n * 4, addr & ~(FRAME_SIZE - 1));
   store<u32>(DP_BASE + DP_POOL_FREE, n + 1);
   poolUnlock();
 }
@@ -243,7 +232,7 @@ export function framesFreeFrom(r: u32, c: u32, n: u32): void {
   const mask = load<u32>(r, RING_MASK);
   const size = load<u32>(r, RING_ENTRY_SIZE);
   const umem = load<u32>(DP_BASE + DP_UMEM_BASE);
-  const span = load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_STRIDE;
+  const span = load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_SIZE;
   if (ASC_FEATURE_THREADS && fcBuf != 0) {
     // fcFree's loop, the cache's count in a local (fcN written back before a spill, which moves the
     // cache, and at the end)
@@ -257,7 +246,7 @@ export function framesFreeFrom(r: u32, c: u32, n: u32): void {
         fcSpill(FC_BATCH);
         m = fcN;
       }
-      store<u32>(buf + (m << 2), frameOf(addr));
+      store<u32>(buf + (m << 2), addr & ~(FRAME_SIZE - 1));
       m++;
     }
     fcN = m;
@@ -270,7 +259,7 @@ export function framesFreeFrom(r: u32, c: u32, n: u32): void {
   for (let i: u32 = 0; i < n; i++) {
     const addr = <u32>load<u64>(ents + ((c + i) & mask) * size);
     if (addr - umem >= span && bigFrameFree(addr)) continue;
-    store<u32>(pool + free * 4, frameOf(addr));
+    store<u32>(pool + free * 4, addr & ~(FRAME_SIZE - 1));
     free++;
   }
   store<u32>(DP_BASE + DP_POOL_FREE, free);

@@ -22,7 +22,7 @@ import {
 import { neigh_next_timer, neigh_tick } from './neigh';
 import { reasm_next_timer, reasm_tick } from './frag';
 import { nf_ct_tick, nf_sysctl_defaults } from './nf_conntrack';
-import { Q_OWNER } from '../abi';
+import { FRAME_SIZE, Q_OWNER } from '../abi';
 import { netLockId } from './lock';
 
 /** The root's address (0: net_init has not run). */
@@ -243,5 +243,5 @@ export function fibGenBump(): void {
  */
 @inline export function netFree(q: u32, addr: u32): void {
   if (q != 0 && (!ASC_FEATURE_THREADS || load<u32>(q, Q_OWNER) == netLockId())) recycle(q, addr);
-  else frameFree(addr);
+  else frameFree(addr & ~(FRAME_SIZE - 1));
 }

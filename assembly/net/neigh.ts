@@ -51,7 +51,6 @@ import { rc_alloc, rc_passed, rc_reclaim, rc_retire, rc_stamp } from './reclaim'
 import { FRAME_SIZE } from '../abi';
 import { netFree, netDrop, netdevGet, netRoot, netScratch, sysctl, mibInc } from './core';
 import { spinLock, spinUnlock } from './lock';
-import { frameOf } from '../umem';
 import {
   AF_INET, AF_INET6, IFF_LOOPBACK, IFF_NOARP, IFF_POINTOPOINT, MIB_IP6_OUT_DISCARDS, MIB_IP6_OUT_NO_ROUTES, ND_CONF6, ND_FLAGS,
   NDROP_IPV6DISABLED, NDROP_NEIGH_CREATEFAIL, NDROP_NEIGH_FAILED, NDROP_NEIGH_QUEUEFULL, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED,
@@ -856,7 +855,7 @@ function delTimer(r: u32, e: u32): void {
 // ---- The unresolved queue ----
 
 @inline function frameHead(data: u32): u32 {
-  return frameOf(data);
+  return data & ~(FRAME_SIZE - 1);
 }
 
 function enqueue(e: u32, q: u32, data: u32, len: u32, iif: u32): void {

@@ -23,7 +23,6 @@
 // each slot is written with one store, so a reader sees a child or none.
 
 import { netFree, netDrop, netRoot, netdevGet, netdevPublish } from './core';
-import { frameOf } from '../umem';
 import {
   AE_ADDR, AE_FLAGS, AE_PEER, AE_PREFIXLEN, AE_SCOPE, ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AF_INET, AF_INET6,
   CONF4_ACCEPT_REDIRECTS, CONF4_ROUTE_LOCALNET, CONF6_ACCEPT_REDIRECTS, CONF6_HOP_LIMIT, CONF6_MTU,
@@ -33,7 +32,7 @@ import {
   NDROP_CPU_BACKLOG, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_RECURSION_LIMIT, NDSTAT_TX_BYTES, NDSTAT_TX_DROPPED, NDSTAT_TX_PACKETS, NETDEV_MAX, NETDEV_SIZE,
   NR_NETDEV, RT_SCOPE_HOST, RT_SCOPE_LINK, ND_PCPU, PCPU_SLOTS, PCPU_SLOT0, PCPU_SLOT_SIZE,
 } from './abi';
-import { RUN_BASE, RUN_CPU, RUN_NCPUS, XDP_FRAME_STRUCT } from '../abi';
+import { FRAME_SIZE, RUN_BASE, RUN_CPU, RUN_NCPUS, XDP_FRAME_STRUCT } from '../abi';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { atomicAdd64, netLockId } from './lock';
 import { devQueue, transmitBurst, txBulkOn, txBurstBytes, txBurstDropped, txBurstSent, xmit } from '../device';
@@ -421,7 +420,7 @@ function loopbackXmit(nd: u32, q: u32, data: u32, len: u32): bool {
   if (lbLen >= LOOPBACK_BACKLOG) return dropTx(nd, q, data, NDROP_CPU_BACKLOG);
   stat(nd, NDSTAT_TX_PACKETS, 1);
   stat(nd, NDSTAT_TX_BYTES, <u64>len);
-  const f = frameOf(data);
+  const f = data & ~(FRAME_SIZE - 1);
   store<u32>(f, 0);
   store<u32>(f + 4, data);
   store<u32>(f + 8, len);
@@ -495,7 +494,7 @@ function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32): bool {
   }
   if (kind == NDK_VLAN) {
     if (depth >= XMIT_RECURSION_LIMIT) return dropTx(nd, q, data, NDROP_RECURSION_LIMIT);
-    if (data - VLAN_HLEN < frameOf(data) + XDP_FRAME_STRUCT) return dropTx(nd, q, data, NDROP_NOMEM);
+    if (data - VLAN_HLEN < (data & ~(FRAME_SIZE - 1)) + XDP_FRAME_STRUCT) return dropTx(nd, q, data, NDROP_NOMEM);
     // vlan_dev_hard_start_xmit: the tag goes in after the MAC addresses (PCP 0, DEI 0):
     //   before  | dst 6 | src 6 | type 2 | payload
     //   after   | dst 6 | src 6 | TPID 2 | TCI 2 | type 2 | payload

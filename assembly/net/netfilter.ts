@@ -49,7 +49,7 @@
 
 import { arena_alloc } from '../maps/arena';
 import { DP_BASE, DP_BIG, FRAME_SIZE, FRAME_TAILROOM_RESERVED } from '../abi';
-import { BIG_FRAMES, BIG_FRAME_SIZE, frameOf } from '../umem';
+import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
@@ -110,7 +110,7 @@ const ENTRY_SIZE: u32 = 12;
  * (0) when the datagram reaches into the reserve.
  */
 @inline function ctRecord(data: u32, len: u32): u32 {
-  const fh = frameOf(data);
+  const fh = data & ~(FRAME_SIZE - 1);
   if ((data - fh) + len <= FRAME_SIZE - FRAME_TAILROOM_RESERVED) return fh + FRAME_SIZE - 16;
   const r = load<u32>(DP_BASE + DP_BIG);
   const off = data - (r + FRAME_SIZE);

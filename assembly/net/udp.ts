@@ -33,7 +33,7 @@
 // Reads: the datagram, the socket tables (sock_lookup.ts). Sets: UDP MIBs, drops, socket queues, SK_ERR.
 // Next: the socket's queue (sock.ts skEnqueue), icmp_send / icmpv6_send, or a drop.
 
-import { frameAlloc, frameOf } from '../umem';
+import { frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { mibInc, netDrop, netFree, netRoot } from './core';
@@ -353,7 +353,7 @@ export function udp_queue_burst(q: u32, ips: u32, socks: u32, res: u32, k: u32, 
 function cloneFrame(data: u32, l3len: u32): u32 {
   const f = frameAlloc();
   if (f == 0) return 0;
-  const off = data - frameOf(data);
+  const off = data & (FRAME_SIZE - 1);
   if (off + l3len > FRAME_SIZE || off < XDP_PACKET_HEADROOM) return 0;
   copyBytes(f + off, data, l3len);
   return f + off;

@@ -56,7 +56,7 @@
 // skips IGMP_ALL_HOSTS; MAF_NOREPORT).
 
 import { copyBytes, fillBytes } from '../bytes';
-import { XDP_PACKET_HEADROOM } from '../abi';
+import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
 import { mibInc, netdevGet, netFree, netRoot } from './core';
 import {
@@ -801,7 +801,7 @@ function reportSend(g: u32, left: u32): void {
   const sz = addrLen(family);
   const f = frameAlloc();
   if (f == 0) return;
-  const ip = f + XDP_PACKET_HEADROOM + ETH_HLEN;
+  const ip = (f & ~(FRAME_SIZE - 1)) + XDP_PACKET_HEADROOM + ETH_HLEN;
   const hl: u32 = v6 ? 48 : 24; // IPv6 + hop-by-hop (8) / IPv4 + router alert (4)
   const rep = ip + hl;
   const rec = rep + 8;
@@ -837,7 +837,7 @@ function reportSend(g: u32, left: u32): void {
   stBe16(rep + 6, 1);
   const total = hl + l4len;
   const nh = mcTmp() + 32;
-  store<u32>(ip - ETH_HLEN - XDP_PACKET_HEADROOM, 0);
+  store<u32>((ip - ETH_HLEN - XDP_PACKET_HEADROOM) & ~(FRAME_SIZE - 1), 0);
   if (!v6) {
     store<u8>(ip, 0x46);
     store<u8>(ip + 1, 0xc0);

@@ -77,7 +77,7 @@ import { mcAddr, mcDevAllow4, mcDevHas6, mcHops6, mcLoop, mcOif } from './udp_mc
 import { mcJoined6 } from './ipv6_rcv';
 import { ip6_local_deliver } from './local';
 import { bigFrameAlloc, frameAlloc } from '../umem';
-import { XDP_PACKET_HEADROOM } from '../abi';
+import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { EBADF, EAGAIN, EACCES, EHOSTUNREACH, ENODEV, EINVAL, EDESTADDRREQ, EMSGSIZE, ENOBUFS, ENETUNREACH, EAFNOSUPPORT } from '../maps/uapi';
 
@@ -329,19 +329,20 @@ function mtu4(daddr: u32, probe: bool): u32 {
 function frameFor(l3: u32, prev: u32): u32 {
   const f = l3 <= REASM_FRAME_L3_MAX ? frameAlloc() : bigFrameAlloc();
   if (f == 0) return 0;
-  store<u32>(f, 0);
-  store<u32>(f + 4, ETH_HLEN + l3);
-  if (prev != 0) store<u32>(prev - ETH_HLEN - XDP_PACKET_HEADROOM, f);
-  return f + XDP_PACKET_HEADROOM + ETH_HLEN;
+  const base = f & ~(FRAME_SIZE - 1);
+  store<u32>(base, 0);
+  store<u32>(base + 4, ETH_HLEN + l3);
+  if (prev != 0) store<u32>((prev - ETH_HLEN - XDP_PACKET_HEADROOM) & ~(FRAME_SIZE - 1), base);
+  return base + XDP_PACKET_HEADROOM + ETH_HLEN;
 }
 
 @inline function frameNext(ip: u32): u32 {
-  const n = load<u32>(ip - ETH_HLEN - XDP_PACKET_HEADROOM);
+  const n = load<u32>((ip - ETH_HLEN - XDP_PACKET_HEADROOM) & ~(FRAME_SIZE - 1));
   return n == 0 ? 0 : n + XDP_PACKET_HEADROOM + ETH_HLEN;
 }
 
 @inline function frameLen(ip: u32): u32 {
-  return load<u32>(ip - ETH_HLEN - XDP_PACKET_HEADROOM + 4);
+  return load<u32>(((ip - ETH_HLEN - XDP_PACKET_HEADROOM) & ~(FRAME_SIZE - 1)) + 4);
 }
 
 /** Give back every frame of a chain that was never handed on. */

@@ -41,7 +41,7 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, DESC, DP, DP_BASE, FRAGS_BASE, FRAME_SIZE, FRAME_STRIDE, MAP_HDR, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
+import { CTX, CTX_BASE, DESC, FRAGS_BASE, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
 import {
   callbackExportName,
   callbackSlotGlobal,
@@ -2181,13 +2181,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       m.local.set(DATA, m.i32.load(DESC.ADDR, 4, l(E))),
       m.local.set(META, m.i32.and(m.i32.load(DESC.OPTIONS, 4, l(E)), k32(0xff))),
       ...fibSlot(),
-      // the frame's start as assembly/umem.ts frameOf finds it: UMEM frames lie FRAME_STRIDE apart
-      m.local.set(HARD, m.i32.sub(l(DATA), m.i32.load(0, 4, k32(DP_BASE + DP.UMEM_BASE)))),
-      m.local.set(HARD, m.select(
-        m.i32.lt_u(l(HARD), m.i32.mul(m.i32.load(0, 4, k32(DP_BASE + DP.UMEM_FRAMES)), k32(FRAME_STRIDE))),
-        m.i32.add(m.i32.load(0, 4, k32(DP_BASE + DP.UMEM_BASE)), m.i32.mul(m.i32.div_u(l(HARD), k32(FRAME_STRIDE)), k32(FRAME_STRIDE))),
-        m.i32.and(l(DATA), k32(~(FRAME_SIZE - 1))),
-      )),
+      m.local.set(HARD, m.i32.and(l(DATA), k32(~(FRAME_SIZE - 1)))),
       ctxStore(CTX.HARD_START, l(HARD)),
       ctxStore(CTX.FRAME_END, m.i32.add(l(HARD), k32(FRAME_SIZE))),
       ctxStore(CTX.DATA, l(DATA)),

@@ -49,8 +49,6 @@ export const INPUT_BASE = 0x10000;
 export const INPUT_MAX = 0x20000;
 export const FRAME_BASE = INPUT_BASE;
 export const FRAME_SIZE = 4096;
-/** UMEM frames lie FRAME_STRIDE apart (assembly/umem.ts frameOf). */
-export const FRAME_STRIDE = FRAME_SIZE + 64;
 export const XDP_PACKET_HEADROOM = 256;
 export const FRAME_TAILROOM_RESERVED = 320;
 export const XDP_FRAME_STRUCT = 40;
