@@ -2897,7 +2897,8 @@ class Verifier {
         return;
       case Arg.PTR_TO_CTX:
         expect([RegType.CTX], ['ctx']);
-        if (reg.off !== 0) this.reject(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, pc);
+        // check_func_arg_reg_off's default: negative, fixed and variable offsets, in that order
+        this.funcArgRegOff(reg, regno, false, pc);
         return;
       case Arg.PTR_TO_FUNC:
         expect([RegType.FUNC], ['func']);
