@@ -2439,12 +2439,12 @@ class Verifier {
     // caller's registers as they were, schedules the next iteration until it adds nothing new.
     if (frame.callback) {
       // Scalars that changed since the previous visit of that call and are not precise: unknown now.
-      for (let c = st.cp; c; c = c.parent) {
-        if (c.insn === frame.callsite && c.branches > 0 && sameCallsites(c.state, st)) {
-          widenImpreciseScalars(c.state, st);
-          break;
-        }
-      }
+      // The previous visit is find_prev_entry's, from the call's checkpoint list (the current state one
+      // deeper than its newest checkpoint): not a walk up the checkpoint chain, which is as long as the
+      // path (wide seed 72625: bpf_loop callbacks with may_goto loops took over 10 minutes to the
+      // complexity limit) and finds a checkpoint the miss heuristic evicted, which the kernel does not.
+      const prev = st.cp ? this.findPrevEntry(st, st.cp.depth + 1, frame.callsite) : undefined;
+      if (prev) widenImpreciseScalars(prev.state, st);
       return frame.callsite;
     }
     caller.put(0, r0.clone());
