@@ -807,4 +807,13 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'check_func_arg_reg_off: a helper\'s ctx argument only as it was given (negative, fixed and variable offsets refused, in that order)',
     insns: [...move, ...I(0xb7, 2, 0, 0, 0), ...I(0x85, 0, 0, 0, 54), ...RET0],
   })),
+  // a sign-extending fill of a narrow scalar spill: linked to the spilled register only when the value is
+  // below the load's sign bit (measured: an s8 fill of a u32 spill in [0, 255] has no id, of one in
+  // [0, 127] keeps it); the link decides whether `if r0 > 127` after `if r1 s< 0` is walked both ways
+  // (old seed 328761: wxdp kept the link, processed 36, the kernel's 35)
+  ...([['unlinked', 255], ['linked', 127]] as const).map(([name, mask]): KernelCase => ({
+    name: `sx_fill_${name}`,
+    why: 'check_stack_read_fixed_off and coerce_reg_to_size_sx on an s8 fill of a u32 spill: the id survives only below the sign bit',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, mask), ...I(0x63, 10, 0, -8), ...I(0x91, 1, 10, -8), ...I(0xc5, 1, 0, 2, 0), ...I(0x25, 0, 0, 1, 127), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  })),
 ];
