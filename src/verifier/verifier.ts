@@ -1381,7 +1381,13 @@ class Verifier {
     const size = sizeBytes(ins.code & 0x18);
     const sx = (ins.code & 0xe0) === Mode.MEMSX;
     const v = this.memAccess(st, pc, ins.src, ins.off, size, 'read', undefined, ins.dst, sx);
-    if (sx && v.isScalar) v.coerceToSizeSx(size, 64);
+    if (sx && v.isScalar) {
+      // a sign-extending fill keeps the link to the spill's copies only for a value the extension leaves
+      // as it is (measured on 6.18.44: an s8 fill of a u32 spill in [0, 127] keeps its id, of one in
+      // [0, 255] loses it; old seed 328761 processed one insn more with the link kept)
+      if (v.umax >= 1n << BigInt(size * 8 - 1)) v.id = 0;
+      v.coerceToSizeSx(size, 64);
+    }
     this.setReg(st, ins.dst, v);
   }
 
@@ -2439,12 +2445,12 @@ class Verifier {
     // caller's registers as they were, schedules the next iteration until it adds nothing new.
     if (frame.callback) {
       // Scalars that changed since the previous visit of that call and are not precise: unknown now.
-      for (let c = st.cp; c; c = c.parent) {
-        if (c.insn === frame.callsite && c.branches > 0 && sameCallsites(c.state, st)) {
-          widenImpreciseScalars(c.state, st);
-          break;
-        }
-      }
+      // The previous visit is find_prev_entry's, from the call's checkpoint list (the current state one
+      // deeper than its newest checkpoint): not a walk up the checkpoint chain, which is as long as the
+      // path (wide seed 72625: bpf_loop callbacks with may_goto loops took over 10 minutes to the
+      // complexity limit) and finds a checkpoint the miss heuristic evicted, which the kernel does not.
+      const prev = st.cp ? this.findPrevEntry(st, st.cp.depth + 1, frame.callsite) : undefined;
+      if (prev) widenImpreciseScalars(prev.state, st);
       return frame.callsite;
     }
     caller.put(0, r0.clone());
@@ -2897,7 +2903,8 @@ class Verifier {
         return;
       case Arg.PTR_TO_CTX:
         expect([RegType.CTX], ['ctx']);
-        if (reg.off !== 0) this.reject(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, pc);
+        // check_func_arg_reg_off's default: negative, fixed and variable offsets, in that order
+        this.funcArgRegOff(reg, regno, false, pc);
         return;
       case Arg.PTR_TO_FUNC:
         expect([RegType.FUNC], ['func']);

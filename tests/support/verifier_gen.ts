@@ -734,6 +734,9 @@ class Gen {
     } else if (kind === 1) {
       const x = this.scalarReg();
       this.sink(x);
+      // the pointer stored through itself (the model still holds t's old kind): an address in the map
+      // value a later load may return (wide seed 71909)
+      if (x === t) this.addrOut = true;
       this.out.push(Ins.stx(SIZE_NAME[sz]!, t as 0, x as 0, off));
       if (base === 'stack') this.markStack(-32, 32, scalarOf(this.m.regs[x]!));
     } else {

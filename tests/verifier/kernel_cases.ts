@@ -809,4 +809,26 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 1, 0), ...op, ...LDIMM(1, 0xffffffff), ...I(0x2d, 0, 1, 2, 0), ...I(0xb7, 0, 0, 0, 2), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
   })),
+  // check_func_arg_reg_off on an ARG_PTR_TO_CTX argument: __check_ptr_off_reg without a fixed offset, so a
+  // negative one, then any fixed one, then a variable one is refused, EACCES (old seed 300050: ctx plus a
+  // masked scalar given to bpf_xdp_adjust_meta; wxdp checked the fixed offset alone and accepted it)
+  ...([
+    ['variable', [...I(0xbf, 6, 1), ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 4), ...I(0x0f, 6, 0), ...I(0xbf, 1, 6)]],
+    ['negative', I(0x07, 1, 0, 0, -4)],
+    ['fixed', I(0x07, 1, 0, 0, 4)],
+    ['unmodified', []],
+  ] as const).map(([name, move]): KernelCase => ({
+    name: `helper_ctx_arg_${name}_offset`,
+    why: 'check_func_arg_reg_off: a helper\'s ctx argument only as it was given (negative, fixed and variable offsets refused, in that order)',
+    insns: [...move, ...I(0xb7, 2, 0, 0, 0), ...I(0x85, 0, 0, 0, 54), ...RET0],
+  })),
+  // a sign-extending fill of a narrow scalar spill: linked to the spilled register only when the value is
+  // below the load's sign bit (measured: an s8 fill of a u32 spill in [0, 255] has no id, of one in
+  // [0, 127] keeps it); the link decides whether `if r0 > 127` after `if r1 s< 0` is walked both ways
+  // (old seed 328761: wxdp kept the link, processed 36, the kernel's 35)
+  ...([['unlinked', 255], ['linked', 127]] as const).map(([name, mask]): KernelCase => ({
+    name: `sx_fill_${name}`,
+    why: 'check_stack_read_fixed_off and coerce_reg_to_size_sx on an s8 fill of a u32 spill: the id survives only below the sign bit',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, mask), ...I(0x63, 10, 0, -8), ...I(0x91, 1, 10, -8), ...I(0xc5, 1, 0, 2, 0), ...I(0x25, 0, 0, 1, 127), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  })),
 ];
