@@ -160,7 +160,7 @@ function kernelSteps(steps: Step[]): void {
     return r.stdout;
   };
   const nstat = (): Record<string, number> => Object.fromEntries(
-    sh(`ip netns exec ${B} nstat -az`).split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2).map((f) => [f[0]!, Number(f[1])]));
+    sh(`ip netns exec ${B} nstat -asz`).split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2).map((f) => [f[0]!, Number(f[1])]));
   try {
     sh(`ip netns add ${A} && ip netns add ${B} && ip link add va netns ${A} type veth peer name vb netns ${B}`);
     sh(`ip -n ${A} link set va up && ip -n ${B} link set vb up && ip -n ${A} addr add ${P4}/24 dev va && ip -n ${B} addr add ${A4}/24 dev vb`);
