@@ -74,14 +74,10 @@ export class FieldElems {
     const start = this.find(lo);
     if (start) {
       const [slo, shi] = fieldBounds(this.types, start);
-      return sameBytes(lo, slo) && sameBytes(hi, shi) ? start : 'overlap';
+      return cmpBytes(lo, slo) === 0 && cmpBytes(hi, shi) === 0 ? start : 'overlap';
     }
     return this.find(hi) ? 'overlap' : 'fresh';
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** An anonymous concatenation's set is the kernel's pipapo when nft gives it NFT_SET_INTERVAL: a field written as a range or prefix. */
