@@ -19,7 +19,7 @@
 //
 // Values are any nonzero u32 (the FIB's prefix records by address).
 
-import { heapCreate, HDR_DIR, HDR_MAGIC, MAGIC4 } from './lpm_heap';
+import { heapAlloc, heapCreate, HDR_DIR, HDR_MAGIC, HDR_VIEW, KIND_STRUCT, MAGIC4 } from './lpm_heap';
 import { RIB_NODE4 } from './lpm_rib';
 import { dirBits, dirTable, PN_LEAFVEC, PN_SLOTS, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, DIRECT_LEAF_MAX } from './poptrie';
 
@@ -200,4 +200,171 @@ export function lpm4_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
     }
   }
   sink4 += acc;
+}
+
+// ---- PROTOTYPE: a run-compressed view of the S = 24 direct table ----
+const VB_CNT: u32 = 32;
+export function lpm4_view_build(t: u32): u32 {
+  const w = load<u32>(t + HDR_DIR);
+  if (dirBits(w) != 24) return 0;
+  const d = dirTable(w);
+  const top = heapAlloc(t, 65536 << 2, KIND_STRUCT);
+  if (top == 0) return 0;
+  for (let b: u32 = 0; b < 65536; b++) {
+    const base = d + (b << 10);
+    let runs: u32 = 0;
+    let prev: u32 = 0;
+    for (let j: u32 = 0; j < 256; j++) {
+      const e = load<u32>(base + (j << 2));
+      if (j == 0 || e != prev || <i32>e >= 0) runs++;
+      prev = e;
+    }
+    const blk = heapAlloc(t, 36 + (runs << 2), KIND_STRUCT);
+    if (blk == 0) return 0;
+    let r: u32 = 0;
+    let cnt: u32 = 0;
+    for (let q: u32 = 0; q < 4; q++) {
+      cnt |= r << (q << 3);
+      let bm: u64 = 0;
+      for (let i: u32 = 0; i < 64; i++) {
+        const j = (q << 6) | i;
+        const e = load<u32>(base + (j << 2));
+        if (j == 0 || e != prev || <i32>e >= 0) {
+          bm |= <u64>1 << <u64>i;
+          store<u32>(blk + 36 + (r << 2), e);
+          r++;
+        }
+        prev = e;
+      }
+      store<u64>(blk + (q << 3), bm);
+    }
+    store<u32>(blk + VB_CNT, cnt);
+    store<u32>(top + (b << 2), blk);
+  }
+  store<u32>(t + HDR_VIEW, top);
+  return top;
+}
+
+@inline function viewEntry(top: u32, a: u32): u32 {
+  const blk = load<u32>(top + ((a >> 16) << 2));
+  const p = (a >> 8) & 255;
+  const q = p >> 6;
+  const bm = load<u64>(blk + (q << 3));
+  const c = (load<u32>(blk + VB_CNT) >> (q << 3)) & 255;
+  const r = c + <u32>popcnt<u64>(bm & ((<u64>2 << <u64>(p & 63)) - 1));
+  return load<u32>(blk + VB_CNT + (r << 2));
+}
+
+export function lpm4_lookup_bulk_view(t: u32, src: u32, dst: u32, n: u32): void {
+  const top = load<u32>(t + HDR_VIEW);
+  const n8 = n & ~7;
+  for (let i: u32 = 0; i < n8; i += 8) {
+    const p = src + (i << 2);
+    const q = dst + (i << 2);
+    const a0 = load<u32>(p, 0);
+    const a1 = load<u32>(p, 4);
+    const a2 = load<u32>(p, 8);
+    const a3 = load<u32>(p, 12);
+    const a4 = load<u32>(p, 16);
+    const a5 = load<u32>(p, 20);
+    const a6 = load<u32>(p, 24);
+    const a7 = load<u32>(p, 28);
+    const e0 = viewEntry(top, a0);
+    const e1 = viewEntry(top, a1);
+    const e2 = viewEntry(top, a2);
+    const e3 = viewEntry(top, a3);
+    const e4 = viewEntry(top, a4);
+    const e5 = viewEntry(top, a5);
+    const e6 = viewEntry(top, a6);
+    const e7 = viewEntry(top, a7);
+    if (<i32>(e0 & e1 & e2 & e3 & e4 & e5 & e6 & e7) < 0) {
+      store<u32>(q, e0 & DIRECT_LEAF_MAX, 0);
+      store<u32>(q, e1 & DIRECT_LEAF_MAX, 4);
+      store<u32>(q, e2 & DIRECT_LEAF_MAX, 8);
+      store<u32>(q, e3 & DIRECT_LEAF_MAX, 12);
+      store<u32>(q, e4 & DIRECT_LEAF_MAX, 16);
+      store<u32>(q, e5 & DIRECT_LEAF_MAX, 20);
+      store<u32>(q, e6 & DIRECT_LEAF_MAX, 24);
+      store<u32>(q, e7 & DIRECT_LEAF_MAX, 28);
+    } else {
+      store<u32>(q, leafOrWalk(e0, a0, 24), 0);
+      store<u32>(q, leafOrWalk(e1, a1, 24), 4);
+      store<u32>(q, leafOrWalk(e2, a2, 24), 8);
+      store<u32>(q, leafOrWalk(e3, a3, 24), 12);
+      store<u32>(q, leafOrWalk(e4, a4, 24), 16);
+      store<u32>(q, leafOrWalk(e5, a5, 24), 20);
+      store<u32>(q, leafOrWalk(e6, a6, 24), 24);
+      store<u32>(q, leafOrWalk(e7, a7, 24), 28);
+    }
+  }
+  for (let i: u32 = n8; i < n; i++) {
+    const a = load<u32>(src + (i << 2));
+    store<u32>(dst + (i << 2), leafOrWalk(viewEntry(top, a), a, 24));
+  }
+}
+
+// ---- PROTOTYPE: S = 24 loop variants ----
+/** Two passes per group of `g`: the raw direct entries into `dst` (one plain loop), then the answers. */
+export function lpm4_bulk_v2(t: u32, src: u32, dst: u32, n: u32, g: u32): void {
+  const w = load<u32>(t + HDR_DIR);
+  const d = dirTable(w);
+  const s = dirBits(w);
+  const sh = 32 - s;
+  for (let i: u32 = 0; i < n; i += g) {
+    const end = min<u32>(g, n - i) << 2;
+    const p = src + (i << 2);
+    const q = dst + (i << 2);
+    for (let j: u32 = 0; j < end; j += 4) store<u32>(q + j, load<u32>(d + ((load<u32>(p + j) >> sh) << 2)));
+    for (let j: u32 = 0; j < end; j += 4) {
+      const e = load<u32>(q + j);
+      store<u32>(q + j, leafOrWalk(e, load<u32>(p + j), s));
+    }
+  }
+}
+/** One at a time, the leaf's mask stored at once, the walk only for a node (a rare branch). */
+export function lpm4_bulk_v3(t: u32, src: u32, dst: u32, n: u32): void {
+  const w = load<u32>(t + HDR_DIR);
+  const d = dirTable(w);
+  const s = dirBits(w);
+  const sh = 32 - s;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(src + (i << 2));
+    const e = load<u32>(d + ((a >> sh) << 2));
+    store<u32>(dst + (i << 2), e & DIRECT_LEAF_MAX);
+    if (<i32>e >= 0) store<u32>(dst + (i << 2), lpm4WalkOut(e << 3, a << s));
+  }
+}
+/** Eight a step as the shipped loop, but the leaf masks stored first and the walks after, a rare branch. */
+export function lpm4_bulk_v4(t: u32, src: u32, dst: u32, n: u32): void {
+  const w = load<u32>(t + HDR_DIR);
+  const d = dirTable(w);
+  const s = dirBits(w);
+  const sh = 32 - s;
+  const n4 = n & ~3;
+  for (let i: u32 = 0; i < n4; i += 4) {
+    const p = src + (i << 2);
+    const q = dst + (i << 2);
+    const a0 = load<u32>(p, 0);
+    const a1 = load<u32>(p, 4);
+    const a2 = load<u32>(p, 8);
+    const a3 = load<u32>(p, 12);
+    const e0 = load<u32>(d + ((a0 >> sh) << 2));
+    const e1 = load<u32>(d + ((a1 >> sh) << 2));
+    const e2 = load<u32>(d + ((a2 >> sh) << 2));
+    const e3 = load<u32>(d + ((a3 >> sh) << 2));
+    store<u32>(q, e0 & DIRECT_LEAF_MAX, 0);
+    store<u32>(q, e1 & DIRECT_LEAF_MAX, 4);
+    store<u32>(q, e2 & DIRECT_LEAF_MAX, 8);
+    store<u32>(q, e3 & DIRECT_LEAF_MAX, 12);
+    if (<i32>(e0 & e1 & e2 & e3) >= 0) {
+      store<u32>(q, leafOrWalk(e0, a0, s), 0);
+      store<u32>(q, leafOrWalk(e1, a1, s), 4);
+      store<u32>(q, leafOrWalk(e2, a2, s), 8);
+      store<u32>(q, leafOrWalk(e3, a3, s), 12);
+    }
+  }
+  for (let i: u32 = n4; i < n; i++) {
+    const a = load<u32>(src + (i << 2));
+    store<u32>(dst + (i << 2), leafOrWalk(load<u32>(d + ((a >> sh) << 2)), a, s));
+  }
 }
