@@ -94,8 +94,6 @@ export const KIND_STRUCT: u32 = 0;
 export const KIND_RIB: u32 = 1;
 const KIND_LOG: u32 = 2;
 const HDR_LIVE_LOG: u32 = 104;
-/** The view's top table (poptrie.ts ptView*), 0 when the table has none. */
-export const HDR_VIEW: u32 = 112;
 
 @inline function liveAt(t: u32, kind: u32): u32 {
   return t + (kind == KIND_LOG ? HDR_LIVE_LOG : HDR_LIVE_STRUCT + (kind << 3));
