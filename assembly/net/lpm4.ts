@@ -117,7 +117,10 @@ const GROUP4: u32 = 128;
  * nearly every direct entry is a leaf: eight lookups a step, their direct loads back to back, then one
  * test of the eight entries, in one pass (measured 12-06, same process, 16 interleaved rounds, load
  * 21-26: dpdk-1M 1.24-1.47x and bgp-1M 1.31x the three passes below; four a step 1.12-1.33x, sixteen
- * 1.12x, one a step in one pass 0.93x). Below S = 24, a group of GROUP4 at a time in three passes, each
+ * 1.12x, one a step in one pass 0.93x; 12-06 (lpm43), same process: a 10 MiB run-compressed copy of
+ * the direct table read through a bitmap rank 0.30-0.42x, two passes per group 0.76-1.05x, one at a time
+ * 0.58-0.74x: a read that depends on a missed read costs more than the 64 MiB table's TLB miss; README,
+ * FIB bench). Below S = 24, a group of GROUP4 at a time in three passes, each
  * a loop of few instructions whose loads do not depend on each other: the direct entries (into
  * `dst`), then a load of each node block they point to (the block's line, which holds its vectors and,
  * laid out as poptrie.ts and lpm_heap.ts do, its leaf most of the time), then the walks, which find
