@@ -2913,6 +2913,10 @@ class Verifier {
         expect([RegType.MAP_VALUE], ['map_value', 'ptr_']);
         processSpinLock(st, reg, regno, id === 93, pc, (r) => this.reject(r, pc, undefined, 'EINVAL')) // process_spin_lock: -EINVAL;
         return;
+      case Arg.PTR_TO_CONST_STR:
+        expect([RegType.MAP_VALUE], ['map_value']);
+        this.constStr(reg, regno, pc);
+        return;
       case Arg.PTR_TO_STACK_OR_NULL:
         if (isNull) return;
         expect([RegType.STACK], ['fp']);
@@ -3018,6 +3022,25 @@ class Verifier {
         }
         return;
     }
+  }
+
+  /**
+   * check_reg_const_str: a string in a frozen read-only array (bpf_map_is_rdonly) at a constant offset,
+   * readable to the value's end (check_map_access) and NUL-terminated before it. (The kernel's first two
+   * messages end in a stray quote.)
+   */
+  private constStr(reg: Reg, regno: number, pc: number): void {
+    const m = reg.map!;
+    if (!m.readonly || !m.frozen) this.reject(`R${regno} does not point to a readonly map'`, pc, undefined, 'EACCES');
+    if (!reg.varOff.isConst) this.reject(`R${regno} is not a constant address'`, pc, undefined, 'EACCES');
+    // map_direct_value_addr: the array's (hash and the others have none)
+    if (m.type !== MapType.ARRAY) this.reject('no direct value access support for this map type', pc, undefined, 'EACCES');
+    this.checkMemRegion(reg, regno, reg.off, m.valueSize - reg.off, m.valueSize, false, pc);
+    const off = reg.off + Number(reg.varOff.value);
+    // array_map_direct_value_addr: one entry only (-EOPNOTSUPP's kernel-internal ENOTSUPP), within the value
+    if (m.maxEntries !== 1) this.reject('direct value access on string failed', pc, undefined, 'ENOTSUPP');
+    if (off >= m.valueSize) this.reject('direct value access on string failed', pc, undefined, 'EINVAL');
+    if (!m.frozenValue || m.frozenValue.subarray(off, m.valueSize).indexOf(0) < 0) this.reject('string is not zero-terminated', pc, undefined, 'EINVAL');
   }
 
   /** check_helper_mem_access: `size` bytes at the pointer in `regno`. */
