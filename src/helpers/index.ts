@@ -5,6 +5,7 @@
 import { RuntimeFault } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import { stringHelpers } from './strings.js';
+import { snprintfHelper } from './bprintf.js';
 
 /** What a helper sees besides its arguments. */
 export interface HelperContext {
@@ -209,6 +210,7 @@ export function baseHelpers(opts: { trace?: (line: string) => void; cpu?: number
     // bpf_get_numa_node_id: numa_node_id(); wxdp's memory is one node, the kernel's answer without NUMA
     { id: 42, name: 'get_numa_node_id', fn: () => 0n },
     ...stringHelpers(),
+    snprintfHelper(),
     {
       id: 7,
       name: 'get_prandom_u32',

@@ -27,6 +27,8 @@ export enum Arg {
   PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED,
   /** PTR_TO_MEM or NULL (with a zero size). */
   PTR_TO_MEM_OR_NULL,
+  /** Memory the helper writes, or NULL (with a zero size): bpf_snprintf's str (uninitialised stack is fine, as 6.18 takes it). */
+  PTR_TO_UNINIT_MEM_OR_NULL,
   /** Memory the helper writes; the size is the next argument. */
   PTR_TO_UNINIT_MEM,
   CONST_SIZE,
@@ -154,6 +156,9 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   106: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING, Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED], ret: Ret.INTEGER, argSizes: [0, 0, 0, 8] },
   // bpf_strncmp_proto: s1 (MEM_RDONLY), its size, s2 a constant string
   182: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_CONST_STR], ret: Ret.INTEGER },
+  // bpf_snprintf_proto (gpl_only): str or NULL, its size, fmt a constant string, data (MEM_RDONLY or NULL), its size;
+  // check_bpf_snprintf_call then checks the format (helpers/bprintf.ts)
+  165: { args: [Arg.PTR_TO_UNINIT_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_CONST_STR, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER },
   // bpf_map_lookup_percpu_elem_proto: map, key, cpu (check_map_func_compatibility: the percpu maps only)
   195: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.ANYTHING], ret: Ret.MAP_VALUE_OR_NULL, mapTypes: [M.PERCPU_HASH, M.PERCPU_ARRAY, M.LRU_PERCPU_HASH] },
   // bpf_dynptr_from_mem_proto, bpf_dynptr_read_proto, bpf_dynptr_write_proto, bpf_dynptr_data_proto
@@ -269,7 +274,7 @@ export function mapAllowsHelper(mapType: number, helper: number): boolean {
  * bpf_xdp_event_output), bpf_fib_lookup, bpf_probe_read_kernel, bpf_trace_vprintk and the four raw
  * syncookie helpers.
  */
-export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([6, 25, 69, 113, 163, 177, 204, 205, 206, 207]);
+export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([6, 25, 69, 113, 163, 165, 177, 204, 205, 206, 207]);
 
 /** license_is_gpl_compatible() (include/linux/license.h): these six strings exactly, nothing else. */
 export function licenseIsGplCompatible(license: string): boolean {

@@ -25,6 +25,14 @@
 //  32 a missing key → NULL (1); cpu 5 → NULL (1)
 // wxdp runs with ncpus 2, this machine's nr_cpu_ids, so that cpu 2 is past it as in the kernel.
 //
+// bpf_snprintf (165), with programs/xdp_snprintf.o: twelve formats on a 384-byte frame, each answer (s64
+// return, then the first 24 bytes of a 32-byte buffer filled with '.' before the call). KERNEL_SNPRINTF
+// is the kernel's data_out (processed 985 insns). The texts (lib/vsprintf.c): "a=-3 b=7    | c=000ab",
+// "+5  5 -1 18446744073709551615" (cut at 24), "deadbeef BEEF 1234567890ok", "hi|    hi|hi  |",
+// "192.0.2.1 192.000.002.001", "2001:0db8:0000:…:0001" (%pI6 is not compressed), %pi6's 32 digits,
+// "0000000000001234|    1234|-12     |" (%px: 16 digits), "hello w" of "hello world 42" (size 8, returns
+// 15), size 0 with NULL (returns 15, writes nothing), "[] 1" (%s of NULL is empty), "100% -0042 x  |".
+//
 // The refusals (bpftool -d prog load's last message and errno, the same kernel) are of ARG_PTR_TO_CONST_STR
 // (check_reg_const_str), the strtol result's MEM_ALIGNED and check_map_func_compatibility.
 
@@ -40,7 +48,6 @@ import { kernelAvailability } from '../../src/oracle/kernel.js';
 
 const obj = (name: string): string => fileURLToPath(new URL(`../../programs/${name}.o`, import.meta.url));
 const XDP_TX = 3;
-const frame = new Uint8Array(544);
 const KERNEL_544 = [
   '03000000000000007b000000000000000700000000000000e1ffffffffffffffeaffffffffffffff000000000000000003000000000000003f00000000000000',
   'deffffffffffffff000000000000000014000000000000000000000000000080deffffffffffffff0000000000000000eaffffffffffffff0000000000000000',
@@ -52,6 +59,20 @@ const KERNEL_544 = [
   '0000000000000000010000000000000001000000000000000100000000000000010000000000000000000000000000002a000000000000000200000000000000',
   '0100000000000000010000000000000000000000000000000000000000000000',
 ].join('');
+const KERNEL_SNPRINTF = [
+  '1600000000000000613d2d3320623d37202020207c20633d3030306162002e2e1e000000000000002b35202035202d3120313834343637343430373337303935',
+  '1c00000000000000646561646265656620424545462031323334353637383930100000000000000068697c2020202068697c686920207c002e2e2e2e2e2e2e2e',
+  '1a000000000000003139322e302e322e31203139322e3030302e3030322e30302800000000000000323030313a306462383a303030303a303030303a30303030',
+  '21000000000000003230303130646238303030303030303030303030303030302400000000000000303030303030303030303030313233347c20202020313233',
+  '0f0000000000000068656c6c6f2077002e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e0f000000000000002e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e',
+  '05000000000000005b5d2031002e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e100000000000000031303025202d30303432207820207c002e2e2e2e2e2e2e2e',
+].join('');
+
+/** The recorded objects: program (named as its object), frame length, the kernel's data_out and processed count. */
+const RUNS: [string, number, string, number][] = [
+  ['xdp_base_helpers', 544, KERNEL_544, 564],
+  ['xdp_snprintf', 384, KERNEL_SNPRINTF, 985],
+];
 
 const EINVAL = -22n;
 const ERANGE = -34n;
@@ -70,6 +91,8 @@ const REFUSALS: [string, string, string][] = [
   ['xdp_strncmp_stack', 'EACCES', 'R3 type=fp expected=map_value'],
   ['xdp_strtol_misaligned', 'EACCES', 'misaligned stack access off 0+-20+0 size 8'],
   ['xdp_percpu_lookup_array', 'EINVAL', 'cannot pass map_type 2 into func bpf_map_lookup_percpu_elem#195'],
+  ['xdp_snprintf_badfmt', 'EINVAL', 'Invalid format string'],
+  ['xdp_snprintf_args', 'EINVAL', 'Invalid format string'],
 ];
 
 describe('base helpers (programs/xdp_base_helpers.o)', () => {
@@ -83,15 +106,25 @@ describe('base helpers (programs/xdp_base_helpers.o)', () => {
     ]);
   });
 
+  it('the snprintf recording reads as the cases say', () => {
+    const b = Buffer.from(KERNEL_SNPRINTF, 'hex');
+    const texts = Array.from({ length: 12 }, (_, i) => [Number(b.readBigInt64LE(32 * i)), b.subarray(32 * i + 8, 32 * i + 32).toString('latin1').split('\0')[0]]);
+    expect(texts).toEqual([
+      [22, 'a=-3 b=7    | c=000ab'], [30, '+5  5 -1 184467440737095'], [28, 'deadbeef BEEF 1234567890'], [16, 'hi|    hi|hi  |'],
+      [26, '192.0.2.1 192.000.002.00'], [40, '2001:0db8:0000:0000:0000'], [33, '20010db80000000000000000'], [36, '0000000000001234|    123'],
+      [15, 'hello w'], [15, '.'.repeat(24)], [5, '[] 1'], [16, '100% -0042 x  |'],
+    ]);
+  });
+
   for (const engine of ['jit', 'interp'] as const) {
-    it(`${engine}: verdict and data_out as the kernel's, in the kernel's count of instructions (564)`, async () => {
+    it.each(RUNS)(`${engine}: %s's verdict and data_out as the kernel's, in the kernel's count of instructions`, async (name, bytes, hex, processed) => {
       const dp = await Datapath.create({ ncpus: 2 });
       try {
-        const o = await dp.loadObject(obj('xdp_base_helpers'), { engine });
-        const p = o.program('xdp_base_helpers');
-        const r = p.testRun({ data: frame });
-        expect({ retval: r.retval, data: Buffer.from(r.data).toString('hex') }).toEqual({ retval: XDP_TX, data: KERNEL_544 });
-        expect(p.verifierStats!.insnsProcessed).toBe(564);
+        const o = await dp.loadObject(obj(name), { engine });
+        const p = o.program(name);
+        const r = p.testRun({ data: new Uint8Array(bytes) });
+        expect({ retval: r.retval, data: Buffer.from(r.data).toString('hex') }).toEqual({ retval: XDP_TX, data: hex });
+        expect(p.verifierStats!.insnsProcessed).toBe(processed);
       } finally {
         await dp.close();
       }
@@ -112,16 +145,16 @@ describe('base helpers (programs/xdp_base_helpers.o)', () => {
 
 const avail = kernelAvailability();
 describe.skipIf(!avail.ok)(`the kernel on the same programs${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
-  it('bpftool prog run answers KERNEL_544', () => {
+  it.each(RUNS)('bpftool prog run of %s answers the recording', (name, bytes, hex) => {
     const dir = mkdtempSync(join(tmpdir(), 'wxdp-base-helpers-'));
     const pin = `/sys/fs/bpf/wxdp-base-helpers-${process.pid}`;
     try {
-      writeFileSync(join(dir, 'in'), frame);
-      const load = spawnSync('bpftool', ['prog', 'load', obj('xdp_base_helpers'), pin], { encoding: 'utf8' });
+      writeFileSync(join(dir, 'in'), new Uint8Array(bytes));
+      const load = spawnSync('bpftool', ['prog', 'load', obj(name), pin], { encoding: 'utf8' });
       expect(load.status, load.stderr).toBe(0);
       const run = spawnSync('bpftool', ['prog', 'run', 'pinned', pin, 'data_in', join(dir, 'in'), 'data_out', join(dir, 'out')], { encoding: 'utf8' });
       expect(run.stdout).toMatch(/^Return value: 3,/);
-      expect(Buffer.from(readFileSync(join(dir, 'out'))).toString('hex')).toBe(KERNEL_544);
+      expect(Buffer.from(readFileSync(join(dir, 'out'))).toString('hex')).toBe(hex);
     } finally {
       rmSync(pin, { force: true });
       rmSync(dir, { recursive: true, force: true });
