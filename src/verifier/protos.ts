@@ -271,8 +271,8 @@ export function mapAllowsHelper(mapType: number, helper: number): boolean {
  * at the call ("cannot call GPL-restricted function from non-GPL compatible program"). Of the helpers
  * wxdp provides, these — found by loading a call to each with license "Proprietary" into Linux 6.18 as
  * XDP, sk_lookup, sk_reuseport and tp_btf programs: bpf_trace_printk, bpf_perf_event_output (XDP's
- * bpf_xdp_event_output), bpf_fib_lookup, bpf_probe_read_kernel, bpf_trace_vprintk and the four raw
- * syncookie helpers.
+ * bpf_xdp_event_output), bpf_fib_lookup, bpf_probe_read_kernel, bpf_snprintf, bpf_trace_vprintk and the four
+ * raw syncookie helpers.
  */
 export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([6, 25, 69, 113, 163, 165, 177, 204, 205, 206, 207]);
 
