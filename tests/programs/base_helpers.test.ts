@@ -36,15 +36,13 @@
 // The refusals (bpftool -d prog load's last message and errno, the same kernel) are of ARG_PTR_TO_CONST_STR
 // (check_reg_const_str), the strtol result's MEM_ALIGNED and check_map_func_compatibility.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { VerifierError } from '../../src/errors.js';
-import { kernelAvailability } from '../../src/oracle/kernel.js';
+import { kernelAvailability, loadKernelProgram } from '../../src/oracle/kernel.js';
 
 const obj = (name: string): string => fileURLToPath(new URL(`../../programs/${name}.o`, import.meta.url));
 const XDP_TX = 3;
@@ -146,18 +144,12 @@ describe('base helpers (programs/xdp_base_helpers.o)', () => {
 const avail = kernelAvailability();
 describe.skipIf(!avail.ok)(`the kernel on the same programs${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
   it.each(RUNS)('bpftool prog run of %s answers the recording', (name, bytes, hex) => {
-    const dir = mkdtempSync(join(tmpdir(), 'wxdp-base-helpers-'));
-    const pin = `/sys/fs/bpf/wxdp-base-helpers-${process.pid}`;
+    const prog = loadKernelProgram(obj(name));
     try {
-      writeFileSync(join(dir, 'in'), new Uint8Array(bytes));
-      const load = spawnSync('bpftool', ['prog', 'load', obj(name), pin], { encoding: 'utf8' });
-      expect(load.status, load.stderr).toBe(0);
-      const run = spawnSync('bpftool', ['prog', 'run', 'pinned', pin, 'data_in', join(dir, 'in'), 'data_out', join(dir, 'out')], { encoding: 'utf8' });
-      expect(run.stdout).toMatch(/^Return value: 3,/);
-      expect(Buffer.from(readFileSync(join(dir, 'out'))).toString('hex')).toBe(hex);
+      const r = prog.run({ data: new Uint8Array(bytes) });
+      expect({ retval: r.retval, data: Buffer.from(r.data).toString('hex') }).toEqual({ retval: XDP_TX, data: hex });
     } finally {
-      rmSync(pin, { force: true });
-      rmSync(dir, { recursive: true, force: true });
+      prog.close();
     }
   });
 
