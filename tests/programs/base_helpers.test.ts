@@ -87,6 +87,8 @@ const REFUSALS: [string, string, string][] = [
   ['xdp_strncmp_rw', 'EACCES', "R3 does not point to a readonly map'"],
   ['xdp_strncmp_unterminated', 'EINVAL', 'string is not zero-terminated'],
   ['xdp_strncmp_stack', 'EACCES', 'R3 type=fp expected=map_value'],
+  ['xdp_strncmp_varoff', 'EACCES', "R3 is not a constant address'"],
+  ['xdp_strtol_rodata', 'EACCES', 'write into map forbidden, value_size=8 off=0 size=8'],
   ['xdp_strtol_misaligned', 'EACCES', 'misaligned stack access off 0+-20+0 size 8'],
   ['xdp_percpu_lookup_array', 'EINVAL', 'cannot pass map_type 2 into func bpf_map_lookup_percpu_elem#195'],
   ['xdp_snprintf_badfmt', 'EINVAL', 'Invalid format string'],
