@@ -40,6 +40,7 @@ import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { VerifierError } from '../../src/errors.js';
 import { kernelAvailability, loadKernelProgram } from '../../src/oracle/kernel.js';
@@ -130,6 +131,36 @@ describe('base helpers (programs/xdp_base_helpers.o)', () => {
       }
     });
   }
+
+  it.each(RUNS)('checked and unverified, both engines: %s gives the same data_out', async (name, bytes, hex) => {
+    const dp = await Datapath.create({ ncpus: 2 });
+    try {
+      for (const engine of ['jit', 'interp'] as const) {
+        const o = await dp.loadObject(obj(name), { engine, verify: false, checked: true });
+        expect(Buffer.from(o.program(name).testRun({ data: new Uint8Array(bytes) }).data).toString('hex'), engine).toBe(hex);
+        dp.unloadObject(o);
+      }
+    } finally {
+      await dp.close();
+    }
+  });
+
+  it.each([
+    // bpf_strtol's result at a forged address; bpf_snprintf's buffer there; bpf_strncmp's string on the stack with no NUL to its end
+    ['strtol result', 'r1 = r10\nr1 += -8\n*(u64 *)(r1 + 0) = 0x31\nr2 = 1\nr3 = 0\nr4 = 0x2000\ncall 105\nexit'],
+    ['snprintf buffer', 'r1 = 0x2000\nr2 = 8\nr3 = r10\nr3 += -8\n*(u64 *)(r3 + 0) = 0x41\nr4 = 0\nr5 = 0\ncall 165\nexit'],
+    ['strncmp string', 'r1 = r10\nr1 += -8\nr6 = -1\n*(u64 *)(r1 + 0) = r6\nr2 = 8\nr3 = r1\ncall 182\nexit'],
+  ])('checked mode faults at a helper pointer past the program\'s memory: %s', async (_what, asm) => {
+    const dp = await Datapath.create();
+    try {
+      for (const engine of ['jit', 'interp'] as const) {
+        const p = await dp.loadInsns(assemble(asm), { verify: false, engine });
+        expect(() => p.testRun({ data: new Uint8Array(64) }), engine).toThrow(expect.objectContaining({ code: 'RUN_MEM_FAULT' }));
+      }
+    } finally {
+      await dp.close();
+    }
+  });
 
   it.each(REFUSALS)('%s is refused as the kernel refuses it (%s: %s)', async (name, errno, message) => {
     const dp = await Datapath.create({ ncpus: 2 });
