@@ -131,7 +131,7 @@ export function callDepthFault(index: number, maxFrames: number): RuntimeFault {
 }
 
 /** The errno bpf(BPF_PROG_LOAD) fails with when the verifier refuses: EACCES for most refusals, EINVAL for a malformed program or call, E2BIG past its limits, EPERM for what this kernel forbids outright, EOPNOTSUPP / ENOENT for a global function's prototype it cannot use (btf_prepare_func_args), EFAULT for what it calls a verifier bug (jit_subprogs finding a callback reference whose subprogram went as dead code). */
-export type VerifierErrno = 'EACCES' | 'EINVAL' | 'E2BIG' | 'EPERM' | 'EOPNOTSUPP' | 'ENOENT' | 'EFAULT';
+export type VerifierErrno = 'EACCES' | 'EINVAL' | 'E2BIG' | 'EPERM' | 'EOPNOTSUPP' | 'ENOTSUPP' | 'ENOENT' | 'EFAULT';
 
 /**
  * The verifier rejected a program. `index` is the instruction it stopped at (-1 when the reason is not

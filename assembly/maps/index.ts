@@ -32,5 +32,5 @@ export {
   bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem, bpf_map_push_elem, bpf_map_pop_elem,
   bpf_map_peek_elem, bpf_ringbuf_output, bpf_ringbuf_reserve, bpf_ringbuf_submit, bpf_ringbuf_discard,
   bpf_ringbuf_query, bpf_redirect_map, array_lookup_elem, percpu_array_lookup_elem, htab_lookup_elem,
-  htab_percpu_lookup_elem, htab_lru_lookup_elem, trie_lookup_elem,
+  htab_percpu_lookup_elem, htab_lru_lookup_elem, trie_lookup_elem, bpf_map_lookup_percpu_elem,
 } from './prog_helpers';

@@ -13,6 +13,7 @@
 
 import { CTX_BASE, CTX_REDIRECT_FLAGS, CTX_REDIRECT_IFINDEX, CTX_REDIRECT_MAP, MAP_TYPE } from '../abi';
 import { arrayLookup, arrayUpdate, percpuArrayLookup } from './array';
+import { currentCpu, MAPS_PERCPU_NCPUS, percpuStride } from './percpu';
 import { devmapHashLookupIdx, devmapLookup, devmapLookupIdx } from './devmap';
 import { fdArrayLookupIdx, xskMapLookup } from './fd_array';
 import { cpumapLookup, cpumapLookupIdx } from './cpumap';
@@ -59,6 +60,27 @@ export function bpf_map_lookup_elem(map: u64, key: u64, r3: u64, r4: u64, r5: u6
     case BPF_MAP_TYPE_HASH_OF_MAPS: return mapInMapLookup(m, k);
   }
   return 0;
+}
+
+/**
+ * bpf_map_lookup_percpu_elem (195): CPU `cpu`'s value of the element (a u32: the kernel's BPF_CALL_3 takes
+ * it so), or 0 (NULL) for a CPU past the map's (nr_cpu_ids: a percpu map holds a value for each) before the
+ * element is looked for. The verifier lets only the three percpu types through. Each CPU's value is the
+ * running CPU's moved by whole CPU strides (percpu.ts), so the running CPU's lookup is reused.
+ */
+export function bpf_map_lookup_percpu_elem(map: u64, key: u64, cpu: u64, r4: u64, r5: u64): u64 {
+  const m = <u32>map;
+  const k = <u32>key;
+  const c = <u32>cpu;
+  if (c >= load<u32>(m, MAPS_PERCPU_NCPUS)) return 0;
+  let v: u32 = 0;
+  switch (load<u32>(m, MAP_TYPE)) {
+    case BPF_MAP_TYPE_PERCPU_ARRAY: v = percpuArrayLookup(m, k); break;
+    case BPF_MAP_TYPE_PERCPU_HASH: v = htabPercpuLookup(m, k); break;
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH: v = htabLruPercpuLookup(m, k); break;
+  }
+  if (v == 0) return 0;
+  return <u64>(v + (c - currentCpu(m)) * percpuStride(m));
 }
 
 /** bpf_map_update_elem (2): 0 or a negative errno. */

@@ -1299,6 +1299,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
     address: m.address,
     valueAddress,
     readonly,
+    frozen: m.frozen,
     spinLockOff: m.spinLockOff,
   };
   const inner = m.innerMeta;
@@ -1354,7 +1355,7 @@ function verifyCacheKey(
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
     const i = m.inner;
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.spinLockOff, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.spinLockOff] : 0]));
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.frozen, m.spinLockOff, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.spinLockOff] : 0]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));

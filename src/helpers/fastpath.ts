@@ -14,6 +14,7 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [1, 'bpf_map_lookup_elem'],
   [2, 'bpf_map_update_elem'],
   [3, 'bpf_map_delete_elem'],
+  [195, 'bpf_map_lookup_percpu_elem'],
   [7, 'bpf_get_prandom_u32'],
   [8, 'bpf_get_smp_processor_id'],
   [23, 'bpf_redirect'],

@@ -4,6 +4,8 @@
 
 import { RuntimeFault } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
+import { stringHelpers } from './strings.js';
+import { snprintfHelper } from './bprintf.js';
 
 /** What a helper sees besides its arguments. */
 export interface HelperContext {
@@ -185,8 +187,17 @@ export class HelperTable {
 
 const start = process.hrtime.bigint();
 
-/** Helpers that need no maps or packet: the clock, randomness, the CPU number, trace output. */
-export function baseHelpers(opts: { trace?: (line: string) => void; cpu?: number } = {}): HelperTable {
+/** CLOCK_REALTIME in ns: the epoch's ms plus performance.now()'s fraction (µs-fine, as Node gives it). */
+const realtimeNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
+
+/**
+ * Helpers that need no maps or packet: the clock, randomness, the CPU number, trace output, strings.
+ * `taiOffset` is the kernel's TAI−UTC offset in seconds (adjtimex(2)'s `tai`), which bpf_ktime_get_tai_ns
+ * adds to the realtime clock; 0, the kernel's own until an NTP daemon sets it (so on this machine:
+ * clock_gettime(CLOCK_TAI) − CLOCK_REALTIME measured 0 s).
+ */
+export function baseHelpers(opts: { trace?: (line: string) => void; cpu?: number; taiOffset?: number } = {}): HelperTable {
+  const taiNs = BigInt(opts.taiOffset ?? 0) * 1_000_000_000n;
   const trace = opts.trace ?? ((line: string) => process.stderr.write(line));
   let seed = 0x2545f491;
   return new HelperTable([
@@ -194,6 +205,12 @@ export function baseHelpers(opts: { trace?: (line: string) => void; cpu?: number
     { id: 125, name: 'ktime_get_boot_ns', fn: () => process.hrtime.bigint() },
     { id: 160, name: 'ktime_get_coarse_ns', fn: () => process.hrtime.bigint() },
     { id: 118, name: 'jiffies64', fn: () => (process.hrtime.bigint() - start) / 4_000_000n },
+    // bpf_ktime_get_tai_ns: ktime_get_tai_fast_ns(), CLOCK_TAI = CLOCK_REALTIME + the TAI offset
+    { id: 208, name: 'ktime_get_tai_ns', fn: () => realtimeNs() + taiNs },
+    // bpf_get_numa_node_id: numa_node_id(); wxdp's memory is one node, the kernel's answer without NUMA
+    { id: 42, name: 'get_numa_node_id', fn: () => 0n },
+    ...stringHelpers(),
+    snprintfHelper(),
     {
       id: 7,
       name: 'get_prandom_u32',

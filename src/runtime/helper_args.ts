@@ -37,6 +37,7 @@ const POINTER_ARGS = new Set<Arg>([
   Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.PTR_TO_UNINIT_MAP_VALUE, Arg.PTR_TO_CTX,
   Arg.PTR_TO_MEM, Arg.PTR_TO_MEM_OR_NULL, Arg.PTR_TO_UNINIT_MEM, Arg.PTR_TO_DYNPTR, Arg.PTR_TO_DYNPTR_UNINIT_LOCAL,
   Arg.PTR_TO_FIXED_SIZE_MEM, Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF, Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF, Arg.PTR_TO_RINGBUF_MEM_RELEASE,
+  Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED, Arg.PTR_TO_UNINIT_MEM_OR_NULL, Arg.PTR_TO_CONST_STR,
 ]);
 
 /** The kfunc a lowered helper id calls, if it is one. */
@@ -110,15 +111,26 @@ export function helperArgFault(id: number, args: readonly bigint[], regions: rea
         break;
       case Arg.PTR_TO_MEM:
       case Arg.PTR_TO_MEM_OR_NULL:
+      case Arg.PTR_TO_UNINIT_MEM_OR_NULL:
       case Arg.PTR_TO_UNINIT_MEM: {
         const n = BigInt.asUintN(64, args[i + 1] ?? 0n);
-        if (kind === Arg.PTR_TO_MEM_OR_NULL && a === 0n && n === 0n) break;
-        f = need(n === 0n && kind !== Arg.PTR_TO_MEM_OR_NULL ? 1n : n, kind === Arg.PTR_TO_UNINIT_MEM || id === FIB_LOOKUP);
+        const orNull = kind === Arg.PTR_TO_MEM_OR_NULL || kind === Arg.PTR_TO_UNINIT_MEM_OR_NULL;
+        if (orNull && a === 0n && n === 0n) break;
+        f = need(n === 0n && !orNull ? 1n : n, kind === Arg.PTR_TO_UNINIT_MEM || kind === Arg.PTR_TO_UNINIT_MEM_OR_NULL || id === FIB_LOOKUP);
         break;
       }
       case Arg.PTR_TO_FIXED_SIZE_MEM:
-        f = need(size(proto.argSizes![i]!), false);
+      case Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED:
+        f = need(size(proto.argSizes![i]!), kind === Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED);
         break;
+      case Arg.PTR_TO_CONST_STR: {
+        // a string the helper reads to its NUL: the NUL within the (non-packet) region the string starts in
+        const g = regions.find((r) => !r.packet && a >= BigInt(r.start) && a < BigInt(r.end));
+        const at = Number(a);
+        const nul = g ? mem.bytes().subarray(at, g.end).indexOf(0) : -1;
+        if (nul < 0) f = memFault(pc, a, g ? g.end - at + 1 : 1, false);
+        break;
+      }
       case Arg.PTR_TO_DYNPTR_UNINIT_LOCAL:
       case Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF:
         f = need(16n, true);

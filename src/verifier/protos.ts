@@ -22,10 +22,13 @@ export enum Arg {
   PTR_TO_FIXED_SIZE_MEM,
   /** ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED (bpf_check_mtu's mtu_len): arg_size bytes the
    *  helper reads and writes (check_helper_mem_access as a BPF_WRITE), then aligned to that size
-   *  (check_ptr_alignment, strict). */
+   *  (check_ptr_alignment, strict). With MEM_UNINIT too (bpf_strtol's res) the same here: the stack's
+   *  bytes need not be initialised either way (helperMem's write). */
   PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED,
   /** PTR_TO_MEM or NULL (with a zero size). */
   PTR_TO_MEM_OR_NULL,
+  /** Memory the helper writes, or NULL (with a zero size): bpf_snprintf's str (uninitialised stack is fine, as 6.18 takes it). */
+  PTR_TO_UNINIT_MEM_OR_NULL,
   /** Memory the helper writes; the size is the next argument. */
   PTR_TO_UNINIT_MEM,
   CONST_SIZE,
@@ -43,6 +46,8 @@ export enum Arg {
   PTR_TO_SOCK_COMMON_OR_NULL,
   /** ARG_PTR_TO_SPIN_LOCK: the `struct bpf_spin_lock` of a map value (locks.ts). */
   PTR_TO_SPIN_LOCK,
+  /** ARG_PTR_TO_CONST_STR: a NUL-terminated string at a constant offset of a frozen read-only array's value. */
+  PTR_TO_CONST_STR,
   /** ARG_PTR_TO_DYNPTR | MEM_RDONLY: an initialised dynptr on the stack (dynptr.ts). */
   PTR_TO_DYNPTR,
   /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_LOCAL | MEM_UNINIT: stack slots the helper makes a local dynptr of. */
@@ -142,6 +147,20 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   133: { args: [Arg.PTR_TO_RINGBUF_MEM_RELEASE, Arg.ANYTHING], ret: Ret.VOID },
   134: { args: [Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.RINGBUF] },
   160: { args: [], ret: Ret.INTEGER },
+  // bpf_get_numa_node_id_proto, bpf_ktime_get_tai_ns_proto
+  42: { args: [], ret: Ret.INTEGER },
+  208: { args: [], ret: Ret.INTEGER },
+  // bpf_strtol_proto, bpf_strtoul_proto: buf (MEM_RDONLY), its size, flags, the s64/u64 result
+  // (ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED, arg4_size 8)
+  105: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING, Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED], ret: Ret.INTEGER, argSizes: [0, 0, 0, 8] },
+  106: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING, Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED], ret: Ret.INTEGER, argSizes: [0, 0, 0, 8] },
+  // bpf_strncmp_proto: s1 (MEM_RDONLY), its size, s2 a constant string
+  182: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_CONST_STR], ret: Ret.INTEGER },
+  // bpf_snprintf_proto (gpl_only): str or NULL, its size, fmt a constant string, data (MEM_RDONLY or NULL), its size;
+  // check_bpf_snprintf_call then checks the format (helpers/bprintf.ts)
+  165: { args: [Arg.PTR_TO_UNINIT_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_CONST_STR, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER },
+  // bpf_map_lookup_percpu_elem_proto: map, key, cpu (check_map_func_compatibility: the percpu maps only)
+  195: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.ANYTHING], ret: Ret.MAP_VALUE_OR_NULL, mapTypes: [M.PERCPU_HASH, M.PERCPU_ARRAY, M.LRU_PERCPU_HASH] },
   // bpf_dynptr_from_mem_proto, bpf_dynptr_read_proto, bpf_dynptr_write_proto, bpf_dynptr_data_proto
   197: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING, Arg.PTR_TO_DYNPTR_UNINIT_LOCAL], ret: Ret.INTEGER },
   // bpf_ringbuf_reserve_dynptr_proto, bpf_ringbuf_submit_dynptr_proto, bpf_ringbuf_discard_dynptr_proto
@@ -252,10 +271,10 @@ export function mapAllowsHelper(mapType: number, helper: number): boolean {
  * at the call ("cannot call GPL-restricted function from non-GPL compatible program"). Of the helpers
  * wxdp provides, these — found by loading a call to each with license "Proprietary" into Linux 6.18 as
  * XDP, sk_lookup, sk_reuseport and tp_btf programs: bpf_trace_printk, bpf_perf_event_output (XDP's
- * bpf_xdp_event_output), bpf_fib_lookup, bpf_probe_read_kernel, bpf_trace_vprintk and the four raw
- * syncookie helpers.
+ * bpf_xdp_event_output), bpf_fib_lookup, bpf_probe_read_kernel, bpf_snprintf, bpf_trace_vprintk and the four
+ * raw syncookie helpers.
  */
-export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([6, 25, 69, 113, 163, 177, 204, 205, 206, 207]);
+export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([6, 25, 69, 113, 163, 165, 177, 204, 205, 206, 207]);
 
 /** license_is_gpl_compatible() (include/linux/license.h): these six strings exactly, nothing else. */
 export function licenseIsGplCompatible(license: string): boolean {

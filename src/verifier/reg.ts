@@ -74,6 +74,8 @@ export interface MapInfo {
   maxEntries: number;
   /** Program-side read-only (BPF_F_RDONLY_PROG or a frozen .rodata): stores are rejected. */
   readonly?: boolean;
+  /** BPF_MAP_FREEZE'd (with readonly: bpf_map_is_rdonly, what ARG_PTR_TO_CONST_STR asks). */
+  frozen?: boolean;
   /** A frozen, read-only map's single value: loads at a constant offset read it as a known constant. */
   frozenValue?: Uint8Array;
   /** array_of_maps / hash_of_maps: the inner map template (inner_map_meta) a non-NULL lookup points to. */

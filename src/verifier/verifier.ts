@@ -47,6 +47,7 @@ import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLo
 import { walkedInsnError } from './check.js';
 import { jitSubprogsRefusal } from './fixups.js';
 import { kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
+import { bprintfPrepare } from '../helpers/bprintf.js';
 import { tracingCtxAccess } from './tracing.js';
 import { btfStructRead } from './btf_access.js';
 import { WXDP_BTF } from '../elf/core.js';
@@ -217,6 +218,7 @@ const BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
 const BPF_FUNC_DYNPTR_WRITE = 202;
 /** bpf_tail_call. */
 const BPF_FUNC_TAIL_CALL = 12;
+const BPF_FUNC_SNPRINTF = 165;
 
 /** Helpers after which packet pointers are stale (bpf_helper_changes_pkt_data). */
 const CHANGES_PKT_DATA = new Set([44, 54, 65]);
@@ -2514,6 +2516,7 @@ class Verifier {
       }
       if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l));
     }
+    if (id === BPF_FUNC_SNPRINTF) this.snprintfFormat(st, pc);
     if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
       this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc, undefined, 'EINVAL');
     }
@@ -2913,6 +2916,10 @@ class Verifier {
         expect([RegType.MAP_VALUE], ['map_value', 'ptr_']);
         processSpinLock(st, reg, regno, id === 93, pc, (r) => this.reject(r, pc, undefined, 'EINVAL')) // process_spin_lock: -EINVAL;
         return;
+      case Arg.PTR_TO_CONST_STR:
+        expect([RegType.MAP_VALUE], ['map_value']);
+        this.constStr(reg, regno, pc);
+        return;
       case Arg.PTR_TO_STACK_OR_NULL:
         if (isNull) return;
         expect([RegType.STACK], ['fp']);
@@ -2944,11 +2951,12 @@ class Verifier {
       }
       case Arg.PTR_TO_MEM:
       case Arg.PTR_TO_MEM_OR_NULL:
+      case Arg.PTR_TO_UNINIT_MEM_OR_NULL:
       case Arg.PTR_TO_UNINIT_MEM:
-        if (a === Arg.PTR_TO_MEM_OR_NULL && isNull) return;
+        if ((a === Arg.PTR_TO_MEM_OR_NULL || a === Arg.PTR_TO_UNINIT_MEM_OR_NULL) && isNull) return;
         expect(memTypes, memNames);
         // check_reg_type: a BTF pointer found among mem_types for an argument without MEM_RDONLY
-        if (reg.trustedBtf !== undefined && a === Arg.PTR_TO_UNINIT_MEM) this.reject(`${helperName(id)}() may write into memory pointed by R${regno} type=${reg.typeName()}`, pc);
+        if (reg.trustedBtf !== undefined && (a === Arg.PTR_TO_UNINIT_MEM || a === Arg.PTR_TO_UNINIT_MEM_OR_NULL)) this.reject(`${helperName(id)}() may write into memory pointed by R${regno} type=${reg.typeName()}`, pc);
         return; // the size argument checks the region
       case Arg.PTR_TO_FIXED_SIZE_MEM:
       case Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED: {
@@ -2974,13 +2982,14 @@ class Verifier {
         if (reg.umin === 0n && !zeroOk) this.reject(`R${regno} invalid zero-sized read: u64=[${reg.umin},${reg.umax}]`, pc);
         if (reg.umax >= 1n << 29n) this.reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`, pc);
         const memNull = mem.isScalar && mem.varOff.isConst && mem.varOff.value === 0n;
-        if (memNull && memArg === Arg.PTR_TO_MEM_OR_NULL) {
+        const uninit = memArg === Arg.PTR_TO_UNINIT_MEM || memArg === Arg.PTR_TO_UNINIT_MEM_OR_NULL;
+        if (memNull && (memArg === Arg.PTR_TO_MEM_OR_NULL || memArg === Arg.PTR_TO_UNINIT_MEM_OR_NULL)) {
           // check_func_arg skips the type check of a NULL for a maybe-NULL argument; check_mem_size_reg's
           // check_helper_mem_access then allows it only a zero size (its default case: "expected=fp")
           if (reg.umax !== 0n) this.reject(`R${regno - 1} type=scalar expected=fp`, pc);
           return;
         }
-        this.helperMem(st, pc, regno - 1, mem, Number(reg.umax), memArg === Arg.PTR_TO_UNINIT_MEM, zeroOk);
+        this.helperMem(st, pc, regno - 1, mem, Number(reg.umax), uninit, zeroOk);
         return;
       }
       case Arg.CONST_ALLOC_SIZE_OR_ZERO:
@@ -3018,6 +3027,39 @@ class Verifier {
         }
         return;
     }
+  }
+
+  /**
+   * check_reg_const_str: a string in a frozen read-only array (bpf_map_is_rdonly) at a constant offset,
+   * readable to the value's end (check_map_access) and NUL-terminated before it. (The kernel's first two
+   * messages end in a stray quote.)
+   */
+  private constStr(reg: Reg, regno: number, pc: number): void {
+    const m = reg.map!;
+    if (!m.readonly || !m.frozen) this.reject(`R${regno} does not point to a readonly map'`, pc, undefined, 'EACCES');
+    if (!reg.varOff.isConst) this.reject(`R${regno} is not a constant address'`, pc, undefined, 'EACCES');
+    // map_direct_value_addr: the array's (hash and the others have none)
+    if (m.type !== MapType.ARRAY) this.reject('no direct value access support for this map type', pc, undefined, 'EACCES');
+    this.checkMemRegion(reg, regno, reg.off, m.valueSize - reg.off, m.valueSize, false, pc);
+    const off = reg.off + Number(reg.varOff.value);
+    // array_map_direct_value_addr: one entry only (-EOPNOTSUPP's kernel-internal ENOTSUPP), within the value
+    if (m.maxEntries !== 1) this.reject('direct value access on string failed', pc, undefined, 'ENOTSUPP');
+    if (off >= m.valueSize) this.reject('direct value access on string failed', pc, undefined, 'EINVAL');
+    if (!m.frozenValue || m.frozenValue.subarray(off, m.valueSize).indexOf(0) < 0) this.reject('string is not zero-terminated', pc, undefined, 'EINVAL');
+  }
+
+  /**
+   * check_bpf_snprintf_call: data_len a multiple of 8 (a bare -EINVAL), and the format (r3, a constant string
+   * constStr proved) as bpf_bprintf_prepare takes it with that many arguments.
+   */
+  private snprintfFormat(st: State, pc: number): void {
+    const len = st.cur.regs[5]!.varOff.value;
+    if (len % 8n !== 0n) this.reject(`call bpf_snprintf#${BPF_FUNC_SNPRINTF}: data_len not a multiple of 8`, pc, undefined, 'EINVAL');
+    const fmt = st.cur.regs[3]!;
+    const off = fmt.off + Number(fmt.varOff.value);
+    const bytes = fmt.map!.frozenValue!;
+    const text = bytes.subarray(off, bytes.indexOf(0, off));
+    if (bprintfPrepare(text, Number(len / 8n)).err < 0) this.reject('Invalid format string', pc, undefined, 'EINVAL');
   }
 
   /** check_helper_mem_access: `size` bytes at the pointer in `regno`. */

@@ -108,10 +108,10 @@ describe('Datapath', () => {
 
   it('rejects at load a program calling a helper wxdp lacks, naming the helper', async () => {
     const dp = await Datapath.create();
-    // bpf_ktime_get_tai_ns (208): XDP may call it in the kernel; wxdp does not provide it
-    const insns = assemble('r2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall 208\nexit');
+    // bpf_get_current_cgroup_id (80): XDP may call it in the kernel; wxdp does not provide it
+    const insns = assemble('r2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall 80\nexit');
     await expect(dp.loadInsns(insns)).rejects.toThrow(ProgramError);
-    await expect(dp.loadInsns(insns)).rejects.toThrow(/insn 4: program of this type cannot use helper bpf_ktime_get_tai_ns#208 \(the kernel allows it in XDP; wxdp does not provide it\)/);
+    await expect(dp.loadInsns(insns)).rejects.toThrow(/insn 4: program of this type cannot use helper bpf_get_current_cgroup_id#80 \(the kernel allows it in XDP; wxdp does not provide it\)/);
   });
 
   it('verifies at load: verified programs run unchecked, a rejected one throws VerifierError with the log', async () => {

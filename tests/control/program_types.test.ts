@@ -45,7 +45,7 @@ describe('an object with programs wxdp cannot run', () => {
     expect(() => obj.program('kprobe_count')).toThrow(/program kprobe_count \(section kprobe\/do_nanosleep\): program type kprobe is not supported by wxdp/);
     expect(() => obj.program('tc_pass')).toThrow(/program type sched_cls is not supported by wxdp/);
     const opt = await dp.loadObject(prog('xdp_optional.o'));
-    expect(() => opt.program('xdp_tai_stamp')).toThrow(/cannot use helper bpf_ktime_get_tai_ns#208 \(the kernel allows it in XDP; wxdp does not provide it\)/);
+    expect(() => opt.program('xdp_cgroup_stamp')).toThrow(/cannot use helper bpf_get_current_cgroup_id#80 \(the kernel allows it in XDP; wxdp does not provide it\)/);
     try {
       obj.program('kprobe_count');
     } catch (e) {
@@ -70,7 +70,7 @@ describe('an object with programs wxdp cannot run', () => {
     await expect(dp.loadObject(spec)).rejects.toThrow(/invalid bpf_context access off=20 size=4/);
   });
 
-  it('wxdp prog run … name xdp_mixed_pass works; name xdp_tai_stamp and name kprobe_count say why not', async () => {
+  it('wxdp prog run … name xdp_mixed_pass works; name xdp_cgroup_stamp and name kprobe_count say why not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wxdp-progs14-'));
     try {
       const pkt = join(dir, 'pkt');
@@ -78,9 +78,9 @@ describe('an object with programs wxdp cannot run', () => {
       const ok = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'xdp_mixed_pass', 'data_in', pkt]);
       expect(ok.code).toBe(0);
       expect(ok.out).toMatch(/^Return value: 2, duration: \d+ns\n$/);
-      const tai = await cli(['prog', 'run', prog('xdp_optional.o'), 'name', 'xdp_tai_stamp', 'data_in', pkt]);
-      expect(tai.code).not.toBe(0);
-      expect(tai.err).toMatch(/bpf_ktime_get_tai_ns#208/);
+      const cg = await cli(['prog', 'run', prog('xdp_optional.o'), 'name', 'xdp_cgroup_stamp', 'data_in', pkt]);
+      expect(cg.code).not.toBe(0);
+      expect(cg.err).toMatch(/bpf_get_current_cgroup_id#80/);
       const kp = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'kprobe_count', 'data_in', pkt]);
       expect(kp.code).not.toBe(0);
       expect(kp.err).toMatch(/program type kprobe is not supported by wxdp/);
@@ -132,7 +132,7 @@ describe('SEC("?xdp"): an XDP program with autoload off (programs/xdp_optional.c
     const all = await dp.loadObject(prog('xdp_optional.o'));
     expect([...all.programs.keys()]).toEqual(['xdp_default']);
     expect(all.skipped.get('xdp_on_demand')).toMatchObject({ why: 'autoload' });
-    expect(all.skipped.get('xdp_tai_stamp')).toMatchObject({ why: 'unsupported' });
+    expect(all.skipped.get('xdp_cgroup_stamp')).toMatchObject({ why: 'unsupported' });
     const one = await dp.loadObject(prog('xdp_optional.o'), { programs: ['xdp_on_demand'] });
     const p = one.program('xdp_on_demand');
     // by hand: a 40-byte frame is shorter than 60 (XDP_DROP), a 64-byte one passes; both counted
