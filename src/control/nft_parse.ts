@@ -6,27 +6,11 @@
 // `nft -f` reads it: commands one per line or separated by ';', `table FAMILY NAME { … }` blocks with
 // `chain`, `set` and `flowtable` blocks inside, `#` comments, a backslash continuing a line.
 
-/** A place in the input: 1-based line, first and last column (as nft's `FILE:LINE:FIRST-LAST`). */
-export interface Loc {
-  line: number;
-  col: number;
-  end: number;
-}
+import { describe, KEYWORDS, NftParseError, scan, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
 
-export class NftParseError extends Error {
-  constructor(readonly msg: string, readonly loc: Loc, readonly also?: Loc) {
-    super(msg);
-  }
-}
+export { NftParseError, type Loc } from './nft_scan.js';
 
 export type NftFamily = 'ip' | 'ip6' | 'inet';
-
-interface Tok {
-  /** w: word, s: quoted string, p: punctuation, nl: end of line, eof */
-  t: 'w' | 's' | 'p' | 'nl' | 'eof';
-  v: string;
-  loc: Loc;
-}
 
 /** A value as written, typed later by what it is compared with (nft.ts). */
 export type RawValue =
@@ -171,18 +155,6 @@ export type Cmd =
   | { op: 'list'; obj: 'sets'; map: boolean; family?: NftFamily; loc: Loc }
   | { op: 'list' | 'flush'; obj: 'ruleset'; family?: NftFamily; loc: Loc };
 
-// Words the grammar knows as keywords: a syntax error names them as themselves, others as `string`.
-const KEYWORDS = new Set([
-  'table', 'chain', 'rule', 'set', 'element', 'flowtable', 'ruleset', 'add', 'create', 'insert', 'delete', 'flush', 'list',
-  'ip', 'ip6', 'inet', 'tcp', 'udp', 'meta', 'ct', 'device', 'counter', 'accept', 'drop', 'return', 'continue', 'jump', 'goto',
-  'reject', 'with', 'snat', 'dnat', 'masquerade', 'redirect', 'to', 'flow', 'type', 'hook', 'priority', 'policy', 'flags',
-  'elements', 'devices', 'packets', 'bytes', 'handle', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'saddr', 'daddr',
-  'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
-  // statement starters and the words nft's scanner knows outside a statement's own scope (`rate`, `burst`, `used`,
-  // `until`, `level`… are keywords only inside theirs)
-  'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap', 'timeout', 'expires', 'comment', 'typeof',
-]);
-
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
 export const TIME_UNITS: Readonly<Record<string, number>> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 };
 /** data_unit_parse: bytes, kbytes, mbytes. */
@@ -196,93 +168,6 @@ const FAMILIES = new Set(['ip', 'ip6', 'inet']);
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
 /** Words a selector starts with (Parser.selector). */
 const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
-const WORD = /[A-Za-z0-9_.:/\-*$\[\]]/;
-
-function tokenize(text: string): Tok[] {
-  const out: Tok[] = [];
-  let line = 1;
-  let col = 1;
-  let i = 0;
-  const push = (t: Tok['t'], v: string, c: number, len: number): void => {
-    out.push({ t, v, loc: { line, col: c, end: c + Math.max(len, 1) - 1 } });
-  };
-  while (i < text.length) {
-    const ch = text[i]!;
-    if (ch === '\\' && text[i + 1] === '\n') {
-      i += 2;
-      line++;
-      col = 1;
-      continue;
-    }
-    if (ch === '\n') {
-      push('nl', '\n', col, 1);
-      i++;
-      line++;
-      col = 1;
-      continue;
-    }
-    if (ch === ' ' || ch === '\t' || ch === '\r') {
-      i++;
-      col++;
-      continue;
-    }
-    if (ch === '#') {
-      while (i < text.length && text[i] !== '\n') {
-        i++;
-        col++;
-      }
-      continue;
-    }
-    if (ch === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j++;
-      const v = text.slice(i + 1, j);
-      push('s', v, col, j - i + 1);
-      col += j - i + 1;
-      i = j + 1;
-      continue;
-    }
-    const two = text.slice(i, i + 2);
-    if (two === '!=' || two === '==' || two === '<=' || two === '>=') {
-      push('p', two, col, 2);
-      i += 2;
-      col += 2;
-      continue;
-    }
-    if ('{},;@<>=+!'.includes(ch)) {
-      push('p', ch, col, 1);
-      i++;
-      col++;
-      continue;
-    }
-    if (WORD.test(ch)) {
-      let j = i;
-      while (j < text.length && WORD.test(text[j]!)) j++;
-      push('w', text.slice(i, j), col, j - i);
-      col += j - i;
-      i = j;
-      continue;
-    }
-    push('w', ch, col, 1); // junk: a syntax error where it is used
-    i++;
-    col++;
-  }
-  out.push({ t: 'eof', v: '', loc: { line, col, end: col } });
-  return out;
-}
-
-/** How bison names a token in "unexpected X". */
-function describe(t: Tok): string {
-  if (t.t === 'eof') return 'end of file';
-  if (t.t === 'nl') return 'newline';
-  if (t.t === 's') return 'quoted string';
-  if (t.t === 'p') return t.v === ';' ? 'semicolon' : `'${t.v}'`;
-  if (t.v === ':') return 'colon'; // our scanner keeps a colon a word (`: verdict`); nft's token is COLON
-  if (KEYWORDS.has(t.v)) return t.v;
-  if (/^[0-9]+$/.test(t.v)) return 'number';
-  return 'string';
-}
-
 class Parser {
   private i = 0;
   constructor(private readonly toks: Tok[]) {}
@@ -883,7 +768,11 @@ class Parser {
       for (;;) {
         this.skipNl();
         if (this.isP('}') && elems.length === 0) this.unexpected(this.peek());
-        elems.push(this.element());
+        // a set in a set (`{ $ports, 443 }` with `define ports = { 22, 80 }`): nft merges its elements in
+        if (this.isP('{')) {
+          const inner = this.value(false);
+          if (inner.k === 'set') elems.push(...inner.elems);
+        } else elems.push(this.element());
         this.skipNl();
         if (this.isP(',')) {
           this.next();
@@ -1302,7 +1191,7 @@ class Parser {
 
   /** A word's part as a token of its own (nft's scanner splits `10/second` where ours keeps one word). */
   private part(t: Tok, from: number, to = t.v.length): Tok {
-    return { t: 'w', v: t.v.slice(from, to), loc: { line: t.loc.line, col: t.loc.col + from, end: t.loc.col + Math.max(to, from + 1) - 1 } };
+    return { t: 'w', v: t.v.slice(from, to), loc: { ...t.loc, col: t.loc.col + from, end: t.loc.col + Math.max(to, from + 1) - 1 } };
   }
 
   /**
@@ -1471,7 +1360,10 @@ export function timeMs(text: string): number | undefined {
   return (((d * 24 + h) * 60 + mi) * 60 + s) * 1000 + ms;
 }
 
-/** Parse nft input (a command line or a whole file) into commands; NftParseError on the first error. */
-export function parseNft(text: string): Cmd[] {
-  return new Parser(tokenize(text)).parse();
+/**
+ * Parse nft input (a command line, or a whole file named `file`) into commands; NftParseError on the first error.
+ * `sources` gets the text and each file it includes (nft_scan.ts), where the errors' places are.
+ */
+export function parseNft(text: string, file?: string, opts: ScanOptions = {}, sources: NftSource[] = []): Cmd[] {
+  return new Parser(scan(text, file, opts, sources)).parse();
 }

@@ -43,8 +43,18 @@ describe('wxdp nft', () => {
   it('refuses a bad file with nft\'s message and exit status 1', async () => {
     const r = await cli('nft', '-f', BAD);
     expect([r.code, r.out, r.err]).toEqual([1, '', `${BAD}:4:13-17: Error: Service out of range\n\t\tudp dport 70000 drop\n\t\t          ^^^^^\n`]);
-    expect((await cli('help')).out).toMatch(/\n {2}nft \[-a\] \[-c\] \[-f FILE\]/);
+    expect((await cli('help')).out).toMatch(/\n {2}nft \[-a\] \[-c\] \[-I DIR\]\.\.\. \[-f FILE\]/);
     expect((await cli('nft', '-f')).code).toBe(2);
+  });
+
+  it('includes a file from an -I directory and expands its defines (the listing nft 1.0.6 prints for it)', async () => {
+    const inc = mkdtempSync(join(tmpdir(), 'wx-nft47-cli-'));
+    writeFileSync(join(inc, 'ports.nft'), 'define ports = { 22, 53 }\n');
+    const main = file('inc-main.nft', 'include "ports.nft"\ntable ip f {\n\tchain c {\n\t\tudp dport $ports drop\n\t}\n}\n');
+    const r = await cli('nft', '-I', inc, '-f', main, 'list', 'ruleset');
+    expect([r.code, r.err, r.out]).toEqual([0, '', 'table ip f {\n\tchain c {\n\t\tudp dport { 22, 53 } drop\n\t}\n}\n']);
+    const missing = await cli('nft', '-f', main);
+    expect([missing.code, missing.err]).toEqual([1, `${main}:1:1-20: Error: File not found: ports.nft\ninclude "ports.nft"\n^^^^^^^^^^^^^^^^^^^^\n`]);
   });
 });
 
