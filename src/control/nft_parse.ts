@@ -164,6 +164,19 @@ export const LOG_LEVELS: readonly string[] = ['emerg', 'alert', 'crit', 'err', '
 /** NF_LOG_* flags (nf_log.h). */
 export const NF_LOG = { TCPSEQ: 0x01, TCPOPT: 0x02, IPOPT: 0x04, UID: 0x08, MACDECODE: 0x20, MASK: 0x2f } as const;
 const FAMILIES = new Set(['ip', 'ip6', 'inet']);
+/** nft's other families, refused by name with what wxdp lacks for each. */
+const ABSENT_FAMILIES: Readonly<Record<string, string>> = {
+  netdev: 'no per-device ingress/egress hook chains yet (the kernel runs them after XDP, before the IP stack)',
+  arp: 'no netfilter hooks on ARP input/output yet (assembly/net/arp.ts answers ARP without them)',
+  bridge: 'it has no bridge devices',
+};
+const SECMARK = 'wxdp has no secmark: no Linux security module labels its packets';
+/** Expressions of nft's grammar this data path lacks, refused by name where a value may be written. */
+const ABSENT_EXPRS: Readonly<Record<string, string>> = {
+  numgen: 'wxdp has no numgen expression yet (nft_numgen: a counter or a random number mod N)',
+  jhash: 'wxdp has no jhash expression yet (nft_hash: jhash of fields mod N)',
+  symhash: 'wxdp has no symhash expression yet (nft_hash: the flow hash mod N)',
+};
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
 /** Words a selector starts with (Parser.selector). */
@@ -231,6 +244,11 @@ class Parser {
 
   private where(): Where {
     let family: NftFamily = 'ip';
+    const f = this.peek();
+    // a family nft has and wxdp does not (followed by the table's name: otherwise `arp` is a table named so)
+    if (f.t === 'w' && ABSENT_FAMILIES[f.v] !== undefined && (this.peek(1).t === 'w' || this.peek(1).t === 's')) {
+      throw new NftParseError(`wxdp has no ${f.v} family: ${ABSENT_FAMILIES[f.v]}`, f.loc);
+    }
     if (this.isWord() && FAMILIES.has(this.peek().v)) {
       family = this.next().v as NftFamily;
     }
@@ -527,8 +545,30 @@ class Parser {
         const n = this.name();
         const spec = this.objSpec(t.v, n, true);
         objs.push({ op: 'add', obj: 'object', type: t.v, ...w, name: n.v, nameLoc: n.loc, spec, loc: n.loc });
+      } else if (t.v === 'ct' && this.isWord('helper')) {
+        this.ctHelperObj();
+      } else if (t.v === 'secmark') {
+        throw new NftParseError(SECMARK, t.loc);
       } else this.unexpected(t);
       this.endOfCommand();
+    }
+  }
+
+  /**
+   * `ct helper NAME { type "ftp" protocol tcp; l3proto inet }`: refused at its type, naming the helper wxdp lacks
+   * (the kernel's nf_conntrack_ftp, _sip, _tftp… parse a protocol's payload to expect its related connections).
+   */
+  private ctHelperObj(): never {
+    const h = this.next();
+    this.name();
+    this.expectP('{');
+    for (;;) {
+      const x = this.next();
+      if (x.t === 'eof' || (x.t === 'p' && x.v === '}')) throw new NftParseError('wxdp has no conntrack helpers (ct helper objects)', h.loc);
+      if (x.t === 'w' && x.v === 'type' && this.peek().t === 's') {
+        const ty = this.next();
+        throw new NftParseError(`wxdp has no conntrack helper "${ty.v}" (the kernel's nf_conntrack_${ty.v})`, ty.loc);
+      }
     }
   }
 
@@ -1054,6 +1094,7 @@ class Parser {
           if (n.t !== 'w' || !/^[0-9]+$/.test(n.v)) this.unexpected(n, over ? 'number' : 'number or over');
           return { k: 'absent', expr: 'connlimit', loc: { ...t.loc, end: n.loc.end } };
         }
+        if (this.isWord('helper')) throw new NftParseError('wxdp has no conntrack helpers (ct helper set)', { ...t.loc, end: this.peek().loc.end });
         const sel = this.selector(t)!;
         if (this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);
@@ -1108,14 +1149,18 @@ class Parser {
       case 'masquerade':
       case 'redirect': {
         let family: 'ip' | 'ip6' | undefined;
-        if ((t.v === 'snat' || t.v === 'dnat') && (this.isWord('ip') || this.isWord('ip6'))) family = this.next().v as 'ip';
+        if ((t.v === 'snat' || t.v === 'dnat') && (this.isWord('ip') || this.isWord('ip6')) && !this.isWord('map', 2)) family = this.next().v as 'ip';
         let to: string | undefined;
         let toLoc: Loc | undefined;
         let end = t.loc.end;
-        if (this.isWord('to')) {
-          this.next();
+        if (this.isWord('to') || ((t.v === 'snat' || t.v === 'dnat') && SELECTORS.has(this.peek().v) && this.isWord('map', 2))) {
+          if (this.isWord('to')) this.next();
           const v = this.next();
           if (v.t !== 'w') this.unexpected(v);
+          if (ABSENT_EXPRS[v.v] !== undefined) throw new NftParseError(ABSENT_EXPRS[v.v]!, v.loc);
+          // `dnat to tcp dport map { 1000 : 192.0.2.1 }` (and nft's older `dnat tcp dport map …`)
+          if (SELECTORS.has(v.v)) throw new NftParseError(`wxdp has no ${t.v} to a map's address yet (${t.v} to EXPR map { … })`, v.loc);
+          if (this.isWord(':') && ABSENT_EXPRS[this.peek(1).v] !== undefined) throw new NftParseError(ABSENT_EXPRS[this.peek(1).v]!, this.peek(1).loc);
           to = v.v;
           toLoc = v.loc;
           end = v.loc.end;

@@ -3,30 +3,27 @@
 // listed alike, the same bad input refused with the same message, place and include chain, nothing applied from a
 // file that fails.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Datapath } from '../../src/index.js';
 import type { Netns } from '../support/netns.js';
-import { nftAgainst, nftDatapath, nftIn, nftOurs } from './nft_support.js';
+import { nftAgainst, nftIn, nftOurs, nftSession } from './nft_support.js';
 
 const { nsa, skip, why } = nftAgainst('nft47');
 
 describe.skipIf(skip)(`nft define and include, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
+  const session = nftSession(nsa, 'nft47');
   let ns: Netns;
   let dp: Datapath;
   let dir: string;
-  beforeAll(async () => {
-    ns = nsa.set.create();
+  beforeAll(() => {
+    ({ ns, dp, dir } = session);
     // a veth pair's peer is made first: eth0 and eth1 get the namespace's indexes 2 and 3, as the Datapath's
     ns.ip('link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth0');
-    dp = await nftDatapath(['eth0', 'eth1']);
-    dir = mkdtempSync(join(tmpdir(), 'wx-nft47-'));
-    mkdirSync(join(dir, 'conf.d'));
-    mkdirSync(join(dir, 'conf.d', 'skipped.d'));
+    dp.addDevice({ name: 'eth1' });
+    mkdirSync(join(dir, 'conf.d', 'skipped.d'), { recursive: true });
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Write `files` (name → text) under the scratch directory. */
   const write = (files: Record<string, string>): void => {
