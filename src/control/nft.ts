@@ -464,7 +464,11 @@ export class Nft {
           }
           const spec = c.spec;
           if (spec?.data?.v.startsWith('typeof ')) throw new Refusal(`wxdp maps keys to verdicts and stateful objects only, not to ${spec.data.v.slice(7)}`, spec.data.loc, false);
-          if (spec?.data && !MAP_DATA.has(spec.data.v)) throw new Refusal(`unknown datatype ${spec.data.v}`, spec.data.loc, false);
+          if (spec?.data && !MAP_DATA.has(spec.data.v)) {
+            // a type nft has and wxdp's maps do not carry (`type iface_index : ipv4_addr`) is named, others are nft's error
+            if (knownType(spec.data.v)) throw new Refusal(`wxdp maps keys to verdicts and stateful objects only, not to ${spec.data.v}`, spec.data.loc, false);
+            throw new Refusal(`unknown datatype ${spec.data.v}`, spec.data.loc, false);
+          }
           let concat: DataType[] | undefined;
           if (spec?.typeof) {
             // the expression's type (nft's typeof: the family is not checked, `typeof ip6 daddr` in an ip table is one)
@@ -483,7 +487,10 @@ export class Nft {
             });
             spec.type = 'concat';
           }
-          if (!concat && !SET_TYPES.has(spec.type)) throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
+          if (!concat && !SET_TYPES.has(spec.type)) {
+            if (knownType(spec.type)) throw new Refusal(`wxdp has no named sets of ${knownType(spec.type)}`, spec.loc, false);
+            throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
+          }
           for (const f of spec.flags) if (!['interval', 'constant', 'timeout', 'dynamic'].includes(f)) throw new Refusal(`syntax error, unexpected string`, spec.loc, false);
           // nft sends NFT_SET_TIMEOUT with a timeout (measured: `timeout 30s` alone makes a set of timeouts)
           const flags = spec.timeout ? [...new Set([...spec.flags, 'timeout'])] : spec.flags;
@@ -1475,6 +1482,11 @@ function logEntry(v: DataView, r: number, link: (i: number) => LinkView | undefi
     });
   }
   return e;
+}
+
+/** A `type` word nft knows and wxdp has a name for (not its internal integer8/16, concat): its description. */
+function knownType(word: string): string | undefined {
+  return Object.hasOwn(TYPE_NAMES, word) && !['integer8', 'integer16', 'concat'].includes(word) ? TYPE_NAMES[word as DataType] : undefined;
 }
 
 const TYPE_NAMES: Readonly<Record<DataType, string>> = {
