@@ -80,4 +80,16 @@ describe('--nft on wxdp run and wxdp prog run', () => {
     expect(p.err).toContain('Error: Service out of range');
     expect((await cli('run', '--help')).out).toContain('--nft FILE');
   });
+
+  it('reads an --nft file as nft -f does: its includes (absolute here; ./ from the working directory) and defines', async () => {
+    const ports = file('ports54.nft', 'define drop_ports = { 54, 55 }\n');
+    const main = file('fwd-inc.nft', `include "${ports}"\ntable ip f {\n\tchain fwd {\n\t\ttype filter hook forward priority 0;\n\t\tudp dport $drop_ports drop\n\t}\n}\n`);
+    const r = await cli('run', pass, '--in', PCAP, '--ip-batch', ROUTER, '--sysctl', 'net.ipv4.ip_forward=1', '--json', '--nft', main);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).perInterface.find((i: { interface: string }) => i.interface === 'eth1 tx').frames).toBe(1);
+    const missing = file('fwd-missing.nft', 'include "./no-such-wx-nft47.nft"\n');
+    const p = await cli('prog', 'run', pass, 'data_in', file('p2.bin', pk(53)), '--nft', missing);
+    expect(p.code).toBe(1);
+    expect(p.err).toContain(`${missing}:1:1-33: Error: File not found: ./no-such-wx-nft47.nft\ninclude "./no-such-wx-nft47.nft"\n${'^'.repeat(33)}\n`);
+  });
 });
