@@ -214,9 +214,10 @@ class Parser {
     if (t.t !== 'w' || t.v !== v) this.unexpected(t, v);
     return t;
   }
-  /** A name: a word that is not a keyword, or a quoted string. */
-  private name(): Tok {
+  /** A name: a word that is not a keyword, or a quoted string; `variable`: a `$NAME` may give it (nft's chain_expr, dev_spec). */
+  private name(variable = false): Tok {
     const t = this.next();
+    if (t.via && !variable) throw new NftParseError("syntax error, unexpected '$', expecting string", t.via);
     if (t.t === 's' || (t.t === 'w' && t.v !== 'handle' && /^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(t.v))) return t;
     this.unexpected(t, 'string');
   }
@@ -602,7 +603,7 @@ class Parser {
         spec.hook = h.v;
         if (this.isWord('device')) {
           this.next();
-          spec.devices = [this.name().v];
+          spec.devices = [this.name(true).v];
         }
         this.expectWord('priority');
         spec.priority = this.priority();
@@ -775,13 +776,13 @@ class Parser {
       } else if (t.t === 'w' && t.v === 'devices') {
         this.expectP('=');
         if (!this.isP('{')) {
-          spec.devices.push(this.name().v);
+          spec.devices.push(this.name(true).v);
           return;
         }
         this.next();
         for (;;) {
           this.skipNl();
-          spec.devices.push(this.name().v);
+          spec.devices.push(this.name(true).v);
           this.skipNl();
           if (!this.isP(',')) break;
           this.next();
@@ -846,7 +847,7 @@ class Parser {
       this.next();
       const data = this.single();
       // a verdict's chain (`82 : jump c`)
-      if (data.k === 'word' && (data.v === 'jump' || data.v === 'goto')) return { k: 'pair', key, data, loc: key.loc, chain: this.name().v };
+      if (data.k === 'word' && (data.v === 'jump' || data.v === 'goto')) return { k: 'pair', key, data, loc: key.loc, chain: this.name(true).v };
       return { k: 'pair', key, data, loc: key.loc };
     }
     if (key.k === 'word' && key.v.endsWith(':') && key.v.length > 1 && (this.peek().t === 's' || this.peek().t === 'w') && !this.isP(',')) {
@@ -1050,7 +1051,7 @@ class Parser {
       const d = this.next();
       if (d.t !== 'w' || !VERDICTS.has(d.v)) this.unexpected(d);
       const data: RawValue = { k: 'word', v: d.v, loc: d.loc };
-      elems.push({ k: 'pair', key, data, loc: key.loc, chain: d.v === 'jump' || d.v === 'goto' ? this.name().v : undefined });
+      elems.push({ k: 'pair', key, data, loc: key.loc, chain: d.v === 'jump' || d.v === 'goto' ? this.name(true).v : undefined });
       this.skipNl();
       if (!this.isP(',')) break;
       this.next();
@@ -1115,7 +1116,7 @@ class Parser {
         return { k: 'verdict', v: t.v, loc: t.loc };
       case 'jump':
       case 'goto': {
-        const c = this.name();
+        const c = this.name(true);
         return { k: 'verdict', v: t.v, chain: c.v, chainLoc: c.loc, loc: { ...t.loc, end: c.loc.end } };
       }
       case 'synproxy': {

@@ -39,6 +39,8 @@ export interface Tok {
   t: 'w' | 's' | 'p' | 'nl' | 'eof';
   v: string;
   loc: Loc;
+  /** A `$NAME`'s value: where the `$` is (nft's grammar takes a variable where an expression may be, not a table's name). */
+  via?: Loc;
 }
 
 
@@ -253,7 +255,10 @@ class Scanner {
     const name = t.v.slice(1);
     for (let s = this.scopes.length - 1; s >= 0; s--) {
       const v = this.scopes[s]!.get(name);
-      if (v) return v;
+      if (v) {
+        const via: Loc = { ...t.loc, end: t.loc.col };
+        return v.map((x) => ({ ...x, via }));
+      }
     }
     const at: Loc = { ...t.loc, col: t.loc.col + 1 };
     // symbol_lookup_fuzzy: every scope's names, innermost first, the closest within misspell's threshold

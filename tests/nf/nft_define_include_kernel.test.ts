@@ -49,11 +49,15 @@ describe.skipIf(skip)(`nft define and include, compared with nft 1.0.6${why ? ` 
         'define x = 1',
         'table ip t {',
         '\tredefine x = 2',
+        '\tdefine target = d',
         '\tchain c {',
         '\t\tundefine x',
         '\t\ttcp dport $x accept',
         '\t\ttcp dport $more ip saddr $nets counter',
         '\t\tiif $ifs iifname { $ifs } tcp dport { $ports, 25 } drop',
+        '\t\tudp dport 53 jump $target',
+        '\t}',
+        '\tchain d {',
         '\t}',
         '}',
         'table ip u {',
@@ -99,6 +103,7 @@ describe.skipIf(skip)(`nft define and include, compared with nft 1.0.6${why ? ` 
       'add table ip w\ninclude "./bad.nft"\n',
       'add table ip w\ninclude "./bad.nft"',
       'include "./main.nft"\n',
+      'define x = w\nadd table ip $x\n',
     ];
     for (const c of cases) {
       const { k, o } = both(c);
