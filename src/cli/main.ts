@@ -39,7 +39,7 @@ commands:
       --sysctl / --ip-batch / --nft configure the stack behind XDP_PASS and its netfilter rules before the run, in the order given
   ip [-j] [-4|-6] [-batch FILE] [OBJECT COMMAND ...] [--sysctl NAME=VALUE]... [--devices N] [--json]
       iproute2's ip against a stack that lives for the command: -batch builds it, then e.g. route show
-  nft [-a] [-c] [-f FILE]... [--ip-batch FILE]... [--devices N] [COMMAND ...]
+  nft [-a] [-c] [-I DIR]... [-f FILE]... [--ip-batch FILE]... [--devices N] [COMMAND ...]
       nftables' nft against a stack that lives for the command: -f FILE (nft's syntax, one transaction), then e.g. list ruleset
   up CONFIG [--socket PATH] [--check]
       run the data path CONFIG describes (devices, sysctls, ip lines, programs, services) until SIGTERM;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Datapath } from '../control/datapath.js';
 import { ipBatch, IpError, type IpBatchOptions } from '../control/ip/index.js';
 import { NetError } from '../control/net_types.js';
+import type { ScanOptions } from '../control/nft_scan.js';
 import type { SysctlValue } from '../control/sysctl.js';
 import { WxdpError } from '../errors.js';
 
@@ -76,7 +77,8 @@ export function batchErrorLine(e: IpError): string {
 }
 
 /** Apply the steps in order; a failure is one WxdpError line naming the file and line, or the sysctl. */
-export function configureStack(dp: Datapath, steps: readonly StackStep[], warn: (s: string) => void, opts: IpBatchOptions = {}): StackSummary {
+/** `nft`: how the nft files' includes are found (nft -I; `./` names are from the working directory, as nft's). */
+export function configureStack(dp: Datapath, steps: readonly StackStep[], warn: (s: string) => void, opts: IpBatchOptions = {}, nft: ScanOptions = {}): StackSummary {
   const summary: StackSummary = { batches: [], sysctls: {} };
   for (const s of steps) {
     if (s.kind === 'sysctl') {
@@ -89,7 +91,7 @@ export function configureStack(dp: Datapath, steps: readonly StackStep[], warn: 
       }
     } else if (s.kind === 'nft') {
       // nft's own error text (file:line:col: Error: …, the line, the carets) is the message
-      dp.nftables.run(readBatch(s.arg), s.arg === '-' ? '/dev/stdin' : s.arg);
+      dp.nftables.run(readBatch(s.arg), s.arg === '-' ? '/dev/stdin' : s.arg, false, nft);
       (summary.nft ??= []).push(s.arg);
     } else {
       const text = readBatch(s.arg);

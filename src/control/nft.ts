@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
+import type { NftSource, ScanOptions } from './nft_scan.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
@@ -22,6 +23,7 @@ import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, r
 import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
 import { ElemStore, elemKey } from './nft_elems.js';
+import { misspell, objMisspell } from './nft_misspell.js';
 import type { LinkView } from './links.js';
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, nfLogSyslogLine } from './nf_log_syslog.js';
 
@@ -135,55 +137,6 @@ function logStmt(s: Extract<Stmt, { k: 'log' }>): RStmt {
   return { k: 'log', prefix: s.prefix, snaplen: 0, qthreshold: 0, level: s.level ?? NFT_LOGLEVEL_WARNING, logflags: s.logflags };
 }
 
-/**
- * nftables' misspell.c string_distance, index arithmetic included: its table is indexed i × len(b) + j, so
- * rows overlap, and it compares a[i] with b[j] (one past the character the row stands for, the string's
- * terminator at the end). Suggestions must match nft's, so the distance must be nft's, not Levenshtein's.
- */
-function nftDistance(a: string, b: string): number {
-  const la = a.length;
-  const lb = b.length;
-  const d = new Uint32Array((la + 1) * (lb + 1));
-  const at = (i: number, j: number): number => i * lb + j;
-  const ca = (i: number): number => (i < la ? a.charCodeAt(i) : 0);
-  const cb = (j: number): number => (j < lb ? b.charCodeAt(j) : 0);
-  for (let i = 0; i <= la; i++) d[at(i, 0)] = i;
-  for (let j = 0; j <= lb; j++) d[at(0, j)] = j;
-  for (let i = 1; i <= la; i++) {
-    for (let j = 1; j <= lb; j++) {
-      const sub = ca(i) === cb(j) ? 0 : 1;
-      d[at(i, j)] = Math.min(d[at(i - 1, j)]! + 1, d[at(i, j - 1)]! + 1, d[at(i - 1, j - 1)]! + sub);
-      if (i > 1 && j > 1 && ca(i) === cb(j - 1) && ca(i - 1) === cb(j)) d[at(i, j)] = Math.min(d[at(i, j)]!, d[at(i - 2, j - 2)]! + sub);
-    }
-  }
-  return d[at(la, lb)]!;
-}
-
-/**
- * string_misspell_update as nftables 1.0.6 (Debian 12) behaves: the closest name wins, the first of equals in
- * list order, with no distance threshold (measured: `nosuch` is answered with `filter`, distance 5), names of
- * one character never suggested.
- */
-function misspell(have: string, want: string): number | undefined {
-  if (Math.max(have.length, want.length) <= 1) return undefined; // measured: `d` is not answered with `c`
-  return nftDistance(have, want);
-}
-
-/**
- * string_misspell_update with the threshold nftables applies to stateful objects' names and their tables' (measured
- * against 1.0.6: `xyz` is answered with `c`, `nosuch` and `zzzzzz` with nothing): a distance above a third of the longer
- * name (rounded up, at least 1) when the lengths differ by at most one, above a third of the longer plus two
- * otherwise, is no suggestion.
- */
-function objMisspell(have: string, want: string): number | undefined {
-  const d = misspell(have, want);
-  if (d === undefined) return undefined;
-  const max = Math.max(have.length, want.length);
-  const min = Math.min(have.length, want.length);
-  const threshold = max - min <= 1 ? Math.max(Math.ceil(max / 3), 1) : Math.ceil((max + 2) / 3);
-  return d > threshold ? undefined : d;
-}
-
 /** The candidate nft suggests for `name`: the closest by `near`, the first of equals in list order. */
 function closest<T extends { name: string }>(cands: Array<{ x: T; t: NftTable }>, name: string, near: (have: string, want: string) => number | undefined): { x: T; t: NftTable } | undefined {
   let best: { x: T; t: NftTable } | undefined;
@@ -233,14 +186,16 @@ export class Nft {
   }
 
   /** Run nft input (a command line, or a file's text with `file` naming it); the output of its list commands. */
-  run(text: string, file?: string, handles = false): string {
+  run(text: string, file?: string, handles = false, opts: ScanOptions = {}): string {
     this.handles = handles;
     let cmds: Cmd[];
+    // the text (a command line ends as if with a newline: nft's "unexpected newline" there, a file with its end)
+    // and each file it includes, where errors are shown
+    const sources: NftSource[] = [];
     try {
-      // a command line ends as if with a newline (nft's "unexpected newline" there), a file with its end
-      cmds = parseNft(file === undefined ? `${text}\n` : text);
+      cmds = parseNft(file === undefined ? `${text}\n` : text, file, opts, sources);
     } catch (e) {
-      if (e instanceof NftParseError) throw this.error('NFT_SYNTAX', text, file, e.msg, e.loc, e.also);
+      if (e instanceof NftParseError) throw this.error('NFT_SYNTAX', sources, e.msg, e.loc, e.also);
       throw e;
     }
     const next = this.store.clone(this.state);
@@ -258,8 +213,8 @@ export class Nft {
           if (n) t.hgen = n.hgen;
         }
       }
-      if (e instanceof Refusal) throw this.error(e.kernel ? 'NFT_REJECTED' : 'NFT_SYNTAX', text, file, e.msg, e.loc, e.also);
-      if (e instanceof NftParseError) throw this.error('NFT_SYNTAX', text, file, e.msg, e.loc, e.also);
+      if (e instanceof Refusal) throw this.error(e.kernel ? 'NFT_REJECTED' : 'NFT_SYNTAX', sources, e.msg, e.loc, e.also);
+      if (e instanceof NftParseError) throw this.error('NFT_SYNTAX', sources, e.msg, e.loc, e.also);
       throw e;
     }
     try {
@@ -272,9 +227,9 @@ export class Nft {
     return out;
   }
 
-  /** `nft -f FILE`. */
-  runFile(path: string): string {
-    return this.run(readFileSync(path, 'utf8'), path);
+  /** `nft -f FILE` (`opts`: nft -I, and what `./` includes are relative to). */
+  runFile(path: string, opts: ScanOptions = {}): string {
+    return this.run(readFileSync(path, 'utf8'), path, false, opts);
   }
 
   /** `nft list ruleset` (optionally of one family; `handles`: `nft -a`). */
@@ -333,7 +288,13 @@ export class Nft {
     return this.state.tables;
   }
 
-  private error(code: 'NFT_SYNTAX' | 'NFT_REJECTED', text: string, file: string | undefined, msg: string, loc: Loc, also?: Loc): NftError {
+  /**
+   * nft's rendering of an error: `FILE:LINE:FIRST-LAST: Error: …` (a command line's: `Error: …`), the line, carets
+   * under the place (tildes under `also`); an error in an included file first names each include that led there.
+   */
+  private error(code: 'NFT_SYNTAX' | 'NFT_REJECTED', sources: readonly NftSource[], msg: string, loc: Loc, also?: Loc): NftError {
+    const at = (l: Loc): NftSource => sources[l.src ?? 0] ?? { text: '' };
+    const { name: file, text } = at(loc);
     const lines = text.split('\n');
     let src = lines[loc.line - 1] ?? '';
     // at the end of a file that ends with a newline nft shows the last line it read
@@ -345,8 +306,12 @@ export class Nft {
       else if (also && c >= also.col && c <= also.end) marks += '~';
       else marks += src[c - 1] === '\t' ? '\t' : ' ';
     }
+    let chain = '';
+    for (let from = at(loc).from; from; from = at(from).from) {
+      chain += `${chain ? '                 from' : 'In file included from'} ${at(from).name ?? '<cmdline>'}:${from.line}:${from.col}-${from.end}:\n`;
+    }
     const head = file !== undefined ? `${file}:${loc.line}:${loc.col}-${loc.end}: Error: ${msg}` : `Error: ${msg}`;
-    return new NftError(code, `${head}\n${src}\n${marks}`, loc.line, loc.col, msg);
+    return new NftError(code, `${chain}${head}\n${src}\n${marks}`, loc.line, loc.col, msg);
   }
 
   // ---- applying commands to a copy ----
@@ -499,7 +464,11 @@ export class Nft {
           }
           const spec = c.spec;
           if (spec?.data?.v.startsWith('typeof ')) throw new Refusal(`wxdp maps keys to verdicts and stateful objects only, not to ${spec.data.v.slice(7)}`, spec.data.loc, false);
-          if (spec?.data && !MAP_DATA.has(spec.data.v)) throw new Refusal(`unknown datatype ${spec.data.v}`, spec.data.loc, false);
+          if (spec?.data && !MAP_DATA.has(spec.data.v)) {
+            // a type nft has and wxdp's maps do not carry (`type iface_index : ipv4_addr`) is named, others are nft's error
+            if (knownType(spec.data.v)) throw new Refusal(`wxdp maps keys to verdicts and stateful objects only, not to ${spec.data.v}`, spec.data.loc, false);
+            throw new Refusal(`unknown datatype ${spec.data.v}`, spec.data.loc, false);
+          }
           let concat: DataType[] | undefined;
           if (spec?.typeof) {
             // the expression's type (nft's typeof: the family is not checked, `typeof ip6 daddr` in an ip table is one)
@@ -518,7 +487,10 @@ export class Nft {
             });
             spec.type = 'concat';
           }
-          if (!concat && !SET_TYPES.has(spec.type)) throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
+          if (!concat && !SET_TYPES.has(spec.type)) {
+            if (knownType(spec.type)) throw new Refusal(`wxdp has no named sets of ${knownType(spec.type)}`, spec.loc, false);
+            throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
+          }
           for (const f of spec.flags) if (!['interval', 'constant', 'timeout', 'dynamic'].includes(f)) throw new Refusal(`syntax error, unexpected string`, spec.loc, false);
           // nft sends NFT_SET_TIMEOUT with a timeout (measured: `timeout 30s` alone makes a set of timeouts)
           const flags = spec.timeout ? [...new Set([...spec.flags, 'timeout'])] : spec.flags;
@@ -865,6 +837,20 @@ export class Nft {
    * and have the selector's key type), or the anonymous one written in the rule (intervals when it needs them:
    * nft sets NFT_SET_INTERVAL itself).
    */
+  /**
+   * An iface_index value: nft resolves the name to the device's index as it parses (an absent device is its error),
+   * so `iif { eth0, eth1 }` holds two elements, listed in index order (the data path resolves names again as it
+   * compiles: nft_compile.ts).
+   */
+  private ifaceElem(v: RawValue): Elem {
+    const e = parseElem('iface_index', v);
+    const index = this.env().ifindexes(e.name ?? '')[0];
+    if (index === undefined || !this.dp.links.has(e.name ?? '')) throw new Refusal('Interface does not exist', v.loc, false);
+    new DataView(e.lo.buffer, e.lo.byteOffset).setUint32(0, index, false);
+    e.hi.set(e.lo);
+    return e;
+  }
+
   private mapOperand(t: NftTable, m: RawValue, keyType: DataType, mapTo: NftObjType | 'verdict', selLoc: Loc, concat?: readonly DataType[]): { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } {
     if (m.k !== 'ref') {
       refuseAnonElemOpts(m, true);
@@ -978,15 +964,13 @@ export class Nft {
             value = { k: 'ref', name: v.name };
           } else if (v.k === 'set') {
             refuseAnonElemOpts(v);
-            value = { k: 'set', elems: automerge(type, v.elems.map((e) => parseElem(type, e))) };
+            value = { k: 'set', elems: automerge(type, v.elems.map((e) => (type === 'iface_index' ? this.ifaceElem(e) : parseElem(type, e)))) };
           } else if (v.k === 'list') {
             let bits = 0;
             for (const i of v.items) bits |= new DataView(parseElem(type, i).lo.buffer).getUint32(0, true);
             value = { k: 'flags', bits };
           } else {
-            const e = parseElem(type, v);
-            if (type === 'iface_index' && !this.dp.links.has(e.name ?? '')) throw new Refusal('Interface does not exist', v.loc, false);
-            value = { k: 'elem', e };
+            value = { k: 'elem', e: type === 'iface_index' ? this.ifaceElem(v) : parseElem(type, v) };
           }
           if (m.op !== 'eq' && m.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${m.op}) is undefined for set expressions`, s.loc, false);
           out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc });
@@ -1145,7 +1129,7 @@ export class Nft {
         if (l4 !== 6 && l4 !== 17 && l4 !== 132 && l4 !== 33 && l4 !== 136) {
           const at = loc.col + to.length - p.length;
           const kw = { ...s.loc, end: s.loc.col + s.type.length - 1 };
-          throw new Refusal('transport protocol mapping is only valid after transport protocol match', { line: loc.line, col: at, end: loc.end }, false, kw);
+          throw new Refusal('transport protocol mapping is only valid after transport protocol match', { ...loc, col: at }, false, kw);
         }
         port = [lo, hi];
         flags |= 2;
@@ -1498,6 +1482,11 @@ function logEntry(v: DataView, r: number, link: (i: number) => LinkView | undefi
     });
   }
   return e;
+}
+
+/** A `type` word nft knows and wxdp has a name for (not its internal integer8/16, concat): its description. */
+function knownType(word: string): string | undefined {
+  return Object.hasOwn(TYPE_NAMES, word) && !['integer8', 'integer16', 'concat'].includes(word) ? TYPE_NAMES[word as DataType] : undefined;
 }
 
 const TYPE_NAMES: Readonly<Record<DataType, string>> = {

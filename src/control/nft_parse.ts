@@ -6,27 +6,11 @@
 // `nft -f` reads it: commands one per line or separated by ';', `table FAMILY NAME { … }` blocks with
 // `chain`, `set` and `flowtable` blocks inside, `#` comments, a backslash continuing a line.
 
-/** A place in the input: 1-based line, first and last column (as nft's `FILE:LINE:FIRST-LAST`). */
-export interface Loc {
-  line: number;
-  col: number;
-  end: number;
-}
+import { describe, KEYWORDS, NftParseError, scan, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
 
-export class NftParseError extends Error {
-  constructor(readonly msg: string, readonly loc: Loc, readonly also?: Loc) {
-    super(msg);
-  }
-}
+export { NftParseError, type Loc } from './nft_scan.js';
 
 export type NftFamily = 'ip' | 'ip6' | 'inet';
-
-interface Tok {
-  /** w: word, s: quoted string, p: punctuation, nl: end of line, eof */
-  t: 'w' | 's' | 'p' | 'nl' | 'eof';
-  v: string;
-  loc: Loc;
-}
 
 /** A value as written, typed later by what it is compared with (nft.ts). */
 export type RawValue =
@@ -171,18 +155,6 @@ export type Cmd =
   | { op: 'list'; obj: 'sets'; map: boolean; family?: NftFamily; loc: Loc }
   | { op: 'list' | 'flush'; obj: 'ruleset'; family?: NftFamily; loc: Loc };
 
-// Words the grammar knows as keywords: a syntax error names them as themselves, others as `string`.
-const KEYWORDS = new Set([
-  'table', 'chain', 'rule', 'set', 'element', 'flowtable', 'ruleset', 'add', 'create', 'insert', 'delete', 'flush', 'list',
-  'ip', 'ip6', 'inet', 'tcp', 'udp', 'meta', 'ct', 'device', 'counter', 'accept', 'drop', 'return', 'continue', 'jump', 'goto',
-  'reject', 'with', 'snat', 'dnat', 'masquerade', 'redirect', 'to', 'flow', 'type', 'hook', 'priority', 'policy', 'flags',
-  'elements', 'devices', 'packets', 'bytes', 'handle', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'saddr', 'daddr',
-  'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
-  // statement starters and the words nft's scanner knows outside a statement's own scope (`rate`, `burst`, `used`,
-  // `until`, `level`… are keywords only inside theirs)
-  'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap', 'timeout', 'expires', 'comment', 'typeof',
-]);
-
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
 export const TIME_UNITS: Readonly<Record<string, number>> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 };
 /** data_unit_parse: bytes, kbytes, mbytes. */
@@ -192,97 +164,23 @@ export const LOG_LEVELS: readonly string[] = ['emerg', 'alert', 'crit', 'err', '
 /** NF_LOG_* flags (nf_log.h). */
 export const NF_LOG = { TCPSEQ: 0x01, TCPOPT: 0x02, IPOPT: 0x04, UID: 0x08, MACDECODE: 0x20, MASK: 0x2f } as const;
 const FAMILIES = new Set(['ip', 'ip6', 'inet']);
+/** nft's other families, refused by name with what wxdp lacks for each. */
+const ABSENT_FAMILIES: Readonly<Record<string, string>> = {
+  netdev: 'no per-device ingress/egress hook chains yet (the kernel runs them after XDP, before the IP stack)',
+  arp: 'no netfilter hooks on ARP input/output yet (assembly/net/arp.ts answers ARP without them)',
+  bridge: 'it has no bridge devices',
+};
+const SECMARK = 'wxdp has no secmark: no Linux security module labels its packets';
+/** Expressions of nft's grammar this data path lacks, refused by name where a value may be written. */
+const ABSENT_EXPRS: Readonly<Record<string, string>> = {
+  numgen: 'wxdp has no numgen expression yet (nft_numgen: a counter or a random number mod N)',
+  jhash: 'wxdp has no jhash expression yet (nft_hash: jhash of fields mod N)',
+  symhash: 'wxdp has no symhash expression yet (nft_hash: the flow hash mod N)',
+};
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
 /** Words a selector starts with (Parser.selector). */
 const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
-const WORD = /[A-Za-z0-9_.:/\-*$\[\]]/;
-
-function tokenize(text: string): Tok[] {
-  const out: Tok[] = [];
-  let line = 1;
-  let col = 1;
-  let i = 0;
-  const push = (t: Tok['t'], v: string, c: number, len: number): void => {
-    out.push({ t, v, loc: { line, col: c, end: c + Math.max(len, 1) - 1 } });
-  };
-  while (i < text.length) {
-    const ch = text[i]!;
-    if (ch === '\\' && text[i + 1] === '\n') {
-      i += 2;
-      line++;
-      col = 1;
-      continue;
-    }
-    if (ch === '\n') {
-      push('nl', '\n', col, 1);
-      i++;
-      line++;
-      col = 1;
-      continue;
-    }
-    if (ch === ' ' || ch === '\t' || ch === '\r') {
-      i++;
-      col++;
-      continue;
-    }
-    if (ch === '#') {
-      while (i < text.length && text[i] !== '\n') {
-        i++;
-        col++;
-      }
-      continue;
-    }
-    if (ch === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j++;
-      const v = text.slice(i + 1, j);
-      push('s', v, col, j - i + 1);
-      col += j - i + 1;
-      i = j + 1;
-      continue;
-    }
-    const two = text.slice(i, i + 2);
-    if (two === '!=' || two === '==' || two === '<=' || two === '>=') {
-      push('p', two, col, 2);
-      i += 2;
-      col += 2;
-      continue;
-    }
-    if ('{},;@<>=+!'.includes(ch)) {
-      push('p', ch, col, 1);
-      i++;
-      col++;
-      continue;
-    }
-    if (WORD.test(ch)) {
-      let j = i;
-      while (j < text.length && WORD.test(text[j]!)) j++;
-      push('w', text.slice(i, j), col, j - i);
-      col += j - i;
-      i = j;
-      continue;
-    }
-    push('w', ch, col, 1); // junk: a syntax error where it is used
-    i++;
-    col++;
-  }
-  out.push({ t: 'eof', v: '', loc: { line, col, end: col } });
-  return out;
-}
-
-/** How bison names a token in "unexpected X". */
-function describe(t: Tok): string {
-  if (t.t === 'eof') return 'end of file';
-  if (t.t === 'nl') return 'newline';
-  if (t.t === 's') return 'quoted string';
-  if (t.t === 'p') return t.v === ';' ? 'semicolon' : `'${t.v}'`;
-  if (t.v === ':') return 'colon'; // our scanner keeps a colon a word (`: verdict`); nft's token is COLON
-  if (KEYWORDS.has(t.v)) return t.v;
-  if (/^[0-9]+$/.test(t.v)) return 'number';
-  return 'string';
-}
-
 class Parser {
   private i = 0;
   constructor(private readonly toks: Tok[]) {}
@@ -316,9 +214,10 @@ class Parser {
     if (t.t !== 'w' || t.v !== v) this.unexpected(t, v);
     return t;
   }
-  /** A name: a word that is not a keyword, or a quoted string. */
-  private name(): Tok {
+  /** A name: a word that is not a keyword, or a quoted string; `variable`: a `$NAME` may give it (nft's chain_expr, dev_spec). */
+  private name(variable = false): Tok {
     const t = this.next();
+    if (t.via && !variable) throw new NftParseError("syntax error, unexpected '$', expecting string", t.via);
     if (t.t === 's' || (t.t === 'w' && t.v !== 'handle' && /^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(t.v))) return t;
     this.unexpected(t, 'string');
   }
@@ -346,6 +245,11 @@ class Parser {
 
   private where(): Where {
     let family: NftFamily = 'ip';
+    const f = this.peek();
+    // a family nft has and wxdp does not (followed by the table's name: otherwise `arp` is a table named so)
+    if (f.t === 'w' && ABSENT_FAMILIES[f.v] !== undefined && (this.peek(1).t === 'w' || this.peek(1).t === 's')) {
+      throw new NftParseError(`wxdp has no ${f.v} family: ${ABSENT_FAMILIES[f.v]}`, f.loc);
+    }
     if (this.isWord() && FAMILIES.has(this.peek().v)) {
       family = this.next().v as NftFamily;
     }
@@ -642,8 +546,30 @@ class Parser {
         const n = this.name();
         const spec = this.objSpec(t.v, n, true);
         objs.push({ op: 'add', obj: 'object', type: t.v, ...w, name: n.v, nameLoc: n.loc, spec, loc: n.loc });
+      } else if (t.v === 'ct' && this.isWord('helper')) {
+        this.ctHelperObj();
+      } else if (t.v === 'secmark') {
+        throw new NftParseError(SECMARK, t.loc);
       } else this.unexpected(t);
       this.endOfCommand();
+    }
+  }
+
+  /**
+   * `ct helper NAME { type "ftp" protocol tcp; l3proto inet }`: refused at its type, naming the helper wxdp lacks
+   * (the kernel's nf_conntrack_ftp, _sip, _tftp… parse a protocol's payload to expect its related connections).
+   */
+  private ctHelperObj(): never {
+    const h = this.next();
+    this.name();
+    this.expectP('{');
+    for (;;) {
+      const x = this.next();
+      if (x.t === 'eof' || (x.t === 'p' && x.v === '}')) throw new NftParseError('wxdp has no conntrack helpers (ct helper objects)', h.loc);
+      if (x.t === 'w' && x.v === 'type' && this.peek().t === 's') {
+        const ty = this.next();
+        throw new NftParseError(`wxdp has no conntrack helper "${ty.v}" (the kernel's nf_conntrack_${ty.v})`, ty.loc);
+      }
     }
   }
 
@@ -677,7 +603,7 @@ class Parser {
         spec.hook = h.v;
         if (this.isWord('device')) {
           this.next();
-          spec.devices = [this.name().v];
+          spec.devices = [this.name(true).v];
         }
         this.expectWord('priority');
         spec.priority = this.priority();
@@ -850,13 +776,13 @@ class Parser {
       } else if (t.t === 'w' && t.v === 'devices') {
         this.expectP('=');
         if (!this.isP('{')) {
-          spec.devices.push(this.name().v);
+          spec.devices.push(this.name(true).v);
           return;
         }
         this.next();
         for (;;) {
           this.skipNl();
-          spec.devices.push(this.name().v);
+          spec.devices.push(this.name(true).v);
           this.skipNl();
           if (!this.isP(',')) break;
           this.next();
@@ -883,7 +809,11 @@ class Parser {
       for (;;) {
         this.skipNl();
         if (this.isP('}') && elems.length === 0) this.unexpected(this.peek());
-        elems.push(this.element());
+        // a set in a set (`{ $ports, 443 }` with `define ports = { 22, 80 }`): nft merges its elements in
+        if (this.isP('{')) {
+          const inner = this.value(false);
+          if (inner.k === 'set') elems.push(...inner.elems);
+        } else elems.push(this.element());
         this.skipNl();
         if (this.isP(',')) {
           this.next();
@@ -917,7 +847,7 @@ class Parser {
       this.next();
       const data = this.single();
       // a verdict's chain (`82 : jump c`)
-      if (data.k === 'word' && (data.v === 'jump' || data.v === 'goto')) return { k: 'pair', key, data, loc: key.loc, chain: this.name().v };
+      if (data.k === 'word' && (data.v === 'jump' || data.v === 'goto')) return { k: 'pair', key, data, loc: key.loc, chain: this.name(true).v };
       return { k: 'pair', key, data, loc: key.loc };
     }
     if (key.k === 'word' && key.v.endsWith(':') && key.v.length > 1 && (this.peek().t === 's' || this.peek().t === 'w') && !this.isP(',')) {
@@ -1121,7 +1051,7 @@ class Parser {
       const d = this.next();
       if (d.t !== 'w' || !VERDICTS.has(d.v)) this.unexpected(d);
       const data: RawValue = { k: 'word', v: d.v, loc: d.loc };
-      elems.push({ k: 'pair', key, data, loc: key.loc, chain: d.v === 'jump' || d.v === 'goto' ? this.name().v : undefined });
+      elems.push({ k: 'pair', key, data, loc: key.loc, chain: d.v === 'jump' || d.v === 'goto' ? this.name(true).v : undefined });
       this.skipNl();
       if (!this.isP(',')) break;
       this.next();
@@ -1165,6 +1095,7 @@ class Parser {
           if (n.t !== 'w' || !/^[0-9]+$/.test(n.v)) this.unexpected(n, over ? 'number' : 'number or over');
           return { k: 'absent', expr: 'connlimit', loc: { ...t.loc, end: n.loc.end } };
         }
+        if (this.isWord('helper')) throw new NftParseError('wxdp has no conntrack helpers (ct helper set)', { ...t.loc, end: this.peek().loc.end });
         const sel = this.selector(t)!;
         if (this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);
@@ -1185,7 +1116,7 @@ class Parser {
         return { k: 'verdict', v: t.v, loc: t.loc };
       case 'jump':
       case 'goto': {
-        const c = this.name();
+        const c = this.name(true);
         return { k: 'verdict', v: t.v, chain: c.v, chainLoc: c.loc, loc: { ...t.loc, end: c.loc.end } };
       }
       case 'synproxy': {
@@ -1219,14 +1150,18 @@ class Parser {
       case 'masquerade':
       case 'redirect': {
         let family: 'ip' | 'ip6' | undefined;
-        if ((t.v === 'snat' || t.v === 'dnat') && (this.isWord('ip') || this.isWord('ip6'))) family = this.next().v as 'ip';
+        if ((t.v === 'snat' || t.v === 'dnat') && (this.isWord('ip') || this.isWord('ip6')) && !this.isWord('map', 2)) family = this.next().v as 'ip';
         let to: string | undefined;
         let toLoc: Loc | undefined;
         let end = t.loc.end;
-        if (this.isWord('to')) {
-          this.next();
+        if (this.isWord('to') || ((t.v === 'snat' || t.v === 'dnat') && SELECTORS.has(this.peek().v) && this.isWord('map', 2))) {
+          if (this.isWord('to')) this.next();
           const v = this.next();
           if (v.t !== 'w') this.unexpected(v);
+          if (ABSENT_EXPRS[v.v] !== undefined) throw new NftParseError(ABSENT_EXPRS[v.v]!, v.loc);
+          // `dnat to tcp dport map { 1000 : 192.0.2.1 }` (and nft's older `dnat tcp dport map …`)
+          if (SELECTORS.has(v.v)) throw new NftParseError(`wxdp has no ${t.v} to a map's address yet (${t.v} to EXPR map { … })`, v.loc);
+          if (this.isWord(':') && ABSENT_EXPRS[this.peek(1).v] !== undefined) throw new NftParseError(ABSENT_EXPRS[this.peek(1).v]!, this.peek(1).loc);
           to = v.v;
           toLoc = v.loc;
           end = v.loc.end;
@@ -1302,7 +1237,7 @@ class Parser {
 
   /** A word's part as a token of its own (nft's scanner splits `10/second` where ours keeps one word). */
   private part(t: Tok, from: number, to = t.v.length): Tok {
-    return { t: 'w', v: t.v.slice(from, to), loc: { line: t.loc.line, col: t.loc.col + from, end: t.loc.col + Math.max(to, from + 1) - 1 } };
+    return { t: 'w', v: t.v.slice(from, to), loc: { ...t.loc, col: t.loc.col + from, end: t.loc.col + Math.max(to, from + 1) - 1 } };
   }
 
   /**
@@ -1471,7 +1406,10 @@ export function timeMs(text: string): number | undefined {
   return (((d * 24 + h) * 60 + mi) * 60 + s) * 1000 + ms;
 }
 
-/** Parse nft input (a command line or a whole file) into commands; NftParseError on the first error. */
-export function parseNft(text: string): Cmd[] {
-  return new Parser(tokenize(text)).parse();
+/**
+ * Parse nft input (a command line, or a whole file named `file`) into commands; NftParseError on the first error.
+ * `sources` gets the text and each file it includes (nft_scan.ts), where the errors' places are.
+ */
+export function parseNft(text: string, file?: string, opts: ScanOptions = {}, sources: NftSource[] = []): Cmd[] {
+  return new Parser(scan(text, file, opts, sources)).parse();
 }

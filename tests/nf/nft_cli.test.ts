@@ -43,8 +43,18 @@ describe('wxdp nft', () => {
   it('refuses a bad file with nft\'s message and exit status 1', async () => {
     const r = await cli('nft', '-f', BAD);
     expect([r.code, r.out, r.err]).toEqual([1, '', `${BAD}:4:13-17: Error: Service out of range\n\t\tudp dport 70000 drop\n\t\t          ^^^^^\n`]);
-    expect((await cli('help')).out).toMatch(/\n {2}nft \[-a\] \[-c\] \[-f FILE\]/);
+    expect((await cli('help')).out).toMatch(/\n {2}nft \[-a\] \[-c\] \[-I DIR\]\.\.\. \[-f FILE\]/);
     expect((await cli('nft', '-f')).code).toBe(2);
+  });
+
+  it('includes a file from an -I directory and expands its defines (the listing nft 1.0.6 prints for it)', async () => {
+    const inc = mkdtempSync(join(tmpdir(), 'wx-nft47-cli-'));
+    writeFileSync(join(inc, 'ports.nft'), 'define ports = { 22, 53 }\n');
+    const main = file('inc-main.nft', 'include "ports.nft"\ntable ip f {\n\tchain c {\n\t\tudp dport $ports drop\n\t}\n}\n');
+    const r = await cli('nft', '-I', inc, '-f', main, 'list', 'ruleset');
+    expect([r.code, r.err, r.out]).toEqual([0, '', 'table ip f {\n\tchain c {\n\t\tudp dport { 22, 53 } drop\n\t}\n}\n']);
+    const missing = await cli('nft', '-f', main);
+    expect([missing.code, missing.err]).toEqual([1, `${main}:1:1-20: Error: File not found: ports.nft\ninclude "ports.nft"\n^^^^^^^^^^^^^^^^^^^^\n`]);
   });
 });
 
@@ -69,5 +79,17 @@ describe('--nft on wxdp run and wxdp prog run', () => {
     expect(p.code).toBe(1);
     expect(p.err).toContain('Error: Service out of range');
     expect((await cli('run', '--help')).out).toContain('--nft FILE');
+  });
+
+  it('reads an --nft file as nft -f does: its includes (absolute here; ./ from the working directory) and defines', async () => {
+    const ports = file('ports54.nft', 'define drop_ports = { 54, 55 }\n');
+    const main = file('fwd-inc.nft', `include "${ports}"\ntable ip f {\n\tchain fwd {\n\t\ttype filter hook forward priority 0;\n\t\tudp dport $drop_ports drop\n\t}\n}\n`);
+    const r = await cli('run', pass, '--in', PCAP, '--ip-batch', ROUTER, '--sysctl', 'net.ipv4.ip_forward=1', '--json', '--nft', main);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).perInterface.find((i: { interface: string }) => i.interface === 'eth1 tx').frames).toBe(1);
+    const missing = file('fwd-missing.nft', 'include "./no-such-wx-nft47.nft"\n');
+    const p = await cli('prog', 'run', pass, 'data_in', file('p2.bin', pk(53)), '--nft', missing);
+    expect(p.code).toBe(1);
+    expect(p.err).toContain(`${missing}:1:1-33: Error: File not found: ./no-such-wx-nft47.nft\ninclude "./no-such-wx-nft47.nft"\n${'^'.repeat(33)}\n`);
   });
 });

@@ -120,11 +120,16 @@ export function nftSession(nsa: NamespaceFixture, owner: string): { ns: Netns; d
   return s;
 }
 
-/** nft in the namespace: stdout, or the first error it printed (nft reports each; we stop at the first). */
-export function nftIn(ns: Netns, args: string[], input?: string): { ok: boolean; out: string } {
-  const r = spawnSync('ip', ['netns', 'exec', ns.name, 'nft', ...args], { encoding: 'utf8', input });
+/**
+ * nft in the namespace: stdout, or the first error it printed (nft reports each; we stop at the first), with the
+ * includes that led to it (`In file included from …` lines); `cwd`: where nft runs (its `./` includes are from there).
+ */
+export function nftIn(ns: Netns, args: string[], input?: string, cwd?: string): { ok: boolean; out: string } {
+  const r = spawnSync('ip', ['netns', 'exec', ns.name, 'nft', ...args], { encoding: 'utf8', input, cwd });
   if (r.status === 0) return { ok: true, out: r.stdout };
-  return { ok: false, out: r.stderr.split('\n').slice(0, 3).join('\n') };
+  const lines = r.stderr.split('\n');
+  const head = lines.findIndex((l) => !l.startsWith('In file included from') && !l.startsWith('                 from'));
+  return { ok: false, out: lines.slice(0, head + 3).join('\n') };
 }
 
 /**
