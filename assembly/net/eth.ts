@@ -154,16 +154,9 @@ function stack_rx_flows(ifindex: u32, ndf: u32, q: u32, qi: u32, n: u32): void {
   const recs = flowBurstRecs();
   let hits: u32 = 0;
   let bytes: u64 = 0;
-  let ahead: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
-    // the header of the frame two ahead loaded now (a load that only brings its line in): the burst's
-    // headers share one L1 set pair (UMEM frames 4096 apart), so each one nf_flow_burst_lookup read is
-    // gone again when its hit reads it, and a hit is too long for the CPU to reach the next one's by itself
-    // (perf annotate: a third of this loop's samples waited on the header's first load, at 1 flow as at 10k)
-    const j = i + 2 < n ? i + 2 : i;
-    ahead += load<u32>(load<u32>(b + (j << 3)), 12);
     if (nf_flow_forward(load<u32>(recs + (i << 2)), q, data, len)) {
       rxRingIfindex = ifindex; // counted for the burst (nf_flow_burst_done)
       hits++;
@@ -173,13 +166,9 @@ function stack_rx_flows(ifindex: u32, ndf: u32, q: u32, qi: u32, n: u32): void {
     }
   }
   udpWholeLast = false;
-  flowAheadSink += ahead;
   nf_flow_burst_done(ndf, hits, bytes);
   netdev_xmit_flush();
 }
-
-/** stack_rx_flows' header loads summed (kept, so no optimizer drops them). */
-let flowAheadSink: u32 = 0;
 
 /** Where napi.ts puts a burst's frames for stack_rx_burst: BURST_MAX × (u32 data, u32 len). */
 @inline export function stackBurstBuf(): u32 {
