@@ -485,7 +485,8 @@ export function nf_flowtable_delete(id: u32): i32 {
 // (flowReleasePassed).
 export const BKT_SIZE: u32 = 64;
 const BKT_SLOTS: u32 = 15;
-const BKT_OVF: u32 = 60;
+/** A bucket's overflow list (its last u32): the direction records its slots had no room for, linked by FD_NEXT. */
+export const BKT_OVF: u32 = 60;
 /** A slot's record index is its hot record's offset from its family's hot array in hot record units (IPv4: HOT4_SIZE; IPv6: HOT6_SIZE). */
 @inline function hotShift(v6: u32): u32 {
   return HOT4_SHIFT + v6;
