@@ -7,19 +7,10 @@
 // bucket), and every flow is still found by the burst lookup (each frame forwarded, masqueraded).
 
 import { describe, expect, it } from 'vitest';
-import { Fixture, eth, ipv6, stackUnready, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
-import { H0, H1, M0, M1, l4over6, udpBytes } from './ct_support.js';
+import { Fixture, eth, ipv6, stackUnready } from '../net/support.js';
+import { H0, H1, LINKS6, M0, M1, NEIGH6, ROUTES6, l4over6, udpBytes } from './ct_support.js';
 
 const unready = await stackUnready();
-const LINKS6: LinkCfg[] = [
-  { name: 'eth0', mac: M0, forwarding: true, v6: ['2001:db8:1::1/64'] },
-  { name: 'eth1', mac: M1, forwarding: true, v6: ['2001:db8:2::1/64'] },
-];
-const ROUTES6: RouteCfg[] = [{ dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' }];
-const NEIGH6: NeighCfg[] = [
-  { dev: 'eth0', addr: '2001:db8:1::2', mac: H0 },
-  { dev: 'eth1', addr: '2001:db8:2::2', mac: H1 },
-];
 const C = '2001:db8:1::2';
 const PUB = '2001:db8:2::1';
 const GROUP = 683; // three groups: 2049 flows
