@@ -19,6 +19,16 @@ export const NEIGH: NeighCfg[] = [
   { dev: 'eth0', addr: '192.0.2.2', mac: H0 },
   { dev: 'eth1', addr: '198.51.100.2', mac: H1 },
 ];
+/** The IPv6 router: eth0 inside (2001:db8:1::/64, host ::2), eth1 outside (2001:db8:2::/64, gateway ::2 to 2001:db8:3::/48). */
+export const LINKS6: LinkCfg[] = [
+  { name: 'eth0', mac: M0, forwarding: true, v6: ['2001:db8:1::1/64'] },
+  { name: 'eth1', mac: M1, forwarding: true, v6: ['2001:db8:2::1/64'] },
+];
+export const ROUTES6: RouteCfg[] = [{ dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' }];
+export const NEIGH6: NeighCfg[] = [
+  { dev: 'eth0', addr: '2001:db8:1::2', mac: H0 },
+  { dev: 'eth1', addr: '2001:db8:2::2', mac: H1 },
+];
 
 const be16 = (n: number): number[] => [(n >> 8) & 0xff, n & 0xff];
 const be32 = (n: number): number[] => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];

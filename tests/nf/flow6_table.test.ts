@@ -8,19 +8,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { NetError } from '../../src/control/net_types.js';
-import { Fixture, eth, ipv4, ipv6, stackUnready, udp4, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
-import { H0, H1, LINKS, expectOneFlowTimeout, M0, M1, NEIGH, ROUTES, l4over6, udpBytes } from './ct_support.js';
+import { Fixture, eth, ipv4, ipv6, stackUnready, udp4, type LinkCfg } from '../net/support.js';
+import { H0, H1, LINKS, LINKS6, expectOneFlowTimeout, M0, M1, NEIGH, NEIGH6, ROUTES, ROUTES6, l4over6, udpBytes } from './ct_support.js';
 
 const unready = await stackUnready();
-const LINKS6: LinkCfg[] = [
-  { name: 'eth0', mac: M0, forwarding: true, v6: ['2001:db8:1::1/64'] },
-  { name: 'eth1', mac: M1, forwarding: true, v6: ['2001:db8:2::1/64'] },
-];
-const ROUTES6: RouteCfg[] = [{ dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' }];
-const NEIGH6: NeighCfg[] = [
-  { dev: 'eth0', addr: '2001:db8:1::2', mac: H0 },
-  { dev: 'eth1', addr: '2001:db8:2::2', mac: H1 },
-];
 const C = '2001:db8:1::2';
 const S = '2001:db8:3::5';
 const PUB = '2001:db8:2::1';
