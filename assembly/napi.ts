@@ -647,6 +647,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
     const ents = load<u32>(rx, RING_ENTRIES);
     const mask = load<u32>(rx, RING_MASK);
+    const ctx = CTX_BASE; // a global: read again for every store otherwise
     for (let done: u32 = 0; done < n; ) {
       const k = min(n - done, BURST_MAX);
       // the program's own loop names each frame's slot as warmRing gives them (src/jit/emit.ts addBurst)
@@ -659,15 +660,18 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
         const act = load<u32>(r);
         const data = load<u32>(r, 4);
         if (act == XDP_REDIRECT) {
-          store<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX, load<u32>(r, 16));
-          store<u32>(CTX_BASE + CTX_REDIRECT_MAP, load<u32>(r, 20));
-          store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, load<u64>(r, 24));
+          redirs++;
+          // a bpf_redirect to a device, no metadata: gathered from the record itself (verdict's own
+          // test, without the record's target copied into the context and read back from there)
+          if (gather && load<u32>(r, 12) == data && load<u32>(r, 20) == 0 && redirGather(q, qi, data, load<u32>(r, 8) - data, load<u32>(r, 16))) continue;
+          store<u32>(ctx + CTX_REDIRECT_IFINDEX, load<u32>(r, 16));
+          store<u32>(ctx + CTX_REDIRECT_MAP, load<u32>(r, 20));
+          store<u64>(ctx + CTX_REDIRECT_FLAGS, load<u64>(r, 24));
         }
-        if (act == XDP_REDIRECT) redirs++;
         if (act == XDP_DROP) {
           dropFrame(q, data);
           drops++;
-        } else verdict(q, dev, qi, ifindex, slot, act, data, load<u32>(r, 8) - data, data - load<u32>(r, 12), load<u32>(e, 12) & ~OPT_META_MASK, gather);
+        } else verdict(q, dev, qi, ifindex, slot, act, data, load<u32>(r, 8) - data, data - load<u32>(r, 12), load<u32>(e, 12) & ~OPT_META_MASK, false); // a redirect here was not gathered above
       }
       done += k;
     }
