@@ -682,16 +682,25 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     count(q, QSTAT_XDP_PASS, n);
     const ents = load<u32>(rx, RING_ENTRIES);
     const mask = load<u32>(rx, RING_MASK);
+    // the gathering buffer and its count in locals (a global each, and the main thread's buffer behind
+    // the net root: loads at every frame otherwise), the count written back before a flush and after
+    const sb = stackBurstBuf();
+    let m = stackN;
     for (let i: u32 = 0; i < n; i++) {
       const e = ents + ((c + i) & mask) * DESC_SIZE;
       const data = <u32>load<u64>(e);
       const len = load<u32>(e, 8);
       bytes += len;
-      const b = stackBurstBuf() + (stackN << 3);
+      const b = sb + (m << 3);
       store<u32>(b, data);
       store<u32>(b, len, 4);
-      if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
+      if (++m == BURST_MAX) {
+        stackN = m;
+        stackFlush(ifindex, q, qi);
+        m = 0;
+      }
     }
+    stackN = m;
   } else {
     // read once a poll: the ring's geometry (ringEntry reads it for every entry), this instance's
     // context and run state (globals, read again for every store otherwise)
