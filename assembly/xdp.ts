@@ -237,8 +237,7 @@ export function bpf_csum_diff(from: u64, fromSize: u64, to: u64, toSize: u64, se
 /** bpf_redirect (23): redirect to `ifindex`; any flag is invalid for XDP. */
 export function bpf_redirect(ifindex: u64, flags: u64, r3: u64, r4: u64, r5: u64): u64 {
   if (flags != 0) return XDP_ABORTED;
-  ctxSet(CTX_REDIRECT_IFINDEX, <u32>ifindex);
-  ctxSet(CTX_REDIRECT_MAP, 0);
+  store<u64>(CTX_BASE + CTX_REDIRECT_IFINDEX, ifindex & 0xffffffff); // ifindex, no map: one store (src/jit/emit.ts addBurst loads the pair as one)
   store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, flags);
   return XDP_REDIRECT;
 }

@@ -224,8 +224,7 @@ export function bpf_redirect_map(map: u64, key: u64, flags: u64, r4: u64, r5: u6
     store<u32>(CTX_BASE + CTX_REDIRECT_MAP, 0);
     return flags & actionMask;
   }
-  store<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX, idx);
-  store<u32>(CTX_BASE + CTX_REDIRECT_MAP, m);
+  store<u64>(CTX_BASE + CTX_REDIRECT_IFINDEX, <u64>idx | (<u64>m << 32)); // the key and the map: one store, as bpf_redirect's
   store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, broadcast ? flags : 0);
   return XDP_REDIRECT;
 }
