@@ -312,8 +312,10 @@ const routerAddrOf = (host: Host): { v4: string; v6: string } =>
  * A path MTU report, then a big echo request answered through what it taught. A "fragmentation needed"
  * (RFC 1191) or "packet too big" (RFC 8201) quoting an echo reply of the router's to the host updates the
  * route's exception (icmp_err → ipv4_update_pmtu: below min_pmtu 552 locked at 552, which forwarding then
- * honours too; icmpv6_err → ip6_update_pmtu: under 1280 ignored); quoting anything else (an echo request,
- * UDP no socket has) changes nothing. The exception lasts for the rest of the seed's cases.
+ * honours too; icmpv6_err → ip6_update_pmtu, for any ICMPv6 quoted, an echo request too: under 1280
+ * ignored); quoting anything else (an IPv4 echo request, UDP no socket has) changes nothing. The
+ * exception lasts for the rest of the seed's cases: an IPv6 one also cuts what is forwarded there
+ * (ip6_fragment's dst_mtu: packet too big).
  */
 function pmtuCase(g: Rng): FuzzCase {
   const host = g.pick([HOSTS.h2, HOSTS.h3]);
