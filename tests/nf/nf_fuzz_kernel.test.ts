@@ -7,6 +7,8 @@
 //   WXDP_NF_FUZZ=N           N flows per seed (default 40)
 //   WXDP_NF_FUZZ_SEEDS=a,b   the seeds (default 1, 2); random:K adds K random ones (printed)
 //   WXDP_NF_FUZZ_SHOW=F      print flow F's steps: frames in, and out of the kernel and wxdp
+//   WXDP_NF_FUZZ_WINDOWS=0   every TCP side advertises 64240 with window scale 7 (as before 12-06): by
+//                            default half the TCP flows draw other windows and scales (genFlow's `t`)
 //
 // Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
 // window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
@@ -28,6 +30,7 @@ import { genFlow, genRuleset, parse, stepFrames, type Flow } from './nf_fuzz_gen
 
 const N = Number(process.env['WXDP_NF_FUZZ'] ?? 40);
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_NF_FUZZ_SEEDS']);
+const WINDOWS = process.env['WXDP_NF_FUZZ_WINDOWS'] !== '0';
 
 const nsa = useNamespaces('nfz');
 const py = pythonAvailability();
@@ -187,7 +190,9 @@ export interface FuzzStep {
 async function runBoth(seed: number, n: number) {
   const g = new Rng(seed);
   const rs = genRuleset(g);
-  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs));
+  // TCP windows and window scales from a second generator (WXDP_NF_FUZZ_WINDOWS=0: none), the rest as before
+  const t = WINDOWS ? new Rng((seed ^ 0x3c6ef372) >>> 0) : undefined;
+  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t));
   const kernel = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
   const nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.text });
   if (nft.status !== 0) throw new Error(`nft -f refused the generated rule set: ${nft.stderr}\n${rs.text}`);
