@@ -47,8 +47,8 @@ function shown(out: PortOutput, input: readonly Uint8Array[]): Record<string, st
  * A frame with the fields the kernel makes up cleared, where the router made the packet itself (its ID
  * is none of the input's): router_cases' masks, and also the IPv4 ID and header checksum of an ICMP
  * error whose source NAT rewrote (a reject or ICMP error of the router sent to a translated flow:
- * ip_select_ident, a keyed hash), the flow label of an ICMPv6 error of the router's whose source NAT
- * rewrote (auto_flowlabels: a keyed hash), and the identification of an IPv6 Fragment header in a datagram the
+ * ip_select_ident, a keyed hash), the flow label of an ICMPv6 error or TCP reset of the router's whose
+ * source NAT rewrote (auto_flowlabels: a keyed hash), and the identification of an IPv6 Fragment header in a datagram the
  * router cut itself (after nf_ct_frag6_gather reassembled it, ip6_fragment draws a new one:
  * ipv6_select_ident). A frame forwarded with its input ID kept is compared whole.
  */
@@ -60,9 +60,12 @@ function maskOwnFields(f: Uint8Array, input: readonly Uint8Array[]): Uint8Array 
     if (fresh && ipv4ChecksumOk(m)) (m.fill(0, 18, 20), m.fill(0, 24, 26));
   }
   // an ICMPv6 error the router made about a packet whose address NAT rewrote (a packet too big from
-  // the SNAT address, say): not a router address for router_cases' mask, but its flow label is the
-  // kernel's hash (auto_flowlabels), none of the input's
-  if (type === 0x86dd && m[20] === 58 && m.length >= 58 && m[54]! < 128) {
+  // the SNAT address, say), or a TCP reset it made for a flow NAT redirected to a closed port of its own
+  // (tcp_v6_send_reset, its source turned back to the original destination): not a router address for
+  // router_cases' mask, but its flow label is the kernel's hash (auto_flowlabels: ip6_make_flowlabel),
+  // none of the input's (nf seed 55)
+  const rst6 = m[20] === 6 && m.length >= 74 && (m[67]! & 0x04) !== 0;
+  if (type === 0x86dd && ((m[20] === 58 && m.length >= 58 && m[54]! < 128) || rst6)) {
     const label = (b: Uint8Array) => hex(Uint8Array.of(b[15]! & 0x0f, b[16]!, b[17]!));
     if (!input.some((i) => i.length >= 18 && label(i) === label(m))) (m[15] = m[15]! & 0xf0, m.fill(0, 16, 18));
   }
