@@ -249,10 +249,17 @@ export function udpFuzzCases(seed: number, n: number): UdpFuzzCase[] {
   });
 }
 
-/** Who read a datagram: the socket, or for an unconnected reuseport member its group. */
+/**
+ * Who read a datagram: the socket, or for an unconnected reuseport member its group. Groups of IPv6
+ * sockets bound to one native address that differ only in IPV6_V6ONLY count as one: the flag does not
+ * change their score for an IPv6 datagram (compute_score), so the kernel's pick between the groups falls
+ * to the sk_incoming_cpu point — which CPU took the datagram and which socket last read on it (seed 199,
+ * case 11: the same three datagrams went to either group from run to run).
+ */
 function reader(s: Sock, j: number, connected: boolean): string {
   if (!s.reuseport || connected || !s.bind) return `#${j}`;
-  return `group(${s.family}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''} ${s.bind[0]}:${s.bind[1]})`;
+  const native = s.family === 6 && s.bind[0].includes(':') && s.bind[0] !== '::' && !s.bind[0].startsWith('::ffff:');
+  return `group(${s.family}${s.v6only && !native ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''} ${s.bind[0]}:${s.bind[1]})`;
 }
 /**
  * A send's UDP frame with the sender's port and the checksum it enters cleared, when the sides' ports differ
