@@ -15,7 +15,9 @@
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
 // another port taken as local (RT6_LOOKUP_F_IFACE; icmpv6_send's source), a PMTU locked at 552 ignored by
-// forwarding — kept in router_cases.
+// forwarding — kept in router_cases. 12-06: seeds 126-315 × 60 agree once a learned IPv6 PMTU exception
+// cut what is forwarded to its destination (ip6_fragment's dst_mtu: seeds 127, 175; router_cases' packet
+// too big cases, fwd6_lean's path-MTU case).
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
