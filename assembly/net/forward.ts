@@ -14,7 +14,8 @@
 //         loopback source → InAddrErrors, a link-local source → ICMPv6 destination unreachable (beyond
 //         scope) and InAddrErrors; Ip6:OutForwDatagrams; over the output device's mtu6 → ICMPv6 packet too
 //         big (never fragmented), InTooBigErrors, FragFails, PKT_TOO_BIG; hop limit decremented; output,
-//         where a route MTU smaller still gives packet too big (ip6_fragment's fail_toobig).
+//         where a route MTU or a learned path MTU smaller still gives packet too big (ip6_fragment's
+//         fail_toobig: dst_mtu counts the exception ip6_forward's MTU leaves out).
 //
 // The next-hop MTU is the kernel's ip_dst_mtu_maybe_forward(dst, true): the route's mtu metric, else the
 // output device's MTU (a learned PMTU only with net.ipv4.ip_forward_use_pmtu, or one locked at min_pmtu). An IPv6 datagram routed
@@ -36,14 +37,14 @@ import {
   ICMPV6_DEST_UNREACH, ICMPV6_EXC_HOPLIMIT, ICMPV6_NOT_NEIGHBOUR, ICMPV6_PKT_TOOBIG, ICMPV6_TIME_EXCEED,
   icmp_send, icmpv6_send, redirectAllow,
 } from './icmp';
-import { devMtu6, ip6_finish_output, ip_finish_output, ownMtu4, resultPrefsrc4, routeMtu4 } from './output';
+import { devMtu6, ip6_finish_output, ip_finish_output, ownMtu4, ownMtu6, resultPrefsrc4, routeMtu4 } from './output';
 import { ipSendCheck } from './csum';
-import { dst_pmtu_forward4, dstPmtuLockedAny } from './dst';
+import { dst_pmtu_forward4, dstPmtuLockedAny, dstPmtuNone } from './dst';
 import { NF_HOOK4, NF_HOOK6, NF_INET_FORWARD, nf_frag_max } from './netfilter';
 import { ndisc_forward_redirect } from './ndisc';
 import { optRR } from './ipv4_rcv';
 import {
-  IP6H_HOP_LIMIT, IP6H_SADDR, IPH_CHECK, IPH_DADDR, IPH_FRAG_OFF, IPH_SADDR, IPH_TTL, IPV6_ADDR_ANY,
+  IP6H_DADDR, IP6H_HOP_LIMIT, IP6H_SADDR, IPH_CHECK, IPH_DADDR, IPH_FRAG_OFF, IPH_SADDR, IPH_TTL, IPV6_ADDR_ANY,
   IPV6_ADDR_LINKLOCAL, IPV6_ADDR_LOOPBACK, IPV6_ADDR_MULTICAST, IP_DF, PACKET_HOST, ipv6AddrType, ldBe16,
 } from './inet';
 
@@ -200,8 +201,11 @@ export function ip6_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32,
   }
   store<u8>(data, load<u8>(data, IP6H_HOP_LIMIT) - 1, IP6H_HOP_LIMIT);
   if (!NF_HOOK6(NF_INET_FORWARD, ifindex, oif, q, data, len)) return;
-  // ip6_finish_output: the route's own MTU (ip6_mtu) may be smaller than the device's.
-  const rmtu = load<u32>(res, FR_MTU);
+  // ip6_finish_output → ip6_fragment: ip6_skb_dst_mtu is dst_mtu of the output route — a learned PMTU
+  // exception's (rt6_do_update_pmtu set its RTAX_MTU), else the route's mtu metric, else mtu6 — which
+  // unlike ip6_forward's ip6_dst_mtu_maybe_forward(dst, true) counts an unlocked exception: a forwarded
+  // datagram over it gets packet too big quoting it with the hop limit already decremented
+  const rmtu = load<u32>(res, FR_MTU) != 0 || !dstPmtuNone() ? ownMtu6(res, ond, data + IP6H_DADDR) : 0;
   if (rmtu != 0 && len > rmtu && (fmax == 0 || fmax > rmtu)) {
     icmpv6_send(ifindex, data, len, ICMPV6_PKT_TOOBIG, 0, rmtu);
     mibInc(MIB_IP6_FRAG_FAILS);

@@ -15,7 +15,8 @@
 // forwarding on (net.ipv6.conf.all.forwarding or its force_forwarding), no netfilter hook registered,
 // no custom IPv6 rules, no bulk load in progress, no live redirect exception; the input route a
 // unicast route out of another device that is up with IPv6 on, one that fib6_lookup answers from the
-// trie walk alone (see the memo); the datagram within the device's mtu6 and the route's mtu; the next
+// trie walk alone (see the memo); the datagram within the device's mtu6, the route's mtu and a learned
+// path MTU toward its destination (ip6_fragment's dst_mtu); the next
 // hop's neighbour connected with its header cached. Anything else — and any frame for which one of
 // these cannot be decided here — is left untouched for the full path (false), which then does
 // everything itself: the checks come before any counter or byte is written.
@@ -60,6 +61,7 @@ import {
 } from './fib';
 import { lpm6Depth, lpm6LookupDepth } from './lpm6';
 import { devMtu6 } from './output';
+import { dst_pmtu, dstPmtuNone } from './dst';
 import { neigh6Ready } from './neigh';
 import { ndStat, netdev_xmit_pend, netdevMac, putMac } from './netdev';
 import { nfActive } from './netfilter';
@@ -278,6 +280,11 @@ export function fwd6_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): b
   if (ond == 0 || dlen > devMtu6(ond)) return false;
   const rmtu = load<u32>(e + ME_MTU);
   if (rmtu != 0 && dlen > rmtu) return false;
+  // a learned path MTU toward the destination counts at output (ip6_fragment's dst_mtu): over it, the full path's
+  if (!dstPmtuNone()) {
+    const pmtu = dst_pmtu(AF_INET6, daddr);
+    if (pmtu != 0 && dlen > pmtu) return false;
+  }
   if ((load<u32>(ond, ND_FLAGS) & IFF_UP) == 0 || load<u32>(ond, ND_CONF6 + (CONF6_DISABLE_IPV6 << 2)) != 0) return false;
   // ip6_finish_output2's next hop: the route's gateway, else the destination
   const nh = netScratch() + SCR_RX + NH_OFF;

@@ -4,7 +4,7 @@
 // ip6_finish_output). Nothing may tell the two apart: the same bursts — plain forwards beside every
 // case the lean path must refuse (extension headers, hop limit 1, multicast, link-local, loopback and
 // unspecified addresses, local delivery, a route back out of the input device, reject routes, ECMP,
-// source-specific routes, nested prefixes, packet too big by the device and by the route, unresolved
+// source-specific routes, nested prefixes, packet too big by the device, by the route and by a learned path MTU, unresolved
 // neighbours, truncated and padded frames, another host's MAC) — sent with the lean path on and off,
 // before and after route, neighbour, MTU, link and sysctl changes, must leave every device byte for
 // byte alike, with the same counters, drop reasons and device statistics. The plain forwards are also
@@ -228,6 +228,28 @@ async function run(lean: boolean): Promise<Run> {
   return { steps, queues, counters: fx.nonzero(), stats, taken };
 }
 
+/**
+ * `body` on a fixture `make` gives, once with the lean path on and once off: the lean side's and the full
+ * side's outputs, their nonzero counters alike, and how many frames the lean side took.
+ */
+async function leanVsFull<T>(make: () => Promise<Fixture>, body: (fx: Fixture) => T): Promise<{ lean: T; full: T; taken: number }> {
+  const go = async (lean: boolean) => {
+    const fx = await make();
+    const x = fx.dp.fastPath.exports as unknown as { net_fwd6_lean_set(on: number): void; net_fwd6_lean_taken(): number };
+    x.net_fwd6_lean_set(lean ? 1 : 0);
+    const taken0 = x.net_fwd6_lean_taken();
+    const out = body(fx);
+    const taken = (x.net_fwd6_lean_taken() - taken0) >>> 0;
+    x.net_fwd6_lean_set(1);
+    return { out, counters: fx.nonzero(), taken };
+  };
+  const lean = await go(true);
+  const full = await go(false);
+  expect(lean.counters).toEqual(full.counters);
+  expect(full.taken).toBe(0);
+  return { lean: lean.out, full: full.out, taken: lean.taken };
+}
+
 const unready = await stackUnready();
 
 describe.skipIf(unready)('the lean IPv6 forward', () => {
@@ -258,15 +280,14 @@ describe.skipIf(unready)('the lean IPv6 forward', () => {
       const m = icmp6('fe80::2', '2001:db8:2::1', 137, 0, [0, 0, 0, 0], Uint8Array.from([...ipv6Bytes(target), ...ipv6Bytes(dest), 2, 1, ...macBytes(tlla)]));
       return eth({ dst: M1, src: GW_OLD, type: 0x86dd }, ipv6({ src: 'fe80::2', dst: '2001:db8:2::1', nh: 58, hlim: 255 }, m));
     };
-    const go = async (lean: boolean) => {
-      const fx = await Fixture.create(
+    const make = () =>
+      Fixture.create(
         [{ ...LINKS[0]!, conf6: { force_forwarding: 1 } }, LINKS[1]!],
         [{ dst: '2001:db8:9::/48', via: 'fe80::2', dev: 'eth1' }],
         [{ dev: 'eth0', addr: SRC, mac: H0 }, { dev: 'eth1', addr: 'fe80::2', mac: GW_OLD }],
       );
-      const x = fx.dp.fastPath.exports as unknown as { net_fwd6_lean_set(on: number): void; net_fwd6_lean_taken(): number };
-      x.net_fwd6_lean_set(lean ? 1 : 0);
-      const taken0 = x.net_fwd6_lean_taken();
+    let inRedirects = 0;
+    const r = await leanVsFull(make, (fx) => {
       const frames = [1, 2, 3, 4].flatMap((i) => [frame('2001:db8:9::5', { sport: 100 + i }), frame('2001:db8:9::6', { sport: 200 + i })]);
       const outs: string[][] = [];
       const burst = () => {
@@ -279,23 +300,62 @@ describe.skipIf(unready)('the lean IPv6 forward', () => {
       fx.rx('eth1', redirect('fe80::3', '2001:db8:9::5', GW_NEW));
       burst();
       burst();
-      const taken = (x.net_fwd6_lean_taken() - taken0) >>> 0;
-      x.net_fwd6_lean_set(1);
-      return { outs, counters: fx.nonzero(), taken };
-    };
-    const lean = await go(true);
-    const full = await go(false);
-    expect(lean.outs).toEqual(full.outs);
-    expect(lean.counters).toEqual(full.counters);
-    expect(lean.counters['Icmp6:InRedirects']).toBe(1);
+      inRedirects = fx.nonzero()['Icmp6:InRedirects'] ?? 0;
+      return outs;
+    });
+    expect(r.lean).toEqual(r.full);
+    expect(inRedirects).toBe(1);
     // before the redirect the lean path took every frame but the first (which filled the neighbour's
     // header cache through the full path); after it, none
-    expect(lean.taken).toBe(15);
+    expect(r.taken).toBe(15);
     // after it, 2001:db8:9::5 leaves for the new first hop, 2001:db8:9::6 for the old
     const dstMac = (h: string) => h.slice(0, 12);
-    const last = lean.outs[3]!;
+    const last = r.lean[3]!;
     expect(last.length).toBe(8);
     for (const h of last) expect(dstMac(h)).toBe((h.slice((14 + 24) * 2, (14 + 40) * 2) === Buffer.from(ipv6Bytes('2001:db8:9::5')).toString('hex') ? GW_NEW : GW_OLD).replaceAll(':', ''));
+  });
+
+  // A packet too big about an ICMPv6 packet of ours learns a path MTU toward its destination
+  // (icmpv6_err → ip6_update_pmtu); ip6_forward's MTU leaves it out, ip6_fragment's dst_mtu does not: a
+  // forwarded datagram over it gets packet too big at its decremented hop limit (router fuzz seed 127).
+  it('leaves a frame over a learned path MTU to the full path: packet too big 1280 quoting it at hop limit 63', async () => {
+    const GW = '02:00:00:00:0e:12';
+    const ptb = (mtu: number, dest: string): Uint8Array => {
+      const quoted = ipv6({ src: '2001:db8:2::1', dst: dest, nh: 58 }, echo6('2001:db8:2::1', dest, 1, 1, new Uint8Array(8)));
+      return eth({ dst: M1, src: GW, type: 0x86dd }, ipv6({ src: '2001:db8:2::2', dst: '2001:db8:2::1', nh: 58 }, icmp6('2001:db8:2::2', '2001:db8:2::1', 2, 0, [mtu >>> 24, (mtu >>> 16) & 0xff, (mtu >>> 8) & 0xff, mtu & 0xff], quoted)));
+    };
+    const make = () =>
+      Fixture.create([LINKS[0]!, LINKS[1]!], [{ dst: '2001:db8:9::/48', via: '2001:db8:2::2', dev: 'eth1' }], [{ dev: 'eth0', addr: SRC, mac: H0 }, { dev: 'eth1', addr: '2001:db8:2::2', mac: GW }], {
+        sysctls: { 'net.ipv6.conf.all.forwarding': 1, 'net.ipv6.icmp.ratelimit': 0 },
+      });
+    const r = await leanVsFull(make, (fx) => {
+      const frames = [frame('2001:db8:9::5', { n: 1352 }), frame('2001:db8:9::5', { n: 1232 }), frame('2001:db8:9::6', { n: 1352 })];
+      const outs: Array<Record<string, string[]>> = [];
+      const burst = () => {
+        fx.devs.get('eth0')!.injectBatch([...frames, ...frames]);
+        fx.devs.get('eth0')!.poll({ budget: 64 });
+        outs.push(Object.fromEntries([...fx.tx()].map(([d, fs]) => [d, fs.map(hexOf)])));
+      };
+      burst();
+      fx.rx('eth1', ptb(1280, '2001:db8:9::5'));
+      burst();
+      burst();
+      return outs;
+    });
+    expect(r.lean).toEqual(r.full);
+    expect(r.taken).toBeGreaterThan(0);
+    // after the report: two packet too big to the sender (ICMPv6 type 2, MTU 1280), quoting the 1400-byte
+    // datagram with hop limit 63; the 1280-byte one to the same destination and the other destination's leave
+    const last = r.lean[2]!;
+    expect((last['eth1'] ?? []).length).toBe(4);
+    const errs = last['eth0'] ?? [];
+    expect(errs.length).toBe(2);
+    for (const h of errs) {
+      const b = Buffer.from(h, 'hex');
+      expect([b[54], b[55], b.readUInt32BE(58)]).toEqual([2, 0, 1280]);
+      expect(b[62 + 7]).toBe(63); // the quoted hop limit
+      expect(b.subarray(62 + 24, 62 + 40)).toEqual(Buffer.from(ipv6Bytes('2001:db8:9::5')));
+    }
   });
 
   it('forwards a plain frame as RFC 8200 says: the hop limit one less, the datagram cut to its payload length, the next hop\'s MAC', async () => {

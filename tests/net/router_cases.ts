@@ -353,6 +353,8 @@ const toNet6 = udp6('2001:db8:10::5');
 const destOpts6 = { ...udp6('2001:db8:2::2'), nextHeader: 60, payload: concat(Uint8Array.of(IPPROTO_UDP, 0, 1, 4, 0, 0, 0, 0), udp6('2001:db8:2::2').payload) };
 const hlim1 = udp6('2001:db8:2::2', { hopLimit: 1 });
 const big6 = udp6('2001:db8:30::5', { len: 1392 }); // 40 + 8 + 1392 = 1440 > 1280
+/** 1440 bytes to 2001:db8:10::77 (via h2, eth1's MTU 1500), whose path MTU a case sets to 1280. */
+const toPmtu6 = udp6('2001:db8:10::77', { len: 1392 });
 const noRoute6 = udp6('2001:db8:99::1');
 const echo6 = (dst: string) => ({ src: H1V6, dst, nextHeader: IPPROTO_ICMPV6, flowLabel: 0, payload: icmp6(H1V6, dst, 128, 0, (0x4321 << 16) | 1, pattern(32)) });
 /** icmpv6_echo_reply: type 129, the rest echoed (RFC 4443 §4.2), hop limit 64; the flow label is masked. */
@@ -391,6 +393,24 @@ function ipv6Frames(): RouterCase[] {
     { name: 'an IPv6 packet to a routed network goes to the gateway', ingress: 'eth0', frames: [in6(toNet6)], expect: { eth1: [fwd6(toNet6, MAC.r1, MAC.h2)] } },
     { name: 'hop limit 1 gets ICMPv6 time exceeded (3/0)', ingress: 'eth0', frames: [in6(hlim1)], expect: { eth0: [icmpErr6(3, 0, 0, ipv6(hlim1))] } },
     { name: 'bigger than the egress MTU gets ICMPv6 packet too big (2/0) with MTU 1280', ingress: 'eth0', frames: [in6(big6)], expect: { eth0: [icmpErr6(2, 0, 1280, ipv6(big6))] } },
+    {
+      // icmpv6_err (the quoted header's ICMPv6 handler, whatever the quoted type) → ip6_update_pmtu: an
+      // exception of 1280 toward 2001:db8:10::77 on the route via h2 (eth1, MTU 1500); nothing answers
+      name: 'a packet too big of 1280 from h2 quoting an echo request of ours to 2001:db8:10::77 learns that path MTU',
+      ingress: 'eth1',
+      frames: [eth(MAC.r1, MAC.h2, ETH_P_IPV6, ipv6({ src: '2001:db8:2::2', dst: '2001:db8:2::1', nextHeader: IPPROTO_ICMPV6, payload: icmp6('2001:db8:2::2', '2001:db8:2::1', 2, 0, 1280, ipv6({ src: '2001:db8:2::1', dst: '2001:db8:10::77', nextHeader: IPPROTO_ICMPV6, payload: icmp6('2001:db8:2::1', '2001:db8:10::77', 128, 0, 0x43210001, pattern(8)) })) }))],
+      expect: nothing,
+    },
+    {
+      // ip6_forward passes it (ip6_dst_mtu_maybe_forward(dst, true): eth1's mtu6, the unlocked exception
+      // left out) and decrements the hop limit; ip6_fragment then takes dst_mtu — the exception's 1280 —
+      // and a forwarded datagram is never cut: fail_toobig. Router fuzz seed 127 (a big frame from h2 back to h2).
+      name: 'a forwarded 1440-byte datagram to 2001:db8:10::77 then gets packet too big 1280 quoting it at hop limit 63',
+      ingress: 'eth0',
+      frames: [in6(toPmtu6)],
+      expect: { eth0: [icmpErr6(2, 0, 1280, ipv6({ ...toPmtu6, hopLimit: 63 }))] },
+    },
+    { name: 'one within that path MTU is forwarded whole', ingress: 'eth0', frames: [in6(udp6('2001:db8:10::77', { len: 1000 }))], expect: { eth1: [fwd6(udp6('2001:db8:10::77', { len: 1000 }), MAC.r1, MAC.h2)] } },
     { name: 'no IPv6 route gets ICMPv6 no route to destination (1/0)', ingress: 'eth0', frames: [in6(noRoute6)], expect: { eth0: [icmpErr6(1, 0, 0, ipv6(noRoute6))] } },
     { name: 'an IPv6 blackhole route drops silently', ingress: 'eth0', frames: [in6(udp6('2001:db8:f0::1'))], expect: nothing },
     { name: 'an IPv6 unreachable route gets ICMPv6 no route (1/0)', ingress: 'eth0', frames: [in6(udp6('2001:db8:f1::1'))], expect: { eth0: [icmpErr6(1, 0, 0, ipv6(udp6('2001:db8:f1::1')))] } },

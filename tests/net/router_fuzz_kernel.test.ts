@@ -15,7 +15,9 @@
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
 // another port taken as local (RT6_LOOKUP_F_IFACE; icmpv6_send's source), a PMTU locked at 552 ignored by
-// forwarding — kept in router_cases.
+// forwarding — kept in router_cases. 12-06: seeds 126-315 × 60 agree once a learned IPv6 PMTU exception
+// cut what is forwarded to its destination (ip6_fragment's dst_mtu: seeds 127, 175; router_cases' packet
+// too big cases, fwd6_lean's path-MTU case).
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
@@ -312,8 +314,10 @@ const routerAddrOf = (host: Host): { v4: string; v6: string } =>
  * A path MTU report, then a big echo request answered through what it taught. A "fragmentation needed"
  * (RFC 1191) or "packet too big" (RFC 8201) quoting an echo reply of the router's to the host updates the
  * route's exception (icmp_err → ipv4_update_pmtu: below min_pmtu 552 locked at 552, which forwarding then
- * honours too; icmpv6_err → ip6_update_pmtu: under 1280 ignored); quoting anything else (an echo request,
- * UDP no socket has) changes nothing. The exception lasts for the rest of the seed's cases.
+ * honours too; icmpv6_err → ip6_update_pmtu, for any ICMPv6 quoted, an echo request too: under 1280
+ * ignored); quoting anything else (an IPv4 echo request, UDP no socket has) changes nothing. The
+ * exception lasts for the rest of the seed's cases: an IPv6 one also cuts what is forwarded there
+ * (ip6_fragment's dst_mtu: packet too big).
  */
 function pmtuCase(g: Rng): FuzzCase {
   const host = g.pick([HOSTS.h2, HOSTS.h3]);

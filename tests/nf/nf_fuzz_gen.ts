@@ -224,6 +224,12 @@ export interface Flow {
   /** Aimed at a NAT rule or the router itself. */
   local: boolean;
   what: string;
+  /**
+   * TCP: the window each side advertises (original, reply) and the window scale its SYN offers (-1: no
+   * option; RFC 7323 §2.2: scaling only when both sides offered it, conntrack's td_scale likewise).
+   */
+  win: [number, number];
+  wscale: [number, number];
   // state while it runs
   cseq: number;
   sseq: number;
@@ -296,7 +302,13 @@ function errStep(g: Rng, v6: boolean, dir: 'o' | 'r'): Step {
   return { dir, kind: 'err', type, code, quoteLen: g.pick([8, 8, 64, 1000]), fromPeer: g.chance(0.5) };
 }
 
-export function genFlow(g: Rng, i: number, rs: Ruleset): Flow {
+/**
+ * Flow `i` from `g`; `t` (a second generator, so each seed's flows stay what they were) draws a TCP flow's
+ * windows and window scales — without it every side advertises 64240 with scale 7. Small windows and
+ * no or other scales put segments in and out of conntrack's window (tcp_in_window: td_maxend, td_maxwin,
+ * td_scale), which `ct state invalid` rules and conntrack -L then show.
+ */
+export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng): Flow {
   const v6 = g.chance(0.35);
   const hosts = HOSTS.filter((h) => (v6 ? h.v6.length > 0 : true));
   const c = g.pick(hosts);
@@ -331,10 +343,19 @@ export function genFlow(g: Rng, i: number, rs: Ruleset): Flow {
   for (let k = g.int(3); k > 0; k--) steps.splice(1 + g.int(steps.length), 0, errStep(g, v6, g.chance(0.7) ? 'r' : 'o'));
   const cli = v6 ? g.pick(c.v6) : g.pick(c.v4);
   const frag = proto !== 'tcp' && g.chance(0.2) ? g.pick([2, 3] as const) : 0;
+  const win: [number, number] = [64240, 64240];
+  const wscale: [number, number] = [7, 7];
+  if (t && proto === 'tcp' && t.chance(0.5)) {
+    for (const k of [0, 1]) {
+      win[k] = t.pick([64240, 65535, 29200, 1000, 300, 100, 0]);
+      wscale[k] = t.pick([7, 7, -1, 0, 2, 14]);
+    }
+  }
   return {
-    v6, proto, port: c.port, mac: c.mac, cli, srv, srvPort: srvHost.port, srvMac: srvHost.mac,
+    v6, proto, port: c.port, mac: c.mac, cli, srv, srvPort: srvHost.port, srvMac: srvHost.mac, win, wscale,
     sport: 40000 + i, dport: proto === 'icmp' ? 0 : dport, steps, frag, local: what !== '',
-    what: `${proto}${v6 ? '6' : ''} ${cli}:${40000 + i} > ${srv}:${proto === 'icmp' ? '' : dport}${what}${frag ? ` frag ${frag}` : ''}`,
+    what: `${proto}${v6 ? '6' : ''} ${cli}:${40000 + i} > ${srv}:${proto === 'icmp' ? '' : dport}${what}${frag ? ` frag ${frag}` : ''}` +
+      (win[0] !== 64240 || win[1] !== 64240 || wscale[0] !== 7 || wscale[1] !== 7 ? ` win ${win.join('/')} wscale ${wscale.join('/')}` : ''),
     cseq: 0x10000000 + i * 0x1000000, sseq: 0x80000000 + i * 0x100000, echoSeq: 1,
   };
 }
@@ -383,10 +404,11 @@ export function parse(f: Uint8Array): Parsed | undefined {
   return undefined;
 }
 
-function tcpSeg(src: string, dst: string, sport: number, dport: number, flags: number, seq: number, ack: number, data: number): Uint8Array {
-  const opts = flags & SYN ? Uint8Array.of(2, 4, 0x05, 0xb4, 4, 2, 1, 3, 3, 7) : new Uint8Array(0);
+function tcpSeg(src: string, dst: string, sport: number, dport: number, flags: number, seq: number, ack: number, data: number, win = 64240, wscale = 7): Uint8Array {
+  // on a SYN: MSS 1460, SACK permitted, then a window scale unless the side offers none
+  const opts = flags & SYN ? Uint8Array.of(2, 4, 0x05, 0xb4, 4, 2, ...(wscale >= 0 ? [1, 3, 3, wscale] : [])) : new Uint8Array(0);
   const pad = concat(opts, new Uint8Array((4 - (opts.length % 4)) % 4));
-  const h = concat(u16(sport), u16(dport), u32(seq >>> 0), u32(flags & ACK ? ack >>> 0 : 0), Uint8Array.of(((20 + pad.length) / 4) << 4, flags), u16(64240), u16(0), u16(0), pad, pattern(data, seq & 0xff));
+  const h = concat(u16(sport), u16(dport), u32(seq >>> 0), u32(flags & ACK ? ack >>> 0 : 0), Uint8Array.of(((20 + pad.length) / 4) << 4, flags), u16(win), u16(0), u16(0), pad, pattern(data, seq & 0xff));
   const v6 = src.includes(':');
   const ph = v6 ? concat(ipv6Bytes(src), ipv6Bytes(dst), u32(h.length), Uint8Array.of(0, 0, 0, 6)) : concat(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6), u16(h.length));
   h.set(u16(inetChecksum(ph, h)), 16);
@@ -465,7 +487,7 @@ export function stepFrames(f: Flow, s: Step, g: Rng, n: number): { ingress: stri
       const mine = s.dir === 'o' ? f.cseq : f.sseq;
       const theirs = s.dir === 'o' ? f.sseq : f.cseq;
       const seq = mine + s.seqOff;
-      pkt = ipPacket(f.v6, src, dst, 6, tcpSeg(src, dst, sport, dport, s.flags, seq, theirs + s.ackOff, s.data), id);
+      pkt = ipPacket(f.v6, src, dst, 6, tcpSeg(src, dst, sport, dport, s.flags, seq, theirs + s.ackOff, s.data, f.win[s.dir === 'o' ? 0 : 1], f.wscale[s.dir === 'o' ? 0 : 1]), id);
       const used = s.data + (s.flags & SYN ? 1 : 0) + (s.flags & FIN ? 1 : 0);
       if (s.dir === 'o') f.cseq = (f.cseq + used) >>> 0;
       else f.sseq = (f.sseq + used) >>> 0;

@@ -7,11 +7,17 @@
 //   WXDP_NF_FUZZ=N           N flows per seed (default 40)
 //   WXDP_NF_FUZZ_SEEDS=a,b   the seeds (default 1, 2); random:K adds K random ones (printed)
 //   WXDP_NF_FUZZ_SHOW=F      print flow F's steps: frames in, and out of the kernel and wxdp
+//   WXDP_NF_FUZZ_WINDOWS=0   every TCP side advertises 64240 with window scale 7 (as before 12-06): by
+//                            default half the TCP flows draw other windows and scales (genFlow's `t`)
 //
 // Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
 // window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
 // wxdp's clock follows the kernel's (each step at the moment the kernel got it). The router is
 // nf_fuzz_config's: router.batch with the short conntrack timeouts raised on both sides.
+//
+// Runs (Linux 6.18.44): 12-05 seeds 1-14, 18, 22, 27, 32-40; 12-06 41-47, 57, 64, 68, 69 (no windows),
+// 1, 2 and 48-104 with the TCP windows (seed 55 once an IPv6 reset's flow label was masked). Under load
+// set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+.
 
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -28,6 +34,7 @@ import { genFlow, genRuleset, parse, stepFrames, type Flow } from './nf_fuzz_gen
 
 const N = Number(process.env['WXDP_NF_FUZZ'] ?? 40);
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_NF_FUZZ_SEEDS']);
+const WINDOWS = process.env['WXDP_NF_FUZZ_WINDOWS'] !== '0';
 
 const nsa = useNamespaces('nfz');
 const py = pythonAvailability();
@@ -44,8 +51,8 @@ function shown(out: PortOutput, input: readonly Uint8Array[]): Record<string, st
  * A frame with the fields the kernel makes up cleared, where the router made the packet itself (its ID
  * is none of the input's): router_cases' masks, and also the IPv4 ID and header checksum of an ICMP
  * error whose source NAT rewrote (a reject or ICMP error of the router sent to a translated flow:
- * ip_select_ident, a keyed hash), the flow label of an ICMPv6 error of the router's whose source NAT
- * rewrote (auto_flowlabels: a keyed hash), and the identification of an IPv6 Fragment header in a datagram the
+ * ip_select_ident, a keyed hash), the flow label of an ICMPv6 error or TCP reset of the router's whose
+ * source NAT rewrote (auto_flowlabels: a keyed hash), and the identification of an IPv6 Fragment header in a datagram the
  * router cut itself (after nf_ct_frag6_gather reassembled it, ip6_fragment draws a new one:
  * ipv6_select_ident). A frame forwarded with its input ID kept is compared whole.
  */
@@ -57,9 +64,12 @@ function maskOwnFields(f: Uint8Array, input: readonly Uint8Array[]): Uint8Array 
     if (fresh && ipv4ChecksumOk(m)) (m.fill(0, 18, 20), m.fill(0, 24, 26));
   }
   // an ICMPv6 error the router made about a packet whose address NAT rewrote (a packet too big from
-  // the SNAT address, say): not a router address for router_cases' mask, but its flow label is the
-  // kernel's hash (auto_flowlabels), none of the input's
-  if (type === 0x86dd && m[20] === 58 && m.length >= 58 && m[54]! < 128) {
+  // the SNAT address, say), or a TCP reset it made for a flow NAT redirected to a closed port of its own
+  // (tcp_v6_send_reset, its source turned back to the original destination): not a router address for
+  // router_cases' mask, but its flow label is the kernel's hash (auto_flowlabels: ip6_make_flowlabel),
+  // none of the input's (nf seed 55)
+  const rst6 = m[20] === 6 && m.length >= 74 && (m[67]! & 0x04) !== 0;
+  if (type === 0x86dd && ((m[20] === 58 && m.length >= 58 && m[54]! < 128) || rst6)) {
     const label = (b: Uint8Array) => hex(Uint8Array.of(b[15]! & 0x0f, b[16]!, b[17]!));
     if (!input.some((i) => i.length >= 18 && label(i) === label(m))) (m[15] = m[15]! & 0xf0, m.fill(0, 16, 18));
   }
@@ -187,7 +197,9 @@ export interface FuzzStep {
 async function runBoth(seed: number, n: number) {
   const g = new Rng(seed);
   const rs = genRuleset(g);
-  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs));
+  // TCP windows and window scales from a second generator (WXDP_NF_FUZZ_WINDOWS=0: none), the rest as before
+  const t = WINDOWS ? new Rng((seed ^ 0x3c6ef372) >>> 0) : undefined;
+  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t));
   const kernel = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
   const nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.text });
   if (nft.status !== 0) throw new Error(`nft -f refused the generated rule set: ${nft.stderr}\n${rs.text}`);

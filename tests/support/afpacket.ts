@@ -86,9 +86,13 @@ function resultOf(out: string): AfResult {
   };
 }
 
-/** The script bounds itself; this bound only catches a wedged interpreter. */
+/**
+ * The script bounds itself; this bound only catches a wedged interpreter. WXDP_AFPACKET_SLACK_MS adds to
+ * its 10 s of slack: a long fuzz run at nice 19 on a loaded machine (load 20+) saw Python's start alone
+ * pass it (ETIMEDOUT, no disagreement).
+ */
 const budgetOf = (spec: ReturnType<typeof specOf>, opts: AfOptions): number =>
-  10_000 + (opts.settle?.maxMs ?? 0) + spec.rounds.reduce((t, r) => t + r.windowMs + 50, 0);
+  10_000 + Number(process.env['WXDP_AFPACKET_SLACK_MS'] ?? 0) + (opts.settle?.maxMs ?? 0) + spec.rounds.reduce((t, r) => t + r.windowMs + 50, 0);
 
 /** Run rounds of send-then-capture inside `ns` (its interfaces). */
 export function afpacket(ns: Netns, rounds: readonly AfRound[], opts: AfOptions = {}): AfResult {
