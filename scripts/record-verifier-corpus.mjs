@@ -78,8 +78,12 @@ export function sha256(path) {
 /** An instruction of the log; the kernel's disassembler prints an invalid atomic as `N: BUG_db`. */
 const INSN_LINE = /^(\d+): (\([0-9a-f]{2}\) |BUG_)/;
 const PROCESSED = /^processed \d+ insns/;
-/** Lines between an instruction and the error that are not the error: source lines, state dumps. */
-const NOT_MESSAGE = /^(;|\d+: (R\d|frame\d)|from \d+ to \d+: | frame\d+: |caller:$|callee:$|mark_precise|last_idx|parent )/;
+/**
+ * Lines between an instruction and the error that are not the error: source lines, state dumps. A call's
+ * state dump (check_func_call at log level 1: `caller:`, then the caller's frame, `callee:`, the callee's)
+ * prints frame 0 with no `frameN:` label, a space and its registers or slots (` R8=8 R10=fp0 fp-8=0`).
+ */
+const NOT_MESSAGE = /^(;|\d+: (R\d|frame\d)|from \d+ to \d+: | frame\d+: | (R\d|fp-?\d)|caller:$|callee:$|mark_precise|last_idx|parent )/;
 
 /** Messages whose number is the offending instruction. */
 const NAMED_INSN = [
