@@ -78,8 +78,13 @@ export function sha256(path) {
 /** An instruction of the log; the kernel's disassembler prints an invalid atomic as `N: BUG_db`. */
 const INSN_LINE = /^(\d+): (\([0-9a-f]{2}\) |BUG_)/;
 const PROCESSED = /^processed \d+ insns/;
-/** Lines between an instruction and the error that are not the error: source lines, state dumps. */
-const NOT_MESSAGE = /^(;|\d+: (R\d|frame\d)|from \d+ to \d+: | frame\d+: |caller:$|callee:$|mark_precise|last_idx|parent )/;
+/**
+ * Lines between an instruction and the error that are not the error: source lines, state dumps. The state
+ * dumps of a call and of a return at log level 1 (check_func_call: `caller:`, the caller's frame, `callee:`,
+ * the callee's; prepare_func_exit: `returning from callee:`, the callee's, `to caller at N:`, the caller's)
+ * print frame 0 with no `frameN:` label, a space and its registers or slots (` R8=8 R10=fp0 fp-8=0`).
+ */
+const NOT_MESSAGE = /^(;|\d+: (R\d|frame\d)|from \d+ to \d+: | frame\d+: | (R\d|fp-?\d)|caller:$|callee:$|returning from callee:$|to caller at \d+:$|mark_precise|last_idx|parent )/;
 
 /** Messages whose number is the offending instruction. */
 const NAMED_INSN = [

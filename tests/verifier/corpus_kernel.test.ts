@@ -109,6 +109,41 @@ describe('the verifier corpus (programs/verifier/), as recorded', () => {
     const readme = readFileSync(join(CORPUS_DIR, 'README.md'), 'utf8');
     for (const s of sources) expect(readme).toContain(`\`${s.file}\``);
   });
+
+  // the tail of 6.18.44's log (level 1) for wide fuzz seed 109554: the complexity limit struck at the callee's
+  // first instruction, after check_func_call's state dump, whose frame 0 line has no label; the analyzer took
+  // that line for the message
+  it('takes the message after a call\'s state dump (frame 0 unlabelled) from the line that follows it', () => {
+    const log = [
+      '35: (b7) r5 = 1324575285              ; R5=0x4ef36a35',
+      '36: (85) call pc+14',
+      'caller:',
+      ' R8=8 R10=fp0 fp-8=0 fp-16=0 fp-24=8 fp-32=0 fp-40=0 fp-48=mmmm0 fp-56=0 fp-64=0',
+      'callee:',
+      ' frame1: R1=47 R2=63 R3=0x1cc8975c R4=0x2a657472 R5=0x4ef36a35 R10=fp0',
+      'BPF program is too large. Processed 1000001 insn',
+      'processed 1000001 insns (limit 1000000) max_states_per_insn 65 total_states 93749 peak_states 31258 mark_read 0',
+      '',
+    ].join('\n');
+    expect(analyzeRejection(log, { insns: [] })).toMatchObject({ message: 'BPF program is too large. Processed 1000001 insn', insn: 36, insnSource: 'log' });
+  });
+
+  // wide fuzz seed 120692 on 6.18.44: the limit struck at the caller's instruction after a callback's return,
+  // after prepare_func_exit's state dump
+  it('takes the message after a return\'s state dump from the line that follows it', () => {
+    const log = [
+      '81: (57) r0 &= 1                      ; frame1: R0=0 cb',
+      '82: (95) exit',
+      'returning from callee:',
+      ' frame1: R0=0 R1=0 R2=0x69c8a R5=0xffffffff9ce5d78d R7=0xffffffffc7898451 R9=1 R10=fp0 fp-8=0 fp-16=0 fp-24=0 fp-32=0 fp-40=0 fp-48=0 fp-56=0 fp-64=0 cb',
+      'to caller at 28:',
+      ' R0=scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff)) R1=6 R2=func() R3=0 R4=0 R9=1 R10=fp0 fp-8=0 fp-16=0 fp-24=mmmmmmmm fp-32=0 fp-40=0 fp-48=0 fp-56=0 fp-64=0',
+      'BPF program is too large. Processed 1000001 insn',
+      'processed 1000001 insns (limit 1000000) max_states_per_insn 65 total_states 166660 peak_states 266651 mark_read 0',
+      '',
+    ].join('\n');
+    expect(analyzeRejection(log, { insns: [] })).toMatchObject({ message: 'BPF program is too large. Processed 1000001 insn', insn: 82, insnSource: 'log' });
+  });
 });
 
 const avail = oracle.kernelAvailability();
