@@ -48,13 +48,23 @@ export interface Selector {
   concat?: Selector[];
 }
 
+/**
+ * What a NAT map is keyed by: a packet field, nft_numgen's number (`numgen inc|random mod N [offset M]`) or
+ * nft_hash's jhash of fields (`jhash EXPR mod N [seed S] [offset M]`), each a u32 in host order.
+ */
+export type NatKey =
+  | { k: 'sel'; sel: Selector; loc: Loc }
+  | { k: 'numgen'; mode: 'inc' | 'random'; mod: number; offset: number; loc: Loc }
+  | { k: 'jhash'; sel: Selector; mod: number; seed: number; seedSet: boolean; offset: number; loc: Loc };
+
 export type Stmt =
   /** `mask`: `tcp flags & mask op value` (Parser.flagsMatch) */
   | { k: 'match'; sel: Selector; op: CmpOp; explicitOp: boolean; value: RawValue; mask?: RawValue; loc: Loc }
   | { k: 'counter'; packets: bigint; bytes: bigint; loc: Loc }
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string; chainLoc?: Loc; loc: Loc }
   | { k: 'reject'; with?: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp'; code?: string; codeLoc?: Loc; loc: Loc }
-  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; flags: string[]; loc: Loc }
+  /** `map`: `dnat to KEY map { key : address, … }` — the key's element gives the address (nft_lookup's dreg). */
+  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; map?: { key: NatKey; value: RawValue }; flags: string[]; loc: Loc }
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
   /** limit_stmt: a rate in packets or bytes per `unit` seconds, a burst (packets, or bytes: 0 none). */
@@ -173,9 +183,9 @@ const ABSENT_FAMILIES: Readonly<Record<string, string>> = {
 const SECMARK = 'wxdp has no secmark: no Linux security module labels its packets';
 /** Expressions of nft's grammar this data path lacks, refused by name where a value may be written. */
 const ABSENT_EXPRS: Readonly<Record<string, string>> = {
-  numgen: 'wxdp has no numgen expression yet (nft_numgen: a counter or a random number mod N)',
-  jhash: 'wxdp has no jhash expression yet (nft_hash: jhash of fields mod N)',
-  symhash: 'wxdp has no symhash expression yet (nft_hash: the flow hash mod N)',
+  numgen: 'wxdp has numgen only as a NAT map\'s key yet (dnat to numgen inc mod N map { … })',
+  jhash: 'wxdp has jhash only as a NAT map\'s key yet (dnat to jhash EXPR mod N map { … })',
+  symhash: 'wxdp has no symhash: it is the skb\'s symmetric flow hash (__skb_get_hash_symmetric), keyed by a random seed of the running kernel',
 };
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
@@ -1158,9 +1168,25 @@ class Parser {
           if (this.isWord('to')) this.next();
           const v = this.next();
           if (v.t !== 'w') this.unexpected(v);
+          // `dnat to tcp dport map { 1000 : 192.0.2.1 }` (and nft's older `dnat tcp dport map …`), `dnat to numgen …`
+          if (SELECTORS.has(v.v) || v.v === 'numgen' || v.v === 'jhash') {
+            const key = this.natKey(v);
+            if (!this.isWord('map')) throw new NftParseError(`wxdp has ${key.k === 'sel' ? 'a field' : key.k} after ${t.v} to only as a map's key (${t.v} to EXPR map { … })`, key.loc);
+            this.next();
+            if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
+            const value = this.value(false);
+            const map = { key, value };
+            end = value.loc.end;
+            const flags: string[] = [];
+            while (this.isWord('random') || this.isWord('fully-random') || this.isWord('persistent')) {
+              const f = this.next();
+              flags.push(f.v);
+              end = f.loc.end;
+              if (this.isP(',')) this.next();
+            }
+            return { k: 'nat', type: t.v, family, toLoc: v.loc, map, flags, loc: { ...t.loc, end } };
+          }
           if (ABSENT_EXPRS[v.v] !== undefined) throw new NftParseError(ABSENT_EXPRS[v.v]!, v.loc);
-          // `dnat to tcp dport map { 1000 : 192.0.2.1 }` (and nft's older `dnat tcp dport map …`)
-          if (SELECTORS.has(v.v)) throw new NftParseError(`wxdp has no ${t.v} to a map's address yet (${t.v} to EXPR map { … })`, v.loc);
           if (this.isWord(':') && ABSENT_EXPRS[this.peek(1).v] !== undefined) throw new NftParseError(ABSENT_EXPRS[this.peek(1).v]!, this.peek(1).loc);
           to = v.v;
           toLoc = v.loc;
@@ -1185,6 +1211,57 @@ class Parser {
       default:
         this.unexpected(t);
     }
+  }
+
+  /** A NAT map's key (NatKey): `numgen inc|random mod N [offset M]`, `jhash EXPR mod N [seed S] [offset M]` or a field. */
+  private natKey(t: Tok): NatKey {
+    if (t.v !== 'numgen' && t.v !== 'jhash') {
+      const sel = this.selector(t);
+      if (!sel) this.unexpected(t);
+      if (this.isWord('.')) throw new NftParseError('wxdp has no NAT maps keyed by a concatenation yet', this.peek().loc);
+      return { k: 'sel', sel, loc: sel.loc };
+    }
+    let mode: 'inc' | 'random' = 'inc';
+    let sel: Selector | undefined;
+    if (t.v === 'numgen') {
+      const m = this.next();
+      if (m.t !== 'w' || (m.v !== 'inc' && m.v !== 'random')) this.unexpected(m, 'inc or random');
+      mode = m.v as 'inc';
+    } else {
+      const f = this.next();
+      sel = f.t === 'w' ? this.selector(f) : undefined;
+      if (!sel) this.unexpected(f);
+      sel = this.concatSel(sel);
+    }
+    this.expectWord('mod');
+    const u32 = (expecting: string): { n: number; t: Tok } => {
+      const x = this.next();
+      // nft's NUM: decimal or 0x hex
+      if (x.t !== 'w' || !/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(x.v)) this.unexpected(x, expecting);
+      const n = Number(x.v);
+      if (n > 0xffffffff) throw new NftParseError(`Value ${x.v} exceeds valid range 0-4294967295`, x.loc);
+      return { n, t: x };
+    };
+    const mod = u32('number');
+    let seed = 0;
+    let seedSet = false;
+    let end = mod.t.loc.end;
+    if (sel && this.isWord('seed')) {
+      this.next();
+      const x = u32('number');
+      seed = x.n;
+      seedSet = true;
+      end = x.t.loc.end;
+    }
+    let offset = 0;
+    if (this.isWord('offset')) {
+      this.next();
+      const x = u32('number');
+      offset = x.n;
+      end = x.t.loc.end;
+    }
+    const loc = { ...t.loc, end };
+    return sel ? { k: 'jhash', sel, mod: mod.n, seed, seedSet, offset, loc } : { k: 'numgen', mode, mod: mod.n, offset, loc };
   }
 
   /** counter_stmt's arguments: `[packets N bytes N]`. */
