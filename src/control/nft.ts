@@ -440,6 +440,7 @@ export class Nft {
         // rule's position up (measured: a missing one costs the sets their handles, not the rule) or checks its
         // expressions and the sets' elements — a refused rule has used them up too
         for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set' && !foldedElem(st)) || ((st.k === 'objmap' || st.k === 'vmap') && st.map?.k === 'set')) t.hgen++;
+        for (const st of c.stmts) if (st.k === 'nat') t.hgen += (st.map ? 1 : 0) + (st.portMap ? 1 : 0);
         let at = c.op === 'add' ? ch.rules.length : 0;
         // `index N` is nft's: the Nth rule of its cache, whose handle it sends as a position
         const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
@@ -685,7 +686,7 @@ export class Nft {
    * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
    * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
    */
-  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'] | 'ipv4_addr' | 'ipv6_addr', v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[]): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'] | 'ipv4_addr' | 'ipv6_addr' | 'inet_service', v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[]): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
     const out: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> = [];
     // values conflict only when equal: found by key; intervals are compared with every earlier element
     const byKey = new Map<string, Elem>();
@@ -705,7 +706,7 @@ export class Nft {
           if (item.chain !== undefined && !target) throw new Refusal(ENOENT, key.loc, true);
           if (target?.base) throw new Refusal(EOPNOTSUPP, key.loc, true);
           e.verdict = { v: name as 'accept', chain: item.chain };
-        } else if (mapTo === 'ipv4_addr' || mapTo === 'ipv6_addr') {
+        } else if (mapTo === 'ipv4_addr' || mapTo === 'ipv6_addr' || mapTo === 'inet_service') {
           // a NAT map's address: one value (nft's ranges as data, NFT_NAT_F_INTERVAL, are not kept yet)
           const x = parseElem(mapTo, d);
           if (x.kind !== 'value') throw new Refusal('wxdp has no address ranges or prefixes as a NAT map\'s data yet', d.loc, false);
@@ -1100,7 +1101,19 @@ export class Nft {
     let family = s.family ?? (t.family === 'inet' ? undefined : t.family);
     const to = s.to;
     const loc = s.toLoc ?? s.loc;
-    if (s.map) return this.natMap(t, ch, s, family, flags);
+    const portMap = s.portMap && this.natMapOf(t, s, s.portMap, 'inet_service');
+    if (portMap) {
+      // the port register needs a transport protocol: matched before, or the key's own (`tcp dport map`)
+      const keyL4 = [s.map?.key, s.portMap!.key].some((k) => k?.k === 'sel' && ['tcp', 'udp', 'th'].includes(k.sel.proto));
+      if (!keyL4 && l4 !== 6 && l4 !== 17 && l4 !== 132 && l4 !== 33 && l4 !== 136) throw new Refusal('transport protocol mapping is only valid after transport protocol match', { ...s.portMap!.key.loc, end: s.portMap!.value.loc.end }, false, { ...s.loc, end: s.loc.col + s.type.length - 1 });
+      flags |= 2;
+    }
+    if (s.map) {
+      const fam = family === 'ip6' ? 'ip6' : 'ip';
+      const map = this.natMapOf(t, s, s.map, fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr');
+      natHook(ch, s);
+      return { k: 'nat', type: s.type, family: fam, flags: flags | 1, text: `${s.type}${t.family === 'inet' ? ` ${fam}` : ''} to`, map, portMap };
+    }
     if (to !== undefined) {
       let a = to;
       let p: string | undefined;
@@ -1158,17 +1171,15 @@ export class Nft {
       }
       text += ` to ${a}${port ? `:${port[0]}${port[1] !== port[0] ? `-${port[1]}` : ''}` : ''}`;
     }
-    text += natFlagsText(flags);
-    return { k: 'nat', type: s.type, family: family as 'ip' | 'ip6' | undefined, addr, port, flags, text };
+    if (!portMap) text += natFlagsText(flags);
+    return { k: 'nat', type: s.type, family: family as 'ip' | 'ip6' | undefined, addr, port, flags, text, portMap };
   }
 
   /**
    * `dnat to KEY map { key : address, … }`: nft_lookup of the key (a field, numgen, jhash) into the address
    * register nft_nat reads (NF_NAT_RANGE_MAP_IPS, min and max the same register).
    */
-  private natMap(t: NftTable, ch: NftChain, s: Extract<Stmt, { k: 'nat' }>, fam: NftFamily | undefined, flags: number): RStmt {
-    const m = s.map!;
-    const family = fam === 'ip6' ? 'ip6' : 'ip';
+  private natMapOf(t: NftTable, s: Extract<Stmt, { k: 'nat' }>, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: 'ipv4_addr' | 'ipv6_addr' | 'inet_service'): NatMap {
     const k = m.key;
     let key: NatMap['key'];
     if (k.k === 'sel') key = { k: 'sel', sel: k.sel };
@@ -1184,10 +1195,7 @@ export class Nft {
     const keyType = k.k === 'sel' ? this.selectorType(t, k) : 'integer32';
     if (m.value.k !== 'set') throw new Refusal("syntax error, unexpected '@'", m.value.loc, false);
     refuseAnonElemOpts(m.value, true);
-    const elems = this.elems(t, keyType, family === 'ip6' ? 'ipv6_addr' : 'ipv4_addr', m.value).map((x) => x.e);
-    natHook(ch, s);
-    const text = `${s.type}${t.family === 'inet' ? ` ${family}` : ''} to`;
-    return { k: 'nat', type: s.type, family, flags: flags | 1, text, map: { key, keyType, elems } };
+    return { key, keyType, elems: this.elems(t, keyType, data, m.value).map((x) => x.e) };
   }
 
   // ---- publishing ----
@@ -1377,7 +1385,7 @@ function* statefuls(st: NftState): Generator<Stateful> {
         for (const s of r.stmts) {
           if (isStateful(s)) yield s;
           // numgen inc's counter (nft_ng_inc's atomic_t), kept while its rule lives
-          else if (s.k === 'nat' && s.map?.key.k === 'numgen' && s.map.key.mode === 'inc') yield s.map.key;
+          else if (s.k === 'nat') for (const m of [s.map, s.portMap]) if (m?.key.k === 'numgen' && m.key.mode === 'inc') yield m.key;
         }
       }
     }

@@ -457,16 +457,24 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       case 'nat': {
         const alen = s.family === 'ip6' || (s.family === undefined && fam === 'ip6') ? 16 : 4;
         let rw = NOREG | (NOREG << 8) | (NOREG << 16) | (NOREG << 24);
-        if (s.map) {
-          // the key into register 0, then nft_lookup's dreg 0 holds the address: min and max of the range
-          natMapKey(s.map);
-          const klen = TYPE_INFO[s.map.keyType].len;
-          if (TYPE_INFO[s.map.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, 4);
-          ctx.maps.push({ type: s.map.keyType, klen, elems: s.map.elems.map((e) => ({ e })), verdicts: false, ext: false, data: alen });
-          code.op(EXPR.DATAMAP, 0, klen, 0);
+        // a map's key into register 0, then nft_lookup's dreg holds the value, min and max of the range: the port
+        // in the last register first (the address's key may take the ones before), then the address in register 0
+        const natMap = (m: NatMap, dreg: number, dlen: number): void => {
+          natMapKey(m);
+          const klen = TYPE_INFO[m.keyType].len;
+          if (TYPE_INFO[m.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, 4);
+          ctx.maps.push({ type: m.keyType, klen, elems: m.elems.map((e) => ({ e })), verdicts: false, ext: false, data: dlen });
+          code.op(EXPR.DATAMAP, 0, klen, dreg);
           ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
           code.word(0);
-          code.word(alen);
+          code.word(dlen);
+        };
+        if (s.portMap) {
+          natMap(s.portMap, 15, 2);
+          rw = (rw & 0x0000ffff) | (15 << 16) | (15 << 24);
+        }
+        if (s.map) {
+          natMap(s.map, 0, alen);
           rw = (rw & 0xffff0000) | 0 | (0 << 8);
         }
         if (s.addr) {

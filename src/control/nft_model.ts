@@ -18,8 +18,11 @@ export type RStmt =
   | { k: 'counter'; packets: bigint; bytes: bigint; /** its u64 packets, u64 bytes in the arena (0 until published) */ addr: number }
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string }
   | { k: 'reject'; type: 0 | 1 | 2; code: number; family: 'ip' | 'ip6' | 'inet' }
-  /** `map`: the address is the key's element's data (`text` is then what comes before the key: `dnat to`, `dnat ip to`). */
-  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; addr?: [Uint8Array, Uint8Array]; port?: [number, number]; flags: number; text: string; map?: NatMap }
+  /**
+   * `map`: the address is the key's element's data (`text` is then what comes before the key: `dnat to`, `dnat ip to`);
+   * `portMap`: the port is (`dnat to 192.0.2.1 : numgen inc mod 2 map { 0 : 4040, 1 : 4050 }`), flags printed after it.
+   */
+  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; addr?: [Uint8Array, Uint8Array]; port?: [number, number]; flags: number; text: string; map?: NatMap; portMap?: NatMap }
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number }
   | { k: 'flow'; name: string }
   /**

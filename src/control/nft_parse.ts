@@ -64,7 +64,7 @@ export type Stmt =
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string; chainLoc?: Loc; loc: Loc }
   | { k: 'reject'; with?: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp'; code?: string; codeLoc?: Loc; loc: Loc }
   /** `map`: `dnat to KEY map { key : address, … }` — the key's element gives the address (nft_lookup's dreg). */
-  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; map?: { key: NatKey; value: RawValue }; flags: string[]; loc: Loc }
+  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; map?: { key: NatKey; value: RawValue }; portMap?: { key: NatKey; value: RawValue }; flags: string[]; loc: Loc }
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
   /** limit_stmt: a rate in packets or bytes per `unit` seconds, a burst (packets, or bytes: 0 none). */
@@ -1129,6 +1129,9 @@ class Parser {
         const c = this.name(true);
         return { k: 'verdict', v: t.v, chain: c.v, chainLoc: c.loc, loc: { ...t.loc, end: c.loc.end } };
       }
+      case 'notrack':
+        // nft_notrack: the packet untracked, so conntrack's hooks pass it by — wxdp's conntrack has no such mark yet
+        throw new NftParseError('wxdp has no notrack statement yet (nft_notrack: the packet is not tracked)', t.loc);
       case 'synproxy': {
         // synproxy_stmt: its location is the SYNPROXY token's (synproxy_stmt_alloc), then its options
         for (;;) {
@@ -1163,6 +1166,7 @@ class Parser {
         if ((t.v === 'snat' || t.v === 'dnat') && (this.isWord('ip') || this.isWord('ip6')) && !this.isWord('map', 2)) family = this.next().v as 'ip';
         let to: string | undefined;
         let toLoc: Loc | undefined;
+        let portMap: { key: NatKey; value: RawValue } | undefined;
         let end = t.loc.end;
         if (this.isWord('to') || ((t.v === 'snat' || t.v === 'dnat') && SELECTORS.has(this.peek().v) && this.isWord('map', 2))) {
           if (this.isWord('to')) this.next();
@@ -1170,13 +1174,10 @@ class Parser {
           if (v.t !== 'w') this.unexpected(v);
           // `dnat to tcp dport map { 1000 : 192.0.2.1 }` (and nft's older `dnat tcp dport map …`), `dnat to numgen …`
           if (SELECTORS.has(v.v) || v.v === 'numgen' || v.v === 'jhash') {
-            const key = this.natKey(v);
-            if (!this.isWord('map')) throw new NftParseError(`wxdp has ${key.k === 'sel' ? 'a field' : key.k} after ${t.v} to only as a map's key (${t.v} to EXPR map { … })`, key.loc);
-            this.next();
-            if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
-            const value = this.value(false);
-            const map = { key, value };
-            end = value.loc.end;
+            const map = this.natMap(v, t.v);
+            end = map.value.loc.end;
+            const portMap = this.natPortMap(t.v);
+            if (portMap) end = portMap.value.loc.end;
             const flags: string[] = [];
             while (this.isWord('random') || this.isWord('fully-random') || this.isWord('persistent')) {
               const f = this.next();
@@ -1184,13 +1185,15 @@ class Parser {
               end = f.loc.end;
               if (this.isP(',')) this.next();
             }
-            return { k: 'nat', type: t.v, family, toLoc: v.loc, map, flags, loc: { ...t.loc, end } };
+            return { k: 'nat', type: t.v, family, toLoc: v.loc, map, portMap, flags, loc: { ...t.loc, end } };
           }
           if (ABSENT_EXPRS[v.v] !== undefined) throw new NftParseError(ABSENT_EXPRS[v.v]!, v.loc);
+          // `dnat to 192.0.2.1 : numgen inc mod 2 map { 0 : 4040, 1 : 4050 }`: the port from a map
+          portMap = this.natPortMap(t.v);
           if (this.isWord(':') && ABSENT_EXPRS[this.peek(1).v] !== undefined) throw new NftParseError(ABSENT_EXPRS[this.peek(1).v]!, this.peek(1).loc);
           to = v.v;
           toLoc = v.loc;
-          end = v.loc.end;
+          end = portMap?.value.loc.end ?? v.loc.end;
         } else if (t.v === 'snat' || t.v === 'dnat') this.unexpected(this.peek(), 'to');
         const flags: string[] = [];
         while (this.isWord('random') || this.isWord('fully-random') || this.isWord('persistent')) {
@@ -1199,7 +1202,7 @@ class Parser {
           end = f.loc.end;
           if (this.isP(',')) this.next();
         }
-        return { k: 'nat', type: t.v, family, to, toLoc, flags, loc: { ...t.loc, end } };
+        return { k: 'nat', type: t.v, family, to, toLoc, portMap, flags, loc: { ...t.loc, end } };
       }
       case 'flow': {
         const a = this.next();
@@ -1211,6 +1214,24 @@ class Parser {
       default:
         this.unexpected(t);
     }
+  }
+
+  /** `KEY map { … }` after `dnat to` (`v` the key's first word). */
+  private natMap(v: Tok, type: string): { key: NatKey; value: RawValue } {
+    const key = this.natKey(v);
+    if (!this.isWord('map')) throw new NftParseError(`wxdp has ${key.k === 'sel' ? 'a field' : key.k} after ${type} to only as a map's key (${type} to EXPR map { … })`, key.loc);
+    this.next();
+    if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
+    return { key, value: this.value(false) };
+  }
+
+  /** `: KEY map { … }` after a NAT statement's address: the port from a map (undefined when there is none). */
+  private natPortMap(type: string): { key: NatKey; value: RawValue } | undefined {
+    if (!this.isWord(':')) return undefined;
+    const w = this.peek(1);
+    if (w.t !== 'w' || !(SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) return undefined;
+    this.next();
+    return this.natMap(this.next(), type);
   }
 
   /** A NAT map's key (NatKey): `numgen inc|random mod N [offset M]`, `jhash EXPR mod N [seed S] [offset M]` or a field. */

@@ -191,8 +191,10 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         else parts.push(s.code === 3 && t.family === 'ip' ? 'reject' : `reject with icmp ${ICMP_CODES[s.code]}`);
         break;
       case 'nat':
-        if (s.map) parts.push(`${s.text} ${natKeyText(s.map.key)} map { ${sortElems(s.map.keyType, s.map.elems).map((e) => elemText(s.map!.keyType, e)).join(', ')} }${natFlagsText(s.flags)}`);
-        else parts.push(s.text);
+        if (s.map || s.portMap) {
+          const m = (x: NatMap): string => `${natKeyText(x.key)} map { ${sortElems(x.keyType, x.elems).map((e) => elemText(x.keyType, e)).join(', ')} }`;
+          parts.push(`${s.map ? `${s.text} ${m(s.map)}` : s.text}${s.portMap ? `:${m(s.portMap)}` : ''}${natFlagsText(s.flags)}`);
+        } else parts.push(s.text);
         break;
       case 'set':
         parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
@@ -269,7 +271,7 @@ function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterRe
   if (e.expiration !== undefined && set) key += ` expires ${timeText(e.expiration - (set.counter.now ?? 0))}`;
   if (e.comment !== undefined) key += ` comment "${e.comment}"`;
   if (e.verdict) return `${key} : ${e.verdict.v}${e.verdict.chain !== undefined ? ` ${e.verdict.chain}` : ''}`;
-  if (e.data) return `${key} : ${formatAddr(e.data.length === 4 ? 2 : 10, e.data)}`;
+  if (e.data) return `${key} : ${e.data.length === 2 ? (e.data[0]! << 8) | e.data[1]! : formatAddr(e.data.length === 4 ? 2 : 10, e.data)}`;
   return e.obj !== undefined ? `${key} : "${e.obj}"` : key;
 }
 

@@ -29,6 +29,11 @@ const SEQUENCE = [
   'add rule ip x c dnat to tcp dport map { 80 : 192.0.2.10, 81-90 : 192.0.2.11 }',
   'add rule ip x c dnat to numgen random mod 2 map { 0 : 192.0.2.1 } persistent',
   'add rule ip x p snat to ip daddr map { 192.0.2.1 : 198.51.100.1 }',
+  'add rule ip x p snat ip saddr map { 192.168.1.1 : 1.1.1.1, 192.168.2.2 : 2.2.2.2 }', // nat.nft's older form
+  'add rule ip x c dnat tcp dport map { 1000 : 1.1.1.1, 2000 : 2.2.2.2 } : tcp dport map { 1000 : 1234, 2000 : 2345 }',
+  'add rule ip x c ip protocol tcp dnat to 192.168.1.100 : numgen inc mod 2 map { 0 : 4040 , 1 : 4050 }',
+  'add rule ip x c dnat to numgen inc mod 10 map { 0-5 : 192.168.10.100, 6-9 : 192.168.20.200 }',
+  'add rule ip x c dnat to 192.168.1.100 : numgen inc mod 2 map { 0 : 4040 }', // no transport protocol
   'add rule ip x c dnat to numgen inc mod 0 map { 0 : 192.0.2.1 }', // ERANGE at the key
   'add rule ip x c dnat to ip saddr map { 192.0.2.1 : 192.0.2.1, 192.0.2.1 : 192.0.2.2 }', // EEXIST
   'list ruleset',
@@ -69,6 +74,8 @@ const RULESET = `table ip n {
 		udp dport 4004 dnat to numgen inc mod 2 offset 1 map { 1 : 203.0.113.50 }
 		udp dport 4005 dnat to numgen random mod 2 map { 0 : 203.0.113.60, 1 : 203.0.113.61 }
 		udp dport 4006 dnat to jhash udp sport mod 2 map { 0 : 203.0.113.60, 1 : 203.0.113.61 }
+		udp dport 4007 dnat to 203.0.113.70 : numgen inc mod 2 map { 0 : 7000, 1 : 7001 }
+		dnat to udp dport map { 4008 : 203.0.113.80 } : udp dport map { 4008 : 8080 }
 	}
 }
 `;
@@ -85,6 +92,8 @@ const RUNS: Array<[number, number, number, number]> = [
   ...[5000, 5003, 5009].map((sp) => [4002, 1, 1, sp] as [number, number, number, number]), // 5009: no element, not NATed
   ...Array.from({ length: 10 }, (_, i) => [4003, 1, 1, 7000 + 3 * i] as [number, number, number, number]),
   ...[8000, 8001, 8002].map((sp) => [4004, 1, 1, sp] as [number, number, number, number]), // 2: no element
+  ...[8000, 8001, 8002].map((sp) => [4007, 1, 1, sp] as [number, number, number, number]),
+  [4008, 1, 1, 8000],
 ];
 const FRAMES = RUNS.map(([dport, , , sport], i) => dgram(sport, dport, i));
 /** The destination address of a forwarded frame (hex of the Ethernet frame: IPv4 daddr at bytes 30..33). */
@@ -102,7 +111,10 @@ describe.skipIf(unready !== '' || noKernel !== '')(`NAT maps through the stack a
     // jhash spreads: more than one backend
     expect(new Set(got.slice(9, 21)).size).toBeGreaterThan(1);
     expect(got.slice(21, 24)).toEqual(['203.0.113.30', '203.0.113.31', '203.0.113.100']);
-    expect(got.slice(34)).toEqual(['203.0.113.50', '203.0.113.100', '203.0.113.50']);
+    expect(got.slice(34, 37)).toEqual(['203.0.113.50', '203.0.113.100', '203.0.113.50']);
+    // the port from the map: numgen inc mod 2 → 7000, 7001, 7000 (UDP dport at bytes 36..37 of the frame)
+    const dport = (hex: string): number => parseInt(hex.slice(72, 76), 16);
+    expect(kern.out.slice(37).map((x) => [daddr(x[0]!), dport(x[0]!)])).toEqual([['203.0.113.70', 7000], ['203.0.113.70', 7001], ['203.0.113.70', 7000], ['203.0.113.80', 8080]]);
   });
 
   // numgen random's get_random_u32 and an unseeded jhash's seed (nft_jhash_init: get_random_bytes when nft sends no
