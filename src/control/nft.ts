@@ -1101,7 +1101,7 @@ export class Nft {
     let family = s.family ?? (t.family === 'inet' ? undefined : t.family);
     const to = s.to;
     const loc = s.toLoc ?? s.loc;
-    const portMap = s.portMap && this.natMapOf(t, s, s.portMap, 'inet_service');
+    const portMap = s.portMap && this.natMapOf(t, s.portMap, 'inet_service');
     if (portMap) {
       // the port register needs a transport protocol: matched before, or the key's own (`tcp dport map`)
       const keyL4 = [s.map?.key, s.portMap!.key].some((k) => k?.k === 'sel' && ['tcp', 'udp', 'th'].includes(k.sel.proto));
@@ -1110,7 +1110,7 @@ export class Nft {
     }
     if (s.map) {
       const fam = family === 'ip6' ? 'ip6' : 'ip';
-      const map = this.natMapOf(t, s, s.map, fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr');
+      const map = this.natMapOf(t, s.map, fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr');
       natHook(ch, s);
       return { k: 'nat', type: s.type, family: fam, flags: flags | 1, text: `${s.type}${t.family === 'inet' ? ` ${fam}` : ''} to`, map, portMap };
     }
@@ -1179,7 +1179,7 @@ export class Nft {
    * `dnat to KEY map { key : address, … }`: nft_lookup of the key (a field, numgen, jhash) into the address
    * register nft_nat reads (NF_NAT_RANGE_MAP_IPS, min and max the same register).
    */
-  private natMapOf(t: NftTable, s: Extract<Stmt, { k: 'nat' }>, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: 'ipv4_addr' | 'ipv6_addr' | 'inet_service'): NatMap {
+  private natMapOf(t: NftTable, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: 'ipv4_addr' | 'ipv6_addr' | 'inet_service'): NatMap {
     const k = m.key;
     let key: NatMap['key'];
     if (k.k === 'sel') key = { k: 'sel', sel: k.sel };

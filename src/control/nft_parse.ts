@@ -1166,6 +1166,7 @@ class Parser {
         if ((t.v === 'snat' || t.v === 'dnat') && (this.isWord('ip') || this.isWord('ip6')) && !this.isWord('map', 2)) family = this.next().v as 'ip';
         let to: string | undefined;
         let toLoc: Loc | undefined;
+        let map: { key: NatKey; value: RawValue } | undefined;
         let portMap: { key: NatKey; value: RawValue } | undefined;
         let end = t.loc.end;
         if (this.isWord('to') || ((t.v === 'snat' || t.v === 'dnat') && SELECTORS.has(this.peek().v) && this.isWord('map', 2))) {
@@ -1174,26 +1175,18 @@ class Parser {
           if (v.t !== 'w') this.unexpected(v);
           // `dnat to tcp dport map { 1000 : 192.0.2.1 }` (and nft's older `dnat tcp dport map …`), `dnat to numgen …`
           if (SELECTORS.has(v.v) || v.v === 'numgen' || v.v === 'jhash') {
-            const map = this.natMap(v, t.v);
+            map = this.natMap(v, t.v);
             end = map.value.loc.end;
-            const portMap = this.natPortMap(t.v);
-            if (portMap) end = portMap.value.loc.end;
-            const flags: string[] = [];
-            while (this.isWord('random') || this.isWord('fully-random') || this.isWord('persistent')) {
-              const f = this.next();
-              flags.push(f.v);
-              end = f.loc.end;
-              if (this.isP(',')) this.next();
-            }
-            return { k: 'nat', type: t.v, family, toLoc: v.loc, map, portMap, flags, loc: { ...t.loc, end } };
+          } else {
+            if (ABSENT_EXPRS[v.v] !== undefined) throw new NftParseError(ABSENT_EXPRS[v.v]!, v.loc);
+            to = v.v;
+            end = v.loc.end;
           }
-          if (ABSENT_EXPRS[v.v] !== undefined) throw new NftParseError(ABSENT_EXPRS[v.v]!, v.loc);
+          toLoc = v.loc;
           // `dnat to 192.0.2.1 : numgen inc mod 2 map { 0 : 4040, 1 : 4050 }`: the port from a map
           portMap = this.natPortMap(t.v);
           if (this.isWord(':') && ABSENT_EXPRS[this.peek(1).v] !== undefined) throw new NftParseError(ABSENT_EXPRS[this.peek(1).v]!, this.peek(1).loc);
-          to = v.v;
-          toLoc = v.loc;
-          end = portMap?.value.loc.end ?? v.loc.end;
+          if (portMap) end = portMap.value.loc.end;
         } else if (t.v === 'snat' || t.v === 'dnat') this.unexpected(this.peek(), 'to');
         const flags: string[] = [];
         while (this.isWord('random') || this.isWord('fully-random') || this.isWord('persistent')) {
@@ -1202,7 +1195,7 @@ class Parser {
           end = f.loc.end;
           if (this.isP(',')) this.next();
         }
-        return { k: 'nat', type: t.v, family, to, toLoc, portMap, flags, loc: { ...t.loc, end } };
+        return { k: 'nat', type: t.v, family, to, toLoc, map, portMap, flags, loc: { ...t.loc, end } };
       }
       case 'flow': {
         const a = this.next();
