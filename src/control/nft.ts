@@ -440,7 +440,7 @@ export class Nft {
         // rule's position up (measured: a missing one costs the sets their handles, not the rule) or checks its
         // expressions and the sets' elements — a refused rule has used them up too
         for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set' && !foldedElem(st)) || ((st.k === 'objmap' || st.k === 'vmap') && st.map?.k === 'set')) t.hgen++;
-        for (const st of c.stmts) if (st.k === 'nat') t.hgen += (st.map ? 1 : 0) + (st.portMap ? 1 : 0);
+        for (const st of c.stmts) if (st.k === 'nat' || st.k === 'set') t.hgen += (st.map ? 1 : 0) + (st.k === 'nat' && st.portMap ? 1 : 0);
         let at = c.op === 'add' ? ch.rules.length : 0;
         // `index N` is nft's: the Nth rule of its cache, whose handle it sends as a position
         const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
@@ -686,7 +686,7 @@ export class Nft {
    * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
    * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
    */
-  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'] | 'ipv4_addr' | 'ipv6_addr' | 'inet_service', v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[]): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'] | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark', v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[]): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
     const out: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> = [];
     // values conflict only when equal: found by key; intervals are compared with every earlier element
     const byKey = new Map<string, Elem>();
@@ -706,7 +706,7 @@ export class Nft {
           if (item.chain !== undefined && !target) throw new Refusal(ENOENT, key.loc, true);
           if (target?.base) throw new Refusal(EOPNOTSUPP, key.loc, true);
           e.verdict = { v: name as 'accept', chain: item.chain };
-        } else if (mapTo === 'ipv4_addr' || mapTo === 'ipv6_addr' || mapTo === 'inet_service') {
+        } else if (mapTo === 'ipv4_addr' || mapTo === 'ipv6_addr' || mapTo === 'inet_service' || mapTo === 'mark') {
           // a NAT map's address: one value (nft's ranges as data, NFT_NAT_F_INTERVAL, are not kept yet)
           const x = parseElem(mapTo, d);
           if (x.kind !== 'value') throw new Refusal('wxdp has no address ranges or prefixes as a NAT map\'s data yet', d.loc, false);
@@ -1009,6 +1009,15 @@ export class Nft {
           out.push(this.nat(t, ch, s, l4));
           break;
         case 'set': {
+          if (s.map) {
+            const map = this.natMapOf(t, { key: s.key!, value: s.map }, 'mark');
+            out.push({ k: 'set', target: s.target, value: 0, map });
+            break;
+          }
+          if (s.key) {
+            out.push({ k: 'set', target: s.target, value: 0, key: this.natMapOf(t, { key: s.key, value: { k: 'set', elems: [], loc: s.loc } }, 'mark').key });
+            break;
+          }
           const e = parseElem('mark', s.value);
           out.push({ k: 'set', target: s.target, value: new DataView(e.lo.buffer).getUint32(0, true) });
           break;
@@ -1179,7 +1188,7 @@ export class Nft {
    * `dnat to KEY map { key : address, … }`: nft_lookup of the key (a field, numgen, jhash) into the address
    * register nft_nat reads (NF_NAT_RANGE_MAP_IPS, min and max the same register).
    */
-  private natMapOf(t: NftTable, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: 'ipv4_addr' | 'ipv6_addr' | 'inet_service'): NatMap {
+  private natMapOf(t: NftTable, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark'): NatMap {
     const k = m.key;
     let key: NatMap['key'];
     if (k.k === 'sel') key = { k: 'sel', sel: k.sel };
@@ -1195,7 +1204,7 @@ export class Nft {
     const keyType = k.k === 'sel' ? this.selectorType(t, k) : 'integer32';
     if (m.value.k !== 'set') throw new Refusal("syntax error, unexpected '@'", m.value.loc, false);
     refuseAnonElemOpts(m.value, true);
-    return { key, keyType, elems: this.elems(t, keyType, data, m.value).map((x) => x.e) };
+    return { key, keyType, dataType: data, elems: this.elems(t, keyType, data, m.value).map((x) => x.e) };
   }
 
   // ---- publishing ----
@@ -1385,7 +1394,9 @@ function* statefuls(st: NftState): Generator<Stateful> {
         for (const s of r.stmts) {
           if (isStateful(s)) yield s;
           // numgen inc's counter (nft_ng_inc's atomic_t), kept while its rule lives
-          else if (s.k === 'nat') for (const m of [s.map, s.portMap]) if (m?.key.k === 'numgen' && m.key.mode === 'inc') yield m.key;
+          else if (s.k === 'nat' || s.k === 'set') {
+            for (const k of s.k === 'nat' ? [s.map?.key, s.portMap?.key] : [s.map?.key ?? s.key]) if (k?.k === 'numgen' && k.mode === 'inc') yield k;
+          }
         }
       }
     }

@@ -280,10 +280,9 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
     });
     return at;
   };
-  /** A NAT map's key into register 0: a field, nft_numgen's number, or nft_jhash over the fields' registers. */
-  const natMapKey = (m: NatMap): void => {
-    const k = m.key;
-    if (k.k === 'sel') load(k.sel, TYPE_INFO[m.keyType].len);
+  /** A data map's key into register 0: a field, nft_numgen's number, or nft_jhash over the fields' registers. */
+  const natMapKey = (k: NatMap['key'], keyType: DataType): void => {
+    if (k.k === 'sel') load(k.sel, TYPE_INFO[keyType].len);
     else if (k.k === 'numgen') {
       code.op(EXPR.NUMGEN, 0, 0, k.mode === 'inc' ? 0 : 1);
       code.word(k.mod);
@@ -298,6 +297,17 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       code.word(k.seed);
       code.word(k.offset);
     }
+  };
+  /** A data map (NAT's address or port, a mark): its key into register 0, then nft_lookup's dreg holds the data. */
+  const natMap = (m: NatMap, dreg: number, dlen: number): void => {
+    natMapKey(m.key, m.keyType);
+    const klen = TYPE_INFO[m.keyType].len;
+    if (TYPE_INFO[m.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, 4);
+    ctx.maps.push({ type: m.keyType, klen, elems: m.elems.map((e) => ({ e })), verdicts: false, ext: false, data: dlen });
+    code.op(EXPR.DATAMAP, 0, klen, dreg);
+    ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
+    code.word(0);
+    code.word(dlen);
   };
   for (const s of stmts) {
     switch (s.k) {
@@ -457,18 +467,8 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       case 'nat': {
         const alen = s.family === 'ip6' || (s.family === undefined && fam === 'ip6') ? 16 : 4;
         let rw = NOREG | (NOREG << 8) | (NOREG << 16) | (NOREG << 24);
-        // a map's key into register 0, then nft_lookup's dreg holds the value, min and max of the range: the port
-        // in the last register first (the address's key may take the ones before), then the address in register 0
-        const natMap = (m: NatMap, dreg: number, dlen: number): void => {
-          natMapKey(m);
-          const klen = TYPE_INFO[m.keyType].len;
-          if (TYPE_INFO[m.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, 4);
-          ctx.maps.push({ type: m.keyType, klen, elems: m.elems.map((e) => ({ e })), verdicts: false, ext: false, data: dlen });
-          code.op(EXPR.DATAMAP, 0, klen, dreg);
-          ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
-          code.word(0);
-          code.word(dlen);
-        };
+        // the port in the last register first (the address's key may take the ones before), then the address in
+        // register 0: min and max of the range alike
         if (s.portMap) {
           natMap(s.portMap, 15, 2);
           rw = (rw & 0x0000ffff) | (15 << 16) | (15 << 24);
@@ -497,8 +497,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         break;
       }
       case 'set':
-        code.op(EXPR.IMM, 0, 4, 0);
-        code.data(le32(s.value));
+        if (s.map) natMap(s.map, 0, 4);
+        else if (s.key) natMapKey(s.key, 'integer32');
+        else {
+          code.op(EXPR.IMM, 0, 4, 0);
+          code.data(le32(s.value));
+        }
         code.op(s.target === 'ct mark' ? EXPR.CT_SET : EXPR.META_SET, 0, 4, s.target === 'ct mark' ? CT.MARK : META.MARK);
         break;
       case 'flow':

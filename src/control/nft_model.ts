@@ -23,7 +23,8 @@ export type RStmt =
    * `portMap`: the port is (`dnat to 192.0.2.1 : numgen inc mod 2 map { 0 : 4040, 1 : 4050 }`), flags printed after it.
    */
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; addr?: [Uint8Array, Uint8Array]; port?: [number, number]; flags: number; text: string; map?: NatMap; portMap?: NatMap }
-  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number }
+  /** `key`: the mark is numgen's or jhash's value; `map`: the key's element's data (`meta mark set ip saddr map { … }`). */
+  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number; key?: NatMap['key']; map?: NatMap }
   | { k: 'flow'; name: string }
   /**
    * nft_limit: `rate` packets (or bytes) per `unit` seconds, `burst` (packets; bytes, 0: none); `inv`: `over`
@@ -65,6 +66,8 @@ export interface NatMap {
   key: { k: 'sel'; sel: Selector } | { k: 'numgen'; mode: 'inc' | 'random'; mod: number; offset: number; addr: number } | { k: 'jhash'; sel: Selector; types: DataType[]; mod: number; seed: number; seedSet: boolean; offset: number };
   keyType: DataType;
   elems: Elem[];
+  /** The data's type: an address (NAT), a port (NAT's), a mark. */
+  dataType: DataType;
 }
 
 /** The stateful object types wxdp has (NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_OBJECT_LIMIT). */

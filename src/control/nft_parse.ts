@@ -65,7 +65,8 @@ export type Stmt =
   | { k: 'reject'; with?: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp'; code?: string; codeLoc?: Loc; loc: Loc }
   /** `map`: `dnat to KEY map { key : address, … }` — the key's element gives the address (nft_lookup's dreg). */
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; map?: { key: NatKey; value: RawValue }; portMap?: { key: NatKey; value: RawValue }; flags: string[]; loc: Loc }
-  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; loc: Loc }
+  /** `key`: the mark from numgen or jhash (`meta mark set numgen inc mod 3`), or from a map (`… map { 0 : 0x1 }`). */
+  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; key?: NatKey; map?: RawValue; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
   /** limit_stmt: a rate in packets or bytes per `unit` seconds, a burst (packets, or bytes: 0 none). */
   | { k: 'limit'; inv: boolean; bytes: boolean; rate: bigint; unit: number; burst: bigint; loc: Loc }
@@ -1484,6 +1485,18 @@ class Parser {
   private setStmt(sel: Selector): Stmt {
     this.next(); // set
     if (!(sel.field === 'mark')) this.unexpected(this.peek(-1));
+    const w = this.peek();
+    if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) {
+      const key = this.natKey(this.next());
+      if (!this.isWord('map')) {
+        if (key.k === 'sel') throw new NftParseError(`wxdp sets a mark from a field only through a map (${sel.proto === 'ct' ? 'ct' : 'meta'} mark set EXPR map { … })`, key.loc);
+        return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: { k: 'word', v: '0', loc: key.loc }, key, loc: { ...sel.loc, end: key.loc.end } };
+      }
+      this.next();
+      if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
+      const map = this.value(false);
+      return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: map, key, map, loc: { ...sel.loc, end: map.loc.end } };
+    }
     const value = this.single();
     return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value, loc: { ...sel.loc, end: value.loc.end } };
   }

@@ -7,7 +7,6 @@ import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjTy
 import { anonFields } from './nft_pipapo.js';
 import { formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
-import { formatAddr } from './route_text.js';
 
 const OPS: Readonly<Record<string, string>> = { eq: '', neq: '!= ', lt: '< ', gt: '> ', lte: '<= ', gte: '>= ' };
 const { icmp_code: ICMP_CODES, icmpv6_code: ICMPV6_CODES } = ICMP_CODE_TABLES;
@@ -192,12 +191,13 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         break;
       case 'nat':
         if (s.map || s.portMap) {
-          const m = (x: NatMap): string => `${natKeyText(x.key)} map { ${sortElems(x.keyType, x.elems).map((e) => elemText(x.keyType, e)).join(', ')} }`;
-          parts.push(`${s.map ? `${s.text} ${m(s.map)}` : s.text}${s.portMap ? `:${m(s.portMap)}` : ''}${natFlagsText(s.flags)}`);
+          parts.push(`${s.map ? `${s.text} ${dataMapText(s.map)}` : s.text}${s.portMap ? `:${dataMapText(s.portMap)}` : ''}${natFlagsText(s.flags)}`);
         } else parts.push(s.text);
         break;
       case 'set':
-        parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
+        if (s.map) parts.push(`${s.target} set ${dataMapText(s.map)}`);
+        else if (s.key) parts.push(`${s.target} set ${natKeyText(s.key)}`);
+        else parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
         break;
       case 'flow':
         parts.push(`flow add @${s.name}`);
@@ -245,6 +245,12 @@ function natKeyText(k: NatMap['key']): string {
   return `jhash ${selText(k)} mod ${k.mod}${k.seedSet ? ` seed 0x${k.seed.toString(16)}` : ''}${off}`;
 }
 
+/** A data map as listed: `KEY map { key : data, … }`, the data of the map's type (address, port, mark). */
+function dataMapText(m: NatMap): string {
+  const data = (e: Elem): string => formatElem(m.dataType, { lo: e.data!, hi: e.data!, kind: 'value' });
+  return `${natKeyText(m.key)} map { ${sortElems(m.keyType, m.elems).map((e) => `${elemText(m.keyType, e)} : ${data(e)}`).join(', ')} }`;
+}
+
 /** An anonymous concatenation's elements as listed: per-field intervals (pipapo) as added, nft's mergesort order otherwise. */
 function concatOrder(elems: Elem[]): Elem[] {
   return anonFields(elems) ? elems : sortConcat(elems);
@@ -271,7 +277,6 @@ function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterRe
   if (e.expiration !== undefined && set) key += ` expires ${timeText(e.expiration - (set.counter.now ?? 0))}`;
   if (e.comment !== undefined) key += ` comment "${e.comment}"`;
   if (e.verdict) return `${key} : ${e.verdict.v}${e.verdict.chain !== undefined ? ` ${e.verdict.chain}` : ''}`;
-  if (e.data) return `${key} : ${e.data.length === 2 ? (e.data[0]! << 8) | e.data[1]! : formatAddr(e.data.length === 4 ? 2 : 10, e.data)}`;
   return e.obj !== undefined ? `${key} : "${e.obj}"` : key;
 }
 

@@ -34,6 +34,11 @@ const SEQUENCE = [
   'add rule ip x c ip protocol tcp dnat to 192.168.1.100 : numgen inc mod 2 map { 0 : 4040 , 1 : 4050 }',
   'add rule ip x c dnat to numgen inc mod 10 map { 0-5 : 192.168.10.100, 6-9 : 192.168.20.200 }',
   'add rule ip x c dnat to 192.168.1.100 : numgen inc mod 2 map { 0 : 4040 }', // no transport protocol
+  'add chain ip x f { type filter hook forward priority filter; }',
+  'add rule ip x f meta mark set ip saddr map { 192.0.2.1 : 3, 192.0.2.2 : 0x10 }',
+  'add rule ip x f meta mark set numgen inc mod 3 offset 1',
+  'add rule ip x f ct mark set jhash ip saddr mod 2 seed 0x5',
+  'add rule ip x f ct mark set tcp dport map { 22 : 1 }',
   'add rule ip x c dnat to numgen inc mod 0 map { 0 : 192.0.2.1 }', // ERANGE at the key
   'add rule ip x c dnat to ip saddr map { 192.0.2.1 : 192.0.2.1, 192.0.2.1 : 192.0.2.2 }', // EEXIST
   'list ruleset',
@@ -77,6 +82,14 @@ const RULESET = `table ip n {
 		udp dport 4007 dnat to 203.0.113.70 : numgen inc mod 2 map { 0 : 7000, 1 : 7001 }
 		dnat to udp dport map { 4008 : 203.0.113.80 } : udp dport map { 4008 : 8080 }
 	}
+
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		udp dport 4010 meta mark set numgen inc mod 3
+		udp dport 4010 meta mark 0x00000001 drop
+		udp dport 4011 meta mark set udp sport map { 9500 : 0x00000001, 9501 : 0x00000002 }
+		udp dport 4011 meta mark 0x00000001 drop
+	}
 }
 `;
 
@@ -94,6 +107,10 @@ const RUNS: Array<[number, number, number, number]> = [
   ...[8000, 8001, 8002].map((sp) => [4004, 1, 1, sp] as [number, number, number, number]), // 2: no element
   ...[8000, 8001, 8002].map((sp) => [4007, 1, 1, sp] as [number, number, number, number]),
   [4008, 1, 1, 8000],
+  // the mark per packet from numgen inc mod 3: 0, 1 (dropped), 2, 0
+  [4010, 1, 1, 9400], [4010, 1, 0, 9401], [4010, 1, 1, 9402], [4010, 1, 1, 9403],
+  // from the map: 9500 → 1 (dropped), 9501 → 2, 9502 no element (the rule breaks, the mark stays 0)
+  [4011, 1, 0, 9500], [4011, 1, 1, 9501], [4011, 1, 1, 9502],
 ];
 const FRAMES = RUNS.map(([dport, , , sport], i) => dgram(sport, dport, i));
 /** The destination address of a forwarded frame (hex of the Ethernet frame: IPv4 daddr at bytes 30..33). */
@@ -102,9 +119,9 @@ const daddr = (hex: string): string => [0, 1, 2, 3].map((i) => parseInt(hex.slic
 describe.skipIf(unready !== '' || noKernel !== '')(`NAT maps through the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
   const kern = kernelNftRun(RULESET, FRAMES, 'nft48nk', ['list ruleset']);
 
-  it(`DNATs each of ${FRAMES.length} connections' frames to the kernel's backend, and lists the ruleset as it does`, async () => {
+  it(`DNATs each of ${FRAMES.length} connections' frames to the kernel's backend, marks as it does, and lists the ruleset as it does`, async () => {
     await expectOursAsKernel(kern, RULESET, FRAMES, RUNS.map(([d, n, t, sp]) => [d, n, t, sp]));
-    const got = kern.out.map((x) => daddr(x[0]!));
+    const got = kern.out.map((x) => (x[0] === undefined ? 'dropped' : daddr(x[0])));
     // numgen inc mod 3 from a counter at 2: 0, 1, 2, 0, 1 for new connections; 5000's and 5001's second packets
     // keep theirs
     expect(got.slice(0, 9)).toEqual(['.10', '.11', '.12', '.10', '.11', '.10', '.12', '.11', '.10'].map((x) => `203.0.113${x}`));
@@ -114,7 +131,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`NAT maps through the stack a
     expect(got.slice(34, 37)).toEqual(['203.0.113.50', '203.0.113.100', '203.0.113.50']);
     // the port from the map: numgen inc mod 2 → 7000, 7001, 7000 (UDP dport at bytes 36..37 of the frame)
     const dport = (hex: string): number => parseInt(hex.slice(72, 76), 16);
-    expect(kern.out.slice(37).map((x) => [daddr(x[0]!), dport(x[0]!)])).toEqual([['203.0.113.70', 7000], ['203.0.113.70', 7001], ['203.0.113.70', 7000], ['203.0.113.80', 8080]]);
+    expect(kern.out.slice(37, 41).map((x) => [daddr(x[0]!), dport(x[0]!)])).toEqual([['203.0.113.70', 7000], ['203.0.113.70', 7001], ['203.0.113.70', 7000], ['203.0.113.80', 8080]]);
   });
 
   // numgen random's get_random_u32 and an unseeded jhash's seed (nft_jhash_init: get_random_bytes when nft sends no
