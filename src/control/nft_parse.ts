@@ -1095,6 +1095,8 @@ class Parser {
       case 'skgid': {
         const sel = this.selector(t)!;
         if (sel.field === 'mark' && this.isWord('set')) return this.setStmt(sel);
+        // payload_stmt: `ip daddr set …` rewrites the packet (nft_payload_set) — wxdp keeps no payload writes
+        if (['ip', 'ip6', 'tcp', 'udp', 'th'].includes(sel.proto) && this.isWord('set')) throw new NftParseError(`wxdp has no payload writes yet (${sel.proto} ${sel.field} set …: nft_payload_set)`, { ...sel.loc, end: this.peek().loc.end });
         return this.match(sel);
       }
       case 'ct': {
@@ -1486,6 +1488,7 @@ class Parser {
     this.next(); // set
     if (!(sel.field === 'mark')) this.unexpected(this.peek(-1));
     const w = this.peek();
+    if (w.t === 'w' && ABSENT_EXPRS[w.v] !== undefined && w.v !== 'numgen' && w.v !== 'jhash') throw new NftParseError(ABSENT_EXPRS[w.v]!, w.loc);
     if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) {
       const key = this.natKey(this.next());
       if (!this.isWord('map')) {

@@ -50,7 +50,7 @@ describe.skipIf(skip)(`NAT maps, compared with nft 1.0.6${why ? ` (skipped: ${wh
     expectSequenceAsNft(s.ns, s.dp, SEQUENCE);
   });
 
-  it('refuses by name what it lacks: symhash, numgen and jhash outside a NAT map, a prefix as the data', () => {
+  it('refuses by name what it lacks: symhash, payload writes, concatenated keys, a prefix as the data', () => {
     const ours = (cmd: string): string => {
       try {
         s.dp.nftables.run(cmd);
@@ -60,6 +60,9 @@ describe.skipIf(skip)(`NAT maps, compared with nft 1.0.6${why ? ` (skipped: ${wh
       }
     };
     expect(ours('add rule ip x c dnat to symhash mod 2 map { 0 : 192.0.2.1 }')).toContain('wxdp has no symhash');
+    expect(ours('add rule ip x c meta mark set symhash mod 2')).toContain('wxdp has no symhash');
+    expect(ours('add rule ip x c ip daddr set jhash ip saddr mod 4')).toContain('wxdp has no payload writes yet (ip daddr set');
+    expect(ours('add rule ip x c dnat ip to ip daddr . tcp dport map { 192.0.2.1 . 80 : 192.0.2.1 . 8080 }')).toContain('wxdp has no NAT maps keyed by a concatenation');
     expect(ours('add rule ip x c dnat to numgen inc mod 2')).toContain("only as a map's key");
     expect(ours('add rule ip x c dnat to ip saddr map { 192.0.2.1 : 192.0.2.0/24 }')).toContain('wxdp has no address ranges or prefixes');
   });
