@@ -1217,6 +1217,7 @@ class Parser {
     const key = this.natKey(v);
     if (!this.isWord('map')) throw new NftParseError(`wxdp has ${key.k === 'sel' ? 'a field' : key.k} after ${type} to only as a map's key (${type} to EXPR map { … })`, key.loc);
     this.next();
+    if (this.isP('@')) throw new NftParseError('wxdp has no named maps to addresses, ports or marks yet (map @name)', { ...this.peek().loc, end: this.peek(1).loc.end });
     if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
     return { key, value: this.value(false) };
   }
@@ -1496,6 +1497,7 @@ class Parser {
         return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: { k: 'word', v: '0', loc: key.loc }, key, loc: { ...sel.loc, end: key.loc.end } };
       }
       this.next();
+      if (this.isP('@')) throw new NftParseError('wxdp has no named maps to addresses, ports or marks yet (map @name)', { ...this.peek().loc, end: this.peek(1).loc.end });
       if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
       const map = this.value(false);
       return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: map, key, map, loc: { ...sel.loc, end: map.loc.end } };

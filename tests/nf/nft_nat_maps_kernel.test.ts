@@ -61,6 +61,8 @@ describe.skipIf(skip)(`NAT maps, compared with nft 1.0.6${why ? ` (skipped: ${wh
     };
     expect(ours('add rule ip x c dnat to symhash mod 2 map { 0 : 192.0.2.1 }')).toContain('wxdp has no symhash');
     expect(ours('add rule ip x c meta mark set symhash mod 2')).toContain('wxdp has no symhash');
+    expect(ours('add rule ip x c dnat to ip saddr map @m')).toContain('wxdp has no named maps to addresses, ports or marks yet');
+    expect(ours('add rule ip x c meta mark set ip saddr map @m')).toContain('wxdp has no named maps to addresses, ports or marks yet');
     expect(ours('add rule ip x c ip daddr set jhash ip saddr mod 4')).toContain('wxdp has no payload writes yet (ip daddr set');
     expect(ours('add rule ip x c dnat ip to ip daddr . tcp dport map { 192.0.2.1 . 80 : 192.0.2.1 . 8080 }')).toContain('wxdp has no NAT maps keyed by a concatenation');
     expect(ours('add rule ip x c dnat to numgen inc mod 2')).toContain("only as a map's key");
