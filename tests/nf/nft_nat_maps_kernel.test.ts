@@ -41,6 +41,11 @@ const SEQUENCE = [
   'add rule ip x f ct mark set tcp dport map { 22 : 1 }',
   'add rule ip x c dnat to numgen inc mod 0 map { 0 : 192.0.2.1 }', // ERANGE at the key
   'add rule ip x c dnat to ip saddr map { 192.0.2.1 : 192.0.2.1, 192.0.2.1 : 192.0.2.2 }', // EEXIST
+  'add table inet y',
+  'add chain inet y c { type nat hook prerouting priority dstnat; }',
+  'add rule inet y c dnat ip to numgen inc mod 2 map { 0 : 192.0.2.1, 1 : 192.0.2.2 }',
+  'add rule inet y c dnat ip6 to ip6 saddr map { 2001:db8::1 : 2001:db8::2 }',
+  'add rule inet y c meta l4proto tcp dnat ip to 192.0.2.1 : jhash tcp sport mod 2 seed 0x3 map { 0 : 80, 1 : 8080 }',
   'list ruleset',
 ];
 
