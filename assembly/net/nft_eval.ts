@@ -34,6 +34,7 @@ import {
   NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
 } from './abi';
 import { nftReject } from './nft_reject';
+import { jhash } from '../maps/jhash';
 import { nftCtMarkGet, nftCtMarkSet, nftFlowAdd, nftNat } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
 
@@ -71,6 +72,13 @@ export const EXPR_OBJMAP: u32 = 20; //  len: key bytes | +4 u32 object map offse
 //                                       over the object's state — as an offset in the blob)
 export const EXPR_VMAP: u32 = 21; //    len: key bytes | +4 u32 verdict map offset (a set's layout, then count ×
 //                                       (u32 NFTV_*, u32 chain offset for jump / goto))
+
+export const EXPR_DATAMAP: u32 = 22; // x: data reg, len: key bytes | +4 u32 map offset (a set's layout, then count ×
+//                                       data padded to 4) | +8 u32 data bytes: nft_lookup with a dreg
+export const EXPR_NUMGEN: u32 = 23; // x 0 inc / 1 random → reg (u32, host order) | +4 u32 modulus | +8 u32 offset |
+//                                       +12 u32 counter address (inc: its u32 in the arena, shared by the workers)
+export const EXPR_JHASH: u32 = 24; //  x: source reg, len: source bytes → reg (u32, host order) | +4 u32 modulus |
+//                                       +8 u32 seed | +12 u32 offset
 
 export const NFT_META_LEN: u32 = 0; // the kernel's enum nft_meta_keys
 export const NFT_META_PROTOCOL: u32 = 1;
@@ -121,6 +129,40 @@ const SCR_FIELD_MAPS: u32 = 384;
 const R_NEXT: i32 = 0;
 const R_BREAK: i32 = 1;
 const R_VERDICT: i32 = 2;
+
+/** reciprocal_scale: `v` into [0, n) by the high half of a 32 × 32 product. */
+@inline function reciprocalScale(v: u32, n: u32): u32 {
+  return <u32>((<u64>v * <u64>n) >>> 32);
+}
+
+/**
+ * nft_ng_inc_gen: the rule's counter (set to modulus - 1 when the rule is loaded, so the first value is 0) moves to
+ * the next value mod N by compare-and-swap, one counter for every worker as the kernel's atomic_t is for every CPU.
+ */
+function numgenInc(at: u32, mod: u32): u32 {
+  if (!ASC_FEATURE_THREADS) {
+    const v: u32 = load<u32>(at) + 1 < mod ? load<u32>(at) + 1 : 0;
+    store<u32>(at, v);
+    return v;
+  }
+  let old: u32 = atomic.load<u32>(at);
+  while (true) {
+    const next: u32 = old + 1 < mod ? old + 1 : 0;
+    const seen: u32 = atomic.cmpxchg<u32>(at, old, next);
+    if (seen == old) return next;
+    old = seen;
+  }
+}
+
+// nft_ng_random_gen's get_random_u32: a per-worker xorshift32 (the kernel's values cannot be known, their spread can)
+let ngRnd: u32 = 0;
+function numgenRandom(): u32 {
+  if (ngRnd == 0) ngRnd = <u32>netNow() ^ 0x9e3779b9 | 1;
+  ngRnd ^= ngRnd << 13;
+  ngRnd ^= ngRnd >> 17;
+  ngRnd ^= ngRnd << 5;
+  return ngRnd;
+}
 
 /** Compare `len` bytes at a and b as memcmp does: < 0, 0, > 0. */
 function memcmpN(a: u32, b: u32, len: u32): i32 {
@@ -384,6 +426,21 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         target = load<u32>(d, 4);
         res = R_VERDICT;
         break;
+      } else if (op == EXPR_DATAMAP) {
+        // nft_lookup with a dreg: the element's data into register x; no element breaks
+        const m = blob + load<u32>(p, 4);
+        const i = setLookup(m, reg, st, true);
+        if (i < 0) { res = R_BREAK; break; }
+        const dlen = load<u32>(p, 8);
+        memory.copy(regs() + (x << 2), setData(m) + <u32>i * pad4(dlen), dlen);
+        p += 12;
+      } else if (op == EXPR_NUMGEN) {
+        store<u32>(reg, x == 0 ? numgenInc(load<u32>(p, 12), load<u32>(p, 4)) + load<u32>(p, 8) : reciprocalScale(numgenRandom(), load<u32>(p, 4)) + load<u32>(p, 8));
+        p += 16;
+      } else if (op == EXPR_JHASH) {
+        // nft_jhash_eval: jhash of the source registers' bytes with the seed, scaled into the modulus
+        store<u32>(reg, reciprocalScale(jhash(regs() + (x << 2), len, load<u32>(p, 8)), load<u32>(p, 4)) + load<u32>(p, 12));
+        p += 16;
       } else if (op == EXPR_OBJMAP) {
         // nft_objref_map_eval: no element for the key breaks; otherwise the object's own eval
         const m = blob + load<u32>(p, 4);

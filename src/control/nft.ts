@@ -10,16 +10,17 @@
 // are nft's words and places (NftError: `FILE:LINE:FIRST-LAST: Error: …`, the line, and carets under the
 // place).
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
-import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
-import { REJECT_CODES, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
+import { REJECT_CODES, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
 import { ElemStore, elemKey } from './nft_elems.js';
@@ -439,6 +440,7 @@ export class Nft {
         // rule's position up (measured: a missing one costs the sets their handles, not the rule) or checks its
         // expressions and the sets' elements — a refused rule has used them up too
         for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set' && !foldedElem(st)) || ((st.k === 'objmap' || st.k === 'vmap') && st.map?.k === 'set')) t.hgen++;
+        for (const st of c.stmts) if (st.k === 'nat' || st.k === 'set') t.hgen += (st.map ? 1 : 0) + (st.k === 'nat' && st.portMap ? 1 : 0);
         let at = c.op === 'add' ? ch.rules.length : 0;
         // `index N` is nft's: the Nth rule of its cache, whose handle it sends as a position
         const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
@@ -684,7 +686,7 @@ export class Nft {
    * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
    * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
    */
-  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'], v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[]): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'] | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark', v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[]): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
     const out: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> = [];
     // values conflict only when equal: found by key; intervals are compared with every earlier element
     const byKey = new Map<string, Elem>();
@@ -704,6 +706,11 @@ export class Nft {
           if (item.chain !== undefined && !target) throw new Refusal(ENOENT, key.loc, true);
           if (target?.base) throw new Refusal(EOPNOTSUPP, key.loc, true);
           e.verdict = { v: name as 'accept', chain: item.chain };
+        } else if (mapTo === 'ipv4_addr' || mapTo === 'ipv6_addr' || mapTo === 'inet_service' || mapTo === 'mark') {
+          // a NAT map's address: one value (nft's ranges as data, NFT_NAT_F_INTERVAL, are not kept yet)
+          const x = parseElem(mapTo, d);
+          if (x.kind !== 'value') throw new Refusal('wxdp has no address ranges or prefixes as a NAT map\'s data yet', d.loc, false);
+          e.data = x.lo;
         } else {
           if (!t.objects.some((o) => o.stmt.k === mapTo && o.name === name)) throw new Refusal(ENOENT, key.loc, true);
           e.obj = name;
@@ -1002,6 +1009,15 @@ export class Nft {
           out.push(this.nat(t, ch, s, l4));
           break;
         case 'set': {
+          if (s.map) {
+            const map = this.natMapOf(t, { key: s.key!, value: s.map }, 'mark');
+            out.push({ k: 'set', target: s.target, value: 0, map });
+            break;
+          }
+          if (s.key) {
+            out.push({ k: 'set', target: s.target, value: 0, key: this.natMapOf(t, { key: s.key, value: { k: 'set', elems: [], loc: s.loc } }, 'mark').key });
+            break;
+          }
           const e = parseElem('mark', s.value);
           out.push({ k: 'set', target: s.target, value: new DataView(e.lo.buffer).getUint32(0, true) });
           break;
@@ -1094,6 +1110,19 @@ export class Nft {
     let family = s.family ?? (t.family === 'inet' ? undefined : t.family);
     const to = s.to;
     const loc = s.toLoc ?? s.loc;
+    const portMap = s.portMap && this.natMapOf(t, s.portMap, 'inet_service');
+    if (portMap) {
+      // the port register needs a transport protocol: matched before, or the key's own (`tcp dport map`)
+      const keyL4 = [s.map?.key, s.portMap!.key].some((k) => k?.k === 'sel' && ['tcp', 'udp', 'th'].includes(k.sel.proto));
+      if (!keyL4 && l4 !== 6 && l4 !== 17 && l4 !== 132 && l4 !== 33 && l4 !== 136) throw new Refusal('transport protocol mapping is only valid after transport protocol match', { ...s.portMap!.key.loc, end: s.portMap!.value.loc.end }, false, { ...s.loc, end: s.loc.col + s.type.length - 1 });
+      flags |= 2;
+    }
+    if (s.map) {
+      const fam = family === 'ip6' ? 'ip6' : 'ip';
+      const map = this.natMapOf(t, s.map, fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr');
+      natHook(ch, s);
+      return { k: 'nat', type: s.type, family: fam, flags: flags | 1, text: `${s.type}${t.family === 'inet' ? ` ${fam}` : ''} to`, map, portMap };
+    }
     if (to !== undefined) {
       let a = to;
       let p: string | undefined;
@@ -1136,9 +1165,7 @@ export class Nft {
       }
     }
     if ((s.type === 'snat' || s.type === 'dnat') && !addr) throw new Refusal('syntax error, unexpected newline', loc, false);
-    if (s.type === 'snat' && ch.base && ch.base.hook !== 'postrouting' && ch.base.hook !== 'input') throw new Refusal(EOPNOTSUPP, s.loc, true);
-    if (s.type === 'dnat' && ch.base && ch.base.hook !== 'prerouting' && ch.base.hook !== 'output') throw new Refusal(EOPNOTSUPP, s.loc, true);
-    if (s.type === 'masquerade' && ch.base && ch.base.hook !== 'postrouting') throw new Refusal(EOPNOTSUPP, s.loc, true);
+    natHook(ch, s);
     // how nft prints it back
     let text: string = s.type;
     if (t.family === 'inet' && addr) text += family === 'ip6' ? ' ip6' : ' ip';
@@ -1153,9 +1180,31 @@ export class Nft {
       }
       text += ` to ${a}${port ? `:${port[0]}${port[1] !== port[0] ? `-${port[1]}` : ''}` : ''}`;
     }
-    const fl = [flags & 4 ? 'random' : '', flags & 16 ? 'fully-random' : '', flags & 8 ? 'persistent' : ''].filter(Boolean);
-    if (fl.length) text += ` ${fl.join(',')}`;
-    return { k: 'nat', type: s.type, family: family as 'ip' | 'ip6' | undefined, addr, port, flags, text };
+    if (!portMap) text += natFlagsText(flags);
+    return { k: 'nat', type: s.type, family: family as 'ip' | 'ip6' | undefined, addr, port, flags, text, portMap };
+  }
+
+  /**
+   * `dnat to KEY map { key : address, … }`: nft_lookup of the key (a field, numgen, jhash) into the address
+   * register nft_nat reads (NF_NAT_RANGE_MAP_IPS, min and max the same register).
+   */
+  private natMapOf(t: NftTable, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark'): NatMap {
+    const k = m.key;
+    let key: NatMap['key'];
+    if (k.k === 'sel') key = { k: 'sel', sel: k.sel };
+    else if (k.k === 'numgen') key = { k: 'numgen', mode: k.mode, mod: k.mod, offset: k.offset, addr: 0 };
+    else {
+      // nft sends no seed when none is written: nft_jhash_init then draws one (get_random_bytes), listed as none
+      const seed = k.seedSet ? k.seed : randomBytes(4).readUInt32LE(0);
+      key = { k: 'jhash', sel: k.sel, types: k.sel.concat ? this.concatTypes(t, k.sel) : [this.selectorType(t, k)], mod: k.mod, seed, seedSet: k.seedSet, offset: k.offset };
+    }
+    // nft_ng_inc_init, nft_jhash_init: a modulus of 0 is ERANGE, offset + modulus - 1 past the u32 EOVERFLOW
+    if (k.k !== 'sel' && k.mod === 0) throw new Refusal(ERANGE, k.loc, true);
+    if (k.k !== 'sel' && k.offset + k.mod - 1 > 0xffffffff) throw new Refusal(EOVERFLOW, k.loc, true);
+    const keyType = k.k === 'sel' ? this.selectorType(t, k) : 'integer32';
+    if (m.value.k !== 'set') throw new Refusal("syntax error, unexpected '@'", m.value.loc, false);
+    refuseAnonElemOpts(m.value, true);
+    return { key, keyType, dataType: data, elems: this.elems(t, keyType, data, m.value).map((x) => x.e) };
   }
 
   // ---- publishing ----
@@ -1207,6 +1256,7 @@ export class Nft {
           v.setBigUint64(a, s.packets, true);
           v.setBigUint64(a + 8, s.bytes, true);
         } else if (s.k === 'quota') v.setBigUint64(a, s.used, true);
+        else if (s.k === 'numgen') v.setBigUint64(a, BigInt(s.mod - 1), true); // nft_ng_inc_init: atomic_set(counter, modulus - 1)
         else {
           // nft_limit_init: a full bucket, stamped now
           v.setUint32(a, 0, true);
@@ -1328,8 +1378,10 @@ export class Nft {
   }
 }
 
-type Stateful = Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>;
-function isStateful(s: RStmt): s is Stateful {
+type RuleState = Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>;
+/** A state block in the arena: a counter's, limit's or quota's, or numgen inc's counter. */
+type Stateful = RuleState | Extract<NatMap['key'], { k: 'numgen' }>;
+function isStateful(s: RStmt): s is RuleState {
   return s.k === 'counter' || s.k === 'limit' || s.k === 'quota';
 }
 
@@ -1337,7 +1389,17 @@ function isStateful(s: RStmt): s is Stateful {
 function* statefuls(st: NftState): Generator<Stateful> {
   for (const t of st.tables) {
     for (const o of t.objects) yield o.stmt;
-    for (const c of t.chains) for (const r of c.rules) for (const s of r.stmts) if (isStateful(s)) yield s;
+    for (const c of t.chains) {
+      for (const r of c.rules) {
+        for (const s of r.stmts) {
+          if (isStateful(s)) yield s;
+          // numgen inc's counter (nft_ng_inc's atomic_t), kept while its rule lives
+          else if (s.k === 'nat' || s.k === 'set') {
+            for (const k of s.k === 'nat' ? [s.map?.key, s.portMap?.key] : [s.map?.key ?? s.key]) if (k?.k === 'numgen' && k.mode === 'inc') yield k;
+          }
+        }
+      }
+    }
     for (const set of t.sets) if (set.counter) for (const e of set.elems) if (e.counter) yield e.counter;
   }
 }
@@ -1395,7 +1457,7 @@ function byHandle<T extends { handle: number }>(xs: readonly T[], h: Handle): T 
 /** What a map's elements may map to (`type KEY : …`). */
 const MAP_DATA: ReadonlySet<string> = new Set<NonNullable<NftSet['mapTo']>>(['counter', 'quota', 'limit', 'verdict']);
 /** The arena block of each stateful statement (nft_stateful.ts draws the limit's and the quota's). */
-const STATE_BYTES: Readonly<Record<Stateful['k'], number>> = { counter: 16, limit: 24, quota: 8 };
+const STATE_BYTES: Readonly<Record<Stateful['k'], number>> = { counter: 16, limit: 24, quota: 8, numgen: 8 };
 
 // Keep in step with assembly/net/nft_stateful.ts
 const LOG_RING = 256;
@@ -1486,13 +1548,13 @@ function logEntry(v: DataView, r: number, link: (i: number) => LinkView | undefi
 
 /** A `type` word nft knows and wxdp has a name for (not its internal integer8/16, concat): its description. */
 function knownType(word: string): string | undefined {
-  return Object.hasOwn(TYPE_NAMES, word) && !['integer8', 'integer16', 'concat'].includes(word) ? TYPE_NAMES[word as DataType] : undefined;
+  return Object.hasOwn(TYPE_NAMES, word) && !['integer8', 'integer16', 'integer32', 'concat'].includes(word) ? TYPE_NAMES[word as DataType] : undefined;
 }
 
 const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
-  ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer',
+  ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
   icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', concat: 'concatenation',
 };
@@ -1557,8 +1619,17 @@ function jumpTargets(t: NftTable, stmts: readonly RStmt[]): string[] {
 }
 
 /** A map element's data, the same (an object's name, a verdict and its chain). */
+/** Where each NAT type may be (nft_nat_validate: EOPNOTSUPP at the statement). */
+function natHook(ch: NftChain, s: Extract<Stmt, { k: 'nat' }>): void {
+  const hook = ch.base?.hook;
+  if (hook === undefined) return;
+  if (s.type === 'snat' && hook !== 'postrouting' && hook !== 'input') throw new Refusal(EOPNOTSUPP, s.loc, true);
+  if (s.type === 'dnat' && hook !== 'prerouting' && hook !== 'output') throw new Refusal(EOPNOTSUPP, s.loc, true);
+  if (s.type === 'masquerade' && hook !== 'postrouting') throw new Refusal(EOPNOTSUPP, s.loc, true);
+}
+
 function sameData(a: Elem, b: Elem): boolean {
-  return a.obj === b.obj && a.verdict?.v === b.verdict?.v && a.verdict?.chain === b.verdict?.chain;
+  return a.obj === b.obj && a.verdict?.v === b.verdict?.v && a.verdict?.chain === b.verdict?.chain && String(a.data) === String(b.data);
 }
 
 /** An interval as nft lists it back: one value, a prefix (addresses), or a range. */

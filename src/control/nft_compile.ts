@@ -3,7 +3,7 @@
 // (`meta nfproto ipv4` before `ip saddr` in an inet table, `meta l4proto tcp` before `tcp dport`), a
 // load into a register, then cmp / range / bitwise+cmp / lookup; actions after.
 
-import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
 import type { Selector } from './nft_parse.js';
 import { FieldIndexTooLarge, anonFields, fieldBounds, fieldIndex } from './nft_pipapo.js';
 import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
@@ -11,7 +11,7 @@ import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortEle
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
-const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21 } as const;
+const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16 } as const;
 const CT = { STATE: 0, DIRECTION: 1, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
@@ -142,6 +142,8 @@ interface MapImage {
   klen: number;
   elems: Array<{ e: Elem; obj?: Stateful }>;
   verdicts: boolean;
+  /** A NAT map: each element's data (an address) of this many bytes, padded to 4, after the keys. */
+  data?: number;
   /** A named map with timeouts or counters: the ext array after the keys. */
   ext: boolean;
   /** Per-field intervals: the concatenation's fields (keys as fieldBound lays them out, in added order). */
@@ -277,6 +279,35 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       at += (len + 3) & ~3;
     });
     return at;
+  };
+  /** A data map's key into register 0: a field, nft_numgen's number, or nft_jhash over the fields' registers. */
+  const natMapKey = (k: NatMap['key'], keyType: DataType): void => {
+    if (k.k === 'sel') load(k.sel, TYPE_INFO[keyType].len);
+    else if (k.k === 'numgen') {
+      code.op(EXPR.NUMGEN, 0, 0, k.mode === 'inc' ? 0 : 1);
+      code.word(k.mod);
+      code.word(k.offset);
+      code.word(k.addr);
+    } else {
+      let len = TYPE_INFO[k.types[0]!].len;
+      if (k.sel.concat) len = loadConcat(k.sel, k.types);
+      else load(k.sel, len);
+      code.op(EXPR.JHASH, 0, len, 0);
+      code.word(k.mod);
+      code.word(k.seed);
+      code.word(k.offset);
+    }
+  };
+  /** A data map (NAT's address or port, a mark): its key into register 0, then nft_lookup's dreg holds the data. */
+  const natMap = (m: NatMap, dreg: number, dlen: number): void => {
+    natMapKey(m.key, m.keyType);
+    const klen = TYPE_INFO[m.keyType].len;
+    if (TYPE_INFO[m.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, 4);
+    ctx.maps.push({ type: m.keyType, klen, elems: m.elems.map((e) => ({ e })), verdicts: false, ext: false, data: dlen });
+    code.op(EXPR.DATAMAP, 0, klen, dreg);
+    ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
+    code.word(0);
+    code.word(dlen);
   };
   for (const s of stmts) {
     switch (s.k) {
@@ -436,6 +467,16 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       case 'nat': {
         const alen = s.family === 'ip6' || (s.family === undefined && fam === 'ip6') ? 16 : 4;
         let rw = NOREG | (NOREG << 8) | (NOREG << 16) | (NOREG << 24);
+        // the port in the last register first (the address's key may take the ones before), then the address in
+        // register 0: min and max of the range alike
+        if (s.portMap) {
+          natMap(s.portMap, 15, 2);
+          rw = (rw & 0x0000ffff) | (15 << 16) | (15 << 24);
+        }
+        if (s.map) {
+          natMap(s.map, 0, alen);
+          rw = (rw & 0xffff0000) | 0 | (0 << 8);
+        }
         if (s.addr) {
           code.op(EXPR.IMM, 0, alen, 0);
           code.data(s.addr[0]);
@@ -456,8 +497,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         break;
       }
       case 'set':
-        code.op(EXPR.IMM, 0, 4, 0);
-        code.data(le32(s.value));
+        if (s.map) natMap(s.map, 0, 4);
+        else if (s.key) natMapKey(s.key, 'integer32');
+        else {
+          code.op(EXPR.IMM, 0, 4, 0);
+          code.data(le32(s.value));
+        }
         code.op(s.target === 'ct mark' ? EXPR.CT_SET : EXPR.META_SET, 0, 4, s.target === 'ct mark' ? CT.MARK : META.MARK);
         break;
       case 'flow':
@@ -727,6 +772,14 @@ export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<stri
       out.data(hi);
     }
     if (f.map.ext) for (const { e } of elems) extWords(out, extOf(e));
+    if (f.map.data !== undefined) {
+      for (const { e } of elems) {
+        const d = new Uint8Array((f.map.data + 3) & ~3);
+        d.set(e.data!);
+        out.data(d);
+      }
+      continue;
+    }
     if (f.map.verdicts) {
       // each element's verdict code and chain (jump, goto: patched with the others below)
       for (const { e } of elems) {

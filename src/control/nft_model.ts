@@ -18,8 +18,13 @@ export type RStmt =
   | { k: 'counter'; packets: bigint; bytes: bigint; /** its u64 packets, u64 bytes in the arena (0 until published) */ addr: number }
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string }
   | { k: 'reject'; type: 0 | 1 | 2; code: number; family: 'ip' | 'ip6' | 'inet' }
-  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; addr?: [Uint8Array, Uint8Array]; port?: [number, number]; flags: number; text: string }
-  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number }
+  /**
+   * `map`: the address is the key's element's data (`text` is then what comes before the key: `dnat to`, `dnat ip to`);
+   * `portMap`: the port is (`dnat to 192.0.2.1 : numgen inc mod 2 map { 0 : 4040, 1 : 4050 }`), flags printed after it.
+   */
+  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; addr?: [Uint8Array, Uint8Array]; port?: [number, number]; flags: number; text: string; map?: NatMap; portMap?: NatMap }
+  /** `key`: the mark is numgen's or jhash's value; `map`: the key's element's data (`meta mark set ip saddr map { … }`). */
+  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number; key?: NatMap['key']; map?: NatMap }
   | { k: 'flow'; name: string }
   /**
    * nft_limit: `rate` packets (or bytes) per `unit` seconds, `burst` (packets; bytes, 0: none); `inv`: `over`
@@ -51,6 +56,19 @@ export type RStmt =
    * the key's element gives the verdict; no element breaks out of the rule, `continue` goes on with it.
    */
   | { k: 'vmap'; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string }; concat?: DataType[] };
+
+/**
+ * A NAT map (`dnat to KEY map { key : address, … }`): the key — a field, nft_numgen's number (inc: its u32 counter in
+ * the arena, 0 until published) or nft_hash's jhash of fields (`types`: theirs) — and the elements, each with its
+ * address as data.
+ */
+export interface NatMap {
+  key: { k: 'sel'; sel: Selector } | { k: 'numgen'; mode: 'inc' | 'random'; mod: number; offset: number; addr: number } | { k: 'jhash'; sel: Selector; types: DataType[]; mod: number; seed: number; seedSet: boolean; offset: number };
+  keyType: DataType;
+  elems: Elem[];
+  /** The data's type: an address (NAT), a port (NAT's), a mark. */
+  dataType: DataType;
+}
 
 /** The stateful object types wxdp has (NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_OBJECT_LIMIT). */
 export type NftObjType = 'counter' | 'quota' | 'limit';

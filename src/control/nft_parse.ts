@@ -48,14 +48,25 @@ export interface Selector {
   concat?: Selector[];
 }
 
+/**
+ * What a NAT map is keyed by: a packet field, nft_numgen's number (`numgen inc|random mod N [offset M]`) or
+ * nft_hash's jhash of fields (`jhash EXPR mod N [seed S] [offset M]`), each a u32 in host order.
+ */
+export type NatKey =
+  | { k: 'sel'; sel: Selector; loc: Loc }
+  | { k: 'numgen'; mode: 'inc' | 'random'; mod: number; offset: number; loc: Loc }
+  | { k: 'jhash'; sel: Selector; mod: number; seed: number; seedSet: boolean; offset: number; loc: Loc };
+
 export type Stmt =
   /** `mask`: `tcp flags & mask op value` (Parser.flagsMatch) */
   | { k: 'match'; sel: Selector; op: CmpOp; explicitOp: boolean; value: RawValue; mask?: RawValue; loc: Loc }
   | { k: 'counter'; packets: bigint; bytes: bigint; loc: Loc }
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string; chainLoc?: Loc; loc: Loc }
   | { k: 'reject'; with?: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp'; code?: string; codeLoc?: Loc; loc: Loc }
-  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; flags: string[]; loc: Loc }
-  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; loc: Loc }
+  /** `map`: `dnat to KEY map { key : address, … }` — the key's element gives the address (nft_lookup's dreg). */
+  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; map?: { key: NatKey; value: RawValue }; portMap?: { key: NatKey; value: RawValue }; flags: string[]; loc: Loc }
+  /** `key`: the mark from numgen or jhash (`meta mark set numgen inc mod 3`), or from a map (`… map { 0 : 0x1 }`). */
+  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; key?: NatKey; map?: RawValue; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
   /** limit_stmt: a rate in packets or bytes per `unit` seconds, a burst (packets, or bytes: 0 none). */
   | { k: 'limit'; inv: boolean; bytes: boolean; rate: bigint; unit: number; burst: bigint; loc: Loc }
@@ -173,9 +184,9 @@ const ABSENT_FAMILIES: Readonly<Record<string, string>> = {
 const SECMARK = 'wxdp has no secmark: no Linux security module labels its packets';
 /** Expressions of nft's grammar this data path lacks, refused by name where a value may be written. */
 const ABSENT_EXPRS: Readonly<Record<string, string>> = {
-  numgen: 'wxdp has no numgen expression yet (nft_numgen: a counter or a random number mod N)',
-  jhash: 'wxdp has no jhash expression yet (nft_hash: jhash of fields mod N)',
-  symhash: 'wxdp has no symhash expression yet (nft_hash: the flow hash mod N)',
+  numgen: 'wxdp has numgen only as a NAT map\'s key yet (dnat to numgen inc mod N map { … })',
+  jhash: 'wxdp has jhash only as a NAT map\'s key yet (dnat to jhash EXPR mod N map { … })',
+  symhash: 'wxdp has no symhash: it is the skb\'s symmetric flow hash (__skb_get_hash_symmetric), keyed by a random seed of the running kernel',
 };
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
@@ -1084,6 +1095,8 @@ class Parser {
       case 'skgid': {
         const sel = this.selector(t)!;
         if (sel.field === 'mark' && this.isWord('set')) return this.setStmt(sel);
+        // payload_stmt: `ip daddr set …` rewrites the packet (nft_payload_set) — wxdp keeps no payload writes
+        if (['ip', 'ip6', 'tcp', 'udp', 'th'].includes(sel.proto) && this.isWord('set')) throw new NftParseError(`wxdp has no payload writes yet (${sel.proto} ${sel.field} set …: nft_payload_set)`, { ...sel.loc, end: this.peek().loc.end });
         return this.match(sel);
       }
       case 'ct': {
@@ -1119,6 +1132,9 @@ class Parser {
         const c = this.name(true);
         return { k: 'verdict', v: t.v, chain: c.v, chainLoc: c.loc, loc: { ...t.loc, end: c.loc.end } };
       }
+      case 'notrack':
+        // nft_notrack: the packet untracked, so conntrack's hooks pass it by — wxdp's conntrack has no such mark yet
+        throw new NftParseError('wxdp has no notrack statement yet (nft_notrack: the packet is not tracked)', t.loc);
       case 'synproxy': {
         // synproxy_stmt: its location is the SYNPROXY token's (synproxy_stmt_alloc), then its options
         for (;;) {
@@ -1153,18 +1169,27 @@ class Parser {
         if ((t.v === 'snat' || t.v === 'dnat') && (this.isWord('ip') || this.isWord('ip6')) && !this.isWord('map', 2)) family = this.next().v as 'ip';
         let to: string | undefined;
         let toLoc: Loc | undefined;
+        let map: { key: NatKey; value: RawValue } | undefined;
+        let portMap: { key: NatKey; value: RawValue } | undefined;
         let end = t.loc.end;
         if (this.isWord('to') || ((t.v === 'snat' || t.v === 'dnat') && SELECTORS.has(this.peek().v) && this.isWord('map', 2))) {
           if (this.isWord('to')) this.next();
           const v = this.next();
           if (v.t !== 'w') this.unexpected(v);
-          if (ABSENT_EXPRS[v.v] !== undefined) throw new NftParseError(ABSENT_EXPRS[v.v]!, v.loc);
-          // `dnat to tcp dport map { 1000 : 192.0.2.1 }` (and nft's older `dnat tcp dport map …`)
-          if (SELECTORS.has(v.v)) throw new NftParseError(`wxdp has no ${t.v} to a map's address yet (${t.v} to EXPR map { … })`, v.loc);
-          if (this.isWord(':') && ABSENT_EXPRS[this.peek(1).v] !== undefined) throw new NftParseError(ABSENT_EXPRS[this.peek(1).v]!, this.peek(1).loc);
-          to = v.v;
+          // `dnat to tcp dport map { 1000 : 192.0.2.1 }` (and nft's older `dnat tcp dport map …`), `dnat to numgen …`
+          if (SELECTORS.has(v.v) || v.v === 'numgen' || v.v === 'jhash') {
+            map = this.natMap(v, t.v);
+            end = map.value.loc.end;
+          } else {
+            if (ABSENT_EXPRS[v.v] !== undefined) throw new NftParseError(ABSENT_EXPRS[v.v]!, v.loc);
+            to = v.v;
+            end = v.loc.end;
+          }
           toLoc = v.loc;
-          end = v.loc.end;
+          // `dnat to 192.0.2.1 : numgen inc mod 2 map { 0 : 4040, 1 : 4050 }`: the port from a map
+          portMap = this.natPortMap(t.v);
+          if (this.isWord(':') && ABSENT_EXPRS[this.peek(1).v] !== undefined) throw new NftParseError(ABSENT_EXPRS[this.peek(1).v]!, this.peek(1).loc);
+          if (portMap) end = portMap.value.loc.end;
         } else if (t.v === 'snat' || t.v === 'dnat') this.unexpected(this.peek(), 'to');
         const flags: string[] = [];
         while (this.isWord('random') || this.isWord('fully-random') || this.isWord('persistent')) {
@@ -1173,7 +1198,7 @@ class Parser {
           end = f.loc.end;
           if (this.isP(',')) this.next();
         }
-        return { k: 'nat', type: t.v, family, to, toLoc, flags, loc: { ...t.loc, end } };
+        return { k: 'nat', type: t.v, family, to, toLoc, map, portMap, flags, loc: { ...t.loc, end } };
       }
       case 'flow': {
         const a = this.next();
@@ -1185,6 +1210,76 @@ class Parser {
       default:
         this.unexpected(t);
     }
+  }
+
+  /** `KEY map { … }` after `dnat to` (`v` the key's first word). */
+  private natMap(v: Tok, type: string): { key: NatKey; value: RawValue } {
+    const key = this.natKey(v);
+    if (!this.isWord('map')) throw new NftParseError(`wxdp has ${key.k === 'sel' ? 'a field' : key.k} after ${type} to only as a map's key (${type} to EXPR map { … })`, key.loc);
+    this.next();
+    if (this.isP('@')) throw new NftParseError('wxdp has no named maps to addresses, ports or marks yet (map @name)', { ...this.peek().loc, end: this.peek(1).loc.end });
+    if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
+    return { key, value: this.value(false) };
+  }
+
+  /** `: KEY map { … }` after a NAT statement's address: the port from a map (undefined when there is none). */
+  private natPortMap(type: string): { key: NatKey; value: RawValue } | undefined {
+    if (!this.isWord(':')) return undefined;
+    const w = this.peek(1);
+    if (w.t !== 'w' || !(SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) return undefined;
+    this.next();
+    return this.natMap(this.next(), type);
+  }
+
+  /** A NAT map's key (NatKey): `numgen inc|random mod N [offset M]`, `jhash EXPR mod N [seed S] [offset M]` or a field. */
+  private natKey(t: Tok): NatKey {
+    if (t.v !== 'numgen' && t.v !== 'jhash') {
+      const sel = this.selector(t);
+      if (!sel) this.unexpected(t);
+      if (this.isWord('.')) throw new NftParseError('wxdp has no NAT maps keyed by a concatenation yet', this.peek().loc);
+      return { k: 'sel', sel, loc: sel.loc };
+    }
+    let mode: 'inc' | 'random' = 'inc';
+    let sel: Selector | undefined;
+    if (t.v === 'numgen') {
+      const m = this.next();
+      if (m.t !== 'w' || (m.v !== 'inc' && m.v !== 'random')) this.unexpected(m, 'inc or random');
+      mode = m.v as 'inc';
+    } else {
+      const f = this.next();
+      sel = f.t === 'w' ? this.selector(f) : undefined;
+      if (!sel) this.unexpected(f);
+      sel = this.concatSel(sel);
+    }
+    this.expectWord('mod');
+    const u32 = (expecting: string): { n: number; t: Tok } => {
+      const x = this.next();
+      // nft's NUM: decimal or 0x hex
+      if (x.t !== 'w' || !/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(x.v)) this.unexpected(x, expecting);
+      const n = Number(x.v);
+      if (n > 0xffffffff) throw new NftParseError(`Value ${x.v} exceeds valid range 0-4294967295`, x.loc);
+      return { n, t: x };
+    };
+    const mod = u32('number');
+    let seed = 0;
+    let seedSet = false;
+    let end = mod.t.loc.end;
+    if (sel && this.isWord('seed')) {
+      this.next();
+      const x = u32('number');
+      seed = x.n;
+      seedSet = true;
+      end = x.t.loc.end;
+    }
+    let offset = 0;
+    if (this.isWord('offset')) {
+      this.next();
+      const x = u32('number');
+      offset = x.n;
+      end = x.t.loc.end;
+    }
+    const loc = { ...t.loc, end };
+    return sel ? { k: 'jhash', sel, mod: mod.n, seed, seedSet, offset, loc } : { k: 'numgen', mode, mod: mod.n, offset, loc };
   }
 
   /** counter_stmt's arguments: `[packets N bytes N]`. */
@@ -1393,6 +1488,20 @@ class Parser {
   private setStmt(sel: Selector): Stmt {
     this.next(); // set
     if (!(sel.field === 'mark')) this.unexpected(this.peek(-1));
+    const w = this.peek();
+    if (w.t === 'w' && ABSENT_EXPRS[w.v] !== undefined && w.v !== 'numgen' && w.v !== 'jhash') throw new NftParseError(ABSENT_EXPRS[w.v]!, w.loc);
+    if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) {
+      const key = this.natKey(this.next());
+      if (!this.isWord('map')) {
+        if (key.k === 'sel') throw new NftParseError(`wxdp sets a mark from a field only through a map (${sel.proto === 'ct' ? 'ct' : 'meta'} mark set EXPR map { … })`, key.loc);
+        return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: { k: 'word', v: '0', loc: key.loc }, key, loc: { ...sel.loc, end: key.loc.end } };
+      }
+      this.next();
+      if (this.isP('@')) throw new NftParseError('wxdp has no named maps to addresses, ports or marks yet (map @name)', { ...this.peek().loc, end: this.peek(1).loc.end });
+      if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
+      const map = this.value(false);
+      return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: map, key, map, loc: { ...sel.loc, end: map.loc.end } };
+    }
     const value = this.single();
     return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value, loc: { ...sel.loc, end: value.loc.end } };
   }

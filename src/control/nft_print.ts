@@ -3,7 +3,7 @@
 // `srcnat + 10`), marks as 0x%08x, sets sorted by value, dependencies nft added left out (`udp dport 53`
 // for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
 
-import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
 import { anonFields } from './nft_pipapo.js';
 import { formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
@@ -190,10 +190,14 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         else parts.push(s.code === 3 && t.family === 'ip' ? 'reject' : `reject with icmp ${ICMP_CODES[s.code]}`);
         break;
       case 'nat':
-        parts.push(s.text);
+        if (s.map || s.portMap) {
+          parts.push(`${s.map ? `${s.text} ${dataMapText(s.map)}` : s.text}${s.portMap ? `:${dataMapText(s.portMap)}` : ''}${natFlagsText(s.flags)}`);
+        } else parts.push(s.text);
         break;
       case 'set':
-        parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
+        if (s.map) parts.push(`${s.target} set ${dataMapText(s.map)}`);
+        else if (s.key) parts.push(`${s.target} set ${natKeyText(s.key)}`);
+        else parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
         break;
       case 'flow':
         parts.push(`flow add @${s.name}`);
@@ -225,6 +229,26 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
     }
   });
   return parts.join(' ');
+}
+
+/** NAT flags as nft lists them after the statement: ` random,fully-random,persistent`. */
+export function natFlagsText(flags: number): string {
+  const fl = [flags & 4 ? 'random' : '', flags & 16 ? 'fully-random' : '', flags & 8 ? 'persistent' : ''].filter(Boolean);
+  return fl.length ? ` ${fl.join(',')}` : '';
+}
+
+/** A NAT map's key as nft lists it: the field, `numgen inc mod 2 offset 3`, `jhash ip saddr mod 2 seed 0x1`. */
+function natKeyText(k: NatMap['key']): string {
+  if (k.k === 'sel') return selText(k);
+  const off = k.offset !== 0 ? ` offset ${k.offset}` : '';
+  if (k.k === 'numgen') return `numgen ${k.mode} mod ${k.mod}${off}`;
+  return `jhash ${selText(k)} mod ${k.mod}${k.seedSet ? ` seed 0x${k.seed.toString(16)}` : ''}${off}`;
+}
+
+/** A data map as listed: `KEY map { key : data, … }`, the data of the map's type (address, port, mark). */
+function dataMapText(m: NatMap): string {
+  const data = (e: Elem): string => formatElem(m.dataType, { lo: e.data!, hi: e.data!, kind: 'value' });
+  return `${natKeyText(m.key)} map { ${sortElems(m.keyType, m.elems).map((e) => `${elemText(m.keyType, e)} : ${data(e)}`).join(', ')} }`;
 }
 
 /** An anonymous concatenation's elements as listed: per-field intervals (pipapo) as added, nft's mergesort order otherwise. */

@@ -8,6 +8,8 @@ import { formatAddr, parseAddr } from './route_text.js';
 
 export type DataType =
   | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
+  /** numgen's and jhash's value: a u32 in host order, listed in decimal. */
+  | 'integer32'
   | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag' | 'uid' | 'gid'
   /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
   | 'concat';
@@ -26,6 +28,7 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   nf_proto: { len: 1, host: false },
   integer8: { len: 1, host: false },
   integer16: { len: 2, host: false },
+  integer32: { len: 4, host: true },
   icmp_type: { len: 1, host: false },
   icmpv6_type: { len: 1, host: false },
   icmp_code: { len: 1, host: false },
@@ -81,6 +84,8 @@ export interface Elem {
   name?: string;
   /** A map element's data: the name of the stateful object it maps to (an object map's, NFT_SET_OBJECT). */
   obj?: string;
+  /** A NAT map element's data: the address (network order). */
+  data?: Uint8Array;
   /** A verdict map element's data. */
   verdict?: { v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string };
   /** A named set's element with a timeout: the kernel's, in ms (whole jiffies), and when it expires on the stack clock (ms). */
@@ -321,7 +326,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid'].includes(type) ? text.indexOf('-', 1) : -1;
+  const dash = ['ipv6_addr', 'ipv4_addr', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
   if (dash > 0 && !(type === 'inet_proto' && protos().byName.has(text))) {
     const lo = scalar(type, text.slice(0, dash), v.loc);
     const hi = scalar(type, text.slice(dash + 1), v.loc);
