@@ -16,7 +16,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
-import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
+import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
@@ -465,10 +465,15 @@ export class Nft {
             return '';
           }
           const spec = c.spec;
-          if (spec?.data?.v.startsWith('typeof ')) throw new Refusal(`wxdp maps keys to verdicts and stateful objects only, not to ${spec.data.v.slice(7)}`, spec.data.loc, false);
-          if (spec?.data && !MAP_DATA.has(spec.data.v)) {
+          // a data map's type: named, or its `typeof` expression's
+          const data = spec?.data?.sel ? selType(spec.data.sel) : spec?.data?.v;
+          if (spec?.data?.sel && !DATA_MAPS.has(data!)) throw new Refusal(`wxdp maps keys to verdicts, stateful objects, addresses, ports and marks only, not to ${spec.data.v.slice(7)}`, spec.data.loc, false);
+          if (spec?.data && DATA_MAPS.has(data!) && (spec.timeout !== undefined || spec.counter || spec.flags.includes('timeout'))) {
+            throw new Refusal('wxdp has no timeouts or counters in maps to addresses, ports or marks yet', spec.loc, false);
+          }
+          if (spec?.data && !MAP_DATA.has(data!) && !DATA_MAPS.has(data!)) {
             // a type nft has and wxdp's maps do not carry (`type iface_index : ipv4_addr`) is named, others are nft's error
-            if (knownType(spec.data.v)) throw new Refusal(`wxdp maps keys to verdicts and stateful objects only, not to ${spec.data.v}`, spec.data.loc, false);
+            if (knownType(spec.data.v)) throw new Refusal(`wxdp maps keys to verdicts, stateful objects, addresses, ports and marks only, not to ${spec.data.v}`, spec.data.loc, false);
             throw new Refusal(`unknown datatype ${spec.data.v}`, spec.data.loc, false);
           }
           let concat: DataType[] | undefined;
@@ -501,9 +506,10 @@ export class Nft {
           // nft's set_evaluate (measured: a command's error is over its block, a table block's at the set's name)
           if (spec.autoMerge && !flags.includes('interval')) throw new Refusal('auto-merge only works with interval sets', c.declLoc ? spec.blockLoc ?? spec.loc : c.setLoc, false);
           const set: NftSet = {
-            name: c.set, handle: ++t.hgen, type: spec.type as DataType, mapTo: spec.data?.v as NftObjType | undefined, flags,
+            name: c.set, handle: ++t.hgen, type: spec.type as DataType, mapTo: data as NftSet['mapTo'], flags,
             timeout: jiffiesMs(spec.timeout ?? 0), counter: spec.counter ?? false, elems: [],
           };
+          if (spec.data?.sel) set.dataTypeof = typeofText(spec.data.sel);
           if (spec.autoMerge) set.autoMerge = true;
           if (concat) set.concat = concat;
           if (spec.typeof) set.typeof = typeofText(spec.typeof);
@@ -866,9 +872,23 @@ export class Nft {
     const set = t.sets.find((x) => x.name === m.name);
     if (!set) throw this.setNotFound(m.name, m.loc);
     const verdicts = mapTo === 'verdict';
-    if (set.mapTo === undefined || (set.mapTo === 'verdict') !== verdicts) throw new Refusal(verdicts ? 'Expression is not a map' : 'Expression is not a map with objects', m.loc, false); // (measured: `vmap @set`, `vmap @countermap`)
+    if (verdicts && set.mapTo !== undefined && DATA_MAPS.has(set.mapTo)) throw new Refusal(`datatype mismatch: expected netfilter verdict, expression has type ${typeName(set.mapTo as MapData)}`, { ...selLoc, end: m.loc.end }, false); // (measured)
+    if (set.mapTo === undefined || (verdicts ? set.mapTo !== 'verdict' : !['counter', 'quota', 'limit'].includes(set.mapTo))) throw new Refusal(verdicts ? 'Expression is not a map' : 'Expression is not a map with objects', m.loc, false); // (measured: `vmap @set`, `vmap @countermap`)
     if (set.type !== keyType || String(set.concat) !== String(concat)) throw new Refusal(`datatype mismatch, map expects ${typeName(set.type, set.concat)}, mapping expression has type ${typeName(keyType, concat)}`, m.loc, false, selLoc);
     return { k: 'ref', name: m.name };
+  }
+
+  /**
+   * A named data map (`dnat to ip saddr map @m`, `meta mark set … map @m`): it must exist and be a map (nft's
+   * expr_evaluate_map), of the key's type, to the data the statement reads (stmt_evaluate_arg).
+   */
+  private dataMapRef(t: NftTable, m: Extract<RawValue, { k: 'ref' }>, keyType: DataType, data: MapData, keyLoc: Loc, stmtLoc: Loc): NftSet {
+    const set = t.sets.find((x) => x.name === m.name);
+    if (!set) throw this.setNotFound(m.name, m.loc);
+    if (set.mapTo === undefined || set.mapTo === 'counter' || set.mapTo === 'quota' || set.mapTo === 'limit') throw new Refusal('Expression is not a map', m.loc, false);
+    if (set.type !== keyType || set.concat) throw new Refusal(`datatype mismatch, map expects ${typeName(set.type, set.concat)}, mapping expression has type ${typeName(keyType)}`, m.loc, false, keyLoc);
+    if (set.mapTo !== data) throw new Refusal(`datatype mismatch: expected ${typeName(data)}, expression has type ${set.mapTo === 'verdict' ? 'netfilter verdict' : typeName(set.mapTo)}`, { ...keyLoc, end: m.loc.end }, false, stmtLoc);
+    return set;
   }
 
   private selectorType(t: NftTable, s: { sel: Selector }): DataType {
@@ -1010,12 +1030,12 @@ export class Nft {
           break;
         case 'set': {
           if (s.map) {
-            const map = this.natMapOf(t, { key: s.key!, value: s.map }, 'mark');
+            const map = this.natMapOf(t, { key: s.key!, value: s.map }, 'mark', { ...s.loc, end: s.key!.loc.col - 1 });
             out.push({ k: 'set', target: s.target, value: 0, map });
             break;
           }
           if (s.key) {
-            out.push({ k: 'set', target: s.target, value: 0, key: this.natMapOf(t, { key: s.key, value: { k: 'set', elems: [], loc: s.loc } }, 'mark').key });
+            out.push({ k: 'set', target: s.target, value: 0, key: this.natMapOf(t, { key: s.key, value: { k: 'set', elems: [], loc: s.loc } }, 'mark', s.loc).key });
             break;
           }
           const e = parseElem('mark', s.value);
@@ -1110,16 +1130,19 @@ export class Nft {
     let family = s.family ?? (t.family === 'inet' ? undefined : t.family);
     const to = s.to;
     const loc = s.toLoc ?? s.loc;
-    const portMap = s.portMap && this.natMapOf(t, s.portMap, 'inet_service');
+    const portMap = s.portMap && this.natMapOf(t, s.portMap, 'inet_service', { ...s.loc, end: s.loc.col + s.type.length - 1 });
     if (portMap) {
-      // the port register needs a transport protocol: matched before, or the key's own (`tcp dport map`)
-      const keyL4 = [s.map?.key, s.portMap!.key].some((k) => k?.k === 'sel' && ['tcp', 'udp', 'th'].includes(k.sel.proto));
+      // the port register needs a transport protocol: matched before, or the address map's key's own (`dnat to tcp
+      // dport map { … } : …`; nft evaluates that key, and its dependency, before it checks: the port map's key does
+      // not count, measured)
+      const k = s.map?.key;
+      const keyL4 = k?.k === 'sel' && ['tcp', 'udp', 'th'].includes(k.sel.proto);
       if (!keyL4 && l4 !== 6 && l4 !== 17 && l4 !== 132 && l4 !== 33 && l4 !== 136) throw new Refusal('transport protocol mapping is only valid after transport protocol match', { ...s.portMap!.key.loc, end: s.portMap!.value.loc.end }, false, { ...s.loc, end: s.loc.col + s.type.length - 1 });
       flags |= 2;
     }
     if (s.map) {
       const fam = family === 'ip6' ? 'ip6' : 'ip';
-      const map = this.natMapOf(t, s.map, fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr');
+      const map = this.natMapOf(t, s.map, fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr', { ...s.loc, end: s.loc.col + s.type.length - 1 });
       natHook(ch, s);
       return { k: 'nat', type: s.type, family: fam, flags: flags | 1, text: `${s.type}${t.family === 'inet' ? ` ${fam}` : ''} to`, map, portMap };
     }
@@ -1188,7 +1211,7 @@ export class Nft {
    * `dnat to KEY map { key : address, … }`: nft_lookup of the key (a field, numgen, jhash) into the address
    * register nft_nat reads (NF_NAT_RANGE_MAP_IPS, min and max the same register).
    */
-  private natMapOf(t: NftTable, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark'): NatMap {
+  private natMapOf(t: NftTable, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: MapData, stmtLoc: Loc): NatMap {
     const k = m.key;
     let key: NatMap['key'];
     if (k.k === 'sel') key = { k: 'sel', sel: k.sel };
@@ -1202,6 +1225,7 @@ export class Nft {
     if (k.k !== 'sel' && k.mod === 0) throw new Refusal(ERANGE, k.loc, true);
     if (k.k !== 'sel' && k.offset + k.mod - 1 > 0xffffffff) throw new Refusal(EOVERFLOW, k.loc, true);
     const keyType = k.k === 'sel' ? this.selectorType(t, k) : 'integer32';
+    if (m.value.k === 'ref') return { key, keyType, dataType: data, elems: [], ref: this.dataMapRef(t, m.value, keyType, data, k.loc, stmtLoc).name };
     if (m.value.k !== 'set') throw new Refusal("syntax error, unexpected '@'", m.value.loc, false);
     refuseAnonElemOpts(m.value, true);
     return { key, keyType, dataType: data, elems: this.elems(t, keyType, data, m.value).map((x) => x.e) };
@@ -1443,6 +1467,7 @@ function setUse(t: NftTable, name: string): number {
   let n = 0;
   for (const c of t.chains) {
     for (const r of c.rules) for (const x of r.stmts) if ((x.k === 'match' && x.value.k === 'ref' && x.value.name === name) || ((x.k === 'objmap' || x.k === 'vmap') && x.map.k === 'ref' && x.map.name === name)) n++;
+        else if ((x.k === 'nat' || x.k === 'set') && [x.map, x.k === 'nat' ? x.portMap : undefined].some((m) => m?.ref === name)) n++;
   }
   return n;
 }
@@ -1456,6 +1481,8 @@ function byHandle<T extends { handle: number }>(xs: readonly T[], h: Handle): T 
 
 /** What a map's elements may map to (`type KEY : …`). */
 const MAP_DATA: ReadonlySet<string> = new Set<NonNullable<NftSet['mapTo']>>(['counter', 'quota', 'limit', 'verdict']);
+/** What a data map may map to: what NAT's address and port and a mark read. */
+const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark']);
 /** The arena block of each stateful statement (nft_stateful.ts draws the limit's and the quota's). */
 const STATE_BYTES: Readonly<Record<Stateful['k'], number>> = { counter: 16, limit: 24, quota: 8, numgen: 8 };
 

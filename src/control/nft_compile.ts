@@ -303,7 +303,9 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
     natMapKey(m.key, m.keyType);
     const klen = TYPE_INFO[m.keyType].len;
     if (TYPE_INFO[m.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, 4);
-    ctx.maps.push({ type: m.keyType, klen, elems: m.elems.map((e) => ({ e })), verdicts: false, ext: false, data: dlen });
+    // a named map's elements are the map's (nft.ts refuses timeouts and counters in data maps: no ext array)
+    const elems = m.ref !== undefined ? namedMap(ctx.table, m.ref).elems : m.elems;
+    ctx.maps.push({ type: m.keyType, klen, elems: elems.map((e) => ({ e })), verdicts: false, ext: false, data: dlen });
     code.op(EXPR.DATAMAP, 0, klen, dreg);
     ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
     code.word(0);

@@ -68,7 +68,12 @@ export interface NatMap {
   elems: Elem[];
   /** The data's type: an address (NAT), a port (NAT's), a mark. */
   dataType: DataType;
+  /** A named map's name (`map @m`): its elements are the map's (`elems` is then empty). */
+  ref?: string;
 }
+
+/** What a named data map maps to (`type ipv4_addr : ipv4_addr`): the types NAT and marks read. */
+export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark';
 
 /** The stateful object types wxdp has (NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_OBJECT_LIMIT). */
 export type NftObjType = 'counter' | 'quota' | 'limit';
@@ -102,9 +107,12 @@ export interface NftSet {
   type: DataType;
   /**
    * A map: of stateful objects (`type ipv4_addr : counter`), each element's obj naming one of that type; or a
-   * verdict map (`type inet_service : verdict`), each element's verdict its data.
+   * verdict map (`type inet_service : verdict`), each element's verdict its data; or a data map (`type ipv4_addr :
+   * ipv4_addr`), each element's data bytes (Elem.data) what NAT or a mark reads.
    */
-  mapTo?: NftObjType | 'verdict';
+  mapTo?: NftObjType | 'verdict' | MapData;
+  /** A data map declared with `typeof … : EXPR`: the data's expression as nft lists it (`ip daddr`). */
+  dataTypeof?: string;
   flags: string[];
   /** The elements' default timeout in ms (whole jiffies), 0: none. */
   timeout: number;

@@ -112,7 +112,8 @@ export interface SetSpec {
   /** The block from its `{` to its `}`. */
   blockLoc?: Loc;
   /** A map's data type (`type ipv4_addr : counter`), where it is written. */
-  data?: { v: string; loc: Loc };
+  /** `sel`: a `typeof` map's data expression. */
+  data?: { v: string; loc: Loc; sel?: Selector };
   flags: string[];
   elements?: RawValue;
   loc: Loc;
@@ -773,8 +774,8 @@ class Parser {
     }
     const data = d.t === 'w' ? this.selector(d) : undefined;
     if (!data) this.unexpected(d);
-    // a map to a packet field's type (nft's data maps): wxdp has verdict and object maps only
-    spec.data = { v: `typeof ${data.proto} ${data.field}`, loc: data.loc };
+    // a map to a packet field's type (nft's data maps): nft.ts takes the field's type
+    spec.data = { v: `typeof ${data.proto} ${data.field}`, loc: data.loc, sel: data };
   }
 
   private flowtableBlock(): FlowtableSpec {
@@ -1217,8 +1218,7 @@ class Parser {
     const key = this.natKey(v);
     if (!this.isWord('map')) throw new NftParseError(`wxdp has ${key.k === 'sel' ? 'a field' : key.k} after ${type} to only as a map's key (${type} to EXPR map { … })`, key.loc);
     this.next();
-    if (this.isP('@')) throw new NftParseError('wxdp has no named maps to addresses, ports or marks yet (map @name)', { ...this.peek().loc, end: this.peek(1).loc.end });
-    if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
+    if (!this.isP('{') && !this.isP('@')) this.unexpected(this.peek(), "'{'");
     return { key, value: this.value(false) };
   }
 
@@ -1497,8 +1497,7 @@ class Parser {
         return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: { k: 'word', v: '0', loc: key.loc }, key, loc: { ...sel.loc, end: key.loc.end } };
       }
       this.next();
-      if (this.isP('@')) throw new NftParseError('wxdp has no named maps to addresses, ports or marks yet (map @name)', { ...this.peek().loc, end: this.peek(1).loc.end });
-      if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
+      if (!this.isP('{') && !this.isP('@')) this.unexpected(this.peek(), "'{'");
       const map = this.value(false);
       return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: map, key, map, loc: { ...sel.loc, end: map.loc.end } };
     }

@@ -245,10 +245,15 @@ function natKeyText(k: NatMap['key']): string {
   return `jhash ${selText(k)} mod ${k.mod}${k.seedSet ? ` seed 0x${k.seed.toString(16)}` : ''}${off}`;
 }
 
+/** A data map element's data as listed (an address, a port, a mark). */
+function dataText(type: DataType, e: Elem): string {
+  return formatElem(type, { lo: e.data!, hi: e.data!, kind: 'value' });
+}
+
 /** A data map as listed: `KEY map { key : data, … }`, the data of the map's type (address, port, mark). */
 function dataMapText(m: NatMap): string {
-  const data = (e: Elem): string => formatElem(m.dataType, { lo: e.data!, hi: e.data!, kind: 'value' });
-  return `${natKeyText(m.key)} map { ${sortElems(m.keyType, m.elems).map((e) => `${elemText(m.keyType, e)} : ${data(e)}`).join(', ')} }`;
+  if (m.ref !== undefined) return `${natKeyText(m.key)} map @${m.ref}`;
+  return `${natKeyText(m.key)} map { ${sortElems(m.keyType, m.elems).map((e) => `${elemText(m.keyType, e)} : ${dataText(m.dataType, e)}`).join(', ')} }`;
 }
 
 /** An anonymous concatenation's elements as listed: per-field intervals (pipapo) as added, nft's mergesort order otherwise. */
@@ -276,6 +281,7 @@ function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterRe
   if (e.timeout !== undefined && set && e.timeout !== set.s.timeout) key += ` timeout ${timeText(e.timeout)}`;
   if (e.expiration !== undefined && set) key += ` expires ${timeText(e.expiration - (set.counter.now ?? 0))}`;
   if (e.comment !== undefined) key += ` comment "${e.comment}"`;
+  if (e.data && set && set.s.mapTo !== undefined) return `${key} : ${dataText(set.s.mapTo as DataType, e)}`;
   if (e.verdict) return `${key} : ${e.verdict.v}${e.verdict.chain !== undefined ? ` ${e.verdict.chain}` : ''}`;
   return e.obj !== undefined ? `${key} : "${e.obj}"` : key;
 }
@@ -312,7 +318,7 @@ const SET_FLAG_ORDER = ['constant', 'interval', 'timeout', 'dynamic'];
  * line out when `timeout` is its only flag and the set has a timeout (`timeout 30s` says it).
  */
 export function setText(s: NftSet, ind: string, handles: boolean, counter: CounterReader = () => ({ packets: 0n, bytes: 0n })): string[] {
-  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.concat ? s.concat.join(' . ') : s.type}`}${s.mapTo ? ` : ${s.mapTo}` : ''}`];
+  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.concat ? s.concat.join(' . ') : s.type}`}${s.mapTo ? ` : ${s.dataTypeof ?? s.mapTo}` : ''}`];
   const flags = SET_FLAG_ORDER.filter((f) => s.flags.includes(f));
   if (flags.length && !(s.timeout && flags.length === 1 && flags[0] === 'timeout')) out.push(`${ind}\tflags ${flags.join(',')}`);
   // nft 1.0.6's order (measured): the set's statements, then auto-merge, then the timeout
