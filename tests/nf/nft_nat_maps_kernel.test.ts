@@ -139,6 +139,21 @@ const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status 
 
 // the backends are behind eth1 (203.0.113.0/24 via 198.51.100.2); every flow is from the inside host to .100
 const RULESET = `table ip n {
+	map backends {
+		type inet_service : ipv4_addr
+		elements = { 5000 : 203.0.113.90, 5001 : 203.0.113.91 }
+	}
+
+	map ports {
+		typeof udp sport : udp dport
+		elements = { 5000 : 9000 }
+	}
+
+	map marks {
+		type inet_service : mark
+		elements = { 9600 : 0x00000001, 9601 : 0x00000002 }
+	}
+
 	chain pre {
 		type nat hook prerouting priority dstnat; policy accept;
 		udp dport 4000 dnat to numgen inc mod 3 map { 0 : 203.0.113.10, 1 : 203.0.113.11, 2 : 203.0.113.12 }
@@ -150,6 +165,8 @@ const RULESET = `table ip n {
 		udp dport 4006 dnat to jhash udp sport mod 2 map { 0 : 203.0.113.60, 1 : 203.0.113.61 }
 		udp dport 4007 dnat to 203.0.113.70 : numgen inc mod 2 map { 0 : 7000, 1 : 7001 }
 		dnat to udp dport map { 4008 : 203.0.113.80 } : udp dport map { 4008 : 8080 }
+		udp dport 4009 dnat to udp sport map @backends
+		udp dport 4013 dnat to 203.0.113.95 : udp sport map @ports
 	}
 
 	chain forward {
@@ -158,6 +175,8 @@ const RULESET = `table ip n {
 		udp dport 4010 meta mark 0x00000001 drop
 		udp dport 4011 meta mark set udp sport map { 9500 : 0x00000001, 9501 : 0x00000002 }
 		udp dport 4011 meta mark 0x00000001 drop
+		udp dport 4012 meta mark set udp sport map @marks
+		udp dport 4012 meta mark 0x00000001 drop
 	}
 }
 `;
@@ -180,6 +199,9 @@ const RUNS: Array<[number, number, number, number]> = [
   [4010, 1, 1, 9400], [4010, 1, 0, 9401], [4010, 1, 1, 9402], [4010, 1, 1, 9403],
   // from the map: 9500 → 1 (dropped), 9501 → 2, 9502 no element (the rule breaks, the mark stays 0)
   [4011, 1, 0, 9500], [4011, 1, 1, 9501], [4011, 1, 1, 9502],
+  // named maps: the backend by source port (5002: no element, not NATed), the port by source port, the mark
+  [4009, 1, 1, 5000], [4009, 1, 1, 5001], [4009, 1, 1, 5002], [4013, 1, 1, 5000],
+  [4012, 1, 0, 9600], [4012, 1, 1, 9601], [4012, 1, 1, 9602],
 ];
 const FRAMES = RUNS.map(([dport, , , sport], i) => dgram(sport, dport, i));
 /** The destination address of a forwarded frame (hex of the Ethernet frame: IPv4 daddr at bytes 30..33). */
@@ -201,6 +223,9 @@ describe.skipIf(unready !== '' || noKernel !== '')(`NAT maps through the stack a
     // the port from the map: numgen inc mod 2 → 7000, 7001, 7000 (UDP dport at bytes 36..37 of the frame)
     const dport = (hex: string): number => parseInt(hex.slice(72, 76), 16);
     expect(kern.out.slice(37, 41).map((x) => [daddr(x[0]!), dport(x[0]!)])).toEqual([['203.0.113.70', 7000], ['203.0.113.70', 7001], ['203.0.113.70', 7000], ['203.0.113.80', 8080]]);
+    expect(got.slice(48, 51)).toEqual(['203.0.113.90', '203.0.113.91', '203.0.113.100']);
+    expect([daddr(kern.out[51]![0]!), dport(kern.out[51]![0]!)]).toEqual(['203.0.113.95', 9000]);
+    expect(got.slice(52)).toEqual(['dropped', '203.0.113.100', '203.0.113.100']);
   });
 
   // numgen random's get_random_u32 and an unseeded jhash's seed (nft_jhash_init: get_random_bytes when nft sends no
