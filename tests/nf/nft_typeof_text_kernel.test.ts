@@ -56,7 +56,7 @@ describe.skipIf(!built)('typeof declarations in the data path', () => {
     // 192.0.2.1 is in @src4; from elsewhere: 22 accept, 23 drop, 53 jumps to dns (sport 4000: drop), others the policy
     expect([run('192.0.2.1', 23), run('192.0.2.9', 22), run('192.0.2.9', 23), run('192.0.2.9', 53), run('192.0.2.9', 80)]).toEqual([1, 1, 0, 0, 0]);
     // what nft takes and wxdp does not keep is refused by name (data maps; sets of interface indexes)
-    expect(() => dp.nft('add map inet t x { typeof ip saddr : meta mark; }')).toThrow('wxdp maps keys to verdicts and stateful objects only, not to meta mark');
+    expect(() => dp.nft('add map inet t x { typeof ip saddr : ip protocol; }')).toThrow('wxdp maps keys to verdicts, stateful objects, addresses, ports and marks only, not to ip protocol');
     expect(() => dp.nft('add set inet t y { typeof meta iif; }')).toThrow('wxdp has no named sets of');
   });
 });
