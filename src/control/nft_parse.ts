@@ -1187,8 +1187,15 @@ class Parser {
             end = v.loc.end;
           }
           toLoc = v.loc;
+          // `dnat to 192.0.2.1:tcp sport map @q`, as nft lists it: the scanner kept the key's first word in the address's
+          const glued = to !== undefined ? /^(.+):([a-z][a-z0-9]*)$/.exec(to) : null;
+          if (glued && (SELECTORS.has(glued[2]!) || glued[2] === 'numgen' || glued[2] === 'jhash')) {
+            to = glued[1]!;
+            toLoc = { ...v.loc, end: v.loc.col + to.length - 1 };
+            portMap = this.natMap({ t: 'w', v: glued[2]!, loc: { ...v.loc, col: v.loc.col + to.length + 1 } }, t.v);
+          }
           // `dnat to 192.0.2.1 : numgen inc mod 2 map { 0 : 4040, 1 : 4050 }`: the port from a map
-          portMap = this.natPortMap(t.v);
+          portMap ??= this.natPortMap(t.v);
           if (this.isWord(':') && ABSENT_EXPRS[this.peek(1).v] !== undefined) throw new NftParseError(ABSENT_EXPRS[this.peek(1).v]!, this.peek(1).loc);
           if (portMap) end = portMap.value.loc.end;
         } else if (t.v === 'snat' || t.v === 'dnat') this.unexpected(this.peek(), 'to');

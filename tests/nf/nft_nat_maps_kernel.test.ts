@@ -80,6 +80,8 @@ const NAMED = [
   'add rule ip z c dnat to 192.0.2.1 : udp dport map @q', // the port map's key is no transport protocol match
   'add rule ip z c dnat to 192.0.2.1 : udp dport map { 80 : 8080 }', // (nor an anonymous one's)
   'add rule ip z c dnat to tcp dport map @p : tcp dport map @q', // the address map's key is
+  'add rule ip z c ip protocol tcp dnat to 192.0.2.1:tcp sport map @q', // as nft lists it
+  'add rule ip z c ip protocol tcp dnat to 192.0.2.1:numgen inc mod 2 map { 0 : 4040 }',
   'add element ip z m { 192.0.2.1 : 198.51.100.9 }',
   'add element ip z m { 192.0.2.1 : 198.51.100.1 }',
   'add element ip z m { 192.0.2.3 : 198.51.100.3, 192.0.2.4 : 198.51.100.4 }',
@@ -177,7 +179,7 @@ const RULESET = `table ip n {
 		udp dport 4007 dnat to 203.0.113.70 : numgen inc mod 2 map { 0 : 7000, 1 : 7001 }
 		dnat to udp dport map { 4008 : 203.0.113.80 } : udp dport map { 4008 : 8080 }
 		udp dport 4009 dnat to udp sport map @backends
-		udp dport 4013 dnat to 203.0.113.95 : udp sport map @ports
+		udp dport 4013 dnat to 203.0.113.95:udp sport map @ports
 	}
 
 	chain forward {
