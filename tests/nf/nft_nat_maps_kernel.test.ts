@@ -13,7 +13,8 @@ import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { H0, M0 } from './ct_support.js';
 import { expectOursAsKernel, kernelNftRun, oursNftRun } from './nft_kernel_support.js';
-import { expectRefusedAsNft, expectSequenceAsNft, nftAgainst, nftSession } from './nft_support.js';
+import { ChainRunner, expectRefusedAsNft, expectSequenceAsNft, nftAgainst, nftDatapath, nftSession } from './nft_support.js';
+import { ipv4 as ipv4Pkt, udp } from '../support/frames.js';
 
 const { nsa, skip, why } = nftAgainst('nft48nm');
 
@@ -123,6 +124,25 @@ describe.skipIf(skip)(`NAT maps, compared with nft 1.0.6${why ? ` (skipped: ${wh
     writeFileSync(file, 'add map ip z n { type ipv4_addr : ipv4_addr; }\nadd element ip z n { 192.0.2.1 : 198.51.100.1 }\nadd rule ip z c snat to ip saddr map @k\n');
     expectRefusedAsNft(s.ns, s.dp, file, 'a mark map as NAT\'s');
     expectSequenceAsNft(s.ns, s.dp, ['list ruleset']);
+  });
+
+  it('looks up what a named map holds now: elements added and deleted after the rule', async () => {
+    const dp = await nftDatapath(['eth0']);
+    dp.nft('add table ip mk');
+    dp.nft('add map ip mk marks { type inet_service : mark; elements = { 9600 : 0x1 }; }');
+    dp.nft('add chain ip mk in { type filter hook input priority filter; }');
+    dp.nft('add rule ip mk in meta mark set udp sport map @marks');
+    dp.nft('add rule ip mk in meta mark 0x1 drop');
+    const r = new ChainRunner(dp);
+    const run = (sport: number): number => r.run('ip', 'mk', 'in', ipv4Pkt({ src: '192.0.2.1', dst: '203.0.113.1', proto: 17, payload: udp('192.0.2.1', '203.0.113.1', sport, 4000, new Uint8Array(4)) }), { hook: 1 }).verdict;
+    // NF_DROP 0, NF_ACCEPT 1: 9600 maps to 1 (dropped), 9601 to nothing yet
+    expect([run(9600), run(9601)]).toEqual([0, 1]);
+    dp.nft('add element ip mk marks { 9601 : 0x1 }');
+    expect([run(9600), run(9601)]).toEqual([0, 0]);
+    dp.nft('delete element ip mk marks { 9600 }');
+    expect([run(9600), run(9601)]).toEqual([1, 0]);
+    expect(() => dp.nft('add element ip mk marks { 9601 : 0x2 }')).toThrow('File exists');
+    expect([run(9600), run(9601)]).toEqual([1, 0]);
   });
 
   it('refuses by name what it lacks: symhash, payload writes, concatenated keys, a prefix as the data', () => {
