@@ -1,6 +1,7 @@
 // NAT maps against nft itself (Debian's nftables 1.0.6 and the 6.18 kernel): `dnat to KEY map { key : address }` keyed
 // by a field, by nft_numgen's number (`numgen inc|random mod N [offset M]`) or by nft_hash's jhash of fields
-// (`jhash ip saddr . udp sport mod N seed S [offset M]`), listed back and refused as nft does; then the same rules
+// (`jhash ip saddr . udp sport mod N seed S [offset M]`), and named maps to addresses, ports and marks (`map @m`,
+// their elements added and deleted), listed back and refused as nft does; then the same rules
 // through the whole stack, a Linux router in namespaces against wxdp: each new connection's backend (the DNATed
 // destination of what is forwarded) the kernel's — jhash bit for bit, numgen inc's round robin in the kernel's
 // order (its counter starts at modulus - 1; NAT is chosen on a connection's first packet only).
