@@ -8,9 +8,10 @@
 // next turn frees the slot and B is offloaded into it — the same record the holder read.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { Datapath } from '../../src/control/datapath.js';
+import type { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
 import { eth, ipv4, udp4 } from '../net/support.js';
+import { twoWorkerRouter } from './support.js';
 
 const HOLD = new URL('../../programs/xdp_flow_hold.o', import.meta.url).pathname;
 const MAC = { eth0: '02:00:00:00:0f:00', eth1: '02:00:00:00:0f:01', client: '02:00:00:00:0e:01', gw: '02:00:00:00:0e:02' };
@@ -38,19 +39,11 @@ const swap32 = (v: number) => (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>
 const swap16 = (v: number) => ((v & 0xff) << 8) | (v >> 8);
 
 async function router() {
-  const dp = await Datapath.create({ umemFrames: 4096, workers: 2 });
-  open.push(dp);
-  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, queues: 2, ringSize: 256, rss: false });
-  const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, queues: 2, ringSize: 256, rss: false });
-  for (const l of ['link set dev eth0 up', 'link set dev eth1 up', 'addr add 192.0.2.1/24 dev eth0', `addr add ${PUBLIC}/24 dev eth1`]) dp.ip(l);
-  dp.sysctl('net.ipv4.conf.all.forwarding', 1);
-  for (const c of ['192.0.2.2', '192.0.2.3']) dp.ip(`neigh add ${c} lladdr ${MAC.client} dev eth0 nud permanent`);
-  dp.ip(`neigh add 203.0.113.2 lladdr ${MAC.gw} dev eth1 nud permanent`);
-  dp.ip('route add default via 203.0.113.2 dev eth1');
-  dp.conntrack.enable({ family: 'ipv4', max: 1024 });
-  dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
-  dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: 1 });
-  return { dp, eth0, eth1 };
+  const r = await twoWorkerRouter(open, MAC, { umemFrames: 4096, ringSize: 256, clients: ['192.0.2.2', '192.0.2.3'] });
+  r.dp.conntrack.enable({ family: 'ipv4', max: 1024 });
+  r.dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
+  r.dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: 1 });
+  return r;
 }
 
 describe('flowtable slot reclaim under two workers', () => {

@@ -7,8 +7,9 @@
 // its timeout (30 s without a hit) has gone by. Without `counter` the same hits leave them alone.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { Datapath } from '../../src/control/datapath.js';
+import type { Datapath } from '../../src/control/datapath.js';
 import { eth, ipv4, udp4 } from '../net/support.js';
+import { twoWorkerRouter } from './support.js';
 
 const MAC = { eth0: '02:00:00:00:0f:00', eth1: '02:00:00:00:0f:01', client: '02:00:00:00:0e:01', gw: '02:00:00:00:0e:02' };
 const ROUNDS = 40;
@@ -30,18 +31,10 @@ const back = () =>
 
 /** Two workers routing eth0 (192.0.2.1/24) → eth1 (203.0.113.1/24, default via .2), conntrack on, masquerade out of eth1. */
 async function router() {
-  const dp = await Datapath.create({ umemFrames: 16384, workers: 2 });
-  open.push(dp);
-  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, queues: 2, ringSize: 1024, rss: false });
-  const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, queues: 2, ringSize: 1024, rss: false });
-  for (const l of ['link set dev eth0 up', 'link set dev eth1 up', 'addr add 192.0.2.1/24 dev eth0', 'addr add 203.0.113.1/24 dev eth1']) dp.ip(l);
-  dp.sysctl('net.ipv4.conf.all.forwarding', 1);
-  dp.ip(`neigh add 192.0.2.2 lladdr ${MAC.client} dev eth0 nud permanent`);
-  dp.ip(`neigh add 203.0.113.2 lladdr ${MAC.gw} dev eth1 nud permanent`);
-  dp.ip('route add default via 203.0.113.2 dev eth1');
-  dp.conntrack.enable({ family: 'ipv4', max: 1024 });
-  dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
-  return { dp, eth0, eth1 };
+  const r = await twoWorkerRouter(open, MAC, { umemFrames: 16384, ringSize: 1024 });
+  r.dp.conntrack.enable({ family: 'ipv4', max: 1024 });
+  r.dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
+  return r;
 }
 
 describe('the flowtable under two workers', () => {

@@ -4,8 +4,9 @@
 // packet is dropped whatever the interleaving (a lost or doubled update would shift the count).
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { Datapath } from '../../src/control/datapath.js';
+import type { Datapath } from '../../src/control/datapath.js';
 import { eth, ipv4, udp4 } from '../net/support.js';
+import { twoWorkerRouter } from './support.js';
 
 const MAC = { eth0: '02:00:00:00:1f:00', eth1: '02:00:00:00:1f:01', client: '02:00:00:00:1e:01', gw: '02:00:00:00:1e:02' };
 const ROUNDS = 10;
@@ -21,15 +22,7 @@ const frame = (id: number) =>
 
 describe('numgen inc under two workers', () => {
   it('drops exactly every second packet of those both workers forward at once (one shared counter)', async () => {
-    const dp = await Datapath.create({ umemFrames: 16384, workers: 2 });
-    open.push(dp);
-    const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, queues: 2, ringSize: 1024, rss: false });
-    const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, queues: 2, ringSize: 1024, rss: false });
-    for (const l of ['link set dev eth0 up', 'link set dev eth1 up', 'addr add 192.0.2.1/24 dev eth0', 'addr add 203.0.113.1/24 dev eth1']) dp.ip(l);
-    dp.sysctl('net.ipv4.conf.all.forwarding', 1);
-    dp.ip(`neigh add 192.0.2.2 lladdr ${MAC.client} dev eth0 nud permanent`);
-    dp.ip(`neigh add 203.0.113.2 lladdr ${MAC.gw} dev eth1 nud permanent`);
-    dp.ip('route add default via 203.0.113.2 dev eth1');
+    const { dp, eth0, eth1 } = await twoWorkerRouter(open, MAC, { umemFrames: 16384, ringSize: 1024 });
     dp.nft(`table ip f {
 	chain forward {
 		type filter hook forward priority filter; policy accept;
