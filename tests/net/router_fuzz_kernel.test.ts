@@ -17,7 +17,7 @@
 // another port taken as local (RT6_LOOKUP_F_IFACE; icmpv6_send's source), a PMTU locked at 552 ignored by
 // forwarding — kept in router_cases. 12-06: seeds 126-315 × 60 agree once a learned IPv6 PMTU exception
 // cut what is forwarded to its destination (ip6_fragment's dst_mtu: seeds 127, 175; router_cases' packet
-// too big cases, fwd6_lean's path-MTU case).
+// too big cases, fwd6_lean's path-MTU case); 316-380 × 60 agree.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,

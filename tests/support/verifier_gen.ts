@@ -503,7 +503,12 @@ class Gen {
     const r = this.r;
     const id = r.pick([5, 7, 8, 28, 44, 65, 54, 2, 3]);
     this.count(`helper ${id}`);
+    // The addresses the argument set-up below puts in registers. The model keeps its kinds (its picks
+    // stay as they were), so an argument of the wrong kind taken from one of them is judged by this.
+    const setUp: Record<number, Kind> = {};
     if (id === 28) {
+      setUp[1] = { k: 'fp', off: -16 };
+      setUp[3] = { k: 'fp', off: -32 };
       // bpf_csum_diff(from, from_size, to, to_size, seed)
       const sz = 4 * r.int(3);
       this.out.push(Alu64.movReg(1, 10), Alu64.addImm(1, -16), Alu64.movImm(2, sz), Alu64.movReg(3, 10), Alu64.addImm(3, -32), Alu64.movImm(4, this.err() ? 3 : sz), Alu64.movImm(5, r.imm32()));
@@ -523,6 +528,9 @@ class Gen {
       this.markStack(-24, 24, SCALAR);
       this.out.push(...Ins.lddw(1, BigInt(map), 1), Alu64.movReg(2, 10), Alu64.addImm(2, ks === 4 ? -8 : -8));
       if (id === 2) this.out.push(Alu64.movReg(3, 10), Alu64.addImm(3, -24), Alu64.movImm(4, r.pick([0, 0, 1, 2])));
+      setUp[1] = { k: 'map', map };
+      setUp[2] = { k: 'fp', off: -8 };
+      if (id === 2) setUp[3] = { k: 'fp', off: -24 };
     }
     if (this.err()) {
       // a register of the wrong kind in one argument
@@ -530,6 +538,8 @@ class Gen {
       const s = this.pick(['pkt', 'ctx', 'fp', 'scalar', 'pkt_end', 'map', 'mapval']) ?? 10;
       // (the helper may compute with the address: its result, the packet or a map)
       this.sink(s);
+      // (bpf_csum_diff's seed a stack address: the sum, r0, is made from it; seed 451920)
+      if (!plain(setUp[s] ?? SCALAR)) this.addrOut = true;
       this.out.push(Alu64.movReg(a, s));
     }
     this.call(id);
