@@ -236,8 +236,8 @@ export class Conntrack {
       // each tuple carries its direction's zone id (nf_ct_zone_id): equal for a zone of both directions
       zone: o.zone === r.zone ? o.zone : 0,
       ...(o.zone !== r.zone ? { zoneOrig: o.zone, zoneReply: r.zone } : {}),
-      packets: [Number(v.getBigUint64(c, true)), Number(v.getBigUint64(c + 16, true))],
-      bytes: [Number(v.getBigUint64(c + 8, true)), Number(v.getBigUint64(c + 24, true))],
+      packets: [Number(this.dp.memory.loadU64(c)), Number(this.dp.memory.loadU64(c + 16))],
+      bytes: [Number(this.dp.memory.loadU64(c + 8)), Number(this.dp.memory.loadU64(c + 24))],
     };
     if (o.proto === 6) entry.state = TCP_STATES[b[e + this.g('CT_L4STATE')]!] ?? 'NONE';
     return entry;

@@ -178,8 +178,8 @@ export class Flowtables {
         dport: v.getUint16(d + this.g('FD_DPORT'), false),
         iif: this.dp.links.name(v.getUint32(d + this.g('FD_IIF'), true)) ?? '?',
         oif: this.dp.links.name(v.getUint32(d + this.g('FD_OIF'), true)) ?? '?',
-        packets: Number(v.getBigUint64(acct + 16 * k, true)),
-        bytes: Number(v.getBigUint64(acct + 16 * k + 8, true)),
+        packets: Number(this.dp.memory.loadU64(acct + 16 * k)),
+        bytes: Number(this.dp.memory.loadU64(acct + 16 * k + 8)),
       });
       // the flow's one timeout, copied in each direction's hot record (nf_flow_table.ts refresh4 writes
       // both; the later, as the collector reads it)

@@ -1236,8 +1236,7 @@ export class Nft {
   private counterReader(): CounterReader {
     const read = (addr: number, s: { packets: bigint; bytes: bigint }): { packets: bigint; bytes: bigint } => {
       if (addr === 0) return { packets: s.packets, bytes: s.bytes };
-      const v = this.dp.memory.view();
-      return { packets: v.getBigUint64(addr, true), bytes: v.getBigUint64(addr + 8, true) };
+      return { packets: this.dp.memory.loadU64(addr), bytes: this.dp.memory.loadU64(addr + 8) };
     };
     return Object.assign(read, { now: this.now() });
   }

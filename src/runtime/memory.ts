@@ -158,6 +158,21 @@ export class EngineMemory {
     return new DataView(this.memory.buffer);
   }
 
+  private u64s?: BigUint64Array;
+
+  /**
+   * The little-endian u64 at `addr`, read whole. The data path's counters (conntrack's acct, the
+   * flowtable's, nft counters) are added to by the workers with 64-bit atomics, as atomic64_add does: a
+   * DataView read of shared memory is not one access and was seen torn mid-add (tests/workers/flowtable:
+   * bytes not a multiple of the frame's), so a shared memory's aligned u64 is read with Atomics.load.
+   */
+  loadU64(addr: number): bigint {
+    const buf = this.memory.buffer;
+    if (!this.shared || (addr & 7) !== 0) return new DataView(buf).getBigUint64(addr, true);
+    if (this.u64s?.buffer !== buf) this.u64s = new BigUint64Array(buf);
+    return Atomics.load(this.u64s, addr / 8);
+  }
+
   /** Copy `data` to INPUT_BASE and return the input region. */
   placeInput(data: Uint8Array): Region {
     if (data.length > INPUT_MAX) {
