@@ -559,9 +559,16 @@ const NH_K3: u32 = 0x27d4eb2f;
 const NH_KS6 = i32x4(0x9e3779b9, 0x7f4a7c15, 0x94d049bb, 0xbf58476d);
 const NH_KD6 = i32x4(0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f, 0x165667b1);
 
-/** NH's product of one pair of words (each offset by its constant). */
+/**
+ * NH's product of one pair of words (each offset by its constant). A factor of 0 would make the other word
+ * count for nothing (every flow from the one source address whose word is −NH_K0, or to the one destination
+ * whose word is −NH_K1, hashed by its ports alone): such a factor is its constant instead. The products are
+ * exact (32 × 32 → 64 bits), so no other factor loses the other word.
+ */
 @inline function nhPair(a: u32, b: u32): u64 {
-  return <u64>(a + NH_K0) * <u64>(b + NH_K1);
+  const x = a + NH_K0;
+  const y = b + NH_K1;
+  return <u64>select<u32>(x, NH_K0, x != 0) * <u64>select<u32>(y, NH_K1, y != 0);
 }
 
 /** NH's product of the ports' word and the protocol with the input device. */
@@ -582,8 +589,12 @@ const NH_KD6 = i32x4(0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f, 0x165667b1);
 
 /** keyHash for IPv6 addresses (`sa`, `da`: their four words each): NH over the four pairs of words (SIMD: two extending multiplies). */
 @inline function keyHashV6(sa: v128, da: v128, ports: u32, proto: u32, iif: u32): u32 {
-  const a = i32x4.add(sa, NH_KS6);
-  const b = i32x4.add(da, NH_KD6);
+  const z = i32x4.splat(0);
+  // a lane of 0 is its constant instead, as nhPair's factors
+  let a = i32x4.add(sa, NH_KS6);
+  let b = i32x4.add(da, NH_KD6);
+  a = v128.bitselect(NH_KS6, a, i32x4.eq(a, z));
+  b = v128.bitselect(NH_KD6, b, i32x4.eq(b, z));
   const s = i64x2.add(i64x2.extmul_low_i32x4_u(a, b), i64x2.extmul_high_i32x4_u(a, b));
   return nhFold(i64x2.extract_lane(s, 0) + i64x2.extract_lane(s, 1) + nhL4(ports, proto, iif));
 }
