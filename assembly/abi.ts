@@ -43,6 +43,7 @@ export const CTX_REDIRECT_IFINDEX: u32 = 40; // bpf_redirect / redirect_map targ
 export const CTX_REDIRECT_MAP: u32 = 44; //   map address for redirect_map, 0 for bpf_redirect
 export const CTX_REDIRECT_FLAGS: u32 = 48; // u64 flags of the redirect
 export const CTX_FRAGS_LEN: u32 = 56; //     bytes in fragments (0: a linear buffer)
+export const CTX_FRAGS_HEAD: u32 = 60; //    where the first fragment's bytes start in its page (bpf_xdp_pull_data)
 export const CTX_SIZE: u32 = 64;
 
 // Per-run state.

@@ -10,9 +10,9 @@
 //   +8 u32 size: bits 0..23 size, 28..30 type, 31 read-only        +12 u32 offset
 //
 // An XDP dynptr's frame is the xdp_buff at `data`: [data, data_end) then CTX_FRAGS_LEN bytes of
-// fragments at FRAGS_BASE, FRAG_SIZE each, all full but the last (xdp.ts).
+// fragments at FRAGS_BASE, FRAG_SIZE pages, all full but the first (from CTX_FRAGS_HEAD) and the last (xdp.ts).
 
-import { CTX_DATA, CTX_DATA_END, CTX_FRAGS_LEN, FRAG_SIZE, FRAGS_BASE } from './abi';
+import { CTX_DATA, CTX_DATA_END, CTX_FRAGS_HEAD, CTX_FRAGS_LEN, FRAG_SIZE, FRAGS_BASE } from './abi';
 import { copyBytes } from './bytes';
 import { bpf_ringbuf_discard, bpf_ringbuf_reserve, bpf_ringbuf_submit } from './maps/prog_helpers';
 
@@ -74,9 +74,11 @@ function xdpPointer(xdp: u32, off: u32, len: u32): u64 {
   if (<u64>off + <u64>len > <u64>linear + <u64>frags) return EINVAL;
   if (off < linear) return off + len <= linear ? <u64>(load<u32>(xdp + CTX_DATA) + off) : 0;
   const inFrags = off - linear;
-  const within = inFrags % FRAG_SIZE;
-  const pageSize = min(FRAG_SIZE, frags - (inFrags - within));
-  return within + len <= pageSize ? <u64>(FRAGS_BASE + inFrags) : 0;
+  // on the page grid (xdp.ts): the first fragment may start `head` bytes into its page
+  const grid = load<u32>(xdp + CTX_FRAGS_HEAD) + inFrags;
+  const within = grid % FRAG_SIZE;
+  const pageEnd = min(FRAG_SIZE, load<u32>(xdp + CTX_FRAGS_HEAD) + frags - (grid - within));
+  return within + len <= pageEnd ? <u64>(FRAGS_BASE + inFrags) : 0;
 }
 
 /** bpf_xdp_copy_buf: `len` bytes between the frame at `off` (linear part, then fragments) and `buf`. */

@@ -15,6 +15,7 @@ import {
   CTX_DATA,
   CTX_DATA_END,
   CTX_DATA_META,
+  CTX_FRAGS_HEAD,
   CTX_FRAGS_LEN,
   CTX_FRAME_END,
   CTX_HARD_START,
@@ -78,14 +79,16 @@ export function xdp_setup(hardStart: u32, frameSize: u32, headroom: u32, len: u3
   store<u64>(ctx + CTX_HARD_START, <u64>hardStart | (<u64>(hardStart + frameSize) << 32)); // hard start, frame end
   store<u64>(ctx + CTX_REDIRECT_IFINDEX, 0); //                                          redirect ifindex, map
   store<u64>(ctx + CTX_REDIRECT_FLAGS, 0);
-  store<u32>(ctx + CTX_FRAGS_LEN, fragsLen);
+  store<u64>(ctx + CTX_FRAGS_LEN, <u64>fragsLen); //                                   frags length, head 0
   store<u32>(run + RUN_TAIL_CALLS, 0);
 }
 
 /**
- * Fragments are FRAG_SIZE pages filled in order, kept contiguously at FRAGS_BASE: every fragment but
- * the last is full (shrinking frees from the end, growing only extends the last), so the total length
- * says everything (bpf_xdp_frags_shrink_tail / _increase_tail).
+ * Fragments are FRAG_SIZE pages filled in order, their bytes kept contiguously at FRAGS_BASE: every
+ * fragment but the last is full (shrinking frees from the end, growing only extends the last) except
+ * that the first may start CTX_FRAGS_HEAD bytes into its page (bpf_xdp_pull_data took them, as
+ * bpf_xdp_shrink_data moves a fragment's offset), so the total length and that head say everything:
+ * byte i of the fragments is at i + head of the page grid (bpf_xdp_frags_shrink_tail / _increase_tail).
  */
 @inline function fragsLen(): u32 {
   return ctxGet(CTX_FRAGS_LEN);
@@ -163,7 +166,7 @@ export function bpf_xdp_adjust_tail(ctx: u64, offset: u64, r3: u64, r4: u64, r5:
       if (frags == fromFrags) ctxSet(CTX_DATA_END, ctxGet(CTX_DATA_END) - (shrink - fromFrags));
       return 0;
     }
-    const last = ((frags - 1) % FRAG_SIZE) + 1;
+    const last = ((ctxGet(CTX_FRAGS_HEAD) + frags - 1) % FRAG_SIZE) + 1;
     if (<u32>off > FRAG_SIZE - last) return err(EINVAL);
     fillBytes(FRAGS_BASE + frags, 0, <usize>off);
     ctxSet(CTX_FRAGS_LEN, frags + <u32>off);
@@ -176,6 +179,46 @@ export function bpf_xdp_adjust_tail(ctx: u64, offset: u64, r3: u64, r4: u64, r5:
   if (dataEnd < <i64>ctxGet(CTX_DATA) + ETH_HLEN) return err(EINVAL);
   if (off > 0) fillBytes(oldEnd, 0, <usize>off);
   ctxSet(CTX_DATA_END, <u32>dataEnd);
+  return 0;
+}
+
+/**
+ * bpf_xdp_pull_data (kfunc, Linux 6.18 net/core/filter.c): make the first `len` bytes linear. Nothing
+ * to do when they already are; -EINVAL past the whole frame, or when the tailroom and the headroom
+ * (down to the xdp_frame) together are short of what must come in. The tailroom is taken first; what
+ * it lacks moves metadata and data down. The bytes come from the fragments' start, a fragment emptied
+ * is freed: the page grid's head moves on (fragsLen's comment). Packet pointers are stale after it
+ * (the verifier's clear_all_pkt_pointers, as after bpf_xdp_adjust_head).
+ */
+export function bpf_xdp_pull_data(ctx: u64, length: u64, r3: u64, r4: u64, r5: u64): u64 {
+  const len = <u32>length;
+  const data = ctxGet(CTX_DATA);
+  const end = ctxGet(CTX_DATA_END);
+  const linear = end - data;
+  if (len <= linear) return 0;
+  const frags = fragsLen();
+  if (<u64>len > <u64>linear + <u64>frags) return err(EINVAL);
+  // xdp_data_meta_unsupported is never true here: the metadata (maybe empty) moves with the data
+  const meta = ctxGet(CTX_DATA_META);
+  const headroom = <i64>meta - <i64>(ctxGet(CTX_HARD_START) + XDP_FRAME_STRUCT);
+  const tailroom = <i64>ctxGet(CTX_FRAME_END) - FRAME_TAILROOM_RESERVED - <i64>end;
+  const delta = len - linear;
+  if (<i64>delta > tailroom + headroom) return err(EINVAL);
+  const shift = <i64>delta - tailroom;
+  let at = end;
+  if (shift > 0) {
+    const s = <u32>shift;
+    copyBytes(meta - s, meta, end - meta);
+    ctxSet(CTX_DATA_META, meta - s);
+    ctxSet(CTX_DATA, data - s);
+    at = end - s;
+  }
+  copyBytes(at, FRAGS_BASE, delta);
+  ctxSet(CTX_DATA_END, at + delta);
+  const left = frags - delta;
+  copyBytes(FRAGS_BASE, FRAGS_BASE + delta, left);
+  ctxSet(CTX_FRAGS_LEN, left);
+  ctxSet(CTX_FRAGS_HEAD, left != 0 ? (ctxGet(CTX_FRAGS_HEAD) + delta) % FRAG_SIZE : 0);
   return 0;
 }
 

@@ -40,6 +40,7 @@ import {
   NAPI_BUDGET,
   RUN,
   RUN_BASE,
+  XDP_FRAME_STRUCT,
   XDP_PACKET_HEADROOM,
   type Region,
 } from '../runtime/memory.js';
@@ -1213,33 +1214,40 @@ export class Program {
     const { data } = opts;
     const repeat = opts.repeat ?? 1;
     if (data.length < ETH_HLEN) throw new TestRunError('EINVAL', `data_in is ${data.length} bytes; XDP needs at least ${ETH_HLEN}`);
-    if (data.length > XDP_MAX_DATA + MAX_FRAGS * FRAG_SIZE) {
-      // Past the linear part the kernel fills fragments, one page each, MAX_SKB_FRAGS of them.
-      throw new TestRunError('ENOMEM', `data_in is ${data.length} bytes; a frame holds at most ${XDP_MAX_DATA} + ${MAX_FRAGS} fragments of ${FRAG_SIZE}`);
-    }
     if (!Number.isInteger(repeat) || repeat < 1) throw new TestRunError('EINVAL', `repeat must be a positive integer, not ${repeat}`);
     const mem = this.dp.memory;
     const c = opts.ctx;
     let metaLen = 0;
+    // ctx_in.data_end: where the linear part ends, metadata included (Linux 6.18: the rest of data_in
+    // goes to fragments; 0 leaves no packet byte in the linear part)
+    let linearEnd = data.length;
     if (c) {
       // bpf_prog_test_run_xdp's checks on ctx_in
       if ((c.dataMeta ?? 0) !== 0) throw new TestRunError('EINVAL', 'ctx_in.data_meta must be 0');
-      if ((c.dataEnd ?? data.length) !== data.length) throw new TestRunError('EINVAL', `ctx_in.data_end (${c.dataEnd}) must equal the data_in size (${data.length})`);
+      linearEnd = c.dataEnd ?? data.length;
+      if (linearEnd > data.length) throw new TestRunError('EINVAL', `ctx_in.data_end (${linearEnd}) is past the data_in size (${data.length})`);
       metaLen = c.data ?? 0;
-      if (metaLen > data.length || metaLen % 4 !== 0 || metaLen > 255) throw new TestRunError('EINVAL', `ctx_in.data (metadata length ${metaLen}) is invalid`);
+      // the metadata comes out of the headroom, which must keep room for the xdp_frame
+      if (metaLen > linearEnd || metaLen % 4 !== 0 || metaLen > XDP_PACKET_HEADROOM - XDP_FRAME_STRUCT) {
+        throw new TestRunError('EINVAL', `ctx_in.data (metadata length ${metaLen}) is invalid`);
+      }
       if ((c.egressIfindex ?? 0) !== 0) throw new TestRunError('EINVAL', 'ctx_in.egress_ifindex must be 0');
       if ((c.rxQueueIndex ?? 0) !== 0 && !c.ingressIfindex) throw new TestRunError('EINVAL', 'ctx_in.rx_queue_index needs ingress_ifindex');
       if (data.length - metaLen < ETH_HLEN) throw new TestRunError('EINVAL', `data_in has ${data.length - metaLen} bytes after the metadata; XDP needs at least ${ETH_HLEN}`);
     }
     const ifindex = c?.ingressIfindex || 1;
     const rxq = c?.rxQueueIndex ?? 0;
-    // The kernel takes metadata out of the headroom (headroom -= ctx->data), so the frame ends that
-    // much earlier too: data stays at hard_start + 256. Past XDP_MAX_DATA bytes, data goes to fragments.
-    const linear = Math.min(data.length, XDP_MAX_DATA);
+    // The kernel takes metadata out of the headroom (headroom -= ctx->data): data stays at hard_start +
+    // 256 and the frame is a page (frag_size = PAGE_SIZE), so metadata lengthens the linear part's room.
+    // Past it (or past ctx_in.data_end), data goes to fragments, one page each, MAX_SKB_FRAGS of them.
+    const linear = Math.min(linearEnd, XDP_MAX_DATA + metaLen);
+    if (data.length - linear > MAX_FRAGS * FRAG_SIZE) {
+      throw new TestRunError('ENOMEM', `data_in is ${data.length} bytes; a frame holds ${linear} linear + ${MAX_FRAGS} fragments of ${FRAG_SIZE}`);
+    }
     const bytes = mem.bytes();
     bytes.set(data.subarray(0, linear), FRAME_BASE + XDP_PACKET_HEADROOM - metaLen);
     bytes.set(data.subarray(linear), FRAGS_BASE);
-    this.dp.fastPath.fn<(...a: number[]) => void>('xdp_setup')(FRAME_BASE, FRAME_SIZE - metaLen, XDP_PACKET_HEADROOM, linear - metaLen, metaLen, ifindex, rxq, data.length - linear);
+    this.dp.fastPath.fn<(...a: number[]) => void>('xdp_setup')(FRAME_BASE, FRAME_SIZE, XDP_PACKET_HEADROOM, linear - metaLen, metaLen, ifindex, rxq, data.length - linear);
     const req: RunRequest = {
       args: [BigInt(CTX_BASE)],
       // Checked: the packet, this program's maps, the ctx (as on a device).

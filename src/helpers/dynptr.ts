@@ -8,7 +8,8 @@
 //   +12 u32 offset   where the dynptr starts in its data
 //
 // An XDP dynptr reads the frame as bpf_xdp_load_bytes does: the linear part, then the fragments (each a
-// FRAG_SIZE page, all full but the last, at FRAGS_BASE). A slice points into the frame when its bytes
+// FRAG_SIZE page, all full but the first, which may start CTX.FRAGS_HEAD into its page, and the last, at
+// FRAGS_BASE). A slice points into the frame when its bytes
 // lie in one piece of it (bpf_xdp_pointer), else the bytes are copied to the caller's buffer.
 //
 // The fast path has the same functions (assembly/dynptr.ts) and its exports replace these in both
@@ -95,12 +96,14 @@ interface Frame {
   data: number;
   linear: number;
   frags: number;
+  /** Where the first fragment's bytes start in its page (CTX.FRAGS_HEAD, after bpf_xdp_pull_data). */
+  head: number;
 }
 
 function frame(ctx: HelperContext, xdp: number): Frame {
   const v = ctx.mem.view();
   const data = v.getUint32(xdp + CTX.DATA, true);
-  return { data, linear: v.getUint32(xdp + CTX.DATA_END, true) - data, frags: v.getUint32(xdp + CTX.FRAGS_LEN, true) };
+  return { data, linear: v.getUint32(xdp + CTX.DATA_END, true) - data, frags: v.getUint32(xdp + CTX.FRAGS_LEN, true), head: v.getUint32(xdp + CTX.FRAGS_HEAD, true) };
 }
 
 /**
@@ -112,10 +115,11 @@ function xdpPointer(f: Frame, off: number, len: number): number | bigint {
   if (off + len > f.linear + f.frags) return EINVAL;
   if (off < f.linear) return off + len <= f.linear ? f.data + off : 0;
   const inFrags = off - f.linear;
-  const page = Math.floor(inFrags / FRAG_SIZE);
-  const within = inFrags - page * FRAG_SIZE;
-  const pageSize = Math.min(FRAG_SIZE, f.frags - page * FRAG_SIZE);
-  return within + len <= pageSize ? FRAGS_BASE + inFrags : 0;
+  const grid = f.head + inFrags;
+  const page = Math.floor(grid / FRAG_SIZE);
+  const within = grid - page * FRAG_SIZE;
+  const pageEnd = Math.min(FRAG_SIZE, f.head + f.frags - page * FRAG_SIZE);
+  return within + len <= pageEnd ? FRAGS_BASE + inFrags : 0;
 }
 
 /** bpf_xdp_copy_buf: between the frame at `off` (linear part, then fragments) and `buf`. */

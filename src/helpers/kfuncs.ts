@@ -63,6 +63,11 @@ export interface KfuncDef {
    * trusted, so wxdp marks them so.
    */
   trusted?: boolean;
+  /**
+   * The kernel's packet-changing kfuncs (bpf_is_kfunc_pkt_changing): the frame may move, so the verifier
+   * forgets every packet pointer after the call (clear_all_pkt_pointers).
+   */
+  changesPkt?: boolean;
   /** Its implementation in the fast path (the wasm export's name), called as a helper; else `fn`. */
   fastPath?: string;
   fn: HelperDef['fn'];
@@ -106,6 +111,8 @@ const ENODATA = -61n;
  * (net/netfilter/nf_nat_bpf.c)
  *  [23] bpf_ct_set_nat_info(struct nf_conn___init *nfct, union nf_inet_addr *addr, int port,
  *            enum nf_nat_manip_type manip) → int                              (KF_TRUSTED_ARGS)
+ * (net/core/filter.c, Linux 6.18's bpf_kfunc_check_set_xdp)
+ *  [24] bpf_xdp_pull_data(struct xdp_md *x, u32 len) → int   packet-changing; assembly/xdp.ts
  * The nf_conn___init ones act on an entry bpf_xdp_ct_alloc made and only bpf_ct_insert_entry puts in the
  * table (it releases the nf_conn___init reference and acquires an nf_conn one); the verifier's strict type
  * match keeps an nf_conn from them and an nf_conn___init from the others (and from bpf_ct_release).
@@ -174,6 +181,17 @@ export const KFUNCS: readonly KfuncDef[] = [
     fastPath: 'bpf_xdp_flow_lookup',
     fn: (_c, _t, _o, _l, _r5, ctx) => {
       throw new RuntimeFault('RUN_HELPER', 'bpf_xdp_flow_lookup needs the fast path (a Datapath program)', ctx.pc);
+    },
+  },
+  {
+    name: 'bpf_xdp_pull_data',
+    btfId: 24,
+    args: [{ kind: 'ctx' }, S],
+    devBound: false,
+    changesPkt: true,
+    fastPath: 'bpf_xdp_pull_data',
+    fn: (_x, _l, _r3, _r4, _r5, ctx) => {
+      throw new RuntimeFault('RUN_HELPER', 'bpf_xdp_pull_data needs the fast path (a Datapath program)', ctx.pc);
     },
   },
   ...DYNPTR_KFUNC_DEFS,

@@ -28,6 +28,7 @@ export const CTX = {
   REDIRECT_MAP: 44,
   REDIRECT_FLAGS: 48,
   FRAGS_LEN: 56,
+  FRAGS_HEAD: 60,
   SIZE: 64,
 } as const;
 

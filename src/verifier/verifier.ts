@@ -2759,6 +2759,8 @@ class Verifier {
         (o) => o.refObjId === releaseRef,
       );
     }
+    // check_kfunc_call: after a packet-changing kfunc (bpf_xdp_pull_data) no packet pointer survives
+    if (def.changesPkt) this.clearPktPointers(st);
     for (let r = 1; r <= 5; r++) st.cur.putShared(r, UNINIT);
     if (def.ret === 'void') st.cur.putShared(0, UNINIT);
     else if (def.ret === 'slice' || def.ret === 'slice_rdwr') st.cur.put(0, this.dynptrSlice(dynptr!, constSize, def.ret === 'slice'));
