@@ -2741,8 +2741,9 @@ class Verifier {
       } else if (a.kind === 'size') {
         // consumed with the buffer before it
       } else {
+        // KF_ARG_PTR_TO_MEM: check_mem_reg checks it as helper memory, so a packet or metadata pointer
+        // is fine within its checked range (6.18.44 loads xdp_metadata.c's &meta->rx_hash)
         this.trustedNotNull(def, reg, k, pc);
-        if (reg.isPkt) this.reject(`R${regno} type=${reg.typeName()} expected=fp`, pc);
         this.helperMem(st, pc, regno, reg, a.size, true, false);
       }
     });

@@ -51,6 +51,22 @@ describe('kfuncs', () => {
     expect([v.getInt32(24, true), v.getUint16(28, true), v.getUint16(30, true)]).toEqual([ENODATA, 0, 0]);
   });
 
+  // programs/xdp_rx_meta_pkt.c: the kfuncs' outputs in the metadata area and in the packet. 6.18.44,
+  // device-bound on a veth (the loader above): rx_meta_pkt loads, 34 insns processed; rx_meta_pkt_short
+  // is refused at insn 8, "invalid access to packet, off=2 size=2, R3(id=0,off=2,r=3)". So
+  // xdp_metadata.c of the kernel's selftests (&meta->rx_hash, a pkt_meta pointer) loads: 38 processed.
+  it('packet and metadata pointers as the kfuncs\' outputs: checked against the packet range, as the kernel does', async () => {
+    const pkt = new URL('../../programs/xdp_rx_meta_pkt.o', import.meta.url).pathname;
+    const dp = await Datapath.create();
+    const ok = await dp.loadObject(pkt, { devBound: 1, programs: ['rx_meta_pkt'] });
+    expect(ok.program('rx_meta_pkt').verifierStats?.insnsProcessed).toBe(34);
+    const short = dp.loadObject(pkt, { devBound: 1, programs: ['rx_meta_pkt_short'] });
+    await expect(short).rejects.toThrow(VerifierError);
+    await expect(dp.loadObject(pkt, { devBound: 1, programs: ['rx_meta_pkt_short'] })).rejects.toThrow(
+      'rx_meta_pkt_short: insn 8: invalid access to packet, off=2 size=2, R3(id=0,off=2,r=3)',
+    );
+  });
+
   it('a kfunc wxdp does not provide: the program is skipped (PROG_UNSUPPORTED), named when asked for', async () => {
     const spec = parseObject(new Uint8Array(readFileSync(path)), { path });
     spec.programs[0]!.kfuncCalls![0]!.name = 'bpf_xdp_metadata_rx_foo';
