@@ -288,10 +288,15 @@ export function walkedInsnError(ins: Insn, opts: CheckOptions = {}): { reason: s
           // or, here, that wxdp does not provide (said so).
           const name = helperName(ins.imm);
           if (!name.startsWith('bpf_')) return { reason: `invalid func unknown#${ins.imm}` };
-          // (the tracing types, not measured, as XDP)
-          const kernel = kernelHelpersOf(opts.progType) ?? kernelHelpersOf('xdp')!;
+          // (the classic and raw tracepoint types, not measured, as XDP — and said so: the kernel's set for
+          // them is not known here, so the refusal names the type instead of claiming the kernel's allowance)
+          const measured = kernelHelpersOf(opts.progType);
+          const kernel = measured ?? kernelHelpersOf('xdp')!;
           if (kernel.ids.has(ins.imm)) {
-            return { reason: notProvidedReason(ins.imm, kernel.type), code: 'PROG_UNSUPPORTED' };
+            const reason = measured
+              ? notProvidedReason(ins.imm, kernel.type)
+              : `program of this type cannot use helper ${name}#${ins.imm} (wxdp does not provide it to ${opts.progType} programs)`;
+            return { reason, code: 'PROG_UNSUPPORTED' };
           }
           return { reason: `program of this type cannot use helper ${name}#${ins.imm}` };
         }

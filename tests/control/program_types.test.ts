@@ -46,6 +46,10 @@ describe('an object with programs wxdp cannot run', () => {
     expect(() => obj.program('tc_pass')).toThrow(/program type sched_cls is not supported by wxdp/);
     const opt = await dp.loadObject(prog('xdp_optional.o'));
     expect(() => opt.program('xdp_cgroup_stamp')).toThrow(/cannot use helper bpf_get_current_cgroup_id#80 \(the kernel allows it in XDP; wxdp does not provide it\)/);
+    // a type whose kernel helper set is not recorded here says which type it is, not XDP
+    const tp = await dp.loadObject(prog('xdp_tp_probe_read.o'));
+    expect(() => tp.program('tp_read_str')).toThrow(expect.objectContaining({ code: 'PROG_UNSUPPORTED' }));
+    expect(() => tp.program('tp_read_str')).toThrow(/cannot use helper bpf_probe_read_kernel_str#115 \(wxdp does not provide it to tracepoint programs\)/);
     try {
       obj.program('kprobe_count');
     } catch (e) {
