@@ -90,22 +90,20 @@ function clockCost(): number {
   return median(d);
 }
 
+/** Samples of one workload: ns per packet of its rounds, of `before` per packet, of `between` per unit. */
+interface Samples {
+  per: number[];
+  pre: number[];
+  other: number[];
+}
+
 /**
- * ns per packet of `round` as the median over samples of `perSample` rounds each, timed one by one on
- * the wall clock, for `seconds` in all. On a machine shared by more runnable threads than cores a
- * sample of ~100 µs is rarely the one the scheduler preempts (a slice lasts milliseconds): the median
- * is the undisturbed cost, where a window's total would count the other processes' turns. With
- * `before`, each round and its `before` are timed apart (three clock reads a round, each read's own
- * cost taken off): `ns` is the rounds' alone, `beforeNs` the median of `before`'s per packet.
- * `betweenNs`: the median of `between`'s time per unit it reports (0 when it reports none).
+ * Samples of `perSample` rounds each, timed one by one on the wall clock, appended to `into` until the
+ * clock passes `end`. With `before`, each round and its `before` are timed apart (three clock reads a
+ * round, each read's own cost `clock` taken off); `between` runs after each sample and is timed on its own.
  */
-export function medianNsPerPacket(round: () => number, seconds: number, perSample: number, opts: MedianOptions = {}): { ns: number; beforeNs: number; betweenNs: number } {
+function sampleUntil(end: bigint, round: () => number, perSample: number, opts: MedianOptions, clock: number, into: Samples): void {
   const { before, between } = opts;
-  const clock = before ? clockCost() : 0;
-  const per: number[] = [];
-  const pre: number[] = [];
-  const other: number[] = [];
-  const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
   while (process.hrtime.bigint() < end) {
     let pkts = 0;
     let spent = 0;
@@ -126,16 +124,65 @@ export function medianNsPerPacket(round: () => number, seconds: number, perSampl
       spent = Number(process.hrtime.bigint() - t);
     }
     if (pkts > 0) {
-      per.push(spent / pkts);
-      pre.push(spentBefore / pkts);
+      into.per.push(spent / pkts);
+      into.pre.push(spentBefore / pkts);
     }
     if (between) {
       const t = process.hrtime.bigint();
       const units = between();
-      if (units > 0) other.push(Number(process.hrtime.bigint() - t) / units);
+      if (units > 0) into.other.push(Number(process.hrtime.bigint() - t) / units);
     }
   }
-  return { ns: median(per), beforeNs: median(pre), betweenNs: median(other) };
+}
+
+const medians = (x: Samples) => ({ ns: median(x.per), beforeNs: median(x.pre), betweenNs: median(x.other) });
+
+/**
+ * ns per packet of `round` as the median over samples of `perSample` rounds each, timed one by one on
+ * the wall clock, for `seconds` in all. On a machine shared by more runnable threads than cores a
+ * sample of ~100 µs is rarely the one the scheduler preempts (a slice lasts milliseconds): the median
+ * is the undisturbed cost, where a window's total would count the other processes' turns. With
+ * `before`, each round and its `before` are timed apart (three clock reads a round, each read's own
+ * cost taken off): `ns` is the rounds' alone, `beforeNs` the median of `before`'s per packet.
+ * `betweenNs`: the median of `between`'s time per unit it reports (0 when it reports none).
+ */
+export function medianNsPerPacket(round: () => number, seconds: number, perSample: number, opts: MedianOptions = {}): { ns: number; beforeNs: number; betweenNs: number } {
+  const into: Samples = { per: [], pre: [], other: [] };
+  sampleUntil(process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9)), round, perSample, opts, opts.before ? clockCost() : 0, into);
+  return medians(into);
+}
+
+/** One workload of interleavedMedians: medianNsPerPacket's round and options, and what re-warms it. */
+export interface InterleavedWork extends MedianOptions {
+  round: () => number;
+  /** Runs untimed at the start of each of the workload's blocks: the work that brings its tables back into the caches the other workloads' blocks used. */
+  rewarm?: () => void;
+}
+
+/**
+ * medianNsPerPacket of several workloads, their samples taken in turns: `blocks` passes over the list
+ * (forward, then backward, …), each workload sampled for `seconds / blocks` a pass after its `rewarm`,
+ * so each one's samples are spread over the whole run. Why: this VM's caches are at times contended from
+ * outside it (an L2-resident pointer chase run beside the UDP bench slowed 4.7 → 6–10 ns in the same 50 ms
+ * windows as the data path's 22 → 40 ns, with no preemption and none of the VM's own processes the cause)
+ * for 50 ms to over a second at a time. Measured one after the other in quarter-second windows, a
+ * workload falling into such a spell read ~1.8× slower than the same build's next run; spread over the
+ * run, a spell moves every workload's median a little instead of one workload's a lot, and the
+ * workloads compared with each other (a row and its baseline) see the same machine.
+ */
+export function interleavedMedians(work: InterleavedWork[], seconds: number, perSample: number, blocks: number): Array<{ ns: number; beforeNs: number; betweenNs: number }> {
+  const clock = clockCost();
+  const into: Samples[] = work.map(() => ({ per: [], pre: [], other: [] }));
+  const slice = BigInt(Math.round((seconds / blocks) * 1e9));
+  for (let b = 0; b < blocks; b++) {
+    for (let k = 0; k < work.length; k++) {
+      const i = b % 2 === 0 ? k : work.length - 1 - k;
+      const w = work[i]!;
+      w.rewarm?.();
+      sampleUntil(process.hrtime.bigint() + slice, w.round, perSample, w, w.before ? clock : 0, into[i]!);
+    }
+  }
+  return into.map(medians);
 }
 
 /**

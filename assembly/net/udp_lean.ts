@@ -221,7 +221,12 @@ export const LB_B: u32 = 256;
  * Sockets live (all protocols) from which the levels are loaded ahead: 32768 records are 8 MiB, past
  * what this worker keeps of them in cache. Measured (wxdp bench udp, same runs): with 100k sockets the
  * passes ahead take 164 → 152 ns a datagram; with 10k (2.5 MiB of records, mostly in L2/L3) they cost
- * more than they save (112 → 120), as with tens of sockets.
+ * more than they save (112 → 120), as with tens of sockets. Still so on 12-06 (bench udp --quick, the
+ * rows sampled in turns, 6 paired rounds at load 18–20): at 4096 the 10k row went 49.3 → 51.9 ns (v6 10k
+ * even). Where 10k's lookup waits (perf, cpu-clock): half of udp4Lookup's samples on the hash2 slot's
+ * first load, nearly all of lbWarm's on the records' line; asking for the slot three frames ahead on the
+ * list within the one pass (a few instructions a frame) was slower too: 10k 49.4 → 51.2, 1/8 rounds won
+ * (load 13–19). (LB_AHEAD 8 rather than 4: even, 6 rounds.)
  */
 export const SOCKS_DEEP: u32 = 32768;
 
