@@ -47,6 +47,7 @@ import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
 import { fwd6_lean, fwd6_lean_done, fwd6_lean_ok } from './fwd6_lean';
 import { fib4_burst_ready } from './fib';
 import { udp4_burst_demux, udp4_burst_rcv, udp4BurstDone, udp4BurstTaken } from './udp_lean';
+import { NF_NETDEV_INGRESS, nf_netdev_hook, nfNetdevList } from './netfilter';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_burst_other, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
@@ -144,6 +145,41 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
 }
 
 /**
+ * nf_hook_ingress for the `n` frames of a burst from ring device `ifindex` (`list`: the netdev family's ingress
+ * entries): each frame's network header as __netif_receive_skb_core has it there — after the Ethernet header and
+ * an outer VLAN tag, which skb_vlan_untag has taken out of the packet by then — through the device's chains. The
+ * frames they drop or steal leave the burst (counted as received on the device, as its driver did); the others
+ * close up in order. The burst's new count.
+ */
+function ingressBurst(list: u32, ifindex: u32, q: u32, n: u32): u32 {
+  const b = stackBurstBuf();
+  let m: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const data = load<u32>(b + (i << 3));
+    const len = load<u32>(b + (i << 3), 4);
+    let keep = len < ETH_HLEN; // (too short for an Ethernet header: stack_rx's drop)
+    if (!keep) {
+      let off = ETH_HLEN;
+      let proto = <u32>load<u16>(data, 12);
+      if ((proto == 0x0081 || proto == 0xa888) && len >= ETH_HLEN + 4) {
+        proto = <u32>load<u16>(data, 16);
+        off += 4;
+      }
+      keep = nf_netdev_hook(list, NF_NETDEV_INGRESS, ifindex, q, proto, data + off, len - off);
+      if (!keep) {
+        const nd = netdevGet(ifindex);
+        if (nd != 0) countRx(nd, len);
+      }
+    }
+    if (keep) {
+      store<u64>(b + (m << 3), load<u64>(b + (i << 3)));
+      m++;
+    }
+  }
+  return m;
+}
+
+/**
  * stack_rx_burst for a burst whose every frame nf_flow_burst_lookup guessed a flow for (none for the lean
  * paths or the warm-ups): each frame to its flow (nf_flow_forward), or to the stack when the flow leaves
  * it there, in order. A function of its own: inside stack_rx_burst the hit's registers spilled around
@@ -205,6 +241,12 @@ let udpWholeLast = false;
  */
 export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   const b = stackBurstBuf();
+  // the device's netdev ingress chains see every frame first (nf_hook_ingress: after XDP, before the protocol)
+  const ing = nfNetdevList(NF_NETDEV_INGRESS);
+  if (ing != 0) {
+    n = ingressBurst(ing, ifindex, q, n);
+    if (n == 0) return;
+  }
   // offloaded flows first, before the stack (nf_flow_table_ip.c's ingress hook): the burst's records
   // looked up together; the frames that hit skip the stack's warm-ups below
   const ndf = flowtableActive() ? netdevGet(ifindex) : 0;

@@ -31,7 +31,7 @@
 import { netRoot, netScratch, netDrop, netdevGet, netNow } from './core';
 import {
   ND_NAME, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
-  NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
+  NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
 } from './abi';
 import { nftReject } from './nft_reject';
 import { jhash } from '../maps/jhash';
@@ -386,7 +386,10 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         else if (x == NFT_META_L4PROTO) v = load<u8>(st, NFS_L4PROTO);
         else if (x == NFT_META_NFPROTO) v = load<u8>(st, NFS_PF);
         else if (x == NFT_META_LEN) v = load<u32>(st, NFS_LEN);
-        else if (x == NFT_META_PROTOCOL) v = load<u8>(st, NFS_PF) == 10 ? 0xdd86 : 0x0008;
+        else if (x == NFT_META_PROTOCOL) {
+          const pf = <u32>load<u8>(st, NFS_PF);
+          v = pf == 5 ? <u32>load<u16>(st, NFS_PROTO) : pf == 10 ? 0xdd86 : 0x0008;
+        }
         store<u32>(reg, v);
         p += 4;
       } else if (op == EXPR_CMP) {

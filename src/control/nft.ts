@@ -16,7 +16,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
-import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
+import { HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
@@ -41,7 +41,13 @@ interface NftExports {
   nft_publish(blob: number): number;
   nf_hook_register?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
   nf_hook_unregister?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
+  nf_netdev_hook_register?(hook: number, ifindex: number, prio: number, arg: number): number;
+  nf_netdev_hook_unregister?(hook: number, ifindex: number, prio: number, arg: number): number;
 }
+
+/** NFPROTO_NETDEV: a hook entry of this family is per device ([pf, hook, prio, kind, slot, ifindex]). */
+const NFPROTO_NETDEV = 5;
+type HookEntry = [number, number, number, number, number, number];
 
 /** The flowtable stage's control API (dp.flowtable), when the Datapath has one. */
 interface FlowtableApi {
@@ -62,6 +68,19 @@ const TERMINAL = new Set(['verdict', 'reject', 'nat']);
  * and `flow add` (nft_flow_offload_init). Chains take none, NAT chains included (Linux 6.18, measured:
  * a table with an empty NAT chain tracks nothing).
  */
+/**
+ * What a netdev chain cannot hold here. Conntrack's expressions the kernel refuses there itself (nft_ct_get_init's
+ * nf_ct_netns_get for NFPROTO_NETDEV: EPROTO, measured at `ct state` of a netdev chain); NAT has no netdev chain
+ * type; reject, log and flow offload of a netdev chain are nft's and wxdp does not run them at that hook yet.
+ */
+function refuseInNetdev(s: Stmt): void {
+  const sel = s.k === 'match' || s.k === 'objmap' || s.k === 'vmap' ? s.sel : undefined;
+  if (sel && (sel.proto === 'ct' || sel.concat?.some((f) => f.proto === 'ct'))) throw new Refusal('Could not process rule: Protocol error', sel.loc, true);
+  if (sel?.proto === 'meta' && sel.field === 'nfproto') throw new Refusal('meta nfproto is only useful in the inet family', sel.loc, false);
+  if (s.k === 'set' && s.target === 'ct mark') throw new Refusal('Could not process rule: Protocol error', s.loc, true);
+  if (s.k === 'nat' || s.k === 'reject' || s.k === 'log' || s.k === 'flow') throw new Refusal(`wxdp has no ${s.k} in a netdev chain yet (its ingress and egress chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
+}
+
 function ctFamilies(st: NftState): Set<number> {
   const out = new Set<number>();
   for (const t of st.tables) {
@@ -165,7 +184,7 @@ export class Nft {
   private blob = 0;
   private blobSize = 0;
   /** Registered hooks: key → [pf, hook, prio, kind, slot]. */
-  private hooks = new Map<string, [number, number, number, number, number]>();
+  private hooks = new Map<string, HookEntry>();
   private readonly localFlowtableIds = new Map<string, number>();
   /** The families whose conntrack the ruleset's expressions use (one nf_ct_netns_get each, held). */
   private ctHeld = new Set<number>();
@@ -678,12 +697,29 @@ export class Nft {
 
   private chainBase(spec: ChainSpec, t: NftTable): NftChain['base'] {
     if (!spec.type || !spec.hook || !spec.priority) throw new Refusal('missing type, hook or priority in base chain declaration', spec.loc, false);
+    if (t.family === 'netdev') return this.netdevBase(spec, spec.priority);
+    if (spec.devices) throw new Refusal('This chain type cannot be bound to device', spec.devLoc ?? spec.loc, false);
     if (!CHAIN_TYPES.has(spec.type)) throw new Refusal(`unknown chain type`, spec.loc, false);
     if (HOOKS[spec.hook] === undefined) throw new Refusal(`unknown chain hook`, spec.loc, false);
     if (spec.type === 'nat' && spec.hook === 'forward') throw new Refusal(EOPNOTSUPP, spec.loc, true);
     if (spec.type === 'route' && spec.hook !== 'output') throw new Refusal(EOPNOTSUPP, spec.loc, true);
     void t;
     return { type: spec.type as 'filter', hook: spec.hook, prio: this.prioValue(spec.priority, spec.hook), policy: spec.policy ?? 'accept', devices: spec.devices };
+  }
+
+  /**
+   * A netdev base chain (nft's chain_evaluate, then nf_tables_addchain): a hook of the family (ingress, egress), its
+   * device(s) named, only `filter` as a priority name (std_prio_family_hook_compat), then the kernel's: only the
+   * filter type exists for the family (nft_chain_type_get: ENOENT). A device that does not exist is taken (Linux
+   * 6.18 keeps the hook and registers it when the device appears, measured: `device "nope"` loads and lists).
+   */
+  private netdevBase(spec: ChainSpec, prio: NonNullable<ChainSpec['priority']>): NftChain['base'] {
+    const hook = spec.hook!;
+    if (NETDEV_HOOKS[hook] === undefined) throw new Refusal('The netdev family does not support this hook', spec.hookLoc ?? spec.loc, false);
+    if (!spec.devices) throw new Refusal("Missing `device' in this chain definition", spec.declLoc ?? spec.loc, false);
+    if (prio.name !== undefined && prio.name !== 'filter') throw new Refusal('invalid priority expression value in this context.', spec.prioLoc ?? prio.loc, false);
+    if (spec.type !== 'filter') throw new Refusal(ENOENT, spec.typeLoc ?? spec.loc, true);
+    return { type: 'filter', hook, prio: prio.value, policy: spec.policy ?? 'accept', devices: spec.devices };
   }
 
   /**
@@ -967,6 +1003,7 @@ export class Nft {
     for (const s of stmts) {
       if (terminal) throw new Refusal('Statement after terminal statement has no effect', s.loc, false, terminal);
       if (TERMINAL.has(s.k)) terminal = s.loc;
+      if (t.family === 'netdev') refuseInNetdev(s);
       switch (s.k) {
         case 'match': {
           if (s.sel.concat) {
@@ -1106,7 +1143,9 @@ export class Nft {
     return { k: 'limit', bytes: s.bytes, rate: s.rate, unit: s.unit, burst, inv: s.inv, addr: 0 };
   }
 
-  private reject(t: NftTable, s: Extract<Stmt, { k: 'reject' }>): RStmt {
+  private reject(tt: NftTable, s: Extract<Stmt, { k: 'reject' }>): RStmt {
+    // (refused in a netdev table before: refuseInNetdev)
+    const t = { family: tt.family === 'netdev' ? 'inet' : tt.family };
     if (s.with === 'tcp') return { k: 'reject', type: 1, code: 0, family: t.family };
     if (s.with === undefined) {
       if (t.family === 'inet') return { k: 'reject', type: 2, code: 1, family: 'inet' };
@@ -1299,7 +1338,7 @@ export class Nft {
     }
     this.flowtables(next);
     // hooks: which base chains are registered where
-    const want = new Map<string, [number, number, number, number, number]>();
+    const want = new Map<string, HookEntry>();
     let blobBytes: Uint8Array;
     try {
       blobBytes = compileRuleset(next, this.env(), this.slots);
@@ -1313,9 +1352,19 @@ export class Nft {
       for (const c of t.chains) {
         if (!c.base) continue;
         const slot = this.slots.get(chainKey(t, c))!;
+        if (t.family === 'netdev') {
+          // one hook per device that exists now (nf_tables_register_hook over the chain's hook list; a device
+          // named that does not exist has none until a later commit finds it)
+          const hook = NETDEV_HOOKS[c.base.hook]!;
+          for (const name of c.base.devices ?? []) {
+            const ifindex = this.dp.links.indexes().find((i) => this.dp.links.name(i) === name);
+            if (ifindex !== undefined) want.set(`${NFPROTO_NETDEV}/${hook}/${ifindex}/${c.base.prio}/${slot}`, [NFPROTO_NETDEV, hook, c.base.prio, NFK_CHAIN, slot, ifindex]);
+          }
+          continue;
+        }
         const kind = c.base.type === 'nat' ? NFK_NAT_CHAIN : NFK_CHAIN;
         const pfs = t.family === 'ip' ? [2] : t.family === 'ip6' ? [10] : [2, 10];
-        for (const pf of pfs) want.set(`${pf}/${c.base.hook}/${c.base.prio}/${kind}/${slot}`, [pf, HOOKS[c.base.hook]!, c.base.prio, kind, slot]);
+        for (const pf of pfs) want.set(`${pf}/${c.base.hook}/${c.base.prio}/${kind}/${slot}`, [pf, HOOKS[c.base.hook]!, c.base.prio, kind, slot, 0]);
       }
     }
     // what can fail comes first, so a failure changes nothing: the blob, then conntrack's references
@@ -1343,14 +1392,22 @@ export class Nft {
       x.rc_retire(blob, blobBytes.length);
       throw e;
     }
-    for (const [k, h] of this.hooks) if (!want.has(k)) x.nf_hook_unregister?.(...h);
+    for (const [k, [pf, hook, prio, kind, slot, ifindex]] of this.hooks) {
+      if (want.has(k)) continue;
+      if (pf === NFPROTO_NETDEV) x.nf_netdev_hook_unregister?.(hook, ifindex, prio, slot);
+      else x.nf_hook_unregister?.(pf, hook, prio, kind, slot);
+    }
     const v = this.dp.memory.view();
     new Uint8Array(v.buffer, v.byteOffset + blob, blobBytes.length).set(blobBytes);
     const old = x.nft_publish(blob) >>> 0;
     if (old !== 0) x.rc_retire(old, this.blobSize);
     this.blob = blob;
     this.blobSize = blobBytes.length;
-    for (const [k, h] of want) if (!this.hooks.has(k)) x.nf_hook_register?.(...h);
+    for (const [k, [pf, hook, prio, kind, slot, ifindex]] of want) {
+      if (this.hooks.has(k)) continue;
+      if (pf === NFPROTO_NETDEV) x.nf_netdev_hook_register?.(hook, ifindex, prio, slot);
+      else x.nf_hook_register?.(pf, hook, prio, kind, slot);
+    }
     this.hooks = want;
     for (const pf of this.ctHeld) if (!ctWant.has(pf)) this.dp.conntrack.netnsPut(pf);
     this.ctHeld = ctWant;

@@ -214,9 +214,16 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   let l4 = -1;
   const needNf = (v: number): void => {
     if (nf === v) return;
-    code.op(EXPR.META, 0, 1, META.NFPROTO);
-    code.op(EXPR.CMP, 0, 1, CMP.eq);
-    code.data(Uint8Array.of(v));
+    if (fam === 'netdev') {
+      // a netdev chain sees any protocol: nft's dependency is `meta protocol ip` / `ip6` (skb->protocol, big-endian)
+      code.op(EXPR.META, 0, 2, META.PROTOCOL);
+      code.op(EXPR.CMP, 0, 2, CMP.eq);
+      code.data(v === 2 ? Uint8Array.of(0x08, 0x00) : Uint8Array.of(0x86, 0xdd));
+    } else {
+      code.op(EXPR.META, 0, 1, META.NFPROTO);
+      code.op(EXPR.CMP, 0, 1, CMP.eq);
+      code.data(Uint8Array.of(v));
+    }
     nf = v;
   };
   const needL4 = (p: number): void => {

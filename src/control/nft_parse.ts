@@ -10,7 +10,7 @@ import { describe, KEYWORDS, NftParseError, scan, type Loc, type NftSource, type
 
 export { NftParseError, type Loc } from './nft_scan.js';
 
-export type NftFamily = 'ip' | 'ip6' | 'inet';
+export type NftFamily = 'ip' | 'ip6' | 'inet' | 'netdev';
 
 /** A value as written, typed later by what it is compared with (nft.ts). */
 export type RawValue =
@@ -94,6 +94,13 @@ export interface ChainSpec {
   /** Where `policy X` is written. */
   policyLoc?: Loc;
   devices?: string[];
+  /** Where the chain type word is, and `type … priority P` (the hook declaration: nft's errors about it point there). */
+  typeLoc?: Loc;
+  hookLoc?: Loc;
+  declLoc?: Loc;
+  /** `device x` / `devices = { … }` as written, and `priority P`. */
+  devLoc?: Loc;
+  prioLoc?: Loc;
   loc: Loc;
 }
 
@@ -175,10 +182,9 @@ const DATA_UNITS: Readonly<Record<string, bigint>> = { bytes: 1n, kbytes: 1024n,
 export const LOG_LEVELS: readonly string[] = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'];
 /** NF_LOG_* flags (nf_log.h). */
 export const NF_LOG = { TCPSEQ: 0x01, TCPOPT: 0x02, IPOPT: 0x04, UID: 0x08, MACDECODE: 0x20, MASK: 0x2f } as const;
-const FAMILIES = new Set(['ip', 'ip6', 'inet']);
+const FAMILIES = new Set(['ip', 'ip6', 'inet', 'netdev']);
 /** nft's other families, refused by name with what wxdp lacks for each. */
 const ABSENT_FAMILIES: Readonly<Record<string, string>> = {
-  netdev: 'no per-device ingress/egress hook chains yet (the kernel runs them after XDP, before the IP stack)',
   arp: 'no netfilter hooks on ARP input/output yet (assembly/net/arp.ts answers ARP without them)',
   bridge: 'it has no bridge devices',
 };
@@ -609,16 +615,42 @@ class Parser {
         if (ty.t !== 'w') this.unexpected(ty);
         spec ??= { loc: open.loc };
         spec.type = ty.v;
+        spec.typeLoc = ty.loc;
         this.expectWord('hook');
         const h = this.next();
         if (h.t !== 'w') this.unexpected(h);
         spec.hook = h.v;
+        spec.hookLoc = h.loc;
+        const dev = this.peek();
         if (this.isWord('device')) {
           this.next();
           spec.devices = [this.name(true).v];
+          spec.devLoc = { ...dev.loc, end: this.toks[this.i - 1]!.loc.end };
+        } else if (this.isWord('devices')) {
+          // `devices = { a, b }` (nft's dev_spec: a set of names)
+          this.next();
+          this.expectP('=');
+          const devs: string[] = [];
+          if (!this.isP('{')) devs.push(this.name(true).v);
+          else {
+            this.next();
+            for (;;) {
+              this.skipNl();
+              devs.push(this.name(true).v);
+              this.skipNl();
+              if (!this.isP(',')) break;
+              this.next();
+            }
+            this.expectP('}');
+          }
+          spec.devices = devs;
+          spec.devLoc = { ...dev.loc, end: this.toks[this.i - 1]!.loc.end };
         }
+        const pkw = this.peek();
         this.expectWord('priority');
         spec.priority = this.priority();
+        spec.declLoc = { ...t.loc, end: spec.priority.loc.end };
+        spec.prioLoc = { ...pkw.loc, end: spec.priority.loc.end };
         this.endOfCommand();
         continue;
       }

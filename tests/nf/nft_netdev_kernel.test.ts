@@ -1,0 +1,111 @@
+// The netdev family against the kernel: a Linux router in namespaces with netdev ingress chains on its veths (one
+// on eth0, one on both devices at priority filter - 5), loaded with `nft -f`, and wxdp with the same file; the same
+// frames sent into both on eth0 (AF_PACKET), what each forwarded on eth1 compared frame by frame, then `list
+// ruleset` byte for byte — counters there count skb->len at ingress, the frame without its Ethernet header. Then
+// nft's own errors for netdev chains (no device, a hook of another family, a priority name the family lacks, a
+// chain type it lacks, a device on an ip chain, conntrack in a netdev chain) with their lines and columns.
+
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { H0, M0 } from './ct_support.js';
+import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
+import { expectRefusedAsNft, expectSequenceAsNft, nftAgainst, nftSession, passedPerRun } from './nft_support.js';
+
+const unready = await stackUnready();
+const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
+
+const RULESET = `table netdev nd {
+	chain in0 {
+		type filter hook ingress device "eth0" priority filter; policy accept;
+		counter
+		udp dport 3001 counter drop
+		udp dport 3002 limit rate 1/minute burst 2 packets accept
+		udp dport 3002 drop
+		ip daddr 203.0.113.7 drop
+		ip daddr 203.0.113.9 meta l4proto udp counter
+	}
+	chain both {
+		type filter hook ingress devices = { eth0, eth1 } priority filter - 5; policy accept;
+		udp dport 3003 drop
+		udp dport 3004 counter
+	}
+}
+`;
+
+const dgram = (dst: string, dport: number, ipLen: number, i: number): Uint8Array =>
+  eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst, proto: 17, id: 0x4500 + i }, udp4('192.0.2.2', dst, 4000 + i, dport, new Uint8Array(ipLen - 28).fill(i))));
+
+// [dport, IP length, frames, how many the chains let through (derived by hand), last octet of the destination]
+const RUNS: Array<[number, number, number, number, number]> = [
+  [3000, 100, 2, 2, 5], // nothing matches: the policy accepts, forwarded
+  [3001, 60, 2, 0, 5], // counted and dropped at ingress
+  [3002, 60, 3, 2, 5], // the limit's burst of 2 accepts two, the next rule drops the third
+  [3003, 72, 1, 0, 5], // `both` runs first (priority -5) and drops it before in0 counts it
+  [3004, 72, 1, 1, 5], // counted by `both` (skb->len at ingress: the IP datagram, 72), forwarded
+  [3005, 60, 1, 0, 7], // ip daddr 203.0.113.7 drop
+  [3006, 80, 2, 2, 9], // counted by the l4proto rule, forwarded
+];
+const FRAMES = RUNS.flatMap(([dport, len, n, , host]) => Array.from({ length: n }, (_, i) => dgram(`203.0.113.${host}`, dport, len, i)));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`netdev ingress chains through the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(RULESET, FRAMES, 'nf45nd');
+
+  it(`forwards what the kernel forwards of ${FRAMES.length} frames and lists the ruleset and its counters as nft does`, async () => {
+    const { fx, out } = await oursNftRun(RULESET, FRAMES);
+    expect(out).toEqual(kern.out);
+    expect(passedPerRun(kern.out, RUNS.map(([a, b, c, d]) => [a, b, c, d] as const))).toEqual(RUNS.map((r) => r[3]));
+    const list = kern.lists['0 list ruleset']!;
+    expect(fx.dp.nft('list ruleset')).toBe(list);
+    // derived by hand: in0's first counter sees every frame `both` let through (12 of 13: 3003's went), their IP
+    // lengths 2×100 + 2×60 + 3×60 + 72 + 60 + 2×80 = 792
+    expect(list).toContain('\t\tcounter packets 12 bytes 792\n');
+    expect(list).toContain('udp dport 3001 counter packets 2 bytes 120 drop');
+    expect(list).toContain('udp dport 3004 counter packets 1 bytes 72');
+  });
+});
+
+const { nsa, skip, why } = nftAgainst('nf45nt');
+
+const chainFile = (family: string, decl: string, rule = ''): string => `table ${family} t {\n\tchain c {\n\t\t${decl}\n${rule ? `\t\t${rule}\n` : ''}\t}\n}\n`;
+
+describe.skipIf(skip)(`netdev tables, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
+  const s = nftSession(nsa, 'nf45nt');
+
+  it('lists netdev chains as nft does: one device, a set of them, egress, a device that does not exist, priorities', () => {
+    expectSequenceAsNft(s.ns, s.dp, [
+      'add table netdev x',
+      'add chain netdev x a { type filter hook ingress device eth0 priority 0; policy drop; }',
+      'add chain netdev x b { type filter hook ingress devices = { eth0, eth1 } priority -300; }',
+      'add chain netdev x c { type filter hook egress device "eth0" priority filter + 3; }',
+      'add chain netdev x d { type filter hook ingress device nope priority 7; }',
+      'add rule netdev x a ip saddr 192.0.2.1 tcp dport 22 counter accept',
+      'add rule netdev x a ip6 daddr 2001:db8::1 limit rate 10/second drop',
+      'list ruleset',
+      '-a list chain netdev x a',
+      'list chains',
+      'delete chain netdev x d',
+      'list table netdev x',
+      'flush ruleset',
+    ]);
+  });
+
+  const refusals: Array<[string, string]> = [
+    ['no device', chainFile('netdev', 'type filter hook ingress priority 0; policy accept;')],
+    ['a hook of the inet families', chainFile('netdev', 'type filter hook input device "eth0" priority 0; policy accept;')],
+    ['a priority name the family lacks', chainFile('netdev', 'type filter hook ingress device eth0 priority raw; policy accept;')],
+    ['a chain type the family lacks', chainFile('netdev', 'type route hook ingress device eth0 priority 0; policy accept;')],
+    ['a device on an ip chain', chainFile('ip', 'type filter hook prerouting device eth0 priority 0; policy accept;')],
+    ['conntrack in a netdev chain', chainFile('netdev', 'type filter hook ingress device eth0 priority 0; policy accept;', 'ct state established accept')],
+    ['meta nfproto in a netdev chain', chainFile('netdev', 'type filter hook ingress device eth0 priority 0; policy accept;', 'meta nfproto ipv4 accept')],
+  ];
+  it.each(refusals)('refuses %s as nft does, at its line and column', (label, text) => {
+    const file = join(s.dir, 'refused.nft');
+    writeFileSync(file, text);
+    expectRefusedAsNft(s.ns, s.dp, file, label);
+    expectSequenceAsNft(s.ns, s.dp, ['list ruleset']);
+  });
+});
