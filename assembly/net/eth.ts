@@ -47,7 +47,7 @@ import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
 import { fwd6_lean, fwd6_lean_done, fwd6_lean_ok } from './fwd6_lean';
 import { fib4_burst_ready } from './fib';
 import { udp4_burst_demux, udp4_burst_rcv, udp4BurstDone, udp4BurstTaken } from './udp_lean';
-import { NF_NETDEV_INGRESS, nf_netdev_hook, nfNetdevList } from './netfilter';
+import { NF_NETDEV_INGRESS, nf_netdev_frame, nfNetdevList } from './netfilter';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_burst_other, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
@@ -146,9 +146,7 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
 
 /**
  * nf_hook_ingress for the `n` frames of a burst from ring device `ifindex` (`list`: the netdev family's ingress
- * entries): each frame's network header as __netif_receive_skb_core has it there — after the Ethernet header and
- * an outer VLAN tag, which skb_vlan_untag has taken out of the packet by then — through the device's chains. The
- * frames they drop or steal leave the burst (counted as received on the device, as its driver did); the others
+ * entries): each frame through the device's chains (netfilter.ts nf_netdev_frame). The frames they drop or steal leave the burst (counted as received on the device, as its driver did); the others
  * close up in order. The burst's new count.
  */
 function ingressBurst(list: u32, ifindex: u32, q: u32, n: u32): u32 {
@@ -157,21 +155,12 @@ function ingressBurst(list: u32, ifindex: u32, q: u32, n: u32): u32 {
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
-    let keep = len < ETH_HLEN; // (too short for an Ethernet header: stack_rx's drop)
+    // (too short for an Ethernet header: left for stack_rx's drop)
+    const keep = nf_netdev_frame(list, NF_NETDEV_INGRESS, ifindex, q, data, len);
     if (!keep) {
-      let off = ETH_HLEN;
-      let proto = <u32>load<u16>(data, 12);
-      if ((proto == 0x0081 || proto == 0xa888) && len >= ETH_HLEN + 4) {
-        proto = <u32>load<u16>(data, 16);
-        off += 4;
-      }
-      keep = nf_netdev_hook(list, NF_NETDEV_INGRESS, ifindex, q, proto, data + off, len - off);
-      if (!keep) {
-        const nd = netdevGet(ifindex);
-        if (nd != 0) countRx(nd, len);
-      }
-    }
-    if (keep) {
+      const nd = netdevGet(ifindex);
+      if (nd != 0) countRx(nd, len);
+    } else {
       store<u64>(b + (m << 3), load<u64>(b + (i << 3)));
       m++;
     }

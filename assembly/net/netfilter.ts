@@ -59,7 +59,7 @@ import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
-  NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
+  NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
 } from './abi';
 import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
 import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from './reasm';
@@ -73,6 +73,7 @@ import {
 import { nf_conntrack_tcp_set_closing } from './nf_conntrack_proto_tcp';
 import { nf_nat_inet_fn } from './nf_nat';
 import { nft_do_chain } from './nf_tables_entry';
+import { nftFwdDrain, nftFwdMark } from './nft_hooks';
 import { nf_flow_offload_eval } from './nf_flow_table';
 
 export const NF_INET_PRE_ROUTING: u32 = 0;
@@ -333,6 +334,8 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   store<u32>(st + NFS_LEN, len);
   store<u32>(st + NFS_Q, q);
   store<u32>(st + NFS_MARK, 0);
+  store<u32>(st + NFS_MAC, 0);
+  store<u32>(st + NFS_LLEN, 0);
   l4Of(st, pfi, data, len);
   const fh = ctRecord(data, len);
   if (hook == NF_INET_LOCAL_OUT && attachData != 0 && attachData == data) {
@@ -410,15 +413,16 @@ function netdevPktinfo(st: u32, proto: u32, data: u32, len: u32): void {
 }
 
 /**
- * nf_hook_ingress / nf_hook_egress: the netdev chains of device `ifindex` at `hook` over the frame whose
+ * nf_hook_ingress / nf_hook_egress: the netdev chains of device `ifindex` at `hook` over the frame at `mac` whose
  * network header is at `data` (`len` bytes; `proto` its Ethernet type, network order), queue `q`. true:
  * go on; false: dropped (freed, NETFILTER_DROP) or stolen.
  */
-export function nf_netdev_hook(list: u32, hook: u32, ifindex: u32, q: u32, proto: u32, data: u32, len: u32): bool {
+export function nf_netdev_hook(list: u32, hook: u32, ifindex: u32, q: u32, proto: u32, mac: u32, data: u32, len: u32): bool {
   const st = nfState();
   const n = load<u32>(list);
   let v = NF_ACCEPT;
   let filled = false;
+  const mark = nftFwdMark();
   for (let i: u32 = 0; i < n; i++) {
     const e = list + 4 + i * ENTRY_SIZE;
     const kind = load<u32>(e, 4);
@@ -435,18 +439,39 @@ export function nf_netdev_hook(list: u32, hook: u32, ifindex: u32, q: u32, proto
       store<u32>(st + NFS_CT, 0);
       store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
       store<u16>(st + NFS_PROTO, <u16>proto);
+      store<u32>(st + NFS_MAC, mac);
+      // skb->len: from the network header at ingress (eth_type_trans pulled the MAC header), the whole frame at egress
+      store<u32>(st + NFS_LLEN, hook == NF_NETDEV_EGRESS ? data - mac : 0);
       netdevPktinfo(st, proto, data, len);
       filled = true;
     }
     v = nft_do_chain(st, load<u32>(e, 8));
     if (v != NF_ACCEPT) break;
   }
+  // what fwd and dup sent leaves now, before the frame goes on (a fwd'd frame is in the list: NF_STOLEN)
+  if (nftFwdMark() != mark) nftFwdDrain(mark);
   if (v == NF_DROP) {
     netFree(q, data);
     netDrop(NDROP_NETFILTER_DROP);
     return false;
   }
   return v != NF_STOLEN;
+}
+
+/**
+ * The netdev chains of device `ifindex` at `hook` over the Ethernet frame at `data` (`len` bytes): its network
+ * header where the kernel's skb has it there — after the Ethernet header and an outer VLAN tag (skb_vlan_untag
+ * takes that out of the packet before either hook). A frame too short for an Ethernet header goes on unseen.
+ */
+export function nf_netdev_frame(list: u32, hook: u32, ifindex: u32, q: u32, data: u32, len: u32): bool {
+  if (len < 14) return true;
+  let off: u32 = 14;
+  let proto = <u32>load<u16>(data, 12);
+  if ((proto == 0x0081 || proto == 0xa888) && len >= 18) {
+    proto = <u32>load<u16>(data, 16);
+    off += 4;
+  }
+  return nf_netdev_hook(list, hook, ifindex, q, proto, data, data + off, len - off);
 }
 
 /** nf_register_net_hook for a netdev chain: slot `arg` at `prio` on device `ifindex`'s `hook`. 0, -22, -12, -28. */

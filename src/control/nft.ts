@@ -60,6 +60,8 @@ const NFK_CHAIN = 3;
 const NFK_NAT_CHAIN = 4;
 const CHAIN_TYPES = new Set(['filter', 'nat', 'route']);
 const TERMINAL = new Set(['verdict', 'reject', 'nat']);
+/** fwd is terminal too (nft's stmt_ops fwd: STMT_F_TERMINAL), dup is not. */
+const isTerminal = (s: Stmt): boolean => TERMINAL.has(s.k) || (s.k === 'fwd' && !s.dup);
 
 /**
  * The families whose conntrack a ruleset uses: the expressions whose init calls nf_ct_netns_get with
@@ -78,7 +80,8 @@ function refuseInNetdev(s: Stmt): void {
   if (sel && (sel.proto === 'ct' || sel.concat?.some((f) => f.proto === 'ct'))) throw new Refusal('Could not process rule: Protocol error', sel.loc, true);
   if (sel?.proto === 'meta' && sel.field === 'nfproto') throw new Refusal('meta nfproto is only useful in the inet family', sel.loc, false);
   if (s.k === 'set' && s.target === 'ct mark') throw new Refusal('Could not process rule: Protocol error', s.loc, true);
-  if (s.k === 'nat' || s.k === 'reject' || s.k === 'log' || s.k === 'flow') throw new Refusal(`wxdp has no ${s.k} in a netdev chain yet (its ingress and egress chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
+  // (a netdev chain's notrack would have to reach ip_rcv's conntrack with the frame: not carried yet)
+  if (s.k === 'nat' || s.k === 'reject' || s.k === 'log' || s.k === 'flow' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in a netdev chain yet (its ingress and egress chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
 }
 
 function ctFamilies(st: NftState): Set<number> {
@@ -1002,7 +1005,7 @@ export class Nft {
     let terminal: Loc | undefined;
     for (const s of stmts) {
       if (terminal) throw new Refusal('Statement after terminal statement has no effect', s.loc, false, terminal);
-      if (TERMINAL.has(s.k)) terminal = s.loc;
+      if (isTerminal(s)) terminal = s.loc;
       if (t.family === 'netdev') refuseInNetdev(s);
       switch (s.k) {
         case 'match': {
@@ -1077,6 +1080,17 @@ export class Nft {
           }
           const e = parseElem('mark', s.value);
           out.push({ k: 'set', target: s.target, value: new DataView(e.lo.buffer).getUint32(0, true) });
+          break;
+        }
+        case 'notrack':
+          out.push({ k: 'notrack' });
+          break;
+        case 'fwd': {
+          // nft's stmt_evaluate_fwd / _dup: the netdev family only; the device resolved to its index now
+          if (t.family !== 'netdev') throw new Refusal('unsupported family', s.loc, false);
+          const ifindex = this.dp.links.indexes().find((i) => this.dp.links.name(i) === s.dev);
+          if (ifindex === undefined) throw new Refusal('Interface does not exist', s.devLoc, false);
+          out.push({ k: 'fwd', dup: s.dup, ifindex, name: s.dev });
           break;
         }
         case 'flow':

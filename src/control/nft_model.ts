@@ -26,6 +26,9 @@ export type RStmt =
   /** `key`: the mark is numgen's or jhash's value; `map`: the key's element's data (`meta mark set ip saddr map { … }`). */
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number; key?: NatMap['key']; map?: NatMap }
   | { k: 'flow'; name: string }
+  | { k: 'notrack' }
+  /** fwd (the frame itself) or dup (a copy) out of `ifindex`, named `name` when the rule was loaded. */
+  | { k: 'fwd'; dup: boolean; ifindex: number; name: string }
   /**
    * nft_limit: `rate` packets (or bytes) per `unit` seconds, `burst` (packets; bytes, 0: none); `inv`: `over`
    * (NFT_LIMIT_F_INV). Its bucket (u32 lock, u32 pad, u64 tokens, u64 last in ns) lives in the arena and outlives a

@@ -68,6 +68,9 @@ export type Stmt =
   /** `key`: the mark from numgen or jhash (`meta mark set numgen inc mod 3`), or from a map (`… map { 0 : 0x1 }`). */
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; key?: NatKey; map?: RawValue; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
+  | { k: 'notrack'; loc: Loc }
+  /** `fwd to DEV` / `dup to DEV` (the netdev family's nft_fwd_netdev, nft_dup_netdev). */
+  | { k: 'fwd'; dup: boolean; dev: string; devLoc: Loc; loc: Loc }
   /** limit_stmt: a rate in packets or bytes per `unit` seconds, a burst (packets, or bytes: 0 none). */
   | { k: 'limit'; inv: boolean; bytes: boolean; rate: bigint; unit: number; burst: bigint; loc: Loc }
   /** quota_stmt: bytes, and the bytes already used. */
@@ -1166,8 +1169,17 @@ class Parser {
         return { k: 'verdict', v: t.v, chain: c.v, chainLoc: c.loc, loc: { ...t.loc, end: c.loc.end } };
       }
       case 'notrack':
-        // nft_notrack: the packet untracked, so conntrack's hooks pass it by — wxdp's conntrack has no such mark yet
-        throw new NftParseError('wxdp has no notrack statement yet (nft_notrack: the packet is not tracked)', t.loc);
+        return { k: 'notrack', loc: t.loc };
+      case 'fwd':
+      case 'dup': {
+        // fwd_stmt / dup_stmt: `to DEV`; the address forms (`fwd ip to ADDR device DEV`, `dup to ADDR device DEV`)
+        // need a neighbour lookup from the netdev hook (nf_fwd_netdev_egress's neigh_xmit), which wxdp lacks yet
+        if (t.v === 'fwd' && (this.isWord('ip') || this.isWord('ip6'))) throw new NftParseError(`wxdp has no fwd to an address yet (fwd ${this.peek().v} to ADDR device DEV: a neighbour lookup from the netdev hook)`, { ...t.loc, end: this.peek().loc.end });
+        this.expectWord('to');
+        const d = this.name(true);
+        if (this.isWord('device')) throw new NftParseError(`wxdp has no dup to an address yet (nft_dup_ipv4 / nft_dup_ipv6)`, { ...t.loc, end: this.peek().loc.end });
+        return { k: 'fwd', dup: t.v === 'dup', dev: d.v, devLoc: d.loc, loc: { ...t.loc, end: d.loc.end } };
+      }
       case 'synproxy': {
         // synproxy_stmt: its location is the SYNPROXY token's (synproxy_stmt_alloc), then its options
         for (;;) {

@@ -201,6 +201,12 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         else if (s.key) parts.push(`${s.target} set ${natKeyText(s.key)}`);
         else parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
         break;
+      case 'notrack':
+        parts.push('notrack');
+        break;
+      case 'fwd':
+        parts.push(`${s.dup ? 'dup' : 'fwd'} to "${s.name}"`);
+        break;
       case 'flow':
         parts.push(`flow add @${s.name}`);
         break;

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { eth, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { H0, M0 } from './ct_support.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
@@ -65,6 +65,94 @@ describe.skipIf(unready !== '' || noKernel !== '')(`netdev ingress chains throug
     expect(list).toContain('\t\tcounter packets 11 bytes 792\n');
     expect(list).toContain('udp dport 3001 counter packets 2 bytes 120 drop');
     expect(list).toContain('udp dport 3004 counter packets 1 bytes 72');
+  });
+});
+
+// fwd, dup and an egress chain: fwd sends the frame as it came out of eth1 (no routing: TTL and MACs as they were),
+// dup a copy before the original is routed; eth1's egress chain sees both the routed frames and the copies, and
+// counts skb->len there with the Ethernet header (14 + the IP length).
+const FWD_RULESET = `table netdev fw {
+	chain in0 {
+		type filter hook ingress device "eth0" priority filter; policy accept;
+		udp dport 3200 fwd to "eth1"
+		udp dport 3201 dup to "eth1"
+		udp dport 3202 dup to "eth1" drop
+		udp dport 3203 counter
+	}
+	chain out1 {
+		type filter hook egress device "eth1" priority filter; policy accept;
+		udp dport 3203 drop
+		udp dport 3201 counter
+		udp dport 3202 counter
+	}
+}
+`;
+// [dport, IP length, frames, frames out of eth1 per frame (derived by hand), last octet of the destination]
+const FWD_RUNS: Array<[number, number, number, number, number]> = [
+  [3200, 64, 2, 1, 5], // fwd: out unchanged
+  [3201, 70, 2, 2, 5], // dup: the copy, then the routed frame
+  [3202, 90, 1, 1, 5], // dup then drop: only the copy leaves
+  [3203, 60, 2, 0, 5], // routed, then dropped at eth1's egress
+  [3204, 60, 1, 1, 5], // routed
+];
+const FWD_FRAMES = FWD_RUNS.flatMap(([dport, len, n, , host]) => Array.from({ length: n }, (_, i) => dgram(`203.0.113.${host}`, dport, len, i)));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`netdev fwd, dup and egress chains against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(FWD_RULESET, FWD_FRAMES, 'nf45fw');
+
+  it(`sends out of eth1 what the kernel sends for ${FWD_FRAMES.length} frames, byte for byte, and counts as it counts`, async () => {
+    const { fx, out } = await oursNftRun(FWD_RULESET, FWD_FRAMES);
+    expect(out).toEqual(kern.out);
+    expect(out.map((x) => x.length)).toEqual(FWD_RUNS.flatMap(([, , n, per]) => Array.from({ length: n }, () => per)));
+    // fwd's frame is the one sent (its TTL not decremented); dup's copy likewise, the routed frame after it
+    expect(out[0]![0]).toBe(hex(FWD_FRAMES[0]!));
+    expect(out[2]![0]).toBe(hex(FWD_FRAMES[2]!));
+    const list = kern.lists['0 list ruleset']!;
+    expect(fx.dp.nft('list ruleset')).toBe(list);
+    // derived by hand: at egress 3201 passes 4 times (2 copies, 2 routed) × (14 + 70); 3202's copy once, 14 + 90;
+    // at ingress 3203 counts 2 × 60
+    expect(list).toContain('udp dport 3201 counter packets 4 bytes 336');
+    expect(list).toContain('udp dport 3202 counter packets 1 bytes 104');
+    expect(list).toContain('udp dport 3203 counter packets 2 bytes 120');
+  });
+});
+
+// notrack in a raw-priority prerouting chain: the flow is untracked, `ct state untracked` matches it in forward,
+// `ct state new` does not; the flows not marked are tracked as before.
+const NOTRACK_RULESET = `table ip raw {
+	chain pre {
+		type filter hook prerouting priority raw; policy accept;
+		udp dport { 3100, 3102 } notrack
+	}
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		ct state new udp dport 3100 drop
+		ct state untracked udp dport 3100 counter
+		ct state untracked udp dport 3101 drop
+		ct state new udp dport 3101 counter
+		udp dport 3102 ct state untracked drop
+	}
+}
+`;
+const NOTRACK_RUNS: Array<[number, number, number, number, number]> = [
+  [3100, 60, 2, 2, 5], // untracked: not new, counted, forwarded
+  [3101, 60, 2, 2, 5], // tracked: both new (no reply yet: IP_CT_NEW), counted, forwarded
+  [3102, 60, 1, 0, 5], // untracked: dropped
+];
+const NOTRACK_FRAMES = NOTRACK_RUNS.flatMap(([dport, len, n, , host]) => Array.from({ length: n }, () => dgram(`203.0.113.${host}`, dport, len, 0)));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`notrack and ct state untracked against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(NOTRACK_RULESET, NOTRACK_FRAMES, 'nf45nk');
+
+  it(`forwards and counts as the kernel does for ${NOTRACK_FRAMES.length} frames`, async () => {
+    const { fx, out } = await oursNftRun(NOTRACK_RULESET, NOTRACK_FRAMES);
+    expect(out).toEqual(kern.out);
+    expect(passedPerRun(kern.out, NOTRACK_RUNS.map(([a, b, c, d]) => [a, b, c, d] as const))).toEqual(NOTRACK_RUNS.map((r) => r[3]));
+    const list = kern.lists['0 list ruleset']!;
+    expect(fx.dp.nft('list ruleset')).toBe(list);
+    // derived by hand: both 3100 frames untracked; both of 3101's new (one direction only: never established)
+    expect(list).toContain('ct state untracked udp dport 3100 counter packets 2 bytes 120');
+    expect(list).toContain('ct state new udp dport 3101 counter packets 2 bytes 120');
   });
 });
 
