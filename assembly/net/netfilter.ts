@@ -20,6 +20,7 @@
 //   +88 [pf 0..1] u32 conntrack's users (nf_conntrack_net users4 / users6)
 //   +96 [pf 0..1] u32 NAT's users (nat_net->nat_proto_net[pf].users: the NAT base chains)
 //   +104 [hook 0..1] u32 the netdev family's lists (NF_NETDEV_INGRESS, NF_NETDEV_EGRESS; 0: empty)
+//   +112 [hook 0..1] u32 the arp family's (NF_ARP_IN in arp_rcv, NF_ARP_OUT in arp_xmit; one list each, as inet's)
 // A list: u32 count | count × (i32 priority | u32 kind | u32 arg), sorted by priority (a registration
 // at an equal priority goes after those there, as nf_register_net_hook orders them). A change builds a
 // new list and publishes it with one store; the old one is not reused (registrations are rare).
@@ -87,6 +88,11 @@ export const NFPROTO_IPV6: u32 = 10;
 export const NFPROTO_NETDEV: u32 = 5;
 export const NF_NETDEV_INGRESS: u32 = 0;
 export const NF_NETDEV_EGRESS: u32 = 1;
+export const NFPROTO_ARP: u32 = 3;
+export const NF_ARP_IN: u32 = 0;
+export const NF_ARP_OUT: u32 = 1;
+/** The arp family's lists follow the netdev family's two (HT_NETDEV_LISTS + 8). */
+export const NF_ARP_LISTS: u32 = 2;
 
 export const NF_IP_PRI_CONNTRACK_DEFRAG: i32 = -400;
 export const NF_IP_PRI_CONNTRACK: i32 = -200;
@@ -388,7 +394,7 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   return true;
 }
 
-/** The netdev family's list at `hook` (NF_NETDEV_*), 0 while no device has a chain there. */
+/** The netdev family's list at `hook` (NF_NETDEV_*; the arp family's at NF_ARP_LISTS + NF_ARP_*), 0 while empty. */
 @inline export function nfNetdevList(hook: u32): u32 {
   const t = load<u32>(NF_GATE_PTR);
   return t == 0 ? 0 : load<u32>(t + HT_NETDEV_LISTS + (hook << 2));
@@ -413,11 +419,13 @@ function netdevPktinfo(st: u32, proto: u32, data: u32, len: u32): void {
 }
 
 /**
- * nf_hook_ingress / nf_hook_egress: the netdev chains of device `ifindex` at `hook` over the frame at `mac` whose
- * network header is at `data` (`len` bytes; `proto` its Ethernet type, network order), queue `q`. true:
- * go on; false: dropped (freed, NETFILTER_DROP) or stolen.
+ * The chains of `list` (the netdev family's or the arp family's) whose entry is for device `match` (0: the arp
+ * family's, for every device), in order, over the packet whose network header is at `data` (`len` bytes; `proto`
+ * its Ethernet type, network order; `mac` the frame's Ethernet header, `llen` the bytes before `data` that
+ * skb->len counts), family `pf`, hook `hook`, from `iif` / to `oif`, queue `q`. true: go on; false: dropped
+ * (freed, NETFILTER_DROP) or stolen.
  */
-export function nf_netdev_hook(list: u32, hook: u32, ifindex: u32, q: u32, proto: u32, mac: u32, data: u32, len: u32): bool {
+export function nf_netdev_hook(list: u32, pf: u32, hook: u32, match: u32, iif: u32, oif: u32, q: u32, proto: u32, mac: u32, data: u32, len: u32, llen: u32): bool {
   const st = nfState();
   const n = load<u32>(list);
   let v = NF_ACCEPT;
@@ -426,12 +434,12 @@ export function nf_netdev_hook(list: u32, hook: u32, ifindex: u32, q: u32, proto
   for (let i: u32 = 0; i < n; i++) {
     const e = list + 4 + i * ENTRY_SIZE;
     const kind = load<u32>(e, 4);
-    if ((kind >>> 8) != ifindex) continue;
+    if ((kind >>> 8) != match) continue;
     if (!filled) {
       store<u8>(st + NFS_HOOK, <u8>hook);
-      store<u8>(st + NFS_PF, <u8>NFPROTO_NETDEV);
-      store<u32>(st + NFS_IIF, hook == NF_NETDEV_INGRESS ? ifindex : 0);
-      store<u32>(st + NFS_OIF, hook == NF_NETDEV_EGRESS ? ifindex : 0);
+      store<u8>(st + NFS_PF, <u8>pf);
+      store<u32>(st + NFS_IIF, iif);
+      store<u32>(st + NFS_OIF, oif);
       store<u32>(st + NFS_DATA, data);
       store<u32>(st + NFS_LEN, len);
       store<u32>(st + NFS_Q, q);
@@ -440,8 +448,7 @@ export function nf_netdev_hook(list: u32, hook: u32, ifindex: u32, q: u32, proto
       store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
       store<u16>(st + NFS_PROTO, <u16>proto);
       store<u32>(st + NFS_MAC, mac);
-      // skb->len: from the network header at ingress (eth_type_trans pulled the MAC header), the whole frame at egress
-      store<u32>(st + NFS_LLEN, hook == NF_NETDEV_EGRESS ? data - mac : 0);
+      store<u32>(st + NFS_LLEN, llen);
       netdevPktinfo(st, proto, data, len);
       filled = true;
     }
@@ -461,7 +468,8 @@ export function nf_netdev_hook(list: u32, hook: u32, ifindex: u32, q: u32, proto
 /**
  * The netdev chains of device `ifindex` at `hook` over the Ethernet frame at `data` (`len` bytes): its network
  * header where the kernel's skb has it there — after the Ethernet header and an outer VLAN tag (skb_vlan_untag
- * takes that out of the packet before either hook). A frame too short for an Ethernet header goes on unseen.
+ * takes that out of the packet before either hook). skb->len: from the network header at ingress (eth_type_trans
+ * pulled the MAC header), the whole frame at egress. A frame too short for an Ethernet header goes on unseen.
  */
 export function nf_netdev_frame(list: u32, hook: u32, ifindex: u32, q: u32, data: u32, len: u32): bool {
   if (len < 14) return true;
@@ -471,12 +479,28 @@ export function nf_netdev_frame(list: u32, hook: u32, ifindex: u32, q: u32, data
     proto = <u32>load<u16>(data, 16);
     off += 4;
   }
-  return nf_netdev_hook(list, hook, ifindex, q, proto, data, data + off, len - off);
+  const ing = hook == NF_NETDEV_INGRESS;
+  return nf_netdev_hook(list, NFPROTO_NETDEV, hook, ifindex, ing ? ifindex : 0, ing ? 0 : ifindex, q, proto, data, data + off, len - off, ing ? 0 : off);
 }
 
-/** nf_register_net_hook for a netdev chain: slot `arg` at `prio` on device `ifindex`'s `hook`. 0, -22, -12, -28. */
+/**
+ * NF_HOOK(NFPROTO_ARP, NF_ARP_IN / NF_ARP_OUT): the arp family's chains over the ARP packet at `data` (`len`
+ * bytes; its frame at `mac`) received on / sent from `ifindex`, queue `q`. At input skb->len is the ARP packet's
+ * (with the frame's padding), at output arp_create's whole frame. true: go on; false: dropped or stolen.
+ */
+export function nf_arp_hook(hook: u32, ifindex: u32, q: u32, mac: u32, data: u32, len: u32): bool {
+  const list = nfNetdevList(NF_ARP_LISTS + hook);
+  if (list == 0) return true;
+  const out = hook == NF_ARP_OUT;
+  return nf_netdev_hook(list, NFPROTO_ARP, hook, 0, out ? 0 : ifindex, out ? ifindex : 0, q, 0x0608, mac, data, len, out ? data - mac : 0);
+}
+
+/**
+ * nf_register_net_hook for a netdev chain (`hook` NF_NETDEV_*, on device `ifindex`) or an arp chain (`hook`
+ * NF_ARP_LISTS + NF_ARP_*, `ifindex` 0): slot `arg` at `prio`. 0, -22, -12, -28.
+ */
 export function nf_netdev_hook_register(hook: u32, ifindex: u32, prio: i32, arg: u32): i32 {
-  if (hook > NF_NETDEV_EGRESS || ifindex == 0 || ifindex > 0xffffff || netRoot() == 0) return -22;
+  if (hook > NF_ARP_LISTS + NF_ARP_OUT || (ifindex == 0) != (hook >= NF_ARP_LISTS) || ifindex > 0xffffff || netRoot() == 0) return -22;
   const t = table();
   if (t == 0) return -12;
   const slot = t + HT_NETDEV_LISTS + (hook << 2);
@@ -487,9 +511,9 @@ export function nf_netdev_hook_register(hook: u32, ifindex: u32, prio: i32, arg:
   return 0;
 }
 
-/** nf_unregister_net_hook for a netdev chain. 0, -22, -2. */
+/** nf_unregister_net_hook for a netdev or arp chain (as registered). 0, -22, -2. */
 export function nf_netdev_hook_unregister(hook: u32, ifindex: u32, prio: i32, arg: u32): i32 {
-  if (hook > NF_NETDEV_EGRESS) return -22;
+  if (hook > NF_ARP_LISTS + NF_ARP_OUT) return -22;
   const t = load<u32>(netRoot() + NR_NF);
   if (t == 0) return -2;
   const slot = t + HT_NETDEV_LISTS + (hook << 2);

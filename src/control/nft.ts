@@ -16,7 +16,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
-import { HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
+import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
@@ -47,6 +47,8 @@ interface NftExports {
 
 /** NFPROTO_NETDEV: a hook entry of this family is per device ([pf, hook, prio, kind, slot, ifindex]). */
 const NFPROTO_NETDEV = 5;
+/** NFPROTO_ARP: a hook entry of the arp family (its hooks are the namespace's, as the inet families'). */
+const NFPROTO_ARP = 3;
 type HookEntry = [number, number, number, number, number, number];
 
 /** The flowtable stage's control API (dp.flowtable), when the Datapath has one. */
@@ -75,13 +77,14 @@ const isTerminal = (s: Stmt): boolean => TERMINAL.has(s.k) || (s.k === 'fwd' && 
  * nf_ct_netns_get for NFPROTO_NETDEV: EPROTO, measured at `ct state` of a netdev chain); NAT has no netdev chain
  * type; reject, log and flow offload of a netdev chain are nft's and wxdp does not run them at that hook yet.
  */
-function refuseInNetdev(s: Stmt): void {
+function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp'): void {
+  if (family === 'arp' && s.k === 'fwd') throw new Refusal('unsupported family', s.loc, false);
   const sel = s.k === 'match' || s.k === 'objmap' || s.k === 'vmap' ? s.sel : undefined;
   if (sel && (sel.proto === 'ct' || sel.concat?.some((f) => f.proto === 'ct'))) throw new Refusal('Could not process rule: Protocol error', sel.loc, true);
   if (sel?.proto === 'meta' && sel.field === 'nfproto') throw new Refusal('meta nfproto is only useful in the inet family', sel.loc, false);
   if (s.k === 'set' && s.target === 'ct mark') throw new Refusal('Could not process rule: Protocol error', s.loc, true);
   // (a netdev chain's notrack would have to reach ip_rcv's conntrack with the frame: not carried yet)
-  if (s.k === 'nat' || s.k === 'reject' || s.k === 'log' || s.k === 'flow' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in a netdev chain yet (its ingress and egress chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
+  if (s.k === 'nat' || s.k === 'reject' || s.k === 'log' || s.k === 'flow' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in a ${family} chain yet (its chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
 }
 
 function ctFamilies(st: NftState): Set<number> {
@@ -700,7 +703,7 @@ export class Nft {
 
   private chainBase(spec: ChainSpec, t: NftTable): NftChain['base'] {
     if (!spec.type || !spec.hook || !spec.priority) throw new Refusal('missing type, hook or priority in base chain declaration', spec.loc, false);
-    if (t.family === 'netdev') return this.netdevBase(spec, spec.priority);
+    if (t.family === 'netdev' || t.family === 'arp') return this.netdevBase(spec, spec.priority, t.family);
     if (spec.devices) throw new Refusal('This chain type cannot be bound to device', spec.devLoc ?? spec.loc, false);
     if (!CHAIN_TYPES.has(spec.type)) throw new Refusal(`unknown chain type`, spec.loc, false);
     if (HOOKS[spec.hook] === undefined) throw new Refusal(`unknown chain hook`, spec.loc, false);
@@ -711,15 +714,18 @@ export class Nft {
   }
 
   /**
-   * A netdev base chain (nft's chain_evaluate, then nf_tables_addchain): a hook of the family (ingress, egress), its
-   * device(s) named, only `filter` as a priority name (std_prio_family_hook_compat), then the kernel's: only the
+   * A netdev or arp base chain (nft's chain_evaluate, then nf_tables_addchain): a hook of the family (ingress, egress;
+   * input, output), a netdev chain's device(s) named, only `filter` as a priority name (std_prio_family_hook_compat), then the kernel's: only the
    * filter type exists for the family (nft_chain_type_get: ENOENT). A device that does not exist is taken (Linux
    * 6.18 keeps the hook and registers it when the device appears, measured: `device "nope"` loads and lists).
    */
-  private netdevBase(spec: ChainSpec, prio: NonNullable<ChainSpec['priority']>): NftChain['base'] {
+  private netdevBase(spec: ChainSpec, prio: NonNullable<ChainSpec['priority']>, family: 'netdev' | 'arp'): NftChain['base'] {
     const hook = spec.hook!;
-    if (NETDEV_HOOKS[hook] === undefined) throw new Refusal('The netdev family does not support this hook', spec.hookLoc ?? spec.loc, false);
-    if (!spec.devices) throw new Refusal("Missing `device' in this chain definition", spec.declLoc ?? spec.loc, false);
+    // (the arp family's forward hook exists in nft's table and not in the kernel's arp chain type: EOPNOTSUPP)
+    if (family === 'arp' && hook === 'forward') throw new Refusal(EOPNOTSUPP, spec.loc, true);
+    if ((family === 'netdev' ? NETDEV_HOOKS : ARP_HOOKS)[hook] === undefined) throw new Refusal(`The ${family} family does not support this hook`, spec.hookLoc ?? spec.loc, false);
+    if (family === 'arp' && spec.devices) throw new Refusal('This chain type cannot be bound to device', spec.devLoc ?? spec.loc, false);
+    if (family === 'netdev' && !spec.devices) throw new Refusal("Missing `device' in this chain definition", spec.declLoc ?? spec.loc, false);
     if (prio.name !== undefined && prio.name !== 'filter') throw new Refusal('invalid priority expression value in this context.', spec.prioLoc ?? prio.loc, false);
     if (spec.type !== 'filter') throw new Refusal(ENOENT, spec.typeLoc ?? spec.loc, true);
     return { type: 'filter', hook, prio: prio.value, policy: spec.policy ?? 'accept', devices: spec.devices };
@@ -932,6 +938,9 @@ export class Nft {
 
   private selectorType(t: NftTable, s: { sel: Selector }): DataType {
     const { proto } = s.sel;
+    // the arp family's packets are ARP's: another protocol's header conflicts (nft's payload dependency)
+    if (t.family === 'arp' && proto !== 'arp' && proto !== 'meta' && !s.sel.concat) throw new Refusal(`conflicting protocols specified: arp vs. ${proto}`, s.sel.loc, false);
+    if (proto === 'arp' && t.family !== 'arp') throw new Refusal('wxdp has arp header matches only in the arp family yet', s.sel.loc, false);
     if ((proto === 'ip' && t.family === 'ip6') || (proto === 'ip6' && t.family === 'ip')) {
       throw new Refusal(`conflicting protocols specified: ${t.family === 'ip' ? 'ip' : 'ip6'} vs. ${proto}`, s.sel.loc, false);
     }
@@ -1006,7 +1015,7 @@ export class Nft {
     for (const s of stmts) {
       if (terminal) throw new Refusal('Statement after terminal statement has no effect', s.loc, false, terminal);
       if (isTerminal(s)) terminal = s.loc;
-      if (t.family === 'netdev') refuseInNetdev(s);
+      if (t.family === 'netdev' || t.family === 'arp') refuseInNetdev(s, t.family);
       switch (s.k) {
         case 'match': {
           if (s.sel.concat) {
@@ -1158,8 +1167,8 @@ export class Nft {
   }
 
   private reject(tt: NftTable, s: Extract<Stmt, { k: 'reject' }>): RStmt {
-    // (refused in a netdev table before: refuseInNetdev)
-    const t = { family: tt.family === 'netdev' ? 'inet' : tt.family };
+    // (refused in a netdev or arp table before: refuseInNetdev)
+    const t = { family: tt.family === 'netdev' || tt.family === 'arp' ? 'inet' : tt.family };
     if (s.with === 'tcp') return { k: 'reject', type: 1, code: 0, family: t.family };
     if (s.with === undefined) {
       if (t.family === 'inet') return { k: 'reject', type: 2, code: 1, family: 'inet' };
@@ -1366,6 +1375,11 @@ export class Nft {
       for (const c of t.chains) {
         if (!c.base) continue;
         const slot = this.slots.get(chainKey(t, c))!;
+        if (t.family === 'arp') {
+          const hook = ARP_HOOKS[c.base.hook]!;
+          want.set(`${NFPROTO_ARP}/${hook}/${c.base.prio}/${slot}`, [NFPROTO_ARP, hook, c.base.prio, NFK_CHAIN, slot, 0]);
+          continue;
+        }
         if (t.family === 'netdev') {
           // one hook per device that exists now (nf_tables_register_hook over the chain's hook list; a device
           // named that does not exist has none until a later commit finds it)
@@ -1408,7 +1422,7 @@ export class Nft {
     }
     for (const [k, [pf, hook, prio, kind, slot, ifindex]] of this.hooks) {
       if (want.has(k)) continue;
-      if (pf === NFPROTO_NETDEV) x.nf_netdev_hook_unregister?.(hook, ifindex, prio, slot);
+      if (pf === NFPROTO_NETDEV || pf === NFPROTO_ARP) x.nf_netdev_hook_unregister?.(pf === NFPROTO_ARP ? hook + 2 : hook, ifindex, prio, slot);
       else x.nf_hook_unregister?.(pf, hook, prio, kind, slot);
     }
     const v = this.dp.memory.view();
@@ -1419,7 +1433,7 @@ export class Nft {
     this.blobSize = blobBytes.length;
     for (const [k, [pf, hook, prio, kind, slot, ifindex]] of want) {
       if (this.hooks.has(k)) continue;
-      if (pf === NFPROTO_NETDEV) x.nf_netdev_hook_register?.(hook, ifindex, prio, slot);
+      if (pf === NFPROTO_NETDEV || pf === NFPROTO_ARP) x.nf_netdev_hook_register?.(pf === NFPROTO_ARP ? hook + 2 : hook, ifindex, prio, slot);
       else x.nf_hook_register?.(pf, hook, prio, kind, slot);
     }
     this.hooks = want;
@@ -1652,7 +1666,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
-  icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
+  arp_op: 'ARP operation', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', concat: 'concatenation',
 };
 
@@ -1799,6 +1813,7 @@ function selType(sel: Selector): DataType {
   if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
   if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
   if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
+  if (proto === 'arp') return field === 'operation' ? 'arp_op' : 'ipv4_addr';
   return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid' } as const)[field as 'mark']!;
 }
 

@@ -252,6 +252,10 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const off = proto === 'ip' ? { saddr: 12, daddr: 16, protocol: 9, ttl: 8 }[field]! : { saddr: 8, daddr: 24, nexthdr: 6, hoplimit: 7 }[field]!;
       code.op(EXPR.PAYLOAD, reg, len, 1);
       code.word(off);
+    } else if (proto === 'arp') {
+      // the ARP header: ar_op at 6, the sender's IPv4 address at 14, the target's at 24 (Ethernet, IPv4)
+      code.op(EXPR.PAYLOAD, reg, len, 1);
+      code.word(field === 'operation' ? 6 : field === 'saddr ip' ? 14 : 24);
     } else if (proto === 'tcp' || proto === 'udp' || proto === 'th') {
       code.op(EXPR.PAYLOAD, reg, len, 2);
       code.word(field === 'sport' ? 0 : field === 'flags' ? 13 : 2);

@@ -164,6 +164,8 @@ export interface NftState {
 export const HOOKS: Readonly<Record<string, number>> = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4 };
 /** The netdev family's hooks (NF_NETDEV_INGRESS, NF_NETDEV_EGRESS): per device, not per address family. */
 export const NETDEV_HOOKS: Readonly<Record<string, number>> = { ingress: 0, egress: 1 };
+/** The arp family's (NF_ARP_IN, NF_ARP_OUT; NF_ARP_FORWARD is the bridge's, which nft's arp chains cannot use). */
+export const ARP_HOOKS: Readonly<Record<string, number>> = { input: 0, output: 1 };
 
 /** nft's named priorities (nftables' std_prios) and the hooks where each is a name (nft 1.0.6 prints an
  * output nat chain at -100 as `-100`, measured). */

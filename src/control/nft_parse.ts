@@ -10,7 +10,7 @@ import { describe, KEYWORDS, NftParseError, scan, type Loc, type NftSource, type
 
 export { NftParseError, type Loc } from './nft_scan.js';
 
-export type NftFamily = 'ip' | 'ip6' | 'inet' | 'netdev';
+export type NftFamily = 'ip' | 'ip6' | 'inet' | 'netdev' | 'arp';
 
 /** A value as written, typed later by what it is compared with (nft.ts). */
 export type RawValue =
@@ -41,7 +41,7 @@ export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
 /** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
 export interface Selector {
-  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct';
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp';
   field: string;
   loc: Loc;
   /** `ip saddr . tcp dport` (a concatenation): every field, the first one's proto and field above; loc spans all. */
@@ -185,10 +185,9 @@ const DATA_UNITS: Readonly<Record<string, bigint>> = { bytes: 1n, kbytes: 1024n,
 export const LOG_LEVELS: readonly string[] = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'];
 /** NF_LOG_* flags (nf_log.h). */
 export const NF_LOG = { TCPSEQ: 0x01, TCPOPT: 0x02, IPOPT: 0x04, UID: 0x08, MACDECODE: 0x20, MASK: 0x2f } as const;
-const FAMILIES = new Set(['ip', 'ip6', 'inet', 'netdev']);
+const FAMILIES = new Set(['ip', 'ip6', 'inet', 'netdev', 'arp']);
 /** nft's other families, refused by name with what wxdp lacks for each. */
 const ABSENT_FAMILIES: Readonly<Record<string, string>> = {
-  arp: 'no netfilter hooks on ARP input/output yet (assembly/net/arp.ts answers ARP without them)',
   bridge: 'it has no bridge devices',
 };
 const SECMARK = 'wxdp has no secmark: no Linux security module labels its packets';
@@ -201,7 +200,7 @@ const ABSENT_EXPRS: Readonly<Record<string, string>> = {
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
 /** Words a selector starts with (Parser.selector). */
-const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
+const SELECTORS = new Set(['arp', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
 class Parser {
   private i = 0;
   constructor(private readonly toks: Tok[]) {}
@@ -1073,6 +1072,16 @@ class Parser {
         return { proto: 'meta', field: t.v, loc: t.loc };
       case 'ct':
         return this.selectorField('ct', t, ['state', 'mark', 'direction']);
+      case 'arp': {
+        // arp_hdr_expr: `arp operation`, `arp saddr ip`, `arp daddr ip` (the hardware addresses wxdp lacks yet)
+        const f = this.next();
+        if (f.t !== 'w' || !['operation', 'saddr', 'daddr'].includes(f.v)) this.unexpected(f);
+        if (f.v === 'operation') return { proto: 'arp', field: 'operation', loc: { ...t.loc, end: f.loc.end } };
+        const a = this.next();
+        if (a.t === 'w' && a.v === 'ether') throw new NftParseError(`wxdp has no arp ${f.v} ether match yet`, { ...t.loc, end: a.loc.end });
+        if (a.t !== 'w' || a.v !== 'ip') this.unexpected(a);
+        return { proto: 'arp', field: `${f.v} ip`, loc: { ...t.loc, end: a.loc.end } };
+      }
     }
     return undefined;
   }
@@ -1114,6 +1123,7 @@ class Parser {
     const t = this.next();
     if (t.t !== 'w') this.unexpected(t);
     switch (t.v) {
+      case 'arp':
       case 'ip':
       case 'ip6':
       case 'tcp':

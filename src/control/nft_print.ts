@@ -17,8 +17,8 @@ export const REJECT_CODES = { icmp: ICMP_CODES, icmpv6: ICMPV6_CODES, icmpx: ICM
 export function prioText(prio: number, hook: string, family?: string): string {
   for (const p of STD_PRIOS) {
     if (p.hooks && !p.hooks.includes(hook)) continue;
-    // std_prio_family_hook_compat: the netdev family names only `filter`
-    if (family === 'netdev' && p.name !== 'filter') continue;
+    // std_prio_family_hook_compat: the netdev and arp families name only `filter`
+    if ((family === 'netdev' || family === 'arp') && p.name !== 'filter') continue;
     const off = prio - p.value;
     if (off >= -10 && off <= 10) return off === 0 ? p.name : off > 0 ? `${p.name} + ${off}` : `${p.name} - ${-off}`;
   }

@@ -8,10 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { eth, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
-import { kernelUnavailable } from '../net/kernel.js';
-import { H0, M0 } from './ct_support.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Fixture, eth, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
+import { H0, LINKS, M0, NEIGH, ROUTES } from './ct_support.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
 import { expectRefusedAsNft, expectSequenceAsNft, nftAgainst, nftSession, passedPerRun } from './nft_support.js';
 
@@ -156,6 +156,66 @@ describe.skipIf(unready !== '' || noKernel !== '')(`notrack and ct state untrack
   });
 });
 
+// The arp family: input and output chains over the ARP requests the router receives on eth0 and the replies it
+// sends back there, `arp operation` / `arp saddr ip` / `arp daddr ip` matches; what each side sent on eth0 compared
+// frame by frame and the ruleset listed alike (counters count skb->len: the ARP packet with the frame's padding at
+// input, arp_create's whole frame at output).
+const ARP_RULESET = `table arp a {
+	chain ain {
+		type filter hook input priority filter; policy accept;
+		arp operation request arp saddr ip 192.0.2.3 drop
+		arp operation request counter
+		arp daddr ip 192.0.2.99 counter
+	}
+	chain aout {
+		type filter hook output priority filter; policy accept;
+		arp operation reply arp daddr ip 192.0.2.4 drop
+		arp operation reply counter
+	}
+}
+`;
+const arpRequest = (spa: string, tpa: string, pad = 0): Uint8Array => {
+  const ip = (a: string): number[] => a.split('.').map(Number);
+  const mac = (m: string): number[] => m.split(':').map((x) => parseInt(x, 16));
+  const arp = [0, 1, 8, 0, 6, 4, 0, 1, ...mac(H0), ...ip(spa), 0, 0, 0, 0, 0, 0, ...ip(tpa)];
+  return eth({ dst: 'ff:ff:ff:ff:ff:ff', src: H0, type: 0x0806 }, Uint8Array.from([...arp, ...new Array<number>(pad).fill(0)]));
+};
+// [sender, target, padding, replies out of eth0 (derived by hand)]
+const ARP_RUNS: Array<[string, string, number, number]> = [
+  ['192.0.2.2', '192.0.2.1', 0, 1], // answered; counted at input (28) and output (42)
+  ['192.0.2.3', '192.0.2.1', 0, 0], // dropped at input
+  ['192.0.2.4', '192.0.2.1', 0, 0], // counted at input, its reply dropped at output
+  ['192.0.2.2', '192.0.2.1', 18, 1], // a frame padded to 60: counted at input as 46
+  ['192.0.2.2', '192.0.2.99', 0, 0], // not ours: no reply; counted by both input rules
+];
+const ARP_FRAMES = ARP_RUNS.map(([spa, tpa, pad]) => arpRequest(spa, tpa, pad));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`arp family chains against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = { out: [] as string[][], list: '' };
+  let k: KernelRouter | undefined;
+  beforeAll(() => {
+    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'nf45ap');
+    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: ARP_RULESET, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
+    kern.out = k.send(ARP_FRAMES.map((f) => ['eth0', f]), 0.05).map((x) => (x.tx.get('eth0') ?? []).map(hex));
+    kern.list = String(spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout);
+  }, 60_000);
+  afterAll(() => k?.close());
+
+  it(`answers on eth0 what the kernel answers for ${ARP_FRAMES.length} ARP requests and counts as it counts`, async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.nft(ARP_RULESET);
+    const out = ARP_FRAMES.map((f) => (fx.rx('eth0', f).get('eth0') ?? []).map(hex));
+    expect(out).toEqual(kern.out);
+    expect(out.map((x) => x.length)).toEqual(ARP_RUNS.map((r) => r[3]));
+    expect(fx.dp.nft('list ruleset')).toBe(kern.list);
+    // derived by hand: requests 1, 3, 4, 5 at input (28 + 28 + 46 + 28), the one for .99 (28); replies 1 and 4 (2 × 42)
+    expect(kern.list).toContain('arp operation request counter packets 4 bytes 130');
+    expect(kern.list).toContain('arp daddr ip 192.0.2.99 counter packets 1 bytes 28');
+    expect(kern.list).toContain('arp operation reply counter packets 2 bytes 84');
+  });
+});
+
 const { nsa, skip, why } = nftAgainst('nf45nt');
 
 const chainFile = (family: string, decl: string, rule = ''): string => `table ${family} t {\n\tchain c {\n\t\t${decl}\n${rule ? `\t\t${rule}\n` : ''}\t}\n}\n`;
@@ -177,6 +237,38 @@ describe.skipIf(skip)(`netdev tables, compared with nft 1.0.6${why ? ` (skipped:
       'list chains',
       'delete chain netdev x d',
       'list table netdev x',
+      'add rule netdev x a dup to lo',
+      'add rule netdev x a udp dport 53 fwd to "lo"',
+      'add rule netdev x a fwd to nope',
+      'add rule netdev x a fwd to lo counter',
+      'add table ip z',
+      'add chain ip z c { type filter hook prerouting priority raw; }',
+      'add rule ip z c fwd to lo',
+      'add rule ip z c udp dport 53 notrack',
+      'add rule ip z c ct state untracked counter',
+      '-a list ruleset',
+      'flush ruleset',
+    ]);
+  });
+
+  it('lists arp chains as nft does and refuses what nft refuses there', () => {
+    expectSequenceAsNft(s.ns, s.dp, [
+      'add table arp y',
+      'add chain arp y i { type filter hook input priority 0; }',
+      'add chain arp y o { type filter hook output priority filter + 2; policy drop; }',
+      'add rule arp y i arp operation { request, reply } counter',
+      'add rule arp y i arp operation 5 arp saddr ip 192.0.2.0/24 arp daddr ip != 198.51.100.7 drop',
+      'add rule arp y o arp operation reply accept',
+      'list ruleset',
+      'add chain arp y p { type filter hook prerouting priority 0; }',
+      'add chain arp y r { type filter hook input priority raw; }',
+      'add chain arp y d { type filter hook input device lo priority 0; }',
+      'add chain arp y n { type nat hook input priority 0; }',
+      'add rule arp y i arp operation foo',
+      'add rule arp y i arp operation 70000',
+      'add rule arp y i ip saddr 192.0.2.1',
+      'add rule arp y i tcp dport 22',
+      'list chains',
       'flush ruleset',
     ]);
   });
