@@ -21,9 +21,11 @@
 // Next: arp_rcv (neigh.ts), ipv4_rcv, ipv6_rcv, or a drop (UNHANDLED_PROTO, VLAN_FILTER, OTHERHOST,
 // PKT_TOO_SMALL).
 //
-// A burst (stack_rx_burst: the frames napi.ts gathered from one poll, at scratch + SCR_BURST) first
-// has the FIB warmed for its IPv4 destinations (fib_prefetch.ts; not those ipv4_rcv.ts's local memo
-// answers without the FIB), then goes through stack_rx a frame at a time: the same path, with the
+// A burst (stack_rx_burst: the frames napi.ts gathered from one poll, at scratch + SCR_BURST) first passes the
+// ring device's netdev ingress chains (nf_hook_ingress; netfilter.ts nf_netdev_frame), which may drop, fwd or dup
+// frames — before the flowtable's own ingress step, whatever the priorities (the kernel orders the two by them);
+// a VLAN sub-device's ingress chains are not run yet. Then it has the FIB warmed for its IPv4 destinations
+// (fib_prefetch.ts; not those ipv4_rcv.ts's local memo answers without the FIB), then goes through stack_rx a frame at a time: the same path, with the
 // table's memory already in cache — except a plain forward, which takes the lean path (fwd4_lean.ts,
 // fwd6_lean.ts for IPv6) to the same result, and a datagram for this host's UDP, whose lean path and socket lookup are decided
 // for the whole burst first (udp_lean.ts).

@@ -328,20 +328,25 @@ function defrag6(t: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: 
   return false;
 }
 
-function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, from: u32): bool {
-  const list = load<u32>(t + HT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
-  if (list == 0) return true;
-  const st = nfState();
+/** The hook state's packet, devices and place (its conntrack and transport header are each caller's). */
+@inline function stateFill(st: u32, hook: u32, pf: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, mac: u32, llen: u32): void {
   store<u8>(st + NFS_HOOK, <u8>hook);
-  store<u8>(st + NFS_PF, <u8>(pfi == 0 ? NFPROTO_IPV4 : NFPROTO_IPV6));
+  store<u8>(st + NFS_PF, <u8>pf);
   store<u32>(st + NFS_IIF, iif);
   store<u32>(st + NFS_OIF, oif);
   store<u32>(st + NFS_DATA, data);
   store<u32>(st + NFS_LEN, len);
   store<u32>(st + NFS_Q, q);
   store<u32>(st + NFS_MARK, 0);
-  store<u32>(st + NFS_MAC, 0);
-  store<u32>(st + NFS_LLEN, 0);
+  store<u32>(st + NFS_MAC, mac);
+  store<u32>(st + NFS_LLEN, llen);
+}
+
+function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, from: u32): bool {
+  const list = load<u32>(t + HT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
+  if (list == 0) return true;
+  const st = nfState();
+  stateFill(st, hook, pfi == 0 ? NFPROTO_IPV4 : NFPROTO_IPV6, iif, oif, q, data, len, 0, 0);
   l4Of(st, pfi, data, len);
   const fh = ctRecord(data, len);
   if (hook == NF_INET_LOCAL_OUT && attachData != 0 && attachData == data) {
@@ -436,19 +441,10 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, match: u32, iif: u
     const kind = load<u32>(e, 4);
     if ((kind >>> 8) != match) continue;
     if (!filled) {
-      store<u8>(st + NFS_HOOK, <u8>hook);
-      store<u8>(st + NFS_PF, <u8>pf);
-      store<u32>(st + NFS_IIF, iif);
-      store<u32>(st + NFS_OIF, oif);
-      store<u32>(st + NFS_DATA, data);
-      store<u32>(st + NFS_LEN, len);
-      store<u32>(st + NFS_Q, q);
-      store<u32>(st + NFS_MARK, 0);
+      stateFill(st, hook, pf, iif, oif, q, data, len, mac, llen);
       store<u32>(st + NFS_CT, 0);
       store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
       store<u16>(st + NFS_PROTO, <u16>proto);
-      store<u32>(st + NFS_MAC, mac);
-      store<u32>(st + NFS_LLEN, llen);
       netdevPktinfo(st, proto, data, len);
       filled = true;
     }
