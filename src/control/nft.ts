@@ -1381,13 +1381,7 @@ export class Nft {
           continue;
         }
         if (t.family === 'netdev') {
-          // one hook per device that exists now (nf_tables_register_hook over the chain's hook list; a device
-          // named that does not exist has none until a later commit finds it)
-          const hook = NETDEV_HOOKS[c.base.hook]!;
-          for (const name of c.base.devices ?? []) {
-            const ifindex = this.dp.links.indexes().find((i) => this.dp.links.name(i) === name);
-            if (ifindex !== undefined) want.set(`${NFPROTO_NETDEV}/${hook}/${ifindex}/${c.base.prio}/${slot}`, [NFPROTO_NETDEV, hook, c.base.prio, NFK_CHAIN, slot, ifindex]);
-          }
+          this.netdevWant(c, slot, want);
           continue;
         }
         const kind = c.base.type === 'nat' ? NFK_NAT_CHAIN : NFK_CHAIN;
@@ -1420,23 +1414,14 @@ export class Nft {
       x.rc_retire(blob, blobBytes.length);
       throw e;
     }
-    for (const [k, [pf, hook, prio, kind, slot, ifindex]] of this.hooks) {
-      if (want.has(k)) continue;
-      if (pf === NFPROTO_NETDEV || pf === NFPROTO_ARP) x.nf_netdev_hook_unregister?.(pf === NFPROTO_ARP ? hook + 2 : hook, ifindex, prio, slot);
-      else x.nf_hook_unregister?.(pf, hook, prio, kind, slot);
-    }
+    this.unhook(want);
     const v = this.dp.memory.view();
     new Uint8Array(v.buffer, v.byteOffset + blob, blobBytes.length).set(blobBytes);
     const old = x.nft_publish(blob) >>> 0;
     if (old !== 0) x.rc_retire(old, this.blobSize);
     this.blob = blob;
     this.blobSize = blobBytes.length;
-    for (const [k, [pf, hook, prio, kind, slot, ifindex]] of want) {
-      if (this.hooks.has(k)) continue;
-      if (pf === NFPROTO_NETDEV || pf === NFPROTO_ARP) x.nf_netdev_hook_register?.(pf === NFPROTO_ARP ? hook + 2 : hook, ifindex, prio, slot);
-      else x.nf_hook_register?.(pf, hook, prio, kind, slot);
-    }
-    this.hooks = want;
+    this.hook(want);
     for (const pf of this.ctHeld) if (!ctWant.has(pf)) this.dp.conntrack.netnsPut(pf);
     this.ctHeld = ctWant;
     for (const pf of this.natHeld) if (!natWant.has(pf)) this.dp.nat.unregisterFn(pf);
@@ -1473,6 +1458,50 @@ export class Nft {
       api?.delete(key);
       this.localFlowtableIds.delete(key);
     }
+  }
+
+  /** A netdev chain's hooks: one per device of its list that exists now (nf_tables_register_hook). */
+  private netdevWant(c: NftChain, slot: number, want: Map<string, HookEntry>): void {
+    const hook = NETDEV_HOOKS[c.base!.hook]!;
+    for (const name of c.base!.devices ?? []) {
+      const ifindex = this.dp.links.indexes().find((i) => this.dp.links.name(i) === name);
+      if (ifindex !== undefined) want.set(`${NFPROTO_NETDEV}/${hook}/${ifindex}/${c.base!.prio}/${slot}`, [NFPROTO_NETDEV, hook, c.base!.prio, NFK_CHAIN, slot, ifindex]);
+    }
+  }
+
+  /** The registered hooks `want` no longer has, out. */
+  private unhook(want: ReadonlyMap<string, HookEntry>): void {
+    const x = this.x;
+    for (const [k, [pf, hook, prio, kind, slot, ifindex]] of this.hooks) {
+      if (want.has(k)) continue;
+      if (pf === NFPROTO_NETDEV || pf === NFPROTO_ARP) x.nf_netdev_hook_unregister?.(pf === NFPROTO_ARP ? hook + 2 : hook, ifindex, prio, slot);
+      else x.nf_hook_unregister?.(pf, hook, prio, kind, slot);
+    }
+  }
+
+  /** The hooks of `want` not registered yet, in; `want` is then what is registered. */
+  private hook(want: Map<string, HookEntry>): void {
+    const x = this.x;
+    for (const [k, [pf, hook, prio, kind, slot, ifindex]] of want) {
+      if (this.hooks.has(k)) continue;
+      if (pf === NFPROTO_NETDEV || pf === NFPROTO_ARP) x.nf_netdev_hook_register?.(pf === NFPROTO_ARP ? hook + 2 : hook, ifindex, prio, slot);
+      else x.nf_hook_register?.(pf, hook, prio, kind, slot);
+    }
+    this.hooks = want;
+  }
+
+  /**
+   * A device was added, removed or renamed: the netdev chains' hooks follow the names (Linux 6.18's
+   * nf_tables_netdev_event: a chain naming a device hooks it when it appears and lets it go when it leaves).
+   */
+  devicesChanged(): void {
+    const want = new Map([...this.hooks].filter(([, h]) => h[0] !== NFPROTO_NETDEV));
+    for (const t of this.state.tables) {
+      if (t.family !== 'netdev') continue;
+      for (const c of t.chains) if (c.base) this.netdevWant(c, this.slots.get(chainKey(t, c))!, want);
+    }
+    this.unhook(want);
+    this.hook(want);
   }
 
   /** The slot id a base chain is registered with (the `chain` argument of nft_do_chain); undefined: none. */

@@ -210,6 +210,28 @@ describe.skipIf(unready !== '' || noKernel !== '')(`arp family chains against th
   });
 });
 
+// A netdev chain names its devices: Linux 6.18 hooks one when a device of that name appears (created or renamed to
+// it) and lets it go when it leaves (measured here: a chain on "wan" counted a veth's frames only while it was named
+// wan). wxdp's links tell the ruleset so: of three frames on eth0, only the one sent while it was named wan counts.
+describe.skipIf(unready !== '')('netdev chains follow their devices\' names', () => {
+  it('hooks eth0 while it is named wan, as the kernel does, and counts that frame only', async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.nft('table netdev late {\n\tchain c {\n\t\ttype filter hook ingress device "wan" priority filter; policy accept;\n\t\tcounter\n\t}\n}\n');
+    const f = (i: number): Uint8Array => dgram('203.0.113.5', 3300, 60, i);
+    const rename = (from: string, to: string): void => {
+      fx.dp.links.set(from, { up: false });
+      fx.dp.links.set(from, { name: to });
+      fx.dp.links.set(to, { up: true });
+    };
+    fx.rx('eth0', f(0));
+    rename('eth0', 'wan');
+    fx.rx('eth0', f(1));
+    rename('wan', 'eth0');
+    fx.rx('eth0', f(2));
+    expect(fx.dp.nft('list ruleset')).toContain('\t\tcounter packets 1 bytes 60\n');
+  });
+});
+
 const { nsa, skip, why } = nftAgainst('nf45nt');
 
 const chainFile = (family: string, decl: string, rule = ''): string => `table ${family} t {\n\tchain c {\n\t\t${decl}\n${rule ? `\t\t${rule}\n` : ''}\t}\n}\n`;
