@@ -650,7 +650,7 @@ export const TCP_CLOSE: u32 = 7;
 export const SCR_NF: u32 = 7168;
 export const SCR_NF_SIZE: u32 = 1024;
 export const NFS_HOOK: u32 = 0; //    u8 NF_INET_*
-export const NFS_PF: u32 = 1; //      u8 NFPROTO_IPV4 2 / NFPROTO_IPV6 10
+export const NFS_PF: u32 = 1; //      u8 NFPROTO_IPV4 2 / NFPROTO_IPV6 10 / NFPROTO_NETDEV 5
 export const NFS_L4PROTO: u32 = 2; // u8 (after IPv6 extension headers)
 export const NFS_CTINFO: u32 = 3; //  u8 IP_CT_* (0xff: no conntrack)
 export const NFS_IIF: u32 = 4; //     u32 0: none
@@ -661,6 +661,9 @@ export const NFS_CT: u32 = 20; //     u32 the conntrack entry, 0: none
 export const NFS_THOFF: u32 = 24; //  u32 L4 offset from NFS_DATA (0: none, a non-first fragment)
 export const NFS_MARK: u32 = 28; //   u32 meta mark
 export const NFS_Q: u32 = 32; //      u32 the frame's queue (for reject's own frames; a drop is freed by netfilter.ts)
+export const NFS_PROTO: u32 = 36; //  u16 skb->protocol, network order (read in the netdev family: a netdev chain sees any)
+export const NFS_MAC: u32 = 40; //    u32 the frame's Ethernet header (netdev hooks: where fwd / dup send from; 0 elsewhere)
+export const NFS_LLEN: u32 = 44; //   u32 bytes of skb->len before NFS_DATA (the MAC header at egress, 0 elsewhere)
 export const NFS_SIZE: u32 = 64;
 // ---- The flowtable's part of the worker scratch area (netScratch() + SCR_FLOW; nf_flow_table.ts) ----
 //   +0 BURST_MAX × u32 the burst's frames' direction records (nf_flow_burst_lookup) | +256 BURST_MAX × u32 their key hashes (the buckets' tags)

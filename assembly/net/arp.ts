@@ -6,7 +6,8 @@
 // Reads: the ARP packet and its Ethernet header (pkt_type), the device's record (ND_FLAGS, ND_MAC,
 // ND_CONF4, ND_ADDR4), table local (fib4_local_type), the FIB (arp_filter, rp_filter). Sets: the ARP
 // table through neigh.ts (neigh_event_ns, neigh_update), the Arp:* counters.
-// Next: a request or reply (a frame from the pool) to netdev_xmit; the received frame is freed,
+// Next: the arp family's chains (netfilter.ts nf_arp_hook: NF_ARP_IN before arp_process, NF_ARP_OUT before
+// the transmit), a request or reply (a frame from the pool) to netdev_xmit; the received frame is freed,
 // consumed or dropped (PKT_TOO_SMALL, ARP_INVALID).
 
 import { frameAlloc } from '../umem';
@@ -28,6 +29,7 @@ import {
   NEIGH_UPDATE_F_OVERRIDE, NVAR_APP_PROBES, NVAR_LOCKTIME, NVAR_UCAST_PROBES,
 } from './neigh';
 import { NE_PARMS } from './abi';
+import { NF_ARP_IN, NF_ARP_OUT, nf_arp_hook } from './netfilter';
 
 const ARPHRD_ETHER: u32 = 1;
 const ARPHRD_IEEE802: u32 = 6;
@@ -293,6 +295,8 @@ export function arpSend(op: u32, dip: u32, ifindex: u32, sip: u32, destHw: u32, 
   }
   store<u32>(a + 24, dip);
   mibInc(op == ARPOP_REQUEST ? MIB_ARP_OUT_REQUESTS : MIB_ARP_OUT_REPLIES);
+  // arp_xmit: NF_HOOK(NFPROTO_ARP, NF_ARP_OUT, …, arp_xmit_finish)
+  if (!nf_arp_hook(NF_ARP_OUT, ifindex, 0, d, d + 14, ARP_HDR_LEN)) return;
   netdev_xmit(ifindex, 0, d, ARP_FRAME_LEN);
 }
 
@@ -364,6 +368,8 @@ export function arpRcv(ifindex: u32, q: u32, data: u32, len: u32): void {
     drop(q, data, NDROP_ARP_INVALID);
     return;
   }
+  // NF_HOOK(NFPROTO_ARP, NF_ARP_IN, …, arp_process)
+  if (!nf_arp_hook(NF_ARP_IN, ifindex, q, data - 14, data, len)) return;
   arpProcess(dev, ifindex, q, data, pt);
 }
 

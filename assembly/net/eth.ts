@@ -21,9 +21,11 @@
 // Next: arp_rcv (neigh.ts), ipv4_rcv, ipv6_rcv, or a drop (UNHANDLED_PROTO, VLAN_FILTER, OTHERHOST,
 // PKT_TOO_SMALL).
 //
-// A burst (stack_rx_burst: the frames napi.ts gathered from one poll, at scratch + SCR_BURST) first
-// has the FIB warmed for its IPv4 destinations (fib_prefetch.ts; not those ipv4_rcv.ts's local memo
-// answers without the FIB), then goes through stack_rx a frame at a time: the same path, with the
+// A burst (stack_rx_burst: the frames napi.ts gathered from one poll, at scratch + SCR_BURST) first passes the
+// ring device's netdev ingress chains (nf_hook_ingress; netfilter.ts nf_netdev_frame), which may drop, fwd or dup
+// frames — before the flowtable's own ingress step, whatever the priorities (the kernel orders the two by them);
+// a VLAN sub-device's ingress chains are not run yet. Then it has the FIB warmed for its IPv4 destinations
+// (fib_prefetch.ts; not those ipv4_rcv.ts's local memo answers without the FIB), then goes through stack_rx a frame at a time: the same path, with the
 // table's memory already in cache — except a plain forward, which takes the lean path (fwd4_lean.ts,
 // fwd6_lean.ts for IPv6) to the same result, and a datagram for this host's UDP, whose lean path and socket lookup are decided
 // for the whole burst first (udp_lean.ts).
@@ -47,6 +49,7 @@ import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
 import { fwd6_lean, fwd6_lean_done, fwd6_lean_ok } from './fwd6_lean';
 import { fib4_burst_ready } from './fib';
 import { udp4_burst_demux, udp4_burst_rcv, udp4BurstDone, udp4BurstTaken } from './udp_lean';
+import { NF_NETDEV_INGRESS, nf_netdev_frame, nfNetdevList } from './netfilter';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_burst_other, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
@@ -144,6 +147,30 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
 }
 
 /**
+ * nf_hook_ingress for the `n` frames of a burst from ring device `ifindex` (`list`: the netdev family's ingress
+ * entries): each frame through the device's chains (netfilter.ts nf_netdev_frame). The frames they drop or steal leave the burst (counted as received on the device, as its driver did); the others
+ * close up in order. The burst's new count.
+ */
+function ingressBurst(list: u32, ifindex: u32, q: u32, n: u32): u32 {
+  const b = stackBurstBuf();
+  let m: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const data = load<u32>(b + (i << 3));
+    const len = load<u32>(b + (i << 3), 4);
+    // (too short for an Ethernet header: left for stack_rx's drop)
+    const keep = nf_netdev_frame(list, NF_NETDEV_INGRESS, ifindex, q, data, len);
+    if (!keep) {
+      const nd = netdevGet(ifindex);
+      if (nd != 0) countRx(nd, len);
+    } else {
+      store<u64>(b + (m << 3), load<u64>(b + (i << 3)));
+      m++;
+    }
+  }
+  return m;
+}
+
+/**
  * stack_rx_burst for a burst whose every frame nf_flow_burst_lookup guessed a flow for (none for the lean
  * paths or the warm-ups): each frame to its flow (nf_flow_forward), or to the stack when the flow leaves
  * it there, in order. A function of its own: inside stack_rx_burst the hit's registers spilled around
@@ -205,6 +232,12 @@ let udpWholeLast = false;
  */
 export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   const b = stackBurstBuf();
+  // the device's netdev ingress chains see every frame first (nf_hook_ingress: after XDP, before the protocol)
+  const ing = nfNetdevList(NF_NETDEV_INGRESS);
+  if (ing != 0) {
+    n = ingressBurst(ing, ifindex, q, n);
+    if (n == 0) return;
+  }
   // offloaded flows first, before the stack (nf_flow_table_ip.c's ingress hook): the burst's records
   // looked up together; the frames that hit skip the stack's warm-ups below
   const ndf = flowtableActive() ? netdevGet(ifindex) : 0;

@@ -4,7 +4,7 @@
 //
 // Reads: the netdev table, a record's flags, kind, link and address lists; the device order list.
 // Sets: the record's counters (ND_STATS), loopback's backlog.
-// Next (netdev_xmit): the ring device's TX ring (device.ts transmit; a veth end's peer RX ring), the
+// Next (netdev_xmit): the device's netdev egress chains (netfilter.ts), then the ring device's TX ring (device.ts transmit; a veth end's peer RX ring), the
 //   parent of a VLAN sub-device with the tag pushed, loopback's receive (stack_rx on ifindex 1, through a
 //   bounded backlog as the kernel's netif_rx), a dummy's counters (consumed), or a counted drop.
 //
@@ -37,6 +37,7 @@ import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { atomicAdd64, netLockId } from './lock';
 import { devQueue, transmitBurst, txBulkOn, txBurstBytes, txBurstDropped, txBurstSent, xmit } from '../device';
 import { stack_rx } from './eth';
+import { NF_NETDEV_EGRESS, nf_netdev_frame, nfNetdevList } from './netfilter';
 
 // ---- IFA_F_* (linux/if_addr.h), as AE_FLAGS holds them ----
 export const IFA_F_SECONDARY: u32 = 0x01; // IPv4; for IPv6 the same bit is IFA_F_TEMPORARY
@@ -462,6 +463,12 @@ function loopbackXmit(nd: u32, q: u32, data: u32, len: u32): bool {
  */
 function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32): bool {
   if (nd == 0) return dropTx(0, q, data, NDROP_NO_TX_TARGET);
+  // __dev_queue_xmit's nf_hook_egress: the device's netdev egress chains first (a drop or a fwd took the frame;
+  // a frame an egress chain's fwd / dup sent passes none: nf_skip_egress)
+  const eg = nfNetdevList(NF_NETDEV_EGRESS);
+  const skip = skipEgress;
+  skipEgress = false;
+  if (eg != 0 && !skip && !nf_netdev_frame(eg, NF_NETDEV_EGRESS, load<u32>(nd + ND_IFINDEX), q, data, len)) return false;
   const flags = load<u32>(nd + ND_FLAGS);
   // __dev_queue_xmit on a device that is down; a veth end whose peer is down has no carrier (veth_xmit)
   if ((flags & IFF_UP) == 0 || (flags & IFF_LOWER_UP) == 0) return dropTx(nd, q, data, NDROP_NO_TX_TARGET);
@@ -512,6 +519,12 @@ function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32): bool {
     return true;
   }
   return dropTx(nd, q, data, NDROP_NO_TX_TARGET);
+}
+
+/** The next transmit passes no egress chain (nft_hooks.ts: a frame an egress chain's fwd / dup sends). */
+let skipEgress = false;
+export function netdevSkipEgress(skip: bool): void {
+  skipEgress = skip;
 }
 
 /**
@@ -572,7 +585,8 @@ export function netdev_xmit_flush(): void {
     const flags = load<u32>(nd + ND_FLAGS);
     const kind = load<u32>(nd + ND_KIND);
     const dev = load<u32>(nd + ND_DEV);
-    if ((flags & IFF_UP) != 0 && (flags & IFF_LOWER_UP) != 0 && (kind == NDK_ETHER || kind == NDK_VETH) && dev != 0 && q != 0) {
+    // (not while a device has egress chains: each frame passes them in xmitOn)
+    if ((flags & IFF_UP) != 0 && (flags & IFF_LOWER_UP) != 0 && (kind == NDK_ETHER || kind == NDK_VETH) && dev != 0 && q != 0 && nfNetdevList(NF_NETDEV_EGRESS) == 0) {
       transmitBurst(q, dev, load<u32>(RUN_BASE + RUN_CPU), pendBuf, n);
       if (txBurstSent != 0) {
         stat(nd, NDSTAT_TX_PACKETS, <u64>txBurstSent);

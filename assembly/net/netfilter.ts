@@ -19,6 +19,8 @@
 //   +8  [pf 0..1][hook 0..4] u32 list address (0: empty) | +48 the same for NAT chains
 //   +88 [pf 0..1] u32 conntrack's users (nf_conntrack_net users4 / users6)
 //   +96 [pf 0..1] u32 NAT's users (nat_net->nat_proto_net[pf].users: the NAT base chains)
+//   +104 [hook 0..1] u32 the netdev family's lists (NF_NETDEV_INGRESS, NF_NETDEV_EGRESS; 0: empty)
+//   +112 [hook 0..1] u32 the arp family's (NF_ARP_IN in arp_rcv, NF_ARP_OUT in arp_xmit; one list each, as inet's)
 // A list: u32 count | count × (i32 priority | u32 kind | u32 arg), sorted by priority (a registration
 // at an equal priority goes after those there, as nf_register_net_hook orders them). A change builds a
 // new list and publishes it with one store; the old one is not reused (registrations are rare).
@@ -43,6 +45,11 @@
 // ip6_finish_output's ip6_fragment honour it). LOCAL_OUT is not hooked for either family (the stack
 // sends no fragments there: it fragments after the hooks).
 //
+// The netdev family (nf_hook_ingress in __netif_receive_skb_core after XDP, before the protocol's
+// receive; nf_hook_egress in __dev_queue_xmit): the kernel keeps a list per device (dev->nf_hooks_ingress).
+// Here one list per hook holds every device's entries, each entry's kind word carrying its device
+// (NFK_CHAIN | ifindex << 8): a device's own list is the entries with its ifindex, in the same order.
+//
 // Reads: the packet, the table, the frame head. Sets: the hook state (NFS_* in the worker scratch), the
 // frame head's conntrack. Next: back to the site (true: go on), or the frame freed (NF_DROP:
 // NDROP_NETFILTER_DROP) / taken (NF_STOLEN) and false.
@@ -53,7 +60,7 @@ import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
-  NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
+  NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
 } from './abi';
 import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
 import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from './reasm';
@@ -67,6 +74,7 @@ import {
 import { nf_conntrack_tcp_set_closing } from './nf_conntrack_proto_tcp';
 import { nf_nat_inet_fn } from './nf_nat';
 import { nft_do_chain } from './nf_tables_entry';
+import { nftFwdDrain, nftFwdMark } from './nft_hooks';
 import { nf_flow_offload_eval } from './nf_flow_table';
 
 export const NF_INET_PRE_ROUTING: u32 = 0;
@@ -77,6 +85,14 @@ export const NF_INET_POST_ROUTING: u32 = 4;
 export const NF_INET_NUMHOOKS: u32 = 5;
 export const NFPROTO_IPV4: u32 = 2;
 export const NFPROTO_IPV6: u32 = 10;
+export const NFPROTO_NETDEV: u32 = 5;
+export const NF_NETDEV_INGRESS: u32 = 0;
+export const NF_NETDEV_EGRESS: u32 = 1;
+export const NFPROTO_ARP: u32 = 3;
+export const NF_ARP_IN: u32 = 0;
+export const NF_ARP_OUT: u32 = 1;
+/** The arp family's lists follow the netdev family's two (HT_NETDEV_LISTS + 8). */
+export const NF_ARP_LISTS: u32 = 2;
 
 export const NF_IP_PRI_CONNTRACK_DEFRAG: i32 = -400;
 export const NF_IP_PRI_CONNTRACK: i32 = -200;
@@ -99,6 +115,7 @@ const HT_LISTS: u32 = 8;
 const HT_NAT_LISTS: u32 = 48;
 const HT_CT_USERS: u32 = 88;
 const HT_NAT_USERS: u32 = 96;
+const HT_NETDEV_LISTS: u32 = 104;
 const HT_SIZE: u32 = 128;
 const LIST_MAX: u32 = 32;
 const ENTRY_SIZE: u32 = 12;
@@ -311,18 +328,25 @@ function defrag6(t: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: 
   return false;
 }
 
-function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, from: u32): bool {
-  const list = load<u32>(t + HT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
-  if (list == 0) return true;
-  const st = nfState();
+/** The hook state's packet, devices and place (its conntrack and transport header are each caller's). */
+@inline function stateFill(st: u32, hook: u32, pf: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, mac: u32, llen: u32): void {
   store<u8>(st + NFS_HOOK, <u8>hook);
-  store<u8>(st + NFS_PF, <u8>(pfi == 0 ? NFPROTO_IPV4 : NFPROTO_IPV6));
+  store<u8>(st + NFS_PF, <u8>pf);
   store<u32>(st + NFS_IIF, iif);
   store<u32>(st + NFS_OIF, oif);
   store<u32>(st + NFS_DATA, data);
   store<u32>(st + NFS_LEN, len);
   store<u32>(st + NFS_Q, q);
   store<u32>(st + NFS_MARK, 0);
+  store<u32>(st + NFS_MAC, mac);
+  store<u32>(st + NFS_LLEN, llen);
+}
+
+function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, from: u32): bool {
+  const list = load<u32>(t + HT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
+  if (list == 0) return true;
+  const st = nfState();
+  stateFill(st, hook, pfi == 0 ? NFPROTO_IPV4 : NFPROTO_IPV6, iif, oif, q, data, len, 0, 0);
   l4Of(st, pfi, data, len);
   const fh = ctRecord(data, len);
   if (hook == NF_INET_LOCAL_OUT && attachData != 0 && attachData == data) {
@@ -373,6 +397,128 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   store<u32>(fh + FH_TAG, data ^ TAG);
   store<u32>(fh + FH_TAG + 4, <u32>load<u8>(st + NFS_CTINFO));
   return true;
+}
+
+/** The netdev family's list at `hook` (NF_NETDEV_*; the arp family's at NF_ARP_LISTS + NF_ARP_*), 0 while empty. */
+@inline export function nfNetdevList(hook: u32): u32 {
+  const t = load<u32>(NF_GATE_PTR);
+  return t == 0 ? 0 : load<u32>(t + HT_NETDEV_LISTS + (hook << 2));
+}
+
+/**
+ * nft_do_chain_netdev's packet info for the frame whose network header is at `data` (`len` bytes, protocol
+ * `proto` as the Ethernet type in network order): an IPv4 or IPv6 packet whose header holds up
+ * (nft_set_pktinfo_ipv4_validate / _ipv6_validate) has its transport header found; anything else has none.
+ */
+function netdevPktinfo(st: u32, proto: u32, data: u32, len: u32): void {
+  store<u8>(st + NFS_L4PROTO, 0);
+  store<u32>(st + NFS_THOFF, 0);
+  if (proto == 0x0008 && len >= 20) {
+    const hl = (<u32>load<u8>(data) & 0xf) << 2;
+    const tot = <u32>bswap<u16>(load<u16>(data, 2));
+    if ((load<u8>(data) >> 4) == 4 && hl >= 20 && tot >= hl && tot <= len) l4Of(st, 0, data, tot);
+  } else if (proto == 0xdd86 && len >= 40 && (load<u8>(data) >> 4) == 6) {
+    const plen = <u32>bswap<u16>(load<u16>(data, 4));
+    if (plen + 40 <= len) l4Of(st, 1, data, plen + 40);
+  }
+}
+
+/**
+ * The chains of `list` (the netdev family's or the arp family's) whose entry is for device `match` (0: the arp
+ * family's, for every device), in order, over the packet whose network header is at `data` (`len` bytes; `proto`
+ * its Ethernet type, network order; `mac` the frame's Ethernet header, `llen` the bytes before `data` that
+ * skb->len counts), family `pf`, hook `hook`, from `iif` / to `oif`, queue `q`. true: go on; false: dropped
+ * (freed, NETFILTER_DROP) or stolen.
+ */
+export function nf_netdev_hook(list: u32, pf: u32, hook: u32, match: u32, iif: u32, oif: u32, q: u32, proto: u32, mac: u32, data: u32, len: u32, llen: u32): bool {
+  const st = nfState();
+  const n = load<u32>(list);
+  let v = NF_ACCEPT;
+  let filled = false;
+  const mark = nftFwdMark();
+  for (let i: u32 = 0; i < n; i++) {
+    const e = list + 4 + i * ENTRY_SIZE;
+    const kind = load<u32>(e, 4);
+    if ((kind >>> 8) != match) continue;
+    if (!filled) {
+      stateFill(st, hook, pf, iif, oif, q, data, len, mac, llen);
+      store<u32>(st + NFS_CT, 0);
+      store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
+      store<u16>(st + NFS_PROTO, <u16>proto);
+      netdevPktinfo(st, proto, data, len);
+      filled = true;
+    }
+    v = nft_do_chain(st, load<u32>(e, 8));
+    if (v != NF_ACCEPT) break;
+  }
+  // what fwd and dup sent leaves now, before the frame goes on (a fwd'd frame is in the list: NF_STOLEN)
+  if (nftFwdMark() != mark) nftFwdDrain(mark);
+  if (v == NF_DROP) {
+    netFree(q, data);
+    netDrop(NDROP_NETFILTER_DROP);
+    return false;
+  }
+  return v != NF_STOLEN;
+}
+
+/**
+ * The netdev chains of device `ifindex` at `hook` over the Ethernet frame at `data` (`len` bytes): its network
+ * header where the kernel's skb has it there — after the Ethernet header and an outer VLAN tag (skb_vlan_untag
+ * takes that out of the packet before either hook). skb->len: from the network header at ingress (eth_type_trans
+ * pulled the MAC header), the whole frame at egress. A frame too short for an Ethernet header goes on unseen.
+ */
+export function nf_netdev_frame(list: u32, hook: u32, ifindex: u32, q: u32, data: u32, len: u32): bool {
+  if (len < 14) return true;
+  let off: u32 = 14;
+  let proto = <u32>load<u16>(data, 12);
+  if ((proto == 0x0081 || proto == 0xa888) && len >= 18) {
+    proto = <u32>load<u16>(data, 16);
+    off += 4;
+  }
+  const ing = hook == NF_NETDEV_INGRESS;
+  return nf_netdev_hook(list, NFPROTO_NETDEV, hook, ifindex, ing ? ifindex : 0, ing ? 0 : ifindex, q, proto, data, data + off, len - off, ing ? 0 : off);
+}
+
+/**
+ * NF_HOOK(NFPROTO_ARP, NF_ARP_IN / NF_ARP_OUT): the arp family's chains over the ARP packet at `data` (`len`
+ * bytes; its frame at `mac`) received on / sent from `ifindex`, queue `q`. At input skb->len is the ARP packet's
+ * (with the frame's padding), at output arp_create's whole frame. true: go on; false: dropped or stolen.
+ */
+export function nf_arp_hook(hook: u32, ifindex: u32, q: u32, mac: u32, data: u32, len: u32): bool {
+  const list = nfNetdevList(NF_ARP_LISTS + hook);
+  if (list == 0) return true;
+  const out = hook == NF_ARP_OUT;
+  return nf_netdev_hook(list, NFPROTO_ARP, hook, 0, out ? 0 : ifindex, out ? ifindex : 0, q, 0x0608, mac, data, len, out ? data - mac : 0);
+}
+
+/**
+ * nf_register_net_hook for a netdev chain (`hook` NF_NETDEV_*, on device `ifindex`) or an arp chain (`hook`
+ * NF_ARP_LISTS + NF_ARP_*, `ifindex` 0): slot `arg` at `prio`. 0, -22, -12, -28.
+ */
+export function nf_netdev_hook_register(hook: u32, ifindex: u32, prio: i32, arg: u32): i32 {
+  if (hook > NF_ARP_LISTS + NF_ARP_OUT || (ifindex == 0) != (hook >= NF_ARP_LISTS) || ifindex > 0xffffff || netRoot() == 0) return -22;
+  const t = table();
+  if (t == 0) return -12;
+  const slot = t + HT_NETDEV_LISTS + (hook << 2);
+  const l = listWith(load<u32>(slot), prio, NFK_CHAIN | (ifindex << 8), arg);
+  if (l == 0) return -28;
+  store<u32>(slot, l);
+  publish(t);
+  return 0;
+}
+
+/** nf_unregister_net_hook for a netdev or arp chain (as registered). 0, -22, -2. */
+export function nf_netdev_hook_unregister(hook: u32, ifindex: u32, prio: i32, arg: u32): i32 {
+  if (hook > NF_ARP_LISTS + NF_ARP_OUT) return -22;
+  const t = load<u32>(netRoot() + NR_NF);
+  if (t == 0) return -2;
+  const slot = t + HT_NETDEV_LISTS + (hook << 2);
+  const old = load<u32>(slot);
+  const l = listWithout(old, prio, NFK_CHAIN | (ifindex << 8), arg);
+  if (old == 0 || l == old) return -2;
+  store<u32>(slot, l);
+  publish(t);
+  return 0;
 }
 
 /** The NAT chains registered for (pf, hook): their list, 0 when none. */

@@ -738,6 +738,8 @@ export function nf_conntrack_in(st: u32, zone: u32): u32 {
   // a packet that carries a conntrack already (nf_ct_attach: an ICMP error or reset of the stack's own,
   // netfilter.ts): "Previously seen ... Ignore."
   if (load<u32>(st + NFS_CT) != 0 && load<u8>(st + NFS_HOOK) == 3) return NF_ACCEPT;
+  // untracked (nft's notrack in a chain before this one): "Previously seen (loopback or untracked)? Ignore."
+  if (<u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED) return NF_ACCEPT;
   const root = ctRoot();
   store<u32>(st + NFS_CT, 0);
   store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);

@@ -31,17 +31,18 @@
 import { netRoot, netScratch, netDrop, netdevGet, netNow } from './core';
 import {
   ND_NAME, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
-  NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
+  NFS_LLEN, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
 } from './abi';
 import { nftReject } from './nft_reject';
 import { jhash } from '../maps/jhash';
-import { nftCtMarkGet, nftCtMarkSet, nftFlowAdd, nftNat } from './nft_hooks';
+import { nftCtMarkGet, nftCtMarkSet, nftFlowAdd, nftFwd, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
 
 export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
 export const NFTC_REGULAR: u32 = 0xffffffff;
 export const NF_DROP: u32 = 0;
 export const NF_ACCEPT: u32 = 1;
+export const NF_STOLEN: u32 = 2;
 
 // Expression ops (word 0's low byte) and their operands:
 export const EXPR_PAYLOAD: u32 = 1; //  x base (1 network, 2 transport) | +4 u32 offset → reg, len bytes
@@ -77,6 +78,8 @@ export const EXPR_DATAMAP: u32 = 22; // x: data reg, len: key bytes | +4 u32 map
 //                                       data padded to 4) | +8 u32 data bytes: nft_lookup with a dreg
 export const EXPR_NUMGEN: u32 = 23; // x 0 inc / 1 random → reg (u32, host order) | +4 u32 modulus | +8 u32 offset |
 //                                       +12 u32 counter address (inc: its u32 in the arena, shared by the workers)
+export const EXPR_NOTRACK: u32 = 25; // nft_notrack: a packet without a conntrack yet is untracked (IP_CT_UNTRACKED)
+export const EXPR_FWD: u32 = 26; //    x 0 fwd (NF_STOLEN) / 1 dup (goes on) | +4 u32 ifindex: nft_fwd_netdev, nft_dup_netdev
 export const EXPR_JHASH: u32 = 24; //  x: source reg, len: source bytes → reg (u32, host order) | +4 u32 modulus |
 //                                       +8 u32 seed | +12 u32 offset
 
@@ -119,7 +122,8 @@ const NF_CT_STATE_UNTRACKED_BIT: u32 = 64;
 
 // Scratch (netScratch() + SCR_NFT): +0 registers 16 × u32 | +64 jump stack 16 × (chain, rule) |
 // +192 a NAT range (nf_nat_range2, 48 bytes) | +256 reject's addresses | +320 the hook state kept while
-// reject's answer passes the hooks (64) | +384 a per-field lookup's bitmaps, one u32 address per field (16)
+// reject's answer passes the hooks (64) | +384 a per-field lookup's bitmaps, one u32 address per field (16) |
+// +512 the frames fwd / dup send when their hook is done (nft_hooks.ts, 16 × 16)
 const SCR_FIELD_MAPS: u32 = 384;
 @inline function regs(): u32 {
   return netScratch() + SCR_NFT;
@@ -178,6 +182,11 @@ function memcmpN(a: u32, b: u32, len: u32): i32 {
   return (len + 3) & ~3;
 }
 
+/** skb->len of the packet the hook state describes (at egress its MAC header counts too). */
+@inline function skbLen(st: u32): u32 {
+  return load<u32>(st, NFS_LEN) + load<u32>(st, NFS_LLEN);
+}
+
 /** A set header's flag: each element has an expiry and a counter after the keys. */
 const SET_EXT: u32 = 0x80000000;
 
@@ -201,7 +210,7 @@ function setLookup(set: u32, k: u32, st: u32, count: bool): i32 {
   const x = setExt(set) + (<u32>i << 4);
   const exp = load<u64>(x);
   if (exp != 0 && netNow() >= exp) return -1;
-  if (count && load<u32>(x, 8) != 0) nftCounter(load<u32>(x, 8), load<u32>(st, NFS_LEN));
+  if (count && load<u32>(x, 8) != 0) nftCounter(load<u32>(x, 8), skbLen(st));
   return i;
 }
 
@@ -295,15 +304,15 @@ function statefulEval(p: u32, st: u32): bool {
   const len = (w >>> 16) & 0xff;
   const x = w >>> 24;
   if (op == EXPR_COUNTER) {
-    nftCounter(load<u32>(p, 4), load<u32>(st, NFS_LEN));
+    nftCounter(load<u32>(p, 4), skbLen(st));
     return true;
   }
   if (op == EXPR_LIMIT) {
     // nft_limit_pkts_eval's cost is fixed; nft_limit_bytes_eval's is nsecs × skb->len / rate
-    const cost = x == 0 ? load<u64>(p, 16) : (load<u64>(p, 16) * <u64>load<u32>(st, NFS_LEN)) / load<u64>(p, 24);
+    const cost = x == 0 ? load<u64>(p, 16) : (load<u64>(p, 16) * <u64>skbLen(st)) / load<u64>(p, 24);
     return nftLimit(load<u32>(p, 4), load<u64>(p, 8), cost) == (len != 0);
   }
-  return nftOverquota(load<u32>(p, 4), load<u64>(p, 8), load<u32>(st, NFS_LEN)) == (len != 0);
+  return nftOverquota(load<u32>(p, 4), load<u64>(p, 8), skbLen(st)) == (len != 0);
 }
 
 function ctStateBits(st: u32): u32 {
@@ -385,8 +394,11 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         else if (x == NFT_META_OIF) v = load<u32>(st, NFS_OIF);
         else if (x == NFT_META_L4PROTO) v = load<u8>(st, NFS_L4PROTO);
         else if (x == NFT_META_NFPROTO) v = load<u8>(st, NFS_PF);
-        else if (x == NFT_META_LEN) v = load<u32>(st, NFS_LEN);
-        else if (x == NFT_META_PROTOCOL) v = load<u8>(st, NFS_PF) == 10 ? 0xdd86 : 0x0008;
+        else if (x == NFT_META_LEN) v = skbLen(st);
+        else if (x == NFT_META_PROTOCOL) {
+          const pf = <u32>load<u8>(st, NFS_PF);
+          v = pf == 5 ? <u32>load<u16>(st, NFS_PROTO) : pf == 10 ? 0xdd86 : 0x0008;
+        }
         store<u32>(reg, v);
         p += 4;
       } else if (op == EXPR_CMP) {
@@ -495,6 +507,17 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         code = NFTV_DROP;
         res = R_VERDICT;
         break;
+      } else if (op == EXPR_NOTRACK) {
+        nftNotrack(st);
+        p += 4;
+      } else if (op == EXPR_FWD) {
+        // nft_fwd_netdev_eval: the frame leaves by the device (NF_STOLEN); nft_dup_netdev_eval: a copy does
+        if (x == 0) {
+          nftFwd(st, load<u32>(p, 4), false);
+          return NF_STOLEN;
+        }
+        nftFwd(st, load<u32>(p, 4), true);
+        p += 8;
       } else if (op == EXPR_FLOW) {
         nftFlowAdd(st, load<u32>(p, 4));
         p += 8;

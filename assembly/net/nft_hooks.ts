@@ -3,12 +3,20 @@
 // connection (nft_nat_eval → nf_nat_setup_info, nft_masq_eval → nf_nat_masquerade, nft_redir_eval →
 // nf_nat_redirect) and flowtable offload.
 //
+// The netdev family's fwd and dup (nf_dup_netdev.c) send the frame, or a copy of it, out of another device
+// from its Ethernet header (netdev.ts netdev_xmit: the device's own transmit, no route, no neighbour).
+// notrack marks a packet that has no conntrack yet as untracked (nf_conntrack_in passes it by).
+//
 // Reads: the hook state (ct, oif) and the registers. Sets: the conntrack mark; the range nft hands NAT
 // (nf_nat_range2 as nf_nat.ts reads it: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
 // proto | +38 u16 max proto, network order | +40 u16 base proto). Next: back to the evaluator.
 
-import { NFS_CT, NFS_HOOK, NFS_IIF, NFS_OIF, NFS_PF } from './abi';
-import { CT_MARK } from './nf_conntrack';
+import { NDROP_NOMEM, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
+import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
+import { frameAlloc } from '../umem';
+import { netDrop, netFree, netScratch } from './core';
+import { netdevSkipEgress, netdev_xmit } from './netdev';
+import { CT_MARK, IP_CT_UNTRACKED } from './nf_conntrack';
 import { nf_nat_masquerade, nf_nat_redirect, nf_nat_setup_info } from './nf_nat';
 import { nf_flow_offload_eval } from './nf_flow_table';
 
@@ -56,4 +64,73 @@ export function nftNat(st: u32, type: u32, flags: u32, rw: u32, regs: u32, range
 /** nft_flow_offload_eval: an established connection offloaded into flowtable `ft` - 1 (0: none); the packet goes on. */
 export function nftFlowAdd(st: u32, ft: u32): void {
   if (ft != 0) nf_flow_offload_eval(st, ft - 1);
+}
+
+/** nft_notrack_eval: a packet with a conntrack, or untracked already, is left as it is ("Previously seen"). */
+export function nftNotrack(st: u32): void {
+  if (load<u32>(st, NFS_CT) != 0 || <u32>load<u8>(st, NFS_CTINFO) == IP_CT_UNTRACKED) return;
+  store<u8>(st + NFS_CTINFO, <u8>IP_CT_UNTRACKED);
+}
+
+/**
+ * nf_fwd_netdev_egress (`dup` false: the frame itself; the caller's verdict is NF_STOLEN) or nf_dup_netdev_egress
+ * (a copy in a frame of its own; the original goes on): the whole frame, from its Ethernet header, out of
+ * `ifindex`. The transmit waits until the chains of this hook are done (nftFwdDrain): it runs the target's egress
+ * chains over the same hook state, registers and jump stack the evaluator is using. A copy that finds no frame,
+ * or no room in the list, is a NOMEM drop. From an egress chain the frame skips the target's egress chains
+ * (nf_do_netdev_egress: nf_skip_egress), so a chain cannot send a frame around forever.
+ */
+export function nftFwd(st: u32, ifindex: u32, dup: bool): void {
+  const mac = load<u32>(st, NFS_MAC);
+  const len = load<u32>(st, NFS_DATA) + load<u32>(st, NFS_LEN) - mac;
+  const skip: u32 = <u32>load<u8>(st, NFS_HOOK) == 1 ? 1 : 0; // NF_NETDEV_EGRESS
+  let f = mac;
+  let q = load<u32>(st, NFS_Q);
+  if (dup) {
+    f = fwdN < FWD_MAX && len <= FRAME_SIZE - XDP_PACKET_HEADROOM - FRAME_TAILROOM_RESERVED ? frameAlloc() : 0;
+    if (f == 0) {
+      netDrop(NDROP_NOMEM);
+      return;
+    }
+    f += XDP_PACKET_HEADROOM;
+    memory.copy(f, mac, len);
+    q = 0;
+  } else if (fwdN == FWD_MAX) {
+    netFree(q, mac);
+    netDrop(NDROP_NOMEM);
+    return;
+  }
+  const e = fwdList() + fwdN * 16;
+  store<u32>(e, f);
+  store<u32>(e, len, 4);
+  store<u32>(e, ifindex | (skip << 31), 8);
+  store<u32>(e, q, 12);
+  fwdN++;
+}
+
+// The frames fwd and dup hand out, in order, until their hook's chains are done: FWD_MAX × (u32 frame, u32 len,
+// u32 ifindex | skip-egress << 31, u32 queue). A transmit runs the target's egress chains, whose own fwd / dup go
+// above the entries being sent and are sent by that inner hook (a stack: `from` is where a hook's entries begin).
+const FWD_MAX: u32 = 16;
+// (in the worker's scratch, nft_eval.ts's SCR_NFT + 512: each worker sends its own)
+@inline function fwdList(): u32 {
+  return netScratch() + SCR_NFT + 512;
+}
+let fwdN: u32 = 0;
+
+/** Where the next hook's fwd / dup entries begin (nf_netdev_hook keeps it to drain its own). */
+@inline export function nftFwdMark(): u32 {
+  return fwdN;
+}
+
+/** The fwd / dup entries from `from` on, out in order (netdev_xmit; the egress chains skipped where marked). */
+export function nftFwdDrain(from: u32): void {
+  const end = fwdN;
+  for (let i = from; i < end; i++) {
+    const e = fwdList() + i * 16;
+    const w = load<u32>(e, 8);
+    netdevSkipEgress((w >>> 31) != 0);
+    netdev_xmit(w & 0x7fffffff, load<u32>(e, 12), load<u32>(e), load<u32>(e, 4));
+  }
+  fwdN = from;
 }

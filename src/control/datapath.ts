@@ -401,6 +401,10 @@ export class Datapath {
   get sysctlsIfCreated(): Sysctls | undefined {
     return this._sysctl;
   }
+  /** @internal dp.nftables if it was made (dp.links tells it of devices that come, go or are renamed). */
+  get nftIfCreated(): Nft | undefined {
+    return this._nft;
+  }
   /**
    * Attach an sk_lookup program to this Datapath's socket lookup, after those attached already (libbpf's
    * bpf_program__attach_netns). Every program runs for each UDP datagram to a local address before the

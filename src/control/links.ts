@@ -411,6 +411,12 @@ export class Links {
     this.links.set(l.ifindex, l);
     this.byName.set(l.name, l.ifindex);
     this.sysctls()?.linkAdded?.(l.ifindex);
+    this.nft()?.devicesChanged();
+  }
+
+  /** dp.nftables if it was made: its netdev chains hook devices by name as they come and go. */
+  private nft(): { devicesChanged(): void } | undefined {
+    return (this.dp as unknown as { nftIfCreated?: { devicesChanged(): void } }).nftIfCreated;
   }
 
   /** dp.sysctls if it was made (it picks up links it has not seen when it is). */
@@ -431,6 +437,7 @@ export class Links {
     this.links.delete(l.ifindex);
     this.byName.delete(l.name);
     this.sysctls()?.linkRemoved?.(l.ifindex);
+    this.nft()?.devicesChanged();
     this.x.fibGenBump();
   }
 
@@ -532,6 +539,7 @@ export class Links {
     this.publishName(l);
     if (l.device) this.dp.renameDevice(l.device, to);
     this.dp.addresses.linkRenamed(l.ifindex);
+    this.nft()?.devicesChanged();
   }
 
   /** dev_valid_name, a `%d` template resolved to the lowest free number (dev_alloc_name). */

@@ -16,7 +16,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
-import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
+import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
@@ -41,7 +41,15 @@ interface NftExports {
   nft_publish(blob: number): number;
   nf_hook_register?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
   nf_hook_unregister?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
+  nf_netdev_hook_register?(hook: number, ifindex: number, prio: number, arg: number): number;
+  nf_netdev_hook_unregister?(hook: number, ifindex: number, prio: number, arg: number): number;
 }
+
+/** NFPROTO_NETDEV: a hook entry of this family is per device ([pf, hook, prio, kind, slot, ifindex]). */
+const NFPROTO_NETDEV = 5;
+/** NFPROTO_ARP: a hook entry of the arp family (its hooks are the namespace's, as the inet families'). */
+const NFPROTO_ARP = 3;
+type HookEntry = [number, number, number, number, number, number];
 
 /** The flowtable stage's control API (dp.flowtable), when the Datapath has one. */
 interface FlowtableApi {
@@ -54,6 +62,8 @@ const NFK_CHAIN = 3;
 const NFK_NAT_CHAIN = 4;
 const CHAIN_TYPES = new Set(['filter', 'nat', 'route']);
 const TERMINAL = new Set(['verdict', 'reject', 'nat']);
+/** fwd is terminal too (nft's stmt_ops fwd: STMT_F_TERMINAL), dup is not. */
+const isTerminal = (s: Stmt): boolean => TERMINAL.has(s.k) || (s.k === 'fwd' && !s.dup);
 
 /**
  * The families whose conntrack a ruleset uses: the expressions whose init calls nf_ct_netns_get with
@@ -62,6 +72,21 @@ const TERMINAL = new Set(['verdict', 'reject', 'nat']);
  * and `flow add` (nft_flow_offload_init). Chains take none, NAT chains included (Linux 6.18, measured:
  * a table with an empty NAT chain tracks nothing).
  */
+/**
+ * What a netdev chain cannot hold here. Conntrack's expressions the kernel refuses there itself (nft_ct_get_init's
+ * nf_ct_netns_get for NFPROTO_NETDEV: EPROTO, measured at `ct state` of a netdev chain); NAT has no netdev chain
+ * type; reject, log and flow offload of a netdev chain are nft's and wxdp does not run them at that hook yet.
+ */
+function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp'): void {
+  if (family === 'arp' && s.k === 'fwd') throw new Refusal('unsupported family', s.loc, false);
+  const sel = s.k === 'match' || s.k === 'objmap' || s.k === 'vmap' ? s.sel : undefined;
+  if (sel && (sel.proto === 'ct' || sel.concat?.some((f) => f.proto === 'ct'))) throw new Refusal('Could not process rule: Protocol error', sel.loc, true);
+  if (sel?.proto === 'meta' && sel.field === 'nfproto') throw new Refusal('meta nfproto is only useful in the inet family', sel.loc, false);
+  if (s.k === 'set' && s.target === 'ct mark') throw new Refusal('Could not process rule: Protocol error', s.loc, true);
+  // (a netdev chain's notrack would have to reach ip_rcv's conntrack with the frame: not carried yet)
+  if (s.k === 'nat' || s.k === 'reject' || s.k === 'log' || s.k === 'flow' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in a ${family} chain yet (its chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
+}
+
 function ctFamilies(st: NftState): Set<number> {
   const out = new Set<number>();
   for (const t of st.tables) {
@@ -165,7 +190,7 @@ export class Nft {
   private blob = 0;
   private blobSize = 0;
   /** Registered hooks: key → [pf, hook, prio, kind, slot]. */
-  private hooks = new Map<string, [number, number, number, number, number]>();
+  private hooks = new Map<string, HookEntry>();
   private readonly localFlowtableIds = new Map<string, number>();
   /** The families whose conntrack the ruleset's expressions use (one nf_ct_netns_get each, held). */
   private ctHeld = new Set<number>();
@@ -678,12 +703,32 @@ export class Nft {
 
   private chainBase(spec: ChainSpec, t: NftTable): NftChain['base'] {
     if (!spec.type || !spec.hook || !spec.priority) throw new Refusal('missing type, hook or priority in base chain declaration', spec.loc, false);
+    if (t.family === 'netdev' || t.family === 'arp') return this.netdevBase(spec, spec.priority, t.family);
+    if (spec.devices) throw new Refusal('This chain type cannot be bound to device', spec.devLoc ?? spec.loc, false);
     if (!CHAIN_TYPES.has(spec.type)) throw new Refusal(`unknown chain type`, spec.loc, false);
     if (HOOKS[spec.hook] === undefined) throw new Refusal(`unknown chain hook`, spec.loc, false);
     if (spec.type === 'nat' && spec.hook === 'forward') throw new Refusal(EOPNOTSUPP, spec.loc, true);
     if (spec.type === 'route' && spec.hook !== 'output') throw new Refusal(EOPNOTSUPP, spec.loc, true);
     void t;
     return { type: spec.type as 'filter', hook: spec.hook, prio: this.prioValue(spec.priority, spec.hook), policy: spec.policy ?? 'accept', devices: spec.devices };
+  }
+
+  /**
+   * A netdev or arp base chain (nft's chain_evaluate, then nf_tables_addchain): a hook of the family (ingress, egress;
+   * input, output), a netdev chain's device(s) named, only `filter` as a priority name (std_prio_family_hook_compat), then the kernel's: only the
+   * filter type exists for the family (nft_chain_type_get: ENOENT). A device that does not exist is taken (Linux
+   * 6.18 keeps the hook and registers it when the device appears, measured: `device "nope"` loads and lists).
+   */
+  private netdevBase(spec: ChainSpec, prio: NonNullable<ChainSpec['priority']>, family: 'netdev' | 'arp'): NftChain['base'] {
+    const hook = spec.hook!;
+    // (the arp family's forward hook exists in nft's table and not in the kernel's arp chain type: EOPNOTSUPP)
+    if (family === 'arp' && hook === 'forward') throw new Refusal(EOPNOTSUPP, spec.loc, true);
+    if ((family === 'netdev' ? NETDEV_HOOKS : ARP_HOOKS)[hook] === undefined) throw new Refusal(`The ${family} family does not support this hook`, spec.hookLoc ?? spec.loc, false);
+    if (family === 'arp' && spec.devices) throw new Refusal('This chain type cannot be bound to device', spec.devLoc ?? spec.loc, false);
+    if (family === 'netdev' && !spec.devices) throw new Refusal("Missing `device' in this chain definition", spec.declLoc ?? spec.loc, false);
+    if (prio.name !== undefined && prio.name !== 'filter') throw new Refusal('invalid priority expression value in this context.', spec.prioLoc ?? prio.loc, false);
+    if (spec.type !== 'filter') throw new Refusal(ENOENT, spec.typeLoc ?? spec.loc, true);
+    return { type: 'filter', hook, prio: prio.value, policy: spec.policy ?? 'accept', devices: spec.devices };
   }
 
   /**
@@ -893,6 +938,9 @@ export class Nft {
 
   private selectorType(t: NftTable, s: { sel: Selector }): DataType {
     const { proto } = s.sel;
+    // the arp family's packets are ARP's: another protocol's header conflicts (nft's payload dependency)
+    if (t.family === 'arp' && proto !== 'arp' && proto !== 'meta' && !s.sel.concat) throw new Refusal(`conflicting protocols specified: arp vs. ${proto}`, s.sel.loc, false);
+    if (proto === 'arp' && t.family !== 'arp') throw new Refusal('wxdp has arp header matches only in the arp family yet', s.sel.loc, false);
     if ((proto === 'ip' && t.family === 'ip6') || (proto === 'ip6' && t.family === 'ip')) {
       throw new Refusal(`conflicting protocols specified: ${t.family === 'ip' ? 'ip' : 'ip6'} vs. ${proto}`, s.sel.loc, false);
     }
@@ -966,7 +1014,8 @@ export class Nft {
     let terminal: Loc | undefined;
     for (const s of stmts) {
       if (terminal) throw new Refusal('Statement after terminal statement has no effect', s.loc, false, terminal);
-      if (TERMINAL.has(s.k)) terminal = s.loc;
+      if (isTerminal(s)) terminal = s.loc;
+      if (t.family === 'netdev' || t.family === 'arp') refuseInNetdev(s, t.family);
       switch (s.k) {
         case 'match': {
           if (s.sel.concat) {
@@ -1042,6 +1091,17 @@ export class Nft {
           out.push({ k: 'set', target: s.target, value: new DataView(e.lo.buffer).getUint32(0, true) });
           break;
         }
+        case 'notrack':
+          out.push({ k: 'notrack' });
+          break;
+        case 'fwd': {
+          // nft's stmt_evaluate_fwd / _dup: the netdev family only; the device resolved to its index now
+          if (t.family !== 'netdev') throw new Refusal('unsupported family', s.loc, false);
+          const ifindex = this.dp.links.indexes().find((i) => this.dp.links.name(i) === s.dev);
+          if (ifindex === undefined) throw new Refusal('Interface does not exist', s.devLoc, false);
+          out.push({ k: 'fwd', dup: s.dup, ifindex, name: s.dev });
+          break;
+        }
         case 'flow':
           if (!t.flowtables.some((f) => f.name === s.name)) throw new Refusal(ENOENT, s.loc, true);
           out.push({ k: 'flow', name: s.name });
@@ -1106,7 +1166,9 @@ export class Nft {
     return { k: 'limit', bytes: s.bytes, rate: s.rate, unit: s.unit, burst, inv: s.inv, addr: 0 };
   }
 
-  private reject(t: NftTable, s: Extract<Stmt, { k: 'reject' }>): RStmt {
+  private reject(tt: NftTable, s: Extract<Stmt, { k: 'reject' }>): RStmt {
+    // (refused in a netdev or arp table before: refuseInNetdev)
+    const t = { family: tt.family === 'netdev' || tt.family === 'arp' ? 'inet' : tt.family };
     if (s.with === 'tcp') return { k: 'reject', type: 1, code: 0, family: t.family };
     if (s.with === undefined) {
       if (t.family === 'inet') return { k: 'reject', type: 2, code: 1, family: 'inet' };
@@ -1299,7 +1361,7 @@ export class Nft {
     }
     this.flowtables(next);
     // hooks: which base chains are registered where
-    const want = new Map<string, [number, number, number, number, number]>();
+    const want = new Map<string, HookEntry>();
     let blobBytes: Uint8Array;
     try {
       blobBytes = compileRuleset(next, this.env(), this.slots);
@@ -1313,9 +1375,18 @@ export class Nft {
       for (const c of t.chains) {
         if (!c.base) continue;
         const slot = this.slots.get(chainKey(t, c))!;
+        if (t.family === 'arp') {
+          const hook = ARP_HOOKS[c.base.hook]!;
+          want.set(`${NFPROTO_ARP}/${hook}/${c.base.prio}/${slot}`, [NFPROTO_ARP, hook, c.base.prio, NFK_CHAIN, slot, 0]);
+          continue;
+        }
+        if (t.family === 'netdev') {
+          this.netdevWant(c, slot, want);
+          continue;
+        }
         const kind = c.base.type === 'nat' ? NFK_NAT_CHAIN : NFK_CHAIN;
         const pfs = t.family === 'ip' ? [2] : t.family === 'ip6' ? [10] : [2, 10];
-        for (const pf of pfs) want.set(`${pf}/${c.base.hook}/${c.base.prio}/${kind}/${slot}`, [pf, HOOKS[c.base.hook]!, c.base.prio, kind, slot]);
+        for (const pf of pfs) want.set(`${pf}/${c.base.hook}/${c.base.prio}/${kind}/${slot}`, [pf, HOOKS[c.base.hook]!, c.base.prio, kind, slot, 0]);
       }
     }
     // what can fail comes first, so a failure changes nothing: the blob, then conntrack's references
@@ -1343,15 +1414,14 @@ export class Nft {
       x.rc_retire(blob, blobBytes.length);
       throw e;
     }
-    for (const [k, h] of this.hooks) if (!want.has(k)) x.nf_hook_unregister?.(...h);
+    this.unhook(want);
     const v = this.dp.memory.view();
     new Uint8Array(v.buffer, v.byteOffset + blob, blobBytes.length).set(blobBytes);
     const old = x.nft_publish(blob) >>> 0;
     if (old !== 0) x.rc_retire(old, this.blobSize);
     this.blob = blob;
     this.blobSize = blobBytes.length;
-    for (const [k, h] of want) if (!this.hooks.has(k)) x.nf_hook_register?.(...h);
-    this.hooks = want;
+    this.hook(want);
     for (const pf of this.ctHeld) if (!ctWant.has(pf)) this.dp.conntrack.netnsPut(pf);
     this.ctHeld = ctWant;
     for (const pf of this.natHeld) if (!natWant.has(pf)) this.dp.nat.unregisterFn(pf);
@@ -1388,6 +1458,50 @@ export class Nft {
       api?.delete(key);
       this.localFlowtableIds.delete(key);
     }
+  }
+
+  /** A netdev chain's hooks: one per device of its list that exists now (nf_tables_register_hook). */
+  private netdevWant(c: NftChain, slot: number, want: Map<string, HookEntry>): void {
+    const hook = NETDEV_HOOKS[c.base!.hook]!;
+    for (const name of c.base!.devices ?? []) {
+      const ifindex = this.dp.links.indexes().find((i) => this.dp.links.name(i) === name);
+      if (ifindex !== undefined) want.set(`${NFPROTO_NETDEV}/${hook}/${ifindex}/${c.base!.prio}/${slot}`, [NFPROTO_NETDEV, hook, c.base!.prio, NFK_CHAIN, slot, ifindex]);
+    }
+  }
+
+  /** The registered hooks `want` no longer has, out. */
+  private unhook(want: ReadonlyMap<string, HookEntry>): void {
+    const x = this.x;
+    for (const [k, [pf, hook, prio, kind, slot, ifindex]] of this.hooks) {
+      if (want.has(k)) continue;
+      if (pf === NFPROTO_NETDEV || pf === NFPROTO_ARP) x.nf_netdev_hook_unregister?.(pf === NFPROTO_ARP ? hook + 2 : hook, ifindex, prio, slot);
+      else x.nf_hook_unregister?.(pf, hook, prio, kind, slot);
+    }
+  }
+
+  /** The hooks of `want` not registered yet, in; `want` is then what is registered. */
+  private hook(want: Map<string, HookEntry>): void {
+    const x = this.x;
+    for (const [k, [pf, hook, prio, kind, slot, ifindex]] of want) {
+      if (this.hooks.has(k)) continue;
+      if (pf === NFPROTO_NETDEV || pf === NFPROTO_ARP) x.nf_netdev_hook_register?.(pf === NFPROTO_ARP ? hook + 2 : hook, ifindex, prio, slot);
+      else x.nf_hook_register?.(pf, hook, prio, kind, slot);
+    }
+    this.hooks = want;
+  }
+
+  /**
+   * A device was added, removed or renamed: the netdev chains' hooks follow the names (Linux 6.18's
+   * nf_tables_netdev_event: a chain naming a device hooks it when it appears and lets it go when it leaves).
+   */
+  devicesChanged(): void {
+    const want = new Map([...this.hooks].filter(([, h]) => h[0] !== NFPROTO_NETDEV));
+    for (const t of this.state.tables) {
+      if (t.family !== 'netdev') continue;
+      for (const c of t.chains) if (c.base) this.netdevWant(c, this.slots.get(chainKey(t, c))!, want);
+    }
+    this.unhook(want);
+    this.hook(want);
   }
 
   /** The slot id a base chain is registered with (the `chain` argument of nft_do_chain); undefined: none. */
@@ -1581,7 +1695,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
-  icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
+  arp_op: 'ARP operation', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', concat: 'concatenation',
 };
 
@@ -1728,6 +1842,7 @@ function selType(sel: Selector): DataType {
   if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
   if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
   if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
+  if (proto === 'arp') return field === 'operation' ? 'arp_op' : 'ipv4_addr';
   return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid' } as const)[field as 'mark']!;
 }
 

@@ -11,7 +11,7 @@ import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortEle
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
-const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24 } as const;
+const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16 } as const;
 const CT = { STATE: 0, DIRECTION: 1, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
@@ -214,9 +214,16 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   let l4 = -1;
   const needNf = (v: number): void => {
     if (nf === v) return;
-    code.op(EXPR.META, 0, 1, META.NFPROTO);
-    code.op(EXPR.CMP, 0, 1, CMP.eq);
-    code.data(Uint8Array.of(v));
+    if (fam === 'netdev') {
+      // a netdev chain sees any protocol: nft's dependency is `meta protocol ip` / `ip6` (skb->protocol, big-endian)
+      code.op(EXPR.META, 0, 2, META.PROTOCOL);
+      code.op(EXPR.CMP, 0, 2, CMP.eq);
+      code.data(v === 2 ? Uint8Array.of(0x08, 0x00) : Uint8Array.of(0x86, 0xdd));
+    } else {
+      code.op(EXPR.META, 0, 1, META.NFPROTO);
+      code.op(EXPR.CMP, 0, 1, CMP.eq);
+      code.data(Uint8Array.of(v));
+    }
     nf = v;
   };
   const needL4 = (p: number): void => {
@@ -245,6 +252,10 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const off = proto === 'ip' ? { saddr: 12, daddr: 16, protocol: 9, ttl: 8 }[field]! : { saddr: 8, daddr: 24, nexthdr: 6, hoplimit: 7 }[field]!;
       code.op(EXPR.PAYLOAD, reg, len, 1);
       code.word(off);
+    } else if (proto === 'arp') {
+      // the ARP header: ar_op at 6, the sender's IPv4 address at 14, the target's at 24 (Ethernet, IPv4)
+      code.op(EXPR.PAYLOAD, reg, len, 1);
+      code.word(field === 'operation' ? 6 : field === 'saddr ip' ? 14 : 24);
     } else if (proto === 'tcp' || proto === 'udp' || proto === 'th') {
       code.op(EXPR.PAYLOAD, reg, len, 2);
       code.word(field === 'sport' ? 0 : field === 'flags' ? 13 : 2);
@@ -506,6 +517,13 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           code.data(le32(s.value));
         }
         code.op(s.target === 'ct mark' ? EXPR.CT_SET : EXPR.META_SET, 0, 4, s.target === 'ct mark' ? CT.MARK : META.MARK);
+        break;
+      case 'notrack':
+        code.op(EXPR.NOTRACK, 0, 0, 0);
+        break;
+      case 'fwd':
+        code.op(EXPR.FWD, 0, 0, s.dup ? 1 : 0);
+        code.word(s.ifindex);
         break;
       case 'flow':
         code.op(EXPR.FLOW, 0, 0, 0);

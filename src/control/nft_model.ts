@@ -26,6 +26,9 @@ export type RStmt =
   /** `key`: the mark is numgen's or jhash's value; `map`: the key's element's data (`meta mark set ip saddr map { … }`). */
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number; key?: NatMap['key']; map?: NatMap }
   | { k: 'flow'; name: string }
+  | { k: 'notrack' }
+  /** fwd (the frame itself) or dup (a copy) out of `ifindex`, named `name` when the rule was loaded. */
+  | { k: 'fwd'; dup: boolean; ifindex: number; name: string }
   /**
    * nft_limit: `rate` packets (or bytes) per `unit` seconds, `burst` (packets; bytes, 0: none); `inv`: `over`
    * (NFT_LIMIT_F_INV). Its bucket (u32 lock, u32 pad, u64 tokens, u64 last in ns) lives in the arena and outlives a
@@ -159,6 +162,10 @@ export interface NftState {
 }
 
 export const HOOKS: Readonly<Record<string, number>> = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4 };
+/** The netdev family's hooks (NF_NETDEV_INGRESS, NF_NETDEV_EGRESS): per device, not per address family. */
+export const NETDEV_HOOKS: Readonly<Record<string, number>> = { ingress: 0, egress: 1 };
+/** The arp family's (NF_ARP_IN, NF_ARP_OUT; NF_ARP_FORWARD is the bridge's, which nft's arp chains cannot use). */
+export const ARP_HOOKS: Readonly<Record<string, number>> = { input: 0, output: 1 };
 
 /** nft's named priorities (nftables' std_prios) and the hooks where each is a name (nft 1.0.6 prints an
  * output nat chain at -100 as `-100`, measured). */

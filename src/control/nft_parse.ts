@@ -10,7 +10,7 @@ import { describe, KEYWORDS, NftParseError, scan, type Loc, type NftSource, type
 
 export { NftParseError, type Loc } from './nft_scan.js';
 
-export type NftFamily = 'ip' | 'ip6' | 'inet';
+export type NftFamily = 'ip' | 'ip6' | 'inet' | 'netdev' | 'arp';
 
 /** A value as written, typed later by what it is compared with (nft.ts). */
 export type RawValue =
@@ -41,7 +41,7 @@ export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
 /** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
 export interface Selector {
-  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct';
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp';
   field: string;
   loc: Loc;
   /** `ip saddr . tcp dport` (a concatenation): every field, the first one's proto and field above; loc spans all. */
@@ -68,6 +68,9 @@ export type Stmt =
   /** `key`: the mark from numgen or jhash (`meta mark set numgen inc mod 3`), or from a map (`… map { 0 : 0x1 }`). */
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; key?: NatKey; map?: RawValue; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
+  | { k: 'notrack'; loc: Loc }
+  /** `fwd to DEV` / `dup to DEV` (the netdev family's nft_fwd_netdev, nft_dup_netdev). */
+  | { k: 'fwd'; dup: boolean; dev: string; devLoc: Loc; loc: Loc }
   /** limit_stmt: a rate in packets or bytes per `unit` seconds, a burst (packets, or bytes: 0 none). */
   | { k: 'limit'; inv: boolean; bytes: boolean; rate: bigint; unit: number; burst: bigint; loc: Loc }
   /** quota_stmt: bytes, and the bytes already used. */
@@ -94,6 +97,13 @@ export interface ChainSpec {
   /** Where `policy X` is written. */
   policyLoc?: Loc;
   devices?: string[];
+  /** Where the chain type word is, and `type … priority P` (the hook declaration: nft's errors about it point there). */
+  typeLoc?: Loc;
+  hookLoc?: Loc;
+  declLoc?: Loc;
+  /** `device x` / `devices = { … }` as written, and `priority P`. */
+  devLoc?: Loc;
+  prioLoc?: Loc;
   loc: Loc;
 }
 
@@ -175,11 +185,9 @@ const DATA_UNITS: Readonly<Record<string, bigint>> = { bytes: 1n, kbytes: 1024n,
 export const LOG_LEVELS: readonly string[] = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'];
 /** NF_LOG_* flags (nf_log.h). */
 export const NF_LOG = { TCPSEQ: 0x01, TCPOPT: 0x02, IPOPT: 0x04, UID: 0x08, MACDECODE: 0x20, MASK: 0x2f } as const;
-const FAMILIES = new Set(['ip', 'ip6', 'inet']);
+const FAMILIES = new Set(['ip', 'ip6', 'inet', 'netdev', 'arp']);
 /** nft's other families, refused by name with what wxdp lacks for each. */
 const ABSENT_FAMILIES: Readonly<Record<string, string>> = {
-  netdev: 'no per-device ingress/egress hook chains yet (the kernel runs them after XDP, before the IP stack)',
-  arp: 'no netfilter hooks on ARP input/output yet (assembly/net/arp.ts answers ARP without them)',
   bridge: 'it has no bridge devices',
 };
 const SECMARK = 'wxdp has no secmark: no Linux security module labels its packets';
@@ -192,7 +200,7 @@ const ABSENT_EXPRS: Readonly<Record<string, string>> = {
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
 /** Words a selector starts with (Parser.selector). */
-const SELECTORS = new Set(['ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
+const SELECTORS = new Set(['arp', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
 class Parser {
   private i = 0;
   constructor(private readonly toks: Tok[]) {}
@@ -609,16 +617,42 @@ class Parser {
         if (ty.t !== 'w') this.unexpected(ty);
         spec ??= { loc: open.loc };
         spec.type = ty.v;
+        spec.typeLoc = ty.loc;
         this.expectWord('hook');
         const h = this.next();
         if (h.t !== 'w') this.unexpected(h);
         spec.hook = h.v;
+        spec.hookLoc = h.loc;
+        const dev = this.peek();
         if (this.isWord('device')) {
           this.next();
           spec.devices = [this.name(true).v];
+          spec.devLoc = { ...dev.loc, end: this.toks[this.i - 1]!.loc.end };
+        } else if (this.isWord('devices')) {
+          // `devices = { a, b }` (nft's dev_spec: a set of names)
+          this.next();
+          this.expectP('=');
+          const devs: string[] = [];
+          if (!this.isP('{')) devs.push(this.name(true).v);
+          else {
+            this.next();
+            for (;;) {
+              this.skipNl();
+              devs.push(this.name(true).v);
+              this.skipNl();
+              if (!this.isP(',')) break;
+              this.next();
+            }
+            this.expectP('}');
+          }
+          spec.devices = devs;
+          spec.devLoc = { ...dev.loc, end: this.toks[this.i - 1]!.loc.end };
         }
+        const pkw = this.peek();
         this.expectWord('priority');
         spec.priority = this.priority();
+        spec.declLoc = { ...t.loc, end: spec.priority.loc.end };
+        spec.prioLoc = { ...pkw.loc, end: spec.priority.loc.end };
         this.endOfCommand();
         continue;
       }
@@ -1038,6 +1072,16 @@ class Parser {
         return { proto: 'meta', field: t.v, loc: t.loc };
       case 'ct':
         return this.selectorField('ct', t, ['state', 'mark', 'direction']);
+      case 'arp': {
+        // arp_hdr_expr: `arp operation`, `arp saddr ip`, `arp daddr ip` (the hardware addresses wxdp lacks yet)
+        const f = this.next();
+        if (f.t !== 'w' || !['operation', 'saddr', 'daddr'].includes(f.v)) this.unexpected(f);
+        if (f.v === 'operation') return { proto: 'arp', field: 'operation', loc: { ...t.loc, end: f.loc.end } };
+        const a = this.next();
+        if (a.t === 'w' && a.v === 'ether') throw new NftParseError(`wxdp has no arp ${f.v} ether match yet`, { ...t.loc, end: a.loc.end });
+        if (a.t !== 'w' || a.v !== 'ip') this.unexpected(a);
+        return { proto: 'arp', field: `${f.v} ip`, loc: { ...t.loc, end: a.loc.end } };
+      }
     }
     return undefined;
   }
@@ -1079,6 +1123,7 @@ class Parser {
     const t = this.next();
     if (t.t !== 'w') this.unexpected(t);
     switch (t.v) {
+      case 'arp':
       case 'ip':
       case 'ip6':
       case 'tcp':
@@ -1134,8 +1179,17 @@ class Parser {
         return { k: 'verdict', v: t.v, chain: c.v, chainLoc: c.loc, loc: { ...t.loc, end: c.loc.end } };
       }
       case 'notrack':
-        // nft_notrack: the packet untracked, so conntrack's hooks pass it by — wxdp's conntrack has no such mark yet
-        throw new NftParseError('wxdp has no notrack statement yet (nft_notrack: the packet is not tracked)', t.loc);
+        return { k: 'notrack', loc: t.loc };
+      case 'fwd':
+      case 'dup': {
+        // fwd_stmt / dup_stmt: `to DEV`; the address forms (`fwd ip to ADDR device DEV`, `dup to ADDR device DEV`)
+        // need a neighbour lookup from the netdev hook (nf_fwd_netdev_egress's neigh_xmit), which wxdp lacks yet
+        if (t.v === 'fwd' && (this.isWord('ip') || this.isWord('ip6'))) throw new NftParseError(`wxdp has no fwd to an address yet (fwd ${this.peek().v} to ADDR device DEV: a neighbour lookup from the netdev hook)`, { ...t.loc, end: this.peek().loc.end });
+        this.expectWord('to');
+        const d = this.name(true);
+        if (this.isWord('device')) throw new NftParseError(`wxdp has no dup to an address yet (nft_dup_ipv4 / nft_dup_ipv6)`, { ...t.loc, end: this.peek().loc.end });
+        return { k: 'fwd', dup: t.v === 'dup', dev: d.v, devLoc: d.loc, loc: { ...t.loc, end: d.loc.end } };
+      }
       case 'synproxy': {
         // synproxy_stmt: its location is the SYNPROXY token's (synproxy_stmt_alloc), then its options
         for (;;) {

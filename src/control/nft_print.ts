@@ -14,9 +14,11 @@ const ICMPX_CODES: Readonly<Record<number, string>> = { 0: 'no-route', 1: 'port-
 export const REJECT_CODES = { icmp: ICMP_CODES, icmpv6: ICMPV6_CODES, icmpx: ICMPX_CODES };
 
 /** nftables' prio2str: a named priority within ±10 of the value when the name fits the hook. */
-export function prioText(prio: number, hook: string): string {
+export function prioText(prio: number, hook: string, family?: string): string {
   for (const p of STD_PRIOS) {
     if (p.hooks && !p.hooks.includes(hook)) continue;
+    // std_prio_family_hook_compat: the netdev and arp families name only `filter`
+    if ((family === 'netdev' || family === 'arp') && p.name !== 'filter') continue;
     const off = prio - p.value;
     if (off >= -10 && off <= 10) return off === 0 ? p.name : off > 0 ? `${p.name} + ${off}` : `${p.name} - ${-off}`;
   }
@@ -198,6 +200,12 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         if (s.map) parts.push(`${s.target} set ${dataMapText(s.map)}`);
         else if (s.key) parts.push(`${s.target} set ${natKeyText(s.key)}`);
         else parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
+        break;
+      case 'notrack':
+        parts.push('notrack');
+        break;
+      case 'fwd':
+        parts.push(`${s.dup ? 'dup' : 'fwd'} to "${s.name}"`);
         break;
       case 'flow':
         parts.push(`flow add @${s.name}`);
@@ -389,7 +397,10 @@ function flowtableText(f: NftFlowtable, ind: string): string[] {
 export function chainText(t: NftTable, c: NftChain, counter: CounterReader, handles: boolean, ind = '\t'): string[] {
   const out = [`${ind}chain ${c.name} {${handles ? ` # handle ${c.handle}` : ''}`];
   if (c.base) {
-    out.push(`${ind}\ttype ${c.base.type} hook ${c.base.hook} priority ${prioText(c.base.prio, c.base.hook)}; policy ${c.base.policy};`);
+    // chain_print_declaration: one device as `device "x"`, more as a set of names
+    const devs = c.base.devices;
+    const dev = !devs ? '' : devs.length === 1 ? ` device "${devs[0]}"` : ` devices = { ${devs.join(', ')} }`;
+    out.push(`${ind}\ttype ${c.base.type} hook ${c.base.hook}${dev} priority ${prioText(c.base.prio, c.base.hook, t.family)}; policy ${c.base.policy};`);
   }
   for (const r of c.rules) out.push(`${ind}\t${ruleText(t, r.stmts, counter)}${handles ? ` # handle ${r.handle}` : ''}`);
   out.push(`${ind}}`);

@@ -11,6 +11,8 @@ export type DataType =
   /** numgen's and jhash's value: a u32 in host order, listed in decimal. */
   | 'integer32'
   | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag' | 'uid' | 'gid'
+  /** `arp operation`: the ARP header's 16-bit opcode, big-endian. */
+  | 'arp_op'
   /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
   | 'concat';
 
@@ -36,6 +38,7 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   tcp_flag: { len: 1, host: false },
   uid: { len: 4, host: true }, // meta skuid / skgid: the socket's owner, a u32 in host order
   gid: { len: 4, host: true },
+  arp_op: { len: 2, host: false },
   concat: { len: 0, host: false },
 };
 
@@ -44,6 +47,9 @@ export const ICMP_CODES: Readonly<Record<'icmp_code' | 'icmpv6_code', Readonly<R
   icmp_code: { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'prot-unreachable', 3: 'port-unreachable', 4: 'frag-needed', 9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited' },
   icmpv6_code: { 0: 'no-route', 1: 'admin-prohibited', 3: 'addr-unreachable', 4: 'port-unreachable', 5: 'policy-fail', 6: 'reject-route' },
 };
+
+/** ARP opcodes as nft names them (proto.c arpop_tbl). */
+const ARP_OPS: ReadonlyArray<[string, number]> = [['request', 1], ['reply', 2], ['rrequest', 3], ['rreply', 4], ['inrequest', 8], ['inreply', 9], ['nak', 10]];
 
 /** TCP header flag bits, low to high (proto.c tcp_flag_tbl). */
 const TCP_FLAGS: ReadonlyArray<string> = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ecn', 'cwr'];
@@ -235,6 +241,14 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       if (n === undefined) return err('Could not parse conntrack direction', loc);
       return u32(n, false, 1);
     }
+    case 'arp_op': {
+      const named = ARP_OPS.find(([n]) => n === text);
+      if (named) return u32(named[1], false, 2);
+      const n = intOf(text);
+      if (n === undefined) return err('Could not parse ARP operation', loc);
+      if (n > 0xffff) return err(`Value ${text} exceeds valid range 0-65535`, loc);
+      return u32(n, false, 2);
+    }
     case 'icmp_type':
     case 'icmpv6_type': {
       const named = ICMP_TYPES[type].find(([n]) => n === text);
@@ -393,6 +407,10 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       return `0x${hostValue(b).toString(16).padStart(8, '0')}`;
     case 'integer8':
       return String(b[0]);
+    case 'arp_op': {
+      const v = (b[0]! << 8) | b[1]!;
+      return ARP_OPS.find(([, n]) => n === v)?.[0] ?? String(v);
+    }
     case 'icmp_type':
     case 'icmpv6_type':
       return ICMP_TYPES[type].find(([, v]) => v === b[0])?.[0] ?? String(b[0]);
