@@ -53,7 +53,9 @@ export const RUN_NCPUS: u32 = 8; //        u32 CPUs percpu maps hold values for
 export const RUN_FRAME_PTR: u32 = 12; //   u32 r10 of the frame calling a callback helper (bpf_loop)
 export const RUN_FRAME_DEPTH: u32 = 16; // u32 call depth of that frame
 export const RUN_PRANDOM: u32 = 24; //     u64 prandom state
-export const RUN_SIZE: u32 = 64;
+export const RUN_ITERS: u32 = 64; //       MAX_FRAMES × MAP_ITER_SIZE: bpf_for_each_map_elem's walks, by caller depth (maps/for_each.ts)
+export const MAP_ITER_SIZE: u32 = 16;
+export const RUN_SIZE: u32 = 192;
 export const MAX_TAIL_CALL_CNT: u32 = 33;
 
 export const AS_DATA_BASE: u32 = 0x3000;

@@ -71,6 +71,12 @@ export const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
 
 const HELPER_TAIL_CALL = 12;
 const HELPER_LOOP = 181;
+const HELPER_FOR_EACH_MAP_ELEM = 164;
+
+/** A callback's frame, one below the caller's: r10 - STACK_SIZE on the register pair. */
+function calleeFrame(R: Int32Array): { fl: number; fh: number } {
+  return { fl: (R[2 * FP]! - STACK_SIZE) | 0, fh: (R[2 * FP]! >>> 0) < STACK_SIZE ? (R[2 * FP + 1]! - 1) | 0 : R[2 * FP + 1]! };
+}
 /** Interpreter callback values: a tag in the high half, the subprogram's slot in the low one. */
 const CALLBACK_TAG_HI = 0xcb00_0000 | 0;
 const TWO32 = 4294967296;
@@ -198,7 +204,7 @@ function decode(prog: readonly Insn[], tailCalls: boolean, fuse: boolean): Decod
         } else if (x) {
           kind = K_HELPER_REG;
           usesDst = true;
-        } else kind = i.imm === HELPER_TAIL_CALL && tailCalls ? K_TAIL_CALL : i.imm === HELPER_LOOP ? K_LOOP : K_HELPER;
+        } else kind = i.imm === HELPER_TAIL_CALL && tailCalls ? K_TAIL_CALL : i.imm === HELPER_LOOP || i.imm === HELPER_FOR_EACH_MAP_ELEM ? K_LOOP : K_HELPER;
       } else if (isMayGoto(i)) {
         kind = K_MAY_GOTO;
         w1 = target(pc + 1 + i.off);
@@ -825,13 +831,10 @@ export class Interpreter implements Engine {
           before = undefined;
           break;
         }
-        case 41: // LOOP: bpf_loop, with an interpreter callback (else the helper's own)
+        case 41: // LOOP: a helper that calls back (bpf_loop, bpf_for_each_map_elem)
           this.executed = n;
-          if (checked) this.checkLoop(R, ip >> 2);
-          if (R[5] === CALLBACK_TAG_HI) {
-            this.loop(R, depth + nf, ip >> 2);
-            n = this.executed;
-          } else this.callHelper(HELPER_LOOP, R, ip >> 2);
+          this.callbackHelper(this.prog[ip >> 2]!.imm, R, depth + nf, ip >> 2, checked);
+          n = this.executed;
           dv = this.freshView();
           memEnd = checked ? 0 : this.dvEnd;
           break;
@@ -1229,6 +1232,59 @@ export class Interpreter implements Engine {
     this.setBig(R, ins.dst, aluBig(ins, r(ins.dst), r(ins.src), is64, pc));
   }
 
+  /**
+   * @internal A helper that calls the program back (bpf_loop, bpf_for_each_map_elem), from frame
+   * `depth`: with an interpreter callback (tagged), each call is a new frame of this interpreter; else
+   * the helper's own (the fast path's, which calls a table index).
+   */
+  callbackHelper(id: number, R: Int32Array, depth: number, pc: number, checked: boolean): void {
+    if (checked) this.checkCallback(id, R, pc);
+    if (R[5] !== CALLBACK_TAG_HI) this.callHelper(id, R, pc);
+    else if (id === HELPER_LOOP) this.loop(R, depth, pc);
+    else this.forEachMapElem(R, depth, pc);
+  }
+
+  /**
+   * bpf_for_each_map_elem(map, callback, ctx, flags): the fast path's walk of the map
+   * (assembly/maps/for_each.ts), each element a call of the callback (map, key, value, ctx) in a new
+   * frame; r0 != 0 stops it. The elements visited, or -EINVAL for flags != 0.
+   */
+  private forEachMapElem(R: Int32Array, depth: number, pc: number): void {
+    if ((R[8]! | R[9]!) !== 0) {
+      R[0] = -22; // -EINVAL
+      R[1] = -1;
+      return;
+    }
+    const walk = this.helpers.get(HELPER_FOR_EACH_MAP_ELEM)?.walk;
+    if (!walk) throw new RuntimeFault('RUN_HELPER', "bpf_for_each_map_elem walks the fast path's maps: none here", pc);
+    const target = R[4]! >>> 0;
+    const map = R[2]! >>> 0;
+    const { fl, fh } = calleeFrame(R);
+    const ctxl = R[6]!;
+    const ctxh = R[7]!;
+    const it = walk.record(depth);
+    walk.start(it);
+    const C = (this.callbackFiles[depth + 1] ??= this.template.slice());
+    let n = 0;
+    for (let key = walk.next(map, it); key !== 0; key = walk.next(map, it)) {
+      if (depth + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
+      n++;
+      C.set(this.zeroRegs);
+      C[2] = R[2]!;
+      C[3] = R[3]!;
+      C[4] = key;
+      C[6] = this.freshView().getUint32(it + 12, true);
+      C[8] = ctxl;
+      C[9] = ctxh;
+      C[2 * FP] = fl;
+      C[2 * FP + 1] = fh;
+      this.exec(target, C, depth + 1);
+      if (C[0] !== 0 || C[1] !== 0) break;
+    }
+    R[0] = n;
+    R[1] = 0;
+  }
+
   /** bpf_loop(nr, callback, ctx, flags) with an interpreter callback: each call is a new frame. */
   private loop(R: Int32Array, depth: number, pc: number): void {
     if ((R[8]! | R[9]!) !== 0) {
@@ -1244,9 +1300,7 @@ export class Interpreter implements Engine {
     const nr = R[2]!;
     if (nr > 0 && depth + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
     const target = R[4]! >>> 0;
-    // the callback's frame: r10 - STACK_SIZE on the pair
-    const fl = (R[2 * FP]! - STACK_SIZE) | 0;
-    const fh = (R[2 * FP]! >>> 0) < STACK_SIZE ? (R[2 * FP + 1]! - 1) | 0 : R[2 * FP + 1]!;
+    const { fl, fh } = calleeFrame(R);
     const ctxl = R[6]!;
     const ctxh = R[7]!;
     const C = (this.callbackFiles[depth + 1] ??= this.template.slice());
@@ -1279,12 +1333,12 @@ export class Interpreter implements Engine {
   }
 
   /**
-   * Checked runs, before bpf_loop: its arguments, and a callback that is one of this program's (a forged
-   * value would run from any instruction or, untagged, send the fast path's bpf_loop to any function of
-   * its table).
+   * Checked runs, before bpf_loop or bpf_for_each_map_elem: its arguments, and a callback that is one of
+   * this program's (a forged value would run from any instruction or, untagged, send the fast path's
+   * helper to any function of its table).
    */
-  checkLoop(R: Int32Array, pc: number): void {
-    this.checkArgs(HELPER_LOOP, R, pc);
+  checkCallback(id: number, R: Int32Array, pc: number): void {
+    this.checkArgs(id, R, pc);
     if (R[5] !== CALLBACK_TAG_HI || !this.callbackTargets.has(R[4]! >>> 0)) throw callbackFault(pc, this.arg(R, 2));
   }
 

@@ -51,6 +51,7 @@ import {
   EXPORT_REPEAT,
   EXPORT_TAIL_ENTRY,
   HELPER_LOOP,
+  CALLBACK_HELPERS,
   HELPER_MAP_LOOKUP,
   HELPER_MAP_UPDATE,
   HELPER_XDP_ADJUST_META,
@@ -405,7 +406,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   if (checkedHelpers.length > 0) {
     m.addFunctionImport(IMPORT_CHECK_HELPER, IMPORT_MODULE, IMPORT_CHECK_HELPER, B.createType([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]), none);
   }
-  const checkedLoop = opts.checked && layout.helperIds.includes(HELPER_LOOP);
+  const checkedLoop = opts.checked && CALLBACK_HELPERS.some((id) => layout.helperIds.includes(id));
   if (checkedLoop) m.addFunctionImport(IMPORT_BAD_CALLBACK, IMPORT_MODULE, IMPORT_BAD_CALLBACK, B.createType([i32, i64]), none);
   if (layout.usesLocalCalls || layout.callbacks.length > 0) {
     m.addFunctionImport(IMPORT_CALL_DEPTH, IMPORT_MODULE, IMPORT_CALL_DEPTH, i32, none);
@@ -924,9 +925,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   /** Checked mode: a helper with pointer arguments is preceded by their check (the interpreter's, in JS). */
   const call = (ins: Insn, pc: number): Expr[] => {
     const lowered = callLowered(ins, pc);
-    if (checkedLoop && ins.imm === HELPER_LOOP && ins.src !== PseudoCall.LOCAL && (ins.code & SOURCE_MASK) !== Source.X && !loopCallbacks.has(pc)) {
-      // The fast path's bpf_loop calls r2 as a table index: in a checked run only one of this program's
-      // callbacks (the table holds every program's code and the helpers).
+    if (checkedLoop && CALLBACK_HELPERS.includes(ins.imm) && ins.src !== PseudoCall.LOCAL && (ins.code & SOURCE_MASK) !== Source.X && !loopCallbacks.has(pc)) {
+      // The fast path's bpf_loop and bpf_for_each_map_elem call r2 as a table index: in a checked run
+      // only one of this program's callbacks (the table holds every program's code and the helpers).
       const ours = layout.callbacks.reduce<Expr>((ok, cb) => m.i32.or(ok, m.i64.eq(get(2), m.i64.extend_u(m.global.get(callbackSlotGlobal(cb), i32)))), k32(0));
       return [m.if(m.i32.eqz(ours), m.block(null, [m.call(IMPORT_BAD_CALLBACK, [k32(pc), get(2)], none), m.unreachable()])), ...lowered];
     }
@@ -1072,7 +1073,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       const inlined = inlineFastPathHelper(ins, pc);
       if (inlined) return inlined;
       const pre: Expr[] = [];
-      if (ins.imm === HELPER_LOOP) {
+      if (CALLBACK_HELPERS.includes(ins.imm)) {
         // Callbacks run one frame below the caller: tell the callback entry where that is.
         pre.push(m.i32.store(0, 4, k32(runField(RUN.FRAME_PTR)), m.i32.wrap(get(R10))));
         pre.push(m.i32.store(0, 4, k32(runField(RUN.FRAME_DEPTH)), m.local.get(DEPTH, i32)));

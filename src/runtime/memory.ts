@@ -40,8 +40,11 @@ export const RUN = {
   FRAME_PTR: 12,
   FRAME_DEPTH: 16,
   PRANDOM: 24,
-  SIZE: 64,
+  ITERS: 64,
+  SIZE: 192,
 } as const;
+/** Bytes of one bpf_for_each_map_elem walk's record at RUN.ITERS (assembly/maps/for_each.ts). */
+export const MAP_ITER_SIZE = 16;
 export const MAX_TAIL_CALL_CNT = 33;
 
 export const AS_DATA_BASE = 0x3000;

@@ -180,6 +180,7 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   // bpf_trace_vprintk_proto: fmt (read-only), its size, the u64 arguments (or NULL) and their size
   177: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER },
   181: { args: [Arg.ANYTHING, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
+  164: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
   // bpf_xdp_check_mtu_proto (gpl_only): ctx, ifindex, u32 *mtu_len (read and written), len_diff, flags
   163: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER, argSizes: [0, 0, 4] },
   188: { args: [Arg.PTR_TO_CTX], ret: Ret.INTEGER },

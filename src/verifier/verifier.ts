@@ -186,6 +186,13 @@ export interface VerifierFacts {
   probeLoads: ReadonlySet<number>;
 }
 
+const BPF_FUNC_FOR_EACH_MAP_ELEM = 164;
+/** Helpers that run a callback before they return (is_sync_callback_calling_function): bpf_for_each_map_elem, bpf_loop. */
+const SYNC_CALLBACK_HELPERS: ReadonlySet<number> = new Set([BPF_FUNC_FOR_EACH_MAP_ELEM, 181]);
+/** Maps whose ops have map_for_each_callback (arraymap.c, hashtab.c): what bpf_for_each_map_elem may walk. */
+const FOR_EACH_MAPS: ReadonlySet<number> = new Set<number>([
+  MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH,
+]);
 /** include/linux/bpf.h: bpf_loop's largest nr_loops (BPF_MAX_LOOPS, 8M). */
 const BPF_MAX_LOOPS = 1n << 23n;
 
@@ -578,7 +585,7 @@ class Verifier {
           this.prune[i + 1 + ins.imm] = this.jmpPoint[i + 1 + ins.imm] = 1;
           this.prune[i] = 1;
         }
-        if (ins.src === PseudoCall.HELPER && ins.imm === 181) {
+        if (ins.src === PseudoCall.HELPER && SYNC_CALLBACK_HELPERS.has(ins.imm)) {
           this.callbackCalls.add(i);
           this.prune[i] = this.jmpPoint[i] = 1;
         }
@@ -1496,6 +1503,11 @@ class Verifier {
         }
         return this.loaded(size);
       }
+      case RegType.MAP_KEY:
+        // a callback's key (bpf_for_each_map_elem, timers): the map's own, read only
+        if (!read) this.reject(`write to change key R${regno} not allowed`, pc);
+        this.checkMemRegion(reg, regno, off, size, reg.map!.keySize, false, pc);
+        return this.loaded(size);
       case RegType.MEM: {
         if (reg.maybeNull) break;
         if (reg.btf !== undefined) return this.btfLoad(reg, regno, off, size, read, pc);
@@ -2469,14 +2481,6 @@ class Verifier {
     this.reject(`At program exit the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc, undefined, 'EINVAL');
   }
 
-  /** set_loop_callback_state: callback(index, ctx), ctx being bpf_loop's third argument. */
-  private setCallbackArgs(st: State): void {
-    const caller = st.frames[st.frames.length - 2]!;
-    const callee = st.cur;
-    callee.put(1, Reg.unknown());
-    callee.put(2, caller.regs[3]!.clone());
-  }
-
   private helperCall(st: State, id: number, pc: number): number {
     const proto = PROTOS[id];
     const name = helperName(id);
@@ -2517,6 +2521,11 @@ class Verifier {
       if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l));
     }
     if (id === BPF_FUNC_SNPRINTF) this.snprintfFormat(st, pc);
+    // push_callback_call (set_map_elem_callback_state) comes before check_map_func_compatibility: a
+    // ringbuf is refused as a map without map_for_each_callback, not as one the helper may not take
+    if (id === BPF_FUNC_FOR_EACH_MAP_ELEM && !FOR_EACH_MAPS.has(mapArg!.map!.type)) {
+      this.reject('callback function not allowed for map', pc, undefined, 'ENOTSUPP');
+    }
     if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
       this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc, undefined, 'EINVAL');
     }
@@ -2543,6 +2552,7 @@ class Verifier {
       );
     }
     if (id === 181) return this.loopCall(st, pc);
+    if (id === BPF_FUNC_FOR_EACH_MAP_ELEM) return this.forEachCall(st, pc, mapArg!);
     for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
     // check_helper_call: bpf_dynptr_write through an skb dynptr changes packet data (a global
     // function's dynptr argument is one), which invalidates every slice of the packet with its pointers
@@ -2834,16 +2844,55 @@ class Verifier {
     const seen = this.loopCountMax.get(pc);
     this.loopCountMax.set(pc, !count.isScalar ? 1n << 64n : seen === undefined || count.umax > seen ? count.umax : seen);
     if (BigInt(st.cur.callbackDepth) < st.cur.regs[1]!.umax) {
-      const cb = st.clone();
-      cb.cbUnroll++;
-      cb.cur.callbackDepth++;
-      const target = this.localCall(cb, fn.subprog, pc, { helperInsn: pc, retMin: 0n, retMax: 1n });
-      this.setCallbackArgs(cb);
-      this.pushBranch(cb, target, pc);
-    } else if (this.logLevel >= 2) {
-      this.log(`frame${st.frames.length - 1} bpf_loop iteration limit reached`);
+      this.pushCallback(st, pc, fn.subprog, (caller, callee) => {
+        // set_loop_callback_state: callback(index, ctx), ctx being bpf_loop's third argument
+        callee.put(1, Reg.unknown());
+        callee.put(2, caller.regs[3]!.clone());
+      });
+    } else {
+      st.cur.callbackDepth = 0;
+      if (this.logLevel >= 2) this.log(`frame${st.frames.length - 1} bpf_loop iteration limit reached`);
     }
+    return this.callbackHelperReturns(st, pc);
+  }
+
+  /**
+   * bpf_for_each_map_elem (push_callback_call with set_map_elem_callback_state): a visit of the
+   * callback is scheduled at every visit of the call (no count: the walk converges by state pruning at
+   * the call), callback(map, key, value, ctx) returning 0 or 1. Maps without map_for_each_callback are
+   * refused there, -ENOTSUPP.
+   */
+  private forEachCall(st: State, pc: number, mapArg: Reg): number {
+    const map = mapArg.map!;
+    this.pushCallback(st, pc, st.cur.regs[2]!.subprog, (caller, callee) => {
+      callee.put(1, caller.regs[1]!.clone());
+      const key = Reg.pointer(RegType.MAP_KEY);
+      key.map = map;
+      callee.put(2, key);
+      const value = Reg.pointer(RegType.MAP_VALUE);
+      value.map = map;
+      callee.put(3, value);
+      callee.put(4, caller.regs[3]!.clone());
+    });
+    return this.callbackHelperReturns(st, pc);
+  }
+
+  /**
+   * push_callback_call: this path goes on after the call; a copy of it enters the callback (one frame
+   * deeper, its arguments set by `args` from the caller's registers) and returns to the call.
+   */
+  private pushCallback(st: State, pc: number, subprog: number, args: (caller: Frame, callee: Frame) => void): void {
+    const cb = st.clone();
+    cb.cbUnroll++;
+    cb.cur.callbackDepth++;
+    const target = this.localCall(cb, subprog, pc, { helperInsn: pc, retMin: 0n, retMax: 1n });
+    args(cb.frames[cb.frames.length - 2]!, cb.cur);
+    this.pushBranch(cb, target, pc);
     st.cur.callbackDepth = 0;
+  }
+
+  /** After a callback-calling helper: r1-r5 clobbered, r0 the helper's integer. */
+  private callbackHelperReturns(st: State, pc: number): number {
     for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
     st.cur.put(0, Reg.unknown());
     return pc + 1;
