@@ -187,4 +187,43 @@ int walk_flags(struct xdp_md *ctx)
 	return bpf_for_each_map_elem(&arr, stop_at, &c, *flags);
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_ZERO_SEED);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 16);
+} purge SEC(".maps");
+
+static __always_inline void drop_other(__u32 k, __u32 keep)
+{
+	if (k != keep)
+		bpf_map_delete_elem(&purge, &k);
+}
+
+static int purge_others(struct bpf_map *map, __u32 *key, __u64 *value, struct walk_ctx *c)
+{
+	__u32 keep = *key;
+
+	record(keep);
+	if (c->del) {
+		c->del = 0;
+		_Pragma("unroll")
+		for (int i = 1; i <= 12; i++)
+			drop_other(i, keep);
+	}
+	return 0;
+}
+
+SEC("xdp")
+int walk_purge(struct xdp_md *ctx)
+{
+	struct walk_ctx c = { .del = 1 };
+
+	_Pragma("unroll")
+	for (int i = 1; i <= 12; i++)
+		put(&purge, i, i);
+	return bpf_for_each_map_elem(&purge, purge_others, &c, 0);
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -49,6 +49,10 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [118, 'bpf_jiffies64'],
   [181, 'bpf_loop'],
   [164, 'bpf_for_each_map_elem'],
+  [169, 'bpf_timer_init'],
+  [170, 'bpf_timer_set_callback'],
+  [171, 'bpf_timer_start'],
+  [172, 'bpf_timer_cancel'],
   [188, 'bpf_xdp_get_buff_len'],
   [189, 'bpf_xdp_load_bytes'],
   [190, 'bpf_xdp_store_bytes'],
@@ -79,6 +83,8 @@ export function fastPathHelpers(fp: FastPath): HelperDef[] {
     const x = fp.exports as unknown as Record<string, (...a: number[]) => number>;
     walk.walk = { record: x.map_iter_record!, start: x.map_iter_start!, next: (m, it) => x.map_iter_next!(m, it) >>> 0 };
   }
+  const setCallback = defs.find((d) => d.id === 170);
+  if (setCallback) setCallback.timerOwners = new Map();
   return defs;
 }
 

@@ -72,6 +72,7 @@ export const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
 const HELPER_TAIL_CALL = 12;
 const HELPER_LOOP = 181;
 const HELPER_FOR_EACH_MAP_ELEM = 164;
+const HELPER_TIMER_SET_CALLBACK = 170;
 
 /** A callback's frame, one below the caller's: r10 - STACK_SIZE on the register pair. */
 function calleeFrame(R: Int32Array): { fl: number; fh: number } {
@@ -204,7 +205,7 @@ function decode(prog: readonly Insn[], tailCalls: boolean, fuse: boolean): Decod
         } else if (x) {
           kind = K_HELPER_REG;
           usesDst = true;
-        } else kind = i.imm === HELPER_TAIL_CALL && tailCalls ? K_TAIL_CALL : i.imm === HELPER_LOOP || i.imm === HELPER_FOR_EACH_MAP_ELEM ? K_LOOP : K_HELPER;
+        } else kind = i.imm === HELPER_TAIL_CALL && tailCalls ? K_TAIL_CALL : i.imm === HELPER_LOOP || i.imm === HELPER_FOR_EACH_MAP_ELEM || i.imm === HELPER_TIMER_SET_CALLBACK ? K_LOOP : K_HELPER;
       } else if (isMayGoto(i)) {
         kind = K_MAY_GOTO;
         w1 = target(pc + 1 + i.off);
@@ -1241,7 +1242,34 @@ export class Interpreter implements Engine {
     if (checked) this.checkCallback(id, R, pc);
     if (R[5] !== CALLBACK_TAG_HI) this.callHelper(id, R, pc);
     else if (id === HELPER_LOOP) this.loop(R, depth, pc);
-    else this.forEachMapElem(R, depth, pc);
+    else if (id === HELPER_FOR_EACH_MAP_ELEM) this.forEachMapElem(R, depth, pc);
+    else {
+      // bpf_timer_set_callback: the fast path keeps the callback; this interpreter runs it when due
+      this.callHelper(id, R, pc);
+      const owners = this.helpers.get(id)?.timerOwners;
+      if (owners && R[0] === 0 && R[1] === 0) owners.set(this.freshView().getUint32(R[2]! >>> 0, true), this);
+    }
+  }
+
+  /**
+   * @internal A timer's callback (bpf_timer_set_callback's, tagged), run from nothing as the kernel's
+   * bpf_timer_cb does: frame 0, (map, key, value); its r0.
+   */
+  runAsyncCallback(callback: bigint, r1: bigint, r2: bigint, r3: bigint): bigint {
+    const C = this.template.slice();
+    C.set(this.zeroRegs);
+    const put = (r: number, v: bigint): void => {
+      C[2 * r] = Number(v & 0xffff_ffffn) | 0;
+      C[2 * r + 1] = Number(BigInt.asUintN(64, v) >> 32n) | 0;
+    };
+    put(1, r1);
+    put(2, r2);
+    put(3, r3);
+    C[2 * FP] = STACK_TOP;
+    this.regions = this.runRegions.length > 0 ? this.runRegions : [STACK_REGION];
+    this.executed = 0;
+    this.exec(Number(callback & 0xffff_ffffn), C, 0);
+    return big(C[0]!, C[1]!);
   }
 
   /**

@@ -49,8 +49,8 @@ export const callbackSlotGlobal = (slot: number): string => `cbslot_${slot}`;
 /** Helper ids the JIT lowers itself. */
 export const HELPER_TAIL_CALL = 12;
 export const HELPER_LOOP = 181;
-/** Helpers that call a callback of the program through the fast path's table: bpf_loop, bpf_for_each_map_elem. */
-export const CALLBACK_HELPERS: readonly number[] = [HELPER_LOOP, 164];
+/** Helpers given a callback of the program that the fast path calls through its table: bpf_loop, bpf_for_each_map_elem, bpf_timer_set_callback. */
+export const CALLBACK_HELPERS: readonly number[] = [HELPER_LOOP, 164, 170];
 export const HELPER_MAP_LOOKUP = 1;
 /** Helpers the JIT inlines when the fast path implements them (the inline code is that helper's). */
 export const HELPER_MAP_UPDATE = 2;

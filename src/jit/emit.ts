@@ -237,6 +237,8 @@ export interface InlineArray {
   progArray?: boolean;
   /** An array_of_maps: a lookup answers the slot's u32 inner map address (0: empty, NULL), not the slot. */
   ofMaps?: boolean;
+  /** Values hold a bpf_spin_lock or a bpf_timer, whose bytes an update leaves alone: the helper updates. */
+  specialFields?: boolean;
 }
 
 /**
@@ -1880,7 +1882,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             const trie = r1 !== undefined ? opts.inlineTries?.get(r1) : undefined;
             if (ins.imm === HELPER_MAP_LOOKUP && trie) trieLookups.set(pc, trie);
             if (ins.imm === HELPER_MAP_LOOKUP && r1 === undefined && !opts.checked && opts.arrayStrideAt !== undefined && wasmHelpers.has(HELPER_MAP_LOOKUP)) runtimeMapLookups.add(pc);
-            if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray && !arr.ofMaps) arrayUpdates.set(pc, arr);
+            if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray && !arr.ofMaps && !arr.specialFields) arrayUpdates.set(pc, arr);
             const progs = r2map !== undefined ? opts.inlineArrays?.get(r2map) : undefined;
             if (ins.imm === HELPER_TAIL_CALL && progs?.progArray) tailCallMaps.set(pc, progs);
             if ((ins.imm === HELPER_XDP_LOAD_BYTES || ins.imm === HELPER_XDP_STORE_BYTES) && r4 !== undefined) bytesLengths.set(pc, r4);

@@ -74,7 +74,9 @@ export const MAP_HDR = {
   SPIN_LOCK: 60,
   /** Bytes of the map's arena allocation (header and storage; 0 once freed). */
   ALLOC_SIZE: 72,
-  SIZE: 80,
+  /** 1 + offset of the value's struct bpf_timer (hash, lru_hash and array maps with one in their BTF), 0: none. */
+  TIMER: 80,
+  SIZE: 88,
 } as const;
 
 /** A span of linear memory a checked program may touch: [start, end). */

@@ -187,6 +187,7 @@ export interface VerifierFacts {
 }
 
 const BPF_FUNC_FOR_EACH_MAP_ELEM = 164;
+const BPF_FUNC_TIMER_SET_CALLBACK = 170;
 /** Helpers that run a callback before they return (is_sync_callback_calling_function): bpf_for_each_map_elem, bpf_loop. */
 const SYNC_CALLBACK_HELPERS: ReadonlySet<number> = new Set([BPF_FUNC_FOR_EACH_MAP_ELEM, 181]);
 /** Maps whose ops have map_for_each_callback (arraymap.c, hashtab.c): what bpf_for_each_map_elem may walk. */
@@ -390,6 +391,8 @@ class Verifier {
   private newMarks = 0;
   private live!: Uint16Array;
   private stackLive!: StackLiveness;
+  /** The map of the current helper call's bpf_timer argument (check_func_arg's meta->map_ptr for timers). */
+  private timerMap: MapInfo | undefined;
   /** Entry slots of subprograms (calls and callbacks), ascending; [0] = 0. */
 
   private readonly stackDepth = new Map<number, number>();
@@ -2431,7 +2434,9 @@ class Verifier {
     // Only the program's (and a callback's) return value must be set; a subprogram may return nothing.
     if (r0.type === RegType.NOT_INIT && (st.frames.length === 1 || frame.callback)) this.reject('R0 !read_ok', pc);
     if (st.frames.length === 1) {
-      if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
+      // check_return_code: an async callback's (a timer's) r0 in its callback_ret_range
+      if (frame.callback?.async) this.checkReturnCode(st, r0, [frame.callback.retMin, frame.callback.retMax], pc, 'At async callback return');
+      else if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
       checkExitUnderLock(st, (r) => this.reject(r, pc));
       if (st.refs.length) {
         const r = st.refs[0]!;
@@ -2472,13 +2477,13 @@ class Verifier {
   }
 
   /** check_return_code: the program's r0 must be a scalar within `range`. */
-  private checkReturnCode(st: State, r0: Reg, range: readonly [bigint, bigint], pc: number): void {
+  private checkReturnCode(st: State, r0: Reg, range: readonly [bigint, bigint], pc: number, where = 'At program exit'): void {
     // both refusals are check_return_code's -EINVAL (6.18.44, probed: sk_lookup returning ctx, returning 2)
-    if (!r0.isScalar) this.reject(`At program exit the register R0 is not a known value (${r0.typeName()})`, pc, undefined, 'EINVAL');
+    if (!r0.isScalar) this.reject(`${where} the register R0 is not a known value (${r0.typeName()})`, pc, undefined, 'EINVAL');
     this.precise(st, 0);
     if (r0.smin >= range[0] && r0.smax <= range[1]) return;
     const what = [r0.smin > -(1n << 63n) ? ` smin=${r0.smin}` : '', r0.smax < (1n << 63n) - 1n ? ` smax=${r0.smax}` : ''].join('') || ' unknown scalar value';
-    this.reject(`At program exit the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc, undefined, 'EINVAL');
+    this.reject(`${where} the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc, undefined, 'EINVAL');
   }
 
   private helperCall(st: State, id: number, pc: number): number {
@@ -2503,6 +2508,7 @@ class Verifier {
     let dynptr: DynptrSlot | undefined;
     // An array lookup with a key the verifier knows in range cannot fail (get_constant_map_key).
     const constKey = id === 1 ? this.constantMapKey(st, st.cur.regs[1]!, st.cur.regs[2]!) : undefined;
+    this.timerMap = undefined;
     // (a loop, not forEach: a closure per helper call)
     for (let k = 0; k < proto.args.length; k++) {
       const a = proto.args[k]!;
@@ -2552,6 +2558,7 @@ class Verifier {
       );
     }
     if (id === 181) return this.loopCall(st, pc);
+    if (id === BPF_FUNC_TIMER_SET_CALLBACK) this.pushTimerCallback(st, pc, this.timerMap!);
     if (id === BPF_FUNC_FOR_EACH_MAP_ELEM) return this.forEachCall(st, pc, mapArg!);
     for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
     // check_helper_call: bpf_dynptr_write through an skb dynptr changes packet data (a global
@@ -2878,6 +2885,27 @@ class Verifier {
   }
 
   /**
+   * bpf_timer_set_callback (push_callback_call's async case, push_async_cb): the callback is verified
+   * from a fresh state of its own — frame 0, called from nowhere (BPF_MAIN_FUNC), with (map, key,
+   * value) of the timer's map (set_timer_callback_state) — and must return 0.
+   */
+  private pushTimerCallback(st: State, pc: number, map: MapInfo): void {
+    const subprog = st.cur.regs[2]!.subprog;
+    const frame = new Frame(0, -1, subprog);
+    frame.callback = { helperInsn: pc, retMin: 0n, retMax: 0n, async: true };
+    const m = Reg.pointer(RegType.CONST_MAP);
+    m.map = map;
+    frame.put(1, m);
+    const key = Reg.pointer(RegType.MAP_KEY);
+    key.map = map;
+    frame.put(2, key);
+    const value = Reg.pointer(RegType.MAP_VALUE);
+    value.map = map;
+    frame.put(3, value);
+    this.pending.push({ state: new State([frame]), insn: subprog, from: pc });
+  }
+
+  /**
    * push_callback_call: this path goes on after the call; a copy of it enters the callback (one frame
    * deeper, its arguments set by `args` from the caller's registers) and returns to the call.
    */
@@ -2952,7 +2980,22 @@ class Verifier {
           this.reject('expected prog array map for tail call', pc, undefined, 'EINVAL');
         }
         expect([RegType.CONST_MAP], ['map_ptr']);
+        // bpf_timer_init(timer, map): the map holding the timer (wxdp has no inner map uids: 0)
+        if (this.timerMap && this.timerMap !== reg.map) {
+          this.reject("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0", pc, undefined, 'EINVAL');
+        }
         return;
+      case Arg.PTR_TO_TIMER: {
+        // process_timer_func: a map value's bpf_timer at a constant offset, the one its BTF places
+        expect([RegType.MAP_VALUE], ['map_value']);
+        const m = reg.map!;
+        if (!reg.varOff.isConst) this.reject(`R${regno} doesn't have constant offset. bpf_timer has to be at the constant offset`, pc, undefined, 'EINVAL');
+        if (m.timerOff === undefined || m.timerOff < 0) this.reject(`map '${m.name}' has no valid bpf_timer`, pc, undefined, 'EINVAL');
+        const off = Number(reg.varOff.value) + reg.off;
+        if (off !== m.timerOff) this.reject(`off ${off} doesn't point to 'struct bpf_timer' that is at ${m.timerOff}`, pc, undefined, 'EINVAL');
+        this.timerMap = m;
+        return;
+      }
       case Arg.PTR_TO_CTX:
         expect([RegType.CTX], ['ctx']);
         // check_func_arg_reg_off's default: negative, fixed and variable offsets, in that order

@@ -7,7 +7,9 @@
 //   walk_percpu  this CPU's values of a PERCPU_ARRAY and a PERCPU_HASH, each bumped by the callback
 //   walk_lru     an LRU_HASH's 6 keys
 //   walk_flags   flags from args[1]: 0 walks, 1 is -EINVAL (the XDP return value's u32)
-// The verifier processes as many instructions as the kernel's for each (443, 158, 131, 235, 62).
+//   walk_purge   the first callback deletes every other key: the walk still visits the element it read
+//                before that callback (deleted; its chain link kept), and that is all
+// The verifier processes as many instructions as the kernel's for each (443, 158, 131, 235, 62, 435).
 // The refused programs (xdp_for_each_<what>.c) end with the kernel's message and errno (bpftool -d prog
 // load's line before the summary), checked against the live kernel when it is there.
 
@@ -52,6 +54,7 @@ const KERNEL: Case[] = [
   { prog: 'walk_array', args: [20n, 0n], retval: 10, order: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
   { prog: 'walk_flags', args: [0n, 0n], retval: 1, order: [0] },
   { prog: 'walk_flags', args: [0n, 1n], retval: 4294967274, order: [] },
+  { prog: 'walk_purge', retval: 2, order: [10, 4], maps: { purge: [[10, 10]] } },
 ];
 
 /** The refused objects: the kernel's last message and errno. */
@@ -91,8 +94,8 @@ describe('bpf_for_each_map_elem: the verifier', () => {
     const dp = await Datapath.create();
     try {
       const o = await dp.loadObject(OBJ);
-      const processed = Object.fromEntries(['walk_hash', 'walk_array', 'walk_percpu', 'walk_lru', 'walk_flags'].map((p) => [p, o.program(p).verifierStats?.insnsProcessed]));
-      expect(processed).toEqual({ walk_hash: 443, walk_array: 158, walk_percpu: 131, walk_lru: 235, walk_flags: 62 });
+      const processed = Object.fromEntries(['walk_hash', 'walk_array', 'walk_percpu', 'walk_lru', 'walk_flags', 'walk_purge'].map((p) => [p, o.program(p).verifierStats?.insnsProcessed]));
+      expect(processed).toEqual({ walk_hash: 443, walk_array: 158, walk_percpu: 131, walk_lru: 235, walk_flags: 62, walk_purge: 435 });
     } finally {
       await dp.close();
     }
