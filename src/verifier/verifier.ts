@@ -194,6 +194,19 @@ const SYNC_CALLBACK_HELPERS: ReadonlySet<number> = new Set([BPF_FUNC_FOR_EACH_MA
 const FOR_EACH_MAPS: ReadonlySet<number> = new Set<number>([
   MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH,
 ]);
+/**
+ * A map element callback's arguments (map_set_for_each_callback_args, set_timer_callback_state): r1 the
+ * map, r2 its key (PTR_TO_MAP_KEY), r3 its value (PTR_TO_MAP_VALUE), both at offset 0.
+ */
+function putMapElemArgs(callee: Frame, mapReg: Reg, map: MapInfo): void {
+  callee.put(1, mapReg);
+  for (const [r, type] of [[2, RegType.MAP_KEY], [3, RegType.MAP_VALUE]] as const) {
+    const p = Reg.pointer(type);
+    p.map = map;
+    callee.put(r, p);
+  }
+}
+
 /** include/linux/bpf.h: bpf_loop's largest nr_loops (BPF_MAX_LOOPS, 8M). */
 const BPF_MAX_LOOPS = 1n << 23n;
 
@@ -2872,13 +2885,7 @@ class Verifier {
   private forEachCall(st: State, pc: number, mapArg: Reg): number {
     const map = mapArg.map!;
     this.pushCallback(st, pc, st.cur.regs[2]!.subprog, (caller, callee) => {
-      callee.put(1, caller.regs[1]!.clone());
-      const key = Reg.pointer(RegType.MAP_KEY);
-      key.map = map;
-      callee.put(2, key);
-      const value = Reg.pointer(RegType.MAP_VALUE);
-      value.map = map;
-      callee.put(3, value);
+      putMapElemArgs(callee, caller.regs[1]!.clone(), map);
       callee.put(4, caller.regs[3]!.clone());
     });
     return this.callbackHelperReturns(st, pc);
@@ -2895,13 +2902,7 @@ class Verifier {
     frame.callback = { helperInsn: pc, retMin: 0n, retMax: 0n, async: true };
     const m = Reg.pointer(RegType.CONST_MAP);
     m.map = map;
-    frame.put(1, m);
-    const key = Reg.pointer(RegType.MAP_KEY);
-    key.map = map;
-    frame.put(2, key);
-    const value = Reg.pointer(RegType.MAP_VALUE);
-    value.map = map;
-    frame.put(3, value);
+    putMapElemArgs(frame, m, map);
     this.pending.push({ state: new State([frame]), insn: subprog, from: pc });
   }
 

@@ -7,12 +7,10 @@
 // answers 1, after 0; deleting the hash element takes its timer: nothing fires (kernel: the same, read
 // after 400 ms). Processed instructions and the refusals' last log line and errno are the kernel's.
 
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
-import { VerifierError } from '../../src/errors.js';
+import { kernelRefusal, processedInsns, wxdpRefusal } from '../support/refusals.js';
 import { kernelAvailability, loadKernelObject } from '../../src/oracle/kernel.js';
 
 const obj = (name: string): string => fileURLToPath(new URL(`../../programs/${name}.o`, import.meta.url));
@@ -32,7 +30,6 @@ const REFUSALS: Array<[string, string, string]> = [
   ['xdp_timer_stack', 'EACCES', 'R1 type=fp expected=map_value'],
   ['xdp_timer_map', 'EINVAL', "timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0"],
 ];
-const ERRNO: Record<string, number> = { EACCES: 13, EINVAL: 22 };
 
 async function withObject(engine: 'jit' | 'interp', f: (dp: Datapath, o: Awaited<ReturnType<Datapath['loadObject']>>) => void): Promise<void> {
   const dp = await Datapath.create();
@@ -75,25 +72,11 @@ describe.each(['jit', 'interp'] as const)('bpf_timer (%s)', (engine) => {
 
 describe('bpf_timer: the verifier', () => {
   it('processes as many instructions as the kernel for each program', async () => {
-    const dp = await Datapath.create();
-    try {
-      const o = await dp.loadObject(OBJ);
-      expect(['arm', 'cancel', 'drop'].map((p) => o.program(p).verifierStats?.insnsProcessed)).toEqual([272, 12, 7]);
-    } finally {
-      await dp.close();
-    }
+    expect(await processedInsns(OBJ, ['arm', 'cancel', 'drop'])).toEqual({ arm: 272, cancel: 12, drop: 7 });
   });
 
   it.each(REFUSALS)('%s is refused as the kernel refuses it (%s: %s)', async (name, errno, message) => {
-    const dp = await Datapath.create();
-    try {
-      const err = await dp.loadObject(obj(name)).then(() => undefined, (e: unknown) => e);
-      expect(err).toBeInstanceOf(VerifierError);
-      const log = (err as VerifierError).log.split('\n');
-      expect({ errno: (err as VerifierError).errno, message: log[log.findIndex((l) => l.startsWith('processed ')) - 1] }).toEqual({ errno, message });
-    } finally {
-      await dp.close();
-    }
+    expect(await wxdpRefusal(obj(name))).toEqual({ errno, message });
   });
 });
 
@@ -129,15 +112,6 @@ describe.skipIf(!avail.ok)(`the kernel on the same programs${avail.ok ? '' : ` (
   });
 
   it.each(REFUSALS)('bpftool prog load refuses %s (%s: %s)', (name, errno, message) => {
-    const pin = `/sys/fs/bpf/wxdp-timer-${name}-${process.pid}`;
-    try {
-      const load = spawnSync('bpftool', ['-d', 'prog', 'load', obj(name), pin], { encoding: 'utf8' });
-      expect(load.status).not.toBe(0);
-      const log = load.stderr.split('\n');
-      expect(log[log.findIndex((l) => l.startsWith('processed ')) - 3]).toBe(message);
-      expect(load.stderr).toContain(`failed to load: -${ERRNO[errno]}`);
-    } finally {
-      rmSync(pin, { force: true });
-    }
+    expect(kernelRefusal(obj(name), `/sys/fs/bpf/wxdp-timer-${name}-${process.pid}`)).toEqual({ errno, message });
   });
 });

@@ -14,11 +14,9 @@
 // load's line before the summary), checked against the live kernel when it is there.
 
 import { fileURLToPath } from 'node:url';
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
-import { VerifierError } from '../../src/errors.js';
+import { kernelRefusal, processedInsns, wxdpRefusal } from '../support/refusals.js';
 import { kernelAvailability, loadKernelObject } from '../../src/oracle/kernel.js';
 
 const obj = (name: string): string => fileURLToPath(new URL(`../../programs/${name}.o`, import.meta.url));
@@ -65,7 +63,6 @@ const REFUSALS: Array<[string, string, string]> = [
   ['xdp_for_each_lpm', 'ENOTSUPP', 'callback function not allowed for map'],
   ['xdp_for_each_ringbuf', 'ENOTSUPP', 'callback function not allowed for map'],
 ];
-const ERRNO: Record<string, number> = { EACCES: 13, EINVAL: 22, ENOTSUPP: 524 };
 const label = (c: Case): string => `${c.prog}${c.args ? ` args ${c.args.join(',')}` : ''}`;
 
 describe.each(['jit', 'interp'] as const)('bpf_for_each_map_elem (%s)', (engine) => {
@@ -91,27 +88,12 @@ describe.each(['jit', 'interp'] as const)('bpf_for_each_map_elem (%s)', (engine)
 
 describe('bpf_for_each_map_elem: the verifier', () => {
   it('processes as many instructions as the kernel for each program', async () => {
-    const dp = await Datapath.create();
-    try {
-      const o = await dp.loadObject(OBJ);
-      const processed = Object.fromEntries(['walk_hash', 'walk_array', 'walk_percpu', 'walk_lru', 'walk_flags', 'walk_purge'].map((p) => [p, o.program(p).verifierStats?.insnsProcessed]));
-      expect(processed).toEqual({ walk_hash: 443, walk_array: 158, walk_percpu: 131, walk_lru: 235, walk_flags: 62, walk_purge: 435 });
-    } finally {
-      await dp.close();
-    }
+    const names = ['walk_hash', 'walk_array', 'walk_percpu', 'walk_lru', 'walk_flags', 'walk_purge'];
+    expect(await processedInsns(OBJ, names)).toEqual({ walk_hash: 443, walk_array: 158, walk_percpu: 131, walk_lru: 235, walk_flags: 62, walk_purge: 435 });
   });
 
   it.each(REFUSALS)('%s is refused as the kernel refuses it (%s: %s)', async (name, errno, message) => {
-    const dp = await Datapath.create();
-    try {
-      const err = await dp.loadObject(obj(name)).then(() => undefined, (e: unknown) => e);
-      expect(err).toBeInstanceOf(VerifierError);
-      // the log's last message (the kernel's: its line before the summary)
-      const log = (err as VerifierError).log.split('\n');
-      expect({ errno: (err as VerifierError).errno, message: log[log.findIndex((l) => l.startsWith('processed ')) - 1] }).toEqual({ errno, message });
-    } finally {
-      await dp.close();
-    }
+    expect(await wxdpRefusal(obj(name))).toEqual({ errno, message });
   });
 });
 
@@ -136,15 +118,6 @@ describe.skipIf(!avail.ok)(`the kernel on the same programs${avail.ok ? '' : ` (
   });
 
   it.each(REFUSALS)('bpftool prog load refuses %s (%s: %s)', (name, errno, message) => {
-    const pin = `/sys/fs/bpf/wxdp-for-each-${name}-${process.pid}`;
-    try {
-      const load = spawnSync('bpftool', ['-d', 'prog', 'load', obj(name), pin], { encoding: 'utf8' });
-      expect(load.status).not.toBe(0);
-      const log = load.stderr.split('\n');
-      expect(log[log.findIndex((l) => l.startsWith('processed ')) - 3]).toBe(message);
-      expect(load.stderr).toContain(`failed to load: -${ERRNO[errno]}`);
-    } finally {
-      rmSync(pin, { force: true });
-    }
+    expect(kernelRefusal(obj(name), `/sys/fs/bpf/wxdp-for-each-${name}-${process.pid}`)).toEqual({ errno, message });
   });
 });
