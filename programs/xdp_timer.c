@@ -3,7 +3,8 @@
 // and leaves two timers armed: array key 0 (CLOCK_MONOTONIC, 100 ms) and hash key 7 (CLOCK_BOOTTIME,
 // 150 ms); each callback counts its firings in the value and stores the key it was given. `cancel`
 // cancels array key 0 (1 while armed, 0 once fired or cancelled). `drop` deletes hash key 7, whose
-// timer goes with it. tests/programs/bpf_timer.test.ts compares all of it with the kernel.
+// timer goes with it. `rearm` arms `tself`'s timer (20 ms), whose callback cancels its own timer
+// (-EDEADLK) and starts it again once (20 ms more), recording both answers. tests/programs/bpf_timer.test.ts compares all of it with the kernel.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -106,6 +107,42 @@ int drop(struct xdp_md *ctx)
 	__u32 k7 = 7;
 
 	return bpf_map_delete_elem(&thash, &k7);
+}
+
+struct self_elem {
+	struct bpf_timer t;
+	__s64 fired;
+	__s64 cancel;
+	__s64 start;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct self_elem);
+	__uint(max_entries, 1);
+} tself SEC(".maps");
+
+static int again(void *map, __u32 *key, struct self_elem *v)
+{
+	v->fired++;
+	v->cancel = bpf_timer_cancel(&v->t);
+	if (v->fired == 1)
+		v->start = bpf_timer_start(&v->t, 20000000, 0);
+	return 0;
+}
+
+SEC("xdp")
+int rearm(struct xdp_md *ctx)
+{
+	__u32 k0 = 0;
+	struct self_elem *v = bpf_map_lookup_elem(&tself, &k0);
+
+	if (!v)
+		return XDP_ABORTED;
+	bpf_timer_init(&v->t, &tself, CLOCK_MONOTONIC);
+	bpf_timer_set_callback(&v->t, again);
+	return bpf_timer_start(&v->t, 20000000, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -5,7 +5,7 @@
 // within the 400 ms `bpftool` waited (each callback counted 1 and stored its key; the timer's bytes
 // dump as 0); wxdp's fire when the stack clock passes them, and not before. Cancelling while armed
 // answers 1, after 0; deleting the hash element takes its timer: nothing fires (kernel: the same, read
-// after 400 ms). Processed instructions and the refusals' last log line and errno are the kernel's.
+// after 400 ms). A callback cancelling its own timer gets -EDEADLK, and may start it again. Processed instructions and the refusals' last log line and errno are the kernel's.
 
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -70,9 +70,29 @@ describe.each(['jit', 'interp'] as const)('bpf_timer (%s)', (engine) => {
     }));
 });
 
+/** struct self_elem { struct bpf_timer t; s64 fired; s64 cancel; s64 start; } as the kernel dumps it. */
+const selfElem = (fired: number, cancel: number, start: number): string =>
+  '00'.repeat(16) + Buffer.from(new BigInt64Array([BigInt(fired), BigInt(cancel), BigInt(start)]).buffer).toString('hex');
+
+describe.each(['jit', 'interp'] as const)('bpf_timer from its own callback (%s)', (engine) => {
+  it('cancelling it is -EDEADLK, starting it again fires once more (the kernel: fired 2, -35, 0)', () =>
+    withObject(engine, (dp, o) => {
+      expect(o.program('rearm').testRun({ data: new Uint8Array(64) }).retval).toBe(0);
+      const v = (): string => Buffer.from(o.map('tself').lookup(u32(0))!).toString('hex');
+      dp.stack.advance(19);
+      expect(v()).toBe(selfElem(0, 0, 0));
+      dp.stack.advance(1);
+      expect(v()).toBe(selfElem(1, -35, 0));
+      dp.stack.advance(20);
+      expect(v()).toBe(selfElem(2, -35, 0));
+      dp.stack.advance(100);
+      expect(v()).toBe(selfElem(2, -35, 0));
+    }));
+});
+
 describe('bpf_timer: the verifier', () => {
   it('processes as many instructions as the kernel for each program', async () => {
-    expect(await processedInsns(OBJ, ['arm', 'cancel', 'drop'])).toEqual({ arm: 272, cancel: 12, drop: 7 });
+    expect(await processedInsns(OBJ, ['arm', 'cancel', 'drop', 'rearm'])).toEqual({ arm: 272, cancel: 12, drop: 7, rearm: 39 });
   });
 
   it.each(REFUSALS)('%s is refused as the kernel refuses it (%s: %s)', async (name, errno, message) => {
@@ -95,6 +115,17 @@ describe.skipIf(!avail.ok)(`the kernel on the same programs${avail.ok ? '' : ` (
       wait();
       expect([dump(k, 'tarr'), dump(k, 'thash')]).toEqual([{ 0: elem(1, 0), 1: elem(0, 0) }, { 7: elem(1, 7) }]);
       expect(k.program('cancel').run({ data: new Uint8Array(64) }).retval).toBe(0);
+    } finally {
+      k.close();
+    }
+  });
+
+  it('bpftool prog run: a callback cancelling its own timer gets -EDEADLK, and restarts it', () => {
+    const k = loadKernelObject(OBJ, { pinMaps: true });
+    try {
+      expect(k.program('rearm').run({ data: new Uint8Array(64) }).retval).toBe(0);
+      wait();
+      expect(dump(k, 'tself')).toEqual({ 0: selfElem(2, -35, 0) });
     } finally {
       k.close();
     }
