@@ -31,7 +31,8 @@ import {
 
 const IT_POS: u32 = 0;
 const IT_NEXT: u32 = 4;
-const IT_KEY: u32 = 8;
+export const MAP_ITER_KEY: u32 = 8;
+const IT_KEY = MAP_ITER_KEY;
 const IT_VALUE: u32 = 12;
 
 /** The walk record of a callback helper called from frame `depth`. */

@@ -26,6 +26,7 @@
 import { MAP_DATA, MAP_KEY_SIZE, MAP_TIMER, MAP_TYPE, RUN_BASE, RUN_FRAME_DEPTH, RUN_FRAME_PTR, STACK_SIZE, STACK_TOP } from '../abi';
 import { arena_alloc, arena_free } from './arena';
 import { MAPS_ARRAY_STRIDE } from './array';
+import { map_iter_record, MAP_ITER_KEY } from './for_each';
 import { NET_ROOT_PTR, NR_NOW } from '../net/abi';
 import { BPF_MAP_TYPE_ARRAY, EBUSY, EINVAL, ENOMEM } from './uapi';
 
@@ -189,10 +190,18 @@ export function bpf_timer_next_expiry(): i64 {
   return best;
 }
 
-/** bpf_timer_cb's arguments: (map, key, value); the key of an array's element is its index, here. */
+/**
+ * bpf_timer_cb's arguments: (map, key, value). An array element's key is its index, which the kernel
+ * keeps in a local: here in the frame-0 walk record's key word (a timer fires outside any program's
+ * run, so no walk is using it), which checked runs may read.
+ */
 export function bpf_timer_key(t: u32): u32 {
   const m = load<u32>(t, T_MAP);
-  if (load<u32>(m, MAP_TYPE) == BPF_MAP_TYPE_ARRAY) return t + T_KEY;
+  if (load<u32>(m, MAP_TYPE) == BPF_MAP_TYPE_ARRAY) {
+    const key = map_iter_record(0) + MAP_ITER_KEY;
+    store<u32>(key, load<u32>(t, T_KEY));
+    return key;
+  }
   // a hash element's key, round_up(key_size, 8) bytes before its value
   return load<u32>(t, T_VALUE) - ((load<u32>(m, MAP_KEY_SIZE) + 7) & ~7);
 }

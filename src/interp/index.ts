@@ -31,7 +31,7 @@ import type { InlineArray } from '../jit/emit.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
 import { AluOp, BPF_MAX_LOOPS, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { isMayGoto, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
+import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RUN, RUN_BASE, STACK_REGION, STACK_TOP, WALK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
 import type { VerifierFacts } from '../verifier/verifier.js';
 import { compileSource, makeExec, type CompiledExec, type CompileLib } from './compile.js';
@@ -421,7 +421,7 @@ export class Interpreter implements Engine {
     }
     if (req.regions !== this.lastReqRegions) {
       this.lastReqRegions = req.regions;
-      this.runRegions = [STACK_REGION, ...req.regions];
+      this.runRegions = [STACK_REGION, WALK_REGION, ...req.regions];
     }
     const entry = this.compiled?.entry;
     if (entry) {
@@ -453,7 +453,7 @@ export class Interpreter implements Engine {
    * caller's); unset, it takes the caller's.
    */
   setRegions(regions: readonly Region[]): void {
-    this.own = [STACK_REGION, ...regions];
+    this.own = [STACK_REGION, WALK_REGION, ...regions];
   }
 
   /**
@@ -1266,7 +1266,7 @@ export class Interpreter implements Engine {
     put(2, r2);
     put(3, r3);
     C[2 * FP] = STACK_TOP;
-    this.regions = this.runRegions.length > 0 ? this.runRegions : [STACK_REGION];
+    this.regions = this.runRegions.length > 0 ? this.runRegions : [STACK_REGION, WALK_REGION];
     this.executed = 0;
     this.exec(Number(callback & 0xffff_ffffn), C, 0);
     return big(C[0]!, C[1]!);

@@ -4,7 +4,7 @@
 import { callbackFault, callDepthFault, memFault, RuntimeFault, WxdpError } from '../errors.js';
 import { helperName, type HelperTable } from '../helpers/index.js';
 import { MAX_FRAMES } from '../isa/opcodes.js';
-import { STACK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
+import { STACK_REGION, WALK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
 import { HelperArgMemo } from './arg_memo.js';
 import type { Engine, RunRequest, RunResult } from '../runtime/types.js';
 import type { FastPath } from '../runtime/fastpath.js';
@@ -97,7 +97,7 @@ export class JitProgram implements Engine {
   private readonly slotWritable = new Uint8Array(REGION_SLOTS);
   private slotsUsed = 0;
   // The regions bound now, the stack first (what check_helper checks against).
-  private bound: readonly Region[] = [STACK_REGION];
+  private bound: readonly Region[] = [STACK_REGION, WALK_REGION];
   // The last fault an import raised: run_guarded swallows it, takeFault() tells.
   private readonly faults: { last?: unknown } = {};
 
@@ -209,13 +209,14 @@ export class JitProgram implements Engine {
 
   /** Load the run's regions into the module's slots; unchanged slots cost a compare, not a wasm call. */
   private bindRegions(all: readonly Region[]): void {
-    this.bound = [STACK_REGION, ...all];
+    this.bound = [STACK_REGION, WALK_REGION, ...all];
     let packet = 0;
-    let regions = all;
+    // (the map walks' keys: a slot of their own, read only)
+    let regions = [WALK_REGION, ...all];
     if (all.some((g) => g.packet)) {
       const p = all.find((g) => g.packet)!;
       packet = p.writable ? 2 : 1;
-      regions = all.filter((g) => !g.packet);
+      regions = regions.filter((g) => !g.packet);
     }
     if (packet !== this.packetMode) {
       this.setPacket!(packet !== 0 ? 1 : 0, packet === 2 ? 1 : 0);
@@ -223,7 +224,7 @@ export class JitProgram implements Engine {
     }
     const n = regions.length;
     if (n > REGION_SLOTS) {
-      throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${n}`);
+      throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS - 1} regions besides the stack and the map walks' keys, got ${n - 1}`);
     }
     for (let k = 0; k < n; k++) {
       const g = regions[k]!;

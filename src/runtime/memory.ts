@@ -219,6 +219,11 @@ function formatMiB(bytes: number): string {
 }
 
 export const STACK_REGION: Region = { name: 'stack', start: STACK_BASE, end: STACK_TOP, writable: true };
+/**
+ * The map walks' records (RUN.ITERS, assembly/maps/for_each.ts), read only: an array element's key a
+ * bpf_for_each_map_elem or bpf_timer callback gets points into them.
+ */
+export const WALK_REGION: Region = { name: 'map walk keys', start: RUN_BASE + RUN.ITERS, end: RUN_BASE + RUN.ITERS + MAX_FRAMES * MAP_ITER_SIZE, writable: false };
 
 // ---- The data path (assembly/device.ts, ring.ts, umem.ts, napi.ts, xsk.ts; drawn in assembly/abi.ts) ----
 
