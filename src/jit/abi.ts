@@ -21,7 +21,7 @@
 //   xdp_burst(rx i32, first i32, n i32, ifindex i32, queue i32, out i32)   with `burst`: see EXPORT_BURST
 //
 // Internal functions: `sub_<entry slot>(r1..r5 i64, r10 i64, depth i32) -> i64`, one per subprogram.
-// Checked mode keeps REGION_SLOTS regions in globals (start, readable length, writable length; an
+// Checked mode keeps JIT_REGION_SLOTS regions in globals (a run's REGION_SLOTS, the map walks' keys) (start, readable length, writable length; an
 // unused slot has length 0) besides the stack, which is checked against constants, and the packet,
 // checked against the ctx's data_meta and data_end as they are at the access.
 
@@ -83,3 +83,5 @@ export const EXPORT_SET_PACKET = 'set_packet';
 
 /** Regions a checked run may pass besides the stack. */
 export const REGION_SLOTS = 16;
+/** The slots checked mode has: REGION_SLOTS for a run's regions, then one for the map walks' keys (WALK_REGION). */
+export const JIT_REGION_SLOTS = REGION_SLOTS + 1;

@@ -79,7 +79,7 @@ import {
   IMPORT_CHECK_HELPER,
   IMPORT_MEMORY,
   IMPORT_MODULE,
-  REGION_SLOTS,
+  JIT_REGION_SLOTS,
 } from './abi.js';
 import type { BasicBlock, ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
@@ -460,14 +460,14 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const rlen = (k: number): string => `region${k}_len`;
   const wlen = (k: number): string => `region${k}_wlen`;
   if (opts.checked) {
-    for (let k = 0; k < REGION_SLOTS; k++) {
+    for (let k = 0; k < JIT_REGION_SLOTS; k++) {
       m.addGlobal(lo(k), i64, true, k64(0));
       m.addGlobal(rlen(k), i64, true, k64(0));
       m.addGlobal(wlen(k), i64, true, k64(0));
     }
     // set_region(slot, start, len, writable): start and len are unsigned 32-bit.
     const setters: Expr[] = [];
-    for (let k = 0; k < REGION_SLOTS; k++) {
+    for (let k = 0; k < JIT_REGION_SLOTS; k++) {
       setters.push(
         m.if(
           m.i32.eq(m.local.get(0, i32), k32(k)),
@@ -492,7 +492,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
 
     // check_slow(addr i64, size i32, write i32, pc i32): slots 2.. (the stack, slots 0 and 1 are inline).
     const body: Expr[] = [];
-    for (let k = INLINE_SLOTS; k < REGION_SLOTS; k++) {
+    for (let k = INLINE_SLOTS; k < JIT_REGION_SLOTS; k++) {
       const len = (): Expr => m.select(m.local.get(2, i32), m.global.get(wlen(k), i64), m.global.get(rlen(k), i64));
       body.push(
         m.if(

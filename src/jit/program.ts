@@ -31,6 +31,7 @@ import {
   IMPORT_CHECK_HELPER,
   IMPORT_MEMORY,
   IMPORT_MODULE,
+  JIT_REGION_SLOTS,
   REGION_SLOTS,
 } from './abi.js';
 
@@ -92,9 +93,9 @@ export class JitProgram implements Engine {
   // The packet region now: 0 none, 1 read-only, 2 read-write.
   private packetMode = 0;
   // What each region slot holds now (slots [0, slotsUsed) are in use).
-  private readonly slotStart = new Float64Array(REGION_SLOTS).fill(NO_REGION);
-  private readonly slotEnd = new Float64Array(REGION_SLOTS).fill(NO_REGION);
-  private readonly slotWritable = new Uint8Array(REGION_SLOTS);
+  private readonly slotStart = new Float64Array(JIT_REGION_SLOTS).fill(NO_REGION);
+  private readonly slotEnd = new Float64Array(JIT_REGION_SLOTS).fill(NO_REGION);
+  private readonly slotWritable = new Uint8Array(JIT_REGION_SLOTS);
   private slotsUsed = 0;
   // The regions bound now, the stack first (what check_helper checks against).
   private bound: readonly Region[] = [STACK_REGION, WALK_REGION];
@@ -211,21 +212,22 @@ export class JitProgram implements Engine {
   private bindRegions(all: readonly Region[]): void {
     this.bound = [STACK_REGION, WALK_REGION, ...all];
     let packet = 0;
-    // (the map walks' keys: a slot of their own, read only)
-    let regions = [WALK_REGION, ...all];
+    let regions = all;
     if (all.some((g) => g.packet)) {
       const p = all.find((g) => g.packet)!;
       packet = p.writable ? 2 : 1;
-      regions = regions.filter((g) => !g.packet);
+      regions = all.filter((g) => !g.packet);
     }
     if (packet !== this.packetMode) {
       this.setPacket!(packet !== 0 ? 1 : 0, packet === 2 ? 1 : 0);
       this.packetMode = packet;
     }
-    const n = regions.length;
-    if (n > REGION_SLOTS) {
-      throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS - 1} regions besides the stack and the map walks' keys, got ${n - 1}`);
+    if (regions.length > REGION_SLOTS) {
+      throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${regions.length}`);
     }
+    // the map walks' keys: the last slot, read only (after the run's, which keep the inlined checks)
+    regions = [...regions, WALK_REGION];
+    const n = regions.length;
     for (let k = 0; k < n; k++) {
       const g = regions[k]!;
       if (g.start !== this.slotStart[k] || g.end !== this.slotEnd[k] || +g.writable !== this.slotWritable[k]) {
