@@ -54,7 +54,9 @@ export const RUN_NCPUS: u32 = 8; //        u32 CPUs percpu maps hold values for
 export const RUN_FRAME_PTR: u32 = 12; //   u32 r10 of the frame calling a callback helper (bpf_loop)
 export const RUN_FRAME_DEPTH: u32 = 16; // u32 call depth of that frame
 export const RUN_PRANDOM: u32 = 24; //     u64 prandom state
-export const RUN_SIZE: u32 = 64;
+export const RUN_ITERS: u32 = 64; //       MAX_FRAMES × MAP_ITER_SIZE: bpf_for_each_map_elem's walks, by caller depth (maps/for_each.ts)
+export const MAP_ITER_SIZE: u32 = 16;
+export const RUN_SIZE: u32 = 192;
 export const MAX_TAIL_CALL_CNT: u32 = 33;
 
 export const AS_DATA_BASE: u32 = 0x3000;
@@ -83,8 +85,9 @@ export const MAP_ID: u32 = 20; //         u32
 export const MAP_COUNT: u32 = 24; //      u32 live elements (hash types)
 export const MAP_DATA: u32 = 28; //       u32 address of the type's storage
 export const MAP_SPIN_LOCK: u32 = 60; //  u32 1 + offset of the value's bpf_spin_lock (BTF), 0: none (hash, array)
+export const MAP_TIMER: u32 = 80; //      u32 1 + offset of the value's struct bpf_timer (BTF), 0: none (hash, lru_hash, array)
 export const MAP_ALLOC_SIZE: u32 = 72; // u32 bytes of the map's arena allocation (header and storage): what map_free gives back
-export const MAP_HEADER_SIZE: u32 = 80; //  bytes 32..59 are the type's own; 60 MAP_SPIN_LOCK, 64 map-in-map (MAPS_MIM_META), 68 the writer lock of the shared build (maps/map_lock.ts), 72 MAP_ALLOC_SIZE; 76..79 free
+export const MAP_HEADER_SIZE: u32 = 88; //  bytes 32..59 are the type's own; 60 MAP_SPIN_LOCK, 64 map-in-map (MAPS_MIM_META), 68 the writer lock of the shared build (maps/map_lock.ts), 72 MAP_ALLOC_SIZE, 76 lru.ts's memo (MAPS_LRU_LAST), 80 MAP_TIMER; 84..87 free
 
 // ---- The data path (assembly/device.ts, ring.ts, umem.ts, napi.ts, xsk.ts) ----
 //

@@ -8,7 +8,7 @@
 //          +36 u32 hashrnd    seed (0 with BPF_F_ZERO_SEED, else map_hash_seed()'s value)
 //          +40 u32 key_off    offset of the key in an element: 8, or 24 for LRU maps
 //          +44 u32 value_off  key_off + round_up(key_size, 8)
-//          +48 u32 free       free-list head (through `next`; not for LRU maps)
+//          +48 u32 free       free-list head (through each free element's hash word; not for LRU maps)
 //          +52 u32 ncpus      (percpu) values per element
 //          +56 u32 lru        (LRU) address of the LRU state (lru.ts)
 //   MAP_COUNT                 live elements
@@ -22,6 +22,7 @@
 //            (percpu.ts percpuStride: max_entries × unit, 128-aligned).
 //            `gather` (ncpus × unit) is where the syscall's lookup copies the values side by side
 //            (bpf_percpu_hash_copy; the control plane's thread only).
+//            A free element links the free list through its hash word (E_FREE), keeping `next`.
 //
 // LRU maps (LRU_HASH, LRU_PERCPU_HASH) are in lru.ts: the kernel's LRU lists, eviction and update.
 //
@@ -40,6 +41,7 @@ import {
 } from './uapi';
 import { copyBytes, fillBytes } from '../bytes';
 import { mapWriterLock, mapWriterUnlock } from './map_lock';
+import { timerClearValue, timerFreeValue } from './timer';
 
 // Exported as globals for the JIT, which inlines lookups (src/jit/index.ts hashMapsOf).
 export const MAPS_HT_MASK: u32 = 32;
@@ -54,6 +56,10 @@ const HT_FREE: u32 = 48;
 
 const E_NEXT: u32 = 0;
 const E_HASH: u32 = 4;
+// A free element's free-list link is its hash word: its chain link stays as it was, so a walk that read
+// it before the element was deleted goes on along the old chain (the kernel's freelist node is a field
+// of its own; bpf_for_each_hash_elem's hlist_nulls_for_each_entry_safe relies on that).
+const E_FREE: u32 = E_HASH;
 
 const HTAB_CREATE_FLAG_MASK: u32 = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
 // KMALLOC_MAX_SIZE (x86-64: 4 MiB) - sizeof(struct htab_elem) (48)
@@ -128,7 +134,7 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   // Thread every element onto the free list, first element first.
   let e = first;
   for (let i: u32 = 1; i < max; i++) {
-    store<u32>(e, e + es, E_NEXT);
+    store<u32>(e, e + es, E_FREE);
     e += es;
   }
   store<u32>(m, first, HT_FREE);
@@ -328,7 +334,10 @@ function htabUpdateLocked(m: u32, key: u32, value: u32, flags: u64, onAllCpus: b
   if (e != 0) {
     const lock = load<u32>(m, MAP_SPIN_LOCK);
     const held = lock != 0 ? load<u32>(e + voff + lock - 1) : 0;
+    // the kernel swaps in a new element and frees the old one with its timer (check_and_free_fields)
+    timerFreeValue(m, e + voff);
     htabWriteValue(m, e + voff, value, percpu, onAllCpus, false);
+    timerClearValue(m, e + voff);
     // copy_map_value leaves the lock as it is; a new element's is free
     if (lock != 0) store<u32>(e + voff + lock - 1, held);
     if (!percpu && prev != 0) {
@@ -343,11 +352,12 @@ function htabUpdateLocked(m: u32, key: u32, value: u32, flags: u64, onAllCpus: b
   const n = load<u32>(m, HT_FREE);
   // All preallocated elements are in use (alloc_htab_elem).
   if (n == 0) return -E2BIG;
-  store<u32>(m, load<u32>(n, E_NEXT), HT_FREE);
+  store<u32>(m, load<u32>(n, E_FREE), HT_FREE);
   copyBytes(n + koff, key, ks);
   store<u32>(n, hash, E_HASH);
   htabWriteValue(m, n + voff, value, percpu, onAllCpus, true);
   if (load<u32>(m, MAP_SPIN_LOCK) != 0) store<u32>(n + voff + load<u32>(m, MAP_SPIN_LOCK) - 1, 0);
+  timerClearValue(m, n + voff);
   store<u32>(n, load<u32>(b), E_NEXT);
   store<u32>(b, n);
   store<u32>(m, load<u32>(m, MAP_COUNT) + 1, MAP_COUNT);
@@ -376,9 +386,10 @@ function htabDeleteLocked(m: u32, key: u32): i32 {
     e = load<u32>(e, E_NEXT);
   }
   if (e == 0) return -ENOENT;
+  timerFreeValue(m, e + load<u32>(m, HT_VALUE_OFF));
   if (prev == 0) store<u32>(b, load<u32>(e, E_NEXT));
   else store<u32>(prev, load<u32>(e, E_NEXT), E_NEXT);
-  store<u32>(e, load<u32>(m, HT_FREE), E_NEXT);
+  store<u32>(e, load<u32>(m, HT_FREE), E_FREE);
   store<u32>(m, e, HT_FREE);
   store<u32>(m, load<u32>(m, MAP_COUNT) - 1, MAP_COUNT);
   return 0;
@@ -427,7 +438,8 @@ export function htabClear(m: u32): void {
     let e = load<u32>(buckets + (i << 2));
     while (e != 0) {
       const n = load<u32>(e, E_NEXT);
-      store<u32>(e, load<u32>(m, HT_FREE), E_NEXT);
+      timerFreeValue(m, e + load<u32>(m, HT_VALUE_OFF));
+      store<u32>(e, load<u32>(m, HT_FREE), E_FREE);
       store<u32>(m, e, HT_FREE);
       e = n;
     }

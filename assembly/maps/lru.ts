@@ -45,6 +45,7 @@ import { htabHash } from './jhash';
 import { BPF_EXIST, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, ENOMEM } from './uapi';
 import { copyBytes } from '../bytes';
 import { mapWriterLock, mapWriterUnlock } from './map_lock';
+import { timerClearValue, timerFreeValue } from './timer';
 
 /** Header offset of the LRU state's address. */
 export const HT_LRU: u32 = 56;
@@ -533,6 +534,8 @@ export function lruInit(s: u32, percpuLru: bool, ncpus: u32, first: u32, elemSiz
 
 /** Unlink `e` from its bucket if it is there (the element before it found by walking the chain). */
 function unlinkElem(m: u32, e: u32): bool {
+  // an element leaving the table (deleted, replaced, evicted) takes its timer with it
+  timerFreeValue(m, e + htabValueOff(m));
   const b = htabBucketOf(m, load<u32>(e, E_HASH));
   let p = load<u32>(b);
   if (p == e) {
@@ -608,7 +611,10 @@ export function htabLruUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpu
     n = popFreeFast(m, hash);
     if (n == 0) return -ENOMEM;
     copyBytes(n + LRU_KEY_OFF, key, ks);
-    if (!percpu) copyBytes(n + voff, value, load<u32>(m, MAP_VALUE_SIZE));
+    if (!percpu) {
+      copyBytes(n + voff, value, load<u32>(m, MAP_VALUE_SIZE));
+      timerClearValue(m, n + voff); // copy_map_value leaves a new element's timer unset
+    }
   }
   // (The memo's element, when the pop took it, is off the table: the walk cannot meet it.)
   const old = findIn(m, b, hash, key, known);

@@ -6,7 +6,7 @@
 // Percpu maps: a lookup returns CPU 0's value, the other CPUs' follow every round_up(value_size, 8)
 // bytes; an update takes ncpus such values, as the syscall does.
 
-import { MAP_ALLOC_SIZE, MAP_DATA, MAP_MAX_ENTRIES, MAP_TYPE } from '../abi';
+import { MAP_ALLOC_SIZE, MAP_DATA, MAP_MAX_ENTRIES, MAP_TIMER, MAP_TYPE } from '../abi';
 import { arena_free } from './arena';
 import { arrayCreate, arrayDelete, arrayElem, arrayGetNextKey, arrayUpdate, percpuArrayGather } from './array';
 import { devmapClear, devmapCreate, devmapDeleteAny, devmapHashGetNextKey, devmapLookup, devmapUpdateAny } from './devmap';
@@ -26,6 +26,7 @@ import {
   BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, BPF_MAP_TYPE_RINGBUF,
   BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_XSKMAP, EBADF, EINVAL, ENOTSUPP,
 } from './uapi';
+import { timerFreeMap } from './timer';
 
 /**
  * BPF_MAP_CREATE: the map's address (its header), or a negative errno: -EINVAL for an unsupported
@@ -286,6 +287,8 @@ export function map_free(map: u32): i32 {
       trieFreeChunks(map);
       break;
   }
+  // bpf_map_free_timers: the map's timers go with it
+  if (load<u32>(map, MAP_TIMER) != 0) timerFreeMap(map);
   store<u32>(map, 0, MAP_ALLOC_SIZE);
   arena_free(map, size);
   return 0;

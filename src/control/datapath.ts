@@ -1313,6 +1313,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
     readonly,
     frozen: m.frozen,
     spinLockOff: m.spinLockOff,
+    timerOff: m.timerOff,
   };
   const inner = m.innerMeta;
   // bpf_map_meta_alloc copies no name into the inner_map_meta: the kernel's log prints the inner map a
@@ -1367,7 +1368,7 @@ function verifyCacheKey(
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
     const i = m.inner;
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.frozen, m.spinLockOff, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.spinLockOff] : 0]));
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.frozen, m.spinLockOff, m.timerOff ?? -1, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.spinLockOff] : 0]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));

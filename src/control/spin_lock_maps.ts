@@ -1,11 +1,12 @@
-// The loader's part of bpf_spin_lock: a hash or array map whose value's BTF holds a `struct
+// The loader's part of bpf_spin_lock and bpf_timer (the timer's offset likewise, in hash, array and
+// lru_hash maps: assembly/maps/timer.ts). The loader's part of bpf_spin_lock: a hash or array map whose value's BTF holds a `struct
 // bpf_spin_lock` gets the lock's offset in its header (the fast path's copies leave those bytes alone,
 // BPF_F_LOCK is accepted, the verifier knows where the lock is). Two locks in one value: the kernel's
 // EINVAL at map creation. A lock in another map type: the kernel answers EOPNOTSUPP and libbpf creates
 // the map again without BTF, so the value holds 4 plain bytes and bpf_spin_lock on it is refused.
 
 import type { ObjectSpec } from '../elf/index.js';
-import { spinLockOffset, SPIN_LOCK_TYPES } from '../elf/spin_lock.js';
+import { spinLockOffset, SPIN_LOCK_TYPES, timerOffset, TIMER_TYPES } from '../elf/spin_lock.js';
 import { MapError, type BpfMap } from '../maps/index.js';
 import { Errno } from '../maps/uapi.js';
 
@@ -29,6 +30,9 @@ export function applySpinLocks(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMa
       if (off === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_spin_lock');
       if (outer && off !== -1) innerLocks.set(outer, off);
     }
+    const timer = timerOffset(spec.btf, m.valueTypeId);
+    if (timer === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the value holds more than one struct bpf_timer');
+    if (timer !== -1 && TIMER_TYPES.includes(m.type)) maps.get(m.name)?.setTimerOff(timer);
     const off = spinLockOffset(spec.btf, m.valueTypeId);
     if (off === -1 || !SPIN_LOCK_TYPES.includes(m.type)) continue;
     if (off === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the value holds more than one struct bpf_spin_lock');

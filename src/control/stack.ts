@@ -4,6 +4,7 @@
 import { WxdpError } from '../errors.js';
 import { WK } from '../runtime/memory.js';
 import { MIB_COUNT, MIB_NAMES, NDROP_COUNT, NET_DROP_REASONS } from '../runtime/net_abi.js';
+import { BpfTimers } from './bpf_timers.js';
 import type { Datapath } from './datapath.js';
 
 interface StackExports {
@@ -21,6 +22,7 @@ export class Stack {
 
   constructor(readonly dp: Datapath) {
     this.x = dp.fastPath.exports as unknown as StackExports;
+    this.bpfTimers = new BpfTimers(dp.fastPath.exports, dp.helpers);
     const r = this.x.net_init();
     if (r !== 0 && r !== -17) throw new WxdpError('MAP_NO_MEMORY', `cannot set up the stack: ENOMEM: ${dp.memory.limitReached()}`);
   }
@@ -35,15 +37,23 @@ export class Stack {
     return Number(this.x.net_now());
   }
 
-  /** Advance the clock by `ms` (timers that fall due run: neighbours, reassembly). */
+  /** Advance the clock by `ms` (timers that fall due run: neighbours, reassembly, BPF timers). */
   advance(ms: number): void {
     if (!Number.isInteger(ms) || ms < 0) throw new WxdpError('USAGE', `advance takes a whole number of milliseconds >= 0, not ${ms}`);
-    // net_advance takes a u32: step in chunks so a long jump still runs every timer in order
-    for (let left = ms; left > 0; left -= Math.min(left, 1000)) {
-      this.x.net_advance(Math.min(left, 1000));
+    // net_advance takes a u32: step in chunks so a long jump still runs every timer in order; a step
+    // ends at the next BPF timer's expiry, which fires after it
+    for (let left = ms; left > 0; ) {
+      let step = Math.min(left, 1000);
+      const due = this.bpfTimers.nextExpiryMs() - this.now();
+      if (due > 0 && due < step) step = due;
+      this.x.net_advance(step);
+      left -= step;
+      this.bpfTimers.fire();
       for (const fn of this.timers) fn(this.now());
     }
   }
+
+  private readonly bpfTimers: BpfTimers;
 
   private readonly timers: Array<(now: number) => void> = [];
 

@@ -48,6 +48,11 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [113, 'bpf_probe_read_kernel'],
   [118, 'bpf_jiffies64'],
   [181, 'bpf_loop'],
+  [164, 'bpf_for_each_map_elem'],
+  [169, 'bpf_timer_init'],
+  [170, 'bpf_timer_set_callback'],
+  [171, 'bpf_timer_start'],
+  [172, 'bpf_timer_cancel'],
   [188, 'bpf_xdp_get_buff_len'],
   [189, 'bpf_xdp_load_bytes'],
   [190, 'bpf_xdp_store_bytes'],
@@ -73,6 +78,13 @@ export function fastPathHelpers(fp: FastPath): HelperDef[] {
     const wasm = f as unknown as WasmHelper;
     defs.push({ id, name: exportName.slice(4), wasm, fn: (a, b, c, d, e) => BigInt.asUintN(64, wasm(a, b, c, d, e)) });
   }
+  const walk = defs.find((d) => d.id === 164);
+  if (walk) {
+    const x = fp.exports as unknown as Record<string, (...a: number[]) => number>;
+    walk.walk = { record: x.map_iter_record!, start: x.map_iter_start!, next: (m, it) => x.map_iter_next!(m, it) >>> 0 };
+  }
+  const setCallback = defs.find((d) => d.id === 170);
+  if (setCallback) setCallback.timerOwners = new Map();
   return defs;
 }
 

@@ -30,6 +30,28 @@ export interface HelperDef {
   fn: HelperFn;
   /** The same helper as a wasm function of the fast path, (r1..r5 i64) -> i64: JIT'd code calls it directly. */
   wasm?: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
+  /**
+   * A helper that walks a map calling the program's callback (bpf_for_each_map_elem): the fast path's
+   * walk, which the interpreter drives with its own callback (`wasm` calls a table index instead).
+   */
+  walk?: MapWalk;
+  /**
+   * bpf_timer_set_callback: which interpreter set each timer's callback (by the timer's record in the
+   * fast path), so a due timer's tagged callback runs in it (src/control/bpf_timers.ts).
+   */
+  timerOwners?: Map<number, AsyncCallbackRunner>;
+}
+
+/** An engine that runs one of its program's callbacks from nothing (a timer's): frame 0, r1–r3. */
+export interface AsyncCallbackRunner {
+  runAsyncCallback(callback: bigint, r1: bigint, r2: bigint, r3: bigint): bigint;
+}
+
+/** assembly/maps/for_each.ts: a walk record by frame depth, its start, and its next key (0: done). */
+export interface MapWalk {
+  record(depth: number): number;
+  start(it: number): void;
+  next(map: number, it: number): number;
 }
 
 /**

@@ -352,14 +352,14 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
       case 40: // TAIL_CALL: done, the target's r0 is this function's; else on with the next instruction
         c = `${spillArgs}if(I.tailCallFrom(R,depth,${i},n))return -1;n=I.executed;${refresh}`;
         break;
-      case 41: { // bpf_loop
-        // A callback of this program with flags 0 and a count within BPF_MAX_LOOPS: its function called
-        // per iteration (B<t>); anything else (-EINVAL, -E2BIG, a forged callback, the fast path's own
-        // helper) as exec() does it, through the register file.
-        const slow = `${spillArgs}I.executed=n;if(R[5]===L.callbackTagHi){I.loop(R,depth,${i});n=I.executed;}else I.callHelper(181,R,${i});${reload0}`;
+      case 41: { // bpf_loop, bpf_for_each_map_elem
+        // bpf_loop with a callback of this program, flags 0 and a count within BPF_MAX_LOOPS: its
+        // function called per iteration (B<t>); anything else (-EINVAL, -E2BIG, a forged callback, the
+        // fast path's own helper, bpf_for_each_map_elem) as exec() does it, through the register file.
+        const slow = `${spillArgs}I.executed=n;I.callbackHelper(${imm},R,depth,${i},false);n=I.executed;${reload0}`;
         const pick = callbacks.map((t) => `a2===${t}?B${t}(depth+1,a1,a3,b3,fl,fh):`).join('');
-        c = `if(checked){${spillArgs}I.executed=n;I.checkLoop(R,${i});}` +
-          (callbacks.length === 0
+        c = `if(checked){${spillArgs}I.executed=n;I.checkCallback(${imm},R,${i});}` +
+          (callbacks.length === 0 || imm !== 181
             ? slow
             : `if(b2===L.callbackTagHi&&(a4|b4|b1)===0&&(a1>>>0)<=L.maxLoops&&(${callbacks.map((t) => `a2===${t}`).join('||')})){` +
               `if(a1!==0){if(depth+1>=L.maxFrames){I.executed=n;throw L.callDepthFault(${i},L.maxFrames);}` +

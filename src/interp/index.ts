@@ -31,7 +31,7 @@ import type { InlineArray } from '../jit/emit.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
 import { AluOp, BPF_MAX_LOOPS, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { isMayGoto, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
+import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RUN, RUN_BASE, STACK_REGION, STACK_TOP, WALK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
 import type { VerifierFacts } from '../verifier/verifier.js';
 import { compileSource, makeExec, type CompiledExec, type CompileLib } from './compile.js';
@@ -71,6 +71,13 @@ export const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
 
 const HELPER_TAIL_CALL = 12;
 const HELPER_LOOP = 181;
+const HELPER_FOR_EACH_MAP_ELEM = 164;
+const HELPER_TIMER_SET_CALLBACK = 170;
+
+/** A callback's frame, one below the caller's: r10 - STACK_SIZE on the register pair. */
+function calleeFrame(R: Int32Array): { fl: number; fh: number } {
+  return { fl: (R[2 * FP]! - STACK_SIZE) | 0, fh: (R[2 * FP]! >>> 0) < STACK_SIZE ? (R[2 * FP + 1]! - 1) | 0 : R[2 * FP + 1]! };
+}
 /** Interpreter callback values: a tag in the high half, the subprogram's slot in the low one. */
 const CALLBACK_TAG_HI = 0xcb00_0000 | 0;
 const TWO32 = 4294967296;
@@ -198,7 +205,7 @@ function decode(prog: readonly Insn[], tailCalls: boolean, fuse: boolean): Decod
         } else if (x) {
           kind = K_HELPER_REG;
           usesDst = true;
-        } else kind = i.imm === HELPER_TAIL_CALL && tailCalls ? K_TAIL_CALL : i.imm === HELPER_LOOP ? K_LOOP : K_HELPER;
+        } else kind = i.imm === HELPER_TAIL_CALL && tailCalls ? K_TAIL_CALL : i.imm === HELPER_LOOP || i.imm === HELPER_FOR_EACH_MAP_ELEM || i.imm === HELPER_TIMER_SET_CALLBACK ? K_LOOP : K_HELPER;
       } else if (isMayGoto(i)) {
         kind = K_MAY_GOTO;
         w1 = target(pc + 1 + i.off);
@@ -414,7 +421,7 @@ export class Interpreter implements Engine {
     }
     if (req.regions !== this.lastReqRegions) {
       this.lastReqRegions = req.regions;
-      this.runRegions = [STACK_REGION, ...req.regions];
+      this.runRegions = [STACK_REGION, WALK_REGION, ...req.regions];
     }
     const entry = this.compiled?.entry;
     if (entry) {
@@ -446,7 +453,7 @@ export class Interpreter implements Engine {
    * caller's); unset, it takes the caller's.
    */
   setRegions(regions: readonly Region[]): void {
-    this.own = [STACK_REGION, ...regions];
+    this.own = [STACK_REGION, WALK_REGION, ...regions];
   }
 
   /**
@@ -825,13 +832,10 @@ export class Interpreter implements Engine {
           before = undefined;
           break;
         }
-        case 41: // LOOP: bpf_loop, with an interpreter callback (else the helper's own)
+        case 41: // LOOP: a helper that calls back (bpf_loop, bpf_for_each_map_elem)
           this.executed = n;
-          if (checked) this.checkLoop(R, ip >> 2);
-          if (R[5] === CALLBACK_TAG_HI) {
-            this.loop(R, depth + nf, ip >> 2);
-            n = this.executed;
-          } else this.callHelper(HELPER_LOOP, R, ip >> 2);
+          this.callbackHelper(this.prog[ip >> 2]!.imm, R, depth + nf, ip >> 2, checked);
+          n = this.executed;
           dv = this.freshView();
           memEnd = checked ? 0 : this.dvEnd;
           break;
@@ -1229,6 +1233,86 @@ export class Interpreter implements Engine {
     this.setBig(R, ins.dst, aluBig(ins, r(ins.dst), r(ins.src), is64, pc));
   }
 
+  /**
+   * @internal A helper that calls the program back (bpf_loop, bpf_for_each_map_elem), from frame
+   * `depth`: with an interpreter callback (tagged), each call is a new frame of this interpreter; else
+   * the helper's own (the fast path's, which calls a table index).
+   */
+  callbackHelper(id: number, R: Int32Array, depth: number, pc: number, checked: boolean): void {
+    if (checked) this.checkCallback(id, R, pc);
+    if (R[5] !== CALLBACK_TAG_HI) this.callHelper(id, R, pc);
+    else if (id === HELPER_LOOP) this.loop(R, depth, pc);
+    else if (id === HELPER_FOR_EACH_MAP_ELEM) this.forEachMapElem(R, depth, pc);
+    else {
+      // bpf_timer_set_callback: the fast path keeps the callback; this interpreter runs it when due
+      this.callHelper(id, R, pc);
+      const owners = this.helpers.get(id)?.timerOwners;
+      if (owners && R[0] === 0 && R[1] === 0) owners.set(this.freshView().getUint32(R[2]! >>> 0, true), this);
+    }
+  }
+
+  /**
+   * @internal A timer's callback (bpf_timer_set_callback's, tagged), run from nothing as the kernel's
+   * bpf_timer_cb does: frame 0, (map, key, value); its r0.
+   */
+  runAsyncCallback(callback: bigint, r1: bigint, r2: bigint, r3: bigint): bigint {
+    const C = this.template.slice();
+    C.set(this.zeroRegs);
+    const put = (r: number, v: bigint): void => {
+      C[2 * r] = Number(v & 0xffff_ffffn) | 0;
+      C[2 * r + 1] = Number(BigInt.asUintN(64, v) >> 32n) | 0;
+    };
+    put(1, r1);
+    put(2, r2);
+    put(3, r3);
+    C[2 * FP] = STACK_TOP;
+    this.regions = this.runRegions.length > 0 ? this.runRegions : [STACK_REGION, WALK_REGION];
+    this.executed = 0;
+    this.exec(Number(callback & 0xffff_ffffn), C, 0);
+    return big(C[0]!, C[1]!);
+  }
+
+  /**
+   * bpf_for_each_map_elem(map, callback, ctx, flags): the fast path's walk of the map
+   * (assembly/maps/for_each.ts), each element a call of the callback (map, key, value, ctx) in a new
+   * frame; r0 != 0 stops it. The elements visited, or -EINVAL for flags != 0.
+   */
+  private forEachMapElem(R: Int32Array, depth: number, pc: number): void {
+    if ((R[8]! | R[9]!) !== 0) {
+      R[0] = -22; // -EINVAL
+      R[1] = -1;
+      return;
+    }
+    const walk = this.helpers.get(HELPER_FOR_EACH_MAP_ELEM)?.walk;
+    if (!walk) throw new RuntimeFault('RUN_HELPER', "bpf_for_each_map_elem walks the fast path's maps: none here", pc);
+    const target = R[4]! >>> 0;
+    const map = R[2]! >>> 0;
+    const { fl, fh } = calleeFrame(R);
+    const ctxl = R[6]!;
+    const ctxh = R[7]!;
+    const it = walk.record(depth);
+    walk.start(it);
+    const C = (this.callbackFiles[depth + 1] ??= this.template.slice());
+    let n = 0;
+    for (let key = walk.next(map, it); key !== 0; key = walk.next(map, it)) {
+      if (depth + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
+      n++;
+      C.set(this.zeroRegs);
+      C[2] = R[2]!;
+      C[3] = R[3]!;
+      C[4] = key;
+      C[6] = this.freshView().getUint32(it + 12, true);
+      C[8] = ctxl;
+      C[9] = ctxh;
+      C[2 * FP] = fl;
+      C[2 * FP + 1] = fh;
+      this.exec(target, C, depth + 1);
+      if (C[0] !== 0 || C[1] !== 0) break;
+    }
+    R[0] = n;
+    R[1] = 0;
+  }
+
   /** bpf_loop(nr, callback, ctx, flags) with an interpreter callback: each call is a new frame. */
   private loop(R: Int32Array, depth: number, pc: number): void {
     if ((R[8]! | R[9]!) !== 0) {
@@ -1244,9 +1328,7 @@ export class Interpreter implements Engine {
     const nr = R[2]!;
     if (nr > 0 && depth + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
     const target = R[4]! >>> 0;
-    // the callback's frame: r10 - STACK_SIZE on the pair
-    const fl = (R[2 * FP]! - STACK_SIZE) | 0;
-    const fh = (R[2 * FP]! >>> 0) < STACK_SIZE ? (R[2 * FP + 1]! - 1) | 0 : R[2 * FP + 1]!;
+    const { fl, fh } = calleeFrame(R);
     const ctxl = R[6]!;
     const ctxh = R[7]!;
     const C = (this.callbackFiles[depth + 1] ??= this.template.slice());
@@ -1279,12 +1361,12 @@ export class Interpreter implements Engine {
   }
 
   /**
-   * Checked runs, before bpf_loop: its arguments, and a callback that is one of this program's (a forged
-   * value would run from any instruction or, untagged, send the fast path's bpf_loop to any function of
-   * its table).
+   * Checked runs, before bpf_loop or bpf_for_each_map_elem: its arguments, and a callback that is one of
+   * this program's (a forged value would run from any instruction or, untagged, send the fast path's
+   * helper to any function of its table).
    */
-  checkLoop(R: Int32Array, pc: number): void {
-    this.checkArgs(HELPER_LOOP, R, pc);
+  checkCallback(id: number, R: Int32Array, pc: number): void {
+    this.checkArgs(id, R, pc);
     if (R[5] !== CALLBACK_TAG_HI || !this.callbackTargets.has(R[4]! >>> 0)) throw callbackFault(pc, this.arg(R, 2));
   }
 

@@ -21,7 +21,7 @@
 //   xdp_burst(rx i32, first i32, n i32, ifindex i32, queue i32, out i32)   with `burst`: see EXPORT_BURST
 //
 // Internal functions: `sub_<entry slot>(r1..r5 i64, r10 i64, depth i32) -> i64`, one per subprogram.
-// Checked mode keeps REGION_SLOTS regions in globals (start, readable length, writable length; an
+// Checked mode keeps JIT_REGION_SLOTS regions in globals (a run's REGION_SLOTS, the map walks' keys) (start, readable length, writable length; an
 // unused slot has length 0) besides the stack, which is checked against constants, and the packet,
 // checked against the ctx's data_meta and data_end as they are at the access.
 
@@ -49,6 +49,8 @@ export const callbackSlotGlobal = (slot: number): string => `cbslot_${slot}`;
 /** Helper ids the JIT lowers itself. */
 export const HELPER_TAIL_CALL = 12;
 export const HELPER_LOOP = 181;
+/** Helpers given a callback of the program that the fast path calls through its table: bpf_loop, bpf_for_each_map_elem, bpf_timer_set_callback. */
+export const CALLBACK_HELPERS: readonly number[] = [HELPER_LOOP, 164, 170];
 export const HELPER_MAP_LOOKUP = 1;
 /** Helpers the JIT inlines when the fast path implements them (the inline code is that helper's). */
 export const HELPER_MAP_UPDATE = 2;
@@ -81,3 +83,5 @@ export const EXPORT_SET_PACKET = 'set_packet';
 
 /** Regions a checked run may pass besides the stack. */
 export const REGION_SLOTS = 16;
+/** The slots checked mode has: REGION_SLOTS for a run's regions, then one for the map walks' keys (WALK_REGION). */
+export const JIT_REGION_SLOTS = REGION_SLOTS + 1;

@@ -49,7 +49,8 @@ export function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPa
     const stride = view.getUint32(addr + ARRAY_STRIDE, true);
     const cpuStride = percpuStride(valueSize, maxEntries);
     const ncpus = view.getUint32(addr + PERCPU_NCPUS, true);
-    out.set(addr, { maxEntries, valueSize, data, stride, ...(type === BPF_MAP_TYPE_PERCPU_ARRAY ? { percpu: { cpuStride, ncpus } } : {}) });
+    const specialFields = view.getUint32(addr + MAP_HDR.SPIN_LOCK, true) !== 0 || view.getUint32(addr + MAP_HDR.TIMER, true) !== 0;
+    out.set(addr, { maxEntries, valueSize, data, stride, ...(type === BPF_MAP_TYPE_PERCPU_ARRAY ? { percpu: { cpuStride, ncpus } } : {}), ...(specialFields ? { specialFields } : {}) });
   }
   return out;
 }

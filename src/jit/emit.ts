@@ -51,6 +51,7 @@ import {
   EXPORT_REPEAT,
   EXPORT_TAIL_ENTRY,
   HELPER_LOOP,
+  CALLBACK_HELPERS,
   HELPER_MAP_LOOKUP,
   HELPER_MAP_UPDATE,
   HELPER_XDP_ADJUST_META,
@@ -78,7 +79,7 @@ import {
   IMPORT_CHECK_HELPER,
   IMPORT_MEMORY,
   IMPORT_MODULE,
-  REGION_SLOTS,
+  JIT_REGION_SLOTS,
 } from './abi.js';
 import type { BasicBlock, ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
@@ -236,6 +237,8 @@ export interface InlineArray {
   progArray?: boolean;
   /** An array_of_maps: a lookup answers the slot's u32 inner map address (0: empty, NULL), not the slot. */
   ofMaps?: boolean;
+  /** Values hold a bpf_spin_lock or a bpf_timer, whose bytes an update leaves alone: the helper updates. */
+  specialFields?: boolean;
 }
 
 /**
@@ -405,7 +408,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   if (checkedHelpers.length > 0) {
     m.addFunctionImport(IMPORT_CHECK_HELPER, IMPORT_MODULE, IMPORT_CHECK_HELPER, B.createType([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]), none);
   }
-  const checkedLoop = opts.checked && layout.helperIds.includes(HELPER_LOOP);
+  const checkedLoop = opts.checked && CALLBACK_HELPERS.some((id) => layout.helperIds.includes(id));
   if (checkedLoop) m.addFunctionImport(IMPORT_BAD_CALLBACK, IMPORT_MODULE, IMPORT_BAD_CALLBACK, B.createType([i32, i64]), none);
   if (layout.usesLocalCalls || layout.callbacks.length > 0) {
     m.addFunctionImport(IMPORT_CALL_DEPTH, IMPORT_MODULE, IMPORT_CALL_DEPTH, i32, none);
@@ -457,14 +460,14 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const rlen = (k: number): string => `region${k}_len`;
   const wlen = (k: number): string => `region${k}_wlen`;
   if (opts.checked) {
-    for (let k = 0; k < REGION_SLOTS; k++) {
+    for (let k = 0; k < JIT_REGION_SLOTS; k++) {
       m.addGlobal(lo(k), i64, true, k64(0));
       m.addGlobal(rlen(k), i64, true, k64(0));
       m.addGlobal(wlen(k), i64, true, k64(0));
     }
     // set_region(slot, start, len, writable): start and len are unsigned 32-bit.
     const setters: Expr[] = [];
-    for (let k = 0; k < REGION_SLOTS; k++) {
+    for (let k = 0; k < JIT_REGION_SLOTS; k++) {
       setters.push(
         m.if(
           m.i32.eq(m.local.get(0, i32), k32(k)),
@@ -489,7 +492,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
 
     // check_slow(addr i64, size i32, write i32, pc i32): slots 2.. (the stack, slots 0 and 1 are inline).
     const body: Expr[] = [];
-    for (let k = INLINE_SLOTS; k < REGION_SLOTS; k++) {
+    for (let k = INLINE_SLOTS; k < JIT_REGION_SLOTS; k++) {
       const len = (): Expr => m.select(m.local.get(2, i32), m.global.get(wlen(k), i64), m.global.get(rlen(k), i64));
       body.push(
         m.if(
@@ -924,9 +927,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   /** Checked mode: a helper with pointer arguments is preceded by their check (the interpreter's, in JS). */
   const call = (ins: Insn, pc: number): Expr[] => {
     const lowered = callLowered(ins, pc);
-    if (checkedLoop && ins.imm === HELPER_LOOP && ins.src !== PseudoCall.LOCAL && (ins.code & SOURCE_MASK) !== Source.X && !loopCallbacks.has(pc)) {
-      // The fast path's bpf_loop calls r2 as a table index: in a checked run only one of this program's
-      // callbacks (the table holds every program's code and the helpers).
+    if (checkedLoop && CALLBACK_HELPERS.includes(ins.imm) && ins.src !== PseudoCall.LOCAL && (ins.code & SOURCE_MASK) !== Source.X && !loopCallbacks.has(pc)) {
+      // The fast path's bpf_loop and bpf_for_each_map_elem call r2 as a table index: in a checked run
+      // only one of this program's callbacks (the table holds every program's code and the helpers).
       const ours = layout.callbacks.reduce<Expr>((ok, cb) => m.i32.or(ok, m.i64.eq(get(2), m.i64.extend_u(m.global.get(callbackSlotGlobal(cb), i32)))), k32(0));
       return [m.if(m.i32.eqz(ours), m.block(null, [m.call(IMPORT_BAD_CALLBACK, [k32(pc), get(2)], none), m.unreachable()])), ...lowered];
     }
@@ -1072,7 +1075,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       const inlined = inlineFastPathHelper(ins, pc);
       if (inlined) return inlined;
       const pre: Expr[] = [];
-      if (ins.imm === HELPER_LOOP) {
+      if (CALLBACK_HELPERS.includes(ins.imm)) {
         // Callbacks run one frame below the caller: tell the callback entry where that is.
         pre.push(m.i32.store(0, 4, k32(runField(RUN.FRAME_PTR)), m.i32.wrap(get(R10))));
         pre.push(m.i32.store(0, 4, k32(runField(RUN.FRAME_DEPTH)), m.local.get(DEPTH, i32)));
@@ -1879,7 +1882,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             const trie = r1 !== undefined ? opts.inlineTries?.get(r1) : undefined;
             if (ins.imm === HELPER_MAP_LOOKUP && trie) trieLookups.set(pc, trie);
             if (ins.imm === HELPER_MAP_LOOKUP && r1 === undefined && !opts.checked && opts.arrayStrideAt !== undefined && wasmHelpers.has(HELPER_MAP_LOOKUP)) runtimeMapLookups.add(pc);
-            if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray && !arr.ofMaps) arrayUpdates.set(pc, arr);
+            if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray && !arr.ofMaps && !arr.specialFields) arrayUpdates.set(pc, arr);
             const progs = r2map !== undefined ? opts.inlineArrays?.get(r2map) : undefined;
             if (ins.imm === HELPER_TAIL_CALL && progs?.progArray) tailCallMaps.set(pc, progs);
             if ((ins.imm === HELPER_XDP_LOAD_BYTES || ins.imm === HELPER_XDP_STORE_BYTES) && r4 !== undefined) bytesLengths.set(pc, r4);

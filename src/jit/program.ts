@@ -4,7 +4,7 @@
 import { callbackFault, callDepthFault, memFault, RuntimeFault, WxdpError } from '../errors.js';
 import { helperName, type HelperTable } from '../helpers/index.js';
 import { MAX_FRAMES } from '../isa/opcodes.js';
-import { STACK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
+import { STACK_REGION, WALK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
 import { HelperArgMemo } from './arg_memo.js';
 import type { Engine, RunRequest, RunResult } from '../runtime/types.js';
 import type { FastPath } from '../runtime/fastpath.js';
@@ -31,6 +31,7 @@ import {
   IMPORT_CHECK_HELPER,
   IMPORT_MEMORY,
   IMPORT_MODULE,
+  JIT_REGION_SLOTS,
   REGION_SLOTS,
 } from './abi.js';
 
@@ -92,12 +93,12 @@ export class JitProgram implements Engine {
   // The packet region now: 0 none, 1 read-only, 2 read-write.
   private packetMode = 0;
   // What each region slot holds now (slots [0, slotsUsed) are in use).
-  private readonly slotStart = new Float64Array(REGION_SLOTS).fill(NO_REGION);
-  private readonly slotEnd = new Float64Array(REGION_SLOTS).fill(NO_REGION);
-  private readonly slotWritable = new Uint8Array(REGION_SLOTS);
+  private readonly slotStart = new Float64Array(JIT_REGION_SLOTS).fill(NO_REGION);
+  private readonly slotEnd = new Float64Array(JIT_REGION_SLOTS).fill(NO_REGION);
+  private readonly slotWritable = new Uint8Array(JIT_REGION_SLOTS);
   private slotsUsed = 0;
   // The regions bound now, the stack first (what check_helper checks against).
-  private bound: readonly Region[] = [STACK_REGION];
+  private bound: readonly Region[] = [STACK_REGION, WALK_REGION];
   // The last fault an import raised: run_guarded swallows it, takeFault() tells.
   private readonly faults: { last?: unknown } = {};
 
@@ -209,7 +210,7 @@ export class JitProgram implements Engine {
 
   /** Load the run's regions into the module's slots; unchanged slots cost a compare, not a wasm call. */
   private bindRegions(all: readonly Region[]): void {
-    this.bound = [STACK_REGION, ...all];
+    this.bound = [STACK_REGION, WALK_REGION, ...all];
     let packet = 0;
     let regions = all;
     if (all.some((g) => g.packet)) {
@@ -221,10 +222,12 @@ export class JitProgram implements Engine {
       this.setPacket!(packet !== 0 ? 1 : 0, packet === 2 ? 1 : 0);
       this.packetMode = packet;
     }
-    const n = regions.length;
-    if (n > REGION_SLOTS) {
-      throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${n}`);
+    if (regions.length > REGION_SLOTS) {
+      throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${regions.length}`);
     }
+    // the map walks' keys: the last slot, read only (after the run's, which keep the inlined checks)
+    regions = [...regions, WALK_REGION];
+    const n = regions.length;
     for (let k = 0; k < n; k++) {
       const g = regions[k]!;
       if (g.start !== this.slotStart[k] || g.end !== this.slotEnd[k] || +g.writable !== this.slotWritable[k]) {

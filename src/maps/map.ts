@@ -320,8 +320,28 @@ export class BpfMap {
     if ((flags & ~BPF_F_LOCK) !== 0 || ((flags & BPF_F_LOCK) !== 0 && this.spinLockOff < 0)) {
       throw MapError.from(this.name, 'lookup', -Errno.EINVAL, `flags 0x${flags.toString(16)}${this.spinLockOff < 0 ? ' (the value has no bpf_spin_lock)' : ''}`);
     }
-    if (this.spinLockOff >= 0) return this.withoutLock(this.lookupValue(key, (flags & BPF_F_LOCK) !== 0));
-    return this.lookupValue(key);
+    if (this.spinLockOff >= 0) return this.withoutTimer(this.withoutLock(this.lookupValue(key, (flags & BPF_F_LOCK) !== 0)));
+    return this.withoutTimer(this.lookupValue(key));
+  }
+
+  /**
+   * Where the value's `struct bpf_timer` is (from the object's BTF; hash, lru_hash and array maps), or
+   * -1. Its 16 bytes are the timer's (assembly/maps/timer.ts): lookups read them as zero, updates
+   * leave an array's as they are and free a hash element's timer.
+   */
+  get timerOff(): number {
+    return this.fp.memory.view().getUint32(this.address + MAP_HDR.TIMER, true) - 1;
+  }
+
+  /** @internal The loader sets the timer's offset from BTF (spin_lock_maps.ts), before the map is used. */
+  setTimerOff(off: number): void {
+    this.fp.memory.view().setUint32(this.address + MAP_HDR.TIMER, off + 1, true);
+  }
+
+  private withoutTimer(v: Uint8Array | undefined): Uint8Array | undefined {
+    const off = v ? this.timerOff : -1;
+    if (off >= 0) v!.fill(0, off, off + 16);
+    return v;
   }
 
   /**

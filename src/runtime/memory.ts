@@ -41,8 +41,11 @@ export const RUN = {
   FRAME_PTR: 12,
   FRAME_DEPTH: 16,
   PRANDOM: 24,
-  SIZE: 64,
+  ITERS: 64,
+  SIZE: 192,
 } as const;
+/** Bytes of one bpf_for_each_map_elem walk's record at RUN.ITERS (assembly/maps/for_each.ts). */
+export const MAP_ITER_SIZE = 16;
 export const MAX_TAIL_CALL_CNT = 33;
 
 export const AS_DATA_BASE = 0x3000;
@@ -72,7 +75,9 @@ export const MAP_HDR = {
   SPIN_LOCK: 60,
   /** Bytes of the map's arena allocation (header and storage; 0 once freed). */
   ALLOC_SIZE: 72,
-  SIZE: 80,
+  /** 1 + offset of the value's struct bpf_timer (hash, lru_hash and array maps with one in their BTF), 0: none. */
+  TIMER: 80,
+  SIZE: 88,
 } as const;
 
 /** A span of linear memory a checked program may touch: [start, end). */
@@ -215,6 +220,11 @@ function formatMiB(bytes: number): string {
 }
 
 export const STACK_REGION: Region = { name: 'stack', start: STACK_BASE, end: STACK_TOP, writable: true };
+/**
+ * The map walks' records (RUN.ITERS, assembly/maps/for_each.ts), read only: an array element's key a
+ * bpf_for_each_map_elem or bpf_timer callback gets points into them.
+ */
+export const WALK_REGION: Region = { name: 'map walk keys', start: RUN_BASE + RUN.ITERS, end: RUN_BASE + RUN.ITERS + MAX_FRAMES * MAP_ITER_SIZE, writable: false };
 
 // ---- The data path (assembly/device.ts, ring.ts, umem.ts, napi.ts, xsk.ts; drawn in assembly/abi.ts) ----
 

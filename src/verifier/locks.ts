@@ -61,9 +61,17 @@ export function checkExitUnderLock(st: State, reject: Reject): void {
  * overlap the lock's bytes.
  */
 export function checkLockOverlap(reg: Reg, off: number, size: number, reject: Reject): void {
-  const p = reg.map?.spinLockOff;
-  if (p === undefined || p < 0) return;
+  // check_map_access: the value's special fields (its bpf_spin_lock, its bpf_timer) are the helpers' only
   const lo = reg.smin + BigInt(off);
   const hi = reg.umax + BigInt(off);
-  if (lo < BigInt(p + SPIN_LOCK_SIZE) && BigInt(p) < hi + BigInt(size)) reject('bpf_spin_lock cannot be accessed directly by load/store');
+  const overlaps = (p: number | undefined, n: number): boolean => p !== undefined && p >= 0 && lo < BigInt(p + n) && BigInt(p) < hi + BigInt(size);
+  const lock = reg.map?.spinLockOff;
+  const timer = reg.map?.timerOff;
+  const first = (timer ?? -1) >= 0 && (lock === undefined || lock < 0 || timer! < lock);
+  if (first && overlaps(timer, BPF_TIMER_SIZE)) reject('bpf_timer cannot be accessed directly by load/store');
+  if (overlaps(lock, SPIN_LOCK_SIZE)) reject('bpf_spin_lock cannot be accessed directly by load/store');
+  if (overlaps(timer, BPF_TIMER_SIZE)) reject('bpf_timer cannot be accessed directly by load/store');
 }
+
+/** sizeof(struct bpf_timer). */
+const BPF_TIMER_SIZE = 16;

@@ -38,6 +38,8 @@ export enum Arg {
   PTR_TO_RINGBUF_MEM_RELEASE,
   PTR_TO_FUNC,
   PTR_TO_STACK_OR_NULL,
+  /** A map value's `struct bpf_timer` (process_timer_func). */
+  PTR_TO_TIMER,
   /** ARG_PTR_TO_SOCKET | PTR_MAYBE_NULL (bpf_sk_assign's socket, in sk_lookup programs). */
   PTR_TO_SOCKET_OR_NULL,
   /** ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE (bpf_sk_release): a referenced socket, released by the call. */
@@ -180,6 +182,11 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   // bpf_trace_vprintk_proto: fmt (read-only), its size, the u64 arguments (or NULL) and their size
   177: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER },
   181: { args: [Arg.ANYTHING, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
+  164: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
+  169: { args: [Arg.PTR_TO_TIMER, Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.INTEGER },
+  170: { args: [Arg.PTR_TO_TIMER, Arg.PTR_TO_FUNC], ret: Ret.INTEGER },
+  171: { args: [Arg.PTR_TO_TIMER, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
+  172: { args: [Arg.PTR_TO_TIMER], ret: Ret.INTEGER },
   // bpf_xdp_check_mtu_proto (gpl_only): ctx, ifindex, u32 *mtu_len (read and written), len_diff, flags
   163: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER, argSizes: [0, 0, 4] },
   188: { args: [Arg.PTR_TO_CTX], ret: Ret.INTEGER },

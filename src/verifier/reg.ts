@@ -82,6 +82,8 @@ export interface MapInfo {
   inner?: MapInfo;
   /** Where the value's `struct bpf_spin_lock` is (its BTF), or -1 / undefined without one. */
   spinLockOff?: number;
+  /** Where the value's `struct bpf_timer` is (its BTF), or -1 / undefined without one. */
+  timerOff?: number;
 }
 
 /** A constant's views (setKnown), made once per value: BigInt and Tnum values are immutable, so shared. */

@@ -40,6 +40,8 @@ export interface CallbackInfo {
   helperInsn: number;
   retMin: bigint;
   retMax: bigint;
+  /** A timer's callback (in_async_callback_fn): verified on its own, as frame 0. */
+  async?: boolean;
 }
 
 /**

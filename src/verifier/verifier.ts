@@ -186,6 +186,27 @@ export interface VerifierFacts {
   probeLoads: ReadonlySet<number>;
 }
 
+const BPF_FUNC_FOR_EACH_MAP_ELEM = 164;
+const BPF_FUNC_TIMER_SET_CALLBACK = 170;
+/** Helpers that run a callback before they return (is_sync_callback_calling_function): bpf_for_each_map_elem, bpf_loop. */
+const SYNC_CALLBACK_HELPERS: ReadonlySet<number> = new Set([BPF_FUNC_FOR_EACH_MAP_ELEM, 181]);
+/** Maps whose ops have map_for_each_callback (arraymap.c, hashtab.c): what bpf_for_each_map_elem may walk. */
+const FOR_EACH_MAPS: ReadonlySet<number> = new Set<number>([
+  MapType.ARRAY, MapType.PERCPU_ARRAY, MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH,
+]);
+/**
+ * A map element callback's arguments (map_set_for_each_callback_args, set_timer_callback_state): r1 the
+ * map, r2 its key (PTR_TO_MAP_KEY), r3 its value (PTR_TO_MAP_VALUE), both at offset 0.
+ */
+function putMapElemArgs(callee: Frame, mapReg: Reg, map: MapInfo): void {
+  callee.put(1, mapReg);
+  for (const [r, type] of [[2, RegType.MAP_KEY], [3, RegType.MAP_VALUE]] as const) {
+    const p = Reg.pointer(type);
+    p.map = map;
+    callee.put(r, p);
+  }
+}
+
 /** include/linux/bpf.h: bpf_loop's largest nr_loops (BPF_MAX_LOOPS, 8M). */
 const BPF_MAX_LOOPS = 1n << 23n;
 
@@ -383,6 +404,8 @@ class Verifier {
   private newMarks = 0;
   private live!: Uint16Array;
   private stackLive!: StackLiveness;
+  /** The map of the current helper call's bpf_timer argument (check_func_arg's meta->map_ptr for timers). */
+  private timerMap: MapInfo | undefined;
   /** Entry slots of subprograms (calls and callbacks), ascending; [0] = 0. */
 
   private readonly stackDepth = new Map<number, number>();
@@ -578,7 +601,7 @@ class Verifier {
           this.prune[i + 1 + ins.imm] = this.jmpPoint[i + 1 + ins.imm] = 1;
           this.prune[i] = 1;
         }
-        if (ins.src === PseudoCall.HELPER && ins.imm === 181) {
+        if (ins.src === PseudoCall.HELPER && SYNC_CALLBACK_HELPERS.has(ins.imm)) {
           this.callbackCalls.add(i);
           this.prune[i] = this.jmpPoint[i] = 1;
         }
@@ -1496,6 +1519,11 @@ class Verifier {
         }
         return this.loaded(size);
       }
+      case RegType.MAP_KEY:
+        // a callback's key (bpf_for_each_map_elem, timers): the map's own, read only
+        if (!read) this.reject(`write to change key R${regno} not allowed`, pc);
+        this.checkMemRegion(reg, regno, off, size, reg.map!.keySize, false, pc);
+        return this.loaded(size);
       case RegType.MEM: {
         if (reg.maybeNull) break;
         if (reg.btf !== undefined) return this.btfLoad(reg, regno, off, size, read, pc);
@@ -2419,7 +2447,9 @@ class Verifier {
     // Only the program's (and a callback's) return value must be set; a subprogram may return nothing.
     if (r0.type === RegType.NOT_INIT && (st.frames.length === 1 || frame.callback)) this.reject('R0 !read_ok', pc);
     if (st.frames.length === 1) {
-      if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
+      // check_return_code: an async callback's (a timer's) r0 in its callback_ret_range
+      if (frame.callback?.async) this.checkReturnCode(st, r0, [frame.callback.retMin, frame.callback.retMax], pc, 'At async callback return');
+      else if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
       checkExitUnderLock(st, (r) => this.reject(r, pc));
       if (st.refs.length) {
         const r = st.refs[0]!;
@@ -2460,21 +2490,13 @@ class Verifier {
   }
 
   /** check_return_code: the program's r0 must be a scalar within `range`. */
-  private checkReturnCode(st: State, r0: Reg, range: readonly [bigint, bigint], pc: number): void {
+  private checkReturnCode(st: State, r0: Reg, range: readonly [bigint, bigint], pc: number, where = 'At program exit'): void {
     // both refusals are check_return_code's -EINVAL (6.18.44, probed: sk_lookup returning ctx, returning 2)
-    if (!r0.isScalar) this.reject(`At program exit the register R0 is not a known value (${r0.typeName()})`, pc, undefined, 'EINVAL');
+    if (!r0.isScalar) this.reject(`${where} the register R0 is not a known value (${r0.typeName()})`, pc, undefined, 'EINVAL');
     this.precise(st, 0);
     if (r0.smin >= range[0] && r0.smax <= range[1]) return;
     const what = [r0.smin > -(1n << 63n) ? ` smin=${r0.smin}` : '', r0.smax < (1n << 63n) - 1n ? ` smax=${r0.smax}` : ''].join('') || ' unknown scalar value';
-    this.reject(`At program exit the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc, undefined, 'EINVAL');
-  }
-
-  /** set_loop_callback_state: callback(index, ctx), ctx being bpf_loop's third argument. */
-  private setCallbackArgs(st: State): void {
-    const caller = st.frames[st.frames.length - 2]!;
-    const callee = st.cur;
-    callee.put(1, Reg.unknown());
-    callee.put(2, caller.regs[3]!.clone());
+    this.reject(`${where} the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc, undefined, 'EINVAL');
   }
 
   private helperCall(st: State, id: number, pc: number): number {
@@ -2499,6 +2521,7 @@ class Verifier {
     let dynptr: DynptrSlot | undefined;
     // An array lookup with a key the verifier knows in range cannot fail (get_constant_map_key).
     const constKey = id === 1 ? this.constantMapKey(st, st.cur.regs[1]!, st.cur.regs[2]!) : undefined;
+    this.timerMap = undefined;
     // (a loop, not forEach: a closure per helper call)
     for (let k = 0; k < proto.args.length; k++) {
       const a = proto.args[k]!;
@@ -2517,6 +2540,11 @@ class Verifier {
       if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l));
     }
     if (id === BPF_FUNC_SNPRINTF) this.snprintfFormat(st, pc);
+    // push_callback_call (set_map_elem_callback_state) comes before check_map_func_compatibility: a
+    // ringbuf is refused as a map without map_for_each_callback, not as one the helper may not take
+    if (id === BPF_FUNC_FOR_EACH_MAP_ELEM && !FOR_EACH_MAPS.has(mapArg!.map!.type)) {
+      this.reject('callback function not allowed for map', pc, undefined, 'ENOTSUPP');
+    }
     if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
       this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc, undefined, 'EINVAL');
     }
@@ -2543,6 +2571,8 @@ class Verifier {
       );
     }
     if (id === 181) return this.loopCall(st, pc);
+    if (id === BPF_FUNC_TIMER_SET_CALLBACK) this.pushTimerCallback(st, pc, this.timerMap!);
+    if (id === BPF_FUNC_FOR_EACH_MAP_ELEM) return this.forEachCall(st, pc, mapArg!);
     for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
     // check_helper_call: bpf_dynptr_write through an skb dynptr changes packet data (a global
     // function's dynptr argument is one), which invalidates every slice of the packet with its pointers
@@ -2837,16 +2867,64 @@ class Verifier {
     const seen = this.loopCountMax.get(pc);
     this.loopCountMax.set(pc, !count.isScalar ? 1n << 64n : seen === undefined || count.umax > seen ? count.umax : seen);
     if (BigInt(st.cur.callbackDepth) < st.cur.regs[1]!.umax) {
-      const cb = st.clone();
-      cb.cbUnroll++;
-      cb.cur.callbackDepth++;
-      const target = this.localCall(cb, fn.subprog, pc, { helperInsn: pc, retMin: 0n, retMax: 1n });
-      this.setCallbackArgs(cb);
-      this.pushBranch(cb, target, pc);
-    } else if (this.logLevel >= 2) {
-      this.log(`frame${st.frames.length - 1} bpf_loop iteration limit reached`);
+      this.pushCallback(st, pc, fn.subprog, (caller, callee) => {
+        // set_loop_callback_state: callback(index, ctx), ctx being bpf_loop's third argument
+        callee.put(1, Reg.unknown());
+        callee.put(2, caller.regs[3]!.clone());
+      });
+    } else {
+      st.cur.callbackDepth = 0;
+      if (this.logLevel >= 2) this.log(`frame${st.frames.length - 1} bpf_loop iteration limit reached`);
     }
+    return this.callbackHelperReturns(st, pc);
+  }
+
+  /**
+   * bpf_for_each_map_elem (push_callback_call with set_map_elem_callback_state): a visit of the
+   * callback is scheduled at every visit of the call (no count: the walk converges by state pruning at
+   * the call), callback(map, key, value, ctx) returning 0 or 1. Maps without map_for_each_callback are
+   * refused there, -ENOTSUPP.
+   */
+  private forEachCall(st: State, pc: number, mapArg: Reg): number {
+    const map = mapArg.map!;
+    this.pushCallback(st, pc, st.cur.regs[2]!.subprog, (caller, callee) => {
+      putMapElemArgs(callee, caller.regs[1]!.clone(), map);
+      callee.put(4, caller.regs[3]!.clone());
+    });
+    return this.callbackHelperReturns(st, pc);
+  }
+
+  /**
+   * bpf_timer_set_callback (push_callback_call's async case, push_async_cb): the callback is verified
+   * from a fresh state of its own — frame 0, called from nowhere (BPF_MAIN_FUNC), with (map, key,
+   * value) of the timer's map (set_timer_callback_state) — and must return 0.
+   */
+  private pushTimerCallback(st: State, pc: number, map: MapInfo): void {
+    const subprog = st.cur.regs[2]!.subprog;
+    const frame = new Frame(0, -1, subprog);
+    frame.callback = { helperInsn: pc, retMin: 0n, retMax: 0n, async: true };
+    const m = Reg.pointer(RegType.CONST_MAP);
+    m.map = map;
+    putMapElemArgs(frame, m, map);
+    this.pending.push({ state: new State([frame]), insn: subprog, from: pc });
+  }
+
+  /**
+   * push_callback_call: this path goes on after the call; a copy of it enters the callback (one frame
+   * deeper, its arguments set by `args` from the caller's registers) and returns to the call.
+   */
+  private pushCallback(st: State, pc: number, subprog: number, args: (caller: Frame, callee: Frame) => void): void {
+    const cb = st.clone();
+    cb.cbUnroll++;
+    cb.cur.callbackDepth++;
+    const target = this.localCall(cb, subprog, pc, { helperInsn: pc, retMin: 0n, retMax: 1n });
+    args(cb.frames[cb.frames.length - 2]!, cb.cur);
+    this.pushBranch(cb, target, pc);
     st.cur.callbackDepth = 0;
+  }
+
+  /** After a callback-calling helper: r1-r5 clobbered, r0 the helper's integer. */
+  private callbackHelperReturns(st: State, pc: number): number {
     for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
     st.cur.put(0, Reg.unknown());
     return pc + 1;
@@ -2906,7 +2984,22 @@ class Verifier {
           this.reject('expected prog array map for tail call', pc, undefined, 'EINVAL');
         }
         expect([RegType.CONST_MAP], ['map_ptr']);
+        // bpf_timer_init(timer, map): the map holding the timer (wxdp has no inner map uids: 0)
+        if (this.timerMap && this.timerMap !== reg.map) {
+          this.reject("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0", pc, undefined, 'EINVAL');
+        }
         return;
+      case Arg.PTR_TO_TIMER: {
+        // process_timer_func: a map value's bpf_timer at a constant offset, the one its BTF places
+        expect([RegType.MAP_VALUE], ['map_value']);
+        const m = reg.map!;
+        if (!reg.varOff.isConst) this.reject(`R${regno} doesn't have constant offset. bpf_timer has to be at the constant offset`, pc, undefined, 'EINVAL');
+        if (m.timerOff === undefined || m.timerOff < 0) this.reject(`map '${m.name}' has no valid bpf_timer`, pc, undefined, 'EINVAL');
+        const off = Number(reg.varOff.value) + reg.off;
+        if (off !== m.timerOff) this.reject(`off ${off} doesn't point to 'struct bpf_timer' that is at ${m.timerOff}`, pc, undefined, 'EINVAL');
+        this.timerMap = m;
+        return;
+      }
       case Arg.PTR_TO_CTX:
         expect([RegType.CTX], ['ctx']);
         // check_func_arg_reg_off's default: negative, fixed and variable offsets, in that order

@@ -20,6 +20,7 @@ it('the generic map header words are distinct, 4-byte aligned, past the types\' 
     MAPS_MIM_META: word(src('maps/map_in_map.ts'), 'MAPS_MIM_META'),
     MAP_WRITER_LOCK: word(src('maps/map_lock.ts'), 'MAP_WRITER_LOCK'),
     MAP_ALLOC_SIZE: word(abi, 'MAP_ALLOC_SIZE'),
+    MAP_TIMER: word(abi, 'MAP_TIMER'),
     MAPS_LRU_LAST: word(src('maps/lru.ts'), 'MAPS_LRU_LAST'),
   };
   const offsets = Object.values(claims);
