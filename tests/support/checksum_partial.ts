@@ -1,8 +1,8 @@
 // A kernel frame whose TCP or UDP checksum was left to the device, completed as the device would: a
 // packet a router made itself (a TCP reset, say: tcp_v6_send_response's __tcp_v6_send_check) leaves a
-// veth with CHECKSUM_PARTIAL, its checksum field holding only the pseudo-header's folded sum. Used by
-// the kernel-differential fuzzers (tests/nf/nf_fuzz_kernel, tests/net/router_fuzz_kernel) on what they
-// capture from the kernel's side.
+// veth with CHECKSUM_PARTIAL, its checksum field holding only the pseudo-header's folded sum. Applied to
+// what is captured from the kernel's side: KernelRouter.run (tests/support/router.ts) and
+// tests/nf/nf_fuzz_kernel's rounds.
 
 const sum16 = (b: Uint8Array): number => {
   let s = 0;
