@@ -14,6 +14,9 @@
 //   WXDP_ROUTER_FUZZ_ROUTES=0 no routeCase (added 12-06 from seed 381 on: a quarter of the cases go
 //                             through router_fuzz_routes.batch's metric-MTU and weighted multipath routes;
 //                             =0 gives what seeds 1-380 were run with)
+//   WXDP_ROUTER_FUZZ_ROUTE_ERRORS=0 no routeErrorCase (added 12-06 from seed 461 on: ICMP errors about
+//                             forwarded packets to sources behind multipath routes, an eighth of the
+//                             cases; =0 gives what seeds 381-460 were run with)
 //
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
@@ -43,6 +46,7 @@ import { ipBatch } from '../../src/control/ip/index.js';
 const N = Number(process.env['WXDP_ROUTER_FUZZ'] ?? 40);
 const WIDE = process.env['WXDP_ROUTER_FUZZ_WIDE'] !== '0';
 const ROUTES = WIDE && process.env['WXDP_ROUTER_FUZZ_ROUTES'] !== '0';
+const ROUTE_ERRORS = ROUTES && process.env['WXDP_ROUTER_FUZZ_ROUTE_ERRORS'] !== '0';
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_ROUTER_FUZZ_SEEDS']);
 
 const H1 = '198.51.100.2';
@@ -465,6 +469,45 @@ function routeCase(g: Rng): FuzzCase {
 }
 
 /**
+ * An ICMP error about a forwarded packet, to a source behind a multipath route (a fourth generator,
+ * WXDP_ROUTER_FUZZ_ROUTE_ERRORS=0 leaves them out): h2 sends from inside 198.51.100.224/28 or
+ * 2001:db8:50::/48 (weighted over eth1 and eth2) or the equal 198.51.100.128/25 and 2001:db8:40::/48
+ * toward h1 or h3 at TTL / hop limit 1 (time exceeded), over eth2's 1280 with DF or IPv6 (fragmentation
+ * needed, packet too big), or to IPv6 unreachable and prohibit routes. The error's
+ * route is hashed by the packet it quotes (icmp_route_lookup's skb_in, icmp6_send's mp_hash): UDP, TCP
+ * or ICMP, with and without ports.
+ */
+function routeErrorCase(g: Rng): FuzzCase {
+  const v6 = g.chance(0.5);
+  const host = HOSTS.h2;
+  const src = v6 ? `2001:db8:${g.pick(['50', '40'])}::${(1 + g.int(0xfff)).toString(16)}` : `198.51.100.${g.pick([225 + g.int(14), 130 + g.int(60)])}`;
+  // IPv4 route errors are rate limited per source on the kernel's clock (ip_error): IPv6 only
+  const why = g.pick(v6 ? (['ttl', 'ttl', 'big', 'unreach'] as const) : (['ttl', 'ttl', 'big'] as const));
+  const dst = why === 'big' ? (v6 ? '2001:db8:3::2' : '192.0.2.2') : why === 'unreach' ? g.pick(['2001:db8:f1::9', '2001:db8:f2::9']) : g.pick(v6 ? ['2001:db8:1::2', '2001:db8:3::2'] : [H1, '192.0.2.2']);
+  const size = why === 'big' ? g.pick([1300, 1400, 1500]) : g.pick([60, 200]);
+  const kind = g.pick(['udp', 'tcp', 'icmp'] as const);
+  const sport = 40000 + g.int(2000);
+  const body = pattern(Math.max(0, size - (v6 ? 48 : 28)), 6);
+  let l4: Uint8Array;
+  if (kind === 'udp') l4 = udp(src, dst, sport, g.pick([9, 53, 33434 + g.int(30)]), body);
+  else if (kind === 'icmp') l4 = v6 ? icmp6(src, dst, 128, 0, g.next(), body) : icmp4(8, 0, g.next(), body);
+  else {
+    const t = concat(new Uint8Array(20), body.subarray(8));
+    const v = new DataView(t.buffer);
+    v.setUint16(0, sport), v.setUint16(2, g.pick([22, 80])), v.setUint32(4, g.next()), (t[12] = 5 << 4), (t[13] = 0x18), v.setUint16(14, 1024);
+    const ph = v6 ? concat(ipv6Bytes(src), ipv6Bytes(dst), u16(0), u16(t.length), Uint8Array.of(0, 6)) : concat(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6), u16(t.length));
+    v.setUint16(16, inetChecksum(ph, t));
+    l4 = t;
+  }
+  const proto = kind === 'udp' ? 17 : kind === 'tcp' ? 6 : v6 ? 58 : 1;
+  const ttl = why === 'ttl' ? 1 : 64;
+  const ip = v6
+    ? ipv6({ src, dst, nextHeader: proto, payload: l4, hopLimit: ttl, flowLabel: g.int(0x100000) })
+    : ipv4({ src, dst, proto, payload: l4, id: g.int(0x10000), ttl, df: why === 'big' || g.chance(0.3) });
+  return { what: `${src} > ${dst} ${kind} ${ip.length} bytes from h2, ${why} (an error to a multipath source)`, ingress: host.port, frames: [eth(host.routerMac, host.mac, v6 ? ETH_P_IPV6 : ETH_P_IP, ip).subarray(0, host.maxFrame)] };
+}
+
+/**
  * What router.batch's cases from h1 leave out, drawn from a second generator so each seed's h1 cases
  * stay what they were: frames from h2 and h3 (other ports, other rules, eth2's MTU), VLAN tags, path MTU
  * reports and fragments out of order.
@@ -489,10 +532,12 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
   const g = new Rng(seed);
   const w = new Rng((seed ^ 0x5bd1e995) >>> 0);
   const r = new Rng((seed ^ 0x68e31da4) >>> 0);
+  const e = new Rng((seed ^ 0x2545f491) >>> 0);
   return Array.from({ length: n }, () => {
     const c = g.chance(0.55) ? v4case(g) : v6case(g);
     const d = WIDE && w.chance(0.35) ? wideCase(w, c) : c;
-    return ROUTES && r.chance(0.25) ? routeCase(r) : d;
+    const rc = ROUTES && r.chance(0.25) ? routeCase(r) : d;
+    return ROUTE_ERRORS && e.chance(0.12) ? routeErrorCase(e) : rc;
   });
 }
 
