@@ -16,7 +16,7 @@
 // nf_fuzz_config's: router.batch with the short conntrack timeouts raised on both sides.
 //
 // Runs (Linux 6.18.44): 12-05 seeds 1-14, 18, 22, 27, 32-40; 12-06 41-47, 57, 64, 68, 69 (no windows),
-// 1, 2 and 48-160 with the TCP windows (seed 55 once an IPv6 reset's flow label was masked). Under load
+// 1, 2 and 48-172 with the TCP windows (seed 55 once an IPv6 reset's flow label was masked). Under load
 // set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+.
 
 import { describe, expect, it } from 'vitest';
