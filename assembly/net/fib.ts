@@ -2174,8 +2174,11 @@ export function fib6_rebalance(list: u32): void {
 /**
  * The same for IPv6 (fib6_lookup + fib6_select_path): 0, or -101 (no route or a reject route).
  * `iface`: RT6_LOOKUP_F_IFACE (a route through another device than the flow's oif is refused).
+ * `pol`: as ip6_pol_route looks up (the stack's own output): a multipath route's next hop is the hash's
+ * even when the flow names an oif (have_oif_match false: the oif only scores the siblings, and refuses
+ * one under RT6_LOOKUP_F_IFACE) — bpf_ipv6_fib_lookup's have_oif_match is the oif's being set.
  */
-export function fib6_lookup(fl: u32, res: u32, iface: bool = false): i32 {
+export function fib6_lookup(fl: u32, res: u32, iface: bool = false, pol: bool = false): i32 {
   const oif = load<u32>(fl + FL_OIF);
   // ip6_route_input_lookup and ip6_route_output_flags ask for RT6_LOOKUP_F_IFACE when the destination
   // needs its device (rt6_need_strict): a link-local address of another port is no local route for a
@@ -2186,7 +2189,7 @@ export function fib6_lookup(fl: u32, res: u32, iface: bool = false): i32 {
   store<u8>(res + FR_FAMILY, <u8>AF_INET6);
   const type = <u32>load<u8>(res + FR_TYPE);
   if (type > 5) return typeError(type) == EAGAIN ? ENETUNREACH : typeError(type);
-  fib6_select_path(fl, res, oif, oif != 0);
+  fib6_select_path(fl, res, oif, !pol && oif != 0, iface);
   return 0;
 }
 

@@ -57,6 +57,7 @@ import {
   SYSCTL_ICMP_MSGS_PER_SEC, SYSCTL_ICMP_RATELIMIT, SYSCTL_ICMP_RATEMASK, SYSCTL_IP_DEFAULT_TTL, SYSCTL_IP_NO_PMTU_DISC,
 } from './abi';
 import { fib4_local_type, fib6_lookup } from './fib';
+import { mp_hash_pkt_begin, mp_hash_pkt_end } from './mphash';
 import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
 import { ndisc_rcv } from './neigh';
 import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo } from './csum';
@@ -607,7 +608,11 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   const tos = isErr ? (iptos & 0x1e) | 0xc0 : iptos;
   // icmp_route_lookup: an error about this host's own datagram (a closed local port) goes back to it
   // through lo, where icmp_rcv hands it to the sender's socket (udp_err)
-  if (!ip_route_output(saddr, src, tos, IPPROTO_ICMP, type, code, true)) return;
+  // (ip_route_output_key_hash with skb_in: a multipath route's next hop by the packet's own keys)
+  mp_hash_pkt_begin(data, len, false);
+  const routed = ip_route_output(saddr, src, tos, IPPROTO_ICMP, type, code, true);
+  mp_hash_pkt_end();
+  if (!routed) return;
   src = outSrc4;
   if (apply) {
     store<u32>(SCRATCH_ADDR(), saddr);
@@ -972,7 +977,11 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
   else memory.fill(SRC6(), 0, 16);
   // A link-local (or loopback) source is reached again through the interface it came in on.
   const oif = (stype & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0 ? ifindex : 0;
-  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, type, code, oif, false, true)) { // a local one through lo, as icmp_send
+  // fl6.mp_hash from the packet (rt6_multipath_hash with skb): a multipath route's next hop by its keys
+  mp_hash_pkt_begin(data, len, true);
+  const routed = ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, type, code, oif, false, true);
+  mp_hash_pkt_end();
+  if (!routed) { // a local one through lo, as icmp_send
     if (apply) {
       // icmpv6_xrlim_allow looked the route up first and found none
       mibInc(MIB_IP6_OUT_NO_ROUTES);

@@ -288,6 +288,7 @@ const HF_DST_PORT: u32 = 0x20;
  * the 5-tuple), 3 (the fields of fib_multipath_hash_fields), as the kernel hashes a flow with no skb.
  */
 export function mp_hash4(fl: u32): u32 {
+  if (pktHashOn) return pktHash;
   const fk = keyBuf();
   fillBytes(fk, 0, FK_SIZE); // words: memory.fill is a runtime call in V8 (bytes.ts)
   const f = hashFields4();
@@ -469,6 +470,7 @@ function sip48AfterZerosX4(a0: v128, a1: v128, b0: v128, b1: v128, seed: u64): v
  * label and the next header; policy 1 the addresses, ports and next header.
  */
 export function mp_hash6(fl: u32): u32 {
+  if (pktHashOn) return pktHash;
   const fk = keyBuf();
   fillBytes(fk, 0, FK_SIZE); // words: memory.fill is a runtime call in V8 (bytes.ts)
   const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
@@ -483,4 +485,86 @@ export function mp_hash6(fl: u32): u32 {
   if (f & HF_SRC_PORT) store<u16>(fk + FK_PORT_SRC, load<u16>(fl + FL_SPORT));
   if (f & HF_DST_PORT) store<u16>(fk + FK_PORT_DST, load<u16>(fl + FL_DPORT));
   return flowHash(true) >> 1;
+}
+
+// ---- The hash of a packet (icmp_send, icmp6_send) ----
+//
+// An ICMP error's route is looked up with the packet it is about: icmp_route_lookup passes skb_in to
+// ip_route_output_key_hash (fib_select_path → fib_multipath_hash(net, fl4, skb, NULL)), icmp6_send sets
+// fl6.mp_hash = rt6_multipath_hash(net, &fl6, skb, NULL) first. With a packet the hash reads its keys,
+// not the error's flow key: policy 1 the flow dissector's 5-tuple of it (the offending packet's ports
+// and protocol, IPv6 past its extension headers), policy 0 its L3 keys (ip_multipath_l3_keys: its
+// addresses; ip6_multipath_l3_keys: its addresses, flow label and first next header). An ICMP error is
+// never the packet here (icmp_send and icmp6_send answer none), so their inner-header rule is left out.
+// mp_hash_pkt_begin works the hash out; mp_hash4 / mp_hash6 answer it until mp_hash_pkt_end.
+
+let pktHashOn = false;
+let pktHash: u32 = 0;
+
+/** proto_ports_offset: where the flow dissector finds a protocol's 4 bytes of ports, -1 for none. */
+function portsOffset(proto: u32): i32 {
+  if (proto == 6 || proto == 17 || proto == 33 || proto == 50 || proto == 132 || proto == 136) return 0;
+  return proto == 51 ? 4 : -1;
+}
+
+/** The ports at `at` of the packet `data`/`len` into the key, when they are there and the fields ask for them. */
+function pktPorts(fk: u32, f: u32, data: u32, len: u32, at: i32): void {
+  if (at < 0 || <u32>at + 4 > len) return;
+  if (f & HF_SRC_PORT) store<u16>(fk + FK_PORT_SRC, load<u16>(data + <u32>at));
+  if (f & HF_DST_PORT) store<u16>(fk + FK_PORT_DST, load<u16>(data + <u32>at + 2));
+}
+
+/** Hash the stack's next route lookups by the IPv4 (`v6` false) or IPv6 packet at `data` (`len` bytes from its IP header). */
+export function mp_hash_pkt_begin(data: u32, len: u32, v6: bool): void {
+  const fk = keyBuf();
+  fillBytes(fk, 0, FK_SIZE);
+  if (!v6) {
+    const f = hashFields4();
+    if (f & HF_SRC_IP) store<u32>(fk + FK_ADDRS, load<u32>(data + 12));
+    if (f & HF_DST_IP) store<u32>(fk + FK_ADDRS + 4, load<u32>(data + 16));
+    const proto = <u32>load<u8>(data + 9);
+    if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, <u8>proto);
+    // any fragment: no ports (no FLOW_DISSECTOR_F_PARSE_1ST_FRAG)
+    const frag = ((<u32>load<u8>(data + 6) << 8 | <u32>load<u8>(data + 7)) & 0x3fff) != 0;
+    const off = portsOffset(proto);
+    if (!frag && off >= 0) pktPorts(fk, f, data, len, <i32>((<u32>load<u8>(data) & 15) << 2) + off);
+    pktHash = flowHash(false) >> 1;
+  } else {
+    const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
+    let f: u32 = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_FLOWLABEL;
+    if (policy == 1) f = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_SRC_PORT | HF_DST_PORT;
+    else if (policy == 3) f = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_FIELDS);
+    if (f & HF_SRC_IP) copyBytes(fk + FK_ADDRS, data + 8, 16);
+    if (f & HF_DST_IP) copyBytes(fk + FK_ADDRS + 16, data + 24, 16);
+    if (f & HF_FLOWLABEL) store<u32>(fk + FK_FLOW_LABEL, load<u32>(data) & 0xffff0f00);
+    let nh = <u32>load<u8>(data + 6);
+    let off: u32 = 40;
+    let ports = true;
+    // the flow dissector past hop-by-hop, routing and destination options; a Fragment header ends it
+    // with its next header and no ports. Policies 0 and 2 keep the first next header.
+    while (policy == 1 || policy == 3) {
+      if (nh == 0 || nh == 43 || nh == 60) {
+        if (off + 8 > len) break;
+        const next = <u32>load<u8>(data + off);
+        off += (<u32>load<u8>(data + off + 1) + 1) << 3;
+        nh = next;
+        continue;
+      }
+      if (nh == 44) {
+        if (off + 8 <= len) nh = <u32>load<u8>(data + off);
+        ports = false;
+      }
+      break;
+    }
+    if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, <u8>nh);
+    const po = portsOffset(nh);
+    if (ports && po >= 0 && (policy == 1 || policy == 3)) pktPorts(fk, f, data, len, <i32>off + po);
+    pktHash = flowHash(true) >> 1;
+  }
+  pktHashOn = true;
+}
+
+/** Back to hashing flow keys (after mp_hash_pkt_begin's lookups). */
+export function mp_hash_pkt_end(): void {
+  pktHashOn = false;
 }

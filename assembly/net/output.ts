@@ -209,6 +209,19 @@ function outFlow(family: u32, proto: u32, tos: u32, oif: u32): void {
 }
 
 /**
+ * The flow key's ports (network order, as in the packet) and ICMP type and code. The kernel's are one
+ * union (flowi_uli: ports.dport first, then sport; icmpt.type and code over dport's two bytes), so an
+ * ICMP flow's type and code are its destination port to what reads ports — the multipath hash under
+ * policy 1 (fib_multipath_hash, rt6_multipath_hash without a packet), a rule's dport range.
+ */
+function outUli(icmpType: u32, icmpCode: u32, sport: u32, dport: u32): void {
+  store<u8>(OUT_FL(), <u8>icmpType, FL_ICMP_TYPE);
+  store<u8>(OUT_FL(), <u8>icmpCode, FL_ICMP_CODE);
+  store<u16>(OUT_FL(), <u16>sport, FL_SPORT);
+  store<u16>(OUT_FL(), <u16>(dport | icmpType | (icmpCode << 8)), FL_DPORT);
+}
+
+/**
  * fib_result_prefsrc: the route's preferred source, else the first address of the next hop's device
  * fit for the route's scope (toward the gateway when there is one).
  */
@@ -246,12 +259,11 @@ function outLocal(): void {
  * against the kernel with a local destination (ICMP errors and echo replies, TCP and nft resets, IPv6
  * path MTU learning: theirs go through lo); the others keep refusing one.
  */
-export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32, local: bool = false): bool {
+export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32, local: bool = false, sport: u32 = 0, dport: u32 = 0): bool {
   outFlow(AF_INET, proto, tos & 0xfc, 0);
   store<u32>(OUT_FL(), dst, FL_DST);
   store<u32>(OUT_FL(), src, FL_SRC);
-  store<u8>(OUT_FL(), <u8>icmpType, FL_ICMP_TYPE);
-  store<u8>(OUT_FL(), <u8>icmpCode, FL_ICMP_CODE);
+  outUli(icmpType, icmpCode, sport, dport);
   if (fib4_lookup(OUT_FL(), OUT_RES()) != 0) return false;
   if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) {
     if (!local) return false;
@@ -275,18 +287,17 @@ export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpTy
  * (sk_bound_dev_if). false when there is no usable route, or it is local and `local` is false (as
  * ip_route_output).
  */
-export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool = false, local: bool = false): bool {
+export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool = false, local: bool = false, sport: u32 = 0, dport: u32 = 0): bool {
   outFlow(AF_INET6, proto, 0, oif);
   ipv6Copy(OUT_FL() + FL_DST, dst);
   ipv6Copy(OUT_FL() + FL_SRC, src);
-  store<u8>(OUT_FL(), <u8>icmpType, FL_ICMP_TYPE);
-  store<u8>(OUT_FL(), <u8>icmpCode, FL_ICMP_CODE);
+  outUli(icmpType, icmpCode, sport, dport);
   // ip6_route_output_flags_noref: RT6_LOOKUP_F_IFACE for a socket bound to a device, for a destination
   // that needs a device (rt6_need_strict: multicast, link-local, loopback) and for an output device with
   // no source yet — an echo reply to a multicast request goes back through the device it came in on or
   // not at all; a socket bound to a device and an address reaches no peer routed through another
   const strict = skBound || (ipv6AddrType(dst) & (IPV6_ADDR_MULTICAST | IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0 || (oif != 0 && ipv6IsAny(src));
-  if (fib6_lookup(OUT_FL(), OUT_RES(), strict) != 0) return false;
+  if (fib6_lookup(OUT_FL(), OUT_RES(), strict, true) != 0) return false;
   const isLocal = <u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL;
   if (isLocal && !local) return false;
   if (!isLocal) rt6RedirectMaybe(dst, OUT_RES());

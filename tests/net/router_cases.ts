@@ -126,7 +126,7 @@ const overOnePath = (n: number) => (out: PortOutput) => {
   if (!((n1 === n && n2 === 0) || (n2 === n && n1 === 0))) throw new Error(`expected ${n} frames over one of eth1 and eth2, got ${n1} + ${n2}`);
 };
 
-/** A TCP segment (RFC 9293): 20-byte header, `flags`, window 1024, checksummed over the IPv4 pseudo-header. */
+/** A TCP segment (RFC 9293): 20-byte header, `flags`, window 1024, checksummed over the IPv4 or IPv6 pseudo-header. */
 function tcp4(src: string, dst: string, sport: number, dport: number, flags: number): Uint8Array {
   const t = new Uint8Array(20);
   const v = new DataView(t.buffer);
@@ -136,7 +136,8 @@ function tcp4(src: string, dst: string, sport: number, dport: number, flags: num
   t[12] = 5 << 4;
   t[13] = flags;
   v.setUint16(14, 1024);
-  v.setUint16(16, inetChecksum(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6, 0, 20), t));
+  const ph = src.includes(':') ? concat(ipv6Bytes(src), ipv6Bytes(dst), Uint8Array.of(0, 0, 0, 20, 0, 0, 0, 6)) : concat(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6, 0, 20));
+  v.setUint16(16, inetChecksum(ph, t));
   return t;
 }
 
@@ -491,7 +492,60 @@ function ipv6Frames(): RouterCase[] {
   ];
 }
 
-export const ROUTER_CASES: readonly RouterCase[] = [...ipv4Frames(), ...ipv6Frames()];
+/**
+ * What the router answers to sources inside its multipath routes (198.51.100.128/25, 2001:db8:40::/48,
+ * reached over eth1 and eth2), eight flows from h2 each: the answer leaves by the next hop the hash
+ * picks, and the kernel's hash reads what these answers put in it. The IPv4 ones are to eth0's address:
+ * from eth1's, fib_select_multipath would take the next hop whose own source it is (nh_saddr) whatever
+ * the hash. A reset's flow key has its ports
+ * (flowi4_init_output in ip_send_unicast_reply, tcp_v6_send_response's fl6_sport/dport); an ICMP
+ * error's route hashes the packet it is about (icmp_route_lookup passes skb_in to
+ * ip_route_output_key_hash; icmp6_send sets fl6.mp_hash = rt6_multipath_hash(net, &fl6, skb, NULL));
+ * an ICMPv6 echo reply's flow key names its input device as oif, which ip6_pol_route does not let
+ * decide among the siblings (fib6_select_path, have_oif_match false), and its ICMP type sits where the
+ * destination port does (flowi_uli). Found by router_fuzz_kernel's routeCase (seeds 381-399); wxdp
+ * sent each of these out by a hash of the addresses alone, or out the input device.
+ */
+function ownMultipathFrames(): RouterCase[] {
+  const from2 = (type: number, ip: Uint8Array) => eth(MAC.r1, MAC.h2, type, ip);
+  const v4 = (i: number) => `198.51.100.${150 + i}`;
+  const v6 = (i: number) => `2001:db8:40::${(0x50 + i).toString(16)}`;
+  const eight = <T>(f: (i: number) => T): T[] => Array.from({ length: 8 }, (_, i) => f(i));
+  return [
+    {
+      name: 'resets to eight sources behind the IPv4 multipath route leave by the next hop of their 5-tuple',
+      ingress: 'eth1',
+      frames: eight((i) => from2(ETH_P_IP, ipv4({ src: v4(i), dst: '198.51.100.1', proto: 6, id: 0x7000 + i, payload: tcp4(v4(i), '198.51.100.1', 41000 + i * 13, 9, 0x02) }))),
+      check: overBothPaths(8),
+    },
+    {
+      name: 'resets to eight sources behind the IPv6 multipath route leave by the next hop of their 5-tuple',
+      ingress: 'eth1',
+      frames: eight((i) => from2(ETH_P_IPV6, ipv6({ src: v6(i), dst: '2001:db8:2::1', nextHeader: 6, payload: tcp4(v6(i), '2001:db8:2::1', 41000 + i * 13, 9, 0x02) }))),
+      check: overBothPaths(8),
+    },
+    {
+      name: 'port unreachables to eight sources behind the IPv4 multipath route leave by the hash of the datagram they quote',
+      ingress: 'eth1',
+      frames: eight((i) => from2(ETH_P_IP, ipv4(udp4('198.51.100.1', { src: v4(i), sport: 42000 + i * 17, id: 0x7100 + i })))),
+      check: overBothPaths(8),
+    },
+    {
+      name: 'port unreachables to eight sources behind the IPv6 multipath route leave by the hash of the datagram they quote',
+      ingress: 'eth1',
+      frames: eight((i) => from2(ETH_P_IPV6, ipv6(udp6('2001:db8:2::1', { src: v6(i), sport: 42000 + i * 17 })))),
+      check: overBothPaths(8),
+    },
+    {
+      name: 'echo replies to eight sources behind the IPv6 multipath route leave by the hash, not by the device the request came in on',
+      ingress: 'eth1',
+      frames: eight((i) => from2(ETH_P_IPV6, ipv6({ src: v6(i), dst: '2001:db8:2::1', nextHeader: IPPROTO_ICMPV6, payload: icmp6(v6(i), '2001:db8:2::1', 128, 0, 0x4d000001 + i, pattern(16, 7)) }))),
+      check: overBothPaths(8),
+    },
+  ];
+}
+
+export const ROUTER_CASES: readonly RouterCase[] = [...ipv4Frames(), ...ipv6Frames(), ...ownMultipathFrames()];
 
 /**
  * Fields masked before comparing (set to zero in both frames), and why: the kernel makes them up.

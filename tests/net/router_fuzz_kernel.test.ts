@@ -11,13 +11,23 @@
 //   WXDP_ROUTER_FUZZ_SEEDS=a,b the seeds (default 1, 2); random:K adds K random ones (printed)
 //   WXDP_ROUTER_FUZZ_WIDE=0   h1's frames only, through router.batch alone (what seeds drew before
 //                             wideCase and router_fuzz.batch: its rules, VLAN tags, h2/h3, PMTU, fragment sets)
+//   WXDP_ROUTER_FUZZ_ROUTES=0 no routeCase (added 12-06 from seed 381 on: a quarter of the cases go
+//                             through router_fuzz_routes.batch's metric-MTU and weighted multipath routes;
+//                             =0 gives what seeds 1-380 were run with)
+//   WXDP_ROUTER_FUZZ_ROUTE_ERRORS=0 no routeErrorCase (added 12-06 from seed 461 on: ICMP errors about
+//                             forwarded packets to sources behind multipath routes, an eighth of the
+//                             cases; =0 gives what seeds 381-460 were run with)
 //
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
 // another port taken as local (RT6_LOOKUP_F_IFACE; icmpv6_send's source), a PMTU locked at 552 ignored by
 // forwarding — kept in router_cases. 12-06: seeds 126-315 × 60 agree once a learned IPv6 PMTU exception
 // cut what is forwarded to its destination (ip6_fragment's dst_mtu: seeds 127, 175; router_cases' packet
-// too big cases, fwd6_lean's path-MTU case); 316-380 × 60 agree.
+// too big cases, fwd6_lean's path-MTU case); 316-380 × 60 agree. With routeCase (from 381): seeds
+// 381-399 found the router's own answers to sources behind a multipath route leaving by the wrong next
+// hop — a reset's flow key without its ports, an ICMP error's route not hashed by the packet it quotes,
+// an ICMPv6 echo reply's oif deciding among the siblings (router_cases' ownMultipathFrames); then
+// 381-460 agree, and with routeErrorCase 461-560.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
@@ -36,6 +46,8 @@ import { ipBatch } from '../../src/control/ip/index.js';
 
 const N = Number(process.env['WXDP_ROUTER_FUZZ'] ?? 40);
 const WIDE = process.env['WXDP_ROUTER_FUZZ_WIDE'] !== '0';
+const ROUTES = WIDE && process.env['WXDP_ROUTER_FUZZ_ROUTES'] !== '0';
+const ROUTE_ERRORS = ROUTES && process.env['WXDP_ROUTER_FUZZ_ROUTE_ERRORS'] !== '0';
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_ROUTER_FUZZ_SEEDS']);
 
 const H1 = '198.51.100.2';
@@ -399,6 +411,104 @@ function fragmentSet(g: Rng, host: Host): FuzzCase {
 }
 
 /**
+ * Through router_fuzz_routes.batch's routes (a third generator, WXDP_ROUTER_FUZZ_ROUTES=0 leaves them
+ * out): a datagram of a size around a route's metric MTU forwarded from h1 (IPv4: ip_forward against
+ * the route's MTU, fragments or a "fragmentation needed" for DF; IPv6: ip6_forward against eth1's mtu6,
+ * then ip6_fragment's dst_mtu: packet too big), or UDP and echoes to a weighted multipath prefix from
+ * ports and addresses that spread over its nexthops; or an echo request, UDP to a closed port or a TCP
+ * SYN to the router from a source inside such a route, so the answer leaves by it (icmp_reply and
+ * icmpv6_echo_reply fragment at the route's MTU).
+ */
+function routeCase(g: Rng): FuzzCase {
+  const v6 = g.chance(0.45);
+  const local = g.chance(0.3);
+  if (local) {
+    // the host behind the route's gateway sends from an address inside it
+    const [host, src] = v6
+      ? g.pick([[HOSTS.h2, `2001:db8:60::${1 + g.int(9)}`], [HOSTS.h3, `2001:db8:61::${1 + g.int(9)}`], [HOSTS.h2, `2001:db8:50::${1 + g.int(9)}`]] as const)
+      : g.pick([[HOSTS.h2, `198.51.100.${193 + g.int(14)}`], [HOSTS.h2, `198.51.100.${209 + g.int(14)}`], [HOSTS.h3, `198.51.100.${241 + g.int(14)}`], [HOSTS.h2, `198.51.100.${225 + g.int(14)}`]] as const);
+    const r = routerAddrOf(host);
+    const dst = v6 ? r.v6 : r.v4;
+    const size = Math.min(g.pick([100, 600, 601, 1000, 1001, 1280, 1300, 1301, 1400, 1500]), host.maxFrame - 14);
+    const kind = g.pick(['echo', 'echo', 'udp', 'tcp'] as const);
+    const sport = 40000 + g.int(64);
+    let l4: Uint8Array;
+    if (kind === 'echo') l4 = v6 ? icmp6(src, dst, 128, 0, g.next(), pattern(Math.max(0, size - 48), 4)) : icmp4(8, 0, g.next(), pattern(Math.max(0, size - 28), 4));
+    else if (kind === 'udp') l4 = udp(src, dst, sport, 9, pattern(Math.max(0, size - (v6 ? 48 : 28)), 4));
+    else {
+      const t = new Uint8Array(20);
+      const v = new DataView(t.buffer);
+      v.setUint16(0, sport), v.setUint16(2, 9), v.setUint32(4, g.next()), (t[12] = 5 << 4), (t[13] = 0x02), v.setUint16(14, 1024);
+      const ph = v6 ? concat(ipv6Bytes(src), ipv6Bytes(dst), u16(0), u16(20), Uint8Array.of(0, 6)) : concat(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6), u16(20));
+      v.setUint16(16, inetChecksum(ph, t));
+      l4 = t;
+    }
+    const proto = kind === 'udp' ? 17 : kind === 'tcp' ? 6 : v6 ? 58 : 1;
+    const ip = v6 ? ipv6({ src, dst, nextHeader: proto, payload: l4 }) : ipv4({ src, dst, proto, payload: l4, id: g.int(0x10000), df: g.chance(0.5) });
+    return { what: `${src} > ${dst} ${kind} ${ip.length} bytes from behind a route of router_fuzz_routes.batch`, ingress: host.port, frames: [eth(host.routerMac, host.mac, v6 ? ETH_P_IPV6 : ETH_P_IP, ip).subarray(0, host.maxFrame)] };
+  }
+  const host = HOSTS.h1;
+  const src = v6 ? host.v6 : g.pick(host.v4);
+  const dst = v6
+    ? `2001:db8:${g.pick(['50', '50', '60', '61'])}::${(1 + g.int(0xfff)).toString(16)}`
+    : `198.51.100.${g.pick([192, 208, 224, 224, 240]) + 1 + g.int(14)}`;
+  const size = g.pick([100, 576, 600, 601, 999, 1000, 1001, 1280, 1281, 1300, 1301, 1400, 1500]);
+  const kind = g.pick(['udp', 'udp', 'echo'] as const);
+  const l4 = kind === 'udp'
+    ? udp(src, dst, 40000 + g.int(64), g.pick([9, 53, 7, 33434 + g.int(30)]), pattern(Math.max(0, size - (v6 ? 48 : 28)), 5))
+    : v6 ? icmp6(src, dst, 128, 0, g.next(), pattern(Math.max(0, size - 48), 5)) : icmp4(8, 0, g.next(), pattern(Math.max(0, size - 28), 5));
+  const proto = kind === 'udp' ? 17 : v6 ? 58 : 1;
+  const what = [`${src} > ${dst} ${kind} ${size} bytes through router_fuzz_routes.batch`];
+  const f4: Parameters<typeof ipv4>[0] = { src, dst, proto, payload: l4, id: g.int(0x10000) };
+  if (!v6 && g.chance(0.5)) (f4.df = true, what.push('df'));
+  if (g.chance(0.15)) {
+    f4.ttl = g.pick([1, 2]);
+    what.push(`ttl ${f4.ttl}`);
+  }
+  const ip = v6 ? ipv6({ src, dst, nextHeader: proto, payload: l4, flowLabel: g.int(0x100000), ...(f4.ttl ? { hopLimit: f4.ttl } : {}) }) : ipv4(f4);
+  return { what: what.join(', '), ingress: host.port, frames: [eth(host.routerMac, host.mac, v6 ? ETH_P_IPV6 : ETH_P_IP, ip).subarray(0, host.maxFrame)] };
+}
+
+/**
+ * An ICMP error about a forwarded packet, to a source behind a multipath route (a fourth generator,
+ * WXDP_ROUTER_FUZZ_ROUTE_ERRORS=0 leaves them out): h2 sends from inside 198.51.100.224/28 or
+ * 2001:db8:50::/48 (weighted over eth1 and eth2) or the equal 198.51.100.128/25 and 2001:db8:40::/48
+ * toward h1 or h3 at TTL / hop limit 1 (time exceeded), over eth2's 1280 with DF or IPv6 (fragmentation
+ * needed, packet too big), or to IPv6 unreachable and prohibit routes. The error's
+ * route is hashed by the packet it quotes (icmp_route_lookup's skb_in, icmp6_send's mp_hash): UDP, TCP
+ * or ICMP, with and without ports.
+ */
+function routeErrorCase(g: Rng): FuzzCase {
+  const v6 = g.chance(0.5);
+  const host = HOSTS.h2;
+  const src = v6 ? `2001:db8:${g.pick(['50', '40'])}::${(1 + g.int(0xfff)).toString(16)}` : `198.51.100.${g.pick([225 + g.int(14), 130 + g.int(60)])}`;
+  // IPv4 route errors are rate limited per source on the kernel's clock (ip_error): IPv6 only
+  const why = g.pick(v6 ? (['ttl', 'ttl', 'big', 'unreach'] as const) : (['ttl', 'ttl', 'big'] as const));
+  const dst = why === 'big' ? (v6 ? '2001:db8:3::2' : '192.0.2.2') : why === 'unreach' ? g.pick(['2001:db8:f1::9', '2001:db8:f2::9']) : g.pick(v6 ? ['2001:db8:1::2', '2001:db8:3::2'] : [H1, '192.0.2.2']);
+  const size = why === 'big' ? g.pick([1300, 1400, 1500]) : g.pick([60, 200]);
+  const kind = g.pick(['udp', 'tcp', 'icmp'] as const);
+  const sport = 40000 + g.int(2000);
+  const body = pattern(Math.max(0, size - (v6 ? 48 : 28)), 6);
+  let l4: Uint8Array;
+  if (kind === 'udp') l4 = udp(src, dst, sport, g.pick([9, 53, 33434 + g.int(30)]), body);
+  else if (kind === 'icmp') l4 = v6 ? icmp6(src, dst, 128, 0, g.next(), body) : icmp4(8, 0, g.next(), body);
+  else {
+    const t = concat(new Uint8Array(20), body.subarray(8));
+    const v = new DataView(t.buffer);
+    v.setUint16(0, sport), v.setUint16(2, g.pick([22, 80])), v.setUint32(4, g.next()), (t[12] = 5 << 4), (t[13] = 0x18), v.setUint16(14, 1024);
+    const ph = v6 ? concat(ipv6Bytes(src), ipv6Bytes(dst), u16(0), u16(t.length), Uint8Array.of(0, 6)) : concat(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6), u16(t.length));
+    v.setUint16(16, inetChecksum(ph, t));
+    l4 = t;
+  }
+  const proto = kind === 'udp' ? 17 : kind === 'tcp' ? 6 : v6 ? 58 : 1;
+  const ttl = why === 'ttl' ? 1 : 64;
+  const ip = v6
+    ? ipv6({ src, dst, nextHeader: proto, payload: l4, hopLimit: ttl, flowLabel: g.int(0x100000) })
+    : ipv4({ src, dst, proto, payload: l4, id: g.int(0x10000), ttl, df: why === 'big' || g.chance(0.3) });
+  return { what: `${src} > ${dst} ${kind} ${ip.length} bytes from h2, ${why} (an error to a multipath source)`, ingress: host.port, frames: [eth(host.routerMac, host.mac, v6 ? ETH_P_IPV6 : ETH_P_IP, ip).subarray(0, host.maxFrame)] };
+}
+
+/**
  * What router.batch's cases from h1 leave out, drawn from a second generator so each seed's h1 cases
  * stay what they were: frames from h2 and h3 (other ports, other rules, eth2's MTU), VLAN tags, path MTU
  * reports and fragments out of order.
@@ -422,9 +532,13 @@ function wideCase(g: Rng, c: FuzzCase): FuzzCase {
 export function fuzzCases(seed: number, n: number): FuzzCase[] {
   const g = new Rng(seed);
   const w = new Rng((seed ^ 0x5bd1e995) >>> 0);
+  const r = new Rng((seed ^ 0x68e31da4) >>> 0);
+  const e = new Rng((seed ^ 0x2545f491) >>> 0);
   return Array.from({ length: n }, () => {
     const c = g.chance(0.55) ? v4case(g) : v6case(g);
-    return WIDE && w.chance(0.35) ? wideCase(w, c) : c;
+    const d = WIDE && w.chance(0.35) ? wideCase(w, c) : c;
+    const rc = ROUTES && r.chance(0.25) ? routeCase(r) : d;
+    return ROUTE_ERRORS && e.chance(0.12) ? routeErrorCase(e) : rc;
   });
 }
 
@@ -432,7 +546,8 @@ const nsa = useNamespaces('rfuzz');
 const py = pythonAvailability();
 const base = readRouterConfig(new URL('./fixtures/router.batch', import.meta.url));
 // router_fuzz.batch: its IPv4 lines join the batch; its `-6 ` lines go through `ip -6` on each side
-const extra = WIDE ? readFileSync(new URL('./fixtures/router_fuzz.batch', import.meta.url), 'utf8').split('\n') : [];
+const fixture = (name: string): string[] => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8').split('\n');
+const extra = [...(WIDE ? fixture('router_fuzz.batch') : []), ...(ROUTES ? fixture('router_fuzz_routes.batch') : [])];
 const config = { ...base, batch: `${base.batch}\n${extra.filter((l) => !l.startsWith('-6 ')).join('\n')}` };
 const rules6 = extra.filter((l) => l.startsWith('-6 ')).map((l) => l.slice(3));
 
