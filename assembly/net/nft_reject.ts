@@ -83,8 +83,9 @@ function sendReset4(data: u32, len: u32, hlen: u32): void {
   const t = fib4_local_type(daddr, 0);
   if (t == RTN_BROADCAST || t == RTN_MULTICAST || (daddr & 0xf0) == 0xe0 || daddr == 0xffffffff) return;
   // ip_route_me_harder: a segment from one of our own addresses (a PRE_ROUTING reject sees it before
-  // the martian check) is answered through lo
-  if (!ip_route_output(saddr, daddr, 0, IPPROTO_TCP, 0, 0, true)) return;
+  // the martian check) is answered through lo. Its flow key sets no protocol and no ports (only
+  // fib4_rules_early_flow_dissect would, for rules that match them): the multipath hash reads 0 there
+  if (!ip_route_output(saddr, daddr, 0, 0, 0, 0, true)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;
@@ -121,7 +122,9 @@ function sendReset6(data: u32, len: u32, thoff: u32, l4proto: u32, iif: u32, scr
   ipv6Copy(dst, data + IP6H_SADDR);
   ipv6Copy(src, data + IP6H_DADDR);
   const linkLocal = <u32>load<u8>(dst) == 0xfe && (<u32>load<u8>(dst + 1) & 0xc0) == 0x80;
-  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, linkLocal ? iif : 0, false, true)) return; // a local one through lo
+  // nf_send_reset6's flow: TCP with the reset's ports (the segment's, swapped), which the multipath
+  // hash reads; a local one through lo
+  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, linkLocal ? iif : 0, false, true, load<u16>(th + 2), load<u16>(th))) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;

@@ -600,7 +600,9 @@ function lookup6(strict: bool): i32 {
   if (type == RTN_THROW) return -ENETUNREACH;
   if (type > RTN_MULTICAST) return -EINVAL;
   store<u8>(RES() + FR_FAMILY, <u8>AF_INET6);
-  fib6_select_path(FL(), RES(), oif, true, true);
+  // ip6_pol_route hashes among the siblings with the device bound (have_oif_match false): a sibling on
+  // another device scores below zero under RT6_LOOKUP_F_IFACE and keeps the lookup's own match
+  fib6_select_path(FL(), RES(), oif, false, true);
   return 0;
 }
 
