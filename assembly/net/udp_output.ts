@@ -66,7 +66,7 @@ import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { devMtu6, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
-  ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IP_DF, IP_MF, IPPROTO_FRAGMENT, IPPROTO_UDPLITE, IPV6_HLEN, ipv4IsLbcast,
+  ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IP_DF, IP_MF, IPPROTO_FRAGMENT, IPPROTO_UDPLITE, IPV6_HLEN, ipv4IsLbcast, ipv6Equal,
   ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6AddrType, ipv6Copy, ipv6IsAny, ipv6IsLoopback, ipv6IsV4Mapped,
   ipv6IsMulticast, ipv6McScope, ipv6NeedsScopeId, ldBe16, stBe16,
   stBe32,
@@ -78,7 +78,7 @@ import { mcJoined6 } from './ipv6_rcv';
 import { ip6_local_deliver } from './local';
 import { bigFrameAlloc, frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
-import { copyBytes } from '../bytes';
+import { copyBytes, fillBytes } from '../bytes';
 import { EBADF, EAGAIN, EACCES, EHOSTUNREACH, ENODEV, EINVAL, EDESTADDRREQ, EMSGSIZE, ENOBUFS, ENETUNREACH, EAFNOSUPPORT } from '../maps/uapi';
 
 // errnos (positive; returned negated)
@@ -692,7 +692,14 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   const tclass = <u32>load<u8>(sk + SK_TOS);
   const sport = <u32>load<u16>(sk + SK_NUM);
   const proto = <u32>load<u8>(sk + SK_PROTOCOL);
+  // ip6_sk_dst_check: a datagram to the connected peer leaves by the route connect looked up and kept in
+  // the socket. When connect chose the source (no address bound), that route is ip6_dst_lookup_tail's
+  // first lookup, made with none: the multipath hash read ::, not the source it then gave
+  const pinned = <u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED && ipv6Equal(DST(), sk + SK_DADDR) &&
+    (load<u8>(sk + SKX_USERLOCKS) & SOCK_BINDADDR_LOCK) == 0 && !ipv6IsAny(SRC());
+  if (pinned) fillBytes(SRC(), 0, 16);
   const err = route6(sk, oif, tclass, sport, dport);
+  if (pinned) ipv6Copy(SRC(), sockSource(sk));
   if (err != 0) return err;
   // ip6_sk_dst_hoplimit: to a multicast group the multicast hops; else the socket's, or the route
   // device's hop_limit

@@ -127,7 +127,7 @@ const overOnePath = (n: number) => (out: PortOutput) => {
 };
 
 /** A TCP segment (RFC 9293): 20-byte header, `flags`, window 1024, checksummed over the IPv4 or IPv6 pseudo-header. */
-function tcp4(src: string, dst: string, sport: number, dport: number, flags: number): Uint8Array {
+export function tcp4(src: string, dst: string, sport: number, dport: number, flags: number): Uint8Array {
   const t = new Uint8Array(20);
   const v = new DataView(t.buffer);
   v.setUint16(0, sport);

@@ -162,16 +162,27 @@ export class WxdpRouter {
       const out: PortOutput = Object.fromEntries([...this.devices.keys()].map((n) => [n, [] as Uint8Array[]]));
       for (const f of c.frames) {
         if (!dev.inject(f)) throw new Error(`${c.ingress}: the RX ring refused a frame`);
-        // Poll every device until nothing moves: a frame may be passed from one device to another.
-        for (let round = 0; round < 16; round++) {
-          let moved = 0;
-          for (const d of this.devices.values()) moved += d.poll();
-          for (const [n, d] of this.devices) for (const t of d.readTx()) (moved++, out[n]!.push(t.data));
-          if (moved === 0) break;
-        }
+        this.pollInto(out);
       }
       return out;
     });
+  }
+
+  /** What the stack sent by itself (a socket's datagram, say): every port polled until nothing moves. */
+  drain(): PortOutput {
+    const out: PortOutput = Object.fromEntries([...this.devices.keys()].map((n) => [n, [] as Uint8Array[]]));
+    this.pollInto(out);
+    return out;
+  }
+
+  /** Poll every device until nothing moves (a frame may be passed from one device to another), TX into `out`. */
+  private pollInto(out: PortOutput): void {
+    for (let round = 0; round < 16; round++) {
+      let moved = 0;
+      for (const d of this.devices.values()) moved += d.poll();
+      for (const [n, d] of this.devices) for (const t of d.readTx()) (moved++, out[n]!.push(t.data));
+      if (moved === 0) break;
+    }
   }
 }
 
