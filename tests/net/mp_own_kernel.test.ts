@@ -17,14 +17,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { ETH_P_IP, ETH_P_IPV6, eth, ipv4, ipv6, macOf } from '../support/frames.js';
+import { ETH_P_IP, ETH_P_IPV6, eth, hex, ipv4, ipv6, macOf } from '../support/frames.js';
 import { useNamespaces } from '../support/netns.js';
 import { pythonAvailability } from '../support/afpacket.js';
 import { KernelRouter, parseRouterConfig, WxdpRouter, type PortOutput } from '../support/router.js';
 import { MAC, PORTS, tcp4 } from './router_cases.js';
 import { sockClose, udpSocket } from './udp_send_support.js';
 import { UdpSender } from '../../src/control/udp_send.js';
-import { AF_INET6 } from '../../src/runtime/net_abi.js';
+import { AF_INET, AF_INET6 } from '../../src/runtime/net_abi.js';
 
 const SIBLINGS_MAC = '02:00:00:00:0b:04';
 const config = parseRouterConfig(
@@ -50,7 +50,7 @@ interface SockFlow {
   connect?: boolean;
 }
 
-// Each flow from a fresh IPv6 socket in the router's namespace; its frame found among the outgoing ones
+// Each flow from a fresh socket (IPv6 or IPv4 by the destination) in the router's namespace; its frame found among the outgoing ones
 // by its source port: the device and destination MAC it left with.
 const KERNEL_SEND = `
 import json, socket, sys
@@ -59,10 +59,11 @@ cap = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 cap.settimeout(1.0)
 out = []
 for f in flows:
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    v6 = ':' in f['dst']
+    s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
     if f.get('dev'):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, f['dev'].encode())
-    s.bind(('::', f['sport']))
+    s.bind(('::' if v6 else '0.0.0.0', f['sport']))
     if f.get('connect'):
         s.connect((f['dst'], 9))
         s.send(b'mp46mp46')
@@ -74,26 +75,33 @@ for f in flows:
             data, addr = cap.recvfrom(4096)
         except socket.timeout:
             break
-        if addr[2] == socket.PACKET_OUTGOING and data[12:14] == b'\\x86\\xdd' and data[20] == 17 and int.from_bytes(data[54:56], 'big') == f['sport']:
-            got = {'dev': addr[0], 'mac': data[0:6].hex(':')}
+        if addr[2] != socket.PACKET_OUTGOING:
+            continue
+        if v6 and data[12:14] == b'\\x86\\xdd' and data[20] == 17 and int.from_bytes(data[54:56], 'big') == f['sport']:
+            got = {'dev': addr[0], 'mac': data[0:6].hex(':'), 'src': data[22:38].hex()}
+        if not v6 and data[12:14] == b'\\x08\\x00' and data[23] == 17 and int.from_bytes(data[34:36], 'big') == f['sport']:
+            got = {'dev': addr[0], 'mac': data[0:6].hex(':'), 'src': data[26:30].hex()}
     out.append(got)
     s.close()
 print(json.dumps(out))
 `;
 
-function kernelSends(k: KernelRouter, flows: SockFlow[]): Array<{ dev: string; mac: string } | null> {
+type Sent = { dev: string; mac: string; src: string } | null;
+
+function kernelSends(k: KernelRouter, flows: SockFlow[]): Sent[] {
   const r = k.router.spawn(['python3', '-c', KERNEL_SEND], { input: JSON.stringify(flows) });
   if (r.status !== 0) throw new Error(`kernel sender: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Array<{ dev: string; mac: string } | null>;
+  return JSON.parse(r.stdout) as Sent[];
 }
 
-function wxdpSends(w: WxdpRouter, flows: SockFlow[]): Array<{ dev: string; mac: string } | null> {
+function wxdpSends(w: WxdpRouter, flows: SockFlow[]): Sent[] {
   const dp = w.dp;
   const tx = new UdpSender(dp);
   const devs = PORTS.map((p) => p.name);
   return flows.map((f) => {
+    const v6 = f.dst.includes(':');
     const id = udpSocket(dp, {
-      family: AF_INET6,
+      family: v6 ? AF_INET6 : AF_INET,
       bind: { port: f.sport },
       ...(f.dev ? { boundDev: dp.links.ifindex(f.dev) } : {}),
       ...(f.connect ? { connect: { addr: f.dst, port: 9 } } : {}),
@@ -103,7 +111,8 @@ function wxdpSends(w: WxdpRouter, flows: SockFlow[]): Array<{ dev: string; mac: 
     if (typeof n !== 'number') throw new Error(`wxdp send: ${String(n)}`);
     const out = w.drain();
     sockClose(dp, id);
-    for (const d of devs) for (const fr of out[d] ?? []) return { dev: d, mac: macOf(fr.subarray(0, 6)) };
+    const src = (fr: Uint8Array) => hex(v6 ? fr.subarray(22, 38) : fr.subarray(26, 30));
+    for (const d of devs) for (const fr of out[d] ?? []) return { dev: d, mac: macOf(fr.subarray(0, 6)), src: src(fr) };
     return null;
   });
 }
@@ -120,6 +129,16 @@ function nextHops(outs: PortOutput[]): Array<string | null> {
 describe.skipIf(!ready)('the stack\'s own output over multipath routes takes the kernel\'s next hop', () => {
   it('UDP sockets connected to peers behind the IPv6 multipath route send by the next hop of their 5-tuple', async () => {
     const flows = EIGHT.map((i) => ({ sport: 43000 + i * 7, dst: `2001:db8:40::${(0x60 + i).toString(16)}`, connect: true }));
+    const k = KernelRouter.build(nsa.set, PORTS, config);
+    const kernel = kernelSends(k, flows);
+    const w = await WxdpRouter.create(PORTS, config);
+    expect(kernel.every((x) => x !== null)).toBe(true);
+    expect(new Set(kernel.map((x) => x!.dev)).size, 'the eight flows use both next hops in the kernel').toBe(2);
+    expect(wxdpSends(w, flows)).toEqual(kernel);
+  });
+
+  it('UDP sockets connected to peers behind the IPv4 multipath route send by the next hop of their 5-tuple', async () => {
+    const flows = EIGHT.map((i) => ({ sport: 43100 + i * 7, dst: `198.51.100.${160 + i}`, connect: true }));
     const k = KernelRouter.build(nsa.set, PORTS, config);
     const kernel = kernelSends(k, flows);
     const w = await WxdpRouter.create(PORTS, config);
