@@ -14,7 +14,7 @@
 //     route is ip_route_me_harder's flow, which sets no protocol and no ports; nf_send_reset6's is TCP
 //     with the reset's ports.
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { ETH_P_IP, ETH_P_IPV6, eth, hex, ipv4, ipv6, macOf } from '../support/frames.js';
@@ -126,12 +126,23 @@ function nextHops(outs: PortOutput[]): Array<string | null> {
   });
 }
 
+// each test's wxdp router, closed after it
+const opened: WxdpRouter[] = [];
+async function routerOfWxdp(): Promise<WxdpRouter> {
+  const w = await WxdpRouter.create(PORTS, config);
+  opened.push(w);
+  return w;
+}
+afterEach(async () => {
+  for (const w of opened.splice(0)) await w.dp.close();
+});
+
 describe.skipIf(!ready)('the stack\'s own output over multipath routes takes the kernel\'s next hop', () => {
   it('UDP sockets connected to peers behind the IPv6 multipath route send by the next hop of their 5-tuple', async () => {
     const flows = EIGHT.map((i) => ({ sport: 43000 + i * 7, dst: `2001:db8:40::${(0x60 + i).toString(16)}`, connect: true }));
     const k = KernelRouter.build(nsa.set, PORTS, config);
     const kernel = kernelSends(k, flows);
-    const w = await WxdpRouter.create(PORTS, config);
+    const w = await routerOfWxdp();
     expect(kernel.every((x) => x !== null)).toBe(true);
     expect(new Set(kernel.map((x) => x!.dev)).size, 'the eight flows use both next hops in the kernel').toBe(2);
     expect(wxdpSends(w, flows)).toEqual(kernel);
@@ -141,7 +152,7 @@ describe.skipIf(!ready)('the stack\'s own output over multipath routes takes the
     const flows = EIGHT.map((i) => ({ sport: 43100 + i * 7, dst: `198.51.100.${160 + i}`, connect: true }));
     const k = KernelRouter.build(nsa.set, PORTS, config);
     const kernel = kernelSends(k, flows);
-    const w = await WxdpRouter.create(PORTS, config);
+    const w = await routerOfWxdp();
     expect(kernel.every((x) => x !== null)).toBe(true);
     expect(new Set(kernel.map((x) => x!.dev)).size, 'the eight flows use both next hops in the kernel').toBe(2);
     expect(wxdpSends(w, flows)).toEqual(kernel);
@@ -151,7 +162,7 @@ describe.skipIf(!ready)('the stack\'s own output over multipath routes takes the
     const flows = EIGHT.map((i) => ({ sport: 44000 + i * 11, dst: `2001:db8:60::${(0x70 + i).toString(16)}`, dev: 'eth1' }));
     const k = KernelRouter.build(nsa.set, PORTS, config);
     const kernel = kernelSends(k, flows);
-    const w = await WxdpRouter.create(PORTS, config);
+    const w = await routerOfWxdp();
     expect(kernel.every((x) => x !== null)).toBe(true);
     expect(new Set(kernel.map((x) => x!.mac)).size, 'the eight flows use both siblings in the kernel').toBe(2);
     expect(wxdpSends(w, flows)).toEqual(kernel);
@@ -170,7 +181,7 @@ describe.skipIf(!ready)('the stack\'s own output over multipath routes takes the
     const r = k.router.spawn(['nft', '-f', '-'], { input: rules });
     if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
     const kernel = nextHops(k.run(cases));
-    const w = await WxdpRouter.create(PORTS, config);
+    const w = await routerOfWxdp();
     w.dp.nft(rules);
     expect(kernel.every((x) => x !== null && !x.startsWith('several'))).toBe(true);
     expect(new Set(kernel.slice(8)).size, 'the IPv6 resets use both next hops in the kernel').toBe(2);
