@@ -941,8 +941,7 @@ export class Nft {
     // the arp family's packets are ARP's: another protocol's header conflicts (nft's payload dependency)
     if (t.family === 'arp' && proto !== 'arp' && proto !== 'meta' && !s.sel.concat) throw new Refusal(`conflicting protocols specified: arp vs. ${proto}`, s.sel.loc, false);
     if (proto === 'arp' && t.family !== 'arp') throw new Refusal('wxdp has arp header matches only in the arp family yet', s.sel.loc, false);
-    // an ip family's hooks run without the frame's MAC header here (hookRun): nft_payload's link-layer base has none
-    if (proto === 'ether' && t.family !== 'netdev') throw new Refusal('wxdp has ether matches only in the netdev family yet', s.sel.loc, false);
+    if (proto === 'ether' && t.family === 'arp') throw new Refusal('wxdp has ether matches in the arp family not yet', s.sel.loc, false);
     if ((proto === 'ip' && t.family === 'ip6') || (proto === 'ip6' && t.family === 'ip')) {
       throw new Refusal(`conflicting protocols specified: ${t.family === 'ip' ? 'ip' : 'ip6'} vs. ${proto}`, s.sel.loc, false);
     }

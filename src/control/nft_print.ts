@@ -150,6 +150,17 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
     return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
   }
+  if ((proto === 'meta' && field === 'protocol') || (proto === 'ether' && field === 'type')) {
+    // skb->protocol / the Ethernet type as a network header's dependency (measured, nft 1.0.6): in an ip or ip6 table
+    // `meta protocol` of the table's own is never shown; in a netdev table either is not when an ip / ip6 header's
+    // field follows (an inet table's dependency is meta nfproto: both shown)
+    const v = (s.value.e.lo[0]! << 8) | s.value.e.lo[1]!;
+    const own = v === 0x0800 ? 'ip' : v === 0x86dd ? 'ip6' : undefined;
+    if (own === undefined) return false;
+    if (proto === 'meta' && t.family === own) return true;
+    const ps = own === 'ip' ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
+    return t.family === 'netdev' && later.some((x) => x.k === 'match' && fieldsOf(x).some((f) => ps.includes(f.proto)));
+  }
   if (proto === 'meta' && field === 'nfproto') {
     const ps = s.value.e.lo[0] === 2 ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
     return later.some((x) => x.k === 'match' && fieldsOf(x).some((f) => ps.includes(f.proto)));

@@ -64,6 +64,54 @@ describe.skipIf(unready !== '' || noKernel !== '')(`ether and meta protocol matc
   });
 });
 
+// The ip families read the same header through the link-layer base where the kernel's skb->mac_header still points
+// at the received frame's: prerouting, forward, postrouting of a forwarded datagram (the new header is pushed after).
+const IP_RULESET = `table ip pre {
+	chain p {
+		type filter hook prerouting priority filter; policy accept;
+		ether saddr 02:00:00:00:02:21 counter drop
+		meta protocol ip ether daddr 02:00:00:00:01:00 udp dport 3501 counter
+	}
+}
+table inet fw {
+	chain f {
+		type filter hook forward priority filter; policy accept;
+		ether saddr { 02:00:00:00:02:22, 02:00:00:00:02:23 } counter drop
+		ether saddr . ip saddr { 02:00:00:00:02:24 . 192.0.2.2 } counter drop
+	}
+	chain post {
+		type filter hook postrouting priority filter; policy accept;
+		ether saddr 02:00:00:00:02:25 counter drop
+		ether type ip udp dport 3502 counter
+	}
+}
+`;
+// [dport, IP length, frames, how many go through (derived by hand), source MAC]
+const IP_RUNS: Array<[number, number, number, number, string]> = [
+  [3500, 60, 1, 1, H0], // nothing matches: forwarded
+  [3500, 60, 2, 0, '02:00:00:00:02:21'], // prerouting's ether saddr: counted, dropped
+  [3501, 66, 2, 2, H0], // prerouting's daddr rule counts (2 × 66), forwarded
+  [3500, 60, 1, 0, '02:00:00:00:02:23'], // forward's set: dropped
+  [3500, 60, 1, 0, '02:00:00:00:02:24'], // forward's concatenation: dropped
+  [3500, 60, 1, 0, '02:00:00:00:02:25'], // postrouting still sees the received header: dropped
+  [3502, 62, 1, 1, H0], // postrouting's ether type ip counts (62), forwarded
+];
+const IP_FRAMES = IP_RUNS.flatMap(([dport, len, n, , src]) => Array.from({ length: n }, (_, i) => dgram(src, dport, len, i)));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`ether matches in ip and inet chains against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(IP_RULESET, IP_FRAMES, 'et46i');
+
+  it(`forwards what the kernel forwards of ${IP_FRAMES.length} frames and lists the ruleset and its counters as nft does`, async () => {
+    await expectOursAsKernel(kern, IP_RULESET, IP_FRAMES, IP_RUNS.map(([dport, , n, through]) => [dport, n, through, 5] as const));
+    const list = kern.lists['0 list ruleset']!;
+    expect(list).toContain('ether saddr 02:00:00:00:02:21 counter packets 2 bytes 120 drop');
+    expect(list).toContain('udp dport 3501 counter packets 2 bytes 132');
+    expect(list).toContain('ether saddr . ip saddr { 02:00:00:00:02:24 . 192.0.2.2 } counter packets 1 bytes 60 drop');
+    expect(list).toContain('ether saddr 02:00:00:00:02:25 counter packets 1 bytes 60 drop');
+    expect(list).toContain('udp dport 3502 counter packets 1 bytes 62');
+  });
+});
+
 const { nsa, skip, why } = nftAgainst('et46nt');
 
 const ruleFile = (rule: string): string => `table netdev t {\n\tchain c {\n\t\ttype filter hook ingress device "eth0" priority filter; policy accept;\n\t\t${rule}\n\t}\n}\n`;
@@ -86,6 +134,19 @@ describe.skipIf(skip)(`ether and meta protocol rules, compared with nft 1.0.6${w
       'add set netdev x macs { type ether_addr; }',
       'add element netdev x macs { 02:00:00:00:00:05, 02:00:00:00:00:04 }',
       'add rule netdev x a ether saddr @macs drop',
+      'add table ip y',
+      'add chain ip y o { type filter hook output priority 0; }',
+      'add rule ip y o ether saddr 02:00:00:00:00:01 meta protocol ip counter',
+      'add rule ip y o meta protocol ip6 counter',
+      'add rule ip y o meta protocol { ip, ip6 } udp dport 1 meta protocol ip counter',
+      'add table inet z',
+      'add chain inet z f { type filter hook forward priority 0; }',
+      'add rule inet z f meta protocol ip ip saddr 192.0.2.1 counter',
+      'add rule inet z f ether type ip6 meta l4proto udp counter',
+      'add rule netdev x a meta protocol ip ip saddr 192.0.2.1 counter',
+      'add rule netdev x a ether type ip ip daddr 192.0.2.1 counter',
+      'add rule netdev x a meta protocol ip udp dport 1 counter',
+      'add rule netdev x a meta protocol ip6 ether saddr 02:00:00:00:00:01 counter',
       'list ruleset',
       'add rule netdev x a ether type foo',
       'add rule netdev x a ether type 70000',
