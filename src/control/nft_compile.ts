@@ -213,12 +213,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   let nf = fam === 'ip' ? 2 : fam === 'ip6' ? 10 : 0;
   let l4 = -1;
   let ether = false;
+  let vlan = false;
   const needNf = (v: number): void => {
     if (nf === v) return;
     if (ether) {
-      // after an Ethernet header's field nft's dependency for the network header is `ether type` (`--debug=netlink`)
+      // after an Ethernet header's field nft's dependency for the network header is `ether type`, after a VLAN
+      // tag's `vlan type` (`--debug=netlink`)
       code.op(EXPR.PAYLOAD, 0, 2, 0);
-      code.word(12);
+      code.word(vlan ? 16 : 12);
       code.op(EXPR.CMP, 0, 2, CMP.eq);
       code.data(v === 2 ? Uint8Array.of(0x08, 0x00) : Uint8Array.of(0x86, 0xdd));
     } else if (fam === 'netdev') {
@@ -244,12 +246,20 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   const dep = (sel: Selector): void => {
     const { proto } = sel;
     if (proto === 'ip' || proto === 'ip6') needNf(proto === 'ip' ? 2 : 10);
-    else if (proto === 'ether' && !ether) {
+    else if ((proto === 'ether' || proto === 'vlan') && !ether) {
       // nft's dependency for the link-layer header: `meta iiftype ether` (ARPHRD_ETHER, host order; `--debug=netlink`)
       code.op(EXPR.META, 0, 2, META.IIFTYPE);
       code.op(EXPR.CMP, 0, 2, CMP.eq);
       code.data(Uint8Array.of(1, 0));
       ether = true;
+    }
+    if (proto === 'vlan' && !vlan) {
+      // then `ether type vlan`: the kernel's payload puts an accelerated tag back where the frame had it
+      code.op(EXPR.PAYLOAD, 0, 2, 0);
+      code.word(12);
+      code.op(EXPR.CMP, 0, 2, CMP.eq);
+      code.data(Uint8Array.of(0x81, 0x00));
+      vlan = true;
     }
     // `th` reads any transport header with no dependency (nft adds none, `--debug=netlink`, measured)
     else if (proto === 'tcp' || proto === 'udp') needL4(proto === 'tcp' ? 6 : 17);
@@ -274,6 +284,13 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       // nft_payload's link-layer base: the Ethernet header (daddr at 0, saddr at 6, type at 12)
       code.op(EXPR.PAYLOAD, reg, len, 0);
       code.word(field === 'daddr' ? 0 : field === 'saddr' ? 6 : 12);
+    } else if (proto === 'vlan') {
+      // the tag's TCI at 14, its bit field kept by nft_bitwise (pcp the top 3 bits, dei the next, the id the low 12)
+      code.op(EXPR.PAYLOAD, reg, len, 0);
+      code.word(14);
+      code.op(EXPR.BITWISE, reg, len, 0);
+      code.data(field === 'id' ? Uint8Array.of(0x0f, 0xff) : Uint8Array.of(field === 'pcp' ? 0xe0 : 0x10));
+      code.data(new Uint8Array(len));
     } else if (proto === 'tcp' || proto === 'udp' || proto === 'th') {
       code.op(EXPR.PAYLOAD, reg, len, 2);
       code.word(field === 'sport' ? 0 : field === 'flags' ? 13 : 2);
@@ -362,7 +379,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         const v = s.value;
         // a byte-aligned prefix compares only its leading bytes, as nft does
         let prefixBytes = 0;
-        const payload = proto === 'ip' || proto === 'ip6' || proto === 'tcp' || proto === 'udp' || proto === 'th';
+        const payload = proto === 'ip' || proto === 'ip6' || proto === 'tcp' || proto === 'udp' || proto === 'th' || proto === 'ether';
         if (payload && v.k === 'elem' && v.e.kind === 'prefix' && v.e.plen! % 8 === 0 && (s.op === 'eq' || s.op === 'neq')) {
           prefixBytes = v.e.plen! / 8;
         }

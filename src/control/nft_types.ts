@@ -17,6 +17,11 @@ export type DataType =
   | 'ether_addr'
   /** `ether type`, `meta protocol`: an Ethernet protocol, 16 bits big-endian (skb->protocol is kept so too). */
   | 'ether_type'
+  /**
+   * `vlan id`, `vlan pcp`, `vlan dei`: bit fields of the tag's TCI, kept where they sit in its bytes (the id the low
+   * 12 bits of 2 bytes, pcp the top 3 bits of a byte, dei the bit after them) as nft's bitwise leaves them.
+   */
+  | 'vlan_id' | 'vlan_pcp' | 'vlan_dei'
   /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
   | 'concat';
 
@@ -45,6 +50,9 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   arp_op: { len: 2, host: false },
   ether_addr: { len: 6, host: false },
   ether_type: { len: 2, host: false },
+  vlan_id: { len: 2, host: false },
+  vlan_pcp: { len: 1, host: false },
+  vlan_dei: { len: 1, host: false },
   concat: { len: 0, host: false },
 };
 
@@ -59,6 +67,9 @@ const ARP_OPS: ReadonlyArray<[string, number]> = [['request', 1], ['reply', 2], 
 
 /** Ethernet protocols as nft names them (proto.c ethertype_tbl; `vlan` is read as 0x8100, listed as 8021q, measured). */
 const ETHER_TYPES: ReadonlyArray<[string, number]> = [['ip', 0x0800], ['arp', 0x0806], ['ip6', 0x86dd], ['8021q', 0x8100], ['vlan', 0x8100], ['8021ad', 0x88a8]];
+
+/** The TCI's bit fields: the largest value and the shift within its byte (the id's is within its 2 bytes). */
+const VLAN_BITS: Readonly<Record<'vlan_id' | 'vlan_pcp' | 'vlan_dei', [number, number]>> = { vlan_id: [4095, 0], vlan_pcp: [7, 5], vlan_dei: [1, 4] };
 
 /** TCP header flag bits, low to high (proto.c tcp_flag_tbl). */
 const TCP_FLAGS: ReadonlyArray<string> = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ecn', 'cwr'];
@@ -266,6 +277,15 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       if (n > 0xffff) return err(`Value ${text} exceeds valid range 0-65535`, loc);
       return u32(n, false, 2);
     }
+    case 'vlan_id':
+    case 'vlan_pcp':
+    case 'vlan_dei': {
+      const [max, shift] = VLAN_BITS[type];
+      const n = intOf(text);
+      if (n === undefined) return err('Could not parse integer', loc);
+      if (n > max) return err(`Value ${text} exceeds valid range 0-${max}`, loc);
+      return type === 'vlan_id' ? u32(n, false, 2) : Uint8Array.of(n << shift);
+    }
     case 'ether_addr': {
       // nft's scanner has a MAC address as six groups of 1-2 hex digits; anything else it reads as `02:00` and a
       // colon, the grammar stopping at the second colon (measured: `02:00:00:00:00:zz`, `02:00:00:00:00`)
@@ -366,7 +386,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
+  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
   if (dash > 0 && !(type === 'inet_proto' && protos().byName.has(text))) {
     const lo = scalar(type, text.slice(0, dash), v.loc);
     const hi = scalar(type, text.slice(dash + 1), v.loc);
@@ -441,6 +461,11 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       const v = (b[0]! << 8) | b[1]!;
       return ETHER_TYPES.find(([, n]) => n === v)?.[0] ?? `0x${v.toString(16).padStart(4, '0')}`;
     }
+    case 'vlan_id':
+      return String((b[0]! << 8) | b[1]!);
+    case 'vlan_pcp':
+    case 'vlan_dei':
+      return String(b[0]! >> VLAN_BITS[type][1]);
     case 'ether_addr':
       return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
     case 'icmp_type':
