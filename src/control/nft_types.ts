@@ -234,6 +234,16 @@ function addr(type: 'ipv4_addr' | 'ipv6_addr', text: string, loc: Loc): Uint8Arr
   }
 }
 
+/** A 16-bit big-endian field written by its name in `table` or as a number (nft's symbol table types). */
+function symbol16(table: ReadonlyArray<[string, number]>, text: string, loc: Loc, what: string): Uint8Array {
+  const named = table.find(([n]) => n === text);
+  if (named) return u32(named[1], false, 2);
+  const n = intOf(text);
+  if (n === undefined) return err(`Could not parse ${what}`, loc);
+  if (n > 0xffff) return err(`Value ${text} exceeds valid range 0-65535`, loc);
+  return u32(n, false, 2);
+}
+
 function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
   const info = TYPE_INFO[type];
   switch (type) {
@@ -261,22 +271,10 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       if (n === undefined) return err('Could not parse conntrack direction', loc);
       return u32(n, false, 1);
     }
-    case 'arp_op': {
-      const named = ARP_OPS.find(([n]) => n === text);
-      if (named) return u32(named[1], false, 2);
-      const n = intOf(text);
-      if (n === undefined) return err('Could not parse ARP operation', loc);
-      if (n > 0xffff) return err(`Value ${text} exceeds valid range 0-65535`, loc);
-      return u32(n, false, 2);
-    }
-    case 'ether_type': {
-      const named = ETHER_TYPES.find(([n]) => n === text);
-      if (named) return u32(named[1], false, 2);
-      const n = intOf(text);
-      if (n === undefined) return err('Could not parse Ethernet protocol', loc);
-      if (n > 0xffff) return err(`Value ${text} exceeds valid range 0-65535`, loc);
-      return u32(n, false, 2);
-    }
+    case 'arp_op':
+      return symbol16(ARP_OPS, text, loc, 'ARP operation');
+    case 'ether_type':
+      return symbol16(ETHER_TYPES, text, loc, 'Ethernet protocol');
     case 'vlan_id':
     case 'vlan_pcp':
     case 'vlan_dei': {

@@ -18,6 +18,20 @@ import { expectRefusedAsNft, expectSequenceAsNft, nftAgainst, nftSession } from 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
 
+/**
+ * `ruleset` through the kernel and wxdp (namespaces named `prefix`): the same frames forwarded, each run's count as
+ * derived by hand ([dport, frames, through, host]), the listings equal and holding the `counted` lines (by hand).
+ */
+function againstKernel(what: string, prefix: string, ruleset: string, frames: Uint8Array[], runs: ReadonlyArray<readonly [number, number, number, number]>, counted: readonly string[]): void {
+  describe.skipIf(unready !== '' || noKernel !== '')(`${what} against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+    const kern = kernelNftRun(ruleset, frames, prefix);
+    it(`forwards and counts what the kernel does of ${frames.length} frames and lists the ruleset as nft does`, async () => {
+      await expectOursAsKernel(kern, ruleset, frames, runs);
+      for (const line of counted) expect(kern.lists['0 list ruleset']).toContain(line);
+    });
+  });
+}
+
 const RULESET = `table netdev et {
 	chain in0 {
 		type filter hook ingress device "eth0" priority filter; policy accept;
@@ -49,20 +63,14 @@ const RUNS: Array<[number, number, number, number, string]> = [
 ];
 const FRAMES = RUNS.flatMap(([dport, len, n, , src]) => Array.from({ length: n }, (_, i) => dgram(src, dport, len, i)));
 
-describe.skipIf(unready !== '' || noKernel !== '')(`ether and meta protocol matches through the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
-  const kern = kernelNftRun(RULESET, FRAMES, 'et46k');
-
-  it(`forwards what the kernel forwards of ${FRAMES.length} frames and lists the ruleset and its counters as nft does`, async () => {
-    await expectOursAsKernel(kern, RULESET, FRAMES, RUNS.map(([dport, , n, through]) => [dport, n, through, 5] as const));
-    const list = kern.lists['0 list ruleset']!;
-    // derived by hand from RUNS (counters count skb->len at ingress: the IP datagram)
-    expect(list).toContain('ether saddr { 02:00:00:00:02:0a, 02:00:00:00:02:0b } counter packets 2 bytes 128 drop');
-    expect(list).toContain('ether daddr 02:00:00:00:01:00 udp dport 3401 counter packets 2 bytes 140');
-    expect(list).toContain('udp dport 3402 meta protocol { ip, arp } counter packets 1 bytes 60 drop');
-    expect(list).toContain('ether saddr . ip saddr { 02:00:00:00:02:0c . 192.0.2.2 } counter packets 1 bytes 60 drop');
-    expect(list).toContain('ether type != ip counter packets 0 bytes 0');
-  });
-});
+// counters count skb->len at ingress: the IP datagram
+againstKernel('ether and meta protocol matches through the stack', 'et46k', RULESET, FRAMES, RUNS.map(([dport, , n, through]) => [dport, n, through, 5] as const), [
+  'ether saddr { 02:00:00:00:02:0a, 02:00:00:00:02:0b } counter packets 2 bytes 128 drop',
+  'ether daddr 02:00:00:00:01:00 udp dport 3401 counter packets 2 bytes 140',
+  'udp dport 3402 meta protocol { ip, arp } counter packets 1 bytes 60 drop',
+  'ether saddr . ip saddr { 02:00:00:00:02:0c . 192.0.2.2 } counter packets 1 bytes 60 drop',
+  'ether type != ip counter packets 0 bytes 0',
+]);
 
 // The ip families read the same header through the link-layer base where the kernel's skb->mac_header still points
 // at the received frame's: prerouting, forward, postrouting of a forwarded datagram (the new header is pushed after).
@@ -98,19 +106,13 @@ const IP_RUNS: Array<[number, number, number, number, string]> = [
 ];
 const IP_FRAMES = IP_RUNS.flatMap(([dport, len, n, , src]) => Array.from({ length: n }, (_, i) => dgram(src, dport, len, i)));
 
-describe.skipIf(unready !== '' || noKernel !== '')(`ether matches in ip and inet chains against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
-  const kern = kernelNftRun(IP_RULESET, IP_FRAMES, 'et46i');
-
-  it(`forwards what the kernel forwards of ${IP_FRAMES.length} frames and lists the ruleset and its counters as nft does`, async () => {
-    await expectOursAsKernel(kern, IP_RULESET, IP_FRAMES, IP_RUNS.map(([dport, , n, through]) => [dport, n, through, 5] as const));
-    const list = kern.lists['0 list ruleset']!;
-    expect(list).toContain('ether saddr 02:00:00:00:02:21 counter packets 2 bytes 120 drop');
-    expect(list).toContain('udp dport 3501 counter packets 2 bytes 132');
-    expect(list).toContain('ether saddr . ip saddr { 02:00:00:00:02:24 . 192.0.2.2 } counter packets 1 bytes 60 drop');
-    expect(list).toContain('ether saddr 02:00:00:00:02:25 counter packets 1 bytes 60 drop');
-    expect(list).toContain('udp dport 3502 counter packets 1 bytes 62');
-  });
-});
+againstKernel('ether matches in ip and inet chains', 'et46i', IP_RULESET, IP_FRAMES, IP_RUNS.map(([dport, , n, through]) => [dport, n, through, 5] as const), [
+  'ether saddr 02:00:00:00:02:21 counter packets 2 bytes 120 drop',
+  'udp dport 3501 counter packets 2 bytes 132',
+  'ether saddr . ip saddr { 02:00:00:00:02:24 . 192.0.2.2 } counter packets 1 bytes 60 drop',
+  'ether saddr 02:00:00:00:02:25 counter packets 1 bytes 60 drop',
+  'udp dport 3502 counter packets 1 bytes 62',
+]);
 
 // VLAN tags at ingress: the kernel takes the outer tag out of the packet before the hook (skb_vlan_untag) and
 // nft_payload puts it back for link-layer reads; wxdp leaves it in the frame. Tagged frames go no further (no VLAN
@@ -133,23 +135,16 @@ const tagged = (tci: number, dport: number, i: number): Uint8Array =>
 // TCI = pcp << 13 | dei << 12 | id; each IP datagram 60 bytes
 const VLAN_FRAMES = [tagged(10, 3600, 0), tagged((5 << 13) | 20, 3600, 1), tagged((5 << 13) | 30, 3600, 2), tagged((4 << 13) | 20, 3600, 3), tagged((1 << 12) | 10, 3601, 4), dgram(H0, 3600, 60, 5)];
 
-describe.skipIf(unready !== '' || noKernel !== '')(`vlan matches at ingress against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
-  const kern = kernelNftRun(VLAN_RULESET, VLAN_FRAMES, 'et46v');
-
-  it(`counts ${VLAN_FRAMES.length} tagged and untagged frames as the kernel counts them and lists the ruleset as nft does`, async () => {
-    // only the untagged one goes through
-    await expectOursAsKernel(kern, VLAN_RULESET, VLAN_FRAMES, [[3600, 4, 0, 5], [3601, 1, 0, 5], [3600, 1, 1, 5]]);
-    const list = kern.lists['0 list ruleset']!;
-    // derived by hand from the TCIs
-    expect(list).toContain('vlan id 10 counter packets 2 bytes 120');
-    expect(list).toContain('vlan id { 20, 30 } vlan pcp 5 counter packets 2 bytes 120');
-    expect(list).toContain('vlan dei 1 counter packets 1 bytes 60');
-    expect(list).toContain('udp dport 3601 counter packets 1 bytes 60');
-    expect(list).toContain('vlan pcp != 0 counter packets 3 bytes 180');
-    expect(list).toContain('ether type 8021q counter packets 5 bytes 300');
-    expect(list).toContain('meta protocol ip counter packets 6 bytes 360');
-  });
-});
+// only the untagged frame goes through; the counts derived by hand from the TCIs
+againstKernel('vlan matches at ingress', 'et46v', VLAN_RULESET, VLAN_FRAMES, [[3600, 4, 0, 5], [3601, 1, 0, 5], [3600, 1, 1, 5]], [
+  'vlan id 10 counter packets 2 bytes 120',
+  'vlan id { 20, 30 } vlan pcp 5 counter packets 2 bytes 120',
+  'vlan dei 1 counter packets 1 bytes 60',
+  'udp dport 3601 counter packets 1 bytes 60',
+  'vlan pcp != 0 counter packets 3 bytes 180',
+  'ether type 8021q counter packets 5 bytes 300',
+  'meta protocol ip counter packets 6 bytes 360',
+]);
 
 const { nsa, skip, why } = nftAgainst('et46nt');
 
