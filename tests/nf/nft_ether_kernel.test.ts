@@ -82,10 +82,16 @@ const IP_RULESET = `table ip pre {
 	}
 }
 table inet fw {
+	set macs {
+		type ether_addr
+		elements = { 02:00:00:00:02:26 }
+	}
+
 	chain f {
 		type filter hook forward priority filter; policy accept;
 		ether saddr { 02:00:00:00:02:22, 02:00:00:00:02:23 } counter drop
 		ether saddr . ip saddr { 02:00:00:00:02:24 . 192.0.2.2 } counter drop
+		ether saddr @macs counter drop
 	}
 	chain post {
 		type filter hook postrouting priority filter; policy accept;
@@ -101,6 +107,7 @@ const IP_RUNS: Array<[number, number, number, number, string]> = [
   [3501, 66, 2, 2, H0], // prerouting's daddr rule counts (2 × 66), forwarded
   [3500, 60, 1, 0, '02:00:00:00:02:23'], // forward's set: dropped
   [3500, 60, 1, 0, '02:00:00:00:02:24'], // forward's concatenation: dropped
+  [3500, 68, 2, 0, '02:00:00:00:02:26'], // forward's named set: counted (2 × 68), dropped
   [3500, 60, 1, 0, '02:00:00:00:02:25'], // postrouting still sees the received header: dropped
   [3502, 62, 1, 1, H0], // postrouting's ether type ip counts (62), forwarded
 ];
@@ -111,6 +118,7 @@ againstKernel('ether matches in ip and inet chains', 'et46i', IP_RULESET, IP_FRA
   'udp dport 3501 counter packets 2 bytes 132',
   'ether saddr . ip saddr { 02:00:00:00:02:24 . 192.0.2.2 } counter packets 1 bytes 60 drop',
   'ether saddr 02:00:00:00:02:25 counter packets 1 bytes 60 drop',
+  'ether saddr @macs counter packets 2 bytes 136 drop',
   'udp dport 3502 counter packets 1 bytes 62',
 ]);
 
@@ -168,6 +176,16 @@ describe.skipIf(skip)(`ether and meta protocol rules, compared with nft 1.0.6${w
       'add set netdev x macs { type ether_addr; }',
       'add element netdev x macs { 02:00:00:00:00:05, 02:00:00:00:00:04 }',
       'add rule netdev x a ether saddr @macs drop',
+      'add set netdev x tmacs { typeof ether saddr; flags interval; }',
+      'add element netdev x tmacs { 02:00:00:00:00:00/40, 02:00:00:00:01:05 }',
+      'add rule netdev x a ether daddr != @tmacs counter',
+      'add set netdev x pairs { type ether_addr . ipv4_addr; }',
+      'add element netdev x pairs { 02:00:00:00:00:05 . 192.0.2.5 }',
+      'add rule netdev x a ether saddr . ip saddr @pairs accept',
+      'add map netdev x vm { type ether_addr : verdict; }',
+      'add element netdev x vm { 02:00:00:00:00:07 : drop }',
+      'add rule netdev x a ether saddr vmap @vm',
+      'add rule netdev x a ether type vmap { ip : accept, arp : drop }',
       'add table ip y',
       'add chain ip y o { type filter hook output priority 0; }',
       'add rule ip y o ether saddr 02:00:00:00:00:01 meta protocol ip counter',
