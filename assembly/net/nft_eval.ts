@@ -23,7 +23,7 @@
 //        (a named set whose elements have timeouts or counters) count × (u64 expiry in ms on the stack clock,
 //        0 never | u32 counter address, 0 none | u32 0) | then a map's data
 //
-// Reads: the hook state (SCR_NF: hook, pf, l4proto, ctinfo, iif, oif, data, len, ct, thoff, mark), the
+// Reads: the hook state (SCR_NF: hook, pf, l4proto, ctinfo, iif, oif, data, len, ct, thoff, mark, mac), the
 // blob. Sets: the hook state's mark, the conntrack's mark, rule counters, NAT bindings (ct15's nf_nat),
 // flowtable entries (ct15's nf_flow_table). Verdicts go back to netfilter.ts (NF_DROP: it frees the frame
 // and counts NETFILTER_DROP); reject sends its ICMP error or TCP reset first (nft_reject.ts).
