@@ -662,7 +662,7 @@ export const NFS_THOFF: u32 = 24; //  u32 L4 offset from NFS_DATA (0: none, a no
 export const NFS_MARK: u32 = 28; //   u32 meta mark
 export const NFS_Q: u32 = 32; //      u32 the frame's queue (for reject's own frames; a drop is freed by netfilter.ts)
 export const NFS_PROTO: u32 = 36; //  u16 skb->protocol, network order (read in the netdev family: a netdev chain sees any)
-export const NFS_MAC: u32 = 40; //    u32 the frame's Ethernet header (netdev hooks: where fwd / dup send from; 0 elsewhere)
+export const NFS_MAC: u32 = 40; //    u32 the frame's Ethernet header (netdev hooks: where fwd / dup send from; a received datagram's at the ip hooks; 0: none)
 export const NFS_LLEN: u32 = 44; //   u32 bytes of skb->len before NFS_DATA (the MAC header at egress, 0 elsewhere)
 export const NFS_SIZE: u32 = 64;
 // ---- The flowtable's part of the worker scratch area (netScratch() + SCR_FLOW; nf_flow_table.ts) ----

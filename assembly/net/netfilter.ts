@@ -346,7 +346,10 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   const list = load<u32>(t + HT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
   if (list == 0) return true;
   const st = nfState();
-  stateFill(st, hook, pfi == 0 ? NFPROTO_IPV4 : NFPROTO_IPV6, iif, oif, q, data, len, 0, 0);
+  // a received datagram's untagged Ethernet header is the 14 bytes before it (eth.ts cuts a tag in place; a
+  // reassembled one carries its first fragment's, reasm.ts), where the kernel's skb->mac_header still points at
+  // forward and postrouting; one of the stack's own has none (nft's `meta iiftype ether` breaks first there)
+  stateFill(st, hook, pfi == 0 ? NFPROTO_IPV4 : NFPROTO_IPV6, iif, oif, q, data, len, iif != 0 ? data - 14 : 0, 0);
   l4Of(st, pfi, data, len);
   const fh = ctRecord(data, len);
   if (hook == NF_INET_LOCAL_OUT && attachData != 0 && attachData == data) {

@@ -23,15 +23,15 @@
 //        (a named set whose elements have timeouts or counters) count × (u64 expiry in ms on the stack clock,
 //        0 never | u32 counter address, 0 none | u32 0) | then a map's data
 //
-// Reads: the hook state (SCR_NF: hook, pf, l4proto, ctinfo, iif, oif, data, len, ct, thoff, mark), the
+// Reads: the hook state (SCR_NF: hook, pf, l4proto, ctinfo, iif, oif, data, len, ct, thoff, mark, mac), the
 // blob. Sets: the hook state's mark, the conntrack's mark, rule counters, NAT bindings (ct15's nf_nat),
 // flowtable entries (ct15's nf_flow_table). Verdicts go back to netfilter.ts (NF_DROP: it frees the frame
 // and counts NETFILTER_DROP); reject sends its ICMP error or TCP reset first (nft_reject.ts).
 
 import { netRoot, netScratch, netDrop, netdevGet, netNow } from './core';
 import {
-  ND_NAME, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
-  NFS_LLEN, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
+  ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
+  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
 } from './abi';
 import { nftReject } from './nft_reject';
 import { jhash } from '../maps/jhash';
@@ -45,7 +45,7 @@ export const NF_ACCEPT: u32 = 1;
 export const NF_STOLEN: u32 = 2;
 
 // Expression ops (word 0's low byte) and their operands:
-export const EXPR_PAYLOAD: u32 = 1; //  x base (1 network, 2 transport) | +4 u32 offset → reg, len bytes
+export const EXPR_PAYLOAD: u32 = 1; //  x base (0 link layer, 1 network, 2 transport) | +4 u32 offset → reg, len bytes
 export const EXPR_META: u32 = 2; //     x NFT_META_* → reg (u32, host order; IIFNAME / OIFNAME: the device's 16-byte name)
 export const EXPR_CMP: u32 = 3; //      x NFT_CMP_* | +4 data (len bytes, padded to 4)
 export const EXPR_RANGE: u32 = 4; //    x 0 eq / 1 neq | +4 from | then to (each len bytes padded)
@@ -90,10 +90,14 @@ export const NFT_META_IIF: u32 = 4;
 export const NFT_META_OIF: u32 = 5;
 export const NFT_META_IIFNAME: u32 = 6;
 export const NFT_META_OIFNAME: u32 = 7;
+export const NFT_META_IIFTYPE: u32 = 8;
 export const NFT_META_SKUID: u32 = 10;
 export const NFT_META_SKGID: u32 = 11;
 export const NFT_META_NFPROTO: u32 = 15;
 export const NFT_META_L4PROTO: u32 = 16;
+// dev->type (ARPHRD_*): wxdp's devices are Ethernet ones but for the loopback
+const ARPHRD_ETHER: u32 = 1;
+const ARPHRD_LOOPBACK: u32 = 772;
 export const NFT_CT_STATE: u32 = 0; // enum nft_ct_keys
 export const NFT_CT_DIRECTION: u32 = 1;
 export const NFT_CT_MARK: u32 = 3;
@@ -366,7 +370,13 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         const off = load<u32>(p, 4);
         let from = load<u32>(st, NFS_DATA);
         let avail = load<u32>(st, NFS_LEN);
-        if (x == 2) {
+        if (x == 0) {
+          // the link-layer base: the frame's MAC header, where the hook has one (NFT_PAYLOAD_LL_HEADER: none, NFT_BREAK)
+          const mac = load<u32>(st, NFS_MAC);
+          if (mac == 0) { res = R_BREAK; break; }
+          avail += from - mac;
+          from = mac;
+        } else if (x == 2) {
           const th = load<u32>(st, NFS_THOFF);
           if (th == 0 || th > avail) { res = R_BREAK; break; }
           from += th;
@@ -389,7 +399,12 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         // sockets have no owner, forwarded and received packets none at these hooks): NFT_BREAK, as with no socket
         if (x == NFT_META_SKUID || x == NFT_META_SKGID) { res = R_BREAK; break; }
         let v: u32 = 0;
-        if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
+        if (x == NFT_META_IIFTYPE) {
+          // nft_meta_get_eval: the input device's dev->type (no input device, as at egress: NFT_BREAK)
+          const nd = netdevGet(load<u32>(st, NFS_IIF));
+          if (nd == 0) { res = R_BREAK; break; }
+          v = (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
+        } else if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
         else if (x == NFT_META_IIF) v = load<u32>(st, NFS_IIF);
         else if (x == NFT_META_OIF) v = load<u32>(st, NFS_OIF);
         else if (x == NFT_META_L4PROTO) v = load<u8>(st, NFS_L4PROTO);

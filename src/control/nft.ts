@@ -941,6 +941,7 @@ export class Nft {
     // the arp family's packets are ARP's: another protocol's header conflicts (nft's payload dependency)
     if (t.family === 'arp' && proto !== 'arp' && proto !== 'meta' && !s.sel.concat) throw new Refusal(`conflicting protocols specified: arp vs. ${proto}`, s.sel.loc, false);
     if (proto === 'arp' && t.family !== 'arp') throw new Refusal('wxdp has arp header matches only in the arp family yet', s.sel.loc, false);
+    if ((proto === 'ether' || proto === 'vlan') && t.family === 'arp') throw new Refusal(`wxdp has ${proto} matches in the arp family not yet`, s.sel.loc, false);
     if ((proto === 'ip' && t.family === 'ip6') || (proto === 'ip6' && t.family === 'ip')) {
       throw new Refusal(`conflicting protocols specified: ${t.family === 'ip' ? 'ip' : 'ip6'} vs. ${proto}`, s.sel.loc, false);
     }
@@ -1695,7 +1696,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
-  arp_op: 'ARP operation', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
+  arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', concat: 'concatenation',
 };
 
@@ -1843,7 +1844,9 @@ function selType(sel: Selector): DataType {
   if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
   if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
   if (proto === 'arp') return field === 'operation' ? 'arp_op' : 'ipv4_addr';
-  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid' } as const)[field as 'mark']!;
+  if (proto === 'ether') return field === 'type' ? 'ether_type' : 'ether_addr';
+  if (proto === 'vlan') return field === 'id' ? 'vlan_id' : field === 'pcp' ? 'vlan_pcp' : 'vlan_dei';
+  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid', protocol: 'ether_type' } as const)[field as 'mark']!;
 }
 
 /** A typeof declaration's expression as nft lists it (meta_expr_print: iif, oif, iifname, oifname unqualified). */

@@ -12,7 +12,7 @@ import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortEle
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
 const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26 } as const;
-const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16 } as const;
+const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16 } as const;
 const CT = { STATE: 0, DIRECTION: 1, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
 const VERDICT = { drop: 0, accept: 1, jump: 2, goto: 3, return: 4, continue: 5 } as const;
@@ -212,9 +212,18 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   const fam = ctx.table.family;
   let nf = fam === 'ip' ? 2 : fam === 'ip6' ? 10 : 0;
   let l4 = -1;
+  let ether = false;
+  let vlan = false;
   const needNf = (v: number): void => {
     if (nf === v) return;
-    if (fam === 'netdev') {
+    if (ether) {
+      // after an Ethernet header's field nft's dependency for the network header is `ether type`, after a VLAN
+      // tag's `vlan type` (`--debug=netlink`)
+      code.op(EXPR.PAYLOAD, 0, 2, 0);
+      code.word(vlan ? 16 : 12);
+      code.op(EXPR.CMP, 0, 2, CMP.eq);
+      code.data(v === 2 ? Uint8Array.of(0x08, 0x00) : Uint8Array.of(0x86, 0xdd));
+    } else if (fam === 'netdev') {
       // a netdev chain sees any protocol: nft's dependency is `meta protocol ip` / `ip6` (skb->protocol, big-endian)
       code.op(EXPR.META, 0, 2, META.PROTOCOL);
       code.op(EXPR.CMP, 0, 2, CMP.eq);
@@ -237,6 +246,21 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   const dep = (sel: Selector): void => {
     const { proto } = sel;
     if (proto === 'ip' || proto === 'ip6') needNf(proto === 'ip' ? 2 : 10);
+    else if ((proto === 'ether' || proto === 'vlan') && !ether) {
+      // nft's dependency for the link-layer header: `meta iiftype ether` (ARPHRD_ETHER, host order; `--debug=netlink`)
+      code.op(EXPR.META, 0, 2, META.IIFTYPE);
+      code.op(EXPR.CMP, 0, 2, CMP.eq);
+      code.data(Uint8Array.of(1, 0));
+      ether = true;
+    }
+    if (proto === 'vlan' && !vlan) {
+      // then `ether type vlan`: the kernel's payload puts an accelerated tag back where the frame had it
+      code.op(EXPR.PAYLOAD, 0, 2, 0);
+      code.word(12);
+      code.op(EXPR.CMP, 0, 2, CMP.eq);
+      code.data(Uint8Array.of(0x81, 0x00));
+      vlan = true;
+    }
     // `th` reads any transport header with no dependency (nft adds none, `--debug=netlink`, measured)
     else if (proto === 'tcp' || proto === 'udp') needL4(proto === 'tcp' ? 6 : 17);
     else if (proto === 'icmp' || proto === 'icmpv6') {
@@ -256,6 +280,17 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       // the ARP header: ar_op at 6, the sender's IPv4 address at 14, the target's at 24 (Ethernet, IPv4)
       code.op(EXPR.PAYLOAD, reg, len, 1);
       code.word(field === 'operation' ? 6 : field === 'saddr ip' ? 14 : 24);
+    } else if (proto === 'ether') {
+      // nft_payload's link-layer base: the Ethernet header (daddr at 0, saddr at 6, type at 12)
+      code.op(EXPR.PAYLOAD, reg, len, 0);
+      code.word(field === 'daddr' ? 0 : field === 'saddr' ? 6 : 12);
+    } else if (proto === 'vlan') {
+      // the tag's TCI at 14, its bit field kept by nft_bitwise (pcp the top 3 bits, dei the next, the id the low 12)
+      code.op(EXPR.PAYLOAD, reg, len, 0);
+      code.word(14);
+      code.op(EXPR.BITWISE, reg, len, 0);
+      code.data(field === 'id' ? Uint8Array.of(0x0f, 0xff) : Uint8Array.of(field === 'pcp' ? 0xe0 : 0x10));
+      code.data(new Uint8Array(len));
     } else if (proto === 'tcp' || proto === 'udp' || proto === 'th') {
       code.op(EXPR.PAYLOAD, reg, len, 2);
       code.word(field === 'sport' ? 0 : field === 'flags' ? 13 : 2);
@@ -263,7 +298,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       code.op(EXPR.PAYLOAD, reg, len, 2);
       code.word(field === 'code' ? 1 : 0);
     } else if (proto === 'meta') {
-      const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, length: META.LEN, skuid: META.SKUID, skgid: META.SKGID }[field]!;
+      const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, protocol: META.PROTOCOL, length: META.LEN, skuid: META.SKUID, skgid: META.SKGID }[field]!;
       code.op(EXPR.META, reg, len, key);
     } else {
       const key = { state: CT.STATE, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
@@ -344,7 +379,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         const v = s.value;
         // a byte-aligned prefix compares only its leading bytes, as nft does
         let prefixBytes = 0;
-        const payload = proto === 'ip' || proto === 'ip6' || proto === 'tcp' || proto === 'udp' || proto === 'th';
+        const payload = proto === 'ip' || proto === 'ip6' || proto === 'tcp' || proto === 'udp' || proto === 'th' || proto === 'ether';
         if (payload && v.k === 'elem' && v.e.kind === 'prefix' && v.e.plen! % 8 === 0 && (s.op === 'eq' || s.op === 'neq')) {
           prefixBytes = v.e.plen! / 8;
         }

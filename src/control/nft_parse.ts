@@ -41,7 +41,7 @@ export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
 /** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
 export interface Selector {
-  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp';
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp' | 'ether' | 'vlan';
   field: string;
   loc: Loc;
   /** `ip saddr . tcp dport` (a concatenation): every field, the first one's proto and field above; loc spans all. */
@@ -200,7 +200,7 @@ const ABSENT_EXPRS: Readonly<Record<string, string>> = {
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
 /** Words a selector starts with (Parser.selector). */
-const SELECTORS = new Set(['arp', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
+const SELECTORS = new Set(['arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
 class Parser {
   private i = 0;
   constructor(private readonly toks: Tok[]) {}
@@ -1061,7 +1061,7 @@ class Parser {
       case 'icmpv6':
         return this.selectorField(t.v, t, ['type', 'code']);
       case 'meta':
-        return this.selectorField('meta', t, ['l4proto', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid']);
+        return this.selectorField('meta', t, ['l4proto', 'protocol', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid']);
       case 'skuid':
       case 'skgid':
       case 'mark':
@@ -1072,6 +1072,14 @@ class Parser {
         return { proto: 'meta', field: t.v, loc: t.loc };
       case 'ct':
         return this.selectorField('ct', t, ['state', 'mark', 'direction']);
+      case 'ether':
+        return this.selectorField('ether', t, ['saddr', 'daddr', 'type']);
+      case 'vlan': {
+        // vlan_hdr_expr: `vlan type` (which nft lists with its ether type dependency shown) not yet
+        const sel = this.selectorField('vlan', t, ['id', 'pcp', 'dei', 'cfi', 'type']);
+        if (sel.field === 'type') throw new NftParseError('wxdp has no vlan type match yet', sel.loc);
+        return sel.field === 'cfi' ? { ...sel, field: 'dei' } : sel;
+      }
       case 'arp': {
         // arp_hdr_expr: `arp operation`, `arp saddr ip`, `arp daddr ip` (the hardware addresses wxdp lacks yet)
         const f = this.next();
@@ -1124,6 +1132,8 @@ class Parser {
     if (t.t !== 'w') this.unexpected(t);
     switch (t.v) {
       case 'arp':
+      case 'ether':
+      case 'vlan':
       case 'ip':
       case 'ip6':
       case 'tcp':

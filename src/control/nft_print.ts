@@ -150,6 +150,17 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
     return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
   }
+  if ((proto === 'meta' && field === 'protocol') || (proto === 'ether' && field === 'type')) {
+    // skb->protocol / the Ethernet type as a network header's dependency (measured, nft 1.0.6): in an ip or ip6 table
+    // `meta protocol` of the table's own is never shown; in a netdev table either is not when an ip / ip6 header's
+    // field follows (an inet table's dependency is meta nfproto: both shown)
+    const v = (s.value.e.lo[0]! << 8) | s.value.e.lo[1]!;
+    const own = v === 0x0800 ? 'ip' : v === 0x86dd ? 'ip6' : undefined;
+    if (own === undefined) return false;
+    if (proto === 'meta' && t.family === own) return true;
+    const ps = own === 'ip' ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
+    return t.family === 'netdev' && later.some((x) => x.k === 'match' && fieldsOf(x).some((f) => ps.includes(f.proto)));
+  }
   if (proto === 'meta' && field === 'nfproto') {
     const ps = s.value.e.lo[0] === 2 ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
     return later.some((x) => x.k === 'match' && fieldsOf(x).some((f) => ps.includes(f.proto)));
@@ -157,7 +168,49 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   return false;
 }
 
-export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): string {
+/** An Ethernet header field's offset and length in bytes (nft_payload's link-layer base). */
+const ETHER_AT: Readonly<Record<string, [number, number]>> = { daddr: [0, 6], saddr: [6, 6], type: [12, 2] };
+
+/**
+ * The statements in the order nft lists them after its stmt_reduce (rule.c payload_do_merge, measured): payload
+ * matches against single values are gathered up to a statement of another kind, which ends the gathering only once
+ * two are held (a counter between two of them does not); of those, `==` matches of adjacent Ethernet header fields
+ * (up to 16 bytes: the link-layer base always merges) become one load, listed where the first of them was, field
+ * by field in header order. Other bases merge only up to 4 bytes, which wxdp does not list so yet.
+ */
+function mergedOrder(stmts: RStmt[]): RStmt[] {
+  const isConst = (x: RStmt): boolean => x.k === 'match' && !x.sel.concat && x.sel.proto !== 'meta' && x.sel.proto !== 'ct' && x.sel.proto !== 'vlan' && x.type !== 'tcp_flag' && x.value.k === 'elem' && x.value.e.kind === 'value' && (x.op === 'eq' || x.op === 'neq');
+  const field = (x: RStmt): [number, number] => ETHER_AT[(x as Extract<RStmt, { k: 'match' }>).sel.field]!;
+  const slots: RStmt[][] = stmts.map((x) => [x]);
+  const merge = (held: number[]): void => {
+    const eth = held.filter((i) => stmts[i]!.k === 'match' && (stmts[i] as Extract<RStmt, { k: 'match' }>).sel.proto === 'ether' && (stmts[i] as Extract<RStmt, { k: 'match' }>).op === 'eq');
+    eth.sort((a, b) => field(stmts[a]!)[0] - field(stmts[b]!)[0]);
+    for (let k = 0; k < eth.length; ) {
+      let m = k + 1;
+      while (m < eth.length && field(stmts[eth[m - 1]!]!).reduce((x, y) => x + y) === field(stmts[eth[m]!]!)[0]) m++;
+      if (m - k > 1) {
+        const chain = eth.slice(k, m);
+        const first = Math.min(...chain);
+        for (const i of chain) slots[i] = [];
+        slots[first] = chain.map((i) => stmts[i]!);
+      }
+      k = m;
+    }
+  };
+  let held: number[] = [];
+  stmts.forEach((x, i) => {
+    if (isConst(x)) held.push(i);
+    else if (held.length >= 2) {
+      merge(held);
+      held = [];
+    }
+  });
+  if (held.length >= 2) merge(held);
+  return slots.flat();
+}
+
+export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): string {
+  const stmts = mergedOrder(rstmts);
   /** The protocol a `th` field of statement `i` prints as: the last one fixed before it ('' when none or no `th`). */
   const thProto = (x: RStmt, i: number): string => (fieldsOf(x).some((f) => f.proto === 'th') ? stmts.slice(0, i).reduce((p, y) => l4Of(y) ?? p, '') : '');
   const parts: string[] = [];

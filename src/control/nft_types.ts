@@ -13,6 +13,15 @@ export type DataType =
   | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag' | 'uid' | 'gid'
   /** `arp operation`: the ARP header's 16-bit opcode, big-endian. */
   | 'arp_op'
+  /** `ether saddr` / `daddr`: a MAC address, 6 bytes as on the wire. */
+  | 'ether_addr'
+  /** `ether type`, `meta protocol`: an Ethernet protocol, 16 bits big-endian (skb->protocol is kept so too). */
+  | 'ether_type'
+  /**
+   * `vlan id`, `vlan pcp`, `vlan dei`: bit fields of the tag's TCI, kept where they sit in its bytes (the id the low
+   * 12 bits of 2 bytes, pcp the top 3 bits of a byte, dei the bit after them) as nft's bitwise leaves them.
+   */
+  | 'vlan_id' | 'vlan_pcp' | 'vlan_dei'
   /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
   | 'concat';
 
@@ -39,6 +48,11 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   uid: { len: 4, host: true }, // meta skuid / skgid: the socket's owner, a u32 in host order
   gid: { len: 4, host: true },
   arp_op: { len: 2, host: false },
+  ether_addr: { len: 6, host: false },
+  ether_type: { len: 2, host: false },
+  vlan_id: { len: 2, host: false },
+  vlan_pcp: { len: 1, host: false },
+  vlan_dei: { len: 1, host: false },
   concat: { len: 0, host: false },
 };
 
@@ -50,6 +64,12 @@ export const ICMP_CODES: Readonly<Record<'icmp_code' | 'icmpv6_code', Readonly<R
 
 /** ARP opcodes as nft names them (proto.c arpop_tbl). */
 const ARP_OPS: ReadonlyArray<[string, number]> = [['request', 1], ['reply', 2], ['rrequest', 3], ['rreply', 4], ['inrequest', 8], ['inreply', 9], ['nak', 10]];
+
+/** Ethernet protocols as nft names them (proto.c ethertype_tbl; `vlan` is read as 0x8100, listed as 8021q, measured). */
+const ETHER_TYPES: ReadonlyArray<[string, number]> = [['ip', 0x0800], ['arp', 0x0806], ['ip6', 0x86dd], ['8021q', 0x8100], ['vlan', 0x8100], ['8021ad', 0x88a8]];
+
+/** The TCI's bit fields: the largest value and the shift within its byte (the id's is within its 2 bytes). */
+const VLAN_BITS: Readonly<Record<'vlan_id' | 'vlan_pcp' | 'vlan_dei', [number, number]>> = { vlan_id: [4095, 0], vlan_pcp: [7, 5], vlan_dei: [1, 4] };
 
 /** TCP header flag bits, low to high (proto.c tcp_flag_tbl). */
 const TCP_FLAGS: ReadonlyArray<string> = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ecn', 'cwr'];
@@ -77,7 +97,7 @@ const ICMP_TYPES: Readonly<Record<'icmp_type' | 'icmpv6_type', ReadonlyArray<[st
 };
 
 /** Set types nft names in `type …` declarations. */
-export const SET_TYPES: ReadonlySet<string> = new Set(['ipv4_addr', 'ipv6_addr', 'inet_service', 'inet_proto', 'mark', 'ifname', 'ct_state', 'uid', 'gid']);
+export const SET_TYPES: ReadonlySet<string> = new Set(['ipv4_addr', 'ipv6_addr', 'inet_service', 'inet_proto', 'mark', 'ifname', 'ct_state', 'uid', 'gid', 'ether_addr', 'ether_type']);
 
 /** One element: a value, a prefix or a range, as [lo, hi] in register bytes, with how nft prints it. */
 export interface Elem {
@@ -214,6 +234,16 @@ function addr(type: 'ipv4_addr' | 'ipv6_addr', text: string, loc: Loc): Uint8Arr
   }
 }
 
+/** A 16-bit big-endian field written by its name in `table` or as a number (nft's symbol table types). */
+function symbol16(table: ReadonlyArray<[string, number]>, text: string, loc: Loc, what: string): Uint8Array {
+  const named = table.find(([n]) => n === text);
+  if (named) return u32(named[1], false, 2);
+  const n = intOf(text);
+  if (n === undefined) return err(`Could not parse ${what}`, loc);
+  if (n > 0xffff) return err(`Value ${text} exceeds valid range 0-65535`, loc);
+  return u32(n, false, 2);
+}
+
 function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
   const info = TYPE_INFO[type];
   switch (type) {
@@ -241,13 +271,27 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       if (n === undefined) return err('Could not parse conntrack direction', loc);
       return u32(n, false, 1);
     }
-    case 'arp_op': {
-      const named = ARP_OPS.find(([n]) => n === text);
-      if (named) return u32(named[1], false, 2);
+    case 'arp_op':
+      return symbol16(ARP_OPS, text, loc, 'ARP operation');
+    case 'ether_type':
+      return symbol16(ETHER_TYPES, text, loc, 'Ethernet protocol');
+    case 'vlan_id':
+    case 'vlan_pcp':
+    case 'vlan_dei': {
+      const [max, shift] = VLAN_BITS[type];
       const n = intOf(text);
-      if (n === undefined) return err('Could not parse ARP operation', loc);
-      if (n > 0xffff) return err(`Value ${text} exceeds valid range 0-65535`, loc);
-      return u32(n, false, 2);
+      if (n === undefined) return err('Could not parse integer', loc);
+      if (n > max) return err(`Value ${text} exceeds valid range 0-${max}`, loc);
+      return type === 'vlan_id' ? u32(n, false, 2) : Uint8Array.of(n << shift);
+    }
+    case 'ether_addr': {
+      // nft's scanner has a MAC address as six groups of 1-2 hex digits; anything else it reads as `02:00` and a
+      // colon, the grammar stopping at the second colon (measured: `02:00:00:00:00:zz`, `02:00:00:00:00`)
+      const m = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/.exec(text);
+      if (m) return Uint8Array.from(m.slice(1).map((x) => parseInt(x, 16)));
+      const colon = text.indexOf(':', text.indexOf(':') + 1);
+      if (colon > 0) throw new NftParseError('syntax error, unexpected colon, expecting newline or semicolon', { ...loc, col: loc.col + colon, end: loc.col + colon });
+      return err('Could not parse Ethernet address', loc);
     }
     case 'icmp_type':
     case 'icmpv6_type': {
@@ -331,16 +375,16 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     return { lo, hi, kind: 'value', name };
   }
   const text = v.v;
-  if ((type === 'ipv4_addr' || type === 'ipv6_addr') && text.includes('/')) {
+  if ((type === 'ipv4_addr' || type === 'ipv6_addr' || type === 'ether_addr') && text.includes('/')) {
     const [a, l] = text.split('/') as [string, string];
-    const b = addr(type, a, v.loc);
+    const b = type === 'ether_addr' ? scalar(type, a, v.loc) : addr(type, a, v.loc);
     const plen = /^[0-9]+$/.test(l) ? Number(l) : -1;
     if (plen < 0 || plen > b.length * 8) return err(`Invalid prefix length`, v.loc);
     const [lo, hi] = prefixBounds(b, plen);
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
+  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
   if (dash > 0 && !(type === 'inet_proto' && protos().byName.has(text))) {
     const lo = scalar(type, text.slice(0, dash), v.loc);
     const hi = scalar(type, text.slice(dash + 1), v.loc);
@@ -411,6 +455,17 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       const v = (b[0]! << 8) | b[1]!;
       return ARP_OPS.find(([, n]) => n === v)?.[0] ?? String(v);
     }
+    case 'ether_type': {
+      const v = (b[0]! << 8) | b[1]!;
+      return ETHER_TYPES.find(([, n]) => n === v)?.[0] ?? `0x${v.toString(16).padStart(4, '0')}`;
+    }
+    case 'vlan_id':
+      return String((b[0]! << 8) | b[1]!);
+    case 'vlan_pcp':
+    case 'vlan_dei':
+      return String(b[0]! >> VLAN_BITS[type][1]);
+    case 'ether_addr':
+      return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
     case 'icmp_type':
     case 'icmpv6_type':
       return ICMP_TYPES[type].find(([, v]) => v === b[0])?.[0] ?? String(b[0]);
