@@ -153,6 +153,7 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
  */
 function ingressBurst(list: u32, ifindex: u32, q: u32, n: u32): u32 {
   const b = stackBurstBuf();
+  const nd = netdevGet(ifindex);
   let m: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
@@ -160,7 +161,6 @@ function ingressBurst(list: u32, ifindex: u32, q: u32, n: u32): u32 {
     // (too short for an Ethernet header: left for stack_rx's drop)
     const keep = nf_netdev_frame(list, NF_NETDEV_INGRESS, ifindex, q, data, len);
     if (!keep) {
-      const nd = netdevGet(ifindex);
       if (nd != 0) countRx(nd, len);
     } else {
       store<u64>(b + (m << 3), load<u64>(b + (i << 3)));

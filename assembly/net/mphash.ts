@@ -311,6 +311,13 @@ export function mp_hash4(fl: u32): u32 {
   return HF_SRC_IP | HF_DST_IP;
 }
 
+/** The fields net.ipv6.fib_multipath_hash_policy `policy` hashes (0 and 2: addresses, flow label and next header). */
+@inline function hashFields6(policy: u32): u32 {
+  if (policy == 1) return HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_SRC_PORT | HF_DST_PORT;
+  if (policy == 3) return sysctl(SYSCTL_FIB6_MULTIPATH_HASH_FIELDS);
+  return HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_FLOWLABEL;
+}
+
 /** The IPv4 multipath hash reads no field of a flow key but its addresses (policies 0 and 2; 3 without protocol or ports). */
 export function mp_hash4_addrs_only(): bool {
   return (hashFields4() & ~(HF_SRC_IP | HF_DST_IP)) == 0;
@@ -474,9 +481,7 @@ export function mp_hash6(fl: u32): u32 {
   const fk = keyBuf();
   fillBytes(fk, 0, FK_SIZE); // words: memory.fill is a runtime call in V8 (bytes.ts)
   const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
-  let f: u32 = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_FLOWLABEL;
-  if (policy == 1) f = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_SRC_PORT | HF_DST_PORT;
-  else if (policy == 3) f = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_FIELDS);
+  const f = hashFields6(policy);
   if (f & HF_SRC_IP) copyBytes(fk + FK_ADDRS, fl + FL_SRC, 16);
   if (f & HF_DST_IP) copyBytes(fk + FK_ADDRS + 16, fl + FL_DST, 16);
   if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, load<u8>(fl + FL_PROTO));
@@ -531,9 +536,7 @@ export function mp_hash_pkt_begin(data: u32, len: u32, v6: bool): void {
     pktHash = flowHash(false) >> 1;
   } else {
     const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
-    let f: u32 = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_FLOWLABEL;
-    if (policy == 1) f = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_SRC_PORT | HF_DST_PORT;
-    else if (policy == 3) f = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_FIELDS);
+    const f = hashFields6(policy);
     if (f & HF_SRC_IP) copyBytes(fk + FK_ADDRS, data + 8, 16);
     if (f & HF_DST_IP) copyBytes(fk + FK_ADDRS + 16, data + 24, 16);
     if (f & HF_FLOWLABEL) store<u32>(fk + FK_FLOW_LABEL, load<u32>(data) & 0xffff0f00);

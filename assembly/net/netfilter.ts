@@ -14,7 +14,7 @@
 // the list: NAT's step runs them for a connection's first packet (nf_nat_inet_fn).
 //
 // A site costs one load and a branch while nothing is registered: NF_GATE_PTR holds the table's address
-// (abi.ts), 0 until the first registration. The table, at NR_NF and NF_GATE_PTR (HT_* below):
+// (abi.ts), 0 until the first inet registration (publish). The table, at NR_NF (HT_* below):
 //   +0 u32 pf mask of conntrack (bit 0 IPv4, bit 1 IPv6) | +4 u32 generation
 //   +8  [pf 0..1][hook 0..4] u32 list address (0: empty) | +48 the same for NAT chains
 //   +88 [pf 0..1] u32 conntrack's users (nf_conntrack_net users4 / users6)
@@ -404,7 +404,9 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
 
 /** The netdev family's list at `hook` (NF_NETDEV_*; the arp family's at NF_ARP_LISTS + NF_ARP_*), 0 while empty. */
 @inline export function nfNetdevList(hook: u32): u32 {
-  const t = load<u32>(NF_GATE_PTR);
+  // the table from the net root, not the gate: netdev and arp chains alone leave the gate shut (publish)
+  const r = netRoot();
+  const t = r == 0 ? 0 : load<u32>(r + NR_NF);
   return t == 0 ? 0 : load<u32>(t + HT_NETDEV_LISTS + (hook << 2));
 }
 
@@ -543,7 +545,17 @@ function table(): u32 {
 function publish(t: u32): void {
   store<u32>(t + HT_GEN, load<u32>(t + HT_GEN) + 1);
   store<u32>(netRoot() + NR_NF, t);
-  store<u32>(NF_GATE_PTR, t);
+  // The gate opens with the first inet registration (conntrack, NAT, a chain at an IPv4/IPv6 hook) and
+  // stays open: the inet sites and the lean paths (nfActive) look at it. Netdev and arp chains are found
+  // through the net root (nfNetdevList), so a ruleset of those alone keeps every inet site at one load.
+  if (load<u32>(NF_GATE_PTR) != 0 || inetUsed(t)) store<u32>(NF_GATE_PTR, t);
+}
+
+/** Anything of the inet families in table `t`: conntrack's mask, a chain or NAT list, conntrack's or NAT's users. */
+function inetUsed(t: u32): bool {
+  if (load<u32>(t + HT_CT_PF) != 0) return true;
+  for (let o = HT_LISTS; o < HT_NETDEV_LISTS; o += 4) if (load<u32>(t + o) != 0) return true;
+  return false;
 }
 
 @inline function pfIndex(pf: u32): i32 {

@@ -6,6 +6,7 @@
 // callback that re-arms its timer counts from when it fired.
 
 import type { HelperTable } from '../helpers/index.js';
+import { CALLBACK_TAG_HI } from '../interp/index.js';
 
 interface TimerExports {
   bpf_timer_next_due(): number;
@@ -18,8 +19,8 @@ interface TimerExports {
   bpf_timer_value(t: number): number;
 }
 
-/** src/interp's CALLBACK_TAG_HI: the high word of an interpreter's callback value. */
-const INTERP_CALLBACK_TAG = 0xcb00_0000n;
+/** The high word of an interpreter's callback value, as a timer's record holds it (unsigned). */
+const INTERP_CALLBACK_TAG = BigInt(CALLBACK_TAG_HI >>> 0);
 const BPF_FUNC_TIMER_SET_CALLBACK = 170;
 
 export class BpfTimers {

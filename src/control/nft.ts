@@ -66,13 +66,6 @@ const TERMINAL = new Set(['verdict', 'reject', 'nat']);
 const isTerminal = (s: Stmt): boolean => TERMINAL.has(s.k) || (s.k === 'fwd' && !s.dup);
 
 /**
- * The families whose conntrack a ruleset uses: the expressions whose init calls nf_ct_netns_get with
- * their table's family (inet: IPv4 and IPv6) — ct matches (nft_ct_get_init), `ct mark set`
- * (nft_ct_set_init), snat / dnat / masquerade / redirect (nft_nat_init, nft_masq_init, nft_redir_init)
- * and `flow add` (nft_flow_offload_init). Chains take none, NAT chains included (Linux 6.18, measured:
- * a table with an empty NAT chain tracks nothing).
- */
-/**
  * What a netdev chain cannot hold here. Conntrack's expressions the kernel refuses there itself (nft_ct_get_init's
  * nf_ct_netns_get for NFPROTO_NETDEV: EPROTO, measured at `ct state` of a netdev chain); NAT has no netdev chain
  * type; reject, log and flow offload of a netdev chain are nft's and wxdp does not run them at that hook yet.
@@ -87,6 +80,13 @@ function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp'): void {
   if (s.k === 'nat' || s.k === 'reject' || s.k === 'log' || s.k === 'flow' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in a ${family} chain yet (its chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
 }
 
+/**
+ * The families whose conntrack a ruleset uses: the expressions whose init calls nf_ct_netns_get with
+ * their table's family (inet: IPv4 and IPv6) — ct matches (nft_ct_get_init), `ct mark set`
+ * (nft_ct_set_init), snat / dnat / masquerade / redirect (nft_nat_init, nft_masq_init, nft_redir_init)
+ * and `flow add` (nft_flow_offload_init). Chains take none, NAT chains included (Linux 6.18, measured:
+ * a table with an empty NAT chain tracks nothing).
+ */
 function ctFamilies(st: NftState): Set<number> {
   const out = new Set<number>();
   for (const t of st.tables) {
@@ -1098,9 +1098,8 @@ export class Nft {
         case 'fwd': {
           // nft's stmt_evaluate_fwd / _dup: the netdev family only; the device resolved to its index now
           if (t.family !== 'netdev') throw new Refusal('unsupported family', s.loc, false);
-          const ifindex = this.dp.links.indexes().find((i) => this.dp.links.name(i) === s.dev);
-          if (ifindex === undefined) throw new Refusal('Interface does not exist', s.devLoc, false);
-          out.push({ k: 'fwd', dup: s.dup, ifindex, name: s.dev });
+          if (!this.dp.links.has(s.dev)) throw new Refusal('Interface does not exist', s.devLoc, false);
+          out.push({ k: 'fwd', dup: s.dup, ifindex: this.dp.links.ifindex(s.dev), name: s.dev });
           break;
         }
         case 'flow':
@@ -1465,8 +1464,9 @@ export class Nft {
   private netdevWant(c: NftChain, slot: number, want: Map<string, HookEntry>): void {
     const hook = NETDEV_HOOKS[c.base!.hook]!;
     for (const name of c.base!.devices ?? []) {
-      const ifindex = this.dp.links.indexes().find((i) => this.dp.links.name(i) === name);
-      if (ifindex !== undefined) want.set(`${NFPROTO_NETDEV}/${hook}/${ifindex}/${c.base!.prio}/${slot}`, [NFPROTO_NETDEV, hook, c.base!.prio, NFK_CHAIN, slot, ifindex]);
+      if (!this.dp.links.has(name)) continue;
+      const ifindex = this.dp.links.ifindex(name);
+      want.set(`${NFPROTO_NETDEV}/${hook}/${ifindex}/${c.base!.prio}/${slot}`, [NFPROTO_NETDEV, hook, c.base!.prio, NFK_CHAIN, slot, ifindex]);
     }
   }
 

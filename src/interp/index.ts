@@ -79,7 +79,7 @@ function calleeFrame(R: Int32Array): { fl: number; fh: number } {
   return { fl: (R[2 * FP]! - STACK_SIZE) | 0, fh: (R[2 * FP]! >>> 0) < STACK_SIZE ? (R[2 * FP + 1]! - 1) | 0 : R[2 * FP + 1]! };
 }
 /** Interpreter callback values: a tag in the high half, the subprogram's slot in the low one. */
-const CALLBACK_TAG_HI = 0xcb00_0000 | 0;
+export const CALLBACK_TAG_HI = 0xcb00_0000 | 0;
 const TWO32 = 4294967296;
 /** Access width in bytes by the size field, bits 3–4 of the opcode: W, H, B, DW. */
 const SIZE_BYTES = [4, 2, 1, 8] as const;
@@ -421,7 +421,7 @@ export class Interpreter implements Engine {
     }
     if (req.regions !== this.lastReqRegions) {
       this.lastReqRegions = req.regions;
-      this.runRegions = [STACK_REGION, WALK_REGION, ...req.regions];
+      this.runRegions = [STACK_REGION, ...req.regions, WALK_REGION];
     }
     const entry = this.compiled?.entry;
     if (entry) {
@@ -453,7 +453,7 @@ export class Interpreter implements Engine {
    * caller's); unset, it takes the caller's.
    */
   setRegions(regions: readonly Region[]): void {
-    this.own = [STACK_REGION, WALK_REGION, ...regions];
+    this.own = [STACK_REGION, ...regions, WALK_REGION];
   }
 
   /**

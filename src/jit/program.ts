@@ -122,6 +122,8 @@ export class JitProgram implements Engine {
     this.repeatEntry = ex[EXPORT_REPEAT] as Repeat;
     this.setRegion = compiled.checked ? (ex[EXPORT_SET_REGION] as SetRegion) : undefined;
     this.setPacket = compiled.checked ? (ex[EXPORT_SET_PACKET] as SetPacket) : undefined;
+    // the map walks' keys (one fixed region, read only): the slot past a run's, bound once
+    if (this.setRegion) this.assignSlot(REGION_SLOTS, WALK_REGION);
   }
 
   run(req: RunRequest): RunResult {
@@ -225,8 +227,6 @@ export class JitProgram implements Engine {
     if (regions.length > REGION_SLOTS) {
       throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${regions.length}`);
     }
-    // the map walks' keys: the last slot, read only (after the run's, which keep the inlined checks)
-    regions = [...regions, WALK_REGION];
     const n = regions.length;
     for (let k = 0; k < n; k++) {
       const g = regions[k]!;
