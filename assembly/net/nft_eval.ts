@@ -412,7 +412,8 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         else if (x == NFT_META_LEN) v = skbLen(st);
         else if (x == NFT_META_PROTOCOL) {
           const pf = <u32>load<u8>(st, NFS_PF);
-          v = pf == 5 ? <u32>load<u16>(st, NFS_PROTO) : pf == 10 ? 0xdd86 : 0x0008;
+          // the netdev and arp families' hook state holds skb->protocol (nf_netdev_hook); inet's is its family's
+          v = pf == 5 || pf == 3 ? <u32>load<u16>(st, NFS_PROTO) : pf == 10 ? 0xdd86 : 0x0008;
         }
         store<u32>(reg, v);
         p += 4;

@@ -160,6 +160,8 @@ const ARP_RULESET = `table arp a {
 		arp operation request arp saddr ip 192.0.2.3 drop
 		arp operation request counter
 		arp daddr ip 192.0.2.99 counter
+		meta protocol arp counter
+		meta protocol ip counter
 	}
 	chain aout {
 		type filter hook output priority filter; policy accept;
@@ -207,6 +209,9 @@ describe.skipIf(unready !== '' || noKernel !== '')(`arp family chains against th
     expect(kern.list).toContain('arp operation request counter packets 4 bytes 130');
     expect(kern.list).toContain('arp daddr ip 192.0.2.99 counter packets 1 bytes 28');
     expect(kern.list).toContain('arp operation reply counter packets 2 bytes 84');
+    // skb->protocol is ETH_P_ARP in arp_rcv: the four requests the first rule let by, the same as request's counter
+    expect(kern.list).toContain('meta protocol arp counter packets 4 bytes 130');
+    expect(kern.list).toContain('meta protocol ip counter packets 0 bytes 0');
   });
 });
 
