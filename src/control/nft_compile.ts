@@ -5,6 +5,7 @@
 
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
 import type { Selector } from './nft_parse.js';
+import { fieldAt, stmtReduce } from './nft_merge.js';
 import { FieldIndexTooLarge, anonFields, fieldBounds, fieldIndex } from './nft_pipapo.js';
 import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
@@ -357,7 +358,35 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
     code.word(0);
     code.word(dlen);
   };
-  for (const s of stmts) {
+  /** An explicit protocol match stands for the dependency it would need. */
+  const explicit = (s: Extract<RStmt, { k: 'match' }>): void => {
+    const { proto, field } = s.sel;
+    const v = s.value;
+    if (v.k === 'elem' && v.e.kind === 'value' && s.op === 'eq') {
+      if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) l4 = v.e.lo[0]!;
+      if (proto === 'meta' && field === 'nfproto') nf = v.e.lo[0]!;
+    }
+  };
+  /** Matches of adjacent fields nft joined (nft_merge.ts): one load of them all, one compare of their values. */
+  const joined = (run: Array<Extract<RStmt, { k: 'match' }>>): void => {
+    for (const m of run) dep(m.sel);
+    const at = fieldAt(run[0]!.sel)!;
+    const value = run.flatMap((m) => [...(m.value as { e: Elem }).e.lo]);
+    code.op(EXPR.PAYLOAD, 0, value.length, at.base);
+    code.word(at.off);
+    code.op(EXPR.CMP, 0, value.length, CMP[run[0]!.op]);
+    code.data(Uint8Array.from(value));
+    run.forEach(explicit);
+  };
+  const slots = stmtReduce(stmts);
+  slots.forEach((slot, i) => {
+    // a match joined into one placed later leaves its dependencies here, where nft had inserted them
+    const s0 = stmts[i]!;
+    if (slot[0] !== s0 && s0.k === 'match') dep(s0.sel);
+    if (slot.length > 1) joined(slot as Array<Extract<RStmt, { k: 'match' }>>);
+    else if (slot.length === 1) one(slot[0]!);
+  });
+  function one(s: RStmt): void {
     switch (s.k) {
       case 'match': {
         if (s.concat) {
@@ -375,7 +404,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         }
         const info = TYPE_INFO[s.type];
         const len = info.len;
-        const { proto, field } = s.sel;
+        const { proto } = s.sel;
         const v = s.value;
         // a byte-aligned prefix compares only its leading bytes, as nft does
         let prefixBytes = 0;
@@ -467,11 +496,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           ctx.setFix.push({ at: code.pos, set });
           code.word(0);
         }
-        // an explicit protocol match stands for the dependency it would need
-        if (v.k === 'elem' && v.e.kind === 'value' && s.op === 'eq') {
-          if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) l4 = v.e.lo[0]!;
-          if (proto === 'meta' && field === 'nfproto') nf = v.e.lo[0]!;
-        }
+        explicit(s);
         break;
       }
       case 'objmap':

@@ -5,6 +5,7 @@
 
 import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
 import { anonFields } from './nft_pipapo.js';
+import { fieldAt, impliedDeps, stmtReduce } from './nft_merge.js';
 import { formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
 
@@ -141,14 +142,20 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   const s = stmts[i]!;
   if (s.k !== 'match' || s.op !== 'eq' || s.value.k !== 'elem' || s.value.e.kind !== 'value') return false;
   const { proto, field } = s.sel;
-  const later = stmts.slice(i + 1);
+  const after = stmts.slice(i + 1);
+  // only the matches up to a statement of another kind (a counter) can make it redundant: nft's listing forgets a
+  // dependency there (rule_maybe_reset_payload_deps; `meta l4proto tcp counter tcp dport 2` lists so, measured)
+  const stop = after.findIndex((x) => x.k !== 'match' && x.k !== 'vmap' && x.k !== 'objmap');
+  const later = stop < 0 ? after : after.slice(0, stop);
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
+    // in a netdev or inet table the transport's dependency is `meta l4proto`: an `ip protocol` stays (measured)
+    if (proto !== 'meta' && (t.family === 'netdev' || t.family === 'inet')) return false;
     const p = s.value.e.lo[0];
     const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : undefined;
     const reads = (x: RStmt): boolean => fieldsOf(x).some((f) => f.proto === name || (f.proto === 'th' && TH_PROTOS[p!] !== undefined));
     if ((name !== undefined || TH_PROTOS[p!] !== undefined) && later.some(reads)) return true;
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
-    return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
+    return p === 6 && t.family !== 'inet' && after.some((x) => x.k === 'reject' && x.type === 1);
   }
   if ((proto === 'meta' && field === 'protocol') || (proto === 'ether' && field === 'type')) {
     // skb->protocol / the Ethernet type as a network header's dependency (measured, nft 1.0.6): in an ip or ip6 table
@@ -168,54 +175,37 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   return false;
 }
 
-/** An Ethernet header field's offset and length in bytes (nft_payload's link-layer base). */
-const ETHER_AT: Readonly<Record<string, [number, number]>> = { daddr: [0, 6], saddr: [6, 6], type: [12, 2] };
-
-/**
- * The statements in the order nft lists them after its stmt_reduce (rule.c payload_do_merge, measured): payload
- * matches against single values are gathered up to a statement of another kind, which ends the gathering only once
- * two are held (a counter between two of them does not); of those, `==` matches of adjacent Ethernet header fields
- * (up to 16 bytes: the link-layer base always merges) become one load, listed where the first of them was, field
- * by field in header order. Other bases merge only up to 4 bytes, which wxdp does not list so yet.
- */
-function mergedOrder(stmts: RStmt[]): RStmt[] {
-  const isConst = (x: RStmt): boolean => x.k === 'match' && !x.sel.concat && x.sel.proto !== 'meta' && x.sel.proto !== 'ct' && x.sel.proto !== 'vlan' && x.type !== 'tcp_flag' && x.value.k === 'elem' && x.value.e.kind === 'value' && (x.op === 'eq' || x.op === 'neq');
-  const field = (x: RStmt): [number, number] => ETHER_AT[(x as Extract<RStmt, { k: 'match' }>).sel.field]!;
-  const slots: RStmt[][] = stmts.map((x) => [x]);
-  const merge = (held: number[]): void => {
-    const eth = held.filter((i) => stmts[i]!.k === 'match' && (stmts[i] as Extract<RStmt, { k: 'match' }>).sel.proto === 'ether' && (stmts[i] as Extract<RStmt, { k: 'match' }>).op === 'eq');
-    eth.sort((a, b) => field(stmts[a]!)[0] - field(stmts[b]!)[0]);
-    for (let k = 0; k < eth.length; ) {
-      let m = k + 1;
-      while (m < eth.length && field(stmts[eth[m - 1]!]!).reduce((x, y) => x + y) === field(stmts[eth[m]!]!)[0]) m++;
-      if (m - k > 1) {
-        const chain = eth.slice(k, m);
-        const first = Math.min(...chain);
-        for (const i of chain) slots[i] = [];
-        slots[first] = chain.map((i) => stmts[i]!);
-      }
-      k = m;
-    }
-  };
-  let held: number[] = [];
-  stmts.forEach((x, i) => {
-    if (isConst(x)) held.push(i);
-    else if (held.length >= 2) {
-      merge(held);
-      held = [];
-    }
-  });
-  if (held.length >= 2) merge(held);
-  return slots.flat();
-}
-
 export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): string {
-  const stmts = mergedOrder(rstmts);
+  // the statements as nft placed them when it joined adjacent payload matches (nft_merge.ts), each joined run
+  // listed field by field, and the dependencies a moved match left showing before the statement they preceded
+  const slots = stmtReduce(rstmts);
+  const deps = impliedDeps(t.family, rstmts, slots);
+  const stmts = slots.flat();
+  const depsAt = new Map<number, string[]>();
+  const runs = new Map<number, number>();
+  slots.forEach((slot, i) => {
+    const at = slots.slice(0, i).reduce((n, x) => n + x.length, 0);
+    if (deps.has(i)) depsAt.set(at, [...(depsAt.get(at) ?? []), ...deps.get(i)!]);
+    if (slot.length > 1) runs.set(at, slot.length);
+  });
+  let skip = 0;
   /** The protocol a `th` field of statement `i` prints as: the last one fixed before it ('' when none or no `th`). */
   const thProto = (x: RStmt, i: number): string => (fieldsOf(x).some((f) => f.proto === 'th') ? stmts.slice(0, i).reduce((p, y) => l4Of(y) ?? p, '') : '');
   const parts: string[] = [];
   const l4Shown = (): boolean => stmts.some((x) => x.k === 'match' && (x.sel.proto === 'tcp' || ((x.sel.field === 'l4proto' || x.sel.field === 'protocol' || x.sel.field === 'nexthdr') && x.value.k === 'elem' && x.value.e.lo[0] === 6)));
   stmts.forEach((s, i) => {
+    parts.push(...(depsAt.get(i) ?? []));
+    if (skip > 0 && skip--) return;
+    const run = runs.get(i);
+    if (run && stmts.slice(i, i + run).every((x) => x.k === 'match' && x.sel.proto === 'th') && thProto(s, i) === '') {
+      // ports of no known protocol joined: nft lists the load raw (`@th,0,32 0x10002`)
+      const bytes = stmts.slice(i, i + run).flatMap((x) => [...((x as Extract<RStmt, { k: 'match' }>).value as { e: Elem }).e.lo]);
+      const at = fieldAt((s as Extract<RStmt, { k: 'match' }>).sel)!;
+      const op = (s as Extract<RStmt, { k: 'match' }>).op === 'neq' ? '!= ' : '';
+      parts.push(`@th,${at.off * 8},${bytes.length * 8} ${op}0x${BigInt(`0x${Buffer.from(bytes).toString('hex')}`).toString(16)}`);
+      skip = run - 1;
+      return;
+    }
     if (hidden(t, stmts, i)) return;
     switch (s.k) {
       case 'match': {
