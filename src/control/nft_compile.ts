@@ -285,6 +285,10 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       // nft_payload's link-layer base: the Ethernet header (daddr at 0, saddr at 6, type at 12)
       code.op(EXPR.PAYLOAD, reg, len, 0);
       code.word(field === 'daddr' ? 0 : field === 'saddr' ? 6 : 12);
+    } else if (proto === 'vlan' && field === 'type') {
+      // the protocol after the tag, at 16 (`--debug=netlink`)
+      code.op(EXPR.PAYLOAD, reg, len, 0);
+      code.word(16);
     } else if (proto === 'vlan') {
       // the tag's TCI at 14, its bit field kept by nft_bitwise (pcp the top 3 bits, dei the next, the id the low 12)
       code.op(EXPR.PAYLOAD, reg, len, 0);
@@ -365,6 +369,9 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
     if (v.k === 'elem' && v.e.kind === 'value' && s.op === 'eq') {
       if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) l4 = v.e.lo[0]!;
       if (proto === 'meta' && field === 'nfproto') nf = v.e.lo[0]!;
+      // `vlan type ip` before an ip header's field is its dependency (nft adds none after it, `--debug=netlink`)
+      const et = (v.e.lo[0]! << 8) | v.e.lo[1]!;
+      if (proto === 'vlan' && field === 'type' && (et === 0x0800 || et === 0x86dd)) nf = et === 0x0800 ? 2 : 10;
     }
   };
   /** Matches of adjacent fields nft joined (nft_merge.ts): one load of them all, one compare of their values. */

@@ -114,16 +114,20 @@ export function stmtReduce(stmts: readonly RStmt[]): RStmt[][] {
   return slots;
 }
 
-/** The protocol a match needs tested first, by class: the transport protocol, the network family, Ethernet. */
-function needs(family: NftFamily, s: RStmt): Array<['l4' | 'nf' | 'll', string]> {
+/** The protocol a match needs tested first, by class: the transport protocol, the network family, Ethernet, a VLAN tag. */
+type Dep = 'l4' | 'nf' | 'll' | 'vlan';
+
+
+function needs(family: NftFamily, s: RStmt): Array<[Dep, string]> {
   if (s.k !== 'match') return [];
-  const out: Array<['l4' | 'nf' | 'll', string]> = [];
+  const out: Array<[Dep, string]> = [];
   for (const f of s.sel.concat ?? [s.sel]) {
     const v4 = f.proto === 'ip' || f.proto === 'icmp';
     if ((v4 || f.proto === 'ip6' || f.proto === 'icmpv6') && (family === 'netdev' || family === 'inet')) out.push(['nf', family === 'netdev' ? `meta protocol ${v4 ? 'ip' : 'ip6'}` : `meta nfproto ${v4 ? 'ipv4' : 'ipv6'}`]);
     if (f.proto === 'tcp' || f.proto === 'udp' || f.proto === 'icmp') out.push(['l4', `meta l4proto ${f.proto}`]);
     if (f.proto === 'icmpv6') out.push(['l4', 'meta l4proto ipv6-icmp']);
     if (f.proto === 'ether' || f.proto === 'vlan') out.push(['ll', 'meta iiftype ether']);
+    if (f.proto === 'vlan' && family === 'netdev') out.push(['vlan', 'ether type 8021q']);
   }
   return out;
 }
@@ -143,8 +147,11 @@ export function impliedDeps(family: NftFamily, stmts: readonly RStmt[], slots: r
       have.add(text);
       if (cls === 'nf' && have.has('meta iiftype ether')) continue; // then `ether type`, a payload match itself
       const after = slots.slice(i).flat();
-      const first = after.findIndex((x) => x.k !== 'match' || needs(family, x).some(([c, t]) => c === cls && t === text));
-      if (first >= 0 && after[first]!.k !== 'match') shown.set(i, [...(shown.get(i) ?? []), text]);
+      const stop = after.findIndex((x) => x.k !== 'match');
+      const users = (stop < 0 ? after : after.slice(0, stop)).filter((x) => needs(family, x).some(([c, t]) => c === cls && t === text));
+      // a netdev table's `ether type 8021q` stays when only `vlan type` of one value reads the tag (measured)
+      const kills = users.filter((x) => !(cls === 'vlan' && x.k === 'match' && x.sel.field === 'type' && x.value.k === 'elem'));
+      if (kills.length === 0) shown.set(i, [...(shown.get(i) ?? []), text]);
     }
     // an explicit protocol match stands for the dependency (nft adds none after it)
     if (s.k === 'match' && s.op === 'eq' && s.value.k === 'elem' && s.value.e.kind === 'value') {
@@ -152,6 +159,7 @@ export function impliedDeps(family: NftFamily, stmts: readonly RStmt[], slots: r
       const p = s.value.e.lo[0];
       const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'ipv6-icmp' : undefined;
       if (name && ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr'))) have.add(`meta l4proto ${name}`);
+      if (proto === 'ether' && field === 'type' && p === 0x81 && s.value.e.lo[1] === 0) have.add('ether type 8021q');
     }
   });
   return shown;

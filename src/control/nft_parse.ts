@@ -1075,9 +1075,8 @@ class Parser {
       case 'ether':
         return this.selectorField('ether', t, ['saddr', 'daddr', 'type']);
       case 'vlan': {
-        // vlan_hdr_expr: `vlan type` (which nft lists with its ether type dependency shown) not yet
+        // vlan_hdr_expr: the tag's bit fields and `vlan type`, the protocol after it
         const sel = this.selectorField('vlan', t, ['id', 'pcp', 'dei', 'cfi', 'type']);
-        if (sel.field === 'type') throw new NftParseError('wxdp has no vlan type match yet', sel.loc);
         return sel.field === 'cfi' ? { ...sel, field: 'dei' } : sel;
       }
       case 'arp': {

@@ -157,7 +157,7 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
     return p === 6 && t.family !== 'inet' && after.some((x) => x.k === 'reject' && x.type === 1);
   }
-  if ((proto === 'meta' && field === 'protocol') || (proto === 'ether' && field === 'type')) {
+  if ((proto === 'meta' && field === 'protocol') || ((proto === 'ether' || proto === 'vlan') && field === 'type')) {
     // skb->protocol / the Ethernet type as a network header's dependency (measured, nft 1.0.6): in an ip or ip6 table
     // `meta protocol` of the table's own is never shown; in a netdev table either is not when an ip / ip6 header's
     // field follows (an inet table's dependency is meta nfproto: both shown)
