@@ -278,9 +278,9 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       code.op(EXPR.PAYLOAD, reg, len, 1);
       code.word(off);
     } else if (proto === 'arp') {
-      // the ARP header: ar_op at 6, the sender's IPv4 address at 14, the target's at 24 (Ethernet, IPv4)
+      // the ARP header of Ethernet and IPv4 addresses (nft_merge.ts draws its fields' places)
       code.op(EXPR.PAYLOAD, reg, len, 1);
-      code.word(field === 'operation' ? 6 : field === 'saddr ip' ? 14 : 24);
+      code.word(fieldAt(sel)!.off);
     } else if (proto === 'ether') {
       // nft_payload's link-layer base: the Ethernet header (daddr at 0, saddr at 6, type at 12)
       code.op(EXPR.PAYLOAD, reg, len, 0);

@@ -1080,14 +1080,13 @@ class Parser {
         return sel.field === 'cfi' ? { ...sel, field: 'dei' } : sel;
       }
       case 'arp': {
-        // arp_hdr_expr: `arp operation`, `arp saddr ip`, `arp daddr ip` (the hardware addresses wxdp lacks yet)
+        // arp_hdr_expr: the fixed fields, then the addresses of Ethernet and IPv4 (`arp saddr ether`, `arp daddr ip`)
         const f = this.next();
-        if (f.t !== 'w' || !['operation', 'saddr', 'daddr'].includes(f.v)) this.unexpected(f);
-        if (f.v === 'operation') return { proto: 'arp', field: 'operation', loc: { ...t.loc, end: f.loc.end } };
+        if (f.t !== 'w' || !['htype', 'ptype', 'hlen', 'plen', 'operation', 'saddr', 'daddr'].includes(f.v)) this.unexpected(f);
+        if (f.v !== 'saddr' && f.v !== 'daddr') return { proto: 'arp', field: f.v, loc: { ...t.loc, end: f.loc.end } };
         const a = this.next();
-        if (a.t === 'w' && a.v === 'ether') throw new NftParseError(`wxdp has no arp ${f.v} ether match yet`, { ...t.loc, end: a.loc.end });
-        if (a.t !== 'w' || a.v !== 'ip') this.unexpected(a);
-        return { proto: 'arp', field: `${f.v} ip`, loc: { ...t.loc, end: a.loc.end } };
+        if (a.t !== 'w' || (a.v !== 'ip' && a.v !== 'ether')) this.unexpected(a, 'ether or ip');
+        return { proto: 'arp', field: `${f.v} ${a.v}`, loc: { ...t.loc, end: a.loc.end } };
       }
     }
     return undefined;

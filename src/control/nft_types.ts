@@ -384,7 +384,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
+  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
   if (dash > 0 && !(type === 'inet_proto' && protos().byName.has(text))) {
     const lo = scalar(type, text.slice(0, dash), v.loc);
     const hi = scalar(type, text.slice(dash + 1), v.loc);
