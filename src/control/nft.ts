@@ -66,18 +66,25 @@ const TERMINAL = new Set(['verdict', 'reject', 'nat']);
 const isTerminal = (s: Stmt): boolean => TERMINAL.has(s.k) || (s.k === 'fwd' && !s.dup);
 
 /**
- * What a netdev chain cannot hold here. Conntrack's expressions the kernel refuses there itself (nft_ct_get_init's
- * nf_ct_netns_get for NFPROTO_NETDEV: EPROTO, measured at `ct state` of a netdev chain); NAT has no netdev chain
- * type; reject, log and flow offload of a netdev chain are nft's and wxdp does not run them at that hook yet.
+ * What a netdev or arp chain cannot hold, with nft 1.0.6's and Linux 6.18's words (measured): conntrack's
+ * expressions the kernel refuses itself (nft_ct_get_init's nf_ct_netns_get for NFPROTO_NETDEV: EPROTO); NAT nft
+ * refuses (its evaluation: only IPv4/IPv6, at the statement's keyword), as it refuses reject in the arp family; a
+ * reject in a netdev egress chain the kernel refuses when it validates the rule (nft_reject_netdev's hooks are
+ * ingress only: EOPNOTSUPP, at the whole rule). What nft and the kernel take there and wxdp does not run at that
+ * hook yet — notrack, log, reject at ingress, flow offload — is refused by name.
  */
-function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp'): void {
+function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp', hook: string | undefined, rule: Loc): void {
+  const keyword = (w: string): Loc => ({ ...s.loc, end: s.loc.col + w.length - 1 });
+  if (s.k === 'nat') throw new Refusal('NAT is only supported for IPv4/IPv6', keyword(s.type), false);
+  if (family === 'arp' && s.k === 'reject') throw new Refusal('cannot use reject with arp', keyword('reject'), false);
+  if (family === 'netdev' && s.k === 'reject' && hook === 'egress') throw new Refusal('Could not process rule: Operation not supported', rule, true);
   if (family === 'arp' && s.k === 'fwd') throw new Refusal('unsupported family', s.loc, false);
   const sel = s.k === 'match' || s.k === 'objmap' || s.k === 'vmap' ? s.sel : undefined;
   if (sel && (sel.proto === 'ct' || sel.concat?.some((f) => f.proto === 'ct'))) throw new Refusal('Could not process rule: Protocol error', sel.loc, true);
   if (sel?.proto === 'meta' && sel.field === 'nfproto') throw new Refusal('meta nfproto is only useful in the inet family', sel.loc, false);
   if (s.k === 'set' && s.target === 'ct mark') throw new Refusal('Could not process rule: Protocol error', s.loc, true);
   // (a netdev chain's notrack would have to reach ip_rcv's conntrack with the frame: not carried yet)
-  if (s.k === 'nat' || s.k === 'reject' || s.k === 'log' || s.k === 'flow' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in a ${family} chain yet (its chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
+  if (s.k === 'reject' || s.k === 'log' || s.k === 'flow' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in ${family === 'arp' ? 'an' : 'a'} ${family} chain yet (its chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
 }
 
 /**
@@ -473,7 +480,7 @@ export class Nft {
         if (i >= 0) at = c.op === 'add' ? i + 1 : i;
         // a replaced rule keeps its handle (nf_tables_newrule allocates none with NFTA_RULE_HANDLE)
         const handle = c.op === 'replace' ? c.handle! : ++t.hgen;
-        const stmts = this.resolveRule(t, ch, c.stmts);
+        const stmts = this.resolveRule(t, ch, c.stmts, c.cmdLoc);
         const rule: NftRule = { handle, stmts };
         if (c.op === 'replace') ch.rules.splice(i, 1, rule);
         else ch.rules.splice(at, 0, rule);
@@ -1009,14 +1016,16 @@ export class Nft {
     return { k: 'match', sel: s.sel, type: 'concat', op: s.op, value: { k: 'set', elems }, loc: s.loc, concat: types };
   }
 
-  private resolveRule(t: NftTable, ch: NftChain, stmts: Stmt[]): RStmt[] {
+  /** `cmdLoc`: a command line's whole `add rule …`, where the kernel's refusal of the rule points (a block's: its statements). */
+  private resolveRule(t: NftTable, ch: NftChain, stmts: Stmt[], cmdLoc?: Loc): RStmt[] {
+    const ruleLoc = stmts.length ? cmdLoc ?? { ...stmts[0]!.loc, end: stmts[stmts.length - 1]!.loc.end } : undefined;
     const out: RStmt[] = [];
     let l4 = -1;
     let terminal: Loc | undefined;
     for (const s of stmts) {
       if (terminal) throw new Refusal('Statement after terminal statement has no effect', s.loc, false, terminal);
       if (isTerminal(s)) terminal = s.loc;
-      if (t.family === 'netdev' || t.family === 'arp') refuseInNetdev(s, t.family);
+      if (t.family === 'netdev' || t.family === 'arp') refuseInNetdev(s, t.family, ch.base?.hook, ruleLoc!);
       switch (s.k) {
         case 'match': {
           if (s.sel.concat) {

@@ -157,7 +157,8 @@ export type Cmd =
   | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'table'; handle?: Handle } & Where & { loc: Loc })
   | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'chain'; chain: string; chainLoc: Loc; spec?: ChainSpec; handle?: Handle } & Where & { loc: Loc })
   /** `add|insert rule … [handle|position N | index N]`, `replace rule … handle N`. */
-  | ({ op: 'add' | 'insert' | 'replace'; obj: 'rule'; chain: string; chainLoc: Loc; stmts: Stmt[]; handle?: number; index?: number; posLoc?: Loc; loc: Loc } & Where)
+  /** `cmdLoc`: a command line's whole `add rule …` (where the kernel's refusal of the rule points; a block's rule: its statements). */
+  | ({ op: 'add' | 'insert' | 'replace'; obj: 'rule'; chain: string; chainLoc: Loc; stmts: Stmt[]; handle?: number; index?: number; posLoc?: Loc; loc: Loc; cmdLoc?: Loc } & Where)
   /** `rename chain FAMILY TABLE NAME NEWNAME`. */
   | ({ op: 'rename'; obj: 'chain'; chain: string; chainLoc: Loc; to: string; toLoc: Loc } & Where & { loc: Loc })
   | { op: 'list'; obj: 'tables'; family?: NftFamily; loc: Loc }
@@ -382,7 +383,9 @@ class Parser {
         }
         const start = this.peek().loc;
         const stmts = this.rule();
-        out.push({ op, obj: 'rule', ...w, chain: c.v, chainLoc: c.loc, stmts, handle, index, posLoc, loc: start });
+        // (nft's command runs over the newline that ends it: the caret one past the last statement, measured)
+        const cmdLoc = stmts.length ? { ...t.loc, end: stmts[stmts.length - 1]!.loc.end + 1 } : undefined;
+        out.push({ op, obj: 'rule', ...w, chain: c.v, chainLoc: c.loc, stmts, handle, index, posLoc, loc: start, cmdLoc });
         return; // rule() consumed the end of the command
       }
       case 'chains':
