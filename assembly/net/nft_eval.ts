@@ -35,7 +35,7 @@ import {
 } from './abi';
 import { nftReject } from './nft_reject';
 import { jhash } from '../maps/jhash';
-import { nftCtMarkGet, nftCtMarkSet, nftFlowAdd, nftFwd, nftNat, nftNotrack } from './nft_hooks';
+import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
 
 export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
@@ -79,7 +79,7 @@ export const EXPR_DATAMAP: u32 = 22; // x: data reg, len: key bytes | +4 u32 map
 export const EXPR_NUMGEN: u32 = 23; // x 0 inc / 1 random → reg (u32, host order) | +4 u32 modulus | +8 u32 offset |
 //                                       +12 u32 counter address (inc: its u32 in the arena, shared by the workers)
 export const EXPR_NOTRACK: u32 = 25; // nft_notrack: a packet without a conntrack yet is untracked (IP_CT_UNTRACKED)
-export const EXPR_FWD: u32 = 26; //    x 0 fwd (NF_STOLEN) / 1 dup (goes on) | +4 u32 ifindex: nft_fwd_netdev, nft_dup_netdev
+export const EXPR_FWD: u32 = 26; //    x 0 fwd (NF_STOLEN) / 1 dup (goes on) / 2, 3 fwd to an IPv4, IPv6 neighbour | +4 u32 ifindex | +8 its address (16): nft_fwd_netdev, nft_dup_netdev, nft_fwd_neigh
 export const EXPR_JHASH: u32 = 24; //  x: source reg, len: source bytes → reg (u32, host order) | +4 u32 modulus |
 //                                       +8 u32 seed | +12 u32 offset
 
@@ -127,7 +127,7 @@ const NF_CT_STATE_UNTRACKED_BIT: u32 = 64;
 // Scratch (netScratch() + SCR_NFT): +0 registers 16 × u32 | +64 jump stack 16 × (chain, rule) |
 // +192 a NAT range (nf_nat_range2, 48 bytes) | +256 reject's addresses | +320 the hook state kept while
 // reject's answer passes the hooks (64) | +384 a per-field lookup's bitmaps, one u32 address per field (16) |
-// +512 the frames fwd / dup send when their hook is done (nft_hooks.ts, 16 × 16)
+// +512 the frames fwd / dup send when their hook is done (nft_hooks.ts, 16 × 16) | +768 their neighbours' addresses (16 × 16)
 const SCR_FIELD_MAPS: u32 = 384;
 @inline function regs(): u32 {
   return netScratch() + SCR_NFT;
@@ -531,6 +531,15 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         if (x == 0) {
           nftFwd(st, load<u32>(p, 4), false);
           return NF_STOLEN;
+        }
+        if (x >= 2) {
+          const r = nftFwdNeigh(st, load<u32>(p, 4), p + 8, x == 3);
+          if (r == FWDN_STOLEN) return NF_STOLEN;
+          if (r == FWDN_DROP) {
+            code = NFTV_DROP;
+            res = R_VERDICT;
+          } else res = R_BREAK;
+          break;
         }
         nftFwd(st, load<u32>(p, 4), true);
         p += 8;

@@ -11,11 +11,12 @@
 // (nf_nat_range2 as nf_nat.ts reads it: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
 // proto | +38 u16 max proto, network order | +40 u16 base proto). Next: back to the evaluator.
 
-import { NDROP_NOMEM, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
+import { AF_INET, AF_INET6, NDROP_NOMEM, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
 import { netDrop, netFree, netScratch } from './core';
 import { netdevSkipEgress, netdev_xmit } from './netdev';
+import { neigh_output } from './neigh';
 import { CT_MARK, IP_CT_UNTRACKED } from './nf_conntrack';
 import { nf_nat_masquerade, nf_nat_redirect, nf_nat_setup_info } from './nf_nat';
 import { nf_flow_offload_eval } from './nf_flow_table';
@@ -108,13 +109,57 @@ export function nftFwd(st: u32, ifindex: u32, dup: bool): void {
   fwdN++;
 }
 
+/**
+ * nft_fwd_neigh_eval (`fwd ip to ADDR device DEV`, `fwd ip6 …`): a packet of that family (skb->protocol: the
+ * Ethernet type before the network header) with a TTL / hop limit above 1 has it lowered (ip_decrease_ttl, the
+ * checksum patched) and leaves by the device to the neighbour `addr` (neigh_xmit: resolved, or queued while it is):
+ * FWDN_STOLEN; one of 1 or less FWDN_DROP (Linux 6.18 drops it, measured); one of another family FWDN_BREAK (the
+ * rule goes no further). Sent when the hook's chains are done, as fwd's frames are; a full list is a NOMEM drop.
+ */
+export const FWDN_BREAK: u32 = 0;
+export const FWDN_STOLEN: u32 = 1;
+export const FWDN_DROP: u32 = 2;
+export function nftFwdNeigh(st: u32, ifindex: u32, addr: u32, v6: bool): u32 {
+  const l3 = load<u32>(st, NFS_DATA);
+  if (<u32>bswap<u16>(load<u16>(l3 - 2)) != (v6 ? 0x86dd : 0x0800)) return FWDN_BREAK;
+  if (<u32>load<u8>(l3 + (v6 ? 7 : 8)) <= 1) return FWDN_DROP;
+  // the new Ethernet header goes where the last 14 bytes before the network header are (a VLAN tag is left behind)
+  const f = l3 - 14;
+  const q = load<u32>(st, NFS_Q);
+  if (fwdN == FWD_MAX) {
+    netFree(q, load<u32>(st, NFS_MAC));
+    netDrop(NDROP_NOMEM);
+    return FWDN_STOLEN;
+  }
+  if (v6) store<u8>(l3 + 7, load<u8>(l3 + 7) - 1);
+  else {
+    const c: u32 = <u32>load<u16>(l3 + 10) + 1; // check += htons(0x0100), on a little-endian load
+    store<u16>(l3 + 10, <u16>(c + (c >= 0xffff ? 1 : 0)));
+    store<u8>(l3 + 8, load<u8>(l3 + 8) - 1);
+  }
+  const e = fwdList() + fwdN * 16;
+  store<u32>(e, f);
+  store<u32>(e, load<u32>(st, NFS_LEN) + 14, 4);
+  store<u32>(e, ifindex | FWD_NEIGH | (v6 ? FWD_NEIGH6 : 0), 8);
+  store<u32>(e, q, 12);
+  memory.copy(fwdAddrs() + fwdN * 16, addr, 16);
+  fwdN++;
+  return FWDN_STOLEN;
+}
+
 // The frames fwd and dup hand out, in order, until their hook's chains are done: FWD_MAX × (u32 frame, u32 len,
-// u32 ifindex | skip-egress << 31, u32 queue). A transmit runs the target's egress chains, whose own fwd / dup go
-// above the entries being sent and are sent by that inner hook (a stack: `from` is where a hook's entries begin).
+// u32 ifindex | skip-egress << 31 | to a neighbour << 30 | IPv6 << 29, u32 queue), and a neighbour's address
+// (16 bytes) for each. A transmit runs the target's egress chains, whose own fwd / dup go above the entries being
+// sent and are sent by that inner hook (a stack: `from` is where a hook's entries begin).
 const FWD_MAX: u32 = 16;
-// (in the worker's scratch, nft_eval.ts's SCR_NFT + 512: each worker sends its own)
+const FWD_NEIGH: u32 = 1 << 30;
+const FWD_NEIGH6: u32 = 1 << 29;
+// (in the worker's scratch, nft_eval.ts's SCR_NFT + 512, the addresses at + 768: each worker sends its own)
 @inline function fwdList(): u32 {
   return netScratch() + SCR_NFT + 512;
+}
+@inline function fwdAddrs(): u32 {
+  return netScratch() + SCR_NFT + 768;
 }
 let fwdN: u32 = 0;
 
@@ -129,6 +174,10 @@ export function nftFwdDrain(from: u32): void {
   for (let i = from; i < end; i++) {
     const e = fwdList() + i * 16;
     const w = load<u32>(e, 8);
+    if ((w & FWD_NEIGH) != 0) {
+      neigh_output((w & FWD_NEIGH6) != 0 ? AF_INET6 : AF_INET, w & 0x1fffffff, fwdAddrs() + i * 16, load<u32>(e, 12), load<u32>(e), load<u32>(e, 4));
+      continue;
+    }
     netdevSkipEgress((w >>> 31) != 0);
     netdev_xmit(w & 0x7fffffff, load<u32>(e, 12), load<u32>(e), load<u32>(e, 4));
   }

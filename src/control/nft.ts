@@ -1108,7 +1108,8 @@ export class Nft {
           // nft's stmt_evaluate_fwd / _dup: the netdev family only; the device resolved to its index now
           if (t.family !== 'netdev') throw new Refusal('unsupported family', s.loc, false);
           if (!this.dp.links.has(s.dev)) throw new Refusal('Interface does not exist', s.devLoc, false);
-          out.push({ k: 'fwd', dup: s.dup, ifindex: this.dp.links.ifindex(s.dev), name: s.dev });
+          const nh = s.nh && { family: s.nh.family, addr: parseElem(s.nh.family === 'ip' ? 'ipv4_addr' : 'ipv6_addr', s.nh.addr).lo };
+          out.push({ k: 'fwd', dup: s.dup, ifindex: this.dp.links.ifindex(s.dev), name: s.dev, nh });
           break;
         }
         case 'flow':

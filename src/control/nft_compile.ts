@@ -589,8 +589,10 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         code.op(EXPR.NOTRACK, 0, 0, 0);
         break;
       case 'fwd':
-        code.op(EXPR.FWD, 0, 0, s.dup ? 1 : 0);
+        // x: 0 fwd, 1 dup, 2 fwd to an IPv4 neighbour, 3 to an IPv6 one (its address after the index, 16 bytes)
+        code.op(EXPR.FWD, 0, 0, s.nh ? (s.nh.family === 'ip' ? 2 : 3) : s.dup ? 1 : 0);
         code.word(s.ifindex);
+        if (s.nh) code.data(Uint8Array.from({ length: 16 }, (_, i) => s.nh!.addr[i] ?? 0));
         break;
       case 'flow':
         code.op(EXPR.FLOW, 0, 0, 0);

@@ -27,8 +27,11 @@ export type RStmt =
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number; key?: NatMap['key']; map?: NatMap }
   | { k: 'flow'; name: string }
   | { k: 'notrack' }
-  /** fwd (the frame itself) or dup (a copy) out of `ifindex`, named `name` when the rule was loaded. */
-  | { k: 'fwd'; dup: boolean; ifindex: number; name: string }
+  /**
+   * fwd (the frame itself) or dup (a copy) out of `ifindex`, named `name` when the rule was loaded; `nh`: to that
+   * neighbour of the device (`fwd ip to ADDR device DEV`), its address 4 or 16 bytes.
+   */
+  | { k: 'fwd'; dup: boolean; ifindex: number; name: string; nh?: { family: 'ip' | 'ip6'; addr: Uint8Array } }
   /**
    * nft_limit: `rate` packets (or bytes) per `unit` seconds, `burst` (packets; bytes, 0: none); `inv`: `over`
    * (NFT_LIMIT_F_INV). Its bucket (u32 lock, u32 pad, u64 tokens, u64 last in ns) lives in the arena and outlives a

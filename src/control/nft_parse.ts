@@ -69,8 +69,11 @@ export type Stmt =
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; key?: NatKey; map?: RawValue; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
   | { k: 'notrack'; loc: Loc }
-  /** `fwd to DEV` / `dup to DEV` (the netdev family's nft_fwd_netdev, nft_dup_netdev). */
-  | { k: 'fwd'; dup: boolean; dev: string; devLoc: Loc; loc: Loc }
+  /**
+   * `fwd to DEV` / `dup to DEV` (the netdev family's nft_fwd_netdev, nft_dup_netdev); `fwd ip to ADDR device DEV`
+   * (`nh`: the next hop's family and address, nft_fwd_neigh).
+   */
+  | { k: 'fwd'; dup: boolean; dev: string; devLoc: Loc; loc: Loc; nh?: { family: 'ip' | 'ip6'; addr: RawValue } }
   /** limit_stmt: a rate in packets or bytes per `unit` seconds, a burst (packets, or bytes: 0 none). */
   | { k: 'limit'; inv: boolean; bytes: boolean; rate: bigint; unit: number; burst: bigint; loc: Loc }
   /** quota_stmt: bytes, and the bytes already used. */
@@ -1193,9 +1196,17 @@ class Parser {
         return { k: 'notrack', loc: t.loc };
       case 'fwd':
       case 'dup': {
-        // fwd_stmt / dup_stmt: `to DEV`; the address forms (`fwd ip to ADDR device DEV`, `dup to ADDR device DEV`)
-        // need a neighbour lookup from the netdev hook (nf_fwd_netdev_egress's neigh_xmit), which wxdp lacks yet
-        if (t.v === 'fwd' && (this.isWord('ip') || this.isWord('ip6'))) throw new NftParseError(`wxdp has no fwd to an address yet (fwd ${this.peek().v} to ADDR device DEV: a neighbour lookup from the netdev hook)`, { ...t.loc, end: this.peek().loc.end });
+        // fwd_stmt / dup_stmt: `to DEV`, or `fwd ip to ADDR device DEV` (a neighbour's output, nft_fwd_neigh); `dup to
+        // ADDR device DEV` (nf_dup_ipv4 / nf_dup_ipv6, a copy routed to a gateway) wxdp lacks yet
+        if (t.v === 'fwd' && (this.isWord('ip') || this.isWord('ip6'))) {
+          const family = this.next().v as 'ip' | 'ip6';
+          this.expectWord('to');
+          const addr = this.single();
+          if (!this.isWord('device')) this.unexpected(this.peek(), 'device');
+          this.next();
+          const d = this.name(true);
+          return { k: 'fwd', dup: false, dev: d.v, devLoc: d.loc, loc: { ...t.loc, end: d.loc.end }, nh: { family, addr } };
+        }
         this.expectWord('to');
         const d = this.name(true);
         if (this.isWord('device')) throw new NftParseError(`wxdp has no dup to an address yet (nft_dup_ipv4 / nft_dup_ipv6)`, { ...t.loc, end: this.peek().loc.end });

@@ -248,7 +248,8 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         parts.push('notrack');
         break;
       case 'fwd':
-        parts.push(`${s.dup ? 'dup' : 'fwd'} to "${s.name}"`);
+        if (s.nh) parts.push(`fwd ${s.nh.family} to ${formatElem(s.nh.family === 'ip' ? 'ipv4_addr' : 'ipv6_addr', { lo: s.nh.addr, hi: s.nh.addr, kind: 'value' })} device "${s.name}"`);
+        else parts.push(`${s.dup ? 'dup' : 'fwd'} to "${s.name}"`);
         break;
       case 'flow':
         parts.push(`flow add @${s.name}`);
