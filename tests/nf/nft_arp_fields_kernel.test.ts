@@ -7,13 +7,12 @@
 // and its errors with their lines and columns.
 
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Fixture, eth, hex, stackUnready } from '../net/support.js';
-import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { H0, LINKS, M0, NEIGH, ROUTES } from './ct_support.js';
-import { expectRefusedAsNft, expectSequenceAsNft, nftAgainst, nftSession } from './nft_support.js';
+import { describe, expect, it } from 'vitest';
+import { eth, stackUnready } from '../net/support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { H0, M0 } from './ct_support.js';
+import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
+import { expectSequenceAsNft, expectTextRefusedAsNft, nftAgainst, nftSession } from './nft_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
@@ -51,24 +50,14 @@ const RUNS: Array<[string, number]> = [
 const FRAMES = RUNS.map(([sha]) => request(sha));
 
 describe.skipIf(unready !== '' || noKernel !== '')(`arp header fields against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
-  const kern = { out: [] as string[][], list: '' };
-  let k: KernelRouter | undefined;
-  beforeAll(() => {
-    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'nf47ar');
-    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-    kern.out = k.send(FRAMES.map((f) => ['eth0', f]), 0.05).map((x) => (x.tx.get('eth0') ?? []).map(hex));
-    kern.list = String(spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout);
-  }, 60_000);
-  afterAll(() => k?.close());
+  const kern = kernelNftRun(RULESET, FRAMES, 'nf47ar', ['list ruleset'], 'eth0');
 
   it(`answers on eth0 what the kernel answers for ${FRAMES.length} ARP requests and counts as it counts`, async () => {
-    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
-    fx.dp.nft(RULESET);
-    const out = FRAMES.map((f) => (fx.rx('eth0', f).get('eth0') ?? []).map(hex));
+    const { fx, out } = await oursNftRun(RULESET, FRAMES, 'eth0');
     expect(out).toEqual(kern.out);
     expect(out.map((x) => x.length)).toEqual(RUNS.map((r) => r[1]));
-    expect(fx.dp.nft('list ruleset')).toBe(kern.list);
+    const list = kern.lists['0 list ruleset']!;
+    expect(fx.dp.nft('list ruleset')).toBe(list);
     // derived by hand: all five requests pass the fixed fields (5 × 28); the first, fourth and fifth reach the target
     // rule (3 × 28), the fourth is dropped by the joined rule (28); no other ptype or htype; the fifth's reply dropped
     // at output (42), the first's counted (42)
@@ -81,7 +70,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`arp header fields against th
       'arp ptype != ip counter packets 0 bytes 0',
       'arp daddr ether 02:00:00:00:02:0c counter packets 1 bytes 42 drop',
       `arp operation reply arp saddr ether ${M0} arp hlen 6 counter packets 1 bytes 42`,
-    ]) expect(kern.list).toContain(`\t\t${line}\n`);
+    ]) expect(list).toContain(`\t\t${line}\n`);
   });
 });
 
@@ -129,9 +118,5 @@ describe.skipIf(skip)(`arp header fields, compared with nft 1.0.6${why ? ` (skip
     ['a MAC address of five bytes', ruleFile('arp daddr ether 02:00:00:00:00 drop')],
     ['an Ethernet protocol nft does not know', ruleFile('arp ptype foo counter')],
   ];
-  it.each(refusals)('refuses %s as nft does, at its line and column', (label, text) => {
-    const file = join(s.dir, 'refused.nft');
-    writeFileSync(file, text);
-    expectRefusedAsNft(s.ns, s.dp, file, label);
-  });
+  it.each(refusals)('refuses %s as nft does, at its line and column', (label, text) => expectTextRefusedAsNft(s, text, label));
 });

@@ -1,7 +1,7 @@
 // One rule file and one run of frames through the kernel and through wxdp, for the nft tests that compare the whole
 // stack: the kernel side (a Linux router in namespaces, KernelRouter, with the file loaded by `nft -f`) runs before
 // the describe's tests and is removed after them; the wxdp side is a Fixture with the same links, routes and
-// neighbours (ct_support.ts). Each side's answer is what it forwarded on eth1, in hex, per frame sent on eth0.
+// neighbours (ct_support.ts). Each side's answer is what it sent out of eth1 (or `on`), in hex, per frame sent on eth0.
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -17,7 +17,7 @@ export interface KernelNftRun {
 }
 
 /** Register the kernel's run of `frames` under `ruleset` (namespaces named with `prefix`), then `after` listed in order. */
-export function kernelNftRun(ruleset: string, frames: Uint8Array[], prefix: string, after: readonly string[] = ['list ruleset']): KernelNftRun {
+export function kernelNftRun(ruleset: string, frames: Uint8Array[], prefix: string, after: readonly string[] = ['list ruleset'], on = 'eth1'): KernelNftRun {
   const run: KernelNftRun = { out: [], lists: {} };
   let k: KernelRouter | undefined;
   beforeAll(() => {
@@ -26,18 +26,18 @@ export function kernelNftRun(ruleset: string, frames: Uint8Array[], prefix: stri
       spawnSync('ip', ['netns', 'exec', k!.router, 'nft', ...args], { input, encoding: 'utf8' });
     const r = nft(['-f', '-'], ruleset);
     if (r.status !== 0) throw new Error(`nft -f: ${String(r.stderr)}`);
-    run.out = k.send(frames.map((f) => ['eth0', f]), 0.05).map((x) => (x.tx.get('eth1') ?? []).map(hex));
+    run.out = k.send(frames.map((f) => ['eth0', f]), 0.05).map((x) => (x.tx.get(on) ?? []).map(hex));
     after.forEach((cmd, i) => (run.lists[`${i} ${cmd}`] = String(nft(cmd.split(' ')).stdout)));
   }, 60_000);
   afterAll(() => k?.close());
   return run;
 }
 
-/** wxdp's side: a Fixture with `ruleset` loaded, the frames sent through it, what it forwarded. */
-export async function oursNftRun(ruleset: string, frames: Uint8Array[]): Promise<{ fx: Fixture; out: string[][] }> {
+/** wxdp's side: a Fixture with `ruleset` loaded, the frames sent through it, what it sent out of `on`. */
+export async function oursNftRun(ruleset: string, frames: Uint8Array[], on = 'eth1'): Promise<{ fx: Fixture; out: string[][] }> {
   const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
   fx.dp.nft(ruleset);
-  return { fx, out: frames.map((f) => (fx.rx('eth0', f).get('eth1') ?? []).map(hex)) };
+  return { fx, out: frames.map((f) => (fx.rx('eth0', f).get(on) ?? []).map(hex)) };
 }
 
 /**

@@ -3,7 +3,7 @@
 // state netfilter.ts fills: NFS_* in assembly/net/nft_eval.ts), reading back the verdict and the mark.
 
 import { afterAll, beforeAll, expect } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -156,6 +156,14 @@ export function expectRefusedAsNft(ns: Netns, dp: Datapath, file: string, label:
   const k = nftIn(ns, ['-f', file]);
   expect(k.ok, label).toBe(false);
   expect(nftOurs(() => dp.nftFile(file)), label).toEqual(k);
+}
+
+/** `text` as a file of the session's, refused by `dp` as nft refuses it, then the ruleset listed alike (nothing applied). */
+export function expectTextRefusedAsNft(s: { ns: Netns; dp: Datapath; dir: string }, text: string, label: string): void {
+  const file = join(s.dir, 'refused.nft');
+  writeFileSync(file, text);
+  expectRefusedAsNft(s.ns, s.dp, file, label);
+  expectSequenceAsNft(s.ns, s.dp, ['list ruleset']);
 }
 
 /**

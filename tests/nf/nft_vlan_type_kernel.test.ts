@@ -6,14 +6,12 @@
 // errors with their lines and columns.
 
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { H0, M0 } from './ct_support.js';
 import { expectOursAsKernel, kernelNftRun } from './nft_kernel_support.js';
-import { expectRefusedAsNft, expectSequenceAsNft, nftAgainst, nftSession } from './nft_support.js';
+import { expectSequenceAsNft, expectTextRefusedAsNft, nftAgainst, nftSession } from './nft_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
@@ -105,9 +103,5 @@ describe.skipIf(skip)(`vlan type, compared with nft 1.0.6${why ? ` (skipped: ${w
     ['an Ethernet protocol out of range', ruleFile('vlan type 70000 counter')],
     ['a word after vlan it does not know', ruleFile('vlan typo ip')],
   ];
-  it.each(refusals)('refuses %s as nft does, at its line and column', (label, text) => {
-    const file = join(s.dir, 'refused.nft');
-    writeFileSync(file, text);
-    expectRefusedAsNft(s.ns, s.dp, file, label);
-  });
+  it.each(refusals)('refuses %s as nft does, at its line and column', (label, text) => expectTextRefusedAsNft(s, text, label));
 });
