@@ -1208,6 +1208,8 @@ class Parser {
           return { k: 'fwd', dup: false, dev: d.v, devLoc: d.loc, loc: { ...t.loc, end: d.loc.end }, nh: { family, addr } };
         }
         this.expectWord('to');
+        const a = this.peek();
+        if (t.v === 'dup' && /^[0-9.]+$|:/.test(a.v)) throw new NftParseError('wxdp has no dup to an address yet (nft_dup_ipv4 / nft_dup_ipv6)', { ...t.loc, end: a.loc.end });
         const d = this.name(true);
         if (this.isWord('device')) throw new NftParseError(`wxdp has no dup to an address yet (nft_dup_ipv4 / nft_dup_ipv6)`, { ...t.loc, end: this.peek().loc.end });
         return { k: 'fwd', dup: t.v === 'dup', dev: d.v, devLoc: d.loc, loc: { ...t.loc, end: d.loc.end } };
