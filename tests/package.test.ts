@@ -25,14 +25,16 @@ describe('the package', () => {
     expect(pkg.type).toBe('module'); // ESM only
   });
 
-  it('npm pack ships the built fast path, dist, the CLI and programs/, and nothing of the build or the tests', () => {
+  it('npm pack ships the built fast path, dist, the CLI, programs/ and the addon\'s source, and nothing of the build or the tests', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
     expect(r.status, r.stderr).toBe(0);
     const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-    for (const must of ['build/fastpath.wasm', 'build/fastpath.shared.wasm', 'dist/src/index.js', 'dist/src/index.d.ts', 'bin/wxdp.js', 'programs/xdp_pass_drop.o', 'programs/xdp_pass_drop.c', 'programs/expected/xdp_drop.json', 'README.md', 'package.json']) {
+    for (const must of ['build/fastpath.wasm', 'build/fastpath.shared.wasm', 'dist/src/index.js', 'dist/src/index.d.ts', 'bin/wxdp.js', 'programs/xdp_pass_drop.o', 'programs/xdp_pass_drop.c', 'programs/expected/xdp_drop.json', 'README.md', 'package.json',
+      // the native addon (2 MiB pages for wasm memory) is built where the package is installed
+      'binding.gyp', 'src/native/hugepages.c', 'scripts/build-native.mjs']) {
       expect(files, must).toContain(must);
     }
-    const unwanted = files.filter((f) => /\.map$|\.wat$|^build\/fastpath\.(js|d\.ts)$|^programs\/verifier\/|^tests\/|^assembly\/|^src\//.test(f));
+    const unwanted = files.filter((f) => /\.map$|\.wat$|^build\/fastpath\.(js|d\.ts)$|^programs\/verifier\/|^tests\/|^assembly\/|^src\/(?!native\/)|^build\/Release\//.test(f));
     expect(unwanted).toEqual([]);
   });
 

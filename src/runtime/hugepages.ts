@@ -98,9 +98,8 @@ export interface HugePageAdvice {
  * madvise(MADV_HUGEPAGE) on the memory's reservation up to `maxBytes`, then MADV_COLLAPSE on what is
  * resident; `wanted` false (the option or WXDP_HUGEPAGES=0) or THP `never` does nothing and says so.
  */
-export function adviseHugePages(buffer: ArrayBufferLike, maxBytes: number, wanted: boolean, mode = thpMode()): HugePageAdvice {
+export function adviseHugePages(buffer: ArrayBufferLike, maxBytes: number, wanted: boolean, mode = thpMode(), a = hugePageAddon()): HugePageAdvice {
   const advice: HugePageAdvice = { mode, advised: false, why: null, start: 0, end: 0, collapsed: 0, collapseError: null };
-  const a = hugePageAddon();
   if (!wanted) advice.why = process.env.WXDP_HUGEPAGES === '0' ? 'off (WXDP_HUGEPAGES=0)' : 'off (hugePages: false)';
   else if (mode === 'never') advice.why = 'THP mode never: the kernel gives no 2 MiB pages';
   else if (mode === null) advice.why = 'no transparent huge pages on this host';
