@@ -411,4 +411,6 @@ the flowtable rows' flows with every other burst their replies (into eth1, out o
 confirm), ns/pkt without the harness split; conns/s = 1e9 ÷ ns/pkt. churn: 7 bursts in 8 hit 10k offloaded
 flows, the 8th opens new connections that expire unanswered; the clock runs a second per 64 bursts
 (conntrack's and the flowtable's collectors run in the timed rounds); conns/s = the new connections' rate.
+2 MiB pages: of the row's wasm memory, MiB resident on 2 MiB pages (AnonHugePages) of MiB resident, after its rounds
+(the header says whether the native addon advised the memory; WXDP_HUGEPAGES=0 runs without).
 `;

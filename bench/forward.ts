@@ -733,4 +733,6 @@ vs kernel: ns/pkt ÷ the kernel's BPF_PROG_TEST_RUN ns/run of the XDP router (pr
 on the same table, rules and ECMP in a network namespace (mean of 8 destinations at TTL 255, 250 runs per
 call, as test_run does not restore the frame between runs: no driver, no ring, warm caches — a floor
 for the kernel's per-packet cost).
+2 MiB pages: of the row's wasm memory, MiB resident on 2 MiB pages (AnonHugePages) of MiB resident, after its rounds
+(the header says whether the native addon advised the memory; WXDP_HUGEPAGES=0 runs without).
 `;
