@@ -4,7 +4,7 @@
 // verifier's test corpus or source maps pointing at sources that are not shipped.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,22 @@ describe('the package', () => {
     }
     const unwanted = files.filter((f) => /\.map$|\.wat$|^build\/fastpath\.(js|d\.ts)$|^programs\/verifier\/|^tests\/|^assembly\/|^src\/(?!native\/)|^build\/Release\//.test(f));
     expect(unwanted).toEqual([]);
+  });
+
+  it('installs without the native addon where it cannot be built: the install step says why and exits 0', () => {
+    // a copy of what the package ships for it, built with a compiler that always fails
+    const dir = mkdtempSync(join(tmpdir(), 'wxdp-nocc-'));
+    try {
+      mkdirSync(join(dir, 'scripts'));
+      mkdirSync(join(dir, 'src', 'native'), { recursive: true });
+      for (const f of ['binding.gyp', 'scripts/build-native.mjs', 'src/native/hugepages.c']) writeFileSync(join(dir, f), readFileSync(join(root, f)));
+      const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], { cwd: dir, encoding: 'utf8', env: { ...process.env, CC: '/bin/false' } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^wxdp: native addon not built \(.+\); wasm memory stays on 4 KiB pages\n$/);
+      expect(existsSync(join(dir, 'build', 'Release', 'wxdp_native.node'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exports the example programs: an app resolves wxdp/programs/NAME.o to the shipped object', () => {

@@ -66,6 +66,13 @@ static int buffer_of(napi_env env, napi_value v, void **data, size_t *len) {
   return 0;
 }
 
+// The call's arguments (`want` of them) with the first one's bytes; -1 when they are not there.
+static int args_of(napi_env env, napi_callback_info info, size_t want, napi_value *argv, void **data, size_t *len) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) return -1;
+  return buffer_of(env, argv[0], data, len);
+}
+
 // The end of the run of anonymous mappings (no file, inode 0) that holds `addr`, contiguous from the one
 // holding it; 0 when `addr` is not in an anonymous mapping.
 static uintptr_t anon_run_end(uintptr_t addr) {
@@ -109,13 +116,11 @@ static napi_value result(napi_env env, const char *error, double start, double e
 
 // advise(buffer, maxBytes): { error, start, end, chunks: 2 MiB chunks advised }
 static napi_value advise(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   void *data;
   size_t len;
   double max_bytes = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-      buffer_of(env, argv[0], &data, &len) != 0 || napi_get_value_double(env, argv[1], &max_bytes) != napi_ok) {
+  if (args_of(env, info, 2, argv, &data, &len) != 0 || napi_get_value_double(env, argv[1], &max_bytes) != napi_ok) {
     return result(env, "EINVAL", 0, 0, 0);
   }
   uintptr_t start = (uintptr_t)data;
@@ -128,20 +133,18 @@ static napi_value advise(napi_env env, napi_callback_info info) {
   return result(env, NULL, (double)start, (double)end, (double)((end - ((start + HUGE_2M - 1) & ~(HUGE_2M - 1))) / HUGE_2M));
 }
 
-// collapse(buffer): { error (the last chunk's failure), start, end, chunks: 2 MiB chunks collapsed }
+// collapse(buffer): { error (the last chunk's failure), start, end, chunks: resident 2 MiB chunks now on
+// a huge page (those that already were included: MADV_COLLAPSE answers 0 for them at once) }
 static napi_value collapse(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
   void *data;
   size_t len;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || buffer_of(env, argv[0], &data, &len) != 0) {
-    return result(env, "EINVAL", 0, 0, 0);
-  }
+  if (args_of(env, info, 1, argv, &data, &len) != 0) return result(env, "EINVAL", 0, 0, 0);
   uintptr_t lo = ((uintptr_t)data + HUGE_2M - 1) & ~(HUGE_2M - 1);
   uintptr_t hi = ((uintptr_t)data + len) & ~(HUGE_2M - 1);
   const char *error = NULL;
   double done = 0;
-  static unsigned char vec[HUGE_2M / 4096];
+  unsigned char vec[HUGE_2M / 4096];
   long page = sysconf(_SC_PAGESIZE);
   size_t pages = page > 0 ? HUGE_2M / (size_t)page : 0;
   for (uintptr_t c = lo; c < hi; c += HUGE_2M) {
@@ -159,13 +162,10 @@ static napi_value collapse(napi_env env, napi_callback_info info) {
 // address(buffer): { error, start, end: the buffer's bytes, chunks 0 } — where a memory that was not
 // advised lies, for reading its mappings in /proc/self/smaps.
 static napi_value address(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
   void *data;
   size_t len;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || buffer_of(env, argv[0], &data, &len) != 0) {
-    return result(env, "EINVAL", 0, 0, 0);
-  }
+  if (args_of(env, info, 1, argv, &data, &len) != 0) return result(env, "EINVAL", 0, 0, 0);
   return result(env, NULL, (double)(uintptr_t)data, (double)((uintptr_t)data + len), 0);
 }
 
