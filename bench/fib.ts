@@ -373,7 +373,8 @@ async function hugePagesRows(t: FibTable, ctx: RowContext): Promise<FibRow[]> {
     sides.push({ on, fp, ...lpmSetup(fp, t), mlps: [] as number[] });
   }
   const [a, b] = sides as [(typeof sides)[0], (typeof sides)[0]];
-  const same = a.results().every((v, i, r) => v === b.results()[i] || r.length === 0);
+  const [ra, rb] = [a.results(), b.results()];
+  const same = ra.every((v, i) => v === rb[i]);
   const rounds = ctx.quick ? 4 : 10;
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
