@@ -317,6 +317,8 @@ function lpmSetup(fp: FastPath, t: FibTable) {
   if (table instanceof Lpm4Table) table.load(t.routes4);
   else table.load(t.routes6);
   const buildMs = performance.now() - t0;
+  // as a Datapath's route load does (routes.bulk): the chunks the memory's grows left on 4 KiB pages
+  fp.memory.collapseHugePages();
   const n = t.family === 4 ? t.dsts4.length : t.dsts6.length >> 4;
   const width = t.family === 4 ? 4 : 16;
   const src = x.arena_alloc!(n * width + n * 4, 64)! >>> 0;
