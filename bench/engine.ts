@@ -282,6 +282,7 @@ export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|interp|v
                       [--dispatch burst|table: how the poll reaches the XDP programs, default the Datapath's]
   flows               flowtable hits (IPv4 and IPv6), the conntrack slow path, new connections/s and churn with masquerade, beside plain forwarding
   fib                 LPM lookups/s, MiB, build and update times, beside bpf_fib_lookup  [--no-kernel]
+                      [--huge-pages on|off|both: wasm memory's 2 MiB pages; both: the LPM on each, interleaved]
   udp                 L4 demux to socket queues, delivery to JavaScript, the send path, beside node:dgram
   link                pps/Mbps routed through VXLAN links from a namespace, beside the kernel routing it (root)
   workers             XDP_DROP and the parser on the main thread, 1 and 2 worker threads (shared memory)
