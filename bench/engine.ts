@@ -15,7 +15,7 @@ import { vectorProgram } from '../src/conformance/runner.js';
 import { createEngine } from '../src/control/engine.js';
 import { baseHelpers } from '../src/helpers/index.js';
 import { Interpreter } from '../src/interp/index.js';
-import { hugePageMode, hugePageNote } from './rate.js';
+import { benchHugePages, hugePageMode, hugePageNote } from './rate.js';
 import type { Insn } from '../src/isa/insn.js';
 import { kernelAvailability, loadKernelProgram, wrapForXdp } from '../src/oracle/kernel.js';
 import { writeBpfObject } from '../src/oracle/bpf_object.js';
@@ -282,6 +282,7 @@ export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|interp|v
                       [--dispatch burst|table: how the poll reaches the XDP programs, default the Datapath's]
   flows               flowtable hits (IPv4 and IPv6), the conntrack slow path, new connections/s and churn with masquerade, beside plain forwarding
   fib                 LPM lookups/s, MiB, build and update times, beside bpf_fib_lookup  [--no-kernel]
+                      [--huge-pages on|off|both: wasm memory's 2 MiB pages; both: the LPM on each, interleaved]
   udp                 L4 demux to socket queues, delivery to JavaScript, the send path, beside node:dgram
   link                pps/Mbps routed through VXLAN links from a namespace, beside the kernel routing it (root)
   workers             XDP_DROP and the parser on the main thread, 1 and 2 worker threads (shared memory)
@@ -349,7 +350,9 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   const log = values.json ? undefined : io.err;
   const head = `node ${process.version}; kernel baseline: ${avail.ok ? 'BPF_PROG_TEST_RUN via bpftool, measured in this run' : `unavailable (${avail.reason})`}`;
   const thp = hugePageMode();
-  const out: Record<string, unknown> = { node: process.version, kernel: avail.ok ? 'bpftool' : null, transparentHugePages: thp };
+  const hp = benchHugePages();
+  // hugePages: whether the rows' memories were advised (the native addon), or why not
+  const out: Record<string, unknown> = { node: process.version, kernel: avail.ok ? 'bpftool' : null, transparentHugePages: thp, hugePages: hp };
   if (which === 'datapath' || which === 'all') {
     const { runDatapathBench, formatDatapathTable } = await import('./datapath.js');
     if (!values.json) io.out(`wxdp data path bench — 1 core, 1 queue, NAPI bursts of 64, generated flows; ${head}\n`);
@@ -380,7 +383,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   }
   if (which === 'forward' || which === 'all') {
     const { runForwardBench, formatForwardTable, FORWARD_LEGEND } = await import('./forward.js');
-    if (!values.json) io.out(`wxdp forward bench — IPv4 forwarding, 1 core, 64 B frames from the wasm packet generator, a BGP-shaped table; baselines: wxdp XDP_DROP and the kernel's XDP router (test_run in a namespace); ${hugePageNote(thp)}\n`);
+    if (!values.json) io.out(`wxdp forward bench — IPv4 forwarding, 1 core, 64 B frames from the wasm packet generator, a BGP-shaped table; baselines: wxdp XDP_DROP and the kernel's XDP router (test_run in a namespace); ${hugePageNote(thp, hp)}\n`);
     const dispatch = values.dispatch;
     if (dispatch !== undefined && dispatch !== 'burst' && dispatch !== 'table') {
       io.err(`wxdp bench: --dispatch '${dispatch}': burst or table\n${BENCH_USAGE}`);
@@ -398,7 +401,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   }
   if (which === 'flows' || which === 'all') {
     const { runFlowsBench, formatFlowsTable, FLOWS_LEGEND } = await import('./flows.js');
-    if (!values.json) io.out(`wxdp flows bench — netfilter forwarding, 1 core, 64 B UDP from the wasm packet generator, masquerade; baseline: plain forwarding, same run; ${hugePageNote(thp)}\n`);
+    if (!values.json) io.out(`wxdp flows bench — netfilter forwarding, 1 core, 64 B UDP from the wasm packet generator, masquerade; baseline: plain forwarding, same run; ${hugePageNote(thp, hp)}\n`);
     const rows = await runFlowsBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
     const none = noRow('flows', rows);
     if (none !== undefined) return none;
@@ -411,7 +414,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   }
   if (which === 'udp' || which === 'all') {
     const { runUdpBench, formatUdpTable, UDP_LEGEND } = await import('./udp.js');
-    if (!values.json) io.out(`wxdp udp bench — L4 demux to socket queues, delivery to JavaScript, the send path; 1 core, 64 B frames from the wasm packet generator; baselines: wxdp XDP_DROP and node:dgram on loopback, measured in this run; ${hugePageNote(thp)}\n`);
+    if (!values.json) io.out(`wxdp udp bench — L4 demux to socket queues, delivery to JavaScript, the send path; 1 core, 64 B frames from the wasm packet generator; baselines: wxdp XDP_DROP and node:dgram on loopback, measured in this run; ${hugePageNote(thp, hp)}\n`);
     const result = await runUdpBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
     const none = noRow('udp', [...result.demux, ...result.toJs, ...result.send]);
     if (none !== undefined) return none;

@@ -31,7 +31,7 @@ import { formatIpv4, formatIpv6, Lpm4Table, Lpm6Table } from '../src/control/lpm
 import { FastPath } from '../src/runtime/fastpath.js';
 import { EngineMemory } from '../src/runtime/memory.js';
 import { projectRoot } from './project_root.js';
-import { hugePageMode, hugePageNote, threadCpuNs } from './rate.js';
+import { benchHugePages, hugePageMode, hugePageNote, threadCpuNs } from './rate.js';
 
 const MiB = 1 << 20;
 
@@ -261,6 +261,8 @@ export interface FibRow {
 interface RowContext {
   quick: boolean;
   kernel: boolean;
+  /** The memories' 2 MiB pages (EngineMemoryOptions.hugePages); undefined: the default. */
+  hugePages?: boolean;
   log?: (s: string) => void;
   /** The wxdp row's results on the table's destinations (the kernel row checks its count against them). */
   wxdpResults?: Uint32Array;
@@ -307,28 +309,36 @@ function row(t: FibTable, engine: string, fields: Partial<FibRow>): FibRow {
   };
 }
 
-/** wxdp's LPM table: bulk load, lookups through lpm4/lpm6_lookup_bulk over destinations in wasm memory. */
-export const wxdpRow: RowFn = (t, ctx) => {
-  const fp = FastPathSync.get();
+/** A table of `t` loaded into `fp`'s memory, its destinations beside it, and one bulk lookup of them all. */
+function lpmSetup(fp: FastPath, t: FibTable) {
   const x = fp.exports as unknown as Record<string, (...a: number[]) => number>;
   const table = t.family === 4 ? Lpm4Table.create(fp) : Lpm6Table.create(fp);
   const t0 = performance.now();
   if (table instanceof Lpm4Table) table.load(t.routes4);
   else table.load(t.routes6);
   const buildMs = performance.now() - t0;
-  // the structure's MiB: all the table holds but its rules, so the free blocks the heap keeps (the
-  // gaps its by-line placement leaves, lpm_heap.ts) count too
-  const mem = table.memory;
+  // as a Datapath's route load does (routes.bulk): the chunks the memory's grows left on 4 KiB pages
+  fp.memory.collapseHugePages();
   const n = t.family === 4 ? t.dsts4.length : t.dsts6.length >> 4;
   const width = t.family === 4 ? 4 : 16;
   const src = x.arena_alloc!(n * width + n * 4, 64)! >>> 0;
   const dst = src + n * width;
   new Uint8Array(fp.memory.memory.buffer).set(t.family === 4 ? new Uint8Array(t.dsts4.buffer, t.dsts4.byteOffset, n * 4) : t.dsts6, src);
-  const bulk = t.family === 4 ? x.lpm4_lookup_bulk! : x.lpm6_lookup_bulk!;
-  // Warm up (Liftoff to TurboFan, caches), then best of rounds over the whole destination set.
-  for (let i = 0; i < 3; i++) bulk(table.address, src, dst, n);
-  const sec = bestSeconds(() => bulk(table.address, src, dst, n), ctx.quick ? 5 : 15);
-  const results = new Uint32Array(fp.memory.memory.buffer, dst, n).slice();
+  const fn = t.family === 4 ? x.lpm4_lookup_bulk! : x.lpm6_lookup_bulk!;
+  const bulk = (): void => void fn(table.address, src, dst, n);
+  // Warm up (Liftoff to TurboFan, caches) before any timing.
+  for (let i = 0; i < 3; i++) bulk();
+  return { table, buildMs, n, bulk, results: () => new Uint32Array(fp.memory.memory.buffer, dst, n).slice() };
+}
+
+/** wxdp's LPM table: bulk load, lookups through lpm4/lpm6_lookup_bulk over destinations in wasm memory. */
+export const wxdpRow: RowFn = (t, ctx) => {
+  const { table, buildMs, n, bulk, results: read } = lpmSetup(FastPathSync.get(), t);
+  // the structure's MiB: all the table holds but its rules, so the free blocks the heap keeps (the
+  // gaps its by-line placement leaves, lpm_heap.ts) count too
+  const mem = table.memory;
+  const sec = bestSeconds(bulk, ctx.quick ? 5 : 15);
+  const results = read();
   ctx.wxdpResults = results;
   if (table instanceof Lpm4Table) ctx.shadowed = table.get(0x7f000000, 8) ?? -1;
   // Updates: delete a sample of prefixes one by one, then add them back.
@@ -346,6 +356,46 @@ export const wxdpRow: RowFn = (t, ctx) => {
   });
 };
 
+/** The middle value (the mean of the two middle ones). */
+function median(v: readonly number[]): number {
+  const a = [...v].sort((x, y) => x - y);
+  return a.length % 2 ? a[a.length >> 1]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
+}
+
+/**
+ * `--huge-pages both`: the same table and destinations in two memories, one advised for 2 MiB pages and one
+ * left on 4 KiB pages, lpm*_lookup_bulk timed on each in interleaved rounds (best of 5 each, the order
+ * flipped every round, so a slow spell of the shared machine falls on both): each row's M lookups/s is
+ * its median over the rounds, and the note gives the per-round ratios and what each memory holds.
+ */
+async function hugePagesRows(t: FibTable, ctx: RowContext): Promise<FibRow[]> {
+  const sides = [];
+  for (const on of [true, false]) {
+    const fp = await FastPath.load(new EngineMemory({ hugePages: on }));
+    sides.push({ on, fp, ...lpmSetup(fp, t), mlps: [] as number[] });
+  }
+  const [a, b] = sides as [(typeof sides)[0], (typeof sides)[0]];
+  const [ra, rb] = [a.results(), b.results()];
+  const same = ra.every((v, i) => v === rb[i]);
+  const rounds = ctx.quick ? 4 : 10;
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const s of r & 1 ? [b, a] : [a, b]) s.mlps.push(s.n / bestSeconds(s.bulk, 5) / 1e6);
+    ratios.push(a.mlps[r]! / b.mlps[r]!);
+  }
+  const pages = sides.map((s) => s.fp.memory.hugePageReport());
+  const family = t.family === 4 ? 'lpm4' : 'lpm6';
+  return sides.map((s, i) => {
+    const p = pages[i]!;
+    const held = `${(p.anonHugePages / MiB).toFixed(0)} of ${(p.rss / MiB).toFixed(0)} MiB resident on 2 MiB pages`;
+    const why = s.on ? (p.advised ? 'advised' : `not advised: ${p.why}`) : 'not advised (hugePages: false)';
+    const note = `${why}, ${held}; median of ${rounds} interleaved rounds (best of 5 each)${s.on
+      ? `; 2 MiB / 4 KiB per round ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×, median ${median(ratios).toFixed(2)}×${same ? '' : '; ANSWERS DIFFER'}` : ''}`;
+    const mlps = median(s.mlps);
+    return row(t, `wxdp ${family}, ${s.on ? '2 MiB' : '4 KiB'} pages`, { mlps, nsPerLookup: 1e3 / mlps, buildMs: s.buildMs, note });
+  });
+}
+
 /** bpf_fib_lookup's flags in the rows that compare with the kernel: the main table, no neighbour. */
 const FIB_FLAGS = 1 | 4; // BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_SKIP_NEIGH
 
@@ -359,7 +409,7 @@ const FIB_FLAGS = 1 | 4; // BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_SKIP_NEIGH
  */
 export const wxdpFibRow: RowFn = async (t, ctx) => {
   if (t.family !== 4) return null;
-  const dp = await Datapath.create({ umemFrames: 64 });
+  const dp = await Datapath.create({ umemFrames: 64, ...(ctx.hugePages === undefined ? {} : { hugePages: ctx.hugePages }) });
   try {
     const wx0 = dp.addDevice({ name: 'wx0', mac: '02:00:00:00:0f:00' });
     dp.addDevice({ name: 'wx1', mac: '02:00:00:00:0f:01' });
@@ -626,6 +676,11 @@ export interface FibBenchOptions {
   quick?: boolean;
   only?: string;
   kernel?: boolean;
+  /**
+   * 2 MiB pages for the rows' wasm memories: 'on' / 'off' (default: the Datapath's, on unless
+   * WXDP_HUGEPAGES=0); 'both': only the LPM rows, once on each, timed in interleaved rounds.
+   */
+  hugePages?: 'on' | 'off' | 'both';
   log?: (s: string) => void;
 }
 
@@ -633,10 +688,18 @@ export async function runFibBench(opts: FibBenchOptions = {}): Promise<FibRow[]>
   const rows: FibRow[] = [];
   for (const maker of tableMakers(opts.quick ?? false, opts.only)) {
     const t = maker.make();
-    // A fresh memory per table: each table's numbers stand alone, and no grow pays for an earlier table.
-    FastPathSync.fp = await FastPath.load(new EngineMemory());
     opts.log?.(`${t.name}: ${t.family === 4 ? t.routes4.length : t.routes6.length} prefixes\n`);
-    const ctx: RowContext = { quick: opts.quick ?? false, kernel: opts.kernel ?? true, ...(opts.log ? { log: opts.log } : {}) };
+    const hugePages = opts.hugePages === 'on' ? true : opts.hugePages === 'off' ? false : undefined;
+    const ctx: RowContext = { quick: opts.quick ?? false, kernel: opts.kernel ?? true, ...(opts.log ? { log: opts.log } : {}), ...(hugePages === undefined ? {} : { hugePages }) };
+    if (opts.hugePages === 'both') {
+      for (const r of await hugePagesRows(t, ctx)) {
+        rows.push(r);
+        opts.log?.(`  ${r.engine}: ${r.mlps!.toFixed(1)} M lookups/s\n`);
+      }
+      continue;
+    }
+    // A fresh memory per table: each table's numbers stand alone, and no grow pays for an earlier table.
+    FastPathSync.fp = await FastPath.load(new EngineMemory(hugePages === undefined ? {} : { hugePages }));
     for (const fn of ROWS) {
       const r = await fn(t, ctx);
       if (r) {
@@ -668,8 +731,13 @@ export function formatFibTable(rows: readonly FibRow[]): string {
 export async function fibBenchCommand(args: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'no-kernel': { type: 'boolean', default: false } },
+    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'no-kernel': { type: 'boolean', default: false }, 'huge-pages': { type: 'string' } },
   });
+  const hp = values['huge-pages'];
+  if (hp !== undefined && hp !== 'on' && hp !== 'off' && hp !== 'both') {
+    io.err(`wxdp bench: --huge-pages '${hp}': on, off or both\n`);
+    return 2;
+  }
   // an --only that names no table runs nothing: an error (exit 2), as the other benches' --only
   if (values.only !== undefined && tableMakers(values.quick, values.only).length === 0) {
     const message = `--only '${values.only}' matches no fib table (${tableMakers(values.quick).map((m) => m.name).join(', ')}): nothing ran`;
@@ -677,13 +745,14 @@ export async function fibBenchCommand(args: string[], io: { out: (s: string) => 
     else io.err(`wxdp bench: ${message}\n`);
     return 2;
   }
+  const thp = benchHugePages();
   const rows = await runFibBench({
-    quick: values.quick, kernel: !values['no-kernel'], ...(values.only !== undefined ? { only: values.only } : {}), ...(values.json ? {} : { log: io.err }),
+    quick: values.quick, kernel: !values['no-kernel'], ...(hp ? { hugePages: hp } : {}), ...(values.only !== undefined ? { only: values.only } : {}), ...(values.json ? {} : { log: io.err }),
   });
   if (values.json) {
-    io.out(JSON.stringify({ node: process.version, transparentHugePages: hugePageMode(), quick: values.quick, rows }, null, 2) + '\n');
+    io.out(JSON.stringify({ node: process.version, transparentHugePages: hugePageMode(), hugePages: thp, quick: values.quick, rows }, null, 2) + '\n');
   } else {
-    io.out(`wxdp fib bench — node ${process.version}; one core; best of rounds (shared machine); baselines measured in this run; ${hugePageNote()}\n`);
+    io.out(`wxdp fib bench — node ${process.version}; one core; best of rounds (shared machine); baselines measured in this run; ${hugePageNote(thp.mode, thp)}\n`);
     io.out(formatFibTable(rows));
     io.out('target: ≥ 150 M lookups/s on 1M IPv4 prefixes in ≤ 80 MiB\n');
   }

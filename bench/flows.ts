@@ -38,7 +38,7 @@ import { Datapath } from '../src/control/datapath.js';
 import { dataPathExports, type Device } from '../src/control/device.js';
 import { PacketGenerator } from '../src/control/pktgen.js';
 import { pollRate, type WxdpSide } from './forward.js';
-import { bestNsPerPacket, threadCpuNs } from './rate.js';
+import { bestNsPerPacket, memoryPagesMiB, threadCpuNs } from './rate.js';
 
 export type FlowsPath = 'forward' | 'flowtable' | 'conntrack' | 'new conns' | 'churn' | 'bidir' | 'forward6' | 'flowtable6' | 'bidir6';
 
@@ -61,6 +61,9 @@ export interface FlowsRow {
   connsPerSec: number | null;
   /** The issue's target, Mpps of data path (flowtable rows). */
   target: number | null;
+  /** The row's wasm memory, MiB resident and of them on 2 MiB pages (AnonHugePages), after its rounds. */
+  rssMiB?: number;
+  anonHugePagesMiB?: number;
   note?: string;
 }
 
@@ -356,7 +359,7 @@ export async function runFlowsBench(opts: FlowsOptions = {}): Promise<FlowsRow[]
 
 function measure(s: WxdpSide, seconds: number, reverse?: PacketGenerator): Partial<FlowsRow> {
   const r = pollRate(s, seconds, reverse);
-  return { nsPerPacket: r.ns, mpps: 1000 / r.ns, harnessNs: r.harness, forwarded: r.forwarded };
+  return { nsPerPacket: r.ns, mpps: 1000 / r.ns, harnessNs: r.harness, forwarded: r.forwarded, ...memoryPagesMiB(s.dp.memory) };
 }
 
 /** Hits on the offloaded flows, every 8th burst new connections, the stack clock a second on every 64 bursts. */
@@ -379,7 +382,7 @@ function churn(s: Side, seconds: number): Partial<FlowsRow> {
 
 export function formatFlowsTable(rows: readonly FlowsRow[]): string {
   const f = (v: number | null, d = 1, suffix = '') => (v === null ? 'n/a' : v.toFixed(d) + suffix);
-  const head = ['row', 'Mpps', 'ns/pkt', 'harness ns', 'data path ns', 'data path Mpps', 'vs forward', 'forwarded', 'hits', 'conns/s', 'target (data path)', 'note'];
+  const head = ['row', 'Mpps', 'ns/pkt', 'harness ns', 'data path ns', 'data path Mpps', 'vs forward', 'forwarded', 'hits', 'conns/s', 'target (data path)', '2 MiB pages', 'note'];
   const body = rows.map((r) => [
     flowsRowLabel(r),
     f(r.mpps, 2),
@@ -392,6 +395,7 @@ export function formatFlowsTable(rows: readonly FlowsRow[]): string {
     r.hits === null ? '-' : `${(r.hits * 100).toFixed(1)}%`,
     r.connsPerSec === null ? '-' : `${(r.connsPerSec / 1e6).toFixed(2)} M`,
     r.target === null ? '' : `≥ ${r.target}: ${r.dataPathMpps === null ? 'n/a' : r.dataPathMpps >= r.target ? 'met' : 'NOT met'}`,
+    r.rssMiB === undefined ? '' : `${r.anonHugePagesMiB} of ${r.rssMiB} MiB`,
     r.note ?? '',
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -407,4 +411,6 @@ the flowtable rows' flows with every other burst their replies (into eth1, out o
 confirm), ns/pkt without the harness split; conns/s = 1e9 ÷ ns/pkt. churn: 7 bursts in 8 hit 10k offloaded
 flows, the 8th opens new connections that expire unanswered; the clock runs a second per 64 bursts
 (conntrack's and the flowtable's collectors run in the timed rounds); conns/s = the new connections' rate.
+2 MiB pages: of the row's wasm memory, MiB resident on 2 MiB pages (AnonHugePages) of MiB resident, after its rounds
+(the header says whether the native addon advised the memory; WXDP_HUGEPAGES=0 runs without).
 `;

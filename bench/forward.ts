@@ -56,7 +56,7 @@ import { PacketGenerator } from '../src/control/pktgen.js';
 import { kernelAvailability, loadKernelObject, xdpContext, type KernelObject } from '../src/oracle/kernel.js';
 import { Namespaces, netnsAvailability, removeStaleNamespaces, testRunInNamespace, type Netns } from '../src/oracle/netns.js';
 import { projectRoot } from './project_root.js';
-import { bestNsPerPacket } from './rate.js';
+import { bestNsPerPacket, memoryPagesMiB } from './rate.js';
 import { v6Routes } from './fib.js';
 import { formatIpv6 } from '../src/control/lpm.js';
 
@@ -91,6 +91,9 @@ export interface ForwardRow {
   ofXdpOnly: number | null;
   /** The issue's target for the row, Mpps (full table only). */
   target: number | null;
+  /** The row's wasm memory, MiB resident and of them on 2 MiB pages (AnonHugePages), after its rounds. */
+  rssMiB?: number;
+  anonHugePagesMiB?: number;
   /** Why a figure is missing. */
   note?: string;
 }
@@ -634,6 +637,7 @@ export async function runForwardBench(opts: ForwardOptions = {}): Promise<Forwar
           row.prefixes = side.prefixes;
           if (side.cut) notes.push(side.cut);
           const r = pollRate(side, seconds);
+          Object.assign(row, memoryPagesMiB(side.dp.memory));
           row.nsPerPacket = r.ns;
           row.mpps = 1000 / r.ns;
           row.harnessNs = r.harness;
@@ -697,7 +701,7 @@ export async function dropRate(root: string, seconds: number, dispatch: 'burst' 
 
 export function formatForwardTable(rows: readonly ForwardRow[]): string {
   const f = (v: number | null, d = 1, suffix = '') => (v === null ? 'n/a' : v.toFixed(d) + suffix);
-  const head = ['row', 'prefixes', 'Mpps', 'ns/pkt', 'harness ns', 'data path ns', 'data path Mpps', 'forwarded', 'kernel ns/run', 'vs kernel', 'of XDP-only', 'target (data path)', 'note'];
+  const head = ['row', 'prefixes', 'Mpps', 'ns/pkt', 'harness ns', 'data path ns', 'data path Mpps', 'forwarded', 'kernel ns/run', 'vs kernel', 'of XDP-only', 'target (data path)', '2 MiB pages', 'note'];
   const body = rows.map((r) => [
     rowLabel(r),
     r.prefixes ? String(r.prefixes) : '-',
@@ -711,6 +715,7 @@ export function formatForwardTable(rows: readonly ForwardRow[]): string {
     f(r.vsKernel, 2, '×'),
     f(r.ofXdpOnly, 2),
     r.target === null ? '' : `≥ ${r.target}: ${r.dataPathMpps === null ? 'n/a' : r.dataPathMpps >= r.target ? 'met' : 'NOT met'}`,
+    r.rssMiB === undefined ? '' : `${r.anonHugePagesMiB} of ${r.rssMiB} MiB`,
     r.note ?? '',
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -728,4 +733,6 @@ vs kernel: ns/pkt ÷ the kernel's BPF_PROG_TEST_RUN ns/run of the XDP router (pr
 on the same table, rules and ECMP in a network namespace (mean of 8 destinations at TTL 255, 250 runs per
 call, as test_run does not restore the frame between runs: no driver, no ring, warm caches — a floor
 for the kernel's per-packet cost).
+2 MiB pages: of the row's wasm memory, MiB resident on 2 MiB pages (AnonHugePages) of MiB resident, after its rounds
+(the header says whether the native addon advised the memory; WXDP_HUGEPAGES=0 runs without).
 `;

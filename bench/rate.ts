@@ -9,6 +9,8 @@
 // why the best of several windows is kept.
 
 import { readFileSync } from 'node:fs';
+import type { EngineMemory } from '../src/runtime/memory.js';
+import { adviseHugePages, hugePageAddon, hugePagesWanted, thpMode } from '../src/runtime/hugepages.js';
 
 const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
 
@@ -187,21 +189,48 @@ export function interleavedMedians(work: InterleavedWork[], seconds: number, per
 
 /**
  * The host's transparent huge page mode (/sys/kernel/mm/transparent_hugepage/enabled: always, madvise or
- * never; null where Linux does not tell). V8 never madvises wasm memory, so under `madvise` (Debian's
- * default) or `never` every table lives on 4 KiB pages and a random read of a big one (a 1M-route FIB's
- * 64 MiB direct table, a 1M-flow flowtable) misses the TLB as well as the cache; under `always` the kernel
- * backs the memory with 2 MiB pages. Measured on a 1M-route XDP router: 4–6 ns a frame less with 2 MiB pages.
+ * never; null where Linux does not tell). Under `madvise` (Debian's default) wasm memory gets 2 MiB pages
+ * only when the native addon advises it (src/runtime/hugepages.ts; on unless WXDP_HUGEPAGES=0); under
+ * `always` the kernel gives them anyway, under `never` not at all.
  */
-export function hugePageMode(file = '/sys/kernel/mm/transparent_hugepage/enabled'): string | null {
-  try {
-    return /\[(\w+)\]/.exec(readFileSync(file, 'latin1'))?.[1] ?? null;
-  } catch {
-    return null;
-  }
+export function hugePageMode(file?: string): string | null {
+  return thpMode(file);
 }
 
-/** The header's words for hugePageMode(). */
-export function hugePageNote(mode = hugePageMode()): string {
+/** Whether the benches' Datapaths ask for 2 MiB pages: a probe memory's advice (none when mode is given). */
+export interface BenchHugePages {
+  mode: string | null;
+  /** 'built' or why the native addon is absent. */
+  addon: string;
+  advised: boolean;
+  why: string | null;
+}
+
+/** What a memory made as the benches' Datapaths make theirs gets (a small probe, let go at once). */
+export function benchHugePages(): BenchHugePages {
+  const mode = thpMode();
+  const a = adviseHugePages(new WebAssembly.Memory({ initial: 1, maximum: 32 }).buffer, 32 * 65536, hugePagesWanted(), mode);
+  const addon = hugePageAddon();
+  return { mode, addon: addon.addon ? 'built' : `absent (${addon.why})`, advised: a.advised, why: a.why };
+}
+
+/** The header's words for the THP mode and what wasm memory gets under it. */
+export function hugePageNote(mode: string | null, hp?: BenchHugePages): string {
   if (mode === null) return 'transparent huge pages: unknown';
-  return `transparent huge pages: ${mode}${mode === 'always' ? ' (wasm memory on 2 MiB pages)' : ' (wasm memory on 4 KiB pages; `always` gives it 2 MiB pages, fewer TLB misses in big tables)'}`;
+  if (mode === 'always') return 'transparent huge pages: always (wasm memory on 2 MiB pages)';
+  if (mode === 'never') return 'transparent huge pages: never (wasm memory on 4 KiB pages)';
+  if (hp?.advised) return `transparent huge pages: ${mode} (wasm memory on 2 MiB pages: advised by the native addon; WXDP_HUGEPAGES=0 turns it off)`;
+  return `transparent huge pages: ${mode} (wasm memory on 4 KiB pages${hp?.why ? `: ${hp.why}` : ''}; the native addon or \`always\` gives it 2 MiB pages)`;
+}
+
+/** A row's wasm memory as the kernel holds it: MiB resident and of them on 2 MiB pages (/proc/self/smaps). */
+export interface MemoryPagesMiB {
+  rssMiB: number;
+  anonHugePagesMiB: number;
+}
+
+/** What a Datapath's memory holds now (after a row's rounds: its tables are all touched). */
+export function memoryPagesMiB(memory: EngineMemory): MemoryPagesMiB {
+  const r = memory.hugePageReport();
+  return { rssMiB: Math.round(r.rss / 2 ** 20), anonHugePagesMiB: Math.round(r.anonHugePages / 2 ** 20) };
 }

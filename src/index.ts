@@ -25,6 +25,7 @@ export {
   type HelperFn,
 } from './helpers/index.js';
 export { EngineMemory, INPUT_BASE, STACK_BASE, STACK_REGION, STACK_TOP, WASM_PAGE, type EngineMemoryOptions, type Region } from './runtime/memory.js';
+export type { HugePageAdvice, HugePageReport } from './runtime/hugepages.js';
 export type { Engine, EngineName, EngineOptions, RunRequest, RunResult } from './runtime/types.js';
 export { parseConformance, rawToBytes, ConformanceFormatError, type ConformanceVector } from './conformance/data.js';
 export { loadVectors, runVector, summarize, vectorProgram, type Outcome, type RunVectorOptions, type Summary } from './conformance/runner.js';

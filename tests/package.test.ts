@@ -4,7 +4,7 @@
 // verifier's test corpus or source maps pointing at sources that are not shipped.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,15 +25,33 @@ describe('the package', () => {
     expect(pkg.type).toBe('module'); // ESM only
   });
 
-  it('npm pack ships the built fast path, dist, the CLI and programs/, and nothing of the build or the tests', () => {
+  it('npm pack ships the built fast path, dist, the CLI, programs/ and the addon\'s source, and nothing of the build or the tests', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
     expect(r.status, r.stderr).toBe(0);
     const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-    for (const must of ['build/fastpath.wasm', 'build/fastpath.shared.wasm', 'dist/src/index.js', 'dist/src/index.d.ts', 'bin/wxdp.js', 'programs/xdp_pass_drop.o', 'programs/xdp_pass_drop.c', 'programs/expected/xdp_drop.json', 'README.md', 'package.json']) {
+    for (const must of ['build/fastpath.wasm', 'build/fastpath.shared.wasm', 'dist/src/index.js', 'dist/src/index.d.ts', 'bin/wxdp.js', 'programs/xdp_pass_drop.o', 'programs/xdp_pass_drop.c', 'programs/expected/xdp_drop.json', 'README.md', 'package.json',
+      // the native addon (2 MiB pages for wasm memory) is built where the package is installed
+      'binding.gyp', 'src/native/hugepages.c', 'scripts/build-native.mjs']) {
       expect(files, must).toContain(must);
     }
-    const unwanted = files.filter((f) => /\.map$|\.wat$|^build\/fastpath\.(js|d\.ts)$|^programs\/verifier\/|^tests\/|^assembly\/|^src\//.test(f));
+    const unwanted = files.filter((f) => /\.map$|\.wat$|^build\/fastpath\.(js|d\.ts)$|^programs\/verifier\/|^tests\/|^assembly\/|^src\/(?!native\/)|^build\/Release\//.test(f));
     expect(unwanted).toEqual([]);
+  });
+
+  it('installs without the native addon where it cannot be built: the install step says why and exits 0', () => {
+    // a copy of what the package ships for it, built with a compiler that always fails
+    const dir = mkdtempSync(join(tmpdir(), 'wxdp-nocc-'));
+    try {
+      mkdirSync(join(dir, 'scripts'));
+      mkdirSync(join(dir, 'src', 'native'), { recursive: true });
+      for (const f of ['binding.gyp', 'scripts/build-native.mjs', 'src/native/hugepages.c']) writeFileSync(join(dir, f), readFileSync(join(root, f)));
+      const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], { cwd: dir, encoding: 'utf8', env: { ...process.env, CC: '/bin/false' } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^wxdp: native addon not built \(.+\); wasm memory stays on 4 KiB pages\n$/);
+      expect(existsSync(join(dir, 'build', 'Release', 'wxdp_native.node'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exports the example programs: an app resolves wxdp/programs/NAME.o to the shipped object', () => {

@@ -10,7 +10,7 @@
 //   - the CLI example runs through the app's node_modules/.bin/wxdp and prints what the README shows.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -94,7 +94,8 @@ describe('the README from an installed package', () => {
 
   it('unpacks without source maps, .wat, sources or tests', () => {
     const shipped = execFileSync('find', ['.', '-type', 'f'], { cwd: join(app, 'node_modules', 'wxdp'), encoding: 'utf8' }).split('\n');
-    expect(shipped.filter((f) => /\.map$|\.wat$|^\.\/tests\/|^\.\/src\/|^\.\/assembly\//.test(f))).toEqual([]);
+    // src/native/: the addon's C source, which npm's install step builds where the package lands
+    expect(shipped.filter((f) => /\.map$|\.wat$|^\.\/tests\/|^\.\/src\/(?!native\/)|^\.\/assembly\//.test(f))).toEqual([]);
   });
 
   it('compiles every TypeScript example against the shipped types: lib ES2022 without DOM, skipLibCheck off, strict', () => {
@@ -138,4 +139,14 @@ describe('the README from an installed package', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trimEnd()).toBe(shown.join('\n'));
   }, 90_000);
+
+  it('builds the native addon from what it ships, as npm install\'s install step does (or says why not, exit 0)', () => {
+    const dir = join(app, 'node_modules', 'wxdp');
+    const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^wxdp: native addon (built|not built \(.+\); wasm memory stays on 4 KiB pages)/);
+    expect(existsSync(join(dir, 'build', 'Release', 'wxdp_native.node'))).toBe(r.stdout.includes('addon built'));
+    // node-gyp leaves the shipped fast path where it was
+    expect(existsSync(join(dir, 'build', 'fastpath.wasm'))).toBe(true);
+  });
 });

@@ -97,6 +97,12 @@ export interface DatapathOptions {
   memoryLimit?: number;
   /** The same ceiling as `memoryLimit` (the CLI's --max-memory); `memoryLimit` wins when both are given. */
   maxMemory?: number;
+  /**
+   * When no `memory` is given: ask for 2 MiB pages for the memory (as a DPDK host's hugepages: fewer TLB
+   * misses in big tables; the native addon's madvise). Default true unless WXDP_HUGEPAGES=0;
+   * `dp.memory.hugePages` says what it did.
+   */
+  hugePages?: boolean;
   /** CPUs percpu maps hold a value for (default: this machine's, as the kernel's possible CPUs). */
   ncpus?: number;
   /** The CPU programs run on (percpu maps, bpf_get_smp_processor_id). Default 0. */
@@ -435,10 +441,10 @@ export class Datapath {
   static async create(opts: DatapathOptions = {}): Promise<Datapath> {
     const workers = opts.workers ?? 0;
     if (workers === 0) {
-      const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit ?? opts.maxMemory });
+      const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit ?? opts.maxMemory, hugePages: opts.hugePages });
       return new Datapath(memory, await FastPath.load(memory), opts);
     }
-    const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit ?? opts.maxMemory, shared: true });
+    const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit ?? opts.maxMemory, shared: true, hugePages: opts.hugePages });
     const dp = new Datapath(memory, await FastPath.load(memory), { ...opts, ncpus: opts.ncpus ?? workers });
     dp._workers = await Workers.start(dp.fastPath, dp.helpers, workers);
     return dp;

@@ -432,6 +432,8 @@ export class Routes {
       this.gwChecks.clear();
       if (batch && this.x.fib_batch_commit() !== 0) throw new NetError('ENOMEM', 'Cannot allocate memory');
       this.x.fib_reclaim();
+      // the grow left the chunk across the old end on 4 KiB pages (touched before the mapping covered it)
+      if (routes > 0) this.dp.memory.collapseHugePages();
     }
   }
 

@@ -4,6 +4,7 @@
 
 import { WxdpError } from '../errors.js';
 import { MAX_FRAMES, STACK_SIZE } from '../isa/opcodes.js';
+import { adviseHugePages, collapseHugePages, hugePageReport, hugePagesWanted, type HugePageAdvice, type HugePageReport } from './hugepages.js';
 import type { WasmMemory } from './wasm_types.js';
 
 export const WASM_PAGE = 65536;
@@ -112,6 +113,12 @@ export interface EngineMemoryOptions {
   maximumPages?: number;
   /** A SharedArrayBuffer-backed memory, for worker threads. */
   shared?: boolean;
+  /**
+   * Ask the kernel for 2 MiB pages for the whole memory, growth included (madvise(MADV_HUGEPAGE) by the
+   * native addon; see src/runtime/hugepages.ts). Default true, unless WXDP_HUGEPAGES=0; nothing happens
+   * under THP `never` or without the addon (`hugePages` says why).
+   */
+  hugePages?: boolean;
 }
 
 export class EngineMemory {
@@ -134,6 +141,23 @@ export class EngineMemory {
       maximum: this.maximumPages,
       shared: this.shared,
     });
+    this.hugePages = adviseHugePages(this.memory.buffer, this.limitBytes, hugePagesWanted(opts.hugePages));
+  }
+
+  /** What asking for 2 MiB pages did (advised or why not). */
+  readonly hugePages: HugePageAdvice;
+
+  /**
+   * MADV_COLLAPSE on the resident chunks still on 4 KiB pages (after a big grow and load: the chunk
+   * across the old end faulted in before the mapping covered it whole). Nothing when not advised.
+   */
+  collapseHugePages(): void {
+    collapseHugePages(this.hugePages, this.memory.buffer);
+  }
+
+  /** The advice and what the memory's mapping holds now (AnonHugePages from /proc/self/smaps). */
+  hugePageReport(): HugePageReport {
+    return hugePageReport(this.hugePages, this.memory.buffer);
   }
 
   /** The limit in bytes (`memoryLimit`). */

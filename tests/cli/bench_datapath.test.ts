@@ -34,6 +34,10 @@ describe('wxdp bench (the data path scenario)', () => {
     // the host's transparent huge page mode, as /sys shows it (the bracketed word), beside the rows
     const thp = existsSync(THP) ? /\[(\w+)\]/.exec(readFileSync(THP, 'latin1'))![1] : null;
     expect(j.transparentHugePages).toBe(thp);
+    // and whether the Datapaths' memories were advised for 2 MiB pages (the native addon), or why not
+    expect(j.hugePages.mode).toBe(thp);
+    expect(j.hugePages.advised).toBe(j.hugePages.addon === 'built' && (thp === 'madvise' || thp === 'always') && process.env.WXDP_HUGEPAGES !== '0');
+    if (!j.hugePages.advised) expect(j.hugePages.why).toEqual(expect.any(String));
   }, 120_000);
 
   it('the table, for the load balancer: every generated frame is encapsulated and sent back out (XDP_TX)', async () => {
@@ -286,9 +290,12 @@ describe('the benches\' host facts (bench/rate.ts)', () => {
     }
   });
 
-  it('hugePageNote says which page size wasm memory gets', () => {
+  it('hugePageNote says which page size wasm memory gets: the mode, and under madvise whether the addon advised it', () => {
     expect(hugePageNote('always')).toBe('transparent huge pages: always (wasm memory on 2 MiB pages)');
-    expect(hugePageNote('madvise')).toMatch(/^transparent huge pages: madvise \(wasm memory on 4 KiB pages; `always` gives it 2 MiB pages/);
+    expect(hugePageNote('never')).toBe('transparent huge pages: never (wasm memory on 4 KiB pages)');
+    expect(hugePageNote('madvise', { mode: 'madvise', addon: 'built', advised: true, why: null })).toMatch(/^transparent huge pages: madvise \(wasm memory on 2 MiB pages: advised by the native addon; WXDP_HUGEPAGES=0/);
+    expect(hugePageNote('madvise', { mode: 'madvise', addon: 'absent (not built)', advised: false, why: 'native addon not built' }))
+      .toBe('transparent huge pages: madvise (wasm memory on 4 KiB pages: native addon not built; the native addon or `always` gives it 2 MiB pages)');
     expect(hugePageNote(null)).toBe('transparent huge pages: unknown');
   });
 });

@@ -96,6 +96,23 @@ describe.skipIf(!haveWasm)('wxdp bench fib', () => {
     expect(out).not.toMatch(/DIR-24-8/);
   });
 
+  it('--huge-pages both: the LPM rows on 2 MiB and on 4 KiB pages, same answers, timed in interleaved rounds; a bad value is refused', async () => {
+    let out = '';
+    let err = '';
+    const code = await main(['bench', 'fib', '--quick', '--json', '--no-kernel', '--only', 'bgp', '--huge-pages', 'both'], { out: (s) => (out += s), err: (s) => (err += s) });
+    expect(code, err).toBe(0);
+    const j = JSON.parse(out) as { hugePages: { advised: boolean }; rows: FibRow[] };
+    expect(j.rows.map((r) => r.engine)).toEqual(['wxdp lpm4, 2 MiB pages', 'wxdp lpm4, 4 KiB pages']);
+    for (const r of j.rows) expect(r.mlps).toBeGreaterThan(0);
+    // the advised side says so with what smaps shows (or why not); the baseline is never advised
+    expect(j.rows[0]!.note).toMatch(j.hugePages.advised ? /^advised, \d+ of \d+ MiB resident on 2 MiB pages; median of 4 interleaved rounds.*per round [\d.]+–[\d.]+×, median [\d.]+×$/ : /^not advised: /);
+    expect(j.rows[0]!.note).not.toMatch(/ANSWERS DIFFER/);
+    expect(j.rows[1]!.note).toMatch(/^not advised \(hugePages: false\), \d+ of \d+ MiB/);
+    err = '';
+    expect(await main(['bench', 'fib', '--quick', '--huge-pages', 'maybe'], { out: () => undefined, err: (s) => (err += s) })).toBe(2);
+    expect(err).toBe("wxdp bench: --huge-pages 'maybe': on, off or both\n");
+  }, 120_000);
+
   it('--only refuses a name that picks no table before anything runs (exit 2; --json: a USAGE error)', async () => {
     let out = '';
     let err = '';

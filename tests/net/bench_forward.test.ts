@@ -93,7 +93,9 @@ describe.skipIf(!wasm)('bench/forward', () => {
       expect(r.dataPathMpps! * r.dataPathNs!).toBeCloseTo(1000, 6);
     }
     const table = formatForwardTable(rows);
-    expect(table).toMatch(/^row +prefixes +Mpps +ns\/pkt +harness ns +data path ns +data path Mpps +forwarded +kernel ns\/run +vs kernel +of XDP-only +target \(data path\) +note/);
+    expect(table).toMatch(/^row +prefixes +Mpps +ns\/pkt +harness ns +data path ns +data path Mpps +forwarded +kernel ns\/run +vs kernel +of XDP-only +target \(data path\) +2 MiB pages +note/);
+    // the router row's memory: MiB on 2 MiB pages of MiB resident (smaps), after its rounds
+    expect(table).toMatch(/^xdp router .* \d+ of \d+ MiB/m);
     expect(table).toMatch(/^xdp drop \(baseline\) +- +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +0\.0%/m);
   }, 120_000);
 

@@ -65,8 +65,11 @@ describe.skipIf(unready !== '')('wxdp bench flows', () => {
     const j = JSON.parse(r.out);
     expect(j.flows.map((x: { path: string; flows: number }) => [x.path, x.flows])).toEqual([['forward', 0], ['flowtable', 1]]);
     expect(Object.keys(j.flows[1]).sort()).toEqual(
-      ['connsPerSec', 'dataPathMpps', 'dataPathNs', 'flows', 'forwarded', 'harnessNs', 'hits', 'mpps', 'nsPerPacket', 'path', 'target', 'vsForward'],
+      ['anonHugePagesMiB', 'connsPerSec', 'dataPathMpps', 'dataPathNs', 'flows', 'forwarded', 'harnessNs', 'hits', 'mpps', 'nsPerPacket', 'path', 'rssMiB', 'target', 'vsForward'],
     );
+    // the row's memory as smaps tells it: MiB resident, and of them on 2 MiB pages
+    expect(j.flows[1].anonHugePagesMiB).toBeLessThanOrEqual(j.flows[1].rssMiB);
+    expect(j.flows[1].rssMiB).toBeGreaterThan(0);
     const bad = await cli('bench', 'flows', '--only', 'nope');
     expect([bad.code, bad.err]).toEqual([2, "wxdp bench: --only 'nope' matches no flows row: nothing ran\n"]);
   }, 120_000);
