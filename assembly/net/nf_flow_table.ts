@@ -1595,6 +1595,23 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // REPLY's 32 further; refreshBoth4 in one line): flowtable 1M 65.3 vs 61.7 ns, bidir 1M 64.6 vs 67.1
   // (medians of 10 alternated whole runs, ABBA, load 6-12): one direction's hits touch 64 MiB of
   // records instead of 32, which costs more than bidir gains; not kept.
+  // What one line a hit is worth on the real path (ft47; bench flows, data path ns, paired alternated
+  // rounds, load 13-21): an oracle that skips the bucket (the bench's flow f sits in pool slot f, so its
+  // hot record is loaded straight from the frame's address, in one wave) ran 1M at 48.4 vs 59-70 ns
+  // (0.80x, 5 rounds; 10k 39.2 vs 39.9), more than the floor loop's 5 ns. But only when nearly every key's
+  // record is in the line read first: the same oracle guessing a wrong line for 2% of the frames (they then
+  // take the bucket and the record: two waves more) 57.7 (0.93x), for 10% 69.6 (1.00x; 1.2-1.3x slower in
+  // the rounds the baseline ran at 59). A 64-byte line holds two 32-byte hot records, so buckets holding
+  // them (or a direct / cuckoo first line, ft41) leave out of the first line what its two places cannot
+  // hold: at 1M flows (2M records) 10.4% with a line per record on average (128 MiB, both directions,
+  // Poisson, simulated 89.6% in), 3.3% with two lines per record (256 MiB, between the two measured, and
+  // 8x the oracle's 32 MiB): no layout of 32-byte records in 128 MiB reaches the ~98% that paid. The floor loop in C (4-KiB pages, 64 frames a wave, load 5-9) agreed: one
+  // line 9.6-10.5 ns, the two waves here 13.4-16.7, one line + a second (same page) for 10% 14.1-15.1,
+  // bucket and record in one 4-KiB page 13.1-14.8 (64 MiB) / 17.2-17.8 (128 MiB), the next burst's
+  // buckets loaded in this one's record wave 14.3-15.2. Also tried: the second slot with the frame's tag
+  // loaded in the record wave (its key's when the first is another's, ~0.5% of the frames, which
+  // nf_flow_forward then finds by burstCold with that line in cache): 1M 0.99x paired (12 alternated
+  // rounds, 0.89-1.10, load 16-31), 10k 0.99x: within the noise; not kept.
   sink += acc;
   return m;
 }
