@@ -29,7 +29,8 @@
 // 381-399 found the router's own answers to sources behind a multipath route leaving by the wrong next
 // hop — a reset's flow key without its ports, an ICMP error's route not hashed by the packet it quotes,
 // an ICMPv6 echo reply's oif deciding among the siblings (router_cases' ownMultipathFrames); then
-// 381-460 agree, and with routeErrorCase 461-560.
+// 381-460 agree, and with routeErrorCase 461-592. With neighCase (from 593): an ARP probe for another
+// port's address went unanswered (router_cases); then 593-640 agree.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,

@@ -19,7 +19,10 @@
 // nf_fuzz_config's: router.batch with the short conntrack timeouts raised on both sides.
 //
 // Runs (Linux 6.18.44): 12-05 seeds 1-14, 18, 22, 27, 32-40; 12-06 41-47, 57, 64, 68, 69 (no windows),
-// 1, 2 and 48-172 with the TCP windows (seed 55 once an IPv6 reset's flow label was masked). Under load
+// 1, 2 and 48-176 with the TCP windows (seed 55 once an IPv6 reset's flow label was masked), 177-200 with
+// the rules as people write them too (their rule sets, loaded and listed by nft and wxdp, first found the
+// IPv6 NAT range `[lo]-[hi]:ports` read as lo alone: nf_fuzz_cases; and listing differences:
+// nft_reject_nat_text_kernel). Under load
 // set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+.
 
 import { describe, expect, it } from 'vitest';
