@@ -247,7 +247,7 @@ function arpIsGarp(ifindex: u32, op: u32, sip: u32, tip: u32, sha: u32, tha: u32
   let garp = tip == sip;
   if (garp && op == ARPOP_REPLY) garp = load<u32>(tha) == load<u32>(sha) && load<u16>(tha + 4) == load<u16>(sha + 4);
   if (garp) {
-    garpAddrType = <i32>inetAddrType(sip, ifindex);
+    garpAddrType = <i32>inetAddrType(sip);
     if (garpAddrType != <i32>RTN_UNICAST) garp = false;
   }
   return garp;
@@ -315,12 +315,12 @@ export function arpSolicit(e: u32, skb: u32, skbLen: u32): void {
     case 1: // only a source known to the target: in a subnet shared with it
       if (skb == 0) break;
       saddr = hint;
-      if (!(inetAddrType(saddr, ifindex) == RTN_LOCAL && inetAddrOnlink(dev, target, saddr))) saddr = 0;
+      if (!(inetAddrType(saddr) == RTN_LOCAL && inetAddrOnlink(dev, target, saddr))) saddr = 0;
       break;
     case 2: // avoid secondary addresses: always inet_select_addr
       break;
     default: // 0: any local address
-      if (skb != 0 && inetAddrType(hint, ifindex) == RTN_LOCAL) saddr = hint;
+      if (skb != 0 && inetAddrType(hint) == RTN_LOCAL) saddr = hint;
       break;
   }
   if (saddr == 0) saddr = inet_select_addr(ifindex, target, RT_SCOPE_LINK);
@@ -393,7 +393,7 @@ function arpProcess(dev: u32, ifindex: u32, q: u32, data: u32, pt: u32): void {
 
   // IPv4 duplicate address detection (RFC 2131: the sender has no address yet)
   if (sip == 0) {
-    if (op == ARPOP_REQUEST && inetAddrType(tip, ifindex) == RTN_LOCAL && !arpIgnore(dev, sip, tip)) {
+    if (op == ARPOP_REQUEST && inetAddrType(tip) == RTN_LOCAL && !arpIgnore(dev, sip, tip)) {
       arpSend(ARPOP_REPLY, sip, ifindex, tip, sha, sha);
     }
     consume(q, data);
@@ -424,7 +424,7 @@ function arpProcess(dev: u32, ifindex: u32, q: u32, data: u32, pt: u32): void {
   let garp = false;
   if (n != 0 || accept) garp = arpIsGarp(ifindex, op, sip, tip, sha, tha);
   if (accept && n == 0) {
-    if (garp || (op == ARPOP_REPLY && (garpAddrType == <i32>RTN_UNICAST || (garpAddrType < 0 && inetAddrType(sip, ifindex) == RTN_UNICAST)))) {
+    if (garp || (op == ARPOP_REPLY && (garpAddrType == <i32>RTN_UNICAST || (garpAddrType < 0 && inetAddrType(sip) == RTN_UNICAST)))) {
       n = neighLookupStat(t, ifindex, data + 14);
       if (n == 0) n = neighCreate(t, ifindex, data + 14, (load<u32>(dev + ND_FLAGS) & IFF_LOOPBACK) != 0);
     }

@@ -609,11 +609,15 @@ function hashUnlink(t: u32, e: u32): void {
   return (a & 0xf0) == 0xe0; // the first byte (network order) is 224-239
 }
 
-/** inet_addr_type_dev_table for the neighbour code: broadcast and multicast by form, the rest from table local. */
-export function inetAddrType(addr: u32, ifindex: u32): u32 {
+/**
+ * inet_addr_type_dev_table for the neighbour code: broadcast and multicast by form, the rest from table local —
+ * for any device (it passes __inet_dev_addr_type no device: the device only picks an l3mdev's table, and wxdp has
+ * no VRFs), so an address of another port is local too (an ARP probe for it is answered: arp_process).
+ */
+export function inetAddrType(addr: u32): u32 {
   if ((addr & 0xff) == 0 || addr == 0xffffffff) return RTN_BROADCAST; // zeronet, limited broadcast
   if (isMulticast4(addr)) return RTN_MULTICAST;
-  return fib4_local_type(addr, ifindex);
+  return fib4_local_type(addr, 0);
 }
 
 /** ip_eth_mc_map: 01:00:5e and the low 23 bits of the group. */
@@ -651,7 +655,7 @@ function construct(e: u32, family: u32, dev: u32, ifindex: u32): void {
   if (family == AF_INET) {
     if ((flags & (IFF_LOOPBACK | IFF_POINTOPOINT)) != 0) store<u32>(e + NE_KEY, 0);
     const addr = load<u32>(e + NE_KEY);
-    const type = inetAddrType(addr, ifindex);
+    const type = inetAddrType(addr);
     store<u8>(e + NE_TYPE, <u8>type);
     if (type == RTN_MULTICAST) {
       state = NUD_NOARP;

@@ -18,7 +18,7 @@ import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type Ele
 import type { NftSource, ScanOptions } from './nft_scan.js';
 import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
-import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, runs, parseElem, type DataType, type Elem } from './nft_types.js';
+import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
@@ -1021,6 +1021,8 @@ export class Nft {
     const ruleLoc = stmts.length ? cmdLoc ?? { ...stmts[0]!.loc, end: stmts[stmts.length - 1]!.loc.end } : undefined;
     const out: RStmt[] = [];
     let l4 = -1;
+    /** The network protocol the rule's matches fixed so far (nft's pctx network base: meta nfproto, ip, ip6, icmp…). */
+    let net: 'ip' | 'ip6' | undefined;
     let terminal: Loc | undefined;
     for (const s of stmts) {
       if (terminal) throw new Refusal('Statement after terminal statement has no effect', s.loc, false, terminal);
@@ -1064,6 +1066,9 @@ export class Nft {
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;
           if (s.sel.proto === 'icmp' || s.sel.proto === 'icmpv6') l4 = s.sel.proto === 'icmp' ? 1 : 58;
+          if (s.sel.proto === 'ip' || s.sel.proto === 'icmp') net = 'ip';
+          if (s.sel.proto === 'ip6' || s.sel.proto === 'icmpv6') net = 'ip6';
+          if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'nf_proto') net = value.e.lo[0] === 2 ? 'ip' : value.e.lo[0] === 10 ? 'ip6' : net;
           break;
         }
         case 'counter':
@@ -1081,7 +1086,7 @@ export class Nft {
           out.push({ k: 'verdict', v: s.v, chain: s.chain });
           break;
         case 'reject':
-          out.push(this.reject(t, s));
+          out.push(this.reject(t, s, net));
           break;
         case 'nat':
           if (ch.base?.type !== 'nat') throw new Refusal(EOPNOTSUPP, s.loc, true);
@@ -1176,11 +1181,14 @@ export class Nft {
     return { k: 'limit', bytes: s.bytes, rate: s.rate, unit: s.unit, burst, inv: s.inv, addr: 0 };
   }
 
-  private reject(tt: NftTable, s: Extract<Stmt, { k: 'reject' }>): RStmt {
+  /** `net`: the network protocol the rule fixed before the reject (an inet table's plain `reject` then answers in its ICMP). */
+  private reject(tt: NftTable, s: Extract<Stmt, { k: 'reject' }>, net?: 'ip' | 'ip6'): RStmt {
     // (refused in a netdev or arp table before: refuseInNetdev)
     const t = { family: tt.family === 'netdev' || tt.family === 'arp' ? 'inet' : tt.family };
     if (s.with === 'tcp') return { k: 'reject', type: 1, code: 0, family: t.family };
     if (s.with === undefined) {
+      // nft's stmt_evaluate_reject_default: in inet, the port unreachable of the protocol known, else icmpx's
+      if (t.family === 'inet' && net !== undefined) return { k: 'reject', type: 0, code: net === 'ip' ? 3 : 4, family: net };
       if (t.family === 'inet') return { k: 'reject', type: 2, code: 1, family: 'inet' };
       return { k: 'reject', type: 0, code: t.family === 'ip' ? 3 : 4, family: t.family };
     }
@@ -1198,6 +1206,8 @@ export class Nft {
     let flags = 0;
     for (const f of s.flags) flags |= flagBits[f]!;
     let addr: [Uint8Array, Uint8Array] | undefined;
+    /** Written as a range or a prefix (nft sends both address registers): listed as one, however narrow. */
+    let range = false;
     let port: [number, number] | undefined;
     let family = s.family ?? (t.family === 'inet' ? undefined : t.family);
     const to = s.to;
@@ -1223,9 +1233,16 @@ export class Nft {
       let p: string | undefined;
       const v6 = a.startsWith('[');
       if (v6) {
+        // `[lo]:ports` or `[lo]-[hi]:ports` (nft's nat_stmt_args: a range of bracketed addresses)
         const close = a.indexOf(']');
-        p = close >= 0 && a[close + 1] === ':' ? a.slice(close + 2) : undefined;
-        a = a.slice(1, close);
+        let rest = a.slice(close + 1);
+        let range = a.slice(1, close);
+        if (rest.startsWith('-[') && rest.includes(']')) {
+          range += `-${rest.slice(2, rest.indexOf(']'))}`;
+          rest = rest.slice(rest.indexOf(']') + 1);
+        }
+        p = close >= 0 && rest.startsWith(':') ? rest.slice(1) : undefined;
+        a = range;
       } else if (a.startsWith(':')) {
         p = a.slice(1);
         a = '';
@@ -1235,11 +1252,16 @@ export class Nft {
       if (a !== '') {
         const isV6 = a.includes(':');
         family ??= isV6 ? 'ip6' : 'ip';
-        const parts = isV6 ? a.split('-') : a.split('-');
+        const parts = a.split('-');
+        const [first, plen] = parts.length === 1 ? (parts[0]!.split('/') as [string, string?]) : [parts[0]!];
+        const bits = family === 'ip6' ? 128 : 32;
+        if (plen !== undefined && (!/^[0-9]+$/.test(plen) || Number(plen) > bits)) throw new Refusal('Could not resolve hostname: Name or service not known', loc, false);
         try {
-          const lo = parseAddr(parts[0]!, family === 'ip6' ? 'inet6' : 'inet').bytes.slice(0, family === 'ip6' ? 16 : 4);
+          const lo = parseAddr(first, family === 'ip6' ? 'inet6' : 'inet').bytes.slice(0, bits / 8);
           const hi = parts[1] !== undefined ? parseAddr(parts[1], family === 'ip6' ? 'inet6' : 'inet').bytes.slice(0, lo.length) : lo.slice();
-          addr = [lo, hi];
+          // a prefix is the range of its addresses (nft's nat_evaluate_addr: host bits cleared, then set)
+          addr = plen !== undefined ? prefixBounds(lo, Number(plen)) : [lo, hi];
+          range = plen !== undefined || parts[1] !== undefined;
           flags |= 1;
         } catch {
           throw new Refusal('Could not resolve hostname: Name or service not known', loc, false);
@@ -1268,10 +1290,16 @@ export class Nft {
       const f = family === 'ip6' ? 10 : 2;
       let a = '';
       if (addr) {
+        // nft lists a range of a prefix's addresses as the prefix (/32 for one address written as a range), an
+        // IPv6 one with ports unbracketed (`2001:db8::/126:80`, which nft cannot read back); other ranges as ranges
         const lo = formatAddr(f, addr[0]);
         const hi = formatAddr(f, addr[1]);
-        a = f === 10 && port ? `[${lo}]` : lo;
-        if (hi !== lo) a += f === 10 && port ? `-[${hi}]` : `-${hi}`;
+        const plen = range ? prefixLen(addr[0], addr[1]) : undefined;
+        if (plen !== undefined) a = `${lo}/${plen}`;
+        else {
+          a = f === 10 && port ? `[${lo}]` : lo;
+          if (range) a += f === 10 && port ? `-[${hi}]` : `-${hi}`;
+        }
       }
       text += ` to ${a}${port ? `:${port[0]}${port[1] !== port[0] ? `-${port[1]}` : ''}` : ''}`;
     }
@@ -1788,16 +1816,8 @@ function canonical(type: DataType, e: Elem): Elem {
   if (e.name !== undefined) return e;
   if (cmpBytes(e.lo, e.hi) === 0) return { ...e, kind: 'value', plen: undefined };
   if (type === 'ipv4_addr' || type === 'ipv6_addr') {
-    // a prefix: the bounds agree on the first plen bits, lo has zeros after them and hi ones
-    const bits = e.lo.length * 8;
-    let plen = 0;
-    while (plen < bits && ((e.lo[plen >> 3]! ^ e.hi[plen >> 3]!) & (0x80 >> (plen & 7))) === 0) plen++;
-    let ok = true;
-    for (let i = plen; i < bits && ok; i++) {
-      const m = 0x80 >> (i & 7);
-      ok = (e.lo[i >> 3]! & m) === 0 && (e.hi[i >> 3]! & m) !== 0;
-    }
-    if (ok) return { ...e, kind: 'prefix', plen };
+    const plen = prefixLen(e.lo, e.hi);
+    if (plen !== undefined) return { ...e, kind: 'prefix', plen };
   }
   return { ...e, kind: 'range', plen: undefined };
 }

@@ -155,7 +155,7 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
     const reads = (x: RStmt): boolean => fieldsOf(x).some((f) => f.proto === name || (f.proto === 'th' && TH_PROTOS[p!] !== undefined));
     if ((name !== undefined || TH_PROTOS[p!] !== undefined) && later.some(reads)) return true;
     // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
-    return p === 6 && t.family !== 'inet' && after.some((x) => x.k === 'reject' && x.type === 1);
+    return p === 6 && t.family !== 'inet' && releasedByReject(after, (r) => r.type === 1);
   }
   if ((proto === 'meta' && field === 'protocol') || ((proto === 'ether' || proto === 'vlan') && field === 'type')) {
     // skb->protocol / the Ethernet type as a network header's dependency (measured, nft 1.0.6): in an ip or ip6 table
@@ -170,9 +170,20 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   }
   if (proto === 'meta' && field === 'nfproto') {
     const ps = s.value.e.lo[0] === 2 ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
-    return later.some((x) => x.k === 'match' && fieldsOf(x).some((f) => ps.includes(f.proto)));
+    // an icmp, icmpv6 or tcp reset reject stands for the network protocol (an icmpx one does not)
+    return later.some((x) => x.k === 'match' && fieldsOf(x).some((f) => ps.includes(f.proto))) || releasedByReject(after, (r) => r.type !== 2);
   }
   return false;
+}
+
+/**
+ * Whether the rule ends in a reject of the kind that releases a dependency, with only matches between: nft's
+ * stmt_reject_postprocess releases the one held (payload_dependency_release), and every statement that is not a
+ * match resets what is held (rule_maybe_reset_payload_deps), so `meta nfproto ipv4 counter reject` keeps it.
+ */
+function releasedByReject(later: RStmt[], kind: (r: Extract<RStmt, { k: 'reject' }>) => boolean): boolean {
+  const at = later.findIndex((x) => x.k === 'reject');
+  return at >= 0 && kind(later[at] as Extract<RStmt, { k: 'reject' }>) && later.slice(0, at).every((x) => x.k === 'match');
 }
 
 export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): string {

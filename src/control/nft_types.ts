@@ -334,7 +334,8 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
   }
 }
 
-function prefixBounds(b: Uint8Array, plen: number): [Uint8Array, Uint8Array] {
+/** The interval `b/plen` covers: host bits cleared, and set. */
+export function prefixBounds(b: Uint8Array, plen: number): [Uint8Array, Uint8Array] {
   const lo = b.slice();
   const hi = b.slice();
   for (let i = 0; i < b.length * 8; i++) {
@@ -344,6 +345,18 @@ function prefixBounds(b: Uint8Array, plen: number): [Uint8Array, Uint8Array] {
     hi[i >> 3]! |= m;
   }
   return [lo, hi];
+}
+
+/** The prefix length whose interval is [lo, hi] (the bounds agree on the first plen bits, lo has zeros after them and hi ones), if any. */
+export function prefixLen(lo: Uint8Array, hi: Uint8Array): number | undefined {
+  const bits = lo.length * 8;
+  let plen = 0;
+  while (plen < bits && ((lo[plen >> 3]! ^ hi[plen >> 3]!) & (0x80 >> (plen & 7))) === 0) plen++;
+  for (let i = plen; i < bits; i++) {
+    const m = 0x80 >> (i & 7);
+    if ((lo[i >> 3]! & m) !== 0 || (hi[i >> 3]! & m) === 0) return undefined;
+  }
+  return plen;
 }
 
 export function cmpBytes(a: Uint8Array, b: Uint8Array): number {

@@ -316,6 +316,15 @@ function ipv4Frames(): RouterCase[] {
       frames: [eth('ff:ff:ff:ff:ff:ff', MAC.h1, ETH_P_ARP, arp(1, MAC.h1, H1, '00:00:00:00:00:00', '198.51.100.1'))],
       expect: { eth0: [eth(MAC.h1, MAC.r0, ETH_P_ARP, arp(2, MAC.r0, '198.51.100.1', MAC.h1, H1))] },
     },
+    {
+      // arp_process: a probe (sender 0.0.0.0, RFC 5227) is answered when inet_addr_type_dev_table calls the target
+      // local, which asks table local with no device: eth1's address too, from eth0 with eth0's MAC, to the
+      // prober's MAC, target 0.0.0.0; wxdp asked for eth0's addresses only (router fuzz neighCase, seed 9002)
+      name: 'an ARP probe for another port\'s address is answered on the port it came in by',
+      ingress: 'eth0',
+      frames: [eth('ff:ff:ff:ff:ff:ff', MAC.h1, ETH_P_ARP, arp(1, MAC.h1, '0.0.0.0', '00:00:00:00:00:00', '203.0.113.1'))],
+      expect: { eth0: [eth(MAC.h1, MAC.r0, ETH_P_ARP, arp(2, MAC.r0, '203.0.113.1', MAC.h1, '0.0.0.0'))] },
+    },
     // Malformed IPv4 (ip_rcv_core): every one is dropped, nothing goes out.
     { name: 'a bad IPv4 header checksum is dropped', ingress: 'eth0', frames: [in4({ ...toH2, checksum: 0xbeef })], expect: nothing },
     { name: 'IHL 4 is dropped', ingress: 'eth0', frames: [in4({ ...toH2, ihl: 4 })], expect: nothing },

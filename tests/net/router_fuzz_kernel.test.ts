@@ -17,6 +17,8 @@
 //   WXDP_ROUTER_FUZZ_ROUTE_ERRORS=0 no routeErrorCase (added 12-06 from seed 461 on: ICMP errors about
 //                             forwarded packets to sources behind multipath routes, an eighth of the
 //                             cases; =0 gives what seeds 381-460 were run with)
+//   WXDP_ROUTER_FUZZ_NEIGH=0  no neighCase (added 12-06 from seed 593 on: ARP and neighbour discovery as hosts
+//                             send them, an eighth of the cases; =0 gives what seeds 461-592 were run with)
 //
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
@@ -27,7 +29,8 @@
 // 381-399 found the router's own answers to sources behind a multipath route leaving by the wrong next
 // hop — a reset's flow key without its ports, an ICMP error's route not hashed by the packet it quotes,
 // an ICMPv6 echo reply's oif deciding among the siblings (router_cases' ownMultipathFrames); then
-// 381-460 agree, and with routeErrorCase 461-560.
+// 381-460 agree, and with routeErrorCase 461-592. With neighCase (from 593): an ARP probe for another
+// port's address went unanswered (router_cases); then 593-640 agree.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
@@ -35,19 +38,20 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ETH_P_IP, ETH_P_IPV6, concat, describeFrame, eth, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, pattern, udp } from '../support/frames.js';
+import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, concat, describeFrame, eth, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, pattern, udp } from '../support/frames.js';
 import { fuzzSeeds, Rng } from '../support/gen.js';
 import { useNamespaces } from '../support/netns.js';
 import { pythonAvailability } from '../support/afpacket.js';
 import { KernelRouter, readRouterConfig, WxdpRouter, type PortOutput, type SendCase } from '../support/router.js';
 import { MAC, masked, PORTS, ROUTER_ADDRS } from './router_cases.js';
-import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
+import { ipv4Bytes, ipv6Bytes, macBytes } from '../../src/control/addresses.js';
 import { ipBatch } from '../../src/control/ip/index.js';
 
 const N = Number(process.env['WXDP_ROUTER_FUZZ'] ?? 40);
 const WIDE = process.env['WXDP_ROUTER_FUZZ_WIDE'] !== '0';
 const ROUTES = WIDE && process.env['WXDP_ROUTER_FUZZ_ROUTES'] !== '0';
 const ROUTE_ERRORS = ROUTES && process.env['WXDP_ROUTER_FUZZ_ROUTE_ERRORS'] !== '0';
+const NEIGH = ROUTE_ERRORS && process.env['WXDP_ROUTER_FUZZ_NEIGH'] !== '0';
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_ROUTER_FUZZ_SEEDS']);
 
 const H1 = '198.51.100.2';
@@ -508,6 +512,75 @@ function routeErrorCase(g: Rng): FuzzCase {
   return { what: `${src} > ${dst} ${kind} ${ip.length} bytes from h2, ${why} (an error to a multipath source)`, ingress: host.port, frames: [eth(host.routerMac, host.mac, v6 ? ETH_P_IPV6 : ETH_P_IP, ip).subarray(0, host.maxFrame)] };
 }
 
+/** Each port's router addresses: IPv4, global IPv6, link-local (EUI-64 of the port's MAC). */
+const PORT_ADDRS: Record<string, { v4: string; v6: string; ll: string }> = {
+  eth0: { v4: '198.51.100.1', v6: '2001:db8:1::1', ll: 'fe80::ff:fe00:a00' },
+  eth1: { v4: '203.0.113.1', v6: '2001:db8:2::1', ll: 'fe80::ff:fe00:a01' },
+  eth2: { v4: '192.0.2.1', v6: '2001:db8:3::1', ll: 'fe80::ff:fe00:a02' },
+};
+/** The solicited-node group of `a` (RFC 4291 2.7.1) and its MAC (RFC 2464 7). */
+function solicited(a: string): { group: string; mac: string } {
+  const b = ipv6Bytes(a);
+  const h = (x: number): string => x.toString(16).padStart(2, '0');
+  return { group: `ff02::1:ff${h(b[13]!)}:${h(b[14]!)}${h(b[15]!)}`, mac: `33:33:ff:${h(b[13]!)}:${h(b[14]!)}:${h(b[15]!)}` };
+}
+
+/**
+ * ARP and neighbour discovery as hosts send them (a fifth generator, WXDP_ROUTER_FUZZ_NEIGH=0 leaves them out;
+ * added 12-06 from seed 593): ARP requests for the port's router address, another port's (arp_ignore 0
+ * answers), a host's or nobody's, probes from 0.0.0.0, gratuitous ARP, unsolicited replies, odd hardware/
+ * protocol lengths, opcodes, multicast and loopback targets; neighbour solicitations for the router's global,
+ * link-local and other ports' addresses or a host's, to the solicited-node group or unicast, from the host's
+ * address or :: (DAD), with and without the source link-layer option, at hop limit 255 or
+ * less, code 1, a bad checksum, an option of length 0; router solicitations and unsolicited advertisements.
+ * Senders are the hosts' own addresses (permanent neighbours stay as they are) or ones no
+ * case sends to, so what these teach the neighbour tables cannot change another case's output.
+ */
+function neighCase(g: Rng): FuzzCase {
+  const host = g.pick([HOSTS.h1, HOSTS.h1, HOSTS.h2, HOSTS.h3]);
+  const own = PORT_ADDRS[host.port]!;
+  const other = PORT_ADDRS[g.pick(['eth0', 'eth1', 'eth2'].filter((p) => p !== host.port))]!;
+  if (g.chance(0.5)) {
+    const spa = g.pick([host.v4[0]!, host.v4[0]!, '0.0.0.0', '10.0.0.9']);
+    const tpa = g.pick([own.v4, own.v4, own.v4, other.v4, '203.0.113.2', '198.51.100.60', '224.0.0.1', '127.0.0.1', spa === '0.0.0.0' ? own.v4 : spa]);
+    const op = g.pick([1, 1, 1, 1, 2, 3]);
+    const a = concat(Uint8Array.of(0, 1, 8, 0, 6, 4, 0, op), macBytes(host.mac), ipv4Bytes(spa), macBytes(op === 2 ? host.routerMac : '00:00:00:00:00:00'), ipv4Bytes(tpa));
+    const what = [`arp op ${op} ${spa} asks ${tpa}`];
+    if (g.chance(0.1)) {
+      const [at, v] = g.pick([[1, 6], [4, 5], [5, 16], [3, 0x01]] as const); // hardware IEEE 802, hlen 5, plen 16, protocol 0x0801
+      a[at] = v;
+      what.push(`byte ${at} = ${v}`);
+    }
+    const dst = op === 1 && g.chance(0.85) ? 'ff:ff:ff:ff:ff:ff' : host.routerMac;
+    let frame = eth(dst, host.mac, ETH_P_ARP, a);
+    if (g.chance(0.1)) (frame = frame.subarray(0, 14 + g.pick([8, 20, 27])), what.push(`cut to ${frame.length}`));
+    else if (g.chance(0.3)) (frame = concat(frame, new Uint8Array(18)), what.push('padded to 60'));
+    return { what: what.join(', '), ingress: host.port, frames: [frame] };
+  }
+  // (a link-local sender has no permanent entry: the router would learn it and probe it seconds later, into
+  // other cases' windows, on the kernel's clock; a unicast NS for an address not the router's is forwarded and
+  // resolved the same way)
+  const src = g.pick([host.v6, host.v6, host.v6, '::']);
+  const type = g.pick([135, 135, 135, 135, 133, 136]);
+  const target = type === 133 ? undefined : g.pick([own.v6, own.v6, own.ll, other.v6, host.v6, '2001:db8:1::99', 'ff02::1']);
+  const sn = solicited(target ?? own.v6);
+  const mine = target === own.v6 || target === own.ll || target === other.v6;
+  const multicast = type === 133 ? true : src === '::' || !mine || g.chance(0.75);
+  const [dst, dmac] = type === 133 ? ['ff02::2', '33:33:00:00:00:02'] : multicast ? [sn.group, sn.mac] : [target!, host.routerMac];
+  const what = [`${type === 135 ? 'ns' : type === 136 ? 'na' : 'rs'} ${src} > ${dst}${target ? ` for ${target}` : ''}`];
+  const sllao = src !== '::' ? g.chance(0.8) : g.chance(0.1);
+  const opt = sllao ? concat(Uint8Array.of(type === 136 ? 2 : 1, g.chance(0.05) ? 0 : 1), macBytes(host.mac)) : new Uint8Array(0);
+  if (sllao) what.push(`${type === 136 ? 'tllao' : 'sllao'}${opt[1] === 0 ? ' length 0' : ''}`);
+  const code = g.chance(0.05) ? 1 : 0;
+  if (code) what.push('code 1');
+  const body = target ? concat(ipv6Bytes(target), opt) : opt;
+  const icmp = icmp6(src, dst, type, code, type === 136 ? 0x20000000 : 0, body);
+  if (g.chance(0.05)) (icmp[3] = icmp[3]! ^ 0x01, what.push('bad checksum'));
+  const hopLimit = g.chance(0.1) ? g.pick([1, 64, 254]) : 255;
+  if (hopLimit !== 255) what.push(`hop limit ${hopLimit}`);
+  return { what: what.join(', '), ingress: host.port, frames: [eth(dmac, host.mac, ETH_P_IPV6, ipv6({ src, dst, nextHeader: 58, hopLimit, flowLabel: 0, payload: icmp }))] };
+}
+
 /**
  * What router.batch's cases from h1 leave out, drawn from a second generator so each seed's h1 cases
  * stay what they were: frames from h2 and h3 (other ports, other rules, eth2's MTU), VLAN tags, path MTU
@@ -534,11 +607,13 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
   const w = new Rng((seed ^ 0x5bd1e995) >>> 0);
   const r = new Rng((seed ^ 0x68e31da4) >>> 0);
   const e = new Rng((seed ^ 0x2545f491) >>> 0);
+  const a = new Rng((seed ^ 0x1b873593) >>> 0);
   return Array.from({ length: n }, () => {
     const c = g.chance(0.55) ? v4case(g) : v6case(g);
     const d = WIDE && w.chance(0.35) ? wideCase(w, c) : c;
     const rc = ROUTES && r.chance(0.25) ? routeCase(r) : d;
-    return ROUTE_ERRORS && e.chance(0.12) ? routeErrorCase(e) : rc;
+    const ec = ROUTE_ERRORS && e.chance(0.12) ? routeErrorCase(e) : rc;
+    return NEIGH && a.chance(0.12) ? neighCase(a) : ec;
   });
 }
 

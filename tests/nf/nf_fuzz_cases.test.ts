@@ -29,6 +29,18 @@ interface FixedCase {
 
 const CASES: FixedCase[] = [
   {
+    // nft's nat_stmt_args takes `[lo]-[hi]:ports` for an IPv6 range with ports; wxdp read the address up to the
+    // first ']' and dropped the rest, NATing to ::43 and keeping port 40024 (found listing genRuleset's rules).
+    // The range's one port forces 1000; the address is the hash's pick within the range, as above
+    name: 'SNAT to a bracketed IPv6 address range with a port uses the whole range and the port',
+    rules: 'table ip6 nat {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\toifname "eth2" ip6 saddr 2001:db8:10::5 meta l4proto tcp snat to [2001:db8:3::43]-[2001:db8:3::49]:1000\n\t}\n}\n',
+    ingress: 'eth1',
+    frame: '020000000a01020000000b0286dd600010a8001e064020010db800100000000000000000000520010db80003000000000000000000029c58000928000000818000005010faf0ff52000000010203040506070809',
+    out: {
+      eth2: ['020000000b03020000000a0286dd600010a8001e063f20010db800030000000000000000004520010db800030000000000000000000203e8000928000000818000005010faf09790000000010203040506070809'],
+    },
+  },
+  {
     // find_best_ips_proto: jhash2 over the 16-byte source seeded with the destination's last word, then
     // min + reciprocal_scale(j, dist) word by word; wxdp hashed its own way and took ::43 (seed 2, step 23)
     name: 'SNAT to an IPv6 address range picks the address the kernel hashes to',

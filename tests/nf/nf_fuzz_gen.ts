@@ -129,7 +129,69 @@ function natAddr6(g: Rng, port: string): string {
 /** A source port range that holds every flow's source port (40000–40999): the kernel keeps the port. */
 const srcPorts = (g: Rng): string => g.pick(['', '', `:40000-41999`, `:1024-65535`, `:39000-40999`]);
 
-export function genRuleset(g: Rng): Ruleset {
+// Rules as people write them (from a third generator, `x`): anonymous and named sets, prefixes and
+// ranges, verdict maps, a user chain reached by jump/goto, tcp flags under a mask, marks set and matched,
+// icmp types, ttl/hop limit compares, concatenations.
+const SETS = [
+  '\tset hosts4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { 198.51.100.2-198.51.100.4, 192.0.2.64/27, 203.0.113.2 }\n\t}',
+  '\tset hosts6 {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = { 2001:db8:10::/64, 2001:db8:3::2 }\n\t}',
+  '\tset svc {\n\t\ttype inet_service\n\t\telements = { 22, 53, 443, 5000 }\n\t}',
+];
+const USER_CHAIN = ['tcp dport 22 counter accept', 'udp dport 53 counter return', 'ct state new counter', 'meta l4proto icmp counter drop', 'ip6 nexthdr ipv6-icmp counter accept', 'tcp flags & (syn | ack) == syn counter'];
+
+function userRule(x: Rng): string {
+  const proto = x.pick(['tcp', 'udp']);
+  const verdict = (): string => x.pick(['', ' accept', ' drop']);
+  const ports = (): string => [...new Set(Array.from({ length: 2 + x.int(3) }, () => x.pick(SERVICES)))].join(', ');
+  switch (x.int(16)) {
+    case 0:
+      return `${proto} dport { ${ports()} } counter${verdict()}`;
+    case 1:
+      return `ip ${x.pick(['saddr', 'daddr'])} ${x.pick(['!= ', ''])}${x.pick(['198.51.100.0/24', '198.51.100.0/30', '192.0.2.64/26', '203.0.113.0/25', '192.0.2.0/31'])} counter${verdict()}`;
+    case 2:
+      return `ip6 ${x.pick(['saddr', 'daddr'])} ${x.pick(['2001:db8:10::/64', '2001:db8:30::/63', '2001:db8::/32', '2001:db8:3::/126'])} counter${verdict()}`;
+    case 3:
+      return `${proto} ${x.pick(['sport', 'dport'])} ${x.pick(['!= ', ''])}${x.pick(['1-1023', '5000-9000', '40000-40499', '53-80'])} counter${verdict()}`;
+    case 4:
+      return `ct state vmap { established : accept, related : accept, invalid : drop${x.chance(0.5) ? ', new : jump user' : ''} }`;
+    case 5:
+      {
+      // distinct keys (nft: "File exists" for a key twice)
+      const [a, b] = [x.pick([22, 53, 80]), x.pick([443, 8080, 5000])];
+      return `${proto} dport vmap { ${x.chance(0.5) ? `${a} : accept, ${b} : jump user` : `${b} : accept, ${a} : jump user`}, 7 : drop }`;
+    }
+    case 6:
+      return `ip ${x.pick(['saddr', 'daddr'])} @hosts4 counter${verdict()}`;
+    case 7:
+      return `ip6 ${x.pick(['saddr', 'daddr'])} @hosts6 counter${verdict()}`;
+    case 8:
+      return `${proto} dport @svc counter${verdict()}`;
+    case 9:
+      return `${x.pick(['jump', 'goto'])} user`;
+    case 10:
+      return `tcp flags & (${x.pick(['syn | ack', 'fin | syn | rst | ack', 'rst', 'syn | fin'])}) ${x.pick(['==', '!='])} ${x.pick(['syn', 'syn | ack', 'rst', 'ack', '0x0'])} counter${verdict()}`;
+    case 11: {
+      const m = 1 + x.int(3);
+      return x.chance(0.5) ? `${proto} dport ${x.pick(SERVICES)} ${x.pick(['meta', 'ct'])} mark set ${m} counter` : `${x.pick(['meta', 'ct'])} mark ${m} counter${verdict()}`;
+    }
+    case 12:
+      return x.chance(0.5)
+        ? `icmp type { ${x.pick(['echo-request', 'echo-reply', 'destination-unreachable', 'time-exceeded'])}, ${x.pick(['echo-request', 'parameter-problem'])} } counter${verdict()}`
+        : `icmpv6 type ${x.pick(['echo-request', 'echo-reply', 'destination-unreachable', 'packet-too-big', 'time-exceeded'])} counter${verdict()}`;
+    case 13:
+      return x.chance(0.5) ? `ip ttl ${x.pick(['<', '>', '!=', ''])} ${x.pick([1, 2, 63, 64, 200])} counter` : `ip6 hoplimit ${x.pick(['<', '>=', ''])} ${x.pick([1, 2, 64, 255])} counter`;
+    case 14:
+      return `ip daddr . ${proto} dport { ${x.pick(HOSTS).v4[0]} . ${x.pick(SERVICES)}, 192.0.2.2 . ${x.pick(SERVICES)} } counter${verdict()}`;
+    default:
+      return `${x.chance(0.5) ? `iifname { "${x.pick(PORT_NAMES)}", "${x.pick(PORT_NAMES)}" }` : `meta l4proto { tcp, udp }`} ${x.chance(0.5) ? `th dport ${x.pick(SERVICES)} ` : ''}ct direction ${x.pick(['original', 'reply'])} counter${verdict()}`;
+  }
+}
+
+/**
+ * The rule set from `g`; `x` (a third generator, so each seed's rules and flows stay what they were)
+ * adds rules as people write them at random places in the filter chains, with the sets and chain they use.
+ */
+export function genRuleset(g: Rng, x?: Rng): Ruleset {
   const virtual: Ruleset['virtual'] = [];
   const fwdPolicy = g.pick(['accept', 'accept', 'drop']);
   const fwd: string[] = [];
@@ -138,7 +200,14 @@ export function genRuleset(g: Rng): Ruleset {
   if (fwdPolicy === 'drop') fwd.push(`ct state new counter accept`);
   const input: string[] = [];
   for (let i = g.int(3); i > 0; i--) input.push(filterRule(g));
-  const lines = ['table inet filter {', '\tchain forward {', `\t\ttype filter hook forward priority filter; policy ${fwdPolicy};`, ...fwd.map((r) => `\t\t${r}`), '\t}'];
+  const lines = ['table inet filter {'];
+  if (x) {
+    for (let i = 1 + x.int(5); i > 0; i--) fwd.splice(x.int(fwd.length + 1), 0, userRule(x));
+    for (let i = x.int(3); i > 0; i--) input.splice(x.int(input.length + 1), 0, userRule(x));
+    const user = Array.from({ length: 1 + x.int(3) }, () => x.pick(USER_CHAIN));
+    lines.push(...SETS, '\tchain user {', ...user.map((r) => `\t\t${r}`), '\t}');
+  }
+  lines.push('\tchain forward {', `\t\ttype filter hook forward priority filter; policy ${fwdPolicy};`, ...fwd.map((r) => `\t\t${r}`), '\t}');
   lines.push('\tchain input {', `\t\ttype filter hook input priority filter; policy accept;`, ...input.map((r) => `\t\t${r}`), '\t}', '}');
 
   for (const fam of ['ip', 'ip6'] as const) {

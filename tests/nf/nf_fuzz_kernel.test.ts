@@ -9,6 +9,9 @@
 //   WXDP_NF_FUZZ_SHOW=F      print flow F's steps: frames in, and out of the kernel and wxdp
 //   WXDP_NF_FUZZ_WINDOWS=0   every TCP side advertises 64240 with window scale 7 (as before 12-06): by
 //                            default half the TCP flows draw other windows and scales (genFlow's `t`)
+//   WXDP_NF_FUZZ_RULES=0     no rules as people write them (genRuleset's `x`, added 12-06 from seed 177:
+//                            sets, prefixes, ranges, verdict maps, a user chain, tcp flags, marks, icmp
+//                            types, ttl compares, concatenations; =0 gives what seeds 1-176 were run with)
 //
 // Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
 // window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
@@ -16,7 +19,10 @@
 // nf_fuzz_config's: router.batch with the short conntrack timeouts raised on both sides.
 //
 // Runs (Linux 6.18.44): 12-05 seeds 1-14, 18, 22, 27, 32-40; 12-06 41-47, 57, 64, 68, 69 (no windows),
-// 1, 2 and 48-172 with the TCP windows (seed 55 once an IPv6 reset's flow label was masked). Under load
+// 1, 2 and 48-176 with the TCP windows (seed 55 once an IPv6 reset's flow label was masked), 177-200 with
+// the rules as people write them too (their rule sets, loaded and listed by nft and wxdp, first found the
+// IPv6 NAT range `[lo]-[hi]:ports` read as lo alone: nf_fuzz_cases; and listing differences:
+// nft_reject_nat_text_kernel). Under load
 // set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+.
 
 import { describe, expect, it } from 'vitest';
@@ -36,6 +42,7 @@ import { genFlow, genRuleset, parse, stepFrames, type Flow } from './nf_fuzz_gen
 const N = Number(process.env['WXDP_NF_FUZZ'] ?? 40);
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_NF_FUZZ_SEEDS']);
 const WINDOWS = process.env['WXDP_NF_FUZZ_WINDOWS'] !== '0';
+const RULES = process.env['WXDP_NF_FUZZ_RULES'] !== '0';
 
 const nsa = useNamespaces('nfz');
 const py = pythonAvailability();
@@ -162,7 +169,8 @@ export interface FuzzStep {
  */
 async function runBoth(seed: number, n: number) {
   const g = new Rng(seed);
-  const rs = genRuleset(g);
+  // rules as people write them from a third generator (WXDP_NF_FUZZ_RULES=0: none), the rest as before
+  const rs = genRuleset(g, RULES ? new Rng((seed ^ 0x5bd1e995) >>> 0) : undefined);
   // TCP windows and window scales from a second generator (WXDP_NF_FUZZ_WINDOWS=0: none), the rest as before
   const t = WINDOWS ? new Rng((seed ^ 0x3c6ef372) >>> 0) : undefined;
   const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t));
