@@ -16,7 +16,7 @@ import { tp_mem_event, tpBulkOn } from './tracepoints';
 import { ndStat } from './net/netdev';
 import { NDSTAT_TX_BYTES, NDSTAT_TX_DROPPED, NDSTAT_TX_PACKETS } from './net/abi';
 import {
-  DEV_BLOCK, DEV_HEADER_SIZE, DEV_HOST_RING, DEV_IFINDEX, DEV_MTU, DEV_NQUEUES, DEV_PEER, DP_DEVS, DESC_SIZE, DROP_NO_BUFFER,
+  BURST_RECORD_SIZE, DEV_BLOCK, DEV_HEADER_SIZE, DEV_HOST_RING, DEV_IFINDEX, DEV_MTU, DEV_NQUEUES, DEV_PEER, DP_DEVS, DESC_SIZE, DROP_NO_BUFFER,
   DROP_PKT_TOO_BIG, DROP_PKT_TOO_SMALL, DROP_REDIRECT_LOOP, DROP_REDIRECT_NO_DEVICE, DROP_RX_RING_FULL, DROP_TX_RING_FULL, FRAME_SIZE,
   FRAME_TAILROOM_RESERVED, MAX_DEVICES, MAX_REDIRECT_HOPS, Q_COMP, Q_FILL, Q_RX, Q_STATS, Q_TX, QSTAT_DROP_BASE,
   QSTAT_TX_BYTES, QSTAT_TX_PACKETS, QUEUE_SIZE, XDP_PACKET_HEADROOM, RING_CONSUMER, RING_PRODUCER, RING_MASK, RING_ENTRIES,
@@ -430,6 +430,22 @@ export let txBurstDropped: u32 = 0;
  * Totals in txBurst*.
  */
 export function transmitBurst(q: u32, dev: u32, qi: u32, buf: u32, n: u32): void {
+  txRun(q, dev, qi, buf, n, 8, false);
+}
+
+/**
+ * transmitBurst of the frames of `n` burst records at `recs` (napi.ts: a burst the program redirected
+ * whole to `dev`), read from the records themselves (data, data_end) instead of a copy of each.
+ */
+export function transmitRecords(q: u32, dev: u32, qi: u32, recs: u32, n: u32): void {
+  txRun(q, dev, qi, recs + 4, n, BURST_RECORD_SIZE, true);
+}
+
+/**
+ * transmitBurst's work on `n` frames `stride` bytes apart from `at`: u32 data, then the u32 length, or
+ * with `ends` the u32 address the frame ends at (a burst record's data_end).
+ */
+@inline function txRun(q: u32, dev: u32, qi: u32, at: u32, n: u32, stride: u32, ends: bool): void {
   txBurstSent = 0;
   txBurstBytes = 0;
   txBurstDropped = 0;
@@ -437,8 +453,9 @@ export function transmitBurst(q: u32, dev: u32, qi: u32, buf: u32, n: u32): void
   if (ASC_FEATURE_THREADS && load<u32>(txb) != 0) txBulkFlushAll();
   if (load<u32>(dev, DEV_PEER) != 0) {
     for (let i: u32 = 0; i < n; i++) {
-      const len = load<u32>(buf + (i << 3), 4);
-      if (transmit(q, dev, qi, load<u32>(buf + (i << 3)), len, 0)) {
+      const addr = load<u32>(at + i * stride);
+      const len = ends ? load<u32>(at + i * stride, 4) - addr : load<u32>(at + i * stride, 4);
+      if (transmit(q, dev, qi, addr, len, 0)) {
         txBurstSent++;
         txBurstBytes += len;
       } else txBurstDropped++;
@@ -458,8 +475,8 @@ export function transmitBurst(q: u32, dev: u32, qi: u32, buf: u32, n: u32): void
   let bytes: u64 = 0;
   let full: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    const addr = load<u32>(buf + (i << 3));
-    const len = load<u32>(buf + (i << 3), 4);
+    const addr = load<u32>(at + i * stride);
+    const len = ends ? load<u32>(at + i * stride, 4) - addr : load<u32>(at + i * stride, 4);
     if (len > most) {
       recycle(q, addr);
       countDrop(q, DROP_PKT_TOO_BIG);

@@ -29,7 +29,7 @@ import {
   DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE, Q_OWNER, RING_ENTRIES, DESC_SIZE,
 } from './abi';
 import { copyBytes } from './bytes';
-import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, recycleBatchBegin, recycleBatchEnd, transmitBurst, txBulkBegin, txBulkEnd, xmit } from './device';
+import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, recycleBatchBegin, recycleBatchEnd, transmitBurst, transmitRecords, txBulkBegin, txBulkEnd, xmit } from './device';
 import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
 import { CPUMAP_QUEUES, CQ_CONS, CQ_MAP, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
@@ -349,6 +349,28 @@ function redirFlush(): void {
 }
 
 /**
+ * A burst of `k` frames (RX ring entries c ..) whose records all say bpf_redirect to one device with no
+ * metadata, which redirGather would gather one by one: onto the device's ring in one transmitRecords,
+ * from the records themselves, after what the poll gathered before. Returns the frames' RX bytes, or -1
+ * (nothing done: the records are acted on one by one) for any other burst or a device that is missing
+ * or has a veth peer. Exported so that it is not inlined into napi_poll (as it was: XDP_DROP 8.6 -> 9.4 ns).
+ */
+export function redirectWhole(q: u32, qi: u32, ents: u32, mask: u32, c: u32, k: u32): i64 {
+  const key = load<u32>(DP_BURST, 16);
+  for (let j: u32 = 0; j < k; j++) {
+    const r = DP_BURST + j * BURST_RECORD_SIZE;
+    if ((load<u32>(r) ^ XDP_REDIRECT) | (load<u32>(r, 12) ^ load<u32>(r, 4)) | (load<u32>(r, 16) ^ key) | load<u32>(r, 20)) return -1;
+  }
+  const tdev = devLookup(key);
+  if (tdev == 0 || load<u32>(tdev, DEV_PEER) != 0) return -1;
+  let bytes: u64 = 0;
+  for (let j: u32 = 0; j < k; j++) bytes += load<u32>(ents + ((c + j) & mask) * DESC_SIZE, 8);
+  redirSettle();
+  transmitRecords(q, tdev, qi, DP_BURST, k);
+  return <i64>bytes;
+}
+
+/**
  * XDP_REDIRECT, then the tracepoint xdp_do_redirect raises: xdp_redirect once the frame is handed on,
  * xdp_redirect_err with the error when it is dropped (missing target: -EINVAL; a map type without a
  * target here: -EBADRQC, as the kernel's default case).
@@ -656,25 +678,32 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       // the program's own loop names each frame's slot as warmRing gives them (src/jit/emit.ts addBurst)
       if (warm) warmRing(rx, c + done, k, ifindex);
       call_indirect<void>(burst, rx, c + done, k, ifindex, qi, DP_BURST);
-      for (let j: u32 = 0; j < k; j++) {
-        const e = ents + ((c + done + j) & mask) * DESC_SIZE;
-        const r = DP_BURST + j * BURST_RECORD_SIZE;
-        bytes += load<u32>(e, 8);
-        const act = load<u32>(r);
-        const data = load<u32>(r, 4);
-        if (act == XDP_REDIRECT) {
-          redirs++;
-          // a bpf_redirect to a device, no metadata: gathered from the record itself (verdict's own
-          // test, without the record's target copied into the context and read back from there)
-          if (gather && load<u32>(r, 12) == data && load<u32>(r, 20) == 0 && redirGather(q, qi, data, load<u32>(r, 8) - data, load<u32>(r, 16))) continue;
-          store<u32>(ctx + CTX_REDIRECT_IFINDEX, load<u32>(r, 16));
-          store<u32>(ctx + CTX_REDIRECT_MAP, load<u32>(r, 20));
-          store<u64>(ctx + CTX_REDIRECT_FLAGS, load<u64>(r, 24));
+      // a burst the program redirected whole to one device (the router's) goes in one piece
+      const whole = gather && load<u32>(DP_BURST) == XDP_REDIRECT ? redirectWhole(q, qi, ents, mask, c + done, k) : -1;
+      if (whole >= 0) {
+        bytes += <u64>whole;
+        redirs += k;
+      } else {
+        for (let j: u32 = 0; j < k; j++) {
+          const e = ents + ((c + done + j) & mask) * DESC_SIZE;
+          const r = DP_BURST + j * BURST_RECORD_SIZE;
+          bytes += load<u32>(e, 8);
+          const act = load<u32>(r);
+          const data = load<u32>(r, 4);
+          if (act == XDP_REDIRECT) {
+            redirs++;
+            // a bpf_redirect to a device, no metadata: gathered from the record itself (verdict's own
+            // test, without the record's target copied into the context and read back from there)
+            if (gather && load<u32>(r, 12) == data && load<u32>(r, 20) == 0 && redirGather(q, qi, data, load<u32>(r, 8) - data, load<u32>(r, 16))) continue;
+            store<u32>(ctx + CTX_REDIRECT_IFINDEX, load<u32>(r, 16));
+            store<u32>(ctx + CTX_REDIRECT_MAP, load<u32>(r, 20));
+            store<u64>(ctx + CTX_REDIRECT_FLAGS, load<u64>(r, 24));
+          }
+          if (act == XDP_DROP) {
+            dropFrame(q, data);
+            drops++;
+          } else verdict(q, dev, qi, ifindex, slot, act, data, load<u32>(r, 8) - data, data - load<u32>(r, 12), load<u32>(e, 12) & ~OPT_META_MASK, false); // a redirect here was not gathered above
         }
-        if (act == XDP_DROP) {
-          dropFrame(q, data);
-          drops++;
-        } else verdict(q, dev, qi, ifindex, slot, act, data, load<u32>(r, 8) - data, data - load<u32>(r, 12), load<u32>(e, 12) & ~OPT_META_MASK, false); // a redirect here was not gathered above
       }
       done += k;
     }

@@ -50,6 +50,28 @@ describe.each(['table', 'burst'] as const)('bpf_redirect (%s dispatch)', (dispat
     expect(eth1.stats().txBytes).toBe(len(tags.filter((t) => t % 4 === 2)));
   });
 
+  it('a poll whose every frame goes to one device: its TX ring takes them in order up to its room (TX_RING_FULL) and MTU (PKT_TOO_BIG)', async () => {
+    // as one redirect at a time would: the whole-burst path (napi.ts redirectWhole) must not differ
+    const dp = await Datapath.create({ dispatch });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const eth1 = dp.addDevice({ name: 'eth1', ringSize: 8, mtu: 576 });
+    eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${eth1.ifindex}\nr2 = 0\ncall 23\nexit`)));
+    const tags = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+    const len = (t: number) => (t === 3 || t === 7 ? 1000 : 60 + t); // 1000 > 576 + 18
+    expect(eth0.injectBatch(tags.map((t) => frame(len(t), t)))).toBe(12);
+    expect(eth0.poll()).toBe(12);
+    // ten fit the MTU; the ring of 8 takes the first eight of them, the last two are TX_RING_FULL
+    expect(eth1.readTx().map((o) => tagOf(o.data))).toEqual([0, 1, 2, 4, 5, 6, 8, 9]);
+    expect(eth0.stats().verdicts.XDP_REDIRECT).toBe(12);
+    expect(eth0.stats().rxBytes).toBe(tags.reduce((a, t) => a + len(t), 0));
+    expect(eth0.stats().drops.PKT_TOO_BIG).toBe(2);
+    expect(eth1.stats().drops.TX_RING_FULL).toBe(2);
+    expect(eth1.stats().txPackets).toBe(8);
+    expect(eth1.stats().txBytes).toBe(8 * 60 + 0 + 1 + 2 + 4 + 5 + 6 + 8 + 9);
+    // the dropped frames went back to eth0's fill ring: every frame of the pool is still somewhere
+    expect(eth0.injectBatch(tags.map((t) => frame(60, t)))).toBe(12);
+  });
+
   it('takes the low 32 bits of the ifindex; any flag is XDP_ABORTED', async () => {
     const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0' });
