@@ -850,4 +850,20 @@ export const KERNEL_CASES: KernelCase[] = [
       ...I(0x25, 6, 0, 1, 5), ...I(0x7b, 10, 6, -16), ...tail,
     ],
   })),
+  // must_write is the intersection of what an instruction's visits wrote whole: `*(u64 *)(r1 + 0) = 0` at 15
+  // writes fp-272 on its first visit and fp-280 on its second, so it must write neither, and fp-272 read at
+  // 16 is live at the checkpoint at 11, where the path from 8 holds no fp-272 (not pruned). But
+  // commit_stack_write_marks keeps the old mask in a u32: the slots below fp-256 (bits 32-63) are never
+  // dropped from it, so with fp-272/fp-280 the kernel keeps fp-272 written and prunes at 11; with
+  // fp-16/fp-24 it does not.
+  ...([['deep', -280], ['shallow', -24]] as const).map(([name, base]): KernelCase => ({
+    name: `stack_must_write_intersection_${name}`,
+    why: 'commit_stack_write_marks: must_write of an instruction is what every visit wrote (a u32 old_must_write: the slots below fp-256 stay as the first visit wrote them)',
+    insns: [
+      ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...[2, 3, 4, 5, 6, 7].flatMap(() => I(0xb7, 7, 0, 0, 0)),
+      ...I(0x25, 6, 0, 2, 5), ...I(0x7b, 10, 6, base + 8), ...I(0xb7, 7, 0, 0, 0),
+      ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, base), ...I(0x25, 6, 0, 1, 3), ...I(0x07, 1, 0, 0, 8),
+      ...I(0x7a, 1, 0, 0, 0), ...I(0x79, 0, 10, base + 8), ...RET0,
+    ],
+  })),
 ];
