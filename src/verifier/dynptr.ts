@@ -94,12 +94,15 @@ export function dynptrAt(st: State, reg: Reg): DynptrSlot | undefined {
   return a.dynptr;
 }
 
+/** The stack liveness's note of a slot written whole (bpf_mark_stack_write): frame, slot (0 = fp-512). */
+export type SlotWritten = (frameno: number, spi: number) => void;
+
 /**
  * destroy_if_dynptr_stack_slot: a write into slot `spi` of `frame` ends the dynptr there (both of its
  * slots become STACK_INVALID) and every bpf_dynptr_data slice of it (an unknown scalar from then on,
  * as mark_reg_invalid makes it for a privileged loader).
  */
-export function destroyDynptrAt(st: State, frame: Frame, spi: number, fail: Fail): void {
+export function destroyDynptrAt(st: State, frame: Frame, spi: number, fail: Fail, written?: SlotWritten): void {
   const s = frame.slot(spi);
   if (!s?.dynptr) return;
   if (s.dynptr.ref) fail('cannot overwrite referenced dynptr');
@@ -108,6 +111,8 @@ export function destroyDynptrAt(st: State, frame: Frame, spi: number, fail: Fail
   const invalid: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
   frame.setSlot(first, invalid);
   frame.setSlot(first + 1, invalid);
+  written?.(frame.frameno, first);
+  written?.(frame.frameno, first + 1);
   st.forEachReg(
     (o) => o.markUnknown(),
     (o) => o.type === RegType.MEM && o.dynptrId === id,
@@ -115,8 +120,8 @@ export function destroyDynptrAt(st: State, frame: Frame, spi: number, fail: Fail
 }
 
 /** Every dynptr whose slots overlap stack bytes [lo, hi) of `frame` (0 = fp-512) is destroyed. */
-export function destroyDynptrsIn(st: State, frame: Frame, lo: number, hi: number, fail: Fail): void {
-  for (let spi = lo >> 3; spi <= (hi - 1) >> 3 && spi < STACK_SLOTS; spi++) destroyDynptrAt(st, frame, spi, fail);
+export function destroyDynptrsIn(st: State, frame: Frame, lo: number, hi: number, fail: Fail, written?: SlotWritten): void {
+  for (let spi = lo >> 3; spi <= (hi - 1) >> 3 && spi < STACK_SLOTS; spi++) destroyDynptrAt(st, frame, spi, fail, written);
 }
 
 /**
@@ -133,6 +138,7 @@ export function initDynptrArg(
   log: (s: string) => void,
   /** A refcounted type (ringbuf): takes the reference, after the dynptr's id (mark_stack_slots_dynptr). */
   acquire?: () => number,
+  written?: SlotWritten,
 ): void {
   if (reg.type !== RegType.STACK && reg.type !== RegType.CONST_DYNPTR) fail(`R${regno} type=${reg.typeName()} expected=fp, dynptr_ptr`, 'EACCES'); // check_reg_type
   // is_dynptr_reg_valid_uninit: a const dynptr is an initialised one
@@ -143,20 +149,22 @@ export function initDynptrArg(
     fail('Dynptr has to be an uninitialized dynptr');
   }
   const frame = st.frames[reg.frameno]!;
-  destroyDynptrAt(st, frame, spi, fail);
-  destroyDynptrAt(st, frame, spi + 1, fail);
+  destroyDynptrAt(st, frame, spi, fail, written);
+  destroyDynptrAt(st, frame, spi + 1, fail, written);
   const id = newId();
   const ref = acquire?.();
   const bytes = [Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR];
   frame.setSlot(spi, { bytes, dynptr: { type, first: true, id, ref } });
   frame.setSlot(spi + 1, { bytes, dynptr: { type, first: false, id, ref } });
+  written?.(frame.frameno, spi);
+  written?.(frame.frameno, spi + 1);
 }
 
 /**
  * A release argument (bpf_ringbuf_submit_dynptr / _discard_dynptr): a referenced dynptr on the stack.
  * Its reference, and with it every dynptr sharing it (clones) and their slices, ends.
  */
-export function releaseDynptrArg(st: State, reg: Reg, regno: number, fail: Fail, log: (s: string) => void): void {
+export function releaseDynptrArg(st: State, reg: Reg, regno: number, fail: Fail, log: (s: string) => void, written?: SlotWritten): void {
   if (reg.type !== RegType.STACK) fail('cannot release unowned const bpf_dynptr');
   const spi = dynptrSlot(reg);
   const slot = typeof spi === 'number' ? st.frames[reg.frameno]!.slot(spi)! : undefined;
@@ -168,7 +176,11 @@ export function releaseDynptrArg(st: State, reg: Reg, regno: number, fail: Fail,
   st.refs = st.refs.filter((r) => r.id !== ref);
   const invalid: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
   for (const f of st.frames) {
-    for (let i = 0; i < STACK_SLOTS; i++) if (f.slot(i)!.dynptr?.ref === ref) f.setSlot(i, invalid);
+    for (let i = 0; i < STACK_SLOTS; i++) {
+      if (f.slot(i)!.dynptr?.ref !== ref) continue;
+      f.setSlot(i, invalid);
+      written?.(f.frameno, i);
+    }
   }
   st.forEachReg(
     (o) => o.markUnknown(),

@@ -381,6 +381,9 @@ class Verifier {
    * converge (the kernel's calls_callback: compared by range with the states still being explored).
    */
   private readonly callbackCalls = new Set<number>();
+  private readonly isCallbackCall = (insn: number): boolean => this.callbackCalls.has(insn);
+  /** A stack slot written whole by the instruction being walked (dynptr slots made or destroyed). */
+  private readonly slotWritten = (frameno: number, spi: number): void => this.stackLive.write(frameno, spi);
   /**
    * may_goto instructions (is_may_goto_insn): forced checkpoints where a loop's iterations converge —
    * compared by range with the states still being explored, as a callback's call is.
@@ -480,7 +483,7 @@ class Verifier {
       this.addKfuncCalls();
       this.checkCfg();
       this.live = liveRegisters(this.prog, (id, kfunc) => (kfunc ? kfuncById(id)?.args.length : PROTOS[id]?.args.length));
-      this.stackLive = new StackLiveness(this.prog);
+      this.stackLive = new StackLiveness(this.prog, [0, ...this.funcIndex.keys()]);
       this.walk();
       // do_check_subprogs: a global function is verified once, on its own, from its BTF prototype, and
       // only when a verified path calls it (lazily, since Linux 6.8: one called from dead code is
@@ -658,6 +661,7 @@ class Verifier {
         this.curPc = pc;
         if (this.isStateVisited(st, pc)) {
           if (this.logLevel >= 1) this.log(popped ? `from ${from} to ${pc}: safe` : `${pc}: safe`);
+          this.stackLive.update(st.frames);
           const next = this.popPath(st);
           if (!next) return;
           ({ state: st, insn: pc, from } = next);
@@ -675,12 +679,18 @@ class Verifier {
       this.curPc = pc;
       this.stepStack = 0;
       this.stepLinked = undefined;
+      const depth = st.frames.length;
+      this.stackLive.beginInsn(st.frames, pc);
       const next = this.step(st, pc);
+      // a call entered or a function returned: the kernel's cur_instance was reset, nothing committed
+      if (st.frames.length === depth) this.stackLive.commit();
+      else this.stackLive.resetCur();
       st.hist.push(this.stepStack ? pc | (this.stepStack << HIST_PC_BITS) : pc);
       if (this.stepLinked) st.hist.setLinked(this.stepLinked);
       if (this.stepStack || this.jmpPoint[pc] || this.stepLinked) st.histMarks++;
       if (this.logLevel >= 2) this.log(`${pc}: ${this.stateText(st)}`);
       if (next < 0) {
+        this.stackLive.update(st.frames);
         const p = this.popPath(st);
         if (!p) return;
         ({ state: st, insn: pc, from } = p);
@@ -963,22 +973,7 @@ class Verifier {
    * callback: the callback runs again).
    */
   private liveSlots(st: State, pc: number, out: { lo: number[]; hi: number[] }): void {
-    const top = st.frames.length - 1;
-    const sl = this.stackLive;
-    // set only when it changes (a length store is a builtin call; this runs at every prune point)
-    if (out.lo.length > top + 1) out.lo.length = out.hi.length = top + 1;
-    for (let f = 0; f <= top; f++) {
-      let lo = sl.liveLoAt(pc, top - f);
-      let hi = sl.liveHiAt(pc, top - f);
-      for (let g = f; g < top; g++) {
-        const c = st.frames[g + 1]!.callsite;
-        const at = this.callbackCalls.has(c) ? c : c + 1;
-        lo |= sl.liveLoAt(at, g - f);
-        hi |= sl.liveHiAt(at, g - f);
-      }
-      out.lo[f] = lo;
-      out.hi[f] = hi;
-    }
+    this.stackLive.alive(st.frames, pc, this.isCallbackCall, out);
   }
 
   private liveMasks(st: State, pc: number): number[] {
@@ -1821,7 +1816,9 @@ class Verifier {
     const lo = minN + MAX_BPF_STACK;
     const hi = maxN + MAX_BPF_STACK; // exclusive, byte index from the bottom of the stack
     if (kind === 'write') {
-      destroyDynptrsIn(st, frame, lo, hi, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'));
+      destroyDynptrsIn(st, frame, lo, hi, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), this.slotWritten);
+      // check_stack_write_fixed_off: a whole aligned slot written, through any pointer to it (bpf_mark_stack_write)
+      if (constOff && (lo & 7) === 0 && size === 8) this.stackLive.write(reg.frameno, lo >> 3);
       if (constOff && value) {
         if (valueRegno !== undefined && (lo & 7) === 0 && value.isScalar && value.umax < 1n << BigInt(size * 8)) {
           // check_stack_write_fixed_off: a scalar spilled whole gets an id first (assign_scalar_id_before_mov),
@@ -2471,6 +2468,8 @@ class Verifier {
         this.reject(`At callback return the register R0 has${what} should have been in [${cb.retMin}, ${cb.retMax}]`, pc, undefined, 'EINVAL');
       }
     }
+    // process_bpf_exit_full: the callee's chain is solved before the frame goes (bpf_update_live_stack)
+    this.stackLive.update(st.frames);
     st.frames.pop();
     const caller = st.cur;
     // A callback returns to the call that ran it (prepare_func_exit): that call, run again with the
@@ -2537,7 +2536,7 @@ class Verifier {
         // a reserved record is a reference, even when the reservation fails (the dynptr is then NULL)
         this.newDynptrArg(st, regno, DynptrType.RINGBUF, pc, () => this.acquireReference(st, pc));
       }
-      if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l));
+      if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l), this.slotWritten);
     }
     if (id === BPF_FUNC_SNPRINTF) this.snprintfFormat(st, pc);
     // push_callback_call (set_map_elem_callback_state) comes before check_map_func_compatibility: a
@@ -2685,11 +2684,8 @@ class Verifier {
    * depth below that frame (a callee reads its caller's stack through a pointer it was given).
    */
   private stackRead(st: State, frameno: number, pc: number, first: number, last: number): void {
-    const top = st.frames.length - 1;
-    this.stackLive.read(pc, top - frameno, first, last);
-    // and by each function on the way down, at its call (the kernel propagates a callee's reads of an
-    // outer frame to the caller's call instruction)
-    for (let g = frameno; g < top; g++) this.stackLive.read(st.frames[g + 1]!.callsite, g - frameno, first, last);
+    // (the callers' calls read it too: propagated from the function's entry when its chain is solved)
+    this.stackLive.read(st.frames, frameno, pc, first, last);
   }
 
   /**
@@ -2702,7 +2698,7 @@ class Verifier {
       this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
       this.memAccess(st, pc, regno, 8, 8, 'write', Reg.unknown());
     }
-    initDynptrArg(st, this.reg(st, regno), regno, type, () => ++this.idGen, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l), acquire);
+    initDynptrArg(st, this.reg(st, regno), regno, type, () => ++this.idGen, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l), acquire, this.slotWritten);
   }
 
   /** check_kfunc_call for the kfuncs of helpers/kfuncs.ts: prototype, device binding, the lock rule. */

@@ -21,8 +21,10 @@
 // 451920 once a wrong-kind helper argument taken from bpf_csum_diff's set-up r1 counted as an address).
 // Later 12-06: wide 180500-199999 agree but seed 189796 (processed: kernel 187, wxdp 229 — on the path
 // from 7 to 13 the kernel prunes at insn 23 against the state whose fp-24 holds ????0, a slot that is
-// written whole at insn 58 before any read, so dead there; wxdp walks on: open), old 479000-491999,
-// sk_lookup 64001-70000, sk_reuseport 58001-64000, tp_btf (all four) 17001-18000 agree.
+// written whole at insn 58 through r9 = fp-32 + 8 before any read, so dead there; fixed with 6.18's stack
+// liveness, kernel_cases stack_slot_*), old 479000-491999, sk_lookup 64001-70000, sk_reuseport
+// 58001-64000, tp_btf (all four) 17001-18000 agree. With 6.18's stack liveness: wide 200000-222799 and
+// old 492000-520199 agree.
 
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -831,4 +831,39 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'check_stack_read_fixed_off and coerce_reg_to_size_sx on an s8 fill of a u32 spill: the id survives only below the sign bit',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, mask), ...I(0x63, 10, 0, -8), ...I(0x91, 1, 10, -8), ...I(0xc5, 1, 0, 2, 0), ...I(0x25, 0, 0, 1, 127), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
   })),
+  // 6.18's stack liveness (kernel/bpf/liveness.c): a slot written whole (8 bytes at a fixed offset) is dead
+  // before the write, whatever stack pointer the write goes through, and a function's writes to its
+  // caller's slots count at the call (must_write_acc of its entry). The path from 8 to 10 has no fp-16,
+  // the checkpoint at 10 a spilled r6 there: pruned where fp-16 is written whole before it is read at 13
+  // (wide random program seed 189796: a slot written through r9 = fp-32 + 8, wxdp took it as live and
+  // walked on, 229 processed against 187).
+  ...([
+    ['written_through_pointer', [...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -16), ...I(0x7a, 1, 0, 0, 0), ...I(0x79, 0, 10, -16), ...RET0]],
+    ['half_written_through_pointer', [...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -16), ...I(0x62, 1, 0, 0, 0), ...I(0x79, 0, 10, -16), ...RET0]],
+    ['written_by_callee', [...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -16), ...I(0x85, 0, 1, 0, 3), ...I(0x79, 0, 10, -16), ...RET0, ...I(0x7a, 1, 0, 0, 0), ...RET0]],
+    ['half_written_by_callee', [...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -16), ...I(0x85, 0, 1, 0, 3), ...I(0x79, 0, 10, -16), ...RET0, ...I(0x62, 1, 0, 4, 0), ...RET0]],
+  ] as const).map(([name, tail]): KernelCase => ({
+    name: `stack_slot_${name}`,
+    why: 'bpf_stack_slot_alive: a slot the path writes whole before reading it is not compared at the checkpoint (through r1 = fp-16, or in a function given fp-16: its entry\'s must_write_acc at the call); half written, it is',
+    insns: [
+      ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...[2, 3, 4, 5, 6, 7].flatMap(() => I(0xb7, 7, 0, 0, 0)),
+      ...I(0x25, 6, 0, 1, 5), ...I(0x7b, 10, 6, -16), ...tail,
+    ],
+  })),
+  // must_write is the intersection of what an instruction's visits wrote whole: `*(u64 *)(r1 + 0) = 0` at 15
+  // writes fp-272 on its first visit and fp-280 on its second, so it must write neither, and fp-272 read at
+  // 16 is live at the checkpoint at 11, where the path from 8 holds no fp-272 (not pruned). But
+  // commit_stack_write_marks keeps the old mask in a u32: the slots below fp-256 (bits 32-63) are never
+  // dropped from it, so with fp-272/fp-280 the kernel keeps fp-272 written and prunes at 11; with
+  // fp-16/fp-24 it does not.
+  ...([['deep', -280], ['shallow', -24]] as const).map(([name, base]): KernelCase => ({
+    name: `stack_must_write_intersection_${name}`,
+    why: 'commit_stack_write_marks: must_write of an instruction is what every visit wrote (a u32 old_must_write: the slots below fp-256 stay as the first visit wrote them)',
+    insns: [
+      ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...[2, 3, 4, 5, 6, 7].flatMap(() => I(0xb7, 7, 0, 0, 0)),
+      ...I(0x25, 6, 0, 2, 5), ...I(0x7b, 10, 6, base + 8), ...I(0xb7, 7, 0, 0, 0),
+      ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, base), ...I(0x25, 6, 0, 1, 3), ...I(0x07, 1, 0, 0, 8),
+      ...I(0x7a, 1, 0, 0, 0), ...I(0x79, 0, 10, base + 8), ...RET0,
+    ],
+  })),
 ];
