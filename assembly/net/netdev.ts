@@ -465,7 +465,7 @@ function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32): bool {
   if (nd == 0) return dropTx(0, q, data, NDROP_NO_TX_TARGET);
   // __dev_queue_xmit's nf_hook_egress: the device's netdev egress chains first (a drop or a fwd took the frame;
   // a frame an egress chain's fwd / dup sent passes none: nf_skip_egress)
-  const eg = nfNetdevList(NF_NETDEV_EGRESS);
+  const eg = nfNetdevList(nd, NF_NETDEV_EGRESS);
   const skip = skipEgress;
   skipEgress = false;
   if (eg != 0 && !skip && !nf_netdev_frame(eg, NF_NETDEV_EGRESS, load<u32>(nd + ND_IFINDEX), q, data, len)) return false;
@@ -550,6 +550,12 @@ let pendBuf: u32 = <u32>memory.data(PEND_BUF_SIZE, 16);
 let pendN: u32 = 0;
 let pendIf: u32 = 0;
 let pendQ: u32 = 0;
+/** The held bursts that went out in one transmitBurst (this instance's; tests read it: netdev_xmit_bursts). */
+let xmitBursts: u32 = 0;
+
+export function netdev_xmit_bursts(): u32 {
+  return xmitBursts;
+}
 
 /** worker_init: this instance's held frames move to `a` (PEND_BUF_SIZE bytes of its own area). */
 export function netdevPendBufSet(a: u32): void {
@@ -585,8 +591,9 @@ export function netdev_xmit_flush(): void {
     const flags = load<u32>(nd + ND_FLAGS);
     const kind = load<u32>(nd + ND_KIND);
     const dev = load<u32>(nd + ND_DEV);
-    // (not while a device has egress chains: each frame passes them in xmitOn)
-    if ((flags & IFF_UP) != 0 && (flags & IFF_LOWER_UP) != 0 && (kind == NDK_ETHER || kind == NDK_VETH) && dev != 0 && q != 0 && nfNetdevList(NF_NETDEV_EGRESS) == 0) {
+    // (not while the device has egress chains: each frame passes them in xmitOn)
+    if ((flags & IFF_UP) != 0 && (flags & IFF_LOWER_UP) != 0 && (kind == NDK_ETHER || kind == NDK_VETH) && dev != 0 && q != 0 && nfNetdevList(nd, NF_NETDEV_EGRESS) == 0) {
+      xmitBursts++;
       transmitBurst(q, dev, load<u32>(RUN_BASE + RUN_CPU), pendBuf, n);
       if (txBurstSent != 0) {
         stat(nd, NDSTAT_TX_PACKETS, <u64>txBurstSent);
