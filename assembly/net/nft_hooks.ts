@@ -15,7 +15,7 @@ import { NDROP_NOMEM, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, 
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
 import { netDrop, netFree, netScratch } from './core';
-import { netdevSkipEgress, netdev_xmit } from './netdev';
+import { netdev_xmit } from './netdev';
 import { CT_MARK, IP_CT_UNTRACKED } from './nf_conntrack';
 import { nf_nat_masquerade, nf_nat_redirect, nf_nat_setup_info } from './nf_nat';
 import { nf_flow_offload_eval } from './nf_flow_table';
@@ -129,8 +129,7 @@ export function nftFwdDrain(from: u32): void {
   for (let i = from; i < end; i++) {
     const e = fwdList() + i * 16;
     const w = load<u32>(e, 8);
-    netdevSkipEgress((w >>> 31) != 0);
-    netdev_xmit(w & 0x7fffffff, load<u32>(e, 12), load<u32>(e), load<u32>(e, 4));
+    netdev_xmit(w & 0x7fffffff, load<u32>(e, 12), load<u32>(e), load<u32>(e, 4), (w >>> 31) != 0);
   }
   fwdN = from;
 }

@@ -282,6 +282,20 @@ describe.skipIf(unready !== '')('netdev chains on one device leave another\'s fr
   });
 });
 
+// A copy an egress chain's dup sends out of its own device skips that device's egress chains (the skb's
+// nf_skip_egress, a parameter of the transmit here): the chain counts the routed frame once and both leave — the
+// copy first (sent when the chain is done, before the original goes on), then the original.
+describe.skipIf(unready !== '')('dup from an egress chain to its own device', () => {
+  it('sends the copy past the chain: one count, two frames out of eth1', async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.nft('table netdev self {\n\tchain out1 {\n\t\ttype filter hook egress device "eth1" priority filter; policy accept;\n\t\tudp dport 3205 counter dup to "eth1"\n\t}\n}\n');
+    const out = fx.rx('eth0', dgram('203.0.113.5', 3205, 60, 0)).get('eth1') ?? [];
+    expect(out.length).toBe(2);
+    expect(hex(out[0]!)).toBe(hex(out[1]!));
+    expect(fx.dp.nft('list ruleset')).toContain('udp dport 3205 counter packets 1 bytes 74 dup to "eth1"');
+  });
+});
+
 const { nsa, skip, why } = nftAgainst('nf45nt');
 
 const chainFile = (family: string, decl: string, rule = ''): string => `table ${family} t {\n\tchain c {\n\t\t${decl}\n${rule ? `\t\t${rule}\n` : ''}\t}\n}\n`;
