@@ -159,15 +159,6 @@ export function timerFreeMap(m: u32): void {
   if (off != 0) timerFree(v + off - 1);
 }
 
-/** A new element's timer bytes zeroed (copy_map_value leaves them; the element had none). */
-@inline export function timerClearValue(m: u32, v: u32): void {
-  const off = load<u32>(m, MAP_TIMER);
-  if (off != 0) {
-    store<u64>(v + off - 1, 0);
-    store<u64>(v + off + 7, 0);
-  }
-}
-
 /**
  * The earliest armed timer due at the stack clock's now, disarmed and marked running, or 0: the
  * control plane calls its callback (bpf_timer_run for a table index) and then bpf_timer_done.

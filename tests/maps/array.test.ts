@@ -185,3 +185,57 @@ describe.skipIf(!haveKernel)('array errno agrees with the kernel (bpftool)', () 
     expect(rdU32(k.getNext(u32le(9)) as Uint8Array)).toBe(rdU32(m.nextKey(u32le(9))!));
   });
 });
+
+// copy_map_value (include/linux/bpf.h): a value's bpf_spin_lock and bpf_timer are the kernel's own — an update writes
+// every other byte (array_map_update_elem, and copy_map_value_locked for the syscall's BPF_F_LOCK, which copies
+// through __copy_map_value with the whole btf_record skipped, the timer too), a new hash element starts with them
+// zeroed. The values below: | lock 0..4 | pad | timer 8..24 | data 24..40 |, the timer set up by bpf_timer_init
+// (its first word the record's address), the lock word held (1) by hand.
+describe.skipIf(!haveWasm)('copy_map_value: the lock and timer bytes', () => {
+  const VS = 40;
+  const value = (fill: number): Uint8Array => new Uint8Array(VS).fill(fill);
+  const setup = async (type: MapType) => {
+    const fp = await fresh();
+    const m = createMap(fp, { name: 'lt', type, keySize: 4, valueSize: VS, maxEntries: 4 });
+    m.setSpinLockOff(0);
+    m.setTimerOff(8);
+    const x = fp.exports as unknown as { bpf_timer_init(t: bigint, m: bigint, f: bigint, a: bigint, b: bigint): bigint };
+    const dv = () => fp.memory.view();
+    const arm = (v: number): number => {
+      expect(x.bpf_timer_init(BigInt(v + 8), BigInt(m.address), 1n, 0n, 0n)).toBe(0n);
+      dv().setUint32(v, 1, true);
+      return dv().getUint32(v + 8, true);
+    };
+    const special = (v: number): number[] => [dv().getUint32(v, true), dv().getUint32(v + 8, true), dv().getUint32(v + 12, true)];
+    return { m, arm, special, dv, prog: new Prog(fp) };
+  };
+
+  it('array: an update, with BPF_F_LOCK or not, leaves the lock word and the timer and writes the data', async () => {
+    const { m, arm, special, dv } = await setup(MapType.ARRAY);
+    const v = m.valueAddress(1);
+    const t = arm(v);
+    expect(t).not.toBe(0);
+    m.update(u32le(1), value(0xaa));
+    expect(special(v)).toEqual([1, t, 0]);
+    expect(dv().getUint8(v + 24)).toBe(0xaa);
+    // the syscall's BPF_F_LOCK update: the lock taken and given back around the copy (unshared memory: left as it was)
+    m.update(u32le(1), value(0xbb), BPF_F_LOCK);
+    expect(special(v)).toEqual([1, t, 0]);
+    expect([dv().getUint8(v + 4), dv().getUint8(v + 24), dv().getUint8(v + 39)]).toEqual([0xbb, 0xbb, 0xbb]);
+  });
+
+  it('hash: BPF_F_LOCK rewrites in place keeping the timer; a plain update frees it; a new element starts with both zeroed', async () => {
+    const { m, arm, special, prog } = await setup(MapType.HASH);
+    m.update(u32le(3), value(0x11));
+    const addr = (): number => prog.lookup(m.address, u32le(3)) >>> 0;
+    const v = addr();
+    expect(special(v)).toEqual([0, 0, 0]);
+    const t = arm(v);
+    m.update(u32le(3), value(0x22), BPF_F_LOCK);
+    expect(addr()).toBe(v);
+    expect(special(v)).toEqual([1, t, 0]);
+    // htab_map_update_elem without BPF_F_LOCK: a new element replaces the old, whose timer goes with it
+    m.update(u32le(3), value(0x33));
+    expect(special(addr()).slice(1)).toEqual([0, 0]);
+  });
+});
