@@ -24,10 +24,10 @@
 // hash element deleted or replaced by an update, the map freed; a callback that frees its own timer
 // leaves the record to be freed when it returns.
 
-import { MAP_DATA, MAP_KEY_SIZE, MAP_TIMER, MAP_TYPE, RUN_BASE, RUN_FRAME_DEPTH, RUN_FRAME_PTR, STACK_SIZE, STACK_TOP } from '../abi';
+import { MAP_DATA, MAP_ITER_KEY, MAP_KEY_SIZE, MAP_TIMER, MAP_TYPE, RUN_BASE, RUN_FRAME_DEPTH, RUN_FRAME_PTR, STACK_SIZE, STACK_TOP } from '../abi';
 import { arena_alloc, arena_free } from './arena';
 import { MAPS_ARRAY_STRIDE } from './array';
-import { map_iter_record, MAP_ITER_KEY } from './for_each';
+import { map_iter_record } from './for_each';
 import { NET_ROOT_PTR, NR_NOW } from '../net/abi';
 import { BPF_MAP_TYPE_ARRAY, EBUSY, EINVAL, ENOMEM } from './uapi';
 
