@@ -27,6 +27,7 @@ import {
 } from './uapi';
 import { copyBytes } from '../bytes';
 import { copyMapValue } from './map_value';
+import { timerFreeValue } from './timer';
 
 export const MAPS_ARRAY_STRIDE: u32 = 32;
 export const MAPS_ARRAY_UNIT: u32 = 36;
@@ -129,8 +130,10 @@ export function arrayUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus:
   if ((flags & BPF_F_LOCK) != 0 && lock == 0) return -EINVAL;
   const vs = load<u32>(m, MAP_VALUE_SIZE);
   if (!percpu) {
-    // every byte but the lock's and the timer's, which stay as they are
+    // every byte but the lock's and the timer's; then bpf_obj_free_fields frees the element's timer (measured
+    // on 6.18: a bpf_timer_cancel after the update answers -EINVAL, not initialised)
     copyMapValue(m, e, value);
+    timerFreeValue(m, e);
   } else if (onAllCpus) {
     const unit = load<u32>(m, ARRAY_UNIT);
     const cpuStride = percpuStride(m);

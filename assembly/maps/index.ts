@@ -36,7 +36,7 @@ export {
   htab_percpu_lookup_elem, htab_lru_lookup_elem, trie_lookup_elem, bpf_map_lookup_percpu_elem,
 } from './prog_helpers';
 export { bpf_for_each_map_elem, map_iter_record, map_iter_start, map_iter_next } from './for_each';
-export { map_value_copy } from './map_value';
+export { map_value_copy_locked } from './map_value';
 export {
   bpf_timer_init, bpf_timer_set_callback, bpf_timer_start, bpf_timer_cancel, bpf_timer_next_due, bpf_timer_next_expiry,
   bpf_timer_run, bpf_timer_done, bpf_timer_callback, bpf_timer_key, bpf_timer_map, bpf_timer_value,

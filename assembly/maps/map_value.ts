@@ -3,12 +3,15 @@
 // + 1 in the map header (MAP_SPIN_LOCK, MAP_TIMER; 0: none). They are the kernel's own: a copy into a value
 // writes every byte but theirs, and a new element starts with them zeroed. Every write of a whole value
 // goes through here — array and hash updates (array.ts, hash.ts, lru.ts) and the syscall's BPF_F_LOCK
-// update (src/maps/map.ts, through map_value_copy) — so none forgets one of them.
+// update (src/maps/map.ts, through map_value_copy_locked) — so none forgets one of them. (What happens to a
+// timer after the copy is each update's: an array's and a replaced hash element's is freed.)
 //
 //   value  | ... | lock (4) | ... | timer (16) | ... |   (either may come first, or be absent)
 
-import { MAP_SPIN_LOCK, MAP_TIMER, MAP_VALUE_SIZE } from '../abi';
+import { MAP_SPIN_LOCK, MAP_TIMER, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { copyBytes } from '../bytes';
+import { timerFreeValue } from './timer';
+import { BPF_MAP_TYPE_ARRAY } from './uapi';
 
 const SPIN_LOCK_SIZE: u32 = 4;
 const TIMER_SIZE: u32 = 16;
@@ -51,7 +54,12 @@ export function initMapValue(m: u32, v: u32): void {
   }
 }
 
-/** The syscall's BPF_F_LOCK update (copy_map_value_locked: the caller holds the value's lock): copy_map_value. */
-export function map_value_copy(m: u32, dst: u32, src: u32): void {
+/**
+ * The syscall's BPF_F_LOCK update of an existing value `dst` (the caller holds its lock): copy_map_value_locked,
+ * then for an array what array_map_update_elem does after any copy, bpf_obj_free_fields — the element's timer
+ * freed (a hash's in-place BPF_F_LOCK update keeps it: htab_map_update_elem returns right after the copy).
+ */
+export function map_value_copy_locked(m: u32, dst: u32, src: u32): void {
   copyMapValue(m, dst, src);
+  if (load<u32>(m, MAP_TYPE) == BPF_MAP_TYPE_ARRAY) timerFreeValue(m, dst);
 }

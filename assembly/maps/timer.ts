@@ -21,7 +21,7 @@
 //           +40 u32 flags        bpf_timer_init's clock id
 //
 // Freed with the element or map that holds it (bpf_obj_free_fields → bpf_timer_cancel_and_free): a
-// hash element deleted or replaced by an update, the map freed; a callback that frees its own timer
+// hash element deleted or replaced by an update, an array element updated (after the copy), the map freed; a callback that frees its own timer
 // leaves the record to be freed when it returns.
 
 import { MAP_DATA, MAP_ITER_KEY, MAP_KEY_SIZE, MAP_TIMER, MAP_TYPE, RUN_BASE, RUN_FRAME_DEPTH, RUN_FRAME_PTR, STACK_SIZE, STACK_TOP } from '../abi';
