@@ -56,6 +56,8 @@ export const RUN_FRAME_DEPTH: u32 = 16; // u32 call depth of that frame
 export const RUN_PRANDOM: u32 = 24; //     u64 prandom state
 export const RUN_ITERS: u32 = 64; //       MAX_FRAMES × MAP_ITER_SIZE: bpf_for_each_map_elem's walks, by caller depth (maps/for_each.ts)
 export const MAP_ITER_SIZE: u32 = 16;
+export const MAP_ITER_KEY: u32 = 8; //    a walk record's key word (array: the index the callback's key points at)
+export const MAP_ITER_VALUE: u32 = 12; // its visited element's value address
 export const RUN_SIZE: u32 = 192;
 export const MAX_TAIL_CALL_CNT: u32 = 33;
 

@@ -17,7 +17,7 @@
 // get_next_key (array_map_get_next_key) is shared with the other index-keyed maps (prog_array,
 // devmap, xskmap): a missing or out-of-range key restarts at index 0, the last index ends the walk.
 
-import { MAP_DATA, MAP_MAX_ENTRIES, MAP_SPIN_LOCK, MAP_TIMER, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
+import { MAP_DATA, MAP_MAX_ENTRIES, MAP_SPIN_LOCK, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { allocMap } from './arena';
 import { currentCpu, MAPS_PERCPU_NCPUS, ncpusForCreate, PCPU_REGION_ALIGN, percpuRegionSize, percpuStride } from './percpu';
 import {
@@ -26,6 +26,8 @@ import {
   ENOMEM, round8,
 } from './uapi';
 import { copyBytes } from '../bytes';
+import { copyMapValue } from './map_value';
+import { timerFreeValue } from './timer';
 
 export const MAPS_ARRAY_STRIDE: u32 = 32;
 export const MAPS_ARRAY_UNIT: u32 = 36;
@@ -128,17 +130,10 @@ export function arrayUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus:
   if ((flags & BPF_F_LOCK) != 0 && lock == 0) return -EINVAL;
   const vs = load<u32>(m, MAP_VALUE_SIZE);
   if (!percpu) {
-    // copy_map_value: every byte but the lock's and the timer's, which stay as they are
-    const held = lock != 0 ? load<u32>(e + lock - 1) : 0;
-    const timer = load<u32>(m, MAP_TIMER);
-    const t0 = timer != 0 ? load<u64>(e + timer - 1) : 0;
-    const t1 = timer != 0 ? load<u64>(e + timer + 7) : 0;
-    copyBytes(e, value, vs);
-    if (lock != 0) store<u32>(e + lock - 1, held);
-    if (timer != 0) {
-      store<u64>(e + timer - 1, t0);
-      store<u64>(e + timer + 7, t1);
-    }
+    // every byte but the lock's and the timer's; then bpf_obj_free_fields frees the element's timer (measured
+    // on 6.18: a bpf_timer_cancel after the update answers -EINVAL, not initialised)
+    copyMapValue(m, e, value);
+    timerFreeValue(m, e);
   } else if (onAllCpus) {
     const unit = load<u32>(m, ARRAY_UNIT);
     const cpuStride = percpuStride(m);

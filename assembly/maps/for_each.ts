@@ -21,7 +21,7 @@
 // Elements a callback inserts land at the head of their bucket: visited only when that bucket is
 // still ahead of the walk, as in the kernel.
 
-import { MAP_DATA, MAP_ITER_SIZE, MAP_MAX_ENTRIES, MAP_TYPE, MAX_FRAMES, RUN_BASE, RUN_FRAME_DEPTH, RUN_FRAME_PTR, RUN_ITERS } from '../abi';
+import { MAP_DATA, MAP_ITER_KEY, MAP_ITER_SIZE, MAP_ITER_VALUE, MAP_MAX_ENTRIES, MAP_TYPE, MAX_FRAMES, RUN_BASE, RUN_FRAME_DEPTH, RUN_FRAME_PTR, RUN_ITERS } from '../abi';
 import { arrayElem, percpuArrayLookup } from './array';
 import { htabPcpuValue, htabValueOff, MAPS_HT_KEY_OFF, MAPS_HT_MASK } from './hash';
 import {
@@ -31,9 +31,8 @@ import {
 
 const IT_POS: u32 = 0;
 const IT_NEXT: u32 = 4;
-export const MAP_ITER_KEY: u32 = 8;
 const IT_KEY = MAP_ITER_KEY;
-const IT_VALUE: u32 = 12;
+const IT_VALUE = MAP_ITER_VALUE;
 
 /** The walk record of a callback helper called from frame `depth`. */
 export function map_iter_record(depth: u32): u32 {
@@ -45,7 +44,7 @@ export function map_iter_start(it: u32): void {
   store<u32>(it, 0, IT_NEXT);
 }
 
-/** The next element: its key's address (its value's at it + 12), or 0 when the walk is over. */
+/** The next element: its key's address (its value's at it + MAP_ITER_VALUE), or 0 when the walk is over. */
 export function map_iter_next(m: u32, it: u32): u32 {
   const type = load<u32>(m, MAP_TYPE);
   if (type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY) {

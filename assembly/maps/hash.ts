@@ -41,7 +41,8 @@ import {
 } from './uapi';
 import { copyBytes, fillBytes } from '../bytes';
 import { mapWriterLock, mapWriterUnlock } from './map_lock';
-import { timerClearValue, timerFreeValue } from './timer';
+import { timerFreeValue } from './timer';
+import { copyMapValue, initMapValue } from './map_value';
 
 // Exported as globals for the JIT, which inlines lookups (src/jit/index.ts hashMapsOf).
 export const MAPS_HT_MASK: u32 = 32;
@@ -276,7 +277,9 @@ export function htabLookupSys(m: u32, key: u32): u32 {
 export function htabWriteValue(m: u32, v: u32, value: u32, percpu: bool, onAllCpus: bool, fresh: bool): void {
   const vs = load<u32>(m, MAP_VALUE_SIZE);
   if (!percpu) {
-    copyBytes(v, value, vs);
+    // copy_map_value; a new element's lock free and no timer (check_and_init_map_value)
+    copyMapValue(m, v, value);
+    if (fresh) initMapValue(m, v);
     return;
   }
   const unit = round8(vs);
@@ -332,14 +335,10 @@ function htabUpdateLocked(m: u32, key: u32, value: u32, flags: u64, onAllCpus: b
   if (e == 0 && (flags & ~BPF_F_LOCK) == BPF_EXIST) return -ENOENT;
 
   if (e != 0) {
-    const lock = load<u32>(m, MAP_SPIN_LOCK);
-    const held = lock != 0 ? load<u32>(e + voff + lock - 1) : 0;
-    // the kernel swaps in a new element and frees the old one with its timer (check_and_free_fields)
+    // the kernel swaps in a new element and frees the old one with its timer (check_and_free_fields;
+    // timerFree zeroes the field); the copy leaves the lock as it is
     timerFreeValue(m, e + voff);
     htabWriteValue(m, e + voff, value, percpu, onAllCpus, false);
-    timerClearValue(m, e + voff);
-    // copy_map_value leaves the lock as it is; a new element's is free
-    if (lock != 0) store<u32>(e + voff + lock - 1, held);
     if (!percpu && prev != 0) {
       // The kernel links a new element at the head and unlinks the old one.
       store<u32>(prev, load<u32>(e, E_NEXT), E_NEXT);
@@ -356,8 +355,6 @@ function htabUpdateLocked(m: u32, key: u32, value: u32, flags: u64, onAllCpus: b
   copyBytes(n + koff, key, ks);
   store<u32>(n, hash, E_HASH);
   htabWriteValue(m, n + voff, value, percpu, onAllCpus, true);
-  if (load<u32>(m, MAP_SPIN_LOCK) != 0) store<u32>(n + voff + load<u32>(m, MAP_SPIN_LOCK) - 1, 0);
-  timerClearValue(m, n + voff);
   store<u32>(n, load<u32>(b), E_NEXT);
   store<u32>(b, n);
   store<u32>(m, load<u32>(m, MAP_COUNT) + 1, MAP_COUNT);

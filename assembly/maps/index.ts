@@ -9,7 +9,7 @@
 //   sockmap.ts      sockmap, sockhash, reuseport_sockarray (sockets by id; programs see bpf_sock views)
 //   map_in_map.ts   array_of_maps, hash_of_maps  perf_event.ts  perf_event_array and its rings
 //   cpumap.ts       cpumap                       for_each.ts    bpf_for_each_map_elem's walk
-//   timer.ts        bpf_timer in map values
+//   timer.ts        bpf_timer in map values      map_value.ts   a value's spin lock and timer bytes (copy_map_value)
 
 export {
   arena_alloc, arena_free, arena_free_bytes, arena_top, arena_reset, scratch_base, map_hash_seed, MAPS_ARENA_HEADER, MAPS_SCRATCH_SIZE,
@@ -36,6 +36,7 @@ export {
   htab_percpu_lookup_elem, htab_lru_lookup_elem, trie_lookup_elem, bpf_map_lookup_percpu_elem,
 } from './prog_helpers';
 export { bpf_for_each_map_elem, map_iter_record, map_iter_start, map_iter_next } from './for_each';
+export { map_value_copy_locked } from './map_value';
 export {
   bpf_timer_init, bpf_timer_set_callback, bpf_timer_start, bpf_timer_cancel, bpf_timer_next_due, bpf_timer_next_expiry,
   bpf_timer_run, bpf_timer_done, bpf_timer_callback, bpf_timer_key, bpf_timer_map, bpf_timer_value,

@@ -45,7 +45,7 @@ import { htabHash } from './jhash';
 import { BPF_EXIST, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, ENOMEM } from './uapi';
 import { copyBytes } from '../bytes';
 import { mapWriterLock, mapWriterUnlock } from './map_lock';
-import { timerClearValue, timerFreeValue } from './timer';
+import { timerFreeValue } from './timer';
 
 /** Header offset of the LRU state's address. */
 export const HT_LRU: u32 = 56;
@@ -612,8 +612,7 @@ export function htabLruUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpu
     if (n == 0) return -ENOMEM;
     copyBytes(n + LRU_KEY_OFF, key, ks);
     if (!percpu) {
-      copyBytes(n + voff, value, load<u32>(m, MAP_VALUE_SIZE));
-      timerClearValue(m, n + voff); // copy_map_value leaves a new element's timer unset
+      htabWriteValue(m, n + voff, value, false, false, true);
     }
   }
   // (The memo's element, when the pop took it, is off the table: the walk cannot meet it.)

@@ -297,7 +297,7 @@ export function arpSend(op: u32, dip: u32, ifindex: u32, sip: u32, destHw: u32, 
   mibInc(op == ARPOP_REQUEST ? MIB_ARP_OUT_REQUESTS : MIB_ARP_OUT_REPLIES);
   // arp_xmit: NF_HOOK(NFPROTO_ARP, NF_ARP_OUT, …, arp_xmit_finish)
   if (!nf_arp_hook(NF_ARP_OUT, ifindex, 0, d, d + 14, ARP_HDR_LEN)) return;
-  netdev_xmit(ifindex, 0, d, ARP_FRAME_LEN);
+  netdev_xmit(ifindex, 0, d, ARP_FRAME_LEN, false);
 }
 
 /**

@@ -151,9 +151,8 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
  * entries): each frame through the device's chains (netfilter.ts nf_netdev_frame). The frames they drop or steal leave the burst (counted as received on the device, as its driver did); the others
  * close up in order. The burst's new count.
  */
-function ingressBurst(list: u32, ifindex: u32, q: u32, n: u32): u32 {
+function ingressBurst(list: u32, nd: u32, ifindex: u32, q: u32, n: u32): u32 {
   const b = stackBurstBuf();
-  const nd = netdevGet(ifindex);
   let m: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
@@ -161,7 +160,7 @@ function ingressBurst(list: u32, ifindex: u32, q: u32, n: u32): u32 {
     // (too short for an Ethernet header: left for stack_rx's drop)
     const keep = nf_netdev_frame(list, NF_NETDEV_INGRESS, ifindex, q, data, len);
     if (!keep) {
-      if (nd != 0) countRx(nd, len);
+      countRx(nd, len);
     } else {
       store<u64>(b + (m << 3), load<u64>(b + (i << 3)));
       m++;
@@ -233,14 +232,15 @@ let udpWholeLast = false;
 export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   const b = stackBurstBuf();
   // the device's netdev ingress chains see every frame first (nf_hook_ingress: after XDP, before the protocol)
-  const ing = nfNetdevList(NF_NETDEV_INGRESS);
+  const ndi = netdevGet(ifindex);
+  const ing = ndi != 0 ? nfNetdevList(ndi, NF_NETDEV_INGRESS) : 0;
   if (ing != 0) {
-    n = ingressBurst(ing, ifindex, q, n);
+    n = ingressBurst(ing, ndi, ifindex, q, n);
     if (n == 0) return;
   }
   // offloaded flows first, before the stack (nf_flow_table_ip.c's ingress hook): the burst's records
   // looked up together; the frames that hit skip the stack's warm-ups below
-  const ndf = flowtableActive() ? netdevGet(ifindex) : 0;
+  const ndf = flowtableActive() ? ndi : 0;
   const hits = ndf != 0 ? nf_flow_burst_lookup(ifindex, ndf, b, n) : 0;
   if (hits == n && n != 0) {
     stack_rx_flows(ifindex, ndf, q, qi, n);

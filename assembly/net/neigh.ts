@@ -913,7 +913,7 @@ function purgeQueue(e: u32): void {
   copyMac(data, e + NE_MAC);
   putMac(data + 6, netdevMac(dev));
   store<u16>(data + 12, load<u8>(e + NE_FAMILY) == AF_INET ? 0x0008 : 0xdd86); // ETH_P_IP / ETH_P_IPV6, network order
-  netdev_xmit(ifindex, q, data, len);
+  netdev_xmit(ifindex, q, data, len, false);
 }
 
 /**

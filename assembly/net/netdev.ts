@@ -459,16 +459,16 @@ function loopbackXmit(nd: u32, q: u32, data: u32, len: u32): bool {
 
 /**
  * One device's transmit; true when the frame left (or was consumed as a dummy consumes it). A VLAN
- * sub-device pushes its tag and hands the frame to its parent, `depth` counting the nesting.
+ * sub-device pushes its tag and hands the frame to its parent, `depth` counting the nesting. `skipEgress`:
+ * the frame passes none of the device's egress chains (the kernel's skb->nf_skip_egress, which
+ * __dev_queue_xmit clears again before the device's own transmit: a VLAN's parent runs its chains).
  */
-function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32): bool {
+function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32, skipEgress: bool): bool {
   if (nd == 0) return dropTx(0, q, data, NDROP_NO_TX_TARGET);
   // __dev_queue_xmit's nf_hook_egress: the device's netdev egress chains first (a drop or a fwd took the frame;
   // a frame an egress chain's fwd / dup sent passes none: nf_skip_egress)
-  const eg = nfNetdevList(NF_NETDEV_EGRESS);
-  const skip = skipEgress;
-  skipEgress = false;
-  if (eg != 0 && !skip && !nf_netdev_frame(eg, NF_NETDEV_EGRESS, load<u32>(nd + ND_IFINDEX), q, data, len)) return false;
+  const eg = nfNetdevList(nd, NF_NETDEV_EGRESS);
+  if (eg != 0 && !skipEgress && !nf_netdev_frame(eg, NF_NETDEV_EGRESS, load<u32>(nd + ND_IFINDEX), q, data, len)) return false;
   const flags = load<u32>(nd + ND_FLAGS);
   // __dev_queue_xmit on a device that is down; a veth end whose peer is down has no carrier (veth_xmit)
   if ((flags & IFF_UP) == 0 || (flags & IFF_LOWER_UP) == 0) return dropTx(nd, q, data, NDROP_NO_TX_TARGET);
@@ -510,7 +510,7 @@ function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32): bool {
     store<u16>(nd0 + 12, bswap<u16>(load<u16>(nd + ND_VLAN_PROTO)));
     store<u16>(nd0 + 14, bswap<u16>(load<u16>(nd + ND_VLAN_ID) & 0xfff));
     // the sub-device counts the frame as it was handed to it (the kernel's tag is out of band there)
-    if (!xmitOn(netdevGet(load<u32>(nd + ND_LINK)), q, nd0, len + VLAN_HLEN, depth + 1)) {
+    if (!xmitOn(netdevGet(load<u32>(nd + ND_LINK)), q, nd0, len + VLAN_HLEN, depth + 1, false)) {
       stat(nd, NDSTAT_TX_DROPPED, 1);
       return false;
     }
@@ -521,19 +521,14 @@ function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32): bool {
   return dropTx(nd, q, data, NDROP_NO_TX_TARGET);
 }
 
-/** The next transmit passes no egress chain (nft_hooks.ts: a frame an egress chain's fwd / dup sends). */
-let skipEgress = false;
-export function netdevSkipEgress(skip: bool): void {
-  skipEgress = skip;
-}
-
 /**
  * Transmit the Ethernet frame at `data` (`len` bytes, addresses filled in) on `ifindex`. Takes the frame
- * (q: the queue it came from, 0 for the stack's own frames).
+ * (q: the queue it came from, 0 for the stack's own frames). `skipEgress`: it passes none of the device's
+ * egress chains (nft_hooks.ts: a frame an egress chain's fwd / dup sends, nf_skip_egress on its skb).
  */
-export function netdev_xmit(ifindex: u32, q: u32, data: u32, len: u32): void {
+export function netdev_xmit(ifindex: u32, q: u32, data: u32, len: u32, skipEgress: bool): void {
   if (pendN != 0) netdev_xmit_flush(); // the frames a burst held go first
-  xmitOn(netdevGet(ifindex), q, data, len, 0);
+  xmitOn(netdevGet(ifindex), q, data, len, 0, skipEgress);
 }
 
 // A burst's forwarded frames held for one transmit (netdev_xmit_pend): per frame, a
@@ -550,6 +545,12 @@ let pendBuf: u32 = <u32>memory.data(PEND_BUF_SIZE, 16);
 let pendN: u32 = 0;
 let pendIf: u32 = 0;
 let pendQ: u32 = 0;
+/** The held bursts that went out in one transmitBurst (this instance's; tests read it: netdev_xmit_bursts). */
+let xmitBursts: u32 = 0;
+
+export function netdev_xmit_bursts(): u32 {
+  return xmitBursts;
+}
 
 /** worker_init: this instance's held frames move to `a` (PEND_BUF_SIZE bytes of its own area). */
 export function netdevPendBufSet(a: u32): void {
@@ -585,8 +586,9 @@ export function netdev_xmit_flush(): void {
     const flags = load<u32>(nd + ND_FLAGS);
     const kind = load<u32>(nd + ND_KIND);
     const dev = load<u32>(nd + ND_DEV);
-    // (not while a device has egress chains: each frame passes them in xmitOn)
-    if ((flags & IFF_UP) != 0 && (flags & IFF_LOWER_UP) != 0 && (kind == NDK_ETHER || kind == NDK_VETH) && dev != 0 && q != 0 && nfNetdevList(NF_NETDEV_EGRESS) == 0) {
+    // (not while the device has egress chains: each frame passes them in xmitOn)
+    if ((flags & IFF_UP) != 0 && (flags & IFF_LOWER_UP) != 0 && (kind == NDK_ETHER || kind == NDK_VETH) && dev != 0 && q != 0 && nfNetdevList(nd, NF_NETDEV_EGRESS) == 0) {
+      xmitBursts++;
       transmitBurst(q, dev, load<u32>(RUN_BASE + RUN_CPU), pendBuf, n);
       if (txBurstSent != 0) {
         stat(nd, NDSTAT_TX_PACKETS, <u64>txBurstSent);
@@ -596,7 +598,7 @@ export function netdev_xmit_flush(): void {
       return;
     }
   }
-  for (let i: u32 = 0; i < n; i++) xmitOn(nd, q, load<u32>(pendBuf + (i << 3)), load<u32>(pendBuf + (i << 3), 4), 0);
+  for (let i: u32 = 0; i < n; i++) xmitOn(nd, q, load<u32>(pendBuf + (i << 3)), load<u32>(pendBuf + (i << 3), 4), 0, false);
 }
 
 // ---- IPv4 source selection (devinet.c) ----

@@ -19,8 +19,7 @@
 //   +8  [pf 0..1][hook 0..4] u32 list address (0: empty) | +48 the same for NAT chains
 //   +88 [pf 0..1] u32 conntrack's users (nf_conntrack_net users4 / users6)
 //   +96 [pf 0..1] u32 NAT's users (nat_net->nat_proto_net[pf].users: the NAT base chains)
-//   +104 [hook 0..1] u32 the netdev family's lists (NF_NETDEV_INGRESS, NF_NETDEV_EGRESS; 0: empty)
-//   +112 [hook 0..1] u32 the arp family's (NF_ARP_IN in arp_rcv, NF_ARP_OUT in arp_xmit; one list each, as inet's)
+//   +104 [hook 0..1] u32 the arp family's lists (NF_ARP_IN in arp_rcv, NF_ARP_OUT in arp_xmit; one list each, as inet's)
 // A list: u32 count | count × (i32 priority | u32 kind | u32 arg), sorted by priority (a registration
 // at an equal priority goes after those there, as nf_register_net_hook orders them). A change builds a
 // new list and publishes it with one store; the old one is not reused (registrations are rare).
@@ -46,9 +45,10 @@
 // sends no fragments there: it fragments after the hooks).
 //
 // The netdev family (nf_hook_ingress in __netif_receive_skb_core after XDP, before the protocol's
-// receive; nf_hook_egress in __dev_queue_xmit): the kernel keeps a list per device (dev->nf_hooks_ingress).
-// Here one list per hook holds every device's entries, each entry's kind word carrying its device
-// (NFK_CHAIN | ifindex << 8): a device's own list is the entries with its ifindex, in the same order.
+// receive; nf_hook_egress in __dev_queue_xmit): a list per device and hook, as the kernel's dev->nf_hooks_ingress
+// and dev->nf_hooks_egress, at ND_NF_INGRESS / ND_NF_EGRESS of the device's record (the same list format, swapped
+// whole): a frame on a device without chains costs the load of that word, and one device's chains neither see
+// nor slow another's frames (netdev.ts batches a device's transmit while it has no egress chain).
 //
 // Reads: the packet, the table, the frame head. Sets: the hook state (NFS_* in the worker scratch), the
 // frame head's conntrack. Next: back to the site (true: go on), or the frame freed (NF_DROP:
@@ -57,10 +57,10 @@
 import { arena_alloc } from '../maps/arena';
 import { DP_BASE, DP_BIG, FRAME_SIZE, FRAME_TAILROOM_RESERVED } from '../abi';
 import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
-import { netDrop, netFree, netRoot, netScratch } from './core';
+import { netDrop, netFree, netRoot, netScratch, netdevGet } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
-  NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
+  ND_NF_INGRESS, NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
 } from './abi';
 import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
 import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from './reasm';
@@ -91,7 +91,7 @@ export const NF_NETDEV_EGRESS: u32 = 1;
 export const NFPROTO_ARP: u32 = 3;
 export const NF_ARP_IN: u32 = 0;
 export const NF_ARP_OUT: u32 = 1;
-/** The arp family's lists follow the netdev family's two (HT_NETDEV_LISTS + 8). */
+/** nf_netdev_hook_register's hook numbers for the arp family's lists follow the netdev family's two. */
 export const NF_ARP_LISTS: u32 = 2;
 
 export const NF_IP_PRI_CONNTRACK_DEFRAG: i32 = -400;
@@ -115,7 +115,7 @@ const HT_LISTS: u32 = 8;
 const HT_NAT_LISTS: u32 = 48;
 const HT_CT_USERS: u32 = 88;
 const HT_NAT_USERS: u32 = 96;
-const HT_NETDEV_LISTS: u32 = 104;
+const HT_ARP_LISTS: u32 = 104;
 const HT_SIZE: u32 = 128;
 const LIST_MAX: u32 = 32;
 const ENTRY_SIZE: u32 = 12;
@@ -402,12 +402,17 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   return true;
 }
 
-/** The netdev family's list at `hook` (NF_NETDEV_*; the arp family's at NF_ARP_LISTS + NF_ARP_*), 0 while empty. */
-@inline export function nfNetdevList(hook: u32): u32 {
-  // the table from the net root, not the gate: netdev and arp chains alone leave the gate shut (publish)
+/** The arp family's list at `hook` (NF_ARP_*), 0 while empty. */
+@inline function nfArpList(hook: u32): u32 {
+  // the table from the net root, not the gate: arp chains alone leave the gate shut (publish)
   const r = netRoot();
   const t = r == 0 ? 0 : load<u32>(r + NR_NF);
-  return t == 0 ? 0 : load<u32>(t + HT_NETDEV_LISTS + (hook << 2));
+  return t == 0 ? 0 : load<u32>(t + HT_ARP_LISTS + (hook << 2));
+}
+
+/** Device record `nd`'s netdev chains at `hook` (NF_NETDEV_*: dev->nf_hooks_ingress / nf_hooks_egress), 0 while none. */
+@inline export function nfNetdevList(nd: u32, hook: u32): u32 {
+  return load<u32>(nd + ND_NF_INGRESS + (hook << 2));
 }
 
 /**
@@ -429,31 +434,23 @@ function netdevPktinfo(st: u32, proto: u32, data: u32, len: u32): void {
 }
 
 /**
- * The chains of `list` (the netdev family's or the arp family's) whose entry is for device `match` (0: the arp
- * family's, for every device), in order, over the packet whose network header is at `data` (`len` bytes; `proto`
+ * The chains of `list` (a device's netdev list or the arp family's), in order, over the packet whose network header is at `data` (`len` bytes; `proto`
  * its Ethernet type, network order; `mac` the frame's Ethernet header, `llen` the bytes before `data` that
  * skb->len counts), family `pf`, hook `hook`, from `iif` / to `oif`, queue `q`. true: go on; false: dropped
  * (freed, NETFILTER_DROP) or stolen.
  */
-export function nf_netdev_hook(list: u32, pf: u32, hook: u32, match: u32, iif: u32, oif: u32, q: u32, proto: u32, mac: u32, data: u32, len: u32, llen: u32): bool {
+export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32, q: u32, proto: u32, mac: u32, data: u32, len: u32, llen: u32): bool {
   const st = nfState();
   const n = load<u32>(list);
   let v = NF_ACCEPT;
-  let filled = false;
   const mark = nftFwdMark();
+  stateFill(st, hook, pf, iif, oif, q, data, len, mac, llen);
+  store<u32>(st + NFS_CT, 0);
+  store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
+  store<u16>(st + NFS_PROTO, <u16>proto);
+  netdevPktinfo(st, proto, data, len);
   for (let i: u32 = 0; i < n; i++) {
-    const e = list + 4 + i * ENTRY_SIZE;
-    const kind = load<u32>(e, 4);
-    if ((kind >>> 8) != match) continue;
-    if (!filled) {
-      stateFill(st, hook, pf, iif, oif, q, data, len, mac, llen);
-      store<u32>(st + NFS_CT, 0);
-      store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
-      store<u16>(st + NFS_PROTO, <u16>proto);
-      netdevPktinfo(st, proto, data, len);
-      filled = true;
-    }
-    v = nft_do_chain(st, load<u32>(e, 8));
+    v = nft_do_chain(st, load<u32>(list + 4 + i * ENTRY_SIZE, 8));
     if (v != NF_ACCEPT) break;
   }
   // what fwd and dup sent leaves now, before the frame goes on (a fwd'd frame is in the list: NF_STOLEN)
@@ -467,7 +464,7 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, match: u32, iif: u
 }
 
 /**
- * The netdev chains of device `ifindex` at `hook` over the Ethernet frame at `data` (`len` bytes): its network
+ * The netdev chains `list` of device `ifindex` at `hook` over the Ethernet frame at `data` (`len` bytes): its network
  * header where the kernel's skb has it there — after the Ethernet header and an outer VLAN tag (skb_vlan_untag
  * takes that out of the packet before either hook). skb->len: from the network header at ingress (eth_type_trans
  * pulled the MAC header), the whole frame at egress. A frame too short for an Ethernet header goes on unseen.
@@ -481,7 +478,7 @@ export function nf_netdev_frame(list: u32, hook: u32, ifindex: u32, q: u32, data
     off += 4;
   }
   const ing = hook == NF_NETDEV_INGRESS;
-  return nf_netdev_hook(list, NFPROTO_NETDEV, hook, ifindex, ing ? ifindex : 0, ing ? 0 : ifindex, q, proto, data, data + off, len - off, ing ? 0 : off);
+  return nf_netdev_hook(list, NFPROTO_NETDEV, hook, ing ? ifindex : 0, ing ? 0 : ifindex, q, proto, data, data + off, len - off, ing ? 0 : off);
 }
 
 /**
@@ -490,40 +487,69 @@ export function nf_netdev_frame(list: u32, hook: u32, ifindex: u32, q: u32, data
  * (with the frame's padding), at output arp_create's whole frame. true: go on; false: dropped or stolen.
  */
 export function nf_arp_hook(hook: u32, ifindex: u32, q: u32, mac: u32, data: u32, len: u32): bool {
-  const list = nfNetdevList(NF_ARP_LISTS + hook);
+  const list = nfArpList(hook);
   if (list == 0) return true;
   const out = hook == NF_ARP_OUT;
-  return nf_netdev_hook(list, NFPROTO_ARP, hook, 0, out ? 0 : ifindex, out ? ifindex : 0, q, 0x0608, mac, data, len, out ? data - mac : 0);
+  return nf_netdev_hook(list, NFPROTO_ARP, hook, out ? 0 : ifindex, out ? ifindex : 0, q, 0x0608, mac, data, len, out ? data - mac : 0);
 }
 
 /**
- * nf_register_net_hook for a netdev chain (`hook` NF_NETDEV_*, on device `ifindex`) or an arp chain (`hook`
- * NF_ARP_LISTS + NF_ARP_*, `ifindex` 0): slot `arg` at `prio`. 0, -22, -12, -28.
+ * Where the list of a netdev chain's hook (`hook` NF_NETDEV_*, on device `ifindex`: its record's word) or of an
+ * arp chain's (`hook` NF_ARP_LISTS + NF_ARP_*, `ifindex` 0: the table's) is kept; 0 when there is no such place
+ * (no device: -19 for the caller; `make` false and no table yet). -22 in `slotErr` for a bad hook / device pair.
+ */
+function netdevSlot(hook: u32, ifindex: u32, make: bool): u32 {
+  slotErr = -22;
+  if (hook > NF_ARP_LISTS + NF_ARP_OUT || (ifindex == 0) != (hook >= NF_ARP_LISTS) || netRoot() == 0) return 0;
+  if (hook < NF_ARP_LISTS) {
+    slotErr = -19;
+    const nd = netdevGet(ifindex);
+    return nd == 0 ? 0 : nd + ND_NF_INGRESS + (hook << 2);
+  }
+  slotErr = make ? -12 : -2;
+  const t = make ? table() : load<u32>(netRoot() + NR_NF);
+  slotTable = t;
+  return t == 0 ? 0 : t + HT_ARP_LISTS + ((hook - NF_ARP_LISTS) << 2);
+}
+let slotErr: i32 = 0;
+/** The table an arp slot lies in (netdevSlot: made there on first use, published by the caller). */
+let slotTable: u32 = 0;
+
+/**
+ * nf_register_net_hook for a netdev chain (`hook` NF_NETDEV_*, on device `ifindex`: its own list) or an arp
+ * chain (`hook` NF_ARP_LISTS + NF_ARP_*, `ifindex` 0): slot `arg` at `prio`. 0, -22, -19 (no such device), -12, -28.
  */
 export function nf_netdev_hook_register(hook: u32, ifindex: u32, prio: i32, arg: u32): i32 {
-  if (hook > NF_ARP_LISTS + NF_ARP_OUT || (ifindex == 0) != (hook >= NF_ARP_LISTS) || ifindex > 0xffffff || netRoot() == 0) return -22;
-  const t = table();
-  if (t == 0) return -12;
-  const slot = t + HT_NETDEV_LISTS + (hook << 2);
-  const l = listWith(load<u32>(slot), prio, NFK_CHAIN | (ifindex << 8), arg);
+  const slot = netdevSlot(hook, ifindex, true);
+  if (slot == 0) return slotErr;
+  const l = listWith(load<u32>(slot), prio, NFK_CHAIN, arg);
   if (l == 0) return -28;
   store<u32>(slot, l);
-  publish(t);
+  if (hook >= NF_ARP_LISTS) publish(slotTable);
   return 0;
 }
 
-/** nf_unregister_net_hook for a netdev or arp chain (as registered). 0, -22, -2. */
+/**
+ * nf_unregister_net_hook for a netdev or arp chain (as registered). 0, -22, -19 (the device is gone, its lists
+ * with it: netdev.ts netdev_remove), -2.
+ */
 export function nf_netdev_hook_unregister(hook: u32, ifindex: u32, prio: i32, arg: u32): i32 {
-  if (hook > NF_ARP_LISTS + NF_ARP_OUT) return -22;
-  const t = load<u32>(netRoot() + NR_NF);
-  if (t == 0) return -2;
-  const slot = t + HT_NETDEV_LISTS + (hook << 2);
+  const slot = netdevSlot(hook, ifindex, false);
+  if (slot == 0) return slotErr;
   const old = load<u32>(slot);
-  const l = listWithout(old, prio, NFK_CHAIN | (ifindex << 8), arg);
+  const l = listWithout(old, prio, NFK_CHAIN, arg);
   if (old == 0 || l == old) return -2;
   store<u32>(slot, l);
-  publish(t);
+  if (hook >= NF_ARP_LISTS) publish(slotTable);
   return 0;
+}
+
+/** The entries of device `ifindex`'s netdev list at `hook` (NF_NETDEV_*): what each of its frames walks. -19: no device. */
+export function nf_netdev_hook_count(hook: u32, ifindex: u32): i32 {
+  const slot = hook < NF_ARP_LISTS && ifindex != 0 ? netdevSlot(hook, ifindex, false) : 0;
+  if (slot == 0) return hook < NF_ARP_LISTS && ifindex != 0 ? -19 : -22;
+  const l = load<u32>(slot);
+  return l == 0 ? 0 : <i32>load<u32>(l);
 }
 
 /** The NAT chains registered for (pf, hook): their list, 0 when none. */
@@ -546,15 +572,16 @@ function publish(t: u32): void {
   store<u32>(t + HT_GEN, load<u32>(t + HT_GEN) + 1);
   store<u32>(netRoot() + NR_NF, t);
   // The gate opens with the first inet registration (conntrack, NAT, a chain at an IPv4/IPv6 hook) and
-  // stays open: the inet sites and the lean paths (nfActive) look at it. Netdev and arp chains are found
-  // through the net root (nfNetdevList), so a ruleset of those alone keeps every inet site at one load.
+  // stays open: the inet sites and the lean paths (nfActive) look at it. Netdev chains are found through their
+  // device's record (nfNetdevList) and arp chains through the net root (nfArpList), so a ruleset of those alone
+  // keeps every inet site at one load.
   if (load<u32>(NF_GATE_PTR) != 0 || inetUsed(t)) store<u32>(NF_GATE_PTR, t);
 }
 
 /** Anything of the inet families in table `t`: conntrack's mask, a chain or NAT list, conntrack's or NAT's users. */
 function inetUsed(t: u32): bool {
   if (load<u32>(t + HT_CT_PF) != 0) return true;
-  for (let o = HT_LISTS; o < HT_NETDEV_LISTS; o += 4) if (load<u32>(t + o) != 0) return true;
+  for (let o = HT_LISTS; o < HT_ARP_LISTS; o += 4) if (load<u32>(t + o) != 0) return true;
   return false;
 }
 

@@ -15,7 +15,7 @@ import { AF_INET, AF_INET6, NDROP_NOMEM, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK,
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
 import { netDrop, netFree, netScratch } from './core';
-import { netdevSkipEgress, netdev_xmit } from './netdev';
+import { netdev_xmit } from './netdev';
 import { neigh_output } from './neigh';
 import { CT_MARK, IP_CT_UNTRACKED } from './nf_conntrack';
 import { nf_nat_masquerade, nf_nat_redirect, nf_nat_setup_info } from './nf_nat';
@@ -178,8 +178,7 @@ export function nftFwdDrain(from: u32): void {
       neigh_output((w & FWD_NEIGH6) != 0 ? AF_INET6 : AF_INET, w & 0x1fffffff, fwdAddrs() + i * 16, load<u32>(e, 12), load<u32>(e), load<u32>(e, 4));
       continue;
     }
-    netdevSkipEgress((w >>> 31) != 0);
-    netdev_xmit(w & 0x7fffffff, load<u32>(e, 12), load<u32>(e), load<u32>(e, 4));
+    netdev_xmit(w & 0x7fffffff, load<u32>(e, 12), load<u32>(e), load<u32>(e, 4), (w >>> 31) != 0);
   }
   fwdN = from;
 }

@@ -43,7 +43,7 @@ export interface NetdevExports {
   netdev_vlan_attach(ifindex: I, parent: I, proto: I, vid: I): I;
   netdev_vlan_lookup(parent: I, proto: I, vid: I): I;
   netdev_quiesce(): void;
-  netdev_xmit(ifindex: I, q: I, data: I, len: I): void;
+  netdev_xmit(ifindex: I, q: I, data: I, len: I, skipEgress?: I): void;
   inet_select_addr(ifindex: I, dst: I, scope: I): I;
   ipv6_dev_get_saddr(ifindex: I, dst: I, out: I): I;
   fibGenBump(): void;

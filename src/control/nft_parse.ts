@@ -635,23 +635,8 @@ class Parser {
           spec.devices = [this.name(true).v];
           spec.devLoc = { ...dev.loc, end: this.toks[this.i - 1]!.loc.end };
         } else if (this.isWord('devices')) {
-          // `devices = { a, b }` (nft's dev_spec: a set of names)
           this.next();
-          this.expectP('=');
-          const devs: string[] = [];
-          if (!this.isP('{')) devs.push(this.name(true).v);
-          else {
-            this.next();
-            for (;;) {
-              this.skipNl();
-              devs.push(this.name(true).v);
-              this.skipNl();
-              if (!this.isP(',')) break;
-              this.next();
-            }
-            this.expectP('}');
-          }
-          spec.devices = devs;
+          spec.devices = this.deviceSet();
           spec.devLoc = { ...dev.loc, end: this.toks[this.i - 1]!.loc.end };
         }
         const pkw = this.peek();
@@ -818,6 +803,23 @@ class Parser {
     spec.data = { v: `typeof ${data.proto} ${data.field}`, loc: data.loc, sel: data };
   }
 
+  /** `= name` or `= { a, b }` after `devices` (nft's dev_spec: a set of names), in a chain's hook or a flowtable. */
+  private deviceSet(): string[] {
+    this.expectP('=');
+    if (!this.isP('{')) return [this.name(true).v];
+    this.next();
+    const devs: string[] = [];
+    for (;;) {
+      this.skipNl();
+      devs.push(this.name(true).v);
+      this.skipNl();
+      if (!this.isP(',')) break;
+      this.next();
+    }
+    this.expectP('}');
+    return devs;
+  }
+
   private flowtableBlock(): FlowtableSpec {
     const spec: FlowtableSpec = { devices: [], loc: this.peek().loc };
     this.block((t) => {
@@ -826,20 +828,7 @@ class Parser {
         this.expectWord('priority');
         spec.priority = this.priority();
       } else if (t.t === 'w' && t.v === 'devices') {
-        this.expectP('=');
-        if (!this.isP('{')) {
-          spec.devices.push(this.name(true).v);
-          return;
-        }
-        this.next();
-        for (;;) {
-          this.skipNl();
-          spec.devices.push(this.name(true).v);
-          this.skipNl();
-          if (!this.isP(',')) break;
-          this.next();
-        }
-        this.expectP('}');
+        spec.devices.push(...this.deviceSet());
       } else if (t.t === 'w' && t.v === 'counter') {
         spec.counter = true;
       } else this.unexpected(t);

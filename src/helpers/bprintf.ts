@@ -9,7 +9,7 @@
 // a fixed one (the same 16 hex digits, upper half zero), so those digits differ from any kernel's.
 
 import { RuntimeFault } from '../errors.js';
-import type { HelperDef } from './index.js';
+import type { HelperContext, HelperDef } from './index.js';
 
 const EINVAL = -22;
 const ENOSPC = -28;
@@ -258,6 +258,23 @@ export function bprintfRender(pieces: readonly Piece[]): string {
 }
 
 /**
+ * The u64 arguments of bpf_snprintf and bpf_trace_vprintk (`who`): `dataLen` bytes at `data`, checked as both
+ * helpers check them before bpf_bprintf_prepare — a multiple of 8, at most MAX_BPRINTF_VARARGS of them, a
+ * NULL array only when empty, else -EINVAL (a number). An array outside program memory is a fault (the
+ * verifier proved it readable).
+ */
+export function readVarargs(ctx: HelperContext, data: bigint, dataLen: bigint, who: string): bigint[] | number {
+  const len = Number(BigInt.asUintN(32, dataLen));
+  if (len % 8 !== 0 || len > MAX_BPRINTF_VARARGS * 8 || (len > 0 && data === 0n)) return EINVAL;
+  const v = ctx.mem.view();
+  const at = Number(BigInt.asUintN(64, data));
+  if (len > 0 && (data < 0x1000n || data >= 1n << 32n || at + len > v.byteLength)) {
+    throw new RuntimeFault('RUN_HELPER', `${who}: bad data buffer 0x${data.toString(16)} size ${len}`, ctx.pc);
+  }
+  return Array.from({ length: len / 8 }, (_, i) => v.getBigUint64(at + i * 8, true));
+}
+
+/**
  * bpf_snprintf (165): `data_len` bytes of u64 arguments (at most 12, a multiple of 8) formatted by the
  * constant string `fmt` into `str` (cut to `str_size` − 1 bytes and a NUL); the whole text's length + 1,
  * or a negative errno.
@@ -267,19 +284,15 @@ export function snprintfHelper(): HelperDef {
     id: 165,
     name: 'snprintf',
     fn: (str, strSize, fmt, data, dataLen, ctx) => {
-      const len = Number(BigInt.asUintN(32, dataLen));
-      if (len % 8 !== 0 || len > MAX_BPRINTF_VARARGS * 8 || (len > 0 && data === 0n)) return BigInt.asUintN(64, BigInt(EINVAL));
+      const args = readVarargs(ctx, data, dataLen, 'bpf_snprintf');
+      if (typeof args === 'number') return BigInt.asUintN(64, BigInt(args));
       const bytes = ctx.mem.bytes();
-      const view = ctx.mem.view();
       const addr = (a: bigint, n: number): number | undefined => {
         const x = Number(BigInt.asUintN(64, a));
         return a >= 0x1000n && a < 1n << 32n && x + n <= bytes.length ? x : undefined;
       };
       const f = addr(fmt, 1)!;
       const fmtBytes = bytes.subarray(f, bytes.indexOf(0, f));
-      const d = addr(data, len);
-      if (len > 0 && d === undefined) throw new RuntimeFault('RUN_HELPER', `bpf_snprintf: bad data buffer 0x${data.toString(16)} size ${len}`, ctx.pc);
-      const args = Array.from({ length: len / 8 }, (_, i) => view.getBigUint64(d! + 8 * i, true));
       const mem: BprintfMemory = {
         string: (a, max) => {
           const at = addr(a, 1);
@@ -292,7 +305,7 @@ export function snprintfHelper(): HelperDef {
           return at === undefined ? undefined : bytes.subarray(at, at + n);
         },
       };
-      const { err, pieces } = bprintfPrepare(fmtBytes, len / 8, args, mem);
+      const { err, pieces } = bprintfPrepare(fmtBytes, args.length, args, mem);
       if (err < 0) return BigInt.asUintN(64, BigInt(err));
       const text = new TextEncoder().encode(bprintfRender(pieces));
       const size = Number(BigInt.asUintN(32, strSize));

@@ -5,7 +5,7 @@
 import { RuntimeFault } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import { stringHelpers } from './strings.js';
-import { snprintfHelper } from './bprintf.js';
+import { readVarargs, snprintfHelper } from './bprintf.js';
 
 /** What a helper sees besides its arguments. */
 export interface HelperContext {
@@ -271,15 +271,9 @@ export function baseHelpers(opts: { trace?: (line: string) => void; cpu?: number
       name: 'trace_vprintk',
       fn: (fmt, fmtSize, data, dataLen, _a5, ctx) => {
         const text = readFormat(ctx, fmt, fmtSize, 'bpf_trace_vprintk');
-        // bpf_trace_vprintk: the arguments are an array of u64, at most MAX_TRACE_PRINTK_VARARGS (12).
-        const len = Number(BigInt.asUintN(32, dataLen));
-        const at = Number(BigInt.asUintN(32, data));
-        if (len % 8 !== 0 || len > 12 * 8 || (len > 0 && at === 0)) return -22n; // -EINVAL
-        const v = ctx.mem.view();
-        if (len > 0 && (at < 0x1000 || at + len > v.byteLength)) {
-          throw new RuntimeFault('RUN_HELPER', `bpf_trace_vprintk: bad data buffer 0x${at.toString(16)} size ${len}`, ctx.pc);
-        }
-        const args = Array.from({ length: len / 8 }, (_, i) => v.getBigUint64(at + i * 8, true));
+        // the arguments are an array of u64, at most MAX_TRACE_PRINTK_VARARGS (12, as bpf_snprintf's)
+        const args = readVarargs(ctx, data, dataLen, 'bpf_trace_vprintk');
+        if (typeof args === 'number') return BigInt.asUintN(64, BigInt(args));
         const line = formatPrintk(text, args);
         trace(line);
         return BigInt(line.length);

@@ -31,7 +31,7 @@ import type { InlineArray } from '../jit/emit.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
 import { AluOp, BPF_MAX_LOOPS, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { isMayGoto, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RUN, RUN_BASE, STACK_REGION, STACK_TOP, WALK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
+import { CTX, CTX_BASE, MAP_ITER_VALUE, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RUN, RUN_BASE, STACK_REGION, STACK_TOP, WALK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
 import type { VerifierFacts } from '../verifier/verifier.js';
 import { compileSource, makeExec, type CompiledExec, type CompileLib } from './compile.js';
@@ -1301,7 +1301,7 @@ export class Interpreter implements Engine {
       C[2] = R[2]!;
       C[3] = R[3]!;
       C[4] = key;
-      C[6] = this.freshView().getUint32(it + 12, true);
+      C[6] = this.freshView().getUint32(it + MAP_ITER_VALUE, true);
       C[8] = ctxl;
       C[9] = ctxh;
       C[2 * FP] = fl;

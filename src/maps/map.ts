@@ -64,6 +64,7 @@ type I = number;
 interface MapExports {
   map_create(type: I, keySize: I, valueSize: I, maxEntries: I, flags: I, id: I): bigint;
   map_lookup(map: I, key: I): I;
+  map_value_copy_locked(map: I, dst: I, src: I): void;
   map_update(map: I, key: I, value: I, flags: I): I;
   map_delete(map: I, key: I): I;
   map_get_next_key(map: I, key: I, next: I): I;
@@ -88,7 +89,7 @@ function exportsOf(fp: FastPath): MapExports {
     const names: (keyof MapExports)[] = [
       'map_create', 'map_lookup', 'map_update', 'map_delete', 'map_get_next_key', 'map_push', 'map_pop', 'map_peek',
       'map_clear', 'map_lookup_sock', 'scratch_base', 'arena_alloc', 'map_hash_seed', 'map_in_map_create',
-      'map_in_map_update',
+      'map_in_map_update', 'map_value_copy_locked',
     ];
     x = Object.fromEntries(names.map((n) => [n, fp.fn(n)])) as unknown as MapExports;
     bound.set(fp, x);
@@ -326,8 +327,9 @@ export class BpfMap {
 
   /**
    * Where the value's `struct bpf_timer` is (from the object's BTF; hash, lru_hash and array maps), or
-   * -1. Its 16 bytes are the timer's (assembly/maps/timer.ts): lookups read them as zero, updates
-   * leave an array's as they are and free a hash element's timer.
+   * -1. Its 16 bytes are the timer's (assembly/maps/timer.ts): lookups read them as zero, an update frees
+   * the timer (array_map_update_elem's bpf_obj_free_fields, a hash element replaced) but a hash's in-place
+   * BPF_F_LOCK update, which keeps it.
    */
   get timerOff(): number {
     return this.fp.memory.view().getUint32(this.address + MAP_HDR.TIMER, true) - 1;
@@ -484,16 +486,13 @@ export class BpfMap {
     const lockOff = this.spinLockOff;
     const how = flags & ~BPF_F_LOCK;
     if ((flags & BPF_F_LOCK) !== 0 && lockOff >= 0 && (how === BPF_ANY || how === BPF_EXIST)) {
-      // an existing value is rewritten in place under its lock, all but the lock's 4 bytes
-      // (htab_map_update_elem's lock-and-copy, array_map_update_elem's copy_map_value_locked)
+      // an existing value is rewritten in place under its lock, all but its special fields — the lock's
+      // bytes and a bpf_timer's (htab_map_update_elem's lock-and-copy, array_map_update_elem's
+      // copy_map_value_locked, which then frees an array element's timer: assembly/maps/map_value.ts)
       const v = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
       if (v !== 0) {
         const src = this.valueBuf;
-        this.withValueLock(v, () => {
-          const m = this.mem();
-          m.copyWithin(v, src, src + lockOff);
-          m.copyWithin(v + lockOff + 4, src + lockOff + 4, src + this.valueSize);
-        });
+        this.withValueLock(v, () => this.x.map_value_copy_locked(this.address, v, src));
         return;
       }
     }

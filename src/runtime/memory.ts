@@ -47,6 +47,9 @@ export const RUN = {
 } as const;
 /** Bytes of one bpf_for_each_map_elem walk's record at RUN.ITERS (assembly/maps/for_each.ts). */
 export const MAP_ITER_SIZE = 16;
+/** Where a walk record keeps the visited element's value address (and, before it, the key word at 8). */
+export const MAP_ITER_VALUE = 12;
+export const MAP_ITER_KEY = 8;
 export const MAX_TAIL_CALL_CNT = 33;
 
 export const AS_DATA_BASE = 0x3000;

@@ -187,6 +187,7 @@ export interface VerifierFacts {
 }
 
 const BPF_FUNC_FOR_EACH_MAP_ELEM = 164;
+const BPF_FUNC_TIMER_INIT = 169;
 const BPF_FUNC_TIMER_SET_CALLBACK = 170;
 /** Helpers that run a callback before they return (is_sync_callback_calling_function): bpf_for_each_map_elem, bpf_loop. */
 const SYNC_CALLBACK_HELPERS: ReadonlySet<number> = new Set([BPF_FUNC_FOR_EACH_MAP_ELEM, 181]);
@@ -407,8 +408,6 @@ class Verifier {
   private newMarks = 0;
   private live!: Uint16Array;
   private stackLive!: StackLiveness;
-  /** The map of the current helper call's bpf_timer argument (check_func_arg's meta->map_ptr for timers). */
-  private timerMap: MapInfo | undefined;
   /** Entry slots of subprograms (calls and callbacks), ascending; [0] = 0. */
 
   private readonly stackDepth = new Map<number, number>();
@@ -2520,7 +2519,6 @@ class Verifier {
     let dynptr: DynptrSlot | undefined;
     // An array lookup with a key the verifier knows in range cannot fail (get_constant_map_key).
     const constKey = id === 1 ? this.constantMapKey(st, st.cur.regs[1]!, st.cur.regs[2]!) : undefined;
-    this.timerMap = undefined;
     // (a loop, not forEach: a closure per helper call)
     for (let k = 0; k < proto.args.length; k++) {
       const a = proto.args[k]!;
@@ -2570,7 +2568,9 @@ class Verifier {
       );
     }
     if (id === 181) return this.loopCall(st, pc);
-    if (id === BPF_FUNC_TIMER_SET_CALLBACK) this.pushTimerCallback(st, pc, this.timerMap!);
+    // set_timer_callback_state: the callback's map is that of the timer in this call's R1 (its register, not
+    // anything kept across calls or states)
+    if (id === BPF_FUNC_TIMER_SET_CALLBACK) this.pushTimerCallback(st, pc, st.cur.regs[1]!.map!);
     if (id === BPF_FUNC_FOR_EACH_MAP_ELEM) return this.forEachCall(st, pc, mapArg!);
     for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
     // check_helper_call: bpf_dynptr_write through an skb dynptr changes packet data (a global
@@ -2980,8 +2980,9 @@ class Verifier {
           this.reject('expected prog array map for tail call', pc, undefined, 'EINVAL');
         }
         expect([RegType.CONST_MAP], ['map_ptr']);
-        // bpf_timer_init(timer, map): the map holding the timer (wxdp has no inner map uids: 0)
-        if (this.timerMap && this.timerMap !== reg.map) {
+        // bpf_timer_init(timer, map): the map holding the timer, R1's (check_func_arg's meta->map_ptr, a local
+        // of the call; map_uid is always 0: an inner map's value has no timer here, see PTR_TO_TIMER)
+        if (id === BPF_FUNC_TIMER_INIT && st.cur.regs[1]!.map !== reg.map) {
           this.reject("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0", pc, undefined, 'EINVAL');
         }
         return;
@@ -2993,7 +2994,6 @@ class Verifier {
         if (m.timerOff === undefined || m.timerOff < 0) this.reject(`map '${m.name}' has no valid bpf_timer`, pc, undefined, 'EINVAL');
         const off = Number(reg.varOff.value) + reg.off;
         if (off !== m.timerOff) this.reject(`off ${off} doesn't point to 'struct bpf_timer' that is at ${m.timerOff}`, pc, undefined, 'EINVAL');
-        this.timerMap = m;
         return;
       }
       case Arg.PTR_TO_CTX:

@@ -25,7 +25,8 @@ describe.skipIf(!existsSync(wasmPath))('assembly/ fast-path module', async () =>
       ['CTX_BASE', L.CTX_BASE], ['RUN_BASE', L.RUN_BASE], ['AS_DATA_BASE', L.AS_DATA_BASE], ['INPUT_MAX', L.INPUT_MAX],
       ['FRAME_BASE', L.FRAME_BASE], ['FRAME_SIZE', L.FRAME_SIZE], ['XDP_PACKET_HEADROOM', L.XDP_PACKET_HEADROOM],
       ['FRAME_TAILROOM_RESERVED', L.FRAME_TAILROOM_RESERVED], ['XDP_FRAME_STRUCT', L.XDP_FRAME_STRUCT], ['ARENA_BASE', L.ARENA_BASE],
-      ['MAX_TAIL_CALL_CNT', L.MAX_TAIL_CALL_CNT],
+      ['MAX_TAIL_CALL_CNT', L.MAX_TAIL_CALL_CNT], ['MAP_ITER_SIZE', L.MAP_ITER_SIZE], ['MAP_ITER_KEY', L.MAP_ITER_KEY],
+      ['MAP_ITER_VALUE', L.MAP_ITER_VALUE],
     ] as const) expect(g(as), as).toBe(ts);
     for (const [k, v] of Object.entries(L.CTX)) expect(g(`CTX_${k}`), `CTX_${k}`).toBe(v);
     for (const [k, v] of Object.entries(L.RUN)) expect(g(`RUN_${k}`), `RUN_${k}`).toBe(v);

@@ -5,6 +5,13 @@
 // the running CPU's value, the syscall every CPU's (bpf_percpu_array_copy / _update).
 
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Datapath } from '../../src/control/datapath.js';
+import { kernelAvailability, loadKernelObject } from '../../src/oracle/kernel.js';
 import { BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, createMap, Errno, MapType } from '../../src/maps/index.js';
 import { haveKernel, KernelMap } from './bpftool.js';
 import { fresh, haveWasm, Prog, rdU32, setCpu, u32le, u64le } from './support.js';
@@ -183,5 +190,116 @@ describe.skipIf(!haveKernel)('array errno agrees with the kernel (bpftool)', () 
     expect(m.lookup(u32le(2))).toBeUndefined();
     expect(k.keys().map((x) => rdU32(x))).toEqual([...m.keys()].map((x) => rdU32(x)));
     expect(rdU32(k.getNext(u32le(9)) as Uint8Array)).toBe(rdU32(m.nextKey(u32le(9))!));
+  });
+});
+
+// copy_map_value (include/linux/bpf.h): a value's bpf_spin_lock and bpf_timer are the kernel's own — an update writes
+// every other byte (array_map_update_elem, and copy_map_value_locked for the syscall's BPF_F_LOCK, which copies
+// through __copy_map_value with the whole btf_record skipped, the timer too), a new hash element starts with them
+// zeroed. After the copy an array's update frees the element's timer (bpf_obj_free_fields; measured below on the
+// kernel), a hash's in-place BPF_F_LOCK update keeps it (htab_map_update_elem returns after the copy). The values below: | lock 0..4 | pad | timer 8..24 | data 24..40 |, the timer set up by bpf_timer_init
+// (its first word the record's address), the lock word held (1) by hand.
+describe.skipIf(!haveWasm)('copy_map_value: the lock and timer bytes', () => {
+  const VS = 40;
+  const value = (fill: number): Uint8Array => new Uint8Array(VS).fill(fill);
+  const setup = async (type: MapType) => {
+    const fp = await fresh();
+    const m = createMap(fp, { name: 'lt', type, keySize: 4, valueSize: VS, maxEntries: 4 });
+    m.setSpinLockOff(0);
+    m.setTimerOff(8);
+    const x = fp.exports as unknown as { bpf_timer_init(t: bigint, m: bigint, f: bigint, a: bigint, b: bigint): bigint };
+    const dv = () => fp.memory.view();
+    const arm = (v: number): number => {
+      expect(x.bpf_timer_init(BigInt(v + 8), BigInt(m.address), 1n, 0n, 0n)).toBe(0n);
+      dv().setUint32(v, 1, true);
+      return dv().getUint32(v + 8, true);
+    };
+    const special = (v: number): number[] => [dv().getUint32(v, true), dv().getUint32(v + 8, true), dv().getUint32(v + 12, true)];
+    return { m, arm, special, dv, prog: new Prog(fp) };
+  };
+
+  it('array: an update, with BPF_F_LOCK or not, leaves the lock word, frees the timer and writes the data', async () => {
+    const { m, arm, special, dv } = await setup(MapType.ARRAY);
+    const v = m.valueAddress(1);
+    expect(arm(v)).not.toBe(0);
+    m.update(u32le(1), value(0xaa));
+    expect(special(v)).toEqual([1, 0, 0]);
+    expect(dv().getUint8(v + 24)).toBe(0xaa);
+    // the syscall's BPF_F_LOCK update: the lock taken and given back around the copy (unshared memory: left as it was)
+    expect(arm(v)).not.toBe(0);
+    m.update(u32le(1), value(0xbb), BPF_F_LOCK);
+    expect(special(v)).toEqual([1, 0, 0]);
+    expect([dv().getUint8(v + 4), dv().getUint8(v + 24), dv().getUint8(v + 39)]).toEqual([0xbb, 0xbb, 0xbb]);
+  });
+
+  it('hash: BPF_F_LOCK rewrites in place keeping the timer; a plain update frees it; a new element starts with both zeroed', async () => {
+    const { m, arm, special, prog } = await setup(MapType.HASH);
+    m.update(u32le(3), value(0x11));
+    const addr = (): number => prog.lookup(m.address, u32le(3)) >>> 0;
+    const v = addr();
+    expect(special(v)).toEqual([0, 0, 0]);
+    const t = arm(v);
+    m.update(u32le(3), value(0x22), BPF_F_LOCK);
+    expect(addr()).toBe(v);
+    expect(special(v)).toEqual([1, t, 0]);
+    // htab_map_update_elem without BPF_F_LOCK: a new element replaces the old, whose timer goes with it
+    m.update(u32le(3), value(0x33));
+    expect(special(addr()).slice(1)).toEqual([0, 0]);
+  });
+});
+
+// The same through a program and the syscall, against Linux 6.18: programs/xdp_timer_lock arms the timer of an array
+// value that also holds a bpf_spin_lock (10 s: it does not fire during the test), user space rewrites the value
+// (plainly, and with BPF_F_LOCK: tests/support/map_update_lock.c on the kernel's pinned map), and the kernel's
+// bpf_timer_cancel then answers -EINVAL — the update freed the timer (bpf_obj_free_fields) — while the data word took
+// the new value; arming again works. wxdp kept the timer on a plain update, and its BPF_F_LOCK update wrote the
+// caller's bytes over the timer's.
+const LOCK_OBJ = fileURLToPath(new URL('../../programs/xdp_timer_lock.o', import.meta.url));
+/** struct val { bpf_spin_lock l; (pad) bpf_timer t; u64 data; }: 32 bytes, data at 24. */
+const lockValue = (data: number): Uint8Array => {
+  const v = new Uint8Array(32).fill(0xee);
+  new DataView(v.buffer).setBigUint64(24, BigInt(data), true);
+  return v;
+};
+const avail = kernelAvailability();
+/** -EINVAL as a program's u32 retval. */
+const EINVAL_U32 = -22 >>> 0;
+
+describe.skipIf(!haveWasm)('BPF_F_LOCK update of a value with a timer (programs/xdp_timer_lock)', () => {
+  it.each(['jit', 'interp'] as const)('%s: the update frees the timer (cancel -EINVAL), the data is the new one', async (engine) => {
+    const dp = await Datapath.create();
+    try {
+      const o = await dp.loadObject(LOCK_OBJ, { engine });
+      const run = (p: string): number => o.program(p).testRun({ data: new Uint8Array(64) }).retval >>> 0;
+      expect(run('arm')).toBe(0);
+      o.map('tl').update(u32le(0), lockValue(5));
+      expect([run('cancel'), run('data')]).toEqual([EINVAL_U32, 5]);
+      expect(run('arm')).toBe(0);
+      o.map('tl').update(u32le(0), lockValue(7), BPF_F_LOCK);
+      expect([run('cancel'), run('data')]).toEqual([EINVAL_U32, 7]);
+    } finally {
+      await dp.close();
+    }
+  });
+
+  it.skipIf(!avail.ok)(`the kernel: the same${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rv47-lock-'));
+    const k = loadKernelObject(LOCK_OBJ, { pinMaps: true });
+    try {
+      const tool = join(dir, 'map_update_lock');
+      const built = spawnSync('gcc', ['-O1', '-o', tool, fileURLToPath(new URL('../support/map_update_lock.c', import.meta.url)), '-lbpf'], { encoding: 'utf8' });
+      expect(built.status, built.stderr).toBe(0);
+      const run = (p: string): number => k.program(p).run({ data: new Uint8Array(64) }).retval >>> 0;
+      expect(run('arm')).toBe(0);
+      k.map('tl').update(u32le(0), lockValue(5));
+      expect([run('cancel'), run('data')]).toEqual([EINVAL_U32, 5]);
+      expect(run('arm')).toBe(0);
+      const up = spawnSync(tool, [k.map('tl').pinPath, '00000000', Buffer.from(lockValue(7)).toString('hex')], { encoding: 'utf8' });
+      expect(up.stdout.trim()).toBe('0');
+      expect([run('cancel'), run('data')]).toEqual([EINVAL_U32, 7]);
+    } finally {
+      k.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

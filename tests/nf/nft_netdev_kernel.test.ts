@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fixture, eth, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
 import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { H0, LINKS, M0, NEIGH, ROUTES } from './ct_support.js';
+import { H0, H1, LINKS, M0, M1, NEIGH, ROUTES } from './ct_support.js';
 import { expectOursAsKernel, kernelNftRun, oursNftRun } from './nft_kernel_support.js';
 import { expectRefusedAsNft, expectSequenceAsNft, nftAgainst, nftSession } from './nft_support.js';
 
@@ -234,6 +234,65 @@ describe.skipIf(unready !== '')('netdev chains follow their devices\' names', ()
     rename('wan', 'eth0');
     fx.rx('eth0', f(2));
     expect(fx.dp.nft('list ruleset')).toContain('\t\tcounter packets 1 bytes 60\n');
+  });
+});
+
+// A device's netdev chains are its own (the kernel's dev->nf_hooks_ingress / nf_hooks_egress): an ingress chain on
+// eth0 and an egress chain on eth1 leave the frames that come in on eth1 and leave by eth0 unseen — their lists are
+// empty, so each frame pays the load of that word — and eth0's transmit batched (netdev.ts: one transmitBurst for a
+// burst's forwards, per frame while the device has egress chains). Counted, not timed: the lists' lengths, the chains'
+// counters, the batched transmits.
+describe.skipIf(unready !== '')('netdev chains on one device leave another\'s frames alone', () => {
+  it('an ingress chain on eth0 and an egress chain on eth1 neither count nor unbatch what eth1 forwards to eth0', async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.nft(`table netdev own {
+	chain in0 {
+		type filter hook ingress device "eth0" priority filter; policy accept;
+		counter
+	}
+	chain out1 {
+		type filter hook egress device "eth1" priority filter; policy accept;
+		counter
+	}
+}
+`);
+    const x = fx.dp.fastPath.exports as unknown as { nf_netdev_hook_count(hook: number, ifindex: number): number; netdev_xmit_bursts(): number };
+    const [eth0, eth1] = [fx.dp.links.ifindex('eth0'), fx.dp.links.ifindex('eth1')];
+    // [ingress, egress] entries per device: what each of its frames walks
+    expect([x.nf_netdev_hook_count(0, eth0), x.nf_netdev_hook_count(1, eth0)]).toEqual([1, 0]);
+    expect([x.nf_netdev_hook_count(0, eth1), x.nf_netdev_hook_count(1, eth1)]).toEqual([0, 1]);
+    const burst = (dev: string, frames: Uint8Array[]): Map<string, Uint8Array[]> => {
+      const d = fx.devs.get(dev)!;
+      for (const f of frames) if (!d.inject(f)) throw new Error(`inject on ${dev} failed`);
+      d.poll();
+      return fx.tx();
+    };
+    const back = (i: number): Uint8Array =>
+      eth({ dst: M1, src: H1, type: 0x0800 }, ipv4({ src: '203.0.113.5', dst: '192.0.2.2', proto: 17, id: 0x4600 + i }, udp4('203.0.113.5', '192.0.2.2', 5000 + i, 3400, new Uint8Array(32).fill(i))));
+    let b0 = x.netdev_xmit_bursts();
+    const out = burst('eth1', [0, 1, 2, 3].map(back));
+    expect(out.get('eth0')?.length).toBe(4);
+    expect(x.netdev_xmit_bursts() - b0).toBe(1); // the burst's four forwards in one transmit
+    expect(fx.dp.nft('list ruleset').match(/counter packets \d+/g)).toEqual(['counter packets 0', 'counter packets 0']);
+    // the other way both chains see the frames, and eth1's transmit goes a frame at a time through its chain
+    b0 = x.netdev_xmit_bursts();
+    expect(burst('eth0', [0, 1].map((i) => dgram('203.0.113.5', 3401, 60, i))).get('eth1')?.length).toBe(2);
+    expect(x.netdev_xmit_bursts() - b0).toBe(0);
+    expect(fx.dp.nft('list ruleset').match(/counter packets \d+/g)).toEqual(['counter packets 2', 'counter packets 2']);
+  });
+});
+
+// A copy an egress chain's dup sends out of its own device skips that device's egress chains (the skb's
+// nf_skip_egress, a parameter of the transmit here): the chain counts the routed frame once and both leave — the
+// copy first (sent when the chain is done, before the original goes on), then the original.
+describe.skipIf(unready !== '')('dup from an egress chain to its own device', () => {
+  it('sends the copy past the chain: one count, two frames out of eth1', async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.nft('table netdev self {\n\tchain out1 {\n\t\ttype filter hook egress device "eth1" priority filter; policy accept;\n\t\tudp dport 3205 counter dup to "eth1"\n\t}\n}\n');
+    const out = fx.rx('eth0', dgram('203.0.113.5', 3205, 60, 0)).get('eth1') ?? [];
+    expect(out.length).toBe(2);
+    expect(hex(out[0]!)).toBe(hex(out[1]!));
+    expect(fx.dp.nft('list ruleset')).toContain('udp dport 3205 counter packets 1 bytes 74 dup to "eth1"');
   });
 });
 
