@@ -43,6 +43,7 @@ import { copyBytes, fillBytes } from '../bytes';
 import { mapWriterLock, mapWriterUnlock } from './map_lock';
 import { timerFreeValue } from './timer';
 import { copyMapValue, initMapValue } from './map_value';
+import { bpf_spin_lock, bpf_spin_unlock } from '../spin_lock';
 
 // Exported as globals for the JIT, which inlines lookups (src/jit/index.ts hashMapsOf).
 export const MAPS_HT_MASK: u32 = 32;
@@ -334,6 +335,15 @@ function htabUpdateLocked(m: u32, key: u32, value: u32, flags: u64, onAllCpus: b
   if (e != 0 && (flags & ~BPF_F_LOCK) == BPF_NOEXIST) return -EEXIST;
   if (e == 0 && (flags & ~BPF_F_LOCK) == BPF_EXIST) return -ENOENT;
 
+  if (e != 0 && (flags & BPF_F_LOCK) != 0) {
+    // htab_map_update_elem's BPF_F_LOCK on an existing element: copy_map_value_locked in place under the
+    // value's lock and return — the element stays where it is, and so does its bpf_timer
+    const lock = <u64>(e + voff + load<u32>(m, MAP_SPIN_LOCK) - 1);
+    bpf_spin_lock(lock, 0, 0, 0, 0);
+    copyMapValue(m, e + voff, value);
+    bpf_spin_unlock(lock, 0, 0, 0, 0);
+    return 0;
+  }
   if (e != 0) {
     // the kernel swaps in a new element and frees the old one with its timer (check_and_free_fields;
     // timerFree zeroes the field); the copy leaves the lock as it is

@@ -124,13 +124,24 @@ static napi_value advise(napi_env env, napi_callback_info info) {
     return result(env, "EINVAL", 0, 0, 0);
   }
   uintptr_t start = (uintptr_t)data;
+  // a page-aligned start (a whole memory's buffer, not a view into one) and a finite size: anything else is
+  // refused rather than cast (a NaN or negative double into uintptr_t is undefined behaviour)
+  long page = sysconf(_SC_PAGESIZE);
+  if (page <= 0 || start % (uintptr_t)page != 0 || !(max_bytes >= 0) || max_bytes > 281474976710656.0) {
+    return result(env, "EINVAL", (double)start, (double)start, 0);
+  }
   if (max_bytes < (double)len) max_bytes = (double)len;
-  uintptr_t want = (start + (uintptr_t)max_bytes + HUGE_2M - 1) & ~(HUGE_2M - 1);
+  // up to the memory's maximum, not rounded up past it: a 2 MiB chunk the reservation does not hold whole can
+  // never be a huge page, and rounding up could reach a neighbouring mapping that is not this memory's
+  uintptr_t want = start + (((uintptr_t)max_bytes + (uintptr_t)page - 1) & ~((uintptr_t)page - 1));
   uintptr_t run = anon_run_end(start);
   if (run == 0) return result(env, "ENOENT", (double)start, (double)start, 0);
   uintptr_t end = want < run ? want : run;
+  if (end <= start) return result(env, NULL, (double)start, (double)start, 0);
   if (madvise((void *)start, end - start, MADV_HUGEPAGE) != 0) return result(env, errno_name(errno), (double)start, (double)end, 0);
-  return result(env, NULL, (double)start, (double)end, (double)((end - ((start + HUGE_2M - 1) & ~(HUGE_2M - 1))) / HUGE_2M));
+  uintptr_t first = (start + HUGE_2M - 1) & ~(HUGE_2M - 1);
+  uintptr_t last = end & ~(HUGE_2M - 1);
+  return result(env, NULL, (double)start, (double)end, last > first ? (double)((last - first) / HUGE_2M) : 0);
 }
 
 // collapse(buffer): { error (the last chunk's failure), start, end, chunks: resident 2 MiB chunks now on

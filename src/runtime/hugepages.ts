@@ -85,7 +85,7 @@ export interface HugePageAdvice {
   advised: boolean;
   /** Why not, or the errno name madvise answered; null when advised. */
   why: string | null;
-  /** The advised range: from the memory's start to its maximum rounded up to 2 MiB (0, 0 when not advised). */
+  /** The advised range: from the memory's start to its maximum (within its reservation; 0, 0 when not advised). */
   start: number;
   end: number;
   /** 2 MiB chunks MADV_COLLAPSE turned into huge pages, all calls added up. */

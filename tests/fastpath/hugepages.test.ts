@@ -31,9 +31,9 @@ describe.skipIf(skip !== null)(`2 MiB pages for the wasm memory${skip ? ` (skipp
   it('advises the reservation up to the maximum: the memory\'s mappings carry VmFlags hg, and 8 MiB touched after a grow sit on 2 MiB pages', () => {
     const mem = new EngineMemory({ memoryLimit: 64 * MiB, hugePages: true });
     expect(mem.hugePages).toMatchObject({ advised: true, why: null, mode });
-    // the advised range: from the memory's start to its limit rounded up to 2 MiB
+    // the advised range: from the memory's start to its limit, not past it (V8's reservation holds it all)
     expect(mem.hugePages.start).toBe(where(mem).start);
-    expect(mem.hugePages.end).toBe(Math.ceil((mem.hugePages.start + 64 * MiB) / (2 * MiB)) * 2 * MiB);
+    expect(mem.hugePages.end).toBe(mem.hugePages.start + 64 * MiB);
     // the part not yet grown into carries hg as well: growth (V8's mprotect) keeps it
     expect(mappingPages(mem.hugePages.start, mem.hugePages.end).hg).toBe(true);
     const before = mem.sizeBytes;
@@ -58,6 +58,16 @@ describe.skipIf(skip !== null)(`2 MiB pages for the wasm memory${skip ? ` (skipp
     expect(advice.collapseError).toBeNull();
     expect(advice.collapsed).toBeGreaterThanOrEqual(4);
     expect(mappingPages(at.start, at.end).anonHugePages).toBeGreaterThanOrEqual(8 * MiB);
+  });
+
+  it('refuses what is not a whole memory or has no finite size: EINVAL, nothing advised', () => {
+    const mem = new EngineMemory({ memoryLimit: 64 * MiB, hugePages: false });
+    const a = addon.addon!;
+    // a view 1 byte into the memory (not page-aligned), a NaN, a negative and an infinite maximum
+    expect(a.advise(new Uint8Array(mem.memory.buffer, 1), 64 * MiB).error).toBe('EINVAL');
+    for (const max of [Number.NaN, -1, Number.POSITIVE_INFINITY]) expect(a.advise(new Uint8Array(mem.memory.buffer), max).error).toBe('EINVAL');
+    const at = where(mem);
+    expect(mappingPages(at.start, at.end).hg).toBe(false);
   });
 
   it('a shared memory (workers) is advised the same way', () => {

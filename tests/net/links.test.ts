@@ -11,7 +11,7 @@ import { ND, NDK } from '../../src/runtime/net_abi.js';
 import { refused } from './refused.js';
 
 interface X {
-  netdev_xmit(ifindex: number, q: number, data: number, len: number): void;
+  netdev_xmit(ifindex: number, q: number, data: number, len: number, skipEgress?: number): void;
   netdev_vlan_lookup(parent: number, proto: number, vid: number): number;
   netdev_get(ifindex: number): number;
 }
