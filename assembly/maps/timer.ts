@@ -56,6 +56,20 @@ const EDEADLK: i64 = 35;
 
 /** The list of every live timer record. */
 const TIMERS_HEAD: usize = memory.data(4);
+/**
+ * Its lock (the shared build: workers' programs link and unlink timers while the main thread walks the list
+ * for the due ones; an unlink writes both neighbours, so a torn one would leave a dangling link). Taken
+ * around every link, unlink and walk, never while the arena's is held (records are allocated before it).
+ */
+const TIMERS_LOCK: usize = memory.data(4);
+
+@inline function timersLock(): void {
+  if (ASC_FEATURE_THREADS) while (atomic.cmpxchg<u32>(TIMERS_LOCK, 0, 1) != 0) {}
+}
+
+@inline function timersUnlock(): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(TIMERS_LOCK, 0);
+}
 
 /** The stack's clock (net/core.ts netNow, read here without its module) in ns; 0 before the stack is. */
 @inline function nowNs(): u64 {
@@ -82,11 +96,13 @@ export function bpf_timer_init(timer: u64, map: u64, flags: u64, r4: u64, r5: u6
   store<u32>(t, value, T_VALUE);
   store<u32>(t, timerKey(m, value), T_KEY);
   store<u32>(t, <u32>clockid, T_FLAGS);
+  timersLock();
   const first = load<u32>(TIMERS_HEAD);
   store<u32>(t, first, T_NEXT);
   store<u32>(t, 0, T_PREV);
   if (first != 0) store<u32>(first, t, T_PREV);
   store<u32>(TIMERS_HEAD, t);
+  timersUnlock();
   store<u32>(field, t);
   return 0;
 }
@@ -118,7 +134,7 @@ export function bpf_timer_cancel(timer: u64, r2: u64, r3: u64, r4: u64, r5: u64)
   return (state & ARMED) != 0 ? 1 : 0;
 }
 
-/** Timer `t` out of the live list: its neighbours linked to each other (no walk). */
+/** Timer `t` out of the live list: its neighbours linked to each other (no walk). The list's lock is held. */
 function unlinkTimer(t: u32): void {
   const next = load<u32>(t, T_NEXT);
   const prev = load<u32>(t, T_PREV);
@@ -129,6 +145,13 @@ function unlinkTimer(t: u32): void {
 
 /** bpf_timer_cancel_and_free: the timer at `field` (a map value's) disarmed and freed, the field zeroed. */
 export function timerFree(field: u32): void {
+  timersLock();
+  timerFreeLocked(field);
+  timersUnlock();
+}
+
+/** timerFree with the list's lock held. */
+function timerFreeLocked(field: u32): void {
   const t = load<u32>(field);
   store<u64>(field, 0);
   store<u64>(field, 0, 8);
@@ -145,12 +168,14 @@ export function timerFree(field: u32): void {
 
 /** Every timer of map `m` freed (the map freed: bpf_map_free_timers). */
 export function timerFreeMap(m: u32): void {
+  timersLock();
   let t = load<u32>(TIMERS_HEAD);
   while (t != 0) {
     const n = load<u32>(t, T_NEXT);
-    if (load<u32>(t, T_MAP) == m) timerFree(load<u32>(t, T_VALUE) + load<u32>(m, MAP_TIMER) - 1);
+    if (load<u32>(t, T_MAP) == m) timerFreeLocked(load<u32>(t, T_VALUE) + load<u32>(m, MAP_TIMER) - 1);
     t = n;
   }
+  timersUnlock();
 }
 
 /** The value at `v` of map `m` gets its timer freed, when the map's values hold one. */
@@ -166,22 +191,26 @@ export function timerFreeMap(m: u32): void {
 export function bpf_timer_next_due(): u32 {
   const now = nowNs();
   let best: u32 = 0;
+  timersLock();
   for (let t = load<u32>(TIMERS_HEAD); t != 0; t = load<u32>(t, T_NEXT)) {
     if ((load<u32>(t, T_STATE) & ARMED) == 0 || load<u64>(t, T_EXPIRES) > now) continue;
     if (best == 0 || load<u64>(t, T_EXPIRES) < load<u64>(best, T_EXPIRES)) best = t;
   }
   if (best != 0) store<u32>(best, (load<u32>(best, T_STATE) & ~ARMED) | RUNNING, T_STATE);
+  timersUnlock();
   return best;
 }
 
 /** The earliest armed timer's expiry in ns on the stack clock, -1 when none is armed. */
 export function bpf_timer_next_expiry(): i64 {
   let best: i64 = -1;
+  timersLock();
   for (let t = load<u32>(TIMERS_HEAD); t != 0; t = load<u32>(t, T_NEXT)) {
     if ((load<u32>(t, T_STATE) & ARMED) == 0) continue;
     const e = <i64>load<u64>(t, T_EXPIRES);
     if (best < 0 || e < best) best = e;
   }
+  timersUnlock();
   return best;
 }
 
@@ -214,7 +243,9 @@ export function bpf_timer_done(t: u32): void {
   const state = load<u32>(t, T_STATE) & ~RUNNING;
   store<u32>(t, state, T_STATE);
   if ((state & FREED) != 0) {
+    timersLock();
     unlinkTimer(t);
+    timersUnlock();
     arena_free(t, TIMER_SIZE);
   }
 }
