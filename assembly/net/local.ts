@@ -216,7 +216,9 @@ export function net_proto_raw(family: u32, proto: u32, id: u32): i32 {
  * `rtFlags` say) for this host, from `ifindex`. Fragments are reassembled first. Takes the frame.
  */
 export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFlags: u32): void {
-  if ((ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) {
+  // ip_rcv_finish_core's early demux sees only datagrams that came whole (!ip_is_fragment)
+  const whole = (ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) == 0;
+  if (!whole) {
     const r = ip_defrag(ifindex, q, data, len);
     if (r == 0) return;
     if (r != data) q = 0; // a new frame of the stack's own
@@ -235,7 +237,7 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
     return;
   }
   mibInc(MIB_IP_IN_DELIVERS);
-  if (h == PH_UDP) udp_rcv(ifindex, q, data, len, hlen, rtFlags);
+  if (h == PH_UDP) udp_rcv(ifindex, q, data, len, hlen, rtFlags, whole);
   else if (h == PH_ICMP) icmp_rcv(ifindex, q, data, len, hlen, rtFlags);
   else if (h == PH_TCP) tcp_v4_rcv(ifindex, q, data, len, hlen, rtFlags);
   else if (h == PH_RAW) rawDeliver(false, ifindex, q, data, len, proto);

@@ -233,6 +233,22 @@ function lookup2(v6: bool, head: u32, saddr: u32, sport: u32, daddr: u32, hnum: 
   return result;
 }
 
+/**
+ * udp_v4_early_demux's __udp4_lib_demux_lookup (ip_rcv_finish_core, before routing: unicast UDP, not a
+ * fragment): the FIRST socket of the (daddr, port) hash2 chain, when inet_match takes it — its bound and
+ * peer addresses and ports are the datagram's and its bound device `dif` (the receiving device) or none;
+ * 0 otherwise. The kernel delivers to it without the full lookup (inet_steal_sock), so a connected socket
+ * at a chain's head wins over a better-scoring or more recently connected one behind it (hash4's head).
+ * Only a socket with a peer can match a datagram from a real address: callers ask while some socket is
+ * connected, or for a datagram from 0.0.0.0 port 0.
+ */
+export function udp4_demux_lookup(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): u32 {
+  const sk = load<u32>(load<u32>(t + TB_HASH2) + (hash2Of4(daddr, hnum) << H2_SHIFT) + H2_HEAD);
+  if (sk == 0 || load<u32>(sk + SKX_RCV4) != daddr || load<u32>(sk + SKX_DADDR4) != saddr) return 0;
+  if (<u32>load<u16>(sk + SK_NUM) != hnum || <u32>load<u16>(sk + SK_DPORT) != sport) return 0;
+  return devMatch(sk, dif) ? sk : 0;
+}
+
 /** udp4_lib_lookup4: the connected socket of this exact 4-tuple, 0 when none. */
 export function lookup4v4(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): u32 {
   if (load<u32>(t + TB_CONNECTED) == 0) return 0;

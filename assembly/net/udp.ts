@@ -48,9 +48,9 @@ import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SA
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
   l4Root, skDropInc, skEnqueueBurst, skEnqueueInline, skEnqueueRun, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
-  SKX_RECV_CSCOV, TB_PORT, SKX_MCAST,
+  SKX_RECV_CSCOV, TB_CONNECTED, TB_PORT, SKX_MCAST,
 } from './sock';
-import { udp4_lib_lookup, udp4_lookup_fast, udp6_lib_lookup } from './sock_lookup';
+import { udp4_demux_lookup, udp4_lib_lookup, udp4_lookup_fast, udp6_lib_lookup } from './sock_lookup';
 import { mcSockAllow4, mcSockAllow6 } from './udp_mcast';
 import { udpPmtuLearn4, udpPmtuLearn6 } from './udp_pmtu';
 import { loopbackIif } from './netdev';
@@ -162,7 +162,7 @@ function queueRcv(sk: u32, q: u32, iph: u32, uh: u32, ulen: u32, ifindex: u32, m
  * udp_rcv / udplite_rcv (__udp4_lib_rcv) for the local IPv4 datagram at `data` (`len` bytes, `hlen`-byte
  * header) from `ifindex`, its route's flags `rtFlags` (RTCF_*). Takes the frame.
  */
-export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rtFlags: u32): void {
+export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rtFlags: u32, demux: bool = true): void {
   const proto = <u32>load<u8>(data + 9);
   const mib = udpMibBase(false, proto);
   const uh = data + hlen;
@@ -193,7 +193,13 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
     return;
   }
   const dif = loopbackIif(ifindex); // inet_iif: a datagram this host sent itself keeps its route's device
-  const sk = t == 0 ? 0 : udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
+  // udp_v4_early_demux ran before routing (UDP only, not a reassembled datagram; the receiving device's
+  // index): a socket it found takes the datagram (udp4_demux_lookup)
+  let sk: u32 = 0;
+  if (t != 0 && demux && !lite && (load<u32>(t + TB_CONNECTED) != 0 || (saddr == 0 && load<u16>(uh) == 0))) {
+    sk = udp4_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
+  }
+  if (sk == 0 && t != 0) sk = udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
   if (sk != 0) {
     queueRcv(sk, q, data, uh, ulen, dif, mib);
     return;

@@ -28,7 +28,7 @@
 // address: udp_reuseport_add_sock's test) on both sides.
 //
 //   WXDP_UDP_FUZZ=N         N cases per seed (default 30)
-//   WXDP_UDP_FUZZ_SEEDS=a,b the seeds (default 1, 2); random:K adds K random ones (printed)
+//   WXDP_UDP_FUZZ_SEEDS=a,b the seeds (default 1, 2, 693); random:K adds K random ones (printed)
 //   WXDP_UDP_FUZZ_SENDS=0   no sends (the datagrams only; other cases: the sends draw from the same Rng)
 //   WXDP_UDP_FUZZ_ICMP=0    no ICMP errors among the datagrams (genIcmpError: about a datagram a socket
 //                           could have sent, by the quoted 4-tuple; drawn from a second Rng)
@@ -50,7 +50,10 @@ const ICMP_ERRORS = process.env['WXDP_UDP_FUZZ_ICMP'] !== '0';
 const ODD = process.env['WXDP_UDP_FUZZ_ODD'] !== '0';
 function seeds(): number[] {
   const env = process.env['WXDP_UDP_FUZZ_SEEDS'];
-  if (!env) return [1, 2];
+  // 693 (case 20): a connected AF_INET socket bound to eth0 heads its hash2 chain, a dual-stack one of the same
+  // 4-tuple connected after it: the kernel's early demux (udp_v4_early_demux: the chain's first socket when
+  // inet_match takes it) delivers to the first, where hash4's head (udp4_lib_lookup4) would give the second
+  if (!env) return [1, 2, 693];
   const m = /^random:(\d+)$/.exec(env);
   if (m) return [1, 2, ...Array.from({ length: Number(m[1]) }, () => 1 + Math.floor(Math.random() * 2 ** 31))];
   return env.split(',').map(Number);
