@@ -326,6 +326,12 @@ function redirFlush(): void {
   return !tpOn(TP_XDP_REDIRECT) && !tpBulkOn();
 }
 
+/** Ring device `key` when frames redirected to it may be sent in bulk (it exists and has no veth peer), else 0. */
+@inline function gatherTarget(key: u32): u32 {
+  const tdev = devLookup(key);
+  return tdev != 0 && load<u32>(tdev, DEV_PEER) == 0 ? tdev : 0;
+}
+
 /**
  * bpf_redirect (no map) of a frame with no metadata to device `key`, when redirGatherOn: gathered for
  * transmitBurst. False (nothing done): a device that is missing or has a veth peer, for redirect.
@@ -333,8 +339,8 @@ function redirFlush(): void {
 @inline function redirGather(q: u32, qi: u32, data: u32, len: u32, key: u32): bool {
   // the run gathered so far goes to `key` from this queue: its device was found for the run's first frame
   if (redirN == 0 || key != redirKey || q != redirQ || qi != redirQi) {
-    const tdev = devLookup(key);
-    if (tdev == 0 || load<u32>(tdev, DEV_PEER) != 0) return false;
+    const tdev = gatherTarget(key);
+    if (tdev == 0) return false;
     if (redirN != 0) redirFlush();
     redirDev = tdev;
     redirKey = key;
@@ -361,8 +367,8 @@ export function redirectWhole(q: u32, qi: u32, ents: u32, mask: u32, c: u32, k: 
     const r = DP_BURST + j * BURST_RECORD_SIZE;
     if ((load<u32>(r) ^ XDP_REDIRECT) | (load<u32>(r, 12) ^ load<u32>(r, 4)) | (load<u32>(r, 16) ^ key) | load<u32>(r, 20)) return -1;
   }
-  const tdev = devLookup(key);
-  if (tdev == 0 || load<u32>(tdev, DEV_PEER) != 0) return -1;
+  const tdev = gatherTarget(key);
+  if (tdev == 0) return -1;
   let bytes: u64 = 0;
   for (let j: u32 = 0; j < k; j++) bytes += load<u32>(ents + ((c + j) & mask) * DESC_SIZE, 8);
   redirSettle();

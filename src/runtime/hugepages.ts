@@ -183,10 +183,3 @@ export function hugePageReport(advice: HugePageAdvice, buffer: ArrayBufferLike):
   const { mode, advised, why, collapsed, collapseError } = advice;
   return { mode, addon: a.addon ? 'built' : `absent (${a.why})`, advised, why, collapsed, collapseError, ...pages };
 }
-
-/** A report in a header's words: `2 MiB pages: advised, 130 of 134 MiB on them (THP madvise)`. */
-export function hugePageWords(r: HugePageReport): string {
-  const mib = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 24 ? 1 : 0);
-  const held = r.rss > 0 ? `, ${mib(r.anonHugePages)} of ${mib(r.rss)} MiB resident on them` : '';
-  return `2 MiB pages for wasm memory: ${r.advised ? 'advised' : `not advised — ${r.why}`}${held} (THP ${r.mode ?? 'unknown'})`;
-}
