@@ -90,13 +90,13 @@ export function lpm4_get(t: u32, addr: u32, len: u32): u32 {
   }
 }
 
-/** The value for direct entry `e` of `addr` at S = `s`: the leaf, or the walk (a call: rare at S = 24). */
-@inline function leafOrWalk(e: u32, addr: u32, s: u32): u32 {
-  return <i32>e < 0 ? e & DIRECT_LEAF_MAX : lpm4WalkOut(e << 3, addr << s);
-}
-/** lpm4Walk as a call, so the bulk lookup's eight-a-step loop stays short. */
-function lpm4WalkOut(n: u32, k: u32): u32 {
-  return lpm4Walk(n, k);
+/**
+ * `n` lookups one at a time (`dst` may be `src`): the bulk lookup's steps that hold a walk, its tail,
+ * and an overlapping `dst`. Called from three places, so it stays a call (binaryen inlines a function
+ * called once), out of the eight-a-step loop.
+ */
+function lpm4Each(t: u32, src: u32, dst: u32, n: u32): void {
+  for (let i: u32 = 0; i < n; i++) store<u32>(dst + (i << 2), lpm4Lookup(t, load<u32>(src + (i << 2))));
 }
 
 /** The value of the longest prefix covering `addr`, 0 when none. */
@@ -133,33 +133,26 @@ export function lpm4_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
   const s = dirBits(w);
   if (dst < src + (n << 2) && src < dst + (n << 2)) {
     // `dst` holds the direct entries while `src` is still read: in place, one at a time instead
-    for (let i: u32 = 0; i < n; i++) store<u32>(dst + (i << 2), lpm4Lookup(t, load<u32>(src + (i << 2))));
+    lpm4Each(t, src, dst, n);
     return;
   }
-  if (s >= 24) {
+  if (s == 24) {
     // 99.7 % of the entries are leaves on the bench's 1M tables: one pass, eight lookups a step, their
-    // eight direct loads issued back to back and one test of all eight entries (a walk only when one is not a leaf)
-    const sh = 32 - s;
+    // eight direct loads issued back to back and one test of all eight entries; a step holding a
+    // walk is redone one at a time by a call (kept out of the loop, so the loop stays a few registers
+    // wide), and the shift is the constant of S = 24
     const n8 = n & ~7;
     for (let i: u32 = 0; i < n8; i += 8) {
       const p = src + (i << 2);
       const q = dst + (i << 2);
-      const a0 = load<u32>(p, 0);
-      const a1 = load<u32>(p, 4);
-      const a2 = load<u32>(p, 8);
-      const a3 = load<u32>(p, 12);
-      const a4 = load<u32>(p, 16);
-      const a5 = load<u32>(p, 20);
-      const a6 = load<u32>(p, 24);
-      const a7 = load<u32>(p, 28);
-      const e0 = load<u32>(d + ((a0 >> sh) << 2));
-      const e1 = load<u32>(d + ((a1 >> sh) << 2));
-      const e2 = load<u32>(d + ((a2 >> sh) << 2));
-      const e3 = load<u32>(d + ((a3 >> sh) << 2));
-      const e4 = load<u32>(d + ((a4 >> sh) << 2));
-      const e5 = load<u32>(d + ((a5 >> sh) << 2));
-      const e6 = load<u32>(d + ((a6 >> sh) << 2));
-      const e7 = load<u32>(d + ((a7 >> sh) << 2));
+      const e0 = load<u32>(d + ((load<u32>(p, 0) >> 8) << 2));
+      const e1 = load<u32>(d + ((load<u32>(p, 4) >> 8) << 2));
+      const e2 = load<u32>(d + ((load<u32>(p, 8) >> 8) << 2));
+      const e3 = load<u32>(d + ((load<u32>(p, 12) >> 8) << 2));
+      const e4 = load<u32>(d + ((load<u32>(p, 16) >> 8) << 2));
+      const e5 = load<u32>(d + ((load<u32>(p, 20) >> 8) << 2));
+      const e6 = load<u32>(d + ((load<u32>(p, 24) >> 8) << 2));
+      const e7 = load<u32>(d + ((load<u32>(p, 28) >> 8) << 2));
       if (<i32>(e0 & e1 & e2 & e3 & e4 & e5 & e6 & e7) < 0) {
         store<u32>(q, e0 & DIRECT_LEAF_MAX, 0);
         store<u32>(q, e1 & DIRECT_LEAF_MAX, 4);
@@ -170,21 +163,10 @@ export function lpm4_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
         store<u32>(q, e6 & DIRECT_LEAF_MAX, 24);
         store<u32>(q, e7 & DIRECT_LEAF_MAX, 28);
       } else {
-        store<u32>(q, leafOrWalk(e0, a0, s), 0);
-        store<u32>(q, leafOrWalk(e1, a1, s), 4);
-        store<u32>(q, leafOrWalk(e2, a2, s), 8);
-        store<u32>(q, leafOrWalk(e3, a3, s), 12);
-        store<u32>(q, leafOrWalk(e4, a4, s), 16);
-        store<u32>(q, leafOrWalk(e5, a5, s), 20);
-        store<u32>(q, leafOrWalk(e6, a6, s), 24);
-        store<u32>(q, leafOrWalk(e7, a7, s), 28);
+        lpm4Each(t, p, q, 8);
       }
     }
-    for (let i: u32 = n8; i < n; i++) {
-      const a = load<u32>(src + (i << 2));
-      const e = load<u32>(d + ((a >> sh) << 2));
-      store<u32>(dst + (i << 2), leafOrWalk(e, a, s));
-    }
+    lpm4Each(t, src + (n8 << 2), dst + (n8 << 2), n - n8);
     return;
   }
   let acc: u32 = 0;

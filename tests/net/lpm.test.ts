@@ -433,6 +433,15 @@ describe.skipIf(!haveWasm)('lpm4', () => {
     ref.set(bits4(parseIpv4('192.0.2.0')), 24, 0x80000001);
     const mixed = Uint32Array.from([...probes.subarray(0, 60)].flatMap((a, i) => (i % 7 === 3 ? [a, 0xc0000205] : [a])));
     for (const n of [1, 7, 8, 9, 17, mixed.length]) expectSame4(t, ref, mixed.subarray(0, n));
+    // in place, and answers written two words ahead of the addresses still to read (one at a time)
+    const x = fp.exports as unknown as Record<string, (...a: number[]) => number>;
+    const want = Array.from(mixed, (a) => ref.lookup(bits4(a)));
+    const buf = x.arena_alloc!(mixed.length * 4 + 64, 64)! >>> 0;
+    for (const [src, dst] of [[buf, buf], [buf + 8, buf]] as const) {
+      new Uint32Array(fp.memory.memory.buffer).set(mixed, src >>> 2);
+      x.lpm4_lookup_bulk!(t.address, src, dst, mixed.length);
+      expect([...new Uint32Array(fp.memory.memory.buffer, dst, mixed.length)]).toEqual(want);
+    }
     for (const [a, len] of [last, ...routes.slice(0, 3000)]) {
       t.del(a, len);
       ref.delete(bits4(a), len);
