@@ -120,7 +120,13 @@ const GROUP4: u32 = 128;
  * 1.12x, one a step in one pass 0.93x; 12-06 (lpm43), same process: a 10 MiB run-compressed copy of
  * the direct table read through a bitmap rank 0.30-0.42x, two passes per group 0.76-1.05x, one at a time
  * 0.58-0.74x: a read that depends on a missed read costs more than the 64 MiB table's TLB miss; README,
- * FIB bench). Below S = 24, a group of GROUP4 at a time in three passes, each
+ * FIB bench). 12-06 (lp48): a step holding a walk is redone one at a time by a call (lpm4Each) instead
+ * of eight walks inlined in the loop, and the shift is S = 24's constant: same process, 12 paired
+ * rounds by thread CPU time, load 18-20, bgp-1M 1.17x, dpdk-1M 1.08x. The ceiling of this loop, measured
+ * the same way on 2 MiB pages (eight independent loads a step of uniformly random keys, nothing
+ * else): u32 over 64 MiB 157-161 M/s, u16 over 32 MiB 206-209, u8 over 16 MiB 373-415, a 3-byte entry
+ * over 48 MiB 146, u16 over 32 MiB + a per-/16 base + a 4 MiB value array 90-91 (the value's read
+ * depends on the missed one). Below S = 24, a group of GROUP4 at a time in three passes, each
  * a loop of few instructions whose loads do not depend on each other: the direct entries (into
  * `dst`), then a load of each node block they point to (the block's line, which holds its vectors and,
  * laid out as poptrie.ts and lpm_heap.ts do, its leaf most of the time), then the walks, which find
