@@ -92,6 +92,13 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   fibHelperBurst();
   fibAnswersCommit();
 }
+// Not done: loading the NEXT burst's direct entries (frames the producer had published past this
+// burst, read-only) before this burst's program ran, or right after it, so that their misses would
+// land during its work. Both slower (12-06, xdp router 1M, the bench's ring kept one burst ahead,
+// in-process toggle, 8 alternated rounds, load 18-19: 1.047x and 1.051x, slower in 8/8 each): wasm
+// has no prefetch, so a plain load that misses stops retirement once the reorder window behind it is
+// full (~320 µops, a few ns of the program's work), and the walk's one tight loop already keeps the
+// most misses in flight; the second read of each frame's header added its own.
 
 /**
  * The slot warmRing gave each frame of its burst (i8 by the frame's place in the burst, -1: none): the

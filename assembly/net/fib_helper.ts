@@ -797,10 +797,14 @@ const NH_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(NHM_ENTRIES * NH
 // checked per frame), so a later frame of the walk with the same handle and TOS takes it as it is — a
 // table's frames mostly share a few routes (the default, short prefixes), met in turn, which the last
 // answer alone would not hold. Direct-mapped by the handle (Fibonacci hashing), each entry tagged with
-// the walk that made it (nhMemoWalk, as NH_MEMO). Unshared build only, as FIB_ANSWERS.
+// the walk that made it (nhMemoWalk, as NH_MEMO). Unshared build only, as FIB_ANSWERS. 64 entries, not
+// 16: a table's routes take one alias record per prefix length and next hop (routes.ts acquire), ~20 on
+// the bench's 1M table, which 16 direct-mapped entries could not hold without evicting each other every
+// walk (12-06, xdp router 1M, main's build against this one in alternated processes, load 16-21: 85.0 ->
+// 83.0 ns a round's frame, faster in 5/6 pairs; 10k 73.5 -> 72.7, XDP_DROP 36.9 / 37.4, even).
 //   entry (RTM_SIZE): +0 u32 walk  +4 u32 route handle  +8 u32 TOS  +16 u64 mtu (before a PMTU
 //   exception) | rt_metric << 32  +24 u64 output ifindex | new destination << 32  +32 u64 macs  +40 u32 macsHi
-const RTM_BITS: u32 = 4;
+const RTM_BITS: u32 = 6;
 const RTM_ENTRIES: u32 = 1 << RTM_BITS;
 const RTM_SIZE: u32 = 64;
 const ROUTE_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(RTM_ENTRIES * RTM_SIZE, 64);

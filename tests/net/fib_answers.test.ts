@@ -344,19 +344,20 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
     expect(udp.map((f) => [f[14 + 19], mac(f)])).toEqual(xs.filter((x) => x < 192).map((x) => [x, x < 128 ? GW : G3]));
   });
 
-  it('give each route\'s frames their own gateway\'s MACs when a burst meets more routes than the walk keeps answers for: 20 routes, each via its own gateway, met twice in turn', async () => {
-    // 203.0.113.4k/30 via 198.51.100.(10 + k), k = 0..19, each gateway with its own MAC on eth1. The
-    // walk keeps the answers of routes it met by route handle in 16 entries (fib_helper.ts ROUTE_MEMO),
-    // so some of these 20 meet in one; each datagram must still leave with the MAC of its own route's
-    // gateway (bpf_fib_lookup: fib_table_lookup's longest prefix, then neigh->ha of its gateway).
+  it('give each route\'s frames their own gateway\'s MACs when a burst meets more routes than the walk keeps answers for: 32 routes, each via its own gateway, met twice in turn', async () => {
+    // 203.0.113.4k/30 via 198.51.100.(10 + k), k = 0..31, each gateway with its own MAC on eth1. The
+    // walk keeps the answers of routes it met by route handle in 64 entries (fib_helper.ts ROUTE_MEMO),
+    // where some of these may meet, and each next hop's by its gateway's last octet in 16 (NH_MEMO),
+    // where .10 and .26 (and every such pair) do; each datagram must still leave with the MAC of its own
+    // route's gateway (bpf_fib_lookup: fib_table_lookup's longest prefix, then neigh->ha of its gateway).
     const { fx, hits } = await router();
     const gwMac = (k: number) => `02:00:00:00:2e:${(0x10 + k).toString(16)}`;
-    for (let k = 0; k < 20; k++) {
+    for (let k = 0; k < 32; k++) {
       fx.ip(`neigh add 198.51.100.${10 + k} lladdr ${gwMac(k)} dev eth1 nud permanent`);
       fx.ip(`route add 203.0.113.${4 * k}/30 via 198.51.100.${10 + k} dev eth1`);
     }
     burst(fx, [frame(1)]); // the program's FIB hint is set from here on
-    const ks = [...Array.from({ length: 20 }, (_, k) => k), ...Array.from({ length: 20 }, (_, k) => k)];
+    const ks = [...Array.from({ length: 32 }, (_, k) => k), ...Array.from({ length: 32 }, (_, k) => k)];
     const h0 = hits();
     const out = burst(fx, ks.map((k) => frame(4 * k + 1 + (k & 1))));
     const udp = (out.get('eth1') ?? []).filter((f) => etherType(f) === 0x0800 && f[14 + 9] === 17);
