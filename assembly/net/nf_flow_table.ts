@@ -1612,6 +1612,26 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // loaded in the record wave (its key's when the first is another's, ~0.5% of the frames, which
   // nf_flow_forward then finds by burstCold with that line in cache): 1M 0.99x paired (12 alternated
   // rounds, 0.89-1.10, load 16-31), 10k 0.99x: within the noise; not kept.
+  // Why the misses cannot hide behind a burst's work (ft48; bench flows 1M, data path ns, one build with
+  // the extra lines switched per run, alternated runs, load 13-21; baseline 58-64): software pipelining
+  // across bursts (the next burst's buckets, or its records, loaded while this one is forwarded) needs a
+  // load that does not hold the core until its line comes, and wasm has none. One more random line a
+  // frame cost +8.5 to +13 ns as a wave of 64 loads of its own here (3 runs), but +23 to +27 as 8 loads
+  // every 8th frame inside stack_rx_flows' loop, +39 to +53 as 4 every 4th, and as stores (which retire
+  // before their line comes) into a 32 MiB scratch +20 (8 every 8th), +37 (4 every 4th), +49 (one a
+  // frame): a miss left in the loop stalls it for most of its latency, where a wave overlaps 64 of them.
+  // So the loads stay in waves, and a wave costs what its lines cost wherever it runs. Which lines: the
+  // oracle above (flow f's hot record from its address, one wave) measured again 43.3-48.3 vs 58.0-58.5
+  // (0.75x, 4 rounds alternated ABC / CBA, load 17-20), and it plus one more random line a frame of a 128
+  // MiB table in the same wave (a two-choice or cuckoo table loading both candidates at once, at its
+  // best) 55.0-61.2 (0.94-1.06x paired, median 0.98x): what pays is one line a hit for ~98% of the
+  // keys, which 32-byte records cannot give (above). A table
+  // that could: 16-byte slots, four a line, a key's line from its hash (1M lines a direction, 64 MiB:
+  // 99.6% in their line, Poisson, the rest an overflow structure), the slot holding the key's quotient
+  // (an invertible mix of the 13-byte key with the device's index, less the line's bits: ~11 bytes), the
+  // translated port and the next hop's index; checksum changes summed at the hit (~1-2 ns, measured
+  // above) and the timeout in the cold record, read only when a coarse stamp in the slot says a second
+  // has passed. Not attempted here.
   sink += acc;
   return m;
 }
