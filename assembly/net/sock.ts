@@ -362,6 +362,13 @@ const TB_SIZE: u32 = 64;
 //   +12 u16 the payload's offset from the L3 header (0: a raw socket's, whose payload is the datagram)
 // The rest is read from the datagram: its family (the IP version), its source port (the UDP header's,
 // right before the payload), its truesize (skTruesize of the offset and the bytes, its L3 length).
+// Tried and dropped on 12-06 (wxdp bench udp --quick data path ns, medians of rounds interleaved with
+// this layout, load 15-22): the enqueue linking a datagram before the newest (two lists, the reader
+// reversing the enqueue's when its own is empty), so that no other datagram's record is written — 6
+// rounds, 10k sockets 48.1 → 48.1, 100k 59.1 → 59.5, IPv6 10k 52.1 → 51.4: the newest record is in cache
+// (a socket's last datagram came within the reader's last 1024); the record written by udp_lean.ts's
+// first pass, its header line in L1 then, the enqueue only linking it — 5 rounds, 10k 50.2 → 50.7, 100k
+// 59.6 → 59.9, 10 sockets 25.6 → 27.1 (written twice there, the run's enqueue unchanged).
 export const QR_NEXT: u32 = 0;
 const QR_Q: u32 = 4;
 const QR_LEN_IF: u32 = 8;

@@ -364,6 +364,13 @@ let v6WholeLast = false;
  * The line queueing writes, loaded for every frame a socket was found for, in one pass (their misses
  * overlap, not one after the other between frames): the socket's queue line. (The datagram's queue
  * record is in the line of its headers, just read: sock.ts QR_*.)
+ * Where the L4 ns go (12-06, perf cpu-clock over one row alone, bench udp's workload): with 10k sockets
+ * udp4Lookup ~9 ns a datagram (over a quarter on the hash2 slot's first load, most of the rest the flow
+ * hash), the enqueue (sock.ts skEnqueueBurst) ~8, this pass ~5 (nearly all on the records' line); with
+ * 100k this pass ~12, udp4Lookup ~18. The line loaded in udp4Lookup's own pass right after the pick
+ * instead, its miss to overlap the next frames' hashing: 10k 48.1 → 63.0 ns (bench udp --quick, 6 rounds
+ * interleaved, load 15-21; with sock.ts's two-list queue too, even alone) — a load that misses holds the reorder window, which then spans two or three
+ * frames' lookups, where this pass's few instructions a frame keep many misses in flight.
  */
 function lbWarm(A: u32, n: u32): void {
   let s: u32 = 0;
