@@ -480,8 +480,9 @@ export class Datapath {
     }
     const maps = new Map<string, BpfMap>();
     for (const m of spec.maps) maps.set(m.name, this.createMap(m));
-    fillMapInMapSlots(spec.maps, maps);
+    // the BTF fields first: an inner map stored in a slot must match its template's (btf_record_equal)
     applySpinLocks(spec, maps);
+    fillMapInMapSlots(spec.maps, maps);
 
     const programs = new Map<string, Program>();
     const { load, skipped } = planPrograms(spec, opts.programs);

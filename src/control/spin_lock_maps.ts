@@ -43,17 +43,15 @@ export function innerTimerOff(outer: BpfMap): number {
 export function applySpinLocks(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>): void {
   for (const m of spec.maps) {
     const inner = m.innerMap;
-    if (inner && SPIN_LOCK_TYPES.includes(inner.type)) {
-      const off = spinLockOffset(spec.btf, inner.valueTypeId);
-      const outer = maps.get(m.name);
-      if (off === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_spin_lock');
-      if (outer && off !== -1) innerLocks.set(outer, off);
-    }
-    if (inner && TIMER_TYPES.includes(inner.type)) {
-      const off = timerOffset(spec.btf, inner.valueTypeId);
-      const outer = maps.get(m.name);
-      if (off === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_timer');
-      if (outer && off !== -1) innerTimers.set(outer, off);
+    const outer = maps.get(m.name);
+    if (inner && outer) {
+      const lock = SPIN_LOCK_TYPES.includes(inner.type) ? spinLockOffset(spec.btf, inner.valueTypeId) : -1;
+      const timer = TIMER_TYPES.includes(inner.type) ? timerOffset(spec.btf, inner.valueTypeId) : -1;
+      if (lock === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_spin_lock');
+      if (timer === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_timer');
+      if (lock !== -1) innerLocks.set(outer, lock);
+      if (timer !== -1) innerTimers.set(outer, timer);
+      outer.setInnerFields(lock, timer);
     }
     const timer = timerOffset(spec.btf, m.valueTypeId);
     if (timer === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the value holds more than one struct bpf_timer');

@@ -5,10 +5,15 @@
 // start 0 and returns XDP_PASS; the callback fired within 300 ms with the inner map's key 7 (fired 1,
 // key 7; the timer's bytes dump as 0); a cancel after it answers 0. Cancelling while armed answers 1;
 // deleting the element takes its timer with it (the hash dumps empty). An empty slot: arm_empty 1.
+// A hash of the same shape without BTF (no timer in its btf_record) is no inner map for `tenants`:
+// bpf_map_meta_equal's btf_record_equal, EINVAL (bpftool map update … value id: Invalid argument).
 
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
+import { createMap, Errno, MapType } from '../../src/maps/index.js';
 import { kernelAvailability, loadKernelObject } from '../../src/oracle/kernel.js';
 import { processedInsns } from '../support/refusals.js';
 
@@ -58,6 +63,14 @@ describe.each(['jit', 'interp'] as const)('bpf_timer in an inner map (%s)', (eng
       dp.stack.advance(300);
       expect(flows(o)).toEqual({});
     }));
+
+  it('refuses an inner map of the same shape whose value has no timer (EINVAL), takes the object\'s own', () =>
+    withObject(engine, (dp, o) => {
+      const plain = createMap(dp.fastPath, { name: 'plain', type: MapType.HASH, keySize: 4, valueSize: 32, maxEntries: 4, id: 1000 });
+      expect(() => o.map('tenants').setInner(u32(1), plain)).toThrow(expect.objectContaining({ errno: Errno.EINVAL }));
+      o.map('tenants').setInner(u32(1), o.map('flows0'));
+      expect(run(o, 'arm_empty')).toBe(0);
+    }));
 });
 
 describe('bpf_timer in an inner map: the verifier', () => {
@@ -94,6 +107,23 @@ describe.skipIf(!avail.ok)(`the kernel on the same program${avail.ok ? '' : ` (s
       wait();
       expect(dump(k, 'flows0')).toEqual({});
     } finally {
+      k.close();
+    }
+  });
+
+  it('bpftool map update: a hash of the same shape without BTF is refused (EINVAL), the object\'s own taken', () => {
+    const k = loadKernelObject(OBJ, { pinMaps: true });
+    const pin = `/sys/fs/bpf/wxdp-mim-timer-plain-${process.pid}`;
+    const bpftool = (...args: string[]) => spawnSync('bpftool', args, { encoding: 'utf8' });
+    try {
+      expect(bpftool('map', 'create', pin, 'type', 'hash', 'key', '4', 'value', '32', 'entries', '4', 'name', 'plain').status).toBe(0);
+      const id = (path: string): string => String(JSON.parse(bpftool('-j', 'map', 'show', 'pinned', path).stdout).id);
+      const put = (inner: string) => bpftool('map', 'update', 'pinned', k.map('tenants').pinPath, 'key', '1', '0', '0', '0', 'value', 'id', id(inner));
+      expect(put(pin).stderr).toContain('Invalid argument');
+      expect(put(k.map('flows0').pinPath).status).toBe(0);
+      expect(run(k, 'arm_empty')).toBe(0);
+    } finally {
+      rmSync(pin, { force: true });
       k.close();
     }
   });
