@@ -9,15 +9,18 @@
 // its own, whose address is in the header at MIM_META (+64, after the generic words):
 //
 //   meta  +0 u32 type | +4 u32 key_size | +8 u32 value_size | +12 u32 max_entries | +16 u32 map_flags
+//         +20 u32 MAP_SPIN_LOCK | +24 u32 MAP_TIMER   (the template's btf_record: its special fields'
+//         words, copied at create; the loader sets them from BTF, which it reads after creating maps)
 //
 //   array_of_maps  MAP_DATA  max_entries × u32 inner map address (0 = empty)
 //   hash_of_maps   a hash map (hash.ts) with value_size 4 holding the inner map address; its header type
 //                  is HASH_OF_MAPS, which hash.ts treats as a plain hash.
 //
-// An inner map must match the template (bpf_map_meta_equal: type, key_size, value_size, map_flags;
-// array_map_meta_equal also max_entries unless the template has BPF_F_INNER_MAP), else -EINVAL.
+// An inner map must match the template (bpf_map_meta_equal: type, key_size, value_size, map_flags, the
+// btf_record — here where the spin lock and timer are; array_map_meta_equal also max_entries unless the
+// template has BPF_F_INNER_MAP), else -EINVAL.
 
-import { MAP_DATA, MAP_FLAGS, MAP_KEY_SIZE, MAP_MAX_ENTRIES, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
+import { MAP_DATA, MAP_FLAGS, MAP_KEY_SIZE, MAP_MAX_ENTRIES, MAP_SPIN_LOCK, MAP_TIMER, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { allocMap, arena_alloc, arena_free } from './arena';
 import { arrayAllocCheck } from './array';
 import { htabCreate, htabDelete, htabLookup, htabUpdate } from './hash';
@@ -28,7 +31,7 @@ import {
 
 /** Header offset of the inner map template's address. */
 export const MAPS_MIM_META: u32 = 64;
-const META_SIZE: u32 = 20;
+const META_SIZE: u32 = 28;
 
 @inline export function isMapInMap(type: u32): bool {
   return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
@@ -61,6 +64,8 @@ export function map_in_map_create(type: u32, keySize: u32, valueSize: u32, maxEn
   store<u32>(meta, load<u32>(inner, MAP_VALUE_SIZE), 8);
   store<u32>(meta, load<u32>(inner, MAP_MAX_ENTRIES), 12);
   store<u32>(meta, load<u32>(inner, MAP_FLAGS), 16);
+  store<u32>(meta, load<u32>(inner, MAP_SPIN_LOCK), 20);
+  store<u32>(meta, load<u32>(inner, MAP_TIMER), 24);
   let m: u32 = 0;
   if (type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
     m = allocMap(type, keySize, valueSize, maxEntries, flags, id, <u64>maxEntries * 4, 8);
@@ -87,7 +92,8 @@ function metaEqual(m: u32, inner: u32): bool {
   const meta = load<u32>(m, MAPS_MIM_META);
   const t = load<u32>(meta);
   if (t != load<u32>(inner, MAP_TYPE) || load<u32>(meta, 4) != load<u32>(inner, MAP_KEY_SIZE) ||
-      load<u32>(meta, 8) != load<u32>(inner, MAP_VALUE_SIZE) || load<u32>(meta, 16) != load<u32>(inner, MAP_FLAGS)) {
+      load<u32>(meta, 8) != load<u32>(inner, MAP_VALUE_SIZE) || load<u32>(meta, 16) != load<u32>(inner, MAP_FLAGS) ||
+      load<u32>(meta, 20) != load<u32>(inner, MAP_SPIN_LOCK) || load<u32>(meta, 24) != load<u32>(inner, MAP_TIMER)) {
     return false;
   }
   if (t != BPF_MAP_TYPE_ARRAY || (load<u32>(meta, 16) & BPF_F_INNER_MAP) != 0) return true;

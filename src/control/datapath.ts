@@ -53,7 +53,7 @@ import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type DeviceRemoval, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
-import { applySpinLocks, innerSpinLockOff } from './spin_lock_maps.js';
+import { applySpinLocks, innerSpinLockOff, innerTimerOff, mapHasBtf } from './spin_lock_maps.js';
 import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
 import { globalFuncs } from './func_args.js';
 import { encode } from '../isa/insn.js';
@@ -480,8 +480,9 @@ export class Datapath {
     }
     const maps = new Map<string, BpfMap>();
     for (const m of spec.maps) maps.set(m.name, this.createMap(m));
-    fillMapInMapSlots(spec.maps, maps);
+    // the BTF fields first: an inner map stored in a slot must match its template's (btf_record_equal)
     applySpinLocks(spec, maps);
+    fillMapInMapSlots(spec.maps, maps);
 
     const programs = new Map<string, Program>();
     const { load, skipped } = planPrograms(spec, opts.programs);
@@ -1320,11 +1321,12 @@ export function verifierMap(m: BpfMap): VerifierMap {
     frozen: m.frozen,
     spinLockOff: m.spinLockOff,
     timerOff: m.timerOff,
+    ...(mapHasBtf(m) ? {} : { noBtf: true }),
   };
   const inner = m.innerMeta;
   // bpf_map_meta_alloc copies no name into the inner_map_meta: the kernel's log prints the inner map a
   // lookup finds as map_ptr(ks=..,vs=..), without map=
-  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, spinLockOff: innerSpinLockOff(m) };
+  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, spinLockOff: innerSpinLockOff(m), timerOff: innerTimerOff(m) };
   if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
     info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
   }
@@ -1374,7 +1376,7 @@ function verifyCacheKey(
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
     const i = m.inner;
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.frozen, m.spinLockOff, m.timerOff ?? -1, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.spinLockOff] : 0]));
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.frozen, m.spinLockOff, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.spinLockOff, i.timerOff ?? -1] : 0]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));

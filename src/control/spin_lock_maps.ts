@@ -2,8 +2,9 @@
 // lru_hash maps: assembly/maps/timer.ts). The loader's part of bpf_spin_lock: a hash or array map whose value's BTF holds a `struct
 // bpf_spin_lock` gets the lock's offset in its header (the fast path's copies leave those bytes alone,
 // BPF_F_LOCK is accepted, the verifier knows where the lock is). Two locks in one value: the kernel's
-// EINVAL at map creation. A lock in another map type: the kernel answers EOPNOTSUPP and libbpf creates
-// the map again without BTF, so the value holds 4 plain bytes and bpf_spin_lock on it is refused.
+// EINVAL at map creation. A lock or timer in another map type: the kernel answers EOPNOTSUPP and libbpf
+// creates the map again without BTF, so the value holds plain bytes and the helpers on it are refused
+// ("has to have BTF"). A map-in-map's inner template keeps its lock's and timer's offsets (by outer map).
 
 import type { ObjectSpec } from '../elf/index.js';
 import { spinLockOffset, SPIN_LOCK_TYPES, timerOffset, TIMER_TYPES } from '../elf/spin_lock.js';
@@ -15,27 +16,55 @@ import { Errno } from '../maps/uapi.js';
  * map's btf_record into inner_map_meta): where the template's `struct bpf_spin_lock` is, by outer map.
  */
 const innerLocks = new WeakMap<BpfMap, number>();
+/** Likewise its `struct bpf_timer` (hash, array and lru_hash inner maps), by outer map. */
+const innerTimers = new WeakMap<BpfMap, number>();
+
+/**
+ * Maps libbpf created again without BTF: their value's BTF holds a bpf_spin_lock or bpf_timer the map type
+ * may not have. The verifier refuses those helpers on them with its own message ("has to have BTF").
+ */
+const withoutBtf = new WeakSet<BpfMap>();
+
+/** Whether `map` has its value's BTF in the kernel (false: libbpf dropped it, see withoutBtf). */
+export function mapHasBtf(map: BpfMap): boolean {
+  return !withoutBtf.has(map);
+}
 
 /** The spin lock offset of the values of `outer`'s inner maps (its template's), or -1 without one. */
 export function innerSpinLockOff(outer: BpfMap): number {
   return innerLocks.get(outer) ?? -1;
 }
 
+/** The bpf_timer offset of the values of `outer`'s inner maps (its template's), or -1 without one. */
+export function innerTimerOff(outer: BpfMap): number {
+  return innerTimers.get(outer) ?? -1;
+}
+
 export function applySpinLocks(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>): void {
   for (const m of spec.maps) {
     const inner = m.innerMap;
-    if (inner && SPIN_LOCK_TYPES.includes(inner.type)) {
-      const off = spinLockOffset(spec.btf, inner.valueTypeId);
-      const outer = maps.get(m.name);
-      if (off === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_spin_lock');
-      if (outer && off !== -1) innerLocks.set(outer, off);
+    const outer = maps.get(m.name);
+    if (inner && outer) {
+      const lock = SPIN_LOCK_TYPES.includes(inner.type) ? spinLockOffset(spec.btf, inner.valueTypeId) : -1;
+      const timer = TIMER_TYPES.includes(inner.type) ? timerOffset(spec.btf, inner.valueTypeId) : -1;
+      if (lock === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_spin_lock');
+      if (timer === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_timer');
+      if (lock !== -1) innerLocks.set(outer, lock);
+      if (timer !== -1) innerTimers.set(outer, timer);
+      outer.setInnerFields(lock, timer);
     }
     const timer = timerOffset(spec.btf, m.valueTypeId);
     if (timer === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the value holds more than one struct bpf_timer');
-    if (timer !== -1 && TIMER_TYPES.includes(m.type)) maps.get(m.name)?.setTimerOff(timer);
     const off = spinLockOffset(spec.btf, m.valueTypeId);
-    if (off === -1 || !SPIN_LOCK_TYPES.includes(m.type)) continue;
+    const map = maps.get(m.name);
+    if ((timer !== -1 && !TIMER_TYPES.includes(m.type)) || (off !== -1 && !SPIN_LOCK_TYPES.includes(m.type))) {
+      // map_check_btf's EOPNOTSUPP: libbpf creates the map again without BTF, lock and timer are plain bytes
+      if (map) withoutBtf.add(map);
+      continue;
+    }
+    if (timer !== -1) map?.setTimerOff(timer);
+    if (off === -1) continue;
     if (off === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the value holds more than one struct bpf_spin_lock');
-    maps.get(m.name)?.setSpinLockOff(off);
+    map?.setSpinLockOff(off);
   }
 }

@@ -418,6 +418,17 @@ export class BpfMap {
     return { type: u(0), keySize: u(4), valueSize: u(8), maxEntries: u(12), flags: u(16) };
   }
 
+  /**
+   * @internal The loader sets the template's spin lock and timer offsets from BTF (spin_lock_maps.ts),
+   * before any inner map is stored: an inner map must have them at the same place (btf_record_equal).
+   */
+  setInnerFields(spinLockOff: number, timerOff: number): void {
+    const dv = this.fp.memory.view();
+    const meta = dv.getUint32(this.address + MAPS_LAYOUT.MIM_META, true);
+    dv.setUint32(meta + 20, spinLockOff + 1, true);
+    dv.setUint32(meta + 24, timerOff + 1, true);
+  }
+
   /** array_of_maps / hash_of_maps: the inner map at `key` (a BpfMap over it), or undefined. */
   innerMap(key: Uint8Array): BpfMap | undefined {
     const id = this.lookup(key);

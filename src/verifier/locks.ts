@@ -32,6 +32,7 @@ export function processSpinLock(st: State, reg: Reg, regno: number, isLock: bool
   if (!reg.varOff.isConst) {
     reject(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`);
   }
+  if (m.noBtf) reject(`map '${m.name}' has to have BTF in order to use bpf_spin_lock`);
   if (m.spinLockOff === undefined || m.spinLockOff < 0) reject(`map '${m.name}' has no valid bpf_spin_lock`);
   const off = Number(reg.varOff.value) + reg.off;
   if (off !== m.spinLockOff) reject(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${m.spinLockOff}`);

@@ -84,6 +84,8 @@ export interface MapInfo {
   spinLockOff?: number;
   /** Where the value's `struct bpf_timer` is (its BTF), or -1 / undefined without one. */
   timerOff?: number;
+  /** Created without BTF (libbpf's retry after map_check_btf's EOPNOTSUPP): map->btf is NULL. */
+  noBtf?: boolean;
 }
 
 /** A constant's views (setKnown), made once per value: BigInt and Tnum values are immutable, so shared. */
@@ -139,6 +141,13 @@ export class Reg {
   range = 0;
   /** CONST_MAP / MAP_VALUE / MAP_KEY. */
   map: MapInfo | undefined;
+  /**
+   * map_uid: which lookup of a map-in-map found the inner map (the lookup's id, when the inner
+   * template's value holds a bpf_timer), carried to the values looked up in it; 0 for any other map.
+   * bpf_timer_init's map must be the timer's own, uid included (one inner template stands for every
+   * inner map, so the pointer alone does not tell two lookups apart).
+   */
+  mapUid = 0;
   /** MEM: the size of the region. */
   memSize = 0;
   /** STACK: the frame the pointer points into. */
@@ -200,6 +209,7 @@ export class Reg {
     this.refObjId = o.refObjId;
     this.range = o.range;
     this.map = o.map;
+    this.mapUid = o.mapUid;
     this.memSize = o.memSize;
     this.frameno = o.frameno;
     this.subprog = o.subprog;
@@ -1626,7 +1636,7 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
  */
 function isPlainScalar(r: Reg): boolean {
   return r.type === RegType.SCALAR && r.off === 0 && !r.maybeNull && !r.ringbuf && !r.rdonly && r.refObjId === 0 && r.range === 0 &&
-    r.map === undefined && r.memSize === 0 && r.frameno === 0 && r.subprog === 0 && r.dynptrId === 0 && !r.pktSlice && r.btf === undefined;
+    r.map === undefined && r.mapUid === 0 && r.memSize === 0 && r.frameno === 0 && r.subprog === 0 && r.dynptrId === 0 && !r.pktSlice && r.btf === undefined;
 }
 
 /**

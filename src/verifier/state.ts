@@ -607,7 +607,7 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
       if (addConstOf(old.id) && old.off !== cur.off) return false;
       return scalarWithin(old, cur) && ids.scalarIds(old.id, cur.id);
     case RegType.CONST_MAP:
-      return old.map === cur.map;
+      return old.map === cur.map && old.mapUid === cur.mapUid;
     case RegType.FUNC:
       return old.subprog === cur.subprog;
     case RegType.PACKET:
@@ -631,6 +631,7 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
       return (
         old.maybeNull === cur.maybeNull &&
         old.map === cur.map &&
+        old.mapUid === cur.mapUid &&
         old.memSize === cur.memSize &&
         old.ringbuf === cur.ringbuf &&
         old.rdonly === cur.rdonly &&
@@ -687,6 +688,7 @@ function regBytesEqual(a: Reg, b: Reg): boolean {
     a.off === b.off &&
     a.range === b.range &&
     a.map === b.map &&
+    a.mapUid === b.mapUid &&
     a.memSize === b.memSize &&
     a.dynptrId === b.dynptrId &&
     a.subprog === b.subprog &&

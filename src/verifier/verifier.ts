@@ -2613,6 +2613,10 @@ class Verifier {
         }
         // is_acquire_function: the socket found is a reference the program must release.
         if (sockmap) r.id = r.refObjId = this.acquireReference(st, pc);
+        // map_uid: a value found in an inner map belongs to the lookup that found that map; an inner map
+        // whose template holds a bpf_timer is told from others by the id of its own lookup
+        // (mark_ptr_or_null_reg: map_uid = reg->id)
+        r.mapUid = (m.inner?.timerOff ?? -1) >= 0 ? r.id : mapArg!.mapUid;
         st.cur.put(0, r);
         break;
       }
@@ -2980,10 +2984,13 @@ class Verifier {
           this.reject('expected prog array map for tail call', pc, undefined, 'EINVAL');
         }
         expect([RegType.CONST_MAP], ['map_ptr']);
-        // bpf_timer_init(timer, map): the map holding the timer, R1's (check_func_arg's meta->map_ptr, a local
-        // of the call; map_uid is always 0: an inner map's value has no timer here, see PTR_TO_TIMER)
-        if (id === BPF_FUNC_TIMER_INIT && st.cur.regs[1]!.map !== reg.map) {
-          this.reject("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0", pc, undefined, 'EINVAL');
+        // bpf_timer_init(timer, map): the map holding the timer, R1's (check_func_arg's meta->map_ptr and
+        // map_uid, a local of the call): for an inner map, the one the same outer lookup found
+        if (id === BPF_FUNC_TIMER_INIT) {
+          const timer = st.cur.regs[1]!;
+          if (timer.map !== reg.map || timer.mapUid !== reg.mapUid) {
+            this.reject(`timer pointer in R1 map_uid=${timer.mapUid} doesn't match map pointer in R2 map_uid=${reg.mapUid}`, pc, undefined, 'EINVAL');
+          }
         }
         return;
       case Arg.PTR_TO_TIMER: {
@@ -2991,6 +2998,7 @@ class Verifier {
         expect([RegType.MAP_VALUE], ['map_value']);
         const m = reg.map!;
         if (!reg.varOff.isConst) this.reject(`R${regno} doesn't have constant offset. bpf_timer has to be at the constant offset`, pc, undefined, 'EINVAL');
+        if (m.noBtf) this.reject(`map '${m.name}' has to have BTF in order to use bpf_timer`, pc, undefined, 'EINVAL');
         if (m.timerOff === undefined || m.timerOff < 0) this.reject(`map '${m.name}' has no valid bpf_timer`, pc, undefined, 'EINVAL');
         const off = Number(reg.varOff.value) + reg.off;
         if (off !== m.timerOff) this.reject(`off ${off} doesn't point to 'struct bpf_timer' that is at ${m.timerOff}`, pc, undefined, 'EINVAL');
