@@ -262,6 +262,9 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         if (s.nh) parts.push(`fwd ${s.nh.family} to ${formatElem(s.nh.family === 'ip' ? 'ipv4_addr' : 'ipv6_addr', { lo: s.nh.addr, hi: s.nh.addr, kind: 'value' })} device "${s.name}"`);
         else parts.push(`${s.dup ? 'dup' : 'fwd'} to "${s.name}"`);
         break;
+      case 'dup':
+        parts.push(`dup to ${formatElem(s.family === 'ip' ? 'ipv4_addr' : 'ipv6_addr', { lo: s.addr, hi: s.addr, kind: 'value' })}${s.name !== undefined ? ` device "${s.name}"` : ''}`);
+        break;
       case 'flow':
         parts.push(`flow add @${s.name}`);
         break;
