@@ -1348,7 +1348,7 @@ export class Nft {
       if (addr === 0) return { packets: s.packets, bytes: s.bytes };
       return { packets: this.dp.memory.loadU64(addr), bytes: this.dp.memory.loadU64(addr + 8) };
     };
-    return Object.assign(read, { now: this.now() });
+    return Object.assign(read, { now: this.now(), ifname: (i: number) => this.dp.links.name(i) });
   }
 
   private env(): CompileEnv {
