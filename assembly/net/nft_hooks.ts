@@ -13,7 +13,7 @@
 // (nf_nat_range2 as nf_nat.ts reads it: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
 // proto | +38 u16 max proto, network order | +40 u16 base proto). Next: back to the evaluator.
 
-import { AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
+import { AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
 import { netDrop, netFree, netScratch, netdevGet } from './core';
@@ -178,6 +178,12 @@ export function nftDup(st: u32, oif: u32, addr: u32, v6: bool): void {
   }
   const d = f + XDP_PACKET_HEADROOM + ETH_HLEN;
   memory.copy(d, data, len);
+  // kept while the copy is routed and passes the hooks: this hook's state, registers and jump stack, and the output
+  // route (a datagram of the stack's own is at LOCAL_OUT or POST_ROUTING with its route there, read once they are done)
+  const keep = netScratch() + SCR_NFT_DUP;
+  memory.copy(keep, st, NFS_SIZE);
+  memory.copy(keep + 64, netScratch() + SCR_NFT, 192);
+  memory.copy(keep + 256, OUT_RES(), FR_SIZE);
   const hook = <u32>load<u8>(st, NFS_HOOK);
   const early = hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_IN;
   let routed: bool;
@@ -194,33 +200,31 @@ export function nftDup(st: u32, oif: u32, addr: u32, v6: bool): void {
   if (!routed) {
     netFree(0, d);
     netDrop(NDROP_NOT_SPECIFIED);
-    return;
+  } else {
+    // FLOWI_FLAG_KNOWN_NH: a route without a gateway is not cached, its next hop the flow's destination
+    // (rt_set_nexthop: rt_gw4 = daddr; ip6_pol_route: ip6_rt_cache_alloc for it), so the copy goes to `addr`, not to
+    // its own destination — but for IPv4's on-link guess out of `oif`, which had no route to set it from (its
+    // neighbour is the copy's destination: Linux 6.18 asks for that, measured)
+    const res = OUT_RES();
+    if (<u32>load<u8>(res, FR_GW_FAMILY) == 0 && <u32>load<u8>(res, FR_TYPE) != RTN_LOCAL && (v6 || !outOnLink)) {
+      memory.copy(res + FR_GW, addr, v6 ? 16 : 4);
+      store<u8>(res, <u8>(v6 ? AF_INET6 : AF_INET), FR_GW_FAMILY);
+    }
+    const fmax = nf_frag_max_get();
+    dupping = true;
+    nf_ct_set_untracked(d);
+    if (v6) ip6_local_out(0, d, len);
+    else ip_send_skb(0, d, len);
+    dupping = false;
+    nf_frag_max_set(fmax);
   }
-  // FLOWI_FLAG_KNOWN_NH: a route without a gateway is not cached, its next hop the flow's destination (rt_set_nexthop:
-  // rt_gw4 = daddr; ip6_pol_route: ip6_rt_cache_alloc for it), so the copy goes to `addr`, not to its own destination —
-  // but for IPv4's on-link guess out of `oif`, which had no route to set it from (its neighbour is the copy's
-  // destination: Linux 6.18 asks for that, measured)
-  const res = OUT_RES();
-  if (<u32>load<u8>(res, FR_GW_FAMILY) == 0 && <u32>load<u8>(res, FR_TYPE) != RTN_LOCAL && (v6 || !outOnLink)) {
-    memory.copy(res + FR_GW, addr, v6 ? 16 : 4);
-    store<u8>(res, <u8>(v6 ? AF_INET6 : AF_INET), FR_GW_FAMILY);
-  }
-  const keep = netScratch() + SCR_NFT_DUP;
-  memory.copy(keep, st, NFS_SIZE);
-  memory.copy(keep + 64, netScratch() + SCR_NFT, 192);
-  const fmax = nf_frag_max_get();
-  dupping = true;
-  nf_ct_set_untracked(d);
-  if (v6) ip6_local_out(0, d, len);
-  else ip_send_skb(0, d, len);
-  dupping = false;
-  nf_frag_max_set(fmax);
   memory.copy(st, keep, NFS_SIZE);
   memory.copy(netScratch() + SCR_NFT, keep + 64, 192);
+  memory.copy(OUT_RES(), keep + 256, FR_SIZE);
 }
 /** The source ip6_route_output writes for the copy (unused: the copy keeps its own). */
 @inline function DUP_SRC6(): u32 {
-  return netScratch() + SCR_NFT_DUP + 256;
+  return netScratch() + SCR_NFT_DUP + 320;
 }
 
 // The frames fwd and dup hand out, in order, until their hook's chains are done: FWD_MAX × (u32 frame, u32 len,

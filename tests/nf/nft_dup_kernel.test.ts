@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { eth, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
-import { H0, H1, LINKS6, M0, M1, NEIGH6, ROUTES6 } from './ct_support.js';
+import { H0, H1, LINKS6, M0, M1, NEIGH6, ROUTES6, SYN, tcp4 } from './ct_support.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
 import { expectSequenceAsNft, nftAgainst, nftSession } from './nft_support.js';
 
@@ -38,12 +38,14 @@ const RULESET4 = `table ip d {
 	chain forw {
 		type filter hook forward priority filter; policy accept;
 		udp dport 3906 dup to 192.0.2.2
+		tcp dport 3907 reject with tcp reset
 	}
 
 	chain outp {
 		type filter hook output priority filter; policy accept;
 		udp dport 3900-3910 ct state untracked counter
 		udp dport 3900-3910 dup to 198.51.100.2
+		tcp flags rst dup to 198.51.100.2
 	}
 
 	chain post {
@@ -69,8 +71,10 @@ const RUNS4: Array<[number, number, number, number]> = [
   [3904, 60, 64, 1], // through eth0 (no route there: on link): nothing of it on eth1, the original
   [3905, 60, 64, 2], // from a jumped-to chain: the copy, then the rules after the jump go on (counted)
   [3906, 60, 64, 1], // from forward: the copy goes back out of eth0, the original out of eth1
+  [3907, 40, 64, 1], // a SYN forward rejects: the reset (the stack's own, at output) copied to H1; itself out of eth0
 ];
-const FRAMES4 = RUNS4.map(([dport, len, ttl], i) => dgram4(dport, len, ttl, i, i === 3));
+const SYN4 = eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '203.0.113.5', proto: 6, id: 0x4c00, ttl: 64 }, tcp4('192.0.2.2', '203.0.113.5', 4300, 3907, { seq: 1000, flags: SYN })));
+const FRAMES4 = RUNS4.map(([dport, len, ttl], i) => (dport === 3907 ? SYN4 : dgram4(dport, len, ttl, i, i === 3)));
 
 describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv4 address against the kernel${skipWhy}`, () => {
   const kern = kernelNftRun(RULESET4, FRAMES4, 'nf48d4', ['list ruleset'], 'eth1');
@@ -98,13 +102,15 @@ describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv4 address again
 });
 
 describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv4 address out of eth0 against the kernel${skipWhy}`, () => {
-  const frames = [dgram4(3904, 60, 64, 20), dgram4(3906, 60, 64, 21)];
+  const frames = [dgram4(3904, 60, 64, 20), dgram4(3906, 60, 64, 21), SYN4];
   const kern = kernelNftRun(RULESET4, frames, 'nf48d0', [], 'eth0');
 
-  it('sends out of eth0 what the kernel sends: an ARP request on link, the forward hook\'s copy back to H0', async () => {
+  it('sends out of eth0 what the kernel sends: an ARP request on link, the forward hook\'s copy back to H0, a reset', async () => {
     const { out } = await oursNftRun(RULESET4, frames, 'eth0');
     expect(out).toEqual(kern.out);
-    expect(out.map((x) => x.length)).toEqual([1, 1]);
+    // the reset itself goes back to H0 (its output route kept while its copy was routed to H1)
+    expect(out.map((x) => x.length)).toEqual([1, 1, 1]);
+    expect(out[2]![0]!.slice(0, 12)).toBe(H0.replace(/:/g, ''));
     expect(out[0]![0]!.slice(24, 28)).toBe('0806');
     // forward's copy: TTL as forward left it (63), not lowered again
     expect(out[1]![0]!.slice(0, 12)).toBe(H0.replace(/:/g, ''));

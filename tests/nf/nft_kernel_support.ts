@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { Fixture, hex, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
 import { KernelRouter } from '../net/kernel.js';
+import { completePartial } from '../support/checksum_partial.js';
 import { LINKS, NEIGH, ROUTES } from './ct_support.js';
 import { passedPerRun } from './nft_support.js';
 
@@ -26,10 +27,14 @@ export interface NftTopo {
 }
 const TOPO4: NftTopo = { links: LINKS, routes: ROUTES, neigh: NEIGH };
 
-/** What one frame made leave `on`: one device's frames in hex, or for several each as `DEV HEX`, in their order. */
-function sentOn(tx: Map<string, Uint8Array[]>, on: string | readonly string[]): string[] {
-  if (typeof on === 'string') return (tx.get(on) ?? []).map(hex);
-  return on.flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${hex(f)}`));
+/**
+ * What one frame made leave `on`: one device's frames in hex, or for several each as `DEV HEX`, in their order. The
+ * kernel's have a checksum it left to the device (a reset it made: CHECKSUM_PARTIAL) completed as the device would.
+ */
+function sentOn(tx: Map<string, Uint8Array[]>, on: string | readonly string[], kernel = false): string[] {
+  const h = (f: Uint8Array): string => hex(kernel ? completePartial(f) : f);
+  if (typeof on === 'string') return (tx.get(on) ?? []).map(h);
+  return on.flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${h(f)}`));
 }
 
 /** Register the kernel's run of `frames` under `ruleset` (namespaces named with `prefix`), then `after` listed in order. */
@@ -42,7 +47,7 @@ export function kernelNftRun(ruleset: string, frames: Uint8Array[], prefix: stri
       spawnSync('ip', ['netns', 'exec', k!.router, 'nft', ...args], { input, encoding: 'utf8' });
     const r = nft(['-f', '-'], ruleset);
     if (r.status !== 0) throw new Error(`nft -f: ${String(r.stderr)}`);
-    run.out = k.send(frames.map((f) => ['eth0', f]), 0.05).map((x) => sentOn(x.tx, on));
+    run.out = k.send(frames.map((f) => ['eth0', f]), 0.05).map((x) => sentOn(x.tx, on, true));
     after.forEach((cmd, i) => (run.lists[`${i} ${cmd}`] = String(nft(cmd.split(' ')).stdout)));
   }, 60_000);
   afterAll(() => k?.close());
