@@ -686,3 +686,8 @@ export const SCR_L4_KEYS_SIZE: u32 = 1280;
 // ---- nf_tables' part of the worker scratch area (netScratch() + SCR_NFT; nft_eval.ts draws it) ----
 export const SCR_NFT: u32 = 8192;
 export const SCR_NFT_SIZE: u32 = 1024;
+// ---- What nft's dup to an address keeps while its copy passes the hooks (netScratch() + SCR_NFT_DUP; nft_hooks.ts) ----
+//   +0 the hook state (NFS_SIZE) | +64 the registers and jump stack (SCR_NFT +0 .. +192) | +256 the output route
+//   (output.ts OUT_RES, FR_SIZE) | +320 an IPv6 source (16)
+export const SCR_NFT_DUP: u32 = 12288;
+export const SCR_NFT_DUP_SIZE: u32 = 336;

@@ -68,7 +68,7 @@ import { ip_rcv_finish_defrag } from './ipv4_rcv';
 import { ip6_rcv_finish_defrag, ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
 import { IP6_DEFRAG_CONNTRACK_IN, NF_FRAG6_ACCEPT, NF_FRAG6_TAKEN, nf_ct_frag6_gather } from './reasm6';
 import {
-  CT_TUPLE_ORIG, CTT_PROTO, IP_CT_IS_REPLY, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN,
+  CT_TUPLE_ORIG, CTT_PROTO, IP_CT_IS_REPLY, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, IP_CT_UNTRACKED, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN,
   ctLock, ctRoot, ctUnlock, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable,
 } from './nf_conntrack';
 import { nf_conntrack_tcp_set_closing } from './nf_conntrack_proto_tcp';
@@ -198,6 +198,27 @@ export function nf_ct_attach(data: u32, orig: u32, origLen: u32): void {
   attachData = data;
   attachCt = ct;
   attachInfo = info < IP_CT_IS_REPLY ? IP_CT_RELATED_REPLY : IP_CT_RELATED;
+}
+
+/**
+ * nf_dup_ipv4 / nf_dup_ipv6's nf_ct_set(skb, NULL, IP_CT_UNTRACKED): the copy at `data`, about to enter LOCAL_OUT,
+ * is untracked there and after (conntrack passes it by; `ct state untracked` matches it).
+ */
+export function nf_ct_set_untracked(data: u32): void {
+  attachData = data;
+  attachCt = 0;
+  attachInfo = IP_CT_UNTRACKED;
+}
+
+/**
+ * The frag_max_size of the datagram the hooks are running over, for a chain that sends a datagram of its own through
+ * them and goes on (nft's dup): nf_hook_slow starts each run at 0, the outer datagram keeps its own.
+ */
+export function nf_frag_max_get(): u32 {
+  return fragMax;
+}
+export function nf_frag_max_set(v: u32): void {
+  fragMax = v;
 }
 
 /**

@@ -35,7 +35,7 @@ import {
 } from './abi';
 import { nftReject } from './nft_reject';
 import { jhash } from '../maps/jhash';
-import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
+import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftDup, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
 
 export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
@@ -79,7 +79,7 @@ export const EXPR_DATAMAP: u32 = 22; // x: data reg, len: key bytes | +4 u32 map
 export const EXPR_NUMGEN: u32 = 23; // x 0 inc / 1 random → reg (u32, host order) | +4 u32 modulus | +8 u32 offset |
 //                                       +12 u32 counter address (inc: its u32 in the arena, shared by the workers)
 export const EXPR_NOTRACK: u32 = 25; // nft_notrack: a packet without a conntrack yet is untracked (IP_CT_UNTRACKED)
-export const EXPR_FWD: u32 = 26; //    x 0 fwd (NF_STOLEN) / 1 dup (goes on) / 2, 3 fwd to an IPv4, IPv6 neighbour | +4 u32 ifindex | +8 its address (16): nft_fwd_netdev, nft_dup_netdev, nft_fwd_neigh
+export const EXPR_FWD: u32 = 26; //    x 0 fwd (NF_STOLEN) / 1 dup (goes on) / 2, 3 fwd to an IPv4, IPv6 neighbour / 4, 5 dup to an IPv4, IPv6 address | +4 u32 ifindex (dup to an address: 0 for none) | +8 the address (16): nft_fwd_netdev, nft_dup_netdev, nft_fwd_neigh, nft_dup_ipv4 / _ipv6
 export const EXPR_JHASH: u32 = 24; //  x: source reg, len: source bytes → reg (u32, host order) | +4 u32 modulus |
 //                                       +8 u32 seed | +12 u32 offset
 
@@ -531,6 +531,12 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         if (x == 0) {
           nftFwd(st, load<u32>(p, 4), false);
           return NF_STOLEN;
+        }
+        if (x >= 4) {
+          // nft_dup_ipv4_eval / nft_dup_ipv6_eval: a copy routed to the address now; this packet goes on
+          nftDup(st, load<u32>(p, 4), p + 8, x == 5);
+          p += 24;
+          continue;
         }
         if (x >= 2) {
           const r = nftFwdNeigh(st, load<u32>(p, 4), p + 8, x == 3);

@@ -22,7 +22,7 @@ import {
   FL_SIZE, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TYPE, IFF_UP,
   LOOPBACK_IFINDEX, MIB_IP6_OUT_REQUESTS, MIB_IP_OUT_REQUESTS, ND_CONF6, ND_FLAGS, ND_MTU, NDROP_NO_TX_TARGET,
   MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_FAILS, MIB_IP6_FRAG_OKS, NDROP_NOMEM, NDROP_PKT_TOO_BIG,
-  NR_ICMP, RT_SCOPE_UNIVERSE, RTN_LOCAL, CONF6_MTU, FL_FLAGS, FL_SPORT, FL_DPORT, FL_LABEL, FL_UID, FR_PREFIXLEN,
+  NR_ICMP, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_LOCAL, RTN_UNICAST, CONF6_MTU, FL_FLAGS, FL_SPORT, FL_DPORT, FL_LABEL, FL_UID, FR_PREFIXLEN,
 } from './abi';
 import { fib4_lookup, fib6_lookup, fib_select_default } from './fib';
 import { neigh_output } from './neigh';
@@ -232,6 +232,11 @@ export function resultPrefsrc4(res: u32): u32 {
   return inet_select_addr(load<u32>(res, FR_OIF), gw, <u32>load<u8>(res, FR_SCOPE));
 }
 
+/**
+ * ip_route_output's route was the on-link guess out of its `oif` (no FIB result: res->fi NULL, so __mkroute_output's
+ * rt_set_nexthop gives the route no gateway of any kind; the next hop is the datagram's destination).
+ */
+export let outOnLink: bool = false;
 /** The source ip_route_output chose (network-order u32; 0 when no address fit). */
 export let outSrc4: u32 = 0;
 /**
@@ -259,12 +264,26 @@ function outLocal(): void {
  * against the kernel with a local destination (ICMP errors and echo replies, TCP and nft resets, IPv6
  * path MTU learning: theirs go through lo); the others keep refusing one.
  */
-export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32, local: bool = false, sport: u32 = 0, dport: u32 = 0): bool {
-  outFlow(AF_INET, proto, tos & 0xfc, 0);
+export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32, local: bool = false, sport: u32 = 0, dport: u32 = 0, oif: u32 = 0): bool {
+  outFlow(AF_INET, proto, tos & 0xfc, oif);
+  outOnLink = false;
   store<u32>(OUT_FL(), dst, FL_DST);
   store<u32>(OUT_FL(), src, FL_SRC);
   outUli(icmpType, icmpCode, sport, dport);
-  if (fib4_lookup(OUT_FL(), OUT_RES()) != 0) return false;
+  if (oif != 0) {
+    // ip_route_output_key_hash_rcu with flowi4_oif: that device, up (ENODEV, ENETUNREACH); no route through it →
+    // "Apparently, routing tables are wrong. Assume, that the destination is on link": unicast out of it, no gateway
+    const nd = netdevGet(oif);
+    if (nd == 0 || (load<u32>(nd, ND_FLAGS) & IFF_UP) == 0) return false;
+    if (fib4_lookup(OUT_FL(), OUT_RES()) != 0) {
+      outOnLink = true;
+      memory.fill(OUT_RES(), 0, FR_SIZE);
+      store<u8>(OUT_RES(), <u8>RTN_UNICAST, FR_TYPE);
+      store<u32>(OUT_RES(), oif, FR_OIF);
+      outSrc4 = src != 0 ? src : inet_select_addr(oif, 0, RT_SCOPE_LINK);
+      return true;
+    }
+  } else if (fib4_lookup(OUT_FL(), OUT_RES()) != 0) return false;
   if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) {
     if (!local) return false;
     // ip_route_output_key_hash_rcu: no source given → the route's preferred source, else the destination

@@ -1110,6 +1110,16 @@ export class Nft {
           out.push({ k: 'notrack' });
           break;
         case 'fwd': {
+          // nft's stmt_evaluate_dup: in the ip and ip6 families an address of the table's family (its errors at the
+          // address), then the device named, resolved to its index now (nft_dup_ipv4 / _ipv6); in netdev a device
+          if (s.to && (t.family === 'ip' || t.family === 'ip6')) {
+            const e = parseElem(t.family === 'ip' ? 'ipv4_addr' : 'ipv6_addr', s.to);
+            if (e.kind !== 'value') throw new Refusal('wxdp takes one address after dup to (nft 1.0.6 aborts on a prefix or range there)', s.to.loc, false);
+            if (s.device && !this.dp.links.has(s.device.v)) throw new Refusal('Interface does not exist', s.device.loc, false);
+            out.push({ k: 'dup', family: t.family, addr: e.lo, ifindex: s.device ? this.dp.links.ifindex(s.device.v) : 0, name: s.device?.v });
+            break;
+          }
+          if (s.device && t.family === 'netdev') throw new Refusal('cannot specify device', s.loc, false);
           // nft's stmt_evaluate_fwd / _dup: the netdev family only; the device resolved to its index now
           if (t.family !== 'netdev') throw new Refusal('unsupported family', s.loc, false);
           if (!this.dp.links.has(s.dev)) throw new Refusal('Interface does not exist', s.devLoc, false);
@@ -1338,7 +1348,7 @@ export class Nft {
       if (addr === 0) return { packets: s.packets, bytes: s.bytes };
       return { packets: this.dp.memory.loadU64(addr), bytes: this.dp.memory.loadU64(addr + 8) };
     };
-    return Object.assign(read, { now: this.now() });
+    return Object.assign(read, { now: this.now(), ifname: (i: number) => this.dp.links.name(i) });
   }
 
   private env(): CompileEnv {

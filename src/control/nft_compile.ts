@@ -594,6 +594,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         code.word(s.ifindex);
         if (s.nh) code.data(Uint8Array.from({ length: 16 }, (_, i) => s.nh!.addr[i] ?? 0));
         break;
+      case 'dup':
+        // x 4 / 5: dup to an IPv4 / IPv6 address (nft_dup_ipv4 / _ipv6), the output device's index (0: any), the address
+        code.op(EXPR.FWD, 0, 0, s.family === 'ip' ? 4 : 5);
+        code.word(s.ifindex);
+        code.data(Uint8Array.from({ length: 16 }, (_, i) => s.addr[i] ?? 0));
+        break;
       case 'flow':
         code.op(EXPR.FLOW, 0, 0, 0);
         code.word(ctx.env.flowtableId(ctx.table, s.name));

@@ -32,6 +32,8 @@ export type RStmt =
    * neighbour of the device (`fwd ip to ADDR device DEV`), its address 4 or 16 bytes.
    */
   | { k: 'fwd'; dup: boolean; ifindex: number; name: string; nh?: { family: 'ip' | 'ip6'; addr: Uint8Array } }
+  /** nft_dup_ipv4 / nft_dup_ipv6: a copy routed to `addr` (4 or 16 bytes), out of `ifindex` (0: any; `name` as loaded). */
+  | { k: 'dup'; family: 'ip' | 'ip6'; addr: Uint8Array; ifindex: number; name?: string }
   /**
    * nft_limit: `rate` packets (or bytes) per `unit` seconds, `burst` (packets; bytes, 0: none); `inv`: `over`
    * (NFT_LIMIT_F_INV). Its bucket (u32 lock, u32 pad, u64 tokens, u64 last in ns) lives in the arena and outlives a

@@ -71,9 +71,11 @@ export type Stmt =
   | { k: 'notrack'; loc: Loc }
   /**
    * `fwd to DEV` / `dup to DEV` (the netdev family's nft_fwd_netdev, nft_dup_netdev); `fwd ip to ADDR device DEV`
-   * (`nh`: the next hop's family and address, nft_fwd_neigh).
+   * (`nh`: the next hop's family and address, nft_fwd_neigh). `dup to X [device DEV]` is read as nft's dup_stmt, the
+   * family deciding later what X is: the netdev family's device (`dev`), the ip and ip6 families' address (`to`,
+   * nft_dup_ipv4 / nft_dup_ipv6) with `device` its output device.
    */
-  | { k: 'fwd'; dup: boolean; dev: string; devLoc: Loc; loc: Loc; nh?: { family: 'ip' | 'ip6'; addr: RawValue } }
+  | { k: 'fwd'; dup: boolean; dev: string; devLoc: Loc; loc: Loc; nh?: { family: 'ip' | 'ip6'; addr: RawValue }; to?: RawValue; device?: { v: string; loc: Loc } }
   /** limit_stmt: a rate in packets or bytes per `unit` seconds, a burst (packets, or bytes: 0 none). */
   | { k: 'limit'; inv: boolean; bytes: boolean; rate: bigint; unit: number; burst: bigint; loc: Loc }
   /** quota_stmt: bytes, and the bytes already used. */
@@ -248,13 +250,21 @@ class Parser {
   private skipNl(): void {
     while (this.peek().t === 'nl' || this.isP(';')) this.next();
   }
-  private endOfCommand(): void {
+  /**
+   * A command's end: a newline, `;` or the end of input. What else comes is a syntax error expecting, at the top
+   * level (a command of its own, in a file or on the command line: nft's `line: base_cmd TOKEN_EOF | base_cmd
+   * stmt_separator`), "end of file or newline or semicolon"; inside a block "newline or semicolon" (nft 1.0.6, measured).
+   */
+  private endOfCommand(top = false): void {
     const t = this.peek();
     if (t.t === 'nl' || t.t === 'eof' || this.isP(';')) {
       if (t.t !== 'eof') this.next();
       return;
     }
-    this.unexpected(t, 'newline or semicolon');
+    this.unexpected(t, this.endExpected(top));
+  }
+  private endExpected(top: boolean): string {
+    return top ? 'end of file or newline or semicolon' : 'newline or semicolon';
   }
 
   parse(): Cmd[] {
@@ -290,7 +300,7 @@ class Parser {
       const w = this.where();
       out.push({ op: 'add', obj: 'table', ...w, loc: t.loc });
       if (this.isP('{')) this.tableBlock(w, out);
-      this.endOfCommand();
+      this.endOfCommand(true);
       return;
     }
     const verbs = ['add', 'create', 'insert', 'replace', 'delete', 'flush', 'list', 'reset', 'rename'] as const;
@@ -302,7 +312,7 @@ class Parser {
     if (o.t !== 'w') this.unexpected(o);
     if (['counter', 'counters', 'quota', 'quotas', 'limit', 'limits'].includes(o.v) && (op !== 'reset' || !o.v.startsWith('limit'))) {
       this.objCommand(op, o, t.loc, out);
-      this.endOfCommand();
+      this.endOfCommand(true);
       return;
     }
     if (op === 'reset') this.unexpected(o, 'counter or counters or quotas or quota');
@@ -315,7 +325,7 @@ class Parser {
       // the command's place runs to its newline (measured: a refused rename is marked one past its last word)
       const end = this.peek().t === 'nl' ? this.peek().loc.end : to.loc.end;
       out.push({ op: verb, obj: 'chain', ...w, chain: c.v, chainLoc: c.loc, to: to.v, toLoc: to.loc, loc: { ...t.loc, end } });
-      this.endOfCommand();
+      this.endOfCommand(true);
       return;
     }
     switch (o.v) {
@@ -451,7 +461,7 @@ class Parser {
       default:
         this.unexpected(o);
     }
-    this.endOfCommand();
+    this.endOfCommand(true);
   }
 
   private pendingRules: Cmd[] = [];
@@ -958,13 +968,17 @@ class Parser {
     return t.t === 'nl' || t.t === 'eof' || this.isP(';') || (inBlock && this.isP('}'));
   }
 
+  /** The rule being read is a block's (a statement that ends it early says what a block's end expects). */
+  private ruleInBlock = false;
+
   /** One rule's statements, up to and including its end (newline, ';' or end of input). */
   private rule(inBlock = false): Stmt[] {
+    this.ruleInBlock = inBlock;
     const out: Stmt[] = [];
-    while (!this.isEnd(inBlock)) out.push(this.stmt());
+    while (!this.isEnd(inBlock)) out.push(this.stmt(out.length > 0));
     if (out.length === 0) this.unexpected(this.peek());
     if (inBlock && this.isP('}')) this.unexpected(this.peek(), 'newline or semicolon');
-    this.endOfCommand();
+    this.endOfCommand(!inBlock);
     return out;
   }
 
@@ -1120,7 +1134,8 @@ class Parser {
     return { k: 'vmap', sel, map, loc: { ...sel.loc, end: close.loc.end } };
   }
 
-  private stmt(): Stmt {
+  /** One statement; `after`: another ended just before it (a keyword that starts none ends the rule there). */
+  private stmt(after = false): Stmt {
     const t = this.next();
     if (t.t !== 'w') this.unexpected(t);
     switch (t.v) {
@@ -1185,8 +1200,8 @@ class Parser {
         return { k: 'notrack', loc: t.loc };
       case 'fwd':
       case 'dup': {
-        // fwd_stmt / dup_stmt: `to DEV`, or `fwd ip to ADDR device DEV` (a neighbour's output, nft_fwd_neigh); `dup to
-        // ADDR device DEV` (nf_dup_ipv4 / nf_dup_ipv6, a copy routed to a gateway) wxdp lacks yet
+        // fwd_stmt / dup_stmt: `to X`, `fwd ip to ADDR device DEV` (a neighbour's output, nft_fwd_neigh), `dup to X
+        // device DEV` (nf_dup_ipv4 / nf_dup_ipv6: a copy routed to an address, out of that device)
         if (t.v === 'fwd' && (this.isWord('ip') || this.isWord('ip6'))) {
           const family = this.next().v as 'ip' | 'ip6';
           this.expectWord('to');
@@ -1197,11 +1212,24 @@ class Parser {
           return { k: 'fwd', dup: false, dev: d.v, devLoc: d.loc, loc: { ...t.loc, end: d.loc.end }, nh: { family, addr } };
         }
         this.expectWord('to');
-        const a = this.peek();
-        if (t.v === 'dup' && /^[0-9.]+$|:/.test(a.v)) throw new NftParseError('wxdp has no dup to an address yet (nft_dup_ipv4 / nft_dup_ipv6)', { ...t.loc, end: a.loc.end });
-        const d = this.name(true);
-        if (this.isWord('device')) throw new NftParseError(`wxdp has no dup to an address yet (nft_dup_ipv4 / nft_dup_ipv6)`, { ...t.loc, end: this.peek().loc.end });
-        return { k: 'fwd', dup: t.v === 'dup', dev: d.v, devLoc: d.loc, loc: { ...t.loc, end: d.loc.end } };
+        if (t.v === 'fwd') {
+          const d = this.name(true);
+          if (this.isWord('device')) this.endOfCommand(!this.ruleInBlock); // fwd_stmt has no `device` after a device: a syntax error there
+          return { k: 'fwd', dup: false, dev: d.v, devLoc: d.loc, loc: { ...t.loc, end: d.loc.end } };
+        }
+        const to = this.single() as RawValue & { v: string };
+        // `dup to ip saddr map { … }`: an address from an expression, which nft takes
+        if (to.k === 'word' && ['ip', 'ip6', 'meta', 'ct', 'numgen', 'jhash', 'symhash'].includes(to.v) && !this.isEnd(true) && !this.isWord('device')) {
+          throw new NftParseError("wxdp has no dup to an expression's value yet (only to an address)", { ...t.loc, end: this.peek().loc.end });
+        }
+        let device: { v: string; loc: Loc } | undefined;
+        if (this.isWord('device')) {
+          this.next();
+          if (this.isEnd(true)) this.unexpected(this.peek()); // DEVICE stmt_expr: nothing expected by name
+          const d = this.name(true);
+          device = { v: d.v, loc: d.loc };
+        }
+        return { k: 'fwd', dup: true, dev: to.v, devLoc: to.loc, loc: { ...t.loc, end: (device ?? to).loc.end }, to, device };
       }
       case 'synproxy': {
         // synproxy_stmt: its location is the SYNPROXY token's (synproxy_stmt_alloc), then its options
@@ -1283,6 +1311,8 @@ class Parser {
         return { k: 'flow', name: n.v, nameLoc: n.loc, loc: { ...t.loc, end: n.loc.end } };
       }
       default:
+        // after a whole statement nft's grammar could end the rule: a keyword no statement starts with is met there
+        if (after && KEYWORDS.has(t.v)) this.unexpected(t, this.endExpected(!this.ruleInBlock));
         this.unexpected(t);
     }
   }

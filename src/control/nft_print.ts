@@ -31,6 +31,18 @@ export interface CounterReader {
   (addr: number, s: { packets: bigint; bytes: bigint }): { packets: bigint; bytes: bigint };
   /** The stack clock when the listing is made (ms): what is left of an element's timeout, and which have expired. */
   now?: number;
+  /**
+   * A device's name now by its index (fwd / dup hold the index: nft lists the name the kernel's index has when it
+   * lists, the bare number once the device is gone); absent: the name as loaded.
+   */
+  ifname?: (ifindex: number) => string | undefined;
+}
+
+/** fwd / dup's device as nft lists it: its name now, quoted, or its index once it is gone. */
+function devText(counter: CounterReader, ifindex: number, loaded: string): string {
+  if (!counter.ifname) return `"${loaded}"`;
+  const n = counter.ifname(ifindex);
+  return n === undefined ? String(ifindex) : `"${n}"`;
 }
 
 /** nftables' time_print: days, hours, minutes, seconds and ms, each when nonzero (`1d2h`, `1m30s`, `500ms`). */
@@ -259,8 +271,11 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         parts.push('notrack');
         break;
       case 'fwd':
-        if (s.nh) parts.push(`fwd ${s.nh.family} to ${formatElem(s.nh.family === 'ip' ? 'ipv4_addr' : 'ipv6_addr', { lo: s.nh.addr, hi: s.nh.addr, kind: 'value' })} device "${s.name}"`);
-        else parts.push(`${s.dup ? 'dup' : 'fwd'} to "${s.name}"`);
+        if (s.nh) parts.push(`fwd ${s.nh.family} to ${formatElem(s.nh.family === 'ip' ? 'ipv4_addr' : 'ipv6_addr', { lo: s.nh.addr, hi: s.nh.addr, kind: 'value' })} device ${devText(counter, s.ifindex, s.name)}`);
+        else parts.push(`${s.dup ? 'dup' : 'fwd'} to ${devText(counter, s.ifindex, s.name)}`);
+        break;
+      case 'dup':
+        parts.push(`dup to ${formatElem(s.family === 'ip' ? 'ipv4_addr' : 'ipv6_addr', { lo: s.addr, hi: s.addr, kind: 'value' })}${s.name !== undefined ? ` device ${devText(counter, s.ifindex, s.name)}` : ''}`);
         break;
       case 'flow':
         parts.push(`flow add @${s.name}`);

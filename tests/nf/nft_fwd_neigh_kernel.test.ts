@@ -6,10 +6,10 @@
 // ruleset`. Then nft's listing of the statement and its errors with their places.
 
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
-import { kernelUnavailable } from '../net/kernel.js';
-import { H0, H1, M0, M1 } from './ct_support.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eth, Fixture, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
+import { H0, H1, LINKS, M0, M1, NEIGH, ROUTES } from './ct_support.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
 import { expectSequenceAsNft, nftAgainst, nftSession } from './nft_support.js';
 
@@ -86,9 +86,64 @@ describe.skipIf(skip)(`fwd to a neighbour, compared with nft 1.0.6${why ? ` (ski
       'add rule ip y c fwd ip to 198.51.100.2 device lo',
       'flush ruleset',
     ]);
-    // nf_dup_ipv4 / nf_dup_ipv6 (a copy routed to a gateway), which nft takes, wxdp refuses by name
-    for (const r of ['dup to 192.0.2.1', 'dup to 192.0.2.1 device lo', 'dup to 2001:db8::1']) {
-      expect(() => s.dp.nft(`add table ip d\nadd chain ip d c { type filter hook prerouting priority 0; }\nadd rule ip d c ${r}\n`), r).toThrow(/wxdp has no dup to an address yet/);
-    }
+  });
+});
+
+// A device removed after the rule was loaded: Linux 6.18.44 drops the packet (NETFILTER_DROP, measured: the next
+// rule never runs) where older sources of nft_fwd_neigh_eval returned with the verdict untouched; nft then lists the
+// device by its index. A veth of the router's own (v0, its peer v1) is the target, removed before the frames.
+const GONE = `table netdev fg {
+	chain in0 {
+		type filter hook ingress device "eth0" priority filter; policy accept;
+		udp dport 3810 fwd ip to 198.51.100.2 device "v0"
+		udp dport 3810 counter
+		udp dport 3811 fwd ip6 to 2001:db8:2::2 device "v0"
+		udp dport 3811 counter
+	}
+}
+`;
+// [dport, TTL]: nothing leaves for any (derived by hand: dropped at the fwd; fwd ip6 breaks on IPv4, routed)
+const GONE_RUNS: Array<[number, number, number]> = [
+  [3810, 64, 0],
+  [3810, 1, 0],
+  [3811, 64, 1], // fwd ip6 on an IPv4 packet breaks first (the device never looked up): counted, routed
+];
+const GONE_FRAMES = GONE_RUNS.map(([dport, ttl], i) => dgram(dport, 60, ttl, 20 + i));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`fwd to a neighbour of a removed device against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = { out: [] as string[][], drops: [] as string[][], list: '' };
+  let k: KernelRouter | undefined;
+  beforeAll(() => {
+    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'nf48fg');
+    const inR = (args: string[], input?: string): void => {
+      const r = spawnSync('ip', ['netns', 'exec', k!.router, ...args], { input, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${args.join(' ')}: ${String(r.stderr)}`);
+    };
+    inR(['ip', 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
+    inR(['nft', '-f', '-'], GONE);
+    inR(['ip', 'link', 'del', 'v0']);
+    const res = k.send(GONE_FRAMES.map((f) => ['eth0', f]), 0.05);
+    kern.out = res.map((x) => (x.tx.get('eth1') ?? []).map(hex));
+    kern.drops = res.map((x) => x.drops);
+    kern.list = String(spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout);
+  }, 60_000);
+  afterAll(() => k?.close());
+
+  it('drops as the kernel does (NETFILTER_DROP, the next rule not run) and lists the device by its index', async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.links.add({ kind: 'veth', name: 'v0', peer: { name: 'v1' } });
+    fx.dp.nft(GONE);
+    const v0 = fx.dp.links.ifindex('v0');
+    fx.dp.links.del('v0');
+    const before = fx.drops();
+    const out = GONE_FRAMES.map((f) => (fx.rx('eth0', f).get('eth1') ?? []).map(hex));
+    expect(out).toEqual(kern.out);
+    expect(out.map((x) => x.length)).toEqual(GONE_RUNS.map((r) => r[2]));
+    expect(kern.drops.slice(0, 2)).toEqual([['NETFILTER_DROP'], ['NETFILTER_DROP']]);
+    expect((fx.drops()['NETFILTER_DROP'] ?? 0) - (before['NETFILTER_DROP'] ?? 0)).toBe(2);
+    expect(kern.list).toContain('udp dport 3810 counter packets 0 bytes 0\n');
+    // the kernel's index for v0 is its own; the listing is compared with that number put in
+    const kIndex = /fwd ip to 198\.51\.100\.2 device (\d+)/.exec(kern.list)![1]!;
+    expect(fx.dp.nft('list ruleset')).toBe(kern.list.replaceAll(`device ${kIndex}`, `device ${v0}`));
   });
 });

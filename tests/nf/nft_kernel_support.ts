@@ -5,8 +5,9 @@
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { Fixture, hex } from '../net/support.js';
+import { Fixture, hex, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
 import { KernelRouter } from '../net/kernel.js';
+import { completePartial } from '../support/checksum_partial.js';
 import { LINKS, NEIGH, ROUTES } from './ct_support.js';
 import { passedPerRun } from './nft_support.js';
 
@@ -16,17 +17,37 @@ export interface KernelNftRun {
   lists: Record<string, string>;
 }
 
+/** The router's links, routes and neighbours (ct_support.ts's IPv4 router unless said). */
+export interface NftTopo {
+  links: LinkCfg[];
+  routes: RouteCfg[];
+  neigh: NeighCfg[];
+  /** the kernel router's sysctls (IPv6 forwarding is net.ipv6.conf.all.forwarding there) */
+  sysctls?: Record<string, number>;
+}
+const TOPO4: NftTopo = { links: LINKS, routes: ROUTES, neigh: NEIGH };
+
+/**
+ * What one frame made leave `on`: one device's frames in hex, or for several each as `DEV HEX`, in their order. The
+ * kernel's have a checksum it left to the device (a reset it made: CHECKSUM_PARTIAL) completed as the device would.
+ */
+function sentOn(tx: Map<string, Uint8Array[]>, on: string | readonly string[], kernel = false): string[] {
+  const h = (f: Uint8Array): string => hex(kernel ? completePartial(f) : f);
+  if (typeof on === 'string') return (tx.get(on) ?? []).map(h);
+  return on.flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${h(f)}`));
+}
+
 /** Register the kernel's run of `frames` under `ruleset` (namespaces named with `prefix`), then `after` listed in order. */
-export function kernelNftRun(ruleset: string, frames: Uint8Array[], prefix: string, after: readonly string[] = ['list ruleset'], on = 'eth1'): KernelNftRun {
+export function kernelNftRun(ruleset: string, frames: Uint8Array[], prefix: string, after: readonly string[] = ['list ruleset'], on: string | readonly string[] = 'eth1', topo: NftTopo = TOPO4): KernelNftRun {
   const run: KernelNftRun = { out: [], lists: {} };
   let k: KernelRouter | undefined;
   beforeAll(() => {
-    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, prefix);
+    k = KernelRouter.create(topo.links, topo.routes, topo.neigh, topo.sysctls ?? {}, prefix);
     const nft = (args: string[], input?: string): ReturnType<typeof spawnSync> =>
       spawnSync('ip', ['netns', 'exec', k!.router, 'nft', ...args], { input, encoding: 'utf8' });
     const r = nft(['-f', '-'], ruleset);
     if (r.status !== 0) throw new Error(`nft -f: ${String(r.stderr)}`);
-    run.out = k.send(frames.map((f) => ['eth0', f]), 0.05).map((x) => (x.tx.get(on) ?? []).map(hex));
+    run.out = k.send(frames.map((f) => ['eth0', f]), 0.05).map((x) => sentOn(x.tx, on, true));
     after.forEach((cmd, i) => (run.lists[`${i} ${cmd}`] = String(nft(cmd.split(' ')).stdout)));
   }, 60_000);
   afterAll(() => k?.close());
@@ -34,10 +55,10 @@ export function kernelNftRun(ruleset: string, frames: Uint8Array[], prefix: stri
 }
 
 /** wxdp's side: a Fixture with `ruleset` loaded, the frames sent through it, what it sent out of `on`. */
-export async function oursNftRun(ruleset: string, frames: Uint8Array[], on = 'eth1'): Promise<{ fx: Fixture; out: string[][] }> {
-  const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+export async function oursNftRun(ruleset: string, frames: Uint8Array[], on: string | readonly string[] = 'eth1', topo: NftTopo = TOPO4): Promise<{ fx: Fixture; out: string[][] }> {
+  const fx = await Fixture.create(topo.links, topo.routes, topo.neigh, { sysctls: topo.sysctls });
   fx.dp.nft(ruleset);
-  return { fx, out: frames.map((f) => (fx.rx('eth0', f).get(on) ?? []).map(hex)) };
+  return { fx, out: frames.map((f) => sentOn(fx.rx('eth0', f), on)) };
 }
 
 /**
