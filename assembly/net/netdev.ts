@@ -30,14 +30,14 @@ import {
   ND_ADDR6, ND_CONF4, ND_CONF6, ND_DEV, ND_FLAGS, ND_GEN, ND_IFINDEX, ND_KIND, ND_LINK, ND_MAC, ND_MTU, ND_NAME,
   ND_STATS, ND_VLAN_ID, ND_VLAN_PROTO, ND_VLANS, NDK_DUMMY, NDK_ETHER, NDK_LOOPBACK, NDK_VETH, NDK_VLAN,
   NDROP_CPU_BACKLOG, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_RECURSION_LIMIT, NDSTAT_TX_BYTES, NDSTAT_TX_DROPPED, NDSTAT_TX_PACKETS, NETDEV_MAX, NETDEV_SIZE,
-  NR_NETDEV, RT_SCOPE_HOST, RT_SCOPE_LINK, ND_PCPU, PCPU_SLOTS, PCPU_SLOT0, PCPU_SLOT_SIZE,
+  ND_NF_EGRESS, ND_NF_INGRESS, NR_NETDEV, RT_SCOPE_HOST, RT_SCOPE_LINK, ND_PCPU, PCPU_SLOTS, PCPU_SLOT0, PCPU_SLOT_SIZE,
 } from './abi';
 import { FRAME_SIZE, RUN_BASE, RUN_CPU, RUN_NCPUS, XDP_FRAME_STRUCT } from '../abi';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { atomicAdd64, netLockId } from './lock';
 import { devQueue, transmitBurst, txBulkOn, txBurstBytes, txBurstDropped, txBurstSent, xmit } from '../device';
 import { stack_rx } from './eth';
-import { NF_NETDEV_EGRESS, nf_netdev_frame, nfNetdevList } from './netfilter';
+import { NF_NETDEV_EGRESS, nf_netdev_frame, nfListRetire, nfNetdevList } from './netfilter';
 
 // ---- IFA_F_* (linux/if_addr.h), as AE_FLAGS holds them ----
 export const IFA_F_SECONDARY: u32 = 0x01; // IPv4; for IPv6 the same bit is IFA_F_TEMPORARY
@@ -159,7 +159,7 @@ export function netdev_create(ifindex: u32, kind: u32, mtu: u32, flags: u32, dev
 
 /**
  * Remove the record of `ifindex`: out of the table and the device order, out of its parent's VLAN table,
- * its address lists and record retired. The control plane removes VLAN children first. 0 or -19 (ENODEV).
+ * its address and netdev hook lists and record retired. The control plane removes VLAN children first. 0 or -19 (ENODEV).
  */
 export function netdev_remove(ifindex: u32): i32 {
   const nd = netdevGet(ifindex);
@@ -169,6 +169,8 @@ export function netdev_remove(ifindex: u32): i32 {
   orderUpdate(0, ifindex);
   retireList(load<u32>(nd + ND_ADDR4));
   retireList(load<u32>(nd + ND_ADDR6));
+  nfListRetire(load<u32>(nd + ND_NF_INGRESS));
+  nfListRetire(load<u32>(nd + ND_NF_EGRESS));
   const vt = load<u32>(nd + ND_VLANS);
   if (vt != 0) blockRetire(vt, VLAN_TABLE_SIZE);
   const pc = load<u32>(nd + ND_PCPU);

@@ -55,6 +55,7 @@
 // NDROP_NETFILTER_DROP) / taken (NF_STOLEN) and false.
 
 import { arena_alloc } from '../maps/arena';
+import { rc_alloc, rc_retire } from './reclaim';
 import { DP_BASE, DP_BIG, FRAME_SIZE, FRAME_TAILROOM_RESERVED } from '../abi';
 import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch, netdevGet } from './core';
@@ -545,7 +546,7 @@ export function nf_netdev_hook_register(hook: u32, ifindex: u32, prio: i32, arg:
   if (slot == 0) return slotErr;
   const l = listWith(load<u32>(slot), prio, NFK_CHAIN, arg);
   if (l == 0) return -28;
-  store<u32>(slot, l);
+  listSwap(slot, l);
   if (hook >= NF_ARP_LISTS) publish(slotTable);
   return 0;
 }
@@ -560,7 +561,7 @@ export function nf_netdev_hook_unregister(hook: u32, ifindex: u32, prio: i32, ar
   const old = load<u32>(slot);
   const l = listWithout(old, prio, NFK_CHAIN, arg);
   if (old == 0 || l == old) return -2;
-  store<u32>(slot, l);
+  listSwap(slot, l);
   if (hook >= NF_ARP_LISTS) publish(slotTable);
   return 0;
 }
@@ -610,11 +611,33 @@ function inetUsed(t: u32): bool {
   return pf == NFPROTO_IPV4 ? 0 : pf == NFPROTO_IPV6 ? 1 : -1;
 }
 
+// A hook list is never written once published: a change makes a copy (listWith / listWithout, blocks of
+// reclaim.ts), publishes it with one store (listSwap) and retires the old one, which goes back to the free
+// lists once every worker has passed a quiescent point (a frame walking it finishes first), as the kernel
+// frees a replaced nf_hook_entries after synchronize_net.
+
+/** Bytes of a list of `n` entries: its count, then the entries. */
+@inline function listBytes(n: u32): u32 {
+  return 4 + n * ENTRY_SIZE;
+}
+
+/** Publish list `l` (0: none) at `slot` and retire the one it replaces. */
+function listSwap(slot: u32, l: u32): void {
+  const old = load<u32>(slot);
+  store<u32>(slot, l);
+  if (old != 0 && old != l) rc_retire(old, listBytes(load<u32>(old)));
+}
+
+/** A device's netdev list (its record's ND_NF_INGRESS / ND_NF_EGRESS) after the device left every table: retired. */
+export function nfListRetire(l: u32): void {
+  if (l != 0) rc_retire(l, listBytes(load<u32>(l)));
+}
+
 /** A copy of `old` (0: empty) with (prio, kind, arg) added after the entries of lower or equal priority. */
 function listWith(old: u32, prio: i32, kind: u32, arg: u32): u32 {
   const n: u32 = old == 0 ? 0 : load<u32>(old);
   if (n >= LIST_MAX) return 0;
-  const l = arena_alloc(4 + (n + 1) * ENTRY_SIZE, 8);
+  const l = rc_alloc(listBytes(n + 1));
   if (l == 0) return 0;
   let j: u32 = 0;
   let put = false;
@@ -653,7 +676,7 @@ function listWithout(old: u32, prio: i32, kind: u32, arg: u32): u32 {
   }
   if (at < 0) return old;
   if (n == 1) return 0;
-  const l = arena_alloc(4 + (n - 1) * ENTRY_SIZE, 8);
+  const l = rc_alloc(listBytes(n - 1));
   if (l == 0) return old;
   let j: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
@@ -669,7 +692,7 @@ function addEntry(t: u32, pfi: u32, hook: u32, prio: i32, kind: u32, arg: u32): 
   const slot = t + (kind == NFK_NAT_CHAIN ? HT_NAT_LISTS : HT_LISTS) + ((pfi * NF_INET_NUMHOOKS + hook) << 2);
   const l = listWith(load<u32>(slot), prio, kind, arg);
   if (l == 0) return -28;
-  store<u32>(slot, l);
+  listSwap(slot, l);
   return 0;
 }
 
@@ -701,7 +724,7 @@ function opsHooks(t: u32, p: u32, on: bool, hooks: StaticArray<u32>, prios: Stat
       e |= addEntry(t, p, hooks[i], prios[i], k, 0);
     } else {
       const slot = t + HT_LISTS + ((p * NF_INET_NUMHOOKS + hooks[i]) << 2);
-      store<u32>(slot, listWithout(load<u32>(slot), prios[i], k, 0));
+      listSwap(slot, listWithout(load<u32>(slot), prios[i], k, 0));
     }
   }
   return e;
@@ -831,7 +854,7 @@ export function nf_hook_unregister(pf: u32, hook: u32, prio: i32, kind: u32, arg
   const l = listWithout(old, prio, kind, arg);
   if (l == old && old != 0) return -2;
   if (old == 0) return -2;
-  store<u32>(slot, l);
+  listSwap(slot, l);
   publish(t);
   return 0;
 }
