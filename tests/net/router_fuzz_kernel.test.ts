@@ -36,7 +36,8 @@
 // 381-460 agree, and with routeErrorCase 461-592. With neighCase (from 593): an ARP probe for another
 // port's address went unanswered (router_cases); then 593-685 agree. With policyCase (from 686): an IPv6
 // rule on the traffic class (`ip -6 rule add tos 0x20`) never matched, the flow key holding the label
-// alone (seeds 689, 690; fwd6_lean's traffic class case); then 686-697 agree.
+// alone (seeds 689, 690; fwd6_lean's traffic class case); then 686-802 agree. From 803 policyCase also
+// spoofs sources across the whole prefix and the rules include `from` the router's own addresses.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
@@ -615,7 +616,9 @@ function policyCase(g: Rng): FuzzCase {
   const inPrefix = (): string => (v6 ? `2001:db8:70:${g.pick([0, 1, 0x7f, 0x80, 0x81, 0xff, 0xe, 0xf, 0x100]).toString(16)}::${(1 + g.int(0xff)).toString(16)}` : `203.0.113.${64 + g.int(32)}`);
   const toRouter = g.chance(0.3);
   const r = routerAddrOf(g.chance(0.8) ? host : g.pick([HOSTS.h1, HOSTS.h2, HOSTS.h3]));
-  const src = toRouter ? inPrefix() : g.chance(0.85) ? (v6 ? host.v6 : g.pick(host.v4)) : v6 ? g.pick(['2001:db8:70::9', '2001:db8:10::9', '2001:db8:1::2']) : g.pick(['203.0.113.70', '192.0.2.200', '10.1.2.3']);
+  // spoofed: inside the prefix (an error about a forwarded packet goes back there by the rules), or behind h1/h2
+  const spoofed = (): string => (g.chance(0.5) ? inPrefix() : v6 ? g.pick(['2001:db8:10::9', '2001:db8:1::2']) : g.pick(['192.0.2.200', '10.1.2.3']));
+  const src = toRouter ? inPrefix() : g.chance(0.85) ? (v6 ? host.v6 : g.pick(host.v4)) : spoofed();
   const dst = toRouter ? (v6 ? r.v6 : r.v4) : inPrefix();
   const port = (): number => g.pick([53, 52, 54, 1, 9, 768, 771, 775, 776, 1023, 1024, 40000 + g.int(100)]);
   const kind = g.pick(['udp', 'udp', 'tcp', 'tcp', 'icmp', 'esp'] as const);
