@@ -37,7 +37,9 @@
 // port's address went unanswered (router_cases); then 593-685 agree. With policyCase (from 686): an IPv6
 // rule on the traffic class (`ip -6 rule add tos 0x20`) never matched, the flow key holding the label
 // alone (seeds 689, 690; fwd6_lean's traffic class case); then 686-802 agree. From 803 policyCase also
-// spoofs sources across the whole prefix and the rules include `from` the router's own addresses.
+// spoofs sources across the whole prefix and the rules include `from` the router's own addresses: 803-907
+// agree (735 once its timestamp request was taken out), and with policyCase three cases in four (a local
+// copy) 5001-5105.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
