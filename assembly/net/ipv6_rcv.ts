@@ -228,7 +228,9 @@ export function ip6InputRoute(ifindex: u32, data: u32, len: u32, nhoff: u32, off
   if ((ipv6AddrType(daddr) & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0) store<u32>(IN6_FL(), ifindex, FL_OIF);
   store<u8>(IN6_FL(), <u8>AF_INET6, FL_FAMILY);
   store<u8>(IN6_FL(), <u8>((ldBe32(data) >> 20) & 0xfc), FL_TOS);
-  store<u32>(IN6_FL(), load<u32>(data) & 0xffff0f00, FL_LABEL); // the 20-bit flow label, network order
+  // ip6_flowinfo: traffic class and flow label (network order), as ip6_route_input's fl6.flowlabel — a
+  // rule's tos reads the class from it (fib6_rule_match: ip6_dscp), the multipath hash only the label
+  store<u32>(IN6_FL(), load<u32>(data) & 0xffffff0f, FL_LABEL);
   store<u8>(IN6_FL(), load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
   if (needPorts6()) flowDissect6(IN6_FL(), data, len, off, <u32>load<u8>(data + nhoff));
   return dst6_route(IN6_FL(), IN6_RES());

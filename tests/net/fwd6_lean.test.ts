@@ -388,4 +388,21 @@ describe.skipIf(unready)('the lean IPv6 forward', () => {
     expect(fx.mib()['Ip6:OutForwDatagrams']).toBe(2 * sent.length);
     expect(fx.devs.get('eth0')!.stats().rxPackets).toBe(2 * sent.length);
   });
+
+  it('takes a rule on the traffic class (ip -6 rule tos) from the datagram\'s class, ECN bits apart', async () => {
+    // ip6_route_input's flow key carries ip6_flowinfo(iph), class and label; fib6_rule_match compares the
+    // rule's dscp with ip6_dscp(fl6->flowlabel), the class without its two ECN bits. So class 0x20 and
+    // 0x23 take table 100 (via 2001:db8:3::2, out of eth2), 0x24 and 0 main's /48 (via 2001:db8:2::3, out of
+    // eth1). Found by router_fuzz_kernel's policyCase (seeds 689, 690): wxdp's flow key held the label alone.
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { sysctls: { 'net.ipv6.conf.all.forwarding': 1 } });
+    fx.ip('-6 route add 2001:db8:100::/48 via 2001:db8:3::2 dev eth2 table 100');
+    fx.ip('-6 rule add tos 0x20 lookup 100 pref 100');
+    const classes = [0x20, 0x23, 0x24, 0, 0x20];
+    const out = classes.map((tc, i) => {
+      const dst = `2001:db8:100:1::${i + 1}`;
+      const tx = fx.rx('eth0', eth({ dst: M0, src: H0, type: 0x86dd }, ipv6({ src: SRC, dst, nh: 17, tc, flow: 0x12345 }, udp(7000 + i, 18))));
+      return [...tx.keys()].join();
+    });
+    expect(out).toEqual(['eth2', 'eth2', 'eth1', 'eth1', 'eth2']);
+  });
 });

@@ -19,6 +19,10 @@
 //                             cases; =0 gives what seeds 381-460 were run with)
 //   WXDP_ROUTER_FUZZ_NEIGH=0  no neighCase (added 12-06 from seed 593 on: ARP and neighbour discovery as hosts
 //                             send them, an eighth of the cases; =0 gives what seeds 461-592 were run with)
+//   WXDP_ROUTER_FUZZ_POLICY=0 no policyCase (added 12-06 from seed 686 on: frames router_fuzz_policy.batch's
+//                             rules decide — fwmark masks, uidrange, single ports, dport without ipproto,
+//                             iif lo, IPv6 tos, goto/nop/blackhole/prohibit/unreachable, suppressors, weighted
+//                             multipath in rule tables; =0 gives what seeds 593-685 were run with)
 //
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
@@ -30,7 +34,12 @@
 // hop — a reset's flow key without its ports, an ICMP error's route not hashed by the packet it quotes,
 // an ICMPv6 echo reply's oif deciding among the siblings (router_cases' ownMultipathFrames); then
 // 381-460 agree, and with routeErrorCase 461-592. With neighCase (from 593): an ARP probe for another
-// port's address went unanswered (router_cases); then 593-640 agree.
+// port's address went unanswered (router_cases); then 593-685 agree. With policyCase (from 686): an IPv6
+// rule on the traffic class (`ip -6 rule add tos 0x20`) never matched, the flow key holding the label
+// alone (seeds 689, 690; fwd6_lean's traffic class case); then 686-802 agree. From 803 policyCase also
+// spoofs sources across the whole prefix and the rules include `from` the router's own addresses: 803-907
+// agree (735 once its timestamp request was taken out), and with policyCase three cases in four (a local
+// copy) 5001-5105.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
@@ -52,6 +61,7 @@ const WIDE = process.env['WXDP_ROUTER_FUZZ_WIDE'] !== '0';
 const ROUTES = WIDE && process.env['WXDP_ROUTER_FUZZ_ROUTES'] !== '0';
 const ROUTE_ERRORS = ROUTES && process.env['WXDP_ROUTER_FUZZ_ROUTE_ERRORS'] !== '0';
 const NEIGH = ROUTE_ERRORS && process.env['WXDP_ROUTER_FUZZ_NEIGH'] !== '0';
+const POLICY = NEIGH && process.env['WXDP_ROUTER_FUZZ_POLICY'] !== '0';
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_ROUTER_FUZZ_SEEDS']);
 
 const H1 = '198.51.100.2';
@@ -581,6 +591,83 @@ function neighCase(g: Rng): FuzzCase {
   return { what: what.join(', '), ingress: host.port, frames: [eth(dmac, host.mac, ETH_P_IPV6, ipv6({ src, dst, nextHeader: 58, hopLimit, flowLabel: 0, payload: icmp }))] };
 }
 
+/** A TCP SYN (20-byte header) from `sport` to `dport`, its checksum over the pseudo-header. */
+function tcpSyn(g: Rng, src: string, dst: string, sport: number, dport: number): Uint8Array {
+  const t = new Uint8Array(20);
+  const v = new DataView(t.buffer);
+  v.setUint16(0, sport), v.setUint16(2, dport), v.setUint32(4, g.next()), (t[12] = 5 << 4), (t[13] = 0x02), v.setUint16(14, 1024);
+  const v6 = src.includes(':');
+  const ph = v6 ? concat(ipv6Bytes(src), ipv6Bytes(dst), u16(0), u16(20), Uint8Array.of(0, 6)) : concat(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6), u16(20));
+  v.setUint16(16, inetChecksum(ph, t));
+  return t;
+}
+
+/**
+ * Frames router_fuzz_policy.batch's rules decide (a sixth generator, WXDP_ROUTER_FUZZ_POLICY=0 leaves them
+ * out; added 12-06 from seed 686): to 203.0.113.64/27 or 2001:db8:70::/48 through the router (UDP and TCP
+ * with ports on each side of the rules' ranges, ICMP, ESP and AH, whose SPI the flow dissector reads as
+ * ports; TOS / traffic class; IPv4 first and later fragments, which have no ports for the rules; IPv6
+ * extension headers in front), or from there to the router (its answers — echo replies, port
+ * unreachables, resets, time exceeded — go by output lookups: iif lo, the ICMP type and code over the
+ * dport). Senders spoof those sources freely (rp_filter 0), but only ones reached through a permanent
+ * neighbour or not at all: an answer to an on-link address would resolve it on the kernel's timers.
+ */
+function policyCase(g: Rng): FuzzCase {
+  const v6 = g.chance(0.45);
+  const host = g.pick([HOSTS.h1, HOSTS.h2, HOSTS.h3]);
+  const inPrefix = (): string => (v6 ? `2001:db8:70:${g.pick([0, 1, 0x7f, 0x80, 0x81, 0xff, 0xe, 0xf, 0x100]).toString(16)}::${(1 + g.int(0xff)).toString(16)}` : `203.0.113.${64 + g.int(32)}`);
+  const toRouter = g.chance(0.3);
+  const r = routerAddrOf(g.chance(0.8) ? host : g.pick([HOSTS.h1, HOSTS.h2, HOSTS.h3]));
+  // spoofed: inside the prefix (an error about a forwarded packet goes back there by the rules), or behind h1/h2
+  const spoofed = (): string => (g.chance(0.5) ? inPrefix() : v6 ? g.pick(['2001:db8:10::9', '2001:db8:1::2']) : g.pick(['192.0.2.200', '10.1.2.3']));
+  const src = toRouter ? inPrefix() : g.chance(0.85) ? (v6 ? host.v6 : g.pick(host.v4)) : spoofed();
+  const dst = toRouter ? (v6 ? r.v6 : r.v4) : inPrefix();
+  const port = (): number => g.pick([53, 52, 54, 1, 9, 768, 771, 775, 776, 1023, 1024, 40000 + g.int(100)]);
+  const kind = g.pick(['udp', 'udp', 'tcp', 'tcp', 'icmp', 'esp'] as const);
+  const [sport, dport] = [port(), toRouter && g.chance(0.5) ? g.pick([9, 53, 771]) : port()];
+  let l4: Uint8Array;
+  let proto: number;
+  let what: string;
+  if (kind === 'udp') (l4 = udp(src, dst, sport, dport, pattern(g.pick([0, 18, 100]), 3))), (proto = 17), (what = `udp ${sport} > ${dport}`);
+  else if (kind === 'tcp') (l4 = tcpSyn(g, src, dst, sport, dport)), (proto = 6), (what = `tcp syn ${sport} > ${dport}`);
+  else if (kind === 'icmp') {
+    // no timestamp requests (13): the reply carries each side's clock
+    const type = v6 ? g.pick([128, 128, 129, 1]) : g.pick([8, 8, 0, 3, 17]);
+    l4 = v6 ? icmp6(src, dst, type, 0, g.next(), pattern(g.pick([8, 40]), 5)) : icmp4(type, 0, g.next(), pattern(g.pick([8, 40]), 5));
+    proto = v6 ? 58 : 1;
+    what = `icmp type ${type}`;
+  } else {
+    proto = g.pick([50, 51]);
+    // ESP: the SPI's two halves are the ports (proto_ports_offset 0); AH: after next header, length, reserved (4)
+    l4 = proto === 50 ? concat(u16(sport), u16(dport), pattern(g.pick([8, 24]), 7)) : concat(Uint8Array.of(59, 4, 0, 0), u16(sport), u16(dport), pattern(16, 7));
+    what = `${proto === 50 ? 'esp' : 'ah'} spi ${sport}:${dport}`;
+  }
+  const what2: string[] = [`${src} > ${dst} ${what}${toRouter ? ' (to the router)' : ''}`];
+  const tos = g.pick([0, 0, 0, 0x08, 0x0b, 0x10, 0x20, 0x23, 0x28]);
+  if (tos) what2.push(`tos 0x${tos.toString(16)}`);
+  const ttl = !toRouter && g.chance(0.15) ? 1 : 64;
+  if (ttl === 1) what2.push('ttl 1');
+  let ip: Uint8Array;
+  if (v6) {
+    let l = { nh: proto, payload: l4 };
+    if (g.chance(0.25)) {
+      const e = ext6(g, l.nh, l.payload, toRouter);
+      l = { nh: e.nh, payload: e.payload };
+      if (e.what) what2.push(e.what);
+    }
+    ip = ipv6({ src, dst, nextHeader: l.nh, payload: l.payload, hopLimit: ttl, trafficClass: tos, flowLabel: g.int(0x100000) });
+  } else {
+    const f: Parameters<typeof ipv4>[0] = { src, dst, proto, payload: l4, id: g.int(0x10000), ttl, tos };
+    if (!toRouter && g.chance(0.12)) {
+      f.mf = g.chance(0.7);
+      f.fragOffset = f.mf ? g.pick([0, 0, 3]) : g.pick([3, 100]);
+      what2.push(`frag mf ${f.mf} off ${f.fragOffset}`);
+    }
+    ip = ipv4(f);
+  }
+  return { what: what2.join(', '), ingress: host.port, frames: [eth(host.routerMac, host.mac, v6 ? ETH_P_IPV6 : ETH_P_IP, ip).subarray(0, host.maxFrame)] };
+}
+
 /**
  * What router.batch's cases from h1 leave out, drawn from a second generator so each seed's h1 cases
  * stay what they were: frames from h2 and h3 (other ports, other rules, eth2's MTU), VLAN tags, path MTU
@@ -608,12 +695,14 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
   const r = new Rng((seed ^ 0x68e31da4) >>> 0);
   const e = new Rng((seed ^ 0x2545f491) >>> 0);
   const a = new Rng((seed ^ 0x1b873593) >>> 0);
+  const p = new Rng((seed ^ 0x3c6ef372) >>> 0);
   return Array.from({ length: n }, () => {
     const c = g.chance(0.55) ? v4case(g) : v6case(g);
     const d = WIDE && w.chance(0.35) ? wideCase(w, c) : c;
     const rc = ROUTES && r.chance(0.25) ? routeCase(r) : d;
     const ec = ROUTE_ERRORS && e.chance(0.12) ? routeErrorCase(e) : rc;
-    return NEIGH && a.chance(0.12) ? neighCase(a) : ec;
+    const nc = NEIGH && a.chance(0.12) ? neighCase(a) : ec;
+    return POLICY && p.chance(0.15) ? policyCase(p) : nc;
   });
 }
 
@@ -622,7 +711,7 @@ const py = pythonAvailability();
 const base = readRouterConfig(new URL('./fixtures/router.batch', import.meta.url));
 // router_fuzz.batch: its IPv4 lines join the batch; its `-6 ` lines go through `ip -6` on each side
 const fixture = (name: string): string[] => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8').split('\n');
-const extra = [...(WIDE ? fixture('router_fuzz.batch') : []), ...(ROUTES ? fixture('router_fuzz_routes.batch') : [])];
+const extra = [...(WIDE ? fixture('router_fuzz.batch') : []), ...(ROUTES ? fixture('router_fuzz_routes.batch') : []), ...(POLICY ? fixture('router_fuzz_policy.batch') : [])];
 const config = { ...base, batch: `${base.batch}\n${extra.filter((l) => !l.startsWith('-6 ')).join('\n')}` };
 const rules6 = extra.filter((l) => l.startsWith('-6 ')).map((l) => l.slice(3));
 

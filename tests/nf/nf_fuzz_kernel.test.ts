@@ -22,7 +22,7 @@
 // 1, 2 and 48-176 with the TCP windows (seed 55 once an IPv6 reset's flow label was masked), 177-200 with
 // the rules as people write them too (their rule sets, loaded and listed by nft and wxdp, first found the
 // IPv6 NAT range `[lo]-[hi]:ports` read as lo alone: nf_fuzz_cases; and listing differences:
-// nft_reject_nat_text_kernel). Under load
+// nft_reject_nat_text_kernel); then 201-358 agree. Under load
 // set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+.
 
 import { describe, expect, it } from 'vitest';
