@@ -317,7 +317,8 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
       return;
     }
     mibInc(MIB_IP6_IN_DELIVERS);
-    if (h == PH_UDP) udpv6_rcv(ifindex, q, data, len, off, nexthdr, !mcast);
+    // ip6_rcv_finish_core's early demux saw the fixed header's next header: UDP only when it came whole, no extension headers
+    if (h == PH_UDP) udpv6_rcv(ifindex, q, data, len, off, nexthdr, !mcast, !fragmented && nhoff == 6);
     else if (h == PH_ICMP) icmpv6_rcv(ifindex, q, data, len, off, unicast);
     else if (h == PH_TCP) tcp_v6_rcv(ifindex, q, data, len, off, unicast);
     else if (h == PH_RAW) rawDeliver(true, ifindex, q, data, len, nexthdr);

@@ -408,6 +408,23 @@ export function lookup4v6(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32,
   return 0;
 }
 
+/**
+ * udp_v6_early_demux's __udp6_lib_demux_lookup (ip6_rcv_finish_core, before routing): the FIRST socket
+ * of the (daddr, port) hash2 chain when it is connected (TCP_ESTABLISHED: unlike IPv4's, an unconnected
+ * socket never matches, not even a datagram from [::]:0) and inet6_match takes it — AF_INET6, its bound
+ * and peer addresses and ports the datagram's, its bound device `dif` (the receiving device) or none;
+ * 0 otherwise. As udp4_demux_lookup: the kernel delivers to it without the full lookup, so a connected
+ * socket heading its chain wins over one of the same 4-tuple at hash4's head (connected after it, an
+ * IPv6 reuseport socket bound after it: hlist_add_tail_rcu). Callers ask while some socket is connected.
+ */
+export function udp6_demux_lookup(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): u32 {
+  const sk = load<u32>(load<u32>(t + TB_HASH2) + (hash2Of6(daddr, hnum) << H2_SHIFT) + H2_HEAD);
+  if (sk == 0 || <u32>load<u8>(sk + SK_STATE) != TCP_ESTABLISHED || <u32>load<u8>(sk + SK_FAMILY) != AF_INET6) return 0;
+  if (<u32>load<u16>(sk + SK_NUM) != hnum || <u32>load<u16>(sk + SK_DPORT) != sport) return 0;
+  if (!eq6(sk + SK_RCV_SADDR, daddr) || !eq6(sk + SK_DADDR, saddr)) return 0;
+  return devMatch(sk, dif) ? sk : 0;
+}
+
 /** __udp6_lib_lookup: addresses are 16-byte pointers; otherwise as udp4_lib_lookup. */
 export function udp6_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
   const c = lookup4v6(t, saddr, sport, daddr, hnum, dif);

@@ -281,6 +281,79 @@ describe.skipIf(skip)('a datagram this host sends to its own closed port: the po
   });
 });
 
+describe.skipIf(skip)('the early demux: a connected socket heading its hash2 chain takes the datagram before the full lookup', () => {
+  // udp_v4_early_demux / udp_v6_early_demux (ip_rcv_finish_core, ip6_rcv_finish_core) look at the first
+  // socket of the (destination, port) hash2 chain only, before routing; one they take gets the datagram
+  // (inet_steal_sock), where the full lookup's hash4 (udp4_lib_lookup4 / udp6_lib_lookup4) would give the
+  // one of the same 4-tuple connected last. An IPv6 reuseport socket joins its chain at the tail
+  // (hlist_add_tail_rcu), so the first of two connected ones heads it. IPv6 asks only a connected head
+  // (TCP_ESTABLISHED) and only when the fixed header's next header is UDP (a hop-by-hop header or an atomic
+  // fragment in front: the full lookup); neither family for what lo brings back (loopback_xmit keeps the
+  // skb's dst). Fixed ports (each socket bound), so the frames compare whole.
+  const peer6: [string, number] = ['2001:db8:1::2', 999];
+  const socks: Sock[] = [
+    { family: 6, reuseport: true, bind: ['2001:db8:1::1', 7470], connect: peer6 }, //                             0 heads 7470
+    { family: 6, reuseport: true, bind: ['2001:db8:1::1', 7470], connect: peer6 }, //                             1 hash4's head
+    { family: 6, reuseaddr: true, dev: 'eth0', bind: ['2001:db8:1::1', 7471], connect: peer6 }, //               2 heads 7471
+    { family: 6, reuseaddr: true, reuseport: true, bind: ['2001:db8:1::1', 7471], connect: peer6 }, //           3
+    { family: 6, reuseaddr: true, bind: ['2001:db8:1::1', 7473] }, //                                            4 unconnected head
+    { family: 6, reuseaddr: true, reuseport: true, bind: ['2001:db8:1::1', 7473], connect: peer6 }, //           5
+    { family: 4, reuseaddr: true, reuseport: true, bind: ['192.0.2.1', 7476], connect: ['192.0.2.2', 999] }, // 6 heads 7476
+    { family: 6, reuseaddr: true, reuseport: true, bind: ['::ffff:192.0.2.1', 7476], connect: ['::ffff:192.0.2.2', 999] }, // 7
+    { family: 4, reuseaddr: true, reuseport: true, bind: ['127.0.0.1', 7474], connect: ['127.0.0.1', 7475] }, // 8 heads 7474
+    { family: 6, reuseaddr: true, reuseport: true, bind: ['::ffff:127.0.0.1', 7474], connect: ['::ffff:127.0.0.1', 7475] }, // 9
+    { family: 4, bind: ['127.0.0.1', 7475] }, //                                                                 10 sends over lo
+    { family: 6, reuseport: true, bind: ['::1', 7477], connect: ['::1', 7478] }, //                              11 heads 7477
+    { family: 6, reuseport: true, bind: ['::1', 7477], connect: ['::1', 7478] }, //                              12
+    { family: 6, bind: ['::1', 7478] }, //                                                                       13 sends over lo
+  ];
+  const hexOf = (n: number): string => hex(payload(n, n));
+  const sends: Send[] = [[10, '127.0.0.1', 7474, hexOf(40)], [13, '::1', 7477, hexOf(41)]];
+  /** `f` (an IPv6 frame) with an 8-byte extension header of next header UDP in front of its UDP header. */
+  const ext6 = (f: Uint8Array, type: number, hdr: number[]): Uint8Array => {
+    const h = Uint8Array.from(f.subarray(14, 54));
+    h[6] = type;
+    h.set(be16(((h[4]! << 8) | h[5]!) + 8), 4);
+    return concat(f.subarray(0, 14), h, Uint8Array.from(hdr), f.subarray(54));
+  };
+  const FRAMES: Array<[string, Uint8Array]> = [
+    ['IPv6: the chain\'s connected head (bound first), not hash4\'s', u6('2001:db8:1::1', 7470, 999, 1)],
+    ['IPv6 behind a hop-by-hop header: no early demux, hash4\'s', ext6(u6('2001:db8:1::1', 7470, 999, 2), 0, [17, 0, 1, 4, 0, 0, 0, 0])],
+    ['IPv6 as an atomic fragment: no early demux, hash4\'s', ext6(u6('2001:db8:1::1', 7470, 999, 3), 44, [17, 0, 0, 0, 0, 0, 0x12, 0x34])],
+    ['IPv6: the head bound to the receiving device', u6('2001:db8:1::1', 7471, 999, 4)],
+    ['IPv6: an unconnected head is not asked', u6('2001:db8:1::1', 7473, 999, 5)],
+    ['IPv4: the AF_INET head, not the dual-stack socket at hash4\'s head', u4('192.0.2.1', 7476, 999, 6)],
+  ];
+
+  it('each datagram and each send over lo reaches the socket the kernel\'s gets it to', async () => {
+    const k = runKernel(socks, FRAMES.map(([, f]) => f), sends);
+    const fx = await udpFixture();
+    const t = fx.dp.socketTable;
+    const w = makeWxdp(t, fx, socks);
+    expect(names(w.calls)).toEqual(names(k.calls));
+    expect(names(k.calls).every(([b, c]) => b === 'ok' && c === 'ok')).toBe(true);
+    // not vacuous: the kernel's demux and its full lookup each decided some (the first two frames of one
+    // 4-tuple went to different sockets), and lo's datagrams went to hash4's heads
+    expect(k.results.slice(0, 3).map((r) => r.got.map((g) => g[0]))).toEqual([[0], [1], [1]]);
+    expect(k.sent.map((r) => r.got.map((g) => g[0]))).toEqual([[9], [12]]);
+    sends.forEach((sd, n) => {
+      const kr = k.sent[n]!;
+      const wr = wxdpSend(fx, t, w.ids, sd);
+      const what = `send ${n}: #${sd[0]} to ${sd[1]}:${sd[2]}`;
+      expect(wr.err, what).toBe(kr.err);
+      expect(wr.got, what).toEqual(kr.got);
+      expect(pick(wr.counters), what).toEqual(pick(kr.counters));
+    });
+    FRAMES.forEach(([name, frame], i) => {
+      const kr = k.results[i]!;
+      const w1 = wxdpFrame(fx, t, w.ids, frame);
+      expect(w1.got, name).toEqual(kr.got);
+      expect(pick(w1.counters), `${name}: counters`).toEqual(pick(kr.counters));
+      expect(w1.tx, name).toEqual(kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))));
+    });
+  });
+});
+
 describe.skipIf(skip)('socket options read back as the kernel\'s', () => {
   // [family, option, level, optname, values set in turn (null: only read)]
   const OPTS: Array<[4 | 6, SocketOption, number, number, Array<number | null>]> = [
