@@ -213,12 +213,13 @@ export function net_proto_raw(family: u32, proto: u32, id: u32): i32 {
 
 /**
  * ip_local_deliver: the IPv4 datagram at `data` (`len` bytes, its route local/broadcast/multicast as
- * `rtFlags` say) for this host, from `ifindex`. Fragments are reassembled first. Takes the frame.
+ * `rtFlags` say) for this host, from `ifindex`. Fragments are reassembled first. `demux`: false for a
+ * copy the host loops back with its output route (dev_loopback_xmit: no early demux). Takes the frame.
  */
-export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFlags: u32): void {
+export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFlags: u32, demux: bool = true): void {
   // ip_rcv_finish_core's early demux sees only datagrams that came whole (!ip_is_fragment)
-  const whole = (ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) == 0;
-  if (!whole) {
+  const whole = demux && (ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) == 0;
+  if ((ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) {
     const r = ip_defrag(ifindex, q, data, len);
     if (r == 0) return;
     if (r != data) q = 0; // a new frame of the stack's own

@@ -42,16 +42,18 @@ import {
   NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
   TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_MEMERRORS, NDROP_PROTO_MEM, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
   AF_INET, AF_INET6, UDP_MIB_BASE, UDP6_MIB_BASE, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
-  LOOPBACK_IFINDEX,
+  LOOPBACK_IFINDEX, SK_REUSEPORT_GROUP,
 } from './abi';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
-import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
+import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, PACKET_HOST, ldBe16 } from './inet';
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
   l4Root, skDropInc, skEnqueueBurst, skEnqueueInline, skEnqueueRun, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_CONNECTED, TB_PORT, SKX_MCAST,
 } from './sock';
-import { udp4_demux_lookup, udp4_lib_lookup, udp4_lookup_fast, udp6_demux_lookup, udp6_lib_lookup } from './sock_lookup';
+import { reuseportSelect, udp4_demux_lookup, udp4_lib_lookup, udp4_lookup_fast, udp6_demux_lookup, udp6_lib_lookup, udpEhash4 } from './sock_lookup';
+import { rx4PktType } from './ipv4_rcv';
+import { SK_LOOKUP_DROP } from './sk_prog';
 import { mcSockAllow4, mcSockAllow6 } from './udp_mcast';
 import { udpPmtuLearn4, udpPmtuLearn6 } from './udp_pmtu';
 import { loopbackIif } from './netdev';
@@ -189,19 +191,30 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   const daddr = load<u32>(data + IPH_DADDR);
   const r = l4Root();
   const t = r == 0 ? 0 : udpTables(r, proto);
-  if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0) {
+  const bm = (rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0;
+  // udp_v4_early_demux ran before routing (UDP only, not a reassembled datagram, not what lo brings back:
+  // loopback_xmit keeps its dst; PACKET_HOST — to our MAC, even when the route then says broadcast; the
+  // receiving device's index): a socket it found takes the datagram as unicast (udp4_demux_lookup)
+  let sk: u32 = 0;
+  let stolen = false;
+  if (t != 0 && demux && !lite && ifindex != LOOPBACK_IFINDEX && (!bm || rx4PktType == PACKET_HOST) &&
+    (load<u32>(t + TB_CONNECTED) != 0 || (saddr == 0 && load<u16>(uh) == 0))) {
+    sk = udp4_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
+    if (sk != 0) {
+      stolen = true;
+      // inet_steal_sock: an unconnected socket's reuseport group picks (inet_lookup_reuseport)
+      if (<u32>load<u8>(sk + SK_STATE) != TCP_ESTABLISHED && load<u32>(sk + SK_REUSEPORT_GROUP) != 0) {
+        const sel = reuseportSelect(sk, udpEhash4(daddr, ldBe16(uh + 2), saddr, ldBe16(uh)), uh, ulen);
+        if (sel != 0) sk = sel == SK_LOOKUP_DROP ? 0 : sel;
+      }
+    }
+  }
+  if (bm && !stolen) {
     mcastDeliver(false, t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib, false);
     return;
   }
   const dif = loopbackIif(ifindex); // inet_iif: a datagram this host sent itself keeps its route's device
-  // udp_v4_early_demux ran before routing (UDP only, not a reassembled datagram, not what lo brings back:
-  // loopback_xmit keeps its dst; the receiving device's index): a socket it found takes the datagram
-  // (udp4_demux_lookup)
-  let sk: u32 = 0;
-  if (t != 0 && demux && !lite && ifindex != LOOPBACK_IFINDEX && (load<u32>(t + TB_CONNECTED) != 0 || (saddr == 0 && load<u16>(uh) == 0))) {
-    sk = udp4_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
-  }
-  if (sk == 0 && t != 0) sk = udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
+  if (!stolen && t != 0) sk = udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
   if (sk != 0) {
     queueRcv(sk, q, data, uh, ulen, dif, mib);
     return;
