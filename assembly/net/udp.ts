@@ -45,14 +45,13 @@ import {
   LOOPBACK_IFINDEX, SK_REUSEPORT_GROUP,
 } from './abi';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
-import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, PACKET_HOST, ldBe16 } from './inet';
+import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
   l4Root, skDropInc, skEnqueueBurst, skEnqueueInline, skEnqueueRun, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_CONNECTED, TB_PORT, SKX_MCAST,
 } from './sock';
 import { reuseportSelect, udp4_demux_lookup, udp4_lib_lookup, udp4_lookup_fast, udp6_demux_lookup, udp6_lib_lookup, udpEhash4 } from './sock_lookup';
-import { rx4PktType } from './ipv4_rcv';
 import { SK_LOOKUP_DROP } from './sk_prog';
 import { mcSockAllow4, mcSockAllow6 } from './udp_mcast';
 import { udpPmtuLearn4, udpPmtuLearn6 } from './udp_pmtu';
@@ -192,13 +191,12 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   const r = l4Root();
   const t = r == 0 ? 0 : udpTables(r, proto);
   const bm = (rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0;
-  // udp_v4_early_demux ran before routing (UDP only, not a reassembled datagram, not what lo brings back:
-  // loopback_xmit keeps its dst; PACKET_HOST — to our MAC, even when the route then says broadcast; the
-  // receiving device's index): a socket it found takes the datagram as unicast (udp4_demux_lookup)
+  // udp_v4_early_demux ran before routing (`demux`: UDP only, a PACKET_HOST frame — to our MAC, even when
+  // the route then says broadcast — not a reassembled datagram; not what lo brings back: loopback_xmit
+  // keeps its dst; the receiving device's index): a socket it found takes the datagram as unicast
   let sk: u32 = 0;
   let stolen = false;
-  if (t != 0 && demux && !lite && ifindex != LOOPBACK_IFINDEX && (!bm || rx4PktType == PACKET_HOST) &&
-    (load<u32>(t + TB_CONNECTED) != 0 || (saddr == 0 && load<u16>(uh) == 0))) {
+  if (t != 0 && demux && !lite && ifindex != LOOPBACK_IFINDEX && (load<u32>(t + TB_CONNECTED) != 0 || (saddr == 0 && load<u16>(uh) == 0))) {
     sk = udp4_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
     if (sk != 0) {
       stolen = true;
@@ -455,7 +453,14 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   const daddr = data + IP6H_DADDR;
   const r = l4Root();
   const t = r == 0 ? 0 : udpTables(r, proto);
-  if (!unicast) {
+  // udp_v6_early_demux ran before routing (`demux`: a PACKET_HOST frame — to our MAC, even to a group —
+  // whose fixed header's next header is UDP; not what lo brings back, which keeps its dst; the receiving
+  // device's index): a connected socket it found takes the datagram as unicast (udp6_demux_lookup)
+  let sk: u32 = 0;
+  if (t != 0 && demux && !lite && ifindex != LOOPBACK_IFINDEX && load<u32>(t + TB_CONNECTED) != 0) {
+    sk = udp6_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
+  }
+  if (!unicast && sk == 0) {
     if (!zero && !csumOk6(data, uh, cscov, ulen, proto)) {
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
@@ -464,13 +469,6 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
     return;
   }
   const dif = loopbackIif(ifindex); // inet6_iif: a datagram this host sent itself, its local route's device
-  // udp_v6_early_demux ran before routing (the fixed header's next header UDP: no extension headers, no
-  // fragment; not what lo brings back, which keeps its dst; the receiving device's index): a connected
-  // socket it found takes the datagram (udp6_demux_lookup)
-  let sk: u32 = 0;
-  if (t != 0 && demux && !lite && ifindex != LOOPBACK_IFINDEX && load<u32>(t + TB_CONNECTED) != 0) {
-    sk = udp6_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
-  }
   if (sk == 0 && t != 0) sk = udp6_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
   if (sk != 0) {
     // RFC 8200 8.1: a zero UDP checksum over IPv6 is an error unless the socket allows it (RFC 6936)

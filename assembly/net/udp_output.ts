@@ -796,7 +796,7 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
       netDrop(NDROP_IP_INHDR);
       continue;
     }
-    ip6_local_deliver(rtDev, 0, c, frameLen(c) - ETH_HLEN, 6, IPV6_HLEN, false);
+    ip6_local_deliver(rtDev, 0, c, frameLen(c) - ETH_HLEN, 6, IPV6_HLEN, false, false);
   }
   nloop6 = 0;
   if (!whole) {

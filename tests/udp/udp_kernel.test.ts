@@ -311,6 +311,8 @@ describe.skipIf(skip)('the early demux: a connected socket heading its hash2 cha
     { family: 4, reuseaddr: true, bind: ['192.0.2.255', 7483], connect: ['192.0.2.2', 999] }, //                16
     { family: 4, reuseaddr: true, bind: ['0.0.0.0', 7483] }, //                                                  17
     ...[18, 19, 20].map((): Sock => ({ family: 4, reuseport: true, bind: ['0.0.0.0', 7484] })), //               18-20 a group
+    { family: 6, reuseaddr: true, dev: 'eth0', bind: ['ff02::1', 7490], connect: peer6 }, //                     21
+    { family: 6, reuseaddr: true, bind: ['::', 7490] }, //                                                       22
   ];
   const hexOf = (n: number): string => hex(payload(n, n));
   const sends: Send[] = [[10, '127.0.0.1', 7474, hexOf(40)], [13, '::1', 7477, hexOf(41)]];
@@ -318,6 +320,11 @@ describe.skipIf(skip)('the early demux: a connected socket heading its hash2 cha
   const bcastMac = (f: Uint8Array): Uint8Array => {
     const g = Uint8Array.from(f);
     g.fill(0xff, 0, 6);
+    return g;
+  };
+  const allNodesMac = (f: Uint8Array): Uint8Array => {
+    const g = Uint8Array.from(f);
+    g.set([0x33, 0x33, 0, 0, 0, 1], 0);
     return g;
   };
   const ext6 = (f: Uint8Array, type: number, hdr: number[]): Uint8Array => {
@@ -343,6 +350,12 @@ describe.skipIf(skip)('the early demux: a connected socket heading its hash2 cha
     // inet_steal_sock: an unconnected head's reuseport group picks the member (by the flow hash, whose
     // secret is random: compared as "one member of the group")
     ['IPv4 from 0.0.0.0:0 to 0.0.0.0 at our MAC, a reuseport group heading the chain: one member', u4('0.0.0.0', 7484, 0, 11, '0.0.0.0')],
+    // IPv6 likewise asks a PACKET_HOST frame to a group; neither family a frame to our address at a group
+    // or the broadcast MAC
+    ['IPv6 to a group at our MAC from the peer of a connected socket bound to it: that socket alone', u6('ff02::1', 7490, 999, 12)],
+    ['the same to the group\'s MAC (PACKET_MULTICAST): both', allNodesMac(u6('ff02::1', 7490, 999, 13))],
+    ['IPv6 to our address at a group MAC: no early demux, hash4\'s', allNodesMac(u6('2001:db8:1::1', 7470, 999, 14))],
+    ['IPv4 to our address at the broadcast MAC: no early demux, hash4\'s', bcastMac(u4('192.0.2.1', 7476, 999, 15))],
   ];
   const group = (got: Array<[number, string, string, number]>): Array<[number | string, string, string, number]> =>
     got.map(([j, ...rest]) => [j >= 18 && j <= 20 ? 'group 18-20' : j, ...rest]);
@@ -373,8 +386,9 @@ describe.skipIf(skip)('the early demux: a connected socket heading its hash2 cha
       expect(pick(w1.counters), `${name}: counters`).toEqual(pick(kr.counters));
       expect(w1.tx, name).toEqual(kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))));
     });
-    // ... and the broadcast routes' PACKET_HOST frames went to one socket, their broadcast MAC twins to all
-    expect(k.results.slice(6).map((r) => group(r.got).map((g) => g[0]))).toEqual([[15], [14, 15], [16], [16, 17], ['group 18-20']]);
+    // ... and the broadcast and multicast routes' PACKET_HOST frames went to one socket, their group MAC
+    // twins to all; the frames at a group MAC to our address, to hash4's heads
+    expect(k.results.slice(6).map((r) => group(r.got).map((g) => g[0]))).toEqual([[15], [14, 15], [16], [16, 17], ['group 18-20'], [21], [21, 22], [1], [7]]);
   });
 });
 
