@@ -1,6 +1,9 @@
 // UDP socket lookup on receive: __udp4_lib_lookup / __udp6_lib_lookup of the kernel, over the tables
 // sock.ts keeps (layout drawn there):
 //
+//   0. (asked by udp.ts first) the early demux, udp4_demux_lookup / udp6_demux_lookup: the head of the
+//      (address, port) hash2 chain alone, when it takes the datagram exactly — for PACKET_HOST frames
+//      that came whole, not through lo; IPv6 only a connected head, IPv4 any (a datagram from 0.0.0.0:0);
 //   1. hash4, connected sockets by the 4-tuple (udp4_lib_lookup4, 6.13's early demux table): walked only
 //      while some socket of the protocol is connected;
 //   2. hash2 by (destination address, port): udp4_lib_lookup2 scores each socket (compute_score) and the
