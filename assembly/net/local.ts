@@ -45,8 +45,10 @@ import {
 import {
   ETH_HLEN, IPH_FRAG_OFF, IPH_PROTOCOL, IPV6_HLEN, IP6H_NEXTHDR, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_ICMP, IPPROTO_ICMPV6,
   IPPROTO_IGMP, IPPROTO_NONE, IPPROTO_ROUTING, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, IP6H_DADDR, ipv6IsMulticast, ldBe16,
+  PACKET_HOST,
 } from './inet';
-import { ipv6_destopt_rcv, ipv6_rthdr_rcv, ipv6SkipExthdr, extNhoff, extOff, skipNexthdr, EXT_CONTINUE, mcJoined6 } from './ipv6_rcv';
+import { ipv6_destopt_rcv, ipv6_rthdr_rcv, ipv6SkipExthdr, extNhoff, extOff, skipNexthdr, EXT_CONTINUE, mcJoined6, rxPktType } from './ipv6_rcv';
+import { rx4PktType } from './ipv4_rcv';
 import { udp_rcv, udpv6_rcv, udp_err, udpv6_err } from './udp';
 import { tcp_v4_rcv, tcp_v6_rcv } from './tcp';
 import { loopbackIif } from './netdev';
@@ -213,12 +215,14 @@ export function net_proto_raw(family: u32, proto: u32, id: u32): i32 {
 
 /**
  * ip_local_deliver: the IPv4 datagram at `data` (`len` bytes, its route local/broadcast/multicast as
- * `rtFlags` say) for this host, from `ifindex`. Fragments are reassembled first. Takes the frame.
+ * `rtFlags` say) for this host, from `ifindex`. Fragments are reassembled first. `demux`: false for a
+ * copy the host loops back with its output route (dev_loopback_xmit: no early demux). Takes the frame.
  */
-export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFlags: u32): void {
-  // ip_rcv_finish_core's early demux sees only datagrams that came whole (!ip_is_fragment)
-  const whole = (ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) == 0;
-  if (!whole) {
+export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFlags: u32, demux: bool = true): void {
+  // ip_rcv_finish_core's early demux sees only datagrams that came whole (!ip_is_fragment), and
+  // udp_v4_early_demux's unicast lookup only PACKET_HOST frames (to our MAC, whatever the route says)
+  const early = demux && rx4PktType == PACKET_HOST && (ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) == 0;
+  if ((ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) {
     const r = ip_defrag(ifindex, q, data, len);
     if (r == 0) return;
     if (r != data) q = 0; // a new frame of the stack's own
@@ -237,7 +241,7 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
     return;
   }
   mibInc(MIB_IP_IN_DELIVERS);
-  if (h == PH_UDP) udp_rcv(ifindex, q, data, len, hlen, rtFlags, whole);
+  if (h == PH_UDP) udp_rcv(ifindex, q, data, len, hlen, rtFlags, early);
   else if (h == PH_ICMP) icmp_rcv(ifindex, q, data, len, hlen, rtFlags);
   else if (h == PH_TCP) tcp_v4_rcv(ifindex, q, data, len, hlen, rtFlags);
   else if (h == PH_RAW) rawDeliver(false, ifindex, q, data, len, proto);
@@ -263,9 +267,10 @@ function mcSourceOk6(ifindex: u32, data: u32, off: u32, nexthdr: u32): bool {
  * ip6_input → ip6_protocol_deliver_rcu: the IPv6 datagram at `data` (`len` bytes) for this host, its
  * upper layer (or next extension header) at `off`, whose type is the byte at `nhoff` (the next-header
  * field that names it). Routing and destination options headers are walked here, fragments
- * reassembled. `unicast`: its route was local (not a multicast group). Takes the frame.
+ * reassembled. `unicast`: its route was local (not a multicast group). `demux`: false for a copy the
+ * host loops back with its output route (no early demux). Takes the frame.
  */
-export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nhoff: u32, off: u32, unicast: bool): void {
+export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nhoff: u32, off: u32, unicast: bool, demux: bool = true): void {
   if (!NF_HOOK6(NF_INET_LOCAL_IN, ifindex, 0, q, data, len)) return;
   let fragmented = false;
   for (;;) {
@@ -317,7 +322,9 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
       return;
     }
     mibInc(MIB_IP6_IN_DELIVERS);
-    if (h == PH_UDP) udpv6_rcv(ifindex, q, data, len, off, nexthdr, !mcast);
+    // ip6_rcv_finish_core's early demux saw the fixed header's next header (UDP only when it came whole,
+    // no extension headers); udp_v6_early_demux asks PACKET_HOST frames only (to our MAC, even to a group)
+    if (h == PH_UDP) udpv6_rcv(ifindex, q, data, len, off, nexthdr, !mcast, demux && rxPktType == PACKET_HOST && !fragmented && nhoff == 6);
     else if (h == PH_ICMP) icmpv6_rcv(ifindex, q, data, len, off, unicast);
     else if (h == PH_TCP) tcp_v6_rcv(ifindex, q, data, len, off, unicast);
     else if (h == PH_RAW) rawDeliver(true, ifindex, q, data, len, nexthdr);

@@ -1,6 +1,9 @@
 // UDP socket lookup on receive: __udp4_lib_lookup / __udp6_lib_lookup of the kernel, over the tables
 // sock.ts keeps (layout drawn there):
 //
+//   0. (asked by udp.ts first) the early demux, udp4_demux_lookup / udp6_demux_lookup: the head of the
+//      (address, port) hash2 chain alone, when it takes the datagram exactly — for PACKET_HOST frames
+//      that came whole, not through lo; IPv6 only a connected head, IPv4 any (a datagram from 0.0.0.0:0);
 //   1. hash4, connected sockets by the 4-tuple (udp4_lib_lookup4, 6.13's early demux table): walked only
 //      while some socket of the protocol is connected;
 //   2. hash2 by (destination address, port): udp4_lib_lookup2 scores each socket (compute_score) and the
@@ -406,6 +409,23 @@ export function lookup4v6(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32,
     sk = load<u32>(sk + SKX_NEXT4);
   }
   return 0;
+}
+
+/**
+ * udp_v6_early_demux's __udp6_lib_demux_lookup (ip6_rcv_finish_core, before routing): the FIRST socket
+ * of the (daddr, port) hash2 chain when it is connected (TCP_ESTABLISHED: unlike IPv4's, an unconnected
+ * socket never matches, not even a datagram from [::]:0) and inet6_match takes it — AF_INET6, its bound
+ * and peer addresses and ports the datagram's, its bound device `dif` (the receiving device) or none;
+ * 0 otherwise. As udp4_demux_lookup: the kernel delivers to it without the full lookup, so a connected
+ * socket heading its chain wins over one of the same 4-tuple at hash4's head (connected after it, an
+ * IPv6 reuseport socket bound after it: hlist_add_tail_rcu). Callers ask while some socket is connected.
+ */
+export function udp6_demux_lookup(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): u32 {
+  const sk = load<u32>(load<u32>(t + TB_HASH2) + (hash2Of6(daddr, hnum) << H2_SHIFT) + H2_HEAD);
+  if (sk == 0 || <u32>load<u8>(sk + SK_STATE) != TCP_ESTABLISHED || <u32>load<u8>(sk + SK_FAMILY) != AF_INET6) return 0;
+  if (<u32>load<u16>(sk + SK_NUM) != hnum || <u32>load<u16>(sk + SK_DPORT) != sport) return 0;
+  if (!eq6(sk + SK_RCV_SADDR, daddr) || !eq6(sk + SK_DADDR, saddr)) return 0;
+  return devMatch(sk, dif) ? sk : 0;
 }
 
 /** __udp6_lib_lookup: addresses are 16-byte pointers; otherwise as udp4_lib_lookup. */

@@ -42,6 +42,7 @@ import {
   NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
   TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_MEMERRORS, NDROP_PROTO_MEM, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
   AF_INET, AF_INET6, UDP_MIB_BASE, UDP6_MIB_BASE, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
+  LOOPBACK_IFINDEX, SK_REUSEPORT_GROUP,
 } from './abi';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
 import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
@@ -50,7 +51,8 @@ import {
   l4Root, skDropInc, skEnqueueBurst, skEnqueueInline, skEnqueueRun, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_CONNECTED, TB_PORT, SKX_MCAST,
 } from './sock';
-import { udp4_demux_lookup, udp4_lib_lookup, udp4_lookup_fast, udp6_lib_lookup } from './sock_lookup';
+import { reuseportSelect, udp4_demux_lookup, udp4_lib_lookup, udp4_lookup_fast, udp6_demux_lookup, udp6_lib_lookup, udpEhash4 } from './sock_lookup';
+import { SK_LOOKUP_DROP } from './sk_prog';
 import { mcSockAllow4, mcSockAllow6 } from './udp_mcast';
 import { udpPmtuLearn4, udpPmtuLearn6 } from './udp_pmtu';
 import { loopbackIif } from './netdev';
@@ -188,18 +190,29 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   const daddr = load<u32>(data + IPH_DADDR);
   const r = l4Root();
   const t = r == 0 ? 0 : udpTables(r, proto);
-  if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0) {
+  const bm = (rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0;
+  // udp_v4_early_demux ran before routing (`demux`: UDP only, a PACKET_HOST frame — to our MAC, even when
+  // the route then says broadcast — not a reassembled datagram; not what lo brings back: loopback_xmit
+  // keeps its dst; the receiving device's index): a socket it found takes the datagram as unicast
+  let sk: u32 = 0;
+  let stolen = false;
+  if (t != 0 && demux && !lite && ifindex != LOOPBACK_IFINDEX && (load<u32>(t + TB_CONNECTED) != 0 || (saddr == 0 && load<u16>(uh) == 0))) {
+    sk = udp4_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
+    if (sk != 0) {
+      stolen = true;
+      // inet_steal_sock: an unconnected socket's reuseport group picks (inet_lookup_reuseport)
+      if (<u32>load<u8>(sk + SK_STATE) != TCP_ESTABLISHED && load<u32>(sk + SK_REUSEPORT_GROUP) != 0) {
+        const sel = reuseportSelect(sk, udpEhash4(daddr, ldBe16(uh + 2), saddr, ldBe16(uh)), uh, ulen);
+        if (sel != 0) sk = sel == SK_LOOKUP_DROP ? 0 : sel;
+      }
+    }
+  }
+  if (bm && !stolen) {
     mcastDeliver(false, t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib, false);
     return;
   }
   const dif = loopbackIif(ifindex); // inet_iif: a datagram this host sent itself keeps its route's device
-  // udp_v4_early_demux ran before routing (UDP only, not a reassembled datagram; the receiving device's
-  // index): a socket it found takes the datagram (udp4_demux_lookup)
-  let sk: u32 = 0;
-  if (t != 0 && demux && !lite && (load<u32>(t + TB_CONNECTED) != 0 || (saddr == 0 && load<u16>(uh) == 0))) {
-    sk = udp4_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
-  }
-  if (sk == 0 && t != 0) sk = udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
+  if (!stolen && t != 0) sk = udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
   if (sk != 0) {
     queueRcv(sk, q, data, uh, ulen, dif, mib);
     return;
@@ -419,7 +432,7 @@ function mcastDeliver(v6: bool, t: u32, q: u32, data: u32, l3len: u32, uh: u32, 
  * udpv6_rcv / udplitev6_rcv (__udp6_lib_rcv) for the local IPv6 datagram at `data` (`len` bytes, the
  * UDP header at `off`) from `ifindex`; `unicast`: not to a multicast group. Takes the frame.
  */
-export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, proto: u32, unicast: bool): void {
+export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, proto: u32, unicast: bool, demux: bool = true): void {
   const mib = udpMibBase(true, proto);
   const uh = data + off;
   const avail = len - off;
@@ -440,7 +453,14 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   const daddr = data + IP6H_DADDR;
   const r = l4Root();
   const t = r == 0 ? 0 : udpTables(r, proto);
-  if (!unicast) {
+  // udp_v6_early_demux ran before routing (`demux`: a PACKET_HOST frame — to our MAC, even to a group —
+  // whose fixed header's next header is UDP; not what lo brings back, which keeps its dst; the receiving
+  // device's index): a connected socket it found takes the datagram as unicast (udp6_demux_lookup)
+  let sk: u32 = 0;
+  if (t != 0 && demux && !lite && ifindex != LOOPBACK_IFINDEX && load<u32>(t + TB_CONNECTED) != 0) {
+    sk = udp6_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
+  }
+  if (!unicast && sk == 0) {
     if (!zero && !csumOk6(data, uh, cscov, ulen, proto)) {
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
@@ -449,7 +469,7 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
     return;
   }
   const dif = loopbackIif(ifindex); // inet6_iif: a datagram this host sent itself, its local route's device
-  const sk = t == 0 ? 0 : udp6_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
+  if (sk == 0 && t != 0) sk = udp6_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
   if (sk != 0) {
     // RFC 8200 8.1: a zero UDP checksum over IPv6 is an error unless the socket allows it (RFC 6936)
     if (zero || !csumOk6(data, uh, cscov, ulen, proto)) {

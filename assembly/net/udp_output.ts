@@ -529,7 +529,7 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
       // the group's MAC (RFC 1112 6.4) as the looped frame's destination
       arpMcMap(daddr, lc - ETH_HLEN);
     }
-    ip_local_deliver(rtDev, 0, lc, UDP_HLEN + len + 20, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL);
+    ip_local_deliver(rtDev, 0, lc, UDP_HLEN + len + 20, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL, false);
   }
   return <i32>len;
 }
@@ -796,7 +796,7 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
       netDrop(NDROP_IP_INHDR);
       continue;
     }
-    ip6_local_deliver(rtDev, 0, c, frameLen(c) - ETH_HLEN, 6, IPV6_HLEN, false);
+    ip6_local_deliver(rtDev, 0, c, frameLen(c) - ETH_HLEN, 6, IPV6_HLEN, false, false);
   }
   nloop6 = 0;
   if (!whole) {

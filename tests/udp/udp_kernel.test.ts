@@ -281,6 +281,117 @@ describe.skipIf(skip)('a datagram this host sends to its own closed port: the po
   });
 });
 
+describe.skipIf(skip)('the early demux: a connected socket heading its hash2 chain takes the datagram before the full lookup', () => {
+  // udp_v4_early_demux / udp_v6_early_demux (ip_rcv_finish_core, ip6_rcv_finish_core) look at the first
+  // socket of the (destination, port) hash2 chain only, before routing; one they take gets the datagram
+  // (inet_steal_sock), where the full lookup's hash4 (udp4_lib_lookup4 / udp6_lib_lookup4) would give the
+  // one of the same 4-tuple connected last. An IPv6 reuseport socket joins its chain at the tail
+  // (hlist_add_tail_rcu), so the first of two connected ones heads it. IPv6 asks only a connected head
+  // (TCP_ESTABLISHED) and only when the fixed header's next header is UDP (a hop-by-hop header or an atomic
+  // fragment in front: the full lookup); neither family for what lo brings back (loopback_xmit keeps the
+  // skb's dst). Fixed ports (each socket bound), so the frames compare whole.
+  const peer6: [string, number] = ['2001:db8:1::2', 999];
+  const socks: Sock[] = [
+    { family: 6, reuseport: true, bind: ['2001:db8:1::1', 7470], connect: peer6 }, //                             0 heads 7470
+    { family: 6, reuseport: true, bind: ['2001:db8:1::1', 7470], connect: peer6 }, //                             1 hash4's head
+    { family: 6, reuseaddr: true, dev: 'eth0', bind: ['2001:db8:1::1', 7471], connect: peer6 }, //               2 heads 7471
+    { family: 6, reuseaddr: true, reuseport: true, bind: ['2001:db8:1::1', 7471], connect: peer6 }, //           3
+    { family: 6, reuseaddr: true, bind: ['2001:db8:1::1', 7473] }, //                                            4 unconnected head
+    { family: 6, reuseaddr: true, reuseport: true, bind: ['2001:db8:1::1', 7473], connect: peer6 }, //           5
+    { family: 4, reuseaddr: true, reuseport: true, bind: ['192.0.2.1', 7476], connect: ['192.0.2.2', 999] }, // 6 heads 7476
+    { family: 6, reuseaddr: true, reuseport: true, bind: ['::ffff:192.0.2.1', 7476], connect: ['::ffff:192.0.2.2', 999] }, // 7
+    { family: 4, reuseaddr: true, reuseport: true, bind: ['127.0.0.1', 7474], connect: ['127.0.0.1', 7475] }, // 8 heads 7474
+    { family: 6, reuseaddr: true, reuseport: true, bind: ['::ffff:127.0.0.1', 7474], connect: ['::ffff:127.0.0.1', 7475] }, // 9
+    { family: 4, bind: ['127.0.0.1', 7475] }, //                                                                 10 sends over lo
+    { family: 6, reuseport: true, bind: ['::1', 7477], connect: ['::1', 7478] }, //                              11 heads 7477
+    { family: 6, reuseport: true, bind: ['::1', 7477], connect: ['::1', 7478] }, //                              12
+    { family: 6, bind: ['::1', 7478] }, //                                                                       13 sends over lo
+    { family: 4, reuseaddr: true, bind: ['0.0.0.0', 7481] }, //                                                  14
+    { family: 4, reuseaddr: true, bind: ['0.0.0.0', 7481] }, //                                                  15 heads 0.0.0.0:7481
+    { family: 4, reuseaddr: true, bind: ['192.0.2.255', 7483], connect: ['192.0.2.2', 999] }, //                16
+    { family: 4, reuseaddr: true, bind: ['0.0.0.0', 7483] }, //                                                  17
+    ...[18, 19, 20].map((): Sock => ({ family: 4, reuseport: true, bind: ['0.0.0.0', 7484] })), //               18-20 a group
+    { family: 6, reuseaddr: true, dev: 'eth0', bind: ['ff02::1', 7490], connect: peer6 }, //                     21
+    { family: 6, reuseaddr: true, bind: ['::', 7490] }, //                                                       22
+  ];
+  const hexOf = (n: number): string => hex(payload(n, n));
+  const sends: Send[] = [[10, '127.0.0.1', 7474, hexOf(40)], [13, '::1', 7477, hexOf(41)]];
+  /** `f` (an IPv6 frame) with an 8-byte extension header of next header UDP in front of its UDP header. */
+  const bcastMac = (f: Uint8Array): Uint8Array => {
+    const g = Uint8Array.from(f);
+    g.fill(0xff, 0, 6);
+    return g;
+  };
+  const allNodesMac = (f: Uint8Array): Uint8Array => {
+    const g = Uint8Array.from(f);
+    g.set([0x33, 0x33, 0, 0, 0, 1], 0);
+    return g;
+  };
+  const ext6 = (f: Uint8Array, type: number, hdr: number[]): Uint8Array => {
+    const h = Uint8Array.from(f.subarray(14, 54));
+    h[6] = type;
+    h.set(be16(((h[4]! << 8) | h[5]!) + 8), 4);
+    return concat(f.subarray(0, 14), h, Uint8Array.from(hdr), f.subarray(54));
+  };
+  const FRAMES: Array<[string, Uint8Array]> = [
+    ['IPv6: the chain\'s connected head (bound first), not hash4\'s', u6('2001:db8:1::1', 7470, 999, 1)],
+    ['IPv6 behind a hop-by-hop header: no early demux, hash4\'s', ext6(u6('2001:db8:1::1', 7470, 999, 2), 0, [17, 0, 1, 4, 0, 0, 0, 0])],
+    ['IPv6 as an atomic fragment: no early demux, hash4\'s', ext6(u6('2001:db8:1::1', 7470, 999, 3), 44, [17, 0, 0, 0, 0, 0, 0x12, 0x34])],
+    ['IPv6: the head bound to the receiving device', u6('2001:db8:1::1', 7471, 999, 4)],
+    ['IPv6: an unconnected head is not asked', u6('2001:db8:1::1', 7473, 999, 5)],
+    ['IPv4: the AF_INET head, not the dual-stack socket at hash4\'s head', u4('192.0.2.1', 7476, 999, 6)],
+    // an unconnected IPv4 socket matches a datagram from 0.0.0.0:0 (inet_match has no state test), and
+    // the demux asks PACKET_HOST frames — to our MAC — whatever the route then says: to 0.0.0.0 from
+    // 0.0.0.0 the route is a broadcast (ip_route_input_slow's brd_input), yet the head alone gets it
+    ['IPv4 from 0.0.0.0:0 to 0.0.0.0 at our MAC: the wildcard chain\'s head alone', u4('0.0.0.0', 7481, 0, 7, '0.0.0.0')],
+    ['the same to the broadcast MAC (PACKET_BROADCAST): every wildcard socket', bcastMac(u4('0.0.0.0', 7481, 0, 8, '0.0.0.0'))],
+    ['IPv4 to the subnet broadcast at our MAC from the peer of a socket bound to it: that socket alone', u4('192.0.2.255', 7483, 999, 9)],
+    ['the same to the broadcast MAC: both', bcastMac(u4('192.0.2.255', 7483, 999, 10))],
+    // inet_steal_sock: an unconnected head's reuseport group picks the member (by the flow hash, whose
+    // secret is random: compared as "one member of the group")
+    ['IPv4 from 0.0.0.0:0 to 0.0.0.0 at our MAC, a reuseport group heading the chain: one member', u4('0.0.0.0', 7484, 0, 11, '0.0.0.0')],
+    // IPv6 likewise asks a PACKET_HOST frame to a group; neither family a frame to our address at a group
+    // or the broadcast MAC
+    ['IPv6 to a group at our MAC from the peer of a connected socket bound to it: that socket alone', u6('ff02::1', 7490, 999, 12)],
+    ['the same to the group\'s MAC (PACKET_MULTICAST): both', allNodesMac(u6('ff02::1', 7490, 999, 13))],
+    ['IPv6 to our address at a group MAC: no early demux, hash4\'s', allNodesMac(u6('2001:db8:1::1', 7470, 999, 14))],
+    ['IPv4 to our address at the broadcast MAC: no early demux, hash4\'s', bcastMac(u4('192.0.2.1', 7476, 999, 15))],
+  ];
+  const group = (got: Array<[number, string, string, number]>): Array<[number | string, string, string, number]> =>
+    got.map(([j, ...rest]) => [j >= 18 && j <= 20 ? 'group 18-20' : j, ...rest]);
+
+  it('each datagram and each send over lo reaches the socket the kernel\'s gets it to', async () => {
+    const k = runKernel(socks, FRAMES.map(([, f]) => f), sends);
+    const fx = await udpFixture();
+    const t = fx.dp.socketTable;
+    const w = makeWxdp(t, fx, socks);
+    expect(names(w.calls)).toEqual(names(k.calls));
+    expect(names(k.calls).every(([b, c]) => b === 'ok' && c === 'ok')).toBe(true);
+    // not vacuous: the kernel's demux and its full lookup each decided some (the first two frames of one
+    // 4-tuple went to different sockets), and lo's datagrams went to hash4's heads
+    expect(k.results.slice(0, 3).map((r) => r.got.map((g) => g[0]))).toEqual([[0], [1], [1]]);
+    expect(k.sent.map((r) => r.got.map((g) => g[0]))).toEqual([[9], [12]]);
+    sends.forEach((sd, n) => {
+      const kr = k.sent[n]!;
+      const wr = wxdpSend(fx, t, w.ids, sd);
+      const what = `send ${n}: #${sd[0]} to ${sd[1]}:${sd[2]}`;
+      expect(wr.err, what).toBe(kr.err);
+      expect(wr.got, what).toEqual(kr.got);
+      expect(pick(wr.counters), what).toEqual(pick(kr.counters));
+    });
+    FRAMES.forEach(([name, frame], i) => {
+      const kr = k.results[i]!;
+      const w1 = wxdpFrame(fx, t, w.ids, frame);
+      expect(group(w1.got), name).toEqual(group(kr.got));
+      expect(pick(w1.counters), `${name}: counters`).toEqual(pick(kr.counters));
+      expect(w1.tx, name).toEqual(kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))));
+    });
+    // ... and the broadcast and multicast routes' PACKET_HOST frames went to one socket, their group MAC
+    // twins to all; the frames at a group MAC to our address, to hash4's heads
+    expect(k.results.slice(6).map((r) => group(r.got).map((g) => g[0]))).toEqual([[15], [14, 15], [16], [16, 17], ['group 18-20'], [21], [21, 22], [1], [7]]);
+  });
+});
+
 describe.skipIf(skip)('socket options read back as the kernel\'s', () => {
   // [family, option, level, optname, values set in turn (null: only read)]
   const OPTS: Array<[4 | 6, SocketOption, number, number, Array<number | null>]> = [
