@@ -55,7 +55,7 @@
 // NDROP_NETFILTER_DROP) / taken (NF_STOLEN) and false.
 
 import { arena_alloc } from '../maps/arena';
-import { rc_alloc, rc_retire } from './reclaim';
+import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { DP_BASE, DP_BIG, FRAME_SIZE, FRAME_TAILROOM_RESERVED } from '../abi';
 import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch, netdevGet } from './core';
@@ -621,11 +621,17 @@ function inetUsed(t: u32): bool {
   return 4 + n * ENTRY_SIZE;
 }
 
-/** Publish list `l` (0: none) at `slot` and retire the one it replaces. */
+/**
+ * Publish list `l` (0: none) at `slot` and retire the one it replaces, its grace period started at once
+ * (left in the open batch, it would wait for the next reclaim anyone makes, and hold back the grace
+ * periods of whatever pools stamp meanwhile — conntrack's and the flowtable's deleted entries).
+ */
 function listSwap(slot: u32, l: u32): void {
   const old = load<u32>(slot);
   store<u32>(slot, l);
-  if (old != 0 && old != l) rc_retire(old, listBytes(load<u32>(old)));
+  if (old == 0 || old == l) return;
+  rc_retire(old, listBytes(load<u32>(old)));
+  rc_reclaim();
 }
 
 /** A device's netdev list (its record's ND_NF_INGRESS / ND_NF_EGRESS) after the device left every table: retired. */
