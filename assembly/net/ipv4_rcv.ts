@@ -174,7 +174,7 @@ export let rx4PktType: u32 = PACKET_HOST;
       return;
     }
   }
-  if (route == ROUTE_LOCAL) ip_local_deliver(ifindex, q, data, len, rtFlags);
+  if (route == ROUTE_LOCAL) ip_local_deliver(ifindex, q, data, len, rtFlags, true);
   else if (route == ROUTE_FORWARD) ip_forward(ifindex, q, data, len, pkt, IN_RES(), fwdFlags | (hlen > 20 ? optFwdFlags : 0));
   else ipError(ifindex, nd, q, data, len);
 }

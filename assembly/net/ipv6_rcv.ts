@@ -177,7 +177,7 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
       netDrop(NDROP_NOT_SPECIFIED);
       return;
     }
-    ip6_local_deliver(ifindex, q, data, len, nhoff, off, false);
+    ip6_local_deliver(ifindex, q, data, len, nhoff, off, false, true);
     return;
   }
   const daddr = data + IP6H_DADDR;
@@ -185,7 +185,7 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
   if (err == 0) {
     const type = <u32>load<u8>(IN6_RES(), FR_TYPE);
     if (type == RTN_LOCAL || type == RTN_ANYCAST) {
-      ip6_local_deliver(ifindex, q, data, len, nhoff, off, type == RTN_LOCAL);
+      ip6_local_deliver(ifindex, q, data, len, nhoff, off, type == RTN_LOCAL, true);
       return;
     }
     if (type == RTN_UNICAST) {

@@ -218,7 +218,7 @@ export function net_proto_raw(family: u32, proto: u32, id: u32): i32 {
  * `rtFlags` say) for this host, from `ifindex`. Fragments are reassembled first. `demux`: false for a
  * copy the host loops back with its output route (dev_loopback_xmit: no early demux). Takes the frame.
  */
-export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFlags: u32, demux: bool = true): void {
+export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFlags: u32, demux: bool): void {
   // ip_rcv_finish_core's early demux sees only datagrams that came whole (!ip_is_fragment), and
   // udp_v4_early_demux's unicast lookup only PACKET_HOST frames (to our MAC, whatever the route says)
   const early = demux && rx4PktType == PACKET_HOST && (ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) == 0;
@@ -270,7 +270,7 @@ function mcSourceOk6(ifindex: u32, data: u32, off: u32, nexthdr: u32): bool {
  * reassembled. `unicast`: its route was local (not a multicast group). `demux`: false for a copy the
  * host loops back with its output route (no early demux). Takes the frame.
  */
-export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nhoff: u32, off: u32, unicast: bool, demux: bool = true): void {
+export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nhoff: u32, off: u32, unicast: bool, demux: bool): void {
   if (!NF_HOOK6(NF_INET_LOCAL_IN, ifindex, 0, q, data, len)) return;
   let fragmented = false;
   for (;;) {

@@ -432,7 +432,7 @@ function mcastDeliver(v6: bool, t: u32, q: u32, data: u32, l3len: u32, uh: u32, 
  * udpv6_rcv / udplitev6_rcv (__udp6_lib_rcv) for the local IPv6 datagram at `data` (`len` bytes, the
  * UDP header at `off`) from `ifindex`; `unicast`: not to a multicast group. Takes the frame.
  */
-export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, proto: u32, unicast: bool, demux: bool = true): void {
+export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, proto: u32, unicast: bool, demux: bool): void {
   const mib = udpMibBase(true, proto);
   const uh = data + off;
   const avail = len - off;

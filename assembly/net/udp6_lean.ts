@@ -482,5 +482,5 @@ export function udp6_burst_rcv(ifindex: u32, q: u32, a: u32, data: u32): void {
   }
   const nh = <u32>load<u8>(ip, IP6H_NEXTHDR);
   if (protoHandler(true, nh) == PH_CONSUME) netFree(q, ip);
-  else udpv6_rcv(ifindex, q, ip, 40 + ldBe16(ip + IP6H_PAYLOAD_LEN), 40, nh, true);
+  else udpv6_rcv(ifindex, q, ip, 40 + ldBe16(ip + IP6H_PAYLOAD_LEN), 40, nh, true, true);
 }

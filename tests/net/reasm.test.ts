@@ -315,12 +315,12 @@ describe('IPv6 reassembly (ipv6_defrag)', () => {
   it('goes on after an atomic fragment\'s Fragment header in local delivery, and refuses a second one (IP6SKB_FRAGMENTED)', async () => {
     const h = await Harness.create();
     const f = ipv6frag({ nexthdr: 59, payload: new Uint8Array(8) }); // No Next Header after it
-    h.x.ip6_local_deliver(2, 0, h.place(f), f.length, 6, 40, 1);
+    h.x.ip6_local_deliver(2, 0, h.place(f), f.length, 6, 40, 1, 1);
     let m = h.mib();
     expect([m['Ip6:ReasmReqds'], m['Ip6:ReasmOKs'], m['Ip6:InHdrErrors']]).toEqual([1, 1, 0]);
     // An atomic fragment whose Fragment header names another Fragment header: a bad field at offset 48.
     const g = ipv6frag({ nexthdr: 44, payload: Uint8Array.from([59, 0, 0, 0, 0, 0, 0, 1]) });
-    h.x.ip6_local_deliver(2, 0, h.place(g), g.length, 6, 40, 1);
+    h.x.ip6_local_deliver(2, 0, h.place(g), g.length, 6, 40, 1, 1);
     m = h.mib();
     expect([m['Ip6:ReasmReqds'], m['Ip6:ReasmOKs'], m['Ip6:InHdrErrors']]).toEqual([2, 2, 1]);
     expect(h.drops().FRAG_INVALID).toBe(1);
