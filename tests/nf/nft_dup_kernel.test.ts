@@ -8,7 +8,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { eth, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
+import { eth, fragments4, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { H0, H1, LINKS6, M0, M1, NEIGH6, ROUTES6, SYN, tcp4 } from './ct_support.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
@@ -115,6 +115,29 @@ describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv4 address out o
     // forward's copy: TTL as forward left it (63), not lowered again
     expect(out[1]![0]!.slice(0, 12)).toBe(H0.replace(/:/g, ''));
     expect(out[1]![0]!.slice(28 + 16, 28 + 18)).toBe('3f');
+  });
+});
+
+// A datagram conntrack reassembled: the copy keeps frag_max_size and the fragment list (pskb_copy), so it leaves in
+// the fragments the original came in, DF not copied into them (ip_do_fragment) — Linux 6.18 sends no fragmentation
+// needed for it. 4,000 bytes (over a pool frame: the copy in a big frame), 1,400 in two (fits the MTU: cut as it
+// came all the same), 1,400 whole (one frame, no DF: the copy whole with DF).
+const dgramBig = (n: number, i: number): Uint8Array => ipv4({ src: '192.0.2.2', dst: '203.0.113.5', proto: 17, id: 0x4d00 + i, ttl: 64 }, udp4('192.0.2.2', '203.0.113.5', 4400 + i, 3900, new Uint8Array(n - 28).fill(i)));
+const toM0 = (ip: Uint8Array): Uint8Array => eth({ dst: M0, src: H0, type: 0x0800 }, ip);
+const FRAMES_REASM = [...fragments4(dgramBig(4000, 1), 1500).map(toM0), ...fragments4(dgramBig(1400, 2), 800).map(toM0), toM0(dgramBig(1400, 3))];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`dup of a reassembled IPv4 datagram against the kernel${skipWhy}`, () => {
+  const kern = kernelNftRun(RULESET4, FRAMES_REASM, 'nf48dr', ['list ruleset'], ['eth0', 'eth1']);
+
+  it('sends the copy in the original\'s fragments, a big one too, as the kernel does', async () => {
+    const { fx, out } = await oursNftRun(RULESET4, FRAMES_REASM, ['eth0', 'eth1']);
+    expect(out).toEqual(kern.out);
+    // by hand: 3 fragments of copy then 3 of the original (1500, 1500, 1040 of IP), then 2 + 2 (796, 624), then 2
+    expect(out.map((x) => x.map((f) => (f.length - 5) / 2 - 14))).toEqual([[], [], [1500, 1500, 1040, 1500, 1500, 1040], [], [796, 624, 796, 624], [1400, 1400]]);
+    // no DF in the copy's fragments (IP byte 6: MF only), DF in the whole one's copy
+    expect(out[2]![0]!.slice(5 + 28 + 12, 5 + 28 + 14)).toBe('20');
+    expect(out[5]![0]!.slice(5 + 28 + 12, 5 + 28 + 14)).toBe('40');
+    expect(fx.dp.nft('list ruleset')).toBe(kern.lists['0 list ruleset']);
   });
 });
 
