@@ -168,8 +168,9 @@ const RUNS6: Array<[number, number, number, number]> = [
 ];
 const FRAMES6 = RUNS6.map(([dport, len, hop], i) => dgram6(dport, len, hop, i));
 
+const TOPO6 = { links: LINKS6, routes: ROUTES6, neigh: NEIGH6, sysctls: { 'net.ipv6.conf.all.forwarding': 1 } };
 describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv6 address against the kernel${skipWhy}`, () => {
-  const topo = { links: LINKS6, routes: ROUTES6, neigh: NEIGH6, sysctls: { 'net.ipv6.conf.all.forwarding': 1 } };
+  const topo = TOPO6;
   const kern = kernelNftRun(RULESET6, FRAMES6, 'nf48d6', ['list ruleset'], 'eth1', topo);
 
   it(`sends out of eth1 what the kernel sends for ${FRAMES6.length} frames, byte for byte`, async () => {
@@ -180,6 +181,32 @@ describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv6 address again
     expect(out[0]!.map((f) => f.slice(28 + 14, 28 + 16))).toEqual(['3f', '3f']);
     expect(out[1]![0]!.slice(28 + 14, 28 + 16)).toBe('00');
     expect(fx.dp.nft('list ruleset')).toBe(kern.lists['0 list ruleset']);
+  });
+});
+
+// The copy's route lookup sees nf_dup_ipv6_route's flowlabel: ((flow_lbl[0] & 0xf) << 16 | flow_lbl[1] << 8 |
+// flow_lbl[2]) built in host order, not swapped — on a little-endian host the label's bytes reversed in the flowinfo
+// word and no traffic class, so `tos 0x20` (ip6_dscp of the word: (label & 0xf) << 4 | (label >> 12 & 0xf)) matches
+// the copy of a label 0x00002 with class 0 and not the copy of class 0x20 with label 0. Table 100 holds the copy's
+// address as a blackhole: matched, no copy. By hand: [frames out of eth1].
+const TOS6 = { ...TOPO6, ip: ['-6 rule add tos 0x20 lookup 100', '-6 route add blackhole 2001:db8:2::2/128 table 100'] };
+const label6 = (tc: number, flow: number, i: number): Uint8Array =>
+  eth({ dst: M0, src: H0, type: 0x86dd }, ipv6({ src: '2001:db8:1::2', dst: '2001:db8:3::5', nh: 17, hlim: 64, tc, flow }, udp6('2001:db8:1::2', '2001:db8:3::5', 4500 + i, 3900, new Uint8Array(40).fill(i))));
+const RUNS_TOS6: Array<[number, number, number]> = [
+  [0, 0x00002, 1], // the lookup's class 0x20: the blackhole, the original only
+  [0x20, 0, 2], // class 0x20 but none in the lookup: the copy, then the original
+  [0, 0x12345, 2], // class (5 << 4 | 2) = 0x52: the copy
+  [0, 0x00202, 1], // (2 << 4) | (0x02 >> 4) = 0x20 again: no copy
+];
+const FRAMES_TOS6 = RUNS_TOS6.map(([tc, flow], i) => label6(tc, flow, i));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv6 address routed by a tos rule against the kernel${skipWhy}`, () => {
+  const kern = kernelNftRun(RULESET6, FRAMES_TOS6, 'nf48dt', [], 'eth1', TOS6);
+
+  it('routes the copy with the flowlabel word the kernel builds', async () => {
+    const { out } = await oursNftRun(RULESET6, FRAMES_TOS6, 'eth1', TOS6);
+    expect(out).toEqual(kern.out);
+    expect(out.map((x) => x.length)).toEqual(RUNS_TOS6.map((r) => r[2]));
   });
 });
 
