@@ -10,6 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { eth, fragments4, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
+import { udpSocket } from '../net/udp_send_support.js';
+import { UdpSender } from '../../src/control/udp_send.js';
+import { AF_INET6 } from '../../src/runtime/net_abi.js';
 import { H0, H1, LINKS6, M0, M1, NEIGH6, ROUTES6, SYN, tcp4 } from './ct_support.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
 import { expectSequenceAsNft, nftAgainst, nftSession } from './nft_support.js';
@@ -207,6 +210,22 @@ describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv6 address route
     const { out } = await oursNftRun(RULESET6, FRAMES_TOS6, 'eth1', TOS6);
     expect(out).toEqual(kern.out);
     expect(out.map((x) => x.length)).toEqual(RUNS_TOS6.map((r) => r[2]));
+  });
+});
+
+// By hand: the port unreachable this host sends itself (icmpv6_send: a local route, through lo) is looked up by
+// __udp6_lib_err on inet6_iif, its local route's device — eth0 for 2001:db8:1::1, where the sender's socket is bound
+// (SO_BINDTODEVICE): found, no Icmp6:InErrors. Its copy, dup'd at output to eth1's address (a local route too), comes
+// back with eth1 and finds none (InErrors 1); the copy's route must not leave eth1 to the original.
+describe.skipIf(unready !== '')('dup of a datagram this host sends itself to its own address', () => {
+  it('leaves the original its local route\'s device', async () => {
+    const rs = 'table ip6 o {\n\tchain outp {\n\t\ttype filter hook output priority filter; policy accept;\n\t\ticmpv6 type destination-unreachable dup to 2001:db8:2::1\n\t}\n}\n';
+    const { fx } = await oursNftRun(rs, [], 'eth1', TOPO6);
+    fx.dp.ip('link set lo up');
+    const sk = udpSocket(fx.dp, { family: AF_INET6, boundDev: fx.dp.links.ifindex('eth0'), bind: { port: 5000 } });
+    new UdpSender(fx.dp).send(sk, new Uint8Array(16).fill(9), { address: '2001:db8:1::1', port: 9 });
+    const m = fx.nonzero();
+    expect([m['Udp6:NoPorts'], m['Icmp6:OutDestUnreachs'], m['Icmp6:InDestUnreachs'], m['Icmp6:InErrors']]).toEqual([1, 1, 2, 1]);
   });
 });
 
