@@ -221,21 +221,14 @@ export function nf_ct_attach_forget(): void {
 }
 
 /**
- * The copy at `dst` of the datagram at `src` (`len` bytes) keeps its fragment geometry (pskb_copy shares the
- * frag_list: ip_do_fragment's fast path sends the copy in the original's fragments); a stale block at `dst` is
- * cleared.
+ * The copy at `dst` of a datagram has no fragment geometry of its own: pskb_copy shares the original's frag_list
+ * (skb_clone_fraglist: each fragment skb_shared), which sends ip_do_fragment / ip6_fragment down the slow path — cut
+ * at frag_max_size (IPv6: at least IPV6_MIN_MTU) — not in the original's fragments. A stale block there is cleared.
  */
-export function nf_frag_geo_copy(dst: u32, src: u32, len: u32): void {
+export function nf_frag_geo_clear(dst: u32, len: u32): void {
   if (load<u32>(NF_GATE_PTR) == 0) return;
-  const gd = nf_frag_geo(dst, len);
-  if (gd == 0) return;
-  const gs = nf_frag_geo(src, len);
-  if (gs == 0 || load<u32>(gs) != (src ^ GEO_TAG)) {
-    store<u32>(gd, 0);
-    return;
-  }
-  memory.copy(gd, gs, GEO_SIZE);
-  store<u32>(gd, dst ^ GEO_TAG);
+  const g = nf_frag_geo(dst, len);
+  if (g != 0) store<u32>(g, 0);
 }
 
 /**

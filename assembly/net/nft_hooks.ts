@@ -26,7 +26,7 @@ import { nf_flow_offload_eval } from './nf_flow_table';
 import { ETH_HLEN, IPH_FRAG_OFF } from './inet';
 import { ipSendCheck } from './csum';
 import { OUT_RES, outLoopIifGet, outLoopIifSet, outOnLink, ip_route_output, ip_send_skb, ip6_local_out, ip6_route_output } from './output';
-import { NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, nf_ct_attach_forget, nf_ct_set_untracked, nf_frag_geo_copy, nf_frag_max, nf_frag_max_get, nf_frag_max_set } from './netfilter';
+import { NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, nf_ct_attach_forget, nf_ct_set_untracked, nf_frag_geo_clear, nf_frag_max, nf_frag_max_get, nf_frag_max_set } from './netfilter';
 
 const NF_ACCEPT: u32 = 1;
 const NFTN_SNAT: u32 = 0;
@@ -180,13 +180,14 @@ export function nftDup(st: u32, oif: u32, addr: u32, v6: bool): void {
   }
   const d = f + XDP_PACKET_HEADROOM + ETH_HLEN;
   memory.copy(d, data, len);
-  // the copy keeps IPCB / IP6CB (frag_max_size) and the frag_list: a reassembled datagram's copy leaves in the
-  // fragments it came in (Linux 6.18, measured: not dropped for its DF, which ip_do_fragment does not copy). The hook
-  // run's frag_max_size is the datagram's where it entered (PRE_ROUTING, LOCAL_OUT), else its frame's record.
+  // the copy keeps IPCB / IP6CB (frag_max_size) and shares the frag_list, so a reassembled datagram's copy is cut
+  // again at frag_max_size on ip_do_fragment's slow path (shared fragments), not dropped for its DF (which the
+  // fragments do not carry) — Linux 6.18, measured. The hook run's frag_max_size is the datagram's where it entered
+  // (PRE_ROUTING, LOCAL_OUT), else its frame's record.
   const hook = <u32>load<u8>(st, NFS_HOOK);
   const fmax = nf_frag_max_get();
   const fmaxCopy = hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT ? fmax : nf_frag_max(data, len);
-  nf_frag_geo_copy(d, data, len);
+  nf_frag_geo_clear(d, len);
   // kept while the copy is routed and passes the hooks: this hook's state, registers and jump stack, and the output
   // route (a datagram of the stack's own is at LOCAL_OUT or POST_ROUTING with its route there, read once they are done)
   // with the device a local route named (ip_send_skb / ip6_local_out hand it to what the datagram reaches through lo)

@@ -8,7 +8,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { eth, fragments4, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
+import { eth, fragments4, inetChecksum, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { udpSocket } from '../net/udp_send_support.js';
 import { UdpSender } from '../../src/control/udp_send.js';
@@ -121,22 +121,40 @@ describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv4 address out o
   });
 });
 
-// A datagram conntrack reassembled: the copy keeps frag_max_size and the fragment list (pskb_copy), so it leaves in
-// the fragments the original came in, DF not copied into them (ip_do_fragment) — Linux 6.18 sends no fragmentation
-// needed for it. 4,000 bytes (over a pool frame: the copy in a big frame), 1,400 in two (fits the MTU: cut as it
+// A datagram conntrack reassembled: the copy keeps frag_max_size and shares the fragment list (pskb_copy), so it is
+// cut again at frag_max_size (ip_do_fragment's slow path: the fragments are shared), DF not copied into the fragments
+// — Linux 6.18 sends no fragmentation needed for it. 4,000 bytes (over a pool frame: the copy in a big frame), 1,400 in two (fits the MTU: cut as it
 // came all the same), 1,400 whole (one frame, no DF: the copy whole with DF).
 const dgramBig = (n: number, i: number): Uint8Array => ipv4({ src: '192.0.2.2', dst: '203.0.113.5', proto: 17, id: 0x4d00 + i, ttl: 64 }, udp4('192.0.2.2', '203.0.113.5', 4400 + i, 3900, new Uint8Array(n - 28).fill(i)));
 const toM0 = (ip: Uint8Array): Uint8Array => eth({ dst: M0, src: H0, type: 0x0800 }, ip);
-const FRAMES_REASM = [...fragments4(dgramBig(4000, 1), 1500).map(toM0), ...fragments4(dgramBig(1400, 2), 800).map(toM0), toM0(dgramBig(1400, 3))];
+// fragments of the payload sizes given, in order (RFC 791: offsets in 8-byte units, MF on all but the last)
+const cut4 = (d: Uint8Array, sizes: number[]): Uint8Array[] => {
+  let off = 0;
+  return sizes.map((n, i) => {
+    const h = Uint8Array.from(d.subarray(0, 20));
+    const fo = (off >> 3) | (i + 1 < sizes.length ? 0x2000 : 0);
+    [h[2], h[3], h[6], h[7], h[10], h[11]] = [(20 + n) >> 8, (20 + n) & 0xff, fo >> 8, fo & 0xff, 0, 0];
+    const c = inetChecksum(h);
+    [h[10], h[11]] = [c >> 8, c & 0xff];
+    const f = new Uint8Array(20 + n);
+    f.set(h);
+    f.set(d.subarray(20 + off, 20 + off + n), 20);
+    off += n;
+    return f;
+  });
+};
+// and 1,400 in a short fragment then a long one: the copy cut at the long one's 996 (the slow path), not as it came
+const FRAMES_REASM = [...fragments4(dgramBig(4000, 1), 1500).map(toM0), ...fragments4(dgramBig(1400, 2), 800).map(toM0), toM0(dgramBig(1400, 3)), ...cut4(dgramBig(1400, 4), [400, 980]).map(toM0)];
 
 describe.skipIf(unready !== '' || noKernel !== '')(`dup of a reassembled IPv4 datagram against the kernel${skipWhy}`, () => {
   const kern = kernelNftRun(RULESET4, FRAMES_REASM, 'nf48dr', ['list ruleset'], ['eth0', 'eth1']);
 
-  it('sends the copy in the original\'s fragments, a big one too, as the kernel does', async () => {
+  it('cuts the copy at the largest fragment, a big one too, as the kernel does', async () => {
     const { fx, out } = await oursNftRun(RULESET4, FRAMES_REASM, ['eth0', 'eth1']);
     expect(out).toEqual(kern.out);
-    // by hand: 3 fragments of copy then 3 of the original (1500, 1500, 1040 of IP), then 2 + 2 (796, 624), then 2
-    expect(out.map((x) => x.map((f) => (f.length - 5) / 2 - 14))).toEqual([[], [], [1500, 1500, 1040, 1500, 1500, 1040], [], [796, 624, 796, 624], [1400, 1400]]);
+    // by hand: 3 fragments of copy then 3 of the original (1500, 1500, 1040 of IP), then 2 + 2 (796, 624), then 2, then
+    // the copy at 996 (976 bytes of data, then 404: 424 of IP) and the original as it came (420, 1000)
+    expect(out.map((x) => x.map((f) => (f.length - 5) / 2 - 14))).toEqual([[], [], [1500, 1500, 1040, 1500, 1500, 1040], [], [796, 624, 796, 624], [1400, 1400], [], [996, 424, 420, 1000]]);
     // no DF in the copy's fragments (IP byte 6: MF only), DF in the whole one's copy
     expect(out[2]![0]!.slice(5 + 28 + 12, 5 + 28 + 14)).toBe('20');
     expect(out[5]![0]!.slice(5 + 28 + 12, 5 + 28 + 14)).toBe('40');
