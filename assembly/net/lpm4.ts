@@ -91,11 +91,17 @@ export function lpm4_get(t: u32, addr: u32, len: u32): u32 {
 }
 
 /**
- * `n` lookups one at a time (`dst` may be `src`): the bulk lookup's steps that hold a walk, its tail,
- * and an overlapping `dst`. Called from three places, so it stays a call (binaryen inlines a function
- * called once), out of the eight-a-step loop.
+ * `n` lookups one at a time (`dst` may be `src`, or overlap it either way): the bulk lookup's steps that
+ * hold a walk, its tail, and an overlapping `dst`. Each answer is read before its own store; a `dst` ahead
+ * of `src` runs from the end, so no store lands on an address still to be read (memmove's rule). Called
+ * from three places, so it stays a call (binaryen inlines a function called once), out of the
+ * eight-a-step loop.
  */
 function lpm4Each(t: u32, src: u32, dst: u32, n: u32): void {
+  if (dst > src) {
+    for (let i = n; i > 0; i--) store<u32>(dst + ((i - 1) << 2), lpm4Lookup(t, load<u32>(src + ((i - 1) << 2))));
+    return;
+  }
   for (let i: u32 = 0; i < n; i++) store<u32>(dst + (i << 2), lpm4Lookup(t, load<u32>(src + (i << 2))));
 }
 

@@ -188,8 +188,11 @@ const TAG: u32 = 0x4e464354; // 'NFCT'
 let attachData: u32 = 0;
 let attachCt: u32 = 0;
 let attachInfo: u32 = 0;
+/** the frag_max_size the attached datagram starts LOCAL_OUT with (a copy keeps its original's: pskb_copy's IPCB) */
+let attachFmax: u32 = 0;
 export function nf_ct_attach(data: u32, orig: u32, origLen: u32): void {
   attachData = 0;
+  attachFmax = 0;
   if (load<u32>(NF_GATE_PTR) == 0) return;
   const fh = ctRecord(orig, origLen);
   if (fh == 0 || load<u32>(fh + FH_TAG) != (orig ^ TAG)) return;
@@ -205,10 +208,27 @@ export function nf_ct_attach(data: u32, orig: u32, origLen: u32): void {
  * nf_dup_ipv4 / nf_dup_ipv6's nf_ct_set(skb, NULL, IP_CT_UNTRACKED): the copy at `data`, about to enter LOCAL_OUT,
  * is untracked there and after (conntrack passes it by; `ct state untracked` matches it).
  */
-export function nf_ct_set_untracked(data: u32): void {
+export function nf_ct_set_untracked(data: u32, fmax: u32): void {
   attachData = data;
   attachCt = 0;
   attachInfo = IP_CT_UNTRACKED;
+  attachFmax = fmax;
+}
+
+/** Forget an attach LOCAL_OUT did not take (its datagram was freed before, or routed where no hook ran). */
+export function nf_ct_attach_forget(): void {
+  attachData = 0;
+}
+
+/**
+ * The copy at `dst` of a datagram has no fragment geometry of its own: pskb_copy shares the original's frag_list
+ * (skb_clone_fraglist: each fragment skb_shared), which sends ip_do_fragment / ip6_fragment down the slow path — cut
+ * at frag_max_size (IPv6: at least IPV6_MIN_MTU) — not in the original's fragments. A stale block there is cleared.
+ */
+export function nf_frag_geo_clear(dst: u32, len: u32): void {
+  if (load<u32>(NF_GATE_PTR) == 0) return;
+  const g = nf_frag_geo(dst, len);
+  if (g != 0) store<u32>(g, 0);
 }
 
 /**
@@ -366,7 +386,12 @@ function defrag6(t: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: 
 
 function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, from: u32): bool {
   const list = load<u32>(t + HT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
-  if (list == 0) return true;
+  if (list == 0) {
+    // any LOCAL_OUT run takes the attach or forgets it, this one with no hooks too: else it waits armed for a
+    // later datagram in the same frame
+    if (hook == NF_INET_LOCAL_OUT) attachData = 0;
+    return true;
+  }
   const st = nfState();
   // a received datagram's untagged Ethernet header is the 14 bytes before it (eth.ts cuts a tag in place; a
   // reassembled one carries its first fragment's, reasm.ts), where the kernel's skb->mac_header still points at
@@ -377,6 +402,7 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   if (hook == NF_INET_LOCAL_OUT && attachData != 0 && attachData == data) {
     store<u32>(st + NFS_CT, attachCt);
     store<u8>(st + NFS_CTINFO, <u8>attachInfo);
+    fragMax = attachFmax;
   } else if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || fh == 0 || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
     store<u32>(st + NFS_CT, 0);
     store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);

@@ -515,7 +515,9 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         break;
       } else if (op == EXPR_REJECT) {
         // the answer goes out through the hooks (LOCAL_OUT, POST_ROUTING), which reuse the hook state:
-        // keep this packet's and give it back for the caller (netfilter.ts reads it after the verdict)
+        // keep this packet's and give it back for the caller (netfilter.ts reads it after the verdict). One slot: a
+        // reset's dup whose copy's chain rejects again overwrites it (nftDup keeps only +0..+192), harmless as the
+        // verdict is DROP and nothing reads the state after a DROP
         const saved = regs() + 320;
         memory.copy(saved, st, 64);
         nftReject(st, x, len, regs() + 256);

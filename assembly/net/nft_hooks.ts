@@ -15,7 +15,8 @@
 
 import { AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
-import { frameAlloc } from '../umem';
+import { BIG_FRAME_SIZE, bigFrameAlloc, frameAlloc } from '../umem';
+import { REASM_FRAME_L3_MAX } from './reasm';
 import { netDrop, netFree, netScratch, netdevGet } from './core';
 import { netdev_xmit } from './netdev';
 import { neigh_output } from './neigh';
@@ -24,8 +25,8 @@ import { nf_nat_masquerade, nf_nat_redirect, nf_nat_setup_info } from './nf_nat'
 import { nf_flow_offload_eval } from './nf_flow_table';
 import { ETH_HLEN, IPH_FRAG_OFF } from './inet';
 import { ipSendCheck } from './csum';
-import { OUT_RES, outOnLink, ip_route_output, ip_send_skb, ip6_local_out, ip6_route_output } from './output';
-import { NF_INET_LOCAL_IN, NF_INET_PRE_ROUTING, nf_ct_set_untracked, nf_frag_max_get, nf_frag_max_set } from './netfilter';
+import { OUT_RES, outLoopIifGet, outLoopIifSet, outOnLink, ip_route_output, ip_send_skb, ip6_local_out, ip6_route_output } from './output';
+import { NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, nf_ct_attach_forget, nf_ct_set_untracked, nf_frag_geo_clear, nf_frag_max, nf_frag_max_get, nf_frag_max_set } from './netfilter';
 
 const NF_ACCEPT: u32 = 1;
 const NFTN_SNAT: u32 = 0;
@@ -171,26 +172,41 @@ export function nftDup(st: u32, oif: u32, addr: u32, v6: bool): void {
   if (dupping) return;
   const data = load<u32>(st, NFS_DATA);
   const len = load<u32>(st, NFS_LEN);
-  const f = len <= FRAME_SIZE - XDP_PACKET_HEADROOM - ETH_HLEN - FRAME_TAILROOM_RESERVED ? frameAlloc() : 0;
+  // pskb_copy: a datagram conntrack reassembled past a pool frame is copied whole (a big frame, as udp_output.ts's)
+  const f = len <= REASM_FRAME_L3_MAX ? frameAlloc() : len <= BIG_FRAME_L3_MAX ? bigFrameAlloc() : 0;
   if (f == 0) {
     netDrop(NDROP_NOMEM);
     return;
   }
   const d = f + XDP_PACKET_HEADROOM + ETH_HLEN;
   memory.copy(d, data, len);
+  // the copy keeps IPCB / IP6CB (frag_max_size) and shares the frag_list, so a reassembled datagram's copy is cut
+  // again at frag_max_size on ip_do_fragment's slow path (shared fragments), not dropped for its DF (which the
+  // fragments do not carry) — Linux 6.18, measured. The hook run's frag_max_size is the datagram's where it entered
+  // (PRE_ROUTING, LOCAL_OUT), else its frame's record.
+  const hook = <u32>load<u8>(st, NFS_HOOK);
+  const fmax = nf_frag_max_get();
+  const fmaxCopy = hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT ? fmax : nf_frag_max(data, len);
+  nf_frag_geo_clear(d, len);
   // kept while the copy is routed and passes the hooks: this hook's state, registers and jump stack, and the output
   // route (a datagram of the stack's own is at LOCAL_OUT or POST_ROUTING with its route there, read once they are done)
+  // with the device a local route named (ip_send_skb / ip6_local_out hand it to what the datagram reaches through lo)
   const keep = netScratch() + SCR_NFT_DUP;
   memory.copy(keep, st, NFS_SIZE);
   memory.copy(keep + 64, netScratch() + SCR_NFT, 192);
   memory.copy(keep + 256, OUT_RES(), FR_SIZE);
-  const hook = <u32>load<u8>(st, NFS_HOOK);
+  const loopIif = outLoopIifGet();
   const early = hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_IN;
   let routed: bool;
   if (v6) {
     if (early) store<u8>(d + 7, load<u8>(d + 7) - 1);
     memory.fill(DUP_SRC6(), 0, 16);
-    routed = ip6_route_output(addr, DUP_SRC6(), 0, 0, 0, oif, false, true);
+    // nf_dup_ipv6_route: fl6.flowlabel = ((flow_lbl[0] & 0xF) << 16) | (flow_lbl[1] << 8) | flow_lbl[2], a host-order
+    // value in the __be32 (not swapped): the lookup sees the label's bytes reversed in the flowinfo word, no traffic
+    // class — fib6_rule_match's ip6_dscp reads (label & 0xf) << 4 | (label >> 12 & 0xf) there, the multipath hash
+    // the word & IPV6_FLOWLABEL_MASK. Stored as a little-endian host (x86, arm64) does.
+    const label = ((<u32>load<u8>(d + 1) & 0xf) << 16) | (<u32>load<u8>(d + 2) << 8) | <u32>load<u8>(d + 3);
+    routed = ip6_route_output(addr, DUP_SRC6(), 0, 0, 0, oif, false, true, 0, 0, label);
   } else {
     store<u8>(d + IPH_FRAG_OFF, load<u8>(d + IPH_FRAG_OFF) | 0x40); // htons(IP_DF)
     if (early) store<u8>(d + 8, load<u8>(d + 8) - 1);
@@ -210,18 +226,22 @@ export function nftDup(st: u32, oif: u32, addr: u32, v6: bool): void {
       memory.copy(res + FR_GW, addr, v6 ? 16 : 4);
       store<u8>(res, <u8>(v6 ? AF_INET6 : AF_INET), FR_GW_FAMILY);
     }
-    const fmax = nf_frag_max_get();
     dupping = true;
-    nf_ct_set_untracked(d);
+    nf_ct_set_untracked(d, fmaxCopy);
     if (v6) ip6_local_out(0, d, len);
     else ip_send_skb(0, d, len);
+    // LOCAL_OUT took it or never ran (its frame is gone: nothing may find it armed)
+    nf_ct_attach_forget();
     dupping = false;
     nf_frag_max_set(fmax);
   }
   memory.copy(st, keep, NFS_SIZE);
   memory.copy(netScratch() + SCR_NFT, keep + 64, 192);
   memory.copy(OUT_RES(), keep + 256, FR_SIZE);
+  outLoopIifSet(loopIif);
 }
+/** The largest L3 datagram a big frame holds (umem.ts BIG_FRAME_SIZE: headroom, Ethernet header, tail reserve). */
+const BIG_FRAME_L3_MAX: u32 = BIG_FRAME_SIZE - XDP_PACKET_HEADROOM - ETH_HLEN - FRAME_TAILROOM_RESERVED;
 /** The source ip6_route_output writes for the copy (unused: the copy keeps its own). */
 @inline function DUP_SRC6(): u32 {
   return netScratch() + SCR_NFT_DUP + 320;

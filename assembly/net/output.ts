@@ -244,6 +244,13 @@ export let outSrc4: u32 = 0;
  * one the datagram reports to what it reaches through lo (netdevLoopIif: IPv4 rt_iif, IPv6 rt6i_idev).
  */
 let outLoopIif: u32 = 0;
+/** outLoopIif, for a caller that routes a datagram of its own while an outer one's route is kept (nft's dup). */
+export function outLoopIifGet(): u32 {
+  return outLoopIif;
+}
+export function outLoopIifSet(v: u32): void {
+  outLoopIif = v;
+}
 
 /**
  * A local route (RTN_LOCAL) as the kernel's output routes make it: the datagram leaves on loopback —
@@ -304,10 +311,11 @@ export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpTy
  * (the route's preferred source, else RFC 6724 selection on the route's device) and written there; it
  * stays unspecified when nothing fits. `skBound`: the flow is a socket's bound to `oif`
  * (sk_bound_dev_if). false when there is no usable route, or it is local and `local` is false (as
- * ip_route_output).
+ * ip_route_output). `label`: the flow's flowinfo word (FL_LABEL) as the caller's flowi6 holds it.
  */
-export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool = false, local: bool = false, sport: u32 = 0, dport: u32 = 0): bool {
+export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool = false, local: bool = false, sport: u32 = 0, dport: u32 = 0, label: u32 = 0): bool {
   outFlow(AF_INET6, proto, 0, oif);
+  store<u32>(OUT_FL(), label, FL_LABEL);
   ipv6Copy(OUT_FL() + FL_DST, dst);
   ipv6Copy(OUT_FL() + FL_SRC, src);
   outUli(icmpType, icmpCode, sport, dport);

@@ -433,11 +433,12 @@ describe.skipIf(!haveWasm)('lpm4', () => {
     ref.set(bits4(parseIpv4('192.0.2.0')), 24, 0x80000001);
     const mixed = Uint32Array.from([...probes.subarray(0, 60)].flatMap((a, i) => (i % 7 === 3 ? [a, 0xc0000205] : [a])));
     for (const n of [1, 7, 8, 9, 17, mixed.length]) expectSame4(t, ref, mixed.subarray(0, n));
-    // in place, and answers written two words ahead of the addresses still to read (one at a time)
+    // in place, answers written two words behind the addresses still to read, and two words ahead of them
+    // (one at a time, from the end: a forward run would read its own answers back as addresses)
     const x = fp.exports as unknown as Record<string, (...a: number[]) => number>;
     const want = Array.from(mixed, (a) => ref.lookup(bits4(a)));
     const buf = x.arena_alloc!(mixed.length * 4 + 64, 64)! >>> 0;
-    for (const [src, dst] of [[buf, buf], [buf + 8, buf]] as const) {
+    for (const [src, dst] of [[buf, buf], [buf + 8, buf], [buf, buf + 8]] as const) {
       new Uint32Array(fp.memory.memory.buffer).set(mixed, src >>> 2);
       x.lpm4_lookup_bulk!(t.address, src, dst, mixed.length);
       expect([...new Uint32Array(fp.memory.memory.buffer, dst, mixed.length)]).toEqual(want);

@@ -8,8 +8,11 @@
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { eth, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
+import { eth, fragments4, inetChecksum, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
+import { udpSocket } from '../net/udp_send_support.js';
+import { UdpSender } from '../../src/control/udp_send.js';
+import { AF_INET6 } from '../../src/runtime/net_abi.js';
 import { H0, H1, LINKS6, M0, M1, NEIGH6, ROUTES6, SYN, tcp4 } from './ct_support.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
 import { expectSequenceAsNft, nftAgainst, nftSession } from './nft_support.js';
@@ -118,6 +121,47 @@ describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv4 address out o
   });
 });
 
+// A datagram conntrack reassembled: the copy keeps frag_max_size and shares the fragment list (pskb_copy), so it is
+// cut again at frag_max_size (ip_do_fragment's slow path: the fragments are shared), DF not copied into the fragments
+// — Linux 6.18 sends no fragmentation needed for it. 4,000 bytes (over a pool frame: the copy in a big frame), 1,400 in two (fits the MTU: cut as it
+// came all the same), 1,400 whole (one frame, no DF: the copy whole with DF).
+const dgramBig = (n: number, i: number): Uint8Array => ipv4({ src: '192.0.2.2', dst: '203.0.113.5', proto: 17, id: 0x4d00 + i, ttl: 64 }, udp4('192.0.2.2', '203.0.113.5', 4400 + i, 3900, new Uint8Array(n - 28).fill(i)));
+const toM0 = (ip: Uint8Array): Uint8Array => eth({ dst: M0, src: H0, type: 0x0800 }, ip);
+// fragments of the payload sizes given, in order (RFC 791: offsets in 8-byte units, MF on all but the last)
+const cut4 = (d: Uint8Array, sizes: number[]): Uint8Array[] => {
+  let off = 0;
+  return sizes.map((n, i) => {
+    const h = Uint8Array.from(d.subarray(0, 20));
+    const fo = (off >> 3) | (i + 1 < sizes.length ? 0x2000 : 0);
+    [h[2], h[3], h[6], h[7], h[10], h[11]] = [(20 + n) >> 8, (20 + n) & 0xff, fo >> 8, fo & 0xff, 0, 0];
+    const c = inetChecksum(h);
+    [h[10], h[11]] = [c >> 8, c & 0xff];
+    const f = new Uint8Array(20 + n);
+    f.set(h);
+    f.set(d.subarray(20 + off, 20 + off + n), 20);
+    off += n;
+    return f;
+  });
+};
+// and 1,400 in a short fragment then a long one: the copy cut at the long one's 996 (the slow path), not as it came
+const FRAMES_REASM = [...fragments4(dgramBig(4000, 1), 1500).map(toM0), ...fragments4(dgramBig(1400, 2), 800).map(toM0), toM0(dgramBig(1400, 3)), ...cut4(dgramBig(1400, 4), [400, 980]).map(toM0)];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`dup of a reassembled IPv4 datagram against the kernel${skipWhy}`, () => {
+  const kern = kernelNftRun(RULESET4, FRAMES_REASM, 'nf48dr', ['list ruleset'], ['eth0', 'eth1']);
+
+  it('cuts the copy at the largest fragment, a big one too, as the kernel does', async () => {
+    const { fx, out } = await oursNftRun(RULESET4, FRAMES_REASM, ['eth0', 'eth1']);
+    expect(out).toEqual(kern.out);
+    // by hand: 3 fragments of copy then 3 of the original (1500, 1500, 1040 of IP), then 2 + 2 (796, 624), then 2, then
+    // the copy at 996 (976 bytes of data, then 404: 424 of IP) and the original as it came (420, 1000)
+    expect(out.map((x) => x.map((f) => (f.length - 5) / 2 - 14))).toEqual([[], [], [1500, 1500, 1040, 1500, 1500, 1040], [], [796, 624, 796, 624], [1400, 1400], [], [996, 424, 420, 1000]]);
+    // no DF in the copy's fragments (IP byte 6: MF only), DF in the whole one's copy
+    expect(out[2]![0]!.slice(5 + 28 + 12, 5 + 28 + 14)).toBe('20');
+    expect(out[5]![0]!.slice(5 + 28 + 12, 5 + 28 + 14)).toBe('40');
+    expect(fx.dp.nft('list ruleset')).toBe(kern.lists['0 list ruleset']);
+  });
+});
+
 const RULESET6 = `table ip6 d {
 	chain pre {
 		type filter hook prerouting priority filter; policy accept;
@@ -145,8 +189,9 @@ const RUNS6: Array<[number, number, number, number]> = [
 ];
 const FRAMES6 = RUNS6.map(([dport, len, hop], i) => dgram6(dport, len, hop, i));
 
+const TOPO6 = { links: LINKS6, routes: ROUTES6, neigh: NEIGH6, sysctls: { 'net.ipv6.conf.all.forwarding': 1 } };
 describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv6 address against the kernel${skipWhy}`, () => {
-  const topo = { links: LINKS6, routes: ROUTES6, neigh: NEIGH6, sysctls: { 'net.ipv6.conf.all.forwarding': 1 } };
+  const topo = TOPO6;
   const kern = kernelNftRun(RULESET6, FRAMES6, 'nf48d6', ['list ruleset'], 'eth1', topo);
 
   it(`sends out of eth1 what the kernel sends for ${FRAMES6.length} frames, byte for byte`, async () => {
@@ -157,6 +202,48 @@ describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv6 address again
     expect(out[0]!.map((f) => f.slice(28 + 14, 28 + 16))).toEqual(['3f', '3f']);
     expect(out[1]![0]!.slice(28 + 14, 28 + 16)).toBe('00');
     expect(fx.dp.nft('list ruleset')).toBe(kern.lists['0 list ruleset']);
+  });
+});
+
+// The copy's route lookup sees nf_dup_ipv6_route's flowlabel: ((flow_lbl[0] & 0xf) << 16 | flow_lbl[1] << 8 |
+// flow_lbl[2]) built in host order, not swapped — on a little-endian host the label's bytes reversed in the flowinfo
+// word and no traffic class, so `tos 0x20` (ip6_dscp of the word: (label & 0xf) << 4 | (label >> 12 & 0xf)) matches
+// the copy of a label 0x00002 with class 0 and not the copy of class 0x20 with label 0. Table 100 holds the copy's
+// address as a blackhole: matched, no copy. By hand: [frames out of eth1].
+const TOS6 = { ...TOPO6, ip: ['-6 rule add tos 0x20 lookup 100', '-6 route add blackhole 2001:db8:2::2/128 table 100'] };
+const label6 = (tc: number, flow: number, i: number): Uint8Array =>
+  eth({ dst: M0, src: H0, type: 0x86dd }, ipv6({ src: '2001:db8:1::2', dst: '2001:db8:3::5', nh: 17, hlim: 64, tc, flow }, udp6('2001:db8:1::2', '2001:db8:3::5', 4500 + i, 3900, new Uint8Array(40).fill(i))));
+const RUNS_TOS6: Array<[number, number, number]> = [
+  [0, 0x00002, 1], // the lookup's class 0x20: the blackhole, the original only
+  [0x20, 0, 2], // class 0x20 but none in the lookup: the copy, then the original
+  [0, 0x12345, 2], // class (5 << 4 | 2) = 0x52: the copy
+  [0, 0x00202, 1], // (2 << 4) | (0x02 >> 4) = 0x20 again: no copy
+];
+const FRAMES_TOS6 = RUNS_TOS6.map(([tc, flow], i) => label6(tc, flow, i));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`dup to an IPv6 address routed by a tos rule against the kernel${skipWhy}`, () => {
+  const kern = kernelNftRun(RULESET6, FRAMES_TOS6, 'nf48dt', [], 'eth1', TOS6);
+
+  it('routes the copy with the flowlabel word the kernel builds', async () => {
+    const { out } = await oursNftRun(RULESET6, FRAMES_TOS6, 'eth1', TOS6);
+    expect(out).toEqual(kern.out);
+    expect(out.map((x) => x.length)).toEqual(RUNS_TOS6.map((r) => r[2]));
+  });
+});
+
+// By hand: the port unreachable this host sends itself (icmpv6_send: a local route, through lo) is looked up by
+// __udp6_lib_err on inet6_iif, its local route's device — eth0 for 2001:db8:1::1, where the sender's socket is bound
+// (SO_BINDTODEVICE): found, no Icmp6:InErrors. Its copy, dup'd at output to eth1's address (a local route too), comes
+// back with eth1 and finds none (InErrors 1); the copy's route must not leave eth1 to the original.
+describe.skipIf(unready !== '')('dup of a datagram this host sends itself to its own address', () => {
+  it('leaves the original its local route\'s device', async () => {
+    const rs = 'table ip6 o {\n\tchain outp {\n\t\ttype filter hook output priority filter; policy accept;\n\t\ticmpv6 type destination-unreachable dup to 2001:db8:2::1\n\t}\n}\n';
+    const { fx } = await oursNftRun(rs, [], 'eth1', TOPO6);
+    fx.dp.ip('link set lo up');
+    const sk = udpSocket(fx.dp, { family: AF_INET6, boundDev: fx.dp.links.ifindex('eth0'), bind: { port: 5000 } });
+    new UdpSender(fx.dp).send(sk, new Uint8Array(16).fill(9), { address: '2001:db8:1::1', port: 9 });
+    const m = fx.nonzero();
+    expect([m['Udp6:NoPorts'], m['Icmp6:OutDestUnreachs'], m['Icmp6:InDestUnreachs'], m['Icmp6:InErrors']]).toEqual([1, 1, 2, 1]);
   });
 });
 

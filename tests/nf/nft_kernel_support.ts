@@ -24,6 +24,8 @@ export interface NftTopo {
   neigh: NeighCfg[];
   /** the kernel router's sysctls (IPv6 forwarding is net.ipv6.conf.all.forwarding there) */
   sysctls?: Record<string, number>;
+  /** `ip` lines run after the rest (`ip -n ROUTER LINE` in the kernel's, dp.ip in wxdp's): rules, tables */
+  ip?: string[];
 }
 const TOPO4: NftTopo = { links: LINKS, routes: ROUTES, neigh: NEIGH };
 
@@ -43,6 +45,10 @@ export function kernelNftRun(ruleset: string, frames: Uint8Array[], prefix: stri
   let k: KernelRouter | undefined;
   beforeAll(() => {
     k = KernelRouter.create(topo.links, topo.routes, topo.neigh, topo.sysctls ?? {}, prefix);
+    for (const line of topo.ip ?? []) {
+      const r = spawnSync('ip', ['-n', k.router, ...line.split(' ')], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`ip ${line}: ${r.stderr}`);
+    }
     const nft = (args: string[], input?: string): ReturnType<typeof spawnSync> =>
       spawnSync('ip', ['netns', 'exec', k!.router, 'nft', ...args], { input, encoding: 'utf8' });
     const r = nft(['-f', '-'], ruleset);
@@ -57,6 +63,7 @@ export function kernelNftRun(ruleset: string, frames: Uint8Array[], prefix: stri
 /** wxdp's side: a Fixture with `ruleset` loaded, the frames sent through it, what it sent out of `on`. */
 export async function oursNftRun(ruleset: string, frames: Uint8Array[], on: string | readonly string[] = 'eth1', topo: NftTopo = TOPO4): Promise<{ fx: Fixture; out: string[][] }> {
   const fx = await Fixture.create(topo.links, topo.routes, topo.neigh, { sysctls: topo.sysctls });
+  for (const line of topo.ip ?? []) fx.dp.ip(line);
   fx.dp.nft(ruleset);
   return { fx, out: frames.map((f) => sentOn(fx.rx('eth0', f), on)) };
 }
