@@ -221,8 +221,9 @@ export function net_proto_raw(family: u32, proto: u32, id: u32): i32 {
 export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFlags: u32, demux: bool): void {
   // ip_rcv_finish_core's early demux sees only datagrams that came whole (!ip_is_fragment), and
   // udp_v4_early_demux's unicast lookup only PACKET_HOST frames (to our MAC, whatever the route says)
-  const early = demux && rx4PktType == PACKET_HOST && (ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) == 0;
-  if ((ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) {
+  const fragment = (ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0;
+  const early = demux && rx4PktType == PACKET_HOST && !fragment;
+  if (fragment) {
     const r = ip_defrag(ifindex, q, data, len);
     if (r == 0) return;
     if (r != data) q = 0; // a new frame of the stack's own

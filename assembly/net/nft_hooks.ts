@@ -15,15 +15,15 @@
 
 import { AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
-import { BIG_FRAME_SIZE, bigFrameAlloc, frameAlloc } from '../umem';
-import { REASM_FRAME_L3_MAX } from './reasm';
+import { frameAlloc } from '../umem';
+import { reasmFrame } from './reasm';
 import { netDrop, netFree, netScratch, netdevGet } from './core';
 import { netdev_xmit } from './netdev';
 import { neigh_output } from './neigh';
 import { CT_MARK, IP_CT_UNTRACKED } from './nf_conntrack';
 import { nf_nat_masquerade, nf_nat_redirect, nf_nat_setup_info } from './nf_nat';
 import { nf_flow_offload_eval } from './nf_flow_table';
-import { ETH_HLEN, IPH_FRAG_OFF } from './inet';
+import { IPH_FRAG_OFF } from './inet';
 import { ipSendCheck } from './csum';
 import { OUT_RES, outLoopIifGet, outLoopIifSet, outOnLink, ip_route_output, ip_send_skb, ip6_local_out, ip6_route_output } from './output';
 import { NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, nf_ct_attach_forget, nf_ct_set_untracked, nf_frag_geo_clear, nf_frag_max, nf_frag_max_get, nf_frag_max_set } from './netfilter';
@@ -157,6 +157,8 @@ export function nftFwdNeigh(st: u32, ifindex: u32, addr: u32, v6: bool): u32 {
   return FWDN_STOLEN;
 }
 
+/** A copy is being sent through the hooks: a dup among its own chains does nothing (nf_skb_duplicated). */
+let dupping = false;
 /**
  * nft_dup_ipv4_eval / nft_dup_ipv6_eval → nf_dup_ipv4 / nf_dup_ipv6 (`dup to ADDR [device DEV]`, the ip and ip6
  * families): a copy of the packet in a frame of its own, untracked, its TTL / hop limit lowered at PRE_ROUTING and
@@ -167,18 +169,16 @@ export function nftFwdNeigh(st: u32, ifindex: u32, addr: u32, v6: bool): u32 {
  * jump stack is kept and put back, and a dup among them does nothing (nf_skb_duplicated). No route: the copy is
  * freed (kfree_skb, NOT_SPECIFIED); no frame: NOMEM.
  */
-let dupping = false;
 export function nftDup(st: u32, oif: u32, addr: u32, v6: bool): void {
   if (dupping) return;
   const data = load<u32>(st, NFS_DATA);
   const len = load<u32>(st, NFS_LEN);
-  // pskb_copy: a datagram conntrack reassembled past a pool frame is copied whole (a big frame, as udp_output.ts's)
-  const f = len <= REASM_FRAME_L3_MAX ? frameAlloc() : len <= BIG_FRAME_L3_MAX ? bigFrameAlloc() : 0;
-  if (f == 0) {
+  // pskb_copy: a datagram conntrack reassembled past a pool frame is copied whole (a big frame, as reassembly's)
+  const d = reasmFrame(len);
+  if (d == 0) {
     netDrop(NDROP_NOMEM);
     return;
   }
-  const d = f + XDP_PACKET_HEADROOM + ETH_HLEN;
   memory.copy(d, data, len);
   // the copy keeps IPCB / IP6CB (frag_max_size) and shares the frag_list, so a reassembled datagram's copy is cut
   // again at frag_max_size on ip_do_fragment's slow path (shared fragments), not dropped for its DF (which the
@@ -193,8 +193,8 @@ export function nftDup(st: u32, oif: u32, addr: u32, v6: bool): void {
   // with the device a local route named (ip_send_skb / ip6_local_out hand it to what the datagram reaches through lo)
   const keep = netScratch() + SCR_NFT_DUP;
   memory.copy(keep, st, NFS_SIZE);
-  memory.copy(keep + 64, netScratch() + SCR_NFT, 192);
-  memory.copy(keep + 256, OUT_RES(), FR_SIZE);
+  memory.copy(keep + DUP_KEEP_REGS, netScratch() + SCR_NFT, DUP_REGS_BYTES);
+  memory.copy(keep + DUP_KEEP_ROUTE, OUT_RES(), FR_SIZE);
   const loopIif = outLoopIifGet();
   const early = hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_IN;
   let routed: bool;
@@ -236,15 +236,17 @@ export function nftDup(st: u32, oif: u32, addr: u32, v6: bool): void {
     nf_frag_max_set(fmax);
   }
   memory.copy(st, keep, NFS_SIZE);
-  memory.copy(netScratch() + SCR_NFT, keep + 64, 192);
-  memory.copy(OUT_RES(), keep + 256, FR_SIZE);
+  memory.copy(netScratch() + SCR_NFT, keep + DUP_KEEP_REGS, DUP_REGS_BYTES);
+  memory.copy(OUT_RES(), keep + DUP_KEEP_ROUTE, FR_SIZE);
   outLoopIifSet(loopIif);
 }
-/** The largest L3 datagram a big frame holds (umem.ts BIG_FRAME_SIZE: headroom, Ethernet header, tail reserve). */
-const BIG_FRAME_L3_MAX: u32 = BIG_FRAME_SIZE - XDP_PACKET_HEADROOM - ETH_HLEN - FRAME_TAILROOM_RESERVED;
-/** The source ip6_route_output writes for the copy (unused: the copy keeps its own). */
+// What nftDup keeps at SCR_NFT_DUP (abi.ts draws it): the hook state at +0, then these
+const DUP_KEEP_REGS: u32 = 64; //   the registers and jump stack (SCR_NFT's first DUP_REGS_BYTES)
+const DUP_REGS_BYTES: u32 = 192;
+const DUP_KEEP_ROUTE: u32 = 256; // the output route (OUT_RES, FR_SIZE)
+const DUP_KEEP_SRC6: u32 = 320; //  the source ip6_route_output writes for the copy (unused: the copy keeps its own)
 @inline function DUP_SRC6(): u32 {
-  return netScratch() + SCR_NFT_DUP + 320;
+  return netScratch() + SCR_NFT_DUP + DUP_KEEP_SRC6;
 }
 
 // The frames fwd and dup hand out, in order, until their hook's chains are done: FWD_MAX × (u32 frame, u32 len,

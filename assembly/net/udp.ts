@@ -164,7 +164,7 @@ function queueRcv(sk: u32, q: u32, iph: u32, uh: u32, ulen: u32, ifindex: u32, m
  * udp_rcv / udplite_rcv (__udp4_lib_rcv) for the local IPv4 datagram at `data` (`len` bytes, `hlen`-byte
  * header) from `ifindex`, its route's flags `rtFlags` (RTCF_*). Takes the frame.
  */
-export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rtFlags: u32, demux: bool = true): void {
+export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rtFlags: u32, demux: bool): void {
   const proto = <u32>load<u8>(data + 9);
   const mib = udpMibBase(false, proto);
   const uh = data + hlen;

@@ -132,7 +132,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
   mibInc(MIB_IP_IN_RECEIVES);
   mibInc(MIB_IP_IN_DELIVERS);
   if (protoHandler(false, <u32>load<u8>(ip, IPH_PROTOCOL)) == PH_CONSUME) netFree(q, ip);
-  else udp_rcv(ifindex, q, ip, tot, 20, RTCF_LOCAL);
+  else udp_rcv(ifindex, q, ip, tot, 20, RTCF_LOCAL, true);
 }
 
 /**

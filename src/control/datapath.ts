@@ -53,7 +53,7 @@ import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type DeviceRemoval, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
-import { applySpinLocks, innerSpinLockOff, innerTimerOff, mapHasBtf } from './spin_lock_maps.js';
+import { applySpinLocks, mapHasBtf } from './spin_lock_maps.js';
 import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
 import { globalFuncs } from './func_args.js';
 import { encode } from '../isa/insn.js';
@@ -1326,7 +1326,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
   const inner = m.innerMeta;
   // bpf_map_meta_alloc copies no name into the inner_map_meta: the kernel's log prints the inner map a
   // lookup finds as map_ptr(ks=..,vs=..), without map=
-  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, spinLockOff: innerSpinLockOff(m), timerOff: innerTimerOff(m) };
+  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, ...m.innerFields! };
   if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
     info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
   }

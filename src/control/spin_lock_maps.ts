@@ -12,14 +12,6 @@ import { MapError, type BpfMap } from '../maps/index.js';
 import { Errno } from '../maps/uapi.js';
 
 /**
- * A map-in-map's inner template carries its value's BTF fields (bpf_map_meta_alloc copies the inner
- * map's btf_record into inner_map_meta): where the template's `struct bpf_spin_lock` is, by outer map.
- */
-const innerLocks = new WeakMap<BpfMap, number>();
-/** Likewise its `struct bpf_timer` (hash, array and lru_hash inner maps), by outer map. */
-const innerTimers = new WeakMap<BpfMap, number>();
-
-/**
  * Maps libbpf created again without BTF: their value's BTF holds a bpf_spin_lock or bpf_timer the map type
  * may not have. The verifier refuses those helpers on them with its own message ("has to have BTF").
  */
@@ -28,16 +20,6 @@ const withoutBtf = new WeakSet<BpfMap>();
 /** Whether `map` has its value's BTF in the kernel (false: libbpf dropped it, see withoutBtf). */
 export function mapHasBtf(map: BpfMap): boolean {
   return !withoutBtf.has(map);
-}
-
-/** The spin lock offset of the values of `outer`'s inner maps (its template's), or -1 without one. */
-export function innerSpinLockOff(outer: BpfMap): number {
-  return innerLocks.get(outer) ?? -1;
-}
-
-/** The bpf_timer offset of the values of `outer`'s inner maps (its template's), or -1 without one. */
-export function innerTimerOff(outer: BpfMap): number {
-  return innerTimers.get(outer) ?? -1;
 }
 
 export function applySpinLocks(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>): void {
@@ -49,8 +31,8 @@ export function applySpinLocks(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMa
       const timer = TIMER_TYPES.includes(inner.type) ? timerOffset(spec.btf, inner.valueTypeId) : -1;
       if (lock === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_spin_lock');
       if (timer === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_timer');
-      if (lock !== -1) innerLocks.set(outer, lock);
-      if (timer !== -1) innerTimers.set(outer, timer);
+      // a map-in-map's inner template carries its value's BTF fields (bpf_map_meta_alloc copies the inner map's
+      // btf_record into inner_map_meta): in the outer map's template block, read back by BpfMap.innerFields
       outer.setInnerFields(lock, timer);
     }
     const timer = timerOffset(spec.btf, m.valueTypeId);

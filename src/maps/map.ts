@@ -429,6 +429,17 @@ export class BpfMap {
     dv.setUint32(meta + 24, timerOff + 1, true);
   }
 
+  /**
+   * @internal array_of_maps / hash_of_maps: where the template's spin lock and timer are in an inner map's value
+   * (-1: none), as setInnerFields left them. Other maps: undefined.
+   */
+  get innerFields(): { spinLockOff: number; timerOff: number } | undefined {
+    if (!isMapInMapType(this.type)) return undefined;
+    const dv = this.fp.memory.view();
+    const meta = dv.getUint32(this.address + MAPS_LAYOUT.MIM_META, true);
+    return { spinLockOff: dv.getUint32(meta + 20, true) - 1, timerOff: dv.getUint32(meta + 24, true) - 1 };
+  }
+
   /** array_of_maps / hash_of_maps: the inner map at `key` (a BpfMap over it), or undefined. */
   innerMap(key: Uint8Array): BpfMap | undefined {
     const id = this.lookup(key);
