@@ -33,7 +33,7 @@ import {
   ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
   NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
 } from './abi';
-import { nftReject } from './nft_reject';
+import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftDup, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
@@ -511,6 +511,12 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
       } else if (op == EXPR_NAT) {
         const verdict = nftNat(st, x, load<u32>(p, 4), load<u32>(p, 8), r, regs() + 192);
         code = verdict == NF_ACCEPT ? NFTV_ACCEPT : NFTV_DROP;
+        res = R_VERDICT;
+        break;
+      } else if (op == EXPR_REJECT && <u32>load<u8>(st, NFS_PF) == 5) { // NFPROTO_NETDEV
+        // nft_reject_netdev_eval: the answer waits in fwd's list for the hook's end (no hook runs in between)
+        nftRejectNetdev(st, x, len);
+        code = NFTV_DROP;
         res = R_VERDICT;
         break;
       } else if (op == EXPR_REJECT) {

@@ -117,6 +117,22 @@ export function nftFwd(st: u32, ifindex: u32, dup: bool): void {
 }
 
 /**
+ * A frame of the chain's own making (nft_reject_netdev's answer, built by the caller at `f` + XDP_PACKET_HEADROOM in a
+ * frame it took with frameAlloc) out of `ifindex` through dev_queue_xmit — the device's egress chains included —
+ * when the hook's chains are done, as fwd's frames are. false: no room in the list (the caller frees the frame).
+ */
+export function nftFwdOwn(f: u32, len: u32, ifindex: u32): bool {
+  if (fwdN == FWD_MAX) return false;
+  const e = fwdList() + fwdN * 16;
+  store<u32>(e, f);
+  store<u32>(e, len, 4);
+  store<u32>(e, ifindex, 8);
+  store<u32>(e, 0, 12);
+  fwdN++;
+  return true;
+}
+
+/**
  * nft_fwd_neigh_eval (`fwd ip to ADDR device DEV`, `fwd ip6 …`): a packet of that family (skb->protocol: the
  * Ethernet type before the network header) with a TTL / hop limit above 1 has it lowered (ip_decrease_ttl, the
  * checksum patched) and leaves by the device to the neighbour `addr` (neigh_xmit: resolved, or queued while it is):

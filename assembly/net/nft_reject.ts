@@ -19,9 +19,13 @@
 // Tcp: MIB: nf_send_reset is not TCP's; its IPv6 one in no Ip6:OutRequests either, ip6_local_out
 // directly). Next: icmp_send / icmpv6_send, or ip_send_skb / ip6_local_out for the reset.
 
-import { netdevGet } from './core';
+import { netDrop, netFree, netdevGet } from './core';
+import { frameAlloc } from '../umem';
+import { XDP_PACKET_HEADROOM } from '../abi';
+import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
+import { nftFwdOwn } from './nft_hooks';
 import {
-  NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_PF, NFS_THOFF, CONF6_HOP_LIMIT, FR_OIF, ND_CONF6,
+  NDROP_NOMEM, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MAC, NFS_PF, NFS_PROTO, NFS_THOFF, CONF6_HOP_LIMIT, FR_OIF, ND_CONF6,
   SYSCTL_IP_DEFAULT_TTL,
 } from './abi';
 import { sysctl } from './core';
@@ -175,4 +179,188 @@ export function nftReject(st: u32, type: u32, code: u32, scratch: u32): void {
   }
   if (v6) unreach6(st, data, len, code);
   else unreach4(st, data, len, hlen, code);
+}
+
+// ---- The netdev family (net/netfilter/nft_reject_netdev.c, at ingress only: its validate refuses egress) ----
+//
+// The answer is built from the frame as nf_reject_skb_v4_* / _v6_* build it — no route, no neighbour: the Ethernet
+// header swaps the frame's addresses (the source is the MAC the frame was sent to, whatever the device's own), the
+// type is skb->protocol's — and leaves by the device the frame came in on through dev_queue_xmit (its egress chains
+// see it), untagged whatever tag the frame had (the tag was in skb->vlan_tci, which the new skb has not). Nothing for
+// a frame sent to a broadcast or multicast MAC, nor for another protocol than IPv4 / IPv6 (dropped all the same).
+// IPv4: TTL net.ipv4.ip_default_ttl, TOS 0, ID 0, DF. IPv6: hop limit net.ipv6.conf.all.hop_limit (wxdp has no such
+// sysctl: the default, 64), traffic class and flow label 0. The checks see skb->len at ingress — the frame after its
+// Ethernet header (and outer tag), padding included — which gives the kernel's quirks (Linux 6.18, measured): the
+// ICMP quote takes min(536, that) bytes, padding included, though the checksum was verified over tot_len only
+// (pskb_trim_rcsum comes after the quote's length); a reset's checksum is verified over all of it, so a padded
+// segment gets none; the IPv4 checksum check (nf_ip_checksum over the skb from its network header) takes the IP
+// header in, which no ip_rcv has checked yet: a bad header checksum gets no answer.
+
+const NF_REJECT_QUOTE4: u32 = 536;
+const NF_REJECT_QUOTE6: u32 = 1220;
+const IPV6_DEFAULT_HOPLIMIT: u32 = 64;
+
+/** __skb_checksum_complete over `n` bytes from the network header (`data`) with nf_ip_checksum's pseudo-header. */
+function csumWhole4(data: u32, n: u32, hlen: u32, proto: u32): bool {
+  let seed: u64 = 0;
+  if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+    seed = <u64>load<u32>(data + IPH_SADDR) + <u64>load<u32>(data + IPH_DADDR) + <u64>bswap<u32>(n - hlen) + <u64>bswap<u32>(proto);
+  }
+  return csumFold16(csumAdd(data, n, seed)) == 0xffff;
+}
+
+/** A new frame for an answer of `l3len` bytes with the Ethernet header nft_reject_queue_xmit writes; its L3 address, 0 when none. */
+function netdevAnswer(mac: u32, type: u16): u32 {
+  const f = frameAlloc();
+  if (f == 0) {
+    netDrop(NDROP_NOMEM);
+    return 0;
+  }
+  const e = f + XDP_PACKET_HEADROOM;
+  memory.copy(e, mac + 6, 6); // the frame's source is the destination
+  memory.copy(e + 6, mac, 6);
+  store<u16>(e + 12, type);
+  return e + 14;
+}
+
+function netdevSend(p: u32, l3len: u32, ifindex: u32): void {
+  if (!nftFwdOwn(p - 14, l3len + 14, ifindex)) {
+    netFree(0, p - 14);
+    netDrop(NDROP_NOMEM);
+  }
+}
+
+/** nf_reject_iphdr_put: the answer's IPv4 header (tot_len `tot`). */
+function iphdrPut(p: u32, data: u32, proto: u32, tot: u32): void {
+  store<u8>(p, 0x45);
+  store<u8>(p + 1, 0);
+  stBe16(p + 2, tot);
+  store<u16>(p + 4, 0);
+  stBe16(p + 6, 0x4000);
+  store<u8>(p + 8, <u8>sysctl(SYSCTL_IP_DEFAULT_TTL));
+  store<u8>(p + 9, <u8>proto);
+  store<u32>(p + IPH_SADDR, load<u32>(data + IPH_DADDR));
+  store<u32>(p + IPH_DADDR, load<u32>(data + IPH_SADDR));
+  ipSendCheck(p, 20);
+}
+
+/** nf_reject_ip6hdr_put. */
+function ip6hdrPut(p: u32, data: u32, proto: u32, plen: u32): void {
+  stBe32(p, 0x60000000);
+  stBe16(p + 4, plen);
+  store<u8>(p + 6, <u8>proto);
+  store<u8>(p + 7, <u8>IPV6_DEFAULT_HOPLIMIT);
+  ipv6Copy(p + IP6H_SADDR, data + IP6H_DADDR);
+  ipv6Copy(p + IP6H_DADDR, data + IP6H_SADDR);
+}
+
+/** nf_reject_skb_v4_unreach (+ nf_reject_iphdr_validate) for the packet at `data`, skb->len `len`. */
+function netdevUnreach4(mac: u32, data: u32, len: u32, code: u32, ifindex: u32): void {
+  if (len < 20 || (<u32>load<u8>(data) >> 4) != 4) return;
+  const hlen = (<u32>load<u8>(data) & 0xf) << 2;
+  const tot = <u32>ldBe16(data + 2);
+  if (hlen < 20 || tot > len || tot < hlen) return;
+  if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return;
+  const proto = <u32>load<u8>(data, 9);
+  // nf_skb_is_icmp_unreach reads the type at sizeof(struct iphdr), whatever the header's length
+  if (proto == 1 && len > 20 && <u32>load<u8>(data + 20) == ICMP_DEST_UNREACH) return;
+  const q = len < NF_REJECT_QUOTE4 ? len : NF_REJECT_QUOTE4;
+  // the checksum over the packet trimmed to tot_len; the quote's length was taken before the trim
+  if (verifyCsum(data + hlen, tot - hlen, proto) && !csumWhole4(data, tot, hlen, proto)) return;
+  const p = netdevAnswer(mac, 0x0008);
+  if (p == 0) return;
+  iphdrPut(p, data, 1, 28 + q);
+  const ic = p + 20;
+  store<u8>(ic, <u8>ICMP_DEST_UNREACH);
+  store<u8>(ic + 1, <u8>code);
+  store<u16>(ic + 2, 0);
+  store<u32>(ic + 4, 0);
+  memory.copy(ic + 8, data, q);
+  store<u16>(ic + 2, <u16>csumFinish(csumAdd(ic, 8 + q, 0)));
+  netdevSend(p, 28 + q, ifindex);
+}
+
+/** nf_reject_skb_v4_tcp_reset: the checksum and the acknowledged length over skb->len, not trimmed. */
+function netdevReset4(mac: u32, data: u32, len: u32, ifindex: u32): void {
+  if (len < 20 || (<u32>load<u8>(data) >> 4) != 4) return;
+  const hlen = (<u32>load<u8>(data) & 0xf) << 2;
+  const tot = <u32>ldBe16(data + 2);
+  if (hlen < 20 || tot > len || tot < hlen) return;
+  if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return;
+  if (<u32>load<u8>(data, 9) != IPPROTO_TCP || len < hlen + 20) return;
+  const th = data + hlen;
+  if ((<u32>load<u8>(th + 13) & TH_RST) != 0) return;
+  if (!csumWhole4(data, len, hlen, IPPROTO_TCP)) return;
+  const p = netdevAnswer(mac, 0x0008);
+  if (p == 0) return;
+  iphdrPut(p, data, IPPROTO_TCP, 40);
+  const r = p + 20;
+  buildRst(r, th, len - hlen, (<u32>load<u8>(th + 12) >> 4) << 2);
+  const sum: u64 = <u64>load<u32>(p + IPH_SADDR) + <u64>load<u32>(p + IPH_DADDR) + <u64>bswap<u32>(20) + <u64>bswap<u32>(IPPROTO_TCP);
+  store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, sum)));
+  netdevSend(p, 40, ifindex);
+}
+
+/** nf_reject_ip6hdr_validate. */
+@inline function ip6Valid(data: u32, len: u32): bool {
+  return len >= 40 && (<u32>load<u8>(data) >> 4) == 6 && <u32>ldBe16(data + 4) + 40 <= len;
+}
+
+/** nf_reject_skb_v6_unreach (nf_reject_v6_csum_ok: trimmed to the payload length when it is not 0). */
+function netdevUnreach6(mac: u32, data: u32, len: u32, code: u32, ifindex: u32): void {
+  if (!ip6Valid(data, len)) return;
+  const q = len < NF_REJECT_QUOTE6 ? len : NF_REJECT_QUOTE6;
+  const plen = <u32>ldBe16(data + 4);
+  const n = plen != 0 ? plen + 40 : len;
+  const thoff = ipv6SkipExthdr(data, n, 40, <u32>load<u8>(data, 6));
+  if (thoff < 0 || <u32>thoff >= n || (skipFragOff & ~(<u32>7)) != 0) return;
+  const proto = skipNexthdr;
+  if (verifyCsum(data + thoff, n - thoff, proto) && !csumOk6(data, thoff, n, proto)) return;
+  const p = netdevAnswer(mac, 0xdd86);
+  if (p == 0) return;
+  ip6hdrPut(p, data, 58, 8 + q);
+  const ic = p + 40;
+  store<u8>(ic, <u8>ICMPV6_DEST_UNREACH);
+  store<u8>(ic + 1, <u8>code);
+  store<u16>(ic + 2, 0);
+  store<u32>(ic + 4, 0);
+  memory.copy(ic + 8, data, q);
+  store<u16>(ic + 2, <u16>csumFinish(csumAdd(ic, 8 + q, csumIpv6Pseudo(p + IP6H_SADDR, p + IP6H_DADDR, 8 + q, 58))));
+  netdevSend(p, 48 + q, ifindex);
+}
+
+/** nf_reject_skb_v6_tcp_reset (nf_reject_ip6_tcphdr_get over skb->len, not trimmed; no fragment check). */
+function netdevReset6(mac: u32, data: u32, len: u32, ifindex: u32): void {
+  if (!ip6Valid(data, len)) return;
+  const thoff = ipv6SkipExthdr(data, len, 40, <u32>load<u8>(data, 6));
+  if (thoff < 0 || <u32>thoff > len) return;
+  const tlen = len - <u32>thoff;
+  if (skipNexthdr != IPPROTO_TCP || tlen < 20) return;
+  const th = data + <u32>thoff;
+  if ((<u32>load<u8>(th + 13) & TH_RST) != 0) return;
+  if (!csumOk6(data, <u32>thoff, len, IPPROTO_TCP)) return;
+  const p = netdevAnswer(mac, 0xdd86);
+  if (p == 0) return;
+  ip6hdrPut(p, data, IPPROTO_TCP, 20);
+  const r = p + 40;
+  buildRst(r, th, tlen, (<u32>load<u8>(th + 12) >> 4) << 2);
+  store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, csumIpv6Pseudo(p + IP6H_SADDR, p + IP6H_DADDR, 20, IPPROTO_TCP))));
+  netdevSend(p, 60, ifindex);
+}
+
+/** nft_reject_netdev_eval: answer the frame of hook state `st` (a netdev ingress chain's); the caller drops it. */
+export function nftRejectNetdev(st: u32, type: u32, code: u32): void {
+  const mac = load<u32>(st, NFS_MAC);
+  if ((<u32>load<u8>(mac) & 1) != 0) return; // is_broadcast_ether_addr || is_multicast_ether_addr
+  const data = load<u32>(st, NFS_DATA);
+  const len = load<u32>(st, NFS_LEN);
+  const iif = load<u32>(st, NFS_IIF);
+  const proto = <u32>load<u16>(st, NFS_PROTO); // eth->h_proto (behind an outer tag: the type after it)
+  if (proto == 0x0008) {
+    if (type == NFT_REJECT_TCP_RST) netdevReset4(mac, data, len, iif);
+    else netdevUnreach4(mac, data, len, type == NFT_REJECT_ICMPX_UNREACH ? (code > 3 ? 0 : <u32>ICMPX_TO_ICMP[code]) : code, iif);
+  } else if (proto == 0xdd86) {
+    if (type == NFT_REJECT_TCP_RST) netdevReset6(mac, data, len, iif);
+    else netdevUnreach6(mac, data, len, type == NFT_REJECT_ICMPX_UNREACH ? (code > 3 ? 0 : <u32>ICMPX_TO_ICMPV6[code]) : code, iif);
+  }
 }

@@ -84,6 +84,8 @@ function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp', hook: string | undefi
   if (sel?.proto === 'meta' && sel.field === 'nfproto') throw new Refusal('meta nfproto is only useful in the inet family', sel.loc, false);
   if (s.k === 'set' && s.target === 'ct mark') throw new Refusal('Could not process rule: Protocol error', s.loc, true);
   // (a netdev chain's notrack would have to reach ip_rcv's conntrack with the frame: not carried yet)
+  // nft_reject_netdev takes a base chain at ingress; one reached by a jump is not followed here to its base chains
+  if (s.k === 'reject' && family === 'netdev' && hook === 'ingress') return;
   if (s.k === 'reject' || s.k === 'log' || s.k === 'flow' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in ${family === 'arp' ? 'an' : 'a'} ${family} chain yet (its chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
 }
 
@@ -1023,6 +1025,9 @@ export class Nft {
     let l4 = -1;
     /** The network protocol the rule's matches fixed so far (nft's pctx network base: meta nfproto, ip, ip6, icmp…). */
     let net: 'ip' | 'ip6' | undefined;
+    /** A netdev rule's match fixing another network protocol than IPv4 / IPv6 (a reject refuses it). */
+    let netOther: Loc | undefined;
+    let netLoc: Loc | undefined;
     let terminal: Loc | undefined;
     for (const s of stmts) {
       if (terminal) throw new Refusal('Statement after terminal statement has no effect', s.loc, false, terminal);
@@ -1069,6 +1074,13 @@ export class Nft {
           if (s.sel.proto === 'ip' || s.sel.proto === 'icmp') net = 'ip';
           if (s.sel.proto === 'ip6' || s.sel.proto === 'icmpv6') net = 'ip6';
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'nf_proto') net = value.e.lo[0] === 2 ? 'ip' : value.e.lo[0] === 10 ? 'ip6' : net;
+          if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'ether_type' && t.family === 'netdev' && s.sel.proto !== 'vlan') {
+            // skb->protocol or the Ethernet type fixes the network protocol nft's reject evaluates against (netdev)
+            const et = (value.e.lo[0]! << 8) | value.e.lo[1]!;
+            net = et === 0x0800 ? 'ip' : et === 0x86dd ? 'ip6' : undefined;
+            netOther = net === undefined ? s.loc : undefined;
+            netLoc = s.loc;
+          }
           break;
         }
         case 'counter':
@@ -1086,6 +1098,9 @@ export class Nft {
           out.push({ k: 'verdict', v: s.v, chain: s.chain });
           break;
         case 'reject':
+          if (netOther) throw new Refusal('cannot reject this network family', { ...s.loc, end: s.loc.col + 5 }, false, netOther);
+          // nft's stmt_evaluate_reject_netdev words a family other than the one the rule fixed so, either way round
+          if (t.family === 'netdev' && net && netLoc && (s.with === 'icmp' || s.with === 'icmpv6') && (s.with === 'icmp') !== (net === 'ip')) throw new Refusal('conflicting protocols specified: ip vs ip6', s.codeLoc!, false, netLoc);
           out.push(this.reject(t, s, net));
           break;
         case 'nat':

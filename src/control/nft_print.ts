@@ -166,8 +166,8 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
     const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : p === 58 ? 'icmpv6' : undefined;
     const reads = (x: RStmt): boolean => fieldsOf(x).some((f) => f.proto === name || (f.proto === 'th' && TH_PROTOS[p!] !== undefined));
     if ((name !== undefined || TH_PROTOS[p!] !== undefined) && later.some(reads)) return true;
-    // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
-    return p === 6 && t.family !== 'inet' && releasedByReject(after, (r) => r.type === 1);
+    // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet or netdev table shows it)
+    return p === 6 && t.family !== 'inet' && t.family !== 'netdev' && releasedByReject(after, (r) => r.type === 1);
   }
   if ((proto === 'meta' && field === 'protocol') || ((proto === 'ether' || proto === 'vlan') && field === 'type')) {
     // skb->protocol / the Ethernet type as a network header's dependency (measured, nft 1.0.6): in an ip or ip6 table
@@ -178,7 +178,9 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
     if (own === undefined) return false;
     if (proto === 'meta' && t.family === own) return true;
     const ps = own === 'ip' ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
-    return t.family === 'netdev' && later.some((x) => x.k === 'match' && fieldsOf(x).some((f) => ps.includes(f.proto)));
+    if (t.family !== 'netdev') return false;
+    // an icmp, icmpv6 or tcp reset reject stands for it too (stmt_reject_postprocess; not behind a vlan tag's type)
+    return later.some((x) => x.k === 'match' && fieldsOf(x).some((f) => ps.includes(f.proto))) || (proto !== 'vlan' && releasedByReject(after, (r) => r.type !== 2));
   }
   if (proto === 'meta' && field === 'nfproto') {
     const ps = s.value.e.lo[0] === 2 ? ['ip', 'icmp'] : ['ip6', 'icmpv6'];
@@ -251,7 +253,7 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         break;
       case 'reject':
         if (s.type === 1) {
-          if (t.family === 'inet' && !l4Shown()) parts.push('meta l4proto tcp');
+          if ((t.family === 'inet' || t.family === 'netdev') && !l4Shown()) parts.push('meta l4proto tcp');
           parts.push('reject with tcp reset');
         } else if (s.type === 2) parts.push(s.code === 1 ? 'reject' : `reject with icmpx ${ICMPX_CODES[s.code]}`);
         else if (s.family === 'ip6') parts.push(s.code === 4 && t.family === 'ip6' ? 'reject' : `reject with icmpv6 ${ICMPV6_CODES[s.code]}`);

@@ -1,0 +1,133 @@
+// reject in a netdev ingress chain (nft_reject_netdev.c) against Linux 6.18: the same file loaded with `nft -f` into the
+// kernel router and into wxdp, the same frames sent in on eth0, what each sent back out of eth0 compared byte for byte
+// (the kernel's reset checksum, left CHECKSUM_PARTIAL, completed as the device would), then `list ruleset` — eth0's
+// egress chain counts the answers, which leave through dev_queue_xmit. The answers are built from the frame alone
+// (swapped MACs, TTL ip_default_ttl / hop limit 64, ID 0, DF) and go out untagged whatever tag the frame had; none for
+// a broadcast destination MAC, a segment with Ethernet padding (its checksum is verified over skb->len), an IPv4
+// header with a bad checksum, an ICMP error, another protocol. Then what nft refuses: reject at egress (the kernel),
+// after a match fixing another network protocol, an ICMP type of the other family (nft), with their places.
+
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { concat, eth, icmp4, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { ACK, H0, M0, SYN } from './ct_support.js';
+import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
+import { expectSequenceAsNft, expectTextRefusedAsNft, nftAgainst, nftSession, tcp } from './nft_support.js';
+
+const unready = await stackUnready();
+const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
+
+const RULESET = `table netdev rj {
+	chain in0 {
+		type filter hook ingress device "eth0" priority filter; policy accept;
+		counter
+		udp dport 3000 reject
+		tcp dport 80 reject with tcp reset
+		udp dport 3001 reject with icmpx admin-prohibited
+		meta protocol ip udp dport 3002 reject with icmp host-unreachable
+		udp dport 3003 reject with icmpv6 admin-prohibited
+		meta l4proto icmp reject
+		ether saddr 02:00:00:00:02:77 reject
+	}
+	chain out0 {
+		type filter hook egress device "eth0" priority filter; policy accept;
+		counter
+	}
+}
+`;
+
+const A = '192.0.2.2';
+const B = '203.0.113.5';
+const A6 = '2001:db8:1::2';
+const B6 = '2001:db8:3::5';
+const OTHER = '02:00:00:00:02:99';
+const u4 = (dport: number, n: number, src = A): Uint8Array => ipv4({ src, dst: B, proto: 17, id: 0x100 + n }, udp4(src, B, 4000, dport, new Uint8Array(n).fill(0x78)));
+const u6 = (dport: number, n: number): Uint8Array => ipv6({ src: A6, dst: B6, nh: 17 }, udp6(A6, B6, 4000, dport, new Uint8Array(n).fill(0x79)));
+const to = (payload: Uint8Array, o: { dst?: string; src?: string; type?: number; tags?: Array<[number, number]> } = {}): Uint8Array =>
+  eth({ dst: o.dst ?? M0, src: o.src ?? H0, type: o.type ?? 0x0800, tags: o.tags }, payload);
+const syn4 = ipv4({ src: A, dst: B, proto: 6 }, tcp(A, B, 40000, 80, SYN, 1000, 0));
+const badSum = u4(3000, 20);
+badSum[10]! ^= 1;
+
+// [what, frame, answers out of eth0 (derived by hand)]
+const CASES: Array<[string, Uint8Array, number]> = [
+  ['udp, plain reject: icmpx port-unreachable as ICMP code 3', to(u4(3000, 20)), 1],
+  ['the same behind an 802.1Q tag: answered untagged', to(u4(3000, 20), { tags: [[0x8100, 5]] }), 1],
+  ['to the broadcast MAC: dropped unanswered', to(u4(3000, 20), { dst: 'ff:ff:ff:ff:ff:ff' }), 0],
+  ['to another host\'s MAC: answered from that MAC', to(u4(3000, 20), { dst: OTHER }), 1],
+  ['a SYN: reset, ACK = SEQ + 1', to(syn4), 1],
+  ['the SYN padded to 60 bytes: its checksum over skb->len fails, no reset', to(concat(syn4, new Uint8Array(6))), 0],
+  ['an ACK segment: reset with SEQ = its ACK', to(ipv4({ src: A, dst: B, proto: 6 }, tcp(A, B, 40001, 80, ACK, 5000, 7000, new Uint8Array(10).fill(1)))), 1],
+  ['udp with 14 bytes of padding: the quote takes them', to(concat(u4(3000, 4), new Uint8Array(14).fill(0xab))), 1],
+  ['icmpx admin-prohibited: ICMP code 13', to(u4(3001, 20)), 1],
+  ['icmp host-unreachable: code 1', to(u4(3002, 20)), 1],
+  ['icmpv6 admin-prohibited on an IPv4 packet: its meta protocol ip6 fails, forwarded', to(u4(3003, 20)), 0],
+  ['a bad IP header checksum: no answer', to(badSum), 0],
+  ['an ICMP port unreachable: no answer to an ICMP error', to(ipv4({ src: A, dst: B, proto: 1 }, icmp4(3, 3, [0, 0, 0, 0], u4(9, 8, B)))), 0],
+  ['an echo request: answered', to(ipv4({ src: A, dst: B, proto: 1 }, icmp4(8, 0, [0, 1, 0, 1], new Uint8Array(8)))), 1],
+  ['an ARP request from the rejected MAC: dropped unanswered', to(Uint8Array.from([0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 2, 0x77, 192, 0, 2, 2, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1]), { src: '02:00:00:00:02:77', type: 0x0806 }), 0],
+  ['a long datagram: 536 bytes quoted', to(u4(3000, 1000)), 1],
+  ['IPv6 udp: ICMPv6 port unreachable, hop limit 64', to(u6(3000, 20), { type: 0x86dd }), 1],
+  ['IPv6 long: 1220 bytes quoted', to(u6(3000, 1300), { type: 0x86dd }), 1],
+  ['IPv6 SYN: reset', to(ipv6({ src: A6, dst: B6, nh: 6 }, tcp(A6, B6, 40002, 80, SYN, 77, 0)), { type: 0x86dd }), 1],
+  ['IPv6 icmpv6 admin-prohibited: code 1', to(u6(3003, 20), { type: 0x86dd }), 1],
+];
+const FRAMES = CASES.map((c) => c[1]);
+
+describe.skipIf(unready !== '' || noKernel !== '')(`reject in a netdev ingress chain against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(RULESET, FRAMES, 'nf49rj', ['list ruleset'], 'eth0');
+
+  it(`answers ${CASES.length} frames out of eth0 as Linux 6.18 does and counts the answers at eth0's egress`, async () => {
+    const { fx, out } = await oursNftRun(RULESET, FRAMES, 'eth0');
+    expect(out.map((o, i) => [CASES[i]![0], o])).toEqual(kern.out.map((o, i) => [CASES[i]![0], o]));
+    expect(kern.out.map((o) => o.length)).toEqual(CASES.map((c) => c[2]));
+    expect(fx.dp.nft('list ruleset')).toBe(kern.lists['0 list ruleset']);
+  });
+});
+
+const { nsa, skip, why } = nftAgainst('nf49rr');
+const netdev = (hook: string, rule: string): string => `table netdev t {\n\tchain c {\n\t\ttype filter hook ${hook} device "eth0" priority filter; policy accept;\n\t\t${rule}\n\t}\n}\n`;
+
+describe.skipIf(skip)(`reject in netdev chains listed and refused as nft 1.0.6 and Linux 6.18 do${why ? ` (skipped: ${why})` : ''}`, () => {
+  const s = nftSession(nsa, 'nf49rr');
+
+  const refusals: Array<[string, string]> = [
+    ['reject at egress (the kernel: ingress only)', netdev('egress', 'reject')],
+    ['reject with tcp reset at egress', netdev('egress', 'tcp dport 1 reject with tcp reset')],
+    ['reject after meta protocol arp', netdev('ingress', 'meta protocol arp reject')],
+    ['reject after ether type arp', netdev('ingress', 'ether type arp reject with icmpx admin-prohibited')],
+    ['an icmpv6 reject after meta protocol ip', netdev('ingress', 'meta protocol ip reject with icmpv6 port-unreachable')],
+    ['an icmp reject after ether type ip6', netdev('ingress', 'ether type ip6 reject with icmp port-unreachable')],
+  ];
+  it.each(refusals)('refuses %s with its words and place, applying nothing', (label, text) => expectTextRefusedAsNft(s, text, label));
+
+  it('lists each reject with the dependencies nft shows or hides', () => {
+    expectSequenceAsNft(s.ns, s.dp, [
+      'add table netdev x',
+      'add chain netdev x i { type filter hook ingress device eth0 priority 0; }',
+      'add rule netdev x i reject',
+      'add rule netdev x i reject with icmp port-unreachable',
+      'add rule netdev x i reject with icmpv6 port-unreachable',
+      'add rule netdev x i reject with icmpx admin-prohibited',
+      'add rule netdev x i reject with tcp reset',
+      'add rule netdev x i ether type ip reject',
+      'add rule netdev x i meta protocol ip6 reject',
+      'add rule netdev x i ip protocol udp reject',
+      'add rule netdev x i ip6 nexthdr udp reject',
+      'add rule netdev x i udp dport 1 reject',
+      'add rule netdev x i tcp dport 1 reject with tcp reset',
+      'add rule netdev x i meta protocol ip reject with tcp reset',
+      'add rule netdev x i meta protocol ip reject with icmpx host-unreachable',
+      'add rule netdev x i meta protocol ip counter reject',
+      'add rule netdev x i meta protocol ip6 meta l4proto tcp reject with tcp reset',
+      'add rule netdev x i ip saddr 192.0.2.2 reject',
+      'add rule netdev x i vlan id 5 reject',
+      'add rule netdev x i ip protocol tcp reject with tcp reset',
+      'add rule netdev x i reject with icmp 13',
+      'add rule netdev x i meta protocol arp reject',
+      'list ruleset',
+      'flush ruleset',
+    ]);
+  });
+});
