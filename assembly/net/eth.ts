@@ -49,7 +49,7 @@ import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
 import { fwd6_lean, fwd6_lean_done, fwd6_lean_ok } from './fwd6_lean';
 import { fib4_burst_ready } from './fib';
 import { udp4_burst_demux, udp4_burst_rcv, udp4BurstDone, udp4BurstTaken } from './udp_lean';
-import { NF_NETDEV_INGRESS, nf_netdev_frame, nfNetdevList } from './netfilter';
+import { NF_NETDEV_INGRESS, nf_ingress_burst_begin, nf_netdev_frame, nfNetdevList } from './netfilter';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_burst_other, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
@@ -154,6 +154,7 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
 function ingressBurst(list: u32, nd: u32, ifindex: u32, q: u32, n: u32): u32 {
   const b = stackBurstBuf();
   let m: u32 = 0;
+  nf_ingress_burst_begin();
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);

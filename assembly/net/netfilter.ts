@@ -405,7 +405,7 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     fragMax = attachFmax;
   } else if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || fh == 0 || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
     store<u32>(st + NFS_CT, 0);
-    store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
+    store<u8>(st + NFS_CTINFO, <u8>(hook == NF_INET_PRE_ROUTING && untrackedN != 0 && untrackedTake(data) ? IP_CT_UNTRACKED : IP_CT_NONE));
   } else {
     store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
     store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
@@ -417,6 +417,8 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     const e = list + 4 + i * ENTRY_SIZE;
     const kind = load<u32>(e, 4);
     if (kind == NFK_DEFRAG) {
+      // untracked (notrack at ingress): its fragments go on as they are
+      if (<u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED) continue;
       if (pfi == 0) {
         if ((ldFrag(data) & (IP_MF | IP_OFFSET)) != 0) return defrag4(t, hook, iif, oif, q, data, len, i + 1);
       } else if (!defrag6(t, hook, iif, oif, q, data, len, i + 1)) {
@@ -501,6 +503,10 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
     v = nft_do_chain(st, load<u32>(list + 4 + i * ENTRY_SIZE, 8));
     if (v != NF_ACCEPT) break;
   }
+  // notrack at ingress set skb->_nfct: the frame reaches PRE_ROUTING's conntrack (and defrag) untracked
+  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && <u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED && untrackedN < UNTRACKED_MAX) {
+    unchecked(untracked[untrackedN++] = data);
+  }
   // what fwd and dup sent leaves now, before the frame goes on (a fwd'd frame is in the list: NF_STOLEN)
   if (nftFwdMark() != mark) nftFwdDrain(mark);
   if (v == NF_DROP) {
@@ -509,6 +515,33 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
     return false;
   }
   return v != NF_STOLEN;
+}
+
+/**
+ * The network headers of the frames a netdev ingress chain's notrack left untracked in the burst being received
+ * (nft_notrack_eval sets skb->_nfct, which the skb carries to ip_rcv / ipv6_rcv): each one's PRE_ROUTING run takes
+ * it (hookRun), so conntrack passes it by and defrag leaves its fragments whole (ipv4_conntrack_defrag /
+ * ipv6_defrag: "skb->_nfct == IP_CT_UNTRACKED"). Emptied as a burst's ingress chains begin (nf_ingress_burst_begin:
+ * the last burst's frames went through PRE_ROUTING or were dropped before it).
+ */
+const UNTRACKED_MAX: i32 = 64;
+const untracked = new StaticArray<u32>(UNTRACKED_MAX);
+let untrackedN: i32 = 0;
+
+/** A burst's ingress chains begin (eth.ts ingressBurst). */
+export function nf_ingress_burst_begin(): void {
+  untrackedN = 0;
+}
+
+/** Whether the datagram at `data` was left untracked at ingress; the mark is taken. */
+function untrackedTake(data: u32): bool {
+  for (let i: i32 = 0; i < untrackedN; i++) {
+    if (unchecked(untracked[i]) == data) {
+      unchecked(untracked[i] = untracked[--untrackedN]);
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

@@ -86,6 +86,9 @@ function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp', hook: string | undefi
   // (a netdev chain's notrack would have to reach ip_rcv's conntrack with the frame: not carried yet)
   // nft_reject_netdev takes a base chain at ingress; one reached by a jump is not followed here to its base chains
   if (s.k === 'reject' && family === 'netdev' && hook === 'ingress') return;
+  // notrack: at ingress the frame reaches conntrack untracked (netfilter.ts nf_ingress_burst_begin); at egress it has
+  // passed conntrack, and the mark leaves with it unread
+  if (s.k === 'notrack' && family === 'netdev' && hook !== undefined) return;
   if (s.k === 'reject' || s.k === 'log' || s.k === 'flow' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in ${family === 'arp' ? 'an' : 'a'} ${family} chain yet (its chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
 }
 

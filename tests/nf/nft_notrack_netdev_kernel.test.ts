@@ -1,0 +1,69 @@
+// notrack in netdev chains against Linux 6.18. At ingress nft_notrack_eval sets skb->_nfct, which the frame carries
+// to PRE_ROUTING: conntrack passes it by (`ct state untracked` matches at prerouting and forward) and defrag leaves
+// its fragments alone — the last fragment of a datagram, sent first, is forwarded at once instead of held for
+// reassembly. At egress it comes after conntrack and changes nothing. The same file through the kernel router and
+// wxdp, the frames forwarded out of eth1 compared byte for byte, then `list ruleset` with its counters.
+
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { H0, M0 } from './ct_support.js';
+import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
+
+const unready = await stackUnready();
+const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
+
+const RULESET = `table netdev n {
+	chain in0 {
+		type filter hook ingress device "eth0" priority filter; policy accept;
+		udp dport 3100 notrack
+		ip saddr 192.0.2.3 notrack
+	}
+	chain out1 {
+		type filter hook egress device "eth1" priority filter; policy accept;
+		notrack
+	}
+}
+table ip f {
+	chain pre {
+		type filter hook prerouting priority raw; policy accept;
+		ct state untracked counter
+	}
+	chain fw {
+		type filter hook forward priority filter; policy accept;
+		ct state untracked counter
+		ct state new counter
+	}
+}
+`;
+
+const B = '203.0.113.5';
+const dgram = (src: string, dport: number, n: number): Uint8Array => ipv4({ src, dst: B, proto: 17, id: 77 }, udp4(src, B, 4000, dport, new Uint8Array(n).fill(0x78)));
+const to = (ip: Uint8Array): Uint8Array => eth({ dst: M0, src: H0, type: 0x0800 }, ip);
+// a 48-byte UDP datagram from 192.0.2.3 cut in two 24-byte fragments, the last sent first
+const whole = dgram('192.0.2.3', 3102, 40).subarray(20);
+const frag = (off: number, mf: boolean): Uint8Array => ipv4({ src: '192.0.2.3', dst: B, proto: 17, id: 77, fragOff: off, mf }, whole.subarray(off, off + 24));
+
+// [what, frame, frames out of eth1 (derived by hand)]
+const CASES: Array<[string, Uint8Array, number]> = [
+  ['udp 3100, untracked at ingress: forwarded, counted untracked at prerouting and forward', to(dgram('192.0.2.2', 3100, 20)), 1],
+  ['udp 3101: tracked, new at forward', to(dgram('192.0.2.2', 3101, 20)), 1],
+  ['the last fragment first, untracked: forwarded at once (no defrag)', to(frag(24, false)), 1],
+  ['then the first: forwarded as it came', to(frag(0, true)), 1],
+];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`notrack in netdev chains against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(RULESET, CASES.map((c) => c[1]), 'nf49nt');
+
+  it(`forwards ${CASES.length} frames as Linux 6.18 does and counts 3 untracked, 1 new`, async () => {
+    const { fx, out } = await oursNftRun(RULESET, CASES.map((c) => c[1]));
+    expect(out.map((o, i) => [CASES[i]![0], o])).toEqual(kern.out.map((o, i) => [CASES[i]![0], o]));
+    expect(kern.out.map((o) => o.length)).toEqual(CASES.map((c) => c[2]));
+    const list = kern.lists['0 list ruleset']!;
+    expect(fx.dp.nft('list ruleset')).toBe(list);
+    // derived by hand: IP lengths 48 + 44 + 44 untracked, 48 new
+    expect(list).toContain('ct state untracked counter packets 3 bytes 136');
+    expect(list).toContain('ct state new counter packets 1 bytes 48');
+  });
+});
