@@ -548,7 +548,7 @@ function untrackedTake(data: u32): bool {
  * The netdev chains `list` of device `ifindex` at `hook` over the Ethernet frame at `data` (`len` bytes): its network
  * header where the kernel's skb has it there — after the Ethernet header and an outer VLAN tag (skb_vlan_untag
  * takes that out of the packet before either hook). skb->len: from the network header at ingress (eth_type_trans
- * pulled the MAC header), the whole frame at egress. A frame too short for an Ethernet header goes on unseen.
+ * pulled the MAC header), the whole frame less an outer tag at egress. A frame too short for an Ethernet header goes on unseen.
  */
 export function nf_netdev_frame(list: u32, hook: u32, ifindex: u32, q: u32, data: u32, len: u32): bool {
   if (len < 14) return true;
@@ -559,7 +559,11 @@ export function nf_netdev_frame(list: u32, hook: u32, ifindex: u32, q: u32, data
     off += 4;
   }
   const ing = hook == NF_NETDEV_INGRESS;
-  return nf_netdev_hook(list, NFPROTO_NETDEV, hook, ing ? ifindex : 0, ing ? 0 : ifindex, q, proto, data, data + off, len - off, ing ? 0 : off);
+  // at egress skb->len is the frame less an outer tag: the kernel's is out of band there too (skb->vlan_tci: a fwd /
+  // dup of a tagged frame from ingress keeps it so, a VLAN device puts its own so, validate_xmit_vlan inserts it
+  // after the hook), so only the 14 bytes of the MAC header count (Linux 6.18, measured: a tagged 48-byte datagram
+  // fwd'd out of eth1 counts 62 bytes at its egress chain)
+  return nf_netdev_hook(list, NFPROTO_NETDEV, hook, ing ? ifindex : 0, ing ? 0 : ifindex, q, proto, data, data + off, len - off, ing ? 0 : 14);
 }
 
 /**

@@ -30,7 +30,7 @@
 
 import { netRoot, netScratch, netDrop, netdevGet, netNow } from './core';
 import {
-  ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
+  ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
   NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
 } from './abi';
 import { nftReject, nftRejectNetdev } from './nft_reject';
@@ -400,8 +400,11 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         if (x == NFT_META_SKUID || x == NFT_META_SKGID) { res = R_BREAK; break; }
         let v: u32 = 0;
         if (x == NFT_META_IIFTYPE) {
-          // nft_meta_get_eval: the input device's dev->type (no input device, as at egress: NFT_BREAK)
-          const nd = netdevGet(load<u32>(st, NFS_IIF));
+          // nft_meta_get_eval: the input device's dev->type (none: NFT_BREAK); at a netdev egress hook the device's
+          // own, though `meta iif` has none there (Linux 6.18, measured: a frame fwd'd out of eth1 matches `meta
+          // iiftype ether` at eth1's egress chain, not `iif "eth1"`; the link-layer matches behind it count)
+          const egress = <u32>load<u8>(st, NFS_PF) == 5 && <u32>load<u8>(st, NFS_HOOK) == 1; // NFPROTO_NETDEV, NF_NETDEV_EGRESS
+          const nd = netdevGet(egress ? load<u32>(st, NFS_OIF) : load<u32>(st, NFS_IIF));
           if (nd == 0) { res = R_BREAK; break; }
           v = (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
         } else if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
