@@ -16,13 +16,16 @@
 //                +8 u32 lost (records not written: the ring was full) | +12 u32 lock | then LOG_RING records:
 //   record (LOG_REC bytes): +0 u8 hook | +1 u8 pf | +2 u8 type (0 NF_LOG_TYPE_LOG, 1 NF_LOG_TYPE_ULOG) |
 //   +3 u8 level | +4 u16 group | +6 u16 NF_LOG_* flags | +8 u32 iif | +12 u32 oif | +16 u32 mark |
-//   +20 u32 packet length | +24 u32 bytes copied | +28 reserved | +32 prefix (NF_LOG_PREFIXLEN, NUL-padded) |
+//   +20 u32 packet length | +24 u32 bytes copied | +28 the netdev family's outer VLAN TCI, +30 its skb->protocol
+//   (network order both) | +32 prefix (NF_LOG_PREFIXLEN, NUL-padded) |
 //   +160 the MAC header (ETH_HLEN bytes: the 14 before the network header, untagged as eth.ts leaves them;
-//   read only when there is an input device, as nf_log_ip_packet calls dump_mac_header only `if (in)`) |
+//   read only when there is an input device, as nf_log_ip_packet calls dump_mac_header only `if (in)`; in the
+//   netdev family always, as the kernel's skb has it: addresses and the type after an outer tag) | +174 that tag's
+//   TPID (0: none) |
 //   +176 the packet from its network header (LOG_CAP bytes at most)
 
 import { netNow } from './core';
-import { NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF } from './abi';
+import { NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO } from './abi';
 import { spinLock, spinUnlock } from './lock';
 
 export const LOG_RING: u32 = 256; // records
@@ -111,8 +114,20 @@ export function nftLog(st: u32, ring: u32, type: u32, level: u32, group: u32, fl
   store<u32>(r, cap, 24);
   memory.copy(r + LOG_PREFIX, prefix, NF_LOG_PREFIXLEN);
   const data = load<u32>(st, NFS_DATA);
-  // every frame that has an input device keeps its Ethernet header before L3 (eth.ts, reasm.ts)
-  if (load<u32>(st, NFS_IIF) != 0) memory.copy(r + LOG_MAC, data - ETH_HLEN, ETH_HLEN);
+  if (<u32>load<u8>(st, NFS_PF) == 5) {
+    // NFPROTO_NETDEV: eth_hdr(skb) after skb_vlan_untag moved the addresses up to the type after an outer tag,
+    // which went into skb->vlan_tci
+    const mac = load<u32>(st, NFS_MAC);
+    memory.copy(r + LOG_MAC, mac, 12);
+    store<u16>(r + LOG_MAC + 12, load<u16>(data - 2));
+    const tagged = data - mac > ETH_HLEN;
+    store<u16>(r + LOG_MAC + 14, tagged ? load<u16>(mac + 12) : 0);
+    store<u16>(r + 28, tagged ? load<u16>(mac + 14) : 0);
+    store<u16>(r + 30, load<u16>(st, NFS_PROTO));
+  } else if (load<u32>(st, NFS_IIF) != 0) {
+    // every frame that has an input device keeps its Ethernet header before L3 (eth.ts, reasm.ts)
+    memory.copy(r + LOG_MAC, data - ETH_HLEN, ETH_HLEN);
+  }
   memory.copy(r + LOG_PKT, data, cap);
   store<u32>(ring, head + 1);
   spinUnlock(ring + 12);

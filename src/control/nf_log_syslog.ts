@@ -32,6 +32,9 @@ export interface NfLogPacket {
   /** The input device's ARPHRD type (ARPHRD_ETHER 1, ARPHRD_LOOPBACK 772) and its MAC header's 14 bytes. */
   inType?: number;
   mac?: Uint8Array;
+  /** NFPROTO_NETDEV (5): skb->protocol (the type after an outer tag) and that tag, held out of band (skb->vlan_tci). */
+  proto?: number;
+  vlan?: { proto: number; tci: number };
   /** skb->len from the network header, and the bytes of it at hand. */
   len: number;
   packet: Uint8Array;
@@ -387,13 +390,40 @@ function dumpIpv6(m: LogBuf, p: NfLogPacket, skb: Skb, ip6hoff: number, recurse:
   if (recurse && p.mark !== 0) m.add(`MARK=0x${(p.mark >>> 0).toString(16)} `);
 }
 
+const hex4 = (v: number): string => v.toString(16).padStart(4, '0');
+
+/** dump_arp_packet: the header, and for Ethernet / IPv4 its addresses (no space after the last). */
+function dumpArp(m: LogBuf, p: NfLogPacket): void {
+  const a = p.packet;
+  if (p.len < 8 || a.length < 8) {
+    m.add('TRUNCATED');
+    return;
+  }
+  if (p.logflags & NF_LOG.MACDECODE && p.mac) {
+    m.add(`MACSRC=${pM(p.mac.subarray(6))} MACDST=${pM(p.mac)} `);
+    if (p.vlan) m.add(`VPROTO=${hex4(p.vlan.proto)} VID=${p.vlan.tci} `);
+    m.add(`MACPROTO=${hex2(p.mac[12]!)}${hex2(p.mac[13]!)} `);
+  }
+  const u16 = (o: number): number => (a[o]! << 8) | a[o + 1]!;
+  m.add(`ARP HTYPE=${u16(0)} PTYPE=0x${hex4(u16(2))} OPCODE=${u16(6)}`);
+  if (u16(0) !== ARPHRD_ETHER || a[4] !== 6 || a[5] !== 4) return;
+  if (p.len < 28 || a.length < 28) {
+    m.add(` INCOMPLETE [${p.len - 8} bytes]`);
+    return;
+  }
+  m.add(` MACSRC=${pM(a.subarray(8))} IPSRC=${pI4(a, 14)} MACDST=${pM(a.subarray(18))} IPDST=${pI4(a, 24)}`);
+}
+
 /** dump_mac_header, for a packet with an input device. */
 function dumpMac(m: LogBuf, p: NfLogPacket): void {
   const mac = p.mac;
   if (p.logflags & NF_LOG.MACDECODE && p.inType === ARPHRD_ETHER) {
     if (!mac) return;
-    // no VLAN tag is left on a packet at an IP hook (__netif_receive_skb_core clears it): no VPROTO / VID
-    m.add(`MACSRC=${pM(mac.subarray(6))} MACDST=${pM(mac)} MACPROTO=${hex2(mac[12]!)}${hex2(mac[13]!)} `);
+    // no VLAN tag is left on a packet at an IP hook (__netif_receive_skb_core clears it): no VPROTO / VID; at a
+    // netdev hook nf_log_dump_vlan prints the out-of-band one, its whole TCI as the VID
+    m.add(`MACSRC=${pM(mac.subarray(6))} MACDST=${pM(mac)} `);
+    if (p.vlan) m.add(`VPROTO=${hex4(p.vlan.proto)} VID=${p.vlan.tci} `);
+    m.add(`MACPROTO=${hex2(mac[12]!)}${hex2(mac[13]!)} `);
     return;
   }
   m.add('MAC=');
@@ -409,9 +439,16 @@ export function nfLogSyslogLine(p: NfLogPacket): string {
   const m = new LogBuf();
   m.add('\x01' + String(p.level)); // KERN_SOH "%c": counted in the buffer, taken off by printk
   m.add(`${p.prefix}IN=${p.in ?? ''} OUT=${p.out ?? ''} `);
+  if (p.pf === 5 && p.proto !== 0x0800 && p.proto !== 0x86dd) {
+    // nf_log_l2packet: ARP and RARP by nf_log_arp_packet (no MAC header but what MACDECODE asks for), anything else
+    // by nf_log_unknown_packet: the MAC header, at either hook (dump_mac_header reads skb->dev's, not `in`'s)
+    if (p.proto === 0x0806 || p.proto === 0x8035) dumpArp(m, p);
+    else dumpMac(m, p);
+    return `<${p.level}>${m.text.slice(2)}`;
+  }
   if (p.in !== undefined) dumpMac(m, p);
   const skb = new Skb(p.packet, p.len);
-  if (p.pf === 10) dumpIpv6(m, p, skb, 0, true);
+  if (p.pf === 10 || p.proto === 0x86dd) dumpIpv6(m, p, skb, 0, true);
   else dumpIpv4(m, p, skb, 0);
   return `<${p.level}>${m.text.slice(2)}`;
 }

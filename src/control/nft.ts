@@ -70,8 +70,9 @@ const isTerminal = (s: Stmt): boolean => TERMINAL.has(s.k) || (s.k === 'fwd' && 
  * expressions the kernel refuses itself (nft_ct_get_init's nf_ct_netns_get for NFPROTO_NETDEV: EPROTO); NAT nft
  * refuses (its evaluation: only IPv4/IPv6, at the statement's keyword), as it refuses reject in the arp family; a
  * reject in a netdev egress chain the kernel refuses when it validates the rule (nft_reject_netdev's hooks are
- * ingress only: EOPNOTSUPP, at the whole rule). What nft and the kernel take there and wxdp does not run at that
- * hook yet — notrack, log, reject at ingress, flow offload — is refused by name.
+ * ingress only: EOPNOTSUPP, at the whole rule). reject (ingress), log and notrack run in a netdev base chain; what
+ * nft and the kernel take and wxdp does not run yet — flow offload, those three in the arp family or in a chain only
+ * jumps reach (whose hook is not followed here) — is refused by name.
  */
 function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp', hook: string | undefined, rule: Loc): void {
   const keyword = (w: string): Loc => ({ ...s.loc, end: s.loc.col + w.length - 1 });
@@ -83,9 +84,10 @@ function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp', hook: string | undefi
   if (sel && (sel.proto === 'ct' || sel.concat?.some((f) => f.proto === 'ct'))) throw new Refusal('Could not process rule: Protocol error', sel.loc, true);
   if (sel?.proto === 'meta' && sel.field === 'nfproto') throw new Refusal('meta nfproto is only useful in the inet family', sel.loc, false);
   if (s.k === 'set' && s.target === 'ct mark') throw new Refusal('Could not process rule: Protocol error', s.loc, true);
-  // (a netdev chain's notrack would have to reach ip_rcv's conntrack with the frame: not carried yet)
   // nft_reject_netdev takes a base chain at ingress; one reached by a jump is not followed here to its base chains
   if (s.k === 'reject' && family === 'netdev' && hook === 'ingress') return;
+  // log: nf_log_netdev's lines (nf_log_syslog.ts by skb->protocol), a group's entries alike
+  if (s.k === 'log' && family === 'netdev' && hook !== undefined) return;
   // notrack: at ingress the frame reaches conntrack untracked (netfilter.ts nf_ingress_burst_begin); at egress it has
   // passed conntrack, and the mark leaves with it unread
   if (s.k === 'notrack' && family === 'netdev' && hook !== undefined) return;
@@ -1678,8 +1680,8 @@ const HOOK_NAMES = ['prerouting', 'input', 'forward', 'output', 'postrouting'] a
 /** One log entry: what nf_log_packet hands a logger, with the headers nf_log_ip / nf_log_ipv6 print decoded. */
 export interface NftLogEntry {
   prefix: string;
-  hook: (typeof HOOK_NAMES)[number];
-  family: 'ip' | 'ip6';
+  hook: (typeof HOOK_NAMES)[number] | 'ingress' | 'egress';
+  family: 'ip' | 'ip6' | 'netdev';
   /** NF_LOG_TYPE_ULOG (a `group`, nfnetlink_log) or NF_LOG_TYPE_LOG (a `level`, the kernel's log). */
   type: 'ulog' | 'log';
   level?: string;
@@ -1713,15 +1715,19 @@ function logEntry(v: DataView, r: number, link: (i: number) => LinkView | undefi
   const nul = pfx.indexOf(0);
   const cap = v.getUint32(r + 24, true);
   const packet = b.slice(LOG_PKT, LOG_PKT + cap);
-  const v6 = pf === 10;
-  const l4 = v6 ? 40 : (packet[0]! & 0xf) * 4;
-  const proto = packet[v6 ? 6 : 9] ?? 0;
+  // the netdev family: skb->protocol says what the packet is (its fields below read as IPv4's or IPv6's, else empty)
+  const netdev = pf === 5;
+  const l2proto = netdev ? (b[30]! << 8) | b[31]! : pf === 10 ? 0x86dd : 0x0800;
+  const v6 = l2proto === 0x86dd;
+  const ip = l2proto === 0x0800 || v6;
+  const l4 = v6 ? 40 : ((packet[0] ?? 0) & 0xf) * 4;
+  const proto = ip ? packet[v6 ? 6 : 9] ?? 0 : 0;
   const frag = !v6 && ((((packet[6] ?? 0) << 8) | (packet[7] ?? 0)) & 0x1fff) !== 0;
   const ports = (proto === 6 || proto === 17) && !frag && packet.length >= l4 + 4;
   const e: NftLogEntry = {
     prefix: new TextDecoder().decode(pfx.subarray(0, nul < 0 ? pfx.length : nul)),
-    hook: HOOK_NAMES[b[0]!] ?? 'prerouting',
-    family: v6 ? 'ip6' : 'ip',
+    hook: netdev ? (b[0] === 1 ? 'egress' : 'ingress') : HOOK_NAMES[b[0]!] ?? 'prerouting',
+    family: netdev ? 'netdev' : v6 ? 'ip6' : 'ip',
     type,
     flags: v.getUint16(r + 6, true),
     iif: link(v.getUint32(r + 8, true))?.name ?? '',
@@ -1729,10 +1735,10 @@ function logEntry(v: DataView, r: number, link: (i: number) => LinkView | undefi
     mark: v.getUint32(r + 16, true),
     len: v.getUint32(r + 20, true),
     packet,
-    src: packet.length >= (v6 ? 24 : 16) ? formatAddr(v6 ? 10 : 2, packet.subarray(v6 ? 8 : 12, v6 ? 24 : 16)) : '',
-    dst: packet.length >= (v6 ? 40 : 20) ? formatAddr(v6 ? 10 : 2, packet.subarray(v6 ? 24 : 16, v6 ? 40 : 20)) : '',
+    src: ip && packet.length >= (v6 ? 24 : 16) ? formatAddr(v6 ? 10 : 2, packet.subarray(v6 ? 8 : 12, v6 ? 24 : 16)) : '',
+    dst: ip && packet.length >= (v6 ? 40 : 20) ? formatAddr(v6 ? 10 : 2, packet.subarray(v6 ? 24 : 16, v6 ? 40 : 20)) : '',
     proto,
-    ttl: packet[v6 ? 7 : 8] ?? 0,
+    ttl: ip ? packet[v6 ? 7 : 8] ?? 0 : 0,
   };
   if (ports) {
     e.sport = (packet[l4]! << 8) | packet[l4 + 1]!;
@@ -1747,7 +1753,8 @@ function logEntry(v: DataView, r: number, link: (i: number) => LinkView | undefi
       pf, level: b[3]!, logflags: e.flags, prefix: e.prefix, len: e.len, packet, mark: e.mark,
       in: iif !== 0 ? e.iif : undefined, out: v.getUint32(r + 12, true) !== 0 ? e.oif : undefined,
       inType: inDev?.kind === 'loopback' ? ARPHRD_LOOPBACK : ARPHRD_ETHER,
-      mac: iif !== 0 ? b.slice(LOG_MAC, LOG_MAC + 14) : undefined,
+      mac: iif !== 0 || netdev ? b.slice(LOG_MAC, LOG_MAC + 14) : undefined,
+      ...(netdev ? { proto: l2proto, vlan: b[174] || b[175] ? { proto: (b[174]! << 8) | b[175]!, tci: (b[28]! << 8) | b[29]! } : undefined } : {}),
     });
   }
   return e;
