@@ -91,7 +91,9 @@ function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp', hook: string | undefi
   // notrack: at ingress the frame reaches conntrack untracked (netfilter.ts nf_ingress_burst_begin); at egress it has
   // passed conntrack, and the mark leaves with it unread
   if (s.k === 'notrack' && family === 'netdev' && hook !== undefined) return;
-  if (s.k === 'reject' || s.k === 'log' || s.k === 'flow' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in ${family === 'arp' ? 'an' : 'a'} ${family} chain yet (its chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
+  if (s.k === 'flow') throw new Refusal(`wxdp has no flow in ${family === 'arp' ? 'an' : 'a'} ${family} chain yet (its chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
+  if (family === 'arp' && (s.k === 'reject' || s.k === 'log' || s.k === 'notrack')) throw new Refusal(`wxdp has no ${s.k} in an arp chain yet`, s.loc, false);
+  if (s.k === 'reject' || s.k === 'log' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in a netdev chain only jumps reach yet (it runs ${s.k} in ${s.k === 'reject' ? 'an ingress' : 'a'} base chain)`, s.loc, false);
 }
 
 /**

@@ -9,11 +9,11 @@
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { concat, eth, icmp4, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
+import { concat, eth, icmp4, icmp6, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { ACK, H0, M0, SYN } from './ct_support.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
-import { expectSequenceAsNft, expectTextRefusedAsNft, nftAgainst, nftSession, tcp } from './nft_support.js';
+import { expectSequenceAsNft, expectTextRefusedAsNft, nftAgainst, nftDatapath, nftSession, tcp } from './nft_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
@@ -29,6 +29,7 @@ const RULESET = `table netdev rj {
 		udp dport 3003 reject with icmpv6 admin-prohibited
 		meta l4proto icmp reject
 		ether saddr 02:00:00:00:02:77 reject
+		meta l4proto ipv6-icmp reject
 	}
 	chain out0 {
 		type filter hook egress device "eth0" priority filter; policy accept;
@@ -72,6 +73,8 @@ const CASES: Array<[string, Uint8Array, number]> = [
   ['IPv6 long: 1220 bytes quoted', to(u6(3000, 1300), { type: 0x86dd }), 1],
   ['IPv6 SYN: reset', to(ipv6({ src: A6, dst: B6, nh: 6 }, tcp(A6, B6, 40002, 80, SYN, 77, 0)), { type: 0x86dd }), 1],
   ['IPv6 icmpv6 admin-prohibited: code 1', to(u6(3003, 20), { type: 0x86dd }), 1],
+  ['an ICMPv6 destination unreachable: no answer', to(ipv6({ src: A6, dst: B6, nh: 58 }, icmp6(A6, B6, 1, 4, [0, 0, 0, 0], u6(9, 8))), { type: 0x86dd }), 0],
+  ['an ICMPv6 redirect: answered', to(ipv6({ src: A6, dst: B6, nh: 58 }, icmp6(A6, B6, 137, 0, [0, 0, 0, 0], new Uint8Array(32))), { type: 0x86dd }), 1],
 ];
 const FRAMES = CASES.map((c) => c[1]);
 
@@ -129,5 +132,20 @@ describe.skipIf(skip)(`reject in netdev chains listed and refused as nft 1.0.6 a
       'list ruleset',
       'flush ruleset',
     ]);
+  });
+});
+
+describe('what nft takes and wxdp does not run yet is refused by name, at the statement', () => {
+  it('reject in a chain only jumps reach, log and notrack in the arp family', async () => {
+    const dp = await nftDatapath(['eth0']);
+    const cases: Array<[string, RegExp]> = [
+      ['table netdev t {\n\tchain r {\n\t\treject\n\t}\n}\n', /^Error: wxdp has no reject in a netdev chain only jumps reach yet \(it runs reject in an ingress base chain\)\n\t\treject\n\t\t\^{6}$/m],
+      ['table arp a {\n\tchain c {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tlog\n\t}\n}\n', /^Error: wxdp has no log in an arp chain yet\n\t\tlog\n\t\t\^{3}$/m],
+      ['table arp a {\n\tchain c {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tnotrack\n\t}\n}\n', /^Error: wxdp has no notrack in an arp chain yet\n\t\tnotrack\n\t\t\^{7}$/m],
+    ];
+    for (const [text, want] of cases) {
+      expect(() => dp.nft(text)).toThrow(want);
+      expect(dp.nft('list ruleset')).toBe('');
+    }
   });
 });
