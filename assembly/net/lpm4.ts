@@ -133,7 +133,9 @@ const GROUP4: u32 = 128;
  * interleaved rounds (median of per-round ratios, each round best of 5 × 10 bulks, load 6-8): the step in
  * v128 (addresses, all-leaves test, two 16-byte stores) dpdk-1M 1.075x / 1.086x (12 rounds each), bgp-1M
  * 1.10x (10 rounds) the scalar step; scalar loads with v128 stores alone 1.02-1.03x, addresses taken as
- * i64x2 lanes 1.00x, sixteen a step in v128 0.97x the eight, sixteen scalar 0.96x, two steps of eight
+ * i64x2 lanes 1.00x, sixteen a step in v128 0.97x the eight, four in v128 0.97x, sixteen scalar 0.96x,
+ * the stores unconditional and a step to redo marked in a u64 per 512 lookups (the call out of the
+ * loop) 0.935x, two steps of eight
  * per iteration 0.97x, a load of the dst line 1-4 KiB ahead (the stores' lines owned before they drain)
  * 0.98-1.06x. The stores are most of the gap to the loads' ceiling: the same loop with no stores
  * measured 1.16-1.25x, with its stores to one fixed line (no line to own) 1.06-1.09x. The ceiling of this loop, measured
@@ -207,4 +209,5 @@ export function lpm4_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
   }
   sink4 += acc;
 }
+
 
