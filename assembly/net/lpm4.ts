@@ -135,12 +135,13 @@ const GROUP4: u32 = 128;
  * 1.10x (10 rounds) the scalar step; scalar loads with v128 stores alone 1.02-1.03x, addresses taken as
  * i64x2 lanes 1.00x, sixteen a step in v128 0.97x the eight, four in v128 0.97x, sixteen scalar 0.96x,
  * the stores unconditional and a step to redo marked in a u64 per 512 lookups (the call out of the
- * loop) 0.935x, two steps of eight
- * per iteration 0.97x, a load of the dst line 1-4 KiB ahead (the stores' lines owned before they drain)
- * 0.98-1.06x. The stores are most of the gap to the loads' ceiling: the same loop with no stores
- * measured 1.16-1.25x, with its stores to one fixed line (no line to own) 1.06-1.09x. The ceiling of this loop, measured
- * the same way on 2 MiB pages (eight independent loads a step of uniformly random keys, nothing
- * else): u32 over 64 MiB 157-161 M/s, u16 over 32 MiB 206-209, u8 over 16 MiB 373-415, a 3-byte entry
+ * loop) 0.935x, two steps of eight per iteration 0.97x, a load of the dst line 1-4 KiB ahead (the
+ * stores' lines owned before they drain) 0.98-1.06x. The stores are most of the gap to the loads'
+ * ceiling: the same loop with no stores measured 1.16-1.25x, with its stores to one fixed line (no line
+ * to own) 1.06-1.09x. The values need ~20 bits (DPDK's 1M prefixes each have their own, as a FIB's
+ * records do), so a 16-bit direct table needs a second, dependent read (below). The ceiling of this
+ * loop, measured the same way on 2 MiB pages (eight independent loads a step of uniformly random keys,
+ * nothing else): u32 over 64 MiB 157-161 M/s, u16 over 32 MiB 206-209, u8 over 16 MiB 373-415, a 3-byte entry
  * over 48 MiB 146, u16 over 32 MiB + a per-/16 base + a 4 MiB value array 90-91 (the value's read
  * depends on the missed one). Below S = 24, a group of GROUP4 at a time in three passes, each
  * a loop of few instructions whose loads do not depend on each other: the direct entries (into
@@ -209,5 +210,3 @@ export function lpm4_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
   }
   sink4 += acc;
 }
-
-
