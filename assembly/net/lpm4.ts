@@ -129,9 +129,19 @@ const GROUP4: u32 = 128;
  * FIB bench). 12-06 (lp48): a step holding a walk is redone one at a time by a call (lpm4Each) instead
  * of eight walks inlined in the loop, and the shift is S = 24's constant: same process, 12 paired
  * rounds by thread CPU time, load 18-20, bgp-1M 1.17x, dpdk-1M 1.08x (stores first and a mask of the
- * steps to redo per 512 lookups, no branch a step: 0.90-0.95x that). The ceiling of this loop, measured
- * the same way on 2 MiB pages (eight independent loads a step of uniformly random keys, nothing
- * else): u32 over 64 MiB 157-161 M/s, u16 over 32 MiB 206-209, u8 over 16 MiB 373-415, a 3-byte entry
+ * steps to redo per 512 lookups, no branch a step: 0.90-0.95x that). 12-06 (lp49), same process,
+ * interleaved rounds (median of per-round ratios, each round best of 5 × 10 bulks, load 6-8): the step in
+ * v128 (addresses, all-leaves test, two 16-byte stores) dpdk-1M 1.075x / 1.086x (12 rounds each), bgp-1M
+ * 1.10x (10 rounds) the scalar step; scalar loads with v128 stores alone 1.02-1.03x, addresses taken as
+ * i64x2 lanes 1.00x, sixteen a step in v128 0.97x the eight, four in v128 0.97x, sixteen scalar 0.96x,
+ * the stores unconditional and a step to redo marked in a u64 per 512 lookups (the call out of the
+ * loop) 0.935x, two steps of eight per iteration 0.97x, a load of the dst line 1-4 KiB ahead (the
+ * stores' lines owned before they drain) 0.98-1.06x. The stores are most of the gap to the loads'
+ * ceiling: the same loop with no stores measured 1.16-1.25x, with its stores to one fixed line (no line
+ * to own) 1.06-1.09x. The values need ~20 bits (DPDK's 1M prefixes each have their own, as a FIB's
+ * records do), so a 16-bit direct table needs a second, dependent read (below). The ceiling of this
+ * loop, measured the same way on 2 MiB pages (eight independent loads a step of uniformly random keys,
+ * nothing else): u32 over 64 MiB 157-161 M/s, u16 over 32 MiB 206-209, u8 over 16 MiB 373-415, a 3-byte entry
  * over 48 MiB 146, u16 over 32 MiB + a per-/16 base + a 4 MiB value array 90-91 (the value's read
  * depends on the missed one). Below S = 24, a group of GROUP4 at a time in three passes, each
  * a loop of few instructions whose loads do not depend on each other: the direct entries (into
@@ -153,28 +163,29 @@ export function lpm4_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
     // 99.7 % of the entries are leaves on the bench's 1M tables: one pass, eight lookups a step, their
     // eight direct loads issued back to back and one test of all eight entries; a step holding a
     // walk is redone one at a time by a call (kept out of the loop, so the loop stays a few registers
-    // wide), and the shift is the constant of S = 24
+    // wide), and the shift is the constant of S = 24. The addresses, the test and the stores in v128
+    // (the eight loads stay scalar: wasm has no gather), two 16-byte stores a step for eight 4-byte ones
     const n8 = n & ~7;
+    const dv = i32x4.splat(d);
+    const leaf = i32x4.splat(DIRECT_LEAF_MAX);
     for (let i: u32 = 0; i < n8; i += 8) {
       const p = src + (i << 2);
       const q = dst + (i << 2);
-      const e0 = load<u32>(d + ((load<u32>(p, 0) >> 8) << 2));
-      const e1 = load<u32>(d + ((load<u32>(p, 4) >> 8) << 2));
-      const e2 = load<u32>(d + ((load<u32>(p, 8) >> 8) << 2));
-      const e3 = load<u32>(d + ((load<u32>(p, 12) >> 8) << 2));
-      const e4 = load<u32>(d + ((load<u32>(p, 16) >> 8) << 2));
-      const e5 = load<u32>(d + ((load<u32>(p, 20) >> 8) << 2));
-      const e6 = load<u32>(d + ((load<u32>(p, 24) >> 8) << 2));
-      const e7 = load<u32>(d + ((load<u32>(p, 28) >> 8) << 2));
-      if (<i32>(e0 & e1 & e2 & e3 & e4 & e5 & e6 & e7) < 0) {
-        store<u32>(q, e0 & DIRECT_LEAF_MAX, 0);
-        store<u32>(q, e1 & DIRECT_LEAF_MAX, 4);
-        store<u32>(q, e2 & DIRECT_LEAF_MAX, 8);
-        store<u32>(q, e3 & DIRECT_LEAF_MAX, 12);
-        store<u32>(q, e4 & DIRECT_LEAF_MAX, 16);
-        store<u32>(q, e5 & DIRECT_LEAF_MAX, 20);
-        store<u32>(q, e6 & DIRECT_LEAF_MAX, 24);
-        store<u32>(q, e7 & DIRECT_LEAF_MAX, 28);
+      // the eight entries' addresses, d + (addr >> 8 << 2), four to a vector
+      const a = i32x4.add(i32x4.shl(i32x4.shr_u(v128.load(p), 8), 2), dv);
+      const b = i32x4.add(i32x4.shl(i32x4.shr_u(v128.load(p, 16), 8), 2), dv);
+      let x = i32x4.splat(load<u32>(i32x4.extract_lane(a, 0)));
+      x = i32x4.replace_lane(x, 1, load<u32>(i32x4.extract_lane(a, 1)));
+      x = i32x4.replace_lane(x, 2, load<u32>(i32x4.extract_lane(a, 2)));
+      x = i32x4.replace_lane(x, 3, load<u32>(i32x4.extract_lane(a, 3)));
+      let y = i32x4.splat(load<u32>(i32x4.extract_lane(b, 0)));
+      y = i32x4.replace_lane(y, 1, load<u32>(i32x4.extract_lane(b, 1)));
+      y = i32x4.replace_lane(y, 2, load<u32>(i32x4.extract_lane(b, 2)));
+      y = i32x4.replace_lane(y, 3, load<u32>(i32x4.extract_lane(b, 3)));
+      // all eight leaves: every sign bit of x & y set
+      if (i32x4.bitmask(v128.and(x, y)) == 15) {
+        v128.store(q, v128.and(x, leaf));
+        v128.store(q, v128.and(y, leaf), 16);
       } else {
         lpm4Each(t, p, q, 8);
       }
