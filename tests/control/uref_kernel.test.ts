@@ -5,6 +5,8 @@
 // pinned programs still hold the map) the map dumps empty and xdp_dispatch falls through to XDP_PASS.
 // wxdp: the same chain from a program loaded alone that names jmp_table; unloadObject drops the
 // object's user reference (wxdp has no pins), the map stays, emptied, and the call falls through.
+// Timers likewise (helpers.c __bpf_async_init reads usercnt): xdp_mim_timer's flows0 with its pin
+// removed (Linux) or its object unloaded (wxdp) while tenants holds it: `arm`'s bpf_timer_init -EPERM.
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,10 @@ import { Datapath } from '../../src/control/datapath.js';
 import { kernelAvailability, loadKernelObject } from '../../src/oracle/kernel.js';
 
 const OBJ = fileURLToPath(new URL('../../programs/xdp_tailcall.o', import.meta.url));
+const MIM_TIMER = fileURLToPath(new URL('../../programs/xdp_mim_timer.o', import.meta.url));
+/** Linux 6.18.44: xdp_mim_timer's `arm` res[0..3] once flows0's pin is gone (tenants still holds it): init -EPERM twice, set_callback / start -EINVAL. */
+const KERNEL_NO_UREF = [-1, -1, -22, -22];
+const u32 = (v: number): Uint8Array => Uint8Array.of(v, 0, 0, 0);
 /** Ethernet + IPv4 + TCP SYN 192.0.2.1:1234 → 192.0.2.2:23 (xdp_tcp drops port 23). */
 const PKT = Uint8Array.from([
   ...new Array(12).fill(0), 0x08, 0x00,
@@ -52,6 +58,32 @@ describe('a prog_array losing its last user reference (prog_array_map_clear)', (
       expect(jmp.dump().length).toBe(4);
       rmSync(join(k.mapDir!, 'jmp_table'));
       expect([before, run()]).toEqual(KERNEL);
+    } finally {
+      k.close();
+    }
+  });
+
+  // __bpf_async_init: "maps with timers must be either held by user space or pinned in bpffs"
+  it('wxdp: bpf_timer_init in a map its object no longer holds (reached through another object\'s outer map) is -EPERM', async () => {
+    const dp = await Datapath.create();
+    try {
+      const a = await dp.loadObject(MIM_TIMER);
+      const b = await dp.loadObject(MIM_TIMER);
+      b.map('tenants').setInner(u32(0), a.map('flows0'));
+      dp.unloadObject(a);
+      expect(b.program('arm').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+      expect(Array.from({ length: 4 }, (_v, i) => Number(Buffer.from(b.map('res').lookup(u32(i))!).readBigInt64LE()))).toEqual(KERNEL_NO_UREF);
+    } finally {
+      await dp.close();
+    }
+  });
+
+  it.skipIf(!avail.ok)(`the kernel: bpf_timer_init after flows0's pin is removed${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
+    const k = loadKernelObject(MIM_TIMER, { pinMaps: true });
+    try {
+      rmSync(join(k.mapDir!, 'flows0'));
+      expect(k.program('arm').run({ data: new Uint8Array(64) }).retval).toBe(2);
+      expect(k.map('res').dump().map((e) => Number(Buffer.from(e.value!).readBigInt64LE()))).toEqual(KERNEL_NO_UREF);
     } finally {
       k.close();
     }
