@@ -88,8 +88,9 @@ export const MAP_COUNT: u32 = 24; //      u32 live elements (hash types)
 export const MAP_DATA: u32 = 28; //       u32 address of the type's storage
 export const MAP_SPIN_LOCK: u32 = 60; //  u32 1 + offset of the value's bpf_spin_lock (BTF), 0: none (hash, array)
 export const MAP_TIMER: u32 = 80; //      u32 1 + offset of the value's struct bpf_timer (BTF), 0: none (hash, lru_hash, array)
+export const MAP_NO_UREF: u32 = 84; //   u32 1 once user space's references are gone (bpf_map_put_uref: usercnt 0; maps/syscall.ts map_release_uref)
 export const MAP_ALLOC_SIZE: u32 = 72; // u32 bytes of the map's arena allocation (header and storage): what map_free gives back
-export const MAP_HEADER_SIZE: u32 = 88; //  bytes 32..59 are the type's own; 60 MAP_SPIN_LOCK, 64 map-in-map (MAPS_MIM_META), 68 the writer lock of the shared build (maps/map_lock.ts), 72 MAP_ALLOC_SIZE, 76 lru.ts's memo (MAPS_LRU_LAST), 80 MAP_TIMER; 84..87 free
+export const MAP_HEADER_SIZE: u32 = 88; //  bytes 32..59 are the type's own; 60 MAP_SPIN_LOCK, 64 map-in-map (MAPS_MIM_META), 68 the writer lock of the shared build (maps/map_lock.ts), 72 MAP_ALLOC_SIZE, 76 lru.ts's memo (MAPS_LRU_LAST), 80 MAP_TIMER, 84 MAP_NO_UREF
 
 // ---- The data path (assembly/device.ts, ring.ts, umem.ts, napi.ts, xsk.ts) ----
 //

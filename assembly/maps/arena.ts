@@ -20,7 +20,7 @@
 //
 // A map is one allocation: its 64-byte header (MAP_* in abi.ts) followed by the type's storage.
 
-import { ARENA_BASE, MAP_ALLOC_SIZE, MAP_DATA, MAP_FLAGS, MAP_HEADER_SIZE, MAP_ID, MAP_KEY_SIZE, MAP_MAX_ENTRIES, MAP_SPIN_LOCK, MAP_TIMER, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
+import { ARENA_BASE, MAP_ALLOC_SIZE, MAP_DATA, MAP_FLAGS, MAP_HEADER_SIZE, MAP_ID, MAP_KEY_SIZE, MAP_MAX_ENTRIES, MAP_NO_UREF, MAP_SPIN_LOCK, MAP_TIMER, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 
 const ARENA_MAGIC: u32 = 0x414d5857;
 const ARENA_TOP: u32 = 4;
@@ -247,6 +247,7 @@ export function allocMap(type: u32, keySize: u32, valueSize: u32, maxEntries: u3
   store<u32>(m + MAP_DATA, m + <u32>hdr);
   store<u32>(m + MAP_SPIN_LOCK, 0);
   store<u32>(m + MAP_TIMER, 0);
+  store<u32>(m + MAP_NO_UREF, 0);
   store<u32>(m + MAP_ALLOC_SIZE, <u32>((total + 7) & ~7));
   return m;
 }

@@ -25,7 +25,7 @@ export { MAPS_RB_CONSUMER_POS, MAPS_RB_PRODUCER_POS, MAPS_RB_PENDING_POS, MAPS_R
 export { prog_array_get } from './fd_array';
 export {
   map_create, map_lookup, map_update, map_delete, map_get_next_key, map_push, map_pop, map_peek, map_clear,
-  map_lookup_sock, map_in_map_update, map_free,
+  map_lookup_sock, map_in_map_update, map_free, map_release_uref,
 } from './syscall';
 export { map_in_map_create, map_inner_meta, MAPS_MIM_META } from './map_in_map';
 export { perf_ring_create, bpf_perf_event_output, bpf_xdp_output, MAPS_PERF_DATA_HEAD, MAPS_PERF_DATA_TAIL } from './perf_event';

@@ -6,7 +6,7 @@
 // Percpu maps: a lookup returns CPU 0's value, the other CPUs' follow every round_up(value_size, 8)
 // bytes; an update takes ncpus such values, as the syscall does.
 
-import { MAP_ALLOC_SIZE, MAP_DATA, MAP_MAX_ENTRIES, MAP_TIMER, MAP_TYPE } from '../abi';
+import { MAP_ALLOC_SIZE, MAP_DATA, MAP_MAX_ENTRIES, MAP_NO_UREF, MAP_TIMER, MAP_TYPE } from '../abi';
 import { arena_free } from './arena';
 import { arrayCreate, arrayDelete, arrayElem, arrayGetNextKey, arrayUpdate, percpuArrayGather } from './array';
 import { devmapClear, devmapCreate, devmapDeleteAny, devmapHashGetNextKey, devmapLookup, devmapUpdateAny } from './devmap';
@@ -292,6 +292,19 @@ export function map_free(map: u32): i32 {
   store<u32>(map, 0, MAP_ALLOC_SIZE);
   arena_free(map, size);
   return 0;
+}
+
+/**
+ * bpf_map_put_uref's last user reference gone (the map's object unloaded while a program or another
+ * object's map-in-map still holds the map): map->ops->map_release_uref. A prog_array is emptied
+ * (prog_array_map_clear: its tail calls fall through from now on), a hash, LRU hash or array map's
+ * timers are cancelled and freed (htab_map_free_timers_and_wq, array_map_free_timers_wq), and
+ * bpf_timer_init on the map answers -EPERM after (__bpf_async_init reads usercnt 0).
+ */
+export function map_release_uref(map: u32): void {
+  store<u32>(map, 1, MAP_NO_UREF);
+  if (load<u32>(map, MAP_TYPE) == BPF_MAP_TYPE_PROG_ARRAY) fdArrayClear(map);
+  if (load<u32>(map, MAP_TIMER) != 0) timerFreeMap(map);
 }
 
 export function map_clear(map: u32): i32 {

@@ -24,12 +24,12 @@
 // hash element deleted or replaced by an update, an array element updated (after the copy), the map freed; a callback that frees its own timer
 // leaves the record to be freed when it returns.
 
-import { MAP_DATA, MAP_ITER_KEY, MAP_KEY_SIZE, MAP_TIMER, MAP_TYPE, RUN_BASE, RUN_FRAME_DEPTH, RUN_FRAME_PTR, STACK_SIZE, STACK_TOP } from '../abi';
+import { MAP_DATA, MAP_ITER_KEY, MAP_KEY_SIZE, MAP_NO_UREF, MAP_TIMER, MAP_TYPE, RUN_BASE, RUN_FRAME_DEPTH, RUN_FRAME_PTR, STACK_SIZE, STACK_TOP } from '../abi';
 import { arena_alloc, arena_free } from './arena';
 import { MAPS_ARRAY_STRIDE } from './array';
 import { map_iter_record } from './for_each';
 import { NET_ROOT_PTR, NR_NOW } from '../net/abi';
-import { BPF_MAP_TYPE_ARRAY, EBUSY, EINVAL, ENOMEM } from './uapi';
+import { BPF_MAP_TYPE_ARRAY, EBUSY, EINVAL, ENOMEM, EPERM } from './uapi';
 
 const T_MAP: u32 = 0;
 const T_VALUE: u32 = 4;
@@ -91,6 +91,12 @@ export function bpf_timer_init(timer: u64, map: u64, flags: u64, r4: u64, r5: u6
   const m = <u32>map;
   const t = arena_alloc(TIMER_SIZE, 8);
   if (t == 0) return <u64>-ENOMEM;
+  // __bpf_async_init, after the allocation: "maps with timers must be either held by user space or
+  // pinned in bpffs" — usercnt 0 (the map's object unloaded while a program still holds it) is -EPERM
+  if (load<u32>(m, MAP_NO_UREF) != 0) {
+    arena_free(t, TIMER_SIZE);
+    return <u64>-EPERM;
+  }
   const value = field - (load<u32>(m, MAP_TIMER) - 1);
   store<u32>(t, m, T_MAP);
   store<u32>(t, value, T_VALUE);

@@ -52,6 +52,7 @@ export const XDP_ABORTED: u64 = 0;
 export const XDP_REDIRECT: u64 = 4;
 
 // errno (positive; the map code returns them negated)
+export const EPERM: i32 = 1;
 export const ENOENT: i32 = 2;
 export const E2BIG: i32 = 7;
 export const EBADF: i32 = 9;

@@ -524,7 +524,10 @@ export class Datapath {
    * program loaded alone (loadInsns), or held as an inner map by a map-in-map of another object.
    * Refused with WxdpError BUSY (EBUSY), nothing changed, while one of its programs can still run:
    * attached to a device, a tracepoint or the socket lookup, or held by a prog_array, devmap or
-   * cpumap of another object. Unloading an object twice does nothing. Returns the maps freed and kept.
+   * cpumap of another object. A map kept loses its user reference (bpf_map_put_uref →
+   * map_release_uref): a prog_array is emptied (tail calls through it fall through), timers in a
+   * hash, LRU hash or array map are cancelled and freed, and bpf_timer_init on it answers -EPERM.
+   * Unloading an object twice does nothing. Returns the maps freed and kept.
    */
   unloadObject(obj: BpfObject): { freed: string[]; kept: string[] } {
     const i = this.objects.indexOf(obj);
@@ -565,8 +568,12 @@ export class Datapath {
     const kept: string[] = [];
     for (const m of obj.maps.values()) {
       if (m.isFreed) continue;
-      if (held.has(m.address)) kept.push(m.name);
-      else {
+      if (held.has(m.address)) {
+        // the object held the map's only user reference (wxdp has no pins; loadInsns and map-in-maps
+        // hold refcnt only): bpf_map_put_uref's map_release_uref while programs still reach it
+        m.releaseUref();
+        kept.push(m.name);
+      } else {
         m.release();
         freed.push(m.name);
       }

@@ -194,6 +194,17 @@ export class BpfMap {
     byId.get(this.fp)?.delete(this.id);
     this.freed = true;
   }
+  /**
+   * @internal The last user reference went (bpf_map_put_uref: its object unloaded while a program or
+   * another object's map-in-map still holds the map): map_release_uref. A prog_array is emptied, the
+   * timers of a hash, LRU hash or array map are cancelled and freed, and bpf_timer_init on the map
+   * answers -EPERM from now on. The handle itself keeps working (as an fd from BPF_MAP_GET_FD_BY_ID
+   * would, though it does not count as a user reference here).
+   */
+  releaseUref(): void {
+    if (this.freed) return;
+    this.fp.fn<(m: number) => void>('map_release_uref')(this.addr);
+  }
   /** CPUs a percpu map holds values for (1 for the others). */
   readonly ncpus: number;
   /** Bytes of a value as lookup() returns it: value_size, or ncpus × round_up(value_size, 8). */

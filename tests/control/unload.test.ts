@@ -105,4 +105,51 @@ describe('unloadObject', () => {
     expect(inner.address).toBe(a.map('fallback_lru').address);
     expect(a.map('lru_cpu0').isFreed).toBe(true);
   });
+
+  // bpf_map_put_uref (kernel/bpf/syscall.c): the object's fds were the map's only user references, so a
+  // map kept by a program or another object's map-in-map runs map->ops->map_release_uref.
+  it('empties a kept prog_array (prog_array_map_clear): a tail call through it falls through', async () => {
+    const dp = await Datapath.create();
+    const o = await dp.loadObject(prog('xdp_tailcall'));
+    const jmp = o.map('jmp_table');
+    // a program loaded alone tail-calling slot 3 (xdp_tcp) of o's prog_array; 1 when the call falls through
+    const p = await dp.loadInsns(
+      assemble(['r6 = r1', `r2 = ${jmp.address} ll`, 'r3 = 3', 'call 12', 'r0 = 1', 'exit'].join('\n')),
+      { verify: false },
+    );
+    const before = p.testRun({ data: new Uint8Array(64) }).retval;
+    expect(before).not.toBe(1); // xdp_tcp's verdict
+    expect(dp.unloadObject(o).kept).toEqual(['jmp_table']);
+    expect(jmp.isFreed).toBe(false);
+    expect(dp.fastPath.fn<(m: number, i: number) => number>('prog_array_get')(jmp.address, 3)).toBe(-1);
+    expect(p.testRun({ data: new Uint8Array(64) }).retval).toBe(1);
+  });
+
+  it('cancels and frees a kept map\'s timers (htab_map_free_timers_and_wq); bpf_timer_init is -EPERM after (__bpf_async_init)', async () => {
+    const dp = await Datapath.create();
+    try {
+      const a = await dp.loadObject(prog('xdp_mim_timer'));
+      const b = await dp.loadObject(prog('xdp_mim_timer'));
+      const res = () => Array.from({ length: 4 }, (_v, i) => Number(Buffer.from(b.map('res').lookup(codec.u32.encode(i))!).readBigInt64LE()));
+      const fired = () => Number(Buffer.from(a.map('flows0').lookup(codec.u32.encode(7))!).readBigUInt64LE(16));
+      // b's arm inits, sets and starts a 100 ms timer in a's flows0, reached through b's outer map
+      b.map('tenants').setInner(codec.u32.encode(0), a.map('flows0'));
+      const run = (name: string) => b.program(name).testRun({ data: new Uint8Array(64) }).retval;
+      expect(run('arm')).toBe(2);
+      expect(res()).toEqual([0, -16, 0, 0]);
+      expect(dp.unloadObject(a).kept).toEqual(['flows0']);
+      dp.stack.advance(200);
+      expect(fired()).toBe(0); // cancelled: never fired
+      expect(run('cancel')).toBe(-22 >>> 0); // the timer is gone: bpf_timer_cancel -EINVAL
+      // init: -EPERM (twice: the first left no timer), so set_callback and start find none: -EINVAL
+      expect(run('arm')).toBe(2);
+      expect(res()).toEqual([-1, -1, -22, -22]);
+      // b's own inner map keeps its user reference: its timers still init
+      b.map('tenants').setInner(codec.u32.encode(0), b.map('flows0'));
+      expect(run('arm')).toBe(2);
+      expect(res()).toEqual([0, -16, 0, 0]);
+    } finally {
+      await dp.close();
+    }
+  });
 });
