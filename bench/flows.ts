@@ -164,7 +164,6 @@ async function side(nf: { conntrackMax: number; flowtable: number } | null): Pro
     dp.conntrack.enable({ family: 'ipv4', max: nf.conntrackMax, buckets: Math.min(buckets, 1 << 20) });
     dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
     if (nf.flowtable > 0) dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: nf.flowtable });
-    if (process.env.WXDP_FT1L === '1' || process.env.WXDP_FT1L === 'ab') (dp.fastPath.exports['nf_flow_1l'] as (on: number) => void)(1 | Number(process.env.WXDP_FT1L_CFG ?? 0));
   }
   return { dp, eth0, eth1, gen: outbound(dp, 1, 'random'), reply: inbound(dp, 1), ecmp: 1, rules: 0, prefixes: 0 };
 }
@@ -321,29 +320,8 @@ export async function runFlowsBench(opts: FlowsOptions = {}): Promise<FlowsRow[]
         const h0 = mib(s, 'nf_flowtable:hit');
         const rx = (): number => s.eth0.stats().rxPackets + s.eth1.stats().rxPackets;
         const rx0 = rx();
-        if (process.env.WXDP_FT1L === 'ab' && ft) {
-          const set = s.dp.fastPath.exports['nf_flow_1l'] as (on: number) => void;
-          const res: Record<string, number[]> = { on: [], off: [] };
-          const hres: Record<string, number[]> = { on: [], off: [] };
-          for (let k = 0; k < 12; k++) {
-            const on = [1, 0, 0, 1][k & 3];
-            set(on);
-            const fall = s.dp.fastPath.exports['nf_flow_1l_fall'] as () => number;
-            const f0 = fall();
-            const rx00 = rx();
-            const r = pollRate(s, 1, back);
-            log?.(`    fallbacks ${fall() - f0} of ${rx() - rx00}\n`);
-            res[on ? 'on' : 'off'].push(r.ns - r.harness);
-            hres[on ? 'on' : 'off'].push(r.ns);
-            log?.(`    1L ${on} data ${(r.ns - r.harness).toFixed(1)} whole ${r.ns.toFixed(1)}\n`);
-          }
-          const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
-          log?.(`    1L medians data on ${med(res.on).toFixed(1)} off ${med(res.off).toFixed(1)} ratio ${(med(res.on) / med(res.off)).toFixed(3)}; whole on ${med(hres.on).toFixed(1)} off ${med(hres.off).toFixed(1)} ratio ${(med(hres.on) / med(hres.off)).toFixed(3)}\n`);
-          set(1);
-        }
         Object.assign(row, measure(s, seconds, back));
         if (ft) row.hits = (mib(s, 'nf_flowtable:hit') - h0) / Math.max(1, rx() - rx0);
-        if (process.env.WXDP_FT1L === '1') log?.(`    1L fallbacks ${(s.dp.fastPath.exports['nf_flow_1l_fall'] as () => number)()} of ${rx() - rx0} frames\n`);
       } else if (spec.path === 'new conns') {
         const s = await side({ conntrackMax: 1 << 17, flowtable: 0 });
         // the warm-up tiers the code up, as pollRate's does

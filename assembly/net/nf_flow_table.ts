@@ -992,7 +992,6 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
     if (v6) hot6Fill(hot6Of(r, rec), rec, nhs[d], timeout);
     else hot4Fill(hot4Of(r, rec), rec, nhs[d], timeout);
     hashInsert(r, rec);
-    if (!v6 && olOn != 0 && (d == 0 || (olCfg & 2) == 0)) olInsert(r, rec, nhs[d], timeout);
   }
   store<u32>(ct + CT_FLOW_OFF, f);
   store<u32>(ct + CT_STATUS, st | IPS_OFFLOAD);
@@ -1475,7 +1474,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
         } else {
           const k = keyHash(i32x4.extract_lane(key, 0), i32x4.extract_lane(key, 1), i32x4.extract_lane(key, 2), proto, ifindex);
           store<u32>(tags + (i << 2), k);
-          h = olOn != 0 ? olLine(olMix(olA(i32x4.extract_lane(key, 0), i32x4.extract_lane(key, 1)), olB(i32x4.extract_lane(key, 2), proto, ifindex))) | 2 : table + (k & mask) * BKT_SIZE;
+          h = table + (k & mask) * BKT_SIZE;
           lastKey = key;
           lastAt = i;
         }
@@ -1530,10 +1529,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
       m += <u32>(same != 0);
       continue;
     }
-    if ((a & 2) != 0) {
-      m++;
-      continue;
-    }
     const bk = a & ~1;
     const k = load<u32>(tags + (i << 2));
     // the tags compared without a branch per slot (a loop that left at the hit's slot mispredicted
@@ -1554,7 +1549,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   if ((load<u64>(r + FTR_FLAGS) & (<u64>NF_FLOWTABLE_COUNTER * 0x0101010101010101)) != 0) {
     for (let i: u32 = 0; i < n; i++) {
       const a = load<u32>(out + (i << 2));
-      if (a == 0 || (a & 2) != 0) continue;
+      if (a == 0) continue;
       const h = a & ~1;
       if ((load<u8>(hotFlags(h, (a & 1) != 0)) & FDF_ACCT) != 0) acc += load<u32>(((a & 1) != 0 ? coldOf6(r, h) : coldOf4(r, h)) + FD_ACCT);
     }
@@ -1776,13 +1771,6 @@ function refreshBoth6(h: u32, t: u32): void {
   if ((a & 1) != 0) return nf_flow_forward6(a & ~1, q, data, len);
   const ip = data + ETH_HLEN;
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-  if ((a & 2) != 0) {
-    const o = olForward(a & ~3, ip, proto, q, data, len);
-    if (o != 2) return o != 0;
-    olFall++;
-    a = burstCold(ftRoot(), ip, 0, bIif);
-    if (a == 0) return noFlow();
-  }
   // saddr, daddr, ports and iif at once: the header's 12 bytes from saddr on are the hot record's key's order
   // (the protocol's compare or-ed into the vector's without a branch of its own measured the same:
   // flowtable 10k 1.003×, 100k 0.991×, 4/8 rounds faster, 8 interleaved rounds at load 8-17)
@@ -2119,109 +2107,4 @@ export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u6
   }
   if (d == 0) store<i32>(o, -2);
   return <u64>d;
-}
-
-// ---- PROTOTYPE (ft49): one line a hit for IPv4 ----
-let olOn: u32 = 0;
-let olFall: u32 = 0;
-export function nf_flow_1l_fall(): u32 {
-  return olFall;
-}
-let olTab: u32 = 0;
-let olBits: u32 = 0;
-let olNh: u32 = 0;
-let olCfg: u32 = 0;
-export function nf_flow_1l(on: u32): void {
-  olOn = on & 1;
-  if (on > 1) olCfg = on;
-}
-const OL_K1: u64 = 0x9e3779b97f4a7c15;
-const OL_K2: u64 = 0xbf58476d1ce4e5b9;
-@inline function olA(saddr: u32, daddr: u32): u64 {
-  return <u64>saddr | (<u64>daddr << 32);
-}
-@inline function olB(ports: u32, proto: u32, iif: u32): u64 {
-  return <u64>ports | (<u64>(proto == IPPROTO_TCP) << 32) | (<u64>(iif & 0xff) << 33);
-}
-@inline function olMix(a: u64, b: u64): u64 {
-  return (a ^ (b * OL_K2)) * OL_K1;
-}
-@inline function olLine(m: u64): u32 {
-  return olTab + (<u32>(m >> (64 - olBits)) << 6);
-}
-function olInsert(r: u32, d: u32, nh: u32, timeout: u64): void {
-  if (olTab == 0) {
-    const max = load<u32>(r + FTR_MAX);
-    let nl: u32 = 1;
-    let bits: u32 = 0;
-    while (nl < ((olCfg & 4) != 0 ? max : max * 2)) { nl <<= 1; bits++; }
-    olTab = arena_alloc(nl << 6, 64);
-    memory.fill(olTab, 0, nl << 6);
-    olBits = bits;
-    olNh = load<u32>(r + FTR_NH);
-  }
-  const b = olB(load<u32>(d + FD_SPORT), <u32>load<u8>(d + FD_PROTO), load<u32>(d + FD_IIF));
-  const m = olMix(olA(load<u32>(d + FD_SADDR), load<u32>(d + FD_DADDR)), b);
-  const line = olLine(m);
-  const lo = (m & ((<u64>1 << (64 - olBits)) - 1)) | (b << (64 - olBits));
-  const one = natSide(d);
-  const port = one == FDF_SNAT ? load<u16>(d + FD_NEW_SPORT) : one == FDF_DNAT ? load<u16>(d + FD_NEW_DPORT) : 0;
-  const fl = hotFlagsOf(d);
-  const flags = (fl & 3) | ((fl & (H4F_TEARDOWN | H4F_NOHOOK)) != 0 ? 4 : 0);
-  const hi = (b >> olBits) | (<u64>port << 20) | (<u64>((nh - olNh) / NH_SIZE) << 36) | (<u64>flags << 57) | (<u64>((<u32>timeout >> 10) & 15) << 60);
-  for (let j: u32 = 0; j < 4; j++) {
-    const sl = line + (j << 4);
-    if (load<u64>(sl, 8) == 0) {
-      store<u64>(sl, lo);
-      store<u64>(sl, hi, 8);
-      return;
-    }
-  }
-}
-/** 1: forwarded, 0: the stack's, 2: not decided here (the bucket path). */
-@inline function olForward(line: u32, ip: u32, proto: u32, q: u32, data: u32, len: u32): u32 {
-  const b = olB(load<u32>(ip, 20), proto, bIif);
-  const m = olMix(load<u64>(ip, IPH_SADDR), b);
-  const lo = (m & ((<u64>1 << (64 - olBits)) - 1)) | (b << (64 - olBits));
-  const hk = b >> olBits;
-  const key = i64x2.replace_lane(i64x2.splat(lo), 1, hk);
-  const km = i64x2(-1, 0xfffff);
-  const bits = <u32>i64x2.all_true(i64x2.eq(v128.and(v128.load(line), km), key)) |
-    (<u32>i64x2.all_true(i64x2.eq(v128.and(v128.load(line, 16), km), key)) << 1) |
-    (<u32>i64x2.all_true(i64x2.eq(v128.and(v128.load(line, 32), km), key)) << 2) |
-    (<u32>i64x2.all_true(i64x2.eq(v128.and(v128.load(line, 48), km), key)) << 3);
-  if (bits == 0) return 2;
-  const sl = line + (ctz(bits) << 4);
-  const hi = load<u64>(sl, 8);
-  const flags = <u32>(hi >> 57) & 7;
-  if ((flags & 4) != 0) return 2;
-  const nh = olNh + (<u32>(hi >> 36) & 0x1fffff) * NH_SIZE;
-  const tot = ldBe16(ip + IPH_TOT_LEN);
-  if (tot > load<u32>(nh + NH_MTU)) return 2;
-  if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 20 + 13) & 0x05) != 0) return 2;
-  if (nh != bNh && load<u32>(nh + NH_GEN) != bGen) return 2;
-  const t = <u32>burstTimeout(proto);
-  if (((t >> 10) & 15) != <u32>(hi >> 60)) {
-    store<u64>(sl, (hi & 0x0fffffffffffffff) | (<u64>((t >> 10) & 15) << 60), 8);
-    return 2;
-  }
-  if (!burstNextHop(nh, 0, false)) return 2;
-  const port = <u32>(hi >> 20) & 0xffff;
-  const l4 = ip + 20;
-  const nat = flags & 3;
-  if (nat == FDF_SNAT || nat == FDF_DNAT) {
-    const aoff = nat == FDF_SNAT ? IPH_SADDR : IPH_DADDR;
-    const poff: u32 = nat == FDF_SNAT ? 0 : 2;
-    const oa = load<u32>(ip + aoff);
-    const na = load<u32>(nh + NH_NAT_ADDR);
-    const d = (0xffffffff - <u64>oa) + <u64>na;
-    const pd = (0xffff - <u64>load<u16>(l4 + poff)) + <u64>port;
-    store<u32>(ip + aoff, na);
-    store<u16>(l4 + poff, <u16>port);
-    ttlCsum(ip, fold16(d + 0xfffe));
-    l4Csum(l4, proto, fold16(d + pd));
-  } else if (nat != 0) return 2;
-  else ipDecreaseTtl(ip);
-  burstXmit(q, data, tot + ETH_HLEN);
-  return 1;
 }
