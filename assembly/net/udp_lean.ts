@@ -371,6 +371,13 @@ let v6WholeLast = false;
  * instead, its miss to overlap the next frames' hashing: 10k 48.1 → 63.0 ns (bench udp --quick, 6 rounds
  * interleaved, load 15-21; with sock.ts's two-list queue too, even alone) — a load that misses holds the reorder window, which then spans two or three
  * frames' lookups, where this pass's few instructions a frame keep many misses in flight.
+ * Measured on 12-06 late (bench udp --quick data path ns, each variant a row of its own Datapath in the
+ * same process, switched by a global, sampled in turns with the kept code's row and an A/A control row
+ * (within 1.5 %), medians of paired rounds, load 7-9): without this pass, 10k 88.7 → 101.8 (6 rounds, 0
+ * won) — it pays; a second loop here loading each found socket's queue tail record too (the line the
+ * enqueue's link writes), 10k 66.5 → 68.3 (4 rounds, 0 won), 100k 79.3 → 82.0 (1/4), IPv6 100k 70.9 →
+ * 74.3 (0/4); this pass for the first half of the list run between two halves of udp4Lookup (its misses
+ * under the second half's hashing), 10k 88.7 → 91.5 (2/6 won).
  */
 function lbWarm(A: u32, n: u32): void {
   let s: u32 = 0;
@@ -556,7 +563,9 @@ export function lbSame(A: u32, lo: u32, n: u32): void {
  * head's, what matches4 compares (sock.ts RGS_MIXED: not any more) — and its first 16 members in its
  * first line (slotPick4); only a head in no group is read itself. The passes run over the list, not the burst: with thousands of flows
  * the frames that repeat an earlier one (LB_SAME) fall anywhere, and a branch skipping them would be
- * mispredicted every few frames.
+ * mispredicted every few frames. (Below SOCKS_DEEP, the frames' exact slots loaded in a tight pass of
+ * their own before the one pass — the slot index recomputed there, nothing stored: 10k 65.9 → 67.4 ns,
+ * 8 rounds in one process beside the kept code, 1 won, load ~7, 12-06 late.)
  */
 function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u32, deep: bool): void {
   const secret = udpHashSecret();
@@ -688,7 +697,10 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
   // with two multiplies in its place, not the kernel's hash, took bench udp --quick's 10k sockets from
   // 48.5 to 45.3 ns a datagram, 100k 61.6 → 59.3, 8 rounds interleaved at load ~10. The burst's hashes
   // four at a time in i32x4 lanes, the same arithmetic, in a pass before the lookup's: even, 12 rounds
-  // at load ~8, 10k 46.4 → 46.2: __jhash_final's chain of dependent steps is as long in the lanes.)
+  // at load ~8, 10k 46.4 → 46.2: __jhash_final's chain of dependent steps is as long in the lanes. The
+  // hash of a listed frame computed in udp4Demux's first pass instead, under its header misses, stored
+  // at +256 and taken here when the exact chain is walked: even, 12-06 late, 10 rounds in one process
+  // beside an A/A row at load ~8, 10k 68.7 → 69.0. The hash's arithmetic is not what the lookup waits on.)
   const hash = jhash3w(laddr, saddr, (dport << 16) | (pp & 0xffff), secret);
   const x = <u32>((<u64>hash * <u64>k) >> 32);
   // the copy's members or, past them, the array's (line 1 of the slot, then the array's line)
