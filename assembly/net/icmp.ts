@@ -610,7 +610,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   // through lo, where icmp_rcv hands it to the sender's socket (udp_err)
   // (ip_route_output_key_hash with skb_in: a multipath route's next hop by the packet's own keys)
   mp_hash_pkt_begin(data, len, false);
-  const routed = ip_route_output(saddr, src, tos, IPPROTO_ICMP, type, code, true);
+  const routed = ip_route_output(saddr, src, tos, IPPROTO_ICMP, type, code, true, 0, 0, 0);
   mp_hash_pkt_end();
   if (!routed) return;
   src = outSrc4;
@@ -665,7 +665,7 @@ export function specDst(ifindex: u32, data: u32, rtFlags: u32): u32 {
   if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST | RTCF_LOCAL)) == RTCF_LOCAL) return load<u32>(data, IPH_DADDR);
   const saddr = load<u32>(data, IPH_SADDR);
   if (!ipv4IsZeronet(saddr)) {
-    if (ip_route_output(saddr, 0, load<u8>(data, IPH_TOS), 0, 0, 0)) return outSrc4;
+    if (ip_route_output(saddr, 0, load<u8>(data, IPH_TOS), 0, 0, 0, false, 0, 0, 0)) return outSrc4;
     return inet_select_addr(ifindex, saddr, RT_SCOPE_UNIVERSE);
   }
   return inet_select_addr(ifindex, saddr, RT_SCOPE_LINK);
@@ -700,7 +700,7 @@ function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlag
   const dst = load<u32>(data, IPH_SADDR);
   const tos = <u32>load<u8>(data, IPH_TOS);
   // ip_route_output_key: a request from one of our own addresses (accept_local) is answered through lo
-  if (!ip_route_output(dst, src, tos, IPPROTO_ICMP, 0, 0, true)) {
+  if (!ip_route_output(dst, src, tos, IPPROTO_ICMP, 0, 0, true, 0, 0, 0)) {
     netFree(q, data);
     return;
   }
@@ -842,7 +842,7 @@ function pmtuLearn4(ic: u32, ihlen: u32): void {
   if (mode >= 2) return;
   const mtu = mode == 0 ? ldBe16(ic + 6) : 0;
   const dst = load<u32>(inner, IPH_DADDR);
-  if (!ip_route_output(dst, 0, 0, IPPROTO_ICMP, 0, 0)) return;
+  if (!ip_route_output(dst, 0, 0, IPPROTO_ICMP, 0, 0, false, 0, 0, 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   if (nd == 0 || mtu >= ownMtu4(OUT_RES(), nd, dst)) return;
   store<u32>(SCRATCH_ADDR(), dst);
@@ -860,7 +860,7 @@ function pmtuLearn4(ic: u32, ihlen: u32): void {
 function pmtuLearn6(dst: u32, mtu: u32): void {
   if (mtu < IPV6_MIN_MTU) return;
   memory.fill(TMP6(), 0, 16);
-  if (!ip6_route_output(dst, TMP6(), IPPROTO_ICMPV6, 0, 0, 0, false, true)) return;
+  if (!ip6_route_output(dst, TMP6(), IPPROTO_ICMPV6, 0, 0, 0, false, true, 0, 0, 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   if (nd == 0 || mtu >= ownMtu6(OUT_RES(), nd, dst)) return;
   dst_pmtu_learn(AF_INET6, dst, mtu);
@@ -979,7 +979,7 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
   const oif = (stype & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0 ? ifindex : 0;
   // fl6.mp_hash from the packet (rt6_multipath_hash with skb): a multipath route's next hop by its keys
   mp_hash_pkt_begin(data, len, true);
-  const routed = ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, type, code, oif, false, true);
+  const routed = ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, type, code, oif, false, true, 0, 0, 0);
   mp_hash_pkt_end();
   if (!routed) { // a local one through lo, as icmp_send
     if (apply) {
@@ -1121,7 +1121,7 @@ function icmpv6EchoReply(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32, 
   else memory.fill(SRC6(), 0, 16);
   const tclass = (ldBe32(data) >> 20) & 0xff;
   // ip6_dst_lookup: to one of our own addresses, the local route (oif the input device) through lo
-  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, ICMPV6_ECHO_REPLY, 0, ifindex, false, true)) {
+  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, ICMPV6_ECHO_REPLY, 0, ifindex, false, true, 0, 0, 0)) {
     netFree(q, data);
     return;
   }

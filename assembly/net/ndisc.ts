@@ -530,7 +530,7 @@ function ndiscSendRedirect(ifindex: u32, data: u32, len: u32, target: u32): void
   const lladdr = RD_ADDR();
   if (ipv6_get_lladdr(ifindex, lladdr) != 0) return; // no link-local address
   if (!eq6(data + 24, target) && ipv6AddrType(target) != (IPV6_ADDR_UNICAST | IPV6_ADDR_LINKLOCAL)) return;
-  if (!ip6_route_output(data + 8, lladdr, IPPROTO_ICMPV6, NDISC_REDIRECT, 0, ifindex)) return;
+  if (!ip6_route_output(data + 8, lladdr, IPPROTO_ICMPV6, NDISC_REDIRECT, 0, ifindex, false, false, 0, 0, 0)) return;
   if (<u32>load<u8>(OUT_RES(), FR_GW_FAMILY) != 0) return; // the destination is not a neighbour
   if (!peerXrlimAllow6(data + 8, 1000)) return;
   // dst_neigh_lookup on the forward route: the target's entry, made when missing

@@ -89,7 +89,7 @@ function sendReset4(data: u32, len: u32, hlen: u32): void {
   // ip_route_me_harder: a segment from one of our own addresses (a PRE_ROUTING reject sees it before
   // the martian check) is answered through lo. Its flow key sets no protocol and no ports (only
   // fib4_rules_early_flow_dissect would, for rules that match them): the multipath hash reads 0 there
-  if (!ip_route_output(saddr, daddr, 0, 0, 0, 0, true)) return;
+  if (!ip_route_output(saddr, daddr, 0, 0, 0, 0, true, 0, 0, 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;
@@ -128,7 +128,7 @@ function sendReset6(data: u32, len: u32, thoff: u32, l4proto: u32, iif: u32, scr
   const linkLocal = <u32>load<u8>(dst) == 0xfe && (<u32>load<u8>(dst + 1) & 0xc0) == 0x80;
   // nf_send_reset6's flow: TCP with the reset's ports (the segment's, swapped), which the multipath
   // hash reads; a local one through lo
-  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, linkLocal ? iif : 0, false, true, load<u16>(th + 2), load<u16>(th))) return;
+  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, linkLocal ? iif : 0, false, true, load<u16>(th + 2), load<u16>(th), 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;

@@ -271,7 +271,7 @@ function outLocal(): void {
  * against the kernel with a local destination (ICMP errors and echo replies, TCP and nft resets, IPv6
  * path MTU learning: theirs go through lo); the others keep refusing one.
  */
-export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32, local: bool = false, sport: u32 = 0, dport: u32 = 0, oif: u32 = 0): bool {
+export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32, local: bool, sport: u32, dport: u32, oif: u32): bool {
   outFlow(AF_INET, proto, tos & 0xfc, oif);
   outOnLink = false;
   store<u32>(OUT_FL(), dst, FL_DST);
@@ -313,7 +313,7 @@ export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpTy
  * (sk_bound_dev_if). false when there is no usable route, or it is local and `local` is false (as
  * ip_route_output). `label`: the flow's flowinfo word (FL_LABEL) as the caller's flowi6 holds it.
  */
-export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool = false, local: bool = false, sport: u32 = 0, dport: u32 = 0, label: u32 = 0): bool {
+export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool, local: bool, sport: u32, dport: u32, label: u32): bool {
   outFlow(AF_INET6, proto, 0, oif);
   store<u32>(OUT_FL(), label, FL_LABEL);
   ipv6Copy(OUT_FL() + FL_DST, dst);

@@ -1177,7 +1177,7 @@ export function sk_connect(id: u32, addr: u32, port: u32, scopeId: u32): i32 {
       // multipath hash reads under policy 1 — the next hop, and so the source, is the one later sends take
       const sport = <u32>bswap<u16>(load<u16>(sk + SK_NUM));
       const dport = <u32>bswap<u16>(<u16>port);
-      if (!ip6_route_output(addr, src, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, bound, bound != 0, false, sport, dport)) return -ENETUNREACH;
+      if (!ip6_route_output(addr, src, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, bound, bound != 0, false, sport, dport, 0)) return -ENETUNREACH;
     } else {
       // a local peer's route is its address's local route, on the device that has the address: a socket
       // bound to another device has none (RT6_LOOKUP_F_IFACE)

@@ -136,7 +136,7 @@ function sendReset4(data: u32, th: u32, tlen: u32, doff: u32): void {
   // ip_send_unicast_reply: a segment from one of our own addresses (accept_local) is answered through lo;
   // the flow key holds the reset's ports (flowi4_init_output: dport the segment's source), which a
   // multipath hash over L4 and a rule's port ranges read
-  if (!ip_route_output(saddr, daddr, tos, IPPROTO_TCP, 0, 0, true, load<u16>(th + 2), load<u16>(th))) return;
+  if (!ip_route_output(saddr, daddr, tos, IPPROTO_TCP, 0, 0, true, load<u16>(th + 2), load<u16>(th), 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;
@@ -189,7 +189,7 @@ function sendReset6(ifindex: u32, data: u32, th: u32, tlen: u32, doff: u32): voi
   const stype = <u32>load<u8>(dst) == 0xfe && (<u32>load<u8>(dst + 1) & 0xc0) == 0x80;
   // tcp_v6_send_response's ip6_dst_lookup_flow: to one of our own addresses through lo; the reset's
   // ports in the flow key (fl6_sport = t1->source), as for IPv4
-  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, stype ? ifindex : 0, false, true, load<u16>(th + 2), load<u16>(th))) return;
+  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, stype ? ifindex : 0, false, true, load<u16>(th + 2), load<u16>(th), 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;

@@ -342,7 +342,7 @@ function devByAddr4(addr: u32): u32 {
 function findDev4(group: u32, ifaddr: u32, ifindex: u32): u32 {
   if (ifindex != 0) return netdevGet(ifindex) != 0 && load<u32>(netdevGet(ifindex) + ND_ADDR4) != 0 ? ifindex : 0;
   if (ifaddr != 0) return devByAddr4(ifaddr);
-  if (!ip_route_output(group, 0, 0, 17, 0, 0)) return 0;
+  if (!ip_route_output(group, 0, 0, 17, 0, 0, false, 0, 0, 0)) return 0;
   return load<u32>(OUT_RES() + FR_OIF);
 }
 
@@ -351,7 +351,7 @@ function findDev6(group: u32, ifindex: u32): u32 {
   if (ifindex != 0) return netdevGet(ifindex) != 0 ? ifindex : 0;
   const src = mcTmp() + 32;
   fillBytes(src, 0, 16);
-  if (!ip6_route_output(group, src, 17, 0, 0, 0)) return 0;
+  if (!ip6_route_output(group, src, 17, 0, 0, 0, false, false, 0, 0, 0)) return 0;
   return load<u32>(OUT_RES() + FR_OIF);
 }
 

@@ -42,7 +42,7 @@ export function udpPmtuLearn4(sk: u32, ic: u32, inner: u32): void {
   const mtu = mode == 0 ? ldBe16(ic + 6) : 0;
   const dst = load<u32>(inner + IPH_DADDR);
   // __build_flow_key from the socket and the quoted header: its addresses, the socket's protocol
-  if (!ip_route_output(dst, load<u32>(inner + IPH_SADDR), 0, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0)) return;
+  if (!ip_route_output(dst, load<u32>(inner + IPH_SADDR), 0, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, false, 0, 0, 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES() + FR_OIF));
   if (nd == 0) return;
   const b = load<u32>(sk + SK_BOUND_DEV_IF);
@@ -57,7 +57,7 @@ export function udpPmtuLearn6(sk: u32, ic: u32, inner: u32): bool {
   if (!acceptPmtu(sk)) return false;
   const mtu = ldBe32(ic + 4);
   if (mtu < IPV6_MIN_MTU) return true; // __ip6_rt_update_pmtu: below the minimum link MTU, discarded
-  if (ip6_route_output(inner + IP6H_DADDR, inner + IP6H_SADDR, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, load<u32>(sk + SK_BOUND_DEV_IF))) {
+  if (ip6_route_output(inner + IP6H_DADDR, inner + IP6H_SADDR, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, load<u32>(sk + SK_BOUND_DEV_IF), false, false, 0, 0, 0)) {
     const nd = netdevGet(load<u32>(OUT_RES() + FR_OIF));
     if (nd != 0 && mtu < ownMtu6(OUT_RES(), nd, inner + IP6H_DADDR)) dst_pmtu_learn(AF_INET6, inner + IP6H_DADDR, mtu);
   }
