@@ -736,6 +736,10 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
  * as the copy (-0.1 to -0.3 ns a frame, ±0.6): the stores it saves (-1.2 to -1.7 ns with none made at
  * all, the answers then wrong) are paid back by the pointer's loads.
  */
+// Not landed: renewing an earlier walk's entry (routeMemoRenew) inside this loop instead of breaking out
+// to fibAnswersWalk's for it (12-06, one process, the variants switched per round, load 4-9): 1M
+// 60.1 -> 54.8 ns (12/14 rounds faster) and 61.5 -> 59.3 (5/10); 10k 50.9 -> 64.3 median (6/12), noise
+// either way — not shown to pay.
 function answersFromMemo(j: u32, n: u32, ifindex: u32, s: u32, dsts: u32, locals: u32, walk: u32): u32 {
   const ifHi = <u64>ifindex << 32;
   for (; j < n; j++) {
