@@ -22,7 +22,7 @@
 //   +16 ipv4_src | ipv6_src[16]   +32 ipv4_dst | ipv6_dst[16]
 //   +48 be16 h_vlan_proto, be16 h_vlan_TCI | u32 tbid   +52 u32 mark | u8 smac[6], u8 dmac[6]
 
-import { netdevGet, netScratch } from './core';
+import { fibGen, netdevGet, netScratch } from './core';
 import {
   AF_INET, AF_INET6, CONF4_FORWARDING, CONF6_FORWARDING, CONF6_MTU, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF,
   FL_LABEL, FL_MARK, FL_OIF, FL_PROTO, FL_SPORT, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_INFO,
@@ -562,6 +562,8 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     nhMemoWalk = 1;
   }
   const walk = nhMemoWalk;
+  // ROUTE_MEMO's generation tag (never 0, which a cleared entry holds)
+  const gen = fibGen() | 0x80000000;
   let acc: u32 = 0;
   // rules added: each frame's route is the one the rules reach for its flow key (ipv4Lean's slot way,
   // fib4BurstRuleRouteAt); rules the walk cannot follow (a bulk load, no list): no answers
@@ -584,7 +586,11 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     const localH = locals != 0 ? load<u32>(locals + (j << 2)) : 0;
     // a route this walk answered already through fib4BurstAliasAny (ROUTE_MEMO): its answer as it is
     const m = ROUTE_MEMO + ((h * 0x9e3779b1) >> (32 - RTM_BITS)) * RTM_SIZE;
-    if (load<u32>(m) == walk && load<u32>(m, 4) == h && load<u32>(m, 8) == tos && localH == 0) {
+    let memoHit = load<u32>(m, 4) == h && load<u32>(m, 8) == tos && localH == 0;
+    // an earlier walk's entry at the FIB generation it was made at: its route part holds, its next hop's
+    // part made again for this walk (routeMemoRenew)
+    if (memoHit && load<u32>(m) != walk) memoHit = !custom && load<u32>(m, 12) == gen && routeMemoRenew(m, walk);
+    if (memoHit) {
       const dstAt = dsts + (j << 2);
       let mtuMetric = load<u64>(m, 16);
       if (!pmtuNone) {
@@ -698,6 +704,8 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
       store<u32>(m, walk);
       store<u32>(m, h, 4);
       store<u32>(m, tos, 8);
+      store<u32>(m, gen, 12);
+      store<u32>(m, nh, 44);
       store<u64>(m, (mtuMetric & 0xffffffff00000000) | <u64>lastMtu, 16);
       store<u64>(m, oifGw, 24);
       store<u64>(m, macs, 32);
@@ -728,6 +736,10 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
  * as the copy (-0.1 to -0.3 ns a frame, ±0.6): the stores it saves (-1.2 to -1.7 ns with none made at
  * all, the answers then wrong) are paid back by the pointer's loads.
  */
+// Not landed: renewing an earlier walk's entry (routeMemoRenew) inside this loop instead of breaking out
+// to fibAnswersWalk's for it (12-06, one process, the variants switched per round, load 4-9): 1M
+// 60.1 -> 54.8 ns (12/14 rounds faster) and 61.5 -> 59.3 (5/10); 10k 50.9 -> 64.3 median (6/12), noise
+// either way — not shown to pay.
 function answersFromMemo(j: u32, n: u32, ifindex: u32, s: u32, dsts: u32, locals: u32, walk: u32): u32 {
   const ifHi = <u64>ifindex << 32;
   for (; j < n; j++) {
@@ -802,12 +814,48 @@ const NH_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(NHM_ENTRIES * NH
 // the bench's 1M table, which 16 direct-mapped entries could not hold without evicting each other every
 // walk (12-06, xdp router 1M, main's build against this one in alternated processes, load 16-21: 85.0 ->
 // 83.0 ns a round's frame, faster in 5/6 pairs; 10k 73.5 -> 72.7, XDP_DROP 36.9 / 37.4, even).
-//   entry (RTM_SIZE): +0 u32 walk  +4 u32 route handle  +8 u32 TOS  +16 u64 mtu (before a PMTU
-//   exception) | rt_metric << 32  +24 u64 output ifindex | new destination << 32  +32 u64 macs  +40 u32 macsHi
+// An entry outlives its walk: what it holds of the route (the handle's alias as fib4BurstAliasAny takes it,
+// its next hop's device and gateway, the metric) changes only with the FIB generation (fibGen: every route,
+// rule, address, device or in-place next-hop change bumps it), which the entry keeps; what the next hop
+// decides (the device's MTU and MAC, the gateway's neighbour), which the neighbour table and the devices
+// change without a bump, is made again once per walk (routeMemoRenew, through NH_MEMO), so a later walk's
+// first frame of a route no longer goes the full way (12-06, xdp router 1M, the cross-walk hit switched
+// by a flag in alternated rounds of one process, load 4-7: 62.5 -> 57.3 ns data path a frame, 0.92,
+// faster in 9/12 pairs; another run 67.0 -> 61.5).
+//   entry (RTM_SIZE): +0 u32 walk  +4 u32 route handle  +8 u32 TOS  +12 u32 FIB generation | 1 << 31
+//   +16 u64 mtu (before a PMTU exception) | rt_metric << 32  +24 u64 output ifindex | new destination
+//   (the gateway) << 32  +32 u64 macs  +40 u32 macsHi  +44 u32 the next hop
 const RTM_BITS: u32 = 6;
 const RTM_ENTRIES: u32 = 1 << RTM_BITS;
 const RTM_SIZE: u32 = 64;
 const ROUTE_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(RTM_ENTRIES * RTM_SIZE, 64);
+/**
+ * ROUTE_MEMO entry `m` of an earlier walk, its generation current: its next hop's part (nhAnswer's, shared
+ * through NH_MEMO with this walk's other routes on that next hop) made for walk `walk`, the entry then
+ * this walk's. False when the next hop gives no answer now (the caller goes the full way).
+ */
+function routeMemoRenew(m: u32, walk: u32): bool {
+  const oif = load<u32>(m, 24);
+  const gw = load<u32>(m, 28);
+  const e = NH_MEMO + ((gw >> 24) & (NHM_ENTRIES - 1)) * NHM_SIZE;
+  if (load<u32>(e) != walk || load<u32>(e, 4) != oif || load<u32>(e, 8) != gw) {
+    nhAnswer(oif, load<u32>(m, 44));
+    store<u32>(e, walk);
+    store<u32>(e, oif, 4);
+    store<u32>(e, gw, 8);
+    store<u32>(e, nhMtu, 12);
+    store<u64>(e, nhMacs, 16);
+    store<u32>(e, nhMacsHi, 24);
+  }
+  const mtu = load<u32>(e, 12);
+  if (mtu == 0) return false;
+  store<u32>(m, walk);
+  store<u32>(m, mtu, 16);
+  store<u64>(m, load<u64>(e, 16), 32);
+  store<u32>(m, load<u32>(e, 24), 40);
+  return true;
+}
+
 /** fibAnswersWalk's count of walks, NH_MEMO's and ROUTE_MEMO's tags (exported for tests to bring the wrap near). */
 export let nhMemoWalk: u32 = 0;
 

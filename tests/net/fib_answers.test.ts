@@ -276,6 +276,22 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
     expect(after.map((f) => Array.from(f.subarray(0, 6)))).toEqual([bytes(NEWGW)]);
   });
 
+  it('keep a route\'s answer from one burst to the next only while the FIB and the gateway\'s neighbour are as they were: the gateway\'s MAC replaced, then the route replaced by one via another gateway', async () => {
+    // the walk's route memo (fib_helper.ts ROUTE_MEMO) outlives its walk at the same FIB generation, its
+    // next hop's part (the neighbour's MAC) made again by each walk
+    const G3 = '02:00:00:00:1e:03';
+    const NEWGW = '02:00:00:00:1e:0b';
+    const { fx } = await router();
+    fx.ip(`neigh add 198.51.100.3 lladdr ${G3} dev eth1 nud permanent`);
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    const macsOf = (xs: number[]) => (burst(fx, xs.map((x) => frame(x))).get('eth1') ?? []).map((f) => Array.from(f.subarray(0, 12)));
+    expect(macsOf([2, 3])).toEqual([[...bytes(GW), ...bytes(M1)], [...bytes(GW), ...bytes(M1)]]);
+    fx.ip(`neigh replace 198.51.100.2 lladdr ${NEWGW} dev eth1 nud permanent`);
+    expect(macsOf([4, 5])).toEqual([[...bytes(NEWGW), ...bytes(M1)], [...bytes(NEWGW), ...bytes(M1)]]);
+    fx.ip('route replace 203.0.113.0/25 via 198.51.100.3 dev eth1');
+    expect(macsOf([6, 7])).toEqual([[...bytes(G3), ...bytes(M1)], [...bytes(G3), ...bytes(M1)]]);
+  });
+
   it('take a next hop\'s MACs from this walk\'s own answer for that gateway: two gateways whose last octets share a slot, then one\'s neighbour replaced between bursts', async () => {
     // 198.51.100.2 and .18: the walk keeps each next hop's answer by the gateway's last octet mod 16
     // (fib_helper.ts NH_MEMO), where these two meet. A 2-way route over them: each datagram must leave
