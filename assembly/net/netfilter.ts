@@ -61,7 +61,7 @@ import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch, netdevGet } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
-  ND_NF_INGRESS, NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
+  ND_NF_INGRESS, NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF, SCR_NF_UNTRACKED,
 } from './abi';
 import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
 import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from './reasm';
@@ -505,7 +505,8 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
   }
   // notrack at ingress set skb->_nfct: the frame reaches PRE_ROUTING's conntrack (and defrag) untracked
   if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && <u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED && untrackedN < UNTRACKED_MAX) {
-    unchecked(untracked[untrackedN++] = data);
+    store<u32>(untrackedList() + (<u32>untrackedN << 2), data);
+    untrackedN++;
   }
   // what fwd and dup sent leaves now, before the frame goes on (a fwd'd frame is in the list: NF_STOLEN)
   if (nftFwdMark() != mark) nftFwdDrain(mark);
@@ -525,8 +526,12 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
  * the last burst's frames went through PRE_ROUTING or were dropped before it).
  */
 const UNTRACKED_MAX: i32 = 64;
-const untracked = new StaticArray<u32>(UNTRACKED_MAX);
 let untrackedN: i32 = 0;
+
+/** The list itself: in the worker's scratch (a module static sits at one address every worker instance shares). */
+@inline function untrackedList(): u32 {
+  return netScratch() + SCR_NF_UNTRACKED;
+}
 
 /** A burst's ingress chains begin (eth.ts ingressBurst). */
 export function nf_ingress_burst_begin(): void {
@@ -535,9 +540,11 @@ export function nf_ingress_burst_begin(): void {
 
 /** Whether the datagram at `data` was left untracked at ingress; the mark is taken. */
 function untrackedTake(data: u32): bool {
+  const l = untrackedList();
   for (let i: i32 = 0; i < untrackedN; i++) {
-    if (unchecked(untracked[i]) == data) {
-      unchecked(untracked[i] = untracked[--untrackedN]);
+    if (load<u32>(l + (<u32>i << 2)) == data) {
+      untrackedN--;
+      store<u32>(l + (<u32>i << 2), load<u32>(l + (<u32>untrackedN << 2)));
       return true;
     }
   }
