@@ -504,7 +504,8 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
     if (v != NF_ACCEPT) break;
   }
   // notrack at ingress set skb->_nfct: the frame reaches PRE_ROUTING's conntrack (and defrag) untracked
-  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && <u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED && untrackedN < UNTRACKED_MAX) {
+  // (only IPv4 / IPv6 frames reach it: ARP's and the others' marks would be left for a later frame at their address)
+  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && <u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED && (proto == 0x0008 || proto == 0xdd86) && untrackedN < UNTRACKED_MAX) {
     store<u32>(untrackedList() + (<u32>untrackedN << 2), data);
     untrackedN++;
   }
@@ -522,8 +523,9 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
  * The network headers of the frames a netdev ingress chain's notrack left untracked in the burst being received
  * (nft_notrack_eval sets skb->_nfct, which the skb carries to ip_rcv / ipv6_rcv): each one's PRE_ROUTING run takes
  * it (hookRun), so conntrack passes it by and defrag leaves its fragments whole (ipv4_conntrack_defrag /
- * ipv6_defrag: "skb->_nfct == IP_CT_UNTRACKED"). Emptied as a burst's ingress chains begin (nf_ingress_burst_begin:
- * the last burst's frames went through PRE_ROUTING or were dropped before it).
+ * ipv6_defrag: "skb->_nfct == IP_CT_UNTRACKED"). Emptied as every burst begins, ingress chains or not
+ * (eth.ts stack_rx_burst → nf_ingress_burst_begin: the last burst's frames went through PRE_ROUTING or were
+ * dropped before it).
  */
 const UNTRACKED_MAX: i32 = 64;
 let untrackedN: i32 = 0;
@@ -533,7 +535,7 @@ let untrackedN: i32 = 0;
   return netScratch() + SCR_NF_UNTRACKED;
 }
 
-/** A burst's ingress chains begin (eth.ts ingressBurst). */
+/** A burst begins (eth.ts stack_rx_burst, every device). */
 export function nf_ingress_burst_begin(): void {
   untrackedN = 0;
 }
