@@ -316,7 +316,8 @@ function netdevUnreach6(mac: u32, data: u32, len: u32, code: u32, ifindex: u32):
   if (thoff < 0 || <u32>thoff >= n || (skipFragOff & ~(<u32>7)) != 0) return;
   const proto = skipNexthdr;
   // nf_skb_is_icmp6_unreach: no answer to a destination unreachable (a redirect is answered: Linux 6.18, measured)
-  if (proto == 58 && <u32>thoff < n && <u32>load<u8>(data + <u32>thoff) == ICMPV6_DEST_UNREACH) return;
+  // unless it is in a fragment ("fo != 0": the whole frag_off field, a first fragment with MF too)
+  if (proto == 58 && skipFragOff == 0 && <u32>thoff < n && <u32>load<u8>(data + <u32>thoff) == ICMPV6_DEST_UNREACH) return;
   if (verifyCsum(data + thoff, n - thoff, proto) && !csumOk6(data, thoff, n, proto)) return;
   const p = netdevAnswer(mac, 0xdd86);
   if (p == 0) return;

@@ -74,6 +74,8 @@ const CASES: Array<[string, Uint8Array, number]> = [
   ['IPv6 SYN: reset', to(ipv6({ src: A6, dst: B6, nh: 6 }, tcp(A6, B6, 40002, 80, SYN, 77, 0)), { type: 0x86dd }), 1],
   ['IPv6 icmpv6 admin-prohibited: code 1', to(u6(3003, 20), { type: 0x86dd }), 1],
   ['an ICMPv6 destination unreachable: no answer', to(ipv6({ src: A6, dst: B6, nh: 58 }, icmp6(A6, B6, 1, 4, [0, 0, 0, 0], u6(9, 8))), { type: 0x86dd }), 0],
+  // nf_skb_is_icmp6_unreach asks for frag_off 0 (the whole field): a first fragment (MF set) is answered
+  ['an ICMPv6 destination unreachable in a first fragment: answered', to(ipv6({ src: A6, dst: B6, nh: 44 }, concat(Uint8Array.of(58, 0, 0, 1, 0, 0, 0, 9), icmp6(A6, B6, 1, 4, [0, 0, 0, 0], u6(9, 8)))), { type: 0x86dd }), 1],
   ['an ICMPv6 redirect: answered', to(ipv6({ src: A6, dst: B6, nh: 58 }, icmp6(A6, B6, 137, 0, [0, 0, 0, 0], new Uint8Array(32))), { type: 0x86dd }), 1],
 ];
 const FRAMES = CASES.map((c) => c[1]);
