@@ -302,7 +302,9 @@ export function map_free(map: u32): i32 {
  * bpf_timer_init on the map answers -EPERM after (__bpf_async_init reads usercnt 0).
  */
 export function map_release_uref(map: u32): void {
-  store<u32>(map, 1, MAP_NO_UREF);
+  // atomic in the shared build: a worker's bpf_timer_init reads it under the timers' lock (maps/timer.ts)
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(map + MAP_NO_UREF, 1);
+  else store<u32>(map, 1, MAP_NO_UREF);
   if (load<u32>(map, MAP_TYPE) == BPF_MAP_TYPE_PROG_ARRAY) fdArrayClear(map);
   if (load<u32>(map, MAP_TIMER) != 0) timerFreeMap(map);
 }

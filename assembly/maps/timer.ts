@@ -91,25 +91,32 @@ export function bpf_timer_init(timer: u64, map: u64, flags: u64, r4: u64, r5: u6
   const m = <u32>map;
   const t = arena_alloc(TIMER_SIZE, 8);
   if (t == 0) return <u64>-ENOMEM;
-  // __bpf_async_init, after the allocation: "maps with timers must be either held by user space or
-  // pinned in bpffs" — usercnt 0 (the map's object unloaded while a program still holds it) is -EPERM
-  if (load<u32>(m, MAP_NO_UREF) != 0) {
-    arena_free(t, TIMER_SIZE);
-    return <u64>-EPERM;
-  }
   const value = field - (load<u32>(m, MAP_TIMER) - 1);
   store<u32>(t, m, T_MAP);
   store<u32>(t, value, T_VALUE);
   store<u32>(t, timerKey(m, value), T_KEY);
   store<u32>(t, <u32>clockid, T_FLAGS);
+  // __bpf_async_init, after the allocation, under the timer's lock: another init may have won (-EBUSY);
+  // "maps with timers must be either held by user space or pinned in bpffs" — usercnt 0 (the map's
+  // object unloaded while a program still holds it) is -EPERM. The check, the link and the field's
+  // store in one locked section: map_release_uref sets MAP_NO_UREF before timerFreeMap takes the lock,
+  // so a record is either seen (linked, its field set) and freed there or never made
   timersLock();
-  const first = load<u32>(TIMERS_HEAD);
-  store<u32>(t, first, T_NEXT);
-  store<u32>(t, 0, T_PREV);
-  if (first != 0) store<u32>(first, t, T_PREV);
-  store<u32>(TIMERS_HEAD, t);
+  let err: i64 = load<u32>(field) != 0 ? -EBUSY : 0;
+  if (err == 0 && (ASC_FEATURE_THREADS ? atomic.load<u32>(m + MAP_NO_UREF) : load<u32>(m, MAP_NO_UREF)) != 0) err = -EPERM;
+  if (err == 0) {
+    const first = load<u32>(TIMERS_HEAD);
+    store<u32>(t, first, T_NEXT);
+    store<u32>(t, 0, T_PREV);
+    if (first != 0) store<u32>(first, t, T_PREV);
+    store<u32>(TIMERS_HEAD, t);
+    store<u32>(field, t);
+  }
   timersUnlock();
-  store<u32>(field, t);
+  if (err != 0) {
+    arena_free(t, TIMER_SIZE);
+    return <u64>err;
+  }
   return 0;
 }
 

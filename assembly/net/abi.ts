@@ -691,3 +691,7 @@ export const SCR_NFT_SIZE: u32 = 1024;
 //   (output.ts OUT_RES, FR_SIZE) | +320 an IPv6 source (16)
 export const SCR_NFT_DUP: u32 = 12288;
 export const SCR_NFT_DUP_SIZE: u32 = 336;
+// ---- The frames a netdev ingress chain's notrack left untracked in the burst (netScratch() + SCR_NF_UNTRACKED; netfilter.ts) ----
+//   64 × u32 their network headers: per worker, as each worker receives its own bursts
+export const SCR_NF_UNTRACKED: u32 = 12672;
+export const SCR_NF_UNTRACKED_SIZE: u32 = 256;

@@ -154,7 +154,6 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
 function ingressBurst(list: u32, nd: u32, ifindex: u32, q: u32, n: u32): u32 {
   const b = stackBurstBuf();
   let m: u32 = 0;
-  nf_ingress_burst_begin();
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
@@ -234,6 +233,9 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   const b = stackBurstBuf();
   // the device's netdev ingress chains see every frame first (nf_hook_ingress: after XDP, before the protocol)
   const ndi = netdevGet(ifindex);
+  // every burst, with or without ingress chains: the last one's untracked frames that never reached
+  // PRE_ROUTING (dropped before it) leave no stale mark for a frame reusing their address
+  nf_ingress_burst_begin();
   const ing = ndi != 0 ? nfNetdevList(ndi, NF_NETDEV_INGRESS) : 0;
   if (ing != 0) {
     n = ingressBurst(ing, ndi, ifindex, q, n);

@@ -61,7 +61,7 @@ import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch, netdevGet } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
-  ND_NF_INGRESS, NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
+  ND_NF_INGRESS, NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF, SCR_NF_UNTRACKED,
 } from './abi';
 import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
 import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from './reasm';
@@ -504,8 +504,10 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
     if (v != NF_ACCEPT) break;
   }
   // notrack at ingress set skb->_nfct: the frame reaches PRE_ROUTING's conntrack (and defrag) untracked
-  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && <u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED && untrackedN < UNTRACKED_MAX) {
-    unchecked(untracked[untrackedN++] = data);
+  // (only IPv4 / IPv6 frames reach it: ARP's and the others' marks would be left for a later frame at their address)
+  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && <u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED && (proto == 0x0008 || proto == 0xdd86) && untrackedN < UNTRACKED_MAX) {
+    store<u32>(untrackedList() + (<u32>untrackedN << 2), data);
+    untrackedN++;
   }
   // what fwd and dup sent leaves now, before the frame goes on (a fwd'd frame is in the list: NF_STOLEN)
   if (nftFwdMark() != mark) nftFwdDrain(mark);
@@ -521,23 +523,30 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
  * The network headers of the frames a netdev ingress chain's notrack left untracked in the burst being received
  * (nft_notrack_eval sets skb->_nfct, which the skb carries to ip_rcv / ipv6_rcv): each one's PRE_ROUTING run takes
  * it (hookRun), so conntrack passes it by and defrag leaves its fragments whole (ipv4_conntrack_defrag /
- * ipv6_defrag: "skb->_nfct == IP_CT_UNTRACKED"). Emptied as a burst's ingress chains begin (nf_ingress_burst_begin:
- * the last burst's frames went through PRE_ROUTING or were dropped before it).
+ * ipv6_defrag: "skb->_nfct == IP_CT_UNTRACKED"). Emptied as every burst begins, ingress chains or not
+ * (eth.ts stack_rx_burst → nf_ingress_burst_begin: the last burst's frames went through PRE_ROUTING or were
+ * dropped before it).
  */
 const UNTRACKED_MAX: i32 = 64;
-const untracked = new StaticArray<u32>(UNTRACKED_MAX);
 let untrackedN: i32 = 0;
 
-/** A burst's ingress chains begin (eth.ts ingressBurst). */
+/** The list itself: in the worker's scratch (a module static sits at one address every worker instance shares). */
+@inline function untrackedList(): u32 {
+  return netScratch() + SCR_NF_UNTRACKED;
+}
+
+/** A burst begins (eth.ts stack_rx_burst, every device). */
 export function nf_ingress_burst_begin(): void {
   untrackedN = 0;
 }
 
 /** Whether the datagram at `data` was left untracked at ingress; the mark is taken. */
 function untrackedTake(data: u32): bool {
+  const l = untrackedList();
   for (let i: i32 = 0; i < untrackedN; i++) {
-    if (unchecked(untracked[i]) == data) {
-      unchecked(untracked[i] = untracked[--untrackedN]);
+    if (load<u32>(l + (<u32>i << 2)) == data) {
+      untrackedN--;
+      store<u32>(l + (<u32>i << 2), load<u32>(l + (<u32>untrackedN << 2)));
       return true;
     }
   }

@@ -31,7 +31,7 @@ import {
 import { sysctl } from './core';
 import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo, ipSendCheck } from './csum';
 import {
-  IPH_DADDR, IPH_FRAG_OFF, IPH_SADDR, IPPROTO_AH, IPPROTO_DCCP, IPPROTO_ESP, IPPROTO_SCTP, IPPROTO_TCP,
+  IPH_DADDR, IPH_FRAG_OFF, IPH_SADDR, IPPROTO_AH, IPPROTO_ESP, IPPROTO_SCTP, IPPROTO_TCP,
   IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, IP_OFFSET, ipv6Copy, ldBe16, stBe16, stBe32,
 } from './inet';
 import { ICMP_DEST_UNREACH, ICMPV6_DEST_UNREACH, icmp_send, icmpv6_send } from './icmp';
@@ -46,15 +46,20 @@ export const NFT_REJECT_TCP_RST: u32 = 1;
 export const NFT_REJECT_ICMPX_UNREACH: u32 = 2;
 
 const TH_RST: u32 = 0x04;
+const IPPROTO_GRE: u32 = 47;
 
 // icmpx codes (NFT_REJECT_ICMPX_*) → ICMP / ICMPv6 codes
 const ICMPX_TO_ICMP: StaticArray<u8> = [0, 3, 1, 13]; // NET_UNREACH, PORT_UNREACH, HOST_UNREACH, PKT_FILTERED
 const ICMPX_TO_ICMPV6: StaticArray<u8> = [0, 4, 3, 1]; // NOROUTE, PORT_UNREACH, ADDR_UNREACH, ADM_PROHIBITED
 
-/** nf_reject_verify_csum: does the protocol's whole payload carry a one's complement checksum? */
+/**
+ * nf_reject_verify_csum (include/net/netfilter/nf_reject.h, Linux 6.18): does the protocol's whole payload carry a
+ * one's complement checksum? Not GRE (optional), AH, ESP, SCTP (their own checks), UDP-Lite (partial); DCCP left
+ * the list with DCCP itself (6.16): verified like any other.
+ */
 function verifyCsum(l4: u32, avail: u32, proto: u32): bool {
   if (proto == IPPROTO_UDP) return avail < 8 || load<u16>(l4, 6) != 0;
-  if (proto == IPPROTO_AH || proto == IPPROTO_ESP || proto == IPPROTO_SCTP || proto == IPPROTO_UDPLITE || proto == IPPROTO_DCCP) return false;
+  if (proto == IPPROTO_GRE || proto == IPPROTO_AH || proto == IPPROTO_ESP || proto == IPPROTO_SCTP || proto == IPPROTO_UDPLITE) return false;
   return true;
 }
 
@@ -316,7 +321,8 @@ function netdevUnreach6(mac: u32, data: u32, len: u32, code: u32, ifindex: u32):
   if (thoff < 0 || <u32>thoff >= n || (skipFragOff & ~(<u32>7)) != 0) return;
   const proto = skipNexthdr;
   // nf_skb_is_icmp6_unreach: no answer to a destination unreachable (a redirect is answered: Linux 6.18, measured)
-  if (proto == 58 && <u32>thoff < n && <u32>load<u8>(data + <u32>thoff) == ICMPV6_DEST_UNREACH) return;
+  // unless it is in a fragment ("fo != 0": the whole frag_off field, a first fragment with MF too)
+  if (proto == 58 && skipFragOff == 0 && <u32>thoff < n && <u32>load<u8>(data + <u32>thoff) == ICMPV6_DEST_UNREACH) return;
   if (verifyCsum(data + thoff, n - thoff, proto) && !csumOk6(data, thoff, n, proto)) return;
   const p = netdevAnswer(mac, 0xdd86);
   if (p == 0) return;

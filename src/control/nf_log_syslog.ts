@@ -37,6 +37,8 @@ export interface NfLogPacket {
   vlan?: { proto: number; tci: number };
   /** skb->len from the network header, and the bytes of it at hand. */
   len: number;
+  /** Bytes of skb->len before the network header: the MAC header's 14 at a netdev egress hook (dev_queue_xmit), else 0. */
+  llen?: number;
   packet: Uint8Array;
   mark: number;
 }
@@ -408,7 +410,8 @@ function dumpArp(m: LogBuf, p: NfLogPacket): void {
   m.add(`ARP HTYPE=${u16(0)} PTYPE=0x${hex4(u16(2))} OPCODE=${u16(6)}`);
   if (u16(0) !== ARPHRD_ETHER || a[4] !== 6 || a[5] !== 4) return;
   if (p.len < 28 || a.length < 28) {
-    m.add(` INCOMPLETE [${p.len - 8} bytes]`);
+    // skb->len - sizeof(struct arphdr): the whole skb, the MAC header too at egress
+    m.add(` INCOMPLETE [${p.len + (p.llen ?? 0) - 8} bytes]`);
     return;
   }
   m.add(` MACSRC=${pM(a.subarray(8))} IPSRC=${pI4(a, 14)} MACDST=${pM(a.subarray(18))} IPDST=${pI4(a, 24)}`);

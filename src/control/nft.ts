@@ -1756,7 +1756,7 @@ function logEntry(v: DataView, r: number, link: (i: number) => LinkView | undefi
       in: iif !== 0 ? e.iif : undefined, out: v.getUint32(r + 12, true) !== 0 ? e.oif : undefined,
       inType: inDev?.kind === 'loopback' ? ARPHRD_LOOPBACK : ARPHRD_ETHER,
       mac: iif !== 0 || netdev ? b.slice(LOG_MAC, LOG_MAC + 14) : undefined,
-      ...(netdev ? { proto: l2proto, vlan: b[174] || b[175] ? { proto: (b[174]! << 8) | b[175]!, tci: (b[28]! << 8) | b[29]! } : undefined } : {}),
+      ...(netdev ? { proto: l2proto, llen: b[0] === 1 ? 14 : 0, vlan: b[174] || b[175] ? { proto: (b[174]! << 8) | b[175]!, tci: (b[28]! << 8) | b[29]! } : undefined } : {}),
     });
   }
   return e;

@@ -8,6 +8,7 @@
 // Timers likewise (helpers.c __bpf_async_init reads usercnt): xdp_mim_timer's flows0 with its pin
 // removed (Linux) or its object unloaded (wxdp) while tenants holds it: `arm`'s bpf_timer_init -EPERM.
 
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,14 +50,23 @@ describe('a prog_array losing its last user reference (prog_array_map_clear)', (
   });
 
   const avail = kernelAvailability();
-  it.skipIf(!avail.ok)(`the kernel: removing jmp_table's pin empties it${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
+  it.skipIf(!avail.ok)(`the kernel: removing jmp_table's pin empties it${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, async () => {
     const k = loadKernelObject(OBJ, { pinMaps: true });
     try {
       const run = () => k.program('xdp_dispatch').run({ data: PKT }).retval;
       const before = run();
       const jmp = k.map('jmp_table');
       expect(jmp.dump().length).toBe(4);
+      const id = String(jmp.info().id);
       rmSync(join(k.mapDir!, 'jmp_table'));
+      // prog_array_map_clear runs from a work item (and the last reference may go after an RCU grace
+      // period): wait, bounded (2 s at 20 ms), for the map (by id: its pin is gone) to dump empty
+      const entries = (): number => {
+        const r = spawnSync('bpftool', ['-j', 'map', 'dump', 'id', id], { encoding: 'utf8' });
+        return r.status === 0 ? (JSON.parse(r.stdout) as unknown[]).length : -1;
+      };
+      for (let i = 0; i < 100 && entries() !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(entries()).toBe(0);
       expect([before, run()]).toEqual(KERNEL);
     } finally {
       k.close();

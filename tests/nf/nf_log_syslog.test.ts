@@ -18,6 +18,15 @@ const base = (packet: Uint8Array, o: Partial<NfLogPacket> = {}): NfLogPacket => 
 });
 
 describe('nf_log_syslog lines', () => {
+  it('ARP cut short at a netdev egress hook: INCOMPLETE counts skb->len with its MAC header', () => {
+    // an Ethernet/IPv4 ARP header (8 bytes) and 12 of its 20 address bytes: 20 from the network header
+    const arp = Uint8Array.of(0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 2, 0, 192, 0, 2, 2, 0, 0);
+    const p = base(arp, { pf: 5, proto: 0x0806, out: 'eth1' });
+    const head = '<4>p IN= OUT=eth1 ARP HTYPE=1 PTYPE=0x0800 OPCODE=1 INCOMPLETE';
+    // derived by hand: ingress, skb->len 20: 20 - 8; egress, skb->len 14 + 20: 34 - 8
+    expect(nfLogSyslogLine(p)).toBe(`${head} [12 bytes]`);
+    expect(nfLogSyslogLine({ ...p, llen: 14 })).toBe(`${head} [26 bytes]`);
+  });
   it('prints a loopback device\'s MAC header in full, `flags ether` or not (it is no ARPHRD_ETHER)', () => {
     const mac = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0);
     const rest = 'SRC=127.0.0.1 DST=127.0.0.1 LEN=32 TOS=0x00 PREC=0x00 TTL=64 ID=4660 PROTO=UDP SPT=1000 DPT=2000 LEN=12 ';

@@ -68,12 +68,17 @@ const CASES: Array<[string, Uint8Array, number]> = [
   ['an ICMP port unreachable: no answer to an ICMP error', to(ipv4({ src: A, dst: B, proto: 1 }, icmp4(3, 3, [0, 0, 0, 0], u4(9, 8, B)))), 0],
   ['an echo request: answered', to(ipv4({ src: A, dst: B, proto: 1 }, icmp4(8, 0, [0, 1, 0, 1], new Uint8Array(8)))), 1],
   ['an ARP request from the rejected MAC: dropped unanswered', to(Uint8Array.from([0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 2, 0x77, 192, 0, 2, 2, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1]), { src: '02:00:00:00:02:77', type: 0x0806 }), 0],
+  // nf_reject_verify_csum: GRE's checksum is not verified (a bad one answered); DCCP's is since 6.16 (none here)
+  ['GRE with a bad checksum, from the rejected MAC: answered', to(ipv4({ src: A, dst: B, proto: 47 }, Uint8Array.of(0x80, 0, 8, 0, 0x12, 0x34, 0, 0)), { src: '02:00:00:00:02:77' }), 1],
+  ['DCCP with a bad checksum, from the rejected MAC: no answer', to(ipv4({ src: A, dst: B, proto: 33 }, new Uint8Array(16).fill(0x11)), { src: '02:00:00:00:02:77' }), 0],
   ['a long datagram: 536 bytes quoted', to(u4(3000, 1000)), 1],
   ['IPv6 udp: ICMPv6 port unreachable, hop limit 64', to(u6(3000, 20), { type: 0x86dd }), 1],
   ['IPv6 long: 1220 bytes quoted', to(u6(3000, 1300), { type: 0x86dd }), 1],
   ['IPv6 SYN: reset', to(ipv6({ src: A6, dst: B6, nh: 6 }, tcp(A6, B6, 40002, 80, SYN, 77, 0)), { type: 0x86dd }), 1],
   ['IPv6 icmpv6 admin-prohibited: code 1', to(u6(3003, 20), { type: 0x86dd }), 1],
   ['an ICMPv6 destination unreachable: no answer', to(ipv6({ src: A6, dst: B6, nh: 58 }, icmp6(A6, B6, 1, 4, [0, 0, 0, 0], u6(9, 8))), { type: 0x86dd }), 0],
+  // nf_skb_is_icmp6_unreach asks for frag_off 0 (the whole field): a first fragment (MF set) is answered
+  ['an ICMPv6 destination unreachable in a first fragment: answered', to(ipv6({ src: A6, dst: B6, nh: 44 }, concat(Uint8Array.of(58, 0, 0, 1, 0, 0, 0, 9), icmp6(A6, B6, 1, 4, [0, 0, 0, 0], u6(9, 8)))), { type: 0x86dd }), 1],
   ['an ICMPv6 redirect: answered', to(ipv6({ src: A6, dst: B6, nh: 58 }, icmp6(A6, B6, 137, 0, [0, 0, 0, 0], new Uint8Array(32))), { type: 0x86dd }), 1],
 ];
 const FRAMES = CASES.map((c) => c[1]);
