@@ -739,7 +739,9 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
 // Not landed: renewing an earlier walk's entry (routeMemoRenew) inside this loop instead of breaking out
 // to fibAnswersWalk's for it (12-06, one process, the variants switched per round, load 4-9): 1M
 // 60.1 -> 54.8 ns (12/14 rounds faster) and 61.5 -> 59.3 (5/10); 10k 50.9 -> 64.3 median (6/12), noise
-// either way — not shown to pay.
+// either way — not shown to pay. Again at load 6-8 (flag per round, rounds alternated, data path a frame):
+// 1M 67.6 -> 65.5 (0.97, 4/12 rounds faster), 61.9 -> 59.0 (0.95, 13/20); 10k 44.4 -> 48.0 (1.08, 6/20),
+// 44.4 -> 44.0 (0.99, 8/16): still not shown to pay.
 function answersFromMemo(j: u32, n: u32, ifindex: u32, s: u32, dsts: u32, locals: u32, walk: u32): u32 {
   const ifHi = <u64>ifindex << 32;
   for (; j < n; j++) {
