@@ -656,16 +656,7 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     if (viaGw) {
       const gw = load<u32>(nh + NH_GW);
       if (oif != lastOif || gw != lastGw || lastOif == 0) {
-        const e = NH_MEMO + ((gw >> 24) & (NHM_ENTRIES - 1)) * NHM_SIZE;
-        if (load<u32>(e) != walk || load<u32>(e, 4) != oif || load<u32>(e, 8) != gw) {
-          nhAnswer(oif, nh);
-          store<u32>(e, walk);
-          store<u32>(e, oif, 4);
-          store<u32>(e, gw, 8);
-          store<u32>(e, nhMtu, 12);
-          store<u64>(e, nhMacs, 16);
-          store<u32>(e, nhMacsHi, 24);
-        }
+        const e = nhMemoOf(oif, gw, nh, walk);
         lastOif = oif;
         lastGw = gw;
         lastMtu = load<u32>(e, 12);
@@ -832,16 +823,13 @@ const RTM_ENTRIES: u32 = 1 << RTM_BITS;
 const RTM_SIZE: u32 = 64;
 const ROUTE_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(RTM_ENTRIES * RTM_SIZE, 64);
 /**
- * ROUTE_MEMO entry `m` of an earlier walk, its generation current: its next hop's part (nhAnswer's, shared
- * through NH_MEMO with this walk's other routes on that next hop) made for walk `walk`, the entry then
- * this walk's. False when the next hop gives no answer now (the caller goes the full way).
+ * NH_MEMO's entry for next hop `nh` (output device `oif`, IPv4 gateway `gw`) in walk `walk`: nhAnswer's
+ * answer for it (MTU at +12, 0 when none; macs at +16, macsHi at +24), made once a walk.
  */
-function routeMemoRenew(m: u32, walk: u32): bool {
-  const oif = load<u32>(m, 24);
-  const gw = load<u32>(m, 28);
+@inline function nhMemoOf(oif: u32, gw: u32, nh: u32, walk: u32): u32 {
   const e = NH_MEMO + ((gw >> 24) & (NHM_ENTRIES - 1)) * NHM_SIZE;
   if (load<u32>(e) != walk || load<u32>(e, 4) != oif || load<u32>(e, 8) != gw) {
-    nhAnswer(oif, load<u32>(m, 44));
+    nhAnswer(oif, nh);
     store<u32>(e, walk);
     store<u32>(e, oif, 4);
     store<u32>(e, gw, 8);
@@ -849,6 +837,18 @@ function routeMemoRenew(m: u32, walk: u32): bool {
     store<u64>(e, nhMacs, 16);
     store<u32>(e, nhMacsHi, 24);
   }
+  return e;
+}
+
+/**
+ * ROUTE_MEMO entry `m` of an earlier walk, its generation current: its next hop's part (nhAnswer's, shared
+ * through NH_MEMO with this walk's other routes on that next hop) made for walk `walk`, the entry then
+ * this walk's. False when the next hop gives no answer now (the caller goes the full way).
+ */
+function routeMemoRenew(m: u32, walk: u32): bool {
+  const oif = load<u32>(m, 24);
+  const gw = load<u32>(m, 28);
+  const e = nhMemoOf(oif, gw, load<u32>(m, 44), walk);
   const mtu = load<u32>(e, 12);
   if (mtu == 0) return false;
   store<u32>(m, walk);

@@ -117,6 +117,19 @@ function tcpRaw(src: string, dst: string, b12: number, b13: number, urg: number)
 const inner4 = (l4: Uint8Array, proto: number): Uint8Array => ipv4({ src: '192.0.2.2', dst: '203.0.113.5', proto, id: 0x4242, df: true }, l4).slice(0, 28);
 const fromOut4 = (type: number, code: number, rest: number[], data: Uint8Array): Uint8Array => ipv4({ src: '198.51.100.2', dst: '192.0.2.2', proto: 1, ttl: 60 }, icmp4(type, code, rest, data));
 
+/** `ruleset` loaded by nft in the kernel router, then each of `frames` sent: the /dev/kmsg lines each one logged that `keep` keeps. */
+function kernelLines(k: KernelRouter, ruleset: string, frames: ReadonlyArray<[string, Uint8Array]>, keep: (line: string) => boolean): string[][] {
+  const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: ruleset, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
+  let last = kmsg().at(-1)?.seq ?? -1;
+  return frames.map((f) => {
+    k.send([f], 0.05);
+    const got = kmsg(last);
+    last = got.at(-1)?.seq ?? last;
+    return got.map((x) => x.line).filter(keep);
+  });
+}
+
 const FRAMES: Array<[string, Uint8Array]> = [
   // a: default flags — UDP; TOS / precedence / DF / CE; ICMP echo; a first fragment (MF) and a later one (FRAG:)
   e0(0x0800, v4('203.0.113.11', 17, u4('203.0.113.11', 53))),
@@ -193,16 +206,8 @@ describe.skipIf(unready !== '' || noKernel !== '')(`nft log lines against the ke
     try {
       writeFileSync(ALL_NETNS, '1');
       k = KernelRouter.create(LINKS, ROUTES, NEIGH, SYSCTLS, 'nftlog');
-      const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-      let last = kmsg().at(-1)?.seq ?? -1;
-      kern = FRAMES.map((f) => {
-        k!.send([f], 0.05);
-        const got = kmsg(last);
-        last = got.at(-1)?.seq ?? last;
-        // the rule without a prefix: its line by the address it matches
-        return got.map((x) => x.line).filter((l) => l.includes(TAG) || l.includes(' DST=203.0.113.16 '));
-      });
+      // the rule without a prefix: its line by the address it matches
+      kern = kernelLines(k, RULESET, FRAMES, (l) => l.includes(TAG) || l.includes(' DST=203.0.113.16 '));
     } finally {
       writeFileSync(ALL_NETNS, allNetns);
     }
@@ -269,15 +274,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`nft log in netdev chains aga
     try {
       writeFileSync(ALL_NETNS, '1');
       k = KernelRouter.create(CT_LINKS, CT_ROUTES, CT_NEIGH, {}, 'nf49lg');
-      const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: ND_RULESET, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-      let last = kmsg().at(-1)?.seq ?? -1;
-      kern = ND_FRAMES.map((f) => {
-        k!.send([['eth0', f]], 0.05);
-        const got = kmsg(last);
-        last = got.at(-1)?.seq ?? last;
-        return got.map((x) => x.line).filter((l) => l.includes(NTAG));
-      });
+      kern = kernelLines(k, ND_RULESET, ND_FRAMES.map((f): [string, Uint8Array] => ['eth0', f]), (l) => l.includes(NTAG));
     } finally {
       writeFileSync(ALL_NETNS, allNetns);
     }
