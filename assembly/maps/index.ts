@@ -27,7 +27,7 @@ export {
   map_create, map_lookup, map_update, map_delete, map_get_next_key, map_push, map_pop, map_peek, map_clear,
   map_lookup_sock, map_in_map_update, map_free, map_release_uref,
 } from './syscall';
-export { map_in_map_create, map_inner_meta, MAPS_MIM_META } from './map_in_map';
+export { map_in_map_create, map_inner_meta, MAPS_MIM_META, MAPS_MIM_META_SPIN_LOCK, MAPS_MIM_META_TIMER } from './map_in_map';
 export { perf_ring_create, bpf_perf_event_output, bpf_xdp_output, MAPS_PERF_DATA_HEAD, MAPS_PERF_DATA_TAIL } from './perf_event';
 export {
   bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem, bpf_map_push_elem, bpf_map_pop_elem,

@@ -31,6 +31,9 @@ import {
 
 /** Header offset of the inner map template's address. */
 export const MAPS_MIM_META: u32 = 64;
+/** Template block offsets of the inner value's spin lock and timer words (MAP_SPIN_LOCK's and MAP_TIMER's encoding). */
+export const MAPS_MIM_META_SPIN_LOCK: u32 = 20;
+export const MAPS_MIM_META_TIMER: u32 = 24;
 const META_SIZE: u32 = 28;
 
 @inline export function isMapInMap(type: u32): bool {
@@ -64,8 +67,8 @@ export function map_in_map_create(type: u32, keySize: u32, valueSize: u32, maxEn
   store<u32>(meta, load<u32>(inner, MAP_VALUE_SIZE), 8);
   store<u32>(meta, load<u32>(inner, MAP_MAX_ENTRIES), 12);
   store<u32>(meta, load<u32>(inner, MAP_FLAGS), 16);
-  store<u32>(meta, load<u32>(inner, MAP_SPIN_LOCK), 20);
-  store<u32>(meta, load<u32>(inner, MAP_TIMER), 24);
+  store<u32>(meta, load<u32>(inner, MAP_SPIN_LOCK), MAPS_MIM_META_SPIN_LOCK);
+  store<u32>(meta, load<u32>(inner, MAP_TIMER), MAPS_MIM_META_TIMER);
   let m: u32 = 0;
   if (type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
     m = allocMap(type, keySize, valueSize, maxEntries, flags, id, <u64>maxEntries * 4, 8);
@@ -93,7 +96,7 @@ function metaEqual(m: u32, inner: u32): bool {
   const t = load<u32>(meta);
   if (t != load<u32>(inner, MAP_TYPE) || load<u32>(meta, 4) != load<u32>(inner, MAP_KEY_SIZE) ||
       load<u32>(meta, 8) != load<u32>(inner, MAP_VALUE_SIZE) || load<u32>(meta, 16) != load<u32>(inner, MAP_FLAGS) ||
-      load<u32>(meta, 20) != load<u32>(inner, MAP_SPIN_LOCK) || load<u32>(meta, 24) != load<u32>(inner, MAP_TIMER)) {
+      load<u32>(meta, MAPS_MIM_META_SPIN_LOCK) != load<u32>(inner, MAP_SPIN_LOCK) || load<u32>(meta, MAPS_MIM_META_TIMER) != load<u32>(inner, MAP_TIMER)) {
     return false;
   }
   if (t != BPF_MAP_TYPE_ARRAY || (load<u32>(meta, 16) & BPF_F_INNER_MAP) != 0) return true;

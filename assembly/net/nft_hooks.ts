@@ -108,28 +108,29 @@ export function nftFwd(st: u32, ifindex: u32, dup: bool): void {
     netDrop(NDROP_NOMEM);
     return;
   }
-  const e = fwdList() + fwdN * 16;
-  store<u32>(e, f);
-  store<u32>(e, len, 4);
-  store<u32>(e, ifindex | (skip << 31), 8);
-  store<u32>(e, q, 12);
-  fwdN++;
+  fwdPush(f, len, ifindex | (skip << 31), q);
 }
 
 /**
- * A frame of the chain's own making (nft_reject_netdev's answer, built by the caller at `f` + XDP_PACKET_HEADROOM in a
- * frame it took with frameAlloc) out of `ifindex` through dev_queue_xmit — the device's egress chains included —
- * when the hook's chains are done, as fwd's frames are. false: no room in the list (the caller frees the frame).
+ * A frame of the chain's own making (nft_reject_netdev's answer: `f` its Ethernet header, XDP_PACKET_HEADROOM into a
+ * frame the caller took with frameAlloc) out of `ifindex` through dev_queue_xmit — the device's egress chains
+ * included — when the hook's chains are done, as fwd's frames are. false: no room in the list (the caller frees the
+ * frame).
  */
 export function nftFwdOwn(f: u32, len: u32, ifindex: u32): bool {
   if (fwdN == FWD_MAX) return false;
+  fwdPush(f, len, ifindex, 0);
+  return true;
+}
+
+/** The list's next entry (room checked by the caller): frame, length, ifindex | skip-egress << 31, queue (0: a pool frame). */
+@inline function fwdPush(f: u32, len: u32, dev: u32, q: u32): void {
   const e = fwdList() + fwdN * 16;
   store<u32>(e, f);
   store<u32>(e, len, 4);
-  store<u32>(e, ifindex, 8);
-  store<u32>(e, 0, 12);
+  store<u32>(e, dev, 8);
+  store<u32>(e, q, 12);
   fwdN++;
-  return true;
 }
 
 /**

@@ -259,13 +259,34 @@ function ip6hdrPut(p: u32, data: u32, proto: u32, plen: u32): void {
   ipv6Copy(p + IP6H_DADDR, data + IP6H_SADDR);
 }
 
-/** nf_reject_skb_v4_unreach (+ nf_reject_iphdr_validate) for the packet at `data`, skb->len `len`. */
-function netdevUnreach4(mac: u32, data: u32, len: u32, code: u32, ifindex: u32): void {
-  if (len < 20 || (<u32>load<u8>(data) >> 4) != 4) return;
+/**
+ * nf_reject_iphdr_validate for the packet at `data` (skb->len `len`), and the check both IPv4 answers make
+ * after it (no answer to a fragment past the first): the header's length, 0 when there is no answer.
+ */
+function ip4Valid(data: u32, len: u32): u32 {
+  if (len < 20 || (<u32>load<u8>(data) >> 4) != 4) return 0;
   const hlen = (<u32>load<u8>(data) & 0xf) << 2;
   const tot = <u32>ldBe16(data + 2);
-  if (hlen < 20 || tot > len || tot < hlen) return;
-  if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return;
+  if (hlen < 20 || tot > len || tot < hlen) return 0;
+  if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return 0;
+  return hlen;
+}
+
+/** The ICMP / ICMPv6 destination unreachable at `ic` quoting `q` bytes of `data`, its checksum from `seed`. */
+function unreachPut(ic: u32, type: u32, code: u32, data: u32, q: u32, seed: u64): void {
+  store<u8>(ic, <u8>type);
+  store<u8>(ic + 1, <u8>code);
+  store<u16>(ic + 2, 0);
+  store<u32>(ic + 4, 0);
+  memory.copy(ic + 8, data, q);
+  store<u16>(ic + 2, <u16>csumFinish(csumAdd(ic, 8 + q, seed)));
+}
+
+/** nf_reject_skb_v4_unreach for the packet at `data`, skb->len `len`. */
+function netdevUnreach4(mac: u32, data: u32, len: u32, code: u32, ifindex: u32): void {
+  const hlen = ip4Valid(data, len);
+  if (hlen == 0) return;
+  const tot = <u32>ldBe16(data + 2);
   const proto = <u32>load<u8>(data, 9);
   // nf_skb_is_icmp_unreach reads the type at sizeof(struct iphdr), whatever the header's length
   if (proto == 1 && len > 20 && <u32>load<u8>(data + 20) == ICMP_DEST_UNREACH) return;
@@ -275,23 +296,14 @@ function netdevUnreach4(mac: u32, data: u32, len: u32, code: u32, ifindex: u32):
   const p = netdevAnswer(mac, 0x0008);
   if (p == 0) return;
   iphdrPut(p, data, 1, 28 + q);
-  const ic = p + 20;
-  store<u8>(ic, <u8>ICMP_DEST_UNREACH);
-  store<u8>(ic + 1, <u8>code);
-  store<u16>(ic + 2, 0);
-  store<u32>(ic + 4, 0);
-  memory.copy(ic + 8, data, q);
-  store<u16>(ic + 2, <u16>csumFinish(csumAdd(ic, 8 + q, 0)));
+  unreachPut(p + 20, ICMP_DEST_UNREACH, code, data, q, 0);
   netdevSend(p, 28 + q, ifindex);
 }
 
 /** nf_reject_skb_v4_tcp_reset: the checksum and the acknowledged length over skb->len, not trimmed. */
 function netdevReset4(mac: u32, data: u32, len: u32, ifindex: u32): void {
-  if (len < 20 || (<u32>load<u8>(data) >> 4) != 4) return;
-  const hlen = (<u32>load<u8>(data) & 0xf) << 2;
-  const tot = <u32>ldBe16(data + 2);
-  if (hlen < 20 || tot > len || tot < hlen) return;
-  if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return;
+  const hlen = ip4Valid(data, len);
+  if (hlen == 0) return;
   if (<u32>load<u8>(data, 9) != IPPROTO_TCP || len < hlen + 20) return;
   const th = data + hlen;
   if ((<u32>load<u8>(th + 13) & TH_RST) != 0) return;
@@ -327,13 +339,7 @@ function netdevUnreach6(mac: u32, data: u32, len: u32, code: u32, ifindex: u32):
   const p = netdevAnswer(mac, 0xdd86);
   if (p == 0) return;
   ip6hdrPut(p, data, 58, 8 + q);
-  const ic = p + 40;
-  store<u8>(ic, <u8>ICMPV6_DEST_UNREACH);
-  store<u8>(ic + 1, <u8>code);
-  store<u16>(ic + 2, 0);
-  store<u32>(ic + 4, 0);
-  memory.copy(ic + 8, data, q);
-  store<u16>(ic + 2, <u16>csumFinish(csumAdd(ic, 8 + q, csumIpv6Pseudo(p + IP6H_SADDR, p + IP6H_DADDR, 8 + q, 58))));
+  unreachPut(p + 40, ICMPV6_DEST_UNREACH, code, data, q, csumIpv6Pseudo(p + IP6H_SADDR, p + IP6H_DADDR, 8 + q, 58));
   netdevSend(p, 48 + q, ifindex);
 }
 

@@ -436,8 +436,8 @@ export class BpfMap {
   setInnerFields(spinLockOff: number, timerOff: number): void {
     const dv = this.fp.memory.view();
     const meta = dv.getUint32(this.address + MAPS_LAYOUT.MIM_META, true);
-    dv.setUint32(meta + 20, spinLockOff + 1, true);
-    dv.setUint32(meta + 24, timerOff + 1, true);
+    dv.setUint32(meta + MAPS_LAYOUT.MIM_META_SPIN_LOCK, spinLockOff + 1, true);
+    dv.setUint32(meta + MAPS_LAYOUT.MIM_META_TIMER, timerOff + 1, true);
   }
 
   /**
@@ -448,7 +448,7 @@ export class BpfMap {
     if (!isMapInMapType(this.type)) return undefined;
     const dv = this.fp.memory.view();
     const meta = dv.getUint32(this.address + MAPS_LAYOUT.MIM_META, true);
-    return { spinLockOff: dv.getUint32(meta + 20, true) - 1, timerOff: dv.getUint32(meta + 24, true) - 1 };
+    return { spinLockOff: dv.getUint32(meta + MAPS_LAYOUT.MIM_META_SPIN_LOCK, true) - 1, timerOff: dv.getUint32(meta + MAPS_LAYOUT.MIM_META_TIMER, true) - 1 };
   }
 
   /** array_of_maps / hash_of_maps: the inner map at `key` (a BpfMap over it), or undefined. */

@@ -146,6 +146,9 @@ export const MAPS_LAYOUT = {
   /** array_of_maps / hash_of_maps: header offset of the inner map template's address (u32 type,
    * key_size, value_size, max_entries, map_flags there). */
   MIM_META: 64,
+  /** In that template block: the inner value's spin lock and timer words (offset + 1; 0: none). */
+  MIM_META_SPIN_LOCK: 20,
+  MIM_META_TIMER: 24,
   /** A perf ring (perf_event.ts): data_head and data_tail as in struct perf_event_mmap_page. */
   PERF_DATA_HEAD: 1024,
   PERF_DATA_TAIL: 1032,

@@ -18,6 +18,8 @@ describe.skipIf(!haveWasm)('map arena and layout', () => {
     expect(fp.global('MAPS_RB_PENDING_POS')).toBe(MAPS_LAYOUT.RB_PENDING_POS);
     expect(fp.global('MAPS_RB_MASK')).toBe(MAPS_LAYOUT.RB_MASK);
     expect(fp.global('MAPS_RB_DATA_OFFSET')).toBe(MAPS_LAYOUT.RB_DATA_OFFSET);
+    expect(fp.global('MAPS_MIM_META_SPIN_LOCK')).toBe(MAPS_LAYOUT.MIM_META_SPIN_LOCK);
+    expect(fp.global('MAPS_MIM_META_TIMER')).toBe(MAPS_LAYOUT.MIM_META_TIMER);
   });
 
   it('arena_alloc() bump-allocates aligned, zeroed memory above ARENA_BASE and arena_reset() rewinds', async () => {

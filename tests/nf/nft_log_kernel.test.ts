@@ -117,17 +117,26 @@ function tcpRaw(src: string, dst: string, b12: number, b13: number, urg: number)
 const inner4 = (l4: Uint8Array, proto: number): Uint8Array => ipv4({ src: '192.0.2.2', dst: '203.0.113.5', proto, id: 0x4242, df: true }, l4).slice(0, 28);
 const fromOut4 = (type: number, code: number, rest: number[], data: Uint8Array): Uint8Array => ipv4({ src: '198.51.100.2', dst: '192.0.2.2', proto: 1, ttl: 60 }, icmp4(type, code, rest, data));
 
-/** `ruleset` loaded by nft in the kernel router, then each of `frames` sent: the /dev/kmsg lines each one logged that `keep` keeps. */
+/**
+ * `ruleset` loaded by nft in the kernel router, then each of `frames` sent with nf_log_all_netns on (a namespace logs
+ * only so; put back as it was after): the /dev/kmsg lines each one logged that `keep` keeps.
+ */
 function kernelLines(k: KernelRouter, ruleset: string, frames: ReadonlyArray<[string, Uint8Array]>, keep: (line: string) => boolean): string[][] {
-  const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: ruleset, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-  let last = kmsg().at(-1)?.seq ?? -1;
-  return frames.map((f) => {
-    k.send([f], 0.05);
-    const got = kmsg(last);
-    last = got.at(-1)?.seq ?? last;
-    return got.map((x) => x.line).filter(keep);
-  });
+  const allNetns = readFileSync(ALL_NETNS, 'utf8').trim();
+  try {
+    writeFileSync(ALL_NETNS, '1');
+    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: ruleset, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
+    let last = kmsg().at(-1)?.seq ?? -1;
+    return frames.map((f) => {
+      k.send([f], 0.05);
+      const got = kmsg(last);
+      last = got.at(-1)?.seq ?? last;
+      return got.map((x) => x.line).filter(keep);
+    });
+  } finally {
+    writeFileSync(ALL_NETNS, allNetns);
+  }
 }
 
 const FRAMES: Array<[string, Uint8Array]> = [
@@ -199,23 +208,13 @@ const maskId = (l: string): string => l.replace(/ ID=\d+ /, ' ID=? ');
 describe.skipIf(unready !== '' || noKernel !== '')(`nft log lines against the kernel's${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
   let k: KernelRouter | undefined;
   let kern: string[][] = [];
-  let allNetns = '';
 
   beforeAll(() => {
-    allNetns = readFileSync(ALL_NETNS, 'utf8').trim();
-    try {
-      writeFileSync(ALL_NETNS, '1');
-      k = KernelRouter.create(LINKS, ROUTES, NEIGH, SYSCTLS, 'nftlog');
-      // the rule without a prefix: its line by the address it matches
-      kern = kernelLines(k, RULESET, FRAMES, (l) => l.includes(TAG) || l.includes(' DST=203.0.113.16 '));
-    } finally {
-      writeFileSync(ALL_NETNS, allNetns);
-    }
+    k = KernelRouter.create(LINKS, ROUTES, NEIGH, SYSCTLS, 'nftlog');
+    // the rule without a prefix: its line by the address it matches
+    kern = kernelLines(k, RULESET, FRAMES, (l) => l.includes(TAG) || l.includes(' DST=203.0.113.16 '));
   }, 120_000);
-  afterAll(() => {
-    k?.close();
-    if (allNetns !== '') writeFileSync(ALL_NETNS, allNetns);
-  });
+  afterAll(() => k?.close());
 
   it(`writes the kernel's line for each of ${FRAMES.length} frames, at every hook and with every flag`, async () => {
     const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { sysctls: SYSCTLS });
@@ -267,22 +266,12 @@ const ND_FRAMES: Uint8Array[] = [
 describe.skipIf(unready !== '' || noKernel !== '')(`nft log in netdev chains against the kernel's lines${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
   let k: KernelRouter | undefined;
   let kern: string[][] = [];
-  let allNetns = '';
 
   beforeAll(() => {
-    allNetns = readFileSync(ALL_NETNS, 'utf8').trim();
-    try {
-      writeFileSync(ALL_NETNS, '1');
-      k = KernelRouter.create(CT_LINKS, CT_ROUTES, CT_NEIGH, {}, 'nf49lg');
-      kern = kernelLines(k, ND_RULESET, ND_FRAMES.map((f): [string, Uint8Array] => ['eth0', f]), (l) => l.includes(NTAG));
-    } finally {
-      writeFileSync(ALL_NETNS, allNetns);
-    }
+    k = KernelRouter.create(CT_LINKS, CT_ROUTES, CT_NEIGH, {}, 'nf49lg');
+    kern = kernelLines(k, ND_RULESET, ND_FRAMES.map((f): [string, Uint8Array] => ['eth0', f]), (l) => l.includes(NTAG));
   }, 60_000);
-  afterAll(() => {
-    k?.close();
-    if (allNetns !== '') writeFileSync(ALL_NETNS, allNetns);
-  });
+  afterAll(() => k?.close());
 
   it(`writes the kernel's lines for ${ND_FRAMES.length} frames at ingress and egress`, async () => {
     const fx = await Fixture.create(CT_LINKS, CT_ROUTES, CT_NEIGH);
