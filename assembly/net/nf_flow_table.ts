@@ -1647,6 +1647,23 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // alternated two builds and added no work a hit: the key's mix, four compares, the summed checksums). On this VM now (load 7-10) the rounds ranged 36-130 ns each way:
   // worth measuring again on a quiet machine before building the rest (remove, teardown / next-hop
   // changes into the slots, an exact refresh with the stamp, the workers' publication).
+  // Where a 1M hit's time goes (ft50; perf of bench flows' flowtable rows, V8's code annotated, each
+  // function's samples over the generator's, fillBurst: the harness's, the same work a frame in every
+  // row): 10k → 1M only this function grows (0.70 → 1.24 fillBursts; stack_rx_flows 0.545 / 0.538,
+  // napi_poll, queueRefill, transmitBurst, dev_host_done, framesFreeFrom within 10%; burstCold 0.75% of
+  // the samples at 1M, the tags another key's), and in it only the two waves (at 10k 15% of it, at 1M 52%:
+  // its first loop 28%, the bucket wave 26%, the third loop 20%, the record wave 26%). A 1M hit's own
+  // random lines are these two (its bucket's, its hot record's); the next hop, neighbour entry and devices
+  // are shared, no conntrack entry is read (the timeout is in the hot record, counters only with
+  // `counter`). Scaled to the 10k row's ~40 ns data path (1 fillBurst ≈ 21 ns): this function ~15 ns at
+  // 10k (first loop ~8: checks, SAME_KEY, hash; third ~5), the waves ~13 ns more at 1M, stack_rx_flows
+  // (the hits) ~11, the rings (poll, refill, TX, completions, frees) ~14. In one process, the same 1M
+  // table with the traffic drawn over fewer of its flows (rounds alternated, 0.4 s each, load 5-7, the
+  // whole round's pairs): 10k flows 0.849× / 0.837× (35/39, 35/37 rounds faster), 1 flow 0.741× (39/40) —
+  // the 1M row's lines cost ~16-23 ns a frame and its in-cache work ~40, so the 40 ns target needs the
+  // compute near halved as well as a line saved. Tried: nf_flow_burst_lookup's first loop without its
+  // IPv6 branch (a loop of its own while no IPv6 flow exists: fewer registers live, fewer spills) — 10k
+  // 0.999× (29/52 rounds faster), 1M 1.003× (25/50): not kept.
   sink += acc;
   return m;
 }
