@@ -1663,7 +1663,13 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // the 1M row's lines cost ~16-23 ns a frame and its in-cache work ~40, so the 40 ns target needs the
   // compute near halved as well as a line saved. Tried: nf_flow_burst_lookup's first loop without its
   // IPv6 branch (a loop of its own while no IPv6 flow exists: fewer registers live, fewer spills) — 10k
-  // 0.999× (29/52 rounds faster), 1M 1.003× (25/50): not kept.
+  // 0.999× (29/52 rounds faster), 1M 1.003× (25/50): not kept. Of the ~19 ns 1M costs over the 10k
+  // table, ~4 are the table's spread rather than its lines: two datapaths in one process, rounds
+  // alternated (load 8-10), 10k flows' traffic over a 1M table 79.0 ns whole round vs a 10k table's 75.2
+  // (0.945×, 20/27). And the frames' headers, all at one offset of their 4-KiB frames (one L1 set pair
+  // for a burst's 64): spread over 16 sets (the generator's data + 64 × (frame bits 12-15), a probe only,
+  // it changes the headroom) measured 0.988× (22/39) at 10k, 0.999× (25/48) at 1M, 0.988× (26/41) at
+  // 1 flow, the whole round: no lever either.
   sink += acc;
   return m;
 }
