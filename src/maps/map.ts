@@ -487,7 +487,11 @@ export class BpfMap {
     return { spinLockOff: dv.getUint32(meta + MAPS_LAYOUT.MIM_META_SPIN_LOCK, true) - 1, timerOff: dv.getUint32(meta + MAPS_LAYOUT.MIM_META_TIMER, true) - 1 };
   }
 
-  /** array_of_maps / hash_of_maps: the inner map at `key` (a BpfMap over it), or undefined. */
+  /**
+   * array_of_maps / hash_of_maps: the inner map at `key` (a BpfMap over it), or undefined. The handle
+   * answers EBADF once the map is freed; unlike the kernel's fd from BPF_MAP_GET_FD_BY_ID it holds no
+   * user reference (a map whose object was unloaded stays without one: prog_array cleared, timers -EPERM).
+   */
   innerMap(key: Uint8Array): BpfMap | undefined {
     const id = this.lookup(key);
     if (!id || !isMapInMapType(this.type)) return undefined;
