@@ -124,11 +124,11 @@ let bypassLeft: u32 = 0;
 @inline function cached(fl: u32, res: u32, v6: bool): i32 {
   if (bypassLeft != 0) {
     bypassLeft--;
-    return v6 ? fib6_lookup(fl, res) : fib4_lookup(fl, res);
+    return v6 ? fib6_lookup(fl, res, false, false) : fib4_lookup(fl, res);
   }
   const r = dstRoot();
   const c = r == 0 ? 0 : routeCache(r);
-  if (c == 0) return v6 ? fib6_lookup(fl, res) : fib4_lookup(fl, res);
+  if (c == 0) return v6 ? fib6_lookup(fl, res, false, false) : fib4_lookup(fl, res);
   if (++probeTries == PROBE_WINDOW) {
     if (probeHits < PROBE_WINDOW / 4) bypassLeft = BYPASS_SPAN;
     probeTries = 0;
@@ -141,7 +141,7 @@ let bypassLeft: u32 = 0;
     copyBytes(res, e + DE_RES, FR_SIZE); // word moves: memory.copy is a runtime call in V8
     return load<i32>(e + 4);
   }
-  const err = v6 ? fib6_lookup(fl, res) : fib4_lookup(fl, res);
+  const err = v6 ? fib6_lookup(fl, res, false, false) : fib4_lookup(fl, res);
   store<u32>(e, 0);
   copyBytes(e + DE_KEY, fl, DK_SIZE);
   store<i32>(e + 4, err);
@@ -327,7 +327,7 @@ function pmtuSyncDev(family: u32, ifindex: u32, mtu: u32, orig: u32, fl: u32, re
     memory.copy(fl + FL_DST, e + PE_ADDR, addrLen(family));
     store<u8>(fl + FL_FAMILY, <u8>family);
     store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
-    const err = family == AF_INET ? fib4_lookup(fl, res) : fib6_lookup(fl, res);
+    const err = family == AF_INET ? fib4_lookup(fl, res) : fib6_lookup(fl, res, false, false);
     if (err != 0 || load<u32>(res + FR_OIF) != ifindex) continue;
     const fa = load<u32>(res + FR_INFO);
     if (family == AF_INET6 && fa != 0 && (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) continue;

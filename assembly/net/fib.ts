@@ -2063,7 +2063,7 @@ function fib6RuleTable(tbid: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
  * fib6_result path bpf_fib_lookup takes, where rules suppress nothing): 0 with the result (its FR_TYPE
  * may be a reject type), -EAGAIN for the null entry, or a rule's error.
  */
-export function fib6_lookup_oif(fl: u32, res: u32, oif: u32, hasSaddr: bool, iface: bool = false, suppress: bool = true): i32 {
+export function fib6_lookup_oif(fl: u32, res: u32, oif: u32, hasSaddr: bool, iface: bool, suppress: bool): i32 {
   const root = fibRoot();
   if (root == 0) return EAGAIN;
   rule6Oif = oif;
@@ -2099,7 +2099,7 @@ export function fib6_table_lookup(id: u32, fl: u32, oif: u32, res: u32): i32 {
  * first sibling, in list order, whose upper bound is ≥ it — unless that one scores below zero, which
  * keeps the chosen route. `iface` is RT6_LOOKUP_F_IFACE.
  */
-export function fib6_select_path(fl: u32, res: u32, oif: u32, haveOifMatch: bool, iface: bool = false): void {
+export function fib6_select_path(fl: u32, res: u32, oif: u32, haveOifMatch: bool, iface: bool): void {
   const match = load<u32>(res + FR_INFO);
   if (load<u8>(match + FA_ECMP6) == 0 || haveOifMatch) return;
   const list = leaf6;
@@ -2178,13 +2178,13 @@ export function fib6_rebalance(list: u32): void {
  * even when the flow names an oif (have_oif_match false: the oif only scores the siblings, and refuses
  * one under RT6_LOOKUP_F_IFACE) — bpf_ipv6_fib_lookup's have_oif_match is the oif's being set.
  */
-export function fib6_lookup(fl: u32, res: u32, iface: bool = false, pol: bool = false): i32 {
+export function fib6_lookup(fl: u32, res: u32, iface: bool, pol: bool): i32 {
   const oif = load<u32>(fl + FL_OIF);
   // ip6_route_input_lookup and ip6_route_output_flags ask for RT6_LOOKUP_F_IFACE when the destination
   // needs its device (rt6_need_strict): a link-local address of another port is no local route for a
   // datagram that came in here (Linux forwards it on the input device: time exceeded at hop limit 1)
   if (oif != 0 && needStrict6(fl + FL_DST)) iface = true;
-  const err = fib6_lookup_oif(fl, res, oif, !isZero16(fl + FL_SRC), iface);
+  const err = fib6_lookup_oif(fl, res, oif, !isZero16(fl + FL_SRC), iface, true);
   if (err != 0) return err == EAGAIN ? ENETUNREACH : err;
   store<u8>(res + FR_FAMILY, <u8>AF_INET6);
   const type = <u32>load<u8>(res + FR_TYPE);
@@ -2340,7 +2340,7 @@ export function fib_changed(): void {
 export function fib_ctl_lookup(mode: u32, id: u32): i32 {
   memory.fill(resBuf(), 0, FR_SIZE);
   if (mode == 1) return fib_table_lookup(load<u8>(flBuf() + FL_FAMILY), id, flBuf(), resBuf());
-  if (mode == 2) return fib6_lookup(flBuf(), resBuf());
+  if (mode == 2) return fib6_lookup(flBuf(), resBuf(), false, false);
   return fib4_lookup(flBuf(), resBuf());
 }
 

@@ -356,7 +356,7 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
   if (type == RTN_PROHIBIT) return BPF_FIB_LKUP_RET_PROHIBIT;
   if (type != RTN_UNICAST) return BPF_FIB_LKUP_RET_NOT_FWDED;
   const flOif = load<u32>(fl + FL_OIF);
-  fib6_select_path(fl, res, flOif, flOif != 0);
+  fib6_select_path(fl, res, flOif, flOif != 0, false);
   const out = load<u32>(res + FR_OIF);
   dev = netdevGet(out);
   if (dev == 0) return BPF_FIB_LKUP_RET_NOT_FWDED;

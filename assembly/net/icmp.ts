@@ -896,13 +896,13 @@ function pmtuLearn6(dst: u32, mtu: u32): void {
  * __ipv6_chk_addr_and_flags skips a link- or host-scope address of another device (fib6_lookup's
  * RT6_LOOKUP_F_IFACE for such a destination with an oif does the same).
  */
-export function ipv6IsLocal(addr: u32, ifindex: u32, anycast: bool = false): bool {
+export function ipv6IsLocal(addr: u32, ifindex: u32, anycast: bool): bool {
   memory.fill(FL6(), 0, FL_SIZE);
   store<u8>(FL6(), <u8>AF_INET6, FL_FAMILY);
   ipv6Copy(FL6() + FL_DST, addr);
   store<u32>(FL6(), LOOPBACK_IFINDEX, FL_IIF);
   store<u32>(FL6(), ifindex, FL_OIF);
-  if (fib6_lookup(FL6(), RES6()) != 0) return false;
+  if (fib6_lookup(FL6(), RES6(), false, false) != 0) return false;
   const t = <u32>load<u8>(RES6(), FR_TYPE);
   return t == RTN_LOCAL || (anycast && t == RTN_ANYCAST);
 }

@@ -49,7 +49,7 @@ import {
 } from './inet';
 import { ipv6_destopt_rcv, ipv6_rthdr_rcv, ipv6SkipExthdr, extNhoff, extOff, skipNexthdr, EXT_CONTINUE, mcJoined6, rxPktType } from './ipv6_rcv';
 import { rx4PktType } from './ipv4_rcv';
-import { udp_rcv, udpv6_rcv, udp_err, udpv6_err } from './udp';
+import { udp_rcv, udpv6_rcv, udp_err, udpv6_err, UDP_NO_DEMUX } from './udp';
 import { tcp_v4_rcv, tcp_v6_rcv } from './tcp';
 import { loopbackIif } from './netdev';
 import { NF_HOOK4, NF_HOOK6, NF_INET_LOCAL_IN } from './netfilter';
@@ -219,10 +219,10 @@ export function net_proto_raw(family: u32, proto: u32, id: u32): i32 {
  * copy the host loops back with its output route (dev_loopback_xmit: no early demux). Takes the frame.
  */
 export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFlags: u32, demux: bool): void {
-  // ip_rcv_finish_core's early demux sees only datagrams that came whole (!ip_is_fragment), and
-  // udp_v4_early_demux's unicast lookup only PACKET_HOST frames (to our MAC, whatever the route says)
+  // ip_rcv_finish_core's early demux sees only datagrams that came whole (!ip_is_fragment);
+  // udp_v4_early_demux looks by the frame's pkt_type (udp.ts: PACKET_HOST and PACKET_MULTICAST)
   const fragment = (ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0;
-  const early = demux && rx4PktType == PACKET_HOST && !fragment;
+  const early = demux && !fragment ? rx4PktType : UDP_NO_DEMUX;
   if (fragment) {
     const r = ip_defrag(ifindex, q, data, len);
     if (r == 0) return;

@@ -460,7 +460,7 @@ function ip6Redirect(dev: u32, ifindex: u32, ip: u32, icmp: u32, icmpLen: u32, d
   copy6(fl + FL_SRC, saddr);
   store<u32>(fl, LOOPBACK_IFINDEX, FL_IIF);
   store<u32>(fl, ifindex, FL_OIF);
-  const oldGw = fib6_lookup(fl, res) == 0 ? redirectNhMatch(ifindex, daddr, ip + 8) : 0;
+  const oldGw = fib6_lookup(fl, res, false, false) == 0 ? redirectNhMatch(ifindex, daddr, ip + 8) : 0;
   // rt6_do_redirect
   const target = icmp + 8;
   const dest = icmp + 24;

@@ -850,7 +850,7 @@ function fillDir6(d: u32, t: u32, o: u32, iif: u32): bool {
   store<u8>(fl + FL_FAMILY, <u8>AF_INET6);
   store<u8>(fl + FL_SCOPE, <u8>RT_SCOPE_UNIVERSE);
   const res = FR();
-  if (fib6_lookup(fl, res) != 0 || <u32>load<u8>(res, FR_TYPE) != RTN_UNICAST) return false;
+  if (fib6_lookup(fl, res, false, false) != 0 || <u32>load<u8>(res, FR_TYPE) != RTN_UNICAST) return false;
   const gwf = <u32>load<u8>(res, FR_GW_FAMILY);
   if (gwf != 0 && gwf != AF_INET6) return false;
   const oif = load<u32>(res, FR_OIF);

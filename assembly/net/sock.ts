@@ -1054,7 +1054,7 @@ export function sk_bind(id: u32, addr: u32, port: u32, scopeId: u32): i32 {
         if (dev != 0 && netdevGet(dev) == 0) return -ENODEV;
         // ipv6_chk_addr(net, addr, dev, 0): ours (a local route), and a host- or link-scope one only on
         // the bound device
-        if ((type & IPV6_ADDR_MULTICAST) == 0 && !(ipv6IsLocal(scratch, dev) && ipv6_chk_addr_bind(scratch, dev))) return -EADDRNOTAVAIL;
+        if ((type & IPV6_ADDR_MULTICAST) == 0 && !(ipv6IsLocal(scratch, dev, false) && ipv6_chk_addr_bind(scratch, dev))) return -EADDRNOTAVAIL;
         if ((type & IPV6_ADDR_LINKLOCAL) != 0) store<u32>(sk + SK_BOUND_DEV_IF, dev);
         v4 = LOOPBACK4_IPV6;
         only = true;
@@ -1170,7 +1170,7 @@ export function sk_connect(id: u32, addr: u32, port: u32, scopeId: u32): i32 {
     // ip6_datagram_connect: a native IPv6 peer; the source from the route (RFC 6724) when unbound
     const src = r6Scratch();
     copyBytes(src, sk + SKX_V6_SADDR, 16);
-    const local = ipv6IsLocal(addr, 0);
+    const local = ipv6IsLocal(addr, 0, false);
     const bound = load<u32>(sk + SK_BOUND_DEV_IF);
     if (!local) {
       // ip6_datagram_flow_key_init: the flow carries the socket's port and the peer's, which the

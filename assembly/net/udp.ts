@@ -45,7 +45,7 @@ import {
   LOOPBACK_IFINDEX, SK_REUSEPORT_GROUP,
 } from './abi';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
-import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
+import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ipv4IsMulticast, ldBe16, PACKET_HOST, PACKET_MULTICAST } from './inet';
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
   l4Root, skDropInc, skEnqueueBurst, skEnqueueInline, skEnqueueRun, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
@@ -160,11 +160,16 @@ function queueRcv(sk: u32, q: u32, iph: u32, uh: u32, ulen: u32, ifindex: u32, m
   }
 }
 
+/** udp_rcv's `demux` when ip_rcv_finish_core ran no early demux (a fragment, what lo brings back). */
+export const UDP_NO_DEMUX: u32 = 0xff;
+
 /**
  * udp_rcv / udplite_rcv (__udp4_lib_rcv) for the local IPv4 datagram at `data` (`len` bytes, `hlen`-byte
- * header) from `ifindex`, its route's flags `rtFlags` (RTCF_*). Takes the frame.
+ * header) from `ifindex`, its route's flags `rtFlags` (RTCF_*). `demux`: the skb->pkt_type
+ * udp_v4_early_demux saw (PACKET_HOST, PACKET_MULTICAST; others look nothing up), or UDP_NO_DEMUX.
+ * Takes the frame.
  */
-export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rtFlags: u32, demux: bool): void {
+export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rtFlags: u32, demux: u32): void {
   const proto = <u32>load<u8>(data + 9);
   const mib = udpMibBase(false, proto);
   const uh = data + hlen;
@@ -191,13 +196,21 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   const r = l4Root();
   const t = r == 0 ? 0 : udpTables(r, proto);
   const bm = (rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0;
-  // udp_v4_early_demux ran before routing (`demux`: UDP only, a PACKET_HOST frame — to our MAC, even when
-  // the route then says broadcast — not a reassembled datagram; not what lo brings back: loopback_xmit
-  // keeps its dst; the receiving device's index): a socket it found takes the datagram as unicast
+  // udp_v4_early_demux ran before routing (`demux`: UDP only, not a reassembled datagram; not what lo
+  // brings back: loopback_xmit keeps its dst; the receiving device's index): a PACKET_HOST frame (to our
+  // MAC, even when the route then says broadcast) through __udp4_lib_demux_lookup, a PACKET_MULTICAST one
+  // to a group the device is in (ip_check_mc_rcu: routing delivers no other) through
+  // __udp4_lib_mcast_demux_lookup. A socket it found takes the datagram as unicast (inet_steal_sock),
+  // not __udp4_lib_mcast_deliver: an unconnected one in a reuseport group hands it to the group's choice,
+  // which may be a member that never joined the group (tests/udp/udp_mcast_kernel).
   let sk: u32 = 0;
   let stolen = false;
-  if (t != 0 && demux && !lite && ifindex != LOOPBACK_IFINDEX && (load<u32>(t + TB_CONNECTED) != 0 || (saddr == 0 && load<u16>(uh) == 0))) {
-    sk = udp4_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
+  if (t != 0 && !lite && ifindex != LOOPBACK_IFINDEX) {
+    if (demux == PACKET_HOST) {
+      if (load<u32>(t + TB_CONNECTED) != 0 || (saddr == 0 && load<u16>(uh) == 0)) sk = udp4_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
+    } else if (demux == PACKET_MULTICAST && ipv4IsMulticast(daddr)) {
+      sk = mcastDemux4(t, ldBe16(uh + 2), daddr, ldBe16(uh), saddr, ifindex);
+    }
     if (sk != 0) {
       stolen = true;
       // inet_steal_sock: an unconnected socket's reuseport group picks (inet_lookup_reuseport)
@@ -393,6 +406,30 @@ function cloneFrame(data: u32, l3len: u32): u32 {
 }
 
 /**
+ * udp_v4_early_demux's __udp4_lib_mcast_demux_lookup: the one socket of the port's hash slot that
+ * __udp_is_mcast_sock takes, or 0 when none or several do or the slot holds more than 10 sockets ("Do not
+ * bother scanning a too big list"). The kernel's slot (udp_hashfn, the port-only table v4 and v6 share)
+ * is the port's chain here; ports that share a slot with it there (hnum + k × the table's size, which
+ * the host's memory decides) are not counted. The cached input route it then takes (sk_rx_dst) is not
+ * modelled, as for unicast: routing runs for every datagram (the source validation it repeats is
+ * ip_mc_validate_source, which the kernel runs for an unconnected socket too).
+ */
+function mcastDemux4(t: u32, hnum: u32, daddr: u32, sport: u32, saddr: u32, dif: u32): u32 {
+  let sk = load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
+  let n: u32 = 0;
+  let result: u32 = 0;
+  while (sk != 0) {
+    if (++n > 10) return 0;
+    if (mcastMatch4(sk, hnum, daddr, sport, saddr, dif)) {
+      if (result != 0) return 0;
+      result = sk;
+    }
+    sk = load<u32>(sk + SKX_NEXT_PORT);
+  }
+  return result;
+}
+
+/**
  * __udp4_lib_mcast_deliver / __udp6_lib_mcast_deliver: every matching socket of the port gets the
  * datagram; the first match gets this frame (last), the others copies. `zero`: an IPv6 UDP datagram
  * with no checksum, which no socket here accepts. Takes the frame.
@@ -455,7 +492,9 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   const t = r == 0 ? 0 : udpTables(r, proto);
   // udp_v6_early_demux ran before routing (`demux`: a PACKET_HOST frame — to our MAC, even to a group —
   // whose fixed header's next header is UDP; not what lo brings back, which keeps its dst; the receiving
-  // device's index): a connected socket it found takes the datagram as unicast (udp6_demux_lookup)
+  // device's index): a connected socket it found takes the datagram as unicast (udp6_demux_lookup). It
+  // has no PACKET_MULTICAST path (IPv4's __udp4_lib_mcast_demux_lookup, udp_rcv above, has no IPv6 twin):
+  // a frame to a group's MAC always reaches __udp6_lib_mcast_deliver
   let sk: u32 = 0;
   if (t != 0 && demux && !lite && ifindex != LOOPBACK_IFINDEX && load<u32>(t + TB_CONNECTED) != 0) {
     sk = udp6_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);

@@ -33,7 +33,7 @@ import {
   CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4_BURST, SCR_L4_KEYS,
   SK_REUSEPORT_GROUP, SK_RMEM,
 } from './abi';
-import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
+import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16, PACKET_HOST } from './inet';
 import { ipHeaderValid, ipUdp4ShortOk, IPUDP_SHORT_MAX, IPUDP_SHORT_MIN } from './csum';
 import { fullSourceCheck4, localMemoHit, noCustomRules4, sourceIsLocal } from './ipv4_rcv';
 import { nfActive } from './netfilter';
@@ -132,7 +132,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
   mibInc(MIB_IP_IN_RECEIVES);
   mibInc(MIB_IP_IN_DELIVERS);
   if (protoHandler(false, <u32>load<u8>(ip, IPH_PROTOCOL)) == PH_CONSUME) netFree(q, ip);
-  else udp_rcv(ifindex, q, ip, tot, 20, RTCF_LOCAL, true);
+  else udp_rcv(ifindex, q, ip, tot, 20, RTCF_LOCAL, PACKET_HOST);
 }
 
 /**

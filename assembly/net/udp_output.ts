@@ -592,7 +592,7 @@ function autoFlowLabel(src: u32, dst: u32, sport: u32, dport: u32, proto: u32): 
 function lookup6(strict: bool): i32 {
   if (!strict) return dst6_route(FL(), RES()); // fib6_lookup through the per-destination cache
   const oif = load<u32>(FL() + FL_OIF);
-  const err = fib6_lookup_oif(FL(), RES(), oif, !ipv6IsAny(FL() + FL_SRC), true);
+  const err = fib6_lookup_oif(FL(), RES(), oif, !ipv6IsAny(FL() + FL_SRC), true, true);
   if (err != 0) return err == -EAGAIN ? -ENETUNREACH : err;
   const type = <u32>load<u8>(RES(), FR_TYPE);
   if (type == RTN_UNREACHABLE) return -EHOSTUNREACH;

@@ -518,10 +518,11 @@ export class Datapath {
 
   /**
    * Unload an object, as closing its last fds does in the kernel: its maps and programs leave
-   * loadedObjects(), and each map nothing else holds gives its memory back to the arena (its BpfMap
-   * then answers MapError EBADF; the next maps reuse the memory). A map still used elsewhere stays,
-   * as the kernel's reference count keeps it: named by a program of another object or by a
-   * program loaded alone (loadInsns), or held as an inner map by a map-in-map of another object.
+   * loadedObjects(), and each map nothing else holds gives its memory back to the arena (the next maps
+   * reuse the memory). A map still used elsewhere stays, as the kernel's reference count keeps it:
+   * named by a program of another object or by a program loaded alone (loadInsns), or held as an
+   * inner map by a map-in-map of another object. Either way the object's BpfMap handles were its fds
+   * (libbpf's bpf_map__fd): they answer MapError EBADF naming the map from now on.
    * Refused with WxdpError BUSY (EBUSY), nothing changed, while one of its programs can still run:
    * attached to a device, a tracepoint or the socket lookup, or held by a prog_array, devmap or
    * cpumap of another object. A map kept loses its user reference (bpf_map_put_uref →
@@ -573,6 +574,8 @@ export class Datapath {
         // hold refcnt only): bpf_map_put_uref's map_release_uref while programs still reach it
         m.releaseUref();
         kept.push(m.name);
+        // the handle was the object's fd: closed with it (the programs' references keep the map)
+        m.closeHandle();
       } else {
         m.release();
         freed.push(m.name);

@@ -58,6 +58,4 @@ export interface FibExports {
   dst_pmtu6_sync_dev(ifindex: number, mtu: number, orig: number, fl: number, res: number): void;
   rt6_redirect_apply(dst: number, res: number): number;
   rt6_redirect_flush(ifindex: number): void;
-  /** Set before calling an export with optional parameters (AssemblyScript's varargs trampolines). */
-  __setArgumentsLength?(n: number): void;
 }

@@ -365,15 +365,12 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
   const res = x.fib_res_buf() >>> 0;
   const lookupOif = iif || oif;
   const iface = strict || (!iif && oif !== 0 && anySrc);
-  // optional parameters: the export reads how many were passed from __setArgumentsLength
-  x.__setArgumentsLength?.(6);
   let err = x.fib6_lookup_oif(fl, res, lookupOif, anySrc ? 0 : 1, iface ? 1 : 0, 1);
   const { v } = routes.mem();
   if (err === 0) {
     const t = v.getUint8(res + FR.TYPE);
     if (t >= RTN.BLACKHOLE) err = t === RTN.UNREACHABLE ? -113 : t === RTN.PROHIBIT ? -13 : t === RTN.THROW ? -101 : -22;
     else {
-      x.__setArgumentsLength?.(5);
       x.fib6_select_path(fl, res, lookupOif, 0, iface ? 1 : 0);
     }
   }

@@ -991,7 +991,6 @@ export class Routes {
       v.setUint32(fl + FL.OIF, nh.oif, true);
       v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
       v.setUint8(fl + FL.FAMILY, AF_INET6);
-      x.__setArgumentsLength?.(6);
       const err = table ? x.fib6_table_lookup(table, fl, nh.oif, res) : x.fib6_lookup_oif(fl, res, nh.oif, 0, 1, 1);
       if (err !== 0 || v.getUint8(res + FR.TYPE) >= RTN.BLACKHOLE || v.getUint8(res + FR.GW_FAMILY) !== 0) return 0;
       const dev = v.getUint32(res + FR.OIF, true);

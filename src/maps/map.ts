@@ -107,6 +107,8 @@ function nextId(fp: FastPath): number {
 const storageEnds = new WeakMap<FastPath, Map<number, number>>();
 /** Map id → address, per fast path: user space names inner maps by id, as the kernel's fds name maps. */
 const byId = new WeakMap<FastPath, Map<number, number>>();
+/** Maps freed per fast path: a handle re-checks its map by id only after one was. */
+const freeCounts = new WeakMap<FastPath, { n: number }>();
 
 /** The addresses of every map created on this fast path (checked mode's inner-map candidates). */
 export function mapAddresses(fp: FastPath): number[] {
@@ -166,18 +168,37 @@ export class BpfMap {
   readonly id: number;
   private readonly addr: number;
   private freed = false;
+  /** The handle was its object's fd and the object was unloaded (closeHandle): EBADF, the map may live on. */
+  private closed = false;
+  /** Registered by id when the handle was made (attach): another handle's release() frees it too. */
+  private readonly tracked: boolean;
+  /** This fast path's count of maps freed, and its value when the handle last found its map alive. */
+  private readonly frees: { n: number };
+  private seenFrees: number;
 
   /**
    * The map's header in linear memory: what a program's ld_imm64 of the map resolves to. Once the
-   * map's memory is given back (its object unloaded), MapError EBADF: the kernel's answer for a closed fd.
+   * map's memory is given back, or the handle's object unloaded, MapError EBADF naming the map: the
+   * kernel's answer for a closed fd.
    */
   get address(): number {
-    if (this.freed) throw new MapError('MAP_INVALID', this.name, 'use', Errno.EBADF, 'the map was freed (its object was unloaded)');
+    if (this.isFreed) throw new MapError('MAP_INVALID', this.name, 'use', Errno.EBADF, 'the map was freed (its object was unloaded)');
+    if (this.closed) {
+      throw new MapError('MAP_INVALID', this.name, 'use', Errno.EBADF,
+        'its object was unloaded, which closed the fd this handle is; the map lives on only for the programs or map-in-maps that still hold it');
+    }
     return this.addr;
   }
 
-  /** Whether the map's memory went back to the arena (unloadObject): every operation is EBADF. */
+  /**
+   * Whether the map's memory went back to the arena (unloadObject; for a handle from attach() or
+   * innerMap(), through any handle): every operation is EBADF.
+   */
   get isFreed(): boolean {
+    if (this.freed || !this.tracked || this.seenFrees === this.frees.n) return this.freed;
+    // a map was freed since: this one if its id no longer names this address (ids are never reused)
+    this.seenFrees = this.frees.n;
+    if (byId.get(this.fp)?.get(this.id) !== this.addr) this.freed = true;
     return this.freed;
   }
 
@@ -192,18 +213,28 @@ export class BpfMap {
     if (this.ownBuffer > 0) this.fp.fn<(a: number, n: number) => void>('arena_free')(this.keyBuf, this.ownBuffer);
     storageEnds.get(this.fp)?.delete(this.addr);
     byId.get(this.fp)?.delete(this.id);
+    this.frees.n++;
     this.freed = true;
   }
   /**
    * @internal The last user reference went (bpf_map_put_uref: its object unloaded while a program or
    * another object's map-in-map still holds the map): map_release_uref. A prog_array is emptied, the
    * timers of a hash, LRU hash or array map are cancelled and freed, and bpf_timer_init on the map
-   * answers -EPERM from now on. The handle itself keeps working (as an fd from BPF_MAP_GET_FD_BY_ID
-   * would, though it does not count as a user reference here).
+   * answers -EPERM from now on.
    */
   releaseUref(): void {
     if (this.freed) return;
     this.fp.fn<(m: number) => void>('map_release_uref')(this.addr);
+  }
+
+  /**
+   * @internal The object this handle came from was unloaded: the handle was the object's fd (libbpf's
+   * bpf_map__fd, closed by bpf_object__close) and answers EBADF from now on, though the map may live on
+   * for the programs that hold it. Left usable it would be a user reference the map no longer counts
+   * (map_release_uref ran: a prog_array refilled through it would hold programs nothing clears).
+   */
+  closeHandle(): void {
+    this.closed = true;
   }
   /** CPUs a percpu map holds values for (1 for the others). */
   readonly ncpus: number;
@@ -232,6 +263,11 @@ export class BpfMap {
     this.maxEntries = hdr(MAP_HDR.MAX_ENTRIES);
     this.flags = hdr(MAP_HDR.FLAGS);
     this.id = hdr(MAP_HDR.ID);
+    this.tracked = byId.get(fp)?.get(this.id) === address;
+    let frees = freeCounts.get(fp);
+    if (!frees) freeCounts.set(fp, (frees = { n: 0 }));
+    this.frees = frees;
+    this.seenFrees = frees.n;
     this.ncpus = isPercpuType(this.type) ? hdr(MAPS_LAYOUT.PERCPU_NCPUS) : 1;
     this.valueBytes = isPercpuType(this.type) ? this.ncpus * round8(this.valueSize) : this.valueSize;
 
@@ -451,7 +487,11 @@ export class BpfMap {
     return { spinLockOff: dv.getUint32(meta + MAPS_LAYOUT.MIM_META_SPIN_LOCK, true) - 1, timerOff: dv.getUint32(meta + MAPS_LAYOUT.MIM_META_TIMER, true) - 1 };
   }
 
-  /** array_of_maps / hash_of_maps: the inner map at `key` (a BpfMap over it), or undefined. */
+  /**
+   * array_of_maps / hash_of_maps: the inner map at `key` (a BpfMap over it), or undefined. The handle
+   * answers EBADF once the map is freed; unlike the kernel's fd from BPF_MAP_GET_FD_BY_ID it holds no
+   * user reference (a map whose object was unloaded stays without one: prog_array cleared, timers -EPERM).
+   */
   innerMap(key: Uint8Array): BpfMap | undefined {
     const id = this.lookup(key);
     if (!id || !isMapInMapType(this.type)) return undefined;
@@ -548,6 +588,7 @@ export class BpfMap {
   }
 
   private checkWritable(op: string): void {
+    void this.address; // a closed or freed handle: EBADF first, as fdget comes before everything
     if (this.isFrozen) throw new MapError('MAP_INVALID', this.name, op, Errno.EPERM, 'the map is frozen (BPF_MAP_FREEZE)');
   }
 
@@ -727,6 +768,7 @@ export class BpfMap {
   }
 
   private putKey(key: Uint8Array, at: number, op: string): void {
+    void this.address;
     if (key.length !== this.keySize) {
       throw new MapError('MAP_INVALID', this.name, op, Errno.EINVAL, `key of ${key.length} bytes, the map's key_size is ${this.keySize}`);
     }

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
-import { MapError, WxdpError } from '../../src/errors.js';
-import { codec } from '../../src/maps/index.js';
+import { WxdpError } from '../../src/errors.js';
+import { BpfMap, codec, MapError } from '../../src/maps/index.js';
 
 const prog = (name: string) => new URL(`../../programs/${name}.o`, import.meta.url).pathname;
 const top = (dp: Datapath) => dp.fastPath.fn<() => number>('arena_top')() >>> 0;
@@ -86,10 +86,51 @@ describe('unloadObject', () => {
       ].join('\n')),
       { verify: false },
     );
+    // a handle by the map's address (as an fd from BPF_MAP_GET_FD_BY_ID): not the object's fd
+    const byAddress = BpfMap.attach(dp.fastPath, hops.address, 'hops');
     expect(dp.unloadObject(o)).toEqual({ freed: expect.arrayContaining(['jmp_table', 'scratch']), kept: ['hops'] });
     expect(hops.isFreed).toBe(false);
     expect(p.testRun({ data: new Uint8Array(64) }).retval).toBe(2);
-    expect(hops.lookup(codec.u32.encode(0))![0]).toBe(1);
+    expect(byAddress.lookup(codec.u32.encode(0))![0]).toBe(1);
+  });
+
+  // the object's handle was its fd (libbpf's bpf_map__fd, closed by bpf_object__close): left usable it
+  // would be a user reference the map no longer counts (a prog_array refilled after prog_array_map_clear)
+  it('closes the object\'s handle of a kept map: MapError EBADF naming the map, the map still the programs\'', async () => {
+    const dp = await Datapath.create();
+    const o = await dp.loadObject(prog('xdp_tailcall'));
+    const jmp = o.map('jmp_table');
+    const at = jmp.address;
+    await dp.loadInsns(assemble([`r2 = ${at} ll`, 'r3 = 3', 'call 12', 'r0 = 1', 'exit'].join('\n')), { verify: false });
+    expect(dp.unloadObject(o).kept).toEqual(['jmp_table']);
+    const err = (f: () => unknown): MapError => {
+      try {
+        f();
+      } catch (e) {
+        return e as MapError;
+      }
+      throw new Error('no error');
+    };
+    for (const f of [() => jmp.update(codec.u32.encode(3), codec.u32.encode(0)), () => jmp.lookup(codec.u32.encode(3)), () => jmp.address]) {
+      const e = err(f);
+      expect(e).toBeInstanceOf(MapError);
+      expect([e.code, e.errno, e.map]).toEqual(['MAP_INVALID', 9, 'jmp_table']);
+      expect(e.message).toMatch(/^map 'jmp_table': use: EBADF \(its object was unloaded/);
+    }
+    expect(jmp.isFreed).toBe(false);
+    expect(BpfMap.attach(dp.fastPath, at, 'jmp_table').lookup(codec.u32.encode(3))).toBeUndefined(); // emptied, still there
+  });
+
+  it('a handle from innerMap() of a map freed since answers EBADF, not the memory the next map reuses', async () => {
+    const dp = await Datapath.create();
+    const a = await dp.loadObject(prog('xdp_map_in_map'));
+    const b = await dp.loadObject(prog('xdp_map_in_map'));
+    b.map('lru_mapping').setInner(codec.u32.encode(1), a.map('fallback_lru'));
+    const inner = b.map('lru_mapping').innerMap(codec.u32.encode(1))!;
+    b.map('lru_mapping').delete(codec.u32.encode(1));
+    expect(dp.unloadObject(a).freed).toContain('fallback_lru');
+    expect(inner.isFreed).toBe(true);
+    expect(() => inner.lookup(new Uint8Array(inner.keySize))).toThrow(/EBADF.*freed/);
   });
 
   it('keeps an inner map another object\'s map-in-map holds; frees the ones only its own outer maps held', async () => {
@@ -97,12 +138,14 @@ describe('unloadObject', () => {
     const a = await dp.loadObject(prog('xdp_map_in_map'));
     const b = await dp.loadObject(prog('xdp_map_in_map'));
     b.map('lru_mapping').setInner(codec.u32.encode(1), a.map('fallback_lru'));
+    const at = a.map('fallback_lru').address;
     const { freed, kept } = dp.unloadObject(a);
     expect(kept).toEqual(['fallback_lru']);
     expect(freed).toEqual(expect.arrayContaining(['lru_cpu0', 'lru_mapping', 'tcp_backends', 'udp_backends', 'backends_by_proto']));
     // b still reaches it through its outer map, and it still works
     const inner = b.map('lru_mapping').innerMap(codec.u32.encode(1))!;
-    expect(inner.address).toBe(a.map('fallback_lru').address);
+    expect(inner.address).toBe(at);
+    expect(inner.lookup(new Uint8Array(inner.keySize))).toBeUndefined();
     expect(a.map('lru_cpu0').isFreed).toBe(true);
   });
 
@@ -112,16 +155,17 @@ describe('unloadObject', () => {
     const dp = await Datapath.create();
     const o = await dp.loadObject(prog('xdp_tailcall'));
     const jmp = o.map('jmp_table');
+    const at = jmp.address;
     // a program loaded alone tail-calling slot 3 (xdp_tcp) of o's prog_array; 1 when the call falls through
     const p = await dp.loadInsns(
-      assemble(['r6 = r1', `r2 = ${jmp.address} ll`, 'r3 = 3', 'call 12', 'r0 = 1', 'exit'].join('\n')),
+      assemble(['r6 = r1', `r2 = ${at} ll`, 'r3 = 3', 'call 12', 'r0 = 1', 'exit'].join('\n')),
       { verify: false },
     );
     const before = p.testRun({ data: new Uint8Array(64) }).retval;
     expect(before).not.toBe(1); // xdp_tcp's verdict
     expect(dp.unloadObject(o).kept).toEqual(['jmp_table']);
     expect(jmp.isFreed).toBe(false);
-    expect(dp.fastPath.fn<(m: number, i: number) => number>('prog_array_get')(jmp.address, 3)).toBe(-1);
+    expect(dp.fastPath.fn<(m: number, i: number) => number>('prog_array_get')(at, 3)).toBe(-1);
     expect(p.testRun({ data: new Uint8Array(64) }).retval).toBe(1);
   });
 
@@ -131,7 +175,9 @@ describe('unloadObject', () => {
       const a = await dp.loadObject(prog('xdp_mim_timer'));
       const b = await dp.loadObject(prog('xdp_mim_timer'));
       const res = () => Array.from({ length: 4 }, (_v, i) => Number(Buffer.from(b.map('res').lookup(codec.u32.encode(i))!).readBigInt64LE()));
-      const fired = () => Number(Buffer.from(a.map('flows0').lookup(codec.u32.encode(7))!).readBigUInt64LE(16));
+      // by address: a's own handle closes with a
+      const flows0 = BpfMap.attach(dp.fastPath, a.map('flows0').address, 'flows0');
+      const fired = () => Number(Buffer.from(flows0.lookup(codec.u32.encode(7))!).readBigUInt64LE(16));
       // b's arm inits, sets and starts a 100 ms timer in a's flows0, reached through b's outer map
       b.map('tenants').setInner(codec.u32.encode(0), a.map('flows0'));
       const run = (name: string) => b.program(name).testRun({ data: new Uint8Array(64) }).retval;

@@ -37,12 +37,13 @@ describe('a prog_array losing its last user reference (prog_array_map_clear)', (
     try {
       const o = await dp.loadObject(OBJ);
       const jmp = o.map('jmp_table');
+      const at = jmp.address; // the handle closes with o (its fd)
       // xdp_dispatch's IPv4 branch: bpf_tail_call(ctx, &jmp_table, ST_IPV4); return XDP_PASS
-      const p = await dp.loadInsns(assemble([`r2 = ${jmp.address} ll`, 'r3 = 1', 'call 12', 'r0 = 2', 'exit'].join('\n')), { verify: false });
+      const p = await dp.loadInsns(assemble([`r2 = ${at} ll`, 'r3 = 1', 'call 12', 'r0 = 2', 'exit'].join('\n')), { verify: false });
       const before = p.testRun({ data: PKT }).retval;
       dp.unloadObject(o);
       const get = dp.fastPath.fn<(m: number, i: number) => number>('prog_array_get');
-      expect(Array.from({ length: jmp.maxEntries }, (_v, i) => get(jmp.address, i)).filter((s) => s >= 0)).toEqual([]);
+      expect(Array.from({ length: jmp.maxEntries }, (_v, i) => get(at, i)).filter((s) => s >= 0)).toEqual([]);
       expect([before, p.testRun({ data: PKT }).retval]).toEqual(KERNEL);
     } finally {
       await dp.close();

@@ -36,6 +36,11 @@
 //   WXDP_UDP_FUZZ_ODD=0     no odd headers (oddDatagram, a third Rng: a datagram's checksum zero or wrong,
 //                           its UDP length short of, past or below what the IP layer carries, a trailer,
 //                           IPv4 options, an IPv6 hop-by-hop header); added 12-06, seeds 1, 2 stay as fast
+//   WXDP_UDP_FUZZ_MCAST=0   no IPv4 all-hosts multicast (a fourth Rng turns a tenth of the plain datagrams into
+//                           ones to 224.0.0.1 on its group MAC, PACKET_MULTICAST; added 12-07: seeds 1-20, 693,
+//                           741, 742 agree. The early demux's reuseport choice is invisible here, a group's
+//                           members reading as one: with it turned off they agree as well; udp_mcast_kernel's
+//                           case is the one that tells)
 
 import { describe, expect, it } from 'vitest';
 import { hex, inetChecksum } from '../net/support.js';
@@ -49,6 +54,7 @@ const N = Number(process.env['WXDP_UDP_FUZZ'] ?? 30);
 const SENDS = process.env['WXDP_UDP_FUZZ_SENDS'] !== '0';
 const ICMP_ERRORS = process.env['WXDP_UDP_FUZZ_ICMP'] !== '0';
 const ODD = process.env['WXDP_UDP_FUZZ_ODD'] !== '0';
+const MCAST = process.env['WXDP_UDP_FUZZ_MCAST'] !== '0';
 function seeds(): number[] {
   const env = process.env['WXDP_UDP_FUZZ_SEEDS'];
   // 693 (case 20): a connected AF_INET socket bound to eth0 heads its hash2 chain, a dual-stack one of the same
@@ -111,6 +117,15 @@ function genDatagram(g: Rng, seq: number): Datagram {
   const f = u6(dst, dport, sport, seq);
   if (dst === 'ff02::1') f.set([0x33, 0x33, 0, 0, 0, 1], 0);
   return { what: `[${dst}]:${dport} from :${sport}`, frame: f };
+}
+
+/** A datagram to the all-hosts group (every device is in it) on its MAC: PACKET_MULTICAST. */
+function genMcast(g: Rng, seq: number): Datagram {
+  const dport = g.chance(0.85) ? g.pick(PORTS) : CLOSED;
+  const sport = g.chance(0.4) ? g.pick(PEER_PORTS) : g.pick([40000, 40001, 1024 + g.int(60000)]);
+  const f = u4('224.0.0.1', dport, sport, seq);
+  f.set([0x01, 0x00, 0x5e, 0, 0, 1], 0);
+  return { what: `224.0.0.1:${dport} from :${sport}`, frame: f };
 }
 
 /**
@@ -241,6 +256,8 @@ export function udpFuzzCases(seed: number, n: number): UdpFuzzCase[] {
   const w = new Rng((seed ^ 0x27d4eb2f) >>> 0);
   // the odd headers from a third: the rest stays as it was
   const o = new Rng((seed ^ 0x165667b1) >>> 0);
+  // the multicast datagrams from a fourth, in place of plain ones
+  const m = new Rng((seed ^ 0x61c88647) >>> 0);
   return Array.from({ length: n }, () => {
     const sockets = Array.from({ length: 1 + g.int(7) }, () => genSock(g));
     return {
@@ -249,7 +266,8 @@ export function udpFuzzCases(seed: number, n: number): UdpFuzzCase[] {
       datagrams: Array.from({ length: 4 + g.int(11) }, (_, i) => {
         const d = genDatagram(g, i + 1);
         if (ICMP_ERRORS && w.chance(0.2)) return genIcmpError(w, i + 1);
-        return ODD && o.chance(0.15) ? oddDatagram(o, d) : d;
+        const e = ODD && o.chance(0.15) ? oddDatagram(o, d) : d;
+        return e === d && MCAST && m.chance(0.1) ? genMcast(m, i + 1) : e;
       }),
     };
   });

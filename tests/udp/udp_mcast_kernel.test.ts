@@ -26,6 +26,7 @@ interface Sock {
   family: 4 | 6;
   bind: [string, number];
   mc: Mc[];
+  reuseport?: boolean;
 }
 interface KernelOut {
   calls: Array<[number, number, number, number[]]>;
@@ -82,7 +83,7 @@ function kernel(): { h: Netns; p: Netns } {
 function runKernel(sockets: Sock[], frames: Uint8Array[]): KernelOut {
   const { h, p } = kernel();
   const ifindex = Number(h.exec(['cat', '/sys/class/net/eth0/ifindex']).trim());
-  const spec = sockets.map((s) => ({ family: s.family, reuseaddr: true, bind: s.bind, mc: s.mc.map((m) => sockopt(m, ifindex)) }));
+  const spec = sockets.map((s) => ({ family: s.family, reuseaddr: true, reuseport: s.reuseport, bind: s.bind, mc: s.mc.map((m) => sockopt(m, ifindex)) }));
   const r = h.spawn(['/usr/bin/python3', SCRIPT, JSON.stringify({ probe: p.name, ifname: 'eth0', wait: 0.05, sockets: spec, frames: frames.map(hex) })], { timeoutMs: 60_000 });
   if (r.status !== 0) throw new Error(`udp_kernel.py: ${r.stderr}`);
   return JSON.parse(r.stdout) as KernelOut;
@@ -93,7 +94,7 @@ function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: number[]
   const ids: number[] = [];
   const errs: number[][] = [];
   for (const s of sockets) {
-    const id = t.create({ family: s.family === 6 ? 'inet6' : 'inet', reuseAddr: true });
+    const id = t.create({ family: s.family === 6 ? 'inet6' : 'inet', reuseAddr: true, reusePort: s.reuseport });
     t.bind(id, s.bind[0], s.bind[1]);
     errs.push(s.mc.map(([op, group, source, iface]) => socketErrno(() => {
       if (op === 'all-off') t.setOption(id, group?.includes(':') ? 'IPV6_MULTICAST_ALL' : 'IP_MULTICAST_ALL', 0);
@@ -205,5 +206,54 @@ describe.skipIf(skip)('multicast group membership and delivery, against the kern
       const moved = Object.fromEntries(Object.keys(after).filter((n) => after[n] !== before[n]).map((n) => [n, after[n]! - (before[n] ?? 0)]));
       expect(pick(moved), `${name}: counters`).toEqual(pick(kr.counters));
     });
+  });
+});
+
+// udp_v4_early_demux's multicast path (net/ipv4/udp.c): for a PACKET_MULTICAST frame to a group the
+// device is in (ip_check_mc_rcu), __udp4_lib_mcast_demux_lookup takes the one socket of the port's
+// slot that __udp_is_mcast_sock matches (none when two match or the slot holds more than 10 sockets);
+// __udp4_lib_rcv then delivers to it as unicast (inet_steal_sock), and an unconnected socket in a
+// reuseport group hands the datagram to the group's choice by hash (inet_lookup_reuseport): a member
+// with IP_MULTICAST_ALL off that never joined the group gets some. __udp4_lib_mcast_deliver would give
+// them all to the member that joined. The choice hashes with a boot secret: what is compared is that
+// each datagram reaches exactly one socket, which sockets get any, and the counters.
+describe.skipIf(skip)('IPv4 multicast early demux, against the kernel', () => {
+  const SOCKETS: Sock[] = [
+    { family: 4, bind: ['0.0.0.0', 7310], reuseport: true, mc: [['join', '239.1.1.5', undefined, '192.0.2.1']] }, // 0 joined
+    { family: 4, bind: ['0.0.0.0', 7310], reuseport: true, mc: [['all-off']] }, //                                  1 never joined
+    { family: 4, bind: ['0.0.0.0', 7311], reuseport: true, mc: [['join', '239.1.1.5', undefined, '192.0.2.1']] }, // 2 the same pair,
+    { family: 4, bind: ['0.0.0.0', 7311], reuseport: true, mc: [['all-off']] }, //                                  3 with 9 more sockets
+    ...Array.from({ length: 9 }, (): Sock => ({ family: 4, bind: ['0.0.0.0', 7311], mc: [['all-off']] })), //       on the port: no demux
+  ];
+  const N = 12;
+  const FRAMES = [...Array.from({ length: N }, () => m4('239.1.1.5', 7310)), ...Array.from({ length: N }, () => m4('239.1.1.5', 7311))];
+
+  it('a datagram the only matching socket would take goes to its reuseport group\'s choice; not with more than 10 sockets on the port', async () => {
+    const k = runKernel(SOCKETS, FRAMES);
+    const fx = await Fixture.create(LINKS, [], NEIGH, { sysctls: SYSCTLS });
+    const t = fx.dp.socketTable;
+    const w = makeWxdp(t, fx, SOCKETS);
+    expect(w.errs).toEqual(k.calls.map((c) => c[3]));
+    const wGot: number[][] = [];
+    const wCounters: Array<Record<string, number>> = [];
+    for (const frame of FRAMES) {
+      const before = fx.mib();
+      fx.rx('eth0', frame);
+      const got: number[] = [];
+      w.ids.forEach((id, j) => {
+        for (let d = t.recv(id); d; d = t.recv(id)) got.push(j);
+      });
+      wGot.push(got);
+      const after = fx.mib();
+      wCounters.push(pick(Object.fromEntries(Object.keys(after).filter((n) => after[n] !== before[n]).map((n) => [n, after[n]! - (before[n] ?? 0)]))));
+    }
+    const kGot = k.results.map((r) => r.got.map(([j]) => j));
+    const receivers = (got: number[][], from: number, to: number): number[] => [...new Set(got.slice(from, to).flat())].sort((a, b) => a - b);
+    for (const got of [kGot, wGot]) expect(got.map((g) => g.length)).toEqual(FRAMES.map(() => 1));
+    expect(receivers(kGot, 0, N)).toEqual([0, 1]);
+    expect(receivers(wGot, 0, N)).toEqual(receivers(kGot, 0, N));
+    expect(receivers(kGot, N, 2 * N)).toEqual([2]);
+    expect(receivers(wGot, N, 2 * N)).toEqual(receivers(kGot, N, 2 * N));
+    expect(wCounters).toEqual(k.results.map((r) => pick(r.counters)));
   });
 });
