@@ -1,7 +1,7 @@
 // notrack in netdev chains against Linux 6.18. At ingress nft_notrack_eval sets skb->_nfct, which the frame carries
 // to PRE_ROUTING: conntrack passes it by (`ct state untracked` matches at prerouting and forward) and defrag leaves
 // its fragments alone — the last fragment of a datagram, sent first, is forwarded at once instead of held for
-// reassembly. At egress it comes after conntrack and changes nothing. The same file through the kernel router and
+// reassembly — from a chain the ingress chain jumps to alike. At egress it comes after conntrack and changes nothing. The same file through the kernel router and
 // wxdp, the frames forwarded out of eth1 compared byte for byte, then `list ruleset` with its counters.
 
 import { spawnSync } from 'node:child_process';
@@ -18,7 +18,10 @@ const RULESET = `table netdev n {
 	chain in0 {
 		type filter hook ingress device "eth0" priority filter; policy accept;
 		udp dport 3100 notrack
-		ip saddr 192.0.2.3 notrack
+		ip saddr 192.0.2.3 jump nt
+	}
+	chain nt {
+		notrack
 	}
 	chain out1 {
 		type filter hook egress device "eth1" priority filter; policy accept;
