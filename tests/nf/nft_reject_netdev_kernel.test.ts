@@ -2,7 +2,7 @@
 // kernel router and into wxdp, the same frames sent in on eth0, what each sent back out of eth0 compared byte for byte
 // (the kernel's reset checksum, left CHECKSUM_PARTIAL, completed as the device would), then `list ruleset` — eth0's
 // egress chain counts the answers, which leave through dev_queue_xmit. The answers are built from the frame alone
-// (swapped MACs, TTL ip_default_ttl / hop limit 64, ID 0, DF) and go out untagged whatever tag the frame had; none for
+// (swapped MACs, TTL ip_default_ttl / hop limit net.ipv6.conf.all.hop_limit, ID 0, DF) and go out untagged whatever tag the frame had; none for
 // a broadcast destination MAC, a segment with Ethernet padding (its checksum is verified over skb->len), an IPv4
 // header with a bad checksum, an ICMP error, another protocol. Then what nft refuses: reject at egress (the kernel),
 // after a match fixing another network protocol, an ICMP type of the other family (nft), with their places; reject in a
@@ -10,9 +10,9 @@
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { concat, eth, icmp4, icmp6, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
-import { kernelUnavailable } from '../net/kernel.js';
-import { ACK, H0, M0, SYN } from './ct_support.js';
+import { concat, eth, hex, icmp4, icmp6, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
+import { kernelUnavailable, maskOwn } from '../net/kernel.js';
+import { ACK, H0, LINKS, LINKS6, M0, NEIGH, NEIGH6, ROUTES, ROUTES6, SYN } from './ct_support.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
 import { expectSequenceAsNft, expectTextRefusedAsNft, nftAgainst, nftSession, tcp } from './nft_support.js';
 
@@ -200,5 +200,54 @@ describe.skipIf(skip)(`reject, log and notrack in chains jumps reach and in the 
       'list ruleset',
       'flush ruleset',
     ]);
+  });
+});
+
+// The IPv6 answers' hop limit: nf_reject_skb_v6_unreach / _tcp_reset put net->ipv6.devconf_all->hop_limit (no route is
+// looked up, so no RTAX_HOPLIMIT metric and not the device's own hop_limit): with net.ipv6.conf.all.hop_limit 33 and
+// eth0's 44, Linux 6.18 answers with 33 (the IPv4 ones with net.ipv4.ip_default_ttl, 99 here).
+const HOPS = { 'net.ipv6.conf.all.hop_limit': 33, 'net.ipv6.conf.eth0.hop_limit': 44, 'net.ipv4.ip_default_ttl': 99 };
+const HOP_CASES: Uint8Array[] = [
+  to(u6(3000, 20), { type: 0x86dd }),
+  to(ipv6({ src: A6, dst: B6, nh: 6 }, tcp(A6, B6, 40002, 80, SYN, 77, 0)), { type: 0x86dd }),
+  to(u4(3000, 20)),
+];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`the netdev reject's hop limit and TTL against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const topo = { links: LINKS, routes: ROUTES, neigh: NEIGH, sysctls: HOPS };
+  const kern = kernelNftRun(RULESET, HOP_CASES, 'nr50hl', [], 'eth0', topo);
+
+  it('answers with net.ipv6.conf.all.hop_limit and net.ipv4.ip_default_ttl', async () => {
+    const { out } = await oursNftRun(RULESET, HOP_CASES, 'eth0', topo);
+    expect(out).toEqual(kern.out);
+    // derived by hand: the IPv6 header's byte 7, the IPv4 header's byte 8 (after 14 bytes of Ethernet header)
+    expect(kern.out.map((o) => o.map((h) => parseInt(h.slice((14 + (h.slice(24, 28) === '86dd' ? 7 : 8)) * 2, (14 + (h.slice(24, 28) === '86dd' ? 7 : 8)) * 2 + 2), 16)))).toEqual([[33], [33], [99]]);
+  });
+});
+
+// The ip6 family's reject, for contrast: nf_send_reset6 and icmpv6_send route the answer and put ip6_dst_hoplimit — the
+// route's RTAX_HOPLIMIT metric (wxdp has none: `ip route … hoplimit` is refused), else the route's device's hop_limit:
+// eth0's 44, not all's 33 (Linux 6.18).
+const INET6 = `table ip6 f {
+	chain pre {
+		type filter hook prerouting priority filter; policy accept;
+		udp dport 3000 reject
+		tcp dport 80 reject with tcp reset
+	}
+}
+`;
+const IN6_CASES: Uint8Array[] = [HOP_CASES[0]!, HOP_CASES[1]!];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`the ip6 reject's hop limit against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const topo = { links: LINKS6, routes: ROUTES6, neigh: NEIGH6, sysctls: { ...HOPS, 'net.ipv6.conf.all.forwarding': 1 } };
+  const kern = kernelNftRun(INET6, IN6_CASES, 'nr50h6', [], 'eth0', topo);
+
+  it("answers with the route's device's hop_limit", async () => {
+    const { out } = await oursNftRun(INET6, IN6_CASES, 'eth0', topo);
+    // masked: the ICMPv6 error's flow label (icmpv6_send's auto flow label hashes a secret)
+    const own = (o: string[][]): string[][] => o.map((x) => x.map((h) => hex(maskOwn(Buffer.from(h, 'hex')))));
+    expect(own(out)).toEqual(own(kern.out));
+    // derived by hand: the IPv6 header's byte 7 (after 14 bytes of Ethernet header)
+    expect(kern.out.map((o) => o.map((h) => parseInt(h.slice(42, 44), 16)))).toEqual([[44], [44]]);
   });
 });
