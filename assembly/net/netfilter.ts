@@ -75,7 +75,7 @@ import {
 import { nf_conntrack_tcp_set_closing } from './nf_conntrack_proto_tcp';
 import { nf_nat_inet_fn } from './nf_nat';
 import { nft_do_chain } from './nf_tables_entry';
-import { nftFwdDrain, nftFwdMark } from './nft_hooks';
+import { nftFwdDrain, nftFwdHook, nftFwdMark } from './nft_hooks';
 import { nf_flow_offload_eval } from './nf_flow_table';
 
 export const NF_INET_PRE_ROUTING: u32 = 0;
@@ -494,6 +494,7 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
   const n = load<u32>(list);
   let v = NF_ACCEPT;
   const mark = nftFwdMark();
+  const outer = nftFwdHook(mark);
   stateFill(st, hook, pf, iif, oif, q, data, len, mac, llen);
   store<u32>(st + NFS_CT, 0);
   store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
@@ -511,6 +512,7 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
   }
   // what fwd and dup sent leaves now, before the frame goes on (a fwd'd frame is in the list: NF_STOLEN)
   if (nftFwdMark() != mark) nftFwdDrain(mark);
+  nftFwdHook(outer);
   if (v == NF_DROP) {
     netFree(q, data);
     netDrop(NDROP_NETFILTER_DROP);

@@ -20,11 +20,11 @@
 // Tcp: MIB: nf_send_reset is not TCP's; its IPv6 one in no Ip6:OutRequests either, ip6_local_out
 // directly). Next: icmp_send / icmpv6_send, or ip_send_skb / ip6_local_out for the reset.
 
-import { netDrop, netFree, netdevGet } from './core';
+import { netDrop, netdevGet } from './core';
 import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
-import { nftFwdOwn } from './nft_hooks';
+import { nftFwdOwnNow } from './nft_hooks';
 import {
   NDROP_NOMEM, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MAC, NFS_PF, NFS_PROTO, NFS_THOFF, CONF6_HOP_LIMIT, FR_OIF, ND_CONF6,
   SYSCTL_IP_DEFAULT_TTL, SYSCTL_IPV6_ALL_HOP_LIMIT,
@@ -187,12 +187,13 @@ export function nftReject(st: u32, type: u32, code: u32, scratch: u32): void {
   else unreach4(st, data, len, hlen, code);
 }
 
-// ---- The netdev family (net/netfilter/nft_reject_netdev.c, at ingress only: its validate refuses egress) ----
+// ---- The netdev family (net/netfilter/nft_reject_netdev.c, at ingress only: its validate refuses egress, that of a
+// chain jumps reach too — src/control/nft.ts netdevRejectAtEgress) ----
 //
 // The answer is built from the frame as nf_reject_skb_v4_* / _v6_* build it — no route, no neighbour: the Ethernet
 // header swaps the frame's addresses (the source is the MAC the frame was sent to, whatever the device's own), the
-// type is skb->protocol's — and leaves by the device the frame came in on through dev_queue_xmit (its egress chains
-// see it), untagged whatever tag the frame had (the tag was in skb->vlan_tci, which the new skb has not). Nothing for
+// type is skb->protocol's — and leaves by the device the frame came in on through dev_queue_xmit, from inside the rule
+// (nft_hooks.ts nftFwdOwnNow: after what the hook's earlier rules fwd'd or dup'd; its egress chains see it), untagged whatever tag the frame had (the tag was in skb->vlan_tci, which the new skb has not). Nothing for
 // a frame sent to a broadcast or multicast MAC, nor for another protocol than IPv4 / IPv6 (dropped all the same).
 // IPv4: TTL net.ipv4.ip_default_ttl, TOS 0, ID 0, DF. IPv6: hop limit net.ipv6.conf.all.hop_limit (devconf_all's: no
 // route is looked up, so neither a route's hoplimit metric nor the device's own hop_limit counts — Linux 6.18, measured),
@@ -229,11 +230,8 @@ function netdevAnswer(mac: u32, type: u16): u32 {
   return e + 14;
 }
 
-function netdevSend(p: u32, l3len: u32, ifindex: u32): void {
-  if (!nftFwdOwn(p - 14, l3len + 14, ifindex)) {
-    netFree(0, p - 14);
-    netDrop(NDROP_NOMEM);
-  }
+@inline function netdevSend(p: u32, l3len: u32, ifindex: u32): void {
+  nftFwdOwnNow(p - 14, l3len + 14, ifindex);
 }
 
 /** nf_reject_iphdr_put: the answer's IPv4 header (tot_len `tot`). */

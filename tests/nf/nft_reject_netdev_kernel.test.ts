@@ -251,3 +251,41 @@ describe.skipIf(unready !== '' || noKernel !== '')(`the ip6 reject's hop limit a
     expect(kern.out.map((o) => o.map((h) => parseInt(h.slice(42, 44), 16)))).toEqual([[44], [44]]);
   });
 });
+
+// When the answer leaves: nft_reject_netdev_eval sends it from inside the rule (dev_queue_xmit: eth0's egress chains
+// run then), after what the hook's earlier rules dup'd — so eth1 sees the copy of the frame before the copy of the
+// answer eth0's egress chain makes, and an answer follows however many copies came first (16 here: wxdp's list of a
+// hook's frames held 16, and lost the answer behind them). Frames out of eth0 and eth1, in order, as Linux 6.18's.
+const DUPS = Array.from({ length: 16 }, () => 'dup to "eth1"').join(' ');
+const ORDER = `table netdev od {
+	chain in0 {
+		type filter hook ingress device "eth0" priority filter; policy accept;
+		udp dport 3010 dup to "eth1"
+		udp dport 3011 ${DUPS}
+		udp dport { 3010, 3011 } jump rj
+	}
+	chain rj {
+		reject
+	}
+	chain out0 {
+		type filter hook egress device "eth0" priority filter; policy accept;
+		dup to "eth1"
+	}
+}
+`;
+const ORDER_CASES = [to(u4(3010, 20)), to(u4(3011, 20))];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`the netdev reject's answer among the hook's copies against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(ORDER, ORDER_CASES, 'nr50od', [], ['eth0', 'eth1']);
+
+  it('sends the answer after the copies before it, however many', async () => {
+    const { out } = await oursNftRun(ORDER, ORDER_CASES, ['eth0', 'eth1']);
+    expect(out).toEqual(kern.out);
+    // derived by hand: the answer out of eth0; out of eth1 the copies of the frame, then the answer's copy
+    // (the IP protocol after `DEV ` and 14 bytes of Ethernet header: ICMP for the answer)
+    expect(kern.out.map((o) => o.map((x) => x.slice(0, 4) + (x.slice(5 + 46, 5 + 48) === '01' ? 'answer' : 'frame')))).toEqual([
+      ['eth0answer', 'eth1frame', 'eth1answer'],
+      ['eth0answer', ...Array<string>(16).fill('eth1frame'), 'eth1answer'],
+    ]);
+  });
+});
