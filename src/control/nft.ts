@@ -522,6 +522,8 @@ export class Nft {
           if (existing) {
             if (c.op === 'create') throw new Refusal(EEXIST, c.setLoc, true);
             if (c.spec?.elements) this.addElems(t, existing, c.spec.elements);
+            // its new jumps validated as an element command's (nft_setelem_validate), at its block
+            if (c.spec?.elements && existing.mapTo === 'verdict' && netdevRejectAtEgress(t) && c.spec.blockLoc) throw new Refusal(EOPNOTSUPP, c.spec.blockLoc, true);
             return '';
           }
           const spec = c.spec;

@@ -166,6 +166,8 @@ describe.skipIf(skip)(`reject, log and notrack in chains jumps reach and in the 
     ['a goto two chains deep', jumped('\tchain d {\n\t\treject with tcp reset\n\t}\n\tchain r {\n\t\tgoto d\n\t}\n', base('egress', 'counter jump r'))],
     ['a verdict map', jumped(rj, base('egress', 'udp dport vmap { 1 : jump r, 2 : accept }'))],
     ['ingress and egress both reaching it', jumped(rj, base('ingress', 'jump r') + '\tchain e {\n\t\ttype filter hook egress device "eth0" priority filter; policy accept;\n\t\tjump r\n\t}\n')],
+    ['a named verdict map given the element in its block again', jumped(rj, '\tmap m {\n\t\ttype inet_service : verdict\n\t}\n' + base('egress', 'udp dport vmap @m') + '\tmap m {\n\t\ttype inet_service : verdict\n\t\telements = { 2 : jump r }\n\t}\n')],
+    ['a named verdict map given the element by `add map`', jumped(rj, '\tmap m {\n\t\ttype inet_service : verdict\n\t}\n' + base('egress', 'udp dport vmap @m')) + 'add map netdev t m { type inet_service : verdict; elements = { 2 : jump r } }\n'],
   ];
   it.each(refusals)('refuses %s with its words and place, applying nothing', (label, text) => expectTextRefusedAsNft(s, text, label));
 
