@@ -132,7 +132,8 @@ export const SYSCTL_NF_CONNTRACK_GENERIC_TIMEOUT: u32 = 60; //     600
 export const SYSCTL_NF_CONNTRACK_CHECKSUM: u32 = 61; //            1
 export const SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT: u32 = 62; //         30
 export const SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT: u32 = 63; //         30
-export const SYSCTL_COUNT: u32 = 64; // room up to 128
+export const SYSCTL_IPV6_ALL_HOP_LIMIT: u32 = 64; //  net.ipv6.conf.all.hop_limit 64 (devconf_all: the netdev reject's answers)
+export const SYSCTL_COUNT: u32 = 65; // room up to 128
 
 // ---- SNMP counters (u64 at NR_MIB + index × 8) ----
 export const MIB_IP_IN_RECEIVES: u32 = 0;

@@ -517,7 +517,8 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         res = R_VERDICT;
         break;
       } else if (op == EXPR_REJECT && <u32>load<u8>(st, NFS_PF) == 5) { // NFPROTO_NETDEV
-        // nft_reject_netdev_eval: the answer waits in fwd's list for the hook's end (no hook runs in between)
+        // nft_reject_netdev_eval: the answer leaves now, through its device's egress chains (which reuse the hook
+        // state, registers and jump stack: nothing reads them after this DROP)
         nftRejectNetdev(st, x, len);
         code = NFTV_DROP;
         res = R_VERDICT;

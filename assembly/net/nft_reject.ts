@@ -6,7 +6,8 @@
 //   TCP_RST (type 1)      nf_send_reset / nf_send_reset6: nothing for a later fragment, a segment that is
 //                         not TCP, has RST set or fails its checksum; IPv4: TOS 0, ID 0, DF, TTL the
 //                         route's (ip_default_ttl); IPv6: traffic class and flow label 0, the output
-//                         device's hop limit; the TCP header as tcp_v4_send_reset's arithmetic
+//                         device's hop limit (ip6_dst_hoplimit: wxdp's routes carry no RTAX_HOPLIMIT metric,
+//                         `ip route … hoplimit` is refused); the TCP header as tcp_v4_send_reset's arithmetic
 //                         (tcp.ts buildRst: SEQ = the ACK number with ACK set, else ACK = SEQ + SYN +
 //                         FIN + data length); the segment's connection goes to CLOSE (nf_ct_set_closing)
 //   ICMPX_UNREACH (type 2) an icmpx code mapped to the family's (nft_reject_icmp_code / icmpv6_code)
@@ -19,14 +20,14 @@
 // Tcp: MIB: nf_send_reset is not TCP's; its IPv6 one in no Ip6:OutRequests either, ip6_local_out
 // directly). Next: icmp_send / icmpv6_send, or ip_send_skb / ip6_local_out for the reset.
 
-import { netDrop, netFree, netdevGet } from './core';
+import { netDrop, netdevGet } from './core';
 import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
-import { nftFwdOwn } from './nft_hooks';
+import { nftFwdOwnNow } from './nft_hooks';
 import {
   NDROP_NOMEM, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MAC, NFS_PF, NFS_PROTO, NFS_THOFF, CONF6_HOP_LIMIT, FR_OIF, ND_CONF6,
-  SYSCTL_IP_DEFAULT_TTL,
+  SYSCTL_IP_DEFAULT_TTL, SYSCTL_IPV6_ALL_HOP_LIMIT,
 } from './abi';
 import { sysctl } from './core';
 import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo, ipSendCheck } from './csum';
@@ -186,15 +187,17 @@ export function nftReject(st: u32, type: u32, code: u32, scratch: u32): void {
   else unreach4(st, data, len, hlen, code);
 }
 
-// ---- The netdev family (net/netfilter/nft_reject_netdev.c, at ingress only: its validate refuses egress) ----
+// ---- The netdev family (net/netfilter/nft_reject_netdev.c, at ingress only: its validate refuses egress, that of a
+// chain jumps reach too — src/control/nft.ts netdevRejectAtEgress) ----
 //
 // The answer is built from the frame as nf_reject_skb_v4_* / _v6_* build it — no route, no neighbour: the Ethernet
 // header swaps the frame's addresses (the source is the MAC the frame was sent to, whatever the device's own), the
-// type is skb->protocol's — and leaves by the device the frame came in on through dev_queue_xmit (its egress chains
-// see it), untagged whatever tag the frame had (the tag was in skb->vlan_tci, which the new skb has not). Nothing for
+// type is skb->protocol's — and leaves by the device the frame came in on through dev_queue_xmit, from inside the rule
+// (nft_hooks.ts nftFwdOwnNow: after what the hook's earlier rules fwd'd or dup'd; its egress chains see it), untagged whatever tag the frame had (the tag was in skb->vlan_tci, which the new skb has not). Nothing for
 // a frame sent to a broadcast or multicast MAC, nor for another protocol than IPv4 / IPv6 (dropped all the same).
-// IPv4: TTL net.ipv4.ip_default_ttl, TOS 0, ID 0, DF. IPv6: hop limit net.ipv6.conf.all.hop_limit (wxdp has no such
-// sysctl: the default, 64), traffic class and flow label 0. The checks see skb->len at ingress — the frame after its
+// IPv4: TTL net.ipv4.ip_default_ttl, TOS 0, ID 0, DF. IPv6: hop limit net.ipv6.conf.all.hop_limit (devconf_all's: no
+// route is looked up, so neither a route's hoplimit metric nor the device's own hop_limit counts — Linux 6.18, measured),
+// traffic class and flow label 0. The checks see skb->len at ingress — the frame after its
 // Ethernet header (and outer tag), padding included — which gives the kernel's quirks (Linux 6.18, measured): the
 // ICMP quote takes min(536, that) bytes, padding included, though the checksum was verified over tot_len only
 // (pskb_trim_rcsum comes after the quote's length); a reset's checksum is verified over all of it, so a padded
@@ -203,7 +206,6 @@ export function nftReject(st: u32, type: u32, code: u32, scratch: u32): void {
 
 const NF_REJECT_QUOTE4: u32 = 536;
 const NF_REJECT_QUOTE6: u32 = 1220;
-const IPV6_DEFAULT_HOPLIMIT: u32 = 64;
 
 /** __skb_checksum_complete over `n` bytes from the network header (`data`) with nf_ip_checksum's pseudo-header. */
 function csumWhole4(data: u32, n: u32, hlen: u32, proto: u32): bool {
@@ -228,11 +230,8 @@ function netdevAnswer(mac: u32, type: u16): u32 {
   return e + 14;
 }
 
-function netdevSend(p: u32, l3len: u32, ifindex: u32): void {
-  if (!nftFwdOwn(p - 14, l3len + 14, ifindex)) {
-    netFree(0, p - 14);
-    netDrop(NDROP_NOMEM);
-  }
+@inline function netdevSend(p: u32, l3len: u32, ifindex: u32): void {
+  nftFwdOwnNow(p - 14, l3len + 14, ifindex);
 }
 
 /** nf_reject_iphdr_put: the answer's IPv4 header (tot_len `tot`). */
@@ -254,7 +253,7 @@ function ip6hdrPut(p: u32, data: u32, proto: u32, plen: u32): void {
   stBe32(p, 0x60000000);
   stBe16(p + 4, plen);
   store<u8>(p + 6, <u8>proto);
-  store<u8>(p + 7, <u8>IPV6_DEFAULT_HOPLIMIT);
+  store<u8>(p + 7, <u8>sysctl(SYSCTL_IPV6_ALL_HOP_LIMIT));
   ipv6Copy(p + IP6H_SADDR, data + IP6H_DADDR);
   ipv6Copy(p + IP6H_DADDR, data + IP6H_SADDR);
 }

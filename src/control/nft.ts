@@ -70,9 +70,10 @@ const isTerminal = (s: Stmt): boolean => TERMINAL.has(s.k) || (s.k === 'fwd' && 
  * expressions the kernel refuses itself (nft_ct_get_init's nf_ct_netns_get for NFPROTO_NETDEV: EPROTO); NAT nft
  * refuses (its evaluation: only IPv4/IPv6, at the statement's keyword), as it refuses reject in the arp family; a
  * reject in a netdev egress chain the kernel refuses when it validates the rule (nft_reject_netdev's hooks are
- * ingress only: EOPNOTSUPP, at the whole rule). reject (ingress), log and notrack run in a netdev base chain; what
- * nft and the kernel take and wxdp does not run yet — flow offload, those three in the arp family or in a chain only
- * jumps reach (whose hook is not followed here) — is refused by name.
+ * ingress only: EOPNOTSUPP, at the whole rule) — in a chain jumps reach, when the table is validated
+ * (netdevRejectAtEgress). reject (ingress), log and notrack run in any netdev chain; log and notrack in the arp family
+ * too (nft_log_init finds nf_log_syslog's ARP logger; notrack marks an ARP packet nothing reads the mark of). What
+ * nft and the kernel take and wxdp does not run yet — flow offload — is refused by name.
  */
 function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp', hook: string | undefined, rule: Loc): void {
   const keyword = (w: string): Loc => ({ ...s.loc, end: s.loc.col + w.length - 1 });
@@ -84,16 +85,33 @@ function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp', hook: string | undefi
   if (sel && (sel.proto === 'ct' || sel.concat?.some((f) => f.proto === 'ct'))) throw new Refusal('Could not process rule: Protocol error', sel.loc, true);
   if (sel?.proto === 'meta' && sel.field === 'nfproto') throw new Refusal('meta nfproto is only useful in the inet family', sel.loc, false);
   if (s.k === 'set' && s.target === 'ct mark') throw new Refusal('Could not process rule: Protocol error', s.loc, true);
-  // nft_reject_netdev takes a base chain at ingress; one reached by a jump is not followed here to its base chains
-  if (s.k === 'reject' && family === 'netdev' && hook === 'ingress') return;
-  // log: nf_log_netdev's lines (nf_log_syslog.ts by skb->protocol), a group's entries alike
-  if (s.k === 'log' && family === 'netdev' && hook !== undefined) return;
-  // notrack: at ingress the frame reaches conntrack untracked (netfilter.ts nf_ingress_burst_begin); at egress it has
-  // passed conntrack, and the mark leaves with it unread
-  if (s.k === 'notrack' && family === 'netdev' && hook !== undefined) return;
+  // reject (netdev, ingress or a chain jumps reach), log (nf_log_netdev's lines by skb->protocol, nf_log_arp_packet's in
+  // the arp family), notrack (at ingress the frame reaches conntrack untracked: netfilter.ts nf_ingress_burst_begin; at
+  // egress it has passed conntrack, an ARP packet never meets it: the mark goes unread) run in any chain of theirs
   if (s.k === 'flow') throw new Refusal(`wxdp has no flow in ${family === 'arp' ? 'an' : 'a'} ${family} chain yet (its chains run accept, drop, counters, limits, quotas, marks and matches)`, s.loc, false);
-  if (family === 'arp' && (s.k === 'reject' || s.k === 'log' || s.k === 'notrack')) throw new Refusal(`wxdp has no ${s.k} in an arp chain yet`, s.loc, false);
-  if (s.k === 'reject' || s.k === 'log' || s.k === 'notrack') throw new Refusal(`wxdp has no ${s.k} in a netdev chain only jumps reach yet (it runs ${s.k} in ${s.k === 'reject' ? 'an ingress' : 'a'} base chain)`, s.loc, false);
+}
+
+/**
+ * nft_table_validate for the netdev family's reject (nft_reject_netdev_validate: nft_chain_validate_hooks, ingress
+ * only): every base chain's rules are validated with that chain as the context, and a jump's or goto's chain
+ * (nft_immediate_validate, a verdict map's elements likewise) with the same context, so a reject answers to the hooks
+ * of every base chain that reaches it. The kernel validates the whole table at each rule or element of a batch it
+ * replays (NFT_VALIDATE_DO): the one after which an egress chain reaches a reject is refused (EOPNOTSUPP, at the whole
+ * command) — the jump, or the reject when the jump came first (Linux 6.18, measured). A chain nothing reaches may hold
+ * one.
+ */
+function netdevRejectAtEgress(t: NftTable): boolean {
+  if (t.family !== 'netdev') return false;
+  const seen = new Set<NftChain>();
+  const reaches = (c: NftChain): boolean => {
+    if (seen.has(c)) return false;
+    seen.add(c);
+    return c.rules.some((r) => r.stmts.some((x) => x.k === 'reject') || jumpTargets(t, r.stmts).some((n) => {
+      const next = t.chains.find((x) => x.name === n);
+      return next !== undefined && reaches(next);
+    }));
+  };
+  return t.chains.some((c) => c.base?.hook === 'egress' && reaches(c));
 }
 
 /**
@@ -495,6 +513,7 @@ export class Nft {
         else ch.rules.splice(at, 0, rule);
         const jump = c.stmts.find((x) => (x.k === 'verdict' && x.chain !== undefined) || x.k === 'vmap');
         if (jump && tooDeep(t)) throw new Refusal(EMLINK, jump.loc, true);
+        if (netdevRejectAtEgress(t)) throw new Refusal(EOPNOTSUPP, c.cmdLoc ?? { ...c.stmts[0]!.loc, end: c.stmts[c.stmts.length - 1]!.loc.end }, true);
         return '';
       }
       case 'set': {
@@ -503,6 +522,8 @@ export class Nft {
           if (existing) {
             if (c.op === 'create') throw new Refusal(EEXIST, c.setLoc, true);
             if (c.spec?.elements) this.addElems(t, existing, c.spec.elements);
+            // its new jumps validated as an element command's (nft_setelem_validate), at its block
+            if (c.spec?.elements && existing.mapTo === 'verdict' && netdevRejectAtEgress(t) && c.spec.blockLoc) throw new Refusal(EOPNOTSUPP, c.spec.blockLoc, true);
             return '';
           }
           const spec = c.spec;
@@ -571,8 +592,11 @@ export class Nft {
       case 'element': {
         const set = t.sets.find((x) => x.name === c.set);
         if (!set) throw new Refusal(ENOENT, c.setLoc, true);
-        if (c.op !== 'delete') this.addElems(t, set, c.elems, c.op === 'create');
-        else {
+        if (c.op !== 'delete') {
+          this.addElems(t, set, c.elems, c.op === 'create');
+          // a verdict map's new jump (nft_setelem_validate), at the whole command and one past it, as nft marks a rule's
+          if (set.mapTo === 'verdict' && netdevRejectAtEgress(t)) throw new Refusal(EOPNOTSUPP, { ...c.loc, end: c.elems.loc.end + 1 }, true);
+        } else {
           const items = c.elems.k === 'set' ? c.elems.elems : [c.elems];
           const index = this.liveIndex(set);
           const gone = new Set<Elem>();
@@ -1683,7 +1707,7 @@ const HOOK_NAMES = ['prerouting', 'input', 'forward', 'output', 'postrouting'] a
 export interface NftLogEntry {
   prefix: string;
   hook: (typeof HOOK_NAMES)[number] | 'ingress' | 'egress';
-  family: 'ip' | 'ip6' | 'netdev';
+  family: 'ip' | 'ip6' | 'netdev' | 'arp';
   /** NF_LOG_TYPE_ULOG (a `group`, nfnetlink_log) or NF_LOG_TYPE_LOG (a `level`, the kernel's log). */
   type: 'ulog' | 'log';
   level?: string;
@@ -1717,9 +1741,11 @@ function logEntry(v: DataView, r: number, link: (i: number) => LinkView | undefi
   const nul = pfx.indexOf(0);
   const cap = v.getUint32(r + 24, true);
   const packet = b.slice(LOG_PKT, LOG_PKT + cap);
-  // the netdev family: skb->protocol says what the packet is (its fields below read as IPv4's or IPv6's, else empty)
+  // the netdev family: skb->protocol says what the packet is (its fields below read as IPv4's or IPv6's, else empty);
+  // the arp family's is ARP (NF_ARP_IN / NF_ARP_OUT: 0, 1)
   const netdev = pf === 5;
-  const l2proto = netdev ? (b[30]! << 8) | b[31]! : pf === 10 ? 0x86dd : 0x0800;
+  const arp = pf === NFPROTO_ARP;
+  const l2proto = netdev ? (b[30]! << 8) | b[31]! : arp ? 0x0806 : pf === 10 ? 0x86dd : 0x0800;
   const v6 = l2proto === 0x86dd;
   const ip = l2proto === 0x0800 || v6;
   const l4 = v6 ? 40 : ((packet[0] ?? 0) & 0xf) * 4;
@@ -1728,8 +1754,8 @@ function logEntry(v: DataView, r: number, link: (i: number) => LinkView | undefi
   const ports = (proto === 6 || proto === 17) && !frag && packet.length >= l4 + 4;
   const e: NftLogEntry = {
     prefix: new TextDecoder().decode(pfx.subarray(0, nul < 0 ? pfx.length : nul)),
-    hook: netdev ? (b[0] === 1 ? 'egress' : 'ingress') : HOOK_NAMES[b[0]!] ?? 'prerouting',
-    family: netdev ? 'netdev' : v6 ? 'ip6' : 'ip',
+    hook: netdev ? (b[0] === 1 ? 'egress' : 'ingress') : arp ? (b[0] === 1 ? 'output' : 'input') : HOOK_NAMES[b[0]!] ?? 'prerouting',
+    family: netdev ? 'netdev' : arp ? 'arp' : v6 ? 'ip6' : 'ip',
     type,
     flags: v.getUint16(r + 6, true),
     iif: link(v.getUint32(r + 8, true))?.name ?? '',

@@ -534,6 +534,8 @@ export class Sysctls {
       this.all6[d.i] = v;
       // ip6_forward reads devconf_all->forwarding itself: the fast path keeps it as a global word
       if (key === 'forwarding') this.host.globalSet(SYSCTL.IPV6_ALL_FORWARDING, v);
+      // devconf_all->hop_limit, read by nf_reject_skb_v6_* (the netdev family's reject answers): a global word too
+      if (key === 'hop_limit') this.host.globalSet(SYSCTL.IPV6_ALL_HOP_LIMIT, v);
       if (key === 'forwarding' || key === 'disable_ipv6' || key === 'ignore_routes_with_linkdown') {
         this.dflt6[d.i] = v;
         for (const lc of this.conf.values()) lc.v6[d.i] = v;

@@ -236,7 +236,8 @@ describe.skipIf(unready !== '' || noKernel !== '')(`nft log lines against the ke
 // router (nf_log_all_netns=1) and in wxdp, the kernel's lines read from /dev/kmsg compared byte for byte with wxdp's
 // entries' `line`. IPv4 and IPv6 as at the IP hooks (MAC= only with an input device); behind an 802.1Q tag the MAC
 // header is the one after skb_vlan_untag (the inner type) and `flags ether` adds VPROTO / VID (the whole TCI); ARP by
-// dump_arp_packet (no MAC but MACDECODE's); another protocol its MAC header alone.
+// dump_arp_packet (no MAC but MACDECODE's); another protocol its MAC header alone. A chain the ingress chain jumps to
+// logs as it does; the arp family's chains by nf_log_arp_packet (the same ARP dump) at input and output.
 // (in this file: the two share nf_log_all_netns, which a file running beside would turn off under the other)
 const NTAG = `nd${process.pid}`;
 const ND_RULESET = `table netdev lg {
@@ -244,10 +245,25 @@ const ND_RULESET = `table netdev lg {
 		type filter hook ingress device "eth0" priority filter; policy accept;
 		log prefix "${NTAG} i " level info
 		log prefix "${NTAG} e " flags ether
+		jump lj
+	}
+	chain lj {
+		log prefix "${NTAG} j " level notice
 	}
 	chain out1 {
 		type filter hook egress device "eth1" priority filter; policy accept;
 		log prefix "${NTAG} o "
+	}
+}
+table arp la {
+	chain i {
+		type filter hook input priority filter; policy accept;
+		log prefix "${NTAG} ai " flags ether
+		notrack
+	}
+	chain o {
+		type filter hook output priority filter; policy accept;
+		log prefix "${NTAG} ao " level info flags ether
 	}
 }
 `;
@@ -282,12 +298,16 @@ describe.skipIf(unready !== '' || noKernel !== '')(`nft log in netdev chains aga
       return fx.dp.nftables.pollLog().map((e) => e.line ?? '');
     });
     expect(ours).toEqual(kern);
-    // derived by hand: two lines per frame at ingress, a third for the one forwarded
-    expect(kern.map((ls) => ls.length)).toEqual([3, 2, 2, 2, 2]);
+    // derived by hand: three lines per frame at ingress (the third from the chain jumped to), a fourth for the one
+    // forwarded; the ARP request's at the arp family's input and its reply's at output
+    expect(kern.map((ls) => ls.length)).toEqual([4, 3, 5, 3, 3]);
     const all = kern.flat().join('\n');
     expect(all).toContain(`${NTAG} e IN=eth0 OUT= MACSRC=02:00:00:00:02:00 MACDST=02:00:00:00:01:00 VPROTO=8100 VID=8197 MACPROTO=0800 SRC=192.0.2.2`);
     expect(all).toContain(`${NTAG} i IN=eth0 OUT= ARP HTYPE=1 PTYPE=0x0800 OPCODE=1 MACSRC=02:00:00:00:02:00 IPSRC=192.0.2.2 MACDST=00:00:00:00:00:00 IPDST=192.0.2.1\n`);
     expect(all).toContain(`${NTAG} i IN=eth0 OUT= MAC=02:00:00:00:01:00:02:00:00:00:02:00:88:cc \n`);
+    expect(all).toContain(`${NTAG} ai IN=eth0 OUT= MACSRC=02:00:00:00:02:00 MACDST=ff:ff:ff:ff:ff:ff MACPROTO=0806 ARP HTYPE=1 PTYPE=0x0800 OPCODE=1 `);
+    // at NF_ARP_OUT the reply's MAC header was never set: no MAC fields whatever the flags
+    expect(all).toContain(`${NTAG} ao IN= OUT=eth0 ARP HTYPE=1 PTYPE=0x0800 OPCODE=2 MACSRC=`);
     expect(all).toContain(`${NTAG} o IN= OUT=eth1 SRC=192.0.2.2 DST=203.0.113.5 LEN=48 TOS=0x00 PREC=0x00 TTL=63 ID=9 PROTO=UDP SPT=4000 DPT=3500 LEN=28 `);
   });
 });

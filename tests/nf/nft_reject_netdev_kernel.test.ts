@@ -2,18 +2,19 @@
 // kernel router and into wxdp, the same frames sent in on eth0, what each sent back out of eth0 compared byte for byte
 // (the kernel's reset checksum, left CHECKSUM_PARTIAL, completed as the device would), then `list ruleset` — eth0's
 // egress chain counts the answers, which leave through dev_queue_xmit. The answers are built from the frame alone
-// (swapped MACs, TTL ip_default_ttl / hop limit 64, ID 0, DF) and go out untagged whatever tag the frame had; none for
+// (swapped MACs, TTL ip_default_ttl / hop limit net.ipv6.conf.all.hop_limit, ID 0, DF) and go out untagged whatever tag the frame had; none for
 // a broadcast destination MAC, a segment with Ethernet padding (its checksum is verified over skb->len), an IPv4
 // header with a bad checksum, an ICMP error, another protocol. Then what nft refuses: reject at egress (the kernel),
-// after a match fixing another network protocol, an ICMP type of the other family (nft), with their places.
+// after a match fixing another network protocol, an ICMP type of the other family (nft), with their places; reject in a
+// chain an ingress chain jumps to, answered alike, and refused once an egress chain reaches it.
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { concat, eth, icmp4, icmp6, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
-import { kernelUnavailable } from '../net/kernel.js';
-import { ACK, H0, M0, SYN } from './ct_support.js';
+import { concat, eth, hex, icmp4, icmp6, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
+import { kernelUnavailable, maskOwn } from '../net/kernel.js';
+import { ACK, H0, LINKS, LINKS6, M0, NEIGH, NEIGH6, ROUTES, ROUTES6, SYN } from './ct_support.js';
 import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
-import { expectSequenceAsNft, expectTextRefusedAsNft, nftAgainst, nftDatapath, nftSession, tcp } from './nft_support.js';
+import { expectSequenceAsNft, expectTextRefusedAsNft, nftAgainst, nftSession, tcp } from './nft_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
@@ -27,9 +28,14 @@ const RULESET = `table netdev rj {
 		udp dport 3001 reject with icmpx admin-prohibited
 		meta protocol ip udp dport 3002 reject with icmp host-unreachable
 		udp dport 3003 reject with icmpv6 admin-prohibited
+		udp dport 3004 jump rj
 		meta l4proto icmp reject
 		ether saddr 02:00:00:00:02:77 reject
 		meta l4proto ipv6-icmp reject
+	}
+	chain rj {
+		counter
+		reject with icmpx host-unreachable
 	}
 	chain out0 {
 		type filter hook egress device "eth0" priority filter; policy accept;
@@ -64,6 +70,8 @@ const CASES: Array<[string, Uint8Array, number]> = [
   ['icmpx admin-prohibited: ICMP code 13', to(u4(3001, 20)), 1],
   ['icmp host-unreachable: code 1', to(u4(3002, 20)), 1],
   ['icmpv6 admin-prohibited on an IPv4 packet: its meta protocol ip6 fails, forwarded', to(u4(3003, 20)), 0],
+  ['udp 3004, in a chain the ingress chain jumps to: icmpx host-unreachable as ICMP code 1', to(u4(3004, 20)), 1],
+  ['the same over IPv6: ICMPv6 code 3', to(u6(3004, 20), { type: 0x86dd }), 1],
   ['a bad IP header checksum: no answer', to(badSum), 0],
   ['an ICMP port unreachable: no answer to an ICMP error', to(ipv4({ src: A, dst: B, proto: 1 }, icmp4(3, 3, [0, 0, 0, 0], u4(9, 8, B)))), 0],
   ['an echo request: answered', to(ipv4({ src: A, dst: B, proto: 1 }, icmp4(8, 0, [0, 1, 0, 1], new Uint8Array(8)))), 1],
@@ -140,17 +148,146 @@ describe.skipIf(skip)(`reject in netdev chains listed and refused as nft 1.0.6 a
   });
 });
 
-describe('what nft takes and wxdp does not run yet is refused by name, at the statement', () => {
-  it('reject in a chain only jumps reach, log and notrack in the arp family', async () => {
-    const dp = await nftDatapath(['eth0']);
-    const cases: Array<[string, RegExp]> = [
-      ['table netdev t {\n\tchain r {\n\t\treject\n\t}\n}\n', /^Error: wxdp has no reject in a netdev chain only jumps reach yet \(it runs reject in an ingress base chain\)\n\t\treject\n\t\t\^{6}$/m],
-      ['table arp a {\n\tchain c {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tlog\n\t}\n}\n', /^Error: wxdp has no log in an arp chain yet\n\t\tlog\n\t\t\^{3}$/m],
-      ['table arp a {\n\tchain c {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tnotrack\n\t}\n}\n', /^Error: wxdp has no notrack in an arp chain yet\n\t\tnotrack\n\t\t\^{7}$/m],
-    ];
-    for (const [text, want] of cases) {
-      expect(() => dp.nft(text)).toThrow(want);
-      expect(dp.nft('list ruleset')).toBe('');
-    }
+// A chain jumps reach: nft_table_validate validates it with each base chain that reaches it as the context, so its reject
+// is refused only once an egress chain reaches it — at the jump, the goto, the verdict map (anonymous, or a named one's
+// new element), or at the reject when the jump came first; a chain nothing reaches, or only ingress, may hold one.
+// log and notrack are taken at either hook, and in the arp family (reject is not: nft). Each against nft 1.0.6 on
+// Linux 6.18, same words, same places.
+const jumped = (first: string, second: string): string => `table netdev t {\n${first}${second}}\n`;
+const rj = '\tchain r {\n\t\tcounter\n\t\treject\n\t}\n';
+const base = (hook: string, rule: string): string => `\tchain b {\n\t\ttype filter hook ${hook} device "eth0" priority filter; policy accept;\n\t\t${rule}\n\t}\n`;
+
+describe.skipIf(skip)(`reject, log and notrack in chains jumps reach and in the arp family as nft 1.0.6 and Linux 6.18 take them${why ? ` (skipped: ${why})` : ''}`, () => {
+  const s = nftSession(nsa, 'nr50rj');
+
+  const refusals: Array<[string, string]> = [
+    ['an egress chain jumping to a reject', jumped(rj, base('egress', 'jump r'))],
+    ['the reject after the jump to its chain', jumped(base('egress', 'jump r'), rj)],
+    ['a goto two chains deep', jumped('\tchain d {\n\t\treject with tcp reset\n\t}\n\tchain r {\n\t\tgoto d\n\t}\n', base('egress', 'counter jump r'))],
+    ['a verdict map', jumped(rj, base('egress', 'udp dport vmap { 1 : jump r, 2 : accept }'))],
+    ['ingress and egress both reaching it', jumped(rj, base('ingress', 'jump r') + '\tchain e {\n\t\ttype filter hook egress device "eth0" priority filter; policy accept;\n\t\tjump r\n\t}\n')],
+    ['a named verdict map given the element in its block again', jumped(rj, '\tmap m {\n\t\ttype inet_service : verdict\n\t}\n' + base('egress', 'udp dport vmap @m') + '\tmap m {\n\t\ttype inet_service : verdict\n\t\telements = { 2 : jump r }\n\t}\n')],
+    ['a named verdict map given the element by `add map`', jumped(rj, '\tmap m {\n\t\ttype inet_service : verdict\n\t}\n' + base('egress', 'udp dport vmap @m')) + 'add map netdev t m { type inet_service : verdict; elements = { 2 : jump r } }\n'],
+  ];
+  it.each(refusals)('refuses %s with its words and place, applying nothing', (label, text) => expectTextRefusedAsNft(s, text, label));
+
+  it('takes the rest, and a named verdict map\'s element that makes an egress chain reach a reject is refused', () => {
+    expectSequenceAsNft(s.ns, s.dp, [
+      'add table netdev x',
+      'add chain netdev x r',
+      'add rule netdev x r reject',
+      'add rule netdev x r log prefix "r "',
+      'add rule netdev x r notrack',
+      'add chain netdev x i { type filter hook ingress device eth0 priority 0; }',
+      'add rule netdev x i jump r',
+      'add chain netdev x l',
+      'add rule netdev x l log',
+      'add rule netdev x l notrack',
+      'add chain netdev x e { type filter hook egress device eth0 priority 0; }',
+      'add rule netdev x e jump l',
+      'add rule netdev x e goto r',
+      'add map netdev x m { type inet_service : verdict; }',
+      'add rule netdev x e udp dport vmap @m',
+      'add element netdev x m { 1 : jump l }',
+      'add element netdev x m { 2 : jump r }',
+      'add table arp y',
+      'add chain arp y c { type filter hook input priority 0; }',
+      'add rule arp y c log prefix "in " flags ether',
+      'add rule arp y c log group 3',
+      'add rule arp y c notrack',
+      'add chain arp y j',
+      'add rule arp y c jump j',
+      'add rule arp y j log level info',
+      'add rule arp y j reject',
+      'list ruleset',
+      'flush ruleset',
+    ]);
+  });
+});
+
+// The IPv6 answers' hop limit: nf_reject_skb_v6_unreach / _tcp_reset put net->ipv6.devconf_all->hop_limit (no route is
+// looked up, so no RTAX_HOPLIMIT metric and not the device's own hop_limit): with net.ipv6.conf.all.hop_limit 33 and
+// eth0's 44, Linux 6.18 answers with 33 (the IPv4 ones with net.ipv4.ip_default_ttl, 99 here).
+const HOPS = { 'net.ipv6.conf.all.hop_limit': 33, 'net.ipv6.conf.eth0.hop_limit': 44, 'net.ipv4.ip_default_ttl': 99 };
+const HOP_CASES: Uint8Array[] = [
+  to(u6(3000, 20), { type: 0x86dd }),
+  to(ipv6({ src: A6, dst: B6, nh: 6 }, tcp(A6, B6, 40002, 80, SYN, 77, 0)), { type: 0x86dd }),
+  to(u4(3000, 20)),
+];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`the netdev reject's hop limit and TTL against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const topo = { links: LINKS, routes: ROUTES, neigh: NEIGH, sysctls: HOPS };
+  const kern = kernelNftRun(RULESET, HOP_CASES, 'nr50hl', [], 'eth0', topo);
+
+  it('answers with net.ipv6.conf.all.hop_limit and net.ipv4.ip_default_ttl', async () => {
+    const { out } = await oursNftRun(RULESET, HOP_CASES, 'eth0', topo);
+    expect(out).toEqual(kern.out);
+    // derived by hand: the IPv6 header's byte 7, the IPv4 header's byte 8 (after 14 bytes of Ethernet header)
+    expect(kern.out.map((o) => o.map((h) => parseInt(h.slice((14 + (h.slice(24, 28) === '86dd' ? 7 : 8)) * 2, (14 + (h.slice(24, 28) === '86dd' ? 7 : 8)) * 2 + 2), 16)))).toEqual([[33], [33], [99]]);
+  });
+});
+
+// The ip6 family's reject, for contrast: nf_send_reset6 and icmpv6_send route the answer and put ip6_dst_hoplimit — the
+// route's RTAX_HOPLIMIT metric (wxdp has none: `ip route … hoplimit` is refused), else the route's device's hop_limit:
+// eth0's 44, not all's 33 (Linux 6.18).
+const INET6 = `table ip6 f {
+	chain pre {
+		type filter hook prerouting priority filter; policy accept;
+		udp dport 3000 reject
+		tcp dport 80 reject with tcp reset
+	}
+}
+`;
+const IN6_CASES: Uint8Array[] = [HOP_CASES[0]!, HOP_CASES[1]!];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`the ip6 reject's hop limit against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const topo = { links: LINKS6, routes: ROUTES6, neigh: NEIGH6, sysctls: { ...HOPS, 'net.ipv6.conf.all.forwarding': 1 } };
+  const kern = kernelNftRun(INET6, IN6_CASES, 'nr50h6', [], 'eth0', topo);
+
+  it("answers with the route's device's hop_limit", async () => {
+    const { out } = await oursNftRun(INET6, IN6_CASES, 'eth0', topo);
+    // masked: the ICMPv6 error's flow label (icmpv6_send's auto flow label hashes a secret)
+    const own = (o: string[][]): string[][] => o.map((x) => x.map((h) => hex(maskOwn(Buffer.from(h, 'hex')))));
+    expect(own(out)).toEqual(own(kern.out));
+    // derived by hand: the IPv6 header's byte 7 (after 14 bytes of Ethernet header)
+    expect(kern.out.map((o) => o.map((h) => parseInt(h.slice(42, 44), 16)))).toEqual([[44], [44]]);
+  });
+});
+
+// When the answer leaves: nft_reject_netdev_eval sends it from inside the rule (dev_queue_xmit: eth0's egress chains
+// run then), after what the hook's earlier rules dup'd — so eth1 sees the copy of the frame before the copy of the
+// answer eth0's egress chain makes, and an answer follows however many copies came first (16 here: wxdp's list of a
+// hook's frames held 16, and lost the answer behind them). Frames out of eth0 and eth1, in order, as Linux 6.18's.
+const DUPS = Array.from({ length: 16 }, () => 'dup to "eth1"').join(' ');
+const ORDER = `table netdev od {
+	chain in0 {
+		type filter hook ingress device "eth0" priority filter; policy accept;
+		udp dport 3010 dup to "eth1"
+		udp dport 3011 ${DUPS}
+		udp dport { 3010, 3011 } jump rj
+	}
+	chain rj {
+		reject
+	}
+	chain out0 {
+		type filter hook egress device "eth0" priority filter; policy accept;
+		dup to "eth1"
+	}
+}
+`;
+const ORDER_CASES = [to(u4(3010, 20)), to(u4(3011, 20))];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`the netdev reject's answer among the hook's copies against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(ORDER, ORDER_CASES, 'nr50od', [], ['eth0', 'eth1']);
+
+  it('sends the answer after the copies before it, however many', async () => {
+    const { out } = await oursNftRun(ORDER, ORDER_CASES, ['eth0', 'eth1']);
+    expect(out).toEqual(kern.out);
+    // derived by hand: the answer out of eth0; out of eth1 the copies of the frame, then the answer's copy
+    // (the IP protocol after `DEV ` and 14 bytes of Ethernet header: ICMP for the answer)
+    expect(kern.out.map((o) => o.map((x) => x.slice(0, 4) + (x.slice(5 + 46, 5 + 48) === '01' ? 'answer' : 'frame')))).toEqual([
+      ['eth0answer', 'eth1frame', 'eth1answer'],
+      ['eth0answer', ...Array<string>(16).fill('eth1frame'), 'eth1answer'],
+    ]);
   });
 });
