@@ -824,7 +824,8 @@ const NH_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(NHM_ENTRIES * NH
 // meet). 1M: 62.4 -> 50.2 ns (0.80, 9/10 rounds faster) with 64 entries, -> 54.9 (0.88, 9/10) with 256;
 // again 77.8 -> 58.2 (0.75, 9/12) / 57.2 (0.74, 8/12). 10k: 51.4 -> 47.6 (0.93, 9/12) / 54.1 (1.05,
 // 6/12): even within the noise. 256 entries alone (the walk-tagged entries): 1M 62.4 -> 66.4 (more
-// entries kept, more renewed).
+// entries kept, more renewed). Main's build and this one in alternated processes (4 pairs, load 5-9,
+// medians of 5 rounds each): 1M 60.0 -> 53.3 ns (0.89, 3/4 pairs); 10k 47.7 -> 49.0 (1.03, 1/4): even.
 //   entry (RTM_SIZE): +0 u32 FIB generation | 1 << 31  +4 u32 route handle  +8 u32 TOS  +12 u32 its
 //   next hop's NH_MEMO entry  +16 u64 rt_metric << 32  +24 u64 output ifindex | new destination (the
 //   gateway) << 32  +32 u32 the next hop
