@@ -576,23 +576,27 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   let metMultipath = false;
   for (let j: u32 = 0; j < n; j++) {
     // the frames from j on that a route memo entry answers as they are, in a loop of their own
-    if (pmtuNone) {
-      j = answersFromMemo(j, n, ifindex, s, dsts, locals, walk);
+    if (pmtuNone && !custom) {
+      j = answersFromMemo(j, n, ifindex, s, dsts, locals, walk, gen);
       if (j >= n) break;
     }
     const h = fib4PrefetchSettle(s, j);
     const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
     const tos = load<u32>(r + ANSR_TOS);
     const localH = locals != 0 ? load<u32>(locals + (j << 2)) : 0;
-    // a route this walk answered already through fib4BurstAliasAny (ROUTE_MEMO): its answer as it is
+    // a route answered already through fib4BurstAliasAny (ROUTE_MEMO): its answer as it is
     const m = ROUTE_MEMO + ((h * 0x9e3779b1) >> (32 - RTM_BITS)) * RTM_SIZE;
-    let memoHit = load<u32>(m, 4) == h && load<u32>(m, 8) == tos && localH == 0;
-    // an earlier walk's entry at the FIB generation it was made at: its route part holds, its next hop's
-    // part made again for this walk (routeMemoRenew)
-    if (memoHit && load<u32>(m) != walk) memoHit = !custom && load<u32>(m, 12) == gen && routeMemoRenew(m, walk);
+    // an entry made at this FIB generation: its route part holds; its next hop's part is this walk's
+    // NH_MEMO entry for that next hop (made here when the walk has none yet), no answer when its MTU is 0
+    let memoHit = load<u64>(m) == (<u64>gen | (<u64>h << 32)) && load<u32>(m, 8) == tos && localH == 0 && !custom;
+    let e: u32 = 0;
+    if (memoHit) {
+      e = nhMemoOf(load<u32>(m, 24), load<u32>(m, 28), load<u32>(m, 32), walk);
+      memoHit = load<u32>(e, 12) != 0;
+    }
     if (memoHit) {
       const dstAt = dsts + (j << 2);
-      let mtuMetric = load<u64>(m, 16);
+      let mtuMetric = load<u64>(m, 16) | <u64>load<u32>(e, 12);
       if (!pmtuNone) {
         const pm = dst_pmtu(AF_INET, dstAt);
         if (pm != 0) mtuMetric = (mtuMetric & 0xffffffff00000000) | <u64>pm;
@@ -600,8 +604,8 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
       store<u64>(r + ANSR_DST, <u64>load<u32>(dstAt) | (<u64>ifindex << 32));
       store<u64>(r + ANSR_MTU, mtuMetric);
       store<u64>(r + ANSR_OIF, load<u64>(m, 24));
-      store<u64>(r + ANSR_MACS, load<u64>(m, 32));
-      store<u32>(r + ANSR_MACS + 8, load<u32>(m, 40));
+      store<u64>(r + ANSR_MACS, load<u64>(e, 16));
+      store<u32>(r + ANSR_MACS + 8, load<u32>(e, 24));
       store<u64>(r + ANSR_KEYMASK, 0);
       continue;
     }
@@ -690,17 +694,14 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     store<u64>(r + ANSR_OIF, oifGw);
     if (viaGw && !custom && localH == 0 && load<u32>(fa + FA_NHS) == 1) {
       // one next hop with an IPv4 gateway, reached as fib4BurstAliasAny reaches it (no rules, nothing in
-      // local): the answer the walk's later frames with this handle and TOS take (the MTU before a PMTU
-      // exception)
-      store<u32>(m, walk);
-      store<u32>(m, h, 4);
+      // local): the route part of the answer that later frames with this handle and TOS take, in this
+      // walk and later ones at this FIB generation (the next hop's part from its NH_MEMO entry)
+      store<u64>(m, <u64>gen | (<u64>h << 32));
       store<u32>(m, tos, 8);
-      store<u32>(m, gen, 12);
-      store<u32>(m, nh, 44);
-      store<u64>(m, (mtuMetric & 0xffffffff00000000) | <u64>lastMtu, 16);
+      store<u32>(m, NH_MEMO + ((newDst >> 24) & (NHM_ENTRIES - 1)) * NHM_SIZE, 12);
+      store<u64>(m, mtuMetric & 0xffffffff00000000, 16);
       store<u64>(m, oifGw, 24);
-      store<u64>(m, macs, 32);
-      store<u32>(m, macsHi, 40);
+      store<u32>(m, nh, 32);
     }
     // copyMacs' bytes: smac (the device's) at 52, dmac (the neighbour's) at 58
     store<u64>(r + ANSR_MACS, macs);
@@ -715,9 +716,9 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
 }
 
 /**
- * fibAnswersWalk's common frame, from frame `j` on: its route (handle and TOS, nothing in local) answered
- * earlier in the same walk (ROUTE_MEMO), no PMTU exception anywhere (dstPmtuNone): the memo entry's
- * answer is the frame's record. Returns the first frame from `j` the memo does not answer (`n`: none).
+ * fibAnswersWalk's common frame, from frame `j` on: its route (handle and TOS, nothing in local, no rules)
+ * answered at this FIB generation `gen` (ROUTE_MEMO), its next hop's part this walk's (NH_MEMO, `walk`),
+ * no PMTU exception anywhere (dstPmtuNone): the memo entries' answer is the frame's record. Returns the first frame from `j` the memo does not answer (`n`: none).
  * A loop of its own (binaryen inlines it back into fibAnswersWalk, the loop stays): in the walk's loop,
  * with everything else that loop holds live, V8 kept even the frame index on the stack (a store and a
  * reload on every frame's path); here the few values it needs stay in registers.
@@ -727,25 +728,30 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
  * as the copy (-0.1 to -0.3 ns a frame, ±0.6): the stores it saves (-1.2 to -1.7 ns with none made at
  * all, the answers then wrong) are paid back by the pointer's loads.
  */
-// Not landed: renewing an earlier walk's entry (routeMemoRenew) inside this loop instead of breaking out
-// to fibAnswersWalk's for it (12-06, one process, the variants switched per round, load 4-9): 1M
+// Not landed (before the entries left the next hop's part to NH_MEMO, above ROUTE_MEMO): renewing an
+// earlier walk's entry inside this loop instead of breaking out to fibAnswersWalk's for it (12-06, one process, the variants switched per round, load 4-9): 1M
 // 60.1 -> 54.8 ns (12/14 rounds faster) and 61.5 -> 59.3 (5/10); 10k 50.9 -> 64.3 median (6/12), noise
 // either way — not shown to pay. Again at load 6-8 (flag per round, rounds alternated, data path a frame):
 // 1M 67.6 -> 65.5 (0.97, 4/12 rounds faster), 61.9 -> 59.0 (0.95, 13/20); 10k 44.4 -> 48.0 (1.08, 6/20),
 // 44.4 -> 44.0 (0.99, 8/16): still not shown to pay.
-function answersFromMemo(j: u32, n: u32, ifindex: u32, s: u32, dsts: u32, locals: u32, walk: u32): u32 {
+function answersFromMemo(j: u32, n: u32, ifindex: u32, s: u32, dsts: u32, locals: u32, walk: u32, gen: u32): u32 {
   const ifHi = <u64>ifindex << 32;
+  const tag = <u64>gen;
   for (; j < n; j++) {
     const h = fib4PrefetchSettle(s, j);
     const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
     const m = ROUTE_MEMO + ((h * 0x9e3779b1) >> (32 - RTM_BITS)) * RTM_SIZE;
-    if (load<u64>(m) != (<u64>walk | (<u64>h << 32)) || load<u32>(m, 8) != load<u32>(r + ANSR_TOS)) break;
+    if (load<u64>(m) != (tag | (<u64>h << 32)) || load<u32>(m, 8) != load<u32>(r + ANSR_TOS)) break;
     if (locals != 0 && load<u32>(locals + (j << 2)) != 0) break;
+    // the next hop's part: this walk's answer for the entry's output device and gateway
+    const e = load<u32>(m, 12);
+    const mtu = load<u32>(e, 12);
+    if (load<u32>(e) != walk || load<u64>(e, 4) != load<u64>(m, 24) || mtu == 0) break;
     store<u64>(r + ANSR_DST, <u64>load<u32>(dsts + (j << 2)) | ifHi);
-    store<u64>(r + ANSR_MTU, load<u64>(m, 16));
+    store<u64>(r + ANSR_MTU, load<u64>(m, 16) | <u64>mtu);
     store<u64>(r + ANSR_OIF, load<u64>(m, 24));
-    store<u64>(r + ANSR_MACS, load<u64>(m, 32));
-    store<u32>(r + ANSR_MACS + 8, load<u32>(m, 40));
+    store<u64>(r + ANSR_MACS, load<u64>(e, 16));
+    store<u32>(r + ANSR_MACS + 8, load<u32>(e, 24));
     store<u64>(r + ANSR_KEYMASK, 0);
   }
   return j;
@@ -796,29 +802,34 @@ function keyFlow(r: u32, ifindex: u32, dst: u32, tos: u32): void {
 const NHM_ENTRIES: u32 = 16;
 const NHM_SIZE: u32 = 32;
 const NH_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(NHM_ENTRIES * NHM_SIZE, 32);
-// fibAnswersWalk's answers within one walk, by route: a frame answered through fib4BurstAliasAny
-// whose route has one next hop with an IPv4 gateway, no rules and nothing in local, depends on nothing
-// else of the frame than its route handle and TOS (its destination only through a PMTU exception,
-// checked per frame), so a later frame of the walk with the same handle and TOS takes it as it is — a
-// table's frames mostly share a few routes (the default, short prefixes), met in turn, which the last
-// answer alone would not hold. Direct-mapped by the handle (Fibonacci hashing), each entry tagged with
-// the walk that made it (nhMemoWalk, as NH_MEMO). Unshared build only, as FIB_ANSWERS. 64 entries, not
-// 16: a table's routes take one alias record per prefix length and next hop (routes.ts acquire), ~20 on
-// the bench's 1M table, which 16 direct-mapped entries could not hold without evicting each other every
-// walk (12-06, xdp router 1M, main's build against this one in alternated processes, load 16-21: 85.0 ->
-// 83.0 ns a round's frame, faster in 5/6 pairs; 10k 73.5 -> 72.7, XDP_DROP 36.9 / 37.4, even).
-// An entry outlives its walk: what it holds of the route (the handle's alias as fib4BurstAliasAny takes it,
-// its next hop's device and gateway, the metric) changes only with the FIB generation (fibGen: every route,
-// rule, address, device or in-place next-hop change bumps it), which the entry keeps; what the next hop
-// decides (the device's MTU and MAC, the gateway's neighbour), which the neighbour table and the devices
-// change without a bump, is made again once per walk (routeMemoRenew, through NH_MEMO), so a later walk's
-// first frame of a route no longer goes the full way (12-06, xdp router 1M, the cross-walk hit switched
-// by a flag in alternated rounds of one process, load 4-7: 62.5 -> 57.3 ns data path a frame, 0.92,
-// faster in 9/12 pairs; another run 67.0 -> 61.5).
-//   entry (RTM_SIZE): +0 u32 walk  +4 u32 route handle  +8 u32 TOS  +12 u32 FIB generation | 1 << 31
-//   +16 u64 mtu (before a PMTU exception) | rt_metric << 32  +24 u64 output ifindex | new destination
-//   (the gateway) << 32  +32 u64 macs  +40 u32 macsHi  +44 u32 the next hop
-const RTM_BITS: u32 = 6;
+// fibAnswersWalk's answers by route: a frame answered through fib4BurstAliasAny whose route has one
+// next hop with an IPv4 gateway, no rules and nothing in local, depends on nothing else of the frame
+// than its route handle and TOS (its destination only through a PMTU exception, checked per frame), so a
+// later frame with the same handle and TOS takes it as it is — a table's frames mostly share a few
+// routes (the default, short prefixes), met in turn, which the last answer alone would not hold.
+// Direct-mapped by the handle (Fibonacci hashing). Unshared build only, as FIB_ANSWERS.
+// An entry holds the route's part of the answer (the handle's alias as fib4BurstAliasAny takes it, its
+// next hop's device and gateway, the metric), which changes only with the FIB generation (fibGen: every
+// route, rule, address, device or in-place next-hop change bumps it): tagged with the generation, it
+// serves every walk at that generation. What the next hop decides (the device's MTU and MAC, the
+// gateway's neighbour), which the neighbour table and the devices change without a bump, is not in the
+// entry: the entry names its next hop's NH_MEMO entry, which a frame takes only when it is this walk's
+// for the same device and gateway (made again once a walk, by the walk's first frame on that next hop).
+// 12-07 (xdp router, one process, the variants switched by a flag per round, rounds alternated, load
+// 5-8, data path a frame): before, the entry held the next hop's part too and was tagged with the walk
+// that made or renewed it, so each walk's first frame of every route left the loop below for the full
+// loop (a renewal: 10.8 frames of each 64-frame burst at 1M, 3.6 at 10k, counted); with 64 entries 6.9
+// more frames a burst at 1M went the full way, their handles meeting in a slot (~20 alias records on the
+// bench's 1M table: routes.ts acquire). Now 1.0 frame a burst leaves the loop at 1M (256 entries: none
+// meet). 1M: 62.4 -> 50.2 ns (0.80, 9/10 rounds faster) with 64 entries, -> 54.9 (0.88, 9/10) with 256;
+// again 77.8 -> 58.2 (0.75, 9/12) / 57.2 (0.74, 8/12). 10k: 51.4 -> 47.6 (0.93, 9/12) / 54.1 (1.05,
+// 6/12): even within the noise. 256 entries alone (the walk-tagged entries): 1M 62.4 -> 66.4 (more
+// entries kept, more renewed). Main's build and this one in alternated processes (4 pairs, load 5-9,
+// medians of 5 rounds each): 1M 60.0 -> 53.3 ns (0.89, 3/4 pairs); 10k 47.7 -> 49.0 (1.03, 1/4): even.
+//   entry (RTM_SIZE): +0 u32 FIB generation | 1 << 31  +4 u32 route handle  +8 u32 TOS  +12 u32 its
+//   next hop's NH_MEMO entry  +16 u64 rt_metric << 32  +24 u64 output ifindex | new destination (the
+//   gateway) << 32  +32 u32 the next hop
+const RTM_BITS: u32 = 8;
 const RTM_ENTRIES: u32 = 1 << RTM_BITS;
 const RTM_SIZE: u32 = 64;
 const ROUTE_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(RTM_ENTRIES * RTM_SIZE, 64);
@@ -838,24 +849,6 @@ const ROUTE_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(RTM_ENTRIES *
     store<u32>(e, nhMacsHi, 24);
   }
   return e;
-}
-
-/**
- * ROUTE_MEMO entry `m` of an earlier walk, its generation current: its next hop's part (nhAnswer's, shared
- * through NH_MEMO with this walk's other routes on that next hop) made for walk `walk`, the entry then
- * this walk's. False when the next hop gives no answer now (the caller goes the full way).
- */
-function routeMemoRenew(m: u32, walk: u32): bool {
-  const oif = load<u32>(m, 24);
-  const gw = load<u32>(m, 28);
-  const e = nhMemoOf(oif, gw, load<u32>(m, 44), walk);
-  const mtu = load<u32>(e, 12);
-  if (mtu == 0) return false;
-  store<u32>(m, walk);
-  store<u32>(m, mtu, 16);
-  store<u64>(m, load<u64>(e, 16), 32);
-  store<u32>(m, load<u32>(e, 24), 40);
-  return true;
 }
 
 /** fibAnswersWalk's count of walks, NH_MEMO's and ROUTE_MEMO's tags (exported for tests to bring the wrap near). */

@@ -294,7 +294,7 @@ export function fib4PrefetchWalk(n: u32): bool {
   // copies of each build interleaved, 14 rounds, load 19: 78.2 ns a round's frame both)
   // On the 1M bench table (bench/forward.ts: every route via one gateway) this load is a frame's only
   // random line: its 1M routes share 20 alias records (routes.ts acquire, as fib_info is shared), so the
-  // aliases and next hops stay in cache (fib_helper.ts ROUTE_MEMO: 64 entries hold them, 16 did not).
+  // aliases and next hops stay in cache (fib_helper.ts ROUTE_MEMO: 256 entries hold them without meeting, 16 did not).
   // Measured on 12-06 (xdp router 1M, interleaved, load 6-12), neither faster: a u8 copy of the direct table read through a 256-entry dictionary (8 MiB touched, 2,016 pages, instead of 31.5
   // MiB and 8,064: 70.3 vs 65.1 ns median, 75fff61); these loads summed instead of stored (medians
   // 63.9 vs 64.7 over 12 rounds, one batch of 6 faster, the next slower)

@@ -362,7 +362,7 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
 
   it('give each route\'s frames their own gateway\'s MACs when a burst meets more routes than the walk keeps answers for: 32 routes, each via its own gateway, met twice in turn', async () => {
     // 203.0.113.4k/30 via 198.51.100.(10 + k), k = 0..31, each gateway with its own MAC on eth1. The
-    // walk keeps the answers of routes it met by route handle in 64 entries (fib_helper.ts ROUTE_MEMO),
+    // walk keeps the answers of routes it met by route handle in 256 entries (fib_helper.ts ROUTE_MEMO),
     // where some of these may meet, and each next hop's by its gateway's last octet in 16 (NH_MEMO),
     // where .10 and .26 (and every such pair) do; each datagram must still leave with the MAC of its own
     // route's gateway (bpf_fib_lookup: fib_table_lookup's longest prefix, then neigh->ha of its gateway).
