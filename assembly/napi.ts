@@ -391,7 +391,8 @@ export function redirectWhole(q: u32, qi: u32, ents: u32, mask: u32, c: u32, k: 
  * Only when redirGatherOn (no bulk tracepoint reports each frame's transmit). Measured 12-07 on the
  * xdp_lb row (bench datapath, 64 B, XDP_TX, pktgen refill in the figure; in-process toggle, alternated
  * 1-s rounds, thread CPU time, load 9-11): 124.0 -> 93.8 ns (8/8 rounds), 94.5 -> 87.2 (6/8),
- * 100.9 -> 88.3 (7/10).
+ * 100.9 -> 88.3 (7/10); two builds alternated (4 pairs, 6 windows each, load 5): 111.4 -> 100.8 (4/4).
+ * The router rows never reach it (their bursts are XDP_REDIRECT): 10k 89.2 -> 80.5 ns, noise.
  */
 export function txWhole(q: u32, dev: u32, qi: u32, ents: u32, mask: u32, c: u32, k: u32): i64 {
   if (load<u32>(dev, DEV_PEER) != 0) return -1;
