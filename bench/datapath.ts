@@ -46,6 +46,12 @@ const SCENARIOS: Scenario[] = [
   { object: 'programs/xdp_flow_count.o', program: 'xdp_flow_count', l4: 'tcp' },
   { object: 'programs/xdp_flow_stats.o', program: 'xdp_flow_stats', l4: 'tcp' },
   // The load balancer's VIP (programs/xdp_lb.json): TCP to 10.0.0.100:80 is encapsulated (IPIP) and sent back out.
+  // Its kernel column is not that path (checked 12-07): kernelNs loads the object without the VIP maps
+  // set up, so every run is a VIP miss, XDP_PASS (27 ns); set up, only the first of test_run's repeats
+  // sends (XDP_TX): the kernel re-runs the one xdp_buff, which is then IPIP, XDP_PASS (15 ns). wxdp's
+  // figure is the whole LB and the TX ring, plus the generator's refill: a profile (perf, 12-07) gave
+  // pktgen's fillBurst + rxPost 37 % of the round, the program 38 % (+ adjust_head 4), the rest napi_poll,
+  // transmit, dev_tx_done, queueRefill.
   { object: 'programs/xdp_lb.o', program: 'xdp_lb', l4: 'tcp', dstIp: '10.0.0.100', dstPort: 80, refill: true },
 ];
 const SIZES = [64, 512, 1518];

@@ -72,6 +72,29 @@ describe.each(['table', 'burst'] as const)('bpf_redirect (%s dispatch)', (dispat
     expect(eth0.injectBatch(tags.map((t) => frame(60, t)))).toBe(12);
   });
 
+  it('a poll whose every frame is XDP_TX: the TX ring takes them in order up to its room (TX_RING_FULL)', async () => {
+    // as one xmit at a time would: the whole-burst path (napi.ts txWhole) must not differ
+    const dp = await Datapath.create({ dispatch });
+    const eth0 = dp.addDevice({ name: 'eth0', ringSize: 8 });
+    eth0.attachXdp(await dp.loadInsns(assemble('r0 = 3\nexit')));
+    const a = [0, 1, 2, 3, 4, 5];
+    const b = [6, 7, 8, 9];
+    expect(eth0.injectBatch(a.map((t) => frame(60 + t, t)))).toBe(6);
+    expect(eth0.poll()).toBe(6);
+    expect(eth0.injectBatch(b.map((t) => frame(60 + t, t)))).toBe(4);
+    expect(eth0.poll()).toBe(4);
+    // the ring of 8 takes the second poll's first two, the last two are TX_RING_FULL
+    expect(eth0.readTx().map((o) => tagOf(o.data))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const st = eth0.stats();
+    expect(st.verdicts.XDP_TX).toBe(10);
+    expect(st.rxBytes).toBe(10 * 60 + 45);
+    expect(st.drops.TX_RING_FULL).toBe(2);
+    expect(st.txPackets).toBe(8);
+    expect(st.txBytes).toBe(8 * 60 + 28);
+    // the dropped frames went back to the fill ring
+    expect(eth0.injectBatch(b.map((t) => frame(60, t)))).toBe(4);
+  });
+
   it('takes the low 32 bits of the ifindex; any flag is XDP_ABORTED', async () => {
     const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0' });
