@@ -363,6 +363,9 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     if (!values.json) {
       io.out(formatDatapathTable(rows));
       io.out('Mpps and ns/pkt through the poll loop (RX ring → program → verdict); kernel: BPF_PROG_TEST_RUN ns/run on the same program and frame (no driver, no ring); interp: wxdp\'s interpreter, testRun.\n');
+      if (rows.some((r) => r.program === 'xdp_lb')) {
+        io.out('xdp_lb rewrites its frame (IPIP): test_run\'s repeats would re-run the rewritten buffer, so its interp column is single runs less XDP_PASS\'s,\nand the kernel has no like-for-like figure (n/a: a single run is a bpftool process of its own, caches cold); wxdp bench programs compares both engines under test_run.\n');
+      }
     }
     if (which === 'datapath') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
