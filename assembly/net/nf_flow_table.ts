@@ -110,7 +110,7 @@ import { atomicAdd64 } from './lock';
 // The conntrack side, imported late (nf_conntrack.ts imports this file for flow_offload_ct_gone)
 import {
   CT_L4STATE, CT_STATUS, CT_TIMEOUT, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT,
-  CTT_SRC, CT_COUNTERS, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, NF_ACCEPT, ctLock, ctRoot,
+  CTT_SRC, CT_COUNTERS, IPS_ASSURED, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, NF_ACCEPT, ctLock, ctRoot,
   ctUnlock, ctFreeHeld, ctSetTimeout,
 } from './nf_conntrack';
 
@@ -1249,8 +1249,13 @@ function flowFixupCt(f: u32): void {
 
 /**
  * nft_flow_offload_eval with `ct state established`: the packet's connection offloaded into `ft` when it
- * is established, TCP (in ESTABLISHED, not a SYN, FIN or RST) or UDP, confirmed and not offloaded yet.
- * Always NF_ACCEPT: the packet itself goes on through the stack.
+ * is established, TCP (nf_conntrack_tcp_established: ESTABLISHED and ASSURED; not a FIN or RST — a SYN
+ * is no bar) or UDP, confirmed and not offloaded yet; not from an IPv4 packet with options
+ * (nft_flow_offload_skip: IPCB(skb)->opt.optlen). A TCP connection it offloads has its window tracking
+ * made liberal both ways (flow_offload_ct_tcp: IP_CT_TCP_FLAG_BE_LIBERAL, never cleared: conntrack will
+ * not see all its segments). Always NF_ACCEPT: the packet itself goes on through the stack.
+ * nf_fuzz_kernel seed 409: a picked-up connection was offloaded at its first reply (ESTABLISHED, not
+ * yet ASSURED), and kept its window checks after the offload.
  */
 export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
   const ct = load<u32>(st + NFS_CT);
@@ -1259,15 +1264,23 @@ export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
   const proto = <u32>load<u8>(st + NFS_L4PROTO);
   const thoff = load<u32>(st + NFS_THOFF);
   if (thoff == 0) return NF_ACCEPT;
-  if (proto == IPPROTO_TCP) {
-    const fl = <u32>load<u8>(load<u32>(st + NFS_DATA) + thoff + 13);
-    if ((fl & 0x07) != 0 || <u32>load<u8>(ct + CT_L4STATE) != 3) return NF_ACCEPT; // SYN FIN RST; TCP_CONNTRACK_ESTABLISHED
+  const l3 = load<u32>(st + NFS_DATA);
+  if ((<u32>load<u8>(l3) >> 4) == 4 && thoff > 20) return NF_ACCEPT; // IPv4 options
+  const tcp = proto == IPPROTO_TCP;
+  if (tcp) {
+    const fl = <u32>load<u8>(l3 + thoff + 13);
+    // FIN RST; TCP_CONNTRACK_ESTABLISHED and ASSURED
+    if ((fl & 0x05) != 0 || <u32>load<u8>(ct + CT_L4STATE) != 3 || (load<u32>(ct + CT_STATUS) & IPS_ASSURED) == 0) return NF_ACCEPT;
   } else if (proto != IPPROTO_UDP) {
     return NF_ACCEPT;
   }
   const root = ctRoot();
   ctLock(root);
-  flow_offload_add(ft, ct, ctinfo == IP_CT_ESTABLISHED_REPLY ? 1 : 0, load<u32>(st + NFS_IIF), load<u32>(st + NFS_OIF));
+  const r = flow_offload_add(ft, ct, ctinfo == IP_CT_ESTABLISHED_REPLY ? 1 : 0, load<u32>(st + NFS_IIF), load<u32>(st + NFS_OIF));
+  if (tcp && r == 0) for (let d: u32 = 0; d < 2; d++) {
+    const sv = ct + CT_TCP_OFF + d * 20;
+    store<u8>(sv + 17, <u8>(<u32>load<u8>(sv + 17) | 0x08)); // IP_CT_TCP_FLAG_BE_LIBERAL
+  }
   ctUnlock(root);
   return NF_ACCEPT;
 }

@@ -43,6 +43,7 @@ const N = Number(process.env['WXDP_NF_FUZZ'] ?? 40);
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_NF_FUZZ_SEEDS']);
 const WINDOWS = process.env['WXDP_NF_FUZZ_WINDOWS'] !== '0';
 const RULES = process.env['WXDP_NF_FUZZ_RULES'] !== '0';
+const FLOWTABLE = process.env['WXDP_NF_FUZZ_FLOWTABLE'] !== '0';
 
 const nsa = useNamespaces('nfz');
 const py = pythonAvailability();
@@ -88,8 +89,25 @@ function maskOwnFields(f: Uint8Array, input: readonly Uint8Array[]): Uint8Array 
   return m;
 }
 
-/** The counters of a listing, in order (the rule text is nft_text_kernel's business). */
-const counters = (text: string): string[] => [...text.matchAll(/counter packets \d+ bytes \d+/g)].map((m) => m[0]);
+/**
+ * The counters of a listing, in order (the rule text is nft_text_kernel's business); `slow`: not those of
+ * table inet filter's forward and user chains, which a frame the flowtable forwards never reaches (a
+ * kernel without nf_flow_table counts every frame there).
+ */
+function counters(text: string, slow = false): string[] {
+  const out: string[] = [];
+  let table = '';
+  let chain = '';
+  for (const line of text.split('\n')) {
+    const t = /^table (\S+ \S+) \{/.exec(line);
+    if (t) table = t[1]!;
+    const c = /^\tchain (\S+) \{/.exec(line);
+    if (c) chain = c[1]!;
+    if (slow && table === 'inet filter' && (chain === 'forward' || chain === 'user')) continue;
+    out.push(...[...line.matchAll(/counter packets \d+ bytes \d+/g)].map((m) => m[0]));
+  }
+  return out;
+}
 
 /**
  * What the router forwarded for a flow's packet: the first frame out of another port than the one it
@@ -170,13 +188,24 @@ export interface FuzzStep {
 async function runBoth(seed: number, n: number) {
   const g = new Rng(seed);
   // rules as people write them from a third generator (WXDP_NF_FUZZ_RULES=0: none), the rest as before
-  const rs = genRuleset(g, RULES ? new Rng((seed ^ 0x5bd1e995) >>> 0) : undefined);
+  // a flowtable and the flows' steps past its offload from a fourth (WXDP_NF_FUZZ_FLOWTABLE=0: none)
+  // (its first draws stirred: xorshift's first outputs from nearby seeds share their top bits)
+  const ft = FLOWTABLE ? new Rng((seed ^ 0x27d4eb2f) >>> 0) : undefined;
+  for (let i = 0; ft && i < 8; i++) ft.next();
+  const rs = genRuleset(g, RULES ? new Rng((seed ^ 0x5bd1e995) >>> 0) : undefined, ft);
   // TCP windows and window scales from a second generator (WXDP_NF_FUZZ_WINDOWS=0: none), the rest as before
   const t = WINDOWS ? new Rng((seed ^ 0x3c6ef372) >>> 0) : undefined;
-  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t));
+  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t, ft));
   const kernel = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
-  const nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.text });
-  if (nft.status !== 0) throw new Error(`nft -f refused the generated rule set: ${nft.stderr}\n${rs.text}`);
+  let nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.text });
+  // a kernel without nf_flow_table (CONFIG_NF_FLOW_TABLE off, as 6.18.44-fc here: ENOENT for the
+  // flowtable) gets the rule set without it and forwards on its slow path, which the flowtable must equal
+  let slow = false;
+  if (nft.status !== 0 && rs.flowtable && /No such file or directory/.test(nft.stderr)) {
+    slow = true;
+    nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.slowText });
+  }
+  if (nft.status !== 0) throw new Error(`nft -f refused the generated rule set: ${nft.stderr}\n${slow ? rs.slowText : rs.text}`);
   const w = await WxdpRouter.create(PORTS, NF_CONFIG);
   w.dp.nft(rs.text);
   const steps: Array<FuzzStep & { k: PortOutput; w: PortOutput }> = [];
@@ -234,13 +263,13 @@ async function runBoth(seed: number, n: number) {
   for (const p of PORTS) for (const fam of ['-4', '-6']) kernel.router.exec(['ip', fam, 'neigh', 'flush', 'dev', p.name, 'nud', 'incomplete'], {});
   const kct = kernel.router.exec(['conntrack', '-L'], {});
   const knft = kernel.router.exec(['nft', 'list', 'ruleset'], {});
-  return { rs, flows, steps, kct, knft, w };
+  return { rs, flows, steps, kct, knft, w, slow };
 }
 
 describe.skipIf(!nsa.available.ok || !py.ok || !tools)('random rule sets and flows through Linux netfilter and wxdp', () => {
   for (const seed of seeds()) {
     it(`seed ${seed}: ${N} random flows come out the same, conntrack and counters agree (WXDP_NF_FUZZ_SEEDS=${seed} replays)`, async () => {
-      const { rs, flows, steps, kct, knft, w } = await runBoth(seed, N);
+      const { rs, flows, steps, kct, knft, w, slow } = await runBoth(seed, N);
       const bad: string[] = [];
       steps.forEach((s, i) => {
         if (JSON.stringify(shown(s.k, s.frames)) === JSON.stringify(shown(s.w, s.frames))) return;
@@ -250,14 +279,20 @@ describe.skipIf(!nsa.available.ok || !py.ok || !tools)('random rule sets and flo
         ]).join('\n'));
       });
       const show = process.env['WXDP_NF_FUZZ_SHOW'];
-      if (show) for (const s of steps.filter((x) => x.flow === Number(show))) console.error(`flow ${s.flow} ${flows[s.flow]!.what}: ${s.what} on ${s.ingress}\n${s.frames.map((f) => `  in: ${hex(f)}`).join('\n')}\n${PORTS.flatMap((p) => (s.k[p.name] ?? []).map((f) => `  kernel ${p.name} ${hex(f)}`)).join('\n')}\n${PORTS.flatMap((p) => (s.w[p.name] ?? []).map((f) => `  wxdp ${p.name} ${hex(f)}`)).join('\n')}`);
-      const kc = parseConntrackL(kct).map((l) => `${l.proto} ${l.rest}`);
-      const wc = parseConntrackL(w.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`);
+      if (show) for (const s of steps.filter((x) => show.split(',').map(Number).includes(x.flow))) console.error(`flow ${s.flow} ${flows[s.flow]!.what}: ${s.what} on ${s.ingress}\n${s.frames.map((f) => `  in: ${hex(f)}`).join('\n')}\n${PORTS.flatMap((p) => (s.k[p.name] ?? []).map((f) => `  kernel ${p.name} ${hex(f)}`)).join('\n')}\n${PORTS.flatMap((p) => (s.w[p.name] ?? []).map((f) => `  wxdp ${p.name} ${hex(f)}`)).join('\n')}`);
+      // an offloaded entry is listed [OFFLOAD] where [ASSURED] would be (libnetfilter_conntrack's
+      // __snprintf_status_assured prints one of them); a kernel without nf_flow_table lists it without:
+      // there both lists have neither
+      const wc0 = parseConntrackL(w.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`);
+      const offloaded = new Set(slow ? wc0.filter((l) => l.includes(' [OFFLOAD]')).map((l) => l.replace(' [OFFLOAD]', '')) : []);
+      const wc = wc0.map((l) => (slow ? l.replace(' [OFFLOAD]', '') : l));
+      const kc = parseConntrackL(kct).map((l) => `${l.proto} ${l.rest}`).map((l) => (offloaded.has(l.replace(' [ASSURED]', '')) ? l.replace(' [ASSURED]', '') : l));
       const onlyK = kc.filter((l) => !wc.includes(l));
       const onlyW = wc.filter((l) => !kc.includes(l));
       if (onlyK.length || onlyW.length) bad.push(`conntrack, only the kernel's:\n${onlyK.join('\n')}\nonly wxdp's:\n${onlyW.join('\n')}`);
-      const kn = counters(knft);
-      const wn = counters(w.dp.nftables.list());
+      const kn = counters(knft, slow);
+      const wn = counters(w.dp.nftables.list(), slow);
+      if (rs.flowtable) console.error(`seed ${seed}: flowtable${slow ? ' (kernel: slow path)' : ''}: ${w.dp.stack.mib()['nf_flowtable:hit'] ?? 0} frames took it, ${w.dp.flowtable.list().length} flows in it`);
       if (JSON.stringify(kn) !== JSON.stringify(wn)) bad.push(`counters: kernel ${kn.join(', ')}\n          wxdp   ${wn.join(', ')}\n${knft}`);
       if (bad.length) console.error(`seed ${seed}: ${bad.length} differences in ${steps.length} steps\n--- rule set\n${rs.text}---\n${bad.join('\n')}`);
       expect(bad).toEqual([]);
