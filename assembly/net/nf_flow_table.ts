@@ -95,7 +95,7 @@ import { CTX_BASE, CTX_INGRESS_IFINDEX } from '../abi';
 import { fibGen, mibAdd, mibInc, netNow, netRoot, netScratch, netdevGet, sysctl } from './core';
 import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP, MIB_FLOW_HIT,
-  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, NE_DEAD, NE_FAMILY, NE_IFINDEX, NE_KEY, NE_MAC, NE_STATE, NE_XFLAGS, NUD_CONNECTED, SCR_FLOW, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
+  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, NE_DEAD, NE_FAMILY, NE_IFINDEX, NE_KEY, NE_MAC, NE_STATE, NE_XFLAGS, NUD_CONNECTED, SCR_FLOW, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
   RTN_UNICAST, RT_SCOPE_UNIVERSE, SCR_NF, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM,
   SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT, SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT,
 } from './abi';
@@ -109,8 +109,8 @@ import { atomicAdd64 } from './lock';
 
 // The conntrack side, imported late (nf_conntrack.ts imports this file for flow_offload_ct_gone)
 import {
-  CT_L4STATE, CT_STATUS, CT_TIMEOUT, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT,
-  CTT_SRC, CT_COUNTERS, IPS_ASSURED, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, NF_ACCEPT, ctLock, ctRoot,
+  CT_L4STATE, CT_STATUS, CT_TIMEOUT, CTT_PROTO, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT,
+  CTT_SRC, CT_COUNTERS, IPS_ASSURED, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, IP_CT_IS_REPLY, NF_ACCEPT, ctLock, ctRoot,
   ctUnlock, ctFreeHeld, ctSetTimeout,
 } from './nf_conntrack';
 
@@ -1248,8 +1248,8 @@ function flowFixupCt(f: u32): void {
 }
 
 /**
- * nft_flow_offload_eval with `ct state established`: the packet's connection offloaded into `ft` when it
- * is established, TCP (nf_conntrack_tcp_established: ESTABLISHED and ASSURED; not a FIN or RST — a SYN
+ * nft_flow_offload_eval: the packet's connection offloaded into `ft` when it is confirmed (whatever the
+ * packet's ctinfo: rules put `ct state established` before it when they mean that), TCP (nf_conntrack_tcp_established: ESTABLISHED and ASSURED; not a FIN or RST — a SYN
  * is no bar) or UDP, confirmed and not offloaded yet; not from an IPv4 packet with options
  * (nft_flow_offload_skip: IPCB(skb)->opt.optlen). A TCP connection it offloads has its window tracking
  * made liberal both ways (flow_offload_ct_tcp: IP_CT_TCP_FLAG_BE_LIBERAL, never cleared: conntrack will
@@ -1260,14 +1260,17 @@ function flowFixupCt(f: u32): void {
 export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
   const ct = load<u32>(st + NFS_CT);
   const ctinfo = <u32>load<u8>(st + NFS_CTINFO);
-  if (ct == 0 || (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY)) return NF_ACCEPT;
-  const proto = <u32>load<u8>(st + NFS_L4PROTO);
+  if (ct == 0 || ctinfo == 0xff) return NF_ACCEPT;
+  // the connection's protocol, not the packet's: an ICMP error RELATED to a UDP connection offloads it;
+  // one RELATED to a TCP connection is read as its TCP header would be (skb_header_pointer at thoff)
+  const proto = <u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_PROTO);
   const thoff = load<u32>(st + NFS_THOFF);
   if (thoff == 0) return NF_ACCEPT;
   const l3 = load<u32>(st + NFS_DATA);
   if ((<u32>load<u8>(l3) >> 4) == 4 && thoff > 20) return NF_ACCEPT; // IPv4 options
   const tcp = proto == IPPROTO_TCP;
   if (tcp) {
+    if (thoff + 20 > load<u32>(st + NFS_LEN)) return NF_ACCEPT;
     const fl = <u32>load<u8>(l3 + thoff + 13);
     // FIN RST; TCP_CONNTRACK_ESTABLISHED and ASSURED
     if ((fl & 0x05) != 0 || <u32>load<u8>(ct + CT_L4STATE) != 3 || (load<u32>(ct + CT_STATUS) & IPS_ASSURED) == 0) return NF_ACCEPT;
@@ -1276,7 +1279,8 @@ export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
   }
   const root = ctRoot();
   ctLock(root);
-  const r = flow_offload_add(ft, ct, ctinfo == IP_CT_ESTABLISHED_REPLY ? 1 : 0, load<u32>(st + NFS_IIF), load<u32>(st + NFS_OIF));
+  // CTINFO2DIR: no ctinfo test (a confirmed connection's packet before any reply, ctinfo NEW, offloads a UDP one)
+  const r = flow_offload_add(ft, ct, ctinfo >= IP_CT_IS_REPLY ? 1 : 0, load<u32>(st + NFS_IIF), load<u32>(st + NFS_OIF));
   if (tcp && r == 0) for (let d: u32 = 0; d < 2; d++) {
     const sv = ct + CT_TCP_OFF + d * 20;
     store<u8>(sv + 17, <u8>(<u32>load<u8>(sv + 17) | 0x08)); // IP_CT_TCP_FLAG_BE_LIBERAL
