@@ -5,8 +5,9 @@
 // decremented (ip_decrease_ttl), the next hop's MAC from the neighbour table, out of the route's device.
 // What goes to the slow path instead (the frame untouched): VLAN tags, IP options, fragments, TTL ≤ 1,
 // a frame over the route's MTU, an unresolved neighbour, protocols other than TCP / UDP, a device not in
-// the flowtable; a TCP FIN or RST also tears the flow down (nf_flow_tcp_state_check), as does a FIB
-// change since the flow was added (its routes may be stale: the kernel's dst check). Flows expire after
+// the flowtable; a TCP FIN or RST marks the flow closing and is forwarded, a SYN on a closing flow tears
+// it down (nf_flow_state_check, flowStateCheck: the connection back in CLOSE), as does a FIB change since
+// the flow was added (its routes may be stale: the kernel's dst check). Flows expire after
 // net.netfilter.nf_flowtable_tcp_timeout / _udp_timeout (30 s) without a hit; the collector (each second
 // of stack time) deletes expired and torn-down flows, handing their connection back to conntrack
 // (IPS_OFFLOAD cleared, its timeout that of its state), and keeps the entries of live flows from
@@ -95,7 +96,7 @@ import { CTX_BASE, CTX_INGRESS_IFINDEX } from '../abi';
 import { fibGen, mibAdd, mibInc, netNow, netRoot, netScratch, netdevGet, sysctl } from './core';
 import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP, MIB_FLOW_HIT,
-  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, NE_DEAD, NE_FAMILY, NE_IFINDEX, NE_KEY, NE_MAC, NE_STATE, NE_XFLAGS, NUD_CONNECTED, SCR_FLOW, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
+  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, NE_DEAD, NE_FAMILY, NE_IFINDEX, NE_KEY, NE_MAC, NE_STATE, NE_XFLAGS, NUD_CONNECTED, SCR_FLOW, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
   RTN_UNICAST, RT_SCOPE_UNIVERSE, SCR_NF, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM,
   SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT, SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT,
 } from './abi';
@@ -109,8 +110,8 @@ import { atomicAdd64 } from './lock';
 
 // The conntrack side, imported late (nf_conntrack.ts imports this file for flow_offload_ct_gone)
 import {
-  CT_L4STATE, CT_STATUS, CT_TIMEOUT, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT,
-  CTT_SRC, CT_COUNTERS, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, NF_ACCEPT, ctLock, ctRoot,
+  CT_L4STATE, CT_STATUS, CT_TIMEOUT, CTT_PROTO, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT,
+  CTT_SRC, CT_COUNTERS, IPS_ASSURED, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, IP_CT_IS_REPLY, NF_ACCEPT, ctLock, ctRoot,
   ctUnlock, ctFreeHeld, ctSetTimeout,
 } from './nf_conntrack';
 
@@ -276,6 +277,7 @@ export const FDF_ACCT: u32 = 4;
 // enum nf_flow_flags: NF_FLOW_SNAT, NF_FLOW_DNAT, NF_FLOW_CLOSING, NF_FLOW_TEARDOWN (bit numbers)
 export const FLOWF_SNAT: u32 = 1 << 0;
 export const FLOWF_DNAT: u32 = 1 << 1;
+export const FLOWF_CLOSING: u32 = 1 << 2;
 export const FLOWF_TEARDOWN: u32 = 1 << 3;
 /** enum flow_offload_xmit_type: FLOW_OFFLOAD_XMIT_NEIGH (the next hop's neighbour, as every flow here). */
 const FLOW_OFFLOAD_XMIT_NEIGH: u32 = 1;
@@ -1186,6 +1188,30 @@ function nhPut(r: u32, n: u32, v6: bool): void {
 }
 
 /**
+ * nf_flow_state_check for a TCP segment with SYN, FIN or RST (`tf`, its flags byte) hitting flow `f`:
+ * a FIN or RST marks the flow closing (NF_FLOW_CLOSING) and goes on through the flowtable; a SYN on a
+ * closing flow tears it down, its connection handed back in CLOSE (flow_offload_fixup_ct), and goes to
+ * the stack (true) to be tracked as a reopening there. Linux 6.14 on (e622d94ec73f, "netfilter:
+ * flowtable: add CLOSING state"); before, a FIN or RST tore the flow down at once (nf fuzz seed 411: the
+ * RST of an offloaded connection went to the stack, which closed the entry the kernel keeps ESTABLISHED
+ * and offloaded).
+ */
+function flowStateCheck(f: u32, tf: u32): bool {
+  const flags = load<u32>(f + FLOW_FLAGS);
+  if ((tf & 0x02) != 0 && (flags & FLOWF_CLOSING) != 0) {
+    flowTeardown(f);
+    return true;
+  }
+  if ((tf & 0x05) != 0 && (flags & FLOWF_CLOSING) == 0) {
+    const root = ctRoot();
+    ctLock(root);
+    store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_CLOSING);
+    ctUnlock(root);
+  }
+  return false;
+}
+
+/**
  * flow_offload_teardown: the flow torn down (its directions' hits stop at once; the collector deletes
  * it) and its connection handed back to conntrack now (flow_offload_fixup_ct), so that the segment
  * that tore it down — a FIN, which goes on through the stack — meets a connection conntrack tracks
@@ -1220,6 +1246,9 @@ function flowFixupCt(f: u32): void {
   store<u32>(ct + CT_STATUS, s & ~IPS_OFFLOAD);
   if ((s & IPS_DYING) != 0) return;
   const tcp = <u32>load<u8>(f + FD_PROTO) == IPPROTO_TCP;
+  // a closing flow (a FIN or RST went through it): its connection in CLOSE, with CLOSE's timeout whatever it had
+  const closing = tcp && (load<u32>(f + FLOW_FLAGS) & FLOWF_CLOSING) != 0;
+  if (closing) store<u8>(ct + CT_L4STATE, 8); // TCP_CONNTRACK_CLOSE
   const state = <u32>load<u8>(ct + CT_L4STATE);
   let secs: u32;
   if (tcp) {
@@ -1233,7 +1262,7 @@ function flowFixupCt(f: u32): void {
     secs = sysctl((s & IPS_SEEN_REPLY) != 0 ? SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM : SYSCTL_NF_CONNTRACK_UDP_TIMEOUT);
   }
   const t = netNow() + <u64>secs * 1000;
-  if (load<u64>(ct + CT_TIMEOUT) > t) ctSetTimeout(ct, t);
+  if (closing || load<u64>(ct + CT_TIMEOUT) > t) ctSetTimeout(ct, t);
 }
 
 /** The flow a direction record belongs to. */
@@ -1248,26 +1277,43 @@ function flowFixupCt(f: u32): void {
 }
 
 /**
- * nft_flow_offload_eval with `ct state established`: the packet's connection offloaded into `ft` when it
- * is established, TCP (in ESTABLISHED, not a SYN, FIN or RST) or UDP, confirmed and not offloaded yet.
- * Always NF_ACCEPT: the packet itself goes on through the stack.
+ * nft_flow_offload_eval: the packet's connection offloaded into `ft` when it is confirmed (whatever the
+ * packet's ctinfo: rules put `ct state established` before it when they mean that), TCP (nf_conntrack_tcp_established: ESTABLISHED and ASSURED; not a FIN or RST — a SYN
+ * is no bar) or UDP, confirmed and not offloaded yet; not from an IPv4 packet with options
+ * (nft_flow_offload_skip: IPCB(skb)->opt.optlen). A TCP connection it offloads has its window tracking
+ * made liberal both ways (flow_offload_ct_tcp: IP_CT_TCP_FLAG_BE_LIBERAL, never cleared: conntrack will
+ * not see all its segments). Always NF_ACCEPT: the packet itself goes on through the stack.
+ * nf_fuzz_kernel seed 409: a picked-up connection was offloaded at its first reply (ESTABLISHED, not
+ * yet ASSURED), and kept its window checks after the offload.
  */
 export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
   const ct = load<u32>(st + NFS_CT);
   const ctinfo = <u32>load<u8>(st + NFS_CTINFO);
-  if (ct == 0 || (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY)) return NF_ACCEPT;
-  const proto = <u32>load<u8>(st + NFS_L4PROTO);
+  if (ct == 0 || ctinfo == 0xff) return NF_ACCEPT;
+  // the connection's protocol, not the packet's: an ICMP error RELATED to a UDP connection offloads it;
+  // one RELATED to a TCP connection is read as its TCP header would be (skb_header_pointer at thoff)
+  const proto = <u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_PROTO);
   const thoff = load<u32>(st + NFS_THOFF);
   if (thoff == 0) return NF_ACCEPT;
-  if (proto == IPPROTO_TCP) {
-    const fl = <u32>load<u8>(load<u32>(st + NFS_DATA) + thoff + 13);
-    if ((fl & 0x07) != 0 || <u32>load<u8>(ct + CT_L4STATE) != 3) return NF_ACCEPT; // SYN FIN RST; TCP_CONNTRACK_ESTABLISHED
+  const l3 = load<u32>(st + NFS_DATA);
+  if ((<u32>load<u8>(l3) >> 4) == 4 && thoff > 20) return NF_ACCEPT; // IPv4 options
+  const tcp = proto == IPPROTO_TCP;
+  if (tcp) {
+    if (thoff + 20 > load<u32>(st + NFS_LEN)) return NF_ACCEPT;
+    const fl = <u32>load<u8>(l3 + thoff + 13);
+    // FIN RST; TCP_CONNTRACK_ESTABLISHED and ASSURED
+    if ((fl & 0x05) != 0 || <u32>load<u8>(ct + CT_L4STATE) != 3 || (load<u32>(ct + CT_STATUS) & IPS_ASSURED) == 0) return NF_ACCEPT;
   } else if (proto != IPPROTO_UDP) {
     return NF_ACCEPT;
   }
   const root = ctRoot();
   ctLock(root);
-  flow_offload_add(ft, ct, ctinfo == IP_CT_ESTABLISHED_REPLY ? 1 : 0, load<u32>(st + NFS_IIF), load<u32>(st + NFS_OIF));
+  // CTINFO2DIR: no ctinfo test (a confirmed connection's packet before any reply, ctinfo NEW, offloads a UDP one)
+  const r = flow_offload_add(ft, ct, ctinfo >= IP_CT_IS_REPLY ? 1 : 0, load<u32>(st + NFS_IIF), load<u32>(st + NFS_OIF));
+  if (tcp && r == 0) for (let d: u32 = 0; d < 2; d++) {
+    const sv = ct + CT_TCP_OFF + d * 20;
+    store<u8>(sv + 17, <u8>(<u32>load<u8>(sv + 17) | 0x08)); // IP_CT_TCP_FLAG_BE_LIBERAL
+  }
   ctUnlock(root);
   return NF_ACCEPT;
 }
@@ -1795,10 +1841,10 @@ function refreshBoth6(h: u32, t: u32): void {
  * nf_flow_offload_ip_hook for the frame at `data` (`len` bytes) received on the burst's ring device,
  * queue `q`, whose hot record nf_flow_burst_lookup guessed by its tag (`a`; bit 0: IPv6): true when the
  * flow forwarded it (the frame is taken), false when the stack must take it (nothing was changed, unless a
- * FIN/RST tore its flow down). The key is compared here, against the header this reads anyway (a tag
+ * SYN tore its closing flow down). The key is compared here, against the header this reads anyway (a tag
  * that is another key's: the whole bucket, burstCold; no flow: the stack's, not counted as slowpath). In
- * nf_flow_offload_forward's order: a frame over the route's MTU goes to the stack, then a TCP FIN / RST
- * tears the flow down and goes too, then a FIB change since the add (the dst check). What the hit costs:
+ * nf_flow_offload_forward's order: a frame over the route's MTU goes to the stack, then a TCP SYN on a
+ * closing flow tears it down and goes too (a FIN / RST marks it closing), then a FIB change since the add (the dst check). What the hit costs:
  * the hot record's line (read only, unless the timeout moved a second), its next hop and neighbour entry
  * (shared by the flows that leave by them), the devices; with the flowtable's `counter`, the direction
  * record's second line and its connection's counters too; translating both addresses, the direction
@@ -1825,10 +1871,8 @@ function refreshBoth6(h: u32, t: u32): void {
   const nh = load<u32>(d + H4_NH);
   const tot = ldBe16(ip + IPH_TOT_LEN);
   if (tot > load<u32>(nh + NH_MTU)) return slow(); // nf_flow_exceeds_mtu
-  if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 20 + 13) & 0x05) != 0) {
-    flowTeardown(flowOf(coldOf4(ftRoot(), d))); // nf_flow_tcp_state_check: FIN / RST
-    return slow();
-  }
+  // nf_flow_state_check: a SYN, FIN or RST (the flow's own flags read then only)
+  if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 20 + 13) & 0x07) != 0 && flowStateCheck(flowOf(coldOf4(ftRoot(), d)), <u32>load<u8>(ip, 20 + 13))) return slow();
   // what depends on the next hop only: its FIB generation, its device, its neighbour entry
   if (!burstNextHop(nh, d, false)) return slow();
   // decided: counted (burstAcct: before the frame's writes), refresh (flow_offload_refresh: only when
@@ -1847,7 +1891,7 @@ function refreshBoth6(h: u32, t: u32): void {
 /**
  * nf_flow_offload_ipv6_hook's forward for the IPv6 frame at `data` whose hot record nf_flow_burst_lookup
  * guessed (`a`; its payload length is the frame's: nf_flow_burst_lookup checked). In the kernel's order: a
- * frame over the route's MTU goes to the stack, then a TCP FIN / RST tears the flow down and goes too; a
+ * frame over the route's MTU goes to the stack, then nf_flow_state_check as nf_flow_forward's; a
  * FIB change since the add tears it down (the dst check); then the next hop's NDISC entry as for IPv4, the
  * refresh, NAT (nf_flow_nat_ipv6: addresses and ports, the L4 checksum), the hop limit decremented, the
  * MACs, out. A hit reads its hot record's one line and its next hop (shared, with the translated address
@@ -1874,10 +1918,7 @@ function refreshBoth6(h: u32, t: u32): void {
   const nh = load<u32>(d + H6_NH);
   const len = ldBe16(ip + IP6H_PAYLOAD_LEN) + 40; // skb->len
   if (len > load<u32>(nh + NH_MTU)) return slow(); // nf_flow_exceeds_mtu
-  if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 40 + 13) & 0x05) != 0) {
-    flowTeardown(flowOf(coldOf6(ftRoot(), d))); // nf_flow_state_check
-    return slow();
-  }
+  if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 40 + 13) & 0x07) != 0 && flowStateCheck(flowOf(coldOf6(ftRoot(), d)), <u32>load<u8>(ip, 40 + 13))) return slow();
   // the next hop's generation, device and NDISC entry, as nf_flow_forward's (bNh: checked by the burst's
   // last hit that left by it)
   if (!burstNextHop(nh, d, true)) return slow();

@@ -4,7 +4,9 @@
 // sequences, UDP, ICMP echo, ICMP errors quoting an earlier packet of the flow as it left the router,
 // fragments). A flow is a script of steps; a reply step is made when it is sent, from what the kernel
 // forwarded last in the other direction (addresses and ports swapped, back in the port it came out of),
-// so NAT's choices are the kernel's and wxdp gets the very same frames.
+// so NAT's choices are the kernel's and wxdp gets the very same frames. With a fourth generator (`ft`)
+// some rule sets declare `flowtable ft` with `flow add|offload @ft` rules first in the forward chain, and
+// half their TCP / UDP flows go on past the offload (flowtableSteps).
 //
 // Nondeterminism the kernel has and the generator keeps out: SNAT/masquerade port ranges always hold
 // the flow's source port and every flow has its own (nf_nat_l4proto_unique_tuple draws a random offset
@@ -55,6 +57,10 @@ export interface Ruleset {
   text: string;
   /** Destinations a DNAT/redirect rule catches: flows sometimes use them. */
   virtual: Array<{ v6: boolean; addr: string; proto: 'tcp' | 'udp'; port: number; iif: string }>;
+  /** A flowtable is declared and `flow add @ft` rules put in the forward chain (genRuleset's `ft`). */
+  flowtable: boolean;
+  /** The text without the flowtable and its `flow add` / `flow offload` statements (for a kernel without nf_flow_table). */
+  slowText: string;
 }
 
 const REJECT4 = ['net-unreachable', 'host-unreachable', 'prot-unreachable', 'port-unreachable', 'net-prohibited', 'host-prohibited', 'admin-prohibited'];
@@ -191,7 +197,7 @@ function userRule(x: Rng): string {
  * The rule set from `g`; `x` (a third generator, so each seed's rules and flows stay what they were)
  * adds rules as people write them at random places in the filter chains, with the sets and chain they use.
  */
-export function genRuleset(g: Rng, x?: Rng): Ruleset {
+export function genRuleset(g: Rng, x?: Rng, ft?: Rng): Ruleset {
   const virtual: Ruleset['virtual'] = [];
   const fwdPolicy = g.pick(['accept', 'accept', 'drop']);
   const fwd: string[] = [];
@@ -206,6 +212,18 @@ export function genRuleset(g: Rng, x?: Rng): Ruleset {
     for (let i = x.int(3); i > 0; i--) input.splice(x.int(input.length + 1), 0, userRule(x));
     const user = Array.from({ length: 1 + x.int(3) }, () => x.pick(USER_CHAIN));
     lines.push(...SETS, '\tchain user {', ...user.map((r) => `\t\t${r}`), '\t}');
+  }
+  const flowtable = ft !== undefined && ft.chance(0.6);
+  if (ft && flowtable) {
+    // the devices: all three ports or two of them (a frame in by a port not in the flowtable takes the slow path)
+    const devs = ft.chance(0.6) ? PORT_NAMES : PORT_NAMES.filter((p) => p !== ft.pick(PORT_NAMES));
+    lines.push('\tflowtable ft {', `\t\thook ingress priority ${ft.pick(['filter', '0', '-100', '10', 'filter + 5'])}`, `\t\tdevices = { ${devs.join(', ')} }`, ...(ft.chance(0.4) ? ['\t\tcounter'] : []), '\t}');
+    // first in the chain, then established packets accepted: an offloaded connection's packets skip the
+    // forward chain, so against a kernel without nf_flow_table only a chain whose other rules see new
+    // connections alone forwards the same (seed 427: a drop by source address, a reject by port, that the
+    // flowtable's hits passed by)
+    const offload = Array.from({ length: 1 + ft.int(2) }, () => flowRule(ft));
+    fwd.unshift(...offload, `ct state established,related ${ft.pick(['', 'counter '])}accept`);
   }
   lines.push('\tchain forward {', `\t\ttype filter hook forward priority filter; policy ${fwdPolicy};`, ...fwd.map((r) => `\t\t${r}`), '\t}');
   lines.push('\tchain input {', `\t\ttype filter hook input priority filter; policy accept;`, ...input.map((r) => `\t\t${r}`), '\t}', '}');
@@ -265,14 +283,52 @@ export function genRuleset(g: Rng, x?: Rng): Ruleset {
     lines.push('\tchain prerouting {', '\t\ttype nat hook prerouting priority dstnat; policy accept;', ...pre.map((r) => `\t\t${r}`), '\t}');
     lines.push('\tchain postrouting {', '\t\ttype nat hook postrouting priority srcnat; policy accept;', ...post.map((r) => `\t\t${r}`), '\t}', '}');
   }
-  return { text: lines.join('\n') + '\n', virtual };
+  const text = lines.join('\n') + '\n';
+  return { text, virtual, flowtable, slowText: flowtable ? slowPath(text) : text };
+}
+
+/** A forward-chain rule offloading into `ft` under a match (nft_flow_offload_eval offloads established connections only). */
+function flowRule(ft: Rng): string {
+  const verb = ft.pick(['flow add @ft', 'flow add @ft', 'flow offload @ft']);
+  const counter = ft.chance(0.25) ? 'counter ' : '';
+  switch (ft.int(7)) {
+    case 0:
+      return `ct state established ${counter}${verb}`;
+    case 1:
+      return `meta l4proto ${ft.pick(['tcp', 'udp'])} ${counter}${verb}`;
+    case 2:
+      return `meta l4proto { tcp, udp } ${counter}${verb}`;
+    case 3:
+      return `ip protocol ${ft.pick(['tcp', 'udp'])} ${counter}${verb}`;
+    case 4:
+      return `ip6 nexthdr ${ft.pick(['tcp', 'udp'])} ${counter}${verb}`;
+    case 5:
+      return `${ft.pick(['tcp', 'udp'])} dport { ${ft.pick(SERVICES)}, ${ft.pick(SERVICES)}, 80 } ${counter}${verb}`;
+    default:
+      return `${counter}${verb}`;
+  }
+}
+
+/** `text` without its flowtable block and flow statements (a rule that only offloads goes, a match before it stays: it does nothing). */
+export function slowPath(text: string): string {
+  return text
+    .replace(/\tflowtable ft \{\n(?:\t\t.*\n)*\t\}\n/, '')
+    .split('\n')
+    .map((l) => l.replace(/ ?flow (add|offload) @ft/, ''))
+    .filter((l) => l.trim() !== '')
+    .join('\n') + '\n';
 }
 
 // ---- flows ----
 
+/** A packet's TTL / hop limit (64 when not given) and IPv4 options (NOP, NOP, NOP, EOL): the flowtable steps' edges. */
+interface Edges {
+  ttl?: number;
+  opt?: boolean;
+}
 export type Step =
-  | { dir: 'o' | 'r'; kind: 'tcp'; flags: number; data: number; seqOff: number; ackOff: number }
-  | { dir: 'o' | 'r'; kind: 'udp'; len: number; badSum: boolean }
+  | ({ dir: 'o' | 'r'; kind: 'tcp'; flags: number; data: number; seqOff: number; ackOff: number } & Edges)
+  | ({ dir: 'o' | 'r'; kind: 'udp'; len: number; badSum: boolean } & Edges)
   | { dir: 'o' | 'r'; kind: 'echo'; len: number }
   | { dir: 'o' | 'r'; kind: 'err'; type: number; code: number; quoteLen: number; fromPeer: boolean };
 
@@ -377,7 +433,7 @@ function errStep(g: Rng, v6: boolean, dir: 'o' | 'r'): Step {
  * no or other scales put segments in and out of conntrack's window (tcp_in_window: td_maxend, td_maxwin,
  * td_scale), which `ct state invalid` rules and conntrack -L then show.
  */
-export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng): Flow {
+export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng): Flow {
   const v6 = g.chance(0.35);
   const hosts = HOSTS.filter((h) => (v6 ? h.v6.length > 0 : true));
   const c = g.pick(hosts);
@@ -412,6 +468,7 @@ export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng): Flow {
   for (let k = g.int(3); k > 0; k--) steps.splice(1 + g.int(steps.length), 0, errStep(g, v6, g.chance(0.7) ? 'r' : 'o'));
   const cli = v6 ? g.pick(c.v6) : g.pick(c.v4);
   const frag = proto !== 'tcp' && g.chance(0.2) ? g.pick([2, 3] as const) : 0;
+  if (ft && rs.flowtable) flowtableSteps(ft, proto, steps, c.port, srvHost.port);
   const win: [number, number] = [64240, 64240];
   const wscale: [number, number] = [7, 7];
   if (t && proto === 'tcp' && t.chance(0.5)) {
@@ -427,6 +484,53 @@ export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng): Flow {
       (win[0] !== 64240 || win[1] !== 64240 || wscale[0] !== 7 || wscale[1] !== 7 ? ` win ${win.join('/')} wscale ${wscale.join('/')}` : ''),
     cseq: 0x10000000 + i * 0x1000000, sseq: 0x80000000 + i * 0x100000, echoSeq: 1,
   };
+}
+
+/** Steps past the flowtable's offload, pushed to a flow whose rule set has one (from genFlow's `ft`, so the other draws stay what they were). */
+const FT_MAX_STEPS = 11;
+
+/**
+ * More of an established flow, for a rule set with a flowtable: TCP segments both ways before the close
+ * (or at the end), UDP datagrams both ways after the last; a few at TTL / hop limit 1 or 2, with IPv4
+ * options, or longer than eth2's MTU (1280) when they leave by it — the frames nf_flow_offload_ip_hook and
+ * nf_flow_offload_ipv6_hook hand back to the stack (nf_flow_tuple_ip: options, ttl ≤ 1; nf_flow_exceeds_mtu);
+ * the close (FIN, RST) tears the flow down (nf_flow_state_check). At most FT_MAX_STEPS in all: the run is
+ * a round per step of its longest flow.
+ */
+function flowtableSteps(ft: Rng, proto: 'tcp' | 'udp' | 'icmp', steps: Step[], cliPort: string, srvPort: string): void {
+  if (proto === 'icmp') return;
+  // past the handshake, only the flag sets tcp_valid_flags takes and no SYN: the flowtable forwards any
+  // segment but a SYN on a closing flow (which tears it down, its connection back in CLOSE), where a
+  // kernel without nf_flow_table finds the odd ones invalid and tracks a SYN on a closed connection as a
+  // reopening (seeds 411, 412, 414: not comparable against its slow path)
+  const VALID = [ACK, ACK | URG, FIN | ACK, FIN | ACK | URG, RST, RST | ACK];
+  if (proto === 'tcp') for (let i = steps.length - 1; i >= 0; i--) {
+    const st = steps[i]!;
+    const handshake = i < 3 && (st.flags === SYN || st.flags === (SYN | ACK));
+    if (st.kind === 'tcp' && !handshake && !VALID.includes(st.flags & ~PSH)) steps.splice(i, 1);
+  }
+  const edges = (dir: 'o' | 'r'): Edges & { big: boolean } => {
+    const e: Edges & { big: boolean } = { big: false };
+    if (ft.chance(0.15)) e.ttl = ft.pick([1, 2, 2, 255]);
+    if (ft.chance(0.1)) e.opt = true;
+    // longer than eth2's MTU only when it does not come in by eth2 (a veth drops it before the router)
+    e.big = ft.chance(0.15) && (dir === 'o' ? cliPort : srvPort) !== 'eth2';
+    return e;
+  };
+  // half the flows, two or three steps: each step is a capture window of its own (the default run's
+  // seed 2 took 26 s with two to five for every flow, 19 s without a flowtable)
+  const room = FT_MAX_STEPS - steps.length;
+  if (room < 2 || ft.chance(0.5)) return;
+  const add: Step[] = [];
+  for (let k = Math.min(room, ft.chance(0.3) ? 3 : 2); k > 0; k--) {
+    const dir = add.length % 2 === 0 ? 'o' : 'r';
+    const { big, ...e } = edges(dir);
+    if (proto === 'tcp') add.push({ dir, kind: 'tcp', flags: ft.chance(0.7) ? PSH | ACK : ACK, data: big ? 1300 : ft.pick([0, 1, 100, 500]), seqOff: 0, ackOff: 0, ...e });
+    else add.push({ dir, kind: 'udp', len: big ? 1300 : ft.pick([8, 30, 100, 600]), badSum: false, ...e });
+  }
+  // TCP: before the close (its first FIN or RST), else at the end
+  const close = proto === 'tcp' ? steps.findIndex((s) => s.kind === 'tcp' && (s.flags & (FIN | RST)) !== 0 && s.seqOff === 0) : -1;
+  steps.splice(close < 0 ? steps.length : close, 0, ...add);
 }
 
 // ---- frames ----
@@ -485,13 +589,15 @@ function tcpSeg(src: string, dst: string, sport: number, dport: number, flags: n
 }
 
 /** IPv4 or IPv6 packet (no Ethernet) carrying `l4`. */
-function ipPacket(v6: boolean, src: string, dst: string, proto: number, l4: Uint8Array, id: number): Uint8Array {
-  return v6 ? ipv6({ src, dst, nextHeader: proto, payload: l4, flowLabel: id & 0xfffff }) : ipv4({ src, dst, proto, payload: l4, id });
+function ipPacket(v6: boolean, src: string, dst: string, proto: number, l4: Uint8Array, id: number, e: Edges = {}): Uint8Array {
+  return v6
+    ? ipv6({ src, dst, nextHeader: proto, payload: l4, flowLabel: id & 0xfffff, hopLimit: e.ttl })
+    : ipv4({ src, dst, proto, payload: l4, id, ttl: e.ttl, options: e.opt ? Uint8Array.of(1, 1, 1, 0) : undefined });
 }
 
 /** Cut an IP packet into `n` fragments (offsets in 8-byte units), as Ethernet payloads. */
 function fragments(v6: boolean, pkt: Uint8Array, n: number, id: number): Uint8Array[] {
-  const hl = v6 ? 40 : 20;
+  const hl = v6 ? 40 : (pkt[0]! & 15) * 4;
   const payload = pkt.subarray(hl);
   if (payload.length < 16 * n) return [pkt];
   const chunk = Math.floor(payload.length / n / 8) * 8;
@@ -507,8 +613,10 @@ function fragments(v6: boolean, pkt: Uint8Array, n: number, id: number): Uint8Ar
       h.set(u16(8 + to - from), 4);
       out.push(concat(h, fh, payload.subarray(from, to)));
     } else {
-      const h = pkt.slice(0, 20);
-      h.set(u16(20 + to - from), 2);
+      // a later fragment keeps the options copied on fragmentation only (RFC 791): NOP and EOL are not
+      const h = pkt.slice(0, from === 0 ? hl : 20);
+      h[0] = 0x40 | (h.length / 4);
+      h.set(u16(h.length + to - from), 2);
       h.set(u16((more ? 0x2000 : 0) | (from / 8)), 6);
       h[10] = h[11] = 0;
       h.set(u16(inetChecksum(h)), 10);
@@ -556,7 +664,7 @@ export function stepFrames(f: Flow, s: Step, g: Rng, n: number): { ingress: stri
       const mine = s.dir === 'o' ? f.cseq : f.sseq;
       const theirs = s.dir === 'o' ? f.sseq : f.cseq;
       const seq = mine + s.seqOff;
-      pkt = ipPacket(f.v6, src, dst, 6, tcpSeg(src, dst, sport, dport, s.flags, seq, theirs + s.ackOff, s.data, f.win[s.dir === 'o' ? 0 : 1], f.wscale[s.dir === 'o' ? 0 : 1]), id);
+      pkt = ipPacket(f.v6, src, dst, 6, tcpSeg(src, dst, sport, dport, s.flags, seq, theirs + s.ackOff, s.data, f.win[s.dir === 'o' ? 0 : 1], f.wscale[s.dir === 'o' ? 0 : 1]), id, s);
       const used = s.data + (s.flags & SYN ? 1 : 0) + (s.flags & FIN ? 1 : 0);
       if (s.dir === 'o') f.cseq = (f.cseq + used) >>> 0;
       else f.sseq = (f.sseq + used) >>> 0;
@@ -566,7 +674,7 @@ export function stepFrames(f: Flow, s: Step, g: Rng, n: number): { ingress: stri
     case 'udp': {
       const d = udp(src, dst, sport, dport, pattern(s.len, n & 0xff));
       if (s.badSum) d[6] = d[6]! ^ 0x21;
-      pkt = ipPacket(f.v6, src, dst, 17, d, id);
+      pkt = ipPacket(f.v6, src, dst, 17, d, id, s);
       what = `${s.dir} udp len ${s.len}${s.badSum ? ' bad checksum' : ''}`;
       break;
     }
@@ -592,6 +700,7 @@ export function stepFrames(f: Flow, s: Step, g: Rng, n: number): { ingress: stri
       break;
     }
   }
+  if (s.kind === 'tcp' || s.kind === 'udp') what += `${s.ttl !== undefined ? ` ttl ${s.ttl}` : ''}${s.opt ? ' options' : ''}`;
   const frames = s.dir === 'o' && f.frag && s.kind !== 'err' && s.kind !== 'tcp' ? fragments(f.v6, pkt, f.frag, id) : [pkt];
   if (frames.length > 1 && g.chance(0.3)) frames.reverse();
   // eth2's MTU is 1280: a veth drops a longer frame before the router sees it (is_skb_forwardable)

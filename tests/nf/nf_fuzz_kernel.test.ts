@@ -12,6 +12,16 @@
 //   WXDP_NF_FUZZ_RULES=0     no rules as people write them (genRuleset's `x`, added 12-06 from seed 177:
 //                            sets, prefixes, ranges, verdict maps, a user chain, tcp flags, marks, icmp
 //                            types, ttl compares, concatenations; =0 gives what seeds 1-176 were run with)
+//   WXDP_NF_FUZZ_FLOWTABLE=0 no flowtable: by default (added 12-07 from seed 405) some rule sets declare
+//                            `flowtable ft` on the ports with `flow add|offload @ft` in the forward chain
+//                            under a match (genRuleset's `ft`, a fourth generator) and their TCP and UDP
+//                            flows go on past the offload (flowtableSteps: TTL 1/2, IPv4 options, over
+//                            eth2's MTU, the FIN/RST that tears down); =0 gives the earlier seeds' runs.
+//                            A kernel without nf_flow_table (this one: CONFIG_NF_FLOW_TABLE off, ENOENT)
+//                            gets the rule set without them and forwards on its slow path, which the
+//                            flowtable's frames must equal; then the forward and user chains' counters
+//                            are not compared (offloaded frames never reach them) nor an offloaded
+//                            entry's [OFFLOAD]/[ASSURED]/[UNREPLIED] (runBoth's `slow`)
 //
 // Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
 // window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
@@ -22,7 +32,16 @@
 // 1, 2 and 48-176 with the TCP windows (seed 55 once an IPv6 reset's flow label was masked), 177-200 with
 // the rules as people write them too (their rule sets, loaded and listed by nft and wxdp, first found the
 // IPv6 NAT range `[lo]-[hi]:ports` read as lo alone: nf_fuzz_cases; and listing differences:
-// nft_reject_nat_text_kernel); then 201-358 agree. Under load
+// nft_reject_nat_text_kernel); then 201-358 agree. 12-07 with the flowtable (from seed 405; the kernel
+// here has no nf_flow_table, so against its slow path): 405-432 found wxdp's nft_flow_offload_eval
+// offloading a picked-up TCP connection at its first reply, before ASSURED (409: nft_flow, the
+// regression case), leaving the offloaded connection's tracking strict (flow_offload_ct_tcp makes it
+// liberal), testing the packet's ctinfo and protocol (the kernel: any confirmed connection, its own
+// protocol), offloading from an IPv4 packet with options; and tearing a flow down at a FIN or RST where
+// 6.14 on marks it closing and forwards them (411, 419: NF_FLOW_CLOSING; flow_table, flow_keys); the rest
+// were the slow path's own checks (FLOW_SLOW, the generator's flowtable rule sets and steps). With the
+// final generator 1, 2 (seed 2 draws a flowtable: 21 s against 19 s before), 405-407, 409, 411, 412,
+// 414, 427 agree. Under load
 // set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+.
 
 import { describe, expect, it } from 'vitest';
@@ -43,6 +62,7 @@ const N = Number(process.env['WXDP_NF_FUZZ'] ?? 40);
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_NF_FUZZ_SEEDS']);
 const WINDOWS = process.env['WXDP_NF_FUZZ_WINDOWS'] !== '0';
 const RULES = process.env['WXDP_NF_FUZZ_RULES'] !== '0';
+const FLOWTABLE = process.env['WXDP_NF_FUZZ_FLOWTABLE'] !== '0';
 
 const nsa = useNamespaces('nfz');
 const py = pythonAvailability();
@@ -88,8 +108,37 @@ function maskOwnFields(f: Uint8Array, input: readonly Uint8Array[]): Uint8Array 
   return m;
 }
 
-/** The counters of a listing, in order (the rule text is nft_text_kernel's business). */
-const counters = (text: string): string[] => [...text.matchAll(/counter packets \d+ bytes \d+/g)].map((m) => m[0]);
+/**
+ * Against a kernel without nf_flow_table, what its slow path checks and a flowtable does not: an offloaded
+ * TCP connection's window tracking turns liberal (nft_flow_offload_eval: flow_offload_ct_tcp, for good:
+ * a segment out of the window that the stack would find invalid — and a `policy drop` chain drop — goes
+ * on, seeds 412 and 414), and a hit forwards a UDP datagram whatever its checksum (conntrack's udp_error
+ * drops it as invalid: seed 414). Both liberal and unchecked on both sides then.
+ */
+const FLOW_SLOW: Array<[string, number]> = [
+  ['net.netfilter.nf_conntrack_tcp_be_liberal', 1],
+  ['net.netfilter.nf_conntrack_checksum', 0],
+];
+
+/**
+ * The counters of a listing, in order (the rule text is nft_text_kernel's business); `slow`: not those of
+ * table inet filter's forward and user chains, which a frame the flowtable forwards never reaches (a
+ * kernel without nf_flow_table counts every frame there).
+ */
+function counters(text: string, slow = false): string[] {
+  const out: string[] = [];
+  let table = '';
+  let chain = '';
+  for (const line of text.split('\n')) {
+    const t = /^table (\S+ \S+) \{/.exec(line);
+    if (t) table = t[1]!;
+    const c = /^\tchain (\S+) \{/.exec(line);
+    if (c) chain = c[1]!;
+    if (slow && table === 'inet filter' && (chain === 'forward' || chain === 'user')) continue;
+    out.push(...[...line.matchAll(/counter packets \d+ bytes \d+/g)].map((m) => m[0]));
+  }
+  return out;
+}
 
 /**
  * What the router forwarded for a flow's packet: the first frame out of another port than the one it
@@ -170,14 +219,27 @@ export interface FuzzStep {
 async function runBoth(seed: number, n: number) {
   const g = new Rng(seed);
   // rules as people write them from a third generator (WXDP_NF_FUZZ_RULES=0: none), the rest as before
-  const rs = genRuleset(g, RULES ? new Rng((seed ^ 0x5bd1e995) >>> 0) : undefined);
+  // a flowtable and the flows' steps past its offload from a fourth (WXDP_NF_FUZZ_FLOWTABLE=0: none)
+  // (its first draws stirred: xorshift's first outputs from nearby seeds share their top bits)
+  const ft = FLOWTABLE ? new Rng((seed ^ 0x27d4eb2f) >>> 0) : undefined;
+  for (let i = 0; ft && i < 9; i++) ft.next();
+  const rs = genRuleset(g, RULES ? new Rng((seed ^ 0x5bd1e995) >>> 0) : undefined, ft);
   // TCP windows and window scales from a second generator (WXDP_NF_FUZZ_WINDOWS=0: none), the rest as before
   const t = WINDOWS ? new Rng((seed ^ 0x3c6ef372) >>> 0) : undefined;
-  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t));
+  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t, ft));
   const kernel = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
-  const nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.text });
-  if (nft.status !== 0) throw new Error(`nft -f refused the generated rule set: ${nft.stderr}\n${rs.text}`);
+  let nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.text });
+  // a kernel without nf_flow_table (CONFIG_NF_FLOW_TABLE off, as 6.18.44-fc here: ENOENT for the
+  // flowtable) gets the rule set without it and forwards on its slow path, which the flowtable must equal
+  let slow = false;
+  if (nft.status !== 0 && rs.flowtable && /No such file or directory/.test(nft.stderr)) {
+    slow = true;
+    nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.slowText });
+  }
+  if (nft.status !== 0) throw new Error(`nft -f refused the generated rule set: ${nft.stderr}\n${slow ? rs.slowText : rs.text}`);
   const w = await WxdpRouter.create(PORTS, NF_CONFIG);
+  // the slow path then checks what the flowtable does not (FLOW_SLOW's reasons): turned off on both sides
+  if (slow) for (const [k, v] of FLOW_SLOW) (kernel.router.exec(['sysctl', '-qw', `${k}=${v}`], {}), w.dp.sysctl(k, v));
   w.dp.nft(rs.text);
   const steps: Array<FuzzStep & { k: PortOutput; w: PortOutput }> = [];
   let t0: number | undefined;
@@ -234,13 +296,13 @@ async function runBoth(seed: number, n: number) {
   for (const p of PORTS) for (const fam of ['-4', '-6']) kernel.router.exec(['ip', fam, 'neigh', 'flush', 'dev', p.name, 'nud', 'incomplete'], {});
   const kct = kernel.router.exec(['conntrack', '-L'], {});
   const knft = kernel.router.exec(['nft', 'list', 'ruleset'], {});
-  return { rs, flows, steps, kct, knft, w };
+  return { rs, flows, steps, kct, knft, w, slow };
 }
 
 describe.skipIf(!nsa.available.ok || !py.ok || !tools)('random rule sets and flows through Linux netfilter and wxdp', () => {
   for (const seed of seeds()) {
     it(`seed ${seed}: ${N} random flows come out the same, conntrack and counters agree (WXDP_NF_FUZZ_SEEDS=${seed} replays)`, async () => {
-      const { rs, flows, steps, kct, knft, w } = await runBoth(seed, N);
+      const { rs, flows, steps, kct, knft, w, slow } = await runBoth(seed, N);
       const bad: string[] = [];
       steps.forEach((s, i) => {
         if (JSON.stringify(shown(s.k, s.frames)) === JSON.stringify(shown(s.w, s.frames))) return;
@@ -250,14 +312,24 @@ describe.skipIf(!nsa.available.ok || !py.ok || !tools)('random rule sets and flo
         ]).join('\n'));
       });
       const show = process.env['WXDP_NF_FUZZ_SHOW'];
-      if (show) for (const s of steps.filter((x) => x.flow === Number(show))) console.error(`flow ${s.flow} ${flows[s.flow]!.what}: ${s.what} on ${s.ingress}\n${s.frames.map((f) => `  in: ${hex(f)}`).join('\n')}\n${PORTS.flatMap((p) => (s.k[p.name] ?? []).map((f) => `  kernel ${p.name} ${hex(f)}`)).join('\n')}\n${PORTS.flatMap((p) => (s.w[p.name] ?? []).map((f) => `  wxdp ${p.name} ${hex(f)}`)).join('\n')}`);
-      const kc = parseConntrackL(kct).map((l) => `${l.proto} ${l.rest}`);
-      const wc = parseConntrackL(w.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`);
+      if (show) for (const s of steps.filter((x) => show.split(',').map(Number).includes(x.flow))) console.error(`flow ${s.flow} ${flows[s.flow]!.what}: ${s.what} on ${s.ingress}\n${s.frames.map((f) => `  in: ${hex(f)}`).join('\n')}\n${PORTS.flatMap((p) => (s.k[p.name] ?? []).map((f) => `  kernel ${p.name} ${hex(f)}`)).join('\n')}\n${PORTS.flatMap((p) => (s.w[p.name] ?? []).map((f) => `  wxdp ${p.name} ${hex(f)}`)).join('\n')}`);
+      // an offloaded entry is listed [OFFLOAD] where [ASSURED] would be (libnetfilter_conntrack's
+      // __snprintf_status_assured prints one of them); a kernel without nf_flow_table lists it without:
+      // there both lists have neither, nor [UNREPLIED] (a UDP connection offloaded before its reply,
+      // nft_flow_offload_eval takes any confirmed one, never sees the reply the stack saw), nor a TCP
+      // state (an offloaded connection's stays what it was: a FIN or RST goes through the flowtable,
+      // nf_flow_state_check, where the stack would close it)
+      const bare = (l: string): string => l.replace(' [OFFLOAD]', '').replace(' [ASSURED]', '').replace(' [UNREPLIED]', '').replace(/^tcp 6 [A-Z_]+ /, 'tcp 6 ');
+      const wc0 = parseConntrackL(w.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`);
+      const offloaded = new Set(slow ? wc0.filter((l) => l.includes(' [OFFLOAD]')).map(bare) : []);
+      const wc = wc0.map((l) => (offloaded.has(bare(l)) ? bare(l) : l));
+      const kc = parseConntrackL(kct).map((l) => `${l.proto} ${l.rest}`).map((l) => (offloaded.has(bare(l)) ? bare(l) : l));
       const onlyK = kc.filter((l) => !wc.includes(l));
       const onlyW = wc.filter((l) => !kc.includes(l));
       if (onlyK.length || onlyW.length) bad.push(`conntrack, only the kernel's:\n${onlyK.join('\n')}\nonly wxdp's:\n${onlyW.join('\n')}`);
-      const kn = counters(knft);
-      const wn = counters(w.dp.nftables.list());
+      const kn = counters(knft, slow);
+      const wn = counters(w.dp.nftables.list(), slow);
+      if (rs.flowtable) console.error(`seed ${seed}: flowtable${slow ? ' (kernel: slow path)' : ''}: ${w.dp.stack.mib()['nf_flowtable:hit'] ?? 0} frames took it, ${w.dp.flowtable.list().length} flows in it`);
       if (JSON.stringify(kn) !== JSON.stringify(wn)) bad.push(`counters: kernel ${kn.join(', ')}\n          wxdp   ${wn.join(', ')}\n${knft}`);
       if (bad.length) console.error(`seed ${seed}: ${bad.length} differences in ${steps.length} steps\n--- rule set\n${rs.text}---\n${bad.join('\n')}`);
       expect(bad).toEqual([]);

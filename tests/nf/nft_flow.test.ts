@@ -95,3 +95,25 @@ describe.skipIf(unready !== '')('flow add @ft from an nft rule', () => {
     expect(off.dp.nft('list table inet filter')).toContain('\t\tcounter\n');
   });
 });
+
+describe.skipIf(unready !== '')('flow add @ft offloads what nft_flow_offload_eval does', () => {
+  // nf_fuzz_kernel seed 409: nft_flow_offload_eval takes a TCP connection only once
+  // nf_conntrack_tcp_established (ESTABLISHED and ASSURED). A picked-up connection is ESTABLISHED from its
+  // first segment but ASSURED only by the segment after its first reply (IPS_SEEN_REPLY is set after that
+  // reply's tcp_packet); wxdp offloaded it at the first reply. Once offloaded, the frames that follow hit.
+  it('a picked-up TCP connection is offloaded by the segment after its first reply, not by that reply', async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.nft(WITH_FT);
+    const steps: Array<{ dev: 'eth0' | 'eth1'; frame: Uint8Array; flows: number; hit: number }> = [
+      { dev: 'eth0', frame: tcpFrame('in', C, S, 40001, 80, { seq: 7000, ack: 9000, flags: PSH | ACK, win: 502, data: pay(10) }), flows: 0, hit: 0 },
+      { dev: 'eth1', frame: tcpFrame('out', S, PUB, 80, 40001, { seq: 9000, ack: 7010, flags: ACK, win: 509 }), flows: 0, hit: 0 },
+      { dev: 'eth0', frame: tcpFrame('in', C, S, 40001, 80, { seq: 7010, ack: 9000, flags: PSH | ACK, win: 502, data: pay(20) }), flows: 1, hit: 0 },
+      { dev: 'eth1', frame: tcpFrame('out', S, PUB, 80, 40001, { seq: 9000, ack: 7030, flags: ACK, win: 509 }), flows: 1, hit: 1 },
+    ];
+    for (const [i, s] of steps.entries()) {
+      const before = fx.mib()['nf_flowtable:hit'] ?? 0;
+      expect(fx.rx(s.dev, s.frame).get(s.dev === 'eth0' ? 'eth1' : 'eth0')?.length, `step ${i} forwarded`).toBe(1);
+      expect({ i, flows: fx.dp.flowtable.list().length, hit: (fx.mib()['nf_flowtable:hit'] ?? 0) - before }).toEqual({ i, flows: s.flows, hit: s.hit });
+    }
+  });
+});
