@@ -24,7 +24,7 @@ export interface MapSpec {
   valueSize: number;
   maxEntries: number;
   flags?: number;
-  /** The map's id (default: the next id of this fast path, counting from 1). */
+  /** The map's id (default: the next id of this fast path, counting from 1; one a live map has: EEXIST). */
   id?: number;
   /**
    * array_of_maps / hash_of_maps: the inner map template (BPF_MAP_CREATE's inner_map_fd). Maps stored
