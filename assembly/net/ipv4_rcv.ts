@@ -132,6 +132,8 @@ const EHOSTUNREACH: i32 = 113;
     inHdrError(q, data, NDROP_IP_INHDR);
     return;
   }
+  // set before the hook: a datagram conntrack's defragmentation completes there goes on with it
+  rx4PktType = pkt;
   if (!NF_HOOK4(NF_INET_PRE_ROUTING, ifindex, 0, q, data, tot)) return;
   ip_rcv_finish(ifindex, q, data, tot, pkt, hlen);
 }
@@ -145,10 +147,13 @@ const EHOSTUNREACH: i32 = 113;
 /**
  * ip_rcv_finish for a datagram conntrack's defragmentation (netfilter.ts, NF_IP_PRI_CONNTRACK_DEFRAG)
  * made whole at PRE_ROUTING and the rest of the hook passed: the input route on, as the kernel goes on
- * with the skb nf_defrag_ipv4 reassembled in place. A frame of the stack's own (q = 0).
+ * with the skb nf_defrag_ipv4 reassembled in place. A frame of the stack's own (q = 0). Its pkt_type is
+ * the completing fragment's, which ip_rcv set before the hook (the kernel's skb_morph gives it the head
+ * fragment's: the same for the fragments of one datagram but when their link-layer destinations differ):
+ * a multicast or broadcast datagram takes its own early demux, not the unicast one.
  */
 export function ip_rcv_finish_defrag(ifindex: u32, data: u32, len: u32): void {
-  ip_rcv_finish(ifindex, 0, data, len, PACKET_HOST, (<u32>load<u8>(data) & 0xf) << 2);
+  ip_rcv_finish(ifindex, 0, data, len, rx4PktType, (<u32>load<u8>(data) & 0xf) << 2);
 }
 
 /** skb->pkt_type of the IPv4 datagram in flight (TCP takes PACKET_HOST only). */

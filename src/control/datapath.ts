@@ -274,7 +274,6 @@ export class Datapath {
   readonly helpers: HelperTable;
   private readonly traceKept: string[] = [];
   readonly ncpus: number;
-  private nextMapId = 1;
   private readonly umemFrames: number;
   /** How devices call their programs (DatapathOptions.dispatch). */
   readonly dispatch: 'burst' | 'table';
@@ -697,7 +696,6 @@ export class Datapath {
       valueSize: spec.valueSize,
       maxEntries: spec.type === MapType.PERF_EVENT_ARRAY && spec.maxEntries === 0 ? this.ncpus : spec.maxEntries,
       flags: spec.flags,
-      id: this.nextMapId++,
       inner,
     });
     // prog_array values are programs of this Datapath (their tableIndex): anything else would send a

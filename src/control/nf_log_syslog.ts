@@ -443,15 +443,11 @@ export function nfLogSyslogLine(p: NfLogPacket): string {
   m.add('\x01' + String(p.level)); // KERN_SOH "%c": counted in the buffer, taken off by printk
   m.add(`${p.prefix}IN=${p.in ?? ''} OUT=${p.out ?? ''} `);
   // the arp family: nf_log_arp_packet, its MAC header only for MACDECODE and only with an input device (at NF_ARP_OUT
-  // the skb's MAC header was never set: Linux 6.18 prints none, measured)
-  if (p.pf === 3) {
-    dumpArp(m, p);
-    return `<${p.level}>${m.text.slice(2)}`;
-  }
-  if (p.pf === 5 && p.proto !== 0x0800 && p.proto !== 0x86dd) {
-    // nf_log_l2packet: ARP and RARP by nf_log_arp_packet (no MAC header but what MACDECODE asks for), anything else
-    // by nf_log_unknown_packet: the MAC header, at either hook (dump_mac_header reads skb->dev's, not `in`'s)
-    if (p.proto === 0x0806 || p.proto === 0x8035) dumpArp(m, p);
+  // the skb's MAC header was never set: Linux 6.18 prints none, measured). The netdev family's non-IP packets:
+  // nf_log_l2packet, ARP and RARP by nf_log_arp_packet as well, anything else by nf_log_unknown_packet: the MAC
+  // header, at either hook (dump_mac_header reads skb->dev's, not `in`'s)
+  if (p.pf === 3 || (p.pf === 5 && p.proto !== 0x0800 && p.proto !== 0x86dd)) {
+    if (p.pf === 3 || p.proto === 0x0806 || p.proto === 0x8035) dumpArp(m, p);
     else dumpMac(m, p);
     return `<${p.level}>${m.text.slice(2)}`;
   }

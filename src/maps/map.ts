@@ -24,7 +24,7 @@ export interface MapSpec {
   valueSize: number;
   maxEntries: number;
   flags?: number;
-  /** The map's id (default: the next id of this fast path, counting from 1). */
+  /** The map's id (default: the next id of this fast path, counting from 1; one a live map has: EEXIST). */
   id?: number;
   /**
    * array_of_maps / hash_of_maps: the inner map template (BPF_MAP_CREATE's inner_map_fd). Maps stored
@@ -97,9 +97,15 @@ function exportsOf(fp: FastPath): MapExports {
   return x;
 }
 
-/** Kernel map ids start at 1 and are never reused; here they are counted per fast path. */
+/**
+ * Kernel map ids start at 1 and are never reused; here they are counted per fast path, the one source
+ * of every map id on it (a Datapath's maps included): an id a caller chose (MapSpec.id) and that is
+ * still live is skipped.
+ */
 function nextId(fp: FastPath): number {
-  const id = nextIds.get(fp) ?? 1;
+  const live = byId.get(fp);
+  let id = nextIds.get(fp) ?? 1;
+  while (live?.has(id)) id++;
   nextIds.set(fp, id + 1);
   return id;
 }
@@ -107,7 +113,14 @@ function nextId(fp: FastPath): number {
 const storageEnds = new WeakMap<FastPath, Map<number, number>>();
 /** Map id → address, per fast path: user space names inner maps by id, as the kernel's fds name maps. */
 const byId = new WeakMap<FastPath, Map<number, number>>();
-/** Maps freed per fast path: a handle re-checks its map by id only after one was. */
+/**
+ * Address → serial of the live map allocation there, per fast path: a handle knows its map is freed when
+ * its address no longer holds the allocation it was made for (an id cannot tell: a caller may choose
+ * one, and an address may be handed out again by the arena).
+ */
+const serials = new WeakMap<FastPath, Map<number, number>>();
+let lastSerial = 0;
+/** Maps freed per fast path: a handle re-checks its map's serial only after one was. */
 const freeCounts = new WeakMap<FastPath, { n: number }>();
 
 /** The addresses of every map created on this fast path (checked mode's inner-map candidates). */
@@ -170,8 +183,11 @@ export class BpfMap {
   private freed = false;
   /** The handle was its object's fd and the object was unloaded (closeHandle): EBADF, the map may live on. */
   private closed = false;
-  /** Registered by id when the handle was made (attach): another handle's release() frees it too. */
-  private readonly tracked: boolean;
+  /**
+   * The serial of the allocation the handle was made for (create(), or attach() to a map create() made
+   * on this fast path), 0 for an address that is no such map: another handle's release() frees it too.
+   */
+  private readonly serial: number;
   /** This fast path's count of maps freed, and its value when the handle last found its map alive. */
   private readonly frees: { n: number };
   private seenFrees: number;
@@ -195,10 +211,10 @@ export class BpfMap {
    * innerMap(), through any handle): every operation is EBADF.
    */
   get isFreed(): boolean {
-    if (this.freed || !this.tracked || this.seenFrees === this.frees.n) return this.freed;
-    // a map was freed since: this one if its id no longer names this address (ids are never reused)
+    if (this.freed || this.serial === 0 || this.seenFrees === this.frees.n) return this.freed;
+    // a map was freed since: this one if its address no longer holds the allocation the handle was made for
     this.seenFrees = this.frees.n;
-    if (byId.get(this.fp)?.get(this.id) !== this.addr) this.freed = true;
+    if (serials.get(this.fp)?.get(this.addr) !== this.serial) this.freed = true;
     return this.freed;
   }
 
@@ -212,7 +228,9 @@ export class BpfMap {
     if (r < 0) throw MapError.from(this.name, 'free', r, `map@0x${this.addr.toString(16)}`);
     if (this.ownBuffer > 0) this.fp.fn<(a: number, n: number) => void>('arena_free')(this.keyBuf, this.ownBuffer);
     storageEnds.get(this.fp)?.delete(this.addr);
-    byId.get(this.fp)?.delete(this.id);
+    const ids = byId.get(this.fp);
+    if (ids?.get(this.id) === this.addr) ids.delete(this.id);
+    serials.get(this.fp)?.delete(this.addr);
     this.frees.n++;
     this.freed = true;
   }
@@ -263,7 +281,7 @@ export class BpfMap {
     this.maxEntries = hdr(MAP_HDR.MAX_ENTRIES);
     this.flags = hdr(MAP_HDR.FLAGS);
     this.id = hdr(MAP_HDR.ID);
-    this.tracked = byId.get(fp)?.get(this.id) === address;
+    this.serial = serials.get(fp)?.get(address) ?? 0;
     let frees = freeCounts.get(fp);
     if (!frees) freeCounts.set(fp, (frees = { n: 0 }));
     this.frees = frees;
@@ -305,6 +323,9 @@ export class BpfMap {
     const x = exportsOf(fp);
     // The kernel seeds each hash map with get_random_u32() (unless BPF_F_ZERO_SEED).
     x.map_hash_seed(randomBytes(4).readUInt32LE(0));
+    if (spec.id !== undefined && byId.get(fp)?.has(spec.id)) {
+      throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EEXIST, `map id ${spec.id} is taken by a live map`);
+    }
     const id = spec.id ?? nextId(fp);
     const ret = mapInMap
       ? x.map_in_map_create(spec.type, spec.keySize, spec.valueSize, spec.maxEntries, flags, id, spec.inner!.address)
@@ -320,6 +341,9 @@ export class BpfMap {
     let ids = byId.get(fp);
     if (!ids) byId.set(fp, (ids = new Map()));
     ids.set(id, Number(ret));
+    let ser = serials.get(fp);
+    if (!ser) serials.set(fp, (ser = new Map()));
+    ser.set(Number(ret), ++lastSerial);
     return new BpfMap(fp, spec.name, Number(ret));
   }
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { WxdpError } from '../../src/errors.js';
-import { BpfMap, codec, MapError } from '../../src/maps/index.js';
+import { BpfMap, codec, createMap, mapAddressById, MapError, MapType } from '../../src/maps/index.js';
 
 const prog = (name: string) => new URL(`../../programs/${name}.o`, import.meta.url).pathname;
 const top = (dp: Datapath) => dp.fastPath.fn<() => number>('arena_top')() >>> 0;
@@ -194,6 +194,38 @@ describe('unloadObject', () => {
       b.map('tenants').setInner(codec.u32.encode(0), b.map('flows0'));
       expect(run('arm')).toBe(2);
       expect(res()).toEqual([0, -16, 0, 0]);
+    } finally {
+      await dp.close();
+    }
+  });
+
+  it('one id source per fast path: a map created beside an object\'s, then freed, leaves the object\'s maps live', async () => {
+    const dp = await Datapath.create();
+    try {
+      const o = await dp.loadObject(prog('xdp_tailcall'));
+      const ids = ['hops', 'jmp_table', 'scratch'].map((n) => o.map(n).id);
+      const spec = { name: 'side', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 };
+      const a = createMap(dp.fastPath, spec);
+      const b = createMap(dp.fastPath, spec);
+      expect(new Set([...ids, a.id, b.id]).size).toBe(5);
+      b.release();
+      expect(b.isFreed).toBe(true);
+      for (const n of ['hops', 'jmp_table', 'scratch']) {
+        expect(o.map(n).isFreed).toBe(false);
+        expect(mapAddressById(dp.fastPath, o.map(n).id)).toBe(o.map(n).address);
+      }
+      expect(o.map('scratch').lookup(codec.u32.encode(0))).toBeDefined();
+      expect(a.lookup(codec.u32.encode(0))).toBeDefined();
+      // a chosen id that a live map has: EEXIST; the next chosen-free id skips it
+      expect(() => createMap(dp.fastPath, { ...spec, id: a.id })).toThrow(/EEXIST/);
+      const c = createMap(dp.fastPath, { ...spec, id: 1000 });
+      c.release();
+      // a handle knows its own allocation, not the id: a map made later with the freed id does not revive c
+      const d = createMap(dp.fastPath, { ...spec, id: 1000 });
+      expect(c.isFreed).toBe(true);
+      expect(d.isFreed).toBe(false);
+      d.release();
+      expect(a.isFreed).toBe(false);
     } finally {
       await dp.close();
     }

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
+import { Fixture, stackUnready, concat, eth, fragments4, hex, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { errnoName, type MembershipOp, type SocketTable } from '../../src/control/sockets.js';
@@ -216,7 +216,10 @@ describe.skipIf(skip)('multicast group membership and delivery, against the kern
 // reuseport group hands the datagram to the group's choice by hash (inet_lookup_reuseport): a member
 // with IP_MULTICAST_ALL off that never joined the group gets some. __udp4_lib_mcast_deliver would give
 // them all to the member that joined. The choice hashes with a boot secret: what is compared is that
-// each datagram reaches exactly one socket, which sockets get any, and the counters.
+// each datagram reaches exactly one socket, which sockets get any, and the counters (24 datagrams: the
+// kernel's spreading them all over one member has odds of 2^-23).
+// A datagram conntrack's defragmentation (nf_defrag_ipv4, at PRE_ROUTING) makes whole goes on through
+// ip_rcv_finish with the head fragment's pkt_type (skb_morph): PACKET_MULTICAST, the same early demux.
 describe.skipIf(skip)('IPv4 multicast early demux, against the kernel', () => {
   const SOCKETS: Sock[] = [
     { family: 4, bind: ['0.0.0.0', 7310], reuseport: true, mc: [['join', '239.1.1.5', undefined, '192.0.2.1']] }, // 0 joined
@@ -225,35 +228,67 @@ describe.skipIf(skip)('IPv4 multicast early demux, against the kernel', () => {
     { family: 4, bind: ['0.0.0.0', 7311], reuseport: true, mc: [['all-off']] }, //                                  3 with 9 more sockets
     ...Array.from({ length: 9 }, (): Sock => ({ family: 4, bind: ['0.0.0.0', 7311], mc: [['all-off']] })), //       on the port: no demux
   ];
-  const N = 12;
-  const FRAMES = [...Array.from({ length: N }, () => m4('239.1.1.5', 7310)), ...Array.from({ length: N }, () => m4('239.1.1.5', 7311))];
+  const N = 24;
+  const receivers = (got: number[][], from: number, to: number): number[] => [...new Set(got.slice(from, to).flat())].sort((a, b) => a - b);
 
-  it('a datagram the only matching socket would take goes to its reuseport group\'s choice; not with more than 10 sockets on the port', async () => {
-    const k = runKernel(SOCKETS, FRAMES);
+  /** wxdp's side: which sockets each frame reached, and the counters it moved. */
+  async function wxdp(frames: Uint8Array[], k: KernelOut, nft?: string): Promise<{ got: number[][]; counters: Array<Record<string, number>> }> {
     const fx = await Fixture.create(LINKS, [], NEIGH, { sysctls: SYSCTLS });
+    if (nft) fx.dp.nft(nft);
     const t = fx.dp.socketTable;
     const w = makeWxdp(t, fx, SOCKETS);
     expect(w.errs).toEqual(k.calls.map((c) => c[3]));
-    const wGot: number[][] = [];
-    const wCounters: Array<Record<string, number>> = [];
-    for (const frame of FRAMES) {
+    const got: number[][] = [];
+    const counters: Array<Record<string, number>> = [];
+    for (const frame of frames) {
       const before = fx.mib();
       fx.rx('eth0', frame);
-      const got: number[] = [];
+      const g: number[] = [];
       w.ids.forEach((id, j) => {
-        for (let d = t.recv(id); d; d = t.recv(id)) got.push(j);
+        for (let d = t.recv(id); d; d = t.recv(id)) g.push(j);
       });
-      wGot.push(got);
+      got.push(g);
       const after = fx.mib();
-      wCounters.push(pick(Object.fromEntries(Object.keys(after).filter((n) => after[n] !== before[n]).map((n) => [n, after[n]! - (before[n] ?? 0)]))));
+      counters.push(pick(Object.fromEntries(Object.keys(after).filter((n) => after[n] !== before[n]).map((n) => [n, after[n]! - (before[n] ?? 0)]))));
     }
+    return { got, counters };
+  }
+
+  it('a datagram the only matching socket would take goes to its reuseport group\'s choice; not with more than 10 sockets on the port', async () => {
+    const FRAMES = [...Array.from({ length: N }, () => m4('239.1.1.5', 7310)), ...Array.from({ length: N }, () => m4('239.1.1.5', 7311))];
+    const k = runKernel(SOCKETS, FRAMES);
+    const w = await wxdp(FRAMES, k);
     const kGot = k.results.map((r) => r.got.map(([j]) => j));
-    const receivers = (got: number[][], from: number, to: number): number[] => [...new Set(got.slice(from, to).flat())].sort((a, b) => a - b);
-    for (const got of [kGot, wGot]) expect(got.map((g) => g.length)).toEqual(FRAMES.map(() => 1));
+    for (const got of [kGot, w.got]) expect(got.map((g) => g.length)).toEqual(FRAMES.map(() => 1));
     expect(receivers(kGot, 0, N)).toEqual([0, 1]);
-    expect(receivers(wGot, 0, N)).toEqual(receivers(kGot, 0, N));
+    expect(receivers(w.got, 0, N)).toEqual(receivers(kGot, 0, N));
     expect(receivers(kGot, N, 2 * N)).toEqual([2]);
-    expect(receivers(wGot, N, 2 * N)).toEqual(receivers(kGot, N, 2 * N));
-    expect(wCounters).toEqual(k.results.map((r) => pick(r.counters)));
+    expect(receivers(w.got, N, 2 * N)).toEqual(receivers(kGot, N, 2 * N));
+    expect(w.counters).toEqual(k.results.map((r) => pick(r.counters)));
+  });
+
+  it('a datagram conntrack reassembled at PRE_ROUTING takes the multicast early demux too', async () => {
+    const NFT = 'add table ip ctdemux\nadd chain ip ctdemux pre { type filter hook prerouting priority 0; }\nadd rule ip ctdemux pre ct state new counter';
+    // two fragments each: the first has no datagram (held), the second completes it
+    const FRAMES = Array.from({ length: N }, () => {
+      seq++;
+      const src = '192.0.2.2';
+      const ip = ipv4({ src, dst: '239.1.1.5', proto: 17, id: 0x3000 + seq, ttl: 1 }, udp4(src, '239.1.1.5', 42000 + seq, 7310, payload(200, seq)));
+      return fragments4(ip, 148).map((f) => eth({ dst: mac4('239.1.1.5'), src: H_MAC, type: 0x0800 }, f));
+    }).flat();
+    const { h } = kernel();
+    h.exec(['nft', '-f', '-'], { input: NFT });
+    let k: KernelOut;
+    try {
+      k = runKernel(SOCKETS, FRAMES);
+    } finally {
+      h.exec(['nft', 'delete table ip ctdemux']);
+    }
+    const w = await wxdp(FRAMES, k, NFT);
+    const kGot = k.results.map((r) => r.got.map(([j]) => j));
+    for (const got of [kGot, w.got]) expect(got.map((g) => g.length)).toEqual(FRAMES.map((_f, i) => i % 2));
+    expect(receivers(kGot, 0, 2 * N)).toEqual([0, 1]);
+    expect(receivers(w.got, 0, 2 * N)).toEqual(receivers(kGot, 0, 2 * N));
+    expect(w.counters).toEqual(k.results.map((r) => pick(r.counters)));
   });
 });
