@@ -62,6 +62,7 @@ import { netDrop, netFree, netRoot, netScratch, netdevGet } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
   ND_NF_INGRESS, NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF, SCR_NF_UNTRACKED,
+  LOOPBACK_IFINDEX,
 } from './abi';
 import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
 import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from './reasm';
@@ -405,7 +406,8 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     fragMax = attachFmax;
   } else if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || fh == 0 || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
     store<u32>(st + NFS_CT, 0);
-    store<u8>(st + NFS_CTINFO, <u8>(hook == NF_INET_PRE_ROUTING && untrackedN != 0 && untrackedTake(data) ? IP_CT_UNTRACKED : IP_CT_NONE));
+    // (a frame on lo never passed an ingress chain here: loopback's receive is stack_rx alone — no mark is its)
+    store<u8>(st + NFS_CTINFO, <u8>(hook == NF_INET_PRE_ROUTING && untrackedN != 0 && iif != LOOPBACK_IFINDEX && untrackedTake(data) ? IP_CT_UNTRACKED : IP_CT_NONE));
   } else {
     store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
     store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
@@ -525,7 +527,11 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
  * it (hookRun), so conntrack passes it by and defrag leaves its fragments whole (ipv4_conntrack_defrag /
  * ipv6_defrag: "skb->_nfct == IP_CT_UNTRACKED"). Emptied as every burst begins, ingress chains or not
  * (eth.ts stack_rx_burst → nf_ingress_burst_begin: the last burst's frames went through PRE_ROUTING or were
- * dropped before it).
+ * dropped before it). A mark is the network header's address alone, and a frame dropped before PRE_ROUTING leaves
+ * its mark until then: its buffer, back in the pool (its queue's fill ring full, or another worker's queue), may be
+ * the next frame the stack takes — one it loops back through lo (stack_rx on lo; a netdev dup's copy has its network
+ * header where a received frame's is) would meet the mark and pass conntrack untracked. lo's frames are never looked
+ * up: wxdp runs no ingress chain of lo's, and the kernel's looped-back packet carries its own skb->_nfct.
  */
 const UNTRACKED_MAX: i32 = 64;
 let untrackedN: i32 = 0;

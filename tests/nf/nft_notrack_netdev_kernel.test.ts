@@ -105,3 +105,53 @@ table ip f {
     });
   }
 });
+
+// The mark is the network header's address alone, and one left by a frame dropped before PRE_ROUTING lasts until the
+// next burst. Its buffer, back in the pool (here: its queue's fill ring kept full, as a driver topping it up does), is
+// the next frame the stack takes; one it loops back through lo (stack_rx on lo, laid out as a netdev dup's copy: the
+// network header where the dropped frame's was) met the mark and passed conntrack untracked. The kernel's looped-back
+// packet carries its own skb->_nfct, and wxdp runs no ingress chain of lo's: derived by hand, tracked — `ct state new`.
+describe.skipIf(unready !== '')('a frame looped back through lo in the buffer of one notrack left untracked', () => {
+  const RS = `table netdev n {
+	chain in0 {
+		type filter hook ingress device "eth0" priority filter; policy accept;
+		notrack
+	}
+}
+table ip f {
+	chain pre {
+		type filter hook prerouting priority filter; policy accept;
+		iifname "lo" ct state untracked counter
+		iifname "lo" ct state new counter
+	}
+}
+`;
+  it('is tracked, not untracked by the stale mark', async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.ip('link set lo up');
+    fx.dp.nft(RS);
+    const bad = to(dgram('192.0.2.2', 3100, 20));
+    bad[14 + 10] ^= 0xff; // the IPv4 header checksum: dropped by ip_rcv, after ingress marked it
+    const x = fx.dp.fastPath.exports as unknown as { frame_alloc(): number; stack_rx(ifindex: number, q: number, qi: number, data: number, len: number): void };
+    const d = fx.devs.get('eth0')!;
+    d.inject(bad);
+    const rx = d.rings().rx;
+    const at = rx.desc(rx.consumer).addr; // the frame's Ethernet header
+    const fill = d.rings().fill;
+    const room = fill.free();
+    const p = fill.reserve(room);
+    for (let i = 0; i < room; i++) fill.setAddr(p + i, x.frame_alloc());
+    fill.submit(room);
+    d.poll();
+    expect(fx.drops()['IP_CSUM']).toBe(1);
+    // the pool's next frame is the dropped one's buffer
+    const f = x.frame_alloc();
+    expect(f + 256).toBe(at);
+    const lo = eth({ dst: '00:00:00:00:00:00', src: '00:00:00:00:00:00', type: 0x0800 }, ipv4({ src: '127.0.0.1', dst: '127.0.0.1', proto: 17, id: 7 }, udp4('127.0.0.1', '127.0.0.1', 4000, 9, new Uint8Array(20))));
+    fx.dp.memory.bytes().set(lo, at);
+    x.stack_rx(1, 0, 0, at, lo.length); // netdev.ts's loopback drain
+    const list = fx.dp.nft('list ruleset');
+    expect(list).toContain('iifname "lo" ct state untracked counter packets 0 bytes 0');
+    expect(list).toContain('iifname "lo" ct state new counter packets 1 bytes 48');
+  });
+});
