@@ -532,6 +532,11 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
  * the next frame the stack takes — one it loops back through lo (stack_rx on lo; a netdev dup's copy has its network
  * header where a received frame's is) would meet the mark and pass conntrack untracked. lo's frames are never looked
  * up: wxdp runs no ingress chain of lo's, and the kernel's looped-back packet carries its own skb->_nfct.
+ * Not done: carrying that _nfct across lo. A packet notrack'd at OUTPUT is still untracked at lo's PRE_ROUTING in
+ * Linux 6.18 (measured: a ping to the namespace's own address, `notrack` at output priority raw, counted twice as
+ * `iifname "lo" ct state untracked`); here conntrack looks it up again there (an ICMP error so made: `invalid`). The
+ * frame's record (ctRecord) could carry it, but a record is found by address as the marks are, and a copy or a buffer
+ * that skipped LOCAL_OUT would meet a stale one.
  */
 const UNTRACKED_MAX: i32 = 64;
 let untrackedN: i32 = 0;
