@@ -6,7 +6,8 @@
 // looped-back datagram not NATed again, the reply un-NATed so the client reads it from the address and port it
 // sent to), `notrack` at output (untracked at lo's prerouting and input), `ct mark` set at output and matched at
 // input, `ct state` at prerouting priority raw (before conntrack: the state output gave), the port unreachable
-// the host sends itself (RELATED at input).
+// the host sends itself (RELATED at output and input), and the one it sends about a datagram notrack'd at output
+// (no conntrack to attach: looked up at output and again at lo's prerouting, `invalid` at both).
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ const A6 = '2001:db8:1::1';
 const RULESET = `table inet t {
 	chain out_raw {
 		type filter hook output priority raw; policy accept;
-		udp dport 7100 notrack
+		udp dport { 7100, 7101 } notrack
 	}
 	chain out_nat {
 		type nat hook output priority -100; policy accept;
@@ -37,6 +38,8 @@ const RULESET = `table inet t {
 	chain out_f {
 		type filter hook output priority filter; policy accept;
 		udp dport 7000 ct mark set 0x00000005
+		meta l4proto { icmp, ipv6-icmp } ct state related counter packets 0 bytes 0
+		meta l4proto { icmp, ipv6-icmp } ct state invalid counter packets 0 bytes 0
 	}
 	chain pre_raw {
 		type filter hook prerouting priority raw; policy accept;
@@ -62,7 +65,7 @@ const RULESET = `table inet t {
 /**
  * Per family: the client (bound to the host's address, port 6000) sends to port 7777 (redirected to :7000, where the
  * server listens on the loopback address, where redirect at output sends it: nf_nat_redirect_ipv4's 127.0.0.1, IPv6's ::1), the server answers whoever it read; then to 7100 (notrack'd; a socket
- * there) and to 7200 (nobody: a port unreachable back). What each socket reads: [socket, payload, source, port].
+ * there) and to 7200 (nobody: a port unreachable back), then to 7101 (notrack'd, nobody). What each socket reads: [socket, payload, source, port].
  */
 const PY = String.raw`
 import json, socket, sys, time
@@ -86,6 +89,7 @@ for fam, addr, any_ in ((socket.AF_INET, '${A4}', '127.0.0.1'), (socket.AF_INET6
     c.sendto(b'\x06', (addr, 7100))
     read(2, n)
     c.sendto(b'\x07\x08', (addr, 7200))
+    c.sendto(b'\x09', (addr, 7101))
     time.sleep(0.05)
     for s in (c, srv, n): s.close()
 print(json.dumps(out))
@@ -135,6 +139,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`conntrack across lo against 
       tx.send(c, Uint8Array.of(6), { address: addr, port: 7100 });
       read(2, n);
       tx.send(c, Uint8Array.of(7, 8), { address: addr, port: 7200 });
+      tx.send(c, Uint8Array.of(9), { address: addr, port: 7101 });
     }
     if (process.env.CT_DEBUG) console.log(JSON.stringify(got), JSON.stringify(kernGot), fx.dp.conntrack.format(), kernCt, fx.dp.nft('list ruleset'), kernRules);
     expect(got).toEqual(kernGot);
