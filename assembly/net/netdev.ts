@@ -37,7 +37,8 @@ import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { atomicAdd64, netLockId } from './lock';
 import { devQueue, transmitBurst, txBulkOn, txBurstBytes, txBurstDropped, txBurstSent, xmit } from '../device';
 import { stack_rx } from './eth';
-import { NF_NETDEV_EGRESS, nf_netdev_frame, nfListRetire, nfNetdevList } from './netfilter';
+import { ETH_HLEN } from './inet';
+import { NF_NETDEV_EGRESS, nf_ct_loop, nf_netdev_frame, nfListRetire, nfNetdevList } from './netfilter';
 
 // ---- IFA_F_* (linux/if_addr.h), as AE_FLAGS holds them ----
 export const IFA_F_SECONDARY: u32 = 0x01; // IPv4; for IPv6 the same bit is IFA_F_TEMPORARY
@@ -421,6 +422,8 @@ export function netdevLoopIif(ifindex: u32): u32 {
  */
 function loopbackXmit(nd: u32, q: u32, data: u32, len: u32): bool {
   if (lbLen >= LOOPBACK_BACKLOG) return dropTx(nd, q, data, NDROP_CPU_BACKLOG);
+  // the skb keeps its _nfct across lo: the datagram's conntrack record becomes lo's PRE_ROUTING's (or is cleared)
+  if (len > ETH_HLEN) nf_ct_loop(data + ETH_HLEN, len - ETH_HLEN);
   stat(nd, NDSTAT_TX_PACKETS, 1);
   stat(nd, NDSTAT_TX_BYTES, <u64>len);
   const f = data & ~(FRAME_SIZE - 1);

@@ -391,6 +391,7 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     // any LOCAL_OUT run takes the attach or forgets it, this one with no hooks too: else it waits armed for a
     // later datagram in the same frame
     if (hook == NF_INET_LOCAL_OUT) attachData = 0;
+    if (hook == NF_INET_POST_ROUTING) loPending = 0;
     return true;
   }
   const st = nfState();
@@ -408,6 +409,12 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     store<u32>(st + NFS_CT, 0);
     // (a frame on lo never passed an ingress chain here: loopback's receive is stack_rx alone — no mark is its)
     store<u8>(st + NFS_CTINFO, <u8>(hook == NF_INET_PRE_ROUTING && untrackedN != 0 && iif != LOOPBACK_IFINDEX && untrackedTake(data) ? IP_CT_UNTRACKED : IP_CT_NONE));
+    // the stack's own datagram back from lo keeps the conntrack it left with (nf_ct_loop); not a datagram
+    // conntrack's defragmentation made here (`from` past the defrag step: its buffer's record is not its own)
+    if (hook == NF_INET_PRE_ROUTING && iif == LOOPBACK_IFINDEX && from == 0 && fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG_LO)) {
+      store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
+      store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
+    }
   } else {
     store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
     store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
@@ -419,8 +426,9 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     const e = list + 4 + i * ENTRY_SIZE;
     const kind = load<u32>(e, 4);
     if (kind == NFK_DEFRAG) {
-      // untracked (notrack at ingress): its fragments go on as they are
-      if (<u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED) continue;
+      // untracked (notrack at ingress), or back from lo with its conntrack (ipv4_conntrack_defrag / ipv6_defrag:
+      // "Previously seen (loopback)? Ignore."): its fragments go on as they are
+      if (<u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED || load<u32>(st + NFS_CT) != 0) continue;
       if (pfi == 0) {
         if ((ldFrag(data) & (IP_MF | IP_OFFSET)) != 0) return defrag4(t, hook, iif, oif, q, data, len, i + 1);
       } else if (!defrag6(t, hook, iif, oif, q, data, len, i + 1)) {
@@ -451,7 +459,32 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   store<u32>(fh + FH_CT, load<u32>(st + NFS_CT));
   store<u32>(fh + FH_TAG, data ^ TAG);
   store<u32>(fh + FH_TAG + 4, <u32>load<u8>(st + NFS_CTINFO));
+  if (hook == NF_INET_POST_ROUTING) loPending = oif == LOOPBACK_IFINDEX ? data : 0;
   return true;
+}
+
+/**
+ * loopback_xmit → netif_rx keeps skb->_nfct, and lo's PRE_ROUTING passes it by (nf_conntrack_in: "Previously
+ * seen (loopback or untracked)? Ignore."; NAT finds the connection's bindings made and only applies them): the
+ * looped-back datagram is neither looked up again nor given a second entry, a DNAT'd one is not NATed again, an
+ * untracked one stays untracked, and `ct state` at input sees what output saw. The record written at POST_ROUTING
+ * (oif lo) is the datagram's conntrack; the datagram that POST_ROUTING run left for lo (loPending: the output path
+ * hands it straight on — ip_finish_output → neigh_output → loopback_xmit) has its record turned into a loopback
+ * record, which lo's PRE_ROUTING alone takes (hookRun) and turns back into an ordinary one. The record travels in
+ * the frame; `loPending` only says, for the one transmit that follows, that the record is this datagram's. Any
+ * other frame lo takes (a netdev chain's fwd / dup, a fragment ip_fragment cut, a datagram whose POST_ROUTING ran
+ * no hook) has its record cleared: a record found by address in a reused buffer would be stale.
+ * Not carried: the fragments of a datagram cut for lo's MTU (the kernel's ip_copy_metadata gives each the
+ * datagram's _nfct; here each is looked up after lo's reassembly: only with lo's MTU lowered below a datagram).
+ */
+let loPending: u32 = 0;
+const TAG_LO: u32 = 0x4e46434c; // 'NFCL'
+export function nf_ct_loop(data: u32, len: u32): void {
+  const fh = ctRecord(data, len);
+  const mine = data == loPending;
+  loPending = 0;
+  if (fh == 0) return;
+  store<u32>(fh + FH_TAG, mine && load<u32>(fh + FH_TAG) == (data ^ TAG) ? data ^ TAG_LO : 0);
 }
 
 /** The arp family's list at `hook` (NF_ARP_*), 0 while empty. */
@@ -533,12 +566,8 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
  * its mark until then: its buffer, back in the pool (its queue's fill ring full, or another worker's queue), may be
  * the next frame the stack takes — one it loops back through lo (stack_rx on lo; a netdev dup's copy has its network
  * header where a received frame's is) would meet the mark and pass conntrack untracked. lo's frames are never looked
- * up: wxdp runs no ingress chain of lo's, and the kernel's looped-back packet carries its own skb->_nfct.
- * Not done: carrying that _nfct across lo. A packet notrack'd at OUTPUT is still untracked at lo's PRE_ROUTING in
- * Linux 6.18 (measured: a ping to the namespace's own address, `notrack` at output priority raw, counted twice as
- * `iifname "lo" ct state untracked`); here conntrack looks it up again there (an ICMP error so made: `invalid`). The
- * frame's record (ctRecord) could carry it, but a record is found by address as the marks are, and a copy or a buffer
- * that skipped LOCAL_OUT would meet a stale one.
+ * up: wxdp runs no ingress chain of lo's, and the kernel's looped-back packet carries its own skb->_nfct — here in
+ * the frame's record, which only the output path's hand-over to lo vouches for (nf_ct_loop).
  */
 const UNTRACKED_MAX: i32 = 64;
 let untrackedN: i32 = 0;

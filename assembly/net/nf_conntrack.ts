@@ -735,9 +735,9 @@ export function nf_ct_events(on: u32): void {
  * the table is full and nothing could be dropped early).
  */
 export function nf_conntrack_in(st: u32, zone: u32): u32 {
-  // a packet that carries a conntrack already (nf_ct_attach: an ICMP error or reset of the stack's own,
-  // netfilter.ts): "Previously seen ... Ignore."
-  if (load<u32>(st + NFS_CT) != 0 && load<u8>(st + NFS_HOOK) == 3) return NF_ACCEPT;
+  // a packet that carries a conntrack already (nf_ct_attach: an ICMP error or reset of the stack's own; at
+  // PRE_ROUTING the stack's own datagram back from lo, nf_ct_loop — netfilter.ts): "Previously seen ... Ignore."
+  if (load<u32>(st + NFS_CT) != 0) return NF_ACCEPT;
   // untracked (nft's notrack in a chain before this one): "Previously seen (loopback or untracked)? Ignore."
   if (<u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED) return NF_ACCEPT;
   const root = ctRoot();

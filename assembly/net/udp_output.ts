@@ -56,12 +56,13 @@ import {
   SK_FLAGS6, SK_MARK, SK_MC_TTL, SK_NUM, SK_PCFLAG, SK_PMTUDISC, SK_PROTOCOL, SK_SADDR,
   SK_STATE, SK_TOS, SK_TTL, SK_TX_BYTES, SK_TX_PACKETS, SKF_BROADCAST, SKF_IPV6ONLY, SKF_NO_CHECK_TX,
   SYSCTL_IP_DEFAULT_TTL, TCP_ESTABLISHED, UDP6_MIB_BASE, UDP_MIB_BASE, UDP_MIB_OUTDATAGRAMS, UDP_MIB_SNDBUFERRORS,
-  UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC,
+  UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC, NF_GATE_PTR,
 } from './abi';
 import { fib4_local_dev, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
 import { arpMcMap, neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
+import { NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_hook_slow } from './netfilter';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { devMtu6, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
@@ -408,11 +409,30 @@ function udpHeader(sk: u32, uh: u32, buf: u32, len: u32, sport: u32, dport: u32,
   return -ENOBUFS;
 }
 
-/** Every frame of the chain from `first` to the neighbour stage on rtDev, its Ethernet type set. */
+/**
+ * Every frame of the chain from `first` to the neighbour stage on rtDev, its Ethernet type set. A unicast or local
+ * datagram in one frame passes netfilter's LOCAL_OUT and POST_ROUTING on the way (ip_send_skb → ip_local_out →
+ * ip_output: conntrack, NAT, the output and postrouting chains), so that a datagram sent to this host keeps the
+ * conntrack they gave it across lo (netfilter.ts nf_ct_loop). Not done: the hooks over a datagram cut in fragments
+ * (the kernel's see it whole, before ip_fragment), over a broadcast or multicast, and ip_route_me_harder's new route
+ * after a NAT at LOCAL_OUT changed the destination (the datagram leaves by the route of the one it had, as
+ * ip_send_skb's do here: for a redirect from one local address to another that is the kernel's, lo).
+ */
 function chainSend(first: u32, type: u32): void {
   let ip = first;
   const lo = rtDev == LOOPBACK_IFINDEX;
   if (lo) netdevLoopIif(rtLoopIif);
+  const gate = load<u32>(NF_GATE_PTR);
+  if (gate != 0 && frameNext(first) == 0 && (rtType == RTN_UNICAST || rtType == RTN_LOCAL)) {
+    const pfi: u32 = type == ETH_P_IP ? 0 : 1;
+    const l3 = frameLen(first) - ETH_HLEN;
+    if (nf_hook_slow(gate, pfi, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3) && nf_hook_slow(gate, pfi, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
+      stBe16(first - 2, type);
+      neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
+    }
+    if (lo) netdevLoopIif(0);
+    return;
+  }
   while (ip != 0) {
     const next = frameNext(ip);
     const len = frameLen(ip);
