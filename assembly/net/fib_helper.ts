@@ -698,7 +698,7 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
       // walk and later ones at this FIB generation (the next hop's part from its NH_MEMO entry)
       store<u64>(m, <u64>gen | (<u64>h << 32));
       store<u32>(m, tos, 8);
-      store<u32>(m, NH_MEMO + ((newDst >> 24) & (NHM_ENTRIES - 1)) * NHM_SIZE, 12);
+      store<u32>(m, nhMemoSlot(newDst), 12);
       store<u64>(m, mtuMetric & 0xffffffff00000000, 16);
       store<u64>(m, oifGw, 24);
       store<u32>(m, nh, 32);
@@ -833,12 +833,17 @@ const RTM_BITS: u32 = 8;
 const RTM_ENTRIES: u32 = 1 << RTM_BITS;
 const RTM_SIZE: u32 = 64;
 const ROUTE_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(RTM_ENTRIES * RTM_SIZE, 64);
+/** NH_MEMO's slot for IPv4 gateway `gw` (network order: its last byte picks). */
+@inline function nhMemoSlot(gw: u32): u32 {
+  return NH_MEMO + ((gw >> 24) & (NHM_ENTRIES - 1)) * NHM_SIZE;
+}
+
 /**
  * NH_MEMO's entry for next hop `nh` (output device `oif`, IPv4 gateway `gw`) in walk `walk`: nhAnswer's
  * answer for it (MTU at +12, 0 when none; macs at +16, macsHi at +24), made once a walk.
  */
 @inline function nhMemoOf(oif: u32, gw: u32, nh: u32, walk: u32): u32 {
-  const e = NH_MEMO + ((gw >> 24) & (NHM_ENTRIES - 1)) * NHM_SIZE;
+  const e = nhMemoSlot(gw);
   if (load<u32>(e) != walk || load<u32>(e, 4) != oif || load<u32>(e, 8) != gw) {
     nhAnswer(oif, nh);
     store<u32>(e, walk);

@@ -441,8 +441,22 @@ export function tcpCanEarlyDrop(e: u32): bool {
  * (ESTABLISHED, but IPS_SEEN_REPLY only set after that reply's handler, so not yet ASSURED) is not
  * established for the RST checks: a RST whose sequence number is not the exact one closes it.
  */
-@inline function established(e: u32): bool {
+@inline export function nf_conntrack_tcp_established(e: u32): bool {
   return <u32>load<u8>(e + CT_L4STATE) == TCP_CONNTRACK_ESTABLISHED && (load<u32>(e + CT_STATUS) & IPS_ASSURED) != 0;
+}
+
+/** flow_offload_ct_tcp: a connection the flowtable takes has window tracking liberal both ways (never cleared). */
+export function tcp_offload_liberal(e: u32): void {
+  for (let d: u32 = 0; d < 2; d++) setFlag(seen(e, d), F_BE_LIBERAL);
+}
+
+/** flow_offload_fixup_tcp: back from the flowtable, each side's td_maxwin 0 and MAXACK_SET cleared. */
+export function tcp_offload_fixup(e: u32): void {
+  for (let d: u32 = 0; d < 2; d++) {
+    const s = seen(e, d);
+    store<u32>(s + TD_MAXWIN, 0);
+    store<u8>(s + TD_FLAGS, <u8>(sflags(s) & ~F_MAXACK_SET));
+  }
 }
 
 /** nf_conntrack_tcp_packet under the table lock: L4_OK, L4_INVALID or L4_REPEAT (the entry was deleted). */
@@ -533,9 +547,9 @@ export function tcp_packet(root: u32, e: u32, st: u32, ctinfo: u32, l3: u32, tho
       let checked = false; // the kernel's `break`: on to the window check
       const other = seen(e, 1 - dir);
       if ((sflags(other) & F_MAXACK_SET) != 0 && <u32>load<u8>(t + LAST_INDEX) != TCP_SYN_SET) {
-        if (seq == 0 && !established(e)) checked = true;
+        if (seq == 0 && !nf_conntrack_tcp_established(e)) checked = true;
         else if (before(seq, load<u32>(other + TD_MAXACK))) return L4_INVALID; // an invalid RST
-        else if (!established(e) || seq == load<u32>(other + TD_MAXACK)) checked = true;
+        else if (!nf_conntrack_tcp_established(e) || seq == load<u32>(other + TD_MAXACK)) checked = true;
         else if (<u32>load<u8>(t + LAST_INDEX) == TCP_ACK_SET && <u32>load<u8>(t + LAST_DIR) == dir && seq == load<u32>(t + LAST_END)) checked = true;
         else newState = oldState; // not the exact sequence number: stay, a challenge ACK may follow
       }

@@ -111,9 +111,10 @@ import { atomicAdd64 } from './lock';
 // The conntrack side, imported late (nf_conntrack.ts imports this file for flow_offload_ct_gone)
 import {
   CT_L4STATE, CT_STATUS, CT_TIMEOUT, CTT_PROTO, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT,
-  CTT_SRC, CT_COUNTERS, IPS_ASSURED, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, IP_CT_IS_REPLY, NF_ACCEPT, ctLock, ctRoot,
+  CTT_SRC, CT_COUNTERS, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_IS_REPLY, IP_CT_NONE, NF_ACCEPT, ctLock, ctRoot,
   ctUnlock, ctFreeHeld, ctSetTimeout,
 } from './nf_conntrack';
+import { nf_conntrack_tcp_established, tcp_offload_fixup, tcp_offload_liberal, TCP_CONNTRACK_CLOSE, TCP_CONNTRACK_SYN_SENT } from './nf_conntrack_proto_tcp';
 
 export const FT_MAX: u32 = 8;
 export const FT_MAX_DEVS: u32 = 15;
@@ -285,7 +286,6 @@ const FLOW_OFFLOAD_XMIT_NEIGH: u32 = 1;
 const FDT_TEARDOWN: u8 = 1;
 const FDT_NOHOOK: u8 = 2;
 const CT_FLOW_OFF: u32 = 220; // nf_conntrack.ts CT_FLOW: the entry's flow
-const CT_TCP_OFF: u32 = 144; //  nf_conntrack.ts CT_TCP: seen[0], seen[1] (20 bytes each: td_maxwin at +8, flags at +17)
 
 const NF_CT_DAY: u64 = 86400 * 1000;
 
@@ -1248,16 +1248,12 @@ function flowFixupCt(f: u32): void {
   const tcp = <u32>load<u8>(f + FD_PROTO) == IPPROTO_TCP;
   // a closing flow (a FIN or RST went through it): its connection in CLOSE, with CLOSE's timeout whatever it had
   const closing = tcp && (load<u32>(f + FLOW_FLAGS) & FLOWF_CLOSING) != 0;
-  if (closing) store<u8>(ct + CT_L4STATE, 8); // TCP_CONNTRACK_CLOSE
+  if (closing) store<u8>(ct + CT_L4STATE, <u8>TCP_CONNTRACK_CLOSE);
   const state = <u32>load<u8>(ct + CT_L4STATE);
   let secs: u32;
   if (tcp) {
-    secs = state >= 1 && state <= 8 ? sysctl(SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT + state - 1) : 0;
-    for (let d: u32 = 0; d < 2; d++) {
-      const sv = ct + CT_TCP_OFF + d * 20;
-      store<u32>(sv + 8, 0);
-      store<u8>(sv + 17, <u8>(<u32>load<u8>(sv + 17) & ~(<u32>0x20)));
-    }
+    secs = state >= TCP_CONNTRACK_SYN_SENT && state <= TCP_CONNTRACK_CLOSE ? sysctl(SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT + state - TCP_CONNTRACK_SYN_SENT) : 0;
+    tcp_offload_fixup(ct);
   } else {
     secs = sysctl((s & IPS_SEEN_REPLY) != 0 ? SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM : SYSCTL_NF_CONNTRACK_UDP_TIMEOUT);
   }
@@ -1289,7 +1285,7 @@ function flowFixupCt(f: u32): void {
 export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
   const ct = load<u32>(st + NFS_CT);
   const ctinfo = <u32>load<u8>(st + NFS_CTINFO);
-  if (ct == 0 || ctinfo == 0xff) return NF_ACCEPT;
+  if (ct == 0 || ctinfo == IP_CT_NONE) return NF_ACCEPT;
   // the connection's protocol, not the packet's: an ICMP error RELATED to a UDP connection offloads it;
   // one RELATED to a TCP connection is read as its TCP header would be (skb_header_pointer at thoff)
   const proto = <u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_PROTO);
@@ -1301,8 +1297,8 @@ export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
   if (tcp) {
     if (thoff + 20 > load<u32>(st + NFS_LEN)) return NF_ACCEPT;
     const fl = <u32>load<u8>(l3 + thoff + 13);
-    // FIN RST; TCP_CONNTRACK_ESTABLISHED and ASSURED
-    if ((fl & 0x05) != 0 || <u32>load<u8>(ct + CT_L4STATE) != 3 || (load<u32>(ct + CT_STATUS) & IPS_ASSURED) == 0) return NF_ACCEPT;
+    // FIN RST
+    if ((fl & 0x05) != 0 || !nf_conntrack_tcp_established(ct)) return NF_ACCEPT;
   } else if (proto != IPPROTO_UDP) {
     return NF_ACCEPT;
   }
@@ -1310,10 +1306,7 @@ export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
   ctLock(root);
   // CTINFO2DIR: no ctinfo test (a confirmed connection's packet before any reply, ctinfo NEW, offloads a UDP one)
   const r = flow_offload_add(ft, ct, ctinfo >= IP_CT_IS_REPLY ? 1 : 0, load<u32>(st + NFS_IIF), load<u32>(st + NFS_OIF));
-  if (tcp && r == 0) for (let d: u32 = 0; d < 2; d++) {
-    const sv = ct + CT_TCP_OFF + d * 20;
-    store<u8>(sv + 17, <u8>(<u32>load<u8>(sv + 17) | 0x08)); // IP_CT_TCP_FLAG_BE_LIBERAL
-  }
+  if (tcp && r == 0) tcp_offload_liberal(ct);
   ctUnlock(root);
   return NF_ACCEPT;
 }
