@@ -66,11 +66,13 @@ const fibWarm = memory.data(MAX_DEVICES);
  *
  * perf annotate (12-07, xdp router 1M, after rt50's ROUTE_MEMO change, load ~8): 15 % of this function's
  * samples wait on the first load of a frame's Ethernet header (its type), 7 % of the JIT'd burst loop's
- * on its own first touch of the frame. A lead, not measured: every frame starts FRAME_SIZE-aligned with
- * the same headroom, so the 64 header lines of a burst share one L1 set (12 ways) and each pass over
- * the burst (generator, this walk, the program, the transmit) finds them in L2. A per-frame offset
- * would spread them, but must keep the kernel's headroom and frame_sz as programs see them
- * (bpf_xdp_adjust_head / _tail limits).
+ * on its own first touch of the frame. Every frame starts FRAME_SIZE-aligned with the same headroom, so
+ * the 64 header lines of a burst share one L1 set (12 ways) and each pass over the burst (generator,
+ * this walk, the program, the transmit) finds them in L2. Spreading them measured even (12-07, rt51,
+ * measurement hack not kept: rxPost put each frame's data ((frame >> 12) & 15) * 64 bytes further, 16
+ * sets instead of one, toggled per round in one process, xdp router 1M, load 19-22, 20 rounds each:
+ * whole round 0.969x (13/20 faster), then 1.019x (8/20)) — and a real offset would have to keep the
+ * kernel's headroom and frame_sz as programs see them (bpf_xdp_adjust_head / _tail limits).
  */
 function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   const d = fib4PrefetchDsts();
