@@ -407,11 +407,14 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     fragMax = attachFmax;
   } else if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || fh == 0 || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
     store<u32>(st + NFS_CT, 0);
-    // (a frame on lo never passed an ingress chain here: loopback's receive is stack_rx alone — no mark is its)
+    // (a frame on lo is never marked: nf_netdev_hook leaves lo's ingress chains' notrack unmarked)
     store<u8>(st + NFS_CTINFO, <u8>(hook == NF_INET_PRE_ROUTING && untrackedN != 0 && iif != LOOPBACK_IFINDEX && untrackedTake(data) ? IP_CT_UNTRACKED : IP_CT_NONE));
     // the stack's own datagram back from lo keeps the conntrack it left with (nf_ct_loop); not a datagram
     // conntrack's defragmentation made here (`from` past the defrag step: its buffer's record is not its own)
-    if (hook == NF_INET_PRE_ROUTING && iif == LOOPBACK_IFINDEX && from == 0 && fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG_LO)) {
+    // (or a multicast / broadcast copy looped back on its output device: nf_ct_mc_loop)
+    const carried = data == mcLoopData;
+    if (hook == NF_INET_PRE_ROUTING) mcLoopData = 0;
+    if (hook == NF_INET_PRE_ROUTING && (iif == LOOPBACK_IFINDEX || carried) && from == 0 && fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG_LO)) {
       store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
       store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
     }
@@ -503,6 +506,43 @@ export function nf_nat_reroute(pfi: u32, data: u32, len: u32): bool {
   const b = ct + CT_TUPLE_ORIG + (dir ^ 1) * CT_TUPLE_SIZE + CTT_SRC;
   if (pfi == 0) return load<u32>(a) != load<u32>(b);
   return load<u64>(a) != load<u64>(b) || load<u64>(a, 8) != load<u64>(b, 8);
+}
+
+/**
+ * ip_mc_output / ip6_finish_output2's copy for this host (skb_clone: the copy shares the datagram's _nfct): the
+ * frame at `to` takes the conntrack record of the datagram at `from` (as LOCAL_OUT left it), for the copy's own
+ * POST_ROUTING run.
+ */
+export function nf_ct_clone(from: u32, flen: u32, to: u32, tlen: u32): void {
+  const b = ctRecord(to, tlen);
+  if (b == 0) return;
+  const a = ctRecord(from, flen);
+  if (a == 0 || load<u32>(a + FH_TAG) != (from ^ TAG)) {
+    store<u32>(b + FH_TAG, 0);
+    return;
+  }
+  store<u32>(b + FH_CT, load<u32>(a + FH_CT));
+  store<u32>(b + FH_TAG + 4, load<u32>(a + FH_TAG + 4));
+  store<u32>(b + FH_FMAX, load<u32>(a + FH_FMAX));
+  store<u32>(b + FH_TAG, to ^ TAG);
+}
+
+/**
+ * dev_loopback_xmit → netif_rx for that copy after its POST_ROUTING: it comes back up on the output device with its
+ * conntrack (nf_conntrack_in at PRE_ROUTING: "Previously seen ... Ignore."), as a datagram back from lo does
+ * (nf_ct_loop): its record turned into a loopback record, which the next PRE_ROUTING run over this frame alone takes.
+ */
+let mcLoopData: u32 = 0;
+export function nf_ct_mc_loop(data: u32, len: u32): void {
+  const fh = ctRecord(data, len);
+  mcLoopData = 0;
+  if (fh == 0) return;
+  if (load<u32>(fh + FH_TAG) == (data ^ TAG)) {
+    store<u32>(fh + FH_TAG, data ^ TAG_LO);
+    mcLoopData = data;
+  } else {
+    store<u32>(fh + FH_TAG, 0);
+  }
 }
 
 /** The arp family's list at `hook` (NF_ARP_*), 0 while empty. */

@@ -37,7 +37,8 @@
 // built: +0 next frame | +4 the frame's length from its Ethernet header.
 //
 // A broadcast is looped back to the host as ip_mc_output does: whole, straight to local delivery on the
-// output device (Ip:InReceives counted as ip_rcv would); so is a multicast when the device is in the group
+// output device (Ip:InReceives counted as ip_rcv would; with hooks registered through its own POST_ROUTING, the
+// device's ingress chains and PRE_ROUTING first: mcSend4); so is a multicast when the device is in the group
 // for its source (udp_mcast.ts) and IP_MULTICAST_LOOP is on, and a TTL of 0 keeps it home. IPv6 multicast
 // is looped frame by frame after fragmentation (ip6_finish_output2). IP_MULTICAST_IF / IPV6_MULTICAST_IF
 // name the device when the socket is bound to none, and IP_MULTICAST_IF's address the source.
@@ -62,7 +63,10 @@ import { fib4_local_dev, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc }
 import { arpMcMap, neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
-import { NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_frag_geo, nf_hook_slow, nf_nat_reroute } from './netfilter';
+import {
+  NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_slow,
+  nf_nat_reroute, nf_netdev_frame, nfNetdevList,
+} from './netfilter';
 import { ip_fragment } from './frag';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { devMtu6, ip6_fragment_out, nextIpId } from './output';
@@ -416,7 +420,8 @@ function udpHeader(sk: u32, uh: u32, buf: u32, len: u32, sport: u32, dport: u32,
  * ip_output: conntrack, NAT, the output and postrouting chains), so that a datagram sent to this host keeps the
  * conntrack they gave it across lo (netfilter.ts nf_ct_loop); one larger than the path MTU comes here whole while
  * hooks are registered (udpSend4 / udpSend6: the kernel's hooks see the datagram before ip_fragment / ip6_fragment
- * cut it) and is cut after POST_ROUTING (hookedSend). Not done: the hooks over a broadcast or multicast.
+ * cut it) and is cut after POST_ROUTING (hookedSend); an IPv4 broadcast or multicast goes by mcSend4. Not done: the
+ * hooks over an IPv6 multicast (ip6_finish_output2 loops each fragment back through a POST_ROUTING run of its own).
  */
 function chainSend(first: u32, type: u32): void {
   let ip = first;
@@ -571,8 +576,9 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   if (cutAt <= 20) return -EMSGSIZE; // an MTU with no room for 8 bytes beside the header
   // with hooks registered a unicast or local datagram is built whole, cut after POST_ROUTING (hookedSend): a big
   // frame, when one is left (else cut here, as without hooks)
-  let maxfrag = cutAt < total && mtu <= REASM_FRAME_L3_MAX && nhFamily == AF_INET && load<u32>(NF_GATE_PTR) != 0 &&
-    (rtType == RTN_UNICAST || rtType == RTN_LOCAL) ? total : cutAt;
+  const gate = load<u32>(NF_GATE_PTR);
+  const hooked = gate != 0 && (rtType == RTN_UNICAST || rtType == RTN_LOCAL || rtType == RTN_BROADCAST || rtType == RTN_MULTICAST);
+  let maxfrag = cutAt < total && mtu <= REASM_FRAME_L3_MAX && nhFamily == AF_INET && hooked ? total : cutAt;
   txSk = sk;
   txProbe = pmtudisc >= IP_PMTUDISC_PROBE;
   let first: u32 = 0;
@@ -613,7 +619,13 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   // IP_MULTICAST_LOOP is on; a TTL of 0 never leaves the host
   const mloop = rtType == RTN_MULTICAST && !loop && mcLoop(smc, false) &&
     (mcDevAllow4(rtDev, daddr, saddr, <u32>load<u8>(sk + SK_PROTOCOL)) || (daddr == INADDR_ALLHOSTS && devHas4(rtDev)));
-  const lc = ((rtFlags & RTCF_BROADCAST) != 0 && !loop) || mloop ? loopCopy4(first, buf, len) : 0;
+  const wantCopy = ((rtFlags & RTCF_BROADCAST) != 0 && !loop) || mloop;
+  if (hooked && !frags && (rtType == RTN_BROADCAST || rtType == RTN_MULTICAST)) {
+    mcSend4(gate, first, wantCopy, mloop, daddr);
+    sent(sk, false, len);
+    return <i32>len;
+  }
+  const lc = wantCopy ? loopCopy4(first, buf, len) : 0;
   if (rtType == RTN_MULTICAST && ttl == 0) chainFree(first);
   else chainSend(first, ETH_P_IP);
   if (frags) {
@@ -632,6 +644,54 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
     ip_local_deliver(rtDev, 0, lc, UDP_HLEN + len + 20, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL, false);
   }
   return <i32>len;
+}
+
+/**
+ * ip_local_out → ip_mc_output for a broadcast or multicast datagram in the one frame at `first` while hooks are
+ * registered: LOCAL_OUT; the copy for this host (`copy`: a broadcast, or a multicast the host's device is in the
+ * group for, `mloop`) cloned after it — conntrack and all (nf_ct_clone) — through its own POST_ROUTING
+ * (ip_mc_finish_output); a multicast with TTL 0 goes no further, else the datagram through POST_ROUTING and out
+ * (cut over the MTU: ip_fragment); then the copy comes back up on the output device as dev_loopback_xmit →
+ * netif_rx brings it: that device's netdev ingress chains, ip_rcv (InReceives), PRE_ROUTING with its conntrack
+ * kept (nf_ct_mc_loop), the route kept (no input route: local delivery, LOCAL_IN).
+ */
+function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): void {
+  const l3 = frameLen(first) - ETH_HLEN;
+  const g = nf_frag_geo(first, l3);
+  if (g != 0) store<u32>(g, 0);
+  if (!nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) return;
+  let lc: u32 = 0;
+  if (copy) {
+    lc = frameFor(l3, 0);
+    if (lc == 0) netDrop(NDROP_NOMEM); // a failed skb_clone loses the copy
+    else {
+      copyBytes(lc, first, l3);
+      // the Ethernet header as the link would carry it: to the broadcast address (a group's MAC, RFC 1112 6.4)
+      // from the device's own
+      memory.fill(lc - ETH_HLEN, 0xff, 6);
+      putMac(lc - ETH_HLEN + 6, netdevMac(netdevGet(rtDev)));
+      stBe16(lc - 2, ETH_P_IP);
+      if (mloop) arpMcMap(daddr, lc - ETH_HLEN);
+      nf_ct_clone(first, l3, lc, l3);
+      if (!nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, rtDev, 0, lc, l3)) lc = 0;
+    }
+  }
+  if (rtType == RTN_MULTICAST && load<u8>(first, 8) == 0) {
+    netFree(0, first); // "Multicasts with ttl 0 must not go beyond the host"
+  } else if (nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
+    stBe16(first - 2, ETH_P_IP);
+    const mtu = mtu4(daddr, txProbe);
+    if (l3 > mtu || l3 > REASM_FRAME_L3_MAX) ip_fragment(rtDev, NH(), mtu, 0, first, l3);
+    else neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
+  }
+  if (lc == 0) return;
+  const nd = netdevGet(rtDev);
+  const ing = nd != 0 ? nfNetdevList(nd, NF_NETDEV_INGRESS) : 0;
+  if (ing != 0 && !nf_netdev_frame(ing, NF_NETDEV_INGRESS, rtDev, 0, lc - ETH_HLEN, l3 + ETH_HLEN)) return;
+  mibInc(MIB_IP_IN_RECEIVES);
+  nf_ct_mc_loop(lc, l3);
+  if (!nf_hook_slow(gate, 0, NF_INET_PRE_ROUTING, rtDev, 0, 0, lc, l3)) return;
+  ip_local_deliver(rtDev, 0, lc, l3, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL, false);
 }
 
 /** The device has an IPv4 address (so it is in 224.0.0.1, ip_mc_up). */
