@@ -29,7 +29,7 @@ import {
   CONF6_USE_OIF_ADDRS_ONLY, CONF4_COUNT, CONF6_COUNT, IFF_LOWER_UP, IFF_UP, LOOPBACK_IFINDEX, ND_ADDR4,
   ND_ADDR6, ND_CONF4, ND_CONF6, ND_DEV, ND_FLAGS, ND_GEN, ND_IFINDEX, ND_KIND, ND_LINK, ND_MAC, ND_MTU, ND_NAME,
   ND_STATS, ND_VLAN_ID, ND_VLAN_PROTO, ND_VLANS, NDK_DUMMY, NDK_ETHER, NDK_LOOPBACK, NDK_VETH, NDK_VLAN,
-  NDROP_CPU_BACKLOG, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_RECURSION_LIMIT, NDSTAT_TX_BYTES, NDSTAT_TX_DROPPED, NDSTAT_TX_PACKETS, NETDEV_MAX, NETDEV_SIZE,
+  NDROP_CPU_BACKLOG, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_RECURSION_LIMIT, NDSTAT_TX_BYTES, NDSTAT_TX_DROPPED, NDSTAT_TX_PACKETS, NDSTAT_RX_PACKETS, NDSTAT_RX_BYTES, NETDEV_MAX, NETDEV_SIZE,
   ND_NF_EGRESS, ND_NF_INGRESS, NR_NETDEV, RT_SCOPE_HOST, RT_SCOPE_LINK, ND_PCPU, PCPU_SLOTS, PCPU_SLOT0, PCPU_SLOT_SIZE,
 } from './abi';
 import { FRAME_SIZE, RUN_BASE, RUN_CPU, RUN_NCPUS, XDP_FRAME_STRUCT } from '../abi';
@@ -38,7 +38,7 @@ import { atomicAdd64, netLockId } from './lock';
 import { devQueue, transmitBurst, txBulkOn, txBurstBytes, txBurstDropped, txBurstSent, xmit } from '../device';
 import { stack_rx } from './eth';
 import { ETH_HLEN } from './inet';
-import { NF_NETDEV_EGRESS, nf_ct_loop, nf_netdev_frame, nfListRetire, nfNetdevList } from './netfilter';
+import { NF_NETDEV_EGRESS, NF_NETDEV_INGRESS, nf_ct_loop, nf_netdev_frame, nfListRetire, nfNetdevList } from './netfilter';
 
 // ---- IFA_F_* (linux/if_addr.h), as AE_FLAGS holds them ----
 export const IFA_F_SECONDARY: u32 = 0x01; // IPv4; for IPv6 the same bit is IFA_F_TEMPORARY
@@ -451,6 +451,14 @@ function loopbackXmit(nd: u32, q: u32, data: u32, len: u32): bool {
       // lo went down while the frame waited: the kernel's backlog drops it the same way
       netFree(hq, d);
       netDrop(NDROP_NO_TX_TARGET);
+      continue;
+    }
+    // __netif_receive_skb_core on lo: its netdev ingress chains first (nf_hook_ingress), as on any device; a frame
+    // they drop or steal was counted in by loopback_xmit already (lo's lstats serve both directions)
+    const ing = nfNetdevList(lnd, NF_NETDEV_INGRESS);
+    if (ing != 0 && !nf_netdev_frame(ing, NF_NETDEV_INGRESS, LOOPBACK_IFINDEX, hq, d, l)) {
+      stat(lnd, NDSTAT_RX_PACKETS, 1);
+      stat(lnd, NDSTAT_RX_BYTES, <u64>l);
       continue;
     }
     // the receive stage counts the frame in on lo (loopback's lstats serve both directions)

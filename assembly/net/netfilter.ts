@@ -70,7 +70,7 @@ import { ip_rcv_finish_defrag } from './ipv4_rcv';
 import { ip6_rcv_finish_defrag, ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
 import { IP6_DEFRAG_CONNTRACK_IN, NF_FRAG6_ACCEPT, NF_FRAG6_TAKEN, nf_ct_frag6_gather } from './reasm6';
 import {
-  CT_TUPLE_ORIG, CTT_PROTO, IP_CT_IS_REPLY, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, IP_CT_UNTRACKED, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN,
+  CT_TUPLE_ORIG, CT_TUPLE_SIZE, CTT_DST, CTT_SRC, CTT_PROTO, IP_CT_IS_REPLY, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, IP_CT_UNTRACKED, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN,
   ctLock, ctRoot, ctUnlock, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable,
 } from './nf_conntrack';
 import { nf_conntrack_tcp_set_closing } from './nf_conntrack_proto_tcp';
@@ -407,11 +407,14 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     fragMax = attachFmax;
   } else if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || fh == 0 || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
     store<u32>(st + NFS_CT, 0);
-    // (a frame on lo never passed an ingress chain here: loopback's receive is stack_rx alone — no mark is its)
+    // (a frame on lo is never marked: nf_netdev_hook leaves lo's ingress chains' notrack unmarked)
     store<u8>(st + NFS_CTINFO, <u8>(hook == NF_INET_PRE_ROUTING && untrackedN != 0 && iif != LOOPBACK_IFINDEX && untrackedTake(data) ? IP_CT_UNTRACKED : IP_CT_NONE));
     // the stack's own datagram back from lo keeps the conntrack it left with (nf_ct_loop); not a datagram
     // conntrack's defragmentation made here (`from` past the defrag step: its buffer's record is not its own)
-    if (hook == NF_INET_PRE_ROUTING && iif == LOOPBACK_IFINDEX && from == 0 && fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG_LO)) {
+    // (or a multicast / broadcast copy looped back on its output device: nf_ct_mc_loop)
+    const carried = data == mcLoopData;
+    if (hook == NF_INET_PRE_ROUTING) mcLoopData = 0;
+    if (hook == NF_INET_PRE_ROUTING && (iif == LOOPBACK_IFINDEX || carried) && from == 0 && fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG_LO)) {
       store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
       store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
     }
@@ -487,6 +490,61 @@ export function nf_ct_loop(data: u32, len: u32): void {
   store<u32>(fh + FH_TAG, mine && load<u32>(fh + FH_TAG) == (data ^ TAG) ? data ^ TAG_LO : 0);
 }
 
+/**
+ * nf_nat_ipv4_local_fn / nf_nat_ipv6_local_fn's test after LOCAL_OUT: the packet's conntrack (its frame's record,
+ * as hookRun left it) has its destination NATed in the packet's direction (the tuple's destination is not the other
+ * direction's source), so the datagram must be routed again (ip_route_me_harder / ip6_route_me_harder) — a DNAT or
+ * redirect at output. false for a packet without a conntrack, untracked, or with no output NAT.
+ */
+export function nf_nat_reroute(pfi: u32, data: u32, len: u32): bool {
+  const fh = ctRecord(data, len);
+  if (fh == 0 || load<u32>(fh + FH_TAG) != (data ^ TAG)) return false;
+  const ct = load<u32>(fh + FH_CT);
+  if (ct == 0) return false;
+  const dir: u32 = load<u32>(fh + FH_TAG + 4) >= IP_CT_IS_REPLY ? 1 : 0;
+  const a = ct + CT_TUPLE_ORIG + dir * CT_TUPLE_SIZE + CTT_DST;
+  const b = ct + CT_TUPLE_ORIG + (dir ^ 1) * CT_TUPLE_SIZE + CTT_SRC;
+  if (pfi == 0) return load<u32>(a) != load<u32>(b);
+  return load<u64>(a) != load<u64>(b) || load<u64>(a, 8) != load<u64>(b, 8);
+}
+
+/**
+ * ip_mc_output / ip6_finish_output2's copy for this host (skb_clone: the copy shares the datagram's _nfct): the
+ * frame at `to` takes the conntrack record of the datagram at `from` (as LOCAL_OUT left it), for the copy's own
+ * POST_ROUTING run.
+ */
+export function nf_ct_clone(from: u32, flen: u32, to: u32, tlen: u32): void {
+  const b = ctRecord(to, tlen);
+  if (b == 0) return;
+  const a = ctRecord(from, flen);
+  if (a == 0 || load<u32>(a + FH_TAG) != (from ^ TAG)) {
+    store<u32>(b + FH_TAG, 0);
+    return;
+  }
+  store<u32>(b + FH_CT, load<u32>(a + FH_CT));
+  store<u32>(b + FH_TAG + 4, load<u32>(a + FH_TAG + 4));
+  store<u32>(b + FH_FMAX, load<u32>(a + FH_FMAX));
+  store<u32>(b + FH_TAG, to ^ TAG);
+}
+
+/**
+ * dev_loopback_xmit → netif_rx for that copy after its POST_ROUTING: it comes back up on the output device with its
+ * conntrack (nf_conntrack_in at PRE_ROUTING: "Previously seen ... Ignore."), as a datagram back from lo does
+ * (nf_ct_loop): its record turned into a loopback record, which the next PRE_ROUTING run over this frame alone takes.
+ */
+let mcLoopData: u32 = 0;
+export function nf_ct_mc_loop(data: u32, len: u32): void {
+  const fh = ctRecord(data, len);
+  mcLoopData = 0;
+  if (fh == 0) return;
+  if (load<u32>(fh + FH_TAG) == (data ^ TAG)) {
+    store<u32>(fh + FH_TAG, data ^ TAG_LO);
+    mcLoopData = data;
+  } else {
+    store<u32>(fh + FH_TAG, 0);
+  }
+}
+
 /** The arp family's list at `hook` (NF_ARP_*), 0 while empty. */
 @inline function nfArpList(hook: u32): u32 {
   // the table from the net root, not the gate: arp chains alone leave the gate shut (publish)
@@ -540,8 +598,9 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
     if (v != NF_ACCEPT) break;
   }
   // notrack at ingress set skb->_nfct: the frame reaches PRE_ROUTING's conntrack (and defrag) untracked
-  // (only IPv4 / IPv6 frames reach it: ARP's and the others' marks would be left for a later frame at their address)
-  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && <u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED && (proto == 0x0008 || proto == 0xdd86) && untrackedN < UNTRACKED_MAX) {
+  // (only IPv4 / IPv6 frames reach it: ARP's and the others' marks would be left for a later frame at their address;
+  // not lo's: its frames are marked nowhere — no burst start clears a mark one left, and most carry output's conntrack)
+  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && iif != LOOPBACK_IFINDEX && <u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED && (proto == 0x0008 || proto == 0xdd86) && untrackedN < UNTRACKED_MAX) {
     store<u32>(untrackedList() + (<u32>untrackedN << 2), data);
     untrackedN++;
   }

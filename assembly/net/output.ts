@@ -408,6 +408,15 @@ export function ip6_local_out(q: u32, data: u32, len: u32): void {
   if (lo) netdevLoopIif(was);
 }
 
+/**
+ * ip6_fragment for a datagram that passed POST_ROUTING already (a UDP socket's, udp_output.ts), routed out of
+ * `res`'s FR_OIF to the next hop at `nh`: each fragment to the neighbour stage. Takes the frame.
+ */
+export function ip6_fragment_out(res: u32, nh: u32, mtu: u32, data: u32, len: u32): void {
+  ipv6Copy(NH(), nh);
+  ip6FragmentSlow(res, mtu, 0, data, len, false);
+}
+
 /** Fragment identifications of the stack's own IPv6 datagrams (the kernel hashes a secret). */
 let ip6Ident: u32 = 0;
 

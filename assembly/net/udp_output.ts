@@ -37,7 +37,8 @@
 // built: +0 next frame | +4 the frame's length from its Ethernet header.
 //
 // A broadcast is looped back to the host as ip_mc_output does: whole, straight to local delivery on the
-// output device (Ip:InReceives counted as ip_rcv would); so is a multicast when the device is in the group
+// output device (Ip:InReceives counted as ip_rcv would; with hooks registered through its own POST_ROUTING, the
+// device's ingress chains and PRE_ROUTING first: mcSend4); so is a multicast when the device is in the group
 // for its source (udp_mcast.ts) and IP_MULTICAST_LOOP is on, and a TTL of 0 keeps it home. IPv6 multicast
 // is looped frame by frame after fragmentation (ip6_finish_output2). IP_MULTICAST_IF / IPV6_MULTICAST_IF
 // name the device when the socket is bound to none, and IP_MULTICAST_IF's address the source.
@@ -56,20 +57,24 @@ import {
   SK_FLAGS6, SK_MARK, SK_MC_TTL, SK_NUM, SK_PCFLAG, SK_PMTUDISC, SK_PROTOCOL, SK_SADDR,
   SK_STATE, SK_TOS, SK_TTL, SK_TX_BYTES, SK_TX_PACKETS, SKF_BROADCAST, SKF_IPV6ONLY, SKF_NO_CHECK_TX,
   SYSCTL_IP_DEFAULT_TTL, TCP_ESTABLISHED, UDP6_MIB_BASE, UDP_MIB_BASE, UDP_MIB_OUTDATAGRAMS, UDP_MIB_SNDBUFERRORS,
-  UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC, NF_GATE_PTR,
+  UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC, NF_GATE_PTR, NDROP_NETFILTER_DROP,
 } from './abi';
 import { fib4_local_dev, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
 import { arpMcMap, neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
-import { NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_hook_slow } from './netfilter';
+import {
+  NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_slow,
+  nf_nat_reroute, nf_netdev_frame, nfNetdevList,
+} from './netfilter';
+import { ip_fragment } from './frag';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
-import { devMtu6, nextIpId } from './output';
+import { devMtu6, ip6_fragment_out, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IP_DF, IP_MF, IPPROTO_FRAGMENT, IPPROTO_UDPLITE, IPV6_HLEN, ipv4IsLbcast, ipv6Equal,
   ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6AddrType, ipv6Copy, ipv6IsAny, ipv6IsLoopback, ipv6IsV4Mapped,
-  ipv6IsMulticast, ipv6McScope, ipv6NeedsScopeId, ldBe16, stBe16,
+  ipv6IsMulticast, ipv6McScope, ipv6NeedsScopeId, ldBe16, stBe16, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_MULTICAST,
   stBe32,
 } from './inet';
 import { REASM_FRAME_L3_MAX } from './reasm';
@@ -413,26 +418,20 @@ function udpHeader(sk: u32, uh: u32, buf: u32, len: u32, sport: u32, dport: u32,
  * Every frame of the chain from `first` to the neighbour stage on rtDev, its Ethernet type set. A unicast or local
  * datagram in one frame passes netfilter's LOCAL_OUT and POST_ROUTING on the way (ip_send_skb → ip_local_out →
  * ip_output: conntrack, NAT, the output and postrouting chains), so that a datagram sent to this host keeps the
- * conntrack they gave it across lo (netfilter.ts nf_ct_loop). Not done: the hooks over a datagram cut in fragments
- * (the kernel's see it whole, before ip_fragment), over a broadcast or multicast, and ip_route_me_harder's new route
- * after a NAT at LOCAL_OUT changed the destination (the datagram leaves by the route of the one it had, as
- * ip_send_skb's do here: for a redirect from one local address to another that is the kernel's, lo).
+ * conntrack they gave it across lo (netfilter.ts nf_ct_loop); one larger than the path MTU comes here whole while
+ * hooks are registered (udpSend4 / udpSend6: the kernel's hooks see the datagram before ip_fragment / ip6_fragment
+ * cut it) and is cut after POST_ROUTING (hookedSend); an IPv4 broadcast or multicast goes by mcSend4. Not done: the
+ * hooks over an IPv6 multicast (ip6_finish_output2 loops each fragment back through a POST_ROUTING run of its own).
  */
 function chainSend(first: u32, type: u32): void {
   let ip = first;
   const lo = rtDev == LOOPBACK_IFINDEX;
-  if (lo) netdevLoopIif(rtLoopIif);
   const gate = load<u32>(NF_GATE_PTR);
   if (gate != 0 && frameNext(first) == 0 && (rtType == RTN_UNICAST || rtType == RTN_LOCAL)) {
-    const pfi: u32 = type == ETH_P_IP ? 0 : 1;
-    const l3 = frameLen(first) - ETH_HLEN;
-    if (nf_hook_slow(gate, pfi, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3) && nf_hook_slow(gate, pfi, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
-      stBe16(first - 2, type);
-      neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
-    }
-    if (lo) netdevLoopIif(0);
+    hookedSend(gate, first, type);
     return;
   }
+  if (lo) netdevLoopIif(rtLoopIif);
   while (ip != 0) {
     const next = frameNext(ip);
     const len = frameLen(ip);
@@ -441,6 +440,82 @@ function chainSend(first: u32, type: u32): void {
     ip = next;
   }
   if (lo) netdevLoopIif(0);
+}
+
+// The socket whose datagram hookedSend hands on, and whether its MTU is the device's (IP_PMTUDISC_PROBE).
+let txSk: u32 = 0;
+let txProbe = false;
+
+/**
+ * ip_local_out → ip_output → ip_finish_output (ip6_local_out → ip6_output → ip6_finish_output) for the datagram
+ * in the one frame at `first`: LOCAL_OUT; a conntrack whose destination output NAT changed routes it again
+ * (nf_nat_ipv4_local_fn → ip_route_me_harder, nf_nat_ipv6_local_fn → ip6_route_me_harder: the new route's
+ * device, next hop and MTU, lo for a local destination; no route drops it); POST_ROUTING on the route's device;
+ * then whole, or over the route's MTU cut in fragments (ip_fragment / ip6_fragment, which count FragOKs and
+ * FragCreates).
+ */
+function hookedSend(gate: u32, first: u32, type: u32): void {
+  const pfi: u32 = type == ETH_P_IP ? 0 : 1;
+  const l3 = frameLen(first) - ETH_HLEN;
+  let lo = rtDev == LOOPBACK_IFINDEX;
+  if (lo) netdevLoopIif(rtLoopIif);
+  // a fresh datagram: no fragment geometry of a reassembled one that held this buffer before (ip_fragment's fast path)
+  const g = nf_frag_geo(first, l3);
+  if (g != 0) store<u32>(g, 0);
+  if (!nf_hook_slow(gate, pfi, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) {
+    if (lo) netdevLoopIif(0);
+    return;
+  }
+  if (nf_nat_reroute(pfi, first, l3)) {
+    if (lo) netdevLoopIif(0);
+    if (!routeAgain(pfi, first)) {
+      netFree(0, first);
+      netDrop(NDROP_NETFILTER_DROP);
+      return;
+    }
+    lo = rtDev == LOOPBACK_IFINDEX;
+    if (lo) netdevLoopIif(rtLoopIif);
+  }
+  if (nf_hook_slow(gate, pfi, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
+    stBe16(first - 2, type);
+    const mtu = pfi == 0 ? mtu4(load<u32>(first, 16), txProbe) : mtu6(txProbe);
+    // a pool frame bounds a fragment (and what a ring device takes whole): the known difference of the header
+    if (l3 > mtu || (l3 > REASM_FRAME_L3_MAX && !lo)) {
+      if (pfi == 0) ip_fragment(rtDev, NH(), mtu, 0, first, l3);
+      else {
+        store<u32>(RES(), rtDev, FR_OIF);
+        ip6_fragment_out(RES(), NH(), mtu < REASM_FRAME_L3_MAX ? mtu : REASM_FRAME_L3_MAX, first, l3);
+      }
+    } else {
+      neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
+    }
+  }
+  if (lo) netdevLoopIif(0);
+}
+
+/**
+ * ip_route_me_harder / ip6_route_me_harder for txSk's datagram at `ip` after NAT changed its destination: the
+ * route from its source to its destination (the socket's bound device; IPv6 a multicast or link-local
+ * destination on the old route's device), its mark, TOS / flow label and ports. true with rtDev, rtType, the next
+ * hop and the MTU set; false when there is no route.
+ */
+function routeAgain(pfi: u32, ip: u32): bool {
+  const sk = txSk;
+  const bound = load<u32>(sk + SK_BOUND_DEV_IF);
+  if (pfi == 0) {
+    const uh = ip + ((<u32>load<u8>(ip) & 15) << 2);
+    const err = ipRouteOutput4(sk, load<u32>(ip, 16), load<u32>(ip, 12), bound, <u32>load<u8>(ip, 1),
+      <u32>bswap<u16>(load<u16>(uh)), <u32>bswap<u16>(load<u16>(uh, 2)));
+    if (err == -ENETUNREACH) mibInc(MIB_IP_OUT_NO_ROUTES);
+    return err == 0;
+  }
+  ipv6Copy(DST(), ip + 24);
+  ipv6Copy(SRC(), ip + 8);
+  const strict = (ipv6AddrType(DST()) & (IPV6_ADDR_MULTICAST | IPV6_ADDR_LINKLOCAL)) != 0;
+  const oif = bound != 0 ? bound : strict ? rtDev : 0;
+  const uh = ip + IPV6_HLEN;
+  const tclass = (<u32>bswap<u16>(load<u16>(ip)) >> 4) & 0xff;
+  return route6(sk, oif, tclass, <u32>bswap<u16>(load<u16>(uh)), <u32>bswap<u16>(load<u16>(uh, 2))) == 0;
 }
 
 @inline function sent(sk: u32, v6: bool, len: u32): void {
@@ -496,9 +571,16 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   const ph = <u64>saddr + <u64>daddr + <u64>bswap<u32>(<u32>load<u8>(sk + SK_PROTOCOL));
   const nocheck = (<u32>load<u8>(sk + SK_FLAGS) & SKF_NO_CHECK_TX) != 0;
 
-  // The frames: every fragment but the last carries maxfraglen - 20 bytes of the UDP datagram.
-  const maxfrag = total <= fragMtu ? total : ((fragMtu - 20) & ~7) + 20;
-  if (maxfrag <= 20) return -EMSGSIZE; // an MTU with no room for 8 bytes beside the header
+  // The frames: every fragment but the last carries maxfrag - 20 bytes of the UDP datagram.
+  const cutAt = total <= fragMtu ? total : ((fragMtu - 20) & ~7) + 20;
+  if (cutAt <= 20) return -EMSGSIZE; // an MTU with no room for 8 bytes beside the header
+  // with hooks registered a unicast or local datagram is built whole, cut after POST_ROUTING (hookedSend): a big
+  // frame, when one is left (else cut here, as without hooks)
+  const gate = load<u32>(NF_GATE_PTR);
+  const hooked = gate != 0 && (rtType == RTN_UNICAST || rtType == RTN_LOCAL || rtType == RTN_BROADCAST || rtType == RTN_MULTICAST);
+  let maxfrag = cutAt < total && mtu <= REASM_FRAME_L3_MAX && nhFamily == AF_INET && hooked ? total : cutAt;
+  txSk = sk;
+  txProbe = pmtudisc >= IP_PMTUDISC_PROBE;
   let first: u32 = 0;
   let prev: u32 = 0;
   let off: u32 = 0; // bytes of the UDP datagram (header included) placed so far
@@ -506,6 +588,10 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
     const left = ulen - off;
     const chunk = left + 20 <= maxfrag ? left : maxfrag - 20;
     const ip = frameFor(20 + chunk, prev);
+    if (ip == 0 && maxfrag != cutAt) {
+      maxfrag = cutAt;
+      continue;
+    }
     if (ip == 0) return nobufs(sk, false, first);
     if (first == 0) first = ip;
     prev = ip;
@@ -533,7 +619,13 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   // IP_MULTICAST_LOOP is on; a TTL of 0 never leaves the host
   const mloop = rtType == RTN_MULTICAST && !loop && mcLoop(smc, false) &&
     (mcDevAllow4(rtDev, daddr, saddr, <u32>load<u8>(sk + SK_PROTOCOL)) || (daddr == INADDR_ALLHOSTS && devHas4(rtDev)));
-  const lc = ((rtFlags & RTCF_BROADCAST) != 0 && !loop) || mloop ? loopCopy4(first, buf, len) : 0;
+  const wantCopy = ((rtFlags & RTCF_BROADCAST) != 0 && !loop) || mloop;
+  if (hooked && !frags && (rtType == RTN_BROADCAST || rtType == RTN_MULTICAST)) {
+    mcSend4(gate, first, wantCopy, mloop, daddr);
+    sent(sk, false, len);
+    return <i32>len;
+  }
+  const lc = wantCopy ? loopCopy4(first, buf, len) : 0;
   if (rtType == RTN_MULTICAST && ttl == 0) chainFree(first);
   else chainSend(first, ETH_P_IP);
   if (frags) {
@@ -552,6 +644,54 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
     ip_local_deliver(rtDev, 0, lc, UDP_HLEN + len + 20, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL, false);
   }
   return <i32>len;
+}
+
+/**
+ * ip_local_out → ip_mc_output for a broadcast or multicast datagram in the one frame at `first` while hooks are
+ * registered: LOCAL_OUT; the copy for this host (`copy`: a broadcast, or a multicast the host's device is in the
+ * group for, `mloop`) cloned after it — conntrack and all (nf_ct_clone) — through its own POST_ROUTING
+ * (ip_mc_finish_output); a multicast with TTL 0 goes no further, else the datagram through POST_ROUTING and out
+ * (cut over the MTU: ip_fragment); then the copy comes back up on the output device as dev_loopback_xmit →
+ * netif_rx brings it: that device's netdev ingress chains, ip_rcv (InReceives), PRE_ROUTING with its conntrack
+ * kept (nf_ct_mc_loop), the route kept (no input route: local delivery, LOCAL_IN).
+ */
+function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): void {
+  const l3 = frameLen(first) - ETH_HLEN;
+  const g = nf_frag_geo(first, l3);
+  if (g != 0) store<u32>(g, 0);
+  if (!nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) return;
+  let lc: u32 = 0;
+  if (copy) {
+    lc = frameFor(l3, 0);
+    if (lc == 0) netDrop(NDROP_NOMEM); // a failed skb_clone loses the copy
+    else {
+      copyBytes(lc, first, l3);
+      // the Ethernet header as the link would carry it: to the broadcast address (a group's MAC, RFC 1112 6.4)
+      // from the device's own
+      memory.fill(lc - ETH_HLEN, 0xff, 6);
+      putMac(lc - ETH_HLEN + 6, netdevMac(netdevGet(rtDev)));
+      stBe16(lc - 2, ETH_P_IP);
+      if (mloop) arpMcMap(daddr, lc - ETH_HLEN);
+      nf_ct_clone(first, l3, lc, l3);
+      if (!nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, rtDev, 0, lc, l3)) lc = 0;
+    }
+  }
+  if (rtType == RTN_MULTICAST && load<u8>(first, 8) == 0) {
+    netFree(0, first); // "Multicasts with ttl 0 must not go beyond the host"
+  } else if (nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
+    stBe16(first - 2, ETH_P_IP);
+    const mtu = mtu4(daddr, txProbe);
+    if (l3 > mtu || l3 > REASM_FRAME_L3_MAX) ip_fragment(rtDev, NH(), mtu, 0, first, l3);
+    else neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
+  }
+  if (lc == 0) return;
+  const nd = netdevGet(rtDev);
+  const ing = nd != 0 ? nfNetdevList(nd, NF_NETDEV_INGRESS) : 0;
+  if (ing != 0 && !nf_netdev_frame(ing, NF_NETDEV_INGRESS, rtDev, 0, lc - ETH_HLEN, l3 + ETH_HLEN)) return;
+  mibInc(MIB_IP_IN_RECEIVES);
+  nf_ct_mc_loop(lc, l3);
+  if (!nf_hook_slow(gate, 0, NF_INET_PRE_ROUTING, rtDev, 0, 0, lc, l3)) return;
+  ip_local_deliver(rtDev, 0, lc, l3, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL, false);
 }
 
 /** The device has an IPv4 address (so it is in 224.0.0.1, ip_mc_up). */
@@ -744,7 +884,12 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   const total = ulen + IPV6_HLEN;
   const loop = (<u32>load<u32>(netdevGet(rtDev) + ND_FLAGS) & IFF_LOOPBACK) != 0;
   const fragMtu = total <= mtu && loop ? total : mtu < REASM_FRAME_L3_MAX ? mtu : REASM_FRAME_L3_MAX;
-  const whole = total <= fragMtu;
+  // with hooks registered a unicast or local datagram is built whole, cut after POST_ROUTING (hookedSend): a big
+  // frame, when one is left (else cut here, as without hooks)
+  let whole = total <= fragMtu || (mtu <= REASM_FRAME_L3_MAX && load<u32>(NF_GATE_PTR) != 0 && !mcast &&
+    (rtType == RTN_UNICAST || rtType == RTN_LOCAL));
+  txSk = sk;
+  txProbe = pmtudisc >= IP_PMTUDISC_PROBE;
   // every fragment but the last: maxfraglen = ((mtu - 40) & ~7) + 40 - 8, after its Fragment header
   const per = ((fragMtu - IPV6_HLEN) & ~7) - FRAG_HLEN;
   const label = autoFlowLabel(SRC(), DST(), sport, dport, proto);
@@ -757,6 +902,11 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
     const chunk = whole ? left : left <= per ? left : per;
     const fh: u32 = whole ? 0 : FRAG_HLEN;
     const ip = frameFor(IPV6_HLEN + fh + chunk, prev);
+    if (ip == 0 && whole && total > fragMtu) {
+      whole = false;
+      ident6++;
+      continue;
+    }
     if (ip == 0) return nobufs(sk, true, first);
     if (first == 0) first = ip;
     prev = ip;
