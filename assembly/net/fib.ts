@@ -1558,6 +1558,10 @@ function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
     } else if (action == FR_ACT_UNREACHABLE) err = ENETUNREACH;
     else if (action == FR_ACT_PROHIBIT) err = EACCES;
     else err = EINVAL;
+    // the stack's IPv6 lookups (__fib6_rule_action): a throw route's dst.error is -EAGAIN, on to the next
+    // rule, as IPv4's fib_table_lookup does with fib_props; the fib6_result path bpf_fib_lookup takes
+    // (fib6_rule_action_alt) returns it as the result (BPF_FIB_LKUP_RET_NOT_FWDED)
+    if (err == 0 && family == AF_INET6 && rule6Suppress && <u32>load<u8>(res + FR_TYPE) == 9) continue;
     if (err == 0 && (family == AF_INET || rule6Suppress) && ruleSuppress(r, res, family)) continue;
     if (err != EAGAIN) return err;
   }

@@ -974,7 +974,18 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
   }
   ipv6Copy(DST6(), data + IP6H_SADDR);
   if (haveSrc) ipv6Copy(SRC6(), daddr);
-  else memory.fill(SRC6(), 0, 16);
+  else {
+    // icmpv6_rt_has_prefsrc: a lookup of the destination alone (no source, oif or hash); unless it finds
+    // a route with a preferred source, the source is one of the inbound device's, chosen for the
+    // destination (ipv6_dev_get_saddr(parm->iif)), and the error's own lookup below is made with it — a
+    // source-specific route (`from`) then decides, even where no route answers a flow without a source
+    // (router_fuzz_kernel's tableCase, seeds 1077, 1087: the time exceeded was lost)
+    memory.fill(SRC6(), 0, 16);
+    const found = ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, 0, 0, 0, false, true, 0, 0, 0);
+    const pref = found && !ipv6IsAnyAt(OUT_RES() + FR_PREFSRC);
+    memory.fill(SRC6(), 0, 16);
+    if (!pref && input && ipv6_dev_get_saddr(ifindex, DST6(), TMP6()) == 0) ipv6Copy(SRC6(), TMP6());
+  }
   // A link-local (or loopback) source is reached again through the interface it came in on.
   const oif = (stype & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0 ? ifindex : 0;
   // fl6.mp_hash from the packet (rt6_multipath_hash with skb): a multipath route's next hop by its keys
@@ -988,11 +999,6 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
       mibInc(MIB_ICMP6_OUT_RATE_LIMIT_HOST);
     }
     return;
-  }
-  // No source of our own and no preferred source on the route: one of the inbound device's, chosen for
-  // the destination (icmpv6_rt_has_prefsrc false → ipv6_dev_get_saddr(parm->iif)).
-  if (!haveSrc && input && ipv6IsAnyAt(OUT_RES() + FR_PREFSRC) && ipv6_dev_get_saddr(ifindex, DST6(), TMP6()) == 0) {
-    ipv6Copy(SRC6(), TMP6());
   }
   if (ipv6IsAnyAt(SRC6())) return; // ip6_dst_lookup: EADDRNOTAVAIL
   if (apply) {

@@ -405,4 +405,45 @@ describe.skipIf(unready)('the lean IPv6 forward', () => {
     });
     expect(out).toEqual(['eth2', 'eth2', 'eth1', 'eth1', 'eth2']);
   });
+
+  it('goes on to the next rule past a throw route in a rule\'s table, for forwarding and the router\'s own answers', async () => {
+    // __fib6_rule_action: the throw route's dst.error is -EAGAIN ("goto again"), the next rule then decides;
+    // here main's /48 (via 2001:db8:2::3, out of eth1), where pref 100's table holds a throw for the /64 and
+    // the /48 by eth2. wxdp took the throw as the lookup's answer: no route (an unreachable back to the
+    // sender), and no route back for an echo from inside the prefix. Found by router_fuzz_kernel's
+    // tableCase (seeds 1072-1074).
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { sysctls: { 'net.ipv6.conf.all.forwarding': 1 } });
+    fx.ip('-6 route add 2001:db8:100::/48 via 2001:db8:3::2 dev eth2 table 100');
+    fx.ip('-6 route add throw 2001:db8:100:7::/64 table 100');
+    fx.ip('-6 rule add to 2001:db8:100::/48 lookup 100 pref 100');
+    const out = ['2001:db8:100:7::1', '2001:db8:100:8::1'].map((dst, i) => {
+      const tx = fx.rx('eth0', eth({ dst: M0, src: H0, type: 0x86dd }, ipv6({ src: SRC, dst, nh: 17, flow: 0x12345 }, udp(7000 + i, 18))));
+      return [...tx.keys()].join();
+    });
+    expect(out).toEqual(['eth1', 'eth2']);
+    // an echo request from inside the thrown /64 (sent by eth1's gateway): the reply goes back by main's /48
+    const src = '2001:db8:100:7::9';
+    const tx = fx.rx('eth1', eth({ dst: M1, src: GW2, type: 0x86dd }, ipv6({ src, dst: '2001:db8:2::1', nh: 58 }, echo6(src, '2001:db8:2::1', 0x1234, 1, new Uint8Array(8)))));
+    expect([...tx.keys()]).toEqual(['eth1']);
+    expect(tx.get('eth1')![0]![54]).toBe(129);
+  });
+
+  it('sends an error from the inbound device\'s address by the route that source takes, a source-specific one too', async () => {
+    // icmp6_send: no source of its own and no preferred source on the route found for the destination alone
+    // (icmpv6_rt_has_prefsrc, none found counts as none) → ipv6_dev_get_saddr(parm->iif), eth0's
+    // 2001:db8:1::1; the error's lookup is then made from it, so `from 2001:db8:1::/64` routes it: out of eth2
+    // for 2001:db8:800::/48, which has no route for a flow without a source (wxdp sent nothing), and for
+    // 2001:db8:810::/48 beside a plain route by eth1 (wxdp took that one). Found by router_fuzz_kernel's
+    // tableCase (seeds 1077, 1087).
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { sysctls: { 'net.ipv6.conf.all.forwarding': 1 } });
+    fx.ip('-6 route add 2001:db8:800::/48 from 2001:db8:1::/64 via 2001:db8:3::2 dev eth2');
+    fx.ip('-6 route add 2001:db8:810::/48 via 2001:db8:2::2 dev eth1');
+    fx.ip('-6 route add 2001:db8:810::/48 from 2001:db8:1::/64 via 2001:db8:3::2 dev eth2');
+    const out = ['2001:db8:800::5', '2001:db8:810::5'].map((src, i) => {
+      const tx = fx.rx('eth0', eth({ dst: M0, src: H0, type: 0x86dd }, ipv6({ src, dst: '2001:db8:100::9', nh: 17, hlim: 1 }, udp(7100 + i, 18))));
+      return [...tx.entries()].map(([d, fs]) => `${d} type ${fs[0]![54]} from ${[...fs[0]!.subarray(22, 38)].map((b) => b.toString(16).padStart(2, '0')).join('')}`).join();
+    });
+    const from = '20010db8000100000000000000000001';
+    expect(out).toEqual([`eth2 type 3 from ${from}`, `eth2 type 3 from ${from}`]);
+  });
 });

@@ -23,6 +23,10 @@
 //                             rules decide — fwmark masks, uidrange, single ports, dport without ipproto,
 //                             iif lo, IPv6 tos, goto/nop/blackhole/prohibit/unreachable, suppressors, weighted
 //                             multipath in rule tables; =0 gives what seeds 593-685 were run with)
+//   WXDP_ROUTER_FUZZ_TABLES=0 no tableCase (added 12-07 from seed 1071: frames router_fuzz_tables.batch's
+//                             routes decide — TOS routes, metrics, preferred sources, onlink, device routes,
+//                             IPv6 source-specific routes, throw/prohibit/unreachable in rule tables;
+//                             =0 gives what seeds 686-1070 were run with)
 //
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
@@ -39,7 +43,11 @@
 // alone (seeds 689, 690; fwd6_lean's traffic class case); then 686-802 agree. From 803 policyCase also
 // spoofs sources across the whole prefix and the rules include `from` the router's own addresses: 803-907
 // agree (735 once its timestamp request was taken out), and with policyCase three cases in four (a local
-// copy) 5001-5105.
+// copy) 5001-5105. 12-07: 1041-1070 agree; with tableCase (from 1071) IPv6 found a throw route in a rule's
+// table taken as the lookup's answer (no route: an unreachable, or no answer from the router) where
+// __fib6_rule_action goes on to the next rule (seeds 1072-1074), and an ICMPv6 error's source not chosen
+// from the inbound device before its route (icmpv6_rt_has_prefsrc; a source-specific route then decides:
+// 1077, 1087, 1093, 1096) — both in fwd6_lean's cases; then 1071-1160 agree.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
@@ -62,6 +70,7 @@ const ROUTES = WIDE && process.env['WXDP_ROUTER_FUZZ_ROUTES'] !== '0';
 const ROUTE_ERRORS = ROUTES && process.env['WXDP_ROUTER_FUZZ_ROUTE_ERRORS'] !== '0';
 const NEIGH = ROUTE_ERRORS && process.env['WXDP_ROUTER_FUZZ_NEIGH'] !== '0';
 const POLICY = NEIGH && process.env['WXDP_ROUTER_FUZZ_POLICY'] !== '0';
+const TABLES = POLICY && process.env['WXDP_ROUTER_FUZZ_TABLES'] !== '0';
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_ROUTER_FUZZ_SEEDS']);
 
 const H1 = '198.51.100.2';
@@ -669,6 +678,78 @@ function policyCase(g: Rng): FuzzCase {
 }
 
 /**
+ * Frames router_fuzz_tables.batch's routes decide (a seventh generator, WXDP_ROUTER_FUZZ_TABLES=0 leaves
+ * them out; added 12-07 from seed 1071): through the router to 192.0.2.128/26 or 2001:db8:80::/44 — TOS
+ * routes (every TOS byte, ECN bits and the DSCPs whose legacy bits pick a route), two metrics of one
+ * prefix, throw / blackhole in a rule table, an onlink gateway, a device route, IPv6 source-specific
+ * routes (sources inside and outside their `from`), throw / prohibit / unreachable in a rule table — at
+ * TTL 1 or too big for eth2 now and then (the ICMP errors); or from sources inside those prefixes (spoofed,
+ * sent by the host their route leads to) through the router at TTL 1 or to it (echo, UDP to a closed
+ * port, a SYN): the answers go back by those routes, from a route's preferred source.
+ */
+function tableCase(g: Rng): FuzzCase {
+  const v6 = g.chance(0.45);
+  const tos = g.pick([0, 0, 0, 0x10, 0x11, 0x12, 0x13, 0x08, 0x0a, 0x04, 0x02, 0x18, 0x1c, 0xb8, 0x28, 0x30, 0xfc]);
+  const dst4 = (): string => `192.0.2.${g.pick([129 + g.int(7), 137 + g.int(6), 145 + g.int(14), 153 + g.int(6), 161 + g.int(14), 177 + g.int(6), 185 + g.int(2)])}`;
+  const dst6 = (): string => `2001:db8:${g.pick(['80', '80', '81', '82', '84', '85', '86', '87'])}:${g.pick([0, 1, 2, 3])}::${(1 + g.int(0xfff)).toString(16)}`;
+  const back = g.chance(0.35);
+  let host: Host;
+  let src: string;
+  let dst: string;
+  let ttl = 64;
+  if (back) {
+    // from behind a route: the host its route leads to sends it (the answer goes back there)
+    if (v6) {
+      [host, src] = g.pick([
+        [HOSTS.h1, `2001:db8:80::${(1 + g.int(0xff)).toString(16)}`], // whichever route: answers by the subtree's choice
+        [HOSTS.h2, `2001:db8:82::${(1 + g.int(0xff)).toString(16)}`],
+        [HOSTS.h3, `2001:db8:82:1::${(1 + g.int(0xff)).toString(16)}`],
+        [HOSTS.h3, `2001:db8:81::${(1 + g.int(0xff)).toString(16)}`],
+        [HOSTS.h3, `2001:db8:84::${(1 + g.int(0xff)).toString(16)}`],
+        [HOSTS.h2, `2001:db8:85::${(1 + g.int(0xff)).toString(16)}`],
+      ] as const);
+    } else {
+      [host, src] = g.pick([
+        [HOSTS.h2, `192.0.2.${137 + g.int(6)}`],
+        [HOSTS.h3, `192.0.2.${145 + g.int(6)}`],
+        [HOSTS.h2, `192.0.2.${153 + g.int(6)}`],
+        [HOSTS.h3, `192.0.2.${129 + g.int(7)}`],
+        [HOSTS.h3, `192.0.2.${161 + g.int(3)}`],
+        [HOSTS.h2, `192.0.2.${165 + g.int(3)}`],
+        [HOSTS.h2, `192.0.2.${177 + g.int(6)}`],
+        [HOSTS.h3, `192.0.2.${185 + g.int(2)}`],
+      ] as const);
+    }
+    const toRouter = g.chance(0.5);
+    if (toRouter) dst = v6 ? g.pick(['2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::1']) : g.pick(['198.51.100.1', '203.0.113.1', '192.0.2.1']);
+    else {
+      dst = v6 ? g.pick(['2001:db8:1::2', '2001:db8:10::5', '2001:db8:3::2']) : g.pick([H1, '198.51.100.70', '192.0.2.70']);
+      ttl = g.chance(0.7) ? 1 : 64;
+    }
+  } else {
+    host = g.chance(0.8) ? HOSTS.h1 : g.pick([HOSTS.h2, HOSTS.h3]);
+    // spoofed sources only behind a permanent neighbour (an answer to an on-link one would resolve it)
+    src = v6 ? (g.chance(0.7) ? host.v6 : g.pick(['2001:db8:30::7', '2001:db8:10::9', '2001:db8:1::2'])) : g.pick(host.v4);
+    dst = v6 ? dst6() : dst4();
+    if (g.chance(0.15)) ttl = 1;
+  }
+  const kind = g.pick(['udp', 'udp', 'tcp', 'echo'] as const);
+  const sport = 40000 + g.int(64);
+  const size = g.chance(0.12) ? g.pick([1300, 1400]) : g.pick([0, 18, 100]);
+  const body = pattern(Math.min(size, host.maxFrame - 14 - (v6 ? 48 : 28) - 20), 9);
+  const l4 = kind === 'udp' ? udp(src, dst, sport, g.pick([9, 53, 7]), body)
+    : kind === 'tcp' ? tcpSyn(g, src, dst, sport, g.pick([22, 80, 9]))
+    : v6 ? icmp6(src, dst, 128, 0, g.next(), body) : icmp4(8, 0, g.next(), body);
+  const proto = kind === 'udp' ? 17 : kind === 'tcp' ? 6 : v6 ? 58 : 1;
+  const df = !v6 && g.chance(0.4);
+  const ip = v6
+    ? ipv6({ src, dst, nextHeader: proto, payload: l4, hopLimit: ttl, trafficClass: tos, flowLabel: g.int(0x100000) })
+    : ipv4({ src, dst, proto, payload: l4, id: g.int(0x10000), ttl, tos, df });
+  const what = `${src} > ${dst} ${kind} ${ip.length} bytes${tos ? ` tos 0x${tos.toString(16)}` : ''}${ttl === 1 ? ' ttl 1' : ''}${df ? ' df' : ''} (router_fuzz_tables.batch)`;
+  return { what, ingress: host.port, frames: [eth(host.routerMac, host.mac, v6 ? ETH_P_IPV6 : ETH_P_IP, ip).subarray(0, host.maxFrame)] };
+}
+
+/**
  * What router.batch's cases from h1 leave out, drawn from a second generator so each seed's h1 cases
  * stay what they were: frames from h2 and h3 (other ports, other rules, eth2's MTU), VLAN tags, path MTU
  * reports and fragments out of order.
@@ -696,13 +777,15 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
   const e = new Rng((seed ^ 0x2545f491) >>> 0);
   const a = new Rng((seed ^ 0x1b873593) >>> 0);
   const p = new Rng((seed ^ 0x3c6ef372) >>> 0);
+  const t = new Rng((seed ^ 0x27d4eb2f) >>> 0);
   return Array.from({ length: n }, () => {
     const c = g.chance(0.55) ? v4case(g) : v6case(g);
     const d = WIDE && w.chance(0.35) ? wideCase(w, c) : c;
     const rc = ROUTES && r.chance(0.25) ? routeCase(r) : d;
     const ec = ROUTE_ERRORS && e.chance(0.12) ? routeErrorCase(e) : rc;
     const nc = NEIGH && a.chance(0.12) ? neighCase(a) : ec;
-    return POLICY && p.chance(0.15) ? policyCase(p) : nc;
+    const pc = POLICY && p.chance(0.15) ? policyCase(p) : nc;
+    return TABLES && t.chance(0.15) ? tableCase(t) : pc;
   });
 }
 
@@ -711,7 +794,7 @@ const py = pythonAvailability();
 const base = readRouterConfig(new URL('./fixtures/router.batch', import.meta.url));
 // router_fuzz.batch: its IPv4 lines join the batch; its `-6 ` lines go through `ip -6` on each side
 const fixture = (name: string): string[] => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8').split('\n');
-const extra = [...(WIDE ? fixture('router_fuzz.batch') : []), ...(ROUTES ? fixture('router_fuzz_routes.batch') : []), ...(POLICY ? fixture('router_fuzz_policy.batch') : [])];
+const extra = [...(WIDE ? fixture('router_fuzz.batch') : []), ...(ROUTES ? fixture('router_fuzz_routes.batch') : []), ...(POLICY ? fixture('router_fuzz_policy.batch') : []), ...(TABLES ? fixture('router_fuzz_tables.batch') : [])];
 const config = { ...base, batch: `${base.batch}\n${extra.filter((l) => !l.startsWith('-6 ')).join('\n')}` };
 const rules6 = extra.filter((l) => l.startsWith('-6 ')).map((l) => l.slice(3));
 

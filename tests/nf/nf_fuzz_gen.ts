@@ -10,7 +10,8 @@
 //
 // Nondeterminism the kernel has and the generator keeps out: SNAT/masquerade port ranges always hold
 // the flow's source port and every flow has its own (nf_nat_l4proto_unique_tuple draws a random offset
-// when the port must change: get_random_u16); no `random`/`fully-random`; destinations have permanent
+// when the port must change: get_random_u16); `random`/`fully-random` only where they leave no choice
+// (a DNAT or redirect to one port or none: natMore); destinations have permanent
 // neighbours (no ARP timing); no incomplete fragments (reassembly timeouts).
 
 import { concat, eth, ETH_P_IP, ETH_P_IPV6, icmp4, icmp6, inetChecksum, ipv4, ipv6, pattern, udp } from '../support/frames.js';
@@ -197,7 +198,7 @@ function userRule(x: Rng): string {
  * The rule set from `g`; `x` (a third generator, so each seed's rules and flows stay what they were)
  * adds rules as people write them at random places in the filter chains, with the sets and chain they use.
  */
-export function genRuleset(g: Rng, x?: Rng, ft?: Rng): Ruleset {
+export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng): Ruleset {
   const virtual: Ruleset['virtual'] = [];
   const fwdPolicy = g.pick(['accept', 'accept', 'drop']);
   const fwd: string[] = [];
@@ -224,6 +225,13 @@ export function genRuleset(g: Rng, x?: Rng, ft?: Rng): Ruleset {
     // flowtable's hits passed by)
     const offload = Array.from({ length: 1 + ft.int(2) }, () => flowRule(ft));
     fwd.unshift(...offload, `ct state established,related ${ft.pick(['', 'counter '])}accept`);
+  }
+  if (m && m.chance(0.4)) {
+    // a raw-priority prerouting chain that takes some traffic out of conntrack (nft_notrack): no NAT for it,
+    // `ct state untracked` in the filter chains; a drop policy lets it through only where a rule says so
+    const raw = Array.from({ length: 1 + m.int(2) }, () => notrackRule(m));
+    lines.push('\tchain raw {', `\t\ttype filter hook prerouting priority ${m.pick(['raw', '-300', 'raw + 1'])}; policy accept;`, ...raw.map((r) => `\t\t${r}`), '\t}');
+    if (m.chance(0.6)) fwd.splice(m.int(fwd.length + 1), 0, `ct state untracked ${m.pick(['counter accept', 'counter', 'accept', 'counter drop'])}`);
   }
   lines.push('\tchain forward {', `\t\ttype filter hook forward priority filter; policy ${fwdPolicy};`, ...fwd.map((r) => `\t\t${r}`), '\t}');
   lines.push('\tchain input {', `\t\ttype filter hook input priority filter; policy accept;`, ...input.map((r) => `\t\t${r}`), '\t}', '}');
@@ -279,12 +287,75 @@ export function genRuleset(g: Rng, x?: Rng, ft?: Rng): Ruleset {
           post.push(`oifname "${oif}" meta l4proto ${g.pick(['icmp', 'ipv6-icmp', 'udp', 'tcp'])} counter`);
       }
     }
+    if (m) natMore(m, v6, pre, post, virtual);
     lines.push(`table ${fam} nat {`);
     lines.push('\tchain prerouting {', '\t\ttype nat hook prerouting priority dstnat; policy accept;', ...pre.map((r) => `\t\t${r}`), '\t}');
     lines.push('\tchain postrouting {', '\t\ttype nat hook postrouting priority srcnat; policy accept;', ...post.map((r) => `\t\t${r}`), '\t}', '}');
   }
   const text = lines.join('\n') + '\n';
   return { text, virtual, flowtable, slowText: flowtable ? slowPath(text) : text };
+}
+
+/** A raw-priority prerouting rule taking traffic the flows send out of conntrack. */
+function notrackRule(m: Rng): string {
+  const host = m.pick(HOSTS);
+  switch (m.int(5)) {
+    case 0:
+      return `udp dport ${m.pick([7, 53, 9])} ${m.pick(['', 'counter '])}notrack`;
+    case 1:
+      return `tcp dport ${m.pick([22, 80])} notrack`;
+    case 2:
+      return `ip saddr ${m.pick(host.v4)} ${m.pick(['', 'counter '])}notrack`;
+    case 3:
+      return `ip6 daddr ${m.pick(HOSTS.filter((h) => h.v6.length).flatMap((h) => h.v6))} notrack`;
+    default:
+      return `meta l4proto ${m.pick(['icmp', 'ipv6-icmp'])} notrack`;
+  }
+}
+
+/**
+ * NAT the other generators leave out (a fifth generator, `m`): the `persistent` flag on address ranges
+ * (find_best_ips hashes the source alone), `random` / `fully-random` where they leave no choice, a DNAT address from a map keyed by the destination port or by
+ * numgen's round robin (nft_numgen inc: one counter per rule, moved by every packet the rule sees — a
+ * connection's first packet, or each one again while it is never confirmed), and `redirect` keeping the
+ * port (to the ingress port's primary address). No `random` / `fully-random` on a source NAT or a port
+ * range: a random port (nf_nat_l4proto_unique_tuple's get_random_u16).
+ */
+function natMore(m: Rng, v6: boolean, pre: string[], post: string[], virtual: Ruleset['virtual']): void {
+  for (const rules of [pre, post]) for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    // an address range (`a-b`, not a port range alone), as the rule's last word
+    if (/(snat|dnat) to \S*\d[.:][0-9a-f.:\[\]]*-/.test(r) && m.chance(0.6)) rules[i] = `${r} persistent`;
+    // `random` / `fully-random` where they choose nothing: a DNAT or redirect to one port or none (the
+    // port is min + off % 1, or a DNAT keeps it), TCP and UDP only (an echo's ID would be drawn afresh)
+    else if (/ (dnat to|redirect)( |$)/.test(rules[i]!) && !/:\d+-\d+/.test(rules[i]!) && m.chance(0.4)) rules[i] = `${rules[i]} ${m.pick(['random', 'fully-random'])}`;
+  }
+  for (let k = m.int(3); k > 0; k--) {
+    const iif = m.pick(PORT_NAMES);
+    const proto = m.pick(['tcp', 'udp'] as const);
+    const inside = HOSTS.filter((h) => h.port !== iif && (v6 ? h.v6.length : true));
+    const to = (): string => { const h = m.pick(inside); return v6 ? m.pick(h.v6) : m.pick(h.v4); };
+    const vaddr = v6 ? ROUTER6[iif]! : ROUTER4[iif]!;
+    const daddr = v6 ? `ip6 daddr ${vaddr}` : `ip daddr ${vaddr}`;
+    const base = 6000 + m.int(8) * 10;
+    switch (m.int(3)) {
+      case 0: {
+        const [a, b] = [to(), to()];
+        pre.push(`iifname "${iif}" ${daddr} dnat to ${proto} dport map { ${base} : ${a}, ${base + 1} : ${b} }`);
+        virtual.push({ v6, addr: vaddr, proto, port: base, iif }, { v6, addr: vaddr, proto, port: base + 1, iif }, { v6, addr: vaddr, proto, port: base + 2, iif });
+        break;
+      }
+      case 1: {
+        const [a, b] = [to(), to()];
+        pre.push(`iifname "${iif}" ${daddr} ${proto} dport ${base + 3} ${m.pick(['', 'counter '])}dnat to numgen inc mod 2 map { 0 : ${a}, 1 : ${b} }`);
+        virtual.push({ v6, addr: vaddr, proto, port: base + 3, iif });
+        break;
+      }
+      default:
+        pre.push(`iifname "${iif}" ${daddr} ${proto} dport ${base + 4} redirect`);
+        virtual.push({ v6, addr: vaddr, proto, port: base + 4, iif });
+    }
+  }
 }
 
 /** A forward-chain rule offloading into `ft` under a match (nft_flow_offload_eval offloads established connections only). */
