@@ -39,7 +39,7 @@ import { SCR_RX, SCR_RX_LOCAL } from './abi';
 import { dst4_route } from './dst';
 import {
   AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_ROUTE_LOCALNET, CONF4_RP_FILTER, CONF4_SEND_REDIRECTS,
-  FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_PROTO, FL_SCOPE, FL_SPORT, FL_SRC, FL_TOS, FR_GW,
+  FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE, FL_SPORT, FL_SRC, FL_TOS, FR_GW,
   FR_GW_FAMILY, FR_INFO, FR_NH_INDEX, FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, RT_SCOPE_HOST, MIB_IP_IN_ADDR_ERRORS, MIB_IP_IN_CSUM_ERRORS,
   MIB_IP_IN_HDR_ERRORS, MIB_IP_IN_NO_ROUTES, MIB_IP_IN_RECEIVES, MIB_IP_RPFILTER, MIB_IP_IN_TRUNCATED_PKTS, ND_ADDR4, ND_CONF4,
   NDROP_IP_BLACKHOLE, NDROP_IP_CSUM, NDROP_IP_INADDRERRORS, NDROP_IP_INHDR, NDROP_IP_INNOROUTES,
@@ -53,7 +53,7 @@ import {
   RTCF_LOCAL, RTCF_MULTICAST, currentTimestamp, icmp_send, ipErrorAllow, specDst,
 } from './icmp';
 import { ip_local_deliver } from './local';
-import { NF_HOOK4, NF_INET_PRE_ROUTING } from './netfilter';
+import { NF_HOOK4, NF_INET_PRE_ROUTING, nf_skb_mark, nfActive } from './netfilter';
 import { FWD_DOREDIRECT, FWD_OPT_CHANGED, FWD_OPT_RR, ip_forward } from './forward';
 import { ipHeaderValid } from './csum';
 import {
@@ -156,6 +156,9 @@ export function ip_rcv_finish_defrag(ifindex: u32, data: u32, len: u32): void {
   ip_rcv_finish(ifindex, 0, data, len, rx4PktType, (<u32>load<u8>(data) & 0xf) << 2);
 }
 
+/** skb->mark of the IPv4 datagram in flight as PRE_ROUTING left it (netfilter.ts nf_skb_mark): its input route's. */
+let rxMark: u32 = 0;
+
 /** skb->pkt_type of the IPv4 datagram in flight (TCP takes PACKET_HOST only). */
 export let rx4PktType: u32 = PACKET_HOST;
 
@@ -163,6 +166,7 @@ export let rx4PktType: u32 = PACKET_HOST;
 @inline function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen: u32): void {
   rx4PktType = pkt;
   const nd = netdevGet(ifindex);
+  rxMark = nfActive() ? nf_skb_mark(data, len) : 0;
   const route = routeInput(ifindex, nd, data, hlen);
   if (route == ROUTE_DROP) {
     // drop_error: a source rp_filter refused is counted as such (TcpExt:IPReversePathFilter)
@@ -356,6 +360,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
   const fl = IN_FL();
   const res = fl + 64; // IN_RES()
   inputFlow(fl, data, hlen, daddr, saddr, ifindex, tos);
+  store<u32>(fl, rxMark, FL_MARK);
   // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation;
   // the generation read first, so an answer from before a change is never kept as the new one's
   const gen = fibGen() + 1;

@@ -31,7 +31,7 @@ import { mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from
 import { SCR_RX } from './abi';
 import { FIBF_CUSTOM6, FRT_FLAGS } from './fib';
 import {
-  AE_ADDR, ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AF_INET6, CONF6_DISABLE_IPV6, FL_DST, FL_FAMILY, FL_IIF, FL_LABEL,
+  AE_ADDR, ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AF_INET6, CONF6_DISABLE_IPV6, FL_DST, FL_FAMILY, FL_IIF, FL_LABEL, FL_MARK,
   FL_OIF, FL_PROTO, FL_SIZE, FL_SRC, FL_TOS, FR_SIZE, FR_TYPE, MIB_IP6_IN_ADDR_ERRORS, MIB_IP6_IN_DISCARDS,
   MIB_IP6_IN_HDR_ERRORS, MIB_IP6_IN_MCAST_PKTS, MIB_IP6_IN_NO_ROUTES, MIB_IP6_IN_RECEIVES,
   MIB_IP6_IN_TRUNCATED_PKTS, MIB_IP6_REASM_OKS, ND_ADDR6, ND_CONF6, NDROP_IP_BLACKHOLE, NDROP_IP_INADDRERRORS,
@@ -47,7 +47,7 @@ import {
 } from './icmp';
 import { ip6_local_deliver } from './local';
 import { ip6_forward } from './forward';
-import { NF_HOOK6, NF_INET_PRE_ROUTING } from './netfilter';
+import { NF_HOOK6, NF_INET_PRE_ROUTING, nf_skb_mark, nfActive } from './netfilter';
 import {
   IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT,
   IPPROTO_HOPOPTS, IPPROTO_NONE, IPPROTO_ROUTING, IPV6_HLEN, PACKET_HOST, PACKET_OTHERHOST, ipv6AddrType,
@@ -232,6 +232,8 @@ export function ip6InputRoute(ifindex: u32, data: u32, len: u32, nhoff: u32, off
   // rule's tos reads the class from it (fib6_rule_match: ip6_dscp), the multipath hash only the label
   store<u32>(IN6_FL(), load<u32>(data) & 0xffffff0f, FL_LABEL);
   store<u8>(IN6_FL(), load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
+  // flowi6_mark: skb->mark as PRE_ROUTING left it (a rule's fwmark selects on it)
+  if (nfActive()) store<u32>(IN6_FL(), nf_skb_mark(data, len), FL_MARK);
   if (needPorts6()) flowDissect6(IN6_FL(), data, len, off, <u32>load<u8>(data + nhoff));
   return dst6_route(IN6_FL(), IN6_RES());
 }

@@ -174,6 +174,12 @@ export const GEO_MAX: u32 = (GEO_SIZE - 8) >> 1;
 const FH_CT: u32 = 0;
 const FH_TAG: u32 = 4;
 const FH_FMAX: u32 = 12; // IPCB(skb)->frag_max_size of a datagram defragmentation made (0: none)
+// skb->mark as the hooks left it (meta mark set, ct mark copied back, the socket's SO_MARK at LOCAL_OUT): the
+// word before the fragment geometry (still in the tail reserve: 16 + GEO_SIZE + 4 < FRAME_TAILROOM_RESERVED),
+// valid with the record's tag
+@inline function markAt(fh: u32): u32 {
+  return fh - GEO_SIZE - 4;
+}
 const TAG: u32 = 0x4e464354; // 'NFCT'
 
 /**
@@ -390,11 +396,21 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   if (list == 0) {
     // any LOCAL_OUT run takes the attach or forgets it, this one with no hooks too: else it waits armed for a
     // later datagram in the same frame
-    if (hook == NF_INET_LOCAL_OUT) attachData = 0;
+    if (hook == NF_INET_LOCAL_OUT) {
+      entryEmpty(data, len, outMarkData == data ? outMark : 0, false);
+      attachData = 0;
+      outMarkData = 0;
+    } else if (hook == NF_INET_PRE_ROUTING) {
+      const carried = data == mcLoopData;
+      mcLoopData = 0;
+      entryEmpty(data, len, 0, iif == LOOPBACK_IFINDEX || carried);
+    }
     if (hook == NF_INET_POST_ROUTING) loPending = 0;
     return true;
   }
   const st = nfState();
+  // a run resumed past conntrack's defragmentation goes on with the mark the completing fragment had
+  const resumedMark = load<u32>(st + NFS_MARK);
   // a received datagram's untagged Ethernet header is the 14 bytes before it (eth.ts cuts a tag in place; a
   // reassembled one carries its first fragment's, reasm.ts), where the kernel's skb->mac_header still points at
   // forward and postrouting; one of the stack's own has none (nft's `meta iiftype ether` breaks first there)
@@ -413,6 +429,7 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     // conntrack's defragmentation made here (`from` past the defrag step: its buffer's record is not its own)
     // (or a multicast / broadcast copy looped back on its output device: nf_ct_mc_loop)
     const carried = data == mcLoopData;
+    loCarried = carried;
     if (hook == NF_INET_PRE_ROUTING) mcLoopData = 0;
     if (hook == NF_INET_PRE_ROUTING && (iif == LOOPBACK_IFINDEX || carried) && from == 0 && fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG_LO)) {
       store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
@@ -422,7 +439,21 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
     store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
   }
-  if (hook == NF_INET_LOCAL_OUT) attachData = 0;
+  // skb->mark: 0 as a frame arrives (but one back from lo or a multicast copy looped back: skb_scrub_packet is not
+  // on that way), the socket's SO_MARK as a datagram of the stack's leaves (ip_append_data's sockc.mark; the
+  // stack's own answers, fwmark_reflect off: 0), else as the hooks before this one left it
+  let mark: u32 = 0;
+  if (from != 0) mark = resumedMark;
+  else if (hook == NF_INET_LOCAL_OUT) mark = outMarkData == data ? outMark : 0;
+  else if (fh != 0) {
+    const tag = load<u32>(fh + FH_TAG);
+    if (hook == NF_INET_PRE_ROUTING ? tag == (data ^ TAG_LO) && (iif == LOOPBACK_IFINDEX || loCarried) : tag == (data ^ TAG)) mark = load<u32>(markAt(fh));
+  }
+  store<u32>(st + NFS_MARK, mark);
+  if (hook == NF_INET_LOCAL_OUT) {
+    attachData = 0;
+    outMarkData = 0;
+  }
   const n = load<u32>(list);
   let v = NF_ACCEPT;
   for (let i: u32 = from; i < n; i++) {
@@ -462,8 +493,58 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   store<u32>(fh + FH_CT, load<u32>(st + NFS_CT));
   store<u32>(fh + FH_TAG, data ^ TAG);
   store<u32>(fh + FH_TAG + 4, <u32>load<u8>(st + NFS_CTINFO));
+  store<u32>(markAt(fh), load<u32>(st + NFS_MARK));
   if (hook == NF_INET_POST_ROUTING) loPending = oif == LOOPBACK_IFINDEX ? data : 0;
   return true;
+}
+
+/** Whether this PRE_ROUTING run's frame is a multicast / broadcast copy looped back (nf_ct_mc_loop's). */
+let loCarried = false;
+
+/**
+ * The socket's SO_MARK for the datagram at `data` about to enter LOCAL_OUT (udp_output.ts): skb->mark from there
+ * on. Any LOCAL_OUT run takes it or forgets it, as the attach.
+ */
+let outMarkData: u32 = 0;
+let outMark: u32 = 0;
+export function nf_out_mark(data: u32, mark: u32): void {
+  outMarkData = data;
+  outMark = mark;
+}
+
+/**
+ * A packet's way in (PRE_ROUTING, LOCAL_OUT) with no hook there: its record is still this packet's from here on,
+ * so a record a former packet left in the buffer at the same address (its tag the same) cannot lend the hooks
+ * after this one its mark or conntrack. At LOCAL_OUT the record is written (no conntrack: none is registered in
+ * this family; the mark `mark`, the socket's); at PRE_ROUTING a stale one is cleared, and one back from lo
+ * (`looped`: nf_ct_loop / nf_ct_mc_loop made it) is this packet's again, mark and conntrack kept.
+ */
+function entryEmpty(data: u32, len: u32, mark: u32, looped: bool): void {
+  const fh = ctRecord(data, len);
+  if (fh == 0) return;
+  const tag = load<u32>(fh + FH_TAG);
+  if (mark != 0 || attachData == data) {
+    const mine = attachData == data;
+    store<u32>(fh + FH_CT, mine ? attachCt : 0);
+    store<u32>(fh + FH_TAG + 4, mine ? attachInfo : IP_CT_NONE);
+    store<u32>(fh + FH_FMAX, mine ? attachFmax : 0);
+    store<u32>(markAt(fh), mark);
+    store<u32>(fh + FH_TAG, data ^ TAG);
+  } else if (tag == (data ^ TAG)) {
+    store<u32>(fh + FH_TAG, 0);
+  } else if (looped && tag == (data ^ TAG_LO)) {
+    store<u32>(fh + FH_TAG, data ^ TAG);
+  }
+}
+
+/**
+ * skb->mark of the datagram at `data` (`len` bytes of L3) as PRE_ROUTING left it, for its input route
+ * (ip_route_input's flowi4_mark / ip6_route_input's flowi6_mark: a rule's fwmark selects on it). Only while
+ * hooks are registered (nfActive); 0 when no hook left a record for it.
+ */
+export function nf_skb_mark(data: u32, len: u32): u32 {
+  const fh = ctRecord(data, len);
+  return fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG) ? load<u32>(markAt(fh)) : 0;
 }
 
 /**
@@ -524,6 +605,7 @@ export function nf_ct_clone(from: u32, flen: u32, to: u32, tlen: u32): void {
   store<u32>(b + FH_CT, load<u32>(a + FH_CT));
   store<u32>(b + FH_TAG + 4, load<u32>(a + FH_TAG + 4));
   store<u32>(b + FH_FMAX, load<u32>(a + FH_FMAX));
+  store<u32>(markAt(b), load<u32>(markAt(a)));
   store<u32>(b + FH_TAG, to ^ TAG);
 }
 

@@ -64,7 +64,7 @@ import { arpMcMap, neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
 import {
-  NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_slow,
+  NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_slow, nf_out_mark,
   nf_nat_reroute, nf_netdev_frame, nfNetdevList,
 } from './netfilter';
 import { ip_fragment } from './frag';
@@ -462,6 +462,7 @@ function hookedSend(gate: u32, first: u32, type: u32): void {
   // a fresh datagram: no fragment geometry of a reassembled one that held this buffer before (ip_fragment's fast path)
   const g = nf_frag_geo(first, l3);
   if (g != 0) store<u32>(g, 0);
+  nf_out_mark(first, load<u32>(txSk + SK_MARK));
   if (!nf_hook_slow(gate, pfi, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) {
     if (lo) netdevLoopIif(0);
     return;
@@ -659,6 +660,7 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): vo
   const l3 = frameLen(first) - ETH_HLEN;
   const g = nf_frag_geo(first, l3);
   if (g != 0) store<u32>(g, 0);
+  nf_out_mark(first, load<u32>(txSk + SK_MARK));
   if (!nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) return;
   let lc: u32 = 0;
   if (copy) {
