@@ -246,6 +246,10 @@ one, refusing at the same instruction with the same message.
   function's BTF unreliable and walks it with the caller's registers.
 - A global function's argument register the caller never set (clang leaves one the function does not
   use) is not refused as unread: btf_check_func_arg_match does not check the registers as read.
+- A global function's untagged \`void *\` argument is refused at the call ("arg#0 reference
+  type('UNKNOWN ') size cannot be determined: -22"): such an argument is memory of its pointee's size.
+- An open-coded iterator's value (\`*bpf_iter_num_next(&it)\`) has no range: the verifier does not
+  carry [start, end) into it, so an index made of it needs its own bound.
 `;
 
 /** programs/verifier/README.md: the fixed introduction and the table of every program. */

@@ -127,11 +127,14 @@ function prepareArg(btf: Btf, fname: string, typeId: number, i: number, tags: nu
   }
   // a generic user data pointer: memory of the pointee's size, maybe NULL unless tagged nonnull
   if (tags & ARG_TAG.nullable) invalidCombination();
-  let size = 0;
+  // btf_resolve_size of the pointee (modifiers and typedefs skipped): void, a forward declaration, a
+  // function have no size, and the function is refused (`void *data` given a packet pointer:
+  // "arg#0 reference type('UNKNOWN ') size cannot be determined: -22", Linux 6.18.44)
+  let size: number;
   try {
     size = btf.resolveSize(target.id);
   } catch {
-    // void * and other sizeless targets: no memory may be read through them.
+    throw new PrepareError(`arg#${i} reference type('${BTF_KIND_STR[target.kind] ?? target.kind} ${target.name ?? ''}') size cannot be determined: -22`, 'EINVAL');
   }
   return { kind: 'mem', size, ...(tags & ARG_TAG.nonnull ? { nonnull: true } : {}) };
 }

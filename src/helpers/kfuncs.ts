@@ -36,13 +36,18 @@ export type KfuncArg =
    * (a KF_ACQUIRE kfunc's), not NULL, at its start, of exactly that struct (strict type match).
    */
   | { kind: 'conn'; struct: string }
+  /**
+   * KF_ARG_PTR_TO_ITER: a `struct bpf_iter_num` (one 8-byte stack slot) — bpf_iter_num_new's uninitialised,
+   * made STACK_ITER with a reference; _next's and _destroy's initialised (process_iter_arg).
+   */
+  | { kind: 'iter'; op: 'new' | 'next' | 'destroy' }
   | { kind: 'size' };
 
 /**
  * What r0 holds after the call: a scalar (an int), or (KF_RET_NULL) a pointer to a kernel object the
  * program may compare with NULL and pass on, never read: wxdp has no BTF for the object's struct.
  */
-export type KfuncRet = 'scalar' | 'kptr_or_null' | 'slice' | 'slice_rdwr' | 'acquire_or_null' | 'void';
+export type KfuncRet = 'scalar' | 'kptr_or_null' | 'slice' | 'slice_rdwr' | 'acquire_or_null' | 'void' | 'iter_next';
 
 export interface KfuncDef {
   name: string;
@@ -147,6 +152,71 @@ const ctKfunc = (name: string, btfId: number, args: KfuncArg[], o: Pick<KfuncDef
   },
 });
 
+/**
+ * The open-coded numeric iterator (kernel/bpf/bpf_iter.c, KF_ITER_NEW / KF_ITER_NEXT | KF_RET_NULL /
+ * KF_ITER_DESTROY): struct bpf_iter_num_kern { int cur; int end; } in the program's 8-byte slot.
+ *  [25] bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) → int
+ *  [26] bpf_iter_num_next(struct bpf_iter_num *it) → int *   (NULL once drained)
+ *  [27] bpf_iter_num_destroy(struct bpf_iter_num *it)
+ */
+const BPF_MAX_LOOPS = 8 * 1024 * 1024;
+function iterView(ctx: Parameters<HelperDef['fn']>[5], it: bigint): { v: DataView; at: number } {
+  const at = Number(BigInt.asUintN(32, it));
+  const v = ctx.mem.view();
+  if (at < 0x1000 || at + 8 > v.byteLength) throw new RuntimeFault('RUN_HELPER', `bpf_iter_num: bad iterator address 0x${at.toString(16)}`, ctx.pc, it);
+  return { v, at };
+}
+const ITER_NUM_KFUNCS: KfuncDef[] = [
+  {
+    name: 'bpf_iter_num_new',
+    btfId: 25,
+    args: [{ kind: 'iter', op: 'new' }, S, S],
+    devBound: false,
+    fn: (it, start, end, _r4, _r5, ctx) => {
+      const { v, at } = iterView(ctx, it);
+      const s = Number(BigInt.asIntN(32, start));
+      const e = Number(BigInt.asIntN(32, end));
+      // start == end is an empty range; start > end and more than BPF_MAX_LOOPS iterations are refused
+      const err = s > e ? -22n : e - s > BPF_MAX_LOOPS ? -7n : 0n;
+      v.setInt32(at, err ? 0 : (s - 1) | 0, true);
+      v.setInt32(at + 4, err ? 0 : e, true);
+      return BigInt.asUintN(64, err);
+    },
+  },
+  {
+    name: 'bpf_iter_num_next',
+    btfId: 26,
+    args: [{ kind: 'iter', op: 'next' }],
+    devBound: false,
+    ret: 'iter_next',
+    fn: (it, _r2, _r3, _r4, _r5, ctx) => {
+      const { v, at } = iterView(ctx, it);
+      // (s64)(s->cur + 1) >= s->end: the int addition wraps
+      const next = (v.getInt32(at, true) + 1) | 0;
+      if (next >= v.getInt32(at + 4, true)) {
+        v.setInt32(at, 0, true);
+        v.setInt32(at + 4, 0, true);
+        return 0n;
+      }
+      v.setInt32(at, next, true);
+      return BigInt(at);
+    },
+  },
+  {
+    name: 'bpf_iter_num_destroy',
+    btfId: 27,
+    args: [{ kind: 'iter', op: 'destroy' }],
+    devBound: false,
+    ret: 'void',
+    fn: (it, _r2, _r3, _r4, _r5, ctx) => {
+      const { v, at } = iterView(ctx, it);
+      v.setInt32(at, 0, true);
+      v.setInt32(at + 4, 0, true);
+      return 0n;
+    },
+  },
+];
+
 /** The dynptr kfuncs an XDP program may call. */
 export const DYNPTR_KFUNC_DEFS: readonly KfuncDef[] = [
   dynptrKfunc('bpf_dynptr_from_xdp', 5, [{ kind: 'ctx' }, S, { kind: 'dynptr_uninit', type: 'xdp' }]),
@@ -195,6 +265,7 @@ export const KFUNCS: readonly KfuncDef[] = [
     },
   },
   ...DYNPTR_KFUNC_DEFS,
+  ...ITER_NUM_KFUNCS,
   ctKfunc('bpf_xdp_ct_lookup', 15, CT_TUPLE_ARGS, { ret: 'acquire_or_null', retStruct: 'nf_conn', trusted: true }),
   // nf_ct_put: wxdp's entries are not reference counted (an entry lives until the table deletes it)
   { name: 'bpf_ct_release', btfId: 16, args: [CONN], devBound: false, ret: 'void', release: true, fn: () => 0n },

@@ -224,6 +224,9 @@ function kfuncArgFault(kf: KfuncDef, args: readonly bigint[], regions: readonly 
       case 'dynptr_uninit':
         f = need(16n);
         break;
+      case 'iter':
+        f = need(8n);
+        break;
       case 'buffer_szk':
         if (a !== 0n) f = need(BigInt.asUintN(32, args[i + 1] ?? 0n));
         break;

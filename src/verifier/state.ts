@@ -15,6 +15,15 @@ export const enum Byte {
   SPILL = 3,
   /** Part of a `struct bpf_dynptr` (two whole slots; dynptr.ts). */
   DYNPTR = 4,
+  /** A `struct bpf_iter_num` (one whole slot, STACK_ITER). */
+  ITER = 5,
+}
+
+/** STACK_ITER: the iterator's reference (ref_obj_id), state (ACTIVE or DRAINED) and loop depth. */
+export interface IterSlot {
+  readonly ref: number;
+  readonly drained: boolean;
+  readonly depth: number;
 }
 
 /** One 8-byte stack slot; immutable, replaced on every write. `bytes[0]` is the lowest address. */
@@ -25,6 +34,8 @@ export interface Slot {
   readonly spillSize?: number;
   /** STACK_DYNPTR slots: what the kernel keeps in the slot's spilled_ptr (dynptr.ts). */
   readonly dynptr?: DynptrSlot;
+  /** STACK_ITER slots. */
+  readonly iter?: IterSlot;
 }
 
 /** Frame.chunksShared: the list of stack chunks is shared with a clone (bits 0-7: each chunk). */
@@ -729,6 +740,7 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
     for (let b = 0; b < 8; b++) if (o.bytes[b] !== c.bytes[b]) return false;
     if (!!o.spill !== !!c.spill) return false;
     if (o.spill && !regsafe(o.spill, c.spill!, ids, true)) return false;
+    if (o.iter && !iterSlotsSafe(o.iter, c.iter, ids)) return false;
     return dynptrSlotsSafe(o.dynptr, c.dynptr, ids.checkScalarFn);
   }
   if (o.spill && allSpill(o.bytes)) {
@@ -750,7 +762,31 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
   }
   if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false, within))) return false;
   if (o.dynptr && !dynptrSlotsSafe(o.dynptr, c.dynptr, ids.checkScalarFn)) return false;
+  if (o.iter && !iterSlotsSafe(o.iter, c.iter, ids)) return false;
   return true;
+}
+
+/**
+ * stacksafe's STACK_ITER: the same state and reference (check_ids); iter.depth is not compared (it only
+ * keeps the infinite-loop check off: iterActiveDepthsDiffer).
+ */
+function iterSlotsSafe(o: IterSlot, c: IterSlot | undefined, ids: IdMap): boolean {
+  return !!c && o.drained === c.drained && ids.check(o.ref, c.ref);
+}
+
+/** iter_active_depths_differ: an ACTIVE iterator slot of the old state at another depth in the current one. */
+export function iterActiveDepthsDiffer(old: State, cur: State): boolean {
+  for (let fr = 0; fr < old.frames.length; fr++) {
+    const of = old.frames[fr]!;
+    const cf = cur.frames[fr];
+    if (!cf) continue;
+    for (let i = 0; i < STACK_SLOTS; i++) {
+      const o = of.slot(i)!.iter;
+      if (!o || o.drained) continue;
+      if (cf.slot(i)!.iter?.depth !== o.depth) return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -797,7 +833,7 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
 
 /** A slot whose comparison goes through the idmap: a spilled register with an id or a reference, a dynptr. */
 function slotHasIds(o: Slot): boolean {
-  return (o.spill !== undefined && (o.spill.id !== 0 || o.spill.refObjId !== 0)) || o.dynptr !== undefined;
+  return (o.spill !== undefined && (o.spill.id !== 0 || o.spill.refObjId !== 0)) || o.dynptr !== undefined || o.iter !== undefined;
 }
 
 /** Per frame, the stack slots still read (bit spi: slots 0-31 in lo, 32-63 in hi). */

@@ -41,7 +41,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { ALL_SPILL, Byte, collectLinkedRegs, EMPTY_SLOT, makeScalarsImprecise, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, statesMaybeLooping, syncLinkedRegs, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
+import { ALL_SPILL, Byte, collectLinkedRegs, iterActiveDepthsDiffer, type IterSlot, EMPTY_SLOT, makeScalarsImprecise, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, statesMaybeLooping, syncLinkedRegs, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
@@ -382,6 +382,8 @@ class Verifier {
    * converge (the kernel's calls_callback: compared by range with the states still being explored).
    */
   private readonly callbackCalls = new Set<number>();
+  /** bpf_iter_num_next calls (is_iter_next_insn): prune points and forced checkpoints, where an iterator's loop converges. */
+  private readonly iterNexts = new Set<number>();
   private readonly isCallbackCall = (insn: number): boolean => this.callbackCalls.has(insn);
   /** A stack slot written whole by the instruction being walked (dynptr slots made or destroyed). */
   private readonly slotWritten = (frameno: number, spi: number): void => this.stackLive.write(frameno, spi);
@@ -603,6 +605,11 @@ class Verifier {
           this.prune[i + 1 + ins.imm] = this.jmpPoint[i + 1 + ins.imm] = 1;
           this.prune[i] = 1;
         }
+        // visit_insn: an iterator's next call is a prune point and a forced checkpoint
+        if (ins.src === PseudoCall.KFUNC && kfuncById(ins.imm)?.ret === 'iter_next') {
+          this.iterNexts.add(i);
+          this.prune[i] = 1;
+        }
         if (ins.src === PseudoCall.HELPER && SYNC_CALLBACK_HELPERS.has(ins.imm)) {
           this.callbackCalls.add(i);
           this.prune[i] = this.jmpPoint[i] = 1;
@@ -764,7 +771,7 @@ class Verifier {
    * state its loop converges to (wide random program seed 253: processed 47 -> 33, the kernel's).
    */
   private forcedAt(pc: number): boolean {
-    return this.mayGotos[pc] === 1 || this.callbackCalls.has(pc);
+    return this.mayGotos[pc] === 1 || this.callbackCalls.has(pc) || this.iterNexts.has(pc);
   }
 
   /**
@@ -778,6 +785,7 @@ class Verifier {
     const live = this.liveMasks(st, pc);
     const callsCallback = this.callbackCalls.has(pc);
     const mayGoto = this.mayGotos[pc] === 1;
+    const iterNext = this.iterNexts.has(pc);
     // Computed only when an in-flight state may repeat or a checkpoint is stored (no closure: this runs
     // at every prune point).
     let fpMemo = 0;
@@ -785,7 +793,7 @@ class Verifier {
     // The kernel's add_new_state: a checkpoint after 2 jumps and 8 instructions since the last one, or
     // forced (a call that runs a callback, a may_goto; a history of more than 40 jump targets and stack
     // accesses).
-    const forced = callsCallback || mayGoto;
+    const forced = callsCallback || mayGoto || iterNext;
     const force = forced || st.histMarks > HIST_MARKS_MAX;
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
     const bucket = ((pc ^ st.cur.callsite) >>> 0) % this.prog.length;
@@ -806,31 +814,44 @@ class Verifier {
           old.cleanLive = { lo: slotLive.lo.slice(), hi: slotLive.hi.slice() };
         }
         if (old.branches > 0) {
-          // A may_goto reached again one iteration deeper, within the ranges of the state still being
-          // explored there: the loop adds nothing (RANGE_WITHIN); otherwise on to the checks below.
-          if (mayGoto && old.state.mayGotoDepth !== st.mayGotoDepth && statesEqual(old.state, st, live, false, undefined, true)) {
-            old.hits++;
-            this.propagatePrecision(old.state, st, live, slotLive);
-            this.addSccBackedge(st, old, pc);
-            return true;
-          }
-          if (callsCallback) {
-            // A callback's next iteration from a state within the ranges of one still being explored
-            // adds nothing (RANGE_WITHIN: imprecise scalars compared too); no infinite-loop check here.
-            // The pruned path is kept as a backedge of the call's component (as an iterator's or a
-            // may_goto's): until that visit ends, the checkpoints in it are compared by range too
-            // (incomplete_read_marks), as 6.18.44 compares them (syncookie_xdp: 14,615 processed).
-            if (statesEqual(old.state, st, live, false, undefined, true)) {
+          // An iterator's next call reached again within the ranges of the state still being explored
+          // there, the iterator still ACTIVE: the loop converged (RANGE_WITHIN, an SCC backedge); else no
+          // infinite-loop check at this instruction (the iterator's contract ends the loop).
+          if (iterNext) {
+            if (statesEqual(old.state, st, live, false, undefined, true) && !this.iterAt(st, this.reg(st, 1))?.drained) {
               old.hits++;
               this.propagatePrecision(old.state, st, live, slotLive);
               this.addSccBackedge(st, old, pc);
               return true;
             }
-          } else if (
-            old.fp === (fpDone ? fpMemo : ((fpDone = true), (fpMemo = fingerprint(st, live[live.length - 1]!)))) &&
-            old.state.cbUnroll === st.cbUnroll && old.state.mayGotoDepth === st.mayGotoDepth && statesMaybeLooping(old.state, st) && statesEqual(old.state, st, live, true)) {
-            // An identical state still being explored: this path went round a loop and changed nothing.
-            this.reject(`infinite loop detected at insn ${pc}`, pc, undefined, 'EINVAL');
+          } else {
+            // A may_goto reached again one iteration deeper, within the ranges of the state still being
+            // explored there: the loop adds nothing (RANGE_WITHIN); otherwise on to the checks below.
+            if (mayGoto && old.state.mayGotoDepth !== st.mayGotoDepth && statesEqual(old.state, st, live, false, undefined, true)) {
+              old.hits++;
+              this.propagatePrecision(old.state, st, live, slotLive);
+              this.addSccBackedge(st, old, pc);
+              return true;
+            }
+            if (callsCallback) {
+              // A callback's next iteration from a state within the ranges of one still being explored
+              // adds nothing (RANGE_WITHIN: imprecise scalars compared too); no infinite-loop check here.
+              // The pruned path is kept as a backedge of the call's component (as an iterator's or a
+              // may_goto's): until that visit ends, the checkpoints in it are compared by range too
+              // (incomplete_read_marks), as 6.18.44 compares them (syncookie_xdp: 14,615 processed).
+              if (statesEqual(old.state, st, live, false, undefined, true)) {
+                old.hits++;
+                this.propagatePrecision(old.state, st, live, slotLive);
+                this.addSccBackedge(st, old, pc);
+                return true;
+              }
+            } else if (
+              old.fp === (fpDone ? fpMemo : ((fpDone = true), (fpMemo = fingerprint(st, live[live.length - 1]!)))) &&
+              old.state.cbUnroll === st.cbUnroll && old.state.mayGotoDepth === st.mayGotoDepth && statesMaybeLooping(old.state, st) && statesEqual(old.state, st, live, true) &&
+              !iterActiveDepthsDiffer(old.state, st)) {
+              // An identical state still being explored: this path went round a loop and changed nothing.
+              this.reject(`infinite loop detected at insn ${pc}`, pc, undefined, 'EINVAL');
+            }
           }
           // While a loop is explored (an in-flight state here), not before 20 jumps or 100 instructions.
           if (!force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
@@ -1866,7 +1887,8 @@ class Verifier {
       return v;
     }
     for (let b = lo; b < hi; b++) {
-      if (frame.slot(b >> 3)!.bytes[b & 7] === Byte.DYNPTR) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
+      const t = frame.slot(b >> 3)!.bytes[b & 7];
+      if (t === Byte.DYNPTR || t === Byte.ITER) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
     }
     // Variable-offset read: initialised or not (privileged), the value is unknown.
     return this.loaded(size);
@@ -1992,7 +2014,7 @@ class Verifier {
     for (let b = lo; b < lo + size; b++) {
       const slot = frame.slot(b >> 3)!;
       const t = slot.bytes[b & 7]!;
-      if ((t === Byte.SPILL && slot.spill && !slot.spill.isScalar) || t === Byte.DYNPTR) {
+      if ((t === Byte.SPILL && slot.spill && !slot.spill.isScalar) || t === Byte.DYNPTR || t === Byte.ITER) {
         this.reject(`invalid read from stack off ${off}+${b - lo} size ${size}`, pc);
       }
       if (t !== Byte.ZERO) allZero = false;
@@ -2007,8 +2029,10 @@ class Verifier {
     const lo = Number(reg.smin) + reg.off + MAX_BPF_STACK;
     const hi = Number(reg.smax) + reg.off + size + MAX_BPF_STACK;
     // A dynptr's bytes are neither read nor overwritten by a helper (check_stack_range_initialized).
+    // (nor an iterator's read: STACK_ITER is not initialised data)
     for (let b = lo; b < hi; b++) {
-      if (frame.slot(b >> 3)!.bytes[b & 7] !== Byte.DYNPTR) continue;
+      const t = frame.slot(b >> 3)!.bytes[b & 7];
+      if (t !== Byte.DYNPTR && (t !== Byte.ITER || write)) continue;
       if (write) this.reject(`potential write to dynptr at off=${b - MAX_BPF_STACK} disallowed`, pc);
       const min = lo - MAX_BPF_STACK;
       this.reject(reg.varOff.isConst ? `invalid read from stack R${regno} off ${min}+${b - lo} size ${size}` : `invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
@@ -2714,6 +2738,7 @@ class Verifier {
     let dynptr: DynptrSlot | undefined;
     let constSize = 0;
     let releaseRef = 0;
+    let iter: { frameno: number; spi: number } | undefined;
     def.args.forEach((a, k) => {
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
@@ -2768,6 +2793,8 @@ class Verifier {
           this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT ${a.struct} but R${regno} has a pointer to STRUCT ${reg.btf}`, pc, undefined, 'EINVAL');
         }
         if (def.release) releaseRef = reg.refObjId;
+      } else if (a.kind === 'iter') {
+        iter = this.iterArg(st, reg, regno, a.op, pc);
       } else if (a.kind === 'size') {
         // consumed with the buffer before it
       } else {
@@ -2794,6 +2821,16 @@ class Verifier {
     if (def.changesPkt) this.clearPktPointers(st);
     for (let r = 1; r <= 5; r++) st.cur.putShared(r, UNINIT);
     if (def.ret === 'void') st.cur.putShared(0, UNINIT);
+    else if (def.ret === 'iter_next') {
+      // KF_RET_NULL `int *`: PTR_TO_MEM | MEM_RDONLY | PTR_MAYBE_NULL of 4 bytes, then process_iter_next_call
+      const r = Reg.pointer(RegType.MEM);
+      r.memSize = 4;
+      r.rdonly = true;
+      r.maybeNull = true;
+      r.id = ++this.idGen;
+      st.cur.put(0, r);
+      this.iterNext(st, iter!, pc);
+    }
     else if (def.ret === 'slice' || def.ret === 'slice_rdwr') st.cur.put(0, this.dynptrSlice(dynptr!, constSize, def.ret === 'slice'));
     else if (def.ret === 'acquire_or_null') {
       // KF_ACQUIRE | KF_RET_NULL: a reference the program must release (acquire_reference), NULL or not
@@ -2803,6 +2840,79 @@ class Verifier {
       st.cur.put(0, r);
     } else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
     return pc + 1;
+  }
+
+  /** iter_get_spi for a `struct bpf_iter_num *` (one slot): its slot, or why it is none. */
+  private iterSpi(reg: Reg): number | string {
+    if (!reg.varOff.isConst) return 'iter has to be at a constant offset';
+    const off = reg.off + Number(BigInt.asIntN(64, reg.varOff.value));
+    if (off % 8 !== 0 || off > -8 || off < -MAX_BPF_STACK) return `cannot pass in iter at an offset=${off}`;
+    return (off + MAX_BPF_STACK) >> 3;
+  }
+
+  /** The STACK_ITER slot `reg` points to (is_iter_reg_valid_init), or undefined. */
+  private iterAt(st: State, reg: Reg): IterSlot | undefined {
+    if (reg.type !== RegType.STACK) return undefined;
+    const spi = this.iterSpi(reg);
+    if (typeof spi !== 'number') return undefined;
+    const slot = st.frames[reg.frameno]!.slot(spi)!;
+    if (!slot.iter || !slot.iter.ref || slot.bytes.some((b) => b !== Byte.ITER)) return undefined;
+    return slot.iter;
+  }
+
+  /**
+   * process_iter_arg: bpf_iter_num_new's iterator must be uninitialised stack (no STACK_ITER byte); it is
+   * written (check_mem_access, 8 bytes) and becomes STACK_ITER, ACTIVE at depth 0, holding a new
+   * reference (mark_stack_slots_iter). _next's and _destroy's must be one; its slot is read, and
+   * _destroy releases the reference and leaves the slot invalid (unmark_stack_slots_iter).
+   */
+  private iterArg(st: State, reg: Reg, regno: number, op: 'new' | 'next' | 'destroy', pc: number): { frameno: number; spi: number } {
+    if (reg.type !== RegType.STACK) this.reject(`arg#${regno - 1} expected pointer to an iterator on stack`, pc, undefined, 'EINVAL');
+    const spi = this.iterSpi(reg);
+    if (typeof spi !== 'number') this.log(spi);
+    const frame = st.frames[reg.frameno]!;
+    if (op === 'new') {
+      if (typeof spi !== 'number' || frame.slot(spi)!.bytes.some((b) => b === Byte.ITER)) {
+        this.reject(`expected uninitialized iter_num as arg #${regno - 1}`, pc, undefined, 'EINVAL');
+      }
+      this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
+      const ref = this.acquireReference(st, pc);
+      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.ITER]!, iter: { ref, drained: false, depth: 0 } });
+      this.slotWritten(frame.frameno, spi);
+      return { frameno: frame.frameno, spi };
+    }
+    const it = this.iterAt(st, reg);
+    if (!it || typeof spi !== 'number') this.reject(`expected an initialized iter_num as arg #${regno - 1}`, pc, undefined, 'EINVAL');
+    this.stackRead(st, reg.frameno, pc, spi, spi);
+    if (op === 'destroy') {
+      st.refs = st.refs.filter((r) => r.id !== it.ref);
+      frame.setSlot(spi, { bytes: [0, 0, 0, 0, 0, 0, 0, 0] });
+      this.slotWritten(frame.frameno, spi);
+    }
+    return { frameno: frame.frameno, spi };
+  }
+
+  /**
+   * process_iter_next_call: an ACTIVE iterator forks — the next iteration (ACTIVE one depth deeper, r0 not
+   * NULL, imprecise scalars widened against the loop's previous visit) is pushed; this path goes on with
+   * the iterator DRAINED (depth unchanged) and r0 = 0, the loop's exit.
+   */
+  private iterNext(st: State, at: { frameno: number; spi: number }, pc: number): void {
+    const frame = st.frames[at.frameno]!;
+    const slot = frame.slot(at.spi)!;
+    const it = slot.iter!;
+    if (!it.drained) {
+      const prev = st.cp ? this.findPrevEntry(st, st.cp.depth, pc) : undefined;
+      const queued = st.clone();
+      queued.frames[at.frameno]!.setSlot(at.spi, { ...slot, iter: { ...it, depth: it.depth + 1 } });
+      if (prev) widenImpreciseScalars(prev.state, queued);
+      const r0 = this.reg(queued, 0).clone();
+      r0.maybeNull = false;
+      queued.cur.put(0, r0);
+      this.pushBranch(queued, pc + 1, pc);
+    }
+    frame.setSlot(at.spi, { ...slot, iter: { ...it, drained: true } });
+    st.cur.put(0, Reg.known(0n));
   }
 
   /**
@@ -3792,7 +3902,7 @@ function preciseSpill(slot: Slot): Slot {
 }
 
 /** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
-const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR].map((b) => (b === Byte.SPILL ? ALL_SPILL : Object.freeze(new Array<Byte>(8).fill(b))));
+const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR, Byte.ITER].map((b) => (b === Byte.SPILL ? ALL_SPILL : Object.freeze(new Array<Byte>(8).fill(b))));
 
 /**
  * A slot's bytes as a new array to change: written out, because slice() and map() of the frozen shared

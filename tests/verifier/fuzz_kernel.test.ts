@@ -25,7 +25,8 @@
 // liveness, kernel_cases stack_slot_*), old 479000-491999, sk_lookup 64001-70000, sk_reuseport
 // 58001-64000, tp_btf (all four) 17001-18000 agree. With 6.18's stack liveness: wide 200000-222799 and
 // old 492000-520199 agree; then wide 222800-230799, old 520200-532199, sk_lookup 83501-93500, sk_reuseport
-// 77501-87500, tp_btf (all four) 21301-23300.
+// 77501-87500, tp_btf (all four) 21301-23300. 12-07 (6.18.44-fc-v1272): wide 230800-243299 and old
+// 532200-534199 agree (from wide 242300 and old 532200 with open-coded iterators in the verifier).
 
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
