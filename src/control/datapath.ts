@@ -1317,6 +1317,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
     // Maps without direct value access (hash, ringbuf, …) are never the target of a map-value ld_imm64.
   }
   const readonly = (m.flags & BPF_F_RDONLY_PROG) !== 0;
+  const writeonly = mapWriteOnly(m.flags);
   const info: VerifierMap = {
     name: m.name,
     type: m.type,
@@ -1326,6 +1327,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
     address: m.address,
     valueAddress,
     readonly,
+    ...(writeonly ? { writeonly } : {}),
     frozen: m.frozen,
     spinLockOff: m.spinLockOff,
     timerOff: m.timerOff,
@@ -1334,7 +1336,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
   const inner = m.innerMeta;
   // bpf_map_meta_alloc copies no name into the inner_map_meta: the kernel's log prints the inner map a
   // lookup finds as map_ptr(ks=..,vs=..), without map=
-  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, ...m.innerFields! };
+  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, ...(mapWriteOnly(inner.flags) ? { writeonly: true } : {}), ...m.innerFields! };
   if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
     info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
   }
@@ -1342,6 +1344,12 @@ export function verifierMap(m: BpfMap): VerifierMap {
 }
 
 const BPF_F_RDONLY_PROG = 1 << 7;
+const BPF_F_WRONLY_PROG = 1 << 8;
+
+/** bpf_map_flags_to_cap: BPF_F_WRONLY_PROG leaves a program BPF_MAP_CAN_WRITE only (RDONLY_PROG wins when both are set). */
+function mapWriteOnly(flags: number): boolean {
+  return (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) === BPF_F_WRONLY_PROG;
+}
 
 /**
  * libbpf's init_map_in_map_slots: `.values = { [i] = &inner }` of array_of_maps / hash_of_maps, set
@@ -1384,7 +1392,7 @@ function verifyCacheKey(
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
     const i = m.inner;
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.frozen, m.spinLockOff, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.spinLockOff, i.timerOff ?? -1] : 0]));
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.writeonly ?? false, m.frozen, m.spinLockOff, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.writeonly ?? false, i.spinLockOff, i.timerOff ?? -1] : 0]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));

@@ -74,6 +74,8 @@ export interface MapInfo {
   maxEntries: number;
   /** Program-side read-only (BPF_F_RDONLY_PROG or a frozen .rodata): stores are rejected. */
   readonly?: boolean;
+  /** Program-side write-only (BPF_F_WRONLY_PROG without BPF_F_RDONLY_PROG): loads are rejected. */
+  writeonly?: boolean;
   /** BPF_MAP_FREEZE'd (with readonly: bpf_map_is_rdonly, what ARG_PTR_TO_CONST_STR asks). */
   frozen?: boolean;
   /** A frozen, read-only map's single value: loads at a constant offset read it as a known constant. */

@@ -1521,8 +1521,12 @@ class Verifier {
       case RegType.MAP_VALUE: {
         if (reg.maybeNull) break;
         const m = reg.map!;
+        // check_map_access_type (bpf_map_flags_to_cap), before the bounds
         if (!read && m.readonly) {
           this.reject(`write into map forbidden, value_size=${m.valueSize} off=${off} size=${size}`, pc);
+        }
+        if (read && m.writeonly) {
+          this.reject(`read from map forbidden, value_size=${m.valueSize} off=${off} size=${size}`, pc);
         }
         this.checkMemRegion(reg, regno, off, size, m.valueSize, false, pc);
         checkLockOverlap(reg, off, size, (r) => this.reject(r, pc));
@@ -3281,6 +3285,7 @@ class Verifier {
         return;
       case RegType.MAP_VALUE:
         if (write && reg.map!.readonly) this.reject(`write into map forbidden, value_size=${reg.map!.valueSize} off=${reg.off} size=${size}`, pc);
+        if (!write && reg.map!.writeonly) this.reject(`read from map forbidden, value_size=${reg.map!.valueSize} off=${reg.off} size=${size}`, pc);
         this.checkMemRegion(reg, regno, reg.off, size, reg.map!.valueSize, zeroOk, pc);
         checkLockOverlap(reg, reg.off, size, (r) => this.reject(r, pc));
         return;
