@@ -391,6 +391,17 @@ let v6WholeLast = false;
  * enqueue's link writes), 10k 66.5 → 68.3 (4 rounds, 0 won), 100k 79.3 → 82.0 (1/4), IPv6 100k 70.9 →
  * 74.3 (0/4); this pass for the first half of the list run between two halves of udp4Lookup (its misses
  * under the second half's hashing), 10k 88.7 → 91.5 (2/6 won).
+ * 12-07, after the checksum stopped reading each frame's second line (perf cpu-clock, bench udp's
+ * workload in one process with its reader, per datagram): 10k — udp4Demux ~19 ns (flat: ~220 hot
+ * instructions, no single stall), udp4Lookup ~11 (3 of them on the slot's line 0, 1 on the member
+ * bytes), skEnqueueBurst ~11 (its stores into the frame's record line and the record's line 1), this
+ * pass ~7, napi/stack_rx_burst/udpFound ~7 more; 100k — udp4Demux ~17, udp4Lookup ~15 (6 of them the
+ * slots' wave), this pass ~11, enqueue ~10. A datagram's dependent levels: its header (L2: the
+ * generator wrote it; all of a burst's share one L1 set), the hash2 slot's line 0 (key + members), the
+ * chosen record's line 1; lines written: the record's line 1, the frame's own header line (its QR
+ * record), the queue's previous tail record when the queue is not empty, the ready ring's entry. The
+ * records are 256-aligned from the slab: at 10k their line 1 falls in half of L2's sets (1024 of 2048,
+ * measured by address), which with the reader's frames between bursts leaves many of them outside L2.
  */
 function lbWarm(A: u32, n: u32): void {
   let s: u32 = 0;
