@@ -136,18 +136,27 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 }
 
 /**
- * The checks of the IPv4 UDP datagram at `ip` (in a frame of `flen` bytes) that depend on its own
- * fields, for a frame whose other fields are those of a frame that passed leanLen and udp4Demux's UDP
- * checks: not a fragment, the header checksum, the total length within the frame and room for UDP,
- * UDP's length within it and its checksum. True: the frame passes leanLen and udp4Demux's checks as that
- * frame did; false: the frame is to be decided the whole way.
+ * The frame at `data` (`flen` bytes; its IPv4 header at `ip`) is of the last flow looked up (`fi`: its
+ * frame, u32::MAX for none yet; `fsd`: its addresses as one word; `fw`: the word at Ethernet + 12 of the
+ * latest frame that went to it), to our MAC (`mac4` `mac2`), UDP, and its own fields pass the checks that
+ * depend on them: not a fragment, the total length within the frame and room for UDP, UDP's length
+ * within it, both checksums. True: the frame passes leanLen and udp4Demux's checks as that flow's frame
+ * did; false: it is to be decided the whole way. (Reads only the frame's first line; the loads are safe
+ * for any frame: the buffer is FRAME_SIZE.) The tests other than the checksums are one word of
+ * comparisons, one branch: as a chain of && each compiled to a set, a test and a branch. Measured
+ * (12-07, in one process beside the chain, data path ns, 2 × 8 rounds at load 12-26): 10k 105.4 → 107.0
+ * and 101.4 → 93.9 (8/16 won), 100k 123.2 → 86.7 and 113.8 → 97.0 (14/16); the quietest rounds 10k
+ * even (~60), 100k ~74.8 → ~73.
  */
-@inline function lastFlowOwn(ip: u32, flen: u32): bool {
-  if ((ldBe16(ip + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) return false;
+@inline function lastFlow(data: u32, ip: u32, flen: u32, fi: u32, fsd: u64, fw: u32, mac4: u32, mac2: u16): bool {
   const tot = ldBe16(ip + IPH_TOT_LEN);
-  if (tot < 28 || tot > flen - ETH_HLEN) return false;
   const ulen = ldBe16(ip + 24);
-  if (ulen < 8 || ulen > tot - 20) return false;
+  // (frag_off as loaded: MF and the offset are 0xff3f of the little-endian word; with flen ≥ 42, tot
+  // within 28..flen − 14 and ulen within 8..tot − 20 as unsigned differences)
+  const ok = <u32>(fi != 0xffffffff) & <u32>(flen >= ETH_HLEN + 28) & <u32>(load<u64>(ip, IPH_SADDR) == fsd) & <u32>(load<u32>(data, 12) == fw) &
+    <u32>(<u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP) & <u32>(load<u32>(data) == mac4) & <u32>(load<u16>(data, 4) == mac2) &
+    <u32>((load<u16>(ip, IPH_FRAG_OFF) & 0xff3f) == 0) & <u32>(tot - 28 <= flen - ETH_HLEN - 28) & <u32>(ulen - 8 <= tot - 28);
+  if (ok == 0) return false;
   // a short datagram with a checksum (a small service's): both checksums in one pass
   if (ulen - IPUDP_SHORT_MIN <= IPUDP_SHORT_MAX - IPUDP_SHORT_MIN && load<u16>(ip, 26) != 0) return ipUdp4ShortOk(ip, ulen);
   return ipHeaderValid(ip, 20) && udp4CsumOk(ip, ip + 20, ulen);
@@ -183,7 +192,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // up again (a table of the burst's flows, as udp6_lean.ts also kept once, cost more per frame than the lookups
 // it saved: measured, bench udp 10k sockets 56.2 → 54.0 ns a datagram without it, 100k even); a frame with the last flow's addresses whose other header fields leanLen
 // reads are those of a frame that passed (MAC, EtherType, version/IHL, TOS, protocol) is not asked them
-// again, only its own (lastFlowOwn: fragment, checksums, lengths — a burst from one sender is mostly such
+// again, only its own (lastFlow: fragment, checksums, lengths — a burst from one sender is mostly such
 // frames, of one flow or of many between the same two addresses), then its ports decide. Before queueing, one pass loads what the queueing writes (lbWarm). Frames in a row queued on one socket (one family) go in
 // at once, the first one's call taking the run (udp.ts udp_queue_run: one hold of the socket, SO_RCVBUF
 // and udp_mem decided per datagram in order; the others become LB_DONE); frames in a row that found
@@ -226,7 +235,9 @@ export const LB_B: u32 = 256;
  * even). Where 10k's lookup waits (perf, cpu-clock): half of udp4Lookup's samples on the hash2 slot's
  * first load, nearly all of lbWarm's on the records' line; asking for the slot three frames ahead on the
  * list within the one pass (a few instructions a frame) was slower too: 10k 49.4 → 51.2, 1/8 rounds won
- * (load 13–19). (LB_AHEAD 8 rather than 4: even, 6 rounds.)
+ * (load 13–19). (LB_AHEAD 8 rather than 4: even, 6 rounds.) Again on 12-07 with the checksum's read of
+ * the frame's second line gone (csum.ts ipUdp4ShortOk): the levels' passes for 10k too, 109.9 → 114.7
+ * (in one process, 6 rounds at load ~12, 0 won).
  */
 export const SOCKS_DEEP: u32 = 32768;
 
@@ -254,6 +265,8 @@ const LB_AHEAD: u32 = 4;
  * 26.5–27.2 ns, stack without L4 24.0–25.0 → 22.5–22.8 (22.2–22.7 before e82bb79 and 8cfb920), 10k and 100k
  * even. The answer is a guess for the next burst: a wrong one costs a few loads or a few waits, never a
  * different verdict. (IPv6's first pass asks ahead always: one flow measured ~1 ns slower without.)
+ * Not asking ahead at all, 12-07 (the checksum no longer reading the frame's second line): 10k 102.5 →
+ * 102.2 (3/6 won), 100k 120.8 → 125.1 (2/6), in one process at load ~12: kept.
  */
 const LB_AHEAD_FLOWS: u32 = 8;
 /** The last burst udp4Demux decided looked up LB_AHEAD_FLOWS flows or more (its first pass asks ahead). */
@@ -378,6 +391,17 @@ let v6WholeLast = false;
  * enqueue's link writes), 10k 66.5 → 68.3 (4 rounds, 0 won), 100k 79.3 → 82.0 (1/4), IPv6 100k 70.9 →
  * 74.3 (0/4); this pass for the first half of the list run between two halves of udp4Lookup (its misses
  * under the second half's hashing), 10k 88.7 → 91.5 (2/6 won).
+ * 12-07, after the checksum stopped reading each frame's second line (perf cpu-clock, bench udp's
+ * workload in one process with its reader, per datagram): 10k — udp4Demux ~19 ns (flat: ~220 hot
+ * instructions, no single stall), udp4Lookup ~11 (3 of them on the slot's line 0, 1 on the member
+ * bytes), skEnqueueBurst ~11 (its stores into the frame's record line and the record's line 1), this
+ * pass ~7, napi/stack_rx_burst/udpFound ~7 more; 100k — udp4Demux ~17, udp4Lookup ~15 (6 of them the
+ * slots' wave), this pass ~11, enqueue ~10. A datagram's dependent levels: its header (L2: the
+ * generator wrote it; all of a burst's share one L1 set), the hash2 slot's line 0 (key + members), the
+ * chosen record's line 1; lines written: the record's line 1, the frame's own header line (its QR
+ * record), the queue's previous tail record when the queue is not empty, the ready ring's entry. The
+ * records are 256-aligned from the slab: at 10k their line 1 falls in half of L2's sets (1024 of 2048,
+ * measured by address), which with the reader's frames between bursts leaves many of them outside L2.
  */
 function lbWarm(A: u32, n: u32): void {
   let s: u32 = 0;
@@ -465,12 +489,12 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
     // its ports depend on — our MAC, the word at +12 and the protocol of a frame that passed them all,
     // the flow's addresses (leanLen's answers are functions of these and of what this pass does not
     // change; the ports only choose the socket): only the checks of the datagram's own fields are made
-    // (lastFlowOwn). Any of them failing, the frame goes the whole way, which decides it as any frame.
+    // (lastFlow). Any of them failing, the frame goes the whole way, which decides it as any frame.
     // (A burst from one sender is mostly such frames: with tens of sockets one flow, with thousands
     // many flows between the same two addresses.)
-    if (fi != 0xffffffff && flen >= ETH_HLEN + 28 && load<u64>(ip, IPH_SADDR) == fsd && load<u32>(data, 12) == fw && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && load<u32>(data) == mac4 && load<u16>(data, 4) == mac2 && lastFlowOwn(ip, flen)) {
+    if (lastFlow(data, ip, flen, fi, fsd, fw, mac4, mac2)) {
       taken++;
-      store<u32>(K + (i << 4), ldBe16(uh + 4), K_ULEN); // the length lastFlowOwn checked, for the enqueue
+      store<u32>(K + (i << 4), ldBe16(uh + 4), K_ULEN); // the length lastFlow checked, for the enqueue
       if (load<u32>(uh) == fp) {
         // its ports too: the last flow again (the answer of its frame), all of a burst with tens of sockets
         store<u32>(B + (i << 2), fi);
