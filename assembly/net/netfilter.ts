@@ -110,6 +110,7 @@ export const NFK_NAT_CHAIN: u32 = 4;
 export const NFK_NAT: u32 = 5;
 export const NFK_FLOW_ADD: u32 = 6; // the flowtable's own offload rule (`ct state established flow add @ft`), arg the flowtable id
 export const NFK_DEFRAG: u32 = 7; //   nf_defrag_ipv4 / nf_defrag_ipv6 (PRE_ROUTING, -400)
+export const NFK_ROUTE_CHAIN: u32 = 8; // a `type route` chain (LOCAL_OUT): as NFK_CHAIN, then nf_route_table_hook4/6's test
 
 const HT_CT_PF: u32 = 0;
 const HT_GEN: u32 = 4;
@@ -474,6 +475,14 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     else if (kind == NFK_CT_CONFIRM) v = nf_conntrack_confirm(st);
     else if (kind == NFK_NAT) v = nf_nat_inet_fn(st, natList(t, pfi, hook));
     else if (kind == NFK_CHAIN) v = nft_do_chain(st, load<u32>(e, 8));
+    else if (kind == NFK_ROUTE_CHAIN) {
+      // nf_route_table_hook4 / nf_route_table_hook6: a packet the chain accepted with another mark is routed
+      // again (ip_route_me_harder; the chain cannot rewrite addresses, TOS, hop limit or flow label here: wxdp's
+      // nft has no payload writes)
+      const m0 = load<u32>(st + NFS_MARK);
+      v = nft_do_chain(st, load<u32>(e, 8));
+      if (v == NF_ACCEPT && load<u32>(st + NFS_MARK) != m0) rerouteData = data;
+    }
     else if (kind == NFK_FLOW_ADD) v = nf_flow_offload_eval(st, load<u32>(e, 8));
     if (v == NF_REPEAT) v = NF_ACCEPT;
     if (v != NF_ACCEPT) break;
@@ -496,6 +505,19 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   store<u32>(markAt(fh), load<u32>(st + NFS_MARK));
   if (hook == NF_INET_POST_ROUTING) loPending = oif == LOOPBACK_IFINDEX ? data : 0;
   return true;
+}
+
+/** The datagram a `type route` chain changed the mark of (LOCAL_OUT), for nf_route_reroute. */
+let rerouteData: u32 = 0;
+
+/**
+ * Whether a `type route` output chain changed the mark of the datagram at `data` in the LOCAL_OUT run just made:
+ * it must be routed again (ip_route_me_harder, with its new mark). Taken once.
+ */
+export function nf_route_reroute(data: u32): bool {
+  const r = rerouteData == data && data != 0;
+  rerouteData = 0;
+  return r;
 }
 
 /** Whether this PRE_ROUTING run's frame is a multicast / broadcast copy looped back (nf_ct_mc_loop's). */
@@ -1095,7 +1117,7 @@ export function nf_ct_netns_users(pf: u32): i32 {
  */
 export function nf_hook_register(pf: u32, hook: u32, prio: i32, kind: u32, arg: u32): i32 {
   const pfi = pfIndex(pf);
-  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN && kind != NFK_FLOW_ADD) || netRoot() == 0) return -22;
+  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN && kind != NFK_FLOW_ADD && kind != NFK_ROUTE_CHAIN) || netRoot() == 0) return -22;
   const t = table();
   if (t == 0) return -12;
   const e = addEntry(t, <u32>pfi, hook, prio, kind, arg);
@@ -1107,7 +1129,7 @@ export function nf_hook_register(pf: u32, hook: u32, prio: i32, kind: u32, arg: 
 /** nf_unregister_net_hook: the entry registered with these values out. 0, -22, -2 (ENOENT). */
 export function nf_hook_unregister(pf: u32, hook: u32, prio: i32, kind: u32, arg: u32): i32 {
   const pfi = pfIndex(pf);
-  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN && kind != NFK_FLOW_ADD)) return -22;
+  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN && kind != NFK_FLOW_ADD && kind != NFK_ROUTE_CHAIN)) return -22;
   const t = load<u32>(netRoot() + NR_NF);
   if (t == 0) return -2;
   const slot = t + (kind == NFK_NAT_CHAIN ? HT_NAT_LISTS : HT_LISTS) + ((<u32>pfi * NF_INET_NUMHOOKS + hook) << 2);

@@ -64,7 +64,7 @@ import { arpMcMap, neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
 import {
-  NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_slow, nf_out_mark,
+  NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_slow, nf_out_mark, nf_route_reroute, nf_skb_mark,
   nf_nat_reroute, nf_netdev_frame, nfNetdevList,
 } from './netfilter';
 import { ip_fragment } from './frag';
@@ -151,6 +151,9 @@ function v4SourceOf6(sk: u32): u32 {
 
 // ---- IPv4 route (ip_route_output_key_hash_rcu, __mkroute_output) ----
 
+/** The mark a route is looked up with when not the socket's (-1): routeAgain's, the datagram's after LOCAL_OUT. */
+let markFor: i64 = -1;
+
 @inline function flowInit(family: u32, sk: u32, oif: u32, tos: u32, sport: u32, dport: u32): void {
   memory.fill(FL(), 0, FL_SIZE);
   store<u8>(FL(), <u8>family, FL_FAMILY);
@@ -159,7 +162,7 @@ function v4SourceOf6(sk: u32): u32 {
   store<u8>(FL(), <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
   store<u32>(FL(), LOOPBACK_IFINDEX, FL_IIF);
   store<u32>(FL(), oif, FL_OIF);
-  store<u32>(FL(), load<u32>(sk + SK_MARK), FL_MARK);
+  store<u32>(FL(), markFor >= 0 ? <u32>markFor : load<u32>(sk + SK_MARK), FL_MARK);
   store<u16>(FL(), bswap<u16>(<u16>sport), FL_SPORT);
   store<u16>(FL(), bswap<u16>(<u16>dport), FL_DPORT);
 }
@@ -448,7 +451,8 @@ let txProbe = false;
 
 /**
  * ip_local_out → ip_output → ip_finish_output (ip6_local_out → ip6_output → ip6_finish_output) for the datagram
- * in the one frame at `first`: LOCAL_OUT; a conntrack whose destination output NAT changed routes it again
+ * in the one frame at `first`: LOCAL_OUT; a `type route` chain that changed its mark (nf_route_table_hook4/6) or
+ * a conntrack whose destination output NAT changed routes it again
  * (nf_nat_ipv4_local_fn → ip_route_me_harder, nf_nat_ipv6_local_fn → ip6_route_me_harder: the new route's
  * device, next hop and MTU, lo for a local destination; no route drops it); POST_ROUTING on the route's device;
  * then whole, or over the route's MTU cut in fragments (ip_fragment / ip6_fragment, which count FragOKs and
@@ -467,9 +471,9 @@ function hookedSend(gate: u32, first: u32, type: u32): void {
     if (lo) netdevLoopIif(0);
     return;
   }
-  if (nf_nat_reroute(pfi, first, l3)) {
+  if (nf_route_reroute(first) || nf_nat_reroute(pfi, first, l3)) {
     if (lo) netdevLoopIif(0);
-    if (!routeAgain(pfi, first)) {
+    if (!routeAgain(pfi, first, l3)) {
       netFree(0, first);
       netDrop(NDROP_NETFILTER_DROP);
       return;
@@ -495,12 +499,19 @@ function hookedSend(gate: u32, first: u32, type: u32): void {
 }
 
 /**
- * ip_route_me_harder / ip6_route_me_harder for txSk's datagram at `ip` after NAT changed its destination: the
- * route from its source to its destination (the socket's bound device; IPv6 a multicast or link-local
- * destination on the old route's device), its mark, TOS / flow label and ports. true with rtDev, rtType, the next
+ * ip_route_me_harder / ip6_route_me_harder for txSk's datagram at `ip` (`l3` bytes) after NAT changed its
+ * destination or a `type route` chain its mark: the route from its source to its destination (the socket's bound
+ * device; IPv6 a multicast or link-local destination on the old route's device), its mark (skb->mark as LOCAL_OUT
+ * left it), TOS / flow label and ports. true with rtDev, rtType, the next
  * hop and the MTU set; false when there is no route.
  */
-function routeAgain(pfi: u32, ip: u32): bool {
+function routeAgain(pfi: u32, ip: u32, l3: u32): bool {
+  markFor = nf_skb_mark(ip, l3);
+  const ok = routeAgainMarked(pfi, ip);
+  markFor = -1;
+  return ok;
+}
+function routeAgainMarked(pfi: u32, ip: u32): bool {
   const sk = txSk;
   const bound = load<u32>(sk + SK_BOUND_DEV_IF);
   if (pfi == 0) {

@@ -60,6 +60,7 @@ interface FlowtableApi {
 
 const NFK_CHAIN = 3;
 const NFK_NAT_CHAIN = 4;
+const NFK_ROUTE_CHAIN = 8;
 const CHAIN_TYPES = new Set(['filter', 'nat', 'route']);
 const TERMINAL = new Set(['verdict', 'reject', 'nat']);
 /** fwd is terminal too (nft's stmt_ops fwd: STMT_F_TERMINAL), dup is not. */
@@ -1495,7 +1496,8 @@ export class Nft {
           this.netdevWant(c, slot, want);
           continue;
         }
-        const kind = c.base.type === 'nat' ? NFK_NAT_CHAIN : NFK_CHAIN;
+        // a route chain runs as a filter chain, then routes a packet it re-marked again (nf_route_table_hook4/6)
+        const kind = c.base.type === 'nat' ? NFK_NAT_CHAIN : c.base.type === 'route' ? NFK_ROUTE_CHAIN : NFK_CHAIN;
         const pfs = t.family === 'ip' ? [2] : t.family === 'ip6' ? [10] : [2, 10];
         for (const pf of pfs) want.set(`${pf}/${c.base.hook}/${c.base.prio}/${kind}/${slot}`, [pf, HOOKS[c.base.hook]!, c.base.prio, kind, slot, 0]);
       }

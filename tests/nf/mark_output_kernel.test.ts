@@ -1,0 +1,131 @@
+// The mark of what the host sends, against the kernel: a socket's SO_MARK is its datagrams' skb->mark (the route's
+// fwmark rule and postrouting's `meta mark` see it); a `type route` output chain that changes the mark has the
+// datagram routed again with it (nf_route_table_hook4 / nf_route_table_hook6 → ip_route_me_harder), a filter chain's
+// mark change does not re-route but travels on to postrouting. The same rule file and `ip rule add fwmark 7 lookup
+// 100` in a Linux namespace (UDP sockets of Python) and in wxdp (its UDP sockets), the same sends over IPv4 and IPv6;
+// postrouting's counters (per output device and mark) compared, and wxdp's frames out of eth1 / eth2 checked.
+
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Fixture, stackUnready, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
+import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
+import { udpSocket } from '../net/udp_send_support.js';
+import { UdpSender } from '../../src/control/udp_send.js';
+import { AF_INET, AF_INET6 } from '../../src/runtime/net_abi.js';
+import { H0, H1, M0, M1 } from './ct_support.js';
+
+const unready = await stackUnready();
+const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
+
+const M2 = '02:00:00:00:01:02';
+const H2 = '02:00:00:00:02:02';
+const LINKS: LinkCfg[] = [
+  { name: 'eth0', mac: M0, v4: ['192.0.2.1/24'], v6: ['2001:db8:1::1/64'] },
+  { name: 'eth1', mac: M1, v4: ['198.51.100.1/25'], v6: ['2001:db8:2::1/64'] },
+  { name: 'eth2', mac: M2, v4: ['198.51.100.129/25'], v6: ['2001:db8:4::1/64'] },
+];
+const ROUTES: RouteCfg[] = [
+  { dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' },
+  { dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' },
+];
+const NEIGH: NeighCfg[] = [
+  { dev: 'eth0', addr: '192.0.2.2', mac: H0 },
+  { dev: 'eth1', addr: '198.51.100.2', mac: H1 },
+  { dev: 'eth2', addr: '198.51.100.130', mac: H2 },
+  { dev: 'eth1', addr: '2001:db8:2::2', mac: H1 },
+  { dev: 'eth2', addr: '2001:db8:4::2', mac: H2 },
+];
+const IP = [
+  'route add 203.0.113.0/24 via 198.51.100.130 dev eth2 table 100',
+  '-6 route add 2001:db8:3::/48 via 2001:db8:4::2 dev eth2 table 100',
+  'rule add fwmark 7 lookup 100 pref 100',
+  '-6 rule add fwmark 7 lookup 100 pref 100',
+];
+
+const RULESET = `table inet mk {
+	chain rt {
+		type route hook output priority mangle; policy accept;
+		udp dport 5101 meta mark set 0x00000007 counter packets 0 bytes 0
+	}
+
+	chain flt {
+		type filter hook output priority filter; policy accept;
+		udp dport 5103 meta mark set 0x00000007 counter packets 0 bytes 0
+	}
+
+	chain postr {
+		type filter hook postrouting priority filter; policy accept;
+		oifname "eth2" meta mark 0x00000007 counter packets 0 bytes 0
+		oifname "eth2" meta mark 0x00000000 counter packets 0 bytes 0
+		oifname "eth1" meta mark 0x00000007 counter packets 0 bytes 0
+		oifname "eth1" meta mark 0x00000000 counter packets 0 bytes 0
+	}
+}
+`;
+
+const FAMILIES = [
+  { family: AF_INET, addr: '192.0.2.1', far: '203.0.113.5' },
+  { family: AF_INET6, addr: '2001:db8:1::1', far: '2001:db8:3::5' },
+] as const;
+// [dport, SO_MARK]: 5101 re-routed by the route chain's mark (eth2); 5102 plain (eth1, mark 0); 5103 marked by a
+// filter chain (eth1, mark 7: no re-route); 5104 from a socket with SO_MARK 7 (eth2, mark 7)
+const SENDS = [[5101, 0], [5102, 0], [5103, 0], [5104, 7]] as const;
+
+const PY = String.raw`
+import socket
+for fam, addr, far in ${JSON.stringify(FAMILIES.map((f) => [f.family === AF_INET ? 4 : 6, f.addr, f.far]))}:
+    for dport, mark in ${JSON.stringify(SENDS)}:
+        s = socket.socket(socket.AF_INET if fam == 4 else socket.AF_INET6, socket.SOCK_DGRAM)
+        if mark: s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
+        s.bind((addr, 6000)); s.sendto(b'\x01', (far, dport)); s.close()
+`;
+
+async function wxdpSide(): Promise<{ rules: string; fx: Fixture }> {
+  const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+  for (const line of IP) fx.dp.ip(line);
+  fx.dp.nft(RULESET);
+  const tx = new UdpSender(fx.dp);
+  for (const { family, addr, far } of FAMILIES) {
+    for (const [dport, mark] of SENDS) {
+      const s = udpSocket(fx.dp, { family, v6only: family === AF_INET6, bind: { addr, port: 6000 }, ...(mark ? { mark } : {}) });
+      tx.send(s, Uint8Array.of(1), { address: far, port: dport });
+    }
+  }
+  return { rules: fx.dp.nft('list ruleset'), fx };
+}
+
+describe.skipIf(unready !== '')('a socket\'s mark and a route chain\'s re-route (wxdp side, no root)', () => {
+  it('sends each datagram out of the device its mark routes it to, and counts its mark at postrouting', async () => {
+    const { rules, fx } = await wxdpSide();
+    const counts = [...rules.matchAll(/oifname "(eth\d)" meta mark (0x\d+) counter packets (\d+)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    // by hand: per family 5101 and 5104 leave eth2 marked 7; 5103 eth1 marked 7; 5102 eth1 unmarked
+    expect(counts).toEqual(['eth2 0x00000007 4', 'eth2 0x00000000 0', 'eth1 0x00000007 2', 'eth1 0x00000000 2']);
+    const out = fx.tx();
+    const dports = (dev: string): number[] => (out.get(dev) ?? []).map((f) => (f[12] === 0x08 ? (f[36]! << 8) | f[37]! : (f[56]! << 8) | f[57]!));
+    expect(dports('eth2')).toEqual([5101, 5104, 5101, 5104]);
+    expect(dports('eth1')).toEqual([5102, 5103, 5102, 5103]);
+  });
+});
+
+describe.skipIf(unready !== '' || noKernel !== '')(`a socket's mark and a route chain's re-route against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  let k: KernelRouter | undefined;
+  let kernRules = '';
+  beforeAll(() => {
+    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'nf51mo');
+    const ns = (cmd: string[], input?: string): string => {
+      const r = spawnSync('ip', ['netns', 'exec', k!.router, ...cmd], { input, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    for (const line of IP) ns(['ip', ...line.split(' ')]);
+    ns(['nft', '-f', '-'], RULESET);
+    ns(['python3', '-c', PY]);
+    kernRules = ns(['nft', 'list', 'ruleset']);
+  }, 60_000);
+  afterAll(() => k?.close());
+
+  it('counts as Linux counts', async () => {
+    const { rules } = await wxdpSide();
+    expect(rules).toBe(kernRules);
+  });
+});
