@@ -183,6 +183,8 @@ describe.skipIf(!haveWasm)('bloom filter maps', () => {
       const obj = await dp.loadObject(OBJ, { engine });
       const r = obj.program('xdp_bloom').testRun({ data: frame });
       expect({ retval: r.retval, data: Buffer.from(r.data).toString('hex') }).toEqual({ retval: 3, data: KERNEL_64 });
+      // bpftool -d prog load: processed 8894 insns
+      expect(obj.program('xdp_bloom').verifierStats!.insnsProcessed).toBe(8894);
       await dp.close();
     });
   }
