@@ -3,6 +3,7 @@
 //   arena.ts        the arena, the scratch buffer, the hash seed
 //   array.ts        array, percpu_array          hash.ts        hash, percpu_hash, lru_hash, lru_percpu_hash
 //   lpm_trie.ts     lpm_trie                     queue_stack.ts queue, stack
+//   bloom_filter.ts bloom_filter
 //   ringbuf.ts      ringbuf                      fd_array.ts    prog_array, xskmap
 //   devmap.ts       devmap, devmap_hash          percpu.ts      what percpu maps share
 //   syscall.ts      the control API (map_*)      prog_helpers.ts the program helpers (bpf_*)
@@ -25,7 +26,7 @@ export { MAPS_RB_CONSUMER_POS, MAPS_RB_PRODUCER_POS, MAPS_RB_PENDING_POS, MAPS_R
 export { prog_array_get } from './fd_array';
 export {
   map_create, map_lookup, map_update, map_delete, map_get_next_key, map_push, map_pop, map_peek, map_clear,
-  map_lookup_sock, map_in_map_update, map_free, map_release_uref,
+  map_lookup_sock, map_in_map_update, map_free, map_release_uref, map_set_extra,
 } from './syscall';
 export { map_in_map_create, map_inner_meta, MAPS_MIM_META, MAPS_MIM_META_SPIN_LOCK, MAPS_MIM_META_TIMER } from './map_in_map';
 export { perf_ring_create, bpf_perf_event_output, bpf_xdp_output, MAPS_PERF_DATA_HEAD, MAPS_PERF_DATA_TAIL } from './perf_event';

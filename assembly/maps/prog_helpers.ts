@@ -22,13 +22,14 @@ import { htabDelete, htabLookup, htabLruLookup, htabLruPercpuLookup, htabPercpuL
 import { htabLruUpdateLocking } from './lru';
 import { trieDelete, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackGet, queueStackPush } from './queue_stack';
+import { bloomPeek, bloomPush } from './bloom_filter';
 import { ringbufCommit, ringbufOutput, ringbufQuery, ringbufReserve } from './ringbuf';
 import { sockMapDelete, sockMapLookupElem, sockMapUpdateElem } from './sockmap';
 import {
   BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_CPUMAP,
   BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH,
   BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH,
-  BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_SOCKHASH,
+  BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_BLOOM_FILTER,
   BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_STACK,
   BPF_MAP_TYPE_XSKMAP, EINVAL, helperErr, XDP_ABORTED, XDP_REDIRECT,
 } from './uapi';
@@ -136,6 +137,7 @@ export function bpf_map_delete_elem(map: u64, key: u64, r3: u64, r4: u64, r5: u6
 /** bpf_map_push_elem (87). */
 export function bpf_map_push_elem(map: u64, value: u64, flags: u64, r4: u64, r5: u64): u64 {
   const m = <u32>map;
+  if (load<u32>(m, MAP_TYPE) == BPF_MAP_TYPE_BLOOM_FILTER) return <u64><i64>bloomPush(m, <u32>value, flags);
   if (!isQueueStack(m)) return helperErr(EINVAL);
   return <u64><i64>queueStackPush(m, <u32>value, flags);
 }
@@ -150,6 +152,7 @@ export function bpf_map_pop_elem(map: u64, value: u64, r3: u64, r4: u64, r5: u64
 /** bpf_map_peek_elem (89). */
 export function bpf_map_peek_elem(map: u64, value: u64, r3: u64, r4: u64, r5: u64): u64 {
   const m = <u32>map;
+  if (load<u32>(m, MAP_TYPE) == BPF_MAP_TYPE_BLOOM_FILTER) return <u64><i64>bloomPeek(m, <u32>value);
   if (!isQueueStack(m)) return helperErr(EINVAL);
   return <u64><i64>queueStackGet(m, <u32>value, false);
 }

@@ -15,6 +15,7 @@ import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookupSys, htabU
 import { trieClear, trieCreate, trieDelete, trieFreeChunks, trieGetNextKey, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackClear, queueStackCreate, queueStackGet, queueStackPush } from './queue_stack';
 import { ringbufCreate } from './ringbuf';
+import { bloomCreate, bloomPeek, bloomPush } from './bloom_filter';
 import { isMapInMap, mapInMapFreeMeta, mapInMapArrayClear, mapInMapDelete, mapInMapUpdate } from './map_in_map';
 import { perfEventArrayClear, perfEventArrayCreate, perfEventArrayDelete, perfEventArrayFreeRings, perfEventArrayUpdate } from './perf_event';
 import { cpumapClear, cpumapCreate, cpumapDelete, cpumapLookup, cpumapUpdate } from './cpumap';
@@ -25,8 +26,18 @@ import {
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
   BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, BPF_MAP_TYPE_RINGBUF,
   BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_XSKMAP, EBADF, EINVAL, ENOTSUPP,
+  BPF_MAP_TYPE_BLOOM_FILTER, EOPNOTSUPP,
 } from './uapi';
 import { timerFreeMap } from './timer';
+
+let extraLo: u32 = 0;
+let extraHi: u32 = 0;
+
+/** BPF_MAP_CREATE's map_extra (u64, as two halves) for the next map_create, which consumes it. */
+export function map_set_extra(lo: u32, hi: u32): void {
+  extraLo = lo;
+  extraHi = hi;
+}
 
 /**
  * BPF_MAP_CREATE: the map's address (its header), or a negative errno: -EINVAL for an unsupported
@@ -34,6 +45,11 @@ import { timerFreeMap } from './timer';
  * so, -ENOMEM when the memory cannot grow to hold it.
  */
 export function map_create(type: u32, keySize: u32, valueSize: u32, maxEntries: u32, flags: u32, id: u32): i64 {
+  // map_extra is the bloom filter's (and the arena's) alone: any other type with one is -EINVAL (map_create)
+  const extra = (<u64>extraHi << 32) | extraLo;
+  extraLo = 0;
+  extraHi = 0;
+  if (extra != 0 && type != BPF_MAP_TYPE_BLOOM_FILTER) return -EINVAL;
   switch (type) {
     case BPF_MAP_TYPE_ARRAY:
     case BPF_MAP_TYPE_PERCPU_ARRAY:
@@ -56,6 +72,8 @@ export function map_create(type: u32, keySize: u32, valueSize: u32, maxEntries: 
       return queueStackCreate(type, keySize, valueSize, maxEntries, flags, id);
     case BPF_MAP_TYPE_RINGBUF:
       return ringbufCreate(type, keySize, valueSize, maxEntries, flags, id);
+    case BPF_MAP_TYPE_BLOOM_FILTER:
+      return bloomCreate(type, keySize, valueSize, maxEntries, flags, id, extra);
     case BPF_MAP_TYPE_SOCKMAP:
     case BPF_MAP_TYPE_SOCKHASH:
     case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
@@ -126,6 +144,8 @@ export function map_update(map: u32, keyPtr: u32, valuePtr: u32, flags: u32): i3
     case BPF_MAP_TYPE_QUEUE:
     case BPF_MAP_TYPE_STACK:
       return queueStackPush(map, valuePtr, f);
+    case BPF_MAP_TYPE_BLOOM_FILTER:
+      return bloomPush(map, valuePtr, f);
     case BPF_MAP_TYPE_RINGBUF:
       return -ENOTSUPP;
     case BPF_MAP_TYPE_SOCKMAP:
@@ -162,6 +182,8 @@ export function map_delete(map: u32, keyPtr: u32): i32 {
       return devmapDeleteAny(map, keyPtr);
     case BPF_MAP_TYPE_RINGBUF:
       return -ENOTSUPP;
+    case BPF_MAP_TYPE_BLOOM_FILTER:
+      return -EOPNOTSUPP; // bloom_map_delete_elem
     case BPF_MAP_TYPE_SOCKMAP:
     case BPF_MAP_TYPE_SOCKHASH:
     case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
@@ -204,6 +226,8 @@ export function map_get_next_key(map: u32, keyPtr: u32, nextKeyPtr: u32): i32 {
       return devmapHashGetNextKey(map, keyPtr, nextKeyPtr);
     case BPF_MAP_TYPE_RINGBUF:
       return -ENOTSUPP;
+    case BPF_MAP_TYPE_BLOOM_FILTER:
+      return -EOPNOTSUPP; // bloom_map_get_next_key
     case BPF_MAP_TYPE_SOCKMAP:
     case BPF_MAP_TYPE_SOCKHASH:
     case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
@@ -237,18 +261,27 @@ export function map_in_map_update(map: u32, keyPtr: u32, inner: u32, flags: u32)
   return t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK;
 }
 
-/** Queue/stack push (BPF_MAP_UPDATE_ELEM on them): BPF_EXIST overwrites the oldest when full. */
+/**
+ * Queue/stack push (BPF_MAP_UPDATE_ELEM on them): BPF_EXIST overwrites the oldest when full. Bloom
+ * filter: the value's bits set (flags other than BPF_ANY: -EINVAL).
+ */
 export function map_push(map: u32, valuePtr: u32, flags: u32): i32 {
+  if (load<u32>(map, MAP_TYPE) == BPF_MAP_TYPE_BLOOM_FILTER) return bloomPush(map, valuePtr, <u64>flags);
   return isQueueStack(map) ? queueStackPush(map, valuePtr, <u64>flags) : -EINVAL;
 }
 
-/** Queue/stack pop (BPF_MAP_LOOKUP_AND_DELETE_ELEM on them). */
+/** Queue/stack pop (BPF_MAP_LOOKUP_AND_DELETE_ELEM on them; a bloom filter: -ENOTSUPP, as the syscall). */
 export function map_pop(map: u32, valuePtr: u32): i32 {
+  if (load<u32>(map, MAP_TYPE) == BPF_MAP_TYPE_BLOOM_FILTER) return -ENOTSUPP;
   return isQueueStack(map) ? queueStackGet(map, valuePtr, true) : -EINVAL;
 }
 
-/** Queue/stack peek (BPF_MAP_LOOKUP_ELEM on them). */
+/**
+ * Queue/stack peek (BPF_MAP_LOOKUP_ELEM on them). Bloom filter: the value at `valuePtr` is the one
+ * asked about (the syscall copies it in): 0 when all its bits are set, else -ENOENT.
+ */
 export function map_peek(map: u32, valuePtr: u32): i32 {
+  if (load<u32>(map, MAP_TYPE) == BPF_MAP_TYPE_BLOOM_FILTER) return bloomPeek(map, valuePtr);
   return isQueueStack(map) ? queueStackGet(map, valuePtr, false) : -EINVAL;
 }
 

@@ -24,6 +24,7 @@ export const BPF_MAP_TYPE_QUEUE: u32 = 22;
 export const BPF_MAP_TYPE_STACK: u32 = 23;
 export const BPF_MAP_TYPE_DEVMAP_HASH: u32 = 25;
 export const BPF_MAP_TYPE_RINGBUF: u32 = 27;
+export const BPF_MAP_TYPE_BLOOM_FILTER: u32 = 30;
 
 // map_update_elem flags
 export const BPF_ANY: u64 = 0;

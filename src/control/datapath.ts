@@ -697,6 +697,7 @@ export class Datapath {
       maxEntries: spec.type === MapType.PERF_EVENT_ARRAY && spec.maxEntries === 0 ? this.ncpus : spec.maxEntries,
       flags: spec.flags,
       inner,
+      ...(spec.mapExtra !== undefined ? { mapExtra: spec.mapExtra } : {}),
     });
     // prog_array values are programs of this Datapath (their tableIndex): anything else would send a
     // tail call to an empty slot or to another program's entry (the kernel: EBADF for an fd that is no program)
@@ -938,6 +939,7 @@ export class Datapath {
 /** Map types a program never gets a pointer into (their helpers take keys and return codes). */
 const NO_VALUE_POINTERS = new Set<number>([
   MapType.PROG_ARRAY, MapType.XSKMAP, MapType.SOCKMAP, MapType.SOCKHASH, MapType.REUSEPORT_SOCKARRAY, MapType.QUEUE, MapType.STACK,
+  MapType.BLOOM_FILTER,
 ]);
 
 export class BpfObject {

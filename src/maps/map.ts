@@ -32,6 +32,11 @@ export interface MapSpec {
    * template has BPF_F_INNER_MAP.
    */
   inner?: BpfMap;
+  /**
+   * BPF_MAP_CREATE's u64 map_extra: a bloom filter's number of hash functions in the low 4 bits (0: 5),
+   * any other bit -EINVAL; any other type with a map_extra: -EINVAL.
+   */
+  mapExtra?: number | bigint;
 }
 
 /** What an outer map requires of its inner maps (the kernel's inner_map_meta). */
@@ -76,6 +81,7 @@ interface MapExports {
   scratch_base(): I;
   arena_alloc(size: I, align: I): I;
   map_hash_seed(seed: I): void;
+  map_set_extra(lo: I, hi: I): void;
   map_in_map_create(type: I, keySize: I, valueSize: I, maxEntries: I, flags: I, id: I, inner: I): bigint;
   map_in_map_update(map: I, key: I, inner: I, flags: I): I;
 }
@@ -88,7 +94,7 @@ function exportsOf(fp: FastPath): MapExports {
   if (!x) {
     const names: (keyof MapExports)[] = [
       'map_create', 'map_lookup', 'map_update', 'map_delete', 'map_get_next_key', 'map_push', 'map_pop', 'map_peek',
-      'map_clear', 'map_lookup_sock', 'scratch_base', 'arena_alloc', 'map_hash_seed', 'map_in_map_create',
+      'map_clear', 'map_lookup_sock', 'scratch_base', 'arena_alloc', 'map_hash_seed', 'map_set_extra', 'map_in_map_create',
       'map_in_map_update', 'map_value_copy_locked',
     ];
     x = Object.fromEntries(names.map((n) => [n, fp.fn(n)])) as unknown as MapExports;
@@ -320,6 +326,14 @@ export class BpfMap {
     if (spec.inner && spec.inner.fp !== fp) {
       throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EBADF, `inner map '${spec.inner.name}' belongs to another fast path`);
     }
+    const extra = BigInt(spec.mapExtra ?? 0);
+    if (extra < 0n || extra > 0xffff_ffff_ffff_ffffn) {
+      throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EINVAL, `map_extra ${extra} is not a u64`);
+    }
+    // map_create: map_extra is for the bloom filter (and the arena) only
+    if (extra !== 0n && spec.type !== MapType.BLOOM_FILTER) {
+      throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EINVAL, `map_extra 0x${extra.toString(16)} on a ${mapTypeName(spec.type)}`);
+    }
     const x = exportsOf(fp);
     // The kernel seeds each hash map with get_random_u32() (unless BPF_F_ZERO_SEED).
     x.map_hash_seed(randomBytes(4).readUInt32LE(0));
@@ -327,11 +341,12 @@ export class BpfMap {
       throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EEXIST, `map id ${spec.id} is taken by a live map`);
     }
     const id = spec.id ?? nextId(fp);
+    x.map_set_extra(Number(extra & 0xffff_ffffn), Number(extra >> 32n));
     const ret = mapInMap
       ? x.map_in_map_create(spec.type, spec.keySize, spec.valueSize, spec.maxEntries, flags, id, spec.inner!.address)
       : x.map_create(spec.type, spec.keySize, spec.valueSize, spec.maxEntries, flags, id);
     if (ret < 0n) {
-      const what = `${mapTypeName(spec.type)} key ${spec.keySize} value ${spec.valueSize} entries ${spec.maxEntries} flags 0x${flags.toString(16)}`;
+      const what = `${mapTypeName(spec.type)} key ${spec.keySize} value ${spec.valueSize} entries ${spec.maxEntries} flags 0x${flags.toString(16)}${extra !== 0n ? ` map_extra 0x${extra.toString(16)}` : ''}`;
       throw MapError.from(spec.name, 'create', Number(ret), Number(ret) === -Errno.ENOMEM ? `${what}: ${fp.memory.limitReached()}` : what);
     }
     // The map is one arena allocation (assembly/maps/arena.ts) whose size its header keeps.
@@ -458,6 +473,11 @@ export class BpfMap {
 
   private lookupValue(key: Uint8Array, locked = false): Uint8Array | undefined {
     if (this.type === MapType.QUEUE || this.type === MapType.STACK) return this.peek();
+    if (this.type === MapType.BLOOM_FILTER) {
+      // BPF_MAP_LOOKUP_ELEM of a bloom filter takes no key (key_size 0: a key pointer is -EINVAL) but
+      // the value asked about: peek(value)
+      throw MapError.from(this.name, 'lookup', -Errno.EINVAL, 'a bloom filter has no keys: ask with peek(value)');
+    }
     if (this.type === MapType.RINGBUF) throw MapError.from(this.name, 'lookup', -Errno.ENOTSUPP);
     if (this.type === MapType.XSKMAP) throw MapError.from(this.name, 'lookup', -Errno.EOPNOTSUPP);
     if (isSockMapType(this.type)) {
@@ -567,7 +587,7 @@ export class BpfMap {
       value = value.slice();
       new DataView(value.buffer, value.byteOffset, 4).setUint32(0, slot, true);
     }
-    if (this.type === MapType.QUEUE || this.type === MapType.STACK) {
+    if (this.type === MapType.QUEUE || this.type === MapType.STACK || this.type === MapType.BLOOM_FILTER) {
       this.push(value as Uint8Array, flags);
       return;
     }
@@ -664,7 +684,10 @@ export class BpfMap {
 
   // ---- queue / stack ----
 
-  /** Push onto a queue or stack; BPF_EXIST drops the oldest element when full, else MAP_FULL (E2BIG). */
+  /**
+   * Push onto a queue or stack; BPF_EXIST drops the oldest element when full, else MAP_FULL (E2BIG).
+   * A bloom filter: the value's bits set (flags other than BPF_ANY: EINVAL).
+   */
   push(value: Uint8Array, flags = BPF_ANY): void {
     this.putValue(value, 'push');
     this.check('push', this.x.map_push(this.address, this.valueBuf, flags));
@@ -675,8 +698,16 @@ export class BpfMap {
     return this.take('pop', this.x.map_pop(this.address, this.valueBuf));
   }
 
-  /** The element pop() would return, left in place; undefined when empty. */
-  peek(): Uint8Array | undefined {
+  /**
+   * The element pop() would return, left in place; undefined when empty. A bloom filter is asked about
+   * `value` (BPF_MAP_LOOKUP_ELEM with the value and no key): a copy of it when every one of its bits is
+   * set (maybe a false positive), undefined when not (-ENOENT: certainly never pushed).
+   */
+  peek(value?: Uint8Array): Uint8Array | undefined {
+    if (this.type === MapType.BLOOM_FILTER) {
+      if (!value) throw MapError.from(this.name, 'peek', -Errno.EINVAL, 'a bloom filter is asked about a value: peek(value)');
+      this.putValue(value, 'peek');
+    }
     return this.take('peek', this.x.map_peek(this.address, this.valueBuf));
   }
 

@@ -25,6 +25,7 @@ export const MapType = {
   STACK: 23,
   DEVMAP_HASH: 25,
   RINGBUF: 27,
+  BLOOM_FILTER: 30,
 } as const;
 export type MapTypeId = (typeof MapType)[keyof typeof MapType];
 

@@ -88,7 +88,9 @@ export const MapType = MapTypes;
 const M = MapType;
 /** Maps whose elements bpf_map_lookup/update/delete_elem reach (not prog_array, ringbuf, queue, stack, xsk…). */
 const KV_MAPS = [M.HASH, M.ARRAY, M.PERCPU_HASH, M.PERCPU_ARRAY, M.LRU_HASH, M.LRU_PERCPU_HASH, M.LPM_TRIE];
-const QUEUE_MAPS = [M.QUEUE, M.STACK];
+// check_map_func_compatibility's helper side lets a bloom filter into push, pop and peek; its map side
+// then refuses pop (mapAllowsHelper)
+const QUEUE_MAPS = [M.QUEUE, M.STACK, M.BLOOM_FILTER];
 const SOCK_MAPS = [M.SOCKMAP, M.SOCKHASH];
 
 export const PROTOS: Readonly<Record<number, Proto>> = {
@@ -251,6 +253,8 @@ export function mapAllowsHelper(mapType: number, helper: number): boolean {
     case M.QUEUE:
     case M.STACK:
       return helper === 87 || helper === 88 || helper === 89;
+    case M.BLOOM_FILTER:
+      return helper === 87 || helper === 89;
     case M.DEVMAP:
     case M.DEVMAP_HASH:
     case M.XSKMAP:

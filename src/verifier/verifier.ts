@@ -3296,8 +3296,10 @@ class Verifier {
         this.checkMemRegion(reg, regno, reg.off, size, reg.memSize, zeroOk, pc);
         return;
       case RegType.STACK:
-        // check_stack_range_initialized: a zero-sized access too must start within the stack (fp + 0 is
-        // refused as a read of size 0), and grows it (grow_stack_state)
+        // check_stack_range_initialized: a zero-sized access where none is allowed is refused first (the
+        // key of a map whose key_size is 0: a bloom filter's, a queue's); one allowed must still start
+        // within the stack (fp + 0 is refused as a read of size 0), and grows it (grow_stack_state)
+        if (size === 0 && !zeroOk) this.reject('invalid zero-sized read', pc);
         this.stackHelperAccess(st, pc, reg, regno, size, write);
         return;
       default:
