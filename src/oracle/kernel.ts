@@ -70,7 +70,9 @@ export interface KernelLoadOptions {
    * Also pin every map of the object (bpftool's `pinmaps`), under a directory next to the programs', so
    * that KernelObject.map() can read and write them between runs. Pinning also keeps the maps alive
    * with a user reference: without it, a PROG_ARRAY that libbpf filled at load time is emptied as soon
-   * as bpftool exits (the kernel clears prog arrays when their last user reference goes).
+   * as bpftool exits (the kernel clears prog arrays when their last user reference goes). An object
+   * with LIBBPF_PIN_BY_NAME maps (xdp-filter's) has its programs' maps pinned there by id after the load
+   * (bpftool's `pinmaps` refuses those); see KernelObject.reusedPins for a by-name pin that was already there.
    */
   pinMaps?: boolean;
 }
@@ -188,8 +190,12 @@ interface LoadPlan {
   pinDir: string;
   /** libbpf's by-name pins the load creates (/sys/fs/bpf/NAME). */
   byName: string[];
+  /** libbpf's by-name pins that were there before the load: libbpf reuses those maps, contents and all. */
+  reused: string[];
   /** Where the maps are pinned, when asked (KernelLoadOptions.pinMaps). */
   mapDir?: string;
+  /** The maps go into mapDir by id after the load (bpftool's `pinmaps` cannot pin a by-name map elsewhere). */
+  pinById?: boolean;
   what: string;
   args: string[];
 }
@@ -213,16 +219,23 @@ function planLoad(obj: Uint8Array | string, opts: KernelLoadOptions): LoadPlan {
     what: typeof obj === 'string' ? obj : 'object',
     args: ['prog', 'loadall', objPath, pinDir, 'type', opts.type ?? 'xdp'],
     byName: [],
+    reused: [],
   };
+  // Maps declared with LIBBPF_PIN_BY_NAME are pinned by libbpf at /sys/fs/bpf/NAME whatever bpftool is
+  // told: those the load will create (not there before) are removed with the object, never left behind.
+  // One there before is reused by libbpf, with what earlier loads wrote into it (KernelObject.reusedPins).
+  const declared = byNamePins(objPath);
+  plan.byName = declared.filter((p) => !existsSync(p));
+  plan.reused = declared.filter((p) => !plan.byName.includes(p));
+  for (const p of plan.byName) track(p);
   if (opts.pinMaps) {
     plan.mapDir = `${pinDir}_maps`;
     track(plan.mapDir);
-    plan.args.push('pinmaps', plan.mapDir);
+    // libbpf refuses `pinmaps DIR` for a map that has its by-name pin path ("already has pin path"):
+    // such objects have their programs' maps pinned by id after the load instead.
+    if (declared.length > 0) plan.pinById = true;
+    else plan.args.push('pinmaps', plan.mapDir);
   }
-  // Maps declared with LIBBPF_PIN_BY_NAME are pinned by libbpf at /sys/fs/bpf/NAME whatever bpftool is
-  // told: those the load will create (not there before) are removed with the object, never left behind.
-  plan.byName = byNamePins(objPath).filter((p) => !existsSync(p));
-  for (const p of plan.byName) track(p);
   return plan;
 }
 
@@ -257,6 +270,7 @@ function loaded(plan: LoadPlan): KernelObject {
   let maps: KernelObjectMaps | undefined;
   try {
     names = readdirSync(plan.pinDir).sort();
+    if (plan.pinById) pinMapsById(plan, names);
     if (plan.mapDir) {
       // An object without maps makes bpftool create no directory at all.
       const mapNames = existsSync(plan.mapDir) ? readdirSync(plan.mapDir).sort() : [];
@@ -266,7 +280,39 @@ function loaded(plan: LoadPlan): KernelObject {
     unplan(plan);
     throw new WxdpError('KERNEL_RUN', `bpftool loaded ${plan.objPath} but pinned nothing under ${plan.pinDir}`, { cause: e });
   }
-  return new KernelObject(plan.pinDir, plan.workDir, names, maps, plan.byName);
+  return new KernelObject(plan.pinDir, plan.workDir, names, maps, plan.byName, plan.reused);
+}
+
+/**
+ * Pin the maps the loaded programs hold under plan.mapDir, each under libbpf's name with '.' as '_' (as
+ * `pinmaps` names them; a name the kernel cut to 15 characters is completed from the object's maps). A
+ * map no program uses is not there: without a pin the kernel freed it when bpftool exited.
+ */
+function pinMapsById(plan: LoadPlan, programs: readonly string[]): void {
+  const dir = plan.mapDir!;
+  mkdirSync(dir);
+  let specNames: string[] = [];
+  try {
+    specNames = parseObject(readFileSync(plan.objPath)).maps.map((m) => m.name.replace(/\./g, '_'));
+  } catch {
+    // an object libbpf loads and wxdp cannot parse: the kernel's names as they are
+  }
+  const ids = new Set<number>();
+  for (const p of programs) {
+    const mapIds = parseJson(runBpftool(['-j', 'prog', 'show', 'pinned', join(plan.pinDir, p)]).stdout)?.['map_ids'];
+    if (Array.isArray(mapIds)) for (const id of mapIds) if (typeof id === 'number') ids.add(id);
+  }
+  for (const id of ids) {
+    const o = parseJson(runBpftool(['-j', 'map', 'show', 'id', String(id)]).stdout);
+    if (!o || typeof o['name'] !== 'string') continue;
+    let name = o['name'].replace(/\./g, '_');
+    if (name.length === BPF_OBJ_NAME_LEN - 1) {
+      const whole = specNames.filter((n) => n.startsWith(name));
+      if (whole.length === 1) name = whole[0]!;
+    }
+    const r = runBpftool(['map', 'pin', 'id', String(id), join(dir, name)]);
+    if (r.status !== 0) throw new WxdpError('KERNEL_RUN', `bpftool map pin id ${id} ${join(dir, name)}: ${bpftoolError(r)}`);
+  }
 }
 
 /** libbpf's object name: the file name up to its first '.' ("xdp_lb.o" -> "xdp_lb"). */
@@ -356,9 +402,16 @@ export class KernelObject {
   /** @internal use loadKernelObject */
   /** The LIBBPF_PIN_BY_NAME pins this load created (removed with the object). */
   private readonly byName: readonly string[];
+  /**
+   * LIBBPF_PIN_BY_NAME pins (/sys/fs/bpf/NAME) that were there before the load: libbpf reused those maps,
+   * so they hold what earlier loads (of any object declaring them) wrote and ran — state a fresh wxdp
+   * load does not start with. Empty when every such map is this load's own.
+   */
+  readonly reusedPins: readonly string[];
 
-  constructor(pinDir: string, workDir: string, names: string[], maps?: KernelObjectMaps, byName: readonly string[] = []) {
+  constructor(pinDir: string, workDir: string, names: string[], maps?: KernelObjectMaps, byName: readonly string[] = [], reusedPins: readonly string[] = []) {
     this.byName = byName;
+    this.reusedPins = reusedPins;
     this.pinDir = pinDir;
     this.workDir = workDir;
     this.programNames = names;
