@@ -43,12 +43,12 @@ const IP = [
 ];
 
 const RULESET = `table inet mk {
-	chain rt {
+	chain rtout {
 		type route hook output priority mangle; policy accept;
 		udp dport 5101 meta mark set 0x00000007 counter packets 0 bytes 0
 	}
 
-	chain flt {
+	chain fltout {
 		type filter hook output priority filter; policy accept;
 		udp dport 5103 meta mark set 0x00000007 counter packets 0 bytes 0
 	}
