@@ -76,7 +76,6 @@ export function csumIpv6Pseudo(saddr: u32, daddr: u32, len: u32, proto: u32): u6
 }
 
 /** Byte i of a v128 is i: what byte masks compare against (`n` bytes kept: iota < splat(n)). */
-
 const IOTA: v128 = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
 /**

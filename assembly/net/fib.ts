@@ -51,7 +51,7 @@ import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE, FL_SIZE, FL_SPORT,
   FL_DPORT, FL_SRC, FL_TOS, FL_LABEL, FL_UID, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_INFO, FR_MTU, FR_NH_FLAGS,
   FR_NH_INDEX, FR_OIF, FR_PREFIXLEN, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TABLE, FR_TYPE, NE_STATE, NR_FIB,
-  NUD_INCOMPLETE, NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_DEFAULT,
+  NUD_INCOMPLETE, NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, RTN_THROW, RTN_UNICAST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_DEFAULT,
   RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_FIB, SYSCTL_FIB_MULTIPATH_USE_NEIGH,
 } from './abi';
 import { lpm4_add, lpm4_create, lpm4_del, lpm4Lookup } from './lpm4';
@@ -1561,7 +1561,7 @@ function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
     // the stack's IPv6 lookups (__fib6_rule_action): a throw route's dst.error is -EAGAIN, on to the next
     // rule, as IPv4's fib_table_lookup does with fib_props; the fib6_result path bpf_fib_lookup takes
     // (fib6_rule_action_alt) returns it as the result (BPF_FIB_LKUP_RET_NOT_FWDED)
-    if (err == 0 && family == AF_INET6 && rule6Suppress && <u32>load<u8>(res + FR_TYPE) == 9) continue;
+    if (err == 0 && family == AF_INET6 && rule6Suppress && <u32>load<u8>(res + FR_TYPE) == RTN_THROW) continue;
     if (err == 0 && (family == AF_INET || rule6Suppress) && ruleSuppress(r, res, family)) continue;
     if (err != EAGAIN) return err;
   }

@@ -7,40 +7,15 @@
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
+import { Fixture, stackUnready } from '../net/support.js';
 import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
 import { udpSocket } from '../net/udp_send_support.js';
 import { UdpSender } from '../../src/control/udp_send.js';
 import { AF_INET, AF_INET6 } from '../../src/runtime/net_abi.js';
-import { H0, H1, M0, M1 } from './ct_support.js';
+import { MARK_IP as IP, MARK_LINKS as LINKS, MARK_NEIGH as NEIGH, MARK_ROUTES as ROUTES } from './mark_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
-
-const M2 = '02:00:00:00:01:02';
-const H2 = '02:00:00:00:02:02';
-const LINKS: LinkCfg[] = [
-  { name: 'eth0', mac: M0, v4: ['192.0.2.1/24'], v6: ['2001:db8:1::1/64'] },
-  { name: 'eth1', mac: M1, v4: ['198.51.100.1/25'], v6: ['2001:db8:2::1/64'] },
-  { name: 'eth2', mac: M2, v4: ['198.51.100.129/25'], v6: ['2001:db8:4::1/64'] },
-];
-const ROUTES: RouteCfg[] = [
-  { dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' },
-  { dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' },
-];
-const NEIGH: NeighCfg[] = [
-  { dev: 'eth0', addr: '192.0.2.2', mac: H0 },
-  { dev: 'eth1', addr: '198.51.100.2', mac: H1 },
-  { dev: 'eth2', addr: '198.51.100.130', mac: H2 },
-  { dev: 'eth1', addr: '2001:db8:2::2', mac: H1 },
-  { dev: 'eth2', addr: '2001:db8:4::2', mac: H2 },
-];
-const IP = [
-  'route add 203.0.113.0/24 via 198.51.100.130 dev eth2 table 100',
-  '-6 route add 2001:db8:3::/48 via 2001:db8:4::2 dev eth2 table 100',
-  'rule add fwmark 7 lookup 100 pref 100',
-  '-6 rule add fwmark 7 lookup 100 pref 100',
-];
 
 const RULESET = `table inet mk {
 	chain rtout {

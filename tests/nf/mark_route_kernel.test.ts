@@ -7,48 +7,17 @@
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { eth, ipv4, ipv6, stackUnready, udp4, udp6, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
+import { eth, ipv4, ipv6, stackUnready, udp4, udp6 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { H0, H1, M0, M1 } from './ct_support.js';
 import { kernelNftRun, oursNftRun, type NftTopo } from './nft_kernel_support.js';
+import { H2, M2, MARK_IP, MARK_LINKS, MARK_NEIGH, MARK_ROUTES } from './mark_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
 const skipWhy = noKernel ? ` (skipped: ${noKernel})` : '';
 
-const M2 = '02:00:00:00:01:02'; // router eth2
-const H2 = '02:00:00:00:02:02'; // the gateway behind eth2
-
-// eth1 and eth2 both lead to 203.0.113.0/24 (2001:db8:3::/48): main by eth1's gateway, table 100 by eth2's
-const LINKS: LinkCfg[] = [
-  { name: 'eth0', mac: M0, forwarding: true, v4: ['192.0.2.1/24'], v6: ['2001:db8:1::1/64'] },
-  { name: 'eth1', mac: M1, forwarding: true, v4: ['198.51.100.1/25'], v6: ['2001:db8:2::1/64'] },
-  { name: 'eth2', mac: M2, forwarding: true, v4: ['198.51.100.129/25'], v6: ['2001:db8:4::1/64'] },
-];
-const ROUTES: RouteCfg[] = [
-  { dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' },
-  { dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' },
-];
-const NEIGH: NeighCfg[] = [
-  { dev: 'eth0', addr: '192.0.2.2', mac: H0 },
-  { dev: 'eth1', addr: '198.51.100.2', mac: H1 },
-  { dev: 'eth2', addr: '198.51.100.130', mac: H2 },
-  { dev: 'eth0', addr: '2001:db8:1::2', mac: H0 },
-  { dev: 'eth1', addr: '2001:db8:2::2', mac: H1 },
-  { dev: 'eth2', addr: '2001:db8:4::2', mac: H2 },
-];
-const TOPO: NftTopo = {
-  links: LINKS,
-  routes: ROUTES,
-  neigh: NEIGH,
-  sysctls: { 'net.ipv6.conf.all.forwarding': 1 },
-  ip: [
-    'route add 203.0.113.0/24 via 198.51.100.130 dev eth2 table 100',
-    '-6 route add 2001:db8:3::/48 via 2001:db8:4::2 dev eth2 table 100',
-    'rule add fwmark 7 lookup 100 pref 100',
-    '-6 rule add fwmark 7 lookup 100 pref 100',
-  ],
-};
+const TOPO: NftTopo = { links: MARK_LINKS, routes: MARK_ROUTES, neigh: MARK_NEIGH, sysctls: { 'net.ipv6.conf.all.forwarding': 1 }, ip: MARK_IP };
 
 const RULESET = `table inet mk {
 	chain prer {
