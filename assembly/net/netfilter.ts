@@ -401,12 +401,14 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
       entryEmpty(data, len, outMarkData == data ? outMark : 0, false);
       attachData = 0;
       outMarkData = 0;
+      rerouteData = 0;
     } else if (hook == NF_INET_PRE_ROUTING) {
       const carried = data == mcLoopData;
       mcLoopData = 0;
       entryEmpty(data, len, 0, iif == LOOPBACK_IFINDEX || carried);
     }
-    if (hook == NF_INET_POST_ROUTING) loPending = 0;
+    // (a datagram for lo keeps its record — its mark — across it as after a POST_ROUTING run: nf_ct_loop)
+    if (hook == NF_INET_POST_ROUTING) loPending = oif == LOOPBACK_IFINDEX ? data : 0;
     return true;
   }
   const st = nfState();
@@ -454,6 +456,7 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   if (hook == NF_INET_LOCAL_OUT) {
     attachData = 0;
     outMarkData = 0;
+    rerouteData = 0;
   }
   const n = load<u32>(list);
   let v = NF_ACCEPT;
@@ -465,8 +468,13 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
       // "Previously seen (loopback)? Ignore."): its fragments go on as they are
       if (<u32>load<u8>(st + NFS_CTINFO) == IP_CT_UNTRACKED || load<u32>(st + NFS_CT) != 0) continue;
       if (pfi == 0) {
-        if ((ldFrag(data) & (IP_MF | IP_OFFSET)) != 0) return defrag4(t, hook, iif, oif, q, data, len, i + 1);
+        if ((ldFrag(data) & (IP_MF | IP_OFFSET)) != 0) {
+          const go = defrag4(t, hook, iif, oif, q, data, len, i + 1);
+          if (!go) hookDropped = false;
+          return go;
+        }
       } else if (!defrag6(t, hook, iif, oif, q, data, len, i + 1)) {
+        hookDropped = false;
         return false;
       }
       continue;
@@ -490,9 +498,13 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   if (v == NF_DROP) {
     netFree(q, data);
     netDrop(NDROP_NETFILTER_DROP);
+    hookDropped = true;
     return false;
   }
-  if (v == NF_STOLEN) return false;
+  if (v == NF_STOLEN) {
+    hookDropped = false;
+    return false;
+  }
   // the packet's conntrack for the hooks after this one
   if (fh == 0) return true;
   // frag_max_size is the datagram's from where it entered (PRE_ROUTING, LOCAL_OUT) on; a frame whose tag
@@ -505,6 +517,16 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   store<u32>(markAt(fh), load<u32>(st + NFS_MARK));
   if (hook == NF_INET_POST_ROUTING) loPending = oif == LOOPBACK_IFINDEX ? data : 0;
   return true;
+}
+
+/**
+ * Whether the nf_hook_slow run that just said false dropped the packet (NF_DROP: nf_hook_slow's -EPERM, which
+ * ip_local_out / ip6_local_out return to the sender) rather than took it (NF_STOLEN, a fragment queued: 0). Read
+ * right after the run, before another.
+ */
+let hookDropped = false;
+export function nf_hook_dropped(): bool {
+  return hookDropped;
 }
 
 /** The datagram a `type route` chain changed the mark of (LOCAL_OUT), for nf_route_reroute. */

@@ -13,7 +13,7 @@
 // (nf_nat_range2 as nf_nat.ts reads it: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
 // proto | +38 u16 max proto, network order | +40 u16 base proto). Next: back to the evaluator.
 
-import { AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
+import { AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
 import { reasmFrame } from './reasm';
@@ -26,7 +26,7 @@ import { nf_flow_offload_eval } from './nf_flow_table';
 import { IPH_FRAG_OFF } from './inet';
 import { ipSendCheck } from './csum';
 import { OUT_RES, outLoopIifGet, outLoopIifSet, outOnLink, ip_route_output, ip_send_skb, ip6_local_out, ip6_route_output } from './output';
-import { NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, nf_ct_attach_forget, nf_ct_set_untracked, nf_frag_geo_clear, nf_frag_max, nf_frag_max_get, nf_frag_max_set } from './netfilter';
+import { NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, nf_ct_attach_forget, nf_out_mark, nf_ct_set_untracked, nf_frag_geo_clear, nf_frag_max, nf_frag_max_get, nf_frag_max_set } from './netfilter';
 
 const NF_ACCEPT: u32 = 1;
 const NFTN_SNAT: u32 = 0;
@@ -246,6 +246,8 @@ export function nftDup(st: u32, oif: u32, addr: u32, v6: bool): void {
     }
     dupping = true;
     nf_ct_set_untracked(d, fmaxCopy);
+    // pskb_copy keeps the original's skb->mark: the copy's from its LOCAL_OUT on
+    nf_out_mark(d, load<u32>(keep, NFS_MARK));
     if (v6) ip6_local_out(0, d, len);
     else ip_send_skb(0, d, len);
     // LOCAL_OUT took it or never ran (its frame is gone: nothing may find it armed)

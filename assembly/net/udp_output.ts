@@ -51,7 +51,7 @@ import {
   AF_INET, AF_INET6, CONF6_HOP_LIMIT, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO,
   FL_SCOPE, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_TYPE,
   IFF_LOOPBACK, IFF_UP, LOOPBACK_IFINDEX, MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_OKS, MIB_IP6_OUT_NO_ROUTES, MIB_IP6_IN_RECEIVES,
-  MIB_IP6_OUT_REQUESTS, MIB_IP_FRAG_CREATES, MIB_IP_FRAG_OKS, MIB_IP_IN_RECEIVES, MIB_IP_OUT_NO_ROUTES, MIB_IP_OUT_REQUESTS, ND_CONF6,
+  MIB_IP6_OUT_REQUESTS, MIB_IP_FRAG_CREATES, MIB_IP_FRAG_OKS, MIB_IP_IN_RECEIVES, MIB_IP_OUT_DISCARDS, MIB_IP_OUT_NO_ROUTES, MIB_IP_OUT_REQUESTS, ND_CONF6,
   ND_FLAGS, ND_MTU, NDROP_NOMEM, NDROP_IP_INHDR, MIB_IP6_IN_HDR_ERRORS, ND_ADDR4, MIB_IP6_OUT_DISCARDS, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_BROADCAST, RTN_LOCAL,
   RTN_MULTICAST, RTN_PROHIBIT, RTN_THROW, RTN_UNICAST, RTN_UNREACHABLE, SCR_UDP_TX, SK6F_DONTFRAG, SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS,
   SK_FLAGS6, SK_MARK, SK_MC_TTL, SK_NUM, SK_PCFLAG, SK_PMTUDISC, SK_PROTOCOL, SK_SADDR,
@@ -64,7 +64,7 @@ import { arpMcMap, neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
 import {
-  NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_slow, nf_out_mark, nf_route_reroute, nf_skb_mark,
+  NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_dropped, nf_hook_slow, nf_out_mark, nf_route_reroute, nf_skb_mark,
   nf_nat_reroute, nf_netdev_frame, nfNetdevList,
 } from './netfilter';
 import { ip_fragment } from './frag';
@@ -85,7 +85,7 @@ import { ip6_local_deliver } from './local';
 import { bigFrameAlloc, frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes, fillBytes } from '../bytes';
-import { EBADF, EAGAIN, EACCES, EHOSTUNREACH, ENODEV, EINVAL, EDESTADDRREQ, EMSGSIZE, ENOBUFS, ENETUNREACH, EAFNOSUPPORT } from '../maps/uapi';
+import { EBADF, EPERM, EAGAIN, EACCES, EHOSTUNREACH, ENODEV, EINVAL, EDESTADDRREQ, EMSGSIZE, ENOBUFS, ENETUNREACH, EAFNOSUPPORT } from '../maps/uapi';
 
 // errnos (positive; returned negated)
 
@@ -426,14 +426,11 @@ function udpHeader(sk: u32, uh: u32, buf: u32, len: u32, sport: u32, dport: u32,
  * cut it) and is cut after POST_ROUTING (hookedSend); an IPv4 broadcast or multicast goes by mcSend4. Not done: the
  * hooks over an IPv6 multicast (ip6_finish_output2 loops each fragment back through a POST_ROUTING run of its own).
  */
-function chainSend(first: u32, type: u32): void {
+function chainSend(first: u32, type: u32): i32 {
   let ip = first;
   const lo = rtDev == LOOPBACK_IFINDEX;
   const gate = load<u32>(NF_GATE_PTR);
-  if (gate != 0 && frameNext(first) == 0 && (rtType == RTN_UNICAST || rtType == RTN_LOCAL)) {
-    hookedSend(gate, first, type);
-    return;
-  }
+  if (gate != 0 && frameNext(first) == 0 && (rtType == RTN_UNICAST || rtType == RTN_LOCAL)) return hookedSend(gate, first, type);
   if (lo) netdevLoopIif(rtLoopIif);
   while (ip != 0) {
     const next = frameNext(ip);
@@ -443,6 +440,7 @@ function chainSend(first: u32, type: u32): void {
     ip = next;
   }
   if (lo) netdevLoopIif(0);
+  return 0;
 }
 
 // The socket whose datagram hookedSend hands on, and whether its MTU is the device's (IP_PMTUDISC_PROBE).
@@ -458,7 +456,7 @@ let txProbe = false;
  * then whole, or over the route's MTU cut in fragments (ip_fragment / ip6_fragment, which count FragOKs and
  * FragCreates).
  */
-function hookedSend(gate: u32, first: u32, type: u32): void {
+function hookedSend(gate: u32, first: u32, type: u32): i32 {
   const pfi: u32 = type == ETH_P_IP ? 0 : 1;
   const l3 = frameLen(first) - ETH_HLEN;
   let lo = rtDev == LOOPBACK_IFINDEX;
@@ -469,19 +467,24 @@ function hookedSend(gate: u32, first: u32, type: u32): void {
   nf_out_mark(first, load<u32>(txSk + SK_MARK));
   if (!nf_hook_slow(gate, pfi, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) {
     if (lo) netdevLoopIif(0);
-    return;
+    return nf_hook_dropped() ? -EPERM : 0;
   }
   if (nf_route_reroute(first) || nf_nat_reroute(pfi, first, l3)) {
     if (lo) netdevLoopIif(0);
-    if (!routeAgain(pfi, first, l3)) {
+    const err = routeAgain(pfi, first, l3);
+    if (err != 0) {
+      // NF_DROP_ERR(ip_route_me_harder's error): the sender gets it
       netFree(0, first);
       netDrop(NDROP_NETFILTER_DROP);
-      return;
+      return err;
     }
     lo = rtDev == LOOPBACK_IFINDEX;
     if (lo) netdevLoopIif(rtLoopIif);
   }
-  if (nf_hook_slow(gate, pfi, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
+  let err: i32 = 0;
+  if (!nf_hook_slow(gate, pfi, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
+    if (nf_hook_dropped()) err = -EPERM;
+  } else {
     stBe16(first - 2, type);
     const mtu = pfi == 0 ? mtu4(load<u32>(first, 16), txProbe) : mtu6(txProbe);
     // a pool frame bounds a fragment (and what a ring device takes whole): the known difference of the header
@@ -496,6 +499,7 @@ function hookedSend(gate: u32, first: u32, type: u32): void {
     }
   }
   if (lo) netdevLoopIif(0);
+  return err;
 }
 
 /**
@@ -505,21 +509,20 @@ function hookedSend(gate: u32, first: u32, type: u32): void {
  * left it), TOS / flow label and ports. true with rtDev, rtType, the next
  * hop and the MTU set; false when there is no route.
  */
-function routeAgain(pfi: u32, ip: u32, l3: u32): bool {
+function routeAgain(pfi: u32, ip: u32, l3: u32): i32 {
   markFor = nf_skb_mark(ip, l3);
-  const ok = routeAgainMarked(pfi, ip);
+  const err = routeAgainMarked(pfi, ip);
   markFor = -1;
-  return ok;
+  return err;
 }
-function routeAgainMarked(pfi: u32, ip: u32): bool {
+function routeAgainMarked(pfi: u32, ip: u32): i32 {
   const sk = txSk;
   const bound = load<u32>(sk + SK_BOUND_DEV_IF);
   if (pfi == 0) {
     const uh = ip + ((<u32>load<u8>(ip) & 15) << 2);
-    const err = ipRouteOutput4(sk, load<u32>(ip, 16), load<u32>(ip, 12), bound, <u32>load<u8>(ip, 1),
+    // (ip_route_me_harder counts no OutNoRoutes: udp_sendmsg's own lookup does)
+    return ipRouteOutput4(sk, load<u32>(ip, 16), load<u32>(ip, 12), bound, <u32>load<u8>(ip, 1),
       <u32>bswap<u16>(load<u16>(uh)), <u32>bswap<u16>(load<u16>(uh, 2)));
-    if (err == -ENETUNREACH) mibInc(MIB_IP_OUT_NO_ROUTES);
-    return err == 0;
   }
   ipv6Copy(DST(), ip + 24);
   ipv6Copy(SRC(), ip + 8);
@@ -527,7 +530,16 @@ function routeAgainMarked(pfi: u32, ip: u32): bool {
   const oif = bound != 0 ? bound : strict ? rtDev : 0;
   const uh = ip + IPV6_HLEN;
   const tclass = (<u32>bswap<u16>(load<u16>(ip)) >> 4) & 0xff;
-  return route6(sk, oif, tclass, <u32>bswap<u16>(load<u16>(uh)), <u32>bswap<u16>(load<u16>(uh, 2))) == 0;
+  return route6(sk, oif, tclass, <u32>bswap<u16>(load<u16>(uh)), <u32>bswap<u16>(load<u16>(uh, 2)));
+}
+
+/**
+ * ip_send_skb / ip6_send_skb when ip_local_out said `err` (the hooks' NF_DROP: -EPERM; a failed re-route: its
+ * error): Ip:OutDiscards, no UdpOutDatagrams, the error to udp_sendmsg's caller.
+ */
+function sendDiscard(v6: bool, err: i32): i32 {
+  mibInc(v6 ? MIB_IP6_OUT_DISCARDS : MIB_IP_OUT_DISCARDS);
+  return err;
 }
 
 @inline function sent(sk: u32, v6: bool, len: u32): void {
@@ -587,7 +599,7 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   const cutAt = total <= fragMtu ? total : ((fragMtu - 20) & ~7) + 20;
   if (cutAt <= 20) return -EMSGSIZE; // an MTU with no room for 8 bytes beside the header
   // with hooks registered a unicast or local datagram is built whole, cut after POST_ROUTING (hookedSend): a big
-  // frame, when one is left (else cut here, as without hooks)
+  // frame (none left: ENOBUFS; never cut here, past the hooks — an output drop rule must see it)
   const gate = load<u32>(NF_GATE_PTR);
   const hooked = gate != 0 && (rtType == RTN_UNICAST || rtType == RTN_LOCAL || rtType == RTN_BROADCAST || rtType == RTN_MULTICAST);
   let maxfrag = cutAt < total && mtu <= REASM_FRAME_L3_MAX && nhFamily == AF_INET && hooked ? total : cutAt;
@@ -600,10 +612,7 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
     const left = ulen - off;
     const chunk = left + 20 <= maxfrag ? left : maxfrag - 20;
     const ip = frameFor(20 + chunk, prev);
-    if (ip == 0 && maxfrag != cutAt) {
-      maxfrag = cutAt;
-      continue;
-    }
+    // (no big frame left for a datagram the hooks must see whole: ENOBUFS, never cut past them)
     if (ip == 0) return nobufs(sk, false, first);
     if (first == 0) first = ip;
     prev = ip;
@@ -633,13 +642,19 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
     (mcDevAllow4(rtDev, daddr, saddr, <u32>load<u8>(sk + SK_PROTOCOL)) || (daddr == INADDR_ALLHOSTS && devHas4(rtDev)));
   const wantCopy = ((rtFlags & RTCF_BROADCAST) != 0 && !loop) || mloop;
   if (hooked && !frags && (rtType == RTN_BROADCAST || rtType == RTN_MULTICAST)) {
-    mcSend4(gate, first, wantCopy, mloop, daddr);
+    const err = mcSend4(gate, first, wantCopy, mloop, daddr);
+    if (err != 0) return sendDiscard(false, err);
     sent(sk, false, len);
     return <i32>len;
   }
   const lc = wantCopy ? loopCopy4(first, buf, len) : 0;
   if (rtType == RTN_MULTICAST && ttl == 0) chainFree(first);
-  else chainSend(first, ETH_P_IP);
+  else {
+    const err = chainSend(first, ETH_P_IP);
+    // a datagram the hooks dropped (or failed to route again) is an error to its sender (no copy was made: a
+    // unicast or local one)
+    if (err != 0) return sendDiscard(false, err);
+  }
   if (frags) {
     // ip_do_fragment: each fragment counted as it is handed on, then the datagram
     for (let p: u32 = 0; p < ulen; p += maxfrag - 20) mibInc(MIB_IP_FRAG_CREATES);
@@ -667,12 +682,12 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
  * netif_rx brings it: that device's netdev ingress chains, ip_rcv (InReceives), PRE_ROUTING with its conntrack
  * kept (nf_ct_mc_loop), the route kept (no input route: local delivery, LOCAL_IN).
  */
-function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): void {
+function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i32 {
   const l3 = frameLen(first) - ETH_HLEN;
   const g = nf_frag_geo(first, l3);
   if (g != 0) store<u32>(g, 0);
   nf_out_mark(first, load<u32>(txSk + SK_MARK));
-  if (!nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) return;
+  if (!nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) return nf_hook_dropped() ? -EPERM : 0;
   let lc: u32 = 0;
   if (copy) {
     lc = frameFor(l3, 0);
@@ -689,6 +704,8 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): vo
       if (!nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, rtDev, 0, lc, l3)) lc = 0;
     }
   }
+  // what the sender is told: the datagram's own POST_ROUTING (NF_HOOK_COND's -EPERM on a drop), not the copy's
+  let err: i32 = 0;
   if (rtType == RTN_MULTICAST && load<u8>(first, 8) == 0) {
     netFree(0, first); // "Multicasts with ttl 0 must not go beyond the host"
   } else if (nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
@@ -696,15 +713,19 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): vo
     const mtu = mtu4(daddr, txProbe);
     if (l3 > mtu || l3 > REASM_FRAME_L3_MAX) ip_fragment(rtDev, NH(), mtu, 0, first, l3);
     else neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
+  } else if (nf_hook_dropped()) {
+    err = -EPERM;
   }
-  if (lc == 0) return;
+  if (lc == 0) return err;
   const nd = netdevGet(rtDev);
   const ing = nd != 0 ? nfNetdevList(nd, NF_NETDEV_INGRESS) : 0;
-  if (ing != 0 && !nf_netdev_frame(ing, NF_NETDEV_INGRESS, rtDev, 0, lc - ETH_HLEN, l3 + ETH_HLEN)) return;
+  if (ing != 0 && !nf_netdev_frame(ing, NF_NETDEV_INGRESS, rtDev, 0, lc - ETH_HLEN, l3 + ETH_HLEN)) return err;
   mibInc(MIB_IP_IN_RECEIVES);
   nf_ct_mc_loop(lc, l3);
-  if (!nf_hook_slow(gate, 0, NF_INET_PRE_ROUTING, rtDev, 0, 0, lc, l3)) return;
-  ip_local_deliver(rtDev, 0, lc, l3, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL, false);
+  if (nf_hook_slow(gate, 0, NF_INET_PRE_ROUTING, rtDev, 0, 0, lc, l3)) {
+    ip_local_deliver(rtDev, 0, lc, l3, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL, false);
+  }
+  return err;
 }
 
 /** The device has an IPv4 address (so it is in 224.0.0.1, ip_mc_up). */
@@ -898,7 +919,7 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   const loop = (<u32>load<u32>(netdevGet(rtDev) + ND_FLAGS) & IFF_LOOPBACK) != 0;
   const fragMtu = total <= mtu && loop ? total : mtu < REASM_FRAME_L3_MAX ? mtu : REASM_FRAME_L3_MAX;
   // with hooks registered a unicast or local datagram is built whole, cut after POST_ROUTING (hookedSend): a big
-  // frame, when one is left (else cut here, as without hooks)
+  // frame (none left: ENOBUFS; never cut here, past the hooks — an output drop rule must see it)
   let whole = total <= fragMtu || (mtu <= REASM_FRAME_L3_MAX && load<u32>(NF_GATE_PTR) != 0 && !mcast &&
     (rtType == RTN_UNICAST || rtType == RTN_LOCAL));
   txSk = sk;
@@ -915,11 +936,6 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
     const chunk = whole ? left : left <= per ? left : per;
     const fh: u32 = whole ? 0 : FRAG_HLEN;
     const ip = frameFor(IPV6_HLEN + fh + chunk, prev);
-    if (ip == 0 && whole && total > fragMtu) {
-      whole = false;
-      ident6++;
-      continue;
-    }
     if (ip == 0) return nobufs(sk, true, first);
     if (first == 0) first = ip;
     prev = ip;
@@ -966,7 +982,10 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
       first = 0;
     }
   }
-  if (first != 0) chainSend(first, ETH_P_IPV6);
+  if (first != 0) {
+    const err = chainSend(first, ETH_P_IPV6);
+    if (err != 0) return sendDiscard(true, err);
+  }
   for (let i: i32 = 0; i < nloop6; i++) {
     const c = loop6[i];
     mibInc(MIB_IP6_IN_RECEIVES);

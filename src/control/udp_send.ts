@@ -19,7 +19,7 @@ export const UDP_SEND_AREA = AREA_PAYLOAD + PAYLOAD_MAX + 1;
 
 /** The errnos udp_sendmsg returns, by value. */
 export const UDP_SEND_ERRNO: Readonly<Record<number, string>> = {
-  9: 'EBADF', 11: 'EAGAIN', 13: 'EACCES', 19: 'ENODEV', 22: 'EINVAL', 89: 'EDESTADDRREQ', 90: 'EMSGSIZE', 97: 'EAFNOSUPPORT',
+  1: 'EPERM', 9: 'EBADF', 11: 'EAGAIN', 13: 'EACCES', 19: 'ENODEV', 22: 'EINVAL', 89: 'EDESTADDRREQ', 90: 'EMSGSIZE', 97: 'EAFNOSUPPORT',
   99: 'EADDRNOTAVAIL', 101: 'ENETUNREACH', 105: 'ENOBUFS', 113: 'EHOSTUNREACH',
 };
 

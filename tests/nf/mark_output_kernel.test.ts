@@ -104,3 +104,88 @@ describe.skipIf(unready !== '' || noKernel !== '')(`a socket's mark and a route 
     expect(rules).toBe(kernRules);
   });
 });
+
+// A datagram an output or postrouting chain drops is an error to its sender: nf_hook_slow's NF_DROP is -EPERM, which
+// ip_local_out / ip_output hand back through ip_send_skb (Ip:OutDiscards) to sendto; a route chain's re-mark to a
+// mark whose table has no route fails the send with ip_route_me_harder's error.
+const DROPS = `table inet dr {
+	chain o {
+		type filter hook output priority filter; policy accept;
+		udp dport 5200 drop
+	}
+
+	chain rto {
+		type route hook output priority mangle; policy accept;
+		udp dport 5202 meta mark set 0x00000009
+	}
+
+	chain p {
+		type filter hook postrouting priority filter; policy accept;
+		udp dport 5201 drop
+	}
+}
+`;
+const DROP_IP = [...IP, 'rule add fwmark 9 lookup 109 pref 90', '-6 rule add fwmark 9 lookup 109 pref 90', 'route add unreachable default table 109', '-6 route add unreachable default table 109'];
+const DROP_PY = String.raw`
+import errno, json, socket
+out = []
+for fam, addr, far in ${JSON.stringify(FAMILIES.map((f) => [f.family === AF_INET ? 4 : 6, f.addr, f.far]))}:
+    for dport in (5200, 5201, 5202, 5203):
+        s = socket.socket(socket.AF_INET if fam == 4 else socket.AF_INET6, socket.SOCK_DGRAM)
+        s.bind((addr, 6100))
+        try:
+            s.sendto(b'\x01', (far, dport)); out.append('ok')
+        except OSError as e:
+            out.append(errno.errorcode[e.errno])
+        s.close()
+print(json.dumps(out))
+`;
+
+async function wxdpDrops(): Promise<string[]> {
+  const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+  for (const line of DROP_IP) fx.dp.ip(line);
+  fx.dp.nft(DROPS);
+  const tx = new UdpSender(fx.dp);
+  const out: string[] = [];
+  for (const { family, addr, far } of FAMILIES) {
+    for (const dport of [5200, 5201, 5202, 5203]) {
+      const s = udpSocket(fx.dp, { family, v6only: family === AF_INET6, bind: { addr, port: 6100 } });
+      try {
+        tx.send(s, Uint8Array.of(1), { address: far, port: dport });
+        out.push('ok');
+      } catch (e) {
+        out.push((e as { errno?: string }).errno ?? String(e));
+      }
+    }
+  }
+  return out;
+}
+
+describe.skipIf(unready !== '')('a send the hooks drop fails (wxdp side, no root)', () => {
+  it('EPERM for a drop at output or postrouting, the re-route\'s error for an unreachable mark, else sent', async () => {
+    // by hand: nf_hook_slow → -EPERM; table 109's unreachable route → -EHOSTUNREACH (fib_lookup's fib_props,
+    // ip6_pol_route's ip6_rt_type_to_error) from ip_route_me_harder / ip6_route_me_harder; 5203 goes out
+    expect(await wxdpDrops()).toEqual(['EPERM', 'EPERM', 'EHOSTUNREACH', 'ok', 'EPERM', 'EPERM', 'EHOSTUNREACH', 'ok']);
+  });
+});
+
+describe.skipIf(unready !== '' || noKernel !== '')(`a send the hooks drop fails as on Linux${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  let k: KernelRouter | undefined;
+  let kern: string[] = [];
+  beforeAll(() => {
+    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'nf51md');
+    const ns = (cmd: string[], input?: string): string => {
+      const r = spawnSync('ip', ['netns', 'exec', k!.router, ...cmd], { input, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    for (const line of DROP_IP) ns(['ip', ...line.split(' ')]);
+    ns(['nft', '-f', '-'], DROPS);
+    kern = JSON.parse(ns(['python3', '-c', DROP_PY])) as string[];
+  }, 60_000);
+  afterAll(() => k?.close());
+
+  it('gives each send the errno Linux gives it', async () => {
+    expect(await wxdpDrops()).toEqual(kern);
+  });
+});
