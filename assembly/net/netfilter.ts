@@ -412,7 +412,6 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     return true;
   }
   const st = nfState();
-  // a run resumed past conntrack's defragmentation goes on with the mark the completing fragment had
   const resumedMark = load<u32>(st + NFS_MARK);
   // a received datagram's untagged Ethernet header is the 14 bytes before it (eth.ts cuts a tag in place; a
   // reassembled one carries its first fragment's, reasm.ts), where the kernel's skb->mac_header still points at
@@ -420,6 +419,11 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   stateFill(st, hook, pfi == 0 ? NFPROTO_IPV4 : NFPROTO_IPV6, iif, oif, q, data, len, iif != 0 ? data - 14 : 0, 0);
   l4Of(st, pfi, data, len);
   const fh = ctRecord(data, len);
+  // skb->mark: 0 as a frame arrives, the socket's SO_MARK as a datagram of the stack's leaves (ip_append_data's
+  // sockc.mark; the stack's own answers, fwmark_reflect off: 0), else — and back from lo or looped back as a
+  // multicast copy: skb_scrub_packet is not on that way — as the hooks before this one left it in the record;
+  // a run resumed past conntrack's defragmentation goes on with the mark the completing fragment had
+  let mark: u32 = hook == NF_INET_LOCAL_OUT && outMarkData == data ? outMark : 0;
   if (hook == NF_INET_LOCAL_OUT && attachData != 0 && attachData == data) {
     store<u32>(st + NFS_CT, attachCt);
     store<u8>(st + NFS_CTINFO, <u8>attachInfo);
@@ -432,27 +436,18 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     // conntrack's defragmentation made here (`from` past the defrag step: its buffer's record is not its own)
     // (or a multicast / broadcast copy looped back on its output device: nf_ct_mc_loop)
     const carried = data == mcLoopData;
-    loCarried = carried;
     if (hook == NF_INET_PRE_ROUTING) mcLoopData = 0;
     if (hook == NF_INET_PRE_ROUTING && (iif == LOOPBACK_IFINDEX || carried) && from == 0 && fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG_LO)) {
       store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
       store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
+      mark = load<u32>(markAt(fh));
     }
   } else {
     store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
     store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
+    mark = load<u32>(markAt(fh));
   }
-  // skb->mark: 0 as a frame arrives (but one back from lo or a multicast copy looped back: skb_scrub_packet is not
-  // on that way), the socket's SO_MARK as a datagram of the stack's leaves (ip_append_data's sockc.mark; the
-  // stack's own answers, fwmark_reflect off: 0), else as the hooks before this one left it
-  let mark: u32 = 0;
-  if (from != 0) mark = resumedMark;
-  else if (hook == NF_INET_LOCAL_OUT) mark = outMarkData == data ? outMark : 0;
-  else if (fh != 0) {
-    const tag = load<u32>(fh + FH_TAG);
-    if (hook == NF_INET_PRE_ROUTING ? tag == (data ^ TAG_LO) && (iif == LOOPBACK_IFINDEX || loCarried) : tag == (data ^ TAG)) mark = load<u32>(markAt(fh));
-  }
-  store<u32>(st + NFS_MARK, mark);
+  store<u32>(st + NFS_MARK, from != 0 ? resumedMark : mark);
   if (hook == NF_INET_LOCAL_OUT) {
     attachData = 0;
     outMarkData = 0;
@@ -541,9 +536,6 @@ export function nf_route_reroute(data: u32): bool {
   rerouteData = 0;
   return r;
 }
-
-/** Whether this PRE_ROUTING run's frame is a multicast / broadcast copy looped back (nf_ct_mc_loop's). */
-let loCarried = false;
 
 /**
  * The socket's SO_MARK for the datagram at `data` about to enter LOCAL_OUT (udp_output.ts): skb->mark from there

@@ -166,6 +166,11 @@ function iterView(ctx: Parameters<HelperDef['fn']>[5], it: bigint): { v: DataVie
   if (at < 0x1000 || at + 8 > v.byteLength) throw new RuntimeFault('RUN_HELPER', `bpf_iter_num: bad iterator address 0x${at.toString(16)}`, ctx.pc, it);
   return { v, at };
 }
+/** An iterator exhausted or destroyed: cur = end = 0 (bpf_iter_num_next's and _destroy's). */
+function iterClear(v: DataView, at: number): void {
+  v.setInt32(at, 0, true);
+  v.setInt32(at + 4, 0, true);
+}
 const ITER_NUM_KFUNCS: KfuncDef[] = [
   {
     name: 'bpf_iter_num_new',
@@ -194,8 +199,7 @@ const ITER_NUM_KFUNCS: KfuncDef[] = [
       // (s64)(s->cur + 1) >= s->end: the int addition wraps
       const next = (v.getInt32(at, true) + 1) | 0;
       if (next >= v.getInt32(at + 4, true)) {
-        v.setInt32(at, 0, true);
-        v.setInt32(at + 4, 0, true);
+        iterClear(v, at);
         return 0n;
       }
       v.setInt32(at, next, true);
@@ -210,8 +214,7 @@ const ITER_NUM_KFUNCS: KfuncDef[] = [
     ret: 'void',
     fn: (it, _r2, _r3, _r4, _r5, ctx) => {
       const { v, at } = iterView(ctx, it);
-      v.setInt32(at, 0, true);
-      v.setInt32(at + 4, 0, true);
+      iterClear(v, at);
       return 0n;
     },
   },
