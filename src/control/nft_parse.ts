@@ -6,7 +6,7 @@
 // `nft -f` reads it: commands one per line or separated by ';', `table FAMILY NAME { … }` blocks with
 // `chain`, `set` and `flowtable` blocks inside, `#` comments, a backslash continuing a line.
 
-import { describe, KEYWORDS, NftParseError, scan, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
+import { isNftString, KEYWORDS, NftParseError, scan, syntaxError, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
 
 export { NftParseError, type Loc } from './nft_scan.js';
 
@@ -109,6 +109,8 @@ export interface ChainSpec {
   /** `device x` / `devices = { … }` as written, and `priority P`. */
   devLoc?: Loc;
   prioLoc?: Loc;
+  /** Where the kernel's refusal of the chain points: a command's whole `add chain …`, a table block's chain name (measured). */
+  cmdLoc?: Loc;
   loc: Loc;
 }
 
@@ -171,7 +173,7 @@ export type Cmd =
   | ({ op: 'delete'; obj: 'rule'; chain: string; chainLoc: Loc; handle: number; handleLoc: Loc; loc: Loc } & Where)
   | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'set'; set: string; setLoc: Loc; /** where the kernel refuses the set itself */ declLoc?: Loc; spec?: SetSpec; handle?: Handle; /** written as `map` */ map: boolean } & Where & { loc: Loc })
   | ({ op: 'add' | 'create' | 'delete'; obj: 'element'; set: string; setLoc: Loc; elems: RawValue } & Where & { loc: Loc })
-  | ({ op: 'add' | 'create' | 'delete' | 'list'; obj: 'flowtable'; flowtable: string; ftLoc: Loc; spec?: FlowtableSpec; handle?: Handle } & Where & { loc: Loc })
+  | ({ op: 'add' | 'create' | 'delete' | 'list'; obj: 'flowtable'; flowtable: string; ftLoc: Loc; /** a command's whole `add flowtable …` */ declLoc?: Loc; spec?: FlowtableSpec; handle?: Handle } & Where & { loc: Loc })
   /** One named stateful object: declared (spec), deleted, listed, or listed and reset (NFT_MSG_GETOBJ_RESET). */
   | ({ op: 'add' | 'create' | 'delete' | 'list' | 'reset'; obj: 'object'; type: ObjSpec['k']; name: string; nameLoc: Loc; spec?: ObjSpec; handle?: Handle } & Where & {
       /** The command (a command line's: all of it; a table block's declaration: its name), where the kernel's refusals show. */
@@ -205,6 +207,10 @@ const ABSENT_EXPRS: Readonly<Record<string, string>> = {
 };
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
+/** What bison lists when a chain or flowtable's `device NAME` is no name (nft 1.0.6, measured). */
+const DEVICE_EXPECTED = "string or quoted string or string with a trailing asterisk or '$'";
+/** … and when a verdict map element's `jump NAME` / `goto NAME` is none. */
+const MAP_CHAIN_EXPECTED = "string or '$'";
 /** Words a selector starts with (Parser.selector). */
 const SELECTORS = new Set(['arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
 class Parser {
@@ -220,7 +226,7 @@ class Parser {
     return t;
   }
   private unexpected(t: Tok, expecting?: string): never {
-    throw new NftParseError(`syntax error, unexpected ${describe(t)}${expecting ? `, expecting ${expecting}` : ''}`, t.loc);
+    throw syntaxError(t, expecting);
   }
   private isWord(v?: string, n = 0): boolean {
     const t = this.peek(n);
@@ -240,12 +246,21 @@ class Parser {
     if (t.t !== 'w' || t.v !== v) this.unexpected(t, v);
     return t;
   }
-  /** A name: a word that is not a keyword, or a quoted string; `variable`: a `$NAME` may give it (nft's chain_expr, dev_spec). */
-  private name(variable = false): Tok {
+  /**
+   * A name: a word nft's scanner gives as a STRING (never one of its keywords, isScannerKeyword) or a quoted string;
+   * `variable`: a `$NAME` may give it (nft's chain_expr, dev_spec); `expecting`: what bison lists in that place.
+   */
+  private name(variable = false, expecting = 'string'): Tok {
     const t = this.next();
     if (t.via && !variable) throw new NftParseError("syntax error, unexpected '$', expecting string", t.via);
-    if (t.t === 's' || (t.t === 'w' && t.v !== 'handle' && /^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(t.v))) return t;
-    this.unexpected(t, 'string');
+    if (t.t === 's' || (t.t === 'w' && isNftString(t.v))) return t;
+    this.unexpected(t, expecting);
+  }
+  /** The name after `@`: `@` starts scanner.l's SCANSTATE_AT, where `ll` and `nh` are keywords (@ll, @nh: raw payload bases). */
+  private atName(expecting = 'string'): Tok {
+    const t = this.peek();
+    if (t.t === 'w' && (t.v === 'll' || t.v === 'nh')) throw new NftParseError(`syntax error, unexpected ${t.v}, expecting ${expecting}`, t.loc);
+    return this.name(false, expecting);
   }
   private skipNl(): void {
     while (this.peek().t === 'nl' || this.isP(';')) this.next();
@@ -360,6 +375,7 @@ class Parser {
         const c = this.name();
         let spec: ChainSpec | undefined;
         if ((op === 'add' || op === 'create') && this.isP('{')) spec = this.chainBlock(w, c.v, c.loc, out);
+        if (spec) spec.cmdLoc = { ...t.loc, end: this.peek().t === 'nl' ? this.peek().loc.end : this.peek(-1).loc.end };
         out.push({ op, obj: 'chain', ...w, chain: c.v, chainLoc: c.loc, spec, loc: t.loc });
         // rules of the block come after their chain
         const rules = this.pendingRules;
@@ -455,7 +471,8 @@ class Parser {
         const f = this.name();
         let spec: FlowtableSpec | undefined;
         if ((op === 'add' || op === 'create') && this.isP('{')) spec = this.flowtableBlock();
-        out.push({ op, obj: 'flowtable', ...w, flowtable: f.v, ftLoc: f.loc, spec, loc: t.loc });
+        const end = this.peek().t === 'nl' ? this.peek().loc.end : this.peek(-1).loc.end;
+        out.push({ op, obj: 'flowtable', ...w, flowtable: f.v, ftLoc: f.loc, declLoc: { ...t.loc, end }, spec, loc: t.loc });
         break;
       }
       default:
@@ -569,6 +586,7 @@ class Parser {
         const c = this.name();
         let spec: ChainSpec | undefined;
         if (this.isP('{')) spec = this.chainBody({ ...w }, c.v, c.loc, rules);
+        if (spec) spec.cmdLoc = c.loc;
         chains.push({ op: 'add', obj: 'chain', ...w, chain: c.v, chainLoc: c.loc, spec, loc: t.loc });
       } else if (t.v === 'set' || t.v === 'map') {
         const s = this.name();
@@ -642,7 +660,7 @@ class Parser {
         const dev = this.peek();
         if (this.isWord('device')) {
           this.next();
-          spec.devices = [this.name(true).v];
+          spec.devices = [this.name(true, DEVICE_EXPECTED).v];
           spec.devLoc = { ...dev.loc, end: this.toks[this.i - 1]!.loc.end };
         } else if (this.isWord('devices')) {
           this.next();
@@ -816,15 +834,23 @@ class Parser {
   /** `= name` or `= { a, b }` after `devices` (nft's dev_spec: a set of names), in a chain's hook or a flowtable. */
   private deviceSet(): string[] {
     this.expectP('=');
-    if (!this.isP('{')) return [this.name(true).v];
+    // nft 1.0.6's dev_spec is `DEVICES '=' flowtable_expr`: a braced list or a variable, never a bare name
+    if (!this.isP('{')) {
+      if (!this.peek().via) this.unexpected(this.peek(), "'{' or '$'");
+      return [this.name(true).v];
+    }
     this.next();
-    const devs: string[] = [];
+    this.skipNl();
+    const devs = [this.name(true, "string or quoted string or '$'").v];
+    // flowtable_list_expr: after a comma (a trailing one allowed) bison has reduced the list: what it expects is more of it
     for (;;) {
       this.skipNl();
-      devs.push(this.name(true).v);
-      this.skipNl();
-      if (!this.isP(',')) break;
+      if (this.isP('}')) break;
+      if (!this.isP(',')) this.unexpected(this.peek(), "comma or '}'");
       this.next();
+      this.skipNl();
+      if (this.isP('}')) break;
+      devs.push(this.name(true, "comma or '}'").v);
     }
     this.expectP('}');
     return devs;
@@ -851,7 +877,7 @@ class Parser {
     const t = this.peek();
     if (this.isP('@')) {
       this.next();
-      const n = this.name();
+      const n = this.atName();
       return { k: 'ref', name: n.v, loc: { ...t.loc, end: n.loc.end } };
     }
     if (this.isP('{')) {
@@ -898,7 +924,7 @@ class Parser {
       this.next();
       const data = this.single();
       // a verdict's chain (`82 : jump c`)
-      if (data.k === 'word' && (data.v === 'jump' || data.v === 'goto')) return { k: 'pair', key, data, loc: key.loc, chain: this.name(true).v };
+      if (data.k === 'word' && (data.v === 'jump' || data.v === 'goto')) return { k: 'pair', key, data, loc: key.loc, chain: this.name(true, MAP_CHAIN_EXPECTED).v };
       return { k: 'pair', key, data, loc: key.loc };
     }
     if (key.k === 'word' && key.v.endsWith(':') && key.v.length > 1 && (this.peek().t === 's' || this.peek().t === 'w') && !this.isP(',')) {
@@ -1122,7 +1148,7 @@ class Parser {
       const d = this.next();
       if (d.t !== 'w' || !VERDICTS.has(d.v)) this.unexpected(d);
       const data: RawValue = { k: 'word', v: d.v, loc: d.loc };
-      elems.push({ k: 'pair', key, data, loc: key.loc, chain: d.v === 'jump' || d.v === 'goto' ? this.name(true).v : undefined });
+      elems.push({ k: 'pair', key, data, loc: key.loc, chain: d.v === 'jump' || d.v === 'goto' ? this.name(true, MAP_CHAIN_EXPECTED).v : undefined });
       this.skipNl();
       if (!this.isP(',')) break;
       this.next();
@@ -1193,7 +1219,7 @@ class Parser {
         return { k: 'verdict', v: t.v, loc: t.loc };
       case 'jump':
       case 'goto': {
-        const c = this.name(true);
+        const c = this.name(true, "'{'");
         return { k: 'verdict', v: t.v, chain: c.v, chainLoc: c.loc, loc: { ...t.loc, end: c.loc.end } };
       }
       case 'notrack':
@@ -1307,7 +1333,7 @@ class Parser {
         const a = this.next();
         if (a.t !== 'w' || (a.v !== 'add' && a.v !== 'offload')) this.unexpected(a);
         this.expectP('@');
-        const n = this.name();
+        const n = this.atName('string or quoted string or string with a trailing asterisk');
         return { k: 'flow', name: n.v, nameLoc: n.loc, loc: { ...t.loc, end: n.loc.end } };
       }
       default:

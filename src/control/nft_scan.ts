@@ -16,6 +16,7 @@
 // no error), directories are skipped, and 16 nested includes are the most.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { objMisspell } from './nft_misspell.js';
 
@@ -76,6 +77,58 @@ export const KEYWORDS = new Set([
   // `until`, `level`… are keywords only inside theirs)
   'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap', 'timeout', 'expires', 'comment', 'typeof',
 ]);
+
+/**
+ * The words nft 1.0.6's scanner returns as keyword tokens in every start condition (scanner.l's rules with no
+ * `<SCANSTATE_…>` prefix: flex `%s` states are inclusive): whatever the grammar expects, such a word is never a
+ * name. Measured with Debian's nft 1.0.6: each of these as a table, chain and set name is "syntax error, unexpected
+ * WORD, expecting string"; every other word of scanner.l (342) is a name there. The operator spellings (eq, and, …)
+ * are keywords too and bison names them by their symbol (OPERATOR_WORDS).
+ */
+export const SCANNER_KEYWORDS = new Set([
+  'accept', 'add', 'ah', 'all', 'arp', 'auto-merge', 'bridge', 'cgroup', 'chain', 'comment', 'comp', 'constant',
+  'continue', 'counter', 'cpu', 'create', 'ct', 'day', 'dccp', 'define', 'delete', 'describe', 'device', 'devices',
+  'dnat', 'drop', 'dst', 'dup', 'dynamic', 'ecn', 'element', 'elements', 'esp', 'ether', 'exists', 'expires',
+  'export', 'exthdr', 'fib', 'flags', 'flow', 'flowtable', 'flush', 'frag', 'fwd', 'gc-interval', 'get', 'goto',
+  'handle', 'hbh', 'hook', 'hour', 'ibriport', 'ibrname', 'icmp', 'icmpv6', 'igmp', 'iif', 'iifgroup', 'iifname',
+  'iiftype', 'import', 'include', 'index', 'inet', 'insert', 'interval', 'ip', 'ip6', 'ipsec', 'jhash', 'jump',
+  'limit', 'list', 'log', 'map', 'mark', 'masquerade', 'meta', 'meter', 'mh', 'missing', 'monitor', 'netdev',
+  'nftrace', 'notrack', 'numgen', 'obriport', 'obrname', 'offload', 'oif', 'oifgroup', 'oifname', 'oiftype', 'osf',
+  'pkttype', 'policy', 'position', 'priority', 'queue', 'quota', 'random', 'redefine', 'redirect', 'reject',
+  'rename', 'replace', 'reset', 'return', 'rt', 'rt0', 'rt2', 'rtclassid', 'rule', 'ruleset', 'sctp', 'secmark',
+  'set', 'size', 'skgid', 'skuid', 'snat', 'socket', 'srh', 'symhash', 'synproxy', 'table', 'tcp', 'th', 'time',
+  'timeout', 'tproxy', 'type', 'typeof', 'udp', 'udplite', 'undefine', 'update', 'vlan', 'vmap', 'xt',
+]);
+
+/** scanner.l's operator words and the symbol bison's "unexpected X" shows for each (measured, nft 1.0.6). */
+const OPERATOR_WORDS = new Map([
+  ['eq', '=='], ['ne', '!='], ['lt', '<'], ['gt', '>'], ['le', '<='], ['ge', '>='], ['and', '&'], ['or', "'|'"],
+  ['xor', '^'], ['not', '!'], ['lshift', '<<'], ['rshift', '>>'],
+]);
+
+/** A word nft's scanner never gives the grammar as a name (a STRING token). */
+export function isScannerKeyword(v: string): boolean {
+  return SCANNER_KEYWORDS.has(v) || OPERATOR_WORDS.has(v);
+}
+
+// scanner.l's patterns whose match is a STRING token (nft 1.0.6): {string}, {timestring}, {addrstring} (a MAC, an
+// IPv4 or IPv6 address), {classid}, and the two words it returns as strings itself. Measured: `1d`, `8021q`,
+// `.x`, `a/b`, `00:11:22:33:44:55`, `1.2.3.4`, `2001:db8::1` are all chain names nft takes.
+const NFT_STRING = /^[A-Za-z_.][A-Za-z0-9/\-_.]*$/;
+const NFT_TIMESTRING = /^(?=[0-9])([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$/;
+const NFT_MAC = /^([0-9A-Fa-f]{1,2}:){5}[0-9A-Fa-f]{1,2}$/;
+const NFT_IP4 = /^([0-9]{1,3}\.){3}[0-9]{1,3}$/;
+const NFT_CLASSID = /^[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}$/;
+/** scanner.l's {asteriskstring}: bison's "string with a trailing asterisk". */
+const NFT_ASTERISK = /^([A-Za-z_.][A-Za-z0-9/\-_.]*\\?\*|\\\*|[A-Za-z_.][A-Za-z0-9/\-_.]*\\\*[A-Za-z_.][A-Za-z0-9/\-_.]*)$/;
+
+/** Whether nft's scanner reads the whole word as one STRING token (a name wherever the grammar takes one). */
+export function isNftString(v: string): boolean {
+  if (isScannerKeyword(v)) return false;
+  if (NFT_STRING.test(v) || v === '8021ad' || v === '8021q') return true;
+  if (NFT_TIMESTRING.test(v) && !/^[0-9]+$/.test(v)) return true;
+  return NFT_MAC.test(v) || NFT_IP4.test(v) || NFT_CLASSID.test(v) || (v.includes(':') && isIPv6(v));
+}
 
 const WORD = /[A-Za-z0-9_.:/\-*$\[\]]/;
 
@@ -160,7 +213,13 @@ export function describe(t: Tok): string {
   if (t.t === 'p') return t.v === ';' ? 'semicolon' : `'${t.v}'`;
   if (t.v === ':') return 'colon'; // our scanner keeps a colon a word (`: verdict`); nft's token is COLON
   if (KEYWORDS.has(t.v)) return t.v;
+  const op = OPERATOR_WORDS.get(t.v);
+  if (op !== undefined) return op;
+  if (SCANNER_KEYWORDS.has(t.v)) return t.v;
   if (/^[0-9]+$/.test(t.v)) return 'number';
+  if (NFT_ASTERISK.test(t.v)) return 'string with a trailing asterisk';
+  // a word our scanner keeps whole that nft's starts with a number (`1x`: NUM then STRING; `1.2.3.4x` starts as an address)
+  if (/^[0-9]+(?![0-9.:])/.test(t.v) && !isNftString(t.v)) return 'number';
   return 'string';
 }
 
@@ -319,7 +378,18 @@ class Scanner {
 }
 
 function unexpected(t: Tok, expecting?: string): NftParseError {
-  return new NftParseError(`syntax error, unexpected ${describe(t)}${expecting ? `, expecting ${expecting}` : ''}`, t.loc);
+  return syntaxError(t, expecting);
+}
+
+/**
+ * bison's "syntax error, unexpected X[, expecting Y]" at the token; a word nft's scanner starts with a number (`1x`:
+ * NUM then STRING, describe) is marked over that number alone, the token bison met.
+ */
+export function syntaxError(t: Tok, expecting?: string): NftParseError {
+  const what = describe(t);
+  const num = what === 'number' && t.t === 'w' ? /^[0-9]+/.exec(t.v)![0].length : 0;
+  const loc = num ? { ...t.loc, end: t.loc.col + num - 1 } : t.loc;
+  return new NftParseError(`syntax error, unexpected ${what}${expecting ? `, expecting ${expecting}` : ''}`, loc);
 }
 
 function existsAt(path: string, cwd: string): boolean {

@@ -24,8 +24,8 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-const RULES = file('fwd.nft', 'table ip f {\n\tchain fwd {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tudp dport 54 counter drop\n\t}\n}\n');
-const BAD = file('bad.nft', 'table ip f {\n\tchain fwd {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tudp dport 70000 drop\n\t}\n}\n');
+const RULES = file('fwd.nft', 'table ip f {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tudp dport 54 counter drop\n\t}\n}\n');
+const BAD = file('bad.nft', 'table ip f {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tudp dport 70000 drop\n\t}\n}\n');
 const ROUTER = file('router.batch', 'addr add 192.0.2.1/24 dev eth0\naddr add 198.51.100.1/24 dev eth1\nlink set eth0 up\nlink set eth1 up\nneigh add 198.51.100.2 lladdr 02:00:00:00:00:99 dev eth1\n');
 const pk = (dport: number): Uint8Array => ipv4({ src: '192.0.2.2', dst: '198.51.100.2', proto: 17, payload: udp('192.0.2.2', '198.51.100.2', 1000, dport, pattern(8)) });
 const PCAP = file('two.pcap', writePcap([{ data: pk(53), timestampNs: 0n }, { data: pk(54), timestampNs: 1000n }], { linktype: LINKTYPE_RAW }));
@@ -33,9 +33,9 @@ const PCAP = file('two.pcap', writePcap([{ data: pk(53), timestampNs: 0n }, { da
 describe('wxdp nft', () => {
   it('applies -f files and lists the ruleset as nft prints it (-a with handles)', async () => {
     const r = await cli('nft', '-f', RULES, 'list', 'ruleset');
-    expect([r.code, r.err, r.out]).toEqual([0, '', 'table ip f {\n\tchain fwd {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tudp dport 54 counter packets 0 bytes 0 drop\n\t}\n}\n']);
+    expect([r.code, r.err, r.out]).toEqual([0, '', 'table ip f {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tudp dport 54 counter packets 0 bytes 0 drop\n\t}\n}\n']);
     const a = await cli('nft', '-a', '-f', RULES, 'list', 'ruleset');
-    expect(a.out).toBe('table ip f { # handle 1\n\tchain fwd { # handle 1\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tudp dport 54 counter packets 0 bytes 0 drop # handle 2\n\t}\n}\n');
+    expect(a.out).toBe('table ip f { # handle 1\n\tchain forward { # handle 1\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tudp dport 54 counter packets 0 bytes 0 drop # handle 2\n\t}\n}\n');
     const c = await cli('nft', '-c', '-f', RULES, 'list', 'ruleset');
     expect([c.code, c.out]).toEqual([0, '']);
   });
@@ -83,7 +83,7 @@ describe('--nft on wxdp run and wxdp prog run', () => {
 
   it('reads an --nft file as nft -f does: its includes (absolute here; ./ from the working directory) and defines', async () => {
     const ports = file('ports54.nft', 'define drop_ports = { 54, 55 }\n');
-    const main = file('fwd-inc.nft', `include "${ports}"\ntable ip f {\n\tchain fwd {\n\t\ttype filter hook forward priority 0;\n\t\tudp dport $drop_ports drop\n\t}\n}\n`);
+    const main = file('fwd-inc.nft', `include "${ports}"\ntable ip f {\n\tchain forward {\n\t\ttype filter hook forward priority 0;\n\t\tudp dport $drop_ports drop\n\t}\n}\n`);
     const r = await cli('run', pass, '--in', PCAP, '--ip-batch', ROUTER, '--sysctl', 'net.ipv4.ip_forward=1', '--json', '--nft', main);
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out).perInterface.find((i: { interface: string }) => i.interface === 'eth1 tx').frames).toBe(1);

@@ -19,7 +19,7 @@ const unready = await stackUnready();
 
 const RULES = `
 table ip f {
-	chain fwd {
+	chain forward {
 		type filter hook forward priority filter; policy accept;
 		iifname "lan0" counter drop
 		iifname { "dmz*", "lan9" } counter drop
@@ -52,7 +52,7 @@ describe.skipIf(unready !== '')('nft iifname / oifname by name at packet time', 
     rename(fx, 'lan9', 'lan10'); // neither "lan0" nor "lan9" (no prefix match without `*`)
     expect(out(fx, 1005)).toBe(1);
     expect(fx.drops()['NETFILTER_DROP']).toBe(3);
-    const listed = fx.dp.nft('list chain ip f fwd');
+    const listed = fx.dp.nft('list chain ip f forward');
     expect(listed).toMatch(/iifname "lan0" counter packets 1 bytes 36 drop/);
     expect(listed).toMatch(/iifname \{ "dmz\*", "lan9" \} counter packets 2 bytes 72 drop/);
   });
