@@ -67,7 +67,7 @@ import {
   NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_dropped, nf_hook_slow, nf_out_mark, nf_route_reroute, nf_skb_mark,
   nf_nat_reroute, nf_netdev_frame, nfNetdevList,
 } from './netfilter';
-import { ip_fragment } from './frag';
+import { ip_fragment_via } from './frag';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { devMtu6, ip6_fragment_out, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
@@ -490,7 +490,7 @@ function hookedSend(gate: u32, first: u32, type: u32): i32 {
     const mtu = pfi == 0 ? mtu4(load<u32>(first, 16), txProbe) : mtu6(txProbe);
     // a pool frame bounds a fragment (and what a ring device takes whole): the known difference of the header
     if (l3 > mtu || (l3 > REASM_FRAME_L3_MAX && !lo)) {
-      if (pfi == 0) ip_fragment(rtDev, NH(), mtu, 0, first, l3);
+      if (pfi == 0) ip_fragment_via(nhFamily, rtDev, NH(), mtu, 0, first, l3);
       else {
         store<u32>(RES(), rtDev, FR_OIF);
         ip6_fragment_out(RES(), NH(), mtu < REASM_FRAME_L3_MAX ? mtu : REASM_FRAME_L3_MAX, first, l3);
@@ -600,10 +600,12 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   const cutAt = total <= fragMtu ? total : ((fragMtu - 20) & ~7) + 20;
   if (cutAt <= 20) return -EMSGSIZE; // an MTU with no room for 8 bytes beside the header
   // with hooks registered a unicast or local datagram is built whole, cut after POST_ROUTING (hookedSend): a big
-  // frame (none left: ENOBUFS; never cut here, past the hooks — an output drop rule must see it)
+  // frame (none left: ENOBUFS; never cut here, past the hooks — an output drop rule must see it); also one a jumbo
+  // MTU would carry whole but a pool frame cannot (the hooks see it whole, ip_fragment cuts it at a frame), and one
+  // through an IPv6 gateway (RFC 5549: its fragments go to that neighbour)
   const gate = load<u32>(NF_GATE_PTR);
   const hooked = gate != 0 && (rtType == RTN_UNICAST || rtType == RTN_LOCAL || rtType == RTN_BROADCAST || rtType == RTN_MULTICAST);
-  let maxfrag = cutAt < total && mtu <= REASM_FRAME_L3_MAX && nhFamily == AF_INET && hooked ? total : cutAt;
+  let maxfrag = cutAt < total && hooked ? total : cutAt;
   txSk = sk;
   txProbe = pmtudisc >= IP_PMTUDISC_PROBE;
   let first: u32 = 0;
@@ -712,7 +714,7 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i3
   } else if (nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
     stBe16(first - 2, ETH_P_IP);
     const mtu = mtu4(daddr, txProbe);
-    if (l3 > mtu || l3 > REASM_FRAME_L3_MAX) ip_fragment(rtDev, NH(), mtu, 0, first, l3);
+    if (l3 > mtu || l3 > REASM_FRAME_L3_MAX) ip_fragment_via(nhFamily, rtDev, NH(), mtu, 0, first, l3);
     else neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
   } else if (nf_hook_dropped()) {
     err = -EPERM;
@@ -978,8 +980,8 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   const fragMtu = total <= mtu && loop ? total : mtu < REASM_FRAME_L3_MAX ? mtu : REASM_FRAME_L3_MAX;
   // with hooks registered a unicast or local datagram is built whole, cut after POST_ROUTING (hookedSend): a big
   // frame (none left: ENOBUFS; never cut here, past the hooks — an output drop rule must see it)
-  let whole = total <= fragMtu || (mtu <= REASM_FRAME_L3_MAX && load<u32>(NF_GATE_PTR) != 0 && !mcast &&
-    (rtType == RTN_UNICAST || rtType == RTN_LOCAL));
+  // (a jumbo MTU's too: cut at a frame after the hooks)
+  let whole = total <= fragMtu || (load<u32>(NF_GATE_PTR) != 0 && !mcast && (rtType == RTN_UNICAST || rtType == RTN_LOCAL));
   txSk = sk;
   txProbe = pmtudisc >= IP_PMTUDISC_PROBE;
   // every fragment but the last: maxfraglen = ((mtu - 40) & ~7) + 40 - 8, after its Fragment header

@@ -11,18 +11,26 @@
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, type LinkCfg } from '../net/support.js';
+import { Fixture, stackUnready, type LinkCfg, type RouteCfg } from '../net/support.js';
 import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
 import { recvFrom, udpSocket } from '../net/udp_send_support.js';
 import { UdpSender } from '../../src/control/udp_send.js';
 import { AF_INET6 } from '../../src/runtime/net_abi.js';
-import { LINKS, NEIGH, NEIGH6, ROUTES, ROUTES6, parseConntrackL } from './ct_support.js';
+import { LINKS, NEIGH, NEIGH6, ROUTES6, parseConntrackL } from './ct_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '') ||
   (spawnSync('conntrack', ['--version']).status !== 0 ? 'conntrack (conntrack-tools) missing' : '');
 
 const LINKS46: LinkCfg[] = LINKS.map((l) => ({ ...l, v6: [l.name === 'eth0' ? '2001:db8:1::1/64' : '2001:db8:2::1/64'] }));
+// eth1's gateway by routes of a jumbo MTU (5000: more than a pool frame holds); 203.0.113.0/24 through it by its
+// IPv6 address (RFC 5549)
+const ROUTES46: RouteCfg[] = [
+  { dst: '198.51.100.2/32', dev: 'eth1', mtu: 5000 },
+  { dst: '2001:db8:2::2/128', dev: 'eth1', mtu: 5000 },
+  { dst: '203.0.113.0/24', via: 'inet6 2001:db8:2::2', dev: 'eth1' },
+  ...ROUTES6,
+];
 
 const RULESET = `table inet t {
 	chain out {
@@ -30,6 +38,9 @@ const RULESET = `table inet t {
 		ip protocol igmp counter packets 0 bytes 0
 		icmpv6 type mld2-listener-report counter packets 0 bytes 0
 		ip6 daddr ff0e::1:1 counter packets 0 bytes 0
+		udp dport 7501 counter packets 0 bytes 0
+		udp dport 7502 counter packets 0 bytes 0
+		udp dport 7503 counter packets 0 bytes 0
 	}
 
 	chain post {
@@ -37,6 +48,9 @@ const RULESET = `table inet t {
 		oifname "eth0" ip protocol igmp ct state new counter packets 0 bytes 0
 		oifname "eth0" icmpv6 type mld2-listener-report ct state untracked counter packets 0 bytes 0
 		oifname "eth0" ip6 daddr ff0e::1:1 counter packets 0 bytes 0
+		oifname "eth1" udp dport 7501 counter packets 0 bytes 0
+		oifname "eth1" udp dport 7502 counter packets 0 bytes 0
+		oifname "eth1" udp dport 7503 counter packets 0 bytes 0
 	}
 
 	chain pre {
@@ -75,6 +89,13 @@ try:
     d, src = m.recvfrom(100); out.append([d.hex(), src[0], src[1]])
 except BlockingIOError:
     out.append(['', '', 0])
+# the jumbo route MTU: 4000 bytes whole at the hooks (IPv4 and IPv6); through the IPv6 gateway one frame and 3000 bytes cut
+c4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c4.bind(('192.0.2.1', 6003))
+c6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); c6.bind(('2001:db8:1::1', 6004))
+c4.sendto(bytes(4000), ('198.51.100.2', 7501))
+c6.sendto(bytes(4000), ('2001:db8:2::2', 7501))
+c4.sendto(bytes(100), ('203.0.113.5', 7503))
+c4.sendto(bytes(3000), ('203.0.113.5', 7502))
 time.sleep(0.05)
 rules = subprocess.run(['nft', 'list', 'ruleset'], capture_output=True, text=True).stdout
 ct = subprocess.run(['conntrack', '-L', '-f', 'ipv4'], capture_output=True, text=True).stdout + subprocess.run(['conntrack', '-L', '-f', 'ipv6'], capture_output=True, text=True).stdout
@@ -89,7 +110,7 @@ interface Side {
 }
 
 async function wxdpSide(): Promise<Side> {
-  const fx = await Fixture.create(LINKS46, [...ROUTES, ...ROUTES6], [...NEIGH, ...NEIGH6]);
+  const fx = await Fixture.create(LINKS46, ROUTES46, [...NEIGH, ...NEIGH6]);
   fx.dp.ip('link set lo up');
   fx.dp.nft(RULESET);
   const t = fx.dp.socketTable;
@@ -100,8 +121,15 @@ async function wxdpSide(): Promise<Side> {
   t.membership(m, 'join', 'ff0e::1:1', { iface: eth0 });
   const c = udpSocket(fx.dp, { family: AF_INET6, bind: { addr: '2001:db8:1::1', port: 6002 } });
   t.setOption(c, 'IPV6_MULTICAST_IF', eth0);
-  new UdpSender(fx.dp).send(c, Uint8Array.of(13, 14), { address: 'ff0e::1:1', port: 7900 });
+  const tx = new UdpSender(fx.dp);
+  tx.send(c, Uint8Array.of(13, 14), { address: 'ff0e::1:1', port: 7900 });
   const r = recvFrom(fx.dp, m);
+  const c4 = udpSocket(fx.dp, { bind: { addr: '192.0.2.1', port: 6003 } });
+  const c6 = udpSocket(fx.dp, { family: AF_INET6, bind: { addr: '2001:db8:1::1', port: 6004 } });
+  tx.send(c4, new Uint8Array(4000), { address: '198.51.100.2', port: 7501 });
+  tx.send(c6, new Uint8Array(4000), { address: '2001:db8:2::2', port: 7501 });
+  tx.send(c4, new Uint8Array(100), { address: '203.0.113.5', port: 7503 });
+  tx.send(c4, new Uint8Array(3000), { address: '203.0.113.5', port: 7502 });
   const got = [r === null ? ['', '', 0] : [Buffer.from(r.data).toString('hex'), '2001:db8:1::1', r.port]];
   const ct = parseConntrackL(fx.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`);
   return { got, rules: fx.dp.nft('list ruleset'), ct, fx };
@@ -111,7 +139,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`multicast sends and group re
   let k: KernelRouter | undefined;
   let kern: { got: unknown[]; rules: string; ct: string } = { got: [], rules: '', ct: '' };
   beforeAll(() => {
-    k = KernelRouter.create(LINKS46, [...ROUTES, ...ROUTES6], [...NEIGH, ...NEIGH6], { 'net.ipv4.igmp_qrv': 1, 'net.ipv6.conf.eth0.mldv2_unsolicited_report_interval': 1, 'net.ipv6.conf.eth1.mldv2_unsolicited_report_interval': 1 }, 'mk52');
+    k = KernelRouter.create(LINKS46, ROUTES46, [...NEIGH, ...NEIGH6], { 'net.ipv4.igmp_qrv': 1, 'net.ipv6.conf.eth0.mldv2_unsolicited_report_interval': 1, 'net.ipv6.conf.eth1.mldv2_unsolicited_report_interval': 1 }, 'mk52');
     const ns = (cmd: string[], input?: string): string => {
       const r = spawnSync('ip', ['netns', 'exec', k!.router, ...cmd], { input, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
