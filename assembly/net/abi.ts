@@ -696,3 +696,7 @@ export const SCR_NFT_DUP_SIZE: u32 = 336;
 //   64 × u32 their network headers: per worker, as each worker receives its own bursts
 export const SCR_NF_UNTRACKED: u32 = 12672;
 export const SCR_NF_UNTRACKED_SIZE: u32 = 256;
+// ---- The marks a netdev ingress chain set on the burst's frames (netScratch() + SCR_NF_INGRESS_MARK; netfilter.ts) ----
+//   64 × (u32 network header, u32 mark)
+export const SCR_NF_INGRESS_MARK: u32 = 12928;
+export const SCR_NF_INGRESS_MARK_SIZE: u32 = 512;

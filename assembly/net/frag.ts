@@ -6,7 +6,7 @@
 // kept; options without the copied flag turned into NOPs after the first fragment, as
 // ip_options_fragment does, so every fragment has the first one's IHL), offset / MF, total length and
 // checksum. Ip: FragOKs, FragCreates (one per fragment handed on), FragFails.
-// Next: neigh_output(AF_INET, ifindex, nh, 0, frame) for each fragment, in order; the datagram's own
+// Next: neigh_output(AF_INET (or the IPv6 gateway's AF_INET6), ifindex, nh, 0, frame) for each fragment, in order; the datagram's own
 // frame is given back. No frame left in the pool: NOMEM, FragFails, the fragments not yet made are lost.
 //
 // Sizes, as ip_frag_next: each fragment carries min(left, mtu - IHL) bytes, rounded down to a multiple
@@ -95,6 +95,11 @@ export function ipOptionsFragment(iph: u32, hlen: u32): void {
  * Takes the frame (q: the queue it came from, 0 for the stack's own).
  */
 export function ip_fragment(ifindex: u32, nh: u32, mtu: u32, q: u32, data: u32, len: u32): void {
+  ip_fragment_via(AF_INET, ifindex, nh, mtu, q, data, len);
+}
+
+/** ip_fragment to a next hop `nh` of family `nhf` (AF_INET6: an IPv4 route through an IPv6 gateway, RFC 5549). */
+export function ip_fragment_via(nhf: u32, ifindex: u32, nh: u32, mtu: u32, q: u32, data: u32, len: u32): void {
   const space = fragSpace(data, len, mtu);
   if (space == 0) {
     // No room for 8 bytes of data beside the header (an MTU below the IPv4 minimum of 68).
@@ -127,7 +132,7 @@ export function ip_fragment(ifindex: u32, nh: u32, mtu: u32, q: u32, data: u32, 
     left -= flen;
     ptr += flen;
     offset += flen;
-    neigh_output(AF_INET, ifindex, nh, 0, eth, 14 + hlen + flen);
+    neigh_output(nhf, ifindex, nh, 0, eth, 14 + hlen + flen);
     mibInc(MIB_IP_FRAG_CREATES);
   }
   netFree(q, data);

@@ -44,7 +44,7 @@ import { FA_MTU, FA_NH, FA_NHS, fib4_mp_pick, fib4_mp_pick_addrs, fib4BurstRoute
 import { mp_hash4_addrs_only } from './mphash';
 import { neigh4Ready, neigh4ReadyHinted } from './neigh';
 import { ndStat, netdev_xmit_pend, netdevMac, putMac } from './netdev';
-import { nfActive } from './netfilter';
+import { nfActive, nfIngressMarked } from './netfilter';
 
 /** The next hop's address for the neighbour lookup, from the flow key: output.ts's NH() slot (SCR_RX + 512). */
 const NH_OFF: u32 = 512;
@@ -72,7 +72,7 @@ export function fwd4_lean_ok(ifindex: u32, nd: u32): bool {
   // a device that forwards nothing (a host's): the full path, before any checksum is summed twice
   if (load<u32>(nd, ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return false;
   // a learned PMTU the forward honours (ip_forward_use_pmtu, or a locked one: dst_pmtu_forward4) is the full path's
-  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || dstPmtuLockedAny() || nfActive()) return false;
+  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || dstPmtuLockedAny() || nfActive() || nfIngressMarked()) return false;
   // fib_validate_source's mode for the burst's frames (they all come in on this device, none goes back
   // out of it here, so no redirect is in question)
   const plain = load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) == 0 && !fullSourceCheck4();

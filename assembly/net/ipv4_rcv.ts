@@ -53,7 +53,7 @@ import {
   RTCF_LOCAL, RTCF_MULTICAST, currentTimestamp, icmp_send, ipErrorAllow, specDst,
 } from './icmp';
 import { ip_local_deliver } from './local';
-import { NF_HOOK4, NF_INET_PRE_ROUTING, nf_skb_mark, nfActive } from './netfilter';
+import { NF_HOOK4, NF_INET_PRE_ROUTING, nf_rx_mark } from './netfilter';
 import { FWD_DOREDIRECT, FWD_OPT_CHANGED, FWD_OPT_RR, ip_forward } from './forward';
 import { ipHeaderValid } from './csum';
 import {
@@ -166,7 +166,7 @@ export let rx4PktType: u32 = PACKET_HOST;
 @inline function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen: u32): void {
   rx4PktType = pkt;
   const nd = netdevGet(ifindex);
-  rxMark = nfActive() ? nf_skb_mark(data, len) : 0;
+  rxMark = nf_rx_mark(ifindex, data, len);
   const route = routeInput(ifindex, nd, data, hlen);
   if (route == ROUTE_DROP) {
     // drop_error: a source rp_filter refused is counted as such (TcpExt:IPReversePathFilter)

@@ -47,7 +47,7 @@ import {
 } from './icmp';
 import { ip6_local_deliver } from './local';
 import { ip6_forward } from './forward';
-import { NF_HOOK6, NF_INET_PRE_ROUTING, nf_skb_mark, nfActive } from './netfilter';
+import { NF_HOOK6, NF_INET_PRE_ROUTING, nf_rx_mark } from './netfilter';
 import {
   IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT,
   IPPROTO_HOPOPTS, IPPROTO_NONE, IPPROTO_ROUTING, IPV6_HLEN, PACKET_HOST, PACKET_OTHERHOST, ipv6AddrType,
@@ -232,8 +232,8 @@ export function ip6InputRoute(ifindex: u32, data: u32, len: u32, nhoff: u32, off
   // rule's tos reads the class from it (fib6_rule_match: ip6_dscp), the multipath hash only the label
   store<u32>(IN6_FL(), load<u32>(data) & 0xffffff0f, FL_LABEL);
   store<u8>(IN6_FL(), load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
-  // flowi6_mark: skb->mark as PRE_ROUTING left it (a rule's fwmark selects on it)
-  if (nfActive()) store<u32>(IN6_FL(), nf_skb_mark(data, len), FL_MARK);
+  // flowi6_mark: skb->mark as PRE_ROUTING (or a netdev ingress chain) left it (a rule's fwmark selects on it)
+  store<u32>(IN6_FL(), nf_rx_mark(ifindex, data, len), FL_MARK);
   if (needPorts6()) flowDissect6(IN6_FL(), data, len, off, <u32>load<u8>(data + nhoff));
   return dst6_route(IN6_FL(), IN6_RES());
 }

@@ -61,7 +61,7 @@ import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch, netdevGet } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
-  ND_NF_INGRESS, NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF, SCR_NF_UNTRACKED,
+  ND_NF_INGRESS, NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF, SCR_NF_INGRESS_MARK, SCR_NF_UNTRACKED,
   LOOPBACK_IFINDEX,
 } from './abi';
 import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
@@ -405,7 +405,8 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     } else if (hook == NF_INET_PRE_ROUTING) {
       const carried = data == mcLoopData;
       mcLoopData = 0;
-      entryEmpty(data, len, 0, iif == LOOPBACK_IFINDEX || carried);
+      const looped = iif == LOOPBACK_IFINDEX || carried;
+      entryEmpty(data, len, !looped && ingressMarkN != 0 ? ingressMarkTake(data) : 0, looped);
     }
     // (a datagram for lo keeps its record — its mark — across it as after a POST_ROUTING run: nf_ct_loop)
     if (hook == NF_INET_POST_ROUTING) loPending = oif == LOOPBACK_IFINDEX ? data : 0;
@@ -437,6 +438,8 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     // (or a multicast / broadcast copy looped back on its output device: nf_ct_mc_loop)
     const carried = data == mcLoopData;
     if (hook == NF_INET_PRE_ROUTING) mcLoopData = 0;
+    // the mark a netdev ingress chain set (nf_hook_ingress runs before ip_rcv on the same skb)
+    if (hook == NF_INET_PRE_ROUTING && iif != LOOPBACK_IFINDEX && !carried && ingressMarkN != 0) mark = ingressMarkTake(data);
     if (hook == NF_INET_PRE_ROUTING && (iif == LOOPBACK_IFINDEX || carried) && from == 0 && fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG_LO)) {
       store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
       store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
@@ -722,6 +725,13 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
     store<u32>(untrackedList() + (<u32>untrackedN << 2), data);
     untrackedN++;
   }
+  // meta mark set at ingress: skb->mark from ip_rcv / ipv6_rcv on (PRE_ROUTING, the input route's fwmark rules)
+  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && iif != LOOPBACK_IFINDEX && load<u32>(st + NFS_MARK) != 0 && (proto == 0x0008 || proto == 0xdd86) && ingressMarkN < INGRESS_MARK_MAX) {
+    const e = ingressMarkList() + (<u32>ingressMarkN << 3);
+    store<u32>(e, data);
+    store<u32>(e, load<u32>(st + NFS_MARK), 4);
+    ingressMarkN++;
+  }
   // what fwd and dup sent leaves now, before the frame goes on (a fwd'd frame is in the list: NF_STOLEN)
   if (nftFwdMark() != mark) nftFwdDrain(mark);
   nftFwdHook(outer);
@@ -757,6 +767,49 @@ let untrackedN: i32 = 0;
 /** A burst begins (eth.ts stack_rx_burst, every device). */
 export function nf_ingress_burst_begin(): void {
   untrackedN = 0;
+  ingressMarkN = 0;
+}
+
+/**
+ * The marks a netdev ingress chain's `meta mark set` gave frames of the burst being received (the skb carries
+ * skb->mark on to ip_rcv / ipv6_rcv): by network header, as the untracked ones above and emptied with them. PRE_ROUTING
+ * takes a frame's (hookRun; with no hook there it goes into the record for the hooks after), and with no inet hook
+ * registered at all (the gate closed) the input route does (nf_rx_mark). lo's frames take none.
+ */
+const INGRESS_MARK_MAX: i32 = 64;
+let ingressMarkN: i32 = 0;
+
+@inline function ingressMarkList(): u32 {
+  return netScratch() + SCR_NF_INGRESS_MARK;
+}
+
+/** The mark ingress set on the datagram at `data` (0: none); taken. */
+function ingressMarkTake(data: u32): u32 {
+  const l = ingressMarkList();
+  for (let i: i32 = 0; i < ingressMarkN; i++) {
+    const e = l + (<u32>i << 3);
+    if (load<u32>(e) == data) {
+      const m = load<u32>(e, 4);
+      ingressMarkN--;
+      store<u64>(e, load<u64>(l + (<u32>ingressMarkN << 3)));
+      return m;
+    }
+  }
+  return 0;
+}
+
+/** Whether an ingress chain marked a frame of this burst not yet taken (fwd4_lean's rules would route it unmarked). */
+@inline export function nfIngressMarked(): bool {
+  return ingressMarkN != 0;
+}
+
+/**
+ * skb->mark of the datagram at `data` (`len` bytes of L3, from `ifindex`) for its input route: as PRE_ROUTING left
+ * it while inet hooks are registered (nf_skb_mark), else as a netdev ingress chain set it; 0 on lo.
+ */
+@inline export function nf_rx_mark(ifindex: u32, data: u32, len: u32): u32 {
+  if (load<u32>(NF_GATE_PTR) != 0) return nf_skb_mark(data, len);
+  return ingressMarkN != 0 && ifindex != LOOPBACK_IFINDEX ? ingressMarkTake(data) : 0;
 }
 
 /** Whether the datagram at `data` was left untracked at ingress; the mark is taken. */

@@ -759,6 +759,17 @@ export function nf_conntrack_in(st: u32, zone: u32): u32 {
       return NF_ACCEPT;
     }
     const type = <u32>load<u8>(l3 + thoff);
+    // nf_conntrack_icmpv6_error's noct_valid_new: MLD (130-132, 143) and NDP (133-136) are left untracked
+    // (after the checksum at PRE_ROUTING, which a failure leaves invalid)
+    if (family == AF_INET6 && ((type >= 130 && type <= 136) || type == 143)) {
+      if (sysctl(SYSCTL_NF_CONNTRACK_CHECKSUM) != 0 && <u32>load<u8>(st + NFS_HOOK) == 0 &&
+        !l4ChecksumOk(family, l3, thoff, len - thoff, IPPROTO_ICMPV6)) {
+        mibInc(MIB_CT_ERROR);
+        return NF_ACCEPT;
+      }
+      store<u8>(st + NFS_CTINFO, <u8>IP_CT_UNTRACKED);
+      return NF_ACCEPT;
+    }
     const isErr = family == AF_INET6 ? type < 128 : (type == 3 || type == 4 || type == 5 || type == 11 || type == 12);
     if (isErr) return icmpError(st, root, family, l3, thoff, len, zone);
     if (family != AF_INET6 && type > 18) {

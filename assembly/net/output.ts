@@ -26,7 +26,7 @@ import {
 } from './abi';
 import { fib4_lookup, fib6_lookup, fib_select_default } from './fib';
 import { neigh_output } from './neigh';
-import { ip_fragment } from './frag';
+import { ip_fragment_via } from './frag';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif } from './netdev';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IPH_DADDR, IPH_ID, IPH_TOT_LEN, IPV6_HLEN, IPV6_MIN_MTU, IP6H_DADDR, IP6H_NEXTHDR,
@@ -139,7 +139,7 @@ export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
   // (ip_do_fragment: at frag_max_size when that is below the MTU, so it leaves cut as it came)
   const fmax = gate != 0 ? nf_frag_max(data, len) : 0;
   if (len > mtu || fmax != 0) {
-    ip_fragment(oif, NH(), fmax != 0 && fmax < mtu ? fmax : mtu, q, data, len);
+    ip_fragment_via(family, oif, NH(), fmax != 0 && fmax < mtu ? fmax : mtu, q, data, len);
     return;
   }
   neigh_output(family, oif, NH(), q, data - ETH_HLEN, len + ETH_HLEN);

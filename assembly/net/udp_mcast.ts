@@ -49,7 +49,8 @@
 // datagram without a socket) or MLDv2 report (to ff02::16, hop limit 1, hop-by-hop router alert, from
 // the link-local address or ::) with the group's state-change record, as the kernel's first report
 // (igmp_ifc_event / mld_ifc_event): TO_EX({}) for a group joined whole, ALLOW(source) for a
-// source-specific one; the last leave sends TO_IN({}) / BLOCK(sources). Not done: the kernel repeats a
+// source-specific one; the last leave sends TO_IN({}) / BLOCK(sources); through LOCAL_OUT and POST_ROUTING while
+// hooks are registered (reportOut). Not done: the kernel repeats a
 // report robustness - 1 times within unsolicited_report_interval (1 s) and carries the records of
 // earlier changes still due in each report; source changes on a group that stays are not reported;
 // no answers to queries. 224.0.0.1, ff02::1 and scopes under link-local send none (igmp_ifc_event
@@ -61,7 +62,7 @@ import { frameAlloc } from '../umem';
 import { mibInc, netdevGet, netFree, netRoot } from './core';
 import {
   AF_INET, AF_INET6, FR_OIF, ND_ADDR4, ND_FLAGS, IFF_UP, IFF_LOOPBACK, MIB_IP_OUT_REQUESTS, MIB_IP6_OUT_REQUESTS,
-  ADDR_LIST_HEADER, AE_ADDR, SK_BOUND_DEV_IF, SK_FAMILY,
+  ADDR_LIST_HEADER, AE_ADDR, SK_BOUND_DEV_IF, SK_FAMILY, NF_GATE_PTR,
 } from './abi';
 import { ETH_HLEN, ETH_P_IP, ETH_P_IPV6, ipv4IsMulticast, ipv6IsMulticast, ipv6McScope, stBe16, stBe32, IPPROTO_IGMP, IPPROTO_ICMPV6 } from './inet';
 import { csumAdd, csumFinish, csumIpv6Pseudo } from './csum';
@@ -69,6 +70,7 @@ import { rc_alloc, rc_retire } from './reclaim';
 import { inet_ifa_lookup, ipv6_get_lladdr } from './netdev';
 import { ip_route_output, ip6_route_output, OUT_RES } from './output';
 import { neigh_output } from './neigh';
+import { NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_frag_geo, nf_hook_slow } from './netfilter';
 import { EADDRINUSE, EADDRNOTAVAIL, EINVAL, ENOBUFS, ENODEV, ENOMEM, ENOPROTOOPT, EOPNOTSUPP } from '../maps/uapi';
 import { l4Root, L4_MCAST } from './sock';
 
@@ -859,7 +861,7 @@ function reportSend(g: u32, left: u32): void {
     store<u32>(nh, 0x160000e0);
     stBe16(ip - 2, ETH_P_IP);
     mibInc(MIB_IP_OUT_REQUESTS);
-    neigh_output(AF_INET, dev, nh, 0, ip - ETH_HLEN, ETH_HLEN + total);
+    reportOut(0, dev, nh, ip, total);
   } else {
     stBe32(ip, 0x60000000);
     stBe16(ip + 4, 8 + l4len);
@@ -880,6 +882,25 @@ function reportSend(g: u32, left: u32): void {
     copyBytes(nh, ip + 24, 16);
     stBe16(ip - 2, ETH_P_IPV6);
     mibInc(MIB_IP6_OUT_REQUESTS);
-    neigh_output(AF_INET6, dev, nh, 0, ip - ETH_HLEN, ETH_HLEN + total);
+    reportOut(1, dev, nh, ip, total);
   }
+}
+
+/**
+ * The report at `ip` (`total` bytes of L3, family `pfi` 0 / 1) on its way out of `dev` to next hop `nh`: igmpv3_sendpack
+ * → ip_local_out → ip_mc_output, mld_sendpack → NF_HOOK(NFPROTO_IPV6, NF_INET_LOCAL_OUT) → ip6_output: LOCAL_OUT and
+ * POST_ROUTING while hooks are registered (its skb has no socket mark; conntrack gives an IGMP report an entry of the
+ * generic protocol and leaves an MLD one untracked), then the neighbour stage. No copy comes back: the host is not in
+ * 224.0.0.22 / ff02::16 (a router's groups).
+ */
+function reportOut(pfi: u32, dev: u32, nh: u32, ip: u32, total: u32): void {
+  const gate = load<u32>(NF_GATE_PTR);
+  if (gate != 0) {
+    // a fresh datagram: no fragment geometry a reassembled one left in this buffer
+    const g = nf_frag_geo(ip, total);
+    if (g != 0) store<u32>(g, 0);
+    if (!nf_hook_slow(gate, pfi, NF_INET_LOCAL_OUT, 0, dev, 0, ip, total)) return;
+    if (!nf_hook_slow(gate, pfi, NF_INET_POST_ROUTING, 0, dev, 0, ip, total)) return;
+  }
+  neigh_output(pfi == 0 ? AF_INET : AF_INET6, dev, nh, 0, ip - ETH_HLEN, ETH_HLEN + total);
 }

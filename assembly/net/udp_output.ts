@@ -67,7 +67,7 @@ import {
   NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_dropped, nf_hook_slow, nf_out_mark, nf_route_reroute, nf_skb_mark,
   nf_nat_reroute, nf_netdev_frame, nfNetdevList,
 } from './netfilter';
-import { ip_fragment } from './frag';
+import { ip_fragment_via } from './frag';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { devMtu6, ip6_fragment_out, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
@@ -423,8 +423,9 @@ function udpHeader(sk: u32, uh: u32, buf: u32, len: u32, sport: u32, dport: u32,
  * ip_output: conntrack, NAT, the output and postrouting chains), so that a datagram sent to this host keeps the
  * conntrack they gave it across lo (netfilter.ts nf_ct_loop); one larger than the path MTU comes here whole while
  * hooks are registered (udpSend4 / udpSend6: the kernel's hooks see the datagram before ip_fragment / ip6_fragment
- * cut it) and is cut after POST_ROUTING (hookedSend); an IPv4 broadcast or multicast goes by mcSend4. Not done: the
- * hooks over an IPv6 multicast (ip6_finish_output2 loops each fragment back through a POST_ROUTING run of its own).
+ * cut it) and is cut after POST_ROUTING (hookedSend); an IPv4 broadcast or multicast goes by mcSend4, an IPv6 multicast
+ * in one frame by mcSend6. Not done: the hooks over an IPv6 multicast in fragments (ip6_finish_output2 loops each
+ * fragment back through a POST_ROUTING run of its own).
  */
 function chainSend(first: u32, type: u32): i32 {
   let ip = first;
@@ -489,7 +490,7 @@ function hookedSend(gate: u32, first: u32, type: u32): i32 {
     const mtu = pfi == 0 ? mtu4(load<u32>(first, 16), txProbe) : mtu6(txProbe);
     // a pool frame bounds a fragment (and what a ring device takes whole): the known difference of the header
     if (l3 > mtu || (l3 > REASM_FRAME_L3_MAX && !lo)) {
-      if (pfi == 0) ip_fragment(rtDev, NH(), mtu, 0, first, l3);
+      if (pfi == 0) ip_fragment_via(nhFamily, rtDev, NH(), mtu, 0, first, l3);
       else {
         store<u32>(RES(), rtDev, FR_OIF);
         ip6_fragment_out(RES(), NH(), mtu < REASM_FRAME_L3_MAX ? mtu : REASM_FRAME_L3_MAX, first, l3);
@@ -599,10 +600,12 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   const cutAt = total <= fragMtu ? total : ((fragMtu - 20) & ~7) + 20;
   if (cutAt <= 20) return -EMSGSIZE; // an MTU with no room for 8 bytes beside the header
   // with hooks registered a unicast or local datagram is built whole, cut after POST_ROUTING (hookedSend): a big
-  // frame (none left: ENOBUFS; never cut here, past the hooks — an output drop rule must see it)
+  // frame (none left: ENOBUFS; never cut here, past the hooks — an output drop rule must see it); also one a jumbo
+  // MTU would carry whole but a pool frame cannot (the hooks see it whole, ip_fragment cuts it at a frame), and one
+  // through an IPv6 gateway (RFC 5549: its fragments go to that neighbour)
   const gate = load<u32>(NF_GATE_PTR);
   const hooked = gate != 0 && (rtType == RTN_UNICAST || rtType == RTN_LOCAL || rtType == RTN_BROADCAST || rtType == RTN_MULTICAST);
-  let maxfrag = cutAt < total && mtu <= REASM_FRAME_L3_MAX && nhFamily == AF_INET && hooked ? total : cutAt;
+  let maxfrag = cutAt < total && hooked ? total : cutAt;
   txSk = sk;
   txProbe = pmtudisc >= IP_PMTUDISC_PROBE;
   let first: u32 = 0;
@@ -711,7 +714,7 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i3
   } else if (nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
     stBe16(first - 2, ETH_P_IP);
     const mtu = mtu4(daddr, txProbe);
-    if (l3 > mtu || l3 > REASM_FRAME_L3_MAX) ip_fragment(rtDev, NH(), mtu, 0, first, l3);
+    if (l3 > mtu || l3 > REASM_FRAME_L3_MAX) ip_fragment_via(nhFamily, rtDev, NH(), mtu, 0, first, l3);
     else neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
   } else if (nf_hook_dropped()) {
     err = -EPERM;
@@ -726,6 +729,63 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i3
     ip_local_deliver(rtDev, 0, lc, l3, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL, false);
   }
   return err;
+}
+
+/**
+ * ip6_local_out → ip6_output → ip6_finish_output2 for an IPv6 multicast datagram in the one frame at `first` while
+ * hooks are registered: LOCAL_OUT, POST_ROUTING on the route's device; then the copy for this host (`copy`: the device
+ * is in the group for this source, IPV6_MULTICAST_LOOP on) cloned — conntrack and all (nf_ct_clone) — through a
+ * POST_ROUTING run of its own (ip6_finish_output2's NF_HOOK → dev_loopback_xmit); the datagram out, or kept home
+ * (`home`: hop limit 0, interface-local scope: Ip6:OutDiscards); then the copy back up on the output device as
+ * netif_rx brings it: that device's netdev ingress chains, ipv6_rcv (InReceives; a loopback source dropped there),
+ * PRE_ROUTING with its conntrack kept (nf_ct_mc_loop), local delivery (LOCAL_IN). Unlike ip_mc_output the copy is
+ * taken after the datagram's POST_ROUTING, so that hook sees it twice.
+ */
+function mcSend6(gate: u32, first: u32, copy: bool, home: bool): i32 {
+  const l3 = frameLen(first) - ETH_HLEN;
+  const g = nf_frag_geo(first, l3);
+  if (g != 0) store<u32>(g, 0);
+  nf_out_mark(first, load<u32>(txSk + SK_MARK));
+  if (!nf_hook_slow(gate, 1, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) return nf_hook_dropped() ? -EPERM : 0;
+  if (!nf_hook_slow(gate, 1, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) return nf_hook_dropped() ? -EPERM : 0;
+  stBe16(first - 2, ETH_P_IPV6);
+  let lc: u32 = 0;
+  if (copy) {
+    lc = frameFor(l3, 0);
+    if (lc == 0) netDrop(NDROP_NOMEM); // a failed skb_clone loses the copy
+    else {
+      copyBytes(lc, first, l3);
+      // the Ethernet header as the link would carry it: to the group's MAC (33:33 and its last 32 bits, RFC 2464 7)
+      // from the device's own
+      store<u16>(lc - ETH_HLEN, 0x3333);
+      store<u32>(lc - ETH_HLEN + 2, load<u32>(lc + 36));
+      putMac(lc - ETH_HLEN + 6, netdevMac(netdevGet(rtDev)));
+      stBe16(lc - 2, ETH_P_IPV6);
+      nf_ct_clone(first, l3, lc, l3);
+      if (!nf_hook_slow(gate, 1, NF_INET_POST_ROUTING, 0, rtDev, 0, lc, l3)) lc = 0;
+    }
+  }
+  if (home) {
+    mibInc(MIB_IP6_OUT_DISCARDS);
+    netFree(0, first);
+  } else {
+    neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
+  }
+  if (lc == 0) return 0;
+  const nd = netdevGet(rtDev);
+  const ing = nd != 0 ? nfNetdevList(nd, NF_NETDEV_INGRESS) : 0;
+  if (ing != 0 && !nf_netdev_frame(ing, NF_NETDEV_INGRESS, rtDev, 0, lc - ETH_HLEN, l3 + ETH_HLEN)) return 0;
+  mibInc(MIB_IP6_IN_RECEIVES);
+  if (ipv6IsLoopback(lc + 8)) {
+    // ip6_rcv_core: a loopback source on any device but lo (RFC 4291 2.5.3)
+    mibInc(MIB_IP6_IN_HDR_ERRORS);
+    netFree(0, lc);
+    netDrop(NDROP_IP_INHDR);
+    return 0;
+  }
+  nf_ct_mc_loop(lc, l3);
+  if (nf_hook_slow(gate, 1, NF_INET_PRE_ROUTING, rtDev, 0, 0, lc, l3)) ip6_local_deliver(rtDev, 0, lc, l3, 6, IPV6_HLEN, false, false);
+  return 0;
 }
 
 /** The device has an IPv4 address (so it is in 224.0.0.1, ip_mc_up). */
@@ -920,8 +980,8 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   const fragMtu = total <= mtu && loop ? total : mtu < REASM_FRAME_L3_MAX ? mtu : REASM_FRAME_L3_MAX;
   // with hooks registered a unicast or local datagram is built whole, cut after POST_ROUTING (hookedSend): a big
   // frame (none left: ENOBUFS; never cut here, past the hooks — an output drop rule must see it)
-  let whole = total <= fragMtu || (mtu <= REASM_FRAME_L3_MAX && load<u32>(NF_GATE_PTR) != 0 && !mcast &&
-    (rtType == RTN_UNICAST || rtType == RTN_LOCAL));
+  // (a jumbo MTU's too: cut at a frame after the hooks)
+  let whole = total <= fragMtu || (load<u32>(NF_GATE_PTR) != 0 && !mcast && (rtType == RTN_UNICAST || rtType == RTN_LOCAL));
   txSk = sk;
   txProbe = pmtudisc >= IP_PMTUDISC_PROBE;
   // every fragment but the last: maxfraglen = ((mtu - 40) & ~7) + 40 - 8, after its Fragment header
@@ -963,6 +1023,15 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   ph += <u64>bswap<u32>(proto);
   udpHeader(sk, first + IPV6_HLEN + (whole ? 0 : FRAG_HLEN), buf, len, sport, dport, ph, false);
   mibInc(MIB_IP6_OUT_REQUESTS);
+  const gate6 = load<u32>(NF_GATE_PTR);
+  if (gate6 != 0 && mcast && !loop && frameNext(first) == 0) {
+    const nd = netdevGet(rtDev);
+    const copy = mcLoop(smc, true) && (mcJoined6(rtDev, nd, DST()) || mcDevHas6(rtDev, DST(), SRC()));
+    const err = mcSend6(gate6, first, copy, hlim == 0 || ipv6McScope(DST()) <= 1);
+    if (err != 0) return sendDiscard(true, err);
+    sent(sk, true, len);
+    return <i32>len;
+  }
   if (mcast && !loop) {
     // ip6_finish_output2: each frame (after fragmentation) looped to this host when the device is in
     // the group for this source and IPV6_MULTICAST_LOOP is on; hop limit 0 and interface-local scope
