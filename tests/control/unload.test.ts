@@ -149,6 +149,28 @@ describe('unloadObject', () => {
     expect(() => again.lookup(k)).toThrow(/EBADF/);
   });
 
+  it('an open innerMap() handle is a user reference: timers still init after the object\'s unload, -EPERM once it closes', async () => {
+    const dp = await Datapath.create();
+    try {
+      const a = await dp.loadObject(prog('xdp_mim_timer'));
+      const b = await dp.loadObject(prog('xdp_mim_timer'));
+      b.map('tenants').setInner(codec.u32.encode(0), a.map('flows0'));
+      const h = b.map('tenants').innerMap(codec.u32.encode(0))!;
+      const res = () => Array.from({ length: 4 }, (_v, i) => Number(Buffer.from(b.map('res').lookup(codec.u32.encode(i))!).readBigInt64LE()));
+      const run = (name: string) => b.program(name).testRun({ data: new Uint8Array(64) }).retval;
+      expect(dp.unloadObject(a).kept).toEqual(['flows0']);
+      expect(run('arm')).toBe(2);
+      expect(res()).toEqual([0, -16, 0, 0]);
+      // the last user reference goes (tenants still holds the map): map_release_uref, as a pin's rm
+      h.close();
+      expect(h.isFreed).toBe(false);
+      expect(run('arm')).toBe(2);
+      expect(res()).toEqual([-1, -1, -22, -22]);
+    } finally {
+      await dp.close();
+    }
+  });
+
   it('keeps an inner map another object\'s map-in-map holds; frees the ones only its own outer maps held', async () => {
     const dp = await Datapath.create();
     const a = await dp.loadObject(prog('xdp_map_in_map'));
