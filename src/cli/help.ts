@@ -23,6 +23,28 @@ const BYTES = `  BYTES: as bpftool reads them: one byte a word, decimal, 0x hex 
   more hex digits is hex bytes ("c0000201").
 `;
 
+/** bpftool's verbs for the maps without keys: queue, stack, bloom_filter. */
+function KEYLESS_HELP(verb: 'push' | 'enqueue' | 'pop' | 'dequeue' | 'peek'): string {
+  const push = verb === 'push' || verb === 'enqueue';
+  const args = push ? ' value BYTES [flags any|noexist|exist]' : verb === 'peek' ? ' [value BYTES]' : '';
+  const what = push
+    ? `  Push a value onto a queue or stack (${verb === 'push' ? 'enqueue' : 'push'} is the same), or into a bloom filter; flags exist
+  on a full queue or stack drops its oldest value, else a full one fails: update failed: Argument list too long (E2BIG).
+  Prints "pushed value: BYTES".`
+    : verb === 'peek'
+      ? `  The value the next pop would take, left in place; a bloom filter is asked about the value given: printed
+  when maybe present, else Not found (ENOENT, exit 1). An empty queue or stack: Not found (ENOENT).`
+      : `  Take the oldest value of a queue or the newest of a stack (${verb === 'pop' ? 'dequeue' : 'pop'} is the same) and print it; an
+  empty map: empty map (ENOENT, exit 1); a bloom filter: pop failed: Unknown error 524 (ENOTSUPP).`;
+  return `usage: wxdp map ${verb} OBJ.o name MAP${args} [--json]
+       wxdp map ${verb} (name MAP | id N)${args} --socket PATH [--json]
+${what}
+  Maps with keys have lookup, update and delete instead (a usage error names them). --json: the entry,
+  {"key": "", "value": HEX} (and "formatted" with BTF).
+${BYTES}example: wxdp map ${push ? `${verb} name events value 1 0 0 0` : verb === 'peek' ? 'peek name seen value hex c0 00 02 01' : `${verb} name events`} --socket /run/wxdp.sock
+`;
+}
+
 const TEXTS: Record<string, string> = {
   conformance: `usage: wxdp conformance DIR [--engine interp|jit|both] [--relaxed] [--json] [--verbose]
   Run the bpf_conformance .data vectors in DIR; ends with "N passed, N failed, N skipped".
@@ -85,7 +107,7 @@ example: wxdp prog dump programs/xdp_lb.o name xdp_lb
   --dump-maps            every map's entries after the run (a key whose lookup fails: its error)
 ${OBJECT_OPTIONS}${BYTES}example: wxdp prog run programs/xdp_icmp_echo.o data_in ping.bin data_out reply.bin
 `,
-  map: `usage: wxdp map dump|lookup|update OBJ.o name MAP ...   (the maps as loading OBJ.o leaves them)
+  map: `usage: wxdp map dump|lookup|update|push|enqueue|pop|dequeue|peek OBJ.o name MAP ...   (the maps as loading OBJ.o leaves them)
 ${MAP_LIVE_USAGE.replace(/^usage: /, '       ')}  wxdp help map SUB (or wxdp map SUB --help) for each one.
 example: wxdp map dump programs/xdp_globals.o name .rodata
 `,
@@ -104,6 +126,11 @@ ${BYTES}example: wxdp map lookup programs/xdp_lb.o name vips key hex 00 00 00 00
   Set one entry (offline: in the maps this command loaded, which are gone when it ends) and print it.
 ${BYTES}example: wxdp map update programs/xdp_lb.o name backends key 0 0 0 0 value hex 11 11 11 11 11 11 11 11 11 11 11 11
 `,
+  'map push': KEYLESS_HELP('push'),
+  'map enqueue': KEYLESS_HELP('enqueue'),
+  'map pop': KEYLESS_HELP('pop'),
+  'map dequeue': KEYLESS_HELP('dequeue'),
+  'map peek': KEYLESS_HELP('peek'),
   'map show': `${MAP_LIVE_USAGE}example: wxdp map show --socket /run/wxdp.sock
 `,
   'map live': `${MAP_LIVE_USAGE}example: wxdp map dump name conntrack --socket /run/wxdp.sock

@@ -12,7 +12,7 @@
 import { resolve } from 'node:path';
 import { ControlClient, defaultSocketPath, RemoteError } from '../control/control_client.js';
 import { ControlError } from '../control/control_socket.js';
-import type { MapEntryJson, MapInfoJson } from '../control/map_json.js';
+import { KEYLESS_VERBS, type KeylessVerb, type MapEntryJson, type MapInfoJson } from '../control/map_json.js';
 import { WxdpError } from '../errors.js';
 import type { Io } from './io.js';
 import { cliObjectConfig, refuseObjectOptions } from './object_options.js';
@@ -31,6 +31,9 @@ export const MAP_LIVE_USAGE = `usage: wxdp map show [--socket PATH] [--json]
        wxdp map lookup (name MAP | id N) key BYTES [--socket PATH] [--json]
        wxdp map update (name MAP | id N) key BYTES value BYTES [flags any|noexist|exist] [--socket PATH] [--json]
        wxdp map delete (name MAP | id N) key BYTES [--socket PATH] [--json]
+       wxdp map push|enqueue (name MAP | id N) value BYTES [flags any|noexist|exist] [--socket PATH] [--json]
+       wxdp map pop|dequeue (name MAP | id N) [--socket PATH] [--json]
+       wxdp map peek (name MAP | id N) [value BYTES] [--socket PATH] [--json]
   Live maps of a running data path. BYTES as bpftool reads them: space-separated bytes, decimal or 0x hex
   ("0xc0 0 2 2"), or every byte hex after the word hex ("hex c0 00 02 02"; one word "c0000202" too),
   or "json TEXT" for a map with BTF (a struct as an object). Entries print as JSON lines: the bytes in hex
@@ -250,8 +253,9 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
       return 0;
     });
   }
-  if (!['dump', 'lookup', 'update', 'delete'].includes(sub)) throw new WxdpError('USAGE', `wxdp map ${sub}: not a live map command\n${MAP_LIVE_USAGE}`);
+  if (![...['dump', 'lookup', 'update', 'delete'], ...KEYLESS_VERBS].includes(sub)) throw new WxdpError('USAGE', `wxdp map ${sub}: not a live map command\n${MAP_LIVE_USAGE}`);
   const handle = mapHandle(w);
+  if ((KEYLESS_VERBS as readonly string[]).includes(sub)) return keylessLive(sub as KeylessVerb, handle, w, c, io);
   if (sub === 'dump') {
     return withClient(io, 'map dump', c.socket, c.json, async (cl) => {
       const r = await cl.request<{ maps: Array<{ map: MapInfoJson; entries: MapEntryJson[] }> }>('map.dump', handle);
@@ -289,6 +293,36 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
     io.out(c.json ? pretty(r.entry) : entryLine(r.entry));
     return 0;
   });
+}
+
+/**
+ * push / enqueue, pop / dequeue, peek on a live queue, stack or bloom filter: the value as `value: …`
+ * (push: `pushed value: …`), the entry with --json; a failure is one line with bpftool's words and the
+ * errno ("empty map (ENOENT)"), exit 1.
+ */
+async function keylessLive(verb: KeylessVerb, handle: { name: string } | { id: number }, w: readonly string[], c: Common, io: Io): Promise<number> {
+  if (w.includes('key')) throw new WxdpError('USAGE', `wxdp map ${verb}: a ${verb} takes no key (queue, stack and bloom_filter maps have none)`);
+  const value = bytesAfter(w, 'value');
+  const push = verb === 'push' || verb === 'enqueue';
+  if (push && value === undefined) throw new WxdpError('USAGE', `wxdp map ${verb}: did not find value`);
+  if ((verb === 'pop' || verb === 'dequeue') && value !== undefined) throw new WxdpError('USAGE', `wxdp map ${verb}: unnecessary value`);
+  const args: Record<string, unknown> = { ...handle, ...(value !== undefined ? { value } : {}) };
+  const f = w.indexOf('flags');
+  if (f >= 0) {
+    if (!push) throw new WxdpError('USAGE', `wxdp map ${verb}: flags are for push and enqueue`);
+    args['flags'] = w[f + 1];
+  }
+  const cmd = push ? 'map.push' : verb === 'peek' ? 'map.peek' : 'map.pop';
+  return withClient(io, `map ${verb}`, c.socket, c.json, async (cl) => {
+    const r = await cl.request<{ entry: MapEntryJson }>(cmd, args);
+    io.out(c.json ? pretty(r.entry) : keylessLine(r.entry, push));
+    return 0;
+  });
+}
+
+/** A keyless entry as the map verbs print it: bpftool's `value: 01 00 00 00`, then the BTF-decoded value when there is one. */
+export function keylessLine(e: MapEntryJson, pushed: boolean): string {
+  return `${pushed ? 'pushed ' : ''}value: ${spaced(e.value ?? '')}\n${e.formatted ? `  ${JSON.stringify(e.formatted.value)}\n` : ''}`;
 }
 
 // ---- link ----

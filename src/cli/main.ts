@@ -32,6 +32,8 @@ commands:
            [--map-update MAP KEY VALUE]... [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--nft FILE]... [--dump-maps] [--json]
       BPF_PROG_TEST_RUN for XDP, as bpftool prints it: "Return value: N, duration: Mns"
   map dump|lookup|update OBJ.o name MAP [key BYTES] [value BYTES] [flags any|noexist|exist] [--json]
+  map push|enqueue|pop|dequeue|peek OBJ.o name MAP [value BYTES] [flags any|noexist|exist] [--json]
+      queue, stack and bloom_filter maps (bpftool's verbs)
       maps as loading the object leaves them (wxdp keeps no state between commands)
   run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--map-update MAP KEY VALUE]...
            [--dump-maps] [--progress] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--nft FILE]... [--json]
@@ -47,7 +49,7 @@ commands:
       WXDP_SOCKET) talk to it, or to an embedder's dp.listen(PATH):
   ip … --socket PATH                      ip commands and -batch against the running data path
   prog list|attach OBJ.o [name PROG] dev DEV|detach dev DEV [--socket PATH] [--json]
-  map show|dump|lookup|update|delete (name MAP | id N) [key BYTES] [value BYTES] --socket PATH [--json]
+  map show|dump|lookup|update|delete|push|enqueue|pop|dequeue|peek (name MAP | id N) [key BYTES] [value BYTES] --socket PATH [--json]
   link show [DEV] [-s] [--socket PATH] [--json]   devices, their programs and (-s) counters
   conntrack -L [-p PROTO] [-s ADDR] [-d ADDR] | -S | -F [--socket PATH] [--json]   the connection tracking table
   stats [--once] [--interval S] [--count N] [--socket PATH] [--json]   live Mpps and drops by reason
@@ -124,7 +126,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const [sub, first, ...args] = rest;
         const { wantsSocket, mapLiveCommand, MAP_LIVE_USAGE } = await import('./live.js');
         if (sub === '--help' || sub === '-h') {
-          io.out(`usage: wxdp map dump|lookup|update OBJ.o name MAP ...   (the maps as loading OBJ.o leaves them)\n${MAP_LIVE_USAGE.replace(/^usage: /, '       ')}`);
+          io.out(`usage: wxdp map dump|lookup|update|push|enqueue|pop|dequeue|peek OBJ.o name MAP ...   (the maps as loading OBJ.o leaves them)\n${MAP_LIVE_USAGE.replace(/^usage: /, '       ')}`);
           return 0;
         }
         // live maps: show and delete exist only there; dump, lookup and update when a socket is named

@@ -21,8 +21,8 @@ import { usageError, type Io } from './io.js';
 import { cliMaxMemory, cliObjectConfig, refuseObjectOptions } from './object_options.js';
 import { openOutput, readInput } from './files.js';
 import { checkStackFiles, configureStack, stackLine, stackSteps, type StackStep, type StackSummary } from './stack.js';
-import { dumpJson, entryJson } from '../control/map_json.js';
-import { entryLine } from './live.js';
+import { checkKeyless, dumpJson, entryJson, KEYLESS_VERBS, keylessOp, type KeylessVerb } from '../control/map_json.js';
+import { entryLine, keylessLine } from './live.js';
 import { parseBytes } from './byte_words.js';
 
 /** bpftool-style words: `name X data_in F` plus --flags. */
@@ -338,7 +338,10 @@ async function progRun(rest: string[], io: Io): Promise<number> {
 
 export async function mapCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...args] = argv;
-  if (!['dump', 'lookup', 'update'].includes(sub ?? '')) throw usageError(`usage: wxdp map dump|lookup|update OBJ.o name MAP ...${sub ? ` (not '${sub}')` : ''}`);
+  if (![...['dump', 'lookup', 'update'], ...KEYLESS_VERBS].includes(sub ?? '')) {
+    throw usageError(`usage: wxdp map dump|lookup|update|push|enqueue|pop|dequeue|peek OBJ.o name MAP ...${sub ? ` (not '${sub}')` : ''}`);
+  }
+  if ((KEYLESS_VERBS as readonly string[]).includes(sub!)) return keylessCommand(sub as KeylessVerb, args, io);
   // OBJ.o name MAP [key BYTES...] [value BYTES...] [flags any|noexist|exist] [--json]
   let path: string | undefined;
   let name: string | undefined;
@@ -389,6 +392,49 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
   const e = entryJson(obj, map, key!);
   if (e === undefined) throw new WxdpError('MAP_NOT_FOUND', `map ${map.name}: key ${spaced(key!)}: not found`);
   io.out(json ? JSON.stringify(e, null, 2) + '\n' : entryLine(e));
+  return 0;
+}
+
+/**
+ * `wxdp map push|enqueue|pop|dequeue|peek OBJ.o name MAP [value BYTES] [flags any|noexist|exist]`: bpftool's
+ * verbs for the maps without keys, on the maps as loading the object leaves them (empty: a pop answers
+ * "empty map", ENOENT, unless the command pushed first — it cannot: one verb per command).
+ */
+async function keylessCommand(verb: KeylessVerb, args: string[], io: Io): Promise<number> {
+  let path: string | undefined;
+  let name: string | undefined;
+  let flagsWord: string | undefined;
+  let json = false;
+  let words: string[] | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') json = true;
+    else if (a.startsWith('-') && a.length > 1 && !/^-[0-9]/.test(a)) throw usageError(`unknown option '${a}'`);
+    else if (a === 'name') {
+      if (name !== undefined) throw usageError("'name' given twice");
+      name = args[++i];
+      if (name === undefined) throw usageError("'name' needs a map name");
+    } else if (a === 'key') throw usageError(`wxdp map ${verb}: a ${verb} takes no key (queue, stack and bloom_filter maps have none)`);
+    else if (a === 'value') {
+      if (words) throw usageError("'value' given twice");
+      words = [];
+      while (i + 1 < args.length && !['name', 'key', 'value', 'flags'].includes(args[i + 1]!) && !args[i + 1]!.startsWith('--')) words.push(args[++i]!);
+      if (words.length === 0 || (words.length === 1 && words[0] === 'hex')) throw usageError("'value' needs BYTES");
+    } else if (a === 'flags' && (verb === 'push' || verb === 'enqueue')) flagsWord = args[++i];
+    else if (path === undefined) path = a;
+    else throw usageError(`unexpected argument '${a}'`);
+  }
+  if (!name) throw usageError(`usage: wxdp map ${verb} OBJ.o name MAP${verb === 'push' || verb === 'enqueue' ? ' value BYTES [flags any|noexist|exist]' : verb === 'peek' ? ' [value BYTES]' : ''}`);
+  const value = words ? parseBytes(words, 'value') : undefined;
+  const flags = ({ any: 0, noexist: 1, exist: 2 } as Record<string, number>)[flagsWord ?? 'any'];
+  if (flags === undefined) throw usageError(`flags must be any, noexist or exist, not '${flagsWord}'`);
+  const parsed = parseOnly(path);
+  const spec = specMap(parsed.spec, name);
+  if (!spec) throw noMap(parsed.spec, parsed.path, name);
+  checkKeyless(spec, verb, value);
+  const { obj } = await load(undefined, 'jit', {}, json ? undefined : io.err, parsed);
+  const e = keylessOp(obj, obj.map(name), verb, value, flags);
+  io.out(json ? JSON.stringify(e, null, 2) + '\n' : keylessLine(e, verb === 'push' || verb === 'enqueue'));
   return 0;
 }
 

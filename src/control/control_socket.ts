@@ -22,6 +22,9 @@
 //   map.lookup    { name | id, key }                                { map, entry }        (ENOENT: no such key)
 //   map.update    { name | id, key, value, flags? }                 { map, entry }
 //   map.delete    { name | id, key }                                { map, key }
+//   map.push      { name | id, value, flags? }  (queue, stack, bloom_filter)   { map, entry }  (E2BIG: full)
+//   map.pop       { name | id }                 (queue, stack)                 { map, entry }  (ENOENT: empty)
+//   map.peek      { name | id, value? }         (value: a bloom filter's)      { map, entry }  (ENOENT: empty, not in the filter)
 //   link.show     { device? }                                       { links: [{ ifname, ifindex, mtu, address, …, stats }] }
 //   stats         —                                                 { timeMs, devices: [counters], stack: { drops, mib } }
 //   reload        —                                                 what the daemon's reload reports (EOPNOTSUPP without one)
@@ -31,7 +34,7 @@
 // when there was none to echo); a line past MAX_LINE bytes is answered and the connection closed; a
 // client gone mid-command loses its answer, nothing else. A device that does not exist is ENODEV.
 // The socket file is mode 0600 (it can reconfigure the data path); requests that may change something
-// (ip, prog.attach|detach, map.update|delete, reload) go to the server's log with how they ended.
+// (ip, prog.attach|detach, map.update|delete|push|pop, reload) go to the server's log with how they ended.
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, existsSync, lstatSync, statSync, unlinkSync } from 'node:fs';
@@ -42,7 +45,7 @@ import type { BpfObject, Datapath, Program } from './datapath.js';
 import type { Device } from './device.js';
 import { ipArgv, ipBatch, IpError, type IpOptions } from './ip/index.js';
 import type { LinkSpec, LinkStats } from './link.js';
-import { dumpJson, entryJson, jsonSafe, mapBytes, mapInfo } from './map_json.js';
+import { dumpJson, entryJson, jsonSafe, keylessOp, mapBytes, mapInfo } from './map_json.js';
 import { NetError } from './net_types.js';
 import { Poller } from './poller.js';
 
@@ -247,7 +250,7 @@ export class ControlServer {
 const EXCLUSIVE = new Set(['prog.attach', 'prog.detach', 'reload']);
 
 /** Commands that may change the data path: each goes to the log (what was asked, and how it ended). */
-const CHANGES = new Set(['ip', 'prog.attach', 'prog.detach', 'map.update', 'map.delete', 'reload', 'conntrack.flush']);
+const CHANGES = new Set(['ip', 'prog.attach', 'prog.detach', 'map.update', 'map.delete', 'map.push', 'map.pop', 'reload', 'conntrack.flush']);
 
 /** A change request in one line, for the log. */
 function describe(cmd: string, a: Args): string {
@@ -259,6 +262,9 @@ function describe(cmd: string, a: Args): string {
       return `${s(a['object'])}${a['program'] !== undefined ? ` name ${s(a['program'])}` : ''} dev ${s(a['device'])}`;
     case 'prog.detach':
       return `dev ${s(a['device'])}`;
+    case 'map.push':
+    case 'map.pop':
+      return `${a['id'] !== undefined ? `id ${s(a['id'])}` : `name ${s(a['name'])}`}${cmd === 'map.push' ? ` value ${s(a['value'])}` : ''}`;
     case 'map.update':
     case 'map.delete':
       return `${a['id'] !== undefined ? `id ${s(a['id'])}` : `name ${s(a['name'])}`} key ${s(a['key'])}${cmd === 'map.update' ? ` value ${s(a['value'])}` : ''}`;
@@ -667,6 +673,25 @@ function commandTable(dp: Datapath, server: ControlServer, opts: ControlServerOp
       if (typeof f !== 'string' || !(f in FLAGS)) throw new ControlError('EINVAL', `map.update: args.flags must be any, noexist or exist, not ${JSON.stringify(f)}`);
       map.update(key, value, FLAGS[f as keyof typeof FLAGS]);
       return { map: mapInfo(obj, map), entry: entryJson(obj, map, key) ?? null };
+    },
+
+    'map.push': (args) => {
+      const { map, obj } = oneMap(dp, args, 'map.push');
+      const value = args['value'] === undefined ? undefined : mapBytes(obj, map, 'value', args['value'], 'args.value');
+      const f = args['flags'] ?? 'any';
+      if (typeof f !== 'string' || !(f in FLAGS)) throw new ControlError('EINVAL', `map.push: args.flags must be any, noexist or exist, not ${JSON.stringify(f)}`);
+      return { map: mapInfo(obj, map), entry: keylessOp(obj, map, 'push', value, FLAGS[f as keyof typeof FLAGS]) };
+    },
+
+    'map.pop': (args) => {
+      const { map, obj } = oneMap(dp, args, 'map.pop');
+      return { map: mapInfo(obj, map), entry: keylessOp(obj, map, 'pop') };
+    },
+
+    'map.peek': (args) => {
+      const { map, obj } = oneMap(dp, args, 'map.peek');
+      const value = args['value'] === undefined ? undefined : mapBytes(obj, map, 'value', args['value'], 'args.value');
+      return { map: mapInfo(obj, map), entry: keylessOp(obj, map, 'peek', value) };
     },
 
     'map.delete': (args) => {

@@ -22,7 +22,7 @@ import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
-import { codec, createMap, isMapInMapType, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
+import { codec, createMap, Errno, handleUrefs, isMapInMapType, MapError, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, onLastHandleUref, RingBufReader, BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
 import { FastPath } from '../runtime/fastpath.js';
 import {
   CTX,
@@ -192,6 +192,16 @@ export interface LoadOptions {
    * type, such as xdp-tutorial's SEC("xdp_vlan01"), which libxdp's loader loads as XDP.
    */
   programType?: string;
+  /**
+   * loadObject: the directory the maps declared `__uint(pinning, LIBBPF_PIN_BY_NAME)` are pinned in,
+   * libbpf's bpf_object_open_opts.pin_root_path (default /sys/fs/bpf). Pins are this Datapath's (wxdp
+   * has no bpffs): a second object with such a map of the same name and root reuses the pinned map
+   * (bpf_object__reuse_map) when map_is_reuse_compat agrees — type, key and value size, max_entries,
+   * map_flags (a devmap's with BPF_F_RDONLY_PROG), map_extra — and fails the load with MapError EINVAL
+   * ("couldn't reuse pinned map at …: parameter mismatch") when not. A map created and pinned
+   * stays pinned after its object is unloaded, until Datapath.unpin().
+   */
+  pinRoot?: string;
 }
 
 /**
@@ -292,6 +302,8 @@ export class Datapath {
     view.setUint32(RUN_BASE + RUN.CPU, opts.cpu ?? 0, true);
     // a fresh SYN cookie secret, as the kernel draws one per boot
     setSyncookieSecret(fastPath, memory);
+    // the last open handle of a map (a pin, an innerMap() handle) closing: free it or drop its uref
+    onLastHandleUref(fastPath, (address) => this.settle(address));
     const trace =
       opts.trace ??
       ((line: string) => {
@@ -478,21 +490,55 @@ export class Datapath {
       throw new WxdpError('USAGE', 'unchecked mode is only for verified programs (an object loaded with verify: false runs checked)');
     }
     const maps = new Map<string, BpfMap>();
-    for (const m of spec.maps) maps.set(m.name, this.createMap(m));
-    // the BTF fields first: an inner map stored in a slot must match its template's (btf_record_equal)
-    applySpinLocks(spec, maps);
-    fillMapInMapSlots(spec.maps, maps);
-
+    // libbpf's bpf_object__create_maps: a LIBBPF_PIN_BY_NAME map is first looked for at its pin path
+    // (bpf_object__reuse_map) and created and pinned only when nothing is pinned there
+    const pinRoot = (opts.pinRoot ?? '/sys/fs/bpf').replace(/\/+$/, '');
+    const reused = new Set<string>();
+    const pinnedHere: string[] = [];
     const programs = new Map<string, Program>();
-    const { load, skipped } = planPrograms(spec, opts.programs);
-    for (const p of load) {
-      try {
-        programs.set(p.name, await Program.load(this, p, maps, opts, spec.btf));
-      } catch (e) {
-        if (!isUnsupported(e)) throw e;
-        skipped.set(p.name, { why: 'unsupported', reason: `program ${p.name}: ${e.message}` });
+    try {
+      for (const m of spec.maps) {
+        const path = m.pinning === 'by_name' ? `${pinRoot}/${m.name}` : undefined;
+        const pin = path === undefined ? undefined : this.pins.get(path);
+        if (pin && !pin.map.isFreed) {
+          if (!this.reuseCompatible(m, pin)) {
+            throw new MapError('MAP_CREATE', m.name, 'reuse', Errno.EINVAL, `couldn't reuse pinned map at '${path}': parameter mismatch`);
+          }
+          maps.set(m.name, pin.map.reopen(m.name, false));
+          reused.add(m.name);
+          continue;
+        }
+        const map = this.createMap(m);
+        maps.set(m.name, map);
+        if (path !== undefined) {
+          this.pins.set(path, { map: map.reopen(m.name), extra: BigInt(m.mapExtra ?? 0) });
+          pinnedHere.push(path);
+        }
       }
+      // the BTF fields first: an inner map stored in a slot must match its template's (btf_record_equal)
+      applySpinLocks(spec, maps);
+      // a reused map keeps what it holds (libbpf fills the slots of the maps it creates only)
+      fillMapInMapSlots(spec.maps.filter((m) => !reused.has(m.name)), maps);
+
+      const { load, skipped } = planPrograms(spec, opts.programs);
+      for (const p of load) {
+        try {
+          programs.set(p.name, await Program.load(this, p, maps, opts, spec.btf));
+        } catch (e) {
+          if (!isUnsupported(e)) throw e;
+          skipped.set(p.name, { why: 'unsupported', reason: `program ${p.name}: ${e.message}` });
+        }
+      }
+      return this.finishLoad(spec, maps, programs, skipped);
+    } catch (e) {
+      // bpf_object_load's error path: the pins this load made are removed (bpf_map__unpin of the maps not reused)
+      for (const path of pinnedHere) this.pins.get(path)?.map.close();
+      for (const path of pinnedHere) this.pins.delete(path);
+      throw e;
     }
+  }
+
+  private finishLoad(spec: ObjectSpec, maps: Map<string, BpfMap>, programs: Map<string, Program>, skipped: Map<string, SkippedProgram>): BpfObject {
     // prog_array initialisers (`__array(values, ...)` with `.values = { [i] = &prog }`), as libbpf.
     for (const m of spec.maps) {
       for (const slot of m.initSlots ?? []) {
@@ -509,6 +555,75 @@ export class Datapath {
   }
 
   private readonly objects: BpfObject[] = [];
+
+  /** LIBBPF_PIN_BY_NAME pins: path → a handle holding the map's user reference, and the map_extra it was created with. */
+  private readonly pins = new Map<string, { map: BpfMap; extra: bigint }>();
+
+  /**
+   * libbpf's map_is_reuse_compat: the pinned map's bpf_map_info against the object's definition. (libbpf
+   * compares no inner map: a reused map-in-map keeps its own template, which the verifier then checks the
+   * object's programs against, as the kernel does.)
+   */
+  private reuseCompatible(m: MapSpec, pin: { map: BpfMap; extra: bigint }): boolean {
+    const p = pin.map;
+    const maxEntries = m.type === MapType.PERF_EVENT_ARRAY && m.maxEntries === 0 ? this.ncpus : m.maxEntries;
+    // get_map_info shows a devmap's flags with BPF_F_RDONLY_PROG, which the definition never has
+    const flags = (m.flags ?? 0) | (m.type === MapType.DEVMAP || m.type === MapType.DEVMAP_HASH ? BPF_F_RDONLY_PROG : 0);
+    return p.type === m.type && p.keySize === m.keySize && p.valueSize === m.valueSize && p.maxEntries === maxEntries &&
+      p.flags === flags && pin.extra === BigInt(m.mapExtra ?? 0);
+  }
+
+  /** The map pinned at `path` (LoadOptions.pinRoot + '/' + name): a handle of its own (bpf_obj_get), to close() when done. */
+  pinned(path: string): BpfMap | undefined {
+    const pin = this.pins.get(path);
+    return pin && !pin.map.isFreed ? pin.map.reopen() : undefined;
+  }
+
+  /** Paths of the maps pinned on this Datapath, sorted. */
+  pinPaths(): string[] {
+    return [...this.pins.keys()].filter((p) => !this.pins.get(p)!.map.isFreed).sort();
+  }
+
+  /**
+   * Remove the pin at `path` (`rm` of the bpffs file, bpf_map__unpin): the map goes when nothing else
+   * holds it, or loses its last user reference while programs still do. false when nothing is pinned there.
+   */
+  unpin(path: string): boolean {
+    const pin = this.pins.get(path);
+    if (!pin) return false;
+    this.pins.delete(path);
+    const live = !pin.map.isFreed;
+    pin.map.close();
+    return live;
+  }
+
+  /**
+   * A user reference on the map at `address` went (a pin removed, an innerMap() handle closed): with none
+   * left — no loaded object has it, no open handle — bpf_map_put_uref's map_release_uref when programs or
+   * map-in-maps still hold it, else the map is freed, and the inner maps it held are looked at again.
+   */
+  private settle(address: number): void {
+    if (this.objects.some((o) => [...o.maps.values()].some((m) => !m.isFreed && m.rawAddress === address))) return;
+    if (handleUrefs(this.fastPath, address) > 0) return;
+    const map = BpfMap.attach(this.fastPath, address);
+    if (map.isFreed || mapStorage(this.fastPath, address)?.map !== address) return;
+    const held = this.refHolders();
+    if (held.has(address)) {
+      map.releaseUref();
+      return;
+    }
+    const inner = isMapInMapType(map.type) ? innerMapAddresses(map) : [];
+    map.release();
+    for (const a of inner) this.settle(a);
+  }
+
+  /** The maps something holds a reference on (refcnt): programs' ld_imm64, the loaded objects' map-in-maps. */
+  private refHolders(): Set<number> {
+    const held = new Set<number>();
+    for (const p of this.allPrograms) for (const a of programMapAddresses(this.fastPath, p.insns)) held.add(a);
+    for (const o of this.objects) for (const m of o.maps.values()) if (!m.isFreed && isMapInMapType(m.type)) for (const a of innerMapAddresses(m)) held.add(a);
+    return held;
+  }
 
   /** Objects loaded on this Datapath and not unloaded, oldest first: what the control socket's prog and map commands see. */
   loadedObjects(): readonly BpfObject[] {
@@ -559,16 +674,24 @@ export class Datapath {
       for (const [slot, q] of this.byEntrySlot) if (q === p) this.byEntrySlot.delete(slot);
     }
     // What still holds a map of this object: programs outside it (their ld_imm64), other objects' map-in-maps.
-    const held = new Set<number>();
-    for (const p of this.allPrograms) for (const a of programMapAddresses(this.fastPath, p.insns)) held.add(a);
-    for (const o of others) for (const m of o.maps.values()) if (!m.isFreed && isMapInMapType(m.type)) for (const a of innerMapAddresses(m)) held.add(a);
+    const held = this.refHolders();
+    // ... and user references: another object that reused it (LIBBPF_PIN_BY_NAME), its pin, an open innerMap() handle
+    const urefHeld = new Set<number>();
+    for (const o of others) for (const m of o.maps.values()) if (!m.isFreed) urefHeld.add(m.rawAddress);
+    for (const m of obj.maps.values()) if (!m.isFreed && handleUrefs(this.fastPath, m.address) > 0) urefHeld.add(m.address);
     // An outer map of this object that stays keeps its inner maps (one level: inner maps hold no maps).
-    for (const m of obj.maps.values()) if (!m.isFreed && isMapInMapType(m.type) && held.has(m.address)) for (const a of innerMapAddresses(m)) held.add(a);
+    for (const m of obj.maps.values()) {
+      if (!m.isFreed && isMapInMapType(m.type) && (held.has(m.address) || urefHeld.has(m.address))) for (const a of innerMapAddresses(m)) held.add(a);
+    }
     const freed: string[] = [];
     const kept: string[] = [];
     for (const m of obj.maps.values()) {
       if (m.isFreed) continue;
-      if (held.has(m.address)) {
+      if (urefHeld.has(m.address)) {
+        // the map keeps a user reference elsewhere: this handle (the object's fd) only closes
+        kept.push(m.name);
+        m.closeHandle();
+      } else if (held.has(m.address)) {
         // the object held the map's only user reference (wxdp has no pins; loadInsns and map-in-maps
         // hold refcnt only): bpf_map_put_uref's map_release_uref while programs still reach it
         m.releaseUref();
@@ -583,7 +706,7 @@ export class Datapath {
     // the maps' inner-map templates (libbpf creates them, nothing else names them)
     for (const m of obj.maps.values()) {
       const inner = this.innerTemplates.get(m);
-      if (inner && !inner.isFreed && !held.has(inner.address)) inner.release();
+      if (inner && !inner.isFreed && !held.has(inner.address) && handleUrefs(this.fastPath, inner.address) === 0) inner.release();
     }
     this.regionsOf = new WeakMap();
     return { freed, kept };
@@ -1427,11 +1550,12 @@ function programMapAddresses(fp: FastPath, insns: readonly Insn[]): Set<number> 
 function innerMapAddresses(m: BpfMap): number[] {
   const out: number[] = [];
   for (let k = m.nextKey(null); k; k = m.nextKey(k)) {
-    const inner = m.innerMap(k);
-    if (inner) out.push(inner.address);
+    const inner = m.innerAddress(k);
+    if (inner !== undefined) out.push(inner);
   }
   return out;
 }
+
 
 /**
  * Where map `m` holds one of a program's table slots (a prog_array element, or a devmap / cpumap

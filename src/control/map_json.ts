@@ -10,7 +10,7 @@
 
 import { btfCodec, type BtfCodec } from '../elf/index.js';
 import { WxdpError } from '../errors.js';
-import { MapError, strerror, type BpfMap } from '../maps/index.js';
+import { Errno, MapError, MapType, mapTypeName, strerror, type BpfMap } from '../maps/index.js';
 import type { BpfObject } from './datapath.js';
 
 export interface MapEntryJson {
@@ -175,4 +175,82 @@ function fromJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(fromJson);
   if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromJson(x)]));
   return v;
+}
+
+/**
+ * bpftool's verbs for the maps without keys (queue, stack, bloom_filter): `push` / `enqueue` (the
+ * update of a value), `pop` / `dequeue` (BPF_MAP_LOOKUP_AND_DELETE_ELEM), `peek` (the lookup; a bloom
+ * filter is asked about a value). Each aliases the other where bpftool's do (map.c: enqueue is push,
+ * dequeue is pop).
+ */
+export type KeylessVerb = 'push' | 'enqueue' | 'pop' | 'dequeue' | 'peek';
+export const KEYLESS_VERBS: readonly KeylessVerb[] = ['push', 'enqueue', 'pop', 'dequeue', 'peek'];
+
+/**
+ * Whether `verb` applies to `map` (refused with the reason as a usage error when not, before anything
+ * runs): a map with keys has lookup / update / delete; a bloom filter has no pop; a value is given to
+ * push, and to peek only for a bloom filter (bpftool: "did not find value", "unnecessary value", "value
+ * expected N bytes got M").
+ */
+export function checkKeyless(m: { name: string; type: number; keySize: number; valueSize: number; typeName?: string }, verb: KeylessVerb, value: Uint8Array | undefined): void {
+  const typeName = m.typeName ?? mapTypeName(m.type);
+  const usage = (why: string): never => {
+    throw new WxdpError('USAGE', `map '${m.name}': ${why}`);
+  };
+  if (m.type !== MapType.QUEUE && m.type !== MapType.STACK && m.type !== MapType.BLOOM_FILTER) {
+    usage(`${verb} is for maps without keys (queue, stack, bloom_filter), not type ${typeName}: use lookup, update or delete`);
+  }
+  const bloom = m.type === MapType.BLOOM_FILTER;
+  const wantsValue = verb === 'push' || verb === 'enqueue' || (verb === 'peek' && bloom);
+  if (wantsValue && !value) usage(bloom && verb === 'peek' ? 'did not find value (a bloom filter is asked about one: peek … value BYTES)' : 'did not find value');
+  if (!wantsValue && value) usage('unnecessary value');
+  if (value && value.length !== m.valueSize) usage(`value expected ${m.valueSize} bytes got ${value.length}`);
+}
+
+/**
+ * Run a keyless verb (checkKeyless first): the value pushed, popped or peeked as an entry with an empty
+ * key (bpftool's JSON has "key": []), the value decoded under `formatted` when the map has BTF. Failures
+ * are MapErrors with the errno and bpftool's words: "empty map" (pop on an empty queue or stack, ENOENT),
+ * "Not found" (peek: an empty queue, or a value a bloom filter never had), "update failed: …" (push on a
+ * full queue: E2BIG), "pop failed: …" (a bloom filter: ENOTSUPP, "Unknown error 524").
+ */
+export function keylessOp(obj: BpfObject, map: BpfMap, verb: KeylessVerb, value?: Uint8Array, flags = 0): MapEntryJson {
+  checkKeyless(map, verb, value);
+  const failed = (op: string, e: unknown): never => {
+    if (e instanceof MapError) throw new MapError(e.code as never, map.name, op, e.errno, `${op === 'push' ? 'update' : op === 'peek' ? 'lookup' : 'pop'} failed: ${strerror(e.errno)}`);
+    throw e;
+  };
+  let out: Uint8Array | undefined;
+  if (verb === 'push' || verb === 'enqueue') {
+    try {
+      map.push(value!, flags);
+    } catch (e) {
+      failed('push', e);
+    }
+    out = value!;
+  } else if (verb === 'pop' || verb === 'dequeue') {
+    try {
+      out = map.pop();
+    } catch (e) {
+      failed('pop', e);
+    }
+    if (!out) throw new MapError('MAP_NOT_FOUND', map.name, 'pop', Errno.ENOENT, 'empty map');
+  } else {
+    try {
+      out = map.peek(value);
+    } catch (e) {
+      failed('peek', e);
+    }
+    if (!out) throw new MapError('MAP_NOT_FOUND', map.name, 'peek', Errno.ENOENT, value ? `value ${hex(value)}: Not found` : 'Not found');
+  }
+  const e: MapEntryJson = { key: '', value: hex(out) };
+  const spec = obj.spec.maps.find((s) => s.name === map.name);
+  if (obj.spec.btf && spec?.valueTypeId !== undefined) {
+    try {
+      e.formatted = { key: null, value: jsonSafe(btfCodec(obj.spec.btf, spec.valueTypeId).decode(out)) };
+    } catch {
+      // bytes only
+    }
+  }
+  return e;
 }

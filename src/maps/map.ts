@@ -129,6 +129,25 @@ let lastSerial = 0;
 /** Maps freed per fast path: a handle re-checks its map's serial only after one was. */
 const freeCounts = new WeakMap<FastPath, { n: number }>();
 
+/**
+ * User references held by handles that are fds of their own (innerMap(), reopen(): BPF_MAP_GET_FD_BY_ID,
+ * BPF_OBJ_GET), per map address: such a handle keeps the map and its user reference as the kernel's fd
+ * does (bpf_map_get_with_uref … bpf_map_put_with_uref at close) until close().
+ */
+const urefs = new WeakMap<FastPath, Map<number, number>>();
+/** What the owner of a fast path (a Datapath) does when a map's last such handle closes: free it or drop its uref if nothing else holds it. */
+const lastUrefHooks = new WeakMap<FastPath, (address: number) => void>();
+
+/** @internal How many open handles (innerMap(), reopen()) hold a user reference on the map at `address`. */
+export function handleUrefs(fp: FastPath, address: number): number {
+  return urefs.get(fp)?.get(address) ?? 0;
+}
+
+/** @internal `hook` runs when the last uref-holding handle of a map closes (Datapath: bpf_map_put_with_uref). */
+export function onLastHandleUref(fp: FastPath, hook: (address: number) => void): void {
+  lastUrefHooks.set(fp, hook);
+}
+
 /** The addresses of every map created on this fast path (checked mode's inner-map candidates). */
 export function mapAddresses(fp: FastPath): number[] {
   return [...(byId.get(fp)?.values() ?? [])];
@@ -212,6 +231,11 @@ export class BpfMap {
     return this.addr;
   }
 
+  /** @internal The map's address whatever the handle's state (closed or not): what a loader compares handles by. */
+  get rawAddress(): number {
+    return this.addr;
+  }
+
   /**
    * Whether the map's memory went back to the arena (unloadObject; for a handle from attach() or
    * innerMap(), through any handle): every operation is EBADF.
@@ -237,6 +261,7 @@ export class BpfMap {
     const ids = byId.get(this.fp);
     if (ids?.get(this.id) === this.addr) ids.delete(this.id);
     serials.get(this.fp)?.delete(this.addr);
+    urefs.get(this.fp)?.delete(this.addr);
     this.frees.n++;
     this.freed = true;
   }
@@ -259,6 +284,48 @@ export class BpfMap {
    */
   closeHandle(): void {
     this.closed = true;
+  }
+
+  /** Whether this handle holds a user reference of its own (from innerMap() or reopen()) not yet closed. */
+  private holdsUref = false;
+
+  /**
+   * @internal A new handle on the same map that holds a user reference (an fd of its own: BPF_OBJ_GET,
+   * BPF_MAP_GET_FD_BY_ID) until close(). It keeps what the map's handles share: frozen, the prog_array
+   * value mapping. `uref` false: a handle the Datapath counts otherwise (a loaded object's).
+   */
+  reopen(name = this.name, uref = true): BpfMap {
+    const h = new BpfMap(this.fp, name, this.address);
+    h.handleMap = this.handleMap;
+    h.isFrozen = this.isFrozen;
+    if (!uref) return h; // an object's fd: the Datapath counts the object
+    h.holdsUref = true;
+    let m = urefs.get(this.fp);
+    if (!m) urefs.set(this.fp, (m = new Map()));
+    m.set(this.addr, (m.get(this.addr) ?? 0) + 1);
+    return h;
+  }
+
+  /**
+   * Close the handle, as close() of an fd: it answers EBADF from now on. A handle from innerMap() (or a
+   * pinned map's) gives back the user reference it held: the map goes when nothing else holds it (its
+   * object unloaded, out of every outer map, named by no program), or loses its last user reference
+   * (prog_array emptied, timers cancelled) while programs still hold it. A handle that was its
+   * object's fd (BpfObject.map) only stops answering: the object keeps the map until unloadObject.
+   * Closing twice does nothing.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.holdsUref) return;
+    this.holdsUref = false;
+    const m = urefs.get(this.fp);
+    const n = (m?.get(this.addr) ?? 1) - 1;
+    if (n > 0) m!.set(this.addr, n);
+    else {
+      m?.delete(this.addr);
+      if (!this.isFreed) lastUrefHooks.get(this.fp)?.(this.addr);
+    }
   }
   /** CPUs a percpu map holds values for (1 for the others). */
   readonly ncpus: number;
@@ -532,15 +599,21 @@ export class BpfMap {
   }
 
   /**
-   * array_of_maps / hash_of_maps: the inner map at `key` (a BpfMap over it), or undefined. The handle
-   * answers EBADF once the map is freed; unlike the kernel's fd from BPF_MAP_GET_FD_BY_ID it holds no
-   * user reference (a map whose object was unloaded stays without one: prog_array cleared, timers -EPERM).
+   * array_of_maps / hash_of_maps: the inner map at `key`, or undefined: a handle that holds the map and a
+   * user reference on it, as the fd of BPF_MAP_GET_FD_BY_ID (lookup's id) does, until close(). The map
+   * outlives its removal from the outer map and its object's unload while the handle is open; close() it
+   * when done (the map then goes if nothing else holds it).
    */
   innerMap(key: Uint8Array): BpfMap | undefined {
+    const address = this.innerAddress(key);
+    return address === undefined ? undefined : BpfMap.attach(this.fp, address, `${this.name}[inner]`).reopen();
+  }
+
+  /** @internal The address of the inner map at `key` (array_of_maps / hash_of_maps), holding nothing. */
+  innerAddress(key: Uint8Array): number | undefined {
+    if (!isMapInMapType(this.type)) return undefined;
     const id = this.lookup(key);
-    if (!id || !isMapInMapType(this.type)) return undefined;
-    const address = mapAddressById(this.fp, new DataView(id.buffer, id.byteOffset).getUint32(0, true));
-    return address === undefined ? undefined : BpfMap.attach(this.fp, address, `${this.name}[inner]`);
+    return id ? mapAddressById(this.fp, new DataView(id.buffer, id.byteOffset).getUint32(0, true)) : undefined;
   }
 
   /** array_of_maps / hash_of_maps: store `inner` at `key` (update() with the map's id). */

@@ -32,7 +32,7 @@ const oneLine = (s: string) => expect(s.trimEnd().split('\n')).toHaveLength(1);
 const SUBS: Array<[string, string?]> = [
   ...COMMANDS.map((c): [string] => [c]),
   ...['show', 'load', 'dump', 'run', 'list', 'attach', 'detach'].map((s): [string, string] => ['prog', s]),
-  ...['dump', 'lookup', 'update', 'show', 'delete'].map((s): [string, string] => ['map', s]),
+  ...['dump', 'lookup', 'update', 'show', 'delete', 'push', 'enqueue', 'pop', 'dequeue', 'peek'].map((s): [string, string] => ['map', s]),
 ];
 
 describe('help', () => {

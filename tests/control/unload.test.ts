@@ -121,16 +121,54 @@ describe('unloadObject', () => {
     expect(BpfMap.attach(dp.fastPath, at, 'jmp_table').lookup(codec.u32.encode(3))).toBeUndefined(); // emptied, still there
   });
 
-  it('a handle from innerMap() of a map freed since answers EBADF, not the memory the next map reuses', async () => {
+  // BPF_MAP_GET_FD_BY_ID's fd holds the map and a user reference (bpf_map_get_with_uref) until closed
+  it('a handle from innerMap() keeps the map (and its user reference) past its removal and its object\'s unload, until close()', async () => {
     const dp = await Datapath.create();
     const a = await dp.loadObject(prog('xdp_map_in_map'));
     const b = await dp.loadObject(prog('xdp_map_in_map'));
     b.map('lru_mapping').setInner(codec.u32.encode(1), a.map('fallback_lru'));
     const inner = b.map('lru_mapping').innerMap(codec.u32.encode(1))!;
+    const k = new Uint8Array(inner.keySize);
+    inner.update(k, new Uint8Array(inner.valueSize).fill(7));
     b.map('lru_mapping').delete(codec.u32.encode(1));
-    expect(dp.unloadObject(a).freed).toContain('fallback_lru');
-    expect(inner.isFreed).toBe(true);
-    expect(() => inner.lookup(new Uint8Array(inner.keySize))).toThrow(/EBADF.*freed/);
+    const { freed, kept } = dp.unloadObject(a);
+    expect([freed.includes('fallback_lru'), kept]).toEqual([false, ['fallback_lru']]);
+    expect(inner.isFreed).toBe(false);
+    expect(inner.lookup(k)).toEqual(new Uint8Array(inner.valueSize).fill(7));
+    // it can go back into an outer map, and stays there after the handle closes
+    b.map('lru_mapping').setInner(codec.u32.encode(1), inner);
+    const again = b.map('lru_mapping').innerMap(codec.u32.encode(1))!;
+    inner.close();
+    expect(again.isFreed).toBe(false);
+    expect(() => inner.lookup(k)).toThrow(/EBADF/);
+    // out of the outer map, the last handle closed: freed; the handle answers EBADF, not the memory the next map reuses
+    b.map('lru_mapping').delete(codec.u32.encode(1));
+    expect(again.isFreed).toBe(false);
+    again.close();
+    expect(again.isFreed).toBe(true);
+    expect(() => again.lookup(k)).toThrow(/EBADF/);
+  });
+
+  it('an open innerMap() handle is a user reference: timers still init after the object\'s unload, -EPERM once it closes', async () => {
+    const dp = await Datapath.create();
+    try {
+      const a = await dp.loadObject(prog('xdp_mim_timer'));
+      const b = await dp.loadObject(prog('xdp_mim_timer'));
+      b.map('tenants').setInner(codec.u32.encode(0), a.map('flows0'));
+      const h = b.map('tenants').innerMap(codec.u32.encode(0))!;
+      const res = () => Array.from({ length: 4 }, (_v, i) => Number(Buffer.from(b.map('res').lookup(codec.u32.encode(i))!).readBigInt64LE()));
+      const run = (name: string) => b.program(name).testRun({ data: new Uint8Array(64) }).retval;
+      expect(dp.unloadObject(a).kept).toEqual(['flows0']);
+      expect(run('arm')).toBe(2);
+      expect(res()).toEqual([0, -16, 0, 0]);
+      // the last user reference goes (tenants still holds the map): map_release_uref, as a pin's rm
+      h.close();
+      expect(h.isFreed).toBe(false);
+      expect(run('arm')).toBe(2);
+      expect(res()).toEqual([-1, -1, -22, -22]);
+    } finally {
+      await dp.close();
+    }
   });
 
   it('keeps an inner map another object\'s map-in-map holds; frees the ones only its own outer maps held', async () => {

@@ -427,7 +427,7 @@ describe('the client commands\' --help', () => {
   it.each([
     [['prog', '--help'], /^usage: wxdp prog show\|load\|dump\|run OBJ\.o .*\n {7}wxdp prog list /],
     [['prog', 'attach', '--help'], /^usage: wxdp prog list \[--socket PATH\] \[--json\]\n/],
-    [['map', '--help'], /^usage: wxdp map dump\|lookup\|update OBJ\.o .*\n {7}wxdp map show /],
+    [['map', '--help'], /^usage: wxdp map dump\|lookup\|update\|push\|enqueue\|pop\|dequeue\|peek OBJ\.o .*\n {7}wxdp map show /],
     [['map', 'dump', 'name', 'x', '--help'], /^usage: wxdp map show /],
     [['link', '--help'], /^usage: wxdp link show \[DEV\] \[-s\]/],
     [['stats', '--help'], /^usage: wxdp stats \[--once\]/],
