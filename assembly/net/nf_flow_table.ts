@@ -1551,7 +1551,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     cand |= h;
   }
   if (cand == 0) return 0;
-  if (ftProbe != 0) return probeLookup(r, b, n, out, tags, hot4);
   // 2: the buckets' lines, in a loop that only loads: the fewer instructions a frame, the more of the
   // burst's misses the CPU's window holds at once (wasm has no prefetch instruction); a frame without a
   // bucket of its own (0, SAME_KEY) loads address 0 instead of a branch (always mapped). Branchless
@@ -1724,6 +1723,17 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // the key's || as two ifs — stack_rx_flows' code 2.4x smaller, its hot path still ~210 instructions (36
   // vs 41 stack moves) — 1.001x (10th percentiles of 600 alternated 25-ms windows each). Not kept: none
   // of the compute left is a lever of the size the target needs (≥ 14 ns a frame at 1M).
+  // A compact bucket (ft52: tag bytes whose position names the record, as a Swiss table's, small enough
+  // for L2 / L3; probe in ft52's commit 59f89071, reverted): the oracle above with one line of an N-MiB
+  // array at the key's hash in a wave before its record wave stands for the tag line, and the records
+  // copied to a table's order (slot 2.5 f of 80 MB: 2M records at load 0.8) for the records' spread.
+  // bench flows 1M, data path, variants switched per 0.6-s round in one process, paired medians (load
+  // 17-20: rounds 18-134 ns, so only the large ratios tell): oracle 0.70× / 0.74× (2 runs); spread oracle
+  // 0.77× / 0.89×; oracle + a 2 MiB array's line 0.90× / 0.99×, 4 MiB 0.98×, 8 MiB 0.96×, 16 MiB (the
+  // buckets' size now) 0.99×; spread oracle + 2 MiB tags 0.97× / 1.16×, + 4 MiB 0.98× / 1.18×; at 10k
+  // (same table shapes) + 2 MiB tags 1.16×. A dependent wave of lines from 2 MiB costs about what the
+  // 16 MiB buckets' does (the record wave keeps the L2 busy), so no bucket small enough to be a Swiss
+  // table's tags (≥ 2.4 MB for 2M records) pays: the lever is the wave, not the bucket array's size.
   sink += acc;
   return m;
 }
@@ -1753,61 +1763,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
 function burstCold(r: u32, ip: u32, v6: u32, iif: u32): u32 {
   if (v6 != 0) return lookup6(r, ip + IP6H_SADDR, ip + IP6H_DADDR, load<u32>(ip, 40), <u32>load<u8>(ip, IP6H_NEXTHDR), iif);
   return lookup(r, load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), <u32>load<u8>(ip, IPH_PROTOCOL), iif);
-}
-
-// PROBE (ft52, not to land): 1 = oracle (flow f's ORIGINAL hot record from daddr 1.0.0.0 + f, no bucket);
-// 2 = oracle + one line of a probeLines-line array at the key's hash, in a wave of its own before the record wave
-let ftProbe: u32 = 0;
-let probeBase: u32 = 0;
-let probeMask: u32 = 0;
-let probeZero: u32 = 0;
-export function nf_flow_probe(mode: u32, lines: u32): void {
-  if (probeBase == 0) {
-    probeBase = arena_alloc(16 << 20, 4096);
-    memory.fill(probeBase, 0, 16 << 20);
-  }
-  ftProbe = mode;
-  probeMask = lines - 1;
-  if (mode >= 3) {
-    const r = ftRoot();
-    const max = load<u32>(r + FTR_MAX);
-    if (probeSpread == 0) probeSpread = arena_alloc(max * 80 + 64, 4096);
-    const hot4 = load<u32>(r + FTR_HOT);
-    for (let f: u32 = 0; f < max; f++) memory.copy(probeSpread + (((f * 5) >> 1) << HOT4_SHIFT), hot4 + (f << HOT4_SHIFT), HOT4_SIZE);
-  }
-}
-let probeSpread: u32 = 0;
-function probeLookup(r: u32, b: u32, n: u32, out: u32, tags: u32, hot4: u32): u32 {
-  let acc: u32 = 0;
-  const max = load<u32>(r + FTR_MAX);
-  const spread = ftProbe >= 3;
-  const base = spread ? probeSpread : hot4;
-  if (ftProbe == 2 || ftProbe == 4) {
-    for (let i: u32 = 0; i < n; i++) {
-      const a = load<u32>(out + (i << 2));
-      acc += load<u32>(a > SAME_KEY ? probeBase + ((load<u32>(tags + (i << 2)) & probeMask) << 6) : 0);
-    }
-  }
-  let m: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(out + (i << 2));
-    if (a == 0) continue;
-    if (a == SAME_KEY) {
-      const same = load<u32>(out + (load<u32>(tags + (i << 2)) << 2));
-      store<u32>(out + (i << 2), same);
-      m += <u32>(same != 0);
-      continue;
-    }
-    let z: u32 = 0;
-    if (ftProbe == 2 || ftProbe == 4) z = load<u32>(probeBase + ((load<u32>(tags + (i << 2)) & probeMask) << 6)) & probeZero;
-    const f = bswap<u32>(load<u32>(load<u32>(b + (i << 3)) + ETH_HLEN, IPH_DADDR)) - 0x01000000;
-    const d = f < max ? base + ((spread ? (f * 5) >> 1 : f) << HOT4_SHIFT) + z : 0;
-    store<u32>(out + (i << 2), d);
-    m += <u32>(d != 0);
-  }
-  acc += warmLines(out, n, ~1);
-  sink += acc;
-  return m;
 }
 
 /** nf_flow_burst_lookup's first pass: the frame's key is that of the frame its tag names (no bucket is ever at 2). */
@@ -1881,7 +1836,6 @@ export function nf_flow_burst_done(nd: u32, n: u32, bytes: u64): void {
 
 /** refresh4's write: `t` into hot record `h` and the other direction's (the same slot of the other array), once a second at most. */
 function refreshBoth4(h: u32, t: u32): void {
-  if (probeSpread != 0 && h >= probeSpread) return; // PROBE
   const r = ftRoot();
   const span = load<u32>(r + FTR_HOTR) - load<u32>(r + FTR_HOT);
   atomicStore32(h + H4_TIMEOUT, t);
