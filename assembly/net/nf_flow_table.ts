@@ -1723,6 +1723,17 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // the key's || as two ifs — stack_rx_flows' code 2.4x smaller, its hot path still ~210 instructions (36
   // vs 41 stack moves) — 1.001x (10th percentiles of 600 alternated 25-ms windows each). Not kept: none
   // of the compute left is a lever of the size the target needs (≥ 14 ns a frame at 1M).
+  // A compact bucket (ft52: tag bytes whose position names the record, as a Swiss table's, small enough
+  // for L2 / L3; probe in ft52's commit 59f89071, reverted): the oracle above with one line of an N-MiB
+  // array at the key's hash in a wave before its record wave stands for the tag line, and the records
+  // copied to a table's order (slot 2.5 f of 80 MB: 2M records at load 0.8) for the records' spread.
+  // bench flows 1M, data path, variants switched per 0.6-s round in one process, paired medians (load
+  // 17-20: rounds 18-134 ns, so only the large ratios tell): oracle 0.70× / 0.74× (2 runs); spread oracle
+  // 0.77× / 0.89×; oracle + a 2 MiB array's line 0.90× / 0.99×, 4 MiB 0.98×, 8 MiB 0.96×, 16 MiB (the
+  // buckets' size now) 0.99×; spread oracle + 2 MiB tags 0.97× / 1.16×, + 4 MiB 0.98× / 1.18×; at 10k
+  // (same table shapes) + 2 MiB tags 1.16×. A dependent wave of lines from 2 MiB costs about what the
+  // 16 MiB buckets' does (the record wave keeps the L2 busy), so no bucket small enough to be a Swiss
+  // table's tags (≥ 2.4 MB for 2M records) pays: the lever is the wave, not the bucket array's size.
   sink += acc;
   return m;
 }
