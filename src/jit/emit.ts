@@ -84,7 +84,6 @@ import {
 import type { BasicBlock, ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
 import { promotableSlots } from './stack_slots.js';
-import { fibStructPlan, type FibStruct } from './fib_struct.js';
 import { storeMerges, type MergedCopy, type StoreMerges } from './store_merge.js';
 import { KnownZeros } from './known_zeros.js';
 import { blockEntries, LowHalves, type Fact } from './low_halves.js';
@@ -350,9 +349,6 @@ const PACKET_W = 'packet_writable';
 const SPECIALISE_MAX = 32;
 /** Region slots checked inline (the rest out of line): callers put the busiest regions first. */
 const INLINE_SLOTS = 2;
-
-/** A/B switch (temporary). */
-export const jitExperiment = { fibStructOff: false };
 
 const fail = (pc: number, msg: string): WxdpError => new WxdpError('JIT_COMPILE', `insn ${pc}: ${msg}`);
 
@@ -811,62 +807,12 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
   };
 
-  /** Whether [off, off + size) (from r10) is in bpf_fib_lookup's struct kept in locals (fib_struct.ts). */
-  const inFibStruct = (off: number, size: number): boolean => fibFields !== undefined && off >= fibFields.base && off + size <= fibFields.base + 64;
-  /** The fields tiling [off, off + size) of the struct, with their locals. */
-  const fibTiles = (off: number, size: number): Array<{ off: number; size: number; local: number }> => {
-    const f = fibFields!;
-    const out: Array<{ off: number; size: number; local: number }> = [];
-    f.fields.forEach((x, i) => {
-      if (x.off >= off && x.off + x.size <= off + size) out.push({ ...x, local: f.local0 + i });
-    });
-    if (out.reduce((n, x) => n + x.size, 0) !== size) throw new WxdpError('JIT_COMPILE', `fib struct: [${off}, ${off + size}) is not a union of fields`);
-    return out;
-  };
-  /** Bytes [off, off + size) of the struct as a zero-extended i64. */
-  const fibRead = (off: number, size: number): Expr =>
-    fibTiles(off, size)
-      .map((t) => (t.off === off ? m.local.get(t.local, i64) : m.i64.shl(m.local.get(t.local, i64), k64(8 * (t.off - off)))))
-      .reduce((a, b) => m.i64.or(a, b));
-  /** Bytes [off, off + size) of the struct set to the low bytes of v (an i64 it may evaluate once a field). */
-  const fibWrite = (off: number, size: number, v: () => Expr): Expr[] => {
-    const tiles = fibTiles(off, size);
-    const part = (t: { off: number; size: number }, x: () => Expr): Expr => {
-      const shifted = t.off === off ? x() : m.i64.shr_u(x(), k64(8 * (t.off - off)));
-      return t.size === 8 ? shifted : m.i64.and(shifted, k64((1n << BigInt(8 * t.size)) - 1n));
-    };
-    if (tiles.length === 1) return [m.local.set(tiles[0]!.local, part(tiles[0]!, v))];
-    const S = fibFields!.scratch;
-    return [m.local.set(S, v()), ...tiles.map((t) => m.local.set(t.local, part(t, () => m.local.get(S, i64))))];
-  };
-  /** Every field to its bytes in memory (before the helper proper reads the struct), or back after it. */
-  const fibSpill = (back: boolean): Expr[] => {
-    const f = fibFields!;
-    return f.fields.map((x, i) => {
-      const at = (): Expr => m.i32.add(lo32(R10), k32(f.base + x.off));
-      if (back) {
-        const v = x.size === 1 ? m.i64.load8_u(0, 1, at()) : x.size === 2 ? m.i64.load16_u(0, 1, at()) : x.size === 4 ? m.i64.load32_u(0, 1, at()) : x.size === 8 ? m.i64.load(0, 1, at()) : bytesLoad(at, x.size);
-        return m.local.set(f.local0 + i, v);
-      }
-      const g = (): Expr => m.local.get(f.local0 + i, i64);
-      if (x.size === 1) return m.i64.store8(0, 1, at(), g());
-      if (x.size === 2) return m.i64.store16(0, 1, at(), g());
-      if (x.size === 4) return m.i64.store32(0, 1, at(), g());
-      if (x.size === 8) return m.i64.store(0, 1, at(), g());
-      return m.block(null, Array.from({ length: x.size }, (_, b) => m.i64.store8(b, 1, at(), b === 0 ? g() : m.i64.shr_u(g(), k64(8 * b)))));
-    });
-  };
-  /** An odd-sized field's bytes (3, 5, 6, 7) from memory, a byte at a time. */
-  const bytesLoad = (at: () => Expr, size: number): Expr =>
-    Array.from({ length: size }, (_, b): Expr => (b === 0 ? m.i64.load8_u(0, 1, at()) : m.i64.shl(m.i64.load8_u(b, 1, at()), k64(8 * b)))).reduce((a, b) => m.i64.or(a, b));
-
   const load = (ins: Insn, pc: number): Expr[] => {
     const size = sizeBytes(ins.code);
     const sx = (ins.code & MODE_MASK) === Mode.MEMSX;
     if ((ins.code & MODE_MASK) !== Mode.MEM && !sx) throw fail(pc, `unknown load opcode 0x${ins.code.toString(16)}`);
     const inLocal = ins.src === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
     if (inLocal !== undefined) return [set(ins.dst, m.local.get(inLocal, i64))];
-    if (ins.src === R10 && inFibStruct(ins.off, size)) return [set(ins.dst, fibRead(ins.off - fibFields!.base, size))];
     if (opts.probeLoads?.has(pc)) return probeLoad(ins, size, sx);
     const { pre, ptr, offset } = address(ins.src, ins.off, size, false, pc, true);
     let v: Expr;
@@ -927,7 +873,6 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const sh = shadowAt.get(pc);
     const shadow = sh !== undefined && !isSt ? [m.local.set(shadowBase + sh, get(ins.src))] : [];
     if (inLocal !== undefined) return [...shadow, m.local.set(inLocal, isSt ? k64(ins.imm) : get(ins.src))];
-    if (ins.dst === R10 && inFibStruct(ins.off, size)) return [...shadow, ...fibWrite(ins.off - fibFields!.base, size, () => (isSt ? k64(ins.imm) : get(ins.src)))];
     const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc, true);
     return [...shadow, ...pre, storeOf(size, offset, ptr(), isSt ? k64(ins.imm) : get(ins.src))];
   };
@@ -1221,6 +1166,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    * inline lookup 14 %, fwd_stats' count and the TTL update 20 %, the MACs and redirect 4 %, the burst
    * record 6 %. Per frame also: the percpu map's CPU word loaded twice from memory and spilled (constant
    * over the burst) and V8's loop stack check; each is a few instructions, below what A/B can show here.
+   * Tried (12-07, rt52, commit a0ed7df4): the struct kept in i64 locals instead of the stack (scalar
+   * replacement: the 64 bytes cut at every access's edges into 20 fields when every access to them is
+   * the program's own at r10 + K or this lookup's; the helper proper's call stores them before and loads
+   * them after). Correct (tests/net fib_answers, router_kernel, fib_kernel, router_fuzz_kernel seeds
+   * 1165-1168, tests/jit, tests/conformance passed), and xdp_burst lost the memset, the field and answer
+   * stores and the read-backs (outside that spill and reload: 68 -> 33 stores, 84 -> 67 loads), but in
+   * one process, the two programs attached in alternated rounds (whole round, paired B - A median), at
+   * load 18-26: 10k -0.64 ns (32/60 rounds faster), 10k +1.77 ns (22/60), 1M +0.39 ns (24/50) — no gain
+   * A/B could show (the fields live across the function may cost TurboFan registers what the stores
+   * cost, and store-to-load forwarding made the stack round trip cheap). Not kept.
    */
   const fibLookupInline = (a: FibAnswers, pc: number): Expr[] => {
     const L = (k: number): Expr => m.local.get(k, i32);
@@ -1229,25 +1184,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const slow = `fib_${pc}_slow`;
     const done = `fib_${pc}_done`;
     const AF_INET = 2;
-    // The struct's fields: in locals when fib_struct.ts kept them there (the program's accesses read
-    // and write the same locals), else at HB in memory.
-    const inLocals = fibFields !== undefined;
-    const sget = (off: number, size: 1 | 2 | 4): Expr =>
-      inLocals ? m.i32.wrap(fibRead(off, size)) : size === 1 ? m.i32.load8_u(off, 1, L(HB)) : size === 2 ? m.i32.load16_u(off, 2, L(HB)) : m.i32.load(off, 4, L(HB));
-    const sput = (off: number, size: 2 | 4, v: Expr): Expr[] =>
-      inLocals ? fibWrite(off, size, () => m.i64.extend_u(v)) : [size === 2 ? m.i32.store16(off, 2, L(HB), v) : m.i32.store(off, off === 58 ? 2 : 4, L(HB), v)];
     // The struct's bytes 0..7 (family, l4_protocol, sport, dport, tot_len) as one u64, read a field at
     // a time: the program has just stored them a field at a time, and a load that spans several
     // stores cannot take its bytes from the store buffer — it waits for them all to retire (one u64
     // load here held a quarter of the program's samples in perf on the 2-way ECMP row, whose records
     // the key decides).
     const structHead = (): Expr =>
-      inLocals
-        ? fibRead(0, 8)
-        : m.i64.or(
-            m.i64.or(m.i64.load8_u(0, 1, L(HB)), m.i64.shl(m.i64.load8_u(1, 1, L(HB)), k64(8))),
-            m.i64.or(m.i64.or(m.i64.shl(m.i64.load16_u(2, 2, L(HB)), k64(16)), m.i64.shl(m.i64.load16_u(4, 2, L(HB)), k64(32))), m.i64.shl(m.i64.load16_u(6, 2, L(HB)), k64(48))),
-          );
+      m.i64.or(
+        m.i64.or(m.i64.load8_u(0, 1, L(HB)), m.i64.shl(m.i64.load8_u(1, 1, L(HB)), k64(8))),
+        m.i64.or(m.i64.or(m.i64.shl(m.i64.load16_u(2, 2, L(HB)), k64(16)), m.i64.shl(m.i64.load16_u(4, 2, L(HB)), k64(32))), m.i64.shl(m.i64.load16_u(6, 2, L(HB)), k64(48))),
+      );
     return [
       m.block(done, [
         m.block(slow, [
@@ -1260,7 +1206,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           S(HB, lo32(2)),
           S(HC, rec(a.ifindex)),
           m.br(slow, m.i32.eqz(L(HC))), // no answer for this slot
-          m.br(slow, m.i32.ne(sget(0, 1), k32(AF_INET))),
+          m.br(slow, m.i32.ne(m.i32.load8_u(0, 1, L(HB)), k32(AF_INET))),
           // protocol, ports and source as the record's where the rules or the multipath hash read them
           // (its key mask TA nonzero), compared under the mask
           set(TA, m.i64.load(a.keyMask, 8, L(HA))),
@@ -1268,35 +1214,32 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             m.i64.ne(get(TA), k64(0)),
             m.block(null, [
               m.br(slow, m.i64.ne(m.i64.and(m.i64.xor(structHead(), m.i64.load(a.key, 8, L(HA))), get(TA)), k64(0))),
-              m.br(slow, m.i32.ne(m.i32.and(m.i32.xor(sget(16, 4), rec(a.src)), m.i32.wrap(m.i64.shr_u(get(TA), k64(16)))), k32(0))),
+              m.br(slow, m.i32.ne(m.i32.and(m.i32.xor(m.i32.load(16, 4, L(HB)), rec(a.src)), m.i32.wrap(m.i64.shr_u(get(TA), k64(16)))), k32(0))),
             ]),
           ),
-          m.br(slow, m.i32.ne(sget(8, 4), L(HC))),
-          m.br(slow, m.i32.ne(sget(32, 4), rec(a.dst))),
-          m.br(slow, m.i32.ne(m.i32.and(sget(12, 1), k32(0xfc)), rec(a.tos))),
-          m.br(slow, m.i32.gt_u(sget(6, 2), rec(a.mtu))),
-          ...sput(12, 4, rec(a.metric)),
-          ...sput(8, 4, rec(a.oif)),
-          ...sput(32, 4, rec(a.newDst)),
+          m.br(slow, m.i32.ne(m.i32.load(8, 4, L(HB)), L(HC))),
+          m.br(slow, m.i32.ne(m.i32.load(32, 4, L(HB)), rec(a.dst))),
+          m.br(slow, m.i32.ne(m.i32.and(m.i32.load8_u(12, 1, L(HB)), k32(0xfc)), rec(a.tos))),
+          m.br(slow, m.i32.gt_u(m.i32.load16_u(6, 2, L(HB)), rec(a.mtu))),
+          m.i32.store(12, 4, L(HB), rec(a.metric)),
+          m.i32.store(8, 4, L(HB), rec(a.oif)),
+          m.i32.store(32, 4, L(HB), rec(a.newDst)),
           // smac (52..57) and dmac (58..63) each as a u32 and a u16, the words a program's 6-byte copy
           // of them reads back (memcpy to the Ethernet header: a u32 and a u16 load each): a load that
           // spans two stores cannot take its bytes from the store buffer and waits for both to retire
           // (dmac's first four bytes, across an 8-byte and a 4-byte store, held a quarter of the XDP
           // router program's samples in perf)
-          ...sput(52, 4, rec(a.macs)),
-          ...sput(56, 2, m.i32.load16_u(a.macs + 4, 2, L(HA))),
-          ...sput(58, 4, m.i32.load(a.macs + 6, 2, L(HA))),
-          ...sput(62, 2, m.i32.load16_u(a.macs + 10, 2, L(HA))),
-          ...sput(48, 4, k32(0)), // h_vlan_proto, h_vlan_TCI
-          ...sput(6, 2, rec(a.mtu)),
+          m.i32.store(52, 4, L(HB), rec(a.macs)),
+          m.i32.store16(56, 2, L(HB), m.i32.load16_u(a.macs + 4, 2, L(HA))),
+          m.i32.store(58, 2, L(HB), m.i32.load(a.macs + 6, 2, L(HA))),
+          m.i32.store16(62, 2, L(HB), m.i32.load16_u(a.macs + 10, 2, L(HA))),
+          m.i32.store(48, 4, L(HB), k32(0)), // h_vlan_proto, h_vlan_TCI
+          m.i32.store16(6, 2, L(HB), rec(a.mtu)),
           m.i32.store(0, 4, k32(a.base + a.hits), m.i32.add(m.i32.load(0, 4, k32(a.base + a.hits)), k32(1))),
           set(R0, k64(0)),
           m.br(done),
         ]),
-        // the helper proper reads and writes the struct in memory
-        ...(inLocals ? fibSpill(false) : []),
         set(R0, callFastPath(HELPER_FIB_LOOKUP)),
-        ...(inLocals ? fibSpill(true) : []),
       ]),
     ];
   };
@@ -1790,17 +1733,6 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   let frameDepth: number | undefined;
   /** Stack slots of the function being lowered that live in locals: r10 offset -> local index. */
   let slotLocals: Map<number, number> | undefined;
-  /**
-   * bpf_fib_lookup's struct of the function being lowered kept in locals (fib_struct.ts): its fields'
-   * locals (one i64 each, from `local0`) and a scratch i64 after them.
-   */
-  let fibFields: (FibStruct & { local0: number; scratch: number }) | undefined;
-  const fibStructCache = new Map<number, FibStruct | undefined>();
-  const fibStructOf = (sp: Subprogram): FibStruct | undefined => {
-    if (opts.checked || !opts.fibAnswers || !layout.framePointerFixed || jitExperiment.fibStructOff) return undefined;
-    if (!fibStructCache.has(sp.entry)) fibStructCache.set(sp.entry, fibStructPlan(prog, sp, mergesOf(sp)));
-    return fibStructCache.get(sp.entry);
-  };
   // Verified programs only: checked mode keeps every byte in memory, where its checks look.
   const slotCache = new Map<number, number[]>();
   const slotsOf = (sp: Subprogram): number[] => {
@@ -2067,8 +1999,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const wideCopy = (c: MergedCopy): Expr[] => {
     const s = address(c.srcReg, c.srcOff, c.width, false, c.at, true);
     const d = address(c.dstReg, c.dstOff, c.width, true, c.at, true);
-    const fromFields = c.srcReg === R10 && inFibStruct(c.srcOff, c.width) ? fibRead(c.srcOff - fibFields!.base, c.width) : undefined;
-    const v = fromFields ? (c.width === 8 ? fromFields : m.i32.wrap(fromFields)) : c.width === 8 ? m.i64.load(s.offset, 1, s.ptr()) : c.width === 4 ? m.i32.load(s.offset, 1, s.ptr()) : m.i32.load16_u(s.offset, 1, s.ptr());
+    const v = c.width === 8 ? m.i64.load(s.offset, 1, s.ptr()) : c.width === 4 ? m.i32.load(s.offset, 1, s.ptr()) : m.i32.load16_u(s.offset, 1, s.ptr());
     const put = c.width === 8 ? m.i64.store(d.offset, 1, d.ptr(), v) : c.width === 4 ? m.i32.store(d.offset, 1, d.ptr(), v) : m.i32.store16(d.offset, 1, d.ptr(), v);
     return [...s.pre, ...d.pre, put];
   };
@@ -2087,11 +2018,6 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if (!entries) lowHalvesAt.set(sp.entry, (entries = blockEntries(prog, sp)));
     const vectors = vectorsOf(sp, unrolls, entries);
     const byStart = new Map(sp.blocks.map((b) => [b.start, b]));
-    // bpf_fib_lookup's struct in locals after all the others (the vector loops' and the may_goto count's)
-    const fibStruct = fibStructOf(sp);
-    const fibLocal0 = shadowBase + (shadowCount.get(sp.entry) ?? 0) + [...vectors.values()].reduce((n, p) => n + vectorLocals(B, p).length, 0) + 1;
-    fibFields = fibStruct ? { ...fibStruct, local0: fibLocal0, scratch: fibLocal0 + fibStruct.fields.length } : undefined;
-    const fibVars = fibStruct ? [...fibStruct.fields.map(() => i64), i64] : [];
     /** A block's instructions lowered, from the facts at its entry. */
     const blockBody = (bb: BasicBlock): Expr[] => {
       const stmts: Expr[] = [];
@@ -2220,7 +2146,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     const body = rl.renderAndDispose(vecIds.get(sp.entry) ?? id(sp.entry), LABEL);
     // locals after the parameters: r0, r6–r9, label, tA, tB, tO (run: r10 and depth first)
-    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, i64, ...slots.map(() => i64), ...Array.from({ length: shadowCount.get(sp.entry) ?? 0 }, () => i64), ...vecVars, i32, ...fibVars];
+    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, i64, ...slots.map(() => i64), ...Array.from({ length: shadowCount.get(sp.entry) ?? 0 }, () => i64), ...vecVars, i32];
     if (depth === undefined) {
       m.addFunction(subName(sp.entry), subParams, i64, vars, m.block(null, [...percpuPrologue(), body, m.unreachable()]));
       return;

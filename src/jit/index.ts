@@ -8,7 +8,7 @@
 import { encode, type Insn } from '../isa/insn.js';
 import type { EngineOptions } from '../runtime/types.js';
 import { analyze, type ProgramLayout } from './cfg.js';
-import { emitModule, jitExperiment, loadBinaryen, type EmitOptions, type FibAnswers, type InlineArray, type InlineHash, type InlineTrie, type OptimizeMode, type RunAreas } from './emit.js';
+import { emitModule, loadBinaryen, type EmitOptions, type FibAnswers, type InlineArray, type InlineHash, type InlineTrie, type OptimizeMode, type RunAreas } from './emit.js';
 import { HELPER_FIB_LOOKUP } from './abi.js';
 import { BURST_MAX, MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import type { FastPath } from '../runtime/fastpath.js';
@@ -111,7 +111,6 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     opts.burst ? 'b' : '',
     opts.areas ? `w${opts.areas.stackBase},${opts.areas.ctxBase},${opts.areas.runBase}` : '',
     fibAnswers ? JSON.stringify(fibAnswers) : '',
-    jitExperiment.fibStructOff ? 'F' : '',
     loopCountMax ? JSON.stringify([...loopCountMax]) : '',
     loopInlined ? JSON.stringify([...loopInlined]) : '',
     probeLoads ? JSON.stringify([...probeLoads]) : '',
