@@ -1166,6 +1166,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    * inline lookup 14 %, fwd_stats' count and the TTL update 20 %, the MACs and redirect 4 %, the burst
    * record 6 %. Per frame also: the percpu map's CPU word loaded twice from memory and spilled (constant
    * over the burst) and V8's loop stack check; each is a few instructions, below what A/B can show here.
+   * Tried (12-07, rt52, commit a0ed7df4): the struct kept in i64 locals instead of the stack (scalar
+   * replacement: the 64 bytes cut at every access's edges into 20 fields when every access to them is
+   * the program's own at r10 + K or this lookup's; the helper proper's call stores them before and loads
+   * them after). Correct (tests/net fib_answers, router_kernel, fib_kernel, router_fuzz_kernel seeds
+   * 1165-1168, tests/jit, tests/conformance passed), and xdp_burst lost the memset, the field and answer
+   * stores and the read-backs (outside that spill and reload: 68 -> 33 stores, 84 -> 67 loads), but in
+   * one process, the two programs attached in alternated rounds (whole round, paired B - A median), at
+   * load 18-26: 10k -0.64 ns (32/60 rounds faster), 10k +1.77 ns (22/60), 1M +0.39 ns (24/50) — no gain
+   * A/B could show (the fields live across the function may cost TurboFan registers what the stores
+   * cost, and store-to-load forwarding made the stack round trip cheap). Not kept.
    */
   const fibLookupInline = (a: FibAnswers, pc: number): Expr[] => {
     const L = (k: number): Expr => m.local.get(k, i32);
