@@ -125,7 +125,6 @@ export class Rules {
 
   private build(spec: RuleSpec, adding: boolean): Rule {
     const family = this.family(spec);
-    const fam: Family = family === AF_INET ? 'inet' : 'inet6';
     const action = spec.action ? ACTIONS[spec.action] : spec.goto !== undefined ? FR_ACT.GOTO : FR_ACT.TO_TBL;
     if (action === undefined) throw new NetError('EINVAL', `Error: argument "${String(spec.action)}" is wrong: Failed to parse rule type`);
     const prefix = (t: string | undefined, what: string): Rule['src'] => {
