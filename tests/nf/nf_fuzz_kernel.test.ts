@@ -56,7 +56,10 @@
 // passed the flowtable's 30 s timeout, which the slow path then has no counterpart for — now raised on
 // wxdp's side against a kernel without nf_flow_table); with genRuleset's `m` (NAT flags, maps, numgen,
 // bare redirect, notrack) 491-526 agree, and 527-545 once `m` drew random / fully-random too (which moved
-// its later draws: 491-526 replay otherwise now). Under load
+// its later draws: 491-526 replay otherwise now). 12-07 (fz52), with genRuleset's `k` (marks before routing, fwmark
+// rules): 551-558, 560, 561 agree; 550 (an empty flowtable device list, the `ft` generator's) and 559 (marks
+// with a flowtable, which the slow path cannot judge) were the generator's, fixed, then agree with 562-580, 582,
+// 583; 581 (a notrack rule with a flowtable: the same) then agrees with 584-587; 1, 2 agree. Under load
 // set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+.
 
 import { describe, expect, it } from 'vitest';

@@ -21,7 +21,9 @@
 // and a multicast copy from ::1 (kept in udp_kernel); since, with the ICMP errors, 1-40 and 100-112 agree.
 // 12-06: 41-99 and 120-219 agree without the odd headers (seed 199 once reader() counts v6only twins as
 // one), 1-70 and 220-683 with them; 741-1030 with the IPv6 early demux (udp6_demux_lookup; 741-800 before it asked
-// PACKET_HOST frames only).
+// PACKET_HOST frames only). 12-07: 1231-1270 agree (without the groups); with WXDP_UDP_FUZZ_GROUPS 1271 and 1272
+// found a datagram to a group sent out of lo, lo not in it, read as Udp:IgnoredMulti where __mkroute_output
+// leaves the route dst_discard (udp_kernel's case); then 1, 2, 693 and 1271-1315 agree.
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
