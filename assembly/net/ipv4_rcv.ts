@@ -325,9 +325,14 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
     // address (a lo-bound socket's datagram to a group reaches __udp4_lib_mcast_deliver: Udp:IgnoredMulti
     // when no socket takes it), broadcast when the FIB's answer was a broadcast route through lo
     // (127.255.255.255); a subnet broadcast of another device went out lo only as the on-link guess
-    // ip_route_output_key_hash_rcu makes for a device no route matched: unicast (Udp:NoPorts)
-    if (ipv4IsMulticast(daddr)) rtFlags = RTCF_MULTICAST | RTCF_LOCAL;
-    else rtFlags = ipv4IsLbcast(daddr) || fib4_local_type(daddr, LOOPBACK_IFINDEX) == RTN_BROADCAST ? RTCF_BROADCAST | RTCF_LOCAL : RTCF_LOCAL;
+    // ip_route_output_key_hash_rcu makes for a device no route matched: unicast (Udp:NoPorts).
+    // A group's route is RTCF_LOCAL only when lo is in it (ip_check_mc_rcu on lo: all-hosts, or a
+    // socket's join there); otherwise its input is dst_discard: gone without a counter (udp fuzz 1271:
+    // a 127.0.0.1-bound socket's datagram to 239.1.1.1, another device in the group, read as IgnoredMulti)
+    if (ipv4IsMulticast(daddr)) {
+      if (!mcJoined(nd, daddr) && !mcDevAllow4(ifindex, daddr, saddr, <u32>load<u8>(data, IPH_PROTOCOL))) return ROUTE_DROP;
+      rtFlags = RTCF_MULTICAST | RTCF_LOCAL;
+    } else rtFlags = ipv4IsLbcast(daddr) || fib4_local_type(daddr, LOOPBACK_IFINDEX) == RTN_BROADCAST ? RTCF_BROADCAST | RTCF_LOCAL : RTCF_LOCAL;
     return ROUTE_LOCAL;
   }
   if (ipv4IsMulticast(daddr)) {

@@ -1623,7 +1623,11 @@ class Parser {
     if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) {
       const key = this.natKey(this.next());
       if (!this.isWord('map')) {
-        if (key.k === 'sel') throw new NftParseError(`wxdp sets a mark from a field only through a map (${sel.proto === 'ct' ? 'ct' : 'meta'} mark set EXPR map { … })`, key.loc);
+        // a mark from the other mark (`meta mark set ct mark`, `ct mark set meta mark`: the restore and save
+        // idioms, a load and nft_meta_set / nft_ct_set of its register); other fields only through a map
+        if (key.k === 'sel' && !(key.sel.field === 'mark' && (key.sel.proto === 'meta' || key.sel.proto === 'ct') && !key.sel.concat)) {
+          throw new NftParseError(`wxdp sets a mark from a field only through a map (${sel.proto === 'ct' ? 'ct' : 'meta'} mark set EXPR map { … })`, key.loc);
+        }
         return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: { k: 'word', v: '0', loc: key.loc }, key, loc: { ...sel.loc, end: key.loc.end } };
       }
       this.next();

@@ -125,12 +125,14 @@ export class Rules {
 
   private build(spec: RuleSpec, adding: boolean): Rule {
     const family = this.family(spec);
-    const fam: Family = family === AF_INET ? 'inet' : 'inet6';
     const action = spec.action ? ACTIONS[spec.action] : spec.goto !== undefined ? FR_ACT.GOTO : FR_ACT.TO_TBL;
     if (action === undefined) throw new NetError('EINVAL', `Error: argument "${String(spec.action)}" is wrong: Failed to parse rule type`);
-    const prefix = (t: string | undefined): Rule['src'] => {
+    const prefix = (t: string | undefined, what: string): Rule['src'] => {
       if (t === undefined || t === 'all') return undefined;
-      const p = parsePrefix(t, fam);
+      // the other family's prefix (`ip rule add from 2001:db8::/32`: iproute2 parses it as given, and the rule
+      // is IPv4): fib_nl2rule refuses an FRA_SRC / FRA_DST of the wrong size — ip parsed it before (no -6)
+      const p = parsePrefix(t, t.includes(':') ? 'inet6' : 'inet');
+      if (p.len > 0 && t.includes(':') !== (family === AF_INET6)) throw new NetError('EINVAL', `Error: Invalid ${what} address.`);
       return p.len === 0 ? undefined : { bytes: p.bytes, len: p.len };
     };
     const tos = spec.tos ?? spec.dscp ?? 0;
@@ -150,7 +152,7 @@ export class Rules {
     } else pref = -1;
     const r: Rule = {
       family, pref, action, table: action === FR_ACT.TO_TBL ? tableId(spec.table, RT_TABLE_MAIN) : spec.table !== undefined ? tableId(spec.table, 0) : 0,
-      target: spec.goto ?? 0, invert: spec.not ?? false, src: prefix(spec.from), dst: prefix(spec.to), iifname: spec.iif, oifname: spec.oif,
+      target: spec.goto ?? 0, invert: spec.not ?? false, src: prefix(spec.from, 'source'), dst: prefix(spec.to, 'destination'), iifname: spec.iif, oifname: spec.oif,
       mark: spec.fwmark ?? 0, markMask: spec.fwmask ?? (spec.fwmark !== undefined ? 0xffffffff : 0), dscp: tos, ipproto: spec.ipproto ?? 0,
       sport: range(spec.sport, 'sport'), dport: range(spec.dport, 'dport'), suppressPrefixlen: spec.suppressPrefixlength ?? -1,
       suppressIfgroup: spec.suppressIfgroup ?? -1, uid: UID_UNSET, proto: 0,

@@ -207,6 +207,16 @@ describe('dp.rules', () => {
     expect(dp.rules.list().length).toBe(3);
   });
 
+  it('refuses the other family\'s prefix in a rule of a set family as fib_nl2rule does (its size), a /0 one is no selector', () => {
+    // `ip rule add from 2001:db8::/32 …` without -6: iproute2 sends it in an IPv4 rule, Linux answers
+    // "Error: Invalid source address." (wxdp said "inet prefix is expected"; nf fuzz fwmark rules, 12-07)
+    expect(() => dp.rules.add({ family: 'inet', from: '2001:db8::/32', fwmark: 7, table: 77 })).toThrow(new NetError('EINVAL', 'Error: Invalid source address.'));
+    expect(() => dp.rules.add({ family: 'inet', to: '2001:db8:1::/64', table: 77 })).toThrow(new NetError('EINVAL', 'Error: Invalid destination address.'));
+    expect(() => dp.rules.add({ family: 'inet6', from: '192.0.2.0/24', table: 77 })).toThrow(new NetError('EINVAL', 'Error: Invalid source address.'));
+    dp.rules.add({ family: 'inet', from: '::/0', priority: 500, fwmark: 7, table: 77 });
+    expect(dp.rules.list().find((r) => r.priority === 500)).toMatchObject({ fwmark: '0x7', table: '77' });
+  });
+
   it('selects by fwmark/mask, iif and ports, and suppress_prefixlength skips short results', () => {
     dp.routes.add({ dst: '203.0.113.0/24', via: '192.0.2.66', table: 100 });
     dp.routes.add({ dst: 'default', via: '192.0.2.2', table: 100 });

@@ -47,7 +47,9 @@
 // table taken as the lookup's answer (no route: an unreachable, or no answer from the router) where
 // __fib6_rule_action goes on to the next rule (seeds 1072-1074), and an ICMPv6 error's source not chosen
 // from the inbound device before its route (icmpv6_rt_has_prefsrc; a source-specific route then decides:
-// 1077, 1087, 1093, 1096) — both in fwd6_lean's cases; then 1071-1160 agree.
+// 1077, 1087, 1093, 1096) — both in fwd6_lean's cases; then 1071-1160 agree. 12-07 (fz52): 1165-1216 agree
+// (its generators already draw weighted multipath under hash policy 1, VLAN tags and PMTU exceptions; wxdp has
+// no `ip nexthop` objects to draw).
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,

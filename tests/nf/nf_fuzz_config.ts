@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseRouterConfig } from '../support/router.js';
+import { MARK_RULES } from './nf_fuzz_gen.js';
 
 export const CT_TIMEOUTS: Array<[string, number]> = [
   ['net.netfilter.nf_conntrack_tcp_timeout_syn_sent', 1120],
@@ -35,3 +36,5 @@ export const NEIGH_QUIET: Array<[string, number]> = ['ipv4', 'ipv6'].flatMap((f)
 
 const base = readFileSync(new URL('../net/fixtures/router.batch', import.meta.url), 'utf8');
 export const NF_CONFIG = parseRouterConfig(`${base}\n${[...CT_TIMEOUTS, ...NEIGH_QUIET].map(([k, v]) => `sysctl ${k}=${v}`).join('\n')}\n`);
+/** NF_CONFIG with genRuleset's fwmark rules and their tables (nf_fuzz_gen's MARK_RULES). */
+export const NF_MARK_CONFIG = parseRouterConfig(`${base}\n${MARK_RULES.join('\n')}\n${[...CT_TIMEOUTS, ...NEIGH_QUIET].map(([k, v]) => `sysctl ${k}=${v}`).join('\n')}\n`);

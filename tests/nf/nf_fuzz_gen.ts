@@ -198,7 +198,7 @@ function userRule(x: Rng): string {
  * The rule set from `g`; `x` (a third generator, so each seed's rules and flows stay what they were)
  * adds rules as people write them at random places in the filter chains, with the sets and chain they use.
  */
-export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng): Ruleset {
+export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng, k?: Rng): Ruleset {
   const virtual: Ruleset['virtual'] = [];
   const fwdPolicy = g.pick(['accept', 'accept', 'drop']);
   const fwd: string[] = [];
@@ -217,7 +217,10 @@ export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng): Ruleset {
   const flowtable = ft !== undefined && ft.chance(0.6);
   if (ft && flowtable) {
     // the devices: all three ports or two of them (a frame in by a port not in the flowtable takes the slow path)
-    const devs = ft.chance(0.6) ? PORT_NAMES : PORT_NAMES.filter((p) => p !== ft.pick(PORT_NAMES));
+    // (the filter draws anew for each port, so it can leave none: seed 550's `devices = {  }`, which nft
+    // refuses; all three then, with no further draw, so the other seeds' rule sets stay as they were)
+    const some = ft.chance(0.6) ? PORT_NAMES : PORT_NAMES.filter((p) => p !== ft.pick(PORT_NAMES));
+    const devs = some.length ? some : PORT_NAMES;
     lines.push('\tflowtable ft {', `\t\thook ingress priority ${ft.pick(['filter', '0', '-100', '10', 'filter + 5'])}`, `\t\tdevices = { ${devs.join(', ')} }`, ...(ft.chance(0.4) ? ['\t\tcounter'] : []), '\t}');
     // first in the chain, then established packets accepted: an offloaded connection's packets skip the
     // forward chain, so against a kernel without nf_flow_table only a chain whose other rules see new
@@ -230,8 +233,27 @@ export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng): Ruleset {
     // a raw-priority prerouting chain that takes some traffic out of conntrack (nft_notrack): no NAT for it,
     // `ct state untracked` in the filter chains; a drop policy lets it through only where a rule says so
     const raw = Array.from({ length: 1 + m.int(2) }, () => notrackRule(m));
-    lines.push('\tchain raw {', `\t\ttype filter hook prerouting priority ${m.pick(['raw', '-300', 'raw + 1'])}; policy accept;`, ...raw.map((r) => `\t\t${r}`), '\t}');
-    if (m.chance(0.6)) fwd.splice(m.int(fwd.length + 1), 0, `ct state untracked ${m.pick(['counter accept', 'counter', 'accept', 'counter drop'])}`);
+    const prio = m.pick(['raw', '-300', 'raw + 1']);
+    const untracked = m.chance(0.6) ? [m.int(fwd.length + 1), `ct state untracked ${m.pick(['counter accept', 'counter', 'accept', 'counter drop'])}`] as const : undefined;
+    // drawn but left out with a flowtable: a notrack rule takes one direction out of conntrack, whose
+    // packets an offloaded flow's entry still forwards at ingress, before prerouting; a kernel without
+    // nf_flow_table (the slow path) untracks and drops them (seed 581: the replies to 2001:db8:10::6)
+    if (!flowtable) {
+      lines.push('\tchain raw {', `\t\ttype filter hook prerouting priority ${prio}; policy accept;`, ...raw.map((r) => `\t\t${r}`), '\t}');
+      if (untracked) fwd.splice(untracked[0], 0, untracked[1]);
+    }
+  }
+  if (k && !flowtable && k.chance(0.6)) {
+    // marks set before routing (a prerouting chain at mangle priority, before dstnat) that
+    // MARK_RULES' fwmark rules route by, saved to and restored from the connection's mark. Not with a
+    // flowtable: against a kernel without one (the slow path) an offloaded packet would still pass the
+    // chain and be routed by its own mark (seed 559: a reply by table 77 on the slow path, by the flow's
+    // cached route in wxdp; `ct mark set meta mark` setting back on the slow path what only the
+    // offloaded connection's first packets set in wxdp)
+    const pre = Array.from({ length: 1 + k.int(4) }, () => markRule(k));
+    lines.push('\tchain mangle {', `\t\ttype filter hook prerouting priority ${k.pick(['mangle', '-150', 'mangle + 5', 'dstnat - 1'])}; policy accept;`, ...pre.map((r) => `\t\t${r}`), '\t}');
+    for (let i = k.int(3); i > 0; i--) fwd.splice(k.int(fwd.length + 1), 0, `${k.pick(['meta', 'ct'])} mark ${k.pick(['0x7', '0x8', '0x9', '!= 0x0', '{ 0x8, 0xa }'])} counter${k.pick(['', ' accept', ' drop'])}`);
+    if (k.chance(0.3)) input.splice(k.int(input.length + 1), 0, `meta mark ${k.pick(['0x7', '0x8'])} counter`);
   }
   lines.push('\tchain forward {', `\t\ttype filter hook forward priority filter; policy ${fwdPolicy};`, ...fwd.map((r) => `\t\t${r}`), '\t}');
   lines.push('\tchain input {', `\t\ttype filter hook input priority filter; policy accept;`, ...input.map((r) => `\t\t${r}`), '\t}', '}');
@@ -294,6 +316,57 @@ export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng): Ruleset {
   }
   const text = lines.join('\n') + '\n';
   return { text, virtual, flowtable, slowText: flowtable ? slowPath(text) : text };
+}
+
+/**
+ * The fwmark rules and tables genRuleset's `k` routes by (nf_fuzz_config's MARK_CONFIG adds them to the
+ * router): mark 0x7 looks up table 77 (h2's far subnets by h3 and h3's by h2, both families), marks
+ * 0x8-0xb table 78 (h2's far subnet prohibited, h3's IPv6 one unreachable); anything else falls to main.
+ * Marks 1-3 (userRule's) match neither.
+ */
+export const MARK_RULES = [
+  'rule add fwmark 0x7 lookup 77 pref 500',
+  'rule add fwmark 0x8/0xc lookup 78 pref 510',
+  'route add 198.51.100.64/26 via 192.0.2.2 dev eth2 table 77',
+  'route add 192.0.2.64/26 via 203.0.113.2 dev eth1 table 77',
+  'route add prohibit 198.51.100.64/26 table 78',
+];
+/** MARK_RULES' IPv6 half, for `ip -6` on each side (an ip batch line takes no -6; `from ::/0` stays IPv4, EEXIST on both). */
+export const MARK_RULES6 = [
+  'rule add fwmark 0x7 lookup 77 pref 500',
+  'rule add fwmark 0x8/0xc lookup 78 pref 510',
+  'route add 2001:db8:10::/64 via 2001:db8:3::2 dev eth2 table 77',
+  'route add 2001:db8:30::/64 via 2001:db8:2::2 dev eth1 table 77',
+  'route add unreachable 2001:db8:30::/64 table 78',
+];
+
+/** A mark rule of genRuleset's mangle chain: a mark set by port, address or device, saved, restored, matched. */
+function markRule(k: Rng): string {
+  const mark = (): string => k.pick(['0x7', '0x7', '0x8', '0xa', '0x3']);
+  switch (k.int(9)) {
+    case 0:
+      return `iifname "${k.pick(PORT_NAMES)}" meta mark set ${mark()}${k.pick(['', ' counter'])}`;
+    case 1:
+      return `${k.pick(['tcp', 'udp'])} dport ${k.pick(SERVICES)} meta mark set ${mark()}`;
+    case 2: {
+      const h = k.pick(HOSTS);
+      return h.v6.length && k.chance(0.5) ? `ip6 saddr ${k.pick(h.v6)} meta mark set ${mark()}` : `ip saddr ${k.pick(h.v4)} meta mark set ${mark()}`;
+    }
+    case 3:
+      return `ct state new ct mark set ${mark()}`;
+    case 4:
+      // the restore, as is or through a map
+      return k.chance(0.5) ? 'meta mark set ct mark' : `meta mark set ct mark map { 0x7 : 0x7, 0x8 : 0x8, 0xa : 0xa }`;
+    case 5:
+      // the save
+      return k.chance(0.5) ? `${k.pick(['', 'meta mark != 0x0 '])}ct mark set meta mark` : `ct mark set meta mark map { 0x7 : 0x7, 0x8 : 0x8, 0x0 : 0x0 }`;
+    case 6:
+      return `ct mark ${mark()} meta mark set ${mark()}`;
+    case 7:
+      return `meta mark ${mark()} ct mark set ${mark()} counter`;
+    default:
+      return `${k.pick(['meta l4proto icmp', 'meta l4proto ipv6-icmp', 'ct direction reply', 'ct state established'])} meta mark set ${mark()}`;
+  }
 }
 
 /** A raw-priority prerouting rule taking traffic the flows send out of conntrack. */

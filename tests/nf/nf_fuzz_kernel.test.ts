@@ -27,6 +27,12 @@
 //                            `numgen inc` (a miss goes to the router itself), `redirect` keeping the port, a
 //                            raw-priority prerouting chain with `notrack` rules and `ct state untracked` in the
 //                            forward chain; =0 gives what seeds 1-490 were run with
+//   WXDP_NF_FUZZ_MARKS=0     none of genRuleset's `k` (a sixth generator, added 12-07 from seed 550): a prerouting
+//                            chain at mangle priority setting meta and ct marks (by device, port, address,
+//                            direction; saved to and restored from the connection through maps), marks matched
+//                            in the forward and input chains, and the router with nf_fuzz_gen's MARK_RULES
+//                            (fwmark rules to tables 77, 78: other next hops, prohibit, unreachable); =0 gives
+//                            what seeds 1-549 were run with
 //
 // Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
 // window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
@@ -50,7 +56,10 @@
 // passed the flowtable's 30 s timeout, which the slow path then has no counterpart for — now raised on
 // wxdp's side against a kernel without nf_flow_table); with genRuleset's `m` (NAT flags, maps, numgen,
 // bare redirect, notrack) 491-526 agree, and 527-545 once `m` drew random / fully-random too (which moved
-// its later draws: 491-526 replay otherwise now). Under load
+// its later draws: 491-526 replay otherwise now). 12-07 (fz52), with genRuleset's `k` (marks before routing, fwmark
+// rules): 551-558, 560, 561 agree; 550 (an empty flowtable device list, the `ft` generator's) and 559 (marks
+// with a flowtable, which the slow path cannot judge) were the generator's, fixed, then agree with 562-580, 582,
+// 583; 581 (a notrack rule with a flowtable: the same) then agrees with 584-587; 1, 2 agree. Under load
 // set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+.
 
 import { describe, expect, it } from 'vitest';
@@ -61,11 +70,12 @@ import { useNamespaces } from '../support/netns.js';
 import { afpacket, pythonAvailability } from '../support/afpacket.js';
 import { completePartial } from '../support/checksum_partial.js';
 import { KernelRouter, WxdpRouter, type PortOutput } from '../support/router.js';
-import { NF_CONFIG } from './nf_fuzz_config.js';
+import { NF_CONFIG, NF_MARK_CONFIG } from './nf_fuzz_config.js';
 import { masked, PORTS } from '../net/router_cases.js';
 import { parseConntrackL } from './ct_support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
-import { genFlow, genRuleset, parse, stepFrames, type Flow } from './nf_fuzz_gen.js';
+import { genFlow, genRuleset, MARK_RULES6, parse, stepFrames, type Flow } from './nf_fuzz_gen.js';
+import { ipBatch } from '../../src/control/ip/index.js';
 
 const N = Number(process.env['WXDP_NF_FUZZ'] ?? 40);
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_NF_FUZZ_SEEDS']);
@@ -73,6 +83,7 @@ const WINDOWS = process.env['WXDP_NF_FUZZ_WINDOWS'] !== '0';
 const RULES = process.env['WXDP_NF_FUZZ_RULES'] !== '0';
 const FLOWTABLE = process.env['WXDP_NF_FUZZ_FLOWTABLE'] !== '0';
 const MORE = process.env['WXDP_NF_FUZZ_MORE'] !== '0';
+const MARKS = process.env['WXDP_NF_FUZZ_MARKS'] !== '0';
 
 const nsa = useNamespaces('nfz');
 const py = pythonAvailability();
@@ -236,11 +247,16 @@ async function runBoth(seed: number, n: number) {
   // NAT flags and maps, numgen, bare redirect, notrack from a fifth (WXDP_NF_FUZZ_MORE=0: none)
   const m = MORE ? new Rng((seed ^ 0x1b873593) >>> 0) : undefined;
   for (let i = 0; m && i < 9; i++) m.next();
-  const rs = genRuleset(g, RULES ? new Rng((seed ^ 0x5bd1e995) >>> 0) : undefined, ft, m);
+  // marks before routing, and fwmark rules for them, from a sixth (WXDP_NF_FUZZ_MARKS=0: none)
+  const k = MARKS ? new Rng((seed ^ 0x4cf5ad43) >>> 0) : undefined;
+  for (let i = 0; k && i < 9; i++) k.next();
+  const rs = genRuleset(g, RULES ? new Rng((seed ^ 0x5bd1e995) >>> 0) : undefined, ft, m, k);
+  const config = MARKS ? NF_MARK_CONFIG : NF_CONFIG;
   // TCP windows and window scales from a second generator (WXDP_NF_FUZZ_WINDOWS=0: none), the rest as before
   const t = WINDOWS ? new Rng((seed ^ 0x3c6ef372) >>> 0) : undefined;
   const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t, ft));
-  const kernel = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
+  const kernel = KernelRouter.build(nsa.set, PORTS, config);
+  if (MARKS) for (const l of MARK_RULES6) kernel.router.ip('-6', ...l.split(/\s+/));
   let nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.text });
   // a kernel without nf_flow_table (CONFIG_NF_FLOW_TABLE off, as 6.18.44-fc here: ENOENT for the
   // flowtable) gets the rule set without it and forwards on its slow path, which the flowtable must equal
@@ -250,7 +266,8 @@ async function runBoth(seed: number, n: number) {
     nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.slowText });
   }
   if (nft.status !== 0) throw new Error(`nft -f refused the generated rule set: ${nft.stderr}\n${slow ? rs.slowText : rs.text}`);
-  const w = await WxdpRouter.create(PORTS, NF_CONFIG);
+  const w = await WxdpRouter.create(PORTS, config);
+  if (MARKS) ipBatch(w.dp, MARK_RULES6.join('\n'), { family: 'inet6', name: 'MARK_RULES6' });
   // the slow path then checks what the flowtable does not (FLOW_SLOW's reasons): turned off on both sides
   if (slow) for (const [k, v] of FLOW_SLOW) (kernel.router.exec(['sysctl', '-qw', `${k}=${v}`], {}), w.dp.sysctl(k, v));
   // and nothing leaves wxdp's flowtable by its timeout (30 s without a hit): a seed's run passed that under

@@ -21,7 +21,9 @@
 // and a multicast copy from ::1 (kept in udp_kernel); since, with the ICMP errors, 1-40 and 100-112 agree.
 // 12-06: 41-99 and 120-219 agree without the odd headers (seed 199 once reader() counts v6only twins as
 // one), 1-70 and 220-683 with them; 741-1030 with the IPv6 early demux (udp6_demux_lookup; 741-800 before it asked
-// PACKET_HOST frames only).
+// PACKET_HOST frames only). 12-07: 1231-1270 agree (without the groups); with WXDP_UDP_FUZZ_GROUPS 1271 and 1272
+// found a datagram to a group sent out of lo, lo not in it, read as Udp:IgnoredMulti where __mkroute_output
+// leaves the route dst_discard (udp_kernel's case); then 1, 2, 693 and 1271-1315 agree.
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
@@ -41,13 +43,22 @@
 //                           741, 742 agree. The early demux's reuseport choice is invisible here, a group's
 //                           members reading as one: with it turned off they agree as well; udp_mcast_kernel's
 //                           case is the one that tells)
+//   WXDP_UDP_FUZZ_GROUPS=0  no group memberships (a fifth Rng, added 12-07 from seed 1231: some sockets join
+//                           239.1.1.1 / ff12::1 by address, ifindex or any device, join 232.1.1.1 / ff32::8000:1
+//                           for one source (IP_ADD_SOURCE_MEMBERSHIP / MCAST_JOIN_SOURCE_GROUP), block a source,
+//                           leave, turn IP(V6)_MULTICAST_ALL off — each call's errno compared; a sixth of the plain
+//                           datagrams go to those groups from either of two sources, a sixth of the sends to
+//                           239.1.1.1 / ff12::1 (looped back to the members); some sockets take a small SO_RCVBUF
+//                           and are read after the last datagram only: RcvbufErrors). =0 gives what the seeds
+//                           before 1231 were run with
 
 import { describe, expect, it } from 'vitest';
 import { hex, inetChecksum } from '../net/support.js';
 import { Rng } from '../support/gen.js';
 import { concat, icmp4, icmp6, ipv4, ipv6, udp4 } from '../net/support.js';
 import { be16, be32 } from './support.js';
-import { udpFixture, makeWxdp, mask, pick, payload, e4, e6, u4, u6, udpKernelHost, wxdpFrame, wxdpSend, type FrameResult, type Send, type SendResult, type Sock } from './udp_kernel_support.js';
+import { udpFixture, makeWxdp, mask, pick, payload, e4, e6, u4, u6, udpKernelHost, wxdpFrame, wxdpSend, type FrameResult, type Mc, type Send, type SendResult, type Sock } from './udp_kernel_support.js';
+import { ipv6Bytes } from '../../src/control/addresses.js';
 import { errnoName } from '../../src/control/sockets.js';
 
 const N = Number(process.env['WXDP_UDP_FUZZ'] ?? 30);
@@ -55,6 +66,7 @@ const SENDS = process.env['WXDP_UDP_FUZZ_SENDS'] !== '0';
 const ICMP_ERRORS = process.env['WXDP_UDP_FUZZ_ICMP'] !== '0';
 const ODD = process.env['WXDP_UDP_FUZZ_ODD'] !== '0';
 const MCAST = process.env['WXDP_UDP_FUZZ_MCAST'] !== '0';
+const GROUPS = process.env['WXDP_UDP_FUZZ_GROUPS'] !== '0';
 function seeds(): number[] {
   const env = process.env['WXDP_UDP_FUZZ_SEEDS'];
   // 693 (case 20): a connected AF_INET socket bound to eth0 heads its hash2 chain, a dual-stack one of the same
@@ -245,6 +257,70 @@ function genSend(g: Rng, sockets: Sock[]): Send {
   return [i, weighted(g, sockets[i]!.family === 4 ? SEND4 : SEND6), g.chance(0.7) ? g.pick(PORTS) : g.pick(PEER_PORTS), payload];
 }
 
+/**
+ * Group memberships and a small receive buffer on a socket (the fifth Rng, `x`): joins of 239.1.1.1 /
+ * ff12::1 by the interface's address, its index or none (ip_mc_find_dev: the route's device), source-specific
+ * joins of 232.1.1.1 / ff32::8000:1, a block or a leave after a join, IP(V6)_MULTICAST_ALL off; an IPv6
+ * socket may join the IPv4 group (dual-stack). A socket with SO_RCVBUF is read only after the last datagram.
+ */
+function genGroups(x: Rng, s: Sock): void {
+  if (x.chance(0.35)) {
+    const ops: Mc[] = [];
+    for (let n = 1 + x.int(3); n > 0; n--) {
+      const v4 = s.family === 4 || x.chance(0.3);
+      const iface = v4 ? x.pick(['192.0.2.1', 'eth0', undefined, '198.51.100.1']) : x.pick(['eth0', undefined]);
+      switch (x.int(7)) {
+        case 0:
+        case 1:
+          ops.push(['join', v4 ? '239.1.1.1' : 'ff12::1', undefined, iface]);
+          break;
+        case 2:
+          ops.push(['joinSource', v4 ? '232.1.1.1' : 'ff32::8000:1', v4 ? x.pick(['192.0.2.2', '192.0.2.3']) : x.pick(['2001:db8:1::2', '2001:db8:1::3']), iface]);
+          break;
+        case 3:
+          ops.push(['block', v4 ? '239.1.1.1' : 'ff12::1', v4 ? '192.0.2.3' : '2001:db8:1::3', iface]);
+          break;
+        case 4:
+          ops.push(['leave', v4 ? '239.1.1.1' : 'ff12::1', undefined, iface]);
+          break;
+        case 5:
+          ops.push(['all-off', s.family === 6 && x.chance(0.5) ? '::' : undefined]);
+          break;
+        default:
+          ops.push(['join', v4 ? '232.1.1.1' : 'ff32::8000:1', undefined, iface]);
+      }
+    }
+    s.mcOps = ops;
+  }
+  if (x.chance(0.08)) {
+    s.rcvbuf = x.pick([1, 2304, 4096]);
+    s.hold = true;
+  }
+}
+
+/** A datagram to one of genGroups' groups, from the probe's address or another on its link, on the group's MAC. */
+function genGroupDatagram(x: Rng, seq: number): Datagram {
+  const dport = x.chance(0.9) ? x.pick(PORTS) : CLOSED;
+  const sport = x.pick([40000, 40001, 53]);
+  if (x.chance(0.6)) {
+    const dst = x.pick(['239.1.1.1', '239.1.1.1', '232.1.1.1']);
+    const src = x.pick(['192.0.2.2', '192.0.2.3']);
+    const f = u4(dst, dport, sport, seq, src);
+    f.set([0x01, 0x00, 0x5e, 0x01, 0x01, 0x01], 0);
+    return { what: `${dst}:${dport} from ${src}:${sport}`, frame: f };
+  }
+  const dst = x.pick(['ff12::1', 'ff12::1', 'ff32::8000:1']);
+  const src = x.pick(['2001:db8:1::2', '2001:db8:1::3']);
+  const data = payload(12, seq);
+  const u = concat(Uint8Array.from([...be16(sport), ...be16(dport), ...be16(8 + data.length), 0, 0]), data);
+  const c = inetChecksum(Uint8Array.from([...ipv6Bytes(src), ...ipv6Bytes(dst), 0, 0, ...be16(u.length), 0, 0, 0, 17]), u) || 0xffff;
+  u[6] = c >> 8;
+  u[7] = c & 0xff;
+  const f = e6(ipv6({ src, dst, nh: 17, hlim: 1 }, u));
+  f.set([0x33, 0x33, ...ipv6Bytes(dst).subarray(12)], 0);
+  return { what: `[${dst}]:${dport} from [${src}]:${sport}`, frame: f };
+}
+
 export interface UdpFuzzCase {
   sockets: Sock[];
   sends: Send[];
@@ -258,16 +334,22 @@ export function udpFuzzCases(seed: number, n: number): UdpFuzzCase[] {
   const o = new Rng((seed ^ 0x165667b1) >>> 0);
   // the multicast datagrams from a fourth, in place of plain ones
   const m = new Rng((seed ^ 0x61c88647) >>> 0);
+  // group memberships, their datagrams and sends, small receive buffers from a fifth
+  const x = new Rng((seed ^ 0x2545f491) >>> 0);
   return Array.from({ length: n }, () => {
     const sockets = Array.from({ length: 1 + g.int(7) }, () => genSock(g));
+    if (GROUPS) for (const s of sockets) genGroups(x, s);
+    const sends = SENDS ? Array.from({ length: g.int(6) }, () => genSend(g, sockets)) : [];
+    if (GROUPS) for (const sd of sends) if (sd[1] !== null && x.chance(0.17)) sd[1] = sockets[sd[0]]!.family === 4 || x.chance(0.3) ? (sockets[sd[0]]!.family === 4 ? '239.1.1.1' : '::ffff:239.1.1.1') : 'ff12::1';
     return {
       sockets,
-      sends: SENDS ? Array.from({ length: g.int(6) }, () => genSend(g, sockets)) : [],
+      sends,
       datagrams: Array.from({ length: 4 + g.int(11) }, (_, i) => {
         const d = genDatagram(g, i + 1);
         if (ICMP_ERRORS && w.chance(0.2)) return genIcmpError(w, i + 1);
         const e = ODD && o.chance(0.15) ? oddDatagram(o, d) : d;
-        return e === d && MCAST && m.chance(0.1) ? genMcast(m, i + 1) : e;
+        if (e === d && MCAST && m.chance(0.1)) return genMcast(m, i + 1);
+        return e === d && GROUPS && x.chance(0.17) ? genGroupDatagram(x, i + 1) : e;
       }),
     };
   });
@@ -308,7 +390,8 @@ function shown(sockets: Sock[], calls: Array<[number, number, number]>, r: Frame
 }
 const describeSock = (s: Sock): string =>
   `${s.family === 4 ? 'inet' : 'inet6'}${s.broadcast ? ' broadcast' : ''}${s.reuseaddr ? ' reuseaddr' : ''}${s.reuseport ? ' reuseport' : ''}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''}` +
-  `${s.bind ? ` bind ${s.bind[0]}:${s.bind[1]}` : ''}${s.connect ? ` connect ${s.connect[0]}:${s.connect[1]}` : ''}`;
+  `${s.bind ? ` bind ${s.bind[0]}:${s.bind[1]}` : ''}${s.connect ? ` connect ${s.connect[0]}:${s.connect[1]}` : ''}` +
+  `${s.rcvbuf !== undefined ? ` rcvbuf ${s.rcvbuf} (read last)` : ''}${(s.mcOps ?? []).map(([op, gr, src, ifc]) => ` ${op}${gr ? ` ${gr}` : ''}${src ? ` source ${src}` : ''}${ifc ? ` if ${ifc}` : ''}`).join('')}`;
 
 const { runKernelCases, skip } = await udpKernelHost('udpfz');
 if (skip) it.skip(skip, () => {});
@@ -331,6 +414,12 @@ describe.skipIf(skip !== '')('random socket sets and datagrams through the kerne
           bad.push(`${head}\n  bind/connect: kernel ${names(k.calls)}, wxdp ${names(w.calls)}`);
           continue;
         }
+        const mcNames = (errs: number[][]): string => errs.map((e) => e.map((n) => (n ? errnoName(n) : 'ok')).join(',')).join(' ');
+        const kmc = (k.calls as unknown as Array<[number, number, number, number[]]>).map((c) => c[3] ?? []);
+        if (mcNames(kmc) !== mcNames(w.mcErrs)) {
+          bad.push(`${head}\n  memberships: kernel ${mcNames(kmc)}, wxdp ${mcNames(w.mcErrs)}`);
+          continue;
+        }
         const unmask = (r: FrameResult): FrameResult => ({ ...r, tx: r.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))) });
         const sendBad = c.sends.findIndex((sd, n) => {
           const kr = k.sent[n]!;
@@ -346,7 +435,8 @@ describe.skipIf(skip !== '')('random socket sets and datagrams through the kerne
         for (const [n, d] of c.datagrams.entries()) {
           const kr = k.results[n]!;
           const ks = shown(c.sockets, k.calls, { ...kr, tx: kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))) });
-          const ws = shown(c.sockets, w.calls, wxdpFrame(fx, t, w.ids, d.frame));
+          const last = n === c.datagrams.length - 1;
+          const ws = shown(c.sockets, w.calls, wxdpFrame(fx, t, w.ids, d.frame, (j) => last || !c.sockets[j]!.hold));
           if (JSON.stringify(ks) === JSON.stringify(ws)) continue;
           bad.push(`${head}\n  datagram ${n}: ${d.what}\n    in: ${hex(d.frame)}\n${ks.map((x) => `    kernel ${x}`).join('\n')}\n${ws.map((x) => `    wxdp   ${x}`).join('\n')}`);
           break; // later datagrams of the case may follow from this one

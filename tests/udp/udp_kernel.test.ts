@@ -225,6 +225,21 @@ describe.skipIf(skip)('sends whose source or device is the host itself: the sour
     });
   });
 
+  it('a datagram to a group lo is not in goes out of lo and is gone (no Udp:IgnoredMulti); one lo joined is read', async () => {
+    // __mkroute_output keeps RTCF_LOCAL on a group's route only when ip_check_mc_rcu finds the output
+    // device in the group; a route out of lo without it keeps dst_discard as its input, so what comes back
+    // up lo is dropped without a counter — eth0 being in the group changes nothing (udp fuzz 1271, 1272:
+    // wxdp read it as Udp:IgnoredMulti). A group joined on lo (by 127.0.0.1) is local: its member reads it
+    const socks: Sock[] = [
+      { family: 4, bind: ['127.0.0.1', 7447] },
+      { family: 4, bind: ['0.0.0.0', 7448], mcOps: [['join', '239.1.1.1', undefined, '192.0.2.1']] },
+      { family: 4, bind: ['0.0.0.0', 7449], mcOps: [['join', '239.2.2.2', undefined, '127.0.0.1']] },
+    ];
+    await sendsAgree(socks, [[0, '239.1.1.1', 7448, hexOf(36)], [0, '239.3.3.3', 7448, hexOf(37)], [0, '239.2.2.2', 7449, hexOf(38)]], (k) => {
+      expect(k.sent.map((r) => [r.err, r.counters['Udp:IgnoredMulti'], r.got.length])).toEqual([['', undefined, 0], ['', undefined, 0], ['', undefined, 1]]);
+    });
+  });
+
   it('another device\'s subnet broadcast out of lo is unicast (Udp:NoPorts)', async () => {
     // no route through lo matches 192.0.2.255 (its broadcast route is eth0's): ip_route_output_key_hash_rcu
     // guesses it on-link on lo as RTN_UNICAST, so it comes back up as unicast (wxdp: broadcast, IgnoredMulti)

@@ -12,8 +12,8 @@ import { useNamespaces, type Netns } from '../support/netns.js';
 import { Fixture, stackUnready, eth, hex, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { maskOwn } from '../net/kernel.js';
-import { ipv6Bytes } from '../../src/control/addresses.js';
-import { SocketError, type SocketTable } from '../../src/control/sockets.js';
+import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
+import { SocketError, type MembershipOp, type SocketTable } from '../../src/control/sockets.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_kernel.py', import.meta.url));
@@ -32,6 +32,8 @@ export interface Sock {
   hold?: boolean;
   bind?: [string, number];
   connect?: [string, number];
+  /** Membership calls after bind and connect (udp_kernel.py's "mc", made from these with mcSockopt). */
+  mcOps?: Mc[];
 }
 /** Per frame: the frames H sent back, what each socket read ([socket, payload hex | 'error', source | errno name, port]), counters moved. */
 export interface FrameResult {
@@ -99,7 +101,10 @@ export async function udpKernelHost(tag: string): Promise<{
   /** The cases one after the other in one udp_kernel.py (its start and H's setup paid once), each capture ended by an echo's reply. */
   const runKernelCases = (cases: KernelCase[]): KernelOut[] => {
     const { h, p } = kernel();
-    const arg = JSON.stringify({ probe: p.name, ifname: 'eth0', echo: true, hmac: R_MAC, cases: cases.map((c) => ({ sockets: c.sockets, frames: (c.frames ?? []).map(hex), sends: c.sends ?? [] })) });
+    // a socket's membership calls as the setsockopt arguments udp_kernel.py makes ("mc"; ifindex: H's eth0)
+    const ifindex = cases.some((c) => c.sockets.some((s) => s.mcOps?.length)) ? Number(h.exec(['cat', '/sys/class/net/eth0/ifindex']).trim()) : 0;
+    const spec = (s: Sock): Sock & { mc?: Array<[number, number, string]> } => (s.mcOps?.length ? { ...s, mc: s.mcOps.map((o) => mcSockopt(o, ifindex)) } : s);
+    const arg = JSON.stringify({ probe: p.name, ifname: 'eth0', echo: true, hmac: R_MAC, cases: cases.map((c) => ({ sockets: c.sockets.map(spec), frames: (c.frames ?? []).map(hex), sends: c.sends ?? [] })) });
     const r = h.spawn(['/usr/bin/python3', SCRIPT], { input: arg, timeoutMs: 300_000 });
     if (r.status !== 0) throw new Error(`udp_kernel.py: ${r.stderr}`);
     return JSON.parse(r.stdout) as KernelOut[];
@@ -127,9 +132,11 @@ export function socketErrno(f: () => void): number {
 }
 
 /** The same sockets in wxdp: [bind errno, connect errno, local port] per socket, as the kernel's. */
-export function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: number[]; calls: Array<[number, number, number]> } {
+export function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: number[]; calls: Array<[number, number, number]>; mcErrs: number[][] } {
   const ids: number[] = [];
   const calls: Array<[number, number, number]> = [];
+  const mcErrs: number[][] = [];
+  const eth0 = fx.devs.get('eth0')!.ifindex;
   for (const s of sockets) {
     const id = t.create({ family: s.family === 6 ? 'inet6' : 'inet', reuseAddr: s.reuseaddr, reusePort: s.reuseport, ipv6Only: s.v6only });
     if (s.dev) t.setOption(id, 'SO_BINDTODEVICE', s.dev === 'lo' ? 1 : fx.devs.get('eth0')!.ifindex);
@@ -137,10 +144,16 @@ export function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: n
     if (s.broadcast) t.setOption(id, 'SO_BROADCAST', 1);
     const be = s.bind ? socketErrno(() => t.bind(id, s.bind![0], s.bind![1])) : 0;
     const ce = s.connect ? socketErrno(() => t.connect(id, s.connect![0], s.connect![1])) : 0;
+    mcErrs.push((s.mcOps ?? []).map(([op, group, source, iface]) => socketErrno(() => {
+      if (op === 'all-off') t.setOption(id, group?.includes(':') ? 'IPV6_MULTICAST_ALL' : 'IP_MULTICAST_ALL', 0);
+      else t.membership(id, op, group!, { source, iface: iface === 'eth0' ? eth0 : iface });
+    })));
     ids.push(id);
     calls.push([be, ce, t.address(id).port]);
   }
-  return { ids, calls };
+  // the IGMP / MLD reports the joins sent (udp_kernel.py's noise(): the kernel's are never compared)
+  if (sockets.some((s) => s.mcOps?.length)) fx.tx();
+  return { ids, calls, mcErrs };
 }
 
 /** One frame into wxdp's eth0, read back as udp_kernel.py reports the kernel's (a pending error first, as sock_error). */
@@ -209,4 +222,32 @@ export function mask(f: Uint8Array): Uint8Array {
 export function tcp6Verifies(f: Uint8Array): boolean {
   const t = f.subarray(54);
   return inetChecksum(f.subarray(22, 38), f.subarray(38, 54), Uint8Array.from([0, 0, 0, t.length, 0, 0, 0, 6]), t) === 0;
+}
+
+/** A membership or option call: op, group, source, interface ('eth0': by ifindex; an IPv4 address: ip_mreq's). */
+export type Mc = [op: MembershipOp | 'all-off', group?: string, source?: string, iface?: string];
+const le32 = (v: number): number[] => [v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255];
+/** sockaddr_in6 in a sockaddr_storage (128 bytes): AF_INET6 10, port 0, flow 0, the address, scope 0. */
+const storage6 = (a: string): number[] => [10, 0, 0, 0, 0, 0, 0, 0, ...ipv6Bytes(a), 0, 0, 0, 0, ...new Array<number>(100).fill(0)];
+
+/** The setsockopt (level, optname, value) of a membership call, as the kernel takes it (ifindex: H's eth0). */
+export function mcSockopt([op, group, source, iface]: Mc, ifindex: number): [number, number, string] {
+  const h = (b: number[]): string => Buffer.from(b).toString('hex');
+  if (op === 'all-off') return group?.includes(':') ? [41, 29, h(le32(0))] : [0, 49, h(le32(0))];
+  const g = group!;
+  if (g.includes(':')) {
+    const idx = iface === 'eth0' ? ifindex : 0;
+    if (op === 'join' || op === 'leave') return [41, op === 'join' ? 20 : 21, h([...ipv6Bytes(g), ...le32(idx)])];
+    // group_source_req: gsr_interface, 4 bytes of padding, two sockaddr_storage
+    const name = { joinSource: 46, leaveSource: 47, block: 43, unblock: 44 }[op];
+    return [41, name, h([...le32(idx), 0, 0, 0, 0, ...storage6(g), ...storage6(source!)])];
+  }
+  const ifa = iface && iface !== 'eth0' ? [...ipv4Bytes(iface)] : [0, 0, 0, 0];
+  if (op === 'join' || op === 'leave') {
+    const name = op === 'join' ? 35 : 36;
+    // ip_mreqn when an ifindex is named, else ip_mreq
+    return iface === 'eth0' ? [0, name, h([...ipv4Bytes(g), 0, 0, 0, 0, ...le32(ifindex)])] : [0, name, h([...ipv4Bytes(g), ...ifa])];
+  }
+  const name = { joinSource: 39, leaveSource: 40, block: 38, unblock: 37 }[op];
+  return [0, name, h([...ipv4Bytes(g), ...ifa, ...ipv4Bytes(source!)])];
 }

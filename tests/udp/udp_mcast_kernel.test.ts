@@ -15,13 +15,11 @@ import { Fixture, stackUnready, concat, eth, fragments4, hex, inetChecksum, ipv4
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { errnoName, type MembershipOp, type SocketTable } from '../../src/control/sockets.js';
-import { socketErrno } from './udp_kernel_support.js';
+import { mcSockopt as sockopt, socketErrno, type Mc } from './udp_kernel_support.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_kernel.py', import.meta.url));
 const SYSCTLS = { 'net.ipv4.icmp_ratelimit': 0, 'net.ipv6.icmp.ratelimit': 0 };
 
-/** A membership or option call: op, group, source, interface ('eth0': by ifindex; an IPv4 address: ip_mreq's). */
-type Mc = [op: MembershipOp | 'all-off', group?: string, source?: string, iface?: string];
 interface Sock {
   family: 4 | 6;
   bind: [string, number];
@@ -38,32 +36,6 @@ const unready = await stackUnready();
 const py = spawnSync('/usr/bin/python3', ['-c', 'import socket; socket.IP_ADD_MEMBERSHIP']).status === 0;
 const skip = !nsa.available.ok || unready !== '' || !py;
 if (!py) it.skip('python3 with socket.IP_ADD_MEMBERSHIP is missing', () => {});
-
-const le32 = (v: number): number[] => [v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255];
-/** sockaddr_in6 in a sockaddr_storage (128 bytes): AF_INET6 10, port 0, flow 0, the address, scope 0. */
-const storage6 = (a: string): number[] => [10, 0, 0, 0, 0, 0, 0, 0, ...ipv6Bytes(a), 0, 0, 0, 0, ...new Array<number>(100).fill(0)];
-
-/** The setsockopt (level, optname, value) of a membership call, as the kernel takes it (ifindex: H's eth0). */
-function sockopt([op, group, source, iface]: Mc, ifindex: number): [number, number, string] {
-  const h = (b: number[]): string => Buffer.from(b).toString('hex');
-  if (op === 'all-off') return group?.includes(':') ? [41, 29, h(le32(0))] : [0, 49, h(le32(0))];
-  const g = group!;
-  if (g.includes(':')) {
-    const idx = iface === 'eth0' ? ifindex : 0;
-    if (op === 'join' || op === 'leave') return [41, op === 'join' ? 20 : 21, h([...ipv6Bytes(g), ...le32(idx)])];
-    // group_source_req: gsr_interface, 4 bytes of padding, two sockaddr_storage
-    const name = { joinSource: 46, leaveSource: 47, block: 43, unblock: 44 }[op];
-    return [41, name, h([...le32(idx), 0, 0, 0, 0, ...storage6(g), ...storage6(source!)])];
-  }
-  const ifa = iface && iface !== 'eth0' ? [...ipv4Bytes(iface)] : [0, 0, 0, 0];
-  if (op === 'join' || op === 'leave') {
-    const name = op === 'join' ? 35 : 36;
-    // ip_mreqn when an ifindex is named, else ip_mreq
-    return iface === 'eth0' ? [0, name, h([...ipv4Bytes(g), 0, 0, 0, 0, ...le32(ifindex)])] : [0, name, h([...ipv4Bytes(g), ...ifa])];
-  }
-  const name = { joinSource: 39, leaveSource: 40, block: 38, unblock: 37 }[op];
-  return [0, name, h([...ipv4Bytes(g), ...ifa, ...ipv4Bytes(source!)])];
-}
 
 let host: Netns | undefined;
 let probe: Netns | undefined;
