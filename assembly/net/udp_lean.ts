@@ -266,7 +266,9 @@ const LB_AHEAD: u32 = 4;
  * even. The answer is a guess for the next burst: a wrong one costs a few loads or a few waits, never a
  * different verdict. (IPv6's first pass asks ahead always: one flow measured ~1 ns slower without.)
  * Not asking ahead at all, 12-07 (the checksum no longer reading the frame's second line): 10k 102.5 →
- * 102.2 (3/6 won), 100k 120.8 → 125.1 (2/6), in one process at load ~12: kept.
+ * 102.2 (3/6 won), 100k 120.8 → 125.1 (2/6), in one process at load ~12: kept. All the burst's header
+ * lines loaded in a tight pass before the first (no lbAhead then), 12-07, 6 rounds in one process at
+ * load ~20: 10k 108.3 → 109.5 (1/6 won), 100k 125.0 → 125.8 (3/6).
  */
 const LB_AHEAD_FLOWS: u32 = 8;
 /** The last burst udp4Demux decided looked up LB_AHEAD_FLOWS flows or more (its first pass asks ahead). */

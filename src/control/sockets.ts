@@ -121,6 +121,7 @@ interface SockExports {
   sk_wmem_max(v: number): void;
   sk_count(): number;
   sk_queued(id: number): number;
+  sk_rx_stats(id: number, out: number): number;
   sk_io_area(): number;
   sockById(id: number): number;
   sk_mc_op(id: number, op: number, family: number, group: number, src: number, ifaddr: number, ifindex: number): number;
@@ -433,12 +434,14 @@ export class SocketTable {
     return this.check('ioctl', this.x.sk_queued(id));
   }
 
-  /** The socket's counters and queue as its record holds them. */
+  /** The socket's counters and queue as its record holds them (datagrams and bytes queued since it was made: sock.ts sk_rx_stats). */
   stats(id: number): { rxPackets: number; rxBytes: number; drops: number; rmem: number; rcvbuf: number; cookie: bigint } {
     const sk = this.record(id);
+    const rx = this.area() + IO.ADDR;
+    this.check('getsockopt', this.x.sk_rx_stats(id, rx));
     const v = this.dp.memory.view();
     return {
-      rxPackets: Number(v.getBigUint64(sk + SK.RX_PACKETS, true)), rxBytes: Number(v.getBigUint64(sk + SK.RX_BYTES, true)),
+      rxPackets: Number(v.getBigUint64(rx, true)), rxBytes: Number(v.getBigUint64(rx + 8, true)),
       drops: v.getUint32(sk + SK.DROPS, true), rmem: v.getUint32(sk + SK.RMEM, true), rcvbuf: v.getUint32(sk + SK.RCVBUF, true),
       cookie: v.getBigUint64(sk + SK.COOKIE, true),
     };

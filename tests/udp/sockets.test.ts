@@ -136,14 +136,21 @@ describe.skipIf(unready !== '')('SocketTable', () => {
     expect(Object.keys(SOCKET_OPTION).length).toBeGreaterThan(20);
   });
 
-  it('recvBatch packs datagrams 8-aligned and stops before one that does not fit (the first is cut instead)', async () => {
+  it('recvBatch packs datagrams 8-aligned and stops before one that does not fit (the first is cut instead); stats count datagrams taken and queued', async () => {
     const { fx, t } = await setup();
     const s = t.create({ family: 'inet' });
     t.bind(s, undefined, 4200);
     for (const n of [5, 9, 1]) fx.rx('eth0', u4(4200, n));
+    // datagrams and payload bytes queued since the socket was made: those taken and those still queued
+    const rx = () => { const st = t.stats(s); return [st.rxPackets, st.rxBytes]; };
+    expect(rx()).toEqual([3, 15]);
+    expect(t.recv(s)?.data.length).toBe(5);
+    expect(rx()).toEqual([3, 15]);
     const b = t.recvBatch(s, 8);
-    expect(b.map((d) => [d.size, d.data.length, d.truncated])).toEqual([[5, 5, false], [9, 9, false], [1, 1, false]]);
+    expect(b.map((d) => [d.size, d.data.length, d.truncated])).toEqual([[9, 9, false], [1, 1, false]]);
     expect(t.recvBatch(s, 8)).toEqual([]);
+    fx.rx('eth0', u4(4200, 7));
+    expect(rx()).toEqual([4, 22]);
   });
 
   it('recvBatchView: the same datagrams as recvBatch, read in place; an index out of the batch is a USAGE error', async () => {
