@@ -4,6 +4,7 @@
 
 import { dynptrSlotsSafe, type DynptrSlot } from './dynptr.js';
 import { addConstOf, addLinkDelta, baseId, BPF_ADD_CONST, BPF_ADD_CONST32, Reg, RegType, scalarWithin } from './reg.js';
+import type { IterType } from '../helpers/kfuncs.js';
 
 export const STACK_SLOTS = 64;
 
@@ -15,12 +16,16 @@ export const enum Byte {
   SPILL = 3,
   /** Part of a `struct bpf_dynptr` (two whole slots; dynptr.ts). */
   DYNPTR = 4,
-  /** A `struct bpf_iter_num` (one whole slot, STACK_ITER). */
+  /** Part of an open-coded iterator's state (`struct bpf_iter_num`: one whole slot; bpf_iter_bits: two), STACK_ITER. */
   ITER = 5,
 }
 
-/** STACK_ITER: the iterator's reference (ref_obj_id), state (ACTIVE or DRAINED) and loop depth. */
+/**
+ * STACK_ITER: the iterator's type (iter.btf_id), reference (ref_obj_id: the first slot's; a two-slot
+ * iterator's second slot has none), state (ACTIVE or DRAINED) and loop depth.
+ */
 export interface IterSlot {
+  readonly type: IterType;
   readonly ref: number;
   readonly drained: boolean;
   readonly depth: number;
@@ -369,6 +374,10 @@ export class State {
   cbUnroll = 0;
   /** may_goto fall-throughs on this path (the kernel's may_goto_depth): iterations of may_goto loops. */
   mayGotoDepth = 0;
+  /** check_kfunc_call's active_rcu_lock: inside bpf_rcu_read_lock() .. bpf_rcu_read_unlock(). */
+  rcuLock = false;
+  /** active_preempt_locks: bpf_preempt_disable() calls not yet matched by bpf_preempt_enable(). */
+  preemptLocks = 0;
 
   constructor(frames: Frame[], refs: readonly RefState[] = NO_REFS, hist = new History()) {
     this.frames = frames;
@@ -389,6 +398,8 @@ export class State {
     s.histMarks = this.histMarks;
     s.cbUnroll = this.cbUnroll;
     s.mayGotoDepth = this.mayGotoDepth;
+    s.rcuLock = this.rcuLock;
+    s.preemptLocks = this.preemptLocks;
     return s;
   }
 
@@ -771,7 +782,7 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
  * keeps the infinite-loop check off: iterActiveDepthsDiffer).
  */
 function iterSlotsSafe(o: IterSlot, c: IterSlot | undefined, ids: IdMap): boolean {
-  return !!c && o.drained === c.drained && ids.check(o.ref, c.ref);
+  return !!c && o.type === c.type && o.drained === c.drained && ids.check(o.ref, c.ref);
 }
 
 /** iter_active_depths_differ: an ACTIVE iterator slot of the old state at another depth in the current one. */
@@ -901,6 +912,8 @@ export function statesEqual(
   }
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
+  // refsafe: the same RCU read section and preemption count
+  if (old.rcuLock !== cur.rcuLock || old.preemptLocks !== cur.preemptLocks) return false;
   const ids = IDS;
   ids.reset();
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;

@@ -46,7 +46,7 @@ import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
 import { jitSubprogsRefusal } from './fixups.js';
-import { kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
+import { ITER_SLOTS, kfuncById, type IterType, type KfuncDef } from '../helpers/kfuncs.js';
 import { bprintfPrepare } from '../helpers/bprintf.js';
 import { tracingCtxAccess } from './tracing.js';
 import { btfStructRead } from './btf_access.js';
@@ -2479,6 +2479,7 @@ class Verifier {
         const r = st.refs[0]!;
         this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc, 'BPF_EXIT instruction in main prog would lead to reference leak', 'EINVAL');
       }
+      this.checkSections(st, 'BPF_EXIT instruction in main prog', pc);
       if (frame.subprog === 0 && this.progType === 'sk_lookup') this.checkReturnCode(st, r0, SK_LOOKUP_RETVAL, pc);
       return -1;
     }
@@ -2587,6 +2588,7 @@ class Verifier {
       this.reject(`cannot pass map_type ${mt} into func ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     if (id === 12 && st.refs.length) this.reject('tail_call would lead to reference leak', pc);
+    if (id === 12) this.checkSections(st, 'tail_call', pc);
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
       // Every copy of the released pointer becomes unusable.
@@ -2703,6 +2705,12 @@ class Verifier {
     );
   }
 
+  /** check_resource_leak after the reference check: no open RCU read section, preemption enabled. */
+  private checkSections(st: State, prefix: string, pc: number): void {
+    if (st.rcuLock) this.reject(`${prefix} cannot be used inside bpf_rcu_read_lock-ed region`, pc, undefined, 'EINVAL');
+    if (st.preemptLocks) this.reject(`${prefix} cannot be used inside bpf_preempt_disable-ed region`, pc, undefined, 'EINVAL');
+  }
+
   /** An initialised dynptr argument (process_dynptr_func without MEM_UNINIT); its slots are read. */
   private dynptrArg(st: State, reg: Reg, regno: number, pc: number, kfunc: boolean): DynptrSlot {
     const d = useDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l), kfunc);
@@ -2738,18 +2746,24 @@ class Verifier {
     const def = kfuncById(btfId);
     // (add_kfunc_call refused unknown ids and unbound metadata kfuncs before the walk)
     if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc, undefined, 'EINVAL');
-    checkCallUnderLock(st, -1, (r) => this.reject(r, pc));
+    // do_check: under a bpf_spin_lock only kfunc_spin_allowed ones (the bpf_iter_num API)
+    if (!def.spinAllowed) checkCallUnderLock(st, -1, (r) => this.reject(r, pc));
     let dynptr: DynptrSlot | undefined;
     let constSize = 0;
     let releaseRef = 0;
     let iter: { frameno: number; spi: number } | undefined;
     def.args.forEach((a, k) => {
       const regno = k + 1;
+      // check_kfunc_args: an `__ign` argument is skipped; a scalar one is a type check (an unset
+      // register is "not a scalar": kfunc arguments are not checked as read first)
+      if (a.kind === 'ign') return;
+      if (a.kind === 'scalar') {
+        if (!st.cur.regs[regno]!.isScalar) this.reject(`R${regno} is not a scalar`, pc);
+        return;
+      }
       const reg = this.readReg(st, regno, pc);
       if (a.kind === 'ctx') this.checkArg(st, pc, 0, Arg.PTR_TO_CTX, regno, reg, undefined);
-      else if (a.kind === 'scalar') {
-        if (!reg.isScalar) this.reject(`R${regno} is not a scalar`, pc);
-      } else if (a.kind === 'dynptr') {
+      else if (a.kind === 'dynptr') {
         const d = this.dynptrArg(st, reg, regno, pc, true);
         dynptr ??= d;
       } else if (a.kind === 'dynptr_uninit') {
@@ -2798,7 +2812,7 @@ class Verifier {
         }
         if (def.release) releaseRef = reg.refObjId;
       } else if (a.kind === 'iter') {
-        iter = this.iterArg(st, reg, regno, a.op, pc);
+        iter = this.iterArg(st, reg, regno, a.op, a.type, pc);
       } else if (a.kind === 'size') {
         // consumed with the buffer before it
       } else {
@@ -2813,6 +2827,7 @@ class Verifier {
     // arguments have been checked (the dynptr, then buffer__szk made precise), with EPERM; earlier
     // builds accepted it. bpf_dynptr_slice and bpf_dynptr_write are still allowed.
     if (def.name === 'bpf_dynptr_slice_rdwr') this.reject(`${def.name}() is not allowed`, pc, undefined, 'EPERM');
+    if (def.section) this.kfuncSection(st, def, pc);
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
       // Every copy of the released pointer becomes unusable.
@@ -2846,54 +2861,102 @@ class Verifier {
     return pc + 1;
   }
 
-  /** iter_get_spi for a `struct bpf_iter_num *` (one slot): its slot, or why it is none. */
-  private iterSpi(reg: Reg): number | string {
+  /**
+   * iter_get_spi for a `struct bpf_iter_<type> *` of `slots` slots: its first (lowest) slot, or why it is
+   * none (stack_slot_obj_get_spi).
+   */
+  private iterSpi(reg: Reg, slots: number): number | string {
     if (!reg.varOff.isConst) return 'iter has to be at a constant offset';
     const off = reg.off + Number(BigInt.asIntN(64, reg.varOff.value));
-    if (off % 8 !== 0 || off > -8 || off < -MAX_BPF_STACK) return `cannot pass in iter at an offset=${off}`;
+    if (off % 8 !== 0 || off > -8 * slots || off < -MAX_BPF_STACK) return `cannot pass in iter at an offset=${off}`;
     return (off + MAX_BPF_STACK) >> 3;
   }
 
-  /** The STACK_ITER slot `reg` points to (is_iter_reg_valid_init), or undefined. */
-  private iterAt(st: State, reg: Reg): IterSlot | undefined {
+  /**
+   * The first STACK_ITER slot of the iterator of `type` `reg` points to (is_iter_reg_valid_init: every slot
+   * all STACK_ITER of that type, the first holding the reference, the others none), or undefined.
+   */
+  private iterAt(st: State, reg: Reg, type?: IterType): IterSlot | undefined {
     if (reg.type !== RegType.STACK) return undefined;
-    const spi = this.iterSpi(reg);
+    const frame = st.frames[reg.frameno]!;
+    const first = (() => {
+      const spi = this.iterSpi(reg, 1);
+      return typeof spi === 'number' ? frame.slot(spi)!.iter : undefined;
+    })();
+    const t = type ?? first?.type;
+    if (!t) return undefined;
+    const slots = ITER_SLOTS[t];
+    const spi = this.iterSpi(reg, slots);
     if (typeof spi !== 'number') return undefined;
-    const slot = st.frames[reg.frameno]!.slot(spi)!;
-    if (!slot.iter || !slot.iter.ref || slot.bytes.some((b) => b !== Byte.ITER)) return undefined;
-    return slot.iter;
+    for (let i = 0; i < slots; i++) {
+      const slot = frame.slot(spi + i)!;
+      if (!slot.iter || slot.iter.type !== t || (i === 0) !== !!slot.iter.ref || slot.bytes.some((b) => b !== Byte.ITER)) return undefined;
+    }
+    return frame.slot(spi)!.iter;
   }
 
   /**
-   * process_iter_arg: bpf_iter_num_new's iterator must be uninitialised stack (no STACK_ITER byte); it is
-   * written (check_mem_access, 8 bytes) and becomes STACK_ITER, ACTIVE at depth 0, holding a new
-   * reference (mark_stack_slots_iter). _next's and _destroy's must be one; its slot is read, and
-   * _destroy releases the reference and leaves the slot invalid (unmark_stack_slots_iter).
+   * process_iter_arg: _new's iterator must be uninitialised stack (no STACK_ITER byte in its slots); it is
+   * written (check_mem_access, 8 bytes a slot) and becomes STACK_ITER, ACTIVE at depth 0, its first slot
+   * holding a new reference (mark_stack_slots_iter). _next's and _destroy's must be one of the same type;
+   * its slots are read, and _destroy releases the reference and leaves them invalid (unmark_stack_slots_iter).
    */
-  private iterArg(st: State, reg: Reg, regno: number, op: 'new' | 'next' | 'destroy', pc: number): { frameno: number; spi: number } {
+  private iterArg(st: State, reg: Reg, regno: number, op: 'new' | 'next' | 'destroy', type: IterType, pc: number): { frameno: number; spi: number } {
     if (reg.type !== RegType.STACK) this.reject(`arg#${regno - 1} expected pointer to an iterator on stack`, pc, undefined, 'EINVAL');
-    const spi = this.iterSpi(reg);
+    const slots = ITER_SLOTS[type];
+    const spi = this.iterSpi(reg, slots);
     if (typeof spi !== 'number') this.log(spi);
     const frame = st.frames[reg.frameno]!;
     if (op === 'new') {
-      if (typeof spi !== 'number' || frame.slot(spi)!.bytes.some((b) => b === Byte.ITER)) {
-        this.reject(`expected uninitialized iter_num as arg #${regno - 1}`, pc, undefined, 'EINVAL');
+      if (typeof spi !== 'number' || Array.from({ length: slots }, (_, i) => frame.slot(spi + i)!).some((sl) => sl.bytes.some((b) => b === Byte.ITER))) {
+        this.reject(`expected uninitialized iter_${type} as arg #${regno - 1}`, pc, undefined, 'EINVAL');
       }
-      this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
+      for (let i = 0; i < slots; i++) this.memAccess(st, pc, regno, 8 * i, 8, 'write', Reg.unknown());
       const ref = this.acquireReference(st, pc);
-      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.ITER]!, iter: { ref, drained: false, depth: 0 } });
-      this.slotWritten(frame.frameno, spi);
+      for (let i = 0; i < slots; i++) {
+        frame.setSlot(spi + i, { bytes: ALL_BYTES[Byte.ITER]!, iter: { type, ref: i === 0 ? ref : 0, drained: false, depth: 0 } });
+        this.slotWritten(frame.frameno, spi + i);
+      }
       return { frameno: frame.frameno, spi };
     }
-    const it = this.iterAt(st, reg);
-    if (!it || typeof spi !== 'number') this.reject(`expected an initialized iter_num as arg #${regno - 1}`, pc, undefined, 'EINVAL');
-    this.stackRead(st, reg.frameno, pc, spi, spi);
+    const it = this.iterAt(st, reg, type);
+    if (!it || typeof spi !== 'number') this.reject(`expected an initialized iter_${type} as arg #${regno - 1}`, pc, undefined, 'EINVAL');
+    this.stackRead(st, reg.frameno, pc, spi, spi + slots - 1);
     if (op === 'destroy') {
       st.refs = st.refs.filter((r) => r.id !== it.ref);
-      frame.setSlot(spi, { bytes: [0, 0, 0, 0, 0, 0, 0, 0] });
-      this.slotWritten(frame.frameno, spi);
+      for (let i = 0; i < slots; i++) {
+        frame.setSlot(spi + i, { bytes: [0, 0, 0, 0, 0, 0, 0, 0] });
+        this.slotWritten(frame.frameno, spi + i);
+      }
     }
     return { frameno: frame.frameno, spi };
+  }
+
+  /**
+   * check_kfunc_call after the arguments: bpf_rcu_read_lock opens the RCU read section ("nested rcu read
+   * lock" inside one), _unlock closes it ("unmatched" outside one); bpf_preempt_disable counts up,
+   * _enable down ("unmatched attempt to enable preemption" at 0). All EINVAL.
+   */
+  private kfuncSection(st: State, def: KfuncDef, pc: number): void {
+    switch (def.section) {
+      case 'rcu_lock':
+        if (st.rcuLock) this.reject(`nested rcu read lock (kernel function ${def.name})`, pc, undefined, 'EINVAL');
+        st.rcuLock = true;
+        break;
+      case 'rcu_unlock':
+        if (!st.rcuLock) this.reject(`unmatched rcu read unlock (kernel function ${def.name})`, pc, undefined, 'EINVAL');
+        st.rcuLock = false;
+        break;
+      case 'preempt_disable':
+        st.preemptLocks++;
+        break;
+      case 'preempt_enable':
+        if (!st.preemptLocks) this.reject(`unmatched attempt to enable preemption (kernel function ${def.name})`, pc, undefined, 'EINVAL');
+        st.preemptLocks--;
+        break;
+      default:
+        break;
+    }
   }
 
   /**
