@@ -14,6 +14,7 @@
 import { RuntimeFault } from '../errors.js';
 import type { HelperDef } from './index.js';
 import { DYNPTR_KFUNCS } from './dynptr.js';
+import { STRING_KFUNCS } from './str_kfuncs.js';
 
 /**
  * What the verifier checks of a kfunc argument: the ctx, writable memory of `size` bytes (a pointer to a
@@ -403,6 +404,7 @@ export const KFUNCS: readonly KfuncDef[] = [
   ...ITER_NUM_KFUNCS,
   ...ITER_BITS_KFUNCS,
   ...SECTION_KFUNCS,
+  ...STRING_KFUNCS,
   ctKfunc('bpf_xdp_ct_lookup', 15, CT_TUPLE_ARGS, { ret: 'acquire_or_null', retStruct: 'nf_conn', trusted: true }),
   // nf_ct_put: wxdp's entries are not reference counted (an entry lives until the table deletes it)
   { name: 'bpf_ct_release', btfId: 16, args: [CONN], devBound: false, ret: 'void', release: true, fn: () => 0n },

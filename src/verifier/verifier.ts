@@ -2537,7 +2537,7 @@ class Verifier {
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     // (the closure made only under a lock: this runs at every helper call)
-    if (st.refs.length) checkCallUnderLock(st, id, (r) => this.reject(r, pc));
+    if (st.refs.length) checkCallUnderLock(st, id, (r) => this.reject(r, pc, undefined, 'EINVAL'));
     // eBPF programs must be GPL compatible to use GPL-ed functions
     if (this.opts.gplCompatible === false && GPL_ONLY_HELPERS.has(id)) {
       this.reject('cannot call GPL-restricted function from non-GPL compatible program', pc, undefined, 'EINVAL');
@@ -2747,7 +2747,7 @@ class Verifier {
     // (add_kfunc_call refused unknown ids and unbound metadata kfuncs before the walk)
     if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc, undefined, 'EINVAL');
     // do_check: under a bpf_spin_lock only kfunc_spin_allowed ones (the bpf_iter_num API)
-    if (!def.spinAllowed) checkCallUnderLock(st, -1, (r) => this.reject(r, pc));
+    if (!def.spinAllowed) checkCallUnderLock(st, -1, (r) => this.reject(r, pc, undefined, 'EINVAL'));
     let dynptr: DynptrSlot | undefined;
     let constSize = 0;
     let releaseRef = 0;
@@ -2758,7 +2758,7 @@ class Verifier {
       // register is "not a scalar": kfunc arguments are not checked as read first)
       if (a.kind === 'ign') return;
       if (a.kind === 'scalar') {
-        if (!st.cur.regs[regno]!.isScalar) this.reject(`R${regno} is not a scalar`, pc);
+        if (!st.cur.regs[regno]!.isScalar) this.reject(`R${regno} is not a scalar`, pc, undefined, 'EINVAL');
         return;
       }
       const reg = this.readReg(st, regno, pc);
@@ -2772,7 +2772,7 @@ class Verifier {
       } else if (a.kind === 'buffer_szk') {
         // KF_ARG_PTR_TO_MEM_SIZE: buffer__opt (NULL allowed), then its size, a known constant.
         const size = this.readReg(st, regno + 1, pc);
-        if (!size.isScalar) this.reject(`R${regno + 1} is not a scalar`, pc);
+        if (!size.isScalar) this.reject(`R${regno + 1} is not a scalar`, pc, undefined, 'EINVAL');
         if (!size.varOff.isConst) this.reject(`R${regno + 1} must be a known constant`, pc, undefined, 'EINVAL');
         this.precise(st, regno + 1);
         constSize = Number(size.varOff.value);

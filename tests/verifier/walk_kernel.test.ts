@@ -119,6 +119,8 @@ const KERNEL: Record<string, number> = {
   'verifier/accept/iter_bits_words_snapshot:iter_bits_words_snapshot': 267,
   'verifier/accept/iter_bits_bad_source:iter_bits_bad_source': 97,
   'verifier/accept/rcu_preempt_sections:rcu_preempt_sections': 37,
+  'verifier/accept/iter_num_under_spin_lock:iter_num_under_spin_lock': 137,
+  'verifier/accept/str_kfuncs_packet:str_kfuncs_packet': 84,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
