@@ -11,6 +11,17 @@
 // frame without an skb: -ENODATA, the out-arguments untouched. All three are the fast path's
 // (assembly/rss.ts), so programs calling them run on the workers too.
 
+// What Linux 6.18.44-fc-v1272 lets an XDP program call that wxdp still lacks (each vmlinux kfunc called
+// with r1-r5 = 0 in a raw XDP program: "calling kernel function X is not allowed" or not, 2026-12-07):
+// bpf_local_irq_save / _restore (STACK_IRQ_FLAG slots, REF_TYPE_IRQ, restored in order: "cannot restore
+// irq state out of order, expected id=N acquired at insn_idx=M", EACCES), bpf_throw (exceptions),
+// bpf_cast_to_kern_ctx / bpf_rdonly_cast (PTR_TO_BTF_ID of vmlinux types), bpf_obj_new / _drop and the
+// bpf_list / bpf_rbtree / bpf_refcount API, bpf_res_spin_lock*, bpf_wq_*, the bpf_task_* and bpf_cgroup_*
+// kfuncs, bpf_get_kmem_cache, bpf_map_sum_elem_count, bpf_crypto_*, bpf_xdp_get_xfrm_state / _release,
+// bpf_stream_vprintk_impl, bpf_probe_read_{kernel,user}{,_str}_dynptr, bpf_task_work_schedule_*. The
+// sleepable ones (copy_from_user*, bpf_iter_kmem_cache_*, bpf_iter_dmabuf_*, bpf_lookup_user_key) are
+// refused for XDP: "program must be sleepable to call sleepable kfunc X".
+
 import { RuntimeFault } from '../errors.js';
 import type { HelperDef } from './index.js';
 import { DYNPTR_KFUNCS } from './dynptr.js';
