@@ -13,8 +13,7 @@
 
 // What Linux 6.18.44-fc-v1272 lets an XDP program call that wxdp still lacks (each vmlinux kfunc called
 // with r1-r5 = 0 in a raw XDP program: "calling kernel function X is not allowed" or not, 2026-12-07):
-// bpf_local_irq_save / _restore (STACK_IRQ_FLAG slots, REF_TYPE_IRQ, restored in order: "cannot restore
-// irq state out of order, expected id=N acquired at insn_idx=M", EACCES), bpf_throw (exceptions),
+// bpf_throw (exceptions),
 // bpf_cast_to_kern_ctx / bpf_rdonly_cast (PTR_TO_BTF_ID of vmlinux types), bpf_obj_new / _drop and the
 // bpf_list / bpf_rbtree / bpf_refcount API, bpf_res_spin_lock*, bpf_wq_*, the bpf_task_* and bpf_cgroup_*
 // kfuncs, bpf_get_kmem_cache, bpf_map_sum_elem_count, bpf_crypto_*, bpf_xdp_get_xfrm_state / _release,
@@ -54,6 +53,8 @@ export type KfuncArg =
    * the same type (process_iter_arg).
    */
   | { kind: 'iter'; op: 'new' | 'next' | 'destroy'; type: IterType }
+  /** KF_ARG_PTR_TO_IRQ_FLAG (`flags__irq_flag`): an 8-byte stack slot bpf_local_irq_save fills, _restore empties. */
+  | { kind: 'irq_flag'; op: 'save' | 'restore' }
   /** An `__ign` argument (is_kfunc_arg_ignore): not checked at all, not even read. */
   | { kind: 'ign' }
   | { kind: 'size' };
@@ -358,6 +359,10 @@ const sectionKfunc = (name: string, btfId: number, section: NonNullable<KfuncDef
   fn: () => 0n,
 });
 const SECTION_KFUNCS: KfuncDef[] = [
+  // [47] bpf_local_irq_save(unsigned long *flags__irq_flag)   [48] bpf_local_irq_restore(same): the flags
+  // are the program's to keep, never read (STACK_IRQ_FLAG); the engines leave them as they are
+  { name: 'bpf_local_irq_save', btfId: 47, args: [{ kind: 'irq_flag', op: 'save' }], devBound: false, ret: 'void', fn: () => 0n },
+  { name: 'bpf_local_irq_restore', btfId: 48, args: [{ kind: 'irq_flag', op: 'restore' }], devBound: false, ret: 'void', fn: () => 0n },
   sectionKfunc('bpf_rcu_read_lock', 31, 'rcu_lock'),
   sectionKfunc('bpf_rcu_read_unlock', 32, 'rcu_unlock'),
   sectionKfunc('bpf_preempt_disable', 33, 'preempt_disable'),

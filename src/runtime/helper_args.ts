@@ -227,6 +227,9 @@ function kfuncArgFault(kf: KfuncDef, args: readonly bigint[], regions: readonly 
       case 'iter':
         f = need(BigInt(8 * ITER_SLOTS[arg.type]));
         break;
+      case 'irq_flag':
+        f = need(8n);
+        break;
       case 'buffer_szk':
         if (a !== 0n) f = need(BigInt.asUintN(32, args[i + 1] ?? 0n));
         break;

@@ -18,6 +18,8 @@ export const enum Byte {
   DYNPTR = 4,
   /** Part of an open-coded iterator's state (`struct bpf_iter_num`: one whole slot; bpf_iter_bits: two), STACK_ITER. */
   ITER = 5,
+  /** STACK_IRQ_FLAG: a bpf_local_irq_save's `unsigned long` flags (one whole slot). */
+  IRQ = 6,
 }
 
 /**
@@ -41,6 +43,8 @@ export interface Slot {
   readonly dynptr?: DynptrSlot;
   /** STACK_ITER slots. */
   readonly iter?: IterSlot;
+  /** STACK_IRQ_FLAG slots: the irq state's reference (ref_obj_id). */
+  readonly irqRef?: number;
 }
 
 /** Frame.chunksShared: the list of stack chunks is shared with a clone (bits 0-7: each chunk). */
@@ -267,6 +271,8 @@ export interface RefState {
   insn: number;
   /** A held bpf_spin_lock (locks.ts): the name of the map whose value holds it. */
   lock?: string;
+  /** REF_TYPE_IRQ: a bpf_local_irq_save not yet restored (not a leak: check_reference_leak skips it). */
+  irq?: boolean;
 }
 
 /** A state stored at a prune point. `branches` counts paths from it still being explored. */
@@ -752,6 +758,7 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
     if (!!o.spill !== !!c.spill) return false;
     if (o.spill && !regsafe(o.spill, c.spill!, ids, true)) return false;
     if (o.iter && !iterSlotsSafe(o.iter, c.iter, ids)) return false;
+    if (o.irqRef !== undefined && !ids.check(o.irqRef, c.irqRef ?? 0)) return false;
     return dynptrSlotsSafe(o.dynptr, c.dynptr, ids.checkScalarFn);
   }
   if (o.spill && allSpill(o.bytes)) {
@@ -774,6 +781,8 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
   if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false, within))) return false;
   if (o.dynptr && !dynptrSlotsSafe(o.dynptr, c.dynptr, ids.checkScalarFn)) return false;
   if (o.iter && !iterSlotsSafe(o.iter, c.iter, ids)) return false;
+  // stacksafe's STACK_IRQ_FLAG: the same reference (check_ids)
+  if (o.irqRef !== undefined && !ids.check(o.irqRef, c.irqRef ?? 0)) return false;
   return true;
 }
 
@@ -844,7 +853,7 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
 
 /** A slot whose comparison goes through the idmap: a spilled register with an id or a reference, a dynptr. */
 function slotHasIds(o: Slot): boolean {
-  return (o.spill !== undefined && (o.spill.id !== 0 || o.spill.refObjId !== 0)) || o.dynptr !== undefined || o.iter !== undefined;
+  return (o.spill !== undefined && (o.spill.id !== 0 || o.spill.refObjId !== 0)) || o.dynptr !== undefined || o.iter !== undefined || o.irqRef !== undefined;
 }
 
 /** Per frame, the stack slots still read (bit spi: slots 0-31 in lo, 32-63 in hi). */

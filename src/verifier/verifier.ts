@@ -1892,7 +1892,7 @@ class Verifier {
     }
     for (let b = lo; b < hi; b++) {
       const t = frame.slot(b >> 3)!.bytes[b & 7];
-      if (t === Byte.DYNPTR || t === Byte.ITER) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
+      if (t === Byte.DYNPTR || t === Byte.ITER || t === Byte.IRQ) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
     }
     // Variable-offset read: initialised or not (privileged), the value is unknown.
     return this.loaded(size);
@@ -2018,7 +2018,7 @@ class Verifier {
     for (let b = lo; b < lo + size; b++) {
       const slot = frame.slot(b >> 3)!;
       const t = slot.bytes[b & 7]!;
-      if ((t === Byte.SPILL && slot.spill && !slot.spill.isScalar) || t === Byte.DYNPTR || t === Byte.ITER) {
+      if ((t === Byte.SPILL && slot.spill && !slot.spill.isScalar) || t === Byte.DYNPTR || t === Byte.ITER || t === Byte.IRQ) {
         this.reject(`invalid read from stack off ${off}+${b - lo} size ${size}`, pc);
       }
       if (t !== Byte.ZERO) allZero = false;
@@ -2036,7 +2036,7 @@ class Verifier {
     // (nor an iterator's read: STACK_ITER is not initialised data)
     for (let b = lo; b < hi; b++) {
       const t = frame.slot(b >> 3)!.bytes[b & 7];
-      if (t !== Byte.DYNPTR && (t !== Byte.ITER || write)) continue;
+      if (t !== Byte.DYNPTR && ((t !== Byte.ITER && t !== Byte.IRQ) || write)) continue;
       if (write) this.reject(`potential write to dynptr at off=${b - MAX_BPF_STACK} disallowed`, pc);
       const min = lo - MAX_BPF_STACK;
       this.reject(reg.varOff.isConst ? `invalid read from stack R${regno} off ${min}+${b - lo} size ${size}` : `invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
@@ -2475,8 +2475,9 @@ class Verifier {
       if (frame.callback?.async) this.checkReturnCode(st, r0, [frame.callback.retMin, frame.callback.retMax], pc, 'At async callback return');
       else if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
       checkExitUnderLock(st, (r) => this.reject(r, pc));
-      if (st.refs.length) {
-        const r = st.refs[0]!;
+      const leak = st.refs.find((r) => !r.irq);
+      if (leak) {
+        const r = leak;
         this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc, 'BPF_EXIT instruction in main prog would lead to reference leak', 'EINVAL');
       }
       this.checkSections(st, 'BPF_EXIT instruction in main prog', pc);
@@ -2587,7 +2588,7 @@ class Verifier {
     if (mapArg && !mapAllowsHelper(mt!, id)) {
       this.reject(`cannot pass map_type ${mt} into func ${name}#${id}`, pc, undefined, 'EINVAL');
     }
-    if (id === 12 && st.refs.length) this.reject('tail_call would lead to reference leak', pc);
+    if (id === 12 && st.refs.some((r) => !r.irq)) this.reject('tail_call would lead to reference leak', pc);
     if (id === 12) this.checkSections(st, 'tail_call', pc);
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
@@ -2707,6 +2708,7 @@ class Verifier {
 
   /** check_resource_leak after the reference check: no open RCU read section, preemption enabled. */
   private checkSections(st: State, prefix: string, pc: number): void {
+    if (st.refs.some((r) => r.irq)) this.reject(`${prefix} cannot be used inside bpf_local_irq_save-ed region`, pc, undefined, 'EINVAL');
     if (st.rcuLock) this.reject(`${prefix} cannot be used inside bpf_rcu_read_lock-ed region`, pc, undefined, 'EINVAL');
     if (st.preemptLocks) this.reject(`${prefix} cannot be used inside bpf_preempt_disable-ed region`, pc, undefined, 'EINVAL');
   }
@@ -2811,6 +2813,8 @@ class Verifier {
           this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT ${a.struct} but R${regno} has a pointer to STRUCT ${reg.btf}`, pc, undefined, 'EINVAL');
         }
         if (def.release) releaseRef = reg.refObjId;
+      } else if (a.kind === 'irq_flag') {
+        this.irqFlagArg(st, reg, regno, a.op, pc);
       } else if (a.kind === 'iter') {
         iter = this.iterArg(st, reg, regno, a.op, a.type, pc);
       } else if (a.kind === 'size') {
@@ -2930,6 +2934,44 @@ class Verifier {
       }
     }
     return { frameno: frame.frameno, spi };
+  }
+
+  /**
+   * KF_ARG_PTR_TO_IRQ_FLAG (process_irq_flag): bpf_local_irq_save's flags must be uninitialised stack (no
+   * STACK_IRQ_FLAG byte); it is written (8 bytes) and becomes STACK_IRQ_FLAG holding a new REF_TYPE_IRQ
+   * reference, the active one. bpf_local_irq_restore's must be one, read, and the active one (the latest
+   * saved: "cannot restore irq state out of order", EACCES); it is released, the slot left invalid.
+   */
+  private irqFlagArg(st: State, reg: Reg, regno: number, op: 'save' | 'restore', pc: number): void {
+    if (reg.type !== RegType.STACK) this.reject(`arg#${regno - 1} doesn't point to an irq flag on stack`, pc, undefined, 'EINVAL');
+    let spi: number | string;
+    if (!reg.varOff.isConst) spi = 'irq_flag has to be at a constant offset';
+    else {
+      const off = reg.off + Number(BigInt.asIntN(64, reg.varOff.value));
+      spi = off % 8 !== 0 || off > -8 || off < -MAX_BPF_STACK ? `cannot pass in irq_flag at an offset=${off}` : (off + MAX_BPF_STACK) >> 3;
+    }
+    if (typeof spi !== 'number') this.log(spi);
+    const frame = st.frames[reg.frameno]!;
+    if (op === 'save') {
+      if (typeof spi !== 'number' || frame.slot(spi)!.bytes.some((b) => b === Byte.IRQ)) this.reject(`expected uninitialized irq flag as arg#${regno - 1}`, pc, undefined, 'EINVAL');
+      this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
+      const id = ++this.idGen;
+      st.refs = [...st.refs, { id, insn: pc, irq: true }];
+      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.IRQ]!, irqRef: id });
+      this.slotWritten(frame.frameno, spi);
+      return;
+    }
+    const slot = typeof spi === 'number' ? frame.slot(spi)! : undefined;
+    if (!slot || !slot.irqRef || slot.bytes.some((b) => b !== Byte.IRQ)) this.reject(`expected an initialized irq flag as arg#${regno - 1}`, pc, undefined, 'EINVAL');
+    this.stackRead(st, reg.frameno, pc, spi as number, spi as number);
+    const irqs = st.refs.filter((r) => r.irq);
+    const active = irqs[irqs.length - 1];
+    if (!active || active.id !== slot.irqRef) {
+      this.reject(`cannot restore irq state out of order, expected id=${active?.id ?? 0} acquired at insn_idx=${active?.insn ?? 0}`, pc, undefined, 'EACCES');
+    }
+    st.refs = st.refs.filter((r) => r !== active);
+    frame.setSlot(spi as number, { bytes: [0, 0, 0, 0, 0, 0, 0, 0] });
+    this.slotWritten(frame.frameno, spi as number);
   }
 
   /**
@@ -3972,7 +4014,7 @@ function preciseSpill(slot: Slot): Slot {
 }
 
 /** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
-const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR, Byte.ITER].map((b) => (b === Byte.SPILL ? ALL_SPILL : Object.freeze(new Array<Byte>(8).fill(b))));
+const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR, Byte.ITER, Byte.IRQ].map((b) => (b === Byte.SPILL ? ALL_SPILL : Object.freeze(new Array<Byte>(8).fill(b))));
 
 /**
  * A slot's bytes as a new array to change: written out, because slice() and map() of the frozen shared

@@ -3,7 +3,8 @@
 // iterator, four words copied (a snapshot the loop does not see change), and the errors of a source the
 // kernel cannot read (a small number: -EFAULT for one word, -ERANGE for more), NULL (-EINVAL) and 512
 // words (-E2BIG). The values are 6.18.44-fc-v1272's BPF_PROG_TEST_RUN for the same frames (checked
-// again below when the kernel can be used). rcu_preempt_sections' kfuncs do nothing at run time.
+// again below when the kernel can be used). rcu_preempt_sections' and irq_save_nested's kfuncs do nothing
+// at run time.
 
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,7 @@ const CASES: [string, Uint8Array, number][] = [
   ['iter_bits_words_snapshot', hex('00'.repeat(24) + '01' + '00'.repeat(7)), 0xea0100c0],
   ['iter_bits_bad_source', new Uint8Array(64), (14 << 24) | (34 << 16) | (22 << 8) | 7],
   ['rcu_preempt_sections', new Uint8Array(64), 0],
+  ['irq_save_nested', new Uint8Array(64), 2],
 ];
 
 describe('open-coded bit iterators', () => {

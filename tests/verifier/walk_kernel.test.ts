@@ -121,6 +121,7 @@ const KERNEL: Record<string, number> = {
   'verifier/accept/rcu_preempt_sections:rcu_preempt_sections': 37,
   'verifier/accept/iter_num_under_spin_lock:iter_num_under_spin_lock': 137,
   'verifier/accept/str_kfuncs_packet:str_kfuncs_packet': 84,
+  'verifier/accept/irq_save_nested:irq_save_nested': 15,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
