@@ -11,9 +11,20 @@
 // frame without an skb: -ENODATA, the out-arguments untouched. All three are the fast path's
 // (assembly/rss.ts), so programs calling them run on the workers too.
 
+// What Linux 6.18.44-fc-v1272 lets an XDP program call that wxdp still lacks (each vmlinux kfunc called
+// with r1-r5 = 0 in a raw XDP program: "calling kernel function X is not allowed" or not, 2026-12-07):
+// bpf_throw (exceptions),
+// bpf_cast_to_kern_ctx / bpf_rdonly_cast (PTR_TO_BTF_ID of vmlinux types), bpf_obj_new / _drop and the
+// bpf_list / bpf_rbtree / bpf_refcount API, bpf_res_spin_lock*, bpf_wq_*, the bpf_task_* and bpf_cgroup_*
+// kfuncs, bpf_get_kmem_cache, bpf_map_sum_elem_count, bpf_crypto_*, bpf_xdp_get_xfrm_state / _release,
+// bpf_stream_vprintk_impl, bpf_probe_read_{kernel,user}{,_str}_dynptr, bpf_task_work_schedule_*. The
+// sleepable ones (copy_from_user*, bpf_iter_kmem_cache_*, bpf_iter_dmabuf_*, bpf_lookup_user_key) are
+// refused for XDP: "program must be sleepable to call sleepable kfunc X".
+
 import { RuntimeFault } from '../errors.js';
 import type { HelperDef } from './index.js';
 import { DYNPTR_KFUNCS } from './dynptr.js';
+import { STRING_KFUNCS } from './str_kfuncs.js';
 
 /**
  * What the verifier checks of a kfunc argument: the ctx, writable memory of `size` bytes (a pointer to a
@@ -37,16 +48,26 @@ export type KfuncArg =
    */
   | { kind: 'conn'; struct: string }
   /**
-   * KF_ARG_PTR_TO_ITER: a `struct bpf_iter_num` (one 8-byte stack slot) — bpf_iter_num_new's uninitialised,
-   * made STACK_ITER with a reference; _next's and _destroy's initialised (process_iter_arg).
+   * KF_ARG_PTR_TO_ITER: a `struct bpf_iter_<type>` on the stack (bpf_iter_num: one 8-byte slot, bpf_iter_bits:
+   * two) — _new's uninitialised, made STACK_ITER with a reference; _next's and _destroy's initialised, of
+   * the same type (process_iter_arg).
    */
-  | { kind: 'iter'; op: 'new' | 'next' | 'destroy' }
+  | { kind: 'iter'; op: 'new' | 'next' | 'destroy'; type: IterType }
+  /** KF_ARG_PTR_TO_IRQ_FLAG (`flags__irq_flag`): an 8-byte stack slot bpf_local_irq_save fills, _restore empties. */
+  | { kind: 'irq_flag'; op: 'save' | 'restore' }
+  /** An `__ign` argument (is_kfunc_arg_ignore): not checked at all, not even read. */
+  | { kind: 'ign' }
   | { kind: 'size' };
 
 /**
  * What r0 holds after the call: a scalar (an int), or (KF_RET_NULL) a pointer to a kernel object the
  * program may compare with NULL and pass on, never read: wxdp has no BTF for the object's struct.
  */
+/** The open-coded iterators wxdp has: their struct's name is `bpf_iter_<type>`. */
+export type IterType = 'num' | 'bits';
+/** sizeof(struct bpf_iter_<type>) / 8: the stack slots an iterator takes. */
+export const ITER_SLOTS: Record<IterType, number> = { num: 1, bits: 2 };
+
 export type KfuncRet = 'scalar' | 'kptr_or_null' | 'slice' | 'slice_rdwr' | 'acquire_or_null' | 'void' | 'iter_next';
 
 export interface KfuncDef {
@@ -73,6 +94,13 @@ export interface KfuncDef {
    * forgets every packet pointer after the call (clear_all_pkt_pointers).
    */
   changesPkt?: boolean;
+  /**
+   * check_kfunc_call's section kfuncs: bpf_rcu_read_lock / _unlock (one RCU read section, not nested) and
+   * bpf_preempt_disable / _enable (nested, counted); the verifier tracks them, the engines do nothing.
+   */
+  section?: 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable';
+  /** kfunc_spin_allowed: callable while a bpf_spin_lock is held (the bpf_iter_num API). */
+  spinAllowed?: boolean;
   /** Its implementation in the fast path (the wasm export's name), called as a helper; else `fn`. */
   fastPath?: string;
   fn: HelperDef['fn'];
@@ -175,8 +203,9 @@ const ITER_NUM_KFUNCS: KfuncDef[] = [
   {
     name: 'bpf_iter_num_new',
     btfId: 25,
-    args: [{ kind: 'iter', op: 'new' }, S, S],
+    args: [{ kind: 'iter', op: 'new', type: 'num' }, S, S],
     devBound: false,
+    spinAllowed: true,
     fn: (it, start, end, _r4, _r5, ctx) => {
       const { v, at } = iterView(ctx, it);
       const s = Number(BigInt.asIntN(32, start));
@@ -191,8 +220,9 @@ const ITER_NUM_KFUNCS: KfuncDef[] = [
   {
     name: 'bpf_iter_num_next',
     btfId: 26,
-    args: [{ kind: 'iter', op: 'next' }],
+    args: [{ kind: 'iter', op: 'next', type: 'num' }],
     devBound: false,
+    spinAllowed: true,
     ret: 'iter_next',
     fn: (it, _r2, _r3, _r4, _r5, ctx) => {
       const { v, at } = iterView(ctx, it);
@@ -209,8 +239,9 @@ const ITER_NUM_KFUNCS: KfuncDef[] = [
   {
     name: 'bpf_iter_num_destroy',
     btfId: 27,
-    args: [{ kind: 'iter', op: 'destroy' }],
+    args: [{ kind: 'iter', op: 'destroy', type: 'num' }],
     devBound: false,
+    spinAllowed: true,
     ret: 'void',
     fn: (it, _r2, _r3, _r4, _r5, ctx) => {
       const { v, at } = iterView(ctx, it);
@@ -218,6 +249,124 @@ const ITER_NUM_KFUNCS: KfuncDef[] = [
       return 0n;
     },
   },
+];
+
+/**
+ * The open-coded bit iterator (kernel/bpf/helpers.c, KF_ITER_NEW / KF_ITER_NEXT | KF_RET_NULL /
+ * KF_ITER_DESTROY): struct bpf_iter_bits_kern { union { unsigned long *bits; u64 bits_copy; }; int nr_bits;
+ * int bit; } in the program's two 8-byte slots.
+ *  [28] bpf_iter_bits_new(struct bpf_iter_bits *it, const u64 *unsafe_ptr__ign, u32 nr_words) → int
+ *  [29] bpf_iter_bits_next(struct bpf_iter_bits *it) → int *   (the next set bit's index; NULL past the last)
+ *  [30] bpf_iter_bits_destroy(struct bpf_iter_bits *it)
+ * _new copies the words (bpf_probe_read_kernel_common): one word into bits_copy, more (up to 511) into
+ * memory the kernel allocates and _destroy frees — here a copy kept per iterator address, which the
+ * program cannot see either (its iterator's bytes are STACK_ITER: no load reads them). The copy is a
+ * snapshot: the words may change under the loop without changing it. A source the kernel cannot read
+ * faults: an address below 0x1000 (a small scalar: a user address there, -ERANGE from
+ * copy_from_kernel_nofault) or past the memory (-EFAULT); one word's fault is always -EFAULT.
+ */
+const BITS_ITER_NR_WORDS_MAX = 511;
+const bitsCopies = new WeakMap<object, Map<number, BigUint64Array>>();
+function bitsOf(ctx: Parameters<HelperDef['fn']>[5]): Map<number, BigUint64Array> {
+  let m = bitsCopies.get(ctx.mem);
+  if (!m) bitsCopies.set(ctx.mem, (m = new Map()));
+  return m;
+}
+function iterBitsView(ctx: Parameters<HelperDef['fn']>[5], it: bigint): { v: DataView; at: number } {
+  const at = Number(BigInt.asUintN(32, it));
+  const v = ctx.mem.view();
+  if (at < 0x1000 || at + 16 > v.byteLength) throw new RuntimeFault('RUN_HELPER', `bpf_iter_bits: bad iterator address 0x${at.toString(16)}`, ctx.pc, it);
+  return { v, at };
+}
+const ITER_BITS_KFUNCS: KfuncDef[] = [
+  {
+    name: 'bpf_iter_bits_new',
+    btfId: 28,
+    args: [{ kind: 'iter', op: 'new', type: 'bits' }, { kind: 'ign' }, S],
+    devBound: false,
+    fn: (it, src, words, _r4, _r5, ctx) => {
+      const { v, at } = iterBitsView(ctx, it);
+      // kit->nr_bits = 0; kit->bits_copy = 0; kit->bit = -1
+      v.setBigUint64(at, 0n, true);
+      v.setInt32(at + 8, 0, true);
+      v.setInt32(at + 12, -1, true);
+      bitsOf(ctx).delete(at);
+      const nr = Number(BigInt.asUintN(32, words));
+      const p = BigInt.asUintN(64, src);
+      if (p === 0n || nr === 0) return BigInt.asUintN(64, -22n);
+      if (nr > BITS_ITER_NR_WORDS_MAX) return BigInt.asUintN(64, -7n);
+      const bytes = nr * 8;
+      const fault = p < 0x1000n ? -34n : p + BigInt(bytes) > BigInt(v.byteLength) ? -14n : 0n;
+      if (nr === 1) {
+        if (fault) return BigInt.asUintN(64, -14n);
+        v.setBigUint64(at, v.getBigUint64(Number(p), true), true);
+      } else {
+        if (fault) return BigInt.asUintN(64, fault);
+        const copy = new BigUint64Array(nr);
+        for (let i = 0; i < nr; i++) copy[i] = v.getBigUint64(Number(p) + i * 8, true);
+        bitsOf(ctx).set(at, copy);
+      }
+      v.setInt32(at + 8, nr * 64, true);
+      return 0n;
+    },
+  },
+  {
+    name: 'bpf_iter_bits_next',
+    btfId: 29,
+    args: [{ kind: 'iter', op: 'next', type: 'bits' }],
+    devBound: false,
+    ret: 'iter_next',
+    fn: (it, _r2, _r3, _r4, _r5, ctx) => {
+      const { v, at } = iterBitsView(ctx, it);
+      const nrBits = v.getInt32(at + 8, true);
+      let bit = v.getInt32(at + 12, true);
+      if (!nrBits || bit >= nrBits) return 0n;
+      const words = nrBits === 64 ? [v.getBigUint64(at, true)] : bitsOf(ctx).get(at);
+      if (!words) throw new RuntimeFault('RUN_HELPER', `bpf_iter_bits_next: no bits behind the iterator at 0x${at.toString(16)}`, ctx.pc, it);
+      // find_next_bit(bits, nr_bits, bit + 1): nr_bits when none is left
+      for (bit = bit + 1; bit < nrBits; bit++) if ((words[bit >> 6]! >> BigInt(bit & 63)) & 1n) break;
+      v.setInt32(at + 12, bit, true);
+      return bit >= nrBits ? 0n : BigInt(at + 12);
+    },
+  },
+  {
+    name: 'bpf_iter_bits_destroy',
+    btfId: 30,
+    args: [{ kind: 'iter', op: 'destroy', type: 'bits' }],
+    devBound: false,
+    ret: 'void',
+    fn: (it, _r2, _r3, _r4, _r5, ctx) => {
+      // bpf_mem_free of the copy when there is one; the iterator's bytes stay as they are
+      const { at } = iterBitsView(ctx, it);
+      bitsOf(ctx).delete(at);
+      return 0n;
+    },
+  },
+];
+
+/**
+ * The section kfuncs (kernel/bpf/helpers.c common_btf_ids): the verifier's bookkeeping only. An XDP
+ * program already runs under rcu_read_lock with preemption off (and wxdp's engines have neither).
+ *  [31] bpf_rcu_read_lock()   [32] bpf_rcu_read_unlock()   [33] bpf_preempt_disable()   [34] bpf_preempt_enable()
+ */
+const sectionKfunc = (name: string, btfId: number, section: NonNullable<KfuncDef['section']>): KfuncDef => ({
+  name,
+  btfId,
+  args: [],
+  devBound: false,
+  ret: 'void',
+  section,
+  fn: () => 0n,
+});
+const SECTION_KFUNCS: KfuncDef[] = [
+  // [47] bpf_local_irq_save(unsigned long *flags__irq_flag)   [48] bpf_local_irq_restore(same): the flags
+  // are the program's to keep, never read (STACK_IRQ_FLAG); the engines leave them as they are
+  { name: 'bpf_local_irq_save', btfId: 47, args: [{ kind: 'irq_flag', op: 'save' }], devBound: false, ret: 'void', fn: () => 0n },
+  { name: 'bpf_local_irq_restore', btfId: 48, args: [{ kind: 'irq_flag', op: 'restore' }], devBound: false, ret: 'void', fn: () => 0n },
+  sectionKfunc('bpf_rcu_read_lock', 31, 'rcu_lock'),
+  sectionKfunc('bpf_rcu_read_unlock', 32, 'rcu_unlock'),
+  sectionKfunc('bpf_preempt_disable', 33, 'preempt_disable'),
+  sectionKfunc('bpf_preempt_enable', 34, 'preempt_enable'),
 ];
 
 /** The dynptr kfuncs an XDP program may call. */
@@ -269,6 +418,9 @@ export const KFUNCS: readonly KfuncDef[] = [
   },
   ...DYNPTR_KFUNC_DEFS,
   ...ITER_NUM_KFUNCS,
+  ...ITER_BITS_KFUNCS,
+  ...SECTION_KFUNCS,
+  ...STRING_KFUNCS,
   ctKfunc('bpf_xdp_ct_lookup', 15, CT_TUPLE_ARGS, { ret: 'acquire_or_null', retStruct: 'nf_conn', trusted: true }),
   // nf_ct_put: wxdp's entries are not reference counted (an entry lives until the table deletes it)
   { name: 'bpf_ct_release', btfId: 16, args: [CONN], devBound: false, ret: 'void', release: true, fn: () => 0n },

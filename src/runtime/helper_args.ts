@@ -26,7 +26,7 @@
 // writable; `conn` (bpf_ct_release's nf_conn) is not dereferenced by wxdp's release.
 
 import { memFault, RuntimeFault } from '../errors.js';
-import { KFUNC_HELPER_BASE, kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
+import { ITER_SLOTS, KFUNC_HELPER_BASE, kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
 import { Arg, PROTOS } from '../verifier/protos.js';
 import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, MAPS_LAYOUT, MapType } from '../maps/uapi.js';
 import { CTX, CTX_BASE, MAP_HDR, type EngineMemory, type Region } from './memory.js';
@@ -225,6 +225,9 @@ function kfuncArgFault(kf: KfuncDef, args: readonly bigint[], regions: readonly 
         f = need(16n);
         break;
       case 'iter':
+        f = need(BigInt(8 * ITER_SLOTS[arg.type]));
+        break;
+      case 'irq_flag':
         f = need(8n);
         break;
       case 'buffer_szk':

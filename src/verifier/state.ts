@@ -4,6 +4,7 @@
 
 import { dynptrSlotsSafe, type DynptrSlot } from './dynptr.js';
 import { addConstOf, addLinkDelta, baseId, BPF_ADD_CONST, BPF_ADD_CONST32, Reg, RegType, scalarWithin } from './reg.js';
+import type { IterType } from '../helpers/kfuncs.js';
 
 export const STACK_SLOTS = 64;
 
@@ -15,12 +16,18 @@ export const enum Byte {
   SPILL = 3,
   /** Part of a `struct bpf_dynptr` (two whole slots; dynptr.ts). */
   DYNPTR = 4,
-  /** A `struct bpf_iter_num` (one whole slot, STACK_ITER). */
+  /** Part of an open-coded iterator's state (`struct bpf_iter_num`: one whole slot; bpf_iter_bits: two), STACK_ITER. */
   ITER = 5,
+  /** STACK_IRQ_FLAG: a bpf_local_irq_save's `unsigned long` flags (one whole slot). */
+  IRQ = 6,
 }
 
-/** STACK_ITER: the iterator's reference (ref_obj_id), state (ACTIVE or DRAINED) and loop depth. */
+/**
+ * STACK_ITER: the iterator's type (iter.btf_id), reference (ref_obj_id: the first slot's; a two-slot
+ * iterator's second slot has none), state (ACTIVE or DRAINED) and loop depth.
+ */
 export interface IterSlot {
+  readonly type: IterType;
   readonly ref: number;
   readonly drained: boolean;
   readonly depth: number;
@@ -36,6 +43,8 @@ export interface Slot {
   readonly dynptr?: DynptrSlot;
   /** STACK_ITER slots. */
   readonly iter?: IterSlot;
+  /** STACK_IRQ_FLAG slots: the irq state's reference (ref_obj_id). */
+  readonly irqRef?: number;
 }
 
 /** Frame.chunksShared: the list of stack chunks is shared with a clone (bits 0-7: each chunk). */
@@ -262,6 +271,8 @@ export interface RefState {
   insn: number;
   /** A held bpf_spin_lock (locks.ts): the name of the map whose value holds it. */
   lock?: string;
+  /** REF_TYPE_IRQ: a bpf_local_irq_save not yet restored (not a leak: check_reference_leak skips it). */
+  irq?: boolean;
 }
 
 /** A state stored at a prune point. `branches` counts paths from it still being explored. */
@@ -369,6 +380,10 @@ export class State {
   cbUnroll = 0;
   /** may_goto fall-throughs on this path (the kernel's may_goto_depth): iterations of may_goto loops. */
   mayGotoDepth = 0;
+  /** check_kfunc_call's active_rcu_lock: inside bpf_rcu_read_lock() .. bpf_rcu_read_unlock(). */
+  rcuLock = false;
+  /** active_preempt_locks: bpf_preempt_disable() calls not yet matched by bpf_preempt_enable(). */
+  preemptLocks = 0;
 
   constructor(frames: Frame[], refs: readonly RefState[] = NO_REFS, hist = new History()) {
     this.frames = frames;
@@ -389,6 +404,8 @@ export class State {
     s.histMarks = this.histMarks;
     s.cbUnroll = this.cbUnroll;
     s.mayGotoDepth = this.mayGotoDepth;
+    s.rcuLock = this.rcuLock;
+    s.preemptLocks = this.preemptLocks;
     return s;
   }
 
@@ -741,6 +758,7 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
     if (!!o.spill !== !!c.spill) return false;
     if (o.spill && !regsafe(o.spill, c.spill!, ids, true)) return false;
     if (o.iter && !iterSlotsSafe(o.iter, c.iter, ids)) return false;
+    if (o.irqRef !== undefined && !ids.check(o.irqRef, c.irqRef ?? 0)) return false;
     return dynptrSlotsSafe(o.dynptr, c.dynptr, ids.checkScalarFn);
   }
   if (o.spill && allSpill(o.bytes)) {
@@ -763,6 +781,8 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
   if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false, within))) return false;
   if (o.dynptr && !dynptrSlotsSafe(o.dynptr, c.dynptr, ids.checkScalarFn)) return false;
   if (o.iter && !iterSlotsSafe(o.iter, c.iter, ids)) return false;
+  // stacksafe's STACK_IRQ_FLAG: the same reference (check_ids)
+  if (o.irqRef !== undefined && !ids.check(o.irqRef, c.irqRef ?? 0)) return false;
   return true;
 }
 
@@ -771,7 +791,7 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
  * keeps the infinite-loop check off: iterActiveDepthsDiffer).
  */
 function iterSlotsSafe(o: IterSlot, c: IterSlot | undefined, ids: IdMap): boolean {
-  return !!c && o.drained === c.drained && ids.check(o.ref, c.ref);
+  return !!c && o.type === c.type && o.drained === c.drained && ids.check(o.ref, c.ref);
 }
 
 /** iter_active_depths_differ: an ACTIVE iterator slot of the old state at another depth in the current one. */
@@ -833,7 +853,7 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
 
 /** A slot whose comparison goes through the idmap: a spilled register with an id or a reference, a dynptr. */
 function slotHasIds(o: Slot): boolean {
-  return (o.spill !== undefined && (o.spill.id !== 0 || o.spill.refObjId !== 0)) || o.dynptr !== undefined || o.iter !== undefined;
+  return (o.spill !== undefined && (o.spill.id !== 0 || o.spill.refObjId !== 0)) || o.dynptr !== undefined || o.iter !== undefined || o.irqRef !== undefined;
 }
 
 /** Per frame, the stack slots still read (bit spi: slots 0-31 in lo, 32-63 in hi). */
@@ -901,6 +921,8 @@ export function statesEqual(
   }
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
+  // refsafe: the same RCU read section and preemption count
+  if (old.rcuLock !== cur.rcuLock || old.preemptLocks !== cur.preemptLocks) return false;
   const ids = IDS;
   ids.reset();
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;

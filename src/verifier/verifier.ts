@@ -46,7 +46,7 @@ import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
 import { jitSubprogsRefusal } from './fixups.js';
-import { kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
+import { ITER_SLOTS, kfuncById, type IterType, type KfuncDef } from '../helpers/kfuncs.js';
 import { bprintfPrepare } from '../helpers/bprintf.js';
 import { tracingCtxAccess } from './tracing.js';
 import { btfStructRead } from './btf_access.js';
@@ -1892,7 +1892,7 @@ class Verifier {
     }
     for (let b = lo; b < hi; b++) {
       const t = frame.slot(b >> 3)!.bytes[b & 7];
-      if (t === Byte.DYNPTR || t === Byte.ITER) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
+      if (t === Byte.DYNPTR || t === Byte.ITER || t === Byte.IRQ) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
     }
     // Variable-offset read: initialised or not (privileged), the value is unknown.
     return this.loaded(size);
@@ -2018,7 +2018,7 @@ class Verifier {
     for (let b = lo; b < lo + size; b++) {
       const slot = frame.slot(b >> 3)!;
       const t = slot.bytes[b & 7]!;
-      if ((t === Byte.SPILL && slot.spill && !slot.spill.isScalar) || t === Byte.DYNPTR || t === Byte.ITER) {
+      if ((t === Byte.SPILL && slot.spill && !slot.spill.isScalar) || t === Byte.DYNPTR || t === Byte.ITER || t === Byte.IRQ) {
         this.reject(`invalid read from stack off ${off}+${b - lo} size ${size}`, pc);
       }
       if (t !== Byte.ZERO) allZero = false;
@@ -2036,7 +2036,7 @@ class Verifier {
     // (nor an iterator's read: STACK_ITER is not initialised data)
     for (let b = lo; b < hi; b++) {
       const t = frame.slot(b >> 3)!.bytes[b & 7];
-      if (t !== Byte.DYNPTR && (t !== Byte.ITER || write)) continue;
+      if (t !== Byte.DYNPTR && ((t !== Byte.ITER && t !== Byte.IRQ) || write)) continue;
       if (write) this.reject(`potential write to dynptr at off=${b - MAX_BPF_STACK} disallowed`, pc);
       const min = lo - MAX_BPF_STACK;
       this.reject(reg.varOff.isConst ? `invalid read from stack R${regno} off ${min}+${b - lo} size ${size}` : `invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
@@ -2475,10 +2475,12 @@ class Verifier {
       if (frame.callback?.async) this.checkReturnCode(st, r0, [frame.callback.retMin, frame.callback.retMax], pc, 'At async callback return');
       else if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
       checkExitUnderLock(st, (r) => this.reject(r, pc));
-      if (st.refs.length) {
-        const r = st.refs[0]!;
+      const leak = st.refs.find((r) => !r.irq);
+      if (leak) {
+        const r = leak;
         this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc, 'BPF_EXIT instruction in main prog would lead to reference leak', 'EINVAL');
       }
+      this.checkSections(st, 'BPF_EXIT instruction in main prog', pc);
       if (frame.subprog === 0 && this.progType === 'sk_lookup') this.checkReturnCode(st, r0, SK_LOOKUP_RETVAL, pc);
       return -1;
     }
@@ -2536,7 +2538,7 @@ class Verifier {
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     // (the closure made only under a lock: this runs at every helper call)
-    if (st.refs.length) checkCallUnderLock(st, id, (r) => this.reject(r, pc));
+    if (st.refs.length) checkCallUnderLock(st, id, (r) => this.reject(r, pc, undefined, 'EINVAL'));
     // eBPF programs must be GPL compatible to use GPL-ed functions
     if (this.opts.gplCompatible === false && GPL_ONLY_HELPERS.has(id)) {
       this.reject('cannot call GPL-restricted function from non-GPL compatible program', pc, undefined, 'EINVAL');
@@ -2586,7 +2588,8 @@ class Verifier {
     if (mapArg && !mapAllowsHelper(mt!, id)) {
       this.reject(`cannot pass map_type ${mt} into func ${name}#${id}`, pc, undefined, 'EINVAL');
     }
-    if (id === 12 && st.refs.length) this.reject('tail_call would lead to reference leak', pc);
+    if (id === 12 && st.refs.some((r) => !r.irq)) this.reject('tail_call would lead to reference leak', pc);
+    if (id === 12) this.checkSections(st, 'tail_call', pc);
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
       // Every copy of the released pointer becomes unusable.
@@ -2703,6 +2706,13 @@ class Verifier {
     );
   }
 
+  /** check_resource_leak after the reference check: no open RCU read section, preemption enabled. */
+  private checkSections(st: State, prefix: string, pc: number): void {
+    if (st.refs.some((r) => r.irq)) this.reject(`${prefix} cannot be used inside bpf_local_irq_save-ed region`, pc, undefined, 'EINVAL');
+    if (st.rcuLock) this.reject(`${prefix} cannot be used inside bpf_rcu_read_lock-ed region`, pc, undefined, 'EINVAL');
+    if (st.preemptLocks) this.reject(`${prefix} cannot be used inside bpf_preempt_disable-ed region`, pc, undefined, 'EINVAL');
+  }
+
   /** An initialised dynptr argument (process_dynptr_func without MEM_UNINIT); its slots are read. */
   private dynptrArg(st: State, reg: Reg, regno: number, pc: number, kfunc: boolean): DynptrSlot {
     const d = useDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l), kfunc);
@@ -2738,18 +2748,24 @@ class Verifier {
     const def = kfuncById(btfId);
     // (add_kfunc_call refused unknown ids and unbound metadata kfuncs before the walk)
     if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc, undefined, 'EINVAL');
-    checkCallUnderLock(st, -1, (r) => this.reject(r, pc));
+    // do_check: under a bpf_spin_lock only kfunc_spin_allowed ones (the bpf_iter_num API)
+    if (!def.spinAllowed) checkCallUnderLock(st, -1, (r) => this.reject(r, pc, undefined, 'EINVAL'));
     let dynptr: DynptrSlot | undefined;
     let constSize = 0;
     let releaseRef = 0;
     let iter: { frameno: number; spi: number } | undefined;
     def.args.forEach((a, k) => {
       const regno = k + 1;
+      // check_kfunc_args: an `__ign` argument is skipped; a scalar one is a type check (an unset
+      // register is "not a scalar": kfunc arguments are not checked as read first)
+      if (a.kind === 'ign') return;
+      if (a.kind === 'scalar') {
+        if (!st.cur.regs[regno]!.isScalar) this.reject(`R${regno} is not a scalar`, pc, undefined, 'EINVAL');
+        return;
+      }
       const reg = this.readReg(st, regno, pc);
       if (a.kind === 'ctx') this.checkArg(st, pc, 0, Arg.PTR_TO_CTX, regno, reg, undefined);
-      else if (a.kind === 'scalar') {
-        if (!reg.isScalar) this.reject(`R${regno} is not a scalar`, pc);
-      } else if (a.kind === 'dynptr') {
+      else if (a.kind === 'dynptr') {
         const d = this.dynptrArg(st, reg, regno, pc, true);
         dynptr ??= d;
       } else if (a.kind === 'dynptr_uninit') {
@@ -2758,7 +2774,7 @@ class Verifier {
       } else if (a.kind === 'buffer_szk') {
         // KF_ARG_PTR_TO_MEM_SIZE: buffer__opt (NULL allowed), then its size, a known constant.
         const size = this.readReg(st, regno + 1, pc);
-        if (!size.isScalar) this.reject(`R${regno + 1} is not a scalar`, pc);
+        if (!size.isScalar) this.reject(`R${regno + 1} is not a scalar`, pc, undefined, 'EINVAL');
         if (!size.varOff.isConst) this.reject(`R${regno + 1} must be a known constant`, pc, undefined, 'EINVAL');
         this.precise(st, regno + 1);
         constSize = Number(size.varOff.value);
@@ -2797,8 +2813,10 @@ class Verifier {
           this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT ${a.struct} but R${regno} has a pointer to STRUCT ${reg.btf}`, pc, undefined, 'EINVAL');
         }
         if (def.release) releaseRef = reg.refObjId;
+      } else if (a.kind === 'irq_flag') {
+        this.irqFlagArg(st, reg, regno, a.op, pc);
       } else if (a.kind === 'iter') {
-        iter = this.iterArg(st, reg, regno, a.op, pc);
+        iter = this.iterArg(st, reg, regno, a.op, a.type, pc);
       } else if (a.kind === 'size') {
         // consumed with the buffer before it
       } else {
@@ -2813,6 +2831,7 @@ class Verifier {
     // arguments have been checked (the dynptr, then buffer__szk made precise), with EPERM; earlier
     // builds accepted it. bpf_dynptr_slice and bpf_dynptr_write are still allowed.
     if (def.name === 'bpf_dynptr_slice_rdwr') this.reject(`${def.name}() is not allowed`, pc, undefined, 'EPERM');
+    if (def.section) this.kfuncSection(st, def, pc);
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
       // Every copy of the released pointer becomes unusable.
@@ -2846,54 +2865,140 @@ class Verifier {
     return pc + 1;
   }
 
-  /** iter_get_spi for a `struct bpf_iter_num *` (one slot): its slot, or why it is none. */
-  private iterSpi(reg: Reg): number | string {
+  /**
+   * iter_get_spi for a `struct bpf_iter_<type> *` of `slots` slots: its first (lowest) slot, or why it is
+   * none (stack_slot_obj_get_spi).
+   */
+  private iterSpi(reg: Reg, slots: number): number | string {
     if (!reg.varOff.isConst) return 'iter has to be at a constant offset';
     const off = reg.off + Number(BigInt.asIntN(64, reg.varOff.value));
-    if (off % 8 !== 0 || off > -8 || off < -MAX_BPF_STACK) return `cannot pass in iter at an offset=${off}`;
+    if (off % 8 !== 0 || off > -8 * slots || off < -MAX_BPF_STACK) return `cannot pass in iter at an offset=${off}`;
     return (off + MAX_BPF_STACK) >> 3;
   }
 
-  /** The STACK_ITER slot `reg` points to (is_iter_reg_valid_init), or undefined. */
-  private iterAt(st: State, reg: Reg): IterSlot | undefined {
+  /**
+   * The first STACK_ITER slot of the iterator of `type` `reg` points to (is_iter_reg_valid_init: every slot
+   * all STACK_ITER of that type, the first holding the reference, the others none), or undefined.
+   */
+  private iterAt(st: State, reg: Reg, type?: IterType): IterSlot | undefined {
     if (reg.type !== RegType.STACK) return undefined;
-    const spi = this.iterSpi(reg);
+    const frame = st.frames[reg.frameno]!;
+    const first = (() => {
+      const spi = this.iterSpi(reg, 1);
+      return typeof spi === 'number' ? frame.slot(spi)!.iter : undefined;
+    })();
+    const t = type ?? first?.type;
+    if (!t) return undefined;
+    const slots = ITER_SLOTS[t];
+    const spi = this.iterSpi(reg, slots);
     if (typeof spi !== 'number') return undefined;
-    const slot = st.frames[reg.frameno]!.slot(spi)!;
-    if (!slot.iter || !slot.iter.ref || slot.bytes.some((b) => b !== Byte.ITER)) return undefined;
-    return slot.iter;
+    for (let i = 0; i < slots; i++) {
+      const slot = frame.slot(spi + i)!;
+      if (!slot.iter || slot.iter.type !== t || (i === 0) !== !!slot.iter.ref || slot.bytes.some((b) => b !== Byte.ITER)) return undefined;
+    }
+    return frame.slot(spi)!.iter;
   }
 
   /**
-   * process_iter_arg: bpf_iter_num_new's iterator must be uninitialised stack (no STACK_ITER byte); it is
-   * written (check_mem_access, 8 bytes) and becomes STACK_ITER, ACTIVE at depth 0, holding a new
-   * reference (mark_stack_slots_iter). _next's and _destroy's must be one; its slot is read, and
-   * _destroy releases the reference and leaves the slot invalid (unmark_stack_slots_iter).
+   * process_iter_arg: _new's iterator must be uninitialised stack (no STACK_ITER byte in its slots); it is
+   * written (check_mem_access, 8 bytes a slot) and becomes STACK_ITER, ACTIVE at depth 0, its first slot
+   * holding a new reference (mark_stack_slots_iter). _next's and _destroy's must be one of the same type;
+   * its slots are read, and _destroy releases the reference and leaves them invalid (unmark_stack_slots_iter).
    */
-  private iterArg(st: State, reg: Reg, regno: number, op: 'new' | 'next' | 'destroy', pc: number): { frameno: number; spi: number } {
+  private iterArg(st: State, reg: Reg, regno: number, op: 'new' | 'next' | 'destroy', type: IterType, pc: number): { frameno: number; spi: number } {
     if (reg.type !== RegType.STACK) this.reject(`arg#${regno - 1} expected pointer to an iterator on stack`, pc, undefined, 'EINVAL');
-    const spi = this.iterSpi(reg);
+    const slots = ITER_SLOTS[type];
+    const spi = this.iterSpi(reg, slots);
     if (typeof spi !== 'number') this.log(spi);
     const frame = st.frames[reg.frameno]!;
     if (op === 'new') {
-      if (typeof spi !== 'number' || frame.slot(spi)!.bytes.some((b) => b === Byte.ITER)) {
-        this.reject(`expected uninitialized iter_num as arg #${regno - 1}`, pc, undefined, 'EINVAL');
+      if (typeof spi !== 'number' || Array.from({ length: slots }, (_, i) => frame.slot(spi + i)!).some((sl) => sl.bytes.some((b) => b === Byte.ITER))) {
+        this.reject(`expected uninitialized iter_${type} as arg #${regno - 1}`, pc, undefined, 'EINVAL');
       }
-      this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
+      for (let i = 0; i < slots; i++) this.memAccess(st, pc, regno, 8 * i, 8, 'write', Reg.unknown());
       const ref = this.acquireReference(st, pc);
-      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.ITER]!, iter: { ref, drained: false, depth: 0 } });
-      this.slotWritten(frame.frameno, spi);
+      for (let i = 0; i < slots; i++) {
+        frame.setSlot(spi + i, { bytes: ALL_BYTES[Byte.ITER]!, iter: { type, ref: i === 0 ? ref : 0, drained: false, depth: 0 } });
+        this.slotWritten(frame.frameno, spi + i);
+      }
       return { frameno: frame.frameno, spi };
     }
-    const it = this.iterAt(st, reg);
-    if (!it || typeof spi !== 'number') this.reject(`expected an initialized iter_num as arg #${regno - 1}`, pc, undefined, 'EINVAL');
-    this.stackRead(st, reg.frameno, pc, spi, spi);
+    const it = this.iterAt(st, reg, type);
+    if (!it || typeof spi !== 'number') this.reject(`expected an initialized iter_${type} as arg #${regno - 1}`, pc, undefined, 'EINVAL');
+    this.stackRead(st, reg.frameno, pc, spi, spi + slots - 1);
     if (op === 'destroy') {
       st.refs = st.refs.filter((r) => r.id !== it.ref);
-      frame.setSlot(spi, { bytes: [0, 0, 0, 0, 0, 0, 0, 0] });
-      this.slotWritten(frame.frameno, spi);
+      for (let i = 0; i < slots; i++) {
+        frame.setSlot(spi + i, { bytes: [0, 0, 0, 0, 0, 0, 0, 0] });
+        this.slotWritten(frame.frameno, spi + i);
+      }
     }
     return { frameno: frame.frameno, spi };
+  }
+
+  /**
+   * KF_ARG_PTR_TO_IRQ_FLAG (process_irq_flag): bpf_local_irq_save's flags must be uninitialised stack (no
+   * STACK_IRQ_FLAG byte); it is written (8 bytes) and becomes STACK_IRQ_FLAG holding a new REF_TYPE_IRQ
+   * reference, the active one. bpf_local_irq_restore's must be one, read, and the active one (the latest
+   * saved: "cannot restore irq state out of order", EACCES); it is released, the slot left invalid.
+   */
+  private irqFlagArg(st: State, reg: Reg, regno: number, op: 'save' | 'restore', pc: number): void {
+    if (reg.type !== RegType.STACK) this.reject(`arg#${regno - 1} doesn't point to an irq flag on stack`, pc, undefined, 'EINVAL');
+    let spi: number | string;
+    if (!reg.varOff.isConst) spi = 'irq_flag has to be at a constant offset';
+    else {
+      const off = reg.off + Number(BigInt.asIntN(64, reg.varOff.value));
+      spi = off % 8 !== 0 || off > -8 || off < -MAX_BPF_STACK ? `cannot pass in irq_flag at an offset=${off}` : (off + MAX_BPF_STACK) >> 3;
+    }
+    if (typeof spi !== 'number') this.log(spi);
+    const frame = st.frames[reg.frameno]!;
+    if (op === 'save') {
+      if (typeof spi !== 'number' || frame.slot(spi)!.bytes.some((b) => b === Byte.IRQ)) this.reject(`expected uninitialized irq flag as arg#${regno - 1}`, pc, undefined, 'EINVAL');
+      this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
+      const id = ++this.idGen;
+      st.refs = [...st.refs, { id, insn: pc, irq: true }];
+      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.IRQ]!, irqRef: id });
+      this.slotWritten(frame.frameno, spi);
+      return;
+    }
+    const slot = typeof spi === 'number' ? frame.slot(spi)! : undefined;
+    if (!slot || !slot.irqRef || slot.bytes.some((b) => b !== Byte.IRQ)) this.reject(`expected an initialized irq flag as arg#${regno - 1}`, pc, undefined, 'EINVAL');
+    this.stackRead(st, reg.frameno, pc, spi as number, spi as number);
+    const irqs = st.refs.filter((r) => r.irq);
+    const active = irqs[irqs.length - 1];
+    if (!active || active.id !== slot.irqRef) {
+      this.reject(`cannot restore irq state out of order, expected id=${active?.id ?? 0} acquired at insn_idx=${active?.insn ?? 0}`, pc, undefined, 'EACCES');
+    }
+    st.refs = st.refs.filter((r) => r !== active);
+    frame.setSlot(spi as number, { bytes: [0, 0, 0, 0, 0, 0, 0, 0] });
+    this.slotWritten(frame.frameno, spi as number);
+  }
+
+  /**
+   * check_kfunc_call after the arguments: bpf_rcu_read_lock opens the RCU read section ("nested rcu read
+   * lock" inside one), _unlock closes it ("unmatched" outside one); bpf_preempt_disable counts up,
+   * _enable down ("unmatched attempt to enable preemption" at 0). All EINVAL.
+   */
+  private kfuncSection(st: State, def: KfuncDef, pc: number): void {
+    switch (def.section) {
+      case 'rcu_lock':
+        if (st.rcuLock) this.reject(`nested rcu read lock (kernel function ${def.name})`, pc, undefined, 'EINVAL');
+        st.rcuLock = true;
+        break;
+      case 'rcu_unlock':
+        if (!st.rcuLock) this.reject(`unmatched rcu read unlock (kernel function ${def.name})`, pc, undefined, 'EINVAL');
+        st.rcuLock = false;
+        break;
+      case 'preempt_disable':
+        st.preemptLocks++;
+        break;
+      case 'preempt_enable':
+        if (!st.preemptLocks) this.reject(`unmatched attempt to enable preemption (kernel function ${def.name})`, pc, undefined, 'EINVAL');
+        st.preemptLocks--;
+        break;
+      default:
+        break;
+    }
   }
 
   /**
@@ -3909,7 +4014,7 @@ function preciseSpill(slot: Slot): Slot {
 }
 
 /** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
-const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR, Byte.ITER].map((b) => (b === Byte.SPILL ? ALL_SPILL : Object.freeze(new Array<Byte>(8).fill(b))));
+const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR, Byte.ITER, Byte.IRQ].map((b) => (b === Byte.SPILL ? ALL_SPILL : Object.freeze(new Array<Byte>(8).fill(b))));
 
 /**
  * A slot's bytes as a new array to change: written out, because slice() and map() of the frozen shared

@@ -113,6 +113,15 @@ const KERNEL: Record<string, number> = {
   'verifier/accept/iter_num_packet_sum:iter_num_packet_sum': 110,
   'verifier/accept/iter_num_nested:iter_num_nested': 161,
   'verifier/accept/iter_num_in_subprog:iter_num_in_subprog': 147,
+  // The bit iterator (two stack slots) and the RCU / preemption sections (6.18.44-fc-v1272, bpftool -d);
+  // main refused them as unsupported kfuncs.
+  'verifier/accept/iter_bits_packet_word:iter_bits_packet_word': 112,
+  'verifier/accept/iter_bits_words_snapshot:iter_bits_words_snapshot': 267,
+  'verifier/accept/iter_bits_bad_source:iter_bits_bad_source': 97,
+  'verifier/accept/rcu_preempt_sections:rcu_preempt_sections': 37,
+  'verifier/accept/iter_num_under_spin_lock:iter_num_under_spin_lock': 137,
+  'verifier/accept/str_kfuncs_packet:str_kfuncs_packet': 84,
+  'verifier/accept/irq_save_nested:irq_save_nested': 15,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
