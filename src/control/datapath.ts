@@ -22,7 +22,7 @@ import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
-import { codec, createMap, Errno, handleUrefs, isMapInMapType, MapError, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, onLastHandleUref, RingBufReader, BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
+import { codec, Errno, handleUrefs, isMapInMapType, MapError, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, onLastHandleUref, RingBufReader, BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
 import { FastPath } from '../runtime/fastpath.js';
 import {
   CTX,
@@ -812,7 +812,8 @@ export class Datapath {
     // libbpf: a map-in-map's `__array(values, …)` template is created first and passed as inner_map_fd;
     // a perf_event_array without max_entries gets one entry per possible CPU.
     const inner = spec.innerMap ? this.createMap(spec.innerMap) : undefined;
-    const map: BpfMap = createMap(this.fastPath, {
+    // an object's map: the Datapath counts the object, not the handle (BpfMap.create takes no uref)
+    const map: BpfMap = BpfMap.create(this.fastPath, {
       name: spec.name,
       type: spec.type,
       keySize: spec.keySize,

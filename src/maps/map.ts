@@ -286,7 +286,7 @@ export class BpfMap {
     this.closed = true;
   }
 
-  /** Whether this handle holds a user reference of its own (from innerMap() or reopen()) not yet closed. */
+  /** Whether this handle holds a user reference of its own (from createMap(), innerMap() or reopen()) not yet closed. */
   private holdsUref = false;
 
   /**
@@ -299,16 +299,22 @@ export class BpfMap {
     h.handleMap = this.handleMap;
     h.isFrozen = this.isFrozen;
     if (!uref) return h; // an object's fd: the Datapath counts the object
-    h.holdsUref = true;
-    let m = urefs.get(this.fp);
-    if (!m) urefs.set(this.fp, (m = new Map()));
-    m.set(this.addr, (m.get(this.addr) ?? 0) + 1);
+    h.takeUref();
     return h;
   }
 
+  /** @internal This handle holds a user reference of its own, given back by close() (reopen(), createMap()). */
+  takeUref(): void {
+    if (this.holdsUref) return;
+    this.holdsUref = true;
+    let m = urefs.get(this.fp);
+    if (!m) urefs.set(this.fp, (m = new Map()));
+    m.set(this.addr, (m.get(this.addr) ?? 0) + 1);
+  }
+
   /**
-   * Close the handle, as close() of an fd: it answers EBADF from now on. A handle from innerMap() (or a
-   * pinned map's) gives back the user reference it held: the map goes when nothing else holds it (its
+   * Close the handle, as close() of an fd: it answers EBADF from now on. A handle from createMap() or
+   * innerMap() (or a pinned map's) gives back the user reference it held: the map goes when nothing else holds it (its
    * object unloaded, out of every outer map, named by no program), or loses its last user reference
    * (prog_array emptied, timers cancelled) while programs still hold it. A handle that was its
    * object's fd (BpfObject.map) only stops answering: the object keeps the map until unloadObject.
@@ -1022,9 +1028,15 @@ export class TypedMap<K, V> implements Iterable<[K, V]> {
   }
 }
 
-/** BPF_MAP_CREATE on a fast path: the map, or a MapError with code MAP_CREATE and the errno. */
+/**
+ * BPF_MAP_CREATE on a fast path: the map, or a MapError with code MAP_CREATE and the errno. The handle is
+ * the creating fd: it holds the map's user reference until close() (the map then goes when nothing else
+ * holds it, as a handle from innerMap() does), so closing another handle on the map frees nothing.
+ */
 export function createMap(fp: FastPath, spec: MapSpec): BpfMap {
-  return BpfMap.create(fp, spec);
+  const map = BpfMap.create(fp, spec);
+  map.takeUref();
+  return map;
 }
 
 /** The maps of one fast path, by name (what an object file or a Datapath holds). */

@@ -149,6 +149,27 @@ describe('unloadObject', () => {
     expect(() => again.lookup(k)).toThrow(/EBADF/);
   });
 
+  // the creating fd holds a user reference too: closing an innerMap() handle on the map frees nothing
+  it('a createMap() handle keeps its map (and its user reference) when an innerMap() handle on it closes, until its own close()', async () => {
+    const dp = await Datapath.create();
+    const o = await dp.loadObject(prog('xdp_map_in_map'));
+    const outer = o.map('lru_mapping');
+    const t = o.map('fallback_lru');
+    const mine = createMap(dp.fastPath, { name: 'mine', type: t.type, keySize: t.keySize, valueSize: t.valueSize, maxEntries: t.maxEntries, flags: t.flags });
+    const k = new Uint8Array(mine.keySize);
+    mine.update(k, new Uint8Array(mine.valueSize).fill(5));
+    outer.setInner(codec.u32.encode(1), mine);
+    const h = outer.innerMap(codec.u32.encode(1))!;
+    outer.delete(codec.u32.encode(1));
+    h.close();
+    expect(mine.isFreed).toBe(false);
+    expect(mine.lookup(k)).toEqual(new Uint8Array(mine.valueSize).fill(5));
+    // the creator's close is the last user reference: out of every outer map, freed
+    mine.close();
+    expect(mine.isFreed).toBe(true);
+    expect(() => mine.lookup(k)).toThrow(/EBADF/);
+  });
+
   it('an open innerMap() handle is a user reference: timers still init after the object\'s unload, -EPERM once it closes', async () => {
     const dp = await Datapath.create();
     try {
