@@ -531,7 +531,18 @@ export class Datapath {
       }
       return this.finishLoad(spec, maps, programs, skipped);
     } catch (e) {
-      // bpf_object_load's error path: the pins this load made are removed (bpf_map__unpin of the maps not reused)
+      // bpf_object_load's error path (bpf_object_unload, then bpf_map__unpin of the maps it pinned): the
+      // programs loaded before the failure go, so nothing names this load's maps; the maps it created
+      // (and their inner-map templates) are freed, the pinned ones when their pin goes (settle)
+      for (const p of programs.values()) this.forgetProgram(p);
+      const pinnedMaps = new Set(pinnedHere.map((path) => this.pins.get(path)?.map.rawAddress));
+      for (const [name, m] of maps) {
+        if (reused.has(name)) continue;
+        const inner = this.innerTemplates.get(m);
+        for (const x of inner ? [m, inner] : [m]) {
+          if (!x.isFreed && !pinnedMaps.has(x.rawAddress) && handleUrefs(this.fastPath, x.rawAddress) === 0) x.release();
+        }
+      }
       for (const path of pinnedHere) this.pins.get(path)?.map.close();
       for (const path of pinnedHere) this.pins.delete(path);
       throw e;
@@ -667,12 +678,7 @@ export class Datapath {
       }
     }
     this.objects.splice(i, 1);
-    for (const p of own) {
-      this.allPrograms.delete(p);
-      this.checkedEntries.delete(p);
-      for (const [slot, q] of this.bySlot) if (q === p) this.bySlot.delete(slot);
-      for (const [slot, q] of this.byEntrySlot) if (q === p) this.byEntrySlot.delete(slot);
-    }
+    for (const p of own) this.forgetProgram(p);
     // What still holds a map of this object: programs outside it (their ld_imm64), other objects' map-in-maps.
     const held = this.refHolders();
     // ... and user references: another object that reused it (LIBBPF_PIN_BY_NAME), its pin, an open innerMap() handle
@@ -710,6 +716,14 @@ export class Datapath {
     }
     this.regionsOf = new WeakMap();
     return { freed, kept };
+  }
+
+  /** @internal `p` is unloaded (its object's unload, a failed load): it names no map and is in no table lookup from now on. */
+  forgetProgram(p: Program): void {
+    this.allPrograms.delete(p);
+    this.checkedEntries.delete(p);
+    for (const [slot, q] of this.bySlot) if (q === p) this.bySlot.delete(slot);
+    for (const [slot, q] of this.byEntrySlot) if (q === p) this.byEntrySlot.delete(slot);
   }
 
   private readonly closers: Array<() => void | Promise<void>> = [];
@@ -1228,7 +1242,14 @@ export class Program {
         : new Interpreter(runInsns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
     const p = new Program(dp, spec, insns, engine);
     if (opts.devBound !== undefined) p.devBound = opts.devBound;
-    if (dp.workers && engine instanceof JitProgram) await dp.workers.compile(p, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' }, runInsns);
+    if (dp.workers && engine instanceof JitProgram) {
+      try {
+        await dp.workers.compile(p, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' }, runInsns);
+      } catch (e) {
+        dp.forgetProgram(p); // not loaded: it names no map
+        throw e;
+      }
+    }
     p.verifierLog = verified?.log ?? '';
     p.verifierStats = verified?.stats;
     p.checked = base.checked;

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
-import { codec, MapError } from '../../src/maps/index.js';
+import { codec, MapError, mapAddresses } from '../../src/maps/index.js';
 import { kernelAvailability } from '../../src/oracle/kernel.js';
 
 const prog = (name: string) => new URL(`../../programs/${name}.o`, import.meta.url).pathname;
@@ -83,6 +83,22 @@ describe('LIBBPF_PIN_BY_NAME maps shared between objects', () => {
       // under another root it loads (its own pin_shared of 8 entries)
       const m = await dp.loadObject(prog('xdp_pin_mismatch'), { pinRoot: '/sys/fs/bpf/m' });
       expect(m.map('pin_shared').maxEntries).toBe(8);
+    } finally {
+      await dp.close();
+    }
+  });
+
+  it('a load that fails after pinning (a program refused) leaves nothing: its loaded program, its pin and its maps go', async () => {
+    const dp = await Datapath.create();
+    try {
+      const e = await dp.loadObject(prog('xdp_pin_fail')).catch((x: unknown) => x);
+      expect(String(e)).toMatch(/xdp_pin_fail_bad/);
+      expect([dp.pinPaths(), dp.loadedObjects().length, dp.allPrograms.size]).toEqual([[], 0, 0]);
+      expect(mapAddresses(dp.fastPath)).toEqual([]); // pin_shared freed
+      // the next load creates (and pins) a fresh map
+      const a = await dp.loadObject(prog('xdp_pin_count'));
+      expect(a.program().testRun(PKT).retval).toBe(2);
+      expect(codec.u64.decode(a.map('pin_shared').lookup(codec.u32.encode(1))!)).toBe(1n);
     } finally {
       await dp.close();
     }
