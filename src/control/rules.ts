@@ -130,9 +130,14 @@ export class Rules {
     const prefix = (t: string | undefined, what: string): Rule['src'] => {
       if (t === undefined || t === 'all') return undefined;
       // the other family's prefix (`ip rule add from 2001:db8::/32`: iproute2 parses it as given, and the rule
-      // is IPv4): fib_nl2rule refuses an FRA_SRC / FRA_DST of the wrong size — ip parsed it before (no -6)
+      // is IPv4): fib_nl2rule refuses an FRA_SRC / FRA_DST of the wrong size ("Invalid source address." /
+      // "Invalid dst address.", measured on 6.18). An IPv6 rule with an IPv4 prefix only comes from `ip -6`,
+      // whose get_prefix refuses it before the kernel sees it.
       const p = parsePrefix(t, t.includes(':') ? 'inet6' : 'inet');
-      if (p.len > 0 && t.includes(':') !== (family === AF_INET6)) throw new NetError('EINVAL', `Error: Invalid ${what} address.`);
+      if (p.len > 0 && t.includes(':') !== (family === AF_INET6)) {
+        if (family === AF_INET6) throw new NetError('EINVAL', `Error: inet6 prefix is expected rather than "${t}".`);
+        throw new NetError('EINVAL', `Error: Invalid ${what} address.`);
+      }
       return p.len === 0 ? undefined : { bytes: p.bytes, len: p.len };
     };
     const tos = spec.tos ?? spec.dscp ?? 0;
@@ -152,7 +157,7 @@ export class Rules {
     } else pref = -1;
     const r: Rule = {
       family, pref, action, table: action === FR_ACT.TO_TBL ? tableId(spec.table, RT_TABLE_MAIN) : spec.table !== undefined ? tableId(spec.table, 0) : 0,
-      target: spec.goto ?? 0, invert: spec.not ?? false, src: prefix(spec.from, 'source'), dst: prefix(spec.to, 'destination'), iifname: spec.iif, oifname: spec.oif,
+      target: spec.goto ?? 0, invert: spec.not ?? false, src: prefix(spec.from, 'source'), dst: prefix(spec.to, 'dst'), iifname: spec.iif, oifname: spec.oif,
       mark: spec.fwmark ?? 0, markMask: spec.fwmask ?? (spec.fwmark !== undefined ? 0xffffffff : 0), dscp: tos, ipproto: spec.ipproto ?? 0,
       sport: range(spec.sport, 'sport'), dport: range(spec.dport, 'dport'), suppressPrefixlen: spec.suppressPrefixlength ?? -1,
       suppressIfgroup: spec.suppressIfgroup ?? -1, uid: UID_UNSET, proto: 0,

@@ -211,8 +211,9 @@ describe('dp.rules', () => {
     // `ip rule add from 2001:db8::/32 …` without -6: iproute2 sends it in an IPv4 rule, Linux answers
     // "Error: Invalid source address." (wxdp said "inet prefix is expected"; nf fuzz fwmark rules, 12-07)
     expect(() => dp.rules.add({ family: 'inet', from: '2001:db8::/32', fwmark: 7, table: 77 })).toThrow(new NetError('EINVAL', 'Error: Invalid source address.'));
-    expect(() => dp.rules.add({ family: 'inet', to: '2001:db8:1::/64', table: 77 })).toThrow(new NetError('EINVAL', 'Error: Invalid destination address.'));
-    expect(() => dp.rules.add({ family: 'inet6', from: '192.0.2.0/24', table: 77 })).toThrow(new NetError('EINVAL', 'Error: Invalid source address.'));
+    expect(() => dp.rules.add({ family: 'inet', to: '2001:db8:1::/64', table: 77 })).toThrow(new NetError('EINVAL', 'Error: Invalid dst address.'));
+    // an IPv6 rule with an IPv4 prefix comes from `ip -6`, which refuses it itself (iproute2's get_prefix)
+    expect(() => dp.rules.add({ family: 'inet6', from: '192.0.2.0/24', table: 77 })).toThrow(new NetError('EINVAL', 'Error: inet6 prefix is expected rather than "192.0.2.0/24".'));
     dp.rules.add({ family: 'inet', from: '::/0', priority: 500, fwmark: 7, table: 77 });
     expect(dp.rules.list().find((r) => r.priority === 500)).toMatchObject({ fwmark: '0x7', table: '77' });
   });

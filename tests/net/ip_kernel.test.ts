@@ -103,6 +103,9 @@ const BAD: string[] = [
   'rule add sup_pl -1',
   'rule add from bogus',
   'rule add to 198.51.100.0/40',
+  // the other family's prefix with -4/-6: iproute2's get_prefix (without them the kernel's fib_nl2rule: tests/net/fib)
+  '-6 rule add from 192.0.2.0/24 table 77',
+  '-4 rule add to 2001:db8::/32 table 77',
   'rule show table frob',
   'rule show pref x',
   // neigh
