@@ -29,8 +29,10 @@ interface Seen {
   memory: string;
 }
 
+// Scratch memories by the thousand, so without 2 MiB page advice (madvise + MADV_COLLAPSE: 1-2 ms a memory,
+// 70 of this file's 165 s in a profile at load ~18); the advice is tests/fastpath/hugepages.test.ts's subject.
 function observe(prog: readonly Insn[], input: Uint8Array, tier: 'compiled' | 'switch', opts: { checked: boolean; max?: number; helpers?: HelperTable }): Seen {
-  const memory = new EngineMemory();
+  const memory = new EngineMemory({ hugePages: false });
   const interp = new Interpreter(prog, { memory, helpers: opts.helpers ?? mix, checked: opts.checked, maxInstructions: opts.max ?? 1_000_000, tier });
   expect(interp.tier).toBe(tier);
   memory.clearStack();
@@ -171,7 +173,7 @@ describe('fast-path helpers by halves (helper_call.ts)', () => {
 
   it('a helper registered (or replaced) after the first call is the one called next (the table is read at the call, as the JIT reads it)', () => {
     const table = new HelperTable([{ id: TEST_HELPER, name: 'one', wasm: () => 1n, fn: () => 1n }]);
-    const memory = new EngineMemory();
+    const memory = new EngineMemory({ hugePages: false });
     const interp = new Interpreter([Ins.call(TEST_HELPER), Ins.exit()], { memory, helpers: table, checked: false, tier: 'compiled' });
     expect(interp.run({ args: [], regions: [] }).r0).toBe(1n);
     table.register({ id: TEST_HELPER, name: 'two', wasm: () => 2n, fn: () => 2n });
@@ -198,7 +200,7 @@ describe('fast-path helpers by halves (helper_call.ts)', () => {
 describe('tier selection', () => {
   it('a trace runs the switch tier; the default is compiled', () => {
     const prog = randomProgram(7);
-    const memory = new EngineMemory();
+    const memory = new EngineMemory({ hugePages: false });
     expect(new Interpreter(prog, { memory, helpers: mix, trace: () => {} }).tier).toBe('switch');
     expect(new Interpreter(prog, { memory, helpers: mix }).tier).toBe('compiled');
     expect(new Interpreter(prog, { memory, helpers: mix, tier: 'switch' }).tier).toBe('switch');
@@ -453,7 +455,7 @@ describe('tail calls in the compiled tier (the target entered with r1 and r10 as
     const target = assemble(`r0 |= r2\nr0 |= r3\nr0 |= r4\nr0 |= r5\nr0 |= r6\nr0 |= r7\nr0 |= r8\nr0 |= r9\nr0 <<= 32\nr0 += r1\nr2 = ${STACK_TOP}\nr2 -= r10\nr0 += r2\nexit`);
     for (const tier of ['switch', 'compiled'] as const) {
       for (const checked of [false, true]) {
-        const memory = new EngineMemory();
+        const memory = new EngineMemory({ hugePages: false });
         const t = new Interpreter(target, { memory, helpers: mix, checked, tier });
         const c = new Interpreter(caller, { memory, helpers: mix, checked, tier, tailCall: () => t });
         expect(c.tier).toBe(tier);
