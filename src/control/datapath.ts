@@ -22,7 +22,9 @@ import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
-import { codec, Errno, handleUrefs, isMapInMapType, MapError, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, onLastHandleUref, RingBufReader, BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
+import { codec, Errno, isMapInMapType, MapError, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, RingBufReader, BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
+// internal (stripped from the published types, so not re-exported by maps/index)
+import { handleUrefs, onLastHandleUref } from '../maps/map.js';
 import { FastPath } from '../runtime/fastpath.js';
 import {
   CTX,

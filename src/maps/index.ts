@@ -1,7 +1,7 @@
 // BPF maps: the public surface. Maps live in the fast path's arena (assembly/maps); programs use them
 // through the bpf_map_* helper exports, TypeScript through BpfMap.
 
-export { BpfMap, createMap, handleUrefs, mapAddresses, mapAddressById, mapStorage, MapSet, onLastHandleUref, TypedMap } from './map.js';
+export { BpfMap, createMap, mapAddresses, mapAddressById, mapStorage, MapSet, TypedMap } from './map.js';
 export type { BatchResult, InnerMapMeta, LookupBatchResult, MapSpec, MapValue } from './map.js';
 export { PerfBuffer } from './perf_buffer.js';
 export type { PerfBufferOptions } from './perf_buffer.js';
