@@ -34,9 +34,10 @@ const names = (calls: Array<[number, number, number]>): string[][] => calls.map(
  * `sends` from `socks` on both sides, compared send by send: the errno, the frames on eth0, what the
  * sockets read and the counters. `notVacuous` checks first that the kernel's answers say something.
  */
-async function sendsAgree(socks: Sock[], sends: Send[], notVacuous: (k: KernelOut) => void, more: string[] = []): Promise<void> {
+async function sendsAgree(socks: Sock[], sends: Send[], notVacuous: (k: KernelOut) => void, more: string[] = [], nft?: string): Promise<void> {
   const k = runKernel(socks, [], sends);
   const fx = await udpFixture();
+  if (nft) fx.dp.nft(nft);
   const t = fx.dp.socketTable;
   const w = makeWxdp(t, fx, socks);
   expect(names(w.calls)).toEqual(names(k.calls));
@@ -277,11 +278,14 @@ describe.skipIf(skip)('sends whose source or device is the host itself: the sour
       [0, 'ff0e::1460', 7460, hexOf(40)], [1, 'ff0e::1461', 7461, hexOf(41)], [2, 'ff0e::1462', 7462, hexOf(42)],
       [3, 'ff01::1463', 7463, hexOf(43)], [4, 'ff01::1464', 7464, hexOf(44)],
     ];
-    await sendsAgree(socks, sends, (k) => {
+    const notVacuous = (k: KernelOut): void => {
       expect(k.sent.map((r) => [r.err, r.tx.length, r.got.length, r.counters['Ip6:OutDiscards'] ?? 0])).toEqual([
         ['', 1, 0, 0], ['', 0, 1, 1], ['', 1, 0, 0], ['', 0, 0, 0], ['', 0, 1, 0],
       ]);
-    }, ['Ip6:OutDiscards']);
+    };
+    await sendsAgree(socks, sends, notVacuous, ['Ip6:OutDiscards']);
+    // with an output hook registered wxdp takes its hooked path (mcSend6); an accepting counter changes nothing in Linux
+    await sendsAgree(socks, sends, notVacuous, ['Ip6:OutDiscards'], 'add table ip6 fxh\nadd chain ip6 fxh out { type filter hook output priority 0; }\nadd rule ip6 fxh out counter');
   });
 });
 
