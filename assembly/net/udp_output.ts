@@ -735,13 +735,14 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i3
  * ip6_local_out → ip6_output → ip6_finish_output2 for an IPv6 multicast datagram in the one frame at `first` while
  * hooks are registered: LOCAL_OUT, POST_ROUTING on the route's device; then the copy for this host (`copy`: the device
  * is in the group for this source, IPV6_MULTICAST_LOOP on) cloned — conntrack and all (nf_ct_clone) — through a
- * POST_ROUTING run of its own (ip6_finish_output2's NF_HOOK → dev_loopback_xmit); the datagram out, or kept home
- * (`home`: hop limit 0, interface-local scope: Ip6:OutDiscards); then the copy back up on the output device as
+ * POST_ROUTING run of its own (ip6_finish_output2's NF_HOOK → dev_loopback_xmit); the datagram out, or kept home:
+ * with a copy taken and hop limit 0 discarded (Ip6:OutDiscards), else at interface-local scope (`nodeLocal`)
+ * freed without a counter; then the copy back up on the output device as
  * netif_rx brings it: that device's netdev ingress chains, ipv6_rcv (InReceives; a loopback source dropped there),
  * PRE_ROUTING with its conntrack kept (nf_ct_mc_loop), local delivery (LOCAL_IN). Unlike ip_mc_output the copy is
  * taken after the datagram's POST_ROUTING, so that hook sees it twice.
  */
-function mcSend6(gate: u32, first: u32, copy: bool, home: bool): i32 {
+function mcSend6(gate: u32, first: u32, copy: bool, hop0: bool, nodeLocal: bool): i32 {
   const l3 = frameLen(first) - ETH_HLEN;
   const g = nf_frag_geo(first, l3);
   if (g != 0) store<u32>(g, 0);
@@ -765,9 +766,13 @@ function mcSend6(gate: u32, first: u32, copy: bool, home: bool): i32 {
       if (!nf_hook_slow(gate, 1, NF_INET_POST_ROUTING, 0, rtDev, 0, lc, l3)) lc = 0;
     }
   }
-  if (home) {
+  // ip6_finish_output2: the hop-limit-0 discard sits in the loop-back branch (only when a copy is taken);
+  // a hop-limit-0 datagram no copy was taken of leaves on the wire
+  if (copy && hop0) {
     mibInc(MIB_IP6_OUT_DISCARDS);
     netFree(0, first);
+  } else if (nodeLocal) {
+    netFree(0, first); // IPV6_ADDR_SCOPE_NODELOCAL: out of no device, no counter
   } else {
     neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
   }
@@ -1027,17 +1032,19 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   if (gate6 != 0 && mcast && !loop && frameNext(first) == 0) {
     const nd = netdevGet(rtDev);
     const copy = mcLoop(smc, true) && (mcJoined6(rtDev, nd, DST()) || mcDevHas6(rtDev, DST(), SRC()));
-    const err = mcSend6(gate6, first, copy, hlim == 0 || ipv6McScope(DST()) <= 1);
+    const err = mcSend6(gate6, first, copy, hlim == 0, ipv6McScope(DST()) <= 1);
     if (err != 0) return sendDiscard(true, err);
     sent(sk, true, len);
     return <i32>len;
   }
   if (mcast && !loop) {
     // ip6_finish_output2: each frame (after fragmentation) looped to this host when the device is in
-    // the group for this source and IPV6_MULTICAST_LOOP is on; hop limit 0 and interface-local scope
-    // never leave it
+    // the group for this source and IPV6_MULTICAST_LOOP is on, and then discarded at hop limit 0
+    // (Ip6:OutDiscards; with no copy taken hop limit 0 goes out); interface-local scope never leaves it
+    // (freed without a counter)
     const nd = netdevGet(rtDev);
-    if (mcLoop(smc, true) && (mcJoined6(rtDev, nd, DST()) || mcDevHas6(rtDev, DST(), SRC()))) {
+    const copy = mcLoop(smc, true) && (mcJoined6(rtDev, nd, DST()) || mcDevHas6(rtDev, DST(), SRC()));
+    if (copy) {
       for (let ip = first; ip != 0; ip = frameNext(ip)) {
         const c = frameFor(frameLen(ip) - ETH_HLEN, 0);
         if (c == 0) break;
@@ -1045,8 +1052,11 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
         loop6[nloop6 < 64 ? nloop6++ : 63] = c;
       }
     }
-    if (hlim == 0 || ipv6McScope(DST()) <= 1) {
+    if (copy && hlim == 0) {
       mibInc(MIB_IP6_OUT_DISCARDS);
+      chainFree(first);
+      first = 0;
+    } else if (ipv6McScope(DST()) <= 1) {
       chainFree(first);
       first = 0;
     }

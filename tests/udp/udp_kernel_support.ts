@@ -34,6 +34,9 @@ export interface Sock {
   connect?: [string, number];
   /** Membership calls after bind and connect (udp_kernel.py's "mc", made from these with mcSockopt). */
   mcOps?: Mc[];
+  /** IPV6_MULTICAST_HOPS and IPV6_MULTICAST_LOOP, set after the membership calls. */
+  mcHops6?: number;
+  mcLoop6?: number;
 }
 /** Per frame: the frames H sent back, what each socket read ([socket, payload hex | 'error', source | errno name, port]), counters moved. */
 export interface FrameResult {
@@ -103,7 +106,9 @@ export async function udpKernelHost(tag: string): Promise<{
     const { h, p } = kernel();
     // a socket's membership calls as the setsockopt arguments udp_kernel.py makes ("mc"; ifindex: H's eth0)
     const ifindex = cases.some((c) => c.sockets.some((s) => s.mcOps?.length)) ? Number(h.exec(['cat', '/sys/class/net/eth0/ifindex']).trim()) : 0;
-    const spec = (s: Sock): Sock & { mc?: Array<[number, number, string]> } => (s.mcOps?.length ? { ...s, mc: s.mcOps.map((o) => mcSockopt(o, ifindex)) } : s);
+    const int = (name: number, v: number | undefined): Array<[number, number, string]> => (v === undefined ? [] : [[41, name, Buffer.from(le32(v)).toString('hex')]]);
+    const spec = (s: Sock): Sock & { mc?: Array<[number, number, string]> } =>
+      (s.mcOps?.length || s.mcHops6 !== undefined || s.mcLoop6 !== undefined ? { ...s, mc: [...(s.mcOps ?? []).map((o) => mcSockopt(o, ifindex)), ...int(18, s.mcHops6), ...int(19, s.mcLoop6)] } : s);
     const arg = JSON.stringify({ probe: p.name, ifname: 'eth0', echo: true, hmac: R_MAC, cases: cases.map((c) => ({ sockets: c.sockets.map(spec), frames: (c.frames ?? []).map(hex), sends: c.sends ?? [] })) });
     const r = h.spawn(['/usr/bin/python3', SCRIPT], { input: arg, timeoutMs: 300_000 });
     if (r.status !== 0) throw new Error(`udp_kernel.py: ${r.stderr}`);
@@ -148,6 +153,8 @@ export function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: n
       if (op === 'all-off') t.setOption(id, group?.includes(':') ? 'IPV6_MULTICAST_ALL' : 'IP_MULTICAST_ALL', 0);
       else t.membership(id, op, group!, { source, iface: iface === 'eth0' ? eth0 : iface });
     })));
+    if (s.mcHops6 !== undefined) t.setOption(id, 'IPV6_MULTICAST_HOPS', s.mcHops6);
+    if (s.mcLoop6 !== undefined) t.setOption(id, 'IPV6_MULTICAST_LOOP', s.mcLoop6);
     ids.push(id);
     calls.push([be, ce, t.address(id).port]);
   }
