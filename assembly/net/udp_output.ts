@@ -449,6 +449,16 @@ let txSk: u32 = 0;
 let txProbe = false;
 
 /**
+ * A fresh datagram entering LOCAL_OUT: no fragment geometry of a reassembled one that held this buffer before
+ * (ip_fragment's fast path), and the socket's SO_MARK as its skb->mark.
+ */
+function localOutStart(first: u32, l3: u32): void {
+  const g = nf_frag_geo(first, l3);
+  if (g != 0) store<u32>(g, 0);
+  nf_out_mark(first, load<u32>(txSk + SK_MARK));
+}
+
+/**
  * ip_local_out → ip_output → ip_finish_output (ip6_local_out → ip6_output → ip6_finish_output) for the datagram
  * in the one frame at `first`: LOCAL_OUT; a `type route` chain that changed its mark (nf_route_table_hook4/6) or
  * a conntrack whose destination output NAT changed routes it again
@@ -462,10 +472,7 @@ function hookedSend(gate: u32, first: u32, type: u32): i32 {
   const l3 = frameLen(first) - ETH_HLEN;
   let lo = rtDev == LOOPBACK_IFINDEX;
   if (lo) netdevLoopIif(rtLoopIif);
-  // a fresh datagram: no fragment geometry of a reassembled one that held this buffer before (ip_fragment's fast path)
-  const g = nf_frag_geo(first, l3);
-  if (g != 0) store<u32>(g, 0);
-  nf_out_mark(first, load<u32>(txSk + SK_MARK));
+  localOutStart(first, l3);
   if (!nf_hook_slow(gate, pfi, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) {
     if (lo) netdevLoopIif(0);
     return nf_hook_dropped() ? -EPERM : 0;
@@ -687,9 +694,7 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
  */
 function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i32 {
   const l3 = frameLen(first) - ETH_HLEN;
-  const g = nf_frag_geo(first, l3);
-  if (g != 0) store<u32>(g, 0);
-  nf_out_mark(first, load<u32>(txSk + SK_MARK));
+  localOutStart(first, l3);
   if (!nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) return nf_hook_dropped() ? -EPERM : 0;
   let lc: u32 = 0;
   if (copy) {
@@ -744,9 +749,7 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i3
  */
 function mcSend6(gate: u32, first: u32, copy: bool, hop0: bool, nodeLocal: bool): i32 {
   const l3 = frameLen(first) - ETH_HLEN;
-  const g = nf_frag_geo(first, l3);
-  if (g != 0) store<u32>(g, 0);
-  nf_out_mark(first, load<u32>(txSk + SK_MARK));
+  localOutStart(first, l3);
   if (!nf_hook_slow(gate, 1, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) return nf_hook_dropped() ? -EPERM : 0;
   if (!nf_hook_slow(gate, 1, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) return nf_hook_dropped() ? -EPERM : 0;
   stBe16(first - 2, ETH_P_IPV6);
