@@ -105,6 +105,15 @@
 //       so at 10k their line 1 is in 1024 of L2's 2048 sets (up to 12 a set), at 100k in 1536; a 64-byte
 //       gap after every 8th record (all 2048 sets) read even, 12-07 in one process beside the kept layout
 //       and an A/A row (6 rounds, load ~18): 10k 111.1 → 110.0 ns (the A/A row 109.3), 100k 126.1 → 125.6.
+//       Nor a smaller dense array (12-07, ud53): the enqueue's state alone (SO_RCVBUF, rmem, queue head,
+//       tail and length, the ready mark, SKX_HIT) in 32 bytes a socket, by sk >> 8 (unique among live
+//       256-byte records) through a directory of 64 KiB pages (8 KiB of blocks each): 320 KiB at 10k,
+//       so the enqueue and lbWarm touched no record line; each variant a Datapath of its own in one
+//       process beside an A/A row, 8 paired rounds at load ~14: 10k 58.1 → 59.3 ns (A/A 58.9, 0/8 won),
+//       100k 71.8 → 74.7 (A/A 72.0, 0/8). perf: lbWarm's wave still waits (82 % of its samples) on the
+//       dense block's load, as on line 1: what evicts the enqueue's state between a socket's datagrams
+//       is not the records' footprint (the generator's and the reader's lines, the VM's neighbours);
+//       at 100k the reader, which reads both the block and the record, slowed by more too.
 //
 // ---- Socket fields of this file (SK 48-59 beside the lookup's, 72-91 beside the enqueue's, 184-255) ----
 export const SKX_RCV4: u32 = 48; //       u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
