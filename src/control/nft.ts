@@ -500,6 +500,11 @@ export class Nft {
           // (nft's own lookup in its cache: ENOENT with no suggestion; the kernel's EEXIST at the whole command)
           const ch = t.chains.find((x) => x.name === c.chain);
           if (!ch) throw new Refusal('No such file or directory', c.chainLoc, false);
+          // a chain added in this transaction has no handle in nft's cache yet: nft sends the rename without one and
+          // the kernel finds no chain by it (ENOENT at the whole command, measured: `add chain ip t c` then `rename
+          // chain ip t c d` in one file); a chain deleted and added again is a new one too
+          const before = this.state.tables.find((x) => x.family === t.family && x.name === t.name && x.handle === t.handle);
+          if (!before?.chains.some((x) => x.handle === ch.handle)) throw new Refusal(ENOENT, c.loc, true);
           if (t.chains.some((x) => x.name === c.to)) throw new Refusal(EEXIST, c.loc, true);
           for (const o of t.chains) {
             for (const r of o.rules) {
