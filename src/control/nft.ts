@@ -1102,6 +1102,10 @@ export class Nft {
   private bitwiseMatch(t: NftTable, ch: NftChain, s: Extract<Stmt, { k: 'match' }>): RStmt {
     const type = this.selectorType(t, s);
     const where = s.lhs ?? s.rhs!;
+    // `ct state established | related`: the bitmask's values or-ed, as `established,related` (nft lists it so)
+    const leaves = (e: BinExpr): RawValue[] | undefined => (e.k === 'val' ? [e.v] : e.k === 'op' && e.op === '|' ? [...(leaves(e.l) ?? [{ k: 'word', v: '', loc: e.loc }]), ...(leaves(e.r) ?? [])] : undefined);
+    const ors = !s.lhs && type === 'ct_state' ? leaves(s.rhs!) : undefined;
+    if (ors && ors.every((x) => x.k === 'word' && x.v !== '')) return this.resolveRule(t, ch, [{ ...s, rhs: undefined, value: { k: 'list', items: ors, loc: s.rhs!.loc } }])[0]!;
     if (type !== 'mark') throw new Refusal('wxdp has binary operations (nft_bitwise) on meta mark and ct mark only', where.loc, false);
     const fail: Fail = (msg, loc, kernel, also) => {
       throw new Refusal(msg, loc, kernel, also);
@@ -1219,7 +1223,11 @@ export class Nft {
             value = { k: 'elem', e: type === 'iface_index' ? this.ifaceElem(v) : parseElem(type, v) };
           }
           if (m.op !== 'eq' && m.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${m.op}) is undefined for set expressions`, s.loc, false);
-          out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc });
+          // ct state with `==` / `!=`: nft compares the whole value (cmp eq / neq of the states or-ed), measured
+          // with --debug=netlink; implicit, it tests the bits (bitwise, cmp neq 0)
+          const exact = type === 'ct_state' && s.explicitOp && (m.op === 'eq' || m.op === 'neq') && (value.k === 'flags' || (value.k === 'elem' && value.e.kind === 'value'));
+          if (exact && value.k === 'elem') value = { k: 'flags', bits: new DataView(value.e.lo.buffer, value.e.lo.byteOffset).getUint32(0, true) };
+          out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;

@@ -444,6 +444,11 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           code.data(Uint8Array.of(v.value));
           break;
         }
+        if (s.exact && v.k === 'flags') {
+          code.op(EXPR.CMP, 0, 4, s.op === 'neq' ? CMP.neq : CMP.eq);
+          code.data(le32(v.bits));
+          break;
+        }
         if (s.type === 'ct_state' && (v.k === 'flags' || (v.k === 'elem' && (s.op === 'eq' || s.op === 'neq')))) {
           const bits = v.k === 'flags' ? v.bits : new DataView(v.e.lo.buffer).getUint32(0, true);
           code.op(EXPR.BITWISE, 0, 4, 0);

@@ -261,6 +261,12 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
           parts.push(bitsMatchText(sel, s, valueText(s, (n) => t.sets.find((x) => x.name === n))));
           break;
         }
+        if (s.exact && v.k === 'flags') {
+          // the whole value compared: one state shows its `==` (must_print_eq_op), several or-ed show as `a | b`
+          const names = CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n);
+          parts.push(`${sel} ${s.op === 'neq' ? '!= ' : names.length === 1 ? '== ' : ''}${names.join(' | ')}`);
+          break;
+        }
         // a bitmask type's plain comparison shows its `==` (must_print_eq_op)
         const op = s.type === 'tcp_flag' && s.op === 'eq' && v.k === 'elem' ? '== ' : OPS[s.op];
         parts.push(v.k === 'masked' ? `${sel} ${maskedText(s.op, v.mask, v.value)}` : `${sel} ${op}${valueText(s, (n) => t.sets.find((x) => x.name === n))}`);

@@ -1,7 +1,8 @@
 // Binary operations on marks (nft_bitwise: `meta mark & 0xc == 0x8`, `meta mark set meta mark & 0xffff0000 | 0x1`,
 // `ct mark set ct mark ^ 0x1`, shifts), which wxdp refused before 12-07, against nft 1.0.6 and the 6.18 kernel: a
 // file of rules nft takes, listed back by both as nft lists them (one NFT_BITWISE_BOOL shown as `& m ^ x | o`, a top
-// `^` moved into the value, a prefix's mask as `V/len`, `==` shown before a value or set but not a range); nft's
+// `^` moved into the value, a prefix's mask as `V/len`, `==` shown before a value or set but not a range; ct state's
+// `==` / `!=` comparing the whole value, `|` or-ing its states); nft's
 // errors for the ones it refuses, each at its place; then the same operations through the whole stack, a Linux
 // router in namespaces against wxdp, frame by frame, with the counters listed alike.
 
@@ -73,6 +74,14 @@ const RULES = [
   'meta mark set (meta mark)',
   'meta mark set meta mark and 0xff or 0x1 xor 0x3',
   'mark & 0xc == 0x8 meta mark set mark | 0x3 counter',
+  // ct state's values or-ed: implicit, its bits tested (`established,related`); with == / != the whole value compared
+  'ct state established | related accept',
+  'ct state != established | related',
+  'ct state == established,related',
+  'ct state != established,related',
+  'ct state == new | established',
+  'ct state == established',
+  'ct state != invalid counter',
 ];
 
 // each refused as nft refuses it (its first error, the same place), in a table whose chain exists
