@@ -63,7 +63,9 @@
 // its later draws: 491-526 replay otherwise now). 12-07 (fz52), with genRuleset's `k` (marks before routing, fwmark
 // rules): 551-558, 560, 561 agree; 550 (an empty flowtable device list, the `ft` generator's) and 559 (marks
 // with a flowtable, which the slow path cannot judge) were the generator's, fixed, then agree with 562-580, 582,
-// 583; 581 (a notrack rule with a flowtable: the same) then agrees with 584-587; 1, 2 agree. Under load
+// 583; 581 (a notrack rule with a flowtable: the same) then agrees with 584-587; 1, 2 agree. 12-07 (nf53), with
+// genRuleset's `b` (marks through binary operations): 588-593 agree, and of the seeds up to 628 that draw `b`'s
+// rules 595, 596, 598, 603, 604, 608, 615, 616, 618, 621, 623, 625, 627, 628. Under load
 // set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+.
 
 import { describe, expect, it } from 'vitest';
