@@ -1106,40 +1106,44 @@ export class Nft {
     const leaves = (e: BinExpr): RawValue[] | undefined => (e.k === 'val' ? [e.v] : e.k === 'op' && e.op === '|' ? [...(leaves(e.l) ?? [{ k: 'word', v: '', loc: e.loc }]), ...(leaves(e.r) ?? [])] : undefined);
     const ors = !s.lhs && type === 'ct_state' ? leaves(s.rhs!) : undefined;
     if (ors && ors.every((x) => x.k === 'word' && x.v !== '')) return this.resolveRule(t, ch, [{ ...s, rhs: undefined, value: { k: 'list', items: ors, loc: s.rhs!.loc } }])[0]!;
-    if (type !== 'mark') throw new Refusal('wxdp has binary operations (nft_bitwise) on meta mark and ct mark only', where.loc, false);
+    // marks (host order, 32 bits), and the one- and two-byte integers of headers (ip ttl, ip6 hoplimit, ports: network order)
+    if (type !== 'mark' && type !== 'integer8' && type !== 'inet_service') throw new Refusal('wxdp has binary operations (nft_bitwise) on marks, ip ttl, ip6 hoplimit and ports only', where.loc, false);
+    const width = type === 'mark' ? 32 : TYPE_INFO[type].len * 8;
     const fail: Fail = (msg, loc, kernel, also) => {
       throw new Refusal(msg, loc, kernel, also);
     };
     const mark = (v: RawValue): number => {
-      const e = parseElem('mark', v);
-      return new DataView(e.lo.buffer, e.lo.byteOffset).getUint32(0, true);
+      const e = parseElem(type, v);
+      if (type === 'mark') return new DataView(e.lo.buffer, e.lo.byteOffset).getUint32(0, true);
+      return e.lo.reduce((n, b) => n * 256 + b, 0);
     };
     const constant = (e: Extract<BinExpr, { k: 'val' }>): number => {
-      const e2 = parseElem('mark', e.v);
+      const e2 = parseElem(type, e.v);
       if (e2.kind !== 'value') throw new Refusal(`Binary operation is undefined for ${e2.kind} expressions`, e.loc, false);
       return mark(e.v);
     };
-    const word = (v: number, loc: Loc): RawValue => ({ k: 'word', v: `0x${v.toString(16)}`, loc });
+    const word = (v: number, loc: Loc): RawValue => ({ k: 'word', v: type === 'mark' ? `0x${v.toString(16)}` : String(v), loc });
     let value = s.value;
     if (s.rhs) {
-      const r = evalBinop(s.rhs, constant, fail);
+      const r = evalBinop(s.rhs, constant, fail, width);
       if (r.k !== 'const') throw new Refusal('Right hand side of relational expression must be constant', s.rhs.loc, false);
       value = word(r.v, s.rhs.loc);
     }
     let ops: Extract<Evaluated, { k: 'expr' }>['ops'] = [];
     if (s.lhs) {
-      const l = evalBinop(s.lhs, constant, fail);
+      const l = evalBinop(s.lhs, constant, fail, width);
       if (l.k !== 'expr') throw new Refusal(`Relational expression (${OP_SYMBOL[s.op]}) has constant value`, s.lhs.loc, false, value.loc);
       ops = l.ops;
     }
     // a shift leaves an integer (expr_evaluate_shift), which nft does not compare with a mark (the value's errors first)
     if (ops.some((o) => o.op === '<<' || o.op === '>>')) {
+      if (type !== 'mark') throw new Refusal('wxdp has no shifts in matches of header fields yet', s.lhs!.loc, false);
       if (value.k === 'word' || value.k === 'str') parseElem('mark', value);
       throw new Refusal('datatype mismatch, expected packet mark, expression has type integer', value.loc, false, s.lhs!.loc);
     }
     const top = ops[ops.length - 1];
     if (top?.op === '^') {
-      const single = (v: RawValue): boolean => (v.k === 'word' || v.k === 'str') && parseElem('mark', v).kind === 'value';
+      const single = (v: RawValue): boolean => (v.k === 'word' || v.k === 'str') && parseElem(type, v).kind === 'value';
       if (single(value)) {
         value = word((mark(value) ^ top.v) >>> 0, value.loc);
         ops = ops.slice(0, -1);
@@ -1149,7 +1153,7 @@ export class Nft {
       }
     }
     const inner = this.resolveRule(t, ch, [{ ...s, lhs: undefined, rhs: undefined, value }])[0] as Extract<RStmt, { k: 'match' }>;
-    const bits = bitOps(ops, fail)[0];
+    const bits = bitOps(ops, fail, width)[0];
     return bits && bits.k === 'bool' ? { ...inner, bits: { mask: bits.mask, xor: bits.xor } } : inner;
   }
 

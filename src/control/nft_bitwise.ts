@@ -22,13 +22,13 @@ export type Evaluated =
   | { k: 'expr'; sel: Selector; ops: Array<{ op: BinOp; v: number; loc: Loc }>; loc: Loc };
 
 /** `e` evaluated as nft does, operands before their operation, left first; `constant` reads a constant (its own errors). */
-export function evalBinop(e: BinExpr, constant: (e: Extract<BinExpr, { k: 'val' }>) => number, fail: Fail): Evaluated {
+export function evalBinop(e: BinExpr, constant: (e: Extract<BinExpr, { k: 'val' }>) => number, fail: Fail, width = 32): Evaluated {
   if (e.k === 'sel') return { k: 'expr', sel: e.sel, ops: [], loc: e.loc };
   if (e.k === 'val') return { k: 'const', v: constant(e), loc: e.loc };
-  const l = evalBinop(e.l, constant, fail);
-  const r = evalBinop(e.r, constant, fail);
+  const l = evalBinop(e.l, constant, fail, width);
+  const r = evalBinop(e.r, constant, fail, width);
   if (r.k !== 'const') fail(`Right hand side of binary operation (${e.op}) must be constant`, e.r.loc, false, e.loc);
-  if ((e.op === '<<' || e.op === '>>') && r.v >= 32) fail(`${e.op === '<<' ? 'Left' : 'Right'} shift of ${r.v} bits is undefined for type of 32 bits width`, e.r.loc, false, e.l.loc);
+  if ((e.op === '<<' || e.op === '>>') && r.v >= width) fail(`${e.op === '<<' ? 'Left' : 'Right'} shift of ${r.v} bits is undefined for type of ${width} bits width`, e.r.loc, false, e.l.loc);
   // nft 1.0.6 aborts there (`BUG: invalid basetype invalid`, expr_evaluate_value's assertion; measured): no answer to copy
   if (l.k === 'const' && (e.op === '<<' || e.op === '>>')) fail('wxdp refuses a shifted constant: nft 1.0.6 aborts on it (BUG: invalid basetype)', e.loc, false);
   if (l.k === 'const') return { k: 'const', v: fold(e.op, l.v, r.v), loc: e.loc };
@@ -52,7 +52,8 @@ function fold(op: BinOp, a: number, b: number): number {
  * The operations as nft_bitwise expressions (netlink_gen_bitwise: a run of `&`, `|`, `^` is one NFT_BITWISE_BOOL,
  * combine_binop's xor = x ^ (xor & m), mask &= m; each shift its own); a shift by 0 the kernel's EINVAL at it.
  */
-export function bitOps(ops: Extract<Evaluated, { k: 'expr' }>['ops'], fail: Fail): BitOp[] {
+export function bitOps(ops: Extract<Evaluated, { k: 'expr' }>['ops'], fail: Fail, width = 32): BitOp[] {
+  const all = width === 32 ? 0xffffffff : (1 << width) - 1;
   const out: BitOp[] = [];
   let bool: { k: 'bool'; mask: number; xor: number } | undefined;
   for (const o of ops) {
@@ -62,8 +63,8 @@ export function bitOps(ops: Extract<Evaluated, { k: 'expr' }>['ops'], fail: Fail
       out.push({ k: o.op === '<<' ? 'shl' : 'shr', n: o.v });
       continue;
     }
-    if (!bool) out.push((bool = { k: 'bool', mask: 0xffffffff, xor: 0 }));
-    const [m, x] = o.op === '&' ? [o.v, 0] : o.op === '|' ? [~o.v >>> 0, o.v] : [0xffffffff, o.v];
+    if (!bool) out.push((bool = { k: 'bool', mask: all, xor: 0 }));
+    const [m, x] = o.op === '&' ? [o.v, 0] : o.op === '|' ? [(~o.v & all) >>> 0, o.v] : [all, o.v];
     bool.xor = (x ^ (bool.xor & m)) >>> 0;
     bool.mask = (bool.mask & m) >>> 0;
   }
@@ -78,19 +79,19 @@ const PREC: Readonly<Record<string, number>> = { '<<': 1, '>>': 1, '&': 2, '^': 
  * A NFT_BITWISE_BOOL as nft lists it (netlink_parse_bitwise_bool): o = xor & ~mask is an `|`, the rest of xor (within
  * the mask) an `^`, and `&` the mask with o's bits, unless it keeps every bit.
  */
-export function boolOps(mask: number, xor: number): Array<[BinOp, number]> {
+export function boolOps(mask: number, xor: number, width = 32): Array<[BinOp, number]> {
   const o = (xor & ~mask) >>> 0;
   const x = (xor & mask) >>> 0;
   const m = (mask | o) >>> 0;
   const out: Array<[BinOp, number]> = [];
-  if (m !== 0xffffffff) out.push(['&', m]);
+  if (m !== (width === 32 ? 0xffffffff : (1 << width) - 1)) out.push(['&', m]);
   if (x !== 0) out.push(['^', x]);
   if (o !== 0) out.push(['|', o]);
   return out;
 }
 
 /** `src` (a selector as listed) through `ops` as nft lists the expression, parenthesized where binop_arg_print does. */
-export function bitOpsText(src: string, ops: readonly BitOp[]): string {
+export function bitOpsText(src: string, ops: readonly BitOp[], width = 32): string {
   let text = src;
   let prec = 0;
   const put = (op: BinOp, v: string): void => {
@@ -99,7 +100,8 @@ export function bitOpsText(src: string, ops: readonly BitOp[]): string {
     prec = PREC[op]!;
   };
   for (const b of ops) {
-    if (b.k === 'bool') for (const [op, v] of boolOps(b.mask, b.xor)) put(op, hex(v));
+    // a mark's constants in hex (its type's print), a header's integers in decimal
+    if (b.k === 'bool') for (const [op, v] of boolOps(b.mask, b.xor, width)) put(op, width === 32 ? hex(v) : String(v));
     else put(b.k === 'shl' ? '<<' : '>>', String(b.n));
   }
   return text;

@@ -433,7 +433,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           prefixBytes = v.e.plen! / 8;
         }
         load(s.sel, prefixBytes || len);
-        if (s.bits) bitwise([{ k: 'bool', ...s.bits }]);
+        if (s.bits && info.host) bitwise([{ k: 'bool', ...s.bits }]);
+        else if (s.bits) {
+          // a header's integer in network order: the mask and xor as its bytes
+          const be = (n: number): Uint8Array => Uint8Array.from({ length: len }, (_, i) => (n >>> (8 * (len - 1 - i))) & 0xff);
+          code.op(EXPR.BITWISE, 0, len, 0);
+          code.data(be(s.bits.mask));
+          code.data(be(s.bits.xor));
+        }
         // the comparison
         const isIface = s.type === 'iface_index';
         if (v.k === 'masked') {

@@ -158,14 +158,18 @@ function maskedText(op: CmpOp, mask: number, value: number): string {
  */
 function bitsMatchText(sel: string, s: Extract<RStmt, { k: 'match' }>, value: string): string {
   const bits = s.bits!;
-  const ops = boolOps(bits.mask, bits.xor);
+  const mark = s.type === 'mark';
+  const width = mark ? 32 : s.type === 'integer8' ? 8 : 16;
+  const ops = boolOps(bits.mask, bits.xor, width);
   if (ops.length === 0) return `${sel} ${OPS[s.op]}${value}`;
   const v = s.value;
-  const plen = prefixOf(bits);
+  // a mark's type takes prefixes (DTYPE_F_PREFIX), a header's integer does not
+  const plen = mark ? prefixOf(bits) : undefined;
   if (plen !== undefined && v.k === 'elem' && v.e.kind === 'value' && (s.op === 'eq' || s.op === 'neq')) return `${sel} ${OPS[s.op]}${value}/${plen}`;
-  const interval = (v.k === 'elem' && v.e.kind !== 'value') || (v.k === 'set' && v.elems.some((e) => e.kind !== 'value'));
+  // a mark's range or interval set is looked up in network order (a byteorder between): no `==` shown before it
+  const interval = mark && ((v.k === 'elem' && v.e.kind !== 'value') || (v.k === 'set' && v.elems.some((e) => e.kind !== 'value')));
   const op = s.op === 'eq' ? (interval ? '' : '== ') : OPS[s.op];
-  return `${bitOpsText(sel, [{ k: 'bool', ...bits }])} ${op}${value}`;
+  return `${bitOpsText(sel, [{ k: 'bool', ...bits }], width)} ${op}${value}`;
 }
 
 /** Statements nft added as dependencies (or that stand for one a later statement needs) are not shown. */

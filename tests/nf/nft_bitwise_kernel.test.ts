@@ -3,7 +3,7 @@
 // file of rules nft takes, listed back by both as nft lists them (one NFT_BITWISE_BOOL shown as `& m ^ x | o`, a top
 // `^` moved into the value, a prefix's mask as `V/len`, `==` shown before a value or set but not a range; ct state's
 // `==` / `!=` comparing the whole value, `|` or-ing its states); nft's
-// errors for the ones it refuses, each at its place; then the same operations through the whole stack, a Linux
+// errors for the ones it refuses, each at its place; ip ttl, ip6 hoplimit and ports through masks too; then the same operations through the whole stack, a Linux
 // router in namespaces against wxdp, frame by frame, with the counters listed alike.
 
 import { spawnSync } from 'node:child_process';
@@ -82,6 +82,19 @@ const RULES = [
   'ct state == new | established',
   'ct state == established',
   'ct state != invalid counter',
+  // a header's one- and two-byte integers (network order; listed in decimal, `==` before a range or set too)
+  'ip ttl & 0xf0 == 0x10',
+  'tcp dport & 0xff00 == 0x100',
+  'tcp dport & 0xff00 0x100-0x200',
+  'ip ttl ^ 1 == 64',
+  'ip ttl | 1 == 65',
+  'udp sport & 0xfc00 != 0',
+  'tcp dport & 0xff00 { 0x100, 0x200 }',
+  'ip ttl & 0xf0 > 0x10',
+  'ip6 hoplimit & 0x80 == 0x80',
+  'th dport & 0xff00 == 0x100',
+  'tcp dport & 0xff00 == ssh',
+  'ip saddr 192.0.2.1 ip ttl & 0xf0 == 0x40 ip protocol 6', // not joined with the plain header matches around it
 ];
 
 // each refused as nft refuses it (its first error, the same place), in a table whose chain exists
@@ -106,6 +119,7 @@ const REFUSED = [
   'add rule inet t c meta mark set meta mark & x',
   'add rule inet t c meta mark & 1-3 == 1',
   'add rule inet t c meta mark x',
+  'add rule inet t c ip ttl & 0x1ff == 1',
   'list ruleset',
 ];
 
@@ -151,6 +165,8 @@ const RULESET = `table inet m {
 		meta mark & 0x7 { 0x7, 0x17 } counter drop
 		meta mark & 0xf 0x1-0x3 counter drop
 		meta mark | 0x40 != 0x40 counter
+		udp dport & 0xfff8 == 3008 counter drop
+		ip ttl & 0xf0 == 0x30 udp dport 3016 counter drop
 	}
 }
 `;
@@ -168,6 +184,9 @@ const RUNS: Array<[number, number, number, number]> = [
   [3005, 2, 2, 5], // ct mark 0x40, mark 0x40: counted twice, through
   [3006, 1, 0, 5], // 0x7: in the set, dropped
   [3007, 2, 2, 5], // no mark: | 0x40 is 0x40, through
+  [3009, 1, 0, 5], // 3009 & 0xfff8 = 3008: dropped
+  [3016, 1, 0, 5], // TTL 64, 63 at the forward hook (ip_forward decrements first): & 0xf0 = 0x30, dropped
+  [3017, 1, 1, 5],
 ];
 const FRAMES = RUNS.flatMap(([dport, n, , host]) => Array.from({ length: n }, (_, i) => dgram(`203.0.113.${host}`, dport, i)));
 
