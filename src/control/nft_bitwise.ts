@@ -1,4 +1,5 @@
-// Binary operations on marks as nft 1.0.6 evaluates, linearizes and lists them (evaluate.c expr_evaluate_binop /
+// Binary operations on marks (and, in matches, on ip ttl, ip6 hoplimit and ports: `width` 8 or 16, network order,
+// no shifts yet) as nft 1.0.6 evaluates, linearizes and lists them (evaluate.c expr_evaluate_binop /
 // constant_binop_simplify / binop_transfer, netlink_linearize.c netlink_gen_bitwise, netlink_delinearize.c
 // netlink_parse_bitwise_bool, expression.c binop_expr_print), over the kernel's nft_bitwise:
 //
