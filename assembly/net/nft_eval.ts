@@ -49,7 +49,7 @@ export const EXPR_PAYLOAD: u32 = 1; //  x base (0 link layer, 1 network, 2 trans
 export const EXPR_META: u32 = 2; //     x NFT_META_* → reg (u32, host order; IIFNAME / OIFNAME: the device's 16-byte name)
 export const EXPR_CMP: u32 = 3; //      x NFT_CMP_* | +4 data (len bytes, padded to 4)
 export const EXPR_RANGE: u32 = 4; //    x 0 eq / 1 neq | +4 from | then to (each len bytes padded)
-export const EXPR_BITWISE: u32 = 5; //  reg = reg & mask ^ xor | +4 mask | then xor
+export const EXPR_BITWISE: u32 = 5; //  x 0: reg = reg & mask ^ xor | +4 mask | then xor; x 1 / 2: reg's u32 <<, >> by +4 u32
 export const EXPR_LOOKUP: u32 = 6; //   x 1: inverted | +4 u32 set offset in the blob
 export const EXPR_CT: u32 = 7; //       x NFT_CT_* → reg
 export const EXPR_CT_SET: u32 = 8; //   x NFT_CT_MARK ← reg
@@ -438,6 +438,13 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         if (inside != (x == 0)) { res = R_BREAK; break; }
         p = hi + pad4(len);
       } else if (op == EXPR_BITWISE) {
+        if (x != 0) {
+          // nft_bitwise_eval_lshift / _rshift over one 32-bit word (the compiler shifts marks only)
+          const n = load<u32>(p, 4);
+          store<u32>(reg, x == 1 ? load<u32>(reg) << n : load<u32>(reg) >> n);
+          p += 8;
+          continue;
+        }
         const m = p + 4;
         const xr = m + pad4(len);
         for (let i: u32 = 0; i < pad4(len); i += 4) store<u32>(reg + i, (load<u32>(reg + i) & load<u32>(m + i)) ^ load<u32>(xr + i));

@@ -114,11 +114,15 @@ example: wxdp map dump programs/xdp_globals.o name .rodata
   'map dump': `usage: wxdp map dump OBJ.o name MAP [--json]
        wxdp map dump (name MAP | id N) --socket PATH [--json]
   Every entry of MAP, as JSON lines (hex bytes, and the BTF-decoded key and value when there is BTF).
+  A queue, stack or bloom filter has no keys to walk: "Found 0 elements" and bpftool's errno (EINVAL,
+  EOPNOTSUPP for a bloom filter), exit 1; pop or peek reads it.
 example: wxdp map dump programs/xdp_globals.o name .rodata
 `,
   'map lookup': `usage: wxdp map lookup OBJ.o name MAP key BYTES [--json]
        wxdp map lookup (name MAP | id N) key BYTES --socket PATH [--json]
-  One entry of MAP; a key that is not there is an error (exit 1).
+  One entry of MAP; a key that is not there is an error (exit 1). Without a key on a queue or a stack it is
+  bpftool's peek (the value next out; empty: Not found, ENOENT); a bloom filter is then asked about no value
+  (Not found, as bpftool answers): peek … value BYTES asks about one.
 ${BYTES}example: wxdp map lookup programs/xdp_lb.o name vips key hex 00 00 00 00 00 00 00 00
 `,
   'map update': `usage: wxdp map update OBJ.o name MAP key BYTES value BYTES [flags any|noexist|exist] [--json]

@@ -258,8 +258,11 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
   if ((KEYLESS_VERBS as readonly string[]).includes(sub)) return keylessLive(sub as KeylessVerb, handle, w, c, io);
   if (sub === 'dump') {
     return withClient(io, 'map dump', c.socket, c.json, async (cl) => {
-      const r = await cl.request<{ maps: Array<{ map: MapInfoJson; entries: MapEntryJson[] }> }>('map.dump', handle);
+      // a map without keys comes with the walk's error (keylessDumpError): bpftool's "Found 0 elements", then it
+      const r = await cl.request<{ maps: Array<{ map: MapInfoJson; entries: MapEntryJson[]; error?: { errno: string; message: string } }> }>('map.dump', handle);
+      const failed = r.maps.find((m) => m.error)?.error;
       if (c.json) {
+        if (failed) throw new ControlError(failed.errno, failed.message);
         io.out(pretty(r.maps.length === 1 ? r.maps[0] : r));
         return 0;
       }
@@ -268,11 +271,13 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
         for (const e of m.entries) io.out(JSON.stringify(e) + '\n');
         io.out(`Found ${m.entries.length} element${m.entries.length === 1 ? '' : 's'}\n`);
       }
+      if (failed) throw new ControlError(failed.errno, failed.message);
       return 0;
     });
   }
   const key = bytesAfter(w, 'key');
-  if (key === undefined) throw new WxdpError('USAGE', `wxdp map ${sub}: missing key BYTES`);
+  // a lookup without a key: the daemon answers as bpftool (a queue's or a stack's peek; map_json keylessLookup)
+  if (key === undefined && sub !== 'lookup') throw new WxdpError('USAGE', `wxdp map ${sub}: missing key BYTES`);
   if (sub === 'delete') {
     return withClient(io, 'map delete', c.socket, c.json, async (cl) => {
       const r = await cl.request<{ key: string }>('map.delete', { ...handle, key });
@@ -280,7 +285,14 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
       return 0;
     });
   }
-  const args: Record<string, unknown> = { ...handle, key };
+  const args: Record<string, unknown> = { ...handle, ...(key !== undefined ? { key } : {}) };
+  if (key === undefined) {
+    return withClient(io, `map ${sub}`, c.socket, c.json, async (cl) => {
+      const r = await cl.request<{ entry: MapEntryJson }>('map.lookup', args);
+      io.out(c.json ? pretty(r.entry) : keylessLine(r.entry, false));
+      return 0;
+    });
+  }
   if (sub === 'update') {
     const value = bytesAfter(w, 'value');
     if (value === undefined) throw new WxdpError('USAGE', 'wxdp map update: missing value BYTES');

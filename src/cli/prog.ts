@@ -21,7 +21,7 @@ import { usageError, type Io } from './io.js';
 import { cliMaxMemory, cliObjectConfig, refuseObjectOptions } from './object_options.js';
 import { openOutput, readInput } from './files.js';
 import { checkStackFiles, configureStack, stackLine, stackSteps, type StackStep, type StackSummary } from './stack.js';
-import { checkKeyless, dumpJson, entryJson, KEYLESS_VERBS, keylessOp, type KeylessVerb } from '../control/map_json.js';
+import { checkKeyless, dumpJson, entryJson, isKeyless, KEYLESS_VERBS, keylessDumpError, keylessLookup, keylessOp, type KeylessVerb } from '../control/map_json.js';
 import { entryLine, keylessLine } from './live.js';
 import { parseBytes } from './byte_words.js';
 
@@ -369,7 +369,9 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
     else throw usageError(`unexpected argument '${a}'`);
   }
   if (!name) throw usageError(`usage: wxdp map ${sub} OBJ.o name MAP${sub === 'dump' ? '' : ' key BYTES'}${sub === 'update' ? ' value BYTES [flags any|noexist|exist]' : ''}`);
-  if (sub !== 'dump' && !bytes.key) throw usageError(`wxdp map ${sub}: missing key`);
+  // a lookup without a key is bpftool's peek on a queue or a stack (keylessLookup)
+  const keylessLookupOk = sub === 'lookup' && !bytes.key;
+  if (sub !== 'dump' && !bytes.key && !keylessLookupOk) throw usageError(`wxdp map ${sub}: missing key`);
   if (sub === 'update' && !bytes.value) throw usageError('wxdp map update: missing value');
   const key = bytes.key ? parseBytes(bytes.key, 'key') : undefined;
   const value = bytes.value ? parseBytes(bytes.value, 'value') : undefined;
@@ -378,14 +380,27 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
   const parsed = parseOnly(path);
   const spec = specMap(parsed.spec, name);
   if (!spec) throw noMap(parsed.spec, parsed.path, name);
+  if (keylessLookupOk && !isKeyless(spec)) throw usageError(`wxdp map ${sub}: missing key`);
+  if (key && spec.keySize === 0 && isKeyless(spec)) throw usageError(`map '${name}': unnecessary key (a ${mapTypeName(spec.type)} has none: bpftool's lookup without one peeks)`);
   if (key && key.length !== spec.keySize) throw usageError(`key is ${key.length} bytes, map ${name}'s are ${spec.keySize}`);
   if (value && value.length !== spec.valueSize) throw usageError(`value is ${value.length} bytes, map ${name}'s are ${spec.valueSize}`);
   const { obj } = await load(undefined, 'jit', {}, json ? undefined : io.err, parsed);
   const map = obj.map(name);
   if (sub === 'dump') {
+    // a map without keys: bpftool's "Found 0 elements" and the walk's errno
+    const kd = keylessDumpError(map);
+    if (kd) {
+      if (!json) io.out(foundLine(0));
+      throw kd;
+    }
     // as the live `map dump` prints them: hex, and the BTF-decoded key and value when the object has them
     const entries = dumpJson(obj, map);
     io.out(json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') + foundLine(entries.filter((e) => e.error === undefined).length));
+    return 0;
+  }
+  if (!key) {
+    const k = keylessLookup(obj, map);
+    io.out(json ? JSON.stringify(k, null, 2) + '\n' : keylessLine(k, false));
     return 0;
   }
   if (sub === 'update') map.update(key!, value!, flags);

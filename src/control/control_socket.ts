@@ -45,7 +45,7 @@ import type { BpfObject, Datapath, Program } from './datapath.js';
 import type { Device } from './device.js';
 import { ipArgv, ipBatch, IpError, type IpOptions } from './ip/index.js';
 import type { LinkSpec, LinkStats } from './link.js';
-import { dumpJson, entryJson, jsonSafe, keylessOp, mapBytes, mapInfo } from './map_json.js';
+import { dumpJson, entryJson, isKeyless, jsonSafe, keylessDumpError, keylessLookup, keylessOp, mapBytes, mapInfo } from './map_json.js';
 import { NetError } from './net_types.js';
 import { Poller } from './poller.js';
 
@@ -655,10 +655,21 @@ function commandTable(dp: Datapath, server: ControlServer, opts: ControlServerOp
 
     'map.show': () => ({ maps: liveMaps(dp).map(({ map, obj }) => mapInfo(obj, map)) }),
 
-    'map.dump': (args) => ({ maps: selectMaps(dp, args, 'map.dump').map(({ map, obj }) => ({ map: mapInfo(obj, map), entries: dumpJson(obj, map) })) }),
+    'map.dump': (args) => ({
+      maps: selectMaps(dp, args, 'map.dump').map(({ map, obj }) => {
+        // a map without keys: no entries, and the error bpftool's walk exits with (keylessDumpError)
+        const kd = keylessDumpError(map);
+        if (kd) return { map: mapInfo(obj, map), entries: [], error: { errno: errnoName(kd.errno), message: kd.message } };
+        return { map: mapInfo(obj, map), entries: dumpJson(obj, map) };
+      }),
+    }),
 
     'map.lookup': (args) => {
       const { map, obj } = oneMap(dp, args, 'map.lookup');
+      if (args['key'] === undefined) {
+        if (!isKeyless(map)) throw new ControlError('EINVAL', `map.lookup: map ${map.name}: did not find key (args.key)`);
+        return { map: mapInfo(obj, map), entry: keylessLookup(obj, map) };
+      }
       const key = mapBytes(obj, map, 'key', args['key'], 'args.key');
       const entry = entryJson(obj, map, key);
       if (!entry) throw new ControlError('ENOENT', `map ${map.name}: key ${Buffer.from(key).toString('hex')}: not found`);

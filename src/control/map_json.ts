@@ -207,6 +207,34 @@ export function checkKeyless(m: { name: string; type: number; keySize: number; v
   if (value && value.length !== m.valueSize) usage(`value expected ${m.valueSize} bytes got ${value.length}`);
 }
 
+/** Whether a map has no keys (queue, stack, bloom_filter): bpftool's keyless verbs are its, its lookup a peek. */
+export function isKeyless(m: { type: number }): boolean {
+  return m.type === MapType.QUEUE || m.type === MapType.STACK || m.type === MapType.BLOOM_FILTER;
+}
+
+/**
+ * bpftool's `map dump` of a map without keys: its walk's first get_next_key fails (a queue or a stack: EINVAL, a bloom
+ * filter: EOPNOTSUPP), bpftool prints "Found 0 elements" (-j: []) and exits with that errno (bpftool 7.1, Linux 6.18,
+ * measured: 234 and 161). The MapError for it, undefined for a map with keys.
+ */
+export function keylessDumpError(m: { name: string; type: number }): MapError | undefined {
+  if (!isKeyless(m)) return undefined;
+  const bloom = m.type === MapType.BLOOM_FILTER;
+  const how = bloom ? 'peek … value BYTES asks about a value' : 'pop or peek reads it';
+  return MapError.from(m.name, 'dump', bloom ? -Errno.EOPNOTSUPP : -Errno.EINVAL, `Found 0 elements: a ${mapTypeName(m.type)} has no keys to walk; ${how}`);
+}
+
+/**
+ * bpftool's `map lookup` without a key on a map without keys: its peek (a queue's oldest value, a stack's newest; an
+ * empty one "Not found", ENOENT); a bloom filter is asked about no value, "Not found" (ENOENT, measured even for one
+ * holding the zero value), and a map with keys needs one ("did not find key", a usage error).
+ */
+export function keylessLookup(obj: BpfObject, map: BpfMap): MapEntryJson {
+  if (!isKeyless(map)) throw new WxdpError('USAGE', `map '${map.name}': did not find key`);
+  if (map.type === MapType.BLOOM_FILTER) throw new MapError('MAP_NOT_FOUND', map.name, 'lookup', Errno.ENOENT, 'Not found: a lookup without a key asks a bloom filter about no value; peek … value BYTES asks about one');
+  return keylessOp(obj, map, 'peek');
+}
+
 /**
  * Run a keyless verb (checkKeyless first): the value pushed, popped or peeked as an entry with an empty
  * key (bpftool's JSON has "key": []), the value decoded under `formatted` when the map has BTF. Failures

@@ -14,7 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
-import { LOG_LEVELS, NftParseError, parseNft, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
+import { bitOps, evalBinop, type Evaluated, type Fail } from './nft_bitwise.js';
+import { LOG_LEVELS, NftParseError, parseNft, type BinExpr, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
 import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
@@ -499,6 +500,11 @@ export class Nft {
           // (nft's own lookup in its cache: ENOENT with no suggestion; the kernel's EEXIST at the whole command)
           const ch = t.chains.find((x) => x.name === c.chain);
           if (!ch) throw new Refusal('No such file or directory', c.chainLoc, false);
+          // a chain added in this transaction has no handle in nft's cache yet: nft sends the rename without one and
+          // the kernel finds no chain by it (ENOENT at the whole command, measured: `add chain ip t c` then `rename
+          // chain ip t c d` in one file); a chain deleted and added again is a new one too
+          const before = this.state.tables.find((x) => x.family === t.family && x.name === t.name && x.handle === t.handle);
+          if (!before?.chains.some((x) => x.handle === ch.handle)) throw new Refusal(ENOENT, c.loc, true);
           if (t.chains.some((x) => x.name === c.to)) throw new Refusal(EEXIST, c.loc, true);
           for (const o of t.chains) {
             for (const r of o.rules) {
@@ -1088,6 +1094,87 @@ export class Nft {
     return { k: 'match', sel: s.sel, type: 'concat', op: s.op, value: { k: 'set', elems }, loc: s.loc, concat: types };
   }
 
+  /**
+   * A mark matched through binary operations (nft_bitwise.ts): the value's own constants folded, a top `^` moved into
+   * the value (binop_transfer: a value or a set of values, not a range), the rest one NFT_BITWISE_BOOL before the
+   * comparison, which then runs as a plain match's.
+   */
+  private bitwiseMatch(t: NftTable, ch: NftChain, s: Extract<Stmt, { k: 'match' }>): RStmt {
+    const type = this.selectorType(t, s);
+    const where = s.lhs ?? s.rhs!;
+    // `ct state established | related`: the bitmask's values or-ed, as `established,related` (nft lists it so)
+    const leaves = (e: BinExpr): RawValue[] | undefined => (e.k === 'val' ? [e.v] : e.k === 'op' && e.op === '|' ? [...(leaves(e.l) ?? [{ k: 'word', v: '', loc: e.loc }]), ...(leaves(e.r) ?? [])] : undefined);
+    const ors = !s.lhs && type === 'ct_state' ? leaves(s.rhs!) : undefined;
+    if (ors && ors.every((x) => x.k === 'word' && x.v !== '')) return this.resolveRule(t, ch, [{ ...s, rhs: undefined, value: { k: 'list', items: ors, loc: s.rhs!.loc } }])[0]!;
+    // marks (host order, 32 bits), and the one- and two-byte integers of headers (ip ttl, ip6 hoplimit, ports: network order)
+    if (type !== 'mark' && type !== 'integer8' && type !== 'inet_service') throw new Refusal('wxdp has binary operations (nft_bitwise) on marks, ip ttl, ip6 hoplimit and ports only', where.loc, false);
+    const width = type === 'mark' ? 32 : TYPE_INFO[type].len * 8;
+    const fail: Fail = (msg, loc, kernel, also) => {
+      throw new Refusal(msg, loc, kernel, also);
+    };
+    const mark = (v: RawValue): number => {
+      const e = parseElem(type, v);
+      if (type === 'mark') return new DataView(e.lo.buffer, e.lo.byteOffset).getUint32(0, true);
+      return e.lo.reduce((n, b) => n * 256 + b, 0);
+    };
+    const constant = (e: Extract<BinExpr, { k: 'val' }>): number => {
+      const e2 = parseElem(type, e.v);
+      if (e2.kind !== 'value') throw new Refusal(`Binary operation is undefined for ${e2.kind} expressions`, e.loc, false);
+      return mark(e.v);
+    };
+    const word = (v: number, loc: Loc): RawValue => ({ k: 'word', v: type === 'mark' ? `0x${v.toString(16)}` : String(v), loc });
+    let value = s.value;
+    if (s.rhs) {
+      const r = evalBinop(s.rhs, constant, fail, width);
+      if (r.k !== 'const') throw new Refusal('Right hand side of relational expression must be constant', s.rhs.loc, false);
+      value = word(r.v, s.rhs.loc);
+    }
+    let ops: Extract<Evaluated, { k: 'expr' }>['ops'] = [];
+    if (s.lhs) {
+      const l = evalBinop(s.lhs, constant, fail, width);
+      if (l.k !== 'expr') throw new Refusal(`Relational expression (${OP_SYMBOL[s.op]}) has constant value`, s.lhs.loc, false, value.loc);
+      ops = l.ops;
+    }
+    // a shift leaves an integer (expr_evaluate_shift), which nft does not compare with a mark (the value's errors first)
+    if (ops.some((o) => o.op === '<<' || o.op === '>>')) {
+      if (type !== 'mark') throw new Refusal('wxdp has no shifts in matches of header fields yet', s.lhs!.loc, false);
+      if (value.k === 'word' || value.k === 'str') parseElem('mark', value);
+      throw new Refusal('datatype mismatch, expected packet mark, expression has type integer', value.loc, false, s.lhs!.loc);
+    }
+    const top = ops[ops.length - 1];
+    if (top?.op === '^') {
+      const single = (v: RawValue): boolean => (v.k === 'word' || v.k === 'str') && parseElem(type, v).kind === 'value';
+      if (single(value)) {
+        value = word((mark(value) ^ top.v) >>> 0, value.loc);
+        ops = ops.slice(0, -1);
+      } else if (value.k === 'set' && value.elems.every(single)) {
+        value = { ...value, elems: value.elems.map((x) => word((mark(x) ^ top.v) >>> 0, x.loc)) };
+        ops = ops.slice(0, -1);
+      }
+    }
+    const inner = this.resolveRule(t, ch, [{ ...s, lhs: undefined, rhs: undefined, value }])[0] as Extract<RStmt, { k: 'match' }>;
+    const bits = bitOps(ops, fail, width)[0];
+    return bits && bits.k === 'bool' ? { ...inner, bits: { mask: bits.mask, xor: bits.xor } } : inner;
+  }
+
+  /** `meta mark set EXPR` / `ct mark set EXPR` of binary operations: a constant, or a mark through nft_bitwise. */
+  private bitwiseSet(t: NftTable, s: Extract<Stmt, { k: 'set' }>, expr: BinExpr): RStmt {
+    const fail: Fail = (msg, loc, kernel, also) => {
+      throw new Refusal(msg, loc, kernel, also);
+    };
+    const constant = (e: Extract<BinExpr, { k: 'val' }>): number => {
+      const el = parseElem('mark', e.v);
+      return new DataView(el.lo.buffer, el.lo.byteOffset).getUint32(0, true);
+    };
+    const r = evalBinop(expr, constant, fail);
+    if (r.k === 'const') return { k: 'set', target: s.target, value: r.v };
+    // stmt_evaluate_meta / _ct: the expression's type is the field's (`tcp dport & 0xff` is a service)
+    const type = this.selectorType(t, { sel: r.sel });
+    if (type !== 'mark') throw new Refusal(`datatype mismatch: expected packet mark, expression has type ${TYPE_NAMES[type]}`, expr.loc, false, s.loc);
+    const key = this.natMapOf(t, { key: { k: 'sel', sel: r.sel, loc: r.sel.loc }, value: { k: 'set', elems: [], loc: s.loc } }, 'mark', s.loc).key;
+    return { k: 'set', target: s.target, value: 0, key, bits: bitOps(r.ops, fail) };
+  }
+
   /** `cmdLoc`: a command line's whole `add rule …`, where the kernel's refusal of the rule points (a block's: its statements). */
   private resolveRule(t: NftTable, ch: NftChain, stmts: Stmt[], cmdLoc?: Loc): RStmt[] {
     const ruleLoc = stmts.length ? cmdLoc ?? { ...stmts[0]!.loc, end: stmts[stmts.length - 1]!.loc.end } : undefined;
@@ -1105,6 +1192,10 @@ export class Nft {
       if (t.family === 'netdev' || t.family === 'arp') refuseInNetdev(s, t.family, ch.base?.hook, ruleLoc!);
       switch (s.k) {
         case 'match': {
+          if (s.lhs || s.rhs) {
+            out.push(this.bitwiseMatch(t, ch, s));
+            break;
+          }
           if (s.sel.concat) {
             out.push(this.concatMatch(t, s));
             for (const f of s.sel.concat) if (f.proto === 'tcp' || f.proto === 'udp') l4 = f.proto === 'tcp' ? 6 : 17;
@@ -1136,7 +1227,11 @@ export class Nft {
             value = { k: 'elem', e: type === 'iface_index' ? this.ifaceElem(v) : parseElem(type, v) };
           }
           if (m.op !== 'eq' && m.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${m.op}) is undefined for set expressions`, s.loc, false);
-          out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc });
+          // ct state with `==` / `!=`: nft compares the whole value (cmp eq / neq of the states or-ed), measured
+          // with --debug=netlink; implicit, it tests the bits (bitwise, cmp neq 0)
+          const exact = type === 'ct_state' && s.explicitOp && (m.op === 'eq' || m.op === 'neq') && (value.k === 'flags' || (value.k === 'elem' && value.e.kind === 'value'));
+          if (exact && value.k === 'elem') value = { k: 'flags', bits: new DataView(value.e.lo.buffer, value.e.lo.byteOffset).getUint32(0, true) };
+          out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;
@@ -1184,6 +1279,10 @@ export class Nft {
           out.push(this.nat(t, ch, s, l4));
           break;
         case 'set': {
+          if (s.expr) {
+            out.push(this.bitwiseSet(t, s, s.expr));
+            break;
+          }
           if (s.map) {
             const map = this.natMapOf(t, { key: s.key!, value: s.map }, 'mark', { ...s.loc, end: s.key!.loc.col - 1 });
             out.push({ k: 'set', target: s.target, value: 0, map });
@@ -1839,6 +1938,7 @@ function knownType(word: string): string | undefined {
   return Object.hasOwn(TYPE_NAMES, word) && !['integer8', 'integer16', 'integer32', 'concat'].includes(word) ? TYPE_NAMES[word as DataType] : undefined;
 }
 
+const OP_SYMBOL: Readonly<Record<string, string>> = { eq: '==', neq: '!=', lt: '<', gt: '>', lte: '<=', gte: '>=' };
 const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',

@@ -3,7 +3,7 @@
 // (`meta nfproto ipv4` before `ip saddr` in an inet table, `meta l4proto tcp` before `tcp dport`), a
 // load into a register, then cmp / range / bitwise+cmp / lookup; actions after.
 
-import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
+import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type BitOp } from './nft_model.js';
 import type { Selector } from './nft_parse.js';
 import { fieldAt, stmtReduce } from './nft_merge.js';
 import { FieldIndexTooLarge, anonFields, fieldBounds, fieldIndex } from './nft_pipapo.js';
@@ -393,6 +393,19 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
     if (slot.length > 1) joined(slot as Array<Extract<RStmt, { k: 'match' }>>);
     else if (slot.length === 1) one(slot[0]!);
   });
+  /** nft_bitwise over register 0's 32 bits: x 0 `reg & mask ^ xor`, x 1 / 2 a left / right shift by the word after. */
+  function bitwise(ops: readonly BitOp[]): void {
+    for (const b of ops) {
+      if (b.k === 'bool') {
+        code.op(EXPR.BITWISE, 0, 4, 0);
+        code.data(le32(b.mask));
+        code.data(le32(b.xor));
+      } else {
+        code.op(EXPR.BITWISE, 0, 4, b.k === 'shl' ? 1 : 2);
+        code.word(b.n);
+      }
+    }
+  }
   function one(s: RStmt): void {
     switch (s.k) {
       case 'match': {
@@ -420,6 +433,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           prefixBytes = v.e.plen! / 8;
         }
         load(s.sel, prefixBytes || len);
+        if (s.bits && info.host) bitwise([{ k: 'bool', ...s.bits }]);
+        else if (s.bits) {
+          // a header's integer in network order: the mask and xor as its bytes
+          const be = (n: number): Uint8Array => Uint8Array.from({ length: len }, (_, i) => (n >>> (8 * (len - 1 - i))) & 0xff);
+          code.op(EXPR.BITWISE, 0, len, 0);
+          code.data(be(s.bits.mask));
+          code.data(be(s.bits.xor));
+        }
         // the comparison
         const isIface = s.type === 'iface_index';
         if (v.k === 'masked') {
@@ -428,6 +449,11 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           code.data(Uint8Array.of(0));
           code.op(EXPR.CMP, 0, 1, s.op === 'neq' ? CMP.neq : CMP.eq);
           code.data(Uint8Array.of(v.value));
+          break;
+        }
+        if (s.exact && v.k === 'flags') {
+          code.op(EXPR.CMP, 0, 4, s.op === 'neq' ? CMP.neq : CMP.eq);
+          code.data(le32(v.bits));
           break;
         }
         if (s.type === 'ct_state' && (v.k === 'flags' || (v.k === 'elem' && (s.op === 'eq' || s.op === 'neq')))) {
@@ -578,8 +604,10 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       }
       case 'set':
         if (s.map) natMap(s.map, 0, 4);
-        else if (s.key) natMapKey(s.key, 'integer32');
-        else {
+        else if (s.key) {
+          natMapKey(s.key, 'integer32');
+          if (s.bits) bitwise(s.bits);
+        } else {
           code.op(EXPR.IMM, 0, 4, 0);
           code.data(le32(s.value));
         }

@@ -12,9 +12,16 @@ export type MatchValue =
   | { k: 'set'; elems: Elem[] } // anonymous set
   | { k: 'ref'; name: string };
 
+/** One nft_bitwise over a 32-bit register: NFT_BITWISE_BOOL (`reg & mask ^ xor`), NFT_BITWISE_LSHIFT / _RSHIFT by `n`. */
+export type BitOp = { k: 'bool'; mask: number; xor: number } | { k: 'shl' | 'shr'; n: number };
+
 export type RStmt =
-  /** `concat`: a concatenation's fields' types (sel.concat's; `type` is then 'concat', the value an anonymous set). */
-  | { k: 'match'; sel: Selector; type: DataType; op: CmpOp; value: MatchValue; loc: Loc; concat?: DataType[] }
+  /**
+   * `concat`: a concatenation's fields' types (sel.concat's; `type` is then 'concat', the value an anonymous set);
+   * `bits`: the loaded field goes through nft_bitwise first (`meta mark & 0xc == 0x8`); `exact`: a bitmask (ct state)
+   * written with `==` / `!=` compares the whole value (`ct state != established`: cmp neq 2), not its bits.
+   */
+  | { k: 'match'; sel: Selector; type: DataType; op: CmpOp; value: MatchValue; loc: Loc; concat?: DataType[]; bits?: { mask: number; xor: number }; exact?: boolean }
   | { k: 'counter'; packets: bigint; bytes: bigint; /** its u64 packets, u64 bytes in the arena (0 until published) */ addr: number }
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string }
   | { k: 'reject'; type: 0 | 1 | 2; code: number; family: 'ip' | 'ip6' | 'inet' }
@@ -24,7 +31,8 @@ export type RStmt =
    */
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; addr?: [Uint8Array, Uint8Array]; port?: [number, number]; flags: number; text: string; map?: NatMap; portMap?: NatMap }
   /** `key`: the mark is numgen's or jhash's value; `map`: the key's element's data (`meta mark set ip saddr map { … }`). */
-  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number; key?: NatMap['key']; map?: NatMap }
+  /** `bits`: the key's mark (a `meta mark` / `ct mark` key) goes through these nft_bitwise operations first. */
+  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number; key?: NatMap['key']; map?: NatMap; bits?: BitOp[] }
   | { k: 'flow'; name: string }
   | { k: 'notrack' }
   /**

@@ -57,16 +57,31 @@ export type NatKey =
   | { k: 'numgen'; mode: 'inc' | 'random'; mod: number; offset: number; loc: Loc }
   | { k: 'jhash'; sel: Selector; mod: number; seed: number; seedSet: boolean; offset: number; loc: Loc };
 
+/** nft's binary operators (and_expr, exclusive_or_expr, inclusive_or_expr, shift_expr; `and`, `xor`, `or`, `lshift`, `rshift` are words for them). */
+export type BinOp = '&' | '|' | '^' | '<<' | '>>';
+
+/** A binary operation as written (C's precedence: shifts, then `&`, `^`, `|`): its operands a selector, a constant, or another. */
+export type BinExpr =
+  | { k: 'sel'; sel: Selector; loc: Loc }
+  | { k: 'val'; v: RawValue; loc: Loc }
+  | { k: 'op'; op: BinOp; l: BinExpr; r: BinExpr; loc: Loc };
+
 export type Stmt =
-  /** `mask`: `tcp flags & mask op value` (Parser.flagsMatch) */
-  | { k: 'match'; sel: Selector; op: CmpOp; explicitOp: boolean; value: RawValue; mask?: RawValue; loc: Loc }
+  /**
+   * `mask`: `tcp flags & mask op value` (Parser.flagsMatch); `lhs`: the selector in binary operations (`meta mark & 0xc
+   * == 0x8`, its leftmost operand `sel`); `rhs`: a value in binary operations of constants (`== 0x1 | 0x2`, `value` its first).
+   */
+  | { k: 'match'; sel: Selector; op: CmpOp; explicitOp: boolean; value: RawValue; mask?: RawValue; lhs?: BinExpr; rhs?: BinExpr; loc: Loc }
   | { k: 'counter'; packets: bigint; bytes: bigint; loc: Loc }
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string; chainLoc?: Loc; loc: Loc }
   | { k: 'reject'; with?: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp'; code?: string; codeLoc?: Loc; loc: Loc }
   /** `map`: `dnat to KEY map { key : address, … }` — the key's element gives the address (nft_lookup's dreg). */
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; map?: { key: NatKey; value: RawValue }; portMap?: { key: NatKey; value: RawValue }; flags: string[]; loc: Loc }
-  /** `key`: the mark from numgen or jhash (`meta mark set numgen inc mod 3`), or from a map (`… map { 0 : 0x1 }`). */
-  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; key?: NatKey; map?: RawValue; loc: Loc }
+  /**
+   * `key`: the mark from numgen or jhash (`meta mark set numgen inc mod 3`), or from a map (`… map { 0 : 0x1 }`);
+   * `expr`: from binary operations (`meta mark set ct mark & 0xff | 0x100`).
+   */
+  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; key?: NatKey; map?: RawValue; expr?: BinExpr; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
   | { k: 'notrack'; loc: Loc }
   /**
@@ -1016,6 +1031,9 @@ class Parser {
 
   private match(sel: Selector): Stmt {
     sel = this.concatSel(sel);
+    // `meta mark & 0xc == 0x8`: the selector in binary operations of constants (tcp flags has its own forms below)
+    let lhs: BinExpr | undefined;
+    if (!sel.concat && !(sel.proto === 'tcp' && sel.field === 'flags') && this.binopNext()) lhs = this.binRest({ k: 'sel', sel, loc: sel.loc }, 1, false);
     let op: CmpOp = 'eq';
     let explicitOp = false;
     const ops: Record<string, CmpOp> = { '==': 'eq', '!=': 'neq', '<': 'lt', '>': 'gt', '<=': 'lte', '>=': 'gte', eq: 'eq', ne: 'neq', lt: 'lt', gt: 'gt', le: 'lte', ge: 'gte' };
@@ -1030,9 +1048,66 @@ class Parser {
       if (flags) return flags;
     }
     if (this.isEnd(true)) this.unexpected(this.peek());
-    if (!explicitOp && this.isWord('vmap')) return this.vmap(sel);
+    if (!explicitOp && this.isWord('vmap')) {
+      if (lhs) throw new NftParseError('wxdp has no verdict maps keyed by a binary operation yet', { ...lhs.loc, end: this.peek().loc.end });
+      return this.vmap(sel);
+    }
     const value = this.value(sel.proto === 'ct' && sel.field === 'state');
-    return { k: 'match', sel, op, explicitOp, value, loc: { ...sel.loc, end: value.loc.end } };
+    const rhs = value.k === 'word' && this.binopNext() ? this.binRest({ k: 'val', v: value, loc: value.loc }, 1, false) : undefined;
+    return { k: 'match', sel, op, explicitOp, value, lhs, rhs, loc: { ...sel.loc, end: (rhs ?? value).loc.end } };
+  }
+
+  /** The binary operator next, if any, and how many tokens it is (the scanner reads `<<` as two `<`). */
+  private binopNext(): { op: BinOp; n: number } | undefined {
+    const t = this.peek();
+    if (t.t === 'w' && BINOP_WORDS[t.v] !== undefined) return { op: BINOP_WORDS[t.v]!, n: 1 };
+    if (t.t === 'p' && (t.v === '<' || t.v === '>')) {
+      const u = this.peek(1);
+      if (u.t === 'p' && u.v === t.v && u.loc.line === t.loc.line && u.loc.col === t.loc.end + 1) return { op: t.v === '<' ? '<<' : '>>', n: 2 };
+    }
+    return undefined;
+  }
+
+  /**
+   * The binary operations after `left` whose operators bind at least as tightly as `min` (precedence climbing over
+   * nft's grammar: shift_expr, and_expr, exclusive_or_expr, inclusive_or_expr); `sels`: operands may be selectors
+   * (a statement's expression: nft's evaluation refuses them there, a relational's grammar does not take them).
+   */
+  private binRest(left: BinExpr, min: number, sels: boolean): BinExpr {
+    for (;;) {
+      const o = this.binopNext();
+      if (!o || BINOP_PREC[o.op] < min) return left;
+      for (let i = 0; i < o.n; i++) this.next();
+      let right = this.binOperand(sels);
+      for (;;) {
+        const p = this.binopNext();
+        if (!p || BINOP_PREC[p.op] <= BINOP_PREC[o.op]) break;
+        right = this.binRest(right, BINOP_PREC[o.op] + 1, sels);
+      }
+      left = { k: 'op', op: o.op, l: left, r: right, loc: { ...left.loc, end: right.loc.end } };
+    }
+  }
+
+  /** One operand of a binary operation: a constant, `( … )`, or (`sels`) a selector. */
+  private binOperand(sels: boolean): BinExpr {
+    if (this.isWord('(')) {
+      const open = this.next();
+      const inner = this.binRest(this.binOperand(sels), 1, sels);
+      const close = this.next();
+      if (close.t !== 'w' || close.v !== ')') this.unexpected(close);
+      return { ...inner, loc: { ...open.loc, end: close.loc.end } };
+    }
+    const t = this.peek();
+    if (t.t === 'w' && (SELECTORS.has(t.v) || t.v === 'numgen' || t.v === 'jhash')) {
+      if (!sels || t.v === 'numgen' || t.v === 'jhash') this.unexpected(t);
+      const sel = this.selector(this.next())!;
+      return { k: 'sel', sel, loc: sel.loc };
+    }
+    const v = this.single();
+    // the scanner reads `1-3` as a number, `-`, a number: an operand is one of them (primary_expr takes no range)
+    const dash = v.k === 'word' ? /^[0-9][0-9a-fA-Fx]*-/.exec(v.v) : null;
+    if (dash) throw new NftParseError('syntax error, unexpected -', { ...v.loc, col: v.loc.col + dash[0].length - 1, end: v.loc.col + dash[0].length - 1 });
+    return { k: 'val', v, loc: v.loc };
   }
 
   /**
@@ -1620,8 +1695,17 @@ class Parser {
     if (!(sel.field === 'mark')) this.unexpected(this.peek(-1));
     const w = this.peek();
     if (w.t === 'w' && ABSENT_EXPRS[w.v] !== undefined && w.v !== 'numgen' && w.v !== 'jhash') throw new NftParseError(ABSENT_EXPRS[w.v]!, w.loc);
+    if (this.isWord('(')) {
+      const expr = this.binRest(this.binOperand(true), 1, true);
+      return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: { k: 'word', v: '0', loc: expr.loc }, expr, loc: { ...sel.loc, end: expr.loc.end } };
+    }
     if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) {
       const key = this.natKey(this.next());
+      if (key.k === 'sel' && !key.sel.concat && this.binopNext()) {
+        const expr = this.binRest({ k: 'sel', sel: key.sel, loc: key.loc }, 1, true);
+        if (this.isWord('map')) throw new NftParseError('wxdp has no maps keyed by a binary operation yet', { ...expr.loc, end: this.peek().loc.end });
+        return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: { k: 'word', v: '0', loc: expr.loc }, expr, loc: { ...sel.loc, end: expr.loc.end } };
+      }
       if (!this.isWord('map')) {
         // a mark from the other mark (`meta mark set ct mark`, `ct mark set meta mark`: the restore and save
         // idioms, a load and nft_meta_set / nft_ct_set of its register); other fields only through a map
@@ -1636,9 +1720,18 @@ class Parser {
       return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: map, key, map, loc: { ...sel.loc, end: map.loc.end } };
     }
     const value = this.single();
+    if (this.binopNext()) {
+      const expr = this.binRest({ k: 'val', v: value, loc: value.loc }, 1, true);
+      return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value, expr, loc: { ...sel.loc, end: expr.loc.end } };
+    }
     return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value, loc: { ...sel.loc, end: value.loc.end } };
   }
 }
+
+/** The scanner's words for binary operators (`&` and `|` come as words too). */
+const BINOP_WORDS: Readonly<Record<string, BinOp>> = { '&': '&', and: '&', '|': '|', or: '|', '^': '^', xor: '^', lshift: '<<', rshift: '>>' };
+/** How tightly each binds (C's order, as nft's grammar nests them). */
+export const BINOP_PREC: Readonly<Record<BinOp, number>> = { '<<': 4, '>>': 4, '&': 3, '^': 2, '|': 1 };
 
 /** A timestring (`1d2h3m4s5ms`, each unit optional, in this order) in ms; undefined when it is not one. */
 export function timeMs(text: string): number | undefined {

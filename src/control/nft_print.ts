@@ -8,6 +8,7 @@ import { anonFields } from './nft_pipapo.js';
 import { fieldAt, impliedDeps, stmtReduce } from './nft_merge.js';
 import { formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
+import { bitOpsText, boolOps, prefixOf } from './nft_bitwise.js';
 
 const OPS: Readonly<Record<string, string>> = { eq: '', neq: '!= ', lt: '< ', gt: '> ', lte: '<= ', gte: '>= ' };
 const { icmp_code: ICMP_CODES, icmpv6_code: ICMPV6_CODES } = ICMP_CODE_TABLES;
@@ -149,6 +150,28 @@ function maskedText(op: CmpOp, mask: number, value: number): string {
   return `${OPS[op]}${tcpFlagsText(value, ',')} / ${tcpFlagsText(mask, ',')}`;
 }
 
+/**
+ * A match through NFT_BITWISE_BOOL as nft 1.0.6 lists it (measured): a mask that keeps every bit is not shown, a lone
+ * `&` of a prefix's mask shows the value as that prefix (`meta mark 0x00010000/16`), otherwise the operations, then
+ * `==` before a value or a set of values (must_print_eq_op: the left side is an operation) but not before a range or
+ * an interval set.
+ */
+function bitsMatchText(sel: string, s: Extract<RStmt, { k: 'match' }>, value: string): string {
+  const bits = s.bits!;
+  const mark = s.type === 'mark';
+  const width = mark ? 32 : s.type === 'integer8' ? 8 : 16;
+  const ops = boolOps(bits.mask, bits.xor, width);
+  if (ops.length === 0) return `${sel} ${OPS[s.op]}${value}`;
+  const v = s.value;
+  // a mark's type takes prefixes (DTYPE_F_PREFIX), a header's integer does not
+  const plen = mark ? prefixOf(bits) : undefined;
+  if (plen !== undefined && v.k === 'elem' && v.e.kind === 'value' && (s.op === 'eq' || s.op === 'neq')) return `${sel} ${OPS[s.op]}${value}/${plen}`;
+  // a mark's range or interval set is looked up in network order (a byteorder between): no `==` shown before it
+  const interval = mark && ((v.k === 'elem' && v.e.kind !== 'value') || (v.k === 'set' && v.elems.some((e) => e.kind !== 'value')));
+  const op = s.op === 'eq' ? (interval ? '' : '== ') : OPS[s.op];
+  return `${bitOpsText(sel, [{ k: 'bool', ...bits }], width)} ${op}${value}`;
+}
+
 /** Statements nft added as dependencies (or that stand for one a later statement needs) are not shown. */
 function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   const s = stmts[i]!;
@@ -238,6 +261,16 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         const l4 = thProto(s, i);
         const sel = s.sel.concat ? selText(s, l4) : l4 ? `${l4} ${s.sel.field}` : selText(s);
         const v = s.value;
+        if (s.bits) {
+          parts.push(bitsMatchText(sel, s, valueText(s, (n) => t.sets.find((x) => x.name === n))));
+          break;
+        }
+        if (s.exact && v.k === 'flags') {
+          // the whole value compared: one state shows its `==` (must_print_eq_op), several or-ed show as `a | b`
+          const names = CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n);
+          parts.push(`${sel} ${s.op === 'neq' ? '!= ' : names.length === 1 ? '== ' : ''}${names.join(' | ')}`);
+          break;
+        }
         // a bitmask type's plain comparison shows its `==` (must_print_eq_op)
         const op = s.type === 'tcp_flag' && s.op === 'eq' && v.k === 'elem' ? '== ' : OPS[s.op];
         parts.push(v.k === 'masked' ? `${sel} ${maskedText(s.op, v.mask, v.value)}` : `${sel} ${op}${valueText(s, (n) => t.sets.find((x) => x.name === n))}`);
@@ -266,6 +299,7 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         break;
       case 'set':
         if (s.map) parts.push(`${s.target} set ${dataMapText(s.map)}`);
+        else if (s.key && s.bits) parts.push(`${s.target} set ${bitOpsText(natKeyText(s.key), s.bits)}`);
         else if (s.key) parts.push(`${s.target} set ${natKeyText(s.key)}`);
         else parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
         break;

@@ -240,7 +240,7 @@ function symbol16(table: ReadonlyArray<[string, number]>, text: string, loc: Loc
   if (named) return u32(named[1], false, 2);
   const n = intOf(text);
   if (n === undefined) return err(`Could not parse ${what}`, loc);
-  if (n > 0xffff) return err(`Value ${text} exceeds valid range 0-65535`, loc);
+  if (n > 0xffff) return err(`Value ${n} exceeds valid range 0-65535`, loc);
   return u32(n, false, 2);
 }
 
@@ -281,7 +281,7 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       const [max, shift] = VLAN_BITS[type];
       const n = intOf(text);
       if (n === undefined) return err('Could not parse integer', loc);
-      if (n > max) return err(`Value ${text} exceeds valid range 0-${max}`, loc);
+      if (n > max) return err(`Value ${n} exceeds valid range 0-${max}`, loc);
       return type === 'vlan_id' ? u32(n, false, 2) : Uint8Array.of(n << shift);
     }
     case 'ether_addr': {
@@ -299,7 +299,7 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       if (named) return u32(named[1], false, 1);
       const n = intOf(text);
       if (n === undefined) return err(`Could not parse ${type === 'icmp_type' ? 'ICMP' : 'ICMPv6'} type`, loc);
-      if (n > 0xff) return err(`Value ${text} exceeds valid range 0-255`, loc);
+      if (n > 0xff) return err(`Value ${n} exceeds valid range 0-255`, loc);
       return u32(n, false, 1);
     }
     case 'icmp_code':
@@ -309,7 +309,7 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       if (named >= 0) return u32(type === 'tcp_flag' ? 1 << named : named, false, 1);
       const n = intOf(text);
       if (n === undefined) return err(type === 'tcp_flag' ? 'Could not parse TCP flag' : `Could not parse ${type === 'icmp_code' ? 'icmp' : 'icmpv6'} code`, loc);
-      if (n > 0xff) return err(`Value ${text} exceeds valid range 0-255`, loc);
+      if (n > 0xff) return err(`Value ${n} exceeds valid range 0-255`, loc);
       return u32(n, false, 1);
     }
     case 'uid':
@@ -327,8 +327,8 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
     default: {
       const n = intOf(text);
       const max = info.len === 1 ? 0xff : info.len === 2 ? 0xffff : 0xffffffff;
-      if (n === undefined) return err(`Could not parse ${type === 'mark' ? 'mark' : 'integer'}`, loc);
-      if (n > max) return err(`Value ${text} exceeds valid range 0-${max}`, loc);
+      if (n === undefined) return err(`Could not parse ${type === 'mark' ? 'packet mark' : 'integer'}`, loc);
+      if (n > max) return err(`Value ${n} exceeds valid range 0-${max}`, loc);
       return u32(n, info.host, info.len);
     }
   }

@@ -8,6 +8,9 @@
 //   pop on a bloom filter: "Error: pop failed: Unknown error 524"
 //   push without a value: "Error: did not find value"; a short one: "Error: value expected 4 bytes got 3";
 //   peek with a value on a queue: "Error: unnecessary value"
+//   lookup without a key (bpftool's peek alias): a queue's or stack's next value, "Not found" empty
+//     (-j: null, exit ENOENT); a bloom filter: "Not found" (ENOENT) whatever it holds; a key given: "unnecessary key"
+//   dump of a queue or stack: "Found 0 elements" (-j: []), exit EINVAL (234); a bloom filter's: EOPNOTSUPP (161)
 // wxdp prints a push (`pushed value: …`) and, with --json, the entry {key: "", value} as its other map
 // verbs do; errors are its one line with bpftool's words and the errno, exit 1 (2: usage). A bloom filter's
 // peek takes the value asked about (the kernel reads it from the value buffer; bpftool 7.1 passes none).
@@ -57,6 +60,17 @@ describe('wxdp map push|pop|peek OBJ.o (offline: the maps as the load leaves the
     expect([none.code, none.err]).toEqual([1, expect.stringContaining("no map 'nope'")]);
   });
 
+  it('lookup without a key is the peek of a queue or stack; dump of one finds 0 elements and fails as bpftool does', async () => {
+    expect(await cli('map', 'lookup', OBJ, 'name', 'lens_q')).toEqual({ code: 1, out: '', err: "wxdp map: map 'lens_q': peek: ENOENT (Not found)\n" });
+    const b = await cli('map', 'lookup', OBJ, 'name', 'lens_b', '--json');
+    expect([b.code, JSON.parse(b.out).error.message]).toEqual([1, "map 'lens_b': lookup: ENOENT (Not found: a lookup without a key asks a bloom filter about no value; peek … value BYTES asks about one)"]);
+    expect(await cli('map', 'lookup', OBJ, 'name', 'lens')).toEqual({ code: 2, out: '', err: 'wxdp map: wxdp map lookup: missing key\n' });
+    expect((await cli('map', 'lookup', OBJ, 'name', 'lens_q', 'key', '1', '0', '0', '0')).err).toContain("map 'lens_q': unnecessary key");
+    expect(await cli('map', 'dump', OBJ, 'name', 'lens_q')).toEqual({ code: 1, out: 'Found 0 elements\n', err: "wxdp map: map 'lens_q': dump: EINVAL (Found 0 elements: a queue has no keys to walk; pop or peek reads it)\n" });
+    const d = await cli('map', 'dump', OBJ, 'name', 'lens_b', '--json');
+    expect([d.code, JSON.parse(d.out).error.code, d.err]).toEqual([1, 'MAP_UNSUPPORTED', '']);
+  });
+
   it('--help for each verb', async () => {
     for (const verb of ['push', 'enqueue', 'pop', 'dequeue', 'peek']) {
       const r = await cli('map', verb, '--help');
@@ -101,6 +115,22 @@ describe('wxdp map push|pop|peek --socket (live)', () => {
     run(61);
     run(62);
     expect([(await live('pop', 'name', 'lens_s')).out, (await live('pop', 'name', 'lens_s')).out]).toEqual(['value: 3e 00 00 00\n  62\n', 'value: 3d 00 00 00\n  61\n']);
+  });
+
+  it('lookup without a key peeks a queue or stack (bpftool\'s alias); dump of one finds 0 elements, EINVAL', async () => {
+    const run = (n: number) => dp.loadedObjects()[0]!.program().testRun({ data: new Uint8Array(n) });
+    run(70);
+    run(71);
+    expect(await live('lookup', 'name', 'lens_s')).toEqual({ code: 0, out: 'value: 47 00 00 00\n  71\n', err: '' });
+    const q = await live('lookup', 'name', 'lens_q', '--json');
+    expect([q.code, JSON.parse(q.out)]).toEqual([0, { key: '', value: '46000000', formatted: { key: null, value: 70 } }]);
+    expect(await live('dump', 'name', 'lens_q')).toEqual({ code: 1, out: 'Found 0 elements\n', err: "wxdp map dump: map 'lens_q': dump: EINVAL (Found 0 elements: a queue has no keys to walk; pop or peek reads it)\n" });
+    const d = await live('dump', 'name', 'lens_b', '--json');
+    expect([d.code, JSON.parse(d.out).error.code]).toEqual([1, 'EOPNOTSUPP']);
+    expect((await live('lookup', 'name', 'lens_b')).err).toContain("map 'lens_b': lookup: ENOENT (Not found");
+    expect((await live('lookup', 'name', 'lens')).err).toBe('wxdp map lookup: map.lookup: map lens: did not find key (args.key) (EINVAL)\n');
+    // what lookup peeked is still there
+    expect([(await live('pop', 'name', 'lens_q')).out, (await live('pop', 'name', 'lens_s')).out, (await live('pop', 'name', 'lens_s')).out]).toEqual(['value: 46 00 00 00\n  70\n', 'value: 47 00 00 00\n  71\n', 'value: 46 00 00 00\n  70\n']);
   });
 
   it('a bloom filter: push, then peek answers the value pushed and Not found (ENOENT) for one never pushed', async () => {

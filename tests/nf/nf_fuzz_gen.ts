@@ -198,7 +198,7 @@ function userRule(x: Rng): string {
  * The rule set from `g`; `x` (a third generator, so each seed's rules and flows stay what they were)
  * adds rules as people write them at random places in the filter chains, with the sets and chain they use.
  */
-export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng, k?: Rng): Ruleset {
+export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng, k?: Rng, b?: Rng): Ruleset {
   const virtual: Ruleset['virtual'] = [];
   const fwdPolicy = g.pick(['accept', 'accept', 'drop']);
   const fwd: string[] = [];
@@ -251,6 +251,11 @@ export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng, k?: Rng): Ruleset
     // cached route in wxdp; `ct mark set meta mark` setting back on the slow path what only the
     // offloaded connection's first packets set in wxdp)
     const pre = Array.from({ length: 1 + k.int(4) }, () => markRule(k));
+    // marks through binary operations (nft_bitwise) from a seventh generator, among k's
+    if (b) {
+      for (let i = 1 + b.int(3); i > 0; i--) pre.splice(b.int(pre.length + 1), 0, bitwiseMarkRule(b));
+      for (let i = b.int(3); i > 0; i--) fwd.splice(b.int(fwd.length + 1), 0, bitwiseMarkMatch(b));
+    }
     lines.push('\tchain mangle {', `\t\ttype filter hook prerouting priority ${k.pick(['mangle', '-150', 'mangle + 5', 'dstnat - 1'])}; policy accept;`, ...pre.map((r) => `\t\t${r}`), '\t}');
     for (let i = k.int(3); i > 0; i--) fwd.splice(k.int(fwd.length + 1), 0, `${k.pick(['meta', 'ct'])} mark ${k.pick(['0x7', '0x8', '0x9', '!= 0x0', '{ 0x8, 0xa }'])} counter${k.pick(['', ' accept', ' drop'])}`);
     if (k.chance(0.3)) input.splice(k.int(input.length + 1), 0, `meta mark ${k.pick(['0x7', '0x8'])} counter`);
@@ -367,6 +372,41 @@ function markRule(k: Rng): string {
     default:
       return `${k.pick(['meta l4proto icmp', 'meta l4proto ipv6-icmp', 'ct direction reply', 'ct state established'])} meta mark set ${mark()}`;
   }
+}
+
+/**
+ * A mangle rule setting or matching a mark through binary operations (nft_bitwise's mask / xor and shifts): the
+ * marks MARK_RULES route by (0x7, 0x8 / 0xc) made from others by or, and, xor, shift, under masked matches.
+ */
+function bitwiseMarkRule(b: Rng): string {
+  const which = (): string => b.pick(['meta', 'ct']);
+  switch (b.int(8)) {
+    case 0:
+      return `meta mark set meta mark ${b.pick(['| 0x8', '| 0x7', '& 0xfffffff0 | 0x7', '& 0x3 | 0x8', '^ 0x2', '^ 0xf', 'and 0xc or 0x3'])}`;
+    case 1: {
+      const w = which();
+      return `meta mark set ${b.pick([`${w} mark << 1`, `${w} mark >> 1`, `${w} mark >> 4 & 0xf`, `(${w} mark & 0xf0) >> 4`, `${w} mark << 8 >> 8`])}`;
+    }
+    case 2:
+      return `ct mark set ${which()} mark ${b.pick(['& 0xff', '| 0x7', '^ 0x1', '& 0xfc | 0x8'])}`;
+    case 3:
+      return `${which()} mark & 0xc == 0x8 meta mark set meta mark ${b.pick(['| 0x3', '& 0x8', '^ 0x1'])}${b.pick(['', ' counter'])}`;
+    case 4:
+      return `${which()} mark & ${b.pick(['0x3', '0xf', '0xfffffff8', '0xffff0000'])} ${b.pick(['== 0x0', '!= 0x0', '== 0x3', '0x1-0x7', '{ 0x0, 0x3 }'])} meta mark set ${b.pick(['0x7', '0x8', '0xb', '0x10'])}`;
+    case 5:
+      return `meta mark ^ 0x1 ${b.pick(['== 0x6', '!= 0x6', '{ 0x6, 0x9 }'])} meta mark set meta mark ^ 0x1 counter`;
+    case 6:
+      return `meta mark | 0x1 == ${b.pick(['0x7', '0x3', '0x9'])} ct mark set meta mark & 0xe`;
+    default:
+      return `meta mark set ${b.pick(['0x1 | 0x6', '(0xf0 | 0x08) & 0xf', '0x2 ^ 0xa'])}`;
+  }
+}
+
+/** A forward-chain match of a mark through a mask (the counters compared; some accept or drop). */
+function bitwiseMarkMatch(b: Rng): string {
+  const sel = b.pick(['meta', 'ct']);
+  const m = b.pick(['& 0xc == 0x8', '& 0x3 != 0x0', '& 0xf 0x7-0x9', '& 0xff { 0x7, 0x8 }', '& 0xfffffff8 == 0x8', '^ 0x7 == 0x0', '| 0x1 != 0x7', '& 0xf0 == 0x0']);
+  return `${sel} mark ${m} counter${b.pick(['', '', ' accept', ' drop'])}`;
 }
 
 /** A raw-priority prerouting rule taking traffic the flows send out of conntrack. */

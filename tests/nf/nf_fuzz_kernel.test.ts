@@ -33,6 +33,10 @@
 //                            in the forward and input chains, and the router with nf_fuzz_gen's MARK_RULES
 //                            (fwmark rules to tables 77, 78: other next hops, prohibit, unreachable); =0 gives
 //                            what seeds 1-549 were run with
+//   WXDP_NF_FUZZ_BITWISE=0   none of genRuleset's `b` (a seventh generator, added 12-07 from seed 588): among `k`'s
+//                            mangle rules, marks set and matched through binary operations (`meta mark set meta
+//                            mark & 0xfffffff0 | 0x7`, `ct mark >> 4 & 0xf`, `meta mark & 0xc == 0x8`, `^`, shifts)
+//                            and masked mark matches in the forward chain; =0 gives what seeds 1-587 were run with
 //
 // Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
 // window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
@@ -59,7 +63,9 @@
 // its later draws: 491-526 replay otherwise now). 12-07 (fz52), with genRuleset's `k` (marks before routing, fwmark
 // rules): 551-558, 560, 561 agree; 550 (an empty flowtable device list, the `ft` generator's) and 559 (marks
 // with a flowtable, which the slow path cannot judge) were the generator's, fixed, then agree with 562-580, 582,
-// 583; 581 (a notrack rule with a flowtable: the same) then agrees with 584-587; 1, 2 agree. Under load
+// 583; 581 (a notrack rule with a flowtable: the same) then agrees with 584-587; 1, 2 agree. 12-07 (nf53), with
+// genRuleset's `b` (marks through binary operations): 588-593 agree, and of the seeds up to 628 that draw `b`'s
+// rules 595, 596, 598, 603, 604, 608, 615, 616, 618, 621, 623, 625, 627, 628. Under load
 // set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+.
 
 import { describe, expect, it } from 'vitest';
@@ -84,6 +90,7 @@ const RULES = process.env['WXDP_NF_FUZZ_RULES'] !== '0';
 const FLOWTABLE = process.env['WXDP_NF_FUZZ_FLOWTABLE'] !== '0';
 const MORE = process.env['WXDP_NF_FUZZ_MORE'] !== '0';
 const MARKS = process.env['WXDP_NF_FUZZ_MARKS'] !== '0';
+const BITWISE = process.env['WXDP_NF_FUZZ_BITWISE'] !== '0';
 
 const nsa = useNamespaces('nfz');
 const py = pythonAvailability();
@@ -250,7 +257,10 @@ async function runBoth(seed: number, n: number) {
   // marks before routing, and fwmark rules for them, from a sixth (WXDP_NF_FUZZ_MARKS=0: none)
   const k = MARKS ? new Rng((seed ^ 0x4cf5ad43) >>> 0) : undefined;
   for (let i = 0; k && i < 9; i++) k.next();
-  const rs = genRuleset(g, RULES ? new Rng((seed ^ 0x5bd1e995) >>> 0) : undefined, ft, m, k);
+  // marks through binary operations (masks, or, xor, shifts) among k's from a seventh (WXDP_NF_FUZZ_BITWISE=0: none)
+  const b = MARKS && BITWISE ? new Rng((seed ^ 0x85ebca6b) >>> 0) : undefined;
+  for (let i = 0; b && i < 9; i++) b.next();
+  const rs = genRuleset(g, RULES ? new Rng((seed ^ 0x5bd1e995) >>> 0) : undefined, ft, m, k, b);
   const config = MARKS ? NF_MARK_CONFIG : NF_CONFIG;
   // TCP windows and window scales from a second generator (WXDP_NF_FUZZ_WINDOWS=0: none), the rest as before
   const t = WINDOWS ? new Rng((seed ^ 0x3c6ef372) >>> 0) : undefined;

@@ -202,3 +202,29 @@ describe.skipIf(!built)('nft_do_chain over a published ruleset', () => {
     expect(run.run('inet', 'filter', 'forward', u4('192.0.2.1', '192.0.2.2', 1, 9)).verdict).toBe(NF_ACCEPT);
   });
 });
+
+// ct state with `==` / `!=` compares the whole value (nft 1.0.6: `cmp eq|neq reg 1 0x00000006`, --debug=netlink), the
+// implicit form its bits; marks through nft_bitwise (meta mark & m ^ x, set through mask, xor and shifts)
+describe.skipIf(!built)('whole-value ct state compares and marks through nft_bitwise', () => {
+  let run: ChainRunner;
+  const pkt = ipv4({ src: '192.0.2.1', dst: '203.0.113.1', proto: 17, payload: udp('192.0.2.1', '203.0.113.1', 1, 2, pattern(8)) });
+  beforeAll(async () => {
+    const dp = await nftDatapath(['veth0']);
+    dp.nft(`table inet s {
+	chain cne { type filter hook forward priority 0; policy accept; ct state != established,related drop; }
+	chain ceq { type filter hook forward priority 1; policy accept; ct state == established,related drop; }
+	chain bits { type filter hook forward priority 2; policy accept; ct state established,related drop; }
+	chain mk { type filter hook prerouting priority 0; policy accept; meta mark & 0xff00 == 0x1200 meta mark set meta mark & 0xffff00ff | 0x3400; meta mark ^ 0x1 == 0x10 meta mark set meta mark << 4 >> 8; }
+}`);
+    run = new ChainRunner(dp);
+  });
+  it('!= established,related drops an established packet (2 is not 6); == never matches one state; implicit tests the bits', () => {
+    const est = { ct: 0x1000, ctinfo: 0 };
+    expect([run.run('inet', 's', 'cne', pkt, est).verdict, run.run('inet', 's', 'ceq', pkt, est).verdict, run.run('inet', 's', 'bits', pkt, est).verdict]).toEqual([NF_DROP, NF_ACCEPT, NF_DROP]);
+  });
+  it('sets a mark through a mask and or, and through shifts, under masked and xor-ed matches', () => {
+    const mark = (m: number): number => run.run('inet', 's', 'mk', pkt, { hook: 0, mark: m }).mark >>> 0;
+    // 0xab12cd & 0xffff00ff | 0x3400 = 0xab34cd; 0x11 ^ 0x1 = 0x10: (0x11 << 4) >> 8 = 0x1; 0x5 untouched
+    expect([mark(0xab12cd), mark(0x11), mark(0x5)]).toEqual([0xab34cd, 0x1, 0x5]);
+  });
+});

@@ -3,7 +3,7 @@
 // error compared — `add|insert rule … handle|position N` (after or before that rule; the kernel's ENOENT at the
 // number, or over `position N`), `index N` (nft's own: the Nth rule of its cache), `replace rule … handle N` (the
 // rule keeps its handle, anonymous sets in it take new ones), `rename chain` (jumps follow it; EEXIST over the
-// command), `list tables`, `list chains`, `list chain` and `list table` with and without handles, a base chain's
+// command; ENOENT over it for a chain added in the same transaction), `list tables`, `list chains`, `list chain` and `list table` with and without handles, a base chain's
 // policy changed alone (`add chain … { policy drop; }`), verdict maps.
 
 import { describe, it } from 'vitest';
@@ -54,6 +54,10 @@ const SEQUENCE = [
   'rename chain inet f in c4',
   'rename chain inet f nosuch c5',
   'rename chain inet f c3 c4',
+  // a chain added in the same transaction: no handle in nft's cache yet, the kernel's ENOENT over the command
+  'add chain inet f n1; rename chain inet f n1 n2',
+  'add chain inet f n5; add chain inet f n6; rename chain inet f n5 n6',
+  'add chain inet f n7; delete chain inet f n7; add chain inet f n7; rename chain inet f n7 n8',
   'rename table inet f g',
   'delete chain inet f c3',
   '-a list table inet f',
