@@ -57,6 +57,11 @@ export type KfuncArg =
   | { kind: 'irq_flag'; op: 'save' | 'restore' }
   /** An `__ign` argument (is_kfunc_arg_ignore): not checked at all, not even read. */
   | { kind: 'ign' }
+  /**
+   * KF_ARG_PTR_TO_BTF_ID `const struct bpf_map *` of a KF_TRUSTED_ARGS kfunc: a map the program names
+   * (CONST_PTR_TO_MAP is a trusted struct bpf_map: reg2btf_ids).
+   */
+  | { kind: 'map' }
   | { kind: 'size' };
 
 /**
@@ -382,6 +387,30 @@ export const DYNPTR_KFUNC_DEFS: readonly KfuncDef[] = [
   dynptrKfunc('bpf_dynptr_copy', 13, [D, S, D, S, S]),
   dynptrKfunc('bpf_dynptr_memset', 14, [D, S, S, S]),
 ];
+/**
+ * (ids from 70: another branch numbers the object / graph kfuncs from 49)
+ *  [70] bpf_map_sum_elem_count(const struct bpf_map *map) → s64   (kernel/bpf/map_iter.c, KF_TRUSTED_ARGS)
+ * The sum of the map's per-CPU element counters, which only the hash maps keep (htab_map_alloc's
+ * bpf_map_init_elem_count; every insert and delete, LRU evictions included, counts): wxdp's hash maps
+ * keep the live count in their header (MAP_COUNT); any other map has none, 0.
+ */
+const HASH_COUNTED = new Set([1, 5, 9, 10, 13]); // HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH, HASH_OF_MAPS
+const MAP_HDR_TYPE = 0;
+const MAP_HDR_COUNT = 24;
+const MAP_SUM_ELEM_COUNT: KfuncDef = {
+  name: 'bpf_map_sum_elem_count',
+  btfId: 70,
+  args: [{ kind: 'map' }],
+  devBound: false,
+  trusted: true,
+  fn: (map, _r2, _r3, _r4, _r5, ctx) => {
+    const at = Number(BigInt.asUintN(32, map));
+    const v = ctx.mem.view();
+    if (at < 0x1000 || at + MAP_HDR_COUNT + 4 > v.byteLength) throw new RuntimeFault('RUN_HELPER', `bpf_map_sum_elem_count: no map at 0x${at.toString(16)}`, ctx.pc, map);
+    return HASH_COUNTED.has(v.getUint32(at + MAP_HDR_TYPE, true)) ? BigInt(v.getUint32(at + MAP_HDR_COUNT, true)) : 0n;
+  },
+};
+
 export const KFUNCS: readonly KfuncDef[] = [
   { name: 'bpf_xdp_metadata_rx_timestamp', btfId: 1, args: [{ kind: 'ctx' }, { kind: 'mem', size: 8 }], devBound: true, fastPath: 'bpf_xdp_metadata_rx_timestamp', fn: () => ENODATA },
   {
@@ -421,6 +450,7 @@ export const KFUNCS: readonly KfuncDef[] = [
   ...ITER_BITS_KFUNCS,
   ...SECTION_KFUNCS,
   ...STRING_KFUNCS,
+  MAP_SUM_ELEM_COUNT,
   ctKfunc('bpf_xdp_ct_lookup', 15, CT_TUPLE_ARGS, { ret: 'acquire_or_null', retStruct: 'nf_conn', trusted: true }),
   // nf_ct_put: wxdp's entries are not reference counted (an entry lives until the table deletes it)
   { name: 'bpf_ct_release', btfId: 16, args: [CONN], devBound: false, ret: 'void', release: true, fn: () => 0n },

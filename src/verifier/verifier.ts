@@ -2813,6 +2813,18 @@ class Verifier {
           this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT ${a.struct} but R${regno} has a pointer to STRUCT ${reg.btf}`, pc, undefined, 'EINVAL');
         }
         if (def.release) releaseRef = reg.refObjId;
+      } else if (a.kind === 'map') {
+        // KF_ARG_PTR_TO_BTF_ID struct bpf_map: NULL refused first (trusted), then get_kfunc_ptr_arg_type —
+        // a register of no BTF type (reg2btf_ids has the map pointer, the sockets) is memory, which a
+        // struct without scalars cannot be; then process_kf_arg_ptr_to_btf_id's type match
+        this.trustedNotNull(def, reg, k, pc);
+        const btfName = reg.type === RegType.SOCKET ? 'sock' : reg.type === RegType.SOCK_COMMON ? 'sock_common' : reg.type === RegType.XDP_SOCK ? 'xdp_sock' : reg.btf ?? reg.trustedBtf;
+        if (reg.type !== RegType.CONST_MAP && btfName === undefined) {
+          this.reject(`arg#${k} pointer type STRUCT bpf_map must point to scalar, or struct with scalar`, pc, undefined, 'EINVAL');
+        }
+        if (reg.type !== RegType.CONST_MAP) {
+          this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT bpf_map but R${regno} has a pointer to STRUCT ${btfName}`, pc, undefined, 'EINVAL');
+        }
       } else if (a.kind === 'irq_flag') {
         this.irqFlagArg(st, reg, regno, a.op, pc);
       } else if (a.kind === 'iter') {
