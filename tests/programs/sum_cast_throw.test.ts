@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
-import { kernelAvailability, loadKernelProgram } from '../../src/oracle/kernel.js';
+import { kernelAvailability, loadKernelProgram, xdpContext } from '../../src/oracle/kernel.js';
 
 const obj = (name: string): string => fileURLToPath(new URL(`../../programs/verifier/accept/${name}.o`, import.meta.url));
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -17,8 +17,11 @@ const Z20 = '00'.repeat(20);
 const ZERO64 = '00'.repeat(64);
 const BYTES64 = '0102030405060708' + 'ab'.repeat(56);
 
-/** [program, frame, return value]: each case loads its object afresh (the maps start empty). */
-const CASES: [string, Uint8Array, number][] = [
+/**
+ * [program, frame, return value, meta]: each case loads its object afresh (the maps start empty). `meta`: the
+ * frame's first 8 bytes are metadata and its last 8 a fragment (ctx_in data = 8, data_end = 64 of 72 bytes).
+ */
+const CASES: [string, Uint8Array, number, boolean?][] = [
   // hash | lru << 8 | percpu hash << 16 | array << 24, after min(n, 6) inserts and deleting key 1
   ['map_sum_elem_count', hex('00' + Z20), 0],
   ['map_sum_elem_count', hex('01' + Z20), 0x10101],
@@ -28,6 +31,8 @@ const CASES: [string, Uint8Array, number][] = [
   // (len + headroom << 16) ^ frame_sz (4096) ^ lo's ifindex (1) << 24
   ['cast_kern_ctx_fields', hex(ZERO64), 0x1040],
   ['cast_kern_ctx_fields', hex(BYTES64), 0x1040],
+  // 56 linear bytes, 8 of metadata (<< 8), XDP_FLAGS_HAS_FRAGS (<< 20)
+  ['cast_kern_ctx_fields', hex(BYTES64 + 'cd'.repeat(8)), 0x101838, true],
   // frame_sz + ifindex, ^ the packet's byte 5 << 24
   ['rdonly_cast_ctx', hex(ZERO64), 0x1001],
   ['rdonly_cast_ctx', hex(BYTES64), 0x6001001],
@@ -47,9 +52,10 @@ describe('bpf_map_sum_elem_count, the kernel ctx casts and bpf_throw', () => {
       const dp = await Datapath.create();
       try {
         const got: number[] = [];
-        for (const [name, frame] of CASES) {
+        for (const [name, frame, , meta] of CASES) {
           const o = await dp.loadObject(obj(name), { engine });
-          got.push(o.programs.get(name)!.testRun({ data: frame }).retval >>> 0);
+          const ctx = meta ? { ctx: { dataMeta: 0, data: 8, dataEnd: 64, ingressIfindex: 1 } } : {};
+          got.push(o.programs.get(name)!.testRun({ data: frame, ...ctx }).retval >>> 0);
           dp.unloadObject(o);
         }
         expect(got).toEqual(CASES.map((c) => c[2] >>> 0));
@@ -82,12 +88,12 @@ describe.skipIf(!avail.ok)(`the same frames in the kernel${avail.ok ? '' : ` (sk
     const fresh = name === 'map_sum_elem_count';
     let k = fresh ? undefined : loadKernelProgram(obj(name), { name });
     try {
-      const got = cases.map(([, frame]) => {
+      const got = cases.map(([, frame, , meta]) => {
         if (fresh) {
           k?.close();
           k = loadKernelProgram(obj(name), { name });
         }
-        return k!.run({ data: frame }).retval >>> 0;
+        return k!.run({ data: frame, ...(meta ? { ctx: xdpContext({ dataLength: 64, metaLength: 8, ingressIfindex: 1 }) } : {}) }).retval >>> 0;
       });
       expect(got).toEqual(cases.map((c) => c[2] >>> 0));
     } finally {
