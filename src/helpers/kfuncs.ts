@@ -20,6 +20,13 @@
 // bpf_stream_vprintk_impl, bpf_probe_read_{kernel,user}{,_str}_dynptr, bpf_task_work_schedule_*. The
 // sleepable ones (copy_from_user*, bpf_iter_kmem_cache_*, bpf_iter_dmabuf_*, bpf_lookup_user_key) are
 // refused for XDP: "program must be sleepable to call sleepable kfunc X".
+// bpf_res_spin_lock, as this kernel checks it (probed 2026-12-07, for whoever adds it): a `struct
+// bpf_res_spin_lock` (4 bytes) in a map value; the lock is held only where the call returned 0 (the
+// verifier forks the error path, r0 in [-MAX_ERRNO, -1]): unlocking on an unchecked path is "bpf_res_spin_unlock
+// without taking a lock" (EINVAL), as is unlocking one never taken; two may be held, released last-taken
+// first, else "bpf_res_spin_unlock cannot be out of order" (EINVAL); exit holding one is "BPF_EXIT instruction
+// in main prog cannot be used inside bpf_spin_lock-ed region" (EINVAL); a load of it "bpf_res_spin_lock cannot
+// be accessed directly by load/store" (EACCES).
 // bpf_map_sum_elem_count, bpf_cast_to_kern_ctx, bpf_rdonly_cast (struct xdp_buff, xdp_rxq_info, net_device and
 // the other structs of src/elf/core.ts WXDP_BTF; bpf_core_type_id_kernel resolves to their ids there) and
 // bpf_throw (default callback) are here (ids 70-73); they run in TypeScript (Datapath programs on the main
