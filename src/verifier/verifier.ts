@@ -2778,7 +2778,9 @@ class Verifier {
         return;
       }
       const reg = this.readReg(st, regno, pc);
-      // KF_ARG_PTR_TO_CTX: the ctx itself, else the kfunc's own refusal (not a helper's)
+      // KF_ARG_PTR_TO_CTX: the ctx itself, else the kfunc's own refusal (not a helper's), after a trusted
+      // kfunc's NULL check (bpf_xdp_ct_lookup's)
+      if (a.kind === 'ctx') this.trustedNotNull(def, reg, k, pc);
       if (a.kind === 'ctx' && reg.type !== RegType.CTX) this.reject(`arg#${k} expected pointer to ctx, but got ${reg.typeName()}`, pc, undefined, 'EINVAL');
       if (a.kind === 'ctx') this.checkArg(st, pc, 0, Arg.PTR_TO_CTX, regno, reg, undefined);
       else if (a.kind === 'dynptr') {
