@@ -45,6 +45,14 @@ export const CTX_REDIRECT_FLAGS: u32 = 48; // u64 flags of the redirect
 export const CTX_FRAGS_LEN: u32 = 56; //     bytes in fragments (0: a linear buffer)
 export const CTX_FRAGS_HEAD: u32 = 60; //    where the first fragment's bytes start in its page (bpf_xdp_pull_data)
 export const CTX_SIZE: u32 = 64;
+// The kernel's view of the ctx (bpf_cast_to_kern_ctx, bpf_rdonly_cast to struct xdp_buff): the fields of
+// struct xdp_buff wxdp's ctx has no word for, filled by those kfuncs when called (src/helpers/cast_kfuncs.ts),
+// past CTX_SIZE in the ctx's 256 bytes. The struct itself is the ctx (src/elf/core.ts WXDP_BTF.xdp_buff).
+export const CTX_KERN_FRAME_SZ: u32 = 64; //  u32 xdp_buff.frame_sz
+export const CTX_KERN_FLAGS: u32 = 68; //     u32 xdp_buff.flags (XDP_FLAGS_HAS_FRAGS)
+export const CTX_KERN_RXQ: u32 = 72; //       u64 xdp_buff.rxq: the address of the record at CTX_KERN_RXQ_REC
+export const CTX_KERN_RXQ_REC: u32 = 80; //   struct xdp_rxq_info (32 B): u64 dev (CTX_KERN_DEV's address), u32 queue_index, …
+export const CTX_KERN_DEV: u32 = 112; //      struct net_device (8 B): u32 ifindex, u32 mtu
 
 // Per-run state.
 export let RUN_BASE: u32 = 0x2100;

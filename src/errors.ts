@@ -96,6 +96,15 @@ export class ProgramError extends WxdpError {
 export type RuntimeErrorCode = 'RUN_MEM_FAULT' | 'RUN_CALL_DEPTH' | 'RUN_HELPER' | 'RUN_INSN_LIMIT';
 
 /** A run that ended early. `index` is the instruction that faulted. */
+/**
+ * bpf_throw's unwinding (BPF exceptions): thrown by the kfunc, through every eBPF frame, to the engine's
+ * run, which makes `cookie` the program's return value (the default exception callback's answer). Not an
+ * error: a program ends this way on purpose.
+ */
+export class BpfThrow {
+  constructor(readonly cookie: bigint) {}
+}
+
 export class RuntimeFault extends WxdpError {
   readonly index: number;
   readonly address: bigint | undefined;

@@ -11,7 +11,16 @@
 //   kind         FIELD_BYTE_OFFSET (0): the load/store offset or the immediate becomes wxdp's offset;
 //                FIELD_BYTE_SIZE (1): wxdp's size; FIELD_EXISTS (2): 1 or 0; FIELD_SIGNED (3);
 //                FIELD_LSHIFT_U64 / FIELD_RSHIFT_U64 (4, 5) for bitfields (bpf_core_calc_field_relo,
-//                little-endian); TYPE_EXISTS (8) and TYPE_SIZE (9) of a struct WXDP_BTF describes
+//                little-endian); TYPE_ID_TARGET (7: bpf_core_type_id_kernel), TYPE_EXISTS (8) and TYPE_SIZE (9)
+//                of a struct WXDP_BTF describes
+//
+// wxdp has no vmlinux BTF: WXDP_BTF is the subset of the kernel's types wxdp models, each struct given a
+// type id of its own (WXDP_BTF_TYPE_IDS: 1000 + its place in WXDP_BTF, so new structs go at the end), what
+// bpf_core_type_id_kernel(struct x) resolves to and bpf_rdonly_cast takes. A pointer member (`ptr`) is
+// read as the kernel's btf_struct_walk reads it: a pointer to that struct, or (void *) untrusted memory;
+// wxdp keeps pointers as 4-byte wasm addresses where its records already hold them (the ctx's data,
+// data_end…), and a pointer load of the program's 8 bytes is narrowed to them, as libbpf narrows an
+// integer member the target declares smaller.
 //
 // A field wxdp does not have is libbpf's failed relocation, poisoned so that a program that reaches it
 // is refused by the verifier and one that does not (a bpf_core_field_exists guard) loads. libbpf
@@ -34,6 +43,8 @@ export interface WxdpField {
   /** A bitfield: `bits` bits from bit `bitOffset` of the `size` bytes at `offset` (little-endian). */
   bitOffset?: number;
   bits?: number;
+  /** A pointer member: to the WXDP_BTF struct named, or 'void' (a load gives rdonly_untrusted_mem). */
+  ptr?: string;
 }
 export interface WxdpStruct {
   /** TYPE_SIZE's answer (absent: the struct has no size of its own to give). */
@@ -73,6 +84,24 @@ const NF_PORT: WxdpField = { offset: 0, size: 2, struct: 'nf_ct_port' };
 
 /** wxdp's BTF: struct name → its fields over wxdp's records. */
 export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
+  // the ctx as the kernel's struct xdp_buff (bpf_cast_to_kern_ctx, bpf_rdonly_cast): xdp_md's words where it
+  // has them (data, data_end, data_meta: u32 wasm addresses; data_hard_start at CTX_HARD_START), the rest
+  // past CTX_SIZE, filled by those kfuncs (assembly/abi.ts CTX_KERN_*): rxq points to an xdp_rxq_info
+  // record whose dev points to a net_device record (the ingress ifindex, the device's MTU). No txq: an
+  // XDP program's rx buffer has none (NULL), and a CO-RE read of it fails here.
+  xdp_buff: {
+    size: 56,
+    extent: 80,
+    fields: {
+      data: { offset: 0, size: 4, ptr: 'void' },
+      data_end: { offset: 4, size: 4, ptr: 'void' },
+      data_meta: { offset: 8, size: 4, ptr: 'void' },
+      data_hard_start: { offset: 32, size: 4, ptr: 'void' },
+      frame_sz: { offset: 64, size: 4 },
+      flags: { offset: 68, size: 4 },
+      rxq: { offset: 72, size: 8, ptr: 'xdp_rxq_info' },
+    },
+  },
   // the device record: assembly/abi.ts DEV_IFINDEX, DEV_MTU (the L3 MTU, the kernel's `unsigned int mtu`:
   // bpf_core_field_exists(dev->mtu) is 1 on Linux, and a program's walk goes where it guards, as there)
   net_device: { fields: { ifindex: { offset: 0, size: 4 }, mtu: { offset: 4, size: 4 } } },
@@ -135,7 +164,7 @@ export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
   },
   xdp_rxq_info: {
     fields: {
-      dev: { offset: 0, size: 8 },
+      dev: { offset: 0, size: 8, ptr: 'net_device' },
       queue_index: { offset: 8, size: 4 },
       reg_state: { offset: 12, size: 4 },
       mem: { offset: 16, size: 8, struct: 'xdp_mem_info' },
@@ -143,6 +172,11 @@ export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
     },
   },
 };
+
+/** The type ids of wxdp's BTF (what bpf_core_type_id_kernel resolves to): 1000 + the struct's place in WXDP_BTF. */
+export const WXDP_BTF_TYPE_IDS: Readonly<Record<string, number>> = Object.fromEntries(Object.keys(WXDP_BTF).map((n, i) => [n, 1000 + i]));
+/** The struct of a WXDP_BTF_TYPE_IDS id. */
+export const wxdpBtfTypeName = (id: number): string | undefined => Object.keys(WXDP_BTF)[id - 1000];
 
 const FIELD_BYTE_OFFSET = 0;
 const FIELD_BYTE_SIZE = 1;
@@ -155,6 +189,7 @@ const MEM_SIZE_CODE: Readonly<Record<number, number>> = { 4: 0x00, 2: 0x08, 1: 0
 const FIELD_SIGNED = 3;
 const FIELD_LSHIFT_U64 = 4;
 const FIELD_RSHIFT_U64 = 5;
+const TYPE_ID_TARGET = 7;
 const TYPE_EXISTS = 8;
 const TYPE_SIZE = 9;
 
@@ -217,7 +252,7 @@ function resolveField(btf: Btf, root: BtfType, target: WxdpStruct, path: readonl
     struct = f.struct && !f.count ? WXDP_BTF[f.struct] : undefined;
   }
   if (!field) return { offset, size: target.size ?? 0 };
-  const localSize = local && (local.kind === 'int' || local.kind === 'enum' || local.kind === 'enum64') ? local.size : undefined;
+  const localSize = local && (local.kind === 'int' || local.kind === 'enum' || local.kind === 'enum64') ? local.size : local?.kind === 'ptr' ? 8 : undefined;
   return {
     offset,
     size: field.size,
@@ -257,8 +292,13 @@ export function applyCoreRelos(btf: Btf, insns: Insn[], recs: readonly CoreRelo[
     const target = WXDP_BTF[root.name];
     const ins = insns[r.insn];
     if (!target || !ins) continue;
-    if (r.kind === TYPE_EXISTS || r.kind === TYPE_SIZE) {
-      if (r.kind === TYPE_EXISTS) ins.imm = 1;
+    if (r.kind === TYPE_ID_TARGET || r.kind === TYPE_EXISTS || r.kind === TYPE_SIZE) {
+      if (r.kind === TYPE_ID_TARGET) {
+        ins.imm = WXDP_BTF_TYPE_IDS[root.name]!;
+        // (a ld_imm64 carries its value whole in imm64)
+        if (ins.imm64 !== undefined) ins.imm64 = BigInt(ins.imm);
+      }
+      else if (r.kind === TYPE_EXISTS) ins.imm = 1;
       else if (target.size !== undefined) ins.imm = target.size;
       continue;
     }

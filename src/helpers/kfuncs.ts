@@ -13,18 +13,30 @@
 
 // What Linux 6.18.44-fc-v1272 lets an XDP program call that wxdp still lacks (each vmlinux kfunc called
 // with r1-r5 = 0 in a raw XDP program: "calling kernel function X is not allowed" or not, 2026-12-07):
-// bpf_throw (exceptions),
-// bpf_cast_to_kern_ctx / bpf_rdonly_cast (PTR_TO_BTF_ID of vmlinux types), bpf_obj_new / _drop and the
+// exception callbacks for bpf_throw (`__exception_cb`: the kernel finds no callback in objects libbpf 1.1
+// loads, so none is compared yet), bpf_obj_new / _drop and the
 // bpf_list / bpf_rbtree / bpf_refcount API, bpf_res_spin_lock*, bpf_wq_*, the bpf_task_* and bpf_cgroup_*
-// kfuncs, bpf_get_kmem_cache, bpf_map_sum_elem_count, bpf_crypto_*, bpf_xdp_get_xfrm_state / _release,
+// kfuncs, bpf_get_kmem_cache, bpf_crypto_*, bpf_xdp_get_xfrm_state / _release,
 // bpf_stream_vprintk_impl, bpf_probe_read_{kernel,user}{,_str}_dynptr, bpf_task_work_schedule_*. The
 // sleepable ones (copy_from_user*, bpf_iter_kmem_cache_*, bpf_iter_dmabuf_*, bpf_lookup_user_key) are
 // refused for XDP: "program must be sleepable to call sleepable kfunc X".
+// bpf_res_spin_lock, as this kernel checks it (probed 2026-12-07, for whoever adds it): a `struct
+// bpf_res_spin_lock` (4 bytes) in a map value; the lock is held only where the call returned 0 (the
+// verifier forks the error path, r0 in [-MAX_ERRNO, -1]): unlocking on an unchecked path is "bpf_res_spin_unlock
+// without taking a lock" (EINVAL), as is unlocking one never taken; two may be held, released last-taken
+// first, else "bpf_res_spin_unlock cannot be out of order" (EINVAL); exit holding one is "BPF_EXIT instruction
+// in main prog cannot be used inside bpf_spin_lock-ed region" (EINVAL); a load of it "bpf_res_spin_lock cannot
+// be accessed directly by load/store" (EACCES).
+// bpf_map_sum_elem_count, bpf_cast_to_kern_ctx, bpf_rdonly_cast (struct xdp_buff, xdp_rxq_info, net_device and
+// the other structs of src/elf/core.ts WXDP_BTF; bpf_core_type_id_kernel resolves to their ids there) and
+// bpf_throw (default callback) are here (ids 70-73); they run in TypeScript (Datapath programs on the main
+// thread: workers run only the fast path's kfuncs).
 
-import { RuntimeFault } from '../errors.js';
+import { BpfThrow, RuntimeFault } from '../errors.js';
 import type { HelperDef } from './index.js';
 import { DYNPTR_KFUNCS } from './dynptr.js';
 import { STRING_KFUNCS } from './str_kfuncs.js';
+import { CAST_KFUNCS } from './cast_kfuncs.js';
 
 /**
  * What the verifier checks of a kfunc argument: the ctx, writable memory of `size` bytes (a pointer to a
@@ -57,6 +69,13 @@ export type KfuncArg =
   | { kind: 'irq_flag'; op: 'save' | 'restore' }
   /** An `__ign` argument (is_kfunc_arg_ignore): not checked at all, not even read. */
   | { kind: 'ign' }
+  /** A `__k` argument (is_kfunc_arg_constant): a scalar whose value is known, made precise (meta->arg_constant). */
+  | { kind: 'const' }
+  /**
+   * KF_ARG_PTR_TO_BTF_ID `const struct bpf_map *` of a KF_TRUSTED_ARGS kfunc: a map the program names
+   * (CONST_PTR_TO_MAP is a trusted struct bpf_map: reg2btf_ids).
+   */
+  | { kind: 'map' }
   | { kind: 'size' };
 
 /**
@@ -68,7 +87,11 @@ export type IterType = 'num' | 'bits';
 /** sizeof(struct bpf_iter_<type>) / 8: the stack slots an iterator takes. */
 export const ITER_SLOTS: Record<IterType, number> = { num: 1, bits: 2 };
 
-export type KfuncRet = 'scalar' | 'kptr_or_null' | 'slice' | 'slice_rdwr' | 'acquire_or_null' | 'void' | 'iter_next';
+export type KfuncRet = 'scalar' | 'kptr_or_null' | 'slice' | 'slice_rdwr' | 'acquire_or_null' | 'void' | 'iter_next'
+  /** bpf_cast_to_kern_ctx: PTR_TO_BTF_ID | PTR_TRUSTED of the program type's kernel ctx (struct xdp_buff), never NULL. */
+  | 'kern_ctx'
+  /** bpf_rdonly_cast: PTR_TO_BTF_ID | PTR_UNTRUSTED of the struct the constant argument names, or (0, void) rdonly_untrusted_mem. */
+  | 'rdonly_cast';
 
 export interface KfuncDef {
   name: string;
@@ -99,6 +122,12 @@ export interface KfuncDef {
    * bpf_preempt_disable / _enable (nested, counted); the verifier tracks them, the engines do nothing.
    */
   section?: 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable';
+  /**
+   * bpf_throw: the path ends at the call as at an exit of the whole program (check_resource_leak with
+   * exception_exit: no reference held in any frame; no RCU / preemption / irq section open in the main
+   * frame); at run time the program returns the cookie.
+   */
+  throws?: boolean;
   /** kfunc_spin_allowed: callable while a bpf_spin_lock is held (the bpf_iter_num API). */
   spinAllowed?: boolean;
   /** Its implementation in the fast path (the wasm export's name), called as a helper; else `fn`. */
@@ -382,6 +411,48 @@ export const DYNPTR_KFUNC_DEFS: readonly KfuncDef[] = [
   dynptrKfunc('bpf_dynptr_copy', 13, [D, S, D, S, S]),
   dynptrKfunc('bpf_dynptr_memset', 14, [D, S, S, S]),
 ];
+/**
+ * (ids from 70: another branch numbers the object / graph kfuncs from 49)
+ *  [70] bpf_map_sum_elem_count(const struct bpf_map *map) → s64   (kernel/bpf/map_iter.c, KF_TRUSTED_ARGS)
+ * The sum of the map's per-CPU element counters, which only the hash maps keep (htab_map_alloc's
+ * bpf_map_init_elem_count; every insert and delete, LRU evictions included, counts): wxdp's hash maps
+ * keep the live count in their header (MAP_COUNT); any other map has none, 0.
+ */
+const HASH_COUNTED = new Set([1, 5, 9, 10, 13]); // HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH, HASH_OF_MAPS
+const MAP_HDR_TYPE = 0;
+const MAP_HDR_COUNT = 24;
+const MAP_SUM_ELEM_COUNT: KfuncDef = {
+  name: 'bpf_map_sum_elem_count',
+  btfId: 70,
+  args: [{ kind: 'map' }],
+  devBound: false,
+  trusted: true,
+  fn: (map, _r2, _r3, _r4, _r5, ctx) => {
+    const at = Number(BigInt.asUintN(32, map));
+    const v = ctx.mem.view();
+    if (at < 0x1000 || at + MAP_HDR_COUNT + 4 > v.byteLength) throw new RuntimeFault('RUN_HELPER', `bpf_map_sum_elem_count: no map at 0x${at.toString(16)}`, ctx.pc, map);
+    return HASH_COUNTED.has(v.getUint32(at + MAP_HDR_TYPE, true)) ? BigInt(v.getUint32(at + MAP_HDR_COUNT, true)) : 0n;
+  },
+};
+
+/**
+ *  [73] bpf_throw(u64 cookie)   (kernel/bpf/helpers.c; BPF exceptions)
+ * Unwinds every frame; with no exception callback (libbpf 1.1, which bpftool here is built with, cannot
+ * load one: the kernel finds no `exception_callback:` subprogram) the program returns the cookie (its low
+ * 32 bits as XDP's retval). The engines catch BpfThrow at their run (jit/program.ts, interp).
+ */
+const THROW: KfuncDef = {
+  name: 'bpf_throw',
+  btfId: 73,
+  args: [S],
+  devBound: false,
+  ret: 'void',
+  throws: true,
+  fn: (cookie) => {
+    throw new BpfThrow(BigInt.asUintN(64, cookie));
+  },
+};
+
 export const KFUNCS: readonly KfuncDef[] = [
   { name: 'bpf_xdp_metadata_rx_timestamp', btfId: 1, args: [{ kind: 'ctx' }, { kind: 'mem', size: 8 }], devBound: true, fastPath: 'bpf_xdp_metadata_rx_timestamp', fn: () => ENODATA },
   {
@@ -421,6 +492,9 @@ export const KFUNCS: readonly KfuncDef[] = [
   ...ITER_BITS_KFUNCS,
   ...SECTION_KFUNCS,
   ...STRING_KFUNCS,
+  MAP_SUM_ELEM_COUNT,
+  ...CAST_KFUNCS,
+  THROW,
   ctKfunc('bpf_xdp_ct_lookup', 15, CT_TUPLE_ARGS, { ret: 'acquire_or_null', retStruct: 'nf_conn', trusted: true }),
   // nf_ct_put: wxdp's entries are not reference counted (an entry lives until the table deletes it)
   { name: 'bpf_ct_release', btfId: 16, args: [CONN], devBound: false, ret: 'void', release: true, fn: () => 0n },

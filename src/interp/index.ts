@@ -24,7 +24,7 @@
 // the call (the verifier forbids reading the scratch ones; the JIT behaves the same way, which keeps the
 // two comparable).
 
-import { callbackFault, callDepthFault, memFault, RuntimeFault } from '../errors.js';
+import { BpfThrow, callbackFault, callDepthFault, memFault, RuntimeFault } from '../errors.js';
 import { HelperArgMemo } from '../jit/arg_memo.js';
 import { arrayMapsOf } from '../jit/array_maps.js';
 import type { InlineArray } from '../jit/emit.js';
@@ -431,7 +431,11 @@ export class Interpreter implements Engine {
         this.regions = this.runRegions;
         this.executed = 0;
         if (this.tailCall) this.freshView().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
-        entry(R, 0, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, STACK_TOP, 0);
+        try {
+          entry(R, 0, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, STACK_TOP, 0);
+        } catch (e) {
+          thrown(e, R);
+        }
       }
       return { r0: big(R[0]!, R[1]!) };
     }
@@ -443,7 +447,11 @@ export class Interpreter implements Engine {
       this.regions = this.runRegions;
       this.executed = 0;
       if (this.tailCall) this.freshView().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
-      this.exec(0, R, 0);
+      try {
+        this.exec(0, R, 0);
+      } catch (e) {
+        thrown(e, R);
+      }
     }
     return { r0: big(R[0]!, R[1]!) };
   }
@@ -1684,4 +1692,11 @@ function aluBig(ins: Insn, dst: bigint, src: bigint, is64: boolean, pc: number):
     default:
       throw new RuntimeFault('RUN_MEM_FAULT', `unknown ALU opcode 0x${ins.code.toString(16)}`, pc);
   }
+}
+
+/** bpf_throw ended the run: the cookie is r0 (anything else goes on up). */
+function thrown(e: unknown, R: Int32Array): void {
+  if (!(e instanceof BpfThrow)) throw e;
+  R[0] = Number(e.cookie & 0xffff_ffffn) | 0;
+  R[1] = Number(e.cookie >> 32n) | 0;
 }

@@ -23,7 +23,8 @@
 // (check_mem_reg checks both); `dynptr` as PTR_TO_DYNPTR, writable when the kfunc writes through it
 // (slice_rdwr, memset, copy's destination); `dynptr_uninit` 16 writable bytes; `buffer_szk`
 // (buffer__opt, buffer__szk) NULL or its size writable; `mem_sz` (ptr, ptr__sz) its size readable and
-// writable; `conn` (bpf_ct_release's nf_conn) is not dereferenced by wxdp's release.
+// writable; `conn` (bpf_ct_release's nf_conn) is not dereferenced by wxdp's release; `map` a map of the
+// program (Region.map).
 
 import { memFault, RuntimeFault } from '../errors.js';
 import { ITER_SLOTS, KFUNC_HELPER_BASE, kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
@@ -229,6 +230,11 @@ function kfuncArgFault(kf: KfuncDef, args: readonly bigint[], regions: readonly 
         break;
       case 'irq_flag':
         f = need(8n);
+        break;
+      case 'map':
+        if (!regions.some((g) => g.map !== undefined && BigInt(g.map) === a)) {
+          return new RuntimeFault('RUN_HELPER', `${who} argument ${i + 1} (0x${a.toString(16)}) is not a map of this program`, pc, a);
+        }
         break;
       case 'buffer_szk':
         if (a !== 0n) f = need(BigInt.asUintN(32, args[i + 1] ?? 0n));

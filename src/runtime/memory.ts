@@ -31,6 +31,12 @@ export const CTX = {
   FRAGS_LEN: 56,
   FRAGS_HEAD: 60,
   SIZE: 64,
+  /** bpf_cast_to_kern_ctx's struct xdp_buff fields the ctx has no word for (assembly/abi.ts CTX_KERN_*). */
+  KERN_FRAME_SZ: 64,
+  KERN_FLAGS: 68,
+  KERN_RXQ: 72,
+  KERN_RXQ_REC: 80,
+  KERN_DEV: 112,
 } as const;
 
 /** Per-run state (offsets from RUN_BASE). */

@@ -8,11 +8,17 @@
 //   off in no member (a hole)           "struct %s doesn't have field at offset %d"
 //   past the end of a scalar member     "access beyond the end of member %s (mend:%u) in struct %s with off %u size %u"
 // A read inside one scalar member (narrower than it included) or covering a bitfield's bytes is a scalar.
+// A pointer member (WxdpField.ptr: bpf_cast_to_kern_ctx's struct xdp_buff) is read whole or not at all
+// ("cannot access ptr member"), and is a pointer: to its struct (PTR_TO_BTF_ID | PTR_UNTRUSTED) or, for
+// `void *`, rdonly_untrusted_mem.
 
 import { WXDP_BTF, type WxdpField } from '../elf/core.js';
 
-/** null when a `size`-byte read at `off` of struct `name` is allowed, else the kernel's message. */
-export function btfStructRead(name: string, off: number, size: number): string | null {
+/**
+ * null when a `size`-byte read at `off` of struct `name` is allowed (a scalar), `{ ptr }` when it reads a
+ * pointer member (its struct's name, or 'void'), else the kernel's message.
+ */
+export function btfStructRead(name: string, off: number, size: number): string | null | { ptr: string } {
   let tname = name;
   for (let depth = 0; depth < 8; depth++) {
     const s = WXDP_BTF[tname];
@@ -28,6 +34,10 @@ export function btfStructRead(name: string, off: number, size: number): string |
     let next: { name: string; off: number } | undefined;
     let refusal: string | undefined;
     for (const [mname, m] of members) {
+      if (m.ptr !== undefined) {
+        if (m.size !== size || m.offset !== off) return `cannot access ptr member ${mname} with moff ${m.offset} in struct ${tname} with off ${off} size ${size}`;
+        return { ptr: m.ptr };
+      }
       if (off + size > m.offset + span(m) && m.bits === undefined) {
         refusal ??= `access beyond the end of member ${mname} (mend:${m.offset + span(m)}) in struct ${tname} with off ${off} size ${size}`;
         continue;

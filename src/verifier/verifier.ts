@@ -50,7 +50,7 @@ import { ITER_SLOTS, kfuncById, type IterType, type KfuncDef } from '../helpers/
 import { bprintfPrepare } from '../helpers/bprintf.js';
 import { tracingCtxAccess } from './tracing.js';
 import { btfStructRead } from './btf_access.js';
-import { WXDP_BTF } from '../elf/core.js';
+import { WXDP_BTF, wxdpBtfTypeName } from '../elf/core.js';
 import { destroyDynptrsIn, DynptrType, dynptrSlots, initDynptrArg, releaseDynptrArg, useDynptrArg, type DynptrSlot } from './dynptr.js';
 
 export const COMPLEXITY_LIMIT = 1_000_000;
@@ -1628,9 +1628,13 @@ class Verifier {
       }
       return Reg.unknown();
     }
-    const refusal = btfStructRead(name, off, size);
-    if (refusal !== null) this.reject(refusal, pc);
-    return this.loaded(size);
+    const walk = btfStructRead(name, off, size);
+    if (typeof walk === 'string') this.reject(walk, pc);
+    // BPF_PROBE_MEM: an untrusted pointer may point anywhere (a fault reads 0)
+    if (reg.untrusted) this.probeLoads.add(pc);
+    if (walk === null) return this.loaded(size);
+    // a pointer member: never trusted past the first struct
+    return walk.ptr === 'void' ? this.untrustedMem() : this.btfPointer(walk.ptr, true);
   }
 
   /**
@@ -2753,6 +2757,7 @@ class Verifier {
     let dynptr: DynptrSlot | undefined;
     let constSize = 0;
     let releaseRef = 0;
+    let constArg = 0n;
     let iter: { frameno: number; spi: number } | undefined;
     def.args.forEach((a, k) => {
       const regno = k + 1;
@@ -2763,7 +2768,20 @@ class Verifier {
         if (!st.cur.regs[regno]!.isScalar) this.reject(`R${regno} is not a scalar`, pc, undefined, 'EINVAL');
         return;
       }
+      if (a.kind === 'const') {
+        // is_kfunc_arg_constant (`__k`): a known value, made precise (mark_chain_precision)
+        const c = st.cur.regs[regno]!;
+        if (!c.isScalar) this.reject(`R${regno} is not a scalar`, pc, undefined, 'EINVAL');
+        if (!c.varOff.isConst) this.reject(`R${regno} must be a known constant`, pc, undefined, 'EINVAL');
+        this.precise(st, regno);
+        constArg = c.varOff.value;
+        return;
+      }
       const reg = this.readReg(st, regno, pc);
+      // KF_ARG_PTR_TO_CTX: the ctx itself, else the kfunc's own refusal (not a helper's), after a trusted
+      // kfunc's NULL check (bpf_xdp_ct_lookup's)
+      if (a.kind === 'ctx') this.trustedNotNull(def, reg, k, pc);
+      if (a.kind === 'ctx' && reg.type !== RegType.CTX) this.reject(`arg#${k} expected pointer to ctx, but got ${reg.typeName()}`, pc, undefined, 'EINVAL');
       if (a.kind === 'ctx') this.checkArg(st, pc, 0, Arg.PTR_TO_CTX, regno, reg, undefined);
       else if (a.kind === 'dynptr') {
         const d = this.dynptrArg(st, reg, regno, pc, true);
@@ -2813,6 +2831,18 @@ class Verifier {
           this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT ${a.struct} but R${regno} has a pointer to STRUCT ${reg.btf}`, pc, undefined, 'EINVAL');
         }
         if (def.release) releaseRef = reg.refObjId;
+      } else if (a.kind === 'map') {
+        // KF_ARG_PTR_TO_BTF_ID struct bpf_map: NULL refused first (trusted), then get_kfunc_ptr_arg_type —
+        // a register of no BTF type (reg2btf_ids has the map pointer, the sockets) is memory, which a
+        // struct without scalars cannot be; then process_kf_arg_ptr_to_btf_id's type match
+        this.trustedNotNull(def, reg, k, pc);
+        const btfName = reg.type === RegType.SOCKET ? 'sock' : reg.type === RegType.SOCK_COMMON ? 'sock_common' : reg.type === RegType.XDP_SOCK ? 'xdp_sock' : reg.btf ?? reg.trustedBtf;
+        if (reg.type !== RegType.CONST_MAP && btfName === undefined) {
+          this.reject(`arg#${k} pointer type STRUCT bpf_map must point to scalar, or struct with scalar`, pc, undefined, 'EINVAL');
+        }
+        if (reg.type !== RegType.CONST_MAP) {
+          this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT bpf_map but R${regno} has a pointer to STRUCT ${btfName}`, pc, undefined, 'EINVAL');
+        }
       } else if (a.kind === 'irq_flag') {
         this.irqFlagArg(st, reg, regno, a.op, pc);
       } else if (a.kind === 'iter') {
@@ -2832,6 +2862,15 @@ class Verifier {
     // builds accepted it. bpf_dynptr_slice and bpf_dynptr_write are still allowed.
     if (def.name === 'bpf_dynptr_slice_rdwr') this.reject(`${def.name}() is not allowed`, pc, undefined, 'EPERM');
     if (def.section) this.kfuncSection(st, def, pc);
+    if (def.throws) {
+      // do_check: bpf_throw goes to process_bpf_exit_full with exception_exit — check_resource_leak(env,
+      // true, !curframe, "bpf_throw"): a reference held in any frame leaks; the sections only in the main
+      // frame; then the path ends (no return value checks, no frame returned to)
+      const leak = st.refs.find((r) => !r.irq);
+      if (leak) this.reject(`Unreleased reference id=${leak.id} alloc_insn=${leak.insn}`, pc, 'bpf_throw would lead to reference leak', 'EINVAL');
+      if (st.frames.length === 1) this.checkSections(st, 'bpf_throw', pc);
+      return -1;
+    }
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
       // Every copy of the released pointer becomes unusable.
@@ -2861,6 +2900,15 @@ class Verifier {
       // check_kfunc_call: the NULL-check id first, then acquire_reference's id replaces it
       r.id = r.refObjId = this.acquireReference(st, pc);
       st.cur.put(0, r);
+    } else if (def.ret === 'kern_ctx') st.cur.put(0, this.btfPointer('xdp_buff', false));
+    else if (def.ret === 'rdonly_cast') {
+      // check_kfunc_call for bpf_rdonly_cast: the type id is of the kfunc's BTF (wxdp's: src/elf/core.ts)
+      if (constArg === 0n) st.cur.put(0, this.untrustedMem());
+      else {
+        const name = constArg < 1n << 31n ? wxdpBtfTypeName(Number(constArg)) : undefined;
+        if (name === undefined) this.reject(`Unknown type ID ${constArg} passed to kfunc bpf_rdonly_cast`, pc, undefined, 'EINVAL');
+        st.cur.put(0, this.btfPointer(name, true));
+      }
     } else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
     return pc + 1;
   }
@@ -3053,12 +3101,30 @@ class Verifier {
    * kernel reads PTR_TO_BTF_ID (BPF_PROBE_MEM loads after btf_struct_access).
    */
   private kptrOrNull(struct: string): Reg {
+    const r = this.btfPointer(struct, false);
+    r.maybeNull = true;
+    r.id = ++this.idGen;
+    return r;
+  }
+
+  /**
+   * A PTR_TO_BTF_ID of WXDP_BTF's struct: trusted (bpf_cast_to_kern_ctx's) or PTR_UNTRUSTED (bpf_rdonly_cast's,
+   * a pointer member read through one), read field by field (btfLoad); untrusted ones with probe loads.
+   */
+  private btfPointer(struct: string, untrusted: boolean): Reg {
     const r = Reg.pointer(RegType.MEM);
     r.rdonly = true;
     r.btf = struct;
+    r.untrusted = untrusted;
     r.memSize = WXDP_BTF[struct]?.size ?? 0;
-    r.maybeNull = true;
-    r.id = ++this.idGen;
+    return r;
+  }
+
+  /** rdonly_untrusted_mem(sz=0): a `void *` read from a struct, bpf_rdonly_cast to void; probe loads at any offset. */
+  private untrustedMem(): Reg {
+    const r = Reg.pointer(RegType.MEM);
+    r.rdonly = true;
+    r.untrusted = true;
     return r;
   }
 
