@@ -1,0 +1,120 @@
+// BPF's allocated objects and the graph collections built of them (kernel/bpf/helpers.c), as an XDP
+// program calls them on Linux 6.18:
+//
+//  [100] bpf_obj_new_impl(u64 local_type_id__k, void *meta__ign) → void *   KF_ACQUIRE | KF_RET_NULL
+//  [101] bpf_obj_drop_impl(void *p__alloc, void *meta__ign)                  KF_RELEASE
+//
+// bpf_obj_new's argument is a type id of the program's own BTF (a struct; CO-RE TYPE_ID_LOCAL): the
+// verifier types r0 as that struct (src/verifier/local_obj.ts) and, as the kernel's fixup_kfunc_call
+// puts the struct's size in r1, the loader lowers each call to the helper of that size
+// (OBJ_NEW_SIZED + size, registered on first use): the engines allocate `size` zeroed bytes.
+//
+// The heap: one per engine memory, HEAP_CHUNKS × HEAP_CHUNK bytes of an internal array map's storage
+// (made by the Datapath on the first load of a program that allocates), carved as bpf_mem_alloc carves
+// its caches: an 8-byte header (the size class: the kernel's llist_node) before each object, the
+// classes of bpf_mem_alloc's sizes[] (16 … 4096 bytes, header included), freed objects kept per class
+// and handed out again last-freed first. When the heap is spent an allocation fails: NULL, as
+// bpf_mem_alloc's can.
+//
+//   heap: [ hdr | object ][ hdr | object ] … bump →                       (free lists: per class, in JS)
+
+import { RuntimeFault } from '../errors.js';
+import type { EngineMemory } from '../runtime/memory.js';
+import type { HelperContext, HelperDef } from './index.js';
+import type { KfuncDef } from './kfuncs.js';
+
+/** bpf_mem_alloc's unit sizes (kernel/bpf/memalloc.c sizes[]); an object's class fits size + the 8-byte header. */
+const SIZE_CLASSES = [16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096] as const;
+const HDR = 8;
+export const HEAP_CHUNK = 4096;
+export const HEAP_CHUNKS = 64;
+
+/** Helper ids bpf_obj_new_impl calls are lowered to: OBJ_NEW_SIZED + the object's size. */
+export const OBJ_NEW_SIZED = 0x180000;
+/** The largest object bpf_obj_new allocates (a class of 4096 bytes, header included). */
+export const OBJ_MAX_SIZE = 4096 - HDR;
+
+export interface ObjHeap {
+  base: number;
+  end: number;
+  bump: number;
+  free: Map<number, number[]>;
+}
+
+const heaps = new WeakMap<EngineMemory, ObjHeap>();
+
+/** The heap of `mem` over [base, base + bytes): made once per memory by the Datapath. */
+export function setObjHeap(mem: EngineMemory, base: number, bytes: number): void {
+  if (!heaps.has(mem)) heaps.set(mem, { base, end: base + bytes, bump: base, free: new Map() });
+}
+export const hasObjHeap = (mem: EngineMemory): boolean => heaps.has(mem);
+
+function heapOf(ctx: HelperContext): ObjHeap {
+  const h = heaps.get(ctx.mem);
+  if (!h) throw new RuntimeFault('RUN_HELPER', 'bpf_obj_new needs the heap of a Datapath (load the program into one)', ctx.pc);
+  return h;
+}
+
+/** bpf_mem_alloc + the zeroing bpf_obj_new's objects get: the object's address, or 0. */
+export function objAlloc(ctx: HelperContext, size: number): number {
+  const h = heapOf(ctx);
+  const cls = SIZE_CLASSES.find((c) => c >= size + HDR);
+  if (cls === undefined) return 0;
+  let at = h.free.get(cls)?.pop();
+  if (at === undefined) {
+    if (h.bump + cls > h.end) return 0;
+    at = h.bump;
+    h.bump += cls;
+  }
+  const v = ctx.mem.view();
+  v.setUint32(at, cls, true);
+  v.setUint32(at + 4, 0, true);
+  new Uint8Array(v.buffer, v.byteOffset + at + HDR, cls - HDR).fill(0);
+  return at + HDR;
+}
+
+/** bpf_mem_free of an object objAlloc returned: back on its class's free list. */
+export function objFree(ctx: HelperContext, p: number): void {
+  const h = heapOf(ctx);
+  const at = p - HDR;
+  const v = ctx.mem.view();
+  const cls = at >= h.base && at < h.end ? v.getUint32(at, true) : 0;
+  if (!SIZE_CLASSES.includes(cls as (typeof SIZE_CLASSES)[number])) throw new RuntimeFault('RUN_HELPER', `bpf_obj_drop: 0x${p.toString(16)} is no allocated object`, ctx.pc, BigInt(p));
+  let list = h.free.get(cls);
+  if (!list) h.free.set(cls, (list = []));
+  list.push(at);
+}
+
+/** The helper an obj_new call of a `size`-byte struct is lowered to. */
+export function objNewSized(size: number): HelperDef {
+  return { id: OBJ_NEW_SIZED + size, name: `bpf_obj_new_impl(${size})`, fn: (_r1, _r2, _r3, _r4, _r5, ctx) => BigInt(objAlloc(ctx, size)) };
+}
+
+const S = { kind: 'scalar' } as const;
+const IGN = { kind: 'ign' } as const;
+
+export const OBJ_KFUNCS: KfuncDef[] = [
+  {
+    name: 'bpf_obj_new_impl',
+    btfId: 100,
+    args: [S, IGN],
+    devBound: false,
+    graph: 'obj_new',
+    // the lowered call is OBJ_NEW_SIZED + size's (objNewSized); this one is never called
+    fn: (_r1, _r2, _r3, _r4, _r5, ctx) => {
+      throw new RuntimeFault('RUN_HELPER', 'bpf_obj_new_impl: the call was not lowered to its size', ctx.pc);
+    },
+  },
+  {
+    name: 'bpf_obj_drop_impl',
+    btfId: 101,
+    args: [{ kind: 'ign' }, IGN],
+    devBound: false,
+    graph: 'obj_drop',
+    ret: 'void',
+    fn: (p, _r2, _r3, _r4, _r5, ctx) => {
+      objFree(ctx, Number(BigInt.asUintN(32, p)));
+      return 0n;
+    },
+  },
+];
