@@ -103,7 +103,7 @@ export interface KfuncDef {
   /** kfunc_spin_allowed: callable while a bpf_spin_lock is held (the bpf_iter_num API). */
   spinAllowed?: boolean;
   /** An allocated-object or graph kfunc: the verifier checks it in src/verifier/local_obj.ts. */
-  graph?: 'obj_new' | 'obj_drop';
+  graph?: 'obj_new' | 'obj_drop' | 'list_push' | 'list_pop' | 'list_peek';
   /** Its implementation in the fast path (the wasm export's name), called as a helper; else `fn`. */
   fastPath?: string;
   fn: HelperDef['fn'];

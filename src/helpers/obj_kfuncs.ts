@@ -3,6 +3,21 @@
 //
 //  [100] bpf_obj_new_impl(u64 local_type_id__k, void *meta__ign) → void *   KF_ACQUIRE | KF_RET_NULL
 //  [101] bpf_obj_drop_impl(void *p__alloc, void *meta__ign)                  KF_RELEASE
+//  [104] bpf_list_push_front_impl(struct bpf_list_head *head, struct bpf_list_node *node,
+//            void *meta__ign, u64 off)  → int                              KF_RELEASE (the node's reference)
+//  [105] bpf_list_push_back_impl(same) → int
+//  [106] bpf_list_pop_front(struct bpf_list_head *head) → struct bpf_list_node *   KF_ACQUIRE | KF_RET_NULL
+//  [107] bpf_list_pop_back(same)
+//  [108] bpf_list_front(struct bpf_list_head *head) → struct bpf_list_node *       KF_RET_NULL (non-owning)
+//  [109] bpf_list_back(same)
+// The list kfuncs are callable under the bpf_spin_lock that guards the head (and only so: the verifier).
+//
+// A list is the kernel's: a circular doubly linked list_head in the head's 16 bytes (all zero: not
+// yet initialised, empty), each node's 24 bytes { next, prev, owner } (owner: the head it is on),
+// addresses as u64. push links the node in (-EINVAL for a node already on a list: the kernel drops it),
+// pop unlinks the first or last and hands it back, front / back peek.
+//
+//   head: [ next | prev ]      node: [ next | prev | owner ]
 //
 // bpf_obj_new's argument is a type id of the program's own BTF (a struct; CO-RE TYPE_ID_LOCAL): the
 // verifier types r0 as that struct (src/verifier/local_obj.ts) and, as the kernel's fixup_kfunc_call
@@ -90,6 +105,55 @@ export function objNewSized(size: number): HelperDef {
   return { id: OBJ_NEW_SIZED + size, name: `bpf_obj_new_impl(${size})`, fn: (_r1, _r2, _r3, _r4, _r5, ctx) => BigInt(objAlloc(ctx, size)) };
 }
 
+const u64At = (v: DataView, at: number): number => Number(BigInt.asUintN(32, v.getBigUint64(at, true)));
+const setU64 = (v: DataView, at: number, x: number): void => v.setBigUint64(at, BigInt(x), true);
+const addr = (x: bigint): number => Number(BigInt.asUintN(32, x));
+
+/** __bpf_list_add: link `node` after the head (front) or before it (back). */
+function listAdd(ctx: HelperContext, head: number, node: number, tail: boolean): bigint {
+  const v = ctx.mem.view();
+  if (u64At(v, head) === 0) {
+    setU64(v, head, head);
+    setU64(v, head + 8, head);
+  }
+  // a node on a list already (only reachable through bpf_refcount_acquire): -EINVAL
+  if (u64At(v, node) !== 0 && u64At(v, node) !== node) return BigInt.asUintN(64, -22n);
+  const prev = tail ? u64At(v, head + 8) : head;
+  const next = tail ? head : u64At(v, head);
+  setU64(v, node, next);
+  setU64(v, node + 8, prev);
+  setU64(v, prev, node);
+  setU64(v, next + 8, node);
+  setU64(v, node + 16, head);
+  return 0n;
+}
+
+/** __bpf_list_del: unlink the first (or last) node and return it, NULL when empty. */
+function listDel(ctx: HelperContext, head: number, tail: boolean): bigint {
+  const v = ctx.mem.view();
+  const first = u64At(v, head);
+  if (first === 0 || first === head) return 0n;
+  const n = tail ? u64At(v, head + 8) : first;
+  if (u64At(v, n + 16) !== head) return 0n;
+  const next = u64At(v, n);
+  const prev = u64At(v, n + 8);
+  setU64(v, prev, next);
+  setU64(v, next + 8, prev);
+  // list_del_init: the node points at itself; no owner
+  setU64(v, n, n);
+  setU64(v, n + 8, n);
+  setU64(v, n + 16, 0);
+  return BigInt(n);
+}
+
+/** bpf_list_front / _back: the first (last) node, NULL when empty. */
+function listPeek(ctx: HelperContext, head: number, tail: boolean): bigint {
+  const v = ctx.mem.view();
+  const first = u64At(v, head);
+  if (first === 0 || first === head) return 0n;
+  return BigInt(tail ? u64At(v, head + 8) : first);
+}
+
 const S = { kind: 'scalar' } as const;
 const IGN = { kind: 'ign' } as const;
 
@@ -117,4 +181,17 @@ export const OBJ_KFUNCS: KfuncDef[] = [
       return 0n;
     },
   },
+  ...(['front', 'back'] as const).flatMap((end, i): KfuncDef[] => [
+    {
+      name: `bpf_list_push_${end}_impl`,
+      btfId: 104 + i,
+      args: [IGN, IGN, IGN, IGN],
+      devBound: false,
+      graph: 'list_push',
+      spinAllowed: true,
+      fn: (h, n, _r3, _r4, _r5, ctx) => listAdd(ctx, addr(h), addr(n), end === 'back'),
+    },
+    { name: `bpf_list_pop_${end}`, btfId: 106 + i, args: [IGN], devBound: false, graph: 'list_pop', spinAllowed: true, fn: (h, _r2, _r3, _r4, _r5, ctx) => listDel(ctx, addr(h), end === 'back') },
+    { name: `bpf_list_${end}`, btfId: 108 + i, args: [IGN], devBound: false, graph: 'list_peek', spinAllowed: true, fn: (h, _r2, _r3, _r4, _r5, ctx) => listPeek(ctx, addr(h), end === 'back') },
+  ]),
 ];

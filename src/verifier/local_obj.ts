@@ -17,7 +17,8 @@ import type { VerifierErrno } from '../errors.js';
 /** The verifier services a graph kfunc's check needs (verifier.ts binds them to the call). */
 export interface GraphHost {
   btf: Btf | undefined;
-  reject(reason: string, errno?: VerifierErrno): never;
+  /** Refuse with `reason`; `detail`: the line the kernel prints after it. */
+  reject(reason: string, errno?: VerifierErrno, detail?: string): never;
   /** The argument register, checked as read (check_reg_arg). */
   arg(regno: number): Reg;
   precise(regno: number): void;
@@ -26,6 +27,63 @@ export interface GraphHost {
   hasRef(id: number): boolean;
   /** release_reference: the reference goes, every register and spill holding it becomes a scalar. */
   release(id: number): void;
+  /** ref_convert_owning_non_owning then release_reference: the pointers of reference `id` become non-owning. */
+  toNonOwning(id: number): void;
+  /** The held bpf_spin_lock: the map (its name) and value (the pointer's id) it is in. */
+  lock(): { map: string; id: number } | undefined;
+}
+
+/** A bpf_list_head (or bpf_rb_root) of a map value: where, and what its `contains:` tag says it holds. */
+export interface GraphRoot {
+  off: number;
+  type: 'bpf_list_head' | 'bpf_rb_root';
+  /** The contained struct (program BTF id, name) and the offset of its node member. */
+  valueId: number;
+  valueName: string;
+  nodeOff: number;
+}
+
+const rootsCache = new WeakMap<Btf, Map<string, GraphRoot[]>>();
+
+/**
+ * btf_parse_fields for a map's value (the `value` member of its `.maps` definition): each bpf_list_head
+ * / bpf_rb_root member and its `contains:NAME:FIELD` decl tag (btf_parse_graph_root).
+ */
+export function mapGraphRoots(btf: Btf | undefined, mapName: string): GraphRoot[] {
+  if (!btf) return [];
+  let byMap = rootsCache.get(btf);
+  if (!byMap) rootsCache.set(btf, (byMap = new Map()));
+  const hit = byMap.get(mapName);
+  if (hit) return hit;
+  const out: GraphRoot[] = [];
+  const maps = btf.types.find((t) => t.kind === 'datasec' && t.name === '.maps');
+  const v = maps?.kind === 'datasec' ? maps.vars.map((x) => btf.type(x.type)).find((t) => t.name === mapName) : undefined;
+  const def = v?.kind === 'var' ? btf.skipModsAndTypedefs(v.type) : undefined;
+  const valueMember = def?.kind === 'struct' ? def.members.find((m) => m.name === 'value') : undefined;
+  const ptr = valueMember ? btf.skipModsAndTypedefs(valueMember.type) : undefined;
+  const valueId = ptr?.kind === 'ptr' ? ptr.type : undefined;
+  const value = valueId !== undefined ? btf.skipModsAndTypedefs(valueId) : undefined;
+  if (value && value.kind === 'struct') {
+    value.members.forEach((m, idx) => {
+      const mt = btf.skipModsAndTypedefs(m.type);
+      if (mt.kind !== 'struct' || (mt.name !== 'bpf_list_head' && mt.name !== 'bpf_rb_root')) return;
+      const tag = btf.types.find((t) => t.kind === 'decl_tag' && t.componentIdx === idx && btf.skipModsAndTypedefs(t.type) === value && t.name.startsWith('contains:'));
+      const [, cname, field] = tag ? tag.name.split(':') : [];
+      const cid = btf.types.findIndex((t) => t.kind === 'struct' && t.name === cname);
+      const c = cid > 0 ? btf.type(cid) : undefined;
+      const node = c?.kind === 'struct' ? c.members.find((x) => x.name === field) : undefined;
+      if (!c || !node) return;
+      out.push({ off: Math.floor(m.bitOffset / 8), type: mt.name, valueId: cid, valueName: c.name, nodeOff: Math.floor(node.bitOffset / 8) });
+    });
+  }
+  byMap.set(mapName, out);
+  return out;
+}
+
+/** check_map_access: a load or store that reaches a map value's bpf_list_head / bpf_rb_root, else null. */
+export function graphRootOverlap(btf: Btf | undefined, mapName: string, lo: bigint, hi: bigint): string | null {
+  for (const r of mapGraphRoots(btf, mapName)) if (lo < BigInt(r.off + 16) && BigInt(r.off) < hi) return `${r.type} cannot be accessed directly by load/store`;
+  return null;
 }
 
 /** A struct of the program's BTF, by id (btf_type_by_id and __btf_type_is_struct), or undefined. */
@@ -125,6 +183,34 @@ export function localAccess(btf: Btf, id: number, off: number, size: number): st
   return null;
 }
 
+/** Whether local struct `id` has a `type` node (bpf_list_node / bpf_rb_node) at `off`. */
+function localNodeAt(btf: Btf, id: number, off: number, type: string): boolean {
+  return specialFields(btf, id).some((f) => f.off === off && f.type === type);
+}
+
+/**
+ * KF_ARG_PTR_TO_LIST_HEAD (r1): a map value (allocated objects holding heads: not yet in wxdp), the
+ * head at a constant offset (process_kf_arg_ptr_to_list_head), the value's lock held
+ * (check_reg_allocation_locked).
+ */
+function listHeadArg(h: GraphHost, type: 'bpf_list_head' | 'bpf_rb_root'): GraphRoot {
+  const r1 = h.arg(1);
+  if (r1.type !== RegType.MAP_VALUE || r1.maybeNull) {
+    if (r1.alloc && !r1.maybeNull) h.reject(`${type} in an allocated object is not supported by wxdp`, 'EINVAL');
+    h.reject('arg#0 expected pointer to map value or allocated object', 'EINVAL');
+  }
+  if (!r1.varOff.isConst) h.reject(`R1 doesn't have constant offset. ${type} has to be at the constant offset`, 'EINVAL');
+  const off = r1.off + Number(r1.varOff.value);
+  const root = mapGraphRoots(h.btf, r1.map!.name).find((r) => r.off === off && r.type === type);
+  if (!root) h.reject(`${type} not found at offset=${off}`, 'EINVAL');
+  // check_reg_allocation_locked: no lock, or another allocation's (then said first)
+  const lock = h.lock();
+  const held = `bpf_spin_lock at off=${r1.map!.spinLockOff ?? -1} must be held for ${type}`;
+  if (!lock) h.reject(held, 'EINVAL');
+  if (lock.map !== r1.map!.name || lock.id !== r1.id) h.reject('held lock and object are not in the same allocation', 'EINVAL', held);
+  return root;
+}
+
 /** A MEM_ALLOC register of local struct `id`. */
 export function allocReg(id: number, s: { name: string; size: number }): Reg {
   const r = Reg.pointer(RegType.MEM);
@@ -171,6 +257,37 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       if (!r1.alloc) h.reject('arg#0 expected for bpf_obj_drop_impl()', 'EINVAL');
       h.release(r1.refObjId);
       return undefined;
+    }
+    case 'list_push': {
+      const root = listHeadArg(h, 'bpf_list_head');
+      const r2 = h.arg(2);
+      // KF_ARG_PTR_TO_LIST_NODE: an owning reference to an allocated object
+      if (!r2.alloc || r2.nonOwning || r2.maybeNull) h.reject('arg#1 expected pointer to allocated object', 'EINVAL');
+      if (!r2.refObjId) h.reject('allocated object must be referenced', 'EINVAL');
+      // process_kf_arg_ptr_to_list_node: the head's contained struct, at its node
+      const nodeOff = r2.off + Number(r2.varOff.value);
+      if (!localNodeAt(h.btf!, r2.alloc, nodeOff, 'bpf_list_node')) h.reject(`bpf_list_node not found at offset=${nodeOff}`, 'EINVAL');
+      if (r2.alloc !== root.valueId || nodeOff !== root.nodeOff) {
+        h.reject(`operation on bpf_list_head expects arg#1 bpf_list_node at offset=${root.nodeOff} in struct ${root.valueName}, but arg is at offset=${nodeOff} in struct ${r2.btf}`, 'EINVAL');
+      }
+      // `off` (a __k scalar the fixup overwrites): a known constant
+      const r4 = h.arg(4);
+      if (!r4.isScalar) h.reject('R4 is not a scalar', 'EINVAL');
+      if (!r4.varOff.isConst) h.reject('R4 must be a known constant', 'EINVAL');
+      h.precise(4);
+      h.toNonOwning(r2.refObjId);
+      return Reg.unknown();
+    }
+    case 'list_pop':
+    case 'list_peek': {
+      const root = listHeadArg(h, 'bpf_list_head');
+      const r0 = allocReg(root.valueId, { name: root.valueName, size: h.btf!.resolveSize(root.valueId) });
+      r0.off = root.nodeOff;
+      r0.maybeNull = true;
+      r0.id = h.newId();
+      if (def.graph === 'list_pop') r0.refObjId = r0.id = h.acquire();
+      else r0.nonOwning = true;
+      return r0;
     }
     default:
       return h.reject(`kernel function ${def.name} is not supported`, 'EINVAL');

@@ -46,7 +46,7 @@ import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
 import { jitSubprogsRefusal } from './fixups.js';
-import { graphKfuncCall, localAccess, type ObjNewSizes } from './local_obj.js';
+import { graphKfuncCall, graphRootOverlap, localAccess, type ObjNewSizes } from './local_obj.js';
 import type { Btf } from '../elf/btf.js';
 import { ITER_SLOTS, kfuncById, type IterType, type KfuncDef } from '../helpers/kfuncs.js';
 import { bprintfPrepare } from '../helpers/bprintf.js';
@@ -1538,6 +1538,10 @@ class Verifier {
         }
         this.checkMemRegion(reg, regno, off, size, m.valueSize, false, pc);
         checkLockOverlap(reg, off, size, (r) => this.reject(r, pc));
+        if (this.opts.progBtf) {
+          const g = graphRootOverlap(this.opts.progBtf, m.name, reg.smin + BigInt(off), reg.umax + BigInt(off + size));
+          if (g) this.reject(g, pc);
+        }
         if (read && m.frozenValue && reg.varOff.isConst) {
           const at = off + Number(reg.varOff.value);
           let v = 0n;
@@ -2886,7 +2890,7 @@ class Verifier {
     const r0 = graphKfuncCall(
       {
         btf: this.opts.progBtf,
-        reject: (r, e) => this.reject(r, pc, undefined, e),
+        reject: (r, e, d) => this.reject(r, pc, d, e),
         arg: (r) => this.readReg(st, r, pc),
         precise: (r) => this.precise(st, r),
         newId: () => ++this.idGen,
@@ -2898,6 +2902,20 @@ class Verifier {
             (o) => Object.assign(o, Reg.unknown()),
             (o) => o.refObjId === id,
           );
+        },
+        toNonOwning: (id) => {
+          st.refs = st.refs.filter((r) => r.id !== id);
+          st.forEachReg(
+            (o) => {
+              o.nonOwning = true;
+              o.refObjId = 0;
+            },
+            (o) => o.refObjId === id,
+          );
+        },
+        lock: () => {
+          const l = st.refs.find((r) => r.lock !== undefined);
+          return l ? { map: l.lock!, id: l.id } : undefined;
         },
       },
       def,
@@ -3279,6 +3297,8 @@ class Verifier {
       case Arg.PTR_TO_SPIN_LOCK:
         expect([RegType.MAP_VALUE], ['map_value', 'ptr_']);
         processSpinLock(st, reg, regno, id === 93, pc, (r) => this.reject(r, pc, undefined, 'EINVAL')) // process_spin_lock: -EINVAL;
+        // invalidate_non_owning_refs: a collection's nodes are the program's only while the lock is held
+        if (id === 94) st.forEachReg((o) => Object.assign(o, Reg.unknown()), (o) => o.nonOwning);
         return;
       case Arg.PTR_TO_CONST_STR:
         expect([RegType.MAP_VALUE], ['map_value']);
