@@ -66,12 +66,36 @@ describe('allocated objects and lists at run time', () => {
   });
 });
 
+describe('the bounded heap', () => {
+  it('bpf_obj_new returns NULL once the heap is spent, and every object dropped is allocated again', async () => {
+    // programs/xdp_obj_exhaust.c: push until bpf_obj_new fails (or 20000), then pop and drop all; the
+    // kernel's allocator gives all 20000 (checked below), wxdp's heap 4096 objects of 32 bytes. A fresh
+    // Datapath: its heap untouched by other programs' size classes
+    const fresh = await Datapath.create({ hugePages: false });
+    try {
+      const p = (await fresh.loadObject(objectOf('xdp_obj_exhaust'), { engine: 'interp' })).programs.get('xdp_obj_exhaust')!;
+      for (let run = 0; run < 2; run++) expect(u64s(p.testRun({ data: new Uint8Array(64) }).data, 0, 2)).toEqual(['1000', '1000']);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 const avail = kernelAvailability();
 describe.skipIf(!avail.ok)(`the same frames in the kernel${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s: bpftool prog run gives the same results', (_n, c) => {
     const k = loadKernelProgram(objectOf(c.name), { name: c.name });
     try {
       expect(runAll(c, (f) => k.run({ data: f }))).toEqual(want(c));
+    } finally {
+      k.close();
+    }
+  });
+
+  it('xdp_obj_exhaust: the kernel allocates all 20000 objects', () => {
+    const k = loadKernelProgram(objectOf('xdp_obj_exhaust'), { name: 'xdp_obj_exhaust' });
+    try {
+      expect(u64s(k.run({ data: new Uint8Array(64) }).data, 0, 2)).toEqual(['4e20', '4e20']);
     } finally {
       k.close();
     }
