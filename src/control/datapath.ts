@@ -21,6 +21,7 @@ import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { ensureObjHeap, lowerObjNew } from './obj_heap.js';
+import { applyGraphFields } from './graph_maps.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
 import { codec, Errno, isMapInMapType, MapError, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, RingBufReader, BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
@@ -520,6 +521,7 @@ export class Datapath {
       }
       // the BTF fields first: an inner map stored in a slot must match its template's (btf_record_equal)
       applySpinLocks(spec, maps);
+      applyGraphFields(spec.btf, maps, this.memory);
       // a reused map keeps what it holds (libbpf fills the slots of the maps it creates only)
       fillMapInMapSlots(spec.maps.filter((m) => !reused.has(m.name)), maps);
 

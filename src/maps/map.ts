@@ -514,6 +514,13 @@ export class BpfMap {
     return this.fp.memory.view().getUint32(this.address + MAP_HDR.SPIN_LOCK, true) - 1;
   }
 
+  /**
+   * @internal The value's fields that hold allocated objects (bpf_list_head: control/graph_maps.ts), as
+   * copy_map_value and bpf_obj_free_fields treat them: `save` the fields of the value at an address,
+   * `restore` them there, `free` the objects saved fields held, `clear` (empty) a value's. Set by the loader.
+   */
+  graphFields: GraphFields | undefined;
+
   /** @internal The loader sets the lock's offset from BTF (spin_lock.ts), before the map is used. */
   setSpinLockOff(off: number): void {
     this.fp.memory.view().setUint32(this.address + MAP_HDR.SPIN_LOCK, off + 1, true);
@@ -688,11 +695,25 @@ export class BpfMap {
       const v = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
       if (v !== 0) {
         const src = this.valueBuf;
+        // copy_map_value_locked skips every special field: a list head stays as it is
+        const saved = this.graphFields?.save(v);
         this.withValueLock(v, () => this.x.map_value_copy_locked(this.address, v, src));
+        if (saved) this.graphFields!.restore(v, saved);
         return;
       }
     }
-    this.check('update', this.x.map_update(this.address, this.keyBuf, this.valueBuf, flags));
+    // the value replaced: bpf_obj_free_fields of the old one (its lists emptied, their objects freed);
+    // the new one's list heads are not the caller's bytes (copy_map_value skips them): empty
+    const g = this.graphFields;
+    const old = g ? this.x.map_lookup(this.address, this.keyBuf) >>> 0 : 0;
+    const saved = old ? g!.save(old) : undefined;
+    const ret = this.x.map_update(this.address, this.keyBuf, this.valueBuf, flags);
+    if (g && ret >= 0) {
+      const now = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
+      if (now) g.clear(now);
+      if (saved) g.free(saved);
+    }
+    this.check('update', ret);
   }
 
   private isFrozen = false;
@@ -719,7 +740,12 @@ export class BpfMap {
   delete(key: Uint8Array): void {
     this.checkWritable('delete');
     this.putKey(key, this.keyBuf, 'delete');
-    this.check('delete', this.x.map_delete(this.address, this.keyBuf));
+    const old = this.graphFields ? this.x.map_lookup(this.address, this.keyBuf) >>> 0 : 0;
+    const saved = old ? this.graphFields!.save(old) : undefined;
+    const ret = this.x.map_delete(this.address, this.keyBuf);
+    // the element freed: bpf_obj_free_fields (its lists emptied, their objects freed)
+    if (saved && ret >= 0) this.graphFields!.free(saved);
+    this.check('delete', ret);
   }
 
   /**
@@ -1037,6 +1063,14 @@ export function createMap(fp: FastPath, spec: MapSpec): BpfMap {
   const map = BpfMap.create(fp, spec);
   map.takeUref();
   return map;
+}
+
+/** BpfMap.graphFields: a value's list heads as copy_map_value and bpf_obj_free_fields see them. */
+export interface GraphFields {
+  save(v: number): unknown;
+  restore(v: number, saved: unknown): void;
+  free(saved: unknown): void;
+  clear(v: number): void;
 }
 
 /** The maps of one fast path, by name (what an object file or a Datapath holds). */

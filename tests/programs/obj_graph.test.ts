@@ -12,7 +12,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
-import { kernelAvailability, loadKernelProgram } from '../../src/oracle/kernel.js';
+import { kernelAvailability, loadKernelObject, loadKernelProgram } from '../../src/oracle/kernel.js';
 
 const u64s = (d: Uint8Array, at: number, n: number): string[] => Array.from({ length: n }, (_, i) => new DataView(d.buffer, d.byteOffset).getBigUint64(at + 8 * i, true).toString(16));
 
@@ -66,6 +66,45 @@ describe('allocated objects and lists at run time', () => {
   });
 });
 
+/**
+ * programs/xdp_obj_list_keep.c: a map value's list kept between runs (push: 0 and a value; pop: 1, the
+ * value at offset 16), and bpf_map_update_elem of the value from user space with 0xff bytes over the
+ * head: the kernel frees the list (copy_map_value skips the head, bpf_obj_free_fields empties it).
+ */
+const KEEP_STEPS: ([op: 'push', v: number] | [op: 'pop' | 'update'])[] = [['push', 5], ['push', 6], ['pop'], ['push', 7], ['update'], ['pop'], ['push', 8], ['pop'], ['pop']];
+const KEEP_EXPECTED = ['2', '2', '5', '2', 'upd', 'dead', '2', '8', 'dead'];
+function keepFrame(op: number, val: number): Uint8Array {
+  const b = new Uint8Array(64);
+  new DataView(b.buffer).setBigUint64(0, BigInt(op), true);
+  new DataView(b.buffer).setBigUint64(8, BigInt(val), true);
+  return b;
+}
+function keepSteps(run: (f: Uint8Array) => { retval: number; data: Uint8Array }, update: () => void): string[] {
+  return KEEP_STEPS.map((s) => {
+    if (s[0] === 'update') {
+      update();
+      return 'upd';
+    }
+    const r = run(keepFrame(s[0] === 'push' ? 0 : 1, s[0] === 'push' ? s[1] : 0));
+    return s[0] === 'pop' ? u64s(r.data, 16, 1)[0]! : String(r.retval);
+  });
+}
+const KEY0 = new Uint8Array(4);
+const FF = new Uint8Array(24).fill(0xff);
+
+describe('a list kept in a map value between runs', () => {
+  it.each(['jit', 'interp'] as const)('%s: runs and a user-space update give the kernel results', async (engine) => {
+    dp ??= await Datapath.create({ hugePages: false });
+    const o = await dp.loadObject(objectOf('xdp_obj_list_keep'), { engine });
+    try {
+      const p = o.programs.get('xdp_obj_list_keep')!;
+      expect(keepSteps((f) => p.testRun({ data: f }), () => o.maps.get('kept')!.update(KEY0, FF))).toEqual(KEEP_EXPECTED);
+    } finally {
+      dp.unloadObject(o);
+    }
+  });
+});
+
 describe('the bounded heap', () => {
   it('bpf_obj_new returns NULL once the heap is spent, and every object dropped is allocated again', async () => {
     // programs/xdp_obj_exhaust.c: push until bpf_obj_new fails (or 20000), then pop and drop all; the
@@ -87,6 +126,15 @@ describe.skipIf(!avail.ok)(`the same frames in the kernel${avail.ok ? '' : ` (sk
     const k = loadKernelProgram(objectOf(c.name), { name: c.name });
     try {
       expect(runAll(c, (f) => k.run({ data: f }))).toEqual(want(c));
+    } finally {
+      k.close();
+    }
+  });
+
+  it('xdp_obj_list_keep: runs and a user-space update', () => {
+    const k = loadKernelObject(objectOf('xdp_obj_list_keep'), { pinMaps: true });
+    try {
+      expect(keepSteps((f) => k.program('xdp_obj_list_keep').run({ data: f }), () => k.map('kept').update(KEY0, FF))).toEqual(KEEP_EXPECTED);
     } finally {
       k.close();
     }
