@@ -2,7 +2,8 @@
 // does to them, as the kernel's copy_map_value and bpf_obj_free_fields do. An update never writes the
 // caller's bytes into a head (it is left empty: the old list's objects are freed — bpf_list_head_free
 // pops each node and drops its object); BPF_F_LOCK's in-place copy leaves the head and its list as
-// they are; a delete frees the element's lists' objects.
+// they are; a delete frees the element's lists' objects; a lookup reads a head's bytes as zero (the kernel's shows an empty head at the address of its
+// copy: next = prev = a kernel address).
 //
 // Reads: the object's BTF (each map's value type), the heads in the value, the nodes' { next, prev, owner }.
 // Sets: BpfMap.graphFields of each map whose value has a bpf_list_head.
@@ -25,6 +26,7 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
     const roots = mapGraphRoots(btf, name).filter((r) => r.type === 'bpf_list_head');
     if (roots.length === 0) continue;
     map.graphFields = {
+      spans: roots.map((r) => [r.off, 16] as const),
       save: (v) => roots.map((r): SavedHead => ({ at: v + r.off, next: mem.view().getBigUint64(v + r.off, true), prev: mem.view().getBigUint64(v + r.off + 8, true), nodeOff: r.nodeOff })),
       restore: (_v, saved) => {
         for (const h of saved as SavedHead[]) {

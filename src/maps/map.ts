@@ -502,6 +502,9 @@ export class BpfMap {
   private withoutTimer(v: Uint8Array | undefined): Uint8Array | undefined {
     const off = v ? this.timerOff : -1;
     if (off >= 0) v!.fill(0, off, off + 16);
+    // a list head's bytes: the kernel's copy has an empty head initialised over its own buffer
+    // (check_and_init_map_value: next = prev = a kernel address, 6.18.44); wxdp's read as zero
+    if (v) for (const [o, n] of this.graphFields?.spans ?? []) v.fill(0, o, o + n);
     return v;
   }
 
@@ -1067,6 +1070,8 @@ export function createMap(fp: FastPath, spec: MapSpec): BpfMap {
 
 /** BpfMap.graphFields: a value's list heads as copy_map_value and bpf_obj_free_fields see them. */
 export interface GraphFields {
+  /** [offset, size] of each field in the value: lookups read them as zero (the kernel: an empty head at its copy's address). */
+  spans: readonly (readonly [number, number])[];
   save(v: number): unknown;
   restore(v: number, saved: unknown): void;
   free(saved: unknown): void;
