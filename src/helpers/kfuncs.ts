@@ -15,7 +15,7 @@
 // with r1-r5 = 0 in a raw XDP program: "calling kernel function X is not allowed" or not, 2026-12-07):
 // bpf_throw (exceptions),
 // bpf_cast_to_kern_ctx / bpf_rdonly_cast (PTR_TO_BTF_ID of vmlinux types), bpf_percpu_obj_new / _drop,
-// the bpf_list / bpf_rbtree / bpf_refcount API (bpf_obj_new / _drop: helpers/obj_kfuncs.ts), bpf_res_spin_lock*, bpf_wq_*, the bpf_task_* and bpf_cgroup_*
+// the bpf_rbtree / bpf_refcount API (bpf_obj_new / _drop and bpf_list: helpers/obj_kfuncs.ts), bpf_res_spin_lock*, bpf_wq_*, the bpf_task_* and bpf_cgroup_*
 // kfuncs, bpf_get_kmem_cache, bpf_map_sum_elem_count, bpf_crypto_*, bpf_xdp_get_xfrm_state / _release,
 // bpf_stream_vprintk_impl, bpf_probe_read_{kernel,user}{,_str}_dynptr, bpf_task_work_schedule_*. The
 // sleepable ones (copy_from_user*, bpf_iter_kmem_cache_*, bpf_iter_dmabuf_*, bpf_lookup_user_key) are
