@@ -122,6 +122,12 @@ const KERNEL: Record<string, number> = {
   'verifier/accept/iter_num_under_spin_lock:iter_num_under_spin_lock': 137,
   'verifier/accept/str_kfuncs_packet:str_kfuncs_packet': 84,
   'verifier/accept/irq_save_nested:irq_save_nested': 15,
+  // bpf_obj_new / bpf_obj_drop and the bpf_list kfuncs (6.18.44-fc-v1272, bpftool -d prog load): objects,
+  // pushes and pops under a map value's lock, a bpf_loop callback that allocates until NULL
+  'xdp_obj_new:xdp_obj_new': 88,
+  'xdp_obj_list:xdp_obj_list': 784,
+  'xdp_obj_list_keep:xdp_obj_list_keep': 66,
+  'xdp_obj_exhaust:xdp_obj_exhaust': 164,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
