@@ -1563,7 +1563,7 @@ function verifyCacheKey(
 function localTypesKey(spec: ProgramSpec, btf: Btf | undefined): string {
   if (!btf || !(spec.kfuncCalls ?? []).some((c) => c.name.startsWith('bpf_obj_') || c.name.startsWith('bpf_list_') || c.name.startsWith('bpf_rbtree_') || c.name.startsWith('bpf_refcount_'))) return '';
   const h = createHash('sha256');
-  h.update(JSON.stringify(btf.types));
+  h.update(JSON.stringify(btf.types, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
   return `/btf=${h.digest('hex')}`;
 }
 
