@@ -20,6 +20,8 @@ import { Interpreter } from '../interp/index.js';
 import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
+import { ensureObjHeap, lowerObjNew } from './obj_heap.js';
+import { applyGraphFields } from './graph_maps.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
 import { codec, Errno, isMapInMapType, MapError, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, RingBufReader, BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
@@ -519,6 +521,7 @@ export class Datapath {
       }
       // the BTF fields first: an inner map stored in a slot must match its template's (btf_record_equal)
       applySpinLocks(spec, maps);
+      applyGraphFields(spec.btf, maps, this.memory);
       // a reused map keeps what it holds (libbpf fills the slots of the maps it creates only)
       fillMapInMapSlots(spec.maps.filter((m) => !reused.has(m.name)), maps);
 
@@ -1192,7 +1195,7 @@ export class Program {
     // license) before any instruction is checked: that refusal, not a helper wxdp lacks, is the verdict.
     const kfuncOpts = { gplCompatible, ...(opts.devBound !== undefined ? { devBound: true } : {}) };
     if (doVerify && kfuncCallRefusal(insns, kfuncOpts)) {
-      verify(insns, { ...kfuncOpts, helpers: dp.helpers, logLevel: opts.logLevel ?? 0, lineInfo: spec.lineInfo, name: spec.name }); // throws that refusal
+      verify(insns, { ...kfuncOpts, helpers: dp.helpers, logLevel: opts.logLevel ?? 0, lineInfo: spec.lineInfo, name: spec.name, ...(btf ? { progBtf: btf } : {}) }); // throws that refusal
     }
     checkProgram(insns, { helpers: dp.helpers, progType: verifierProgType(spec), allowPseudoLdImm64: true, walk: doVerify });
     if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && SOCKET_LOOKUP_HELPERS.has(i.imm))) socketViewsForAll(dp, spec.name);
@@ -1205,7 +1208,7 @@ export class Program {
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf, verifierProgType(spec)) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}/${gplCompatible ? 'gpl' : 'nongpl'}/cpus=${dp.ncpus}`);
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}/${gplCompatible ? 'gpl' : 'nongpl'}/cpus=${dp.ncpus}${localTypesKey(spec, btf)}`);
       const cached = VERIFY_CACHE.get(key) ?? cachedVerdict(key, insns);
       if (cached) VERIFY_CACHE.set(key, cached);
       if (cached instanceof Error) throw cached;
@@ -1224,6 +1227,7 @@ export class Program {
             ...kfuncOpts,
             ...(spec.type === 'tracing' ? { tracepoint: tpBtfTarget(spec.section) ?? '' } : {}),
             nrCpuIds: dp.ncpus,
+            ...(btf ? { progBtf: btf } : {}),
           });
         } catch (e) {
           if (e instanceof VerifierError) {
@@ -1237,7 +1241,11 @@ export class Program {
       }
     }
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath, ...(verified ? { facts: verified.facts } : {}) };
-    const runInsns = lowerKfuncs(verified ? sanitizeDeadCode(insns, { helpers: dp.helpers, allowPseudoLdImm64: true }) : insns);
+    let runInsns = lowerKfuncs(verified ? sanitizeDeadCode(insns, { helpers: dp.helpers, allowPseudoLdImm64: true }) : insns);
+    if (verified?.facts.objNewSizes) {
+      ensureObjHeap(dp.fastPath, dp.memory);
+      runInsns = lowerObjNew(runInsns, verified.facts.objNewSizes, dp.helpers);
+    }
     const engine =
       (opts.engine ?? 'jit') === 'jit'
         ? await compile(runInsns, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' })
@@ -1546,6 +1554,17 @@ function verifyCacheKey(
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));
   return h.digest('hex');
+}
+
+/**
+ * The verdict of a program calling bpf_obj_new depends on its BTF's structs (the local types it
+ * allocates, their fields): their layout joins the cache key.
+ */
+function localTypesKey(spec: ProgramSpec, btf: Btf | undefined): string {
+  if (!btf || !(spec.kfuncCalls ?? []).some((c) => c.name.startsWith('bpf_obj_') || c.name.startsWith('bpf_list_') || c.name.startsWith('bpf_rbtree_') || c.name.startsWith('bpf_refcount_'))) return '';
+  const h = createHash('sha256');
+  h.update(JSON.stringify(btf.types, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  return `/btf=${h.digest('hex')}`;
 }
 
 /** An object file's bytes; a file that cannot be read is a typed error naming it and the errno. */

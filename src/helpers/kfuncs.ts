@@ -14,8 +14,8 @@
 // What Linux 6.18.44-fc-v1272 lets an XDP program call that wxdp still lacks (each vmlinux kfunc called
 // with r1-r5 = 0 in a raw XDP program: "calling kernel function X is not allowed" or not, 2026-12-07):
 // exception callbacks for bpf_throw (`__exception_cb`: the kernel finds no callback in objects libbpf 1.1
-// loads, so none is compared yet), bpf_obj_new / _drop and the
-// bpf_list / bpf_rbtree / bpf_refcount API, bpf_res_spin_lock*, bpf_wq_*, the bpf_task_* and bpf_cgroup_*
+// loads, so none is compared yet), bpf_percpu_obj_new / _drop,
+// the bpf_rbtree / bpf_refcount API (bpf_obj_new / _drop and bpf_list: helpers/obj_kfuncs.ts), bpf_res_spin_lock*, bpf_wq_*, the bpf_task_* and bpf_cgroup_*
 // kfuncs, bpf_get_kmem_cache, bpf_crypto_*, bpf_xdp_get_xfrm_state / _release,
 // bpf_stream_vprintk_impl, bpf_probe_read_{kernel,user}{,_str}_dynptr, bpf_task_work_schedule_*. The
 // sleepable ones (copy_from_user*, bpf_iter_kmem_cache_*, bpf_iter_dmabuf_*, bpf_lookup_user_key) are
@@ -37,6 +37,7 @@ import type { HelperDef } from './index.js';
 import { DYNPTR_KFUNCS } from './dynptr.js';
 import { STRING_KFUNCS } from './str_kfuncs.js';
 import { CAST_KFUNCS } from './cast_kfuncs.js';
+import { OBJ_KFUNCS } from './obj_kfuncs.js';
 
 /**
  * What the verifier checks of a kfunc argument: the ctx, writable memory of `size` bytes (a pointer to a
@@ -130,6 +131,8 @@ export interface KfuncDef {
   throws?: boolean;
   /** kfunc_spin_allowed: callable while a bpf_spin_lock is held (the bpf_iter_num API). */
   spinAllowed?: boolean;
+  /** An allocated-object or graph kfunc: the verifier checks it in src/verifier/local_obj.ts. */
+  graph?: 'obj_new' | 'obj_drop' | 'list_push' | 'list_pop' | 'list_peek';
   /** Its implementation in the fast path (the wasm export's name), called as a helper; else `fn`. */
   fastPath?: string;
   fn: HelperDef['fn'];
@@ -495,6 +498,7 @@ export const KFUNCS: readonly KfuncDef[] = [
   MAP_SUM_ELEM_COUNT,
   ...CAST_KFUNCS,
   THROW,
+  ...OBJ_KFUNCS,
   ctKfunc('bpf_xdp_ct_lookup', 15, CT_TUPLE_ARGS, { ret: 'acquire_or_null', retStruct: 'nf_conn', trusted: true }),
   // nf_ct_put: wxdp's entries are not reference counted (an entry lives until the table deletes it)
   { name: 'bpf_ct_release', btfId: 16, args: [CONN], devBound: false, ret: 'void', release: true, fn: () => 0n },

@@ -502,6 +502,9 @@ export class BpfMap {
   private withoutTimer(v: Uint8Array | undefined): Uint8Array | undefined {
     const off = v ? this.timerOff : -1;
     if (off >= 0) v!.fill(0, off, off + 16);
+    // a list head's bytes: the kernel's copy has an empty head initialised over its own buffer
+    // (check_and_init_map_value: next = prev = a kernel address, 6.18.44); wxdp's read as zero
+    if (v) for (const [o, n] of this.graphFields?.spans ?? []) v.fill(0, o, o + n);
     return v;
   }
 
@@ -513,6 +516,13 @@ export class BpfMap {
   get spinLockOff(): number {
     return this.fp.memory.view().getUint32(this.address + MAP_HDR.SPIN_LOCK, true) - 1;
   }
+
+  /**
+   * @internal The value's fields that hold allocated objects (bpf_list_head: control/graph_maps.ts), as
+   * copy_map_value and bpf_obj_free_fields treat them: `save` the fields of the value at an address,
+   * `restore` them there, `free` the objects saved fields held, `clear` (empty) a value's. Set by the loader.
+   */
+  graphFields: GraphFields | undefined;
 
   /** @internal The loader sets the lock's offset from BTF (spin_lock.ts), before the map is used. */
   setSpinLockOff(off: number): void {
@@ -688,11 +698,25 @@ export class BpfMap {
       const v = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
       if (v !== 0) {
         const src = this.valueBuf;
+        // copy_map_value_locked skips every special field: a list head stays as it is
+        const saved = this.graphFields?.save(v);
         this.withValueLock(v, () => this.x.map_value_copy_locked(this.address, v, src));
+        if (saved) this.graphFields!.restore(v, saved);
         return;
       }
     }
-    this.check('update', this.x.map_update(this.address, this.keyBuf, this.valueBuf, flags));
+    // the value replaced: bpf_obj_free_fields of the old one (its lists emptied, their objects freed);
+    // the new one's list heads are not the caller's bytes (copy_map_value skips them): empty
+    const g = this.graphFields;
+    const old = g ? this.x.map_lookup(this.address, this.keyBuf) >>> 0 : 0;
+    const saved = old ? g!.save(old) : undefined;
+    const ret = this.x.map_update(this.address, this.keyBuf, this.valueBuf, flags);
+    if (g && ret >= 0) {
+      const now = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
+      if (now) g.clear(now);
+      if (saved) g.free(saved);
+    }
+    this.check('update', ret);
   }
 
   private isFrozen = false;
@@ -719,7 +743,12 @@ export class BpfMap {
   delete(key: Uint8Array): void {
     this.checkWritable('delete');
     this.putKey(key, this.keyBuf, 'delete');
-    this.check('delete', this.x.map_delete(this.address, this.keyBuf));
+    const old = this.graphFields ? this.x.map_lookup(this.address, this.keyBuf) >>> 0 : 0;
+    const saved = old ? this.graphFields!.save(old) : undefined;
+    const ret = this.x.map_delete(this.address, this.keyBuf);
+    // the element freed: bpf_obj_free_fields (its lists emptied, their objects freed)
+    if (saved && ret >= 0) this.graphFields!.free(saved);
+    this.check('delete', ret);
   }
 
   /**
@@ -1037,6 +1066,16 @@ export function createMap(fp: FastPath, spec: MapSpec): BpfMap {
   const map = BpfMap.create(fp, spec);
   map.takeUref();
   return map;
+}
+
+/** BpfMap.graphFields: a value's list heads as copy_map_value and bpf_obj_free_fields see them. */
+export interface GraphFields {
+  /** [offset, size] of each field in the value: lookups read them as zero (the kernel: an empty head at its copy's address). */
+  spans: readonly (readonly [number, number])[];
+  save(v: number): unknown;
+  restore(v: number, saved: unknown): void;
+  free(saved: unknown): void;
+  clear(v: number): void;
 }
 
 /** The maps of one fast path, by name (what an object file or a Datapath holds). */

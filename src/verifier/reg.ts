@@ -168,6 +168,13 @@ export class Reg {
   /** MEM standing for a PTR_TO_BTF_ID a kfunc returned: the WXDP_BTF struct it points at (btf_access.ts walks its loads). */
   btf: string | undefined;
   /**
+   * PTR_TO_BTF_ID | MEM_ALLOC (src/verifier/local_obj.ts): the program-BTF type id of a bpf_obj_new
+   * object (btf holds its struct's name, memSize its size); 0 for any other register.
+   */
+  alloc = 0;
+  /** A MEM_ALLOC pointer that is a non-owning reference (NON_OWN_REF: a node pushed into a collection, valid until the lock goes). */
+  nonOwning = false;
+  /**
    * This register with `precise` flipped, made once (precisionTwin): registers shared between
    * states are never changed, so every state that marks a shared one (im)precise can hold the same copy.
    * Not copied by clone().
@@ -219,6 +226,8 @@ export class Reg {
     this.dynptrId = o.dynptrId;
     this.pktSlice = o.pktSlice;
     this.btf = o.btf;
+    this.alloc = o.alloc;
+    this.nonOwning = o.nonOwning;
     return this;
   }
 
@@ -1638,7 +1647,7 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
  */
 function isPlainScalar(r: Reg): boolean {
   return r.type === RegType.SCALAR && r.off === 0 && !r.maybeNull && !r.ringbuf && !r.rdonly && r.refObjId === 0 && r.range === 0 &&
-    r.map === undefined && r.mapUid === 0 && r.memSize === 0 && r.frameno === 0 && r.subprog === 0 && r.dynptrId === 0 && !r.pktSlice && r.btf === undefined;
+    r.map === undefined && r.mapUid === 0 && r.memSize === 0 && r.frameno === 0 && r.subprog === 0 && r.dynptrId === 0 && !r.pktSlice && r.btf === undefined && r.alloc === 0;
 }
 
 /**

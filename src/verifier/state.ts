@@ -666,6 +666,8 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
         old.untrusted === cur.untrusted &&
         old.trustedBtf === cur.trustedBtf &&
         old.pktSlice === cur.pktSlice &&
+        old.alloc === cur.alloc &&
+        old.nonOwning === cur.nonOwning &&
         old.off === cur.off &&
         scalarWithin(old, cur) &&
         ids.check(old.id, cur.id) &&
@@ -721,6 +723,8 @@ function regBytesEqual(a: Reg, b: Reg): boolean {
     a.dynptrId === b.dynptrId &&
     a.subprog === b.subprog &&
     a.btf === b.btf &&
+    a.alloc === b.alloc &&
+    a.nonOwning === b.nonOwning &&
     a.varOff.equals(b.varOff) &&
     a.smin === b.smin &&
     a.smax === b.smax &&

@@ -46,6 +46,8 @@ import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
 import { jitSubprogsRefusal } from './fixups.js';
+import { graphKfuncCall, graphRootOverlap, localAccess, type ObjNewSizes } from './local_obj.js';
+import type { Btf } from '../elf/btf.js';
 import { ITER_SLOTS, kfuncById, type IterType, type KfuncDef } from '../helpers/kfuncs.js';
 import { bprintfPrepare } from '../helpers/bprintf.js';
 import { tracingCtxAccess } from './tracing.js';
@@ -114,6 +116,8 @@ export interface VerifyOptions {
    * returns less (do_refine_retval_range). Undefined: an unknown scalar.
    */
   nrCpuIds?: number;
+  /** The program's BTF: the local types bpf_obj_new allocates (src/verifier/local_obj.ts). */
+  progBtf?: Btf;
 }
 
 /**
@@ -184,6 +188,8 @@ export interface VerifierFacts {
    * primitive), which the kernel makes BPF_PROBE_MEM loads: any address, a fault reads 0.
    */
   probeLoads: ReadonlySet<number>;
+  /** bpf_obj_new calls by instruction: the object's size (the kernel's insn_aux_data obj_new_size), which the loader lowers them to. */
+  objNewSizes?: ReadonlyMap<number, number>;
 }
 
 const BPF_FUNC_FOR_EACH_MAP_ELEM = 164;
@@ -353,6 +359,7 @@ class Verifier {
   private readonly loopInline = new Map<number, { fit: boolean; subprog: number | undefined }>();
   /** VerifierFacts.probeLoads */
   private readonly probeLoads = new Set<number>();
+  private readonly objNewSizes: ObjNewSizes = new Map();
   /** bpf_loop calls' largest count (r1's umax) over the states that reached them, by instruction (VerifierFacts). */
   private readonly loopCountMax = new Map<number, bigint>();
   /** Per frame, the stack slots live where states are compared (one object, refilled per comparison). */
@@ -536,6 +543,7 @@ class Verifier {
         loopCountMax: new Map([...this.loopCountMax].filter(([, n]) => n <= BPF_MAX_LOOPS).map(([pc, n]) => [pc, Number(n)])),
         loopInlined: new Set([...this.loopInline].filter(([, s]) => s.fit).map(([pc]) => pc)),
         probeLoads: this.probeLoads,
+        ...(this.objNewSizes.size ? { objNewSizes: this.objNewSizes } : {}),
       },
     };
   }
@@ -1530,6 +1538,10 @@ class Verifier {
         }
         this.checkMemRegion(reg, regno, off, size, m.valueSize, false, pc);
         checkLockOverlap(reg, off, size, (r) => this.reject(r, pc));
+        if (this.opts.progBtf) {
+          const g = graphRootOverlap(this.opts.progBtf, m.name, reg.smin + BigInt(off), reg.umax + BigInt(off + size));
+          if (g) this.reject(g, pc);
+        }
         if (read && m.frozenValue && reg.varOff.isConst) {
           const at = off + Number(reg.varOff.value);
           let v = 0n;
@@ -1545,6 +1557,13 @@ class Verifier {
         return this.loaded(size);
       case RegType.MEM: {
         if (reg.maybeNull) break;
+        if (reg.alloc) {
+          // check_ptr_to_btf_access on PTR_TO_BTF_ID | MEM_ALLOC: reads and writes, btf_struct_access's walk
+          this.btfOffsetChecks(reg.btf!, reg, regno, off, true, pc);
+          const refusal = localAccess(this.opts.progBtf!, reg.alloc, off, size);
+          if (refusal !== null) this.reject(refusal, pc);
+          return read ? this.loaded(size) : Reg.unknown();
+        }
         if (reg.btf !== undefined) return this.btfLoad(reg, regno, off, size, read, pc);
         // a tp_btf struct pointer argument: check_ptr_to_btf_access's refusals before the struct's fields
         if (reg.trustedBtf !== undefined) this.btfOffsetChecks(reg.trustedBtf, reg, regno, off, read, pc);
@@ -2754,6 +2773,7 @@ class Verifier {
     if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc, undefined, 'EINVAL');
     // do_check: under a bpf_spin_lock only kfunc_spin_allowed ones (the bpf_iter_num API)
     if (!def.spinAllowed) checkCallUnderLock(st, -1, (r) => this.reject(r, pc, undefined, 'EINVAL'));
+    if (def.graph) return this.graphCall(st, def, pc);
     let dynptr: DynptrSlot | undefined;
     let constSize = 0;
     let releaseRef = 0;
@@ -2910,6 +2930,49 @@ class Verifier {
         st.cur.put(0, this.btfPointer(name, true));
       }
     } else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
+    return pc + 1;
+  }
+
+  /** A kfunc of helpers/obj_kfuncs.ts: checked by local_obj.ts over this state. */
+  private graphCall(st: State, def: KfuncDef, pc: number): number {
+    const r0 = graphKfuncCall(
+      {
+        btf: this.opts.progBtf,
+        reject: (r, e, d) => this.reject(r, pc, d, e),
+        arg: (r) => this.readReg(st, r, pc),
+        precise: (r) => this.precise(st, r),
+        newId: () => ++this.idGen,
+        acquire: () => this.acquireReference(st, pc),
+        hasRef: (id) => st.refs.some((r) => r.id === id),
+        release: (id) => {
+          st.refs = st.refs.filter((r) => r.id !== id);
+          st.forEachReg(
+            (o) => Object.assign(o, Reg.unknown()),
+            (o) => o.refObjId === id,
+          );
+        },
+        toNonOwning: (id) => {
+          st.refs = st.refs.filter((r) => r.id !== id);
+          st.forEachReg(
+            (o) => {
+              o.nonOwning = true;
+              o.refObjId = 0;
+            },
+            (o) => o.refObjId === id,
+          );
+        },
+        lock: () => {
+          const l = st.refs.find((r) => r.lock !== undefined);
+          return l ? { map: l.lock!, id: l.id } : undefined;
+        },
+      },
+      def,
+      pc,
+      this.objNewSizes,
+    );
+    for (let r = 1; r <= 5; r++) st.cur.putShared(r, UNINIT);
+    if (r0) st.cur.put(0, r0);
+    else st.cur.putShared(0, UNINIT);
     return pc + 1;
   }
 
@@ -3300,6 +3363,8 @@ class Verifier {
       case Arg.PTR_TO_SPIN_LOCK:
         expect([RegType.MAP_VALUE], ['map_value', 'ptr_']);
         processSpinLock(st, reg, regno, id === 93, pc, (r) => this.reject(r, pc, undefined, 'EINVAL')) // process_spin_lock: -EINVAL;
+        // invalidate_non_owning_refs: a collection's nodes are the program's only while the lock is held
+        if (id === 94) st.forEachReg((o) => Object.assign(o, Reg.unknown()), (o) => o.nonOwning);
         return;
       case Arg.PTR_TO_CONST_STR:
         expect([RegType.MAP_VALUE], ['map_value']);

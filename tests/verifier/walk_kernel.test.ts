@@ -130,6 +130,12 @@ const KERNEL: Record<string, number> = {
   // bpf_throw: the throwing path ends at the call, in the subprogram too
   'verifier/accept/throw_default:throw_default': 22,
   'verifier/accept/throw_subprog:throw_subprog': 24,
+  // bpf_obj_new / bpf_obj_drop and the bpf_list kfuncs (6.18.44-fc-v1272, bpftool -d prog load): objects,
+  // pushes and pops under a map value's lock, a bpf_loop callback that allocates until NULL
+  'xdp_obj_new:xdp_obj_new': 88,
+  'xdp_obj_list:xdp_obj_list': 784,
+  'xdp_obj_list_keep:xdp_obj_list_keep': 66,
+  'xdp_obj_exhaust:xdp_obj_exhaust': 164,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];

@@ -1,0 +1,212 @@
+// BPF's allocated objects and the graph collections built of them (kernel/bpf/helpers.c), as an XDP
+// program calls them on Linux 6.18:
+//
+//  [100] bpf_obj_new_impl(u64 local_type_id__k, void *meta__ign) → void *   KF_ACQUIRE | KF_RET_NULL
+//  [101] bpf_obj_drop_impl(void *p__alloc, void *meta__ign)                  KF_RELEASE
+//  [104] bpf_list_push_front_impl(struct bpf_list_head *head, struct bpf_list_node *node,
+//            void *meta__ign, u64 off)  → int                              KF_RELEASE (the node's reference)
+//  [105] bpf_list_push_back_impl(same) → int
+//  [106] bpf_list_pop_front(struct bpf_list_head *head) → struct bpf_list_node *   KF_ACQUIRE | KF_RET_NULL
+//  [107] bpf_list_pop_back(same)
+//  [108] bpf_list_front(struct bpf_list_head *head) → struct bpf_list_node *       KF_RET_NULL (non-owning)
+//  [109] bpf_list_back(same)
+// The list kfuncs are callable under the bpf_spin_lock that guards the head (and only so: the verifier).
+//
+// A list is the kernel's: a circular doubly linked list_head in the head's 16 bytes (all zero: not
+// yet initialised, empty), each node's 24 bytes { next, prev, owner } (owner: the head it is on),
+// addresses as u64. push links the node in (-EINVAL for a node already on a list: the kernel drops it),
+// pop unlinks the first or last and hands it back, front / back peek.
+//
+//   head: [ next | prev ]      node: [ next | prev | owner ]
+//
+// bpf_obj_new's argument is a type id of the program's own BTF (a struct; CO-RE TYPE_ID_LOCAL): the
+// verifier types r0 as that struct (src/verifier/local_obj.ts) and, as the kernel's fixup_kfunc_call
+// puts the struct's size in r1, the loader lowers each call to the helper of that size
+// (OBJ_NEW_SIZED + size, registered on first use): the engines allocate `size` zeroed bytes.
+//
+// The heap: one per engine memory, HEAP_CHUNKS × HEAP_CHUNK bytes of an internal array map's storage
+// (made by the Datapath on the first load of a program that allocates), carved as bpf_mem_alloc carves
+// its caches: an 8-byte header (the size class: the kernel's llist_node) before each object, the
+// classes of bpf_mem_alloc's sizes[] (16 … 4096 bytes, header included), freed objects kept per class
+// and handed out again last-freed first. When the heap is spent an allocation fails: NULL, as
+// bpf_mem_alloc's can.
+//
+//   heap: [ hdr | object ][ hdr | object ] … bump →                       (free lists: per class, in JS)
+
+// Not yet (each refused as a kfunc wxdp lacks, or, for a head in an allocated object, by the verifier
+// naming wxdp): bpf_percpu_obj_new / _drop; a bpf_list_head inside an allocated object (and so
+// bpf_obj_drop freeing an object's lists); list heads in global data (`.bss.A` sections: this machine's
+// libbpf 1.1 cannot load those, so nothing to compare with); the map side's freeing for program-made
+// updates and deletes (bpf_map_update_elem / _delete_elem in the fast path) and when the map itself is
+// freed — user-space updates and deletes do it (control/graph_maps.ts); map types the kernel refuses a
+// graph field in (map_check_btf's EOPNOTSUPP, then libbpf's retry without BTF). bpf_rbtree_add_impl,
+// _first, _remove and bpf_refcount_acquire_impl: what 6.18.44 showed for a program adding a refcounted
+// node (`struct node { u64 key; struct bpf_rb_node rb; struct bpf_refcount ref; }`, the less() callback a
+// static function passed as `(void *)less`): accepted, 71 insns processed; bpf_refcount_acquire_impl of
+// an owning reference gives `ptr_node(ref_obj_id=N)` (not NULL-able there); after bpf_rbtree_add the
+// node's pointer is `rcu_ptr_node(non_own_ref,off=8)` (MEM_RCU for a refcounted type); the runtime needs
+// the less() callback called from the kfunc in both engines (as bpf_loop's callbacks are), and drop to
+// read the object's bpf_refcount (the lowering would then pass the refcount's offset, as it passes the size).
+
+import { RuntimeFault } from '../errors.js';
+import type { EngineMemory } from '../runtime/memory.js';
+import type { HelperContext, HelperDef } from './index.js';
+import type { KfuncDef } from './kfuncs.js';
+
+/** bpf_mem_alloc's unit sizes (kernel/bpf/memalloc.c sizes[]); an object's class fits size + the 8-byte header. */
+const SIZE_CLASSES = [16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096] as const;
+const HDR = 8;
+export const HEAP_CHUNK = 4096;
+export const HEAP_CHUNKS = 64;
+
+/** Helper ids bpf_obj_new_impl calls are lowered to: OBJ_NEW_SIZED + the object's size. */
+export const OBJ_NEW_SIZED = 0x180000;
+/** The largest object bpf_obj_new allocates (a class of 4096 bytes, header included). */
+export const OBJ_MAX_SIZE = 4096 - HDR;
+
+export interface ObjHeap {
+  base: number;
+  end: number;
+  bump: number;
+  free: Map<number, number[]>;
+}
+
+const heaps = new WeakMap<EngineMemory, ObjHeap>();
+
+/** The heap of `mem` over [base, base + bytes): made once per memory by the Datapath. */
+export function setObjHeap(mem: EngineMemory, base: number, bytes: number): void {
+  if (!heaps.has(mem)) heaps.set(mem, { base, end: base + bytes, bump: base, free: new Map() });
+}
+export const hasObjHeap = (mem: EngineMemory): boolean => heaps.has(mem);
+
+function heapOf(ctx: HelperContext): ObjHeap {
+  const h = heaps.get(ctx.mem);
+  if (!h) throw new RuntimeFault('RUN_HELPER', 'bpf_obj_new needs the heap of a Datapath (load the program into one)', ctx.pc);
+  return h;
+}
+
+/** bpf_mem_alloc + the zeroing bpf_obj_new's objects get: the object's address, or 0. */
+export function objAlloc(ctx: HelperContext, size: number): number {
+  const h = heapOf(ctx);
+  const cls = SIZE_CLASSES.find((c) => c >= size + HDR);
+  if (cls === undefined) return 0;
+  let at = h.free.get(cls)?.pop();
+  if (at === undefined) {
+    if (h.bump + cls > h.end) return 0;
+    at = h.bump;
+    h.bump += cls;
+  }
+  const v = ctx.mem.view();
+  v.setUint32(at, cls, true);
+  v.setUint32(at + 4, 0, true);
+  new Uint8Array(v.buffer, v.byteOffset + at + HDR, cls - HDR).fill(0);
+  return at + HDR;
+}
+
+/** bpf_mem_free of an object objAlloc returned: back on its class's free list. */
+export function objFree(ctx: HelperContext, p: number): void {
+  const h = heapOf(ctx);
+  const at = p - HDR;
+  const v = ctx.mem.view();
+  const cls = at >= h.base && at < h.end ? v.getUint32(at, true) : 0;
+  if (!SIZE_CLASSES.includes(cls as (typeof SIZE_CLASSES)[number])) throw new RuntimeFault('RUN_HELPER', `bpf_obj_drop: 0x${p.toString(16)} is no allocated object`, ctx.pc, BigInt(p));
+  let list = h.free.get(cls);
+  if (!list) h.free.set(cls, (list = []));
+  list.push(at);
+}
+
+/** The helper an obj_new call of a `size`-byte struct is lowered to. */
+export function objNewSized(size: number): HelperDef {
+  return { id: OBJ_NEW_SIZED + size, name: `bpf_obj_new_impl(${size})`, fn: (_r1, _r2, _r3, _r4, _r5, ctx) => BigInt(objAlloc(ctx, size)) };
+}
+
+const u64At = (v: DataView, at: number): number => Number(BigInt.asUintN(32, v.getBigUint64(at, true)));
+const setU64 = (v: DataView, at: number, x: number): void => v.setBigUint64(at, BigInt(x), true);
+const addr = (x: bigint): number => Number(BigInt.asUintN(32, x));
+
+/** __bpf_list_add: link `node` after the head (front) or before it (back). */
+function listAdd(ctx: HelperContext, head: number, node: number, tail: boolean): bigint {
+  const v = ctx.mem.view();
+  if (u64At(v, head) === 0) {
+    setU64(v, head, head);
+    setU64(v, head + 8, head);
+  }
+  // a node on a list already (only reachable through bpf_refcount_acquire): -EINVAL
+  if (u64At(v, node) !== 0 && u64At(v, node) !== node) return BigInt.asUintN(64, -22n);
+  const prev = tail ? u64At(v, head + 8) : head;
+  const next = tail ? head : u64At(v, head);
+  setU64(v, node, next);
+  setU64(v, node + 8, prev);
+  setU64(v, prev, node);
+  setU64(v, next + 8, node);
+  setU64(v, node + 16, head);
+  return 0n;
+}
+
+/** __bpf_list_del: unlink the first (or last) node and return it, NULL when empty. */
+function listDel(ctx: HelperContext, head: number, tail: boolean): bigint {
+  const v = ctx.mem.view();
+  const first = u64At(v, head);
+  if (first === 0 || first === head) return 0n;
+  const n = tail ? u64At(v, head + 8) : first;
+  if (u64At(v, n + 16) !== head) return 0n;
+  const next = u64At(v, n);
+  const prev = u64At(v, n + 8);
+  setU64(v, prev, next);
+  setU64(v, next + 8, prev);
+  // list_del_init: the node points at itself; no owner
+  setU64(v, n, n);
+  setU64(v, n + 8, n);
+  setU64(v, n + 16, 0);
+  return BigInt(n);
+}
+
+/** bpf_list_front / _back: the first (last) node, NULL when empty. */
+function listPeek(ctx: HelperContext, head: number, tail: boolean): bigint {
+  const v = ctx.mem.view();
+  const first = u64At(v, head);
+  if (first === 0 || first === head) return 0n;
+  return BigInt(tail ? u64At(v, head + 8) : first);
+}
+
+const S = { kind: 'scalar' } as const;
+const IGN = { kind: 'ign' } as const;
+
+export const OBJ_KFUNCS: KfuncDef[] = [
+  {
+    name: 'bpf_obj_new_impl',
+    btfId: 100,
+    args: [S, IGN],
+    devBound: false,
+    graph: 'obj_new',
+    // the lowered call is OBJ_NEW_SIZED + size's (objNewSized); this one is never called
+    fn: (_r1, _r2, _r3, _r4, _r5, ctx) => {
+      throw new RuntimeFault('RUN_HELPER', 'bpf_obj_new_impl: the call was not lowered to its size', ctx.pc);
+    },
+  },
+  {
+    name: 'bpf_obj_drop_impl',
+    btfId: 101,
+    args: [{ kind: 'ign' }, IGN],
+    devBound: false,
+    graph: 'obj_drop',
+    ret: 'void',
+    fn: (p, _r2, _r3, _r4, _r5, ctx) => {
+      objFree(ctx, Number(BigInt.asUintN(32, p)));
+      return 0n;
+    },
+  },
+  ...(['front', 'back'] as const).flatMap((end, i): KfuncDef[] => [
+    {
+      name: `bpf_list_push_${end}_impl`,
+      btfId: 104 + i,
+      args: [IGN, IGN, IGN, IGN],
+      devBound: false,
+      graph: 'list_push',
+      spinAllowed: true,
+      fn: (h, n, _r3, _r4, _r5, ctx) => listAdd(ctx, addr(h), addr(n), end === 'back'),
+    },
+    { name: `bpf_list_pop_${end}`, btfId: 106 + i, args: [IGN], devBound: false, graph: 'list_pop', spinAllowed: true, fn: (h, _r2, _r3, _r4, _r5, ctx) => listDel(ctx, addr(h), end === 'back') },
+    { name: `bpf_list_${end}`, btfId: 108 + i, args: [IGN], devBound: false, graph: 'list_peek', spinAllowed: true, fn: (h, _r2, _r3, _r4, _r5, ctx) => listPeek(ctx, addr(h), end === 'back') },
+  ]),
+];

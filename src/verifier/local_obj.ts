@@ -1,0 +1,295 @@
+// Allocated objects in the verifier (kernel/bpf/verifier.c check_kfunc_call / check_kfunc_args for the
+// special kfuncs, check_ptr_to_btf_access → btf_struct_access for their loads and stores), for the
+// kfuncs of helpers/obj_kfuncs.ts.
+//
+// Reads: the program's BTF (its local types), the call's argument registers, the state's references.
+// Sets: r0 (bpf_obj_new: PTR_TO_BTF_ID | MEM_ALLOC of the local struct, or NULL, holding a new
+// reference), releases (bpf_obj_drop: the reference and every copy of the pointer become scalars).
+//
+// A MEM_ALLOC register is RegType.MEM with `alloc` = the local type id, `btf` = the struct's name (as
+// the log names it: ptr_<name>) and memSize = its size.
+
+import type { Btf } from '../elf/btf.js';
+import type { KfuncDef } from '../helpers/kfuncs.js';
+import { Reg, RegType } from './reg.js';
+import type { VerifierErrno } from '../errors.js';
+
+/** The verifier services a graph kfunc's check needs (verifier.ts binds them to the call). */
+export interface GraphHost {
+  btf: Btf | undefined;
+  /** Refuse with `reason`; `detail`: the line the kernel prints after it. */
+  reject(reason: string, errno?: VerifierErrno, detail?: string): never;
+  /** The argument register, checked as read (check_reg_arg). */
+  arg(regno: number): Reg;
+  precise(regno: number): void;
+  newId(): number;
+  acquire(): number;
+  hasRef(id: number): boolean;
+  /** release_reference: the reference goes, every register and spill holding it becomes a scalar. */
+  release(id: number): void;
+  /** ref_convert_owning_non_owning then release_reference: the pointers of reference `id` become non-owning. */
+  toNonOwning(id: number): void;
+  /** The held bpf_spin_lock: the map (its name) and value (the pointer's id) it is in. */
+  lock(): { map: string; id: number } | undefined;
+}
+
+/** A bpf_list_head (or bpf_rb_root) of a map value: where, and what its `contains:` tag says it holds. */
+export interface GraphRoot {
+  off: number;
+  type: 'bpf_list_head' | 'bpf_rb_root';
+  /** The contained struct (program BTF id, name) and the offset of its node member. */
+  valueId: number;
+  valueName: string;
+  nodeOff: number;
+}
+
+const rootsCache = new WeakMap<Btf, Map<string, GraphRoot[]>>();
+
+/**
+ * btf_parse_fields for a map's value (the `value` member of its `.maps` definition): each bpf_list_head
+ * / bpf_rb_root member and its `contains:NAME:FIELD` decl tag (btf_parse_graph_root).
+ */
+export function mapGraphRoots(btf: Btf | undefined, mapName: string): GraphRoot[] {
+  if (!btf) return [];
+  let byMap = rootsCache.get(btf);
+  if (!byMap) rootsCache.set(btf, (byMap = new Map()));
+  const hit = byMap.get(mapName);
+  if (hit) return hit;
+  const out: GraphRoot[] = [];
+  const maps = btf.types.find((t) => t.kind === 'datasec' && t.name === '.maps');
+  const v = maps?.kind === 'datasec' ? maps.vars.map((x) => btf.type(x.type)).find((t) => t.name === mapName) : undefined;
+  const def = v?.kind === 'var' ? btf.skipModsAndTypedefs(v.type) : undefined;
+  const valueMember = def?.kind === 'struct' ? def.members.find((m) => m.name === 'value') : undefined;
+  const ptr = valueMember ? btf.skipModsAndTypedefs(valueMember.type) : undefined;
+  const valueId = ptr?.kind === 'ptr' ? ptr.type : undefined;
+  const value = valueId !== undefined ? btf.skipModsAndTypedefs(valueId) : undefined;
+  if (value && value.kind === 'struct') {
+    value.members.forEach((m, idx) => {
+      const mt = btf.skipModsAndTypedefs(m.type);
+      if (mt.kind !== 'struct' || (mt.name !== 'bpf_list_head' && mt.name !== 'bpf_rb_root')) return;
+      const tag = btf.types.find((t) => t.kind === 'decl_tag' && t.componentIdx === idx && btf.skipModsAndTypedefs(t.type) === value && t.name.startsWith('contains:'));
+      const [, cname, field] = tag ? tag.name.split(':') : [];
+      const cid = btf.types.findIndex((t) => t.kind === 'struct' && t.name === cname);
+      const c = cid > 0 ? btf.type(cid) : undefined;
+      const node = c?.kind === 'struct' ? c.members.find((x) => x.name === field) : undefined;
+      if (!c || !node) return;
+      out.push({ off: Math.floor(m.bitOffset / 8), type: mt.name, valueId: cid, valueName: c.name, nodeOff: Math.floor(node.bitOffset / 8) });
+    });
+  }
+  byMap.set(mapName, out);
+  return out;
+}
+
+/** check_map_access: a load or store that reaches a map value's bpf_list_head / bpf_rb_root, else null. */
+export function graphRootOverlap(btf: Btf | undefined, mapName: string, lo: bigint, hi: bigint): string | null {
+  for (const r of mapGraphRoots(btf, mapName)) if (lo < BigInt(r.off + 16) && BigInt(r.off) < hi) return `${r.type} cannot be accessed directly by load/store`;
+  return null;
+}
+
+/** A struct of the program's BTF, by id (btf_type_by_id and __btf_type_is_struct), or undefined. */
+export function localStruct(btf: Btf | undefined, id: number): { name: string; size: number } | undefined {
+  if (!btf || id <= 0 || id >= btf.count) return undefined;
+  const t = btf.type(id);
+  return t.kind === 'struct' ? { name: t.name, size: t.size } : undefined;
+}
+
+/** The graph and lock structs btf_parse_fields finds in a local type, and their names in messages (btf_field_type_name). */
+const SPECIAL: Readonly<Record<string, string>> = {
+  bpf_spin_lock: 'bpf_spin_lock',
+  bpf_res_spin_lock: 'bpf_res_spin_lock',
+  bpf_timer: 'bpf_timer',
+  bpf_wq: 'bpf_wq',
+  bpf_list_head: 'bpf_list_head',
+  bpf_list_node: 'bpf_list_node',
+  bpf_rb_root: 'bpf_rb_root',
+  bpf_rb_node: 'bpf_rb_node',
+  bpf_refcount: 'bpf_refcount',
+};
+
+/** The special fields of local struct `id` (nested structs' included): offset, size, type name. */
+export function specialFields(btf: Btf, id: number): { off: number; size: number; type: string }[] {
+  const out: { off: number; size: number; type: string }[] = [];
+  const walk = (tid: number, base: number, depth: number): void => {
+    const t = btf.skipModsAndTypedefs(tid);
+    if (t.kind === 'array') {
+      const e = btf.skipModsAndTypedefs(t.type);
+      if (e.kind === 'struct' && SPECIAL[e.name]) for (let i = 0; i < t.nelems; i++) out.push({ off: base + i * e.size, size: e.size, type: SPECIAL[e.name]! });
+      return;
+    }
+    if (t.kind !== 'struct' && t.kind !== 'union') return;
+    if (depth > 0 && t.kind === 'struct' && SPECIAL[t.name]) {
+      out.push({ off: base, size: t.size, type: SPECIAL[t.name]! });
+      return;
+    }
+    if (depth > 8) return;
+    for (const m of t.members) walk(m.type, base + Math.floor(m.bitOffset / 8), depth + 1);
+  };
+  walk(id, 0, 0);
+  return out;
+}
+
+/**
+ * btf_struct_access on an allocated object of local struct `id`: null when a `size`-byte access at
+ * `off` is allowed (reads and writes alike: a program may write its own objects), else the message.
+ * Special fields first ("direct access to bpf_list_head is disallowed"), then btf_struct_walk.
+ */
+export function localAccess(btf: Btf, id: number, off: number, size: number): string | null {
+  for (const f of specialFields(btf, id)) if (off < f.off + f.size && f.off < off + size) return `direct access to ${f.type} is disallowed`;
+  let t = btf.skipModsAndTypedefs(id);
+  for (let depth = 0; depth < 32; depth++) {
+    if (t.kind !== 'struct' && t.kind !== 'union') return null;
+    const tname = t.name;
+    if (off + size > t.size) return `access beyond struct ${tname} at off ${off} size ${size}`;
+    let refusal: string | undefined;
+    let next: { t: typeof t; off: number } | undefined;
+    for (const m of t.members) {
+      const moff = Math.floor(m.bitOffset / 8);
+      if (m.bitfieldSize) {
+        // a bitfield: the access must cover its bytes
+        if (off <= moff && moff + Math.ceil(m.bitfieldSize / 8) <= off + size) return null;
+        continue;
+      }
+      const mt = btf.skipModsAndTypedefs(m.type);
+      const msize = btf.resolveSize(m.type);
+      if (off < moff || off >= moff + msize) continue;
+      let et = mt;
+      let esize = msize;
+      if (mt.kind === 'array') {
+        et = btf.skipModsAndTypedefs(mt.type);
+        esize = mt.nelems ? msize / mt.nelems : 0;
+      }
+      if (et.kind === 'struct' || et.kind === 'union') {
+        const inner = esize ? (off - moff) % esize : 0;
+        if (inner + size > esize) {
+          refusal ??= `access beyond the end of member ${m.name} (mend:${moff + msize}) in struct ${tname} with off ${off} size ${size}`;
+          continue;
+        }
+        next = { t: et, off: inner };
+        break;
+      }
+      if (off + size > moff + msize) {
+        refusal ??= `access beyond the end of member ${m.name} (mend:${moff + msize}) in struct ${tname} with off ${off} size ${size}`;
+        continue;
+      }
+      return null;
+    }
+    if (next) {
+      t = next.t;
+      off = next.off;
+      continue;
+    }
+    return refusal ?? `struct ${tname} doesn't have field at offset ${off}`;
+  }
+  return null;
+}
+
+/** Whether local struct `id` has a `type` node (bpf_list_node / bpf_rb_node) at `off`. */
+function localNodeAt(btf: Btf, id: number, off: number, type: string): boolean {
+  return specialFields(btf, id).some((f) => f.off === off && f.type === type);
+}
+
+/**
+ * KF_ARG_PTR_TO_LIST_HEAD (r1): a map value (allocated objects holding heads: not yet in wxdp), the
+ * head at a constant offset (process_kf_arg_ptr_to_list_head), the value's lock held
+ * (check_reg_allocation_locked).
+ */
+function listHeadArg(h: GraphHost, type: 'bpf_list_head' | 'bpf_rb_root'): GraphRoot {
+  const r1 = h.arg(1);
+  if (r1.type !== RegType.MAP_VALUE || r1.maybeNull) {
+    if (r1.alloc && !r1.maybeNull) h.reject(`${type} in an allocated object is not supported by wxdp`, 'EINVAL');
+    h.reject('arg#0 expected pointer to map value or allocated object', 'EINVAL');
+  }
+  if (!r1.varOff.isConst) h.reject(`R1 doesn't have constant offset. ${type} has to be at the constant offset`, 'EINVAL');
+  const off = r1.off + Number(r1.varOff.value);
+  const root = mapGraphRoots(h.btf, r1.map!.name).find((r) => r.off === off && r.type === type);
+  if (!root) h.reject(`${type} not found at offset=${off}`, 'EINVAL');
+  // check_reg_allocation_locked: no lock, or another allocation's (then said first)
+  const lock = h.lock();
+  const held = `bpf_spin_lock at off=${r1.map!.spinLockOff ?? -1} must be held for ${type}`;
+  if (!lock) h.reject(held, 'EINVAL');
+  if (lock.map !== r1.map!.name || lock.id !== r1.id) h.reject('held lock and object are not in the same allocation', 'EINVAL', held);
+  return root;
+}
+
+/** A MEM_ALLOC register of local struct `id`. */
+export function allocReg(id: number, s: { name: string; size: number }): Reg {
+  const r = Reg.pointer(RegType.MEM);
+  r.alloc = id;
+  r.btf = s.name;
+  r.memSize = s.size;
+  return r;
+}
+
+/** What the walk learned for the loader: each bpf_obj_new call's object size, by instruction. */
+export type ObjNewSizes = Map<number, number>;
+
+/**
+ * check_kfunc_call for a graph kfunc: its arguments (check_kfunc_args), then what it does to the state.
+ * Returns r0 (undefined: void). The caller clobbers r1-r5 after.
+ */
+export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: ObjNewSizes): Reg | undefined {
+  switch (def.graph) {
+    case 'obj_new': {
+      // `local_type_id__k`: a scalar, a known constant, made precise
+      const r1 = h.arg(1);
+      if (!r1.isScalar) h.reject('R1 is not a scalar', 'EINVAL');
+      if (!r1.varOff.isConst) h.reject('R1 must be a known constant', 'EINVAL');
+      h.precise(1);
+      const v = r1.varOff.value;
+      if (v > 0xffffffffn) h.reject('local type ID argument must be in range [0, U32_MAX]', 'EINVAL');
+      if (!h.btf) h.reject('bpf_obj_new/bpf_percpu_obj_new requires prog BTF', 'EINVAL');
+      const s = localStruct(h.btf, Number(v));
+      if (!s) h.reject('bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct', 'EINVAL');
+      sizes.set(pc, s.size);
+      // KF_RET_NULL's id first, then acquire_reference's replaces it
+      const r0 = allocReg(Number(v), s);
+      r0.maybeNull = true;
+      h.newId();
+      r0.id = r0.refObjId = h.acquire();
+      return r0;
+    }
+    case 'obj_drop': {
+      const r1 = h.arg(1);
+      // is_kfunc_trusted_args (KF_RELEASE): not NULL; then a trusted (referenced) pointer at its start
+      if (r1.maybeNull || (r1.isScalar && r1.varOff.isConst && r1.varOff.value === 0n)) h.reject('Possibly NULL pointer passed to trusted arg0');
+      if (!r1.refObjId || !h.hasRef(r1.refObjId)) h.reject('R1 must be referenced or trusted', 'EINVAL');
+      if (r1.off !== 0 || !r1.varOff.isConst || r1.varOff.value !== 0n) h.reject('R1 must have zero offset when passed to release func or trusted arg to kfunc', 'EINVAL');
+      if (!r1.alloc) h.reject('arg#0 expected for bpf_obj_drop_impl()', 'EINVAL');
+      h.release(r1.refObjId);
+      return undefined;
+    }
+    case 'list_push': {
+      const root = listHeadArg(h, 'bpf_list_head');
+      const r2 = h.arg(2);
+      // KF_ARG_PTR_TO_LIST_NODE: an owning reference to an allocated object
+      if (!r2.alloc || r2.nonOwning || r2.maybeNull) h.reject('arg#1 expected pointer to allocated object', 'EINVAL');
+      if (!r2.refObjId) h.reject('allocated object must be referenced', 'EINVAL');
+      // process_kf_arg_ptr_to_list_node: the head's contained struct, at its node
+      const nodeOff = r2.off + Number(r2.varOff.value);
+      if (!localNodeAt(h.btf!, r2.alloc, nodeOff, 'bpf_list_node')) h.reject(`bpf_list_node not found at offset=${nodeOff}`, 'EINVAL');
+      if (r2.alloc !== root.valueId || nodeOff !== root.nodeOff) {
+        h.reject(`operation on bpf_list_head expects arg#1 bpf_list_node at offset=${root.nodeOff} in struct ${root.valueName}, but arg is at offset=${nodeOff} in struct ${r2.btf}`, 'EINVAL');
+      }
+      // `off` (a __k scalar the fixup overwrites): a known constant
+      const r4 = h.arg(4);
+      if (!r4.isScalar) h.reject('R4 is not a scalar', 'EINVAL');
+      if (!r4.varOff.isConst) h.reject('R4 must be a known constant', 'EINVAL');
+      h.precise(4);
+      h.toNonOwning(r2.refObjId);
+      return Reg.unknown();
+    }
+    case 'list_pop':
+    case 'list_peek': {
+      const root = listHeadArg(h, 'bpf_list_head');
+      const r0 = allocReg(root.valueId, { name: root.valueName, size: h.btf!.resolveSize(root.valueId) });
+      r0.off = root.nodeOff;
+      r0.maybeNull = true;
+      r0.id = h.newId();
+      if (def.graph === 'list_pop') r0.refObjId = r0.id = h.acquire();
+      else r0.nonOwning = true;
+      return r0;
+    }
+    default:
+      return h.reject(`kernel function ${def.name} is not supported`, 'EINVAL');
+  }
+}
