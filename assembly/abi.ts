@@ -75,6 +75,24 @@ export const INPUT_BASE: u32 = 0x10000;
 export const INPUT_MAX: u32 = 0x20000;
 export const FRAME_BASE: u32 = INPUT_BASE;
 export const FRAME_SIZE: u32 = 4096;
+// Every UMEM frame FRAME_SIZE-aligned puts the header line of every frame of a burst in one L1 set (48 KiB
+// 12-way here: 64 sets of 64 B, 4096 B apart), so at most 12 of a 64-frame burst's header lines stay in L1
+// between the passes over the burst (see napi.ts warmRing). Measured 12-07 (fs53, prototype commit 7b3bfa12,
+// reverted; paired rounds in one process, load 15-23; data-path ns a frame, generator and reader apart):
+//   headers spread over 16 sets (rxPost: data ((frame >> 12) & 15) * 64 B further — observable, a hack):
+//     udp demux 10k 56.3 → 53.3, 57.2 → 53.9, 56.5 → 52.5 (19, 20, 20 rounds of 20); udp 100k 113-124 both
+//     (bimodal 70/120 from outside contention, 12-13/20); xdp router 1M 50.1 → 49.8 (16/20); flowtable 1M
+//     63.6 → 63.2 (19/20); the udp reader + generator 124 → 101 ns a frame.
+//   frames 4160 B apart (hard_start no longer aligned: frameHead() = umem + (a - umem) / 4160 * 4160
+//     for a UMEM address, the mask for FRAME_BASE and big frames, at every `& ~(FRAME_SIZE - 1)`), two
+//     Datapaths alternated: udp demux 10 sockets 35.0 → 30.4 (19/20), 10k 58.0 → 55.3 (17/20) and
+//     58.2 → 54.8 (17/20) (A/A control of the same driver: 1.005x and 0.984x), 100k 114.8 → 112.3
+//     (16/20, bimodal), flowtable 1M 64.9 → 66.0 (slower in 17/20: frameHead's division on its recycle
+//     and free loops costs more than the spread saves there).
+// Not landed: a real change keeps frame_sz, data - hard_start and the adjust_head/_tail limits as they
+// are (the stride does), but needs frameHead in the JIT's burst loop too (src/jit/emit.ts HARD), the
+// frame count kept (frames × 4160 B of UMEM) and the kernel-comparison suites; and the flowtable row
+// must not lose — e.g. carry each frame's start in the RX descriptor's high bits instead of dividing.
 export const XDP_PACKET_HEADROOM: u32 = 256;
 export const FRAME_TAILROOM_RESERVED: u32 = 320; // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
 export const XDP_FRAME_STRUCT: u32 = 40; //          sizeof(struct xdp_frame): kept free at the head
