@@ -36,6 +36,7 @@ import { copyBytes, fillBytes } from './bytes';
 
 const EINVAL: i64 = 22;
 const EACCES: i64 = 13;
+const EFAULT: i64 = 14;
 const ETH_HLEN: u32 = 14;
 const XDP_ABORTED: u64 = 0;
 const XDP_REDIRECT: u64 = 4;
@@ -232,7 +233,9 @@ export function bpf_xdp_load_bytes(ctx: u64, offset: u64, buf: u64, len: u64, r5
   const size = ctxGet(CTX_DATA_END) - ctxGet(CTX_DATA) + fragsLen();
   const off = <u32>offset;
   const n = <u32>len;
-  // The kernel rejects len 0 in the verifier (ARG_CONST_SIZE); at run time an out-of-range span is -EINVAL.
+  // The kernel rejects len 0 in the verifier (ARG_CONST_SIZE); at run time bpf_xdp_pointer refuses an
+  // offset or length past 0xffff (-EFAULT) before it compares the span with the frame (-EINVAL).
+  if (off > 0xffff || n > 0xffff) return err(EFAULT);
   if (<u64>off + <u64>n > <u64>size) return err(EINVAL);
   copyPacket(off, <usize>(<u32>buf), n, false);
   return 0;
@@ -243,6 +246,7 @@ export function bpf_xdp_store_bytes(ctx: u64, offset: u64, buf: u64, len: u64, r
   const size = ctxGet(CTX_DATA_END) - ctxGet(CTX_DATA) + fragsLen();
   const off = <u32>offset;
   const n = <u32>len;
+  if (off > 0xffff || n > 0xffff) return err(EFAULT);
   if (<u64>off + <u64>n > <u64>size) return err(EINVAL);
   copyPacket(off, <usize>(<u32>buf), n, true);
   return 0;
