@@ -36,6 +36,7 @@ import { copyBytes, fillBytes } from './bytes';
 
 const EINVAL: i64 = 22;
 const EACCES: i64 = 13;
+const EFAULT: i64 = 14;
 const ETH_HLEN: u32 = 14;
 const XDP_ABORTED: u64 = 0;
 const XDP_REDIRECT: u64 = 4;
@@ -232,7 +233,9 @@ export function bpf_xdp_load_bytes(ctx: u64, offset: u64, buf: u64, len: u64, r5
   const size = ctxGet(CTX_DATA_END) - ctxGet(CTX_DATA) + fragsLen();
   const off = <u32>offset;
   const n = <u32>len;
-  // The kernel rejects len 0 in the verifier (ARG_CONST_SIZE); at run time an out-of-range span is -EINVAL.
+  // The kernel rejects len 0 in the verifier (ARG_CONST_SIZE); at run time bpf_xdp_pointer refuses an
+  // offset or length past 0xffff (-EFAULT) before it compares the span with the frame (-EINVAL).
+  if (off > 0xffff || n > 0xffff) return err(EFAULT);
   if (<u64>off + <u64>n > <u64>size) return err(EINVAL);
   copyPacket(off, <usize>(<u32>buf), n, false);
   return 0;
@@ -243,38 +246,104 @@ export function bpf_xdp_store_bytes(ctx: u64, offset: u64, buf: u64, len: u64, r
   const size = ctxGet(CTX_DATA_END) - ctxGet(CTX_DATA) + fragsLen();
   const off = <u32>offset;
   const n = <u32>len;
+  if (off > 0xffff || n > 0xffff) return err(EFAULT);
   if (<u64>off + <u64>n > <u64>size) return err(EINVAL);
   copyPacket(off, <usize>(<u32>buf), n, true);
   return 0;
 }
 
 /**
- * bpf_csum_diff (28): 6.18's csum_sub(csum_partial(to, to_size, seed), csum_partial(from, from_size, 0)),
- * folded to 16 bits (csum_from32to16). csum_partial sums a span's 16-bit words from its start, a last
- * odd byte as the low byte of a word: here its 32-bit little-endian words, the last one zero-padded
- * (the same sum modulo 0xffff, as 2^16 is 1), `from`'s complemented (its subtraction), with end-around
- * carry. Any sizes (the verifier bounds the spans); 6.18 no longer refuses sizes that are not multiples
- * of 4 or larger than 512 bytes together with -EINVAL (filter.c: the scratch buffer went).
+ * bpf_csum_diff (28), 6.18's (filter.c): with both spans csum_sub(csum_partial(to, to_size, seed),
+ * csum_partial(from, from_size, 0)); `to` alone csum_partial(to, to_size, seed); `from` alone
+ * ~csum_partial(from, from_size, ~seed); neither the seed; then csum_from32to16. Any sizes (the verifier
+ * bounds the spans); 6.18 no longer refuses sizes that are not multiples of 4 or larger than 512 bytes
+ * together with -EINVAL (the scratch buffer went).
+ *
+ * The sums are ones' complement ones with two zeros (0 and all ones), and which one comes out is part of
+ * the answer (a span of zeros alone: the kernel's 0, where a sum modulo 0xffff gave 0xffff), so
+ * csumPartial follows x86's csum_partial (arch/x86/lib/csum-partial_64.c) step by step.
  */
 export function bpf_csum_diff(from: u64, fromSize: u64, to: u64, toSize: u64, seed: u64): u64 {
-  let sum: u64 = <u64>(<u32>seed);
-  const f = <usize>(<u32>from);
-  const t = <usize>(<u32>to);
   const fs = <u32>fromSize;
   const ts = <u32>toSize;
-  for (let i: u32 = 0; i < fs; i += 4) sum += <u64>(<u32>~csumWord(f + i, fs - i)); // zero-extend the complement
-  for (let i: u32 = 0; i < ts; i += 4) sum += <u64>csumWord(t + i, ts - i);
-  while (sum >> 32) sum = (sum & 0xffffffff) + (sum >> 32);
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  return sum;
+  let ret = <u32>seed;
+  if (fs != 0 && ts != 0) ret = csumAdd(csumPartial(<usize>(<u32>to), ts, ret), ~csumPartial(<usize>(<u32>from), fs, 0));
+  else if (ts != 0) ret = csumPartial(<usize>(<u32>to), ts, ret);
+  else if (fs != 0) ret = ~csumPartial(<usize>(<u32>from), fs, ~ret);
+  // csum_from32to16: sum += ror32(sum, 16); the high half
+  return <u64>((ret + ((ret >> 16) | (ret << 16))) >> 16);
 }
 
-/** The little-endian 32-bit word at `p` of a span with `left` bytes still to sum, past its end zero. */
-@inline function csumWord(p: usize, left: u32): u32 {
-  if (left >= 4) return load<u32>(p);
-  if (left == 3) return <u32>load<u16>(p) | (<u32>load<u8>(p + 2) << 16);
-  return left == 2 ? <u32>load<u16>(p) : <u32>load<u8>(p);
+/** csum_add: 32-bit addition with the carry added back. */
+@inline function csumAdd(a: u32, b: u32): u32 {
+  const r = a + b;
+  return r + <u32>(r < b);
+}
+
+/**
+ * x86-64's csum_partial: 64-bit little-endian words added in adc chains (update_csum_40b's five words
+ * then `adc $0`, two such lanes over each 80 bytes joined by add + adc $0, then the 40, 32, 16 and 8-byte
+ * steps, the last 1..7 bytes as a zero-padded word), folded to 32 bits by csum_finalize_sum. Each chain's
+ * final `adc $0` drops a carry the way the processor does (all-ones words can leave one).
+ */
+function csumPartial(buf: usize, len: u32, sum: u32): u32 {
+  let t: u64 = <u64>sum;
+  if (len >= 80) {
+    let t2: u64 = 0;
+    do {
+      t = adcChain(t, buf, 5);
+      t2 = adcChain(t2, buf + 40, 5);
+      buf += 80;
+      len -= 80;
+    } while (len >= 80);
+    const r = t + t2;
+    t = r + <u64>(r < t2);
+  }
+  if (len >= 40) {
+    t = adcChain(t, buf, 5);
+    len -= 40;
+    if (len == 0) return csumFinalize(t);
+    buf += 40;
+  }
+  if (len & 32) {
+    t = adcChain(t, buf, 4);
+    buf += 32;
+  }
+  if (len & 16) {
+    t = adcChain(t, buf, 2);
+    buf += 16;
+  }
+  if (len & 8) {
+    t = adcChain(t, buf, 1);
+    buf += 8;
+  }
+  const tail = len & 7;
+  if (tail != 0) {
+    let w: u64 = 0;
+    for (let i: u32 = 0; i < tail; i++) w |= <u64>load<u8>(buf + i) << (<u64>i * 8);
+    const r = t + w;
+    t = r + <u64>(r < w);
+  }
+  return csumFinalize(t);
+}
+
+/** `add w0; adc w1; …; adc $0` over `n` words at `p`: the carry runs through, the last one is added once. */
+@inline function adcChain(t: u64, p: usize, n: u32): u64 {
+  let c: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const w = load<u64>(p + (<usize>i << 3));
+    const a = t + w;
+    const c1 = <u64>(a < w);
+    const b = a + c;
+    c = c1 | <u64>(b < a);
+    t = b;
+  }
+  return t + c;
+}
+
+/** csum_finalize_sum: (t + ror64(t, 32)) >> 32. */
+@inline function csumFinalize(t: u64): u32 {
+  return <u32>((t + ((t >> 32) | (t << 32))) >> 32);
 }
 
 /** bpf_redirect (23): redirect to `ifindex`; any flag is invalid for XDP. */

@@ -1421,6 +1421,10 @@ export class Program {
       throw new TestRunError('ENOMEM', `data_in is ${data.length} bytes; a frame holds ${linear} linear + ${MAX_FRAGS} fragments of ${FRAG_SIZE}`);
     }
     const bytes = mem.bytes();
+    // bpf_test_init kzallocs the buffer: the headroom a program grows into with bpf_xdp_adjust_head /
+    // _adjust_meta and does not write reads as zeros, not as what an earlier run left there (the tailroom
+    // needs nothing: growing the tail zero-fills)
+    bytes.fill(0, FRAME_BASE, FRAME_BASE + XDP_PACKET_HEADROOM - metaLen);
     bytes.set(data.subarray(0, linear), FRAME_BASE + XDP_PACKET_HEADROOM - metaLen);
     bytes.set(data.subarray(linear), FRAGS_BASE);
     this.dp.fastPath.fn<(...a: number[]) => void>('xdp_setup')(FRAME_BASE, FRAME_SIZE, XDP_PACKET_HEADROOM, linear - metaLen, metaLen, ifindex, rxq, data.length - linear);

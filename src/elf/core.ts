@@ -28,6 +28,14 @@
 // code, so the access is pointed past the end of any struct instead (offset 0x7fff / 0x7fffffff): the
 // verifier refuses it when reached, as a read beyond the struct. Relocations on types wxdp does not
 // describe keep the compiled offsets, as before.
+//
+// What that keeps from the kernel's answers (libbpf against 6.18.44's vmlinux BTF, 12-07): a type, field or
+// enumerator vmlinux lacks is 0 for TYPE_EXISTS / FIELD_EXISTS / ENUMVAL_EXISTS and wxdp's is the
+// compiled 1 (bpf_core_type_exists(struct made_up), bpf_core_enum_value_exists(enum bpf_func_id___x,
+// BPF_FUNC_made_up___x)); a flavour laid out unlike vmlinux (struct iphdr___shuf { __be32 daddr; __u8 ttl; })
+// gets vmlinux's offsets and size there (16, 8, 20) and its own here (0, 4, 8). UAPI structs read as
+// declared agree. Closing it takes a kernel BTF of wxdp's own to resolve against (at least the UAPI
+// network structs and enum bpf_func_id / xdp_action).
 
 import type { Btf, BtfType } from './btf.js';
 import type { CoreRelo } from './btf_ext.js';
