@@ -38,7 +38,7 @@ import { atomicAdd64, netLockId } from './lock';
 import { devQueue, transmitBurst, txBulkOn, txBurstBytes, txBurstDropped, txBurstSent, xmit } from '../device';
 import { stack_rx } from './eth';
 import { ETH_HLEN } from './inet';
-import { NF_NETDEV_EGRESS, NF_NETDEV_INGRESS, nf_ct_loop, nf_netdev_frame, nfListRetire, nfNetdevList } from './netfilter';
+import { NF_NETDEV_EGRESS, NF_NETDEV_INGRESS, nf_ct_loop, nf_egress_sent, nf_netdev_frame, nfListRetire, nfNetdevList } from './netfilter';
 
 // ---- IFA_F_* (linux/if_addr.h), as AE_FLAGS holds them ----
 export const IFA_F_SECONDARY: u32 = 0x01; // IPv4; for IPv6 the same bit is IFA_F_TEMPORARY
@@ -542,6 +542,7 @@ function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32, skipEgress: bo
 export function netdev_xmit(ifindex: u32, q: u32, data: u32, len: u32, skipEgress: bool): void {
   if (pendN != 0) netdev_xmit_flush(); // the frames a burst held go first
   xmitOn(netdevGet(ifindex), q, data, len, 0, skipEgress);
+  nf_egress_sent(data + 14);
 }
 
 // A burst's forwarded frames held for one transmit (netdev_xmit_pend): per frame, a
