@@ -878,8 +878,15 @@ export function nf_egress_frag(data: u32, frag: u32): void {
  * left it), and the mark they leave goes back into the record, which the copy's PRE_ROUTING takes (nf_ct_mc_loop).
  */
 let carryData: u32 = 0;
+let carryMark: i64 = -1;
 export function nf_netdev_carry(data: u32): void {
   carryData = data;
+  carryMark = -1;
+}
+/** The same for a copy sent while no inet hook is registered (no record): its mark `mark`, the socket's. */
+export function nf_netdev_carry_mark(data: u32, mark: u32): void {
+  carryData = data;
+  carryMark = <i64>mark;
 }
 
 /** The record of the datagram at `data` (`len` bytes) with mark `mark`: a fresh one (no conntrack) when it has none. */
@@ -918,14 +925,14 @@ export function nf_netdev_frame(list: u32, hook: u32, ifindex: u32, q: u32, data
   if (!ing) mark = l3 == egressData || l3 == egressFrag ? egressMark : 0;
   else if (carried) {
     carryData = 0;
-    mark = nf_skb_mark(l3, len - off);
+    mark = carryMark >= 0 ? <u32>carryMark : nf_skb_mark(l3, len - off);
   }
   // at egress skb->len is the frame less an outer tag: the kernel's is out of band there too (skb->vlan_tci: a fwd /
   // dup of a tagged frame from ingress keeps it so, a VLAN device puts its own so, validate_xmit_vlan inserts it
   // after the hook), so only the 14 bytes of the MAC header count (Linux 6.18, measured: a tagged 48-byte datagram
   // fwd'd out of eth1 counts 62 bytes at its egress chain)
   const go = nf_netdev_hook(list, NFPROTO_NETDEV, hook, ing ? ifindex : 0, ing ? 0 : ifindex, q, proto, data, l3, len - off, ing ? 0 : 14, mark, carried);
-  if (go && carried) recordMarkSet(l3, len - off, load<u32>(nfState() + NFS_MARK));
+  if (go && carried && carryMark < 0) recordMarkSet(l3, len - off, load<u32>(nfState() + NFS_MARK));
   return go;
 }
 

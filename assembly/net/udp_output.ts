@@ -65,7 +65,7 @@ import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif, netdevMac, putMac 
 import { ip_local_deliver } from './local';
 import {
   NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_dropped, nf_hook_slow, nf_out_mark, nf_route_reroute, nf_skb_mark,
-  nf_nat_reroute, nf_netdev_frame, nfNetdevList, nf_egress_mark, nf_netdev_carry,
+  nf_nat_reroute, nf_netdev_frame, nfNetdevList, nf_egress_mark, nf_netdev_carry, nf_netdev_carry_mark,
 } from './netfilter';
 import { ip_fragment_via } from './frag';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
@@ -674,12 +674,14 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   }
   sent(sk, false, len);
   if (lc != 0) {
-    // dev_loopback_xmit → ip_rcv on the output device, the output route kept: straight to local delivery
-    mibInc(MIB_IP_IN_RECEIVES);
     if (mloop) {
       // the group's MAC (RFC 1112 6.4) as the looped frame's destination
       arpMcMap(daddr, lc - ETH_HLEN);
     }
+    // dev_loopback_xmit → netif_rx on the output device: its netdev ingress chains (the socket's mark: no hook ran),
+    // then ip_rcv, the output route kept: straight to local delivery
+    if (!loopIngress(lc, UDP_HLEN + len + 20)) return <i32>len;
+    mibInc(MIB_IP_IN_RECEIVES);
     ip_local_deliver(rtDev, 0, lc, UDP_HLEN + len + 20, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL, false);
   }
   return <i32>len;
@@ -831,6 +833,18 @@ function mcSend6(gate: u32, first: u32, copy: bool, hop0: bool, nodeLocal: bool)
 const MC_FRAGS_MAX: u32 = 64;
 const mcFrags: u32 = <u32>memory.data(<i32>MC_FRAGS_MAX * 8, 8);
 const mcCopies: u32 = <u32>memory.data(<i32>MC_FRAGS_MAX * 8, 8);
+
+/**
+ * A looped-back copy (`l3` bytes at `lc`) sent while no inet hook is registered through its output device's netdev
+ * ingress chains, starting at the socket's mark (nf_netdev_carry_mark). false: dropped or stolen there.
+ */
+function loopIngress(lc: u32, l3: u32): bool {
+  const nd = netdevGet(rtDev);
+  const ing = nd != 0 ? nfNetdevList(nd, NF_NETDEV_INGRESS) : 0;
+  if (ing == 0) return true;
+  nf_netdev_carry_mark(lc, load<u32>(txSk + SK_MARK));
+  return nf_netdev_frame(ing, NF_NETDEV_INGRESS, rtDev, 0, lc - ETH_HLEN, l3 + ETH_HLEN);
+}
 
 /** The device has an IPv4 address (so it is in 224.0.0.1, ip_mc_up). */
 function devHas4(ifindex: u32): bool {
@@ -1107,6 +1121,7 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   }
   for (let i: i32 = 0; i < nloop6; i++) {
     const c = loop6[i];
+    if (!loopIngress(c, frameLen(c) - ETH_HLEN)) continue;
     mibInc(MIB_IP6_IN_RECEIVES);
     if (ipv6IsLoopback(c + 8)) {
       // dev_loopback_xmit hands the copy to ipv6_rcv on the output device, whose ip6_rcv_core drops a

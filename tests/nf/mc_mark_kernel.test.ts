@@ -110,10 +110,13 @@ rules = subprocess.run(['nft', 'list', 'ruleset'], capture_output=True, text=Tru
 print(json.dumps({'got': out, 'rules': rules}))
 `;
 
-async function wxdpSide(): Promise<{ got: unknown[]; rules: string }> {
+// the netdev chains alone (no inet hook: the sends take no hooked path): the copies' ingress chains see the socket's mark
+const RULESET_NETDEV = RULESET.slice(RULESET.indexOf('table netdev'));
+
+async function wxdpSide(ruleset: string): Promise<{ got: unknown[]; rules: string }> {
   const fx = await Fixture.create(LINKS46, [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' }, ...ROUTES6], [...NEIGH, ...NEIGH6]);
   fx.dp.ip('link set lo up');
-  fx.dp.nft(RULESET);
+  fx.dp.nft(ruleset);
   const t = fx.dp.socketTable;
   const eth0 = fx.dp.links.ifindex('eth0');
   const m4 = udpSocket(fx.dp, { bind: { addr: '0.0.0.0', port: 7902 } });
@@ -158,7 +161,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`the output path's mark at eg
   afterAll(() => k?.close());
 
   it('reads and counts as Linux does', async () => {
-    const { got, rules } = await wxdpSide();
+    const { got, rules } = await wxdpSide(RULESET);
     if (process.env.CT_DEBUG) console.log(JSON.stringify(got), JSON.stringify(kern.got), rules, kern.rules);
     expect(got).toEqual(kern.got);
     expect(rules).toBe(kern.rules);
@@ -167,5 +170,31 @@ describe.skipIf(unready !== '' || noKernel !== '')(`the output path's mark at eg
     expect(rules).toContain('udp dport 7900 counter packets 1 bytes 3048\n');
     expect(rules).toContain('ip6 nexthdr ipv6-frag meta mark 0x00000005 counter packets 3 bytes 3152\n');
     expect(rules).toContain('ip6 daddr ff0e::1:1 ct state new meta mark 0x00000005 counter packets 3 bytes 3152\n');
+  });
+});
+
+describe.skipIf(unready !== '' || noKernel !== '')(`the socket's mark at egress and on a looped copy with netdev chains alone, as on Linux${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  let k: KernelRouter | undefined;
+  let kern: { got: unknown[]; rules: string } = { got: [], rules: '' };
+  beforeAll(() => {
+    k = KernelRouter.create(LINKS46, [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' }, ...ROUTES6], [...NEIGH, ...NEIGH6], {}, 'mk53n');
+    const ns = (cmd: string[], input?: string): string => {
+      const r = spawnSync('ip', ['netns', 'exec', k!.router, ...cmd], { input, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    ns(['ip', 'link', 'set', 'lo', 'up']);
+    ns(['nft', '-f', '-'], RULESET_NETDEV);
+    kern = JSON.parse(ns(['python3', '-c', PY])) as typeof kern;
+  }, 60_000);
+  afterAll(() => k?.close());
+
+  it('reads and counts as Linux does', async () => {
+    const { got, rules } = await wxdpSide(RULESET_NETDEV);
+    if (process.env.CT_DEBUG) console.log(JSON.stringify(got), JSON.stringify(kern.got), rules, kern.rules);
+    expect(got).toEqual(kern.got);
+    expect(rules).toBe(kern.rules);
+    // by hand: the copies of the SO_MARK 3 and 4 datagrams met eth0's ingress chain with their marks
+    expect(rules).toContain('meta mark { 0x00000003, 0x00000004 } meta mark set 0x00000006 counter packets 2 bytes 236\n');
   });
 });
