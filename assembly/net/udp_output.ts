@@ -37,10 +37,12 @@
 // built: +0 next frame | +4 the frame's length from its Ethernet header.
 //
 // A broadcast is looped back to the host as ip_mc_output does: whole, straight to local delivery on the
-// output device (Ip:InReceives counted as ip_rcv would; with hooks registered through its own POST_ROUTING, the
-// device's ingress chains and PRE_ROUTING first: mcSend4); so is a multicast when the device is in the group
-// for its source (udp_mcast.ts) and IP_MULTICAST_LOOP is on, and a TTL of 0 keeps it home. IPv6 multicast
-// is looped frame by frame after fragmentation (ip6_finish_output2). IP_MULTICAST_IF / IPV6_MULTICAST_IF
+// output device (Ip:InReceives counted as ip_rcv would; the device's netdev ingress chains first, with the
+// datagram's mark; with hooks registered through its own POST_ROUTING, those chains and PRE_ROUTING first:
+// mcSend4); so is a multicast when the device is in the group for its source (udp_mcast.ts) and
+// IP_MULTICAST_LOOP is on, and a TTL of 0 keeps it home. IPv6 multicast is looped frame by frame after
+// fragmentation (ip6_finish_output2; with hooks registered the datagram passes them whole first: mcSend6).
+// What leaves carries its skb->mark to the device's netdev egress chains (netfilter.ts nf_egress_mark). IP_MULTICAST_IF / IPV6_MULTICAST_IF
 // name the device when the socket is bound to none, and IP_MULTICAST_IF's address the source.
 // Known differences: a datagram larger than a pool frame (L3 REASM_FRAME_L3_MAX) to a device whose MTU is
 // larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; no corking (MSG_MORE, UDP_CORK), no UDP_SEGMENT, no sin6_scope_id (a link-local destination needs a bound
