@@ -133,7 +133,9 @@ export const SYSCTL_NF_CONNTRACK_CHECKSUM: u32 = 61; //            1
 export const SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT: u32 = 62; //         30
 export const SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT: u32 = 63; //         30
 export const SYSCTL_IPV6_ALL_HOP_LIMIT: u32 = 64; //  net.ipv6.conf.all.hop_limit 64 (devconf_all: the netdev reject's answers)
-export const SYSCTL_COUNT: u32 = 65; // room up to 128
+export const SYSCTL_IGMP_QRV: u32 = 65; //        net.ipv4.igmp_qrv 2 (the report's robustness: each state change reported so often)
+export const SYSCTL_MLD_QRV: u32 = 66; //         net.ipv6.mld_qrv 2
+export const SYSCTL_COUNT: u32 = 67; // room up to 128
 
 // ---- SNMP counters (u64 at NR_MIB + index × 8) ----
 export const MIB_IP_IN_RECEIVES: u32 = 0;
@@ -385,6 +387,7 @@ export const CONF4_DISABLE_POLICY: u32 = 11;
 export const CONF4_MC_FORWARDING: u32 = 12;
 export const CONF4_PROMOTE_SECONDARIES: u32 = 13; // 0
 export const CONF4_IGNORE_ROUTES_WITH_LINKDOWN: u32 = 14; // 0 (the control plane reads it: next hops it hides are flagged dead)
+export const CONF4_IGMPV3_UNSOLICITED_REPORT_INTERVAL: u32 = 15; // 1000 (ms)
 export const CONF4_COUNT: u32 = 16;
 // net.ipv6.conf.DEV.* (u32 at ND_CONF6 + i × 4)
 export const CONF6_FORWARDING: u32 = 0; //        0
@@ -395,6 +398,7 @@ export const CONF6_ACCEPT_REDIRECTS: u32 = 4; //  1
 export const CONF6_FORCE_FORWARDING: u32 = 5; //  0 (forward from this device even with all.forwarding off)
 export const CONF6_USE_OIF_ADDRS_ONLY: u32 = 6; // 0
 export const CONF6_IGNORE_ROUTES_WITH_LINKDOWN: u32 = 7; // 0 (read by the control plane, as CONF4's)
+export const CONF6_MLDV2_UNSOLICITED_REPORT_INTERVAL: u32 = 8; // 1000 (ms)
 export const CONF6_COUNT: u32 = 16;
 // Per-device counters (u64 at ND_STATS + i × 8), as `ip -s link` shows them.
 export const NDSTAT_RX_PACKETS: u32 = 0;

@@ -14,12 +14,13 @@ import {
   SYSCTL_ICMP6_RATELIMIT, SYSCTL_ICMP6_RATEMASK_0, SYSCTL_ICMP_ECHO_IGNORE_BROADCASTS, SYSCTL_ICMP_MSGS_BURST,
   SYSCTL_ICMP_MSGS_PER_SEC, SYSCTL_ICMP_RATELIMIT, SYSCTL_ICMP_RATEMASK, SYSCTL_IP6FRAG_HIGH_THRESH,
   SYSCTL_IP6FRAG_LOW_THRESH, SYSCTL_IP6FRAG_TIME, SYSCTL_IPFRAG_HIGH_THRESH, SYSCTL_IPFRAG_LOW_THRESH,
-  SYSCTL_IPFRAG_MAX_DIST, SYSCTL_IPFRAG_TIME, SYSCTL_IP_DEFAULT_TTL, SYSCTL_IPV6_ALL_HOP_LIMIT, SYSCTL_NEIGH4_GC_INTERVAL,
+  SYSCTL_IPFRAG_MAX_DIST, SYSCTL_IPFRAG_TIME, SYSCTL_IP_DEFAULT_TTL, SYSCTL_IPV6_ALL_HOP_LIMIT, SYSCTL_IGMP_QRV, SYSCTL_MLD_QRV, SYSCTL_NEIGH4_GC_INTERVAL,
   SYSCTL_NEIGH4_GC_THRESH1, SYSCTL_NEIGH4_GC_THRESH2, SYSCTL_NEIGH4_GC_THRESH3, SYSCTL_NEIGH6_GC_INTERVAL,
   SYSCTL_NEIGH6_GC_THRESH1, SYSCTL_NEIGH6_GC_THRESH2, SYSCTL_NEIGH6_GC_THRESH3, SYSCTL_ROUTE6_MTU_EXPIRES,
   SYSCTL_ROUTE_MIN_PMTU, SYSCTL_ROUTE_MTU_EXPIRES, MIB_COUNT, NDROP_COUNT,
 } from './abi';
 import { neigh_next_timer, neigh_tick } from './neigh';
+import { mc_next_timer, mc_tick } from './udp_mcast';
 import { reasm_next_timer, reasm_tick } from './frag';
 import { nf_ct_tick, nf_sysctl_defaults } from './nf_conntrack';
 import { FRAME_SIZE, Q_OWNER } from '../abi';
@@ -48,6 +49,8 @@ export function net_init(): i32 {
   store<u32>(s + (SYSCTL_ICMP_MSGS_BURST << 2), 50);
   store<u32>(s + (SYSCTL_IP_DEFAULT_TTL << 2), 64);
   store<u32>(s + (SYSCTL_IPV6_ALL_HOP_LIMIT << 2), 64);
+  store<u32>(s + (SYSCTL_IGMP_QRV << 2), 2);
+  store<u32>(s + (SYSCTL_MLD_QRV << 2), 2);
   store<u32>(s + (SYSCTL_FIB_MULTIPATH_HASH_FIELDS << 2), 7);
   store<u32>(s + (SYSCTL_FIB6_MULTIPATH_HASH_FIELDS << 2), 7);
   store<u32>(s + (SYSCTL_IPFRAG_HIGH_THRESH << 2), 4194304);
@@ -98,7 +101,7 @@ export function bpf_jiffies64(r1: u64, r2: u64, r3: u64, r4: u64, r5: u64): u64 
   return netRoot() == 0 ? 0 : netNow() / JIFFY_MS;
 }
 
-/** Advance the clock by `ms` and run the timers that fell due (neighbours, reassembly). */
+/** Advance the clock by `ms` and run the timers that fell due (neighbours, reassembly, conntrack, group report repeats). */
 export function net_advance(ms: u32): void {
   const r = netRoot();
   if (r == 0) return;
@@ -107,13 +110,16 @@ export function net_advance(ms: u32): void {
   neigh_tick(now);
   reasm_tick(now);
   nf_ct_tick(now);
+  mc_tick(now);
 }
 
 /** The earliest timer of the stages that have them (ms on the stack clock), -1 when none is armed. */
 export function net_next_timer(): i64 {
   const a = neigh_next_timer();
   const b = reasm_next_timer();
-  return a < 0 ? b : b < 0 || a < b ? a : b;
+  const c = mc_next_timer();
+  const ab = a < 0 ? b : b < 0 || a < b ? a : b;
+  return ab < 0 ? c : c < 0 || ab < c ? ab : c;
 }
 
 export function net_now(): u64 {

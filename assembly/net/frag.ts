@@ -23,7 +23,7 @@ import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { csumFold, csumPartial } from '../checksum';
 import { REASM_FRAME_L3_MAX } from './reasm';
-import { nf_frag_cuts } from './netfilter';
+import { nf_egress_frag, nf_frag_cuts } from './netfilter';
 
 export { ip_defrag, reasmLen, reasmNhoff, reasmThoff, reasm_tick, reasm_next_timer, reasm_mem, reasm_queues } from './reasm';
 export { ipv6_defrag } from './reasm6';
@@ -132,6 +132,7 @@ export function ip_fragment_via(nhf: u32, ifindex: u32, nh: u32, mtu: u32, q: u3
     left -= flen;
     ptr += flen;
     offset += flen;
+    nf_egress_frag(data, eth + 14); // ip_copy_metadata: the datagram's mark
     neigh_output(nhf, ifindex, nh, 0, eth, 14 + hlen + flen);
     mibInc(MIB_IP_FRAG_CREATES);
   }

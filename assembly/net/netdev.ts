@@ -25,7 +25,7 @@
 import { netFree, netDrop, netRoot, netdevGet, netdevPublish } from './core';
 import {
   AE_ADDR, AE_FLAGS, AE_PEER, AE_PREFIXLEN, AE_SCOPE, ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AF_INET, AF_INET6,
-  CONF4_ACCEPT_REDIRECTS, CONF4_ROUTE_LOCALNET, CONF6_ACCEPT_REDIRECTS, CONF6_HOP_LIMIT, CONF6_MTU,
+  CONF4_ACCEPT_REDIRECTS, CONF4_IGMPV3_UNSOLICITED_REPORT_INTERVAL, CONF4_ROUTE_LOCALNET, CONF6_ACCEPT_REDIRECTS, CONF6_MLDV2_UNSOLICITED_REPORT_INTERVAL, CONF6_HOP_LIMIT, CONF6_MTU,
   CONF6_USE_OIF_ADDRS_ONLY, CONF4_COUNT, CONF6_COUNT, IFF_LOWER_UP, IFF_UP, LOOPBACK_IFINDEX, ND_ADDR4,
   ND_ADDR6, ND_CONF4, ND_CONF6, ND_DEV, ND_FLAGS, ND_GEN, ND_IFINDEX, ND_KIND, ND_LINK, ND_MAC, ND_MTU, ND_NAME,
   ND_STATS, ND_VLAN_ID, ND_VLAN_PROTO, ND_VLANS, NDK_DUMMY, NDK_ETHER, NDK_LOOPBACK, NDK_VETH, NDK_VLAN,
@@ -38,7 +38,7 @@ import { atomicAdd64, netLockId } from './lock';
 import { devQueue, transmitBurst, txBulkOn, txBurstBytes, txBurstDropped, txBurstSent, xmit } from '../device';
 import { stack_rx } from './eth';
 import { ETH_HLEN } from './inet';
-import { NF_NETDEV_EGRESS, NF_NETDEV_INGRESS, nf_ct_loop, nf_netdev_frame, nfListRetire, nfNetdevList } from './netfilter';
+import { NF_NETDEV_EGRESS, NF_NETDEV_INGRESS, nf_ct_loop, nf_egress_sent, nf_netdev_frame, nfListRetire, nfNetdevList } from './netfilter';
 
 // ---- IFA_F_* (linux/if_addr.h), as AE_FLAGS holds them ----
 export const IFA_F_SECONDARY: u32 = 0x01; // IPv4; for IPv6 the same bit is IFA_F_TEMPORARY
@@ -140,10 +140,12 @@ export function netdev_create(ifindex: u32, kind: u32, mtu: u32, flags: u32, dev
   store<u32>(nd + ND_DEV, dev);
   // net.ipv4.conf.DEV.*: everything 0 but accept_redirects (1); send_redirects 0 (see above)
   store<u32>(nd + ND_CONF4 + (CONF4_ACCEPT_REDIRECTS << 2), 1);
+  store<u32>(nd + ND_CONF4 + (CONF4_IGMPV3_UNSOLICITED_REPORT_INTERVAL << 2), 1000);
   // net.ipv6.conf.DEV.*
   store<u32>(nd + ND_CONF6 + (CONF6_HOP_LIMIT << 2), 64);
   store<u32>(nd + ND_CONF6 + (CONF6_MTU << 2), mtu);
   store<u32>(nd + ND_CONF6 + (CONF6_ACCEPT_REDIRECTS << 2), 1);
+  store<u32>(nd + ND_CONF6 + (CONF6_MLDV2_UNSOLICITED_REPORT_INTERVAL << 2), 1000);
   if (ASC_FEATURE_THREADS) {
     // per-CPU counters (alloc_percpu): a slot for the main thread and one per CPU the data path has
     const slots = 1 + min<u32>(load<u32>(RUN_BASE + RUN_NCPUS), 64);
@@ -542,6 +544,7 @@ function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32, skipEgress: bo
 export function netdev_xmit(ifindex: u32, q: u32, data: u32, len: u32, skipEgress: bool): void {
   if (pendN != 0) netdev_xmit_flush(); // the frames a burst held go first
   xmitOn(netdevGet(ifindex), q, data, len, 0, skipEgress);
+  nf_egress_sent(data + 14);
 }
 
 // A burst's forwarded frames held for one transmit (netdev_xmit_pend): per frame, a

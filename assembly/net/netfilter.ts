@@ -394,6 +394,8 @@ function defrag6(t: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: 
 
 function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, from: u32): bool {
   const list = load<u32>(t + HT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
+  egressData = 0;
+  egressFrag = 0;
   if (list == 0) {
     // any LOCAL_OUT run takes the attach or forgets it, this one with no hooks too: else it waits armed for a
     // later datagram in the same frame
@@ -409,7 +411,10 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
       entryEmpty(data, len, !looped && ingressMarkN != 0 ? ingressMarkTake(data) : 0, looped);
     }
     // (a datagram for lo keeps its record — its mark — across it as after a POST_ROUTING run: nf_ct_loop)
-    if (hook == NF_INET_POST_ROUTING) loPending = oif == LOOPBACK_IFINDEX ? data : 0;
+    if (hook == NF_INET_POST_ROUTING) {
+      loPending = oif == LOOPBACK_IFINDEX ? data : 0;
+      nf_egress_mark(data, nf_skb_mark(data, len));
+    }
     return true;
   }
   const st = nfState();
@@ -504,7 +509,10 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     return false;
   }
   // the packet's conntrack for the hooks after this one
-  if (fh == 0) return true;
+  if (fh == 0) {
+    if (hook == NF_INET_POST_ROUTING) nf_egress_mark(data, load<u32>(st + NFS_MARK));
+    return true;
+  }
   // frag_max_size is the datagram's from where it entered (PRE_ROUTING, LOCAL_OUT) on; a frame whose tag
   // is not this datagram's had no word for it
   const tagged = load<u32>(fh + FH_TAG) == (data ^ TAG);
@@ -513,7 +521,10 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   store<u32>(fh + FH_TAG, data ^ TAG);
   store<u32>(fh + FH_TAG + 4, <u32>load<u8>(st + NFS_CTINFO));
   store<u32>(markAt(fh), load<u32>(st + NFS_MARK));
-  if (hook == NF_INET_POST_ROUTING) loPending = oif == LOOPBACK_IFINDEX ? data : 0;
+  if (hook == NF_INET_POST_ROUTING) {
+    loPending = oif == LOOPBACK_IFINDEX ? data : 0;
+    nf_egress_mark(data, load<u32>(st + NFS_MARK));
+  }
   return true;
 }
 
@@ -703,13 +714,14 @@ function netdevPktinfo(st: u32, proto: u32, data: u32, len: u32): void {
  * skb->len counts), family `pf`, hook `hook`, from `iif` / to `oif`, queue `q`. true: go on; false: dropped
  * (freed, NETFILTER_DROP) or stolen.
  */
-export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32, q: u32, proto: u32, mac: u32, data: u32, len: u32, llen: u32): bool {
+export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32, q: u32, proto: u32, mac: u32, data: u32, len: u32, llen: u32, skbMark: u32, carried: bool): bool {
   const st = nfState();
   const n = load<u32>(list);
   let v = NF_ACCEPT;
   const mark = nftFwdMark();
   const outer = nftFwdHook(mark);
   stateFill(st, hook, pf, iif, oif, q, data, len, mac, llen);
+  store<u32>(st + NFS_MARK, skbMark);
   store<u32>(st + NFS_CT, 0);
   store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
   store<u16>(st + NFS_PROTO, <u16>proto);
@@ -726,7 +738,8 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
     untrackedN++;
   }
   // meta mark set at ingress: skb->mark from ip_rcv / ipv6_rcv on (PRE_ROUTING, the input route's fwmark rules)
-  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && iif != LOOPBACK_IFINDEX && load<u32>(st + NFS_MARK) != 0 && (proto == 0x0008 || proto == 0xdd86) && ingressMarkN < INGRESS_MARK_MAX) {
+  // (a looped-back copy's goes into its record: nf_netdev_frame)
+  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && iif != LOOPBACK_IFINDEX && !carried && load<u32>(st + NFS_MARK) != 0 && (proto == 0x0008 || proto == 0xdd86) && ingressMarkN < INGRESS_MARK_MAX) {
     const e = ingressMarkList() + (<u32>ingressMarkN << 3);
     store<u32>(e, data);
     store<u32>(e, load<u32>(st + NFS_MARK), 4);
@@ -768,6 +781,9 @@ let untrackedN: i32 = 0;
 export function nf_ingress_burst_begin(): void {
   untrackedN = 0;
   ingressMarkN = 0;
+  egressData = 0;
+  egressFrag = 0;
+  carryData = 0;
 }
 
 /**
@@ -826,6 +842,68 @@ function untrackedTake(data: u32): bool {
 }
 
 /**
+ * skb->mark of what the output path hands to a device next (__dev_queue_xmit's nf_hook_egress runs on the skb the
+ * output path made: SO_MARK, a `meta mark set` at output or postrouting, a ct mark restored, a forwarded packet's
+ * from prerouting on): the datagram whose network header is at `egressData` — set as it leaves POST_ROUTING (hookRun)
+ * or by a sender that ran no hook (nf_egress_mark) — and the fragment of it being handed on (`egressFrag`:
+ * ip_copy_metadata / ip6_copy_metadata copy the mark, nf_egress_frag). Every hook run starts afresh, so a frame
+ * no output path vouched for (an ARP or NDP packet the neighbour stage makes, a flowtable's, a fwd / dup) starts its
+ * egress chains at 0, as its new skb does. Not carried: a datagram held for an unresolved neighbour (its hook runs
+ * are over when it leaves).
+ */
+let egressData: u32 = 0;
+let egressFrag: u32 = 0;
+let egressMark: u32 = 0;
+export function nf_egress_mark(data: u32, mark: u32): void {
+  egressData = data;
+  egressFrag = 0;
+  egressMark = mark;
+}
+/**
+ * The frame whose network header is at `l3` went through its device (netdev_xmit): the mark is not this address's any
+ * more (a buffer reused by a frame of no output path's). The datagram's own stays for its next fragment.
+ */
+export function nf_egress_sent(l3: u32): void {
+  if (l3 == egressFrag) egressFrag = 0;
+  else if (l3 == egressData) egressData = 0;
+}
+/** ip_fragment / ip6_fragment: the fragment at `frag` of the datagram at `data` leaves with its mark. */
+export function nf_egress_frag(data: u32, frag: u32): void {
+  if (data == egressData && data != 0) egressFrag = frag;
+}
+
+/**
+ * The multicast / broadcast copy at `data` that dev_loopback_xmit hands to netif_rx on its output device (udp_output.ts
+ * mcSend4 / mcSend6): its netdev ingress chains start from the mark the clone kept (its record's, as its POST_ROUTING
+ * left it), and the mark they leave goes back into the record, which the copy's PRE_ROUTING takes (nf_ct_mc_loop).
+ */
+let carryData: u32 = 0;
+let carryMark: i64 = -1;
+export function nf_netdev_carry(data: u32): void {
+  carryData = data;
+  carryMark = -1;
+}
+/** The same for a copy sent while no inet hook is registered (no record): its mark `mark`, the socket's. */
+export function nf_netdev_carry_mark(data: u32, mark: u32): void {
+  carryData = data;
+  carryMark = <i64>mark;
+}
+
+/** The record of the datagram at `data` (`len` bytes) with mark `mark`: a fresh one (no conntrack) when it has none. */
+function recordMarkSet(data: u32, len: u32, mark: u32): void {
+  const fh = ctRecord(data, len);
+  if (fh == 0) return;
+  if (load<u32>(fh + FH_TAG) != (data ^ TAG)) {
+    if (mark == 0) return;
+    store<u32>(fh + FH_CT, 0);
+    store<u32>(fh + FH_TAG + 4, IP_CT_NONE);
+    store<u32>(fh + FH_FMAX, 0);
+    store<u32>(fh + FH_TAG, data ^ TAG);
+  }
+  store<u32>(markAt(fh), mark);
+}
+
+/**
  * The netdev chains `list` of device `ifindex` at `hook` over the Ethernet frame at `data` (`len` bytes): its network
  * header where the kernel's skb has it there — after the Ethernet header and an outer VLAN tag (skb_vlan_untag
  * takes that out of the packet before either hook). skb->len: from the network header at ingress (eth_type_trans
@@ -840,11 +918,22 @@ export function nf_netdev_frame(list: u32, hook: u32, ifindex: u32, q: u32, data
     off += 4;
   }
   const ing = hook == NF_NETDEV_INGRESS;
+  const l3 = data + off;
+  // skb->mark: at egress what the output path gave it; at ingress 0, but for a looped-back copy its clone's
+  let mark: u32 = 0;
+  const carried = ing && l3 == carryData && l3 != 0;
+  if (!ing) mark = l3 == egressData || l3 == egressFrag ? egressMark : 0;
+  else if (carried) {
+    carryData = 0;
+    mark = carryMark >= 0 ? <u32>carryMark : nf_skb_mark(l3, len - off);
+  }
   // at egress skb->len is the frame less an outer tag: the kernel's is out of band there too (skb->vlan_tci: a fwd /
   // dup of a tagged frame from ingress keeps it so, a VLAN device puts its own so, validate_xmit_vlan inserts it
   // after the hook), so only the 14 bytes of the MAC header count (Linux 6.18, measured: a tagged 48-byte datagram
   // fwd'd out of eth1 counts 62 bytes at its egress chain)
-  return nf_netdev_hook(list, NFPROTO_NETDEV, hook, ing ? ifindex : 0, ing ? 0 : ifindex, q, proto, data, data + off, len - off, ing ? 0 : 14);
+  const go = nf_netdev_hook(list, NFPROTO_NETDEV, hook, ing ? ifindex : 0, ing ? 0 : ifindex, q, proto, data, l3, len - off, ing ? 0 : 14, mark, carried);
+  if (go && carried && carryMark < 0) recordMarkSet(l3, len - off, load<u32>(nfState() + NFS_MARK));
+  return go;
 }
 
 /**
@@ -856,7 +945,7 @@ export function nf_arp_hook(hook: u32, ifindex: u32, q: u32, mac: u32, data: u32
   const list = nfArpList(hook);
   if (list == 0) return true;
   const out = hook == NF_ARP_OUT;
-  return nf_netdev_hook(list, NFPROTO_ARP, hook, out ? 0 : ifindex, out ? ifindex : 0, q, 0x0608, mac, data, len, out ? data - mac : 0);
+  return nf_netdev_hook(list, NFPROTO_ARP, hook, out ? 0 : ifindex, out ? ifindex : 0, q, 0x0608, mac, data, len, out ? data - mac : 0, 0, false);
 }
 
 /**

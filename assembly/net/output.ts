@@ -38,7 +38,7 @@ import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { rt6RedirectMaybe } from './rt6_redirect';
-import { NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_frag_cuts, nf_frag_max, nf_hook_slow } from './netfilter';
+import { NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_ct_clone, nf_egress_frag, nf_frag_cuts, nf_frag_max, nf_hook_slow } from './netfilter';
 
 /** The flow key and result the output routes of this module use (one worker's). */
 @inline function OUT_FL(): u32 {
@@ -417,6 +417,26 @@ export function ip6_fragment_out(res: u32, nh: u32, mtu: u32, data: u32, len: u3
   ip6FragmentSlow(res, mtu, 0, data, len, false);
 }
 
+// ip6_fragment_keep's list: (u32 L3 address, u32 L3 length) per fragment, 0 while fragments go out
+let keepList: u32 = 0;
+let keepN: u32 = 0;
+let keepMax: u32 = 0;
+
+/**
+ * ip6_fragment for a multicast datagram that passed POST_ROUTING (udp_output.ts mcSend6) whose every fragment
+ * ip6_finish_output2 loops back: the fragments cut as ip6_fragment_out cuts them (counted the same), each with the
+ * datagram's conntrack and mark (ip6_copy_metadata: nf_copy, mark), kept — (L3 address, L3 length) at `out`, at most
+ * `max` — for the caller to copy and hand on. Their number; takes the datagram's frame.
+ */
+export function ip6_fragment_keep(res: u32, mtu: u32, data: u32, len: u32, out: u32, max: u32): u32 {
+  keepList = out;
+  keepN = 0;
+  keepMax = max;
+  ip6FragmentSlow(res, mtu, 0, data, len, false);
+  keepList = 0;
+  return keepN;
+}
+
 /** Fragment identifications of the stack's own IPv6 datagrams (the kernel hashes a secret). */
 let ip6Ident: u32 = 0;
 
@@ -474,6 +494,16 @@ function ip6FragmentSlow(res: u32, mtu: u32, q: u32, data: u32, len: u32, own: b
     ptr += flen;
     offset += flen;
     mibInc(MIB_IP6_FRAG_CREATES);
+    if (keepList != 0) {
+      if (keepN < keepMax) {
+        nf_ct_clone(data, len, ip, hlen + 8 + flen);
+        store<u32>(keepList + (keepN << 3), ip);
+        store<u32>(keepList + (keepN << 3), hlen + 8 + flen, 4);
+        keepN++;
+      } else netFree(0, ip);
+      continue;
+    }
+    nf_egress_frag(data, ip); // ip6_copy_metadata: the datagram's mark
     if (own) ip6_finish_output(res, 0, ip, hlen + 8 + flen, 0);
     else neigh_output(AF_INET6, oif, NH(), 0, eth, ETH_HLEN + hlen + 8 + flen);
   }

@@ -14,6 +14,7 @@
 // ---- The multicast root (MR_*) ----
 //   +0 u32 device groups: MG_SLOTS × u32 chain heads by (ifindex, group)   +4 u32 device groups live
 //   +8 u32 newest device group (the list `ip maddr` walks, newest first as in_dev->mc_list)
+//   +12 u32 the first report still to repeat (PD_*)
 //
 // ---- A device group (DG_*: ip_mc_list / ifmcaddr6): one per (device, family, group) a socket joined ----
 //   +0 u32 next in its hash chain   +4 u32 ifindex   +8 u8 family   +12 u32 users (memberships on it)
@@ -50,19 +51,21 @@
 // the link-local address or ::) with the group's state-change record, as the kernel's first report
 // (igmp_ifc_event / mld_ifc_event): TO_EX({}) for a group joined whole, ALLOW(source) for a
 // source-specific one; the last leave sends TO_IN({}) / BLOCK(sources); through LOCAL_OUT and POST_ROUTING while
-// hooks are registered (reportOut). Not done: the kernel repeats a
-// report robustness - 1 times within unsolicited_report_interval (1 s) and carries the records of
-// earlier changes still due in each report; source changes on a group that stays are not reported;
+// hooks are registered (reportOut), then repeated robustness - 1 times on the stack clock as the kernel
+// schedules its repeats (see Repeats below). Not done: the kernel carries the records of every group of
+// the device still due in each report (one report for two changes close together, here one each);
+// source changes on a group that stays are not reported;
 // no answers to queries. 224.0.0.1, ff02::1 and scopes under link-local send none (igmp_ifc_event
 // skips IGMP_ALL_HOSTS; MAF_NOREPORT).
 
 import { copyBytes, fillBytes } from '../bytes';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
-import { mibInc, netdevGet, netFree, netRoot } from './core';
+import { JIFFY_MS, mibInc, netdevGet, netFree, netNow, netRoot, sysctl } from './core';
 import {
   AF_INET, AF_INET6, FR_OIF, ND_ADDR4, ND_FLAGS, IFF_UP, IFF_LOOPBACK, MIB_IP_OUT_REQUESTS, MIB_IP6_OUT_REQUESTS,
-  ADDR_LIST_HEADER, AE_ADDR, SK_BOUND_DEV_IF, SK_FAMILY, NF_GATE_PTR,
+  ADDR_LIST_HEADER, AE_ADDR, SK_BOUND_DEV_IF, SK_FAMILY, NF_GATE_PTR, ND_CONF4, ND_CONF6, CONF4_IGMPV3_UNSOLICITED_REPORT_INTERVAL,
+  CONF6_MLDV2_UNSOLICITED_REPORT_INTERVAL, SYSCTL_IGMP_QRV, SYSCTL_MLD_QRV,
 } from './abi';
 import { ETH_HLEN, ETH_P_IP, ETH_P_IPV6, ipv4IsMulticast, ipv6IsMulticast, ipv6McScope, stBe16, stBe32, IPPROTO_IGMP, IPPROTO_ICMPV6 } from './inet';
 import { csumAdd, csumFinish, csumIpv6Pseudo } from './csum';
@@ -78,6 +81,7 @@ const MG_SLOTS: u32 = 256;
 const MR_GROUPS: u32 = 0;
 const MR_LIVE: u32 = 4;
 const MR_NEWEST: u32 = 8;
+const MR_PEND: u32 = 12; // the reports still to repeat (PD_*), newest first
 const MR_SIZE: u32 = 16;
 
 const DG_NEXT: u32 = 0;
@@ -590,6 +594,7 @@ export function mcOp(sk: u32, smcSlot: u32, op: u32, family: u32, group: u32, sr
 export function mc_dev_gone(ifindex: u32): void {
   const r = mcRoot();
   if (r == 0) return;
+  pendDrop(r, ifindex, 0, 0);
   let g = load<u32>(r + MR_NEWEST);
   while (g != 0) {
     const next = load<u32>(g + DG_ALL_NEXT);
@@ -861,6 +866,7 @@ function reportSend(g: u32, left: u32): void {
     store<u32>(nh, 0x160000e0);
     stBe16(ip - 2, ETH_P_IP);
     mibInc(MIB_IP_OUT_REQUESTS);
+    pendKeep(g, ip, total);
     reportOut(0, dev, nh, ip, total);
   } else {
     stBe32(ip, 0x60000000);
@@ -882,6 +888,7 @@ function reportSend(g: u32, left: u32): void {
     copyBytes(nh, ip + 24, 16);
     stBe16(ip - 2, ETH_P_IPV6);
     mibInc(MIB_IP6_OUT_REQUESTS);
+    pendKeep(g, ip, total);
     reportOut(1, dev, nh, ip, total);
   }
 }
@@ -903,4 +910,171 @@ function reportOut(pfi: u32, dev: u32, nh: u32, ip: u32, total: u32): void {
     if (!nf_hook_slow(gate, pfi, NF_INET_POST_ROUTING, 0, dev, 0, ip, total)) return;
   }
   neigh_output(pfi == 0 ? AF_INET : AF_INET6, dev, nh, 0, ip - ETH_HLEN, ETH_HLEN + total);
+}
+
+// ---- Repeats (igmp_ifc_timer_expire, mld_ifc_work) ----
+//
+// The kernel reports each state change robustness-variable times (im->crcount / psf->sf_crcount from the device's
+// mr_qrv / mc_qrv: net.ipv4.igmp_qrv, net.ipv6.mld_qrv, 2 by default): a change arms the device's timer at 2 jiffies
+// (igmp_ifc_event → igmp_ifc_start_timer(in_dev, 1), mld_ifc_event → mld_ifc_start_work(idev, 1)), each expiry sends a
+// report and, while repeats are due, arms it again at get_random_u32_below(unsolicited_report_interval) + 2 jiffies
+// (net.ipv4.conf.DEV.igmpv3_unsolicited_report_interval, net.ipv6.conf.DEV.mldv2_unsolicited_report_interval: 1000 ms),
+// each timer firing where the timer wheel puts it (calc_index rounds up: a jiffy late within 63 jiffies, at the next
+// 8-jiffy boundary further on; Linux 6.18 measured: at 1 ms intervals the reports 9-12, 21-24, 33-36 ms after a join).
+// Here the first report leaves with the change (reportSend: 3 jiffies before the kernel's) and its bytes are kept for
+// the repeats, due on the stack clock at the kernel's jiffies (mc_tick, from net_advance). tv from an xorshift32 of this instance (mc_report_random: 0 always, for tests that
+// want the window's first jiffy). A new report of the same group on the device drops the repeats still due (the
+// kernel's next report carries the group's new record instead); a device gone or down drops its own.
+//   a repeat (rc_alloc): +0 u32 next  +4 u32 ifindex  +8 u32 family  +12 u32 repeats still due  +16 u64 due (ms)
+//   +24 u32 L3 length  +32 group (16)  +48 the report's L3 bytes (rebuilt into a frame as they are)
+
+const PD_NEXT: u32 = 0;
+const PD_IFINDEX: u32 = 4;
+const PD_FAMILY: u32 = 8;
+const PD_LEFT: u32 = 12;
+const PD_DUE: u32 = 16;
+const PD_LEN: u32 = 24;
+const PD_GROUP: u32 = 32;
+const PD_L3: u32 = 48;
+
+let pdRandom = true;
+let pdSeed: u32 = 0x2545f491;
+
+/** Randomised repeats (the default) or, `on` 0, each at the first jiffy of the kernel's window (tests). */
+export function mc_report_random(on: u32): void {
+  pdRandom = on != 0;
+}
+
+/** get_random_u32_below(`n`) (0 for n ≤ 1). */
+function pdBelow(n: u32): u32 {
+  if (n <= 1 || !pdRandom) return 0;
+  let x = pdSeed;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  pdSeed = x;
+  return <u32>((<u64>x * <u64>n) >> 32);
+}
+
+/** The next repeat's delay in jiffies: get_random_u32_below(the device's unsolicited_report_interval) + 2. */
+function pdDelay(nd: u32, family: u32): u64 {
+  const ms = family == AF_INET ? load<u32>(nd + ND_CONF4 + (CONF4_IGMPV3_UNSOLICITED_REPORT_INTERVAL << 2)) :
+    load<u32>(nd + ND_CONF6 + (CONF6_MLDV2_UNSOLICITED_REPORT_INTERVAL << 2));
+  const j = <u32>((<u64>ms + JIFFY_MS - 1) / JIFFY_MS); // msecs_to_jiffies
+  return <u64>(pdBelow(j) + 2);
+}
+
+/** The jiffy a timer armed at jiffy `now` for `d` jiffies runs on (the timer wheel's calc_index rounding up, HZ 250). */
+function wheelFire(now: u64, d: u64): u64 {
+  const e = now + d;
+  if (d < 63) return e + 1; // level 0: LVL_START(1) = 63
+  if (d < 504) return ((e >> 3) + 1) << 3;
+  return ((e >> 6) + 1) << 6;
+}
+
+/** Forget the repeats of device `ifindex` (`family` 0: every family; `group` 0: every group). */
+function pendDrop(r: u32, ifindex: u32, family: u32, group: u32): void {
+  let at = r + MR_PEND;
+  let p = load<u32>(at);
+  while (p != 0) {
+    const next = load<u32>(p + PD_NEXT);
+    if (load<u32>(p + PD_IFINDEX) == ifindex && (family == 0 || (load<u32>(p + PD_FAMILY) == family && addrEq(p + PD_GROUP, group, family)))) {
+      store<u32>(at, next);
+      rc_retire(p, PD_L3 + load<u32>(p + PD_LEN));
+    } else at = p + PD_NEXT;
+    p = next;
+  }
+}
+
+/** reportSend: the report of device group `g` at `ip` (`total` bytes of L3) leaves now; keep it for its repeats. */
+function pendKeep(g: u32, ip: u32, total: u32): void {
+  const r = mcRoot();
+  if (r == 0) return;
+  const dev = load<u32>(g + DG_IFINDEX);
+  const family = <u32>load<u8>(g + DG_FAMILY);
+  pendDrop(r, dev, family, g + DG_GROUP);
+  const qrv = sysctl(family == AF_INET ? SYSCTL_IGMP_QRV : SYSCTL_MLD_QRV);
+  if (qrv <= 1) return;
+  const p = rc_alloc(PD_L3 + total);
+  if (p == 0) return;
+  store<u32>(p + PD_IFINDEX, dev);
+  store<u32>(p + PD_FAMILY, family);
+  store<u32>(p + PD_LEFT, qrv - 1);
+  const first = wheelFire(netNow() / JIFFY_MS, 2);
+  store<u64>(p + PD_DUE, wheelFire(first, pdDelay(netdevGet(dev), family)) * JIFFY_MS);
+  store<u32>(p + PD_LEN, total);
+  copyBytes(p + PD_GROUP, g + DG_GROUP, addrLen(family));
+  copyBytes(p + PD_L3, ip, total);
+  store<u32>(p + PD_NEXT, load<u32>(r + MR_PEND));
+  store<u32>(r + MR_PEND, p);
+}
+
+/** The repeats due by `now` out (net_advance), each armed again while more are due. */
+export function mc_tick(now: u64): void {
+  const r = mcRoot();
+  if (r == 0) return;
+  let at = r + MR_PEND;
+  let p = load<u32>(at);
+  while (p != 0) {
+    const next = load<u32>(p + PD_NEXT);
+    const dev = load<u32>(p + PD_IFINDEX);
+    const nd = netdevGet(dev);
+    // ip_mc_down / ipv6_mc_down stop the device's timer
+    if (nd == 0 || (load<u32>(nd + ND_FLAGS) & IFF_UP) == 0) {
+      store<u32>(at, next);
+      rc_retire(p, PD_L3 + load<u32>(p + PD_LEN));
+      p = next;
+      continue;
+    }
+    let gone = false;
+    while (load<u64>(p + PD_DUE) <= now) {
+      pendSend(p, dev);
+      const left = load<u32>(p + PD_LEFT) - 1;
+      store<u32>(p + PD_LEFT, left);
+      if (left == 0) {
+        gone = true;
+        break;
+      }
+      store<u64>(p + PD_DUE, wheelFire(load<u64>(p + PD_DUE) / JIFFY_MS, pdDelay(nd, load<u32>(p + PD_FAMILY))) * JIFFY_MS);
+    }
+    if (gone) {
+      store<u32>(at, next);
+      rc_retire(p, PD_L3 + load<u32>(p + PD_LEN));
+    } else at = p + PD_NEXT;
+    p = next;
+  }
+}
+
+/** The earliest repeat due (ms on the stack clock), -1 when none. */
+export function mc_next_timer(): i64 {
+  const r = mcRoot();
+  if (r == 0) return -1;
+  let best: i64 = -1;
+  for (let p = load<u32>(r + MR_PEND); p != 0; p = load<u32>(p + PD_NEXT)) {
+    const d = <i64>load<u64>(p + PD_DUE);
+    if (best < 0 || d < best) best = d;
+  }
+  return best;
+}
+
+/** The kept report `p` out of device `dev` again, its bytes as they were. */
+function pendSend(p: u32, dev: u32): void {
+  const f = frameAlloc();
+  if (f == 0) return;
+  const ip = (f & ~(FRAME_SIZE - 1)) + XDP_PACKET_HEADROOM + ETH_HLEN;
+  const total = load<u32>(p + PD_LEN);
+  store<u32>((ip - ETH_HLEN - XDP_PACKET_HEADROOM) & ~(FRAME_SIZE - 1), 0);
+  copyBytes(ip, p + PD_L3, total);
+  const nh = mcTmp() + 32;
+  if (load<u32>(p + PD_FAMILY) == AF_INET) {
+    store<u32>(nh, load<u32>(ip + 16));
+    stBe16(ip - 2, ETH_P_IP);
+    mibInc(MIB_IP_OUT_REQUESTS);
+    reportOut(0, dev, nh, ip, total);
+  } else {
+    copyBytes(nh, ip + 24, 16);
+    stBe16(ip - 2, ETH_P_IPV6);
+    mibInc(MIB_IP6_OUT_REQUESTS);
+    reportOut(1, dev, nh, ip, total);
+  }
 }

@@ -37,10 +37,12 @@
 // built: +0 next frame | +4 the frame's length from its Ethernet header.
 //
 // A broadcast is looped back to the host as ip_mc_output does: whole, straight to local delivery on the
-// output device (Ip:InReceives counted as ip_rcv would; with hooks registered through its own POST_ROUTING, the
-// device's ingress chains and PRE_ROUTING first: mcSend4); so is a multicast when the device is in the group
-// for its source (udp_mcast.ts) and IP_MULTICAST_LOOP is on, and a TTL of 0 keeps it home. IPv6 multicast
-// is looped frame by frame after fragmentation (ip6_finish_output2). IP_MULTICAST_IF / IPV6_MULTICAST_IF
+// output device (Ip:InReceives counted as ip_rcv would; the device's netdev ingress chains first, with the
+// datagram's mark; with hooks registered through its own POST_ROUTING, those chains and PRE_ROUTING first:
+// mcSend4); so is a multicast when the device is in the group for its source (udp_mcast.ts) and
+// IP_MULTICAST_LOOP is on, and a TTL of 0 keeps it home. IPv6 multicast is looped frame by frame after
+// fragmentation (ip6_finish_output2; with hooks registered the datagram passes them whole first: mcSend6).
+// What leaves carries its skb->mark to the device's netdev egress chains (netfilter.ts nf_egress_mark). IP_MULTICAST_IF / IPV6_MULTICAST_IF
 // name the device when the socket is bound to none, and IP_MULTICAST_IF's address the source.
 // Known differences: a datagram larger than a pool frame (L3 REASM_FRAME_L3_MAX) to a device whose MTU is
 // larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; no corking (MSG_MORE, UDP_CORK), no UDP_SEGMENT, no sin6_scope_id (a link-local destination needs a bound
@@ -65,11 +67,11 @@ import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif, netdevMac, putMac 
 import { ip_local_deliver } from './local';
 import {
   NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_NETDEV_INGRESS, nf_ct_clone, nf_ct_mc_loop, nf_frag_geo, nf_hook_dropped, nf_hook_slow, nf_out_mark, nf_route_reroute, nf_skb_mark,
-  nf_nat_reroute, nf_netdev_frame, nfNetdevList,
+  nf_nat_reroute, nf_netdev_frame, nfNetdevList, nf_egress_mark, nf_netdev_carry, nf_netdev_carry_mark,
 } from './netfilter';
 import { ip_fragment_via } from './frag';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
-import { devMtu6, ip6_fragment_out, nextIpId } from './output';
+import { devMtu6, ip6_fragment_keep, ip6_fragment_out, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IP_DF, IP_MF, IPPROTO_FRAGMENT, IPPROTO_UDPLITE, IPV6_HLEN, ipv4IsLbcast, ipv6Equal,
@@ -424,8 +426,7 @@ function udpHeader(sk: u32, uh: u32, buf: u32, len: u32, sport: u32, dport: u32,
  * conntrack they gave it across lo (netfilter.ts nf_ct_loop); one larger than the path MTU comes here whole while
  * hooks are registered (udpSend4 / udpSend6: the kernel's hooks see the datagram before ip_fragment / ip6_fragment
  * cut it) and is cut after POST_ROUTING (hookedSend); an IPv4 broadcast or multicast goes by mcSend4, an IPv6 multicast
- * in one frame by mcSend6. Not done: the hooks over an IPv6 multicast in fragments (ip6_finish_output2 loops each
- * fragment back through a POST_ROUTING run of its own).
+ * by mcSend6 (whole too: cut after POST_ROUTING).
  */
 function chainSend(first: u32, type: u32): i32 {
   let ip = first;
@@ -433,10 +434,13 @@ function chainSend(first: u32, type: u32): i32 {
   const gate = load<u32>(NF_GATE_PTR);
   if (gate != 0 && frameNext(first) == 0 && (rtType == RTN_UNICAST || rtType == RTN_LOCAL)) return hookedSend(gate, first, type);
   if (lo) netdevLoopIif(rtLoopIif);
+  // no hook ran: skb->mark is the socket's (the device's egress chains see it)
+  const mark = load<u32>(txSk + SK_MARK);
   while (ip != 0) {
     const next = frameNext(ip);
     const len = frameLen(ip);
     stBe16(ip - 2, type);
+    nf_egress_mark(ip, mark);
     neigh_output(nhFamily, rtDev, NH(), 0, ip - ETH_HLEN, len);
     ip = next;
   }
@@ -672,12 +676,14 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   }
   sent(sk, false, len);
   if (lc != 0) {
-    // dev_loopback_xmit → ip_rcv on the output device, the output route kept: straight to local delivery
-    mibInc(MIB_IP_IN_RECEIVES);
     if (mloop) {
       // the group's MAC (RFC 1112 6.4) as the looped frame's destination
       arpMcMap(daddr, lc - ETH_HLEN);
     }
+    // dev_loopback_xmit → netif_rx on the output device: its netdev ingress chains (the socket's mark: no hook ran),
+    // then ip_rcv, the output route kept: straight to local delivery
+    if (!loopIngress(lc, UDP_HLEN + len + 20)) return <i32>len;
+    mibInc(MIB_IP_IN_RECEIVES);
     ip_local_deliver(rtDev, 0, lc, UDP_HLEN + len + 20, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL, false);
   }
   return <i32>len;
@@ -727,6 +733,8 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i3
   if (lc == 0) return err;
   const nd = netdevGet(rtDev);
   const ing = nd != 0 ? nfNetdevList(nd, NF_NETDEV_INGRESS) : 0;
+  // (the clone keeps its mark into the ingress chains and on: nf_netdev_carry)
+  nf_netdev_carry(lc);
   if (ing != 0 && !nf_netdev_frame(ing, NF_NETDEV_INGRESS, rtDev, 0, lc - ETH_HLEN, l3 + ETH_HLEN)) return err;
   mibInc(MIB_IP_IN_RECEIVES);
   nf_ct_mc_loop(lc, l3);
@@ -737,15 +745,18 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i3
 }
 
 /**
- * ip6_local_out → ip6_output → ip6_finish_output2 for an IPv6 multicast datagram in the one frame at `first` while
- * hooks are registered: LOCAL_OUT, POST_ROUTING on the route's device; then the copy for this host (`copy`: the device
- * is in the group for this source, IPV6_MULTICAST_LOOP on) cloned — conntrack and all (nf_ct_clone) — through a
- * POST_ROUTING run of its own (ip6_finish_output2's NF_HOOK → dev_loopback_xmit); the datagram out, or kept home:
- * with a copy taken and hop limit 0 discarded (Ip6:OutDiscards), else at interface-local scope (`nodeLocal`)
- * freed without a counter; then the copy back up on the output device as
- * netif_rx brings it: that device's netdev ingress chains, ipv6_rcv (InReceives; a loopback source dropped there),
- * PRE_ROUTING with its conntrack kept (nf_ct_mc_loop), local delivery (LOCAL_IN). Unlike ip_mc_output the copy is
- * taken after the datagram's POST_ROUTING, so that hook sees it twice.
+ * ip6_local_out → ip6_output → ip6_finish_output2 for an IPv6 multicast datagram (whole, in the one frame at `first`)
+ * while hooks are registered: LOCAL_OUT, POST_ROUTING on the route's device; over the MTU then cut (ip6_fragment,
+ * each fragment with the datagram's conntrack and mark: ip6_copy_metadata); then for each frame that leaves — the
+ * datagram or each fragment — ip6_finish_output2: the copy for this host (`copy`: the device is in the group for this
+ * source, IPV6_MULTICAST_LOOP on) cloned — conntrack and mark (nf_ct_clone) — through a POST_ROUTING run of its own
+ * (NF_HOOK → dev_loopback_xmit), and the frame out, or kept home: with a copy taken and hop limit 0 discarded
+ * (Ip6:OutDiscards, each fragment), else at interface-local scope (`nodeLocal`) freed without a counter; then each copy
+ * back up on the output device as netif_rx brings it: that device's netdev ingress chains (the clone's mark kept:
+ * nf_netdev_carry), ipv6_rcv (InReceives; a loopback source dropped there), PRE_ROUTING with its conntrack and mark
+ * kept (nf_ct_mc_loop: a fragment's conntrack lets ipv6_defrag pass it by, ipv6_frag_rcv reassembles it after
+ * LOCAL_IN), local delivery. Unlike ip_mc_output the copies are taken after the datagram's POST_ROUTING, so that hook
+ * sees it and then each copy.
  */
 function mcSend6(gate: u32, first: u32, copy: bool, hop0: bool, nodeLocal: bool): i32 {
   const l3 = frameLen(first) - ETH_HLEN;
@@ -753,47 +764,88 @@ function mcSend6(gate: u32, first: u32, copy: bool, hop0: bool, nodeLocal: bool)
   if (!nf_hook_slow(gate, 1, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) return nf_hook_dropped() ? -EPERM : 0;
   if (!nf_hook_slow(gate, 1, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) return nf_hook_dropped() ? -EPERM : 0;
   stBe16(first - 2, ETH_P_IPV6);
-  let lc: u32 = 0;
-  if (copy) {
-    lc = frameFor(l3, 0);
-    if (lc == 0) netDrop(NDROP_NOMEM); // a failed skb_clone loses the copy
-    else {
-      copyBytes(lc, first, l3);
-      // the Ethernet header as the link would carry it: to the group's MAC (33:33 and its last 32 bits, RFC 2464 7)
-      // from the device's own
-      store<u16>(lc - ETH_HLEN, 0x3333);
-      store<u32>(lc - ETH_HLEN + 2, load<u32>(lc + 36));
-      putMac(lc - ETH_HLEN + 6, netdevMac(netdevGet(rtDev)));
-      stBe16(lc - 2, ETH_P_IPV6);
-      nf_ct_clone(first, l3, lc, l3);
-      if (!nf_hook_slow(gate, 1, NF_INET_POST_ROUTING, 0, rtDev, 0, lc, l3)) lc = 0;
+  const mtu = mtu6(txProbe);
+  let n: u32 = 1;
+  if (l3 > mtu || l3 > REASM_FRAME_L3_MAX) {
+    store<u32>(RES(), rtDev, FR_OIF);
+    n = ip6_fragment_keep(RES(), mtu < REASM_FRAME_L3_MAX ? mtu : REASM_FRAME_L3_MAX, first, l3, mcFrags, MC_FRAGS_MAX);
+  } else {
+    store<u32>(mcFrags, first);
+    store<u32>(mcFrags, l3, 4);
+  }
+  const mac = netdevMac(netdevGet(rtDev));
+  let nc: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const f = load<u32>(mcFrags + (i << 3));
+    const fl = load<u32>(mcFrags + (i << 3), 4);
+    if (copy) {
+      const lc = frameFor(fl, 0);
+      if (lc == 0) netDrop(NDROP_NOMEM); // a failed skb_clone loses the copy
+      else {
+        copyBytes(lc, f, fl);
+        // the Ethernet header as the link would carry it: to the group's MAC (33:33 and its last 32 bits, RFC 2464 7)
+        // from the device's own
+        store<u16>(lc - ETH_HLEN, 0x3333);
+        store<u32>(lc - ETH_HLEN + 2, load<u32>(lc + 36));
+        putMac(lc - ETH_HLEN + 6, mac);
+        stBe16(lc - 2, ETH_P_IPV6);
+        nf_ct_clone(f, fl, lc, fl);
+        if (nf_hook_slow(gate, 1, NF_INET_POST_ROUTING, 0, rtDev, 0, lc, fl)) {
+          store<u32>(mcCopies + (nc << 3), lc);
+          store<u32>(mcCopies + (nc << 3), fl, 4);
+          nc++;
+        }
+      }
+    }
+    // ip6_finish_output2: the hop-limit-0 discard sits in the loop-back branch (only when a copy is taken);
+    // a hop-limit-0 datagram no copy was taken of leaves on the wire
+    if (copy && hop0) {
+      mibInc(MIB_IP6_OUT_DISCARDS);
+      netFree(0, f);
+    } else if (nodeLocal) {
+      netFree(0, f); // IPV6_ADDR_SCOPE_NODELOCAL: out of no device, no counter
+    } else {
+      // skb->mark at the device's egress chains: the datagram's (a fragment's copied from it), not the copy's run's
+      nf_egress_mark(f, nf_skb_mark(f, fl));
+      neigh_output(nhFamily, rtDev, NH(), 0, f - ETH_HLEN, fl + ETH_HLEN);
     }
   }
-  // ip6_finish_output2: the hop-limit-0 discard sits in the loop-back branch (only when a copy is taken);
-  // a hop-limit-0 datagram no copy was taken of leaves on the wire
-  if (copy && hop0) {
-    mibInc(MIB_IP6_OUT_DISCARDS);
-    netFree(0, first);
-  } else if (nodeLocal) {
-    netFree(0, first); // IPV6_ADDR_SCOPE_NODELOCAL: out of no device, no counter
-  } else {
-    neigh_output(nhFamily, rtDev, NH(), 0, first - ETH_HLEN, l3 + ETH_HLEN);
+  const nd = netdevGet(rtDev);
+  for (let i: u32 = 0; i < nc; i++) {
+    const lc = load<u32>(mcCopies + (i << 3));
+    const fl = load<u32>(mcCopies + (i << 3), 4);
+    const ing = nd != 0 ? nfNetdevList(nd, NF_NETDEV_INGRESS) : 0;
+    nf_netdev_carry(lc);
+    if (ing != 0 && !nf_netdev_frame(ing, NF_NETDEV_INGRESS, rtDev, 0, lc - ETH_HLEN, fl + ETH_HLEN)) continue;
+    mibInc(MIB_IP6_IN_RECEIVES);
+    if (ipv6IsLoopback(lc + 8)) {
+      // ip6_rcv_core: a loopback source on any device but lo (RFC 4291 2.5.3)
+      mibInc(MIB_IP6_IN_HDR_ERRORS);
+      netFree(0, lc);
+      netDrop(NDROP_IP_INHDR);
+      continue;
+    }
+    nf_ct_mc_loop(lc, fl);
+    if (nf_hook_slow(gate, 1, NF_INET_PRE_ROUTING, rtDev, 0, 0, lc, fl)) ip6_local_deliver(rtDev, 0, lc, fl, 6, IPV6_HLEN, false, false);
   }
-  if (lc == 0) return 0;
+  return 0;
+}
+// mcSend6's frames (the datagram, or its fragments) and their copies: (u32 L3 address, u32 L3 length) each; a
+// datagram of 64 KiB at the IPv6 minimum MTU is 54 fragments
+const MC_FRAGS_MAX: u32 = 64;
+const mcFrags: u32 = <u32>memory.data(<i32>MC_FRAGS_MAX * 8, 8);
+const mcCopies: u32 = <u32>memory.data(<i32>MC_FRAGS_MAX * 8, 8);
+
+/**
+ * A looped-back copy (`l3` bytes at `lc`) sent while no inet hook is registered through its output device's netdev
+ * ingress chains, starting at the socket's mark (nf_netdev_carry_mark). false: dropped or stolen there.
+ */
+function loopIngress(lc: u32, l3: u32): bool {
   const nd = netdevGet(rtDev);
   const ing = nd != 0 ? nfNetdevList(nd, NF_NETDEV_INGRESS) : 0;
-  if (ing != 0 && !nf_netdev_frame(ing, NF_NETDEV_INGRESS, rtDev, 0, lc - ETH_HLEN, l3 + ETH_HLEN)) return 0;
-  mibInc(MIB_IP6_IN_RECEIVES);
-  if (ipv6IsLoopback(lc + 8)) {
-    // ip6_rcv_core: a loopback source on any device but lo (RFC 4291 2.5.3)
-    mibInc(MIB_IP6_IN_HDR_ERRORS);
-    netFree(0, lc);
-    netDrop(NDROP_IP_INHDR);
-    return 0;
-  }
-  nf_ct_mc_loop(lc, l3);
-  if (nf_hook_slow(gate, 1, NF_INET_PRE_ROUTING, rtDev, 0, 0, lc, l3)) ip6_local_deliver(rtDev, 0, lc, l3, 6, IPV6_HLEN, false, false);
-  return 0;
+  if (ing == 0) return true;
+  nf_netdev_carry_mark(lc, load<u32>(txSk + SK_MARK));
+  return nf_netdev_frame(ing, NF_NETDEV_INGRESS, rtDev, 0, lc - ETH_HLEN, l3 + ETH_HLEN);
 }
 
 /** The device has an IPv4 address (so it is in 224.0.0.1, ip_mc_up). */
@@ -989,7 +1041,8 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   // with hooks registered a unicast or local datagram is built whole, cut after POST_ROUTING (hookedSend): a big
   // frame (none left: ENOBUFS; never cut here, past the hooks — an output drop rule must see it)
   // (a jumbo MTU's too: cut at a frame after the hooks)
-  let whole = total <= fragMtu || (load<u32>(NF_GATE_PTR) != 0 && !mcast && (rtType == RTN_UNICAST || rtType == RTN_LOCAL));
+  // (an IPv6 multicast's too: cut after POST_ROUTING, mcSend6)
+  let whole = total <= fragMtu || (load<u32>(NF_GATE_PTR) != 0 && (mcast ? !loop : rtType == RTN_UNICAST || rtType == RTN_LOCAL));
   txSk = sk;
   txProbe = pmtudisc >= IP_PMTUDISC_PROBE;
   // every fragment but the last: maxfraglen = ((mtu - 40) & ~7) + 40 - 8, after its Fragment header
@@ -1070,6 +1123,7 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   }
   for (let i: i32 = 0; i < nloop6; i++) {
     const c = loop6[i];
+    if (!loopIngress(c, frameLen(c) - ETH_HLEN)) continue;
     mibInc(MIB_IP6_IN_RECEIVES);
     if (ipv6IsLoopback(c + 8)) {
       // dev_loopback_xmit hands the copy to ipv6_rcv on the output device, whose ip6_rcv_core drops a

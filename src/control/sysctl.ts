@@ -95,6 +95,8 @@ const GLOBALS: Readonly<Record<string, { i: number; r: Range }>> = {
   'net.ipv4.icmp_msgs_per_sec': { i: SYSCTL.ICMP_MSGS_PER_SEC, r: int(0) },
   'net.ipv4.icmp_msgs_burst': { i: SYSCTL.ICMP_MSGS_BURST, r: int(0) },
   'net.ipv4.ip_default_ttl': { i: SYSCTL.IP_DEFAULT_TTL, r: u8(1, 255) },
+  'net.ipv4.igmp_qrv': { i: SYSCTL.IGMP_QRV, r: int(1) },
+  'net.ipv6.mld_qrv': { i: SYSCTL.MLD_QRV, r: int(1) },
   'net.ipv4.ip_no_pmtu_disc': { i: SYSCTL.IP_NO_PMTU_DISC, r: u8() },
   'net.ipv4.fib_multipath_hash_policy': { i: SYSCTL.FIB_MULTIPATH_HASH_POLICY, r: u8(0, 3) },
   'net.ipv4.fib_multipath_hash_seed': { i: SYSCTL.FIB_MULTIPATH_HASH_SEED, r: uint() },
@@ -176,6 +178,7 @@ const CONF4_NAMES: Readonly<Record<string, { i: number; dflt: number; fold: Fold
   mc_forwarding: { i: CONF4.MC_FORWARDING, dflt: 0, fold: 'own', ro: true },
   promote_secondaries: { i: CONF4.PROMOTE_SECONDARIES, dflt: 0, fold: 'or', flushing: true },
   ignore_routes_with_linkdown: { i: CONF4.IGNORE_ROUTES_WITH_LINKDOWN, dflt: 0, fold: 'or' },
+  igmpv3_unsolicited_report_interval: { i: CONF4.IGMPV3_UNSOLICITED_REPORT_INTERVAL, dflt: 1000, fold: 'own' },
 };
 
 /** net.ipv6.conf.*.NAME: the ND_CONF6 word, the kernel's default and range. */
@@ -188,6 +191,7 @@ const CONF6_NAMES: Readonly<Record<string, { i: number; dflt: number; r: Range }
   force_forwarding: { i: CONF6.FORCE_FORWARDING, dflt: 0, r: int(0, 1) },
   use_oif_addrs_only: { i: CONF6.USE_OIF_ADDRS_ONLY, dflt: 0, r: int() },
   ignore_routes_with_linkdown: { i: CONF6.IGNORE_ROUTES_WITH_LINKDOWN, dflt: 0, r: int() },
+  mldv2_unsolicited_report_interval: { i: CONF6.MLDV2_UNSOLICITED_REPORT_INTERVAL, dflt: 1000, r: int() }, // kept in ms (the kernel's jiffies read back rounded up to 4 ms)
 };
 
 /** A link's IPv4/IPv6 conf as written, and which IPv4 words were written (devinet's cnf.state). */

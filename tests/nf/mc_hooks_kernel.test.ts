@@ -5,9 +5,10 @@
 // (igmpv3_sendpack → ip_local_out: LOCAL_OUT, POST_ROUTING, a conntrack entry of the generic protocol) and the MLDv2
 // one (mld_sendpack's NF_HOOK(LOCAL_OUT) → ip6_output: POST_ROUTING; untracked, nf_conntrack_icmpv6_error's
 // noct_valid_new). The same rules in a Linux namespace (nft -f, Python sockets) and in wxdp, the same calls, then what
-// the socket read, nft's counters and conntrack -L compared. A join sends one report in wxdp, two in Linux (robustness
-// 2, the repeat within the unsolicited report interval): the kernel's IGMP robustness is set to 1 (igmp_qrv) and its
-// MLD report interval, 1 ms while the setup's groups are reported, to 1000 s before the join (there is no mld_qrv).
+// the socket read, nft's counters and conntrack -L compared. A join's report is repeated (robustness 2, the repeat
+// within the unsolicited report interval; wxdp's on its stack clock, which this test does not run): the kernel's IGMP
+// robustness is set to 1 (igmp_qrv) and its MLD report interval, 1 ms while the setup's groups are reported, to 1000 s
+// before the join (mld_qrv is the initial namespace's alone).
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

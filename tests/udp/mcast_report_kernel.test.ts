@@ -3,8 +3,8 @@
 // link-local one from the MAC on both, P on the other end of the veth), a Python socket in H joins and leaves groups
 // while P captures; the first report after each call is compared with the frame wxdp sends for the
 // same call, byte for byte. Nothing is masked: the kernel gives a report IP ID 0 (DF and no socket) and
-// an MLD report flow label 0. The kernel repeats each report (robustness 2) within 1 s; wxdp sends the
-// first only, so only the first is compared, and the calls are 1.2 s apart on the kernel's side: a
+// an MLD report flow label 0. The kernel repeats each report (robustness 2) within 1 s, wxdp on its
+// stack clock (mcast_report_repeat_kernel.test.ts): only the first is compared, and the calls are 1.2 s apart on the kernel's side: a
 // report also carries the records of earlier changes whose repeats are still due, which wxdp's do not.
 
 import { spawnSync } from 'node:child_process';
