@@ -21,6 +21,7 @@ import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { ensureObjHeap, lowerObjNew } from './obj_heap.js';
+import { objHeapSpan } from '../helpers/obj_kfuncs.js';
 import { applyGraphFields } from './graph_maps.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
@@ -1028,6 +1029,15 @@ export class Datapath {
       { name: 'ctx', start: CTX_BASE, end: CTX_BASE + CTX.USER_SIZE, writable: false },
       { name: 'packet', start: 0, end: 0, writable: true, packet: true },
     ];
+    const kfuncs = p.spec.kfuncCalls ?? [];
+    // bpf_cast_to_kern_ctx's struct xdp_buff (read-only, as the kernel's trusted ctx): the words behind
+    // the xdp_md and the rxq / net_device records the cast fills in (helpers/cast_kfuncs.ts)
+    if (kfuncs.some((c) => c.name === 'bpf_cast_to_kern_ctx' || c.name === 'bpf_rdonly_cast')) {
+      out.push({ name: 'kern ctx', start: CTX_BASE, end: CTX_BASE + CTX.KERN_DEV + 8, writable: false });
+    }
+    // bpf_obj_new's objects (helpers/obj_kfuncs.ts): the verifier proves each access within one
+    const heap = kfuncs.some((c) => c.name.startsWith('bpf_obj_') || c.name.startsWith('bpf_list_')) ? objHeapSpan(this.memory) : undefined;
+    if (heap) out.push({ name: 'obj heap', start: heap.start, end: heap.end, writable: true });
     const seen = new Set<number>();
     const view = this.memory.view();
     const add = (s: { map: number; start: number; end: number }, name: string): void => {

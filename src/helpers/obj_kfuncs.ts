@@ -78,6 +78,11 @@ export function setObjHeap(mem: EngineMemory, base: number, bytes: number): void
   if (!heaps.has(mem)) heaps.set(mem, { base, end: base + bytes, bump: base, free: new Map() });
 }
 export const hasObjHeap = (mem: EngineMemory): boolean => heaps.has(mem);
+/** The span [start, end) of `mem`'s heap, once made: what a checked program's objects live in. */
+export function objHeapSpan(mem: EngineMemory): { start: number; end: number } | undefined {
+  const h = heaps.get(mem);
+  return h && { start: h.base, end: h.end };
+}
 
 function heapOf(ctx: HelperContext): ObjHeap {
   const h = heaps.get(ctx.mem);

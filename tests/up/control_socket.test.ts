@@ -440,7 +440,7 @@ describe('the client commands\' --help', () => {
   });
 
   it('bad arguments are usage errors (exit 2), before any connection', async () => {
-    for (const argv of [['prog', 'detach'], ['map', 'lookup', 'name', 'm'], ['map', 'dump'], ['stats', '--count', '0'], ['stats', '--bogus'], ['link', 'show', 'a', 'b'], ['link', 'up']]) {
+    for (const argv of [['prog', 'detach'], ['map', 'update', 'name', 'm'], ['map', 'dump'], ['stats', '--count', '0'], ['stats', '--bogus'], ['link', 'show', 'a', 'b'], ['link', 'up']]) {
       const r = await cli(...argv, '--socket', join(tmp, 'nobody.sock'));
       expect([argv, r.code]).toEqual([argv, 2]);
       expect(r.err).not.toContain('cannot connect');
