@@ -55,7 +55,11 @@
 // from the inbound device before its route (icmpv6_rt_has_prefsrc; a source-specific route then decides:
 // 1077, 1087, 1093, 1096) — both in fwd6_lean's cases; then 1071-1160 agree. 12-07 (fz52): 1165-1216 agree
 // (its generators already draw weighted multipath under hash policy 1, VLAN tags and PMTU exceptions; wxdp has
-// no `ip nexthop` objects to draw).
+// no `ip nexthop` objects to draw). 12-07 (fz53): 1217-1236 agree without the hash draws; with WXDP_ROUTER_FUZZ_HASH
+// (from 1217) 1218, 1222, 1223, 1225, 1229, 1230, 1233 and more found forwarded packets and the router's ICMP errors
+// hashed by the flow key where Linux hashes the packet (policy 3's jhash_2words(outer, inner) over the dissector's
+// fields, policy 2's dissector over IPv6, policy 0's quoted header of an ICMP error); then 1217-1250 agree (IPv6
+// policy 0 left out of the draws: hashSysctls).
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,

@@ -23,7 +23,11 @@
 // one), 1-70 and 220-683 with them; 741-1030 with the IPv6 early demux (udp6_demux_lookup; 741-800 before it asked
 // PACKET_HOST frames only). 12-07: 1231-1270 agree (without the groups); with WXDP_UDP_FUZZ_GROUPS 1271 and 1272
 // found a datagram to a group sent out of lo, lo not in it, read as Udp:IgnoredMulti where __mkroute_output
-// leaves the route dst_discard (udp_kernel's case); then 1, 2, 693 and 1271-1315 agree.
+// leaves the route dst_discard (udp_kernel's case); then 1, 2, 693 and 1271-1315 agree. 12-07 (fz53), with
+// WXDP_UDP_FUZZ_OPTS: 1316-1318 found an IPv6 socket's IP_TTL/IP_TOS/IP_MTU_DISCOVER and IPV6_UNICAST_HOPS/TCLASS/
+// MTU_DISCOVER kept as one value (inet's for v4-mapped sends, ipv6_pinfo's for native ones), 1334, 1336, 1342 an
+// IPv4 multicast at TTL 0 freed where ip_output sends it (only ip_mc_output, RTCF_LOCAL, keeps it home), 1379 a
+// held socket in a reuseport group (the generator's); then 1316-1420 agree.
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
