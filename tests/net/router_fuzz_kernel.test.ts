@@ -58,7 +58,7 @@
 // no `ip nexthop` objects to draw). 12-07 (fz53): 1217-1236 agree without the hash draws; with WXDP_ROUTER_FUZZ_HASH
 // (from 1217) 1218, 1222, 1223, 1225, 1229, 1230, 1233 and more found forwarded packets and the router's ICMP errors
 // hashed by the flow key where Linux hashes the packet (policy 3's jhash_2words(outer, inner) over the dissector's
-// fields, policy 2's dissector over IPv6, policy 0's quoted header of an ICMP error); then 1217-1250 agree (IPv6
+// fields, policy 2's dissector over IPv6, policy 0's quoted header of an ICMP error); then 1217-1270 agree (IPv6
 // policy 0 left out of the draws: hashSysctls).
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
