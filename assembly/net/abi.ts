@@ -626,16 +626,21 @@ export const SK_RX_BYTES: u32 = 112; //  u64 their payload bytes
 export const SK_REUSEPORT_INDEX: u32 = 120; // u32 this socket's index in its group
 export const SK_LOCK: u32 = 124; //      u32
 export const SK_SNDBUF: u32 = 128; //    u32 SO_SNDBUF
-export const SK_TTL: u32 = 132; //       u8 IP_TTL / IPV6_UNICAST_HOPS, 0: the default
-export const SK_TOS: u32 = 133; //       u8 IP_TOS / IPV6_TCLASS
+export const SK_TTL: u32 = 132; //       u8 IP_TTL (inet->uc_ttl; IPv4 and v4-mapped sends), 0: the default
+export const SK_TOS: u32 = 133; //       u8 IP_TOS (inet->tos; IPv4 and v4-mapped sends)
 export const SK_MC_TTL: u32 = 134; //    u8 IP_MULTICAST_TTL (1)
-export const SK_PMTUDISC: u32 = 135; //  u8 IP_PMTUDISC_* (IP_PMTUDISC_DONT 0, WANT 1, DO 2, PROBE 3)
+export const SK_PMTUDISC: u32 = 135; //  u8 IP_MTU_DISCOVER: IP_PMTUDISC_* (IP_PMTUDISC_DONT 0, WANT 1, DO 2, PROBE 3)
 export const SK_MARK: u32 = 136; //      u32 SO_MARK
 export const SK_QUEUE: u32 = 140; //     u32 the receive queue's address (sock.ts draws it)
 export const SK_COOKIE: u32 = 144; //    u64 socket cookie (bpf_get_socket_cookie), never reused
 export const SK_TX_PACKETS: u32 = 152; // u64
 export const SK_TX_BYTES: u32 = 160; //  u64
 export const SK_SADDR: u32 = 168; //     16 bytes: the source address sends use (set by connect)
+// An IPv6 socket's own (struct ipv6_pinfo): native IPv6 sends read these, v4-mapped ones the IPv4 fields
+// above (udpv6_sendmsg hands those to udp_sendmsg), so IP_TTL and IPV6_UNICAST_HOPS never share a value
+export const SK_HOPS6: u32 = 228; //     u16 IPV6_UNICAST_HOPS + 1 (np->hop_limit; 0: -1, the route's; 1: a hop limit of 0)
+export const SK_TCLASS: u32 = 230; //    u8 IPV6_TCLASS (np->tclass)
+export const SK_PMTUDISC6: u32 = 231; // u8 IPV6_MTU_DISCOVER (np->pmtudisc: IPV6_PMTUDISC_WANT 1)
 export const SK_SIZE: u32 = 256;
 export const SKF_REUSEADDR: u32 = 0x01;
 export const SKF_REUSEPORT: u32 = 0x02;

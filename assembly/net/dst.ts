@@ -162,6 +162,13 @@ export function dst6_route(fl: u32, res: u32): i32 {
   return err;
 }
 
+/** dst6_route past the cache: for a lookup whose multipath hash reads the packet (mp_hash_pkt_begin), which no cache key holds. */
+export function dst6_route_fresh(fl: u32, res: u32): i32 {
+  const err = fib6_lookup(fl, res, false, false);
+  if (err == 0) rt6RedirectMaybe(fl + FL_DST, res);
+  return err;
+}
+
 @inline function addrLen(family: u32): u32 {
   return family == AF_INET6 ? 16 : 4;
 }

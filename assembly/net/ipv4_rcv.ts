@@ -37,6 +37,7 @@ import { mcDevAllow4 } from './udp_mcast';
 import { fibGen, mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
 import { SCR_RX, SCR_RX_LOCAL } from './abi';
 import { dst4_route } from './dst';
+import { mp_hash_pkt_begin, mp_hash_pkt_end } from './mphash';
 import {
   AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_ROUTE_LOCALNET, CONF4_RP_FILTER, CONF4_SEND_REDIRECTS,
   FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE, FL_SPORT, FL_SRC, FL_TOS, FR_GW,
@@ -47,7 +48,7 @@ import {
   NDROP_IP_RPFILTER, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, RT_SCOPE_UNIVERSE, RTN_BROADCAST,
   RTN_LOCAL, RTN_UNICAST, ADDR_LIST_HEADER, NR_FIB, SYSCTL_FIB_MULTIPATH_HASH_POLICY,
 } from './abi';
-import { FA_NH, FA_NHS, FIBF_CUSTOM4, FIBF_CUSTOM_LOCAL4, FRT_FLAGS, fib4_local_type, fib4_lookup_nopath_cold, fib4RuleSrcClass, NH_OIF, NH_SCOPE, NH_SIZE } from './fib';
+import { FA_NH, FA_NHS, FIBF_CUSTOM4, FIBF_CUSTOM_LOCAL4, FRT_FLAGS, fib4_local_type, fib4_lookup, fib4_lookup_nopath_cold, fib4RuleSrcClass, NH_OIF, NH_SCOPE, NH_SIZE } from './fib';
 import {
   ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PARAMETERPROB, ICMP_PKT_FILTERED, RTCF_BROADCAST,
   RTCF_LOCAL, RTCF_MULTICAST, currentTimestamp, icmp_send, ipErrorAllow, specDst,
@@ -369,7 +370,16 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
   // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation;
   // the generation read first, so an answer from before a change is never kept as the new one's
   const gen = fibGen() + 1;
-  const err = dst4_route(fl, res);
+  // fib_select_multipath hashes with the skb (fib_multipath_hash): policy 3 is fib_multipath_custom_hash_skb's
+  // jhash_2words(outer, inner), policy 0 an ICMP error's quoted addresses (ip_multipath_l3_keys) — the packet's
+  // hash (mp_hash_pkt_begin), past the route cache, whose key is the flow key's (router fuzz WXDP_ROUTER_FUZZ_HASH)
+  const pol = sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY);
+  let err: i32;
+  if (pol == 3 || (pol == 0 && <u32>load<u8>(data + 9) == 1)) {
+    mp_hash_pkt_begin(data, ldBe16(data + IPH_TOT_LEN), false);
+    err = fib4_lookup(fl, res);
+    mp_hash_pkt_end();
+  } else err = dst4_route(fl, res);
   if (err != 0) {
     rtErr = forwarding ? -err : EHOSTUNREACH;
     return ROUTE_ERROR;

@@ -39,7 +39,8 @@ import {
   NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO, RTN_ANYCAST, RTN_LOCAL, RTN_UNICAST, SYSCTL_IPV6_ALL_FORWARDING,
   NR_FIB, SYSCTL_FIB6_MULTIPATH_HASH_POLICY, FL_SPORT, IFF_LOOPBACK, ND_FLAGS,
 } from './abi';
-import { dst6_route } from './dst';
+import { dst6_route, dst6_route_fresh } from './dst';
+import { mp_hash_pkt_begin, mp_hash_pkt_end } from './mphash';
 import { fillBytes } from '../bytes';
 import {
   ICMPV6_ADM_PROHIBITED, ICMPV6_DEST_UNREACH, ICMPV6_HDR_FIELD, ICMPV6_NOROUTE, ICMPV6_PARAMPROB,
@@ -235,6 +236,17 @@ export function ip6InputRoute(ifindex: u32, data: u32, len: u32, nhoff: u32, off
   // flowi6_mark: skb->mark as PRE_ROUTING (or a netdev ingress chain) left it (a rule's fwmark selects on it)
   store<u32>(IN6_FL(), nf_rx_mark(ifindex, data, len), FL_MARK);
   if (needPorts6()) flowDissect6(IN6_FL(), data, len, off, <u32>load<u8>(data + nhoff));
+  // fib6_select_path hashes with the skb (rt6_multipath_hash): under policies 2 and 3 that is the flow
+  // dissector's view of the packet — its last next header, the label in host order, policy 3's
+  // jhash_2words(outer, inner) — not the flow key's; under policy 0 an ICMPv6 error's quoted header (router fuzz seeds 1222, 1223 with
+  // WXDP_ROUTER_FUZZ_HASH). Past the route cache: its key is the flow key's
+  const pol = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
+  if (pol >= 2 || (pol == 0 && <u32>load<u8>(data, IP6H_NEXTHDR) == 58)) {
+    mp_hash_pkt_begin(data, len, true);
+    const err = dst6_route_fresh(IN6_FL(), IN6_RES());
+    mp_hash_pkt_end();
+    return err;
+  }
   return dst6_route(IN6_FL(), IN6_RES());
 }
 

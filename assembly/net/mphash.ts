@@ -18,6 +18,7 @@
 //   +44 addrs: v4 src, dst (8) | v6 src, dst (32)        sizeof = 80
 
 import { copyBytes, fillBytes } from '../bytes';
+import { jhash2w } from '../maps/jhash';
 import { netScratch, sysctl } from './core';
 import {
   FL_DPORT, FL_DST, FL_LABEL, FL_PROTO, FL_SPORT, FL_SRC, SCR_FIB, SYSCTL_FIB6_MULTIPATH_HASH_POLICY,
@@ -282,6 +283,8 @@ const HF_IP_PROTO: u32 = 0x4;
 const HF_FLOWLABEL: u32 = 0x8;
 const HF_SRC_PORT: u32 = 0x10;
 const HF_DST_PORT: u32 = 0x20;
+// FIB_MULTIPATH_HASH_FIELD_OUTER_MASK: the fields above (the rest are the inner header's, 0x40-0x800)
+const HF_OUTER: u32 = 0x3f;
 
 /**
  * fib_multipath_hash for an IPv4 flow key without a packet: policy 0 and 2 (L3: addresses), 1 (L4:
@@ -501,6 +504,10 @@ export function mp_hash6(fl: u32): u32 {
 // and protocol, IPv6 past its extension headers), policy 0 its L3 keys (ip_multipath_l3_keys: its
 // addresses; ip6_multipath_l3_keys: its addresses, flow label and first next header). An ICMP error is
 // never the packet here (icmp_send and icmp6_send answer none), so their inner-header rule is left out.
+// Policy 2 dissects the whole packet (skb_flow_dissect_flow_keys, no flags): IPv6's last next header and
+// its flow label as the dissector keeps it, in host order (key_tags->flow_label = ntohl(...)). Policy 3
+// (fib_multipath_custom_hash_skb, rt6_multipath_custom_hash_skb) hashes the outer fields asked for — none
+// of them: 0 — and then jhash_2words(outer, inner, 0), inner 0 for a packet that is no tunnel's.
 // mp_hash_pkt_begin works the hash out; mp_hash4 / mp_hash6 answer it until mp_hash_pkt_end.
 
 let pktHashOn = false;
@@ -525,27 +532,37 @@ export function mp_hash_pkt_begin(data: u32, len: u32, v6: bool): void {
   fillBytes(fk, 0, FK_SIZE);
   if (!v6) {
     const f = hashFields4();
-    if (f & HF_SRC_IP) store<u32>(fk + FK_ADDRS, load<u32>(data + 12));
-    if (f & HF_DST_IP) store<u32>(fk + FK_ADDRS + 4, load<u32>(data + 16));
     const proto = <u32>load<u8>(data + 9);
+    // ip_multipath_l3_keys (policy 0): an ICMP error (not a later fragment) hashes the header it quotes
+    let a = data;
+    const hl = (<u32>load<u8>(data) & 15) << 2;
+    if (proto == 1 && sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY) == 0 && (ldBe16At(data + 6) & 0x1fff) == 0 && hl + 28 <= len) {
+      const t = <u32>load<u8>(data + hl);
+      if (t == 3 || t == 4 || t == 11 || t == 12) a = data + hl + 8;
+    }
+    if (f & HF_SRC_IP) store<u32>(fk + FK_ADDRS, load<u32>(a + 12));
+    if (f & HF_DST_IP) store<u32>(fk + FK_ADDRS + 4, load<u32>(a + 16));
     if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, <u8>proto);
     // any fragment: no ports (no FLOW_DISSECTOR_F_PARSE_1ST_FRAG)
     const frag = ((<u32>load<u8>(data + 6) << 8 | <u32>load<u8>(data + 7)) & 0x3fff) != 0;
     const off = portsOffset(proto);
     if (!frag && off >= 0) pktPorts(fk, f, data, len, <i32>((<u32>load<u8>(data) & 15) << 2) + off);
-    pktHash = flowHash(false) >> 1;
+    pktHash = hashCustom(f, false) >> 1;
   } else {
     const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
     const f = hashFields6(policy);
+    // ip6_multipath_l3_keys (policy 0): an ICMPv6 error right after the fixed header hashes the header it quotes
+    if (policy == 0 && <u32>load<u8>(data + 6) == 58 && len >= 88 && <u32>load<u8>(data + 40) < 128) data += 48;
     if (f & HF_SRC_IP) copyBytes(fk + FK_ADDRS, data + 8, 16);
     if (f & HF_DST_IP) copyBytes(fk + FK_ADDRS + 16, data + 24, 16);
-    if (f & HF_FLOWLABEL) store<u32>(fk + FK_FLOW_LABEL, load<u32>(data) & 0xffff0f00);
+    // ip6_multipath_l3_keys (policy 0) keeps the label as the header holds it; the dissector (2, 3) in host order
+    if (f & HF_FLOWLABEL) store<u32>(fk + FK_FLOW_LABEL, policy >= 2 ? bswap<u32>(load<u32>(data)) & 0xfffff : load<u32>(data) & 0xffff0f00);
     let nh = <u32>load<u8>(data + 6);
     let off: u32 = 40;
     let ports = true;
     // the flow dissector past hop-by-hop, routing and destination options; a Fragment header ends it
-    // with its next header and no ports. Policies 0 and 2 keep the first next header.
-    while (policy == 1 || policy == 3) {
+    // with its next header and no ports. Policy 0 keeps the first next header.
+    while (policy != 0) {
       if (nh == 0 || nh == 43 || nh == 60) {
         if (off + 8 > len) break;
         const next = <u32>load<u8>(data + off);
@@ -562,9 +579,22 @@ export function mp_hash_pkt_begin(data: u32, len: u32, v6: bool): void {
     if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, <u8>nh);
     const po = portsOffset(nh);
     if (ports && po >= 0 && (policy == 1 || policy == 3)) pktPorts(fk, f, data, len, <i32>off + po);
-    pktHash = flowHash(true) >> 1;
+    pktHash = hashCustom(f, true) >> 1;
   }
   pktHashOn = true;
+}
+
+/**
+ * The packet's hash from the key filled for fields `f`: flowHash, but under policy 3 (the family's) the
+ * custom hash of a packet — 0 when no outer field is asked for, then jhash_2words(outer, inner 0, 0).
+ */
+function hashCustom(f: u32, v6: bool): u32 {
+  if (sysctl(v6 ? SYSCTL_FIB6_MULTIPATH_HASH_POLICY : SYSCTL_FIB_MULTIPATH_HASH_POLICY) != 3) return flowHash(v6);
+  return jhash2w((f & HF_OUTER) != 0 ? flowHash(v6) : 0, 0, 0);
+}
+
+@inline function ldBe16At(p: u32): u32 {
+  return <u32>bswap<u16>(load<u16>(p));
 }
 
 /** Back to hashing flow keys (after mp_hash_pkt_begin's lookups). */

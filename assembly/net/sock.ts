@@ -141,7 +141,7 @@ export const SKX_SEND_CSCOV: u32 = 204; // u16 UDPLITE_SEND_CSCOV (pcslen)
 export const SKX_RECV_CSCOV: u32 = 206; // u16 UDPLITE_RECV_CSCOV (pcrlen)
 export const SKX_V6_SADDR: u32 = 208; //  16 bytes: np->saddr of an IPv6 socket (the send source; SK_SADDR mirrors it)
 export const SKX_MCAST: u32 = 224; //     u32 the socket's multicast block (udp_mcast.ts SM_*; 0: defaults, no groups)
-// 228-255: free
+// 228-231: abi.ts's SK_HOPS6, SK_TCLASS, SK_PMTUDISC6; 232-255: free
 //
 // ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member; a packed block,
 // reclaim.ts rc_alloc_packed: thousands of groups share a few hundred pages, not one each among their members) ----
@@ -294,7 +294,7 @@ export const SKO_IP_MTU_DISCOVER: u32 = 0x00a;
 export const SKO_IP_MULTICAST_TTL: u32 = 0x021;
 export const SKO_IPV6_UNICAST_HOPS: u32 = 0x2910;
 export const SKO_IPV6_V6ONLY: u32 = 0x291a;
-export const SKO_IPV6_MTU_DISCOVER: u32 = 0x2917; // the same SK_PMTUDISC as IP_MTU_DISCOVER (the kernel keeps two)
+export const SKO_IPV6_MTU_DISCOVER: u32 = 0x2917; // SK_PMTUDISC6 (np->pmtudisc; IP_MTU_DISCOVER's is inet->pmtudisc)
 export const SKO_IPV6_DONTFRAG: u32 = 0x293e;
 export const SKO_IPV6_TCLASS: u32 = 0x2943;
 export const SKO_UDPLITE_SEND_CSCOV: u32 = 0x880a;
@@ -309,7 +309,7 @@ import {
   AF_INET, AF_INET6, FR_TYPE, NR_L4, NR_LOCK_READY, SK_LOCK, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, SK_BOUND_DEV_IF, SK_COOKIE, SK_DADDR,
   SK_DPORT, SK_DROPS, SK_ERR, SK_FAMILY, SK_FLAGS, SK_ID, SK_MARK, SK_MC_TTL, SK_NUM, SK_PMTUDISC, SK_PROTOCOL,
   SK_RCVBUF, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_REUSEPORT_INDEX, SK_RMEM, SK_RX_BYTES, SK_RX_PACKETS, SK_SADDR,
-  SK_SIZE, SK_SNDBUF, SK_STATE, SK_TOS, SK_TTL, SKF_BROADCAST, SKF_DEAD, SKF_IPV6ONLY, SKF_NO_CHECK_TX, SKF_REUSEADDR,
+  SK_SIZE, SK_SNDBUF, SK_STATE, SK_TOS, SK_TTL, SK_HOPS6, SK_TCLASS, SK_PMTUDISC6, SKF_BROADCAST, SKF_DEAD, SKF_IPV6ONLY, SKF_NO_CHECK_TX, SKF_REUSEADDR,
   SKF_REUSEPORT, TCP_CLOSE, TCP_ESTABLISHED, UDP_MIB_BASE, UDP6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE6_MIB_BASE,
   UDP_MIB_INDATAGRAMS, SYSCTL_IP_DEFAULT_TTL, SK_PCFLAG, UDPLITE_SEND_CC, UDPLITE_RECV_CC, SK_FLAGS6, SK6F_DONTFRAG,
 } from './abi';
@@ -544,6 +544,9 @@ function skNew(family: u32, protocol: u32, flags: u32, raw: u32): i32 {
   store<u32>(sk + SK_SNDBUF, load<u32>(r + L4_WMEM_DEFAULT));
   store<u8>(sk + SK_MC_TTL, 1);
   store<u8>(sk + SK_PMTUDISC, 1); // IP_PMTUDISC_WANT (ip_no_pmtu_disc 0)
+  store<u8>(sk + SK_PMTUDISC6, 1); // IPV6_PMTUDISC_WANT (inet6_create)
+  store<u16>(sk + SK_HOPS6, 0);
+  store<u8>(sk + SK_TCLASS, 0);
   const c = load<u64>(r + L4_COOKIE);
   store<u64>(sk + SK_COOKIE, c);
   store<u64>(r + L4_COOKIE, c + 1);
@@ -1328,19 +1331,31 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
       return 0;
     }
     case SKO_SO_MARK: store<u32>(sk + SK_MARK, <u32>val); return 0;
-    case SKO_IP_TTL:
-    case SKO_IPV6_UNICAST_HOPS: {
-      // -1: the route's / sysctl's default. IP_TTL takes 1-255; IPV6_UNICAST_HOPS 0-255, and its 0 is
-      // kept as "the default" here (SK_TTL 0), where the kernel would send with a hop limit of 0
+    // IP_TTL / IP_TOS (inet->uc_ttl, inet->tos) and IPV6_UNICAST_HOPS / IPV6_TCLASS (np->hop_limit,
+    // np->tclass) are two pairs: an IPv6 socket's v4-mapped sends take the IP_ ones (udp_sendmsg)
+    case SKO_IP_TTL: {
+      // -1: the sysctl's default; 1-255
       if (val == -1) { store<u8>(sk + SK_TTL, 0); return 0; }
-      if (val < (opt == SKO_IP_TTL ? 1 : 0) || val > 255) return -EINVAL;
+      if (val < 1 || val > 255) return -EINVAL;
       store<u8>(sk + SK_TTL, <u8>val);
       return 0;
     }
-    case SKO_IP_TOS:
+    case SKO_IPV6_UNICAST_HOPS: {
+      // -1: the route device's hop_limit; 0-255 (0 sent as 0)
+      if (val < -1 || val > 255) return -EINVAL;
+      store<u16>(sk + SK_HOPS6, <u16>(val + 1));
+      return 0;
+    }
+    case SKO_IP_TOS: {
+      // do_ip_setsockopt: no range check, the low byte kept (inet->tos is a u8; a datagram socket keeps
+      // the ECN bits too)
+      store<u8>(sk + SK_TOS, <u8>val);
+      return 0;
+    }
     case SKO_IPV6_TCLASS: {
-      if (opt == SKO_IPV6_TCLASS && (val < -1 || val > 0xff)) return -EINVAL;
-      store<u8>(sk + SK_TOS, <u8>(val == -1 ? 0 : val));
+      // RFC 3542 6.5: -1 is the default, 0
+      if (val < -1 || val > 0xff) return -EINVAL;
+      store<u8>(sk + SK_TCLASS, <u8>(val == -1 ? 0 : val));
       return 0;
     }
     case SKO_IP_MULTICAST_TTL: {
@@ -1359,7 +1374,7 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
     case SKO_IP_MTU_DISCOVER: {
       if (opt == SKO_IPV6_MTU_DISCOVER && !isV6(sk)) return -ENOPROTOOPT;
       if (val < 0 || val > 5) return -EINVAL;
-      store<u8>(sk + SK_PMTUDISC, <u8>val);
+      store<u8>(sk + (opt == SKO_IPV6_MTU_DISCOVER ? SK_PMTUDISC6 : SK_PMTUDISC), <u8>val);
       return 0;
     }
     case SKO_IPV6_V6ONLY: {
@@ -1410,17 +1425,19 @@ export function sk_getsockopt(id: u32, opt: u32): i32 {
     case SKO_SO_RXQ_OVFL: return <i32>load<u32>(sk + SK_DROPS);
     case SKO_SO_INCOMING_CPU: return <i32>load<u32>(sk + SKX_INCOMING) - 1;
     case SKO_SO_COOKIE: return <i32>load<u32>(sk + SK_COOKIE);
-    case SKO_IP_TTL:
-    case SKO_IPV6_UNICAST_HOPS: {
+    case SKO_IP_TTL: {
       const t = <u32>load<u8>(sk + SK_TTL);
-      if (t != 0) return <i32>t;
-      return opt == SKO_IP_TTL ? <i32>sysctl(SYSCTL_IP_DEFAULT_TTL) : 64;
+      return t != 0 ? <i32>t : <i32>sysctl(SYSCTL_IP_DEFAULT_TTL);
     }
-    case SKO_IP_TOS:
-    case SKO_IPV6_TCLASS: return <i32>load<u8>(sk + SK_TOS);
+    case SKO_IPV6_UNICAST_HOPS: {
+      const h = <u32>load<u16>(sk + SK_HOPS6);
+      return h != 0 ? <i32>h - 1 : 64;
+    }
+    case SKO_IP_TOS: return <i32>load<u8>(sk + SK_TOS);
+    case SKO_IPV6_TCLASS: return <i32>load<u8>(sk + SK_TCLASS);
     case SKO_IP_MULTICAST_TTL: return <i32>load<u8>(sk + SK_MC_TTL);
     case SKO_IP_MTU_DISCOVER: return <i32>load<u8>(sk + SK_PMTUDISC);
-    case SKO_IPV6_MTU_DISCOVER: return isV6(sk) ? <i32>load<u8>(sk + SK_PMTUDISC) : -EOPNOTSUPP;
+    case SKO_IPV6_MTU_DISCOVER: return isV6(sk) ? <i32>load<u8>(sk + SK_PMTUDISC6) : -EOPNOTSUPP;
     case SKO_IPV6_DONTFRAG: return isV6(sk) ? <i32>(load<u8>(sk + SK_FLAGS6) & <u8>SK6F_DONTFRAG) : -EOPNOTSUPP;
     // an IPv6-level option on an AF_INET socket: ip_getsockopt's -EOPNOTSUPP (setsockopt: -ENOPROTOOPT)
     case SKO_IPV6_V6ONLY: return isV6(sk) ? (ipv6OnlySock(sk) ? 1 : 0) : -EOPNOTSUPP;

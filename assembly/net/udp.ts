@@ -39,7 +39,7 @@ import { copyBytes } from '../bytes';
 import { mibInc, netDrop, netFree, netRoot } from './core';
 import {
   MIB_ICMP6_IN_ERRORS, MIB_ICMP_IN_ERRORS, NDROP_NO_SOCKET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL,
-  NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
+  NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PMTUDISC6, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
   TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_MEMERRORS, NDROP_PROTO_MEM, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
   AF_INET, AF_INET6, UDP_MIB_BASE, UDP6_MIB_BASE, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
   LOOPBACK_IFINDEX, SK_REUSEPORT_GROUP,
@@ -646,7 +646,7 @@ export function udpv6_err(ifindex: u32, ic: u32, uh: u32, proto: u32): void {
   } else if (type == 2) {
     if (!udpPmtuLearn6(sk, ic, inner)) return; // IPV6_PMTUDISC_INTERFACE / OMIT: not even reported
     err = EMSGSIZE;
-    if (<u32>load<u8>(sk + SK_PMTUDISC) != 0) hard = true;
+    if (<u32>load<u8>(sk + SK_PMTUDISC6) != 0) hard = true; // np->pmtudisc
   } else if (type == 4) {
     hard = true;
   } else if (type == 3) err = EHOSTUNREACH;

@@ -57,7 +57,7 @@ import {
   ND_FLAGS, ND_MTU, NDROP_NOMEM, NDROP_IP_INHDR, MIB_IP6_IN_HDR_ERRORS, ND_ADDR4, MIB_IP6_OUT_DISCARDS, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_BROADCAST, RTN_LOCAL,
   RTN_MULTICAST, RTN_PROHIBIT, RTN_THROW, RTN_UNICAST, RTN_UNREACHABLE, SCR_UDP_TX, SK6F_DONTFRAG, SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS,
   SK_FLAGS6, SK_MARK, SK_MC_TTL, SK_NUM, SK_PCFLAG, SK_PMTUDISC, SK_PROTOCOL, SK_SADDR,
-  SK_STATE, SK_TOS, SK_TTL, SK_TX_BYTES, SK_TX_PACKETS, SKF_BROADCAST, SKF_IPV6ONLY, SKF_NO_CHECK_TX,
+  SK_STATE, SK_TOS, SK_TTL, SK_HOPS6, SK_TCLASS, SK_PMTUDISC6, SK_TX_BYTES, SK_TX_PACKETS, SKF_BROADCAST, SKF_IPV6ONLY, SKF_NO_CHECK_TX,
   SYSCTL_IP_DEFAULT_TTL, TCP_ESTABLISHED, UDP6_MIB_BASE, UDP_MIB_BASE, UDP_MIB_OUTDATAGRAMS, UDP_MIB_SNDBUFERRORS,
   UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC, NF_GATE_PTR, NDROP_NETFILTER_DROP,
 } from './abi';
@@ -651,18 +651,21 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   // ip_mc_output: a broadcast also goes up to this host's own sockets, whole (the clone is taken before
   // fragmentation); built before the frames are handed on, which may give them back
   // a multicast: when the device is in the group for this source (__mkroute_output's RTCF_LOCAL) and
-  // IP_MULTICAST_LOOP is on; a TTL of 0 never leaves the host
-  const mloop = rtType == RTN_MULTICAST && !loop && mcLoop(smc, false) &&
+  // IP_MULTICAST_LOOP is on. A TTL of 0 never leaves the host only where the route's output is ip_mc_output:
+  // RTCF_LOCAL on a device other than loopback; otherwise (no member here) ip_output sends it with TTL 0
+  const mcLocal = rtType == RTN_MULTICAST && !loop &&
     (mcDevAllow4(rtDev, daddr, saddr, <u32>load<u8>(sk + SK_PROTOCOL)) || (daddr == INADDR_ALLHOSTS && devHas4(rtDev)));
+  const mloop = mcLocal && mcLoop(smc, false);
+  const ttl0 = mcLocal && ttl == 0;
   const wantCopy = ((rtFlags & RTCF_BROADCAST) != 0 && !loop) || mloop;
   if (hooked && !frags && (rtType == RTN_BROADCAST || rtType == RTN_MULTICAST)) {
-    const err = mcSend4(gate, first, wantCopy, mloop, daddr);
+    const err = mcSend4(gate, first, wantCopy, mloop, daddr, ttl0);
     if (err != 0) return sendDiscard(false, err);
     sent(sk, false, len);
     return <i32>len;
   }
   const lc = wantCopy ? loopCopy4(first, buf, len) : 0;
-  if (rtType == RTN_MULTICAST && ttl == 0) chainFree(first);
+  if (ttl0) chainFree(first);
   else {
     const err = chainSend(first, ETH_P_IP);
     // a datagram the hooks dropped (or failed to route again) is an error to its sender (no copy was made: a
@@ -693,12 +696,12 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
  * ip_local_out → ip_mc_output for a broadcast or multicast datagram in the one frame at `first` while hooks are
  * registered: LOCAL_OUT; the copy for this host (`copy`: a broadcast, or a multicast the host's device is in the
  * group for, `mloop`) cloned after it — conntrack and all (nf_ct_clone) — through its own POST_ROUTING
- * (ip_mc_finish_output); a multicast with TTL 0 goes no further, else the datagram through POST_ROUTING and out
+ * (ip_mc_finish_output); a multicast with TTL 0 goes no further (`ttl0`: the route's RTCF_LOCAL), else the datagram through POST_ROUTING and out
  * (cut over the MTU: ip_fragment); then the copy comes back up on the output device as dev_loopback_xmit →
  * netif_rx brings it: that device's netdev ingress chains, ip_rcv (InReceives), PRE_ROUTING with its conntrack
  * kept (nf_ct_mc_loop), the route kept (no input route: local delivery, LOCAL_IN).
  */
-function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i32 {
+function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32, ttl0: bool): i32 {
   const l3 = frameLen(first) - ETH_HLEN;
   localOutStart(first, l3);
   if (!nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, rtDev, 0, first, l3)) return nf_hook_dropped() ? -EPERM : 0;
@@ -720,8 +723,8 @@ function mcSend4(gate: u32, first: u32, copy: bool, mloop: bool, daddr: u32): i3
   }
   // what the sender is told: the datagram's own POST_ROUTING (NF_HOOK_COND's -EPERM on a drop), not the copy's
   let err: i32 = 0;
-  if (rtType == RTN_MULTICAST && load<u8>(first, 8) == 0) {
-    netFree(0, first); // "Multicasts with ttl 0 must not go beyond the host"
+  if (ttl0) {
+    netFree(0, first); // ip_mc_output: "Multicasts with ttl 0 must not go beyond the host"
   } else if (nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, rtDev, 0, first, l3)) {
     stBe16(first - 2, ETH_P_IP);
     const mtu = mtu4(daddr, txProbe);
@@ -1003,7 +1006,7 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   if (oif == 0) oif = load<u32>(sk + SK_BOUND_DEV_IF);
   const mcast = ipv6IsMulticast(DST());
   if (oif == 0 && mcast) oif = mcOif(smc, true); // IPV6_MULTICAST_IF
-  const tclass = <u32>load<u8>(sk + SK_TOS);
+  const tclass = <u32>load<u8>(sk + SK_TCLASS);
   const sport = <u32>load<u16>(sk + SK_NUM);
   const proto = <u32>load<u8>(sk + SK_PROTOCOL);
   // ip6_sk_dst_check: a datagram to the connected peer leaves by the route connect looked up and kept in
@@ -1020,12 +1023,15 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   let hlim: u32;
   if (ipv6IsMulticast(DST())) hlim = mcHops6(smc);
   else {
-    hlim = <u32>load<u8>(sk + SK_TTL);
-    if (hlim == 0) hlim = load<u32>(netdevGet(rtDev) + ND_CONF6 + (CONF6_HOP_LIMIT << 2));
-    if (hlim == 0) hlim = 64;
+    const h = <u32>load<u16>(sk + SK_HOPS6); // np->hop_limit + 1
+    if (h != 0) hlim = h - 1;
+    else {
+      hlim = load<u32>(netdevGet(rtDev) + ND_CONF6 + (CONF6_HOP_LIMIT << 2));
+      if (hlim == 0) hlim = 64;
+    }
   }
   // __ip6_append_data's limits (no extension headers: headersize 40)
-  const pmtudisc = <u32>load<u8>(sk + SK_PMTUDISC);
+  const pmtudisc = <u32>load<u8>(sk + SK_PMTUDISC6);
   const mtu = mtu6(pmtudisc >= IP_PMTUDISC_PROBE);
   const ulen = len + UDP_HLEN;
   // no room for 8 bytes after the headers: nothing can be sent (the kernel's first emsgsize test)

@@ -16,7 +16,7 @@
 // OMIT (ip_sk_accept_pmtu / ip6_sk_accept_pmtu) learns nothing.
 
 import { netdevGet, sysctl } from './core';
-import { FR_OIF, SK_PMTUDISC, SYSCTL_IP_NO_PMTU_DISC } from './abi';
+import { FR_OIF, SK_PMTUDISC, SK_PMTUDISC6, SYSCTL_IP_NO_PMTU_DISC } from './abi';
 import { IPH_DADDR, IPH_SADDR, IP6H_DADDR, IP6H_SADDR, ldBe16, ldBe32 } from './inet';
 import { ip_route_output, ip6_route_output, OUT_RES, ownMtu4, ownMtu6 } from './output';
 import { dst_pmtu_learn } from './dst';
@@ -26,8 +26,9 @@ const IP_PMTUDISC_INTERFACE: u32 = 4;
 const IP_PMTUDISC_OMIT: u32 = 5;
 const IPV6_MIN_MTU: u32 = 1280;
 
-@inline function acceptPmtu(sk: u32): bool {
-  const d = <u32>load<u8>(sk + SK_PMTUDISC);
+/** ip_sk_accept_pmtu / ip6_sk_accept_pmtu: `at` the socket's IP_MTU_DISCOVER (SK_PMTUDISC) or IPV6_MTU_DISCOVER (SK_PMTUDISC6). */
+@inline function acceptPmtu(sk: u32, at: u32): bool {
+  const d = <u32>load<u8>(sk + at);
   return d != IP_PMTUDISC_INTERFACE && d != IP_PMTUDISC_OMIT;
 }
 
@@ -36,7 +37,7 @@ const IPV6_MIN_MTU: u32 = 1280;
  * the IPv4 header at `inner` of a datagram `sk` sent.
  */
 export function udpPmtuLearn4(sk: u32, ic: u32, inner: u32): void {
-  if (!acceptPmtu(sk)) return;
+  if (!acceptPmtu(sk, SK_PMTUDISC)) return;
   const mode = sysctl(SYSCTL_IP_NO_PMTU_DISC);
   if (mode >= 2) return;
   const mtu = mode == 0 ? ldBe16(ic + 6) : 0;
@@ -54,7 +55,7 @@ export function udpPmtuLearn4(sk: u32, ic: u32, inner: u32): void {
 
 /** ip6_sk_update_pmtu: the packet too big at `ic` (its MTU in bytes 4-7) quotes the IPv6 header at `inner`. */
 export function udpPmtuLearn6(sk: u32, ic: u32, inner: u32): bool {
-  if (!acceptPmtu(sk)) return false;
+  if (!acceptPmtu(sk, SK_PMTUDISC6)) return false;
   const mtu = ldBe32(ic + 4);
   if (mtu < IPV6_MIN_MTU) return true; // __ip6_rt_update_pmtu: below the minimum link MTU, discarded
   if (ip6_route_output(inner + IP6H_DADDR, inner + IP6H_SADDR, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, load<u32>(sk + SK_BOUND_DEV_IF), false, false, 0, 0, 0)) {

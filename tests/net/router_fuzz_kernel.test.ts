@@ -27,6 +27,12 @@
 //                             routes decide — TOS routes, metrics, preferred sources, onlink, device routes,
 //                             IPv6 source-specific routes, throw/prohibit/unreachable in rule tables;
 //                             =0 gives what seeds 686-1070 were run with)
+//   WXDP_ROUTER_FUZZ_HASH=0   router.batch's multipath hash as it was (policy 1, seed 1234567, both families):
+//                             by default (added 12-07 from seed 1217) a seed draws, from its own Rng, each
+//                             family's fib_multipath_hash_policy (0 L3 — IPv4 only, see hashSysctls —, 1 L4,
+//                             2 inner L3, 3 custom) and
+//                             fib_multipath_hash_fields (outer and inner address/protocol/flow label/port
+//                             bits), and net.ipv4.fib_multipath_hash_seed, in two seeds of three; no cost
 //
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
@@ -49,7 +55,11 @@
 // from the inbound device before its route (icmpv6_rt_has_prefsrc; a source-specific route then decides:
 // 1077, 1087, 1093, 1096) — both in fwd6_lean's cases; then 1071-1160 agree. 12-07 (fz52): 1165-1216 agree
 // (its generators already draw weighted multipath under hash policy 1, VLAN tags and PMTU exceptions; wxdp has
-// no `ip nexthop` objects to draw).
+// no `ip nexthop` objects to draw). 12-07 (fz53): 1217-1236 agree without the hash draws; with WXDP_ROUTER_FUZZ_HASH
+// (from 1217) 1218, 1222, 1223, 1225, 1229, 1230, 1233 and more found forwarded packets and the router's ICMP errors
+// hashed by the flow key where Linux hashes the packet (policy 3's jhash_2words(outer, inner) over the dissector's
+// fields, policy 2's dissector over IPv6, policy 0's quoted header of an ICMP error); then 1217-1270 agree (IPv6
+// policy 0 left out of the draws: hashSysctls).
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
@@ -73,6 +83,7 @@ const ROUTE_ERRORS = ROUTES && process.env['WXDP_ROUTER_FUZZ_ROUTE_ERRORS'] !== 
 const NEIGH = ROUTE_ERRORS && process.env['WXDP_ROUTER_FUZZ_NEIGH'] !== '0';
 const POLICY = NEIGH && process.env['WXDP_ROUTER_FUZZ_POLICY'] !== '0';
 const TABLES = POLICY && process.env['WXDP_ROUTER_FUZZ_TABLES'] !== '0';
+const HASH = process.env['WXDP_ROUTER_FUZZ_HASH'] !== '0';
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_ROUTER_FUZZ_SEEDS']);
 
 const H1 = '198.51.100.2';
@@ -791,6 +802,29 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
   });
 }
 
+/**
+ * The seed's multipath hash (WXDP_ROUTER_FUZZ_HASH): router.batch's sysctls with each family's policy and
+ * fields and the IPv4 hash seed (fib_multipath_hash_from_keys' siphash key, which IPv6 shares) drawn from a
+ * Rng of its own, so the cases stay what they were; a third of the seeds keep router.batch's.
+ */
+export function hashSysctls(seed: number, base: ReadonlyArray<[string, string]>): Array<[string, string]> {
+  const h = new Rng((seed ^ 0x85ebca6b) >>> 0);
+  if (!HASH || h.chance(0.34)) return [...base];
+  const fields = (): string => `0x${(h.chance(0.5) ? h.pick([0x0007, 0x0037, 0x0003, 0x0030, 0x0010, 0x000f, 0x0ff0, 0x0fc0, 0x0f3f]) : 1 + h.int(0xfff)).toString(16)}`;
+  const drawn: Array<[string, string]> = [
+    ['net.ipv4.fib_multipath_hash_policy', String(h.pick([0, 1, 2, 3, 3]))],
+    // IPv6 policy 0 not drawn (open): with rules that need the ports (router_fuzz_policy.batch's ipproto/dport
+    // rules: fib6_rules_early_flow_dissect) ip6_route_input hashes an ICMPv6 packet from the dissector's keys,
+    // the label in host order (rt6_multipath_hash's flkeys), which wxdp does not follow (seed 1233, cases 7, 44)
+    ['net.ipv6.fib_multipath_hash_policy', String(h.pick([1, 1, 2, 3, 3]))],
+    ['net.ipv4.fib_multipath_hash_fields', fields()],
+    ['net.ipv6.fib_multipath_hash_fields', fields()],
+    // 0 asks for a random key (per boot): not drawn
+    ['net.ipv4.fib_multipath_hash_seed', String(h.chance(0.2) ? h.pick([1, 0xffffffff]) : 1 + h.int(0x7fffffff))],
+  ];
+  return [...base.filter(([k]) => !drawn.some(([d]) => d === k)), ...drawn];
+}
+
 const nsa = useNamespaces('rfuzz');
 const py = pythonAvailability();
 const base = readRouterConfig(new URL('./fixtures/router.batch', import.meta.url));
@@ -816,28 +850,51 @@ function shown(out: PortOutput, other: PortOutput): Record<string, string[]> {
   return r;
 }
 
+/**
+ * Seed `seed`'s cases (of `n`; `only`: those alone) through both routers, the seed's sysctls (hashSysctls)
+ * with `over` on top; the cases that differ, printed.
+ */
+async function runSeed(seed: number, n: number, only?: number[], over: Array<[string, string]> = []): Promise<string[]> {
+  const cases = fuzzCases(seed, n).filter((_, i) => !only || only.includes(i));
+  const sysctls = [...hashSysctls(seed, config.sysctls).filter(([k]) => !over.some(([o]) => o === k)), ...over];
+  const hash = sysctls.filter(([k]) => /fib_multipath_hash/.test(k)).map(([k, v]) => `${k.replace('net.', '')}=${v}`).join(' ');
+  const cfg = { ...config, sysctls };
+  const kernel = KernelRouter.build(nsa.set, PORTS, cfg);
+  for (const l of rules6) kernel.router.ip('-6', ...l.split(/\s+/));
+  const k = kernel.run(cases);
+  const router = await WxdpRouter.create(PORTS, cfg);
+  ipBatch(router.dp, rules6.join('\n'), { family: 'inet6', name: 'router_fuzz.batch' });
+  const w = router.run(cases);
+  const bad: string[] = [];
+  cases.forEach((c, i) => {
+    const ks = shown(k[i]!, w[i]!);
+    const ws = shown(w[i]!, k[i]!);
+    if (JSON.stringify(ks) === JSON.stringify(ws)) return;
+    bad.push(`case ${i}: ${c.what}\n${c.frames.map((f) => `  in: ${hex(f)}\n`).join('')}` + PORTS.flatMap((p) => [
+      ...k[i]![p.name]!.map((f) => `  kernel ${p.name} ${describeFrame(f)}\n    ${hex(f)}`),
+      ...(w[i]![p.name] ?? []).map((f) => `  wxdp   ${p.name} ${describeFrame(f)}\n    ${hex(f)}`),
+    ]).join('\n'));
+  });
+  if (bad.length) console.error(`seed ${seed}: ${bad.length} of ${cases.length} differ (${hash})\n${bad.join('\n')}`);
+  return bad;
+}
+
 describe.skipIf(!nsa.available.ok || !py.ok)('random frames through the Linux router and wxdp', () => {
+  // WXDP_ROUTER_FUZZ_ONLY=i,j: those cases of each seed alone; WXDP_ROUTER_FUZZ_SYSCTL=k=v,…: sysctls over the drawn ones
+  const only = process.env['WXDP_ROUTER_FUZZ_ONLY']?.split(',').map(Number);
+  const over = (process.env['WXDP_ROUTER_FUZZ_SYSCTL'] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]);
   for (const seed of seeds()) {
     it(`seed ${seed}: ${N} random frames come out the same (WXDP_ROUTER_FUZZ_SEEDS=${seed} replays)`, async () => {
-      const cases = fuzzCases(seed, N);
-      const kernel = KernelRouter.build(nsa.set, PORTS, config);
-      for (const l of rules6) kernel.router.ip('-6', ...l.split(/\s+/));
-      const k = kernel.run(cases);
-      const router = await WxdpRouter.create(PORTS, config);
-      ipBatch(router.dp, rules6.join('\n'), { family: 'inet6', name: 'router_fuzz.batch' });
-      const w = router.run(cases);
-      const bad: string[] = [];
-      cases.forEach((c, i) => {
-        const ks = shown(k[i]!, w[i]!);
-        const ws = shown(w[i]!, k[i]!);
-        if (JSON.stringify(ks) === JSON.stringify(ws)) return;
-        bad.push(`case ${i}: ${c.what}\n${c.frames.map((f) => `  in: ${hex(f)}\n`).join('')}` + PORTS.flatMap((p) => [
-          ...k[i]![p.name]!.map((f) => `  kernel ${p.name} ${describeFrame(f)}\n    ${hex(f)}`),
-          ...(w[i]![p.name] ?? []).map((f) => `  wxdp   ${p.name} ${describeFrame(f)}\n    ${hex(f)}`),
-        ]).join('\n'));
-      });
-      if (bad.length) console.error(`seed ${seed}: ${bad.length} of ${N} differ\n${bad.join('\n')}`);
-      expect(bad).toEqual([]);
+      expect(await runSeed(seed, N, only, over)).toEqual([]);
     }, 600_000);
   }
+
+  // What the multipath hash draws (WXDP_ROUTER_FUZZ_HASH) found, replayed at 60 cases a seed: forwarded packets and
+  // the router's ICMP errors hashed by the flow key where the kernel hashes the packet (fib_multipath_hash /
+  // rt6_multipath_hash with the skb) — policy 3's fib_multipath_custom_hash_skb / rt6_multipath_custom_hash_skb
+  // (0 without an outer field, then jhash_2words(outer, inner, 0)), policy 2's dissector (IPv6: last next header,
+  // label in host order), policy 0's ip_multipath_l3_keys (an ICMP error's quoted addresses)
+  it.skipIf(!HASH)('the multipath hash of a packet, policy 3: seeds 1222 (IPv6), 1233 (IPv4) agree where wxdp used the flow key\'s', async () => {
+    for (const [seed, cs] of [[1222, [52, 54]], [1233, [33]]] as const) expect(await runSeed(seed, 60, [...cs]), `seed ${seed}`).toEqual([]);
+  }, 600_000);
 });

@@ -23,7 +23,11 @@
 // one), 1-70 and 220-683 with them; 741-1030 with the IPv6 early demux (udp6_demux_lookup; 741-800 before it asked
 // PACKET_HOST frames only). 12-07: 1231-1270 agree (without the groups); with WXDP_UDP_FUZZ_GROUPS 1271 and 1272
 // found a datagram to a group sent out of lo, lo not in it, read as Udp:IgnoredMulti where __mkroute_output
-// leaves the route dst_discard (udp_kernel's case); then 1, 2, 693 and 1271-1315 agree.
+// leaves the route dst_discard (udp_kernel's case); then 1, 2, 693 and 1271-1315 agree. 12-07 (fz53), with
+// WXDP_UDP_FUZZ_OPTS: 1316-1318 found an IPv6 socket's IP_TTL/IP_TOS/IP_MTU_DISCOVER and IPV6_UNICAST_HOPS/TCLASS/
+// MTU_DISCOVER kept as one value (inet's for v4-mapped sends, ipv6_pinfo's for native ones), 1334, 1336, 1342 an
+// IPv4 multicast at TTL 0 freed where ip_output sends it (only ip_mc_output, RTCF_LOCAL, keeps it home), 1379 a
+// held socket in a reuseport group (the generator's); then 1316-1420 agree.
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
@@ -51,6 +55,12 @@
 //                           239.1.1.1 / ff12::1 (looped back to the members); some sockets take a small SO_RCVBUF
 //                           and are read after the last datagram only: RcvbufErrors). =0 gives what the seeds
 //                           before 1231 were run with
+//   WXDP_UDP_FUZZ_OPTS=0    no send options (a sixth Rng, added 12-07 from seed 1316: some sockets set SO_NO_CHECK,
+//                           IP_TTL, IP_TOS, IP_MTU_DISCOVER, IP_MULTICAST_TTL/LOOP, and the IPv6 socket's
+//                           IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MTU_DISCOVER, IPV6_DONTFRAG, IPV6_MULTICAST_HOPS/LOOP
+//                           — the other family's too, and values out of range — after bind and connect: each
+//                           call's errno, then the frames their sends put on the wire, v4-mapped ones included);
+//                           =0 gives what the seeds before 1316 were run with. No cost: the same sends
 
 import { describe, expect, it } from 'vitest';
 import { hex, inetChecksum } from '../net/support.js';
@@ -59,7 +69,7 @@ import { concat, icmp4, icmp6, ipv4, ipv6, udp4 } from '../net/support.js';
 import { be16, be32 } from './support.js';
 import { udpFixture, makeWxdp, mask, pick, payload, e4, e6, u4, u6, udpKernelHost, wxdpFrame, wxdpSend, type FrameResult, type Mc, type Send, type SendResult, type Sock } from './udp_kernel_support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
-import { errnoName } from '../../src/control/sockets.js';
+import { errnoName, type SocketOption } from '../../src/control/sockets.js';
 
 const N = Number(process.env['WXDP_UDP_FUZZ'] ?? 30);
 const SENDS = process.env['WXDP_UDP_FUZZ_SENDS'] !== '0';
@@ -67,6 +77,7 @@ const ICMP_ERRORS = process.env['WXDP_UDP_FUZZ_ICMP'] !== '0';
 const ODD = process.env['WXDP_UDP_FUZZ_ODD'] !== '0';
 const MCAST = process.env['WXDP_UDP_FUZZ_MCAST'] !== '0';
 const GROUPS = process.env['WXDP_UDP_FUZZ_GROUPS'] !== '0';
+const OPTS = process.env['WXDP_UDP_FUZZ_OPTS'] !== '0';
 function seeds(): number[] {
   const env = process.env['WXDP_UDP_FUZZ_SEEDS'];
   // 693 (case 20): a connected AF_INET socket bound to eth0 heads its hash2 chain, a dual-stack one of the same
@@ -294,8 +305,35 @@ function genGroups(x: Rng, s: Sock): void {
   }
   if (x.chance(0.08)) {
     s.rcvbuf = x.pick([1, 2304, 4096]);
-    s.hold = true;
+    // read last only outside a reuseport group: which member a datagram goes to is the kernel's random
+    // secret, and a held member reads it at the end where another reads it at once (seed 1379, case 8)
+    s.hold = !s.reuseport;
   }
+}
+
+/**
+ * Send options on a socket (the sixth Rng, `q`): what a send's frame carries — the TTL / hop limit (unicast
+ * and multicast), TOS / traffic class, DF, a zero UDP checksum (SO_NO_CHECK: IPv4 and v4-mapped sends only,
+ * udp_send_skb), multicast loop — with values at and past each option's range (EINVAL) and now and then the
+ * other family's option (ENOPROTOOPT on an IPv4 socket; an IPv6 socket takes IP_* for v4-mapped traffic).
+ */
+const OPTS4: ReadonlyArray<readonly [SocketOption, readonly number[]]> = [
+  ['SO_NO_CHECK', [1, 1, 0]], ['IP_TTL', [1, 2, 255, -1, 0, 256]], ['IP_TOS', [0x10, 0xb8, 0x03, 0x1e, 0x100, -1]],
+  ['IP_MTU_DISCOVER', [0, 1, 2, 3, 4, 5, 6]], ['IP_MULTICAST_TTL', [0, 2, 255, -1, 256]], ['IP_MULTICAST_LOOP', [0, 1]],
+];
+const OPTS6: ReadonlyArray<readonly [SocketOption, readonly number[]]> = [
+  ['IPV6_UNICAST_HOPS', [1, 2, 255, -1, 0, 256, -2]], ['IPV6_TCLASS', [0x10, 0xb8, 0x03, -1, 0x100, -2]], ['IPV6_MTU_DISCOVER', [0, 1, 2, 3, 4, 5, 6]],
+  ['IPV6_DONTFRAG', [0, 1]], ['IPV6_MULTICAST_HOPS', [0, 3, 255, -1, 256]], ['IPV6_MULTICAST_LOOP', [0, 1, 2]],
+];
+function genOpts(q: Rng, s: Sock): void {
+  if (!q.chance(0.35)) return;
+  const opts: Array<[SocketOption, number]> = [];
+  for (let n = 1 + q.int(3); n > 0; n--) {
+    const own = s.family === 4 ? OPTS4 : q.chance(0.6) ? OPTS6 : OPTS4;
+    const [name, values] = q.chance(0.92) ? q.pick(own) : q.pick(s.family === 4 ? OPTS6 : OPTS4);
+    opts.push([name, q.pick(values)]);
+  }
+  s.opts = opts;
 }
 
 /** A datagram to one of genGroups' groups, from the probe's address or another on its link, on the group's MAC. */
@@ -336,9 +374,12 @@ export function udpFuzzCases(seed: number, n: number): UdpFuzzCase[] {
   const m = new Rng((seed ^ 0x61c88647) >>> 0);
   // group memberships, their datagrams and sends, small receive buffers from a fifth
   const x = new Rng((seed ^ 0x2545f491) >>> 0);
+  // send options from a sixth
+  const q = new Rng((seed ^ 0x9e3779b9) >>> 0);
   return Array.from({ length: n }, () => {
     const sockets = Array.from({ length: 1 + g.int(7) }, () => genSock(g));
     if (GROUPS) for (const s of sockets) genGroups(x, s);
+    if (OPTS) for (const s of sockets) genOpts(q, s);
     const sends = SENDS ? Array.from({ length: g.int(6) }, () => genSend(g, sockets)) : [];
     if (GROUPS) for (const sd of sends) if (sd[1] !== null && x.chance(0.17)) sd[1] = sockets[sd[0]]!.family === 4 || x.chance(0.3) ? (sockets[sd[0]]!.family === 4 ? '239.1.1.1' : '::ffff:239.1.1.1') : 'ff12::1';
     return {
@@ -391,7 +432,8 @@ function shown(sockets: Sock[], calls: Array<[number, number, number]>, r: Frame
 const describeSock = (s: Sock): string =>
   `${s.family === 4 ? 'inet' : 'inet6'}${s.broadcast ? ' broadcast' : ''}${s.reuseaddr ? ' reuseaddr' : ''}${s.reuseport ? ' reuseport' : ''}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''}` +
   `${s.bind ? ` bind ${s.bind[0]}:${s.bind[1]}` : ''}${s.connect ? ` connect ${s.connect[0]}:${s.connect[1]}` : ''}` +
-  `${s.rcvbuf !== undefined ? ` rcvbuf ${s.rcvbuf} (read last)` : ''}${(s.mcOps ?? []).map(([op, gr, src, ifc]) => ` ${op}${gr ? ` ${gr}` : ''}${src ? ` source ${src}` : ''}${ifc ? ` if ${ifc}` : ''}`).join('')}`;
+  `${s.rcvbuf !== undefined ? ` rcvbuf ${s.rcvbuf}${s.hold ? ' (read last)' : ''}` : ''}${(s.mcOps ?? []).map(([op, gr, src, ifc]) => ` ${op}${gr ? ` ${gr}` : ''}${src ? ` source ${src}` : ''}${ifc ? ` if ${ifc}` : ''}`).join('')}` +
+  `${(s.opts ?? []).map(([o, v]) => ` ${o}=${v}`).join('')}`;
 
 const { runKernelCases, skip } = await udpKernelHost('udpfz');
 if (skip) it.skip(skip, () => {});

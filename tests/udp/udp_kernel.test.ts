@@ -289,6 +289,36 @@ describe.skipIf(skip)('sends whose source or device is the host itself: the sour
   });
 });
 
+describe.skipIf(skip)('send options: IP_TTL/IP_TOS/IP_MTU_DISCOVER for IPv4 and v4-mapped sends, the IPV6_ ones for native IPv6', () => {
+  const hexOf = (n: number): string => hex(payload(n, n));
+  it('an IPv6 socket keeps two sets (inet->uc_ttl, tos, pmtudisc and np->hop_limit, tclass, pmtudisc): each send takes its family\'s', async () => {
+    // udpv6_sendmsg hands a v4-mapped destination to udp_sendmsg, which reads inet's; wxdp kept one TTL, TOS
+    // and PMTU mode for both (udp fuzz seeds 1316-1318 with WXDP_UDP_FUZZ_OPTS)
+    const socks: Sock[] = [
+      { family: 6, bind: ['::', 7470], opts: [['IP_TTL', 7], ['IP_TOS', 0x28], ['IPV6_UNICAST_HOPS', 9], ['IPV6_TCLASS', 0xb8], ['IP_MTU_DISCOVER', 0], ['IPV6_MTU_DISCOVER', 2]] },
+      { family: 6, bind: ['::', 7471], opts: [['IPV6_UNICAST_HOPS', 0], ['IPV6_TCLASS', -1], ['IP_TOS', -1]] },
+    ];
+    const sends: Send[] = [[0, '2001:db8:1::2', 53, hexOf(50)], [0, '::ffff:192.0.2.2', 53, hexOf(51)], [1, '2001:db8:1::2', 53, hexOf(52)], [1, '::ffff:192.0.2.2', 53, hexOf(53)]];
+    await sendsAgree(socks, sends, (k) => expect(k.sent.map((r) => r.tx.length)).toEqual([1, 1, 1, 1]));
+  });
+
+  it('IPv4 multicast at TTL 0 leaves when this host is not in the group: only ip_mc_output (RTCF_LOCAL) keeps it home', async () => {
+    // __mkroute_output gives the route ip_mc_output only when the device is in the group (ip_check_mc_rcu);
+    // else ip_output sends it at TTL 0. wxdp freed every TTL-0 multicast (udp fuzz seeds 1334, 1336, 1342)
+    const socks: Sock[] = [
+      { family: 4, bind: ['192.0.2.1', 7474], opts: [['IP_MULTICAST_TTL', 0]] },
+      { family: 4, bind: ['192.0.2.1', 7475], opts: [['IP_MULTICAST_TTL', 0]], mcOps: [['join', '239.1.1.5', undefined, 'eth0']] },
+      { family: 4, bind: ['192.0.2.1', 7476], opts: [['IP_MULTICAST_TTL', 0], ['IP_MULTICAST_LOOP', 0]], mcOps: [['join', '239.1.1.6', undefined, 'eth0']] },
+      { family: 6, bind: ['::ffff:192.0.2.1', 7477], opts: [['IP_MULTICAST_TTL', 0]] },
+    ];
+    const sends: Send[] = [[0, '239.1.1.4', 7474, hexOf(54)], [1, '239.1.1.5', 7475, hexOf(55)], [2, '239.1.1.6', 7476, hexOf(56)], [3, '::ffff:239.1.1.7', 7477, hexOf(57)]];
+    const notVacuous = (k: KernelOut): void => expect(k.sent.map((r) => [r.err, r.tx.length, r.got.length])).toEqual([['', 1, 0], ['', 0, 0], ['', 0, 0], ['', 1, 0]]);
+    await sendsAgree(socks, sends, notVacuous);
+    // with an output hook registered wxdp takes its hooked path (mcSend4)
+    await sendsAgree(socks, sends, notVacuous, [], 'add table ip fxh\nadd chain ip fxh out { type filter hook output priority 0; }\nadd rule ip fxh out counter');
+  });
+});
+
 describe.skipIf(skip)('a datagram this host sends to its own closed port: the port unreachable comes back through lo', () => {
   // icmp_send routes the error to the datagram's (local) source: ip_route_output_key_hash_rcu's local
   // route leaves on loopback, icmp_rcv → udp_err finds the sender and, when it is connected, sets
@@ -460,6 +490,11 @@ describe.skipIf(skip)('socket options read back as the kernel\'s', () => {
     [6, 'IPV6_MULTICAST_ALL', 41, 29, [null, 0, 3]],
     [6, 'IPV6_MULTICAST_IF', 41, 17, [null, 4000, -1]],
     [4, 'IPV6_MULTICAST_LOOP', 41, 19, [1]],
+    // two sets on an IPv6 socket (inet's and ipv6_pinfo's); IP_TOS without a range check, the low byte kept
+    [6, 'IPV6_UNICAST_HOPS', 41, 16, [0]],
+    [4, 'IP_TOS', 0, 1, [null, 0xb8, -1, 0x1ff]],
+    [6, 'IP_TOS', 0, 1, [null, 0x1e]],
+    [6, 'IPV6_TCLASS', 41, 67, [null, 0xb8, -2, 0x100, -1]],
   ];
   const CODE = `
 import json, socket, sys

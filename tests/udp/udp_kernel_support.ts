@@ -13,7 +13,7 @@ import { Fixture, stackUnready, eth, hex, inetChecksum, ipv4, ipv6, udp4 } from 
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { maskOwn } from '../net/kernel.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
-import { SocketError, type MembershipOp, type SocketTable } from '../../src/control/sockets.js';
+import { SOCKET_OPTION, SocketError, type MembershipOp, type SocketOption, type SocketTable } from '../../src/control/sockets.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_kernel.py', import.meta.url));
@@ -37,6 +37,8 @@ export interface Sock {
   /** IPV6_MULTICAST_HOPS and IPV6_MULTICAST_LOOP, set after the membership calls. */
   mcHops6?: number;
   mcLoop6?: number;
+  /** Other setsockopt calls after those (an int each; errnos compared with the membership calls'). */
+  opts?: Array<[SocketOption, number]>;
 }
 /** Per frame: the frames H sent back, what each socket read ([socket, payload hex | 'error', source | errno name, port]), counters moved. */
 export interface FrameResult {
@@ -108,7 +110,9 @@ export async function udpKernelHost(tag: string): Promise<{
     const ifindex = cases.some((c) => c.sockets.some((s) => s.mcOps?.length)) ? Number(h.exec(['cat', '/sys/class/net/eth0/ifindex']).trim()) : 0;
     const int = (name: number, v: number | undefined): Array<[number, number, string]> => (v === undefined ? [] : [[41, name, Buffer.from(le32(v)).toString('hex')]]);
     const spec = (s: Sock): Sock & { mc?: Array<[number, number, string]> } =>
-      (s.mcOps?.length || s.mcHops6 !== undefined || s.mcLoop6 !== undefined ? { ...s, mc: [...(s.mcOps ?? []).map((o) => mcSockopt(o, ifindex)), ...int(18, s.mcHops6), ...int(19, s.mcLoop6)] } : s);
+      (s.mcOps?.length || s.mcHops6 !== undefined || s.mcLoop6 !== undefined || s.opts?.length
+        ? { ...s, mc: [...(s.mcOps ?? []).map((o) => mcSockopt(o, ifindex)), ...int(18, s.mcHops6), ...int(19, s.mcLoop6), ...(s.opts ?? []).map(optSockopt)] }
+        : s);
     const arg = JSON.stringify({ probe: p.name, ifname: 'eth0', echo: true, hmac: R_MAC, cases: cases.map((c) => ({ sockets: c.sockets.map(spec), frames: (c.frames ?? []).map(hex), sends: c.sends ?? [] })) });
     const r = h.spawn(['/usr/bin/python3', SCRIPT], { input: arg, timeoutMs: 300_000 });
     if (r.status !== 0) throw new Error(`udp_kernel.py: ${r.stderr}`);
@@ -155,6 +159,7 @@ export function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: n
     })));
     if (s.mcHops6 !== undefined) t.setOption(id, 'IPV6_MULTICAST_HOPS', s.mcHops6);
     if (s.mcLoop6 !== undefined) t.setOption(id, 'IPV6_MULTICAST_LOOP', s.mcLoop6);
+    mcErrs[mcErrs.length - 1]!.push(...(s.opts ?? []).map(([name, v]) => socketErrno(() => t.setOption(id, name, v))));
     ids.push(id);
     calls.push([be, ce, t.address(id).port]);
   }
@@ -236,6 +241,12 @@ export type Mc = [op: MembershipOp | 'all-off', group?: string, source?: string,
 const le32 = (v: number): number[] => [v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255];
 /** sockaddr_in6 in a sockaddr_storage (128 bytes): AF_INET6 10, port 0, flow 0, the address, scope 0. */
 const storage6 = (a: string): number[] => [10, 0, 0, 0, 0, 0, 0, 0, ...ipv6Bytes(a), 0, 0, 0, 0, ...new Array<number>(100).fill(0)];
+
+/** The setsockopt (level, optname, value) of an int option: SOCKET_OPTION's code holds the level (SOL_SOCKET 1, SOL_IP 0, SOL_IPV6 41) over the name. */
+export function optSockopt([name, v]: [SocketOption, number]): [number, number, string] {
+  const code = SOCKET_OPTION[name];
+  return [code >> 8, code & 0xff, Buffer.from(le32(v)).toString('hex')];
+}
 
 /** The setsockopt (level, optname, value) of a membership call, as the kernel takes it (ifindex: H's eth0). */
 export function mcSockopt([op, group, source, iface]: Mc, ifindex: number): [number, number, string] {
