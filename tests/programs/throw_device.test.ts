@@ -1,0 +1,173 @@
+// bpf_throw where a device runs the program: the JIT lowers it to "r0 = cookie, return from every frame"
+// (src/jit/emit.ts HELPER_THROW), so a throw inside the fast path's burst ends that frame's run with the
+// cookie as its XDP verdict and the burst goes on with the next frame, as the kernel's default exception
+// callback does. The same program on a device (table and burst dispatch), reached by a tail call (from the
+// main frame and from a subprogram: the caller is not returned to), as a devmap entry's program, on workers.
+// bpf_cast_to_kern_ctx / bpf_rdonly_cast / bpf_map_sum_elem_count run in JavaScript: on the main thread's
+// devices they run; a worker refuses the program at attach (PROG_ATTACH), never mid-burst.
+
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
+import { Datapath } from '../../src/control/datapath.js';
+import { createMap, MapType } from '../../src/maps/index.js';
+import { frame, tagOf } from '../datapath/support.js';
+import { MAP, withMap } from '../jit/harness.js';
+import { refusal } from '../workers/support.js';
+
+const obj = (name: string): string => fileURLToPath(new URL(`../../programs/verifier/accept/${name}.o`, import.meta.url));
+const u32 = (v: number): Uint8Array => new Uint8Array(new Uint32Array([v]).buffer);
+
+/**
+ * The frame's tag (byte 14, frame()): 2 throws 0 from the main frame (a failed bpf_assert: XDP_ABORTED);
+ * 1 throws 1 (XDP_DROP) and 3 throws 0x100000007 (7 as XDP's u32: an invalid action) from a subprogram,
+ * whose caller would return XDP_PASS; anything else returns XDP_PASS.
+ */
+const THROWER = `
+  r6 = r1
+  r2 = *(u32 *)(r6 + 0)
+  r3 = *(u32 *)(r6 + 4)
+  r4 = r2
+  r4 += 15
+  if r4 > r3 goto pass
+  r7 = *(u8 *)(r2 + 14)
+  if r7 != 2 goto notwo
+  r1 = 0
+  call kfunc 73
+notwo:
+  r1 = r7
+  call sub
+  r0 = 2
+  exit
+pass:
+  r0 = 2
+  exit
+sub:
+  if r1 == 1 goto t1
+  if r1 == 3 goto t3
+  r0 = 0
+  exit
+t1:
+  r1 = 1
+  call kfunc 73
+t3:
+  r1 = 0x100000007 ll
+  call kfunc 73
+  exit
+`;
+const TAGS = [0, 1, 2, 3, 4, 1, 2, 0];
+/** What THROWER's verdicts count for TAGS, when a frame it does not throw on gets `pass`. */
+const verdicts = (pass: 'XDP_PASS' | 'XDP_TX'): Record<string, number> => ({ XDP_ABORTED: 2, XDP_DROP: 2, XDP_PASS: 0, XDP_TX: 0, XDP_REDIRECT: 0, XDP_INVALID: 1, [pass]: 3 });
+
+const open: Datapath[] = [];
+afterEach(async () => {
+  for (const dp of open.splice(0)) await dp.close();
+});
+async function datapath(opts: Parameters<typeof Datapath.create>[0]): Promise<Datapath> {
+  const dp = await Datapath.create(opts);
+  open.push(dp);
+  return dp;
+}
+
+describe.each(['table', 'burst'] as const)('bpf_throw on a device (%s dispatch)', (dispatch) => {
+  it('each frame of one burst gets its own verdict: the cookie where the program threw, XDP_PASS elsewhere', async () => {
+    const dp = await datapath({ dispatch });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const p = await dp.loadInsns(assemble(THROWER));
+    expect(TAGS.map((t) => p.testRun({ data: frame(60, t) }).retval)).toEqual([2, 1, 0, 7, 2, 1, 0, 2]);
+    eth0.attachXdp(p);
+    eth0.injectBatch(TAGS.map((t) => frame(60, t)));
+    eth0.poll();
+    const s = eth0.stats();
+    expect(s.verdicts).toEqual(verdicts('XDP_PASS'));
+    // XDP_ABORTED and the invalid action are dropped as aborted (trace_xdp_exception), as the kernel does
+    expect([s.drops.XDP_ABORTED, s.drops.XDP_DROP]).toEqual([3, 2]);
+    expect(eth0.readHost().map((o) => tagOf(o.data))).toEqual([0, 4, 0]);
+    // the next burst starts clean (no throw left pending)
+    eth0.injectBatch([frame(60, 0), frame(60, 4)]);
+    eth0.poll();
+    expect(eth0.stats().verdicts.XDP_PASS).toBe(5);
+  });
+
+  it('throw_default.o (bpf_throw, bpf_assert, bpf_assert_with) gives the verdicts its test runs give', async () => {
+    const dp = await datapath({ dispatch });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const o = await dp.loadObject(obj('throw_default'), { engine: 'jit' });
+    const p = o.programs.get('throw_default')!;
+    // the first byte: 1 throws 7, 2 fails bpf_assert (0), 3 bpf_assert_with (5), else XDP_PASS
+    const frames = [0, 1, 2, 3, 4, 2].map((b) => Uint8Array.of(b, ...new Array<number>(59).fill(0)));
+    expect(frames.map((f) => p.testRun({ data: f }).retval)).toEqual([2, 7, 0, 5, 2, 0]);
+    eth0.attachXdp(p);
+    eth0.injectBatch(frames);
+    eth0.poll();
+    expect(eth0.stats().verdicts).toEqual({ XDP_ABORTED: 2, XDP_DROP: 0, XDP_PASS: 2, XDP_TX: 0, XDP_REDIRECT: 0, XDP_INVALID: 2 });
+  });
+
+  it('a tail call to a throwing program ends the chain with its cookie, from the main frame or a subprogram', async () => {
+    const dp = await datapath({ dispatch });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const eth1 = dp.addDevice({ name: 'eth1' });
+    const progs = createMap(dp.fastPath, { name: 'jmp', type: MapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+    const target = await dp.loadInsns(assemble(THROWER));
+    progs.update(u32(0), u32(target.tableIndex));
+    // a tail call in the main frame; then one in a subprogram, whose caller returns XDP_TX when it returns
+    // (loaded unverified, so run checked, as tests/jit/inline_helpers loads its tail-call callers)
+    const fromMain = await dp.loadInsns(withMap(assemble(`r2 = ${MAP}\nr3 = 0\ncall 12\nr0 = 3\nexit`), progs), { verify: false });
+    const fromSub = await dp.loadInsns(withMap(assemble(`call sub\nr0 = 3\nexit\nsub:\nr2 = ${MAP}\nr3 = 0\ncall 12\nr0 = 0\nexit`), progs), { verify: false });
+    for (const [dev, p, pass] of [[eth0, fromMain, 'XDP_PASS'], [eth1, fromSub, 'XDP_TX']] as const) {
+      dev.attachXdp(p);
+      dev.injectBatch(TAGS.map((t) => frame(60, t)));
+      dev.poll();
+      expect(dev.stats().verdicts, pass).toEqual(verdicts(pass));
+    }
+    expect(eth1.readTx().map((o) => tagOf(o.data))).toEqual([0, 4, 0]);
+  });
+
+  it('as a devmap entry\'s program: a throw is its verdict (anything but XDP_PASS drops: DEVMAP_PROG)', async () => {
+    const dp = await datapath({ dispatch });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const eth1 = dp.addDevice({ name: 'eth1' });
+    const devmap = createMap(dp.fastPath, { name: 'ports', type: MapType.DEVMAP, keySize: 4, valueSize: 8, maxEntries: 1 });
+    const p = await dp.loadInsns(assemble(THROWER));
+    devmap.update(u32(0), Uint8Array.of(...u32(eth1.ifindex), ...u32(p.fd)));
+    eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${devmap.address} ll\nr2 = 0\nr3 = 0\ncall 51\nexit`), { verify: false }));
+    eth0.injectBatch(TAGS.map((t) => frame(60, t)));
+    eth0.poll();
+    expect(eth0.stats().verdicts.XDP_REDIRECT).toBe(TAGS.length);
+    expect(eth0.stats().drops.DEVMAP_PROG).toBe(5);
+    expect(eth1.readTx().map((o) => tagOf(o.data))).toEqual([0, 4, 0]);
+  });
+});
+
+describe('bpf_throw and the JavaScript kfuncs on workers', () => {
+  it('a throwing program runs on two workers: each queue\'s frames get the cookie verdicts', async () => {
+    const dp = await datapath({ workers: 2 });
+    const eth0 = dp.addDevice({ name: 'eth0', queues: 2, ringSize: 64 });
+    eth0.attachXdp(await dp.loadInsns(assemble(THROWER)));
+    for (const q of [0, 1]) expect(eth0.injectBatch(TAGS.map((t) => frame(60, t)), { queue: q })).toBe(TAGS.length);
+    dp.workers!.settle();
+    const want = verdicts('XDP_PASS');
+    expect(eth0.stats().queues.map((q) => q.verdicts)).toEqual([want, want]);
+  });
+
+  it('bpf_cast_to_kern_ctx, bpf_rdonly_cast, bpf_map_sum_elem_count: a device runs them; a worker refuses them at attach', async () => {
+    const dp = await datapath({});
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    for (const name of ['cast_kern_ctx_fields', 'rdonly_cast_ctx', 'map_sum_elem_count']) {
+      const o = await dp.loadObject(obj(name), { engine: 'jit' });
+      eth0.attachXdp(o.programs.get(name)!);
+      eth0.inject(frame(60, 1));
+      eth0.poll();
+      eth0.detachXdp();
+    }
+    // each returns a value past XDP_REDIRECT for these frames (folded fields, counts): an invalid action
+    expect(eth0.stats().verdicts).toMatchObject({ XDP_INVALID: 3 });
+    const wdp = await datapath({ workers: 1 });
+    const weth0 = wdp.addDevice({ name: 'eth0' });
+    for (const [name, kfunc] of [['cast_kern_ctx_fields', 'bpf_cast_to_kern_ctx'], ['rdonly_cast_ctx', 'bpf_rdonly_cast'], ['map_sum_elem_count', 'bpf_map_sum_elem_count']]) {
+      const o = await wdp.loadObject(obj(name!), { engine: 'jit' });
+      expect(refusal(() => weth0.attachXdp(o.programs.get(name!)!))).toMatch(new RegExp(`^PROG_ATTACH: program ${name}: imports .*which runs in JavaScript on the main thread`));
+      expect(weth0.program, kfunc).toBeUndefined();
+    }
+  });
+});
