@@ -11,6 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { createMap, MapType } from '../../src/maps/index.js';
+import { Alu64, Ins, Jmp, type Insn } from '../../src/isa/insn.js';
+import { PseudoCall, PseudoLd } from '../../src/isa/opcodes.js';
 import { frame, tagOf } from '../datapath/support.js';
 import { MAP, withMap } from '../jit/harness.js';
 import { refusal } from '../workers/support.js';
@@ -169,5 +171,88 @@ describe('bpf_throw and the JavaScript kfuncs on workers', () => {
       expect(refusal(() => weth0.attachXdp(o.programs.get(name!)!))).toMatch(new RegExp(`^PROG_ATTACH: program ${name}: imports .*which runs in JavaScript on the main thread`));
       expect(weth0.program, kfunc).toBeUndefined();
     }
+  });
+});
+
+describe('bpf_throw from a callback', () => {
+  const kfuncThrow = (): Insn => ({ ...Ins.call(73), src: PseudoCall.KFUNC });
+  const ENGINES = [['interp', true], ['jit', true], ['jit', false]] as const;
+  // bpf_loop(nr = byte 0, cb, &ctx): cb(i) throws 0x40 + i when i is byte 1, else counts in ctx->acc; r0 = acc
+  const LOOP: Insn[] = [
+    Ins.ldx('w', 2, 1, 0), //                  0: r2 = data
+    Ins.st('dw', 10, -8, 0), //                1: acc = 0
+    Ins.ldx('b', 7, 2, 1), //                  2: stop
+    Ins.stx('dw', 10, 7, -16), //              3
+    Ins.ldx('b', 1, 2, 0), //                  4: r1 = nr_loops
+    ...Ins.lddw(2, 7n, PseudoLd.FUNC), //      5-6: r2 = cb (13 = 5 + 7 + 1)
+    Alu64.mov.reg(3, 10), //                   7
+    Alu64.add.imm(3, -16), //                  8
+    Alu64.mov.imm(4, 0), //                    9
+    Ins.call(181), //                         10
+    Ins.ldx('dw', 0, 10, -8), //              11: (r0 = acc)
+    Ins.exit(), //                            12 (cb follows the exit: slot 13)
+  ];
+  LOOP.push(
+    Ins.ldx('dw', 3, 2, 0), //                13: stop
+    Jmp.jne.reg(1, 3, 3), //                  14: i != stop → 18
+    Alu64.add.imm(1, 0x40), //                15
+    kfuncThrow(), //                          16
+    Ins.exit(), //                            17
+    Ins.ldx('dw', 4, 2, 8), //                18
+    Alu64.add.imm(4, 1), //                   19
+    Ins.stx('dw', 2, 4, 8), //                20
+    Alu64.mov.imm(0, 0), //                   21
+    Ins.exit(), //                            22
+  );
+  it('bpf_loop: the loop stops, the program returns the cookie; the next run starts clean', async () => {
+    const dp = await datapath({});
+    for (const [engine, checked] of ENGINES) {
+      const p = await dp.loadInsns(LOOP, { engine, checked, verify: false } as Parameters<Datapath['loadInsns']>[1]);
+      const run = (n: number, stop: number): number => p.testRun({ data: Uint8Array.of(n, stop, ...new Array<number>(62).fill(0)) }).retval;
+      expect([run(5, 2), run(5, 9), run(3, 0), run(3, 3), run(9, 8), run(9, 8 + 1)], `${engine} checked ${checked}`).toEqual([0x42, 5, 0x40, 3, 0x48, 9]);
+    }
+  });
+
+  it('bpf_for_each_map_elem (the fast path calls the callback): the walk stops, the program returns the cookie', async () => {
+    const dp = await datapath({ dispatch: 'burst' });
+    const arr = createMap(dp.fastPath, { name: 'arr', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 4 });
+    // cb(map, key, value, ctx) throws 0x50 + key when the key is byte 14 (frame()'s tag), else 0; r0 = elements walked
+    const WALK: Insn[] = [
+      Ins.ldx('w', 2, 1, 0), //                0: r2 = data
+      Ins.ldx('w', 3, 1, 4), //                1: r3 = data_end
+      Alu64.mov.reg(4, 2), //                  2
+      Alu64.add.imm(4, 15), //                 3
+      Alu64.mov.imm(7, 99), //                 4: no tag: 99
+      Jmp.jgt.reg(4, 3, 1), //                 5: → 7
+      Ins.ldx('b', 7, 2, 14), //               6: the tag
+      Ins.stx('dw', 10, 7, -8), //             7
+      ...Ins.lddw(1, BigInt(MAP.split(' ')[0]!)), // 8-9: the map
+      ...Ins.lddw(2, 7n, PseudoLd.FUNC), //    10-11: r2 = cb (18 = 10 + 7 + 1)
+      Alu64.mov.reg(3, 10), //                12
+      Alu64.add.imm(3, -8), //                13
+      Alu64.mov.imm(4, 0), //                 14
+      Ins.call(164), //                       15
+      Ins.exit(), //                          16
+      Ins.exit(), //                          17 (not reached)
+      Ins.ldx('w', 1, 2, 0), //               18: cb: key
+      Ins.ldx('dw', 5, 4, 0), //              19: the tag
+      Jmp.jne.reg(1, 5, 3), //                20: → 24
+      Alu64.add.imm(1, 0x50), //              21
+      kfuncThrow(), //                        22
+      Ins.exit(), //                          23
+      Alu64.mov.imm(0, 0), //                 24
+      Ins.exit(), //                          25
+    ];
+    for (const [engine, checked] of ENGINES) {
+      const p = await dp.loadInsns(withMap(WALK.map((i) => ({ ...i })), arr), { engine, checked, verify: false } as Parameters<Datapath['loadInsns']>[1]);
+      expect([0, 2, 3, 7, 1].map((t) => p.testRun({ data: frame(60, t) }).retval), `${engine} checked ${checked}`).toEqual([0x50, 0x52, 0x53, 4, 0x51]);
+    }
+    // on a device, in one burst (XDP_DROP for tag 1 - 0x50, XDP_TX for 3 - 0x50: cookies 0x51 / 0x53 are invalid)
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    eth0.attachXdp(await dp.loadInsns(withMap(WALK.map((i) => ({ ...i })), arr), { verify: false }));
+    eth0.injectBatch([0, 7, 2, 7, 1].map((t) => frame(60, t)));
+    eth0.poll();
+    // 4 elements walked with no throw: XDP_REDIRECT's value, with no target: dropped as the kernel does
+    expect(eth0.stats().verdicts).toMatchObject({ XDP_INVALID: 3, XDP_REDIRECT: 2 });
   });
 });
