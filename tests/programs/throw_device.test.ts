@@ -141,6 +141,22 @@ describe.each(['table', 'burst'] as const)('bpf_throw on a device (%s dispatch)'
   });
 });
 
+describe.each(['table', 'burst'] as const)('bpf_throw as a cpumap entry\'s program (%s dispatch)', (dispatch) => {
+  it('a throw is its verdict: XDP_PASS frames go to the host, the cookies XDP_DROP / XDP_ABORTED / invalid drop', async () => {
+    const dp = await datapath({ dispatch, ncpus: 2 });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const cpus = createMap(dp.fastPath, { name: 'cpus', type: MapType.CPUMAP, keySize: 4, valueSize: 8, maxEntries: 2 });
+    cpus.update(u32(1), Uint8Array.of(...u32(192), ...u32((await dp.loadInsns(assemble(THROWER))).fd)));
+    eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${cpus.address} ll\nr2 = 1\nr3 = 0\ncall 51\nexit`), { verify: false }));
+    eth0.injectBatch(TAGS.map((t) => frame(60, t)));
+    eth0.poll();
+    dp.poll();
+    expect(eth0.stats().verdicts.XDP_REDIRECT).toBe(TAGS.length);
+    expect(eth0.readHost().map((o) => tagOf(o.data))).toEqual([0, 4, 0]);
+    expect([eth0.stats().drops.XDP_DROP, eth0.stats().drops.XDP_ABORTED]).toEqual([2, 3]);
+  });
+});
+
 describe('bpf_throw and the JavaScript kfuncs on workers', () => {
   it('a throwing program runs on two workers: each queue\'s frames get the cookie verdicts', async () => {
     const dp = await datapath({ workers: 2 });
