@@ -2,7 +2,9 @@
 // (src/jit/emit.ts HELPER_THROW), so a throw inside the fast path's burst ends that frame's run with the
 // cookie as its XDP verdict and the burst goes on with the next frame, as the kernel's default exception
 // callback does. The same program on a device (table and burst dispatch), reached by a tail call (from the
-// main frame and from a subprogram: the caller is not returned to), as a devmap entry's program, on workers.
+// main frame and from a subprogram: the caller is not returned to), as a devmap or cpumap entry's program,
+// on workers (directly and through xdp_tailcall.o's prog_array), and from a callback (bpf_loop inlined; the
+// fast path's bpf_for_each_map_elem, whose walk stops).
 // bpf_cast_to_kern_ctx / bpf_rdonly_cast / bpf_map_sum_elem_count run in JavaScript: on the main thread's
 // devices they run; a worker refuses the program at attach (PROG_ATTACH), never mid-burst.
 
@@ -166,6 +168,17 @@ describe('bpf_throw and the JavaScript kfuncs on workers', () => {
     dp.workers!.settle();
     const want = verdicts('XDP_PASS');
     expect(eth0.stats().queues.map((q) => q.verdicts)).toEqual([want, want]);
+  });
+
+  it('a tail call to a throwing program on workers (xdp_tailcall.o\'s dispatcher, jmp_table[ST_IPV4] = the thrower)', async () => {
+    const dp = await datapath({ workers: 1 });
+    const eth0 = dp.addDevice({ name: 'eth0', ringSize: 64 });
+    const o = await dp.loadObject(fileURLToPath(new URL('../../programs/xdp_tailcall.o', import.meta.url)));
+    o.map('jmp_table').update(u32(1), u32((await dp.loadInsns(assemble(THROWER))).tableIndex));
+    eth0.attachXdp(o.program('xdp_dispatch'));
+    expect(eth0.injectBatch(TAGS.map((t) => frame(60, t)))).toBe(TAGS.length);
+    dp.workers!.settle();
+    expect(eth0.stats().verdicts).toEqual(verdicts('XDP_PASS'));
   });
 
   it('bpf_cast_to_kern_ctx, bpf_rdonly_cast, bpf_map_sum_elem_count: a device runs them; a worker refuses them at attach', async () => {
