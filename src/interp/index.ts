@@ -1276,7 +1276,13 @@ export class Interpreter implements Engine {
     C[2 * FP] = STACK_TOP;
     this.regions = this.runRegions.length > 0 ? this.runRegions : [STACK_REGION, WALK_REGION];
     this.executed = 0;
-    this.exec(Number(callback & 0xffff_ffffn), C, 0);
+    // a bpf_throw in the callback ends it with the cookie (fired by the stack's clock, not in a run: no
+    // engine entry above it catches the exception)
+    try {
+      this.exec(Number(callback & 0xffff_ffffn), C, 0);
+    } catch (e) {
+      thrown(e, C);
+    }
     return big(C[0]!, C[1]!);
   }
 
