@@ -203,6 +203,8 @@ describe('bpf_throw and the JavaScript kfuncs on workers', () => {
   });
 });
 
+// The kernel refuses these programs ('bpf_throw kfunc (insn N) cannot be called from callback subprog M',
+// the verifier's too: tests/verifier); loaded unverified (checked), they must still end cleanly.
 describe('bpf_throw from a callback', () => {
   const kfuncThrow = (): Insn => ({ ...Ins.call(73), src: PseudoCall.KFUNC });
   const ENGINES = [['interp', true], ['jit', true], ['jit', false]] as const;
@@ -235,6 +237,7 @@ describe('bpf_throw from a callback', () => {
   );
   it('bpf_loop: the loop stops, the program returns the cookie; the next run starts clean', async () => {
     const dp = await datapath({});
+    await expect(dp.loadInsns(LOOP)).rejects.toThrow(/bpf_throw kfunc \(insn 16\) cannot be called from callback subprog 1/);
     for (const [engine, checked] of ENGINES) {
       const p = await dp.loadInsns(LOOP, { engine, checked, verify: false } as Parameters<Datapath['loadInsns']>[1]);
       const run = (n: number, stop: number): number => p.testRun({ data: Uint8Array.of(n, stop, ...new Array<number>(62).fill(0)) }).retval;
@@ -283,5 +286,28 @@ describe('bpf_throw from a callback', () => {
     eth0.poll();
     // 4 elements walked with no throw: XDP_REDIRECT's value, with no target: dropped as the kernel does
     expect(eth0.stats().verdicts).toMatchObject({ XDP_INVALID: 3, XDP_REDIRECT: 2 });
+  });
+});
+
+describe.each(['jit', 'interp'] as const)('bpf_throw in a bpf_timer callback (%s)', (engine) => {
+  const TIMER_THROW = fileURLToPath(new URL('../../programs/xdp_timer_throw.o', import.meta.url));
+  it('the verifier refuses it as 6.18.44 does (a throw cannot unwind through the helper calling a callback)', async () => {
+    const dp = await datapath({});
+    await expect(dp.loadObject(TIMER_THROW, { engine })).rejects.toThrow(/bpf_throw kfunc \(insn 55\) cannot be called from callback subprog 1/);
+  });
+
+  it('loaded unverified, the throw ends that callback (fired by the stack\'s clock, outside any run); the other runs whole', async () => {
+    const dp = await datapath({});
+    const o = await dp.loadObject(TIMER_THROW, { engine, verify: false });
+    expect(o.program('arm').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+    dp.stack.advance(20);
+    // struct elem { struct bpf_timer t; u64 fired; u64 key }: key 0 counted 1 + 10, key 1 threw after its 1
+    const fired = (k: number): [bigint, bigint] => {
+      const v = Buffer.from(o.map('tarr').lookup(u32(k))!);
+      return [v.readBigUInt64LE(16), v.readBigUInt64LE(24)];
+    };
+    expect([fired(0), fired(1)]).toEqual([[11n, 0n], [1n, 1n]]);
+    // a run afterwards starts clean
+    expect(o.program('arm').testRun({ data: new Uint8Array(64) }).retval).toBe(2);
   });
 });
