@@ -479,14 +479,20 @@ export class Interpreter implements Engine {
     const fph = from[2 * FP + 1]!;
     this.regions = this.own ?? regions;
     this.executed = executed;
-    if (this.compiled) this.compiled.entry(R, depth, r1l, r1h, 0, 0, 0, 0, 0, 0, 0, 0, fpl, fph);
-    else {
-      for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
-      R[2] = r1l;
-      R[3] = r1h;
-      R[2 * FP] = fpl;
-      R[2 * FP + 1] = fph;
-      this.execSwitch(0, R, depth);
+    // a bpf_throw in the target ends at its entry: the cookie is what the tail call returns (the JIT's
+    // tail_entry does the same; 6.18.44 returns it to the caller of a subprogram that made the tail call)
+    try {
+      if (this.compiled) this.compiled.entry(R, depth, r1l, r1h, 0, 0, 0, 0, 0, 0, 0, 0, fpl, fph);
+      else {
+        for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
+        R[2] = r1l;
+        R[3] = r1h;
+        R[2 * FP] = fpl;
+        R[2 * FP + 1] = fph;
+        this.execSwitch(0, R, depth);
+      }
+    } catch (e) {
+      thrown(e, R);
     }
     from[0] = R[0]!;
     from[1] = R[1]!;

@@ -425,8 +425,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // the cookie and RUN.THROWN = 1 and returns the cookie; each call site that may see a throw come back
   // (a bpf-to-bpf call, a callback helper, the inlined bpf_loop) returns the stored cookie at once while
   // RUN.THROWN is set, so the whole program returns it, as the kernel's unwinding to the main frame does.
-  // A tail call's target that throws returns its cookie through the tail call (the caller's frame is
-  // gone); one made from a subprogram returns it to that subprogram's caller, which unwinds on. No
+  // A tail call's target that throws returns its cookie through the tail call and clears the flag (its
+  // tail_entry): made from a subprogram, the tail call returns the cookie to that subprogram's caller,
+  // which goes on, as the kernel's unwinding stops at the tail-called program's frame. No
   // JavaScript exception: the program runs inside the fast path's burst (a device, a devmap or cpumap
   // entry, a worker). Every entry into a module that reads the flag clears it (no entry happens while
   // a throw unwinds, and a throw outside a run, in a timer's callback, leaves it set).
@@ -2302,7 +2303,17 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
 
   // tail_entry(r1, r10, depth): a tail call into this program keeps the caller's frame and count.
   const zeros = (n: number): Expr[] => new Array(n).fill(0).map(() => k64(0));
-  m.addFunction(EXPORT_TAIL_ENTRY, tailEntryType, i64, [], m.block(null, [...clearThrown(), m.call(subName(0), [m.local.get(0, i64), ...zeros(4), m.local.get(1, i64), m.local.get(2, i32)], i64)], i64));
+  // A throw in a tail-called program ends at its entry: the cookie is what the tail call returns, and a
+  // subprogram that made the tail call returns it to its caller, which goes on (6.18.44: selftests'
+  // exception_tail_call, a subprogram tail-calling a program that throws 16, its caller adding 8: 24).
+  const tailCall = (): Expr => m.call(subName(0), [m.local.get(0, i64), ...zeros(4), m.local.get(1, i64), m.local.get(2, i32)], i64);
+  m.addFunction(
+    EXPORT_TAIL_ENTRY,
+    tailEntryType,
+    i64,
+    unwinds ? [i64] : [],
+    unwinds ? m.block(null, [...clearThrown(), m.local.set(3, tailCall()), ...clearThrown(), m.local.get(3, i64)], i64) : tailCall(),
+  );
   m.addFunctionExport(EXPORT_TAIL_ENTRY, EXPORT_TAIL_ENTRY);
 
   // cb_<slot>(r1..r5): a callback, one frame below the frame that called the helper taking it.

@@ -107,7 +107,10 @@ describe.each(['table', 'burst'] as const)('bpf_throw on a device (%s dispatch)'
     expect(eth0.stats().verdicts).toEqual({ XDP_ABORTED: 2, XDP_DROP: 0, XDP_PASS: 2, XDP_TX: 0, XDP_REDIRECT: 0, XDP_INVALID: 2 });
   });
 
-  it('a tail call to a throwing program ends the chain with its cookie, from the main frame or a subprogram', async () => {
+  // 6.18.44 (a probe of selftests' exception_tail_call: a subprogram tail-calls a program that throws 16,
+  // its caller returns the subprogram's answer + 8: 24): the throw ends at the tail-called program's entry,
+  // the tail call returns the cookie, and a subprogram that made it returns it to its caller, which goes on.
+  it('a tail call to a throwing program returns its cookie: the chain\'s answer from the main frame, a subprogram\'s to its caller', async () => {
     const dp = await datapath({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0' });
     const eth1 = dp.addDevice({ name: 'eth1' });
@@ -117,13 +120,22 @@ describe.each(['table', 'burst'] as const)('bpf_throw on a device (%s dispatch)'
     // a tail call in the main frame; then one in a subprogram, whose caller returns XDP_TX when it returns
     // (loaded unverified, so run checked, as tests/jit/inline_helpers loads its tail-call callers)
     const fromMain = await dp.loadInsns(withMap(assemble(`r2 = ${MAP}\nr3 = 0\ncall 12\nr0 = 3\nexit`), progs), { verify: false });
-    const fromSub = await dp.loadInsns(withMap(assemble(`call sub\nr0 = 3\nexit\nsub:\nr2 = ${MAP}\nr3 = 0\ncall 12\nr0 = 0\nexit`), progs), { verify: false });
-    for (const [dev, p, pass] of [[eth0, fromMain, 'XDP_PASS'], [eth1, fromSub, 'XDP_TX']] as const) {
-      dev.attachXdp(p);
+    // the subprogram's answer + 1: THROWER's 2 (XDP_PASS) becomes XDP_TX, its cookies 1, 0, 7 become 2, 1, 8
+    const fromSub = await dp.loadInsns(withMap(assemble(`call sub\nr0 += 1\nexit\nsub:\nr2 = ${MAP}\nr3 = 0\ncall 12\nr0 = 0\nexit`), progs), { verify: false });
+    expect(TAGS.map((t) => fromSub.testRun({ data: frame(60, t) }).retval)).toEqual([3, 2, 1, 8, 3, 2, 1, 3]);
+    // the interpreter: its own prog_array of interpreted programs, the same answers
+    const iprogs = createMap(dp.fastPath, { name: 'ijmp', type: MapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+    iprogs.update(u32(0), u32((await dp.loadInsns(assemble(THROWER), { engine: 'interp' })).tableIndex));
+    const ifromSub = await dp.loadInsns(withMap(assemble(`call sub\nr0 += 1\nexit\nsub:\nr2 = ${MAP}\nr3 = 0\ncall 12\nr0 = 0\nexit`), iprogs), { engine: 'interp', verify: false });
+    expect(TAGS.map((t) => ifromSub.testRun({ data: frame(60, t) }).retval)).toEqual([3, 2, 1, 8, 3, 2, 1, 3]);
+    eth0.attachXdp(fromMain);
+    eth1.attachXdp(fromSub);
+    for (const dev of [eth0, eth1]) {
       dev.injectBatch(TAGS.map((t) => frame(60, t)));
       dev.poll();
-      expect(dev.stats().verdicts, pass).toEqual(verdicts(pass));
     }
+    expect(eth0.stats().verdicts).toEqual(verdicts('XDP_PASS'));
+    expect(eth1.stats().verdicts).toEqual({ XDP_ABORTED: 0, XDP_DROP: 2, XDP_PASS: 2, XDP_TX: 3, XDP_REDIRECT: 0, XDP_INVALID: 1 });
     expect(eth1.readTx().map((o) => tagOf(o.data))).toEqual([0, 4, 0]);
   });
 
