@@ -423,7 +423,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const tailEntryType = B.createType([i64, i64, i32]);
   // bpf_throw (BPF exceptions, default callback) is lowered here, not called: the throwing frame stores
   // the cookie and RUN.THROWN = 1 and returns the cookie; each call site that may see a throw come back
-  // (a bpf-to-bpf call, a callback helper, the inlined bpf_loop) returns the stored cookie at once while
+  // (a bpf-to-bpf call; a callback helper and the inlined bpf_loop, for unverified programs: the verifier
+  // refuses a throw in a callback, as the kernel does) returns the stored cookie at once while
   // RUN.THROWN is set, so the whole program returns it, as the kernel's unwinding to the main frame does.
   // A tail call's target that throws returns its cookie through the tail call and clears the flag (its
   // tail_entry): made from a subprogram, the tail call returns the cookie to that subprogram's caller,
@@ -432,7 +433,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // entry, a worker). Every entry into a module that reads the flag clears it (no entry happens while
   // a throw unwinds, and a throw outside a run, in a timer's callback, leaves it set).
   const throwsHere = layout.helperIds.includes(HELPER_THROW);
-  const unwinds = throwsHere || (tailCalls && layout.usesLocalCalls);
+  // (only a module with a bpf_throw reads the flag: a tail call never comes back with it set)
+  const unwinds = throwsHere;
   const thrownAt = RUN_BASE + RUN.THROWN;
   const cookieAt = RUN_BASE + RUN.THROW_COOKIE;
   for (const id of layout.helperIds) {
