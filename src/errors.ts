@@ -97,9 +97,9 @@ export type RuntimeErrorCode = 'RUN_MEM_FAULT' | 'RUN_CALL_DEPTH' | 'RUN_HELPER'
 
 /** A run that ended early. `index` is the instruction that faulted. */
 /**
- * bpf_throw's unwinding (BPF exceptions): thrown by the kfunc, through every eBPF frame, to the engine's
- * run, which makes `cookie` the program's return value (the default exception callback's answer). Not an
- * error: a program ends this way on purpose.
+ * bpf_throw's unwinding (BPF exceptions) in the interpreter: thrown by the kfunc, through every eBPF frame,
+ * to its run, which makes `cookie` the program's return value (the default exception callback's answer).
+ * Not an error: a program ends this way on purpose. (The JIT unwinds its wasm frames itself: jit/emit.ts.)
  */
 export class BpfThrow {
   constructor(readonly cookie: bigint) {}

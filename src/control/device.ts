@@ -302,12 +302,6 @@ export class Device {
     if (!(program.engine instanceof JitProgram)) {
       throw new WxdpError('USAGE', `program ${program.name}: only JIT'd programs attach to a device (load it with engine 'jit')`);
     }
-    // bpf_throw unwinds the program's frames with a JavaScript exception the engines catch at a test
-    // run's entry (src/helpers/kfuncs.ts): a device's poll runs the program inside the fast path's burst,
-    // which it would unwind too
-    if (program.spec.kfuncCalls?.some((c) => c.name === 'bpf_throw')) {
-      throw new WxdpError('USAGE', `program ${program.name} calls bpf_throw: wxdp runs BPF exceptions in test runs only, not on a device`);
-    }
     const slot = program.fd;
     const burst = this.dp.dispatch === 'burst' ? program.engine.burstTableIndex : 0;
     if (burst !== 0) this.dp.workers?.install(program, [[EXPORT_BURST, burst]]);

@@ -29,8 +29,9 @@
 // be accessed directly by load/store" (EACCES).
 // bpf_map_sum_elem_count, bpf_cast_to_kern_ctx, bpf_rdonly_cast (struct xdp_buff, xdp_rxq_info, net_device and
 // the other structs of src/elf/core.ts WXDP_BTF; bpf_core_type_id_kernel resolves to their ids there) and
-// bpf_throw (default callback) are here (ids 70-73); they run in TypeScript (Datapath programs on the main
-// thread: workers run only the fast path's kfuncs).
+// bpf_throw (default callback) are here (ids 70-73). The first three run in TypeScript (Datapath programs
+// on the main thread: a worker refuses them at attach, src/control/workers.ts importsOf); bpf_throw is
+// lowered by the JIT (src/jit/emit.ts HELPER_THROW), so it runs wherever the program does.
 
 import { BpfThrow, RuntimeFault } from '../errors.js';
 import type { HelperDef } from './index.js';
@@ -442,7 +443,9 @@ const MAP_SUM_ELEM_COUNT: KfuncDef = {
  *  [73] bpf_throw(u64 cookie)   (kernel/bpf/helpers.c; BPF exceptions)
  * Unwinds every frame; with no exception callback (libbpf 1.1, which bpftool here is built with, cannot
  * load one: the kernel finds no `exception_callback:` subprogram) the program returns the cookie (its low
- * 32 bits as XDP's retval). The engines catch BpfThrow at their run (jit/program.ts, interp).
+ * 32 bits as XDP's retval). The JIT does not call `fn`: it stores the cookie and unwinds its wasm frames
+ * itself (src/jit/emit.ts HELPER_THROW; no JavaScript exception in the fast path's burst). The interpreter
+ * (test runs only) calls it and catches BpfThrow at its run.
  */
 const THROW: KfuncDef = {
   name: 'bpf_throw',

@@ -479,14 +479,20 @@ export class Interpreter implements Engine {
     const fph = from[2 * FP + 1]!;
     this.regions = this.own ?? regions;
     this.executed = executed;
-    if (this.compiled) this.compiled.entry(R, depth, r1l, r1h, 0, 0, 0, 0, 0, 0, 0, 0, fpl, fph);
-    else {
-      for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
-      R[2] = r1l;
-      R[3] = r1h;
-      R[2 * FP] = fpl;
-      R[2 * FP + 1] = fph;
-      this.execSwitch(0, R, depth);
+    // a bpf_throw in the target ends at its entry: the cookie is what the tail call returns (the JIT's
+    // tail_entry does the same; 6.18.44 returns it to the caller of a subprogram that made the tail call)
+    try {
+      if (this.compiled) this.compiled.entry(R, depth, r1l, r1h, 0, 0, 0, 0, 0, 0, 0, 0, fpl, fph);
+      else {
+        for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
+        R[2] = r1l;
+        R[3] = r1h;
+        R[2 * FP] = fpl;
+        R[2 * FP + 1] = fph;
+        this.execSwitch(0, R, depth);
+      }
+    } catch (e) {
+      thrown(e, R);
     }
     from[0] = R[0]!;
     from[1] = R[1]!;
@@ -1276,7 +1282,13 @@ export class Interpreter implements Engine {
     C[2 * FP] = STACK_TOP;
     this.regions = this.runRegions.length > 0 ? this.runRegions : [STACK_REGION, WALK_REGION];
     this.executed = 0;
-    this.exec(Number(callback & 0xffff_ffffn), C, 0);
+    // a bpf_throw in the callback ends it with the cookie (fired by the stack's clock, not in a run: no
+    // engine entry above it catches the exception)
+    try {
+      this.exec(Number(callback & 0xffff_ffffn), C, 0);
+    } catch (e) {
+      thrown(e, C);
+    }
     return big(C[0]!, C[1]!);
   }
 

@@ -93,6 +93,10 @@ import { unrollPlans, type Unroll } from './unroll.js';
 import { indexBranch } from './loop_index.js';
 import { lowerVectorLoop, vectorLocals, vectorPlans, type VectorPlan } from './vectorize.js';
 import { HELPER_PERF_EVENT_OUTPUT, HELPER_XDP_OUTPUT, lowerPerfOutput, type PerfLowering } from './inline_perf.js';
+import { KFUNC_HELPER_BASE, kfuncByName } from '../helpers/kfuncs.js';
+
+/** bpf_throw as the engines call it (a helper id: src/control/kfunc_calls.ts). */
+const HELPER_THROW = KFUNC_HELPER_BASE + kfuncByName('bpf_throw')!.btfId;
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -417,8 +421,25 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const wasmHelpers = new Set(opts.wasmHelpers);
   const tailCalls = opts.tailCalls && layout.helperIds.includes(HELPER_TAIL_CALL);
   const tailEntryType = B.createType([i64, i64, i32]);
+  // bpf_throw (BPF exceptions, default callback) is lowered here, not called: the throwing frame stores
+  // the cookie and RUN.THROWN = 1 and returns the cookie; each call site that may see a throw come back
+  // (a bpf-to-bpf call; a callback helper and the inlined bpf_loop, for unverified programs: the verifier
+  // refuses a throw in a callback, as the kernel does) returns the stored cookie at once while
+  // RUN.THROWN is set, so the whole program returns it, as the kernel's unwinding to the main frame does.
+  // A tail call's target that throws returns its cookie through the tail call and clears the flag (its
+  // tail_entry): made from a subprogram, the tail call returns the cookie to that subprogram's caller,
+  // which goes on, as the kernel's unwinding stops at the tail-called program's frame. No
+  // JavaScript exception: the program runs inside the fast path's burst (a device, a devmap or cpumap
+  // entry, a worker). Every entry into a module that reads the flag clears it (no entry happens while
+  // a throw unwinds, and a throw outside a run, in a timer's callback, leaves it set).
+  const throwsHere = layout.helperIds.includes(HELPER_THROW);
+  // (only a module with a bpf_throw reads the flag: a tail call never comes back with it set)
+  const unwinds = throwsHere;
+  const thrownAt = RUN_BASE + RUN.THROWN;
+  const cookieAt = RUN_BASE + RUN.THROW_COOKIE;
   for (const id of layout.helperIds) {
     if (id === HELPER_TAIL_CALL && tailCalls) continue;
+    if (id === HELPER_THROW) continue;
     if (wasmHelpers.has(id)) {
       m.addFunctionImport(wasmHelperImportName(id), IMPORT_MODULE, wasmHelperImportName(id), params(5, i64), i64);
     } else {
@@ -450,6 +471,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const lo32 = (r: number): Expr => m.i32.wrap(get(r));
   const zext = (v: Expr): Expr => m.i64.extend_u(v);
   const block = (stmts: Expr[]): Expr => (stmts.length === 0 ? m.nop() : stmts.length === 1 ? stmts[0]! : m.block(null, stmts));
+  /** After a call a throw may come back through: while RUN.THROWN is set, return the cookie. */
+  const unwound = (): Expr[] => (unwinds ? [m.if(m.i32.load(0, 4, m.i32.const(thrownAt)), m.return(m.i64.load(0, 8, m.i32.const(cookieAt))))] : []);
+  const clearThrown = (): Expr[] => (unwinds ? [m.i32.store(0, 4, m.i32.const(thrownAt), m.i32.const(0))] : []);
 
   const bswap32 = (w: () => Expr): Expr =>
     // bytes b3 b2 b1 b0: (b3 0 b1 0) rotl 8 = (0 b1 0 b3); (0 b2 0 b0) rotr 8 = (b0 0 b2 0); or = b0 b1 b2 b3
@@ -947,6 +971,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       return [
         m.if(m.i32.ge_u(depth(), k32(MAX_FRAMES)), m.block(null, [m.call(IMPORT_CALL_DEPTH, [k32(pc)], none), m.unreachable()])),
         set(R0, callSub(callTarget(ins, pc), args())),
+        ...unwound(),
       ];
     }
     if ((ins.code & SOURCE_MASK) === Source.X) {
@@ -954,6 +979,14 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       return [set(R0, m.call(IMPORT_CALLX, [get(ins.dst), ...args(), k32(pc)], i64))];
     }
     const runField = (field: number): number => RUN_BASE + field;
+    if (ins.imm === HELPER_THROW) {
+      // bpf_throw(cookie): the program returns the cookie (see throwsHere)
+      return [
+        m.i64.store(0, 8, k32(cookieAt), get(1)),
+        m.i32.store(0, 4, k32(thrownAt), k32(1)),
+        m.return(get(1)),
+      ];
+    }
     if (ins.imm === HELPER_TAIL_CALL && tailCalls) {
       // bpf_tail_call(ctx, prog_array, index): on success the target program runs in this frame and its
       // r0 is this function's result; on failure (no entry, 33 tail calls taken) execution goes on with
@@ -1042,6 +1075,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           m.i64.lt_u(get(TA), get(TB)),
           m.block(null, [
             m.local.set(TO, callSub(inlineCb, [get(TA), get(3), k64(0), k64(0), k64(0)])),
+            ...unwound(),
             set(TA, m.i64.add(get(TA), k64(1))),
             m.if(m.i64.ne(get(TO), k64(0)), m.block(null, [set(R0, get(TA)), m.br(done)])),
             ...then,
@@ -1080,9 +1114,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         pre.push(m.i32.store(0, 4, k32(runField(RUN.FRAME_PTR)), m.i32.wrap(get(R10))));
         pre.push(m.i32.store(0, 4, k32(runField(RUN.FRAME_DEPTH)), m.local.get(DEPTH, i32)));
       }
-      return [...pre, set(R0, m.call(wasmHelperImportName(ins.imm), args(), i64))];
+      return [...pre, set(R0, m.call(wasmHelperImportName(ins.imm), args(), i64)), ...(CALLBACK_HELPERS.includes(ins.imm) ? unwound() : [])];
     }
-    return [set(R0, m.call(helperImportName(ins.imm), [...args(), k32(pc)], i64))];
+    return [set(R0, m.call(helperImportName(ins.imm), [...args(), k32(pc)], i64)), ...(CALLBACK_HELPERS.includes(ins.imm) ? unwound() : [])];
   };
 
   // ---- fast path helpers inlined: each is the AssemblyScript helper's code (assembly/xdp.ts,
@@ -2160,7 +2194,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     const name = as ?? atName(sp.entry, depth);
     const frame = [m.local.set(slot(R10), k64(STACK_TOP - depth * STACK_SIZE)), m.local.set(DEPTH, k32(depth)), ...percpuPrologue()];
-    const prologue = sp.entry === 0 && depth === 0 ? [...resetTailCalls(), ...resetBudget(), ...frame] : frame;
+    const prologue = sp.entry === 0 && depth === 0 ? [...resetTailCalls(), ...clearThrown(), ...resetBudget(), ...frame] : frame;
     m.addFunction(name, params(5, i64), i64, [i64, i32, ...vars], m.block(null, [...prologue, body, m.unreachable()]));
     if (name === EXPORT_RUN) m.addFunctionExport(EXPORT_RUN, EXPORT_RUN);
   };
@@ -2278,7 +2312,17 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
 
   // tail_entry(r1, r10, depth): a tail call into this program keeps the caller's frame and count.
   const zeros = (n: number): Expr[] => new Array(n).fill(0).map(() => k64(0));
-  m.addFunction(EXPORT_TAIL_ENTRY, tailEntryType, i64, [], m.call(subName(0), [m.local.get(0, i64), ...zeros(4), m.local.get(1, i64), m.local.get(2, i32)], i64));
+  // A throw in a tail-called program ends at its entry: the cookie is what the tail call returns, and a
+  // subprogram that made the tail call returns it to its caller, which goes on (6.18.44: selftests'
+  // exception_tail_call, a subprogram tail-calling a program that throws 16, its caller adding 8: 24).
+  const tailCall = (): Expr => m.call(subName(0), [m.local.get(0, i64), ...zeros(4), m.local.get(1, i64), m.local.get(2, i32)], i64);
+  m.addFunction(
+    EXPORT_TAIL_ENTRY,
+    tailEntryType,
+    i64,
+    unwinds ? [i64] : [],
+    unwinds ? m.block(null, [...clearThrown(), m.local.set(3, tailCall()), ...clearThrown(), m.local.get(3, i64)], i64) : tailCall(),
+  );
   m.addFunctionExport(EXPORT_TAIL_ENTRY, EXPORT_TAIL_ENTRY);
 
   // cb_<slot>(r1..r5): a callback, one frame below the frame that called the helper taking it.
@@ -2289,10 +2333,17 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       callbackExportName(cb),
       params(5, i64),
       i64,
-      [],
+      unwinds ? [i64] : [],
       m.block(null, [
         m.if(m.i32.ge_u(depth(), k32(MAX_FRAMES)), m.block(null, [m.call(IMPORT_CALL_DEPTH, [k32(cb)], none), m.unreachable()])),
-        m.call(subName(cb), [...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), fp, depth()], i64),
+        ...clearThrown(),
+        // a throw in the callback answers 1 (stop) to the helper looping over it, whose caller unwinds
+        unwinds
+          ? m.block(null, [
+            m.local.set(5, m.call(subName(cb), [...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), fp, depth()], i64)),
+            m.select(m.i32.load(0, 4, k32(thrownAt)), k64(1), m.local.get(5, i64)),
+          ], i64)
+          : m.call(subName(cb), [...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), fp, depth()], i64),
       ], i64),
     );
     m.addFunctionExport(callbackExportName(cb), callbackExportName(cb));

@@ -1,7 +1,7 @@
 // A compiled program bound to one EngineMemory: the wasm Instance, its imports (faults, helpers) and
 // the per-run entry. `run()` is the hot path of benchmarks: it allocates only the result object.
 
-import { BpfThrow, callbackFault, callDepthFault, memFault, RuntimeFault, WxdpError } from '../errors.js';
+import { callbackFault, callDepthFault, memFault, RuntimeFault, WxdpError } from '../errors.js';
 import { helperName, type HelperTable } from '../helpers/index.js';
 import { MAX_FRAMES } from '../isa/opcodes.js';
 import { STACK_REGION, WALK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
@@ -196,9 +196,7 @@ export class JitProgram implements Engine {
           ? this.entry(a[0] ?? 0n, a[1] ?? 0n, a[2] ?? 0n, a[3] ?? 0n, a[4] ?? 0n)
           : this.repeatEntry(repeat, a[0] ?? 0n, a[1] ?? 0n, a[2] ?? 0n, a[3] ?? 0n, a[4] ?? 0n);
     } catch (e) {
-      // bpf_throw: the program returns the cookie (a repeated run stops at the throw)
-      if (!(e instanceof BpfThrow)) throw translateTrap(e);
-      r0 = e.cookie;
+      throw translateTrap(e);
     }
     // wasm hands i64 back signed; registers are reported unsigned, as the interpreter does.
     return { r0: r0 >= 0n ? r0 : BigInt.asUintN(64, r0) };

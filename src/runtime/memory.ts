@@ -47,7 +47,11 @@ export const RUN = {
   NCPUS: 8,
   FRAME_PTR: 12,
   FRAME_DEPTH: 16,
+  /** u32 1 while a bpf_throw unwinds the JIT'd frames (src/jit/emit.ts: each call site returns at once). */
+  THROWN: 20,
   PRANDOM: 24,
+  /** u64 the cookie of that bpf_throw, what each frame returns as it unwinds. */
+  THROW_COOKIE: 32,
   ITERS: 64,
   SIZE: 192,
 } as const;

@@ -512,6 +512,7 @@ class Verifier {
         }
       }
       this.checkMaxStackDepth();
+      this.checkThrowInCallback();
       const entries = [...this.funcIndex.keys()].sort((a, b) => a - b);
       const loopInlined = new Map([...this.loopInline].filter(([, l]) => l.fit && l.subprog !== undefined).map(([pc, l]) => [pc, l.subprog!]));
       // (fieldsChecked: the instructions a path stepped, the kernel's insn_aux_data.seen)
@@ -3933,6 +3934,44 @@ class Verifier {
       for (const t of calls.get(s) ?? []) walk(t, d, frame + 1);
     };
     walk(0, 0, 0);
+  }
+
+  /**
+   * check_max_stack_depth_subprog's bpf_throw check: an exception cannot unwind through the helper that
+   * calls a callback (bpf_loop, bpf_for_each_map_elem, a timer's), so a bpf_throw in a callback subprogram,
+   * or in a subprogram a callback calls, is refused: 'bpf_throw kfunc (insn N) cannot be called from
+   * callback subprog M' (EINVAL; 6.18.44 for a bpf_loop and a bpf_timer callback). The kernel walks each
+   * async callback, then the main program, through calls and callback references; here every callback is
+   * a root (the message names the throw and its subprogram whichever path reached it).
+   */
+  private checkThrowInCallback(): void {
+    const prog = this.prog;
+    const entries = [...this.funcIndex.keys()].sort((a, b) => a - b);
+    const end = (s: number): number => entries.find((e) => e > s) ?? prog.length;
+    const callbacks = new Set<number>();
+    for (let i = 0; i < prog.length; i++) {
+      const ins = prog[i]!;
+      if (!ins.isLdImm64Tail && ins.code === OP_LDDW && ins.src === PseudoLd.FUNC) callbacks.add(i + 1 + ins.imm);
+    }
+    if (callbacks.size === 0) return;
+    const done = new Set<string>();
+    const walk = (s: number, inCb: boolean, frame: number): void => {
+      const key = `${s}:${inCb}`;
+      if (done.has(key) || frame >= MAX_CALL_FRAMES) return;
+      done.add(key);
+      const cb = inCb || callbacks.has(s);
+      for (let i = s; i < end(s); i++) {
+        const ins = prog[i]!;
+        if (ins.isLdImm64Tail) continue;
+        if (ins.code === (Class.JMP | JmpOp.CALL) && ins.src === PseudoCall.KFUNC && ins.off === 0 && kfuncById(ins.imm)?.throws) {
+          if (cb) this.reject(`bpf_throw kfunc (insn ${i}) cannot be called from callback subprog ${this.funcIndex.get(s) ?? 0}`, -1, undefined, 'EINVAL');
+          continue;
+        }
+        if (isLocalCall(ins)) walk(i + 1 + ins.imm, cb, frame + 1);
+        else if (ins.code === OP_LDDW && ins.src === PseudoLd.FUNC) walk(i + 1 + ins.imm, true, frame + 1);
+      }
+    };
+    for (const c of [...callbacks].sort((a, b) => b - a)) walk(c, true, 0);
   }
 }
 

@@ -66,19 +66,7 @@ describe('bpf_map_sum_elem_count, the kernel ctx casts and bpf_throw', () => {
   }
 });
 
-describe('bpf_throw on a device', () => {
-  it('attachXdp refuses a program calling bpf_throw (its exception would unwind the burst)', async () => {
-    const dp = await Datapath.create();
-    try {
-      const eth0 = dp.addDevice({ name: 'eth0' });
-      const o = await dp.loadObject(obj('throw_default'), { engine: 'jit' });
-      expect(() => eth0.attachXdp(o.programs.get('throw_default')!)).toThrow(/bpf_throw: wxdp runs BPF exceptions in test runs only/);
-      expect(eth0.program).toBeUndefined();
-    } finally {
-      await dp.close();
-    }
-  });
-});
+// bpf_throw on a device, through a tail call, as a devmap entry's program, on workers: tests/programs/throw_device.test.ts
 
 const avail = kernelAvailability();
 describe.skipIf(!avail.ok)(`the same frames in the kernel${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
