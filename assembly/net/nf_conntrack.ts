@@ -1185,6 +1185,12 @@ export function nf_ct_kill(e: u32): void {
   ctUnlock(root);
 }
 
+/** nf_ct_kill_acct: the packet (`len` bytes, direction `dir`) counted to entry `e`, then the entry deleted. */
+export function nf_ct_kill_acct(e: u32, dir: u32, len: u32): void {
+  ctAcct(e, dir, len);
+  nf_ct_kill(e);
+}
+
 /** The entry whose original tuple is the one TypeScript wrote at `t` (any direction), 0 when none. */
 export function nf_ct_lookup(t: u32): u32 {
   const root = ctRoot();

@@ -50,7 +50,7 @@ import {
   CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_CONFIRMED, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
   IPS_SRC_NAT_DONE, IP_CT_IS_REPLY, IP_CT_NEW, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP,
   CR_BUCKETS, CR_NAT_BYSRC, CR_SEED, CT_NAT_BYSRC, CT_NAT_BYSRC_PPREV, IPS_FIXED_TIMEOUT, IPS_DYING, IPS_OFFLOAD,
-  IP_CT_DIR_ORIGINAL, CT_L4STATE, CT_TCP, ctDeleteLocked, hDir, allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
+  IP_CT_DIR_ORIGINAL, CT_L4STATE, CT_TCP, ctDeleteLocked, nf_ct_kill_acct, hDir, allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
 } from './nf_conntrack';
 import { nft_do_chain } from './nf_tables_entry';
 
@@ -834,6 +834,13 @@ export function nf_nat_inet_fn(st: u32, chains: u32): u32 {
       const v = nullBinding(ct, manip);
       if (v != NF_ACCEPT) return v;
     }
+  } else if (hook == 4 && ctinfo < IP_CT_IS_REPLY && load<u32>(ct + CT_MASQ_OIF) != 0 && load<u32>(ct + CT_MASQ_OIF) != load<u32>(st + NFS_OIF)) {
+    // nf_nat_oif_changed: a masqueraded connection's packet of the original direction leaving (POST_ROUTING) by
+    // another device than the one it was masqueraded for (a route changed under it: a fwmark rule, a route
+    // added) — its address is the old device's: the connection is killed and the packet dropped (the next
+    // one makes a new connection, masqueraded anew)
+    nf_ct_kill_acct(ct, IP_CT_DIR_ORIGINAL, load<u32>(st + NFS_LEN));
+    return NF_DROP;
   }
   return natPacket(st, ct, ctinfo, manip);
 }

@@ -67,9 +67,9 @@
 // set WXDP_AFPACKET_SLACK_MS (60000): Python's start alone passed the 10 s slack at load 20+. 12-07 (nf53), with
 // genRuleset's `b` (marks through binary operations): 588-593 agree, and of the seeds up to 628 that draw `b`'s
 // rules 595, 596, 598, 603, 604, 608, 615, 616, 618, 621, 623, 625, 627, 628. 12-07 (fz53, before `b`): 588-620
-// and 622-625 agree; 621 (open) differed: flow 15's established packets, marked 0x7 in the mangle chain (`ct state
+// and 622-625 agree; 621 differed (fixed: nf_nat_inet_fn's nf_nat_oif_changed, tests/nf/nat_oif_changed_kernel): flow 15's established packets, marked 0x7 in the mangle chain (`ct state
 // established meta mark set 0x7`, the fwmark rule to table 77's route by eth2), left by eth1 in Linux and by eth2
-// in wxdp, whose first ACK Linux did not forward at all (a masqueraded connection, `meta l4proto icmp notrack` raw).
+// in wxdp, whose first ACK Linux did not forward at all (a masqueraded connection: Linux killed it and dropped the packet at postrouting).
 
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
