@@ -67,6 +67,7 @@ const SO_MARK = 0x124;
 const IP_TOS = 0x001;
 const IP_TTL = 0x002;
 const IP_MTU_DISCOVER = 0x00a;
+const IPV6_MTU_DISCOVER = 0x2917;
 const IP_MULTICAST_TTL = 0x021;
 const IPV6_UNICAST_HOPS = 0x2910;
 const IPV6_V6ONLY = 0x291a;
@@ -91,7 +92,8 @@ export function udpSocket(dp: Datapath, o: SockOpts = {}): number {
   if (o.broadcast) opt('SO_BROADCAST', SO_BROADCAST, 1);
   if (o.nocheck) opt('SO_NO_CHECK', SO_NO_CHECK, 1);
   if (o.v6only) opt('IPV6_V6ONLY', IPV6_V6ONLY, 1);
-  if (o.pmtudisc !== undefined) opt('IP_MTU_DISCOVER', IP_MTU_DISCOVER, o.pmtudisc);
+  // an IPv6 socket's own (np->pmtudisc), as the kernel side (udp_send_kernel.py) sets it: IP_MTU_DISCOVER is inet's
+  if (o.pmtudisc !== undefined) opt(v6 ? 'IPV6_MTU_DISCOVER' : 'IP_MTU_DISCOVER', v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER, o.pmtudisc);
   if (o.ttl !== undefined) opt('TTL', v6 ? IPV6_UNICAST_HOPS : IP_TTL, o.ttl);
   if (o.tos !== undefined) opt('TOS', v6 ? IPV6_TCLASS : IP_TOS, o.tos);
   if (o.mcTtl !== undefined) opt('IP_MULTICAST_TTL', IP_MULTICAST_TTL, o.mcTtl);
