@@ -261,6 +261,13 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
     case 'list_push': {
       const root = listHeadArg(h, 'bpf_list_head');
       const r2 = h.arg(2);
+      // check_func_arg_reg_off (ARG_DONTCARE: the push is no KF_RELEASE kfunc) on PTR_TO_BTF_ID | MEM_ALLOC:
+      // __check_ptr_off_reg with a fixed offset allowed, a variable one never (the push links the 24 bytes
+      // the pointer names: a variable offset would let it write them anywhere past the object)
+      if (r2.alloc && !r2.maybeNull) {
+        if (r2.off < 0) h.reject(`negative offset ptr_ ptr R2 off=${r2.off} disallowed`, 'EACCES');
+        if (!r2.varOff.isConst || r2.varOff.value !== 0n) h.reject(`variable ptr_ access var_off=${r2.varOff.toString()} disallowed`, 'EACCES');
+      }
       // KF_ARG_PTR_TO_LIST_NODE: an owning reference to an allocated object
       if (!r2.alloc || r2.nonOwning || r2.maybeNull) h.reject('arg#1 expected pointer to allocated object', 'EINVAL');
       if (!r2.refObjId) h.reject('allocated object must be referenced', 'EINVAL');
