@@ -9,7 +9,7 @@
 // Sets: BpfMap.graphFields of each map whose value has a bpf_list_head.
 
 import type { Btf } from '../elf/btf.js';
-import { objFree } from '../helpers/obj_kfuncs.js';
+import { listNodeTake, objFree } from '../helpers/obj_kfuncs.js';
 import type { BpfMap } from '../maps/index.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import { mapGraphRoots } from '../verifier/local_obj.js';
@@ -46,6 +46,8 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
         for (const h of saved as SavedHead[]) {
           let n = Number(BigInt.asUintN(32, h.next));
           for (let guard = 0; n !== 0 && n !== h.at && guard < 1 << 20; guard++) {
+            // (only nodes the list kfuncs linked on this head: a head a program's update wrote is no list)
+            if (!listNodeTake(mem, n, h.at)) break;
             const next = Number(BigInt.asUintN(32, mem.view().getBigUint64(n, true)));
             objFree(ctx, n - h.nodeOff);
             n = next;

@@ -69,13 +69,20 @@ export interface ObjHeap {
   end: number;
   bump: number;
   free: Map<number, number[]>;
+  /**
+   * The nodes on some list (their addresses): a head's bytes a program's own bpf_map_update_elem wrote
+   * (the fast path's copy does not skip list heads yet, where the kernel's copy_map_value does) must
+   * never lead the list kfuncs to memory that is no linked node — a head naming any other address is
+   * taken as empty.
+   */
+  linked: Set<number>;
 }
 
 const heaps = new WeakMap<EngineMemory, ObjHeap>();
 
 /** The heap of `mem` over [base, base + bytes): made once per memory by the Datapath. */
 export function setObjHeap(mem: EngineMemory, base: number, bytes: number): void {
-  if (!heaps.has(mem)) heaps.set(mem, { base, end: base + bytes, bump: base, free: new Map() });
+  if (!heaps.has(mem)) heaps.set(mem, { base, end: base + bytes, bump: base, free: new Map(), linked: new Set() });
 }
 export const hasObjHeap = (mem: EngineMemory): boolean => heaps.has(mem);
 /** The span [start, end) of `mem`'s heap, once made: what a checked program's objects live in. */
@@ -129,9 +136,43 @@ const u64At = (v: DataView, at: number): number => Number(BigInt.asUintN(32, v.g
 const setU64 = (v: DataView, at: number, x: number): void => v.setBigUint64(at, BigInt(x), true);
 const addr = (x: bigint): number => Number(BigInt.asUintN(32, x));
 
+/**
+ * Whether the head at `head` is one the list kfuncs made: empty (zero, or pointing at itself both ways)
+ * or with its first and last nodes linked nodes that name it as their owner.
+ */
+function headSound(h: ObjHeap | undefined, v: DataView, head: number): boolean {
+  const first = u64At(v, head);
+  const last = u64At(v, head + 8);
+  if (first === 0 && last === 0) return true;
+  if (first === head && last === head) return true;
+  const on = (n: number): boolean => h !== undefined && h.linked.has(n) && u64At(v, n + 16) === head;
+  return on(first) && on(last);
+}
+
+/** The head at `head` as the list kfuncs may follow it: one not headSound is emptied first. */
+function soundHead(ctx: HelperContext, head: number): DataView {
+  const v = ctx.mem.view();
+  if (!headSound(heaps.get(ctx.mem), v, head)) {
+    setU64(v, head, 0);
+    setU64(v, head + 8, 0);
+  }
+  return v;
+}
+
+/**
+ * bpf_list_head_free's walk (control/graph_maps.ts): whether `n` is a linked node of the head at `head`
+ * (one the list kfuncs linked there); it is unlinked from wxdp's set, its object is the caller's to free.
+ */
+export function listNodeTake(mem: EngineMemory, n: number, head: number): boolean {
+  const h = heaps.get(mem);
+  if (!h || !h.linked.has(n) || u64At(mem.view(), n + 16) !== head) return false;
+  h.linked.delete(n);
+  return true;
+}
+
 /** __bpf_list_add: link `node` after the head (front) or before it (back). */
 function listAdd(ctx: HelperContext, head: number, node: number, tail: boolean): bigint {
-  const v = ctx.mem.view();
+  const v = soundHead(ctx, head);
   if (u64At(v, head) === 0) {
     setU64(v, head, head);
     setU64(v, head + 8, head);
@@ -145,12 +186,13 @@ function listAdd(ctx: HelperContext, head: number, node: number, tail: boolean):
   setU64(v, prev, node);
   setU64(v, next + 8, node);
   setU64(v, node + 16, head);
+  heapOf(ctx).linked.add(node);
   return 0n;
 }
 
 /** __bpf_list_del: unlink the first (or last) node and return it, NULL when empty. */
 function listDel(ctx: HelperContext, head: number, tail: boolean): bigint {
-  const v = ctx.mem.view();
+  const v = soundHead(ctx, head);
   const first = u64At(v, head);
   if (first === 0 || first === head) return 0n;
   const n = tail ? u64At(v, head + 8) : first;
@@ -163,12 +205,13 @@ function listDel(ctx: HelperContext, head: number, tail: boolean): bigint {
   setU64(v, n, n);
   setU64(v, n + 8, n);
   setU64(v, n + 16, 0);
+  heapOf(ctx).linked.delete(n);
   return BigInt(n);
 }
 
 /** bpf_list_front / _back: the first (last) node, NULL when empty. */
 function listPeek(ctx: HelperContext, head: number, tail: boolean): bigint {
-  const v = ctx.mem.view();
+  const v = soundHead(ctx, head);
   const first = u64At(v, head);
   if (first === 0 || first === head) return 0n;
   return BigInt(tail ? u64At(v, head + 8) : first);
