@@ -135,6 +135,7 @@ const KERNEL: Record<string, number> = {
   'xdp_obj_new:xdp_obj_new': 88,
   'xdp_obj_list:xdp_obj_list': 784,
   'xdp_obj_list_keep:xdp_obj_list_keep': 66,
+  'xdp_obj_list_forge:xdp_obj_list_forge': 79,
   'xdp_obj_exhaust:xdp_obj_exhaust': 164,
 };
 
