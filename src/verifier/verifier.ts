@@ -3525,6 +3525,12 @@ class Verifier {
         if (!write && reg.map!.writeonly) this.reject(`read from map forbidden, value_size=${reg.map!.valueSize} off=${reg.off} size=${size}`, pc);
         this.checkMemRegion(reg, regno, reg.off, size, reg.map!.valueSize, zeroOk, pc);
         checkLockOverlap(reg, reg.off, size, (r) => this.reject(r, pc));
+        // check_map_access for a helper too: a bpf_list_head is the list kfuncs' only (a helper writing it
+        // would hand them any address as a node)
+        if (this.opts.progBtf) {
+          const g = graphRootOverlap(this.opts.progBtf, reg.map!.name, reg.smin + BigInt(reg.off), reg.umax + BigInt(reg.off + size));
+          if (g) this.reject(g, pc);
+        }
         return;
       case RegType.MAP_KEY:
         this.checkMemRegion(reg, regno, reg.off, size, reg.map!.keySize, zeroOk, pc);
