@@ -253,7 +253,9 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       // is_kfunc_trusted_args (KF_RELEASE): not NULL; then a trusted (referenced) pointer at its start
       if (r1.maybeNull || (r1.isScalar && r1.varOff.isConst && r1.varOff.value === 0n)) h.reject('Possibly NULL pointer passed to trusted arg0');
       if (!r1.refObjId || !h.hasRef(r1.refObjId)) h.reject('R1 must be referenced or trusted', 'EINVAL');
-      if (r1.off !== 0 || !r1.varOff.isConst || r1.varOff.value !== 0n) h.reject('R1 must have zero offset when passed to release func or trusted arg to kfunc', 'EINVAL');
+      // check_func_arg_reg_off (OBJ_RELEASE): the fixed offset first, then __check_ptr_off_reg's variable one
+      if (r1.off !== 0) h.reject('R1 must have zero offset when passed to release func or trusted arg to kfunc', 'EINVAL');
+      if (!r1.varOff.isConst || r1.varOff.value !== 0n) h.reject(`variable ptr_ access var_off=${r1.varOff.toString()} disallowed`, 'EACCES');
       if (!r1.alloc) h.reject('arg#0 expected for bpf_obj_drop_impl()', 'EINVAL');
       h.release(r1.refObjId);
       return undefined;
