@@ -37,7 +37,7 @@ import {
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPH_TTL, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
-import { fib_validate_source4, fullSourceCheck4, IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
+import { fib_validate_source4, fullSourceCheck4, icmp4MaybeErr, IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
 import { dst4_route, dstPmtuLockedAny } from './dst';
 import { ipDecreaseTtl } from './forward';
 import { FA_MTU, FA_NH, FA_NHS, fib4_mp_pick, fib4_mp_pick_addrs, fib4BurstRouteAt, fib4BurstRuleRouteAt, fib4BurstRules, NH_GW, NH_GW_FAMILY, NH_NEIGH, NH_OIF, NH_SIZE } from './fib';
@@ -135,7 +135,7 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, sl
   let k: i32 = 0;
   // policy 3 and a policy 0 ICMP error hash the packet (ipv4_rcv's route input): the full path
   const pol = sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY);
-  if (pol == 3 || (pol == 0 && <u32>load<u8>(ip, 9) == 1)) return false;
+  if (pol == 3 || (pol == 0 && icmp4MaybeErr(ip, 20, tot))) return false;
   if (fa != 0 && load<u32>(fa + FA_NHS) > 1) {
     // the hash over the addresses alone (the usual policies): no flow key to build for it
     if (mp_hash4_addrs_only()) k = fib4_mp_pick_addrs(fa, saddr, daddr);

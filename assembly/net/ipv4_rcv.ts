@@ -375,7 +375,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
   // hash (mp_hash_pkt_begin), past the route cache, whose key is the flow key's (router fuzz WXDP_ROUTER_FUZZ_HASH)
   const pol = sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY);
   let err: i32;
-  if (pol == 3 || (pol == 0 && <u32>load<u8>(data + 9) == 1)) {
+  if (pol == 3 || (pol == 0 && icmp4MaybeErr(data, hlen, ldBe16(data + IPH_TOT_LEN)))) {
     mp_hash_pkt_begin(data, ldBe16(data + IPH_TOT_LEN), false);
     err = fib4_lookup(fl, res);
     mp_hash_pkt_end();
@@ -773,4 +773,17 @@ function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
     return OPT_BAD;
   }
   return srr ? OPT_SRR : OPT_OK;
+}
+
+/**
+ * Whether the IPv4 packet at `ip` (header `hlen` bytes, `tot` in all) may be an ICMP error whose quoted
+ * header ip_multipath_l3_keys hashes under policy 0 (icmp_is_err: destination unreachable, redirect, time
+ * exceeded, parameter problem); any other packet hashes over its own addresses, as its flow key does, so
+ * its route may come from the per-destination cache. (A later fragment whose bytes there look like one
+ * takes the full path too, which hashes it by its outer header as the kernel does.)
+ */
+@inline export function icmp4MaybeErr(ip: u32, hlen: u32, tot: u32): bool {
+  if (<u32>load<u8>(ip + 9) != 1 || tot <= hlen) return false;
+  const t = <u32>load<u8>(ip + hlen);
+  return t == 3 || t == 5 || t == 11 || t == 12;
 }

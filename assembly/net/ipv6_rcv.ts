@@ -241,7 +241,8 @@ export function ip6InputRoute(ifindex: u32, data: u32, len: u32, nhoff: u32, off
   // jhash_2words(outer, inner) — not the flow key's; under policy 0 an ICMPv6 error's quoted header (router fuzz seeds 1222, 1223 with
   // WXDP_ROUTER_FUZZ_HASH). Past the route cache: its key is the flow key's
   const pol = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
-  if (pol >= 2 || (pol == 0 && <u32>load<u8>(data, IP6H_NEXTHDR) == 58)) {
+  // (policy 0: only an ICMPv6 error right after the fixed header — icmpv6_is_err — hashes otherwise than its flow key)
+  if (pol >= 2 || (pol == 0 && <u32>load<u8>(data, IP6H_NEXTHDR) == 58 && len > 40 && <u32>load<u8>(data, 40) - 1 < 4)) {
     mp_hash_pkt_begin(data, len, true);
     const err = dst6_route_fresh(IN6_FL(), IN6_RES());
     mp_hash_pkt_end();
