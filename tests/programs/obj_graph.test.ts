@@ -21,12 +21,20 @@ interface Case {
   frames: Uint8Array[];
   results: (d: Uint8Array) => string[];
   expected: string[][];
+  /**
+   * Results the kernel does not fix (their indexes in `results`): compared in wxdp's runs, not in the
+   * kernel's. bpf_obj_new does not clear what it returns (bpf_mem_alloc hands back a freed object as it
+   * was): the kernel's `fresh` read is mostly 0 but was a just-dropped object's 0xffffffff once (a
+   * fresh clone's npm test, 12-07); wxdp's objects are always zeroed, one of the kernel's answers.
+   */
+  kernelFree?: number[];
 }
 const CASES: Case[] = [
   {
     name: 'xdp_obj_new',
     frames: [new Uint8Array(64), Uint8Array.from({ length: 64 }, (_, i) => i * 7 + 1), Uint8Array.from({ length: 64 }, (_, i) => 255 - i)],
     results: (d) => u64s(d, 16, 4),
+    kernelFree: [1],
     expected: [
       ['100abcdee', '0', '0', '3'],
       ['330feccb11928a80', '0', '6a635c55', '3'],
@@ -154,7 +162,8 @@ describe.skipIf(!avail.ok)(`the same frames in the kernel${avail.ok ? '' : ` (sk
   it.each(CASES.map((c) => [c.name, c] as const))('%s: bpftool prog run gives the same results', (_n, c) => {
     const k = loadKernelProgram(objectOf(c.name), { name: c.name });
     try {
-      expect(runAll(c, (f) => k.run({ data: f }))).toEqual(want(c));
+      const free = (rows: Array<Array<number | string>>): Array<Array<number | string>> => rows.map((r) => r.map((v, i) => (c.kernelFree?.includes(i - 1) ? '*' : v)));
+      expect(free(runAll(c, (f) => k.run({ data: f })))).toEqual(free(want(c)));
     } finally {
       k.close();
     }
