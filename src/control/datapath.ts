@@ -20,7 +20,7 @@ import { Interpreter } from '../interp/index.js';
 import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
-import { ensureObjHeap, lowerObjNew } from './obj_heap.js';
+import { callsObjKfuncs, ensureObjHeap, lowerObjNew } from './obj_heap.js';
 import { objHeapSpan } from '../helpers/obj_kfuncs.js';
 import { applyGraphFields } from './graph_maps.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
@@ -1036,7 +1036,7 @@ export class Datapath {
       out.push({ name: 'kern ctx', start: CTX_BASE, end: CTX_BASE + CTX.KERN_DEV + 8, writable: false });
     }
     // bpf_obj_new's objects (helpers/obj_kfuncs.ts): the verifier proves each access within one
-    const heap = kfuncs.some((c) => c.name.startsWith('bpf_obj_') || c.name.startsWith('bpf_list_')) ? objHeapSpan(this.memory) : undefined;
+    const heap = callsObjKfuncs(p.spec) ? objHeapSpan(this.memory) : undefined;
     if (heap) out.push({ name: 'obj heap', start: heap.start, end: heap.end, writable: true });
     const seen = new Set<number>();
     const view = this.memory.view();
@@ -1575,7 +1575,7 @@ function verifyCacheKey(
  * allocates, their fields): their layout joins the cache key.
  */
 function localTypesKey(spec: ProgramSpec, btf: Btf | undefined): string {
-  if (!btf || !(spec.kfuncCalls ?? []).some((c) => c.name.startsWith('bpf_obj_') || c.name.startsWith('bpf_list_') || c.name.startsWith('bpf_rbtree_') || c.name.startsWith('bpf_refcount_'))) return '';
+  if (!btf || !callsObjKfuncs(spec)) return '';
   const h = createHash('sha256');
   h.update(JSON.stringify(btf.types, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
   return `/btf=${h.digest('hex')}`;

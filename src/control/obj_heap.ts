@@ -9,6 +9,12 @@ import { createMap } from '../maps/index.js';
 import { MapType } from '../maps/uapi.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import type { FastPath } from '../runtime/fastpath.js';
+import type { ProgramSpec } from '../elf/spec.js';
+
+/** Whether the program calls the allocated-object or graph kfuncs (bpf_obj_*, bpf_list_*, bpf_rbtree_*, bpf_refcount_*). */
+export function callsObjKfuncs(spec: ProgramSpec): boolean {
+  return (spec.kfuncCalls ?? []).some((c) => /^bpf_(obj|list|rbtree|refcount)_/.test(c.name));
+}
 
 /** The heap of `mem`, made once: HEAP_CHUNKS values of HEAP_CHUNK bytes, laid end to end. */
 export function ensureObjHeap(fp: FastPath, mem: EngineMemory): void {
