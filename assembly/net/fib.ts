@@ -981,6 +981,18 @@ export function fib4_burst_direct(dst: u32, tos: u32): u32 {
 }
 
 /**
+ * fib4_burst_direct for the burst's `j`-th destination, read by its slot once fib4_burst_ready found the
+ * walk current with no rule ever added (bpf_fib_lookup's DIRECT call for the frame of that slot,
+ * fib_helper.ts ipv4Lean): the same answers, without the per-call checks of the root, tables and
+ * generations and the search of the burst for `dst` (fib4BurstHandles).
+ */
+@inline export function fib4BurstDirectAt(j: u32, tos: u32): u32 {
+  if (fib4BurstLocalAt(j) != 0) return 0;
+  const h = fib4BurstMainAt(j);
+  return h == 0 ? 1 : burstAliasScoped(h, tos, RT_SCOPE_UNIVERSE);
+}
+
+/**
  * Whether the burst's walk (fib_prefetch.ts) answers for the FIB as it is now, for frames routed by
  * their slot (fib4BurstRouteAt): no rule ever added, no bulk load on, main and local with their LPMs,
  * the walk's answers for those at their current generations. Checked once for a burst.
