@@ -1488,12 +1488,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   let lastAt6: u32 = 0;
   // 1: which frames qualify, their keys' hashes (the tags) and buckets (bit 0: IPv6); an IPv4 frame of
   // the same key as the last one hashed (a flow's train) takes that frame's record (SAME_KEY)
-  // PROBE (sp54): the first loop in chunks of ftChunk frames, each chunk's bucket lines loaded after it
-  const ch = ftChunk != 0 ? ftChunk : n;
-  let acc: u32 = 0;
-  for (let i0: u32 = 0; i0 < n; i0 += ch) {
-  const i1 = min(i0 + ch, n);
-  for (let i: u32 = i0; i < i1; i++) {
+  for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
     const ip = data + ETH_HLEN;
@@ -1555,14 +1550,12 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     store<u32>(out + (i << 2), h);
     cand |= h;
   }
-  if (ftChunk != 0) acc += warmLines(out + (i0 << 2), i1 - i0, ~3);
-  }
   if (cand == 0) return 0;
   // 2: the buckets' lines, in a loop that only loads: the fewer instructions a frame, the more of the
   // burst's misses the CPU's window holds at once (wasm has no prefetch instruction); a frame without a
   // bucket of its own (0, SAME_KEY) loads address 0 instead of a branch (always mapped). Branchless
   // loads here and in the fourth loop: 10k flows 43.8 → 41.6 ns, 100k 58.3 → 53.9 (3 rounds, measured)
-  if (ftChunk == 0) acc += warmLines(out, n, ~3);
+  let acc = warmLines(out, n, ~3);
   // 3: the slot whose tag is the key's hash (its record), or the bucket's overflow list; the frames
   // with a record counted (m)
   let m: u32 = 0;
@@ -1785,11 +1778,6 @@ const SAME_KEY: u32 = 2;
 
 /** Keeps the records' warm-up loads of nf_flow_burst_lookup alive. */
 let sink: u32 = 0;
-/** PROBE (sp54): nf_flow_burst_lookup's first loop in chunks of this many frames (0: one loop, then the wave). */
-let ftChunk: u32 = 0;
-export function nf_flow_probe_chunk(c: u32): void {
-  ftChunk = c;
-}
 
 // The burst's state (per worker: wasm globals), set by nf_flow_burst_lookup: nothing the control plane
 // changes between two bursts of a thread's poll is read from it, only what one burst reads alike.
