@@ -1741,7 +1741,11 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // (~12.5) — stack_rx_flows ~15, the rings ~9 (napi_poll, transmitBurst, framesFreeFrom, queueRefill),
   // burstCold ~1.4. No single load in stack_rx_flows stands out (its hits' lines came in the record
   // wave). The same split as ft50: ~24 ns of waves at the hardware's misses-in-flight limit and ~40 of
-  // compute, so ≤ 40 ns at 1M needs the compute halved besides a line; nothing new tried.
+  // compute, so ≤ 40 ns at 1M needs the compute halved besides a line. Tried (probe 2673d83c, reverted):
+  // the first loop in chunks of 16 / 32 frames, each chunk's bucket wave right after it (its misses in
+  // flight under the next chunk's hashing) — 1M data path, 12 rounds alternated in one process, load 16:
+  // 16 1.121× (0/12 rounds faster), 32 1.021× (5/12), the A/A control 1.039× (4/12): fewer misses a wave
+  // cost more than the hashing they overlap (the C floor's 8-16 frames at once, above); not kept.
   sink += acc;
   return m;
 }
