@@ -1734,6 +1734,18 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // (same table shapes) + 2 MiB tags 1.16×. A dependent wave of lines from 2 MiB costs about what the
   // 16 MiB buckets' does (the record wave keeps the L2 busy), so no bucket small enough to be a Swiss
   // table's tags (≥ 2.4 MB for 2M records) pays: the lever is the wave, not the bucket array's size.
+  // Measured again (sp54, 12-07, load 8-14, 2 MiB pages on: 698-708 of 712 MiB): bench flows data path
+  // 1M 63.4 / 67.1 / 75.0 ns (10k 39.7 / 43.7, 1 flow 31.8 / 41.1 in the same runs). perf of the 1M row,
+  // scaled by the harness (fillBurst + rxPost + dev_tx_done ≈ 30 ns): this function ~41 ns a frame — its
+  // first loop 24% (~10), the bucket wave 27% (~11), the third loop 18% (~7.5), the record wave 30%
+  // (~12.5) — stack_rx_flows ~15, the rings ~9 (napi_poll, transmitBurst, framesFreeFrom, queueRefill),
+  // burstCold ~1.4. No single load in stack_rx_flows stands out (its hits' lines came in the record
+  // wave). The same split as ft50: ~24 ns of waves at the hardware's misses-in-flight limit and ~40 of
+  // compute, so ≤ 40 ns at 1M needs the compute halved besides a line. Tried (probe 2673d83c, reverted):
+  // the first loop in chunks of 16 / 32 frames, each chunk's bucket wave right after it (its misses in
+  // flight under the next chunk's hashing) — 1M data path, 12 rounds alternated in one process, load 16:
+  // 16 1.121× (0/12 rounds faster), 32 1.021× (5/12), the A/A control 1.039× (4/12): fewer misses a wave
+  // cost more than the hashing they overlap (the C floor's 8-16 frames at once, above); not kept.
   sink += acc;
   return m;
 }
