@@ -14,12 +14,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
-import { bitOps, evalBinop, type Evaluated, type Fail } from './nft_bitwise.js';
+import { addrBits, bitOps, evalBinop, type Evaluated, type Fail } from './nft_bitwise.js';
 import { LOG_LEVELS, NftParseError, parseNft, type BinExpr, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
 import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
-import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
+import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, formatElem, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
@@ -1106,8 +1106,10 @@ export class Nft {
     const leaves = (e: BinExpr): RawValue[] | undefined => (e.k === 'val' ? [e.v] : e.k === 'op' && e.op === '|' ? [...(leaves(e.l) ?? [{ k: 'word', v: '', loc: e.loc }]), ...(leaves(e.r) ?? [])] : undefined);
     const ors = !s.lhs && type === 'ct_state' ? leaves(s.rhs!) : undefined;
     if (ors && ors.every((x) => x.k === 'word' && x.v !== '')) return this.resolveRule(t, ch, [{ ...s, rhs: undefined, value: { k: 'list', items: ors, loc: s.rhs!.loc } }])[0]!;
-    // marks (host order, 32 bits), and the one- and two-byte integers of headers (ip ttl, ip6 hoplimit, ports: network order)
-    if (type !== 'mark' && type !== 'integer8' && type !== 'inet_service') throw new Refusal('wxdp has binary operations (nft_bitwise) on marks, ip ttl, ip6 hoplimit and ports only', where.loc, false);
+    if (type === 'ipv4_addr' || type === 'ipv6_addr') return this.addrMaskMatch(t, ch, s, type);
+    // marks (host order, 32 bits), and the one- and two-byte integers of headers (ip ttl, ip6 hoplimit, ports,
+    // ip protocol / meta l4proto: network order)
+    if (type !== 'mark' && type !== 'integer8' && type !== 'inet_service' && type !== 'inet_proto') throw new Refusal('wxdp has binary operations (nft_bitwise) on marks, addresses, ip ttl, ip6 hoplimit, protocols and ports only', where.loc, false);
     const width = type === 'mark' ? 32 : TYPE_INFO[type].len * 8;
     const fail: Fail = (msg, loc, kernel, also) => {
       throw new Refusal(msg, loc, kernel, also);
@@ -1155,6 +1157,53 @@ export class Nft {
     const inner = this.resolveRule(t, ch, [{ ...s, lhs: undefined, rhs: undefined, value }])[0] as Extract<RStmt, { k: 'match' }>;
     const bits = bitOps(ops, fail, width)[0];
     return bits && bits.k === 'bool' ? { ...inner, bits: { mask: bits.mask, xor: bits.xor } } : inner;
+  }
+
+  /**
+   * An address matched through `&`, `|`, `^` (nft_bitwise.ts addrBits): one NFT_BITWISE_BOOL over its 4 or 16 bytes
+   * before the comparison, a top `^` moved into a value or a set of values. nft 1.0.6 lists a range after a mask as
+   * garbage (`0xc0000200 [invalid type]/24-…`) and ands a prefix value's mask into the bitwise wrongly (byte order):
+   * wxdp refuses those rather than evaluate what nft would not show back.
+   */
+  private addrMaskMatch(t: NftTable, ch: NftChain, s: Extract<Stmt, { k: 'match' }>, type: 'ipv4_addr' | 'ipv6_addr'): RStmt {
+    const len = TYPE_INFO[type].len;
+    const fail: Fail = (msg, loc, kernel, also) => {
+      throw new Refusal(msg, loc, kernel, also);
+    };
+    const constant = (e: Extract<BinExpr, { k: 'val' }>): Uint8Array => {
+      const el = parseElem(type, e.v);
+      if (el.kind !== 'value') throw new Refusal(`Binary operation is undefined for ${el.kind} expressions`, e.loc, false);
+      return el.lo;
+    };
+    let value = s.value;
+    const shift = (loc: Loc): never => {
+      // a shift leaves an integer (expr_evaluate_shift): the value is read as one, then the types differ
+      if (value.k === 'word' || value.k === 'str') parseElem('integer32', value);
+      throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, expression has type integer`, value.loc, false, loc);
+    };
+    const text = (b: Uint8Array, loc: Loc): RawValue => ({ k: 'word', v: formatElem(type, { kind: 'value', lo: b, hi: b }), loc });
+    if (s.rhs) {
+      const r = addrBits(s.rhs, constant, fail, len, shift);
+      if (!(r instanceof Uint8Array)) throw new Refusal('Right hand side of relational expression must be constant', s.rhs.loc, false);
+      value = text(r, s.rhs.loc);
+    }
+    const l = addrBits(s.lhs ?? { k: 'sel', sel: s.sel, loc: s.sel.loc }, constant, fail, len, shift);
+    if (l instanceof Uint8Array) throw new Refusal(`Relational expression (${OP_SYMBOL[s.op]}) has constant value`, s.lhs!.loc, false, value.loc);
+    const single = (v: RawValue): boolean => (v.k === 'word' || v.k === 'str') && parseElem(type, v).kind === 'value';
+    let { mask, xor } = l;
+    if (l.top) {
+      const flip = (v: RawValue): RawValue => text(parseElem(type, v).lo.map((b, i) => b ^ l.top![i]!), v.loc);
+      if (single(value)) value = flip(value);
+      else if (value.k === 'set' && value.elems.every(single)) value = { ...value, elems: value.elems.map(flip) };
+      else {
+        // not moved: the `^` stays in the bitwise (after the rest)
+        xor = xor.map((x, i) => x ^ l.top![i]!);
+      }
+    }
+    if (value.k === 'set' ? !value.elems.every(single) : !single(value) && value.k !== 'ref')
+      throw new Refusal('wxdp refuses a prefix or range after an address mask: nft 1.0.6 cannot list it back', value.loc, false);
+    const inner = this.resolveRule(t, ch, [{ ...s, lhs: undefined, rhs: undefined, value }])[0] as Extract<RStmt, { k: 'match' }>;
+    return { ...inner, abits: { mask, xor } };
   }
 
   /** `meta mark set EXPR` / `ct mark set EXPR` of binary operations: a constant, or a mark through nft_bitwise. */

@@ -441,6 +441,11 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           code.data(be(s.bits.mask));
           code.data(be(s.bits.xor));
         }
+        if (s.abits) {
+          code.op(EXPR.BITWISE, 0, len, 0);
+          code.data(s.abits.mask);
+          code.data(s.abits.xor);
+        }
         // the comparison
         const isIface = s.type === 'iface_index';
         if (v.k === 'masked') {

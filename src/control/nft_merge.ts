@@ -58,7 +58,7 @@ export function fieldAt(sel: Selector): FieldAt | undefined {
 
 /** A statement stmt_reduce gathers: a payload field `==` or `!=` one value (no prefix, range or set). */
 function gathered(s: RStmt): boolean {
-  if (s.k !== 'match' || s.type === 'tcp_flag' || s.bits || (s.op !== 'eq' && s.op !== 'neq')) return false;
+  if (s.k !== 'match' || s.type === 'tcp_flag' || s.bits || s.abits || (s.op !== 'eq' && s.op !== 'neq')) return false;
   const at = fieldAt(s.sel);
   return at !== undefined && s.value.k === 'elem' && s.value.e.kind === 'value' && s.value.e.lo.length === at.len;
 }

@@ -1107,6 +1107,9 @@ class Parser {
     // the scanner reads `1-3` as a number, `-`, a number: an operand is one of them (primary_expr takes no range)
     const dash = v.k === 'word' ? /^[0-9][0-9a-fA-Fx]*-/.exec(v.v) : null;
     if (dash) throw new NftParseError('syntax error, unexpected -', { ...v.loc, col: v.loc.col + dash[0].length - 1, end: v.loc.col + dash[0].length - 1 });
+    // nor a prefix: `255.255.255.0/24` is an address, then `/`
+    const slash = v.k === 'word' ? /^[0-9a-fA-F:.x]+\//.exec(v.v) : null;
+    if (slash) throw new NftParseError('syntax error, unexpected /', { ...v.loc, col: v.loc.col + slash[0].length - 1, end: v.loc.col + slash[0].length - 1 });
     return { k: 'val', v, loc: v.loc };
   }
 

@@ -174,8 +174,17 @@ const SERVICES: Readonly<Record<string, number>> = {
 export const CT_STATES: ReadonlyArray<[string, number]> = [['invalid', 1], ['established', 2], ['related', 4], ['new', 8], ['untracked', 64]];
 
 export function protoNumber(name: string): number | undefined {
-  if (/^[0-9]+$/.test(name)) return Number(name) <= 255 ? Number(name) : undefined;
+  const n = protoInt(name);
+  if (n !== undefined) return n <= 255 ? n : undefined;
   return protos().byName.get(name);
+}
+
+/** nft's inet_protocol_type_parse reads a number as strtoumax(…, 0) does (hex, octal, decimal) before a name. */
+function protoInt(text: string): number | undefined {
+  if (/^0[xX][0-9a-fA-F]+$/.test(text)) return parseInt(text.slice(2), 16);
+  if (/^0[0-7]*$/.test(text)) return parseInt(text, 8);
+  if (/^[1-9][0-9]*$/.test(text)) return Number(text);
+  return undefined;
 }
 
 function u32(v: number, host: boolean, len = 4): Uint8Array {
@@ -257,6 +266,8 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       return u32(n, false, 2);
     }
     case 'inet_proto': {
+      const i = protoInt(text);
+      if (i !== undefined && i > 255) return err('Protocol out of range', loc);
       const n = protoNumber(text);
       if (n === undefined) return err('Could not resolve protocol name', loc);
       return u32(n, false, 1);
