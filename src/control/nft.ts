@@ -21,6 +21,7 @@ import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftCha
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, formatElem, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
+import { fieldAt } from './nft_merge.js';
 import { REJECT_CODES, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
@@ -1109,7 +1110,7 @@ export class Nft {
     if (type === 'ipv4_addr' || type === 'ipv6_addr') return this.addrMaskMatch(t, ch, s, type);
     // marks (host order, 32 bits), and the one- and two-byte integers of headers (ip ttl, ip6 hoplimit, ports,
     // ip protocol / meta l4proto: network order)
-    if (type !== 'mark' && type !== 'integer8' && type !== 'inet_service' && type !== 'inet_proto') throw new Refusal('wxdp has binary operations (nft_bitwise) on marks, addresses, ip ttl, ip6 hoplimit, protocols and ports only', where.loc, false);
+    if (type !== 'mark' && type !== 'integer8' && type !== 'integer16' && type !== 'inet_service' && type !== 'inet_proto') throw new Refusal('wxdp has binary operations (nft_bitwise) on marks, addresses, ip ttl, ip6 hoplimit, protocols and ports only', where.loc, false);
     const width = type === 'mark' ? 32 : TYPE_INFO[type].len * 8;
     const fail: Fail = (msg, loc, kernel, also) => {
       throw new Refusal(msg, loc, kernel, also);
@@ -2125,6 +2126,8 @@ class IntervalIndex {
 /** A selector's data type (nft's expression types). */
 function selType(sel: Selector): DataType {
   const { proto, field } = sel;
+  // the two-byte integers of headers (ip length, id, frag-off, checksum; ip6 length; udp length, checksum; tcp window…)
+  if (fieldAt(sel)?.len === 2 && (proto === 'ip' || proto === 'ip6' || ((proto === 'tcp' || proto === 'udp') && field !== 'sport' && field !== 'dport'))) return 'integer16';
   if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
   if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
   if (proto === 'tcp' && field === 'flags') return 'tcp_flag';

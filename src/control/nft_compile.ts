@@ -274,9 +274,8 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   const loadOnly = (sel: Selector, len: number, reg: number): void => {
     const { proto, field } = sel;
     if (proto === 'ip' || proto === 'ip6') {
-      const off = proto === 'ip' ? { saddr: 12, daddr: 16, protocol: 9, ttl: 8 }[field]! : { saddr: 8, daddr: 24, nexthdr: 6, hoplimit: 7 }[field]!;
       code.op(EXPR.PAYLOAD, reg, len, 1);
-      code.word(off);
+      code.word(fieldAt(sel)!.off);
     } else if (proto === 'arp') {
       // the ARP header of Ethernet and IPv4 addresses (nft_merge.ts draws its fields' places)
       code.op(EXPR.PAYLOAD, reg, len, 1);
@@ -298,7 +297,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       code.data(new Uint8Array(len));
     } else if (proto === 'tcp' || proto === 'udp' || proto === 'th') {
       code.op(EXPR.PAYLOAD, reg, len, 2);
-      code.word(field === 'sport' ? 0 : field === 'flags' ? 13 : 2);
+      code.word(field === 'flags' ? 13 : fieldAt(sel)!.off);
     } else if (proto === 'icmp' || proto === 'icmpv6') {
       code.op(EXPR.PAYLOAD, reg, len, 2);
       code.word(field === 'code' ? 1 : 0);

@@ -1162,12 +1162,13 @@ class Parser {
   private selector(t: Tok): Selector | undefined {
     switch (t.v) {
       case 'ip':
-        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl']);
+        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl', 'length', 'id', 'frag-off', 'checksum']);
       case 'ip6':
-        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit']);
+        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit', 'length']);
       case 'tcp':
-        return this.selectorField(t.v, t, ['sport', 'dport', 'flags']);
+        return this.selectorField(t.v, t, ['sport', 'dport', 'flags', 'window', 'checksum', 'urgptr']);
       case 'udp':
+        return this.selectorField(t.v, t, ['sport', 'dport', 'length', 'checksum']);
       case 'th':
         return this.selectorField(t.v, t, ['sport', 'dport']);
       case 'icmp':
