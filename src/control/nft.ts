@@ -1105,19 +1105,19 @@ export class Nft {
     const where = s.lhs ?? s.rhs!;
     // `ct state established | related`: the bitmask's values or-ed, as `established,related` (nft lists it so)
     const leaves = (e: BinExpr): RawValue[] | undefined => (e.k === 'val' ? [e.v] : e.k === 'op' && e.op === '|' ? [...(leaves(e.l) ?? [{ k: 'word', v: '', loc: e.loc }]), ...(leaves(e.r) ?? [])] : undefined);
-    const ors = !s.lhs && type === 'ct_state' ? leaves(s.rhs!) : undefined;
+    const ors = !s.lhs && (type === 'ct_state' || type === 'ct_status') ? leaves(s.rhs!) : undefined;
     if (ors && ors.every((x) => x.k === 'word' && x.v !== '')) return this.resolveRule(t, ch, [{ ...s, rhs: undefined, value: { k: 'list', items: ors, loc: s.rhs!.loc } }])[0]!;
     if (type === 'ipv4_addr' || type === 'ipv6_addr') return this.addrMaskMatch(t, ch, s, type);
     // marks (host order, 32 bits), and the one- and two-byte integers of headers (ip ttl, ip6 hoplimit, ports,
     // ip protocol / meta l4proto: network order)
-    if (type !== 'mark' && type !== 'integer8' && type !== 'integer16' && type !== 'inet_service' && type !== 'inet_proto') throw new Refusal('wxdp has binary operations (nft_bitwise) on marks, addresses, ip ttl, ip6 hoplimit, protocols and ports only', where.loc, false);
-    const width = type === 'mark' ? 32 : TYPE_INFO[type].len * 8;
+    if (type !== 'mark' && type !== 'ct_status' && type !== 'integer8' && type !== 'integer16' && type !== 'inet_service' && type !== 'inet_proto') throw new Refusal('wxdp has binary operations (nft_bitwise) on marks, ct status, addresses, ip ttl, ip6 hoplimit, protocols, ports and header integers only', where.loc, false);
+    const width = TYPE_INFO[type].len * 8;
     const fail: Fail = (msg, loc, kernel, also) => {
       throw new Refusal(msg, loc, kernel, also);
     };
     const mark = (v: RawValue): number => {
       const e = parseElem(type, v);
-      if (type === 'mark') return new DataView(e.lo.buffer, e.lo.byteOffset).getUint32(0, true);
+      if (TYPE_INFO[type].host) return new DataView(e.lo.buffer, e.lo.byteOffset).getUint32(0, true);
       return e.lo.reduce((n, b) => n * 256 + b, 0);
     };
     const constant = (e: Extract<BinExpr, { k: 'val' }>): number => {
@@ -1125,7 +1125,7 @@ export class Nft {
       if (e2.kind !== 'value') throw new Refusal(`Binary operation is undefined for ${e2.kind} expressions`, e.loc, false);
       return mark(e.v);
     };
-    const word = (v: number, loc: Loc): RawValue => ({ k: 'word', v: type === 'mark' ? `0x${v.toString(16)}` : String(v), loc });
+    const word = (v: number, loc: Loc): RawValue => ({ k: 'word', v: TYPE_INFO[type].host ? `0x${v.toString(16)}` : String(v), loc });
     let value = s.value;
     if (s.rhs) {
       const r = evalBinop(s.rhs, constant, fail, width);
@@ -1279,7 +1279,7 @@ export class Nft {
           if (m.op !== 'eq' && m.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${m.op}) is undefined for set expressions`, s.loc, false);
           // ct state with `==` / `!=`: nft compares the whole value (cmp eq / neq of the states or-ed), measured
           // with --debug=netlink; implicit, it tests the bits (bitwise, cmp neq 0)
-          const exact = type === 'ct_state' && s.explicitOp && (m.op === 'eq' || m.op === 'neq') && (value.k === 'flags' || (value.k === 'elem' && value.e.kind === 'value'));
+          const exact = (type === 'ct_state' || type === 'ct_status') && s.explicitOp && (m.op === 'eq' || m.op === 'neq') && (value.k === 'flags' || (value.k === 'elem' && value.e.kind === 'value'));
           if (exact && value.k === 'elem') value = { k: 'flags', bits: new DataView(value.e.lo.buffer, value.e.lo.byteOffset).getUint32(0, true) };
           out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
@@ -1991,7 +1991,7 @@ function knownType(word: string): string | undefined {
 const OP_SYMBOL: Readonly<Record<string, string>> = { eq: '==', neq: '!=', lt: '<', gt: '>', lte: '<=', gte: '>=' };
 const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
-  mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
+  mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
   arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', concat: 'concatenation',
@@ -2133,7 +2133,7 @@ function selType(sel: Selector): DataType {
   if (proto === 'tcp' && field === 'flags') return 'tcp_flag';
   if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
   if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
-  if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
+  if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'status' ? 'ct_status' : field === 'mark' ? 'mark' : 'ct_dir';
   if (proto === 'arp') return ({ operation: 'arp_op', htype: 'integer16', ptype: 'ether_type', hlen: 'integer8', plen: 'integer8', 'saddr ether': 'ether_addr', 'daddr ether': 'ether_addr' } as const)[field as 'htype'] ?? 'ipv4_addr';
   if (proto === 'ether') return field === 'type' ? 'ether_type' : 'ether_addr';
   if (proto === 'vlan') return field === 'id' ? 'vlan_id' : field === 'pcp' ? 'vlan_pcp' : field === 'type' ? 'ether_type' : 'vlan_dei';

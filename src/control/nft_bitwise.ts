@@ -92,7 +92,7 @@ export function boolOps(mask: number, xor: number, width = 32): Array<[BinOp, nu
 }
 
 /** `src` (a selector as listed) through `ops` as nft lists the expression, parenthesized where binop_arg_print does. */
-export function bitOpsText(src: string, ops: readonly BitOp[], width = 32): string {
+export function bitOpsText(src: string, ops: readonly BitOp[], width = 32, fmt?: (v: number) => string): string {
   let text = src;
   let prec = 0;
   const put = (op: BinOp, v: string): void => {
@@ -102,7 +102,7 @@ export function bitOpsText(src: string, ops: readonly BitOp[], width = 32): stri
   };
   for (const b of ops) {
     // a mark's constants in hex (its type's print), a header's integers in decimal
-    if (b.k === 'bool') for (const [op, v] of boolOps(b.mask, b.xor, width)) put(op, width === 32 ? hex(v) : String(v));
+    if (b.k === 'bool') for (const [op, v] of boolOps(b.mask, b.xor, width)) put(op, fmt ? fmt(v) : width === 32 ? hex(v) : String(v));
     else put(b.k === 'shl' ? '<<' : '>>', String(b.n));
   }
   return text;

@@ -14,7 +14,7 @@ export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
 const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16 } as const;
-const CT = { STATE: 0, DIRECTION: 1, MARK: 3 } as const;
+const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
 const VERDICT = { drop: 0, accept: 1, jump: 2, goto: 3, return: 4, continue: 5 } as const;
 const NAT = { snat: 0, dnat: 1, masquerade: 2, redirect: 3 } as const;
@@ -305,7 +305,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, protocol: META.PROTOCOL, length: META.LEN, skuid: META.SKUID, skgid: META.SKGID }[field]!;
       code.op(EXPR.META, reg, len, key);
     } else {
-      const key = { state: CT.STATE, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
+      const key = { state: CT.STATE, status: CT.STATUS, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
       code.op(EXPR.CT, reg, len, key);
     }
   };
@@ -460,7 +460,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           code.data(le32(v.bits));
           break;
         }
-        if (s.type === 'ct_state' && (v.k === 'flags' || (v.k === 'elem' && (s.op === 'eq' || s.op === 'neq')))) {
+        if ((s.type === 'ct_state' || s.type === 'ct_status') && (v.k === 'flags' || (v.k === 'elem' && (s.op === 'eq' || s.op === 'neq')))) {
           const bits = v.k === 'flags' ? v.bits : new DataView(v.e.lo.buffer).getUint32(0, true);
           code.op(EXPR.BITWISE, 0, 4, 0);
           code.data(le32(bits));

@@ -1052,7 +1052,7 @@ class Parser {
       if (lhs) throw new NftParseError('wxdp has no verdict maps keyed by a binary operation yet', { ...lhs.loc, end: this.peek().loc.end });
       return this.vmap(sel);
     }
-    const value = this.value(sel.proto === 'ct' && sel.field === 'state');
+    const value = this.value(sel.proto === 'ct' && (sel.field === 'state' || sel.field === 'status'));
     const rhs = value.k === 'word' && this.binopNext() ? this.binRest({ k: 'val', v: value, loc: value.loc }, 1, false) : undefined;
     return { k: 'match', sel, op, explicitOp, value, lhs, rhs, loc: { ...sel.loc, end: (rhs ?? value).loc.end } };
   }
@@ -1185,7 +1185,7 @@ class Parser {
       case 'oifname':
         return { proto: 'meta', field: t.v, loc: t.loc };
       case 'ct':
-        return this.selectorField('ct', t, ['state', 'mark', 'direction']);
+        return this.selectorField('ct', t, ['state', 'status', 'mark', 'direction']);
       case 'ether':
         return this.selectorField('ether', t, ['saddr', 'daddr', 'type']);
       case 'vlan': {

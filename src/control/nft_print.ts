@@ -6,7 +6,7 @@
 import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
 import { anonFields } from './nft_pipapo.js';
 import { fieldAt, impliedDeps, stmtReduce } from './nft_merge.js';
-import { formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, TYPE_INFO, type DataType, type Elem } from './nft_types.js';
+import { flagNames, formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, ICMP_CODES as ICMP_CODE_TABLES, TYPE_INFO, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
 import { addrBoolOps, bitOpsText, boolOps, maskPrefix, prefixOf } from './nft_bitwise.js';
 
@@ -121,7 +121,7 @@ function valueText(s: Extract<RStmt, { k: 'match' }>, set: (name: string) => Nft
   const v = s.value;
   const t: DataType = s.type;
   if (v.k === 'ref') return `@${v.name}`;
-  if (v.k === 'flags') return CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n).join(',');
+  if (v.k === 'flags') return flagNames(t, v.bits).join(',');
   if (v.k === 'set' && s.concat) return `{ ${concatOrder(v.elems).map((e) => formatConcat(s.concat!, e)).join(', ')} }`;
   if (v.k === 'set') return `{ ${sortElems(t, v.elems).map((e) => (t === 'tcp_flag' ? tcpFlagsText(e.lo[0]!, ' | ') : formatElem(t, e))).join(', ')} }`;
   void set;
@@ -169,7 +169,17 @@ function bitsMatchText(sel: string, s: Extract<RStmt, { k: 'match' }>, value: st
   // a mark's range or interval set is looked up in network order (a byteorder between): no `==` shown before it
   const interval = mark && ((v.k === 'elem' && v.e.kind !== 'value') || (v.k === 'set' && v.elems.some((e) => e.kind !== 'value')));
   const op = s.op === 'eq' ? (interval ? '' : '== ') : OPS[s.op];
-  return `${bitOpsText(sel, [{ k: 'bool', ...bits }], width)} ${op}${value}`;
+  // a bitmask type's `& F == 0` lists as `! F`, `& F != 0` as `F` (binop_postprocess, as tcp flags'; measured)
+  // and `& M op V` of another V as `V / M` but for a single flag's `& F op F` (maskedText's forms)
+  const one = v.k === 'flags' ? v.bits : v.k === 'elem' && v.e.kind === 'value' ? new DataView(v.e.lo.buffer, v.e.lo.byteOffset).getUint32(0, true) : undefined;
+  if (s.type === 'ct_status' && bits.xor === 0 && one !== undefined && (s.op === 'eq' || s.op === 'neq')) {
+    const names = (n: number): string => flagNames(s.type, n).join(',') || '0x0';
+    if (one === 0) return `${sel} ${s.op === 'eq' ? '! ' : ''}${names(bits.mask)}`;
+    if (one !== bits.mask || (one & (one - 1)) !== 0) return `${sel} ${s.op === 'neq' ? '!= ' : ''}${names(one)} / ${names(bits.mask)}`;
+  }
+  // a bitmask type's constants by their names (`ct status & dnat == dnat`)
+  const fmt = s.type === 'ct_status' ? (n: number): string => flagNames(s.type, n).join(',') || '0x0' : undefined;
+  return `${bitOpsText(sel, [{ k: 'bool', ...bits }], width, fmt)} ${op}${value}`;
 }
 
 /**
@@ -284,7 +294,7 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         }
         if (s.exact && v.k === 'flags') {
           // the whole value compared: one state shows its `==` (must_print_eq_op), several or-ed show as `a | b`
-          const names = CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n);
+          const names = flagNames(s.type, v.bits);
           parts.push(`${sel} ${s.op === 'neq' ? '!= ' : names.length === 1 ? '== ' : ''}${names.join(' | ')}`);
           break;
         }

@@ -7,7 +7,7 @@ import { NftParseError, type Loc, type RawValue } from './nft_parse.js';
 import { formatAddr, parseAddr } from './route_text.js';
 
 export type DataType =
-  | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
+  | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_status' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
   /** numgen's and jhash's value: a u32 in host order, listed in decimal. */
   | 'integer32'
   | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag' | 'uid' | 'gid'
@@ -35,6 +35,7 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   iface_index: { len: 4, host: true },
   ifname: { len: 16, host: false }, // IFNAMSIZ: meta iifname / oifname load the device's name at each packet
   ct_state: { len: 4, host: true },
+  ct_status: { len: 4, host: true },
   ct_dir: { len: 1, host: false },
   nf_proto: { len: 1, host: false },
   integer8: { len: 1, host: false },
@@ -172,6 +173,17 @@ const SERVICES: Readonly<Record<string, number>> = {
   ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, http: 80, ntp: 123, bgp: 179, https: 443, 'http-alt': 8080,
 };
 export const CT_STATES: ReadonlyArray<[string, number]> = [['invalid', 1], ['established', 2], ['related', 4], ['new', 8], ['untracked', 64]];
+/** nft's ct_status_tbl: the conntrack's IPS_* bits users match (`ct status dnat`). */
+export const CT_STATUS: ReadonlyArray<[string, number]> = [['expected', 1], ['seen-reply', 2], ['assured', 4], ['confirmed', 8], ['snat', 16], ['dnat', 32], ['dying', 512]];
+
+/** A bitmask type's names (ct state, ct status) for the bits of `v`: each known bit's name, the rest in hex after. */
+export function flagNames(type: DataType, v: number): string[] {
+  const table = type === 'ct_status' ? CT_STATUS : CT_STATES;
+  const names = table.filter(([, bit]) => (v & bit) !== 0).map(([n]) => n);
+  const rest = table.reduce((r, [, bit]) => r & ~bit, v) >>> 0;
+  if (rest !== 0 && type === 'ct_status') names.push(`0x${rest.toString(16)}`);
+  return names;
+}
 
 export function protoNumber(name: string): number | undefined {
   const n = protoInt(name);
@@ -335,6 +347,12 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       if (!s) return err('Could not parse conntrack state', loc);
       return u32(s[1], true);
     }
+    case 'ct_status': {
+      const n = CT_STATUS.find(([name]) => name === text)?.[1] ?? intOf(text);
+      if (n === undefined) return err('Could not parse conntrack status', loc);
+      if (n > 0xffffffff) return err(`Value ${n} exceeds valid range 0-4294967295`, loc);
+      return u32(n, true);
+    }
     default: {
       const n = intOf(text);
       const max = info.len === 1 ? 0xff : info.len === 2 ? 0xffff : 0xffffffff;
@@ -471,6 +489,8 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       const v = hostValue(b);
       return CT_STATES.filter(([, bit]) => (v & bit) !== 0).map(([n]) => n).join(',') || '0x0';
     }
+    case 'ct_status':
+      return flagNames(type, hostValue(b)).join(',') || '0x0';
     case 'mark':
       return `0x${hostValue(b).toString(16).padStart(8, '0')}`;
     case 'integer8':
