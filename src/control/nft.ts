@@ -1993,7 +1993,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
-  arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
+  arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', concat: 'concatenation',
 };
 
@@ -2128,6 +2128,8 @@ function selType(sel: Selector): DataType {
   const { proto, field } = sel;
   // the two-byte integers of headers (ip length, id, frag-off, checksum; ip6 length; udp length, checksum; tcp window…)
   if (fieldAt(sel)?.len === 2 && (proto === 'ip' || proto === 'ip6' || ((proto === 'tcp' || proto === 'udp') && field !== 'sport' && field !== 'dport'))) return 'integer16';
+  if (field === 'dscp') return proto === 'ip' ? 'dscp' : 'dscp6';
+  if (proto === 'ip' && field === 'ecn') return 'ecn';
   if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
   if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
   if (proto === 'tcp' && field === 'flags') return 'tcp_flag';

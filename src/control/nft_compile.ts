@@ -273,7 +273,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   /** The selector's load into register `reg` (`len` bytes of a payload field: a prefix's leading bytes). */
   const loadOnly = (sel: Selector, len: number, reg: number): void => {
     const { proto, field } = sel;
-    if (proto === 'ip' || proto === 'ip6') {
+    if ((proto === 'ip' || proto === 'ip6') && (field === 'dscp' || field === 'ecn')) {
+      // the TOS byte (IPv4) or the traffic class across the first two bytes (IPv6), its bits kept by nft_bitwise
+      code.op(EXPR.PAYLOAD, reg, len, 1);
+      code.word(proto === 'ip' ? 1 : 0);
+      code.op(EXPR.BITWISE, reg, len, 0);
+      code.data(proto === 'ip6' ? Uint8Array.of(0x0f, 0xc0) : Uint8Array.of(field === 'dscp' ? 0xfc : 0x03));
+      code.data(new Uint8Array(len));
+    } else if (proto === 'ip' || proto === 'ip6') {
       code.op(EXPR.PAYLOAD, reg, len, 1);
       code.word(fieldAt(sel)!.off);
     } else if (proto === 'arp') {

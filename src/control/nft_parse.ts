@@ -1162,9 +1162,9 @@ class Parser {
   private selector(t: Tok): Selector | undefined {
     switch (t.v) {
       case 'ip':
-        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl', 'length', 'id', 'frag-off', 'checksum']);
+        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl', 'length', 'id', 'frag-off', 'checksum', 'dscp', 'ecn']);
       case 'ip6':
-        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit', 'length']);
+        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit', 'length', 'dscp']);
       case 'tcp':
         return this.selectorField(t.v, t, ['sport', 'dport', 'flags', 'window', 'checksum', 'urgptr']);
       case 'udp':

@@ -171,8 +171,8 @@ function bitsMatchText(sel: string, s: Extract<RStmt, { k: 'match' }>, value: st
   const op = s.op === 'eq' ? (interval ? '' : '== ') : OPS[s.op];
   // a bitmask type's `& F == 0` lists as `! F`, `& F != 0` as `F` (binop_postprocess, as tcp flags'; measured)
   // and `& M op V` of another V as `V / M` but for a single flag's `& F op F` (maskedText's forms)
-  const one = v.k === 'flags' ? v.bits : v.k === 'elem' && v.e.kind === 'value' ? new DataView(v.e.lo.buffer, v.e.lo.byteOffset).getUint32(0, true) : undefined;
-  if (s.type === 'ct_status' && bits.xor === 0 && one !== undefined && (s.op === 'eq' || s.op === 'neq')) {
+  const one = s.type !== 'ct_status' ? undefined : v.k === 'flags' ? v.bits : v.k === 'elem' && v.e.kind === 'value' ? new DataView(v.e.lo.buffer, v.e.lo.byteOffset).getUint32(0, true) : undefined;
+  if (bits.xor === 0 && one !== undefined && (s.op === 'eq' || s.op === 'neq')) {
     const names = (n: number): string => flagNames(s.type, n).join(',') || '0x0';
     if (one === 0) return `${sel} ${s.op === 'eq' ? '! ' : ''}${names(bits.mask)}`;
     if (one !== bits.mask || (one & (one - 1)) !== 0) return `${sel} ${s.op === 'neq' ? '!= ' : ''}${names(one)} / ${names(bits.mask)}`;

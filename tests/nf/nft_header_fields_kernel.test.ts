@@ -1,5 +1,6 @@
 // The two-byte integers of headers nft users match on (ip length, ip id, ip frag-off, ip checksum, ip6 length, udp
-// length / checksum, tcp window / checksum / urgptr; nft's payload templates, listed in decimal), which wxdp refused
+// length / checksum, tcp window / checksum / urgptr; nft's payload templates, listed in decimal) and the DSCP / ECN
+// bit fields (ip dscp, ip6 dscp, ip ecn: by their names), which wxdp refused
 // with a syntax error before 12-07 (nf54): a file of rules loaded by nft 1.0.6 and by wxdp and listed back alike,
 // then frames through a Linux 6.18 router in namespaces and through wxdp, counters listed alike.
 
@@ -34,9 +35,25 @@ const RULES = [
   'tcp urgptr != 0',
   'tcp checksum 1',
   'ip length . udp length { 28 . 8 }',
+  // DSCP and ECN: bit fields of the TOS byte (IPv6: of the first two bytes), by their names, hex when unnamed
+  'ip dscp cs1',
+  'ip dscp != cs0',
+  'ip dscp { cs1, af41, ef }',
+  'ip dscp 0x2e',
+  'ip dscp 10-20', // a range's bounds in hex: 0x0a-0x14
+  'ip dscp ef ip ecn ce', // two loads of one byte, not joined
+  'ip dscp 1',
+  'ip dscp 3',
+  'ip dscp < cs3',
+  'ip ecn not-ect',
+  'ip ecn { ect0, ect1 }',
+  'ip6 dscp cs1',
+  'ip6 dscp { af21, ef }',
+  'ip6 dscp != 5',
+  'ip6 dscp 0-7',
 ];
 
-const REFUSED = ['add table inet t', 'add chain inet t c', 'add rule inet t c ip length 70000', 'add rule inet t c ip length x', 'add rule inet t c ip6 id 1', 'list ruleset'];
+const REFUSED = ['add table inet t', 'add chain inet t c', 'add rule inet t c ip length 70000', 'add rule inet t c ip length x', 'add rule inet t c ip6 id 1', 'add rule inet t c ip dscp 64', 'add rule inet t c ip dscp foo', 'add rule inet t c ip ecn 4', 'add rule inet t c ip dscp af11-af13', 'list ruleset'];
 
 describe.skipIf(skip)(`header integers, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
   const s = nftSession(nsa, 'nf54hf');
@@ -63,13 +80,16 @@ const RULESET = `table ip h {
 		udp dport 3105 ip length 30-36 udp length 16 counter drop
 		udp dport 3106 ip checksum != 0 counter
 		udp dport 3107 udp checksum 0 counter drop
+		udp dport 3108 ip dscp ef counter drop
+		udp dport 3109 ip ecn ce counter drop
+		udp dport 3110 ip dscp { cs1, af41 } counter drop
 	}
 }
 `;
 
 /** A UDP datagram from the inside host to 203.0.113.5 with `n` bytes of payload, DF when `df`. */
-const dgram = (dport: number, i: number, n = 8, df = false): Uint8Array =>
-  eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '203.0.113.5', proto: 17, id: 0x5400 + i, df }, udp4('192.0.2.2', '203.0.113.5', 4100 + i, dport, new Uint8Array(n).fill(i))));
+const dgram = (dport: number, i: number, n = 8, df = false, tos = 0): Uint8Array =>
+  eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '203.0.113.5', proto: 17, id: 0x5400 + i, df, tos }, udp4('192.0.2.2', '203.0.113.5', 4100 + i, dport, new Uint8Array(n).fill(i))));
 
 // [dport, frames, how many go through, host]; the frames below in the same order
 const RUNS: Array<[number, number, number, number]> = [
@@ -80,6 +100,9 @@ const RUNS: Array<[number, number, number, number]> = [
   [3105, 2, 1, 5], // 36 / 16 dropped, 37 / 17 through
   [3106, 1, 1, 5], // counted
   [3107, 1, 1, 5], // a checksum: through
+  [3108, 3, 1, 5], // TOS 0xb8 (ef), 0xb9 (ef, ect1) dropped; 0x20 through
+  [3109, 2, 1, 5], // TOS 0x03 (ce) dropped; 0xb8 through
+  [3110, 3, 1, 5], // TOS 0x20 (cs1), 0x88 (af41) dropped; 0 through
 ];
 const FRAMES = [
   dgram(3101, 0),
@@ -94,6 +117,14 @@ const FRAMES = [
   dgram(3105, 1, 9),
   dgram(3106, 0),
   dgram(3107, 0),
+  dgram(3108, 0, 8, false, 0xb8),
+  dgram(3108, 1, 8, false, 0xb9),
+  dgram(3108, 2, 8, false, 0x20),
+  dgram(3109, 0, 8, false, 0x03),
+  dgram(3109, 1, 8, false, 0xb8),
+  dgram(3110, 0, 8, false, 0x20),
+  dgram(3110, 1, 8, false, 0x88),
+  dgram(3110, 2, 8, false, 0),
 ];
 
 const unready = await stackUnready();
