@@ -86,7 +86,16 @@ describe('kfuncs', () => {
     expect(await refusal(7)).toEqual(['EINVAL', -1, '']);
     dp.links.add({ kind: 'dummy', name: 'dummy0', index: 7 });
     expect(await refusal(7)).toEqual(['EOPNOTSUPP', -1, '']);
-    expect(await refusal(dp.addDevice({ name: 'eth0' }).ifindex)).toBe('loaded');
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    expect(await refusal(eth0.ifindex)).toBe('loaded');
+    // dev_xdp_attach: a device-bound program attaches to its own device only (6.18.44, bpf_xdp_attach in
+    // driver mode: the other veth of the pair -EINVAL, its own 0); wxdp attached it anywhere
+    const p = (await dp.loadObject(path, { devBound: eth0.ifindex })).program('xdp_rx_meta');
+    const eth1 = dp.addDevice({ name: 'eth1' });
+    expect(() => eth1.attachXdp(p)).toThrow(expect.objectContaining({ code: 'PROG_ATTACH', errno: 'EINVAL' }));
+    expect(() => eth1.attachXdp(p)).toThrow(/Program bound to different device/);
+    eth0.attachXdp(p);
+    expect(eth0.program).toBe(p);
   });
 
   it('a kfunc wxdp does not provide: the program is skipped (PROG_UNSUPPORTED), named when asked for', async () => {
