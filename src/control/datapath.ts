@@ -847,7 +847,14 @@ export class Datapath {
     // prog_array values are programs of this Datapath (their tableIndex): anything else would send a
     // tail call to an empty slot or to another program's entry (the kernel: EBADF for an fd that is no program)
     // (Program.fd, as libbpf's bpf_program__fd, names a program here; its tableIndex is accepted too.)
-    if (spec.type === MapType.PROG_ARRAY) map.handleMap = (h) => (this.bySlot.has(h) ? h : (this.byEntrySlot.get(h)?.tableIndex ?? -9 /* EBADF */));
+    // A device-bound program is no prog_array value (bpf_prog_map_compatible: EINVAL; 6.18.44, the kernel
+    // selftests' xdp_metadata.c bound to a veth into its own prog_arr: -EINVAL, wxdp took it).
+    if (spec.type === MapType.PROG_ARRAY) {
+      map.handleMap = (h) => {
+        const slot = this.bySlot.has(h) ? h : (this.byEntrySlot.get(h)?.tableIndex ?? -9); /* EBADF */
+        return slot >= 0 && this.bySlot.get(slot)?.devBound !== undefined ? -22 /* EINVAL */ : slot;
+      };
+    }
     if (spec.data) map.update(codec.u32.encode(0), spec.data);
     if (spec.readonly) map.freeze();
     if (inner) this.innerTemplates.set(map, inner);

@@ -96,6 +96,10 @@ describe('kfuncs', () => {
     expect(() => eth1.attachXdp(p)).toThrow(/Program bound to different device/);
     eth0.attachXdp(p);
     expect(eth0.program).toBe(p);
+    // nor is it a prog_array value (bpf_prog_map_compatible; 6.18.44: -EINVAL for xdp_metadata.c's rx in
+    // its own prog_arr, bound to a veth); wxdp stored it
+    const arr = (await dp.loadObject(new URL('../../programs/xdp_tailcall.o', import.meta.url).pathname)).map('jmp_table');
+    expect(() => arr.update(new Uint8Array(4), Uint8Array.of(p.fd & 255, p.fd >> 8, 0, 0))).toThrow(expect.objectContaining({ errno: 22 }));
   });
 
   it('a kfunc wxdp does not provide: the program is skipped (PROG_UNSUPPORTED), named when asked for', async () => {
