@@ -63,6 +63,7 @@ import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
 import { globalFuncs } from './func_args.js';
 import { encode } from '../isa/insn.js';
 import { Links } from './links.js';
+import { LOOPBACK_IFINDEX } from '../runtime/net_abi.js';
 import { Addresses } from './ifaddr.js';
 import { Routes } from './routes.js';
 import { Rules } from './rules.js';
@@ -846,7 +847,14 @@ export class Datapath {
     // prog_array values are programs of this Datapath (their tableIndex): anything else would send a
     // tail call to an empty slot or to another program's entry (the kernel: EBADF for an fd that is no program)
     // (Program.fd, as libbpf's bpf_program__fd, names a program here; its tableIndex is accepted too.)
-    if (spec.type === MapType.PROG_ARRAY) map.handleMap = (h) => (this.bySlot.has(h) ? h : (this.byEntrySlot.get(h)?.tableIndex ?? -9 /* EBADF */));
+    // A device-bound program is no prog_array value (bpf_prog_map_compatible: EINVAL; 6.18.44, the kernel
+    // selftests' xdp_metadata.c bound to a veth into its own prog_arr: -EINVAL, wxdp took it).
+    if (spec.type === MapType.PROG_ARRAY) {
+      map.handleMap = (h) => {
+        const slot = this.bySlot.has(h) ? h : (this.byEntrySlot.get(h)?.tableIndex ?? -9); /* EBADF */
+        return slot >= 0 && this.bySlot.get(slot)?.devBound !== undefined ? -22 /* EINVAL */ : slot;
+      };
+    }
     if (spec.data) map.update(codec.u32.encode(0), spec.data);
     if (spec.readonly) map.freeze();
     if (inner) this.innerTemplates.set(map, inner);
@@ -935,6 +943,11 @@ export class Datapath {
       typeof nameOrIfindex === 'string' ? this.devices.get(nameOrIfindex) : [...this.devices.values()].find((x) => x.ifindex === nameOrIfindex);
     if (!d) throw new WxdpError('NOT_FOUND', `no device ${nameOrIfindex} (have: ${[...this.devices.keys()].join(', ')})`);
     return d;
+  }
+
+  /** @internal Whether a link of the stack (loopback, dummy, vlan, vxlan, a ring device) has this ifindex; made no Links. */
+  hasLink(ifindex: number): boolean {
+    return this._links?.name(ifindex) !== undefined;
   }
 
   /** Every device, in creation order. */
@@ -1165,6 +1178,23 @@ const SOCKET_LOOKUP_HELPERS = new Set([84, 85, 99]);
 /** bpf_check_mtu. */
 const HELPER_CHECK_MTU = 163;
 
+/**
+ * bpf_prog_load's bpf_prog_dev_bound_init, before the verifier runs (no log): prog_ifindex must name a
+ * device (dev_get_by_index, else EINVAL) whose driver has ndo_bpf (bpf_dev_offload_check, else
+ * EOPNOTSUPP). wxdp's ring devices (kind ether or veth) are such drivers; loopback and the stack's other
+ * links (dummy, vlan, vxlan) are not. 6.18.44, libbpf bpf_program__set_ifindex + BPF_F_XDP_DEV_BOUND_ONLY
+ * with the kernel selftests' xdp_metadata.c: on a veth it loads (38 insns processed), on lo and on a
+ * vxlan link the load answers -EOPNOTSUPP (the dummy and 8021q drivers have no ndo_bpf either), on an
+ * ifindex no device has -EINVAL; wxdp loaded it on any ifindex before.
+ */
+function checkDevBound(dp: Datapath, name: string, ifindex: number): void {
+  if (dp.listDevices().some((d) => d.ifindex === ifindex)) return;
+  if (ifindex === LOOPBACK_IFINDEX || dp.hasLink(ifindex)) {
+    throw new VerifierError(`prog_ifindex ${ifindex}: the device's driver has no ndo_bpf, so no device-bound program (EOPNOTSUPP)`, -1, '', name, 'EOPNOTSUPP');
+  }
+  throw new VerifierError(`prog_ifindex ${ifindex}: no such device (EINVAL)`, -1, '', name, 'EINVAL');
+}
+
 export class Program {
   readonly name: string;
   readonly section: string;
@@ -1185,6 +1215,7 @@ export class Program {
   }
 
   static async load(dp: Datapath, spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, opts: LoadOptions, btf?: Btf): Promise<Program> {
+    if (opts.devBound !== undefined) checkDevBound(dp, spec.name, opts.devBound);
     const insns = spec.insns.map((i) => ({ ...i }));
     for (const ref of spec.mapRefs) {
       const map = maps.get(ref.map);

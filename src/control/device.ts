@@ -30,6 +30,7 @@ import {
 import type { FastPath } from '../runtime/fastpath.js';
 import { Ring } from './ring.js';
 import { Link, type LinkSpec } from './link.js';
+import { AttachError } from './sk_programs.js';
 import type { Datapath, Program } from './datapath.js';
 
 export interface DeviceOptions {
@@ -301,6 +302,15 @@ export class Device {
     this.dp.assertOwnProgram(program, `device ${this.name}`);
     if (!(program.engine instanceof JitProgram)) {
       throw new WxdpError('USAGE', `program ${program.name}: only JIT'd programs attach to a device (load it with engine 'jit')`);
+    }
+    // dev_xdp_attach's checks (6.18.44, bpf_xdp_attach in driver mode on a veth: each EINVAL): a program
+    // loaded device-bound for another device, a devmap or cpumap entry program
+    if (program.devBound !== undefined && program.devBound !== this.ifindex) {
+      throw new AttachError('EINVAL', `device ${this.name}: program ${program.name}: Program bound to different device`);
+    }
+    const at = program.spec.attachType;
+    if (at === 'xdp_devmap' || at === 'xdp_cpumap') {
+      throw new AttachError('EINVAL', `device ${this.name}: program ${program.name}: BPF_XDP_${at === 'xdp_devmap' ? 'DEVMAP' : 'CPUMAP'} programs can not be attached to a device`);
     }
     const slot = program.fd;
     const burst = this.dp.dispatch === 'burst' ? program.engine.burstTableIndex : 0;

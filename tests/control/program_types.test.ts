@@ -108,6 +108,11 @@ describe('SEC("xdp/devmap") programs', () => {
     expect(stamp.spec.attachType).toBe('xdp_devmap');
     expect(() => stamp.testRun({ data: frame(64) })).toThrow(TestRunError);
     expect(() => stamp.testRun({ data: frame(64) })).toThrow(/EINVAL/);
+    // dev_xdp_attach refuses it on a device (6.18.44, bpf_xdp_attach in driver mode on a veth: -EINVAL);
+    // wxdp attached it (found in the rw54 real-world sweep)
+    expect(() => eth0.attachXdp(stamp)).toThrow(expect.objectContaining({ code: 'PROG_ATTACH', errno: 'EINVAL' }));
+    expect(() => eth0.attachXdp(stamp)).toThrow(/BPF_XDP_DEVMAP programs can not be attached to a device/);
+    expect(eth0.program).toBeUndefined();
     const u32 = (v: number) => Uint8Array.of(v & 255, (v >> 8) & 255, (v >> 16) & 255, v >>> 24);
     obj.map('tx_ports').update(u32(0), Uint8Array.of(...u32(eth1.ifindex), ...u32(stamp.fd)));
     eth0.attachXdp(obj.program('xdp_to_devmap'));
