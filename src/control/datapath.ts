@@ -22,7 +22,7 @@ import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { callsObjKfuncs, ensureObjHeap, lowerObjNew } from './obj_heap.js';
 import { objHeapSpan } from '../helpers/obj_kfuncs.js';
-import { applyGraphFields } from './graph_maps.js';
+import { applyGraphFields, lowerGraphMapOps } from './graph_maps.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
 import { codec, Errno, isMapInMapType, MapError, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, RingBufReader, BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
@@ -1256,6 +1256,8 @@ export class Program {
       ensureObjHeap(dp.fastPath, dp.memory);
       runInsns = lowerObjNew(runInsns, verified.facts.objNewSizes, dp.helpers);
     }
+    // a map value's lists freed by the program's own update / delete (control/graph_maps.ts)
+    runInsns = lowerGraphMapOps(runInsns, spec.mapRefs.flatMap((r) => maps.get(r.map) ?? []), dp.helpers);
     const engine =
       (opts.engine ?? 'jit') === 'jit'
         ? await compile(runInsns, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' })

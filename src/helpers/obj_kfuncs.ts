@@ -36,9 +36,8 @@
 // Not yet (each refused as a kfunc wxdp lacks, or, for a head in an allocated object, by the verifier
 // naming wxdp): bpf_percpu_obj_new / _drop; a bpf_list_head inside an allocated object (and so
 // bpf_obj_drop freeing an object's lists); list heads in global data (`.bss.A` sections: this machine's
-// libbpf 1.1 cannot load those, so nothing to compare with); the map side's freeing for program-made
-// updates and deletes (bpf_map_update_elem / _delete_elem in the fast path) and when the map itself is
-// freed — user-space updates and deletes do it (control/graph_maps.ts); map types the kernel refuses a
+// libbpf 1.1 cannot load those, so nothing to compare with); the map side's freeing when the map itself
+// is freed (user-space updates and deletes, and the program's own, do it: control/graph_maps.ts); map types the kernel refuses a
 // graph field in (map_check_btf's EOPNOTSUPP, then libbpf's retry without BTF). bpf_rbtree_add_impl,
 // _first, _remove and bpf_refcount_acquire_impl: what 6.18.44 showed for a program adding a refcounted
 // node (`struct node { u64 key; struct bpf_rb_node rb; struct bpf_refcount ref; }`, the less() callback a

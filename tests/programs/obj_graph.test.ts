@@ -8,6 +8,7 @@
 //    odd values, back for even), peeks at the front and back (rewriting the back one through its
 //    non-owning reference), then pops front and back alternately until NULL: frame u64s 56..135 are the
 //    failed pushes, front, back, seven pops. Each run leaves the list empty.
+//  - programs/xdp_obj_list_recycle.c: the program's own update / delete of a value holding a list frees it.
 
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -142,6 +143,42 @@ describe("a list head written by the program's own map update", () => {
   });
 });
 
+/**
+ * programs/xdp_obj_list_recycle.c: the program's own bpf_map_update_elem / _delete_elem of a hash's and
+ * an array's value holding a list (frame u64s: op, map, n; result at [3]): the kernel frees the old
+ * value's list (bpf_obj_free_fields) — the list is empty after and its objects are allocated again
+ * (6.18.44-fc-v1272, checked below). Ops: 0 update, 1 push n, 2 delete, 3 pop all.
+ */
+const RECYCLE_STEPS: [number, number, number][] = [
+  [0, 0, 0], [1, 0, 3000], [2, 0, 0], [3, 0, 0], [0, 0, 0], [3, 0, 0], [1, 0, 3000], [0, 0, 0], [3, 0, 0], [1, 0, 3000], [3, 0, 0], [1, 0, 5], [2, 0, 0], [2, 0, 0],
+  [1, 1, 3000], [0, 1, 0], [3, 1, 0], [1, 1, 3000], [2, 1, 0], [3, 1, 0], [0, 1, 0], [3, 1, 0],
+];
+const RECYCLE_EXPECTED = '0 bb8 0 dead 0 0 bb8 0 0 bb8 bb8 5 0 fffffffffffffffe bb8 0 0 bb8 ffffffffffffffea bb8 0 0';
+function recycleFrame(s: readonly number[]): Uint8Array {
+  const b = new Uint8Array(64);
+  s.forEach((x, i) => new DataView(b.buffer).setBigUint64(8 * i, BigInt(x), true));
+  return b;
+}
+const recycleSteps = (run: (f: Uint8Array) => { retval: number; data: Uint8Array }): string =>
+  RECYCLE_STEPS.map((s) => {
+    const r = run(recycleFrame(s));
+    expect(r.retval).toBe(2);
+    return u64s(r.data, 24, 1)[0]!;
+  }).join(' ');
+
+describe("a list freed by the program's own update and delete", () => {
+  it.each(['jit', 'interp'] as const)("%s: the kernel's results, and the objects allocated again", async (engine) => {
+    // a fresh Datapath: 3000 objects leaked twice would not fit its heap
+    const fresh = await Datapath.create({ hugePages: false });
+    try {
+      const o = await fresh.loadObject(objectOf('xdp_obj_list_recycle'), { engine });
+      expect(recycleSteps((f) => o.programs.get('xdp_obj_list_recycle')!.testRun({ data: f }))).toEqual(RECYCLE_EXPECTED);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe('the bounded heap', () => {
   it('bpf_obj_new returns NULL once the heap is spent, and every object dropped is allocated again', async () => {
     // programs/xdp_obj_exhaust.c: push until bpf_obj_new fails (or 20000), then pop and drop all; the
@@ -182,6 +219,15 @@ describe.skipIf(!avail.ok)(`the same frames in the kernel${avail.ok ? '' : ` (sk
     const k = loadKernelProgram(objectOf('xdp_obj_list_forge'), { name: 'xdp_obj_list_forge' });
     try {
       expect(forgeSteps((f) => k.run({ data: f }))).toEqual(FORGE_EXPECTED);
+    } finally {
+      k.close();
+    }
+  });
+
+  it("xdp_obj_list_recycle: the program's own update and delete", () => {
+    const k = loadKernelProgram(objectOf('xdp_obj_list_recycle'), { name: 'xdp_obj_list_recycle' });
+    try {
+      expect(recycleSteps((f) => k.run({ data: f }))).toEqual(RECYCLE_EXPECTED);
     } finally {
       k.close();
     }
