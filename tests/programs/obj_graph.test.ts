@@ -13,6 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
+import { objHeapLive } from '../../src/helpers/obj_kfuncs.js';
 import { kernelAvailability, loadKernelObject, loadKernelProgram } from '../../src/oracle/kernel.js';
 
 const u64s = (d: Uint8Array, at: number, n: number): string[] => Array.from({ length: n }, (_, i) => new DataView(d.buffer, d.byteOffset).getBigUint64(at + 8 * i, true).toString(16));
@@ -168,28 +169,48 @@ const recycleSteps = (run: (f: Uint8Array) => { retval: number; data: Uint8Array
 
 describe("a list freed by the program's own update and delete", () => {
   it.each(['jit', 'interp'] as const)("%s: the kernel's results, and the objects allocated again", async (engine) => {
-    // a fresh Datapath: 3000 objects leaked twice would not fit its heap
+    // a fresh Datapath: its heap's live objects are this program's
     const fresh = await Datapath.create({ hugePages: false });
     try {
       const o = await fresh.loadObject(objectOf('xdp_obj_list_recycle'), { engine });
       expect(recycleSteps((f) => o.programs.get('xdp_obj_list_recycle')!.testRun({ data: f }))).toEqual(RECYCLE_EXPECTED);
+      // every object the update / delete dropped is free again (the heap would now hold 6000 leaked ones)
+      expect(objHeapLive(fresh.memory)).toBe(0);
     } finally {
       await fresh.close();
     }
   });
 });
 
-describe('the bounded heap', () => {
-  it('bpf_obj_new returns NULL once the heap is spent, and every object dropped is allocated again', async () => {
+describe('the heap', () => {
+  it('grows as bpf_obj_new needs, and every object dropped is allocated again', async () => {
     // programs/xdp_obj_exhaust.c: push until bpf_obj_new fails (or 20000), then pop and drop all; the
-    // kernel's allocator gives all 20000 (checked below), wxdp's heap 4096 objects of 32 bytes. A fresh
-    // Datapath: its heap untouched by other programs' size classes
+    // kernel's allocator gives all 20000 (checked below; 4,000,000 in one run of a variant here), and so
+    // does wxdp's heap, grown from 64 KiB. A fresh Datapath: its heap untouched by other programs
     const fresh = await Datapath.create({ hugePages: false });
     try {
-      const p = (await fresh.loadObject(objectOf('xdp_obj_exhaust'), { engine: 'interp' })).programs.get('xdp_obj_exhaust')!;
-      for (let run = 0; run < 2; run++) expect(u64s(p.testRun({ data: new Uint8Array(64) }).data, 0, 2)).toEqual(['1000', '1000']);
+      // checked: the heap grows three times in the first run, its new spans the run's regions at once
+      const p = (await fresh.loadObject(objectOf('xdp_obj_exhaust'), { engine: 'jit', checked: true })).programs.get('xdp_obj_exhaust')!;
+      for (let run = 0; run < 2; run++) expect(u64s(p.testRun({ data: new Uint8Array(64) }).data, 0, 2)).toEqual(['4e20', '4e20']);
+      expect(objHeapLive(fresh.memory)).toBe(0);
     } finally {
       await fresh.close();
+    }
+  });
+
+  it('returns NULL at the memory limit, as bpf_mem_alloc does when memory runs out', async () => {
+    const small = await Datapath.create({ hugePages: false, memoryLimit: 1 << 20 });
+    try {
+      const p = (await small.loadObject(objectOf('xdp_obj_exhaust'), { engine: 'jit' })).programs.get('xdp_obj_exhaust')!;
+      const first = u64s(p.testRun({ data: new Uint8Array(64) }).data, 0, 2);
+      const n = parseInt(first[0]!, 16);
+      expect(n).toBeGreaterThan(1000);
+      expect(n).toBeLessThan(20000);
+      expect(first[1]).toBe(first[0]);
+      // the same objects again: the heap holds them, nothing leaked
+      expect(u64s(p.testRun({ data: new Uint8Array(64) }).data, 0, 2)).toEqual(first);
+    } finally {
+      await small.close();
     }
   });
 });
