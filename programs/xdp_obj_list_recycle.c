@@ -2,9 +2,10 @@
 // (tests/programs/obj_graph.test.ts, against the kernel): the kernel frees the replaced or deleted
 // value's list (array_map_update_elem's bpf_obj_free_fields, htab's check_and_free_fields): its objects
 // are dropped, the value's list is empty after. Frame u64s: [0] op, [1] map (0: hash, 1: array), [2] n;
-// the result at [3]. Ops — 0: update the value (zeroes, BPF_ANY), result the helper's return; 1: push n
+// the result at [3]. Ops — 0: update the value (0xff bytes, flags n), result the helper's return; 1: push n
 // objects at the list's back, result how many were pushed; 2: delete the value, result the helper's
-// return; 3: pop and drop every object, result how many.
+// return; 3: pop and drop every object, result how many. BPF_F_LOCK on a hash's existing element copies in
+// place and keeps the list (htab_map_update_elem's copy_map_value_locked); an array's is freed all the same.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "verifier/obj_kfuncs.h"
@@ -84,7 +85,7 @@ int xdp_obj_list_recycle(struct xdp_md *ctx)
 		struct lv nv;
 
 		__builtin_memset(&nv, 0xff, sizeof(nv));
-		f[3] = bpf_map_update_elem(map, &k, &nv, BPF_ANY);
+		f[3] = bpf_map_update_elem(map, &k, &nv, f[2]);
 		return XDP_PASS;
 	}
 	if (f[0] == 2) {

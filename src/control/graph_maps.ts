@@ -1,8 +1,8 @@
 // Map values holding bpf_list_heads (src/verifier/local_obj.ts mapGraphRoots): what the syscall side
 // does to them, as the kernel's copy_map_value and bpf_obj_free_fields do. An update never writes the
 // caller's bytes into a head (it is left empty: the old list's objects are freed — bpf_list_head_free
-// pops each node and drops its object); BPF_F_LOCK's in-place copy leaves the head and its list as
-// they are; a delete frees the element's lists' objects; a lookup reads a head's bytes as zero (the kernel's shows an empty head at the address of its
+// pops each node and drops its object); BPF_F_LOCK's in-place copy leaves a hash element's head and its
+// list as they are (an array element's is freed after the copy all the same); a delete frees the element's lists' objects; a lookup reads a head's bytes as zero (the kernel's shows an empty head at the address of its
 // copy: next = prev = a kernel address).
 //
 // Reads: the object's BTF (each map's value type), the heads in the value, the nodes' { next, prev, owner }.
@@ -14,7 +14,8 @@ import type { HelperContext, HelperDef, HelperTable } from '../helpers/index.js'
 import type { Insn } from '../isa/insn.js';
 import { PseudoCall } from '../isa/opcodes.js';
 import type { BpfMap, GraphFields } from '../maps/index.js';
-import type { EngineMemory } from '../runtime/memory.js';
+import { MapType } from '../maps/uapi.js';
+import { MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import { mapGraphRoots } from '../verifier/local_obj.js';
 
 interface SavedHead {
@@ -73,6 +74,7 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
 /** Helper ids a graph map's update / delete calls are lowered to. */
 export const GRAPH_MAP_UPDATE = 0x190002;
 export const GRAPH_MAP_DELETE = 0x190003;
+const BPF_F_LOCK = 4n;
 
 const graphMaps = new WeakMap<EngineMemory, Map<number, GraphFields>>();
 
@@ -97,6 +99,14 @@ function graphMapHelpers(helpers: HelperTable): HelperDef[] {
         const old = Number(BigInt.asUintN(32, lookup(map, key, 0n, 0n, 0n, ctx)));
         const saved = old ? g.save(old) : undefined;
         const ret = update(map, key, value, flags, r5, ctx);
+        // BPF_F_LOCK on a hash's element: htab_map_update_elem copies into it in place
+        // (copy_map_value_locked), its list kept; an array's is freed all the same
+        // (array_map_update_elem's bpf_obj_free_fields after either copy) — 6.18.44, programs both
+        const inPlace = (flags & BPF_F_LOCK) !== 0n && old !== 0 && ctx.mem.view().getUint32(Number(BigInt.asUintN(32, map)) + MAP_HDR.TYPE, true) !== MapType.ARRAY;
+        if (inPlace && BigInt.asIntN(64, ret) >= 0n) {
+          g.restore(old, saved);
+          return ret;
+        }
         if (BigInt.asIntN(64, ret) >= 0n) {
           // the new value's heads are not the program's bytes (copy_map_value skips them): empty
           const now = Number(BigInt.asUintN(32, lookup(map, key, 0n, 0n, 0n, ctx)));

@@ -24,12 +24,13 @@
 // puts the struct's size in r1, the loader lowers each call to the helper of that size
 // (OBJ_NEW_SIZED + size, registered on first use): the engines allocate `size` zeroed bytes.
 //
-// The heap: one per engine memory, HEAP_CHUNKS × HEAP_CHUNK bytes of an internal array map's storage
-// (made by the Datapath on the first load of a program that allocates), carved as bpf_mem_alloc carves
+// The heap: one per engine memory, spans of internal array maps' storage (the Datapath makes the heap on
+// the first load of a program that allocates, its storage as allocations need it: HEAP_FIRST, then three
+// times what it holds each time, up to the memory limit), carved as bpf_mem_alloc carves
 // its caches: an 8-byte header (the size class: the kernel's llist_node) before each object, the
 // classes of bpf_mem_alloc's sizes[] (16 … 4096 bytes, header included), freed objects kept per class
-// and handed out again last-freed first. When the heap is spent an allocation fails: NULL, as
-// bpf_mem_alloc's can.
+// and handed out again last-freed first. When the memory limit leaves no room an allocation fails:
+// NULL, as bpf_mem_alloc's can.
 //
 //   heap: [ hdr | object ][ hdr | object ] … bump →                       (free lists: per class, in JS)
 
