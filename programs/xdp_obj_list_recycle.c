@@ -98,7 +98,7 @@ int xdp_obj_list_recycle(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	if (f[0] == 1)
-		bpf_loop(f[2] & 0xffff, push_one, &c, 0);
+		bpf_loop(f[2] & 0xfff, push_one, &c, 0);
 	else
 		bpf_loop(30000, pop_one, &c, 0);
 	f[3] = c.n;
