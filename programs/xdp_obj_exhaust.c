@@ -1,10 +1,9 @@
 // bpf_obj_new until it fails (tests/programs/obj_graph.test.ts): objects are pushed onto a map value's
 // list until bpf_obj_new returns NULL or 20000 are held, then popped and dropped until the list is empty.
-// Results, u64s at the frame's start: objects allocated, objects popped. wxdp's heap holds 4096 objects
-// of this size (256 KiB in 64-byte units: 32 bytes and the 8-byte header, bpf_mem_alloc's classes), after
-// which bpf_obj_new returns NULL as bpf_mem_alloc can;
-// the kernel's allocator (6.18.44-fc-v1272) gave all 20000. Every object dropped, the next run
-// allocates as many again.
+// Results, u64s at the frame's start: objects allocated, objects popped. The kernel's allocator
+// (6.18.44-fc-v1272) gave all 20000, and wxdp's heap, grown as needed (64 bytes an object: 32 and the
+// 8-byte header, bpf_mem_alloc's classes), up to the Datapath's memory limit, after which bpf_obj_new
+// returns NULL as bpf_mem_alloc can. Every object dropped, the next run allocates as many again.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "verifier/obj_kfuncs.h"

@@ -21,8 +21,8 @@ import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { callsObjKfuncs, ensureObjHeap, lowerObjNew } from './obj_heap.js';
-import { objHeapSpan } from '../helpers/obj_kfuncs.js';
-import { applyGraphFields } from './graph_maps.js';
+import { objHeapSpans } from '../helpers/obj_kfuncs.js';
+import { applyGraphFields, lowerGraphMapOps } from './graph_maps.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
 import { codec, Errno, isMapInMapType, MapError, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, RingBufReader, BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
@@ -1020,6 +1020,17 @@ export class Datapath {
 
   private regionsOf = new WeakMap<Program, Region[]>();
 
+  /**
+   * @internal The object heap grew (helpers/obj_kfuncs.ts), maybe in a run: its spans are region objects
+   * the checked programs' lists hold, which the interpreter reads at each access; the JIT's copies in its
+   * slots are set again.
+   */
+  heapGrew(): void {
+    for (const p of this.allPrograms) {
+      if (p.checked && p.engine instanceof JitProgram && callsObjKfuncs(p.spec)) p.engine.setRegions(this.programRegions(p));
+    }
+  }
+
   /** @internal A checked program in the table (a device's, a devmap entry's, a tail-call target) gets its regions. */
   bindRegions(p: Program): void {
     if (p.checked && (p.engine instanceof JitProgram || p.engine instanceof Interpreter)) p.engine.setRegions(this.programRegions(p));
@@ -1049,8 +1060,8 @@ export class Datapath {
       out.push({ name: 'kern ctx', start: CTX_BASE, end: CTX_BASE + CTX.KERN_DEV + 8, writable: false });
     }
     // bpf_obj_new's objects (helpers/obj_kfuncs.ts): the verifier proves each access within one
-    const heap = callsObjKfuncs(p.spec) ? objHeapSpan(this.memory) : undefined;
-    if (heap) out.push({ name: 'obj heap', start: heap.start, end: heap.end, writable: true });
+    // (its spans, the empty ones too: the heap grows them in place during a run, heapGrew rebinds)
+    if (callsObjKfuncs(p.spec)) out.push(...(objHeapSpans(this.memory) ?? []));
     const seen = new Set<number>();
     const view = this.memory.view();
     const add = (s: { map: number; start: number; end: number }, name: string): void => {
@@ -1284,9 +1295,11 @@ export class Program {
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath, ...(verified ? { facts: verified.facts } : {}) };
     let runInsns = lowerKfuncs(verified ? sanitizeDeadCode(insns, { helpers: dp.helpers, allowPseudoLdImm64: true }) : insns);
     if (verified?.facts.objNewSizes) {
-      ensureObjHeap(dp.fastPath, dp.memory);
+      ensureObjHeap(dp.fastPath, dp.memory, () => dp.heapGrew());
       runInsns = lowerObjNew(runInsns, verified.facts.objNewSizes, dp.helpers);
     }
+    // a map value's lists freed by the program's own update / delete (control/graph_maps.ts)
+    runInsns = lowerGraphMapOps(runInsns, spec.mapRefs.flatMap((r) => maps.get(r.map) ?? []), dp.helpers);
     const engine =
       (opts.engine ?? 'jit') === 'jit'
         ? await compile(runInsns, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' })

@@ -1,8 +1,8 @@
 // Map values holding bpf_list_heads (src/verifier/local_obj.ts mapGraphRoots): what the syscall side
 // does to them, as the kernel's copy_map_value and bpf_obj_free_fields do. An update never writes the
 // caller's bytes into a head (it is left empty: the old list's objects are freed — bpf_list_head_free
-// pops each node and drops its object); BPF_F_LOCK's in-place copy leaves the head and its list as
-// they are; a delete frees the element's lists' objects; a lookup reads a head's bytes as zero (the kernel's shows an empty head at the address of its
+// pops each node and drops its object); BPF_F_LOCK's in-place copy leaves a hash element's head and its
+// list as they are (an array element's is freed after the copy all the same); a delete frees the element's lists' objects; a lookup reads a head's bytes as zero (the kernel's shows an empty head at the address of its
 // copy: next = prev = a kernel address).
 //
 // Reads: the object's BTF (each map's value type), the heads in the value, the nodes' { next, prev, owner }.
@@ -10,8 +10,12 @@
 
 import type { Btf } from '../elf/btf.js';
 import { listNodeTake, objFree } from '../helpers/obj_kfuncs.js';
-import type { BpfMap } from '../maps/index.js';
-import type { EngineMemory } from '../runtime/memory.js';
+import type { HelperContext, HelperDef, HelperTable } from '../helpers/index.js';
+import type { Insn } from '../isa/insn.js';
+import { PseudoCall } from '../isa/opcodes.js';
+import type { BpfMap, GraphFields } from '../maps/index.js';
+import { MapType } from '../maps/uapi.js';
+import { MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import { mapGraphRoots } from '../verifier/local_obj.js';
 
 interface SavedHead {
@@ -55,5 +59,85 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
         }
       },
     };
+    registerGraphMap(mem, map);
   }
+}
+
+// The program's own bpf_map_update_elem / bpf_map_delete_elem of such a value: the kernel's
+// array_map_update_elem copies the value but its special fields, then bpf_obj_free_fields the element;
+// htab_map_update_elem / htab_map_delete_elem free the replaced or deleted element's fields
+// (check_and_free_fields) — the old list's objects are dropped, the value's list is empty after
+// (tests/programs/obj_graph.test.ts, xdp_obj_list_recycle against 6.18.44). The fast path's update and
+// delete know nothing of graph fields: a program that names a map with list heads has its update and
+// delete calls lowered to the helpers below, which wrap the fast path's with graph_maps' save / clear / free.
+// (JavaScript helpers: such a program runs on the main thread, workers refuse it as they refuse the
+// list kfuncs' programs. Inner maps with list heads are not handled: their values are never freed.)
+
+/** Helper ids a graph map's update / delete calls are lowered to. */
+export const GRAPH_MAP_UPDATE = 0x190002;
+export const GRAPH_MAP_DELETE = 0x190003;
+const BPF_F_LOCK = 4n;
+
+const graphMaps = new WeakMap<EngineMemory, Map<number, GraphFields>>();
+
+function registerGraphMap(mem: EngineMemory, map: BpfMap): void {
+  let m = graphMaps.get(mem);
+  if (!m) graphMaps.set(mem, (m = new Map()));
+  m.set(map.address, map.graphFields!);
+}
+
+function graphMapHelpers(helpers: HelperTable): HelperDef[] {
+  const lookup = helpers.get(1)!.fn;
+  const update = helpers.get(2)!.fn;
+  const del = helpers.get(3)!.fn;
+  const fieldsOf = (ctx: HelperContext, map: bigint): GraphFields | undefined => graphMaps.get(ctx.mem)?.get(Number(BigInt.asUintN(32, map)));
+  return [
+    {
+      id: GRAPH_MAP_UPDATE,
+      name: 'map_update_elem',
+      fn: (map, key, value, flags, r5, ctx) => {
+        const g = fieldsOf(ctx, map);
+        if (!g) return update(map, key, value, flags, r5, ctx);
+        const old = Number(BigInt.asUintN(32, lookup(map, key, 0n, 0n, 0n, ctx)));
+        const saved = old ? g.save(old) : undefined;
+        const ret = update(map, key, value, flags, r5, ctx);
+        // BPF_F_LOCK on a hash's element: htab_map_update_elem copies into it in place
+        // (copy_map_value_locked), its list kept; an array's is freed all the same
+        // (array_map_update_elem's bpf_obj_free_fields after either copy) — 6.18.44, programs both
+        const inPlace = (flags & BPF_F_LOCK) !== 0n && old !== 0 && ctx.mem.view().getUint32(Number(BigInt.asUintN(32, map)) + MAP_HDR.TYPE, true) !== MapType.ARRAY;
+        if (inPlace && BigInt.asIntN(64, ret) >= 0n) {
+          g.restore(old, saved);
+          return ret;
+        }
+        if (BigInt.asIntN(64, ret) >= 0n) {
+          // the new value's heads are not the program's bytes (copy_map_value skips them): empty
+          const now = Number(BigInt.asUintN(32, lookup(map, key, 0n, 0n, 0n, ctx)));
+          if (now) g.clear(now);
+          if (saved !== undefined) g.free(saved);
+        }
+        return ret;
+      },
+    },
+    {
+      id: GRAPH_MAP_DELETE,
+      name: 'map_delete_elem',
+      fn: (map, key, r3, r4, r5, ctx) => {
+        const g = fieldsOf(ctx, map);
+        if (!g) return del(map, key, r3, r4, r5, ctx);
+        const old = Number(BigInt.asUintN(32, lookup(map, key, 0n, 0n, 0n, ctx)));
+        const saved = old ? g.save(old) : undefined;
+        const ret = del(map, key, r3, r4, r5, ctx);
+        if (BigInt.asIntN(64, ret) >= 0n && saved !== undefined) g.free(saved);
+        return ret;
+      },
+    },
+  ];
+}
+
+/** A program naming a map with list heads: its bpf_map_update_elem / _delete_elem calls go through graphMapHelpers. */
+export function lowerGraphMapOps(insns: Insn[], maps: readonly BpfMap[], helpers: HelperTable): Insn[] {
+  if (!maps.some((m) => m.graphFields)) return insns;
+  if (!insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && (i.imm === 2 || i.imm === 3))) return insns;
+  if (!helpers.has(GRAPH_MAP_UPDATE)) for (const d of graphMapHelpers(helpers)) helpers.register(d);
+  return insns.map((i) => (i.code === 0x85 && i.src === PseudoCall.HELPER && (i.imm === 2 || i.imm === 3) ? { ...i, imm: i.imm === 2 ? GRAPH_MAP_UPDATE : GRAPH_MAP_DELETE } : i));
 }

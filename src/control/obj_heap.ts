@@ -3,9 +3,9 @@
 // bpf_obj_new call to the helper of its object's size (the kernel's fixup_kfunc_call puts the size in r1).
 
 import type { HelperTable } from '../helpers/index.js';
-import { HEAP_CHUNK, HEAP_CHUNKS, hasObjHeap, OBJ_NEW_SIZED, objNewSized, setObjHeap } from '../helpers/obj_kfuncs.js';
+import { HEAP_CHUNK, hasObjHeap, OBJ_NEW_SIZED, objNewSized, setObjHeap } from '../helpers/obj_kfuncs.js';
 import type { Insn } from '../isa/insn.js';
-import { createMap } from '../maps/index.js';
+import { createMap, Errno, MapError } from '../maps/index.js';
 import { MapType } from '../maps/uapi.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import type { FastPath } from '../runtime/fastpath.js';
@@ -16,13 +16,32 @@ export function callsObjKfuncs(spec: ProgramSpec): boolean {
   return (spec.kfuncCalls ?? []).some((c) => /^bpf_(obj|list|rbtree|refcount)_/.test(c.name));
 }
 
-/** The heap of `mem`, made once: HEAP_CHUNKS values of HEAP_CHUNK bytes, laid end to end. */
-export function ensureObjHeap(fp: FastPath, mem: EngineMemory): void {
+/**
+ * The heap of `mem`, made once: its storage internal array maps of HEAP_CHUNK-byte values laid end to
+ * end, made as allocations need them — memory grows as tables do, up to the Datapath's memoryLimit
+ * (past it bpf_obj_new returns NULL, as the kernel's bpf_mem_alloc does when memory runs out: 6.18.44
+ * allocated 4,000,000 objects of 32 bytes in one run here, all it was asked for). `grew` runs after
+ * each growth.
+ */
+export function ensureObjHeap(fp: FastPath, mem: EngineMemory, grew: () => void): void {
   if (hasObjHeap(mem)) return;
-  const m = createMap(fp, { name: '.obj_heap', type: MapType.ARRAY, keySize: 4, valueSize: HEAP_CHUNK, maxEntries: HEAP_CHUNKS });
-  const base = m.valueAddress(0);
-  const contiguous = m.valueAddress(1) - base === HEAP_CHUNK;
-  setObjHeap(mem, base, contiguous ? HEAP_CHUNK * HEAP_CHUNKS : HEAP_CHUNK);
+  const more = (want: number, least: number): { start: number; end: number } | undefined => {
+    for (let bytes = want; bytes >= least; bytes = bytes > least ? Math.max(least, bytes >>> 1) : 0) {
+      let m;
+      const chunks = Math.ceil(bytes / HEAP_CHUNK);
+      try {
+        m = createMap(fp, { name: '.obj_heap', type: MapType.ARRAY, keySize: 4, valueSize: HEAP_CHUNK, maxEntries: chunks });
+      } catch (e) {
+        if (e instanceof MapError && e.errno === Errno.ENOMEM) continue;
+        throw e;
+      }
+      const start = m.valueAddress(0);
+      const contiguous = chunks === 1 || m.valueAddress(1) - start === HEAP_CHUNK;
+      return { start, end: start + (contiguous ? chunks : 1) * HEAP_CHUNK };
+    }
+    return undefined;
+  };
+  setObjHeap(mem, more, grew);
 }
 
 /** Each bpf_obj_new call of the lowered program calls the helper of its object's size. */

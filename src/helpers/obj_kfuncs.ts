@@ -24,21 +24,21 @@
 // puts the struct's size in r1, the loader lowers each call to the helper of that size
 // (OBJ_NEW_SIZED + size, registered on first use): the engines allocate `size` zeroed bytes.
 //
-// The heap: one per engine memory, HEAP_CHUNKS × HEAP_CHUNK bytes of an internal array map's storage
-// (made by the Datapath on the first load of a program that allocates), carved as bpf_mem_alloc carves
+// The heap: one per engine memory, spans of internal array maps' storage (the Datapath makes the heap on
+// the first load of a program that allocates, its storage as allocations need it: HEAP_FIRST, then three
+// times what it holds each time, up to the memory limit), carved as bpf_mem_alloc carves
 // its caches: an 8-byte header (the size class: the kernel's llist_node) before each object, the
 // classes of bpf_mem_alloc's sizes[] (16 … 4096 bytes, header included), freed objects kept per class
-// and handed out again last-freed first. When the heap is spent an allocation fails: NULL, as
-// bpf_mem_alloc's can.
+// and handed out again last-freed first. When the memory limit leaves no room an allocation fails:
+// NULL, as bpf_mem_alloc's can.
 //
 //   heap: [ hdr | object ][ hdr | object ] … bump →                       (free lists: per class, in JS)
 
 // Not yet (each refused as a kfunc wxdp lacks, or, for a head in an allocated object, by the verifier
 // naming wxdp): bpf_percpu_obj_new / _drop; a bpf_list_head inside an allocated object (and so
 // bpf_obj_drop freeing an object's lists); list heads in global data (`.bss.A` sections: this machine's
-// libbpf 1.1 cannot load those, so nothing to compare with); the map side's freeing for program-made
-// updates and deletes (bpf_map_update_elem / _delete_elem in the fast path) and when the map itself is
-// freed — user-space updates and deletes do it (control/graph_maps.ts); map types the kernel refuses a
+// libbpf 1.1 cannot load those, so nothing to compare with); the map side's freeing when the map itself
+// is freed (user-space updates and deletes, and the program's own, do it: control/graph_maps.ts); map types the kernel refuses a
 // graph field in (map_check_btf's EOPNOTSUPP, then libbpf's retry without BTF). bpf_rbtree_add_impl,
 // _first, _remove and bpf_refcount_acquire_impl: what 6.18.44 showed for a program adding a refcounted
 // node (`struct node { u64 key; struct bpf_rb_node rb; struct bpf_refcount ref; }`, the less() callback a
@@ -57,17 +57,45 @@ import type { KfuncDef } from './kfuncs.js';
 const SIZE_CLASSES = [16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096] as const;
 const HDR = 8;
 export const HEAP_CHUNK = 4096;
-export const HEAP_CHUNKS = 64;
+/** The heap's first storage; each time it is spent, three times what it holds (memory as tables grow). */
+export const HEAP_FIRST = 64 * 1024;
+/**
+ * Separate spans at most (storage that lies right after the last span extends it instead; each span is
+ * a map's storage, its header before it, so rarely): 64 KiB × 4^7 = 1 GiB in 8. Each is a region of a
+ * checked program (the JIT's 16 slots).
+ */
+export const HEAP_SPANS = 8;
 
 /** Helper ids bpf_obj_new_impl calls are lowered to: OBJ_NEW_SIZED + the object's size. */
 export const OBJ_NEW_SIZED = 0x180000;
 /** The largest object bpf_obj_new allocates (a class of 4096 bytes, header included). */
 export const OBJ_MAX_SIZE = 4096 - HDR;
 
-export interface ObjHeap {
-  base: number;
+/** One span of the heap: the storage of one internal array map (a checked program's region, mutated in place as it grows). */
+export interface HeapSpan {
+  name: string;
+  start: number;
   end: number;
+  writable: true;
+}
+
+export interface ObjHeap {
+  /**
+   * HEAP_SPANS regions, made once (a checked program's region list holds these objects, and its checks
+   * read them at each access: a span grown during a run is seen at once); those past `used` are empty.
+   */
+  spans: HeapSpan[];
+  used: number;
+  /** Objects carved from the spans so far (live ones: less those on the free lists). */
+  carved: number;
+  /** Every span in use and the storage `more` gave not after the last: no more growing. */
+  full: boolean;
   bump: number;
+  end: number;
+  /** More storage, contiguous: `want` bytes, or as much as the memory limit leaves down to `least`; undefined below that. */
+  more: (want: number, least: number) => { start: number; end: number } | undefined;
+  /** Called after the heap grew (the Datapath rebinds its checked programs' JIT region slots). */
+  grew: () => void;
   free: Map<number, number[]>;
   /**
    * The nodes on some list (their addresses): a head's bytes a program's own bpf_map_update_elem wrote
@@ -80,21 +108,61 @@ export interface ObjHeap {
 
 const heaps = new WeakMap<EngineMemory, ObjHeap>();
 
-/** The heap of `mem` over [base, base + bytes): made once per memory by the Datapath. */
-export function setObjHeap(mem: EngineMemory, base: number, bytes: number): void {
-  if (!heaps.has(mem)) heaps.set(mem, { base, end: base + bytes, bump: base, free: new Map(), linked: new Set() });
+/**
+ * The heap of `mem`: made once per memory by the Datapath, empty; `more` hands it storage as
+ * allocations need it (the first HEAP_FIRST bytes, then three times what the heap has each time).
+ */
+export function setObjHeap(mem: EngineMemory, more: ObjHeap['more'], grew: ObjHeap['grew']): void {
+  if (heaps.has(mem)) return;
+  const spans = Array.from({ length: HEAP_SPANS }, (): HeapSpan => ({ name: 'obj heap', start: 0, end: 0, writable: true }));
+  heaps.set(mem, { spans, used: 0, carved: 0, full: false, bump: 0, end: 0, more, grew, free: new Map(), linked: new Set() });
 }
 export const hasObjHeap = (mem: EngineMemory): boolean => heaps.has(mem);
-/** The span [start, end) of `mem`'s heap, once made: what a checked program's objects live in. */
-export function objHeapSpan(mem: EngineMemory): { start: number; end: number } | undefined {
+/** The spans of `mem`'s heap, once made: what a checked program's objects live in (the same objects each time). */
+export function objHeapSpans(mem: EngineMemory): readonly HeapSpan[] | undefined {
+  return heaps.get(mem)?.spans;
+}
+/** Objects allocated and not freed (a test's view of the heap). */
+export function objHeapLive(mem: EngineMemory): number {
   const h = heaps.get(mem);
-  return h && { start: h.base, end: h.end };
+  if (!h) return 0;
+  let live = h.carved;
+  for (const l of h.free.values()) live -= l.length;
+  return live;
 }
 
 function heapOf(ctx: HelperContext): ObjHeap {
   const h = heaps.get(ctx.mem);
   if (!h) throw new RuntimeFault('RUN_HELPER', 'bpf_obj_new needs the heap of a Datapath (load the program into one)', ctx.pc);
   return h;
+}
+
+/**
+ * The heap's storage grown by at least `cls` bytes: the storage after the last span extends it when
+ * it lies right behind it, else it opens the next span (none left, or the memory limit reached: false).
+ * The tail of the old span left behind is unused (at most one object's class).
+ */
+function grow(h: ObjHeap, cls: number): boolean {
+  if (h.full) return false;
+  const have = h.spans.slice(0, h.used).reduce((n, sp) => n + sp.end - sp.start, 0);
+  const got = h.more(Math.max(HEAP_FIRST, 3 * have, cls), Math.max(HEAP_FIRST, cls));
+  if (!got) return false;
+  const last = h.spans[h.used - 1];
+  if (last && got.start === last.end) last.end = got.end;
+  else {
+    if (h.used === HEAP_SPANS) {
+      // (that storage stays the heap's, unused: asking again at every failing allocation would take more)
+      h.full = true;
+      return false;
+    }
+    const sp = h.spans[h.used++]!;
+    sp.start = got.start;
+    sp.end = got.end;
+    h.bump = got.start;
+  }
+  h.end = got.end;
+  h.grew();
+  return true;
 }
 
 /** bpf_mem_alloc + the zeroing bpf_obj_new's objects get: the object's address, or 0. */
@@ -104,9 +172,10 @@ export function objAlloc(ctx: HelperContext, size: number): number {
   if (cls === undefined) return 0;
   let at = h.free.get(cls)?.pop();
   if (at === undefined) {
-    if (h.bump + cls > h.end) return 0;
+    if (h.bump + cls > h.end && !grow(h, cls)) return 0;
     at = h.bump;
     h.bump += cls;
+    h.carved++;
   }
   const v = ctx.mem.view();
   v.setUint32(at, cls, true);
@@ -120,7 +189,7 @@ export function objFree(ctx: HelperContext, p: number): void {
   const h = heapOf(ctx);
   const at = p - HDR;
   const v = ctx.mem.view();
-  const cls = at >= h.base && at < h.end ? v.getUint32(at, true) : 0;
+  const cls = h.spans.some((sp) => at >= sp.start && at < sp.end) ? v.getUint32(at, true) : 0;
   if (!SIZE_CLASSES.includes(cls as (typeof SIZE_CLASSES)[number])) throw new RuntimeFault('RUN_HELPER', `bpf_obj_drop: 0x${p.toString(16)} is no allocated object`, ctx.pc, BigInt(p));
   let list = h.free.get(cls);
   if (!list) h.free.set(cls, (list = []));

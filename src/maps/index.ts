@@ -2,7 +2,7 @@
 // through the bpf_map_* helper exports, TypeScript through BpfMap.
 
 export { BpfMap, createMap, mapAddresses, mapAddressById, mapStorage, MapSet, TypedMap } from './map.js';
-export type { BatchResult, InnerMapMeta, LookupBatchResult, MapSpec, MapValue } from './map.js';
+export type { BatchResult, GraphFields, InnerMapMeta, LookupBatchResult, MapSpec, MapValue } from './map.js';
 export { PerfBuffer } from './perf_buffer.js';
 export type { PerfBufferOptions } from './perf_buffer.js';
 export { MapError, mapErrorCode, strerror } from './errors.js';

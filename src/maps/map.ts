@@ -698,10 +698,18 @@ export class BpfMap {
       const v = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
       if (v !== 0) {
         const src = this.valueBuf;
-        // copy_map_value_locked skips every special field: a list head stays as it is
+        // copy_map_value_locked skips every special field: a hash's list head stays as it is; an array's
+        // element then has its fields freed all the same (array_map_update_elem's bpf_obj_free_fields:
+        // its list emptied, the objects dropped — 6.18.44, tests/programs/obj_graph.test.ts)
         const saved = this.graphFields?.save(v);
         this.withValueLock(v, () => this.x.map_value_copy_locked(this.address, v, src));
-        if (saved) this.graphFields!.restore(v, saved);
+        if (saved) {
+          this.graphFields!.restore(v, saved);
+          if (this.type === MapType.ARRAY) {
+            this.graphFields!.clear(v);
+            this.graphFields!.free(saved);
+          }
+        }
         return;
       }
     }

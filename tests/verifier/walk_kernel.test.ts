@@ -137,6 +137,7 @@ const KERNEL: Record<string, number> = {
   'xdp_obj_list_keep:xdp_obj_list_keep': 66,
   'xdp_obj_list_forge:xdp_obj_list_forge': 79,
   'xdp_obj_exhaust:xdp_obj_exhaust': 164,
+  'xdp_obj_list_recycle:xdp_obj_list_recycle': 360,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
