@@ -33,6 +33,10 @@
 //                             2 inner L3, 3 custom) and
 //                             fib_multipath_hash_fields (outer and inner address/protocol/flow label/port
 //                             bits), and net.ipv4.fib_multipath_hash_seed, in two seeds of three; no cost
+//   WXDP_ROUTER_FUZZ_TUNNELS=0 no tunnelCase (added 12-07 from seed 1301: tunnels' packets — IPIP, IPv6 in IPv4,
+//                             GRE of every flag, TEB, PPTP, IPv6 in IPv6, nested, cut short, fragments — through the
+//                             multipath routes, a tenth of the cases; and IPv6 policy 0 among the hash draws);
+//                             =0 gives what seeds 1217-1300 were run with
 //
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
@@ -84,6 +88,7 @@ const NEIGH = ROUTE_ERRORS && process.env['WXDP_ROUTER_FUZZ_NEIGH'] !== '0';
 const POLICY = NEIGH && process.env['WXDP_ROUTER_FUZZ_POLICY'] !== '0';
 const TABLES = POLICY && process.env['WXDP_ROUTER_FUZZ_TABLES'] !== '0';
 const HASH = process.env['WXDP_ROUTER_FUZZ_HASH'] !== '0';
+const TUNNELS = TABLES && process.env['WXDP_ROUTER_FUZZ_TUNNELS'] !== '0';
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_ROUTER_FUZZ_SEEDS']);
 
 const H1 = '198.51.100.2';
@@ -506,6 +511,77 @@ function routeCase(g: Rng): FuzzCase {
 }
 
 /**
+ * A tunnel's packet through a multipath route (a tenth generator, WXDP_ROUTER_FUZZ_TUNNELS=0 leaves them out; added
+ * 12-07 from seed 1301): h1 sends IPIP, IPv6 in IPv4, GRE (key, checksum, sequence; transparent Ethernet bridging;
+ * PPTP's version 1; the routing bit and version 2, where the dissector stops), IPv6 in IPv6, IPv4 in IPv6 and GRE
+ * over IPv6 — nested, the inner header cut short, the outer or inner packet a fragment — to 198.51.100.224/28 or
+ * 2001:db8:50::/48 (weighted over eth1 and eth2). Under policy 2 the route is hashed by the innermost addresses the
+ * flow dissector reaches (skb_flow_dissect_flow_keys without FLOW_DISSECTOR_F_STOP_AT_ENCAP).
+ */
+function tunnelCase(g: Rng): FuzzCase {
+  const v6 = g.chance(0.45);
+  const host = HOSTS.h1;
+  const src = v6 ? host.v6 : g.pick(host.v4);
+  const dst = v6 ? `2001:db8:50::${(1 + g.int(0xfff)).toString(16)}` : `198.51.100.${225 + g.int(14)}`;
+  const a4 = (): string => `${g.pick(['192.0.2', '198.51.100', '203.0.113'])}.${g.int(256)}`;
+  const a6 = (): string => `2001:db8:${(0x100 + g.int(0x100)).toString(16)}::${(1 + g.int(0xffff)).toString(16)}`;
+  const what: string[] = [];
+  /** An inner packet: IPv4 or IPv6, UDP or (depth allowing) a tunnel again; ethType and the IP protocol that carries it. */
+  const inner = (depth: number): { bytes: Uint8Array; ethType: number; proto: number } => {
+    const i6 = g.chance(0.4);
+    const isrc = i6 ? a6() : a4();
+    const idst = i6 ? a6() : a4();
+    let proto = 17;
+    let payload: Uint8Array;
+    if (depth < 2 && g.chance(0.15)) {
+      const t = tunnel(depth + 1);
+      proto = t.proto;
+      payload = t.bytes;
+    } else payload = udp(isrc, idst, 1024 + g.int(60000), g.pick([53, 443, 4789]), pattern(8 + g.int(40), 6));
+    what.push(`${i6 ? 'IPv6' : 'IPv4'} ${isrc} > ${idst}`);
+    const frag = g.chance(0.1);
+    const bytes = i6
+      ? ipv6({ src: isrc, dst: idst, nextHeader: proto, payload, flowLabel: g.chance(0.6) ? g.int(0x100000) : 0 })
+      : ipv4({ src: isrc, dst: idst, proto, payload, id: g.int(0x10000), ...(frag ? g.chance(0.5) ? { mf: true } : { fragOffset: 1 + g.int(100) } : {}) });
+    if (frag && !i6) what.push('inner fragment');
+    return { bytes, ethType: i6 ? ETH_P_IPV6 : ETH_P_IP, proto: i6 ? 41 : 4 };
+  };
+  /** A tunnel header and what it carries: the outer IP protocol and bytes. */
+  const tunnel = (depth: number): { proto: number; bytes: Uint8Array } => {
+    const kind = g.pick(['ip', 'ip', 'gre', 'gre', 'gre-key', 'gre-csum-seq', 'teb', 'pptp', 'gre-routing', 'gre-v2'] as const);
+    const i = inner(depth);
+    let bytes = i.bytes;
+    if (g.chance(0.08)) {
+      bytes = bytes.subarray(0, g.int(Math.min(bytes.length, 40)));
+      what.push('cut short');
+    }
+    what.push(kind);
+    if (kind === 'ip') return { proto: i.proto, bytes };
+    const w = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+    const p16 = (n: number): Uint8Array => Uint8Array.of(n >> 8, n & 0xff);
+    if (kind === 'pptp') {
+      const ack = g.chance(0.5);
+      const ppp = Uint8Array.of(0xff, 0x03, 0, i.ethType === ETH_P_IP ? 0x21 : 0x57);
+      return { proto: 47, bytes: concat(Uint8Array.of(0x30, 0x01 | (ack ? 0x80 : 0)), p16(0x880b), w(g.next()), w(g.next()), ack ? w(g.next()) : new Uint8Array(0), ppp, bytes) };
+    }
+    if (kind === 'teb') {
+      const e = eth('02:00:00:00:00:aa', '02:00:00:00:00:bb', i.ethType, bytes);
+      const key = g.chance(0.5);
+      return { proto: 47, bytes: concat(Uint8Array.of(key ? 0x20 : 0, 0), p16(0x6558), key ? w(g.next()) : new Uint8Array(0), e) };
+    }
+    const flags = kind === 'gre-key' ? 0x20 : kind === 'gre-csum-seq' ? 0x90 : kind === 'gre-routing' ? 0x40 : 0;
+    const opt = concat(flags & 0x80 ? w(0) : new Uint8Array(0), flags & 0x20 ? w(g.next()) : new Uint8Array(0), flags & 0x10 ? w(g.next()) : new Uint8Array(0));
+    return { proto: 47, bytes: concat(Uint8Array.of(flags, kind === 'gre-v2' ? 2 : 0), p16(i.ethType), opt, bytes) };
+  };
+  const t = tunnel(0);
+  const frag = !v6 && g.chance(0.08);
+  const ip = v6
+    ? ipv6({ src, dst, nextHeader: t.proto, payload: t.bytes, flowLabel: g.int(0x100000) })
+    : ipv4({ src, dst, proto: t.proto, payload: t.bytes, id: g.int(0x10000), ...(frag ? { mf: true } : {}) });
+  return { what: `${src} > ${dst} ${what.reverse().join(' in ')}${frag ? ', outer fragment' : ''} through router_fuzz_routes.batch`, ingress: host.port, frames: [eth(host.routerMac, host.mac, v6 ? ETH_P_IPV6 : ETH_P_IP, ip).subarray(0, host.maxFrame)] };
+}
+
+/**
  * An ICMP error about a forwarded packet, to a source behind a multipath route (a fourth generator,
  * WXDP_ROUTER_FUZZ_ROUTE_ERRORS=0 leaves them out): h2 sends from inside 198.51.100.224/28 or
  * 2001:db8:50::/48 (weighted over eth1 and eth2) or the equal 198.51.100.128/25 and 2001:db8:40::/48
@@ -791,6 +867,7 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
   const a = new Rng((seed ^ 0x1b873593) >>> 0);
   const p = new Rng((seed ^ 0x3c6ef372) >>> 0);
   const t = new Rng((seed ^ 0x27d4eb2f) >>> 0);
+  const u = new Rng((seed ^ 0x61c88647) >>> 0);
   return Array.from({ length: n }, () => {
     const c = g.chance(0.55) ? v4case(g) : v6case(g);
     const d = WIDE && w.chance(0.35) ? wideCase(w, c) : c;
@@ -798,7 +875,8 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
     const ec = ROUTE_ERRORS && e.chance(0.12) ? routeErrorCase(e) : rc;
     const nc = NEIGH && a.chance(0.12) ? neighCase(a) : ec;
     const pc = POLICY && p.chance(0.15) ? policyCase(p) : nc;
-    return TABLES && t.chance(0.15) ? tableCase(t) : pc;
+    const tc = TABLES && t.chance(0.15) ? tableCase(t) : pc;
+    return TUNNELS && u.chance(0.1) ? tunnelCase(u) : tc;
   });
 }
 
@@ -816,7 +894,8 @@ export function hashSysctls(seed: number, base: ReadonlyArray<[string, string]>)
     // IPv6 policy 0 not drawn (open): with rules that need the ports (router_fuzz_policy.batch's ipproto/dport
     // rules: fib6_rules_early_flow_dissect) ip6_route_input hashes an ICMPv6 packet from the dissector's keys,
     // the label in host order (rt6_multipath_hash's flkeys), which wxdp does not follow (seed 1233, cases 7, 44)
-    ['net.ipv6.fib_multipath_hash_policy', String(h.pick([1, 1, 2, 3, 3]))],
+    // (drawn from seed 1301 on, WXDP_ROUTER_FUZZ_TUNNELS, once wxdp followed it: mphash.ts mp_hash_pkt_flkeys6)
+    ['net.ipv6.fib_multipath_hash_policy', String(h.pick([TUNNELS ? 0 : 1, 1, 2, 3, 3]))],
     ['net.ipv4.fib_multipath_hash_fields', fields()],
     ['net.ipv6.fib_multipath_hash_fields', fields()],
     // 0 asks for a random key (per boot): not drawn
