@@ -251,7 +251,10 @@ export function ip6InputRoute(ifindex: u32, data: u32, len: u32, nhoff: u32, off
     mp_hash_pkt_end();
     return err;
   }
-  if (pol >= 2 || (pol == 0 && <u32>load<u8>(data, IP6H_NEXTHDR) == 58 && len > 40 && <u32>load<u8>(data, 40) - 1 < 4)) {
+  // (and a packet whose flow key holds the dissector's protocol, not its first next header: policy 0 hashes the header's,
+  // ip6_multipath_l3_keys' key_iph->nexthdr — an atomic fragment's 44 under rules that dissect, router fuzz seed 1325)
+  const nh0 = <u32>load<u8>(data, IP6H_NEXTHDR);
+  if (pol >= 2 || (pol == 0 && ((nh0 == 58 && len > 40 && <u32>load<u8>(data, 40) - 1 < 4) || <u32>load<u8>(IN6_FL(), FL_PROTO) != nh0))) {
     mp_hash_pkt_begin(data, len, true);
     const err = dst6_route_fresh(IN6_FL(), IN6_RES());
     mp_hash_pkt_end();

@@ -542,6 +542,16 @@ let dAddrs: u32 = 0;
 let dV6 = false;
 let dLabel: u32 = 0;
 let dProto: u32 = 0;
+/** FLOW_DIS_ENCAPSULATION: the dissector went into (or at least through the header of) a tunnel. */
+let dEncap = false;
+/** The ports the last protocol step read (4 bytes as in the packet; 0: none, a fragment, cut short). */
+let dPorts: u32 = 0;
+
+/** __skb_flow_get_ports at `nh` for protocol `proto` of the packet `data`/`len`. */
+@inline function portsAt(data: u32, len: u32, nh: u32, proto: u32): u32 {
+  const po = portsOffset(proto);
+  return po >= 0 && nh + <u32>po + 4 <= len ? load<u32>(data + nh + <u32>po) : 0;
+}
 
 /** __skb_flow_dissect (flags 0) over the IPv4 or IPv6 packet at `data` (`len` bytes): dAddrs, dV6, dLabel, dProto. */
 function dissectEncap(data: u32, len: u32, v6: bool): void {
@@ -550,6 +560,8 @@ function dissectEncap(data: u32, len: u32, v6: bool): void {
   let hdrs: u32 = 0;
   dAddrs = 0;
   dLabel = 0;
+  dEncap = false;
+  dPorts = 0;
   while (true) {
     // proto_again
     let proto: u32;
@@ -585,13 +597,16 @@ function dissectEncap(data: u32, len: u32, v6: bool): void {
       nh += (<u32>load<u8>(data + nh + 1) + 1) << 3;
       proto = next;
       dProto = proto;
+      dPorts = portsAt(data, len, nh, proto);
       if (++hdrs > 15) return;
     }
     if (ethProto == 0x86dd && proto == 44) {
       if (nh + 8 <= len) dProto = <u32>load<u8>(data + nh);
       return;
     }
+    dPorts = 0;
     if (proto == 4 || proto == 41) {
+      dEncap = true;
       ethProto = proto == 4 ? 0x0800 : 0x86dd;
       off = nh;
     } else if (proto == 47) {
@@ -624,8 +639,12 @@ function dissectEncap(data: u32, len: u32, v6: bool): void {
         else if (ppp == 0x57) ethProto = 0x86dd;
         o += 4;
       }
+      dEncap = true;
       off = nh + o;
-    } else return;
+    } else {
+      dPorts = portsAt(data, len, nh, proto);
+      return;
+    }
     if (++hdrs > 15) return;
   }
 }
@@ -672,7 +691,7 @@ export function mp_hash_pkt_begin(data: u32, len: u32, v6: bool): void {
     const frag = ((<u32>load<u8>(data + 6) << 8 | <u32>load<u8>(data + 7)) & 0x3fff) != 0;
     const off = portsOffset(proto);
     if (!frag && off >= 0) pktPorts(fk, f, data, len, <i32>((<u32>load<u8>(data) & 15) << 2) + off);
-    pktHash = hashCustom(f, false) >> 1;
+    pktHash = hashCustom(f, false, data, len) >> 1;
   } else {
     const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
     const f = hashFields6(policy);
@@ -704,7 +723,7 @@ export function mp_hash_pkt_begin(data: u32, len: u32, v6: bool): void {
     if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, <u8>nh);
     const po = portsOffset(nh);
     if (ports && po >= 0 && (policy == 1 || policy == 3)) pktPorts(fk, f, data, len, <i32>off + po);
-    pktHash = hashCustom(f, true) >> 1;
+    pktHash = hashCustom(f, true, data, len) >> 1;
   }
   pktHashOn = true;
 }
@@ -733,9 +752,43 @@ export function mp_hash_pkt_flkeys6(data: u32, len: u32, proto: u32): void {
  * The packet's hash from the key filled for fields `f`: flowHash, but under policy 3 (the family's) the
  * custom hash of a packet — 0 when no outer field is asked for, then jhash_2words(outer, inner 0, 0).
  */
-function hashCustom(f: u32, v6: bool): u32 {
+function hashCustom(f: u32, v6: bool, data: u32, len: u32): u32 {
   if (sysctl(v6 ? SYSCTL_FIB6_MULTIPATH_HASH_POLICY : SYSCTL_FIB_MULTIPATH_HASH_POLICY) != 3) return flowHash(v6);
-  return jhash2w((f & HF_OUTER) != 0 ? flowHash(v6) : 0, 0, 0);
+  const outer = (f & HF_OUTER) != 0 ? flowHash(v6) : 0;
+  return jhash2w(outer, hashCustomInner(f, v6, data, len), 0);
+}
+
+// the inner fields of fib_multipath_hash_fields (FIB_MULTIPATH_HASH_FIELD_INNER_*)
+const HF_INNER_SRC_IP: u32 = 0x40;
+const HF_INNER_DST_IP: u32 = 0x80;
+const HF_INNER_IP_PROTO: u32 = 0x100;
+const HF_INNER_FLOWLABEL: u32 = 0x200;
+const HF_INNER_SRC_PORT: u32 = 0x400;
+const HF_INNER_DST_PORT: u32 = 0x800;
+
+/**
+ * fib_multipath_custom_hash_inner / rt6_multipath_custom_hash_inner: 0 unless an inner field is asked for and the
+ * dissector (flags 0: dissectEncap) met a tunnel (FLOW_DIS_ENCAPSULATION; the outer pass's has_inner says the
+ * same, its first tunnel being this one's); then the innermost keys it reached, those fields of them.
+ */
+function hashCustomInner(f: u32, v6: bool, data: u32, len: u32): u32 {
+  if ((f & 0xfc0) == 0) return 0;
+  dissectEncap(data, len, v6);
+  if (!dEncap || dAddrs == 0) return 0;
+  const fk = keyBuf();
+  fillBytes(fk, 0, FK_SIZE);
+  if (!dV6) {
+    if (f & HF_INNER_SRC_IP) store<u32>(fk + FK_ADDRS, load<u32>(dAddrs));
+    if (f & HF_INNER_DST_IP) store<u32>(fk + FK_ADDRS + 4, load<u32>(dAddrs + 4));
+  } else {
+    if (f & HF_INNER_SRC_IP) copyBytes(fk + FK_ADDRS, dAddrs, 16);
+    if (f & HF_INNER_DST_IP) copyBytes(fk + FK_ADDRS + 16, dAddrs + 16, 16);
+    if (f & HF_INNER_FLOWLABEL) store<u32>(fk + FK_FLOW_LABEL, dLabel);
+  }
+  if (f & HF_INNER_IP_PROTO) store<u8>(fk + FK_IP_PROTO, <u8>dProto);
+  if (f & HF_INNER_SRC_PORT) store<u16>(fk + FK_PORT_SRC, <u16>dPorts);
+  if (f & HF_INNER_DST_PORT) store<u16>(fk + FK_PORT_DST, <u16>(dPorts >>> 16));
+  return flowHash(dV6);
 }
 
 @inline function ldBe16At(p: u32): u32 {

@@ -859,7 +859,7 @@ function wideCase(g: Rng, c: FuzzCase): FuzzCase {
   }
 }
 
-export function fuzzCases(seed: number, n: number): FuzzCase[] {
+export function fuzzCases(seed: number, n: number, tunnels = TUNNELS): FuzzCase[] {
   const g = new Rng(seed);
   const w = new Rng((seed ^ 0x5bd1e995) >>> 0);
   const r = new Rng((seed ^ 0x68e31da4) >>> 0);
@@ -876,7 +876,7 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
     const nc = NEIGH && a.chance(0.12) ? neighCase(a) : ec;
     const pc = POLICY && p.chance(0.15) ? policyCase(p) : nc;
     const tc = TABLES && t.chance(0.15) ? tableCase(t) : pc;
-    return TUNNELS && u.chance(0.1) ? tunnelCase(u) : tc;
+    return tunnels && u.chance(0.1) ? tunnelCase(u) : tc;
   });
 }
 
@@ -885,7 +885,7 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
  * fields and the IPv4 hash seed (fib_multipath_hash_from_keys' siphash key, which IPv6 shares) drawn from a
  * Rng of its own, so the cases stay what they were; a third of the seeds keep router.batch's.
  */
-export function hashSysctls(seed: number, base: ReadonlyArray<[string, string]>): Array<[string, string]> {
+export function hashSysctls(seed: number, base: ReadonlyArray<[string, string]>, tunnels = TUNNELS): Array<[string, string]> {
   const h = new Rng((seed ^ 0x85ebca6b) >>> 0);
   if (!HASH || h.chance(0.34)) return [...base];
   const fields = (): string => `0x${(h.chance(0.5) ? h.pick([0x0007, 0x0037, 0x0003, 0x0030, 0x0010, 0x000f, 0x0ff0, 0x0fc0, 0x0f3f]) : 1 + h.int(0xfff)).toString(16)}`;
@@ -895,7 +895,7 @@ export function hashSysctls(seed: number, base: ReadonlyArray<[string, string]>)
     // rules: fib6_rules_early_flow_dissect) ip6_route_input hashes an ICMPv6 packet from the dissector's keys,
     // the label in host order (rt6_multipath_hash's flkeys), which wxdp does not follow (seed 1233, cases 7, 44)
     // (drawn from seed 1301 on, WXDP_ROUTER_FUZZ_TUNNELS, once wxdp followed it: mphash.ts mp_hash_pkt_flkeys6)
-    ['net.ipv6.fib_multipath_hash_policy', String(h.pick([TUNNELS ? 0 : 1, 1, 2, 3, 3]))],
+    ['net.ipv6.fib_multipath_hash_policy', String(h.pick([tunnels ? 0 : 1, 1, 2, 3, 3]))],
     ['net.ipv4.fib_multipath_hash_fields', fields()],
     ['net.ipv6.fib_multipath_hash_fields', fields()],
     // 0 asks for a random key (per boot): not drawn
@@ -933,9 +933,9 @@ function shown(out: PortOutput, other: PortOutput): Record<string, string[]> {
  * Seed `seed`'s cases (of `n`; `only`: those alone) through both routers, the seed's sysctls (hashSysctls)
  * with `over` on top; the cases that differ, printed.
  */
-async function runSeed(seed: number, n: number, only?: number[], over: Array<[string, string]> = []): Promise<string[]> {
-  const cases = fuzzCases(seed, n).filter((_, i) => !only || only.includes(i));
-  const sysctls = [...hashSysctls(seed, config.sysctls).filter(([k]) => !over.some(([o]) => o === k)), ...over];
+async function runSeed(seed: number, n: number, only?: number[], over: Array<[string, string]> = [], tunnels = TUNNELS): Promise<string[]> {
+  const cases = fuzzCases(seed, n, tunnels).filter((_, i) => !only || only.includes(i));
+  const sysctls = [...hashSysctls(seed, config.sysctls, tunnels).filter(([k]) => !over.some(([o]) => o === k)), ...over];
   const hash = sysctls.filter(([k]) => /fib_multipath_hash/.test(k)).map(([k, v]) => `${k.replace('net.', '')}=${v}`).join(' ');
   const cfg = { ...config, sysctls };
   const kernel = KernelRouter.build(nsa.set, PORTS, cfg);
@@ -974,6 +974,19 @@ describe.skipIf(!nsa.available.ok || !py.ok)('random frames through the Linux ro
   // (0 without an outer field, then jhash_2words(outer, inner, 0)), policy 2's dissector (IPv6: last next header,
   // label in host order), policy 0's ip_multipath_l3_keys (an ICMP error's quoted addresses)
   it.skipIf(!HASH)('the multipath hash of a packet, policy 3: seeds 1222 (IPv6), 1233 (IPv4) agree where wxdp used the flow key\'s', async () => {
-    for (const [seed, cs] of [[1222, [52, 54]], [1233, [33]]] as const) expect(await runSeed(seed, 60, [...cs]), `seed ${seed}`).toEqual([]);
+    for (const [seed, cs] of [[1222, [52, 54]], [1233, [33]]] as const) expect(await runSeed(seed, 60, [...cs], [], false), `seed ${seed}`).toEqual([]);
+  }, 600_000);
+  // IPv6 policy 0 with router_fuzz_policy.batch's ipproto / dport rules (fib6_rules_early_flow_dissect): ip6_route_input
+  // hashes an ICMPv6 echo from the dissector's keys, its flow label in host order (rt6_multipath_hash's flkeys), where
+  // wxdp hashed the flow key's label in network order (fz54: mphash.ts mp_hash_pkt_flkeys6)
+  // tunnelCase (fz54): policy 2 hashes the innermost addresses the flow dissector reaches through IPIP / IPv6 / GRE
+  // (1307: GRE, TEB, IPIP), policy 3 adds jhash_2words' inner hash of the inner fields (1312: GRE, IPIP in GRE), where
+  // wxdp hashed the outer header; IPv6 policy 0 the first next header of an atomic fragment (1325) where wxdp hashed the
+  // dissector's protocol its rules had put in the flow key
+  it.skipIf(!HASH || !TUNNELS)('the multipath hash of a tunnel\'s packet: seeds 1307 (policy 2), 1312 (policy 3), 1325 agree', async () => {
+    for (const [seed, cs] of [[1307, [22, 39, 57]], [1312, [10, 26]], [1325, [18]]] as const) expect(await runSeed(seed, 60, [...cs]), `seed ${seed}`).toEqual([]);
+  }, 600_000);
+  it.skipIf(!HASH)('the multipath hash of a packet, IPv6 policy 0 with rules that dissect: seed 1233\'s echoes agree', async () => {
+    expect(await runSeed(1233, 60, [7, 44], [['net.ipv6.fib_multipath_hash_policy', '0']], false)).toEqual([]);
   }, 600_000);
 });
