@@ -64,6 +64,12 @@
 // hashed by the flow key where Linux hashes the packet (policy 3's jhash_2words(outer, inner) over the dissector's
 // fields, policy 2's dissector over IPv6, policy 0's quoted header of an ICMP error); then 1217-1270 agree (IPv6
 // policy 0 left out of the draws: hashSysctls).
+// 12-07 (fz54): 1271-1300 agree (what WXDP_ROUTER_FUZZ_TUNNELS=0 draws). With tunnelCase (from 1301) the old build
+// differed on 1304, 1307, 1308, 1310, 1312 (of 1301-1312) and more: a tunnel's packet hashed by its outer header where
+// Linux's flow dissector goes inside (policy 2's innermost addresses; policy 3's inner fields, jhash_2words' second
+// word), and with IPv6 policy 0 drawn again an ICMPv6 echo under rules that dissect (1233's cases 7, 44: the label
+// in host order, rt6_multipath_hash's flkeys) and an atomic fragment's first next header (1325) — mphash.ts
+// dissectEncap, mp_hash_pkt_flkeys6; then 1301-1340 agree.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
@@ -891,10 +897,10 @@ export function hashSysctls(seed: number, base: ReadonlyArray<[string, string]>,
   const fields = (): string => `0x${(h.chance(0.5) ? h.pick([0x0007, 0x0037, 0x0003, 0x0030, 0x0010, 0x000f, 0x0ff0, 0x0fc0, 0x0f3f]) : 1 + h.int(0xfff)).toString(16)}`;
   const drawn: Array<[string, string]> = [
     ['net.ipv4.fib_multipath_hash_policy', String(h.pick([0, 1, 2, 3, 3]))],
-    // IPv6 policy 0 not drawn (open): with rules that need the ports (router_fuzz_policy.batch's ipproto/dport
-    // rules: fib6_rules_early_flow_dissect) ip6_route_input hashes an ICMPv6 packet from the dissector's keys,
-    // the label in host order (rt6_multipath_hash's flkeys), which wxdp does not follow (seed 1233, cases 7, 44)
-    // (drawn from seed 1301 on, WXDP_ROUTER_FUZZ_TUNNELS, once wxdp followed it: mphash.ts mp_hash_pkt_flkeys6)
+    // IPv6 policy 0 drawn from seed 1301 on (WXDP_ROUTER_FUZZ_TUNNELS; before, 1 in its place): with rules that need
+    // the ports (router_fuzz_policy.batch's ipproto/dport rules: fib6_rules_early_flow_dissect) ip6_route_input hashes
+    // an ICMPv6 packet from the dissector's keys, the label in host order (rt6_multipath_hash's flkeys: seed 1233,
+    // cases 7, 44), which wxdp follows since fz54 (mphash.ts mp_hash_pkt_flkeys6)
     ['net.ipv6.fib_multipath_hash_policy', String(h.pick([tunnels ? 0 : 1, 1, 2, 3, 3]))],
     ['net.ipv4.fib_multipath_hash_fields', fields()],
     ['net.ipv6.fib_multipath_hash_fields', fields()],
