@@ -937,6 +937,26 @@ export function fib4RulesWalkable(): bool {
 }
 
 /**
+ * net->ipv6.fib6_rules_require_fldissect: an IPv6 rule selects on the protocol or a port range
+ * (fib_rule_requires_fldissect), so ip6_route_input dissects the packet first (fib6_rules_early_flow_dissect).
+ */
+export function fib6RulesNeedDissect(): bool {
+  const root = fibRoot();
+  if (root == 0 || (load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM6) == 0) return false;
+  const list = load<u32>(root + FRT_RULES6);
+  if (list == 0) return false;
+  const n = load<u32>(list);
+  for (let i: u32 = 0; i < n; i++) {
+    const r = list + RULES_HEADER + i * RULE_SIZE;
+    if (load<u8>(r + RU_PROTO) != 0) return true;
+    // fib_rule_port_range_set: both ends set
+    if (load<u16>(r + RU_SPORT_LO) != 0 && load<u16>(r + RU_SPORT_HI) != 0) return true;
+    if (load<u16>(r + RU_DPORT_LO) != 0 && load<u16>(r + RU_DPORT_HI) != 0) return true;
+  }
+  return false;
+}
+
+/**
  * fib4_lookup's answer for an input lookup (iif set, no oif, scope universe) with no rule ever added,
  * when the burst's walk (fib_prefetch.ts) holds it: main's route alias, whose next hop 0 (alive) is the
  * table lookup's result; with one next hop that is fib4_lookup's answer, with several the caller

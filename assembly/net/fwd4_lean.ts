@@ -35,7 +35,7 @@ import {
   IFF_UP, LOOPBACK_IFINDEX, MIB_IP_FORW_DATAGRAMS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_FLAGS, ND_MAC, ND_MTU, NE_MAC,
   NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, RTN_UNICAST, SYSCTL_IP_FORWARD_USE_PMTU, SYSCTL_FIB_MULTIPATH_HASH_POLICY,
 } from './abi';
-import { ETH_HLEN, IPH_DADDR, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPH_TTL, ldBe16 } from './inet';
+import { ETH_HLEN, IPH_DADDR, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPH_TTL, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
 import { fib_validate_source4, fullSourceCheck4, icmp4MaybeErr, IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
 import { dst4_route, dstPmtuLockedAny } from './dst';
@@ -133,9 +133,14 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, sl
   const fa = slot < 0 ? 0 : rules ? fib4BurstRuleRouteAt(<u32>slot, fl, tos) : fib4BurstRouteAt(<u32>slot, tos);
   // a multipath route: fib_select_multipath's next hop over the input flow's hash (fib4_mp_pick)
   let k: i32 = 0;
-  // policy 3 and a policy 0 ICMP error hash the packet (ipv4_rcv's route input): the full path
+  // policy 3, a policy 0 ICMP error and a tunnel's packet under policy 2 hash the packet (ipv4_rcv's route input):
+  // the full path
   const pol = sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY);
   if (pol == 3 || (pol == 0 && icmp4MaybeErr(ip, 20, tot))) return false;
+  if (pol == 2) {
+    const p = <u32>load<u8>(ip, IPH_PROTOCOL);
+    if (p == 4 || p == 41 || p == 47) return false;
+  }
   if (fa != 0 && load<u32>(fa + FA_NHS) > 1) {
     // the hash over the addresses alone (the usual policies): no flow key to build for it
     if (mp_hash4_addrs_only()) k = fib4_mp_pick_addrs(fa, saddr, daddr);

@@ -375,7 +375,9 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
   // hash (mp_hash_pkt_begin), past the route cache, whose key is the flow key's (router fuzz WXDP_ROUTER_FUZZ_HASH)
   const pol = sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY);
   let err: i32;
-  if (pol == 3 || (pol == 0 && icmp4MaybeErr(data, hlen, ldBe16(data + IPH_TOT_LEN)))) {
+  // policy 2 dissects into a tunnel (IPIP, IPv6, GRE: mphash.ts dissectEncap) and hashes its inner addresses; any
+  // other packet's dissector keys are its own addresses, the flow key's
+  if (pol == 3 || (pol == 0 && icmp4MaybeErr(data, hlen, ldBe16(data + IPH_TOT_LEN))) || (pol == 2 && encap4(data))) {
     mp_hash_pkt_begin(data, ldBe16(data + IPH_TOT_LEN), false);
     err = fib4_lookup(fl, res);
     mp_hash_pkt_end();
@@ -782,6 +784,12 @@ function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
  * its route may come from the per-destination cache. (A later fragment whose bytes there look like one
  * takes the full path too, which hashes it by its outer header as the kernel does.)
  */
+/** An IPv4 packet policy 2's flow dissector goes into: IPIP, IPv6 or GRE inside, not a fragment. */
+@inline function encap4(ip: u32): bool {
+  const p = <u32>load<u8>(ip + 9);
+  return (p == 4 || p == 41 || p == 47) && (ldBe16(ip + 6) & 0x3fff) == 0;
+}
+
 @inline export function icmp4MaybeErr(ip: u32, hlen: u32, tot: u32): bool {
   if (<u32>load<u8>(ip + 9) != 1 || tot <= hlen) return false;
   const t = <u32>load<u8>(ip + hlen);

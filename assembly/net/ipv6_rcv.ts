@@ -29,7 +29,7 @@
 import { mcDevHas6 } from './udp_mcast';
 import { mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
 import { SCR_RX } from './abi';
-import { FIBF_CUSTOM6, FRT_FLAGS } from './fib';
+import { FIBF_CUSTOM6, FRT_FLAGS, fib6RulesNeedDissect } from './fib';
 import {
   AE_ADDR, ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AF_INET6, CONF6_DISABLE_IPV6, FL_DST, FL_FAMILY, FL_IIF, FL_LABEL, FL_MARK,
   FL_OIF, FL_PROTO, FL_SIZE, FL_SRC, FL_TOS, FR_SIZE, FR_TYPE, MIB_IP6_IN_ADDR_ERRORS, MIB_IP6_IN_DISCARDS,
@@ -40,7 +40,7 @@ import {
   NR_FIB, SYSCTL_FIB6_MULTIPATH_HASH_POLICY, FL_SPORT, IFF_LOOPBACK, ND_FLAGS,
 } from './abi';
 import { dst6_route, dst6_route_fresh } from './dst';
-import { mp_hash_pkt_begin, mp_hash_pkt_end } from './mphash';
+import { mp_hash_pkt_begin, mp_hash_pkt_end, mp_hash_pkt_flkeys6 } from './mphash';
 import { fillBytes } from '../bytes';
 import {
   ICMPV6_ADM_PROHIBITED, ICMPV6_DEST_UNREACH, ICMPV6_HDR_FIELD, ICMPV6_NOROUTE, ICMPV6_PARAMPROB,
@@ -242,7 +242,19 @@ export function ip6InputRoute(ifindex: u32, data: u32, len: u32, nhoff: u32, off
   // WXDP_ROUTER_FUZZ_HASH). Past the route cache: its key is the flow key's
   const pol = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
   // (policy 0: only an ICMPv6 error right after the fixed header — icmpv6_is_err — hashes otherwise than its flow key)
-  if (pol >= 2 || (pol == 0 && <u32>load<u8>(data, IP6H_NEXTHDR) == 58 && len > 40 && <u32>load<u8>(data, 40) - 1 < 4)) {
+  // (policy 0 with rules that need the flow dissector: an ICMPv6 packet, by the dissector's protocol, hashes from its
+  // keys — the label in host order — unless it is an error that quotes a header: mp_hash_pkt_flkeys6; router fuzz seed 1233)
+  const flk = pol == 0 && <u32>load<u8>(IN6_FL(), FL_PROTO) == 58 && fib6RulesNeedDissect();
+  if (flk) {
+    mp_hash_pkt_flkeys6(data, len, 58);
+    const err = dst6_route_fresh(IN6_FL(), IN6_RES());
+    mp_hash_pkt_end();
+    return err;
+  }
+  // (and a packet whose flow key holds the dissector's protocol, not its first next header: policy 0 hashes the header's,
+  // ip6_multipath_l3_keys' key_iph->nexthdr — an atomic fragment's 44 under rules that dissect, router fuzz seed 1325)
+  const nh0 = <u32>load<u8>(data, IP6H_NEXTHDR);
+  if (pol >= 2 || (pol == 0 && ((nh0 == 58 && len > 40 && <u32>load<u8>(data, 40) - 1 < 4) || <u32>load<u8>(IN6_FL(), FL_PROTO) != nh0))) {
     mp_hash_pkt_begin(data, len, true);
     const err = dst6_route_fresh(IN6_FL(), IN6_RES());
     mp_hash_pkt_end();

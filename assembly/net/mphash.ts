@@ -526,10 +526,154 @@ function pktPorts(fk: u32, f: u32, data: u32, len: u32, at: i32): void {
   if (f & HF_DST_PORT) store<u16>(fk + FK_PORT_DST, load<u16>(data + <u32>at + 2));
 }
 
+// ---- Policy 2: the flow dissector into tunnels ----
+//
+// fib_multipath_hash / rt6_multipath_hash policy 2 with the packet run skb_flow_dissect_flow_keys(skb, &keys, 0):
+// no FLOW_DISSECTOR_F_STOP_AT_ENCAP, so __skb_flow_dissect goes on into IPIP (4), IPv6 (41) and GRE (47: version 0,
+// no routing; its checksum, key and sequence skipped; transparent Ethernet bridging's inner Ethernet header;
+// version 1 PPTP with a key, its PPP header naming IP or IPv6) and hashes the innermost addresses it reached —
+// IPv4: the addresses; IPv6: the addresses, the last flow label that was not 0 (host order) and the last
+// protocol. A header cut short (OUT_BAD) keeps what was read before it, as does a fragment (no
+// FLOW_DISSECTOR_F_PARSE_1ST_FRAG) and MAX_FLOW_DISSECT_HDRS (15) protocol steps. (Inner VLAN tags are
+// followed as one 4-byte tag each; MPLS is not: the dissector's own keys for it are not hashed, its inner
+// packet not reached.)
+
+let dAddrs: u32 = 0;
+let dV6 = false;
+let dLabel: u32 = 0;
+let dProto: u32 = 0;
+/** FLOW_DIS_ENCAPSULATION: the dissector went into (or at least through the header of) a tunnel. */
+let dEncap = false;
+/** The ports the last protocol step read (4 bytes as in the packet; 0: none, a fragment, cut short). */
+let dPorts: u32 = 0;
+
+/** __skb_flow_get_ports at `nh` for protocol `proto` of the packet `data`/`len`. */
+@inline function portsAt(data: u32, len: u32, nh: u32, proto: u32): u32 {
+  const po = portsOffset(proto);
+  return po >= 0 && nh + <u32>po + 4 <= len ? load<u32>(data + nh + <u32>po) : 0;
+}
+
+/** __skb_flow_dissect (flags 0) over the IPv4 or IPv6 packet at `data` (`len` bytes): dAddrs, dV6, dLabel, dProto. */
+function dissectEncap(data: u32, len: u32, v6: bool): void {
+  let off: u32 = 0;
+  let ethProto: u32 = v6 ? 0x86dd : 0x0800;
+  let hdrs: u32 = 0;
+  dAddrs = 0;
+  dLabel = 0;
+  dEncap = false;
+  dPorts = 0;
+  while (true) {
+    // proto_again
+    let proto: u32;
+    let nh: u32;
+    if (ethProto == 0x0800) {
+      if (off + 20 > len || (<u32>load<u8>(data + off) & 15) < 5) return;
+      proto = <u32>load<u8>(data + off + 9);
+      dProto = proto;
+      dAddrs = data + off + 12;
+      dV6 = false;
+      if ((ldBe16At(data + off + 6) & 0x3fff) != 0) return; // a fragment
+      nh = off + ((<u32>load<u8>(data + off) & 15) << 2);
+    } else if (ethProto == 0x86dd) {
+      if (off + 40 > len) return;
+      proto = <u32>load<u8>(data + off + 6);
+      dProto = proto;
+      dAddrs = data + off + 8;
+      dV6 = true;
+      const label = bswap<u32>(load<u32>(data + off)) & 0xfffff;
+      if (label != 0) dLabel = label;
+      nh = off + 40;
+    } else if (ethProto == 0x8100 || ethProto == 0x88a8) {
+      if (off + 4 > len) return;
+      ethProto = ldBe16At(data + off + 2);
+      off += 4;
+      if (++hdrs > 15) return;
+      continue;
+    } else return; // OUT_BAD: what was read stays
+    // ip_proto_again
+    while (ethProto == 0x86dd && (proto == 0 || proto == 43 || proto == 60)) {
+      if (nh + 2 > len) return;
+      const next = <u32>load<u8>(data + nh);
+      nh += (<u32>load<u8>(data + nh + 1) + 1) << 3;
+      proto = next;
+      dProto = proto;
+      dPorts = portsAt(data, len, nh, proto);
+      if (++hdrs > 15) return;
+    }
+    if (ethProto == 0x86dd && proto == 44) {
+      if (nh + 8 <= len) dProto = <u32>load<u8>(data + nh);
+      return;
+    }
+    dPorts = 0;
+    if (proto == 4 || proto == 41) {
+      dEncap = true;
+      ethProto = proto == 4 ? 0x0800 : 0x86dd;
+      off = nh;
+    } else if (proto == 47) {
+      if (nh + 4 > len) return;
+      const f0 = <u32>load<u8>(data + nh);
+      const f1 = <u32>load<u8>(data + nh + 1);
+      if ((f0 & 0x40) != 0) return; // GRE_ROUTING
+      const ver = f1 & 7;
+      if (ver > 1) return;
+      ethProto = ldBe16At(data + nh + 2);
+      if (ver == 1 && !(ethProto == 0x880b && (f0 & 0x20) != 0)) return;
+      let o: u32 = 4;
+      if ((f0 & 0x80) != 0) o += 4; // GRE_CSUM
+      if ((f0 & 0x20) != 0) {
+        if (nh + o + 4 > len) return;
+        o += 4; // GRE_KEY
+      }
+      if ((f0 & 0x10) != 0) o += 4; // GRE_SEQ
+      if (ver == 0) {
+        if (ethProto == 0x6558) {
+          if (nh + o + 14 > len) return;
+          ethProto = ldBe16At(data + nh + o + 12);
+          o += 14;
+        }
+      } else {
+        if ((f1 & 0x80) != 0) o += 4; // GRE_ACK
+        if (nh + o + 4 > len) return;
+        const ppp = ldBe16At(data + nh + o + 2);
+        if (ppp == 0x21) ethProto = 0x0800;
+        else if (ppp == 0x57) ethProto = 0x86dd;
+        o += 4;
+      }
+      dEncap = true;
+      off = nh + o;
+    } else {
+      dPorts = portsAt(data, len, nh, proto);
+      return;
+    }
+    if (++hdrs > 15) return;
+  }
+}
+
+/** Policy 2's hash of the packet at `data` (`len` bytes, IPv4 or IPv6 by `v6`): its innermost keys (dissectEncap). */
+function hashInner(data: u32, len: u32, v6: bool): u32 {
+  const fk = keyBuf();
+  dissectEncap(data, len, v6);
+  if (dAddrs == 0) return 0;
+  if (!dV6) {
+    store<u32>(fk + FK_ADDRS, load<u32>(dAddrs));
+    store<u32>(fk + FK_ADDRS + 4, load<u32>(dAddrs + 4));
+    return flowHash(false);
+  }
+  copyBytes(fk + FK_ADDRS, dAddrs, 32);
+  store<u32>(fk + FK_FLOW_LABEL, dLabel);
+  store<u8>(fk + FK_IP_PROTO, <u8>dProto);
+  return flowHash(true);
+}
+
 /** Hash the stack's next route lookups by the IPv4 (`v6` false) or IPv6 packet at `data` (`len` bytes from its IP header). */
 export function mp_hash_pkt_begin(data: u32, len: u32, v6: bool): void {
   const fk = keyBuf();
   fillBytes(fk, 0, FK_SIZE);
+  if (sysctl(v6 ? SYSCTL_FIB6_MULTIPATH_HASH_POLICY : SYSCTL_FIB_MULTIPATH_HASH_POLICY) == 2) {
+    pktHash = hashInner(data, len, v6) >> 1;
+    pktHashOn = true;
+    return;
+  }
   if (!v6) {
     const f = hashFields4();
     const proto = <u32>load<u8>(data + 9);
@@ -547,7 +691,7 @@ export function mp_hash_pkt_begin(data: u32, len: u32, v6: bool): void {
     const frag = ((<u32>load<u8>(data + 6) << 8 | <u32>load<u8>(data + 7)) & 0x3fff) != 0;
     const off = portsOffset(proto);
     if (!frag && off >= 0) pktPorts(fk, f, data, len, <i32>((<u32>load<u8>(data) & 15) << 2) + off);
-    pktHash = hashCustom(f, false) >> 1;
+    pktHash = hashCustom(f, false, data, len) >> 1;
   } else {
     const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
     const f = hashFields6(policy);
@@ -579,8 +723,28 @@ export function mp_hash_pkt_begin(data: u32, len: u32, v6: bool): void {
     if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, <u8>nh);
     const po = portsOffset(nh);
     if (ports && po >= 0 && (policy == 1 || policy == 3)) pktPorts(fk, f, data, len, <i32>off + po);
-    pktHash = hashCustom(f, true) >> 1;
+    pktHash = hashCustom(f, true, data, len) >> 1;
   }
+  pktHashOn = true;
+}
+
+/**
+ * mp_hash_pkt_begin for an ICMPv6 packet (by the dissector's protocol) under IPv6 policy 0 when rules need the flow
+ * dissector (fib6_rules_early_flow_dissect): ip6_route_input hashes it then with those keys (rt6_multipath_hash's
+ * flkeys), which ip6_multipath_l3_keys takes unless the packet is an ICMPv6 error right after the fixed header with a
+ * header to quote: the addresses, the flow label in host order (the dissector's) and protocol `proto`, its last.
+ */
+export function mp_hash_pkt_flkeys6(data: u32, len: u32, proto: u32): void {
+  if (<u32>load<u8>(data + 6) == 58 && len >= 88 && <u32>load<u8>(data + 40) - 1 < 4) {
+    mp_hash_pkt_begin(data, len, true);
+    return;
+  }
+  const fk = keyBuf();
+  fillBytes(fk, 0, FK_SIZE);
+  copyBytes(fk + FK_ADDRS, data + 8, 32);
+  store<u32>(fk + FK_FLOW_LABEL, bswap<u32>(load<u32>(data)) & 0xfffff);
+  store<u8>(fk + FK_IP_PROTO, <u8>proto);
+  pktHash = flowHash(true) >> 1;
   pktHashOn = true;
 }
 
@@ -588,9 +752,43 @@ export function mp_hash_pkt_begin(data: u32, len: u32, v6: bool): void {
  * The packet's hash from the key filled for fields `f`: flowHash, but under policy 3 (the family's) the
  * custom hash of a packet — 0 when no outer field is asked for, then jhash_2words(outer, inner 0, 0).
  */
-function hashCustom(f: u32, v6: bool): u32 {
+function hashCustom(f: u32, v6: bool, data: u32, len: u32): u32 {
   if (sysctl(v6 ? SYSCTL_FIB6_MULTIPATH_HASH_POLICY : SYSCTL_FIB_MULTIPATH_HASH_POLICY) != 3) return flowHash(v6);
-  return jhash2w((f & HF_OUTER) != 0 ? flowHash(v6) : 0, 0, 0);
+  const outer = (f & HF_OUTER) != 0 ? flowHash(v6) : 0;
+  return jhash2w(outer, hashCustomInner(f, v6, data, len), 0);
+}
+
+// the inner fields of fib_multipath_hash_fields (FIB_MULTIPATH_HASH_FIELD_INNER_*)
+const HF_INNER_SRC_IP: u32 = 0x40;
+const HF_INNER_DST_IP: u32 = 0x80;
+const HF_INNER_IP_PROTO: u32 = 0x100;
+const HF_INNER_FLOWLABEL: u32 = 0x200;
+const HF_INNER_SRC_PORT: u32 = 0x400;
+const HF_INNER_DST_PORT: u32 = 0x800;
+
+/**
+ * fib_multipath_custom_hash_inner / rt6_multipath_custom_hash_inner: 0 unless an inner field is asked for and the
+ * dissector (flags 0: dissectEncap) met a tunnel (FLOW_DIS_ENCAPSULATION; the outer pass's has_inner says the
+ * same, its first tunnel being this one's); then the innermost keys it reached, those fields of them.
+ */
+function hashCustomInner(f: u32, v6: bool, data: u32, len: u32): u32 {
+  if ((f & 0xfc0) == 0) return 0;
+  dissectEncap(data, len, v6);
+  if (!dEncap || dAddrs == 0) return 0;
+  const fk = keyBuf();
+  fillBytes(fk, 0, FK_SIZE);
+  if (!dV6) {
+    if (f & HF_INNER_SRC_IP) store<u32>(fk + FK_ADDRS, load<u32>(dAddrs));
+    if (f & HF_INNER_DST_IP) store<u32>(fk + FK_ADDRS + 4, load<u32>(dAddrs + 4));
+  } else {
+    if (f & HF_INNER_SRC_IP) copyBytes(fk + FK_ADDRS, dAddrs, 16);
+    if (f & HF_INNER_DST_IP) copyBytes(fk + FK_ADDRS + 16, dAddrs + 16, 16);
+    if (f & HF_INNER_FLOWLABEL) store<u32>(fk + FK_FLOW_LABEL, dLabel);
+  }
+  if (f & HF_INNER_IP_PROTO) store<u8>(fk + FK_IP_PROTO, <u8>dProto);
+  if (f & HF_INNER_SRC_PORT) store<u16>(fk + FK_PORT_SRC, <u16>dPorts);
+  if (f & HF_INNER_DST_PORT) store<u16>(fk + FK_PORT_DST, <u16>(dPorts >>> 16));
+  return flowHash(dV6);
 }
 
 @inline function ldBe16At(p: u32): u32 {

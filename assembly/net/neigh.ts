@@ -32,7 +32,8 @@
 //
 //   entry NE_* in net/abi.ts. A queued frame keeps its link in its own head (the xdp_frame area):
 //         +0 next frame | +4 queue (q) | +8 data | +12 len | +16 input ifindex (skb_iif: 0 for the
-//         stack's own), which the ICMP error names when resolution fails.
+//         stack's own), which the ICMP error names when resolution fails | +20 skb->mark (what the
+//         device's egress chains see when it leaves: netfilter.ts nf_egress_held).
 //
 // Multi-worker: every writer — an output that must create or resolve an entry, ARP / NDISC input, the
 // timers, the control plane — holds the stack's NR_LOCK_NEIGH spin lock (lock.ts; the kernel's tbl->lock
@@ -64,6 +65,7 @@ import { netdev_xmit, netdevMac, putMac } from './netdev';
 import { fib4_local_type } from './fib';
 import { icmp_send, icmpv6_send } from './icmp';
 import { arpRcv, arpSolicit } from './arp';
+import { nf_egress_held, nf_egress_held_done, nf_egress_mark_of } from './netfilter';
 import { ndiscRcv, ndiscSolicit } from './ndisc';
 
 // ---- The kernel's constants ----
@@ -190,6 +192,7 @@ const FQ_Q: u32 = 4;
 const FQ_DATA: u32 = 8;
 const FQ_LEN: u32 = 12;
 const FQ_IIF: u32 = 16;
+const FQ_MARK: u32 = 20;
 
 const SLAB_ENTRIES: u32 = 64;
 
@@ -869,6 +872,7 @@ function enqueue(e: u32, q: u32, data: u32, len: u32, iif: u32): void {
   store<u32>(f + FQ_DATA, data);
   store<u32>(f + FQ_LEN, len);
   store<u32>(f + FQ_IIF, iif);
+  store<u32>(f + FQ_MARK, nf_egress_mark_of(data + 14));
   const tail = load<u32>(e + NE_QTAIL);
   if (tail != 0) store<u32>(tail + FQ_NEXT, f);
   else store<u32>(e + NE_QHEAD, f);
@@ -1228,7 +1232,10 @@ function processArpQueue(r: u32, e: u32): void {
   while ((<u32>load<u8>(e + NE_STATE) & NUD_VALID) != 0) {
     const f = dequeue(e);
     if (f == 0) break;
-    resolveOutput(r, e, load<u32>(f + FQ_Q), load<u32>(f + FQ_DATA), load<u32>(f + FQ_LEN), load<u32>(f + FQ_IIF));
+    const data = load<u32>(f + FQ_DATA);
+    nf_egress_held(data + 14, load<u32>(f + FQ_MARK));
+    resolveOutput(r, e, load<u32>(f + FQ_Q), data, load<u32>(f + FQ_LEN), load<u32>(f + FQ_IIF));
+    nf_egress_held_done();
   }
   purgeQueue(e);
 }

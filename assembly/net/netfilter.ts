@@ -848,8 +848,8 @@ function untrackedTake(data: u32): bool {
  * or by a sender that ran no hook (nf_egress_mark) — and the fragment of it being handed on (`egressFrag`:
  * ip_copy_metadata / ip6_copy_metadata copy the mark, nf_egress_frag). Every hook run starts afresh, so a frame
  * no output path vouched for (an ARP or NDP packet the neighbour stage makes, a flowtable's, a fwd / dup) starts its
- * egress chains at 0, as its new skb does. Not carried: a datagram held for an unresolved neighbour (its hook runs
- * are over when it leaves).
+ * egress chains at 0, as its new skb does. A datagram held for an unresolved neighbour keeps its mark in the queue
+ * (neigh.ts: nf_egress_mark_of when queued, nf_egress_held when it leaves): the arp_queue holds the skb itself.
  */
 let egressData: u32 = 0;
 let egressFrag: u32 = 0;
@@ -858,6 +858,31 @@ export function nf_egress_mark(data: u32, mark: u32): void {
   egressData = data;
   egressFrag = 0;
   egressMark = mark;
+}
+/** The mark the frame whose network header is at `l3` would take to its egress chains now (nf_netdev_frame's). */
+export function nf_egress_mark_of(l3: u32): u32 {
+  return l3 != 0 && (l3 == egressData || l3 == egressFrag) ? egressMark : 0;
+}
+/**
+ * A held frame (network header at `l3`, mark `mark` as nf_egress_mark_of gave when it was queued) leaves now: it is
+ * the one the egress chains see with that mark until nf_egress_held_done puts back what was in flight (a neighbour
+ * resolved inside another datagram's output). Not nested.
+ */
+let heldData: u32 = 0;
+let heldFrag: u32 = 0;
+let heldMark: u32 = 0;
+export function nf_egress_held(l3: u32, mark: u32): void {
+  heldData = egressData;
+  heldFrag = egressFrag;
+  heldMark = egressMark;
+  egressData = l3;
+  egressFrag = 0;
+  egressMark = mark;
+}
+export function nf_egress_held_done(): void {
+  egressData = heldData;
+  egressFrag = heldFrag;
+  egressMark = heldMark;
 }
 /**
  * The frame whose network header is at `l3` went through its device (netdev_xmit): the mark is not this address's any

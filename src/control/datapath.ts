@@ -1186,8 +1186,8 @@ const TRACING_TEST_RUN = {
 
 /** bpf_sk_lookup_tcp, bpf_sk_lookup_udp, bpf_skc_lookup_tcp: they may hand a program any socket. */
 const SOCKET_LOOKUP_HELPERS = new Set([84, 85, 99]);
-/** bpf_check_mtu. */
-const HELPER_CHECK_MTU = 163;
+/** bpf_fib_lookup (69) and bpf_check_mtu (163): they find a device by ifindex, loopback's included. */
+const DEVICE_HELPERS = new Set([69, 163]);
 
 /**
  * bpf_prog_load's bpf_prog_dev_bound_init, before the verifier runs (no log): prog_ifindex must name a
@@ -1251,9 +1251,11 @@ export class Program {
     }
     checkProgram(insns, { helpers: dp.helpers, progType: verifierProgType(spec), allowPseudoLdImm64: true, walk: doVerify });
     if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && SOCKET_LOOKUP_HELPERS.has(i.imm))) socketViewsForAll(dp, spec.name);
-    // bpf_check_mtu reads the device records of the stack's links (the kernel always has loopback, the
-    // device a test run arrives on): made with the links, on first use
-    if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && i.imm === HELPER_CHECK_MTU)) void dp.links;
+    // bpf_fib_lookup and bpf_check_mtu read the device records of the stack's links (the kernel always has
+    // loopback, the device a test run arrives on): made with the links, on first use. Without them a fresh
+    // stack's fib lookup on ifindex 1 answered -ENODEV where Linux's loopback answers FWD_DISABLED
+    // (tests/net/fib_ifindex_kernel)
+    if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && DEVICE_HELPERS.has(i.imm))) void dp.links;
     let verified: VerifiedProgram | undefined;
     if (doVerify) {
       const vmaps = [...new Set(maps.values())].map(verifierMap);

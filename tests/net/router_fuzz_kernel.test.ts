@@ -33,6 +33,10 @@
 //                             2 inner L3, 3 custom) and
 //                             fib_multipath_hash_fields (outer and inner address/protocol/flow label/port
 //                             bits), and net.ipv4.fib_multipath_hash_seed, in two seeds of three; no cost
+//   WXDP_ROUTER_FUZZ_TUNNELS=0 no tunnelCase (added 12-07 from seed 1301: tunnels' packets — IPIP, IPv6 in IPv4,
+//                             GRE of every flag, TEB, PPTP, IPv6 in IPv6, nested, cut short, fragments — through the
+//                             multipath routes, a tenth of the cases; and IPv6 policy 0 among the hash draws);
+//                             =0 gives what seeds 1217-1300 were run with
 //
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
@@ -60,6 +64,12 @@
 // hashed by the flow key where Linux hashes the packet (policy 3's jhash_2words(outer, inner) over the dissector's
 // fields, policy 2's dissector over IPv6, policy 0's quoted header of an ICMP error); then 1217-1270 agree (IPv6
 // policy 0 left out of the draws: hashSysctls).
+// 12-07 (fz54): 1271-1300 agree (what WXDP_ROUTER_FUZZ_TUNNELS=0 draws). With tunnelCase (from 1301) the old build
+// differed on 1304, 1307, 1308, 1310, 1312 (of 1301-1312) and more: a tunnel's packet hashed by its outer header where
+// Linux's flow dissector goes inside (policy 2's innermost addresses; policy 3's inner fields, jhash_2words' second
+// word), and with IPv6 policy 0 drawn again an ICMPv6 echo under rules that dissect (1233's cases 7, 44: the label
+// in host order, rt6_multipath_hash's flkeys) and an atomic fragment's first next header (1325) — mphash.ts
+// dissectEncap, mp_hash_pkt_flkeys6; then 1301-1340 agree.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
@@ -84,6 +94,7 @@ const NEIGH = ROUTE_ERRORS && process.env['WXDP_ROUTER_FUZZ_NEIGH'] !== '0';
 const POLICY = NEIGH && process.env['WXDP_ROUTER_FUZZ_POLICY'] !== '0';
 const TABLES = POLICY && process.env['WXDP_ROUTER_FUZZ_TABLES'] !== '0';
 const HASH = process.env['WXDP_ROUTER_FUZZ_HASH'] !== '0';
+const TUNNELS = TABLES && process.env['WXDP_ROUTER_FUZZ_TUNNELS'] !== '0';
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_ROUTER_FUZZ_SEEDS']);
 
 const H1 = '198.51.100.2';
@@ -506,6 +517,77 @@ function routeCase(g: Rng): FuzzCase {
 }
 
 /**
+ * A tunnel's packet through a multipath route (a tenth generator, WXDP_ROUTER_FUZZ_TUNNELS=0 leaves them out; added
+ * 12-07 from seed 1301): h1 sends IPIP, IPv6 in IPv4, GRE (key, checksum, sequence; transparent Ethernet bridging;
+ * PPTP's version 1; the routing bit and version 2, where the dissector stops), IPv6 in IPv6, IPv4 in IPv6 and GRE
+ * over IPv6 — nested, the inner header cut short, the outer or inner packet a fragment — to 198.51.100.224/28 or
+ * 2001:db8:50::/48 (weighted over eth1 and eth2). Under policy 2 the route is hashed by the innermost addresses the
+ * flow dissector reaches (skb_flow_dissect_flow_keys without FLOW_DISSECTOR_F_STOP_AT_ENCAP).
+ */
+function tunnelCase(g: Rng): FuzzCase {
+  const v6 = g.chance(0.45);
+  const host = HOSTS.h1;
+  const src = v6 ? host.v6 : g.pick(host.v4);
+  const dst = v6 ? `2001:db8:50::${(1 + g.int(0xfff)).toString(16)}` : `198.51.100.${225 + g.int(14)}`;
+  const a4 = (): string => `${g.pick(['192.0.2', '198.51.100', '203.0.113'])}.${g.int(256)}`;
+  const a6 = (): string => `2001:db8:${(0x100 + g.int(0x100)).toString(16)}::${(1 + g.int(0xffff)).toString(16)}`;
+  const what: string[] = [];
+  /** An inner packet: IPv4 or IPv6, UDP or (depth allowing) a tunnel again; ethType and the IP protocol that carries it. */
+  const inner = (depth: number): { bytes: Uint8Array; ethType: number; proto: number } => {
+    const i6 = g.chance(0.4);
+    const isrc = i6 ? a6() : a4();
+    const idst = i6 ? a6() : a4();
+    let proto = 17;
+    let payload: Uint8Array;
+    if (depth < 2 && g.chance(0.15)) {
+      const t = tunnel(depth + 1);
+      proto = t.proto;
+      payload = t.bytes;
+    } else payload = udp(isrc, idst, 1024 + g.int(60000), g.pick([53, 443, 4789]), pattern(8 + g.int(40), 6));
+    what.push(`${i6 ? 'IPv6' : 'IPv4'} ${isrc} > ${idst}`);
+    const frag = g.chance(0.1);
+    const bytes = i6
+      ? ipv6({ src: isrc, dst: idst, nextHeader: proto, payload, flowLabel: g.chance(0.6) ? g.int(0x100000) : 0 })
+      : ipv4({ src: isrc, dst: idst, proto, payload, id: g.int(0x10000), ...(frag ? g.chance(0.5) ? { mf: true } : { fragOffset: 1 + g.int(100) } : {}) });
+    if (frag && !i6) what.push('inner fragment');
+    return { bytes, ethType: i6 ? ETH_P_IPV6 : ETH_P_IP, proto: i6 ? 41 : 4 };
+  };
+  /** A tunnel header and what it carries: the outer IP protocol and bytes. */
+  const tunnel = (depth: number): { proto: number; bytes: Uint8Array } => {
+    const kind = g.pick(['ip', 'ip', 'gre', 'gre', 'gre-key', 'gre-csum-seq', 'teb', 'pptp', 'gre-routing', 'gre-v2'] as const);
+    const i = inner(depth);
+    let bytes = i.bytes;
+    if (g.chance(0.08)) {
+      bytes = bytes.subarray(0, g.int(Math.min(bytes.length, 40)));
+      what.push('cut short');
+    }
+    what.push(kind);
+    if (kind === 'ip') return { proto: i.proto, bytes };
+    const w = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+    const p16 = (n: number): Uint8Array => Uint8Array.of(n >> 8, n & 0xff);
+    if (kind === 'pptp') {
+      const ack = g.chance(0.5);
+      const ppp = Uint8Array.of(0xff, 0x03, 0, i.ethType === ETH_P_IP ? 0x21 : 0x57);
+      return { proto: 47, bytes: concat(Uint8Array.of(0x30, 0x01 | (ack ? 0x80 : 0)), p16(0x880b), w(g.next()), w(g.next()), ack ? w(g.next()) : new Uint8Array(0), ppp, bytes) };
+    }
+    if (kind === 'teb') {
+      const e = eth('02:00:00:00:00:aa', '02:00:00:00:00:bb', i.ethType, bytes);
+      const key = g.chance(0.5);
+      return { proto: 47, bytes: concat(Uint8Array.of(key ? 0x20 : 0, 0), p16(0x6558), key ? w(g.next()) : new Uint8Array(0), e) };
+    }
+    const flags = kind === 'gre-key' ? 0x20 : kind === 'gre-csum-seq' ? 0x90 : kind === 'gre-routing' ? 0x40 : 0;
+    const opt = concat(flags & 0x80 ? w(0) : new Uint8Array(0), flags & 0x20 ? w(g.next()) : new Uint8Array(0), flags & 0x10 ? w(g.next()) : new Uint8Array(0));
+    return { proto: 47, bytes: concat(Uint8Array.of(flags, kind === 'gre-v2' ? 2 : 0), p16(i.ethType), opt, bytes) };
+  };
+  const t = tunnel(0);
+  const frag = !v6 && g.chance(0.08);
+  const ip = v6
+    ? ipv6({ src, dst, nextHeader: t.proto, payload: t.bytes, flowLabel: g.int(0x100000) })
+    : ipv4({ src, dst, proto: t.proto, payload: t.bytes, id: g.int(0x10000), ...(frag ? { mf: true } : {}) });
+  return { what: `${src} > ${dst} ${what.reverse().join(' in ')}${frag ? ', outer fragment' : ''} through router_fuzz_routes.batch`, ingress: host.port, frames: [eth(host.routerMac, host.mac, v6 ? ETH_P_IPV6 : ETH_P_IP, ip).subarray(0, host.maxFrame)] };
+}
+
+/**
  * An ICMP error about a forwarded packet, to a source behind a multipath route (a fourth generator,
  * WXDP_ROUTER_FUZZ_ROUTE_ERRORS=0 leaves them out): h2 sends from inside 198.51.100.224/28 or
  * 2001:db8:50::/48 (weighted over eth1 and eth2) or the equal 198.51.100.128/25 and 2001:db8:40::/48
@@ -783,7 +865,7 @@ function wideCase(g: Rng, c: FuzzCase): FuzzCase {
   }
 }
 
-export function fuzzCases(seed: number, n: number): FuzzCase[] {
+export function fuzzCases(seed: number, n: number, tunnels = TUNNELS): FuzzCase[] {
   const g = new Rng(seed);
   const w = new Rng((seed ^ 0x5bd1e995) >>> 0);
   const r = new Rng((seed ^ 0x68e31da4) >>> 0);
@@ -791,6 +873,7 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
   const a = new Rng((seed ^ 0x1b873593) >>> 0);
   const p = new Rng((seed ^ 0x3c6ef372) >>> 0);
   const t = new Rng((seed ^ 0x27d4eb2f) >>> 0);
+  const u = new Rng((seed ^ 0x61c88647) >>> 0);
   return Array.from({ length: n }, () => {
     const c = g.chance(0.55) ? v4case(g) : v6case(g);
     const d = WIDE && w.chance(0.35) ? wideCase(w, c) : c;
@@ -798,7 +881,8 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
     const ec = ROUTE_ERRORS && e.chance(0.12) ? routeErrorCase(e) : rc;
     const nc = NEIGH && a.chance(0.12) ? neighCase(a) : ec;
     const pc = POLICY && p.chance(0.15) ? policyCase(p) : nc;
-    return TABLES && t.chance(0.15) ? tableCase(t) : pc;
+    const tc = TABLES && t.chance(0.15) ? tableCase(t) : pc;
+    return tunnels && u.chance(0.1) ? tunnelCase(u) : tc;
   });
 }
 
@@ -807,16 +891,17 @@ export function fuzzCases(seed: number, n: number): FuzzCase[] {
  * fields and the IPv4 hash seed (fib_multipath_hash_from_keys' siphash key, which IPv6 shares) drawn from a
  * Rng of its own, so the cases stay what they were; a third of the seeds keep router.batch's.
  */
-export function hashSysctls(seed: number, base: ReadonlyArray<[string, string]>): Array<[string, string]> {
+export function hashSysctls(seed: number, base: ReadonlyArray<[string, string]>, tunnels = TUNNELS): Array<[string, string]> {
   const h = new Rng((seed ^ 0x85ebca6b) >>> 0);
   if (!HASH || h.chance(0.34)) return [...base];
   const fields = (): string => `0x${(h.chance(0.5) ? h.pick([0x0007, 0x0037, 0x0003, 0x0030, 0x0010, 0x000f, 0x0ff0, 0x0fc0, 0x0f3f]) : 1 + h.int(0xfff)).toString(16)}`;
   const drawn: Array<[string, string]> = [
     ['net.ipv4.fib_multipath_hash_policy', String(h.pick([0, 1, 2, 3, 3]))],
-    // IPv6 policy 0 not drawn (open): with rules that need the ports (router_fuzz_policy.batch's ipproto/dport
-    // rules: fib6_rules_early_flow_dissect) ip6_route_input hashes an ICMPv6 packet from the dissector's keys,
-    // the label in host order (rt6_multipath_hash's flkeys), which wxdp does not follow (seed 1233, cases 7, 44)
-    ['net.ipv6.fib_multipath_hash_policy', String(h.pick([1, 1, 2, 3, 3]))],
+    // IPv6 policy 0 drawn from seed 1301 on (WXDP_ROUTER_FUZZ_TUNNELS; before, 1 in its place): with rules that need
+    // the ports (router_fuzz_policy.batch's ipproto/dport rules: fib6_rules_early_flow_dissect) ip6_route_input hashes
+    // an ICMPv6 packet from the dissector's keys, the label in host order (rt6_multipath_hash's flkeys: seed 1233,
+    // cases 7, 44), which wxdp follows since fz54 (mphash.ts mp_hash_pkt_flkeys6)
+    ['net.ipv6.fib_multipath_hash_policy', String(h.pick([tunnels ? 0 : 1, 1, 2, 3, 3]))],
     ['net.ipv4.fib_multipath_hash_fields', fields()],
     ['net.ipv6.fib_multipath_hash_fields', fields()],
     // 0 asks for a random key (per boot): not drawn
@@ -854,9 +939,9 @@ function shown(out: PortOutput, other: PortOutput): Record<string, string[]> {
  * Seed `seed`'s cases (of `n`; `only`: those alone) through both routers, the seed's sysctls (hashSysctls)
  * with `over` on top; the cases that differ, printed.
  */
-async function runSeed(seed: number, n: number, only?: number[], over: Array<[string, string]> = []): Promise<string[]> {
-  const cases = fuzzCases(seed, n).filter((_, i) => !only || only.includes(i));
-  const sysctls = [...hashSysctls(seed, config.sysctls).filter(([k]) => !over.some(([o]) => o === k)), ...over];
+async function runSeed(seed: number, n: number, only?: number[], over: Array<[string, string]> = [], tunnels = TUNNELS): Promise<string[]> {
+  const cases = fuzzCases(seed, n, tunnels).filter((_, i) => !only || only.includes(i));
+  const sysctls = [...hashSysctls(seed, config.sysctls, tunnels).filter(([k]) => !over.some(([o]) => o === k)), ...over];
   const hash = sysctls.filter(([k]) => /fib_multipath_hash/.test(k)).map(([k, v]) => `${k.replace('net.', '')}=${v}`).join(' ');
   const cfg = { ...config, sysctls };
   const kernel = KernelRouter.build(nsa.set, PORTS, cfg);
@@ -895,6 +980,19 @@ describe.skipIf(!nsa.available.ok || !py.ok)('random frames through the Linux ro
   // (0 without an outer field, then jhash_2words(outer, inner, 0)), policy 2's dissector (IPv6: last next header,
   // label in host order), policy 0's ip_multipath_l3_keys (an ICMP error's quoted addresses)
   it.skipIf(!HASH)('the multipath hash of a packet, policy 3: seeds 1222 (IPv6), 1233 (IPv4) agree where wxdp used the flow key\'s', async () => {
-    for (const [seed, cs] of [[1222, [52, 54]], [1233, [33]]] as const) expect(await runSeed(seed, 60, [...cs]), `seed ${seed}`).toEqual([]);
+    for (const [seed, cs] of [[1222, [52, 54]], [1233, [33]]] as const) expect(await runSeed(seed, 60, [...cs], [], false), `seed ${seed}`).toEqual([]);
+  }, 600_000);
+  // IPv6 policy 0 with router_fuzz_policy.batch's ipproto / dport rules (fib6_rules_early_flow_dissect): ip6_route_input
+  // hashes an ICMPv6 echo from the dissector's keys, its flow label in host order (rt6_multipath_hash's flkeys), where
+  // wxdp hashed the flow key's label in network order (fz54: mphash.ts mp_hash_pkt_flkeys6)
+  // tunnelCase (fz54): policy 2 hashes the innermost addresses the flow dissector reaches through IPIP / IPv6 / GRE
+  // (1307: GRE, TEB, IPIP), policy 3 adds jhash_2words' inner hash of the inner fields (1312: GRE, IPIP in GRE), where
+  // wxdp hashed the outer header; IPv6 policy 0 the first next header of an atomic fragment (1325) where wxdp hashed the
+  // dissector's protocol its rules had put in the flow key
+  it.skipIf(!HASH || !TUNNELS)('the multipath hash of a tunnel\'s packet: seeds 1307 (policy 2), 1312 (policy 3), 1325 agree', async () => {
+    for (const [seed, cs] of [[1307, [22, 39, 57]], [1312, [10, 26]], [1325, [18]]] as const) expect(await runSeed(seed, 60, [...cs]), `seed ${seed}`).toEqual([]);
+  }, 600_000);
+  it.skipIf(!HASH)('the multipath hash of a packet, IPv6 policy 0 with rules that dissect: seed 1233\'s echoes agree', async () => {
+    expect(await runSeed(1233, 60, [7, 44], [['net.ipv6.fib_multipath_hash_policy', '0']], false)).toEqual([]);
   }, 600_000);
 });
