@@ -271,6 +271,8 @@ export interface RefState {
   insn: number;
   /** A held bpf_spin_lock (locks.ts): the name of the map whose value holds it. */
   lock?: string;
+  /** REF_TYPE_RES_LOCK: the held lock is a bpf_res_spin_lock. */
+  resLock?: boolean;
   /** REF_TYPE_IRQ: a bpf_local_irq_save not yet restored (not a leak: check_reference_leak skips it). */
   irq?: boolean;
 }

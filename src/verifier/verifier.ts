@@ -2498,7 +2498,7 @@ class Verifier {
       // check_return_code: an async callback's (a timer's) r0 in its callback_ret_range
       if (frame.callback?.async) this.checkReturnCode(st, r0, [frame.callback.retMin, frame.callback.retMax], pc, 'At async callback return');
       else if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
-      checkExitUnderLock(st, (r) => this.reject(r, pc));
+      checkExitUnderLock(st, (r) => this.reject(r, pc, undefined, 'EINVAL')); // check_resource_leak: -EINVAL
       const leak = st.refs.find((r) => !r.irq);
       if (leak) {
         const r = leak;
@@ -2772,6 +2772,19 @@ class Verifier {
     const def = kfuncById(btfId);
     // (add_kfunc_call refused unknown ids and unbound metadata kfuncs before the walk)
     if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc, undefined, 'EINVAL');
+    if (def.resLock === 'lock') {
+      // check_kfunc_call, first of all: the path where taking the lock failed, pushed as it is before the
+      // call, goes on at the next instruction with r0-r5 cleared and r0 in [-MAX_ERRNO, -1] (s32 and s64),
+      // no lock held
+      const failed = st.clone();
+      for (let r = 0; r <= 5; r++) failed.cur.putShared(r, UNINIT);
+      const r0 = Reg.unknown();
+      r0.smin = r0.s32min = -4095n;
+      r0.smax = r0.s32max = -1n;
+      r0.sync();
+      failed.cur.put(0, r0);
+      this.pushBranch(failed, pc + 1, pc);
+    }
     // do_check: under a bpf_spin_lock only kfunc_spin_allowed ones (the bpf_iter_num API)
     if (!def.spinAllowed) checkCallUnderLock(st, -1, (r) => this.reject(r, pc, undefined, 'EINVAL'));
     if (def.graph) return this.graphCall(st, def, pc);
@@ -2864,6 +2877,10 @@ class Verifier {
         if (reg.type !== RegType.CONST_MAP) {
           this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT bpf_map but R${regno} has a pointer to STRUCT ${btfName}`, pc, undefined, 'EINVAL');
         }
+      } else if (a.kind === 'res_lock') {
+        // KF_ARG_PTR_TO_RES_SPIN_LOCK: a map value (or an allocated object: not here), then process_spin_lock
+        if (reg.type !== RegType.MAP_VALUE) this.reject(`arg#${k} doesn't point to map value or allocated object`, pc, undefined, 'EINVAL');
+        processSpinLock(st, reg, regno, def.resLock === 'lock', pc, (r) => this.reject(r, pc, undefined, 'EINVAL'), true);
       } else if (a.kind === 'irq_flag') {
         this.irqFlagArg(st, reg, regno, a.op, pc);
       } else if (a.kind === 'iter') {
@@ -2930,7 +2947,8 @@ class Verifier {
         if (name === undefined) this.reject(`Unknown type ID ${constArg} passed to kfunc bpf_rdonly_cast`, pc, undefined, 'EINVAL');
         st.cur.put(0, this.btfPointer(name, true));
       }
-    } else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
+    } else if (def.resLock === 'lock') st.cur.put(0, Reg.known(0n)); // __mark_reg_const_zero: the lock is held
+    else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
     return pc + 1;
   }
 
