@@ -1,5 +1,6 @@
 /* bpf_res_spin_lock (kernel/bpf/rqspinlock.c), for the res_lock_* programs: a `struct bpf_res_spin_lock`
- * (4 bytes; the uapi header has none, the kernel matches it by name) in a map value. The lock calls
+ * (4 bytes; the uapi header has none, the kernel matches it by name) in a map value. The lock calls (and
+ * the _irqsave pair, whose flags are a STACK_IRQ_FLAG slot)
  * return 0 (held) or -EDEADLK / -ETIMEDOUT (not held): the verifier walks both.
  */
 struct bpf_res_spin_lock {
@@ -7,6 +8,8 @@ struct bpf_res_spin_lock {
 };
 extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
+extern int bpf_res_spin_lock_irqsave(struct bpf_res_spin_lock *lock, unsigned long *flags__irq_flag) __ksym;
+extern void bpf_res_spin_unlock_irqrestore(struct bpf_res_spin_lock *lock, unsigned long *flags__irq_flag) __ksym;
 
 struct res_locked {
 	struct bpf_res_spin_lock lock;

@@ -32,7 +32,7 @@ export function heldLock(st: State): RefState | undefined {
  * res ones nest: bpf_spin_lock refuses a second plain lock; the helpers are refused under a res lock);
  * they are released last-taken first (active_lock_id / active_lock_ptr: the newest held).
  */
-export function processSpinLock(st: State, reg: Reg, regno: number, isLock: boolean, pc: number, reject: Reject, res = false): void {
+export function processSpinLock(st: State, reg: Reg, regno: number, isLock: boolean, pc: number, reject: Reject, res = false, irq = false): void {
   const m = reg.map!;
   const str = res ? 'bpf_res_spin' : 'bpf_spin';
   if (!reg.varOff.isConst) {
@@ -46,11 +46,12 @@ export function processSpinLock(st: State, reg: Reg, regno: number, isLock: bool
   if (isLock) {
     if (!res && locks.some((r) => !r.resLock)) reject('Locking two bpf_spin_locks are not allowed');
     if (res && locks.some((r) => r.resLock && r.id === reg.id && r.lock === m.name)) reject('Acquiring the same lock again, AA deadlock detected');
-    st.refs = [...st.refs, { id: reg.id, insn: pc, lock: m.name, ...(res ? { resLock: true } : {}) }];
+    st.refs = [...st.refs, { id: reg.id, insn: pc, lock: m.name, ...(res ? { resLock: true } : {}), ...(irq ? { resLockIrq: true } : {}) }];
     return;
   }
   if (!locks.length) reject(`${str}_unlock without taking a lock`);
-  const mine = locks.find((r) => (r.resLock ?? false) === res && r.id === reg.id && r.lock === m.name);
+  // find_lock_state of the call's type: REF_TYPE_LOCK, _RES_LOCK or _RES_LOCK_IRQ
+  const mine = locks.find((r) => (r.resLock ?? false) === res && (r.resLockIrq ?? false) === irq && r.id === reg.id && r.lock === m.name);
   if (!mine) reject(`${str}_unlock of different lock`);
   const last = locks[locks.length - 1]!;
   if (last.id !== reg.id || last.lock !== m.name) reject(`${str}_unlock cannot be out of order`);

@@ -2880,9 +2880,9 @@ class Verifier {
       } else if (a.kind === 'res_lock') {
         // KF_ARG_PTR_TO_RES_SPIN_LOCK: a map value (or an allocated object: not here), then process_spin_lock
         if (reg.type !== RegType.MAP_VALUE) this.reject(`arg#${k} doesn't point to map value or allocated object`, pc, undefined, 'EINVAL');
-        processSpinLock(st, reg, regno, def.resLock === 'lock', pc, (r) => this.reject(r, pc, undefined, 'EINVAL'), true);
+        processSpinLock(st, reg, regno, def.resLock === 'lock', pc, (r) => this.reject(r, pc, undefined, 'EINVAL'), true, def.resLockIrq);
       } else if (a.kind === 'irq_flag') {
-        this.irqFlagArg(st, reg, regno, a.op, pc);
+        this.irqFlagArg(st, reg, regno, a.op, pc, a.lock ?? false);
       } else if (a.kind === 'iter') {
         iter = this.iterArg(st, reg, regno, a.op, a.type, pc);
       } else if (a.kind === 'size') {
@@ -3072,7 +3072,7 @@ class Verifier {
    * reference, the active one. bpf_local_irq_restore's must be one, read, and the active one (the latest
    * saved: "cannot restore irq state out of order", EACCES); it is released, the slot left invalid.
    */
-  private irqFlagArg(st: State, reg: Reg, regno: number, op: 'save' | 'restore', pc: number): void {
+  private irqFlagArg(st: State, reg: Reg, regno: number, op: 'save' | 'restore', pc: number, lock: boolean): void {
     if (reg.type !== RegType.STACK) this.reject(`arg#${regno - 1} doesn't point to an irq flag on stack`, pc, undefined, 'EINVAL');
     let spi: number | string;
     if (!reg.varOff.isConst) spi = 'irq_flag has to be at a constant offset';
@@ -3087,13 +3087,18 @@ class Verifier {
       this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
       const id = ++this.idGen;
       st.refs = [...st.refs, { id, insn: pc, irq: true }];
-      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.IRQ]!, irqRef: id });
+      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.IRQ]!, irqRef: id, ...(lock ? { irqLock: true } : {}) });
       this.slotWritten(frame.frameno, spi);
       return;
     }
     const slot = typeof spi === 'number' ? frame.slot(spi)! : undefined;
     if (!slot || !slot.irqRef || slot.bytes.some((b) => b !== Byte.IRQ)) this.reject(`expected an initialized irq flag as arg#${regno - 1}`, pc, undefined, 'EINVAL');
     this.stackRead(st, reg.frameno, pc, spi as number, spi as number);
+    // unmark_stack_slot_irq_flag: the flags restored by the kind of kfunc that saved them
+    if (!!slot.irqLock !== lock) {
+      const cls = (l: boolean): string => (l ? 'lock' : 'native');
+      this.reject(`irq flag acquired by ${cls(!!slot.irqLock)} kfuncs cannot be restored with ${cls(lock)} kfuncs`, pc, undefined, 'EINVAL');
+    }
     const irqs = st.refs.filter((r) => r.irq);
     const active = irqs[irqs.length - 1];
     if (!active || active.id !== slot.irqRef) {

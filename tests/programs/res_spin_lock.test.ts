@@ -1,4 +1,4 @@
-// bpf_res_spin_lock / _unlock (kernel/bpf/rqspinlock.c) run as the kernel runs them, on both engines:
+// bpf_res_spin_lock / _unlock and the _irqsave / _irqrestore pair (kernel/bpf/rqspinlock.c) run as the kernel runs them, on both engines:
 // programs/verifier/accept/res_lock_*.c. A free lock is taken (0), a lock the run already holds is the
 // kernel's AA deadlock (-EDEADLK, res_lock_same_map_twice returns XDP_TX for it); every path releases what it
 // took, so a second run finds the locks free again. The kernel (bpftool prog run), when available, agrees.
@@ -14,6 +14,7 @@ const obj = (name: string): string => fileURLToPath(new URL(`../../programs/veri
 const CASES: [string, number, number][] = [
   ['res_lock_checked', 2 /* PASS: cnt 1 */, 3 /* TX: cnt 2 */],
   ['res_lock_nested', 2, 3],
+  ['res_lock_irqsave', 2, 3],
   ['res_lock_same_map_twice', 3 /* TX: -EDEADLK */, 3],
 ];
 const frame = new Uint8Array(64);
