@@ -58,7 +58,7 @@ import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type DeviceRemoval, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
-import { applySpinLocks, mapHasBtf } from './spin_lock_maps.js';
+import { applySpinLocks, mapHasBtf, mapHasResLock } from './spin_lock_maps.js';
 import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
 import { globalFuncs } from './func_args.js';
 import { encode } from '../isa/insn.js';
@@ -1547,6 +1547,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
     ...(writeonly ? { writeonly } : {}),
     frozen: m.frozen,
     spinLockOff: m.spinLockOff,
+    ...(mapHasResLock(m) ? { resLock: true } : {}),
     timerOff: m.timerOff,
     ...(mapHasBtf(m) ? {} : { noBtf: true }),
   };
@@ -1609,7 +1610,7 @@ function verifyCacheKey(
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
     const i = m.inner;
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.writeonly ?? false, m.frozen, m.spinLockOff, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.writeonly ?? false, i.spinLockOff, i.timerOff ?? -1] : 0]));
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.writeonly ?? false, m.frozen, m.spinLockOff, m.resLock ?? false, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.writeonly ?? false, i.spinLockOff, i.timerOff ?? -1] : 0]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));

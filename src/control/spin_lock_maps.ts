@@ -7,7 +7,7 @@
 // ("has to have BTF"). A map-in-map's inner template keeps its lock's and timer's offsets (by outer map).
 
 import type { ObjectSpec } from '../elf/index.js';
-import { spinLockOffset, SPIN_LOCK_TYPES, timerOffset, TIMER_TYPES } from '../elf/spin_lock.js';
+import { resSpinLockOffset, spinLockOffset, SPIN_LOCK_TYPES, timerOffset, TIMER_TYPES } from '../elf/spin_lock.js';
 import { MapError, type BpfMap } from '../maps/index.js';
 import { Errno } from '../maps/uapi.js';
 
@@ -16,6 +16,18 @@ import { Errno } from '../maps/uapi.js';
  * may not have. The verifier refuses those helpers on them with its own message ("has to have BTF").
  */
 const withoutBtf = new WeakSet<BpfMap>();
+
+/**
+ * Maps whose value holds a `struct bpf_res_spin_lock` (not a bpf_spin_lock): its offset is the map's
+ * spinLockOff (a value may not hold both: btf_parse_fields' EINVAL), so copies leave its bytes alone as
+ * they do a bpf_spin_lock's; the verifier tells the two apart by this.
+ */
+const resLockMaps = new WeakSet<BpfMap>();
+
+/** Whether `map`'s value lock (spinLockOff) is a bpf_res_spin_lock. */
+export function mapHasResLock(map: BpfMap): boolean {
+  return resLockMaps.has(map);
+}
 
 /** Whether `map` has its value's BTF in the kernel (false: libbpf dropped it, see withoutBtf). */
 export function mapHasBtf(map: BpfMap): boolean {
@@ -37,8 +49,15 @@ export function applySpinLocks(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMa
     }
     const timer = timerOffset(spec.btf, m.valueTypeId);
     if (timer === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the value holds more than one struct bpf_timer');
-    const off = spinLockOffset(spec.btf, m.valueTypeId);
+    let off = spinLockOffset(spec.btf, m.valueTypeId);
+    const res = resSpinLockOffset(spec.btf, m.valueTypeId);
     const map = maps.get(m.name);
+    if (res === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the value holds more than one struct bpf_res_spin_lock');
+    if (res !== -1 && off !== -1) throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the value holds both a struct bpf_spin_lock and a struct bpf_res_spin_lock');
+    if (res !== -1) {
+      off = res;
+      if (map && SPIN_LOCK_TYPES.includes(m.type)) resLockMaps.add(map);
+    }
     if ((timer !== -1 && !TIMER_TYPES.includes(m.type)) || (off !== -1 && !SPIN_LOCK_TYPES.includes(m.type))) {
       // map_check_btf's EOPNOTSUPP: libbpf creates the map again without BTF, lock and timer are plain bytes
       if (map) withoutBtf.add(map);

@@ -12,6 +12,11 @@ export function spinLockOffset(btf: Btf | undefined, valueTypeId: number | undef
   return btfFieldOffset(btf, valueTypeId, 'bpf_spin_lock');
 }
 
+/** Where a map value's `struct bpf_res_spin_lock` is (the kernel's BPF_RES_SPIN_LOCK field), found likewise. */
+export function resSpinLockOffset(btf: Btf | undefined, valueTypeId: number | undefined): number | 'many' {
+  return btfFieldOffset(btf, valueTypeId, 'bpf_res_spin_lock');
+}
+
 /** The kernel allows a `struct bpf_timer` in hash, array and lru_hash maps (map_check_btf). */
 export const TIMER_TYPES: readonly number[] = [1 /* hash */, 2 /* array */, 9 /* lru_hash */];
 

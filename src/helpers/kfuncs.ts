@@ -15,7 +15,7 @@
 // with r1-r5 = 0 in a raw XDP program: "calling kernel function X is not allowed" or not, 2026-12-07):
 // exception callbacks for bpf_throw (`__exception_cb`: the kernel finds no callback in objects libbpf 1.1
 // loads, so none is compared yet), bpf_percpu_obj_new / _drop,
-// the bpf_rbtree / bpf_refcount API (bpf_obj_new / _drop and bpf_list: helpers/obj_kfuncs.ts), bpf_res_spin_lock*, bpf_wq_*, the bpf_task_* and bpf_cgroup_*
+// the bpf_rbtree / bpf_refcount API (bpf_obj_new / _drop and bpf_list: helpers/obj_kfuncs.ts), bpf_wq_*, the bpf_task_* and bpf_cgroup_*
 // kfuncs, bpf_get_kmem_cache, bpf_crypto_*, bpf_xdp_get_xfrm_state / _release,
 // bpf_stream_vprintk_impl, bpf_probe_read_{kernel,user}{,_str}_dynptr, bpf_task_work_schedule_*. The
 // sleepable ones (copy_from_user*, bpf_iter_kmem_cache_*, bpf_iter_dmabuf_*, bpf_lookup_user_key) are
@@ -68,7 +68,7 @@ export type KfuncArg =
    */
   | { kind: 'iter'; op: 'new' | 'next' | 'destroy'; type: IterType }
   /** KF_ARG_PTR_TO_IRQ_FLAG (`flags__irq_flag`): an 8-byte stack slot bpf_local_irq_save fills, _restore empties. */
-  | { kind: 'irq_flag'; op: 'save' | 'restore' }
+  | { kind: 'irq_flag'; op: 'save' | 'restore'; /** the bpf_res_spin_lock_irqsave pair's (IRQ_LOCK_KFUNC), else bpf_local_irq_save's */ lock?: boolean }
   /** An `__ign` argument (is_kfunc_arg_ignore): not checked at all, not even read. */
   | { kind: 'ign' }
   /** A `__k` argument (is_kfunc_arg_constant): a scalar whose value is known, made precise (meta->arg_constant). */
@@ -78,6 +78,11 @@ export type KfuncArg =
    * (CONST_PTR_TO_MAP is a trusted struct bpf_map: reg2btf_ids).
    */
   | { kind: 'map' }
+  /**
+   * KF_ARG_PTR_TO_RES_SPIN_LOCK: a map value's `struct bpf_res_spin_lock`, at its constant offset
+   * (process_spin_lock with PROCESS_RES_LOCK; src/verifier/locks.ts).
+   */
+  | { kind: 'res_lock' }
   | { kind: 'size' };
 
 /**
@@ -134,6 +139,13 @@ export interface KfuncDef {
   spinAllowed?: boolean;
   /** An allocated-object or graph kfunc: the verifier checks it in src/verifier/local_obj.ts. */
   graph?: 'obj_new' | 'obj_drop' | 'list_push' | 'list_pop' | 'list_peek';
+  /**
+   * bpf_res_spin_lock / _unlock: the verifier forks the failure path of a lock (r0 in [-MAX_ERRNO, -1],
+   * no lock held) before checking the call, and on the success path holds the lock with r0 = 0.
+   */
+  resLock?: 'lock' | 'unlock';
+  /** bpf_res_spin_lock_irqsave / _unlock_irqrestore: the lock is REF_TYPE_RES_LOCK_IRQ, its flags the second argument. */
+  resLockIrq?: boolean;
   /** Its implementation in the fast path (the wasm export's name), called as a helper; else `fn`. */
   fastPath?: string;
   fn: HelperDef['fn'];
@@ -459,6 +471,89 @@ const THROW: KfuncDef = {
   },
 };
 
+/**
+ * The resilient queued spin lock (kernel/bpf/rqspinlock.c), ids from 130 (clear of the object / graph kfuncs'):
+ *  [130] bpf_res_spin_lock(struct bpf_res_spin_lock *lock) → int
+ *  [131] bpf_res_spin_unlock(struct bpf_res_spin_lock *lock)
+ *  [132] bpf_res_spin_lock_irqsave(struct bpf_res_spin_lock *lock, unsigned long *flags__irq_flag) → int
+ *  [133] bpf_res_spin_unlock_irqrestore(struct bpf_res_spin_lock *lock, unsigned long *flags__irq_flag)
+ * (the _irqsave pair also saves and restores the irq state in the flags, which the program cannot read:
+ * the engines leave them as they are; only the pair may restore what it saved)
+ * The lock word is the value's 4 bytes (no load or store of the program reaches them). wxdp runs each
+ * program on one thread at a time, so a lock is never contended by another CPU: taking a free lock
+ * succeeds (0); taking one this run already holds is the kernel's AA deadlock (check_deadlock_AA), -EDEADLK,
+ * the lock untouched. Unlock frees it. The verifier makes every path release what it took.
+ */
+const EDEADLK = -35n;
+function resLockAt(ctx: Parameters<HelperDef['fn']>[5], lock: bigint, name: string): { v: DataView; at: number } {
+  const at = Number(BigInt.asUintN(32, lock));
+  const v = ctx.mem.view();
+  if (at < 0x1000 || at + 4 > v.byteLength) throw new RuntimeFault('RUN_HELPER', `${name}: no lock at 0x${at.toString(16)}`, ctx.pc, lock);
+  return { v, at };
+}
+const resLockFn: HelperDef['fn'] = (lock, _r2, _r3, _r4, _r5, ctx) => {
+  const { v, at } = resLockAt(ctx, lock, 'bpf_res_spin_lock');
+  if (v.getUint32(at, true) !== 0) return BigInt.asUintN(64, EDEADLK);
+  v.setUint32(at, 1, true);
+  return 0n;
+};
+const resUnlockFn: HelperDef['fn'] = (lock, _r2, _r3, _r4, _r5, ctx) => {
+  const { v, at } = resLockAt(ctx, lock, 'bpf_res_spin_unlock');
+  v.setUint32(at, 0, true);
+  return 0n;
+};
+export const RES_LOCK_KFUNCS: KfuncDef[] = [
+  {
+    name: 'bpf_res_spin_lock_irqsave',
+    btfId: 132,
+    args: [{ kind: 'res_lock' }, { kind: 'irq_flag', op: 'save', lock: true }],
+    devBound: false,
+    spinAllowed: true,
+    resLock: 'lock',
+    resLockIrq: true,
+    fn: resLockFn,
+  },
+  {
+    name: 'bpf_res_spin_unlock_irqrestore',
+    btfId: 133,
+    args: [{ kind: 'res_lock' }, { kind: 'irq_flag', op: 'restore', lock: true }],
+    devBound: false,
+    spinAllowed: true,
+    resLock: 'unlock',
+    resLockIrq: true,
+    ret: 'void',
+    fn: resUnlockFn,
+  },
+  {
+    name: 'bpf_res_spin_lock',
+    btfId: 130,
+    args: [{ kind: 'res_lock' }],
+    devBound: false,
+    spinAllowed: true,
+    resLock: 'lock',
+    fn: (lock, _r2, _r3, _r4, _r5, ctx) => {
+      const { v, at } = resLockAt(ctx, lock, 'bpf_res_spin_lock');
+      if (v.getUint32(at, true) !== 0) return BigInt.asUintN(64, EDEADLK);
+      v.setUint32(at, 1, true);
+      return 0n;
+    },
+  },
+  {
+    name: 'bpf_res_spin_unlock',
+    btfId: 131,
+    args: [{ kind: 'res_lock' }],
+    devBound: false,
+    spinAllowed: true,
+    resLock: 'unlock',
+    ret: 'void',
+    fn: (lock, _r2, _r3, _r4, _r5, ctx) => {
+      const { v, at } = resLockAt(ctx, lock, 'bpf_res_spin_unlock');
+      v.setUint32(at, 0, true);
+      return 0n;
+    },
+  },
+];
+
 export const KFUNCS: readonly KfuncDef[] = [
   { name: 'bpf_xdp_metadata_rx_timestamp', btfId: 1, args: [{ kind: 'ctx' }, { kind: 'mem', size: 8 }], devBound: true, fastPath: 'bpf_xdp_metadata_rx_timestamp', fn: () => ENODATA },
   {
@@ -502,6 +597,7 @@ export const KFUNCS: readonly KfuncDef[] = [
   ...CAST_KFUNCS,
   THROW,
   ...OBJ_KFUNCS,
+  ...RES_LOCK_KFUNCS,
   ctKfunc('bpf_xdp_ct_lookup', 15, CT_TUPLE_ARGS, { ret: 'acquire_or_null', retStruct: 'nf_conn', trusted: true }),
   // nf_ct_put: wxdp's entries are not reference counted (an entry lives until the table deletes it)
   { name: 'bpf_ct_release', btfId: 16, args: [CONN], devBound: false, ret: 'void', release: true, fn: () => 0n },

@@ -26,25 +26,36 @@ export function heldLock(st: State): RefState | undefined {
   return st.refs.find((r) => r.lock !== undefined);
 }
 
-/** process_spin_lock: `reg` is the helper's r1; `isLock` for bpf_spin_lock, else bpf_spin_unlock. */
-export function processSpinLock(st: State, reg: Reg, regno: number, isLock: boolean, pc: number, reject: Reject): void {
+/**
+ * process_spin_lock: `reg` is the helper's r1 (bpf_spin_lock / _unlock) or a bpf_res_spin_lock kfunc's
+ * lock argument (`res`); `isLock` for the lock calls, else the unlocks. Several locks may be held (only
+ * res ones nest: bpf_spin_lock refuses a second plain lock; the helpers are refused under a res lock);
+ * they are released last-taken first (active_lock_id / active_lock_ptr: the newest held).
+ */
+export function processSpinLock(st: State, reg: Reg, regno: number, isLock: boolean, pc: number, reject: Reject, res = false, irq = false): void {
   const m = reg.map!;
+  const str = res ? 'bpf_res_spin' : 'bpf_spin';
   if (!reg.varOff.isConst) {
-    reject(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`);
+    reject(`R${regno} doesn't have constant offset. ${str}_lock has to be at the constant offset`);
   }
-  if (m.noBtf) reject(`map '${m.name}' has to have BTF in order to use bpf_spin_lock`);
-  if (m.spinLockOff === undefined || m.spinLockOff < 0) reject(`map '${m.name}' has no valid bpf_spin_lock`);
+  if (m.noBtf) reject(`map '${m.name}' has to have BTF in order to use ${str}_lock`);
+  if (m.spinLockOff === undefined || m.spinLockOff < 0 || (m.resLock ?? false) !== res) reject(`map '${m.name}' has no valid ${str}_lock`);
   const off = Number(reg.varOff.value) + reg.off;
-  if (off !== m.spinLockOff) reject(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${m.spinLockOff}`);
-  const held = heldLock(st);
+  if (off !== m.spinLockOff) reject(`off ${off} doesn't point to 'struct ${str}_lock' that is at ${m.spinLockOff}`);
+  const locks = st.refs.filter((r) => r.lock !== undefined);
   if (isLock) {
-    if (held) reject('Locking two bpf_spin_locks are not allowed');
-    st.refs = [...st.refs, { id: reg.id, insn: pc, lock: m.name }];
+    if (!res && locks.some((r) => !r.resLock)) reject('Locking two bpf_spin_locks are not allowed');
+    if (res && locks.some((r) => r.resLock && r.id === reg.id && r.lock === m.name)) reject('Acquiring the same lock again, AA deadlock detected');
+    st.refs = [...st.refs, { id: reg.id, insn: pc, lock: m.name, ...(res ? { resLock: true } : {}), ...(irq ? { resLockIrq: true } : {}) }];
     return;
   }
-  if (!held) reject('bpf_spin_unlock without taking a lock');
-  if (held.lock !== m.name || held.id !== reg.id) reject('bpf_spin_unlock of different lock');
-  st.refs = st.refs.filter((r) => r !== held);
+  if (!locks.length) reject(`${str}_unlock without taking a lock`);
+  // find_lock_state of the call's type: REF_TYPE_LOCK, _RES_LOCK or _RES_LOCK_IRQ
+  const mine = locks.find((r) => (r.resLock ?? false) === res && (r.resLockIrq ?? false) === irq && r.id === reg.id && r.lock === m.name);
+  if (!mine) reject(`${str}_unlock of different lock`);
+  const last = locks[locks.length - 1]!;
+  if (last.id !== reg.id || last.lock !== m.name) reject(`${str}_unlock cannot be out of order`);
+  st.refs = st.refs.filter((r) => r !== mine);
 }
 
 /** check_helper_call: under a lock only bpf_spin_unlock may be called. */
@@ -70,7 +81,7 @@ export function checkLockOverlap(reg: Reg, off: number, size: number, reject: Re
   const timer = reg.map?.timerOff;
   const first = (timer ?? -1) >= 0 && (lock === undefined || lock < 0 || timer! < lock);
   if (first && overlaps(timer, BPF_TIMER_SIZE)) reject('bpf_timer cannot be accessed directly by load/store');
-  if (overlaps(lock, SPIN_LOCK_SIZE)) reject('bpf_spin_lock cannot be accessed directly by load/store');
+  if (overlaps(lock, SPIN_LOCK_SIZE)) reject(`${reg.map?.resLock ? 'bpf_res_spin_lock' : 'bpf_spin_lock'} cannot be accessed directly by load/store`);
   if (overlaps(timer, BPF_TIMER_SIZE)) reject('bpf_timer cannot be accessed directly by load/store');
 }
 

@@ -84,6 +84,8 @@ export interface MapInfo {
   inner?: MapInfo;
   /** Where the value's `struct bpf_spin_lock` is (its BTF), or -1 / undefined without one. */
   spinLockOff?: number;
+  /** The lock at spinLockOff is a `struct bpf_res_spin_lock` (the bpf_res_spin_lock kfuncs'), not a bpf_spin_lock. */
+  resLock?: boolean;
   /** Where the value's `struct bpf_timer` is (its BTF), or -1 / undefined without one. */
   timerOff?: number;
   /** Created without BTF (libbpf's retry after map_check_btf's EOPNOTSUPP): map->btf is NULL. */

@@ -45,6 +45,8 @@ export interface Slot {
   readonly iter?: IterSlot;
   /** STACK_IRQ_FLAG slots: the irq state's reference (ref_obj_id). */
   readonly irqRef?: number;
+  /** STACK_IRQ_FLAG slots: irq.kfunc_class IRQ_LOCK_KFUNC (bpf_res_spin_lock_irqsave's flags), else IRQ_NATIVE_KFUNC. */
+  readonly irqLock?: boolean;
 }
 
 /** Frame.chunksShared: the list of stack chunks is shared with a clone (bits 0-7: each chunk). */
@@ -271,6 +273,10 @@ export interface RefState {
   insn: number;
   /** A held bpf_spin_lock (locks.ts): the name of the map whose value holds it. */
   lock?: string;
+  /** REF_TYPE_RES_LOCK: the held lock is a bpf_res_spin_lock. */
+  resLock?: boolean;
+  /** REF_TYPE_RES_LOCK_IRQ: taken by bpf_res_spin_lock_irqsave. */
+  resLockIrq?: boolean;
   /** REF_TYPE_IRQ: a bpf_local_irq_save not yet restored (not a leak: check_reference_leak skips it). */
   irq?: boolean;
 }
@@ -762,7 +768,7 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
     if (!!o.spill !== !!c.spill) return false;
     if (o.spill && !regsafe(o.spill, c.spill!, ids, true)) return false;
     if (o.iter && !iterSlotsSafe(o.iter, c.iter, ids)) return false;
-    if (o.irqRef !== undefined && !ids.check(o.irqRef, c.irqRef ?? 0)) return false;
+    if (o.irqRef !== undefined && (!ids.check(o.irqRef, c.irqRef ?? 0) || !!o.irqLock !== !!c.irqLock)) return false;
     return dynptrSlotsSafe(o.dynptr, c.dynptr, ids.checkScalarFn);
   }
   if (o.spill && allSpill(o.bytes)) {
@@ -785,8 +791,8 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
   if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false, within))) return false;
   if (o.dynptr && !dynptrSlotsSafe(o.dynptr, c.dynptr, ids.checkScalarFn)) return false;
   if (o.iter && !iterSlotsSafe(o.iter, c.iter, ids)) return false;
-  // stacksafe's STACK_IRQ_FLAG: the same reference (check_ids)
-  if (o.irqRef !== undefined && !ids.check(o.irqRef, c.irqRef ?? 0)) return false;
+  // stacksafe's STACK_IRQ_FLAG: the same reference (check_ids) and kfunc_class
+  if (o.irqRef !== undefined && (!ids.check(o.irqRef, c.irqRef ?? 0) || !!o.irqLock !== !!c.irqLock)) return false;
   return true;
 }
 

@@ -2498,7 +2498,7 @@ class Verifier {
       // check_return_code: an async callback's (a timer's) r0 in its callback_ret_range
       if (frame.callback?.async) this.checkReturnCode(st, r0, [frame.callback.retMin, frame.callback.retMax], pc, 'At async callback return');
       else if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
-      checkExitUnderLock(st, (r) => this.reject(r, pc));
+      checkExitUnderLock(st, (r) => this.reject(r, pc, undefined, 'EINVAL')); // check_resource_leak: -EINVAL
       const leak = st.refs.find((r) => !r.irq);
       if (leak) {
         const r = leak;
@@ -2772,6 +2772,19 @@ class Verifier {
     const def = kfuncById(btfId);
     // (add_kfunc_call refused unknown ids and unbound metadata kfuncs before the walk)
     if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc, undefined, 'EINVAL');
+    if (def.resLock === 'lock') {
+      // check_kfunc_call, first of all: the path where taking the lock failed, pushed as it is before the
+      // call, goes on at the next instruction with r0-r5 cleared and r0 in [-MAX_ERRNO, -1] (s32 and s64),
+      // no lock held
+      const failed = st.clone();
+      for (let r = 0; r <= 5; r++) failed.cur.putShared(r, UNINIT);
+      const r0 = Reg.unknown();
+      r0.smin = r0.s32min = -4095n;
+      r0.smax = r0.s32max = -1n;
+      r0.sync();
+      failed.cur.put(0, r0);
+      this.pushBranch(failed, pc + 1, pc);
+    }
     // do_check: under a bpf_spin_lock only kfunc_spin_allowed ones (the bpf_iter_num API)
     if (!def.spinAllowed) checkCallUnderLock(st, -1, (r) => this.reject(r, pc, undefined, 'EINVAL'));
     if (def.graph) return this.graphCall(st, def, pc);
@@ -2864,8 +2877,12 @@ class Verifier {
         if (reg.type !== RegType.CONST_MAP) {
           this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT bpf_map but R${regno} has a pointer to STRUCT ${btfName}`, pc, undefined, 'EINVAL');
         }
+      } else if (a.kind === 'res_lock') {
+        // KF_ARG_PTR_TO_RES_SPIN_LOCK: a map value (or an allocated object: not here), then process_spin_lock
+        if (reg.type !== RegType.MAP_VALUE) this.reject(`arg#${k} doesn't point to map value or allocated object`, pc, undefined, 'EINVAL');
+        processSpinLock(st, reg, regno, def.resLock === 'lock', pc, (r) => this.reject(r, pc, undefined, 'EINVAL'), true, def.resLockIrq);
       } else if (a.kind === 'irq_flag') {
-        this.irqFlagArg(st, reg, regno, a.op, pc);
+        this.irqFlagArg(st, reg, regno, a.op, pc, a.lock ?? false);
       } else if (a.kind === 'iter') {
         iter = this.iterArg(st, reg, regno, a.op, a.type, pc);
       } else if (a.kind === 'size') {
@@ -2930,7 +2947,8 @@ class Verifier {
         if (name === undefined) this.reject(`Unknown type ID ${constArg} passed to kfunc bpf_rdonly_cast`, pc, undefined, 'EINVAL');
         st.cur.put(0, this.btfPointer(name, true));
       }
-    } else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
+    } else if (def.resLock === 'lock') st.cur.put(0, Reg.known(0n)); // __mark_reg_const_zero: the lock is held
+    else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
     return pc + 1;
   }
 
@@ -3054,7 +3072,7 @@ class Verifier {
    * reference, the active one. bpf_local_irq_restore's must be one, read, and the active one (the latest
    * saved: "cannot restore irq state out of order", EACCES); it is released, the slot left invalid.
    */
-  private irqFlagArg(st: State, reg: Reg, regno: number, op: 'save' | 'restore', pc: number): void {
+  private irqFlagArg(st: State, reg: Reg, regno: number, op: 'save' | 'restore', pc: number, lock: boolean): void {
     if (reg.type !== RegType.STACK) this.reject(`arg#${regno - 1} doesn't point to an irq flag on stack`, pc, undefined, 'EINVAL');
     let spi: number | string;
     if (!reg.varOff.isConst) spi = 'irq_flag has to be at a constant offset';
@@ -3069,13 +3087,18 @@ class Verifier {
       this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
       const id = ++this.idGen;
       st.refs = [...st.refs, { id, insn: pc, irq: true }];
-      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.IRQ]!, irqRef: id });
+      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.IRQ]!, irqRef: id, ...(lock ? { irqLock: true } : {}) });
       this.slotWritten(frame.frameno, spi);
       return;
     }
     const slot = typeof spi === 'number' ? frame.slot(spi)! : undefined;
     if (!slot || !slot.irqRef || slot.bytes.some((b) => b !== Byte.IRQ)) this.reject(`expected an initialized irq flag as arg#${regno - 1}`, pc, undefined, 'EINVAL');
     this.stackRead(st, reg.frameno, pc, spi as number, spi as number);
+    // unmark_stack_slot_irq_flag: the flags restored by the kind of kfunc that saved them
+    if (!!slot.irqLock !== lock) {
+      const cls = (l: boolean): string => (l ? 'lock' : 'native');
+      this.reject(`irq flag acquired by ${cls(!!slot.irqLock)} kfuncs cannot be restored with ${cls(lock)} kfuncs`, pc, undefined, 'EINVAL');
+    }
     const irqs = st.refs.filter((r) => r.irq);
     const active = irqs[irqs.length - 1];
     if (!active || active.id !== slot.irqRef) {
