@@ -119,9 +119,10 @@ function rawJumps(v: RawValue): boolean {
   return v.k === 'ref';
 }
 
-/** wxdp's fib is IPv4's (nft_fib_ipv4.c) only yet: refused in tables that see IPv6 packets. */
+/** fib is the ip, ip6 and inet families' (nft_fib4 / 6 / inet); wxdp has no IPv6 address types (nft_fib6_eval_type) yet. */
 function fibFamily(t: NftTable, sel: Selector): void {
-  if (t.family !== 'ip') throw new Refusal('wxdp has fib (nft_fib) in ip tables only yet (no IPv6 fib lookups: nft_fib_ipv6.c)', sel.loc, false);
+  if (t.family !== 'ip' && t.family !== 'ip6' && t.family !== 'inet') throw new Refusal(`wxdp has fib in the ip, ip6 and inet families only`, sel.loc, false);
+  if (t.family !== 'ip' && sel.field.endsWith(' type')) throw new Refusal('wxdp has fib … type (address types) in ip tables only yet (no nft_fib6_eval_type)', sel.loc, false);
 }
 
 /** A statement that loads a fib result (a match or verdict map keyed by one). */
