@@ -13,7 +13,7 @@
 // (nf_nat_range2 as nf_nat.ts reads it: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
 // proto | +38 u16 max proto, network order | +40 u16 base proto). Next: back to the evaluator.
 
-import { AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
+import { FL_LABEL, FL_OIF, RTN_ANYCAST, FL_FAMILY, FL_IIF, FL_MARK, FL_TOS, FL_DST, FL_SRC, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX, ND_FLAGS, ND_NAME, IFF_LOOPBACK, AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
 import { reasmFrame } from './reasm';
@@ -26,7 +26,8 @@ import { nf_flow_offload_eval } from './nf_flow_table';
 import { IPH_FRAG_OFF } from './inet';
 import { ipSendCheck } from './csum';
 import { OUT_RES, outLoopIifGet, outLoopIifSet, outOnLink, ip_route_output, ip_send_skb, ip6_local_out, ip6_route_output } from './output';
-import { NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, nf_ct_attach_forget, nf_out_mark, nf_ct_set_untracked, nf_frag_geo_clear, nf_frag_max, nf_frag_max_get, nf_frag_max_set } from './netfilter';
+import { FA_NH, FA_NHS, NH_OIF, NH_SIZE, fib4_local_type, fib4_lookup_nopath_cold, fib6_lookup, fib_flow_buf, fib_res_buf } from './fib';
+import { NF_INET_FORWARD, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, nf_ct_attach_forget, nf_out_mark, nf_ct_set_untracked, nf_frag_geo_clear, nf_frag_max, nf_frag_max_get, nf_frag_max_set } from './netfilter';
 
 const NF_ACCEPT: u32 = 1;
 const NFTN_SNAT: u32 = 0;
@@ -317,4 +318,158 @@ export function nftFwdDrain(from: u32): void {
     netdev_xmit(w & 0x7fffffff, load<u32>(e, 12), load<u32>(e), load<u32>(e, 4), (w >>> 31) != 0);
   }
   fwdN = from;
+}
+
+// ---- nft_fib (net/ipv4/netfilter/nft_fib_ipv4.c, net/netfilter/nft_fib.c) ----
+
+const NFTA_FIB_F_DADDR: u32 = 2;
+const NFTA_FIB_F_MARK: u32 = 4;
+const NFTA_FIB_F_IIF: u32 = 8;
+const NFTA_FIB_F_OIF: u32 = 16;
+const NFTA_FIB_F_PRESENT: u32 = 32;
+const NFT_FIB_RESULT_OIFNAME: u32 = 2;
+const NFT_FIB_RESULT_ADDRTYPE: u32 = 3;
+
+/** nft_fib_store_result: device `dev`'s (0: none) ifindex, name, or with PRESENT whether there is one. */
+function fibStore(reg: u32, result: u32, flags: u32, dev: u32): void {
+  if ((flags & NFTA_FIB_F_PRESENT) != 0) {
+    store<u32>(reg, dev != 0 ? 1 : 0);
+    return;
+  }
+  if (result != NFT_FIB_RESULT_OIFNAME) {
+    store<u32>(reg, dev);
+    return;
+  }
+  const nd = dev != 0 ? netdevGet(dev) : 0;
+  if (nd != 0) memory.copy(reg, nd + ND_NAME, 16);
+  else memory.fill(reg, 0, 16);
+}
+
+/** ipv4_is_multicast || ipv4_is_lbcast || ipv4_is_zeronet of a network-order address (get_saddr's test). */
+@inline function fibNoSaddr(a: u32): bool {
+  const h = bswap<u32>(a);
+  return (h & 0xf0000000) == 0xe0000000 || h == 0xffffffff || h == 0;
+}
+
+/**
+ * nft_fib4_eval and nft_fib4_eval_type for the IPv4 packet the hook state `st` describes, into `reg`: the route
+ * back to the source (saddr) or on to the destination (daddr) looked up through the rules, its device (or with
+ * iif / oif: that device if the route has a next hop through it, else none), its name, whether there is one; or
+ * the address's type in table local (inet_dev_addr_type, with iif / oif: through that device). False when the
+ * packet has no IPv4 header (NFT_BREAK).
+ */
+export function nftFib4(st: u32, reg: u32, result: u32, flags: u32): bool {
+  if (<u32>load<u8>(st, NFS_PF) == 10) return nftFib6(st, reg, result, flags);
+  const iph = load<u32>(st, NFS_DATA);
+  if (load<u32>(st, NFS_LEN) < 20) return false;
+  const iif = load<u32>(st, NFS_IIF);
+  const oifDev = (flags & NFTA_FIB_F_OIF) != 0 ? load<u32>(st, NFS_OIF) : (flags & NFTA_FIB_F_IIF) != 0 ? iif : 0;
+  const saddr = load<u32>(iph, 12);
+  const daddr = load<u32>(iph, 16);
+  if (result == NFT_FIB_RESULT_ADDRTYPE) {
+    store<u32>(reg, fib4_local_type((flags & NFTA_FIB_F_DADDR) != 0 ? daddr : saddr, oifDev));
+    return true;
+  }
+  const hook = <u32>load<u8>(st, NFS_HOOK);
+  // nft_fib_can_skip: at prerouting a loopback device's packets are the input device's
+  if (hook == NF_INET_PRE_ROUTING) {
+    const nd = netdevGet(iif);
+    if (nd != 0 && (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0) {
+      fibStore(reg, result, flags, iif);
+      return true;
+    }
+  }
+  // from 0.0.0.0 to the limited broadcast or 224.0.0.0/24 (DHCP, IGMP): skb->dev's (the input device here)
+  const dh = bswap<u32>(daddr);
+  if (saddr == 0 && (dh == 0xffffffff || (dh & 0xffffff00) == 0xe0000000)) {
+    fibStore(reg, result, flags, iif);
+    return true;
+  }
+  const fl = fib_flow_buf();
+  const res = fib_res_buf();
+  memory.fill(fl, 0, FL_SIZE);
+  store<u8>(fl + FL_FAMILY, <u8>AF_INET);
+  store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
+  if ((flags & NFTA_FIB_F_MARK) != 0) store<u32>(fl + FL_MARK, load<u32>(st, NFS_MARK));
+  store<u8>(fl + FL_TOS, load<u8>(iph, 1) & 0xfc);
+  if ((flags & NFTA_FIB_F_DADDR) != 0) {
+    store<u32>(fl + FL_DST, daddr);
+    store<u32>(fl + FL_SRC, fibNoSaddr(saddr) ? 0 : saddr);
+  } else {
+    if (hook == NF_INET_FORWARD && (flags & NFTA_FIB_F_IIF) != 0) store<u32>(fl + FL_IIF, load<u32>(st, NFS_OIF));
+    store<u32>(fl + FL_DST, saddr);
+    store<u32>(fl + FL_SRC, fibNoSaddr(daddr) ? 0 : daddr);
+  }
+  fibStore(reg, result, flags, 0);
+  if (fib4_lookup_nopath_cold(fl, res) != 0) return true;
+  if (<u32>load<u8>(res + FR_TYPE) == RTN_LOCAL) return true;
+  const fa = load<u32>(res + FR_INFO);
+  if (oifDev == 0) {
+    fibStore(reg, result, flags, load<u32>(res + FR_OIF));
+    return true;
+  }
+  // fib_info_nh_uses_dev: any next hop of the route through the device
+  const n = load<u32>(fa + FA_NHS);
+  for (let k: u32 = 0; k < n; k++) {
+    if (load<u32>(fa + FA_NH + k * NH_SIZE + NH_OIF) == oifDev) {
+      fibStore(reg, result, flags, oifDev);
+      return true;
+    }
+  }
+  return true;
+}
+
+/** ipv6_addr_type's IPV6_ADDR_LINKLOCAL: fe80::/10, or a multicast address of link-local scope (ffX2::). */
+@inline function linkLocal6(a: u32): bool {
+  const b0 = <u32>load<u8>(a);
+  const b1 = <u32>load<u8>(a, 1);
+  return (b0 == 0xfe && (b1 & 0xc0) == 0x80) || (b0 == 0xff && (b1 & 0xf) == 2);
+}
+
+/**
+ * nft_fib6_eval (net/ipv6/netfilter/nft_fib_ipv6.c) for oif / oifname: ip6_route_lookup of the source (saddr) or
+ * the destination (daddr) through the rules — strict to the device for a link-local one —, the route's device
+ * unless it is local, anycast or a reject route; with iif / oif that device if the route goes through it. wxdp
+ * refuses `type` (nft_fib6_eval_type) in tables that see IPv6.
+ */
+function nftFib6(st: u32, reg: u32, result: u32, flags: u32): bool {
+  const iph = load<u32>(st, NFS_DATA);
+  if (load<u32>(st, NFS_LEN) < 40) return false;
+  const iif = load<u32>(st, NFS_IIF);
+  const oifDev = (flags & NFTA_FIB_F_IIF) != 0 ? iif : (flags & NFTA_FIB_F_OIF) != 0 ? load<u32>(st, NFS_OIF) : 0;
+  const hook = <u32>load<u8>(st, NFS_HOOK);
+  if (hook == NF_INET_PRE_ROUTING) {
+    const nd = netdevGet(iif);
+    if (nd != 0 && (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0) {
+      fibStore(reg, result, flags, iif);
+      return true;
+    }
+  }
+  const fl = fib_flow_buf();
+  const res = fib_res_buf();
+  memory.fill(fl, 0, FL_SIZE);
+  store<u8>(fl + FL_FAMILY, <u8>AF_INET6);
+  store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
+  if ((flags & NFTA_FIB_F_DADDR) != 0) {
+    memory.copy(fl + FL_DST, iph + 24, 16);
+    memory.copy(fl + FL_SRC, iph + 8, 16);
+  } else {
+    if (hook == NF_INET_FORWARD && (flags & NFTA_FIB_F_IIF) != 0) store<u32>(fl + FL_IIF, load<u32>(st, NFS_OIF));
+    memory.copy(fl + FL_DST, iph + 8, 16);
+    memory.copy(fl + FL_SRC, iph + 24, 16);
+  }
+  let iface = false;
+  if (linkLocal6(fl + FL_DST)) {
+    iface = true;
+    store<u32>(fl + FL_OIF, oifDev != 0 ? oifDev : iif);
+  }
+  if ((flags & NFTA_FIB_F_MARK) != 0) store<u32>(fl + FL_MARK, load<u32>(st, NFS_MARK));
+  store<u32>(fl + FL_LABEL, load<u32>(iph) & 0xffffff0f); // IPV6_FLOWINFO_MASK, network order
+  fibStore(reg, result, flags, 0);
+  if (fib6_lookup(fl, res, iface, true) != 0) return true;
+  const type = <u32>load<u8>(res + FR_TYPE);
+  if (type == RTN_LOCAL || type == RTN_ANYCAST) return true;
+  const dev = load<u32>(res + FR_OIF);
+  if (oifDev == 0 || dev == oifDev) fibStore(reg, result, flags, dev);
+  return true;
 }

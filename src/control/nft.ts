@@ -120,6 +120,46 @@ function rawJumps(v: RawValue): boolean {
   return v.k === 'ref';
 }
 
+/** fib is the ip, ip6 and inet families' (nft_fib4 / 6 / inet); wxdp has no IPv6 address types (nft_fib6_eval_type) yet. */
+function fibFamily(t: NftTable, sel: Selector): void {
+  if (t.family !== 'ip' && t.family !== 'ip6' && t.family !== 'inet') throw new Refusal(`wxdp has fib in the ip, ip6 and inet families only`, sel.loc, false);
+  if (t.family !== 'ip' && sel.field.endsWith(' type')) throw new Refusal('wxdp has fib … type (address types) in ip tables only yet (no nft_fib6_eval_type)', sel.loc, false);
+}
+
+/** A statement that loads a fib result (a match or verdict map keyed by one). */
+function isFib(x: RStmt): boolean {
+  return (x.k === 'match' || x.k === 'vmap') && x.sel.proto === 'fib';
+}
+
+/**
+ * nft_fib_validate's hooks: a fib expression in a chain some base chain of a hook it does not allow reaches (the
+ * kernel's EOPNOTSUPP). oif / oifname: prerouting, input, forward; type with iif: those, with oif: output,
+ * postrouting, forward; type alone: all five.
+ */
+function fibHookRefused(t: NftTable): boolean {
+  const allowed = (x: RStmt, hook: string): boolean => {
+    if (x.k !== 'match' && x.k !== 'vmap') return true;
+    const f = x.sel.field.split(' ');
+    if (f[f.length - 1] !== 'type') return ['prerouting', 'input', 'forward'].includes(hook);
+    if (f.includes('iif')) return ['prerouting', 'input', 'forward'].includes(hook);
+    if (f.includes('oif')) return ['output', 'postrouting', 'forward'].includes(hook);
+    return true;
+  };
+  return t.chains.some((b) => {
+    if (!b.base) return false;
+    const seen = new Set<NftChain>();
+    const bad = (c: NftChain): boolean => {
+      if (seen.has(c)) return false;
+      seen.add(c);
+      return c.rules.some((r) => r.stmts.some((x) => isFib(x) && !allowed(x, b.base!.hook)) || jumpTargets(t, r.stmts).some((n) => {
+        const next = t.chains.find((x) => x.name === n);
+        return next !== undefined && bad(next);
+      }));
+    };
+    return bad(b);
+  });
+}
+
 function netdevRejectAtEgress(t: NftTable): boolean {
   if (t.family !== 'netdev') return false;
   const seen = new Set<NftChain>();
@@ -555,6 +595,7 @@ export class Nft {
         else ch.rules.splice(at, 0, rule);
         const jump = c.stmts.find((x) => (x.k === 'verdict' && x.chain !== undefined) || x.k === 'vmap');
         if (jump && tooDeep(t)) throw new Refusal(EMLINK, jump.loc, true);
+        if (stmts.some(isFib) && fibHookRefused(t)) throw new Refusal(EOPNOTSUPP, c.cmdLoc ?? { ...c.stmts[0]!.loc, end: c.stmts[c.stmts.length - 1]!.loc.end }, true);
         if (mayReachReject(stmts) && netdevRejectAtEgress(t)) throw new Refusal(EOPNOTSUPP, c.cmdLoc ?? { ...c.stmts[0]!.loc, end: c.stmts[c.stmts.length - 1]!.loc.end }, true);
         return '';
       }
@@ -1251,7 +1292,11 @@ export class Nft {
             for (const f of s.sel.concat) if (f.proto === 'tcp' || f.proto === 'udp') l4 = f.proto === 'tcp' ? 6 : 17;
             break;
           }
-          const type = this.selectorType(t, s);
+          if (s.sel.proto === 'fib') fibFamily(t, s.sel);
+          // `fib … oif exists` / `missing`: nft's boolean (NFTA_FIB_F_PRESENT, one byte); the kernel refuses it of oifname (nft_fib_init)
+          const present = s.sel.proto === 'fib' && !s.sel.field.endsWith(' type') && s.value.k === 'word' && (s.value.v === 'exists' || s.value.v === 'missing');
+          if (present && s.sel.field.endsWith(' oifname')) throw new Refusal('Could not process rule: Invalid argument', s.sel.loc, true);
+          const type = present ? 'boolean' : this.selectorType(t, s);
           let value: MatchValue;
           const one = foldedElem(s);
           const m = !one ? s : type === 'tcp_flag' && !s.explicitOp && s.op === 'eq' ? { ...s, op: 'neq' as const, mask: one, value: { k: 'word' as const, v: '0', loc: one.loc } } : { ...s, value: one };
@@ -1400,6 +1445,7 @@ export class Nft {
             out.push({ k: 'vmap', sel: s.sel, keyType: 'concat', map, concat: types });
             break;
           }
+          if (s.sel.proto === 'fib') fibFamily(t, s.sel);
           const keyType = this.selectorType(t, s);
           out.push({ k: 'vmap', sel: s.sel, keyType, map: this.mapOperand(t, s.map, keyType, 'verdict', s.sel.loc) });
           break;
@@ -1991,7 +2037,7 @@ function knownType(word: string): string | undefined {
 const OP_SYMBOL: Readonly<Record<string, string>> = { eq: '==', neq: '!=', lt: '<', gt: '>', lte: '<=', gte: '>=' };
 const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
-  mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status',
+  mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status', fib_addrtype: 'fib address type', boolean: 'boolean type',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
   arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', concat: 'concatenation',
@@ -2132,6 +2178,7 @@ function selType(sel: Selector): DataType {
   if (proto === 'ip' && field === 'ecn') return 'ecn';
   if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
   if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
+  if (proto === 'fib') return field.endsWith(' type') ? 'fib_addrtype' : field.endsWith(' oifname') ? 'ifname' : 'iface_index';
   if (proto === 'tcp' && field === 'flags') return 'tcp_flag';
   if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
   if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;

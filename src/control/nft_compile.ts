@@ -4,7 +4,7 @@
 // load into a register, then cmp / range / bitwise+cmp / lookup; actions after.
 
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type BitOp } from './nft_model.js';
-import type { Selector } from './nft_parse.js';
+import { FIB_FLAGS, type Selector } from './nft_parse.js';
 import { fieldAt, stmtReduce } from './nft_merge.js';
 import { FieldIndexTooLarge, anonFields, fieldBounds, fieldIndex } from './nft_pipapo.js';
 import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
@@ -12,7 +12,7 @@ import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortEle
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
-const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26 } as const;
+const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16 } as const;
 const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
@@ -308,6 +308,15 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
     } else if (proto === 'icmp' || proto === 'icmpv6') {
       code.op(EXPR.PAYLOAD, reg, len, 2);
       code.word(field === 'code' ? 1 : 0);
+    } else if (proto === 'fib') {
+      // nft_fib: the result (NFT_FIB_RESULT_OIF 1, OIFNAME 2, ADDRTYPE 3) and the NFTA_FIB_F_* flags, PRESENT (32)
+      // for `exists` / `missing` (their one-byte boolean)
+      const words = field.split(' ');
+      const result = words.pop()!;
+      let flags = words.reduce((f, w) => (w === '.' ? f : f | (1 << FIB_FLAGS.indexOf(w))), 0);
+      if (result !== 'type' && len === 1) flags |= 32;
+      code.op(EXPR.FIB, reg, len, result === 'oif' ? 1 : result === 'oifname' ? 2 : 3);
+      code.word(flags);
     } else if (proto === 'meta') {
       const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, protocol: META.PROTOCOL, length: META.LEN, skuid: META.SKUID, skgid: META.SKGID }[field]!;
       code.op(EXPR.META, reg, len, key);

@@ -41,7 +41,8 @@ export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
 /** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
 export interface Selector {
-  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp' | 'ether' | 'vlan';
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp' | 'ether' | 'vlan' | 'fib';
+  /** fib's: its flags and result as nft lists them (`saddr . iif oif`: the flags in NFTA_FIB_F_* bit order) */
   field: string;
   loc: Loc;
   /** `ip saddr . tcp dport` (a concatenation): every field, the first one's proto and field above; loc spans all. */
@@ -227,6 +228,8 @@ const DEVICE_EXPECTED = "string or quoted string or string with a trailing aster
 /** … and when a verdict map element's `jump NAME` / `goto NAME` is none. */
 const MAP_CHAIN_EXPECTED = "string or '$'";
 /** Words a selector starts with (Parser.selector). */
+/** nft_fib's NFTA_FIB_F_* flags by bit: SADDR 1, DADDR 2, MARK 4, IIF 8, OIF 16 (PRESENT 32 is `exists` / `missing`'s). */
+export const FIB_FLAGS: readonly string[] = ['saddr', 'daddr', 'mark', 'iif', 'oif'];
 const SELECTORS = new Set(['arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
 class Parser {
   private i = 0;
@@ -1023,6 +1026,34 @@ class Parser {
     return out;
   }
 
+  /**
+   * fib_expr: FIB fib_tuple fib_result — flags (saddr, daddr, mark, iif, oif) joined by `.`, then oif, oifname or
+   * type; the tuple's checks are the grammar's (parser_bison.y), each located over the tuple.
+   */
+  private fibSel(t: Tok): Selector {
+    let flags = 0;
+    let first: Tok | undefined;
+    let last: Tok;
+    for (;;) {
+      const f = this.next();
+      const bit = f.t === 'w' ? FIB_FLAGS.indexOf(f.v) : -1;
+      if (bit < 0) this.unexpected(f);
+      first ??= f;
+      last = f;
+      flags |= 1 << bit;
+      if (!this.isWord('.')) break;
+      this.next();
+    }
+    const r = this.next();
+    if (r.t !== 'w' || !['oif', 'oifname', 'type'].includes(r.v)) this.unexpected(r);
+    const at = { ...first.loc, end: last.loc.end };
+    if ((flags & 3) === 0) throw new NftParseError('fib: need either saddr or daddr', at);
+    if ((flags & 3) === 3) throw new NftParseError('fib: saddr and daddr are mutually exclusive', at);
+    if ((flags & 24) === 24) throw new NftParseError('fib: iif and oif are mutually exclusive', at);
+    const tuple = FIB_FLAGS.filter((_, i) => (flags & (1 << i)) !== 0).join(' . ');
+    return { proto: 'fib', field: `${tuple} ${r.v}`, loc: { ...t.loc, end: r.loc.end } };
+  }
+
   private selectorField(proto: Selector['proto'], t: Tok, fields: readonly string[]): Selector {
     const f = this.next();
     if (f.t !== 'w' || !fields.includes(f.v)) this.unexpected(f);
@@ -1268,6 +1299,8 @@ class Parser {
         if (['ip', 'ip6', 'tcp', 'udp', 'th'].includes(sel.proto) && this.isWord('set')) throw new NftParseError(`wxdp has no payload writes yet (${sel.proto} ${sel.field} set …: nft_payload_set)`, { ...sel.loc, end: this.peek().loc.end });
         return this.match(sel);
       }
+      case 'fib':
+        return this.match(this.fibSel(t));
       case 'ct': {
         // connlimit_stmt: CT COUNT [OVER] NUM, located over all of it
         if (this.isWord('count')) {

@@ -10,6 +10,8 @@ export type DataType =
   | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_status' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
   /** numgen's and jhash's value: a u32 in host order, listed in decimal. */
   | 'integer32'
+  /** fib's `type` (nft's fib_addrtype: RTN_*, a u32 in host order) and `exists` / `missing` (nft's boolean, one byte). */
+  | 'fib_addrtype' | 'boolean'
   | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag' | 'uid' | 'gid'
   /** `arp operation`: the ARP header's 16-bit opcode, big-endian. */
   | 'arp_op'
@@ -39,6 +41,8 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   ct_state: { len: 4, host: true },
   ct_status: { len: 4, host: true },
   ct_dir: { len: 1, host: false },
+  fib_addrtype: { len: 4, host: true },
+  boolean: { len: 1, host: false },
   nf_proto: { len: 1, host: false },
   integer8: { len: 1, host: false },
   integer16: { len: 2, host: false },
@@ -188,6 +192,8 @@ function accountId(file: '/etc/passwd' | '/etc/group', name: string): number | u
 const SERVICES: Readonly<Record<string, number>> = {
   ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, http: 80, ntp: 123, bgp: 179, https: 443, 'http-alt': 8080,
 };
+/** nft's addrtype_tbl (fib.c): RTN_* by number, up to prohibit. */
+export const FIB_ADDRTYPES: readonly string[] = ['unspec', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit'];
 export const CT_STATES: ReadonlyArray<[string, number]> = [['invalid', 1], ['established', 2], ['related', 4], ['new', 8], ['untracked', 64]];
 /** nft's ct_status_tbl: the conntrack's IPS_* bits users match (`ct status dnat`). */
 export const CT_STATUS: ReadonlyArray<[string, number]> = [['expected', 1], ['seen-reply', 2], ['assured', 4], ['confirmed', 8], ['snat', 16], ['dnat', 32], ['dying', 512]];
@@ -367,6 +373,16 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       if (n > 0xffffffff) return err('Value too large', loc);
       return u32(n, true);
     }
+    case 'fib_addrtype': {
+      const i = FIB_ADDRTYPES.indexOf(text);
+      const n = i >= 0 ? i : intOf(text);
+      if (n === undefined) return err('Could not parse fib address type', loc);
+      if (n > 0xffffffff) return err('Value too large', loc);
+      return u32(n, true);
+    }
+    case 'boolean':
+      if (text !== 'exists' && text !== 'missing') return err('Could not parse boolean type', loc);
+      return Uint8Array.of(text === 'exists' ? 1 : 0);
     case 'ct_state': {
       const s = CT_STATES.find(([n]) => n === text);
       if (!s) return err('Could not parse conntrack state', loc);
@@ -512,6 +528,12 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       return b[0] === 2 ? 'ipv4' : b[0] === 10 ? 'ipv6' : String(b[0]);
     case 'ct_dir':
       return b[0] === 0 ? 'original' : 'reply';
+    case 'fib_addrtype': {
+      const v = hostValue(b);
+      return FIB_ADDRTYPES[v] ?? String(v);
+    }
+    case 'boolean':
+      return b[0] ? 'exists' : 'missing';
     case 'ct_state': {
       const v = hostValue(b);
       return CT_STATES.filter(([, bit]) => (v & bit) !== 0).map(([n]) => n).join(',') || '0x0';
