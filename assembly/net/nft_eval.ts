@@ -35,7 +35,7 @@ import {
 } from './abi';
 import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
-import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftDup, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
+import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
 
 export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
@@ -100,6 +100,7 @@ const ARPHRD_ETHER: u32 = 1;
 const ARPHRD_LOOPBACK: u32 = 772;
 export const NFT_CT_STATE: u32 = 0; // enum nft_ct_keys
 export const NFT_CT_DIRECTION: u32 = 1;
+export const NFT_CT_STATUS: u32 = 2;
 export const NFT_CT_MARK: u32 = 3;
 export const NFT_CMP_EQ: u32 = 0; // enum nft_cmp_ops
 export const NFT_CMP_NEQ: u32 = 1;
@@ -494,6 +495,10 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           const ct = load<u32>(st, NFS_CT);
           if (ct == 0) { res = R_BREAK; break; } // no conntrack: nft_ct_get_eval breaks
           v = nftCtMarkGet(ct);
+        } else if (x == NFT_CT_STATUS) {
+          const ct = load<u32>(st, NFS_CT);
+          if (ct == 0) { res = R_BREAK; break; }
+          v = nftCtStatusGet(ct);
         } else if (x == NFT_CT_DIRECTION) {
           if (load<u32>(st, NFS_CT) == 0) { res = R_BREAK; break; }
           v = <u32>load<u8>(st, NFS_CTINFO) >= 3 ? 1 : 0;

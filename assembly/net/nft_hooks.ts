@@ -20,7 +20,7 @@ import { reasmFrame } from './reasm';
 import { netDrop, netFree, netScratch, netdevGet } from './core';
 import { netdev_xmit } from './netdev';
 import { neigh_output } from './neigh';
-import { CT_MARK, IP_CT_UNTRACKED } from './nf_conntrack';
+import { CT_MARK, CT_STATUS, IP_CT_UNTRACKED } from './nf_conntrack';
 import { nf_nat_masquerade, nf_nat_redirect, nf_nat_setup_info } from './nf_nat';
 import { nf_flow_offload_eval } from './nf_flow_table';
 import { IPH_FRAG_OFF } from './inet';
@@ -35,6 +35,11 @@ const NFTN_MASQ: u32 = 2;
 
 export function nftCtMarkGet(ct: u32): u32 {
   return load<u32>(ct + CT_MARK);
+}
+
+/** `ct status`: the conntrack's IPS_* word as nf_conntrack keeps it (nft_ct_get_eval's NFT_CT_STATUS). */
+export function nftCtStatusGet(ct: u32): u32 {
+  return load<u32>(ct + CT_STATUS);
 }
 
 export function nftCtMarkSet(ct: u32, mark: u32): void {

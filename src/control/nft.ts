@@ -14,13 +14,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
-import { bitOps, evalBinop, type Evaluated, type Fail } from './nft_bitwise.js';
+import { addrBits, bitOps, evalBinop, type Evaluated, type Fail } from './nft_bitwise.js';
 import { LOG_LEVELS, NftParseError, parseNft, type BinExpr, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
 import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
-import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
+import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, formatElem, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
+import { fieldAt } from './nft_merge.js';
 import { REJECT_CODES, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
@@ -1104,17 +1105,19 @@ export class Nft {
     const where = s.lhs ?? s.rhs!;
     // `ct state established | related`: the bitmask's values or-ed, as `established,related` (nft lists it so)
     const leaves = (e: BinExpr): RawValue[] | undefined => (e.k === 'val' ? [e.v] : e.k === 'op' && e.op === '|' ? [...(leaves(e.l) ?? [{ k: 'word', v: '', loc: e.loc }]), ...(leaves(e.r) ?? [])] : undefined);
-    const ors = !s.lhs && type === 'ct_state' ? leaves(s.rhs!) : undefined;
+    const ors = !s.lhs && (type === 'ct_state' || type === 'ct_status') ? leaves(s.rhs!) : undefined;
     if (ors && ors.every((x) => x.k === 'word' && x.v !== '')) return this.resolveRule(t, ch, [{ ...s, rhs: undefined, value: { k: 'list', items: ors, loc: s.rhs!.loc } }])[0]!;
-    // marks (host order, 32 bits), and the one- and two-byte integers of headers (ip ttl, ip6 hoplimit, ports: network order)
-    if (type !== 'mark' && type !== 'integer8' && type !== 'inet_service') throw new Refusal('wxdp has binary operations (nft_bitwise) on marks, ip ttl, ip6 hoplimit and ports only', where.loc, false);
-    const width = type === 'mark' ? 32 : TYPE_INFO[type].len * 8;
+    if (type === 'ipv4_addr' || type === 'ipv6_addr') return this.addrMaskMatch(t, ch, s, type);
+    // marks (host order, 32 bits), and the one- and two-byte integers of headers (ip ttl, ip6 hoplimit, ports,
+    // ip protocol / meta l4proto: network order)
+    if (type !== 'mark' && type !== 'ct_status' && type !== 'integer8' && type !== 'integer16' && type !== 'inet_service' && type !== 'inet_proto') throw new Refusal('wxdp has binary operations (nft_bitwise) on marks, ct status, addresses, ip ttl, ip6 hoplimit, protocols, ports and header integers only', where.loc, false);
+    const width = TYPE_INFO[type].len * 8;
     const fail: Fail = (msg, loc, kernel, also) => {
       throw new Refusal(msg, loc, kernel, also);
     };
     const mark = (v: RawValue): number => {
       const e = parseElem(type, v);
-      if (type === 'mark') return new DataView(e.lo.buffer, e.lo.byteOffset).getUint32(0, true);
+      if (TYPE_INFO[type].host) return new DataView(e.lo.buffer, e.lo.byteOffset).getUint32(0, true);
       return e.lo.reduce((n, b) => n * 256 + b, 0);
     };
     const constant = (e: Extract<BinExpr, { k: 'val' }>): number => {
@@ -1122,7 +1125,7 @@ export class Nft {
       if (e2.kind !== 'value') throw new Refusal(`Binary operation is undefined for ${e2.kind} expressions`, e.loc, false);
       return mark(e.v);
     };
-    const word = (v: number, loc: Loc): RawValue => ({ k: 'word', v: type === 'mark' ? `0x${v.toString(16)}` : String(v), loc });
+    const word = (v: number, loc: Loc): RawValue => ({ k: 'word', v: TYPE_INFO[type].host ? `0x${v.toString(16)}` : String(v), loc });
     let value = s.value;
     if (s.rhs) {
       const r = evalBinop(s.rhs, constant, fail, width);
@@ -1155,6 +1158,53 @@ export class Nft {
     const inner = this.resolveRule(t, ch, [{ ...s, lhs: undefined, rhs: undefined, value }])[0] as Extract<RStmt, { k: 'match' }>;
     const bits = bitOps(ops, fail, width)[0];
     return bits && bits.k === 'bool' ? { ...inner, bits: { mask: bits.mask, xor: bits.xor } } : inner;
+  }
+
+  /**
+   * An address matched through `&`, `|`, `^` (nft_bitwise.ts addrBits): one NFT_BITWISE_BOOL over its 4 or 16 bytes
+   * before the comparison, a top `^` moved into a value or a set of values. nft 1.0.6 lists a range after a mask as
+   * garbage (`0xc0000200 [invalid type]/24-…`) and ands a prefix value's mask into the bitwise wrongly (byte order):
+   * wxdp refuses those rather than evaluate what nft would not show back.
+   */
+  private addrMaskMatch(t: NftTable, ch: NftChain, s: Extract<Stmt, { k: 'match' }>, type: 'ipv4_addr' | 'ipv6_addr'): RStmt {
+    const len = TYPE_INFO[type].len;
+    const fail: Fail = (msg, loc, kernel, also) => {
+      throw new Refusal(msg, loc, kernel, also);
+    };
+    const constant = (e: Extract<BinExpr, { k: 'val' }>): Uint8Array => {
+      const el = parseElem(type, e.v);
+      if (el.kind !== 'value') throw new Refusal(`Binary operation is undefined for ${el.kind} expressions`, e.loc, false);
+      return el.lo;
+    };
+    let value = s.value;
+    const shift = (loc: Loc): never => {
+      // a shift leaves an integer (expr_evaluate_shift): the value is read as one, then the types differ
+      if (value.k === 'word' || value.k === 'str') parseElem('integer32', value);
+      throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, expression has type integer`, value.loc, false, loc);
+    };
+    const text = (b: Uint8Array, loc: Loc): RawValue => ({ k: 'word', v: formatElem(type, { kind: 'value', lo: b, hi: b }), loc });
+    if (s.rhs) {
+      const r = addrBits(s.rhs, constant, fail, len, shift);
+      if (!(r instanceof Uint8Array)) throw new Refusal('Right hand side of relational expression must be constant', s.rhs.loc, false);
+      value = text(r, s.rhs.loc);
+    }
+    const l = addrBits(s.lhs ?? { k: 'sel', sel: s.sel, loc: s.sel.loc }, constant, fail, len, shift);
+    if (l instanceof Uint8Array) throw new Refusal(`Relational expression (${OP_SYMBOL[s.op]}) has constant value`, s.lhs!.loc, false, value.loc);
+    const single = (v: RawValue): boolean => (v.k === 'word' || v.k === 'str') && parseElem(type, v).kind === 'value';
+    let { mask, xor } = l;
+    if (l.top) {
+      const flip = (v: RawValue): RawValue => text(parseElem(type, v).lo.map((b, i) => b ^ l.top![i]!), v.loc);
+      if (single(value)) value = flip(value);
+      else if (value.k === 'set' && value.elems.every(single)) value = { ...value, elems: value.elems.map(flip) };
+      else {
+        // not moved: the `^` stays in the bitwise (after the rest)
+        xor = xor.map((x, i) => x ^ l.top![i]!);
+      }
+    }
+    if (value.k === 'set' ? !value.elems.every(single) : !single(value) && value.k !== 'ref')
+      throw new Refusal('wxdp refuses a prefix or range after an address mask: nft 1.0.6 cannot list it back', value.loc, false);
+    const inner = this.resolveRule(t, ch, [{ ...s, lhs: undefined, rhs: undefined, value }])[0] as Extract<RStmt, { k: 'match' }>;
+    return { ...inner, abits: { mask, xor } };
   }
 
   /** `meta mark set EXPR` / `ct mark set EXPR` of binary operations: a constant, or a mark through nft_bitwise. */
@@ -1229,7 +1279,7 @@ export class Nft {
           if (m.op !== 'eq' && m.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${m.op}) is undefined for set expressions`, s.loc, false);
           // ct state with `==` / `!=`: nft compares the whole value (cmp eq / neq of the states or-ed), measured
           // with --debug=netlink; implicit, it tests the bits (bitwise, cmp neq 0)
-          const exact = type === 'ct_state' && s.explicitOp && (m.op === 'eq' || m.op === 'neq') && (value.k === 'flags' || (value.k === 'elem' && value.e.kind === 'value'));
+          const exact = (type === 'ct_state' || type === 'ct_status') && s.explicitOp && (m.op === 'eq' || m.op === 'neq') && (value.k === 'flags' || (value.k === 'elem' && value.e.kind === 'value'));
           if (exact && value.k === 'elem') value = { k: 'flags', bits: new DataView(value.e.lo.buffer, value.e.lo.byteOffset).getUint32(0, true) };
           out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
@@ -1941,9 +1991,9 @@ function knownType(word: string): string | undefined {
 const OP_SYMBOL: Readonly<Record<string, string>> = { eq: '==', neq: '!=', lt: '<', gt: '>', lte: '<=', gte: '>=' };
 const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
-  mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
+  mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
-  arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
+  arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', concat: 'concatenation',
 };
 
@@ -2076,12 +2126,16 @@ class IntervalIndex {
 /** A selector's data type (nft's expression types). */
 function selType(sel: Selector): DataType {
   const { proto, field } = sel;
+  // the two-byte integers of headers (ip length, id, frag-off, checksum; ip6 length; udp length, checksum; tcp window…)
+  if (fieldAt(sel)?.len === 2 && (proto === 'ip' || proto === 'ip6' || ((proto === 'tcp' || proto === 'udp') && field !== 'sport' && field !== 'dport'))) return 'integer16';
+  if (field === 'dscp') return proto === 'ip' ? 'dscp' : 'dscp6';
+  if (proto === 'ip' && field === 'ecn') return 'ecn';
   if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
   if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
   if (proto === 'tcp' && field === 'flags') return 'tcp_flag';
   if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
   if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
-  if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
+  if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'status' ? 'ct_status' : field === 'mark' ? 'mark' : 'ct_dir';
   if (proto === 'arp') return ({ operation: 'arp_op', htype: 'integer16', ptype: 'ether_type', hlen: 'integer8', plen: 'integer8', 'saddr ether': 'ether_addr', 'daddr ether': 'ether_addr' } as const)[field as 'htype'] ?? 'ipv4_addr';
   if (proto === 'ether') return field === 'type' ? 'ether_type' : 'ether_addr';
   if (proto === 'vlan') return field === 'id' ? 'vlan_id' : field === 'pcp' ? 'vlan_pcp' : field === 'type' ? 'ether_type' : 'vlan_dei';

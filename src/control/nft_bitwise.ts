@@ -92,7 +92,7 @@ export function boolOps(mask: number, xor: number, width = 32): Array<[BinOp, nu
 }
 
 /** `src` (a selector as listed) through `ops` as nft lists the expression, parenthesized where binop_arg_print does. */
-export function bitOpsText(src: string, ops: readonly BitOp[], width = 32): string {
+export function bitOpsText(src: string, ops: readonly BitOp[], width = 32, fmt?: (v: number) => string): string {
   let text = src;
   let prec = 0;
   const put = (op: BinOp, v: string): void => {
@@ -102,7 +102,7 @@ export function bitOpsText(src: string, ops: readonly BitOp[], width = 32): stri
   };
   for (const b of ops) {
     // a mark's constants in hex (its type's print), a header's integers in decimal
-    if (b.k === 'bool') for (const [op, v] of boolOps(b.mask, b.xor, width)) put(op, width === 32 ? hex(v) : String(v));
+    if (b.k === 'bool') for (const [op, v] of boolOps(b.mask, b.xor, width)) put(op, fmt ? fmt(v) : width === 32 ? hex(v) : String(v));
     else put(b.k === 'shl' ? '<<' : '>>', String(b.n));
   }
   return text;
@@ -117,4 +117,63 @@ export function prefixOf(bits: { mask: number; xor: number }): number | undefine
   const inv = ~bits.mask >>> 0;
   if ((inv & (inv + 1)) !== 0) return undefined;
   return 32 - Math.log2(inv + 1);
+}
+
+/**
+ * Addresses through `&`, `|`, `^` (`ip saddr & 255.255.255.0 == 192.0.2.0`, `ip6 daddr & ::ffff != ::`): the same
+ * evaluation over the field's bytes (network order, 4 or 16), folded into one NFT_BITWISE_BOOL's mask and xor. A
+ * shift leaves an integer, which nft does not compare with an address: `shift` is told where (it raises nft's error).
+ */
+export function addrBits(e: BinExpr, constant: (e: Extract<BinExpr, { k: 'val' }>) => Uint8Array, fail: Fail, len: number, shift: (loc: Loc) => never): { sel: Selector; mask: Uint8Array; xor: Uint8Array; top?: Uint8Array } | Uint8Array {
+  type Ev = { k: 'const'; v: Uint8Array } | { k: 'expr'; sel: Selector; ops: Array<{ op: BinOp; v: Uint8Array }> };
+  const ev = (x: BinExpr): Ev => {
+    if (x.k === 'sel') return { k: 'expr', sel: x.sel, ops: [] };
+    if (x.k === 'val') return { k: 'const', v: constant(x) };
+    const l = ev(x.l);
+    const r = ev(x.r);
+    if (r.k !== 'const') fail(`Right hand side of binary operation (${x.op}) must be constant`, x.r.loc, false, x.loc);
+    if (x.op === '<<' || x.op === '>>') {
+      if (l.k === 'const') fail('wxdp refuses a shifted constant: nft 1.0.6 aborts on it (BUG: invalid basetype)', x.loc, false);
+      return shift(x.loc);
+    }
+    const f = (a: number, b: number): number => (x.op === '&' ? a & b : x.op === '|' ? a | b : a ^ b);
+    if (l.k === 'const') return { k: 'const', v: l.v.map((a, i) => f(a, r.v[i]!)) };
+    return { k: 'expr', sel: l.sel, ops: [...l.ops, { op: x.op, v: r.v }] };
+  };
+  const r = ev(e);
+  if (r.k === 'const') return r.v;
+  // a top `^` is told apart (binop_transfer moves it into a value or a set of values)
+  const last = r.ops[r.ops.length - 1];
+  const top = last?.op === '^' ? last.v : undefined;
+  const mask = new Uint8Array(len).fill(0xff);
+  const xor = new Uint8Array(len);
+  for (const o of top ? r.ops.slice(0, -1) : r.ops) {
+    for (let i = 0; i < len; i++) {
+      const v = o.v[i]!;
+      const [m, x] = o.op === '&' ? [v, 0] : o.op === '|' ? [~v & 0xff, v] : [0xff, v];
+      xor[i] = x ^ (xor[i]! & m);
+      mask[i] = mask[i]! & m;
+    }
+  }
+  return { sel: r.sel, mask, xor, top };
+}
+
+/** The prefix length of a mask of leading ones (`255.255.255.0`: 24), else undefined. */
+export function maskPrefix(mask: Uint8Array): number | undefined {
+  let n = 0;
+  while (n < mask.length * 8 && (mask[n >> 3]! & (0x80 >> (n & 7))) !== 0) n++;
+  for (let i = n; i < mask.length * 8; i++) if ((mask[i >> 3]! & (0x80 >> (i & 7))) !== 0) return undefined;
+  return n;
+}
+
+/** An address NFT_BITWISE_BOOL as nft lists it: netlink_parse_bitwise_bool's `&`, `^`, `|` split, over bytes. */
+export function addrBoolOps(mask: Uint8Array, xor: Uint8Array): Array<['&' | '^' | '|', Uint8Array]> {
+  const o = xor.map((x, i) => x & ~mask[i]!);
+  const x = xor.map((v, i) => v & mask[i]!);
+  const m = mask.map((v, i) => v | o[i]!);
+  const out: Array<['&' | '^' | '|', Uint8Array]> = [];
+  if (m.some((b) => b !== 0xff)) out.push(['&', m]);
+  if (x.some((b) => b !== 0)) out.push(['^', x]);
+  if (o.some((b) => b !== 0)) out.push(['|', o]);
+  return out;
 }

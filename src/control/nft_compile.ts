@@ -14,7 +14,7 @@ export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
 const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16 } as const;
-const CT = { STATE: 0, DIRECTION: 1, MARK: 3 } as const;
+const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
 const VERDICT = { drop: 0, accept: 1, jump: 2, goto: 3, return: 4, continue: 5 } as const;
 const NAT = { snat: 0, dnat: 1, masquerade: 2, redirect: 3 } as const;
@@ -273,10 +273,16 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   /** The selector's load into register `reg` (`len` bytes of a payload field: a prefix's leading bytes). */
   const loadOnly = (sel: Selector, len: number, reg: number): void => {
     const { proto, field } = sel;
-    if (proto === 'ip' || proto === 'ip6') {
-      const off = proto === 'ip' ? { saddr: 12, daddr: 16, protocol: 9, ttl: 8 }[field]! : { saddr: 8, daddr: 24, nexthdr: 6, hoplimit: 7 }[field]!;
+    if ((proto === 'ip' || proto === 'ip6') && (field === 'dscp' || field === 'ecn')) {
+      // the TOS byte (IPv4) or the traffic class across the first two bytes (IPv6), its bits kept by nft_bitwise
       code.op(EXPR.PAYLOAD, reg, len, 1);
-      code.word(off);
+      code.word(proto === 'ip' ? 1 : 0);
+      code.op(EXPR.BITWISE, reg, len, 0);
+      code.data(proto === 'ip6' ? Uint8Array.of(0x0f, 0xc0) : Uint8Array.of(field === 'dscp' ? 0xfc : 0x03));
+      code.data(new Uint8Array(len));
+    } else if (proto === 'ip' || proto === 'ip6') {
+      code.op(EXPR.PAYLOAD, reg, len, 1);
+      code.word(fieldAt(sel)!.off);
     } else if (proto === 'arp') {
       // the ARP header of Ethernet and IPv4 addresses (nft_merge.ts draws its fields' places)
       code.op(EXPR.PAYLOAD, reg, len, 1);
@@ -298,7 +304,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       code.data(new Uint8Array(len));
     } else if (proto === 'tcp' || proto === 'udp' || proto === 'th') {
       code.op(EXPR.PAYLOAD, reg, len, 2);
-      code.word(field === 'sport' ? 0 : field === 'flags' ? 13 : 2);
+      code.word(field === 'flags' ? 13 : fieldAt(sel)!.off);
     } else if (proto === 'icmp' || proto === 'icmpv6') {
       code.op(EXPR.PAYLOAD, reg, len, 2);
       code.word(field === 'code' ? 1 : 0);
@@ -306,7 +312,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, protocol: META.PROTOCOL, length: META.LEN, skuid: META.SKUID, skgid: META.SKGID }[field]!;
       code.op(EXPR.META, reg, len, key);
     } else {
-      const key = { state: CT.STATE, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
+      const key = { state: CT.STATE, status: CT.STATUS, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
       code.op(EXPR.CT, reg, len, key);
     }
   };
@@ -441,6 +447,11 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           code.data(be(s.bits.mask));
           code.data(be(s.bits.xor));
         }
+        if (s.abits) {
+          code.op(EXPR.BITWISE, 0, len, 0);
+          code.data(s.abits.mask);
+          code.data(s.abits.xor);
+        }
         // the comparison
         const isIface = s.type === 'iface_index';
         if (v.k === 'masked') {
@@ -456,7 +467,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           code.data(le32(v.bits));
           break;
         }
-        if (s.type === 'ct_state' && (v.k === 'flags' || (v.k === 'elem' && (s.op === 'eq' || s.op === 'neq')))) {
+        if ((s.type === 'ct_state' || s.type === 'ct_status') && (v.k === 'flags' || (v.k === 'elem' && (s.op === 'eq' || s.op === 'neq')))) {
           const bits = v.k === 'flags' ? v.bits : new DataView(v.e.lo.buffer).getUint32(0, true);
           code.op(EXPR.BITWISE, 0, 4, 0);
           code.data(le32(bits));

@@ -42,10 +42,19 @@ const AT: Readonly<Record<string, Readonly<Record<string, FieldAt>>>> = {
     'daddr ether': { base: 1, off: 18, len: 6 },
     'daddr ip': { base: 1, off: 24, len: 4 },
   },
-  ip: { ttl: { base: 1, off: 8, len: 1 }, protocol: { base: 1, off: 9, len: 1, key: true }, saddr: { base: 1, off: 12, len: 4 }, daddr: { base: 1, off: 16, len: 4 } },
-  ip6: { nexthdr: { base: 1, off: 6, len: 1, key: true }, hoplimit: { base: 1, off: 7, len: 1 }, saddr: { base: 1, off: 8, len: 16 }, daddr: { base: 1, off: 24, len: 16 } },
-  tcp: { sport: { base: 2, off: 0, len: 2 }, dport: { base: 2, off: 2, len: 2 } },
-  udp: { sport: { base: 2, off: 0, len: 2 }, dport: { base: 2, off: 2, len: 2 } },
+  ip: {
+    length: { base: 1, off: 2, len: 2 },
+    id: { base: 1, off: 4, len: 2 },
+    'frag-off': { base: 1, off: 6, len: 2 },
+    ttl: { base: 1, off: 8, len: 1 },
+    protocol: { base: 1, off: 9, len: 1, key: true },
+    checksum: { base: 1, off: 10, len: 2 },
+    saddr: { base: 1, off: 12, len: 4 },
+    daddr: { base: 1, off: 16, len: 4 },
+  },
+  ip6: { length: { base: 1, off: 4, len: 2 }, nexthdr: { base: 1, off: 6, len: 1, key: true }, hoplimit: { base: 1, off: 7, len: 1 }, saddr: { base: 1, off: 8, len: 16 }, daddr: { base: 1, off: 24, len: 16 } },
+  tcp: { sport: { base: 2, off: 0, len: 2 }, dport: { base: 2, off: 2, len: 2 }, window: { base: 2, off: 14, len: 2 }, checksum: { base: 2, off: 16, len: 2 }, urgptr: { base: 2, off: 18, len: 2 } },
+  udp: { sport: { base: 2, off: 0, len: 2 }, dport: { base: 2, off: 2, len: 2 }, length: { base: 2, off: 4, len: 2 }, checksum: { base: 2, off: 6, len: 2 } },
   th: { sport: { base: 2, off: 0, len: 2 }, dport: { base: 2, off: 2, len: 2 } },
   icmp: { type: { base: 2, off: 0, len: 1 }, code: { base: 2, off: 1, len: 1 } },
   icmpv6: { type: { base: 2, off: 0, len: 1 }, code: { base: 2, off: 1, len: 1 } },
@@ -58,7 +67,7 @@ export function fieldAt(sel: Selector): FieldAt | undefined {
 
 /** A statement stmt_reduce gathers: a payload field `==` or `!=` one value (no prefix, range or set). */
 function gathered(s: RStmt): boolean {
-  if (s.k !== 'match' || s.type === 'tcp_flag' || s.bits || (s.op !== 'eq' && s.op !== 'neq')) return false;
+  if (s.k !== 'match' || s.type === 'tcp_flag' || s.bits || s.abits || (s.op !== 'eq' && s.op !== 'neq')) return false;
   const at = fieldAt(s.sel);
   return at !== undefined && s.value.k === 'elem' && s.value.e.kind === 'value' && s.value.e.lo.length === at.len;
 }

@@ -1052,7 +1052,7 @@ class Parser {
       if (lhs) throw new NftParseError('wxdp has no verdict maps keyed by a binary operation yet', { ...lhs.loc, end: this.peek().loc.end });
       return this.vmap(sel);
     }
-    const value = this.value(sel.proto === 'ct' && sel.field === 'state');
+    const value = this.value(sel.proto === 'ct' && (sel.field === 'state' || sel.field === 'status'));
     const rhs = value.k === 'word' && this.binopNext() ? this.binRest({ k: 'val', v: value, loc: value.loc }, 1, false) : undefined;
     return { k: 'match', sel, op, explicitOp, value, lhs, rhs, loc: { ...sel.loc, end: (rhs ?? value).loc.end } };
   }
@@ -1107,6 +1107,9 @@ class Parser {
     // the scanner reads `1-3` as a number, `-`, a number: an operand is one of them (primary_expr takes no range)
     const dash = v.k === 'word' ? /^[0-9][0-9a-fA-Fx]*-/.exec(v.v) : null;
     if (dash) throw new NftParseError('syntax error, unexpected -', { ...v.loc, col: v.loc.col + dash[0].length - 1, end: v.loc.col + dash[0].length - 1 });
+    // nor a prefix: `255.255.255.0/24` is an address, then `/`
+    const slash = v.k === 'word' ? /^[0-9a-fA-F:.x]+\//.exec(v.v) : null;
+    if (slash) throw new NftParseError('syntax error, unexpected /', { ...v.loc, col: v.loc.col + slash[0].length - 1, end: v.loc.col + slash[0].length - 1 });
     return { k: 'val', v, loc: v.loc };
   }
 
@@ -1159,12 +1162,13 @@ class Parser {
   private selector(t: Tok): Selector | undefined {
     switch (t.v) {
       case 'ip':
-        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl']);
+        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl', 'length', 'id', 'frag-off', 'checksum', 'dscp', 'ecn']);
       case 'ip6':
-        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit']);
+        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit', 'length', 'dscp']);
       case 'tcp':
-        return this.selectorField(t.v, t, ['sport', 'dport', 'flags']);
+        return this.selectorField(t.v, t, ['sport', 'dport', 'flags', 'window', 'checksum', 'urgptr']);
       case 'udp':
+        return this.selectorField(t.v, t, ['sport', 'dport', 'length', 'checksum']);
       case 'th':
         return this.selectorField(t.v, t, ['sport', 'dport']);
       case 'icmp':
@@ -1181,7 +1185,7 @@ class Parser {
       case 'oifname':
         return { proto: 'meta', field: t.v, loc: t.loc };
       case 'ct':
-        return this.selectorField('ct', t, ['state', 'mark', 'direction']);
+        return this.selectorField('ct', t, ['state', 'status', 'mark', 'direction']);
       case 'ether':
         return this.selectorField('ether', t, ['saddr', 'daddr', 'type']);
       case 'vlan': {

@@ -6,9 +6,9 @@
 import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
 import { anonFields } from './nft_pipapo.js';
 import { fieldAt, impliedDeps, stmtReduce } from './nft_merge.js';
-import { formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, CT_STATES, ICMP_CODES as ICMP_CODE_TABLES, type DataType, type Elem } from './nft_types.js';
+import { flagNames, formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, ICMP_CODES as ICMP_CODE_TABLES, TYPE_INFO, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
-import { bitOpsText, boolOps, prefixOf } from './nft_bitwise.js';
+import { addrBoolOps, bitOpsText, boolOps, maskPrefix, prefixOf } from './nft_bitwise.js';
 
 const OPS: Readonly<Record<string, string>> = { eq: '', neq: '!= ', lt: '< ', gt: '> ', lte: '<= ', gte: '>= ' };
 const { icmp_code: ICMP_CODES, icmpv6_code: ICMPV6_CODES } = ICMP_CODE_TABLES;
@@ -121,7 +121,7 @@ function valueText(s: Extract<RStmt, { k: 'match' }>, set: (name: string) => Nft
   const v = s.value;
   const t: DataType = s.type;
   if (v.k === 'ref') return `@${v.name}`;
-  if (v.k === 'flags') return CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n).join(',');
+  if (v.k === 'flags') return flagNames(t, v.bits).join(',');
   if (v.k === 'set' && s.concat) return `{ ${concatOrder(v.elems).map((e) => formatConcat(s.concat!, e)).join(', ')} }`;
   if (v.k === 'set') return `{ ${sortElems(t, v.elems).map((e) => (t === 'tcp_flag' ? tcpFlagsText(e.lo[0]!, ' | ') : formatElem(t, e))).join(', ')} }`;
   void set;
@@ -136,7 +136,7 @@ function l4Of(x: RStmt): string | undefined {
   if (x.k !== 'match') return undefined;
   const l4 = fieldsOf(x).find((f) => f.proto === 'tcp' || f.proto === 'udp');
   if (l4) return l4.proto;
-  if (x.type !== 'inet_proto' || x.op !== 'eq' || x.value.k !== 'elem' || x.value.e.kind !== 'value') return undefined;
+  if (x.type !== 'inet_proto' || x.bits || x.op !== 'eq' || x.value.k !== 'elem' || x.value.e.kind !== 'value') return undefined;
   return TH_PROTOS[x.value.e.lo[0]!];
 }
 
@@ -159,7 +159,7 @@ function maskedText(op: CmpOp, mask: number, value: number): string {
 function bitsMatchText(sel: string, s: Extract<RStmt, { k: 'match' }>, value: string): string {
   const bits = s.bits!;
   const mark = s.type === 'mark';
-  const width = mark ? 32 : s.type === 'integer8' ? 8 : 16;
+  const width = mark ? 32 : TYPE_INFO[s.type].len * 8;
   const ops = boolOps(bits.mask, bits.xor, width);
   if (ops.length === 0) return `${sel} ${OPS[s.op]}${value}`;
   const v = s.value;
@@ -169,13 +169,36 @@ function bitsMatchText(sel: string, s: Extract<RStmt, { k: 'match' }>, value: st
   // a mark's range or interval set is looked up in network order (a byteorder between): no `==` shown before it
   const interval = mark && ((v.k === 'elem' && v.e.kind !== 'value') || (v.k === 'set' && v.elems.some((e) => e.kind !== 'value')));
   const op = s.op === 'eq' ? (interval ? '' : '== ') : OPS[s.op];
-  return `${bitOpsText(sel, [{ k: 'bool', ...bits }], width)} ${op}${value}`;
+  // a bitmask type's `& F == 0` lists as `! F`, `& F != 0` as `F` (binop_postprocess, as tcp flags'; measured)
+  // and `& M op V` of another V as `V / M` but for a single flag's `& F op F` (maskedText's forms)
+  const one = s.type !== 'ct_status' ? undefined : v.k === 'flags' ? v.bits : v.k === 'elem' && v.e.kind === 'value' ? new DataView(v.e.lo.buffer, v.e.lo.byteOffset).getUint32(0, true) : undefined;
+  if (bits.xor === 0 && one !== undefined && (s.op === 'eq' || s.op === 'neq')) {
+    const names = (n: number): string => flagNames(s.type, n).join(',') || '0x0';
+    if (one === 0) return `${sel} ${s.op === 'eq' ? '! ' : ''}${names(bits.mask)}`;
+    if (one !== bits.mask || (one & (one - 1)) !== 0) return `${sel} ${s.op === 'neq' ? '!= ' : ''}${names(one)} / ${names(bits.mask)}`;
+  }
+  // a bitmask type's constants by their names (`ct status & dnat == dnat`)
+  const fmt = s.type === 'ct_status' ? (n: number): string => flagNames(s.type, n).join(',') || '0x0' : undefined;
+  return `${bitOpsText(sel, [{ k: 'bool', ...bits }], width, fmt)} ${op}${value}`;
+}
+
+/**
+ * An address through NFT_BITWISE_BOOL as nft 1.0.6 lists it (measured): a lone mask of leading ones before one value
+ * shows the value as that prefix (`ip saddr 192.0.2.1/24`, `ip saddr < 192.0.2.0/24`; all ones: the value alone),
+ * otherwise the operations with addresses for constants, `==` before a value or a set.
+ */
+function addrBitsText(sel: string, s: Extract<RStmt, { k: 'match' }>, value: string): string {
+  const { mask, xor } = s.abits!;
+  const plen = xor.every((b) => b === 0) ? maskPrefix(mask) : undefined;
+  if (plen !== undefined && s.value.k === 'elem') return `${sel} ${OPS[s.op]}${value}${plen === mask.length * 8 ? '' : `/${plen}`}`;
+  const ops = addrBoolOps(mask, xor).map(([op, b]) => ` ${op} ${formatElem(s.type, { kind: 'value', lo: b, hi: b })}`);
+  return `${sel}${ops.join('')} ${s.op === 'eq' ? '== ' : OPS[s.op]}${value}`;
 }
 
 /** Statements nft added as dependencies (or that stand for one a later statement needs) are not shown. */
 function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   const s = stmts[i]!;
-  if (s.k !== 'match' || s.op !== 'eq' || s.value.k !== 'elem' || s.value.e.kind !== 'value') return false;
+  if (s.k !== 'match' || s.op !== 'eq' || s.value.k !== 'elem' || s.value.e.kind !== 'value' || s.bits) return false;
   const { proto, field } = s.sel;
   const after = stmts.slice(i + 1);
   // only the matches up to a statement of another kind (a counter) can make it redundant: nft's listing forgets a
@@ -265,9 +288,13 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
           parts.push(bitsMatchText(sel, s, valueText(s, (n) => t.sets.find((x) => x.name === n))));
           break;
         }
+        if (s.abits) {
+          parts.push(addrBitsText(sel, s, valueText(s, (n) => t.sets.find((x) => x.name === n))));
+          break;
+        }
         if (s.exact && v.k === 'flags') {
           // the whole value compared: one state shows its `==` (must_print_eq_op), several or-ed show as `a | b`
-          const names = CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n);
+          const names = flagNames(s.type, v.bits);
           parts.push(`${sel} ${s.op === 'neq' ? '!= ' : names.length === 1 ? '== ' : ''}${names.join(' | ')}`);
           break;
         }

@@ -7,7 +7,7 @@ import { NftParseError, type Loc, type RawValue } from './nft_parse.js';
 import { formatAddr, parseAddr } from './route_text.js';
 
 export type DataType =
-  | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
+  | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_status' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
   /** numgen's and jhash's value: a u32 in host order, listed in decimal. */
   | 'integer32'
   | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag' | 'uid' | 'gid'
@@ -22,6 +22,8 @@ export type DataType =
    * 12 bits of 2 bytes, pcp the top 3 bits of a byte, dei the bit after them) as nft's bitwise leaves them.
    */
   | 'vlan_id' | 'vlan_pcp' | 'vlan_dei'
+  /** `ip dscp` (the top 6 bits of the TOS byte, held there), `ip6 dscp` (bits 4-9 of the first two bytes), `ip ecn`. */
+  | 'dscp' | 'dscp6' | 'ecn'
   /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
   | 'concat';
 
@@ -35,6 +37,7 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   iface_index: { len: 4, host: true },
   ifname: { len: 16, host: false }, // IFNAMSIZ: meta iifname / oifname load the device's name at each packet
   ct_state: { len: 4, host: true },
+  ct_status: { len: 4, host: true },
   ct_dir: { len: 1, host: false },
   nf_proto: { len: 1, host: false },
   integer8: { len: 1, host: false },
@@ -52,6 +55,9 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   ether_type: { len: 2, host: false },
   vlan_id: { len: 2, host: false },
   vlan_pcp: { len: 1, host: false },
+  dscp: { len: 1, host: false },
+  dscp6: { len: 2, host: false },
+  ecn: { len: 1, host: false },
   vlan_dei: { len: 1, host: false },
   concat: { len: 0, host: false },
 };
@@ -69,6 +75,17 @@ const ARP_OPS: ReadonlyArray<[string, number]> = [['request', 1], ['reply', 2], 
 const ETHER_TYPES: ReadonlyArray<[string, number]> = [['ip', 0x0800], ['arp', 0x0806], ['ip6', 0x86dd], ['8021q', 0x8100], ['vlan', 0x8100], ['8021ad', 0x88a8]];
 
 /** The TCI's bit fields: the largest value and the shift within its byte (the id's is within its 2 bytes). */
+/** nft's dscp_type_tbl and ecn_type_tbl (proto.c), in its order: a value lists by its first name. */
+const DSCP: ReadonlyArray<[string, number]> = [
+  ['cs0', 0x00], ['cs1', 0x08], ['cs2', 0x10], ['cs3', 0x18], ['cs4', 0x20], ['cs5', 0x28], ['cs6', 0x30], ['cs7', 0x38], ['df', 0x00], ['be', 0x00], ['lephb', 0x01],
+  ['af11', 0x0a], ['af12', 0x0c], ['af13', 0x0e], ['af21', 0x12], ['af22', 0x14], ['af23', 0x16], ['af31', 0x1a], ['af32', 0x1c], ['af33', 0x1e], ['af41', 0x22], ['af42', 0x24], ['af43', 0x26], ['va', 0x2c], ['ef', 0x2e],
+];
+const ECN: ReadonlyArray<[string, number]> = [['not-ect', 0], ['ect1', 1], ['ect0', 2], ['ce', 3]];
+/** A DSCP or ECN value of its field's bytes (each held in place, as nft's bitwise leaves it). */
+function dscpValue(type: 'dscp' | 'dscp6' | 'ecn', b: Uint8Array): number {
+  return type === 'dscp' ? b[0]! >> 2 : type === 'dscp6' ? (((b[0]! << 8) | b[1]!) >> 6) & 0x3f : b[0]!;
+}
+
 const VLAN_BITS: Readonly<Record<'vlan_id' | 'vlan_pcp' | 'vlan_dei', [number, number]>> = { vlan_id: [4095, 0], vlan_pcp: [7, 5], vlan_dei: [1, 4] };
 
 /** TCP header flag bits, low to high (proto.c tcp_flag_tbl). */
@@ -172,10 +189,30 @@ const SERVICES: Readonly<Record<string, number>> = {
   ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, http: 80, ntp: 123, bgp: 179, https: 443, 'http-alt': 8080,
 };
 export const CT_STATES: ReadonlyArray<[string, number]> = [['invalid', 1], ['established', 2], ['related', 4], ['new', 8], ['untracked', 64]];
+/** nft's ct_status_tbl: the conntrack's IPS_* bits users match (`ct status dnat`). */
+export const CT_STATUS: ReadonlyArray<[string, number]> = [['expected', 1], ['seen-reply', 2], ['assured', 4], ['confirmed', 8], ['snat', 16], ['dnat', 32], ['dying', 512]];
+
+/** A bitmask type's names (ct state, ct status) for the bits of `v`: each known bit's name, the rest in hex after. */
+export function flagNames(type: DataType, v: number): string[] {
+  const table = type === 'ct_status' ? CT_STATUS : CT_STATES;
+  const names = table.filter(([, bit]) => (v & bit) !== 0).map(([n]) => n);
+  const rest = table.reduce((r, [, bit]) => r & ~bit, v) >>> 0;
+  if (rest !== 0 && type === 'ct_status') names.push(`0x${rest.toString(16)}`);
+  return names;
+}
 
 export function protoNumber(name: string): number | undefined {
-  if (/^[0-9]+$/.test(name)) return Number(name) <= 255 ? Number(name) : undefined;
+  const n = protoInt(name);
+  if (n !== undefined) return n <= 255 ? n : undefined;
   return protos().byName.get(name);
+}
+
+/** nft's inet_protocol_type_parse reads a number as strtoumax(…, 0) does (hex, octal, decimal) before a name. */
+function protoInt(text: string): number | undefined {
+  if (/^0[xX][0-9a-fA-F]+$/.test(text)) return parseInt(text.slice(2), 16);
+  if (/^0[0-7]*$/.test(text)) return parseInt(text, 8);
+  if (/^[1-9][0-9]*$/.test(text)) return Number(text);
+  return undefined;
 }
 
 function u32(v: number, host: boolean, len = 4): Uint8Array {
@@ -257,6 +294,8 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       return u32(n, false, 2);
     }
     case 'inet_proto': {
+      const i = protoInt(text);
+      if (i !== undefined && i > 255) return err('Protocol out of range', loc);
       const n = protoNumber(text);
       if (n === undefined) return err('Could not resolve protocol name', loc);
       return u32(n, false, 1);
@@ -270,6 +309,15 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       const n = text === 'original' ? 0 : text === 'reply' ? 1 : undefined;
       if (n === undefined) return err('Could not parse conntrack direction', loc);
       return u32(n, false, 1);
+    }
+    case 'dscp':
+    case 'dscp6':
+    case 'ecn': {
+      const n = (type === 'ecn' ? ECN : DSCP).find(([name]) => name === text)?.[1] ?? intOf(text);
+      const max = type === 'ecn' ? 3 : 63;
+      if (n === undefined) return err(type === 'ecn' ? 'Could not parse Explicit Congestion Notification' : 'Could not parse Differentiated Services Code Point', loc);
+      if (n > max) return err(`Value ${n} exceeds valid range 0-${max}`, loc);
+      return type === 'dscp' ? Uint8Array.of(n << 2) : type === 'dscp6' ? Uint8Array.of(n >> 2, (n << 6) & 0xff) : Uint8Array.of(n);
     }
     case 'arp_op':
       return symbol16(ARP_OPS, text, loc, 'ARP operation');
@@ -323,6 +371,12 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
       const s = CT_STATES.find(([n]) => n === text);
       if (!s) return err('Could not parse conntrack state', loc);
       return u32(s[1], true);
+    }
+    case 'ct_status': {
+      const n = CT_STATUS.find(([name]) => name === text)?.[1] ?? intOf(text);
+      if (n === undefined) return err('Could not parse conntrack status', loc);
+      if (n > 0xffffffff) return err(`Value ${n} exceeds valid range 0-4294967295`, loc);
+      return u32(n, true);
     }
     default: {
       const n = intOf(text);
@@ -397,8 +451,10 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
-  if (dash > 0 && !(type === 'inet_proto' && protos().byName.has(text))) {
+  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
+  // a name with a dash is one word to nft's scanner (`not-ect`, `af11-af13`): only numbers make a range there
+  const named = (type === 'dscp' || type === 'dscp6' || type === 'ecn') && !/^[0-9]/.test(text);
+  if (dash > 0 && !named && !(type === 'inet_proto' && protos().byName.has(text))) {
     const lo = scalar(type, text.slice(0, dash), v.loc);
     const hi = scalar(type, text.slice(dash + 1), v.loc);
     const key = memcmpKey(type);
@@ -460,6 +516,8 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       const v = hostValue(b);
       return CT_STATES.filter(([, bit]) => (v & bit) !== 0).map(([n]) => n).join(',') || '0x0';
     }
+    case 'ct_status':
+      return flagNames(type, hostValue(b)).join(',') || '0x0';
     case 'mark':
       return `0x${hostValue(b).toString(16).padStart(8, '0')}`;
     case 'integer8':
@@ -474,6 +532,12 @@ function formatScalar(type: DataType, b: Uint8Array): string {
     }
     case 'vlan_id':
       return String((b[0]! << 8) | b[1]!);
+    case 'dscp':
+    case 'dscp6':
+    case 'ecn': {
+      const n = dscpValue(type, b);
+      return (type === 'ecn' ? ECN : DSCP).find(([, v]) => v === n)?.[0] ?? `0x${n.toString(16).padStart(2, '0')}`;
+    }
     case 'vlan_pcp':
     case 'vlan_dei':
       return String(b[0]! >> VLAN_BITS[type][1]);
@@ -574,6 +638,8 @@ export function sortConcat(elems: readonly Elem[]): Elem[] {
 export function formatElem(type: DataType, e: Elem): string {
   if (e.name !== undefined) return `"${e.name}"`;
   if (e.kind === 'prefix') return `${formatScalar(type, e.lo)}/${e.plen}`;
+  // a DSCP range's bounds list in hex, not by name (measured: `ip dscp 10-20` is `0x0a-0x14`)
+  if (e.kind === 'range' && (type === 'dscp' || type === 'dscp6')) return [e.lo, e.hi].map((b) => `0x${dscpValue(type, b).toString(16).padStart(2, '0')}`).join('-');
   if (e.kind === 'range') return `${formatScalar(type, e.lo)}-${formatScalar(type, e.hi)}`;
   return formatScalar(type, e.lo);
 }

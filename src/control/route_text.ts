@@ -125,6 +125,8 @@ export function formatAddr(family: number, b: Uint8Array): string {
     i = j;
   }
   const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
+  // glibc's inet_ntop6: an address of six zero groups, or five and ffff, ends in dotted IPv4 (`::255.255.255.255`)
+  if (bs === 0 && (bl === 6 || (bl === 5 && w[5] === 0xffff))) return `::${bl === 5 ? 'ffff:' : ''}${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   if (bs < 0) return hex(w);
   return `${hex(w.slice(0, bs))}::${hex(w.slice(bs + bl))}`;
 }

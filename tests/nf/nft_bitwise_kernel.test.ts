@@ -4,7 +4,9 @@
 // `^` moved into the value, a prefix's mask as `V/len`, `==` shown before a value or set but not a range; ct state's
 // `==` / `!=` comparing the whole value, `|` or-ing its states); nft's
 // errors for the ones it refuses, each at its place; ip ttl, ip6 hoplimit and ports through masks too; then the same operations through the whole stack, a Linux
-// router in namespaces against wxdp, frame by frame, with the counters listed alike.
+// router in namespaces against wxdp, frame by frame, with the counters listed alike. Since 12-07 (nf54) addresses
+// through masks too (`ip saddr & 255.255.255.0 == 192.0.2.0`, listed as nft lists them: `ip saddr 192.0.2.0/24`),
+// and ip protocol / meta l4proto.
 
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -95,6 +97,35 @@ const RULES = [
   'th dport & 0xff00 == 0x100',
   'tcp dport & 0xff00 == ssh',
   'ip saddr 192.0.2.1 ip ttl & 0xf0 == 0x40 ip protocol 6', // not joined with the plain header matches around it
+  // addresses (one NFT_BITWISE_BOOL over 4 or 16 bytes): a mask of leading ones before one value lists as a prefix
+  'ip saddr & 255.255.255.0 == 192.0.2.0',
+  'ip saddr & 255.255.255.0 == 192.0.2.1', // host bits kept in the value: 192.0.2.1/24
+  'ip daddr and 0.0.0.255 != 0',
+  'ip saddr & 0.0.0.255 == 0.0.0.1',
+  'ip saddr & 255.255.0.255 == 192.0.0.1',
+  'ip saddr & 255.255.255.0 { 192.0.2.0, 198.51.100.0 }',
+  'ip saddr & 255.255.255.0 != { 192.0.2.0 }',
+  'ip saddr | 0.0.0.255 == 192.0.2.255',
+  'ip saddr ^ 0.0.0.1 == 192.0.2.0',
+  'ip saddr & 255.255.255.0 ^ 0.0.0.1 == 192.0.2.1',
+  'ip saddr & 255.255.255.0 < 192.0.2.0',
+  'ip saddr & 255.255.255.255 == 192.0.2.1',
+  'ip saddr & 0.0.0.0 == 0.0.0.0',
+  'ip saddr & 0xff == 1.2.3.4',
+  'ip saddr & 255.255.255.0 == 192.0.2.0 ip daddr 192.0.2.1',
+  'ip6 daddr & ::ffff != ::',
+  'ip6 saddr & ffff:ffff:: == 2001:db8::',
+  'ip6 saddr & ffff:ffff:ffff:ffff:: == 2001:db8::1',
+  'ip6 saddr & ::ffff:ffff == ::1', // glibc's inet_ntop: ::255.255.255.255
+  'ip6 saddr & ffff:ffff:: { 2001:db8::, 2001:db9:: }',
+  'ip6 saddr | ::1 == 2001:db8::1',
+  // protocols: the mask in decimal, the value by its name
+  'ip protocol & 0xf == 6',
+  'meta l4proto & 0xf0 == 0',
+  'meta l4proto ^ 0x1 == 7',
+  'meta l4proto & 0xf { 6, 7 }',
+  'ip protocol & 0xff == 6 tcp dport 22', // no dependency: listed
+  'ip protocol 010', // strtoumax's octal: egp
 ];
 
 // each refused as nft refuses it (its first error, the same place), in a table whose chain exists
@@ -120,6 +151,12 @@ const REFUSED = [
   'add rule inet t c meta mark & 1-3 == 1',
   'add rule inet t c meta mark x',
   'add rule inet t c ip ttl & 0x1ff == 1',
+  'add rule inet t c ip saddr >> 8 == 1', // a shift leaves an integer
+  'add rule inet t c ip saddr << 1 == 1.2.3.4',
+  'add rule inet t c ip saddr & ::1 == 1.2.3.4',
+  'add rule inet t c ip saddr & 0x1ffffffff == 1.2.3.4',
+  'add rule inet t c ip saddr & 255.255.255.0/24 == 1.2.3.4',
+  'add rule inet t c ip protocol 0x100',
   'list ruleset',
 ];
 
@@ -167,6 +204,14 @@ const RULESET = `table inet m {
 		meta mark | 0x40 != 0x40 counter
 		udp dport & 0xfff8 == 3008 counter drop
 		ip ttl & 0xf0 == 0x30 udp dport 3016 counter drop
+		udp dport 3020 ip daddr & 0.0.0.255 == 0.0.0.7 counter drop
+		ip saddr & 255.255.255.252 == 192.0.2.0 udp dport 3021 counter drop
+		ip daddr & 255.255.255.0 { 198.51.100.0, 203.0.113.0 } udp dport 3022 counter drop
+		ip daddr | 0.0.0.255 == 203.0.113.255 udp dport 3023 counter
+		meta l4proto & 0xf0 == 0x10 udp dport 3024 counter drop
+		ip protocol & 0xf == 1 udp dport 3025 counter drop
+		ip saddr ^ 0.0.0.3 == 192.0.2.1 udp dport 3026 counter drop
+		ip daddr & 255.255.255.128 != 203.0.113.0 udp dport 3027 counter drop
 	}
 }
 `;
@@ -187,6 +232,16 @@ const RUNS: Array<[number, number, number, number]> = [
   [3009, 1, 0, 5], // 3009 & 0xfff8 = 3008: dropped
   [3016, 1, 0, 5], // TTL 64, 63 at the forward hook (ip_forward decrements first): & 0xf0 = 0x30, dropped
   [3017, 1, 1, 5],
+  [3020, 2, 0, 7], // 203.0.113.7 & 0.0.0.255: dropped
+  [3020, 1, 1, 5],
+  [3021, 1, 0, 5], // 192.0.2.2 in 192.0.2.0/30: dropped
+  [3022, 1, 0, 9], // 203.0.113.9 & 255.255.255.0 in the set: dropped
+  [3023, 2, 2, 5], // | 0.0.0.255: counted, through
+  [3024, 1, 0, 5], // 17 & 0xf0 = 0x10: dropped
+  [3025, 1, 0, 5], // 17 & 0xf = 1: dropped
+  [3026, 1, 0, 5], // 192.0.2.2 ^ 0.0.0.3 = 192.0.2.1: dropped
+  [3027, 1, 0, 200], // 203.0.113.200 & …128 = 203.0.113.128: dropped
+  [3027, 1, 1, 100],
 ];
 const FRAMES = RUNS.flatMap(([dport, n, , host]) => Array.from({ length: n }, (_, i) => dgram(`203.0.113.${host}`, dport, i)));
 
