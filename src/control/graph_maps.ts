@@ -16,6 +16,7 @@ import { PseudoCall } from '../isa/opcodes.js';
 import type { BpfMap, GraphFields } from '../maps/index.js';
 import { MapType } from '../maps/uapi.js';
 import { MAP_HDR, type EngineMemory } from '../runtime/memory.js';
+import { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE } from '../runtime/helper_args.js';
 import { mapGraphRoots } from '../verifier/local_obj.js';
 
 interface SavedHead {
@@ -71,9 +72,8 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
 // delete know nothing of graph fields: a program that names a map with list heads has its update and
 // delete calls lowered to the helpers below, which wrap the fast path's with graph_maps' save / clear / free.
 
-/** Helper ids a graph map's update / delete calls are lowered to. */
-export const GRAPH_MAP_UPDATE = 0x190002;
-export const GRAPH_MAP_DELETE = 0x190003;
+/** Helper ids a graph map's update / delete calls are lowered to (checked mode checks them as helpers 2 and 3). */
+export { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE };
 const BPF_F_LOCK = 4n;
 
 const graphMaps = new WeakMap<EngineMemory, Map<number, GraphFields>>();
