@@ -71,6 +71,8 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
 // (tests/programs/obj_graph.test.ts, xdp_obj_list_recycle against 6.18.44). The fast path's update and
 // delete know nothing of graph fields: a program that names a map with list heads has its update and
 // delete calls lowered to the helpers below, which wrap the fast path's with graph_maps' save / clear / free.
+// (JavaScript helpers: such a program runs on the main thread, workers refuse it as they refuse the
+// list kfuncs' programs. Inner maps with list heads are not handled: their values are never freed.)
 
 /** Helper ids a graph map's update / delete calls are lowered to (checked mode checks them as helpers 2 and 3). */
 export { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE };
