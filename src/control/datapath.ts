@@ -730,7 +730,11 @@ export class Datapath {
     this.allPrograms.delete(p);
     this.checkedEntries.delete(p);
     for (const [slot, q] of this.bySlot) if (q === p) this.bySlot.delete(slot);
-    for (const [slot, q] of this.byEntrySlot) if (q === p) this.byEntrySlot.delete(slot);
+    for (const [slot, q] of this.byEntrySlot) {
+      if (q !== p) continue;
+      this.byEntrySlot.delete(slot);
+      this.fastPath.xdpEntries.delete(slot);
+    }
   }
 
   private readonly closers: Array<() => void | Promise<void>> = [];
@@ -1101,6 +1105,7 @@ export class Datapath {
   /** @internal A program whose XDP entry is in the table (attached, or in a devmap): checked ones get regions per poll. */
   registerEntry(p: Program, slot: number): void {
     this.byEntrySlot.set(slot, p);
+    this.fastPath.xdpEntries.add(slot);
     if (p.checked) {
       this.checkedEntries.add(p);
       this.bindRegions(p);

@@ -16,6 +16,7 @@ import { PseudoCall } from '../isa/opcodes.js';
 import type { BpfMap, GraphFields } from '../maps/index.js';
 import { MapType } from '../maps/uapi.js';
 import { MAP_HDR, type EngineMemory } from '../runtime/memory.js';
+import { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE } from '../runtime/helper_args.js';
 import { mapGraphRoots } from '../verifier/local_obj.js';
 
 interface SavedHead {
@@ -73,9 +74,8 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
 // (JavaScript helpers: such a program runs on the main thread, workers refuse it as they refuse the
 // list kfuncs' programs. Inner maps with list heads are not handled: their values are never freed.)
 
-/** Helper ids a graph map's update / delete calls are lowered to. */
-export const GRAPH_MAP_UPDATE = 0x190002;
-export const GRAPH_MAP_DELETE = 0x190003;
+/** Helper ids a graph map's update / delete calls are lowered to (checked mode checks them as helpers 2 and 3). */
+export { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE };
 const BPF_F_LOCK = 4n;
 
 const graphMaps = new WeakMap<EngineMemory, Map<number, GraphFields>>();

@@ -1087,6 +1087,10 @@ export class Nft {
     types.forEach((type, i) => {
       // iif / oif elements are device names the rule resolves to indexes when loaded: not kept per field yet
       if (type === 'iface_index') throw new Refusal(`wxdp does not support ${TYPE_NAMES[type]} in concatenations yet`, sel.concat![i]!.loc, false);
+      // nft 1.0.6 shifts ip6 dscp's two bytes in a concatenation as one host-order word (listed `ip6 dscp >> 6`, its
+      // elements as cs0): Linux 6.18 then matches none of the frames the rule names (measured, rv54: `ip6 dscp .
+      // ip6 nexthdr { cs1 . udp }` passed traffic classes 0-0xff alike; wxdp matched cs1)
+      if (type === 'dscp6') throw new Refusal('wxdp refuses ip6 dscp in a concatenation: with nft 1.0.6 the kernel matches none of its frames', sel.concat![i]!.loc, false);
     });
     // nft_concat's key lives in the 16 NFT_REG32 registers (NFT_REG32_COUNT)
     if (types.reduce((n, type) => n + ((TYPE_INFO[type].len + 3) & ~3), 0) > 64) throw new Refusal('wxdp keeps a concatenation in 64 bytes of registers, as the kernel does', sel.loc, false);

@@ -161,8 +161,14 @@ function bitsMatchText(sel: string, s: Extract<RStmt, { k: 'match' }>, value: st
   const mark = s.type === 'mark';
   const width = mark ? 32 : TYPE_INFO[s.type].len * 8;
   const ops = boolOps(bits.mask, bits.xor, width);
-  if (ops.length === 0) return `${sel} ${OPS[s.op]}${value}`;
   const v = s.value;
+  const one = ctStatusWord(s);
+  if (ops.length === 0) {
+    // an all-ones mask, which nft's listing drops: ct status's whole word compared, listed as `==` / `!=` is
+    // (`& 0xffffffff == dnat` is `ct status == dnat`, an implicit `ct status 0xffffffff` is `ct status != 0x0`; nft 1.0.6)
+    if (one !== undefined && (s.op === 'eq' || s.op === 'neq')) return exactFlagsText(sel, s.op, s.type, one);
+    return `${sel} ${OPS[s.op]}${value}`;
+  }
   // a mark's type takes prefixes (DTYPE_F_PREFIX), a header's integer does not
   const plen = mark ? prefixOf(bits) : undefined;
   if (plen !== undefined && v.k === 'elem' && v.e.kind === 'value' && (s.op === 'eq' || s.op === 'neq')) return `${sel} ${OPS[s.op]}${value}/${plen}`;
@@ -171,7 +177,6 @@ function bitsMatchText(sel: string, s: Extract<RStmt, { k: 'match' }>, value: st
   const op = s.op === 'eq' ? (interval ? '' : '== ') : OPS[s.op];
   // a bitmask type's `& F == 0` lists as `! F`, `& F != 0` as `F` (binop_postprocess, as tcp flags'; measured)
   // and `& M op V` of another V as `V / M` but for a single flag's `& F op F` (maskedText's forms)
-  const one = s.type !== 'ct_status' ? undefined : v.k === 'flags' ? v.bits : v.k === 'elem' && v.e.kind === 'value' ? new DataView(v.e.lo.buffer, v.e.lo.byteOffset).getUint32(0, true) : undefined;
   if (bits.xor === 0 && one !== undefined && (s.op === 'eq' || s.op === 'neq')) {
     const names = (n: number): string => flagNames(s.type, n).join(',') || '0x0';
     if (one === 0) return `${sel} ${s.op === 'eq' ? '! ' : ''}${names(bits.mask)}`;
@@ -180,6 +185,24 @@ function bitsMatchText(sel: string, s: Extract<RStmt, { k: 'match' }>, value: st
   // a bitmask type's constants by their names (`ct status & dnat == dnat`)
   const fmt = s.type === 'ct_status' ? (n: number): string => flagNames(s.type, n).join(',') || '0x0' : undefined;
   return `${bitOpsText(sel, [{ k: 'bool', ...bits }], width, fmt)} ${op}${value}`;
+}
+
+/** ct status's one value compared (its flags, or a number), unsigned; undefined for another type, a set or a range. */
+function ctStatusWord(s: Extract<RStmt, { k: 'match' }>): number | undefined {
+  const v = s.value;
+  if (s.type !== 'ct_status') return undefined;
+  if (v.k === 'flags') return v.bits >>> 0;
+  return v.k === 'elem' && v.e.kind === 'value' ? new DataView(v.e.lo.buffer, v.e.lo.byteOffset).getUint32(0, true) : undefined;
+}
+
+/**
+ * A bitmask type's whole value compared (ct state == …, ct status == …): one name shows its `==` (must_print_eq_op),
+ * several or-ed show as `a | b`, none as 0x0 (`ct status == 0x0`, `ct status != 0x0`: nft 1.0.6).
+ */
+function exactFlagsText(sel: string, op: CmpOp, type: DataType, bits: number): string {
+  const names = flagNames(type, bits);
+  if (names.length === 0) names.push('0x0');
+  return `${sel} ${op === 'neq' ? '!= ' : names.length === 1 ? '== ' : ''}${names.join(' | ')}`;
 }
 
 /**
@@ -293,9 +316,12 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
           break;
         }
         if (s.exact && v.k === 'flags') {
-          // the whole value compared: one state shows its `==` (must_print_eq_op), several or-ed show as `a | b`
-          const names = flagNames(s.type, v.bits);
-          parts.push(`${sel} ${s.op === 'neq' ? '!= ' : names.length === 1 ? '== ' : ''}${names.join(' | ')}`);
+          parts.push(exactFlagsText(sel, s.op, s.type, v.bits));
+          break;
+        }
+        // an implicit test of every bit (`ct status 0xffffffff`: & 0xffffffff != 0, the all-ones mask nft's listing drops)
+        if (!s.exact && s.type === 'ct_status' && s.op === 'eq' && ctStatusWord(s) === 0xffffffff) {
+          parts.push(`${sel} != 0x0`);
           break;
         }
         // a bitmask type's plain comparison shows its `==` (must_print_eq_op)

@@ -200,10 +200,15 @@ export const CT_STATUS: ReadonlyArray<[string, number]> = [['expected', 1], ['se
 
 /** A bitmask type's names (ct state, ct status) for the bits of `v`: each known bit's name, the rest in hex after. */
 export function flagNames(type: DataType, v: number): string[] {
-  const table = type === 'ct_status' ? CT_STATUS : CT_STATES;
-  const names = table.filter(([, bit]) => (v & bit) !== 0).map(([n]) => n);
-  const rest = table.reduce((r, [, bit]) => r & ~bit, v) >>> 0;
-  if (rest !== 0 && type === 'ct_status') names.push(`0x${rest.toString(16)}`);
+  if (type !== 'ct_status') return CT_STATES.filter(([, bit]) => (v & bit) !== 0).map(([n]) => n);
+  // nft's symbolic bitmask listing goes bit by bit, lowest first: a bit's name, else the bit in hex — 0xfffffdc0 is
+  // `0x40,0x80,0x100,0x400,…`, not one word (nft 1.0.6, tests/nf/nft_ct_status_kernel)
+  const names: string[] = [];
+  for (let b = 0; b < 32; b++) {
+    if (((v >>> b) & 1) === 0) continue;
+    const bit = 2 ** b;
+    names.push(CT_STATUS.find(([, x]) => x === bit)?.[0] ?? `0x${bit.toString(16)}`);
+  }
   return names;
 }
 

@@ -224,15 +224,21 @@ export class JitProgram implements Engine {
       this.setPacket!(packet !== 0 ? 1 : 0, packet === 2 ? 1 : 0);
       this.packetMode = packet;
     }
-    if (regions.length > REGION_SLOTS) {
-      throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${regions.length}`);
+    // An empty region covers no byte a load or store could reach: it takes no slot (the object heap's spans
+    // not in use yet, helpers/obj_kfuncs.ts, 8 of them for any program calling the object kfuncs; a map that
+    // gives no value pointers). Helpers still see every region (this.bound).
+    let n = 0;
+    for (const g of regions) if (g.end > g.start) n++;
+    if (n > REGION_SLOTS) {
+      throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${n}`);
     }
-    const n = regions.length;
-    for (let k = 0; k < n; k++) {
-      const g = regions[k]!;
+    let k = 0;
+    for (const g of regions) {
+      if (g.end <= g.start) continue;
       if (g.start !== this.slotStart[k] || g.end !== this.slotEnd[k] || +g.writable !== this.slotWritable[k]) {
         this.assignSlot(k, g);
       }
+      k++;
     }
     for (let k = n; k < this.slotsUsed; k++) this.assignSlot(k, undefined);
     this.slotsUsed = n;

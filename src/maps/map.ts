@@ -680,6 +680,17 @@ export class BpfMap {
       this.push(value as Uint8Array, flags);
       return;
     }
+    // a devmap's / cpumap's bpf_prog.fd (value bytes 4-7; > 0 with a device / qsize: a program) must be an XDP entry
+    // of this fast path's table (Program.fd), else EBADF as the kernel's bpf_prog_get_type_dev: the fast path calls
+    // that slot for each frame redirected to the entry (napi.ts runProg) — any other number trapped the poll
+    // (RuntimeError: table index is out of bounds, the burst lost) or ran a table function that is no XDP entry (rv54)
+    if ((this.type === MapType.DEVMAP || this.type === MapType.DEVMAP_HASH || this.type === MapType.CPUMAP) && this.valueSize === 8 && value instanceof Uint8Array && value.length >= 8) {
+      const dv = new DataView(value.buffer, value.byteOffset, 8);
+      const fd = dv.getInt32(4, true);
+      if (dv.getUint32(0, true) !== 0 && fd > 0 && !this.fp.xdpEntries.has(fd)) {
+        throw MapError.from(this.name, 'update', -Errno.EBADF, `bpf_prog.fd ${fd} names no XDP program here (Program.fd)`);
+      }
+    }
     this.putKey(key, this.keyBuf, 'update');
     this.putValue(value, 'update');
     if (isMapInMapType(this.type)) {

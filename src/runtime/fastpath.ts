@@ -86,6 +86,11 @@ export class FastPath {
   readonly exports: FastPathExports;
   /** Functions JIT'd programs reach through call_indirect: tail-call targets and callbacks. */
   readonly table: WasmTable;
+  /**
+   * The table slots that hold a program's XDP entry (Program.fd; the Datapath adds and removes them): the only
+   * values a devmap's or cpumap's bpf_prog.fd may take (maps/map.ts update), as the fast path calls that slot.
+   */
+  readonly xdpEntries = new Set<number>();
 
   /** The module's layout constants (scripts/fastpath-consts.mjs), by export name. */
   private readonly consts: ReadonlyMap<string, number | bigint>;

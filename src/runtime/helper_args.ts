@@ -41,14 +41,28 @@ const POINTER_ARGS = new Set<Arg>([
   Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED, Arg.PTR_TO_UNINIT_MEM_OR_NULL, Arg.PTR_TO_CONST_STR,
 ]);
 
+/**
+ * Helper ids the loader lowers bpf_map_update_elem / bpf_map_delete_elem calls to in a program naming a map whose
+ * value holds a bpf_list_head (control/graph_maps.ts, which frees the lists): checked as the helpers they stand for.
+ * (Unchecked before, rv54: such a program's update copied value_size bytes from any address into a map.)
+ */
+export const GRAPH_MAP_UPDATE = 0x190002;
+export const GRAPH_MAP_DELETE = 0x190003;
+const LOWERED: ReadonlyMap<number, number> = new Map([
+  [GRAPH_MAP_UPDATE, 2],
+  [GRAPH_MAP_DELETE, 3],
+]);
+/** A helper's prototype by id, a lowered id's by the helper it stands for. */
+const protoOf = (id: number): (typeof PROTOS)[number] | undefined => PROTOS[LOWERED.get(id) ?? id];
+
 /** The kfunc a lowered helper id calls, if it is one. */
-const kfuncOf = (id: number): KfuncDef | undefined => (id >= KFUNC_HELPER_BASE ? kfuncById(id - KFUNC_HELPER_BASE) : undefined);
+const kfuncOf = (id: number): KfuncDef | undefined => (id >= KFUNC_HELPER_BASE && !LOWERED.has(id) ? kfuncById(id - KFUNC_HELPER_BASE) : undefined);
 
 /** Whether helper `id` takes an argument checked here (the JIT emits the check only for those). */
 export function helperHasPointerArgs(id: number): boolean {
   const kf = kfuncOf(id);
   if (kf) return kf.args.some((a) => a.kind !== 'scalar' && a.kind !== 'size' && a.kind !== 'conn');
-  return PROTOS[id]?.args.some((a) => POINTER_ARGS.has(a)) ?? false;
+  return protoOf(id)?.args.some((a) => POINTER_ARGS.has(a)) ?? false;
 }
 
 /**
@@ -58,7 +72,7 @@ export function helperHasPointerArgs(id: number): boolean {
 export function helperArgsMemoSafe(id: number, safe: (a: Arg) => boolean): boolean {
   const kf = kfuncOf(id);
   if (kf) return kf.args.every((a) => a.kind !== 'dynptr');
-  return PROTOS[id]?.args.every(safe) ?? true;
+  return protoOf(id)?.args.every(safe) ?? true;
 }
 
 function inRegions(regions: readonly Region[], mem: EngineMemory, a: bigint, size: bigint, write: boolean): boolean {
@@ -77,7 +91,7 @@ function inRegions(regions: readonly Region[], mem: EngineMemory, a: bigint, siz
 export function helperArgFault(id: number, args: readonly bigint[], regions: readonly Region[], mem: EngineMemory, pc: number): RuntimeFault | undefined {
   const kf = kfuncOf(id);
   if (kf) return regions.some((g) => g.packet) ? kfuncArgFault(kf, args, regions, mem, pc) : undefined;
-  const proto = PROTOS[id];
+  const proto = protoOf(id);
   // Only XDP runs (a packet region) know their maps; other checked runs (ISA tests) pass helpers as they are.
   if (!proto || !regions.some((g) => g.packet)) return undefined;
   let map: number | undefined;

@@ -323,3 +323,33 @@ describe.each(['table', 'burst'] as const)('xskmap and XskSocket (%s dispatch)',
     expect(eth0.stats().drops.XSK_INVALID).toBe(2);
   });
 });
+
+describe("a devmap's or cpumap's bpf_prog.fd (rv54)", () => {
+  // The kernel's __dev_map_alloc_node / __cpu_map_load_bpf_program take the fd through bpf_prog_get_type_dev: a
+  // number that is no program is refused (EBADF), the entry unchanged. wxdp stored any number and the fast path
+  // called that table slot for the next frame redirected there: RuntimeError 'table index is out of bounds' from poll.
+  it.each([
+    ['devmap', MapType.DEVMAP],
+    ['devmap_hash', MapType.DEVMAP_HASH],
+    ['cpumap', MapType.CPUMAP],
+  ] as const)('%s: a number that is no XDP program is refused (EBADF); frames redirected to the entry still go', async (_n, type) => {
+    const dp = await Datapath.create();
+    try {
+      const eth0 = dp.addDevice({ name: 'eth0' });
+      const eth1 = dp.addDevice({ name: 'eth1' });
+      const m = createMap(dp.fastPath, { name: 'to', type, keySize: 4, valueSize: 8, maxEntries: 4 });
+      const first = type === MapType.CPUMAP ? 64 : eth1.ifindex; // qsize / ifindex
+      for (const fd of [7, 99999, 0x7fffffff]) expect(() => m.update(u32(0), Uint8Array.of(...u32(first), ...u32(fd))), `fd ${fd}`).toThrow(/EBADF/);
+      // no program (fd 0, -1), and a program's fd: taken
+      m.update(u32(0), Uint8Array.of(...u32(first), ...u32(0xffffffff)));
+      const pass = await dp.loadInsns(assemble('r0 = 2\nexit'));
+      m.update(u32(0), Uint8Array.of(...u32(first), ...u32(pass.fd)));
+      eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${m.address} ll\nr2 = 0\nr3 = 0\ncall 51\nexit`), { verify: false }));
+      eth0.inject(frame(60, 0));
+      eth0.poll();
+      expect(eth0.stats().verdicts.XDP_REDIRECT).toBe(1);
+    } finally {
+      await dp.close();
+    }
+  });
+});

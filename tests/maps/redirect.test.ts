@@ -42,6 +42,11 @@ describe.skipIf(!haveWasm)('devmap', () => {
     const d = createMap(fp, { name: 'd', type: MapType.DEVMAP, keySize: 4, valueSize: 8, maxEntries: 4 });
     expect(d.lookup(u32le(1))).toBeUndefined();
     d.update(u32le(1), val8(7, 0));
+    // a program fd must name a program (bpf_prog_get_type_dev: EBADF); 42 is one once an XDP entry is in the
+    // table at 42 (Program.fd registers it)
+    expect(errnoOf(() => d.update(u32le(2), val8(8, 42)))).toBe(Errno.EBADF);
+    expect(d.lookup(u32le(2))).toBeUndefined();
+    fp.xdpEntries.add(42);
     d.update(u32le(2), val8(8, 42));
     expect(d.lookup(u32le(1))).toEqual(val8(7, 0));
     expect(d.lookup(u32le(2))).toEqual(val8(8, 42));

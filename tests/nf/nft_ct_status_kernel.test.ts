@@ -36,6 +36,20 @@ const RULES = [
   'ct status dnat ct state new counter accept',
 ];
 
+// the whole word (rv54): an all-ones mask nft's listing drops, 0 and unnamed bits — wxdp listed `ct status` / `ct status !=`
+// (no value: a syntax error read back), `ct status dnat` for `== dnat` (a bit test read back) and 0xfffffdc0 as one word
+const WORD_RULES = [
+  'ct status == 0',
+  'ct status != 0',
+  'ct status & 0xffffffff == dnat',
+  'ct status & 0xffffffff == 0x40',
+  'ct status & 0xffffffff == 0',
+  'ct status & 0xffffffff != 0',
+  'ct status 0xffffffff',
+  'ct status 0xfffffdc0',
+  'ct status == 0xffffffff',
+];
+
 const REFUSED = ['add table inet t', 'add chain inet t c', 'add rule inet t c ct status foo', 'add rule inet t c ct status 0x100000000', 'list ruleset'];
 
 describe.skipIf(skip)(`ct status, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
@@ -46,6 +60,13 @@ describe.skipIf(skip)(`ct status, compared with nft 1.0.6${why ? ` (skipped: ${w
     writeFileSync(file, ['table inet s {', '\tchain c {', '\t\ttype filter hook forward priority 0; policy accept;', ...RULES.map((r) => `\t\t${r}`), '\t}', '}', ''].join('\n'));
     loadListedAsNft(s.ns, s.dp, file);
     expectSequenceAsNft(s.ns, s.dp, ['delete table inet s']);
+  });
+
+  it(`lists ${WORD_RULES.length} whole-word rules as nft does`, () => {
+    const file = join(s.dir, 'word.nft');
+    writeFileSync(file, ['table inet w {', '\tchain c {', ...WORD_RULES.map((r) => `\t\t${r}`), '\t}', '}', ''].join('\n'));
+    loadListedAsNft(s.ns, s.dp, file);
+    expectSequenceAsNft(s.ns, s.dp, ['delete table inet w']);
   });
 
   it(`refuses ${REFUSED.length - 3} rules as nft does, each at its place`, () => {

@@ -239,6 +239,18 @@ describe('the heap', () => {
     }
   });
 
+  it.each(['jit', 'interp'] as const)('%s, checked: a program naming eight maps runs (the heap\'s unused spans take no JIT region slot)', async (engine) => {
+    // programs/xdp_obj_maps.c: ctx + 8 maps + the heap's 8 spans were 17 regions, one more than the JIT's
+    // 16 slots (rv54: WxdpError at the first run); the kernel runs it (XDP_PASS, checked below)
+    dp ??= await Datapath.create({ hugePages: false });
+    const o = await dp.loadObject(objectOf('xdp_obj_maps'), { engine, checked: true });
+    try {
+      expect(o.programs.get('xdp_obj_maps')!.testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+    } finally {
+      dp.unloadObject(o);
+    }
+  });
+
   it('returns NULL at the memory limit, as bpf_mem_alloc does when memory runs out', async () => {
     const small = await Datapath.create({ hugePages: false, memoryLimit: 1 << 20 });
     try {
@@ -307,6 +319,15 @@ describe.skipIf(!avail.ok)(`the same frames in the kernel${avail.ok ? '' : ` (sk
     } finally {
       k.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('xdp_obj_maps: the kernel runs it (XDP_PASS)', () => {
+    const k = loadKernelProgram(objectOf('xdp_obj_maps'), { name: 'xdp_obj_maps' });
+    try {
+      expect(k.run({ data: new Uint8Array(64) }).retval).toBe(2);
+    } finally {
+      k.close();
     }
   });
 

@@ -131,3 +131,24 @@ describe.each(['jit', 'interp'] as const)('checked mode checks bpf_loop callback
     expect([f.code, f.index, f.message]).toEqual(['RUN_HELPER', 7, expect.stringMatching(/helper bpf_loop#181 argument 2 \(0x[0-9a-f]+\) is not a callback of this program/)]);
   });
 });
+
+// A program naming a map whose value holds a bpf_list_head has its bpf_map_update_elem / _delete_elem calls lowered
+// to graph_maps.ts' helpers (ids of their own): checked mode checks them as the helpers they stand for. Unchecked
+// before (rv54, found in rb54's 254f5998): programs/xdp_obj_wild_args.c copied 32 bytes of the fast path's memory at
+// 0x10000, which no region covers, into its map `plain`, and the delete read its key there.
+describe.each(['jit', 'interp'] as const)("checked mode checks a list map program's lowered map calls (%s)", (engine) => {
+  it.each([
+    ['bpf_map_update_elem: the value', 0, 32],
+    ['bpf_map_delete_elem: the key', 1, 4],
+  ] as const)('%s at an address no region covers faults at the call', async (_n, op, size) => {
+    const dp = await Datapath.create();
+    try {
+      const o = await dp.loadObject(new URL('../../programs/xdp_obj_wild_args.o', import.meta.url).pathname, { engine, verify: false });
+      const f = faultOf(() => o.program('xdp_obj_wild_args').testRun({ data: Uint8Array.from({ length: 60 }, (_, i) => (i === 0 ? op : 0)) }));
+      expect([f.code, f.message]).toEqual(['RUN_MEM_FAULT', expect.stringMatching(new RegExp(`read of ${size} bytes at 0x10000 is outside`))]);
+      expect(o.map('plain').lookup(new Uint8Array(4))).toEqual(new Uint8Array(32));
+    } finally {
+      await dp.close();
+    }
+  });
+});
