@@ -935,7 +935,13 @@ export function statesEqual(
   if (old.rcuLock !== cur.rcuLock || old.preemptLocks !== cur.preemptLocks) return false;
   const ids = IDS;
   ids.reset();
-  for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
+  // refsafe: each reference's id, type (REF_TYPE_PTR / _IRQ / _LOCK / _RES_LOCK / _RES_LOCK_IRQ) and, for a lock, its
+  // map (the kernel's refs[i].ptr)
+  for (let i = 0; i < old.refs.length; i++) {
+    const o = old.refs[i]!;
+    const c = cur.refs[i]!;
+    if (!ids.check(o.id, c.id) || o.lock !== c.lock || !o.resLock !== !c.resLock || !o.resLockIrq !== !c.resLockIrq || !o.irq !== !c.irq) return false;
+  }
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f]!;
     const cf = cur.frames[f]!;
