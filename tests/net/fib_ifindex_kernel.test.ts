@@ -99,6 +99,7 @@ describe.skipIf(skip !== undefined)('bpf_fib_lookup by ingress ifindex against t
     } finally {
       prog.close();
       spawnSync('ip', ['netns', 'del', ns]);
+      await dp.close();
     }
     expect(bad).toEqual([]);
   });
