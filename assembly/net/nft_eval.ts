@@ -80,7 +80,7 @@ export const EXPR_NUMGEN: u32 = 23; // x 0 inc / 1 random → reg (u32, host ord
 //                                       +12 u32 counter address (inc: its u32 in the arena, shared by the workers)
 export const EXPR_NOTRACK: u32 = 25; // nft_notrack: a packet without a conntrack yet is untracked (IP_CT_UNTRACKED)
 export const EXPR_FWD: u32 = 26; //    x 0 fwd (NF_STOLEN) / 1 dup (goes on) / 2, 3 fwd to an IPv4, IPv6 neighbour / 4, 5 dup to an IPv4, IPv6 address | +4 u32 ifindex (dup to an address: 0 for none) | +8 the address (16): nft_fwd_netdev, nft_dup_netdev, nft_fwd_neigh, nft_dup_ipv4 / _ipv6
-export const EXPR_FIB: u32 = 27; //    x NFT_FIB_RESULT_* (1 oif, 2 oifname, 3 addrtype) | +4 u32 NFTA_FIB_F_* → reg (nft_fib; IPv4's)
+export const EXPR_FIB: u32 = 27; //    x NFT_FIB_RESULT_* (1 oif, 2 oifname, 3 addrtype) | +4 u32 NFTA_FIB_F_* → reg (nft_fib4, nft_fib6)
 export const EXPR_JHASH: u32 = 24; //  x: source reg, len: source bytes → reg (u32, host order) | +4 u32 modulus |
 //                                       +8 u32 seed | +12 u32 offset
 

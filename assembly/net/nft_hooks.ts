@@ -13,12 +13,12 @@
 // (nf_nat_range2 as nf_nat.ts reads it: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
 // proto | +38 u16 max proto, network order | +40 u16 base proto). Next: back to the evaluator.
 
-import { FL_LABEL, FL_OIF, RTN_ANYCAST, FL_FAMILY, FL_IIF, FL_MARK, FL_TOS, FL_DST, FL_SRC, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX, ND_FLAGS, ND_NAME, IFF_LOOPBACK, AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
+import { FL_LABEL, FL_OIF, FR_PREFIXLEN, RTN_ANYCAST, RTN_BLACKHOLE, RTN_MULTICAST, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, FL_FAMILY, FL_IIF, FL_MARK, FL_TOS, FL_DST, FL_SRC, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX, ND_FLAGS, ND_NAME, IFF_LOOPBACK, AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
 import { reasmFrame } from './reasm';
 import { netDrop, netFree, netScratch, netdevGet } from './core';
-import { netdev_xmit } from './netdev';
+import { ipv6_addr_type, ipv6_chk_addr, netdev_xmit } from './netdev';
 import { neigh_output } from './neigh';
 import { CT_MARK, CT_STATUS, IP_CT_UNTRACKED } from './nf_conntrack';
 import { nf_nat_masquerade, nf_nat_redirect, nf_nat_setup_info } from './nf_nat';
@@ -429,8 +429,8 @@ export function nftFib4(st: u32, reg: u32, result: u32, flags: u32): bool {
 /**
  * nft_fib6_eval (net/ipv6/netfilter/nft_fib_ipv6.c) for oif / oifname: ip6_route_lookup of the source (saddr) or
  * the destination (daddr) through the rules — strict to the device for a link-local one —, the route's device
- * unless it is local, anycast or a reject route; with iif / oif that device if the route goes through it. wxdp
- * refuses `type` (nft_fib6_eval_type) in tables that see IPv6.
+ * unless it is local, anycast or a reject route; with iif / oif that device if the route goes through it. `type`:
+ * nft_fib6_eval_type (fib6Type).
  */
 function nftFib6(st: u32, reg: u32, result: u32, flags: u32): bool {
   const iph = load<u32>(st, NFS_DATA);
@@ -438,7 +438,7 @@ function nftFib6(st: u32, reg: u32, result: u32, flags: u32): bool {
   const iif = load<u32>(st, NFS_IIF);
   const oifDev = (flags & NFTA_FIB_F_IIF) != 0 ? iif : (flags & NFTA_FIB_F_OIF) != 0 ? load<u32>(st, NFS_OIF) : 0;
   const hook = <u32>load<u8>(st, NFS_HOOK);
-  if (hook == NF_INET_PRE_ROUTING) {
+  if (hook == NF_INET_PRE_ROUTING && result != NFT_FIB_RESULT_ADDRTYPE) {
     const nd = netdevGet(iif);
     if (nd != 0 && (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0) {
       fibStore(reg, result, flags, iif);
@@ -465,11 +465,47 @@ function nftFib6(st: u32, reg: u32, result: u32, flags: u32): bool {
   }
   if ((flags & NFTA_FIB_F_MARK) != 0) store<u32>(fl + FL_MARK, load<u32>(st, NFS_MARK));
   store<u32>(fl + FL_LABEL, load<u32>(iph) & 0xffffff0f); // IPV6_FLOWINFO_MASK, network order
+  if (result == NFT_FIB_RESULT_ADDRTYPE) {
+    store<u32>(reg, fib6Type(fl, res, oifDev, iface));
+    return true;
+  }
   fibStore(reg, result, flags, 0);
   if (fib6_lookup(fl, res, iface, true) != 0) return true;
   const type = <u32>load<u8>(res + FR_TYPE);
   if (type == RTN_LOCAL || type == RTN_ANYCAST) return true;
   const dev = load<u32>(res + FR_OIF);
   if (oifDev == 0 || dev == oifDev) fibStore(reg, result, flags, dev);
+  return true;
+}
+
+/**
+ * __nft_fib6_eval_type for the flow `fl` (its destination the address asked about), `dev` the iif / oif device
+ * (0: none): RTN_LOCAL when the address is one of that device's (not tentative: nf_ipv6_chk_addr strict); the
+ * route (nf_ip6_route, an output lookup): a reject route's or no route's error as its type (EINVAL blackhole,
+ * EACCES prohibit, else unreachable), RTN_ANYCAST for an anycast route or a connected route's own prefix address
+ * (ipv6_anycast_destination: the subnet-router anycast), RTN_LOCAL for a local route without a device; else
+ * multicast or unicast by ipv6_addr_type, RTN_UNSPEC for the rest (::, v4-mapped).
+ */
+function fib6Type(fl: u32, res: u32, dev: u32, iface: bool): u32 {
+  let ret: u32 = 0;
+  if (dev != 0 && ipv6_chk_addr(dev, fl + FL_DST, false) != 0) ret = RTN_LOCAL;
+  const err = fib6_lookup(fl, res, iface, true);
+  if (err != 0) return err == -22 ? RTN_BLACKHOLE : err == -13 ? RTN_PROHIBIT : RTN_UNREACHABLE;
+  const type = <u32>load<u8>(res + FR_TYPE);
+  if (type == RTN_ANYCAST || (type == RTN_UNICAST && load<u8>(res + FR_GW_FAMILY) == 0 && hostBitsZero6(fl + FL_DST, <u32>load<u8>(res + FR_PREFIXLEN)))) ret = RTN_ANYCAST;
+  else if (dev == 0 && type == RTN_LOCAL) ret = RTN_LOCAL;
+  if (ret != 0) return ret;
+  const t = ipv6_addr_type(fl + FL_DST);
+  return (t & 2) != 0 ? RTN_MULTICAST : (t & 1) != 0 ? RTN_UNICAST : 0;
+}
+
+/** The 16 bytes at `a` have no bit set past the first `plen`, and plen < 127 (ipv6_anycast_destination's test). */
+function hostBitsZero6(a: u32, plen: u32): bool {
+  if (plen >= 127) return false;
+  for (let i: u32 = plen >> 3; i < 16; i++) {
+    let b = <u32>load<u8>(a + i);
+    if (i == plen >> 3) b &= 0xff >> (plen & 7);
+    if (b != 0) return false;
+  }
   return true;
 }

@@ -120,10 +120,9 @@ function rawJumps(v: RawValue): boolean {
   return v.k === 'ref';
 }
 
-/** fib is the ip, ip6 and inet families' (nft_fib4 / 6 / inet); wxdp has no IPv6 address types (nft_fib6_eval_type) yet. */
+/** fib is the ip, ip6 and inet families' (nft_fib4 / 6 / inet). */
 function fibFamily(t: NftTable, sel: Selector): void {
   if (t.family !== 'ip' && t.family !== 'ip6' && t.family !== 'inet') throw new Refusal(`wxdp has fib in the ip, ip6 and inet families only`, sel.loc, false);
-  if (t.family !== 'ip' && sel.field.endsWith(' type')) throw new Refusal('wxdp has fib … type (address types) in ip tables only yet (no nft_fib6_eval_type)', sel.loc, false);
 }
 
 /** A statement that loads a fib result (a match or verdict map keyed by one). */

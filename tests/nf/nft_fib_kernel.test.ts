@@ -2,8 +2,8 @@
 // drop`, `fib daddr type local`), which wxdp refused with a syntax error before 12-07 (nfb54): rules listed alike
 // with nft 1.0.6, refusals at nft's places (the grammar's tuple checks, nft_fib_validate's hooks), then frames with
 // valid and spoofed sources through a Linux 6.18 router in namespaces and through wxdp, counters listed alike.
-// One router with both families: an ip table (IPv4's rules) and an inet one (the reverse path filter for IPv4 and
-// IPv6, nft_fib6_eval's oif); wxdp refuses `fib … type` in inet and ip6 tables yet (no nft_fib6_eval_type).
+// One router with both families: an ip table (IPv4's rules), an inet one (the reverse path filter for IPv4 and
+// IPv6, nft_fib6_eval's oif) and an ip6 one (nft_fib6_eval_type, 12-07 nfc54: each address type counted).
 
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -69,8 +69,6 @@ describe.skipIf(skip)(`fib, compared with nft 1.0.6${why ? ` (skipped: ${why})` 
 
   it(`refuses ${REFUSED.length - 7} rules as nft does, each at its place`, () => {
     expectSequenceAsNft(s.ns, s.dp, REFUSED);
-    // nft takes it; wxdp has no IPv6 address types (nft_fib6_eval_type) yet
-    expect(() => s.dp.nftables.run('add rule inet i p fib daddr type local')).toThrow(/nft_fib6_eval_type/);
   });
 });
 
@@ -99,6 +97,22 @@ table inet g {
 		udp dport 3309 fib saddr . iif oif missing counter drop
 		udp dport 3310 fib saddr oif "eth1" counter drop
 		udp dport 3310 fib daddr . iif oif exists counter drop
+		udp dport 3312 fib daddr . iif type local counter
+		udp dport 3312 fib daddr . iif type unicast counter
+		udp dport 3312 fib daddr . iif type anycast counter
+	}
+}
+table ip6 h {
+	chain pre {
+		type filter hook prerouting priority filter; policy accept;
+		udp dport 3311 fib daddr type local counter
+		udp dport 3311 fib daddr type unicast counter
+		udp dport 3311 fib daddr type anycast counter
+		udp dport 3311 fib daddr type multicast counter
+		udp dport 3311 fib daddr type blackhole counter
+		udp dport 3311 fib daddr type prohibit counter
+		udp dport 3311 fib daddr type unreachable counter
+		udp dport 3311 fib saddr type != unicast counter
 	}
 }
 `;
@@ -124,6 +138,11 @@ const RUNS: Array<[number, number, number, number]> = [
   [3308, 1, 1, 0],
   [3309, 5, 2, 0], // inet: IPv4 and IPv6 from the inside through, spoofed and unroutable IPv6 sources dropped
   [3310, 3, 1, 0], // a source routed out of eth1 dropped (v4 and v6); a destination routed back out of eth0 through
+  // ip6 address types (each its counter): eth0's and eth1's own addresses, a forwarded one, the subnet-router anycast,
+  // all-nodes, a blackhole, a prohibit and an unrouted destination; only the forwarded one goes out of eth1
+  [3311, 8, 1, 0],
+  // with iif: eth1's address is no local one of eth0 (unicast), eth0's is
+  [3312, 3, 1, 0],
 ];
 const FRAMES = [
   dgram('192.0.2.2', '203.0.113.5', 3301, 0),
@@ -148,10 +167,12 @@ const FRAMES = [
   dgram('203.0.113.9', '203.0.113.5', 3310, 19),
   dgram6('2001:db8:3::9', '2001:db8:3::5', 3310, 20),
   dgram6('2001:db8:1::2', '2001:db8:3::5', 3310, 21),
+  ...['2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::5', '2001:db8:2::', 'ff02::1', '2001:db8:4::1', '2001:db8:5::1', '2001:db8:99::1'].map((d, i) => dgram6('2001:db8:1::2', d, 3311, 22 + i)),
+  ...['2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::5'].map((d, i) => dgram6('2001:db8:1::2', d, 3312, 30 + i)),
 ];
 const TOPO: NftTopo = {
   links: LINKS.map((l, i) => ({ ...l, v6: LINKS6[i]!.v6 })),
-  routes: [...ROUTES, ...ROUTES6],
+  routes: [...ROUTES, ...ROUTES6, { dst: '2001:db8:4::/48', dev: 'eth1', type: 'blackhole' }, { dst: '2001:db8:5::/48', dev: 'eth1', type: 'prohibit' }],
   neigh: [...NEIGH, ...NEIGH6],
   sysctls: { 'net.ipv6.conf.all.forwarding': 1 },
 };
