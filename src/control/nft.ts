@@ -1028,8 +1028,18 @@ export class Nft {
    */
   private ifaceElem(v: RawValue): Elem {
     const e = parseElem('iface_index', v);
-    const index = this.env().ifindexes(e.name ?? '')[0];
-    if (index === undefined || !this.dp.links.has(e.name ?? '')) throw new Refusal('Interface does not exist', v.loc, false);
+    let index = this.env().ifindexes(e.name ?? '')[0];
+    if (index === undefined || !this.dp.links.has(e.name ?? '')) {
+      // not a device's name: nft takes an index (ifindex_type_parse: strtol base 10, 0 to INT_MAX; a bare number
+      // comes to it as its decimal text, so `0x7` and `007` are 7), listed by the device's name when there is one,
+      // else as the number (measured with nft 1.0.6: `meta oif 1` lists `oif "lo"`, `meta oif 7` `oif 7`)
+      const t = e.name ?? '';
+      const n = v.k === 'word' && /^(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.test(t) ? (/^0[0-7]/.test(t) ? parseInt(t, 8) : Number(t)) : /^[0-9]+$/.test(t) ? Number(t) : NaN;
+      if (!(n <= 0x7fffffff)) throw new Refusal('Interface does not exist', v.loc, false);
+      index = n;
+      e.name = this.dp.links.name(n);
+      if (e.name === undefined) delete e.name;
+    }
     new DataView(e.lo.buffer, e.lo.byteOffset).setUint32(0, index, false);
     e.hi.set(e.lo);
     return e;
@@ -1038,7 +1048,7 @@ export class Nft {
   private mapOperand(t: NftTable, m: RawValue, keyType: DataType, mapTo: NftObjType | 'verdict', selLoc: Loc, concat?: readonly DataType[]): { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string } {
     if (m.k !== 'ref') {
       refuseAnonElemOpts(m, true);
-      return { k: 'set', elems: this.elems(t, keyType, mapTo, m).map((x) => x.e) };
+      return { k: 'set', elems: this.elems(t, keyType, mapTo, m, keyType === 'iface_index' ? (key) => this.ifaceElem(key) : undefined).map((x) => x.e) };
     }
     const set = t.sets.find((x) => x.name === m.name);
     if (!set) throw this.setNotFound(m.name, m.loc);

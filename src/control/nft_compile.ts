@@ -189,8 +189,13 @@ function le32(v: number): Uint8Array {
 /** iface_index elements → the devices' indexes now (a name with no device matches nothing). */
 function ifaceElems(env: CompileEnv, elems: Elem[]): Elem[] {
   const out: Elem[] = [];
-  for (const e of elems) for (const i of env.ifindexes(e.name ?? '')) out.push({ lo: le32(i), hi: le32(i), kind: 'value' });
+  for (const e of elems) for (const i of ifaceIndexes(env, e)) out.push({ lo: le32(i), hi: le32(i), kind: 'value' });
   return out;
+}
+
+/** An iface_index element's devices: by its name now, or the index it was given as a number (no device had it). */
+function ifaceIndexes(env: CompileEnv, e: Elem): number[] {
+  return e.name !== undefined ? env.ifindexes(e.name) : [new DataView(e.lo.buffer, e.lo.byteOffset).getUint32(0, false)];
 }
 
 function addSet(ctx: Ctx, type: DataType, elems: Elem[]): number {
@@ -494,7 +499,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           break;
         }
         if (isIface && v.k === 'elem') {
-          const idx = ctx.env.ifindexes(v.e.name ?? '');
+          const idx = ifaceIndexes(ctx.env, v.e);
           if (idx.length === 1 && !(v.e.name ?? '').endsWith('*')) {
             code.op(EXPR.CMP, 0, 4, CMP[s.op]);
             code.data(le32(idx[0]!));

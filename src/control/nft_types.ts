@@ -545,6 +545,8 @@ function formatScalar(type: DataType, b: Uint8Array): string {
     }
     case 'ct_status':
       return flagNames(type, hostValue(b)).join(',') || '0x0';
+    case 'iface_index': // an index no device has (ifindex_type_print); devices list by name
+      return String(new DataView(b.buffer, b.byteOffset).getUint32(0, false));
     case 'mark':
       return `0x${hostValue(b).toString(16).padStart(8, '0')}`;
     case 'integer8':

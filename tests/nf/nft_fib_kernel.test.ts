@@ -31,6 +31,15 @@ const RULES = [
   'fib daddr type 42',
   'fib daddr type != local',
   'fib daddr . iif type local counter',
+  // interface indexes as numbers (ifindex_type_parse): a device's listed by its name, an absent one as the number
+  'fib saddr . iif oif != 0',
+  'fib daddr oif 7',
+  'fib daddr oif 1',
+  'meta oif 0x7',
+  'meta iif 007',
+  'meta iif { 1, 7 }',
+  'fib daddr oif vmap { 1 : accept, 5 : drop }',
+  'meta oif 2147483647',
 ];
 const OUTPUT = ['fib daddr type local', 'fib daddr . oif type local'];
 
@@ -50,6 +59,8 @@ const REFUSED = [
   'add rule ip t p fib saddr type foo',
   'add rule ip t p fib saddr . iif oif eth9',
   'add rule ip t p fib saddr oifname exists',
+  'add rule ip t p meta oif 2147483648',
+  'add rule ip t p fib daddr oif "0x7"',
   'add table inet i',
   'add chain inet i p { type filter hook prerouting priority 0; }',
   'add rule inet i p fib saddr . iif oif missing drop',
@@ -82,6 +93,7 @@ const RULESET = `table ip f {
 		udp dport 3305 fib saddr . iif oif "eth0" counter
 		udp dport 3305 fib saddr oifname "eth1" counter
 		udp dport 3306 fib daddr . iif type != { local, broadcast, multicast } counter drop
+		udp dport 3313 fib saddr . iif oif != 0 counter drop
 	}
 	chain forward {
 		type filter hook forward priority filter; policy accept;
@@ -142,7 +154,7 @@ const RUNS: Array<[number, number, number, number]> = [
   // all-nodes, a blackhole, a prohibit and an unrouted destination; only the forwarded one goes out of eth1
   [3311, 8, 1, 0],
   // with iif: eth1's address is no local one of eth0 (unicast), eth0's is
-  [3312, 3, 1, 0],
+  [3312, 3, 1, 0],  [3313, 2, 1, 0], // an index as a number: the inside source has a route back through eth0 (dropped), a spoofed one not
 ];
 const FRAMES = [
   dgram('192.0.2.2', '203.0.113.5', 3301, 0),
@@ -169,6 +181,8 @@ const FRAMES = [
   dgram6('2001:db8:1::2', '2001:db8:3::5', 3310, 21),
   ...['2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::5', '2001:db8:2::', 'ff02::1', '2001:db8:4::1', '2001:db8:5::1', '2001:db8:99::1'].map((d, i) => dgram6('2001:db8:1::2', d, 3311, 22 + i)),
   ...['2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::5'].map((d, i) => dgram6('2001:db8:1::2', d, 3312, 30 + i)),
+  dgram('192.0.2.2', '203.0.113.5', 3313, 33),
+  dgram('203.0.113.9', '203.0.113.5', 3313, 34),
 ];
 const TOPO: NftTopo = {
   links: LINKS.map((l, i) => ({ ...l, v6: LINKS6[i]!.v6 })),
