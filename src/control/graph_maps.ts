@@ -18,6 +18,7 @@ import { MapType } from '../maps/uapi.js';
 import { MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE } from '../runtime/helper_args.js';
 import { mapGraphRoots } from '../verifier/local_obj.js';
+import { mapHasBtf } from './spin_lock_maps.js';
 
 interface SavedHead {
   at: number;
@@ -28,6 +29,11 @@ interface SavedHead {
 
 export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string, BpfMap>, mem: EngineMemory): void {
   for (const [name, map] of maps) {
+    // a map libbpf made again without BTF (control/spin_lock_maps.ts: an LRU hash's value with its
+    // bpf_spin_lock — the lock a list needs — is map_check_btf's EOPNOTSUPP) has no graph fields in the
+    // kernel: its heads are plain bytes, its updates plain updates (tests/programs/obj_graph.test.ts,
+    // xdp_obj_list_lru against 6.18.44: the program's bytes read back, the LRU left as the kernel's)
+    if (!mapHasBtf(map)) continue;
     const roots = mapGraphRoots(btf, name).filter((r) => r.type === 'bpf_list_head');
     if (roots.length === 0) continue;
     map.graphFields = {
@@ -73,6 +79,9 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
 // delete calls lowered to the helpers below, which wrap the fast path's with graph_maps' save / clear / free.
 // (JavaScript helpers: such a program runs on the main thread, workers refuse it as they refuse the
 // list kfuncs' programs. Inner maps with list heads are not handled: their values are never freed.)
+// The helpers' own lookups (helper 1) have no side effect on the maps that reach them: a hash's or an
+// array's. An LRU hash never has graph fields (its value cannot hold the lock a list needs: see
+// applyGraphFields), so an LRU element is never marked referenced here, nor evicted with a list.
 
 /** Helper ids a graph map's update / delete calls are lowered to (checked mode checks them as helpers 2 and 3). */
 export { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE };

@@ -223,6 +223,40 @@ describe('a user-space BPF_F_LOCK update of a value holding a list', () => {
   });
 });
 
+/**
+ * programs/xdp_obj_list_lru.c: an LRU hash whose value holds a bpf_spin_lock and a bpf_list_head. The
+ * kernel refuses the lock in an LRU value (map_check_btf's EOPNOTSUPP), libbpf makes the map again
+ * without BTF: no graph fields, so its lists can never hold objects (nothing for an eviction to free),
+ * the head's bytes are the program's, and the program's updates are plain ones — before the fix wxdp
+ * refused the head's read and its lowered update's lookups marked elements referenced (case 0: key 0
+ * kept, the later BPF_NOEXIST -EEXIST). Per case (a fresh load): the update's return, keys 0..3 there,
+ * the head's bytes (6.18.44, checked below).
+ */
+const LRU_EXPECTED = [
+  ['0', '1', '0', '1', '0', 'ffffffffffffffff'],
+  ['0', '0', '0', '1', '1', 'ffffffffffffffff'],
+  ['0', '1', '0', '1', '0', 'ffffffffffffffff'],
+  ['fffffffffffffffe', '0', '1', '1', '0', 'ffffffffffffffff'],
+];
+const lruFrame = (c: number): Uint8Array => Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? c : 0));
+
+describe('an LRU hash value holding a list', () => {
+  it.each(['jit', 'interp'] as const)('%s: no graph fields (the kernel\'s map has no BTF), the LRU as the kernel leaves it', async (engine) => {
+    dp ??= await Datapath.create({ hugePages: false });
+    const rows: string[][] = [];
+    for (let c = 0; c < LRU_EXPECTED.length; c++) {
+      const o = await dp.loadObject(objectOf('xdp_obj_list_lru'), { engine });
+      try {
+        expect(o.maps.get('lru')!.graphFields).toBeUndefined();
+        rows.push(u64s(o.programs.get('xdp_obj_list_lru')!.testRun({ data: lruFrame(c) }).data, 8, 6));
+      } finally {
+        dp.unloadObject(o);
+      }
+    }
+    expect(rows).toEqual(LRU_EXPECTED);
+  });
+});
+
 describe('the heap', () => {
   it('grows as bpf_obj_new needs, and every object dropped is allocated again', async () => {
     // programs/xdp_obj_exhaust.c: push until bpf_obj_new fails (or 20000), then pop and drop all; the
@@ -320,6 +354,19 @@ describe.skipIf(!avail.ok)(`the same frames in the kernel${avail.ok ? '' : ` (sk
       k.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('xdp_obj_list_lru: an LRU hash value holding a list', () => {
+    const rows: string[][] = [];
+    for (let c = 0; c < LRU_EXPECTED.length; c++) {
+      const k = loadKernelProgram(objectOf('xdp_obj_list_lru'), { name: 'xdp_obj_list_lru' });
+      try {
+        rows.push(u64s(k.run({ data: lruFrame(c) }).data, 8, 6));
+      } finally {
+        k.close();
+      }
+    }
+    expect(rows).toEqual(LRU_EXPECTED);
   });
 
   it('xdp_obj_maps: the kernel runs it (XDP_PASS)', () => {
