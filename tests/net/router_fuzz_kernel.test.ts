@@ -69,7 +69,7 @@
 // Linux's flow dissector goes inside (policy 2's innermost addresses; policy 3's inner fields, jhash_2words' second
 // word), and with IPv6 policy 0 drawn again an ICMPv6 echo under rules that dissect (1233's cases 7, 44: the label
 // in host order, rt6_multipath_hash's flkeys) and an atomic fragment's first next header (1325) — mphash.ts
-// dissectEncap, mp_hash_pkt_flkeys6; then 1301-1340 agree.
+// dissectEncap, mp_hash_pkt_flkeys6; then 1301-1340 agree; 1341-1352 agree (lead, 12-07 15:20).
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,

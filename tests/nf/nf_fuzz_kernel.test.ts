@@ -70,7 +70,7 @@
 // and 622-625 agree; 621 differed (fixed: nf_nat_inet_fn's nf_nat_oif_changed, tests/nf/nat_oif_changed_kernel): flow 15's established packets, marked 0x7 in the mangle chain (`ct state
 // established meta mark set 0x7`, the fwmark rule to table 77's route by eth2), left by eth1 in Linux and by eth2
 // in wxdp, whose first ACK Linux did not forward at all (a masqueraded connection: Linux killed it and dropped the packet at postrouting).
-// 12-07 (fz54): 626-650 agree.
+// 12-07 (fz54): 626-650 agree; 651-660 agree (lead, 12-07 15:20).
 
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
