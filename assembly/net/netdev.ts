@@ -705,10 +705,10 @@ export function inet_ifa_lookup(ifindex: u32, addr: u32): u32 {
 // ---- IPv6 source selection (addrconf.c ipv6_dev_get_saddr, RFC 6724) ----
 
 // __ipv6_addr_type's bits (net/ipv6.h)
-const T_UNICAST: u32 = 0x0001;
-const T_MULTICAST: u32 = 0x0002;
+export const T_UNICAST: u32 = 0x0001;
+export const T_MULTICAST: u32 = 0x0002;
 const T_LOOPBACK: u32 = 0x0010;
-const T_LINKLOCAL: u32 = 0x0020;
+export const T_LINKLOCAL: u32 = 0x0020;
 const T_SITELOCAL: u32 = 0x0040;
 const T_COMPATV4: u32 = 0x0080;
 const T_MAPPED: u32 = 0x1000;

@@ -18,12 +18,12 @@ import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi
 import { frameAlloc } from '../umem';
 import { reasmFrame } from './reasm';
 import { netDrop, netFree, netScratch, netdevGet } from './core';
-import { ipv6_addr_type, ipv6_chk_addr, netdev_xmit } from './netdev';
+import { T_LINKLOCAL, T_MULTICAST, T_UNICAST, ipv6_addr_type, ipv6_chk_addr, netdev_xmit } from './netdev';
 import { neigh_output } from './neigh';
 import { CT_MARK, CT_STATUS, IP_CT_UNTRACKED } from './nf_conntrack';
 import { nf_nat_masquerade, nf_nat_redirect, nf_nat_setup_info } from './nf_nat';
 import { nf_flow_offload_eval } from './nf_flow_table';
-import { IPH_FRAG_OFF } from './inet';
+import { IPH_FRAG_OFF, ipv4IsLbcast, ipv4IsLocalMulticast, ipv4IsMulticast, ipv4IsZeronet } from './inet';
 import { ipSendCheck } from './csum';
 import { OUT_RES, outLoopIifGet, outLoopIifSet, outOnLink, ip_route_output, ip_send_skb, ip6_local_out, ip6_route_output } from './output';
 import { FA_NH, FA_NHS, NH_OIF, NH_SIZE, fib4_local_type, fib4_lookup_nopath_cold, fib6_lookup, fib_flow_buf, fib_res_buf } from './fib';
@@ -347,8 +347,7 @@ function fibStore(reg: u32, result: u32, flags: u32, dev: u32): void {
 
 /** ipv4_is_multicast || ipv4_is_lbcast || ipv4_is_zeronet of a network-order address (get_saddr's test). */
 @inline function fibNoSaddr(a: u32): bool {
-  const h = bswap<u32>(a);
-  return (h & 0xf0000000) == 0xe0000000 || h == 0xffffffff || h == 0;
+  return ipv4IsMulticast(a) || ipv4IsLbcast(a) || ipv4IsZeronet(a);
 }
 
 /**
@@ -380,8 +379,7 @@ export function nftFib4(st: u32, reg: u32, result: u32, flags: u32): bool {
     }
   }
   // from 0.0.0.0 to the limited broadcast or 224.0.0.0/24 (DHCP, IGMP): skb->dev's (the input device here)
-  const dh = bswap<u32>(daddr);
-  if (saddr == 0 && (dh == 0xffffffff || (dh & 0xffffff00) == 0xe0000000)) {
+  if (saddr == 0 && (ipv4IsLbcast(daddr) || ipv4IsLocalMulticast(daddr))) {
     fibStore(reg, result, flags, iif);
     return true;
   }
@@ -419,13 +417,6 @@ export function nftFib4(st: u32, reg: u32, result: u32, flags: u32): bool {
   return true;
 }
 
-/** ipv6_addr_type's IPV6_ADDR_LINKLOCAL: fe80::/10, or a multicast address of link-local scope (ffX2::). */
-@inline function linkLocal6(a: u32): bool {
-  const b0 = <u32>load<u8>(a);
-  const b1 = <u32>load<u8>(a, 1);
-  return (b0 == 0xfe && (b1 & 0xc0) == 0x80) || (b0 == 0xff && (b1 & 0xf) == 2);
-}
-
 /**
  * nft_fib6_eval (net/ipv6/netfilter/nft_fib_ipv6.c) for oif / oifname: ip6_route_lookup of the source (saddr) or
  * the destination (daddr) through the rules — strict to the device for a link-local one —, the route's device
@@ -459,7 +450,7 @@ function nftFib6(st: u32, reg: u32, result: u32, flags: u32): bool {
     memory.copy(fl + FL_SRC, iph + 24, 16);
   }
   let iface = false;
-  if (linkLocal6(fl + FL_DST)) {
+  if ((ipv6_addr_type(fl + FL_DST) & T_LINKLOCAL) != 0) {
     iface = true;
     store<u32>(fl + FL_OIF, oifDev != 0 ? oifDev : iif);
   }
@@ -496,7 +487,7 @@ function fib6Type(fl: u32, res: u32, dev: u32, iface: bool): u32 {
   else if (dev == 0 && type == RTN_LOCAL) ret = RTN_LOCAL;
   if (ret != 0) return ret;
   const t = ipv6_addr_type(fl + FL_DST);
-  return (t & 2) != 0 ? RTN_MULTICAST : (t & 1) != 0 ? RTN_UNICAST : 0;
+  return (t & T_MULTICAST) != 0 ? RTN_MULTICAST : (t & T_UNICAST) != 0 ? RTN_UNICAST : 0;
 }
 
 /** The 16 bytes at `a` have no bit set past the first `plen`, and plen < 127 (ipv6_anycast_destination's test). */
