@@ -22,6 +22,7 @@ import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBound
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, formatElem, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { fieldAt } from './nft_merge.js';
+import { rtType, tcpOptAt } from './nft_exthdr.js';
 import { REJECT_CODES, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
@@ -127,7 +128,7 @@ function fibFamily(t: NftTable, sel: Selector): void {
 
 /** A statement that loads a fib result (a match or verdict map keyed by one). */
 function isFib(x: RStmt): boolean {
-  return (x.k === 'match' || x.k === 'vmap') && x.sel.proto === 'fib';
+  return ((x.k === 'match' || x.k === 'vmap') && (x.sel.proto === 'fib' || (x.sel.proto === 'rt' && x.sel.field === 'mtu'))) || (x.k === 'optset' && x.rt);
 }
 
 /**
@@ -137,6 +138,8 @@ function isFib(x: RStmt): boolean {
  */
 function fibHookRefused(t: NftTable): boolean {
   const allowed = (x: RStmt, hook: string): boolean => {
+    // nft_rt_validate: NFT_RT_TCPMSS needs the packet's route, at forward, output and postrouting
+    if (x.k === 'optset' || ((x.k === 'match' || x.k === 'vmap') && x.sel.proto === 'rt')) return ['forward', 'output', 'postrouting'].includes(hook);
     if (x.k !== 'match' && x.k !== 'vmap') return true;
     const f = x.sel.field.split(' ');
     if (f[f.length - 1] !== 'type') return ['prerouting', 'input', 'forward'].includes(hook);
@@ -1290,8 +1293,13 @@ export class Nft {
     let netOther: Loc | undefined;
     let netLoc: Loc | undefined;
     let terminal: Loc | undefined;
-    for (const s of stmts) {
+    for (let s of stmts) {
       if (terminal) throw new Refusal('Statement after terminal statement has no effect', s.loc, false, terminal);
+      // `rt nexthop`: the table's family says which (nft lists `rt ip nexthop`); inet's cannot
+      if ((s.k === 'match' || s.k === 'vmap') && s.sel.proto === 'rt' && s.sel.field === 'nexthop') {
+        if (t.family !== 'ip' && t.family !== 'ip6') throw new Refusal('cannot determine ip protocol version, use "ip nexthop" or "ip6 nexthop" instead', s.sel.loc, false);
+        s = { ...s, sel: { ...s.sel, field: `${t.family} nexthop` } };
+      }
       if (isTerminal(s)) terminal = s.loc;
       if (t.family === 'netdev' || t.family === 'arp') refuseInNetdev(s, t.family, ch.base?.hook, ruleLoc!);
       switch (s.k) {
@@ -1461,6 +1469,14 @@ export class Nft {
           if (s.sel.proto === 'fib') fibFamily(t, s.sel);
           const keyType = this.selectorType(t, s);
           out.push({ k: 'vmap', sel: s.sel, keyType, map: this.mapOperand(t, s.map, keyType, 'verdict', s.sel.loc) });
+          break;
+        }
+        case 'optset': {
+          // nft_exthdr_tcp_set_init: a 2- or 4-byte field only (EOPNOTSUPP, shown at the field)
+          const at = tcpOptAt(s.sel.field);
+          if (at.present || (at.len !== 2 && at.len !== 4)) throw new Refusal(EOPNOTSUPP, s.sel.loc, true);
+          if (s.rt && at.len !== 2) throw new Refusal(`datatype mismatch: expected integer, expression has type integer`, s.loc, false);
+          out.push({ k: 'optset', sel: s.sel, value: s.value ? parseElem(at.type, s.value).lo : undefined, rt: s.rt });
           break;
         }
         case 'absent':
@@ -2051,7 +2067,7 @@ const OP_SYMBOL: Readonly<Record<string, string>> = { eq: '==', neq: '!=', lt: '
 const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status', fib_addrtype: 'fib address type', boolean: 'boolean type',
-  ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
+  ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer', integer32be: 'integer', integer16h: 'integer',
   arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', concat: 'concatenation',
 };
@@ -2192,6 +2208,8 @@ function selType(sel: Selector): DataType {
   if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
   if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
   if (proto === 'fib') return field.endsWith(' type') ? 'fib_addrtype' : field.endsWith(' oifname') ? 'ifname' : 'iface_index';
+  if (proto === 'tcpopt') return tcpOptAt(field).type;
+  if (proto === 'rt') return rtType(field);
   if (proto === 'tcp' && field === 'flags') return 'tcp_flag';
   if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
   if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;

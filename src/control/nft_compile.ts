@@ -6,13 +6,14 @@
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type BitOp } from './nft_model.js';
 import { FIB_FLAGS, type Selector } from './nft_parse.js';
 import { fieldAt, stmtReduce } from './nft_merge.js';
+import { RT_KEYS, tcpOptAt } from './nft_exthdr.js';
 import { FieldIndexTooLarge, anonFields, fieldBounds, fieldIndex } from './nft_pipapo.js';
 import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
-const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27 } as const;
+const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27, EXTHDR: 40, EXTHDR_SET: 41, RT: 42 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16 } as const;
 const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
@@ -313,6 +314,13 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
     } else if (proto === 'icmp' || proto === 'icmpv6') {
       code.op(EXPR.PAYLOAD, reg, len, 2);
       code.word(field === 'code' ? 1 : 0);
+    } else if (proto === 'tcpopt') {
+      // nft_exthdr (NFT_EXTHDR_OP_TCPOPT): x the option's kind | +4 u8 offset in the option, u8 NFT_EXTHDR_F_PRESENT
+      const at = tcpOptAt(field);
+      code.op(EXPR.EXTHDR, reg, len, at.kind);
+      code.word(at.off | (at.present ? 0x100 : 0));
+    } else if (proto === 'rt') {
+      code.op(EXPR.RT, reg, len, RT_KEYS[field]!);
     } else if (proto === 'fib') {
       // nft_fib: the result (NFT_FIB_RESULT_OIF 1, OIFNAME 2, ADDRTYPE 3) and the NFTA_FIB_F_* flags, PRESENT (32)
       // for `exists` / `missing` (their one-byte boolean)
@@ -513,10 +521,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           break;
         }
         const host = info.host;
-        const toBe = (b: Uint8Array): Uint8Array => (host && b.length === 4 ? Uint8Array.from([b[3]!, b[2]!, b[1]!, b[0]!]) : b);
+        const toBe = (b: Uint8Array): Uint8Array => (host && b.length > 1 ? b.slice().reverse() : b);
+        // nft's byteorder hton of a host-order value, in words of its size (rt mtu's u16: hton(reg, 2, 2))
+        const hsize = len === 2 ? 2 : 4;
         if (v.k === 'elem' && v.e.kind === 'value') {
           if (host && s.op !== 'eq' && s.op !== 'neq') {
-            code.op(EXPR.BYTEORDER, 0, len, 4);
+            code.op(EXPR.BYTEORDER, 0, len, hsize);
             code.op(EXPR.CMP, 0, len, CMP[s.op]);
             code.data(toBe(v.e.lo));
           } else {
@@ -537,12 +547,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
             code.data(v.e.lo);
           }
         } else if (v.k === 'elem') {
-          if (host) code.op(EXPR.BYTEORDER, 0, len, 4);
+          if (host) code.op(EXPR.BYTEORDER, 0, len, hsize);
           code.op(EXPR.RANGE, 0, len, s.op === 'neq' ? 1 : 0);
           code.data(toBe(v.e.lo));
           code.data(toBe(v.e.hi));
         } else if (v.k === 'set' || v.k === 'ref') {
-          if (host) code.op(EXPR.BYTEORDER, 0, len, 4);
+          if (host) code.op(EXPR.BYTEORDER, 0, len, hsize);
           let set: number;
           if (v.k === 'set') set = addSet(ctx, s.type, v.elems);
           else {
@@ -638,6 +648,21 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         }
         code.op(s.target === 'ct mark' ? EXPR.CT_SET : EXPR.META_SET, 0, 4, s.target === 'ct mark' ? CT.MARK : META.MARK);
         break;
+      case 'optset': {
+        // the value into register 0 (`rt mtu`: nft_rt's TCPMSS, then byteorder hton(reg, 2, 2)), then nft_exthdr's
+        // write: x the option's kind | +4 u8 offset in the option
+        const at = tcpOptAt(s.sel.field);
+        if (s.rt) {
+          code.op(EXPR.RT, 0, 2, RT_KEYS.mtu!);
+          code.op(EXPR.BYTEORDER, 0, 2, 2);
+        } else {
+          code.op(EXPR.IMM, 0, at.len, 0);
+          code.data(s.value!);
+        }
+        code.op(EXPR.EXTHDR_SET, 0, at.len, at.kind);
+        code.word(at.off);
+        break;
+      }
       case 'notrack':
         code.op(EXPR.NOTRACK, 0, 0, 0);
         break;

@@ -35,6 +35,8 @@ export type RStmt =
   /** `bits`: the key's mark (a `meta mark` / `ct mark` key) goes through these nft_bitwise operations first. */
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number; key?: NatMap['key']; map?: NatMap; bits?: BitOp[] }
   | { k: 'flow'; name: string }
+  /** nft_exthdr's TCP option write: `value` (the field's bytes, network order), or (`rt`) nft_rt's TCPMSS, hton'd. */
+  | { k: 'optset'; sel: Selector; value?: Uint8Array; rt: boolean }
   | { k: 'notrack' }
   /**
    * fwd (the frame itself) or dup (a copy) out of `ifindex`, named `name` when the rule was loaded; `nh`: to that

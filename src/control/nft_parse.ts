@@ -6,6 +6,7 @@
 // `nft -f` reads it: commands one per line or separated by ';', `table FAMILY NAME { … }` blocks with
 // `chain`, `set` and `flowtable` blocks inside, `#` comments, a backslash continuing a line.
 
+import { tcpOptFields, tcpOptName } from './nft_exthdr.js';
 import { isNftString, KEYWORDS, NftParseError, scan, syntaxError, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
 
 export { NftParseError, type Loc } from './nft_scan.js';
@@ -41,7 +42,7 @@ export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
 /** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
 export interface Selector {
-  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp' | 'ether' | 'vlan' | 'fib';
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp' | 'ether' | 'vlan' | 'fib' | 'tcpopt' | 'rt';
   /** fib's: its flags and result as nft lists them (`saddr . iif oif`: the flags in NFTA_FIB_F_* bit order) */
   field: string;
   loc: Loc;
@@ -107,6 +108,8 @@ export type Stmt =
   | { k: 'objmap'; type: 'counter' | 'quota' | 'limit'; sel: Selector; map?: RawValue; loc: Loc }
   /** `SELECTOR vmap { key : verdict, … }` / `vmap @m`. */
   | { k: 'vmap'; sel: Selector; map: RawValue; loc: Loc }
+  /** `tcp option maxseg size set 1400` / `… set rt mtu` (nft_exthdr's TCP option write): a value, or the route's MSS. */
+  | { k: 'optset'; sel: Selector; value?: RawValue; rt: boolean; loc: Loc }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
   | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
@@ -230,7 +233,7 @@ const MAP_CHAIN_EXPECTED = "string or '$'";
 /** Words a selector starts with (Parser.selector). */
 /** nft_fib's NFTA_FIB_F_* flags by bit: SADDR 1, DADDR 2, MARK 4, IIF 8, OIF 16 (PRESENT 32 is `exists` / `missing`'s). */
 export const FIB_FLAGS: readonly string[] = ['saddr', 'daddr', 'mark', 'iif', 'oif'];
-const SELECTORS = new Set(['arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
+const SELECTORS = new Set(['rt', 'arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
 class Parser {
   private i = 0;
   constructor(private readonly toks: Tok[]) {}
@@ -1197,7 +1200,19 @@ class Parser {
       case 'ip6':
         return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit', 'length', 'dscp']);
       case 'tcp':
+        if (this.isWord('option')) return this.tcpOption(t);
         return this.selectorField(t.v, t, ['sport', 'dport', 'flags', 'window', 'checksum', 'urgptr']);
+      case 'rt': {
+        // rt_expr: RT rt_key | RT nf_key_proto rt_key (nexthop's family: ip, ip6)
+        const f = this.next();
+        if (f.t === 'w' && (f.v === 'ip' || f.v === 'ip6')) {
+          const k = this.next();
+          if (k.t !== 'w' || k.v !== 'nexthop') this.unexpected(k);
+          return { proto: 'rt', field: `${f.v} nexthop`, loc: { ...t.loc, end: k.loc.end } };
+        }
+        if (f.t !== 'w' || !['mtu', 'classid', 'nexthop'].includes(f.v)) this.unexpected(f);
+        return { proto: 'rt', field: f.v, loc: { ...t.loc, end: f.loc.end } };
+      }
       case 'udp':
         return this.selectorField(t.v, t, ['sport', 'dport', 'length', 'checksum']);
       case 'th':
@@ -1235,6 +1250,25 @@ class Parser {
       }
     }
     return undefined;
+  }
+
+  /**
+   * `tcp option NAME [FIELD]` (tcp_hdr_option_type, tcp_option_field): an option by name or kind number, then one of
+   * its fields; none is a presence test (`exists` / `missing` follows, typed later).
+   */
+  private tcpOption(t: Tok): Selector {
+    this.next(); // option
+    const n = this.next();
+    const name = n.t === 'w' ? tcpOptName(n.v) : undefined;
+    if (name === undefined) this.unexpected(n);
+    const f = this.peek();
+    if (f.t === 'w' && tcpOptFields(name).includes(f.v)) {
+      this.next();
+      return { proto: 'tcpopt', field: `${name} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
+    }
+    if (f.t === 'w' && (f.v === 'exists' || f.v === 'missing')) return { proto: 'tcpopt', field: name, loc: { ...t.loc, end: n.loc.end } };
+    if (f.t === 'w' && name === 'mptcp' && f.v === 'subtype') throw new NftParseError('wxdp has no tcp option mptcp subtype yet (a 4-bit field)', { ...t.loc, end: f.loc.end });
+    this.unexpected(this.isEnd(true) ? this.peek() : this.peek(1));
   }
 
   /** `vmap @m` / `vmap { key : verdict, … }` (the key's element gives the rule's verdict). */
@@ -1292,9 +1326,11 @@ class Parser {
       case 'iifname':
       case 'oifname':
       case 'skuid':
-      case 'skgid': {
+      case 'skgid':
+      case 'rt': {
         const sel = this.selector(t)!;
         if (sel.field === 'mark' && this.isWord('set')) return this.setStmt(sel);
+        if (sel.proto === 'tcpopt' && this.isWord('set')) return this.optSet(sel);
         // payload_stmt: `ip daddr set …` rewrites the packet (nft_payload_set) — wxdp keeps no payload writes
         if (['ip', 'ip6', 'tcp', 'udp', 'th'].includes(sel.proto) && this.isWord('set')) throw new NftParseError(`wxdp has no payload writes yet (${sel.proto} ${sel.field} set …: nft_payload_set)`, { ...sel.loc, end: this.peek().loc.end });
         return this.match(sel);
@@ -1725,6 +1761,18 @@ class Parser {
       } else break;
     }
     return s;
+  }
+
+  /** `tcp option NAME FIELD set VALUE|rt mtu` (nft_exthdr's TCP option write). */
+  private optSet(sel: Selector): Stmt {
+    this.next(); // set
+    if (this.isWord('rt')) {
+      const rt = this.selector(this.next())!;
+      if (rt.field !== 'mtu') throw new NftParseError('wxdp sets a tcp option from a value or rt mtu only', rt.loc);
+      return { k: 'optset', sel, rt: true, loc: { ...sel.loc, end: rt.loc.end } };
+    }
+    const value = this.single();
+    return { k: 'optset', sel, value, rt: false, loc: { ...sel.loc, end: value.loc.end } };
   }
 
   private setStmt(sel: Selector): Stmt {

@@ -5,6 +5,7 @@
 
 import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
 import { anonFields } from './nft_pipapo.js';
+import { tcpOptAt } from './nft_exthdr.js';
 import { fieldAt, impliedDeps, stmtReduce } from './nft_merge.js';
 import { flagNames, formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, ICMP_CODES as ICMP_CODE_TABLES, TYPE_INFO, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
@@ -114,6 +115,7 @@ function selText(s: { sel: Selector }, l4 = ''): string {
   if (s.sel.concat) return s.sel.concat.map((f) => (f.proto === 'th' && l4 ? `${l4} ${f.field}` : selText({ sel: f }))).join(' . ');
   const { proto, field } = s.sel;
   if (proto === 'meta' && ['mark', 'iif', 'oif', 'iifname', 'oifname'].includes(field)) return field === 'mark' ? 'meta mark' : field;
+  if (proto === 'tcpopt') return `tcp option ${field}`;
   return `${proto} ${field}`;
 }
 
@@ -356,6 +358,11 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         else if (s.key) parts.push(`${s.target} set ${natKeyText(s.key)}`);
         else parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
         break;
+      case 'optset': {
+        const at = tcpOptAt(s.sel.field);
+        parts.push(`${selText(s)} set ${s.rt ? 'rt mtu' : formatElem(at.type, { lo: s.value!, hi: s.value!, kind: 'value' })}`);
+        break;
+      }
       case 'notrack':
         parts.push('notrack');
         break;

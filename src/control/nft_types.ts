@@ -10,6 +10,10 @@ export type DataType =
   | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_status' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16'
   /** numgen's and jhash's value: a u32 in host order, listed in decimal. */
   | 'integer32'
+  /** A TCP option's 32-bit field (`tcp option timestamp tsval`, sack edges): big-endian as on the wire, in decimal. */
+  | 'integer32be'
+  /** `rt mtu`: nft_rt's TCPMSS, a u16 in host order (nft_reg_store16), in decimal. */
+  | 'integer16h'
   /** fib's `type` (nft's fib_addrtype: RTN_*, a u32 in host order) and `exists` / `missing` (nft's boolean, one byte). */
   | 'fib_addrtype' | 'boolean'
   | 'icmp_type' | 'icmpv6_type' | 'icmp_code' | 'icmpv6_code' | 'tcp_flag' | 'uid' | 'gid'
@@ -47,6 +51,8 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   integer8: { len: 1, host: false },
   integer16: { len: 2, host: false },
   integer32: { len: 4, host: true },
+  integer32be: { len: 4, host: false },
+  integer16h: { len: 2, host: true },
   icmp_type: { len: 1, host: false },
   icmpv6_type: { len: 1, host: false },
   icmp_code: { len: 1, host: false },
@@ -472,7 +478,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
+  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'integer32be', 'integer16h'].includes(type) ? text.indexOf('-', 1) : -1;
   // a name with a dash is one word to nft's scanner (`not-ect`, `af11-af13`): only numbers make a range there
   const named = (type === 'dscp' || type === 'dscp6' || type === 'ecn') && !/^[0-9]/.test(text);
   if (dash > 0 && !named && !(type === 'inet_proto' && protos().byName.has(text))) {
@@ -488,7 +494,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
 
 /** Host-order u32 bytes → big-endian (for ordering in sets and ranges). */
 export function hostToBe(b: Uint8Array): Uint8Array {
-  return b.length === 4 ? Uint8Array.from([b[3]!, b[2]!, b[1]!, b[0]!]) : b;
+  return b.length === 4 || b.length === 2 ? b.slice().reverse() : b;
 }
 
 const same = (b: Uint8Array): Uint8Array => b;
@@ -527,6 +533,10 @@ function formatScalar(type: DataType, b: Uint8Array): string {
     case 'inet_service':
     case 'integer16':
       return String((b[0]! << 8) | b[1]!);
+    case 'integer32be':
+      return String(new DataView(b.buffer, b.byteOffset).getUint32(0, false));
+    case 'integer16h':
+      return String(b[0]! | (b[1]! << 8));
     case 'inet_proto':
       return protos().byNumber.get(b[0]!) ?? String(b[0]);
     case 'nf_proto':

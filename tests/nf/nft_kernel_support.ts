@@ -81,8 +81,8 @@ export async function oursNftRun(ruleset: string, frames: Uint8Array[], on: stri
  * derives them ([dport, frames, through, host]: the comparison is not of silences), the `after` listings alike.
  * Returns the Fixture for what a test checks next.
  */
-export async function expectOursAsKernel(kern: KernelNftRun, ruleset: string, frames: Uint8Array[], runs: ReadonlyArray<readonly [number, number, number, number]>): Promise<Fixture> {
-  const { fx, out: ours } = await oursNftRun(ruleset, frames);
+export async function expectOursAsKernel(kern: KernelNftRun, ruleset: string, frames: Uint8Array[], runs: ReadonlyArray<readonly [number, number, number, number]>, topo: NftTopo = TOPO4): Promise<Fixture> {
+  const { fx, out: ours } = await oursNftRun(ruleset, frames, 'eth1', topo);
   expect(ours).toEqual(kern.out);
   expect(passedPerRun(kern.out, runs.map(([a, b, c]) => [a, 0, b, c] as const))).toEqual(runs.map((r) => r[2]));
   for (const [key, out] of Object.entries(kern.lists)) expect(fx.dp.nft(key.slice(key.indexOf(' ') + 1)), key).toBe(out);

@@ -1,0 +1,187 @@
+// nf_tables' TCP option and route expressions (net/netfilter/nft_exthdr.c with NFT_EXTHDR_OP_TCPOPT, nft_rt.c): the
+// option of a kind found by walking the TCP header's options, loaded into a register, tested for presence, or
+// rewritten with the checksum updated (the MSS clamp: `tcp option maxseg size set rt mtu`); the packet's route's
+// next hop, classid and MSS.
+//
+// Reads: the hook state (pf, hook, iif, oif, mark, data, len, thoff, l4proto), the FIB and learned path MTUs (dst.ts).
+// Sets: the registers; a TCP option's bytes and the TCP checksum. Next: back to the evaluator (false: NFT_BREAK).
+
+import { AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_SIZE, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_OIF, LOOPBACK_IFINDEX, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_THOFF } from './abi';
+import { netdevGet } from './core';
+import { dst4_route, dst6_route, dst_pmtu } from './dst';
+import { fib_flow_buf, fib_res_buf } from './fib';
+import { routeMtu4, routeMtu6 } from './output';
+import { csumReplace4 } from './nf_nat';
+
+const TCPOPT_NOP: u32 = 1;
+const TCPOPT_MSS: u32 = 2;
+const IPPROTO_TCP: u32 = 6;
+const NF_INET_PRE_ROUTING: u32 = 0;
+const NFT_RT_CLASSID: u32 = 0;
+const NFT_RT_NEXTHOP4: u32 = 1;
+const NFT_RT_NEXTHOP6: u32 = 2;
+const NFT_RT_TCPMSS: u32 = 3;
+const TCP_MSS_DEFAULT: u32 = 536;
+
+/**
+ * nft_tcp_header_pointer: the TCP header (its options after it) when the packet is TCP and not a later fragment, and
+ * its length (doff × 4, at least 20, in the packet); 0 when not.
+ */
+function tcpHeader(st: u32): u32 {
+  const th = load<u32>(st, NFS_THOFF);
+  if (<u32>load<u8>(st, NFS_L4PROTO) != IPPROTO_TCP || th == 0) return 0;
+  const len = load<u32>(st, NFS_LEN);
+  if (th + 20 > len) return 0;
+  const hl = (<u32>load<u8>(load<u32>(st, NFS_DATA) + th, 12) >> 4) << 2;
+  if (hl < 20 || th + hl > len) return 0;
+  return hl;
+}
+
+/**
+ * The walk nft_exthdr_tcp_eval and _set_eval share: the offset in the header of the first option of `kind`, -1 when
+ * there is none, -2 when it is malformed (it runs past the header, or is shorter than offset + len: NFT_BREAK). An
+ * option of kind 0 or 1, or of length 0, counts one byte (optlen: "make finite progress"); the walk stops where fewer
+ * than two bytes are left, so an option in the header's last byte is never found.
+ */
+function optFind(tcph: u32, hl: u32, kind: u32, off: u32, len: u32): i32 {
+  let i: u32 = 20;
+  while (i < hl - 1) {
+    const k = <u32>load<u8>(tcph + i);
+    const l = <u32>load<u8>(tcph + i + 1);
+    const optl: u32 = k <= TCPOPT_NOP || l == 0 ? 1 : l;
+    if (k == kind) {
+      if (i + optl > hl || off + len > optl) return -2;
+      return <i32>i;
+    }
+    i += optl;
+  }
+  return -1;
+}
+
+/**
+ * nft_exthdr_tcp_eval: `len` bytes at `off` in the option of `kind` into `reg` (its last word zero-padded), or with
+ * `present` (NFT_EXTHDR_F_PRESENT) one byte 1 / 0 — an absent, malformed or non-TCP packet's option is 0 then, NFT_BREAK
+ * otherwise.
+ */
+export function nftExthdrTcp(st: u32, reg: u32, kind: u32, off: u32, len: u32, present: bool): bool {
+  const hl = tcpHeader(st);
+  const i = hl != 0 ? optFind(load<u32>(st, NFS_DATA) + load<u32>(st, NFS_THOFF), hl, kind, off, len) : -1;
+  if (present) {
+    store<u32>(reg, i >= 0 ? 1 : 0);
+    return true;
+  }
+  if (i < 0) return false;
+  if ((len & 3) != 0) store<u32>(reg + (len & ~3), 0);
+  memory.copy(reg, load<u32>(st, NFS_DATA) + load<u32>(st, NFS_THOFF) + <u32>i + off, len);
+  return true;
+}
+
+/**
+ * nft_exthdr_tcp_set_eval: the option of `kind`'s `len` bytes (2 or 4) at `off` become the register's, the TCP checksum
+ * updated as inet_proto_csum_replace2 / _4 do (the frame's checksum is complete here, never CHECKSUM_PARTIAL). An MSS
+ * is never raised (`if (ntohs(old) <= ntohs(new)) return`: a larger one could stall the connection); an equal value
+ * writes nothing. No such option: the rule goes on; a non-TCP packet or a malformed option: NFT_BREAK.
+ */
+export function nftExthdrTcpSet(st: u32, reg: u32, kind: u32, off: u32, len: u32): bool {
+  const hl = tcpHeader(st);
+  if (hl == 0) return false;
+  const tcph = load<u32>(st, NFS_DATA) + load<u32>(st, NFS_THOFF);
+  const i = optFind(tcph, hl, kind, off, len);
+  if (i == -2) return false;
+  if (i < 0) return true;
+  const at = tcph + <u32>i + off;
+  if (len == 2) {
+    const old = <u32>load<u16>(at);
+    const nv = <u32>load<u16>(reg);
+    if (kind == TCPOPT_MSS && bswap<u16>(<u16>old) <= bswap<u16>(<u16>nv)) return true;
+    if (old == nv) return true;
+    store<u16>(at, <u16>nv);
+    csumReplace4(tcph + 16, old, nv);
+  } else {
+    const old = load<u32>(at);
+    const nv = load<u32>(reg);
+    if (old == nv) return true;
+    store<u32>(at, nv);
+    csumReplace4(tcph + 16, old, nv);
+  }
+  return true;
+}
+
+/**
+ * The packet's route (skb_dst) into `res`, looked up again as routing found it: an input route for a received
+ * packet (its iif), an output one for the stack's own; false when it has none (prerouting: not routed yet).
+ */
+function pktRoute(st: u32, v6: bool, res: u32): bool {
+  if (<u32>load<u8>(st, NFS_HOOK) == NF_INET_PRE_ROUTING) return false;
+  const iph = load<u32>(st, NFS_DATA);
+  const fl = fib_flow_buf();
+  memory.fill(fl, 0, FL_SIZE);
+  const iif = load<u32>(st, NFS_IIF);
+  store<u32>(fl + FL_IIF, iif != 0 ? iif : LOOPBACK_IFINDEX);
+  store<u32>(fl + FL_MARK, load<u32>(st, NFS_MARK));
+  if (v6) {
+    store<u8>(fl + FL_FAMILY, <u8>AF_INET6);
+    memory.copy(fl + FL_DST, iph + 24, 16);
+    memory.copy(fl + FL_SRC, iph + 8, 16);
+    return dst6_route(fl, res) == 0;
+  }
+  store<u8>(fl + FL_FAMILY, <u8>AF_INET);
+  store<u32>(fl + FL_DST, load<u32>(iph, 16));
+  store<u32>(fl + FL_SRC, load<u32>(iph, 12));
+  store<u8>(fl + FL_TOS, load<u8>(iph, 1) & 0xfc);
+  return dst4_route(fl, res) == 0;
+}
+
+/** dst_mtu of a route in `res` toward the address at `a`: the route's mtu metric or its device's, a learned path MTU below it. */
+function routeMtu(res: u32, v6: bool, a: u32): u32 {
+  const nd = netdevGet(load<u32>(res, FR_OIF));
+  if (nd == 0) return 0;
+  const m = v6 ? routeMtu6(res, nd) : routeMtu4(res, nd);
+  const p = dst_pmtu(v6 ? AF_INET6 : AF_INET, a);
+  return p != 0 && p < m ? p : m;
+}
+
+/**
+ * nft_rt_get_eval into `reg`: NFT_RT_CLASSID (the route's realm: wxdp's routes have none, 0), NEXTHOP4 / NEXTHOP6 (the
+ * route's gateway of the packet's family, else its destination; another family: NFT_BREAK), TCPMSS (get_tcpmss: the
+ * smaller of the route's MTU and the MTU of the route back to the source — nf_route, an output lookup of the source
+ * alone —, less 40 (IPv4) or 60 (IPv6) bytes of headers; TCP_MSS_DEFAULT when that leaves nothing or over 0xffff).
+ * No route: NFT_BREAK.
+ */
+export function nftRt(st: u32, reg: u32, key: u32): bool {
+  const v6 = <u32>load<u8>(st, NFS_PF) == 10;
+  const res = fib_res_buf();
+  if (!pktRoute(st, v6, res)) return false;
+  const iph = load<u32>(st, NFS_DATA);
+  if (key == NFT_RT_CLASSID) {
+    store<u32>(reg, 0);
+    return true;
+  }
+  if (key == NFT_RT_NEXTHOP4) {
+    if (v6) return false;
+    store<u32>(reg, <u32>load<u8>(res, FR_GW_FAMILY) == AF_INET ? load<u32>(res, FR_GW) : load<u32>(iph, 16));
+    return true;
+  }
+  if (key == NFT_RT_NEXTHOP6) {
+    if (!v6) return false;
+    memory.copy(reg, <u32>load<u8>(res, FR_GW_FAMILY) == AF_INET6 ? res + FR_GW : iph + 24, 16);
+    return true;
+  }
+  if (key != NFT_RT_TCPMSS) return false;
+  let mtu = routeMtu(res, v6, v6 ? iph + 24 : iph + 16);
+  const minlen: u32 = v6 ? 60 : 40;
+  // nf_route's reverse lookup: daddr the packet's source, nothing else of the flow set
+  const fl = fib_flow_buf();
+  memory.fill(fl, 0, FL_SIZE);
+  store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
+  store<u8>(fl + FL_FAMILY, <u8>(v6 ? AF_INET6 : AF_INET));
+  if (v6) memory.copy(fl + FL_DST, iph + 8, 16);
+  else store<u32>(fl + FL_DST, load<u32>(iph, 12));
+  if ((v6 ? dst6_route(fl, res) : dst4_route(fl, res)) == 0) {
+    const back = routeMtu(res, v6, iph + (v6 ? 8 : 12));
+    if (back != 0 && back < mtu) mtu = back;
+  }
+  const mss = mtu <= minlen || mtu > 0xffff ? TCP_MSS_DEFAULT : mtu - minlen;
+  store<u32>(reg, mss); // nft_reg_store16: the register's u32 is zeroed first
+  return true;
+}

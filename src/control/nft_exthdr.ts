@@ -1,0 +1,79 @@
+// nft's TCP option expressions (nftables' tcpopt.c templates over the kernel's nft_exthdr with NFT_EXTHDR_OP_TCPOPT)
+// and its route expression (nft_rt): what `tcp option NAME [FIELD]` and `rt mtu|classid|ip nexthop|ip6 nexthop`
+// read, as nft 1.0.6 sends them to the kernel (`--debug=netlink`, measured on Linux 6.18):
+//
+//   tcp option maxseg size          exthdr load tcpopt 2b @ 2 + 2        (kind 2, offset 2, 2 bytes, big-endian)
+//   tcp option maxseg exists        exthdr load tcpopt 1b @ 2 + 0 present → a one-byte boolean, 1 or 0
+//   tcp option sack2 right          exthdr load tcpopt 4b @ 5 + 22
+//   tcp option 254 exists           any kind by number (listed so)
+//   rt mtu                          rt load tcpmss (a u16 in host order: the route's MTU less the headers)
+//
+// The parser (nft_parse.ts) keeps such a selector as proto 'tcpopt' (field `NAME` for presence, `NAME FIELD`) or
+// 'rt' (field `mtu`, `classid`, `ip nexthop`, `ip6 nexthop`).
+
+import type { DataType } from './nft_types.js';
+
+/** One option field: its offset in the option, bytes, type. */
+export interface TcpOptField {
+  off: number;
+  len: number;
+  type: DataType;
+}
+
+/** An option nft names: its kind, and its fields (tcpopt.c's templates; nft 1.0.6's grammar takes no `kind` field). */
+interface TcpOptDesc {
+  kind: number;
+  fields: Readonly<Record<string, TcpOptField>>;
+}
+
+const LENGTH: TcpOptField = { off: 1, len: 1, type: 'integer8' };
+const sack = (n: number): TcpOptDesc => ({ kind: 5, fields: { length: LENGTH, left: { off: 2 + 8 * n, len: 4, type: 'integer32be' }, right: { off: 6 + 8 * n, len: 4, type: 'integer32be' } } });
+
+/** By the names nft reads (sack0 is sack, sack-permitted sack-perm: listed by the first name). */
+const OPTIONS: Readonly<Record<string, TcpOptDesc>> = {
+  eol: { kind: 0, fields: {} },
+  nop: { kind: 1, fields: {} },
+  maxseg: { kind: 2, fields: { length: LENGTH, size: { off: 2, len: 2, type: 'integer16' } } },
+  window: { kind: 3, fields: { length: LENGTH, count: { off: 2, len: 1, type: 'integer8' } } },
+  'sack-perm': { kind: 4, fields: { length: LENGTH } },
+  sack: sack(0),
+  sack1: sack(1),
+  sack2: sack(2),
+  sack3: sack(3),
+  timestamp: { kind: 8, fields: { length: LENGTH, tsval: { off: 2, len: 4, type: 'integer32be' }, tsecr: { off: 6, len: 4, type: 'integer32be' } } },
+  mptcp: { kind: 30, fields: { length: LENGTH } },
+};
+const ALIASES: Readonly<Record<string, string>> = { sack0: 'sack', 'sack-permitted': 'sack-perm' };
+
+/** The option's name as nft lists it, or undefined for a word that names none (a number 0-255 names its kind). */
+export function tcpOptName(word: string): string | undefined {
+  if (/^[0-9]+$/.test(word)) return Number(word) <= 255 ? String(Number(word)) : undefined;
+  const n = ALIASES[word] ?? word;
+  return Object.hasOwn(OPTIONS, n) ? n : undefined;
+}
+
+/** The fields nft's grammar takes after the option's name. */
+export function tcpOptFields(name: string): readonly string[] {
+  return Object.keys(OPTIONS[name]?.fields ?? {});
+}
+
+/** The kind of an option named as tcpOptName lists it. */
+export function tcpOptKind(name: string): number {
+  return OPTIONS[name]?.kind ?? Number(name);
+}
+
+/** What a `tcp option` selector's field (`maxseg size`, or `maxseg` for presence) loads: offset, bytes, type. */
+export function tcpOptAt(field: string): TcpOptField & { kind: number; present: boolean } {
+  const [name, f] = field.split(' ') as [string, string | undefined];
+  const kind = tcpOptKind(name);
+  if (f === undefined) return { kind, present: true, off: 0, len: 1, type: 'boolean' };
+  return { kind, present: false, ...OPTIONS[name]!.fields[f]! };
+}
+
+/** nft_rt's keys (enum nft_rt_keys) by the field nft lists. */
+export const RT_KEYS: Readonly<Record<string, number>> = { classid: 0, 'ip nexthop': 1, 'ip6 nexthop': 2, mtu: 3 };
+
+/** The type of an `rt` field: realm (a u32 in host order), an address, the MSS (a u16 in host order). */
+export function rtType(field: string): DataType {
+  return field === 'mtu' ? 'integer16h' : field === 'classid' ? 'integer32' : field === 'ip nexthop' ? 'ipv4_addr' : 'ipv6_addr';
+}

@@ -1,0 +1,166 @@
+// TCP options and the route expression (nft_exthdr's NFT_EXTHDR_OP_TCPOPT, nft_rt): MSS clamping as everyone writes it
+// (`tcp flags syn tcp option maxseg size set rt mtu`), option fields and presence, `rt mtu` / `rt ip nexthop`, which wxdp
+// refused with a syntax error before 12-07 (nfx55): rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad ones
+// refused alike, then SYNs with crafted option lists through a Linux 6.18 router in namespaces and through wxdp — the
+// rewritten MSS and checksum compared byte for byte, counters listed alike.
+
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stackUnready } from '../net/support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { ACK, LINKS, NEIGH, SYN, SYN_OPTS, tcpFrame } from './ct_support.js';
+import { expectOursAsKernel, kernelNftRun, type NftTopo } from './nft_kernel_support.js';
+import { expectSequenceAsNft, loadListedAsNft, nftAgainst, nftSession } from './nft_support.js';
+
+const { nsa, skip, why } = nftAgainst('nfx55o');
+
+const RULES = [
+  'tcp flags syn tcp option maxseg size set rt mtu',
+  'tcp flags syn tcp option maxseg size set 1400 counter',
+  'tcp option maxseg size > 1400 counter',
+  'tcp option maxseg size != 1460',
+  'tcp option maxseg size { 1000-1400 } counter',
+  'tcp option maxseg size { 536, 1220, 1460 }',
+  'tcp option maxseg exists counter',
+  'tcp option maxseg missing',
+  'tcp option sack-perm missing counter',
+  'tcp option sack-permitted exists',
+  'tcp option window count 3',
+  'tcp option window length 3',
+  'tcp option timestamp tsval 5',
+  'tcp option timestamp tsecr != 0',
+  'tcp option timestamp tsval set 3',
+  'tcp option sack0 left 1',
+  'tcp option sack right 2',
+  'tcp option sack3 right 1',
+  'tcp option mptcp exists',
+  'tcp option 254 exists',
+  'tcp option eol exists',
+  'tcp option nop missing',
+  'rt mtu 1500 counter',
+  'rt mtu < 1400',
+  'rt mtu { 1360, 1460 }',
+  'rt ip nexthop 192.0.2.1 counter',
+  'rt ip6 nexthop 2001:db8::1',
+  'rt classid 5',
+];
+
+const REFUSED = [
+  'add table inet t',
+  'add chain inet t c { type filter hook forward priority 0; }',
+  'add chain inet t p { type filter hook prerouting priority 0; }',
+  'add rule inet t c tcp option maxseg size set 70000',
+  'add rule inet t c tcp option maxseg size 70000',
+  'add rule inet t c tcp option foo exists',
+  'add rule inet t c tcp option maxseg size',
+  'add rule inet t c tcp option window count set 3',
+  'add rule inet t c rt nexthop 192.0.2.1',
+  'add rule inet t p rt mtu 1500',
+  'add rule inet t p tcp option maxseg size set rt mtu',
+  'add rule inet t p rt ip nexthop 192.0.2.1',
+  'list ruleset',
+];
+
+describe.skipIf(skip)(`tcp options and rt, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
+  const s = nftSession(nsa, 'nfx55o');
+
+  it(`takes ${RULES.length} rules and lists them as nft does`, () => {
+    const file = join(s.dir, 'tcpopt.nft');
+    writeFileSync(file, ['table inet f {', '\tchain c {', '\t\ttype filter hook forward priority 0; policy accept;', ...RULES.map((r) => `\t\t${r}`), '\t}', '}', ''].join('\n'));
+    loadListedAsNft(s.ns, s.dp, file);
+    expectSequenceAsNft(s.ns, s.dp, ['delete table inet f']);
+  });
+
+  it(`refuses ${REFUSED.length - 4} rules as nft does, each at its place`, () => {
+    expectSequenceAsNft(s.ns, s.dp, REFUSED);
+  });
+});
+
+const RULESET = `table inet m {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		tcp dport 4001 tcp flags syn tcp option maxseg size set rt mtu counter
+		tcp dport 4002 tcp flags syn tcp option maxseg size set 1400 counter
+		tcp dport 4003 tcp option maxseg size > 1400 counter drop
+		tcp dport 4004 tcp option sack-perm missing counter drop
+		tcp dport 4005 tcp option timestamp tsval 5 counter drop
+		tcp dport 4006 rt mtu 1360 counter drop
+		tcp dport 4007 rt ip nexthop 198.51.100.2 counter drop
+		tcp dport 4008 tcp option window count 7 counter drop
+		tcp dport 4009 tcp option maxseg exists counter drop
+		tcp dport 4010 tcp option timestamp tsval set 77 counter
+	}
+}
+`;
+
+const MSS = (n: number): number[] => [2, 4, n >> 8, n & 0xff];
+const TS = (v: number): number[] => [1, 1, 8, 10, 0, 0, 0, v, 0, 0, 0, 0];
+/** An MSS option whose length runs past the header (nft_exthdr: NFT_BREAK, `exists` reads 0). */
+const PAST = [1, 1, 2, 40, 5, 0xb4];
+/** A zero-length option (optlen: one byte), then an EOL byte walked over, then MSS 1460 at 22. */
+const ZERO = [3, 0, 0, 0, ...MSS(1460)];
+/** An MSS kind in the header's last byte: the walk stops before it. */
+const LAST = [1, 1, 1, 2];
+
+const seg = (dport: number, i: number, options: number[], flags = SYN): Uint8Array =>
+  tcpFrame('in', '192.0.2.2', '203.0.113.5', 40000 + i, dport, { seq: 1000 + i, flags, ack: flags & ACK ? 1 : 0, options });
+
+// [dport, frames, how many go through, host]; the frames below in the same order
+const RUNS: Array<[number, number, number, number]> = [
+  [4001, 4, 4, 5], // 1460 → 1360 (route mtu 1400 - 40), 1300 kept, an ACK's 1460 kept, 1380 → 1360
+  [4002, 3, 3, 5], // 1460 → 1400, 1300 never raised, the malformed list breaks (not counted)
+  [4003, 4, 2, 5], // 1460 dropped, 1300 through, the zero-length walk's 1460 dropped, no options through
+  [4004, 2, 1, 5], // SACK permitted: through; MSS alone: dropped
+  [4005, 2, 1, 5], // tsval 5 dropped, 6 through
+  [4006, 1, 0, 5], // rt mtu: 1360
+  [4007, 1, 0, 5], // the gateway
+  [4008, 2, 1, 5], // window scale 7 dropped
+  [4009, 3, 2, 5], // malformed and last-byte MSS through, a plain one dropped
+  [4010, 2, 2, 5], // tsval rewritten (a 4-byte write), no timestamp: counted as is
+];
+const FRAMES = [
+  seg(4001, 0, SYN_OPTS),
+  seg(4001, 1, MSS(1300)),
+  seg(4001, 2, MSS(1460), ACK),
+  seg(4001, 3, [...MSS(1380), ...TS(9)]),
+  seg(4002, 0, SYN_OPTS),
+  seg(4002, 1, MSS(1300)),
+  seg(4002, 2, PAST),
+  seg(4003, 0, MSS(1460)),
+  seg(4003, 1, MSS(1300)),
+  seg(4003, 2, ZERO),
+  seg(4003, 3, []),
+  seg(4004, 0, SYN_OPTS),
+  seg(4004, 1, MSS(1460)),
+  seg(4005, 0, TS(5)),
+  seg(4005, 1, TS(6)),
+  seg(4006, 0, SYN_OPTS),
+  seg(4007, 0, SYN_OPTS),
+  seg(4008, 0, SYN_OPTS),
+  seg(4008, 1, MSS(1300)),
+  seg(4009, 0, PAST),
+  seg(4009, 1, LAST),
+  seg(4009, 2, MSS(1460)),
+  seg(4010, 0, [...MSS(1460), ...TS(5)]),
+  seg(4010, 1, MSS(1460)),
+];
+
+/** The IPv4 router with a route MTU of 1400 toward 203.0.113.0/24 (rt mtu: 1400 - 40). */
+const TOPO: NftTopo = { links: LINKS, routes: [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1', mtu: 1400 }], neigh: NEIGH };
+
+const unready = await stackUnready();
+const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
+
+describe.skipIf(unready !== '' || noKernel !== '')(`tcp options and rt, the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(RULESET, FRAMES, 'nfx55x', ['list ruleset'], 'eth1', TOPO);
+
+  it(`forwards what the kernel forwards of ${FRAMES.length} frames, MSS and checksums rewritten alike, and counts as it does`, async () => {
+    await expectOursAsKernel(kern, RULESET, FRAMES, RUNS, TOPO);
+    // not a silence compared with a silence: the clamp happened (MSS 1360, 1400) and the tsval was written (77)
+    expect(kern.out[0]![0]).toContain('02040550');
+    expect(kern.out[4]![0]).toContain('02040578');
+    expect(kern.out[22]![0]).toContain('080a0000004d');
+  });
+});
