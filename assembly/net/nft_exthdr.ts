@@ -108,6 +108,31 @@ export function nftExthdrTcpSet(st: u32, reg: u32, kind: u32, off: u32, len: u32
 }
 
 /**
+ * nft_exthdr_tcp_strip_eval: the first option of `kind` overwritten with NOPs, the checksum updated byte by byte as
+ * the kernel does (inet_proto_csum_replace2 of each byte in its half of a 16-bit word). 1: done or no such option (the
+ * rule goes on); 0: not TCP (NFT_BREAK); -1: the option runs past the header and cannot be removed (NF_DROP).
+ */
+export function nftExthdrTcpStrip(st: u32, kind: u32): i32 {
+  const hl = tcpHeader(st);
+  if (hl == 0) return 0;
+  const tcph = load<u32>(st, NFS_DATA) + load<u32>(st, NFS_THOFF);
+  const i = optFind(tcph, hl, kind, 0, 0);
+  if (i == -2) return -1;
+  if (i < 0) return 1;
+  const at = <u32>i;
+  const l = <u32>load<u8>(tcph + at + 1);
+  const optl: u32 = kind <= TCPOPT_NOP || l == 0 ? 1 : l;
+  for (let j: u32 = 0; j < optl; j++) {
+    // htons(o) / htons(n) of the byte in the high half (even offsets) or the low half of its word, as loaded here
+    const o = <u32>load<u8>(tcph + at + j);
+    const even = ((at + j) & 1) == 0;
+    csumReplace4(tcph + 16, even ? o : o << 8, even ? TCPOPT_NOP : TCPOPT_NOP << 8);
+    store<u8>(tcph + at + j, <u8>TCPOPT_NOP);
+  }
+  return 1;
+}
+
+/**
  * The packet's route (skb_dst) into `res`, looked up again as routing found it: an input route for a received
  * packet (its iif), an output one for the stack's own; false when it has none (prerouting: not routed yet).
  */

@@ -1471,6 +1471,9 @@ export class Nft {
           out.push({ k: 'vmap', sel: s.sel, keyType, map: this.mapOperand(t, s.map, keyType, 'verdict', s.sel.loc) });
           break;
         }
+        case 'optreset':
+          out.push({ k: 'optreset', name: s.name });
+          break;
         case 'optset': {
           // nft_exthdr_tcp_set_init: a 2- or 4-byte field only (EOPNOTSUPP, shown at the field)
           const at = tcpOptAt(s.sel.field);

@@ -6,7 +6,7 @@
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type BitOp } from './nft_model.js';
 import { FIB_FLAGS, type Selector } from './nft_parse.js';
 import { fieldAt, stmtReduce } from './nft_merge.js';
-import { RT_KEYS, tcpOptAt } from './nft_exthdr.js';
+import { RT_KEYS, tcpOptAt, tcpOptKind } from './nft_exthdr.js';
 import { FieldIndexTooLarge, anonFields, fieldBounds, fieldIndex } from './nft_pipapo.js';
 import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
@@ -647,6 +647,11 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           code.data(le32(s.value));
         }
         code.op(s.target === 'ct mark' ? EXPR.CT_SET : EXPR.META_SET, 0, 4, s.target === 'ct mark' ? CT.MARK : META.MARK);
+        break;
+      case 'optreset':
+        // nft_exthdr's strip: the write with no bytes (len 0)
+        code.op(EXPR.EXTHDR_SET, 0, 0, tcpOptKind(s.name));
+        code.word(0);
         break;
       case 'optset': {
         // the value into register 0 (`rt mtu`: nft_rt's TCPMSS, then byteorder hton(reg, 2, 2)), then nft_exthdr's

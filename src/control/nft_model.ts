@@ -37,6 +37,8 @@ export type RStmt =
   | { k: 'flow'; name: string }
   /** nft_exthdr's TCP option write: `value` (the field's bytes, network order), or (`rt`) nft_rt's TCPMSS, hton'd. */
   | { k: 'optset'; sel: Selector; value?: Uint8Array; rt: boolean }
+  /** nft_exthdr's TCP option strip (`reset tcp option NAME`): `name` as nft lists it. */
+  | { k: 'optreset'; name: string }
   | { k: 'notrack' }
   /**
    * fwd (the frame itself) or dup (a copy) out of `ifindex`, named `name` when the rule was loaded; `nh`: to that

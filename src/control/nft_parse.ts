@@ -108,6 +108,8 @@ export type Stmt =
   | { k: 'objmap'; type: 'counter' | 'quota' | 'limit'; sel: Selector; map?: RawValue; loc: Loc }
   /** `SELECTOR vmap { key : verdict, … }` / `vmap @m`. */
   | { k: 'vmap'; sel: Selector; map: RawValue; loc: Loc }
+  /** `reset tcp option NAME` (nft_exthdr_tcp_strip_eval: the option's bytes become NOPs). */
+  | { k: 'optreset'; name: string; loc: Loc }
   /** `tcp option maxseg size set 1400` / `… set rt mtu` (nft_exthdr's TCP option write): a value, or the route's MSS. */
   | { k: 'optset'; sel: Selector; value?: RawValue; rt: boolean; loc: Loc }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
@@ -1337,6 +1339,18 @@ class Parser {
       }
       case 'fib':
         return this.match(this.fibSel(t));
+      case 'reset': {
+        // optstrip_stmt: RESET TCP OPTION tcp_hdr_option_type (no field after it)
+        const p = this.next();
+        if (p.t !== 'w' || p.v !== 'tcp') this.unexpected(p);
+        const o = this.next();
+        if (o.t !== 'w' || o.v !== 'option') this.unexpected(o, 'option');
+        const n = this.next();
+        const name = n.t === 'w' ? tcpOptName(n.v) : undefined;
+        if (name === undefined) this.unexpected(n);
+        if (!this.isEnd(true) && this.peek().t === 'w' && tcpOptFields(name).includes(this.peek().v)) this.unexpected(this.peek(), this.endExpected(!this.ruleInBlock));
+        return { k: 'optreset', name, loc: { ...t.loc, end: n.loc.end } };
+      }
       case 'ct': {
         // connlimit_stmt: CT COUNT [OVER] NUM, located over all of it
         if (this.isWord('count')) {

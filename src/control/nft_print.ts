@@ -358,6 +358,9 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         else if (s.key) parts.push(`${s.target} set ${natKeyText(s.key)}`);
         else parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
         break;
+      case 'optreset':
+        parts.push(`reset tcp option ${s.name}`);
+        break;
       case 'optset': {
         const at = tcpOptAt(s.sel.field);
         parts.push(`${selText(s)} set ${s.rt ? 'rt mtu' : formatElem(at.type, { lo: s.value!, hi: s.value!, kind: 'value' })}`);

@@ -45,6 +45,10 @@ const RULES = [
   'rt ip nexthop 192.0.2.1 counter',
   'rt ip6 nexthop 2001:db8::1',
   'rt classid 5',
+  'reset tcp option sack-perm',
+  'reset tcp option 254',
+  'reset tcp option sack0',
+  'reset tcp option timestamp counter',
 ];
 
 const REFUSED = [
@@ -60,6 +64,9 @@ const REFUSED = [
   'add rule inet t p rt mtu 1500',
   'add rule inet t p tcp option maxseg size set rt mtu',
   'add rule inet t p rt ip nexthop 192.0.2.1',
+  'add rule inet t c reset tcp option maxseg size',
+  'add rule inet t c reset tcp option foo',
+  'add rule inet t c reset tcp',
   'list ruleset',
 ];
 
@@ -91,6 +98,7 @@ const RULESET = `table inet m {
 		tcp dport 4008 tcp option window count 7 counter drop
 		tcp dport 4009 tcp option maxseg exists counter drop
 		tcp dport 4010 tcp option timestamp tsval set 77 counter
+		tcp dport 4011 reset tcp option sack-perm counter
 	}
 }
 `;
@@ -119,6 +127,7 @@ const RUNS: Array<[number, number, number, number]> = [
   [4008, 2, 1, 5], // window scale 7 dropped
   [4009, 3, 2, 5], // malformed and last-byte MSS through, a plain one dropped
   [4010, 2, 2, 5], // tsval rewritten (a 4-byte write), no timestamp: counted as is
+  [4011, 3, 2, 5], // SACK permitted at an even and at an odd offset become NOPs; one running past the header: dropped
 ];
 const FRAMES = [
   seg(4001, 0, SYN_OPTS),
@@ -145,6 +154,9 @@ const FRAMES = [
   seg(4009, 2, MSS(1460)),
   seg(4010, 0, [...MSS(1460), ...TS(5)]),
   seg(4010, 1, MSS(1460)),
+  seg(4011, 0, SYN_OPTS),
+  seg(4011, 1, [1, 4, 2, 1, ...MSS(1460)]),
+  seg(4011, 2, [1, 1, 4, 40]),
 ];
 
 /** The IPv4 router with a route MTU of 1400 toward 203.0.113.0/24 (rt mtu: 1400 - 40). */
@@ -162,5 +174,6 @@ describe.skipIf(unready !== '' || noKernel !== '')(`tcp options and rt, the stac
     expect(kern.out[0]![0]).toContain('02040550');
     expect(kern.out[4]![0]).toContain('02040578');
     expect(kern.out[22]![0]).toContain('080a0000004d');
+    expect(kern.out[24]![0]).toContain('020405b401010103');
   });
 });
