@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stackUnready } from '../net/support.js';
+import { eth, ipv6, stackUnready } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
-import { ACK, LINKS, NEIGH, SYN, SYN_OPTS, tcpFrame } from './ct_support.js';
+import { ACK, H0, LINKS, LINKS6, M0, NEIGH, NEIGH6, SYN, SYN_OPTS, l4over6, tcp4, tcpFrame } from './ct_support.js';
 import { expectOursAsKernel, kernelNftRun, type NftTopo } from './nft_kernel_support.js';
 import { expectSequenceAsNft, loadListedAsNft, nftAgainst, nftSession } from './nft_support.js';
 
@@ -175,5 +175,40 @@ describe.skipIf(unready !== '' || noKernel !== '')(`tcp options and rt, the stac
     expect(kern.out[4]![0]).toContain('02040578');
     expect(kern.out[22]![0]).toContain('080a0000004d');
     expect(kern.out[24]![0]).toContain('020405b401010103');
+  });
+});
+
+const RULESET6 = `table ip6 m {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		tcp dport 4101 tcp flags syn tcp option maxseg size set rt mtu counter
+		tcp dport 4102 rt mtu 1340 counter drop
+		tcp dport 4103 rt ip6 nexthop 2001:db8:2::2 counter drop
+		tcp dport 4104 tcp option maxseg size < 1400 counter drop
+	}
+}
+`;
+
+/** A TCP segment over IPv6 from the inside host to 2001:db8:3::5 (its checksum over the IPv6 pseudo-header). */
+const seg6 = (dport: number, i: number, options: number[], flags = SYN): Uint8Array =>
+  eth({ dst: M0, src: H0, type: 0x86dd }, ipv6({ src: '2001:db8:1::2', dst: '2001:db8:3::5', nh: 6, hlim: 64 }, l4over6('2001:db8:1::2', '2001:db8:3::5', 6, tcp4('192.0.2.2', '203.0.113.5', 41000 + i, dport, { seq: 2000 + i, flags, options }))));
+
+const RUNS6: Array<[number, number, number, number]> = [
+  [4101, 3, 3, 5], // 1460 → 1340 (route mtu 1400 - 60), 1300 kept, 1380 → 1340
+  [4102, 1, 0, 5], // rt mtu: 1340
+  [4103, 1, 0, 5], // the gateway
+  [4104, 2, 1, 5], // 1300 dropped, 1460 through
+];
+const FRAMES6 = [seg6(4101, 0, SYN_OPTS), seg6(4101, 1, MSS(1300)), seg6(4101, 2, [...MSS(1380), ...TS(9)]), seg6(4102, 0, SYN_OPTS), seg6(4103, 0, SYN_OPTS), seg6(4104, 0, MSS(1300)), seg6(4104, 1, MSS(1460))];
+
+/** The IPv6 router with a route MTU of 1400 toward 2001:db8:3::/48 (rt mtu: 1400 - 60). */
+const TOPO6: NftTopo = { links: LINKS6, routes: [{ dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1', mtu: 1400 }], neigh: NEIGH6, sysctls: { 'net.ipv6.conf.all.forwarding': 1 } };
+
+describe.skipIf(unready !== '' || noKernel !== '')(`tcp options and rt over IPv6, the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(RULESET6, FRAMES6, 'nfx55y', ['list ruleset'], 'eth1', TOPO6);
+
+  it(`forwards what the kernel forwards of ${FRAMES6.length} frames, MSS clamped alike`, async () => {
+    await expectOursAsKernel(kern, RULESET6, FRAMES6, RUNS6, TOPO6);
+    expect(kern.out[0]![0]).toContain('0204053c');
   });
 });
