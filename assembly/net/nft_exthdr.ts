@@ -76,6 +76,56 @@ export function nftExthdrTcp(st: u32, reg: u32, kind: u32, off: u32, len: u32, p
   return true;
 }
 
+/** ipv6_ext_hdr: the headers ipv6_find_hdr walks through (hop-by-hop, routing, fragment, AH, none, destination). */
+@inline function ipv6ExtHdr(nh: u32): bool {
+  return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 59 || nh == 60;
+}
+
+/**
+ * ipv6_find_hdr (net/ipv6/exthdrs_core.c) with no fragment offset or flags asked: the offset from the IPv6 header of
+ * the header of protocol `target`, walking the extension headers from the fixed header's next header; -1 (ENOENT)
+ * when the walk reaches the upper layer, none, or a later fragment first, -2 (EBADMSG) when a header it must read is
+ * past the packet. The upper-layer protocol itself is found where it begins (a mobility header, 135, is one).
+ */
+function ipv6FindHdr(iph: u32, len: u32, target: u32): i32 {
+  let start: u32 = 40;
+  let nh = <u32>load<u8>(iph, 6);
+  while (true) {
+    const found = nh == target;
+    if (!ipv6ExtHdr(nh) || nh == 59) return found ? <i32>start : -1;
+    if (start + 2 > len) return -2;
+    let hdrlen: u32;
+    if (nh == 43 && start + 4 > len) return -2; // the routing header's first 4 bytes are read (struct ipv6_rt_hdr)
+    if (nh == 44) {
+      if (start + 4 > len) return -2;
+      if ((bswap<u16>(load<u16>(iph + start + 2)) & 0xfff8) != 0) return found ? <i32>start : -1;
+      hdrlen = 8;
+    } else if (nh == 51) hdrlen = (<u32>load<u8>(iph + start + 1) + 2) << 2;
+    else hdrlen = (<u32>load<u8>(iph + start + 1) + 1) << 3;
+    if (found) return <i32>start;
+    nh = <u32>load<u8>(iph + start);
+    start += hdrlen;
+  }
+}
+
+/**
+ * nft_exthdr_ipv6_eval: `len` bytes at `off` in the header of protocol `type` into `reg` (its last word zero-padded;
+ * NFT_BREAK when absent or past the packet), or with `present` a one-byte 1 / 0.
+ */
+export function nftExthdrIpv6(st: u32, reg: u32, type: u32, off: u32, len: u32, present: bool): bool {
+  const iph = load<u32>(st, NFS_DATA);
+  const plen = load<u32>(st, NFS_LEN);
+  const at = <u32>load<u8>(st, NFS_PF) == 10 && plen >= 40 ? ipv6FindHdr(iph, plen, type) : -2;
+  if (present) {
+    store<u32>(reg, at >= 0 ? 1 : 0);
+    return true;
+  }
+  if (at < 0 || <u32>at + off + len > plen) return false;
+  if ((len & 3) != 0) store<u32>(reg + (len & ~3), 0);
+  memory.copy(reg, iph + <u32>at + off, len);
+  return true;
+}
+
 /**
  * nft_exthdr_tcp_set_eval: the option of `kind`'s `len` bytes (2 or 4) at `off` become the register's, the TCP checksum
  * updated as inet_proto_csum_replace2 / _4 do (the frame's checksum is complete here, never CHECKSUM_PARTIAL). An MSS

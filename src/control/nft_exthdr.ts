@@ -77,3 +77,37 @@ export const RT_KEYS: Readonly<Record<string, number>> = { classid: 0, 'ip nexth
 export function rtType(field: string): DataType {
   return field === 'mtu' ? 'integer16h' : field === 'classid' ? 'integer32' : field === 'ip nexthop' ? 'ipv4_addr' : 'ipv6_addr';
 }
+
+/**
+ * IPv6 extension headers (nftables' exthdr.c templates over nft_exthdr with NFT_EXTHDR_OP_IPV6): `exthdr NAME exists`
+ * (a one-byte boolean) and `NAME FIELD` (nft lists the header's name alone), each header by its protocol number.
+ *
+ *   exthdr frag missing             exthdr load ipv6 1b @ 44 + 0 present
+ *   rt seg-left 1                   exthdr load ipv6 1b @ 43 + 3
+ *   frag id 7                       exthdr load ipv6 4b @ 44 + 4
+ */
+const NEXTHDR: TcpOptField = { off: 0, len: 1, type: 'inet_proto' };
+const HDRLEN: TcpOptField = { off: 1, len: 1, type: 'integer8' };
+const EXTHDRS: Readonly<Record<string, TcpOptDesc>> = {
+  hbh: { kind: 0, fields: { nexthdr: NEXTHDR, hdrlength: HDRLEN } },
+  rt: { kind: 43, fields: { nexthdr: NEXTHDR, hdrlength: HDRLEN, type: { off: 2, len: 1, type: 'integer8' }, 'seg-left': { off: 3, len: 1, type: 'integer8' } } },
+  frag: { kind: 44, fields: { nexthdr: NEXTHDR, reserved: { off: 1, len: 1, type: 'integer8' }, id: { off: 4, len: 4, type: 'integer32be' } } },
+  dst: { kind: 60, fields: { nexthdr: NEXTHDR, hdrlength: HDRLEN } },
+  mh: { kind: 135, fields: {} },
+};
+
+/** The extension headers `exthdr NAME exists` names. */
+export const EXTHDR_NAMES: readonly string[] = Object.keys(EXTHDRS);
+
+/** The fields wxdp reads of an extension header (`frag more-fragments`, `frag frag-off`, `mh type` not yet). */
+export function exthdrFields(name: string): readonly string[] {
+  return Object.keys(EXTHDRS[name]?.fields ?? {});
+}
+
+/** What an `exthdr` selector's field (`frag id`, or `frag` for presence) loads. */
+export function exthdrAt(field: string): TcpOptField & { kind: number; present: boolean } {
+  const [name, f] = field.split(' ') as [string, string | undefined];
+  const kind = EXTHDRS[name]!.kind;
+  if (f === undefined) return { kind, present: true, off: 0, len: 1, type: 'boolean' };
+  return { kind, present: false, ...EXTHDRS[name]!.fields[f]! };
+}

@@ -6,7 +6,7 @@
 // `nft -f` reads it: commands one per line or separated by ';', `table FAMILY NAME { … }` blocks with
 // `chain`, `set` and `flowtable` blocks inside, `#` comments, a backslash continuing a line.
 
-import { tcpOptFields, tcpOptName } from './nft_exthdr.js';
+import { EXTHDR_NAMES, exthdrFields, tcpOptFields, tcpOptName } from './nft_exthdr.js';
 import { isNftString, KEYWORDS, NftParseError, scan, syntaxError, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
 
 export { NftParseError, type Loc } from './nft_scan.js';
@@ -42,7 +42,7 @@ export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
 /** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
 export interface Selector {
-  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp' | 'ether' | 'vlan' | 'fib' | 'tcpopt' | 'rt';
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp' | 'ether' | 'vlan' | 'fib' | 'tcpopt' | 'rt' | 'exthdr';
   /** fib's: its flags and result as nft lists them (`saddr . iif oif`: the flags in NFTA_FIB_F_* bit order) */
   field: string;
   loc: Loc;
@@ -235,7 +235,7 @@ const MAP_CHAIN_EXPECTED = "string or '$'";
 /** Words a selector starts with (Parser.selector). */
 /** nft_fib's NFTA_FIB_F_* flags by bit: SADDR 1, DADDR 2, MARK 4, IIF 8, OIF 16 (PRESENT 32 is `exists` / `missing`'s). */
 export const FIB_FLAGS: readonly string[] = ['saddr', 'daddr', 'mark', 'iif', 'oif'];
-const SELECTORS = new Set(['rt', 'arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
+const SELECTORS = new Set(['exthdr', 'hbh', 'frag', 'dst', 'mh', 'rt', 'arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
 class Parser {
   private i = 0;
   constructor(private readonly toks: Tok[]) {}
@@ -1204,8 +1204,20 @@ class Parser {
       case 'tcp':
         if (this.isWord('option')) return this.tcpOption(t);
         return this.selectorField(t.v, t, ['sport', 'dport', 'flags', 'window', 'checksum', 'urgptr']);
+      case 'exthdr': {
+        // exthdr_exists_expr: EXTHDR exthdr_key (hbh, rt, frag, dst, mh), then exists / missing
+        const n = this.next();
+        if (n.t !== 'w' || !EXTHDR_NAMES.includes(n.v)) this.unexpected(n);
+        return { proto: 'exthdr', field: n.v, loc: { ...t.loc, end: n.loc.end } };
+      }
+      case 'hbh':
+      case 'frag':
+      case 'dst':
+      case 'mh':
+        return this.exthdrField(t);
       case 'rt': {
-        // rt_expr: RT rt_key | RT nf_key_proto rt_key (nexthop's family: ip, ip6)
+        // rt_expr: RT rt_key | RT nf_key_proto rt_key (nexthop's family: ip, ip6); rt_hdr_expr: the routing header's fields
+        if (exthdrFields('rt').includes(this.peek().v)) return this.exthdrField(t);
         const f = this.next();
         if (f.t === 'w' && (f.v === 'ip' || f.v === 'ip6')) {
           const k = this.next();
@@ -1273,6 +1285,16 @@ class Parser {
     this.unexpected(this.isEnd(true) ? this.peek() : this.peek(1));
   }
 
+  /** An IPv6 extension header's field (`frag id`, `rt seg-left`): the header named by `t`. */
+  private exthdrField(t: Tok): Selector {
+    const f = this.next();
+    if (f.t !== 'w' || !exthdrFields(t.v).includes(f.v)) {
+      if (f.t === 'w' && ['more-fragments', 'frag-off', 'type', 'last-entry', 'flags', 'tag', 'checksum'].includes(f.v)) throw new NftParseError(`wxdp has no ${t.v} ${f.v} yet`, { ...t.loc, end: f.loc.end });
+      this.unexpected(f);
+    }
+    return { proto: 'exthdr', field: `${t.v} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
+  }
+
   /** `vmap @m` / `vmap { key : verdict, … }` (the key's element gives the rule's verdict). */
   private vmap(sel: Selector): Stmt {
     this.next();
@@ -1329,6 +1351,11 @@ class Parser {
       case 'oifname':
       case 'skuid':
       case 'skgid':
+      case 'exthdr':
+      case 'hbh':
+      case 'frag':
+      case 'dst':
+      case 'mh':
       case 'rt': {
         const sel = this.selector(t)!;
         if (sel.field === 'mark' && this.isWord('set')) return this.setStmt(sel);

@@ -1,16 +1,17 @@
-// TCP options and the route expression (nft_exthdr's NFT_EXTHDR_OP_TCPOPT, nft_rt): MSS clamping as everyone writes it
-// (`tcp flags syn tcp option maxseg size set rt mtu`), option fields and presence, `rt mtu` / `rt ip nexthop`, which wxdp
-// refused with a syntax error before 12-07 (nfx55): rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad ones
-// refused alike, then SYNs with crafted option lists through a Linux 6.18 router in namespaces and through wxdp — the
-// rewritten MSS and checksum compared byte for byte, counters listed alike.
+// TCP options, IPv6 extension headers and the route expression (nft_exthdr's NFT_EXTHDR_OP_TCPOPT and _IPV6, nft_rt):
+// MSS clamping as everyone writes it (`tcp flags syn tcp option maxseg size set rt mtu`), option fields and presence,
+// `reset tcp option`, `exthdr frag exists` / `frag id`, `rt mtu` / `rt ip nexthop`, which wxdp refused with a syntax
+// error before 12-07 (nfx55): rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad ones refused alike, then
+// SYNs with crafted option lists (malformed ones too) and IPv6 datagrams behind extension headers through a Linux 6.18
+// router in namespaces and through wxdp — the rewritten options and checksums compared byte for byte, counters alike.
 
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eth, ipv6, stackUnready } from '../net/support.js';
+import { concat, eth, ipv6, optHdr, stackUnready } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
-import { ACK, H0, LINKS, LINKS6, M0, NEIGH, NEIGH6, SYN, SYN_OPTS, l4over6, tcp4, tcpFrame } from './ct_support.js';
+import { ACK, H0, LINKS, LINKS6, M0, NEIGH, NEIGH6, SYN, SYN_OPTS, l4over6, tcp4, tcpFrame, udpBytes } from './ct_support.js';
 import { expectOursAsKernel, kernelNftRun, type NftTopo } from './nft_kernel_support.js';
 import { expectSequenceAsNft, loadListedAsNft, nftAgainst, nftSession } from './nft_support.js';
 
@@ -45,6 +46,20 @@ const RULES = [
   'rt ip nexthop 192.0.2.1 counter',
   'rt ip6 nexthop 2001:db8::1',
   'rt classid 5',
+  'exthdr hbh exists',
+  'exthdr rt exists',
+  'exthdr frag missing',
+  'exthdr dst exists',
+  'exthdr mh exists',
+  'rt type 2',
+  'rt seg-left 1',
+  'rt nexthdr udp',
+  'frag id 7',
+  'frag nexthdr udp',
+  'frag reserved 1',
+  'hbh nexthdr tcp',
+  'hbh hdrlength 0',
+  'dst nexthdr 6',
   'reset tcp option sack-perm',
   'reset tcp option 254',
   'reset tcp option sack0',
@@ -67,6 +82,7 @@ const REFUSED = [
   'add rule inet t c reset tcp option maxseg size',
   'add rule inet t c reset tcp option foo',
   'add rule inet t c reset tcp',
+  'add rule inet t c exthdr foo exists',
   'list ruleset',
 ];
 
@@ -185,6 +201,13 @@ const RULESET6 = `table ip6 m {
 		tcp dport 4102 rt mtu 1340 counter drop
 		tcp dport 4103 rt ip6 nexthop 2001:db8:2::2 counter drop
 		tcp dport 4104 tcp option maxseg size < 1400 counter drop
+		exthdr dst exists udp dport 4201 counter drop
+		dst nexthdr udp udp dport 4202 counter drop
+		exthdr frag exists udp dport 4203 counter drop
+		frag id 7 counter drop
+		rt seg-left 0 counter drop
+		exthdr hbh exists udp dport 4206 counter drop
+		exthdr mh exists counter drop
 	}
 }
 `;
@@ -198,8 +221,32 @@ const RUNS6: Array<[number, number, number, number]> = [
   [4102, 1, 0, 5], // rt mtu: 1340
   [4103, 1, 0, 5], // the gateway
   [4104, 2, 1, 5], // 1300 dropped, 1460 through
+  [4201, 2, 1, 5], // destination options: dropped; none: through
+  [4202, 2, 1, 5], // destination options before UDP: dropped; before another destination options header: through
+  [4203, 2, 1, 5], // an atomic fragment: dropped
+  [4204, 2, 1, 5], // fragment id 7 dropped, 8 through
+  [4205, 2, 1, 5], // a routing header with no segments left: dropped; after hop-by-hop: through (hbh's the first)
+  [4206, 2, 1, 5], // hop-by-hop (PadN) dropped
 ];
-const FRAMES6 = [seg6(4101, 0, SYN_OPTS), seg6(4101, 1, MSS(1300)), seg6(4101, 2, [...MSS(1380), ...TS(9)]), seg6(4102, 0, SYN_OPTS), seg6(4103, 0, SYN_OPTS), seg6(4104, 0, MSS(1300)), seg6(4104, 1, MSS(1460))];
+/** A UDP datagram over IPv6 to 2001:db8:3::5 behind extension headers `ext` (each header's bytes, its next header first). */
+const udpExt = (dport: number, i: number, first: number, ext: Uint8Array[]): Uint8Array =>
+  eth({ dst: M0, src: H0, type: 0x86dd }, ipv6({ src: '2001:db8:1::2', dst: '2001:db8:3::5', nh: first, hlim: 64 }, concat(...ext, l4over6('2001:db8:1::2', '2001:db8:3::5', 17, udpBytes(42000 + i, dport, new Uint8Array(8).fill(i))))));
+const frag = (nh: number, id: number): Uint8Array => Uint8Array.of(nh, 0, 0, 0, 0, 0, 0, id);
+const rh0 = (nh: number): Uint8Array => Uint8Array.of(nh, 0, 0, 0, 0, 0, 0, 0);
+const FRAMES6 = [seg6(4101, 0, SYN_OPTS), seg6(4101, 1, MSS(1300)), seg6(4101, 2, [...MSS(1380), ...TS(9)]), seg6(4102, 0, SYN_OPTS), seg6(4103, 0, SYN_OPTS), seg6(4104, 0, MSS(1300)), seg6(4104, 1, MSS(1460)),
+  udpExt(4201, 0, 60, [optHdr(17, [1, 4, 0, 0, 0, 0])]),
+  udpExt(4201, 1, 17, []),
+  udpExt(4202, 0, 60, [optHdr(17, [1, 4, 0, 0, 0, 0])]),
+  udpExt(4202, 1, 60, [optHdr(60, [1, 4, 0, 0, 0, 0]), optHdr(17, [1, 4, 0, 0, 0, 0])]),
+  udpExt(4203, 0, 44, [frag(17, 1)]),
+  udpExt(4203, 1, 17, []),
+  udpExt(4204, 0, 44, [frag(17, 7)]),
+  udpExt(4204, 1, 44, [frag(17, 8)]),
+  udpExt(4205, 0, 43, [rh0(17)]),
+  udpExt(4205, 1, 17, []),
+  udpExt(4206, 0, 0, [optHdr(17, [1, 4, 0, 0, 0, 0])]),
+  udpExt(4206, 1, 17, []),
+];
 
 /** The IPv6 router with a route MTU of 1400 toward 2001:db8:3::/48 (rt mtu: 1400 - 60). */
 const TOPO6: NftTopo = { links: LINKS6, routes: [{ dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1', mtu: 1400 }], neigh: NEIGH6, sysctls: { 'net.ipv6.conf.all.forwarding': 1 } };
