@@ -327,3 +327,429 @@ export const OBJ_KFUNCS: KfuncDef[] = [
     { name: `bpf_list_${end}`, btfId: 108 + i, args: [IGN], devBound: false, graph: 'list_peek', spinAllowed: true, fn: (h, _r2, _r3, _r4, _r5, ctx) => listPeek(ctx, addr(h), end === 'back') },
   ]),
 ];
+
+const OBJ_DROP_RC_BASE = 0x1a0000;
+
+// ---- bpf_rbtree and bpf_refcount (kernel/bpf/helpers.c, lib/rbtree.c) ----
+//
+// A tree is the kernel's rb_root_cached in the root's 16 bytes { rb_node, rb_leftmost } (zero: empty),
+// each node's 32 bytes bpf_rb_node_kern { __rb_parent_color, rb_right, rb_left, owner } (owner: the root
+// it is in), addresses as u64; lib/rbtree.c's insert and erase, step for step, so the tree's shape —
+// what the less() calls see, what bpf_rbtree_root / _left / _right show — is the kernel's.
+// bpf_rbtree_add walks down calling the program's less(node, parent) (ctx.callback: the engine runs the
+// callback in a frame below the caller's, as bpf_loop's), links the node and rebalances.
+// A refcounted object (a struct bpf_refcount in its type) holds its count (refcount_t) there:
+// bpf_obj_new sets 1, bpf_refcount_acquire adds one (NULL when it was 0), bpf_obj_drop takes one and
+// frees at 0. The calls that need the type's offsets are lowered to helpers of those offsets, as
+// bpf_obj_new to its size (the kernel's fixup_kfunc_call passes the struct's btf_struct_meta).
+
+/** The verifier's record of a call (VerifierFacts.objNewSizes): below this an object size, else the helper id. */
+export const OBJ_LOWERED_MIN = OBJ_DROP_RC_BASE;
+/** bpf_obj_new of a refcounted type: OBJ_NEW_RC + refcount offset × 4096 + size. */
+export const OBJ_NEW_RC = 0x1000000;
+/** bpf_obj_drop of a refcounted type: OBJ_DROP_RC + refcount offset. */
+export const OBJ_DROP_RC = OBJ_DROP_RC_BASE;
+/** bpf_refcount_acquire: REFCOUNT_ACQUIRE + refcount offset. */
+export const REFCOUNT_ACQUIRE = 0x1b0000;
+/** bpf_rbtree_add: RBTREE_ADD + (refcount offset + 1, 0 for none) × 4096 + the node's offset in its struct. */
+export const RBTREE_ADD = 0x2000000;
+export const isRbtreeAdd = (id: number): boolean => id >= RBTREE_ADD && id < RBTREE_ADD * 2;
+
+const RB_BLACK = 1;
+// node fields
+const PC = 0, RIGHT = 8, LEFT = 16, OWNER = 24;
+
+class Rb {
+  constructor(readonly v: DataView, readonly root: number) {}
+  g(n: number, f: number): number { return u64At(this.v, n + f); }
+  s(n: number, f: number, x: number): void { setU64(this.v, n + f, x); }
+  parent(n: number): number { return this.g(n, PC) & ~3; }
+  isBlack(n: number): boolean { return (this.g(n, PC) & 1) === RB_BLACK; }
+  isRed(n: number): boolean { return (this.g(n, PC) & 1) === 0; }
+  setParentColor(n: number, p: number, color: number): void { this.s(n, PC, p | color); }
+  setParent(n: number, p: number): void { this.s(n, PC, (this.g(n, PC) & 3) | p); }
+  setBlack(n: number): void { this.s(n, PC, this.g(n, PC) | RB_BLACK); }
+  changeChild(old: number, nw: number, parent: number): void {
+    if (parent) {
+      if (this.g(parent, LEFT) === old) this.s(parent, LEFT, nw);
+      else this.s(parent, RIGHT, nw);
+    } else setU64(this.v, this.root, nw);
+  }
+  rotateSetParents(old: number, nw: number, color: number): void {
+    const parent = this.parent(old);
+    this.s(nw, PC, this.g(old, PC));
+    this.setParentColor(old, nw, color);
+    this.changeChild(old, nw, parent);
+  }
+  /** __rb_insert */
+  insert(node: number): void {
+    let parent = this.g(node, PC) & ~3; // rb_red_parent
+    let gparent: number, tmp: number;
+    for (;;) {
+      if (!parent) {
+        this.setParentColor(node, 0, RB_BLACK);
+        break;
+      }
+      if (this.isBlack(parent)) break;
+      gparent = this.g(parent, PC) & ~3;
+      tmp = this.g(gparent, RIGHT);
+      if (parent !== tmp) {
+        if (tmp && this.isRed(tmp)) {
+          this.setParentColor(tmp, gparent, RB_BLACK);
+          this.setParentColor(parent, gparent, RB_BLACK);
+          node = gparent;
+          parent = this.parent(node);
+          this.setParentColor(node, parent, 0);
+          continue;
+        }
+        tmp = this.g(parent, RIGHT);
+        if (node === tmp) {
+          tmp = this.g(node, LEFT);
+          this.s(parent, RIGHT, tmp);
+          this.s(node, LEFT, parent);
+          if (tmp) this.setParentColor(tmp, parent, RB_BLACK);
+          this.setParentColor(parent, node, 0);
+          parent = node;
+          tmp = this.g(node, RIGHT);
+        }
+        this.s(gparent, LEFT, tmp);
+        this.s(parent, RIGHT, gparent);
+        if (tmp) this.setParentColor(tmp, gparent, RB_BLACK);
+        this.rotateSetParents(gparent, parent, 0);
+        break;
+      } else {
+        tmp = this.g(gparent, LEFT);
+        if (tmp && this.isRed(tmp)) {
+          this.setParentColor(tmp, gparent, RB_BLACK);
+          this.setParentColor(parent, gparent, RB_BLACK);
+          node = gparent;
+          parent = this.parent(node);
+          this.setParentColor(node, parent, 0);
+          continue;
+        }
+        tmp = this.g(parent, LEFT);
+        if (node === tmp) {
+          tmp = this.g(node, RIGHT);
+          this.s(parent, LEFT, tmp);
+          this.s(node, RIGHT, parent);
+          if (tmp) this.setParentColor(tmp, parent, RB_BLACK);
+          this.setParentColor(parent, node, 0);
+          parent = node;
+          tmp = this.g(node, LEFT);
+        }
+        this.s(gparent, RIGHT, tmp);
+        this.s(parent, LEFT, gparent);
+        if (tmp) this.setParentColor(tmp, gparent, RB_BLACK);
+        this.rotateSetParents(gparent, parent, 0);
+        break;
+      }
+    }
+  }
+  /** rb_next */
+  next(node: number): number {
+    if (this.g(node, PC) === node) return 0;
+    let n = this.g(node, RIGHT);
+    if (n) {
+      while (this.g(n, LEFT)) n = this.g(n, LEFT);
+      return n;
+    }
+    let parent: number;
+    while ((parent = this.parent(node)) && node === this.g(parent, RIGHT)) node = parent;
+    return parent;
+  }
+  /** rb_erase: __rb_erase_augmented then ____rb_erase_color */
+  erase(node: number): void {
+    const child = this.g(node, RIGHT);
+    let tmp = this.g(node, LEFT);
+    let parent: number, rebalance: number, pc: number;
+    if (!tmp) {
+      pc = this.g(node, PC);
+      parent = pc & ~3;
+      this.changeChild(node, child, parent);
+      if (child) {
+        this.s(child, PC, pc);
+        rebalance = 0;
+      } else rebalance = (pc & 1) === RB_BLACK ? parent : 0;
+    } else if (!child) {
+      pc = this.g(node, PC);
+      this.s(tmp, PC, pc);
+      parent = pc & ~3;
+      this.changeChild(node, tmp, parent);
+      rebalance = 0;
+    } else {
+      let successor = child;
+      let child2: number;
+      tmp = this.g(child, LEFT);
+      if (!tmp) {
+        parent = successor;
+        child2 = this.g(successor, RIGHT);
+      } else {
+        do {
+          parent = successor;
+          successor = tmp;
+          tmp = this.g(tmp, LEFT);
+        } while (tmp);
+        child2 = this.g(successor, RIGHT);
+        this.s(parent, LEFT, child2);
+        this.s(successor, RIGHT, child);
+        this.setParent(child, successor);
+      }
+      tmp = this.g(node, LEFT);
+      this.s(successor, LEFT, tmp);
+      this.setParent(tmp, successor);
+      pc = this.g(node, PC);
+      tmp = pc & ~3;
+      this.changeChild(node, successor, tmp);
+      if (child2) {
+        this.setParentColor(child2, parent, RB_BLACK);
+        rebalance = 0;
+      } else rebalance = this.isBlack(successor) ? parent : 0;
+      this.s(successor, PC, pc);
+    }
+    if (rebalance) this.eraseColor(rebalance);
+  }
+  private eraseColor(parent: number): void {
+    let node = 0, sibling: number, tmp1: number, tmp2: number;
+    for (;;) {
+      sibling = this.g(parent, RIGHT);
+      if (node !== sibling) {
+        if (this.isRed(sibling)) {
+          tmp1 = this.g(sibling, LEFT);
+          this.s(parent, RIGHT, tmp1);
+          this.s(sibling, LEFT, parent);
+          this.setParentColor(tmp1, parent, RB_BLACK);
+          this.rotateSetParents(parent, sibling, 0);
+          sibling = tmp1;
+        }
+        tmp1 = this.g(sibling, RIGHT);
+        if (!tmp1 || this.isBlack(tmp1)) {
+          tmp2 = this.g(sibling, LEFT);
+          if (!tmp2 || this.isBlack(tmp2)) {
+            this.setParentColor(sibling, parent, 0);
+            if (this.isRed(parent)) this.setBlack(parent);
+            else {
+              node = parent;
+              parent = this.parent(node);
+              if (parent) continue;
+            }
+            break;
+          }
+          tmp1 = this.g(tmp2, RIGHT);
+          this.s(sibling, LEFT, tmp1);
+          this.s(tmp2, RIGHT, sibling);
+          this.s(parent, RIGHT, tmp2);
+          if (tmp1) this.setParentColor(tmp1, sibling, RB_BLACK);
+          tmp1 = sibling;
+          sibling = tmp2;
+        }
+        tmp2 = this.g(sibling, LEFT);
+        this.s(parent, RIGHT, tmp2);
+        this.s(sibling, LEFT, parent);
+        this.setParentColor(tmp1, sibling, RB_BLACK);
+        if (tmp2) this.setParent(tmp2, parent);
+        this.rotateSetParents(parent, sibling, RB_BLACK);
+        break;
+      } else {
+        sibling = this.g(parent, LEFT);
+        if (this.isRed(sibling)) {
+          tmp1 = this.g(sibling, RIGHT);
+          this.s(parent, LEFT, tmp1);
+          this.s(sibling, RIGHT, parent);
+          this.setParentColor(tmp1, parent, RB_BLACK);
+          this.rotateSetParents(parent, sibling, 0);
+          sibling = tmp1;
+        }
+        tmp1 = this.g(sibling, LEFT);
+        if (!tmp1 || this.isBlack(tmp1)) {
+          tmp2 = this.g(sibling, RIGHT);
+          if (!tmp2 || this.isBlack(tmp2)) {
+            this.setParentColor(sibling, parent, 0);
+            if (this.isRed(parent)) this.setBlack(parent);
+            else {
+              node = parent;
+              parent = this.parent(node);
+              if (parent) continue;
+            }
+            break;
+          }
+          tmp1 = this.g(tmp2, LEFT);
+          this.s(sibling, RIGHT, tmp1);
+          this.s(tmp2, LEFT, sibling);
+          this.s(parent, LEFT, tmp2);
+          if (tmp1) this.setParentColor(tmp1, sibling, RB_BLACK);
+          tmp1 = sibling;
+          sibling = tmp2;
+        }
+        tmp2 = this.g(sibling, RIGHT);
+        this.s(parent, LEFT, tmp2);
+        this.s(sibling, RIGHT, parent);
+        this.setParentColor(tmp1, sibling, RB_BLACK);
+        if (tmp2) this.setParent(tmp2, parent);
+        this.rotateSetParents(parent, sibling, RB_BLACK);
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * The root at `root` as the rbtree kfuncs may follow it: its top and leftmost nodes zero or linked nodes
+ * of this root (a root whose bytes something else wrote — a user-space update — is taken as empty).
+ */
+function soundRoot(ctx: HelperContext, root: number): DataView {
+  const v = ctx.mem.view();
+  const h = heaps.get(ctx.mem);
+  const on = (n: number): boolean => n === 0 || (h !== undefined && h.linked.has(n) && u64At(v, n + OWNER) === root);
+  const top = u64At(v, root);
+  const left = u64At(v, root + 8);
+  if ((top === 0) !== (left === 0) || !on(top) || !on(left)) {
+    setU64(v, root, 0);
+    setU64(v, root + 8, 0);
+  }
+  return v;
+}
+
+/** refcount_dec_and_test at `p + rcOff` (saturated counts stay), then the object freed at zero. */
+function dropRefcounted(ctx: HelperContext, p: number, rcOff: number): void {
+  const v = ctx.mem.view();
+  const c = v.getUint32(p + rcOff, true);
+  if (c > 1) {
+    v.setUint32(p + rcOff, c - 1, true);
+    return;
+  }
+  v.setUint32(p + rcOff, 0, true);
+  objFree(ctx, p);
+}
+
+/** The helper a lowered call id stands for (objNewSized, the refcounted types' helpers, bpf_rbtree_add). */
+export function objLoweredHelper(id: number): HelperDef {
+  if (id >= RBTREE_ADD) {
+    const rc = ((id - RBTREE_ADD) >>> 12) - 1;
+    const nodeOff = (id - RBTREE_ADD) & 0xfff;
+    return { id, name: 'bpf_rbtree_add_impl', fn: (r, n, less, _r4, _r5, ctx) => rbtreeAdd(ctx, addr(r), addr(n), less, nodeOff, rc) };
+  }
+  if (id >= OBJ_NEW_RC) {
+    const size = (id - OBJ_NEW_RC) & 0xfff;
+    const rc = (id - OBJ_NEW_RC) >>> 12;
+    return {
+      id,
+      name: `bpf_obj_new_impl(${size})`,
+      fn: (_r1, _r2, _r3, _r4, _r5, ctx) => {
+        const p = objAlloc(ctx, size);
+        if (p) ctx.mem.view().setUint32(p + rc, 1, true);
+        return BigInt(p);
+      },
+    };
+  }
+  if (id >= REFCOUNT_ACQUIRE) {
+    const rc = id - REFCOUNT_ACQUIRE;
+    return {
+      id,
+      name: 'bpf_refcount_acquire_impl',
+      fn: (p, _r2, _r3, _r4, _r5, ctx) => {
+        const at = addr(p) + rc;
+        const v = ctx.mem.view();
+        const c = v.getUint32(at, true);
+        // refcount_inc_not_zero (a saturated count stays)
+        if (c === 0) return 0n;
+        if (c < 0xc0000000) v.setUint32(at, c + 1, true);
+        return p;
+      },
+    };
+  }
+  if (id >= OBJ_DROP_RC) {
+    const rc = id - OBJ_DROP_RC;
+    return { id, name: 'bpf_obj_drop_impl', ret: undefined, fn: (p, _r2, _r3, _r4, _r5, ctx) => (dropRefcounted(ctx, addr(p), rc), 0n) } as HelperDef;
+  }
+  if (id >= OBJ_NEW_SIZED) return objNewSized(id - OBJ_NEW_SIZED);
+  throw new RuntimeFault('RUN_HELPER', `no lowered object helper ${id}`, -1);
+}
+
+/** __bpf_rbtree_add: the node linked where less() puts it (-EINVAL, the object dropped, for a node in a tree). */
+function rbtreeAdd(ctx: HelperContext, root: number, n: number, less: bigint, nodeOff: number, rc: number): bigint {
+  const v = soundRoot(ctx, root);
+  const h = heapOf(ctx);
+  if (u64At(v, n + OWNER) !== 0) {
+    const p = n - nodeOff;
+    if (rc >= 0) dropRefcounted(ctx, p, rc);
+    else objFree(ctx, p);
+    return BigInt.asUintN(64, -22n);
+  }
+  // (owner = BPF_PTR_POISON while the callbacks run: a second add of it from less() fails)
+  setU64(v, n + OWNER, 0xeb9f);
+  const call = ctx.callback;
+  if (!call) throw new RuntimeFault('RUN_HELPER', 'bpf_rbtree_add: this engine cannot call less()', ctx.pc);
+  let parent = 0;
+  let link = root; // the address of the link: root->rb_node, or a parent's rb_left / rb_right
+  let leftmost = true;
+  for (let at = u64At(v, link); at !== 0; at = u64At(ctx.mem.view(), link)) {
+    parent = at;
+    if (call(less, BigInt(n), BigInt(parent)) !== 0n) link = parent + LEFT;
+    else {
+      link = parent + RIGHT;
+      leftmost = false;
+    }
+  }
+  const w = ctx.mem.view();
+  // rb_link_node, rb_insert_color_cached
+  setU64(w, n + PC, parent);
+  setU64(w, n + LEFT, 0);
+  setU64(w, n + RIGHT, 0);
+  setU64(w, link, n);
+  if (leftmost) setU64(w, root + 8, n);
+  new Rb(w, root).insert(n);
+  setU64(w, n + OWNER, root);
+  h.linked.add(n);
+  return 0n;
+}
+
+/** bpf_rbtree_remove: the node unlinked (its owner must be this root, else NULL). */
+function rbtreeRemove(ctx: HelperContext, root: number, n: number): bigint {
+  const v = soundRoot(ctx, root);
+  if (u64At(v, n + OWNER) !== root) return 0n;
+  const t = new Rb(v, root);
+  if (u64At(v, root + 8) === n) setU64(v, root + 8, t.next(n));
+  t.erase(n);
+  setU64(v, n + PC, n); // RB_CLEAR_NODE
+  setU64(v, n + OWNER, 0);
+  heapOf(ctx).linked.delete(n);
+  return BigInt(n);
+}
+
+/** bpf_rbtree_first / _root, and _left / _right of a node of this root (else NULL). */
+function rbtreePeek(ctx: HelperContext, root: number, n: number, which: 'first' | 'root' | 'left' | 'right'): bigint {
+  const v = soundRoot(ctx, root);
+  if (which === 'first') return BigInt(u64At(v, root + 8));
+  if (which === 'root') return BigInt(u64At(v, root));
+  if (u64At(v, n + OWNER) !== root) return 0n;
+  return BigInt(u64At(v, n + (which === 'left' ? LEFT : RIGHT)));
+}
+
+OBJ_KFUNCS.push(
+  {
+    name: 'bpf_refcount_acquire_impl',
+    btfId: 102,
+    args: [IGN, IGN],
+    devBound: false,
+    graph: 'refcount_acquire',
+    fn: (_p, _r2, _r3, _r4, _r5, ctx) => {
+      throw new RuntimeFault('RUN_HELPER', 'bpf_refcount_acquire_impl: the call was not lowered to its type', ctx.pc);
+    },
+  },
+  {
+    name: 'bpf_rbtree_add_impl',
+    btfId: 110,
+    args: [IGN, IGN, IGN, IGN, IGN],
+    devBound: false,
+    graph: 'rbtree_add',
+    spinAllowed: true,
+    fn: (_r1, _r2, _r3, _r4, _r5, ctx) => {
+      throw new RuntimeFault('RUN_HELPER', 'bpf_rbtree_add_impl: the call was not lowered to its type', ctx.pc);
+    },
+  },
+  { name: 'bpf_rbtree_remove', btfId: 111, args: [IGN, IGN], devBound: false, graph: 'rbtree_remove', spinAllowed: true, fn: (r, n, _r3, _r4, _r5, ctx) => rbtreeRemove(ctx, addr(r), addr(n)) },
+  { name: 'bpf_rbtree_first', btfId: 112, args: [IGN], devBound: false, graph: 'rbtree_peek', spinAllowed: true, fn: (r, _r2, _r3, _r4, _r5, ctx) => rbtreePeek(ctx, addr(r), 0, 'first') },
+  { name: 'bpf_rbtree_root', btfId: 113, args: [IGN], devBound: false, graph: 'rbtree_peek', spinAllowed: true, fn: (r, _r2, _r3, _r4, _r5, ctx) => rbtreePeek(ctx, addr(r), 0, 'root') },
+  { name: 'bpf_rbtree_left', btfId: 114, args: [IGN, IGN], devBound: false, graph: 'rbtree_child', spinAllowed: true, fn: (r, n, _r3, _r4, _r5, ctx) => rbtreePeek(ctx, addr(r), addr(n), 'left') },
+  { name: 'bpf_rbtree_right', btfId: 115, args: [IGN, IGN], devBound: false, graph: 'rbtree_child', spinAllowed: true, fn: (r, n, _r3, _r4, _r5, ctx) => rbtreePeek(ctx, addr(r), addr(n), 'right') },
+);
