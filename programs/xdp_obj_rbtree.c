@@ -2,7 +2,8 @@
 // eight objects keyed by the frame's first eight u64s (refcounted: struct bpf_refcount) are added to a
 // map value's rbtree under its lock, ordered by less() (a key compare the kernel calls from
 // bpf_rbtree_add); the second one's owning reference is kept with bpf_refcount_acquire before its add
-// and its key read after the unlock (+ 0x100 written through it, seen when it is popped). Then the
+// and its key read after the unlock (+ 0x100 written through it, seen when it is popped); a third
+// reference of it is added again (-EINVAL: it is in the tree; the kfunc drops that reference). Then the
 // tree is emptied, bpf_rbtree_first and bpf_rbtree_remove, each key written out in order and its
 // object dropped. Results, u64s from offset 64: the kept key, nine pops (0xdead: empty); at 144: the
 // failed adds, at 152 the less() calls made.
@@ -69,6 +70,11 @@ int xdp_obj_rbtree(struct xdp_md *ctx)
 		bpf_spin_unlock(&v->lock);
 	}
 	if (kept) {
+		/* a node in the tree added again: -EINVAL, that reference dropped by the kfunc */
+		e = bpf_refcount_acquire(kept);
+		bpf_spin_lock(&v->lock);
+		failed += bpf_rbtree_add(&v->root, &e->rb, less) != 0;
+		bpf_spin_unlock(&v->lock);
 		f[8] = kept->key;
 		kept->key += 0x100;
 		bpf_obj_drop(kept);

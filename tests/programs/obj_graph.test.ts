@@ -8,6 +8,11 @@
 //    odd values, back for even), peeks at the front and back (rewriting the back one through its
 //    non-owning reference), then pops front and back alternately until NULL: frame u64s 56..135 are the
 //    failed pushes, front, back, seven pops. Each run leaves the list empty.
+//  - programs/xdp_obj_rbtree.c adds eight refcounted objects keyed by the frame's u64s to a map value's
+//    rbtree (less() a key compare counting its calls), keeps the second's reference with
+//    bpf_refcount_acquire (its key read and written after the unlock), then pops first + remove until
+//    empty; a third reference of the kept node is added again (-EINVAL, the kfunc drops it): frame u64s
+//    64..159 are the kept key, nine pops, failed adds, less() calls (the tree's shape).
 //  - programs/xdp_obj_list_recycle.c: the program's own update / delete of a value holding a list frees it.
 
 import { spawnSync } from 'node:child_process';
@@ -58,6 +63,20 @@ const CASES: Case[] = [
       ['0', '0', '3e8', '0', '3e8', '0', '0', '0', '0', 'dead'],
     ],
   },
+  {
+    name: 'xdp_obj_rbtree',
+    frames: [
+      Uint8Array.from([5n, 3n, 9n, 1n, 7n, 3n, 0xfffffffffffffff0n, 2n].flatMap((k) => Array.from({ length: 8 }, (_, i) => Number((k >> BigInt(8 * i)) & 0xffn))).concat(Array(104).fill(0))),
+      Uint8Array.from({ length: 168 }, (_, i) => (i * 37) & 255),
+      new Uint8Array(168),
+    ],
+    results: (d) => u64s(d, 64, 12),
+    expected: [
+      ['3', '1', '2', '103', '3', '5', '7', '9', 'fffffffffffffff0', 'dead', '1', 'd'],
+      ['2b06e1bc97724d28', '3deb9946f4a2500', '1bf6d1ac87623d18', '2b06e1bc97724e28', '532e09e4bf9a7550', '7b56310ce7c29d78', 'a37e59340feac5a0', 'cba6815c3712edc8', 'f3cea9845f3a15f0', 'dead', '1', '11'],
+      ['0', '0', '100', '0', '0', '0', '0', '0', '0', 'dead', '1', '13'],
+    ],
+  },
 ];
 const objectOf = (name: string): string => fileURLToPath(new URL(`../../programs/${name}.o`, import.meta.url));
 const runAll = (c: Case, run: (f: Uint8Array) => { retval: number; data: Uint8Array }) => c.frames.map(run).map((r) => [r.retval, ...c.results(r.data)]);
@@ -73,7 +92,10 @@ describe('allocated objects and lists at run time', () => {
       const o = await dp.loadObject(objectOf(c.name), { engine });
       try {
         const p = o.programs.get(c.name)!;
+        const live = objHeapLive(dp.memory);
         expect(runAll(c, (f) => p.testRun({ data: f }))).toEqual(want(c));
+        // every object dropped again (a refcounted one once its last reference goes)
+        expect(objHeapLive(dp.memory)).toBe(live);
       } finally {
         dp.unloadObject(o);
       }
