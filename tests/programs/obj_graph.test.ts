@@ -13,6 +13,8 @@
 //    bpf_refcount_acquire (its key read and written after the unlock), then pops first + remove until
 //    empty; a third reference of the kept node is added again (-EINVAL, the kfunc drops it): frame u64s
 //    64..159 are the kept key, nine pops, failed adds, less() calls (the tree's shape).
+//  - programs/xdp_obj_rbtree_walk.c adds sixteen keys, then removes the root node until the tree is empty
+//    (bpf_rbtree_root / _left / _right, erase's every case): frame u64s 64..455 are (key, left, right) per removal.
 //  - programs/xdp_obj_list_recycle.c: the program's own update / delete of a value holding a list frees it.
 
 import { spawnSync } from 'node:child_process';
@@ -75,6 +77,21 @@ const CASES: Case[] = [
       ['3', '1', '2', '103', '3', '5', '7', '9', 'fffffffffffffff0', 'dead', '1', 'd'],
       ['2b06e1bc97724d28', '3deb9946f4a2500', '1bf6d1ac87623d18', '2b06e1bc97724e28', '532e09e4bf9a7550', '7b56310ce7c29d78', 'a37e59340feac5a0', 'cba6815c3712edc8', 'f3cea9845f3a15f0', 'dead', '1', '11'],
       ['0', '0', '100', '0', '0', '0', '0', '0', '0', 'dead', '1', '13'],
+    ],
+  },
+  {
+    name: 'xdp_obj_rbtree_walk',
+    frames: [
+      Uint8Array.from([50, 20, 80, 10, 30, 60, 90, 5, 15, 25, 35, 55, 65, 85, 95, 1].flatMap((k) => [k, 0]).concat(Array(448).fill(0))),
+      Uint8Array.from({ length: 480 }, (_, i) => (i * 37 + 11) & 255),
+      Uint8Array.from(Array.from({ length: 16 }, (_, k) => [k, 0]).flat().concat(Array(448).fill(0))),
+    ],
+    // (key, left, right) of each root removed, one string a frame
+    results: (d) => [u64s(d, 64, 49).join(' ')],
+    expected: [
+      ['32 14 50 37 14 50 3c 14 50 41 14 5a 50 14 5a 14 a 55 19 a 55 1e a 55 23 a 5a 55 a 5a 5a a 5f a 5 5f f 5 5f 5 1 5f 5f 1 ffff 1 ffff ffff dead'],
+      ['7a55 300b c49f 805b 300b c49f 8661 300b c49f a27d 300b c49f a883 300b ecc7 c49f 300b ecc7 5833 300b caa5 5e39 300b ecc7 caa5 300b ecc7 ecc7 300b f2cd 300b ee9 3c17 3611 ee9 3c17 3c17 ee9 f2cd 14ef ee9 f2cd f2cd ee9 ffff ee9 ffff ffff dead'],
+      ['3 1 7 4 1 b 5 1 b 6 1 b 7 1 b 8 1 b 9 1 b a 1 d b 1 d c 1 e d 1 e e 1 f 1 0 f 2 0 f f 0 ffff 0 ffff ffff dead'],
     ],
   },
 ];
