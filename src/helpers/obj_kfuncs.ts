@@ -621,6 +621,40 @@ function dropRefcounted(ctx: HelperContext, p: number, rcOff: number): void {
   objFree(ctx, p);
 }
 
+/**
+ * bpf_rb_root_free's walk (control/graph_maps.ts): the tree whose top node is `top` (a root's saved
+ * bytes, the root at `root` already emptied), its nodes in postorder (rb_first_postorder /
+ * rb_next_postorder, the next one found before a node's object goes), each object dropped — a
+ * refcounted one loses a reference. Only nodes the rbtree kfuncs linked into this root are followed.
+ */
+export function rbRootFree(mem: EngineMemory, top: number, root: number, nodeOff: number, rc: number): void {
+  const h = heaps.get(mem);
+  if (!h || top === 0) return;
+  const v = mem.view();
+  const mine = (n: number): boolean => n !== 0 && h.linked.has(n) && u64At(v, n + OWNER) === root;
+  if (!mine(top)) return;
+  const t = new Rb(v, root);
+  const deepest = (n: number): number => {
+    for (;;) {
+      const l = t.g(n, LEFT);
+      const r = t.g(n, RIGHT);
+      if (mine(l)) n = l;
+      else if (mine(r)) n = r;
+      else return n;
+    }
+  };
+  const ctx = { mem, pc: -1 };
+  let n = deepest(top);
+  while (n !== 0) {
+    const parent = n === top ? 0 : t.parent(n);
+    const next = parent && n === t.g(parent, LEFT) && mine(t.g(parent, RIGHT)) ? deepest(t.g(parent, RIGHT)) : parent;
+    h.linked.delete(n);
+    if (rc >= 0) dropRefcounted(ctx, n - nodeOff, rc);
+    else objFree(ctx, n - nodeOff);
+    n = next;
+  }
+}
+
 /** The helper a lowered call id stands for (objNewSized, the refcounted types' helpers, bpf_rbtree_add). */
 export function objLoweredHelper(id: number): HelperDef {
   if (id >= RBTREE_ADD) {

@@ -189,6 +189,41 @@ describe("a list head written by the program's own map update", () => {
 });
 
 /**
+ * programs/xdp_obj_rbtree_keep.c: a map value's rbtree kept between runs (0: add a key; 1: remove the
+ * smallest, its key at offset 16; 2: the program's own bpf_map_update_elem of the value) and a
+ * user-space update with 0xff bytes over the root: both free the tree (bpf_rb_root_free drops each
+ * object, refcounted ones included) and leave it empty.
+ */
+const RB_KEEP_STEPS: ([op: 'add', v: number] | [op: 'pop' | 'own' | 'update'])[] = [
+  ['add', 5], ['add', 9], ['add', 3], ['pop'], ['own'], ['pop'], ['add', 7], ['add', 4], ['update'], ['pop'], ['add', 8], ['add', 2], ['pop'], ['pop'], ['pop'],
+];
+const RB_KEEP_EXPECTED = '2 2 2 3 0 dead 2 2 upd dead 2 2 2 8 dead';
+const rbKeepSteps = (run: (f: Uint8Array) => { retval: number; data: Uint8Array }, update: () => void): string =>
+  RB_KEEP_STEPS.map((s) => {
+    if (s[0] === 'update') {
+      update();
+      return 'upd';
+    }
+    const r = run(keepFrame(s[0] === 'add' ? 0 : s[0] === 'pop' ? 1 : 2, s[0] === 'add' ? s[1] : 0));
+    return s[0] === 'add' ? String(r.retval) : u64s(r.data, 16, 1)[0]!;
+  }).join(' ');
+
+describe('an rbtree kept in a map value between runs', () => {
+  it.each(['jit', 'interp'] as const)("%s: the program's and a user-space update free it, as the kernel's", async (engine) => {
+    // a fresh Datapath: its heap's live objects are this program's
+    const fresh = await Datapath.create({ hugePages: false });
+    try {
+      const o = await fresh.loadObject(objectOf('xdp_obj_rbtree_keep'), { engine });
+      const p = o.programs.get('xdp_obj_rbtree_keep')!;
+      expect(rbKeepSteps((f) => p.testRun({ data: f }), () => o.maps.get('kept')!.update(KEY0, FF))).toEqual(RB_KEEP_EXPECTED);
+      expect(objHeapLive(fresh.memory)).toBe(0);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+/**
  * programs/xdp_obj_list_recycle.c: the program's own bpf_map_update_elem / _delete_elem of a hash's and
  * an array's value holding a list (frame u64s: op, map, n; result at [3]): the kernel frees the old
  * value's list (bpf_obj_free_fields) — the list is empty after and its objects are allocated again
@@ -357,6 +392,15 @@ describe.skipIf(!avail.ok)(`the same frames in the kernel${avail.ok ? '' : ` (sk
     const k = loadKernelObject(objectOf('xdp_obj_list_keep'), { pinMaps: true });
     try {
       expect(keepSteps((f) => k.program('xdp_obj_list_keep').run({ data: f }), () => k.map('kept').update(KEY0, FF))).toEqual(KEEP_EXPECTED);
+    } finally {
+      k.close();
+    }
+  });
+
+  it('xdp_obj_rbtree_keep: runs, its own update and a user-space update', () => {
+    const k = loadKernelObject(objectOf('xdp_obj_rbtree_keep'), { pinMaps: true });
+    try {
+      expect(rbKeepSteps((f) => k.program('xdp_obj_rbtree_keep').run({ data: f }), () => k.map('kept').update(KEY0, FF))).toEqual(RB_KEEP_EXPECTED);
     } finally {
       k.close();
     }
