@@ -10,7 +10,13 @@
 //  [107] bpf_list_pop_back(same)
 //  [108] bpf_list_front(struct bpf_list_head *head) → struct bpf_list_node *       KF_RET_NULL (non-owning)
 //  [109] bpf_list_back(same)
-// The list kfuncs are callable under the bpf_spin_lock that guards the head (and only so: the verifier).
+//  [102] bpf_refcount_acquire_impl(void *p__refcounted_kptr, void *meta__ign) → void *   KF_ACQUIRE | KF_RET_NULL | KF_RCU
+//  [110] bpf_rbtree_add_impl(struct bpf_rb_root *root, struct bpf_rb_node *node,
+//            bool (less)(struct bpf_rb_node *a, const struct bpf_rb_node *b), void *meta__ign, u64 off) → int
+//  [111] bpf_rbtree_remove(root, node) → struct bpf_rb_node *                      KF_ACQUIRE | KF_RET_NULL
+//  [112] bpf_rbtree_first(root), [113] bpf_rbtree_root(root) → struct bpf_rb_node *  KF_RET_NULL (non-owning)
+//  [114] bpf_rbtree_left(root, node), [115] bpf_rbtree_right(root, node)           KF_RET_NULL (non-owning)
+// The list and rbtree kfuncs are callable under the bpf_spin_lock that guards the head (and only so: the verifier).
 //
 // A list is the kernel's: a circular doubly linked list_head in the head's 16 bytes (all zero: not
 // yet initialised, empty), each node's 24 bytes { next, prev, owner } (owner: the head it is on),
@@ -34,19 +40,17 @@
 //
 //   heap: [ hdr | object ][ hdr | object ] … bump →                       (free lists: per class, in JS)
 
-// Not yet (each refused as a kfunc wxdp lacks, or, for a head in an allocated object, by the verifier
-// naming wxdp): bpf_percpu_obj_new / _drop; a bpf_list_head inside an allocated object (and so
-// bpf_obj_drop freeing an object's lists); list heads in global data (`.bss.A` sections: this machine's
-// libbpf 1.1 cannot load those, so nothing to compare with); the map side's freeing when the map itself
-// is freed (user-space updates and deletes, and the program's own, do it: control/graph_maps.ts); map types the kernel refuses a
-// graph field in (map_check_btf's EOPNOTSUPP, then libbpf's retry without BTF). bpf_rbtree_add_impl,
-// _first, _remove and bpf_refcount_acquire_impl: what 6.18.44 showed for a program adding a refcounted
-// node (`struct node { u64 key; struct bpf_rb_node rb; struct bpf_refcount ref; }`, the less() callback a
-// static function passed as `(void *)less`): accepted, 71 insns processed; bpf_refcount_acquire_impl of
-// an owning reference gives `ptr_node(ref_obj_id=N)` (not NULL-able there); after bpf_rbtree_add the
-// node's pointer is `rcu_ptr_node(non_own_ref,off=8)` (MEM_RCU for a refcounted type); the runtime needs
-// the less() callback called from the kfunc in both engines (as bpf_loop's callbacks are), and drop to
-// read the object's bpf_refcount (the lowering would then pass the refcount's offset, as it passes the size).
+// Not yet (each refused as a kfunc wxdp lacks, or, for a head or root in an allocated object, by the
+// verifier naming wxdp): bpf_percpu_obj_new / _drop; a bpf_list_head / bpf_rb_root inside an allocated
+// object (and so bpf_obj_drop freeing an object's collections); heads and roots in global data (`.bss.A`
+// sections: this machine's libbpf 1.1 cannot load those, so nothing to compare with); the map side's
+// freeing when the map itself is freed (user-space updates and deletes, and the program's own, do it:
+// control/graph_maps.ts); map types the kernel refuses a graph field in (map_check_btf's EOPNOTSUPP,
+// then libbpf's retry without BTF); kptrs (bpf_kptr_xchg of an allocated object into a map value).
+// The verifier does not carry MEM_RCU on a refcounted type's non-owning pointers (the kernel's log shows
+// `rcu_ptr_node(non_own_ref,off=8)`): it changes what bpf_rcu_read_unlock does to them, no verdict of
+// the corpus. The rbtree's run time (less() called from bpf_rbtree_add in both engines, lib/rbtree.c's
+// shapes) is checked against 6.18.44 by tests/programs/obj_graph.test.ts (xdp_obj_rbtree*).
 
 import { RuntimeFault } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
