@@ -244,14 +244,18 @@ export function listNodeTake(mem: EngineMemory, n: number, head: number): boolea
 }
 
 /** __bpf_list_add: link `node` after the head (front) or before it (back). */
-function listAdd(ctx: HelperContext, head: number, node: number, tail: boolean): bigint {
+function listAdd(ctx: HelperContext, head: number, node: number, tail: boolean, drop?: { nodeOff: number; rc: number }): bigint {
   const v = soundHead(ctx, head);
   if (u64At(v, head) === 0) {
     setU64(v, head, head);
     setU64(v, head + 8, head);
   }
-  // a node on a list already (only reachable through bpf_refcount_acquire): -EINVAL
-  if (u64At(v, node) !== 0 && u64At(v, node) !== node) return BigInt.asUintN(64, -22n);
+  // a node on a list already (only reachable through bpf_refcount_acquire: the push of a refcounted
+  // type is lowered with its offsets, `drop`): -EINVAL, that reference dropped (__bpf_list_add)
+  if (u64At(v, node + 16) !== 0 || (u64At(v, node) !== 0 && u64At(v, node) !== node)) {
+    if (drop) dropRefcounted(ctx, node - drop.nodeOff, drop.rc);
+    return BigInt.asUintN(64, -22n);
+  }
   const prev = tail ? u64At(v, head + 8) : head;
   const next = tail ? head : u64At(v, head);
   setU64(v, node, next);
@@ -358,6 +362,8 @@ export const REFCOUNT_ACQUIRE = 0x1b0000;
 /** bpf_rbtree_add: RBTREE_ADD + (refcount offset + 1, 0 for none) × 4096 + the node's offset in its struct. */
 export const RBTREE_ADD = 0x2000000;
 export const isRbtreeAdd = (id: number): boolean => id >= RBTREE_ADD && id < RBTREE_ADD * 2;
+/** bpf_list_push_front (back: + 0x1000000) of a refcounted type: LIST_PUSH_RC + refcount offset × 4096 + node offset. */
+export const LIST_PUSH_RC = 0x4000000;
 
 const RB_BLACK = 1;
 // node fields
@@ -661,6 +667,12 @@ export function rbRootFree(mem: EngineMemory, top: number, root: number, nodeOff
 
 /** The helper a lowered call id stands for (objNewSized, the refcounted types' helpers, bpf_rbtree_add). */
 export function objLoweredHelper(id: number): HelperDef {
+  if (id >= LIST_PUSH_RC) {
+    const back = id >= LIST_PUSH_RC + 0x1000000;
+    const x = (id - LIST_PUSH_RC) & 0xffffff;
+    const drop = { rc: x >>> 12, nodeOff: x & 0xfff };
+    return { id, name: `bpf_list_push_${back ? 'back' : 'front'}_impl`, fn: (hd, n, _r3, _r4, _r5, ctx) => listAdd(ctx, addr(hd), addr(n), back, drop) };
+  }
   if (id >= RBTREE_ADD) {
     const rc = ((id - RBTREE_ADD) >>> 12) - 1;
     const nodeOff = (id - RBTREE_ADD) & 0xfff;

@@ -11,7 +11,7 @@
 
 import type { Btf } from '../elf/btf.js';
 import type { KfuncDef } from '../helpers/kfuncs.js';
-import { OBJ_DROP_RC, OBJ_NEW_RC, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
+import { LIST_PUSH_RC, OBJ_DROP_RC, OBJ_NEW_RC, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
 import { Reg, RegType } from './reg.js';
 import type { VerifierErrno } from '../errors.js';
 
@@ -326,6 +326,9 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       if (!r4.isScalar) h.reject('R4 is not a scalar', 'EINVAL');
       if (!r4.varOff.isConst) h.reject('R4 must be a known constant', 'EINVAL');
       h.precise(4);
+      // a refcounted type's push: lowered with the offsets its -EINVAL's drop needs
+      const rcPush = refcountOff(h.btf!, r2.alloc);
+      if (rcPush >= 0) sizes.set(pc, LIST_PUSH_RC + (def.name.includes('back') ? 0x1000000 : 0) + rcPush * 4096 + nodeOff);
       h.toNonOwning(r2.refObjId);
       return Reg.unknown();
     }

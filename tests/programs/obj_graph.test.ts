@@ -15,6 +15,8 @@
 //    64..159 are the kept key, nine pops, failed adds, less() calls (the tree's shape).
 //  - programs/xdp_obj_rbtree_walk.c adds sixteen keys, then removes the root node until the tree is empty
 //    (bpf_rbtree_root / _left / _right, erase's every case): frame u64s 64..455 are (key, left, right) per removal.
+//  - programs/xdp_obj_list_refcount.c pushes a refcounted object, then its second reference
+//    (bpf_refcount_acquire): -EINVAL, that reference dropped by the push; one pop gets it, the next NULL.
 //  - programs/xdp_obj_list_recycle.c: the program's own update / delete of a value holding a list frees it.
 
 import { spawnSync } from 'node:child_process';
@@ -92,6 +94,15 @@ const CASES: Case[] = [
       ['32 14 50 37 14 50 3c 14 50 41 14 5a 50 14 5a 14 a 55 19 a 55 1e a 55 23 a 5a 55 a 5a 5a a 5f a 5 5f f 5 5f 5 1 5f 5f 1 ffff 1 ffff ffff dead'],
       ['7a55 300b c49f 805b 300b c49f 8661 300b c49f a27d 300b c49f a883 300b ecc7 c49f 300b ecc7 5833 300b caa5 5e39 300b ecc7 caa5 300b ecc7 ecc7 300b f2cd 300b ee9 3c17 3611 ee9 3c17 3c17 ee9 f2cd 14ef ee9 f2cd f2cd ee9 ffff ee9 ffff ffff dead'],
       ['3 1 7 4 1 b 5 1 b 6 1 b 7 1 b 8 1 b 9 1 b a 1 d b 1 d c 1 e d 1 e e 1 f 1 0 f 2 0 f f 0 ffff 0 ffff ffff dead'],
+    ],
+  },
+  {
+    name: 'xdp_obj_list_refcount',
+    frames: [Uint8Array.from([0x34, 0x12, ...Array(62).fill(0)]), new Uint8Array(64)],
+    results: (d) => u64s(d, 16, 4),
+    expected: [
+      ['0', 'ffffffffffffffea', '1235', 'dead'],
+      ['0', 'ffffffffffffffea', '1', 'dead'],
     ],
   },
 ];
