@@ -35,4 +35,20 @@ extern struct bpf_list_node *bpf_list_pop_front(struct bpf_list_head *head) __ks
 extern struct bpf_list_node *bpf_list_pop_back(struct bpf_list_head *head) __ksym;
 extern struct bpf_list_node *bpf_list_front(struct bpf_list_head *head) __ksym;
 extern struct bpf_list_node *bpf_list_back(struct bpf_list_head *head) __ksym;
+/* bpf_rbtree (6.18): the less() callback orders the nodes (a static function passed as a pointer);
+ * bpf_refcount makes an object shareable: bpf_refcount_acquire takes another owning reference. */
+struct bpf_rb_root { __u64 __opaque[2]; } __attribute__((aligned(8)));
+struct bpf_rb_node { __u64 __opaque[4]; } __attribute__((aligned(8)));
+struct bpf_refcount { __u32 __opaque[1]; } __attribute__((aligned(4)));
+extern int bpf_rbtree_add_impl(struct bpf_rb_root *root, struct bpf_rb_node *node,
+			       _Bool (less)(struct bpf_rb_node *a, const struct bpf_rb_node *b),
+			       void *meta, __u64 off) __ksym;
+#define bpf_rbtree_add(head, node, less) bpf_rbtree_add_impl(head, node, less, NULL, 0)
+extern struct bpf_rb_node *bpf_rbtree_remove(struct bpf_rb_root *root, struct bpf_rb_node *node) __ksym;
+extern struct bpf_rb_node *bpf_rbtree_first(struct bpf_rb_root *root) __ksym;
+extern struct bpf_rb_node *bpf_rbtree_root(struct bpf_rb_root *root) __ksym __weak;
+extern struct bpf_rb_node *bpf_rbtree_left(struct bpf_rb_root *root, struct bpf_rb_node *node) __ksym __weak;
+extern struct bpf_rb_node *bpf_rbtree_right(struct bpf_rb_root *root, struct bpf_rb_node *node) __ksym __weak;
+extern void *bpf_refcount_acquire_impl(void *kptr, void *meta) __ksym;
+#define bpf_refcount_acquire(kptr) bpf_refcount_acquire_impl(kptr, NULL)
 #endif

@@ -1301,10 +1301,9 @@ export class Program {
     }
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath, ...(verified ? { facts: verified.facts } : {}) };
     let runInsns = lowerKfuncs(verified ? sanitizeDeadCode(insns, { helpers: dp.helpers, allowPseudoLdImm64: true }) : insns);
-    if (verified?.facts.objNewSizes) {
-      ensureObjHeap(dp.fastPath, dp.memory, () => dp.heapGrew());
-      runInsns = lowerObjNew(runInsns, verified.facts.objNewSizes, dp.helpers);
-    }
+    // (the heap for a program that only takes nodes out of a collection, too: bpf_rbtree_remove)
+    if (verified && (verified.facts.objNewSizes || callsObjKfuncs(spec))) ensureObjHeap(dp.fastPath, dp.memory, () => dp.heapGrew());
+    if (verified?.facts.objNewSizes) runInsns = lowerObjNew(runInsns, verified.facts.objNewSizes, dp.helpers);
     // a map value's lists freed by the program's own update / delete (control/graph_maps.ts)
     runInsns = lowerGraphMapOps(runInsns, spec.mapRefs.flatMap((r) => maps.get(r.map) ?? []), dp.helpers);
     const engine =

@@ -1,4 +1,4 @@
-// Map values holding bpf_list_heads (src/verifier/local_obj.ts mapGraphRoots): what the syscall side
+// Map values holding bpf_list_heads and bpf_rb_roots (src/verifier/local_obj.ts mapGraphRoots): what the syscall side
 // does to them, as the kernel's copy_map_value and bpf_obj_free_fields do. An update never writes the
 // caller's bytes into a head (it is left empty: the old list's objects are freed — bpf_list_head_free
 // pops each node and drops its object); BPF_F_LOCK's in-place copy leaves a hash element's head and its
@@ -9,7 +9,7 @@
 // Sets: BpfMap.graphFields of each map whose value has a bpf_list_head.
 
 import type { Btf } from '../elf/btf.js';
-import { listNodeTake, objFree } from '../helpers/obj_kfuncs.js';
+import { listNodeTake, objFree, rbRootFree } from '../helpers/obj_kfuncs.js';
 import type { HelperContext, HelperDef, HelperTable } from '../helpers/index.js';
 import type { Insn } from '../isa/insn.js';
 import { PseudoCall } from '../isa/opcodes.js';
@@ -17,7 +17,7 @@ import type { BpfMap, GraphFields } from '../maps/index.js';
 import { MapType } from '../maps/uapi.js';
 import { MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE } from '../runtime/helper_args.js';
-import { mapGraphRoots } from '../verifier/local_obj.js';
+import { mapGraphRoots, refcountOff } from '../verifier/local_obj.js';
 import { mapHasBtf } from './spin_lock_maps.js';
 
 interface SavedHead {
@@ -25,6 +25,9 @@ interface SavedHead {
   next: bigint;
   prev: bigint;
   nodeOff: number;
+  /** A bpf_rb_root (next: its top node, prev: its leftmost), its type's bpf_refcount offset (-1: none). */
+  rb: boolean;
+  rc: number;
 }
 
 export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string, BpfMap>, mem: EngineMemory): void {
@@ -34,11 +37,12 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
     // kernel: its heads are plain bytes, its updates plain updates (tests/programs/obj_graph.test.ts,
     // xdp_obj_list_lru against 6.18.44: the program's bytes read back, the LRU left as the kernel's)
     if (!mapHasBtf(map)) continue;
-    const roots = mapGraphRoots(btf, name).filter((r) => r.type === 'bpf_list_head');
+    const roots = mapGraphRoots(btf, name);
     if (roots.length === 0) continue;
+    const rc = new Map(roots.map((r) => [r, btf ? refcountOff(btf, r.valueId) : -1]));
     map.graphFields = {
       spans: roots.map((r) => [r.off, 16] as const),
-      save: (v) => roots.map((r): SavedHead => ({ at: v + r.off, next: mem.view().getBigUint64(v + r.off, true), prev: mem.view().getBigUint64(v + r.off + 8, true), nodeOff: r.nodeOff })),
+      save: (v) => roots.map((r): SavedHead => ({ at: v + r.off, next: mem.view().getBigUint64(v + r.off, true), prev: mem.view().getBigUint64(v + r.off + 8, true), nodeOff: r.nodeOff, rb: r.type === 'bpf_rb_root', rc: rc.get(r)! })),
       restore: (_v, saved) => {
         for (const h of saved as SavedHead[]) {
           mem.view().setBigUint64(h.at, h.next, true);
@@ -55,6 +59,11 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
         // the saved head's chain: from its first node round to the head's address (a zero head: empty)
         const ctx = { mem, pc: -1 };
         for (const h of saved as SavedHead[]) {
+          // bpf_rb_root_free: the tree's nodes in postorder, each object dropped
+          if (h.rb) {
+            rbRootFree(mem, Number(BigInt.asUintN(32, h.next)), h.at, h.nodeOff, h.rc);
+            continue;
+          }
           let n = Number(BigInt.asUintN(32, h.next));
           for (let guard = 0; n !== 0 && n !== h.at && guard < 1 << 20; guard++) {
             // (only nodes the list kfuncs linked on this head: a head a program's update wrote is no list)

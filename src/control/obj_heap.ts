@@ -3,7 +3,7 @@
 // bpf_obj_new call to the helper of its object's size (the kernel's fixup_kfunc_call puts the size in r1).
 
 import type { HelperTable } from '../helpers/index.js';
-import { HEAP_CHUNK, hasObjHeap, OBJ_NEW_SIZED, objNewSized, setObjHeap } from '../helpers/obj_kfuncs.js';
+import { HEAP_CHUNK, hasObjHeap, OBJ_LOWERED_MIN, OBJ_NEW_SIZED, objLoweredHelper, objNewSized, setObjHeap } from '../helpers/obj_kfuncs.js';
 import type { Insn } from '../isa/insn.js';
 import { createMap, Errno, MapError } from '../maps/index.js';
 import { MapType } from '../maps/uapi.js';
@@ -44,13 +44,18 @@ export function ensureObjHeap(fp: FastPath, mem: EngineMemory, grew: () => void)
   setObjHeap(mem, more, grew);
 }
 
-/** Each bpf_obj_new call of the lowered program calls the helper of its object's size. */
+/**
+ * Each bpf_obj_new call of the lowered program calls the helper of its object's size; the calls that
+ * need a type's offsets (a refcounted type's new, drop and bpf_refcount_acquire, bpf_rbtree_add) the
+ * helper id the verifier recorded (a value of OBJ_LOWERED_MIN or more: helpers/obj_kfuncs.ts).
+ */
 export function lowerObjNew(insns: Insn[], sizes: ReadonlyMap<number, number>, helpers: HelperTable): Insn[] {
   if (sizes.size === 0) return insns;
   return insns.map((ins, pc) => {
     const size = sizes.get(pc);
     if (size === undefined) return ins;
-    if (!helpers.has(OBJ_NEW_SIZED + size)) helpers.register(objNewSized(size));
-    return { ...ins, imm: OBJ_NEW_SIZED + size };
+    const id = size < OBJ_LOWERED_MIN ? OBJ_NEW_SIZED + size : size;
+    if (!helpers.has(id)) helpers.register(id === OBJ_NEW_SIZED + size ? objNewSized(size) : objLoweredHelper(id));
+    return { ...ins, imm: id };
   });
 }

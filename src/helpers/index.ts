@@ -12,6 +12,12 @@ export interface HelperContext {
   mem: EngineMemory;
   /** Index of the call instruction, for error messages. */
   pc: number;
+  /**
+   * A kfunc that calls the program back (bpf_rbtree_add's less()): runs callback `fn` (the value the
+   * program passed) with (r1, r2, 0, 0, 0) one frame below the caller's and returns its r0. Set by the
+   * engine for the calls that need it (helpers/obj_kfuncs.ts isRbtreeAdd).
+   */
+  callback?: (fn: bigint, r1: bigint, r2: bigint) => bigint;
 }
 
 export type HelperFn = (

@@ -14,8 +14,8 @@
 // What Linux 6.18.44-fc-v1272 lets an XDP program call that wxdp still lacks (each vmlinux kfunc called
 // with r1-r5 = 0 in a raw XDP program: "calling kernel function X is not allowed" or not, 2026-12-07):
 // exception callbacks for bpf_throw (`__exception_cb`: the kernel finds no callback in objects libbpf 1.1
-// loads, so none is compared yet), bpf_percpu_obj_new / _drop,
-// the bpf_rbtree / bpf_refcount API (bpf_obj_new / _drop and bpf_list: helpers/obj_kfuncs.ts), bpf_wq_*, the bpf_task_* and bpf_cgroup_*
+// loads, so none is compared yet), bpf_percpu_obj_new / _drop (bpf_obj_new / _drop, bpf_list, bpf_rbtree
+// and bpf_refcount_acquire are here: helpers/obj_kfuncs.ts), bpf_wq_*, the bpf_task_* and bpf_cgroup_*
 // kfuncs, bpf_get_kmem_cache, bpf_crypto_*, bpf_xdp_get_xfrm_state / _release,
 // bpf_stream_vprintk_impl, bpf_probe_read_{kernel,user}{,_str}_dynptr, bpf_task_work_schedule_*. The
 // sleepable ones (copy_from_user*, bpf_iter_kmem_cache_*, bpf_iter_dmabuf_*, bpf_lookup_user_key) are
@@ -138,7 +138,7 @@ export interface KfuncDef {
   /** kfunc_spin_allowed: callable while a bpf_spin_lock is held (the bpf_iter_num API). */
   spinAllowed?: boolean;
   /** An allocated-object or graph kfunc: the verifier checks it in src/verifier/local_obj.ts. */
-  graph?: 'obj_new' | 'obj_drop' | 'list_push' | 'list_pop' | 'list_peek';
+  graph?: 'obj_new' | 'obj_drop' | 'list_push' | 'list_pop' | 'list_peek' | 'refcount_acquire' | 'rbtree_add' | 'rbtree_remove' | 'rbtree_peek' | 'rbtree_child';
   /**
    * bpf_res_spin_lock / _unlock: the verifier forks the failure path of a lock (r0 in [-MAX_ERRNO, -1],
    * no lock held) before checking the call, and on the success path holds the lock with r0 = 0.

@@ -10,7 +10,13 @@
 //  [107] bpf_list_pop_back(same)
 //  [108] bpf_list_front(struct bpf_list_head *head) → struct bpf_list_node *       KF_RET_NULL (non-owning)
 //  [109] bpf_list_back(same)
-// The list kfuncs are callable under the bpf_spin_lock that guards the head (and only so: the verifier).
+//  [102] bpf_refcount_acquire_impl(void *p__refcounted_kptr, void *meta__ign) → void *   KF_ACQUIRE | KF_RET_NULL | KF_RCU
+//  [110] bpf_rbtree_add_impl(struct bpf_rb_root *root, struct bpf_rb_node *node,
+//            bool (less)(struct bpf_rb_node *a, const struct bpf_rb_node *b), void *meta__ign, u64 off) → int
+//  [111] bpf_rbtree_remove(root, node) → struct bpf_rb_node *                      KF_ACQUIRE | KF_RET_NULL
+//  [112] bpf_rbtree_first(root), [113] bpf_rbtree_root(root) → struct bpf_rb_node *  KF_RET_NULL (non-owning)
+//  [114] bpf_rbtree_left(root, node), [115] bpf_rbtree_right(root, node)           KF_RET_NULL (non-owning)
+// The list and rbtree kfuncs are callable under the bpf_spin_lock that guards the head (and only so: the verifier).
 //
 // A list is the kernel's: a circular doubly linked list_head in the head's 16 bytes (all zero: not
 // yet initialised, empty), each node's 24 bytes { next, prev, owner } (owner: the head it is on),
@@ -34,19 +40,17 @@
 //
 //   heap: [ hdr | object ][ hdr | object ] … bump →                       (free lists: per class, in JS)
 
-// Not yet (each refused as a kfunc wxdp lacks, or, for a head in an allocated object, by the verifier
-// naming wxdp): bpf_percpu_obj_new / _drop; a bpf_list_head inside an allocated object (and so
-// bpf_obj_drop freeing an object's lists); list heads in global data (`.bss.A` sections: this machine's
-// libbpf 1.1 cannot load those, so nothing to compare with); the map side's freeing when the map itself
-// is freed (user-space updates and deletes, and the program's own, do it: control/graph_maps.ts); map types the kernel refuses a
-// graph field in (map_check_btf's EOPNOTSUPP, then libbpf's retry without BTF). bpf_rbtree_add_impl,
-// _first, _remove and bpf_refcount_acquire_impl: what 6.18.44 showed for a program adding a refcounted
-// node (`struct node { u64 key; struct bpf_rb_node rb; struct bpf_refcount ref; }`, the less() callback a
-// static function passed as `(void *)less`): accepted, 71 insns processed; bpf_refcount_acquire_impl of
-// an owning reference gives `ptr_node(ref_obj_id=N)` (not NULL-able there); after bpf_rbtree_add the
-// node's pointer is `rcu_ptr_node(non_own_ref,off=8)` (MEM_RCU for a refcounted type); the runtime needs
-// the less() callback called from the kfunc in both engines (as bpf_loop's callbacks are), and drop to
-// read the object's bpf_refcount (the lowering would then pass the refcount's offset, as it passes the size).
+// Not yet (each refused as a kfunc wxdp lacks, or, for a head or root in an allocated object, by the
+// verifier naming wxdp): bpf_percpu_obj_new / _drop; a bpf_list_head / bpf_rb_root inside an allocated
+// object (and so bpf_obj_drop freeing an object's collections); heads and roots in global data (`.bss.A`
+// sections: this machine's libbpf 1.1 cannot load those, so nothing to compare with); the map side's
+// freeing when the map itself is freed (user-space updates and deletes, and the program's own, do it:
+// control/graph_maps.ts); map types the kernel refuses a graph field in (map_check_btf's EOPNOTSUPP,
+// then libbpf's retry without BTF); kptrs (bpf_kptr_xchg of an allocated object into a map value).
+// The verifier does not carry MEM_RCU on a refcounted type's non-owning pointers (the kernel's log shows
+// `rcu_ptr_node(non_own_ref,off=8)`): it changes what bpf_rcu_read_unlock does to them, no verdict of
+// the corpus. The rbtree's run time (less() called from bpf_rbtree_add in both engines, lib/rbtree.c's
+// shapes) is checked against 6.18.44 by tests/programs/obj_graph.test.ts (xdp_obj_rbtree*).
 
 import { RuntimeFault } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
@@ -240,14 +244,18 @@ export function listNodeTake(mem: EngineMemory, n: number, head: number): boolea
 }
 
 /** __bpf_list_add: link `node` after the head (front) or before it (back). */
-function listAdd(ctx: HelperContext, head: number, node: number, tail: boolean): bigint {
+function listAdd(ctx: HelperContext, head: number, node: number, tail: boolean, drop?: { nodeOff: number; rc: number }): bigint {
   const v = soundHead(ctx, head);
   if (u64At(v, head) === 0) {
     setU64(v, head, head);
     setU64(v, head + 8, head);
   }
-  // a node on a list already (only reachable through bpf_refcount_acquire): -EINVAL
-  if (u64At(v, node) !== 0 && u64At(v, node) !== node) return BigInt.asUintN(64, -22n);
+  // a node on a list already (only reachable through bpf_refcount_acquire: the push of a refcounted
+  // type is lowered with its offsets, `drop`): -EINVAL, that reference dropped (__bpf_list_add)
+  if (u64At(v, node + 16) !== 0 || (u64At(v, node) !== 0 && u64At(v, node) !== node)) {
+    if (drop) dropRefcounted(ctx, node - drop.nodeOff, drop.rc);
+    return BigInt.asUintN(64, -22n);
+  }
   const prev = tail ? u64At(v, head + 8) : head;
   const next = tail ? head : u64At(v, head);
   setU64(v, node, next);
@@ -327,3 +335,471 @@ export const OBJ_KFUNCS: KfuncDef[] = [
     { name: `bpf_list_${end}`, btfId: 108 + i, args: [IGN], devBound: false, graph: 'list_peek', spinAllowed: true, fn: (h, _r2, _r3, _r4, _r5, ctx) => listPeek(ctx, addr(h), end === 'back') },
   ]),
 ];
+
+const OBJ_DROP_RC_BASE = 0x1a0000;
+
+// ---- bpf_rbtree and bpf_refcount (kernel/bpf/helpers.c, lib/rbtree.c) ----
+//
+// A tree is the kernel's rb_root_cached in the root's 16 bytes { rb_node, rb_leftmost } (zero: empty),
+// each node's 32 bytes bpf_rb_node_kern { __rb_parent_color, rb_right, rb_left, owner } (owner: the root
+// it is in), addresses as u64; lib/rbtree.c's insert and erase, step for step, so the tree's shape —
+// what the less() calls see, what bpf_rbtree_root / _left / _right show — is the kernel's.
+// bpf_rbtree_add walks down calling the program's less(node, parent) (ctx.callback: the engine runs the
+// callback in a frame below the caller's, as bpf_loop's), links the node and rebalances.
+// A refcounted object (a struct bpf_refcount in its type) holds its count (refcount_t) there:
+// bpf_obj_new sets 1, bpf_refcount_acquire adds one (NULL when it was 0), bpf_obj_drop takes one and
+// frees at 0. The calls that need the type's offsets are lowered to helpers of those offsets, as
+// bpf_obj_new to its size (the kernel's fixup_kfunc_call passes the struct's btf_struct_meta).
+
+/** The verifier's record of a call (VerifierFacts.objNewSizes): below this an object size, else the helper id. */
+export const OBJ_LOWERED_MIN = OBJ_DROP_RC_BASE;
+/** bpf_obj_new of a refcounted type: OBJ_NEW_RC + refcount offset × 4096 + size. */
+export const OBJ_NEW_RC = 0x1000000;
+/** bpf_obj_drop of a refcounted type: OBJ_DROP_RC + refcount offset. */
+export const OBJ_DROP_RC = OBJ_DROP_RC_BASE;
+/** bpf_refcount_acquire: REFCOUNT_ACQUIRE + refcount offset. */
+export const REFCOUNT_ACQUIRE = 0x1b0000;
+/** bpf_rbtree_add: RBTREE_ADD + (refcount offset + 1, 0 for none) × 4096 + the node's offset in its struct. */
+export const RBTREE_ADD = 0x2000000;
+export const isRbtreeAdd = (id: number): boolean => id >= RBTREE_ADD && id < RBTREE_ADD * 2;
+/** bpf_list_push_front (back: + 0x1000000) of a refcounted type: LIST_PUSH_RC + refcount offset × 4096 + node offset. */
+export const LIST_PUSH_RC = 0x4000000;
+
+const RB_BLACK = 1;
+// node fields
+const PC = 0, RIGHT = 8, LEFT = 16, OWNER = 24;
+
+class Rb {
+  constructor(readonly v: DataView, readonly root: number) {}
+  g(n: number, f: number): number { return u64At(this.v, n + f); }
+  s(n: number, f: number, x: number): void { setU64(this.v, n + f, x); }
+  parent(n: number): number { return this.g(n, PC) & ~3; }
+  isBlack(n: number): boolean { return (this.g(n, PC) & 1) === RB_BLACK; }
+  isRed(n: number): boolean { return (this.g(n, PC) & 1) === 0; }
+  setParentColor(n: number, p: number, color: number): void { this.s(n, PC, p | color); }
+  setParent(n: number, p: number): void { this.s(n, PC, (this.g(n, PC) & 3) | p); }
+  setBlack(n: number): void { this.s(n, PC, this.g(n, PC) | RB_BLACK); }
+  changeChild(old: number, nw: number, parent: number): void {
+    if (parent) {
+      if (this.g(parent, LEFT) === old) this.s(parent, LEFT, nw);
+      else this.s(parent, RIGHT, nw);
+    } else setU64(this.v, this.root, nw);
+  }
+  rotateSetParents(old: number, nw: number, color: number): void {
+    const parent = this.parent(old);
+    this.s(nw, PC, this.g(old, PC));
+    this.setParentColor(old, nw, color);
+    this.changeChild(old, nw, parent);
+  }
+  /** __rb_insert */
+  insert(node: number): void {
+    let parent = this.g(node, PC) & ~3; // rb_red_parent
+    let gparent: number, tmp: number;
+    for (;;) {
+      if (!parent) {
+        this.setParentColor(node, 0, RB_BLACK);
+        break;
+      }
+      if (this.isBlack(parent)) break;
+      gparent = this.g(parent, PC) & ~3;
+      tmp = this.g(gparent, RIGHT);
+      if (parent !== tmp) {
+        if (tmp && this.isRed(tmp)) {
+          this.setParentColor(tmp, gparent, RB_BLACK);
+          this.setParentColor(parent, gparent, RB_BLACK);
+          node = gparent;
+          parent = this.parent(node);
+          this.setParentColor(node, parent, 0);
+          continue;
+        }
+        tmp = this.g(parent, RIGHT);
+        if (node === tmp) {
+          tmp = this.g(node, LEFT);
+          this.s(parent, RIGHT, tmp);
+          this.s(node, LEFT, parent);
+          if (tmp) this.setParentColor(tmp, parent, RB_BLACK);
+          this.setParentColor(parent, node, 0);
+          parent = node;
+          tmp = this.g(node, RIGHT);
+        }
+        this.s(gparent, LEFT, tmp);
+        this.s(parent, RIGHT, gparent);
+        if (tmp) this.setParentColor(tmp, gparent, RB_BLACK);
+        this.rotateSetParents(gparent, parent, 0);
+        break;
+      } else {
+        tmp = this.g(gparent, LEFT);
+        if (tmp && this.isRed(tmp)) {
+          this.setParentColor(tmp, gparent, RB_BLACK);
+          this.setParentColor(parent, gparent, RB_BLACK);
+          node = gparent;
+          parent = this.parent(node);
+          this.setParentColor(node, parent, 0);
+          continue;
+        }
+        tmp = this.g(parent, LEFT);
+        if (node === tmp) {
+          tmp = this.g(node, RIGHT);
+          this.s(parent, LEFT, tmp);
+          this.s(node, RIGHT, parent);
+          if (tmp) this.setParentColor(tmp, parent, RB_BLACK);
+          this.setParentColor(parent, node, 0);
+          parent = node;
+          tmp = this.g(node, LEFT);
+        }
+        this.s(gparent, RIGHT, tmp);
+        this.s(parent, LEFT, gparent);
+        if (tmp) this.setParentColor(tmp, gparent, RB_BLACK);
+        this.rotateSetParents(gparent, parent, 0);
+        break;
+      }
+    }
+  }
+  /** rb_next */
+  next(node: number): number {
+    if (this.g(node, PC) === node) return 0;
+    let n = this.g(node, RIGHT);
+    if (n) {
+      while (this.g(n, LEFT)) n = this.g(n, LEFT);
+      return n;
+    }
+    let parent: number;
+    while ((parent = this.parent(node)) && node === this.g(parent, RIGHT)) node = parent;
+    return parent;
+  }
+  /** rb_erase: __rb_erase_augmented then ____rb_erase_color */
+  erase(node: number): void {
+    const child = this.g(node, RIGHT);
+    let tmp = this.g(node, LEFT);
+    let parent: number, rebalance: number, pc: number;
+    if (!tmp) {
+      pc = this.g(node, PC);
+      parent = pc & ~3;
+      this.changeChild(node, child, parent);
+      if (child) {
+        this.s(child, PC, pc);
+        rebalance = 0;
+      } else rebalance = (pc & 1) === RB_BLACK ? parent : 0;
+    } else if (!child) {
+      pc = this.g(node, PC);
+      this.s(tmp, PC, pc);
+      parent = pc & ~3;
+      this.changeChild(node, tmp, parent);
+      rebalance = 0;
+    } else {
+      let successor = child;
+      let child2: number;
+      tmp = this.g(child, LEFT);
+      if (!tmp) {
+        parent = successor;
+        child2 = this.g(successor, RIGHT);
+      } else {
+        do {
+          parent = successor;
+          successor = tmp;
+          tmp = this.g(tmp, LEFT);
+        } while (tmp);
+        child2 = this.g(successor, RIGHT);
+        this.s(parent, LEFT, child2);
+        this.s(successor, RIGHT, child);
+        this.setParent(child, successor);
+      }
+      tmp = this.g(node, LEFT);
+      this.s(successor, LEFT, tmp);
+      this.setParent(tmp, successor);
+      pc = this.g(node, PC);
+      tmp = pc & ~3;
+      this.changeChild(node, successor, tmp);
+      if (child2) {
+        this.setParentColor(child2, parent, RB_BLACK);
+        rebalance = 0;
+      } else rebalance = this.isBlack(successor) ? parent : 0;
+      this.s(successor, PC, pc);
+    }
+    if (rebalance) this.eraseColor(rebalance);
+  }
+  private eraseColor(parent: number): void {
+    let node = 0, sibling: number, tmp1: number, tmp2: number;
+    for (;;) {
+      sibling = this.g(parent, RIGHT);
+      if (node !== sibling) {
+        if (this.isRed(sibling)) {
+          tmp1 = this.g(sibling, LEFT);
+          this.s(parent, RIGHT, tmp1);
+          this.s(sibling, LEFT, parent);
+          this.setParentColor(tmp1, parent, RB_BLACK);
+          this.rotateSetParents(parent, sibling, 0);
+          sibling = tmp1;
+        }
+        tmp1 = this.g(sibling, RIGHT);
+        if (!tmp1 || this.isBlack(tmp1)) {
+          tmp2 = this.g(sibling, LEFT);
+          if (!tmp2 || this.isBlack(tmp2)) {
+            this.setParentColor(sibling, parent, 0);
+            if (this.isRed(parent)) this.setBlack(parent);
+            else {
+              node = parent;
+              parent = this.parent(node);
+              if (parent) continue;
+            }
+            break;
+          }
+          tmp1 = this.g(tmp2, RIGHT);
+          this.s(sibling, LEFT, tmp1);
+          this.s(tmp2, RIGHT, sibling);
+          this.s(parent, RIGHT, tmp2);
+          if (tmp1) this.setParentColor(tmp1, sibling, RB_BLACK);
+          tmp1 = sibling;
+          sibling = tmp2;
+        }
+        tmp2 = this.g(sibling, LEFT);
+        this.s(parent, RIGHT, tmp2);
+        this.s(sibling, LEFT, parent);
+        this.setParentColor(tmp1, sibling, RB_BLACK);
+        if (tmp2) this.setParent(tmp2, parent);
+        this.rotateSetParents(parent, sibling, RB_BLACK);
+        break;
+      } else {
+        sibling = this.g(parent, LEFT);
+        if (this.isRed(sibling)) {
+          tmp1 = this.g(sibling, RIGHT);
+          this.s(parent, LEFT, tmp1);
+          this.s(sibling, RIGHT, parent);
+          this.setParentColor(tmp1, parent, RB_BLACK);
+          this.rotateSetParents(parent, sibling, 0);
+          sibling = tmp1;
+        }
+        tmp1 = this.g(sibling, LEFT);
+        if (!tmp1 || this.isBlack(tmp1)) {
+          tmp2 = this.g(sibling, RIGHT);
+          if (!tmp2 || this.isBlack(tmp2)) {
+            this.setParentColor(sibling, parent, 0);
+            if (this.isRed(parent)) this.setBlack(parent);
+            else {
+              node = parent;
+              parent = this.parent(node);
+              if (parent) continue;
+            }
+            break;
+          }
+          tmp1 = this.g(tmp2, LEFT);
+          this.s(sibling, RIGHT, tmp1);
+          this.s(tmp2, LEFT, sibling);
+          this.s(parent, LEFT, tmp2);
+          if (tmp1) this.setParentColor(tmp1, sibling, RB_BLACK);
+          tmp1 = sibling;
+          sibling = tmp2;
+        }
+        tmp2 = this.g(sibling, RIGHT);
+        this.s(parent, LEFT, tmp2);
+        this.s(sibling, RIGHT, parent);
+        this.setParentColor(tmp1, sibling, RB_BLACK);
+        if (tmp2) this.setParent(tmp2, parent);
+        this.rotateSetParents(parent, sibling, RB_BLACK);
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * The root at `root` as the rbtree kfuncs may follow it: its top and leftmost nodes zero or linked nodes
+ * of this root (a root whose bytes something else wrote — a user-space update — is taken as empty).
+ */
+function soundRoot(ctx: HelperContext, root: number): DataView {
+  const v = ctx.mem.view();
+  const h = heaps.get(ctx.mem);
+  const on = (n: number): boolean => n === 0 || (h !== undefined && h.linked.has(n) && u64At(v, n + OWNER) === root);
+  const top = u64At(v, root);
+  const left = u64At(v, root + 8);
+  if ((top === 0) !== (left === 0) || !on(top) || !on(left)) {
+    setU64(v, root, 0);
+    setU64(v, root + 8, 0);
+  }
+  return v;
+}
+
+/** refcount_dec_and_test at `p + rcOff` (saturated counts stay), then the object freed at zero. */
+function dropRefcounted(ctx: HelperContext, p: number, rcOff: number): void {
+  const v = ctx.mem.view();
+  const c = v.getUint32(p + rcOff, true);
+  if (c > 1) {
+    v.setUint32(p + rcOff, c - 1, true);
+    return;
+  }
+  v.setUint32(p + rcOff, 0, true);
+  objFree(ctx, p);
+}
+
+/**
+ * bpf_rb_root_free's walk (control/graph_maps.ts): the tree whose top node is `top` (a root's saved
+ * bytes, the root at `root` already emptied), its nodes in postorder (rb_first_postorder /
+ * rb_next_postorder, the next one found before a node's object goes), each object dropped — a
+ * refcounted one loses a reference. Only nodes the rbtree kfuncs linked into this root are followed.
+ */
+export function rbRootFree(mem: EngineMemory, top: number, root: number, nodeOff: number, rc: number): void {
+  const h = heaps.get(mem);
+  if (!h || top === 0) return;
+  const v = mem.view();
+  const mine = (n: number): boolean => n !== 0 && h.linked.has(n) && u64At(v, n + OWNER) === root;
+  if (!mine(top)) return;
+  const t = new Rb(v, root);
+  const deepest = (n: number): number => {
+    for (;;) {
+      const l = t.g(n, LEFT);
+      const r = t.g(n, RIGHT);
+      if (mine(l)) n = l;
+      else if (mine(r)) n = r;
+      else return n;
+    }
+  };
+  const ctx = { mem, pc: -1 };
+  let n = deepest(top);
+  while (n !== 0) {
+    const parent = n === top ? 0 : t.parent(n);
+    const next = parent && n === t.g(parent, LEFT) && mine(t.g(parent, RIGHT)) ? deepest(t.g(parent, RIGHT)) : parent;
+    h.linked.delete(n);
+    if (rc >= 0) dropRefcounted(ctx, n - nodeOff, rc);
+    else objFree(ctx, n - nodeOff);
+    n = next;
+  }
+}
+
+/** The helper a lowered call id stands for (objNewSized, the refcounted types' helpers, bpf_rbtree_add). */
+export function objLoweredHelper(id: number): HelperDef {
+  if (id >= LIST_PUSH_RC) {
+    const back = id >= LIST_PUSH_RC + 0x1000000;
+    const x = (id - LIST_PUSH_RC) & 0xffffff;
+    const drop = { rc: x >>> 12, nodeOff: x & 0xfff };
+    return { id, name: `bpf_list_push_${back ? 'back' : 'front'}_impl`, fn: (hd, n, _r3, _r4, _r5, ctx) => listAdd(ctx, addr(hd), addr(n), back, drop) };
+  }
+  if (id >= RBTREE_ADD) {
+    const rc = ((id - RBTREE_ADD) >>> 12) - 1;
+    const nodeOff = (id - RBTREE_ADD) & 0xfff;
+    return { id, name: 'bpf_rbtree_add_impl', fn: (r, n, less, _r4, _r5, ctx) => rbtreeAdd(ctx, addr(r), addr(n), less, nodeOff, rc) };
+  }
+  if (id >= OBJ_NEW_RC) {
+    const size = (id - OBJ_NEW_RC) & 0xfff;
+    const rc = (id - OBJ_NEW_RC) >>> 12;
+    return {
+      id,
+      name: `bpf_obj_new_impl(${size})`,
+      fn: (_r1, _r2, _r3, _r4, _r5, ctx) => {
+        const p = objAlloc(ctx, size);
+        if (p) ctx.mem.view().setUint32(p + rc, 1, true);
+        return BigInt(p);
+      },
+    };
+  }
+  if (id >= REFCOUNT_ACQUIRE) {
+    const rc = id - REFCOUNT_ACQUIRE;
+    return {
+      id,
+      name: 'bpf_refcount_acquire_impl',
+      fn: (p, _r2, _r3, _r4, _r5, ctx) => {
+        const at = addr(p) + rc;
+        const v = ctx.mem.view();
+        const c = v.getUint32(at, true);
+        // refcount_inc_not_zero (a saturated count stays)
+        if (c === 0) return 0n;
+        if (c < 0xc0000000) v.setUint32(at, c + 1, true);
+        return p;
+      },
+    };
+  }
+  if (id >= OBJ_DROP_RC) {
+    const rc = id - OBJ_DROP_RC;
+    return { id, name: 'bpf_obj_drop_impl', ret: undefined, fn: (p, _r2, _r3, _r4, _r5, ctx) => (dropRefcounted(ctx, addr(p), rc), 0n) } as HelperDef;
+  }
+  if (id >= OBJ_NEW_SIZED) return objNewSized(id - OBJ_NEW_SIZED);
+  throw new RuntimeFault('RUN_HELPER', `no lowered object helper ${id}`, -1);
+}
+
+/** __bpf_rbtree_add: the node linked where less() puts it (-EINVAL, the object dropped, for a node in a tree). */
+function rbtreeAdd(ctx: HelperContext, root: number, n: number, less: bigint, nodeOff: number, rc: number): bigint {
+  const v = soundRoot(ctx, root);
+  const h = heapOf(ctx);
+  if (u64At(v, n + OWNER) !== 0) {
+    const p = n - nodeOff;
+    if (rc >= 0) dropRefcounted(ctx, p, rc);
+    else objFree(ctx, p);
+    return BigInt.asUintN(64, -22n);
+  }
+  // (owner = BPF_PTR_POISON while the callbacks run: a second add of it from less() fails)
+  setU64(v, n + OWNER, 0xeb9f);
+  const call = ctx.callback;
+  if (!call) throw new RuntimeFault('RUN_HELPER', 'bpf_rbtree_add: this engine cannot call less()', ctx.pc);
+  let parent = 0;
+  let link = root; // the address of the link: root->rb_node, or a parent's rb_left / rb_right
+  let leftmost = true;
+  for (let at = u64At(v, link); at !== 0; at = u64At(ctx.mem.view(), link)) {
+    parent = at;
+    if (call(less, BigInt(n), BigInt(parent)) !== 0n) link = parent + LEFT;
+    else {
+      link = parent + RIGHT;
+      leftmost = false;
+    }
+  }
+  const w = ctx.mem.view();
+  // rb_link_node, rb_insert_color_cached
+  setU64(w, n + PC, parent);
+  setU64(w, n + LEFT, 0);
+  setU64(w, n + RIGHT, 0);
+  setU64(w, link, n);
+  if (leftmost) setU64(w, root + 8, n);
+  new Rb(w, root).insert(n);
+  setU64(w, n + OWNER, root);
+  h.linked.add(n);
+  return 0n;
+}
+
+/** bpf_rbtree_remove: the node unlinked (its owner must be this root, else NULL). */
+function rbtreeRemove(ctx: HelperContext, root: number, n: number): bigint {
+  const v = soundRoot(ctx, root);
+  if (u64At(v, n + OWNER) !== root) return 0n;
+  const t = new Rb(v, root);
+  if (u64At(v, root + 8) === n) setU64(v, root + 8, t.next(n));
+  t.erase(n);
+  setU64(v, n + PC, n); // RB_CLEAR_NODE
+  setU64(v, n + OWNER, 0);
+  heapOf(ctx).linked.delete(n);
+  return BigInt(n);
+}
+
+/** bpf_rbtree_first / _root, and _left / _right of a node of this root (else NULL). */
+function rbtreePeek(ctx: HelperContext, root: number, n: number, which: 'first' | 'root' | 'left' | 'right'): bigint {
+  const v = soundRoot(ctx, root);
+  if (which === 'first') return BigInt(u64At(v, root + 8));
+  if (which === 'root') return BigInt(u64At(v, root));
+  if (u64At(v, n + OWNER) !== root) return 0n;
+  return BigInt(u64At(v, n + (which === 'left' ? LEFT : RIGHT)));
+}
+
+OBJ_KFUNCS.push(
+  {
+    name: 'bpf_refcount_acquire_impl',
+    btfId: 102,
+    args: [IGN, IGN],
+    devBound: false,
+    graph: 'refcount_acquire',
+    fn: (_p, _r2, _r3, _r4, _r5, ctx) => {
+      throw new RuntimeFault('RUN_HELPER', 'bpf_refcount_acquire_impl: the call was not lowered to its type', ctx.pc);
+    },
+  },
+  {
+    name: 'bpf_rbtree_add_impl',
+    btfId: 110,
+    args: [IGN, IGN, IGN, IGN, IGN],
+    devBound: false,
+    graph: 'rbtree_add',
+    spinAllowed: true,
+    fn: (_r1, _r2, _r3, _r4, _r5, ctx) => {
+      throw new RuntimeFault('RUN_HELPER', 'bpf_rbtree_add_impl: the call was not lowered to its type', ctx.pc);
+    },
+  },
+  { name: 'bpf_rbtree_remove', btfId: 111, args: [IGN, IGN], devBound: false, graph: 'rbtree_remove', spinAllowed: true, fn: (r, n, _r3, _r4, _r5, ctx) => rbtreeRemove(ctx, addr(r), addr(n)) },
+  { name: 'bpf_rbtree_first', btfId: 112, args: [IGN], devBound: false, graph: 'rbtree_peek', spinAllowed: true, fn: (r, _r2, _r3, _r4, _r5, ctx) => rbtreePeek(ctx, addr(r), 0, 'first') },
+  { name: 'bpf_rbtree_root', btfId: 113, args: [IGN], devBound: false, graph: 'rbtree_peek', spinAllowed: true, fn: (r, _r2, _r3, _r4, _r5, ctx) => rbtreePeek(ctx, addr(r), 0, 'root') },
+  { name: 'bpf_rbtree_left', btfId: 114, args: [IGN, IGN], devBound: false, graph: 'rbtree_child', spinAllowed: true, fn: (r, n, _r3, _r4, _r5, ctx) => rbtreePeek(ctx, addr(r), addr(n), 'left') },
+  { name: 'bpf_rbtree_right', btfId: 115, args: [IGN, IGN], devBound: false, graph: 'rbtree_child', spinAllowed: true, fn: (r, n, _r3, _r4, _r5, ctx) => rbtreePeek(ctx, addr(r), addr(n), 'right') },
+);

@@ -29,6 +29,7 @@ import { HelperArgMemo } from '../jit/arg_memo.js';
 import { arrayMapsOf } from '../jit/array_maps.js';
 import type { InlineArray } from '../jit/emit.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
+import { isRbtreeAdd } from '../helpers/obj_kfuncs.js';
 import { AluOp, BPF_MAX_LOOPS, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { isMayGoto, type Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAP_ITER_VALUE, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RUN, RUN_BASE, STACK_REGION, STACK_TOP, WALK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
@@ -205,7 +206,7 @@ function decode(prog: readonly Insn[], tailCalls: boolean, fuse: boolean): Decod
         } else if (x) {
           kind = K_HELPER_REG;
           usesDst = true;
-        } else kind = i.imm === HELPER_TAIL_CALL && tailCalls ? K_TAIL_CALL : i.imm === HELPER_LOOP || i.imm === HELPER_FOR_EACH_MAP_ELEM || i.imm === HELPER_TIMER_SET_CALLBACK ? K_LOOP : K_HELPER;
+        } else kind = i.imm === HELPER_TAIL_CALL && tailCalls ? K_TAIL_CALL : i.imm === HELPER_LOOP || i.imm === HELPER_FOR_EACH_MAP_ELEM || i.imm === HELPER_TIMER_SET_CALLBACK || isRbtreeAdd(i.imm) ? K_LOOP : K_HELPER;
       } else if (isMayGoto(i)) {
         kind = K_MAY_GOTO;
         w1 = target(pc + 1 + i.off);
@@ -1254,7 +1255,8 @@ export class Interpreter implements Engine {
    */
   callbackHelper(id: number, R: Int32Array, depth: number, pc: number, checked: boolean): void {
     if (checked) this.checkCallback(id, R, pc);
-    if (R[5] !== CALLBACK_TAG_HI) this.callHelper(id, R, pc);
+    if (isRbtreeAdd(id)) this.rbtreeAdd(id, R, depth, pc);
+    else if (R[5] !== CALLBACK_TAG_HI) this.callHelper(id, R, pc);
     else if (id === HELPER_LOOP) this.loop(R, depth, pc);
     else if (id === HELPER_FOR_EACH_MAP_ELEM) this.forEachMapElem(R, depth, pc);
     else {
@@ -1333,6 +1335,34 @@ export class Interpreter implements Engine {
     R[1] = 0;
   }
 
+  /**
+   * bpf_rbtree_add (lowered, helpers/obj_kfuncs.ts): the kfunc calls less(a, b) — r3, a callback of this
+   * program — through ctx.callback, each call a new frame below this one, as bpf_loop's.
+   */
+  private rbtreeAdd(id: number, R: Int32Array, depth: number, pc: number): void {
+    const { fl, fh } = calleeFrame(R);
+    const C = (this.callbackFiles[depth + 1] ??= this.template.slice());
+    const ctx = this.helperCtx;
+    ctx.callback = (fn, a, b) => {
+      if (depth + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
+      if (Number(BigInt.asIntN(32, fn >> 32n)) !== CALLBACK_TAG_HI) throw callbackFault(pc, fn);
+      C.set(this.zeroRegs);
+      C[2] = Number(a & 0xffff_ffffn) | 0;
+      C[3] = Number(a >> 32n) | 0;
+      C[4] = Number(b & 0xffff_ffffn) | 0;
+      C[5] = Number(b >> 32n) | 0;
+      C[2 * FP] = fl;
+      C[2 * FP + 1] = fh;
+      this.exec(Number(fn & 0xffff_ffffn), C, depth + 1);
+      return big(C[0]!, C[1]!);
+    };
+    try {
+      this.callHelper(id, R, pc);
+    } finally {
+      ctx.callback = undefined;
+    }
+  }
+
   /** bpf_loop(nr, callback, ctx, flags) with an interpreter callback: each call is a new frame. */
   private loop(R: Int32Array, depth: number, pc: number): void {
     if ((R[8]! | R[9]!) !== 0) {
@@ -1387,7 +1417,9 @@ export class Interpreter implements Engine {
    */
   checkCallback(id: number, R: Int32Array, pc: number): void {
     this.checkArgs(id, R, pc);
-    if (R[5] !== CALLBACK_TAG_HI || !this.callbackTargets.has(R[4]! >>> 0)) throw callbackFault(pc, this.arg(R, 2));
+    // bpf_rbtree_add's less() is its third argument
+    const r = isRbtreeAdd(id) ? 3 : 2;
+    if (R[2 * r + 1] !== CALLBACK_TAG_HI || !this.callbackTargets.has(R[2 * r]! >>> 0)) throw callbackFault(pc, this.arg(R, r));
   }
 
   /** Checked runs: the helper's pointer arguments against the regions, before the call. */

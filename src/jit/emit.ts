@@ -18,6 +18,7 @@
 // Semantics follow RFC 9669 (ISA v4); each rule that WebAssembly does not give for free is spelled out
 // where it is emitted (division by zero, INT_MIN / -1, movsx, byte swaps, atomics, bounds checks).
 
+import { isRbtreeAdd } from '../helpers/obj_kfuncs.js';
 import type BinaryenNs from 'binaryen';
 import { WxdpError } from '../errors.js';
 import {
@@ -1116,7 +1117,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       }
       return [...pre, set(R0, m.call(wasmHelperImportName(ins.imm), args(), i64)), ...(CALLBACK_HELPERS.includes(ins.imm) ? unwound() : [])];
     }
-    return [set(R0, m.call(helperImportName(ins.imm), [...args(), k32(pc)], i64)), ...(CALLBACK_HELPERS.includes(ins.imm) ? unwound() : [])];
+    // bpf_rbtree_add calls less() back (program.ts ctx.callback): its frame one below this one, as above
+    const calls = CALLBACK_HELPERS.includes(ins.imm) || isRbtreeAdd(ins.imm);
+    const pre = isRbtreeAdd(ins.imm) ? [m.i32.store(0, 4, k32(runField(RUN.FRAME_PTR)), m.i32.wrap(get(R10))), m.i32.store(0, 4, k32(runField(RUN.FRAME_DEPTH)), m.local.get(DEPTH, i32))] : [];
+    return [...pre, set(R0, m.call(helperImportName(ins.imm), [...args(), k32(pc)], i64)), ...(calls ? unwound() : [])];
   };
 
   // ---- fast path helpers inlined: each is the AssemblyScript helper's code (assembly/xdp.ts,

@@ -103,6 +103,8 @@ export class JitProgram implements Engine {
   private readonly faults: { last?: unknown } = {};
 
   private readonly fastPath: FastPath | undefined;
+  /** The table indexes of this program's callbacks (what a kfunc calling back may be given). */
+  private readonly callbackSlots = new Set<number>();
   private tableSlot = -1;
   private runSlot = -1;
   private burstSlot = -1;
@@ -112,11 +114,13 @@ export class JitProgram implements Engine {
     this.checked = compiled.checked;
     this.fastPath = fastPath;
     this.info = { cached, fromDisk: compiled.fromDisk ?? false, compileMs: compiled.compileMs, wasmBytes: compiled.wasmBytes };
-    this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers, fastPath, () => this.bound, this.faults) });
+    this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers, fastPath, () => this.bound, this.faults, this.callbackSlots) });
     const ex = this.instance.exports;
     for (const cb of compiled.callbacks) {
       if (!fastPath) throw new WxdpError('USAGE', 'a program with callbacks (bpf_loop) needs the fast path');
-      (ex[callbackSlotGlobal(cb)] as WebAssembly.Global).value = fastPath.addToTable(ex[callbackExportName(cb)] as Function);
+      const slot = fastPath.addToTable(ex[callbackExportName(cb)] as Function);
+      (ex[callbackSlotGlobal(cb)] as WebAssembly.Global).value = slot;
+      this.callbackSlots.add(slot);
     }
     this.entry = ex[EXPORT_RUN] as Entry;
     this.repeatEntry = ex[EXPORT_REPEAT] as Repeat;
@@ -257,7 +261,7 @@ export class JitProgram implements Engine {
   }
 }
 
-function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined, regions: () => readonly Region[], faults: { last?: unknown }): WebAssembly.ModuleImports {
+function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined, regions: () => readonly Region[], faults: { last?: unknown }, callbackSlots: ReadonlySet<number>): WebAssembly.ModuleImports {
   const argMemo = new HelperArgMemo(mem);
   const imports: WebAssembly.ModuleImports = {
     [IMPORT_CHECK_HELPER]: (id: number, pc: number, l1: number, h1: number, l2: number, h2: number, l3: number, h3: number, l4: number, h4: number, l5: number, h5: number): void => {
@@ -282,7 +286,14 @@ function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable,
   }
   // Helpers are looked up per call, as the interpreter does, so a table filled after compile works.
   // one context object, its pc set at each call (helpers read it during the call only)
-  const ctx = { mem, pc: 0 };
+  // a kfunc calling the program back (bpf_rbtree_add's less()): the callback's table entry, cb_<slot>,
+  // which runs one frame below the frame the call stored (emit.ts stores it before such a call)
+  const callback = (fn: bigint, r1: bigint, r2: bigint): bigint => {
+    const slot = Number(BigInt.asUintN(64, fn));
+    if (!fp || !callbackSlots.has(slot)) throw callbackFault(ctx.pc, fn);
+    return BigInt.asUintN(64, (fp.table.get(slot) as (a: bigint, b: bigint, c: bigint, d: bigint, e: bigint) => bigint)(r1, r2, 0n, 0n, 0n));
+  };
+  const ctx = { mem, pc: 0, callback };
   const callHelper = (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): bigint => {
     const def = helpers.get(id);
     if (!def) throw (faults.last = new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc));

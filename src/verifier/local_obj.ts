@@ -11,6 +11,7 @@
 
 import type { Btf } from '../elf/btf.js';
 import type { KfuncDef } from '../helpers/kfuncs.js';
+import { LIST_PUSH_RC, OBJ_DROP_RC, OBJ_NEW_RC, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
 import { Reg, RegType } from './reg.js';
 import type { VerifierErrno } from '../errors.js';
 
@@ -31,6 +32,10 @@ export interface GraphHost {
   toNonOwning(id: number): void;
   /** The held bpf_spin_lock: the map (its name) and value (the pointer's id) it is in. */
   lock(): { map: string; id: number } | undefined;
+  /** bpf_rbtree_add: push_callback_call of less() (subprogram `subprog`), its r1 and r2 made by `node`. */
+  pushLess(subprog: number, node: () => Reg): void;
+  /** in_rbtree_lock_required_cb: the current frame is bpf_rbtree_add's less(). */
+  inRbtreeCb(): boolean;
 }
 
 /** A bpf_list_head (or bpf_rb_root) of a map value: where, and what its `contains:` tag says it holds. */
@@ -211,6 +216,38 @@ function listHeadArg(h: GraphHost, type: 'bpf_list_head' | 'bpf_rb_root'): Graph
   return root;
 }
 
+const isNull = (r: Reg): boolean => r.isScalar && r.varOff.isConst && r.varOff.value === 0n;
+
+/** check_func_arg_reg_off (ARG_DONTCARE) of a MEM_ALLOC pointer: a fixed offset allowed, a variable one never. */
+function allocOffCheck(h: GraphHost, r: Reg, regno: number): void {
+  if (!r.alloc || r.maybeNull) return;
+  if (r.off < 0) h.reject(`negative offset ptr_ ptr R${regno} off=${r.off} disallowed`, 'EACCES');
+  if (!r.varOff.isConst || r.varOff.value !== 0n) h.reject(`variable ptr_ access var_off=${r.varOff.toString()} disallowed`, 'EACCES');
+}
+
+/** __process_kf_arg_ptr_to_graph_node: the root's contained struct, at its node. */
+function graphNodeArg(h: GraphHost, r: Reg, regno: number, root: GraphRoot, type: 'bpf_list_node' | 'bpf_rb_node'): void {
+  if (!r.varOff.isConst) h.reject(`R${regno} doesn't have constant offset. ${type} has to be at the constant offset`, 'EINVAL');
+  const nodeOff = r.off + Number(r.varOff.value);
+  if (!localNodeAt(h.btf!, r.alloc, nodeOff, type)) h.reject(`${type} not found at offset=${nodeOff}`, 'EINVAL');
+  if (r.alloc !== root.valueId || nodeOff !== root.nodeOff) {
+    h.reject(`operation on ${root.type} expects arg#1 ${type} at offset=${root.nodeOff} in struct ${root.valueName}, but arg is at offset=${nodeOff} in struct ${r.btf}`, 'EINVAL');
+  }
+}
+
+/** mark_reg_graph_node: the root's contained struct at its node (then, `nonOwning`, ref_set_non_owning). */
+function graphNode(h: GraphHost, root: GraphRoot, nonOwning: boolean): Reg {
+  const r = allocReg(root.valueId, { name: root.valueName, size: h.btf!.resolveSize(root.valueId) });
+  r.off = root.nodeOff;
+  r.nonOwning = nonOwning;
+  return r;
+}
+
+/** The offset of local struct `id`'s bpf_refcount (btf_record's refcount_off), or -1. */
+export function refcountOff(btf: Btf, id: number): number {
+  return specialFields(btf, id).find((f) => f.type === 'bpf_refcount')?.off ?? -1;
+}
+
 /** A MEM_ALLOC register of local struct `id`. */
 export function allocReg(id: number, s: { name: string; size: number }): Reg {
   const r = Reg.pointer(RegType.MEM);
@@ -240,7 +277,8 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       if (!h.btf) h.reject('bpf_obj_new/bpf_percpu_obj_new requires prog BTF', 'EINVAL');
       const s = localStruct(h.btf, Number(v));
       if (!s) h.reject('bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct', 'EINVAL');
-      sizes.set(pc, s.size);
+      const rcNew = refcountOff(h.btf, Number(v));
+      sizes.set(pc, rcNew < 0 ? s.size : OBJ_NEW_RC + rcNew * 4096 + s.size);
       // KF_RET_NULL's id first, then acquire_reference's replaces it
       const r0 = allocReg(Number(v), s);
       r0.maybeNull = true;
@@ -257,6 +295,10 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       if (r1.off !== 0) h.reject('R1 must have zero offset when passed to release func or trusted arg to kfunc', 'EINVAL');
       if (!r1.varOff.isConst || r1.varOff.value !== 0n) h.reject(`variable ptr_ access var_off=${r1.varOff.toString()} disallowed`, 'EACCES');
       if (!r1.alloc) h.reject('arg#0 expected for bpf_obj_drop_impl()', 'EINVAL');
+      // a refcounted object's drop takes one of its references (the count's offset passed, as the
+      // kernel's fixup passes the struct's btf_struct_meta)
+      const rcDrop = refcountOff(h.btf!, r1.alloc);
+      if (rcDrop >= 0) sizes.set(pc, OBJ_DROP_RC + rcDrop);
       h.release(r1.refObjId);
       return undefined;
     }
@@ -284,6 +326,9 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       if (!r4.isScalar) h.reject('R4 is not a scalar', 'EINVAL');
       if (!r4.varOff.isConst) h.reject('R4 must be a known constant', 'EINVAL');
       h.precise(4);
+      // a refcounted type's push: lowered with the offsets its -EINVAL's drop needs
+      const rcPush = refcountOff(h.btf!, r2.alloc);
+      if (rcPush >= 0) sizes.set(pc, LIST_PUSH_RC + (def.name.includes('back') ? 0x1000000 : 0) + rcPush * 4096 + nodeOff);
       h.toNonOwning(r2.refObjId);
       return Reg.unknown();
     }
@@ -296,6 +341,70 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       r0.id = h.newId();
       if (def.graph === 'list_pop') r0.refObjId = r0.id = h.acquire();
       else r0.nonOwning = true;
+      return r0;
+    }
+    case 'rbtree_add': {
+      const root = listHeadArg(h, 'bpf_rb_root');
+      const r2 = h.arg(2);
+      if (r2.maybeNull || isNull(r2)) h.reject('Possibly NULL pointer passed to trusted arg1', 'EACCES');
+      allocOffCheck(h, r2, 2);
+      // KF_ARG_PTR_TO_RB_NODE of bpf_rbtree_add_impl: an owning reference to an allocated object
+      if (!r2.alloc || r2.nonOwning) h.reject('arg#1 expected pointer to allocated object', 'EINVAL');
+      if (!r2.refObjId) h.reject('allocated object must be referenced', 'EINVAL');
+      graphNodeArg(h, r2, 2, root, 'bpf_rb_node');
+      const r3 = h.arg(3);
+      if (r3.maybeNull || isNull(r3)) h.reject('Possibly NULL pointer passed to trusted arg2', 'EACCES');
+      if (r3.type !== RegType.FUNC) h.reject('arg2 expected pointer to func', 'EINVAL');
+      const r5 = h.arg(5);
+      if (!r5.isScalar) h.reject('R5 is not a scalar', 'EINVAL');
+      if (!r5.varOff.isConst) h.reject('R5 must be a known constant', 'EINVAL');
+      h.precise(5);
+      h.pushLess(r3.subprog, () => graphNode(h, root, true));
+      const rc = refcountOff(h.btf!, root.valueId);
+      sizes.set(pc, RBTREE_ADD + (rc + 1) * 4096 + root.nodeOff);
+      h.toNonOwning(r2.refObjId);
+      return Reg.unknown();
+    }
+    case 'rbtree_remove':
+    case 'rbtree_child': {
+      const root = listHeadArg(h, 'bpf_rb_root');
+      const r2 = h.arg(2);
+      if (r2.maybeNull || isNull(r2)) h.reject('Possibly NULL pointer passed to trusted arg1', 'EACCES');
+      allocOffCheck(h, r2, 2);
+      if (!r2.nonOwning && !r2.refObjId) h.reject(`${def.name} can only take non-owning or refcounted bpf_rb_node pointer`, 'EINVAL');
+      if (h.inRbtreeCb()) h.reject(`${def.name} not allowed in rbtree cb`, 'EINVAL');
+      graphNodeArg(h, r2, 2, root, 'bpf_rb_node');
+      const r0 = graphNode(h, root, false);
+      r0.maybeNull = true;
+      r0.id = h.newId();
+      if (def.graph === 'rbtree_remove') r0.refObjId = r0.id = h.acquire();
+      else r0.nonOwning = true;
+      return r0;
+    }
+    case 'rbtree_peek': {
+      const root = listHeadArg(h, 'bpf_rb_root');
+      const r0 = graphNode(h, root, true);
+      r0.maybeNull = true;
+      r0.id = h.newId();
+      return r0;
+    }
+    case 'refcount_acquire': {
+      const r1 = h.arg(1);
+      if (r1.maybeNull || isNull(r1)) h.reject('Possibly NULL pointer passed to trusted arg0', 'EACCES');
+      allocOffCheck(h, r1, 1);
+      // KF_ARG_PTR_TO_REFCOUNTED_KPTR
+      if (!r1.alloc) h.reject('arg#0 is neither owning or non-owning ref', 'EINVAL');
+      const rc = refcountOff(h.btf!, r1.alloc);
+      if (rc < 0) h.reject("arg#0 doesn't point to a type with bpf_refcount field", 'EINVAL');
+      sizes.set(pc, REFCOUNT_ACQUIRE + rc);
+      // is_kfunc_ret_null: not for an owning reference's; the object at its start (mark_reg_known_zero)
+      const r0 = allocReg(r1.alloc, { name: r1.btf!, size: r1.memSize });
+      if (r1.nonOwning) {
+        r0.maybeNull = true;
+        r0.id = h.newId();
+      }
+      r0.refObjId = h.acquire();
+      if (r0.maybeNull) r0.id = r0.refObjId;
       return r0;
     }
     default:

@@ -619,7 +619,7 @@ class Verifier {
           this.iterNexts.add(i);
           this.prune[i] = 1;
         }
-        if (ins.src === PseudoCall.HELPER && SYNC_CALLBACK_HELPERS.has(ins.imm)) {
+        if ((ins.src === PseudoCall.HELPER && SYNC_CALLBACK_HELPERS.has(ins.imm)) || (ins.src === PseudoCall.KFUNC && kfuncById(ins.imm)?.graph === 'rbtree_add')) {
           this.callbackCalls.add(i);
           this.prune[i] = this.jmpPoint[i] = 1;
         }
@@ -2983,6 +2983,20 @@ class Verifier {
         lock: () => {
           const l = st.refs.find((r) => r.lock !== undefined);
           return l ? { map: l.lock!, id: l.id } : undefined;
+        },
+        pushLess: (subprog, node) => {
+          // push_callback_call with set_rbtree_add_callback_state: less(a, b), both non-owning nodes
+          this.pushCallback(st, pc, subprog, (_caller, callee) => {
+            callee.put(1, node());
+            callee.put(2, node());
+          });
+        },
+        inRbtreeCb: () => {
+          // in_rbtree_lock_required_cb: the current frame is bpf_rbtree_add's less()
+          const cb = st.cur.callback;
+          if (!cb || cb.async) return false;
+          const ins = this.prog[cb.helperInsn];
+          return ins !== undefined && ins.src === PseudoCall.KFUNC && kfuncById(ins.imm)?.graph === 'rbtree_add';
         },
       },
       def,

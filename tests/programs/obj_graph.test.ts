@@ -8,6 +8,15 @@
 //    odd values, back for even), peeks at the front and back (rewriting the back one through its
 //    non-owning reference), then pops front and back alternately until NULL: frame u64s 56..135 are the
 //    failed pushes, front, back, seven pops. Each run leaves the list empty.
+//  - programs/xdp_obj_rbtree.c adds eight refcounted objects keyed by the frame's u64s to a map value's
+//    rbtree (less() a key compare counting its calls), keeps the second's reference with
+//    bpf_refcount_acquire (its key read and written after the unlock), then pops first + remove until
+//    empty; a third reference of the kept node is added again (-EINVAL, the kfunc drops it): frame u64s
+//    64..159 are the kept key, nine pops, failed adds, less() calls (the tree's shape).
+//  - programs/xdp_obj_rbtree_walk.c adds sixteen keys, then removes the root node until the tree is empty
+//    (bpf_rbtree_root / _left / _right, erase's every case): frame u64s 64..455 are (key, left, right) per removal.
+//  - programs/xdp_obj_list_refcount.c pushes a refcounted object, then its second reference
+//    (bpf_refcount_acquire): -EINVAL, that reference dropped by the push; one pop gets it, the next NULL.
 //  - programs/xdp_obj_list_recycle.c: the program's own update / delete of a value holding a list frees it.
 
 import { spawnSync } from 'node:child_process';
@@ -58,6 +67,44 @@ const CASES: Case[] = [
       ['0', '0', '3e8', '0', '3e8', '0', '0', '0', '0', 'dead'],
     ],
   },
+  {
+    name: 'xdp_obj_rbtree',
+    frames: [
+      Uint8Array.from([5n, 3n, 9n, 1n, 7n, 3n, 0xfffffffffffffff0n, 2n].flatMap((k) => Array.from({ length: 8 }, (_, i) => Number((k >> BigInt(8 * i)) & 0xffn))).concat(Array(104).fill(0))),
+      Uint8Array.from({ length: 168 }, (_, i) => (i * 37) & 255),
+      new Uint8Array(168),
+    ],
+    results: (d) => u64s(d, 64, 12),
+    expected: [
+      ['3', '1', '2', '103', '3', '5', '7', '9', 'fffffffffffffff0', 'dead', '1', 'd'],
+      ['2b06e1bc97724d28', '3deb9946f4a2500', '1bf6d1ac87623d18', '2b06e1bc97724e28', '532e09e4bf9a7550', '7b56310ce7c29d78', 'a37e59340feac5a0', 'cba6815c3712edc8', 'f3cea9845f3a15f0', 'dead', '1', '11'],
+      ['0', '0', '100', '0', '0', '0', '0', '0', '0', 'dead', '1', '13'],
+    ],
+  },
+  {
+    name: 'xdp_obj_rbtree_walk',
+    frames: [
+      Uint8Array.from([50, 20, 80, 10, 30, 60, 90, 5, 15, 25, 35, 55, 65, 85, 95, 1].flatMap((k) => [k, 0]).concat(Array(448).fill(0))),
+      Uint8Array.from({ length: 480 }, (_, i) => (i * 37 + 11) & 255),
+      Uint8Array.from(Array.from({ length: 16 }, (_, k) => [k, 0]).flat().concat(Array(448).fill(0))),
+    ],
+    // (key, left, right) of each root removed, one string a frame
+    results: (d) => [u64s(d, 64, 49).join(' ')],
+    expected: [
+      ['32 14 50 37 14 50 3c 14 50 41 14 5a 50 14 5a 14 a 55 19 a 55 1e a 55 23 a 5a 55 a 5a 5a a 5f a 5 5f f 5 5f 5 1 5f 5f 1 ffff 1 ffff ffff dead'],
+      ['7a55 300b c49f 805b 300b c49f 8661 300b c49f a27d 300b c49f a883 300b ecc7 c49f 300b ecc7 5833 300b caa5 5e39 300b ecc7 caa5 300b ecc7 ecc7 300b f2cd 300b ee9 3c17 3611 ee9 3c17 3c17 ee9 f2cd 14ef ee9 f2cd f2cd ee9 ffff ee9 ffff ffff dead'],
+      ['3 1 7 4 1 b 5 1 b 6 1 b 7 1 b 8 1 b 9 1 b a 1 d b 1 d c 1 e d 1 e e 1 f 1 0 f 2 0 f f 0 ffff 0 ffff ffff dead'],
+    ],
+  },
+  {
+    name: 'xdp_obj_list_refcount',
+    frames: [Uint8Array.from([0x34, 0x12, ...Array(62).fill(0)]), new Uint8Array(64)],
+    results: (d) => u64s(d, 16, 4),
+    expected: [
+      ['0', 'ffffffffffffffea', '1235', 'dead'],
+      ['0', 'ffffffffffffffea', '1', 'dead'],
+    ],
+  },
 ];
 const objectOf = (name: string): string => fileURLToPath(new URL(`../../programs/${name}.o`, import.meta.url));
 const runAll = (c: Case, run: (f: Uint8Array) => { retval: number; data: Uint8Array }) => c.frames.map(run).map((r) => [r.retval, ...c.results(r.data)]);
@@ -73,7 +120,10 @@ describe('allocated objects and lists at run time', () => {
       const o = await dp.loadObject(objectOf(c.name), { engine });
       try {
         const p = o.programs.get(c.name)!;
+        const live = objHeapLive(dp.memory);
         expect(runAll(c, (f) => p.testRun({ data: f }))).toEqual(want(c));
+        // every object dropped again (a refcounted one once its last reference goes)
+        expect(objHeapLive(dp.memory)).toBe(live);
       } finally {
         dp.unloadObject(o);
       }
@@ -145,6 +195,41 @@ describe("a list head written by the program's own map update", () => {
       expect(forgeSteps((f) => p.testRun({ data: f }))).toEqual(FORGE_EXPECTED);
     } finally {
       dp.unloadObject(o);
+    }
+  });
+});
+
+/**
+ * programs/xdp_obj_rbtree_keep.c: a map value's rbtree kept between runs (0: add a key; 1: remove the
+ * smallest, its key at offset 16; 2: the program's own bpf_map_update_elem of the value) and a
+ * user-space update with 0xff bytes over the root: both free the tree (bpf_rb_root_free drops each
+ * object, refcounted ones included) and leave it empty.
+ */
+const RB_KEEP_STEPS: ([op: 'add', v: number] | [op: 'pop' | 'own' | 'update'])[] = [
+  ['add', 5], ['add', 9], ['add', 3], ['pop'], ['own'], ['pop'], ['add', 7], ['add', 4], ['update'], ['pop'], ['add', 8], ['add', 2], ['pop'], ['pop'], ['pop'],
+];
+const RB_KEEP_EXPECTED = '2 2 2 3 0 dead 2 2 upd dead 2 2 2 8 dead';
+const rbKeepSteps = (run: (f: Uint8Array) => { retval: number; data: Uint8Array }, update: () => void): string =>
+  RB_KEEP_STEPS.map((s) => {
+    if (s[0] === 'update') {
+      update();
+      return 'upd';
+    }
+    const r = run(keepFrame(s[0] === 'add' ? 0 : s[0] === 'pop' ? 1 : 2, s[0] === 'add' ? s[1] : 0));
+    return s[0] === 'add' ? String(r.retval) : u64s(r.data, 16, 1)[0]!;
+  }).join(' ');
+
+describe('an rbtree kept in a map value between runs', () => {
+  it.each(['jit', 'interp'] as const)("%s: the program's and a user-space update free it, as the kernel's", async (engine) => {
+    // a fresh Datapath: its heap's live objects are this program's
+    const fresh = await Datapath.create({ hugePages: false });
+    try {
+      const o = await fresh.loadObject(objectOf('xdp_obj_rbtree_keep'), { engine });
+      const p = o.programs.get('xdp_obj_rbtree_keep')!;
+      expect(rbKeepSteps((f) => p.testRun({ data: f }), () => o.maps.get('kept')!.update(KEY0, FF))).toEqual(RB_KEEP_EXPECTED);
+      expect(objHeapLive(fresh.memory)).toBe(0);
+    } finally {
+      await fresh.close();
     }
   });
 });
@@ -318,6 +403,15 @@ describe.skipIf(!avail.ok)(`the same frames in the kernel${avail.ok ? '' : ` (sk
     const k = loadKernelObject(objectOf('xdp_obj_list_keep'), { pinMaps: true });
     try {
       expect(keepSteps((f) => k.program('xdp_obj_list_keep').run({ data: f }), () => k.map('kept').update(KEY0, FF))).toEqual(KEEP_EXPECTED);
+    } finally {
+      k.close();
+    }
+  });
+
+  it('xdp_obj_rbtree_keep: runs, its own update and a user-space update', () => {
+    const k = loadKernelObject(objectOf('xdp_obj_rbtree_keep'), { pinMaps: true });
+    try {
+      expect(rbKeepSteps((f) => k.program('xdp_obj_rbtree_keep').run({ data: f }), () => k.map('kept').update(KEY0, FF))).toEqual(RB_KEEP_EXPECTED);
     } finally {
       k.close();
     }
