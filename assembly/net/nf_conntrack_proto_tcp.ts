@@ -18,7 +18,7 @@
 
 import { netNow, netScratch, sysctl } from './core';
 import {
-  SYSCTL_NF_CONNTRACK_CHECKSUM, SYSCTL_NF_CONNTRACK_TCP_BE_LIBERAL, SYSCTL_NF_CONNTRACK_TCP_LOOSE,
+  SYSCTL_NF_CONNTRACK_CHECKSUM, SYSCTL_NF_CONNTRACK_TCP_BE_LIBERAL, SYSCTL_NF_CONNTRACK_TCP_LOOSE, SYSCTL_NF_CONNTRACK_TCP_IGNORE_INVALID_RST,
   SYSCTL_NF_CONNTRACK_TCP_MAX_RETRANS, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_CLOSE, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_MAX_RETRANS,
   SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_UNACKNOWLEDGED, NFS_HOOK, NFS_PF, SCR_NF,
 } from './abi';
@@ -548,7 +548,8 @@ export function tcp_packet(root: u32, e: u32, st: u32, ctinfo: u32, l3: u32, tho
       const other = seen(e, 1 - dir);
       if ((sflags(other) & F_MAXACK_SET) != 0 && <u32>load<u8>(t + LAST_INDEX) != TCP_SYN_SET) {
         if (seq == 0 && !nf_conntrack_tcp_established(e)) checked = true;
-        else if (before(seq, load<u32>(other + TD_MAXACK))) return L4_INVALID; // an invalid RST
+        // an invalid RST, unless nf_conntrack_tcp_ignore_invalid_rst (then on as a RST of the wrong sequence number)
+        else if (before(seq, load<u32>(other + TD_MAXACK)) && sysctl(SYSCTL_NF_CONNTRACK_TCP_IGNORE_INVALID_RST) == 0) return L4_INVALID;
         else if (!nf_conntrack_tcp_established(e) || seq == load<u32>(other + TD_MAXACK)) checked = true;
         else if (<u32>load<u8>(t + LAST_INDEX) == TCP_ACK_SET && <u32>load<u8>(t + LAST_DIR) == dir && seq == load<u32>(t + LAST_END)) checked = true;
         else newState = oldState; // not the exact sequence number: stay, a challenge ACK may follow

@@ -131,6 +131,7 @@ const GLOBALS: Readonly<Record<string, { i: number; r: Range }>> = {
   'net.netfilter.nf_conntrack_buckets': { i: SYSCTL.NF_CONNTRACK_BUCKETS, r: int(0) },
   'net.netfilter.nf_conntrack_tcp_be_liberal': { i: SYSCTL.NF_CONNTRACK_TCP_BE_LIBERAL, r: u8(0, 1) },
   'net.netfilter.nf_conntrack_tcp_loose': { i: SYSCTL.NF_CONNTRACK_TCP_LOOSE, r: u8(0, 1) },
+  'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst': { i: SYSCTL.NF_CONNTRACK_TCP_IGNORE_INVALID_RST, r: u8(0, 1) },
   'net.netfilter.nf_conntrack_tcp_max_retrans': { i: SYSCTL.NF_CONNTRACK_TCP_MAX_RETRANS, r: int(0) },
   'net.netfilter.nf_conntrack_tcp_timeout_syn_sent': { i: SYSCTL.NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT, r: int(0, JIFFIES_S) },
   'net.netfilter.nf_conntrack_tcp_timeout_syn_recv': { i: SYSCTL.NF_CONNTRACK_TCP_TIMEOUT_SYN_RECV, r: int(0, JIFFIES_S) },

@@ -198,7 +198,7 @@ function userRule(x: Rng): string {
  * The rule set from `g`; `x` (a third generator, so each seed's rules and flows stay what they were)
  * adds rules as people write them at random places in the filter chains, with the sets and chain they use.
  */
-export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng, k?: Rng, b?: Rng): Ruleset {
+export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng, k?: Rng, b?: Rng, q?: Rng): Ruleset {
   const virtual: Ruleset['virtual'] = [];
   const fwdPolicy = g.pick(['accept', 'accept', 'drop']);
   const fwd: string[] = [];
@@ -259,6 +259,14 @@ export function genRuleset(g: Rng, x?: Rng, ft?: Rng, m?: Rng, k?: Rng, b?: Rng)
     lines.push('\tchain mangle {', `\t\ttype filter hook prerouting priority ${k.pick(['mangle', '-150', 'mangle + 5', 'dstnat - 1'])}; policy accept;`, ...pre.map((r) => `\t\t${r}`), '\t}');
     for (let i = k.int(3); i > 0; i--) fwd.splice(k.int(fwd.length + 1), 0, `${k.pick(['meta', 'ct'])} mark ${k.pick(['0x7', '0x8', '0x9', '!= 0x0', '{ 0x8, 0xa }'])} counter${k.pick(['', ' accept', ' drop'])}`);
     if (k.chance(0.3)) input.splice(k.int(input.length + 1), 0, `meta mark ${k.pick(['0x7', '0x8'])} counter`);
+  }
+  if (q && q.chance(0.7)) {
+    // stateful statements along the flows (an eighth generator): named counters, quotas and limits (declared
+    // first in the table) and inline ones, in the input chain, and in the forward chain without a flowtable
+    // (against the slow path an offloaded packet would still pass them)
+    lines.push(...STATEFUL_OBJECTS);
+    for (let i = 1 + q.int(4); i > 0 && !flowtable; i--) fwd.splice(q.int(fwd.length + 1), 0, statefulRule(q));
+    for (let i = q.int(3); i > 0; i--) input.splice(q.int(input.length + 1), 0, statefulRule(q));
   }
   lines.push('\tchain forward {', `\t\ttype filter hook forward priority filter; policy ${fwdPolicy};`, ...fwd.map((r) => `\t\t${r}`), '\t}');
   lines.push('\tchain input {', `\t\ttype filter hook input priority filter; policy accept;`, ...input.map((r) => `\t\t${r}`), '\t}', '}');
@@ -407,6 +415,54 @@ function bitwiseMarkMatch(b: Rng): string {
   const sel = b.pick(['meta', 'ct']);
   const m = b.pick(['& 0xc == 0x8', '& 0x3 != 0x0', '& 0xf 0x7-0x9', '& 0xff { 0x7, 0x8 }', '& 0xfffffff8 == 0x8', '^ 0x7 == 0x0', '| 0x1 != 0x7', '& 0xf0 == 0x0']);
   return `${sel} mark ${m} counter${b.pick(['', '', ' accept', ' drop'])}`;
+}
+
+/**
+ * genRuleset's `q`: table inet filter's named stateful objects (nft_counter, nft_quota, nft_limit as objects), some
+ * with state given at load. Limits per hour or day: a run of a few tens of seconds refills under a hundredth of one
+ * packet's cost, so which packets pass is the burst's and the flows' business, not the clock's.
+ */
+const STATEFUL_OBJECTS = [
+  '\tcounter ca {\n\t}',
+  '\tcounter cb {\n\t\tpackets 5 bytes 300\n\t}',
+  '\tquota qa {\n\t\tover 2000 bytes\n\t}',
+  '\tquota qb {\n\t\tuntil 900 bytes used 100 bytes\n\t}',
+  '\tquota qc {\n\t\t400 bytes\n\t}',
+  '\tlimit la {\n\t\trate 3/hour burst 4 packets\n\t}',
+  '\tlimit lb {\n\t\trate over 2 kbytes/hour burst 1500 bytes\n\t}',
+];
+
+/** A rule of `q`: an inline quota or limit, a named object, an object chosen by a map (nft_objref_map), under a match or none. */
+function statefulRule(q: Rng): string {
+  const proto = q.pick(['tcp', 'udp']);
+  const verdict = (): string => q.pick(['', '', ' accept', ' drop']);
+  const sel = (): string => q.pick(['', '', `${proto} dport ${q.pick(SERVICES)} `, `meta l4proto ${q.pick(['icmp', 'ipv6-icmp', 'tcp', 'udp'])} `, `iifname "${q.pick(PORT_NAMES)}" `, 'ct state new ', 'ct state established ', 'meta nfproto ipv6 ']);
+  switch (q.int(8)) {
+    case 0:
+      return `${sel()}quota ${q.pick(['', 'over ', 'until '])}${q.pick([60, 200, 500, 1500, 3000, 10000])} bytes${q.chance(0.3) ? ` used ${q.pick([40, 150, 1000])} bytes` : ''}${verdict()}`;
+    case 1:
+      return `${sel()}limit rate ${q.pick(['', 'over '])}${q.pick([1, 2, 5])}/${q.pick(['hour', 'day'])}${q.chance(0.7) ? ` burst ${q.pick([1, 2, 3, 6, 10])} packets` : ''}${q.pick(['', ' counter'])}${verdict()}`;
+    case 2:
+      return `${sel()}limit rate ${q.pick(['', 'over '])}${q.pick([1, 3])} kbytes/${q.pick(['hour', 'day'])} burst ${q.pick([100, 600, 1500, 4000])} bytes${verdict()}`;
+    case 3:
+      return `${sel()}counter name ${q.pick(['ca', 'cb', '"ca"'])}${q.chance(0.4) ? ` quota name ${q.pick(['qa', 'qb', 'qc'])}` : ''}${verdict()}`;
+    case 4:
+      return `${sel()}quota name ${q.pick(['qa', 'qb', 'qc'])}${q.pick(['', ' counter'])}${verdict()}`;
+    case 5:
+      return `${sel()}limit name ${q.pick(['la', 'lb'])}${q.pick(['', ' counter'])}${verdict()}`;
+    case 6: {
+      const [a, b] = [q.pick([22, 53, 80]), q.pick([443, 8080, 5000, 9, 7])];
+      return `counter name ${proto} dport map { ${a} : "ca", ${b} : "cb" }${verdict()}`;
+    }
+    default: {
+      const h = q.pick(HOSTS);
+      return h.v6.length && q.chance(0.4)
+        ? `quota name ip6 saddr map { ${q.pick(h.v6)} : "${q.pick(['qa', 'qb', 'qc'])}" }${verdict()}`
+        : q.chance(0.5)
+          ? `quota name ip saddr map { ${q.pick(HOSTS[0]!.v4)} : "${q.pick(['qc', 'qb'])}", ${q.pick(HOSTS[2]!.v4)} : "${q.pick(['qa', 'qc'])}" }${verdict()}`
+          : `counter name ip daddr map { ${q.pick(HOSTS[3]!.v4)} : "${q.pick(['ca', 'cb'])}", ${q.pick(HOSTS[1]!.v4)} : "ca" }${verdict()}`;
+    }
+  }
 }
 
 /** A raw-priority prerouting rule taking traffic the flows send out of conntrack. */
