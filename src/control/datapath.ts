@@ -793,13 +793,16 @@ export class Datapath {
    * (or `opts.type`: an sk_lookup or sk_reuseport program).
    * Map references must already hold map addresses (`map.address` in an ld_imm64).
    */
-  async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string; type?: 'xdp' | 'sk_lookup' | 'sk_reuseport' } = {}): Promise<Program> {
+  async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string; type?: 'xdp' | 'sk_lookup' | 'sk_reuseport'; attachType?: 'xdp_devmap' | 'xdp_cpumap' } = {}): Promise<Program> {
     const objectOnly = (['maxEntries', 'globals', 'kconfig', 'programs', 'programType'] as const).filter((k) => opts[k] !== undefined);
     if (objectOnly.length) throw new WxdpError('USAGE', `loadInsns: ${objectOnly.join(', ')} ${objectOnly.length === 1 ? 'is an option' : 'are options'} of loadObject (raw instructions have no maps, globals or externs)`);
+    // attachType: bpf_prog_load_opts.expected_attach_type, what a devmap's / cpumap's program needs (as SEC("xdp/devmap") / SEC("xdp/cpumap") give it)
+    if (opts.attachType !== undefined && (opts.type ?? 'xdp') !== 'xdp') throw new WxdpError('USAGE', `loadInsns: attachType ${opts.attachType} is for XDP programs`);
     const spec: ProgramSpec = {
       name: opts.name ?? 'prog',
-      section: opts.type ?? 'xdp',
+      section: opts.attachType !== undefined ? `xdp/${opts.attachType.slice(4)}` : opts.type ?? 'xdp',
       type: opts.type ?? 'xdp',
+      ...(opts.attachType !== undefined ? { attachType: opts.attachType } : {}),
       insns: [...insns],
       mapRefs: [],
       funcInfo: [],
@@ -1105,7 +1108,10 @@ export class Datapath {
   /** @internal A program whose XDP entry is in the table (attached, or in a devmap): checked ones get regions per poll. */
   registerEntry(p: Program, slot: number): void {
     this.byEntrySlot.set(slot, p);
-    this.fastPath.xdpEntries.add(slot);
+    this.fastPath.xdpEntries.set(slot, {
+      type: p.spec.type, frags: p.spec.frags === true, devBound: p.devBound !== undefined,
+      ...(p.spec.attachType !== undefined ? { attachType: p.spec.attachType } : {}),
+    });
     if (p.checked) {
       this.checkedEntries.add(p);
       this.bindRegions(p);

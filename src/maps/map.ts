@@ -12,7 +12,7 @@ import { MAP_HDR } from '../runtime/memory.js';
 import type { Codec } from './codec.js';
 import { MapError } from './errors.js';
 import {
-  BPF_ANY, BPF_EXIST, BPF_F_LOCK, Errno, isMapInMapType, isPercpuType, isSockMapType, MAPS_LAYOUT, MapType, mapTypeName, round8,
+  BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, Errno, isMapInMapType, isPercpuType, isSockMapType, MAPS_LAYOUT, MapType, mapTypeName, round8,
   SUPPORTED_MAP_TYPES,
 } from './uapi.js';
 
@@ -657,6 +657,43 @@ export class BpfMap {
     return this.lookup(key);
   }
 
+  /** The first program stored in this devmap / cpumap: its xdp_has_frags, which every later one must share (map->owner). */
+  private entryOwnerFrags: boolean | undefined;
+
+  /**
+   * A devmap's / cpumap's bpf_prog.fd (value bytes 4-7; > 0 with a device / qsize: a program) must be an XDP entry of
+   * this fast path's table (Program.fd) — the fast path calls that slot for each frame redirected to the entry (napi.ts
+   * runProg): any other number trapped the poll (rv54) — and, as the kernel's __dev_map_alloc_node /
+   * __cpu_map_load_bpf_program: an XDP program (bpf_prog_get_type_dev), not device-bound, whose expected_attach_type
+   * is BPF_XDP_DEVMAP (SEC("xdp/devmap")) / BPF_XDP_CPUMAP (SEC("xdp/cpumap")), with the xdp_has_frags of the map's
+   * first program (bpf_prog_map_compatible). Every refusal is EINVAL for a devmap and ENOMEM for a cpumap (its
+   * entry allocation returns NULL): 6.18.44 answered so for a plain SEC("xdp"), the other map's kind, a tc
+   * program, a map's fd, fd 99999 and a frags program after a plain one. Checked after what the kernel checks
+   * first (flags, the key's range, BPF_NOEXIST on an array, a cpumap's qsize), which the fast path answers.
+   */
+  private checkEntryProgram(key: Uint8Array, value: Uint8Array, flags: number): void {
+    const dv = new DataView(value.buffer, value.byteOffset, 8);
+    const fd = dv.getInt32(4, true);
+    const target = dv.getUint32(0, true);
+    if (target === 0 || fd <= 0 || flags > BPF_EXIST) return;
+    const cpumap = this.type === MapType.CPUMAP;
+    if (this.type !== MapType.DEVMAP_HASH) {
+      const k = key.length >= 4 ? (key[0]! | key[1]! << 8 | key[2]! << 16 | key[3]! << 24) >>> 0 : 0;
+      if (k >= this.maxEntries || flags === BPF_NOEXIST) return;
+    }
+    if (cpumap && target > 16384) return;
+    const e = this.fp.xdpEntries.get(fd);
+    const want = cpumap ? 'xdp_cpumap' : 'xdp_devmap';
+    const why = e === undefined ? `bpf_prog.fd ${fd} names no program here (Program.fd)`
+      : e.type !== 'xdp' ? `bpf_prog.fd ${fd} is a ${e.type} program, not XDP`
+      : e.devBound ? `bpf_prog.fd ${fd} is device-bound`
+      : e.attachType !== want ? `bpf_prog.fd ${fd} was not loaded for a ${cpumap ? 'cpumap' : 'devmap'} (expected attach type ${e.attachType ?? 'none'}; SEC("xdp/${cpumap ? 'cpumap' : 'devmap'}") gives ${want})`
+      : this.entryOwnerFrags !== undefined && this.entryOwnerFrags !== e.frags ? `bpf_prog.fd ${fd} ${e.frags ? 'has' : 'lacks'} xdp.frags, unlike the map's first program`
+      : undefined;
+    if (why !== undefined) throw MapError.from(this.name, 'update', cpumap ? -Errno.ENOMEM : -Errno.EINVAL, why);
+    this.entryOwnerFrags ??= e!.frags;
+  }
+
   /** update (BPF_ANY unless `flags` says otherwise) under Map's name; returns the map, as Map.set does. */
   set(key: Uint8Array, value: MapValue, flags = BPF_ANY): this {
     this.update(key, value, flags);
@@ -680,16 +717,8 @@ export class BpfMap {
       this.push(value as Uint8Array, flags);
       return;
     }
-    // a devmap's / cpumap's bpf_prog.fd (value bytes 4-7; > 0 with a device / qsize: a program) must be an XDP entry
-    // of this fast path's table (Program.fd), else EBADF as the kernel's bpf_prog_get_type_dev: the fast path calls
-    // that slot for each frame redirected to the entry (napi.ts runProg) — any other number trapped the poll
-    // (RuntimeError: table index is out of bounds, the burst lost) or ran a table function that is no XDP entry (rv54)
     if ((this.type === MapType.DEVMAP || this.type === MapType.DEVMAP_HASH || this.type === MapType.CPUMAP) && this.valueSize === 8 && value instanceof Uint8Array && value.length >= 8) {
-      const dv = new DataView(value.buffer, value.byteOffset, 8);
-      const fd = dv.getInt32(4, true);
-      if (dv.getUint32(0, true) !== 0 && fd > 0 && !this.fp.xdpEntries.has(fd)) {
-        throw MapError.from(this.name, 'update', -Errno.EBADF, `bpf_prog.fd ${fd} names no XDP program here (Program.fd)`);
-      }
+      this.checkEntryProgram(key, value, flags);
     }
     this.putKey(key, this.keyBuf, 'update');
     this.putValue(value, 'update');

@@ -78,6 +78,13 @@ export function nap(us: number): void {
   Atomics.wait(napWord, 0, 0, us / 1000);
 }
 
+/**
+ * What bpf_prog_get_type_dev and the map's checks read of a program put in a devmap / cpumap slot: its
+ * type ('xdp' or another), its expected attach type ('xdp_devmap', 'xdp_cpumap', …), xdp_has_frags and
+ * whether it is device-bound.
+ */
+export interface XdpEntryInfo { type: string; attachType?: string; frags: boolean; devBound: boolean }
+
 export class FastPath {
   readonly memory: EngineMemory;
   /** @internal */
@@ -87,10 +94,11 @@ export class FastPath {
   /** Functions JIT'd programs reach through call_indirect: tail-call targets and callbacks. */
   readonly table: WasmTable;
   /**
-   * The table slots that hold a program's XDP entry (Program.fd; the Datapath adds and removes them): the only
-   * values a devmap's or cpumap's bpf_prog.fd may take (maps/map.ts update), as the fast path calls that slot.
+   * The table slots that hold a program's XDP entry (Program.fd; the Datapath adds and removes them), with
+   * what a devmap's or cpumap's update asks of the program there (maps/map.ts update): the only values its
+   * bpf_prog.fd may take, as the fast path calls that slot.
    */
-  readonly xdpEntries = new Set<number>();
+  readonly xdpEntries = new Map<number, XdpEntryInfo>();
 
   /** The module's layout constants (scripts/fastpath-consts.mjs), by export name. */
   private readonly consts: ReadonlyMap<string, number | bigint>;

@@ -124,6 +124,11 @@ describe('wxdp map', () => {
     expect(l.err).toMatch(/not found/);
   });
 
+  it('a devmap value whose bpf_prog.fd names no SEC("xdp/devmap") program fails as the kernel\'s update (EINVAL)', async () => {
+    const u = await cli('map', 'update', prog('xdp_devmap_egress.o'), 'name', 'tx_ports', 'key', '0 0 0 0', 'value', '1 0 0 0 99 0 0 0');
+    expect([u.code, u.err]).toEqual([1, "wxdp map: map 'tx_ports': update: EINVAL (bpf_prog.fd 99 names no program here (Program.fd))\n"]);
+  });
+
   it('rejects unknown maps and subcommands', async () => {
     expect((await cli('map', 'dump', prog('xdp_lb.o'), 'name', 'nope')).err).toMatch(/no map 'nope'/);
     expect((await cli('map', 'frob', prog('xdp_lb.o'))).code).toBe(2);

@@ -221,9 +221,9 @@ describe.each(['table', 'burst'] as const)('devmap (%s dispatch)', (dispatch) =>
     // The second program writes egress_ifindex into the first byte of the frame and passes it.
     const stamp = await dp.loadInsns(
       assemble('r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 14\nif r4 > r3 goto +4\nr5 = *(u32 *)(r1 + 20)\n*(u8 *)(r2 + 0) = r5\nr0 = 2\nexit\nr0 = 1\nexit'),
-      { verify: false },
+      { verify: false, attachType: 'xdp_devmap' },
     );
-    const drop = await dp.loadInsns(assemble('r0 = 1\nexit'));
+    const drop = await dp.loadInsns(assemble('r0 = 1\nexit'), { attachType: 'xdp_devmap' });
     devmap.update(u32(0), Uint8Array.of(...u32(eth1.ifindex), ...u32(stamp.fd)));
     devmap.update(u32(1), Uint8Array.of(...u32(eth2.ifindex), ...u32(drop.fd)));
     devmap.update(u32(2), Uint8Array.of(...u32(eth2.ifindex), ...u32(0)));
@@ -324,30 +324,53 @@ describe.each(['table', 'burst'] as const)('xskmap and XskSocket (%s dispatch)',
   });
 });
 
-describe("a devmap's or cpumap's bpf_prog.fd (rv54)", () => {
-  // The kernel's __dev_map_alloc_node / __cpu_map_load_bpf_program take the fd through bpf_prog_get_type_dev: a
-  // number that is no program is refused (EBADF), the entry unchanged. wxdp stored any number and the fast path
-  // called that table slot for the next frame redirected there: RuntimeError 'table index is out of bounds' from poll.
+describe("a devmap's or cpumap's bpf_prog.fd", () => {
+  // The kernel's __dev_map_alloc_node / __cpu_map_load_bpf_program take the fd through bpf_prog_get_type_dev and
+  // want expected_attach_type BPF_XDP_DEVMAP / BPF_XDP_CPUMAP and the map's first program's xdp_has_frags
+  // (bpf_prog_map_compatible); any refusal is EINVAL for a devmap, ENOMEM for a cpumap (__cpu_map_entry_alloc
+  // returns NULL), the entry unchanged — 6.18.44 through libbpf: a plain SEC("xdp"), the other map's kind, a tc
+  // program, a map's fd, fd 99999, xdp.frags/devmap after xdp/devmap. wxdp had stored any number (the fast path
+  // then called that table slot: RuntimeError 'table index is out of bounds', rv54), then any XDP program.
   it.each([
-    ['devmap', MapType.DEVMAP],
-    ['devmap_hash', MapType.DEVMAP_HASH],
-    ['cpumap', MapType.CPUMAP],
-  ] as const)('%s: a number that is no XDP program is refused (EBADF); frames redirected to the entry still go', async (_n, type) => {
+    ['devmap', MapType.DEVMAP, 'xdp_devmap', 'xdp_cpumap', /EINVAL/],
+    ['devmap_hash', MapType.DEVMAP_HASH, 'xdp_devmap', 'xdp_cpumap', /EINVAL/],
+    ['cpumap', MapType.CPUMAP, 'xdp_cpumap', 'xdp_devmap', /ENOMEM/],
+  ] as const)('%s: a number that is no program, or a program not loaded for it, is refused; frames redirected to the entry still go', async (_n, type, own, other, errno) => {
     const dp = await Datapath.create();
     try {
       const eth0 = dp.addDevice({ name: 'eth0' });
       const eth1 = dp.addDevice({ name: 'eth1' });
       const m = createMap(dp.fastPath, { name: 'to', type, keySize: 4, valueSize: 8, maxEntries: 4 });
       const first = type === MapType.CPUMAP ? 64 : eth1.ifindex; // qsize / ifindex
-      for (const fd of [7, 99999, 0x7fffffff]) expect(() => m.update(u32(0), Uint8Array.of(...u32(first), ...u32(fd))), `fd ${fd}`).toThrow(/EBADF/);
-      // no program (fd 0, -1), and a program's fd: taken
+      const plain = await dp.loadInsns(assemble('r0 = 2\nexit'));
+      const wrong = await dp.loadInsns(assemble('r0 = 2\nexit'), { attachType: other });
+      for (const fd of [7, 99999, 0x7fffffff, plain.fd, wrong.fd]) expect(() => m.update(u32(0), Uint8Array.of(...u32(first), ...u32(fd))), `fd ${fd}`).toThrow(errno);
+      expect(m.lookup(u32(0))).toBeUndefined();
+      // no program (fd 0, -1), and a program loaded for the map: taken
       m.update(u32(0), Uint8Array.of(...u32(first), ...u32(0xffffffff)));
-      const pass = await dp.loadInsns(assemble('r0 = 2\nexit'));
+      const pass = await dp.loadInsns(assemble('r0 = 2\nexit'), { attachType: own });
       m.update(u32(0), Uint8Array.of(...u32(first), ...u32(pass.fd)));
       eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${m.address} ll\nr2 = 0\nr3 = 0\ncall 51\nexit`), { verify: false }));
       eth0.inject(frame(60, 0));
       eth0.poll();
       expect(eth0.stats().verdicts.XDP_REDIRECT).toBe(1);
+    } finally {
+      await dp.close();
+    }
+  });
+
+  it('a devmap takes programs with the xdp_has_frags of its first one (bpf_prog_map_compatible): EINVAL else', async () => {
+    const dp = await Datapath.create();
+    try {
+      const eth1 = dp.addDevice({ name: 'eth1' });
+      const m = createMap(dp.fastPath, { name: 'to', type: MapType.DEVMAP, keySize: 4, valueSize: 8, maxEntries: 4 });
+      const obj = await dp.loadObject(`${root}programs/xdp_devmap_slots.o`);
+      m.update(u32(0), Uint8Array.of(...u32(eth1.ifindex), ...u32(obj.program('dm_frags').fd)));
+      expect(() => m.update(u32(1), Uint8Array.of(...u32(eth1.ifindex), ...u32(obj.program('dm').fd)))).toThrow(/EINVAL/);
+      // the owner stays when its entry goes
+      m.delete(u32(0));
+      expect(() => m.update(u32(1), Uint8Array.of(...u32(eth1.ifindex), ...u32(obj.program('dm').fd)))).toThrow(/EINVAL/);
+      m.update(u32(1), Uint8Array.of(...u32(eth1.ifindex), ...u32(obj.program('dm_frags').fd)));
     } finally {
       await dp.close();
     }

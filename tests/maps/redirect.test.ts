@@ -42,11 +42,13 @@ describe.skipIf(!haveWasm)('devmap', () => {
     const d = createMap(fp, { name: 'd', type: MapType.DEVMAP, keySize: 4, valueSize: 8, maxEntries: 4 });
     expect(d.lookup(u32le(1))).toBeUndefined();
     d.update(u32le(1), val8(7, 0));
-    // a program fd must name a program (bpf_prog_get_type_dev: EBADF); 42 is one once an XDP entry is in the
-    // table at 42 (Program.fd registers it)
-    expect(errnoOf(() => d.update(u32le(2), val8(8, 42)))).toBe(Errno.EBADF);
+    // a program fd must name an XDP program loaded for a devmap (__dev_map_alloc_node: EINVAL, whatever is wrong,
+    // as 6.18.44); 42 is one once a SEC("xdp/devmap") entry is in the table at 42 (Program.fd registers it), 43 a plain XDP one
+    expect(errnoOf(() => d.update(u32le(2), val8(8, 42)))).toBe(Errno.EINVAL);
     expect(d.lookup(u32le(2))).toBeUndefined();
-    fp.xdpEntries.add(42);
+    fp.xdpEntries.set(43, { type: 'xdp', frags: false, devBound: false });
+    expect(errnoOf(() => d.update(u32le(2), val8(8, 43)))).toBe(Errno.EINVAL);
+    fp.xdpEntries.set(42, { type: 'xdp', attachType: 'xdp_devmap', frags: false, devBound: false });
     d.update(u32le(2), val8(8, 42));
     expect(d.lookup(u32le(1))).toEqual(val8(7, 0));
     expect(d.lookup(u32le(2))).toEqual(val8(8, 42));
