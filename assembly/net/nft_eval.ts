@@ -37,6 +37,7 @@ import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
+import { dynsetElemExprs, dynsetEval, dynsetFind } from './nft_dynset';
 
 export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
 export const NFTC_REGULAR: u32 = 0xffffffff;
@@ -81,6 +82,10 @@ export const EXPR_NUMGEN: u32 = 23; // x 0 inc / 1 random → reg (u32, host ord
 export const EXPR_NOTRACK: u32 = 25; // nft_notrack: a packet without a conntrack yet is untracked (IP_CT_UNTRACKED)
 export const EXPR_FWD: u32 = 26; //    x 0 fwd (NF_STOLEN) / 1 dup (goes on) / 2, 3 fwd to an IPv4, IPv6 neighbour / 4, 5 dup to an IPv4, IPv6 address | +4 u32 ifindex (dup to an address: 0 for none) | +8 the address (16): nft_fwd_netdev, nft_dup_netdev, nft_fwd_neigh, nft_dup_ipv4 / _ipv6
 export const EXPR_FIB: u32 = 27; //    x NFT_FIB_RESULT_* (1 oif, 2 oifname, 3 addrtype) | +4 u32 NFTA_FIB_F_* → reg (nft_fib4, nft_fib6)
+export const EXPR_DYNSET: u32 = 28; // x 0 add / 1 update / 2 delete, reg: the key's, len: key bytes | +4 u32 the set's store
+//                                       (nft_dynset.ts) | +8 u64 timeout ms (0: the set's) | +16 u32 template bytes |
+//                                       +20 0 | +24 the new element's expressions (nft_dynset.ts's blocks)
+export const EXPR_DYNLOOKUP: u32 = 29; // x 1: inverted | +4 u32 the store of a set the data path writes (nft_lookup)
 export const EXPR_JHASH: u32 = 24; //  x: source reg, len: source bytes → reg (u32, host order) | +4 u32 modulus |
 //                                       +8 u32 seed | +12 u32 offset
 
@@ -454,6 +459,17 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
       } else if (op == EXPR_LOOKUP) {
         // nft_lookup_eval: an inverted lookup's hit breaks before the element's expressions run
         if ((setLookup(blob + load<u32>(p, 4), reg, st, x == 0) >= 0) == (x == 1)) { res = R_BREAK; break; }
+        p += 8;
+      } else if (op == EXPR_DYNSET) {
+        // nft_dynset_eval: a full set, or an element's expression that breaks, breaks the rule
+        const tlen = load<u32>(p, 16);
+        if (!dynsetEval(load<u32>(p, 4), reg, x, load<u64>(p, 8), p + 24, tlen, skbLen(st))) { res = R_BREAK; break; }
+        p += 24 + tlen;
+      } else if (op == EXPR_DYNLOOKUP) {
+        // nft_lookup_eval over a dynamic set: an inverted lookup's hit breaks before the element's expressions run
+        const slot = dynsetFind(load<u32>(p, 4), reg);
+        if ((slot != 0) == (x == 1)) { res = R_BREAK; break; }
+        if (slot != 0 && !dynsetElemExprs(slot, load<u32>(p, 4), skbLen(st))) { res = R_BREAK; break; }
         p += 8;
       } else if (op == EXPR_VMAP) {
         // nft_lookup into NFT_REG_VERDICT: no element breaks; NFT_CONTINUE goes on with the rule's next expression

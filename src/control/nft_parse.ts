@@ -107,6 +107,11 @@ export type Stmt =
   | { k: 'objmap'; type: 'counter' | 'quota' | 'limit'; sel: Selector; map?: RawValue; loc: Loc }
   /** `SELECTOR vmap { key : verdict, … }` / `vmap @m`. */
   | { k: 'vmap'; sel: Selector; map: RawValue; loc: Loc }
+  /**
+   * set_stmt (`add @s { ip saddr }`, `update @s { ip saddr . tcp dport timeout 10s counter }`, `delete @s { … }`) and
+   * meter_stmt (`meter m size 100 { ip saddr limit rate 10/second }`): nft_dynset. `exprs`: the element's statements.
+   */
+  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; setLoc: Loc; key: Selector; timeout?: number; exprs: Array<Extract<Stmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: { size?: number }; loc: Loc }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
   | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
@@ -142,6 +147,8 @@ export interface SetSpec {
   counter?: boolean;
   /** `auto-merge`: nft merges overlapping and adjacent intervals as they are added. */
   autoMerge?: boolean;
+  /** `size N`: the most elements (NFTA_SET_DESC_SIZE). */
+  size?: number;
   /** The block from its `{` to its `}`. */
   blockLoc?: Loc;
   /** A map's data type (`type ipv4_addr : counter`), where it is written. */
@@ -784,6 +791,11 @@ class Parser {
       } else if (t.t === 'w' && (t.v === 'quota' || t.v === 'limit')) {
         throw new NftParseError(`wxdp keeps no ${t.v} per set element: only counter is supported as a set statement`, t.loc);
       } else if (t.t === 'w' && t.v === 'auto-merge') spec.autoMerge = true;
+      else if (t.t === 'w' && t.v === 'size') {
+        const n = this.next();
+        if (n.t !== 'w' || !/^[0-9]+$/.test(n.v)) this.unexpected(n, 'number');
+        spec.size = Number(n.v);
+      }
       else if (t.t === 'w' && t.v === 'flags') {
         do spec.flags.push(this.word());
         while (this.isP(',') && this.next());
@@ -1274,6 +1286,7 @@ class Parser {
   private stmt(after = false): Stmt {
     const t = this.next();
     if (t.t !== 'w') this.unexpected(t);
+    if ((t.v === 'add' || t.v === 'update' || t.v === 'delete') && this.isP('@')) return this.dynsetStmt(t);
     switch (t.v) {
       case 'arp':
       case 'ether':
@@ -1315,6 +1328,8 @@ class Parser {
         if (this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);
       }
+      case 'meter':
+        return this.dynsetStmt(t);
       case 'counter':
         if (this.isWord('name')) return this.objref('counter', t);
         return this.counterStmt(t);
@@ -1453,6 +1468,47 @@ class Parser {
         if (after && KEYWORDS.has(t.v)) this.unexpected(t, this.endExpected(!this.ruleInBlock));
         this.unexpected(t);
     }
+  }
+
+  /**
+   * set_stmt: `add|update|delete @NAME { KEY [timeout T] [STATEFUL…] }`; meter_stmt: `meter NAME [size N] { … }`,
+   * located from the keyword to the closing brace.
+   */
+  private dynsetStmt(t: Tok): Stmt {
+    let set: Tok;
+    let meter: { size?: number } | undefined;
+    if (t.v === 'meter') {
+      set = this.name();
+      meter = {};
+      if (this.isWord('size')) {
+        this.next();
+        const n = this.next();
+        if (n.t !== 'w' || !/^[0-9]+$/.test(n.v)) this.unexpected(n, 'number');
+        meter.size = Number(n.v);
+      }
+    } else {
+      this.expectP('@');
+      set = this.atName();
+    }
+    this.expectP('{');
+    const k = this.next();
+    const f = k.t === 'w' ? this.selector(k) : undefined;
+    if (!f) this.unexpected(k);
+    const key = this.concatSel(f);
+    let timeout: number | undefined;
+    if (this.isWord('timeout')) {
+      this.next();
+      timeout = this.timeSpec("'}'");
+    }
+    const exprs: Array<Extract<Stmt, { k: 'counter' | 'limit' | 'quota' }>> = [];
+    while (this.isWord('counter') || this.isWord('limit') || this.isWord('quota')) {
+      const w = this.next();
+      const x = w.v === 'counter' ? this.counterStmt(w) : w.v === 'limit' ? this.limitStmt(w) : this.quotaStmt(w, false);
+      if (x.k !== 'counter' && x.k !== 'limit' && x.k !== 'quota') this.unexpected(w);
+      exprs.push(x);
+    }
+    const close = this.expectP('}');
+    return { k: 'dynset', op: t.v === 'meter' ? 'add' : (t.v as 'add'), set: set.v, setLoc: set.loc, key, timeout, exprs, meter, loc: { ...t.loc, end: close.loc.end } };
   }
 
   /** `KEY map { … }` after `dnat to` (`v` the key's first word). */
