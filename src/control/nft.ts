@@ -653,6 +653,8 @@ export class Nft {
           const flags = spec.timeout ? [...new Set([...spec.flags, 'timeout'])] : spec.flags;
           if (spec.timeout !== undefined && spec.timeout >= MSEC_MAX) throw new Refusal(ERANGE, c.declLoc ?? c.setLoc, true);
           if (flags.includes('constant') && flags.includes('timeout')) throw new Refusal(EOPNOTSUPP, c.declLoc ?? c.setLoc, true);
+          // no set type of the kernel's both updates from the data path and holds intervals (nft_select_set_ops)
+          if (flags.includes('dynamic') && flags.includes('interval')) throw new Refusal(EOPNOTSUPP, c.declLoc ?? c.setLoc, true);
           // nft's set_evaluate (measured: a command's error is over its block, a table block's at the set's name)
           if (spec.autoMerge && !flags.includes('interval')) throw new Refusal('auto-merge only works with interval sets', c.declLoc ? spec.blockLoc ?? spec.loc : c.setLoc, false);
           const set: NftSet = {
@@ -1914,7 +1916,7 @@ export class Nft {
     const slots = v.getUint32(st + 4, true);
     const sb = v.getUint32(st + 16, true);
     const now = this.now();
-    const table = this.state.tables.find((t) => t.sets.includes(set));
+    const table = [...this.txState.tables, ...this.state.tables].find((t) => t.sets.some((x) => x.live === st));
     const rules = table ? table.chains.flatMap((c) => c.rules.flatMap((r) => r.stmts)).filter((x): x is Extract<RStmt, { k: 'dynset' }> => x.k === 'dynset' && x.set === set.name) : [];
     const out: Elem[] = [];
     for (let i = 0; i < slots; i++) {

@@ -494,8 +494,8 @@ function elementsText(s: NftSet, elems: Elem[], counter: CounterReader): string 
   return `{ ${out} }`;
 }
 
-/** Set flags in the order nft prints them (set_print_declaration). */
-const SET_FLAG_ORDER = ['constant', 'interval', 'timeout', 'dynamic'];
+/** Set flags in the order nft prints them (set_print_declaration; measured with 1.0.6: `flags dynamic,timeout`). */
+const SET_FLAG_ORDER = ['constant', 'interval', 'dynamic', 'timeout'];
 
 /**
  * A named set's declaration: type, flags, `counter`, `timeout`, elements (measured order). nft 1.0.6 leaves a flags
