@@ -488,7 +488,7 @@ export class Nft {
     }
     if (c.obj === 'tables') return s.tables.filter((t) => c.family === undefined || t.family === c.family).map((t) => `table ${t.family} ${t.name}\n`).join('');
     if (c.obj === 'chains') return chainsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), this.handles);
-    if (c.obj === 'sets') return setsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), c.map, this.handles, this.counterReader());
+    if (c.obj === 'sets') return setsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), c.map, this.handles, this.counterReader(), c.meters);
     if (c.obj === 'ruleset') {
       if (c.op === 'list') return rulesetText(s, this.counterReader(), c.family, this.handles);
       s.tables = s.tables.filter((t) => c.family !== undefined && t.family !== c.family);

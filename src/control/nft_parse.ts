@@ -205,7 +205,7 @@ export type Cmd =
   /** `list counters [table FAMILY NAME]`, `reset quotas …`: every object of a type, of one table or all. */
   | { op: 'list' | 'reset'; obj: 'objects'; type: ObjSpec['k']; where?: Where; family?: NftFamily; loc: Loc }
   /** `list sets [FAMILY]`, `list maps [FAMILY]`: every table (of the family), its named sets or maps. */
-  | { op: 'list'; obj: 'sets'; map: boolean; family?: NftFamily; loc: Loc }
+  | { op: 'list'; obj: 'sets'; map: boolean; meters?: boolean; family?: NftFamily; loc: Loc }
   | { op: 'list' | 'flush'; obj: 'ruleset'; family?: NftFamily; loc: Loc };
 
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
@@ -470,10 +470,11 @@ class Parser {
         break;
       }
       case 'sets':
+      case 'meters':
       case 'maps': {
         if (op !== 'list') this.unexpected(o);
         const family = this.isWord() && FAMILIES.has(this.peek().v) ? (this.next().v as NftFamily) : undefined;
-        out.push({ op, obj: 'sets', map: o.v === 'maps', family, loc: t.loc });
+        out.push({ op, obj: 'sets', map: o.v === 'maps', meters: o.v === 'meters', family, loc: t.loc });
         break;
       }
       case 'element': {

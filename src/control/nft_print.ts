@@ -526,8 +526,9 @@ function tableBlocks(tables: readonly NftTable[], body: (t: NftTable) => string[
  * `list sets`, `list maps` (do_list_sets): every table of the family, its named sets (or maps) with no blank line
  * between them; a table with none is an empty block (measured).
  */
-export function setsText(tables: readonly NftTable[], maps: boolean, handles: boolean, counter: CounterReader): string {
-  return tableBlocks(tables, (t) => t.sets.filter((s) => (s.mapTo !== undefined) === maps && !s.meter).flatMap((s) => setText(s, '\t', handles, counter)));
+export function setsText(tables: readonly NftTable[], maps: boolean, handles: boolean, counter: CounterReader, meters = false): string {
+  // `list meters`: the meters' sets alone, in the same blocks
+  return tableBlocks(tables, (t) => t.sets.filter((s) => (meters ? s.meter === true : (s.mapTo !== undefined) === maps && !s.meter)).flatMap((s) => setText(s, '\t', handles, counter)));
 }
 
 /**

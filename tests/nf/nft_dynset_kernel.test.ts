@@ -75,6 +75,6 @@ describe.skipIf(unready !== '' || noKernel !== '')(`dynamic sets through the sta
     expect(fx.dp.nft('list meters')).toBe(kern.lists['1 list meters']);
     // derived by hand: .2 stays in seen with the rule's timeout; .3 was deleted; every frame counted on its pair
     expect(noExpiry(kernList)).toContain('elements = { 192.0.2.2 timeout 10s expires … }');
-    expect(kernList).toContain('192.0.2.5 . 3001 counter packets 7 bytes 343');
+    expect(kernList).toContain('192.0.2.5 . 3001 counter packets 7 bytes 371');
   });
 });
