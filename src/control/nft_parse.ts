@@ -1488,8 +1488,10 @@ class Parser {
         meter.size = Number(n.v);
       }
     } else {
-      this.expectP('@');
+      const at = this.expectP('@');
       set = this.atName();
+      // nft's set reference is located from its `@` (measured: ENOENT's carets under `@zz`)
+      set = { ...set, loc: { ...at.loc, end: set.loc.end } };
     }
     this.expectP('{');
     const k = this.next();
