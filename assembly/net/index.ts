@@ -36,3 +36,4 @@ export * from './nf_flow_table';
 export * from './nf_conntrack_bpf';
 export * from './syncookies';
 export * from './nft_eval';
+export { nft_dynset_ctl } from './nft_dynset';

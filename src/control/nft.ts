@@ -20,10 +20,10 @@ import type { NftSource, ScanOptions } from './nft_scan.js';
 import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, formatElem, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
-import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
+import { chainKey, compileRuleset, dynsetTemplate, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { fieldAt } from './nft_merge.js';
 import { exthdrAt, rtType, tcpOptAt } from './nft_exthdr.js';
-import { REJECT_CODES, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
+import { REJECT_CODES, dynExprText, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
 import { ElemStore, elemKey } from './nft_elems.js';
@@ -48,6 +48,8 @@ interface NftExports {
   nf_netdev_hook_unregister?(hook: number, ifindex: number, prio: number, arg: number): number;
 }
 
+/** A dynamic set's store header (assembly/net/nft_dynset.ts DS_HDR). */
+const DS_HDR = 64;
 /** NFPROTO_NETDEV: a hook entry of this family is per device ([pf, hook, prio, kind, slot, ifindex]). */
 const NFPROTO_NETDEV = 5;
 /** NFPROTO_ARP: a hook entry of the arp family (its hooks are the namespace's, as the inet families'). */
@@ -295,6 +297,10 @@ export class Nft {
   private natHeld = new Set<number>();
   /** The log ring (assembly/net/nft_stateful.ts draws it; allocated with the first log rule, kept). */
   private logRing = 0;
+  /** Stores of the sets the data path writes (nft_dynset.ts): their bytes, slot bytes, and the elements the control plane put there. */
+  private dynStores = new Map<number, { bytes: number; slot: number; put: Map<Elem, Uint8Array> }>();
+  /** 64 bytes for a key the control plane hands nft_dynset_ctl. */
+  private dynKey = 0;
   private readonly logListeners = new Set<(e: NftLogEntry) => void>();
   private txState: NftState = this.state;
   /** This transaction's commands (what nft's cache holds when the kernel refuses one of them: cacheChains). */
@@ -485,7 +491,7 @@ export class Nft {
     }
     if (c.obj === 'tables') return s.tables.filter((t) => c.family === undefined || t.family === c.family).map((t) => `table ${t.family} ${t.name}\n`).join('');
     if (c.obj === 'chains') return chainsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), this.handles);
-    if (c.obj === 'sets') return setsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), c.map, this.handles, this.counterReader());
+    if (c.obj === 'sets') return setsText(s.tables.filter((t) => c.family === undefined || t.family === c.family), c.map, this.handles, this.counterReader(), c.meters);
     if (c.obj === 'ruleset') {
       if (c.op === 'list') return rulesetText(s, this.counterReader(), c.family, this.handles);
       s.tables = s.tables.filter((t) => c.family !== undefined && t.family !== c.family);
@@ -650,12 +656,15 @@ export class Nft {
           const flags = spec.timeout ? [...new Set([...spec.flags, 'timeout'])] : spec.flags;
           if (spec.timeout !== undefined && spec.timeout >= MSEC_MAX) throw new Refusal(ERANGE, c.declLoc ?? c.setLoc, true);
           if (flags.includes('constant') && flags.includes('timeout')) throw new Refusal(EOPNOTSUPP, c.declLoc ?? c.setLoc, true);
+          // no set type of the kernel's both updates from the data path and holds intervals (nft_select_set_ops)
+          if (flags.includes('dynamic') && flags.includes('interval')) throw new Refusal(EOPNOTSUPP, c.declLoc ?? c.setLoc, true);
           // nft's set_evaluate (measured: a command's error is over its block, a table block's at the set's name)
           if (spec.autoMerge && !flags.includes('interval')) throw new Refusal('auto-merge only works with interval sets', c.declLoc ? spec.blockLoc ?? spec.loc : c.setLoc, false);
           const set: NftSet = {
             name: c.set, handle: ++t.hgen, type: spec.type as DataType, mapTo: data as NftSet['mapTo'], flags,
             timeout: jiffiesMs(spec.timeout ?? 0), counter: spec.counter ?? false, elems: [],
           };
+          if (spec.size !== undefined) set.size = spec.size;
           if (spec.data?.sel) set.dataTypeof = typeofText(spec.data.sel);
           if (spec.autoMerge) set.autoMerge = true;
           if (concat) set.concat = concat;
@@ -1482,6 +1491,9 @@ export class Nft {
           out.push({ k: 'optset', sel: s.sel, value: s.value ? parseElem(at.type, s.value).lo : undefined, rt: s.rt });
           break;
         }
+        case 'dynset':
+          out.push(this.dynset(t, s));
+          break;
         case 'absent':
           // what a kernel without the expression's module (nft_connlimit, nft_synproxy) answers:
           // nf_tables_expr_parse finds no type (nft_expr_type_get: -ENOENT) and marks the expression
@@ -1490,6 +1502,50 @@ export class Nft {
       }
     }
     return out;
+  }
+
+  /**
+   * A set statement or a meter (nft's stmt_evaluate_set / stmt_evaluate_meter, then nft_dynset_init's checks in its
+   * order, each the kernel's errno at the statement). A meter makes its set the first time (NFT_SET_ANONYMOUS |
+   * NFT_SET_EVAL, with NFT_SET_TIMEOUT when its key has a timeout; nft then writes `update`, else `add`).
+   */
+  private dynset(t: NftTable, s: Extract<Stmt, { k: 'dynset' }>): RStmt {
+    const types = s.key.concat ? this.concatTypes(t, s.key) : undefined;
+    const keyType = types ? 'concat' : this.selectorType(t, { sel: s.key });
+    const timeout = s.timeout !== undefined ? jiffiesMs(s.timeout) : 0;
+    let set = t.sets.find((x) => x.name === s.set);
+    let op = s.op;
+    if (s.meter) {
+      // meter_stmt needs a statement in its braces (nft's grammar, measured: `syntax error, unexpected '}'`)
+      if (s.exprs.length === 0) throw new Refusal("syntax error, unexpected '}'", { ...s.loc, col: s.loc.end, end: s.loc.end }, false);
+      if (s.timeout !== undefined) op = 'update';
+      if (!set) {
+        set = { name: s.set, handle: ++t.hgen, type: keyType, flags: s.timeout !== undefined ? ['dynamic', 'timeout'] : ['dynamic'], timeout: 0, counter: false, elems: [], size: s.meter.size, meter: true };
+        if (types) set.concat = types;
+        t.sets.push(set);
+      }
+    }
+    if (!set) throw this.setNotFound(s.set, s.setLoc);
+    if (set.type !== keyType || String(set.concat) !== String(types)) {
+      throw new Refusal(`datatype mismatch: expected ${typeName(set.type, set.concat)}, expression has type ${typeName(keyType, types)}`, s.key.loc, false, s.loc);
+    }
+    if (keyType === 'iface_index') throw new Refusal('wxdp has no dynamic sets of interface indexes yet', s.key.loc, false);
+    if (set.mapTo === 'counter' || set.mapTo === 'quota' || set.mapTo === 'limit') throw new Refusal(EOPNOTSUPP, s.loc, true); // NFT_SET_OBJECT
+    if (set.flags.includes('interval')) throw new Refusal(EOPNOTSUPP, s.loc, true); // rbtree and pipapo have no update
+    if (set.flags.includes('constant')) throw new Refusal(EBUSY, s.loc, true);
+    if (s.timeout !== undefined && !set.flags.includes('timeout')) throw new Refusal(EOPNOTSUPP, s.loc, true);
+    if (set.mapTo !== undefined) throw new Refusal(EINVAL, s.loc, true); // a map's dynset needs a data register
+    if (s.exprs.length && !set.flags.includes('dynamic')) throw new Refusal(EINVAL, s.loc, true); // NFT_SET_EVAL
+    if (s.exprs.length > 2) throw new Refusal(E2BIG, s.loc, true); // NFT_SET_EXPR_MAX
+    const exprs = s.exprs.map((x) => (x.k === 'counter' ? { k: 'counter' as const, packets: 0n, bytes: 0n, addr: 0 } : x.k === 'limit' ? (this.limit(x) as Extract<RStmt, { k: 'limit' }>) : this.quota(x)));
+    // the set's own expression (`counter` in its block): the statement's must be the same, or it is the elements'
+    if (set.counter && exprs.length && (exprs.length !== 1 || exprs[0]!.k !== 'counter')) throw new Refusal(EOPNOTSUPP, s.loc, true);
+    if (set.counter && exprs.length === 0) exprs.push({ k: 'counter', packets: 0n, bytes: 0n, addr: 0 });
+    set.size ??= 0xffff; // nft_dynset_init: a set bound without a size gets 65535
+    const r: RStmt = { k: 'dynset', op, set: set.name, sel: s.key, keyType, timeout, exprs };
+    if (types) r.concat = types;
+    if (s.meter) r.meter = true;
+    return r;
   }
 
   /** nft_quota_do_init: a quota already used beyond its size is EINVAL. */
@@ -1666,7 +1722,7 @@ export class Nft {
       if (addr === 0) return { packets: s.packets, bytes: s.bytes };
       return { packets: this.dp.memory.loadU64(addr), bytes: this.dp.memory.loadU64(addr + 8) };
     };
-    return Object.assign(read, { now: this.now(), ifname: (i: number) => this.dp.links.name(i) });
+    return Object.assign(read, { now: this.now(), ifname: (i: number) => this.dp.links.name(i), dynElems: (set: NftSet) => this.dynElems(set) });
   }
 
   private env(): CompileEnv {
@@ -1726,6 +1782,7 @@ export class Nft {
       this.logRing = ring;
     }
     this.flowtables(next);
+    const dynOld = this.dynLive(next);
     // hooks: which base chains are registered where
     const want = new Map<string, HookEntry>();
     let blobBytes: Uint8Array;
@@ -1794,7 +1851,130 @@ export class Nft {
     for (const pf of this.natHeld) if (!natWant.has(pf)) this.dp.nat.unregisterFn(pf);
     this.natHeld = natWant;
     for (const [a, size] of oldState) if (!keep.has(a)) x.rc_retire(a, size);
+    for (const a of dynOld) {
+      x.rc_retire(a, this.dynStores.get(a)!.bytes);
+      this.dynStores.delete(a);
+    }
     this.state = next;
+  }
+
+  /**
+   * The sets the data path writes (`flags dynamic`, or named by a dynset statement): a store each, made the first time
+   * one is published (slots for 1.25 × its size, a power of two; each slot as large as the largest element template of
+   * the rules that add to it), then the elements the control plane added or deleted since put in or taken out. Returns
+   * the stores of sets that are gone, for the caller to retire once the new ruleset is published.
+   */
+  private dynLive(next: NftState): number[] {
+    const x = this.x as NftExports & { nft_dynset_ctl(st: number, k: number, op: number, tlo: number, thi: number): number };
+    const nomem = (): NftError => new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
+    if (this.dynKey === 0) {
+      this.dynKey = x.rc_alloc(64) >>> 0;
+      if (this.dynKey === 0) throw nomem();
+    }
+    const keep = new Set<number>();
+    for (const t of next.tables) {
+      const tmpl = new Map<string, number>();
+      for (const c of t.chains) for (const r of c.rules) for (const st of r.stmts) if (st.k === 'dynset') tmpl.set(st.set, Math.max(tmpl.get(st.set) ?? 0, dynsetTemplate(st.exprs).length));
+      for (const set of t.sets) {
+        if (!set.flags.includes('dynamic') && !tmpl.has(set.name)) continue;
+        const klen = set.concat ? set.concat.reduce((n, ty) => n + ((TYPE_INFO[ty].len + 3) & ~3), 0) : TYPE_INFO[set.type].len;
+        const need = 24 + ((klen + 7) & ~7) + (tmpl.get(set.name) ?? 0);
+        if (set.live && this.dynStores.get(set.live)!.slot < need) {
+          throw new NftError('NFT_REJECTED', `Error: wxdp keeps a dynamic set's element statements as its first rules gave them: set ${set.name} cannot take larger ones`, 0, 0, `wxdp keeps a dynamic set's element statements as its first rules gave them: set ${set.name} cannot take larger ones`);
+        }
+        if (!set.live) {
+          const size = set.size || 0xffff;
+          let slots = 16;
+          while (slots < size + (size >>> 2)) slots *= 2;
+          const bytes = DS_HDR + slots * need;
+          const a = x.rc_alloc(bytes) >>> 0;
+          if (a === 0) throw nomem();
+          const v = this.dp.memory.view();
+          new Uint8Array(v.buffer, v.byteOffset + a, bytes).fill(0);
+          v.setUint32(a, klen, true);
+          v.setUint32(a + 4, slots, true);
+          v.setUint32(a + 8, set.size || 0xffffffff, true);
+          v.setUint32(a + 16, need, true);
+          v.setBigUint64(a + 24, BigInt(set.timeout), true);
+          v.setUint32(a + 32, set.flags.includes('timeout') ? 1 : 0, true);
+          set.live = a;
+          this.dynStores.set(a, { bytes, slot: need, put: new Map() });
+        }
+        keep.add(set.live);
+        const store = this.dynStores.get(set.live)!;
+        const now = new Set(set.elems);
+        const keyOf = (e: Elem): Uint8Array => (set.concat ? e.lo : TYPE_INFO[set.type].host && e.lo.length === 4 ? e.lo.slice().reverse() : e.lo);
+        const ctl = (key: Uint8Array, op: number, timeout: number): number => {
+          const v = this.dp.memory.view();
+          new Uint8Array(v.buffer, v.byteOffset + this.dynKey, 64).fill(0).set(key);
+          return x.nft_dynset_ctl(set.live!, this.dynKey, op, timeout % 2 ** 32, Math.floor(timeout / 2 ** 32));
+        };
+        for (const [e, key] of store.put) {
+          if (now.has(e)) continue;
+          ctl(key, 1, 0);
+          store.put.delete(e);
+        }
+        for (const e of set.elems) {
+          if (store.put.has(e)) continue;
+          const key = keyOf(e);
+          ctl(key, 0, e.timeout ?? (set.flags.includes('timeout') ? set.timeout : 0));
+          store.put.set(e, key);
+        }
+      }
+    }
+    return [...this.dynStores.keys()].filter((a) => !keep.has(a));
+  }
+
+  /** A dynamic set's elements now, read from its store (nft_dynset.ts's slots), as a dump lists them. */
+  private dynElems(set: NftSet): Elem[] | undefined {
+    if (!set.live) return undefined;
+    const m = this.dp.memory;
+    const v = m.view();
+    const st = set.live;
+    const klen = v.getUint32(st, true);
+    const slots = v.getUint32(st + 4, true);
+    const sb = v.getUint32(st + 16, true);
+    const now = this.now();
+    const table = [...this.txState.tables, ...this.state.tables].find((t) => t.sets.some((x) => x.live === st));
+    const rules = table ? table.chains.flatMap((c) => c.rules.flatMap((r) => r.stmts)).filter((x): x is Extract<RStmt, { k: 'dynset' }> => x.k === 'dynset' && x.set === set.name) : [];
+    const out: Elem[] = [];
+    for (let i = 0; i < slots; i++) {
+      const slot = st + DS_HDR + i * sb;
+      if (v.getUint32(slot, true) !== 1) continue;
+      const exp = Number(m.loadU64(slot + 8));
+      if (exp !== 0 && now >= exp) continue;
+      const key = new Uint8Array(v.buffer.slice(v.byteOffset + slot + 24, v.byteOffset + slot + 24 + klen));
+      let e: Elem;
+      if (set.concat) {
+        let at = 0;
+        const parts = set.concat.map((ty) => {
+          const len = TYPE_INFO[ty].len;
+          const lo = key.slice(at, at + len);
+          at += (len + 3) & ~3;
+          return { lo, hi: lo, kind: 'value' as const };
+        });
+        e = { lo: key, hi: key, kind: 'value', parts };
+      } else {
+        const lo = TYPE_INFO[set.type].host && klen === 4 ? key.slice().reverse() : key;
+        e = { lo, hi: lo, kind: 'value' };
+      }
+      const timeout = Number(m.loadU64(slot + 16));
+      if (exp !== 0) {
+        e.timeout = timeout;
+        e.expiration = exp;
+      }
+      // the element's statements: their kinds as the first rule whose template has them, their state from the slot
+      const tlen = v.getUint32(slot + 4, true);
+      if (tlen) {
+        const base = slot + 24 + ((klen + 7) & ~7);
+        const kinds: number[] = [];
+        for (let p = base; p < base + tlen; p += (v.getUint32(p, true) & 0xff) === 17 ? 56 : 24) kinds.push(p);
+        const src = rules.find((r) => r.exprs.length === kinds.length && r.exprs.every((x, j) => ({ counter: 12, limit: 17, quota: 18 })[x.k] === (v.getUint32(kinds[j]!, true) & 0xff)));
+        if (src) e.exprs = src.exprs.map((x, j) => dynExprText(x, x.k === 'counter' ? { packets: m.loadU64(kinds[j]! + 8), bytes: m.loadU64(kinds[j]! + 16) } : x.k === 'quota' ? { packets: m.loadU64(kinds[j]! + 16), bytes: 0n } : undefined)).join(' ');
+      }
+      out.push(e);
+    }
+    return out;
   }
 
   /**
@@ -1949,6 +2129,7 @@ function setUse(t: NftTable, name: string): number {
   for (const c of t.chains) {
     for (const r of c.rules) for (const x of r.stmts) if ((x.k === 'match' && x.value.k === 'ref' && x.value.name === name) || ((x.k === 'objmap' || x.k === 'vmap') && x.map.k === 'ref' && x.map.name === name)) n++;
         else if ((x.k === 'nat' || x.k === 'set') && [x.map, x.k === 'nat' ? x.portMap : undefined].some((m) => m?.ref === name)) n++;
+        else if (x.k === 'dynset' && x.set === name) n++;
   }
   return n;
 }

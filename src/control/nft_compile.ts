@@ -13,7 +13,7 @@ import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortEle
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
-const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27, EXTHDR: 40, EXTHDR_SET: 41, RT: 42 } as const;
+const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27, DYNSET: 28, DYNLOOKUP: 29, EXTHDR: 40, EXTHDR_SET: 41, RT: 42 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16 } as const;
 const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
@@ -448,6 +448,11 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           const named = v.k === 'ref' ? ctx.table.sets.find((x) => x.name === v.name)! : undefined;
           const fields = named ? fieldsOf(named) !== undefined : v.k === 'set' && anonFields(v.elems);
           const klen = loadConcat(s.sel, s.concat, fields);
+          if (named?.live) {
+            code.op(EXPR.DYNLOOKUP, 0, klen, s.op === 'neq' ? 1 : 0);
+            code.word(named.live);
+            break;
+          }
           if (v.k === 'set') ctx.sets.push(fields ? fieldImage(s.concat, v.elems, `an anonymous set in table ${ctx.table.family} ${ctx.table.name}`) : { type: 'concat', klen, ivals: v.elems.map((e) => [e.lo, e.hi] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0])) });
           const set = named ? namedSet(ctx, named) : ctx.sets.length - 1;
           code.op(EXPR.LOOKUP, 0, klen, s.op === 'neq' ? 1 : 0);
@@ -559,6 +564,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         } else if (v.k === 'set' || v.k === 'ref') {
           if (host) code.op(EXPR.BYTEORDER, 0, len, hsize);
           let set: number;
+          const live = v.k === 'ref' ? ctx.table.sets.find((x) => x.name === v.name)!.live : undefined;
+          if (live) {
+            // a set the data path writes: its store (nft_dynset.ts), not an image in the blob
+            code.op(EXPR.DYNLOOKUP, 0, len, s.op === 'neq' ? 1 : 0);
+            code.word(live);
+            explicit(s);
+            break;
+          }
           if (v.k === 'set') set = addSet(ctx, s.type, v.elems);
           else {
             const named = ctx.table.sets.find((x) => x.name === v.name)!;
@@ -598,6 +611,24 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       case 'quota':
         statefulExpr(code, s);
         break;
+      case 'dynset': {
+        // nft_dynset: the key as a lookup in the set loads it (host-order fields of a single key turned big-endian)
+        let klen: number;
+        if (s.concat) klen = loadConcat(s.sel, s.concat);
+        else {
+          klen = TYPE_INFO[s.keyType].len;
+          load(s.sel, klen);
+          if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, 4);
+        }
+        const tmpl = dynsetTemplate(s.exprs);
+        code.op(EXPR.DYNSET, 0, klen, { add: 0, update: 1, delete: 2 }[s.op]);
+        code.word(ctx.table.sets.find((x) => x.name === s.set)!.live ?? 0);
+        code.u64(BigInt(s.timeout));
+        code.word(tmpl.length);
+        code.word(0);
+        code.data(tmpl);
+        break;
+      }
       case 'verdict': {
         code.op(EXPR.VERDICT, 0, 0, VERDICT[s.v]);
         if (s.chain !== undefined) ctx.jumpFix.push({ at: code.pos, key: `${ctx.table.family}\0${ctx.table.name}\0${s.chain}` });
@@ -726,6 +757,36 @@ function statefulExpr(code: Code, s: Stateful): void {
     code.word(s.addr);
     code.u64(s.bytes);
   }
+}
+
+/**
+ * A dynset's new element's expressions as assembly/net/nft_dynset.ts's blocks: counter (24 bytes), limit (56: its
+ * parameters, then the bucket the element fills), quota (24).
+ */
+export function dynsetTemplate(exprs: readonly Stateful[]): Uint8Array {
+  const c = new Code();
+  for (const s of exprs) {
+    if (s.k === 'counter') {
+      c.op(EXPR.COUNTER, 0, 0, 0);
+      c.word(0);
+      c.u64(0n);
+      c.u64(0n);
+    } else if (s.k === 'limit') {
+      const nsecs = BigInt(s.unit) * NSEC;
+      c.op(EXPR.LIMIT, 0, s.inv ? 1 : 0, s.bytes ? 1 : 0);
+      c.word(0);
+      c.u64(limitTokensMax(s));
+      c.u64(s.bytes ? nsecs : nsecs / s.rate);
+      c.u64(s.rate);
+      for (let i = 0; i < 6; i++) c.word(0);
+    } else {
+      c.op(EXPR.QUOTA, 0, s.inv ? 1 : 0, 0);
+      c.word(0);
+      c.u64(s.bytes);
+      c.u64(0n);
+    }
+  }
+  return c.done();
 }
 
 /** A named set or map of the table (the rules refer to ones that exist: nft.ts checked them). */

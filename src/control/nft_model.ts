@@ -76,7 +76,13 @@ export type RStmt =
    * A verdict map (nft_lookup into NFT_REG_VERDICT): `tcp dport vmap { 22 : accept, 23 : jump c }` or `vmap @m` —
    * the key's element gives the verdict; no element breaks out of the rule, `continue` goes on with it.
    */
-  | { k: 'vmap'; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string }; concat?: DataType[] };
+  | { k: 'vmap'; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string }; concat?: DataType[] }
+  /**
+   * nft_dynset: `add @s { ip saddr }`, `update @s { … timeout 10s }`, `delete @s { … }`, or a meter's (`meter` set: the
+   * statement is listed as `meter NAME size N { … }`); `timeout` the rule's in ms (0: the set's); `exprs` the new
+   * element's statements (templates: their state is each element's, in the set's store).
+   */
+  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; sel: Selector; keyType: DataType; concat?: DataType[]; timeout: number; exprs: Array<Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: boolean };
 
 /**
  * A NAT map (`dnat to KEY map { key : address, … }`): the key — a field, nft_numgen's number (inc: its u32 counter in
@@ -145,6 +151,16 @@ export interface NftSet {
   typeof?: string;
   /** `auto-merge` (an interval set's): nft merges overlapping and adjacent intervals, old and new. */
   autoMerge?: boolean;
+  /** `size N` (set->size; nft_dynset_init makes it 65535 when a rule adds to a set without one). */
+  size?: number;
+  /** A meter's set (nft's anonymous NFT_SET_EVAL set): listed by `list meters`, not with the table's sets. */
+  meter?: boolean;
+  /**
+   * A set the data path writes (a dynset statement names it, or `flags dynamic`): its elements live in a store in the
+   * arena (assembly/net/nft_dynset.ts), at this address once published (0 until then); `elems` are the ones the
+   * control plane added, copied into the store when published.
+   */
+  live?: number;
   elems: Elem[];
 }
 

@@ -112,6 +112,11 @@ export type Stmt =
   | { k: 'optreset'; name: string; loc: Loc }
   /** `tcp option maxseg size set 1400` / `… set rt mtu` (nft_exthdr's TCP option write): a value, or the route's MSS. */
   | { k: 'optset'; sel: Selector; value?: RawValue; rt: boolean; loc: Loc }
+  /**
+   * set_stmt (`add @s { ip saddr }`, `update @s { ip saddr . tcp dport timeout 10s counter }`, `delete @s { … }`) and
+   * meter_stmt (`meter m size 100 { ip saddr limit rate 10/second }`): nft_dynset. `exprs`: the element's statements.
+   */
+  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; setLoc: Loc; key: Selector; timeout?: number; exprs: Array<Extract<Stmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: { size?: number }; loc: Loc }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
   | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
@@ -147,6 +152,8 @@ export interface SetSpec {
   counter?: boolean;
   /** `auto-merge`: nft merges overlapping and adjacent intervals as they are added. */
   autoMerge?: boolean;
+  /** `size N`: the most elements (NFTA_SET_DESC_SIZE). */
+  size?: number;
   /** The block from its `{` to its `}`. */
   blockLoc?: Loc;
   /** A map's data type (`type ipv4_addr : counter`), where it is written. */
@@ -203,7 +210,7 @@ export type Cmd =
   /** `list counters [table FAMILY NAME]`, `reset quotas …`: every object of a type, of one table or all. */
   | { op: 'list' | 'reset'; obj: 'objects'; type: ObjSpec['k']; where?: Where; family?: NftFamily; loc: Loc }
   /** `list sets [FAMILY]`, `list maps [FAMILY]`: every table (of the family), its named sets or maps. */
-  | { op: 'list'; obj: 'sets'; map: boolean; family?: NftFamily; loc: Loc }
+  | { op: 'list'; obj: 'sets'; map: boolean; meters?: boolean; family?: NftFamily; loc: Loc }
   | { op: 'list' | 'flush'; obj: 'ruleset'; family?: NftFamily; loc: Loc };
 
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
@@ -468,10 +475,11 @@ class Parser {
         break;
       }
       case 'sets':
+      case 'meters':
       case 'maps': {
         if (op !== 'list') this.unexpected(o);
         const family = this.isWord() && FAMILIES.has(this.peek().v) ? (this.next().v as NftFamily) : undefined;
-        out.push({ op, obj: 'sets', map: o.v === 'maps', family, loc: t.loc });
+        out.push({ op, obj: 'sets', map: o.v === 'maps', meters: o.v === 'meters', family, loc: t.loc });
         break;
       }
       case 'element': {
@@ -789,6 +797,11 @@ class Parser {
       } else if (t.t === 'w' && (t.v === 'quota' || t.v === 'limit')) {
         throw new NftParseError(`wxdp keeps no ${t.v} per set element: only counter is supported as a set statement`, t.loc);
       } else if (t.t === 'w' && t.v === 'auto-merge') spec.autoMerge = true;
+      else if (t.t === 'w' && t.v === 'size') {
+        const n = this.next();
+        if (n.t !== 'w' || !/^[0-9]+$/.test(n.v)) this.unexpected(n, 'number');
+        spec.size = Number(n.v);
+      }
       else if (t.t === 'w' && t.v === 'flags') {
         do spec.flags.push(this.word());
         while (this.isP(',') && this.next());
@@ -1332,6 +1345,7 @@ class Parser {
   private stmt(after = false): Stmt {
     const t = this.next();
     if (t.t !== 'w') this.unexpected(t);
+    if ((t.v === 'add' || t.v === 'update' || t.v === 'delete') && this.isP('@')) return this.dynsetStmt(t);
     switch (t.v) {
       case 'arp':
       case 'ether':
@@ -1392,6 +1406,8 @@ class Parser {
         if (this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);
       }
+      case 'meter':
+        return this.dynsetStmt(t);
       case 'counter':
         if (this.isWord('name')) return this.objref('counter', t);
         return this.counterStmt(t);
@@ -1530,6 +1546,49 @@ class Parser {
         if (after && KEYWORDS.has(t.v)) this.unexpected(t, this.endExpected(!this.ruleInBlock));
         this.unexpected(t);
     }
+  }
+
+  /**
+   * set_stmt: `add|update|delete @NAME { KEY [timeout T] [STATEFUL…] }`; meter_stmt: `meter NAME [size N] { … }`,
+   * located from the keyword to the closing brace.
+   */
+  private dynsetStmt(t: Tok): Stmt {
+    let set: Tok;
+    let meter: { size?: number } | undefined;
+    if (t.v === 'meter') {
+      set = this.name();
+      meter = {};
+      if (this.isWord('size')) {
+        this.next();
+        const n = this.next();
+        if (n.t !== 'w' || !/^[0-9]+$/.test(n.v)) this.unexpected(n, 'number');
+        meter.size = Number(n.v);
+      }
+    } else {
+      const at = this.expectP('@');
+      set = this.atName();
+      // nft's set reference is located from its `@` (measured: ENOENT's carets under `@zz`)
+      set = { ...set, loc: { ...at.loc, end: set.loc.end } };
+    }
+    this.expectP('{');
+    const k = this.next();
+    const f = k.t === 'w' ? this.selector(k) : undefined;
+    if (!f) this.unexpected(k);
+    const key = this.concatSel(f);
+    let timeout: number | undefined;
+    if (this.isWord('timeout')) {
+      this.next();
+      timeout = this.timeSpec("'}'");
+    }
+    const exprs: Array<Extract<Stmt, { k: 'counter' | 'limit' | 'quota' }>> = [];
+    while (this.isWord('counter') || this.isWord('limit') || this.isWord('quota')) {
+      const w = this.next();
+      const x = w.v === 'counter' ? this.counterStmt(w) : w.v === 'limit' ? this.limitStmt(w) : this.quotaStmt(w, false);
+      if (x.k !== 'counter' && x.k !== 'limit' && x.k !== 'quota') this.unexpected(w);
+      exprs.push(x);
+    }
+    const close = this.expectP('}');
+    return { k: 'dynset', op: t.v === 'meter' ? 'add' : (t.v as 'add'), set: set.v, setLoc: set.loc, key, timeout, exprs, meter, loc: { ...t.loc, end: close.loc.end } };
   }
 
   /** `KEY map { … }` after `dnat to` (`v` the key's first word). */

@@ -33,6 +33,8 @@ export interface CounterReader {
   (addr: number, s: { packets: bigint; bytes: bigint }): { packets: bigint; bytes: bigint };
   /** The stack clock when the listing is made (ms): what is left of an element's timeout, and which have expired. */
   now?: number;
+  /** A set the data path writes: its elements now, from its store (nft.ts). */
+  dynElems?(s: NftSet): Elem[] | undefined;
   /**
    * A device's name now by its index (fwd / dup hold the index: nft lists the name the kernel's index has when it
    * lists, the bare number once the device is gone); absent: the name as loaded.
@@ -404,9 +406,23 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         parts.push(`${selText(s, l4)} vmap ${mapOperandText(s)}`);
         break;
       }
+      case 'dynset': {
+        // set_stmt_print / meter_stmt_print: the key, its timeout, the element's statements (templates: no counts)
+        const body = [selText(s), ...(s.timeout ? [`timeout ${timeText(s.timeout)}`] : []), ...s.exprs.map((x) => dynExprText(x))].join(' ');
+        if (s.meter) parts.push(`meter ${s.set} size ${t.sets.find((x) => x.name === s.set)?.size ?? 0xffff} { ${body} }`);
+        else parts.push(`${s.op} @${s.set} { ${body} }`);
+        break;
+      }
     }
   });
   return parts.join(' ');
+}
+
+/** A dynset's or a dynamic set element's statement: a counter without counts when it is a template. */
+export function dynExprText(x: Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>, counts?: { packets: bigint; bytes: bigint }): string {
+  if (x.k === 'counter') return counts ? `counter packets ${counts.packets} bytes ${counts.bytes}` : 'counter';
+  if (x.k === 'limit') return limitText(x);
+  return quotaText(x, () => ({ packets: counts?.packets ?? 0n, bytes: 0n }));
 }
 
 /** NAT flags as nft lists them after the statement: ` random,fully-random,persistent`. */
@@ -456,6 +472,7 @@ function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterRe
     const c = set.counter(e.counter.addr, e.counter);
     key += ` counter packets ${c.packets} bytes ${c.bytes}`;
   }
+  if (e.exprs) key += ` ${e.exprs}`;
   if (e.timeout !== undefined && set && e.timeout !== set.s.timeout) key += ` timeout ${timeText(e.timeout)}`;
   if (e.expiration !== undefined && set) key += ` expires ${timeText(e.expiration - (set.counter.now ?? 0))}`;
   if (e.comment !== undefined) key += ` comment "${e.comment}"`;
@@ -488,22 +505,23 @@ function elementsText(s: NftSet, elems: Elem[], counter: CounterReader): string 
   return `{ ${out} }`;
 }
 
-/** Set flags in the order nft prints them (set_print_declaration). */
-const SET_FLAG_ORDER = ['constant', 'interval', 'timeout', 'dynamic'];
+/** Set flags in the order nft prints them (set_print_declaration; measured with 1.0.6: `flags dynamic,timeout`). */
+const SET_FLAG_ORDER = ['constant', 'interval', 'dynamic', 'timeout'];
 
 /**
  * A named set's declaration: type, flags, `counter`, `timeout`, elements (measured order). nft 1.0.6 leaves a flags
  * line out when `timeout` is its only flag and the set has a timeout (`timeout 30s` says it).
  */
 export function setText(s: NftSet, ind: string, handles: boolean, counter: CounterReader = () => ({ packets: 0n, bytes: 0n })): string[] {
-  const out = [`${ind}${s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.concat ? s.concat.join(' . ') : s.type}`}${s.mapTo ? ` : ${s.dataTypeof ?? s.mapTo}` : ''}`];
+  const out = [`${ind}${s.meter ? 'meter' : s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.concat ? s.concat.join(' . ') : s.type}`}${s.mapTo ? ` : ${s.dataTypeof ?? s.mapTo}` : ''}`];
+  if (s.size !== undefined) out.push(`${ind}\tsize ${s.size}`);
   const flags = SET_FLAG_ORDER.filter((f) => s.flags.includes(f));
   if (flags.length && !(s.timeout && flags.length === 1 && flags[0] === 'timeout')) out.push(`${ind}\tflags ${flags.join(',')}`);
   // nft 1.0.6's order (measured): the set's statements, then auto-merge, then the timeout
   if (s.counter) out.push(`${ind}\tcounter`);
   if (s.autoMerge) out.push(`${ind}\tauto-merge`);
   if (s.timeout) out.push(`${ind}\ttimeout ${timeText(s.timeout)}`);
-  const elems = liveElems(s, counter.now ?? 0);
+  const elems = (s.live ? counter.dynElems?.(s) : undefined) ?? liveElems(s, counter.now ?? 0);
   if (elems.length) out.push(`${ind}\telements = ${elementsText(s, elems, counter)}`);
   out.push(`${ind}}`);
   return out;
@@ -519,8 +537,9 @@ function tableBlocks(tables: readonly NftTable[], body: (t: NftTable) => string[
  * `list sets`, `list maps` (do_list_sets): every table of the family, its named sets (or maps) with no blank line
  * between them; a table with none is an empty block (measured).
  */
-export function setsText(tables: readonly NftTable[], maps: boolean, handles: boolean, counter: CounterReader): string {
-  return tableBlocks(tables, (t) => t.sets.filter((s) => (s.mapTo !== undefined) === maps).flatMap((s) => setText(s, '\t', handles, counter)));
+export function setsText(tables: readonly NftTable[], maps: boolean, handles: boolean, counter: CounterReader, meters = false): string {
+  // `list meters`: the meters' sets alone, in the same blocks
+  return tableBlocks(tables, (t) => t.sets.filter((s) => (meters ? s.meter === true : (s.mapTo !== undefined) === maps && !s.meter)).flatMap((s) => setText(s, '\t', handles, counter)));
 }
 
 /**
@@ -586,7 +605,7 @@ export function tableText(t: NftTable, counter: CounterReader, handles: boolean)
   const blocks: string[][] = [];
   // table_print: stateful objects (in creation order), then sets, flowtables and chains
   for (const o of t.objects) blocks.push(objText(o, counter, '\t', handles));
-  for (const s of t.sets) blocks.push(setText(s, '\t', handles, counter));
+  for (const s of t.sets) if (!s.meter) blocks.push(setText(s, '\t', handles, counter));
   for (const f of t.flowtables) blocks.push(flowtableText(f, '\t'));
   for (const c of t.chains) blocks.push(chainText(t, c, counter, handles));
   const out = [`table ${t.family} ${t.name} {${handles ? ` # handle ${t.handle}` : ''}`];

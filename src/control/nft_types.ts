@@ -147,6 +147,8 @@ export interface Elem {
   /** A named set's element of a set with `counter` (NFT_SET_EXT_EXPRESSIONS): its counter's state, as a rule's. */
   counter?: { k: 'counter'; packets: bigint; bytes: bigint; addr: number };
   comment?: string;
+  /** A dynamic set's element's statements as listed (`limit rate over 10/second`, `counter packets 1 bytes 60`). */
+  exprs?: string;
   /** A concatenation's element: each field's value (lo is then the key, each field padded to 4 bytes). */
   parts?: Elem[];
 }

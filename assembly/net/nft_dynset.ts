@@ -1,0 +1,214 @@
+// nf_tables' dynamic sets (net/netfilter/nft_dynset.c over nft_set_hash.c's rhash): a set the data path writes —
+// `add @s { ip saddr }`, `update @s { ip saddr timeout 10s }`, `delete @s { … }`, `meter m { … }` — and that
+// `ip saddr @s` reads. Its elements live in a store of their own in the arena (allocated by src/control/nft.ts when
+// the set is first published, kept across ruleset generations as counters are), not in the blob.
+//
+// Reads: the key register, the store, the stack's clock (netNow, ms). Sets: the store's elements, their
+// expressions' state (counter, limit bucket, quota). Frames: none (the caller breaks out of the rule or goes on).
+//
+// store:  +0 u32 key bytes | +4 u32 slots (a power of two) | +8 u32 size (most elements: set->size) |
+//         +12 u32 elements held (set->nelems: live ones and expired ones not reclaimed yet) | +16 u32 slot bytes |
+//         +20 u32 lock (writers) | +24 u64 the set's timeout in ms (0: none) | +32 u32 NFT_SET_TIMEOUT (1: the
+//         set has the flag) | then from +64 the slots, open addressing by jhash of the key, linear probing
+// slot:   +0 u32 state (0 free, 1 held, 2 deleted) | +4 u32 expression bytes (0: the element has none) |
+//         +8 u64 expiry (ms on the stack clock, 0 never) | +16 u64 timeout (ms, 0 none) | +24 key (padded to 8) |
+//         then its expressions, each a block as a dynset template holds it:
+//   counter  +0 u32 EXPR_COUNTER | +4 0 | +8 u64 packets | +16 u64 bytes                               (24 bytes)
+//   limit    +0 u32 EXPR_LIMIT | x bytes, len over | +4 0 | +8 u64 tokens_max | +16 u64 cost or nsecs |
+//            +24 u64 rate | +32 the bucket (u32 lock, u32 0, u64 tokens, u64 last ns)               (56 bytes)
+//   quota    +0 u32 EXPR_QUOTA | len over | +4 0 | +8 u64 quota | +16 u64 consumed                    (24 bytes)
+//
+// An expired element is absent for lookups and updates; its slot is taken again by the same key, and reclaimed
+// (the kernel's garbage collection) when an insert finds the set full. A deleted element leaves a tombstone.
+
+import { netNow } from './core';
+import { jhash } from '../maps/jhash';
+import { spinLock, spinUnlock } from './lock';
+import { nftCounter, nftLimit, nftOverquota } from './nft_stateful';
+
+export const DS_HDR: u32 = 64;
+const DS_FREE: u32 = 0;
+const DS_HELD: u32 = 1;
+const DS_DELETED: u32 = 2;
+// Keep in step with nft_eval.ts
+const EXPR_COUNTER: u32 = 12;
+const EXPR_LIMIT: u32 = 17;
+const NSEC_PER_MSEC: u64 = 1000000;
+
+@inline function keyBytes(st: u32): u32 {
+  return (load<u32>(st) + 7) & ~7;
+}
+
+function keyEq(a: u32, b: u32, len: u32): bool {
+  for (let i: u32 = 0; i < len; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  return true;
+}
+
+@inline function expired(slot: u32): bool {
+  const exp = load<u64>(slot, 8);
+  return exp != 0 && netNow() >= exp;
+}
+
+/** The held, unexpired slot of the key at `k`, or 0. */
+export function dynsetFind(st: u32, k: u32): u32 {
+  const klen = load<u32>(st);
+  const mask = load<u32>(st, 4) - 1;
+  const sb = load<u32>(st, 16);
+  let i = jhash(k, klen, 0) & mask;
+  for (let n: u32 = 0; n <= mask; n++) {
+    const slot = st + DS_HDR + i * sb;
+    const s = load<u32>(slot);
+    if (s == DS_FREE) return 0;
+    if (s == DS_HELD && keyEq(slot + 24, k, klen)) return expired(slot) ? 0 : slot;
+    i = (i + 1) & mask;
+  }
+  return 0;
+}
+
+/** The expired elements out (nft_rhash_gc): their slots become tombstones, the count drops. */
+function reclaim(st: u32): void {
+  const slots = load<u32>(st, 4);
+  const sb = load<u32>(st, 16);
+  for (let i: u32 = 0; i < slots; i++) {
+    const slot = st + DS_HDR + i * sb;
+    if (load<u32>(slot) == DS_HELD && expired(slot)) {
+      store<u32>(slot, DS_DELETED);
+      store<u32>(st, load<u32>(st, 12) - 1, 12);
+    }
+  }
+}
+
+/**
+ * nft_rhash_update with nft_dynset_new: the key's element, or a new one (its timeout, expiry and expressions from
+ * the template at `tmpl`, `tlen` bytes) when the set has room (atomic_add_unless(nelems, 1, size)); 0 when full.
+ * `timeout`: the rule's or the set's (ms, 0: the element has none).
+ */
+function dynsetInsert(st: u32, k: u32, timeout: u64, tmpl: u32, tlen: u32): u32 {
+  const klen = load<u32>(st);
+  const mask = load<u32>(st, 4) - 1;
+  const sb = load<u32>(st, 16);
+  let i = jhash(k, klen, 0) & mask;
+  let free: u32 = 0;
+  let slot: u32 = 0;
+  for (let n: u32 = 0; n <= mask; n++) {
+    slot = st + DS_HDR + i * sb;
+    const s = load<u32>(slot);
+    if (s == DS_FREE) break;
+    if (s == DS_DELETED) {
+      if (free == 0) free = slot;
+    } else if (keyEq(slot + 24, k, klen)) {
+      if (!expired(slot)) return slot;
+      // the same key's expired element: its slot (and its place in the count) is the new one's
+      free = slot;
+      store<u32>(st, load<u32>(st, 12) - 1, 12);
+      break;
+    }
+    slot = 0;
+    i = (i + 1) & mask;
+  }
+  if (free == 0) free = slot;
+  if (load<u32>(st, 12) >= load<u32>(st, 8)) {
+    reclaim(st);
+    if (load<u32>(st, 12) >= load<u32>(st, 8)) return 0;
+    return dynsetInsert(st, k, timeout, tmpl, tlen); // tombstones may now come before the free slot
+  }
+  if (free == 0) return 0;
+  store<u32>(st, load<u32>(st, 12) + 1, 12);
+  const now = netNow();
+  store<u32>(free, tlen, 4);
+  store<u64>(free, timeout != 0 ? now + timeout : 0, 8);
+  store<u64>(free, timeout, 16);
+  memory.copy(free + 24, k, klen);
+  const e = free + 24 + keyBytes(st);
+  memory.copy(e, tmpl, tlen);
+  // nft_limit_clone: a full bucket stamped now; counters and quotas start from the template's zero
+  for (let p = e; p < e + tlen; ) {
+    if ((load<u32>(p) & 0xff) == EXPR_LIMIT) {
+      store<u32>(p + 32, 0);
+      store<u64>(p + 32, load<u64>(p, 8), 8);
+      store<u64>(p + 32, now * NSEC_PER_MSEC, 16);
+      p += 56;
+    } else p += 24;
+  }
+  store<u32>(free, DS_HELD);
+  return free;
+}
+
+/** The element's size of expression blocks in a template (56 for a limit, 24 otherwise). */
+@inline function blockBytes(p: u32): u32 {
+  return (load<u32>(p) & 0xff) == EXPR_LIMIT ? 56 : 24;
+}
+
+/**
+ * nft_set_elem_update_expr: the element's expressions over the packet (`len` its skb->len); false when one breaks
+ * (a limit under its rate, `over` a quota not reached…), which ends the rule.
+ */
+export function dynsetElemExprs(slot: u32, st: u32, len: u32): bool {
+  const tlen = load<u32>(slot, 4);
+  const e = slot + 24 + keyBytes(st);
+  for (let p = e; p < e + tlen; p += blockBytes(p)) {
+    const w = load<u32>(p);
+    const op = w & 0xff;
+    const over = ((w >>> 16) & 0xff) != 0;
+    if (op == EXPR_COUNTER) nftCounter(p + 8, len);
+    else if (op == EXPR_LIMIT) {
+      const cost = (w >>> 24) == 0 ? load<u64>(p, 16) : (load<u64>(p, 16) * <u64>len) / load<u64>(p, 24);
+      if (nftLimit(p + 32, load<u64>(p, 8), cost) != over) return false;
+    } else if (nftOverquota(p + 16, load<u64>(p, 8), len) != over) return false;
+  }
+  return true;
+}
+
+/**
+ * nft_dynset_eval: `op` 0 add, 1 update (refreshes the expiry of an element that has one), 2 delete. `timeout` the
+ * rule's (ms, 0: the set's). False when the rule breaks: the set is full, or an element's expression broke.
+ */
+export function dynsetEval(st: u32, k: u32, op: u32, timeout: u64, tmpl: u32, tlen: u32, len: u32): bool {
+  spinLock(st + 20);
+  if (op == 2) {
+    const slot = dynsetFind(st, k);
+    if (slot != 0) {
+      store<u32>(slot, DS_DELETED);
+      store<u32>(st, load<u32>(st, 12) - 1, 12);
+    }
+    spinUnlock(st + 20);
+    return true;
+  }
+  // nft_dynset_init: an element gets a timeout when the set has NFT_SET_TIMEOUT and the rule or the set gives one
+  const t = load<u32>(st, 32) != 0 ? (timeout != 0 ? timeout : load<u64>(st, 24)) : 0;
+  const slot = dynsetInsert(st, k, t, tmpl, tlen);
+  if (slot == 0) {
+    spinUnlock(st + 20);
+    return false;
+  }
+  if (op == 1 && load<u64>(slot, 8) != 0) store<u64>(slot, netNow() + t, 8);
+  spinUnlock(st + 20);
+  return dynsetElemExprs(slot, st, len);
+}
+
+/**
+ * The control plane's element commands on a store (`add element`, `delete element`, elements in the set's block):
+ * `op` 0 adds the key at `k` (no expressions, as an element the kernel's control plane adds has none without the
+ * set's own; `tlo`, `thi`: its timeout in ms, 0 none), 1 deletes it, 2 empties the store (`flush set`). 1 done, 0 not
+ * (full, or no such element).
+ */
+export function nft_dynset_ctl(st: u32, k: u32, op: u32, tlo: u32, thi: u32): u32 {
+  spinLock(st + 20);
+  let done: u32 = 0;
+  if (op == 0) {
+    done = dynsetInsert(st, k, (<u64>thi << 32) | <u64>tlo, 0, 0) != 0 ? 1 : 0;
+  } else if (op == 1) {
+    const slot = dynsetFind(st, k);
+    if (slot != 0) {
+      store<u32>(slot, DS_DELETED);
+      store<u32>(st, load<u32>(st, 12) - 1, 12);
+      done = 1;
+    }
+  } else {
+    memory.fill(st + DS_HDR, 0, load<u32>(st, 4) * load<u32>(st, 16));
+    store<u32>(st, 0, 12);
+    done = 1;
+  }
+  spinUnlock(st + 20);
+  return done;
+}
