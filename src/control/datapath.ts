@@ -793,13 +793,14 @@ export class Datapath {
    * (or `opts.type`: an sk_lookup or sk_reuseport program).
    * Map references must already hold map addresses (`map.address` in an ld_imm64).
    */
-  async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string; type?: 'xdp' | 'sk_lookup' | 'sk_reuseport' } = {}): Promise<Program> {
+  async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string; type?: 'xdp' | 'sk_lookup' | 'sk_reuseport'; /** an XDP program for devmap or cpumap entries (SEC("xdp/devmap") / SEC("xdp/cpumap")) */ attachType?: 'xdp_devmap' | 'xdp_cpumap' } = {}): Promise<Program> {
     const objectOnly = (['maxEntries', 'globals', 'kconfig', 'programs', 'programType'] as const).filter((k) => opts[k] !== undefined);
     if (objectOnly.length) throw new WxdpError('USAGE', `loadInsns: ${objectOnly.join(', ')} ${objectOnly.length === 1 ? 'is an option' : 'are options'} of loadObject (raw instructions have no maps, globals or externs)`);
     const spec: ProgramSpec = {
       name: opts.name ?? 'prog',
-      section: opts.type ?? 'xdp',
+      section: opts.attachType ? `xdp/${opts.attachType.slice(4)}` : (opts.type ?? 'xdp'),
       type: opts.type ?? 'xdp',
+      ...(opts.attachType ? { attachType: opts.attachType } : {}),
       insns: [...insns],
       mapRefs: [],
       funcInfo: [],
@@ -1105,7 +1106,8 @@ export class Datapath {
   /** @internal A program whose XDP entry is in the table (attached, or in a devmap): checked ones get regions per poll. */
   registerEntry(p: Program, slot: number): void {
     this.byEntrySlot.set(slot, p);
-    this.fastPath.xdpEntries.add(slot);
+    const at = p.spec.attachType;
+    this.fastPath.xdpEntries.set(slot, p.devBound !== undefined ? 'bound' : at === 'xdp_devmap' || at === 'xdp_cpumap' ? at : 'xdp');
     if (p.checked) {
       this.checkedEntries.add(p);
       this.bindRegions(p);

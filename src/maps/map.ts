@@ -687,8 +687,18 @@ export class BpfMap {
     if ((this.type === MapType.DEVMAP || this.type === MapType.DEVMAP_HASH || this.type === MapType.CPUMAP) && this.valueSize === 8 && value instanceof Uint8Array && value.length >= 8) {
       const dv = new DataView(value.buffer, value.byteOffset, 8);
       const fd = dv.getInt32(4, true);
-      if (dv.getUint32(0, true) !== 0 && fd > 0 && !this.fp.xdpEntries.has(fd)) {
-        throw MapError.from(this.name, 'update', -Errno.EBADF, `bpf_prog.fd ${fd} names no XDP program here (Program.fd)`);
+      const kind = this.fp.xdpEntries.get(fd);
+      if (dv.getUint32(0, true) !== 0 && fd > 0) {
+        if (kind === undefined) throw MapError.from(this.name, 'update', -Errno.EBADF, `bpf_prog.fd ${fd} names no XDP program here (Program.fd)`);
+        // __dev_map_alloc_node: expected_attach_type BPF_XDP_DEVMAP and bpf_prog_map_compatible (no device-bound
+        // program), else EINVAL; __cpu_map_load_bpf_program: BPF_XDP_CPUMAP likewise, its failure the entry
+        // allocation's, cpu_map_update_elem's ENOMEM (6.18.44, libbpf: a SEC("xdp") program into a devmap -EINVAL, into
+        // a cpumap -ENOMEM; rv55 — wxdp took any XDP program and ran it as the entry's)
+        const want = this.type === MapType.CPUMAP ? 'xdp_cpumap' : 'xdp_devmap';
+        if (kind !== want) {
+          const what = kind === 'bound' ? 'a device-bound program' : kind === 'xdp' ? 'a BPF_XDP program' : `a ${kind} program`;
+          throw MapError.from(this.name, 'update', this.type === MapType.CPUMAP ? -Errno.ENOMEM : -Errno.EINVAL, `bpf_prog.fd ${fd} is ${what}; a ${this.type === MapType.CPUMAP ? 'cpumap' : 'devmap'} entry runs ${want} programs only (SEC("xdp/${want === 'xdp_cpumap' ? 'cpumap' : 'devmap'}"))`);
+        }
       }
     }
     this.putKey(key, this.keyBuf, 'update');

@@ -78,6 +78,9 @@ export function nap(us: number): void {
   Atomics.wait(napWord, 0, 0, us / 1000);
 }
 
+/** FastPath.xdpEntries: what kind of XDP program a table slot's entry is. */
+export type XdpEntryKind = 'xdp' | 'xdp_devmap' | 'xdp_cpumap' | 'bound';
+
 export class FastPath {
   readonly memory: EngineMemory;
   /** @internal */
@@ -87,10 +90,12 @@ export class FastPath {
   /** Functions JIT'd programs reach through call_indirect: tail-call targets and callbacks. */
   readonly table: WasmTable;
   /**
-   * The table slots that hold a program's XDP entry (Program.fd; the Datapath adds and removes them): the only
-   * values a devmap's or cpumap's bpf_prog.fd may take (maps/map.ts update), as the fast path calls that slot.
+   * The table slots that hold a program's XDP entry (Program.fd; the Datapath adds and removes them), each with its
+   * program's kind — expected_attach_type (BPF_XDP 'xdp', BPF_XDP_DEVMAP, BPF_XDP_CPUMAP) or 'bound' (loaded
+   * device-bound): the only values a devmap's or cpumap's bpf_prog.fd may take (maps/map.ts update), as the fast path
+   * calls that slot; a devmap takes only xdp_devmap programs, a cpumap only xdp_cpumap ones, as the kernel's.
    */
-  readonly xdpEntries = new Set<number>();
+  readonly xdpEntries = new Map<number, XdpEntryKind>();
 
   /** The module's layout constants (scripts/fastpath-consts.mjs), by export name. */
   private readonly consts: ReadonlyMap<string, number | bigint>;

@@ -22,7 +22,7 @@ describe.each(['table', 'burst'] as const)('cpumap (%s dispatch)', (dispatch) =>
     // The entry's program stamps ingress_ifindex and rx_queue_index into bytes 0 and 1 and passes.
     const stamp = await dp.loadInsns(assemble(
       'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 14\nif r4 > r3 goto +6\n' +
-      'r5 = *(u32 *)(r1 + 12)\n*(u8 *)(r2 + 0) = r5\nr5 = *(u32 *)(r1 + 16)\n*(u8 *)(r2 + 1) = r5\nr0 = 2\nexit\nr0 = 1\nexit'));
+      'r5 = *(u32 *)(r1 + 12)\n*(u8 *)(r2 + 0) = r5\nr5 = *(u32 *)(r1 + 16)\n*(u8 *)(r2 + 1) = r5\nr0 = 2\nexit\nr0 = 1\nexit'), { attachType: 'xdp_cpumap' });
     cpus.update(u32(1), val(192, stamp.fd));
     // The device's program: redirect to the CPU named by the frame's byte 14, fallback XDP_ABORTED.
     eth0.attachXdp(await dp.loadInsns(assemble(
@@ -45,7 +45,7 @@ describe.each(['table', 'burst'] as const)('cpumap (%s dispatch)', (dispatch) =>
     const eth0 = dp.addDevice({ name: 'eth0' });
     const cpus = createMap(dp.fastPath, { name: 'cpus', type: MapType.CPUMAP, keySize: 4, valueSize: 8, maxEntries: 2 });
     cpus.update(u32(0), val(64));
-    cpus.update(u32(1), val(64, (await dp.loadInsns(assemble('r0 = 1\nexit'))).fd));
+    cpus.update(u32(1), val(64, (await dp.loadInsns(assemble('r0 = 1\nexit'), { attachType: 'xdp_cpumap' })).fd));
     eth0.attachXdp(await dp.loadInsns(assemble(
       `r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 15\nif r4 > r3 goto +5\nr2 = *(u8 *)(r2 + 14)\nr1 = ${cpus.address} ll\nr3 = 0\ncall 51\nexit\nr0 = 1\nexit`),
       { verify: false }));

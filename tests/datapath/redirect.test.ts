@@ -221,9 +221,9 @@ describe.each(['table', 'burst'] as const)('devmap (%s dispatch)', (dispatch) =>
     // The second program writes egress_ifindex into the first byte of the frame and passes it.
     const stamp = await dp.loadInsns(
       assemble('r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 14\nif r4 > r3 goto +4\nr5 = *(u32 *)(r1 + 20)\n*(u8 *)(r2 + 0) = r5\nr0 = 2\nexit\nr0 = 1\nexit'),
-      { verify: false },
+      { verify: false, attachType: 'xdp_devmap' },
     );
-    const drop = await dp.loadInsns(assemble('r0 = 1\nexit'));
+    const drop = await dp.loadInsns(assemble('r0 = 1\nexit'), { attachType: 'xdp_devmap' });
     devmap.update(u32(0), Uint8Array.of(...u32(eth1.ifindex), ...u32(stamp.fd)));
     devmap.update(u32(1), Uint8Array.of(...u32(eth2.ifindex), ...u32(drop.fd)));
     devmap.update(u32(2), Uint8Array.of(...u32(eth2.ifindex), ...u32(0)));
@@ -342,7 +342,14 @@ describe("a devmap's or cpumap's bpf_prog.fd (rv54)", () => {
       for (const fd of [7, 99999, 0x7fffffff]) expect(() => m.update(u32(0), Uint8Array.of(...u32(first), ...u32(fd))), `fd ${fd}`).toThrow(/EBADF/);
       // no program (fd 0, -1), and a program's fd: taken
       m.update(u32(0), Uint8Array.of(...u32(first), ...u32(0xffffffff)));
-      const pass = await dp.loadInsns(assemble('r0 = 2\nexit'));
+      // a program of the entry's kind only (rv55): a SEC("xdp") one, or the other map's kind, is refused as 6.18.44
+      // refuses it (a devmap EINVAL, a cpumap ENOMEM: tests/maps/entry_prog_kernel.test.ts)
+      const kind = type === MapType.CPUMAP ? 'xdp_cpumap' : 'xdp_devmap';
+      const refused = type === MapType.CPUMAP ? /ENOMEM/ : /EINVAL/;
+      for (const other of [await dp.loadInsns(assemble('r0 = 2\nexit')), await dp.loadInsns(assemble('r0 = 2\nexit'), { attachType: kind === 'xdp_cpumap' ? 'xdp_devmap' : 'xdp_cpumap' })]) {
+        expect(() => m.update(u32(0), Uint8Array.of(...u32(first), ...u32(other.fd)))).toThrow(refused);
+      }
+      const pass = await dp.loadInsns(assemble('r0 = 2\nexit'), { attachType: kind });
       m.update(u32(0), Uint8Array.of(...u32(first), ...u32(pass.fd)));
       eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${m.address} ll\nr2 = 0\nr3 = 0\ncall 51\nexit`), { verify: false }));
       eth0.inject(frame(60, 0));

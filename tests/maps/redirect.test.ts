@@ -46,7 +46,7 @@ describe.skipIf(!haveWasm)('devmap', () => {
     // table at 42 (Program.fd registers it)
     expect(errnoOf(() => d.update(u32le(2), val8(8, 42)))).toBe(Errno.EBADF);
     expect(d.lookup(u32le(2))).toBeUndefined();
-    fp.xdpEntries.add(42);
+    fp.xdpEntries.set(42, 'xdp_devmap');
     d.update(u32le(2), val8(8, 42));
     expect(d.lookup(u32le(1))).toEqual(val8(7, 0));
     expect(d.lookup(u32le(2))).toEqual(val8(8, 42));

@@ -144,7 +144,7 @@ describe.each(['table', 'burst'] as const)('bpf_throw on a device (%s dispatch)'
     const eth0 = dp.addDevice({ name: 'eth0' });
     const eth1 = dp.addDevice({ name: 'eth1' });
     const devmap = createMap(dp.fastPath, { name: 'ports', type: MapType.DEVMAP, keySize: 4, valueSize: 8, maxEntries: 1 });
-    const p = await dp.loadInsns(assemble(THROWER));
+    const p = await dp.loadInsns(assemble(THROWER), { attachType: 'xdp_devmap' });
     devmap.update(u32(0), Uint8Array.of(...u32(eth1.ifindex), ...u32(p.fd)));
     eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${devmap.address} ll\nr2 = 0\nr3 = 0\ncall 51\nexit`), { verify: false }));
     eth0.injectBatch(TAGS.map((t) => frame(60, t)));
@@ -160,7 +160,7 @@ describe.each(['table', 'burst'] as const)('bpf_throw as a cpumap entry\'s progr
     const dp = await datapath({ dispatch, ncpus: 2 });
     const eth0 = dp.addDevice({ name: 'eth0' });
     const cpus = createMap(dp.fastPath, { name: 'cpus', type: MapType.CPUMAP, keySize: 4, valueSize: 8, maxEntries: 2 });
-    cpus.update(u32(1), Uint8Array.of(...u32(192), ...u32((await dp.loadInsns(assemble(THROWER))).fd)));
+    cpus.update(u32(1), Uint8Array.of(...u32(192), ...u32((await dp.loadInsns(assemble(THROWER), { attachType: 'xdp_cpumap' })).fd)));
     eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${cpus.address} ll\nr2 = 1\nr3 = 0\ncall 51\nexit`), { verify: false }));
     eth0.injectBatch(TAGS.map((t) => frame(60, t)));
     eth0.poll();

@@ -60,7 +60,7 @@ describe.each(['table', 'burst'] as const)('a program fault in poll() (%s dispat
     const eth1 = dp.addDevice({ name: 'eth1' });
     const devmap = createMap(dp.fastPath, { name: 'ports', type: MapType.DEVMAP, keySize: 4, valueSize: 8, maxEntries: 1 });
     // The entry's program faults on every third frame and passes the others (to eth1's TX ring).
-    const entry = await dp.loadInsns(assemble(FAULT_EVERY_THIRD.replace('r0 = 1\n', 'r0 = 2\n')), { verify: false });
+    const entry = await dp.loadInsns(assemble(FAULT_EVERY_THIRD.replace('r0 = 1\n', 'r0 = 2\n')), { verify: false, attachType: 'xdp_devmap' });
     devmap.update(u32(0), Uint8Array.of(...u32(eth1.ifindex), ...u32(entry.fd)));
     eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${devmap.address} ll\nr2 = 0\nr3 = 0\ncall 51\nexit`), { verify: false }));
     dp.poll();

@@ -27,7 +27,7 @@ async function setup() {
   // The entry's program: runs[bpf_get_smp_processor_id()] += 1, then XDP_DROP (only one CPU runs it: plain adds).
   const record = await dp.loadInsns(
     assemble([`r6 = ${runs}`, 'call 8', 'r0 <<= 3', 'r6 += r0', 'r1 = *(u64 *)(r6 + 0)', 'r1 += 1', '*(u64 *)(r6 + 0) = r1', 'r0 = 1', 'exit'].join('\n')),
-    { verify: false, checked: false },
+    { verify: false, checked: false, attachType: 'xdp_cpumap' },
   );
   // The device's program: redirect to cpumap entry 1 - rx_queue_index (queue 0 → CPU 1, queue 1 → CPU 0).
   eth0.attachXdp(
