@@ -58,7 +58,7 @@ import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type DeviceRemoval, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
-import { applySpinLocks, mapHasBtf, mapHasResLock } from './spin_lock_maps.js';
+import { applySpinLocks, innerHasResLock, mapHasBtf, mapHasResLock } from './spin_lock_maps.js';
 import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
 import { globalFuncs } from './func_args.js';
 import { encode } from '../isa/insn.js';
@@ -1561,7 +1561,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
   const inner = m.innerMeta;
   // bpf_map_meta_alloc copies no name into the inner_map_meta: the kernel's log prints the inner map a
   // lookup finds as map_ptr(ks=..,vs=..), without map=
-  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, ...(mapWriteOnly(inner.flags) ? { writeonly: true } : {}), ...m.innerFields! };
+  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, ...(mapWriteOnly(inner.flags) ? { writeonly: true } : {}), ...m.innerFields!, ...(innerHasResLock(m) ? { resLock: true } : {}) };
   if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
     info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
   }
@@ -1617,7 +1617,7 @@ function verifyCacheKey(
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
     const i = m.inner;
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.writeonly ?? false, m.frozen, m.spinLockOff, m.resLock ?? false, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.writeonly ?? false, i.spinLockOff, i.timerOff ?? -1] : 0]));
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.writeonly ?? false, m.frozen, m.spinLockOff, m.resLock ?? false, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.writeonly ?? false, i.spinLockOff, i.resLock ?? false, i.timerOff ?? -1] : 0]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));
