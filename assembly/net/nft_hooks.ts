@@ -370,8 +370,9 @@ export function nftFib4(st: u32, reg: u32, result: u32, flags: u32): bool {
     return true;
   }
   const hook = <u32>load<u8>(st, NFS_HOOK);
-  // nft_fib_can_skip: at prerouting a loopback device's packets are the input device's
-  if (hook == NF_INET_PRE_ROUTING) {
+  // nft_fib_can_skip: at prerouting and input a loopback device's packets are the input device's (6.18: input too —
+  // a reverse path filter in an input chain passes the host's own datagrams, tests/nf/nft_fib_loopback_kernel)
+  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_IN) {
     const nd = netdevGet(iif);
     if (nd != 0 && (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0) {
       fibStore(reg, result, flags, iif);
@@ -431,7 +432,7 @@ function nftFib6(st: u32, reg: u32, result: u32, flags: u32): bool {
   const iif = load<u32>(st, NFS_IIF);
   const oifDev = (flags & NFTA_FIB_F_IIF) != 0 ? iif : (flags & NFTA_FIB_F_OIF) != 0 ? load<u32>(st, NFS_OIF) : 0;
   const hook = <u32>load<u8>(st, NFS_HOOK);
-  if (hook == NF_INET_PRE_ROUTING && result != NFT_FIB_RESULT_ADDRTYPE) {
+  if ((hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_IN) && result != NFT_FIB_RESULT_ADDRTYPE) {
     const nd = netdevGet(iif);
     if (nd != 0 && (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0) {
       fibStore(reg, result, flags, iif);
