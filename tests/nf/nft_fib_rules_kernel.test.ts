@@ -18,6 +18,9 @@ const RULESET = `table inet f {
 		udp dport 3403 fib saddr oif missing counter
 		udp dport 3403 fib saddr oif exists counter
 		udp dport 3403 fib saddr . iif oif missing counter
+		udp dport 3404 fib saddr type broadcast counter
+		udp dport 3404 fib saddr type unicast counter
+		udp dport 3404 fib saddr . iif type broadcast counter
 	}
 }
 `;
@@ -36,6 +39,8 @@ const FRAMES = [
   dgram6('2001:db8:8::1', '2001:db8:3::5', 3401, 4),
   dgram6('2001:db8:9::1', '2001:db8:3::5', 3402, 5),
   dgram6('fe80::2', '2001:db8:3::5', 3403, 6),
+  // inet_dev_addr_type of 0.1.2.3: unicast (only 0.0.0.0 and the limited broadcast are broadcast; measured)
+  dgram('0.1.2.3', '203.0.113.5', 3404, 7),
 ];
 const TOPO: NftTopo = {
   links: LINKS.map((l, i) => ({ ...l, v6: LINKS6[i]!.v6 })),
@@ -59,8 +64,9 @@ describe.skipIf(unready !== '' || noKernel !== '')(`fib and rules by protocol, t
   it('looks up with the packet\'s protocol, as the kernel does', async () => {
     const { fx, out } = await oursNftRun(RULESET, FRAMES, 'eth1', TOPO);
     // the kernel forwards the sources table 100 routes, drops the others
-    expect(kern.out.map((x) => x.length)).toEqual([1, 0, 1, 1, 0, 1, 0]);
+    expect(kern.out.map((x) => x.length)).toEqual([1, 0, 1, 1, 0, 1, 0, 1]);
     expect(out).toEqual(kern.out);
+    expect(kern.lists['0 list ruleset']).toMatch(/3404 fib saddr type unicast counter packets 1 /);
     expect(fx.dp.nft('list ruleset')).toBe(kern.lists['0 list ruleset']);
   });
 });
