@@ -857,7 +857,9 @@ export class Datapath {
     if (spec.type === MapType.PROG_ARRAY) {
       map.handleMap = (h) => {
         const slot = this.bySlot.has(h) ? h : (this.byEntrySlot.get(h)?.tableIndex ?? -9); /* EBADF */
-        return slot >= 0 && this.bySlot.get(slot)?.devBound !== undefined ? -22 /* EINVAL */ : slot;
+        const p = slot >= 0 ? this.bySlot.get(slot) : undefined;
+        if (p?.devBound !== undefined) return -22; /* EINVAL */
+        return p && !this.progArrayCompatible(map, p.spec) ? -22 : slot;
       };
     }
     if (spec.data) map.update(codec.u32.encode(0), spec.data);
@@ -868,6 +870,22 @@ export class Datapath {
 
   /** The inner-map template libbpf made for a map-in-map (freed with it). */
   private readonly innerTemplates = new WeakMap<BpfMap, BpfMap>();
+
+  /** A prog_array's owner (the kernel's map->owner): the program kind the first program to use it had. */
+  private readonly progArrayOwners = new WeakMap<BpfMap, string>();
+
+  /**
+   * @internal __bpf_prog_map_compatible for a prog_array: the first program that names the map (at its load,
+   * bpf_check_tail_call) or is put in it makes the owner — its type, expected_attach_type and xdp_has_frags —, and
+   * every later one must match (6.18.44, libbpf: a SEC("xdp") program's prog_array refuses an xdp/devmap or
+   * xdp/cpumap program with EINVAL, and each of those the others; rv55 — wxdp took any program).
+   */
+  progArrayCompatible(map: BpfMap, spec: ProgramSpec): boolean {
+    const kind = `${spec.type}/${spec.attachType ?? (spec.type === 'xdp' ? 'xdp' : '')}/${spec.frags ? 'frags' : ''}`;
+    const owner = this.progArrayOwners.get(map);
+    if (owner === undefined) this.progArrayOwners.set(map, kind);
+    return owner === undefined || owner === kind;
+  }
   /** @internal Every program loaded here and not unloaded (what may still name a map). */
   readonly allPrograms = new Set<Program>();
 
@@ -1299,6 +1317,14 @@ export class Program {
         }
         VERIFY_CACHE.set(key, verified);
         storeVerdict(key, verified);
+      }
+    }
+    // bpf_prog_select_runtime's bpf_check_tail_call: the prog_arrays the program names take it as their owner or
+    // must match it (no log: EINVAL after the verifier ran)
+    for (const ref of spec.mapRefs) {
+      const m = maps.get(ref.map);
+      if (m?.type === MapType.PROG_ARRAY && !dp.progArrayCompatible(m, spec)) {
+        throw new VerifierError(`prog_array ${m.name} holds programs of another kind than ${spec.name} (type, attach type, frags): EINVAL`, -1, '', spec.name, 'EINVAL');
       }
     }
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath, ...(verified ? { facts: verified.facts } : {}) };

@@ -15,6 +15,12 @@ import { kernelAvailability } from '../../src/oracle/kernel.js';
 
 const OBJ = fileURLToPath(new URL('../../programs/xdp_entry_kinds.o', import.meta.url));
 const EXPECTED = ['devmap plain -22', 'cpumap plain -12', 'devmap on_devmap 0', 'cpumap on_devmap -12', 'devmap on_cpumap -22', 'cpumap on_cpumap 0'];
+// a prog_array's owner is its first program's kind: the others are refused (bpf_prog_map_compatible)
+const JMP_EXPECTED = [
+  'jmp0 plain 0', 'jmp0 on_devmap -22', 'jmp0 on_cpumap -22',
+  'jmp1 on_devmap 0', 'jmp1 on_cpumap -22', 'jmp1 plain -22',
+  'jmp2 on_cpumap 0', 'jmp2 plain -22', 'jmp2 on_devmap -22',
+];
 const u32s = (a: number, b: number): Uint8Array => {
   const v = new Uint8Array(8);
   new DataView(v.buffer).setUint32(0, a, true);
@@ -44,6 +50,25 @@ describe('a devmap or cpumap entry program of the wrong kind', () => {
         }
       }
       expect(out).toEqual(EXPECTED);
+      const names = ['plain', 'on_devmap', 'on_cpumap'];
+      const jmp: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 3; j++) {
+          const name = names[(i + j) % 3]!;
+          const key = new Uint8Array(4);
+          key[0] = j;
+          const fd = new Uint8Array(4);
+          new DataView(fd.buffer).setUint32(0, o.programs.get(name)!.fd, true);
+          try {
+            o.maps.get(`jmp${i}`)!.update(key, fd);
+            jmp.push(`jmp${i} ${name} 0`);
+          } catch (e) {
+            if (!(e instanceof MapError)) throw e;
+            jmp.push(`jmp${i} ${name} ${-e.errno}`);
+          }
+        }
+      }
+      expect(jmp).toEqual(JMP_EXPECTED);
     } finally {
       await dp.close();
     }
@@ -57,7 +82,7 @@ describe('a devmap or cpumap entry program of the wrong kind', () => {
       expect(built.status, built.stderr).toBe(0);
       const r = spawnSync(tool, [OBJ], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout.trim().split('\n')).toEqual(EXPECTED);
+      expect(r.stdout.trim().split('\n')).toEqual([...EXPECTED, ...JMP_EXPECTED]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
