@@ -13,7 +13,7 @@
 // (nf_nat_range2 as nf_nat.ts reads it: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
 // proto | +38 u16 max proto, network order | +40 u16 base proto). Next: back to the evaluator.
 
-import { FL_LABEL, FL_OIF, FR_PREFIXLEN, RTN_ANYCAST, RTN_BLACKHOLE, RTN_MULTICAST, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, FL_FAMILY, FL_IIF, FL_MARK, FL_TOS, FL_DST, FL_SRC, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX, ND_FLAGS, ND_NAME, IFF_LOOPBACK, AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
+import { FL_LABEL, FL_OIF, FL_PROTO, NFS_L4PROTO, FR_PREFIXLEN, RTN_ANYCAST, RTN_BLACKHOLE, RTN_MULTICAST, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, FL_FAMILY, FL_IIF, FL_MARK, FL_TOS, FL_DST, FL_SRC, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX, ND_FLAGS, ND_NAME, IFF_LOOPBACK, AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
 import { reasmFrame } from './reasm';
@@ -370,8 +370,9 @@ export function nftFib4(st: u32, reg: u32, result: u32, flags: u32): bool {
     return true;
   }
   const hook = <u32>load<u8>(st, NFS_HOOK);
-  // nft_fib_can_skip: at prerouting a loopback device's packets are the input device's
-  if (hook == NF_INET_PRE_ROUTING) {
+  // nft_fib_can_skip: at prerouting and input a loopback device's packets are the input device's (6.18: input too —
+  // a reverse path filter in an input chain passes the host's own datagrams, tests/nf/nft_fib_loopback_kernel)
+  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_IN) {
     const nd = netdevGet(iif);
     if (nd != 0 && (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0) {
       fibStore(reg, result, flags, iif);
@@ -388,6 +389,8 @@ export function nftFib4(st: u32, reg: u32, result: u32, flags: u32): bool {
   memory.fill(fl, 0, FL_SIZE);
   store<u8>(fl + FL_FAMILY, <u8>AF_INET);
   store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
+  // flowi4_proto = pkt->tprot: rules by protocol (`ip rule … ipproto udp`) pick the table (no ports: 0, as the kernel's)
+  store<u8>(fl + FL_PROTO, load<u8>(st, NFS_L4PROTO));
   if ((flags & NFTA_FIB_F_MARK) != 0) store<u32>(fl + FL_MARK, load<u32>(st, NFS_MARK));
   store<u8>(fl + FL_TOS, load<u8>(iph, 1) & 0xfc);
   if ((flags & NFTA_FIB_F_DADDR) != 0) {
@@ -429,7 +432,7 @@ function nftFib6(st: u32, reg: u32, result: u32, flags: u32): bool {
   const iif = load<u32>(st, NFS_IIF);
   const oifDev = (flags & NFTA_FIB_F_IIF) != 0 ? iif : (flags & NFTA_FIB_F_OIF) != 0 ? load<u32>(st, NFS_OIF) : 0;
   const hook = <u32>load<u8>(st, NFS_HOOK);
-  if (hook == NF_INET_PRE_ROUTING && result != NFT_FIB_RESULT_ADDRTYPE) {
+  if ((hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_IN) && result != NFT_FIB_RESULT_ADDRTYPE) {
     const nd = netdevGet(iif);
     if (nd != 0 && (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0) {
       fibStore(reg, result, flags, iif);
@@ -441,6 +444,7 @@ function nftFib6(st: u32, reg: u32, result: u32, flags: u32): bool {
   memory.fill(fl, 0, FL_SIZE);
   store<u8>(fl + FL_FAMILY, <u8>AF_INET6);
   store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
+  store<u8>(fl + FL_PROTO, load<u8>(st, NFS_L4PROTO)); // flowi6_proto = pkt->tprot (nft_fib6_eval, _eval_type)
   if ((flags & NFTA_FIB_F_DADDR) != 0) {
     memory.copy(fl + FL_DST, iph + 24, 16);
     memory.copy(fl + FL_SRC, iph + 8, 16);

@@ -58,7 +58,7 @@ import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type DeviceRemoval, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
-import { applySpinLocks, mapHasBtf, mapHasResLock } from './spin_lock_maps.js';
+import { applySpinLocks, innerHasResLock, mapHasBtf, mapHasResLock } from './spin_lock_maps.js';
 import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
 import { globalFuncs } from './func_args.js';
 import { encode } from '../isa/insn.js';
@@ -859,7 +859,9 @@ export class Datapath {
     if (spec.type === MapType.PROG_ARRAY) {
       map.handleMap = (h) => {
         const slot = this.bySlot.has(h) ? h : (this.byEntrySlot.get(h)?.tableIndex ?? -9); /* EBADF */
-        return slot >= 0 && this.bySlot.get(slot)?.devBound !== undefined ? -22 /* EINVAL */ : slot;
+        const p = slot >= 0 ? this.bySlot.get(slot) : undefined;
+        if (p?.devBound !== undefined) return -22; /* EINVAL */
+        return p && !this.progArrayCompatible(map, p.spec) ? -22 : slot;
       };
     }
     if (spec.data) map.update(codec.u32.encode(0), spec.data);
@@ -870,6 +872,22 @@ export class Datapath {
 
   /** The inner-map template libbpf made for a map-in-map (freed with it). */
   private readonly innerTemplates = new WeakMap<BpfMap, BpfMap>();
+
+  /** A prog_array's owner (the kernel's map->owner): the program kind the first program to use it had. */
+  private readonly progArrayOwners = new WeakMap<BpfMap, string>();
+
+  /**
+   * @internal __bpf_prog_map_compatible for a prog_array: the first program that names the map (at its load,
+   * bpf_check_tail_call) or is put in it makes the owner — its type, expected_attach_type and xdp_has_frags —, and
+   * every later one must match (6.18.44, libbpf: a SEC("xdp") program's prog_array refuses an xdp/devmap or
+   * xdp/cpumap program with EINVAL, and each of those the others; rv55 — wxdp took any program).
+   */
+  progArrayCompatible(map: BpfMap, spec: ProgramSpec): boolean {
+    const kind = `${spec.type}/${spec.attachType ?? (spec.type === 'xdp' ? 'xdp' : '')}/${spec.frags ? 'frags' : ''}`;
+    const owner = this.progArrayOwners.get(map);
+    if (owner === undefined) this.progArrayOwners.set(map, kind);
+    return owner === undefined || owner === kind;
+  }
   /** @internal Every program loaded here and not unloaded (what may still name a map). */
   readonly allPrograms = new Set<Program>();
 
@@ -1305,6 +1323,14 @@ export class Program {
         storeVerdict(key, verified);
       }
     }
+    // bpf_prog_select_runtime's bpf_check_tail_call: the prog_arrays the program names take it as their owner or
+    // must match it (no log: EINVAL after the verifier ran)
+    for (const ref of spec.mapRefs) {
+      const m = maps.get(ref.map);
+      if (m?.type === MapType.PROG_ARRAY && !dp.progArrayCompatible(m, spec)) {
+        throw new VerifierError(`prog_array ${m.name} holds programs of another kind than ${spec.name} (type, attach type, frags): EINVAL`, -1, '', spec.name, 'EINVAL');
+      }
+    }
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath, ...(verified ? { facts: verified.facts } : {}) };
     let runInsns = lowerKfuncs(verified ? sanitizeDeadCode(insns, { helpers: dp.helpers, allowPseudoLdImm64: true }) : insns);
     // (the heap for a program that only takes nodes out of a collection, too: bpf_rbtree_remove)
@@ -1564,7 +1590,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
   const inner = m.innerMeta;
   // bpf_map_meta_alloc copies no name into the inner_map_meta: the kernel's log prints the inner map a
   // lookup finds as map_ptr(ks=..,vs=..), without map=
-  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, ...(mapWriteOnly(inner.flags) ? { writeonly: true } : {}), ...m.innerFields! };
+  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, ...(mapWriteOnly(inner.flags) ? { writeonly: true } : {}), ...m.innerFields!, ...(innerHasResLock(m) ? { resLock: true } : {}) };
   if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
     info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
   }
@@ -1620,7 +1646,7 @@ function verifyCacheKey(
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
     const i = m.inner;
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.writeonly ?? false, m.frozen, m.spinLockOff, m.resLock ?? false, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.writeonly ?? false, i.spinLockOff, i.timerOff ?? -1] : 0]));
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.writeonly ?? false, m.frozen, m.spinLockOff, m.resLock ?? false, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.writeonly ?? false, i.spinLockOff, i.resLock ?? false, i.timerOff ?? -1] : 0]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));

@@ -29,6 +29,14 @@ export function mapHasResLock(map: BpfMap): boolean {
   return resLockMaps.has(map);
 }
 
+/** Map-in-maps whose inner template's value lock (innerFields.spinLockOff) is a bpf_res_spin_lock. */
+const innerResLockMaps = new WeakSet<BpfMap>();
+
+/** Whether the inner maps of map-in-map `outer` hold a bpf_res_spin_lock at their lock offset. */
+export function innerHasResLock(outer: BpfMap): boolean {
+  return innerResLockMaps.has(outer);
+}
+
 /** Whether `map` has its value's BTF in the kernel (false: libbpf dropped it, see withoutBtf). */
 export function mapHasBtf(map: BpfMap): boolean {
   return !withoutBtf.has(map);
@@ -39,9 +47,19 @@ export function applySpinLocks(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMa
     const inner = m.innerMap;
     const outer = maps.get(m.name);
     if (inner && outer) {
-      const lock = SPIN_LOCK_TYPES.includes(inner.type) ? spinLockOffset(spec.btf, inner.valueTypeId) : -1;
+      let lock = SPIN_LOCK_TYPES.includes(inner.type) ? spinLockOffset(spec.btf, inner.valueTypeId) : -1;
       const timer = TIMER_TYPES.includes(inner.type) ? timerOffset(spec.btf, inner.valueTypeId) : -1;
       if (lock === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_spin_lock');
+      // a bpf_res_spin_lock takes the lock's place (as in the outer maps below): the inner maps' own spinLockOff
+      // is its offset, so the template must say the same (rv55: map_meta_equal refused the object's own inner
+      // map, EINVAL at load, where 6.18.44 loads and runs a program locking it)
+      const res = SPIN_LOCK_TYPES.includes(inner.type) ? resSpinLockOffset(spec.btf, inner.valueTypeId) : -1;
+      if (res === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_res_spin_lock');
+      if (res !== -1 && lock !== -1) throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds both a struct bpf_spin_lock and a struct bpf_res_spin_lock');
+      if (res !== -1) {
+        lock = res;
+        innerResLockMaps.add(outer);
+      }
       if (timer === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_timer');
       // a map-in-map's inner template carries its value's BTF fields (bpf_map_meta_alloc copies the inner map's
       // btf_record into inner_map_meta): in the outer map's template block, read back by BpfMap.innerFields

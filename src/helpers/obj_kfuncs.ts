@@ -34,11 +34,13 @@
 // the first load of a program that allocates, its storage as allocations need it: HEAP_FIRST, then three
 // times what it holds each time, up to the memory limit), carved as bpf_mem_alloc carves
 // its caches: an 8-byte header (the size class: the kernel's llist_node) before each object, the
-// classes of bpf_mem_alloc's sizes[] (16 … 4096 bytes, header included), freed objects kept per class
-// and handed out again last-freed first. When the memory limit leaves no room an allocation fails:
-// NULL, as bpf_mem_alloc's can.
+// classes of bpf_mem_alloc's sizes[] (16 … 4096 bytes, header included), each class's objects in pages
+// of HEAP_CHUNK bytes (a slab), freed objects kept on their page and handed out again (a page with a free
+// one first); a page whose objects are all free goes back to the heap for any class, as the kernel's
+// freed objects go back to the slab. When the memory limit leaves no room an allocation fails: NULL, as
+// bpf_mem_alloc's can.
 //
-//   heap: [ hdr | object ][ hdr | object ] … bump →                       (free lists: per class, in JS)
+//   heap: [ page: cls 32 | hdr obj | hdr obj … ][ page: cls 128 | … ][ free page ] … bump →   (page table, free lists: JS)
 
 // Not yet (each refused as a kfunc wxdp lacks, or, for a head or root in an allocated object, by the
 // verifier naming wxdp): bpf_percpu_obj_new / _drop; a bpf_list_head / bpf_rb_root inside an allocated
@@ -90,8 +92,20 @@ export interface ObjHeap {
    */
   spans: HeapSpan[];
   used: number;
-  /** Objects carved from the spans so far (live ones: less those on the free lists). */
-  carved: number;
+  /** Objects allocated and not freed. */
+  live: number;
+  /**
+   * The storage is handed to the size classes a HEAP_CHUNK page at a time (a slab: each page one class's objects);
+   * a page whose objects are all free again goes back to `pages`, for any class (rv55: free objects stayed their
+   * class's, so at the memory limit a 128-byte bpf_obj_new was NULL with megabytes of freed 32-byte ones — 0
+   * objects where a fresh heap gave 6080).
+   */
+  pages: number[];
+  /** Per page in use: its class, its objects live, its free objects (last freed last). */
+  page: Map<number, { cls: number; live: number; free: number[] }>;
+  /** Per class: the pages with a free object, and the page it carves next (its next object's address, its end). */
+  partial: Map<number, Set<number>>;
+  carve: Map<number, { page: number; at: number }>;
   /** Every span in use and the storage `more` gave not after the last: no more growing. */
   full: boolean;
   bump: number;
@@ -100,7 +114,6 @@ export interface ObjHeap {
   more: (want: number, least: number) => { start: number; end: number } | undefined;
   /** Called after the heap grew (the Datapath rebinds its checked programs' JIT region slots). */
   grew: () => void;
-  free: Map<number, number[]>;
   /**
    * The nodes on some list (their addresses): a head's bytes a program's own bpf_map_update_elem wrote
    * (the fast path's copy does not skip list heads yet, where the kernel's copy_map_value does) must
@@ -119,7 +132,7 @@ const heaps = new WeakMap<EngineMemory, ObjHeap>();
 export function setObjHeap(mem: EngineMemory, more: ObjHeap['more'], grew: ObjHeap['grew']): void {
   if (heaps.has(mem)) return;
   const spans = Array.from({ length: HEAP_SPANS }, (): HeapSpan => ({ name: 'obj heap', start: 0, end: 0, writable: true }));
-  heaps.set(mem, { spans, used: 0, carved: 0, full: false, bump: 0, end: 0, more, grew, free: new Map(), linked: new Set() });
+  heaps.set(mem, { spans, used: 0, live: 0, pages: [], page: new Map(), partial: new Map(), carve: new Map(), full: false, bump: 0, end: 0, more, grew, linked: new Set() });
 }
 export const hasObjHeap = (mem: EngineMemory): boolean => heaps.has(mem);
 /** The spans of `mem`'s heap, once made: what a checked program's objects live in (the same objects each time). */
@@ -128,11 +141,7 @@ export function objHeapSpans(mem: EngineMemory): readonly HeapSpan[] | undefined
 }
 /** Objects allocated and not freed (a test's view of the heap). */
 export function objHeapLive(mem: EngineMemory): number {
-  const h = heaps.get(mem);
-  if (!h) return 0;
-  let live = h.carved;
-  for (const l of h.free.values()) live -= l.length;
-  return live;
+  return heaps.get(mem)?.live ?? 0;
 }
 
 function heapOf(ctx: HelperContext): ObjHeap {
@@ -169,18 +178,58 @@ function grow(h: ObjHeap, cls: number): boolean {
   return true;
 }
 
+/** A page (HEAP_CHUNK bytes) for class `cls`: one all of whose objects were freed, else the next of the storage. */
+function pageFor(h: ObjHeap, cls: number): number | undefined {
+  let page = h.pages.pop();
+  if (page === undefined) {
+    if (h.bump + HEAP_CHUNK > h.end && !grow(h, HEAP_CHUNK)) return undefined;
+    page = h.bump;
+    h.bump += HEAP_CHUNK;
+  }
+  h.page.set(page, { cls, live: 0, free: [] });
+  h.carve.set(cls, { page, at: page });
+  return page;
+}
+
+/** An object of class `cls`: a free one of a page of the class, else carved from the class's page (a new one when spent). */
+function slabAlloc(h: ObjHeap, cls: number): number | undefined {
+  const partial = h.partial.get(cls);
+  if (partial && partial.size > 0) {
+    const page = partial.values().next().value as number;
+    const pg = h.page.get(page)!;
+    const at = pg.free.pop()!;
+    if (pg.free.length === 0) partial.delete(page);
+    pg.live++;
+    return at;
+  }
+  let c = h.carve.get(cls);
+  if (!c || c.at + cls > c.page + HEAP_CHUNK) {
+    if (pageFor(h, cls) === undefined) return undefined;
+    c = h.carve.get(cls)!;
+  }
+  const at = c.at;
+  c.at += cls;
+  h.page.get(c.page)!.live++;
+  return at;
+}
+
+/** The page of heap address `at` (pages are HEAP_CHUNK-aligned from their span's start), or undefined outside the spans. */
+function pageOf(h: ObjHeap, at: number): number | undefined {
+  for (let i = 0; i < h.used; i++) {
+    const sp = h.spans[i]!;
+    if (at >= sp.start && at < sp.end) return sp.start + Math.floor((at - sp.start) / HEAP_CHUNK) * HEAP_CHUNK;
+  }
+  return undefined;
+}
+
 /** bpf_mem_alloc + the zeroing bpf_obj_new's objects get: the object's address, or 0. */
 export function objAlloc(ctx: HelperContext, size: number): number {
   const h = heapOf(ctx);
   const cls = SIZE_CLASSES.find((c) => c >= size + HDR);
   if (cls === undefined) return 0;
-  let at = h.free.get(cls)?.pop();
-  if (at === undefined) {
-    if (h.bump + cls > h.end && !grow(h, cls)) return 0;
-    at = h.bump;
-    h.bump += cls;
-    h.carved++;
-  }
+  const at = slabAlloc(h, cls);
+  if (at === undefined) return 0;
+  h.live++;
   const v = ctx.mem.view();
   v.setUint32(at, cls, true);
   v.setUint32(at + 4, 0, true);
@@ -193,11 +242,24 @@ export function objFree(ctx: HelperContext, p: number): void {
   const h = heapOf(ctx);
   const at = p - HDR;
   const v = ctx.mem.view();
-  const cls = h.spans.some((sp) => at >= sp.start && at < sp.end) ? v.getUint32(at, true) : 0;
-  if (!SIZE_CLASSES.includes(cls as (typeof SIZE_CLASSES)[number])) throw new RuntimeFault('RUN_HELPER', `bpf_obj_drop: 0x${p.toString(16)} is no allocated object`, ctx.pc, BigInt(p));
-  let list = h.free.get(cls);
-  if (!list) h.free.set(cls, (list = []));
-  list.push(at);
+  const page = pageOf(h, at);
+  const pg = page === undefined ? undefined : h.page.get(page);
+  const cls = pg ? v.getUint32(at, true) : 0;
+  if (!pg || cls !== pg.cls || (at - page!) % cls !== 0) throw new RuntimeFault('RUN_HELPER', `bpf_obj_drop: 0x${p.toString(16)} is no allocated object`, ctx.pc, BigInt(p));
+  h.live--;
+  pg.live--;
+  if (pg.live > 0) {
+    pg.free.push(at);
+    let partial = h.partial.get(cls);
+    if (!partial) h.partial.set(cls, (partial = new Set()));
+    partial.add(page!);
+    return;
+  }
+  // the page's last object: the page is free for any class again
+  h.partial.get(cls)?.delete(page!);
+  h.page.delete(page!);
+  if (h.carve.get(cls)?.page === page) h.carve.delete(cls);
+  h.pages.push(page!);
 }
 
 /** The helper an obj_new call of a `size`-byte struct is lowered to. */

@@ -370,6 +370,26 @@ describe('the heap', () => {
     }
   });
 
+  it("at the memory limit, one class's dropped objects make room for another's (their pages go back to the heap)", async () => {
+    // programs/xdp_obj_exhaust_big.c: 128-byte objects. After xdp_obj_exhaust's 32-byte ones filled the heap to the
+    // limit and were all dropped, as many 128-byte ones as a fresh heap gives (rv55: 0, every bpf_obj_new NULL)
+    const count = async (small: boolean): Promise<number> => {
+      const d = await Datapath.create({ hugePages: false, memoryLimit: 1 << 20 });
+      try {
+        const run = async (name: string): Promise<number> => parseInt(u64s((await d.loadObject(objectOf(name), { engine: 'jit' })).programs.get(name)!.testRun({ data: new Uint8Array(64) }).data, 0, 1)[0]!, 16);
+        if (small) expect(await run('xdp_obj_exhaust')).toBeGreaterThan(1000);
+        const n = await run('xdp_obj_exhaust_big');
+        expect(objHeapLive(d.memory)).toBe(0);
+        return n;
+      } finally {
+        await d.close();
+      }
+    };
+    const fresh = await count(false);
+    expect(fresh).toBeGreaterThan(1000);
+    expect(await count(true)).toBe(fresh);
+  });
+
   it('returns NULL at the memory limit, as bpf_mem_alloc does when memory runs out', async () => {
     const small = await Datapath.create({ hugePages: false, memoryLimit: 1 << 20 });
     try {

@@ -46,3 +46,34 @@ describe.skipIf(!avail.ok)(`the same runs in the kernel${avail.ok ? '' : ` (skip
     }
   });
 });
+
+/**
+ * A bpf_res_spin_lock in an inner map's value (programs/xdp_res_lock_inner.c): taken through the outer map's lookup, the
+ * count goes 1, 2 (XDP_PASS, XDP_TX); a store to the lock is refused (xdp_res_lock_inner_direct.c). rv55: wxdp refused the
+ * first object at load (map 'outer': update: EINVAL, the inner template knew no res lock) and had no check for the second.
+ */
+const top = (name: string): string => fileURLToPath(new URL(`../../programs/${name}.o`, import.meta.url));
+const DIRECT = /bpf_res_spin_lock cannot be accessed directly by load\/store/;
+
+describe("a bpf_res_spin_lock in an inner map's value", () => {
+  it.each(['jit', 'interp'] as const)('%s: locked through the outer map; a direct store refused', async (engine) => {
+    const dp = await Datapath.create({ hugePages: false });
+    try {
+      const p = (await dp.loadObject(top('xdp_res_lock_inner'), { engine })).programs.get('xdp_res_lock_inner')!;
+      expect([p.testRun({ data: frame }).retval, p.testRun({ data: frame }).retval]).toEqual([2, 3]);
+      await expect(dp.loadObject(top('xdp_res_lock_inner_direct'), { engine })).rejects.toThrow(DIRECT);
+    } finally {
+      await dp.close();
+    }
+  });
+
+  it.skipIf(!avail.ok)('the kernel runs the first and refuses the second', () => {
+    const k = loadKernelProgram(top('xdp_res_lock_inner'), { name: 'xdp_res_lock_inner' });
+    try {
+      expect([k.run({ data: frame }).retval, k.run({ data: frame }).retval]).toEqual([2, 3]);
+    } finally {
+      k.close();
+    }
+    expect(() => loadKernelProgram(top('xdp_res_lock_inner_direct'), { name: 'xdp_res_lock_inner_direct' }).close()).toThrow(DIRECT);
+  });
+});
