@@ -37,7 +37,7 @@ import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
-import { nftExthdrIpv6, nftExthdrTcp, nftExthdrTcpSet, nftExthdrTcpStrip, nftRt } from './nft_exthdr';
+import { nftExthdrIpv4, nftExthdrIpv6, nftExthdrTcp, nftExthdrTcpSet, nftExthdrTcpStrip, nftRt } from './nft_exthdr';
 import { dynsetElemExprs, dynsetEval, dynsetFind } from './nft_dynset';
 
 export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
@@ -85,7 +85,7 @@ export const EXPR_FWD: u32 = 26; //    x 0 fwd (NF_STOLEN) / 1 dup (goes on) / 2
 export const EXPR_FIB: u32 = 27; //    x NFT_FIB_RESULT_* (1 oif, 2 oifname, 3 addrtype) | +4 u32 NFTA_FIB_F_* → reg (nft_fib4, nft_fib6)
 export const EXPR_EXTHDR: u32 = 40; // x the TCP option's kind → reg, len bytes | +4 u8 offset in the option, u8 1: present (a
 //                                       one-byte boolean), u8 0: nft_exthdr_tcp_eval / 1: the IPv6 header of protocol x,
-//                                       nft_exthdr_ipv6_eval (nft_exthdr.ts)
+//                                       nft_exthdr_ipv6_eval / 2: the IPv4 option of type x, nft_exthdr_ipv4_eval (nft_exthdr.ts)
 export const EXPR_EXTHDR_SET: u32 = 41; // x the kind, reg the source, len 2 or 4 | +4 u8 offset: nft_exthdr_tcp_set_eval;
 //                                       len 0: nft_exthdr_tcp_strip_eval (`reset tcp option`)
 export const EXPR_RT: u32 = 42; //     x NFT_RT_* → reg: nft_rt_get_eval
@@ -573,7 +573,8 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         break;
       } else if (op == EXPR_EXTHDR) {
         const a = load<u32>(p, 4);
-        const ok = (a >>> 16) == 1 ? nftExthdrIpv6(st, reg, x, a & 0xff, len, (a & 0x100) != 0) : nftExthdrTcp(st, reg, x, a & 0xff, len, (a & 0x100) != 0);
+        const xop = a >>> 16;
+        const ok = xop == 1 ? nftExthdrIpv6(st, reg, x, a & 0xff, len, (a & 0x100) != 0) : xop == 2 ? nftExthdrIpv4(st, reg, x, a & 0xff, len, (a & 0x100) != 0) : nftExthdrTcp(st, reg, x, a & 0xff, len, (a & 0x100) != 0);
         if (!ok) { res = R_BREAK; break; }
         p += 8;
       } else if (op == EXPR_EXTHDR_SET) {

@@ -6,7 +6,7 @@
 // Reads: the hook state (pf, hook, iif, oif, mark, data, len, thoff, l4proto), the FIB and learned path MTUs (dst.ts).
 // Sets: the registers; a TCP option's bytes and the TCP checksum. Next: back to the evaluator (false: NFT_BREAK).
 
-import { AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_SIZE, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_OIF, LOOPBACK_IFINDEX, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_THOFF } from './abi';
+import { AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_SIZE, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_OIF, LOOPBACK_IFINDEX, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_THOFF } from './abi';
 import { netdevGet } from './core';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { fib_flow_buf, fib_res_buf } from './fib';
@@ -122,6 +122,90 @@ export function nftExthdrIpv6(st: u32, reg: u32, type: u32, off: u32, len: u32, 
   }
   if (at < 0 || <u32>at + off + len > plen) return false;
   if ((len & 3) != 0) store<u32>(reg + (len & ~3), 0);
+  memory.copy(reg, iph + <u32>at + off, len);
+  return true;
+}
+
+/**
+ * ipv4_find_option (nft_exthdr.c) over __ip_options_compile with no skb (a copy of the options: nothing written): the
+ * offset from the IP header of the option of `target` — LSRR / SSRR (the one source route, of that kind), RR, RA (only
+ * one whose value is 0: opt->router_alert) — -1 (ENOENT) when there is none, -2 (EBADMSG) when the list is malformed
+ * as the compile checks it. With no skb the compile also asks a source route for pointer 4, a length of at least 7
+ * and 3 + a whole number of addresses; a CIPSO option is refused here (its validation without an skb asks the
+ * current task's CAP_NET_RAW, which wxdp has no notion of), other unknown options pass.
+ */
+function ipv4FindOption(iph: u32, len: u32, target: u32): i32 {
+  if (len < 20) return -2;
+  const hlen = (<u32>load<u8>(iph) & 0xf) << 2;
+  if (hlen <= 20) return -1;
+  if (hlen > len) return -2;
+  let p: u32 = 20;
+  let l = <i32>(hlen - 20);
+  let srr: u32 = 0;
+  let strict = false;
+  let rr: u32 = 0;
+  let ra: u32 = 0;
+  let ts = false;
+  while (l > 0) {
+    const t = <u32>load<u8>(iph + p);
+    if (t == 0) break;
+    if (t == 1) {
+      l--;
+      p++;
+      continue;
+    }
+    if (l < 2) return -2;
+    const optlen = <u32>load<u8>(iph + p + 1);
+    if (optlen < 2 || <i32>optlen > l) return -2;
+    const ptr = optlen > 2 ? <u32>load<u8>(iph + p + 2) : 0;
+    if (t == 137 || t == 131) {
+      if (optlen < 3 || ptr < 4 || srr != 0) return -2;
+      if (ptr != 4 || optlen < 7 || ((optlen - 3) & 3) != 0) return -2;
+      strict = t == 137;
+      srr = p;
+    } else if (t == 7) {
+      if (rr != 0 || optlen < 3 || ptr < 4) return -2;
+      if (ptr <= optlen && ptr + 3 > optlen) return -2;
+      rr = p;
+    } else if (t == 68) {
+      if (ts || optlen < 4 || ptr < 5) return -2;
+      const flg = <u32>load<u8>(iph + p + 3);
+      if (ptr <= optlen) {
+        if (ptr + 3 > optlen) return -2;
+        const kind = flg & 0xf;
+        if ((kind == 1 || kind == 3) && ptr + 7 > optlen) return -2;
+      } else if ((flg & 0xf) != 3 && (flg >> 4) == 15) return -2;
+      ts = true;
+    } else if (t == 148) {
+      if (optlen < 4) return -2;
+      if (load<u8>(iph + p + 2) == 0 && load<u8>(iph + p + 3) == 0) ra = p;
+    } else if (t == 134) return -2;
+    l -= <i32>optlen;
+    p += optlen;
+  }
+  let at: u32 = 0;
+  if (target == 131 || target == 137) at = srr != 0 && strict == (target == 137) ? srr : 0;
+  else if (target == 7) at = rr;
+  else if (target == 148) at = ra;
+  return at != 0 ? <i32>at : -1;
+}
+
+/**
+ * nft_exthdr_ipv4_eval: a packet not IPv4 (skb->protocol) breaks, `exists` too; then as nft_exthdr_ipv6_eval over
+ * ipv4_find_option.
+ */
+export function nftExthdrIpv4(st: u32, reg: u32, type: u32, off: u32, len: u32, present: bool): bool {
+  const pf = <u32>load<u8>(st, NFS_PF);
+  if (pf != 2 && !(pf == 5 && load<u16>(st, NFS_PROTO) == 0x0008)) return false;
+  const iph = load<u32>(st, NFS_DATA);
+  const plen = load<u32>(st, NFS_LEN);
+  const at = ipv4FindOption(iph, plen, type);
+  if (present) {
+    store<u32>(reg, at >= 0 ? 1 : 0);
+    return true;
+  }
+  if (at < 0 || <u32>at + off + len > plen) return false;
+  store<u32>(reg + (len & ~3), 0);
   memory.copy(reg, iph + <u32>at + off, len);
   return true;
 }

@@ -22,7 +22,7 @@ import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBound
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, formatElem, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, dynsetTemplate, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { fieldAt } from './nft_merge.js';
-import { exthdrAt, rtType, tcpOptAt } from './nft_exthdr.js';
+import { exthdrAt, ipoptAt, rtType, tcpOptAt } from './nft_exthdr.js';
 import { REJECT_CODES, dynExprText, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
@@ -2395,6 +2395,7 @@ function selType(sel: Selector): DataType {
   if (proto === 'tcpopt') return tcpOptAt(field).type;
   if (proto === 'rt') return rtType(field);
   if (proto === 'exthdr') return exthdrAt(field).type;
+  if (proto === 'ipopt') return ipoptAt(field).type;
   if (proto === 'tcp' && field === 'flags') return 'tcp_flag';
   if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
   if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;

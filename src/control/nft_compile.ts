@@ -6,7 +6,7 @@
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type BitOp } from './nft_model.js';
 import { FIB_FLAGS, type Selector } from './nft_parse.js';
 import { fieldAt, stmtReduce } from './nft_merge.js';
-import { exthdrAt, RT_KEYS, tcpOptAt, tcpOptKind } from './nft_exthdr.js';
+import { exthdrAt, ipoptAt, RT_KEYS, tcpOptAt, tcpOptKind } from './nft_exthdr.js';
 import { FieldIndexTooLarge, anonFields, fieldBounds, fieldIndex } from './nft_pipapo.js';
 import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
@@ -252,7 +252,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   /** What reading the selector's field needs checked first (nft's payload dependencies), then its load. */
   const dep = (sel: Selector): void => {
     const { proto } = sel;
-    if (proto === 'ip' || proto === 'ip6' || proto === 'exthdr') needNf(proto === 'ip' ? 2 : 10);
+    if (proto === 'ip' || proto === 'ip6' || proto === 'exthdr' || proto === 'ipopt') needNf(proto === 'ip' || proto === 'ipopt' ? 2 : 10);
     else if ((proto === 'ether' || proto === 'vlan') && !ether) {
       // nft's dependency for the link-layer header: `meta iiftype ether` (ARPHRD_ETHER, host order; `--debug=netlink`)
       code.op(EXPR.META, 0, 2, META.IIFTYPE);
@@ -326,6 +326,11 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const at = exthdrAt(field);
       code.op(EXPR.EXTHDR, reg, len, at.kind);
       code.word(at.off | (at.present ? 0x100 : 0) | 0x10000);
+    } else if (proto === 'ipopt') {
+      // NFT_EXTHDR_OP_IPV4 (u8 2 in the operand's third byte): x the option's type
+      const at = ipoptAt(field);
+      code.op(EXPR.EXTHDR, reg, len, at.kind);
+      code.word(at.off | (at.present ? 0x100 : 0) | 0x20000);
     } else if (proto === 'fib') {
       // nft_fib: the result (NFT_FIB_RESULT_OIF 1, OIFNAME 2, ADDRTYPE 3) and the NFTA_FIB_F_* flags, PRESENT (32)
       // for `exists` / `missing` (their one-byte boolean)

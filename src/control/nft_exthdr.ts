@@ -111,3 +111,37 @@ export function exthdrAt(field: string): TcpOptField & { kind: number; present: 
   if (f === undefined) return { kind, present: true, off: 0, len: 1, type: 'boolean' };
   return { kind, present: false, ...EXTHDRS[name]!.fields[f]! };
 }
+
+/**
+ * IPv4 options (nftables' ipopt.c over nft_exthdr with NFT_EXTHDR_OP_IPV4): `ip option NAME exists` and its fields —
+ * the source and record routes' type, length, ptr, addr; the router alert's type, length, value.
+ *
+ *   ip option rr addr 3             exthdr load ipv4 4b @ 7 + 3
+ *   ip option ra missing            exthdr load ipv4 1b @ 148 + 0 present
+ */
+const TYPE: TcpOptField = { off: 0, len: 1, type: 'integer8' };
+const route = (kind: number): TcpOptDesc => ({ kind, fields: { type: TYPE, length: LENGTH, ptr: { off: 2, len: 1, type: 'integer8' }, addr: { off: 3, len: 4, type: 'integer32be' } } });
+const IPOPTS: Readonly<Record<string, TcpOptDesc>> = {
+  lsrr: route(131),
+  rr: route(7),
+  ssrr: route(137),
+  ra: { kind: 148, fields: { type: TYPE, length: LENGTH, value: { off: 2, len: 2, type: 'integer16' } } },
+};
+
+/** The options `ip option NAME` names, as nft's grammar lists them when another word comes. */
+export const IPOPT_NAMES: readonly string[] = Object.keys(IPOPTS);
+
+/** Every field word of any IPv4 option (nft refuses one its option lacks after the grammar took it). */
+export const IPOPT_FIELD_WORDS: readonly string[] = ['type', 'length', 'ptr', 'addr', 'value'];
+
+export function ipoptFields(name: string): readonly string[] {
+  return Object.keys(IPOPTS[name]?.fields ?? {});
+}
+
+/** What an `ipopt` selector's field (`rr addr`, or `rr` for presence) loads. */
+export function ipoptAt(field: string): TcpOptField & { kind: number; present: boolean } {
+  const [name, f] = field.split(' ') as [string, string | undefined];
+  const kind = IPOPTS[name]!.kind;
+  if (f === undefined) return { kind, present: true, off: 0, len: 1, type: 'boolean' };
+  return { kind, present: false, ...IPOPTS[name]!.fields[f]! };
+}

@@ -6,7 +6,7 @@
 // `nft -f` reads it: commands one per line or separated by ';', `table FAMILY NAME { … }` blocks with
 // `chain`, `set` and `flowtable` blocks inside, `#` comments, a backslash continuing a line.
 
-import { EXTHDR_NAMES, exthdrFields, tcpOptFields, tcpOptName } from './nft_exthdr.js';
+import { EXTHDR_NAMES, exthdrFields, IPOPT_FIELD_WORDS, IPOPT_NAMES, ipoptFields, tcpOptFields, tcpOptName } from './nft_exthdr.js';
 import { isNftString, KEYWORDS, NftParseError, scan, syntaxError, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
 
 export { NftParseError, type Loc } from './nft_scan.js';
@@ -42,7 +42,7 @@ export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
 
 /** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
 export interface Selector {
-  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp' | 'ether' | 'vlan' | 'fib' | 'tcpopt' | 'rt' | 'exthdr';
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'th' | 'icmp' | 'icmpv6' | 'meta' | 'ct' | 'arp' | 'ether' | 'vlan' | 'fib' | 'tcpopt' | 'rt' | 'exthdr' | 'ipopt';
   /** fib's: its flags and result as nft lists them (`saddr . iif oif`: the flags in NFTA_FIB_F_* bit order) */
   field: string;
   loc: Loc;
@@ -1211,6 +1211,19 @@ class Parser {
   private selector(t: Tok): Selector | undefined {
     switch (t.v) {
       case 'ip':
+        if (this.isWord('option')) {
+          // ip_option_expr: IP OPTION ip_option_type [ip_option_field]; a field the option lacks: nft's evaluation, at `ip`
+          this.next();
+          const n = this.next();
+          if (n.t !== 'w' || !IPOPT_NAMES.includes(n.v)) this.unexpected(n, 'lsrr or rr or ssrr or ra');
+          const f = this.peek();
+          if (f.t === 'w' && IPOPT_FIELD_WORDS.includes(f.v)) {
+            this.next();
+            if (!ipoptFields(n.v).includes(f.v)) throw new NftParseError('unknown ip option type/field', t.loc);
+            return { proto: 'ipopt', field: `${n.v} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
+          }
+          return { proto: 'ipopt', field: n.v, loc: { ...t.loc, end: n.loc.end } };
+        }
         return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl', 'length', 'id', 'frag-off', 'checksum', 'dscp', 'ecn']);
       case 'ip6':
         return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit', 'length', 'dscp']);

@@ -118,6 +118,7 @@ function selText(s: { sel: Selector }, l4 = ''): string {
   const { proto, field } = s.sel;
   if (proto === 'meta' && ['mark', 'iif', 'oif', 'iifname', 'oifname'].includes(field)) return field === 'mark' ? 'meta mark' : field;
   if (proto === 'tcpopt') return `tcp option ${field}`;
+  if (proto === 'ipopt') return `ip option ${field}`;
   if (proto === 'exthdr') return field.includes(' ') ? field : `exthdr ${field}`;
   return `${proto} ${field}`;
 }

@@ -75,7 +75,7 @@ export const KEYWORDS = new Set([
   'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
   // statement starters and the words nft's scanner knows outside a statement's own scope (`rate`, `burst`, `used`,
   // `until`, `level`… are keywords only inside theirs)
-  'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap', 'timeout', 'expires', 'comment', 'typeof', 'rt',
+  'limit', 'quota', 'log', 'name', 'over', 'map', 'vmap', 'timeout', 'expires', 'comment', 'typeof',
 ]);
 
 /**

@@ -1,6 +1,6 @@
 // TCP options, IPv6 extension headers and the route expression (nft_exthdr's NFT_EXTHDR_OP_TCPOPT and _IPV6, nft_rt):
 // MSS clamping as everyone writes it (`tcp flags syn tcp option maxseg size set rt mtu`), option fields and presence,
-// `reset tcp option`, `exthdr frag exists` / `frag id`, `rt mtu` / `rt ip nexthop`, which wxdp refused with a syntax
+// `reset tcp option`, `exthdr frag exists` / `frag id`, `ip option rr exists`, `rt mtu` / `rt ip nexthop`, which wxdp refused with a syntax
 // error before 12-07 (nfx55): rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad ones refused alike, then
 // SYNs with crafted option lists (malformed ones too) and IPv6 datagrams behind extension headers through a Linux 6.18
 // router in namespaces and through wxdp — the rewritten options and checksums compared byte for byte, counters alike.
@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { concat, eth, ipv6, optHdr, stackUnready } from '../net/support.js';
+import { concat, eth, ipv4, ipv6, optHdr, stackUnready, udp4 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { ACK, H0, LINKS, LINKS6, M0, NEIGH, NEIGH6, SYN, SYN_OPTS, l4over6, tcp4, tcpFrame, udpBytes } from './ct_support.js';
 import { expectOursAsKernel, kernelNftRun, type NftTopo } from './nft_kernel_support.js';
@@ -60,6 +60,13 @@ const RULES = [
   'hbh nexthdr tcp',
   'hbh hdrlength 0',
   'dst nexthdr 6',
+  'ip option rr exists',
+  'ip option ra missing',
+  'ip option lsrr type 131',
+  'ip option ssrr ptr 4',
+  'ip option rr addr 3',
+  'ip option ra value 0',
+  'ip option ra length 4',
   'reset tcp option sack-perm',
   'reset tcp option 254',
   'reset tcp option sack0',
@@ -83,6 +90,9 @@ const REFUSED = [
   'add rule inet t c reset tcp option foo',
   'add rule inet t c reset tcp',
   'add rule inet t c exthdr foo exists',
+  'add rule inet t c ip option foo exists',
+  'add rule inet t c ip option 7 exists',
+  'add rule inet t c ip option ra ptr 1',
   'list ruleset',
 ];
 
@@ -116,6 +126,15 @@ const RULESET = `table inet m {
 		tcp dport 4010 tcp option timestamp tsval set 77 counter
 		tcp dport 4011 reset tcp option sack-perm counter
 	}
+
+	chain prerouting {
+		type filter hook prerouting priority filter; policy accept;
+		udp dport 4301 ip option rr exists counter drop
+		udp dport 4302 ip option lsrr exists counter
+		udp dport 4303 ip option ra exists counter drop
+		udp dport 4304 ip option rr ptr 8 counter drop
+		udp dport 4305 ip option ra value 1 counter drop
+	}
 }
 `;
 
@@ -127,6 +146,10 @@ const PAST = [1, 1, 2, 40, 5, 0xb4];
 const ZERO = [3, 0, 0, 0, ...MSS(1460)];
 /** An MSS kind in the header's last byte: the walk stops before it. */
 const LAST = [1, 1, 1, 2];
+
+/** A UDP datagram with IPv4 options `options` (padded by the caller to 4 bytes). */
+const opt4 = (dport: number, i: number, options: number[]): Uint8Array =>
+  eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '203.0.113.5', proto: 17, id: 0x6000 + i, options }, udp4('192.0.2.2', '203.0.113.5', 43000 + i, dport, new Uint8Array(8).fill(i))));
 
 const seg = (dport: number, i: number, options: number[], flags = SYN): Uint8Array =>
   tcpFrame('in', '192.0.2.2', '203.0.113.5', 40000 + i, dport, { seq: 1000 + i, flags, ack: flags & ACK ? 1 : 0, options });
@@ -144,6 +167,11 @@ const RUNS: Array<[number, number, number, number]> = [
   [4009, 3, 2, 5], // malformed and last-byte MSS through, a plain one dropped
   [4010, 2, 2, 5], // tsval rewritten (a 4-byte write), no timestamp: counted as is
   [4011, 3, 2, 5], // SACK permitted at an even and at an odd offset become NOPs; one running past the header: dropped
+  [4301, 3, 1, 5], // record route: dropped; malformed (pointer 3): not found, then refused by ip_rcv_options; none: through
+  [4302, 2, 0, 5], // a loose source route: counted, then refused (accept_source_route 0); one of pointer 8: not counted
+  [4303, 3, 2, 5], // router alert 0 dropped; value 1: no router_alert (only a zero one counts), through; NOPs alone: through
+  [4304, 2, 1, 5], // record route pointer 8 dropped, 4 through
+  [4305, 1, 1, 5], // router alert 1: `ra` not found, so no field: through
 ];
 const FRAMES = [
   seg(4001, 0, SYN_OPTS),
@@ -173,6 +201,17 @@ const FRAMES = [
   seg(4011, 0, SYN_OPTS),
   seg(4011, 1, [1, 4, 2, 1, ...MSS(1460)]),
   seg(4011, 2, [1, 1, 4, 40]),
+  opt4(4301, 0, [7, 7, 4, 0, 0, 0, 0, 0]),
+  opt4(4301, 1, [7, 7, 3, 0, 0, 0, 0, 0]),
+  opt4(4301, 2, []),
+  opt4(4302, 0, [131, 7, 4, 198, 51, 100, 2, 0]),
+  opt4(4302, 1, [131, 11, 8, 198, 51, 100, 2, 203, 0, 113, 5, 0]),
+  opt4(4303, 0, [148, 4, 0, 0]),
+  opt4(4303, 1, [148, 4, 0, 1]),
+  opt4(4303, 2, [1, 1, 1, 1]),
+  opt4(4304, 0, [7, 11, 8, 192, 0, 2, 9, 0, 0, 0, 0, 0]),
+  opt4(4304, 1, [7, 7, 4, 0, 0, 0, 0, 0]),
+  opt4(4305, 0, [148, 4, 0, 1]),
 ];
 
 /** The IPv4 router with a route MTU of 1400 toward 203.0.113.0/24 (rt mtu: 1400 - 40). */
@@ -181,20 +220,7 @@ const TOPO: NftTopo = { links: LINKS, routes: [{ dst: '203.0.113.0/24', via: '19
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
 
-describe.skipIf(unready !== '' || noKernel !== '')(`tcp options and rt, the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
-  const kern = kernelNftRun(RULESET, FRAMES, 'nfx55x', ['list ruleset'], 'eth1', TOPO);
-
-  it(`forwards what the kernel forwards of ${FRAMES.length} frames, MSS and checksums rewritten alike, and counts as it does`, async () => {
-    await expectOursAsKernel(kern, RULESET, FRAMES, RUNS, TOPO);
-    // not a silence compared with a silence: the clamp happened (MSS 1360, 1400) and the tsval was written (77)
-    expect(kern.out[0]![0]).toContain('02040550');
-    expect(kern.out[4]![0]).toContain('02040578');
-    expect(kern.out[22]![0]).toContain('080a0000004d');
-    expect(kern.out[24]![0]).toContain('020405b401010103');
-  });
-});
-
-const RULESET6 = `table ip6 m {
+const RULESET6 = `table ip6 m6 {
 	chain forward {
 		type filter hook forward priority filter; policy accept;
 		tcp dport 4101 tcp flags syn tcp option maxseg size set rt mtu counter
@@ -249,13 +275,29 @@ const FRAMES6 = [seg6(4101, 0, SYN_OPTS), seg6(4101, 1, MSS(1300)), seg6(4101, 2
 ];
 
 /** The IPv6 router with a route MTU of 1400 toward 2001:db8:3::/48 (rt mtu: 1400 - 60). */
-const TOPO6: NftTopo = { links: LINKS6, routes: [{ dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1', mtu: 1400 }], neigh: NEIGH6, sysctls: { 'net.ipv6.conf.all.forwarding': 1 } };
+/** One router for both families (a second would cost another namespace's setup): the two route MTUs of 1400. */
+const TOPO46: NftTopo = {
+  links: LINKS.map((l, i) => ({ ...l, v6: LINKS6[i]!.v6 })),
+  routes: [...TOPO.routes, { dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1', mtu: 1400 }],
+  neigh: [...NEIGH, ...NEIGH6],
+  sysctls: { 'net.ipv6.conf.all.forwarding': 1 },
+};
+const RULESET46 = `${RULESET}${RULESET6}`;
+const FRAMES46 = [...FRAMES, ...FRAMES6];
 
-describe.skipIf(unready !== '' || noKernel !== '')(`tcp options and rt over IPv6, the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
-  const kern = kernelNftRun(RULESET6, FRAMES6, 'nfx55y', ['list ruleset'], 'eth1', TOPO6);
+describe.skipIf(unready !== '' || noKernel !== '')(`tcp options, extension headers and rt, the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(RULESET46, FRAMES46, 'nfx55x', ['list ruleset'], 'eth1', TOPO46);
 
-  it(`forwards what the kernel forwards of ${FRAMES6.length} frames, MSS clamped alike`, async () => {
-    await expectOursAsKernel(kern, RULESET6, FRAMES6, RUNS6, TOPO6);
-    expect(kern.out[0]![0]).toContain('0204053c');
+  it(`forwards what the kernel forwards of ${FRAMES46.length} frames, options and checksums rewritten alike, and counts as it does`, async () => {
+    await expectOursAsKernel(kern, RULESET46, FRAMES46, [...RUNS, ...RUNS6], TOPO46);
+    // not a silence compared with a silence: the clamps happened (MSS 1360, 1400; 1340 over IPv6), the tsval was
+    // written (77), SACK permitted became NOPs
+    expect(kern.out[0]![0]).toContain('02040550');
+    expect(kern.out[4]![0]).toContain('02040578');
+    expect(kern.out[22]![0]).toContain('080a0000004d');
+    expect(kern.out[24]![0]).toContain('020405b401010103');
+    expect(kern.out[FRAMES.length]![0]).toContain('0204053c');
   });
 });
+
+
