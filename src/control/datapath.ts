@@ -84,7 +84,7 @@ import { attachReuseport, attachSkLookup, detachReuseport, skLookupAttached, soc
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import { Poller } from './poller.js';
 import { Workers } from './workers.js';
-import { EXPORT_RUN, EXPORT_RUN_GUARDED, EXPORT_TAIL_ENTRY } from '../jit/abi.js';
+import { EXPORT_RUN, EXPORT_RUN_GUARDED, EXPORT_TAIL_ENTRY, REGION_SLOTS } from '../jit/abi.js';
 import type { ControlServer, ControlServerOptions } from './control_socket.js';
 
 const ETH_HLEN = 14;
@@ -1056,6 +1056,18 @@ export class Datapath {
     }
   }
 
+  /**
+   * @internal Whether the object heap may open one more span: every checked JIT'd program calling the object kfuncs
+   * has a region slot left for it (their checks cover REGION_SLOTS regions; a growth past that during a run threw).
+   */
+  heapMayOpen(): boolean {
+    for (const p of this.allPrograms) {
+      if (!(p.checked && p.engine instanceof JitProgram && callsObjKfuncs(p.spec))) continue;
+      if (this.programRegions(p).filter((g) => !g.packet && g.end > g.start).length + 1 > REGION_SLOTS) return false;
+    }
+    return true;
+  }
+
   /** @internal A checked program in the table (a device's, a devmap entry's, a tail-call target) gets its regions. */
   bindRegions(p: Program): void {
     if (p.checked && (p.engine instanceof JitProgram || p.engine instanceof Interpreter)) p.engine.setRegions(this.programRegions(p));
@@ -1334,7 +1346,7 @@ export class Program {
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath, ...(verified ? { facts: verified.facts } : {}) };
     let runInsns = lowerKfuncs(verified ? sanitizeDeadCode(insns, { helpers: dp.helpers, allowPseudoLdImm64: true }) : insns);
     // (the heap for a program that only takes nodes out of a collection, too: bpf_rbtree_remove)
-    if (verified && (verified.facts.objNewSizes || callsObjKfuncs(spec))) ensureObjHeap(dp.fastPath, dp.memory, () => dp.heapGrew());
+    if (verified && (verified.facts.objNewSizes || callsObjKfuncs(spec))) ensureObjHeap(dp.fastPath, dp.memory, () => dp.heapGrew(), () => dp.heapMayOpen());
     if (verified?.facts.objNewSizes) runInsns = lowerObjNew(runInsns, verified.facts.objNewSizes, dp.helpers);
     // a map value's lists freed by the program's own update / delete (control/graph_maps.ts)
     runInsns = lowerGraphMapOps(runInsns, spec.mapRefs.flatMap((r) => maps.get(r.map) ?? []), dp.helpers);

@@ -23,7 +23,7 @@ export function callsObjKfuncs(spec: ProgramSpec): boolean {
  * allocated 4,000,000 objects of 32 bytes in one run here, all it was asked for). `grew` runs after
  * each growth.
  */
-export function ensureObjHeap(fp: FastPath, mem: EngineMemory, grew: () => void): void {
+export function ensureObjHeap(fp: FastPath, mem: EngineMemory, grew: () => void, mayOpen?: () => boolean): void {
   if (hasObjHeap(mem)) return;
   const more = (want: number, least: number): { start: number; end: number } | undefined => {
     for (let bytes = want; bytes >= least; bytes = bytes > least ? Math.max(least, bytes >>> 1) : 0) {
@@ -41,7 +41,7 @@ export function ensureObjHeap(fp: FastPath, mem: EngineMemory, grew: () => void)
     }
     return undefined;
   };
-  setObjHeap(mem, more, grew);
+  setObjHeap(mem, more, grew, mayOpen);
 }
 
 /**

@@ -115,6 +115,12 @@ export interface ObjHeap {
   /** Called after the heap grew (the Datapath rebinds its checked programs' JIT region slots). */
   grew: () => void;
   /**
+   * Whether a span more may open: each span in use is a region slot of every checked JIT'd program calling the
+   * object kfuncs (REGION_SLOTS of them), and a growth during a run must not leave one with more than it checks —
+   * where none is left the allocation fails (NULL), as at the memory limit, instead of a throw out of the run.
+   */
+  mayOpen: () => boolean;
+  /**
    * The nodes on some list (their addresses): a head's bytes a program's own bpf_map_update_elem wrote
    * (the fast path's copy does not skip list heads yet, where the kernel's copy_map_value does) must
    * never lead the list kfuncs to memory that is no linked node — a head naming any other address is
@@ -129,10 +135,10 @@ const heaps = new WeakMap<EngineMemory, ObjHeap>();
  * The heap of `mem`: made once per memory by the Datapath, empty; `more` hands it storage as
  * allocations need it (the first HEAP_FIRST bytes, then three times what the heap has each time).
  */
-export function setObjHeap(mem: EngineMemory, more: ObjHeap['more'], grew: ObjHeap['grew']): void {
+export function setObjHeap(mem: EngineMemory, more: ObjHeap['more'], grew: ObjHeap['grew'], mayOpen: ObjHeap['mayOpen'] = () => true): void {
   if (heaps.has(mem)) return;
   const spans = Array.from({ length: HEAP_SPANS }, (): HeapSpan => ({ name: 'obj heap', start: 0, end: 0, writable: true }));
-  heaps.set(mem, { spans, used: 0, live: 0, pages: [], page: new Map(), partial: new Map(), carve: new Map(), full: false, bump: 0, end: 0, more, grew, linked: new Set() });
+  heaps.set(mem, { spans, used: 0, live: 0, pages: [], page: new Map(), partial: new Map(), carve: new Map(), full: false, bump: 0, end: 0, more, grew, mayOpen, linked: new Set() });
 }
 export const hasObjHeap = (mem: EngineMemory): boolean => heaps.has(mem);
 /** The spans of `mem`'s heap, once made: what a checked program's objects live in (the same objects each time). */
@@ -163,7 +169,7 @@ function grow(h: ObjHeap, cls: number): boolean {
   const last = h.spans[h.used - 1];
   if (last && got.start === last.end) last.end = got.end;
   else {
-    if (h.used === HEAP_SPANS) {
+    if (h.used === HEAP_SPANS || !h.mayOpen()) {
       // (that storage stays the heap's, unused: asking again at every failing allocation would take more)
       h.full = true;
       return false;

@@ -26,7 +26,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
-import { objHeapLive } from '../../src/helpers/obj_kfuncs.js';
+import { HEAP_CHUNK, objAlloc, objHeapLive, objHeapSpans, setObjHeap } from '../../src/helpers/obj_kfuncs.js';
+import type { HelperContext } from '../../src/helpers/index.js';
+import type { EngineMemory } from '../../src/runtime/memory.js';
 import { BPF_F_LOCK } from '../../src/maps/index.js';
 import { kernelAvailability, loadKernelObject, loadKernelProgram } from '../../src/oracle/kernel.js';
 
@@ -388,6 +390,28 @@ describe('the heap', () => {
     const fresh = await count(false);
     expect(fresh).toBeGreaterThan(1000);
     expect(await count(true)).toBe(fresh);
+  });
+
+  it('a span the checked programs have no region slot for is not opened: bpf_obj_new is NULL, nothing thrown', () => {
+    // (rv55: the growth's rebinding threw WxdpError out of the run once a checked JIT program calling the object
+    // kfuncs had more regions than the JIT's 16 slots; Datapath.heapMayOpen answers, here a stand-in allowing two)
+    const buf = new ArrayBuffer(1 << 20);
+    const mem = { view: () => new DataView(buf) } as unknown as EngineMemory;
+    let next = HEAP_CHUNK;
+    // storage never right behind the last (each growth would open a span), 64 KiB at most
+    const more = (want: number): { start: number; end: number } => {
+      const start = next;
+      const bytes = Math.min(want, 64 * 1024);
+      next += bytes + HEAP_CHUNK;
+      return { start, end: start + bytes };
+    };
+    setObjHeap(mem, more, () => {}, () => objHeapSpans(mem)!.filter((sp) => sp.end > sp.start).length < 2);
+    const ctx = { mem, pc: 0 } as unknown as HelperContext;
+    let n = 0;
+    while (objAlloc(ctx, 120) !== 0) n++;
+    expect(n).toBe((2 * 64 * 1024) / 128);
+    expect(objHeapSpans(mem)!.filter((sp) => sp.end > sp.start)).toHaveLength(2);
+    expect(objAlloc(ctx, 120)).toBe(0);
   });
 
   it('returns NULL at the memory limit, as bpf_mem_alloc does when memory runs out', async () => {
