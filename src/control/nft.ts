@@ -295,7 +295,7 @@ export class Nft {
   /** The log ring (assembly/net/nft_stateful.ts draws it; allocated with the first log rule, kept). */
   private logRing = 0;
   /** Stores of the sets the data path writes (nft_dynset.ts): their bytes, slot bytes, and the elements the control plane put there. */
-  private dynStores = new Map<number, { bytes: number; slot: number; put: Map<Elem, Uint8Array> }>();
+  private dynStores = new Map<number, { bytes: number; slot: number; put: Map<Elem, Uint8Array>; flushed: number }>();
   /** 64 bytes for a key the control plane hands nft_dynset_ctl. */
   private dynKey = 0;
   private readonly logListeners = new Set<(e: NftLogEntry) => void>();
@@ -676,7 +676,11 @@ export class Nft {
         if (c.op === 'delete') {
           if (setUse(t, set.name) > 0) throw new Refusal(EBUSY, c.setLoc, true);
           t.sets.splice(t.sets.indexOf(set), 1);
-        } else if (c.op === 'flush') set.elems = [];
+        } else if (c.op === 'flush') {
+          set.elems = [];
+          // the elements the data path added go too, when the flush is published (dynLive)
+          if (set.live) set.flushed = (set.flushed ?? 0) + 1;
+        }
         else return `table ${t.family} ${t.name} {\n${setText(set, '\t', this.handles, this.counterReader()).join('\n')}\n}\n`;
         return '';
       }
@@ -1879,7 +1883,7 @@ export class Nft {
           v.setBigUint64(a + 24, BigInt(set.timeout), true);
           v.setUint32(a + 32, set.flags.includes('timeout') ? 1 : 0, true);
           set.live = a;
-          this.dynStores.set(a, { bytes, slot: need, put: new Map() });
+          this.dynStores.set(a, { bytes, slot: need, put: new Map(), flushed: set.flushed ?? 0 });
         }
         keep.add(set.live);
         const store = this.dynStores.get(set.live)!;
@@ -1890,6 +1894,11 @@ export class Nft {
           new Uint8Array(v.buffer, v.byteOffset + this.dynKey, 64).fill(0).set(key);
           return x.nft_dynset_ctl(set.live!, this.dynKey, op, timeout % 2 ** 32, Math.floor(timeout / 2 ** 32));
         };
+        if ((set.flushed ?? 0) !== store.flushed) {
+          ctl(new Uint8Array(0), 2, 0);
+          store.put.clear();
+          store.flushed = set.flushed ?? 0;
+        }
         for (const [e, key] of store.put) {
           if (now.has(e)) continue;
           ctl(key, 1, 0);

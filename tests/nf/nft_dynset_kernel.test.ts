@@ -3,7 +3,7 @@
 // by frame, then `list ruleset` on both with the elements the packets added (their `expires` left out: the clocks
 // differ) — a set with a size that fills (the add fails: the rule breaks), update with a timeout, delete, a lookup
 // of what the packets added, a concatenation with a counter per element, a limit per element (`update … limit rate
-// over … drop`) and a meter.
+// over … drop`) and a meter; then `list meters`, and a flush of the set the packets filled.
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -64,15 +64,17 @@ const FRAMES = RUNS.flatMap(([host, dport, n]) => Array.from({ length: n }, (_, 
 const WANT = RUNS.flatMap(([, , n, through]) => Array.from({ length: n }, (_, i) => i < through));
 
 describe.skipIf(unready !== '' || noKernel !== '')(`dynamic sets through the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
-  const kern = kernelNftRun(RULESET, FRAMES, 'ks55ds', ['list ruleset', 'list meters']);
+  const AFTER = ['list ruleset', 'list meters', 'flush set ip f pairs', 'list set ip f pairs', 'list sets ip'];
+  const kern = kernelNftRun(RULESET, FRAMES, 'ks55ds', AFTER);
 
   it(`forwards what the kernel forwards of ${FRAMES.length} frames and lists the elements the packets added`, async () => {
     const { fx, out } = await oursNftRun(RULESET, FRAMES);
     expect(kern.out.map((o) => o.length > 0)).toEqual(WANT);
     expect(out).toEqual(kern.out);
     const kernList = kern.lists['0 list ruleset']!;
-    expect(noExpiry(fx.dp.nft('list ruleset'))).toBe(noExpiry(kernList));
-    expect(fx.dp.nft('list meters')).toBe(kern.lists['1 list meters']);
+    // then the same commands in the same order: a flush empties what the packets added too
+    AFTER.forEach((cmd, i) => expect(noExpiry(fx.dp.nft(cmd)), cmd).toBe(noExpiry(kern.lists[`${i} ${cmd}`]!)));
+    expect(kern.lists['3 list set ip f pairs']).not.toContain('elements');
     // derived by hand: .2 stays in seen with the rule's timeout; .3 was deleted; every frame counted on its pair
     expect(noExpiry(kernList)).toContain('elements = { 192.0.2.2 timeout 10s expires … }');
     expect(kernList).toContain('192.0.2.5 . 3001 counter packets 7 bytes 371');
