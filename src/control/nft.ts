@@ -296,6 +296,8 @@ export class Nft {
   private logRing = 0;
   /** Stores of the sets the data path writes (nft_dynset.ts): their bytes, slot bytes, and the elements the control plane put there. */
   private dynStores = new Map<number, { bytes: number; slot: number; put: Map<Elem, Uint8Array>; flushed: number }>();
+  /** The handles taken for the meters' sets of the rule being added, before its own. */
+  private readonly meterHandles = new Map<string, number>();
   /** 64 bytes for a key the control plane hands nft_dynset_ctl. */
   private dynKey = 0;
   private readonly logListeners = new Set<(e: NftLogEntry) => void>();
@@ -592,6 +594,9 @@ export class Nft {
         const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
         if ((c.handle !== undefined || c.index !== undefined) && i < 0) throw new Refusal(c.index !== undefined ? 'Could not process rule: No such file or directory' : ENOENT, c.posLoc!, c.index === undefined);
         if (i >= 0) at = c.op === 'add' ? i + 1 : i;
+        // a meter's new set is sent before its rule: its handle comes first (measured: set 4, its rule 5)
+        this.meterHandles.clear();
+        for (const st of c.stmts) if (st.k === 'dynset' && st.meter && !t.sets.some((x) => x.name === st.set) && !this.meterHandles.has(st.set)) this.meterHandles.set(st.set, ++t.hgen);
         // a replaced rule keeps its handle (nf_tables_newrule allocates none with NFTA_RULE_HANDLE)
         const handle = c.op === 'replace' ? c.handle! : ++t.hgen;
         const stmts = this.resolveRule(t, ch, c.stmts, c.cmdLoc);
@@ -1505,7 +1510,7 @@ export class Nft {
       if (s.exprs.length === 0) throw new Refusal("syntax error, unexpected '}'", { ...s.loc, col: s.loc.end, end: s.loc.end }, false);
       if (s.timeout !== undefined) op = 'update';
       if (!set) {
-        set = { name: s.set, handle: ++t.hgen, type: keyType, flags: s.timeout !== undefined ? ['dynamic', 'timeout'] : ['dynamic'], timeout: 0, counter: false, elems: [], size: s.meter.size, meter: true };
+        set = { name: s.set, handle: this.meterHandles.get(s.set) ?? ++t.hgen, type: keyType, flags: s.timeout !== undefined ? ['dynamic', 'timeout'] : ['dynamic'], timeout: 0, counter: false, elems: [], size: s.meter.size, meter: true };
         if (types) set.concat = types;
         t.sets.push(set);
       }
