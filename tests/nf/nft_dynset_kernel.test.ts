@@ -78,5 +78,13 @@ describe.skipIf(unready !== '' || noKernel !== '')(`dynamic sets through the sta
     // derived by hand: .2 stays in seen with the rule's timeout; .3 was deleted; every frame counted on its pair
     expect(noExpiry(kernList)).toContain('elements = { 192.0.2.2 timeout 10s expires … }');
     expect(kernList).toContain('192.0.2.5 . 3001 counter packets 4 bytes 212');
+    // on the stack clock: 10 s on, .2's element (the rule's timeout 10s) has expired — gone from the listing, and a
+    // lookup misses it (its 3004 frame goes through); a new update takes the room
+    expect(fx.dp.nft('list set ip f seen')).toContain('192.0.2.2 timeout 10s');
+    fx.advance(10_000);
+    expect(fx.dp.nft('list set ip f seen')).not.toContain('elements');
+    expect(fx.rx('eth0', dgram(2, 3004, 0)).get('eth1')?.length).toBe(1);
+    expect(fx.rx('eth0', dgram(7, 3000, 0)).get('eth1')?.length).toBe(1);
+    expect(fx.dp.nft('list set ip f seen')).toContain('elements = { 192.0.2.7 timeout 10s expires 10s }');
   });
 });
