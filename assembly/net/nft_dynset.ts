@@ -9,7 +9,7 @@
 // store:  +0 u32 key bytes | +4 u32 slots (a power of two) | +8 u32 size (most elements: set->size) |
 //         +12 u32 elements held (set->nelems: live ones and expired ones not reclaimed yet) | +16 u32 slot bytes |
 //         +20 u32 lock (writers) | +24 u64 the set's timeout in ms (0: none) | +32 u32 NFT_SET_TIMEOUT (1: the
-//         set has the flag) | then from +64 the slots, open addressing by jhash of the key, linear probing
+//         set has the flag) | +40 u64 when a full set was last swept for expired elements | then from +64 the slots, open addressing by jhash of the key, linear probing
 // slot:   +0 u32 state (0 free, 1 held, 2 deleted) | +4 u32 expression bytes (0: the element has none) |
 //         +8 u64 expiry (ms on the stack clock, 0 never) | +16 u64 timeout (ms, 0 none) | +24 key (padded to 8) |
 //         then its expressions, each a block as a dynset template holds it:
@@ -108,6 +108,10 @@ function dynsetInsert(st: u32, k: u32, timeout: u64, tmpl: u32, tlen: u32): u32 
   }
   if (free == 0) free = slot;
   if (load<u32>(st, 12) >= load<u32>(st, 8)) {
+    // a full set of elements that never expire has nothing to reclaim; one that may is swept once a clock tick at
+    // most, as the kernel's collector runs apart from the packets (a flood of new keys must not sweep per packet)
+    if (load<u32>(st, 32) == 0 || load<u64>(st, 40) == netNow()) return 0;
+    store<u64>(st, netNow(), 40);
     reclaim(st);
     if (load<u32>(st, 12) >= load<u32>(st, 8)) return 0;
     return dynsetInsert(st, k, timeout, tmpl, tlen); // tombstones may now come before the free slot

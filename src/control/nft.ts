@@ -298,7 +298,9 @@ export class Nft {
   /** The log ring (assembly/net/nft_stateful.ts draws it; allocated with the first log rule, kept). */
   private logRing = 0;
   /** Stores of the sets the data path writes (nft_dynset.ts): their bytes, slot bytes, and the elements the control plane put there. */
-  private dynStores = new Map<number, { bytes: number; slot: number; put: Map<Elem, Uint8Array> }>();
+  private dynStores = new Map<number, { bytes: number; slot: number; put: Map<Elem, Uint8Array>; flushed: number }>();
+  /** The handles taken for the meters' sets of the rule being added, before its own. */
+  private readonly meterHandles = new Map<string, number>();
   /** 64 bytes for a key the control plane hands nft_dynset_ctl. */
   private dynKey = 0;
   private readonly logListeners = new Set<(e: NftLogEntry) => void>();
@@ -595,6 +597,9 @@ export class Nft {
         const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
         if ((c.handle !== undefined || c.index !== undefined) && i < 0) throw new Refusal(c.index !== undefined ? 'Could not process rule: No such file or directory' : ENOENT, c.posLoc!, c.index === undefined);
         if (i >= 0) at = c.op === 'add' ? i + 1 : i;
+        // a meter's new set is sent before its rule: its handle comes first (measured: set 4, its rule 5)
+        this.meterHandles.clear();
+        for (const st of c.stmts) if (st.k === 'dynset' && st.meter && !t.sets.some((x) => x.name === st.set) && !this.meterHandles.has(st.set)) this.meterHandles.set(st.set, ++t.hgen);
         // a replaced rule keeps its handle (nf_tables_newrule allocates none with NFTA_RULE_HANDLE)
         const handle = c.op === 'replace' ? c.handle! : ++t.hgen;
         const stmts = this.resolveRule(t, ch, c.stmts, c.cmdLoc);
@@ -679,7 +684,11 @@ export class Nft {
         if (c.op === 'delete') {
           if (setUse(t, set.name) > 0) throw new Refusal(EBUSY, c.setLoc, true);
           t.sets.splice(t.sets.indexOf(set), 1);
-        } else if (c.op === 'flush') set.elems = [];
+        } else if (c.op === 'flush') {
+          set.elems = [];
+          // the elements the data path added go too, when the flush is published (dynLive)
+          if (set.live) set.flushed = (set.flushed ?? 0) + 1;
+        }
         else return `table ${t.family} ${t.name} {\n${setText(set, '\t', this.handles, this.counterReader()).join('\n')}\n}\n`;
         return '';
       }
@@ -1520,7 +1529,7 @@ export class Nft {
       if (s.exprs.length === 0) throw new Refusal("syntax error, unexpected '}'", { ...s.loc, col: s.loc.end, end: s.loc.end }, false);
       if (s.timeout !== undefined) op = 'update';
       if (!set) {
-        set = { name: s.set, handle: ++t.hgen, type: keyType, flags: s.timeout !== undefined ? ['dynamic', 'timeout'] : ['dynamic'], timeout: 0, counter: false, elems: [], size: s.meter.size, meter: true };
+        set = { name: s.set, handle: this.meterHandles.get(s.set) ?? ++t.hgen, type: keyType, flags: s.timeout !== undefined ? ['dynamic', 'timeout'] : ['dynamic'], timeout: 0, counter: false, elems: [], size: s.meter.size, meter: true };
         if (types) set.concat = types;
         t.sets.push(set);
       }
@@ -1876,7 +1885,8 @@ export class Nft {
       const tmpl = new Map<string, number>();
       for (const c of t.chains) for (const r of c.rules) for (const st of r.stmts) if (st.k === 'dynset') tmpl.set(st.set, Math.max(tmpl.get(st.set) ?? 0, dynsetTemplate(st.exprs).length));
       for (const set of t.sets) {
-        if (!set.flags.includes('dynamic') && !tmpl.has(set.name)) continue;
+        // (a map's dynset is refused: a map keeps its elements in the blob, `flags dynamic` or not)
+        if ((!set.flags.includes('dynamic') && !tmpl.has(set.name)) || set.mapTo !== undefined) continue;
         const klen = set.concat ? set.concat.reduce((n, ty) => n + ((TYPE_INFO[ty].len + 3) & ~3), 0) : TYPE_INFO[set.type].len;
         const need = 24 + ((klen + 7) & ~7) + (tmpl.get(set.name) ?? 0);
         if (set.live && this.dynStores.get(set.live)!.slot < need) {
@@ -1898,7 +1908,7 @@ export class Nft {
           v.setBigUint64(a + 24, BigInt(set.timeout), true);
           v.setUint32(a + 32, set.flags.includes('timeout') ? 1 : 0, true);
           set.live = a;
-          this.dynStores.set(a, { bytes, slot: need, put: new Map() });
+          this.dynStores.set(a, { bytes, slot: need, put: new Map(), flushed: set.flushed ?? 0 });
         }
         keep.add(set.live);
         const store = this.dynStores.get(set.live)!;
@@ -1909,6 +1919,11 @@ export class Nft {
           new Uint8Array(v.buffer, v.byteOffset + this.dynKey, 64).fill(0).set(key);
           return x.nft_dynset_ctl(set.live!, this.dynKey, op, timeout % 2 ** 32, Math.floor(timeout / 2 ** 32));
         };
+        if ((set.flushed ?? 0) !== store.flushed) {
+          ctl(new Uint8Array(0), 2, 0);
+          store.put.clear();
+          store.flushed = set.flushed ?? 0;
+        }
         for (const [e, key] of store.put) {
           if (now.has(e)) continue;
           ctl(key, 1, 0);

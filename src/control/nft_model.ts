@@ -161,6 +161,8 @@ export interface NftSet {
    * control plane added, copied into the store when published.
    */
   live?: number;
+  /** `flush set` of a set with a store: counted, so the publish empties the store of what the data path added too. */
+  flushed?: number;
   elems: Elem[];
 }
 
