@@ -782,6 +782,8 @@ OBJ_KFUNCS.push(
     args: [IGN, IGN],
     devBound: false,
     graph: 'refcount_acquire',
+    // is_bpf_graph_api_kfunc: callable under the lock (a non-owning node's object, there)
+    spinAllowed: true,
     fn: (_p, _r2, _r3, _r4, _r5, ctx) => {
       throw new RuntimeFault('RUN_HELPER', 'bpf_refcount_acquire_impl: the call was not lowered to its type', ctx.pc);
     },
