@@ -709,7 +709,14 @@ export function objLoweredHelper(id: number): HelperDef {
   }
   if (id >= OBJ_DROP_RC) {
     const rc = id - OBJ_DROP_RC;
-    return { id, name: 'bpf_obj_drop_impl', ret: undefined, fn: (p, _r2, _r3, _r4, _r5, ctx) => (dropRefcounted(ctx, addr(p), rc), 0n) } as HelperDef;
+    return {
+      id,
+      name: 'bpf_obj_drop_impl',
+      fn: (p, _r2, _r3, _r4, _r5, ctx) => {
+        dropRefcounted(ctx, addr(p), rc);
+        return 0n;
+      },
+    };
   }
   if (id >= OBJ_NEW_SIZED) return objNewSized(id - OBJ_NEW_SIZED);
   throw new RuntimeFault('RUN_HELPER', `no lowered object helper ${id}`, -1);
