@@ -777,7 +777,14 @@ export function objLoweredHelper(id: number): HelperDef {
   }
   if (id >= OBJ_DROP_RC) {
     const rc = id - OBJ_DROP_RC;
-    return { id, name: 'bpf_obj_drop_impl', ret: undefined, fn: (p, _r2, _r3, _r4, _r5, ctx) => (dropRefcounted(ctx, addr(p), rc), 0n) } as HelperDef;
+    return {
+      id,
+      name: 'bpf_obj_drop_impl',
+      fn: (p, _r2, _r3, _r4, _r5, ctx) => {
+        dropRefcounted(ctx, addr(p), rc);
+        return 0n;
+      },
+    };
   }
   if (id >= OBJ_NEW_SIZED) return objNewSized(id - OBJ_NEW_SIZED);
   throw new RuntimeFault('RUN_HELPER', `no lowered object helper ${id}`, -1);
@@ -850,6 +857,8 @@ OBJ_KFUNCS.push(
     args: [IGN, IGN],
     devBound: false,
     graph: 'refcount_acquire',
+    // is_bpf_graph_api_kfunc: callable under the lock (a non-owning node's object, there)
+    spinAllowed: true,
     fn: (_p, _r2, _r3, _r4, _r5, ctx) => {
       throw new RuntimeFault('RUN_HELPER', 'bpf_refcount_acquire_impl: the call was not lowered to its type', ctx.pc);
     },

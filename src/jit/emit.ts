@@ -18,9 +18,9 @@
 // Semantics follow RFC 9669 (ISA v4); each rule that WebAssembly does not give for free is spelled out
 // where it is emitted (division by zero, INT_MIN / -1, movsx, byte swaps, atomics, bounds checks).
 
-import { isRbtreeAdd } from '../helpers/obj_kfuncs.js';
 import type BinaryenNs from 'binaryen';
 import { WxdpError } from '../errors.js';
+import { isRbtreeAdd } from '../helpers/obj_kfuncs.js';
 import {
   AluOp,
   AtomicOp,

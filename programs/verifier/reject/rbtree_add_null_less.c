@@ -1,0 +1,49 @@
+// Reject: bpf_rbtree_add with NULL for less().
+// The callback argument is a pointer the kfunc calls: NULL is refused.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "verifier.h"
+#include "obj_kfuncs.h"
+
+struct node {
+	__u64 key;
+	struct bpf_rb_node rb;
+};
+
+struct tv {
+	struct bpf_spin_lock lock;
+	struct bpf_rb_root root __contains(node, rb);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct tv);
+} trees SEC(".maps");
+
+static struct tv *tv(__u32 k)
+{
+	return bpf_map_lookup_elem(&trees, &k);
+}
+
+static _Bool less(struct bpf_rb_node *a, const struct bpf_rb_node *b)
+{
+	return container_of(a, struct node, rb)->key < container_of(b, struct node, rb)->key;
+}
+
+SEC("xdp")
+int rbtree_add_null_less(struct xdp_md *ctx)
+{
+	struct tv *v = tv(0);
+	struct node *e;
+	if (!v) return 0;
+	e = bpf_obj_new(struct node);
+	if (!e) return 0;
+	bpf_spin_lock(&v->lock);
+	bpf_rbtree_add(&v->root, &e->rb, (void *)0);
+	bpf_spin_unlock(&v->lock);
+	return 0;
+}
+
+LICENSE;
