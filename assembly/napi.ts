@@ -134,6 +134,11 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   return netScratch() + SCR_NAPI_SLOTS; // per worker: every worker warms its own bursts
 }
 
+/** warmSlots' address on this thread: a program's burst loop reads each frame's slot there (src/jit/emit.ts addBurst). */
+export function napi_warm_slots(): u32 {
+  return warmSlots();
+}
+
 /**
  * Frame headers loaded one frame ahead of the program (their sum kept here): the next frame's header
  * line, evicted from L1 by the burst's other frames (see warmSlots), arrives while this one runs
