@@ -76,7 +76,7 @@ const fibWarm = memory.data(MAX_DEVICES);
  * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot), the
  * walk answering the common lookup for each of them ahead (fibAnswersWalk, for frames from
  * `ifindex`): both dispatches name each frame's slot, the per-frame one here, a program's burst loop
- * in its own code (src/jit/emit.ts addBurst).
+ * by reading warmSlots (napi_warm_slots; src/jit/emit.ts addBurst).
  *
  * perf annotate (12-07, xdp router 1M, after rt50's ROUTE_MEMO change, load ~8): 15 % of this function's
  * samples wait on the first load of a frame's Ethernet header (its type), 7 % of the JIT'd burst loop's
@@ -132,6 +132,11 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
  */
 @inline function warmSlots(): u32 {
   return netScratch() + SCR_NAPI_SLOTS; // per worker: every worker warms its own bursts
+}
+
+/** warmSlots' address on this thread: a program's burst loop reads each frame's slot there (src/jit/emit.ts addBurst). */
+export function napi_warm_slots(): u32 {
+  return warmSlots();
 }
 
 /**
@@ -737,7 +742,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     const ctx = CTX_BASE;
     for (let done: u32 = 0; done < n; ) {
       const k = min(n - done, BURST_MAX);
-      // the program's own loop names each frame's slot as warmRing gives them (src/jit/emit.ts addBurst)
+      // the program's own loop reads each frame's slot where warmRing wrote it (src/jit/emit.ts addBurst)
       if (warm) warmRing(rx, c + done, k, ifindex);
       call_indirect<void>(burst, rx, c + done, k, ifindex, qi, DP_BURST);
       // a burst the program redirected whole to one device (the router's) goes in one piece

@@ -257,6 +257,7 @@ function fibAnswersOf(fp: FastPath): FibAnswers | undefined {
   if (base === 0) return undefined;
   return {
     base,
+    warmSlots: (fp.exports as unknown as Record<string, () => number>)['napi_warm_slots']!() >>> 0,
     valid: fp.global('ANS_VALID'),
     slot: fp.global('ANS_SLOT'),
     hits: fp.global('ANS_HITS'),

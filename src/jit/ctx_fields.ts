@@ -1,0 +1,70 @@
+// Which registers hold the program's ctx (its r1 at entry, offset 0) before each instruction of the
+// entry subprogram: the burst loop (emit.ts addBurst) hands the frame's data, data_end and data_meta to
+// its copy of the entry in locals, and a 4-byte load of one of them through such a register reads the
+// local instead of the xdp_md word the loop has just stored. The store and its reload sat on every
+// frame's longest dependency chain (descriptor → data → the headers → the lookup's key).
+//
+// Forward over the subprogram's blocks to a fixed point, a register bitmask per slot: r1 at entry; a
+// 64-bit `mov rd, rs` copies rs's bit, any other write of a register and every call's r0-r5 clear it;
+// where blocks meet, only what holds on every path in. Valid only for programs in which nothing can
+// move data, data_end or data_meta during a run (ctxFieldsFixed): xdp_md is read-only to the program.
+
+import { AluOp, Class, CLASS_MASK, JmpOp, OP_LDDW, OP_MASK, PseudoCall, Source } from '../isa/opcodes.js';
+import { writesRegister, type Insn } from '../isa/insn.js';
+import type { ProgramLayout, Subprogram } from './cfg.js';
+import { KFUNC_HELPER_BASE } from '../helpers/kfuncs.js';
+
+/** bpf_tail_call, bpf_xdp_adjust_head / _meta / _tail: what moves the fields or runs another program's code. */
+const MOVES_CTX_FIELDS: ReadonlySet<number> = new Set([12, 44, 54, 65]);
+
+/**
+ * Whether no run of the program can change its ctx's data, data_end or data_meta: no helper that
+ * moves them (the kernel's bpf_helper_changes_pkt_data for XDP), no tail call, no callx, no kfunc
+ * (nor the calls the loader lowers to ids from KFUNC_HELPER_BASE up).
+ */
+export function ctxFieldsFixed(prog: readonly Insn[], layout: ProgramLayout): boolean {
+  if (layout.usesCallx || layout.helperIds.some((id) => MOVES_CTX_FIELDS.has(id) || id >= KFUNC_HELPER_BASE)) return false;
+  return !prog.some((i) => (i.code & CLASS_MASK) === Class.JMP && (i.code & OP_MASK) === JmpOp.CALL && i.src === PseudoCall.KFUNC && !i.isLdImm64Tail);
+}
+
+const ALL = 0x7ff;
+
+/** Slot -> the registers (bit r) holding the ctx before it, for every slot of `sp` reached from its entry. */
+export function ctxRegisters(prog: readonly Insn[], sp: Subprogram): Map<number, number> {
+  const step = (ins: Insn, held: number): number => {
+    if ((ins.code & CLASS_MASK) === Class.JMP && (ins.code & OP_MASK) === JmpOp.CALL) return held & ~0x3f;
+    if (ins.code === (Class.ALU64 | AluOp.MOV | Source.X) && ins.off === 0) {
+      return (held & ~(1 << ins.dst)) | (((held >> ins.src) & 1) << ins.dst);
+    }
+    for (let r = 0; r <= 10; r++) if (writesRegister(ins, r)) held &= ~(1 << r);
+    return held;
+  };
+  const next = (pc: number): number => pc + (prog[pc]!.code === OP_LDDW ? 2 : 1);
+  const byStart = new Map(sp.blocks.map((b) => [b.start, b]));
+  const atEntry = new Map<number, number>([[sp.entry, 1 << 1]]);
+  const work = [sp.entry];
+  while (work.length > 0) {
+    const b = byStart.get(work.pop()!)!;
+    let held = atEntry.get(b.start)!;
+    for (let pc = b.start; pc < b.end; pc = next(pc)) held = step(prog[pc]!, held);
+    const succ = b.term.kind === 'exit' ? [] : b.term.kind === 'goto' ? [b.term.target] : [b.term.target, b.term.next];
+    for (const s of succ) {
+      const before = atEntry.get(s) ?? ALL;
+      const after = before & held;
+      if (!atEntry.has(s) || after !== before) {
+        atEntry.set(s, after);
+        work.push(s);
+      }
+    }
+  }
+  const out = new Map<number, number>();
+  for (const b of sp.blocks) {
+    let held = atEntry.get(b.start);
+    if (held === undefined) continue;
+    for (let pc = b.start; pc < b.end; pc = next(pc)) {
+      out.set(pc, held);
+      held = step(prog[pc]!, held);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+// The ctx's data, data_end and data_meta handed to a program's burst loop copy in locals
+// (src/jit/ctx_fields.ts): which registers hold the ctx before each instruction, which programs qualify,
+// and a program reading the three through a copy of r1 after a helper call, polled in bursts (each
+// frame its own length).
+
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
+import { Datapath } from '../../src/control/datapath.js';
+import { analyze } from '../../src/jit/cfg.js';
+import { ctxFieldsFixed, ctxRegisters } from '../../src/jit/ctx_fields.js';
+
+const holders = (src: string): number[][] => {
+  const prog = assemble(src);
+  const at = ctxRegisters(prog, analyze(prog).subprograms[0]!);
+  return prog.map((_, pc) => {
+    const mask = at.get(pc);
+    return mask === undefined ? [] : Array.from({ length: 11 }, (_, r) => r).filter((r) => (mask >> r) & 1);
+  });
+};
+
+describe('registers holding the ctx', () => {
+  it('r1 at entry, its 64-bit copies; a call clears r1-r5, another write the register written', () => {
+    const h = holders(`r6 = r1
+r7 = r6
+call 5
+r7 += 0
+w8 = w6
+r0 = 2
+exit`);
+    expect(h[0]).toEqual([1]);
+    expect(h[1]).toEqual([1, 6]);
+    expect(h[2]).toEqual([1, 6, 7]);
+    expect(h[3]).toEqual([6, 7]); // after the call
+    expect(h[4]).toEqual([6]); // r7 += 0 is a write
+    expect(h[5]).toEqual([6]); // w8 = w6: a 32-bit copy is no pointer
+  });
+
+  it('where paths meet, only what every path in holds; movsx is no copy', () => {
+    const h = holders(`r6 = r1
+r7 = r1
+if r2 == 0 goto l1
+r7 = 0
+l1:
+r8 = (s32) r6
+r0 = 2
+exit`);
+    expect(h[3]).toEqual([1, 6, 7]);
+    expect(h[4]).toEqual([1, 6]); // r7 is not the ctx on the fall-through path
+    expect(h[5]).toEqual([1, 6]);
+  });
+
+  it('programs that can move data, data_end or data_meta do not qualify', () => {
+    const fixed = (src: string): boolean => {
+      const prog = assemble(src);
+      return ctxFieldsFixed(prog, analyze(prog));
+    };
+    expect(fixed('call 5\ncall 23\ncall 69\nr0 = 2\nexit')).toBe(true);
+    for (const id of [12, 44, 54, 65]) expect(fixed(`call ${id}\nr0 = 2\nexit`), `helper ${id}`).toBe(false);
+    expect(fixed('callx r2\nr0 = 2\nexit')).toBe(false);
+  });
+});
+
+// data, data_end and data_meta read through r6 after bpf_ktime_get_ns: the frame's length and its
+// metadata's (none) written into its first two bytes, and XDP_TX
+const LENGTHS = `r6 = r1
+call 5
+r2 = *(u32 *)(r6 + 0)
+r3 = *(u32 *)(r6 + 4)
+r4 = *(u32 *)(r6 + 8)
+r7 = r3
+r7 -= r2
+*(u8 *)(r2 + 0) = r7
+r8 = r2
+r8 -= r4
+*(u8 *)(r2 + 1) = r8
+r0 = 3
+exit`;
+
+describe('ctx fields in the burst loop', () => {
+  it('each frame of a burst sees its own data_end', async () => {
+    const frames = [60, 61, 100, 64, 255, 60].map((n, i) => Uint8Array.from({ length: n }, (_, k) => (k * 7 + i) & 0xff));
+    const dp = await Datapath.create({ dispatch: 'burst' });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    eth0.attachXdp(await dp.loadInsns(assemble(LENGTHS), { engine: 'jit', checked: false, verify: false } as Parameters<Datapath['loadInsns']>[1]));
+    eth0.injectBatch(frames);
+    expect(eth0.poll()).toBe(frames.length);
+    const want = frames.map((f) => [f.length, f.length & 0xff, 0, ...f.subarray(2)]);
+    expect(eth0.readTx().map((f) => Array.from(f.data)).map((d) => [d.length, ...d])).toEqual(want);
+  });
+});
