@@ -70,6 +70,7 @@
 // word), and with IPv6 policy 0 drawn again an ICMPv6 echo under rules that dissect (1233's cases 7, 44: the label
 // in host order, rt6_multipath_hash's flkeys) and an atomic fragment's first next header (1325) — mphash.ts
 // dissectEncap, mp_hash_pkt_flkeys6; then 1301-1340 agree; 1341-1352 agree (lead, 12-07 15:20).
+// 12-07 (fz55): 1353-1452 agree.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,

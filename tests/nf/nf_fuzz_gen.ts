@@ -438,8 +438,12 @@ function statefulRule(q: Rng): string {
   const verdict = (): string => q.pick(['', '', ' accept', ' drop']);
   const sel = (): string => q.pick(['', '', `${proto} dport ${q.pick(SERVICES)} `, `meta l4proto ${q.pick(['icmp', 'ipv6-icmp', 'tcp', 'udp'])} `, `iifname "${q.pick(PORT_NAMES)}" `, 'ct state new ', 'ct state established ', 'meta nfproto ipv6 ']);
   switch (q.int(8)) {
-    case 0:
-      return `${sel()}quota ${q.pick(['', 'over ', 'until '])}${q.pick([60, 200, 500, 1500, 3000, 10000])} bytes${q.chance(0.3) ? ` used ${q.pick([40, 150, 1000])} bytes` : ''}${verdict()}`;
+    case 0: {
+      // `used` past the quota is refused (nft_quota_do_init: EINVAL; seed 695): left out then, no draw moved
+      const [s, how, bytes] = [sel(), q.pick(['', 'over ', 'until ']), q.pick([60, 200, 500, 1500, 3000, 10000])];
+      const used = q.chance(0.3) ? q.pick([40, 150, 1000]) : 0;
+      return `${s}quota ${how}${bytes} bytes${used && used <= bytes ? ` used ${used} bytes` : ''}${verdict()}`;
+    }
     case 1:
       return `${sel()}limit rate ${q.pick(['', 'over '])}${q.pick([1, 2, 5])}/${q.pick(['hour', 'day'])}${q.chance(0.7) ? ` burst ${q.pick([1, 2, 3, 6, 10])} packets` : ''}${q.pick(['', ' counter'])}${verdict()}`;
     case 2:
