@@ -31,8 +31,12 @@
 import { netRoot, netScratch, netDrop, netdevGet, netNow } from './core';
 import {
   ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
-  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
+  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
 } from './abi';
+import { RUN_BASE, RUN_CPU } from '../abi';
+import { rx4PktType } from './ipv4_rcv';
+import { rxPktType } from './ipv6_rcv';
+import { CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
 import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
@@ -92,10 +96,13 @@ export const NFT_META_OIF: u32 = 5;
 export const NFT_META_IIFNAME: u32 = 6;
 export const NFT_META_OIFNAME: u32 = 7;
 export const NFT_META_IIFTYPE: u32 = 8;
+export const NFT_META_OIFTYPE: u32 = 9;
 export const NFT_META_SKUID: u32 = 10;
 export const NFT_META_SKGID: u32 = 11;
 export const NFT_META_NFPROTO: u32 = 15;
 export const NFT_META_L4PROTO: u32 = 16;
+export const NFT_META_PKTTYPE: u32 = 19;
+export const NFT_META_CPU: u32 = 20;
 // dev->type (ARPHRD_*): wxdp's devices are Ethernet ones but for the loopback
 const ARPHRD_ETHER: u32 = 1;
 const ARPHRD_LOOPBACK: u32 = 772;
@@ -103,6 +110,20 @@ export const NFT_CT_STATE: u32 = 0; // enum nft_ct_keys
 export const NFT_CT_DIRECTION: u32 = 1;
 export const NFT_CT_STATUS: u32 = 2;
 export const NFT_CT_MARK: u32 = 3;
+export const NFT_CT_L3PROTOCOL: u32 = 7;
+export const NFT_CT_PROTOCOL: u32 = 10;
+export const NFT_CT_ZONE: u32 = 17;
+export const NFT_CT_SRC_IP: u32 = 19;
+export const NFT_CT_DST_IP: u32 = 20;
+export const NFT_CT_SRC_IP6: u32 = 21;
+export const NFT_CT_DST_IP6: u32 = 22;
+/** EXPR_CT's x: the key in the low 6 bits, its direction (NFTA_CT_DIRECTION) + 1 above them (0: none). */
+const CT_DIR_SHIFT: u32 = 6;
+// skb->pkt_type (PACKET_*)
+const PACKET_HOST: u32 = 0;
+const PACKET_BROADCAST: u32 = 1;
+const PACKET_MULTICAST: u32 = 2;
+const PACKET_OTHERHOST: u32 = 3;
 export const NFT_CMP_EQ: u32 = 0; // enum nft_cmp_ops
 export const NFT_CMP_NEQ: u32 = 1;
 export const NFT_CMP_LT: u32 = 2;
@@ -321,6 +342,26 @@ function statefulEval(p: u32, st: u32): bool {
   return nftOverquota(load<u32>(p, 4), load<u64>(p, 8), skbLen(st)) == (len != 0);
 }
 
+/**
+ * skb->pkt_type at this hook (nft_meta_get_eval's NFT_META_PKTTYPE): at a netdev or arp input hook eth_type_trans's
+ * for the frame's destination MAC on its device; at the ip hooks of a received datagram (PRE_ROUTING, LOCAL_IN,
+ * FORWARD, and the POST_ROUTING of a forwarded one) the type ip_rcv / ipv6_rcv took it with; a packet of the host's
+ * own, or one leaving a netdev egress hook, is PACKET_HOST as its skb was allocated.
+ */
+function pktTypeOf(st: u32): u32 {
+  const pf = <u32>load<u8>(st, NFS_PF);
+  const hook = <u32>load<u8>(st, NFS_HOOK);
+  if (pf == 5 || pf == 3) {
+    const mac = load<u32>(st, NFS_MAC);
+    const nd = netdevGet(load<u32>(st, NFS_IIF));
+    if (hook != 0 || mac == 0 || nd == 0) return PACKET_HOST;
+    if ((load<u8>(mac) & 1) != 0) return load<u32>(mac) == 0xffffffff && load<u16>(mac, 4) == 0xffff ? PACKET_BROADCAST : PACKET_MULTICAST;
+    return load<u32>(mac) == load<u32>(nd, ND_MAC) && load<u16>(mac, 4) == load<u16>(nd, ND_MAC + 4) ? PACKET_HOST : PACKET_OTHERHOST;
+  }
+  if (load<u32>(st, NFS_IIF) == 0) return PACKET_HOST;
+  return pf == 10 ? rxPktType : rx4PktType;
+}
+
 function ctStateBits(st: u32): u32 {
   const ctinfo = <u32>load<u8>(st, NFS_CTINFO);
   if (ctinfo == IP_CT_UNTRACKED) return NF_CT_STATE_UNTRACKED_BIT;
@@ -409,7 +450,13 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           const nd = netdevGet(egress ? load<u32>(st, NFS_OIF) : load<u32>(st, NFS_IIF));
           if (nd == 0) { res = R_BREAK; break; }
           v = (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
-        } else if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
+        } else if (x == NFT_META_OIFTYPE) {
+          const nd = netdevGet(load<u32>(st, NFS_OIF));
+          if (nd == 0) { res = R_BREAK; break; }
+          v = (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
+        } else if (x == NFT_META_PKTTYPE) v = pktTypeOf(st);
+        else if (x == NFT_META_CPU) v = load<u32>(RUN_BASE + RUN_CPU);
+        else if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
         else if (x == NFT_META_IIF) v = load<u32>(st, NFS_IIF);
         else if (x == NFT_META_OIF) v = load<u32>(st, NFS_OIF);
         else if (x == NFT_META_L4PROTO) v = load<u8>(st, NFS_L4PROTO);
@@ -503,6 +550,32 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         } else if (x == NFT_CT_DIRECTION) {
           if (load<u32>(st, NFS_CT) == 0) { res = R_BREAK; break; }
           v = <u32>load<u8>(st, NFS_CTINFO) >= 3 ? 1 : 0;
+        } else {
+          // nft_ct_get_eval's keys of the entry's tuples: no conntrack breaks
+          const ct = load<u32>(st, NFS_CT);
+          if (ct == 0) { res = R_BREAK; break; }
+          const key = x & ((1 << CT_DIR_SHIFT) - 1);
+          const dir = x >>> CT_DIR_SHIFT;
+          const orig = ct + CT_TUPLE_ORIG;
+          const t = dir == 2 ? ct + CT_TUPLE_REPLY : orig;
+          if (key == NFT_CT_L3PROTOCOL) v = load<u8>(orig, CTT_FAMILY);
+          else if (key == NFT_CT_PROTOCOL) v = load<u8>(orig, CTT_PROTO);
+          else if (key == NFT_CT_ZONE) {
+            // nf_ct_zone_id: a direction's zone, or the zone's id (a zone of one direction is in that tuple only)
+            v = load<u16>(t, CTT_ZONE);
+            if (dir == 0 && v == 0) v = load<u16>(ct + CT_TUPLE_REPLY, CTT_ZONE);
+          } else {
+            // SRC_IP / DST_IP: an IPv4 entry's address (an IPv6 one's breaks); SRC_IP6 / DST_IP6 the other way round
+            const six = key == NFT_CT_SRC_IP6 || key == NFT_CT_DST_IP6;
+            if (<u32>load<u8>(orig, CTT_FAMILY) != (six ? 10 : 2)) { res = R_BREAK; break; }
+            const a = t + (key == NFT_CT_SRC_IP || key == NFT_CT_SRC_IP6 ? CTT_SRC : CTT_DST);
+            if (six) {
+              memory.copy(reg, a, 16);
+              p += 4;
+              continue;
+            }
+            v = load<u32>(a);
+          }
         }
         store<u32>(reg, v);
         p += 4;

@@ -1081,6 +1081,9 @@ export class Nft {
     if ((proto === 'ip' && t.family === 'ip6') || (proto === 'ip6' && t.family === 'ip')) {
       throw new Refusal(`conflicting protocols specified: ${t.family === 'ip' ? 'ip' : 'ip6'} vs. ${proto}`, s.sel.loc, false);
     }
+    // a conntrack address of the other family (measured: `ct original ip6 saddr` in an ip table)
+    const ctFam = proto === 'ct' ? /^(?:original|reply) (ip6?) /.exec(s.sel.field)?.[1] : undefined;
+    if (ctFam && (t.family === 'ip' || t.family === 'ip6') && ctFam !== t.family) throw new Refusal(`conflicting protocols specified: ${t.family} vs. ${ctFam}`, s.sel.loc, false);
     return selType(s.sel);
   }
 
@@ -2053,7 +2056,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status', fib_addrtype: 'fib address type', boolean: 'boolean type',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
   arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
-  uid: 'user ID', gid: 'group ID', concat: 'concatenation',
+  uid: 'user ID', gid: 'group ID', pkt_type: 'packet type', iface_type: 'network interface type', zone16: 'integer', concat: 'concatenation',
 };
 
 /** A key type as nft names it: `concatenation of (IPv4 address, internet network service)` for a concatenation. */
@@ -2071,15 +2074,11 @@ function automerge(type: DataType, elems: Elem[]): Elem[] {
       return !seen.has(k) && !!seen.add(k);
     });
   }
-  const key = memcmpKey(type);
-  return elems.filter((e, i) =>
-    !elems.some((o, j) => {
-      if (j === i) return false;
-      const lo = cmpBytes(key(o.lo), key(e.lo));
-      const hi = cmpBytes(key(o.hi), key(e.hi));
-      return lo <= 0 && hi >= 0 && (lo !== 0 || hi !== 0 || j < i);
-    }),
-  );
+  // with a range or prefix among them the set is an interval one: nft merges what overlaps or touches into one
+  // element, listed as a value, a prefix or a range (measured: `{ 1, 2-5 }` is `{ 1-5 }`, `{ 1-5, 6, 9 }` is
+  // `{ 1-6, 9 }`, 10.0.0.0/25 and 10.0.0.128/25 are 10.0.0.0/24); an element inside another is dropped
+  const back = memcmpKey(type);
+  return runs(type, elems, true).map((r) => (r.grew.length === 1 ? r.grew[0]! : canonical(type, { ...r.grew[0]!, lo: back(r.lo), hi: back(r.hi), kind: 'range', plen: undefined })));
 }
 
 /**
@@ -2195,11 +2194,15 @@ function selType(sel: Selector): DataType {
   if (proto === 'tcp' && field === 'flags') return 'tcp_flag';
   if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
   if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
-  if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'status' ? 'ct_status' : field === 'mark' ? 'mark' : 'ct_dir';
+  if (proto === 'ct') {
+    if (field.endsWith(' saddr') || field.endsWith(' daddr')) return field.includes(' ip6 ') ? 'ipv6_addr' : 'ipv4_addr';
+    if (field.endsWith('zone')) return 'zone16';
+    return ({ state: 'ct_state', status: 'ct_status', mark: 'mark', direction: 'ct_dir', l3proto: 'nf_proto', protocol: 'inet_proto' } as const)[field as 'mark']!;
+  }
   if (proto === 'arp') return ({ operation: 'arp_op', htype: 'integer16', ptype: 'ether_type', hlen: 'integer8', plen: 'integer8', 'saddr ether': 'ether_addr', 'daddr ether': 'ether_addr' } as const)[field as 'htype'] ?? 'ipv4_addr';
   if (proto === 'ether') return field === 'type' ? 'ether_type' : 'ether_addr';
   if (proto === 'vlan') return field === 'id' ? 'vlan_id' : field === 'pcp' ? 'vlan_pcp' : field === 'type' ? 'ether_type' : 'vlan_dei';
-  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid', protocol: 'ether_type' } as const)[field as 'mark']!;
+  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid', protocol: 'ether_type', pkttype: 'pkt_type', cpu: 'integer32', iiftype: 'iface_type', oiftype: 'iface_type' } as const)[field as 'mark']!;
 }
 
 /** A typeof declaration's expression as nft lists it (meta_expr_print: iif, oif, iifname, oifname unqualified). */

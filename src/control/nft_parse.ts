@@ -230,7 +230,7 @@ const MAP_CHAIN_EXPECTED = "string or '$'";
 /** Words a selector starts with (Parser.selector). */
 /** nft_fib's NFTA_FIB_F_* flags by bit: SADDR 1, DADDR 2, MARK 4, IIF 8, OIF 16 (PRESENT 32 is `exists` / `missing`'s). */
 export const FIB_FLAGS: readonly string[] = ['saddr', 'daddr', 'mark', 'iif', 'oif'];
-const SELECTORS = new Set(['arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
+const SELECTORS = new Set(['arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'pkttype', 'cpu', 'iiftype', 'oiftype', 'ct']);
 class Parser {
   private i = 0;
   constructor(private readonly toks: Tok[]) {}
@@ -1206,17 +1206,31 @@ class Parser {
       case 'icmpv6':
         return this.selectorField(t.v, t, ['type', 'code']);
       case 'meta':
-        return this.selectorField('meta', t, ['l4proto', 'protocol', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid']);
+        return this.selectorField('meta', t, ['l4proto', 'protocol', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid', 'pkttype', 'cpu', 'iiftype', 'oiftype']);
       case 'skuid':
       case 'skgid':
+      case 'pkttype':
+      case 'cpu':
+      case 'iiftype':
+      case 'oiftype':
       case 'mark':
       case 'iif':
       case 'oif':
       case 'iifname':
       case 'oifname':
         return { proto: 'meta', field: t.v, loc: t.loc };
-      case 'ct':
-        return this.selectorField('ct', t, ['state', 'status', 'mark', 'direction']);
+      case 'ct': {
+        const sel = this.selectorField('ct', t, ['state', 'status', 'mark', 'direction', 'l3proto', 'protocol', 'zone', 'original', 'reply']);
+        if (sel.field !== 'original' && sel.field !== 'reply') return sel;
+        // ct_key_dir: a direction's tuple address (`ct original ip saddr`, nft's NFT_CT_SRC_IP with NFTA_CT_DIRECTION)
+        // or its zone (`ct reply zone`)
+        const f = this.next();
+        if (f.t === 'w' && f.v === 'zone') return { proto: 'ct', field: `${sel.field} zone`, loc: { ...t.loc, end: f.loc.end } };
+        if (f.t !== 'w' || (f.v !== 'ip' && f.v !== 'ip6')) this.unexpected(f);
+        const a = this.next();
+        if (a.t !== 'w' || (a.v !== 'saddr' && a.v !== 'daddr')) this.unexpected(a);
+        return { proto: 'ct', field: `${sel.field} ${f.v} ${a.v}`, loc: { ...t.loc, end: a.loc.end } };
+      }
       case 'ether':
         return this.selectorField('ether', t, ['saddr', 'daddr', 'type']);
       case 'vlan': {
@@ -1292,7 +1306,11 @@ class Parser {
       case 'iifname':
       case 'oifname':
       case 'skuid':
-      case 'skgid': {
+      case 'skgid':
+      case 'pkttype':
+      case 'cpu':
+      case 'iiftype':
+      case 'oiftype': {
         const sel = this.selector(t)!;
         if (sel.field === 'mark' && this.isWord('set')) return this.setStmt(sel);
         // payload_stmt: `ip daddr set …` rewrites the packet (nft_payload_set) — wxdp keeps no payload writes

@@ -26,6 +26,10 @@ export type DataType =
   | 'vlan_id' | 'vlan_pcp' | 'vlan_dei'
   /** `ip dscp` (the top 6 bits of the TOS byte, held there), `ip6 dscp` (bits 4-9 of the first two bytes), `ip ecn`. */
   | 'dscp' | 'dscp6' | 'ecn'
+  /** `meta pkttype`: skb->pkt_type (PACKET_*), one byte; `meta iiftype` / `oiftype`: dev->type (ARPHRD_*), u16 host order. */
+  | 'pkt_type' | 'iface_type'
+  /** `ct zone`: the conntrack zone's id, a u16 in host order (nft's integer of 16 bits, host endian). */
+  | 'zone16'
   /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
   | 'concat';
 
@@ -63,6 +67,9 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   dscp6: { len: 2, host: false },
   ecn: { len: 1, host: false },
   vlan_dei: { len: 1, host: false },
+  pkt_type: { len: 1, host: false },
+  iface_type: { len: 2, host: true },
+  zone16: { len: 2, host: true },
   concat: { len: 0, host: false },
 };
 
@@ -71,6 +78,12 @@ export const ICMP_CODES: Readonly<Record<'icmp_code' | 'icmpv6_code', Readonly<R
   icmp_code: { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'prot-unreachable', 3: 'port-unreachable', 4: 'frag-needed', 9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited' },
   icmpv6_code: { 0: 'no-route', 1: 'admin-prohibited', 3: 'addr-unreachable', 4: 'port-unreachable', 5: 'policy-fail', 6: 'reject-route' },
 };
+
+/** Packet types as nft names them (meta.c pkttype_type_tbl: `unicast` is read as host, which lists first). */
+const PKT_TYPES: ReadonlyArray<[string, number]> = [['host', 0], ['unicast', 0], ['broadcast', 1], ['multicast', 2], ['other', 3]];
+
+/** Device types as nft names them (meta.c arphrd_tbl). */
+const IFACE_TYPES: ReadonlyArray<[string, number]> = [['ether', 1], ['ppp', 512], ['ipip', 768], ['ipip6', 769], ['loopback', 772], ['sit', 776], ['ipgre', 778]];
 
 /** ARP opcodes as nft names them (proto.c arpop_tbl). */
 const ARP_OPS: ReadonlyArray<[string, number]> = [['request', 1], ['reply', 2], ['rrequest', 3], ['rreply', 4], ['inrequest', 8], ['inreply', 9], ['nak', 10]];
@@ -332,6 +345,19 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
     }
     case 'arp_op':
       return symbol16(ARP_OPS, text, loc, 'ARP operation');
+    case 'pkt_type': {
+      const n = PKT_TYPES.find(([name]) => name === text)?.[1] ?? intOf(text);
+      if (n === undefined) return err('Could not parse packet type', loc);
+      if (n > 0xff) return err(`Value ${n} exceeds valid range 0-255`, loc);
+      return Uint8Array.of(n);
+    }
+    case 'iface_type':
+    case 'zone16': {
+      const n = (type === 'iface_type' ? IFACE_TYPES.find(([name]) => name === text)?.[1] : undefined) ?? intOf(text);
+      if (n === undefined) return err(type === 'iface_type' ? 'Could not parse network interface type' : 'Could not parse integer', loc);
+      if (n > 0xffff) return err(`Value ${n} exceeds valid range 0-65535`, loc);
+      return u32(n, true, 2);
+    }
     case 'ether_type':
       return symbol16(ETHER_TYPES, text, loc, 'Ethernet protocol');
     case 'vlan_id':
@@ -472,7 +498,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32'].includes(type) ? text.indexOf('-', 1) : -1;
+  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'zone16', 'iface_type', 'pkt_type'].includes(type) ? text.indexOf('-', 1) : -1;
   // a name with a dash is one word to nft's scanner (`not-ect`, `af11-af13`): only numbers make a range there
   const named = (type === 'dscp' || type === 'dscp6' || type === 'ecn') && !/^[0-9]/.test(text);
   if (dash > 0 && !named && !(type === 'inet_proto' && protos().byName.has(text))) {
@@ -488,7 +514,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
 
 /** Host-order u32 bytes → big-endian (for ordering in sets and ranges). */
 export function hostToBe(b: Uint8Array): Uint8Array {
-  return b.length === 4 ? Uint8Array.from([b[3]!, b[2]!, b[1]!, b[0]!]) : b;
+  return b.length === 4 || b.length === 2 ? b.slice().reverse() : b;
 }
 
 const same = (b: Uint8Array): Uint8Array => b;
@@ -580,6 +606,13 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       return ICMP_CODES[type][b[0]!] ?? String(b[0]);
     case 'tcp_flag':
       return tcpFlagsText(b[0]!);
+    case 'pkt_type':
+      return PKT_TYPES.find(([, v]) => v === b[0])?.[0] ?? String(b[0]);
+    case 'iface_type':
+    case 'zone16': {
+      const v = b[0]! | (b[1]! << 8);
+      return (type === 'iface_type' ? IFACE_TYPES.find(([, n]) => n === v)?.[0] : undefined) ?? String(v);
+    }
     default:
       return String(hostValue(b));
   }
