@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { addrBits, bitOps, evalBinop, type Evaluated, type Fail } from './nft_bitwise.js';
-import { LOG_LEVELS, NftParseError, parseNft, type BinExpr, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
+import { LOG_LEVELS, NftParseError, parseNft, type BinExpr, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NatKey, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
 import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
@@ -1454,6 +1454,12 @@ export class Nft {
           break;
         }
         case 'vmap': {
+          if (s.key) {
+            // a u32 in host order (nft's integer of 32 bits): numgen's or jhash's number as nft_lookup's key
+            const key = this.natKeyOf(t, s.key);
+            out.push({ k: 'vmap', sel: s.sel, keyType: 'integer32', map: this.mapOperand(t, s.map, 'integer32', 'verdict', s.key.loc), key });
+            break;
+          }
           if (s.sel.concat) {
             const types = this.concatTypes(t, s.sel);
             if (s.map.k !== 'ref') refuseAnonElemOpts(s.map, true);
@@ -1623,6 +1629,15 @@ export class Nft {
    * `dnat to KEY map { key : address, … }`: nft_lookup of the key (a field, numgen, jhash) into the address
    * register nft_nat reads (NF_NAT_RANGE_MAP_IPS, min and max the same register).
    */
+  /** numgen's or jhash's key as the data path reads it, checked as nft_ng_inc_init / nft_jhash_init check it. */
+  private natKeyOf(t: NftTable, k: Exclude<NatKey, { k: 'sel' }>): NatMap['key'] {
+    if (k.mod === 0) throw new Refusal(ERANGE, k.loc, true);
+    if (k.offset + k.mod - 1 > 0xffffffff) throw new Refusal(EOVERFLOW, k.loc, true);
+    if (k.k === 'numgen') return { k: 'numgen', mode: k.mode, mod: k.mod, offset: k.offset, addr: 0 };
+    const seed = k.seedSet ? k.seed : randomBytes(4).readUInt32LE(0);
+    return { k: 'jhash', sel: k.sel, types: k.sel.concat ? this.concatTypes(t, k.sel) : [this.selectorType(t, k)], mod: k.mod, seed, seedSet: k.seedSet, offset: k.offset };
+  }
+
   private natMapOf(t: NftTable, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: MapData, stmtLoc: Loc): NatMap {
     const k = m.key;
     let key: NatMap['key'];
@@ -1883,8 +1898,8 @@ function* statefuls(st: NftState): Generator<Stateful> {
         for (const s of r.stmts) {
           if (isStateful(s)) yield s;
           // numgen inc's counter (nft_ng_inc's atomic_t), kept while its rule lives
-          else if (s.k === 'nat' || s.k === 'set') {
-            for (const k of s.k === 'nat' ? [s.map?.key, s.portMap?.key] : [s.map?.key ?? s.key]) if (k?.k === 'numgen' && k.mode === 'inc') yield k;
+          else if (s.k === 'nat' || s.k === 'set' || s.k === 'vmap') {
+            for (const k of s.k === 'nat' ? [s.map?.key, s.portMap?.key] : s.k === 'vmap' ? [s.key] : [s.map?.key ?? s.key]) if (k?.k === 'numgen' && k.mode === 'inc') yield k;
           }
         }
       }

@@ -575,7 +575,8 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         const types = concat && (named ? fieldsOf(named) : anonFields(elems) ? concat : undefined);
         const fields = types && { types, label: named ? `map ${ctx.table.family} ${ctx.table.name} ${named.name}` : `an anonymous map in table ${ctx.table.family} ${ctx.table.name}` };
         const len = concat ? loadConcat(s.sel, concat, fields !== undefined) : TYPE_INFO[s.keyType].len;
-        if (!concat) load(s.sel, len);
+        if (s.k === 'vmap' && s.key) natMapKey(s.key, s.keyType);
+        else if (!concat) load(s.sel, len);
         if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, len === 2 ? 2 : 4);
         // a named map's objects are of its type (set->objtype: `quota name … map @counters` counts)
         const type = s.k === 'objmap' ? ((named?.mapTo as NftObjType | undefined) ?? s.type) : undefined;

@@ -72,7 +72,7 @@ export type RStmt =
    * A verdict map (nft_lookup into NFT_REG_VERDICT): `tcp dport vmap { 22 : accept, 23 : jump c }` or `vmap @m` —
    * the key's element gives the verdict; no element breaks out of the rule, `continue` goes on with it.
    */
-  | { k: 'vmap'; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string }; concat?: DataType[] };
+  | { k: 'vmap'; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string }; concat?: DataType[]; /** numgen's or jhash's number as the key (keyType integer32) */ key?: NatMap['key'] };
 
 /**
  * A NAT map (`dnat to KEY map { key : address, … }`): the key — a field, nft_numgen's number (inc: its u32 counter in

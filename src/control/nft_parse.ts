@@ -6,7 +6,7 @@
 // `nft -f` reads it: commands one per line or separated by ';', `table FAMILY NAME { … }` blocks with
 // `chain`, `set` and `flowtable` blocks inside, `#` comments, a backslash continuing a line.
 
-import { isNftString, KEYWORDS, NftParseError, scan, syntaxError, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
+import { isNftString, isScannerKeyword, KEYWORDS, NftParseError, scan, syntaxError, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
 
 export { NftParseError, type Loc } from './nft_scan.js';
 
@@ -106,7 +106,7 @@ export type Stmt =
    */
   | { k: 'objmap'; type: 'counter' | 'quota' | 'limit'; sel: Selector; map?: RawValue; loc: Loc }
   /** `SELECTOR vmap { key : verdict, … }` / `vmap @m`. */
-  | { k: 'vmap'; sel: Selector; map: RawValue; loc: Loc }
+  | { k: 'vmap'; sel: Selector; map: RawValue; loc: Loc; /** keyed by numgen or jhash (`numgen inc mod 2 vmap { … }`); sel then jhash's fields or a stand-in */ key?: Exclude<NatKey, { k: 'sel' }> }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
   | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
@@ -1398,6 +1398,17 @@ class Parser {
           else break;
         }
         return { k: 'absent', expr: 'synproxy', loc: t.loc };
+      }
+      case 'numgen':
+      case 'jhash': {
+        // `numgen inc mod 2 vmap { 0 : accept, 1 : drop }`: nft_numgen's or nft_hash's number as a verdict map's key
+        const key = this.natKey(t) as Exclude<NatKey, { k: 'sel' }>;
+        // a statement's keyword after it is bison's syntax error; a value (a match on the number) wxdp lacks
+        const n = this.peek();
+        if (!this.isWord('vmap') && (this.isEnd(true) || n.t !== 'w' || isScannerKeyword(n.v))) this.unexpected(n);
+        if (!this.isWord('vmap')) throw new NftParseError(`wxdp has ${t.v} only as a map's key yet (… vmap { … }, dnat to … map { … }, meta mark set …)`, { ...key.loc, end: this.peek().loc.end });
+        const sel: Selector = key.k === 'jhash' ? key.sel : { proto: 'meta', field: 'numgen', loc: key.loc };
+        return { ...(this.vmap({ ...sel, loc: key.loc }) as Extract<Stmt, { k: 'vmap' }>), key };
       }
       case 'reject': {
         if (!this.isWord('with')) return { k: 'reject', loc: t.loc };

@@ -400,7 +400,7 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
       }
       case 'vmap': {
         const l4 = thProto(s, i);
-        parts.push(`${selText(s, l4)} vmap ${mapOperandText(s)}`);
+        parts.push(`${s.key ? natKeyText(s.key) : selText(s, l4)} vmap ${mapOperandText(s)}`);
         break;
       }
     }

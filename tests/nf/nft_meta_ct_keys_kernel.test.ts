@@ -1,6 +1,6 @@
 // The meta and ct keys nft users write daily that wxdp lacked before 12-07 (nfm55): `meta pkttype`, `meta cpu`,
 // `meta iiftype` / `oiftype`, `ct l3proto`, `ct protocol`, `ct zone`, `ct original|reply ip|ip6 saddr|daddr`,
-// `ct original|reply zone` — a file of rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad values refused
+// `ct original|reply zone`, numgen and jhash as a verdict map's key (`numgen inc mod 2 vmap { 0 : accept, 1 : drop }`) — a file of rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad values refused
 // alike, then frames through a Linux 6.18 router in namespaces and through wxdp (a netdev ingress chain sees
 // broadcast, multicast and other hosts' frames; the ip hooks the types ip_rcv took them with), counters listed alike.
 
@@ -49,6 +49,10 @@ const RULES = [
   'ct original ip saddr . ct reply ip daddr { 192.0.2.1 . 192.0.2.2 }',
   'meta pkttype . meta iiftype { host . ether }',
   'ct direction reply ct zone 0 ct l3proto ipv4 accept',
+  'ct l3proto ipv4 ct protocol udp', // a dependency to nft's listing: not shown
+  'numgen inc mod 2 vmap { 0 : accept, 1 : drop }',
+  'numgen random mod 3 offset 1 vmap { 1 : accept, 2-3 : drop }',
+  'jhash ip saddr . udp dport mod 4 seed 0x1 vmap { 0 : accept }',
 ];
 
 const REFUSED = [
@@ -68,6 +72,9 @@ const REFUSED = [
   'add table ip t4',
   'add chain ip t4 c',
   'add rule ip t4 c ct reply ip6 daddr 2001:db8::1',
+  'add rule ip t4 c numgen inc mod 0 vmap { 0 : accept }',
+  'add rule ip t4 c numgen inc mod 2 counter',
+  'add rule ip t4 c numgen inc mod 2 vmap { foo : accept }',
   'list ruleset',
 ];
 
@@ -132,6 +139,9 @@ table ip h {
 		udp dport 3206 ct protocol tcp counter drop
 		udp dport 3207 meta iiftype ether meta oiftype ether counter drop
 		udp dport 3208 ct original ip saddr . ct original ip daddr { 192.0.2.2 . 203.0.113.5 } counter drop
+		udp dport 3301 counter numgen inc mod 2 vmap { 0 : accept, 1 : drop }
+		udp dport 3302 counter jhash ip saddr . udp sport mod 2 seed 0x7 vmap { 0 : drop, 1 : accept }
+		udp dport 3303 numgen random mod 1 offset 5 vmap { 5 : drop }
 	}
 
 	chain post {
@@ -166,6 +176,9 @@ const RUNS: Array<[number, number, number, number]> = [
   [3207, 1, 0, 5],
   [3208, 2, 1, 5], // the second to 203.0.113.6 is not in the set
   [3209, 1, 1, 5], // an IPv4 entry breaks at ct original ip6 saddr
+  [3301, 4, 2, 5], // numgen inc: 0, 1, 0, 1
+  [3302, 6, 4, 5], // jhash of the source port, seed 7: of 4200-4205 the kernel drops 2
+  [3303, 1, 0, 5],
 ];
 const FRAMES = [
   dgram(3200, 0),
@@ -183,6 +196,9 @@ const FRAMES = [
   dgram(3208, 0),
   dgram(3208, 1, '203.0.113.6'),
   dgram(3209, 0),
+  ...[0, 1, 2, 3].map((i) => dgram(3301, i)),
+  ...[0, 1, 2, 3, 4, 5].map((i) => dgram(3302, i)),
+  dgram(3303, 0),
 ];
 
 const unready = await stackUnready();
