@@ -28,7 +28,7 @@
 // flowtable entries (ct15's nf_flow_table). Verdicts go back to netfilter.ts (NF_DROP: it frees the frame
 // and counts NETFILTER_DROP); reject sends its ICMP error or TCP reset first (nft_reject.ts).
 
-import { netRoot, netScratch, netDrop, netdevGet, netNow } from './core';
+import { netRoot, netScratch, netDrop, netdevGet, netNow, netRealtimeMs } from './core';
 import {
   ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
   NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
@@ -103,6 +103,9 @@ export const NFT_META_NFPROTO: u32 = 15;
 export const NFT_META_L4PROTO: u32 = 16;
 export const NFT_META_PKTTYPE: u32 = 19;
 export const NFT_META_CPU: u32 = 20;
+export const NFT_META_TIME_DAY: u32 = 31;
+export const NFT_META_TIME_HOUR: u32 = 32;
+const SECS_PER_DAY: u64 = 86400;
 // dev->type (ARPHRD_*): wxdp's devices are Ethernet ones but for the loopback
 const ARPHRD_ETHER: u32 = 1;
 const ARPHRD_LOOPBACK: u32 = 772;
@@ -456,6 +459,12 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           v = (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
         } else if (x == NFT_META_PKTTYPE) v = pktTypeOf(st);
         else if (x == NFT_META_CPU) v = load<u32>(RUN_BASE + RUN_CPU);
+        else if (x == NFT_META_TIME_DAY || x == NFT_META_TIME_HOUR) {
+          // nft_meta_weekday (1970-01-01 was a Thursday; sys_tz is 0 here, as the kernel has it unless set) and
+          // nft_meta_hour: the seconds since midnight UTC of ktime_get_real_seconds, here the stack's wall clock
+          const secs = netRealtimeMs() / 1000;
+          v = x == NFT_META_TIME_DAY ? <u32>((4 + secs / SECS_PER_DAY) % 7) : <u32>(secs % SECS_PER_DAY);
+        }
         else if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
         else if (x == NFT_META_IIF) v = load<u32>(st, NFS_IIF);
         else if (x == NFT_META_OIF) v = load<u32>(st, NFS_OIF);

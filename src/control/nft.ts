@@ -1316,6 +1316,7 @@ export class Nft {
           let value: MatchValue;
           const one = foldedElem(s);
           const m = !one ? s : type === 'tcp_flag' && !s.explicitOp && s.op === 'eq' ? { ...s, op: 'neq' as const, mask: one, value: { k: 'word' as const, v: '0', loc: one.loc } } : { ...s, value: one };
+          let op = m.op;
           const v = m.value;
           if (m.mask) {
             value = { k: 'masked', mask: parseElem(type, m.mask).lo[0]!, value: parseElem(type, v).lo[0]! };
@@ -1334,6 +1335,12 @@ export class Nft {
             let bits = 0;
             for (const i of v.items) bits |= new DataView(parseElem(type, i).lo.buffer).getUint32(0, true);
             value = { k: 'flags', bits };
+          } else if (type === 'hour' && (v.k === 'str' || v.k === 'word') && v.v.indexOf('-', 1) > 0 && (m.op === 'eq' || m.op === 'neq') && overnight(v.v, v.loc)) {
+            // a range across midnight (`"23:00"-"01:00"`): nft matches outside the other way round, `!= "01:00"-"23:00"`
+            const at = v.v.indexOf('-', 1);
+            const [a, b] = [v.v.slice(at + 1), v.v.slice(0, at)].map((x) => parseElem(type, { ...v, v: x }).lo);
+            value = { k: 'elem', e: { lo: a!, hi: b!, kind: 'range' } };
+            op = m.op === 'eq' ? 'neq' : 'eq';
           } else {
             value = { k: 'elem', e: type === 'iface_index' ? this.ifaceElem(v) : parseElem(type, v) };
           }
@@ -1342,7 +1349,7 @@ export class Nft {
           // with --debug=netlink; implicit, it tests the bits (bitwise, cmp neq 0)
           const exact = (type === 'ct_state' || type === 'ct_status') && s.explicitOp && (m.op === 'eq' || m.op === 'neq') && (value.k === 'flags' || (value.k === 'elem' && value.e.kind === 'value'));
           if (exact && value.k === 'elem') value = { k: 'flags', bits: new DataView(value.e.lo.buffer, value.e.lo.byteOffset).getUint32(0, true) };
-          out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
+          out.push({ k: 'match', sel: s.sel, type, op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;
@@ -2071,7 +2078,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status', fib_addrtype: 'fib address type', boolean: 'boolean type',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
   arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
-  uid: 'user ID', gid: 'group ID', pkt_type: 'packet type', iface_type: 'network interface type', zone16: 'integer', concat: 'concatenation',
+  uid: 'user ID', gid: 'group ID', pkt_type: 'packet type', iface_type: 'network interface type', zone16: 'integer', day: 'Day of week of packet reception', hour: 'Hour of day of packet reception', concat: 'concatenation',
 };
 
 /** A key type as nft names it: `concatenation of (IPv4 address, internet network service)` for a concatenation. */
@@ -2196,6 +2203,13 @@ class IntervalIndex {
   }
 }
 
+/** Whether `lo-hi` of `meta hour` runs across midnight (its start after its end, as seconds since midnight UTC). */
+function overnight(text: string, loc: Loc): boolean {
+  const at = text.indexOf('-', 1);
+  const [a, b] = [text.slice(0, at), text.slice(at + 1)].map((x) => new DataView(parseElem('hour', { k: 'str', v: x, loc }).lo.buffer).getUint32(0, true));
+  return a! > b!;
+}
+
 /** A selector's data type (nft's expression types). */
 function selType(sel: Selector): DataType {
   const { proto, field } = sel;
@@ -2217,7 +2231,7 @@ function selType(sel: Selector): DataType {
   if (proto === 'arp') return ({ operation: 'arp_op', htype: 'integer16', ptype: 'ether_type', hlen: 'integer8', plen: 'integer8', 'saddr ether': 'ether_addr', 'daddr ether': 'ether_addr' } as const)[field as 'htype'] ?? 'ipv4_addr';
   if (proto === 'ether') return field === 'type' ? 'ether_type' : 'ether_addr';
   if (proto === 'vlan') return field === 'id' ? 'vlan_id' : field === 'pcp' ? 'vlan_pcp' : field === 'type' ? 'ether_type' : 'vlan_dei';
-  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid', protocol: 'ether_type', pkttype: 'pkt_type', cpu: 'integer32', iiftype: 'iface_type', oiftype: 'iface_type' } as const)[field as 'mark']!;
+  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid', protocol: 'ether_type', pkttype: 'pkt_type', cpu: 'integer32', iiftype: 'iface_type', oiftype: 'iface_type', day: 'day', hour: 'hour' } as const)[field as 'mark']!;
 }
 
 /** A typeof declaration's expression as nft lists it (meta_expr_print: iif, oif, iifname, oifname unqualified). */

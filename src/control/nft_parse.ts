@@ -1000,6 +1000,12 @@ class Parser {
 
   private single(): RawValue {
     const t = this.next();
+    if (t.t === 's' && this.isWord('-') && this.peek(1).t === 's') {
+      // a range of quoted values (`meta hour "17:00"-"18:00"`, `meta day "Monday"-"Friday"`): one value, lo-hi
+      this.next();
+      const u = this.next();
+      return { k: 'str', v: `${t.v}-${u.v}`, loc: { ...t.loc, end: u.loc.end } };
+    }
     if (t.t === 's') return { k: 'str', v: t.v, loc: t.loc };
     // nft's scanner makes a leading dash a token of its own, which no value starts with
     if (t.t === 'w' && t.v.startsWith('-')) throw new NftParseError('syntax error, unexpected -', this.part(t, 0, 1).loc);
@@ -1206,7 +1212,7 @@ class Parser {
       case 'icmpv6':
         return this.selectorField(t.v, t, ['type', 'code']);
       case 'meta':
-        return this.selectorField('meta', t, ['l4proto', 'protocol', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid', 'pkttype', 'cpu', 'iiftype', 'oiftype']);
+        return this.selectorField('meta', t, ['l4proto', 'protocol', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid', 'pkttype', 'cpu', 'iiftype', 'oiftype', 'day', 'hour']);
       case 'skuid':
       case 'skgid':
       case 'pkttype':

@@ -28,6 +28,8 @@ export type DataType =
   | 'dscp' | 'dscp6' | 'ecn'
   /** `meta pkttype`: skb->pkt_type (PACKET_*), one byte; `meta iiftype` / `oiftype`: dev->type (ARPHRD_*), u16 host order. */
   | 'pkt_type' | 'iface_type'
+  /** `meta day`: the weekday, one byte (0 Sunday); `meta hour`: seconds since midnight UTC, a u32 in host order. */
+  | 'day' | 'hour'
   /** `ct zone`: the conntrack zone's id, a u16 in host order (nft's integer of 16 bits, host endian). */
   | 'zone16'
   /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
@@ -70,6 +72,8 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   pkt_type: { len: 1, host: false },
   iface_type: { len: 2, host: true },
   zone16: { len: 2, host: true },
+  day: { len: 1, host: false },
+  hour: { len: 4, host: true },
   concat: { len: 0, host: false },
 };
 
@@ -84,6 +88,31 @@ const PKT_TYPES: ReadonlyArray<[string, number]> = [['host', 0], ['unicast', 0],
 
 /** Device types as nft names them (meta.c arphrd_tbl). */
 const IFACE_TYPES: ReadonlyArray<[string, number]> = [['ether', 1], ['ppp', 512], ['ipip', 768], ['ipip6', 769], ['loopback', 772], ['sit', 776], ['ipgre', 778]];
+
+/** Weekdays as nft names them (meta.c day_type_parse: the whole name, its case as here). */
+const DAYS: readonly string[] = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** The local time zone's offset from UTC in seconds now (tm_gmtoff of localtime, as nft's hour type reads it). */
+function gmtoff(): number {
+  return -new Date().getTimezoneOffset() * 60;
+}
+
+/**
+ * nft's hour_type_parse: `hh:mm:ss` or `hh:mm` (strptime's %T, %R), else a time (`17` is 17 seconds, `1h30m`), local
+ * time turned into seconds since midnight UTC.
+ */
+function hourValue(text: string, loc: Loc): number {
+  const m = /^([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?$/.exec(text);
+  let secs: number | undefined;
+  if (m && Number(m[1]) <= 23 && Number(m[2]) <= 59 && Number(m[3] ?? 0) <= 60) secs = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0);
+  else {
+    const t = /^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m(?!s))?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/.exec(text);
+    if (t && text !== '') secs = Math.floor((Number(t[1] ?? 0) * 86400000 + Number(t[2] ?? 0) * 3600000 + Number(t[3] ?? 0) * 60000 + Number(t[4] ?? 0) * 1000 + Number(t[5] ?? 0)) / 1000);
+    else if (/^[0-9]+$/.test(text)) secs = Number(text);
+  }
+  if (secs === undefined) return err('wrong time format', loc);
+  return (((secs - gmtoff()) % 86400) + 86400) % 86400;
+}
 
 /** ARP opcodes as nft names them (proto.c arpop_tbl). */
 const ARP_OPS: ReadonlyArray<[string, number]> = [['request', 1], ['reply', 2], ['rrequest', 3], ['rreply', 4], ['inrequest', 8], ['inreply', 9], ['nak', 10]];
@@ -345,6 +374,15 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
     }
     case 'arp_op':
       return symbol16(ARP_OPS, text, loc, 'ARP operation');
+    case 'day': {
+      const i = DAYS.indexOf(text);
+      const n = i >= 0 ? i : intOf(text);
+      if (n === undefined) return err('Could not parse Day of week of packet reception', loc);
+      if (n > 6) return err(`Value ${n} exceeds valid range 0-6`, loc);
+      return Uint8Array.of(n);
+    }
+    case 'hour':
+      return u32(hourValue(text, loc), true);
     case 'pkt_type': {
       const n = PKT_TYPES.find(([name]) => name === text)?.[1] ?? intOf(text);
       if (n === undefined) return err('Could not parse packet type', loc);
@@ -498,7 +536,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'zone16', 'iface_type', 'pkt_type'].includes(type) ? text.indexOf('-', 1) : -1;
+  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'zone16', 'iface_type', 'pkt_type', 'day', 'hour'].includes(type) ? text.indexOf('-', 1) : -1;
   // a name with a dash is one word to nft's scanner (`not-ect`, `af11-af13`): only numbers make a range there
   const named = (type === 'dscp' || type === 'dscp6' || type === 'ecn') && !/^[0-9]/.test(text);
   if (dash > 0 && !named && !(type === 'inet_proto' && protos().byName.has(text))) {
@@ -606,6 +644,14 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       return ICMP_CODES[type][b[0]!] ?? String(b[0]);
     case 'tcp_flag':
       return tcpFlagsText(b[0]!);
+    case 'day':
+      return DAYS[b[0]!] !== undefined ? `"${DAYS[b[0]!]}"` : String(b[0]);
+    case 'hour': {
+      // hour_type_print: back to local time, seconds shown only when there are some
+      const s = (hostValue(b) + gmtoff()) % 86400;
+      const p = (n: number): string => String(n).padStart(2, '0');
+      return `"${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}${s % 60 ? `:${p(s % 60)}` : ''}"`;
+    }
     case 'pkt_type':
       return PKT_TYPES.find(([, v]) => v === b[0])?.[0] ?? String(b[0]);
     case 'iface_type':
@@ -702,6 +748,8 @@ export function formatElem(type: DataType, e: Elem): string {
   if (e.kind === 'prefix') return `${formatScalar(type, e.lo)}/${e.plen}`;
   // a DSCP range's bounds list in hex, not by name (measured: `ip dscp 10-20` is `0x0a-0x14`)
   if (e.kind === 'range' && (type === 'dscp' || type === 'dscp6')) return [e.lo, e.hi].map((b) => `0x${dscpValue(type, b).toString(16).padStart(2, '0')}`).join('-');
+  // a range of days lists by number (measured: `"Monday"-"Friday"` is `1-5`)
+  if (e.kind === 'range' && type === 'day') return `${e.lo[0]}-${e.hi[0]}`;
   if (e.kind === 'range') return `${formatScalar(type, e.lo)}-${formatScalar(type, e.hi)}`;
   return formatScalar(type, e.lo);
 }

@@ -1,6 +1,6 @@
 // The meta and ct keys nft users write daily that wxdp lacked before 12-07 (nfm55): `meta pkttype`, `meta cpu`,
 // `meta iiftype` / `oiftype`, `ct l3proto`, `ct protocol`, `ct zone`, `ct original|reply ip|ip6 saddr|daddr`,
-// `ct original|reply zone`, numgen and jhash as a verdict map's key (`numgen inc mod 2 vmap { 0 : accept, 1 : drop }`) — a file of rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad values refused
+// `ct original|reply zone`, `meta day`, `meta hour` (on the stack's wall clock), numgen and jhash as a verdict map's key (`numgen inc mod 2 vmap { 0 : accept, 1 : drop }`) — a file of rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad values refused
 // alike, then frames through a Linux 6.18 router in namespaces and through wxdp (a netdev ingress chain sees
 // broadcast, multicast and other hosts' frames; the ip hooks the types ip_rcv took them with), counters listed alike.
 
@@ -51,6 +51,20 @@ const RULES = [
   'ct direction reply ct zone 0 ct l3proto ipv4 accept',
   'ct l3proto ipv4 ct protocol udp', // a dependency to nft's listing: not shown
   'numgen inc mod 2 vmap { 0 : accept, 1 : drop }',
+  'meta day "Sunday"',
+  'meta day 6',
+  'meta day { "Monday", "Friday" }',
+  'meta day "Monday"-"Friday"',
+  'meta day != Tuesday',
+  'meta hour "17:00"-"18:00"',
+  'meta hour "17:00:30"',
+  'meta hour "17"',
+  'meta hour 3600',
+  'meta hour < "12:00"',
+  'meta hour "1h30m"',
+  'meta hour { "08:00", "12:00"-"13:00" }',
+  'meta hour "23:00"-"01:00"', // across midnight: listed as nft turns it, != "01:00"-"23:00"
+  'meta hour != "23:00"-"01:00"',
   'numgen random mod 3 offset 1 vmap { 1 : accept, 2-3 : drop }',
   'jhash ip saddr . udp dport mod 4 seed 0x1 vmap { 0 : accept }',
 ];
@@ -73,6 +87,10 @@ const REFUSED = [
   'add chain ip t4 c',
   'add rule ip t4 c ct reply ip6 daddr 2001:db8::1',
   'add rule ip t4 c numgen inc mod 0 vmap { 0 : accept }',
+  'add rule ip t4 c meta day "sun"',
+  'add rule ip t4 c meta day 7',
+  'add rule ip t4 c meta hour "25:00"',
+  'add rule ip t4 c meta hour foo',
   'add rule ip t4 c numgen inc mod 2 counter',
   'add rule ip t4 c numgen inc mod 2 vmap { foo : accept }',
   'list ruleset',
@@ -109,6 +127,11 @@ describe.skipIf(skip)('meta cpu in the data path', () => {
   });
 });
 
+// the wall clock: the kernel's, and wxdp's stack clock started from this process's (Stack.setRealtime)
+const now = new Date();
+const today = now.getUTCDay();
+const never = (now.getUTCHours() * 3600 + now.getUTCMinutes() * 60 + now.getUTCSeconds() + 7200) % 86400;
+
 const RULESET = `table netdev n {
 	chain in {
 		type filter hook ingress device "eth0" priority filter; policy accept;
@@ -142,6 +165,10 @@ table ip h {
 		udp dport 3301 counter numgen inc mod 2 vmap { 0 : accept, 1 : drop }
 		udp dport 3302 counter jhash ip saddr . udp sport mod 2 seed 0x7 vmap { 0 : drop, 1 : accept }
 		udp dport 3303 numgen random mod 1 offset 5 vmap { 5 : drop }
+		udp dport 3401 meta day ${today} counter drop
+		udp dport 3402 meta day != ${today} counter drop
+		udp dport 3403 meta hour ${never} counter drop
+		udp dport 3404 meta hour "00:00"-"23:59:59" counter drop
 	}
 
 	chain post {
@@ -179,6 +206,10 @@ const RUNS: Array<[number, number, number, number]> = [
   [3301, 4, 2, 5], // numgen inc: 0, 1, 0, 1
   [3302, 6, 4, 5], // jhash of the source port, seed 7: of 4200-4205 the kernel drops 2
   [3303, 1, 0, 5],
+  [3401, 1, 0, 5], // today: dropped
+  [3402, 1, 1, 5],
+  [3403, 1, 1, 5], // two hours from now: not now
+  [3404, 1, 0, 5],
 ];
 const FRAMES = [
   dgram(3200, 0),
@@ -199,6 +230,7 @@ const FRAMES = [
   ...[0, 1, 2, 3].map((i) => dgram(3301, i)),
   ...[0, 1, 2, 3, 4, 5].map((i) => dgram(3302, i)),
   dgram(3303, 0),
+  ...[3401, 3402, 3403, 3404].map((p) => dgram(p, 0)),
 ];
 
 const unready = await stackUnready();
