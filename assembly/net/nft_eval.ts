@@ -28,7 +28,7 @@
 // flowtable entries (ct15's nf_flow_table). Verdicts go back to netfilter.ts (NF_DROP: it frees the frame
 // and counts NETFILTER_DROP); reject sends its ICMP error or TCP reset first (nft_reject.ts).
 
-import { netRoot, netScratch, netDrop, netdevGet, netNow, netRealtimeMs } from './core';
+import { JIFFY_MS, netRoot, netScratch, netDrop, netdevGet, netNow, netRealtimeMs } from './core';
 import {
   ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
   NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
@@ -36,7 +36,7 @@ import {
 import { RUN_BASE, RUN_CPU } from '../abi';
 import { rx4PktType } from './ipv4_rcv';
 import { rxPktType } from './ipv6_rcv';
-import { CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
+import { CT_TIMEOUT_JIFFIES, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
 import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
@@ -113,6 +113,7 @@ export const NFT_CT_STATE: u32 = 0; // enum nft_ct_keys
 export const NFT_CT_DIRECTION: u32 = 1;
 export const NFT_CT_STATUS: u32 = 2;
 export const NFT_CT_MARK: u32 = 3;
+export const NFT_CT_EXPIRATION: u32 = 5;
 export const NFT_CT_L3PROTOCOL: u32 = 7;
 export const NFT_CT_PROTOCOL: u32 = 10;
 export const NFT_CT_ZONE: u32 = 17;
@@ -567,7 +568,12 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           const dir = x >>> CT_DIR_SHIFT;
           const orig = ct + CT_TUPLE_ORIG;
           const t = dir == 2 ? ct + CT_TUPLE_REPLY : orig;
-          if (key == NFT_CT_L3PROTOCOL) v = load<u8>(orig, CTT_FAMILY);
+          if (key == NFT_CT_EXPIRATION) {
+            // jiffies_to_msecs(nf_ct_expires(ct)): max((s32)(ct->timeout - nfct_time_stamp), 0), the timeout absolute
+            // jiffies once confirmed (relative before, as the kernel keeps it: an unconfirmed entry's reads so too)
+            const left = <i32>(load<u32>(ct, CT_TIMEOUT_JIFFIES) - <u32>(netNow() / JIFFY_MS));
+            v = left > 0 ? <u32>left * <u32>JIFFY_MS : 0;
+          } else if (key == NFT_CT_L3PROTOCOL) v = load<u8>(orig, CTT_FAMILY);
           else if (key == NFT_CT_PROTOCOL) v = load<u8>(orig, CTT_PROTO);
           else if (key == NFT_CT_ZONE) {
             // nf_ct_zone_id: a direction's zone, or the zone's id (a zone of one direction is in that tuple only)

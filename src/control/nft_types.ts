@@ -3,7 +3,7 @@
 // host order for meta and ct keys), how nft prints them back, and nft's words when a value is wrong.
 
 import { readFileSync } from 'node:fs';
-import { NftParseError, type Loc, type RawValue } from './nft_parse.js';
+import { NftParseError, timeMs, type Loc, type RawValue } from './nft_parse.js';
 import { formatAddr, parseAddr } from './route_text.js';
 
 export type DataType =
@@ -30,6 +30,8 @@ export type DataType =
   | 'pkt_type' | 'iface_type'
   /** `meta day`: the weekday, one byte (0 Sunday); `meta hour`: seconds since midnight UTC, a u32 in host order. */
   | 'day' | 'hour'
+  /** `ct expiration`: what is left of the entry's timeout in ms, a u32 in host order (nft's time type). */
+  | 'ct_time'
   /** `ct zone`: the conntrack zone's id, a u16 in host order (nft's integer of 16 bits, host endian). */
   | 'zone16'
   /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
@@ -74,6 +76,7 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   zone16: { len: 2, host: true },
   day: { len: 1, host: false },
   hour: { len: 4, host: true },
+  ct_time: { len: 4, host: true },
   concat: { len: 0, host: false },
 };
 
@@ -383,6 +386,13 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
     }
     case 'hour':
       return u32(hourValue(text, loc), true);
+    case 'ct_time': {
+      // time_type_parse: a timestring (`1m30s`), or a number of seconds
+      const ms = /^[0-9]+$/.test(text) ? Number(text) * 1000 : timeMs(text);
+      if (ms === undefined) return err('wrong time format', loc);
+      if (ms > 0xffffffff) return err('Value too large', loc);
+      return u32(ms, true);
+    }
     case 'pkt_type': {
       const n = PKT_TYPES.find(([name]) => name === text)?.[1] ?? intOf(text);
       if (n === undefined) return err('Could not parse packet type', loc);
@@ -536,7 +546,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'zone16', 'iface_type', 'pkt_type', 'day', 'hour'].includes(type) ? text.indexOf('-', 1) : -1;
+  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'zone16', 'iface_type', 'pkt_type', 'day', 'hour', 'ct_time'].includes(type) ? text.indexOf('-', 1) : -1;
   // a name with a dash is one word to nft's scanner (`not-ect`, `af11-af13`): only numbers make a range there
   const named = (type === 'dscp' || type === 'dscp6' || type === 'ecn') && !/^[0-9]/.test(text);
   if (dash > 0 && !named && !(type === 'inet_proto' && protos().byName.has(text))) {
@@ -644,6 +654,12 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       return ICMP_CODES[type][b[0]!] ?? String(b[0]);
     case 'tcp_flag':
       return tcpFlagsText(b[0]!);
+    case 'ct_time': {
+      // time_print: nothing for 0 (measured: `ct expiration 0` lists as `ct expiration `)
+      const ms = hostValue(b);
+      const parts: Array<[number, string]> = [[Math.floor(ms / 86400000), 'd'], [Math.floor(ms / 3600000) % 24, 'h'], [Math.floor(ms / 60000) % 60, 'm'], [Math.floor(ms / 1000) % 60, 's'], [ms % 1000, 'ms']];
+      return parts.filter(([n]) => n !== 0).map(([n, u]) => `${n}${u}`).join('');
+    }
     case 'day':
       return DAYS[b[0]!] !== undefined ? `"${DAYS[b[0]!]}"` : String(b[0]);
     case 'hour': {

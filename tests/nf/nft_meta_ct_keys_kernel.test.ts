@@ -1,6 +1,6 @@
 // The meta and ct keys nft users write daily that wxdp lacked before 12-07 (nfm55): `meta pkttype`, `meta cpu`,
 // `meta iiftype` / `oiftype`, `ct l3proto`, `ct protocol`, `ct zone`, `ct original|reply ip|ip6 saddr|daddr`,
-// `ct original|reply zone`, `meta day`, `meta hour` (on the stack's wall clock), numgen and jhash as a verdict map's key (`numgen inc mod 2 vmap { 0 : accept, 1 : drop }`) — a file of rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad values refused
+// `ct original|reply zone`, `ct expiration`, `meta day`, `meta hour` (on the stack's wall clock), numgen and jhash as a verdict map's key (`numgen inc mod 2 vmap { 0 : accept, 1 : drop }`) — a file of rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad values refused
 // alike, then frames through a Linux 6.18 router in namespaces and through wxdp (a netdev ingress chain sees
 // broadcast, multicast and other hosts' frames; the ip hooks the types ip_rcv took them with), counters listed alike.
 
@@ -51,6 +51,11 @@ const RULES = [
   'ct direction reply ct zone 0 ct l3proto ipv4 accept',
   'ct l3proto ipv4 ct protocol udp', // a dependency to nft's listing: not shown
   'numgen inc mod 2 vmap { 0 : accept, 1 : drop }',
+  'ct expiration 1m30s',
+  'ct expiration 30',
+  'ct expiration 0', // listed as nft lists it: `ct expiration ` (time_print prints nothing for 0)
+  'ct expiration { 1s, 5s-10s }',
+  'ct expiration > 20s',
   'meta day "Sunday"',
   'meta day 6',
   'meta day { "Monday", "Friday" }',
@@ -87,6 +92,7 @@ const REFUSED = [
   'add chain ip t4 c',
   'add rule ip t4 c ct reply ip6 daddr 2001:db8::1',
   'add rule ip t4 c numgen inc mod 0 vmap { 0 : accept }',
+  'add rule ip t4 c ct expiration foo',
   'add rule ip t4 c meta day "sun"',
   'add rule ip t4 c meta day 7',
   'add rule ip t4 c meta hour "25:00"',
@@ -165,6 +171,7 @@ table ip h {
 		udp dport 3301 counter numgen inc mod 2 vmap { 0 : accept, 1 : drop }
 		udp dport 3302 counter jhash ip saddr . udp sport mod 2 seed 0x7 vmap { 0 : drop, 1 : accept }
 		udp dport 3303 numgen random mod 1 offset 5 vmap { 5 : drop }
+		udp dport 3501 ct status confirmed ct expiration > 25s ct expiration <= 30s counter drop
 		udp dport 3401 meta day ${today} counter drop
 		udp dport 3402 meta day != ${today} counter drop
 		udp dport 3403 meta hour ${never} counter drop
@@ -206,6 +213,7 @@ const RUNS: Array<[number, number, number, number]> = [
   [3301, 4, 2, 5], // numgen inc: 0, 1, 0, 1
   [3302, 6, 4, 5], // jhash of the source port, seed 7: of 4200-4205 the kernel drops 2
   [3303, 1, 0, 5],
+  [3501, 2, 1, 5], // the flow's first frame has no confirmed entry yet; the second's has 30s left of UDP's timeout
   [3401, 1, 0, 5], // today: dropped
   [3402, 1, 1, 5],
   [3403, 1, 1, 5], // two hours from now: not now
@@ -230,6 +238,8 @@ const FRAMES = [
   ...[0, 1, 2, 3].map((i) => dgram(3301, i)),
   ...[0, 1, 2, 3, 4, 5].map((i) => dgram(3302, i)),
   dgram(3303, 0),
+  dgram(3501, 0),
+  dgram(3501, 0),
   ...[3401, 3402, 3403, 3404].map((p) => dgram(p, 0)),
 ];
 
