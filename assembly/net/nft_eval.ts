@@ -66,7 +66,7 @@ export const EXPR_NAT: u32 = 13; //     x NFTN_* | +4 u32 flags | +8 u8 addr reg
 //                                       u8 proto reg (0xff none), u8 proto max reg
 export const EXPR_REJECT: u32 = 14; //  x NFT_REJECT_* type | len: the code
 export const EXPR_FLOW: u32 = 15; //    +4 u32 flowtable id + 1 (0: none)
-export const EXPR_BYTEORDER: u32 = 16; // hton of reg's len bytes in x-byte words (2 or 4)
+export const EXPR_BYTEORDER: u32 = 16; // hton of reg's len bytes in x-byte words (2, 4 or 8)
 export const EXPR_LIMIT: u32 = 17; //   x 0 packets / 1 bytes, len 1: over | +4 u32 bucket | +8 u64 tokens_max |
 //                                       +16 u64 cost (packets) or nsecs (bytes) | +24 u64 rate
 export const EXPR_QUOTA: u32 = 18; //   len 1: over | +4 u32 consumed | +8 u64 quota
@@ -103,6 +103,7 @@ export const NFT_META_NFPROTO: u32 = 15;
 export const NFT_META_L4PROTO: u32 = 16;
 export const NFT_META_PKTTYPE: u32 = 19;
 export const NFT_META_CPU: u32 = 20;
+export const NFT_META_TIME_NS: u32 = 30;
 export const NFT_META_TIME_DAY: u32 = 31;
 export const NFT_META_TIME_HOUR: u32 = 32;
 const SECS_PER_DAY: u64 = 86400;
@@ -454,6 +455,11 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           const nd = netdevGet(egress ? load<u32>(st, NFS_OIF) : load<u32>(st, NFS_IIF));
           if (nd == 0) { res = R_BREAK; break; }
           v = (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
+        } else if (x == NFT_META_TIME_NS) {
+          // ktime_get_real_ns as a u64 in host order: the stack's wall clock (to the ms) in ns
+          store<u64>(reg, netRealtimeMs() * 1000000);
+          p += 4;
+          continue;
         } else if (x == NFT_META_OIFTYPE) {
           const nd = netdevGet(load<u32>(st, NFS_OIF));
           if (nd == 0) { res = R_BREAK; break; }
@@ -671,6 +677,7 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
       } else if (op == EXPR_BYTEORDER) {
         for (let i: u32 = 0; i < len; i += x) {
           if (x == 2) store<u16>(reg + i, bswap<u16>(load<u16>(reg + i)));
+          else if (x == 8) store<u64>(reg + i, bswap<u64>(load<u64>(reg + i)));
           else store<u32>(reg + i, bswap<u32>(load<u32>(reg + i)));
         }
         p += 4;

@@ -2078,7 +2078,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status', fib_addrtype: 'fib address type', boolean: 'boolean type',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer',
   arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
-  uid: 'user ID', gid: 'group ID', pkt_type: 'packet type', iface_type: 'network interface type', zone16: 'integer', day: 'Day of week of packet reception', hour: 'Hour of day of packet reception', ct_time: 'relative time', concat: 'concatenation',
+  uid: 'user ID', gid: 'group ID', pkt_type: 'packet type', iface_type: 'network interface type', zone16: 'integer', day: 'Day of week of packet reception', hour: 'Hour of day of packet reception', ct_time: 'relative time', time: 'Relative time of packet reception', concat: 'concatenation',
 };
 
 /** A key type as nft names it: `concatenation of (IPv4 address, internet network service)` for a concatenation. */
@@ -2232,7 +2232,7 @@ function selType(sel: Selector): DataType {
   if (proto === 'arp') return ({ operation: 'arp_op', htype: 'integer16', ptype: 'ether_type', hlen: 'integer8', plen: 'integer8', 'saddr ether': 'ether_addr', 'daddr ether': 'ether_addr' } as const)[field as 'htype'] ?? 'ipv4_addr';
   if (proto === 'ether') return field === 'type' ? 'ether_type' : 'ether_addr';
   if (proto === 'vlan') return field === 'id' ? 'vlan_id' : field === 'pcp' ? 'vlan_pcp' : field === 'type' ? 'ether_type' : 'vlan_dei';
-  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid', protocol: 'ether_type', pkttype: 'pkt_type', cpu: 'integer32', iiftype: 'iface_type', oiftype: 'iface_type', day: 'day', hour: 'hour' } as const)[field as 'mark']!;
+  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid', protocol: 'ether_type', pkttype: 'pkt_type', cpu: 'integer32', iiftype: 'iface_type', oiftype: 'iface_type', day: 'day', hour: 'hour', time: 'time' } as const)[field as 'mark']!;
 }
 
 /** A typeof declaration's expression as nft lists it (meta_expr_print: iif, oif, iifname, oifname unqualified). */

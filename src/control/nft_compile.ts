@@ -13,7 +13,7 @@ import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortEle
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
 const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27 } as const;
-const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, OIFTYPE: 9, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16, PKTTYPE: 19, CPU: 20, TIME_DAY: 31, TIME_HOUR: 32 } as const;
+const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, OIFTYPE: 9, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16, PKTTYPE: 19, CPU: 20, TIME_NS: 30, TIME_DAY: 31, TIME_HOUR: 32 } as const;
 const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3, EXPIRATION: 5, L3PROTOCOL: 7, PROTOCOL: 10, ZONE: 17, SRC_IP: 19, DST_IP: 20, SRC_IP6: 21, DST_IP6: 22 } as const;
 /** An EXPR_CT key's direction (nft's NFTA_CT_DIRECTION), in x's top bits: none, IP_CT_DIR_ORIGINAL + 1, IP_CT_DIR_REPLY + 1. */
 const CT_DIR_SHIFT = 6;
@@ -325,7 +325,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       code.op(EXPR.FIB, reg, len, result === 'oif' ? 1 : result === 'oifname' ? 2 : 3);
       code.word(flags);
     } else if (proto === 'meta') {
-      const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, protocol: META.PROTOCOL, length: META.LEN, skuid: META.SKUID, skgid: META.SKGID, pkttype: META.PKTTYPE, cpu: META.CPU, iiftype: META.IIFTYPE, oiftype: META.OIFTYPE, day: META.TIME_DAY, hour: META.TIME_HOUR }[field]!;
+      const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, protocol: META.PROTOCOL, length: META.LEN, skuid: META.SKUID, skgid: META.SKGID, pkttype: META.PKTTYPE, cpu: META.CPU, iiftype: META.IIFTYPE, oiftype: META.OIFTYPE, time: META.TIME_NS, day: META.TIME_DAY, hour: META.TIME_HOUR }[field]!;
       code.op(EXPR.META, reg, len, key);
     } else {
       // `ct original ip saddr`, `ct reply zone`: the key with its direction
@@ -519,9 +519,9 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           break;
         }
         const host = info.host;
-        const toBe = (b: Uint8Array): Uint8Array => (host && (b.length === 4 || b.length === 2) ? b.slice().reverse() : b);
+        const toBe = (b: Uint8Array): Uint8Array => (host && b.length > 1 ? b.slice().reverse() : b);
         // nft's byteorder hton in words of the field's size (a u16 in host order: `byteorder reg 1 = hton(reg 1, 2, 2)`)
-        const bo = len === 2 ? 2 : 4;
+        const bo = len === 2 || len === 8 ? len : 4;
         if (v.k === 'elem' && v.e.kind === 'value') {
           if (host && s.op !== 'eq' && s.op !== 'neq') {
             code.op(EXPR.BYTEORDER, 0, len, bo);

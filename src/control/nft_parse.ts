@@ -1212,7 +1212,7 @@ class Parser {
       case 'icmpv6':
         return this.selectorField(t.v, t, ['type', 'code']);
       case 'meta':
-        return this.selectorField('meta', t, ['l4proto', 'protocol', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid', 'pkttype', 'cpu', 'iiftype', 'oiftype', 'day', 'hour']);
+        return this.selectorField('meta', t, ['l4proto', 'protocol', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid', 'pkttype', 'cpu', 'iiftype', 'oiftype', 'day', 'hour', 'time']);
       case 'skuid':
       case 'skgid':
       case 'pkttype':

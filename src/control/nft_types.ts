@@ -32,6 +32,8 @@ export type DataType =
   | 'day' | 'hour'
   /** `ct expiration`: what is left of the entry's timeout in ms, a u32 in host order (nft's time type). */
   | 'ct_time'
+  /** `meta time`: the wall clock in ns since the Unix epoch, a u64 in host order (nft's date type). */
+  | 'time'
   /** `ct zone`: the conntrack zone's id, a u16 in host order (nft's integer of 16 bits, host endian). */
   | 'zone16'
   /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
@@ -77,6 +79,7 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   day: { len: 1, host: false },
   hour: { len: 4, host: true },
   ct_time: { len: 4, host: true },
+  time: { len: 8, host: true },
   concat: { len: 0, host: false },
 };
 
@@ -386,6 +389,18 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
     }
     case 'hour':
       return u32(hourValue(text, loc), true);
+    case 'time': {
+      // date_type_parse: `%Y-%m-%d` then ` %H:%M:%S` (or ` %H:%M`) as local time (mktime), else a Unix timestamp in seconds
+      const d = /^([0-9]{1,4})-([0-9]{1,2})-([0-9]{1,2})(?: ([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?)?$/.exec(text);
+      let secs: bigint | undefined;
+      if (d && Number(d[2]) >= 1 && Number(d[2]) <= 12 && Number(d[3]) >= 1 && Number(d[3]) <= 31 && Number(d[4] ?? 0) <= 23 && Number(d[5] ?? 0) <= 59 && Number(d[6] ?? 0) <= 60) {
+        secs = BigInt(Math.floor(new Date(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(d[4] ?? 0), Number(d[5] ?? 0), Number(d[6] ?? 0)).getTime() / 1000));
+      } else if (/^[0-9]+$/.test(text)) secs = BigInt(text);
+      if (secs === undefined) return err('Cannot parse date', loc);
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, secs * 1_000_000_000n), true);
+      return b;
+    }
     case 'ct_time': {
       // time_type_parse: a timestring (`1m30s`), or a number of seconds
       const ms = /^[0-9]+$/.test(text) ? Number(text) * 1000 : timeMs(text);
@@ -546,6 +561,13 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
+  const dateRange = type === 'time' ? /^([0-9]+-[0-9]+-[0-9]+(?: [0-9:]+)?|[0-9]+)-([0-9]+(?:-[0-9]+-[0-9]+(?: [0-9:]+)?)?)$/.exec(text) : undefined;
+  if (dateRange) {
+    const lo = scalar(type, dateRange[1]!, v.loc);
+    const hi = scalar(type, dateRange[2]!, v.loc);
+    if (cmpBytes(hostToBe(lo), hostToBe(hi)) > 0) return err('Range has zero or negative size', v.loc);
+    return { lo, hi, kind: 'range' };
+  }
   const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'zone16', 'iface_type', 'pkt_type', 'day', 'hour', 'ct_time'].includes(type) ? text.indexOf('-', 1) : -1;
   // a name with a dash is one word to nft's scanner (`not-ect`, `af11-af13`): only numbers make a range there
   const named = (type === 'dscp' || type === 'dscp6' || type === 'ecn') && !/^[0-9]/.test(text);
@@ -562,7 +584,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
 
 /** Host-order u32 bytes → big-endian (for ordering in sets and ranges). */
 export function hostToBe(b: Uint8Array): Uint8Array {
-  return b.length === 4 || b.length === 2 ? b.slice().reverse() : b;
+  return b.length === 8 || b.length === 4 || b.length === 2 ? b.slice().reverse() : b;
 }
 
 const same = (b: Uint8Array): Uint8Array => b;
@@ -654,6 +676,13 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       return ICMP_CODES[type][b[0]!] ?? String(b[0]);
     case 'tcp_flag':
       return tcpFlagsText(b[0]!);
+    case 'time': {
+      // date_type_print: local time, to the second
+      const ms = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true) / 1_000_000_000n) * 1000;
+      const t = new Date(ms);
+      const p = (n: number): string => String(n).padStart(2, '0');
+      return `"${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}"`;
+    }
     case 'ct_time': {
       // time_print: nothing for 0 (measured: `ct expiration 0` lists as `ct expiration `)
       const ms = hostValue(b);

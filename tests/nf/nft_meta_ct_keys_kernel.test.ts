@@ -1,6 +1,6 @@
 // The meta and ct keys nft users write daily that wxdp lacked before 12-07 (nfm55): `meta pkttype`, `meta cpu`,
 // `meta iiftype` / `oiftype`, `ct l3proto`, `ct protocol`, `ct zone`, `ct original|reply ip|ip6 saddr|daddr`,
-// `ct original|reply zone`, `ct expiration`, `meta day`, `meta hour` (on the stack's wall clock), numgen and jhash as a verdict map's key (`numgen inc mod 2 vmap { 0 : accept, 1 : drop }`) — a file of rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad values refused
+// `ct original|reply zone`, `ct expiration`, `meta time`, `meta day`, `meta hour` (on the stack's wall clock), numgen and jhash as a verdict map's key (`numgen inc mod 2 vmap { 0 : accept, 1 : drop }`) — a file of rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad values refused
 // alike, then frames through a Linux 6.18 router in namespaces and through wxdp (a netdev ingress chain sees
 // broadcast, multicast and other hosts' frames; the ip hooks the types ip_rcv took them with), counters listed alike.
 
@@ -56,6 +56,11 @@ const RULES = [
   'ct expiration 0', // listed as nft lists it: `ct expiration ` (time_print prints nothing for 0)
   'ct expiration { 1s, 5s-10s }',
   'ct expiration > 20s',
+  'meta time "2024-01-01 10:00:00"-"2025-01-01"',
+  'meta time 1700000000',
+  'meta time < "2030-01-01"',
+  'meta time "2024-01-01 10:00"',
+  'meta time { "2024-01-01", "2025-06-01 12:00:00" }',
   'meta day "Sunday"',
   'meta day 6',
   'meta day { "Monday", "Friday" }',
@@ -93,6 +98,9 @@ const REFUSED = [
   'add rule ip t4 c ct reply ip6 daddr 2001:db8::1',
   'add rule ip t4 c numgen inc mod 0 vmap { 0 : accept }',
   'add rule ip t4 c ct expiration foo',
+  'add rule ip t4 c meta time "2024-13-01"',
+  'add rule ip t4 c meta time "foo"',
+  'add rule ip t4 c meta time "2025-01-01"-"2024-01-01"',
   'add rule ip t4 c meta day "sun"',
   'add rule ip t4 c meta day 7',
   'add rule ip t4 c meta hour "25:00"',
@@ -172,6 +180,9 @@ table ip h {
 		udp dport 3302 counter jhash ip saddr . udp sport mod 2 seed 0x7 vmap { 0 : drop, 1 : accept }
 		udp dport 3303 numgen random mod 1 offset 5 vmap { 5 : drop }
 		udp dport 3501 ct status confirmed ct expiration > 25s ct expiration <= 30s counter drop
+		udp dport 3601 meta time > "2020-01-01" meta time < "2099-01-01" counter drop
+		udp dport 3602 meta time "2020-01-01"-"2021-01-01" counter drop
+		udp dport 3603 meta time { "2020-01-01"-"2099-01-01" } counter drop
 		udp dport 3401 meta day ${today} counter drop
 		udp dport 3402 meta day != ${today} counter drop
 		udp dport 3403 meta hour ${never} counter drop
@@ -214,6 +225,9 @@ const RUNS: Array<[number, number, number, number]> = [
   [3302, 6, 4, 5], // jhash of the source port, seed 7: of 4200-4205 the kernel drops 2
   [3303, 1, 0, 5],
   [3501, 2, 1, 5], // the flow's first frame has no confirmed entry yet; the second's has 30s left of UDP's timeout
+  [3601, 1, 0, 5], // now: between 2020 and 2099
+  [3602, 1, 1, 5],
+  [3603, 1, 0, 5],
   [3401, 1, 0, 5], // today: dropped
   [3402, 1, 1, 5],
   [3403, 1, 1, 5], // two hours from now: not now
@@ -240,7 +254,7 @@ const FRAMES = [
   dgram(3303, 0),
   dgram(3501, 0),
   dgram(3501, 0),
-  ...[3401, 3402, 3403, 3404].map((p) => dgram(p, 0)),
+  ...[3601, 3602, 3603, 3401, 3402, 3403, 3404].map((p) => dgram(p, 0)),
 ];
 
 const unready = await stackUnready();
