@@ -25,7 +25,7 @@
 //   +64   u32 socket programs (sk_prog.ts): attached sk_lookup / sk_reuseport programs, their contexts
 //   +68   u32 IPv6 redirect exceptions (rt6_redirect.ts)
 //   +72   u32 netfilter hook table (netfilter.ts) | +76 conntrack root (nf_conntrack.ts) | +80 flowtable root
-//   +88   spin locks of the shared build (NR_LOCK_*: lock.ts), to +127
+//   +88   spin locks of the shared build (NR_LOCK_*: lock.ts), to +127 | +128 u64 the wall clock at stack clock 0
 //   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
 //   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
 //   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
@@ -60,6 +60,9 @@ export const NR_LOCK_NEIGH: u32 = 92; //  neighbour tables, entries, queues, tim
 export const NR_LOCK_CT: u32 = 96; //     reserved (conntrack keeps its lock in its own root)
 export const NR_LOCK_READY: u32 = 100; // the sockets' ready ring (sock.ts)
 export const NR_LOCK_ICMP: u32 = 104; //  the ICMP rate limiter's buckets (icmp.ts)
+// u64 the wall clock (ms since the Unix epoch) when the stack clock read 0: ktime_get_real is this + NR_NOW
+// (the control plane sets it at start-up from its own clock, Stack.setRealtime)
+export const NR_REALTIME: u32 = 128;
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;

@@ -9,7 +9,7 @@ import { recycle } from '../device';
 import { frameFree } from '../umem';
 import {
   NET_MAGIC, NET_ROOT_PTR, NET_ROOT_SIZE, NET_SCRATCH_SIZE, NETDEV_MAX, NR_DROPS, NR_FIB_GEN, NR_MIB, NR_NETDEVS,
-  NR_NOW, NR_SCRATCH, NR_SYSCTL, SYSCTL_COUNT, SYSCTL_FIB6_MULTIPATH_HASH_FIELDS, SYSCTL_FIB6_MULTIPATH_HASH_POLICY,
+  NR_NOW, NR_REALTIME, NR_SCRATCH, NR_SYSCTL, SYSCTL_COUNT, SYSCTL_FIB6_MULTIPATH_HASH_FIELDS, SYSCTL_FIB6_MULTIPATH_HASH_POLICY,
   SYSCTL_FIB_MULTIPATH_HASH_FIELDS, SYSCTL_FIB_MULTIPATH_HASH_POLICY, SYSCTL_FIB_MULTIPATH_USE_NEIGH,
   SYSCTL_ICMP6_RATELIMIT, SYSCTL_ICMP6_RATEMASK_0, SYSCTL_ICMP_ECHO_IGNORE_BROADCASTS, SYSCTL_ICMP_MSGS_BURST,
   SYSCTL_ICMP_MSGS_PER_SEC, SYSCTL_ICMP_RATELIMIT, SYSCTL_ICMP_RATEMASK, SYSCTL_IP6FRAG_HIGH_THRESH,
@@ -120,6 +120,17 @@ export function net_next_timer(): i64 {
   const c = mc_next_timer();
   const ab = a < 0 ? b : b < 0 || a < b ? a : b;
   return ab < 0 ? c : c < 0 || ab < c ? ab : c;
+}
+
+/** Set the wall clock: `ms` since the Unix epoch when the stack clock read 0 (NR_REALTIME). */
+export function net_realtime_set(ms: u64): void {
+  const r = netRoot();
+  if (r != 0) store<u64>(r + NR_REALTIME, ms);
+}
+
+/** ktime_get_real in ms: the wall clock on the stack clock (meta time, day, hour). */
+export function netRealtimeMs(): u64 {
+  return load<u64>(netRoot() + NR_REALTIME) + netNow();
 }
 
 export function net_now(): u64 {

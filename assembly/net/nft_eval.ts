@@ -28,11 +28,15 @@
 // flowtable entries (ct15's nf_flow_table). Verdicts go back to netfilter.ts (NF_DROP: it frees the frame
 // and counts NETFILTER_DROP); reject sends its ICMP error or TCP reset first (nft_reject.ts).
 
-import { netRoot, netScratch, netDrop, netdevGet, netNow } from './core';
+import { JIFFY_MS, netRoot, netScratch, netDrop, netdevGet, netNow, netRealtimeMs } from './core';
 import {
   ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
-  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
+  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
 } from './abi';
+import { RUN_BASE, RUN_CPU } from '../abi';
+import { rx4PktType } from './ipv4_rcv';
+import { rxPktType } from './ipv6_rcv';
+import { CT_TIMEOUT_JIFFIES, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
 import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
@@ -64,7 +68,7 @@ export const EXPR_NAT: u32 = 13; //     x NFTN_* | +4 u32 flags | +8 u8 addr reg
 //                                       u8 proto reg (0xff none), u8 proto max reg
 export const EXPR_REJECT: u32 = 14; //  x NFT_REJECT_* type | len: the code
 export const EXPR_FLOW: u32 = 15; //    +4 u32 flowtable id + 1 (0: none)
-export const EXPR_BYTEORDER: u32 = 16; // hton of reg's len bytes in x-byte words (2 or 4)
+export const EXPR_BYTEORDER: u32 = 16; // hton of reg's len bytes in x-byte words (2, 4 or 8)
 export const EXPR_LIMIT: u32 = 17; //   x 0 packets / 1 bytes, len 1: over | +4 u32 bucket | +8 u64 tokens_max |
 //                                       +16 u64 cost (packets) or nsecs (bytes) | +24 u64 rate
 export const EXPR_QUOTA: u32 = 18; //   len 1: over | +4 u32 consumed | +8 u64 quota
@@ -104,10 +108,17 @@ export const NFT_META_OIF: u32 = 5;
 export const NFT_META_IIFNAME: u32 = 6;
 export const NFT_META_OIFNAME: u32 = 7;
 export const NFT_META_IIFTYPE: u32 = 8;
+export const NFT_META_OIFTYPE: u32 = 9;
 export const NFT_META_SKUID: u32 = 10;
 export const NFT_META_SKGID: u32 = 11;
 export const NFT_META_NFPROTO: u32 = 15;
 export const NFT_META_L4PROTO: u32 = 16;
+export const NFT_META_PKTTYPE: u32 = 19;
+export const NFT_META_CPU: u32 = 20;
+export const NFT_META_TIME_NS: u32 = 30;
+export const NFT_META_TIME_DAY: u32 = 31;
+export const NFT_META_TIME_HOUR: u32 = 32;
+const SECS_PER_DAY: u64 = 86400;
 // dev->type (ARPHRD_*): wxdp's devices are Ethernet ones but for the loopback
 const ARPHRD_ETHER: u32 = 1;
 const ARPHRD_LOOPBACK: u32 = 772;
@@ -115,6 +126,21 @@ export const NFT_CT_STATE: u32 = 0; // enum nft_ct_keys
 export const NFT_CT_DIRECTION: u32 = 1;
 export const NFT_CT_STATUS: u32 = 2;
 export const NFT_CT_MARK: u32 = 3;
+export const NFT_CT_EXPIRATION: u32 = 5;
+export const NFT_CT_L3PROTOCOL: u32 = 7;
+export const NFT_CT_PROTOCOL: u32 = 10;
+export const NFT_CT_ZONE: u32 = 17;
+export const NFT_CT_SRC_IP: u32 = 19;
+export const NFT_CT_DST_IP: u32 = 20;
+export const NFT_CT_SRC_IP6: u32 = 21;
+export const NFT_CT_DST_IP6: u32 = 22;
+/** EXPR_CT's x: the key in the low 6 bits, its direction (NFTA_CT_DIRECTION) + 1 above them (0: none). */
+const CT_DIR_SHIFT: u32 = 6;
+// skb->pkt_type (PACKET_*)
+const PACKET_HOST: u32 = 0;
+const PACKET_BROADCAST: u32 = 1;
+const PACKET_MULTICAST: u32 = 2;
+const PACKET_OTHERHOST: u32 = 3;
 export const NFT_CMP_EQ: u32 = 0; // enum nft_cmp_ops
 export const NFT_CMP_NEQ: u32 = 1;
 export const NFT_CMP_LT: u32 = 2;
@@ -333,6 +359,26 @@ function statefulEval(p: u32, st: u32): bool {
   return nftOverquota(load<u32>(p, 4), load<u64>(p, 8), skbLen(st)) == (len != 0);
 }
 
+/**
+ * skb->pkt_type at this hook (nft_meta_get_eval's NFT_META_PKTTYPE): at a netdev or arp input hook eth_type_trans's
+ * for the frame's destination MAC on its device; at the ip hooks of a received datagram (PRE_ROUTING, LOCAL_IN,
+ * FORWARD, and the POST_ROUTING of a forwarded one) the type ip_rcv / ipv6_rcv took it with; a packet of the host's
+ * own, or one leaving a netdev egress hook, is PACKET_HOST as its skb was allocated.
+ */
+function pktTypeOf(st: u32): u32 {
+  const pf = <u32>load<u8>(st, NFS_PF);
+  const hook = <u32>load<u8>(st, NFS_HOOK);
+  if (pf == 5 || pf == 3) {
+    const mac = load<u32>(st, NFS_MAC);
+    const nd = netdevGet(load<u32>(st, NFS_IIF));
+    if (hook != 0 || mac == 0 || nd == 0) return PACKET_HOST;
+    if ((load<u8>(mac) & 1) != 0) return load<u32>(mac) == 0xffffffff && load<u16>(mac, 4) == 0xffff ? PACKET_BROADCAST : PACKET_MULTICAST;
+    return load<u32>(mac) == load<u32>(nd, ND_MAC) && load<u16>(mac, 4) == load<u16>(nd, ND_MAC + 4) ? PACKET_HOST : PACKET_OTHERHOST;
+  }
+  if (load<u32>(st, NFS_IIF) == 0) return PACKET_HOST;
+  return pf == 10 ? rxPktType : rx4PktType;
+}
+
 function ctStateBits(st: u32): u32 {
   const ctinfo = <u32>load<u8>(st, NFS_CTINFO);
   if (ctinfo == IP_CT_UNTRACKED) return NF_CT_STATE_UNTRACKED_BIT;
@@ -421,7 +467,24 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           const nd = netdevGet(egress ? load<u32>(st, NFS_OIF) : load<u32>(st, NFS_IIF));
           if (nd == 0) { res = R_BREAK; break; }
           v = (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
-        } else if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
+        } else if (x == NFT_META_TIME_NS) {
+          // ktime_get_real_ns as a u64 in host order: the stack's wall clock (to the ms) in ns
+          store<u64>(reg, netRealtimeMs() * 1000000);
+          p += 4;
+          continue;
+        } else if (x == NFT_META_OIFTYPE) {
+          const nd = netdevGet(load<u32>(st, NFS_OIF));
+          if (nd == 0) { res = R_BREAK; break; }
+          v = (load<u32>(nd + ND_FLAGS) & IFF_LOOPBACK) != 0 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
+        } else if (x == NFT_META_PKTTYPE) v = pktTypeOf(st);
+        else if (x == NFT_META_CPU) v = load<u32>(RUN_BASE + RUN_CPU);
+        else if (x == NFT_META_TIME_DAY || x == NFT_META_TIME_HOUR) {
+          // nft_meta_weekday (1970-01-01 was a Thursday; sys_tz is 0 here, as the kernel has it unless set) and
+          // nft_meta_hour: the seconds since midnight UTC of ktime_get_real_seconds, here the stack's wall clock
+          const secs = netRealtimeMs() / 1000;
+          v = x == NFT_META_TIME_DAY ? <u32>((4 + secs / SECS_PER_DAY) % 7) : <u32>(secs % SECS_PER_DAY);
+        }
+        else if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
         else if (x == NFT_META_IIF) v = load<u32>(st, NFS_IIF);
         else if (x == NFT_META_OIF) v = load<u32>(st, NFS_OIF);
         else if (x == NFT_META_L4PROTO) v = load<u8>(st, NFS_L4PROTO);
@@ -526,6 +589,37 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         } else if (x == NFT_CT_DIRECTION) {
           if (load<u32>(st, NFS_CT) == 0) { res = R_BREAK; break; }
           v = <u32>load<u8>(st, NFS_CTINFO) >= 3 ? 1 : 0;
+        } else {
+          // nft_ct_get_eval's keys of the entry's tuples: no conntrack breaks
+          const ct = load<u32>(st, NFS_CT);
+          if (ct == 0) { res = R_BREAK; break; }
+          const key = x & ((1 << CT_DIR_SHIFT) - 1);
+          const dir = x >>> CT_DIR_SHIFT;
+          const orig = ct + CT_TUPLE_ORIG;
+          const t = dir == 2 ? ct + CT_TUPLE_REPLY : orig;
+          if (key == NFT_CT_EXPIRATION) {
+            // jiffies_to_msecs(nf_ct_expires(ct)): max((s32)(ct->timeout - nfct_time_stamp), 0), the timeout absolute
+            // jiffies once confirmed (relative before, as the kernel keeps it: an unconfirmed entry's reads so too)
+            const left = <i32>(load<u32>(ct, CT_TIMEOUT_JIFFIES) - <u32>(netNow() / JIFFY_MS));
+            v = left > 0 ? <u32>left * <u32>JIFFY_MS : 0;
+          } else if (key == NFT_CT_L3PROTOCOL) v = load<u8>(orig, CTT_FAMILY);
+          else if (key == NFT_CT_PROTOCOL) v = load<u8>(orig, CTT_PROTO);
+          else if (key == NFT_CT_ZONE) {
+            // nf_ct_zone_id: a direction's zone, or the zone's id (a zone of one direction is in that tuple only)
+            v = load<u16>(t, CTT_ZONE);
+            if (dir == 0 && v == 0) v = load<u16>(ct + CT_TUPLE_REPLY, CTT_ZONE);
+          } else {
+            // SRC_IP / DST_IP: an IPv4 entry's address (an IPv6 one's breaks); SRC_IP6 / DST_IP6 the other way round
+            const six = key == NFT_CT_SRC_IP6 || key == NFT_CT_DST_IP6;
+            if (<u32>load<u8>(orig, CTT_FAMILY) != (six ? 10 : 2)) { res = R_BREAK; break; }
+            const a = t + (key == NFT_CT_SRC_IP || key == NFT_CT_SRC_IP6 ? CTT_SRC : CTT_DST);
+            if (six) {
+              memory.copy(reg, a, 16);
+              p += 4;
+              continue;
+            }
+            v = load<u32>(a);
+          }
         }
         store<u32>(reg, v);
         p += 4;
@@ -626,6 +720,7 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
       } else if (op == EXPR_BYTEORDER) {
         for (let i: u32 = 0; i < len; i += x) {
           if (x == 2) store<u16>(reg + i, bswap<u16>(load<u16>(reg + i)));
+          else if (x == 8) store<u64>(reg + i, bswap<u64>(load<u64>(reg + i)));
           else store<u32>(reg + i, bswap<u32>(load<u32>(reg + i)));
         }
         p += 4;

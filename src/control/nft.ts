@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { addrBits, bitOps, evalBinop, type Evaluated, type Fail } from './nft_bitwise.js';
-import { LOG_LEVELS, NftParseError, parseNft, type BinExpr, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
+import { LOG_LEVELS, NftParseError, parseNft, type BinExpr, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NatKey, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
 import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
@@ -1102,6 +1102,9 @@ export class Nft {
     if ((proto === 'ip' && t.family === 'ip6') || (proto === 'ip6' && t.family === 'ip')) {
       throw new Refusal(`conflicting protocols specified: ${t.family === 'ip' ? 'ip' : 'ip6'} vs. ${proto}`, s.sel.loc, false);
     }
+    // a conntrack address of the other family (measured: `ct original ip6 saddr` in an ip table)
+    const ctFam = proto === 'ct' ? /^(?:original|reply) (ip6?) /.exec(s.sel.field)?.[1] : undefined;
+    if (ctFam && (t.family === 'ip' || t.family === 'ip6') && ctFam !== t.family) throw new Refusal(`conflicting protocols specified: ${t.family} vs. ${ctFam}`, s.sel.loc, false);
     return selType(s.sel);
   }
 
@@ -1339,6 +1342,7 @@ export class Nft {
           let value: MatchValue;
           const one = foldedElem(s);
           const m = !one ? s : type === 'tcp_flag' && !s.explicitOp && s.op === 'eq' ? { ...s, op: 'neq' as const, mask: one, value: { k: 'word' as const, v: '0', loc: one.loc } } : { ...s, value: one };
+          let op = m.op;
           const v = m.value;
           if (m.mask) {
             value = { k: 'masked', mask: parseElem(type, m.mask).lo[0]!, value: parseElem(type, v).lo[0]! };
@@ -1357,6 +1361,12 @@ export class Nft {
             let bits = 0;
             for (const i of v.items) bits |= new DataView(parseElem(type, i).lo.buffer).getUint32(0, true);
             value = { k: 'flags', bits };
+          } else if (type === 'hour' && (v.k === 'str' || v.k === 'word') && v.v.indexOf('-', 1) > 0 && (m.op === 'eq' || m.op === 'neq') && overnight(v.v, v.loc)) {
+            // a range across midnight (`"23:00"-"01:00"`): nft matches outside the other way round, `!= "01:00"-"23:00"`
+            const at = v.v.indexOf('-', 1);
+            const [a, b] = [v.v.slice(at + 1), v.v.slice(0, at)].map((x) => parseElem(type, { ...v, v: x }).lo);
+            value = { k: 'elem', e: { lo: a!, hi: b!, kind: 'range' } };
+            op = m.op === 'eq' ? 'neq' : 'eq';
           } else {
             value = { k: 'elem', e: type === 'iface_index' ? this.ifaceElem(v) : parseElem(type, v) };
           }
@@ -1365,7 +1375,7 @@ export class Nft {
           // with --debug=netlink; implicit, it tests the bits (bitwise, cmp neq 0)
           const exact = (type === 'ct_state' || type === 'ct_status') && s.explicitOp && (m.op === 'eq' || m.op === 'neq') && (value.k === 'flags' || (value.k === 'elem' && value.e.kind === 'value'));
           if (exact && value.k === 'elem') value = { k: 'flags', bits: new DataView(value.e.lo.buffer, value.e.lo.byteOffset).getUint32(0, true) };
-          out.push({ k: 'match', sel: s.sel, type, op: m.op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
+          out.push({ k: 'match', sel: s.sel, type, op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;
@@ -1477,6 +1487,12 @@ export class Nft {
           break;
         }
         case 'vmap': {
+          if (s.key) {
+            // a u32 in host order (nft's integer of 32 bits): numgen's or jhash's number as nft_lookup's key
+            const key = this.natKeyOf(t, s.key);
+            out.push({ k: 'vmap', sel: s.sel, keyType: 'integer32', map: this.mapOperand(t, s.map, 'integer32', 'verdict', s.key.loc), key });
+            break;
+          }
           if (s.sel.concat) {
             const types = this.concatTypes(t, s.sel);
             if (s.map.k !== 'ref') refuseAnonElemOpts(s.map, true);
@@ -1704,6 +1720,15 @@ export class Nft {
    * `dnat to KEY map { key : address, … }`: nft_lookup of the key (a field, numgen, jhash) into the address
    * register nft_nat reads (NF_NAT_RANGE_MAP_IPS, min and max the same register).
    */
+  /** numgen's or jhash's key as the data path reads it, checked as nft_ng_inc_init / nft_jhash_init check it. */
+  private natKeyOf(t: NftTable, k: Exclude<NatKey, { k: 'sel' }>): NatMap['key'] {
+    if (k.mod === 0) throw new Refusal(ERANGE, k.loc, true);
+    if (k.offset + k.mod - 1 > 0xffffffff) throw new Refusal(EOVERFLOW, k.loc, true);
+    if (k.k === 'numgen') return { k: 'numgen', mode: k.mode, mod: k.mod, offset: k.offset, addr: 0 };
+    const seed = k.seedSet ? k.seed : randomBytes(4).readUInt32LE(0);
+    return { k: 'jhash', sel: k.sel, types: k.sel.concat ? this.concatTypes(t, k.sel) : [this.selectorType(t, k)], mod: k.mod, seed, seedSet: k.seedSet, offset: k.offset };
+  }
+
   private natMapOf(t: NftTable, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: MapData, stmtLoc: Loc): NatMap {
     const k = m.key;
     let key: NatMap['key'];
@@ -2094,8 +2119,8 @@ function* statefuls(st: NftState): Generator<Stateful> {
         for (const s of r.stmts) {
           if (isStateful(s)) yield s;
           // numgen inc's counter (nft_ng_inc's atomic_t), kept while its rule lives
-          else if (s.k === 'nat' || s.k === 'set') {
-            for (const k of s.k === 'nat' ? [s.map?.key, s.portMap?.key] : [s.map?.key ?? s.key]) if (k?.k === 'numgen' && k.mode === 'inc') yield k;
+          else if (s.k === 'nat' || s.k === 'set' || s.k === 'vmap') {
+            for (const k of s.k === 'nat' ? [s.map?.key, s.portMap?.key] : s.k === 'vmap' ? [s.key] : [s.map?.key ?? s.key]) if (k?.k === 'numgen' && k.mode === 'inc') yield k;
           }
         }
       }
@@ -2268,7 +2293,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status', fib_addrtype: 'fib address type', boolean: 'boolean type',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer', integer32be: 'integer', integer16h: 'integer',
   arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
-  uid: 'user ID', gid: 'group ID', concat: 'concatenation',
+  uid: 'user ID', gid: 'group ID', pkt_type: 'packet type', iface_type: 'network interface type', zone16: 'integer', day: 'Day of week of packet reception', hour: 'Hour of day of packet reception', ct_time: 'relative time', time: 'Relative time of packet reception', concat: 'concatenation',
 };
 
 /** A key type as nft names it: `concatenation of (IPv4 address, internet network service)` for a concatenation. */
@@ -2286,15 +2311,11 @@ function automerge(type: DataType, elems: Elem[]): Elem[] {
       return !seen.has(k) && !!seen.add(k);
     });
   }
-  const key = memcmpKey(type);
-  return elems.filter((e, i) =>
-    !elems.some((o, j) => {
-      if (j === i) return false;
-      const lo = cmpBytes(key(o.lo), key(e.lo));
-      const hi = cmpBytes(key(o.hi), key(e.hi));
-      return lo <= 0 && hi >= 0 && (lo !== 0 || hi !== 0 || j < i);
-    }),
-  );
+  // with a range or prefix among them the set is an interval one: nft merges what overlaps or touches into one
+  // element, listed as a value, a prefix or a range (measured: `{ 1, 2-5 }` is `{ 1-5 }`, `{ 1-5, 6, 9 }` is
+  // `{ 1-6, 9 }`, 10.0.0.0/25 and 10.0.0.128/25 are 10.0.0.0/24); an element inside another is dropped
+  const back = memcmpKey(type);
+  return runs(type, elems, true).map((r) => (r.grew.length === 1 ? r.grew[0]! : canonical(type, { ...r.grew[0]!, lo: back(r.lo), hi: back(r.hi), kind: 'range', plen: undefined })));
 }
 
 /**
@@ -2397,6 +2418,13 @@ class IntervalIndex {
   }
 }
 
+/** Whether `lo-hi` of `meta hour` runs across midnight (its start after its end, as seconds since midnight UTC). */
+function overnight(text: string, loc: Loc): boolean {
+  const at = text.indexOf('-', 1);
+  const [a, b] = [text.slice(0, at), text.slice(at + 1)].map((x) => new DataView(parseElem('hour', { k: 'str', v: x, loc }).lo.buffer).getUint32(0, true));
+  return a! > b!;
+}
+
 /** A selector's data type (nft's expression types). */
 function selType(sel: Selector): DataType {
   const { proto, field } = sel;
@@ -2414,11 +2442,16 @@ function selType(sel: Selector): DataType {
   if (proto === 'tcp' && field === 'flags') return 'tcp_flag';
   if (proto === 'tcp' || proto === 'udp' || proto === 'th') return 'inet_service';
   if (proto === 'icmp' || proto === 'icmpv6') return `${proto}_${field as 'type' | 'code'}`;
-  if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'status' ? 'ct_status' : field === 'mark' ? 'mark' : 'ct_dir';
+  if (proto === 'ct') {
+    if (field.endsWith(' saddr') || field.endsWith(' daddr')) return field.includes(' ip6 ') ? 'ipv6_addr' : 'ipv4_addr';
+    if (field.endsWith('zone')) return 'zone16';
+    if (field === 'expiration') return 'ct_time';
+    return ({ state: 'ct_state', status: 'ct_status', mark: 'mark', direction: 'ct_dir', l3proto: 'nf_proto', protocol: 'inet_proto' } as const)[field as 'mark']!;
+  }
   if (proto === 'arp') return ({ operation: 'arp_op', htype: 'integer16', ptype: 'ether_type', hlen: 'integer8', plen: 'integer8', 'saddr ether': 'ether_addr', 'daddr ether': 'ether_addr' } as const)[field as 'htype'] ?? 'ipv4_addr';
   if (proto === 'ether') return field === 'type' ? 'ether_type' : 'ether_addr';
   if (proto === 'vlan') return field === 'id' ? 'vlan_id' : field === 'pcp' ? 'vlan_pcp' : field === 'type' ? 'ether_type' : 'vlan_dei';
-  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid', protocol: 'ether_type' } as const)[field as 'mark']!;
+  return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto', skuid: 'uid', skgid: 'gid', protocol: 'ether_type', pkttype: 'pkt_type', cpu: 'integer32', iiftype: 'iface_type', oiftype: 'iface_type', day: 'day', hour: 'hour', time: 'time' } as const)[field as 'mark']!;
 }
 
 /** A typeof declaration's expression as nft lists it (meta_expr_print: iif, oif, iifname, oifname unqualified). */

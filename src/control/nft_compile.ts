@@ -14,8 +14,10 @@ import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortEle
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
 const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27, DYNSET: 28, DYNLOOKUP: 29, EXTHDR: 40, EXTHDR_SET: 41, RT: 42 } as const;
-const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16 } as const;
-const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3 } as const;
+const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, OIFTYPE: 9, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16, PKTTYPE: 19, CPU: 20, TIME_NS: 30, TIME_DAY: 31, TIME_HOUR: 32 } as const;
+const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3, EXPIRATION: 5, L3PROTOCOL: 7, PROTOCOL: 10, ZONE: 17, SRC_IP: 19, DST_IP: 20, SRC_IP6: 21, DST_IP6: 22 } as const;
+/** An EXPR_CT key's direction (nft's NFTA_CT_DIRECTION), in x's top bits: none, IP_CT_DIR_ORIGINAL + 1, IP_CT_DIR_REPLY + 1. */
+const CT_DIR_SHIFT = 6;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
 const VERDICT = { drop: 0, accept: 1, jump: 2, goto: 3, return: 4, continue: 5 } as const;
 const NAT = { snat: 0, dnat: 1, masquerade: 2, redirect: 3 } as const;
@@ -341,11 +343,15 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       code.op(EXPR.FIB, reg, len, result === 'oif' ? 1 : result === 'oifname' ? 2 : 3);
       code.word(flags);
     } else if (proto === 'meta') {
-      const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, protocol: META.PROTOCOL, length: META.LEN, skuid: META.SKUID, skgid: META.SKGID }[field]!;
+      const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, protocol: META.PROTOCOL, length: META.LEN, skuid: META.SKUID, skgid: META.SKGID, pkttype: META.PKTTYPE, cpu: META.CPU, iiftype: META.IIFTYPE, oiftype: META.OIFTYPE, time: META.TIME_NS, day: META.TIME_DAY, hour: META.TIME_HOUR }[field]!;
       code.op(EXPR.META, reg, len, key);
     } else {
-      const key = { state: CT.STATE, status: CT.STATUS, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
-      code.op(EXPR.CT, reg, len, key);
+      // `ct original ip saddr`, `ct reply zone`: the key with its direction
+      const words = field.split(' ');
+      const dir = words[0] === 'original' ? 1 : words[0] === 'reply' ? 2 : 0;
+      const f = dir ? words.slice(1).join(' ') : field;
+      const key = { state: CT.STATE, status: CT.STATUS, mark: CT.MARK, direction: CT.DIRECTION, expiration: CT.EXPIRATION, l3proto: CT.L3PROTOCOL, protocol: CT.PROTOCOL, zone: CT.ZONE, 'ip saddr': CT.SRC_IP, 'ip daddr': CT.DST_IP, 'ip6 saddr': CT.SRC_IP6, 'ip6 daddr': CT.DST_IP6 }[f]!;
+      code.op(EXPR.CT, reg, len, key | (dir << CT_DIR_SHIFT));
     }
   };
   /** The selector's load into register 0, its dependency first. */
@@ -364,7 +370,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const len = TYPE_INFO[types[i]!].len;
       loadOnly(f, len, at >> 2);
       // per-field intervals compare each field by memcmp: a host-order one is turned big-endian (nft's byteorder hton)
-      if (fields && TYPE_INFO[types[i]!].host && len > 1) code.op(EXPR.BYTEORDER, at >> 2, len, 4);
+      if (fields && TYPE_INFO[types[i]!].host && len > 1) code.op(EXPR.BYTEORDER, at >> 2, len, len === 2 ? 2 : 4);
       at += (len + 3) & ~3;
     });
     return at;
@@ -391,7 +397,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   const natMap = (m: NatMap, dreg: number, dlen: number): void => {
     natMapKey(m.key, m.keyType);
     const klen = TYPE_INFO[m.keyType].len;
-    if (TYPE_INFO[m.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, 4);
+    if (TYPE_INFO[m.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, klen === 2 ? 2 : 4);
     // a named map's elements are the map's (nft.ts refuses timeouts and counters in data maps: no ext array)
     const elems = m.ref !== undefined ? namedMap(ctx.table, m.ref).elems : m.elems;
     ctx.maps.push({ type: m.keyType, klen, elems: elems.map((e) => ({ e })), verdicts: false, ext: false, data: dlen });
@@ -537,11 +543,11 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         }
         const host = info.host;
         const toBe = (b: Uint8Array): Uint8Array => (host && b.length > 1 ? b.slice().reverse() : b);
-        // nft's byteorder hton of a host-order value, in words of its size (rt mtu's u16: hton(reg, 2, 2))
-        const hsize = len === 2 ? 2 : 4;
+        // nft's byteorder hton in words of the field's size (a u16 in host order: `byteorder reg 1 = hton(reg 1, 2, 2)`)
+        const bo = len === 2 || len === 8 ? len : 4;
         if (v.k === 'elem' && v.e.kind === 'value') {
           if (host && s.op !== 'eq' && s.op !== 'neq') {
-            code.op(EXPR.BYTEORDER, 0, len, hsize);
+            code.op(EXPR.BYTEORDER, 0, len, bo);
             code.op(EXPR.CMP, 0, len, CMP[s.op]);
             code.data(toBe(v.e.lo));
           } else {
@@ -562,12 +568,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
             code.data(v.e.lo);
           }
         } else if (v.k === 'elem') {
-          if (host) code.op(EXPR.BYTEORDER, 0, len, hsize);
+          if (host) code.op(EXPR.BYTEORDER, 0, len, bo);
           code.op(EXPR.RANGE, 0, len, s.op === 'neq' ? 1 : 0);
           code.data(toBe(v.e.lo));
           code.data(toBe(v.e.hi));
         } else if (v.k === 'set' || v.k === 'ref') {
-          if (host) code.op(EXPR.BYTEORDER, 0, len, hsize);
+          if (host) code.op(EXPR.BYTEORDER, 0, len, bo);
           let set: number;
           const live = v.k === 'ref' ? ctx.table.sets.find((x) => x.name === v.name)!.live : undefined;
           if (live) {
@@ -600,8 +606,9 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         const types = concat && (named ? fieldsOf(named) : anonFields(elems) ? concat : undefined);
         const fields = types && { types, label: named ? `map ${ctx.table.family} ${ctx.table.name} ${named.name}` : `an anonymous map in table ${ctx.table.family} ${ctx.table.name}` };
         const len = concat ? loadConcat(s.sel, concat, fields !== undefined) : TYPE_INFO[s.keyType].len;
-        if (!concat) load(s.sel, len);
-        if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, 4);
+        if (s.k === 'vmap' && s.key) natMapKey(s.key, s.keyType);
+        else if (!concat) load(s.sel, len);
+        if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, len, len === 2 ? 2 : 4);
         // a named map's objects are of its type (set->objtype: `quota name … map @counters` counts)
         const type = s.k === 'objmap' ? ((named?.mapTo as NftObjType | undefined) ?? s.type) : undefined;
         const obj = (e: Elem): Stateful | undefined => ctx.table.objects.find((o) => o.stmt.k === type && o.name === e.obj)?.stmt;

@@ -76,7 +76,7 @@ export type RStmt =
    * A verdict map (nft_lookup into NFT_REG_VERDICT): `tcp dport vmap { 22 : accept, 23 : jump c }` or `vmap @m` —
    * the key's element gives the verdict; no element breaks out of the rule, `continue` goes on with it.
    */
-  | { k: 'vmap'; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string }; concat?: DataType[] }
+  | { k: 'vmap'; sel: Selector; keyType: DataType; map: { k: 'set'; elems: Elem[] } | { k: 'ref'; name: string }; concat?: DataType[]; /** numgen's or jhash's number as the key (keyType integer32) */ key?: NatMap['key'] }
   /**
    * nft_dynset: `add @s { ip saddr }`, `update @s { … timeout 10s }`, `delete @s { … }`, or a meter's (`meter` set: the
    * statement is listed as `meter NAME size N { … }`); `timeout` the rule's in ms (0: the set's); `exprs` the new

@@ -7,7 +7,7 @@
 // `chain`, `set` and `flowtable` blocks inside, `#` comments, a backslash continuing a line.
 
 import { EXTHDR_NAMES, exthdrFields, IPOPT_FIELD_WORDS, IPOPT_NAMES, ipoptFields, tcpOptFields, tcpOptName } from './nft_exthdr.js';
-import { isNftString, KEYWORDS, NftParseError, scan, syntaxError, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
+import { isNftString, isScannerKeyword, KEYWORDS, NftParseError, scan, syntaxError, type Loc, type NftSource, type ScanOptions, type Tok } from './nft_scan.js';
 
 export { NftParseError, type Loc } from './nft_scan.js';
 
@@ -107,7 +107,7 @@ export type Stmt =
    */
   | { k: 'objmap'; type: 'counter' | 'quota' | 'limit'; sel: Selector; map?: RawValue; loc: Loc }
   /** `SELECTOR vmap { key : verdict, … }` / `vmap @m`. */
-  | { k: 'vmap'; sel: Selector; map: RawValue; loc: Loc }
+  | { k: 'vmap'; sel: Selector; map: RawValue; loc: Loc; /** keyed by numgen or jhash (`numgen inc mod 2 vmap { … }`); sel then jhash's fields or a stand-in */ key?: Exclude<NatKey, { k: 'sel' }> }
   /** `reset tcp option NAME` (nft_exthdr_tcp_strip_eval: the option's bytes become NOPs). */
   | { k: 'optreset'; name: string; loc: Loc }
   /** `tcp option maxseg size set 1400` / `… set rt mtu` (nft_exthdr's TCP option write): a value, or the route's MSS. */
@@ -242,7 +242,7 @@ const MAP_CHAIN_EXPECTED = "string or '$'";
 /** Words a selector starts with (Parser.selector). */
 /** nft_fib's NFTA_FIB_F_* flags by bit: SADDR 1, DADDR 2, MARK 4, IIF 8, OIF 16 (PRESENT 32 is `exists` / `missing`'s). */
 export const FIB_FLAGS: readonly string[] = ['saddr', 'daddr', 'mark', 'iif', 'oif'];
-const SELECTORS = new Set(['exthdr', 'hbh', 'frag', 'dst', 'mh', 'rt', 'arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'ct']);
+const SELECTORS = new Set(['exthdr', 'hbh', 'frag', 'dst', 'mh', 'rt', 'arp', 'ether', 'vlan', 'ip', 'ip6', 'tcp', 'udp', 'th', 'icmp', 'icmpv6', 'meta', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'skuid', 'skgid', 'pkttype', 'cpu', 'iiftype', 'oiftype', 'ct']);
 class Parser {
   private i = 0;
   constructor(private readonly toks: Tok[]) {}
@@ -1018,6 +1018,12 @@ class Parser {
 
   private single(): RawValue {
     const t = this.next();
+    if (t.t === 's' && this.isWord('-') && this.peek(1).t === 's') {
+      // a range of quoted values (`meta hour "17:00"-"18:00"`, `meta day "Monday"-"Friday"`): one value, lo-hi
+      this.next();
+      const u = this.next();
+      return { k: 'str', v: `${t.v}-${u.v}`, loc: { ...t.loc, end: u.loc.end } };
+    }
     if (t.t === 's') return { k: 'str', v: t.v, loc: t.loc };
     // nft's scanner makes a leading dash a token of its own, which no value starts with
     if (t.t === 'w' && t.v.startsWith('-')) throw new NftParseError('syntax error, unexpected -', this.part(t, 0, 1).loc);
@@ -1261,17 +1267,31 @@ class Parser {
       case 'icmpv6':
         return this.selectorField(t.v, t, ['type', 'code']);
       case 'meta':
-        return this.selectorField('meta', t, ['l4proto', 'protocol', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid']);
+        return this.selectorField('meta', t, ['l4proto', 'protocol', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto', 'skuid', 'skgid', 'pkttype', 'cpu', 'iiftype', 'oiftype', 'day', 'hour', 'time']);
       case 'skuid':
       case 'skgid':
+      case 'pkttype':
+      case 'cpu':
+      case 'iiftype':
+      case 'oiftype':
       case 'mark':
       case 'iif':
       case 'oif':
       case 'iifname':
       case 'oifname':
         return { proto: 'meta', field: t.v, loc: t.loc };
-      case 'ct':
-        return this.selectorField('ct', t, ['state', 'status', 'mark', 'direction']);
+      case 'ct': {
+        const sel = this.selectorField('ct', t, ['state', 'status', 'mark', 'direction', 'l3proto', 'protocol', 'zone', 'expiration', 'original', 'reply']);
+        if (sel.field !== 'original' && sel.field !== 'reply') return sel;
+        // ct_key_dir: a direction's tuple address (`ct original ip saddr`, nft's NFT_CT_SRC_IP with NFTA_CT_DIRECTION)
+        // or its zone (`ct reply zone`)
+        const f = this.next();
+        if (f.t === 'w' && f.v === 'zone') return { proto: 'ct', field: `${sel.field} zone`, loc: { ...t.loc, end: f.loc.end } };
+        if (f.t !== 'w' || (f.v !== 'ip' && f.v !== 'ip6')) this.unexpected(f);
+        const a = this.next();
+        if (a.t !== 'w' || (a.v !== 'saddr' && a.v !== 'daddr')) this.unexpected(a);
+        return { proto: 'ct', field: `${sel.field} ${f.v} ${a.v}`, loc: { ...t.loc, end: a.loc.end } };
+      }
       case 'ether':
         return this.selectorField('ether', t, ['saddr', 'daddr', 'type']);
       case 'vlan': {
@@ -1378,6 +1398,10 @@ class Parser {
       case 'oifname':
       case 'skuid':
       case 'skgid':
+      case 'pkttype':
+      case 'cpu':
+      case 'iiftype':
+      case 'oiftype':
       case 'exthdr':
       case 'hbh':
       case 'frag':
@@ -1486,6 +1510,17 @@ class Parser {
           else break;
         }
         return { k: 'absent', expr: 'synproxy', loc: t.loc };
+      }
+      case 'numgen':
+      case 'jhash': {
+        // `numgen inc mod 2 vmap { 0 : accept, 1 : drop }`: nft_numgen's or nft_hash's number as a verdict map's key
+        const key = this.natKey(t) as Exclude<NatKey, { k: 'sel' }>;
+        // a statement's keyword after it is bison's syntax error; a value (a match on the number) wxdp lacks
+        const n = this.peek();
+        if (!this.isWord('vmap') && (this.isEnd(true) || n.t !== 'w' || isScannerKeyword(n.v))) this.unexpected(n);
+        if (!this.isWord('vmap')) throw new NftParseError(`wxdp has ${t.v} only as a map's key yet (… vmap { … }, dnat to … map { … }, meta mark set …)`, { ...key.loc, end: this.peek().loc.end });
+        const sel: Selector = key.k === 'jhash' ? key.sel : { proto: 'meta', field: 'numgen', loc: key.loc };
+        return { ...(this.vmap({ ...sel, loc: key.loc }) as Extract<Stmt, { k: 'vmap' }>), key };
       }
       case 'reject': {
         if (!this.isWord('with')) return { k: 'reject', loc: t.loc };

@@ -3,7 +3,7 @@
 // host order for meta and ct keys), how nft prints them back, and nft's words when a value is wrong.
 
 import { readFileSync } from 'node:fs';
-import { NftParseError, type Loc, type RawValue } from './nft_parse.js';
+import { NftParseError, timeMs, type Loc, type RawValue } from './nft_parse.js';
 import { formatAddr, parseAddr } from './route_text.js';
 
 export type DataType =
@@ -30,6 +30,16 @@ export type DataType =
   | 'vlan_id' | 'vlan_pcp' | 'vlan_dei'
   /** `ip dscp` (the top 6 bits of the TOS byte, held there), `ip6 dscp` (bits 4-9 of the first two bytes), `ip ecn`. */
   | 'dscp' | 'dscp6' | 'ecn'
+  /** `meta pkttype`: skb->pkt_type (PACKET_*), one byte; `meta iiftype` / `oiftype`: dev->type (ARPHRD_*), u16 host order. */
+  | 'pkt_type' | 'iface_type'
+  /** `meta day`: the weekday, one byte (0 Sunday); `meta hour`: seconds since midnight UTC, a u32 in host order. */
+  | 'day' | 'hour'
+  /** `ct expiration`: what is left of the entry's timeout in ms, a u32 in host order (nft's time type). */
+  | 'ct_time'
+  /** `meta time`: the wall clock in ns since the Unix epoch, a u64 in host order (nft's date type). */
+  | 'time'
+  /** `ct zone`: the conntrack zone's id, a u16 in host order (nft's integer of 16 bits, host endian). */
+  | 'zone16'
   /** A concatenation's key (its fields' types kept beside it): register bytes compared whole, its length its own. */
   | 'concat';
 
@@ -69,6 +79,13 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   dscp6: { len: 2, host: false },
   ecn: { len: 1, host: false },
   vlan_dei: { len: 1, host: false },
+  pkt_type: { len: 1, host: false },
+  iface_type: { len: 2, host: true },
+  zone16: { len: 2, host: true },
+  day: { len: 1, host: false },
+  hour: { len: 4, host: true },
+  ct_time: { len: 4, host: true },
+  time: { len: 8, host: true },
   concat: { len: 0, host: false },
 };
 
@@ -77,6 +94,37 @@ export const ICMP_CODES: Readonly<Record<'icmp_code' | 'icmpv6_code', Readonly<R
   icmp_code: { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'prot-unreachable', 3: 'port-unreachable', 4: 'frag-needed', 9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited' },
   icmpv6_code: { 0: 'no-route', 1: 'admin-prohibited', 3: 'addr-unreachable', 4: 'port-unreachable', 5: 'policy-fail', 6: 'reject-route' },
 };
+
+/** Packet types as nft names them (meta.c pkttype_type_tbl: `unicast` is read as host, which lists first). */
+const PKT_TYPES: ReadonlyArray<[string, number]> = [['host', 0], ['unicast', 0], ['broadcast', 1], ['multicast', 2], ['other', 3]];
+
+/** Device types as nft names them (meta.c arphrd_tbl). */
+const IFACE_TYPES: ReadonlyArray<[string, number]> = [['ether', 1], ['ppp', 512], ['ipip', 768], ['ipip6', 769], ['loopback', 772], ['sit', 776], ['ipgre', 778]];
+
+/** Weekdays as nft names them (meta.c day_type_parse: the whole name, its case as here). */
+const DAYS: readonly string[] = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** The local time zone's offset from UTC in seconds now (tm_gmtoff of localtime, as nft's hour type reads it). */
+function gmtoff(): number {
+  return -new Date().getTimezoneOffset() * 60;
+}
+
+/**
+ * nft's hour_type_parse: `hh:mm:ss` or `hh:mm` (strptime's %T, %R), else a time (`17` is 17 seconds, `1h30m`), local
+ * time turned into seconds since midnight UTC.
+ */
+function hourValue(text: string, loc: Loc): number {
+  const m = /^([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?$/.exec(text);
+  let secs: number | undefined;
+  if (m && Number(m[1]) <= 23 && Number(m[2]) <= 59 && Number(m[3] ?? 0) <= 60) secs = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0);
+  else {
+    const t = /^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m(?!s))?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/.exec(text);
+    if (t && text !== '') secs = Math.floor((Number(t[1] ?? 0) * 86400000 + Number(t[2] ?? 0) * 3600000 + Number(t[3] ?? 0) * 60000 + Number(t[4] ?? 0) * 1000 + Number(t[5] ?? 0)) / 1000);
+    else if (/^[0-9]+$/.test(text)) secs = Number(text);
+  }
+  if (secs === undefined) return err('wrong time format', loc);
+  return (((secs - gmtoff()) % 86400) + 86400) % 86400;
+}
 
 /** ARP opcodes as nft names them (proto.c arpop_tbl). */
 const ARP_OPS: ReadonlyArray<[string, number]> = [['request', 1], ['reply', 2], ['rrequest', 3], ['rreply', 4], ['inrequest', 8], ['inreply', 9], ['nak', 10]];
@@ -340,6 +388,47 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
     }
     case 'arp_op':
       return symbol16(ARP_OPS, text, loc, 'ARP operation');
+    case 'day': {
+      const i = DAYS.indexOf(text);
+      const n = i >= 0 ? i : intOf(text);
+      if (n === undefined) return err('Could not parse Day of week of packet reception', loc);
+      if (n > 6) return err(`Value ${n} exceeds valid range 0-6`, loc);
+      return Uint8Array.of(n);
+    }
+    case 'hour':
+      return u32(hourValue(text, loc), true);
+    case 'time': {
+      // date_type_parse: `%Y-%m-%d` then ` %H:%M:%S` (or ` %H:%M`) as local time (mktime), else a Unix timestamp in seconds
+      const d = /^([0-9]{1,4})-([0-9]{1,2})-([0-9]{1,2})(?: ([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?)?$/.exec(text);
+      let secs: bigint | undefined;
+      if (d && Number(d[2]) >= 1 && Number(d[2]) <= 12 && Number(d[3]) >= 1 && Number(d[3]) <= 31 && Number(d[4] ?? 0) <= 23 && Number(d[5] ?? 0) <= 59 && Number(d[6] ?? 0) <= 60) {
+        secs = BigInt(Math.floor(new Date(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(d[4] ?? 0), Number(d[5] ?? 0), Number(d[6] ?? 0)).getTime() / 1000));
+      } else if (/^[0-9]+$/.test(text)) secs = BigInt(text);
+      if (secs === undefined) return err('Cannot parse date', loc);
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, secs * 1_000_000_000n), true);
+      return b;
+    }
+    case 'ct_time': {
+      // time_type_parse: a timestring (`1m30s`), or a number of seconds
+      const ms = /^[0-9]+$/.test(text) ? Number(text) * 1000 : timeMs(text);
+      if (ms === undefined) return err('wrong time format', loc);
+      if (ms > 0xffffffff) return err('Value too large', loc);
+      return u32(ms, true);
+    }
+    case 'pkt_type': {
+      const n = PKT_TYPES.find(([name]) => name === text)?.[1] ?? intOf(text);
+      if (n === undefined) return err('Could not parse packet type', loc);
+      if (n > 0xff) return err(`Value ${n} exceeds valid range 0-255`, loc);
+      return Uint8Array.of(n);
+    }
+    case 'iface_type':
+    case 'zone16': {
+      const n = (type === 'iface_type' ? IFACE_TYPES.find(([name]) => name === text)?.[1] : undefined) ?? intOf(text);
+      if (n === undefined) return err(type === 'iface_type' ? 'Could not parse network interface type' : 'Could not parse integer', loc);
+      if (n > 0xffff) return err(`Value ${n} exceeds valid range 0-65535`, loc);
+      return u32(n, true, 2);
+    }
     case 'ether_type':
       return symbol16(ETHER_TYPES, text, loc, 'Ethernet protocol');
     case 'vlan_id':
@@ -480,7 +569,14 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'integer32be', 'integer16h'].includes(type) ? text.indexOf('-', 1) : -1;
+  const dateRange = type === 'time' ? /^([0-9]+-[0-9]+-[0-9]+(?: [0-9:]+)?|[0-9]+)-([0-9]+(?:-[0-9]+-[0-9]+(?: [0-9:]+)?)?)$/.exec(text) : undefined;
+  if (dateRange) {
+    const lo = scalar(type, dateRange[1]!, v.loc);
+    const hi = scalar(type, dateRange[2]!, v.loc);
+    if (cmpBytes(hostToBe(lo), hostToBe(hi)) > 0) return err('Range has zero or negative size', v.loc);
+    return { lo, hi, kind: 'range' };
+  }
+  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'integer32be', 'integer16h', 'zone16', 'iface_type', 'pkt_type', 'day', 'hour', 'ct_time'].includes(type) ? text.indexOf('-', 1) : -1;
   // a name with a dash is one word to nft's scanner (`not-ect`, `af11-af13`): only numbers make a range there
   const named = (type === 'dscp' || type === 'dscp6' || type === 'ecn') && !/^[0-9]/.test(text);
   if (dash > 0 && !named && !(type === 'inet_proto' && protos().byName.has(text))) {
@@ -496,7 +592,7 @@ export function parseElem(type: DataType, v: RawValue): Elem {
 
 /** Host-order u32 bytes → big-endian (for ordering in sets and ranges). */
 export function hostToBe(b: Uint8Array): Uint8Array {
-  return b.length === 4 || b.length === 2 ? b.slice().reverse() : b;
+  return b.length === 8 || b.length === 4 || b.length === 2 ? b.slice().reverse() : b;
 }
 
 const same = (b: Uint8Array): Uint8Array => b;
@@ -592,6 +688,34 @@ function formatScalar(type: DataType, b: Uint8Array): string {
       return ICMP_CODES[type][b[0]!] ?? String(b[0]);
     case 'tcp_flag':
       return tcpFlagsText(b[0]!);
+    case 'time': {
+      // date_type_print: local time, to the second
+      const ms = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true) / 1_000_000_000n) * 1000;
+      const t = new Date(ms);
+      const p = (n: number): string => String(n).padStart(2, '0');
+      return `"${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}"`;
+    }
+    case 'ct_time': {
+      // time_print: nothing for 0 (measured: `ct expiration 0` lists as `ct expiration `)
+      const ms = hostValue(b);
+      const parts: Array<[number, string]> = [[Math.floor(ms / 86400000), 'd'], [Math.floor(ms / 3600000) % 24, 'h'], [Math.floor(ms / 60000) % 60, 'm'], [Math.floor(ms / 1000) % 60, 's'], [ms % 1000, 'ms']];
+      return parts.filter(([n]) => n !== 0).map(([n, u]) => `${n}${u}`).join('');
+    }
+    case 'day':
+      return DAYS[b[0]!] !== undefined ? `"${DAYS[b[0]!]}"` : String(b[0]);
+    case 'hour': {
+      // hour_type_print: back to local time, seconds shown only when there are some
+      const s = (hostValue(b) + gmtoff()) % 86400;
+      const p = (n: number): string => String(n).padStart(2, '0');
+      return `"${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}${s % 60 ? `:${p(s % 60)}` : ''}"`;
+    }
+    case 'pkt_type':
+      return PKT_TYPES.find(([, v]) => v === b[0])?.[0] ?? String(b[0]);
+    case 'iface_type':
+    case 'zone16': {
+      const v = b[0]! | (b[1]! << 8);
+      return (type === 'iface_type' ? IFACE_TYPES.find(([, n]) => n === v)?.[0] : undefined) ?? String(v);
+    }
     default:
       return String(hostValue(b));
   }
@@ -681,6 +805,8 @@ export function formatElem(type: DataType, e: Elem): string {
   if (e.kind === 'prefix') return `${formatScalar(type, e.lo)}/${e.plen}`;
   // a DSCP range's bounds list in hex, not by name (measured: `ip dscp 10-20` is `0x0a-0x14`)
   if (e.kind === 'range' && (type === 'dscp' || type === 'dscp6')) return [e.lo, e.hi].map((b) => `0x${dscpValue(type, b).toString(16).padStart(2, '0')}`).join('-');
+  // a range of days lists by number (measured: `"Monday"-"Friday"` is `1-5`)
+  if (e.kind === 'range' && type === 'day') return `${e.lo[0]}-${e.hi[0]}`;
   if (e.kind === 'range') return `${formatScalar(type, e.lo)}-${formatScalar(type, e.hi)}`;
   return formatScalar(type, e.lo);
 }

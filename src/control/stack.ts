@@ -11,6 +11,7 @@ interface StackExports {
   net_init(): number;
   net_advance(ms: number): void;
   net_now(): bigint;
+  net_realtime_set(ms: bigint): void;
   net_mib_base(): number;
   net_drops_base(): number;
   net_sysctl_set(i: number, v: number): number;
@@ -25,6 +26,13 @@ export class Stack {
     this.bpfTimers = new BpfTimers(dp.fastPath.exports, dp.helpers);
     const r = this.x.net_init();
     if (r !== 0 && r !== -17) throw new WxdpError('MAP_NO_MEMORY', `cannot set up the stack: ENOMEM: ${dp.memory.limitReached()}`);
+    // the wall clock runs with the stack clock from this process's clock now (meta time / day / hour read it)
+    if (r === 0) this.setRealtime(Date.now());
+  }
+
+  /** Set the wall clock the data path reads (nft's meta time, day, hour): `ms` since the Unix epoch now. */
+  setRealtime(ms: number): void {
+    this.x.net_realtime_set(BigInt(Math.trunc(ms) - this.now()));
   }
 
   /** @internal The fast path's exports, typed by the caller. */
