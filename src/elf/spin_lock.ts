@@ -47,3 +47,61 @@ function btfFieldOffset(btf: Btf | undefined, valueTypeId: number | undefined, n
   if (found.length > 1) return 'many';
   return found[0] ?? -1;
 }
+
+/** The special structs btf_parse_struct_metas looks for among a struct's members (its `aof` set). */
+const STRUCT_META_NAMES = ['bpf_spin_lock', 'bpf_res_spin_lock', 'bpf_list_head', 'bpf_list_node', 'bpf_rb_root', 'bpf_rb_node', 'bpf_refcount'];
+
+/** Why the kernel refuses an object's whole BTF (BPF_BTF_LOAD), as libbpf reports it: errno and where. */
+export interface BtfLoadRefusal { errno: 'EINVAL' | 'E2BIG' | 'ENOENT'; typeId: number; why: string }
+
+/**
+ * BPF_BTF_LOAD's btf_parse_struct_metas: every struct of the object's BTF with a member whose type is one of
+ * the special structs above (the member's own type id: no typedef) has its fields parsed as a map value's
+ * would be, and one that fails fails the whole BTF — libbpf then says "Error loading .BTF into kernel: -22.
+ * BTF is optional, ignoring." and loads the object without it: no map has BTF (locks, timers, lists are
+ * plain bytes; the helpers and kfuncs on them are refused), no program has BTF (no func/line info, global
+ * functions checked as static ones, bpf_obj_new "requires prog BTF"). 6.18.44, through bpftool prog load
+ * (libbpf 1.1): two bpf_spin_locks (or two bpf_res_spin_locks) in a struct -E2BIG; both kinds -EINVAL; a
+ * bpf_list_head without a `contains:` tag -EINVAL, naming a struct the BTF lacks -ENOENT, in a struct
+ * without a lock (a bpf_res_spin_lock will do) -EINVAL — nested in a map value's member struct or in a
+ * struct no map uses just as well; two bpf_list_nodes, a node beside a head and its lock, two heads: taken.
+ */
+export function kernelBtfRefusal(btf: Btf | undefined): BtfLoadRefusal | undefined {
+  if (!btf) return undefined;
+  const special = new Set<number>();
+  btf.types.forEach((t, id) => {
+    if (t.kind === 'struct' && STRUCT_META_NAMES.includes(t.name)) special.add(id);
+  });
+  if (special.size === 0) return undefined;
+  for (let id = 1; id < btf.types.length; id++) {
+    const t = btf.types[id]!;
+    if (t.kind !== 'struct' || !t.members.some((m) => special.has(m.type))) continue;
+    const seen = new Map<string, number>();
+    const roots: { idx: number; name: string }[] = [];
+    for (const [idx, m] of t.members.entries()) {
+      const mt = btf.skipModsAndTypedefs(m.type);
+      if (mt.kind !== 'struct' || !STRUCT_META_NAMES.includes(mt.name)) continue;
+      const n = (seen.get(mt.name) ?? 0) + 1;
+      seen.set(mt.name, n);
+      if (n > 1 && (mt.name === 'bpf_spin_lock' || mt.name === 'bpf_res_spin_lock' || mt.name === 'bpf_refcount')) {
+        return { errno: 'E2BIG', typeId: id, why: `struct ${t.name || '(anon)'} holds more than one struct ${mt.name}` };
+      }
+      if (mt.name === 'bpf_list_head' || mt.name === 'bpf_rb_root') roots.push({ idx, name: m.name });
+    }
+    for (const r of roots) {
+      const tag = btf.types.find((x) => x.kind === 'decl_tag' && x.componentIdx === r.idx && x.type === id && x.name.startsWith('contains:'));
+      if (!tag) return { errno: 'EINVAL', typeId: id, why: `struct ${t.name || '(anon)'}'s ${r.name} has no contains: tag` };
+      const [, cname, field] = tag.name.split(':');
+      const c = btf.types.find((x) => x.kind === 'struct' && x.name === cname);
+      if (!c || c.kind !== 'struct') return { errno: 'ENOENT', typeId: id, why: `struct ${t.name || '(anon)'}'s ${r.name} contains struct ${cname}, which the BTF lacks` };
+      if (!c.members.some((x) => x.name === field)) return { errno: 'EINVAL', typeId: id, why: `struct ${cname} has no member ${field} for ${t.name || '(anon)'}'s ${r.name}` };
+    }
+    if (seen.has('bpf_spin_lock') && seen.has('bpf_res_spin_lock')) {
+      return { errno: 'EINVAL', typeId: id, why: `struct ${t.name || '(anon)'} holds a struct bpf_spin_lock and a struct bpf_res_spin_lock` };
+    }
+    if (roots.length > 0 && !seen.has('bpf_spin_lock') && !seen.has('bpf_res_spin_lock')) {
+      return { errno: 'EINVAL', typeId: id, why: `struct ${t.name || '(anon)'} holds ${roots.map((r) => r.name).join(', ')} (a bpf_list_head / bpf_rb_root) without a bpf_spin_lock` };
+    }
+  }
+  return undefined;
+}
