@@ -1,7 +1,6 @@
 // Where a map value's `struct bpf_spin_lock` (and `struct bpf_timer`) is, from its BTF, as the kernel's btf_parse_fields finds
 // it for map_check_btf: a member of the value struct (or of a struct nested in it) whose type is the
-// struct named bpf_spin_lock. No value type, or none: -1. Two: an error (the kernel's EINVAL at
-// map creation). The kernel allows it in hash and array maps only (others: EOPNOTSUPP, after which
+// struct named bpf_spin_lock. No value type, or none: -1. Two in one struct: 'many'; in two nested structs: the last (btfFieldOffset). The kernel allows it in hash and array maps only (others: EOPNOTSUPP, after which
 // libbpf creates the map again without BTF, so the lock is just 4 bytes).
 
 import type { Btf } from './btf.js';
@@ -29,23 +28,34 @@ export function timerOffset(btf: Btf | undefined, valueTypeId: number | undefine
 function btfFieldOffset(btf: Btf | undefined, valueTypeId: number | undefined, name: string): number | 'many' {
   if (!btf || valueTypeId === undefined) return -1;
   const found: number[] = [];
+  let twoInOne = false;
   const walk = (id: number, base: number, depth: number): void => {
     const t = btf.skipModsAndTypedefs(id);
     if (t.kind !== 'struct' && t.kind !== 'union') return;
-    if (t.name === name && t.kind === 'struct') {
-      found.push(base);
-      return;
-    }
     if (depth > 8) return;
-    for (const m of t.members) walk(m.type, base + m.bitOffset / 8, depth + 1);
+    let here = 0;
+    for (const m of t.members) {
+      const mt = btf.skipModsAndTypedefs(m.type);
+      if (mt.kind === 'struct' && mt.name === name) {
+        found.push(base + m.bitOffset / 8);
+        here++;
+      } else {
+        walk(m.type, base + m.bitOffset / 8, depth + 1);
+      }
+    }
+    if (here > 1) twoInOne = true;
   };
   const top = btf.skipModsAndTypedefs(valueTypeId);
   // the value itself being the struct does not count: it must be a field of a struct
   if (top.kind !== 'struct' && top.kind !== 'union') return -1;
   if (top.name === name) return -1;
   walk(valueTypeId, 0, 0);
-  if (found.length > 1) return 'many';
-  return found[0] ?? -1;
+  // two in one struct: btf_find_struct_field's seen_mask, E2BIG (for locks the object's BTF fails first:
+  // kernelBtfRefusal); two in nested structs are each their struct's only one, and btf_parse_fields keeps the
+  // last (6.18.44: locks at 0 and 8 in two member structs, the map made with BTF, bpf_spin_lock at 0 'off 0
+  // doesn't point to 'struct bpf_spin_lock' that is at 8')
+  if (twoInOne) return 'many';
+  return found[found.length - 1] ?? -1;
 }
 
 /** The special structs btf_parse_struct_metas looks for among a struct's members (its `aof` set). */

@@ -22,6 +22,7 @@ const CASES: Array<{ obj: string; prog: string; btf: string | undefined; want: V
   { obj: 'xdp_btf_list_nolock', prog: 'xdp_btf_list_nolock', btf: 'EINVAL', want: { loaded: true, processed: 39 } },
   { obj: 'xdp_btf_two_locks', prog: 'xdp_btf_two_locks', btf: 'E2BIG', want: { loaded: true, processed: 18 } },
   { obj: 'xdp_btf_list_push_nolock', prog: 'xdp_btf_list_push_nolock', btf: 'EINVAL', want: { loaded: false, errno: 'EINVAL', message: 'bpf_obj_new/bpf_percpu_obj_new requires prog BTF' } },
+  { obj: 'xdp_btf_nested_locks', prog: 'xdp_btf_nested_locks', btf: undefined, want: { loaded: false, errno: 'EINVAL', message: "off 0 doesn't point to 'struct bpf_spin_lock' that is at 8" } },
   { obj: 'xdp_mim_list', prog: 'xdp_mim_list', btf: undefined, want: { loaded: true, processed: 37 } },
   { obj: 'xdp_mim_list', prog: 'xdp_mim_list_read', btf: undefined, want: { loaded: false, errno: 'EACCES', message: 'bpf_list_head cannot be accessed directly by load/store' } },
 ];
