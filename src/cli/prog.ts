@@ -234,6 +234,8 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
         return 0;
       }
       for (const s of obj.skipped.values()) io.err(`wxdp: note: ${s.reason}; skipped\n`);
+      // libbpf's "Error loading .BTF into kernel: -22. BTF is optional, ignoring."
+      if (obj.btfRefusal) io.err(`wxdp: note: the kernel refuses this object's BTF (${obj.btfRefusal.errno}: ${obj.btfRefusal.why}); loaded without it, as libbpf does\n`);
       for (const p of obj.programs.values()) {
         if (logLevel) io.out(`--- verifier log: ${p.name} ---\n${p.verifierLog}`);
         const v = p.verifierStats;

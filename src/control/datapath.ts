@@ -22,7 +22,7 @@ import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { callsObjKfuncs, ensureObjHeap, lowerObjNew } from './obj_heap.js';
 import { objHeapSpans } from '../helpers/obj_kfuncs.js';
-import { applyGraphFields, lowerGraphMapOps } from './graph_maps.js';
+import { applyGraphFields, applyInnerGraphRoots, innerGraphRoots, lowerGraphMapOps } from './graph_maps.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
 import { codec, Errno, isMapInMapType, MapError, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, RingBufReader, BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
@@ -59,6 +59,7 @@ import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type Devi
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
 import { applySpinLocks, innerHasResLock, mapHasBtf, mapHasResLock } from './spin_lock_maps.js';
+import { kernelBtfRefusal, type BtfLoadRefusal } from '../elf/spin_lock.js';
 import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
 import { globalFuncs } from './func_args.js';
 import { encode } from '../isa/insn.js';
@@ -495,6 +496,10 @@ export class Datapath {
     if (opts.verify === false && opts.checked === false) {
       throw new WxdpError('USAGE', 'unchecked mode is only for verified programs (an object loaded with verify: false runs checked)');
     }
+    // BPF_BTF_LOAD refuses some BTF whole (btf_parse_struct_metas: a list head without its lock…); libbpf then
+    // loads the object without it ("BTF is optional, ignoring"): no map, no program has BTF in the kernel
+    const btfRefusal = kernelBtfRefusal(spec.btf);
+    const kernelBtf = btfRefusal ? undefined : spec.btf;
     const maps = new Map<string, BpfMap>();
     // libbpf's bpf_object__create_maps: a LIBBPF_PIN_BY_NAME map is first looked for at its pin path
     // (bpf_object__reuse_map) and created and pinned only when nothing is pinned there
@@ -522,21 +527,22 @@ export class Datapath {
         }
       }
       // the BTF fields first: an inner map stored in a slot must match its template's (btf_record_equal)
-      applySpinLocks(spec, maps);
-      applyGraphFields(spec.btf, maps, this.memory);
+      applySpinLocks(spec, maps, btfRefusal !== undefined);
+      applyGraphFields(kernelBtf, maps, this.memory);
+      applyInnerGraphRoots(spec, kernelBtf, maps);
       // a reused map keeps what it holds (libbpf fills the slots of the maps it creates only)
       fillMapInMapSlots(spec.maps.filter((m) => !reused.has(m.name)), maps);
 
       const { load, skipped } = planPrograms(spec, opts.programs);
       for (const p of load) {
         try {
-          programs.set(p.name, await Program.load(this, p, maps, opts, spec.btf));
+          programs.set(p.name, await Program.load(this, btfRefusal ? { ...p, funcInfo: [], lineInfo: [] } : p, maps, opts, kernelBtf));
         } catch (e) {
           if (!isUnsupported(e)) throw e;
           skipped.set(p.name, { why: 'unsupported', reason: `program ${p.name}: ${e.message}` });
         }
       }
-      return this.finishLoad(spec, maps, programs, skipped);
+      return this.finishLoad(spec, maps, programs, skipped, btfRefusal);
     } catch (e) {
       // bpf_object_load's error path (bpf_object_unload, then bpf_map__unpin of the maps it pinned): the
       // programs loaded before the failure go, so nothing names this load's maps; the maps it created
@@ -556,7 +562,7 @@ export class Datapath {
     }
   }
 
-  private finishLoad(spec: ObjectSpec, maps: Map<string, BpfMap>, programs: Map<string, Program>, skipped: Map<string, SkippedProgram>): BpfObject {
+  private finishLoad(spec: ObjectSpec, maps: Map<string, BpfMap>, programs: Map<string, Program>, skipped: Map<string, SkippedProgram>, btfRefusal?: BtfLoadRefusal): BpfObject {
     // prog_array initialisers (`__array(values, ...)` with `.values = { [i] = &prog }`), as libbpf.
     for (const m of spec.maps) {
       for (const slot of m.initSlots ?? []) {
@@ -567,7 +573,7 @@ export class Datapath {
         maps.get(m.name)!.update(codec.u32.encode(slot.index), codec.u32.encode(target.tableIndex));
       }
     }
-    const obj = new BpfObject(spec, maps, programs, skipped);
+    const obj = new BpfObject(spec, maps, programs, skipped, btfRefusal);
     this.objects.push(obj);
     return obj;
   }
@@ -1167,6 +1173,11 @@ export class BpfObject {
     readonly programs: ReadonlyMap<string, Program>,
     /** Programs left out, by name: a type or helper wxdp lacks, or not asked for (LoadOptions.programs). */
     readonly skipped: ReadonlyMap<string, SkippedProgram> = new Map(),
+    /**
+     * Set when the kernel would refuse the object's BTF (BPF_BTF_LOAD; libbpf: "Error loading .BTF into kernel:
+     * -22. BTF is optional, ignoring."): the object is loaded without it, as libbpf loads it (elf/spin_lock.ts).
+     */
+    readonly btfRefusal?: BtfLoadRefusal,
   ) {}
 
   /** A program by name (or the only/first one); a skipped one raises why (PROG_UNSUPPORTED / NOT_FOUND). */
@@ -1602,7 +1613,8 @@ export function verifierMap(m: BpfMap): VerifierMap {
   const inner = m.innerMeta;
   // bpf_map_meta_alloc copies no name into the inner_map_meta: the kernel's log prints the inner map a
   // lookup finds as map_ptr(ks=..,vs=..), without map=
-  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, ...(mapWriteOnly(inner.flags) ? { writeonly: true } : {}), ...m.innerFields!, ...(innerHasResLock(m) ? { resLock: true } : {}) };
+  const roots = innerGraphRoots(m);
+  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, ...(mapWriteOnly(inner.flags) ? { writeonly: true } : {}), ...m.innerFields!, ...(innerHasResLock(m) ? { resLock: true } : {}), ...(roots.length ? { graphRoots: roots } : {}) };
   if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
     info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
   }
@@ -1658,7 +1670,7 @@ function verifyCacheKey(
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
     const i = m.inner;
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.writeonly ?? false, m.frozen, m.spinLockOff, m.resLock ?? false, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.writeonly ?? false, i.spinLockOff, i.resLock ?? false, i.timerOff ?? -1] : 0]));
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.writeonly ?? false, m.frozen, m.spinLockOff, m.resLock ?? false, m.timerOff ?? -1, m.noBtf ?? false, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.writeonly ?? false, i.spinLockOff, i.resLock ?? false, i.timerOff ?? -1, i.graphRoots ?? 0] : 0]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));

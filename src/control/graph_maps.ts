@@ -17,7 +17,8 @@ import type { BpfMap, GraphFields } from '../maps/index.js';
 import { MapType } from '../maps/uapi.js';
 import { MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE } from '../runtime/helper_args.js';
-import { mapGraphRoots, refcountOff } from '../verifier/local_obj.js';
+import { mapGraphRoots, refcountOff, valueGraphRoots, type GraphRoot } from '../verifier/local_obj.js';
+import type { ObjectSpec } from '../elf/index.js';
 import { mapHasBtf } from './spin_lock_maps.js';
 
 interface SavedHead {
@@ -28,6 +29,32 @@ interface SavedHead {
   /** A bpf_rb_root (next: its top node, prev: its leftmost), its type's bpf_refcount offset (-1: none). */
   rb: boolean;
   rc: number;
+}
+
+/** A map-in-map's inner template's graph roots, by outer map (what a lookup through it finds). */
+const innerRoots = new WeakMap<BpfMap, GraphRoot[]>();
+
+/** The bpf_list_head / bpf_rb_root fields of `outer`'s inner-map template (none: empty). */
+export function innerGraphRoots(outer: BpfMap): readonly GraphRoot[] {
+  return innerRoots.get(outer) ?? [];
+}
+
+/**
+ * A map-in-map's inner template keeps its value's graph roots (bpf_map_meta_alloc copies the btf_record), so a
+ * program reaches an inner value's bpf_list_head through the list kfuncs under the value's lock and never by
+ * load/store, as an outer map's own value (6.18.44: a push under the inner value's lock taken, 37 processed; a
+ * load of the head's bytes 'bpf_list_head cannot be accessed directly by load/store'). Not when the kernel has
+ * no BTF for the map (`btf` undefined: the object's BTF refused; a template made again without it).
+ * (The runtime frees no inner value's list: graph_maps' lowering covers the object's own maps only.)
+ */
+export function applyInnerGraphRoots(spec: ObjectSpec, btf: Btf | undefined, maps: ReadonlyMap<string, BpfMap>): void {
+  for (const m of spec.maps) {
+    const outer = maps.get(m.name);
+    if (!m.innerMap || !outer || !btf || !mapHasBtf(outer)) continue;
+    if ((outer.innerFields?.spinLockOff ?? -1) < 0) continue;
+    const roots = valueGraphRoots(btf, m.innerMap.valueTypeId);
+    if (roots.length > 0) innerRoots.set(outer, roots);
+  }
 }
 
 export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string, BpfMap>, mem: EngineMemory): void {

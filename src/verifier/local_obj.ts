@@ -12,7 +12,7 @@
 import type { Btf } from '../elf/btf.js';
 import type { KfuncDef } from '../helpers/kfuncs.js';
 import { LIST_PUSH_RC, OBJ_DROP_RC, OBJ_NEW_RC, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
-import { Reg, RegType } from './reg.js';
+import { Reg, RegType, type MapInfo } from './reg.js';
 import type { VerifierErrno } from '../errors.js';
 
 /** The verifier services a graph kfunc's check needs (verifier.ts binds them to the call). */
@@ -60,14 +60,22 @@ export function mapGraphRoots(btf: Btf | undefined, mapName: string): GraphRoot[
   if (!byMap) rootsCache.set(btf, (byMap = new Map()));
   const hit = byMap.get(mapName);
   if (hit) return hit;
-  const out: GraphRoot[] = [];
   const maps = btf.types.find((t) => t.kind === 'datasec' && t.name === '.maps');
   const v = maps?.kind === 'datasec' ? maps.vars.map((x) => btf.type(x.type)).find((t) => t.name === mapName) : undefined;
   const def = v?.kind === 'var' ? btf.skipModsAndTypedefs(v.type) : undefined;
   const valueMember = def?.kind === 'struct' ? def.members.find((m) => m.name === 'value') : undefined;
   const ptr = valueMember ? btf.skipModsAndTypedefs(valueMember.type) : undefined;
   const valueId = ptr?.kind === 'ptr' ? ptr.type : undefined;
-  const value = valueId !== undefined ? btf.skipModsAndTypedefs(valueId) : undefined;
+  const out = valueGraphRoots(btf, valueId);
+  byMap.set(mapName, out);
+  return out;
+}
+
+/** The graph roots of a map value of BTF type `valueId` (an inner map template's: MapInfo.graphRoots). */
+export function valueGraphRoots(btf: Btf | undefined, valueId: number | undefined): GraphRoot[] {
+  const out: GraphRoot[] = [];
+  if (!btf || valueId === undefined) return out;
+  const value = btf.skipModsAndTypedefs(valueId);
   if (value && value.kind === 'struct') {
     value.members.forEach((m, idx) => {
       const mt = btf.skipModsAndTypedefs(m.type);
@@ -81,13 +89,20 @@ export function mapGraphRoots(btf: Btf | undefined, mapName: string): GraphRoot[
       out.push({ off: Math.floor(m.bitOffset / 8), type: mt.name, valueId: cid, valueName: c.name, nodeOff: Math.floor(node.bitOffset / 8) });
     });
   }
-  byMap.set(mapName, out);
   return out;
 }
 
+/**
+ * A map's graph roots: an inner map template's come with it (bpf_map_meta_alloc copies the inner map's
+ * btf_record; the template has no name), an object's map's from its `.maps` definition.
+ */
+export function mapRoots(btf: Btf | undefined, map: MapInfo): readonly GraphRoot[] {
+  return map.graphRoots ?? mapGraphRoots(btf, map.name);
+}
+
 /** check_map_access: a load or store that reaches a map value's bpf_list_head / bpf_rb_root, else null. */
-export function graphRootOverlap(btf: Btf | undefined, mapName: string, lo: bigint, hi: bigint): string | null {
-  for (const r of mapGraphRoots(btf, mapName)) if (lo < BigInt(r.off + 16) && BigInt(r.off) < hi) return `${r.type} cannot be accessed directly by load/store`;
+export function graphRootOverlap(btf: Btf | undefined, map: MapInfo, lo: bigint, hi: bigint): string | null {
+  for (const r of mapRoots(btf, map)) if (lo < BigInt(r.off + 16) && BigInt(r.off) < hi) return `${r.type} cannot be accessed directly by load/store`;
   return null;
 }
 
@@ -206,7 +221,7 @@ function listHeadArg(h: GraphHost, type: 'bpf_list_head' | 'bpf_rb_root'): Graph
   }
   if (!r1.varOff.isConst) h.reject(`R1 doesn't have constant offset. ${type} has to be at the constant offset`, 'EINVAL');
   const off = r1.off + Number(r1.varOff.value);
-  const root = mapGraphRoots(h.btf, r1.map!.name).find((r) => r.off === off && r.type === type);
+  const root = mapRoots(h.btf, r1.map!).find((r) => r.off === off && r.type === type);
   if (!root) h.reject(`${type} not found at offset=${off}`, 'EINVAL');
   // check_reg_allocation_locked: no lock, or another allocation's (then said first)
   const lock = h.lock();

@@ -90,6 +90,8 @@ export interface MapInfo {
   timerOff?: number;
   /** Created without BTF (libbpf's retry after map_check_btf's EOPNOTSUPP): map->btf is NULL. */
   noBtf?: boolean;
+  /** An inner map template's bpf_list_head / bpf_rb_root fields (local_obj.ts GraphRoot); others: from the `.maps` BTF by name. */
+  graphRoots?: readonly { off: number; type: 'bpf_list_head' | 'bpf_rb_root'; valueId: number; valueName: string; nodeOff: number }[];
 }
 
 /** A constant's views (setKnown), made once per value: BigInt and Tnum values are immutable, so shared. */

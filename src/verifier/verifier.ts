@@ -1540,7 +1540,7 @@ class Verifier {
         this.checkMemRegion(reg, regno, off, size, m.valueSize, false, pc);
         checkLockOverlap(reg, off, size, (r) => this.reject(r, pc));
         if (this.opts.progBtf && !m.noBtf) {
-          const g = graphRootOverlap(this.opts.progBtf, m.name, reg.smin + BigInt(off), reg.umax + BigInt(off + size));
+          const g = graphRootOverlap(this.opts.progBtf, m, reg.smin + BigInt(off), reg.umax + BigInt(off + size));
           if (g) this.reject(g, pc);
         }
         if (read && m.frozenValue && reg.varOff.isConst) {
@@ -3565,7 +3565,7 @@ class Verifier {
         // check_map_access for a helper too: a bpf_list_head is the list kfuncs' only (a helper writing it
         // would hand them any address as a node)
         if (this.opts.progBtf && !reg.map!.noBtf) {
-          const g = graphRootOverlap(this.opts.progBtf, reg.map!.name, reg.smin + BigInt(reg.off), reg.umax + BigInt(reg.off + size));
+          const g = graphRootOverlap(this.opts.progBtf, reg.map!, reg.smin + BigInt(reg.off), reg.umax + BigInt(reg.off + size));
           if (g) this.reject(g, pc);
         }
         return;
