@@ -17,7 +17,7 @@ import { WxdpError } from '../errors.js';
 import { addrBits, bitOps, evalBinop, type Evaluated, type Fail } from './nft_bitwise.js';
 import { LOG_LEVELS, NftParseError, parseNft, type BinExpr, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
-import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
+import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData, type NatTo } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, formatElem, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, dynsetTemplate, limitTokensMax, type CompileEnv } from './nft_compile.js';
@@ -895,6 +895,8 @@ export class Nft {
           if (item.chain !== undefined && !target) throw new Refusal(ENOENT, key.loc, true);
           if (target?.base) throw new Refusal(EOPNOTSUPP, key.loc, true);
           e.verdict = { v: name as 'accept', chain: item.chain };
+        } else if (mapTo === 'ipv4_addr . inet_service' || mapTo === 'ipv6_addr . inet_service') {
+          e.data = natToData(mapTo, d);
         } else if (mapTo === 'ipv4_addr' || mapTo === 'ipv6_addr' || mapTo === 'inet_service' || mapTo === 'mark') {
           // a NAT map's address: one value (nft's ranges as data, NFT_NAT_F_INTERVAL, are not kept yet)
           const x = parseElem(mapTo, d);
@@ -1065,7 +1067,7 @@ export class Nft {
     const set = t.sets.find((x) => x.name === m.name);
     if (!set) throw this.setNotFound(m.name, m.loc);
     const verdicts = mapTo === 'verdict';
-    if (verdicts && set.mapTo !== undefined && DATA_MAPS.has(set.mapTo)) throw new Refusal(`datatype mismatch: expected netfilter verdict, expression has type ${typeName(set.mapTo as MapData)}`, { ...selLoc, end: m.loc.end }, false); // (measured)
+    if (verdicts && set.mapTo !== undefined && DATA_MAPS.has(set.mapTo)) throw new Refusal(`datatype mismatch: expected netfilter verdict, expression has type ${dataName(set.mapTo as MapData)}`, { ...selLoc, end: m.loc.end }, false); // (measured)
     if (set.mapTo === undefined || (verdicts ? set.mapTo !== 'verdict' : !['counter', 'quota', 'limit'].includes(set.mapTo))) throw new Refusal(verdicts ? 'Expression is not a map' : 'Expression is not a map with objects', m.loc, false); // (measured: `vmap @set`, `vmap @countermap`)
     if (set.type !== keyType || String(set.concat) !== String(concat)) throw new Refusal(`datatype mismatch, map expects ${typeName(set.type, set.concat)}, mapping expression has type ${typeName(keyType, concat)}`, m.loc, false, selLoc);
     return { k: 'ref', name: m.name };
@@ -1075,12 +1077,12 @@ export class Nft {
    * A named data map (`dnat to ip saddr map @m`, `meta mark set … map @m`): it must exist and be a map (nft's
    * expr_evaluate_map), of the key's type, to the data the statement reads (stmt_evaluate_arg).
    */
-  private dataMapRef(t: NftTable, m: Extract<RawValue, { k: 'ref' }>, keyType: DataType, data: MapData, keyLoc: Loc, stmtLoc: Loc): NftSet {
+  private dataMapRef(t: NftTable, m: Extract<RawValue, { k: 'ref' }>, keyType: DataType, data: MapData, keyLoc: Loc, stmtLoc: Loc, concat?: readonly DataType[]): NftSet {
     const set = t.sets.find((x) => x.name === m.name);
     if (!set) throw this.setNotFound(m.name, m.loc);
     if (set.mapTo === undefined || set.mapTo === 'counter' || set.mapTo === 'quota' || set.mapTo === 'limit') throw new Refusal('Expression is not a map', m.loc, false);
-    if (set.type !== keyType || set.concat) throw new Refusal(`datatype mismatch, map expects ${typeName(set.type, set.concat)}, mapping expression has type ${typeName(keyType)}`, m.loc, false, keyLoc);
-    if (set.mapTo !== data) throw new Refusal(`datatype mismatch: expected ${typeName(data)}, expression has type ${set.mapTo === 'verdict' ? 'netfilter verdict' : typeName(set.mapTo)}`, { ...keyLoc, end: m.loc.end }, false, stmtLoc);
+    if (set.type !== keyType || (set.concat ?? []).join() !== (concat ?? []).join()) throw new Refusal(`datatype mismatch, map expects ${typeName(set.type, set.concat)}, mapping expression has type ${typeName(keyType, concat)}`, m.loc, false, keyLoc);
+    if (set.mapTo !== data) throw new Refusal(`datatype mismatch: expected ${dataName(data)}, expression has type ${set.mapTo === 'verdict' ? 'netfilter verdict' : dataName(set.mapTo)}`, { ...keyLoc, end: m.loc.end }, false, stmtLoc);
     return set;
   }
 
@@ -1608,9 +1610,22 @@ export class Nft {
     }
     if (s.map) {
       const fam = family === 'ip6' ? 'ip6' : 'ip';
-      const map = this.natMapOf(t, s.map, fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr', { ...s.loc, end: s.loc.col + s.type.length - 1 });
+      const kw = { ...s.loc, end: s.loc.col + s.type.length - 1 };
+      // to an address and a port (`map { k : 198.51.100.1 . 8080 }`, a map of `… : ipv4_addr . inet_service`): the
+      // port register needs a transport protocol, matched before or the key's own (nft's stmt_evaluate_nat_map)
+      const v = s.map.value;
+      const named = v.k === 'ref' ? t.sets.find((x) => x.name === v.name) : undefined;
+      const withPort = named ? typeof named.mapTo === 'string' && named.mapTo.includes(' . ') : v.k === 'set' && v.elems.some((x) => x.k === 'pair' && x.data.k === 'concat');
+      const addrType = fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr';
+      if (withPort) {
+        const k = s.map.key;
+        const keyL4 = k.k === 'sel' && (k.sel.concat ?? [k.sel]).some((f) => ['tcp', 'udp', 'th'].includes(f.proto));
+        if (!keyL4 && l4 !== 6 && l4 !== 17 && l4 !== 132 && l4 !== 33 && l4 !== 136) throw new Refusal('transport protocol mapping is only valid after transport protocol match', { ...k.loc, end: v.loc.end }, false, kw);
+      }
+      const map = this.natMapOf(t, s.map, withPort ? (`${addrType} . inet_service` as NatTo) : addrType, kw);
       natHook(ch, s);
-      return { k: 'nat', type: s.type, family: fam, flags: flags | 1, text: `${s.type}${t.family === 'inet' ? ` ${fam}` : ''} to`, map, portMap };
+      // listed with its family even in an ip table (measured: `dnat ip to ip daddr . tcp dport map { … }`)
+      return { k: 'nat', type: s.type, family: fam, flags: flags | (withPort ? 3 : 1), text: `${s.type}${t.family === 'inet' || withPort ? ` ${fam}` : ''} to`, map, portMap };
     }
     if (to !== undefined) {
       let a = to;
@@ -1698,7 +1713,7 @@ export class Nft {
   private natMapOf(t: NftTable, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: MapData, stmtLoc: Loc): NatMap {
     const k = m.key;
     let key: NatMap['key'];
-    if (k.k === 'sel') key = { k: 'sel', sel: k.sel };
+    if (k.k === 'sel') key = k.sel.concat ? { k: 'sel', sel: k.sel, concat: this.concatTypes(t, k.sel) } : { k: 'sel', sel: k.sel };
     else if (k.k === 'numgen') key = { k: 'numgen', mode: k.mode, mod: k.mod, offset: k.offset, addr: 0 };
     else {
       // nft sends no seed when none is written: nft_jhash_init then draws one (get_random_bytes), listed as none
@@ -1708,11 +1723,13 @@ export class Nft {
     // nft_ng_inc_init, nft_jhash_init: a modulus of 0 is ERANGE, offset + modulus - 1 past the u32 EOVERFLOW
     if (k.k !== 'sel' && k.mod === 0) throw new Refusal(ERANGE, k.loc, true);
     if (k.k !== 'sel' && k.offset + k.mod - 1 > 0xffffffff) throw new Refusal(EOVERFLOW, k.loc, true);
-    const keyType = k.k === 'sel' ? this.selectorType(t, k) : 'integer32';
-    if (m.value.k === 'ref') return { key, keyType, dataType: data, elems: [], ref: this.dataMapRef(t, m.value, keyType, data, k.loc, stmtLoc).name };
+    const concat = key.k === 'sel' ? key.concat : undefined;
+    const keyType = concat ? 'concat' : k.k === 'sel' ? this.selectorType(t, k) : 'integer32';
+    if (m.value.k === 'ref') return { key, keyType, dataType: data, elems: [], ref: this.dataMapRef(t, m.value, keyType, data, k.loc, stmtLoc, concat).name };
     if (m.value.k !== 'set') throw new Refusal("syntax error, unexpected '@'", m.value.loc, false);
     refuseAnonElemOpts(m.value, true);
-    return { key, keyType, dataType: data, elems: this.elems(t, keyType, data, m.value).map((x) => x.e) };
+    const parse = concat ? (x: RawValue): Elem => this.concatElem(concat, x) : undefined;
+    return { key, keyType, dataType: data, elems: this.elems(t, keyType, data, m.value, parse, concat).map((x) => x.e) };
   }
 
   // ---- publishing ----
@@ -2144,7 +2161,25 @@ function byHandle<T extends { handle: number }>(xs: readonly T[], h: Handle): T 
 /** What a map's elements may map to (`type KEY : …`). */
 const MAP_DATA: ReadonlySet<string> = new Set<NonNullable<NftSet['mapTo']>>(['counter', 'quota', 'limit', 'verdict']);
 /** What a data map may map to: what NAT's address and port and a mark read. */
-const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark']);
+const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark', 'ipv4_addr . inet_service', 'ipv6_addr . inet_service']);
+
+/**
+ * A NAT map element's address and port (`198.51.100.1 . 8080`): the address's bytes, then the port's two in a
+ * register of its own (four bytes, as nft sends them: `016433c6 0000901f`).
+ */
+function natToData(mapTo: NatTo, d: RawValue): Uint8Array {
+  const items = d.k === 'concat' ? d.items : [d];
+  // nft reads a third component as neither (measured)
+  if (d.k === 'concat' && items.length > 2) throw new Refusal("Can't parse symbolic invalid expressions", { ...d.dots[1]!, end: items[2]!.loc.end }, false);
+  const addr = parseElem(mapTo === 'ipv4_addr . inet_service' ? 'ipv4_addr' : 'ipv6_addr', items[0]!);
+  const port = items[1] ? parseElem('inet_service', items[1]) : undefined;
+  if (!port) throw new Refusal('wxdp has NAT maps to an address and a port only with both in each element', d.loc, false);
+  if (addr.kind !== 'value' || port.kind !== 'value') throw new Refusal('wxdp has no address or port ranges or prefixes as a NAT map\'s data yet', d.loc, false);
+  const out = new Uint8Array(addr.lo.length + 4);
+  out.set(addr.lo, 0);
+  out.set(port.lo, addr.lo.length);
+  return out;
+}
 /** The arena block of each stateful statement (nft_stateful.ts draws the limit's and the quota's). */
 const STATE_BYTES: Readonly<Record<Stateful['k'], number>> = { counter: 16, limit: 24, quota: 8, numgen: 8 };
 
@@ -2257,6 +2292,11 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
 };
 
 /** A key type as nft names it: `concatenation of (IPv4 address, internet network service)` for a concatenation. */
+/** A data map's data type's name: a type's, or an address and a port's (a concatenation). */
+function dataName(data: MapData): string {
+  return data.includes(' . ') ? typeName('concat', data.split(' . ') as DataType[]) : typeName(data as DataType);
+}
+
 function typeName(type: DataType, concat?: readonly DataType[]): string {
   return concat ? `concatenation of (${concat.map((x) => TYPE_NAMES[x]).join(', ')})` : TYPE_NAMES[type];
 }

@@ -3,7 +3,7 @@
 // `srcnat + 10`), marks as 0x%08x, sets sorted by value, dependencies nft added left out (`udp dport 53`
 // for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
 
-import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
+import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type NatTo } from './nft_model.js';
 import { anonFields } from './nft_pipapo.js';
 import { tcpOptAt } from './nft_exthdr.js';
 import { fieldAt, impliedDeps, stmtReduce } from './nft_merge.js';
@@ -441,14 +441,23 @@ function natKeyText(k: NatMap['key']): string {
 }
 
 /** A data map element's data as listed (an address, a port, a mark). */
-function dataText(type: DataType, e: Elem): string {
+function dataText(type: DataType | NatTo, e: Elem): string {
+  if (type === 'ipv4_addr . inet_service' || type === 'ipv6_addr . inet_service') {
+    // the address, then the port in a register of its own (nft_compile.ts: NAT's address and port registers)
+    const alen = e.data!.length - 4;
+    const a = e.data!.subarray(0, alen);
+    const p = e.data!.subarray(alen, alen + 2);
+    return `${formatElem(alen === 4 ? 'ipv4_addr' : 'ipv6_addr', { lo: a, hi: a, kind: 'value' })} . ${formatElem('inet_service', { lo: p, hi: p, kind: 'value' })}`;
+  }
   return formatElem(type, { lo: e.data!, hi: e.data!, kind: 'value' });
 }
 
 /** A data map as listed: `KEY map { key : data, … }`, the data of the map's type (address, port, mark). */
 function dataMapText(m: NatMap): string {
   if (m.ref !== undefined) return `${natKeyText(m.key)} map @${m.ref}`;
-  return `${natKeyText(m.key)} map { ${sortElems(m.keyType, m.elems).map((e) => `${elemText(m.keyType, e)} : ${dataText(m.dataType, e)}`).join(', ')} }`;
+  const concat = m.key.k === 'sel' ? m.key.concat : undefined;
+  const elems = concat ? concatOrder(m.elems) : sortElems(m.keyType, m.elems);
+  return `${natKeyText(m.key)} map { ${elems.map((e) => `${elemText(m.keyType, e, undefined, concat)} : ${dataText(m.dataType, e)}`).join(', ')} }`;
 }
 
 /** An anonymous concatenation's elements as listed: per-field intervals (pipapo) as added, nft's mergesort order otherwise. */
@@ -477,7 +486,7 @@ function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterRe
   if (e.timeout !== undefined && set && e.timeout !== set.s.timeout) key += ` timeout ${timeText(e.timeout)}`;
   if (e.expiration !== undefined && set) key += ` expires ${timeText(e.expiration - (set.counter.now ?? 0))}`;
   if (e.comment !== undefined) key += ` comment "${e.comment}"`;
-  if (e.data && set && set.s.mapTo !== undefined) return `${key} : ${dataText(set.s.mapTo as DataType, e)}`;
+  if (e.data && set && set.s.mapTo !== undefined) return `${key} : ${dataText(set.s.mapTo as DataType | NatTo, e)}`;
   if (e.verdict) return `${key} : ${e.verdict.v}${e.verdict.chain !== undefined ? ` ${e.verdict.chain}` : ''}`;
   return e.obj !== undefined ? `${key} : "${e.obj}"` : key;
 }
