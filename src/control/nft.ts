@@ -959,6 +959,8 @@ export class Nft {
     const existing = interval && !set.autoMerge && !fields ? new IntervalIndex(set.type, set.elems) : undefined;
     const fresh = new Set<Elem>();
     for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v, this.keyParser(set))) {
+      // (a named map of ranges is `: interval ipv4_addr . inet_service`, NFT_SET_MAP's interval data: not kept yet)
+      if (set.mapTo?.includes(' . ') && written.data!.length > (set.mapTo.startsWith('ipv6') ? 20 : 8)) throw new Refusal('wxdp has no ranges or prefixes in a named NAT map\'s data yet', loc, false);
       // an interval set keeps what the kernel keeps, the bounds: nft lists them back as a value, a prefix or a range
       const e = interval && !fields ? canonical(set.type, written) : written;
       if (e.kind !== 'value' && !interval) {
@@ -1729,7 +1731,17 @@ export class Nft {
     if (m.value.k !== 'set') throw new Refusal("syntax error, unexpected '@'", m.value.loc, false);
     refuseAnonElemOpts(m.value, true);
     const parse = concat ? (x: RawValue): Elem => this.concatElem(concat, x) : undefined;
-    return { key, keyType, dataType: data, elems: this.elems(t, keyType, data, m.value, parse, concat).map((x) => x.e) };
+    const items = this.elems(t, keyType, data, m.value, parse, concat);
+    if (data.includes(' . ')) {
+      // ranges in the data (twice the registers): every element's then, nft sends each as written (measured: the
+      // kernel refuses the first of a shorter data with EINVAL, at its key); IPv6's ENODATA at the statement
+      const alen = data.startsWith('ipv6') ? 16 : 4;
+      const ranged = items.some((x) => x.e.data!.length > alen + 4);
+      const short = ranged && items.find((x) => x.e.data!.length === alen + 4);
+      if (short) throw new Refusal(EINVAL, short.loc, true);
+      if (ranged && alen === 16) throw new Refusal('Could not process rule: No data available', stmtLoc, true);
+    }
+    return { key, keyType, dataType: data, elems: items.map((x) => x.e) };
   }
 
   // ---- publishing ----
@@ -2174,10 +2186,20 @@ function natToData(mapTo: NatTo, d: RawValue): Uint8Array {
   const addr = parseElem(mapTo === 'ipv4_addr . inet_service' ? 'ipv4_addr' : 'ipv6_addr', items[0]!);
   const port = items[1] ? parseElem('inet_service', items[1]) : undefined;
   if (!port) throw new Refusal('wxdp has NAT maps to an address and a port only with both in each element', d.loc, false);
-  if (addr.kind !== 'value' || port.kind !== 'value') throw new Refusal('wxdp has no address or port ranges or prefixes as a NAT map\'s data yet', d.loc, false);
-  const out = new Uint8Array(addr.lo.length + 4);
+  const alen = addr.lo.length;
+  if (addr.kind === 'value' && port.kind === 'value') {
+    const out = new Uint8Array(alen + 4);
+    out.set(addr.lo, 0);
+    out.set(port.lo, alen);
+    return out;
+  }
+  // a range or a prefix in either (`198.51.100.0/30 . 80-81`): nft sends min address, min port, max address, max
+  // port (`006433c6 00005000 036433c6 00005100`, NFTA_NAT_REG_ADDR_MAX and _PROTO_MAX their registers)
+  const out = new Uint8Array(2 * (alen + 4));
   out.set(addr.lo, 0);
-  out.set(port.lo, addr.lo.length);
+  out.set(port.lo, alen);
+  out.set(addr.hi, alen + 4);
+  out.set(port.hi, 2 * alen + 4);
   return out;
 }
 /** The arena block of each stateful statement (nft_stateful.ts draws the limit's and the quota's). */

@@ -7,7 +7,7 @@ import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjTy
 import { anonFields } from './nft_pipapo.js';
 import { tcpOptAt } from './nft_exthdr.js';
 import { fieldAt, impliedDeps, stmtReduce } from './nft_merge.js';
-import { flagNames, formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, ICMP_CODES as ICMP_CODE_TABLES, TYPE_INFO, type DataType, type Elem } from './nft_types.js';
+import { flagNames, formatConcat, formatElem, cmpBytes, prefixLen, sortConcat, sortElems, tcpFlagsText, ICMP_CODES as ICMP_CODE_TABLES, TYPE_INFO, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
 import { addrBoolOps, bitOpsText, boolOps, maskPrefix, prefixOf } from './nft_bitwise.js';
 
@@ -444,10 +444,16 @@ function natKeyText(k: NatMap['key']): string {
 function dataText(type: DataType | NatTo, e: Elem): string {
   if (type === 'ipv4_addr . inet_service' || type === 'ipv6_addr . inet_service') {
     // the address, then the port in a register of its own (nft_compile.ts: NAT's address and port registers)
-    const alen = e.data!.length - 4;
-    const a = e.data!.subarray(0, alen);
-    const p = e.data!.subarray(alen, alen + 2);
-    return `${formatElem(alen === 4 ? 'ipv4_addr' : 'ipv6_addr', { lo: a, hi: a, kind: 'value' })} . ${formatElem('inet_service', { lo: p, hi: p, kind: 'value' })}`;
+    const alen = type === 'ipv4_addr . inet_service' ? 4 : 16;
+    const d = e.data!;
+    // min address, min port, then (ranges) max address, max port: each bound pair a value, a prefix or a range
+    const hiAt = d.length > alen + 4 ? alen + 4 : 0;
+    const bound = (t: DataType, lo: Uint8Array, hi: Uint8Array): string => {
+      const plen = t === 'inet_service' ? undefined : prefixLen(lo, hi);
+      const kind = cmpBytes(lo, hi) === 0 ? 'value' : plen !== undefined ? 'prefix' : 'range';
+      return formatElem(t, { lo, hi, kind, plen });
+    };
+    return `${bound(alen === 4 ? 'ipv4_addr' : 'ipv6_addr', d.subarray(0, alen), d.subarray(hiAt, hiAt + alen))} . ${bound('inet_service', d.subarray(alen, alen + 2), d.subarray(hiAt + alen, hiAt + alen + 2))}`;
   }
   return formatElem(type, { lo: e.data!, hi: e.data!, kind: 'value' });
 }
