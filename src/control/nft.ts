@@ -875,7 +875,7 @@ export class Nft {
    * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
    * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
    */
-  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'] | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark', v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[]): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'] | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark', v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[], named = false): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
     const out: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> = [];
     // values conflict only when equal: found by key; intervals are compared with every earlier element
     const byKey = new Map<string, Elem>();
@@ -896,7 +896,7 @@ export class Nft {
           if (target?.base) throw new Refusal(EOPNOTSUPP, key.loc, true);
           e.verdict = { v: name as 'accept', chain: item.chain };
         } else if (mapTo === 'ipv4_addr . inet_service' || mapTo === 'ipv6_addr . inet_service') {
-          e.data = natToData(mapTo, d);
+          e.data = natToData(mapTo, d, named);
         } else if (mapTo === 'ipv4_addr' || mapTo === 'ipv6_addr' || mapTo === 'inet_service' || mapTo === 'mark') {
           // a NAT map's address: one value (nft's ranges as data, NFT_NAT_F_INTERVAL, are not kept yet)
           const x = parseElem(mapTo, d);
@@ -958,9 +958,8 @@ export class Nft {
     const fields = interval && set.concat ? new FieldElems(set.concat, set.elems) : undefined;
     const existing = interval && !set.autoMerge && !fields ? new IntervalIndex(set.type, set.elems) : undefined;
     const fresh = new Set<Elem>();
-    for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v, this.keyParser(set))) {
-      // (a named map of ranges is `: interval ipv4_addr . inet_service`, NFT_SET_MAP's interval data: not kept yet)
-      if (set.mapTo?.includes(' . ') && written.data!.length > (set.mapTo.startsWith('ipv6') ? 20 : 8)) throw new Refusal('wxdp has no ranges or prefixes in a named NAT map\'s data yet', loc, false);
+    // (a named map's NAT data is one address and port: nft's `Value must be a singleton` for a range)
+    for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v, this.keyParser(set), undefined, true)) {
       // an interval set keeps what the kernel keeps, the bounds: nft lists them back as a value, a prefix or a range
       const e = interval && !fields ? canonical(set.type, written) : written;
       if (e.kind !== 'value' && !interval) {
@@ -1624,6 +1623,8 @@ export class Nft {
         const keyL4 = k.k === 'sel' && (k.sel.concat ?? [k.sel]).some((f) => ['tcp', 'udp', 'th'].includes(f.proto));
         if (!keyL4 && l4 !== 6 && l4 !== 17 && l4 !== 132 && l4 !== 33 && l4 !== 136) throw new Refusal('transport protocol mapping is only valid after transport protocol match', { ...k.loc, end: v.loc.end }, false, kw);
       }
+      // (nft 1.0.6 fails an assertion on a port map after one: netlink_gen_nat_stmt, measured)
+      if (withPort && s.portMap) throw new Refusal('wxdp has no port map after a NAT map to an address and a port (nft 1.0.6 aborts on it)', s.portMap.key.loc, false);
       const map = this.natMapOf(t, s.map, withPort ? (`${addrType} . inet_service` as NatTo) : addrType, kw);
       natHook(ch, s);
       // listed with its family even in an ip table (measured: `dnat ip to ip daddr . tcp dport map { … }`)
@@ -2179,13 +2180,14 @@ const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr
  * A NAT map element's address and port (`198.51.100.1 . 8080`): the address's bytes, then the port's two in a
  * register of its own (four bytes, as nft sends them: `016433c6 0000901f`).
  */
-function natToData(mapTo: NatTo, d: RawValue): Uint8Array {
+function natToData(mapTo: NatTo, d: RawValue, single: boolean): Uint8Array {
   const items = d.k === 'concat' ? d.items : [d];
   // nft reads a third component as neither (measured)
   if (d.k === 'concat' && items.length > 2) throw new Refusal("Can't parse symbolic invalid expressions", { ...d.dots[1]!, end: items[2]!.loc.end }, false);
   const addr = parseElem(mapTo === 'ipv4_addr . inet_service' ? 'ipv4_addr' : 'ipv6_addr', items[0]!);
   const port = items[1] ? parseElem('inet_service', items[1]) : undefined;
-  if (!port) throw new Refusal('wxdp has NAT maps to an address and a port only with both in each element', d.loc, false);
+  if (!port) throw new Refusal(`invalid data type, expected ${dataName(mapTo)}`, d.loc, false);
+  if (single && (addr.kind !== 'value' || port.kind !== 'value')) throw new Refusal('Value must be a singleton', d.loc, false);
   const alen = addr.lo.length;
   if (addr.kind === 'value' && port.kind === 'value') {
     const out = new Uint8Array(alen + 4);

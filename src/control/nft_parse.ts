@@ -785,6 +785,7 @@ class Parser {
         spec.type = [...keys, key].join(' . ');
         const d = this.next();
         if (d.t !== 'w') this.unexpected(d);
+        if (d.v === 'interval') throw new NftParseError('wxdp has no maps to intervals (`: interval ipv4_addr . inet_service`) yet', d.loc);
         spec.data = { v: d.v, loc: d.loc };
         // `: ipv4_addr . inet_service` (NAT's address and port)
         while (this.isWord('.')) {
@@ -869,6 +870,7 @@ class Parser {
     }
     const data = d.t === 'w' ? this.selector(d) : undefined;
     if (!data) this.unexpected(d);
+    if (this.isWord('.')) throw new NftParseError('wxdp has no typeof maps to a concatenation (`: ip daddr . tcp dport`) yet; `type … : ipv4_addr . inet_service` is kept', this.peek().loc);
     // a map to a packet field's type (nft's data maps): nft.ts takes the field's type
     spec.data = { v: `typeof ${data.proto} ${data.field}`, loc: data.loc, sel: data };
   }

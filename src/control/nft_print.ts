@@ -109,6 +109,8 @@ function logText(s: Extract<RStmt, { k: 'log' }>): string {
 
 /** The fields a statement reads: a concatenation's each, or its one selector. */
 function fieldsOf(x: RStmt): Selector[] {
+  // a NAT address map's key (a field, a concatenation, jhash's) is read by the statement (its port map's is not)
+  if (x.k === 'nat' && x.map && x.map.key.k !== 'numgen') return x.map.key.sel.concat ?? [x.map.key.sel];
   return x.k === 'match' || x.k === 'vmap' || x.k === 'objmap' ? x.sel.concat ?? [x.sel] : [];
 }
 
@@ -233,7 +235,8 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   // only the matches up to a statement of another kind (a counter) can make it redundant: nft's listing forgets a
   // dependency there (rule_maybe_reset_payload_deps; `meta l4proto tcp counter tcp dport 2` lists so, measured)
   const stop = after.findIndex((x) => x.k !== 'match' && x.k !== 'vmap' && x.k !== 'objmap');
-  const later = stop < 0 ? after : after.slice(0, stop);
+  // (a NAT statement's map key there is a load too: `meta l4proto tcp dnat to tcp dport map { … }` lists without it)
+  const later = stop < 0 ? after : after.slice(0, after[stop]!.k === 'nat' ? stop + 1 : stop);
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
     // in a netdev or inet table the transport's dependency is `meta l4proto`: an `ip protocol` stays (measured)
     if (proto !== 'meta' && (t.family === 'netdev' || t.family === 'inet')) return false;

@@ -33,6 +33,14 @@ const SEQUENCE = [
   'add rule ip x c dnat to ip saddr map @n',
   'add rule ip x c tcp dport 1 dnat to ip saddr map @n',
   'add element ip x n { 192.0.2.1 : 198.51.100.1 . 9 }',
+  'add element ip x n { 192.0.2.2 : 198.51.100.1-198.51.100.3 . 9 }', // a named map's: one address and port
+  'add element ip x n { 192.0.2.2 : 198.51.100.1 }',
+  'add rule ip x c meta l4proto tcp dnat to ip saddr map { 192.0.2.3 : 198.51.100.1 . 80, 192.0.2.4 : 198.51.100.2 }',
+  // the key's tcp field hides the transport protocol match before it (a counter between keeps it), a port map's not
+  'add rule ip x c meta l4proto tcp dnat to ip saddr . tcp dport map { 192.0.2.3 . 1-100 : 198.51.100.1 . 80 }',
+  'add rule ip x c meta l4proto tcp counter dnat to ip saddr . tcp dport map { 192.0.2.3 . 1 : 198.51.100.1 . 80 }',
+  'add rule ip x c meta l4proto tcp dnat to tcp dport map { 80 : 192.0.2.10 }',
+  'add rule ip x c meta l4proto tcp dnat to 1.1.1.1 : tcp dport map { 1 : 2 }',
   'add rule ip x c tcp dport 1 dnat to ip saddr map @m',
   'add rule ip x c tcp dport 1 dnat to ip saddr . tcp dport map @n',
   'add table inet y',
