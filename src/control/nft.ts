@@ -619,7 +619,7 @@ export class Nft {
           }
           const spec = c.spec;
           // a data map's type: named, or its `typeof` expression's
-          const data = spec?.data?.sel ? selType(spec.data.sel) : spec?.data?.v;
+          const data = spec?.data?.sel ? (spec.data.sel.concat ? spec.data.sel.concat.map(selType).join(' . ') : selType(spec.data.sel)) : spec?.data?.v;
           if (spec?.data?.sel && !DATA_MAPS.has(data!)) throw new Refusal(`wxdp maps keys to verdicts, stateful objects, addresses, ports and marks only, not to ${spec.data.v.slice(7)}`, spec.data.loc, false);
           if (spec?.data && DATA_MAPS.has(data!) && (spec.timeout !== undefined || spec.counter || spec.flags.includes('timeout'))) {
             throw new Refusal('wxdp has no timeouts or counters in maps to addresses, ports or marks yet', spec.loc, false);

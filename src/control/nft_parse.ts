@@ -870,9 +870,10 @@ class Parser {
     }
     const data = d.t === 'w' ? this.selector(d) : undefined;
     if (!data) this.unexpected(d);
-    if (this.isWord('.')) throw new NftParseError('wxdp has no typeof maps to a concatenation (`: ip daddr . tcp dport`) yet; `type … : ipv4_addr . inet_service` is kept', this.peek().loc);
-    // a map to a packet field's type (nft's data maps): nft.ts takes the field's type
-    spec.data = { v: `typeof ${data.proto} ${data.field}`, loc: data.loc, sel: data };
+    // a map to a packet field's type (nft's data maps): nft.ts takes the field's type; `ip daddr . tcp dport` (NAT's
+    // address and port) the fields'
+    const dsel = this.concatSel(data);
+    spec.data = { v: `typeof ${(dsel.concat ?? [dsel]).map((f) => `${f.proto} ${f.field}`).join(' . ')}`, loc: dsel.loc, sel: dsel };
   }
 
   /** `= name` or `= { a, b }` after `devices` (nft's dev_spec: a set of names), in a chain's hook or a flowtable. */
