@@ -17,7 +17,7 @@ import { WxdpError } from '../errors.js';
 import { addrBits, bitOps, evalBinop, type Evaluated, type Fail } from './nft_bitwise.js';
 import { LOG_LEVELS, NftParseError, parseNft, type BinExpr, type ChainSpec, type Cmd, type ElemOpts, type Handle, type Loc, type NatKey, type NftFamily, type ObjSpec, type RawValue, type Selector, type Stmt } from './nft_parse.js';
 import type { NftSource, ScanOptions } from './nft_scan.js';
-import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
+import { ARP_HOOKS, HOOKS, NETDEV_HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData, type NatTo } from './nft_model.js';
 import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBounds, fieldFind } from './nft_pipapo.js';
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, formatElem, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, dynsetTemplate, limitTokensMax, type CompileEnv } from './nft_compile.js';
@@ -624,7 +624,7 @@ export class Nft {
           }
           const spec = c.spec;
           // a data map's type: named, or its `typeof` expression's
-          const data = spec?.data?.sel ? selType(spec.data.sel) : spec?.data?.v;
+          const data = spec?.data?.sel ? (spec.data.sel.concat ? spec.data.sel.concat.map(selType).join(' . ') : selType(spec.data.sel)) : spec?.data?.v;
           if (spec?.data?.sel && !DATA_MAPS.has(data!)) throw new Refusal(`wxdp maps keys to verdicts, stateful objects, addresses, ports and marks only, not to ${spec.data.v.slice(7)}`, spec.data.loc, false);
           if (spec?.data && DATA_MAPS.has(data!) && (spec.timeout !== undefined || spec.counter || spec.flags.includes('timeout'))) {
             throw new Refusal('wxdp has no timeouts or counters in maps to addresses, ports or marks yet', spec.loc, false);
@@ -884,7 +884,7 @@ export class Nft {
    * that overlaps an earlier one of the same list is nft's "conflicting intervals", one with the same key the
    * kernel's EEXIST (in an anonymous map; a named map's element with another object too).
    */
-  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'] | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark', v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[]): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
+  private elems(t: NftTable, type: DataType, mapTo: NftSet['mapTo'] | 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark', v: RawValue, parse = (key: RawValue): Elem => parseElem(type, key), fields?: readonly DataType[], named = false): Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> {
     const out: Array<{ e: Elem; loc: Loc; opts?: ElemOpts }> = [];
     // values conflict only when equal: found by key; intervals are compared with every earlier element
     const byKey = new Map<string, Elem>();
@@ -904,6 +904,8 @@ export class Nft {
           if (item.chain !== undefined && !target) throw new Refusal(ENOENT, key.loc, true);
           if (target?.base) throw new Refusal(EOPNOTSUPP, key.loc, true);
           e.verdict = { v: name as 'accept', chain: item.chain };
+        } else if (mapTo === 'ipv4_addr . inet_service' || mapTo === 'ipv6_addr . inet_service') {
+          e.data = natToData(mapTo, d, named);
         } else if (mapTo === 'ipv4_addr' || mapTo === 'ipv6_addr' || mapTo === 'inet_service' || mapTo === 'mark') {
           // a NAT map's address: one value (nft's ranges as data, NFT_NAT_F_INTERVAL, are not kept yet)
           const x = parseElem(mapTo, d);
@@ -965,7 +967,8 @@ export class Nft {
     const fields = interval && set.concat ? new FieldElems(set.concat, set.elems) : undefined;
     const existing = interval && !set.autoMerge && !fields ? new IntervalIndex(set.type, set.elems) : undefined;
     const fresh = new Set<Elem>();
-    for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v, this.keyParser(set))) {
+    // (a named map's NAT data is one address and port: nft's `Value must be a singleton` for a range)
+    for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v, this.keyParser(set), undefined, true)) {
       // an interval set keeps what the kernel keeps, the bounds: nft lists them back as a value, a prefix or a range
       const e = interval && !fields ? canonical(set.type, written) : written;
       if (e.kind !== 'value' && !interval) {
@@ -1074,7 +1077,7 @@ export class Nft {
     const set = t.sets.find((x) => x.name === m.name);
     if (!set) throw this.setNotFound(m.name, m.loc);
     const verdicts = mapTo === 'verdict';
-    if (verdicts && set.mapTo !== undefined && DATA_MAPS.has(set.mapTo)) throw new Refusal(`datatype mismatch: expected netfilter verdict, expression has type ${typeName(set.mapTo as MapData)}`, { ...selLoc, end: m.loc.end }, false); // (measured)
+    if (verdicts && set.mapTo !== undefined && DATA_MAPS.has(set.mapTo)) throw new Refusal(`datatype mismatch: expected netfilter verdict, expression has type ${dataName(set.mapTo as MapData)}`, { ...selLoc, end: m.loc.end }, false); // (measured)
     if (set.mapTo === undefined || (verdicts ? set.mapTo !== 'verdict' : !['counter', 'quota', 'limit'].includes(set.mapTo))) throw new Refusal(verdicts ? 'Expression is not a map' : 'Expression is not a map with objects', m.loc, false); // (measured: `vmap @set`, `vmap @countermap`)
     if (set.type !== keyType || String(set.concat) !== String(concat)) throw new Refusal(`datatype mismatch, map expects ${typeName(set.type, set.concat)}, mapping expression has type ${typeName(keyType, concat)}`, m.loc, false, selLoc);
     return { k: 'ref', name: m.name };
@@ -1084,12 +1087,12 @@ export class Nft {
    * A named data map (`dnat to ip saddr map @m`, `meta mark set … map @m`): it must exist and be a map (nft's
    * expr_evaluate_map), of the key's type, to the data the statement reads (stmt_evaluate_arg).
    */
-  private dataMapRef(t: NftTable, m: Extract<RawValue, { k: 'ref' }>, keyType: DataType, data: MapData, keyLoc: Loc, stmtLoc: Loc): NftSet {
+  private dataMapRef(t: NftTable, m: Extract<RawValue, { k: 'ref' }>, keyType: DataType, data: MapData, keyLoc: Loc, stmtLoc: Loc, concat?: readonly DataType[]): NftSet {
     const set = t.sets.find((x) => x.name === m.name);
     if (!set) throw this.setNotFound(m.name, m.loc);
     if (set.mapTo === undefined || set.mapTo === 'counter' || set.mapTo === 'quota' || set.mapTo === 'limit') throw new Refusal('Expression is not a map', m.loc, false);
-    if (set.type !== keyType || set.concat) throw new Refusal(`datatype mismatch, map expects ${typeName(set.type, set.concat)}, mapping expression has type ${typeName(keyType)}`, m.loc, false, keyLoc);
-    if (set.mapTo !== data) throw new Refusal(`datatype mismatch: expected ${typeName(data)}, expression has type ${set.mapTo === 'verdict' ? 'netfilter verdict' : typeName(set.mapTo)}`, { ...keyLoc, end: m.loc.end }, false, stmtLoc);
+    if (set.type !== keyType || (set.concat ?? []).join() !== (concat ?? []).join()) throw new Refusal(`datatype mismatch, map expects ${typeName(set.type, set.concat)}, mapping expression has type ${typeName(keyType, concat)}`, m.loc, false, keyLoc);
+    if (set.mapTo !== data) throw new Refusal(`datatype mismatch: expected ${dataName(data)}, expression has type ${set.mapTo === 'verdict' ? 'netfilter verdict' : dataName(set.mapTo)}`, { ...keyLoc, end: m.loc.end }, false, stmtLoc);
     return set;
   }
 
@@ -1633,9 +1636,24 @@ export class Nft {
     }
     if (s.map) {
       const fam = family === 'ip6' ? 'ip6' : 'ip';
-      const map = this.natMapOf(t, s.map, fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr', { ...s.loc, end: s.loc.col + s.type.length - 1 });
+      const kw = { ...s.loc, end: s.loc.col + s.type.length - 1 };
+      // to an address and a port (`map { k : 198.51.100.1 . 8080 }`, a map of `… : ipv4_addr . inet_service`): the
+      // port register needs a transport protocol, matched before or the key's own (nft's stmt_evaluate_nat_map)
+      const v = s.map.value;
+      const named = v.k === 'ref' ? t.sets.find((x) => x.name === v.name) : undefined;
+      const withPort = named ? typeof named.mapTo === 'string' && named.mapTo.includes(' . ') : v.k === 'set' && v.elems.some((x) => x.k === 'pair' && x.data.k === 'concat');
+      const addrType = fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr';
+      if (withPort) {
+        const k = s.map.key;
+        const keyL4 = k.k === 'sel' && (k.sel.concat ?? [k.sel]).some((f) => ['tcp', 'udp', 'th'].includes(f.proto));
+        if (!keyL4 && l4 !== 6 && l4 !== 17 && l4 !== 132 && l4 !== 33 && l4 !== 136) throw new Refusal('transport protocol mapping is only valid after transport protocol match', { ...k.loc, end: v.loc.end }, false, kw);
+      }
+      // (nft 1.0.6 fails an assertion on a port map after one: netlink_gen_nat_stmt, measured)
+      if (withPort && s.portMap) throw new Refusal('wxdp has no port map after a NAT map to an address and a port (nft 1.0.6 aborts on it)', s.portMap.key.loc, false);
+      const map = this.natMapOf(t, s.map, withPort ? (`${addrType} . inet_service` as NatTo) : addrType, kw);
       natHook(ch, s);
-      return { k: 'nat', type: s.type, family: fam, flags: flags | 1, text: `${s.type}${t.family === 'inet' ? ` ${fam}` : ''} to`, map, portMap };
+      // listed with its family even in an ip table (measured: `dnat ip to ip daddr . tcp dport map { … }`)
+      return { k: 'nat', type: s.type, family: fam, flags: flags | (withPort ? 3 : 1), text: `${s.type}${t.family === 'inet' || withPort ? ` ${fam}` : ''} to`, map, portMap };
     }
     if (to !== undefined) {
       let a = to;
@@ -1732,7 +1750,7 @@ export class Nft {
   private natMapOf(t: NftTable, m: NonNullable<Extract<Stmt, { k: 'nat' }>['map']>, data: MapData, stmtLoc: Loc): NatMap {
     const k = m.key;
     let key: NatMap['key'];
-    if (k.k === 'sel') key = { k: 'sel', sel: k.sel };
+    if (k.k === 'sel') key = k.sel.concat ? { k: 'sel', sel: k.sel, concat: this.concatTypes(t, k.sel) } : { k: 'sel', sel: k.sel };
     else if (k.k === 'numgen') key = { k: 'numgen', mode: k.mode, mod: k.mod, offset: k.offset, addr: 0 };
     else {
       // nft sends no seed when none is written: nft_jhash_init then draws one (get_random_bytes), listed as none
@@ -1742,11 +1760,23 @@ export class Nft {
     // nft_ng_inc_init, nft_jhash_init: a modulus of 0 is ERANGE, offset + modulus - 1 past the u32 EOVERFLOW
     if (k.k !== 'sel' && k.mod === 0) throw new Refusal(ERANGE, k.loc, true);
     if (k.k !== 'sel' && k.offset + k.mod - 1 > 0xffffffff) throw new Refusal(EOVERFLOW, k.loc, true);
-    const keyType = k.k === 'sel' ? this.selectorType(t, k) : 'integer32';
-    if (m.value.k === 'ref') return { key, keyType, dataType: data, elems: [], ref: this.dataMapRef(t, m.value, keyType, data, k.loc, stmtLoc).name };
+    const concat = key.k === 'sel' ? key.concat : undefined;
+    const keyType = concat ? 'concat' : k.k === 'sel' ? this.selectorType(t, k) : 'integer32';
+    if (m.value.k === 'ref') return { key, keyType, dataType: data, elems: [], ref: this.dataMapRef(t, m.value, keyType, data, k.loc, stmtLoc, concat).name };
     if (m.value.k !== 'set') throw new Refusal("syntax error, unexpected '@'", m.value.loc, false);
     refuseAnonElemOpts(m.value, true);
-    return { key, keyType, dataType: data, elems: this.elems(t, keyType, data, m.value).map((x) => x.e) };
+    const parse = concat ? (x: RawValue): Elem => this.concatElem(concat, x) : undefined;
+    const items = this.elems(t, keyType, data, m.value, parse, concat);
+    if (data.includes(' . ')) {
+      // ranges in the data (twice the registers): every element's then, nft sends each as written (measured: the
+      // kernel refuses the first of a shorter data with EINVAL, at its key); IPv6's ENODATA at the statement
+      const alen = data.startsWith('ipv6') ? 16 : 4;
+      const ranged = items.some((x) => x.e.data!.length > alen + 4);
+      const short = ranged && items.find((x) => x.e.data!.length === alen + 4);
+      if (short) throw new Refusal(EINVAL, short.loc, true);
+      if (ranged && alen === 16) throw new Refusal('Could not process rule: No data available', stmtLoc, true);
+    }
+    return { key, keyType, dataType: data, elems: items.map((x) => x.e) };
   }
 
   // ---- publishing ----
@@ -2184,7 +2214,36 @@ function byHandle<T extends { handle: number }>(xs: readonly T[], h: Handle): T 
 /** What a map's elements may map to (`type KEY : …`). */
 const MAP_DATA: ReadonlySet<string> = new Set<NonNullable<NftSet['mapTo']>>(['counter', 'quota', 'limit', 'verdict']);
 /** What a data map may map to: what NAT's address and port and a mark read. */
-const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark']);
+const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark', 'ipv4_addr . inet_service', 'ipv6_addr . inet_service']);
+
+/**
+ * A NAT map element's address and port (`198.51.100.1 . 8080`): the address's bytes, then the port's two in a
+ * register of its own (four bytes, as nft sends them: `016433c6 0000901f`).
+ */
+function natToData(mapTo: NatTo, d: RawValue, single: boolean): Uint8Array {
+  const items = d.k === 'concat' ? d.items : [d];
+  // nft reads a third component as neither (measured)
+  if (d.k === 'concat' && items.length > 2) throw new Refusal("Can't parse symbolic invalid expressions", { ...d.dots[1]!, end: items[2]!.loc.end }, false);
+  const addr = parseElem(mapTo === 'ipv4_addr . inet_service' ? 'ipv4_addr' : 'ipv6_addr', items[0]!);
+  const port = items[1] ? parseElem('inet_service', items[1]) : undefined;
+  if (!port) throw new Refusal(`invalid data type, expected ${dataName(mapTo)}`, d.loc, false);
+  if (single && (addr.kind !== 'value' || port.kind !== 'value')) throw new Refusal('Value must be a singleton', d.loc, false);
+  const alen = addr.lo.length;
+  if (addr.kind === 'value' && port.kind === 'value') {
+    const out = new Uint8Array(alen + 4);
+    out.set(addr.lo, 0);
+    out.set(port.lo, alen);
+    return out;
+  }
+  // a range or a prefix in either (`198.51.100.0/30 . 80-81`): nft sends min address, min port, max address, max
+  // port (`006433c6 00005000 036433c6 00005100`, NFTA_NAT_REG_ADDR_MAX and _PROTO_MAX their registers)
+  const out = new Uint8Array(2 * (alen + 4));
+  out.set(addr.lo, 0);
+  out.set(port.lo, alen);
+  out.set(addr.hi, alen + 4);
+  out.set(port.hi, 2 * alen + 4);
+  return out;
+}
 /** The arena block of each stateful statement (nft_stateful.ts draws the limit's and the quota's). */
 const STATE_BYTES: Readonly<Record<Stateful['k'], number>> = { counter: 16, limit: 24, quota: 8, numgen: 8 };
 
@@ -2297,6 +2356,11 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
 };
 
 /** A key type as nft names it: `concatenation of (IPv4 address, internet network service)` for a concatenation. */
+/** A data map's data type's name: a type's, or an address and a port's (a concatenation). */
+function dataName(data: MapData): string {
+  return data.includes(' . ') ? typeName('concat', data.split(' . ') as DataType[]) : typeName(data as DataType);
+}
+
 function typeName(type: DataType, concat?: readonly DataType[]): string {
   return concat ? `concatenation of (${concat.map((x) => TYPE_NAMES[x]).join(', ')})` : TYPE_NAMES[type];
 }

@@ -395,12 +395,23 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   };
   /** A data map (NAT's address or port, a mark): its key into register 0, then nft_lookup's dreg holds the data. */
   const natMap = (m: NatMap, dreg: number, dlen: number): void => {
-    natMapKey(m.key, m.keyType);
-    const klen = TYPE_INFO[m.keyType].len;
-    if (TYPE_INFO[m.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, klen === 2 ? 2 : 4);
     // a named map's elements are the map's (nft.ts refuses timeouts and counters in data maps: no ext array)
-    const elems = m.ref !== undefined ? namedMap(ctx.table, m.ref).elems : m.elems;
-    ctx.maps.push({ type: m.keyType, klen, elems: elems.map((e) => ({ e })), verdicts: false, ext: false, data: dlen });
+    const named = m.ref !== undefined ? namedMap(ctx.table, m.ref) : undefined;
+    const elems = named ? named.elems : m.elems;
+    const concat = m.key.k === 'sel' ? m.key.concat : undefined;
+    let klen: number;
+    let fields: { types: readonly DataType[]; label: string } | undefined;
+    if (concat && m.key.k === 'sel') {
+      // a concatenated key (`ip daddr . tcp dport`): its fields' registers, per-field intervals as a vmap's
+      const types = named ? fieldsOf(named) : anonFields(elems) ? concat : undefined;
+      fields = types && { types, label: named ? `map ${ctx.table.family} ${ctx.table.name} ${named.name}` : `an anonymous map in table ${ctx.table.family} ${ctx.table.name}` };
+      klen = loadConcat(m.key.sel, concat, fields !== undefined);
+    } else {
+      natMapKey(m.key, m.keyType);
+      klen = TYPE_INFO[m.keyType].len;
+      if (TYPE_INFO[m.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, klen === 2 ? 2 : 4);
+    }
+    ctx.maps.push({ type: m.keyType, klen, elems: elems.map((e) => ({ e })), verdicts: false, ext: false, data: dlen, fields });
     code.op(EXPR.DATAMAP, 0, klen, dreg);
     ctx.mapFix.push({ at: code.pos, map: ctx.maps.length - 1 });
     code.word(0);
@@ -662,7 +673,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           natMap(s.portMap, 15, 2);
           rw = (rw & 0x0000ffff) | (15 << 16) | (15 << 24);
         }
-        if (s.map) {
+        if (s.map?.dataType.includes(' . ')) {
+          // an address and a port from the map (`… : 198.51.100.1 . 8080`): the address in register 0, the port
+          // in the register after it (nft's NFTA_NAT_REG_ADDR_MIN/MAX and NFTA_NAT_REG_PROTO_MIN/MAX, measured)
+          const ranged = s.map.elems.some((e) => e.data!.length > alen + 4);
+          natMap(s.map, 0, ranged ? 2 * (alen + 4) : alen + 4);
+          // ranges: min address, min port, max address, max port (nft's `addr_max reg 10 … proto_max reg 11`)
+          rw = ranged ? 0 | (((alen + 4) / 4) << 8) | ((alen / 4) << 16) | (((2 * alen + 4) / 4) << 24) : 0 | (0 << 8) | ((alen / 4) << 16) | ((alen / 4) << 24);
+        } else if (s.map) {
           natMap(s.map, 0, alen);
           rw = (rw & 0xffff0000) | 0 | (0 << 8);
         }

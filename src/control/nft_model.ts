@@ -90,17 +90,21 @@ export type RStmt =
  * address as data.
  */
 export interface NatMap {
-  key: { k: 'sel'; sel: Selector } | { k: 'numgen'; mode: 'inc' | 'random'; mod: number; offset: number; addr: number } | { k: 'jhash'; sel: Selector; types: DataType[]; mod: number; seed: number; seedSet: boolean; offset: number };
+  /** `concat`: a concatenated key's fields' types (keyType 'concat'). */
+  key: { k: 'sel'; sel: Selector; concat?: DataType[] } | { k: 'numgen'; mode: 'inc' | 'random'; mod: number; offset: number; addr: number } | { k: 'jhash'; sel: Selector; types: DataType[]; mod: number; seed: number; seedSet: boolean; offset: number };
   keyType: DataType;
   elems: Elem[];
-  /** The data's type: an address (NAT), a port (NAT's), a mark. */
-  dataType: DataType;
+  /** The data's type: an address (NAT), a port (NAT's), a mark, an address and a port (NatTo). */
+  dataType: DataType | NatTo;
   /** A named map's name (`map @m`): its elements are the map's (`elems` is then empty). */
   ref?: string;
 }
 
 /** What a named data map maps to (`type ipv4_addr : ipv4_addr`): the types NAT and marks read. */
-export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark';
+export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark' | NatTo;
+
+/** A NAT map's data of an address and a port (`198.51.100.1 . 8080`): NAT's address and port registers. */
+export type NatTo = 'ipv4_addr . inet_service' | 'ipv6_addr . inet_service';
 
 /** The stateful object types wxdp has (NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_OBJECT_LIMIT). */
 export type NftObjType = 'counter' | 'quota' | 'limit';

@@ -785,7 +785,14 @@ class Parser {
         spec.type = [...keys, key].join(' . ');
         const d = this.next();
         if (d.t !== 'w') this.unexpected(d);
+        if (d.v === 'interval') throw new NftParseError('wxdp has no maps to intervals (`: interval ipv4_addr . inet_service`) yet', d.loc);
         spec.data = { v: d.v, loc: d.loc };
+        // `: ipv4_addr . inet_service` (NAT's address and port)
+        while (this.isWord('.')) {
+          this.next();
+          spec.data.v += ` . ${this.word()}`;
+          spec.data.loc = { ...spec.data.loc, end: this.peek(-1).loc.end };
+        }
       }
       else if (t.t === 'w' && t.v === 'typeof') this.typeofDecl(spec, map);
       else if (t.t === 'w' && t.v === 'timeout') spec.timeout = this.timeSpec('newline or semicolon');
@@ -863,8 +870,10 @@ class Parser {
     }
     const data = d.t === 'w' ? this.selector(d) : undefined;
     if (!data) this.unexpected(d);
-    // a map to a packet field's type (nft's data maps): nft.ts takes the field's type
-    spec.data = { v: `typeof ${data.proto} ${data.field}`, loc: data.loc, sel: data };
+    // a map to a packet field's type (nft's data maps): nft.ts takes the field's type; `ip daddr . tcp dport` (NAT's
+    // address and port) the fields'
+    const dsel = this.concatSel(data);
+    spec.data = { v: `typeof ${(dsel.concat ?? [dsel]).map((f) => `${f.proto} ${f.field}`).join(' . ')}`, loc: dsel.loc, sel: dsel };
   }
 
   /** `= name` or `= { a, b }` after `devices` (nft's dev_spec: a set of names), in a chain's hook or a flowtable. */
@@ -958,7 +967,8 @@ class Parser {
     if (key.k === 'word' || key.k === 'str' || key.k === 'concat') this.elemOpts(key);
     if (this.isWord(':')) {
       this.next();
-      const data = this.single();
+      // a NAT map's data may be an address and a port (`198.51.100.1 . 8080`)
+      const data = this.concatValue(this.single());
       // a verdict's chain (`82 : jump c`)
       if (data.k === 'word' && (data.v === 'jump' || data.v === 'goto')) return { k: 'pair', key, data, loc: key.loc, chain: this.name(true, MAP_CHAIN_EXPECTED).v };
       return { k: 'pair', key, data, loc: key.loc };
@@ -1662,8 +1672,8 @@ class Parser {
     if (t.v !== 'numgen' && t.v !== 'jhash') {
       const sel = this.selector(t);
       if (!sel) this.unexpected(t);
-      if (this.isWord('.')) throw new NftParseError('wxdp has no NAT maps keyed by a concatenation yet', this.peek().loc);
-      return { k: 'sel', sel, loc: sel.loc };
+      const key = this.concatSel(sel);
+      return { k: 'sel', sel: key, loc: key.loc };
     }
     let mode: 'inc' | 'random' = 'inc';
     let sel: Selector | undefined;

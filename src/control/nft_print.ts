@@ -3,11 +3,11 @@
 // `srcnat + 10`), marks as 0x%08x, sets sorted by value, dependencies nft added left out (`udp dport 53`
 // for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
 
-import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap } from './nft_model.js';
+import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type NatTo } from './nft_model.js';
 import { anonFields } from './nft_pipapo.js';
 import { tcpOptAt } from './nft_exthdr.js';
 import { fieldAt, impliedDeps, stmtReduce } from './nft_merge.js';
-import { flagNames, formatConcat, formatElem, sortConcat, sortElems, tcpFlagsText, ICMP_CODES as ICMP_CODE_TABLES, TYPE_INFO, type DataType, type Elem } from './nft_types.js';
+import { flagNames, formatConcat, formatElem, cmpBytes, prefixLen, sortConcat, sortElems, tcpFlagsText, ICMP_CODES as ICMP_CODE_TABLES, TYPE_INFO, type DataType, type Elem } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS, type CmpOp, type Selector } from './nft_parse.js';
 import { addrBoolOps, bitOpsText, boolOps, maskPrefix, prefixOf } from './nft_bitwise.js';
 
@@ -109,6 +109,8 @@ function logText(s: Extract<RStmt, { k: 'log' }>): string {
 
 /** The fields a statement reads: a concatenation's each, or its one selector. */
 function fieldsOf(x: RStmt): Selector[] {
+  // a NAT address map's key (a field, a concatenation, jhash's) is read by the statement (its port map's is not)
+  if (x.k === 'nat' && x.map && x.map.key.k !== 'numgen') return x.map.key.sel.concat ?? [x.map.key.sel];
   return x.k === 'match' || x.k === 'vmap' || x.k === 'objmap' ? x.sel.concat ?? [x.sel] : [];
 }
 
@@ -233,7 +235,8 @@ function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   // only the matches up to a statement of another kind (a counter) can make it redundant: nft's listing forgets a
   // dependency there (rule_maybe_reset_payload_deps; `meta l4proto tcp counter tcp dport 2` lists so, measured)
   const stop = after.findIndex((x) => x.k !== 'match' && x.k !== 'vmap' && x.k !== 'objmap');
-  const later = stop < 0 ? after : after.slice(0, stop);
+  // (a NAT statement's map key there is a load too: `meta l4proto tcp dnat to tcp dport map { … }` lists without it)
+  const later = stop < 0 ? after : after.slice(0, after[stop]!.k === 'nat' ? stop + 1 : stop);
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
     // in a netdev or inet table the transport's dependency is `meta l4proto`: an `ip protocol` stays (measured)
     if (proto !== 'meta' && (t.family === 'netdev' || t.family === 'inet')) return false;
@@ -451,14 +454,29 @@ function natKeyText(k: NatMap['key']): string {
 }
 
 /** A data map element's data as listed (an address, a port, a mark). */
-function dataText(type: DataType, e: Elem): string {
+function dataText(type: DataType | NatTo, e: Elem): string {
+  if (type === 'ipv4_addr . inet_service' || type === 'ipv6_addr . inet_service') {
+    // the address, then the port in a register of its own (nft_compile.ts: NAT's address and port registers)
+    const alen = type === 'ipv4_addr . inet_service' ? 4 : 16;
+    const d = e.data!;
+    // min address, min port, then (ranges) max address, max port: each bound pair a value, a prefix or a range
+    const hiAt = d.length > alen + 4 ? alen + 4 : 0;
+    const bound = (t: DataType, lo: Uint8Array, hi: Uint8Array): string => {
+      const plen = t === 'inet_service' ? undefined : prefixLen(lo, hi);
+      const kind = cmpBytes(lo, hi) === 0 ? 'value' : plen !== undefined ? 'prefix' : 'range';
+      return formatElem(t, { lo, hi, kind, plen });
+    };
+    return `${bound(alen === 4 ? 'ipv4_addr' : 'ipv6_addr', d.subarray(0, alen), d.subarray(hiAt, hiAt + alen))} . ${bound('inet_service', d.subarray(alen, alen + 2), d.subarray(hiAt + alen, hiAt + alen + 2))}`;
+  }
   return formatElem(type, { lo: e.data!, hi: e.data!, kind: 'value' });
 }
 
 /** A data map as listed: `KEY map { key : data, … }`, the data of the map's type (address, port, mark). */
 function dataMapText(m: NatMap): string {
   if (m.ref !== undefined) return `${natKeyText(m.key)} map @${m.ref}`;
-  return `${natKeyText(m.key)} map { ${sortElems(m.keyType, m.elems).map((e) => `${elemText(m.keyType, e)} : ${dataText(m.dataType, e)}`).join(', ')} }`;
+  const concat = m.key.k === 'sel' ? m.key.concat : undefined;
+  const elems = concat ? concatOrder(m.elems) : sortElems(m.keyType, m.elems);
+  return `${natKeyText(m.key)} map { ${elems.map((e) => `${elemText(m.keyType, e, undefined, concat)} : ${dataText(m.dataType, e)}`).join(', ')} }`;
 }
 
 /** An anonymous concatenation's elements as listed: per-field intervals (pipapo) as added, nft's mergesort order otherwise. */
@@ -487,7 +505,7 @@ function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterRe
   if (e.timeout !== undefined && set && e.timeout !== set.s.timeout) key += ` timeout ${timeText(e.timeout)}`;
   if (e.expiration !== undefined && set) key += ` expires ${timeText(e.expiration - (set.counter.now ?? 0))}`;
   if (e.comment !== undefined) key += ` comment "${e.comment}"`;
-  if (e.data && set && set.s.mapTo !== undefined) return `${key} : ${dataText(set.s.mapTo as DataType, e)}`;
+  if (e.data && set && set.s.mapTo !== undefined) return `${key} : ${dataText(set.s.mapTo as DataType | NatTo, e)}`;
   if (e.verdict) return `${key} : ${e.verdict.v}${e.verdict.chain !== undefined ? ` ${e.verdict.chain}` : ''}`;
   return e.obj !== undefined ? `${key} : "${e.obj}"` : key;
 }
