@@ -1922,6 +1922,9 @@ export class Nft {
           let slots = 16;
           while (slots < size + (size >>> 2)) slots *= 2;
           const bytes = DS_HDR + slots * need;
+          // rc_alloc takes a u32: a store of 4 GiB or more is ENOMEM here (its count modulo 2^32 could be a small
+          // block, then the fill below threw a RangeError: size 60000000 of ipv4_addr is 2^32 + 64 bytes)
+          if (bytes > 0xffffffff) throw nomem();
           const a = x.rc_alloc(bytes) >>> 0;
           if (a === 0) throw nomem();
           const v = this.dp.memory.view();
