@@ -57,6 +57,9 @@ exit`);
     expect(fixed('call 5\ncall 23\ncall 69\nr0 = 2\nexit')).toBe(true);
     for (const id of [12, 44, 54, 65]) expect(fixed(`call ${id}\nr0 = 2\nexit`), `helper ${id}`).toBe(false);
     expect(fixed('callx r2\nr0 = 2\nexit')).toBe(false);
+    // a subprogram's call moves them for its caller too (helperIds spans every subprogram reached)
+    expect(fixed('call pc+2\nr0 = 2\nexit\nr2 = 14\ncall 44\nr0 = 0\nexit')).toBe(false);
+    expect(fixed('call pc+2\nr0 = 2\nexit\nr2 = 14\ncall 5\nr0 = 0\nexit')).toBe(true);
   });
 });
 
