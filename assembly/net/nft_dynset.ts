@@ -65,16 +65,35 @@ export function dynsetFind(st: u32, k: u32): u32 {
   return 0;
 }
 
+/**
+ * The element at `slot` out: a tombstone, the count dropped; then the tombstones that end a probe run (the slot after
+ * them free) freed, back from it. No probe passes through them to an element (it would have to pass the free slot
+ * after them), so a lookup running beside this on another worker misses nothing. Without this every slot became a
+ * tombstone or held under churn (a free slot never came back but by flush), and every lookup of an absent key, every
+ * new element's insert, probed the whole store: 131072 slots for the default size.
+ */
+function dropSlot(st: u32, slot: u32): void {
+  store<u32>(slot, DS_DELETED);
+  store<u32>(st, load<u32>(st, 12) - 1, 12);
+  const mask = load<u32>(st, 4) - 1;
+  const sb = load<u32>(st, 16);
+  let i = (slot - st - DS_HDR) / sb;
+  if (load<u32>(st + DS_HDR + ((i + 1) & mask) * sb) != DS_FREE) return;
+  for (let n: u32 = 0; n <= mask; n++) {
+    const p = st + DS_HDR + i * sb;
+    if (load<u32>(p) != DS_DELETED) return;
+    store<u32>(p, DS_FREE);
+    i = (i - 1) & mask;
+  }
+}
+
 /** The expired elements out (nft_rhash_gc): their slots become tombstones, the count drops. */
 function reclaim(st: u32): void {
   const slots = load<u32>(st, 4);
   const sb = load<u32>(st, 16);
   for (let i: u32 = 0; i < slots; i++) {
     const slot = st + DS_HDR + i * sb;
-    if (load<u32>(slot) == DS_HELD && expired(slot)) {
-      store<u32>(slot, DS_DELETED);
-      store<u32>(st, load<u32>(st, 12) - 1, 12);
-    }
+    if (load<u32>(slot) == DS_HELD && expired(slot)) dropSlot(st, slot);
   }
 }
 
@@ -171,10 +190,7 @@ export function dynsetEval(st: u32, k: u32, op: u32, timeout: u64, tmpl: u32, tl
   spinLock(st + 20);
   if (op == 2) {
     const slot = dynsetFind(st, k);
-    if (slot != 0) {
-      store<u32>(slot, DS_DELETED);
-      store<u32>(st, load<u32>(st, 12) - 1, 12);
-    }
+    if (slot != 0) dropSlot(st, slot);
     spinUnlock(st + 20);
     return true;
   }
@@ -204,8 +220,7 @@ export function nft_dynset_ctl(st: u32, k: u32, op: u32, tlo: u32, thi: u32): u3
   } else if (op == 1) {
     const slot = dynsetFind(st, k);
     if (slot != 0) {
-      store<u32>(slot, DS_DELETED);
-      store<u32>(st, load<u32>(st, 12) - 1, 12);
+      dropSlot(st, slot);
       done = 1;
     }
   } else {

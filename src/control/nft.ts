@@ -299,6 +299,8 @@ export class Nft {
   private logRing = 0;
   /** Stores of the sets the data path writes (nft_dynset.ts): their bytes, slot bytes, and the elements the control plane put there. */
   private dynStores = new Map<number, { bytes: number; slot: number; put: Map<Elem, Uint8Array>; flushed: number }>();
+  /** The stores dynLive made for the command being published, retired again when it fails (dynUndo). */
+  private dynMade: Array<[number, { live?: number }]> = [];
   /** The handles taken for the meters' sets of the rule being added, before its own. */
   private readonly meterHandles = new Map<string, number>();
   /** 64 bytes for a key the control plane hands nft_dynset_ctl. */
@@ -1846,7 +1848,14 @@ export class Nft {
       this.logRing = ring;
     }
     this.flowtables(next);
-    const dynOld = this.dynLive(next);
+    this.dynMade = [];
+    let dynOld: number[];
+    try {
+      dynOld = this.dynLive(next);
+    } catch (e) {
+      this.dynUndo();
+      throw e;
+    }
     // hooks: which base chains are registered where
     const want = new Map<string, HookEntry>();
     let blobBytes: Uint8Array;
@@ -1854,6 +1863,7 @@ export class Nft {
       blobBytes = compileRuleset(next, this.env(), this.slots);
     } catch (e) {
       // a per-field set's index past its bound: the kernel's words for a failed allocation, and which set
+      this.dynUndo();
       if (!(e instanceof FieldIndexTooLarge)) throw e;
       const msg = `Could not process rule: Cannot allocate memory (${e.message})`;
       throw new NftError('NFT_REJECTED', `Error: ${msg}`, 0, 0, msg);
@@ -1880,7 +1890,10 @@ export class Nft {
     // what can fail comes first, so a failure changes nothing: the blob, then conntrack's references
     // (taken before the rules that use it run, dropped after the ones that used it are gone)
     const blob = x.rc_alloc(blobBytes.length) >>> 0;
-    if (blob === 0) throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
+    if (blob === 0) {
+      this.dynUndo();
+      throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
+    }
     const ctWant = ctFamilies(next);
     const natWant = new Set([...want.values()].filter((h) => h[3] === NFK_NAT_CHAIN).map((h) => h[0]));
     const taken: number[] = [];
@@ -1900,8 +1913,10 @@ export class Nft {
       for (const pf of taken) this.dp.conntrack.netnsPut(pf);
       for (const pf of natTaken) this.dp.nat.unregisterFn(pf);
       x.rc_retire(blob, blobBytes.length);
+      this.dynUndo();
       throw e;
     }
+    this.dynMade = [];
     this.unhook(want);
     const v = this.dp.memory.view();
     new Uint8Array(v.buffer, v.byteOffset + blob, blobBytes.length).set(blobBytes);
@@ -1920,6 +1935,24 @@ export class Nft {
       this.dynStores.delete(a);
     }
     this.state = next;
+  }
+
+  /**
+   * A refused command's new dynamic set stores retired (nothing published has them): they stayed until the next
+   * publish that succeeded, so a command refused for ENOMEM part way through its sets (1100 default-size sets: the
+   * first ~1000 stores made, 4 MB each) left every later dynamic set refused with ENOMEM too.
+   */
+  private dynUndo(): void {
+    const x = this.x as NftExports;
+    for (const [a, set] of this.dynMade) {
+      x.rc_retire(a, this.dynStores.get(a)!.bytes);
+      this.dynStores.delete(a);
+      set.live = undefined;
+    }
+    // never published: reusable once the grace period rc_reclaim opens is over (at once with no worker running;
+    // the stack's own reclaim runs end it otherwise)
+    if (this.dynMade.length > 0) for (let i = 0; i < 2; i++) (x as NftExports & { rc_reclaim(): number }).rc_reclaim();
+    this.dynMade = [];
   }
 
   /**
@@ -1952,6 +1985,9 @@ export class Nft {
           let slots = 16;
           while (slots < size + (size >>> 2)) slots *= 2;
           const bytes = DS_HDR + slots * need;
+          // rc_alloc takes a u32: a store of 4 GiB or more is ENOMEM here (its count modulo 2^32 could be a small
+          // block, then the fill below threw a RangeError: size 60000000 of ipv4_addr is 2^32 + 64 bytes)
+          if (bytes > 0xffffffff) throw nomem();
           const a = x.rc_alloc(bytes) >>> 0;
           if (a === 0) throw nomem();
           const v = this.dp.memory.view();
@@ -1964,6 +2000,7 @@ export class Nft {
           v.setUint32(a + 32, set.flags.includes('timeout') ? 1 : 0, true);
           set.live = a;
           this.dynStores.set(a, { bytes, slot: need, put: new Map(), flushed: set.flushed ?? 0 });
+          this.dynMade.push([a, set]);
         }
         keep.add(set.live);
         const store = this.dynStores.get(set.live)!;

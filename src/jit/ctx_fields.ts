@@ -24,7 +24,18 @@ const MOVES_CTX_FIELDS: ReadonlySet<number> = new Set([12, 44, 54, 65]);
  */
 export function ctxFieldsFixed(prog: readonly Insn[], layout: ProgramLayout): boolean {
   if (layout.usesCallx || layout.helperIds.some((id) => MOVES_CTX_FIELDS.has(id) || id >= KFUNC_HELPER_BASE)) return false;
-  return !prog.some((i) => (i.code & CLASS_MASK) === Class.JMP && (i.code & OP_MASK) === JmpOp.CALL && i.src === PseudoCall.KFUNC && !i.isLdImm64Tail);
+  if (prog.some((i) => (i.code & CLASS_MASK) === Class.JMP && (i.code & OP_MASK) === JmpOp.CALL && i.src === PseudoCall.KFUNC && !i.isLdImm64Tail)) return false;
+  // An unverified program may store to its ctx (the verifier refuses any XDP ctx write): data moved so, as a run
+  // through `run` or the per-frame dispatch moves it, not the burst copy's locals (a store of data + 14 through r1:
+  // 46 bytes sent per frame, 60 in bursts). Such a store through a register known to hold the ctx keeps the loads.
+  const entry = layout.subprograms.find((sp) => sp.entry === 0);
+  if (!entry) return false;
+  const held = ctxRegisters(prog, entry);
+  for (const [pc, mask] of held) {
+    const c = prog[pc]!.code & CLASS_MASK;
+    if ((c === Class.ST || c === Class.STX) && !prog[pc]!.isLdImm64Tail && ((mask >> prog[pc]!.dst) & 1) !== 0) return false;
+  }
+  return true;
 }
 
 const ALL = 0x7ff;

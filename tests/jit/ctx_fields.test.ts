@@ -57,6 +57,9 @@ exit`);
     expect(fixed('call 5\ncall 23\ncall 69\nr0 = 2\nexit')).toBe(true);
     for (const id of [12, 44, 54, 65]) expect(fixed(`call ${id}\nr0 = 2\nexit`), `helper ${id}`).toBe(false);
     expect(fixed('callx r2\nr0 = 2\nexit')).toBe(false);
+    // a subprogram's call moves them for its caller too (helperIds spans every subprogram reached)
+    expect(fixed('call pc+2\nr0 = 2\nexit\nr2 = 14\ncall 44\nr0 = 0\nexit')).toBe(false);
+    expect(fixed('call pc+2\nr0 = 2\nexit\nr2 = 14\ncall 5\nr0 = 0\nexit')).toBe(true);
   });
 });
 
@@ -77,6 +80,22 @@ r0 = 3
 exit`;
 
 describe('ctx fields in the burst loop', () => {
+  it("an unverified program's store to data moves it in bursts as frame by frame", async () => {
+    const src = 'r2 = *(u32 *)(r1 + 0)\nr2 += 14\n*(u32 *)(r1 + 0) = r2\nr0 = 3\nexit';
+    const prog = assemble(src);
+    expect(ctxFieldsFixed(prog, analyze(prog))).toBe(false);
+    const lens: number[] = [];
+    for (const dispatch of ['burst', 'frame'] as const) {
+      const dp = await Datapath.create({ dispatch });
+      const eth0 = dp.addDevice({ name: 'eth0' });
+      eth0.attachXdp(await dp.loadInsns(prog, { engine: 'jit', checked: false, verify: false } as Parameters<Datapath['loadInsns']>[1]));
+      eth0.injectBatch([new Uint8Array(60)]);
+      eth0.poll();
+      lens.push(...eth0.readTx().map((f) => f.data.length));
+    }
+    expect(lens).toEqual([46, 46]);
+  });
+
   it('each frame of a burst sees its own data_end', async () => {
     const frames = [60, 61, 100, 64, 255, 60].map((n, i) => Uint8Array.from({ length: n }, (_, k) => (k * 7 + i) & 0xff));
     const dp = await Datapath.create({ dispatch: 'burst' });
