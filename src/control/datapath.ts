@@ -1250,6 +1250,20 @@ const DEVICE_HELPERS = new Set([69, 163]);
  * vxlan link the load answers -EOPNOTSUPP (the dummy and 8021q drivers have no ndo_bpf either), on an
  * ifindex no device has -EINVAL; wxdp loaded it on any ifindex before.
  */
+/**
+ * xdp_convert_md_to_buff's checks of ctx_in.ingress_ifindex / rx_queue_index: the device must exist
+ * (dev_get_by_index, else ENODEV) and the queue be one of its RX queues (real_num_rx_queues, else
+ * EINVAL). A ring device has its queues; loopback and the stack's other links (dummy, vlan, vxlan) one.
+ * 6.18.44, bpftool prog run … ctx_in with xdp-tools' xdpdump: ifindex 1 queue 0 runs, queue 1 -EINVAL,
+ * ifindex 99 -ENODEV; wxdp ran all three before.
+ */
+function checkIngressQueue(dp: Datapath, ifindex: number, rxq: number): void {
+  const dev = dp.listDevices().find((d) => d.ifindex === ifindex);
+  const queues = dev ? dev.queues : ifindex === LOOPBACK_IFINDEX || dp.hasLink(ifindex) ? 1 : 0;
+  if (queues === 0) throw new TestRunError('ENODEV', `ctx_in.ingress_ifindex ${ifindex}: no such device`);
+  if (rxq >= queues) throw new TestRunError('EINVAL', `ctx_in.rx_queue_index ${rxq}: device ${ifindex} has ${queues} RX queue${queues === 1 ? '' : 's'}`);
+}
+
 function checkDevBound(dp: Datapath, name: string, ifindex: number): void {
   if (dp.listDevices().some((d) => d.ifindex === ifindex)) return;
   if (ifindex === LOOPBACK_IFINDEX || dp.hasLink(ifindex)) {
@@ -1524,6 +1538,7 @@ export class Program {
       }
       if ((c.egressIfindex ?? 0) !== 0) throw new TestRunError('EINVAL', 'ctx_in.egress_ifindex must be 0');
       if ((c.rxQueueIndex ?? 0) !== 0 && !c.ingressIfindex) throw new TestRunError('EINVAL', 'ctx_in.rx_queue_index needs ingress_ifindex');
+      if (c.ingressIfindex) checkIngressQueue(this.dp, c.ingressIfindex, c.rxQueueIndex ?? 0);
       if (data.length - metaLen < ETH_HLEN) throw new TestRunError('EINVAL', `data_in has ${data.length - metaLen} bytes after the metadata; XDP needs at least ${ETH_HLEN}`);
     }
     const ifindex = c?.ingressIfindex || 1;

@@ -90,8 +90,22 @@ describe('XDP helpers and testRun (expected values from Linux 6.18)', () => {
   });
 
   it('passes ctx_in fields through to xdp_md', async () => {
-    const p = await dp.loadInsns(assemble('r2 = *(u32 *)(r1 + 12)\nr0 = *(u32 *)(r1 + 16)\nr0 <<= 8\nr0 |= r2\nexit'));
+    const d = await Datapath.create();
+    d.addDevice({ name: 'eth0', queues: 4 });
+    d.addDevice({ name: 'eth1', queues: 4 });
+    expect(d.device('eth1').ifindex).toBe(3);
+    const p = await d.loadInsns(assemble('r2 = *(u32 *)(r1 + 12)\nr0 = *(u32 *)(r1 + 16)\nr0 <<= 8\nr0 |= r2\nexit'));
     expect(p.testRun({ data: frame, ctx: { ingressIfindex: 3, rxQueueIndex: 2 } }).retval).toBe(0x203);
+    expect(() => p.testRun({ data: frame, ctx: { ingressIfindex: 3, rxQueueIndex: 4 } })).toThrow(/EINVAL/);
+  });
+
+  // xdp_convert_md_to_buff: 6.18.44, bpftool prog run … ctx_in with xdp-tools' xdpdump (found in the sw55
+  // sweep; wxdp ran all of these): lo's queue 0 runs, its queue 1 is -EINVAL, ifindex 99 -ENODEV.
+  it('checks ctx_in.ingress_ifindex and rx_queue_index against the device, as the kernel', async () => {
+    const p = await dp.loadInsns(assemble('r0 = *(u32 *)(r1 + 12)\nexit'));
+    expect(p.testRun({ data: frame, ctx: { ingressIfindex: 1, rxQueueIndex: 0 } }).retval).toBe(1);
+    expect(() => p.testRun({ data: frame, ctx: { ingressIfindex: 1, rxQueueIndex: 1 } })).toThrow(/EINVAL/);
+    expect(() => p.testRun({ data: frame, ctx: { ingressIfindex: 99 } })).toThrow(/ENODEV/);
   });
 
   it('reports the average duration over repeat runs', async () => {
