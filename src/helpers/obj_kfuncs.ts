@@ -470,57 +470,32 @@ class Rb {
       }
       if (this.isBlack(parent)) break;
       gparent = this.g(parent, PC) & ~3;
-      tmp = this.g(gparent, RIGHT);
-      if (parent !== tmp) {
-        if (tmp && this.isRed(tmp)) {
-          this.setParentColor(tmp, gparent, RB_BLACK);
-          this.setParentColor(parent, gparent, RB_BLACK);
-          node = gparent;
-          parent = this.parent(node);
-          this.setParentColor(node, parent, 0);
-          continue;
-        }
-        tmp = this.g(parent, RIGHT);
-        if (node === tmp) {
-          tmp = this.g(node, LEFT);
-          this.s(parent, RIGHT, tmp);
-          this.s(node, LEFT, parent);
-          if (tmp) this.setParentColor(tmp, parent, RB_BLACK);
-          this.setParentColor(parent, node, 0);
-          parent = node;
-          tmp = this.g(node, RIGHT);
-        }
-        this.s(gparent, LEFT, tmp);
-        this.s(parent, RIGHT, gparent);
-        if (tmp) this.setParentColor(tmp, gparent, RB_BLACK);
-        this.rotateSetParents(gparent, parent, 0);
-        break;
-      } else {
-        tmp = this.g(gparent, LEFT);
-        if (tmp && this.isRed(tmp)) {
-          this.setParentColor(tmp, gparent, RB_BLACK);
-          this.setParentColor(parent, gparent, RB_BLACK);
-          node = gparent;
-          parent = this.parent(node);
-          this.setParentColor(node, parent, 0);
-          continue;
-        }
-        tmp = this.g(parent, LEFT);
-        if (node === tmp) {
-          tmp = this.g(node, RIGHT);
-          this.s(parent, LEFT, tmp);
-          this.s(node, RIGHT, parent);
-          if (tmp) this.setParentColor(tmp, parent, RB_BLACK);
-          this.setParentColor(parent, node, 0);
-          parent = node;
-          tmp = this.g(node, LEFT);
-        }
-        this.s(gparent, RIGHT, tmp);
-        this.s(parent, LEFT, gparent);
-        if (tmp) this.setParentColor(tmp, gparent, RB_BLACK);
-        this.rotateSetParents(gparent, parent, 0);
-        break;
+      // lib/rbtree.c's two mirrored cases: parent its grandparent's left child (the uncle at RIGHT) or its right
+      const [A, B] = parent !== this.g(gparent, RIGHT) ? [RIGHT, LEFT] : [LEFT, RIGHT];
+      tmp = this.g(gparent, A);
+      if (tmp && this.isRed(tmp)) {
+        this.setParentColor(tmp, gparent, RB_BLACK);
+        this.setParentColor(parent, gparent, RB_BLACK);
+        node = gparent;
+        parent = this.parent(node);
+        this.setParentColor(node, parent, 0);
+        continue;
       }
+      tmp = this.g(parent, A);
+      if (node === tmp) {
+        tmp = this.g(node, B);
+        this.s(parent, A, tmp);
+        this.s(node, B, parent);
+        if (tmp) this.setParentColor(tmp, parent, RB_BLACK);
+        this.setParentColor(parent, node, 0);
+        parent = node;
+        tmp = this.g(node, A);
+      }
+      this.s(gparent, B, tmp);
+      this.s(parent, A, gparent);
+      if (tmp) this.setParentColor(tmp, gparent, RB_BLACK);
+      this.rotateSetParents(gparent, parent, 0);
+      break;
     }
   }
   /** rb_next */
@@ -589,83 +564,46 @@ class Rb {
   private eraseColor(parent: number): void {
     let node = 0, sibling: number, tmp1: number, tmp2: number;
     for (;;) {
+      // lib/rbtree.c's two mirrored cases: node its parent's left child (the sibling at RIGHT) or its right
       sibling = this.g(parent, RIGHT);
-      if (node !== sibling) {
-        if (this.isRed(sibling)) {
-          tmp1 = this.g(sibling, LEFT);
-          this.s(parent, RIGHT, tmp1);
-          this.s(sibling, LEFT, parent);
-          this.setParentColor(tmp1, parent, RB_BLACK);
-          this.rotateSetParents(parent, sibling, 0);
-          sibling = tmp1;
-        }
-        tmp1 = this.g(sibling, RIGHT);
-        if (!tmp1 || this.isBlack(tmp1)) {
-          tmp2 = this.g(sibling, LEFT);
-          if (!tmp2 || this.isBlack(tmp2)) {
-            this.setParentColor(sibling, parent, 0);
-            if (this.isRed(parent)) this.setBlack(parent);
-            else {
-              node = parent;
-              parent = this.parent(node);
-              if (parent) continue;
-            }
-            break;
-          }
-          tmp1 = this.g(tmp2, RIGHT);
-          this.s(sibling, LEFT, tmp1);
-          this.s(tmp2, RIGHT, sibling);
-          this.s(parent, RIGHT, tmp2);
-          if (tmp1) this.setParentColor(tmp1, sibling, RB_BLACK);
-          tmp1 = sibling;
-          sibling = tmp2;
-        }
-        tmp2 = this.g(sibling, LEFT);
-        this.s(parent, RIGHT, tmp2);
-        this.s(sibling, LEFT, parent);
-        this.setParentColor(tmp1, sibling, RB_BLACK);
-        if (tmp2) this.setParent(tmp2, parent);
-        this.rotateSetParents(parent, sibling, RB_BLACK);
-        break;
-      } else {
-        sibling = this.g(parent, LEFT);
-        if (this.isRed(sibling)) {
-          tmp1 = this.g(sibling, RIGHT);
-          this.s(parent, LEFT, tmp1);
-          this.s(sibling, RIGHT, parent);
-          this.setParentColor(tmp1, parent, RB_BLACK);
-          this.rotateSetParents(parent, sibling, 0);
-          sibling = tmp1;
-        }
-        tmp1 = this.g(sibling, LEFT);
-        if (!tmp1 || this.isBlack(tmp1)) {
-          tmp2 = this.g(sibling, RIGHT);
-          if (!tmp2 || this.isBlack(tmp2)) {
-            this.setParentColor(sibling, parent, 0);
-            if (this.isRed(parent)) this.setBlack(parent);
-            else {
-              node = parent;
-              parent = this.parent(node);
-              if (parent) continue;
-            }
-            break;
-          }
-          tmp1 = this.g(tmp2, LEFT);
-          this.s(sibling, RIGHT, tmp1);
-          this.s(tmp2, LEFT, sibling);
-          this.s(parent, LEFT, tmp2);
-          if (tmp1) this.setParentColor(tmp1, sibling, RB_BLACK);
-          tmp1 = sibling;
-          sibling = tmp2;
-        }
-        tmp2 = this.g(sibling, RIGHT);
-        this.s(parent, LEFT, tmp2);
-        this.s(sibling, RIGHT, parent);
-        this.setParentColor(tmp1, sibling, RB_BLACK);
-        if (tmp2) this.setParent(tmp2, parent);
-        this.rotateSetParents(parent, sibling, RB_BLACK);
-        break;
+      const [A, B] = node !== sibling ? [RIGHT, LEFT] : [LEFT, RIGHT];
+      if (A === LEFT) sibling = this.g(parent, LEFT);
+      if (this.isRed(sibling)) {
+        tmp1 = this.g(sibling, B);
+        this.s(parent, A, tmp1);
+        this.s(sibling, B, parent);
+        this.setParentColor(tmp1, parent, RB_BLACK);
+        this.rotateSetParents(parent, sibling, 0);
+        sibling = tmp1;
       }
+      tmp1 = this.g(sibling, A);
+      if (!tmp1 || this.isBlack(tmp1)) {
+        tmp2 = this.g(sibling, B);
+        if (!tmp2 || this.isBlack(tmp2)) {
+          this.setParentColor(sibling, parent, 0);
+          if (this.isRed(parent)) this.setBlack(parent);
+          else {
+            node = parent;
+            parent = this.parent(node);
+            if (parent) continue;
+          }
+          break;
+        }
+        tmp1 = this.g(tmp2, A);
+        this.s(sibling, B, tmp1);
+        this.s(tmp2, A, sibling);
+        this.s(parent, A, tmp2);
+        if (tmp1) this.setParentColor(tmp1, sibling, RB_BLACK);
+        tmp1 = sibling;
+        sibling = tmp2;
+      }
+      tmp2 = this.g(sibling, B);
+      this.s(parent, A, tmp2);
+      this.s(sibling, B, parent);
+      this.setParentColor(tmp1, sibling, RB_BLACK);
+      if (tmp2) this.setParent(tmp2, parent);
+      this.rotateSetParents(parent, sibling, RB_BLACK);
+      break;
     }
   }
 }
