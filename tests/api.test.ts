@@ -14,6 +14,12 @@ describe('public API (src/index.ts)', () => {
     }
   });
 
+  it('new Datapath() from JavaScript is a USAGE error naming Datapath.create', () => {
+    const Ctor = wxdp.Datapath as unknown as new (...a: unknown[]) => unknown;
+    expect(() => new Ctor()).toThrow(wxdp.WxdpError);
+    expect(() => new Ctor({ umemFrames: 64 })).toThrow(/Datapath\.create/);
+  });
+
   it('exports the engine pieces and typed errors', () => {
     for (const name of ['decode', 'encode', 'disassemble', 'checkProgram', 'Interpreter', 'compile', 'parseConformance', 'runVector', 'WxdpError', 'RuntimeFault', 'ProgramError', 'AsmError', 'ControlServer', 'ControlClient', 'ControlError', 'RemoteError', 'Daemon', 'ConfigError', 'readDaemonConfig']) {
       expect(wxdp).toHaveProperty(name);

@@ -299,6 +299,10 @@ export class Datapath {
   private injectBuf = 0;
 
   private constructor(memory: EngineMemory, fastPath: FastPath, opts: DatapathOptions) {
+    // (a JavaScript caller can reach the constructor TypeScript hides: a TypeError about `umemFrames` named nothing)
+    if (!(memory instanceof EngineMemory) || !(fastPath instanceof FastPath)) {
+      throw new WxdpError('USAGE', 'new Datapath(): make one with `await Datapath.create(options)` (the constructor is internal)');
+    }
     this.memory = memory;
     this.fastPath = fastPath;
     this.umemFrames = opts.umemFrames ?? 1024;
