@@ -12,6 +12,7 @@ import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { fib_flow_buf, fib_res_buf } from './fib';
 import { routeMtu4, routeMtu6 } from './output';
 import { csumReplace4 } from './nf_nat';
+import { isExtHdr } from './reasm6';
 
 const TCPOPT_NOP: u32 = 1;
 const TCPOPT_MSS: u32 = 2;
@@ -76,11 +77,6 @@ export function nftExthdrTcp(st: u32, reg: u32, kind: u32, off: u32, len: u32, p
   return true;
 }
 
-/** ipv6_ext_hdr: the headers ipv6_find_hdr walks through (hop-by-hop, routing, fragment, AH, none, destination). */
-@inline function ipv6ExtHdr(nh: u32): bool {
-  return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 59 || nh == 60;
-}
-
 /**
  * ipv6_find_hdr (net/ipv6/exthdrs_core.c) with no fragment offset or flags asked: the offset from the IPv6 header of
  * the header of protocol `target`, walking the extension headers from the fixed header's next header; -1 (ENOENT)
@@ -92,7 +88,7 @@ function ipv6FindHdr(iph: u32, len: u32, target: u32): i32 {
   let nh = <u32>load<u8>(iph, 6);
   while (true) {
     const found = nh == target;
-    if (!ipv6ExtHdr(nh) || nh == 59) return found ? <i32>start : -1;
+    if (!isExtHdr(nh) || nh == 59) return found ? <i32>start : -1;
     if (start + 2 > len) return -2;
     let hdrlen: u32;
     if (nh == 43 && start + 4 > len) return -2; // the routing header's first 4 bytes are read (struct ipv6_rt_hdr)

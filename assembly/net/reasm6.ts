@@ -43,8 +43,8 @@ const ICMPV6_HDR_INCOMP: u32 = 3;
 const IP6_MF: u32 = 0x0001;
 const IP6_OFFSET: u32 = 0xfff8;
 
-/** ipv6_ext_hdr: the headers ipv6_skip_exthdr walks over. */
-@inline function isExtHdr(nh: u32): bool {
+/** ipv6_ext_hdr: the headers ipv6_skip_exthdr walks over (nft_exthdr.ts's ipv6_find_hdr too). */
+@inline export function isExtHdr(nh: u32): bool {
   return nh == NEXTHDR_HOP || nh == NEXTHDR_ROUTING || nh == NEXTHDR_FRAGMENT || nh == NEXTHDR_AUTH || nh == NEXTHDR_NONE || nh == NEXTHDR_DEST;
 }
 
