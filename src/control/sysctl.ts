@@ -430,7 +430,15 @@ export class Sysctls {
       parseBitmap(name, value).forEach((w, k) => this.host.globalSet(SYSCTL.ICMP6_RATEMASK_0 + k, w));
       return;
     }
-    if (name === 'net.ipv4.ip_forward') return this.set('net.ipv4.conf.all.forwarding', value);
+    if (name === 'net.ipv4.ip_forward') {
+      // its own entry (ipv4_sysctl_forward, proc_dointvec): an error names the key written, as sysctl(8) does
+      try {
+        return this.set('net.ipv4.conf.all.forwarding', value);
+      } catch (e) {
+        if (e instanceof NetError && e.errno === 'EINVAL') throw einval(name);
+        throw e;
+      }
+    }
     const conf = /^net\.ipv([46])\.conf\.([^.]+)\.([^.]+)$/.exec(name);
     if (conf) {
       const [, fam, dev, key] = conf;

@@ -132,6 +132,10 @@ describe('global sysctls on a Datapath', () => {
     expect(refusal(() => dp.sysctl('net.ipv4.ip_default_ttl', 1.5)).errno).toBe('EINVAL');
     expect(refusal(() => dp.sysctl('net.ipv6.icmp.ratemask', '5,a')).errno).toBe('EINVAL');
     expect(refusal(() => dp.sysctl('net.ipv4.ipfrag_low_thresh', 4194305)).errno).toBe('EINVAL');
+    // net.ipv4.ip_forward is its own key (writing it sets all.forwarding): sysctl(8) names it, as Linux 6.x
+    // answered `sysctl -w net.ipv4.ip_forward=abc` in a namespace
+    expect(refusal(() => dp.sysctl('net.ipv4.ip_forward', 'abc')).message).toBe('sysctl: setting key "net.ipv4.ip_forward": Invalid argument');
+    expect(refusal(() => dp.sysctl('net.ipv4.conf.all.forwarding', 'abc')).message).toBe('sysctl: setting key "net.ipv4.conf.all.forwarding": Invalid argument');
     expect(refusal(() => dp.sysctl('net.ipv4.conf.nosuch.forwarding', 1)).message).toBe('sysctl: cannot stat /proc/sys/net/ipv4/conf/nosuch/forwarding: No such file or directory');
     // text as `sysctl -w` takes it: blanks, base 0, later words of a vector ignored
     expect(dp.sysctl('net.ipv4.ip_default_ttl', ' 0x41')).toBe(65);
