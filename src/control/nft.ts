@@ -1975,8 +1975,10 @@ export class Nft {
       const tmpl = new Map<string, number>();
       for (const c of t.chains) for (const r of c.rules) for (const st of r.stmts) if (st.k === 'dynset') tmpl.set(st.set, Math.max(tmpl.get(st.set) ?? 0, dynsetTemplate(st.exprs).length));
       for (const set of t.sets) {
-        // (a map's dynset is refused: a map keeps its elements in the blob, `flags dynamic` or not)
-        if ((!set.flags.includes('dynamic') && !tmpl.has(set.name)) || set.mapTo !== undefined) continue;
+        // (a map's dynset is refused: a map keeps its elements in the blob, `flags dynamic` or not). A set that has a
+        // store keeps it when the rules that add to it are gone: the elements the data path added are only there (the
+        // kernel's set stays what it was, every element in it), and the rules read it
+        if ((!set.flags.includes('dynamic') && !tmpl.has(set.name) && !set.live) || set.mapTo !== undefined) continue;
         const klen = set.concat ? set.concat.reduce((n, ty) => n + ((TYPE_INFO[ty].len + 3) & ~3), 0) : TYPE_INFO[set.type].len;
         const need = 24 + ((klen + 7) & ~7) + (tmpl.get(set.name) ?? 0);
         if (set.live && this.dynStores.get(set.live)!.slot < need) {
