@@ -106,12 +106,15 @@ function ipv6FindHdr(iph: u32, len: u32, target: u32): i32 {
 
 /**
  * nft_exthdr_ipv6_eval: `len` bytes at `off` in the header of protocol `type` into `reg` (its last word zero-padded;
- * NFT_BREAK when absent or past the packet), or with `present` a one-byte 1 / 0.
+ * NFT_BREAK when absent or past the packet), or with `present` a one-byte 1 / 0. A packet whose skb->protocol is not
+ * IPv6 breaks, `exists` too; a netdev chain's IPv6 packet is walked as an ip6 chain's (ETH_P_IPV6 either way).
  */
 export function nftExthdrIpv6(st: u32, reg: u32, type: u32, off: u32, len: u32, present: bool): bool {
+  const pf = <u32>load<u8>(st, NFS_PF);
+  if (pf != 10 && !(pf == 5 && load<u16>(st, NFS_PROTO) == 0xdd86)) return false;
   const iph = load<u32>(st, NFS_DATA);
   const plen = load<u32>(st, NFS_LEN);
-  const at = <u32>load<u8>(st, NFS_PF) == 10 && plen >= 40 ? ipv6FindHdr(iph, plen, type) : -2;
+  const at = plen >= 40 ? ipv6FindHdr(iph, plen, type) : -2;
   if (present) {
     store<u32>(reg, at >= 0 ? 1 : 0);
     return true;

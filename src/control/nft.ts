@@ -1917,6 +1917,7 @@ export class Nft {
       throw e;
     }
     this.dynMade = [];
+    this.dynElemsPut(next);
     this.unhook(want);
     const v = this.dp.memory.view();
     new Uint8Array(v.buffer, v.byteOffset + blob, blobBytes.length).set(blobBytes);
@@ -1958,8 +1959,9 @@ export class Nft {
   /**
    * The sets the data path writes (`flags dynamic`, or named by a dynset statement): a store each, made the first time
    * one is published (slots for 1.25 × its size, a power of two; each slot as large as the largest element template of
-   * the rules that add to it), then the elements the control plane added or deleted since put in or taken out. Returns
-   * the stores of sets that are gone, for the caller to retire once the new ruleset is published.
+   * the rules that add to it). Returns the stores of sets that are gone, for the caller to retire once the new ruleset
+   * is published. Nothing in a store changes here: the command may still be refused (dynElemsPut does that once
+   * nothing can fail).
    */
   private dynLive(next: NftState): number[] {
     const x = this.x as NftExports & { nft_dynset_ctl(st: number, k: number, op: number, tlo: number, thi: number): number };
@@ -1973,8 +1975,10 @@ export class Nft {
       const tmpl = new Map<string, number>();
       for (const c of t.chains) for (const r of c.rules) for (const st of r.stmts) if (st.k === 'dynset') tmpl.set(st.set, Math.max(tmpl.get(st.set) ?? 0, dynsetTemplate(st.exprs).length));
       for (const set of t.sets) {
-        // (a map's dynset is refused: a map keeps its elements in the blob, `flags dynamic` or not)
-        if ((!set.flags.includes('dynamic') && !tmpl.has(set.name)) || set.mapTo !== undefined) continue;
+        // (a map's dynset is refused: a map keeps its elements in the blob, `flags dynamic` or not). A set that has a
+        // store keeps it when the rules that add to it are gone: the elements the data path added are only there (the
+        // kernel's set stays what it was, every element in it), and the rules read it
+        if ((!set.flags.includes('dynamic') && !tmpl.has(set.name) && !set.live) || set.mapTo !== undefined) continue;
         const klen = set.concat ? set.concat.reduce((n, ty) => n + ((TYPE_INFO[ty].len + 3) & ~3), 0) : TYPE_INFO[set.type].len;
         const need = 24 + ((klen + 7) & ~7) + (tmpl.get(set.name) ?? 0);
         if (set.live && this.dynStores.get(set.live)!.slot < need) {
@@ -2003,6 +2007,21 @@ export class Nft {
           this.dynMade.push([a, set]);
         }
         keep.add(set.live);
+      }
+    }
+    return [...this.dynStores.keys()].filter((a) => !keep.has(a));
+  }
+
+  /**
+   * The elements the control plane added or deleted since (and a flush) put in or taken out of each dynamic set's
+   * store — once the command can no longer be refused: nf_tables commits a batch whole or not at all, and the
+   * elements the data path added live only in the store (a refused `flush set` had emptied it).
+   */
+  private dynElemsPut(next: NftState): void {
+    const x = this.x as NftExports & { nft_dynset_ctl(st: number, k: number, op: number, tlo: number, thi: number): number };
+    for (const t of next.tables) {
+      for (const set of t.sets) {
+        if (!set.live) continue;
         const store = this.dynStores.get(set.live)!;
         const now = new Set(set.elems);
         const keyOf = (e: Elem): Uint8Array => (set.concat ? e.lo : TYPE_INFO[set.type].host && e.lo.length === 4 ? e.lo.slice().reverse() : e.lo);
@@ -2029,7 +2048,6 @@ export class Nft {
         }
       }
     }
-    return [...this.dynStores.keys()].filter((a) => !keep.has(a));
   }
 
   /** A dynamic set's elements now, read from its store (nft_dynset.ts's slots), as a dump lists them. */
