@@ -119,6 +119,39 @@ function probeAvailability(): KernelAvailability {
   return { ok: true };
 }
 
+/**
+ * Does this kernel let an XDP program call helper `id`? A probe `call id` (the ctx in r1, 0 in r2..r5):
+ * `{ ok: true }` unless the verifier refuses the helper itself (then its line is the reason). For a kernel-oracle test whose program needs a
+ * helper a kernel can lack (a patched or older kernel that refuses bpf_xdp_adjust_meta#54 with "program
+ * of this type cannot use helper", as one seen here did, though the same kernel accepted it earlier): the
+ * test skips with this reason instead of reading that kernel's refusal as wxdp's bug. Cached per helper.
+ */
+export function kernelXdpHelper(id: number): KernelAvailability {
+  const known = helperProbes.get(id);
+  if (known) return known;
+  const avail = kernelAvailability();
+  let r: KernelAvailability = avail;
+  if (avail.ok) {
+    try {
+      const prog = loadKernelInsns(
+        [Alu64.mov.imm(2, 0), Alu64.mov.imm(3, 0), Alu64.mov.imm(4, 0), Alu64.mov.imm(5, 0), Ins.call(id), Alu64.mov.imm(0, 2), Ins.exit()],
+        { name: 'wxdp_helper_probe', license: 'GPL' },
+      );
+      prog.close();
+      r = { ok: true };
+    } catch (e) {
+      // only a refusal of the helper itself says it is missing; one of the probe's arguments (a helper
+      // that wants a map or a pointer in r1..r5) means the kernel has it
+      const log = e instanceof KernelRejected ? `${e.message}\n${e.log}` : e instanceof Error ? e.message : String(e);
+      const line = log.split('\n').find((l) => /cannot use helper|unknown func|invalid func/.test(l));
+      r = line === undefined ? { ok: true } : { ok: false, reason: `this kernel refuses helper #${id} in an XDP program: ${line.trim()}` };
+    }
+  }
+  helperProbes.set(id, r);
+  return r;
+}
+const helperProbes = new Map<number, KernelAvailability>();
+
 let bpftool: string | null | undefined;
 function bpftoolPath(): string | null {
   if (bpftool !== undefined) return bpftool;

@@ -1,0 +1,18 @@
+// Kernel-oracle tests whose programs call a helper this kernel may refuse (one seen here began refusing
+// bpf_xdp_adjust_meta#54 for XDP mid-session: "program of this type cannot use helper"): the reason to
+// skip with, instead of reading that kernel's refusal as a difference in wxdp.
+import { readFileSync } from 'node:fs';
+import { parseObject } from '../../src/elf/index.js';
+import { kernelXdpHelper } from '../../src/oracle/kernel.js';
+
+/** Why the kernel cannot be the oracle for the XDP programs of object `path` (a helper they call is refused), or null. */
+export function kernelHelperGap(path: string): string | null {
+  const spec = parseObject(readFileSync(path), { path });
+  const ids = new Set<number>();
+  for (const p of spec.programs) for (const i of p.insns) if (i.code === 0x85 && i.src === 0) ids.add(i.imm);
+  for (const id of [...ids].sort((a, b) => a - b)) {
+    const h = kernelXdpHelper(id);
+    if (!h.ok) return h.reason;
+  }
+  return null;
+}
