@@ -122,8 +122,8 @@ function probeAvailability(): KernelAvailability {
 /**
  * Does this kernel let an XDP program call helper `id`? A probe `call id` (the ctx in r1, 0 in r2..r5):
  * `{ ok: true }` unless the verifier refuses the helper itself (then its line is the reason). For a kernel-oracle test whose program needs a
- * helper a kernel can lack (a patched or older kernel that refuses bpf_xdp_adjust_meta#54 with "program
- * of this type cannot use helper", as one seen here did, though the same kernel accepted it earlier): the
+ * helper a kernel build can lack (6.18.44-fc-v1300 refuses bpf_xdp_adjust_meta#54 with "program of this
+ * type cannot use helper", which mainline and the v1272 build the recordings were made on allow): the
  * test skips with this reason instead of reading that kernel's refusal as wxdp's bug. Cached per helper.
  */
 export function kernelXdpHelper(id: number): KernelAvailability {

@@ -1,6 +1,7 @@
-// Kernel-oracle tests whose programs call a helper this kernel may refuse (one seen here began refusing
-// bpf_xdp_adjust_meta#54 for XDP mid-session: "program of this type cannot use helper"): the reason to
-// skip with, instead of reading that kernel's refusal as a difference in wxdp.
+// Kernel-oracle tests whose programs call a helper this kernel build may refuse (6.18.44-fc-v1300 refuses
+// bpf_xdp_adjust_meta#54 for XDP, "program of this type cannot use helper", where mainline and the v1272
+// build the recordings were made on allow it; wxdp keeps mainline's set): the reason to skip with,
+// instead of reading that kernel's refusal as a difference in wxdp.
 import { readFileSync } from 'node:fs';
 import { parseObject } from '../../src/elf/index.js';
 import { kernelXdpHelper } from '../../src/oracle/kernel.js';
