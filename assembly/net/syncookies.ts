@@ -1,6 +1,7 @@
 // SYN cookies as the kernel makes and checks them (net/ipv4/syncookies.c, net/ipv6/syncookies.c), for the
 // XDP helpers bpf_tcp_raw_gen_syncookie_ipv4/ipv6 (204, 205) and bpf_tcp_raw_check_syncookie_ipv4/ipv6
-// (206, 207) of net/core/filter.c.
+// (206, 207) of net/core/filter.c, and the socket-bound bpf_tcp_check_syncookie (100) and
+// bpf_tcp_gen_syncookie (110), which answer for a TCP listener only.
 //
 // Reads: the IP and TCP headers the program points at (the verifier proved 20 / 40 bytes of IP header and
 // th_len (gen) or 20 (check) bytes of TCP header), the secret, the stack clock. Sets: nothing.
@@ -172,4 +173,21 @@ export function bpf_tcp_raw_check_syncookie_ipv4(iph: u64, th: u64, r3: u64, r4:
 /** bpf_tcp_raw_check_syncookie_ipv6 (207) */
 export function bpf_tcp_raw_check_syncookie_ipv6(iph: u64, th: u64, r3: u64, r4: u64, r5: u64): u64 {
   return checkCookie(true, iph, th);
+}
+
+// bpf_tcp_check_syncookie (100) and bpf_tcp_gen_syncookie (110) take a socket from bpf_sk_lookup_* /
+// bpf_skc_lookup_tcp and answer only for a TCP listener (sk_protocol == IPPROTO_TCP, sk_state ==
+// TCP_LISTEN); every other socket is -EINVAL, as are a th_len under sizeof(struct tcphdr) and, for gen,
+// one that is not the header's doff * 4, which the kernel checks first. wxdp's stack has no TCP sockets
+// (the lookups never find one), so the only sockets a program can pass are UDP ones: -EINVAL, whatever
+// the headers hold.
+
+/** bpf_tcp_check_syncookie (100): -EINVAL for every socket wxdp has (no TCP listeners). */
+export function bpf_tcp_check_syncookie(sk: u64, iph: u64, iphLen: u64, th: u64, thLen: u64): u64 {
+  return <u64>-EINVAL;
+}
+
+/** bpf_tcp_gen_syncookie (110): -EINVAL for every socket wxdp has (no TCP listeners). */
+export function bpf_tcp_gen_syncookie(sk: u64, iph: u64, iphLen: u64, th: u64, thLen: u64): u64 {
+  return <u64>-EINVAL;
 }

@@ -67,6 +67,8 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [205, 'bpf_tcp_raw_gen_syncookie_ipv6'],
   [206, 'bpf_tcp_raw_check_syncookie_ipv4'],
   [207, 'bpf_tcp_raw_check_syncookie_ipv6'],
+  [100, 'bpf_tcp_check_syncookie'],
+  [110, 'bpf_tcp_gen_syncookie'],
 ];
 
 /** The fast path's helpers (those its build exports), as HelperDefs with both `wasm` and `fn`. */

@@ -46,6 +46,8 @@ export enum Arg {
   PTR_TO_SOCK_COMMON_RELEASE,
   /** ARG_PTR_TO_BTF_ID_SOCK_COMMON | PTR_MAYBE_NULL: any socket pointer, or NULL. */
   PTR_TO_SOCK_COMMON_OR_NULL,
+  /** ARG_PTR_TO_BTF_ID_SOCK_COMMON: any socket pointer, NULL-checked (bpf_tcp_check_syncookie's). */
+  PTR_TO_SOCK_COMMON,
   /** ARG_PTR_TO_SPIN_LOCK: the `struct bpf_spin_lock` of a map value (locks.ts). */
   PTR_TO_SPIN_LOCK,
   /** ARG_PTR_TO_CONST_STR: a NUL-terminated string at a constant offset of a frozen read-only array's value. */
@@ -181,6 +183,10 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   205: { args: [Arg.PTR_TO_FIXED_SIZE_MEM, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER, argSizes: [40] },
   206: { args: [Arg.PTR_TO_FIXED_SIZE_MEM, Arg.PTR_TO_FIXED_SIZE_MEM], ret: Ret.INTEGER, argSizes: [20, 20] },
   207: { args: [Arg.PTR_TO_FIXED_SIZE_MEM, Arg.PTR_TO_FIXED_SIZE_MEM], ret: Ret.INTEGER, argSizes: [40, 20] },
+  // bpf_tcp_check_syncookie_proto, bpf_tcp_gen_syncookie_proto (net/core/filter.c, pkt_access, gpl_only): a
+  // socket (ARG_PTR_TO_BTF_ID_SOCK_COMMON), the IP header and the TCP header (MEM_RDONLY) with their sizes
+  100: { args: [Arg.PTR_TO_SOCK_COMMON, Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
+  110: { args: [Arg.PTR_TO_SOCK_COMMON, Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
   // bpf_trace_vprintk_proto: fmt (read-only), its size, the u64 arguments (or NULL) and their size
   177: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER },
   181: { args: [Arg.ANYTHING, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
@@ -200,7 +206,7 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
 export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing' | 'tracepoint' | 'raw_tracepoint';
 
 /** Helpers only XDP programs have (xdp_func_proto beyond the base set). */
-const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 84, 85, 99, 163, 188, 189, 190, 204, 205, 206, 207];
+const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 84, 85, 99, 100, 110, 163, 188, 189, 190, 204, 205, 206, 207];
 /** Helpers of the socket program types beyond the base set. */
 const SK_LOOKUP_ONLY = [124];
 /** bpf_sk_release: xdp_func_proto's and sk_lookup_func_proto's, no other type's here. */
@@ -285,7 +291,7 @@ export function mapAllowsHelper(mapType: number, helper: number): boolean {
  * bpf_xdp_event_output), bpf_fib_lookup, bpf_probe_read_kernel, bpf_snprintf, bpf_trace_vprintk and the four
  * raw syncookie helpers.
  */
-export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([6, 25, 69, 113, 163, 165, 177, 204, 205, 206, 207]);
+export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([6, 25, 69, 100, 110, 113, 163, 165, 177, 204, 205, 206, 207]);
 
 /** license_is_gpl_compatible() (include/linux/license.h): these six strings exactly, nothing else. */
 export function licenseIsGplCompatible(license: string): boolean {

@@ -251,7 +251,7 @@ const BPF_FUNC_SNPRINTF = 165;
 /** Helpers after which packet pointers are stale (bpf_helper_changes_pkt_data). */
 const CHANGES_PKT_DATA = new Set([44, 54, 65]);
 /** Helpers that may take packet pointers as memory arguments (their proto's pkt_access). */
-const PKT_ACCESS = new Set([1, 2, 3, 28, 84, 85, 99, 204, 205, 206, 207]);
+const PKT_ACCESS = new Set([1, 2, 3, 28, 84, 85, 99, 100, 110, 204, 205, 206, 207]);
 
 /** A history entry: the instruction's slot in the low bits, its stack access (stepStack) above them. */
 const HIST_PC_BITS = 21;
@@ -3491,6 +3491,12 @@ class Verifier {
       case Arg.PTR_TO_SOCK_COMMON_OR_NULL:
         if (isNull) return;
         if (!isSockType(reg.type)) {
+          this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
+        }
+        return;
+      case Arg.PTR_TO_SOCK_COMMON:
+        // check_reg_type: a NULL or a socket not yet NULL-checked is no sock_common (sock_or_null)
+        if (!isSockType(reg.type) || reg.maybeNull) {
           this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
         }
         return;
