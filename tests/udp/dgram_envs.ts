@@ -105,8 +105,15 @@ export function wxdpEnv(): Env {
       }
       return [32768, 60999];
     },
-    // the kernel's net.core.rmem_default (SK_RMEM_MAX)
-    rmemDefault: () => 212992,
+    // dp.udp's sockets take net.core.{r,w}mem_* from the machine (udp_backend.ts hostMemLimits), as a
+    // namespace's do; the kernel's default (SK_RMEM_MAX) where /proc has none
+    rmemDefault: () => {
+      try {
+        return Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim());
+      } catch {
+        return 212992;
+      }
+    },
   };
 }
 
