@@ -659,7 +659,6 @@ export class UdpSocket extends EventEmitter {
   bind(port?: number | BindOptions | ((...a: unknown[]) => void), address?: string | (() => void), callback?: () => void): this;
   // two named parameters, so bind.length is 2 as node's (function (port_, address_ /* , callback */))
   bind(_port?: unknown, _address?: unknown): this {
-    // eslint-disable-next-line prefer-rest-params
     const args: unknown[] = Array.prototype.slice.call(arguments);
     let port = args[0];
     const address_ = args[1];

@@ -307,6 +307,9 @@ class TableBackend implements SocketBackend {
 export function socketBackend(dp: Datapath): SocketBackend | undefined {
   const x = dp.fastPath.exports as unknown as Record<string, unknown>;
   if (typeof x.sk_create !== 'function' || typeof x.sk_io_area !== 'function') return undefined;
+  // Loopback alone carries datagrams too: the frames they travel in exist before any device does, and
+  // before the socket table, whose udp_mem (half the UMEM's frames) is taken when it is set up.
+  dp.ensurePool();
   const table = dp.socketTable;
   hostMemLimits(table);
   return new TableBackend(table, dp);
