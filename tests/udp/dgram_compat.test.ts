@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { nodeEnv, wxdpEnv } from './dgram_envs.js';
+import { nodeEnv, wxdpEnv, wxdpLoopbackEnv } from './dgram_envs.js';
 import { type Scenario, type Trial, trial } from './dgram_trial.js';
 
 const SCENARIOS: Record<string, Scenario> = {};
@@ -383,20 +383,21 @@ SCENARIOS['a message listener added late gets nothing already delivered by node;
 
 
 const wx = wxdpEnv();
+const lo = wxdpLoopbackEnv();
 const skip = await wx.unavailable();
 
-describe.skipIf(skip !== '')(`node:dgram programs, node:dgram on loopback vs wxdp${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe.skipIf(skip !== '').each([wx, lo])(`node:dgram programs, node:dgram on loopback vs $name${skip ? ` (skipped: ${skip})` : ''}`, (env) => {
   beforeAll(async () => {
-    await wx.setup();
+    await env.setup();
   });
   afterAll(async () => {
-    await wx.teardown();
+    await env.teardown();
   });
 
   it.for(Object.keys(SCENARIOS))('%s', async (name) => {
     const scenario = SCENARIOS[name]!;
     const want = await trial(nodeEnv, scenario);
-    const got = await trial(wx, scenario);
+    const got = await trial(env, scenario);
     expect(got).toEqual(want);
   });
 });

@@ -117,6 +117,45 @@ export function wxdpEnv(): Env {
   };
 }
 
+/**
+ * wxdp on one Datapath with nothing but its loopback (lo up, no device): a program written for
+ * node:dgram on 127.0.0.1 / ::1, server and client in one process, as node's loopback env has them.
+ */
+export function wxdpLoopbackEnv(): Env {
+  let dp: Datapath | undefined;
+  return {
+    ...nodeEnv,
+    name: 'wxdp on one Datapath, loopback only',
+    async unavailable() {
+      const d = await Datapath.create();
+      try {
+        d.udp.backend();
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+    async setup() {
+      dp = await Datapath.create();
+      dp.ip('link set lo up');
+    },
+    async teardown() {
+      dp?.udp.closeAll();
+    },
+    on: () => dp!.udp.createSocket as unknown as Create,
+    // the host's link-local addresses are not this Datapath's
+    linkLocal: () => undefined,
+    portRange: () => [32768, 60999],
+    rmemDefault: () => {
+      try {
+        return Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim());
+      } catch {
+        return 212992;
+      }
+    },
+  };
+}
+
 /** What a system error shows: the fields programs read. */
 export const sysErr = (e: unknown) => {
   const x = e as Record<string, unknown>;
