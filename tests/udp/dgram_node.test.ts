@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
-import { nodeEnv, wxdpEnv } from './dgram_envs.js';
+import { nodeEnv, wxdpEnv, wxdpLoopbackEnv } from './dgram_envs.js';
 import { type Scenario, type SocketType, trial } from './dgram_trial.js';
 
 const SCENARIOS: Record<string, Scenario> = {};
@@ -800,22 +800,24 @@ SCENARIOS["'localhost' by dns.lookup (the hosts file, no DNS): bind and send on 
 };
 
 const wx = wxdpEnv();
+const lo = wxdpLoopbackEnv();
 const skip = await wx.unavailable();
 
-describe.skipIf(skip !== '')(`node:dgram's scenarios, node:dgram on loopback vs wxdp${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe.skipIf(skip !== '').each([wx, lo])(`node:dgram's scenarios, node:dgram on loopback vs $name${skip ? ` (skipped: ${skip})` : ''}`, (env) => {
   beforeAll(async () => {
-    await wx.setup();
+    await env.setup();
   });
   afterAll(async () => {
-    await wx.teardown();
+    await env.teardown();
   });
 
   it.for(Object.keys(SCENARIOS))('%s', async (name, ctx) => {
     const scenario = SCENARIOS[name]!;
-    // node's side needs a link-local address on one of the host's devices (CI's container may have none)
-    if (name.startsWith('link-local') && !nodeEnv.linkLocal()) ctx.skip('skipped: the host has no IPv6 link-local address for node:dgram');
+    // node's side needs a link-local address on one of the host's devices (CI's container may have none);
+    // one Datapath with only its loopback has none either
+    if (name.startsWith('link-local') && (!nodeEnv.linkLocal() || !env.linkLocal())) ctx.skip('skipped: no IPv6 link-local address on both sides');
     const want = await trial(nodeEnv, scenario);
-    const got = await trial(wx, scenario);
+    const got = await trial(env, scenario);
     expect(got).toEqual(want);
   });
 });
