@@ -136,6 +136,50 @@ SCENARIOS['a send error with a callback goes to the callback; without one it is 
   await t.until(s, 'close');
 };
 
+SCENARIOS['udp6: 65527 bytes (IPv6 payload limit less the UDP header) arrive whole; 65528 is EMSGSIZE for the callback'] = async (t) => {
+  const { P, wait } = await (async () => {
+    const r = await t.bound('b', 'udp6', t.b.v6, 'P');
+    let n = 0;
+    r.on('message', (m: Buffer, rinfo) => {
+      n++;
+      t.rec('message', [m.length, m[0], m[m.length - 1], rinfo.size, rinfo.family]);
+    });
+    return { P: r.address().port, wait: async (k: number) => { while (n < k) await t.until(r, 'message'); } };
+  })();
+  const s = t.make('a', 'udp6');
+  s.send(Buffer.alloc(65527, 7), P, t.b.v6, t.cb('65527'));
+  await wait(1);
+  s.send(Buffer.alloc(65528, 7), P, t.b.v6, t.cb('65528'));
+  await t.idle(30);
+};
+
+SCENARIOS['a burst of 100 datagrams sent in one tick: every send callback in order, every datagram received in order'] = async (t) => {
+  const r = await t.bound('b', 'udp4', t.b.v4, 'P');
+  const got: number[] = [];
+  r.on('message', (m: Buffer) => got.push(m.readUInt16BE(0)));
+  const s = await t.bound('a');
+  const done: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const b = Buffer.alloc(200);
+    b.writeUInt16BE(i, 0);
+    s.send(b, r.address().port, t.b.v4, (err, n) => done.push(err ? -1 : n === 200 ? i : -2));
+  }
+  while (got.length < 100) await t.until(r, 'message');
+  t.rec('callbacks in order', done.length === 100 && done.every((v, i) => v === i));
+  t.rec('received in order', got.every((v, i) => v === i));
+};
+
+SCENARIOS['nothing is delivered after close(): a datagram on its way to a socket that closes is not emitted'] = async (t) => {
+  const r = await t.bound('b', 'udp4', t.b.v4, 'P');
+  t.watch(r, 'r');
+  const s = await t.bound('a');
+  s.send('late', r.address().port, t.b.v4, () => {
+    r.close();
+  });
+  await t.until(r, 'close');
+  await t.idle(40);
+};
+
 // ---- events ----
 
 SCENARIOS["event order: listening before message, send callbacks in order, the implicit bind's listening before the first callback; close once"] = async (t) => {
