@@ -8,6 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { nodeEnv, wxdpEnv, wxdpLoopbackEnv } from './dgram_envs.js';
 import { type Scenario, type Trial, trial } from './dgram_trial.js';
 
@@ -442,6 +445,77 @@ describe.skipIf(skip !== '').each([wx, lo])(`node:dgram programs, node:dgram on 
     const scenario = SCENARIOS[name]!;
     const want = await trial(nodeEnv, scenario);
     const got = await trial(env, scenario);
+    expect(got).toEqual(want);
+  });
+});
+
+// ---- whole programs, in child processes: exit, uncaught exceptions, an unhandled 'error' ----
+
+const dist = fileURLToPath(new URL('../../dist/src/index.js', import.meta.url));
+const noDist = existsSync(dist) ? '' : 'needs the dist build (npm run build:ts)';
+
+/**
+ * Run a program written for node:dgram (its body uses `createSocket`) with node's createSocket or with that
+ * of a Datapath with only its loopback; what it printed, its exit status, and stderr's first error line.
+ */
+function program(kind: 'node' | 'wxdp', body: string): { stdout: string; status: number | null; error: string } {
+  const make =
+    kind === 'node'
+      ? `const { createSocket } = await import('node:dgram');`
+      : `const { Datapath } = await import(${JSON.stringify(dist)});
+         const dp = await Datapath.create(); dp.ip('link set lo up');
+         const { createSocket } = dp.udp;`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `${make}\n${body}`], { encoding: 'utf8', timeout: 20000 });
+  const error = (r.stderr.split('\n').find((l) => /^\w*Error/.test(l)) ?? '').replace(/:\d+$/, ':<port>');
+  return { stdout: r.stdout.trim().replace(/\b\d{4,5}\b/g, '<port>'), status: r.status, error };
+}
+
+const PROGRAMS: Record<string, string> = {
+  'an echo server and a client: the reply, then both closed and the process ends by itself': `
+    const server = createSocket('udp4');
+    server.on('message', (msg, rinfo) => server.send(msg, rinfo.port, rinfo.address));
+    server.on('listening', () => {
+      const client = createSocket('udp4');
+      client.on('message', (msg, rinfo) => {
+        console.log('reply', String(msg), rinfo.address, rinfo.family, rinfo.size);
+        client.close(() => console.log('client closed'));
+        server.close(() => console.log('server closed'));
+      });
+      client.send('ping', server.address().port, '127.0.0.1', (err, n) => console.log('sent', err, n));
+    });
+    server.bind(0, '127.0.0.1');`,
+  "a 'message' listener that throws: an uncaught exception, and the next datagram still comes": `
+    process.on('uncaughtException', (e) => console.log('uncaught', e.message));
+    const server = createSocket('udp6');
+    let n = 0;
+    server.on('message', (m, rinfo) => {
+      console.log('message', String(m), rinfo.family);
+      if (++n === 1) throw new Error('from the listener');
+      server.close();
+      client.close();
+    });
+    const client = createSocket('udp6');
+    server.bind(0, '::1', () => {
+      client.send('one', server.address().port, '::1');
+      setTimeout(() => client.send('two', server.address().port, '::1'), 100);
+    });`,
+  "an unhandled 'error' (a port in use) ends the process with it": `
+    const a = createSocket('udp4');
+    a.bind(0, '127.0.0.1', () => {
+      const b = createSocket('udp4');
+      b.bind(a.address().port, '127.0.0.1');
+    });`,
+  "an unref'd bound socket does not keep the process; a ref'd one does until closed": `
+    const a = createSocket('udp4').bind(0, '127.0.0.1', () => { a.unref(); console.log('a unref'); });
+    const b = createSocket('udp4').bind(0, '127.0.0.1', () => setTimeout(() => { console.log('b closes'); b.close(); }, 150).unref());`,
+};
+
+describe.skipIf(noDist !== '')(`programs for node:dgram, run with node's createSocket and a Datapath's${noDist ? ` (skipped: ${noDist})` : ''}`, () => {
+  it.for(Object.keys(PROGRAMS))('%s', (name) => {
+    const want = program('node', PROGRAMS[name]!);
+    const got = program('wxdp', PROGRAMS[name]!);
+    // (node's run says something: the program ran)
+    expect(want.stdout + want.error).not.toBe('');
     expect(got).toEqual(want);
   });
 });
