@@ -1,8 +1,10 @@
-// The two environments node:dgram's behaviour is checked in (dgram.test.ts, dgram_node.test.ts): node:dgram
-// on the kernel's loopback, and wxdp's sockets on two Datapaths joined by a wire, each with host a and b.
+// The environments node:dgram's behaviour is checked in (dgram.test.ts, dgram_node.test.ts,
+// dgram_compat.test.ts): node:dgram on the kernel's loopback, wxdp's sockets on two Datapaths joined by a
+// wire, and wxdp's on one Datapath with nothing but its loopback; each with host a and b.
 //
 //   node:   host a = host b = 127.0.0.1 / ::1 (the kernel's loopback)
 //   wxdp:   host a = Datapath A (192.0.2.1/24, 2001:db8::1/64) ──wire── Datapath B (192.0.2.2/24, 2001:db8::2/64)
+//   wxdp lo: host a = host b = 127.0.0.1 / ::1 of one Datapath (lo up, no device)
 
 import * as dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
