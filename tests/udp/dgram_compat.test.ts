@@ -192,14 +192,10 @@ SCENARIOS["event order: listening before message, send callbacks in order, the i
   for (let i = 0; i < 5; i++) s.send(`m${i}`, P, t.b.v4, t.cb(`send ${i}`));
   t.rec('sent synchronously');
   await wait(5);
-  const reply = new Promise<void>((resolve) => s.once('message', () => resolve()));
-  const r = (await t.env.on('b')) as unknown;
-  void r;
   s.close(t.cb('close cb'));
   t.call('closing twice', () => s.close());
   await t.until(s, 'close');
   await t.idle(20);
-  void reply;
 };
 
 SCENARIOS["an echo server and client: listening, the request, the reply to rinfo's port and address, close"] = async (t) => {
@@ -411,8 +407,7 @@ SCENARIOS['the socket as an object: an EventEmitter with node\'s methods, keys, 
   await t.idle(20);
 };
 
-SCENARIOS['a message listener added late gets nothing already delivered by node; once() and removeListener work as EventEmitter does'] = async (t) => {
-  const { P } = await receiver(t);
+SCENARIOS["once('message'): the listener runs once and is gone, as EventEmitter's"] = async (t) => {
   const r2 = t.make('b');
   r2.bind(0, t.b.v4);
   await t.until(r2, 'listening');
@@ -425,7 +420,6 @@ SCENARIOS['a message listener added late gets nothing already delivered by node;
   s.send('first', Q, t.b.v4);
   await onceMsg;
   t.rec('listeners after once', r2.listenerCount('message'));
-  void P;
 };
 
 
