@@ -902,18 +902,26 @@ export class Datapath {
   readonly allPrograms = new Set<Program>();
 
   /**
+   * @internal Set up the data path once: the UMEM pool of `umemFrames` frames and the inject buffer. The
+   * first device does; so does the first UDP socket (dp.udp), whose datagrams over loopback alone need
+   * frames too.
+   */
+  ensurePool(): void {
+    if (this.injectBuf !== 0) return;
+    const x = dataPathExports(this.fastPath);
+    const r = x.dp_init(this.umemFrames);
+    if (r !== 0 && r !== -17) throw new WxdpError('USAGE', `cannot set up ${this.umemFrames} UMEM frames (errno ${-r}${r === -12 ? `: ${this.memory.limitReached()}` : ''})`);
+    this.injectBuf = x.arena_alloc(INJECT_BUFFER_SIZE, 8) >>> 0;
+    if (this.injectBuf === 0) throw new WxdpError('USAGE', `the inject buffer: ENOMEM: ${this.memory.limitReached()}`);
+  }
+
+  /**
    * Add a device (ifindex = the next free one, from 2: 1 is loopback, as in the kernel). The first
    * device sets up the data path: the UMEM pool of `umemFrames` frames.
    */
   addDevice(opts: DeviceOptions): Device {
     if (this.devices.has(opts.name)) throw new WxdpError('USAGE', `a device named ${opts.name} exists already`);
-    const x = dataPathExports(this.fastPath);
-    if (this.injectBuf === 0) {
-      const r = x.dp_init(this.umemFrames);
-      if (r !== 0 && r !== -17) throw new WxdpError('USAGE', `cannot set up ${this.umemFrames} UMEM frames (errno ${-r}${r === -12 ? `: ${this.memory.limitReached()}` : ''})`);
-      this.injectBuf = x.arena_alloc(INJECT_BUFFER_SIZE, 8) >>> 0;
-      if (this.injectBuf === 0) throw new WxdpError('USAGE', `the inject buffer: ENOMEM: ${this.memory.limitReached()}`);
-    }
+    this.ensurePool();
     const used = new Set([...this.devices.values()].map((d) => d.ifindex));
     let ifindex: number;
     if (opts.ifindex !== undefined) {

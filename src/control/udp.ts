@@ -12,6 +12,7 @@
 // rcvbuf, for receiveBatch). A pending socket error (ICMP port unreachable on a connected socket)
 // is emitted as node does: 'error' with syscall 'recvmsg'.
 
+import { Socket as NodeSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { lookup as dnsLookup } from 'node:dns';
 import { fstatSync } from 'node:fs';
@@ -656,7 +657,9 @@ export class UdpSocket extends EventEmitter {
   }
 
   bind(port?: number | BindOptions | ((...a: unknown[]) => void), address?: string | (() => void), callback?: () => void): this;
-  bind(...args: unknown[]): this {
+  // two named parameters, so bind.length is 2 as node's (function (port_, address_ /* , callback */))
+  bind(_port?: unknown, _address?: unknown): this {
+    const args: unknown[] = Array.prototype.slice.call(arguments);
     let port = args[0];
     const address_ = args[1];
     this.healthCheck();
@@ -894,6 +897,39 @@ export class UdpSocket extends EventEmitter {
     return this;
   }
 
+  // node's deprecated accessors (DEP0112), read through the state as node's read its kStateSymbol
+  /** @deprecated */
+  get _handle(): unknown {
+    return deprecatedState('_handle', () => this.state.handle);
+  }
+  /** @deprecated */
+  get _receiving(): boolean {
+    return deprecatedState('_receiving', () => !!this.state.handle?.receiving);
+  }
+  /** @deprecated */
+  get _bindState(): number {
+    return deprecatedState('_bindState', () => this.state.bindState);
+  }
+  /** @deprecated */
+  get _queue(): unknown {
+    return deprecatedState('_queue', () => this.state.queue);
+  }
+  /** @deprecated */
+  get _reuseAddr(): boolean {
+    return deprecatedState('_reuseAddr', () => this.state.reuseAddr);
+  }
+  /** @deprecated */
+  _healthCheck(): void {
+    deprecatedState('_healthCheck', () => this.healthCheck());
+  }
+  /** @deprecated */
+  _stopReceiving(): void {
+    deprecatedState('_stopReceiving', () => {
+      const h = this.state.handle;
+      if (h?.receiving) h.recvStop();
+    });
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.state.handle) return;
     await new Promise<void>((resolve) => this.close(() => resolve()));
@@ -1092,6 +1128,21 @@ export class UdpSocket extends EventEmitter {
  * one. next() calls made while one waits are served in order (each waits for the one before), as an async
  * generator's are; return() (a loop's `break`) and an error of the socket end it, as `batches()` ends.
  */
+// `socket instanceof dgram.Socket` holds for wxdp's sockets as for node's: node's Socket.prototype sits
+// between UdpSocket's and EventEmitter's. UdpSocket has every method and accessor of it as its own, so
+// nothing of node's, which reads node's internal state, is ever reached through the chain.
+Object.setPrototypeOf(UdpSocket.prototype, NodeSocket.prototype);
+
+let dep0112Warned = false;
+/** node's DEP0112 warning (once a process: node's deprecate warns once per code), then the value. */
+function deprecatedState<T>(name: string, read: () => T): T {
+  if (!dep0112Warned) {
+    dep0112Warned = true;
+    process.emitWarning(`Socket.prototype.${name} is deprecated`, 'DeprecationWarning', 'DEP0112');
+  }
+  return read();
+}
+
 class DatagramIterator implements AsyncIterableIterator<Datagram> {
   /** The socket's batches (errors and close end them, as they end `batches()`). */
   private readonly source: AsyncGenerator<Datagram[], void, undefined>;

@@ -9,6 +9,7 @@
 //
 //   scratch (arena, once): meta BATCH × RM_SIZE (sock.ts RM_*) │ data BUF_SIZE
 
+import { readFileSync } from 'node:fs';
 import { AF_INET, AF_INET6 } from '../runtime/net_abi.js';
 import { ipv4Text, ipv6IsLinkLocalText, ipv6Text } from './addresses.js';
 import type { Datapath } from './datapath.js';
@@ -306,5 +307,30 @@ class TableBackend implements SocketBackend {
 export function socketBackend(dp: Datapath): SocketBackend | undefined {
   const x = dp.fastPath.exports as unknown as Record<string, unknown>;
   if (typeof x.sk_create !== 'function' || typeof x.sk_io_area !== 'function') return undefined;
-  return new TableBackend(dp.socketTable, dp);
+  // Loopback alone carries datagrams too: the frames they travel in exist before any device does, and
+  // before the socket table, whose udp_mem (half the UMEM's frames) is taken when it is set up.
+  dp.ensurePool();
+  const table = dp.socketTable;
+  hostMemLimits(table);
+  return new TableBackend(table, dp);
+}
+
+/**
+ * net.core.{r,w}mem_{default,max} of the machine this runs on, for dp.udp's sockets. Linux keeps them
+ * once for every namespace (net/core/sock.c's sysctl_rmem_max… are globals; sysctl_net_core.c
+ * registers them for init_net only), so a socket of any namespace here is bounded by them, as
+ * node:dgram's are: setRecvBufferSize(1 MiB) reads back 2 MiB where rmem_max allows it, on wxdp too.
+ * Where /proc cannot be read, the table keeps the kernel's defaults (212992).
+ */
+function hostMemLimits(table: SocketTable): void {
+  const read = (name: string): number | undefined => {
+    try {
+      const v = Number(readFileSync(`/proc/sys/net/core/${name}`, 'utf8').trim());
+      return Number.isInteger(v) && v > 0 && v <= 0x7fffffff ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  table.setRmem({ default: read('rmem_default'), max: read('rmem_max') });
+  table.setWmem({ default: read('wmem_default'), max: read('wmem_max') });
 }

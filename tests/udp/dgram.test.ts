@@ -11,9 +11,9 @@ import type * as dgram from 'node:dgram';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Env, type Sock, nodeEnv, nodeErr, sysErr, thrown, wxdpEnv } from './dgram_envs.js';
+import { type Env, type Sock, nodeEnv, nodeErr, sysErr, thrown, wxdpEnv, wxdpLoopbackEnv } from './dgram_envs.js';
 
-const ENVS: Env[] = [nodeEnv, wxdpEnv()];
+const ENVS: Env[] = [nodeEnv, wxdpEnv(), wxdpLoopbackEnv()];
 const reasons = new Map<Env, string>();
 for (const env of ENVS) reasons.set(env, await env.unavailable());
 

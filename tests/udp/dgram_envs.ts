@@ -1,8 +1,10 @@
-// The two environments node:dgram's behaviour is checked in (dgram.test.ts, dgram_node.test.ts): node:dgram
-// on the kernel's loopback, and wxdp's sockets on two Datapaths joined by a wire, each with host a and b.
+// The environments node:dgram's behaviour is checked in (dgram.test.ts, dgram_node.test.ts,
+// dgram_compat.test.ts): node:dgram on the kernel's loopback, wxdp's sockets on two Datapaths joined by a
+// wire, and wxdp's on one Datapath with nothing but its loopback; each with host a and b.
 //
 //   node:   host a = host b = 127.0.0.1 / ::1 (the kernel's loopback)
 //   wxdp:   host a = Datapath A (192.0.2.1/24, 2001:db8::1/64) ──wire── Datapath B (192.0.2.2/24, 2001:db8::2/64)
+//   wxdp lo: host a = host b = 127.0.0.1 / ::1 of one Datapath (lo up, no device)
 
 import * as dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -105,8 +107,54 @@ export function wxdpEnv(): Env {
       }
       return [32768, 60999];
     },
-    // the kernel's net.core.rmem_default (SK_RMEM_MAX)
-    rmemDefault: () => 212992,
+    // dp.udp's sockets take net.core.{r,w}mem_* from the machine (udp_backend.ts hostMemLimits), as a
+    // namespace's do; the kernel's default (SK_RMEM_MAX) where /proc has none
+    rmemDefault: () => {
+      try {
+        return Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim());
+      } catch {
+        return 212992;
+      }
+    },
+  };
+}
+
+/**
+ * wxdp on one Datapath with nothing but its loopback (lo up, no device): a program written for
+ * node:dgram on 127.0.0.1 / ::1, server and client in one process, as node's loopback env has them.
+ */
+export function wxdpLoopbackEnv(): Env {
+  let dp: Datapath | undefined;
+  return {
+    ...nodeEnv,
+    name: 'wxdp on one Datapath, loopback only',
+    async unavailable() {
+      const d = await Datapath.create();
+      try {
+        d.udp.backend();
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+    async setup() {
+      dp = await Datapath.create();
+      dp.ip('link set lo up');
+    },
+    async teardown() {
+      dp?.udp.closeAll();
+    },
+    on: () => dp!.udp.createSocket as unknown as Create,
+    // the host's link-local addresses are not this Datapath's
+    linkLocal: () => undefined,
+    portRange: () => [32768, 60999],
+    rmemDefault: () => {
+      try {
+        return Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim());
+      } catch {
+        return 212992;
+      }
+    },
   };
 }
 
