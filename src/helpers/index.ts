@@ -273,6 +273,19 @@ export function baseHelpers(opts: { trace?: (line: string) => void; cpu?: number
     },
     ...lockHelpers(),
     {
+      // bpf_kptr_xchg: the kptr field's old value out, the new one in (xchg); the verifier proved the field
+      // a map value's 8-byte kptr and the object one of the field's struct (or NULL)
+      id: 194,
+      name: 'kptr_xchg',
+      fn: (dst, p, _a3, _a4, _a5, ctx) => {
+        const at = Number(BigInt.asUintN(32, dst));
+        const v = ctx.mem.view();
+        const old = v.getBigUint64(at, true);
+        v.setBigUint64(at, p, true);
+        return old;
+      },
+    },
+    {
       id: 177,
       name: 'trace_vprintk',
       fn: (fmt, fmtSize, data, dataLen, _a5, ctx) => {

@@ -626,7 +626,7 @@ function soundRoot(ctx: HelperContext, root: number): DataView {
 }
 
 /** refcount_dec_and_test at `p + rcOff` (saturated counts stay), then the object freed at zero. */
-function dropRefcounted(ctx: HelperContext, p: number, rcOff: number): void {
+export function dropRefcounted(ctx: HelperContext, p: number, rcOff: number): void {
   const v = ctx.mem.view();
   const c = v.getUint32(p + rcOff, true);
   if (c > 1) {

@@ -426,3 +426,77 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       return h.reject(`kernel function ${def.name} is not supported`, 'EINVAL');
   }
 }
+
+/**
+ * A kptr field of a map value (btf_find_kptr): a pointer member whose pointee is a `kptr` (BPF_KPTR_REF),
+ * `kptr_untrusted` (BPF_KPTR_UNREF) or `percpu_kptr` (BPF_KPTR_PERCPU) type tag on a struct. wxdp's are
+ * structs of the program's own BTF only (btf_parse_kptr: a name vmlinux lacks, so a MEM_ALLOC kptr for
+ * bpf_obj_new's objects); `structId` is that struct's id (what bpf_obj_new's local type id names).
+ */
+export interface KptrField {
+  off: number;
+  type: 'kptr' | 'kptr_untrusted' | 'percpu_kptr';
+  structId: number;
+  structName: string;
+}
+
+const kptrCache = new WeakMap<Btf, Map<string, KptrField[]>>();
+
+/** The kptr fields of map `mapName`'s value (its `.maps` definition's `value` member), by offset. */
+export function mapKptrs(btf: Btf | undefined, mapName: string): KptrField[] {
+  if (!btf) return [];
+  let byMap = kptrCache.get(btf);
+  if (!byMap) kptrCache.set(btf, (byMap = new Map()));
+  const hit = byMap.get(mapName);
+  if (hit) return hit;
+  const maps = btf.types.find((t) => t.kind === 'datasec' && t.name === '.maps');
+  const v = maps?.kind === 'datasec' ? maps.vars.map((x) => btf.type(x.type)).find((t) => t.name === mapName) : undefined;
+  const def = v?.kind === 'var' ? btf.skipModsAndTypedefs(v.type) : undefined;
+  const valueMember = def?.kind === 'struct' ? def.members.find((m) => m.name === 'value') : undefined;
+  const ptr = valueMember ? btf.skipModsAndTypedefs(valueMember.type) : undefined;
+  const out = ptr?.kind === 'ptr' ? valueKptrs(btf, ptr.type) : [];
+  byMap.set(mapName, out);
+  return out;
+}
+
+/** btf_find_kptr over the members of struct `valueId` (and of arrays of kptrs, each element one field). */
+export function valueKptrs(btf: Btf, valueId: number): KptrField[] {
+  const out: KptrField[] = [];
+  const value = btf.skipModsAndTypedefs(valueId);
+  if (value.kind !== 'struct') return out;
+  for (const m of value.members) {
+    let tid = m.type;
+    let n = 1;
+    let t = btf.type(tid);
+    if (t.kind === 'array') {
+      n = t.nelems;
+      tid = t.type;
+      t = btf.type(tid);
+    }
+    // permit modifiers on the pointer itself
+    if (t.kind === 'volatile') t = btf.type(t.type);
+    if (t.kind !== 'ptr') continue;
+    const tag = btf.type(t.type);
+    if (tag.kind !== 'type_tag' || (tag.name !== 'kptr' && tag.name !== 'kptr_untrusted' && tag.name !== 'percpu_kptr')) continue;
+    // the base type: modifiers and typedefs skipped (btf_type_skip_modifiers' res_id)
+    let id = tag.type;
+    for (let d = 0; d < 32; d++) {
+      const x = btf.type(id);
+      if (x.kind !== 'typedef' && x.kind !== 'const' && x.kind !== 'volatile' && x.kind !== 'restrict' && x.kind !== 'type_tag') break;
+      id = x.type;
+    }
+    const s = btf.type(id);
+    if (s.kind !== 'struct') continue;
+    for (let i = 0; i < n; i++) out.push({ off: Math.floor(m.bitOffset / 8) + 8 * i, type: tag.name, structId: id, structName: s.name });
+  }
+  return out;
+}
+
+/** The kptr field a `size`-byte map value access at [lo, hi) touches (check_map_access's field loop), if any. */
+export function kptrOverlap(btf: Btf | undefined, map: MapInfo, lo: bigint, hi: bigint): KptrField | undefined {
+  if (!btf || map.noBtf || map.inner) return undefined;
+  return mapKptrs(btf, map.name).find((k) => lo < BigInt(k.off + 8) && BigInt(k.off) < hi);
+}
+
+/** btf_field_type_name of a kptr field. */
+export const kptrTypeName = (k: KptrField): string => (k.type === 'percpu_kptr' ? 'percpu_kptr' : 'kptr');

@@ -179,6 +179,11 @@ export class Reg {
   /** A MEM_ALLOC pointer that is a non-owning reference (NON_OWN_REF: a node pushed into a collection, valid until the lock goes). */
   nonOwning = false;
   /**
+   * MEM_RCU on a MEM_ALLOC pointer: a map value's kptr loaded inside an RCU section (XDP is never
+   * sleepable, so always: btf_ld_kptr_type), usable for loads and stores, but no reference to drop or push.
+   */
+  rcu = false;
+  /**
    * This register with `precise` flipped, made once (precisionTwin): registers shared between
    * states are never changed, so every state that marks a shared one (im)precise can hold the same copy.
    * Not copied by clone().
@@ -232,6 +237,7 @@ export class Reg {
     this.btf = o.btf;
     this.alloc = o.alloc;
     this.nonOwning = o.nonOwning;
+    this.rcu = o.rcu;
     return this;
   }
 
