@@ -1473,13 +1473,13 @@ class Verifier {
     const ok = v.type === RegType.MEM && v.alloc !== 0 && !v.rcu && !v.nonOwning;
     if (!ok) {
       const t = v.type === RegType.MEM && v.alloc ? `${v.rcu ? 'rcu_' : ''}ptr_${v.maybeNull ? 'or_null_' : ''}${v.btf}` : v.typeName();
-      this.reject(`invalid kptr access, R${regno} type=${t} expected=ptr_${target}${k.type === 'kptr_untrusted' ? ` or untrusted_ptr_${target}` : ''}`, pc, undefined, 'EINVAL');
+      this.reject(`invalid kptr access, R${regno} type=${t} expected=ptr_${target}${k.type === 'kptr_untrusted' ? ` or untrusted_ptr_${target}` : ''}`, pc, undefined, 'EACCES');
     }
     // __check_ptr_off_reg (fixed offset allowed), then btf_struct_ids_match (strict for a referenced kptr: offset 0)
     if (v.off < 0) this.reject(`negative offset ptr_ ptr R${regno} off=${v.off} disallowed`, pc, undefined, 'EACCES');
     if (!v.varOff.isConst || v.varOff.value !== 0n) this.reject(`variable ptr_ access var_off=${v.varOff.toString()} disallowed`, pc, undefined, 'EACCES');
     if (v.alloc !== k.structId || v.off !== 0) {
-      this.reject(`invalid kptr access, R${regno} type=ptr_${v.maybeNull ? 'or_null_' : ''}${v.btf} expected=ptr_${target}${k.type === 'kptr_untrusted' ? ` or untrusted_ptr_${target}` : ''}`, pc, undefined, 'EINVAL');
+      this.reject(`invalid kptr access, R${regno} type=ptr_${v.maybeNull ? 'or_null_' : ''}${v.btf} expected=ptr_${target}${k.type === 'kptr_untrusted' ? ` or untrusted_ptr_${target}` : ''}`, pc, undefined, 'EACCES');
     }
   }
 
@@ -1627,9 +1627,8 @@ class Verifier {
         if (reg.maybeNull) break;
         if (reg.alloc) {
           // check_ptr_to_btf_access on PTR_TO_BTF_ID | MEM_ALLOC: reads and writes, btf_struct_access's walk
-          // (an untrusted one, a kptr_untrusted's load, is no MEM_ALLOC: XDP's btf_struct_access takes its
-          // writes, and is for the kernel's types only)
-          if (reg.untrusted && !read) this.reject('verifier bug: reg->btf must be kernel btf', pc, undefined, 'EFAULT');
+          // (an untrusted one, a kptr_untrusted's load, is no MEM_ALLOC: reads only)
+          if (reg.untrusted && !read) this.reject('only read is supported', pc, undefined, 'EACCES');
           this.btfOffsetChecks(reg.btf!, reg, regno, off, true, pc);
           if (reg.untrusted) this.probeLoads.add(pc);
           const refusal = localAccess(this.opts.progBtf!, reg.alloc, off, size);
@@ -3602,6 +3601,9 @@ class Verifier {
           if (!(reg.type === RegType.MEM && reg.alloc && !reg.untrusted)) {
             this.reject(`R${regno} type=${reg.typeName()} expected=ptr_, trusted_ptr_, rcu_ptr_`, pc);
           }
+          // its switch on the whole type: MEM_ALLOC alone (a held object, at its NULL check's far side)
+          // reaches map_kptr_match_type; with PTR_MAYBE_NULL or MEM_RCU no case (6.18.44: EFAULT)
+          if (reg.maybeNull || reg.rcu) this.reject('verifier bug: invalid PTR_TO_BTF_ID register for type match', pc, undefined, 'EFAULT');
           this.kptrMatchType(this.xchgField!, reg, regno, pc);
         }
         if (!reg.refObjId && !isNull) this.reject(`R${regno} must be referenced when passed to release function`, pc, undefined, 'EINVAL');
