@@ -14,6 +14,14 @@
 #define WXDP_KPTR_H
 
 #define __kptr_untrusted __attribute__((btf_type_tag("kptr_untrusted")))
+/* BPF_KPTR_PERCPU: a bpf_percpu_obj_new object (a copy of the struct per CPU, reached through
+ * bpf_this_cpu_ptr / bpf_per_cpu_ptr only) */
+#define __percpu_kptr __attribute__((btf_type_tag("percpu_kptr")))
+
+extern void *bpf_percpu_obj_new_impl(__u64 local_type_id, void *meta) __ksym;
+extern void bpf_percpu_obj_drop_impl(void *kptr, void *meta) __ksym;
+#define bpf_percpu_obj_new(type) ((type *)bpf_percpu_obj_new_impl(bpf_core_type_id_local(type), NULL))
+#define bpf_percpu_obj_drop(kptr) bpf_percpu_obj_drop_impl(kptr, NULL)
 #define KPTR_TYPE(name) typedef struct name name##_t
 
 #endif

@@ -99,7 +99,8 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
         for (const h of saved as SavedHead[]) {
           if (h.kptr) {
             const p = Number(BigInt.asUintN(32, h.next));
-            if (h.kptr !== 'kptr' || p === 0) continue;
+            // (bpf_obj_free_fields: a kptr_untrusted's pointer is only cleared; a percpu_kptr's object dropped whole)
+            if (h.kptr === 'kptr_untrusted' || p === 0) continue;
             if (h.rc >= 0) dropRefcounted(ctx, p, h.rc);
             else objFree(ctx, p);
             continue;

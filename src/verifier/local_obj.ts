@@ -11,7 +11,7 @@
 
 import type { Btf } from '../elf/btf.js';
 import type { KfuncDef } from '../helpers/kfuncs.js';
-import { LIST_PUSH_RC, OBJ_DROP_RC, OBJ_NEW_RC, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
+import { LIST_PUSH_RC, OBJ_DROP_RC, OBJ_NEW_RC, PERCPU_NEW, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
 import { Reg, RegType, type MapInfo } from './reg.js';
 import type { VerifierErrno } from '../errors.js';
 
@@ -272,6 +272,25 @@ export function allocReg(id: number, s: { name: string; size: number }): Reg {
   return r;
 }
 
+/** BPF_GLOBAL_PERCPU_MA_MAX_SIZE: bpf_percpu_obj_new's largest struct. */
+const PERCPU_OBJ_MAX = 512;
+
+/** __btf_type_is_scalar_struct: a struct whose members are integers, enums, structs of those, or arrays of them. */
+function scalarStruct(btf: Btf, id: number, depth: number): boolean {
+  const t = btf.skipModsAndTypedefs(id);
+  if (t.kind !== 'struct') return false;
+  for (const m of t.members) {
+    let mt = btf.skipModsAndTypedefs(m.type);
+    for (let d = 0; mt.kind === 'array' && d < 8; d++) mt = btf.skipModsAndTypedefs(mt.type);
+    if (mt.kind === 'struct') {
+      if (depth >= 2 || !scalarStruct(btf, m.type, depth + 1)) return false;
+      continue;
+    }
+    if (mt.kind !== 'int' && mt.kind !== 'enum' && mt.kind !== 'enum64') return false;
+  }
+  return true;
+}
+
 /** What the walk learned for the loader: each bpf_obj_new call's object size, by instruction. */
 export type ObjNewSizes = Map<number, number>;
 
@@ -301,6 +320,29 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       r0.id = r0.refObjId = h.acquire();
       return r0;
     }
+    case 'percpu_obj_new': {
+      // as obj_new's argument, then bpf_percpu_obj_new's own rules: at most 512 bytes, scalars only
+      const r1 = h.arg(1);
+      if (!r1.isScalar) h.reject('R1 is not a scalar', 'EINVAL');
+      if (!r1.varOff.isConst) h.reject('R1 must be a known constant', 'EINVAL');
+      h.precise(1);
+      const v = r1.varOff.value;
+      if (v > 0xffffffffn) h.reject('local type ID argument must be in range [0, U32_MAX]', 'EINVAL');
+      if (!h.btf) h.reject('bpf_obj_new/bpf_percpu_obj_new requires prog BTF', 'EINVAL');
+      const s = localStruct(h.btf, Number(v));
+      if (!s) h.reject('bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct', 'EINVAL');
+      if (s.size > PERCPU_OBJ_MAX) h.reject(`bpf_percpu_obj_new type size (${s.size}) is greater than ${PERCPU_OBJ_MAX}`, 'EINVAL');
+      if (!scalarStruct(h.btf, Number(v), 0)) h.reject('bpf_percpu_obj_new type ID argument must be of a struct of scalars', 'EINVAL');
+      if (specialFields(h.btf, Number(v)).length > 0) h.reject('bpf_percpu_obj_new type ID argument must not contain special fields', 'EINVAL');
+      sizes.set(pc, PERCPU_NEW + s.size);
+      const r0 = allocReg(Number(v), s);
+      r0.percpu = true;
+      r0.maybeNull = true;
+      h.newId();
+      r0.id = r0.refObjId = h.acquire();
+      return r0;
+    }
+    case 'percpu_obj_drop':
     case 'obj_drop': {
       const r1 = h.arg(1);
       // is_kfunc_trusted_args (KF_RELEASE): not NULL; then a trusted (referenced) pointer at its start
@@ -309,7 +351,14 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       // check_func_arg_reg_off (OBJ_RELEASE): the fixed offset first, then __check_ptr_off_reg's variable one
       if (r1.off !== 0) h.reject('R1 must have zero offset when passed to release func or trusted arg to kfunc', 'EINVAL');
       if (!r1.varOff.isConst || r1.varOff.value !== 0n) h.reject(`variable ptr_ access var_off=${r1.varOff.toString()} disallowed`, 'EACCES');
-      if (!r1.alloc) h.reject('arg#0 expected for bpf_obj_drop_impl()', 'EINVAL');
+      // KF_ARG_PTR_TO_ALLOC_BTF_ID: each drop its own kind of object
+      if (!r1.alloc || r1.rcu) h.reject('arg#0 expected pointer to allocated object', 'EINVAL');
+      if (!r1.percpu && def.graph === 'percpu_obj_drop') h.reject('arg#0 expected for bpf_obj_drop_impl()', 'EINVAL');
+      if (r1.percpu && def.graph === 'obj_drop') h.reject('arg#0 expected for bpf_percpu_obj_drop_impl()', 'EINVAL');
+      if (r1.percpu) {
+        h.release(r1.refObjId);
+        return undefined;
+      }
       // a refcounted object's drop takes one of its references (the count's offset passed, as the
       // kernel's fixup passes the struct's btf_struct_meta)
       const rcDrop = refcountOff(h.btf!, r1.alloc);

@@ -183,6 +183,8 @@ export class Reg {
    * sleepable, so always: btf_ld_kptr_type), usable for loads and stores, but no reference to drop or push.
    */
   rcu = false;
+  /** MEM_PERCPU on a MEM_ALLOC pointer: a bpf_percpu_obj_new object (one copy per CPU, no direct access). */
+  percpu = false;
   /**
    * This register with `precise` flipped, made once (precisionTwin): registers shared between
    * states are never changed, so every state that marks a shared one (im)precise can hold the same copy.
@@ -238,6 +240,7 @@ export class Reg {
     this.alloc = o.alloc;
     this.nonOwning = o.nonOwning;
     this.rcu = o.rcu;
+    this.percpu = o.percpu;
     return this;
   }
 

@@ -11,6 +11,7 @@
 
 import { formatInsn } from '../asm/disassemble.js';
 import { ProgramError, VerifierError, type VerifierErrno } from '../errors.js';
+import { PERCPU_PTR } from '../helpers/obj_kfuncs.js';
 import { helperName, kernelHelpersOf, notProvidedReason } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
@@ -244,6 +245,7 @@ const BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
 
 /** include/uapi/linux/bpf.h: bpf_dynptr_write. */
 const BPF_FUNC_DYNPTR_WRITE = 202;
+const BPF_FUNC_KPTR_XCHG = 194;
 /** bpf_tail_call. */
 const BPF_FUNC_TAIL_CALL = 12;
 const BPF_FUNC_SNPRINTF = 165;
@@ -1424,6 +1426,9 @@ class Verifier {
 
   // ---- memory ----
 
+  /** bpf_per_cpu_ptr / bpf_this_cpu_ptr's per-CPU object (check_func_arg's meta->ret_btf_id). */
+  private percpuArg: Reg | undefined;
+
   /** bpf_kptr_xchg's destination field (check_func_arg's meta->kptr_field), for its source's type check. */
   private xchgField: KptrField | undefined;
 
@@ -1456,6 +1461,7 @@ class Verifier {
       // PTR_UNTRUSTED from a kptr_untrusted (reads only, through probe loads), else MEM_RCU
       if (k.type === 'kptr_untrusted') r.untrusted = true;
       else r.rcu = true;
+      if (k.type === 'percpu_kptr') r.percpu = true;
       return r;
     }
     if (cls === Class.STX) {
@@ -1467,20 +1473,22 @@ class Verifier {
     return Reg.unknown();
   }
 
-  /** map_kptr_match_type: a MEM_ALLOC pointer (maybe NULL) to the kptr's struct, at its start, else "invalid kptr access". */
+  /**
+   * map_kptr_match_type: a MEM_ALLOC pointer (maybe NULL; MEM_PERCPU for a percpu_kptr, only then) to the
+   * kptr's struct, at its start, else "invalid kptr access" (the type's flags refused before its name is known).
+   */
   private kptrMatchType(k: KptrField, v: Reg, regno: number, pc: number): void {
     const target = k.structName;
-    const ok = v.type === RegType.MEM && v.alloc !== 0 && !v.rcu && !v.nonOwning;
-    if (!ok) {
-      const t = v.type === RegType.MEM && v.alloc ? `${v.rcu ? 'rcu_' : ''}ptr_${v.maybeNull ? 'or_null_' : ''}${v.btf}` : v.typeName();
+    const bad = (t: string): never =>
       this.reject(`invalid kptr access, R${regno} type=${t} expected=ptr_${target}${k.type === 'kptr_untrusted' ? ` or untrusted_ptr_${target}` : ''}`, pc, undefined, 'EACCES');
-    }
+    const alloc = v.type === RegType.MEM && v.alloc !== 0;
+    const flags = (v.percpu ? 'percpu_' : '') + (v.rcu ? 'rcu_' : '') + (v.untrusted ? 'untrusted_' : '');
+    const typeStr = alloc ? `${flags}ptr_${v.maybeNull ? 'or_null_' : ''}` : v.typeName();
+    if (!alloc || v.rcu || v.untrusted || v.nonOwning || (v.percpu && k.type !== 'percpu_kptr') || (!v.percpu && k.type === 'percpu_kptr')) bad(typeStr);
     // __check_ptr_off_reg (fixed offset allowed), then btf_struct_ids_match (strict for a referenced kptr: offset 0)
     if (v.off < 0) this.reject(`negative offset ptr_ ptr R${regno} off=${v.off} disallowed`, pc, undefined, 'EACCES');
     if (!v.varOff.isConst || v.varOff.value !== 0n) this.reject(`variable ptr_ access var_off=${v.varOff.toString()} disallowed`, pc, undefined, 'EACCES');
-    if (v.alloc !== k.structId || v.off !== 0) {
-      this.reject(`invalid kptr access, R${regno} type=ptr_${v.maybeNull ? 'or_null_' : ''}${v.btf} expected=ptr_${target}${k.type === 'kptr_untrusted' ? ` or untrusted_ptr_${target}` : ''}`, pc, undefined, 'EACCES');
-    }
+    if (v.alloc !== k.structId || v.off !== 0) bad(typeStr + v.btf);
   }
 
   private ldx(st: State, ins: Insn, pc: number): void {
@@ -1630,6 +1638,8 @@ class Verifier {
           // (an untrusted one, a kptr_untrusted's load, is no MEM_ALLOC: reads only)
           if (reg.untrusted && !read) this.reject('only read is supported', pc, undefined, 'EACCES');
           this.btfOffsetChecks(reg.btf!, reg, regno, off, true, pc);
+          // a per-CPU object's memory is its CPUs' copies: bpf_this_cpu_ptr / bpf_per_cpu_ptr's only
+          if (reg.percpu) this.reject(`R${regno} is ptr_${reg.btf} access percpu memory: off=${off}`, pc, undefined, 'EACCES');
           if (reg.untrusted) this.probeLoads.add(pc);
           const refusal = localAccess(this.opts.progBtf!, reg.alloc, off, size);
           if (refusal !== null) this.reject(refusal, pc);
@@ -2686,9 +2696,15 @@ class Verifier {
     if (id === 12) this.checkSections(st, 'tail_call', pc);
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
-      // Every copy of the released pointer becomes unusable.
+      // Every copy of the released pointer becomes unusable — but a per-CPU object given to bpf_kptr_xchg in
+      // an RCU section (an XDP program always is) stays readable through it: MEM_RCU, no reference
       st.forEachReg(
-        (o) => Object.assign(o, Reg.unknown()),
+        (o) => {
+          if (id === BPF_FUNC_KPTR_XCHG && o.percpu && o.alloc) {
+            o.refObjId = 0;
+            o.rcu = true;
+          } else Object.assign(o, Reg.unknown());
+        },
         (o) => o.refObjId === releaseRef,
       );
     }
@@ -2756,12 +2772,26 @@ class Verifier {
         st.cur.put(0, r);
         break;
       }
+      case Ret.CPU_ALLOC_PTR: {
+        // returns_cpu_specific_alloc_ptr: one CPU's copy, PTR_TO_BTF_ID | MEM_ALLOC | MEM_RCU, never NULL
+        // to the verifier (bpf_per_cpu_ptr's NULL for a CPU past nr_cpu_ids is the run's); the call is lowered
+        // to the helper of the object's size (each CPU's copy lies `size` bytes after the previous one)
+        const a = this.percpuArg!;
+        const r = allocReg(a.alloc, { name: a.btf!, size: a.memSize });
+        r.rcu = true;
+        st.cur.put(0, r);
+        const was = this.objNewSizes.get(pc);
+        if (was !== undefined && was !== PERCPU_PTR + id * 4096 + a.memSize) throw new ProgramError(`${name}: one call of two per-CPU structs' sizes is not supported by wxdp`, pc, 'PROG_UNSUPPORTED');
+        this.objNewSizes.set(pc, PERCPU_PTR + id * 4096 + a.memSize);
+        break;
+      }
       case Ret.KPTR_OR_NULL: {
         // the field's old object: the kptr's struct (MEM_ALLOC: a struct of the program's BTF), a reference
         // the program now holds, or NULL (the NULL check's id drawn first, then the reference's)
         const k = this.xchgField!;
         const r = allocReg(k.structId, localStruct(this.opts.progBtf, k.structId)!);
         r.maybeNull = true;
+        r.percpu = k.type === 'percpu_kptr';
         ++this.idGen;
         r.id = r.refObjId = this.acquireReference(st, pc);
         st.cur.put(0, r);
@@ -3591,8 +3621,18 @@ class Verifier {
         const k = kptrs.find((x) => x.off === off);
         if (!k) this.reject(`off=${off} doesn't point to kptr`, pc, undefined, 'EACCES');
         if (k.type === 'kptr_untrusted') this.reject(`off=${off} kptr isn't referenced kptr`, pc, undefined, 'EACCES');
-        if (k.type === 'percpu_kptr') throw new ProgramError(`bpf_kptr_xchg of a percpu_kptr (bpf_percpu_obj_new's objects) is not supported by wxdp`, pc, 'PROG_UNSUPPORTED');
         this.xchgField = k;
+        return;
+      }
+      case Arg.PTR_TO_PERCPU_BTF_ID: {
+        // percpu_btf_ptr_types: MEM_PERCPU alone (a ksym), with MEM_RCU or PTR_TRUSTED; not an owning
+        // reference (MEM_ALLOC), not maybe NULL
+        const ok = reg.type === RegType.MEM && reg.percpu && reg.rcu && !reg.maybeNull;
+        if (!ok) {
+          const t = reg.type === RegType.MEM && reg.alloc ? `${reg.percpu ? 'percpu_' : ''}${reg.rcu ? 'rcu_' : ''}${reg.untrusted ? 'untrusted_' : ''}ptr_${reg.maybeNull ? 'or_null_' : ''}` : reg.typeName();
+          this.reject(`R${regno} type=${t} expected=percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_`, pc);
+        }
+        this.percpuArg = reg;
         return;
       }
       case Arg.PTR_TO_KPTR_OBJ_OR_NULL_RELEASE: {
