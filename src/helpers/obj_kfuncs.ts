@@ -42,13 +42,23 @@
 //
 //   heap: [ page: cls 32 | hdr obj | hdr obj … ][ page: cls 128 | … ][ free page ] … bump →   (page table, free lists: JS)
 
+// kptrs (a map value's `__kptr` / `__kptr_untrusted` / `__percpu_kptr` field of a local struct): bpf_kptr_xchg
+// is helpers/index.ts's exchange, the verifier's rules are src/verifier/verifier.ts's (mapKptrAccess,
+// KPTR_XCHG_DEST), an element's objects are dropped when it is updated or deleted (control/graph_maps.ts).
+// A per-CPU object (bpf_percpu_obj_new) is one copy of its struct per Datapath CPU, laid end to end;
+// bpf_this_cpu_ptr (CPU 0: these programs run on the main thread) and bpf_per_cpu_ptr are lowered to helpers of
+// the struct's size (PERCPU_PTR). Its copies share one heap object: more than 4088 bytes in all (512 × 8 CPUs)
+// is NULL in wxdp, where the kernel's per-CPU allocator gives it.
 // Not yet (each refused as a kfunc wxdp lacks, or, for a head or root in an allocated object, by the
-// verifier naming wxdp): bpf_percpu_obj_new / _drop; a bpf_list_head / bpf_rb_root inside an allocated
+// verifier naming wxdp): a bpf_list_head / bpf_rb_root inside an allocated
 // object (and so bpf_obj_drop freeing an object's collections); heads and roots in global data (`.bss.A`
 // sections: this machine's libbpf 1.1 cannot load those, so nothing to compare with); the map side's
 // freeing when the map itself is freed (user-space updates and deletes, and the program's own, do it:
 // control/graph_maps.ts); map types the kernel refuses a graph field in (map_check_btf's EOPNOTSUPP,
-// then libbpf's retry without BTF); kptrs (bpf_kptr_xchg of an allocated object into a map value).
+// then libbpf's retry without BTF); a kptr inside an allocated object (bpf_kptr_xchg's destination is a
+// map value's field here: "R1 has no valid kptr"); a kptr to a struct whose name vmlinux also has (the
+// kernel takes it for its own type and, without a destructor, refuses the map's BTF: libbpf makes the map
+// without it; wxdp knows no vmlinux names and keeps the kptr).
 // The verifier does not carry MEM_RCU on a refcounted type's non-owning pointers (the kernel's log shows
 // `rcu_ptr_node(non_own_ref,off=8)`): it changes what bpf_rcu_read_unlock does to them, no verdict of
 // the corpus. The rbtree's run time (less() called from bpf_rbtree_add in both engines, lib/rbtree.c's

@@ -104,6 +104,37 @@ describe('allocated objects kept in map values (xdp_kptr_stash)', () => {
   });
 });
 
+/**
+ * programs/xdp_kptr_percpu.c: a per-CPU object in a __percpu_kptr (frame u64s: op, value; results at 2 and 3):
+ * stashed, its CPU 0 copy written and read back through the stashed pointer and through later loads, taken
+ * out, and freed by the program's own update (6.18.44-fc-v1300, checked below).
+ */
+const PCPU_OBJECT = fileURLToPath(new URL('../../programs/xdp_kptr_percpu.o', import.meta.url));
+const PCPU_STEPS: [number, number][] = [[1, 5], [0, 10], [1, 5], [1, 1], [0, 7], [1, 3], [2, 0], [2, 0], [1, 4], [0, 2], [3, 0], [1, 1]];
+const PCPU_EXPECTED = 'dead/dead 0/1e f/1e 10/20 1/15 a/14 1/dead 0/dead dead/dead 0/6 0/dead dead/dead';
+const pcpuSteps = (run: (f: Uint8Array) => { retval: number; data: Uint8Array }): string =>
+  PCPU_STEPS.map(([op, val]) => {
+    const b = new Uint8Array(64);
+    new DataView(b.buffer).setBigUint64(0, BigInt(op), true);
+    new DataView(b.buffer).setBigUint64(8, BigInt(val), true);
+    const r = run(b);
+    expect(r.retval).toBe(2);
+    return `${u64(r.data, 2)}/${u64(r.data, 3)}`;
+  }).join(' ');
+
+describe('a per-CPU object kept in a map value (xdp_kptr_percpu)', () => {
+  it.each(['jit', 'interp'] as const)("%s: bpf_percpu_obj_new, bpf_per_cpu_ptr / bpf_this_cpu_ptr give the kernel's results", async (engine) => {
+    const dp = await Datapath.create({ hugePages: false });
+    try {
+      const o = await dp.loadObject(PCPU_OBJECT, { engine });
+      expect(pcpuSteps((f) => o.programs.get('xdp_kptr_percpu')!.testRun({ data: f }))).toBe(PCPU_EXPECTED);
+      expect(objHeapLive(dp.memory)).toBe(0);
+    } finally {
+      await dp.close();
+    }
+  });
+});
+
 const avail = kernelAvailability();
 describe.skipIf(!avail.ok)(`the same steps in the kernel${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
   it('xdp_kptr_stash: bpftool prog run and map updates give the same results', () => {
@@ -115,6 +146,15 @@ describe.skipIf(!avail.ok)(`the same steps in the kernel${avail.ok ? '' : ` (ski
         delete: (m, kk) => k.map(m).delete(kk),
       });
       expect(got).toBe(EXPECTED);
+    } finally {
+      k.close();
+    }
+  });
+
+  it('xdp_kptr_percpu: bpftool prog run gives the same results', () => {
+    const k = loadKernelObject(PCPU_OBJECT);
+    try {
+      expect(pcpuSteps((f) => k.program('xdp_kptr_percpu').run({ data: f }))).toBe(PCPU_EXPECTED);
     } finally {
       k.close();
     }
