@@ -1442,7 +1442,7 @@ class Verifier {
    * kptr_untrusted, of NULL or a pointer to its struct (map_kptr_match_type); a referenced kptr changes
    * only through bpf_kptr_xchg.
    */
-  private mapKptrAccess(st: State, reg: Reg, k: KptrField, off: number, size: number, read: boolean, value: Reg | undefined, valueRegno: number | undefined, pc: number): Reg {
+  private mapKptrAccess(reg: Reg, k: KptrField, off: number, size: number, read: boolean, value: Reg | undefined, valueRegno: number | undefined, pc: number): Reg {
     const name = kptrTypeName(k);
     if (!reg.varOff.isConst) this.reject(`${name} access cannot have variable offset`, pc, undefined, 'EACCES');
     const at = off + Number(reg.varOff.value);
@@ -1469,7 +1469,6 @@ class Verifier {
       const isNull = v.isScalar && v.varOff.isConst && v.varOff.value === 0n;
       if (!isNull) this.kptrMatchType(k, v, valueRegno!, pc);
     } else if (ins!.imm !== 0) this.reject(`BPF_ST imm must be 0 when storing to kptr at off=${k.off}`, pc, undefined, 'EACCES');
-    void st;
     return Reg.unknown();
   }
 
@@ -1616,7 +1615,7 @@ class Verifier {
           const g = graphRootOverlap(this.opts.progBtf, m, reg.smin + BigInt(off), reg.umax + BigInt(off + size));
           if (g) this.reject(g, pc);
           const k = kptrOverlap(this.opts.progBtf, m, reg.smin + BigInt(off), reg.umax + BigInt(off + size));
-          if (k) return this.mapKptrAccess(st, reg, k, off, size, read, value, valueRegno, pc);
+          if (k) return this.mapKptrAccess(reg, k, off, size, read, value, valueRegno, pc);
         }
         if (read && m.frozenValue && reg.varOff.isConst) {
           const at = off + Number(reg.varOff.value);
