@@ -250,6 +250,16 @@ one, refusing at the same instruction with the same message.
   type('UNKNOWN ') size cannot be determined: -22"): such an argument is memory of its pointee's size.
 - An open-coded iterator's value (\`*bpf_iter_num_next(&it)\`) has no range: the verifier does not
   carry [start, end) into it, so an index made of it needs its own bound.
+- A kptr needs its type tag in the BTF: clang 14 drops it from \`struct obj __kptr *p\` (a member
+  pointing straight at a named struct), and the map then has no kptr ("R1 has no valid kptr"); through a
+  typedef (\`kptr.h\`'s KPTR_TYPE) the tag stays. A kptr's struct must not share its name with a struct of
+  vmlinux (\`struct kref\`): the kernel takes it for its own type, finds no destructor, refuses the map's
+  BTF, and libbpf makes the map without it ("map 'slots' has to have BTF in order to use bpf_kptr_xchg").
+- bpf_kptr_xchg's source may be NULL, but not an object that may be NULL, nor a pointer loaded from a
+  kptr (MEM_RCU): check_reg_type's switch has no case for those ("verifier bug: invalid PTR_TO_BTF_ID
+  register for type match", EFAULT). An XDP program is always in an RCU section: a loaded \`__kptr\` is
+  usable in place (MEM_ALLOC | MEM_RCU), and a per-CPU object stashed by bpf_kptr_xchg stays usable through
+  the pointer passed in (MEM_PERCPU | MEM_RCU) for bpf_this_cpu_ptr / bpf_per_cpu_ptr.
 `;
 
 /** programs/verifier/README.md: the fixed introduction and the table of every program. */

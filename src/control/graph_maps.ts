@@ -9,7 +9,7 @@
 // Sets: BpfMap.graphFields of each map whose value has a bpf_list_head.
 
 import type { Btf } from '../elf/btf.js';
-import { listNodeTake, objFree, rbRootFree } from '../helpers/obj_kfuncs.js';
+import { dropRefcounted, listNodeTake, objFree, rbRootFree } from '../helpers/obj_kfuncs.js';
 import type { HelperContext, HelperDef, HelperTable } from '../helpers/index.js';
 import type { Insn } from '../isa/insn.js';
 import { PseudoCall } from '../isa/opcodes.js';
@@ -17,7 +17,7 @@ import type { BpfMap, GraphFields } from '../maps/index.js';
 import { MapType } from '../maps/uapi.js';
 import { MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE } from '../runtime/helper_args.js';
-import { mapGraphRoots, refcountOff, valueGraphRoots, type GraphRoot } from '../verifier/local_obj.js';
+import { mapGraphRoots, mapKptrs, refcountOff, valueGraphRoots, type GraphRoot, type KptrField } from '../verifier/local_obj.js';
 import type { ObjectSpec } from '../elf/index.js';
 import { mapHasBtf } from './spin_lock_maps.js';
 
@@ -29,6 +29,8 @@ interface SavedHead {
   /** A bpf_rb_root (next: its top node, prev: its leftmost), its type's bpf_refcount offset (-1: none). */
   rb: boolean;
   rc: number;
+  /** A kptr field (next: its pointer) of this type, not a head. */
+  kptr?: KptrField['type'];
 }
 
 /** A map-in-map's inner template's graph roots, by outer map (what a lookup through it finds). */
@@ -65,15 +67,23 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
     // xdp_obj_list_lru against 6.18.44: the program's bytes read back, the LRU left as the kernel's)
     if (!mapHasBtf(map)) continue;
     const roots = mapGraphRoots(btf, name);
-    if (roots.length === 0) continue;
+    // kptr fields (bpf_kptr_xchg's): saved, restored and cleared as 8 bytes; a referenced kptr's object is
+    // dropped when its element is freed (bpf_obj_free_fields: xchg'd out, __bpf_obj_drop_impl — a refcounted
+    // object loses one reference), a kptr_untrusted's only cleared
+    const kptrs = mapKptrs(btf, name);
+    if (roots.length === 0 && kptrs.length === 0) continue;
     const rc = new Map(roots.map((r) => [r, btf ? refcountOff(btf, r.valueId) : -1]));
+    const kptrRc = kptrs.map((k) => (btf && k.type === 'kptr' ? refcountOff(btf, k.structId) : -1));
     map.graphFields = {
-      spans: roots.map((r) => [r.off, 16] as const),
-      save: (v) => roots.map((r): SavedHead => ({ at: v + r.off, next: mem.view().getBigUint64(v + r.off, true), prev: mem.view().getBigUint64(v + r.off + 8, true), nodeOff: r.nodeOff, rb: r.type === 'bpf_rb_root', rc: rc.get(r)! })),
+      spans: [...roots.map((r) => [r.off, 16] as const), ...kptrs.map((k) => [k.off, 8] as const)],
+      save: (v) => [
+        ...roots.map((r): SavedHead => ({ at: v + r.off, next: mem.view().getBigUint64(v + r.off, true), prev: mem.view().getBigUint64(v + r.off + 8, true), nodeOff: r.nodeOff, rb: r.type === 'bpf_rb_root', rc: rc.get(r)! })),
+        ...kptrs.map((k, i): SavedHead => ({ at: v + k.off, next: mem.view().getBigUint64(v + k.off, true), prev: 0n, nodeOff: -1, rb: false, rc: kptrRc[i]!, kptr: k.type })),
+      ],
       restore: (_v, saved) => {
         for (const h of saved as SavedHead[]) {
           mem.view().setBigUint64(h.at, h.next, true);
-          mem.view().setBigUint64(h.at + 8, h.prev, true);
+          if (!h.kptr) mem.view().setBigUint64(h.at + 8, h.prev, true);
         }
       },
       clear: (v) => {
@@ -81,11 +91,20 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
           mem.view().setBigUint64(v + r.off, 0n, true);
           mem.view().setBigUint64(v + r.off + 8, 0n, true);
         }
+        for (const k of kptrs) mem.view().setBigUint64(v + k.off, 0n, true);
       },
       free: (saved) => {
         // the saved head's chain: from its first node round to the head's address (a zero head: empty)
         const ctx = { mem, pc: -1 };
         for (const h of saved as SavedHead[]) {
+          if (h.kptr) {
+            const p = Number(BigInt.asUintN(32, h.next));
+            // (bpf_obj_free_fields: a kptr_untrusted's pointer is only cleared; a percpu_kptr's object dropped whole)
+            if (h.kptr === 'kptr_untrusted' || p === 0) continue;
+            if (h.rc >= 0) dropRefcounted(ctx, p, h.rc);
+            else objFree(ctx, p);
+            continue;
+          }
           // bpf_rb_root_free: the tree's nodes in postorder, each object dropped
           if (h.rb) {
             rbRootFree(mem, Number(BigInt.asUintN(32, h.next)), h.at, h.nodeOff, h.rc);

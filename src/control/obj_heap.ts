@@ -11,9 +11,18 @@ import type { EngineMemory } from '../runtime/memory.js';
 import type { FastPath } from '../runtime/fastpath.js';
 import type { ProgramSpec } from '../elf/spec.js';
 
-/** Whether the program calls the allocated-object or graph kfuncs (bpf_obj_*, bpf_list_*, bpf_rbtree_*, bpf_refcount_*). */
+/** Helpers that reach allocated objects: bpf_per_cpu_ptr, bpf_this_cpu_ptr, bpf_kptr_xchg. */
+const OBJ_HELPERS = new Set([153, 154, 194]);
+
+/**
+ * Whether the program calls the allocated-object or graph kfuncs (bpf_obj_*, bpf_percpu_obj_*, bpf_list_*,
+ * bpf_rbtree_*, bpf_refcount_*) or the helpers that reach those objects (a kptr's bpf_kptr_xchg, a per-CPU
+ * object's bpf_this_cpu_ptr / bpf_per_cpu_ptr): its checked engines' regions hold the heap, its verdict
+ * depends on its BTF's structs.
+ */
 export function callsObjKfuncs(spec: ProgramSpec): boolean {
-  return (spec.kfuncCalls ?? []).some((c) => /^bpf_(obj|list|rbtree|refcount)_/.test(c.name));
+  if ((spec.kfuncCalls ?? []).some((c) => /^bpf_(obj|percpu_obj|list|rbtree|refcount)_/.test(c.name))) return true;
+  return spec.insns.some((i) => i.code === 0x85 && i.src === 0 && OBJ_HELPERS.has(i.imm));
 }
 
 /**

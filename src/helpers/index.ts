@@ -272,6 +272,28 @@ export function baseHelpers(opts: { trace?: (line: string) => void; cpu?: number
       },
     },
     ...lockHelpers(),
+    // bpf_per_cpu_ptr / bpf_this_cpu_ptr: of bpf_percpu_obj_new's objects only, each call lowered to the helper
+    // of its struct's size (helpers/obj_kfuncs.ts PERCPU_PTR); these are never called
+    ...([153, 154] as const).map((id) => ({
+      id,
+      name: id === 153 ? 'per_cpu_ptr' : 'this_cpu_ptr',
+      fn: (_a1: bigint, _a2: bigint, _a3: bigint, _a4: bigint, _a5: bigint, ctx: HelperContext): bigint => {
+        throw new RuntimeFault('RUN_HELPER', `bpf_${id === 153 ? 'per' : 'this'}_cpu_ptr: the call was not lowered to its object's size`, ctx.pc);
+      },
+    })),
+    {
+      // bpf_kptr_xchg: the kptr field's old value out, the new one in (xchg); the verifier proved the field
+      // a map value's 8-byte kptr and the object one of the field's struct (or NULL)
+      id: 194,
+      name: 'kptr_xchg',
+      fn: (dst, p, _a3, _a4, _a5, ctx) => {
+        const at = Number(BigInt.asUintN(32, dst));
+        const v = ctx.mem.view();
+        const old = v.getBigUint64(at, true);
+        v.setBigUint64(at, p, true);
+        return old;
+      },
+    },
     {
       id: 177,
       name: 'trace_vprintk',

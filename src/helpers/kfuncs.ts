@@ -138,7 +138,7 @@ export interface KfuncDef {
   /** kfunc_spin_allowed: callable while a bpf_spin_lock is held (the bpf_iter_num API). */
   spinAllowed?: boolean;
   /** An allocated-object or graph kfunc: the verifier checks it in src/verifier/local_obj.ts. */
-  graph?: 'obj_new' | 'obj_drop' | 'list_push' | 'list_pop' | 'list_peek' | 'refcount_acquire' | 'rbtree_add' | 'rbtree_remove' | 'rbtree_peek' | 'rbtree_child';
+  graph?: 'obj_new' | 'obj_drop' | 'percpu_obj_new' | 'percpu_obj_drop' | 'list_push' | 'list_pop' | 'list_peek' | 'refcount_acquire' | 'rbtree_add' | 'rbtree_remove' | 'rbtree_peek' | 'rbtree_child';
   /**
    * bpf_res_spin_lock / _unlock: the verifier forks the failure path of a lock (r0 in [-MAX_ERRNO, -1],
    * no lock held) before checking the call, and on the success path holds the lock with r0 = 0.

@@ -42,20 +42,30 @@
 //
 //   heap: [ page: cls 32 | hdr obj | hdr obj … ][ page: cls 128 | … ][ free page ] … bump →   (page table, free lists: JS)
 
+// kptrs (a map value's `__kptr` / `__kptr_untrusted` / `__percpu_kptr` field of a local struct): bpf_kptr_xchg
+// is helpers/index.ts's exchange, the verifier's rules are src/verifier/verifier.ts's (mapKptrAccess,
+// KPTR_XCHG_DEST), an element's objects are dropped when it is updated or deleted (control/graph_maps.ts).
+// A per-CPU object (bpf_percpu_obj_new) is one copy of its struct per Datapath CPU, laid end to end;
+// bpf_this_cpu_ptr (CPU 0: these programs run on the main thread) and bpf_per_cpu_ptr are lowered to helpers of
+// the struct's size (PERCPU_PTR). Its copies share one heap object: more than 4088 bytes in all (512 × 8 CPUs)
+// is NULL in wxdp, where the kernel's per-CPU allocator gives it.
 // Not yet (each refused as a kfunc wxdp lacks, or, for a head or root in an allocated object, by the
-// verifier naming wxdp): bpf_percpu_obj_new / _drop; a bpf_list_head / bpf_rb_root inside an allocated
+// verifier naming wxdp): a bpf_list_head / bpf_rb_root inside an allocated
 // object (and so bpf_obj_drop freeing an object's collections); heads and roots in global data (`.bss.A`
 // sections: this machine's libbpf 1.1 cannot load those, so nothing to compare with); the map side's
 // freeing when the map itself is freed (user-space updates and deletes, and the program's own, do it:
 // control/graph_maps.ts); map types the kernel refuses a graph field in (map_check_btf's EOPNOTSUPP,
-// then libbpf's retry without BTF); kptrs (bpf_kptr_xchg of an allocated object into a map value).
+// then libbpf's retry without BTF); a kptr inside an allocated object (bpf_kptr_xchg's destination is a
+// map value's field here: "R1 has no valid kptr"); a kptr to a struct whose name vmlinux also has (the
+// kernel takes it for its own type and, without a destructor, refuses the map's BTF: libbpf makes the map
+// without it; wxdp knows no vmlinux names and keeps the kptr).
 // The verifier does not carry MEM_RCU on a refcounted type's non-owning pointers (the kernel's log shows
 // `rcu_ptr_node(non_own_ref,off=8)`): it changes what bpf_rcu_read_unlock does to them, no verdict of
 // the corpus. The rbtree's run time (less() called from bpf_rbtree_add in both engines, lib/rbtree.c's
 // shapes) is checked against 6.18.44 by tests/programs/obj_graph.test.ts (xdp_obj_rbtree*).
 
 import { RuntimeFault } from '../errors.js';
-import type { EngineMemory } from '../runtime/memory.js';
+import { RUN, RUN_BASE, type EngineMemory } from '../runtime/memory.js';
 import type { HelperContext, HelperDef } from './index.js';
 import type { KfuncDef } from './kfuncs.js';
 
@@ -389,6 +399,29 @@ export const OBJ_KFUNCS: KfuncDef[] = [
       return 0n;
     },
   },
+  {
+    name: 'bpf_percpu_obj_new_impl',
+    btfId: 116,
+    args: [S, IGN],
+    devBound: false,
+    graph: 'percpu_obj_new',
+    // lowered to PERCPU_NEW + size (objLoweredHelper)
+    fn: (_r1, _r2, _r3, _r4, _r5, ctx) => {
+      throw new RuntimeFault('RUN_HELPER', 'bpf_percpu_obj_new_impl: the call was not lowered to its size', ctx.pc);
+    },
+  },
+  {
+    name: 'bpf_percpu_obj_drop_impl',
+    btfId: 117,
+    args: [{ kind: 'ign' }, IGN],
+    devBound: false,
+    graph: 'percpu_obj_drop',
+    ret: 'void',
+    fn: (p, _r2, _r3, _r4, _r5, ctx) => {
+      objFree(ctx, Number(BigInt.asUintN(32, p)));
+      return 0n;
+    },
+  },
   ...(['front', 'back'] as const).flatMap((end, i): KfuncDef[] => [
     {
       name: `bpf_list_push_${end}_impl`,
@@ -405,6 +438,11 @@ export const OBJ_KFUNCS: KfuncDef[] = [
 ];
 
 const OBJ_DROP_RC_BASE = 0x1a0000;
+
+/** The CPUs a per-CPU object has a copy for: the Datapath's (what its percpu maps hold values for). */
+function percpuCount(ctx: HelperContext): number {
+  return Math.max(1, ctx.mem.view().getUint32(RUN_BASE + RUN.NCPUS, true));
+}
 
 // ---- bpf_rbtree and bpf_refcount (kernel/bpf/helpers.c, lib/rbtree.c) ----
 //
@@ -430,6 +468,10 @@ export const REFCOUNT_ACQUIRE = 0x1b0000;
 /** bpf_rbtree_add: RBTREE_ADD + (refcount offset + 1, 0 for none) × 4096 + the node's offset in its struct. */
 export const RBTREE_ADD = 0x2000000;
 export const isRbtreeAdd = (id: number): boolean => id >= RBTREE_ADD && id < RBTREE_ADD * 2;
+/** bpf_percpu_obj_new: PERCPU_NEW + the struct's size (a copy per CPU, laid end to end). */
+export const PERCPU_NEW = 0x1c0000;
+/** bpf_per_cpu_ptr / bpf_this_cpu_ptr of a per-CPU object: PERCPU_PTR + helper id × 4096 + the struct's size. */
+export const PERCPU_PTR = 0x1d0000;
 /** bpf_list_push_front (back: + 0x1000000) of a refcounted type: LIST_PUSH_RC + refcount offset × 4096 + node offset. */
 export const LIST_PUSH_RC = 0x4000000;
 
@@ -626,7 +668,7 @@ function soundRoot(ctx: HelperContext, root: number): DataView {
 }
 
 /** refcount_dec_and_test at `p + rcOff` (saturated counts stay), then the object freed at zero. */
-function dropRefcounted(ctx: HelperContext, p: number, rcOff: number): void {
+export function dropRefcounted(ctx: HelperContext, p: number, rcOff: number): void {
   const v = ctx.mem.view();
   const c = v.getUint32(p + rcOff, true);
   if (c > 1) {
@@ -696,6 +738,25 @@ export function objLoweredHelper(id: number): HelperDef {
         return BigInt(p);
       },
     };
+  }
+  if (id >= PERCPU_PTR && id < OBJ_NEW_RC) {
+    // one CPU's copy: `size` bytes per CPU after the object's start; wxdp runs these programs on one
+    // thread, CPU 0 (bpf_get_smp_processor_id's answer there); a CPU past the Datapath's count is NULL
+    const helper = (id - PERCPU_PTR) >>> 12;
+    const size = (id - PERCPU_PTR) & 0xfff;
+    return {
+      id,
+      name: helper === 153 ? 'per_cpu_ptr' : 'this_cpu_ptr',
+      fn: (p, cpu, _r3, _r4, _r5, ctx) => {
+        const c = helper === 153 ? BigInt.asUintN(32, cpu) : 0n;
+        if (c >= BigInt(percpuCount(ctx))) return 0n;
+        return p + c * BigInt(size);
+      },
+    };
+  }
+  if (id >= PERCPU_NEW && id < PERCPU_PTR) {
+    const size = id - PERCPU_NEW;
+    return { id, name: `bpf_percpu_obj_new_impl(${size})`, fn: (_r1, _r2, _r3, _r4, _r5, ctx) => BigInt(objAlloc(ctx, size * percpuCount(ctx))) };
   }
   if (id >= REFCOUNT_ACQUIRE) {
     const rc = id - REFCOUNT_ACQUIRE;

@@ -11,7 +11,7 @@
 
 import type { Btf } from '../elf/btf.js';
 import type { KfuncDef } from '../helpers/kfuncs.js';
-import { LIST_PUSH_RC, OBJ_DROP_RC, OBJ_MAX_SIZE, OBJ_NEW_RC, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
+import { LIST_PUSH_RC, OBJ_DROP_RC, OBJ_MAX_SIZE, OBJ_NEW_RC, PERCPU_NEW, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
 import { Reg, RegType, type MapInfo } from './reg.js';
 import type { VerifierErrno } from '../errors.js';
 
@@ -272,6 +272,25 @@ export function allocReg(id: number, s: { name: string; size: number }): Reg {
   return r;
 }
 
+/** BPF_GLOBAL_PERCPU_MA_MAX_SIZE: bpf_percpu_obj_new's largest struct. */
+const PERCPU_OBJ_MAX = 512;
+
+/** __btf_type_is_scalar_struct: a struct whose members are integers, enums, structs of those, or arrays of them. */
+function scalarStruct(btf: Btf, id: number, depth: number): boolean {
+  const t = btf.skipModsAndTypedefs(id);
+  if (t.kind !== 'struct') return false;
+  for (const m of t.members) {
+    let mt = btf.skipModsAndTypedefs(m.type);
+    for (let d = 0; mt.kind === 'array' && d < 8; d++) mt = btf.skipModsAndTypedefs(mt.type);
+    if (mt.kind === 'struct') {
+      if (depth >= 2 || !scalarStruct(btf, m.type, depth + 1)) return false;
+      continue;
+    }
+    if (mt.kind !== 'int' && mt.kind !== 'enum' && mt.kind !== 'enum64') return false;
+  }
+  return true;
+}
+
 /** What the walk learned for the loader: each bpf_obj_new call's object size, by instruction. */
 export type ObjNewSizes = Map<number, number>;
 
@@ -304,6 +323,29 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       r0.id = r0.refObjId = h.acquire();
       return r0;
     }
+    case 'percpu_obj_new': {
+      // as obj_new's argument, then bpf_percpu_obj_new's own rules: at most 512 bytes, scalars only
+      const r1 = h.arg(1);
+      if (!r1.isScalar) h.reject('R1 is not a scalar', 'EINVAL');
+      if (!r1.varOff.isConst) h.reject('R1 must be a known constant', 'EINVAL');
+      h.precise(1);
+      const v = r1.varOff.value;
+      if (v > 0xffffffffn) h.reject('local type ID argument must be in range [0, U32_MAX]', 'EINVAL');
+      if (!h.btf) h.reject('bpf_obj_new/bpf_percpu_obj_new requires prog BTF', 'EINVAL');
+      const s = localStruct(h.btf, Number(v));
+      if (!s) h.reject('bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct', 'EINVAL');
+      if (s.size > PERCPU_OBJ_MAX) h.reject(`bpf_percpu_obj_new type size (${s.size}) is greater than ${PERCPU_OBJ_MAX}`, 'EINVAL');
+      if (!scalarStruct(h.btf, Number(v), 0)) h.reject('bpf_percpu_obj_new type ID argument must be of a struct of scalars', 'EINVAL');
+      if (specialFields(h.btf, Number(v)).length > 0) h.reject('bpf_percpu_obj_new type ID argument must not contain special fields', 'EINVAL');
+      sizes.set(pc, PERCPU_NEW + s.size);
+      const r0 = allocReg(Number(v), s);
+      r0.percpu = true;
+      r0.maybeNull = true;
+      h.newId();
+      r0.id = r0.refObjId = h.acquire();
+      return r0;
+    }
+    case 'percpu_obj_drop':
     case 'obj_drop': {
       const r1 = h.arg(1);
       // is_kfunc_trusted_args (KF_RELEASE): not NULL; then a trusted (referenced) pointer at its start
@@ -312,7 +354,14 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       // check_func_arg_reg_off (OBJ_RELEASE): the fixed offset first, then __check_ptr_off_reg's variable one
       if (r1.off !== 0) h.reject('R1 must have zero offset when passed to release func or trusted arg to kfunc', 'EINVAL');
       if (!r1.varOff.isConst || r1.varOff.value !== 0n) h.reject(`variable ptr_ access var_off=${r1.varOff.toString()} disallowed`, 'EACCES');
-      if (!r1.alloc) h.reject('arg#0 expected for bpf_obj_drop_impl()', 'EINVAL');
+      // KF_ARG_PTR_TO_ALLOC_BTF_ID: each drop its own kind of object
+      if (!r1.alloc || r1.rcu) h.reject('arg#0 expected pointer to allocated object', 'EINVAL');
+      if (!r1.percpu && def.graph === 'percpu_obj_drop') h.reject('arg#0 expected for bpf_obj_drop_impl()', 'EINVAL');
+      if (r1.percpu && def.graph === 'obj_drop') h.reject('arg#0 expected for bpf_percpu_obj_drop_impl()', 'EINVAL');
+      if (r1.percpu) {
+        h.release(r1.refObjId);
+        return undefined;
+      }
       // a refcounted object's drop takes one of its references (the count's offset passed, as the
       // kernel's fixup passes the struct's btf_struct_meta)
       const rcDrop = refcountOff(h.btf!, r1.alloc);
@@ -429,3 +478,77 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       return h.reject(`kernel function ${def.name} is not supported`, 'EINVAL');
   }
 }
+
+/**
+ * A kptr field of a map value (btf_find_kptr): a pointer member whose pointee is a `kptr` (BPF_KPTR_REF),
+ * `kptr_untrusted` (BPF_KPTR_UNREF) or `percpu_kptr` (BPF_KPTR_PERCPU) type tag on a struct. wxdp's are
+ * structs of the program's own BTF only (btf_parse_kptr: a name vmlinux lacks, so a MEM_ALLOC kptr for
+ * bpf_obj_new's objects); `structId` is that struct's id (what bpf_obj_new's local type id names).
+ */
+export interface KptrField {
+  off: number;
+  type: 'kptr' | 'kptr_untrusted' | 'percpu_kptr';
+  structId: number;
+  structName: string;
+}
+
+const kptrCache = new WeakMap<Btf, Map<string, KptrField[]>>();
+
+/** The kptr fields of map `mapName`'s value (its `.maps` definition's `value` member), by offset. */
+export function mapKptrs(btf: Btf | undefined, mapName: string): KptrField[] {
+  if (!btf) return [];
+  let byMap = kptrCache.get(btf);
+  if (!byMap) kptrCache.set(btf, (byMap = new Map()));
+  const hit = byMap.get(mapName);
+  if (hit) return hit;
+  const maps = btf.types.find((t) => t.kind === 'datasec' && t.name === '.maps');
+  const v = maps?.kind === 'datasec' ? maps.vars.map((x) => btf.type(x.type)).find((t) => t.name === mapName) : undefined;
+  const def = v?.kind === 'var' ? btf.skipModsAndTypedefs(v.type) : undefined;
+  const valueMember = def?.kind === 'struct' ? def.members.find((m) => m.name === 'value') : undefined;
+  const ptr = valueMember ? btf.skipModsAndTypedefs(valueMember.type) : undefined;
+  const out = ptr?.kind === 'ptr' ? valueKptrs(btf, ptr.type) : [];
+  byMap.set(mapName, out);
+  return out;
+}
+
+/** btf_find_kptr over the members of struct `valueId` (and of arrays of kptrs, each element one field). */
+export function valueKptrs(btf: Btf, valueId: number): KptrField[] {
+  const out: KptrField[] = [];
+  const value = btf.skipModsAndTypedefs(valueId);
+  if (value.kind !== 'struct') return out;
+  for (const m of value.members) {
+    let tid = m.type;
+    let n = 1;
+    let t = btf.type(tid);
+    if (t.kind === 'array') {
+      n = t.nelems;
+      tid = t.type;
+      t = btf.type(tid);
+    }
+    // permit modifiers on the pointer itself
+    if (t.kind === 'volatile') t = btf.type(t.type);
+    if (t.kind !== 'ptr') continue;
+    const tag = btf.type(t.type);
+    if (tag.kind !== 'type_tag' || (tag.name !== 'kptr' && tag.name !== 'kptr_untrusted' && tag.name !== 'percpu_kptr')) continue;
+    // the base type: modifiers and typedefs skipped (btf_type_skip_modifiers' res_id)
+    let id = tag.type;
+    for (let d = 0; d < 32; d++) {
+      const x = btf.type(id);
+      if (x.kind !== 'typedef' && x.kind !== 'const' && x.kind !== 'volatile' && x.kind !== 'restrict' && x.kind !== 'type_tag') break;
+      id = x.type;
+    }
+    const s = btf.type(id);
+    if (s.kind !== 'struct') continue;
+    for (let i = 0; i < n; i++) out.push({ off: Math.floor(m.bitOffset / 8) + 8 * i, type: tag.name, structId: id, structName: s.name });
+  }
+  return out;
+}
+
+/** The kptr field a `size`-byte map value access at [lo, hi) touches (check_map_access's field loop), if any. */
+export function kptrOverlap(btf: Btf | undefined, map: MapInfo, lo: bigint, hi: bigint): KptrField | undefined {
+  if (!btf || map.noBtf || map.inner) return undefined;
+  return mapKptrs(btf, map.name).find((k) => lo < BigInt(k.off + 8) && BigInt(k.off) < hi);
+}
+
+/** btf_field_type_name of a kptr field. */
+export const kptrTypeName = (k: KptrField): string => (k.type === 'percpu_kptr' ? 'percpu_kptr' : 'kptr');

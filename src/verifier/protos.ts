@@ -60,6 +60,12 @@ export enum Arg {
   PTR_TO_DYNPTR_UNINIT_RINGBUF,
   /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | OBJ_RELEASE: that dynptr, released by the call. */
   PTR_TO_DYNPTR_RELEASE_RINGBUF,
+  /** ARG_PTR_TO_PERCPU_BTF_ID: a per-CPU object's pointer (MEM_PERCPU | MEM_RCU: a stashed bpf_percpu_obj_new object). */
+  PTR_TO_PERCPU_BTF_ID,
+  /** ARG_KPTR_XCHG_DEST: a map value's referenced kptr field at a constant offset (process_kptr_func). */
+  KPTR_XCHG_DEST,
+  /** ARG_PTR_TO_BTF_ID_OR_NULL | OBJ_RELEASE of bpf_kptr_xchg: an allocated object of the kptr's struct (its reference released), or NULL. */
+  PTR_TO_KPTR_OBJ_OR_NULL_RELEASE,
 }
 
 export enum Ret {
@@ -73,6 +79,10 @@ export enum Ret {
   SOCKET_OR_NULL,
   /** RET_PTR_TO_SOCK_COMMON_OR_NULL of an acquire function (bpf_skc_lookup_tcp). */
   SOCK_COMMON_OR_NULL,
+  /** RET_PTR_TO_BTF_ID_OR_NULL of bpf_kptr_xchg: the kptr's old object (MEM_ALLOC), a new reference, or NULL. */
+  KPTR_OR_NULL,
+  /** RET_PTR_TO_MEM_OR_BTF_ID of bpf_per_cpu_ptr / bpf_this_cpu_ptr on a per-CPU object: one CPU's copy (MEM_ALLOC | MEM_RCU). */
+  CPU_ALLOC_PTR,
 }
 
 export interface Proto {
@@ -200,6 +210,12 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   188: { args: [Arg.PTR_TO_CTX], ret: Ret.INTEGER },
   189: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
   190: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
+  // bpf_per_cpu_ptr_proto, bpf_this_cpu_ptr_proto (bpf_base_func_proto): wxdp's per-CPU pointers are
+  // bpf_percpu_obj_new's objects (no percpu ksyms)
+  153: { args: [Arg.PTR_TO_PERCPU_BTF_ID, Arg.ANYTHING], ret: Ret.CPU_ALLOC_PTR },
+  154: { args: [Arg.PTR_TO_PERCPU_BTF_ID], ret: Ret.CPU_ALLOC_PTR },
+  // bpf_kptr_xchg_proto (bpf_base_func_proto): the kptr field, the object put there (or NULL) → the one it held
+  194: { args: [Arg.KPTR_XCHG_DEST, Arg.PTR_TO_KPTR_OBJ_OR_NULL_RELEASE], ret: Ret.KPTR_OR_NULL },
 };
 
 /** The program types the verifier knows (libbpf's names, src/elf/section_defs.ts). */

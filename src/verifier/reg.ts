@@ -179,6 +179,13 @@ export class Reg {
   /** A MEM_ALLOC pointer that is a non-owning reference (NON_OWN_REF: a node pushed into a collection, valid until the lock goes). */
   nonOwning = false;
   /**
+   * MEM_RCU on a MEM_ALLOC pointer: a map value's kptr loaded inside an RCU section (XDP is never
+   * sleepable, so always: btf_ld_kptr_type), usable for loads and stores, but no reference to drop or push.
+   */
+  rcu = false;
+  /** MEM_PERCPU on a MEM_ALLOC pointer: a bpf_percpu_obj_new object (one copy per CPU, no direct access). */
+  percpu = false;
+  /**
    * This register with `precise` flipped, made once (precisionTwin): registers shared between
    * states are never changed, so every state that marks a shared one (im)precise can hold the same copy.
    * Not copied by clone().
@@ -232,6 +239,8 @@ export class Reg {
     this.btf = o.btf;
     this.alloc = o.alloc;
     this.nonOwning = o.nonOwning;
+    this.rcu = o.rcu;
+    this.percpu = o.percpu;
     return this;
   }
 

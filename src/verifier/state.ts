@@ -674,6 +674,8 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
         old.pktSlice === cur.pktSlice &&
         old.alloc === cur.alloc &&
         old.nonOwning === cur.nonOwning &&
+        old.rcu === cur.rcu &&
+        old.percpu === cur.percpu &&
         old.off === cur.off &&
         scalarWithin(old, cur) &&
         ids.check(old.id, cur.id) &&
@@ -731,6 +733,8 @@ function regBytesEqual(a: Reg, b: Reg): boolean {
     a.btf === b.btf &&
     a.alloc === b.alloc &&
     a.nonOwning === b.nonOwning &&
+    a.rcu === b.rcu &&
+    a.percpu === b.percpu &&
     a.varOff.equals(b.varOff) &&
     a.smin === b.smin &&
     a.smax === b.smax &&

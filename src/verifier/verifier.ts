@@ -11,6 +11,7 @@
 
 import { formatInsn } from '../asm/disassemble.js';
 import { ProgramError, VerifierError, type VerifierErrno } from '../errors.js';
+import { PERCPU_PTR } from '../helpers/obj_kfuncs.js';
 import { helperName, kernelHelpersOf, notProvidedReason } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
@@ -46,7 +47,7 @@ import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
 import { jitSubprogsRefusal } from './fixups.js';
-import { graphKfuncCall, graphRootOverlap, localAccess, type ObjNewSizes } from './local_obj.js';
+import { allocReg, graphKfuncCall, graphRootOverlap, kptrOverlap, kptrTypeName, localAccess, localStruct, mapKptrs, type KptrField, type ObjNewSizes } from './local_obj.js';
 import type { Btf } from '../elf/btf.js';
 import { ITER_SLOTS, kfuncById, type IterType, type KfuncDef } from '../helpers/kfuncs.js';
 import { bprintfPrepare } from '../helpers/bprintf.js';
@@ -244,6 +245,7 @@ const BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
 
 /** include/uapi/linux/bpf.h: bpf_dynptr_write. */
 const BPF_FUNC_DYNPTR_WRITE = 202;
+const BPF_FUNC_KPTR_XCHG = 194;
 /** bpf_tail_call. */
 const BPF_FUNC_TAIL_CALL = 12;
 const BPF_FUNC_SNPRINTF = 165;
@@ -1424,12 +1426,78 @@ class Verifier {
 
   // ---- memory ----
 
+  /** bpf_per_cpu_ptr / bpf_this_cpu_ptr's per-CPU object (check_func_arg's meta->ret_btf_id). */
+  private percpuArg: Reg | undefined;
+
+  /** bpf_kptr_xchg's destination field (check_func_arg's meta->kptr_field), for its source's type check. */
+  private xchgField: KptrField | undefined;
+
+  /** The instruction of the access memAccess checks (check_map_kptr_access asks its class and mode). */
+  private accessInsn: Insn | undefined;
+
+  /**
+   * check_map_access's kptr field rules, then check_map_kptr_access: an 8-byte BPF_MEM access at the
+   * field's constant offset; a load gives the object (MEM_ALLOC | MEM_RCU | PTR_MAYBE_NULL: XDP runs in
+   * an RCU section) or, from a kptr_untrusted, an untrusted pointer to it; a store only into a
+   * kptr_untrusted, of NULL or a pointer to its struct (map_kptr_match_type); a referenced kptr changes
+   * only through bpf_kptr_xchg.
+   */
+  private mapKptrAccess(reg: Reg, k: KptrField, off: number, size: number, read: boolean, value: Reg | undefined, valueRegno: number | undefined, pc: number): Reg {
+    const name = kptrTypeName(k);
+    if (!reg.varOff.isConst) this.reject(`${name} access cannot have variable offset`, pc, undefined, 'EACCES');
+    const at = off + Number(reg.varOff.value);
+    if (at !== k.off) this.reject(`${name} access misaligned expected=${k.off} off=${at}`, pc, undefined, 'EACCES');
+    if (size !== 8) this.reject(`${name} access size must be BPF_DW`, pc, undefined, 'EACCES');
+    const ins = this.accessInsn;
+    const cls = ins ? ins.code & 0x07 : Class.LDX;
+    if (ins && (ins.code & 0xe0) !== Mode.MEM) this.reject('kptr in map can only be accessed using BPF_MEM instruction mode', pc, undefined, 'EACCES');
+    if (cls !== Class.LDX && k.type !== 'kptr_untrusted') this.reject('store to referenced kptr disallowed', pc, undefined, 'EACCES');
+    const s = localStruct(this.opts.progBtf, k.structId)!;
+    if (cls === Class.LDX) {
+      if (!read) return Reg.unknown();
+      const r = allocReg(k.structId, s);
+      r.maybeNull = true;
+      r.id = ++this.idGen;
+      // PTR_UNTRUSTED from a kptr_untrusted (reads only, through probe loads), else MEM_RCU
+      if (k.type === 'kptr_untrusted') r.untrusted = true;
+      else r.rcu = true;
+      if (k.type === 'percpu_kptr') r.percpu = true;
+      return r;
+    }
+    if (cls === Class.STX) {
+      const v = value!;
+      const isNull = v.isScalar && v.varOff.isConst && v.varOff.value === 0n;
+      if (!isNull) this.kptrMatchType(k, v, valueRegno!, pc);
+    } else if (ins!.imm !== 0) this.reject(`BPF_ST imm must be 0 when storing to kptr at off=${k.off}`, pc, undefined, 'EACCES');
+    return Reg.unknown();
+  }
+
+  /**
+   * map_kptr_match_type: a MEM_ALLOC pointer (maybe NULL; MEM_PERCPU for a percpu_kptr, only then) to the
+   * kptr's struct, at its start, else "invalid kptr access" (the type's flags refused before its name is known).
+   */
+  private kptrMatchType(k: KptrField, v: Reg, regno: number, pc: number): void {
+    const target = k.structName;
+    const bad = (t: string): never =>
+      this.reject(`invalid kptr access, R${regno} type=${t} expected=ptr_${target}${k.type === 'kptr_untrusted' ? ` or untrusted_ptr_${target}` : ''}`, pc, undefined, 'EACCES');
+    const alloc = v.type === RegType.MEM && v.alloc !== 0;
+    const flags = (v.percpu ? 'percpu_' : '') + (v.rcu ? 'rcu_' : '') + (v.untrusted ? 'untrusted_' : '');
+    const typeStr = alloc ? `${flags}ptr_${v.maybeNull ? 'or_null_' : ''}` : v.typeName();
+    if (!alloc || v.rcu || v.untrusted || v.nonOwning || (v.percpu && k.type !== 'percpu_kptr') || (!v.percpu && k.type === 'percpu_kptr')) bad(typeStr);
+    // __check_ptr_off_reg (fixed offset allowed), then btf_struct_ids_match (strict for a referenced kptr: offset 0)
+    if (v.off < 0) this.reject(`negative offset ptr_ ptr R${regno} off=${v.off} disallowed`, pc, undefined, 'EACCES');
+    if (!v.varOff.isConst || v.varOff.value !== 0n) this.reject(`variable ptr_ access var_off=${v.varOff.toString()} disallowed`, pc, undefined, 'EACCES');
+    if (v.alloc !== k.structId || v.off !== 0) bad(typeStr + v.btf);
+  }
+
   private ldx(st: State, ins: Insn, pc: number): void {
     this.readReg(st, ins.src, pc);
     this.checkDst(ins.dst, pc);
     const size = sizeBytes(ins.code & 0x18);
     const sx = (ins.code & 0xe0) === Mode.MEMSX;
+    this.accessInsn = ins;
     const v = this.memAccess(st, pc, ins.src, ins.off, size, 'read', undefined, ins.dst, sx);
+    this.accessInsn = undefined;
     if (sx && v.isScalar) {
       // a sign-extending fill keeps the link to the spill's copies only for a value the extension leaves
       // as it is (measured on 6.18.44: an s8 fill of a u32 spill in [0, 127] keeps its id, of one in
@@ -1450,7 +1518,9 @@ class Verifier {
       return;
     }
     const value = isSt ? Reg.known(BigInt(ins.imm)) : this.reg(st, ins.src).clone();
+    this.accessInsn = ins;
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', value, isSt ? undefined : ins.src);
+    this.accessInsn = undefined;
   }
 
   private atomic(st: State, ins: Insn, pc: number, size: number, dst: Reg): void {
@@ -1478,8 +1548,10 @@ class Verifier {
     // fill"): a stack slot's spilled register (`r4 = atomic64_xchg((u64 *)(r10 - 64), r4)` of a spilled
     // 0 is 0; wxdp made it unknown), else an unknown value of the access's size.
     const loadReg = op & AtomicOp.FETCH ? (op === AtomicOp.CMPXCHG ? 0 : ins.src) : undefined;
+    this.accessInsn = ins;
     const fetched = this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined, loadReg);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
+    this.accessInsn = undefined;
     // The read names the slot in the jump history (backtracking follows the fetch into it) only as a
     // load would: when the spilled register comes back, whole or narrowed, or its 0 (check_stack_read_
     // fixed_off keeps insn_flags; the write, not a spill, adds none). A fetch of bytes of a smaller
@@ -1542,6 +1614,8 @@ class Verifier {
         if (this.opts.progBtf && !m.noBtf) {
           const g = graphRootOverlap(this.opts.progBtf, m, reg.smin + BigInt(off), reg.umax + BigInt(off + size));
           if (g) this.reject(g, pc);
+          const k = kptrOverlap(this.opts.progBtf, m, reg.smin + BigInt(off), reg.umax + BigInt(off + size));
+          if (k) return this.mapKptrAccess(reg, k, off, size, read, value, valueRegno, pc);
         }
         if (read && m.frozenValue && reg.varOff.isConst) {
           const at = off + Number(reg.varOff.value);
@@ -1560,7 +1634,12 @@ class Verifier {
         if (reg.maybeNull) break;
         if (reg.alloc) {
           // check_ptr_to_btf_access on PTR_TO_BTF_ID | MEM_ALLOC: reads and writes, btf_struct_access's walk
+          // (an untrusted one, a kptr_untrusted's load, is no MEM_ALLOC: reads only)
+          if (reg.untrusted && !read) this.reject('only read is supported', pc, undefined, 'EACCES');
           this.btfOffsetChecks(reg.btf!, reg, regno, off, true, pc);
+          // a per-CPU object's memory is its CPUs' copies: bpf_this_cpu_ptr / bpf_per_cpu_ptr's only
+          if (reg.percpu) this.reject(`R${regno} is ptr_${reg.btf} access percpu memory: off=${off}`, pc, undefined, 'EACCES');
+          if (reg.untrusted) this.probeLoads.add(pc);
           const refusal = localAccess(this.opts.progBtf!, reg.alloc, off, size);
           if (refusal !== null) this.reject(refusal, pc);
           return read ? this.loaded(size) : Reg.unknown();
@@ -1630,7 +1709,7 @@ class Verifier {
       default:
         break;
     }
-    this.reject(`R${regno} invalid mem access '${reg.btf !== undefined ? (reg.maybeNull ? 'ptr_or_null_' : 'ptr_') : reg.typeName()}'`, pc);
+    this.reject(`R${regno} invalid mem access '${reg.btf !== undefined ? (reg.rcu ? 'rcu_' : '') + (reg.maybeNull ? 'ptr_or_null_' : 'ptr_') : reg.typeName()}'`, pc);
   }
 
   /** check_ptr_to_btf_access for a kfunc's struct pointer (see kptrOrNull): a scalar, or the kernel's refusal. */
@@ -2580,7 +2659,7 @@ class Verifier {
       const reg = this.readReg(st, regno, pc);
       this.checkArg(st, pc, id, a, regno, reg, mapArg);
       if (a === Arg.CONST_MAP_PTR) mapArg = reg;
-      if (a === Arg.PTR_TO_RINGBUF_MEM_RELEASE || a === Arg.PTR_TO_SOCK_COMMON_RELEASE) releaseRef = reg.refObjId;
+      if (a === Arg.PTR_TO_RINGBUF_MEM_RELEASE || a === Arg.PTR_TO_SOCK_COMMON_RELEASE || a === Arg.PTR_TO_KPTR_OBJ_OR_NULL_RELEASE) releaseRef = reg.refObjId;
       if (a === Arg.CONST_ALLOC_SIZE_OR_ZERO) allocSize = Number(reg.umax);
       if (a === Arg.PTR_TO_DYNPTR) dynptr = this.dynptrArg(st, reg, regno, pc, false);
       if (a === Arg.PTR_TO_DYNPTR_UNINIT_LOCAL) this.newDynptrArg(st, regno, DynptrType.LOCAL, pc);
@@ -2616,9 +2695,15 @@ class Verifier {
     if (id === 12) this.checkSections(st, 'tail_call', pc);
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
-      // Every copy of the released pointer becomes unusable.
+      // Every copy of the released pointer becomes unusable — but a per-CPU object given to bpf_kptr_xchg in
+      // an RCU section (an XDP program always is) stays readable through it: MEM_RCU, no reference
       st.forEachReg(
-        (o) => Object.assign(o, Reg.unknown()),
+        (o) => {
+          if (id === BPF_FUNC_KPTR_XCHG && o.percpu && o.alloc) {
+            o.refObjId = 0;
+            o.rcu = true;
+          } else Object.assign(o, Reg.unknown());
+        },
         (o) => o.refObjId === releaseRef,
       );
     }
@@ -2681,6 +2766,31 @@ class Verifier {
         // drawn first, then the reference's, which the register takes for both)
         const r = Reg.pointer(proto.ret === Ret.SOCKET_OR_NULL ? RegType.SOCKET : RegType.SOCK_COMMON);
         r.maybeNull = true;
+        ++this.idGen;
+        r.id = r.refObjId = this.acquireReference(st, pc);
+        st.cur.put(0, r);
+        break;
+      }
+      case Ret.CPU_ALLOC_PTR: {
+        // returns_cpu_specific_alloc_ptr: one CPU's copy, PTR_TO_BTF_ID | MEM_ALLOC | MEM_RCU, never NULL
+        // to the verifier (bpf_per_cpu_ptr's NULL for a CPU past nr_cpu_ids is the run's); the call is lowered
+        // to the helper of the object's size (each CPU's copy lies `size` bytes after the previous one)
+        const a = this.percpuArg!;
+        const r = allocReg(a.alloc, { name: a.btf!, size: a.memSize });
+        r.rcu = true;
+        st.cur.put(0, r);
+        const was = this.objNewSizes.get(pc);
+        if (was !== undefined && was !== PERCPU_PTR + id * 4096 + a.memSize) throw new ProgramError(`${name}: one call of two per-CPU structs' sizes is not supported by wxdp`, pc, 'PROG_UNSUPPORTED');
+        this.objNewSizes.set(pc, PERCPU_PTR + id * 4096 + a.memSize);
+        break;
+      }
+      case Ret.KPTR_OR_NULL: {
+        // the field's old object: the kptr's struct (MEM_ALLOC: a struct of the program's BTF), a reference
+        // the program now holds, or NULL (the NULL check's id drawn first, then the reference's)
+        const k = this.xchgField!;
+        const r = allocReg(k.structId, localStruct(this.opts.progBtf, k.structId)!);
+        r.maybeNull = true;
+        r.percpu = k.type === 'percpu_kptr';
         ++this.idGen;
         r.id = r.refObjId = this.acquireReference(st, pc);
         st.cur.put(0, r);
@@ -3501,6 +3611,49 @@ class Verifier {
         }
         return;
       // check_func_arg's release check returns -EINVAL (6.18.44, probed: bpf_sk_release of sk_lookup's ctx->sk)
+      case Arg.KPTR_XCHG_DEST: {
+        // check_reg_type (kptr_xchg_dest_types), then process_kptr_func
+        if (!(reg.type === RegType.MAP_VALUE && !reg.maybeNull) && !(reg.alloc && !reg.maybeNull && !reg.rcu && !reg.untrusted)) {
+          this.reject(`R${regno} type=${reg.alloc ? `${reg.rcu ? 'rcu_' : ''}${reg.untrusted ? 'untrusted_' : ''}ptr_${reg.maybeNull ? 'or_null_' : ''}` : reg.typeName()} expected=map_value, ptr_`, pc);
+        }
+        if (reg.alloc) this.reject(`R${regno} has no valid kptr`, pc, undefined, 'EINVAL');
+        const m = reg.map!;
+        if (m.noBtf) this.reject(`map '${m.name}' has to have BTF in order to use bpf_kptr_xchg`, pc, undefined, 'EINVAL');
+        if (!reg.varOff.isConst) this.reject(`R${regno} doesn't have constant offset. kptr has to be at the constant offset`, pc, undefined, 'EINVAL');
+        const kptrs = m.inner ? [] : mapKptrs(this.opts.progBtf, m.name);
+        if (kptrs.length === 0) this.reject(`R${regno} has no valid kptr`, pc, undefined, 'EINVAL');
+        const off = reg.off + Number(reg.varOff.value);
+        const k = kptrs.find((x) => x.off === off);
+        if (!k) this.reject(`off=${off} doesn't point to kptr`, pc, undefined, 'EACCES');
+        if (k.type === 'kptr_untrusted') this.reject(`off=${off} kptr isn't referenced kptr`, pc, undefined, 'EACCES');
+        this.xchgField = k;
+        return;
+      }
+      case Arg.PTR_TO_PERCPU_BTF_ID: {
+        // percpu_btf_ptr_types: MEM_PERCPU alone (a ksym), with MEM_RCU or PTR_TRUSTED; not an owning
+        // reference (MEM_ALLOC), not maybe NULL
+        const ok = reg.type === RegType.MEM && reg.percpu && reg.rcu && !reg.maybeNull;
+        if (!ok) {
+          const t = reg.type === RegType.MEM && reg.alloc ? `${reg.percpu ? 'percpu_' : ''}${reg.rcu ? 'rcu_' : ''}${reg.untrusted ? 'untrusted_' : ''}ptr_${reg.maybeNull ? 'or_null_' : ''}` : reg.typeName();
+          this.reject(`R${regno} type=${t} expected=percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_`, pc);
+        }
+        this.percpuArg = reg;
+        return;
+      }
+      case Arg.PTR_TO_KPTR_OBJ_OR_NULL_RELEASE: {
+        if (!isNull) {
+          // check_reg_type: the MEM_ALLOC flag dropped for bpf_kptr_xchg's source; PTR_MAYBE_NULL allowed
+          if (!(reg.type === RegType.MEM && reg.alloc && !reg.untrusted)) {
+            this.reject(`R${regno} type=${reg.typeName()} expected=ptr_, trusted_ptr_, rcu_ptr_`, pc);
+          }
+          // its switch on the whole type: MEM_ALLOC alone (a held object, at its NULL check's far side)
+          // reaches map_kptr_match_type; with PTR_MAYBE_NULL or MEM_RCU no case (6.18.44: EFAULT)
+          if (reg.maybeNull || reg.rcu) this.reject('verifier bug: invalid PTR_TO_BTF_ID register for type match', pc, undefined, 'EFAULT');
+          this.kptrMatchType(this.xchgField!, reg, regno, pc);
+        }
+        if (!reg.refObjId && !isNull) this.reject(`R${regno} must be referenced when passed to release function`, pc, undefined, 'EINVAL');
+        return;
+      }
       case Arg.PTR_TO_SOCK_COMMON_RELEASE:
         if (!isSockType(reg.type) || reg.maybeNull) {
           this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
@@ -3573,6 +3726,9 @@ class Verifier {
         if (this.opts.progBtf && !reg.map!.noBtf) {
           const g = graphRootOverlap(this.opts.progBtf, reg.map!, reg.smin + BigInt(reg.off), reg.umax + BigInt(reg.off + size));
           if (g) this.reject(g, pc);
+          // (a kptr is bpf_kptr_xchg's only: a helper writing it would leak or forge a reference)
+          const k = kptrOverlap(this.opts.progBtf, reg.map!, reg.smin + BigInt(reg.off), reg.umax + BigInt(reg.off + size));
+          if (k) this.reject(`${kptrTypeName(k)} cannot be accessed indirectly by helper`, pc, undefined, 'EACCES');
         }
         return;
       case RegType.MAP_KEY:
