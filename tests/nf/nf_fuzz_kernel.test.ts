@@ -45,6 +45,11 @@
 //                            port or address — in the forward chain (not with a flowtable) and the input chain; the
 //                            named objects' state and the quotas' `used` compared with the counters; =0 gives what
 //                            seeds 1-672 were run with
+//   WXDP_NF_FUZZ_EDGES=0     none of genFlow's `e` (a ninth generator, added 12-07 from seed 741): TTL / hop limit
+//                            0-2 and IPv4 DF on some packets of any flow, datagrams and segments over eth2's MTU
+//                            (time exceeded, fragmentation needed, packet too big about packets NAT rewrote), TCP
+//                            segments at the other side's window edges (tcp_in_window), fragmented replies and a
+//                            duplicate fragment (nf_fuzz_gen's edgeSteps); =0 gives what seeds 1-740 were run with
 //
 // Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
 // window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
@@ -110,6 +115,7 @@ const MORE = process.env['WXDP_NF_FUZZ_MORE'] !== '0';
 const MARKS = process.env['WXDP_NF_FUZZ_MARKS'] !== '0';
 const BITWISE = process.env['WXDP_NF_FUZZ_BITWISE'] !== '0';
 const STATEFUL = process.env['WXDP_NF_FUZZ_STATEFUL'] !== '0';
+const EDGES = process.env['WXDP_NF_FUZZ_EDGES'] !== '0';
 
 const nsa = useNamespaces('nfz');
 const py = pythonAvailability();
@@ -291,7 +297,10 @@ async function runBoth(seed: number, n: number) {
   const config = MARKS ? NF_MARK_CONFIG : NF_CONFIG;
   // TCP windows and window scales from a second generator (WXDP_NF_FUZZ_WINDOWS=0: none), the rest as before
   const t = WINDOWS ? new Rng((seed ^ 0x3c6ef372) >>> 0) : undefined;
-  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t, ft));
+  // TTL and DF edges, TCP window edges, fragmented replies from a ninth (WXDP_NF_FUZZ_EDGES=0: none)
+  const e = EDGES ? new Rng((seed ^ 0x27220a95) >>> 0) : undefined;
+  for (let i = 0; e && i < 9; i++) e.next();
+  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t, ft, e));
   const kernel = KernelRouter.build(nsa.set, PORTS, config);
   if (MARKS) for (const l of MARK_RULES6) kernel.router.ip('-6', ...l.split(/\s+/));
   let nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.text });
