@@ -1011,10 +1011,10 @@ export function stepFrames(f: Flow, s: Step, g: Rng, n: number): { ingress: stri
     }
   }
   if (s.kind !== 'err') what += `${s.ttl !== undefined ? ` ttl ${s.ttl}` : ''}${s.opt ? ' options' : ''}${s.df ? ' df' : ''}`;
-  const n = s.dir === 'o' ? f.frag : f.fragR ?? 0;
+  const cut = s.dir === 'o' ? f.frag : f.fragR ?? 0;
   // fragments never carry DF (a sender that fragments does not set it)
-  if (n && !f.v6 && s.kind !== 'err' && s.kind !== 'tcp') (pkt[6] = pkt[6]! & ~0x40, pkt.set(u16(0), 10), pkt.set(u16(inetChecksum(pkt.subarray(0, (pkt[0]! & 15) * 4))), 10));
-  const frames = n && s.kind !== 'err' && s.kind !== 'tcp' ? fragments(f.v6, pkt, n, id) : [pkt];
+  if (cut && !f.v6 && s.kind !== 'err' && s.kind !== 'tcp') (pkt[6] = pkt[6]! & ~0x40, pkt.set(u16(0), 10), pkt.set(u16(inetChecksum(pkt.subarray(0, (pkt[0]! & 15) * 4))), 10));
+  const frames = cut && s.kind !== 'err' && s.kind !== 'tcp' ? fragments(f.v6, pkt, cut, id) : [pkt];
   if (frames.length > 1 && g.chance(0.3)) frames.reverse();
   if (frames.length > 1 && f.fragDup) frames.splice(1, 0, frames[frames.length - 1]!);
   // eth2's MTU is 1280: a veth drops a longer frame before the router sees it (is_skb_forwardable)
