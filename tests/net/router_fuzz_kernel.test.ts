@@ -37,6 +37,12 @@
 //                             GRE of every flag, TEB, PPTP, IPv6 in IPv6, nested, cut short, fragments — through the
 //                             multipath routes, a tenth of the cases; and IPv6 policy 0 among the hash draws);
 //                             =0 gives what seeds 1217-1300 were run with
+//   WXDP_ROUTER_FUZZ_EXT=0    no extCase (added 12-07 from seed 1553: IPv6 extension header chains — options headers of
+//                             several TLVs, padding runs, IOAM, CALIPSO, home address, router alert and jumbo right and
+//                             wrong, routing headers of types 0/2/3/4/7 with segments left past their addresses, hop-by-hop
+//                             behind another header, atomic and later fragments, VLAN priority tags — a tenth of the
+//                             cases); =0 gives what seeds 1353-1552 were run with; =all: every case (with
+//                             WXDP_ROUTER_FUZZ_LIST=1 printing each case and how many frames each port sent)
 //
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
@@ -71,6 +77,12 @@
 // in host order, rt6_multipath_hash's flkeys) and an atomic fragment's first next header (1325) — mphash.ts
 // dissectEncap, mp_hash_pkt_flkeys6; then 1301-1340 agree; 1341-1352 agree (lead, 12-07 15:20).
 // 12-07 (fz55): 1353-1452 agree.
+// 12-07 (fz56): 1453-1552 agree but 1488 and 1490: the router's own TCP reset and echo reply to a source behind a weighted
+// multipath route, IPv6 policy 3 with inner fields alone (0xfc0), left by the second next hop where Linux's by the first
+// (rt6_multipath_custom_hash_fl6 is 0 without an outer field; fib_multipath_custom_hash_fl4 the same: mphash.ts), pinned
+// below. With extCase (tried first on 1601-1606 with =all): 1604 found hop-by-hop IOAM and CALIPSO options skipped as
+// unknown where ip6_parse_tlv drops an IOAM option not 4n-aligned and any CALIPSO one (no DOI: calipso_validate) —
+// router_cases' four frames; then 1601-1606 (=all) agree.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
