@@ -82,7 +82,7 @@
 // (rt6_multipath_custom_hash_fl6 is 0 without an outer field; fib_multipath_custom_hash_fl4 the same: mphash.ts), pinned
 // below. With extCase (tried first on 1601-1606 with =all): 1604 found hop-by-hop IOAM and CALIPSO options skipped as
 // unknown where ip6_parse_tlv drops an IOAM option not 4n-aligned and any CALIPSO one (no DOI: calipso_validate) —
-// router_cases' four frames; then 1601-1606 (=all) agree.
+// router_cases' four frames; then 1601-1606 (=all) and 1553-1600, 1607-1626 agree.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
