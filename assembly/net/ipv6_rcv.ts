@@ -70,6 +70,8 @@ const MAX_OPTS_CNT: u32 = 8;
 const IPV6_TLV_PAD1: u32 = 0;
 const IPV6_TLV_PADN: u32 = 1;
 const IPV6_TLV_ROUTERALERT: u32 = 5;
+const IPV6_TLV_CALIPSO: u32 = 7;
+const IPV6_TLV_IOAM: u32 = 49;
 const IPV6_TLV_JUMBO: u32 = 194;
 const IPV6_MAXPLEN: u32 = 65535;
 
@@ -380,6 +382,15 @@ function parseTlv(ifindex: u32, q: u32, data: u32, len: u32, hoff: u32, hopbyhop
         tlvRouterAlert = true;
       } else if (hopbyhop && t == IPV6_TLV_JUMBO) {
         if (!hopJumbo(ifindex, q, data, o)) return -1;
+      } else if (hopbyhop && t == IPV6_TLV_IOAM) {
+        // ipv6_hop_ioam: 4n-aligned or dropped; then ignored, as no device enables IOAM
+        // (net.ipv6.conf.*.ioam6_enabled 0, which wxdp does not offer)
+        if ((o & 3) != 0) return tlvBad(q, data);
+      } else if (hopbyhop && t == IPV6_TLV_CALIPSO) {
+        // ipv6_hop_calipso (RFC 5570): at least 8 bytes, the compartment bitmap inside the option, then
+        // calipso_validate's CRC and DOI lookup — wxdp has no NetLabel DOI (Linux with CONFIG_NETLABEL has
+        // none until netlabelctl adds one), so a CALIPSO option always drops the datagram
+        return tlvBad(q, data);
       } else {
         // ip6_tlvopt_unknown: the option type's two high bits say what to do
         const act = t >> 6;

@@ -48,11 +48,12 @@ import {
   MIB_IP_REASM_FAILS, MIB_IP_REASM_OKS, MIB_IP_REASM_REQDS, MIB_IP_REASM_TIMEOUT, MIB_IP6_REASM_FAILS,
   MIB_IP6_REASM_TIMEOUT, NDROP_DUP_FRAG, NDROP_FRAG_ECN, NDROP_FRAG_INVALID, NDROP_FRAG_MEM, NDROP_FRAG_OVERSIZE,
   NDROP_FRAG_REASM_TIMEOUT, NDROP_FRAG_TOO_FAR, NDROP_NOMEM, NR_FRAG, NR_LOCK_FRAG, SYSCTL_IP6FRAG_HIGH_THRESH, SYSCTL_IP6FRAG_TIME,
-  SYSCTL_IPFRAG_HIGH_THRESH, SYSCTL_IPFRAG_MAX_DIST, SYSCTL_IPFRAG_TIME,
+  SYSCTL_IPFRAG_HIGH_THRESH, SYSCTL_IPFRAG_MAX_DIST, SYSCTL_IPFRAG_TIME, RTN_LOCAL,
 } from './abi';
 import { mibInc, netDrop, netdevGet, netFree, netNow, netRoot, sysctl } from './core';
 import { spinLock, spinUnlock } from './lock';
 import { icmp_send, icmpv6_send } from './icmp';
+import { fib4_local_type } from './fib';
 import { GEO_MAX, GEO_TAG, nf_frag_geo } from './netfilter';
 
 export const REASM_QUEUES: u32 = 1024;
@@ -770,6 +771,15 @@ function queueExpire(r: u32, qi: u32): void {
     const head = slotAt(r, first);
     const hdata = load<u32>(head + FS_DATA);
     const qlen = load<u32>(head + FS_HLEN) + load<u32>(head + FS_LEN);
+    // "only an end host" answers (RFC 792): frag_expire_skip_icmp — conntrack's defrag (IP_DEFRAG_CONNTRACK_IN + zone)
+    // sends nothing about a datagram whose input route is not local (nf fuzz seed 744: a forwarded flow's fragments
+    // cut short). The route: table local's type of the destination (ip_route_input_noref's, rules aside)
+    const user = load<u32>(qp + QR_USER);
+    const ctIn = family == 4 && user >= IP_DEFRAG_CONNTRACK_IN && user <= IP_DEFRAG_CONNTRACK_IN + 0xffff;
+    if (ctIn && fib4_local_type(load<u32>(hdata + 16), 0) != RTN_LOCAL) {
+      queueDestroy(r, qi, NDROP_FRAG_REASM_TIMEOUT);
+      return;
+    }
     if (family == 4) icmp_send(iif, hdata, qlen, 11, 1, 0);
     else icmpv6_send(iif, hdata, qlen, 3, 1, 0);
   }

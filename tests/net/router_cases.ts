@@ -362,6 +362,18 @@ const toNet6 = udp6('2001:db8:10::5');
 // RFC 8200 §4.6: next header UDP, length 0 (8 bytes), one PadN option of 4 bytes.
 const destOpts6 = { ...udp6('2001:db8:2::2'), nextHeader: 60, payload: concat(Uint8Array.of(IPPROTO_UDP, 0, 1, 4, 0, 0, 0, 0), udp6('2001:db8:2::2').payload) };
 const hlim1 = udp6('2001:db8:2::2', { hopLimit: 1 });
+/** UDP to h2 behind a hop-by-hop header (8 bytes: next header, length 0, then `opts`, 6 bytes). */
+const hbh6 = (opts: number[]) => ({ ...udp6('2001:db8:2::2'), nextHeader: 0, payload: concat(Uint8Array.of(IPPROTO_UDP, 0, ...opts), udp6('2001:db8:2::2').payload) });
+// IOAM (RFC 9486, type 49) with 2 bytes of data: at offset 42 of the packet (ipv6_hop_ioam: not 4n-aligned, dropped),
+// or behind two Pad1s at 44 (aligned; ignored, as ioam6_enabled is 0 on every device)
+const ioamOdd6 = hbh6([49, 2, 0, 0, 0, 0]);
+const ioamAligned6 = hbh6([0, 0, 49, 2, 0, 0]);
+// CALIPSO (RFC 5570, type 7), 8 bytes: DOI 1, no compartment bitmap — longer than the header's 6 bytes of options, so
+// a 16-byte header: ipv6_hop_calipso's checks pass, calipso_validate finds no DOI (none configured): dropped
+const calipso6 = { ...udp6('2001:db8:2::2'), nextHeader: 0, payload: concat(Uint8Array.of(IPPROTO_UDP, 1, 7, 8, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 0, 0), udp6('2001:db8:2::2').payload) };
+// the same option in a destination options header: only ip6_parse_tlv's hop-by-hop pass knows CALIPSO; a router
+// never reads the destination options of what it forwards either
+const calipsoDst6 = { ...calipso6, nextHeader: 60 };
 const big6 = udp6('2001:db8:30::5', { len: 1392 }); // 40 + 8 + 1392 = 1440 > 1280
 /** 1440 bytes to 2001:db8:10::77 (via h2, eth1's MTU 1500), whose path MTU a case sets to 1280. */
 const toPmtu6 = udp6('2001:db8:10::77', { len: 1392 });
@@ -401,6 +413,11 @@ function ipv6Frames(): RouterCase[] {
       expect: { eth1: [fwd6(destOpts6, MAC.r1, MAC.h2)] },
     },
     { name: 'an IPv6 packet to a routed network goes to the gateway', ingress: 'eth0', frames: [in6(toNet6)], expect: { eth1: [fwd6(toNet6, MAC.r1, MAC.h2)] } },
+    // router fuzz seed 1604 (extCase, fz56): wxdp took IOAM and CALIPSO for unknown options of action 0 (skipped)
+    { name: 'a hop-by-hop IOAM option not 4n-aligned drops the packet', ingress: 'eth0', frames: [in6(ioamOdd6)], expect: nothing },
+    { name: 'a hop-by-hop IOAM option 4n-aligned is ignored and the packet forwarded', ingress: 'eth0', frames: [in6(ioamAligned6)], expect: { eth1: [fwd6(ioamAligned6, MAC.r1, MAC.h2)] } },
+    { name: 'a hop-by-hop CALIPSO option of a DOI nobody configured drops the packet', ingress: 'eth0', frames: [in6(calipso6)], expect: nothing },
+    { name: 'a CALIPSO option in destination options is forwarded unchanged but for the hop limit', ingress: 'eth0', frames: [in6(calipsoDst6)], expect: { eth1: [fwd6(calipsoDst6, MAC.r1, MAC.h2)] } },
     { name: 'hop limit 1 gets ICMPv6 time exceeded (3/0)', ingress: 'eth0', frames: [in6(hlim1)], expect: { eth0: [icmpErr6(3, 0, 0, ipv6(hlim1))] } },
     { name: 'bigger than the egress MTU gets ICMPv6 packet too big (2/0) with MTU 1280', ingress: 'eth0', frames: [in6(big6)], expect: { eth0: [icmpErr6(2, 0, 1280, ipv6(big6))] } },
     {

@@ -569,11 +569,13 @@ export function slowPath(text: string): string {
 interface Edges {
   ttl?: number;
   opt?: boolean;
+  /** IPv4 don't fragment (edgeSteps: a datagram over eth2's MTU then meets ip_forward's "fragmentation needed"). */
+  df?: boolean;
 }
 export type Step =
   | ({ dir: 'o' | 'r'; kind: 'tcp'; flags: number; data: number; seqOff: number; ackOff: number } & Edges)
   | ({ dir: 'o' | 'r'; kind: 'udp'; len: number; badSum: boolean } & Edges)
-  | { dir: 'o' | 'r'; kind: 'echo'; len: number }
+  | ({ dir: 'o' | 'r'; kind: 'echo'; len: number } & Edges)
   | { dir: 'o' | 'r'; kind: 'err'; type: number; code: number; quoteLen: number; fromPeer: boolean };
 
 export interface Flow {
@@ -590,6 +592,9 @@ export interface Flow {
   steps: Step[];
   /** Split the original direction's datagrams into fragments (UDP and echo). */
   frag: 0 | 2 | 3;
+  /** The reply direction's too (edgeSteps), and a duplicate of one fragment among them (ignored: IPFRAG_DUP). */
+  fragR?: 0 | 2 | 3;
+  fragDup?: boolean;
   /** Aimed at a NAT rule or the router itself. */
   local: boolean;
   what: string;
@@ -677,7 +682,7 @@ function errStep(g: Rng, v6: boolean, dir: 'o' | 'r'): Step {
  * no or other scales put segments in and out of conntrack's window (tcp_in_window: td_maxend, td_maxwin,
  * td_scale), which `ct state invalid` rules and conntrack -L then show.
  */
-export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng): Flow {
+export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng, e?: Rng): Flow {
   const v6 = g.chance(0.35);
   const hosts = HOSTS.filter((h) => (v6 ? h.v6.length > 0 : true));
   const c = g.pick(hosts);
@@ -721,13 +726,74 @@ export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng): Flow
       wscale[k] = t.pick([7, 7, -1, 0, 2, 14]);
     }
   }
+  const edge = e ? edgeSteps(e, v6, proto, steps, c.port, srvHost.port, win, wscale, frag) : { fragR: 0 as const, fragDup: false };
   return {
     v6, proto, port: c.port, mac: c.mac, cli, srv, srvPort: srvHost.port, srvMac: srvHost.mac, win, wscale,
-    sport: 40000 + i, dport: proto === 'icmp' ? 0 : dport, steps, frag, local: what !== '',
+    sport: 40000 + i, dport: proto === 'icmp' ? 0 : dport, steps, frag, local: what !== '', ...edge,
     what: `${proto}${v6 ? '6' : ''} ${cli}:${40000 + i} > ${srv}:${proto === 'icmp' ? '' : dport}${what}${frag ? ` frag ${frag}` : ''}` +
+      `${edge.fragR ? ` reply frag ${edge.fragR}` : ''}${edge.fragDup ? ' dup' : ''}` +
       (win[0] !== 64240 || win[1] !== 64240 || wscale[0] !== 7 || wscale[1] !== 7 ? ` win ${win.join('/')} wscale ${wscale.join('/')}` : ''),
     cseq: 0x10000000 + i * 0x1000000, sseq: 0x80000000 + i * 0x100000, echoSeq: 1,
   };
+}
+
+/**
+ * The edges of any flow, from a ninth generator (genFlow's `e`, so the other draws stay what they were):
+ * - TTL / hop limit 0, 1 or 2 on some packets, either way: ip_forward / ip6_forward answer time exceeded
+ *   about a packet whose addresses NAT may have rewritten already (a DNAT in prerouting, a reply's
+ *   reversed SNAT), which conntrack turns back in the quoted header (nf_nat_icmp_reply_translation);
+ * - IPv4 don't fragment, and datagrams over eth2's MTU leaving by it: "fragmentation needed" the same way
+ *   (IPv6's packet too big comes from any datagram over it);
+ * - a TCP segment at the edges of the other side's window (seq + len at td_maxend, one past it, a byte
+ *   retransmitted, an ACK of one byte never sent, an old ACK past MAXACKWINDOW: tcp_in_window), or a
+ *   zero-window probe; `ct state invalid` rules and conntrack -L show what tracking thought;
+ * - the reply direction's datagrams in fragments too, and a duplicate fragment among a set.
+ */
+function edgeSteps(e: Rng, v6: boolean, proto: 'tcp' | 'udp' | 'icmp', steps: Step[], cliPort: string, srvPort: string, win: [number, number], wscale: [number, number], frag: 0 | 2 | 3): { fragR: 0 | 2 | 3; fragDup: boolean } {
+  const scaled = (k: 0 | 1): number => (wscale[0] >= 0 && wscale[1] >= 0 ? win[k] * 2 ** wscale[k] : win[k]);
+  steps.forEach((s, i) => {
+    if (s.kind === 'err') return;
+    if (e.chance(0.08)) s.ttl = e.pick([0, 1, 1, 2]);
+    if (!v6 && e.chance(0.3)) s.df = true;
+    const out = s.dir === 'o' ? srvPort : cliPort;
+    const inn = s.dir === 'o' ? cliPort : srvPort;
+    const big = out === 'eth2' && inn !== 'eth2' && e.chance(0.12);
+    if (s.kind === 'udp' && big) s.len = 1300;
+    if (s.kind === 'echo' && big) s.len = 1300;
+    if (s.kind !== 'tcp') return;
+    if (big && (s.flags & ACK) !== 0 && (s.flags & (SYN | RST)) === 0) s.data = 1300;
+    if (i < 3 || !e.chance(0.15) || (s.flags & (SYN | RST)) !== 0) return;
+    // the window the receiver advertised (its SYN's is never scaled; later ones are when both offered a scale)
+    const w = scaled(s.dir === 'o' ? 1 : 0);
+    switch (e.int(6)) {
+      case 0: // ends at the window's right edge, or one byte past it
+        s.data = Math.max(1, Math.min(1400, w)) ;
+        s.seqOff = w - s.data + e.pick([0, 1]);
+        break;
+      case 1: // starts at or just past the right edge
+        s.seqOff = w + e.pick([0, 1, 2]);
+        s.data = e.pick([0, 1, 10]);
+        break;
+      case 2: // a retransmission overlapping what went before
+        s.seqOff = -e.pick([1, 10, 100]);
+        s.data = e.pick([1, 10, 100]);
+        break;
+      case 3: // an ACK of data never sent, or far back
+        s.ackOff = e.pick([1, 2, -66_000, -140_000, -(w + 66_001)]);
+        break;
+      case 4: // a zero-window probe / keep-alive: one byte before what was sent, or none
+        s.seqOff = -1;
+        s.data = e.pick([0, 1]);
+        s.flags = ACK;
+        break;
+      default: // a window update: a pure ACK
+        s.data = 0;
+        s.flags = ACK;
+    }
+  });
+  const fragR = proto !== 'tcp' && frag === 0 && e.chance(0.15) ? e.pick([2, 3] as const) : 0;
+  const fragDup = (frag !== 0 || fragR !== 0) && e.chance(0.3);
+  return { fragR, fragDup };
 }
 
 /** Steps past the flowtable's offload, pushed to a flow whose rule set has one (from genFlow's `ft`, so the other draws stay what they were). */
@@ -836,7 +902,7 @@ function tcpSeg(src: string, dst: string, sport: number, dport: number, flags: n
 function ipPacket(v6: boolean, src: string, dst: string, proto: number, l4: Uint8Array, id: number, e: Edges = {}): Uint8Array {
   return v6
     ? ipv6({ src, dst, nextHeader: proto, payload: l4, flowLabel: id & 0xfffff, hopLimit: e.ttl })
-    : ipv4({ src, dst, proto, payload: l4, id, ttl: e.ttl, options: e.opt ? Uint8Array.of(1, 1, 1, 0) : undefined });
+    : ipv4({ src, dst, proto, payload: l4, id, ttl: e.ttl, df: e.df, options: e.opt ? Uint8Array.of(1, 1, 1, 0) : undefined });
 }
 
 /** Cut an IP packet into `n` fragments (offsets in 8-byte units), as Ethernet payloads. */
@@ -928,7 +994,7 @@ export function stepFrames(f: Flow, s: Step, g: Rng, n: number): { ingress: stri
       const rest = ((echoId << 16) | f.echoSeq) >>> 0;
       if (s.dir === 'r') f.echoSeq++;
       const m = f.v6 ? icmp6(src, dst, type, 0, rest, pattern(s.len, 3)) : icmp4(type, 0, rest, pattern(s.len, 3));
-      pkt = ipPacket(f.v6, src, dst, f.v6 ? 58 : 1, m, id);
+      pkt = ipPacket(f.v6, src, dst, f.v6 ? 58 : 1, m, id, s);
       what = `${s.dir} echo ${type} len ${s.len}`;
       break;
     }
@@ -944,9 +1010,14 @@ export function stepFrames(f: Flow, s: Step, g: Rng, n: number): { ingress: stri
       break;
     }
   }
-  if (s.kind === 'tcp' || s.kind === 'udp') what += `${s.ttl !== undefined ? ` ttl ${s.ttl}` : ''}${s.opt ? ' options' : ''}`;
-  const frames = s.dir === 'o' && f.frag && s.kind !== 'err' && s.kind !== 'tcp' ? fragments(f.v6, pkt, f.frag, id) : [pkt];
+  if (s.kind !== 'err') what += `${s.ttl !== undefined ? ` ttl ${s.ttl}` : ''}${s.opt ? ' options' : ''}${s.df ? ' df' : ''}`;
+  const cut = s.dir === 'o' ? f.frag : f.fragR ?? 0;
+  // fragments never carry DF (a sender that fragments does not set it)
+  if (cut && !f.v6 && s.kind !== 'err' && s.kind !== 'tcp') (pkt[6] = pkt[6]! & ~0x40, pkt.set(u16(0), 10), pkt.set(u16(inetChecksum(pkt.subarray(0, (pkt[0]! & 15) * 4))), 10));
+  const frames = cut && s.kind !== 'err' && s.kind !== 'tcp' ? fragments(f.v6, pkt, cut, id) : [pkt];
   if (frames.length > 1 && g.chance(0.3)) frames.reverse();
+  // the duplicate before the last fragment sent: one after it would open a queue of its own, which times out (seed 744)
+  if (frames.length > 1 && f.fragDup) frames.splice(frames.length - 1, 0, frames[0]!);
   // eth2's MTU is 1280: a veth drops a longer frame before the router sees it (is_skb_forwardable)
   if (frames.some((x) => x.length > MTU[port]!)) return undefined;
   return { ingress: port, frames: frames.map(E), what: `${what}${frames.length > 1 ? ` in ${frames.length} fragments` : ''}` };

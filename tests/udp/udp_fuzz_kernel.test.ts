@@ -29,6 +29,7 @@
 // IPv4 multicast at TTL 0 freed where ip_output sends it (only ip_mc_output, RTCF_LOCAL, keeps it home), 1379 a
 // held socket in a reuseport group (the generator's); then 1316-1420 agree.
 // 12-07 (fz54): 1421-1450 agree; 1451-1465 agree (lead, 12-07 15:20). 12-07 (fz55): 1466-1850 agree (1691-1850 on main 0d0cb27f).
+// 12-07 (fz56): 1851-2180 agree (main 7f1e4bbd).
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
