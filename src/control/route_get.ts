@@ -118,6 +118,10 @@ export function routeGet4(routes: Routes, q: RouteGet, dstBytes: Uint8Array): Ro
       out.mtu = mtu;
       if (v.getUint32(dst.fa + FA.LOCK, true) & 4) out.mtuLock = true;
     }
+    // rt_fill_info: the dst's metrics are the FIB entry's
+    const { metrics, locks } = routes.extraAt(dst.fa);
+    if (metrics) out.metrics = metrics;
+    if (locks) out.locks = locks;
     // rt_bind_exception: a PMTU learned toward the destination replaces the mtu, with its expiry
     const { x, b } = routes.mem();
     const at = routes.addrScratch();
@@ -412,6 +416,9 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
     out.mtu = r.mtu;
     if (r.mtuLock) out.mtuLock = true;
   }
+  if (r.extra?.metrics) out.metrics = { ...r.extra.metrics };
+  if (r.extra?.locks) out.locks = [...r.extra.locks];
+  if (r.extra?.pref !== undefined) out.pref = r.extra.pref === 3 ? 'low' : 'high';
   // rt6_find_cached_rt: a PMTU exception toward the destination is the dst answered, its mtu and expiry;
   // rt6_fill_node marks such a dst RTM_F_CLONED, and iproute2 prints no protocol for a cloned route
   if (r.type === RTN.UNICAST) {

@@ -292,7 +292,7 @@ const SHOWS = [
   'rule show', '-j rule show', '-6 rule show', '-j -6 rule show',
   'addr show', '-j addr show', '-4 addr show', '-6 addr show dev v0', 'addr show dev v1',
   'neigh show', '-j neigh show',
-  'link show', '-d link show v0',
+  'link show',
 ];
 
 function flushLine(g: Rng): string {
@@ -333,6 +333,7 @@ async function replay(ns: Netns, lines: readonly string[]): Promise<Mismatch | u
       const k = kernel(ns, l);
       if (k.status !== 0) throw new Error(`setup ${l}: ${k.stderr}`);
       ours(dp, l);
+      if (l === 'link set v1 up') settle(ns);
     }
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
@@ -344,6 +345,24 @@ async function replay(ns: Netns, lines: readonly string[]): Promise<Mismatch | u
   } finally {
     await dp.close();
   }
+}
+
+/**
+ * The veths' carrier comes up through linkwatch, which configures IPv6 on v0 and v1 in either order: wait
+ * for both, and bounce v0 until its fe80::/64 and ff00::/8 routes come after v1's (as wxdp adds them).
+ */
+function settle(ns: Netns): void {
+  for (let tries = 0; tries < 50; tries++) {
+    const out = kernel(ns, '-6 route show table all').stdout;
+    const order = [...out.matchAll(/^multicast ff00::\/8 dev (v\d)/gm)].map((m) => m[1]).join();
+    if (order === 'v1,v0' && /^fe80::\/64 dev v1[^]*^fe80::\/64 dev v0/m.test(out)) return;
+    if (order === 'v0,v1') {
+      kernel(ns, 'link set v0 down');
+      kernel(ns, 'link set v0 up');
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  throw new Error('the veths did not come up');
 }
 
 const nsa = useNamespaces('ipd56');
