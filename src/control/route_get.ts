@@ -106,6 +106,8 @@ export function routeGet4(routes: Routes, q: RouteGet, dstBytes: Uint8Array): Ro
   }
   out.dev = routes.nameOf(dst.dev);
   if (dst.table !== 0 && dst.table !== RT_TABLE_MAIN) out.table = tableName(dst.table);
+  // no FIB answer (an oif's "assume it is on link", a broadcast): res->table NULL, RTA_TABLE 0, which ip does not print
+  else if (dst.table === 0) out.table = '0';
   if (!dst.input && dst.saddr !== from && dst.saddr !== 0) out.prefsrc = text4(dst.saddr);
   if (dst.flags & RTCF_MULTICAST) out.flags.push('rt_offload_failed');
   if (q.mark) out.mark = q.mark;
@@ -418,7 +420,6 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
   }
   if (r.extra?.metrics) out.metrics = { ...r.extra.metrics };
   if (r.extra?.locks) out.locks = [...r.extra.locks];
-  if (r.extra?.pref !== undefined) out.pref = r.extra.pref === 3 ? 'low' : 'high';
   // rt6_find_cached_rt: a PMTU exception toward the destination is the dst answered, its mtu and expiry;
   // rt6_fill_node marks such a dst RTM_F_CLONED, and iproute2 prints no protocol for a cloned route
   if (r.type === RTN.UNICAST) {
@@ -432,7 +433,8 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
     }
   }
   if (iif) out.iif = routes.nameOf(iif);
-  out.pref = 'medium';
+  // RTA_PREF: the route's (rt6_fill_node)
+  out.pref = r.extra?.pref === 3 ? 'low' : r.extra?.pref === 1 ? 'high' : 'medium';
   return out;
 }
 

@@ -1468,6 +1468,8 @@ export class Routes {
       // fib_metrics_match: the metrics given
       if (spec.mtu !== undefined && a.mtu !== spec.mtu) return false;
       if (spec.mtuLock && !a.mtuLock) return false;
+      const want = routeExtra(AF_INET, spec)?.metrics ?? {};
+      for (const [name, val] of Object.entries(want)) if (a.extra?.metrics?.[name as RouteMetric] !== val) return false;
       return true;
     });
     if (!victim) throw new NetError('ESRCH', 'No such process');

@@ -257,6 +257,7 @@ function modify(ctx: IpContext, a: Argv, cmd: ModifyCmd): string {
     } else if (w === 'rtt' || w === 'rto_min' || matches(w, 'rttvar')) {
       const name = w === 'rtt' || w === 'rto_min' ? w : 'rttvar';
       const shift = name === 'rtt' ? 8 : name === 'rttvar' ? 4 : 1;
+      if (name === 'rto_min') (spec.locks ??= []).push('rto_min'); // iproute2 always locks it
       metricWord(name, (v) => getTimeRtt(v) !== undefined, name !== 'rto_min', (v) => {
         const t = getTimeRtt(v)!;
         return t.raw ? t.val : (t.val * shift) >>> 0;
