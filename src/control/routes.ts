@@ -607,6 +607,8 @@ export class Routes {
   /** The address side took a family off the device (its last IPv4 address went, its MTU is too small). */
   familyDown(ifindex: number, family: Family): void {
     this.deviceDown(ifindex, { family, force: true });
+    // fib_disable_ip's arp_ifdown (addrconf_ifdown's neigh_ifdown for IPv6): the family's neighbours of the device go, permanent ones too
+    this.dp.neigh.deviceDown(ifindex, { family });
   }
 
   /** NETDEV_UNREGISTER: every route through `ifindex` (host-scope ones too, whole multipath routes) goes. */
@@ -853,7 +855,19 @@ export class Routes {
     if (extra) r.extra = extra;
     if (family === AF_INET) this.checkInfo4(r, spec);
     // addrconf's local routes are made with fc_ignore_dev_down: an address on a device that is down has one
-    else this.checkInfo6(r, kernel && r.type === RTN.LOCAL, spec.onlink === true);
+    else {
+      this.checkInfo6(r, kernel && r.type === RTN.LOCAL, spec.onlink === true);
+      // ip6_route_info_create: a route fib6_is_reject calls a reject (a reject type, or through lo to
+      // other than ::1) has its flags set to RTF_REJECT | RTF_NONEXTHOP, losing RTF_EXPIRES and RTF_PREF
+      const lo = r.nhs.length === 1 && r.nhs[0]!.oif === LOOPBACK_IFINDEX && !(p.len === 128 && dst.every((c, i) => c === (i === 15 ? 1 : 0)));
+      if (REJECT.has(r.type) || (lo && r.type !== RTN.LOCAL && r.type !== RTN.ANYCAST)) {
+        delete r.expires;
+        if (r.extra) {
+          delete r.extra.pref;
+          if (!r.extra.metrics && !r.extra.locks) delete r.extra;
+        }
+      }
+    }
     // fib_check_nh* and fib6_nh_init: a next hop through a device without its carrier starts linkdown
     // (not those of host-scope IPv4 routes, which are not checked, nor IPv6 local and anycast routes,
     // nor reject routes' loopback)

@@ -405,6 +405,13 @@ const PINNED: Record<string, string[]> = {
     '-6 route add 2001:db8:5::7 via fe80::1 dev lo', '-6 route prepend ::/0 via fe80::1 dev lo table local',
   ],
   // seeds 17, 20: route get through an oif without a route has no table; -6 addr show dev asks for the one link
+  // seeds 4, 35: an IPv6 reject route (a reject type, or through lo) loses RTF_EXPIRES and RTF_PREF
+  'ipv6 reject flags': [
+    '-6 route add unreachable 2001:db8:5::7 expires 3600 pref high mtu 1400', 'route replace default dev lo pref low src 2001:db8::1 expires 100',
+    '-6 route add 2001:db8:6::/56 dev v0 expires 3600 pref low', '-6 route show', '-j -6 route show',
+  ],
+  // seeds 13, 18, 45, 46, 47, 57, 59: the last IPv4 address of a device going takes its ARP entries, permanent ones too (fib_disable_ip's arp_ifdown)
+  'neighbours after the last address': ['addr add 192.0.2.5/24 dev v0', 'addr del 192.0.2.1/24 dev v0', 'neigh show', 'addr del 192.0.2.5/24 dev v0', 'neigh show', 'addr flush dev v1', '-j neigh show', '-6 neigh show'],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
@@ -423,8 +430,9 @@ describe.skipIf(!nsa.available.ok)('ip lines through the kernel and through wxdp
   it.each(seeds())('seed %i', async (seed) => {
     const ns = freshNs();
     try {
-      const m = await replay(ns, drawLines(seed, LINES));
-      if (m && process.env['WXDP_IP_DIFF_LOG']) console.log(`MISMATCH ${JSON.stringify({ seed, ...m })}`);
+      const lines = drawLines(seed, LINES);
+      const m = await replay(ns, lines);
+      if (m && process.env['WXDP_IP_DIFF_LOG']) console.log(`MISMATCH ${JSON.stringify({ seed, ...m, before: lines.slice(0, m.index) })}`);
       if (m) expect({ seed, ...m }).toEqual({ seed, ...m, wxdp: m.kernel });
     } finally {
       dropNs(ns);
