@@ -857,6 +857,14 @@ export class Routes {
     // addrconf's local routes are made with fc_ignore_dev_down: an address on a device that is down has one
     else {
       this.checkInfo6(r, kernel && r.type === RTN.LOCAL, spec.onlink === true);
+      // ip6_route_info_create: ipv6_chk_addr(prefsrc, the next hop's device, strict 0) — an address of any
+      // device unless link or host scoped, then of that device; not tentative
+      if (r.prefsrc && !kernel) {
+        const want = formatAddr(AF_INET6, r.prefsrc);
+        const dev = r.nhs[0] ? this.devName(r.nhs[0].oif) : undefined;
+        const ok = this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === want && !a.tentative && (a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
+        if (!ok) throw new NetError('EINVAL', 'Error: Invalid source address.');
+      }
       // ip6_route_info_create: a route fib6_is_reject calls a reject (a reject type, or through lo to
       // other than ::1) has its flags set to RTF_REJECT | RTF_NONEXTHOP, losing RTF_EXPIRES and RTF_PREF
       const lo = r.nhs.length === 1 && r.nhs[0]!.oif === LOOPBACK_IFINDEX && !(p.len === 128 && dst.every((c, i) => c === (i === 15 ? 1 : 0)));
@@ -1013,8 +1021,9 @@ export class Routes {
     // fib6_nh_init: onlink without a device is refused before anything else is looked at
     if ((r.nhs.length === 0 && onlink) || r.nhs.some((n) => n.oif === 0 && n.flags & RTNH_F.ONLINK)) throw new NetError('ENODEV', 'Error: Nexthop device required for onlink.');
     if (REJECT.has(r.type)) {
-      // fib6_nh_init: a reject route's next hop is the loopback device
-      r.nhs = [{ oif: LOOPBACK_IFINDEX, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: 0, scope: RT_SCOPE.HOST }];
+      // fib6_nh_init: a reject route's next hop is the loopback device (onlink, checked on the device given, stays)
+      const onl = r.nhs[0] ? r.nhs[0].flags & RTNH_F.ONLINK : 0;
+      r.nhs = [{ oif: LOOPBACK_IFINDEX, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: onl, scope: RT_SCOPE.HOST }];
       return;
     }
     // each next hop becomes a route of its own: a repeated one is a duplicate (ip6_route_info_append)

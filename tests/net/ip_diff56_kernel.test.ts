@@ -412,6 +412,12 @@ const PINNED: Record<string, string[]> = {
   ],
   // seeds 13, 18, 45, 46, 47, 57, 59: the last IPv4 address of a device going takes its ARP entries, permanent ones too (fib_disable_ip's arp_ifdown)
   'neighbours after the last address': ['addr add 192.0.2.5/24 dev v0', 'addr del 192.0.2.1/24 dev v0', 'neigh show', 'addr del 192.0.2.5/24 dev v0', 'neigh show', 'addr flush dev v1', '-j neigh show', '-6 neigh show'],
+  // seeds 29, 47: an IPv6 route's src must be an address (ipv6_chk_addr), checked before the table; seed 8: an IPv6
+  // reject route given a device keeps onlink
+  'ipv6 src and onlink': [
+    'route add 2001:db8::/64 dev v1 src 2001:db8:1::1', 'route add 2001:db8:5::/48 dev v1 src 2001:db8:9::9', 'route change 2001:db8:5::/48 dev v1 src 2001:db8:9::9 mtu 100',
+    'route add 2001:db8:5::/48 dev v1 src 2001:db8::1', 'route replace throw 2001:db8:6::/56 dev v1 onlink advmss 536', '-6 route show table all',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
