@@ -172,7 +172,20 @@ export interface RouteSpec {
   mtuLock?: boolean;
   /** `expires N` (IPv6: seconds of life on the stack's clock, 4294967295 forever; IPv4 ignores it). */
   expires?: number;
+  /** RTA_METRICS other than the MTU, as the kernel keeps them (rtt ×8 and rttvar ×4 of ms, as iproute2 sends them). */
+  metrics?: Partial<Record<RouteMetric, number>>;
+  /** The metrics `lock`ed (RTAX_LOCK). */
+  locks?: RouteMetric[];
+  /** RTA_PREF (IPv6: ICMPV6_ROUTER_PREF_LOW 3, MEDIUM 0, HIGH 1; others are medium; IPv4 ignores it). */
+  pref?: number;
 }
+
+/** The route metrics besides mtu, by RTAX number (RTAX_WINDOW 3 … RTAX_FASTOPEN_NO_COOKIE 17), in iproute2's names. */
+export const ROUTE_METRICS = {
+  window: 3, rtt: 4, rttvar: 5, ssthresh: 6, cwnd: 7, advmss: 8, reordering: 9, hoplimit: 10, initcwnd: 11, rto_min: 13, initrwnd: 14, quickack: 15,
+  fastopen_no_cookie: 17,
+} as const;
+export type RouteMetric = keyof typeof ROUTE_METRICS;
 
 /** A route as `ip -j route show` prints it. */
 export interface RouteInfo {
@@ -192,6 +205,12 @@ export interface RouteInfo {
   mtu?: number;
   /** RTAX_LOCK has RTAX_MTU: `mtu lock N`. */
   mtuLock?: boolean;
+  /** The other metrics the route carries (those not 0), rtt and rttvar in the kernel's units. */
+  metrics?: Partial<Record<RouteMetric, number>>;
+  /** The metrics locked. */
+  locks?: RouteMetric[];
+  /** IPv6 RTA_PREF: low, medium or high. */
+  pref?: string;
   /** IPv6 RTF_EXPIRES: seconds left, as rtnl_put_cacheinfo and ip print them. */
   expires?: number;
   nexthops?: Array<{ gateway?: string; dev: string; weight: number; flags: string[] }>;
@@ -247,6 +266,8 @@ export interface RuleInfo {
   dport?: string;
   table?: string;
   target?: number;
+  /** A goto whose target priority no rule has (FIB_RULE_UNRESOLVED): `[unresolved]`. */
+  unresolved?: boolean;
   action?: string;
   suppress_prefixlen?: number;
   uid_start?: number;

@@ -106,6 +106,8 @@ export function routeGet4(routes: Routes, q: RouteGet, dstBytes: Uint8Array): Ro
   }
   out.dev = routes.nameOf(dst.dev);
   if (dst.table !== 0 && dst.table !== RT_TABLE_MAIN) out.table = tableName(dst.table);
+  // no FIB answer (an oif's "assume it is on link", a broadcast): res->table NULL, RTA_TABLE 0, which ip does not print
+  else if (dst.table === 0) out.table = '0';
   if (!dst.input && dst.saddr !== from && dst.saddr !== 0) out.prefsrc = text4(dst.saddr);
   if (dst.flags & RTCF_MULTICAST) out.flags.push('rt_offload_failed');
   if (q.mark) out.mark = q.mark;
@@ -118,6 +120,10 @@ export function routeGet4(routes: Routes, q: RouteGet, dstBytes: Uint8Array): Ro
       out.mtu = mtu;
       if (v.getUint32(dst.fa + FA.LOCK, true) & 4) out.mtuLock = true;
     }
+    // rt_fill_info: the dst's metrics are the FIB entry's
+    const { metrics, locks } = routes.extraAt(dst.fa);
+    if (metrics) out.metrics = metrics;
+    if (locks) out.locks = locks;
     // rt_bind_exception: a PMTU learned toward the destination replaces the mtu, with its expiry
     const { x, b } = routes.mem();
     const at = routes.addrScratch();
@@ -412,6 +418,8 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
     out.mtu = r.mtu;
     if (r.mtuLock) out.mtuLock = true;
   }
+  if (r.extra?.metrics) out.metrics = { ...r.extra.metrics };
+  if (r.extra?.locks) out.locks = [...r.extra.locks];
   // rt6_find_cached_rt: a PMTU exception toward the destination is the dst answered, its mtu and expiry;
   // rt6_fill_node marks such a dst RTM_F_CLONED, and iproute2 prints no protocol for a cloned route
   if (r.type === RTN.UNICAST) {
@@ -425,7 +433,8 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
     }
   }
   if (iif) out.iif = routes.nameOf(iif);
-  out.pref = 'medium';
+  // RTA_PREF: the route's (rt6_fill_node)
+  out.pref = r.extra?.pref === 3 ? 'low' : r.extra?.pref === 1 ? 'high' : 'medium';
   return out;
 }
 

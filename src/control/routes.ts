@@ -13,7 +13,7 @@
 // changes when an operation fails: every check runs before the first record is written.
 
 import type { Datapath } from './datapath.js';
-import { NetError, type Family, type NexthopSpec, type RouteInfo, type RouteSpec, type RouteType } from './net_types.js';
+import { NetError, ROUTE_METRICS, type Family, type NexthopSpec, type RouteInfo, type RouteMetric, type RouteSpec, type RouteType } from './net_types.js';
 import { AF_INET, AF_INET6, CONF4, CONF6, FL, FR, IFF, LOOPBACK_IFINDEX, ND, NET_ROOT_PTR, NR, RTN, RT_SCOPE, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
 import { FA, FRT, NH, PX, RTAX_MTU_LOCK, RTNH_F, SUB, TB, type FibExports } from './fib_layout.js';
 import { routeGet4, routeGet6 } from './route_get.js';
@@ -58,6 +58,27 @@ function fib6Order(a: PrefixRef, b: PrefixRef): number {
   if (d !== 0) return d;
   if (a.fromLen === 0 || b.fromLen === 0) return b.fromLen === 0 ? (a.fromLen === 0 ? 0 : -1) : 1;
   return post(a.from, a.fromLen, b.from, b.fromLen);
+}
+
+/**
+ * ip_metrics_convert's metrics (advmss at most 65495, hoplimit 255; a 0 is not kept, unless locked),
+ * in RTAX order, their locks, and IPv6's RTA_PREF (rtm_to_fib6_config: not low or high is medium).
+ */
+function routeExtra(family: number, spec: RouteSpec): RouteExtra | undefined {
+  const out: RouteExtra = {};
+  const locks = new Set(spec.locks ?? []);
+  for (const name of Object.keys(ROUTE_METRICS) as RouteMetric[]) {
+    let v = spec.metrics?.[name];
+    if (v === undefined) continue;
+    if (name === 'advmss' && v > 65535 - 40) v = 65535 - 40;
+    if (name === 'hoplimit' && v > 255) v = 255;
+    if (v === 0 && !locks.has(name)) continue;
+    (out.metrics ??= {})[name] = v;
+  }
+  const locked = (Object.keys(ROUTE_METRICS) as RouteMetric[]).filter((n) => locks.has(n));
+  if (locked.length) out.locks = locked;
+  if (family === AF_INET6 && (spec.pref === 3 || spec.pref === 1)) out.pref = spec.pref;
+  return out.metrics || out.locks || out.pref !== undefined ? out : undefined;
 }
 
 /** `expires` of a decoded route from the expiry table (none: no key). */
@@ -106,6 +127,14 @@ export interface Route extends PrefixRef {
   fa: number;
   /** IPv6 RTF_EXPIRES: when the route dies, in the stack clock's ms (none: no expiry). */
   expires?: number;
+  /** The metrics besides the MTU (none 0), their locks, and IPv6's RTA_PREF (0 medium: none): kept beside the FIB (`extras`). */
+  extra?: RouteExtra;
+}
+
+interface RouteExtra {
+  metrics?: Partial<Record<RouteMetric, number>>;
+  locks?: RouteMetric[];
+  pref?: number;
 }
 
 export interface RouteLoadOptions {
@@ -253,6 +282,8 @@ export class Routes {
   private readonly tables = new Map<string, number>([[`${AF_INET}:${RT_TABLE_MAIN}`, 0], [`${AF_INET6}:${RT_TABLE_MAIN}`, 1], [`${AF_INET6}:${RT_TABLE_LOCAL}`, 2]]);
   /** RTF_EXPIRES by route id: when each expiring IPv6 route dies (stack clock, ms). */
   private readonly expiry = new Map<number, number>();
+  /** Route id → the metrics and preference the fast path does not read. */
+  private readonly extras = new Map<number, RouteExtra>();
   /**
    * Shared IPv4 alias records, as the kernel shares a fib_info between routes (fib_info_hash, found
    * again on insert by fib_find_info, refcounted): by content (aliasKey) the record routes with that
@@ -537,6 +568,13 @@ export class Routes {
   customLocalRoutes = false;
 
   /** @internal A device's name for answers (if<N> when gone). */
+  /** @internal The metrics (besides the MTU) and preference of the route whose alias record is at `fa` (route get). */
+  extraAt(fa: number): { metrics?: RouteInfo['metrics']; locks?: RouteInfo['locks']; pref?: string } {
+    const e = this.extras.get(this.view().getUint32(fa + FA.ID, true));
+    if (!e) return {};
+    return { ...(e.metrics ? { metrics: { ...e.metrics } } : {}), ...(e.locks ? { locks: [...e.locks] } : {}), ...(e.pref !== undefined ? { pref: e.pref === 3 ? 'low' : 'high' } : {}) };
+  }
+
   nameOf(ifindex: number): string {
     return this.devName(ifindex);
   }
@@ -569,6 +607,8 @@ export class Routes {
   /** The address side took a family off the device (its last IPv4 address went, its MTU is too small). */
   familyDown(ifindex: number, family: Family): void {
     this.deviceDown(ifindex, { family, force: true });
+    // fib_disable_ip's arp_ifdown (addrconf_ifdown's neigh_ifdown for IPv6): the family's neighbours of the device go, permanent ones too
+    this.dp.neigh.deviceDown(ifindex, { family });
   }
 
   /** NETDEV_UNREGISTER: every route through `ifindex` (host-scope ones too, whole multipath routes) goes. */
@@ -811,9 +851,31 @@ export class Routes {
     const r: Route = { id: this.nextId++, family, table, dst, len: p.len, from, fromLen, type, scope, dscp, protocol, priority, prefsrc, mtu, mtuLock: spec.mtuLock ?? false, nhs, fa: 0 };
     // RTA_EXPIRES (IPv6 only; addrconf_timeout_fixup: 0xffffffff is forever)
     if (family === AF_INET6 && spec.expires !== undefined && spec.expires !== 0xffffffff) r.expires = this.dp.stack.now() + spec.expires * 1000;
+    const extra = routeExtra(family, spec);
+    if (extra) r.extra = extra;
     if (family === AF_INET) this.checkInfo4(r, spec);
     // addrconf's local routes are made with fc_ignore_dev_down: an address on a device that is down has one
-    else this.checkInfo6(r, kernel && r.type === RTN.LOCAL);
+    else {
+      this.checkInfo6(r, kernel && r.type === RTN.LOCAL, spec.onlink === true);
+      // ip6_route_info_create: ipv6_chk_addr(prefsrc, the next hop's device, strict 0) — an address of any
+      // device unless link or host scoped, then of that device; not tentative
+      if (r.prefsrc && !kernel) {
+        const want = formatAddr(AF_INET6, r.prefsrc);
+        const dev = r.nhs[0] ? this.devName(r.nhs[0].oif) : undefined;
+        const ok = this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === want && !a.tentative && (a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
+        if (!ok) throw new NetError('EINVAL', 'Error: Invalid source address.');
+      }
+      // ip6_route_info_create: a route fib6_is_reject calls a reject (a reject type, or through lo to
+      // other than ::1) has its flags set to RTF_REJECT | RTF_NONEXTHOP, losing RTF_EXPIRES and RTF_PREF
+      const lo = r.nhs.length === 1 && r.nhs[0]!.oif === LOOPBACK_IFINDEX && !(p.len === 128 && dst.every((c, i) => c === (i === 15 ? 1 : 0)));
+      if (REJECT.has(r.type) || (lo && r.type !== RTN.LOCAL && r.type !== RTN.ANYCAST)) {
+        delete r.expires;
+        if (r.extra) {
+          delete r.extra.pref;
+          if (!r.extra.metrics && !r.extra.locks) delete r.extra;
+        }
+      }
+    }
     // fib_check_nh* and fib6_nh_init: a next hop through a device without its carrier starts linkdown
     // (not those of host-scope IPv4 routes, which are not checked, nor IPv6 local and anycast routes,
     // nor reject routes' loopback)
@@ -835,8 +897,13 @@ export class Routes {
       r.nhs = [];
       return;
     }
-    if (r.nhs.length === 0) throw new NetError('EINVAL', 'Error: Nexthop device required for route.');
     if (r.scope > RT_SCOPE.HOST) throw new NetError('EINVAL', 'Error: Invalid scope.');
+    if (r.nhs.length === 0) {
+      // neither gateway nor device: fib_create_info's one next hop has oif 0 (host scope: dev_get_by_index
+      // fails; otherwise fib_check_nh_nongw refuses onlink first, then finds no in_device)
+      if (r.scope !== RT_SCOPE.HOST && spec.onlink) throw new NetError('EINVAL', 'Error: Invalid flags for nexthop - PERVASIVE and ONLINK can not be set.');
+      throw new NetError('ENODEV', 'No such device');
+    }
     if (r.scope === RT_SCOPE.HOST) {
       if (r.nhs.length !== 1) throw new NetError('EINVAL', 'Error: Route with host scope can not have multiple nexthops.');
       const nh = r.nhs[0]!;
@@ -950,20 +1017,26 @@ export class Routes {
   }
 
   /** ip6_route_info_create's checks (the subset wxdp's routes need). */
-  private checkInfo6(r: Route, ignoreDevDown = false): void {
+  private checkInfo6(r: Route, ignoreDevDown = false, onlink = false): void {
+    // fib6_nh_init: onlink without a device is refused before anything else is looked at
+    if ((r.nhs.length === 0 && onlink) || r.nhs.some((n) => n.oif === 0 && n.flags & RTNH_F.ONLINK)) throw new NetError('ENODEV', 'Error: Nexthop device required for onlink.');
     if (REJECT.has(r.type)) {
-      // fib6_nh_init: a reject route's next hop is the loopback device
-      r.nhs = [{ oif: LOOPBACK_IFINDEX, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: 0, scope: RT_SCOPE.HOST }];
+      // fib6_nh_init: a reject route's next hop is the loopback device (onlink, checked on the device given, stays)
+      const onl = r.nhs[0] ? r.nhs[0].flags & RTNH_F.ONLINK : 0;
+      r.nhs = [{ oif: LOOPBACK_IFINDEX, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: onl, scope: RT_SCOPE.HOST }];
       return;
     }
     // each next hop becomes a route of its own: a repeated one is a duplicate (ip6_route_info_append)
     r.nhs.forEach((n, i) => {
       if (r.nhs.slice(0, i).some((m) => sameNh6(m, n))) throw new NetError('EEXIST', 'File exists');
     });
-    if (r.nhs.length === 0) throw new NetError('EINVAL', 'Error: Nexthop device required for route.');
+    // fib6_nh_init: no device (and no gateway to find one through)
+    if (r.nhs.length === 0) throw new NetError('ENODEV', 'No such device');
     for (const nh of r.nhs) {
       if (nh.gwFamily === AF_INET6) this.checkGateway6(r, nh);
       if (nh.oif === 0) throw new NetError('EINVAL', 'Error: Egress device not specified.');
+      // ip6_validate_gw's last check
+      if (nh.gwFamily === AF_INET6 && nh.oif === LOOPBACK_IFINDEX) throw new NetError('EINVAL', 'Error: Egress device can not be loopback device for this route.');
       if (this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
       if (!this.devUp(nh.oif) && !(nh.flags & RTNH_F.ONLINK) && !ignoreDevDown) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
       nh.scope = nh.gwFamily ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK;
@@ -1014,7 +1087,8 @@ export class Routes {
   }
 
   private sameInfo(a: Route, b: Route): boolean {
-    return a.type === b.type && a.scope === b.scope && a.protocol === b.protocol && a.priority === b.priority && a.mtu === b.mtu &&
+    return a.type === b.type && a.scope === b.scope && a.protocol === b.protocol && a.priority === b.priority && a.mtu === b.mtu && a.mtuLock === b.mtuLock &&
+      JSON.stringify(a.extra?.metrics ?? {}) === JSON.stringify(b.extra?.metrics ?? {}) && (a.extra?.locks ?? []).join() === (b.extra?.locks ?? []).join() &&
       sameBytes(a.prefsrc, b.prefsrc) && a.nhs.length === b.nhs.length &&
       a.nhs.every((n, i) => { const m = b.nhs[i]!; return n.oif === m.oif && n.gwFamily === m.gwFamily && sameBytes(n.gw, m.gw) && n.weight === m.weight && (n.flags & RTNH_F.ONLINK) === (m.flags & RTNH_F.ONLINK); });
   }
@@ -1113,7 +1187,9 @@ export class Routes {
     }
     if (fallback >= 0 && found < 0) found = fallback;
     if (!replace || found < 0) {
-      if (replace && !add) throw new NetError('ENOENT', 'No such file or directory');
+      // fib6_add_1 says why when the prefix has no node (the table's root, ::/0, always has one);
+      // fib6_add_rt2node does not
+      if (replace && !add) throw new NetError('ENOENT', list.length === 0 && key.len !== 0 ? 'Error: Can not replace route - no match found.' : 'No such file or directory');
       if (!replace) ins = list.findIndex((a) => a.priority > rt.priority);
       list.splice(ins < 0 ? list.length : ins, 0, rt);
       this.publish(key, rt, list);
@@ -1155,6 +1231,7 @@ export class Routes {
       if (now.has(fa)) continue;
       if (!this.release(fa)) continue;
       if (this.expiry.size) this.expiry.delete(v.getUint32(fa + FA.ID, true));
+      if (this.extras.size) this.extras.delete(v.getUint32(fa + FA.ID, true));
       x.fib_free(fa, FA.NH + NH.SIZE * v.getUint32(fa + FA.NHS, true));
     }
     if (!this.inBulk) x.fib_reclaim();
@@ -1213,6 +1290,7 @@ export class Routes {
       priority: v.getUint32(fa + FA.PRIORITY, true), prefsrc: v.getUint8(fa + FA.HAS_PREFSRC) ? b.slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16) : undefined,
       mtu: v.getUint32(fa + FA.MTU, true), mtuLock: (v.getUint32(fa + FA.LOCK, true) & RTAX_MTU_LOCK) !== 0, nhs, fa,
       ...(this.expiry.size ? expiresOf(this.expiry.get(v.getUint32(fa + FA.ID, true))) : {}),
+      ...(this.extras.size && this.extras.has(v.getUint32(fa + FA.ID, true)) ? { extra: this.extras.get(v.getUint32(fa + FA.ID, true)) } : {}),
     };
   }
 
@@ -1313,6 +1391,7 @@ export class Routes {
     v.setUint32(fa + FA.TABLE, r.table, true);
     v.setUint32(fa + FA.ID, r.id, true);
     if (r.expires !== undefined) this.expiry.set(r.id, r.expires);
+    if (r.extra) this.extras.set(r.id, r.extra);
     v.setUint8(fa + FA.PLEN, r.len);
     if (r.family === AF_INET6 && isEcmp6(r)) v.setUint8(fa + FA.ECMP6, 1);
     v.setInt32(fa + FA.DEFAULT, -1, true);
@@ -1412,6 +1491,8 @@ export class Routes {
       // fib_metrics_match: the metrics given
       if (spec.mtu !== undefined && a.mtu !== spec.mtu) return false;
       if (spec.mtuLock && !a.mtuLock) return false;
+      const want = routeExtra(AF_INET, spec)?.metrics ?? {};
+      for (const [name, val] of Object.entries(want)) if (a.extra?.metrics?.[name as RouteMetric] !== val) return false;
       return true;
     });
     if (!victim) throw new NetError('ESRCH', 'No such process');
@@ -1619,6 +1700,9 @@ export class Routes {
       out.mtu = r.mtu;
       if (r.mtuLock) out.mtuLock = true;
     }
+    if (r.extra?.metrics) out.metrics = { ...r.extra.metrics };
+    if (r.extra?.locks) out.locks = [...r.extra.locks];
+    if (r.extra?.pref !== undefined) out.pref = r.extra.pref === 3 ? 'low' : 'high';
     if (r.nhs.length > 1) {
       // a multipath route's own flags (fib_dump_info: rtm_flags are fib_info's, its next hops' their own)
       const own = r.fa && r.family === AF_INET ? this.view().getUint32(r.fa + FA.FLAGS, true) : 0;

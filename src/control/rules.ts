@@ -173,9 +173,12 @@ export class Rules {
       if (proto === undefined || !(proto >= 0 && proto <= 255)) throw new NetError('EINVAL', `Error: argument "${String(spec.protocol)}" is wrong: "protocol" value is invalid`);
       r.proto = proto;
     }
-    if (adding && action === FR_ACT.GOTO) {
+    // fib_nl2rule, for a deletion as for an addition: the target past the priority (the default one when none is given)
+    if (action === FR_ACT.GOTO) {
       if (spec.goto === undefined) throw new NetError('EINVAL', 'Error: Missing goto target for action goto.');
-      if (r.target <= r.pref) throw new NetError('EINVAL', 'Error: Backward goto not supported.');
+      const l = this.lists[family];
+      const at = r.pref >= 0 ? r.pref : l.length > 1 && l[1]!.pref ? l[1]!.pref - 1 : 0;
+      if (r.target <= at) throw new NetError('EINVAL', 'Error: Backward goto not supported.');
     }
     return r;
   }
@@ -295,6 +298,8 @@ export class Rules {
     else if (r.action === FR_ACT.GOTO) {
       out.action = 'goto';
       out.target = r.target;
+      // FIB_RULE_UNRESOLVED: no rule has the target's priority (the kernel's ctarget is NULL)
+      if (!this.lists[r.family].some((o) => o.pref === r.target)) out.unresolved = true;
     } else out.action = Object.entries(ACTIONS).find(([, v]) => v === r.action)![0];
     if (r.suppressPrefixlen >= 0) out.suppress_prefixlen = r.suppressPrefixlen;
     out.protocol = Object.entries(PROTOS).find(([, v]) => v === r.proto)?.[0] ?? String(r.proto);

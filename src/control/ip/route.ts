@@ -5,7 +5,7 @@
 // selectors (root/match/exact, table, proto, scope, type, dev, via, src, metric, tos), filtered here
 // as `ip` filters a dump; get as RTM_GETROUTE. Output: print_route's words and JSON keys.
 
-import type { NexthopSpec, RouteInfo, RouteSpec, RouteType } from '../net_types.js';
+import { ROUTE_METRICS, type NexthopSpec, type RouteInfo, type RouteMetric, type RouteSpec, type RouteType } from '../net_types.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, familyOf, ifindexOf, talk, unsupported, type IpContext } from './context.js';
 import { dsfieldA2n, dsfieldN2a, inetProtoA2n, protoA2n, protoN2a, rtntypeA2n, rtntypeN2a, scopeA2n, scopeN2a, tableA2n, tableN2a, RTN_NAMES } from './names.js';
 import { Printer } from './printer.js';
@@ -91,6 +91,40 @@ function readVia(a: Argv, st: { family: number }): string {
 }
 
 /** parse_one_nh: the words after one `nexthop`, until a word that is not a next-hop option. */
+/** printf's %g for the seconds print_rta_metrics gives an rtt of 1000 ms or more. */
+function fmtG(x: number): string {
+  const t = Number(x.toPrecision(6));
+  return Math.abs(t) >= 1e6 || (t !== 0 && Math.abs(t) < 1e-4) ? t.toExponential().replace(/e([+-])(\d)$/, 'e$10$2') : String(t);
+}
+
+/** lib/utils.c get_time_rtt: ms (a "s"/"ms" suffix; no suffix: `raw`, the kernel's units), rounded up. */
+function getTimeRtt(arg: string): { val: number; raw: boolean } | undefined {
+  let t: number;
+  let rest: string;
+  if (arg.includes('.')) {
+    const m = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(arg);
+    if (!m) return undefined;
+    t = Number(m[0]);
+    if (t < 0) return undefined;
+    rest = arg.slice(m[0].length);
+  } else {
+    const m = /^\s*(0x[0-9a-f]+|0[0-7]*|[1-9]\d*)/i.exec(arg);
+    if (!m) return undefined;
+    t = Number(m[1]!.startsWith('0') && !/^0x/i.test(m[1]!) && m[1]!.length > 1 ? parseInt(m[1]!, 8) : m[1]);
+    if (t > 0xffffffff) return undefined;
+    rest = arg.slice(m[0].length);
+  }
+  let raw = true;
+  if (rest) {
+    raw = false;
+    if (/^(s|sec|secs)$/i.test(rest)) t *= 1000;
+    else if (!/^(ms|msec|msecs)$/i.test(rest)) return undefined;
+  }
+  let val = Math.trunc(t) >>> 0;
+  if (val < t) val = (val + 1) >>> 0;
+  return { val, raw };
+}
+
 function parseOneNh(ctx: IpContext, a: Argv, st: { family: number }, todo: string[]): NexthopSpec {
   const nh: NexthopSpec = {};
   for (a.fwd(); a.argc > 0; a.fwd()) {
@@ -143,11 +177,16 @@ function modify(ctx: IpContext, a: Argv, cmd: ModifyCmd): string {
   const spec: Partial<RouteSpec> = {};
   /** Options `ip` takes and the kernel honours but wxdp's FIB does not: refused once the line has parsed. */
   const todo: string[] = [];
-  const metricWord = (name: string, check: (v: string) => boolean, lockable = true): void => {
+  // RTA_METRICS as iproute2 fills it: the value (rtt and rttvar in the kernel's units, <<3 and <<2,
+  // unless given raw), and RTAX_LOCK's bit when `lock` comes first
+  const metricWord = (name: RouteMetric, check: (v: string) => boolean, lockable = true, value = (v: string) => getUnsigned(v, 0)!): void => {
     a.next();
-    if (lockable && a.arg === 'lock') a.next();
+    if (lockable && a.arg === 'lock') {
+      (spec.locks ??= []).push(name);
+      a.next();
+    }
     if (!check(a.arg)) throw invarg(`"${name}" value is invalid\n`, a.arg);
-    todo.push(name);
+    (spec.metrics ??= {})[name] = value(a.arg);
   };
 
   for (; a.argc > 0; a.fwd()) {
@@ -206,16 +245,25 @@ function modify(ctx: IpContext, a: Argv, cmd: ModifyCmd): string {
       metricWord('hoplimit', (v) => (getUnsigned(v, 0) ?? 256) <= 255);
     } else if (w === 'advmss') {
       a.next();
-      if (a.arg === 'lock') a.next();
-      if (getUnsigned(a.arg, 0) === undefined) throw invarg('"mss" value is invalid\n', a.arg);
-      todo.push('advmss');
+      if (a.arg === 'lock') {
+        (spec.locks ??= []).push('advmss');
+        a.next();
+      }
+      const mss = getUnsigned(a.arg, 0);
+      if (mss === undefined) throw invarg('"mss" value is invalid\n', a.arg);
+      (spec.metrics ??= {}).advmss = mss;
     } else if (matches(w, 'reordering')) {
       metricWord('reordering', (v) => getUnsigned(v, 0) !== undefined);
     } else if (w === 'rtt' || w === 'rto_min' || matches(w, 'rttvar')) {
       const name = w === 'rtt' || w === 'rto_min' ? w : 'rttvar';
-      metricWord(name, (v) => /^(\d+(\.\d*)?|\.\d+)(s|sec|secs|ms|msec|msecs)?$/i.test(v) || /^0x[0-9a-f]+$/i.test(v), name !== 'rto_min');
+      const shift = name === 'rtt' ? 8 : name === 'rttvar' ? 4 : 1;
+      if (name === 'rto_min') (spec.locks ??= []).push('rto_min'); // iproute2 always locks it
+      metricWord(name, (v) => getTimeRtt(v) !== undefined, name !== 'rto_min', (v) => {
+        const t = getTimeRtt(v)!;
+        return t.raw ? t.val : (t.val * shift) >>> 0;
+      });
     } else if (matches(w, 'window') || matches(w, 'cwnd') || matches(w, 'initcwnd') || matches(w, 'initrwnd') || matches(w, 'ssthresh')) {
-      const name = ['window', 'cwnd', 'initcwnd', 'initrwnd', 'ssthresh'].find((n) => matches(w, n))!;
+      const name = (['window', 'cwnd', 'initcwnd', 'initrwnd', 'ssthresh'] as const).find((n) => matches(w, n))!;
       metricWord(name, (v) => getUnsigned(v, 0) !== undefined);
     } else if (matches(w, 'features')) {
       a.next();
@@ -227,7 +275,7 @@ function modify(ctx: IpContext, a: Argv, cmd: ModifyCmd): string {
       const v = getUnsigned(a.arg, 0);
       if (v === undefined) throw invarg(`"${name}" value is invalid\n`, a.arg);
       if (v !== 0 && v !== 1) throw invarg(`"${name}" value should be 0 or 1\n`, a.arg);
-      todo.push(name);
+      (spec.metrics ??= {})[name] = v;
     } else if (matches(w, 'congctl')) {
       a.next();
       if (a.arg === 'lock') a.next();
@@ -263,8 +311,9 @@ function modify(ctx: IpContext, a: Argv, cmd: ModifyCmd): string {
       dev = a.arg;
     } else if (matches(w, 'pref')) {
       a.next();
-      if (!['low', 'medium', 'high'].includes(a.arg) && getU8(a.arg, 0) === undefined) throw invarg('"pref" value is invalid\n', a.arg);
-      todo.push('pref');
+      const pref = a.arg === 'low' ? 3 : a.arg === 'medium' ? 0 : a.arg === 'high' ? 1 : getU8(a.arg, 0);
+      if (pref === undefined) throw invarg('"pref" value is invalid\n', a.arg);
+      spec.pref = pref;
     } else if (w === 'encap') {
       throw unsupported('encap', 'route');
     } else if (w === 'ttl-propagate') {
@@ -629,11 +678,27 @@ export function printRoute(ctx: IpContext, p: Printer, family: number, r: RouteI
     p.end();
   }
   if (extra.expires !== undefined) p.any('expires', extra.expires, `expires ${extra.expires}sec `);
-  if (r.mtu !== undefined) {
+  if (r.mtu !== undefined || r.metrics || r.locks) {
+    // print_rta_metrics: RTAX_MTU, then the others in RTAX order; rtt, rttvar and rto_min in ms
     p.arr('metrics');
     p.obj();
-    p.fp(`mtu ${extra.mtuLock ? 'lock ' : ''}`);
-    p.any('mtu', r.mtu, `${r.mtu} `);
+    if (r.mtu !== undefined) {
+      p.fp(`mtu ${extra.mtuLock ? 'lock ' : ''}`);
+      p.any('mtu', r.mtu, `${r.mtu} `);
+    }
+    for (const name of Object.keys(ROUTE_METRICS) as RouteMetric[]) {
+      const locked = r.locks?.includes(name) ?? false;
+      let v = r.metrics?.[name];
+      if (v === undefined && !locked) continue;
+      v ??= 0;
+      p.fp(`${name} ${locked ? 'lock ' : ''}`);
+      if (name === 'rtt' || name === 'rttvar' || name === 'rto_min') {
+        if (name === 'rtt') v = Math.floor(v / 8);
+        else if (name === 'rttvar') v = Math.floor(v / 4);
+        p.js(name, v);
+        p.fp(v >= 1000 ? `${fmtG(v / 1e3)}s ` : `${v}ms `);
+      } else p.any(name, v, `${v} `);
+    }
     p.end();
     p.end();
   }

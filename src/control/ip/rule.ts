@@ -470,6 +470,7 @@ export function printRule(p: Printer, af: number, r: RuleInfo, details = false):
   if (action === 'goto') {
     if (r.target !== undefined) p.any('goto', r.target, ` goto ${r.target}`);
     else p.any('goto', 'none', ' goto none');
+    if (r.unresolved) p.any('unresolved', null, ' [unresolved]');
   } else if (action === 'nop') p.any('nop', null, ' nop');
   else if (action !== 'lookup') p.any('action', action, ` ${action}`);
   // FRA_PROTOCOL, when the rules table reports it: shown unless unspec or kernel, or always with -d

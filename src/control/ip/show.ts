@@ -176,7 +176,8 @@ export function ipaddrList(ctx: IpContext, a: Argv, mode: 'link' | 'show' | 'flu
     const ok = mine.some((e) => addrMatches(f, e)) || (mine.length === 0 && f.family === AF_UNSPEC);
     if (!ok) continue;
     p.obj();
-    printLinkinfo(ctx, p, l, links, { doLink: false, family: f.family === AF_UNSPEC ? 'any' : f.family === AF_INET6 ? 'inet6' : 'inet' });
+    // with `dev`, ipaddr_link_get asks for the one link (rtnl_getlink answers whatever the family): no inet6 dump
+    printLinkinfo(ctx, p, l, links, { doLink: false, family: f.family === AF_UNSPEC ? 'any' : f.family === AF_INET6 ? 'inet6' : 'inet', single: f.dev !== undefined });
     p.arr('addr_info');
     for (const e of mine) {
       if (f.up && !l.flags.includes('UP')) continue;
@@ -206,7 +207,7 @@ function linkMatches(f: ShowFilter, l: LinkInfo): boolean {
 }
 
 /** print_linkinfo (the object around it is the caller's: `ip addr` adds addr_info to it). */
-export function printLinkinfo(ctx: IpContext, p: Printer, l: LinkInfo, all: readonly LinkInfo[], o: { doLink: boolean; family: 'link' | 'any' | 'inet' | 'inet6' }): void {
+export function printLinkinfo(ctx: IpContext, p: Printer, l: LinkInfo, all: readonly LinkInfo[], o: { doLink: boolean; family: 'link' | 'any' | 'inet' | 'inet6'; single?: boolean }): void {
   const extra = l as LinkInfo & { qdisc?: string; txqlen?: number; linkmode?: string; group?: string; min_mtu?: number; max_mtu?: number };
   p.any('ifindex', l.ifindex, `${l.ifindex}: `);
   let mdown = false;
@@ -224,7 +225,7 @@ export function printLinkinfo(ctx: IpContext, p: Printer, l: LinkInfo, all: read
   p.end('> ');
   p.any('mtu', l.mtu, `mtu ${l.mtu} `);
   // an AF_INET6 link dump (inet6_dump_ifinfo, what `ip -6 addr` asks for) carries no qdisc and no group
-  const v6dump = o.family === 'inet6';
+  const v6dump = o.family === 'inet6' && !o.single;
   if (extra.qdisc !== undefined && !v6dump) p.any('qdisc', extra.qdisc, `qdisc ${extra.qdisc} `);
   p.js('operstate', l.operstate);
   p.fp(`state ${l.operstate} `);
