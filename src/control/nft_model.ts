@@ -82,7 +82,7 @@ export type RStmt =
    * statement is listed as `meter NAME size N { … }`); `timeout` the rule's in ms (0: the set's); `exprs` the new
    * element's statements (templates: their state is each element's, in the set's store).
    */
-  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; sel: Selector; keyType: DataType; concat?: DataType[]; timeout: number; exprs: Array<Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: boolean };
+  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; sel: Selector; keyType: DataType; concat?: DataType[]; timeout: number; exprs: Array<Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: boolean; /** A map's data (sreg_data): a field's value or a constant's bytes as the register holds them. */ data?: { sel?: Selector; value?: Uint8Array; type: DataType; len: number } };
 
 /**
  * A NAT map (`dnat to KEY map { key : address, … }`): the key — a field, nft_numgen's number (inc: its u32 counter in

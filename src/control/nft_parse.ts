@@ -116,7 +116,7 @@ export type Stmt =
    * set_stmt (`add @s { ip saddr }`, `update @s { ip saddr . tcp dport timeout 10s counter }`, `delete @s { … }`) and
    * meter_stmt (`meter m size 100 { ip saddr limit rate 10/second }`): nft_dynset. `exprs`: the element's statements.
    */
-  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; setLoc: Loc; key: Selector; timeout?: number; exprs: Array<Extract<Stmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: { size?: number }; loc: Loc }
+  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; setLoc: Loc; key: Selector; timeout?: number; exprs: Array<Extract<Stmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: { size?: number }; data?: { sel: Selector; loc: Loc } | { value: RawValue; loc: Loc }; loc: Loc }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
   | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
@@ -1645,8 +1645,18 @@ class Parser {
       if (x.k !== 'counter' && x.k !== 'limit' && x.k !== 'quota') this.unexpected(w);
       exprs.push(x);
     }
+    // a map's data after the key (set_stmt's `set_elem_expr_stmt COLON set_elem_expr_stmt`): a field or a constant
+    let data: Extract<Stmt, { k: 'dynset' }>['data'];
+    if (!meter && this.isWord(':')) {
+      this.next();
+      const d = this.next();
+      const sel = d.t === 'w' ? this.selector(d) : undefined;
+      if (sel) data = { sel, loc: sel.loc };
+      else if (d.t === 'w' || d.t === 's') data = { value: { k: d.t === 'w' ? 'word' : 'str', v: d.v, loc: d.loc }, loc: d.loc };
+      else this.unexpected(d);
+    }
     const close = this.expectP('}');
-    return { k: 'dynset', op: t.v === 'meter' ? 'add' : (t.v as 'add'), set: set.v, setLoc: set.loc, key, timeout, exprs, meter, loc: { ...t.loc, end: close.loc.end } };
+    return { k: 'dynset', op: t.v === 'meter' ? 'add' : (t.v as 'add'), set: set.v, setLoc: set.loc, key, timeout, exprs, meter, data, loc: { ...t.loc, end: close.loc.end } };
   }
 
   /** `KEY map { … }` after `dnat to` (`v` the key's first word). */

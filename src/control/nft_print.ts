@@ -423,6 +423,11 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
       case 'dynset': {
         // set_stmt_print / meter_stmt_print: the key, its timeout, the element's statements (templates: no counts)
         const body = [selText(s), ...(s.timeout ? [`timeout ${timeText(s.timeout)}`] : []), ...s.exprs.map((x) => dynExprText(x))].join(' ');
+        const d = s.data && (s.data.sel ? selText({ sel: s.data.sel }) : formatElem(s.data.type, { lo: s.data.value!, hi: s.data.value!, kind: 'value' }));
+        if (d !== undefined) {
+          parts.push(`${s.op} @${s.set} { ${body} : ${d} }`);
+          break;
+        }
         if (s.meter) parts.push(`meter ${s.set} size ${t.sets.find((x) => x.name === s.set)?.size ?? 0xffff} { ${body} }`);
         else parts.push(`${s.op} @${s.set} { ${body} }`);
         break;

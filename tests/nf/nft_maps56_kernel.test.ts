@@ -1,0 +1,107 @@
+// Maps the data path writes (nft_dynset with NFTA_DYNSET_SREG_DATA) against the kernel: the same rule file loaded
+// with `nft -f` into a Linux router in namespaces and into wxdp, the same frames forwarded by both and compared frame
+// by frame, then `list ruleset` and the same commands on both. `add @m { ip saddr : 0x5 }` and `update @m { ip saddr
+// timeout 10s : meta mark }` fill a map of marks (its size fills: the add fails, the rule breaks; an element found
+// keeps its data), `meta mark set ip saddr map @m` reads it back, a concatenation with a counter per element counts,
+// `ct mark` is the data of another, a NAT map (`dnat to ip saddr map @nat`) is filled by the packets before it is
+// read, and a `flags dynamic` verdict map's elements (the control plane's) decide; then `flush map`.
+
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { H0, M0 } from './ct_support.js';
+import { kernelNftRun, oursNftRun } from './nft_kernel_support.js';
+import { noExpiry } from './nft_support.js';
+
+const unready = await stackUnready();
+const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
+
+const RULESET = `table ip f {
+	map marks {
+		type ipv4_addr : mark
+		size 3
+		flags dynamic,timeout
+		timeout 30s
+	}
+	map pairs {
+		type ipv4_addr . inet_service : mark
+		flags dynamic
+	}
+	map ctm {
+		type ipv4_addr : mark
+	}
+	map nat {
+		type ipv4_addr : ipv4_addr
+		flags dynamic
+	}
+	map vm {
+		type ipv4_addr : verdict
+		flags dynamic
+		elements = { 192.0.2.30 : drop }
+	}
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		udp dport 3010 dnat to ip saddr map @nat
+	}
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		add @pairs { ip saddr . udp dport counter : 0x00000001 }
+		ip saddr vmap @vm
+		udp dport 3000 add @marks { ip saddr : 0x5 } accept
+		udp dport 3000 drop
+		udp dport 3001 meta mark set 0x7 update @marks { ip saddr timeout 10s : meta mark } accept
+		udp dport 3001 drop
+		udp dport 3002 meta mark set ip saddr map @marks
+		udp dport 3002 meta mark 0x00000005 drop
+		udp dport 3003 ct mark set 0x9 add @ctm { ip saddr : ct mark }
+		udp dport 3004 meta mark set ip saddr map @ctm meta mark 0x00000009 drop
+		udp dport 3005 add @nat { ip saddr : 203.0.113.7 }
+	}
+}
+`;
+
+const dgram = (host: number, dport: number, i: number, sport = 4000): Uint8Array =>
+  eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: `192.0.2.${host}`, dst: '203.0.113.9', proto: 17, id: 0x5600 + i }, udp4(`192.0.2.${host}`, '203.0.113.9', sport, dport, new Uint8Array(16 + host).fill(i))));
+
+// [source's last octet, dport, frames, how many the rules let through (derived by hand), sport]
+const RUNS: Array<[number, number, number, number, number]> = [
+  [2, 3000, 1, 1, 4000], // marks gets .2 : 0x5, accepted
+  [3, 3001, 1, 1, 4000], // and .3 : 0x7 (meta mark's value, the rule's timeout 10s)
+  [2, 3001, 1, 1, 4000], // .2 is there: update keeps its data (0x5) and accepts
+  [4, 3000, 1, 1, 4000], // .4 : 0x5: the third element, the map (size 3) is full
+  [5, 3000, 1, 0, 4000], // no room for .5: the add fails, the rule breaks; the next drops
+  [2, 3002, 1, 0, 4000], // .2's mark read back 0x5: dropped
+  [3, 3002, 1, 1, 4000], // .3's is 0x7: through
+  [6, 3002, 1, 1, 4000], // .6 has none: the map lookup breaks, through
+  [7, 3003, 1, 1, 4000], // ctm gets .7 : ct mark 0x9
+  [7, 3004, 2, 0, 4000], // read back 0x9: dropped
+  [8, 3004, 1, 1, 4000], // .8 has none
+  [30, 3000, 1, 0, 4000], // the verdict map drops .30
+  [9, 3010, 1, 1, 4001], // no NAT element for .9 yet: its connection is not translated
+  [9, 3005, 1, 1, 4000], // nat gets .9 : 203.0.113.7
+  [9, 3010, 1, 1, 4002], // a new connection of .9: DNATed to 203.0.113.7
+];
+const FRAMES = RUNS.flatMap(([host, dport, n, , sport]) => Array.from({ length: n }, (_, i) => dgram(host, dport, i, sport)));
+const WANT = RUNS.flatMap(([, , n, through]) => Array.from({ length: n }, (_, i) => i < through));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`maps the data path writes against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const AFTER = ['list ruleset', 'flush map ip f marks', 'list map ip f marks', 'list map ip f pairs'];
+  const kern = kernelNftRun(RULESET, FRAMES, 'nfs56mp', AFTER);
+
+  it(`forwards what the kernel forwards of ${FRAMES.length} frames, translates as it does and lists the elements the packets added`, async () => {
+    const { fx, out } = await oursNftRun(RULESET, FRAMES);
+    expect(kern.out.map((o) => o.length > 0)).toEqual(WANT);
+    expect(out).toEqual(kern.out);
+    AFTER.forEach((cmd, i) => expect(noExpiry(fx.dp.nft(cmd)), cmd).toBe(noExpiry(kern.lists[`${i} ${cmd}`]!)));
+    const kernList = kern.lists['0 list ruleset']!;
+    // derived by hand: the data each element got, the counter of .2's pair (one frame to 3000, one to 3002)
+    expect(noExpiry(kernList)).toContain('192.0.2.3 timeout 10s expires … : 0x00000007');
+    expect(kernList).toContain('192.0.2.7 : 0x00000009');
+    expect(kernList).toContain('192.0.2.9 : 203.0.113.7');
+    expect(kernList).toContain('192.0.2.2 . 3002 counter packets 1 bytes 46 : 0x00000001');
+    // the last frame went out DNATed: its destination 203.0.113.7 (IPv4 header's daddr at 14 + 16)
+    const last = kern.out[kern.out.length - 1]![0]!;
+    expect(last).toMatch(/cb007107/);
+  });
+});
