@@ -651,14 +651,17 @@ export class Nft {
             spec.type = concat ? 'concat' : selType(spec.typeof);
           }
           if (!spec?.type) throw new Refusal('set definition does not specify key', c.setLoc, false);
+          // devices' indexes are keys of sets the data path writes only (`add @s { iif }`: their elements are the
+          // indexes the packets came with); the control plane's (names resolved when a rule is loaded) are not kept
+          const dynIface = (type: string): boolean => type === 'iface_index' && spec.flags.includes('dynamic') && !data;
           if (spec.type.includes(' . ')) {
             concat = spec.type.split(' . ') as DataType[];
             concat.forEach((type, i) => {
-              if (!SET_TYPES.has(type)) throw new Refusal(`unknown datatype ${type}`, spec.typeLocs?.[i] ?? spec.loc, false);
+              if (!SET_TYPES.has(type) && !dynIface(type)) throw new Refusal(`unknown datatype ${type}`, spec.typeLocs?.[i] ?? spec.loc, false);
             });
             spec.type = 'concat';
           }
-          if (!concat && !SET_TYPES.has(spec.type)) {
+          if (!concat && !SET_TYPES.has(spec.type) && !dynIface(spec.type)) {
             if (knownType(spec.type)) throw new Refusal(`wxdp has no named sets of ${knownType(spec.type)}`, spec.loc, false);
             throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
           }
@@ -1120,15 +1123,22 @@ export class Nft {
   /** How a named set's elements' keys are read: by its type, or a concatenation's field by field. */
   private keyParser(set: NftSet): (key: RawValue) => Elem {
     const types = set.concat;
+    if (set.type === 'iface_index') return (key) => this.ifaceElem(key);
+    if (types?.includes('iface_index')) {
+      return (key) => {
+        throw new Refusal('wxdp has no elements with a device index in a concatenation but the ones packets add yet', key.loc, false);
+      };
+    }
     return types ? (key) => this.concatElem(types, key, undefined, set) : (key) => parseElem(set.type, key);
   }
 
   /** A concatenation's fields' types (each checked as a selector of its own: `conflicting protocols` at that field). */
-  private concatTypes(t: NftTable, sel: Selector): DataType[] {
+  private concatTypes(t: NftTable, sel: Selector, dynset = false): DataType[] {
     const types = sel.concat!.map((f) => this.selectorType(t, { sel: f }));
     types.forEach((type, i) => {
-      // iif / oif elements are device names the rule resolves to indexes when loaded: not kept per field yet
-      if (type === 'iface_index') throw new Refusal(`wxdp does not support ${TYPE_NAMES[type]} in concatenations yet`, sel.concat![i]!.loc, false);
+      // iif / oif elements are device names the rule resolves to indexes when loaded: not kept per field yet (a set
+      // the data path writes keeps the indexes the packets came with)
+      if (type === 'iface_index' && !dynset) throw new Refusal(`wxdp does not support ${TYPE_NAMES[type]} in concatenations yet`, sel.concat![i]!.loc, false);
       // nft 1.0.6 shifts ip6 dscp's two bytes in a concatenation as one host-order word (listed `ip6 dscp >> 6`, its
       // elements as cs0): Linux 6.18 then matches none of the frames the rule names (measured, rv54: `ip6 dscp .
       // ip6 nexthdr { cs1 . udp }` passed traffic classes 0-0xff alike; wxdp matched cs1)
@@ -1166,8 +1176,9 @@ export class Nft {
 
   /** `ip saddr . tcp dport { 192.0.2.1 . 22, … }` and `!=`: an exact lookup of the concatenated key (nft_set_hash). */
   private concatMatch(t: NftTable, s: Extract<Stmt, { k: 'match' }>): RStmt {
-    const types = this.concatTypes(t, s.sel);
     const v = s.value;
+    // (a device's index in a concatenation: looked up in a set the data path writes, whose keys are indexes)
+    const types = this.concatTypes(t, s.sel, v.k === 'ref' && !!t.sets.find((x) => x.name === v.name)?.flags.includes('dynamic'));
     if (s.op !== 'eq' && s.op !== 'neq') throw new Refusal(`Relational expression (${{ lt: '<', gt: '>', lte: '<=', gte: '>=' }[s.op]}) is undefined for concat expressions`, s.sel.loc, false);
     if (v.k === 'ref') {
       const set = t.sets.find((x) => x.name === v.name);
@@ -1360,7 +1371,8 @@ export class Nft {
           } else if (v.k === 'ref') {
             const set = t.sets.find((x) => x.name === v.name);
             if (!set) throw this.setNotFound(v.name, v.loc);
-            const want = type === 'iface_index' ? 'ifname' : type;
+            // `iif @s`: a set of names resolved when the rule is loaded, or one of indexes the data path wrote
+            const want = type === 'iface_index' && set.type !== 'iface_index' ? 'ifname' : type;
             if (set.type !== want) throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, expression has type ${typeName(set.type, set.concat)}`, v.loc, false, s.sel.loc);
             value = { k: 'ref', name: v.name };
           } else if (v.k === 'set') {
@@ -1544,7 +1556,7 @@ export class Nft {
    * NFT_SET_EVAL, with NFT_SET_TIMEOUT when its key has a timeout; nft then writes `update`, else `add`).
    */
   private dynset(t: NftTable, s: Extract<Stmt, { k: 'dynset' }>): RStmt {
-    const types = s.key.concat ? this.concatTypes(t, s.key) : undefined;
+    const types = s.key.concat ? this.concatTypes(t, s.key, true) : undefined;
     const keyType = types ? 'concat' : this.selectorType(t, { sel: s.key });
     const timeout = s.timeout !== undefined ? jiffiesMs(s.timeout) : 0;
     let set = t.sets.find((x) => x.name === s.set);
@@ -2024,7 +2036,7 @@ export class Nft {
         x.nft_dynset_reap(set.live);
         const store = this.dynStores.get(set.live)!;
         const now = new Set(set.elems);
-        const keyOf = (e: Elem): Uint8Array => (set.concat ? e.lo : TYPE_INFO[set.type].host && e.lo.length === 4 ? e.lo.slice().reverse() : e.lo);
+        const keyOf = (e: Elem): Uint8Array => (set.concat ? e.lo : TYPE_INFO[set.type].host && e.lo.length === 4 && set.type !== 'iface_index' ? e.lo.slice().reverse() : e.lo);
         const ctl = (key: Uint8Array, op: number, timeout: number, data?: Uint8Array): number => {
           const v = this.dp.memory.view();
           new Uint8Array(v.buffer, v.byteOffset + this.dynKey, 128).fill(0).set(key);
@@ -2050,6 +2062,17 @@ export class Nft {
       }
     }
     return [...this.dynStores.keys()].filter((a) => !keep.has(a));
+  }
+
+  /**
+   * A device key the data path wrote, as nft lists it: an index (big-endian in `lo`) by the device's name when one has
+   * it (ifindex_type_print), a name (NUL-padded) as the name.
+   */
+  private dynDevice(lo: Uint8Array, type: 'iface_index' | 'ifname'): Elem {
+    const e: Elem = { lo, hi: lo, kind: 'value' };
+    const name = type === 'ifname' ? new TextDecoder().decode(lo.subarray(0, lo.indexOf(0) < 0 ? lo.length : lo.indexOf(0))) : this.dp.links.name(new DataView(lo.buffer, lo.byteOffset).getUint32(0, false));
+    if (name !== undefined) e.name = name;
+    return e;
   }
 
   /** A dynamic set's elements now, read from its store (nft_dynset.ts's slots), as a dump lists them. */
@@ -2080,12 +2103,14 @@ export class Nft {
           const len = TYPE_INFO[ty].len;
           const lo = key.slice(at, at + len);
           at += (len + 3) & ~3;
-          return { lo, hi: lo, kind: 'value' as const };
+          // a device's index is in its register's host order (meta iif): listed by the device's name
+          if (ty === 'iface_index') return this.dynDevice(lo.reverse(), ty);
+          return ty === 'ifname' ? this.dynDevice(lo, ty) : { lo, hi: lo, kind: 'value' as const };
         });
         e = { lo: key, hi: key, kind: 'value', parts };
       } else {
-        const lo = TYPE_INFO[set.type].host && klen === 4 ? key.slice().reverse() : key;
-        e = { lo, hi: lo, kind: 'value' };
+        const lo = TYPE_INFO[set.type].host && klen === 4 && set.type !== 'iface_index' ? key.slice().reverse() : key;
+        e = set.type === 'iface_index' || set.type === 'ifname' ? this.dynDevice(lo, set.type) : { lo, hi: lo, kind: 'value' };
       }
       if (dlen) e.data = new Uint8Array(v.buffer.slice(v.byteOffset + slot + 24 + ((klen + 7) & ~7), v.byteOffset + slot + 24 + ((klen + 7) & ~7) + dlen));
       const timeout = Number(m.loadU64(slot + 16));

@@ -105,3 +105,62 @@ describe.skipIf(unready !== '' || noKernel !== '')(`maps the data path writes ag
     expect(last).toMatch(/cb007107/);
   });
 });
+
+// Dynamic sets keyed by devices: `add @s { iif }` (an index, listed by the device's name), `oif`, `iifname`, a
+// concatenation with one (`ip saddr . iif`), then lookups of what the packets added (`iif @s`, `iifname @n`).
+const IFACES = `table ip f {
+	set si {
+		type iface_index
+		flags dynamic
+	}
+	set so {
+		type iface_index
+		flags dynamic
+	}
+	set sn {
+		type ifname
+		flags dynamic
+	}
+	set sc {
+		type ipv4_addr . iface_index
+		flags dynamic
+	}
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		udp dport 3000 add @si { iif }
+		udp dport 3000 add @so { oif }
+		udp dport 3000 add @sn { iifname }
+		udp dport 3000 add @sc { ip saddr . iif counter }
+		udp dport 3001 iifname @sn drop
+		udp dport 3002 ip saddr . iif @sc drop
+		udp dport 3003 iif @si drop
+		udp dport 3003 oif @si drop
+	}
+}
+`;
+const IF_RUNS: Array<[number, number, number, number, number]> = [
+  [2, 3001, 1, 1, 4000], // nothing in sn yet: through
+  [2, 3000, 1, 1, 4000], // si gets eth0's index, so eth1's, sn "eth0", sc .2 . eth0
+  [3, 3001, 1, 0, 4000], // eth0 is in sn: dropped
+  [2, 3002, 1, 0, 4000], // .2 . eth0 is in sc: dropped
+  [3, 3002, 1, 1, 4000], // .3 . eth0 is not
+  [4, 3003, 1, 0, 4000], // eth0's index is in si: dropped
+];
+const IF_FRAMES = IF_RUNS.flatMap(([host, dport, n, , sport]) => Array.from({ length: n }, (_, i) => dgram(host, dport, i, sport)));
+const IF_WANT = IF_RUNS.flatMap(([, , n, through]) => Array.from({ length: n }, (_, i) => i < through));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`dynamic sets keyed by devices against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const AFTER = ['list ruleset', 'flush set ip f si', 'list set ip f si', 'add element ip f si { eth1, lo }', 'list set ip f si'];
+  const kern = kernelNftRun(IFACES, IF_FRAMES, 'nfs56if', AFTER);
+
+  it(`forwards what the kernel forwards of ${IF_FRAMES.length} frames and lists the devices the packets added`, async () => {
+    const { fx, out } = await oursNftRun(IFACES, IF_FRAMES);
+    expect(kern.out.map((o) => o.length > 0)).toEqual(IF_WANT);
+    expect(out).toEqual(kern.out);
+    AFTER.forEach((cmd, i) => expect(fx.dp.nft(cmd), cmd).toBe(kern.lists[`${i} ${cmd}`]!));
+    // derived by hand: every device key listed by its name, the pair's counter over .2's two frames (46 bytes each)
+    expect(kern.lists['0 list ruleset']).toContain('elements = { 192.0.2.2 . "eth0" counter packets 2 bytes 92 }');
+    expect(kern.lists['4 list set ip f si']).toContain('elements = { "lo", "eth1" }');
+    expect(() => fx.dp.nft('add element ip f sc { 192.0.2.9 . "eth0" }')).toThrow('wxdp has no elements with a device index in a concatenation');
+  });
+});
