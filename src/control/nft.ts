@@ -915,6 +915,12 @@ export class Nft {
           e.verdict = { v: name as 'accept', chain: item.chain };
         } else if (mapTo === 'ipv4_addr . inet_service' || mapTo === 'ipv6_addr . inet_service') {
           e.data = natToData(mapTo, d, named);
+        } else if (mapTo === 'interval ipv4_addr' || mapTo === 'interval ipv6_addr') {
+          // a range or a prefix of addresses: min, then max (nft sends a single address as one value: the kernel's
+          // EINVAL, measured, at the element's key)
+          const x = parseElem(mapTo === 'interval ipv4_addr' ? 'ipv4_addr' : 'ipv6_addr', d);
+          if (x.kind === 'value') throw new Refusal(EINVAL, key.loc, true);
+          e.data = Uint8Array.from([...x.lo, ...x.hi]);
         } else if (mapTo === 'ipv4_addr' || mapTo === 'ipv6_addr' || mapTo === 'inet_service' || mapTo === 'mark') {
           // a NAT map's address: one value (nft's ranges as data, NFT_NAT_F_INTERVAL, are not kept yet)
           const x = parseElem(mapTo, d);
@@ -1686,10 +1692,13 @@ export class Nft {
       }
       // (nft 1.0.6 fails an assertion on a port map after one: netlink_gen_nat_stmt, measured)
       if (withPort && s.portMap) throw new Refusal('wxdp has no port map after a NAT map to an address and a port (nft 1.0.6 aborts on it)', s.portMap.key.loc, false);
-      const map = this.natMapOf(t, s.map, withPort ? (`${addrType} . inet_service` as NatTo) : addrType, kw);
+      // a named map to address ranges (`: interval ipv4_addr`): min and max, NF_NAT_RANGE_MAP_IPS over them
+      const ranges = typeof named?.mapTo === 'string' && named.mapTo === `interval ${addrType}`;
+      const map = this.natMapOf(t, s.map, withPort ? (`${addrType} . inet_service` as NatTo) : ranges ? (`interval ${addrType}` as MapData) : addrType, kw);
       natHook(ch, s);
-      // listed with its family even in an ip table (measured: `dnat ip to ip daddr . tcp dport map { … }`)
-      return { k: 'nat', type: s.type, family: fam, flags: flags | (withPort ? 3 : 1), text: `${s.type}${t.family === 'inet' || withPort ? ` ${fam}` : ''} to`, map, portMap };
+      // listed with its family even in an ip table (measured: `dnat ip to ip daddr . tcp dport map { … }`, and
+      // `dnat ip to ip daddr map @m` of a map to address ranges)
+      return { k: 'nat', type: s.type, family: fam, flags: flags | (withPort ? 3 : 1), text: `${s.type}${t.family === 'inet' || withPort || ranges ? ` ${fam}` : ''} to`, map, portMap };
     }
     if (to !== undefined) {
       let a = to;
@@ -2299,10 +2308,10 @@ function byHandle<T extends { handle: number }>(xs: readonly T[], h: Handle): T 
 /** What a map's elements may map to (`type KEY : …`). */
 const MAP_DATA: ReadonlySet<string> = new Set<NonNullable<NftSet['mapTo']>>(['counter', 'quota', 'limit', 'verdict']);
 /** What a data map may map to: what NAT's address and port and a mark read. */
-const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark', 'ipv4_addr . inet_service', 'ipv6_addr . inet_service']);
+const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark', 'ipv4_addr . inet_service', 'ipv6_addr . inet_service', 'interval ipv4_addr', 'interval ipv6_addr']);
 /** A data map element's data bytes as its registers hold them (an address and a port: the port in its own register). */
 function mapDataLen(d: MapData): number {
-  return { ipv4_addr: 4, ipv6_addr: 16, inet_service: 2, mark: 4, 'ipv4_addr . inet_service': 8, 'ipv6_addr . inet_service': 20 }[d];
+  return { ipv4_addr: 4, ipv6_addr: 16, inet_service: 2, mark: 4, 'ipv4_addr . inet_service': 8, 'ipv6_addr . inet_service': 20, 'interval ipv4_addr': 8, 'interval ipv6_addr': 32 }[d];
 }
 
 /**
@@ -2447,6 +2456,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
 /** A key type as nft names it: `concatenation of (IPv4 address, internet network service)` for a concatenation. */
 /** A data map's data type's name: a type's, or an address and a port's (a concatenation). */
 function dataName(data: MapData): string {
+  if (data.startsWith('interval ')) return typeName(data.slice(9) as DataType);
   return data.includes(' . ') ? typeName('concat', data.split(' . ') as DataType[]) : typeName(data as DataType);
 }
 

@@ -703,6 +703,10 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           natMap(s.map, 0, ranged ? 2 * (alen + 4) : alen + 4);
           // ranges: min address, min port, max address, max port (nft's `addr_max reg 10 … proto_max reg 11`)
           rw = ranged ? 0 | (((alen + 4) / 4) << 8) | ((alen / 4) << 16) | (((2 * alen + 4) / 4) << 24) : 0 | (0 << 8) | ((alen / 4) << 16) | ((alen / 4) << 24);
+        } else if (s.map?.dataType.startsWith('interval ')) {
+          // a map to address ranges: min in register 0, max after it (nft's addr_min reg 1 addr_max reg 9)
+          natMap(s.map, 0, 2 * alen);
+          rw = (rw & 0xffff0000) | 0 | ((alen / 4) << 8);
         } else if (s.map) {
           natMap(s.map, 0, alen);
           rw = (rw & 0xffff0000) | 0 | (0 << 8);

@@ -95,13 +95,14 @@ export interface NatMap {
   keyType: DataType;
   elems: Elem[];
   /** The data's type: an address (NAT), a port (NAT's), a mark, an address and a port (NatTo). */
-  dataType: DataType | NatTo;
+  dataType: DataType | MapData;
   /** A named map's name (`map @m`): its elements are the map's (`elems` is then empty). */
   ref?: string;
 }
 
 /** What a named data map maps to (`type ipv4_addr : ipv4_addr`): the types NAT and marks read. */
-export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark' | NatTo;
+/** `interval ipv4_addr`: each element's data a range of addresses (min, then max: NAT's address range). */
+export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark' | NatTo | 'interval ipv4_addr' | 'interval ipv6_addr';
 
 /** A NAT map's data of an address and a port (`198.51.100.1 . 8080`): NAT's address and port registers. */
 export type NatTo = 'ipv4_addr . inet_service' | 'ipv6_addr . inet_service';

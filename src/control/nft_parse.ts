@@ -785,7 +785,14 @@ class Parser {
         spec.type = [...keys, key].join(' . ');
         const d = this.next();
         if (d.t !== 'w') this.unexpected(d);
-        if (d.v === 'interval') throw new NftParseError('wxdp has no maps to intervals (`: interval ipv4_addr . inet_service`) yet', d.loc);
+        if (d.v === 'interval') {
+          // `: interval ipv4_addr` (NAT's address ranges, nft's NFT_DATA_VALUE of min and max); with a port not yet
+          const ty = this.next();
+          if (ty.t !== 'w') this.unexpected(ty);
+          if (this.isWord('.')) throw new NftParseError('wxdp has no maps to intervals (`: interval ipv4_addr . inet_service`) yet', d.loc);
+          spec.data = { v: `interval ${ty.v}`, loc: { ...d.loc, end: ty.loc.end } };
+          return;
+        }
         spec.data = { v: d.v, loc: d.loc };
         // `: ipv4_addr . inet_service` (NAT's address and port)
         while (this.isWord('.')) {

@@ -164,3 +164,48 @@ describe.skipIf(unready !== '' || noKernel !== '')(`dynamic sets keyed by device
     expect(() => fx.dp.nft('add element ip f sc { 192.0.2.9 . "eth0" }')).toThrow('wxdp has no elements with a device index in a concatenation');
   });
 });
+
+// Named maps to address ranges (`type ipv4_addr : interval ipv4_addr`, `flags interval`: prefixes and ranges as keys,
+// ranges as data) for NAT: `dnat ip to ip saddr map @m` picks each connection's address in its element's range as the
+// kernel does (find_best_ips_proto: jhash of the source address, the destination's last word unless persistent).
+const RANGES = `table ip x {
+	map m {
+		type ipv4_addr : interval ipv4_addr
+		flags interval
+		elements = { 192.0.2.0/29 : 203.0.113.1-203.0.113.10, 192.0.2.8-192.0.2.15 : 203.0.113.32/28,
+			     192.0.2.16 : 203.0.113.20-203.0.113.20 }
+	}
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		udp dport 3000 dnat ip to ip saddr map @m
+		udp dport 3001 dnat ip to ip saddr map @m persistent
+	}
+}
+`;
+const NAT_RUNS: Array<[number, number, number, number, number]> = [
+  ...[2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16].map((h): [number, number, number, number, number] => [h, 3000, 1, 1, 4000]),
+  ...[2, 3, 9, 10].map((h): [number, number, number, number, number] => [h, 3001, 1, 1, 4000]),
+  [17, 3000, 1, 1, 4000], // no element: not translated
+];
+const NAT_FRAMES = NAT_RUNS.flatMap(([host, dport, n, , sport]) => Array.from({ length: n }, (_, i) => dgram(host, dport, i, sport)));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`named maps to address ranges for NAT against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const kern = kernelNftRun(RANGES, NAT_FRAMES, 'nfs56rg', ['list ruleset']);
+
+  it(`translates each of ${NAT_FRAMES.length} connections to the kernel's address in its range and lists the map as nft`, async () => {
+    const { fx, out } = await oursNftRun(RANGES, NAT_FRAMES);
+    expect(kern.out.every((o) => o.length === 1)).toBe(true);
+    expect(out).toEqual(kern.out);
+    expect(fx.dp.nft('list ruleset')).toBe(kern.lists['0 list ruleset']);
+    // derived by hand: every destination in its element's range (the IPv4 header's daddr at 14 + 16)
+    const daddr = (o: string[]): string => o[0]!.slice(60, 68);
+    const inRange = (d: string, lo: number, hi: number): boolean => d.startsWith('cb0071') && parseInt(d.slice(6), 16) >= lo && parseInt(d.slice(6), 16) <= hi;
+    kern.out.slice(0, 6).forEach((o) => expect(inRange(daddr(o), 1, 10)).toBe(true));
+    kern.out.slice(6, 13).forEach((o) => expect(inRange(daddr(o), 32, 47)).toBe(true));
+    expect(daddr(kern.out[13]!)).toBe('cb007114');
+    expect(kern.lists['0 list ruleset']).toContain('192.0.2.16 : 203.0.113.20/32');
+    // spread over the range by the hash, not its first address
+    expect(new Set(kern.out.slice(0, 6).map(daddr)).size).toBeGreaterThan(3);
+    expect(daddr(kern.out[kern.out.length - 1]!)).toBe('cb007109');
+  });
+});
