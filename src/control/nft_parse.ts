@@ -1658,6 +1658,9 @@ class Parser {
       this.next();
       const d = this.next();
       const sel = d.t === 'w' ? this.selector(d) : undefined;
+      // (a prefix or a range is no data of a set statement's: nft's grammar stops at its `/` or `-`, measured)
+      const cut = d.t === 'w' && !sel ? d.v.search(/[/-]/) : -1;
+      if (cut > 0) throw new NftParseError(`syntax error, unexpected ${d.v[cut]}, expecting '}'`, { ...d.loc, col: d.loc.col + cut, end: d.loc.col + cut });
       if (sel) data = { sel, loc: sel.loc };
       else if (d.t === 'w' || d.t === 's') data = { value: { k: d.t === 'w' ? 'word' : 'str', v: d.v, loc: d.loc }, loc: d.loc };
       else this.unexpected(d);
