@@ -42,7 +42,7 @@ import { jhash } from '../maps/jhash';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
 import { nftExthdrIpv4, nftExthdrIpv6, nftExthdrTcp, nftExthdrTcpSet, nftExthdrTcpStrip, nftRt } from './nft_exthdr';
-import { dynsetElemExprs, dynsetEval, dynsetFind } from './nft_dynset';
+import { dynsetData, dynsetElemExprs, dynsetEval, dynsetFind } from './nft_dynset';
 
 export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
 export const NFTC_REGULAR: u32 = 0xffffffff;
@@ -95,8 +95,11 @@ export const EXPR_EXTHDR_SET: u32 = 41; // x the kind, reg the source, len 2 or 
 export const EXPR_RT: u32 = 42; //     x NFT_RT_* → reg: nft_rt_get_eval
 export const EXPR_DYNSET: u32 = 28; // x 0 add / 1 update / 2 delete, reg: the key's, len: key bytes | +4 u32 the set's store
 //                                       (nft_dynset.ts) | +8 u64 timeout ms (0: the set's) | +16 u32 template bytes |
-//                                       +20 0 | +24 the new element's expressions (nft_dynset.ts's blocks)
+//                                       +20 u32 a map's data register + 1 (sreg_data; 0: a set) | +24 the new
+//                                       element's expressions (nft_dynset.ts's blocks)
 export const EXPR_DYNLOOKUP: u32 = 29; // x 1: inverted | +4 u32 the store of a set the data path writes (nft_lookup)
+export const EXPR_DYNDATAMAP: u32 = 48; // x: data reg, len: key bytes | +4 u32 the store of a map the data path writes |
+//                                       +8 u32 data bytes: nft_lookup with a dreg over it (no element breaks)
 export const EXPR_JHASH: u32 = 24; //  x: source reg, len: source bytes → reg (u32, host order) | +4 u32 modulus |
 //                                       +8 u32 seed | +12 u32 offset
 
@@ -533,7 +536,8 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
       } else if (op == EXPR_DYNSET) {
         // nft_dynset_eval: a full set, or an element's expression that breaks, breaks the rule
         const tlen = load<u32>(p, 16);
-        if (!dynsetEval(load<u32>(p, 4), reg, x, load<u64>(p, 8), p + 24, tlen, skbLen(st))) { res = R_BREAK; break; }
+        const dreg = load<u32>(p, 20);
+        if (!dynsetEval(load<u32>(p, 4), reg, x, load<u64>(p, 8), p + 24, tlen, skbLen(st), dreg != 0 ? regs() + ((dreg - 1) << 2) : 0)) { res = R_BREAK; break; }
         p += 24 + tlen;
       } else if (op == EXPR_DYNLOOKUP) {
         // nft_lookup_eval over a dynamic set: an inverted lookup's hit breaks before the element's expressions run
@@ -541,6 +545,15 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         if ((slot != 0) == (x == 1)) { res = R_BREAK; break; }
         if (slot != 0 && !dynsetElemExprs(slot, load<u32>(p, 4), skbLen(st))) { res = R_BREAK; break; }
         p += 8;
+      } else if (op == EXPR_DYNDATAMAP) {
+        // nft_lookup with a dreg over a map the data path writes: the element's data into register x, then its
+        // expressions (nft_set_elem_update_expr); no element breaks
+        const ds = load<u32>(p, 4);
+        const slot = dynsetFind(ds, reg);
+        if (slot == 0) { res = R_BREAK; break; }
+        memory.copy(regs() + (x << 2), dynsetData(slot, ds), load<u32>(p, 8));
+        if (!dynsetElemExprs(slot, ds, skbLen(st))) { res = R_BREAK; break; }
+        p += 12;
       } else if (op == EXPR_VMAP) {
         // nft_lookup into NFT_REG_VERDICT: no element breaks; NFT_CONTINUE goes on with the rule's next expression
         const m = blob + load<u32>(p, 4);

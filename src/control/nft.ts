@@ -42,14 +42,17 @@ interface NftExports {
   rc_alloc(size: number): number;
   rc_retire(b: number, size: number): number;
   nft_publish(blob: number): number;
+  nft_dynset_new(klen: number, dlen: number, size: number, slot: number, most: number, tlo: number, thi: number, timeouts: number): number;
+  nft_dynset_reap(st: number): void;
+  nft_dynset_free(st: number): void;
   nf_hook_register?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
   nf_hook_unregister?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
   nf_netdev_hook_register?(hook: number, ifindex: number, prio: number, arg: number): number;
   nf_netdev_hook_unregister?(hook: number, ifindex: number, prio: number, arg: number): number;
 }
 
-/** A dynamic set's store header (assembly/net/nft_dynset.ts DS_HDR). */
-const DS_HDR = 64;
+/** A dynamic set's table header: its slots start here (assembly/net/nft_dynset.ts TB_HDR). */
+const TB_HDR = 64;
 /** NFPROTO_NETDEV: a hook entry of this family is per device ([pf, hook, prio, kind, slot, ifindex]). */
 const NFPROTO_NETDEV = 5;
 /** NFPROTO_ARP: a hook entry of the arp family (its hooks are the namespace's, as the inet families'). */
@@ -298,7 +301,7 @@ export class Nft {
   /** The log ring (assembly/net/nft_stateful.ts draws it; allocated with the first log rule, kept). */
   private logRing = 0;
   /** Stores of the sets the data path writes (nft_dynset.ts): their bytes, slot bytes, and the elements the control plane put there. */
-  private dynStores = new Map<number, { bytes: number; slot: number; put: Map<Elem, Uint8Array>; flushed: number }>();
+  private dynStores = new Map<number, { slot: number; put: Map<Elem, Uint8Array>; flushed: number }>();
   /** The stores dynLive made for the command being published, retired again when it fails (dynUndo). */
   private dynMade: Array<[number, { live?: number }]> = [];
   /** The handles taken for the meters' sets of the rule being added, before its own. */
@@ -628,7 +631,8 @@ export class Nft {
           // a data map's type: named, or its `typeof` expression's
           const data = spec?.data?.sel ? (spec.data.sel.concat ? spec.data.sel.concat.map(selType).join(' . ') : selType(spec.data.sel)) : spec?.data?.v;
           if (spec?.data?.sel && !DATA_MAPS.has(data!)) throw new Refusal(`wxdp maps keys to verdicts, stateful objects, addresses, ports and marks only, not to ${spec.data.v.slice(7)}`, spec.data.loc, false);
-          if (spec?.data && DATA_MAPS.has(data!) && (spec.timeout !== undefined || spec.counter || spec.flags.includes('timeout'))) {
+          // (a `flags dynamic` one keeps its elements in a store of the data path's, with their timeouts and counters)
+          if (spec?.data && DATA_MAPS.has(data!) && !spec.flags.includes('dynamic') && (spec.timeout !== undefined || spec.counter || spec.flags.includes('timeout'))) {
             throw new Refusal('wxdp has no timeouts or counters in maps to addresses, ports or marks yet', spec.loc, false);
           }
           if (spec?.data && !MAP_DATA.has(data!) && !DATA_MAPS.has(data!)) {
@@ -647,14 +651,17 @@ export class Nft {
             spec.type = concat ? 'concat' : selType(spec.typeof);
           }
           if (!spec?.type) throw new Refusal('set definition does not specify key', c.setLoc, false);
+          // devices' indexes are keys of sets the data path writes only (`add @s { iif }`: their elements are the
+          // indexes the packets came with); the control plane's (names resolved when a rule is loaded) are not kept
+          const dynIface = (type: string): boolean => type === 'iface_index' && spec.flags.includes('dynamic') && !data;
           if (spec.type.includes(' . ')) {
             concat = spec.type.split(' . ') as DataType[];
             concat.forEach((type, i) => {
-              if (!SET_TYPES.has(type)) throw new Refusal(`unknown datatype ${type}`, spec.typeLocs?.[i] ?? spec.loc, false);
+              if (!SET_TYPES.has(type) && !dynIface(type)) throw new Refusal(`unknown datatype ${type}`, spec.typeLocs?.[i] ?? spec.loc, false);
             });
             spec.type = 'concat';
           }
-          if (!concat && !SET_TYPES.has(spec.type)) {
+          if (!concat && !SET_TYPES.has(spec.type) && !dynIface(spec.type)) {
             if (knownType(spec.type)) throw new Refusal(`wxdp has no named sets of ${knownType(spec.type)}`, spec.loc, false);
             throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
           }
@@ -908,6 +915,12 @@ export class Nft {
           e.verdict = { v: name as 'accept', chain: item.chain };
         } else if (mapTo === 'ipv4_addr . inet_service' || mapTo === 'ipv6_addr . inet_service') {
           e.data = natToData(mapTo, d, named);
+        } else if (mapTo === 'interval ipv4_addr' || mapTo === 'interval ipv6_addr') {
+          // a range or a prefix of addresses: min, then max (nft sends a single address as one value: the kernel's
+          // EINVAL, measured, at the element's key)
+          const x = parseElem(mapTo === 'interval ipv4_addr' ? 'ipv4_addr' : 'ipv6_addr', d);
+          if (x.kind === 'value') throw new Refusal(EINVAL, key.loc, true);
+          e.data = Uint8Array.from([...x.lo, ...x.hi]);
         } else if (mapTo === 'ipv4_addr' || mapTo === 'ipv6_addr' || mapTo === 'inet_service' || mapTo === 'mark') {
           // a NAT map's address: one value (nft's ranges as data, NFT_NAT_F_INTERVAL, are not kept yet)
           const x = parseElem(mapTo, d);
@@ -1116,15 +1129,22 @@ export class Nft {
   /** How a named set's elements' keys are read: by its type, or a concatenation's field by field. */
   private keyParser(set: NftSet): (key: RawValue) => Elem {
     const types = set.concat;
+    if (set.type === 'iface_index') return (key) => this.ifaceElem(key);
+    if (types?.includes('iface_index')) {
+      return (key) => {
+        throw new Refusal('wxdp has no elements with a device index in a concatenation but the ones packets add yet', key.loc, false);
+      };
+    }
     return types ? (key) => this.concatElem(types, key, undefined, set) : (key) => parseElem(set.type, key);
   }
 
   /** A concatenation's fields' types (each checked as a selector of its own: `conflicting protocols` at that field). */
-  private concatTypes(t: NftTable, sel: Selector): DataType[] {
+  private concatTypes(t: NftTable, sel: Selector, dynset = false): DataType[] {
     const types = sel.concat!.map((f) => this.selectorType(t, { sel: f }));
     types.forEach((type, i) => {
-      // iif / oif elements are device names the rule resolves to indexes when loaded: not kept per field yet
-      if (type === 'iface_index') throw new Refusal(`wxdp does not support ${TYPE_NAMES[type]} in concatenations yet`, sel.concat![i]!.loc, false);
+      // iif / oif elements are device names the rule resolves to indexes when loaded: not kept per field yet (a set
+      // the data path writes keeps the indexes the packets came with)
+      if (type === 'iface_index' && !dynset) throw new Refusal(`wxdp does not support ${TYPE_NAMES[type]} in concatenations yet`, sel.concat![i]!.loc, false);
       // nft 1.0.6 shifts ip6 dscp's two bytes in a concatenation as one host-order word (listed `ip6 dscp >> 6`, its
       // elements as cs0): Linux 6.18 then matches none of the frames the rule names (measured, rv54: `ip6 dscp .
       // ip6 nexthdr { cs1 . udp }` passed traffic classes 0-0xff alike; wxdp matched cs1)
@@ -1162,8 +1182,9 @@ export class Nft {
 
   /** `ip saddr . tcp dport { 192.0.2.1 . 22, … }` and `!=`: an exact lookup of the concatenated key (nft_set_hash). */
   private concatMatch(t: NftTable, s: Extract<Stmt, { k: 'match' }>): RStmt {
-    const types = this.concatTypes(t, s.sel);
     const v = s.value;
+    // (a device's index in a concatenation: looked up in a set the data path writes, whose keys are indexes)
+    const types = this.concatTypes(t, s.sel, v.k === 'ref' && !!t.sets.find((x) => x.name === v.name)?.flags.includes('dynamic'));
     if (s.op !== 'eq' && s.op !== 'neq') throw new Refusal(`Relational expression (${{ lt: '<', gt: '>', lte: '<=', gte: '>=' }[s.op]}) is undefined for concat expressions`, s.sel.loc, false);
     if (v.k === 'ref') {
       const set = t.sets.find((x) => x.name === v.name);
@@ -1356,7 +1377,8 @@ export class Nft {
           } else if (v.k === 'ref') {
             const set = t.sets.find((x) => x.name === v.name);
             if (!set) throw this.setNotFound(v.name, v.loc);
-            const want = type === 'iface_index' ? 'ifname' : type;
+            // `iif @s`: a set of names resolved when the rule is loaded, or one of indexes the data path wrote
+            const want = type === 'iface_index' && set.type !== 'iface_index' ? 'ifname' : type;
             if (set.type !== want) throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, expression has type ${typeName(set.type, set.concat)}`, v.loc, false, s.sel.loc);
             value = { k: 'ref', name: v.name };
           } else if (v.k === 'set') {
@@ -1540,7 +1562,7 @@ export class Nft {
    * NFT_SET_EVAL, with NFT_SET_TIMEOUT when its key has a timeout; nft then writes `update`, else `add`).
    */
   private dynset(t: NftTable, s: Extract<Stmt, { k: 'dynset' }>): RStmt {
-    const types = s.key.concat ? this.concatTypes(t, s.key) : undefined;
+    const types = s.key.concat ? this.concatTypes(t, s.key, true) : undefined;
     const keyType = types ? 'concat' : this.selectorType(t, { sel: s.key });
     const timeout = s.timeout !== undefined ? jiffiesMs(s.timeout) : 0;
     let set = t.sets.find((x) => x.name === s.set);
@@ -1559,12 +1581,29 @@ export class Nft {
     if (set.type !== keyType || String(set.concat) !== String(types)) {
       throw new Refusal(`datatype mismatch: expected ${typeName(set.type, set.concat)}, expression has type ${typeName(keyType, types)}`, s.key.loc, false, s.loc);
     }
-    if (keyType === 'iface_index') throw new Refusal('wxdp has no dynamic sets of interface indexes yet', s.key.loc, false);
+    // a map's data: of the map's type (nft's evaluation, before the kernel sees the rule)
+    let data: Extract<RStmt, { k: 'dynset' }>['data'];
+    if (s.data) {
+      if (set.mapTo === undefined) throw new Refusal(`wxdp refuses data for set ${set.name}: it is not a map (nft 1.0.6 crashes on it)`, s.data.loc, false);
+      if (set.mapTo === 'verdict' && !('sel' in s.data)) throw new Refusal("Can't parse symbolic netfilter verdict expressions", s.data.loc, false);
+      if (DATA_MAPS.has(set.mapTo) && set.mapTo.includes(' . ')) throw new Refusal(`wxdp has no set statements into maps to an address and a port yet`, s.data.loc, false);
+      const want = set.mapTo as DataType;
+      if ('sel' in s.data) {
+        const ty = this.selectorType(t, { sel: s.data.sel });
+        if (ty !== want) throw new Refusal(`datatype mismatch: expected ${set.mapTo === 'verdict' ? 'netfilter verdict' : DATA_MAPS.has(set.mapTo) ? dataName(set.mapTo as MapData) : set.mapTo}, expression has type ${typeName(ty)}`, s.data.loc, false, s.loc);
+        data = { sel: s.data.sel, type: want, len: TYPE_INFO[want].len };
+      } else {
+        const e = parseElem(want, s.data.value);
+        if (e.kind !== 'value') throw new Refusal(`syntax error, unexpected ${e.kind}`, s.data.loc, false);
+        data = { value: e.lo, type: want, len: TYPE_INFO[want].len };
+      }
+    }
     if (set.mapTo === 'counter' || set.mapTo === 'quota' || set.mapTo === 'limit') throw new Refusal(EOPNOTSUPP, s.loc, true); // NFT_SET_OBJECT
     if (set.flags.includes('interval')) throw new Refusal(EOPNOTSUPP, s.loc, true); // rbtree and pipapo have no update
     if (set.flags.includes('constant')) throw new Refusal(EBUSY, s.loc, true);
     if (s.timeout !== undefined && !set.flags.includes('timeout')) throw new Refusal(EOPNOTSUPP, s.loc, true);
-    if (set.mapTo !== undefined) throw new Refusal(EINVAL, s.loc, true); // a map's dynset needs a data register
+    if (set.mapTo !== undefined && !data) throw new Refusal(EINVAL, s.loc, true); // a map's dynset needs a data register
+    if (data && (set.mapTo === 'verdict' || !DATA_MAPS.has(set.mapTo!))) throw new Refusal(EINVAL, s.loc, true);
     if (s.exprs.length && !set.flags.includes('dynamic')) throw new Refusal(EINVAL, s.loc, true); // NFT_SET_EVAL
     if (s.exprs.length > 2) throw new Refusal(E2BIG, s.loc, true); // NFT_SET_EXPR_MAX
     const exprs = s.exprs.map((x) => (x.k === 'counter' ? { k: 'counter' as const, packets: 0n, bytes: 0n, addr: 0 } : x.k === 'limit' ? (this.limit(x) as Extract<RStmt, { k: 'limit' }>) : this.quota(x)));
@@ -1573,6 +1612,7 @@ export class Nft {
     if (set.counter && exprs.length === 0) exprs.push({ k: 'counter', packets: 0n, bytes: 0n, addr: 0 });
     set.size ??= 0xffff; // nft_dynset_init: a set bound without a size gets 65535
     const r: RStmt = { k: 'dynset', op, set: set.name, sel: s.key, keyType, timeout, exprs };
+    if (data) r.data = data;
     if (types) r.concat = types;
     if (s.meter) r.meter = true;
     return r;
@@ -1652,10 +1692,13 @@ export class Nft {
       }
       // (nft 1.0.6 fails an assertion on a port map after one: netlink_gen_nat_stmt, measured)
       if (withPort && s.portMap) throw new Refusal('wxdp has no port map after a NAT map to an address and a port (nft 1.0.6 aborts on it)', s.portMap.key.loc, false);
-      const map = this.natMapOf(t, s.map, withPort ? (`${addrType} . inet_service` as NatTo) : addrType, kw);
+      // a named map to address ranges (`: interval ipv4_addr`): min and max, NF_NAT_RANGE_MAP_IPS over them
+      const ranges = typeof named?.mapTo === 'string' && named.mapTo === `interval ${addrType}`;
+      const map = this.natMapOf(t, s.map, withPort ? (`${addrType} . inet_service` as NatTo) : ranges ? (`interval ${addrType}` as MapData) : addrType, kw);
       natHook(ch, s);
-      // listed with its family even in an ip table (measured: `dnat ip to ip daddr . tcp dport map { … }`)
-      return { k: 'nat', type: s.type, family: fam, flags: flags | (withPort ? 3 : 1), text: `${s.type}${t.family === 'inet' || withPort ? ` ${fam}` : ''} to`, map, portMap };
+      // listed with its family even in an ip table (measured: `dnat ip to ip daddr . tcp dport map { … }`, and
+      // `dnat ip to ip daddr map @m` of a map to address ranges)
+      return { k: 'nat', type: s.type, family: fam, flags: flags | (withPort ? 3 : 1), text: `${s.type}${t.family === 'inet' || withPort || ranges ? ` ${fam}` : ''} to`, map, portMap };
     }
     if (to !== undefined) {
       let a = to;
@@ -1932,7 +1975,7 @@ export class Nft {
     this.natHeld = natWant;
     for (const [a, size] of oldState) if (!keep.has(a)) x.rc_retire(a, size);
     for (const a of dynOld) {
-      x.rc_retire(a, this.dynStores.get(a)!.bytes);
+      x.nft_dynset_free(a);
       this.dynStores.delete(a);
     }
     this.state = next;
@@ -1946,7 +1989,7 @@ export class Nft {
   private dynUndo(): void {
     const x = this.x as NftExports;
     for (const [a, set] of this.dynMade) {
-      x.rc_retire(a, this.dynStores.get(a)!.bytes);
+      x.nft_dynset_free(a);
       this.dynStores.delete(a);
       set.live = undefined;
     }
@@ -1967,7 +2010,7 @@ export class Nft {
     const x = this.x as NftExports & { nft_dynset_ctl(st: number, k: number, op: number, tlo: number, thi: number): number };
     const nomem = (): NftError => new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
     if (this.dynKey === 0) {
-      this.dynKey = x.rc_alloc(64) >>> 0;
+      this.dynKey = x.rc_alloc(128) >>> 0; // the key, then a map's data at +64
       if (this.dynKey === 0) throw nomem();
     }
     const keep = new Set<number>();
@@ -1975,12 +2018,16 @@ export class Nft {
       const tmpl = new Map<string, number>();
       for (const c of t.chains) for (const r of c.rules) for (const st of r.stmts) if (st.k === 'dynset') tmpl.set(st.set, Math.max(tmpl.get(st.set) ?? 0, dynsetTemplate(st.exprs).length));
       for (const set of t.sets) {
-        // (a map's dynset is refused: a map keeps its elements in the blob, `flags dynamic` or not). A set that has a
-        // store keeps it when the rules that add to it are gone: the elements the data path added are only there (the
-        // kernel's set stays what it was, every element in it), and the rules read it
-        if ((!set.flags.includes('dynamic') && !tmpl.has(set.name) && !set.live) || set.mapTo !== undefined) continue;
+        // A set that has a store keeps it when the rules that add to it are gone: the elements the data path added
+        // are only there (the kernel's set stays what it was, every element in it), and the rules read it. A data map
+        // the data path writes (`add @m { ip saddr : 0x1 }`, or declared `flags dynamic`) keeps its data in its slots;
+        // verdict and object maps keep their elements in the blob (nft's grammar gives a set statement no verdict or
+        // object as data)
+        if (!set.flags.includes('dynamic') && !tmpl.has(set.name) && !set.live) continue;
+        if (set.mapTo !== undefined && !DATA_MAPS.has(set.mapTo)) continue;
         const klen = set.concat ? set.concat.reduce((n, ty) => n + ((TYPE_INFO[ty].len + 3) & ~3), 0) : TYPE_INFO[set.type].len;
-        const need = 24 + ((klen + 7) & ~7) + (tmpl.get(set.name) ?? 0);
+        const dlen = set.mapTo !== undefined ? mapDataLen(set.mapTo as MapData) : 0;
+        const need = 24 + ((klen + 7) & ~7) + ((dlen + 7) & ~7) + (tmpl.get(set.name) ?? 0);
         if (set.live && this.dynStores.get(set.live)!.slot < need) {
           throw new NftError('NFT_REJECTED', `Error: wxdp keeps a dynamic set's element statements as its first rules gave them: set ${set.name} cannot take larger ones`, 0, 0, `wxdp keeps a dynamic set's element statements as its first rules gave them: set ${set.name} cannot take larger ones`);
         }
@@ -1988,25 +2035,18 @@ export class Nft {
           const size = set.size || 0xffff;
           let slots = 16;
           while (slots < size + (size >>> 2)) slots *= 2;
-          const bytes = DS_HDR + slots * need;
-          // rc_alloc takes a u32: a store of 4 GiB or more is ENOMEM here (its count modulo 2^32 could be a small
-          // block, then the fill below threw a RangeError: size 60000000 of ipv4_addr is 2^32 + 64 bytes)
-          if (bytes > 0xffffffff) throw nomem();
-          const a = x.rc_alloc(bytes) >>> 0;
+          // the store's table starts small and doubles as elements come (nft_dynset.ts), up to `slots`: one of
+          // 4 GiB or more could never be held (a u32 address space) and is ENOMEM up front, as its store was when it
+          // was made whole (size 60000000 of ipv4_addr: 2^32 + 64 bytes)
+          if (TB_HDR + slots * need > 0xffffffff) throw nomem();
+          const a = x.nft_dynset_new(klen, dlen, set.size || 0xffffffff, need, slots, set.timeout % 2 ** 32, Math.floor(set.timeout / 2 ** 32), set.flags.includes('timeout') ? 1 : 0) >>> 0;
           if (a === 0) throw nomem();
-          const v = this.dp.memory.view();
-          new Uint8Array(v.buffer, v.byteOffset + a, bytes).fill(0);
-          v.setUint32(a, klen, true);
-          v.setUint32(a + 4, slots, true);
-          v.setUint32(a + 8, set.size || 0xffffffff, true);
-          v.setUint32(a + 16, need, true);
-          v.setBigUint64(a + 24, BigInt(set.timeout), true);
-          v.setUint32(a + 32, set.flags.includes('timeout') ? 1 : 0, true);
           set.live = a;
-          this.dynStores.set(a, { bytes, slot: need, put: new Map(), flushed: set.flushed ?? 0 });
+          this.dynStores.set(a, { slot: need, put: new Map(), flushed: set.flushed ?? 0 });
           this.dynMade.push([a, set]);
         }
         keep.add(set.live);
+        x.nft_dynset_reap(set.live);
       }
     }
     return [...this.dynStores.keys()].filter((a) => !keep.has(a));
@@ -2024,10 +2064,11 @@ export class Nft {
         if (!set.live) continue;
         const store = this.dynStores.get(set.live)!;
         const now = new Set(set.elems);
-        const keyOf = (e: Elem): Uint8Array => (set.concat ? e.lo : TYPE_INFO[set.type].host && e.lo.length === 4 ? e.lo.slice().reverse() : e.lo);
-        const ctl = (key: Uint8Array, op: number, timeout: number): number => {
+        const keyOf = (e: Elem): Uint8Array => (set.concat ? e.lo : TYPE_INFO[set.type].host && e.lo.length === 4 && set.type !== 'iface_index' ? e.lo.slice().reverse() : e.lo);
+        const ctl = (key: Uint8Array, op: number, timeout: number, data?: Uint8Array): number => {
           const v = this.dp.memory.view();
-          new Uint8Array(v.buffer, v.byteOffset + this.dynKey, 64).fill(0).set(key);
+          new Uint8Array(v.buffer, v.byteOffset + this.dynKey, 128).fill(0).set(key);
+          if (data) new Uint8Array(v.buffer, v.byteOffset + this.dynKey + 64, 64).set(data);
           return x.nft_dynset_ctl(set.live!, this.dynKey, op, timeout % 2 ** 32, Math.floor(timeout / 2 ** 32));
         };
         if ((set.flushed ?? 0) !== store.flushed) {
@@ -2043,11 +2084,22 @@ export class Nft {
         for (const e of set.elems) {
           if (store.put.has(e)) continue;
           const key = keyOf(e);
-          ctl(key, 0, e.timeout ?? (set.flags.includes('timeout') ? set.timeout : 0));
+          ctl(key, 0, e.timeout ?? (set.flags.includes('timeout') ? set.timeout : 0), e.data);
           store.put.set(e, key);
         }
       }
     }
+  }
+
+  /**
+   * A device key the data path wrote, as nft lists it: an index (big-endian in `lo`) by the device's name when one has
+   * it (ifindex_type_print), a name (NUL-padded) as the name.
+   */
+  private dynDevice(lo: Uint8Array, type: 'iface_index' | 'ifname'): Elem {
+    const e: Elem = { lo, hi: lo, kind: 'value' };
+    const name = type === 'ifname' ? new TextDecoder().decode(lo.subarray(0, lo.indexOf(0) < 0 ? lo.length : lo.indexOf(0))) : this.dp.links.name(new DataView(lo.buffer, lo.byteOffset).getUint32(0, false));
+    if (name !== undefined) e.name = name;
+    return e;
   }
 
   /** A dynamic set's elements now, read from its store (nft_dynset.ts's slots), as a dump lists them. */
@@ -2057,14 +2109,16 @@ export class Nft {
     const v = m.view();
     const st = set.live;
     const klen = v.getUint32(st, true);
-    const slots = v.getUint32(st + 4, true);
+    const dlen = v.getUint32(st + 36, true);
+    const tb = v.getUint32(st + 48, true);
+    const slots = v.getUint32(tb, true);
     const sb = v.getUint32(st + 16, true);
     const now = this.now();
     const table = [...this.txState.tables, ...this.state.tables].find((t) => t.sets.some((x) => x.live === st));
     const rules = table ? table.chains.flatMap((c) => c.rules.flatMap((r) => r.stmts)).filter((x): x is Extract<RStmt, { k: 'dynset' }> => x.k === 'dynset' && x.set === set.name) : [];
     const out: Elem[] = [];
     for (let i = 0; i < slots; i++) {
-      const slot = st + DS_HDR + i * sb;
+      const slot = tb + TB_HDR + i * sb;
       if (v.getUint32(slot, true) !== 1) continue;
       const exp = Number(m.loadU64(slot + 8));
       if (exp !== 0 && now >= exp) continue;
@@ -2076,13 +2130,16 @@ export class Nft {
           const len = TYPE_INFO[ty].len;
           const lo = key.slice(at, at + len);
           at += (len + 3) & ~3;
-          return { lo, hi: lo, kind: 'value' as const };
+          // a device's index is in its register's host order (meta iif): listed by the device's name
+          if (ty === 'iface_index') return this.dynDevice(lo.reverse(), ty);
+          return ty === 'ifname' ? this.dynDevice(lo, ty) : { lo, hi: lo, kind: 'value' as const };
         });
         e = { lo: key, hi: key, kind: 'value', parts };
       } else {
-        const lo = TYPE_INFO[set.type].host && klen === 4 ? key.slice().reverse() : key;
-        e = { lo, hi: lo, kind: 'value' };
+        const lo = TYPE_INFO[set.type].host && klen === 4 && set.type !== 'iface_index' ? key.slice().reverse() : key;
+        e = set.type === 'iface_index' || set.type === 'ifname' ? this.dynDevice(lo, set.type) : { lo, hi: lo, kind: 'value' };
       }
+      if (dlen) e.data = new Uint8Array(v.buffer.slice(v.byteOffset + slot + 24 + ((klen + 7) & ~7), v.byteOffset + slot + 24 + ((klen + 7) & ~7) + dlen));
       const timeout = Number(m.loadU64(slot + 16));
       if (exp !== 0) {
         e.timeout = timeout;
@@ -2091,7 +2148,7 @@ export class Nft {
       // the element's statements: their kinds as the first rule whose template has them, their state from the slot
       const tlen = v.getUint32(slot + 4, true);
       if (tlen) {
-        const base = slot + 24 + ((klen + 7) & ~7);
+        const base = slot + 24 + ((klen + 7) & ~7) + ((dlen + 7) & ~7);
         const kinds: number[] = [];
         for (let p = base; p < base + tlen; p += (v.getUint32(p, true) & 0xff) === 17 ? 56 : 24) kinds.push(p);
         const src = rules.find((r) => r.exprs.length === kinds.length && r.exprs.every((x, j) => ({ counter: 12, limit: 17, quota: 18 })[x.k] === (v.getUint32(kinds[j]!, true) & 0xff)));
@@ -2269,7 +2326,11 @@ function byHandle<T extends { handle: number }>(xs: readonly T[], h: Handle): T 
 /** What a map's elements may map to (`type KEY : …`). */
 const MAP_DATA: ReadonlySet<string> = new Set<NonNullable<NftSet['mapTo']>>(['counter', 'quota', 'limit', 'verdict']);
 /** What a data map may map to: what NAT's address and port and a mark read. */
-const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark', 'ipv4_addr . inet_service', 'ipv6_addr . inet_service']);
+const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark', 'ipv4_addr . inet_service', 'ipv6_addr . inet_service', 'interval ipv4_addr', 'interval ipv6_addr']);
+/** A data map element's data bytes as its registers hold them (an address and a port: the port in its own register). */
+function mapDataLen(d: MapData): number {
+  return { ipv4_addr: 4, ipv6_addr: 16, inet_service: 2, mark: 4, 'ipv4_addr . inet_service': 8, 'ipv6_addr . inet_service': 20, 'interval ipv4_addr': 8, 'interval ipv6_addr': 32 }[d];
+}
 
 /**
  * A NAT map element's address and port (`198.51.100.1 . 8080`): the address's bytes, then the port's two in a
@@ -2413,6 +2474,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
 /** A key type as nft names it: `concatenation of (IPv4 address, internet network service)` for a concatenation. */
 /** A data map's data type's name: a type's, or an address and a port's (a concatenation). */
 function dataName(data: MapData): string {
+  if (data.startsWith('interval ')) return typeName(data.slice(9) as DataType);
   return data.includes(' . ') ? typeName('concat', data.split(' . ') as DataType[]) : typeName(data as DataType);
 }
 

@@ -13,7 +13,7 @@ import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortEle
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
-const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27, DYNSET: 28, DYNLOOKUP: 29, EXTHDR: 40, EXTHDR_SET: 41, RT: 42 } as const;
+const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27, DYNSET: 28, DYNLOOKUP: 29, EXTHDR: 40, EXTHDR_SET: 41, RT: 42, DYNDATAMAP: 48 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, OIFTYPE: 9, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16, PKTTYPE: 19, CPU: 20, TIME_NS: 30, TIME_DAY: 31, TIME_HOUR: 32 } as const;
 const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3, EXPIRATION: 5, L3PROTOCOL: 7, PROTOCOL: 10, ZONE: 17, SRC_IP: 19, DST_IP: 20, SRC_IP6: 21, DST_IP6: 22 } as const;
 /** An EXPR_CT key's direction (nft's NFTA_CT_DIRECTION), in x's top bits: none, IP_CT_DIR_ORIGINAL + 1, IP_CT_DIR_REPLY + 1. */
@@ -399,6 +399,21 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
     const named = m.ref !== undefined ? namedMap(ctx.table, m.ref) : undefined;
     const elems = named ? named.elems : m.elems;
     const concat = m.key.k === 'sel' ? m.key.concat : undefined;
+    if (named?.live) {
+      // a map the data path writes: its store (nft_dynset.ts), keyed as its set statements key it (a concatenation's
+      // fields padded, a host-order single key turned big-endian)
+      let klen: number;
+      if (concat && m.key.k === 'sel') klen = loadConcat(m.key.sel, concat);
+      else {
+        natMapKey(m.key, m.keyType);
+        klen = TYPE_INFO[m.keyType].len;
+        if (TYPE_INFO[m.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, 4);
+      }
+      code.op(EXPR.DYNDATAMAP, 0, klen, dreg);
+      code.word(named.live);
+      code.word(dlen);
+      return;
+    }
     let klen: number;
     let fields: { types: readonly DataType[]; label: string } | undefined;
     if (concat && m.key.k === 'sel') {
@@ -636,6 +651,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         break;
       case 'dynset': {
         // nft_dynset: the key as a lookup in the set loads it (host-order fields of a single key turned big-endian)
+        if (s.data?.sel) dep(s.data.sel);
         let klen: number;
         if (s.concat) klen = loadConcat(s.sel, s.concat);
         else {
@@ -644,11 +660,18 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           if (TYPE_INFO[s.keyType].host) code.op(EXPR.BYTEORDER, 0, klen, 4);
         }
         const tmpl = dynsetTemplate(s.exprs);
+        // a map's data in the registers after the key's (nft's sreg_data)
+        const dreg = (klen + 3) >> 2;
+        if (s.data?.sel) loadOnly(s.data.sel, s.data.len, dreg);
+        else if (s.data) {
+          code.op(EXPR.IMM, dreg, s.data.len, 0);
+          code.data(s.data.value!);
+        }
         code.op(EXPR.DYNSET, 0, klen, { add: 0, update: 1, delete: 2 }[s.op]);
         code.word(ctx.table.sets.find((x) => x.name === s.set)!.live ?? 0);
         code.u64(BigInt(s.timeout));
         code.word(tmpl.length);
-        code.word(0);
+        code.word(s.data ? dreg + 1 : 0);
         code.data(tmpl);
         break;
       }
@@ -680,6 +703,10 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           natMap(s.map, 0, ranged ? 2 * (alen + 4) : alen + 4);
           // ranges: min address, min port, max address, max port (nft's `addr_max reg 10 … proto_max reg 11`)
           rw = ranged ? 0 | (((alen + 4) / 4) << 8) | ((alen / 4) << 16) | (((2 * alen + 4) / 4) << 24) : 0 | (0 << 8) | ((alen / 4) << 16) | ((alen / 4) << 24);
+        } else if (s.map?.dataType.startsWith('interval ')) {
+          // a map to address ranges: min in register 0, max after it (nft's addr_min reg 1 addr_max reg 9)
+          natMap(s.map, 0, 2 * alen);
+          rw = (rw & 0xffff0000) | 0 | ((alen / 4) << 8);
         } else if (s.map) {
           natMap(s.map, 0, alen);
           rw = (rw & 0xffff0000) | 0 | (0 << 8);

@@ -82,7 +82,7 @@ export type RStmt =
    * statement is listed as `meter NAME size N { … }`); `timeout` the rule's in ms (0: the set's); `exprs` the new
    * element's statements (templates: their state is each element's, in the set's store).
    */
-  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; sel: Selector; keyType: DataType; concat?: DataType[]; timeout: number; exprs: Array<Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: boolean };
+  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; sel: Selector; keyType: DataType; concat?: DataType[]; timeout: number; exprs: Array<Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: boolean; /** A map's data (sreg_data): a field's value or a constant's bytes as the register holds them. */ data?: { sel?: Selector; value?: Uint8Array; type: DataType; len: number } };
 
 /**
  * A NAT map (`dnat to KEY map { key : address, … }`): the key — a field, nft_numgen's number (inc: its u32 counter in
@@ -95,13 +95,14 @@ export interface NatMap {
   keyType: DataType;
   elems: Elem[];
   /** The data's type: an address (NAT), a port (NAT's), a mark, an address and a port (NatTo). */
-  dataType: DataType | NatTo;
+  dataType: DataType | MapData;
   /** A named map's name (`map @m`): its elements are the map's (`elems` is then empty). */
   ref?: string;
 }
 
 /** What a named data map maps to (`type ipv4_addr : ipv4_addr`): the types NAT and marks read. */
-export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark' | NatTo;
+/** `interval ipv4_addr`: each element's data a range of addresses (min, then max: NAT's address range). */
+export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark' | NatTo | 'interval ipv4_addr' | 'interval ipv6_addr';
 
 /** A NAT map's data of an address and a port (`198.51.100.1 . 8080`): NAT's address and port registers. */
 export type NatTo = 'ipv4_addr . inet_service' | 'ipv6_addr . inet_service';

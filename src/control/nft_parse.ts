@@ -116,7 +116,7 @@ export type Stmt =
    * set_stmt (`add @s { ip saddr }`, `update @s { ip saddr . tcp dport timeout 10s counter }`, `delete @s { … }`) and
    * meter_stmt (`meter m size 100 { ip saddr limit rate 10/second }`): nft_dynset. `exprs`: the element's statements.
    */
-  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; setLoc: Loc; key: Selector; timeout?: number; exprs: Array<Extract<Stmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: { size?: number }; loc: Loc }
+  | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; setLoc: Loc; key: Selector; timeout?: number; exprs: Array<Extract<Stmt, { k: 'counter' | 'limit' | 'quota' }>>; meter?: { size?: number }; data?: { sel: Selector; loc: Loc } | { value: RawValue; loc: Loc }; loc: Loc }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
   | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
@@ -785,7 +785,14 @@ class Parser {
         spec.type = [...keys, key].join(' . ');
         const d = this.next();
         if (d.t !== 'w') this.unexpected(d);
-        if (d.v === 'interval') throw new NftParseError('wxdp has no maps to intervals (`: interval ipv4_addr . inet_service`) yet', d.loc);
+        if (d.v === 'interval') {
+          // `: interval ipv4_addr` (NAT's address ranges, nft's NFT_DATA_VALUE of min and max); with a port not yet
+          const ty = this.next();
+          if (ty.t !== 'w') this.unexpected(ty);
+          if (this.isWord('.')) throw new NftParseError('wxdp has no maps to intervals (`: interval ipv4_addr . inet_service`) yet', d.loc);
+          spec.data = { v: `interval ${ty.v}`, loc: { ...d.loc, end: ty.loc.end } };
+          return;
+        }
         spec.data = { v: d.v, loc: d.loc };
         // `: ipv4_addr . inet_service` (NAT's address and port)
         while (this.isWord('.')) {
@@ -1645,8 +1652,21 @@ class Parser {
       if (x.k !== 'counter' && x.k !== 'limit' && x.k !== 'quota') this.unexpected(w);
       exprs.push(x);
     }
+    // a map's data after the key (set_stmt's `set_elem_expr_stmt COLON set_elem_expr_stmt`): a field or a constant
+    let data: Extract<Stmt, { k: 'dynset' }>['data'];
+    if (!meter && this.isWord(':')) {
+      this.next();
+      const d = this.next();
+      const sel = d.t === 'w' ? this.selector(d) : undefined;
+      // (a prefix or a range is no data of a set statement's: nft's grammar stops at its `/` or `-`, measured)
+      const cut = d.t === 'w' && !sel ? d.v.search(/[/-]/) : -1;
+      if (cut > 0) throw new NftParseError(`syntax error, unexpected ${d.v[cut]}, expecting '}'`, { ...d.loc, col: d.loc.col + cut, end: d.loc.col + cut });
+      if (sel) data = { sel, loc: sel.loc };
+      else if (d.t === 'w' || d.t === 's') data = { value: { k: d.t === 'w' ? 'word' : 'str', v: d.v, loc: d.loc }, loc: d.loc };
+      else this.unexpected(d);
+    }
     const close = this.expectP('}');
-    return { k: 'dynset', op: t.v === 'meter' ? 'add' : (t.v as 'add'), set: set.v, setLoc: set.loc, key, timeout, exprs, meter, loc: { ...t.loc, end: close.loc.end } };
+    return { k: 'dynset', op: t.v === 'meter' ? 'add' : (t.v as 'add'), set: set.v, setLoc: set.loc, key, timeout, exprs, meter, data, loc: { ...t.loc, end: close.loc.end } };
   }
 
   /** `KEY map { … }` after `dnat to` (`v` the key's first word). */

@@ -3,7 +3,7 @@
 // `srcnat + 10`), marks as 0x%08x, sets sorted by value, dependencies nft added left out (`udp dport 53`
 // for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
 
-import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type NatTo } from './nft_model.js';
+import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type MapData } from './nft_model.js';
 import { anonFields } from './nft_pipapo.js';
 import { tcpOptAt } from './nft_exthdr.js';
 import { fieldAt, impliedDeps, stmtReduce } from './nft_merge.js';
@@ -423,6 +423,11 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
       case 'dynset': {
         // set_stmt_print / meter_stmt_print: the key, its timeout, the element's statements (templates: no counts)
         const body = [selText(s), ...(s.timeout ? [`timeout ${timeText(s.timeout)}`] : []), ...s.exprs.map((x) => dynExprText(x))].join(' ');
+        const d = s.data && (s.data.sel ? selText({ sel: s.data.sel }) : formatElem(s.data.type, { lo: s.data.value!, hi: s.data.value!, kind: 'value' }));
+        if (d !== undefined) {
+          parts.push(`${s.op} @${s.set} { ${body} : ${d} }`);
+          break;
+        }
         if (s.meter) parts.push(`meter ${s.set} size ${t.sets.find((x) => x.name === s.set)?.size ?? 0xffff} { ${body} }`);
         else parts.push(`${s.op} @${s.set} { ${body} }`);
         break;
@@ -454,7 +459,7 @@ function natKeyText(k: NatMap['key']): string {
 }
 
 /** A data map element's data as listed (an address, a port, a mark). */
-function dataText(type: DataType | NatTo, e: Elem): string {
+function dataText(type: DataType | MapData, e: Elem): string {
   if (type === 'ipv4_addr . inet_service' || type === 'ipv6_addr . inet_service') {
     // the address, then the port in a register of its own (nft_compile.ts: NAT's address and port registers)
     const alen = type === 'ipv4_addr . inet_service' ? 4 : 16;
@@ -467,6 +472,14 @@ function dataText(type: DataType | NatTo, e: Elem): string {
       return formatElem(t, { lo, hi, kind, plen });
     };
     return `${bound(alen === 4 ? 'ipv4_addr' : 'ipv6_addr', d.subarray(0, alen), d.subarray(hiAt, hiAt + alen))} . ${bound('inet_service', d.subarray(alen, alen + 2), d.subarray(hiAt + alen, hiAt + alen + 2))}`;
+  }
+  if (type === 'interval ipv4_addr' || type === 'interval ipv6_addr') {
+    // a range of addresses, listed as a prefix when it is one (nft 1.0.6, measured: `203.0.113.20-203.0.113.20`
+    // lists as `203.0.113.20/32`)
+    const alen = e.data!.length / 2;
+    const [lo, hi] = [e.data!.subarray(0, alen), e.data!.subarray(alen)];
+    const plen = prefixLen(lo, hi);
+    return formatElem(alen === 4 ? 'ipv4_addr' : 'ipv6_addr', { lo, hi, kind: plen !== undefined ? 'prefix' : 'range', plen });
   }
   return formatElem(type, { lo: e.data!, hi: e.data!, kind: 'value' });
 }
@@ -505,7 +518,7 @@ function elemText(type: DataType, e: Elem, set?: { s: NftSet; counter: CounterRe
   if (e.timeout !== undefined && set && e.timeout !== set.s.timeout) key += ` timeout ${timeText(e.timeout)}`;
   if (e.expiration !== undefined && set) key += ` expires ${timeText(e.expiration - (set.counter.now ?? 0))}`;
   if (e.comment !== undefined) key += ` comment "${e.comment}"`;
-  if (e.data && set && set.s.mapTo !== undefined) return `${key} : ${dataText(set.s.mapTo as DataType | NatTo, e)}`;
+  if (e.data && set && set.s.mapTo !== undefined) return `${key} : ${dataText(set.s.mapTo as DataType | MapData, e)}`;
   if (e.verdict) return `${key} : ${e.verdict.v}${e.verdict.chain !== undefined ? ` ${e.verdict.chain}` : ''}`;
   return e.obj !== undefined ? `${key} : "${e.obj}"` : key;
 }

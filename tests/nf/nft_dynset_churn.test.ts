@@ -6,6 +6,7 @@ import { nftDatapath } from './nft_support.js';
 
 interface X {
   rc_alloc(n: number): number;
+  nft_dynset_new(klen: number, dlen: number, size: number, slot: number, most: number, tlo: number, thi: number, timeouts: number): number;
   nft_dynset_ctl(st: number, k: number, op: number, tlo: number, thi: number): number;
 }
 
@@ -14,19 +15,17 @@ describe('dynamic set store churn', () => {
     const dp = await nftDatapath();
     const x = dp.stack.exports<X>();
     const [SLOTS, SB] = [32, 32];
-    const st = x.rc_alloc(64 + SLOTS * SB) >>> 0;
-    const k = x.rc_alloc(64) >>> 0;
+    // 4-byte keys, size 16, a table of 32 slots at most (and from the start: fewer than nft_dynset.ts's DS_START)
+    const st = x.nft_dynset_new(4, 0, 16, SB, SLOTS, 0, 0, 0) >>> 0;
+    const k = x.rc_alloc(128) >>> 0;
     const v = (): DataView => dp.memory.view();
-    new Uint8Array(v().buffer, v().byteOffset + st, 64 + SLOTS * SB).fill(0);
-    v().setUint32(st, 4, true); // key bytes
-    v().setUint32(st + 4, SLOTS, true);
-    v().setUint32(st + 8, 16, true); // size
-    v().setUint32(st + 16, SB, true);
+    const tb = v().getUint32(st + 48, true);
+    expect(v().getUint32(tb, true)).toBe(SLOTS);
     const ctl = (key: number, op: number): number => {
       v().setUint32(k, key, true);
       return x.nft_dynset_ctl(st, k, op, 0, 0);
     };
-    const free = (): number => Array.from({ length: SLOTS }, (_, i) => v().getUint32(st + 64 + i * SB, true)).filter((s) => s === 0).length;
+    const free = (): number => Array.from({ length: SLOTS }, (_, i) => v().getUint32(tb + 64 + i * SB, true)).filter((s) => s === 0).length;
     for (let r = 0; r < 20; r++) {
       const keys = Array.from({ length: 16 }, (_, i) => 0xc0000200 + r * 16 + i);
       for (const key of keys) expect(ctl(key, 0)).toBe(1);
