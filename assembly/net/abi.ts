@@ -139,7 +139,8 @@ export const SYSCTL_IPV6_ALL_HOP_LIMIT: u32 = 64; //  net.ipv6.conf.all.hop_limi
 export const SYSCTL_IGMP_QRV: u32 = 65; //        net.ipv4.igmp_qrv 2 (the report's robustness: each state change reported so often)
 export const SYSCTL_MLD_QRV: u32 = 66; //         net.ipv6.mld_qrv 2
 export const SYSCTL_NF_CONNTRACK_TCP_IGNORE_INVALID_RST: u32 = 67; // net.netfilter.nf_conntrack_tcp_ignore_invalid_rst 0
-export const SYSCTL_COUNT: u32 = 68; // room up to 128
+export const SYSCTL_NF_CONNTRACK_ACCT: u32 = 68; // net.netfilter.nf_conntrack_acct 0 (an entry made with it on counts: nf_ct_acct_ext_add)
+export const SYSCTL_COUNT: u32 = 69; // room up to 128
 
 // ---- SNMP counters (u64 at NR_MIB + index × 8) ----
 export const MIB_IP_IN_RECEIVES: u32 = 0;

@@ -36,7 +36,7 @@ import {
 import { RUN_BASE, RUN_CPU } from '../abi';
 import { rx4PktType } from './ipv4_rcv';
 import { rxPktType } from './ipv6_rcv';
-import { CT_TIMEOUT_JIFFIES, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
+import { CT_ACCT, CT_COUNTERS, CT_TIMEOUT_JIFFIES, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
 import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
@@ -129,6 +129,9 @@ export const NFT_CT_MARK: u32 = 3;
 export const NFT_CT_EXPIRATION: u32 = 5;
 export const NFT_CT_L3PROTOCOL: u32 = 7;
 export const NFT_CT_PROTOCOL: u32 = 10;
+export const NFT_CT_PKTS: u32 = 14;
+export const NFT_CT_BYTES: u32 = 15;
+export const NFT_CT_AVGPKT: u32 = 16;
 export const NFT_CT_ZONE: u32 = 17;
 export const NFT_CT_SRC_IP: u32 = 19;
 export const NFT_CT_DST_IP: u32 = 20;
@@ -158,6 +161,28 @@ export const NFTN_DNAT: u32 = 1;
 export const NFTN_MASQ: u32 = 2;
 export const NFTN_REDIR: u32 = 3;
 export const NFT_JUMP_STACK_SIZE: u32 = 16;
+
+/**
+ * nft_ct_get_eval's NFT_CT_PKTS / BYTES / AVGPKT of entry `ct`: `dir` 1 the original direction's counters, 2 the
+ * reply's, 0 both summed (nft_ct_get_eval_counter); 0 when the entry has no acct extension (nf_conn_acct_find).
+ */
+function ctAcctRead(ct: u32, key: u32, dir: u32): u64 {
+  if (load<u8>(ct + CT_ACCT) == 0) return 0;
+  const c = ct + CT_COUNTERS;
+  let pk: u64 = 0;
+  let by: u64 = 0;
+  if (dir != 2) {
+    pk += load<u64>(c);
+    by += load<u64>(c, 8);
+  }
+  if (dir != 1) {
+    pk += load<u64>(c, 16);
+    by += load<u64>(c, 24);
+  }
+  if (key == NFT_CT_PKTS) return pk;
+  if (key == NFT_CT_BYTES) return by;
+  return pk != 0 ? by / pk : 0;
+}
 
 // ctinfo (IP_CT_*) → `ct state` bits, as nft_ct_get_eval computes them
 const IP_CT_UNTRACKED: u32 = 7;
@@ -602,6 +627,12 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
             // jiffies once confirmed (relative before, as the kernel keeps it: an unconfirmed entry's reads so too)
             const left = <i32>(load<u32>(ct, CT_TIMEOUT_JIFFIES) - <u32>(netNow() / JIFFY_MS));
             v = left > 0 ? <u32>left * <u32>JIFFY_MS : 0;
+          } else if (key == NFT_CT_PKTS || key == NFT_CT_BYTES || key == NFT_CT_AVGPKT) {
+            // nf_conn_acct's counters (a u64 in host order): 0 for an entry without the acct extension;
+            // a direction's, or both summed; avgpkt bytes / packets (0 with no packets)
+            store<u64>(reg, ctAcctRead(ct, key, dir));
+            p += 4;
+            continue;
           } else if (key == NFT_CT_L3PROTOCOL) v = load<u8>(orig, CTT_FAMILY);
           else if (key == NFT_CT_PROTOCOL) v = load<u8>(orig, CTT_PROTO);
           else if (key == NFT_CT_ZONE) {

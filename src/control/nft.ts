@@ -22,7 +22,7 @@ import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBound
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, formatElem, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, dynsetTemplate, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { fieldAt } from './nft_merge.js';
-import { exthdrAt, ipoptAt, rtType, tcpOptAt } from './nft_exthdr.js';
+import { exthdrAt, ipoptAt, payloadBits, rtType, tcpOptAt } from './nft_exthdr.js';
 import { REJECT_CODES, dynExprText, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
@@ -2388,7 +2388,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status', fib_addrtype: 'fib address type', boolean: 'boolean type',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer', integer32be: 'integer', integer16h: 'integer',
-  arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
+  arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', bits4h: 'integer', bits4l: 'integer', ecn6: 'Explicit Congestion Notification', flowlabel: 'integer', frag_off: 'integer', frag_res2: 'integer', frag_mf: 'integer', integer64h: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', pkt_type: 'packet type', iface_type: 'network interface type', zone16: 'integer', day: 'Day of week of packet reception', hour: 'Hour of day of packet reception', ct_time: 'relative time', time: 'Relative time of packet reception', concat: 'concatenation',
 };
 
@@ -2532,6 +2532,8 @@ function selType(sel: Selector): DataType {
   // the two-byte integers of headers (ip length, id, frag-off, checksum; ip6 length; udp length, checksum; tcp window…)
   if (fieldAt(sel)?.len === 2 && (proto === 'ip' || proto === 'ip6' || ((proto === 'tcp' || proto === 'udp') && field !== 'sport' && field !== 'dport'))) return 'integer16';
   if (field === 'dscp') return proto === 'ip' ? 'dscp' : 'dscp6';
+  const bits = payloadBits(sel);
+  if (bits) return bits.type;
   if (proto === 'ip' && field === 'ecn') return 'ecn';
   if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
   if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
@@ -2547,6 +2549,7 @@ function selType(sel: Selector): DataType {
     if (field.endsWith(' saddr') || field.endsWith(' daddr')) return field.includes(' ip6 ') ? 'ipv6_addr' : 'ipv4_addr';
     if (field.endsWith('zone')) return 'zone16';
     if (field === 'expiration') return 'ct_time';
+    if (/(^| )(bytes|packets|avgpkt)$/.test(field)) return 'integer64h';
     return ({ state: 'ct_state', status: 'ct_status', mark: 'mark', direction: 'ct_dir', l3proto: 'nf_proto', protocol: 'inet_proto' } as const)[field as 'mark']!;
   }
   if (proto === 'arp') return ({ operation: 'arp_op', htype: 'integer16', ptype: 'ether_type', hlen: 'integer8', plen: 'integer8', 'saddr ether': 'ether_addr', 'daddr ether': 'ether_addr' } as const)[field as 'htype'] ?? 'ipv4_addr';

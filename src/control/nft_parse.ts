@@ -1240,12 +1240,12 @@ class Parser {
           }
           return { proto: 'ipopt', field: n.v, loc: { ...t.loc, end: n.loc.end } };
         }
-        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl', 'length', 'id', 'frag-off', 'checksum', 'dscp', 'ecn']);
+        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl', 'length', 'id', 'frag-off', 'checksum', 'dscp', 'ecn', 'version', 'hdrlength']);
       case 'ip6':
-        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit', 'length', 'dscp']);
+        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit', 'length', 'dscp', 'ecn', 'version', 'flowlabel']);
       case 'tcp':
         if (this.isWord('option')) return this.tcpOption(t);
-        return this.selectorField(t.v, t, ['sport', 'dport', 'flags', 'window', 'checksum', 'urgptr']);
+        return this.selectorField(t.v, t, ['sport', 'dport', 'flags', 'window', 'checksum', 'urgptr', 'doff', 'reserved']);
       case 'exthdr': {
         // exthdr_exists_expr: EXTHDR exthdr_key (hbh, rt, frag, dst, mh), then exists / missing
         const n = this.next();
@@ -1291,12 +1291,13 @@ class Parser {
       case 'oifname':
         return { proto: 'meta', field: t.v, loc: t.loc };
       case 'ct': {
-        const sel = this.selectorField('ct', t, ['state', 'status', 'mark', 'direction', 'l3proto', 'protocol', 'zone', 'expiration', 'original', 'reply']);
+        const sel = this.selectorField('ct', t, ['state', 'status', 'mark', 'direction', 'l3proto', 'protocol', 'zone', 'expiration', 'bytes', 'packets', 'avgpkt', 'original', 'reply']);
         if (sel.field !== 'original' && sel.field !== 'reply') return sel;
         // ct_key_dir: a direction's tuple address (`ct original ip saddr`, nft's NFT_CT_SRC_IP with NFTA_CT_DIRECTION)
         // or its zone (`ct reply zone`)
         const f = this.next();
-        if (f.t === 'w' && f.v === 'zone') return { proto: 'ct', field: `${sel.field} zone`, loc: { ...t.loc, end: f.loc.end } };
+        // or its counters (`ct original bytes`, nf_conn_acct's of that direction)
+        if (f.t === 'w' && ['zone', 'bytes', 'packets', 'avgpkt'].includes(f.v)) return { proto: 'ct', field: `${sel.field} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
         if (f.t !== 'w' || (f.v !== 'ip' && f.v !== 'ip6')) this.unexpected(f);
         const a = this.next();
         if (a.t !== 'w' || (a.v !== 'saddr' && a.v !== 'daddr')) this.unexpected(a);
@@ -1337,7 +1338,6 @@ class Parser {
       return { proto: 'tcpopt', field: `${name} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
     }
     if (f.t === 'w' && (f.v === 'exists' || f.v === 'missing')) return { proto: 'tcpopt', field: name, loc: { ...t.loc, end: n.loc.end } };
-    if (f.t === 'w' && name === 'mptcp' && f.v === 'subtype') throw new NftParseError('wxdp has no tcp option mptcp subtype yet (a 4-bit field)', { ...t.loc, end: f.loc.end });
     this.unexpected(this.isEnd(true) ? this.peek() : this.peek(1));
   }
 
@@ -1345,7 +1345,7 @@ class Parser {
   private exthdrField(t: Tok): Selector {
     const f = this.next();
     if (f.t !== 'w' || !exthdrFields(t.v).includes(f.v)) {
-      if (f.t === 'w' && ['more-fragments', 'frag-off', 'type', 'last-entry', 'flags', 'tag', 'checksum'].includes(f.v)) throw new NftParseError(`wxdp has no ${t.v} ${f.v} yet`, { ...t.loc, end: f.loc.end });
+      if (f.t === 'w' && ['type', 'last-entry', 'flags', 'tag', 'checksum'].includes(f.v)) throw new NftParseError(`wxdp has no ${t.v} ${f.v} yet`, { ...t.loc, end: f.loc.end });
       this.unexpected(f);
     }
     return { proto: 'exthdr', field: `${t.v} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
