@@ -288,7 +288,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   /** The selector's load into register `reg` (`len` bytes of a payload field: a prefix's leading bytes). */
   const loadOnly = (sel: Selector, len: number, reg: number): void => {
     const { proto, field } = sel;
-    if ((proto === 'ip' || proto === 'ip6') && (field === 'dscp' || field === 'ecn')) {
+    if ((proto === 'ip' || proto === 'ip6') && (field === 'dscp' || field === 'ecn') && !payloadBits(sel)) {
       // the TOS byte (IPv4) or the traffic class across the first two bytes (IPv6), its bits kept by nft_bitwise
       code.op(EXPR.PAYLOAD, reg, len, 1);
       code.word(proto === 'ip' ? 1 : 0);
