@@ -659,7 +659,16 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         if (ct != 0) nftCtMarkSet(ct, load<u32>(reg));
         p += 4;
       } else if (op == EXPR_META_SET) {
-        store<u32>(st, load<u32>(reg), NFS_MARK);
+        if (x == NFT_META_PKTTYPE) {
+          // nft_meta_set_eval: a type of host, broadcast, multicast or otherhost replaces another of them (skb_pkt_type_ok)
+          const v = <u32>load<u8>(reg);
+          const pf = <u32>load<u8>(st, NFS_PF);
+          const cur = pktTypeOf(st);
+          if (v != cur && v <= PACKET_OTHERHOST && cur <= PACKET_OTHERHOST && load<u32>(st, NFS_IIF) != 0) {
+            if (pf == 10) rxPktType = v;
+            else if (pf == 2) rx4PktType = v;
+          }
+        } else store<u32>(st, load<u32>(reg), NFS_MARK);
         p += 4;
       } else if (op == EXPR_IMM) {
         memory.copy(reg, p + 4, pad4(len));

@@ -128,9 +128,9 @@ function fibFamily(t: NftTable, sel: Selector): void {
   if (t.family !== 'ip' && t.family !== 'ip6' && t.family !== 'inet') throw new Refusal(`wxdp has fib in the ip, ip6 and inet families only`, sel.loc, false);
 }
 
-/** A statement that loads a fib result (a match or verdict map keyed by one). */
+/** A statement whose expression answers to its chain's hooks: fib and rt mtu loads, `meta pkttype set`. */
 function isFib(x: RStmt): boolean {
-  return ((x.k === 'match' || x.k === 'vmap') && (x.sel.proto === 'fib' || (x.sel.proto === 'rt' && x.sel.field === 'mtu'))) || (x.k === 'optset' && x.rt);
+  return ((x.k === 'match' || x.k === 'vmap') && (x.sel.proto === 'fib' || (x.sel.proto === 'rt' && x.sel.field === 'mtu'))) || (x.k === 'optset' && x.rt) || (x.k === 'set' && x.target === 'meta pkttype');
 }
 
 /**
@@ -140,6 +140,8 @@ function isFib(x: RStmt): boolean {
  */
 function fibHookRefused(t: NftTable): boolean {
   const allowed = (x: RStmt, hook: string): boolean => {
+    // nft_meta_set_validate: NFT_META_PKTTYPE at prerouting (ip, ip6, inet), a netdev chain's ingress; no arp hook
+    if (x.k === 'set') return t.family !== 'arp' && (hook === 'prerouting' || hook === 'ingress');
     // nft_rt_validate: NFT_RT_TCPMSS needs the packet's route, at forward, output and postrouting
     if (x.k === 'optset' || ((x.k === 'match' || x.k === 'vmap') && x.sel.proto === 'rt')) return ['forward', 'output', 'postrouting'].includes(hook);
     if (x.k !== 'match' && x.k !== 'vmap') return true;
@@ -610,7 +612,9 @@ export class Nft {
         else ch.rules.splice(at, 0, rule);
         const jump = c.stmts.find((x) => (x.k === 'verdict' && x.chain !== undefined) || x.k === 'vmap');
         if (jump && tooDeep(t)) throw new Refusal(EMLINK, jump.loc, true);
-        if (stmts.some(isFib) && fibHookRefused(t)) throw new Refusal(EOPNOTSUPP, c.cmdLoc ?? { ...c.stmts[0]!.loc, end: c.stmts[c.stmts.length - 1]!.loc.end }, true);
+        // a hook-bound expression, or a jump to a chain that may hold one (the walk only when the table has one)
+        const hookBound = stmts.some(isFib) || (jump !== undefined && t.chains.some((x) => x.rules.some((r) => r.stmts.some(isFib))));
+        if (hookBound && fibHookRefused(t)) throw new Refusal(EOPNOTSUPP, c.cmdLoc ?? { ...c.stmts[0]!.loc, end: c.stmts[c.stmts.length - 1]!.loc.end }, true);
         if (mayReachReject(stmts) && netdevRejectAtEgress(t)) throw new Refusal(EOPNOTSUPP, c.cmdLoc ?? { ...c.stmts[0]!.loc, end: c.stmts[c.stmts.length - 1]!.loc.end }, true);
         return '';
       }
@@ -1439,6 +1443,13 @@ export class Nft {
           }
           if (s.key) {
             out.push({ k: 'set', target: s.target, value: 0, key: this.natMapOf(t, { key: s.key, value: { k: 'set', elems: [], loc: s.loc } }, 'mark', s.loc).key });
+            break;
+          }
+          if (s.target === 'meta pkttype') {
+            // nft_meta_set_validate's hooks (prerouting; a netdev chain's ingress) are checked with the table
+            // (fibHookRefused); the arp family has none (EOPNOTSUPP)
+            if (t.family === 'netdev') throw new Refusal('wxdp has no meta pkttype set in a netdev chain yet (its ingress hook reads the type from the frame\'s address)', s.loc, false);
+            out.push({ k: 'set', target: s.target, value: parseElem('pkt_type', s.value).lo[0]! });
             break;
           }
           const e = parseElem('mark', s.value);

@@ -719,6 +719,13 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         break;
       }
       case 'set':
+        if (s.target === 'meta pkttype') {
+          // nft_meta_set_eval: the byte from an immediate
+          code.op(EXPR.IMM, 0, 1, 0);
+          code.data(Uint8Array.of(s.value));
+          code.op(EXPR.META_SET, 0, 1, META.PKTTYPE);
+          break;
+        }
         if (s.map) natMap(s.map, 0, 4);
         else if (s.key) {
           natMapKey(s.key, 'integer32');

@@ -83,7 +83,7 @@ export type Stmt =
    * `key`: the mark from numgen or jhash (`meta mark set numgen inc mod 3`), or from a map (`… map { 0 : 0x1 }`);
    * `expr`: from binary operations (`meta mark set ct mark & 0xff | 0x100`).
    */
-  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; key?: NatKey; map?: RawValue; expr?: BinExpr; loc: Loc }
+  | { k: 'set'; target: 'meta mark' | 'ct mark' | 'meta pkttype'; value: RawValue; key?: NatKey; map?: RawValue; expr?: BinExpr; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
   | { k: 'notrack'; loc: Loc }
   /**
@@ -1420,6 +1420,12 @@ class Parser {
       case 'rt': {
         const sel = this.selector(t)!;
         if (sel.field === 'mark' && this.isWord('set')) return this.setStmt(sel);
+        if (sel.proto === 'meta' && sel.field === 'pkttype' && this.isWord('set')) {
+          // meta_stmt: `meta pkttype set host` (nft_meta_set_eval's NFT_META_PKTTYPE), a value
+          this.next();
+          const value = this.single();
+          return { k: 'set', target: 'meta pkttype', value, loc: { ...sel.loc, end: value.loc.end } };
+        }
         if (sel.proto === 'tcpopt' && this.isWord('set')) return this.optSet(sel);
         // payload_stmt: `ip daddr set …` rewrites the packet (nft_payload_set) — wxdp keeps no payload writes
         if (['ip', 'ip6', 'tcp', 'udp', 'th'].includes(sel.proto) && this.isWord('set')) throw new NftParseError(`wxdp has no payload writes yet (${sel.proto} ${sel.field} set …: nft_payload_set)`, { ...sel.loc, end: this.peek().loc.end });
