@@ -36,7 +36,7 @@ import {
 import { RUN_BASE, RUN_CPU } from '../abi';
 import { rx4PktType } from './ipv4_rcv';
 import { rxPktType } from './ipv6_rcv';
-import { CT_ACCT, CT_COUNTERS, CT_TIMEOUT_JIFFIES, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
+import { CT_ACCT, CT_COUNTERS, CT_TIMEOUT_JIFFIES, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
 import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
@@ -129,6 +129,8 @@ export const NFT_CT_MARK: u32 = 3;
 export const NFT_CT_EXPIRATION: u32 = 5;
 export const NFT_CT_L3PROTOCOL: u32 = 7;
 export const NFT_CT_PROTOCOL: u32 = 10;
+export const NFT_CT_PROTO_SRC: u32 = 11;
+export const NFT_CT_PROTO_DST: u32 = 12;
 export const NFT_CT_PKTS: u32 = 14;
 export const NFT_CT_BYTES: u32 = 15;
 export const NFT_CT_AVGPKT: u32 = 16;
@@ -633,6 +635,9 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
             store<u64>(reg, ctAcctRead(ct, key, dir));
             p += 4;
             continue;
+          } else if (key == NFT_CT_PROTO_SRC || key == NFT_CT_PROTO_DST) {
+            // the direction's tuple.src.u.all / dst.u.all: a port (an ICMP id, type and code), network order
+            v = <u32>load<u16>(t + (key == NFT_CT_PROTO_SRC ? CTT_SPORT : CTT_DPORT));
           } else if (key == NFT_CT_L3PROTOCOL) v = load<u8>(orig, CTT_FAMILY);
           else if (key == NFT_CT_PROTOCOL) v = load<u8>(orig, CTT_PROTO);
           else if (key == NFT_CT_ZONE) {

@@ -123,6 +123,19 @@ function rawJumps(v: RawValue): boolean {
   return v.k === 'ref';
 }
 
+/**
+ * `ct original proto-src 53`: nft types the key by the rule's transport protocol so far (ct_expr_update_type: a port
+ * once a match fixed one — `meta l4proto tcp`, `udp dport 53` — else an invalid type it cannot parse a value of); the
+ * kernel takes it with a direction only (nft_ct_get_init: EINVAL). Compared with a set, nft 1.0.6 lists the elements
+ * of an invalid type (`0x35 [invalid type]`): wxdp refuses those by name.
+ */
+function ctProtoCheck(s: Extract<Stmt, { k: 'match' }>, l4: number): void {
+  const first = s.value.k === 'set' ? s.value.elems[0] ?? s.value : s.value;
+  if (l4 < 0) throw new Refusal("Can't parse symbolic invalid expressions", first.loc, false);
+  if (s.value.k === 'set' || s.value.k === 'ref') throw new Refusal(`wxdp compares ${s.sel.field.replace(/^(original|reply) /, '')} with a value or a range only (nft 1.0.6 lists a set's elements of it with invalid types)`, s.value.loc, false);
+  if (!/^(original|reply) /.test(s.sel.field)) throw new Refusal('Could not process rule: Invalid argument', s.sel.loc, true);
+}
+
 /** fib is the ip, ip6 and inet families' (nft_fib4 / 6 / inet). */
 function fibFamily(t: NftTable, sel: Selector): void {
   if (t.family !== 'ip' && t.family !== 'ip6' && t.family !== 'inet') throw new Refusal(`wxdp has fib in the ip, ip6 and inet families only`, sel.loc, false);
@@ -1317,6 +1330,8 @@ export class Nft {
     const ruleLoc = stmts.length ? cmdLoc ?? { ...stmts[0]!.loc, end: stmts[stmts.length - 1]!.loc.end } : undefined;
     const out: RStmt[] = [];
     let l4 = -1;
+    /** The transport protocol a `ct proto-src` is typed by (ctProtoCheck): `ct protocol` fixes it where the family is known. */
+    let l4ctx = -1;
     /** The network protocol the rule's matches fixed so far (nft's pctx network base: meta nfproto, ip, ip6, icmp…). */
     let net: 'ip' | 'ip6' | undefined;
     /** A netdev rule's match fixing another network protocol than IPv4 / IPv6 (a reject refuses it). */
@@ -1347,6 +1362,7 @@ export class Nft {
           // `fib … oif exists` / `missing`: nft's boolean (NFTA_FIB_F_PRESENT, one byte); the kernel refuses it of oifname (nft_fib_init)
           const present = s.sel.proto === 'fib' && !s.sel.field.endsWith(' type') && s.value.k === 'word' && (s.value.v === 'exists' || s.value.v === 'missing');
           if (present && s.sel.field.endsWith(' oifname')) throw new Refusal('Could not process rule: Invalid argument', s.sel.loc, true);
+          if (s.sel.proto === 'ct' && /proto-(src|dst)$/.test(s.sel.field)) ctProtoCheck(s, l4ctx);
           const type = present ? 'boolean' : this.selectorType(t, s);
           let value: MatchValue;
           const one = foldedElem(s);
@@ -1386,6 +1402,9 @@ export class Nft {
           if (exact && value.k === 'elem') value = { k: 'flags', bits: new DataView(value.e.lo.buffer, value.e.lo.byteOffset).getUint32(0, true) };
           out.push({ k: 'match', sel: s.sel, type, op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
+          // (measured: `ct protocol tcp` types a later `ct reply proto-dst` in an ip table, not in an inet one)
+          if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto' && !(s.sel.proto === 'ct' && t.family === 'inet')) l4ctx = value.e.lo[0]!;
+          if (s.sel.proto === 'tcp' || s.sel.proto === 'udp') l4ctx = s.sel.proto === 'tcp' ? 6 : 17;
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;
           if (s.sel.proto === 'icmp' || s.sel.proto === 'icmpv6') l4 = s.sel.proto === 'icmp' ? 1 : 58;
@@ -2561,6 +2580,7 @@ function selType(sel: Selector): DataType {
     if (field.endsWith('zone')) return 'zone16';
     if (field === 'expiration') return 'ct_time';
     if (/(^| )(bytes|packets|avgpkt)$/.test(field)) return 'integer64h';
+    if (/(^| )proto-(src|dst)$/.test(field)) return 'inet_service';
     return ({ state: 'ct_state', status: 'ct_status', mark: 'mark', direction: 'ct_dir', l3proto: 'nf_proto', protocol: 'inet_proto' } as const)[field as 'mark']!;
   }
   if (proto === 'arp') return ({ operation: 'arp_op', htype: 'integer16', ptype: 'ether_type', hlen: 'integer8', plen: 'integer8', 'saddr ether': 'ether_addr', 'daddr ether': 'ether_addr' } as const)[field as 'htype'] ?? 'ipv4_addr';

@@ -15,7 +15,7 @@ export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
 const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27, DYNSET: 28, DYNLOOKUP: 29, EXTHDR: 40, EXTHDR_SET: 41, RT: 42 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, OIFTYPE: 9, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16, PKTTYPE: 19, CPU: 20, TIME_NS: 30, TIME_DAY: 31, TIME_HOUR: 32 } as const;
-const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3, EXPIRATION: 5, L3PROTOCOL: 7, PROTOCOL: 10, PKTS: 14, BYTES: 15, AVGPKT: 16, ZONE: 17, SRC_IP: 19, DST_IP: 20, SRC_IP6: 21, DST_IP6: 22 } as const;
+const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3, EXPIRATION: 5, L3PROTOCOL: 7, PROTOCOL: 10, PROTO_SRC: 11, PROTO_DST: 12, PKTS: 14, BYTES: 15, AVGPKT: 16, ZONE: 17, SRC_IP: 19, DST_IP: 20, SRC_IP6: 21, DST_IP6: 22 } as const;
 /** An EXPR_CT key's direction (nft's NFTA_CT_DIRECTION), in x's top bits: none, IP_CT_DIR_ORIGINAL + 1, IP_CT_DIR_REPLY + 1. */
 const CT_DIR_SHIFT = 6;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
@@ -365,7 +365,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const words = field.split(' ');
       const dir = words[0] === 'original' ? 1 : words[0] === 'reply' ? 2 : 0;
       const f = dir ? words.slice(1).join(' ') : field;
-      const key = { state: CT.STATE, status: CT.STATUS, mark: CT.MARK, direction: CT.DIRECTION, expiration: CT.EXPIRATION, l3proto: CT.L3PROTOCOL, protocol: CT.PROTOCOL, packets: CT.PKTS, bytes: CT.BYTES, avgpkt: CT.AVGPKT, zone: CT.ZONE, 'ip saddr': CT.SRC_IP, 'ip daddr': CT.DST_IP, 'ip6 saddr': CT.SRC_IP6, 'ip6 daddr': CT.DST_IP6 }[f]!;
+      const key = { state: CT.STATE, status: CT.STATUS, mark: CT.MARK, direction: CT.DIRECTION, expiration: CT.EXPIRATION, l3proto: CT.L3PROTOCOL, protocol: CT.PROTOCOL, 'proto-src': CT.PROTO_SRC, 'proto-dst': CT.PROTO_DST, packets: CT.PKTS, bytes: CT.BYTES, avgpkt: CT.AVGPKT, zone: CT.ZONE, 'ip saddr': CT.SRC_IP, 'ip daddr': CT.DST_IP, 'ip6 saddr': CT.SRC_IP6, 'ip6 daddr': CT.DST_IP6 }[f]!;
       code.op(EXPR.CT, reg, len, key | (dir << CT_DIR_SHIFT));
     }
   };

@@ -1291,13 +1291,13 @@ class Parser {
       case 'oifname':
         return { proto: 'meta', field: t.v, loc: t.loc };
       case 'ct': {
-        const sel = this.selectorField('ct', t, ['state', 'status', 'mark', 'direction', 'l3proto', 'protocol', 'zone', 'expiration', 'bytes', 'packets', 'avgpkt', 'original', 'reply']);
+        const sel = this.selectorField('ct', t, ['state', 'status', 'mark', 'direction', 'l3proto', 'protocol', 'zone', 'expiration', 'bytes', 'packets', 'avgpkt', 'proto-src', 'proto-dst', 'original', 'reply']);
         if (sel.field !== 'original' && sel.field !== 'reply') return sel;
         // ct_key_dir: a direction's tuple address (`ct original ip saddr`, nft's NFT_CT_SRC_IP with NFTA_CT_DIRECTION)
         // or its zone (`ct reply zone`)
         const f = this.next();
         // or its counters (`ct original bytes`, nf_conn_acct's of that direction)
-        if (f.t === 'w' && ['zone', 'bytes', 'packets', 'avgpkt'].includes(f.v)) return { proto: 'ct', field: `${sel.field} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
+        if (f.t === 'w' && ['zone', 'bytes', 'packets', 'avgpkt', 'proto-src', 'proto-dst'].includes(f.v)) return { proto: 'ct', field: `${sel.field} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
         if (f.t !== 'w' || (f.v !== 'ip' && f.v !== 'ip6')) this.unexpected(f);
         const a = this.next();
         if (a.t !== 'w' || (a.v !== 'saddr' && a.v !== 'daddr')) this.unexpected(a);

@@ -51,6 +51,10 @@ const RULES = [
   'tcp reserved 0',
   'ip6 version 6 ip6 flowlabel 0',
   'tcp doff 5 tcp dport 22',
+  'meta l4proto tcp ct original proto-src 53',
+  'udp dport 53 ct reply proto-dst != 53',
+  'meta l4proto udp ct original proto-dst 1-1024',
+  'meta l4proto icmp ct original proto-src 5',
 ];
 
 const REFUSED = [
@@ -69,6 +73,9 @@ const REFUSED = [
   'add rule inet t c frag frag-off 8192',
   'add rule inet t c frag reserved2 4',
   'add rule inet t c meta pkttype set host',
+  'add rule inet t c ct proto-src 1',
+  'add rule inet t c meta l4proto udp ct proto-dst 53',
+  'add rule inet t c ct protocol tcp ct reply proto-dst 80',
   'add chain inet t p { type filter hook prerouting priority 0; }',
   'add rule inet t p meta pkttype set foo',
   'add rule inet t p meta pkttype set broadcast',
@@ -113,6 +120,9 @@ const RULESET = `table ip a {
 		tcp dport 5201 tcp doff 8 counter drop
 		tcp dport 5202 tcp option mptcp subtype 1 counter drop
 		tcp dport 5203 tcp reserved 0 counter
+		udp dport 5501 ct original proto-src 6501 counter drop
+		udp sport 5502 ct reply proto-dst 6503 counter drop
+		meta l4proto udp ct original proto-dst 5503-5504 ct reply proto-src 5503 counter drop
 	}
 
 	chain pre {
@@ -186,12 +196,16 @@ const AFTER: Array<[string, Uint8Array]> = [
   dgram(5401, 6401, 8, false, [], 'ff:ff:ff:ff:ff:ff'), dgram(5401, 6402, 8, false, [], '01:00:5e:00:00:fb'), dgram(5400, 6403, 8, false, [], 'ff:ff:ff:ff:ff:ff'),
   dgram(5402, 6404), dgram(5403, 6405), dgram(5403, 6406, 8, false, [], 'ff:ff:ff:ff:ff:ff'),
   dgram6(5404, 0, 0, 0, 17, [], '33:33:00:00:00:01'), dgram6(5405, 0, 0, 0, 17, [], '33:33:00:00:00:01'),
+  dgram(5501, 6501), dgram(5501, 6502), // the original source port 6501 dropped
+  dgram(5502, 6503), dgram(5502, 6503, 8, true), // the reply's destination port: the original source's
+  dgram(5503, 6504), dgram(5504, 6505), // the reply's source port is the original destination's
 ];
 /** How many of AFTER's frames each run lets through, in order: [label, frames, through]. */
 const RUNS: Array<[number, number, number]> = [
   [5001, 4, 2], [5002, 4, 2], [5003, 3, 1], [5004, 3, 2], [5005, 2, 2], [5101, 2, 1], [5102, 1, 1], [5201, 2, 1], [5202, 2, 1], [5203, 1, 1],
   [5301, 2, 1], [5302, 2, 1], [5303, 2, 1], [5304, 1, 1], [5305, 2, 1], [5306, 2, 1], [5307, 2, 1],
   [5401, 3, 2], [5402, 1, 0], [5403, 2, 1], [5404, 2, 1],
+  [5501, 2, 1], [5502, 2, 1], [5503, 2, 1],
 ];
 
 const TOPO = {
