@@ -39,6 +39,7 @@ import { rxPktType } from './ipv6_rcv';
 import { CT_ACCT, CT_COUNTERS, CT_TIMEOUT_JIFFIES, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
 import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
+import { copyBytes, fillBytes } from '../bytes';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
 import { nftExthdrIpv4, nftExthdrIpv6, nftExthdrTcp, nftExthdrTcpSet, nftExthdrTcpStrip, nftRt } from './nft_exthdr';
@@ -237,6 +238,46 @@ function numgenRandom(): u32 {
   ngRnd ^= ngRnd >> 17;
   ngRnd ^= ngRnd << 5;
   return ngRnd;
+}
+
+// nft_symhash_eval's __skb_get_hash_symmetric: the flow dissector's addresses and ports (their order made one for both
+// directions: __flow_hash_consistentify) and protocol, hashed with a seed drawn once (the kernel's hashrnd,
+// net_get_random_once): the values cannot be the kernel's, their symmetry and spread can. The key's words:
+// +0 lower address | +16 higher (IPv4: the first 4 bytes) | +32 the lower address's port << 16 | the other's | +36 proto
+const SYM_KEY: usize = memory.data(40);
+const SYM_SEED: usize = memory.data(4);
+function symHash(st: u32): u32 {
+  let seed = load<u32>(SYM_SEED);
+  if (seed == 0) {
+    seed = numgenRandom() | 1;
+    store<u32>(SYM_SEED, seed);
+  }
+  const l3 = load<u32>(st, NFS_DATA);
+  const pf = <u32>load<u8>(st, NFS_PF);
+  const v6 = pf == 10 || (pf != 2 && (<u32>load<u8>(l3) >> 4) == 6);
+  const proto = <u32>load<u8>(st, NFS_L4PROTO);
+  const th = load<u32>(st, NFS_THOFF);
+  fillBytes(<u32>SYM_KEY, 0, 40);
+  // skb_flow_get_ports (proto_ports_offset): TCP, UDP, DCCP, ESP, SCTP, UDP-Lite at 0, AH at 4; none in a fragment
+  let sp: u32 = 0;
+  let dp: u32 = 0;
+  const off: i32 = proto == 6 || proto == 17 || proto == 33 || proto == 50 || proto == 132 || proto == 136 ? 0 : proto == 51 ? 4 : -1;
+  if (th != 0 && off >= 0 && th + <u32>off + 4 <= load<u32>(st, NFS_LEN)) {
+    sp = <u32>load<u16>(l3 + th + <u32>off);
+    dp = <u32>load<u16>(l3 + th + <u32>off + 2);
+  }
+  const alen: u32 = v6 ? 16 : 4;
+  const src = l3 + (v6 ? 8 : 12);
+  const dst = src + alen;
+  // swap when dst < src (IPv4: as u32 words in memory; IPv6: memcmp), or the addresses are equal and dport < sport
+  const c = v6 ? memcmpN(dst, src, 16) : (load<u32>(dst) < load<u32>(src) ? -1 : load<u32>(dst) > load<u32>(src) ? 1 : 0);
+  const swap = c < 0 || (c == 0 && dp < sp);
+  copyBytes(<u32>SYM_KEY, swap ? dst : src, alen);
+  copyBytes(<u32>SYM_KEY + 16, swap ? src : dst, alen);
+  store<u32>(SYM_KEY, swap ? (dp << 16) | sp : (sp << 16) | dp, 32);
+  store<u32>(SYM_KEY, proto, 36);
+  const h = jhash(SYM_KEY, 40, seed);
+  return h != 0 ? h : 1;
 }
 
 /** Compare `len` bytes at a and b as memcmp does: < 0, 0, > 0. */
@@ -588,7 +629,8 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         memory.copy(regs() + (x << 2), setData(m) + <u32>i * pad4(dlen), dlen);
         p += 12;
       } else if (op == EXPR_NUMGEN) {
-        store<u32>(reg, x == 0 ? numgenInc(load<u32>(p, 12), load<u32>(p, 4)) + load<u32>(p, 8) : reciprocalScale(numgenRandom(), load<u32>(p, 4)) + load<u32>(p, 8));
+        const n = x == 0 ? numgenInc(load<u32>(p, 12), load<u32>(p, 4)) : reciprocalScale(x == 1 ? numgenRandom() : symHash(st), load<u32>(p, 4));
+        store<u32>(reg, n + load<u32>(p, 8));
         p += 16;
       } else if (op == EXPR_JHASH) {
         // nft_jhash_eval: jhash of the source registers' bytes with the seed, scaled into the modulus

@@ -394,7 +394,8 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   const natMapKey = (k: NatMap['key'], keyType: DataType): void => {
     if (k.k === 'sel') load(k.sel, TYPE_INFO[keyType].len);
     else if (k.k === 'numgen') {
-      code.op(EXPR.NUMGEN, 0, 0, k.mode === 'inc' ? 0 : 1);
+      // x: nft_numgen's NFT_NG_INCREMENTAL 0, NFT_NG_RANDOM 1; 2 nft_hash's NFT_HASH_SYM (symhash)
+      code.op(EXPR.NUMGEN, 0, 0, k.mode === 'inc' ? 0 : k.mode === 'random' ? 1 : 2);
       code.word(k.mod);
       code.word(k.offset);
       code.word(k.addr);

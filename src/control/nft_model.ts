@@ -91,7 +91,7 @@ export type RStmt =
  */
 export interface NatMap {
   /** `concat`: a concatenated key's fields' types (keyType 'concat'). */
-  key: { k: 'sel'; sel: Selector; concat?: DataType[] } | { k: 'numgen'; mode: 'inc' | 'random'; mod: number; offset: number; addr: number } | { k: 'jhash'; sel: Selector; types: DataType[]; mod: number; seed: number; seedSet: boolean; offset: number };
+  key: { k: 'sel'; sel: Selector; concat?: DataType[] } | { k: 'numgen'; mode: 'inc' | 'random' | 'symhash'; mod: number; offset: number; addr: number } | { k: 'jhash'; sel: Selector; types: DataType[]; mod: number; seed: number; seedSet: boolean; offset: number };
   keyType: DataType;
   elems: Elem[];
   /** The data's type: an address (NAT), a port (NAT's), a mark, an address and a port (NatTo). */

@@ -56,7 +56,8 @@ export interface Selector {
  */
 export type NatKey =
   | { k: 'sel'; sel: Selector; loc: Loc }
-  | { k: 'numgen'; mode: 'inc' | 'random'; mod: number; offset: number; loc: Loc }
+  /** mode `symhash`: nft_hash's NFT_HASH_SYM (`symhash mod N [offset M]`), the packet's symmetric flow hash */
+  | { k: 'numgen'; mode: 'inc' | 'random' | 'symhash'; mod: number; offset: number; loc: Loc }
   | { k: 'jhash'; sel: Selector; mod: number; seed: number; seedSet: boolean; offset: number; loc: Loc };
 
 /** nft's binary operators (and_expr, exclusive_or_expr, inclusive_or_expr, shift_expr; `and`, `xor`, `or`, `lshift`, `rshift` are words for them). */
@@ -231,7 +232,6 @@ const SECMARK = 'wxdp has no secmark: no Linux security module labels its packet
 const ABSENT_EXPRS: Readonly<Record<string, string>> = {
   numgen: 'wxdp has numgen only as a NAT map\'s key yet (dnat to numgen inc mod N map { … })',
   jhash: 'wxdp has jhash only as a NAT map\'s key yet (dnat to jhash EXPR mod N map { … })',
-  symhash: 'wxdp has no symhash: it is the skb\'s symmetric flow hash (__skb_get_hash_symmetric), keyed by a random seed of the running kernel',
 };
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
@@ -1163,8 +1163,8 @@ class Parser {
       return { ...inner, loc: { ...open.loc, end: close.loc.end } };
     }
     const t = this.peek();
-    if (t.t === 'w' && (SELECTORS.has(t.v) || t.v === 'numgen' || t.v === 'jhash')) {
-      if (!sels || t.v === 'numgen' || t.v === 'jhash') this.unexpected(t);
+    if (t.t === 'w' && (SELECTORS.has(t.v) || t.v === 'numgen' || t.v === 'jhash' || t.v === 'symhash')) {
+      if (!sels || t.v === 'numgen' || t.v === 'jhash' || t.v === 'symhash') this.unexpected(t);
       const sel = this.selector(this.next())!;
       return { k: 'sel', sel, loc: sel.loc };
     }
@@ -1528,7 +1528,8 @@ class Parser {
         return { k: 'absent', expr: 'synproxy', loc: t.loc };
       }
       case 'numgen':
-      case 'jhash': {
+      case 'jhash':
+      case 'symhash': {
         // `numgen inc mod 2 vmap { 0 : accept, 1 : drop }`: nft_numgen's or nft_hash's number as a verdict map's key
         const key = this.natKey(t) as Exclude<NatKey, { k: 'sel' }>;
         // a statement's keyword after it is bison's syntax error; a value (a match on the number) wxdp lacks
@@ -1568,7 +1569,7 @@ class Parser {
           const v = this.next();
           if (v.t !== 'w') this.unexpected(v);
           // `dnat to tcp dport map { 1000 : 192.0.2.1 }` (and nft's older `dnat tcp dport map …`), `dnat to numgen …`
-          if (SELECTORS.has(v.v) || v.v === 'numgen' || v.v === 'jhash') {
+          if (SELECTORS.has(v.v) || v.v === 'numgen' || v.v === 'jhash' || v.v === 'symhash') {
             map = this.natMap(v, t.v);
             end = map.value.loc.end;
           } else {
@@ -1579,7 +1580,7 @@ class Parser {
           toLoc = v.loc;
           // `dnat to 192.0.2.1:tcp sport map @q`, as nft lists it: the scanner kept the key's first word in the address's
           const glued = to !== undefined ? /^(.+):([a-z][a-z0-9]*)$/.exec(to) : null;
-          if (glued && (SELECTORS.has(glued[2]!) || glued[2] === 'numgen' || glued[2] === 'jhash')) {
+          if (glued && (SELECTORS.has(glued[2]!) || glued[2] === 'numgen' || glued[2] === 'jhash' || glued[2] === 'symhash')) {
             to = glued[1]!;
             toLoc = { ...v.loc, end: v.loc.col + to.length - 1 };
             portMap = this.natMap({ t: 'w', v: glued[2]!, loc: { ...v.loc, col: v.loc.col + to.length + 1 } }, t.v);
@@ -1668,26 +1669,26 @@ class Parser {
   private natPortMap(type: string): { key: NatKey; value: RawValue } | undefined {
     if (!this.isWord(':')) return undefined;
     const w = this.peek(1);
-    if (w.t !== 'w' || !(SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) return undefined;
+    if (w.t !== 'w' || !(SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash' || w.v === 'symhash')) return undefined;
     this.next();
     return this.natMap(this.next(), type);
   }
 
   /** A NAT map's key (NatKey): `numgen inc|random mod N [offset M]`, `jhash EXPR mod N [seed S] [offset M]` or a field. */
   private natKey(t: Tok): NatKey {
-    if (t.v !== 'numgen' && t.v !== 'jhash') {
+    if (t.v !== 'numgen' && t.v !== 'jhash' && t.v !== 'symhash') {
       const sel = this.selector(t);
       if (!sel) this.unexpected(t);
       const key = this.concatSel(sel);
       return { k: 'sel', sel: key, loc: key.loc };
     }
-    let mode: 'inc' | 'random' = 'inc';
+    let mode: 'inc' | 'random' | 'symhash' = t.v === 'symhash' ? 'symhash' : 'inc';
     let sel: Selector | undefined;
     if (t.v === 'numgen') {
       const m = this.next();
       if (m.t !== 'w' || (m.v !== 'inc' && m.v !== 'random')) this.unexpected(m, 'inc or random');
       mode = m.v as 'inc';
-    } else {
+    } else if (t.v === 'jhash') {
       const f = this.next();
       sel = f.t === 'w' ? this.selector(f) : undefined;
       if (!sel) this.unexpected(f);
@@ -1706,6 +1707,8 @@ class Parser {
     let seed = 0;
     let seedSet = false;
     let end = mod.t.loc.end;
+    // symhash takes no seed: `seed` is a keyword of the hash expressions' scanner state (bison's syntax error there)
+    if (mode === 'symhash' && this.isWord('seed')) throw new NftParseError('syntax error, unexpected seed', this.peek().loc);
     if (sel && this.isWord('seed')) {
       this.next();
       const x = u32('number');
@@ -1948,7 +1951,7 @@ class Parser {
       const expr = this.binRest(this.binOperand(true), 1, true);
       return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: { k: 'word', v: '0', loc: expr.loc }, expr, loc: { ...sel.loc, end: expr.loc.end } };
     }
-    if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) {
+    if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash' || w.v === 'symhash')) {
       const key = this.natKey(this.next());
       if (key.k === 'sel' && !key.sel.concat && this.binopNext()) {
         const expr = this.binRest({ k: 'sel', sel: key.sel, loc: key.loc }, 1, true);

@@ -450,7 +450,7 @@ export function natFlagsText(flags: number): string {
 function natKeyText(k: NatMap['key']): string {
   if (k.k === 'sel') return selText(k);
   const off = k.offset !== 0 ? ` offset ${k.offset}` : '';
-  if (k.k === 'numgen') return `numgen ${k.mode} mod ${k.mod}${off}`;
+  if (k.k === 'numgen') return k.mode === 'symhash' ? `symhash mod ${k.mod}${off}` : `numgen ${k.mode} mod ${k.mod}${off}`;
   return `jhash ${selText(k)} mod ${k.mod}${k.seedSet ? ` seed 0x${k.seed.toString(16)}` : ''}${off}`;
 }
 

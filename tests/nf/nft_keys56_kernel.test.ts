@@ -4,7 +4,9 @@
 // `tcp doff` / `reserved`, the IPv6 fragment header's `frag-off` / `more-fragments` / `reserved2`, `tcp option mptcp
 // subtype`) — rules loaded by nft 1.0.6 and by wxdp and listed back alike, bad values refused alike, then frames through
 // a Linux 6.18 router in namespaces (the sysctl turned on mid-run) and through wxdp: the same frames out, the same
-// counters, and conntrack -L alike (its counters shown for the entries made with accounting on).
+// counters, and conntrack -L alike (its counters shown for the entries made with accounting on). Then `meta pkttype set`,
+// `ct original|reply proto-src|proto-dst`, and `symhash` (its buckets the kernel's seed decides: both directions of a flow
+// hash alike and flows spread, compared so).
 
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -55,6 +57,9 @@ const RULES = [
   'udp dport 53 ct reply proto-dst != 53',
   'meta l4proto udp ct original proto-dst 1-1024',
   'meta l4proto icmp ct original proto-src 5',
+  'symhash mod 2 vmap { 0 : accept, 1 : drop }',
+  'meta mark set symhash mod 3 offset 1',
+  'ct mark set symhash mod 2',
 ];
 
 const REFUSED = [
@@ -76,6 +81,9 @@ const REFUSED = [
   'add rule inet t c ct proto-src 1',
   'add rule inet t c meta l4proto udp ct proto-dst 53',
   'add rule inet t c ct protocol tcp ct reply proto-dst 80',
+  'add rule inet t c symhash mod 0 vmap { 0 : accept }',
+  'add rule inet t c symhash mod 2 seed 3 vmap { 0 : accept }',
+  'add rule inet t c symhash mod 4294967295 offset 2 vmap { 0 : accept }',
   'add chain inet t p { type filter hook prerouting priority 0; }',
   'add rule inet t p meta pkttype set foo',
   'add rule inet t p meta pkttype set broadcast',
@@ -270,5 +278,65 @@ describe.skipIf(unready !== '' || noKernel !== '')(`ct counters and bit fields, 
     expect(mine).toEqual(theirs);
     expect(theirs.filter((l) => l.includes('packets=')).length).toBeGreaterThan(3);
     expect(theirs.find((l) => l.includes('sport=6000'))).not.toContain('packets=');
+  });
+});
+
+/**
+ * symhash: the kernel's seed is its own (hashrnd, drawn once), so no frame's bucket can be predicted — its properties
+ * can: both directions of a flow hash alike (__flow_hash_consistentify) and flows spread over the buckets. 16 flows,
+ * each a datagram out and its answer back, jump by `symhash mod 2` to one of two chains that count each direction.
+ */
+const SYM_RULESET = `table ip s {
+	chain c0 {
+		udp dport 5601 counter
+		udp sport 5601 counter
+	}
+
+	chain c1 {
+		udp dport 5601 counter
+		udp sport 5601 counter
+	}
+
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		udp dport 5601 symhash mod 2 vmap { 0 : jump c0, 1 : jump c1 }
+		udp sport 5601 symhash mod 2 offset 0 vmap { 0 : jump c0, 1 : jump c1 }
+	}
+}
+`;
+const SYM_FRAMES: Array<[string, Uint8Array]> = Array.from({ length: 16 }, (_, i) => [dgram(5601, 7000 + i * 7), dgram(5601, 7000 + i * 7, 8, true)]).flat();
+
+/** The four counters of SYM_RULESET's listing: [c0 out, c0 back, c1 out, c1 back] in packets. */
+const symCounts = (listing: string): number[] => [...listing.matchAll(/udp [sd]port 5601 counter packets (\d+)/g)].map((m) => Number(m[1]));
+
+describe.skipIf(unready !== '' || noKernel !== '')(`symhash, the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  let k: KernelRouter | undefined;
+  let kernList = '';
+  let kernOut: string[][] = [];
+  beforeAll(() => {
+    k = KernelRouter.create(LINKS, [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' }], NEIGH, {}, 'nfk56s');
+    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: SYM_RULESET, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
+    kernOut = k.send(SYM_FRAMES, 0.05).map((x) => sent(x.tx, true));
+    kernList = spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'table', 'ip', 's'], { encoding: 'utf8' }).stdout;
+  }, 60_000);
+  afterAll(() => k?.close());
+
+  it('hashes both directions of a flow alike and spreads 16 flows over both buckets, as the kernel does', async () => {
+    const fx = await Fixture.create(LINKS, [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' }], NEIGH);
+    fx.dp.nft(SYM_RULESET);
+    const ours = SYM_FRAMES.map(([d, f]) => sent(fx.rx(d, f), false));
+    expect(ours).toEqual(kernOut);
+    const mine = symCounts(fx.dp.nft('list table ip s'));
+    const theirs = symCounts(kernList);
+    for (const c of [mine, theirs]) {
+      expect(c[0]! + c[2]!).toBe(16);
+      expect(c[0]).toBe(c[1]); // each flow's answer went where its datagram went
+      expect(c[2]).toBe(c[3]);
+      expect(c[0]! > 0 && c[2]! > 0).toBe(true); // both buckets used (all 16 in one: 2^-15)
+    }
+    // the listing but for the counters is the kernel's
+    const bare = (s: string): string => s.replace(/packets \d+ bytes \d+/g, 'packets N bytes N');
+    expect(bare(fx.dp.nft('list table ip s'))).toBe(bare(kernList));
   });
 });
