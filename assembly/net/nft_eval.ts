@@ -31,7 +31,7 @@
 import { JIFFY_MS, netRoot, netScratch, netDrop, netdevGet, netNow, netRealtimeMs } from './core';
 import {
   ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
-  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
+  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NFS_ZONE, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
 } from './abi';
 import { RUN_BASE, RUN_CPU } from '../abi';
 import { rx4PktType } from './ipv4_rcv';
@@ -703,7 +703,10 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         p += 4;
       } else if (op == EXPR_CT_SET) {
         const ct = load<u32>(st, NFS_CT);
-        if (ct != 0) nftCtMarkSet(ct, load<u32>(reg));
+        if (x == NFT_CT_ZONE) {
+          // nft_ct_set_zone_eval: a packet conntrack has not seen yet takes the zone (its template) to its lookup
+          if (ct == 0 && <u32>load<u8>(st, NFS_CTINFO) != IP_CT_UNTRACKED) store<u32>(st, <u32>load<u16>(reg), NFS_ZONE);
+        } else if (ct != 0) nftCtMarkSet(ct, load<u32>(reg));
         p += 4;
       } else if (op == EXPR_META_SET) {
         if (x == NFT_META_PKTTYPE) {

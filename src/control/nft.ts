@@ -90,7 +90,7 @@ function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp', hook: string | undefi
   const sel = s.k === 'match' || s.k === 'objmap' || s.k === 'vmap' ? s.sel : undefined;
   if (sel && (sel.proto === 'ct' || sel.concat?.some((f) => f.proto === 'ct'))) throw new Refusal('Could not process rule: Protocol error', sel.loc, true);
   if (sel?.proto === 'meta' && sel.field === 'nfproto') throw new Refusal('meta nfproto is only useful in the inet family', sel.loc, false);
-  if (s.k === 'set' && s.target === 'ct mark') throw new Refusal('Could not process rule: Protocol error', s.loc, true);
+  if (s.k === 'set' && (s.target === 'ct mark' || s.target === 'ct zone')) throw new Refusal('Could not process rule: Protocol error', s.loc, true);
   // reject (netdev, ingress or a chain jumps reach), log (nf_log_netdev's lines by skb->protocol, nf_log_arp_packet's in
   // the arp family), notrack (at ingress the frame reaches conntrack untracked: netfilter.ts nf_ingress_burst_begin; at
   // egress it has passed conntrack, an ARP packet never meets it: the mark goes unread) run in any chain of theirs
@@ -204,7 +204,7 @@ function ctFamilies(st: NftState): Set<number> {
   const out = new Set<number>();
   for (const t of st.tables) {
     const uses = t.chains.some((c) => c.rules.some((r) => r.stmts.some((s) =>
-      ((s.k === 'match' || s.k === 'objmap' || s.k === 'vmap') && s.sel.proto === 'ct') || (s.k === 'set' && s.target === 'ct mark') || s.k === 'nat' || s.k === 'flow')));
+      ((s.k === 'match' || s.k === 'objmap' || s.k === 'vmap') && s.sel.proto === 'ct') || (s.k === 'set' && (s.target === 'ct mark' || s.target === 'ct zone')) || s.k === 'nat' || s.k === 'flow')));
     if (!uses) continue;
     if (t.family !== 'ip6') out.add(2);
     if (t.family !== 'ip') out.add(10);
@@ -1462,6 +1462,11 @@ export class Nft {
           }
           if (s.key) {
             out.push({ k: 'set', target: s.target, value: 0, key: this.natMapOf(t, { key: s.key, value: { k: 'set', elems: [], loc: s.loc } }, 'mark', s.loc).key });
+            break;
+          }
+          if (s.target === 'ct zone') {
+            // nft_ct_set_init takes it at any hook: after conntrack the packet has its entry and it does nothing
+            out.push({ k: 'set', target: s.target, value: new DataView(parseElem('zone16', s.value).lo.buffer).getUint16(0, true) });
             break;
           }
           if (s.target === 'meta pkttype') {

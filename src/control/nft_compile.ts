@@ -720,6 +720,13 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         break;
       }
       case 'set':
+        if (s.target === 'ct zone') {
+          // nft_ct_set_zone_eval reads a u16 in host order (nft_reg_load16)
+          code.op(EXPR.IMM, 0, 2, 0);
+          code.data(Uint8Array.of(s.value & 0xff, s.value >> 8));
+          code.op(EXPR.CT_SET, 0, 2, CT.ZONE);
+          break;
+        }
         if (s.target === 'meta pkttype') {
           // nft_meta_set_eval: the byte from an immediate
           code.op(EXPR.IMM, 0, 1, 0);

@@ -60,6 +60,8 @@ const RULES = [
   'symhash mod 2 vmap { 0 : accept, 1 : drop }',
   'meta mark set symhash mod 3 offset 1',
   'ct mark set symhash mod 2',
+  'ct zone set 3',
+  'udp dport 53 ct zone set 0x10 counter',
 ];
 
 const REFUSED = [
@@ -82,6 +84,8 @@ const REFUSED = [
   'add rule inet t c meta l4proto udp ct proto-dst 53',
   'add rule inet t c ct protocol tcp ct reply proto-dst 80',
   'add rule inet t c symhash mod 0 vmap { 0 : accept }',
+  'add rule inet t c ct zone set 65536',
+  'add rule inet t c ct zone set foo',
   'add rule inet t c symhash mod 2 seed 3 vmap { 0 : accept }',
   'add rule inet t c symhash mod 4294967295 offset 2 vmap { 0 : accept }',
   'add chain inet t p { type filter hook prerouting priority 0; }',
@@ -95,6 +99,9 @@ const REFUSED = [
   'add table arp a',
   'add chain arp a c { type filter hook input priority 0; }',
   'add rule arp a c meta pkttype set host',
+  'add table netdev n',
+  'add chain netdev n c { type filter hook ingress devices = { lo } priority 0; }',
+  'add rule netdev n c ct zone set 3',
   'list ruleset',
 ];
 
@@ -131,6 +138,14 @@ const RULESET = `table ip a {
 		udp dport 5501 ct original proto-src 6501 counter drop
 		udp sport 5502 ct reply proto-dst 6503 counter drop
 		meta l4proto udp ct original proto-dst 5503-5504 ct reply proto-src 5503 counter drop
+		udp dport 5701 ct zone 3 counter
+		udp dport 5701 ct zone 0 counter drop
+		udp dport 5702 ct zone 0 counter
+	}
+
+	chain raw {
+		type filter hook prerouting priority raw; policy accept;
+		udp dport 5701 ct zone set 3
 	}
 
 	chain pre {
@@ -207,13 +222,14 @@ const AFTER: Array<[string, Uint8Array]> = [
   dgram(5501, 6501), dgram(5501, 6502), // the original source port 6501 dropped
   dgram(5502, 6503), dgram(5502, 6503, 8, true), // the reply's destination port: the original source's
   dgram(5503, 6504), dgram(5504, 6505), // the reply's source port is the original destination's
+  dgram(5701, 6701), dgram(5701, 6701), dgram(5701, 6701, 8, true), dgram(5702, 6702), // zone 3 both ways (conntrack -L: zone=3)
 ];
 /** How many of AFTER's frames each run lets through, in order: [label, frames, through]. */
 const RUNS: Array<[number, number, number]> = [
   [5001, 4, 2], [5002, 4, 2], [5003, 3, 1], [5004, 3, 2], [5005, 2, 2], [5101, 2, 1], [5102, 1, 1], [5201, 2, 1], [5202, 2, 1], [5203, 1, 1],
   [5301, 2, 1], [5302, 2, 1], [5303, 2, 1], [5304, 1, 1], [5305, 2, 1], [5306, 2, 1], [5307, 2, 1],
   [5401, 3, 2], [5402, 1, 0], [5403, 2, 1], [5404, 2, 1],
-  [5501, 2, 1], [5502, 2, 1], [5503, 2, 1],
+  [5501, 2, 1], [5502, 2, 1], [5503, 2, 1], [5701, 4, 4],
 ];
 
 const TOPO = {
@@ -278,6 +294,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`ct counters and bit fields, 
     expect(mine).toEqual(theirs);
     expect(theirs.filter((l) => l.includes('packets=')).length).toBeGreaterThan(3);
     expect(theirs.find((l) => l.includes('sport=6000'))).not.toContain('packets=');
+    expect(theirs.find((l) => l.includes('sport=6701'))).toContain('zone=3');
   });
 });
 
