@@ -139,7 +139,8 @@ export const SYSCTL_IPV6_ALL_HOP_LIMIT: u32 = 64; //  net.ipv6.conf.all.hop_limi
 export const SYSCTL_IGMP_QRV: u32 = 65; //        net.ipv4.igmp_qrv 2 (the report's robustness: each state change reported so often)
 export const SYSCTL_MLD_QRV: u32 = 66; //         net.ipv6.mld_qrv 2
 export const SYSCTL_NF_CONNTRACK_TCP_IGNORE_INVALID_RST: u32 = 67; // net.netfilter.nf_conntrack_tcp_ignore_invalid_rst 0
-export const SYSCTL_COUNT: u32 = 68; // room up to 128
+export const SYSCTL_NF_CONNTRACK_ACCT: u32 = 68; // net.netfilter.nf_conntrack_acct 0 (an entry made with it on counts: nf_ct_acct_ext_add)
+export const SYSCTL_COUNT: u32 = 69; // room up to 128
 
 // ---- SNMP counters (u64 at NR_MIB + index × 8) ----
 export const MIB_IP_IN_RECEIVES: u32 = 0;
@@ -680,6 +681,7 @@ export const NFS_Q: u32 = 32; //      u32 the frame's queue (for reject's own fr
 export const NFS_PROTO: u32 = 36; //  u16 skb->protocol, network order (read in the netdev and arp families: a netdev chain sees any)
 export const NFS_MAC: u32 = 40; //    u32 the frame's Ethernet header (netdev hooks: where fwd / dup send from; a received datagram's at the ip hooks; 0: none)
 export const NFS_LLEN: u32 = 44; //   u32 bytes of skb->len before NFS_DATA (the MAC header at egress, 0 elsewhere)
+export const NFS_ZONE: u32 = 48; //   u32 the zone `ct zone set` gave a packet not yet tracked (nft_ct_set_zone_eval's template; 0 the default)
 export const NFS_SIZE: u32 = 64;
 // ---- The flowtable's part of the worker scratch area (netScratch() + SCR_FLOW; nf_flow_table.ts) ----
 //   +0 BURST_MAX × u32 the burst's frames' direction records (nf_flow_burst_lookup) | +256 BURST_MAX × u32 their key hashes (the buckets' tags)

@@ -136,7 +136,8 @@ const EHOSTUNREACH: i32 = 113;
   // set before the hook: a datagram conntrack's defragmentation completes there goes on with it
   rx4PktType = pkt;
   if (!NF_HOOK4(NF_INET_PRE_ROUTING, ifindex, 0, q, data, tot)) return;
-  ip_rcv_finish(ifindex, q, data, tot, pkt, hlen);
+  // the type as the hook left it (`meta pkttype set`: nft_meta_set_eval writes skb->pkt_type)
+  ip_rcv_finish(ifindex, q, data, tot, rx4PktType, hlen);
 }
 
 @inline function inHdrError(q: u32, data: u32, reason: u32): void {

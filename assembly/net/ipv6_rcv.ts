@@ -147,7 +147,8 @@ export function ipv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): v
     off = IPV6_HLEN + extlen;
   }
   if (!NF_HOOK6(NF_INET_PRE_ROUTING, ifindex, 0, q, data, len)) return;
-  ip6RcvFinish(ifindex, nd, q, data, len, pkt, nhoff, off, mcast);
+  // the type as the hook left it (`meta pkttype set`: nft_meta_set_eval writes skb->pkt_type)
+  ip6RcvFinish(ifindex, nd, q, data, len, rxPktType, nhoff, off, mcast);
 }
 
 /**

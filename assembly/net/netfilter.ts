@@ -61,7 +61,7 @@ import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch, netdevGet } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
-  ND_NF_INGRESS, NFS_LLEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF, SCR_NF_INGRESS_MARK, SCR_NF_UNTRACKED,
+  ND_NF_INGRESS, NFS_LLEN, NFS_ZONE, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF, SCR_NF_INGRESS_MARK, SCR_NF_UNTRACKED,
   LOOPBACK_IFINDEX,
 } from './abi';
 import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
@@ -390,6 +390,7 @@ function defrag6(t: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: 
   store<u32>(st + NFS_MARK, 0);
   store<u32>(st + NFS_MAC, mac);
   store<u32>(st + NFS_LLEN, llen);
+  store<u32>(st + NFS_ZONE, 0);
 }
 
 function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, from: u32): bool {
@@ -482,7 +483,8 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
       }
       continue;
     }
-    if (kind == NFK_CT_IN) v = nf_conntrack_in(st, 0);
+    // (the zone a chain before conntrack set: nft_ct_set_zone_eval's template)
+    if (kind == NFK_CT_IN) v = nf_conntrack_in(st, load<u32>(st + NFS_ZONE));
     else if (kind == NFK_CT_CONFIRM) v = nf_conntrack_confirm(st);
     else if (kind == NFK_NAT) v = nf_nat_inet_fn(st, natList(t, pfi, hook));
     else if (kind == NFK_CHAIN) v = nft_do_chain(st, load<u32>(e, 8));

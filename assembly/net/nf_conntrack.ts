@@ -21,7 +21,9 @@
 //   | +216 u32 masquerade oif | +220 flowtable entry (nf_flow_table.ts) | +224 u64 start (ms)
 //   | +232 u32 pool free-list / retired-list link | +236 NAT bysource links | +244 u32 the timeout in
 //   jiffies (the kernel's nf_conn.timeout: +16 / JIFFY_MS, absolute jiffies of the stack clock once
-//   confirmed, relative before; what a program's BTF read of ct->timeout gets)
+//   confirmed, relative before; what a program's BTF read of ct->timeout gets) | +248 u8 1: the entry has
+//   the kernel's acct extension (made while nf_conntrack_acct was on: `ct bytes` and conntrack -L show the
+//   counters at +112, which count always; without it they read 0 and are not listed)
 //
 // Concurrency: one table lock (a word in the root, ctLock) around every lookup, insert, state change and
 // delete — simpler than the kernel's per-bucket locks and RCU; a spin lock in the shared build (lock.ts).
@@ -50,7 +52,7 @@ import {
   SYSCTL_NF_CONNTRACK_ICMPV6_TIMEOUT, SYSCTL_NF_CONNTRACK_ICMP_TIMEOUT, SYSCTL_NF_CONNTRACK_MAX,
   SYSCTL_NF_CONNTRACK_UDP_TIMEOUT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM, AF_INET6, SYSCTL_NF_CONNTRACK_TCP_LOOSE,
   SYSCTL_NF_CONNTRACK_TCP_MAX_RETRANS, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT, SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT,
-  SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT,
+  SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT, SYSCTL_NF_CONNTRACK_ACCT,
 } from './abi';
 import {
   IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP,
@@ -90,6 +92,8 @@ export const CT_NAT_BYSRC: u32 = 236; //   next entry in its nf_nat_bysource cha
 export const CT_NAT_BYSRC_PPREV: u32 = 240; // the word that points at it: a bucket head or the previous
 //                                            entry's CT_NAT_BYSRC (0: in no chain), as an hlist_node's pprev
 export const CT_TIMEOUT_JIFFIES: u32 = 244;
+/** u8: 1 when the entry was made with net.netfilter.nf_conntrack_acct on (nf_ct_acct_ext_add). */
+export const CT_ACCT: u32 = 248;
 export const CT_SIZE: u32 = 256;
 
 // IPS_* (uapi nf_conntrack_common.h)
@@ -865,6 +869,8 @@ function initConntrack(root: u32, st: u32, t: u32): u32 {
     store<u8>(st + NFS_CTINFO, 0xfe); // tells the caller to drop: "nf_conntrack: table full, dropping packet"
     return 0;
   }
+  // init_conntrack's nf_ct_acct_ext_add: the counters show only for an entry made while accounting is on
+  if (sysctl(SYSCTL_NF_CONNTRACK_ACCT) != 0) store<u8>(e + CT_ACCT, 1);
   unconfirmedAdd(root, e);
   return e;
 }

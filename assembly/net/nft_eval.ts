@@ -31,14 +31,15 @@
 import { JIFFY_MS, netRoot, netScratch, netDrop, netdevGet, netNow, netRealtimeMs } from './core';
 import {
   ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
-  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
+  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NFS_ZONE, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
 } from './abi';
 import { RUN_BASE, RUN_CPU } from '../abi';
 import { rx4PktType } from './ipv4_rcv';
 import { rxPktType } from './ipv6_rcv';
-import { CT_TIMEOUT_JIFFIES, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
+import { CT_ACCT, CT_COUNTERS, CT_TIMEOUT_JIFFIES, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT, CTT_PROTO, CTT_SRC, CTT_ZONE } from './nf_conntrack';
 import { nftReject, nftRejectNetdev } from './nft_reject';
 import { jhash } from '../maps/jhash';
+import { copyBytes, fillBytes } from '../bytes';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
 import { nftExthdrIpv4, nftExthdrIpv6, nftExthdrTcp, nftExthdrTcpSet, nftExthdrTcpStrip, nftRt } from './nft_exthdr';
@@ -132,6 +133,11 @@ export const NFT_CT_MARK: u32 = 3;
 export const NFT_CT_EXPIRATION: u32 = 5;
 export const NFT_CT_L3PROTOCOL: u32 = 7;
 export const NFT_CT_PROTOCOL: u32 = 10;
+export const NFT_CT_PROTO_SRC: u32 = 11;
+export const NFT_CT_PROTO_DST: u32 = 12;
+export const NFT_CT_PKTS: u32 = 14;
+export const NFT_CT_BYTES: u32 = 15;
+export const NFT_CT_AVGPKT: u32 = 16;
 export const NFT_CT_ZONE: u32 = 17;
 export const NFT_CT_SRC_IP: u32 = 19;
 export const NFT_CT_DST_IP: u32 = 20;
@@ -161,6 +167,28 @@ export const NFTN_DNAT: u32 = 1;
 export const NFTN_MASQ: u32 = 2;
 export const NFTN_REDIR: u32 = 3;
 export const NFT_JUMP_STACK_SIZE: u32 = 16;
+
+/**
+ * nft_ct_get_eval's NFT_CT_PKTS / BYTES / AVGPKT of entry `ct`: `dir` 1 the original direction's counters, 2 the
+ * reply's, 0 both summed (nft_ct_get_eval_counter); 0 when the entry has no acct extension (nf_conn_acct_find).
+ */
+function ctAcctRead(ct: u32, key: u32, dir: u32): u64 {
+  if (load<u8>(ct + CT_ACCT) == 0) return 0;
+  const c = ct + CT_COUNTERS;
+  let pk: u64 = 0;
+  let by: u64 = 0;
+  if (dir != 2) {
+    pk += load<u64>(c);
+    by += load<u64>(c, 8);
+  }
+  if (dir != 1) {
+    pk += load<u64>(c, 16);
+    by += load<u64>(c, 24);
+  }
+  if (key == NFT_CT_PKTS) return pk;
+  if (key == NFT_CT_BYTES) return by;
+  return pk != 0 ? by / pk : 0;
+}
 
 // ctinfo (IP_CT_*) → `ct state` bits, as nft_ct_get_eval computes them
 const IP_CT_UNTRACKED: u32 = 7;
@@ -213,6 +241,46 @@ function numgenRandom(): u32 {
   ngRnd ^= ngRnd >> 17;
   ngRnd ^= ngRnd << 5;
   return ngRnd;
+}
+
+// nft_symhash_eval's __skb_get_hash_symmetric: the flow dissector's addresses and ports (their order made one for both
+// directions: __flow_hash_consistentify) and protocol, hashed with a seed drawn once (the kernel's hashrnd,
+// net_get_random_once): the values cannot be the kernel's, their symmetry and spread can. The key's words:
+// +0 lower address | +16 higher (IPv4: the first 4 bytes) | +32 the lower address's port << 16 | the other's | +36 proto
+const SYM_KEY: usize = memory.data(40);
+const SYM_SEED: usize = memory.data(4);
+function symHash(st: u32): u32 {
+  let seed = load<u32>(SYM_SEED);
+  if (seed == 0) {
+    seed = numgenRandom() | 1;
+    store<u32>(SYM_SEED, seed);
+  }
+  const l3 = load<u32>(st, NFS_DATA);
+  const pf = <u32>load<u8>(st, NFS_PF);
+  const v6 = pf == 10 || (pf != 2 && (<u32>load<u8>(l3) >> 4) == 6);
+  const proto = <u32>load<u8>(st, NFS_L4PROTO);
+  const th = load<u32>(st, NFS_THOFF);
+  fillBytes(<u32>SYM_KEY, 0, 40);
+  // skb_flow_get_ports (proto_ports_offset): TCP, UDP, DCCP, ESP, SCTP, UDP-Lite at 0, AH at 4; none in a fragment
+  let sp: u32 = 0;
+  let dp: u32 = 0;
+  const off: i32 = proto == 6 || proto == 17 || proto == 33 || proto == 50 || proto == 132 || proto == 136 ? 0 : proto == 51 ? 4 : -1;
+  if (th != 0 && off >= 0 && th + <u32>off + 4 <= load<u32>(st, NFS_LEN)) {
+    sp = <u32>load<u16>(l3 + th + <u32>off);
+    dp = <u32>load<u16>(l3 + th + <u32>off + 2);
+  }
+  const alen: u32 = v6 ? 16 : 4;
+  const src = l3 + (v6 ? 8 : 12);
+  const dst = src + alen;
+  // swap when dst < src (IPv4: as u32 words in memory; IPv6: memcmp), or the addresses are equal and dport < sport
+  const c = v6 ? memcmpN(dst, src, 16) : (load<u32>(dst) < load<u32>(src) ? -1 : load<u32>(dst) > load<u32>(src) ? 1 : 0);
+  const swap = c < 0 || (c == 0 && dp < sp);
+  copyBytes(<u32>SYM_KEY, swap ? dst : src, alen);
+  copyBytes(<u32>SYM_KEY + 16, swap ? src : dst, alen);
+  store<u32>(SYM_KEY, swap ? (dp << 16) | sp : (sp << 16) | dp, 32);
+  store<u32>(SYM_KEY, proto, 36);
+  const h = jhash(SYM_KEY, 40, seed);
+  return h != 0 ? h : 1;
 }
 
 /** Compare `len` bytes at a and b as memcmp does: < 0, 0, > 0. */
@@ -574,7 +642,8 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         memory.copy(regs() + (x << 2), setData(m) + <u32>i * pad4(dlen), dlen);
         p += 12;
       } else if (op == EXPR_NUMGEN) {
-        store<u32>(reg, x == 0 ? numgenInc(load<u32>(p, 12), load<u32>(p, 4)) + load<u32>(p, 8) : reciprocalScale(numgenRandom(), load<u32>(p, 4)) + load<u32>(p, 8));
+        const n = x == 0 ? numgenInc(load<u32>(p, 12), load<u32>(p, 4)) : reciprocalScale(x == 1 ? numgenRandom() : symHash(st), load<u32>(p, 4));
+        store<u32>(reg, n + load<u32>(p, 8));
         p += 16;
       } else if (op == EXPR_JHASH) {
         // nft_jhash_eval: jhash of the source registers' bytes with the seed, scaled into the modulus
@@ -615,6 +684,15 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
             // jiffies once confirmed (relative before, as the kernel keeps it: an unconfirmed entry's reads so too)
             const left = <i32>(load<u32>(ct, CT_TIMEOUT_JIFFIES) - <u32>(netNow() / JIFFY_MS));
             v = left > 0 ? <u32>left * <u32>JIFFY_MS : 0;
+          } else if (key == NFT_CT_PKTS || key == NFT_CT_BYTES || key == NFT_CT_AVGPKT) {
+            // nf_conn_acct's counters (a u64 in host order): 0 for an entry without the acct extension;
+            // a direction's, or both summed; avgpkt bytes / packets (0 with no packets)
+            store<u64>(reg, ctAcctRead(ct, key, dir));
+            p += 4;
+            continue;
+          } else if (key == NFT_CT_PROTO_SRC || key == NFT_CT_PROTO_DST) {
+            // the direction's tuple.src.u.all / dst.u.all: a port (an ICMP id, type and code), network order
+            v = <u32>load<u16>(t + (key == NFT_CT_PROTO_SRC ? CTT_SPORT : CTT_DPORT));
           } else if (key == NFT_CT_L3PROTOCOL) v = load<u8>(orig, CTT_FAMILY);
           else if (key == NFT_CT_PROTOCOL) v = load<u8>(orig, CTT_PROTO);
           else if (key == NFT_CT_ZONE) {
@@ -638,10 +716,22 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         p += 4;
       } else if (op == EXPR_CT_SET) {
         const ct = load<u32>(st, NFS_CT);
-        if (ct != 0) nftCtMarkSet(ct, load<u32>(reg));
+        if (x == NFT_CT_ZONE) {
+          // nft_ct_set_zone_eval: a packet conntrack has not seen yet takes the zone (its template) to its lookup
+          if (ct == 0 && <u32>load<u8>(st, NFS_CTINFO) != IP_CT_UNTRACKED) store<u32>(st, <u32>load<u16>(reg), NFS_ZONE);
+        } else if (ct != 0) nftCtMarkSet(ct, load<u32>(reg));
         p += 4;
       } else if (op == EXPR_META_SET) {
-        store<u32>(st, load<u32>(reg), NFS_MARK);
+        if (x == NFT_META_PKTTYPE) {
+          // nft_meta_set_eval: a type of host, broadcast, multicast or otherhost replaces another of them (skb_pkt_type_ok)
+          const v = <u32>load<u8>(reg);
+          const pf = <u32>load<u8>(st, NFS_PF);
+          const cur = pktTypeOf(st);
+          if (v != cur && v <= PACKET_OTHERHOST && cur <= PACKET_OTHERHOST && load<u32>(st, NFS_IIF) != 0) {
+            if (pf == 10) rxPktType = v;
+            else if (pf == 2) rx4PktType = v;
+          }
+        } else store<u32>(st, load<u32>(reg), NFS_MARK);
         p += 4;
       } else if (op == EXPR_IMM) {
         memory.copy(reg, p + 4, pad4(len));

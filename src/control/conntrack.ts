@@ -60,6 +60,11 @@ export interface CtEntry {
   zoneReply?: number;
   packets: [number, number];
   bytes: [number, number];
+  /**
+   * The entry was made while net.netfilter.nf_conntrack_acct was on (the kernel's acct extension): conntrack -L
+   * shows its counters after each direction's tuple (`packets=1 bytes=28`). Without it they are not shown.
+   */
+  acct?: true;
 }
 
 export interface CtEvent {
@@ -238,6 +243,7 @@ export class Conntrack {
       ...(o.zone !== r.zone ? { zoneOrig: o.zone, zoneReply: r.zone } : {}),
       packets: [Number(this.dp.memory.loadU64(c)), Number(this.dp.memory.loadU64(c + 16))],
       bytes: [Number(this.dp.memory.loadU64(c + 8)), Number(this.dp.memory.loadU64(c + 24))],
+      ...(b[e + this.g('CT_ACCT')] ? { acct: true as const } : {}),
     };
     if (o.proto === 6) entry.state = TCP_STATES[b[e + this.g('CT_L4STATE')]!] ?? 'NONE';
     return entry;
@@ -332,9 +338,11 @@ export function formatEntry(e: CtEntry): string {
   if (e.state) parts.push(e.state);
   parts.push(tupleText(e.original, e.protonum));
   if (e.zoneOrig) parts.push(`zone-orig=${e.zoneOrig}`);
+  if (e.acct) parts.push(`packets=${e.packets[0]} bytes=${e.bytes[0]}`);
   if (e.unreplied) parts.push('[UNREPLIED]');
   parts.push(tupleText(e.reply, e.protonum));
   if (e.zoneReply) parts.push(`zone-reply=${e.zoneReply}`);
+  if (e.acct) parts.push(`packets=${e.packets[1]} bytes=${e.bytes[1]}`);
   if (e.offload) parts.push('[OFFLOAD]');
   else if (e.assured) parts.push('[ASSURED]');
   parts.push(`mark=${e.mark}`);

@@ -22,7 +22,7 @@ import { FIELD_INDEX_MAX, FieldElems, FieldIndexTooLarge, anonFields, fieldBound
 import { SET_TYPES, TYPE_INFO, cmpBytes, concatKey, formatElem, memcmpKey, prefixBounds, prefixLen, runs, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, dynsetTemplate, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { fieldAt } from './nft_merge.js';
-import { exthdrAt, ipoptAt, rtType, tcpOptAt } from './nft_exthdr.js';
+import { exthdrAt, ipoptAt, payloadBits, rtType, tcpOptAt } from './nft_exthdr.js';
 import { REJECT_CODES, dynExprText, natFlagsText, type CounterReader, chainText, chainsText, objectsText, rulesetText, setText, setsText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './route_text.js';
 import { JIFFY_MS } from './jiffies.js';
@@ -93,7 +93,7 @@ function refuseInNetdev(s: Stmt, family: 'netdev' | 'arp', hook: string | undefi
   const sel = s.k === 'match' || s.k === 'objmap' || s.k === 'vmap' ? s.sel : undefined;
   if (sel && (sel.proto === 'ct' || sel.concat?.some((f) => f.proto === 'ct'))) throw new Refusal('Could not process rule: Protocol error', sel.loc, true);
   if (sel?.proto === 'meta' && sel.field === 'nfproto') throw new Refusal('meta nfproto is only useful in the inet family', sel.loc, false);
-  if (s.k === 'set' && s.target === 'ct mark') throw new Refusal('Could not process rule: Protocol error', s.loc, true);
+  if (s.k === 'set' && (s.target === 'ct mark' || s.target === 'ct zone')) throw new Refusal('Could not process rule: Protocol error', s.loc, true);
   // reject (netdev, ingress or a chain jumps reach), log (nf_log_netdev's lines by skb->protocol, nf_log_arp_packet's in
   // the arp family), notrack (at ingress the frame reaches conntrack untracked: netfilter.ts nf_ingress_burst_begin; at
   // egress it has passed conntrack, an ARP packet never meets it: the mark goes unread) run in any chain of theirs
@@ -126,14 +126,27 @@ function rawJumps(v: RawValue): boolean {
   return v.k === 'ref';
 }
 
+/**
+ * `ct original proto-src 53`: nft types the key by the rule's transport protocol so far (ct_expr_update_type: a port
+ * once a match fixed one — `meta l4proto tcp`, `udp dport 53` — else an invalid type it cannot parse a value of); the
+ * kernel takes it with a direction only (nft_ct_get_init: EINVAL). Compared with a set, nft 1.0.6 lists the elements
+ * of an invalid type (`0x35 [invalid type]`): wxdp refuses those by name.
+ */
+function ctProtoCheck(s: Extract<Stmt, { k: 'match' }>, l4: number): void {
+  const first = s.value.k === 'set' ? s.value.elems[0] ?? s.value : s.value;
+  if (l4 < 0) throw new Refusal("Can't parse symbolic invalid expressions", first.loc, false);
+  if (s.value.k === 'set' || s.value.k === 'ref') throw new Refusal(`wxdp compares ${s.sel.field.replace(/^(original|reply) /, '')} with a value or a range only (nft 1.0.6 lists a set's elements of it with invalid types)`, s.value.loc, false);
+  if (!/^(original|reply) /.test(s.sel.field)) throw new Refusal('Could not process rule: Invalid argument', s.sel.loc, true);
+}
+
 /** fib is the ip, ip6 and inet families' (nft_fib4 / 6 / inet). */
 function fibFamily(t: NftTable, sel: Selector): void {
   if (t.family !== 'ip' && t.family !== 'ip6' && t.family !== 'inet') throw new Refusal(`wxdp has fib in the ip, ip6 and inet families only`, sel.loc, false);
 }
 
-/** A statement that loads a fib result (a match or verdict map keyed by one). */
+/** A statement whose expression answers to its chain's hooks: fib and rt mtu loads, `meta pkttype set`. */
 function isFib(x: RStmt): boolean {
-  return ((x.k === 'match' || x.k === 'vmap') && (x.sel.proto === 'fib' || (x.sel.proto === 'rt' && x.sel.field === 'mtu'))) || (x.k === 'optset' && x.rt);
+  return ((x.k === 'match' || x.k === 'vmap') && (x.sel.proto === 'fib' || (x.sel.proto === 'rt' && x.sel.field === 'mtu'))) || (x.k === 'optset' && x.rt) || (x.k === 'set' && x.target === 'meta pkttype');
 }
 
 /**
@@ -143,6 +156,8 @@ function isFib(x: RStmt): boolean {
  */
 function fibHookRefused(t: NftTable): boolean {
   const allowed = (x: RStmt, hook: string): boolean => {
+    // nft_meta_set_validate: NFT_META_PKTTYPE at prerouting (ip, ip6, inet), a netdev chain's ingress; no arp hook
+    if (x.k === 'set') return t.family !== 'arp' && (hook === 'prerouting' || hook === 'ingress');
     // nft_rt_validate: NFT_RT_TCPMSS needs the packet's route, at forward, output and postrouting
     if (x.k === 'optset' || ((x.k === 'match' || x.k === 'vmap') && x.sel.proto === 'rt')) return ['forward', 'output', 'postrouting'].includes(hook);
     if (x.k !== 'match' && x.k !== 'vmap') return true;
@@ -192,7 +207,7 @@ function ctFamilies(st: NftState): Set<number> {
   const out = new Set<number>();
   for (const t of st.tables) {
     const uses = t.chains.some((c) => c.rules.some((r) => r.stmts.some((s) =>
-      ((s.k === 'match' || s.k === 'objmap' || s.k === 'vmap') && s.sel.proto === 'ct') || (s.k === 'set' && s.target === 'ct mark') || s.k === 'nat' || s.k === 'flow')));
+      ((s.k === 'match' || s.k === 'objmap' || s.k === 'vmap') && s.sel.proto === 'ct') || (s.k === 'set' && (s.target === 'ct mark' || s.target === 'ct zone')) || s.k === 'nat' || s.k === 'flow')));
     if (!uses) continue;
     if (t.family !== 'ip6') out.add(2);
     if (t.family !== 'ip') out.add(10);
@@ -613,7 +628,9 @@ export class Nft {
         else ch.rules.splice(at, 0, rule);
         const jump = c.stmts.find((x) => (x.k === 'verdict' && x.chain !== undefined) || x.k === 'vmap');
         if (jump && tooDeep(t)) throw new Refusal(EMLINK, jump.loc, true);
-        if (stmts.some(isFib) && fibHookRefused(t)) throw new Refusal(EOPNOTSUPP, c.cmdLoc ?? { ...c.stmts[0]!.loc, end: c.stmts[c.stmts.length - 1]!.loc.end }, true);
+        // a hook-bound expression, or a jump to a chain that may hold one (the walk only when the table has one)
+        const hookBound = stmts.some(isFib) || (jump !== undefined && t.chains.some((x) => x.rules.some((r) => r.stmts.some(isFib))));
+        if (hookBound && fibHookRefused(t)) throw new Refusal(EOPNOTSUPP, c.cmdLoc ?? { ...c.stmts[0]!.loc, end: c.stmts[c.stmts.length - 1]!.loc.end }, true);
         if (mayReachReject(stmts) && netdevRejectAtEgress(t)) throw new Refusal(EOPNOTSUPP, c.cmdLoc ?? { ...c.stmts[0]!.loc, end: c.stmts[c.stmts.length - 1]!.loc.end }, true);
         return '';
       }
@@ -1334,6 +1351,8 @@ export class Nft {
     const ruleLoc = stmts.length ? cmdLoc ?? { ...stmts[0]!.loc, end: stmts[stmts.length - 1]!.loc.end } : undefined;
     const out: RStmt[] = [];
     let l4 = -1;
+    /** The transport protocol a `ct proto-src` is typed by (ctProtoCheck): `ct protocol` fixes it where the family is known. */
+    let l4ctx = -1;
     /** The network protocol the rule's matches fixed so far (nft's pctx network base: meta nfproto, ip, ip6, icmp…). */
     let net: 'ip' | 'ip6' | undefined;
     /** A netdev rule's match fixing another network protocol than IPv4 / IPv6 (a reject refuses it). */
@@ -1364,6 +1383,7 @@ export class Nft {
           // `fib … oif exists` / `missing`: nft's boolean (NFTA_FIB_F_PRESENT, one byte); the kernel refuses it of oifname (nft_fib_init)
           const present = s.sel.proto === 'fib' && !s.sel.field.endsWith(' type') && s.value.k === 'word' && (s.value.v === 'exists' || s.value.v === 'missing');
           if (present && s.sel.field.endsWith(' oifname')) throw new Refusal('Could not process rule: Invalid argument', s.sel.loc, true);
+          if (s.sel.proto === 'ct' && /proto-(src|dst)$/.test(s.sel.field)) ctProtoCheck(s, l4ctx);
           const type = present ? 'boolean' : this.selectorType(t, s);
           let value: MatchValue;
           const one = foldedElem(s);
@@ -1404,6 +1424,9 @@ export class Nft {
           if (exact && value.k === 'elem') value = { k: 'flags', bits: new DataView(value.e.lo.buffer, value.e.lo.byteOffset).getUint32(0, true) };
           out.push({ k: 'match', sel: s.sel, type, op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
+          // (measured: `ct protocol tcp` types a later `ct reply proto-dst` in an ip table, not in an inet one)
+          if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto' && !(s.sel.proto === 'ct' && t.family === 'inet')) l4ctx = value.e.lo[0]!;
+          if (s.sel.proto === 'tcp' || s.sel.proto === 'udp') l4ctx = s.sel.proto === 'tcp' ? 6 : 17;
           if (s.sel.proto === 'tcp') l4 = 6;
           if (s.sel.proto === 'udp') l4 = 17;
           if (s.sel.proto === 'icmp' || s.sel.proto === 'icmpv6') l4 = s.sel.proto === 'icmp' ? 1 : 58;
@@ -1461,6 +1484,18 @@ export class Nft {
           }
           if (s.key) {
             out.push({ k: 'set', target: s.target, value: 0, key: this.natMapOf(t, { key: s.key, value: { k: 'set', elems: [], loc: s.loc } }, 'mark', s.loc).key });
+            break;
+          }
+          if (s.target === 'ct zone') {
+            // nft_ct_set_init takes it at any hook: after conntrack the packet has its entry and it does nothing
+            out.push({ k: 'set', target: s.target, value: new DataView(parseElem('zone16', s.value).lo.buffer).getUint16(0, true) });
+            break;
+          }
+          if (s.target === 'meta pkttype') {
+            // nft_meta_set_validate's hooks (prerouting; a netdev chain's ingress) are checked with the table
+            // (fibHookRefused); the arp family has none (EOPNOTSUPP)
+            if (t.family === 'netdev') throw new Refusal('wxdp has no meta pkttype set in a netdev chain yet (its ingress hook reads the type from the frame\'s address)', s.loc, false);
+            out.push({ k: 'set', target: s.target, value: parseElem('pkt_type', s.value).lo[0]! });
             break;
           }
           const e = parseElem('mark', s.value);
@@ -2467,7 +2502,7 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state', ct_status: 'conntrack status', fib_addrtype: 'fib address type', boolean: 'boolean type',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer', integer32: 'integer', integer32be: 'integer', integer16h: 'integer',
-  arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
+  arp_op: 'ARP operation', ether_addr: 'Ethernet address', ether_type: 'Ethernet protocol', vlan_id: 'integer', vlan_pcp: 'integer', vlan_dei: 'integer', bits4h: 'integer', bits4l: 'integer', ecn6: 'Explicit Congestion Notification', flowlabel: 'integer', frag_off: 'integer', frag_res2: 'integer', frag_mf: 'integer', integer64h: 'integer', dscp: 'Differentiated Services Code Point', dscp6: 'Differentiated Services Code Point', ecn: 'Explicit Congestion Notification', icmp_type: 'ICMP type', icmpv6_type: 'ICMPv6 type', icmp_code: 'icmp code', icmpv6_code: 'icmpv6 code', tcp_flag: 'TCP flag',
   uid: 'user ID', gid: 'group ID', pkt_type: 'packet type', iface_type: 'network interface type', zone16: 'integer', day: 'Day of week of packet reception', hour: 'Hour of day of packet reception', ct_time: 'relative time', time: 'Relative time of packet reception', concat: 'concatenation',
 };
 
@@ -2612,6 +2647,8 @@ function selType(sel: Selector): DataType {
   // the two-byte integers of headers (ip length, id, frag-off, checksum; ip6 length; udp length, checksum; tcp window…)
   if (fieldAt(sel)?.len === 2 && (proto === 'ip' || proto === 'ip6' || ((proto === 'tcp' || proto === 'udp') && field !== 'sport' && field !== 'dport'))) return 'integer16';
   if (field === 'dscp') return proto === 'ip' ? 'dscp' : 'dscp6';
+  const bits = payloadBits(sel);
+  if (bits) return bits.type;
   if (proto === 'ip' && field === 'ecn') return 'ecn';
   if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
   if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
@@ -2627,6 +2664,8 @@ function selType(sel: Selector): DataType {
     if (field.endsWith(' saddr') || field.endsWith(' daddr')) return field.includes(' ip6 ') ? 'ipv6_addr' : 'ipv4_addr';
     if (field.endsWith('zone')) return 'zone16';
     if (field === 'expiration') return 'ct_time';
+    if (/(^| )(bytes|packets|avgpkt)$/.test(field)) return 'integer64h';
+    if (/(^| )proto-(src|dst)$/.test(field)) return 'inet_service';
     return ({ state: 'ct_state', status: 'ct_status', mark: 'mark', direction: 'ct_dir', l3proto: 'nf_proto', protocol: 'inet_proto' } as const)[field as 'mark']!;
   }
   if (proto === 'arp') return ({ operation: 'arp_op', htype: 'integer16', ptype: 'ether_type', hlen: 'integer8', plen: 'integer8', 'saddr ether': 'ether_addr', 'daddr ether': 'ether_addr' } as const)[field as 'htype'] ?? 'ipv4_addr';

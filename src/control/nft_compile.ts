@@ -6,16 +6,16 @@
 import { type NftChain, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt, type NatMap, type BitOp } from './nft_model.js';
 import { FIB_FLAGS, type Selector } from './nft_parse.js';
 import { fieldAt, stmtReduce } from './nft_merge.js';
-import { exthdrAt, ipoptAt, RT_KEYS, tcpOptAt, tcpOptKind } from './nft_exthdr.js';
+import { exthdrAt, ipoptAt, payloadBits, RT_KEYS, tcpOptAt, tcpOptKind } from './nft_exthdr.js';
 import { FieldIndexTooLarge, anonFields, fieldBounds, fieldIndex } from './nft_pipapo.js';
-import { TYPE_INFO, cmpBytes, fieldStarts, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
+import { BITFIELDS, TYPE_INFO, cmpBytes, isBitfield, fieldStarts, keyLen, intervals, memcmpKey, sortElems, type DataType, type Elem } from './nft_types.js';
 
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
 const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19, OBJMAP: 20, VMAP: 21, DATAMAP: 22, NUMGEN: 23, JHASH: 24, NOTRACK: 25, FWD: 26, FIB: 27, DYNSET: 28, DYNLOOKUP: 29, EXTHDR: 40, EXTHDR_SET: 41, RT: 42, DYNDATAMAP: 48 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, IIFTYPE: 8, OIFTYPE: 9, SKUID: 10, SKGID: 11, NFPROTO: 15, L4PROTO: 16, PKTTYPE: 19, CPU: 20, TIME_NS: 30, TIME_DAY: 31, TIME_HOUR: 32 } as const;
-const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3, EXPIRATION: 5, L3PROTOCOL: 7, PROTOCOL: 10, ZONE: 17, SRC_IP: 19, DST_IP: 20, SRC_IP6: 21, DST_IP6: 22 } as const;
+const CT = { STATE: 0, DIRECTION: 1, STATUS: 2, MARK: 3, EXPIRATION: 5, L3PROTOCOL: 7, PROTOCOL: 10, PROTO_SRC: 11, PROTO_DST: 12, PKTS: 14, BYTES: 15, AVGPKT: 16, ZONE: 17, SRC_IP: 19, DST_IP: 20, SRC_IP6: 21, DST_IP6: 22 } as const;
 /** An EXPR_CT key's direction (nft's NFTA_CT_DIRECTION), in x's top bits: none, IP_CT_DIR_ORIGINAL + 1, IP_CT_DIR_REPLY + 1. */
 const CT_DIR_SHIFT = 6;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
@@ -278,16 +278,29 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       needL4(proto === 'icmp' ? 1 : 58);
     }
   };
+  /** A bit field's mask over the bytes just loaded (nft_bitwise: `reg & mask ^ 0`); nothing for other types. */
+  const bitsMask = (type: DataType, len: number, reg: number): void => {
+    if (!isBitfield(type)) return;
+    code.op(EXPR.BITWISE, reg, len, 0);
+    code.data(Uint8Array.from(BITFIELDS[type].mask.slice(0, len)));
+    code.data(new Uint8Array(len));
+  };
   /** The selector's load into register `reg` (`len` bytes of a payload field: a prefix's leading bytes). */
   const loadOnly = (sel: Selector, len: number, reg: number): void => {
     const { proto, field } = sel;
-    if ((proto === 'ip' || proto === 'ip6') && (field === 'dscp' || field === 'ecn')) {
+    if ((proto === 'ip' || proto === 'ip6') && (field === 'dscp' || field === 'ecn') && !payloadBits(sel)) {
       // the TOS byte (IPv4) or the traffic class across the first two bytes (IPv6), its bits kept by nft_bitwise
       code.op(EXPR.PAYLOAD, reg, len, 1);
       code.word(proto === 'ip' ? 1 : 0);
       code.op(EXPR.BITWISE, reg, len, 0);
       code.data(proto === 'ip6' ? Uint8Array.of(0x0f, 0xc0) : Uint8Array.of(field === 'dscp' ? 0xfc : 0x03));
       code.data(new Uint8Array(len));
+    } else if (payloadBits(sel)) {
+      // a bit field of the IP or TCP header (`ip version`, `ip6 flowlabel`, `tcp doff`): its bytes, then its mask
+      const at = payloadBits(sel)!;
+      code.op(EXPR.PAYLOAD, reg, len, proto === 'tcp' ? 2 : 1);
+      code.word(at.off);
+      bitsMask(at.type, len, reg);
     } else if (proto === 'ip' || proto === 'ip6') {
       code.op(EXPR.PAYLOAD, reg, len, 1);
       code.word(fieldAt(sel)!.off);
@@ -321,6 +334,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const at = tcpOptAt(field);
       code.op(EXPR.EXTHDR, reg, len, at.kind);
       code.word(at.off | (at.present ? 0x100 : 0));
+      bitsMask(at.type, len, reg);
     } else if (proto === 'rt') {
       code.op(EXPR.RT, reg, len, RT_KEYS[field]!);
     } else if (proto === 'exthdr') {
@@ -328,6 +342,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const at = exthdrAt(field);
       code.op(EXPR.EXTHDR, reg, len, at.kind);
       code.word(at.off | (at.present ? 0x100 : 0) | 0x10000);
+      bitsMask(at.type, len, reg);
     } else if (proto === 'ipopt') {
       // NFT_EXTHDR_OP_IPV4 (u8 2 in the operand's third byte): x the option's type
       const at = ipoptAt(field);
@@ -350,7 +365,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       const words = field.split(' ');
       const dir = words[0] === 'original' ? 1 : words[0] === 'reply' ? 2 : 0;
       const f = dir ? words.slice(1).join(' ') : field;
-      const key = { state: CT.STATE, status: CT.STATUS, mark: CT.MARK, direction: CT.DIRECTION, expiration: CT.EXPIRATION, l3proto: CT.L3PROTOCOL, protocol: CT.PROTOCOL, zone: CT.ZONE, 'ip saddr': CT.SRC_IP, 'ip daddr': CT.DST_IP, 'ip6 saddr': CT.SRC_IP6, 'ip6 daddr': CT.DST_IP6 }[f]!;
+      const key = { state: CT.STATE, status: CT.STATUS, mark: CT.MARK, direction: CT.DIRECTION, expiration: CT.EXPIRATION, l3proto: CT.L3PROTOCOL, protocol: CT.PROTOCOL, 'proto-src': CT.PROTO_SRC, 'proto-dst': CT.PROTO_DST, packets: CT.PKTS, bytes: CT.BYTES, avgpkt: CT.AVGPKT, zone: CT.ZONE, 'ip saddr': CT.SRC_IP, 'ip daddr': CT.DST_IP, 'ip6 saddr': CT.SRC_IP6, 'ip6 daddr': CT.DST_IP6 }[f]!;
       code.op(EXPR.CT, reg, len, key | (dir << CT_DIR_SHIFT));
     }
   };
@@ -379,7 +394,8 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
   const natMapKey = (k: NatMap['key'], keyType: DataType): void => {
     if (k.k === 'sel') load(k.sel, TYPE_INFO[keyType].len);
     else if (k.k === 'numgen') {
-      code.op(EXPR.NUMGEN, 0, 0, k.mode === 'inc' ? 0 : 1);
+      // x: nft_numgen's NFT_NG_INCREMENTAL 0, NFT_NG_RANDOM 1; 2 nft_hash's NFT_HASH_SYM (symhash)
+      code.op(EXPR.NUMGEN, 0, 0, k.mode === 'inc' ? 0 : k.mode === 'random' ? 1 : 2);
       code.word(k.mod);
       code.word(k.offset);
       code.word(k.addr);
@@ -731,6 +747,20 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         break;
       }
       case 'set':
+        if (s.target === 'ct zone') {
+          // nft_ct_set_zone_eval reads a u16 in host order (nft_reg_load16)
+          code.op(EXPR.IMM, 0, 2, 0);
+          code.data(Uint8Array.of(s.value & 0xff, s.value >> 8));
+          code.op(EXPR.CT_SET, 0, 2, CT.ZONE);
+          break;
+        }
+        if (s.target === 'meta pkttype') {
+          // nft_meta_set_eval: the byte from an immediate
+          code.op(EXPR.IMM, 0, 1, 0);
+          code.data(Uint8Array.of(s.value));
+          code.op(EXPR.META_SET, 0, 1, META.PKTTYPE);
+          break;
+        }
         if (s.map) natMap(s.map, 0, 4);
         else if (s.key) {
           natMapKey(s.key, 'integer32');

@@ -41,7 +41,8 @@ const OPTIONS: Readonly<Record<string, TcpOptDesc>> = {
   sack2: sack(2),
   sack3: sack(3),
   timestamp: { kind: 8, fields: { length: LENGTH, tsval: { off: 2, len: 4, type: 'integer32be' }, tsecr: { off: 6, len: 4, type: 'integer32be' } } },
-  mptcp: { kind: 30, fields: { length: LENGTH } },
+  // the MPTCP option's subtype: the top nibble of its third byte (exthdr load tcpopt 1b @ 30 + 2, then & 0xf0)
+  mptcp: { kind: 30, fields: { length: LENGTH, subtype: { off: 2, len: 1, type: 'bits4h' } } },
 };
 const ALIASES: Readonly<Record<string, string>> = { sack0: 'sack', 'sack-permitted': 'sack-perm' };
 
@@ -91,7 +92,15 @@ const HDRLEN: TcpOptField = { off: 1, len: 1, type: 'integer8' };
 const EXTHDRS: Readonly<Record<string, TcpOptDesc>> = {
   hbh: { kind: 0, fields: { nexthdr: NEXTHDR, hdrlength: HDRLEN } },
   rt: { kind: 43, fields: { nexthdr: NEXTHDR, hdrlength: HDRLEN, type: { off: 2, len: 1, type: 'integer8' }, 'seg-left': { off: 3, len: 1, type: 'integer8' } } },
-  frag: { kind: 44, fields: { nexthdr: NEXTHDR, reserved: { off: 1, len: 1, type: 'integer8' }, id: { off: 4, len: 4, type: 'integer32be' } } },
+  // frag-off: 13 bits over bytes 2-3 (exthdr load ipv6 2b @ 44 + 2, then & 0xfff8); reserved2 and more-fragments the
+  // low bits of byte 3 (1b @ 44 + 3, & 0x06 and & 0x01)
+  frag: {
+    kind: 44,
+    fields: {
+      nexthdr: NEXTHDR, reserved: { off: 1, len: 1, type: 'integer8' }, 'frag-off': { off: 2, len: 2, type: 'frag_off' }, reserved2: { off: 3, len: 1, type: 'frag_res2' },
+      'more-fragments': { off: 3, len: 1, type: 'frag_mf' }, id: { off: 4, len: 4, type: 'integer32be' },
+    },
+  },
   dst: { kind: 60, fields: { nexthdr: NEXTHDR, hdrlength: HDRLEN } },
   mh: { kind: 135, fields: {} },
 };
@@ -99,7 +108,7 @@ const EXTHDRS: Readonly<Record<string, TcpOptDesc>> = {
 /** The extension headers `exthdr NAME exists` names. */
 export const EXTHDR_NAMES: readonly string[] = Object.keys(EXTHDRS);
 
-/** The fields wxdp reads of an extension header (`frag more-fragments`, `frag frag-off`, `mh type` not yet). */
+/** The fields wxdp reads of an extension header (`mh type` not yet). */
 export function exthdrFields(name: string): readonly string[] {
   return Object.keys(EXTHDRS[name]?.fields ?? {});
 }
@@ -144,4 +153,27 @@ export function ipoptAt(field: string): TcpOptField & { kind: number; present: b
   const kind = IPOPTS[name]!.kind;
   if (f === undefined) return { kind, present: true, off: 0, len: 1, type: 'boolean' };
   return { kind, present: false, ...IPOPTS[name]!.fields[f]! };
+}
+
+/**
+ * Payload bit fields (nftables' proto.c templates with a bit offset): where their bytes are and their type (nft_types.ts
+ * BITFIELDS: the mask nft's bitwise keeps), as nft 1.0.6 sends them (`--debug=netlink`, measured):
+ *
+ *   ip version 4                    payload load 1b @ network header + 0, & 0xf0, cmp eq 0x40
+ *   ip6 flowlabel 5                 payload load 3b @ network header + 1, & 0x0fffff, cmp eq 0x000005
+ *   tcp doff 5                      payload load 1b @ transport header + 12, & 0xf0, cmp eq 0x50
+ */
+const PAYLOAD_BITS: Readonly<Record<string, { off: number; type: 'bits4h' | 'bits4l' | 'ecn6' | 'flowlabel' }>> = {
+  'ip version': { off: 0, type: 'bits4h' },
+  'ip hdrlength': { off: 0, type: 'bits4l' },
+  'ip6 version': { off: 0, type: 'bits4h' },
+  'ip6 ecn': { off: 1, type: 'ecn6' },
+  'ip6 flowlabel': { off: 1, type: 'flowlabel' },
+  'tcp doff': { off: 12, type: 'bits4h' },
+  'tcp reserved': { off: 12, type: 'bits4l' },
+};
+
+/** A payload bit field's place and type (`ip version`, `tcp doff`…), undefined for other selectors. */
+export function payloadBits(sel: { proto: string; field: string; concat?: unknown }): { off: number; type: DataType } | undefined {
+  return sel.concat ? undefined : PAYLOAD_BITS[`${sel.proto} ${sel.field}`];
 }

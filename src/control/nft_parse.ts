@@ -56,7 +56,8 @@ export interface Selector {
  */
 export type NatKey =
   | { k: 'sel'; sel: Selector; loc: Loc }
-  | { k: 'numgen'; mode: 'inc' | 'random'; mod: number; offset: number; loc: Loc }
+  /** mode `symhash`: nft_hash's NFT_HASH_SYM (`symhash mod N [offset M]`), the packet's symmetric flow hash */
+  | { k: 'numgen'; mode: 'inc' | 'random' | 'symhash'; mod: number; offset: number; loc: Loc }
   | { k: 'jhash'; sel: Selector; mod: number; seed: number; seedSet: boolean; offset: number; loc: Loc };
 
 /** nft's binary operators (and_expr, exclusive_or_expr, inclusive_or_expr, shift_expr; `and`, `xor`, `or`, `lshift`, `rshift` are words for them). */
@@ -83,7 +84,7 @@ export type Stmt =
    * `key`: the mark from numgen or jhash (`meta mark set numgen inc mod 3`), or from a map (`… map { 0 : 0x1 }`);
    * `expr`: from binary operations (`meta mark set ct mark & 0xff | 0x100`).
    */
-  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; key?: NatKey; map?: RawValue; expr?: BinExpr; loc: Loc }
+  | { k: 'set'; target: 'meta mark' | 'ct mark' | 'meta pkttype' | 'ct zone'; value: RawValue; key?: NatKey; map?: RawValue; expr?: BinExpr; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
   | { k: 'notrack'; loc: Loc }
   /**
@@ -231,7 +232,6 @@ const SECMARK = 'wxdp has no secmark: no Linux security module labels its packet
 const ABSENT_EXPRS: Readonly<Record<string, string>> = {
   numgen: 'wxdp has numgen only as a NAT map\'s key yet (dnat to numgen inc mod N map { … })',
   jhash: 'wxdp has jhash only as a NAT map\'s key yet (dnat to jhash EXPR mod N map { … })',
-  symhash: 'wxdp has no symhash: it is the skb\'s symmetric flow hash (__skb_get_hash_symmetric), keyed by a random seed of the running kernel',
 };
 /** A verdict map's data words. */
 const VERDICTS = new Set(['accept', 'drop', 'return', 'continue', 'jump', 'goto']);
@@ -1170,8 +1170,8 @@ class Parser {
       return { ...inner, loc: { ...open.loc, end: close.loc.end } };
     }
     const t = this.peek();
-    if (t.t === 'w' && (SELECTORS.has(t.v) || t.v === 'numgen' || t.v === 'jhash')) {
-      if (!sels || t.v === 'numgen' || t.v === 'jhash') this.unexpected(t);
+    if (t.t === 'w' && (SELECTORS.has(t.v) || t.v === 'numgen' || t.v === 'jhash' || t.v === 'symhash')) {
+      if (!sels || t.v === 'numgen' || t.v === 'jhash' || t.v === 'symhash') this.unexpected(t);
       const sel = this.selector(this.next())!;
       return { k: 'sel', sel, loc: sel.loc };
     }
@@ -1247,12 +1247,12 @@ class Parser {
           }
           return { proto: 'ipopt', field: n.v, loc: { ...t.loc, end: n.loc.end } };
         }
-        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl', 'length', 'id', 'frag-off', 'checksum', 'dscp', 'ecn']);
+        return this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl', 'length', 'id', 'frag-off', 'checksum', 'dscp', 'ecn', 'version', 'hdrlength']);
       case 'ip6':
-        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit', 'length', 'dscp']);
+        return this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit', 'length', 'dscp', 'ecn', 'version', 'flowlabel']);
       case 'tcp':
         if (this.isWord('option')) return this.tcpOption(t);
-        return this.selectorField(t.v, t, ['sport', 'dport', 'flags', 'window', 'checksum', 'urgptr']);
+        return this.selectorField(t.v, t, ['sport', 'dport', 'flags', 'window', 'checksum', 'urgptr', 'doff', 'reserved']);
       case 'exthdr': {
         // exthdr_exists_expr: EXTHDR exthdr_key (hbh, rt, frag, dst, mh), then exists / missing
         const n = this.next();
@@ -1298,12 +1298,13 @@ class Parser {
       case 'oifname':
         return { proto: 'meta', field: t.v, loc: t.loc };
       case 'ct': {
-        const sel = this.selectorField('ct', t, ['state', 'status', 'mark', 'direction', 'l3proto', 'protocol', 'zone', 'expiration', 'original', 'reply']);
+        const sel = this.selectorField('ct', t, ['state', 'status', 'mark', 'direction', 'l3proto', 'protocol', 'zone', 'expiration', 'bytes', 'packets', 'avgpkt', 'proto-src', 'proto-dst', 'original', 'reply']);
         if (sel.field !== 'original' && sel.field !== 'reply') return sel;
         // ct_key_dir: a direction's tuple address (`ct original ip saddr`, nft's NFT_CT_SRC_IP with NFTA_CT_DIRECTION)
         // or its zone (`ct reply zone`)
         const f = this.next();
-        if (f.t === 'w' && f.v === 'zone') return { proto: 'ct', field: `${sel.field} zone`, loc: { ...t.loc, end: f.loc.end } };
+        // or its counters (`ct original bytes`, nf_conn_acct's of that direction)
+        if (f.t === 'w' && ['zone', 'bytes', 'packets', 'avgpkt', 'proto-src', 'proto-dst'].includes(f.v)) return { proto: 'ct', field: `${sel.field} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
         if (f.t !== 'w' || (f.v !== 'ip' && f.v !== 'ip6')) this.unexpected(f);
         const a = this.next();
         if (a.t !== 'w' || (a.v !== 'saddr' && a.v !== 'daddr')) this.unexpected(a);
@@ -1344,7 +1345,6 @@ class Parser {
       return { proto: 'tcpopt', field: `${name} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
     }
     if (f.t === 'w' && (f.v === 'exists' || f.v === 'missing')) return { proto: 'tcpopt', field: name, loc: { ...t.loc, end: n.loc.end } };
-    if (f.t === 'w' && name === 'mptcp' && f.v === 'subtype') throw new NftParseError('wxdp has no tcp option mptcp subtype yet (a 4-bit field)', { ...t.loc, end: f.loc.end });
     this.unexpected(this.isEnd(true) ? this.peek() : this.peek(1));
   }
 
@@ -1352,7 +1352,7 @@ class Parser {
   private exthdrField(t: Tok): Selector {
     const f = this.next();
     if (f.t !== 'w' || !exthdrFields(t.v).includes(f.v)) {
-      if (f.t === 'w' && ['more-fragments', 'frag-off', 'type', 'last-entry', 'flags', 'tag', 'checksum'].includes(f.v)) throw new NftParseError(`wxdp has no ${t.v} ${f.v} yet`, { ...t.loc, end: f.loc.end });
+      if (f.t === 'w' && ['type', 'last-entry', 'flags', 'tag', 'checksum'].includes(f.v)) throw new NftParseError(`wxdp has no ${t.v} ${f.v} yet`, { ...t.loc, end: f.loc.end });
       this.unexpected(f);
     }
     return { proto: 'exthdr', field: `${t.v} ${f.v}`, loc: { ...t.loc, end: f.loc.end } };
@@ -1427,6 +1427,12 @@ class Parser {
       case 'rt': {
         const sel = this.selector(t)!;
         if (sel.field === 'mark' && this.isWord('set')) return this.setStmt(sel);
+        if (sel.proto === 'meta' && sel.field === 'pkttype' && this.isWord('set')) {
+          // meta_stmt: `meta pkttype set host` (nft_meta_set_eval's NFT_META_PKTTYPE), a value
+          this.next();
+          const value = this.single();
+          return { k: 'set', target: 'meta pkttype', value, loc: { ...sel.loc, end: value.loc.end } };
+        }
         if (sel.proto === 'tcpopt' && this.isWord('set')) return this.optSet(sel);
         // payload_stmt: `ip daddr set …` rewrites the packet (nft_payload_set) — wxdp keeps no payload writes
         if (['ip', 'ip6', 'tcp', 'udp', 'th'].includes(sel.proto) && this.isWord('set')) throw new NftParseError(`wxdp has no payload writes yet (${sel.proto} ${sel.field} set …: nft_payload_set)`, { ...sel.loc, end: this.peek().loc.end });
@@ -1457,6 +1463,15 @@ class Parser {
         }
         if (this.isWord('helper')) throw new NftParseError('wxdp has no conntrack helpers (ct helper set)', { ...t.loc, end: this.peek().loc.end });
         const sel = this.selector(t)!;
+        if (this.isWord('set') && /(^| )zone$/.test(sel.field)) {
+          // ct_stmt: `ct zone set 3` (nft_ct_set_zone_eval), a value
+          const set = this.next();
+          if (sel.field !== 'zone') throw new NftParseError('wxdp has ct zone set for both directions only yet (ct original|reply zone set: a zone of one direction)', { ...sel.loc, end: set.loc.end });
+          const w = this.peek();
+          if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash' || w.v === 'symhash')) throw new NftParseError('wxdp sets ct zone from a value only yet', w.loc);
+          const value = this.single();
+          return { k: 'set', target: 'ct zone', value, loc: { ...sel.loc, end: value.loc.end } };
+        }
         if (this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);
       }
@@ -1529,7 +1544,8 @@ class Parser {
         return { k: 'absent', expr: 'synproxy', loc: t.loc };
       }
       case 'numgen':
-      case 'jhash': {
+      case 'jhash':
+      case 'symhash': {
         // `numgen inc mod 2 vmap { 0 : accept, 1 : drop }`: nft_numgen's or nft_hash's number as a verdict map's key
         const key = this.natKey(t) as Exclude<NatKey, { k: 'sel' }>;
         // a statement's keyword after it is bison's syntax error; a value (a match on the number) wxdp lacks
@@ -1569,7 +1585,7 @@ class Parser {
           const v = this.next();
           if (v.t !== 'w') this.unexpected(v);
           // `dnat to tcp dport map { 1000 : 192.0.2.1 }` (and nft's older `dnat tcp dport map …`), `dnat to numgen …`
-          if (SELECTORS.has(v.v) || v.v === 'numgen' || v.v === 'jhash') {
+          if (SELECTORS.has(v.v) || v.v === 'numgen' || v.v === 'jhash' || v.v === 'symhash') {
             map = this.natMap(v, t.v);
             end = map.value.loc.end;
           } else {
@@ -1580,7 +1596,7 @@ class Parser {
           toLoc = v.loc;
           // `dnat to 192.0.2.1:tcp sport map @q`, as nft lists it: the scanner kept the key's first word in the address's
           const glued = to !== undefined ? /^(.+):([a-z][a-z0-9]*)$/.exec(to) : null;
-          if (glued && (SELECTORS.has(glued[2]!) || glued[2] === 'numgen' || glued[2] === 'jhash')) {
+          if (glued && (SELECTORS.has(glued[2]!) || glued[2] === 'numgen' || glued[2] === 'jhash' || glued[2] === 'symhash')) {
             to = glued[1]!;
             toLoc = { ...v.loc, end: v.loc.col + to.length - 1 };
             portMap = this.natMap({ t: 'w', v: glued[2]!, loc: { ...v.loc, col: v.loc.col + to.length + 1 } }, t.v);
@@ -1682,26 +1698,26 @@ class Parser {
   private natPortMap(type: string): { key: NatKey; value: RawValue } | undefined {
     if (!this.isWord(':')) return undefined;
     const w = this.peek(1);
-    if (w.t !== 'w' || !(SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) return undefined;
+    if (w.t !== 'w' || !(SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash' || w.v === 'symhash')) return undefined;
     this.next();
     return this.natMap(this.next(), type);
   }
 
   /** A NAT map's key (NatKey): `numgen inc|random mod N [offset M]`, `jhash EXPR mod N [seed S] [offset M]` or a field. */
   private natKey(t: Tok): NatKey {
-    if (t.v !== 'numgen' && t.v !== 'jhash') {
+    if (t.v !== 'numgen' && t.v !== 'jhash' && t.v !== 'symhash') {
       const sel = this.selector(t);
       if (!sel) this.unexpected(t);
       const key = this.concatSel(sel);
       return { k: 'sel', sel: key, loc: key.loc };
     }
-    let mode: 'inc' | 'random' = 'inc';
+    let mode: 'inc' | 'random' | 'symhash' = t.v === 'symhash' ? 'symhash' : 'inc';
     let sel: Selector | undefined;
     if (t.v === 'numgen') {
       const m = this.next();
       if (m.t !== 'w' || (m.v !== 'inc' && m.v !== 'random')) this.unexpected(m, 'inc or random');
       mode = m.v as 'inc';
-    } else {
+    } else if (t.v === 'jhash') {
       const f = this.next();
       sel = f.t === 'w' ? this.selector(f) : undefined;
       if (!sel) this.unexpected(f);
@@ -1720,6 +1736,8 @@ class Parser {
     let seed = 0;
     let seedSet = false;
     let end = mod.t.loc.end;
+    // symhash takes no seed: `seed` is a keyword of the hash expressions' scanner state (bison's syntax error there)
+    if (mode === 'symhash' && this.isWord('seed')) throw new NftParseError('syntax error, unexpected seed', this.peek().loc);
     if (sel && this.isWord('seed')) {
       this.next();
       const x = u32('number');
@@ -1962,7 +1980,7 @@ class Parser {
       const expr = this.binRest(this.binOperand(true), 1, true);
       return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value: { k: 'word', v: '0', loc: expr.loc }, expr, loc: { ...sel.loc, end: expr.loc.end } };
     }
-    if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash')) {
+    if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash' || w.v === 'symhash')) {
       const key = this.natKey(this.next());
       if (key.k === 'sel' && !key.sel.concat && this.binopNext()) {
         const expr = this.binRest({ k: 'sel', sel: key.sel, loc: key.loc }, 1, true);

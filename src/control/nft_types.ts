@@ -30,6 +30,15 @@ export type DataType =
   | 'vlan_id' | 'vlan_pcp' | 'vlan_dei'
   /** `ip dscp` (the top 6 bits of the TOS byte, held there), `ip6 dscp` (bits 4-9 of the first two bytes), `ip ecn`. */
   | 'dscp' | 'dscp6' | 'ecn'
+  /**
+   * Header bit fields held where they sit in their bytes, as nft's bitwise leaves them (BITFIELDS draws each): the
+   * top nibble of a byte (`ip version`, `tcp doff`, `tcp option mptcp subtype`), the low one (`ip hdrlength`, `tcp
+   * reserved`), `ip6 ecn` (bits 2-3 of the second byte), `ip6 flowlabel` (the low 20 bits of 3 bytes), the IPv6
+   * fragment header's `frag-off` (13 bits over 2 bytes), `reserved2` and `more-fragments` (its fourth byte's low bits).
+   */
+  | 'bits4h' | 'bits4l' | 'ecn6' | 'flowlabel' | 'frag_off' | 'frag_res2' | 'frag_mf'
+  /** `ct bytes`, `ct packets`, `ct avgpkt`: nf_conn_acct's counters, a u64 in host order (nft's integer of 64 bits). */
+  | 'integer64h'
   /** `meta pkttype`: skb->pkt_type (PACKET_*), one byte; `meta iiftype` / `oiftype`: dev->type (ARPHRD_*), u16 host order. */
   | 'pkt_type' | 'iface_type'
   /** `meta day`: the weekday, one byte (0 Sunday); `meta hour`: seconds since midnight UTC, a u32 in host order. */
@@ -79,6 +88,14 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   dscp6: { len: 2, host: false },
   ecn: { len: 1, host: false },
   vlan_dei: { len: 1, host: false },
+  bits4h: { len: 1, host: false },
+  bits4l: { len: 1, host: false },
+  ecn6: { len: 1, host: false },
+  flowlabel: { len: 3, host: false },
+  frag_off: { len: 2, host: false },
+  frag_res2: { len: 1, host: false },
+  frag_mf: { len: 1, host: false },
+  integer64h: { len: 8, host: true },
   pkt_type: { len: 1, host: false },
   iface_type: { len: 2, host: true },
   zone16: { len: 2, host: true },
@@ -142,6 +159,43 @@ const ECN: ReadonlyArray<[string, number]> = [['not-ect', 0], ['ect1', 1], ['ect
 /** A DSCP or ECN value of its field's bytes (each held in place, as nft's bitwise leaves it). */
 function dscpValue(type: 'dscp' | 'dscp6' | 'ecn', b: Uint8Array): number {
   return type === 'dscp' ? b[0]! >> 2 : type === 'dscp6' ? (((b[0]! << 8) | b[1]!) >> 6) & 0x3f : b[0]!;
+}
+
+/** A header bit field's type: its largest value, the shift of its lowest bit in its bytes, the mask nft's bitwise keeps. */
+export const BITFIELDS: Readonly<Record<'bits4h' | 'bits4l' | 'ecn6' | 'flowlabel' | 'frag_off' | 'frag_res2' | 'frag_mf', { max: number; shift: number; mask: readonly number[] }>> = {
+  bits4h: { max: 15, shift: 4, mask: [0xf0] },
+  bits4l: { max: 15, shift: 0, mask: [0x0f] },
+  ecn6: { max: 3, shift: 4, mask: [0x30] },
+  flowlabel: { max: 0xfffff, shift: 0, mask: [0x0f, 0xff, 0xff] },
+  frag_off: { max: 8191, shift: 3, mask: [0xff, 0xf8] },
+  frag_res2: { max: 3, shift: 1, mask: [0x06] },
+  frag_mf: { max: 1, shift: 0, mask: [0x01] },
+};
+type BitType = keyof typeof BITFIELDS;
+
+/** Whether `type` is a header bit field's (BITFIELDS). */
+export function isBitfield(type: DataType): type is BitType {
+  return Object.hasOwn(BITFIELDS, type);
+}
+
+/** A bit field's value `n` in its bytes, big-endian, shifted to where it sits. */
+function bitsBytes(type: BitType, n: number): Uint8Array {
+  const { shift, mask } = BITFIELDS[type];
+  let v = n * 2 ** shift;
+  const out = new Uint8Array(mask.length);
+  for (let i = mask.length - 1; i >= 0; i--) {
+    out[i] = v & 0xff;
+    v = Math.floor(v / 256);
+  }
+  return out;
+}
+
+/** A bit field's value of its bytes. */
+function bitsValue(type: BitType, b: Uint8Array): number {
+  const { shift, mask } = BITFIELDS[type];
+  let v = 0;
+  for (let i = 0; i < mask.length; i++) v = v * 256 + (b[i]! & mask[i]!);
+  return Math.floor(v / 2 ** shift);
 }
 
 const VLAN_BITS: Readonly<Record<'vlan_id' | 'vlan_pcp' | 'vlan_dei', [number, number]>> = { vlan_id: [4095, 0], vlan_pcp: [7, 5], vlan_dei: [1, 4] };
@@ -431,6 +485,28 @@ function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
     }
     case 'ether_type':
       return symbol16(ETHER_TYPES, text, loc, 'Ethernet protocol');
+    case 'bits4h':
+    case 'bits4l':
+    case 'ecn6':
+    case 'flowlabel':
+    case 'frag_off':
+    case 'frag_res2':
+    case 'frag_mf': {
+      const n = (type === 'ecn6' ? ECN.find(([name]) => name === text)?.[1] : undefined) ?? intOf(text);
+      if (n === undefined) return err(type === 'ecn6' ? 'Could not parse Explicit Congestion Notification' : 'Could not parse integer', loc);
+      const { max } = BITFIELDS[type];
+      if (n > max) return err(`Value ${n} exceeds valid range 0-${max}`, loc);
+      return bitsBytes(type, n);
+    }
+    case 'integer64h': {
+      // nft's integer of 64 bits (ct bytes, packets, avgpkt): decimal or 0x hex, up to 2^64 - 1
+      const n = /^0x[0-9a-fA-F]+$/.test(text) || /^[0-9]+$/.test(text) ? BigInt(text) : undefined;
+      if (n === undefined) return err('Could not parse integer', loc);
+      if (n > 0xffffffffffffffffn) return err(`Value ${text} exceeds valid range 0-18446744073709551615`, loc);
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, n, true);
+      return b;
+    }
     case 'vlan_id':
     case 'vlan_pcp':
     case 'vlan_dei': {
@@ -576,9 +652,9 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     if (cmpBytes(hostToBe(lo), hostToBe(hi)) > 0) return err('Range has zero or negative size', v.loc);
     return { lo, hi, kind: 'range' };
   }
-  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'integer32be', 'integer16h', 'zone16', 'iface_type', 'pkt_type', 'day', 'hour', 'ct_time'].includes(type) ? text.indexOf('-', 1) : -1;
+  const dash = ['ipv6_addr', 'ipv4_addr', 'ether_addr', 'vlan_id', 'vlan_pcp', 'vlan_dei', 'bits4h', 'bits4l', 'ecn6', 'flowlabel', 'frag_off', 'frag_res2', 'frag_mf', 'integer64h', 'dscp', 'dscp6', 'ecn', 'inet_service', 'mark', 'inet_proto', 'uid', 'gid', 'integer8', 'integer16', 'integer32', 'integer32be', 'integer16h', 'zone16', 'iface_type', 'pkt_type', 'day', 'hour', 'ct_time'].includes(type) ? text.indexOf('-', 1) : -1;
   // a name with a dash is one word to nft's scanner (`not-ect`, `af11-af13`): only numbers make a range there
-  const named = (type === 'dscp' || type === 'dscp6' || type === 'ecn') && !/^[0-9]/.test(text);
+  const named = (type === 'dscp' || type === 'dscp6' || type === 'ecn' || type === 'ecn6') && !/^[0-9]/.test(text);
   if (dash > 0 && !named && !(type === 'inet_proto' && protos().byName.has(text))) {
     const lo = scalar(type, text.slice(0, dash), v.loc);
     const hi = scalar(type, text.slice(dash + 1), v.loc);
@@ -678,6 +754,19 @@ function formatScalar(type: DataType, b: Uint8Array): string {
     case 'vlan_pcp':
     case 'vlan_dei':
       return String(b[0]! >> VLAN_BITS[type][1]);
+    case 'ecn6': {
+      const n = bitsValue(type, b);
+      return ECN.find(([, v]) => v === n)![0];
+    }
+    case 'bits4h':
+    case 'bits4l':
+    case 'flowlabel':
+    case 'frag_off':
+    case 'frag_res2':
+    case 'frag_mf':
+      return String(bitsValue(type, b));
+    case 'integer64h':
+      return String(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
     case 'ether_addr':
       return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
     case 'icmp_type':

@@ -149,6 +149,7 @@ const GLOBALS: Readonly<Record<string, { i: number; r: Range }>> = {
   'net.netfilter.nf_conntrack_icmpv6_timeout': { i: SYSCTL.NF_CONNTRACK_ICMPV6_TIMEOUT, r: int(0, JIFFIES_S) },
   'net.netfilter.nf_conntrack_generic_timeout': { i: SYSCTL.NF_CONNTRACK_GENERIC_TIMEOUT, r: int(0, JIFFIES_S) },
   'net.netfilter.nf_conntrack_checksum': { i: SYSCTL.NF_CONNTRACK_CHECKSUM, r: u8(0, 1) },
+  'net.netfilter.nf_conntrack_acct': { i: SYSCTL.NF_CONNTRACK_ACCT, r: u8(0, 1) },
   'net.netfilter.nf_flowtable_tcp_timeout': { i: SYSCTL.NF_FLOWTABLE_TCP_TIMEOUT, r: int(0, JIFFIES_S) },
   'net.netfilter.nf_flowtable_udp_timeout': { i: SYSCTL.NF_FLOWTABLE_UDP_TIMEOUT, r: int(0, JIFFIES_S) },
 };
