@@ -48,6 +48,16 @@ export interface GraphRoot {
   nodeOff: number;
 }
 
+/** The BTF type id of map `mapName`'s value: what the `value` member of its `.maps` definition points to. */
+function mapValueTypeId(btf: Btf, mapName: string): number | undefined {
+  const maps = btf.types.find((t) => t.kind === 'datasec' && t.name === '.maps');
+  const v = maps?.kind === 'datasec' ? maps.vars.map((x) => btf.type(x.type)).find((t) => t.name === mapName) : undefined;
+  const def = v?.kind === 'var' ? btf.skipModsAndTypedefs(v.type) : undefined;
+  const valueMember = def?.kind === 'struct' ? def.members.find((m) => m.name === 'value') : undefined;
+  const ptr = valueMember ? btf.skipModsAndTypedefs(valueMember.type) : undefined;
+  return ptr?.kind === 'ptr' ? ptr.type : undefined;
+}
+
 const rootsCache = new WeakMap<Btf, Map<string, GraphRoot[]>>();
 
 /**
@@ -60,13 +70,7 @@ export function mapGraphRoots(btf: Btf | undefined, mapName: string): GraphRoot[
   if (!byMap) rootsCache.set(btf, (byMap = new Map()));
   const hit = byMap.get(mapName);
   if (hit) return hit;
-  const maps = btf.types.find((t) => t.kind === 'datasec' && t.name === '.maps');
-  const v = maps?.kind === 'datasec' ? maps.vars.map((x) => btf.type(x.type)).find((t) => t.name === mapName) : undefined;
-  const def = v?.kind === 'var' ? btf.skipModsAndTypedefs(v.type) : undefined;
-  const valueMember = def?.kind === 'struct' ? def.members.find((m) => m.name === 'value') : undefined;
-  const ptr = valueMember ? btf.skipModsAndTypedefs(valueMember.type) : undefined;
-  const valueId = ptr?.kind === 'ptr' ? ptr.type : undefined;
-  const out = valueGraphRoots(btf, valueId);
+  const out = valueGraphRoots(btf, mapValueTypeId(btf, mapName));
   byMap.set(mapName, out);
   return out;
 }
@@ -501,12 +505,8 @@ export function mapKptrs(btf: Btf | undefined, mapName: string): KptrField[] {
   if (!byMap) kptrCache.set(btf, (byMap = new Map()));
   const hit = byMap.get(mapName);
   if (hit) return hit;
-  const maps = btf.types.find((t) => t.kind === 'datasec' && t.name === '.maps');
-  const v = maps?.kind === 'datasec' ? maps.vars.map((x) => btf.type(x.type)).find((t) => t.name === mapName) : undefined;
-  const def = v?.kind === 'var' ? btf.skipModsAndTypedefs(v.type) : undefined;
-  const valueMember = def?.kind === 'struct' ? def.members.find((m) => m.name === 'value') : undefined;
-  const ptr = valueMember ? btf.skipModsAndTypedefs(valueMember.type) : undefined;
-  const out = ptr?.kind === 'ptr' ? valueKptrs(btf, ptr.type) : [];
+  const valueId = mapValueTypeId(btf, mapName);
+  const out = valueId !== undefined ? valueKptrs(btf, valueId) : [];
   byMap.set(mapName, out);
   return out;
 }
