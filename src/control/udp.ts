@@ -1123,11 +1123,6 @@ export class UdpSocket extends EventEmitter {
   }
 }
 
-/**
- * `for await (const d of socket)`: datagrams fetched a batch at a time (receiveBatch), handed out one by
- * one. next() calls made while one waits are served in order (each waits for the one before), as an async
- * generator's are; return() (a loop's `break`) and an error of the socket end it, as `batches()` ends.
- */
 // `socket instanceof dgram.Socket` holds for wxdp's sockets as for node's: node's Socket.prototype sits
 // between UdpSocket's and EventEmitter's. UdpSocket has every method and accessor of it as its own, so
 // nothing of node's, which reads node's internal state, is ever reached through the chain.
@@ -1143,6 +1138,11 @@ function deprecatedState<T>(name: string, read: () => T): T {
   return read();
 }
 
+/**
+ * `for await (const d of socket)`: datagrams fetched a batch at a time (receiveBatch), handed out one by
+ * one. next() calls made while one waits are served in order (each waits for the one before), as an async
+ * generator's are; return() (a loop's `break`) and an error of the socket end it, as `batches()` ends.
+ */
 class DatagramIterator implements AsyncIterableIterator<Datagram> {
   /** The socket's batches (errors and close end them, as they end `batches()`). */
   private readonly source: AsyncGenerator<Datagram[], void, undefined>;
