@@ -5,7 +5,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
-import { kernelAvailability, kernelXdpHelper, loadKernelInsns } from '../../src/oracle/kernel.js';
+import { kernelAvailability, loadKernelInsns } from '../../src/oracle/kernel.js';
+import { kernelInsnsHelperGap } from '../support/kernel_helpers.js';
 
 const frame = Uint8Array.from({ length: 64 }, (_, i) => (i * 73 + 5) & 0xff);
 const kernel = kernelAvailability();
@@ -164,13 +165,7 @@ describe.skipIf(!kernel.ok)('the fragment cases, live in the kernel', () => {
 });
 
 // A case calling a helper this kernel refuses for XDP (tests/support/kernel_helpers.ts) is skipped by name.
-const helperGap = (src: string): string | null => {
-  for (const m of src.matchAll(/call (\d+)/g)) {
-    const h = kernelXdpHelper(Number(m[1]));
-    if (!h.ok) return h.reason;
-  }
-  return null;
-};
+const helperGap = (src: string): string | null => kernelInsnsHelperGap(assemble(src));
 const liveCases = kernel.ok ? CASES.filter((c) => helperGap(c.src) === null) : CASES;
 describe.skipIf(!kernel.ok)('the same XDP helper cases, live in the kernel', () => {
   for (const c of kernel.ok ? CASES : []) {

@@ -8,9 +8,9 @@
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Fixture, hex, stackUnready } from '../net/support.js';
+import { Fixture, stackUnready } from '../net/support.js';
 import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { ACK, LINKS, NEIGH, PSH, ROUTES, RST, SYN, SYN_OPTS, parseConntrackL, tcpFrame } from './ct_support.js';
+import { LINKS, NEIGH, ROUTES, parseConntrackL, rstAfterData, sentOf } from './ct_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '') ||
@@ -26,25 +26,12 @@ const RULESET = `table ip t {
 }
 `;
 
-const C = '192.0.2.2';
-const S = '203.0.113.5';
-/** A connection from port `p`: handshake, 100 bytes from S acknowledged by C, then S's RST at `rst`. */
-const steps = (p: number, rst: number): Array<[string, Uint8Array]> => [
-  ['eth0', tcpFrame('in', C, S, p, 80, { seq: 1000, flags: SYN, options: SYN_OPTS })],
-  ['eth1', tcpFrame('out', S, C, 80, p, { seq: 5000, ack: 1001, flags: SYN | ACK, win: 65160, options: SYN_OPTS })],
-  ['eth0', tcpFrame('in', C, S, p, 80, { seq: 1001, ack: 5001, flags: ACK, win: 502 })],
-  ['eth1', tcpFrame('out', S, C, 80, p, { seq: 5001, ack: 1001, flags: PSH | ACK, win: 509, data: new Uint8Array(100).fill(7) })],
-  ['eth0', tcpFrame('in', C, S, p, 80, { seq: 1001, ack: 5101, flags: ACK, win: 502 })],
-  ['eth1', tcpFrame('out', S, C, 80, p, { seq: rst, ack: 0, flags: RST, win: 0 })],
-];
 const KEY = 'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst';
 // far past the window C advertised (502 << 7 bytes past 5101), and inside it but not the exact next sequence
 const FAR = 5101 + 0x1000000;
 const NEAR = 5101 + 1000;
-const RUN = (p: number): Array<[string, Uint8Array]> => [...steps(p, FAR), ...steps(p + 1, NEAR)];
+const RUN = (p: number): Array<[string, Uint8Array]> => [...rstAfterData(p, FAR), ...rstAfterData(p + 1, NEAR)];
 
-/** What each step sent out of the router's devices, as `DEV HEX` in order. */
-const sent = (tx: Map<string, Uint8Array[]>): string[] => ['eth0', 'eth1'].flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${hex(f)}`));
 
 describe.skipIf(unready !== '' || noKernel !== '')(`a RST out of the window, nf_conntrack_tcp_ignore_invalid_rst 0 and 1, against the kernel${skipWhy}`, () => {
   let k: KernelRouter | undefined;
@@ -55,10 +42,10 @@ describe.skipIf(unready !== '' || noKernel !== '')(`a RST out of the window, nf_
     k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'rv56rw');
     const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-    kern = k.send(RUN(40100)).map((x) => sent(x.tx));
+    kern = k.send(RUN(40100)).map((x) => sentOf(x.tx));
     const s = spawnSync('ip', ['netns', 'exec', k.router, 'sysctl', '-qw', `${KEY}=1`], { encoding: 'utf8' });
     if (s.status !== 0) throw new Error(`sysctl: ${s.stderr}`);
-    kern.push(...k.send(RUN(40200)).map((x) => sent(x.tx)));
+    kern.push(...k.send(RUN(40200)).map((x) => sentOf(x.tx)));
     kernList = spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout;
     kernCt = spawnSync('ip', ['netns', 'exec', k.router, 'conntrack', '-L'], { encoding: 'utf8' }).stdout;
   }, 60_000);
@@ -67,9 +54,9 @@ describe.skipIf(unready !== '' || noKernel !== '')(`a RST out of the window, nf_
   it('forwards, drops and tracks the RSTs as the kernel does', async () => {
     const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
     fx.dp.nft(RULESET);
-    const ours = RUN(40100).map(([dev, f]) => sent(fx.rx(dev, f)));
+    const ours = RUN(40100).map(([dev, f]) => sentOf(fx.rx(dev, f)));
     fx.dp.sysctl(KEY, 1);
-    ours.push(...RUN(40200).map(([dev, f]) => sent(fx.rx(dev, f))));
+    ours.push(...RUN(40200).map(([dev, f]) => sentOf(fx.rx(dev, f))));
     expect(ours).toEqual(kern);
     expect(fx.dp.nft('list ruleset')).toBe(kernList);
     // the kernel's (measured): the far RST dropped with the sysctl 0 and 1, the near one forwarded

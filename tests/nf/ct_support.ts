@@ -3,7 +3,7 @@
 // `conntrack -L` lines parsed into comparable records.
 
 import { expect } from 'vitest';
-import { concat, eth, inetChecksum, ipv4, type Fixture, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
+import { concat, eth, hex, inetChecksum, ipv4, type Fixture, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 
 export const M0 = '02:00:00:00:01:00'; // router eth0 (inside)
@@ -73,6 +73,26 @@ export function tcpFrame(side: 'in' | 'out', src: string, dst: string, sport: nu
   const [d, s] = side === 'in' ? [M0, H0] : [M1, H1];
   return eth({ dst: d, src: s, type: 0x0800 }, ipv4({ src, dst, proto: 6, id: 0x4000 + (o.seq & 0xfff) }, tcp4(src, dst, sport, dport, o)));
 }
+
+/**
+ * A connection from 192.0.2.2 port `p` to 203.0.113.5:80 through the router: the handshake, 100 bytes from the server
+ * acknowledged by the client (td_maxack 5101, the client's window 502 << 7), then the server's RST at sequence `rst`.
+ */
+export function rstAfterData(p: number, rst: number): Array<[string, Uint8Array]> {
+  const C = '192.0.2.2';
+  const S = '203.0.113.5';
+  return [
+    ['eth0', tcpFrame('in', C, S, p, 80, { seq: 1000, flags: SYN, options: SYN_OPTS })],
+    ['eth1', tcpFrame('out', S, C, 80, p, { seq: 5000, ack: 1001, flags: SYN | ACK, win: 65160, options: SYN_OPTS })],
+    ['eth0', tcpFrame('in', C, S, p, 80, { seq: 1001, ack: 5001, flags: ACK, win: 502 })],
+    ['eth1', tcpFrame('out', S, C, 80, p, { seq: 5001, ack: 1001, flags: PSH | ACK, win: 509, data: new Uint8Array(100).fill(7) })],
+    ['eth0', tcpFrame('in', C, S, p, 80, { seq: 1001, ack: 5101, flags: ACK, win: 502 })],
+    ['eth1', tcpFrame('out', S, C, 80, p, { seq: rst, ack: 0, flags: RST, win: 0 })],
+  ];
+}
+
+/** What a step sent out of the router's eth0 and eth1, as `DEV HEX` in order. */
+export const sentOf = (tx: Map<string, Uint8Array[]>): string[] => ['eth0', 'eth1'].flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${hex(f)}`));
 
 /** A `conntrack -L` line as a record: the fields compared, the timeout apart. */
 export interface CtLine {

@@ -4,16 +4,22 @@
 // instead of reading that kernel's refusal as a difference in wxdp.
 import { readFileSync } from 'node:fs';
 import { parseObject } from '../../src/elf/index.js';
+import type { Insn } from '../../src/isa/insn.js';
 import { kernelXdpHelper } from '../../src/oracle/kernel.js';
 
-/** Why the kernel cannot be the oracle for the XDP programs of object `path` (a helper they call is refused), or null. */
-export function kernelHelperGap(path: string): string | null {
-  const spec = parseObject(readFileSync(path), { path });
+/** Why the kernel cannot be the oracle for XDP instructions `insns` (a helper they call is refused), or null. */
+export function kernelInsnsHelperGap(insns: Iterable<Insn>): string | null {
   const ids = new Set<number>();
-  for (const p of spec.programs) for (const i of p.insns) if (i.code === 0x85 && i.src === 0) ids.add(i.imm);
+  for (const i of insns) if (i.code === 0x85 && i.src === 0) ids.add(i.imm);
   for (const id of [...ids].sort((a, b) => a - b)) {
     const h = kernelXdpHelper(id);
     if (!h.ok) return h.reason;
   }
   return null;
+}
+
+/** Why the kernel cannot be the oracle for the XDP programs of object `path` (a helper they call is refused), or null. */
+export function kernelHelperGap(path: string): string | null {
+  const spec = parseObject(readFileSync(path), { path });
+  return kernelInsnsHelperGap(spec.programs.flatMap((p) => p.insns));
 }

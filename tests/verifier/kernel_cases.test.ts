@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { kernel, kernelUnavailable, wxdp, type FuzzProgType, type Verdict } from '../support/verifier_kernel.js';
 import { KERNEL_CASES } from './kernel_cases.js';
-import { kernelXdpHelper } from '../../src/oracle/kernel.js';
+import { kernelInsnsHelperGap } from '../support/kernel_helpers.js';
 
 const PATH = new URL('./kernel_cases.json', import.meta.url).pathname;
 const unavailable = kernelUnavailable();
@@ -56,15 +56,7 @@ describe('the verifier answers as the kernel did on the programs the kernel comp
   const live = unavailable ?? otherCpus;
   // a case calling an XDP helper this kernel build refuses though mainline allows it (tests/support/kernel_helpers.ts:
   // bpf_xdp_adjust_meta#54 on 6.18.44-fc-v1300) is left out of the live comparison, by name
-  const gapOf = (c: (typeof KERNEL_CASES)[number]): string | null => {
-    if (live !== undefined || (c.type ?? 'xdp') !== 'xdp') return null;
-    for (const i of c.insns) {
-      if (i.code !== 0x85 || i.src !== 0) continue;
-      const h = kernelXdpHelper(i.imm);
-      if (!h.ok) return h.reason;
-    }
-    return null;
-  };
+  const gapOf = (c: (typeof KERNEL_CASES)[number]): string | null => (live !== undefined || (c.type ?? 'xdp') !== 'xdp' ? null : kernelInsnsHelperGap(c.insns));
   const gaps = new Map(KERNEL_CASES.map((c) => [c.name, gapOf(c)] as const));
   for (const [name, gap] of gaps) if (gap !== null) it.skip(`${name}: not compared with the running kernel: ${gap}`, () => {});
   it.skipIf(live !== undefined)(`matches the running kernel${live ? ` (skipped: ${live})` : ''}`, () => {
