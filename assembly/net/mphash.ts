@@ -292,11 +292,12 @@ const HF_OUTER: u32 = 0x3f;
  */
 export function mp_hash4(fl: u32): u32 {
   if (pktHashOn) return pktHash;
+  const f = hashFields4();
+  // fib_multipath_custom_hash_fl4 (policy 3, no packet): 0 when no outer field is asked for (policies 0-2 always
+  // hash the addresses, so only policy 3 gets here)
+  if ((f & HF_OUTER) == 0) return 0;
   const fk = keyBuf();
   fillBytes(fk, 0, FK_SIZE); // words: memory.fill is a runtime call in V8 (bytes.ts)
-  const f = hashFields4();
-  // fib_multipath_custom_hash_fl4 (policy 3, no packet): 0 when no outer field is asked for
-  if ((f & HF_OUTER) == 0 && sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY) == 3) return 0;
   if (f & HF_SRC_IP) store<u32>(fk + FK_ADDRS, load<u32>(fl + FL_SRC));
   if (f & HF_DST_IP) store<u32>(fk + FK_ADDRS + 4, load<u32>(fl + FL_DST));
   if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, load<u8>(fl + FL_PROTO));
@@ -483,13 +484,14 @@ function sip48AfterZerosX4(a0: v128, a1: v128, b0: v128, b1: v128, seed: u64): v
  */
 export function mp_hash6(fl: u32): u32 {
   if (pktHashOn) return pktHash;
-  const fk = keyBuf();
-  fillBytes(fk, 0, FK_SIZE); // words: memory.fill is a runtime call in V8 (bytes.ts)
   const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
   const f = hashFields6(policy);
   // rt6_multipath_custom_hash_fl6 (policy 3, no packet): 0 when no outer field is asked for (router fuzz seeds 1488,
-  // 1490: the router's own reset and echo reply under fields 0xfc0 left by the second next hop, Linux's by the first)
-  if (policy == 3 && (f & HF_OUTER) == 0) return 0;
+  // 1490: the router's own reset and echo reply under fields 0xfc0 left by the second next hop, Linux's by the first;
+  // policies 0-2 always hash the addresses)
+  if ((f & HF_OUTER) == 0) return 0;
+  const fk = keyBuf();
+  fillBytes(fk, 0, FK_SIZE); // words: memory.fill is a runtime call in V8 (bytes.ts)
   if (f & HF_SRC_IP) copyBytes(fk + FK_ADDRS, fl + FL_SRC, 16);
   if (f & HF_DST_IP) copyBytes(fk + FK_ADDRS + 16, fl + FL_DST, 16);
   if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, load<u8>(fl + FL_PROTO));
