@@ -16,6 +16,23 @@ const ALL = (1n << 64n) - 1n;
 /** imm sign-extended to 64 bits, as eBPF's 64-bit ALU reads a K operand. */
 const k64 = (imm: number): bigint => BigInt.asUintN(64, BigInt(imm | 0));
 
+/**
+ * A byte-order instruction's zero bits: the result is imm bits wide (zero above), and ALU|END of 64
+ * bits is 64-bit whatever its class. to_le on this little-endian host only truncates; to_be and
+ * ALU64's unconditional bswap move each source byte i of the low imm/8 to byte imm/8-1-i.
+ */
+function swapped(ins: Insn, d: bigint): bigint | undefined {
+  const bits = ins.imm;
+  if (bits !== 16 && bits !== 32 && bits !== 64) return undefined;
+  const above = bits === 64 ? 0n : ALL ^ ((1n << BigInt(bits)) - 1n);
+  const swaps = (ins.code & CLASS_MASK) === Class.ALU64 || (ins.code & SOURCE_MASK) === Source.X;
+  if (!swaps) return above | d;
+  let low = 0n;
+  const n = bits / 8;
+  for (let i = 0; i < n; i++) low |= ((d >> BigInt(8 * i)) & 0xffn) << BigInt(8 * (n - 1 - i));
+  return above | low;
+}
+
 export class KnownZeros {
   /** Register -> mask of bits known to be zero (absent: none). */
   private zeros = new Map<number, bigint>();
@@ -66,6 +83,7 @@ export class KnownZeros {
           return undefined;
       }
     }
+    if ((ins.code & OP_MASK) === AluOp.END && (c === Class.ALU || c === Class.ALU64)) return swapped(ins, d);
     if (c === Class.ALU) return ALL ^ 0xffffffffn; // a 32-bit operation zero-extends its result
     if (c !== Class.ALU64) return undefined;
     const x = (ins.code & SOURCE_MASK) === Source.X;

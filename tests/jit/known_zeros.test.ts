@@ -7,8 +7,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
-import { Alu32, Alu64, Ins } from '../../src/isa/insn.js';
-import { jitText } from '../../src/jit/index.js';
+import { HelperTable } from '../../src/helpers/index.js';
+import { Interpreter } from '../../src/interp/index.js';
+import { Alu32, Alu64, Ins, insn } from '../../src/isa/insn.js';
+import { AluOp, Class, Source } from '../../src/isa/opcodes.js';
+import { compile, jitText } from '../../src/jit/index.js';
 import { KnownZeros } from '../../src/jit/known_zeros.js';
 import { defaultMemory } from './harness.js';
 
@@ -55,6 +58,49 @@ describe('known zero bits in a straight line', () => {
     z.step(Alu64.mov.imm(6, 1));
     z.reset();
     expect(z.of(6)).toBe(0n);
+  });
+
+  it('byte swaps: be64 and bswap64 of 64 bits are 64-bit even in the ALU class; be/bswap move the zero bytes, le truncates', () => {
+    const z = new KnownZeros();
+    const end = (cls: number, src: number, dst: number, bits: number) => insn(cls | AluOp.END | src, dst, 0, 0, bits);
+    z.step(Ins.ldx('h', 3, 2, 0)); //                    r3 = u16: bytes 0-1 may be set
+    z.step(end(Class.ALU, Source.X, 3, 64)); //           be64 r3: bytes 6-7 may be set
+    expect(z.of(3)).toBe(0x0000_ffff_ffff_ffffn);
+    z.step(Ins.ldx('h', 4, 2, 0));
+    z.step(end(Class.ALU64, Source.K, 4, 64)); //         bswap64 r4: the same
+    expect(z.of(4)).toBe(0x0000_ffff_ffff_ffffn);
+    z.step(Ins.ldx('b', 5, 2, 0)); //                    r5 = u8
+    z.step(end(Class.ALU, Source.X, 5, 32)); //           be32 r5: byte 3 only
+    expect(z.of(5)).toBe(ALL ^ 0xff00_0000n);
+    z.step(Ins.ldx('b', 6, 2, 0));
+    z.step(end(Class.ALU, Source.X, 6, 16)); //           be16 r6: byte 1 only
+    expect(z.of(6)).toBe(ALL ^ 0xff00n);
+    z.step(Ins.ldx('h', 7, 2, 0));
+    z.step(end(Class.ALU, Source.K, 7, 64)); //           le64 r7 (little-endian host): unchanged
+    expect(z.of(7)).toBe(ALL ^ 0xffffn);
+    z.step(end(Class.ALU, Source.K, 8, 16)); //           le16 r8 of anything: bits 16..63 zero
+    expect(z.of(8)).toBe(ALL ^ 0xffffn);
+    z.step(end(Class.ALU, Source.X, 9, 64)); //           be64 of an unknown register: nothing
+    expect(z.of(9)).toBe(0n);
+  });
+
+  it('be64 of 0x7fff ORed with 1 << 63 keeps bit 63 (a JIT fuzz counterexample: it was lowered as an add)', async () => {
+    // r0 = 0x7fff; r3 = 1 << 63; be64 r0 (0xff7f000000000000); r3 |= r0; le16 r0 (0)
+    const prog = [
+      ...Ins.lddw(0, 0x7fffn),
+      ...Ins.lddw(3, 0x8000_0000_0000_0000n),
+      insn(Class.ALU | AluOp.END | Source.X, 0, 0, 0, 64),
+      Alu64.or.reg(3, 0),
+      insn(Class.ALU | AluOp.END | Source.K, 0, 0, 0, 16),
+      Alu64.mov.reg(0, 3),
+      Ins.exit(),
+    ];
+    const want = 0xff7f_0000_0000_0000n;
+    expect(new Interpreter(prog, { memory: defaultMemory, helpers: new HelperTable() }).run({ args: [], regions: [] }).r0).toBe(want);
+    for (const optimize of [false, true]) {
+      const p = await compile(prog, { memory: defaultMemory, helpers: new HelperTable(), optimize });
+      expect(p.run({ args: [], regions: [] }).r0).toBe(want);
+    }
   });
 
   it('disjoint: every bit known zero in one of the two, and never a register with itself', () => {
