@@ -478,7 +478,9 @@ export function transmitRecords(q: u32, dev: u32, qi: u32, recs: u32, n: u32): v
   // recycle inlined in it (its descriptor one u64 store of len | opts 0), this loop for the rest: the
   // loop below spills (perf annotate, 12-07) but that measured the same (12-07, in-process toggle,
   // alternated 1-s rounds, load 5-7: xdp router 10k 97.2 -> 100.6 ns (3/8 faster), 100.5 -> 96.1
-  // (6/10); xdp_lb 108.8 -> 115.3 (6/10)).
+  // (6/10); xdp_lb 108.8 -> 115.3 (6/10)). Nor the descriptor's length and options as one u64 store
+  // (perf put a third of transmitRecords' samples on these stores): xdp router 1M, -0.06 ns a round
+  // (11/20 rounds faster; 12-07, spr57, in-process toggle, load 21-25; more in napi.ts's profile note).
   for (let i: u32 = 0; i < n; i++) {
     const addr = load<u32>(at + i * stride);
     const len = ends ? load<u32>(at + i * stride, 4) - addr : load<u32>(at + i * stride, 4);

@@ -70,6 +70,22 @@ const fibWarm = memory.data(MAX_DEVICES);
 // (53 ns a lookup on dpdk-1M) pays what the router does not: a helper call per destination with the
 // DIRECT flags (ipv4Lean 23 % of its samples, fib4_burst_direct 20 %, its own loop and struct 17 %, the
 // helper's entry 5 %; the walk 31 %).
+// Again on 12-07 (spr57: perf cpu-clock 15 s over the rounds of one process, xdp router 1M, load 16-25,
+// whole round ~75 ns, ~0.75 ns per %): the generator 29 % and rxPost 6.7 % (the harness), xdp_burst 20 %
+// (~15 ns; a fifth of it on the frame's first header loads), fib4PrefetchWalk 16.5 % (~12 ns, 81 % of it
+// the direct-entry loads), warmRing 6.1 % (a third on the header's first load), fibAnswersWalk 6.1 %,
+// transmitRecords 3.4 % (a third on the TX descriptor's stores), redirectWhole 2.6 %, framesFreeFrom 1.6 %,
+// queueRefill 1.2 %, napi_poll 0.8 %. In the same harness a 10k table's round was only ~5 ns shorter
+// (69-71 vs 74-75 ns). Per burst, not per frame: rounds of 16 frames 80-82 ns a frame against 69-71 for 64
+// (10k, load 23), ~235 ns a round fixed, of which the five empty JavaScript calls are 41.5 ns (timed alone):
+// ~2.8 ns a frame of the data path's at 64. Tried the same day, one process, the variants switched per
+// 0.4-s round, rounds alternated, paired medians of the whole round at load 21-26 (the spread of an A/A
+// pair ±0.3 ns): redirectWhole's check loop and its bytes loop as one loop (the checks or-ed, one return
+// after it) +0.31 ns (9/20 rounds faster); that and txRun's descriptor length and options as one u64 store
+// +0.27 (9/20), +0.21 (11/30); both with fib_prefetch.ts's direct-entry loop unrolled by eight -0.59
+// (13/20), -0.35 (23/30), -0.11 (18/30): none shown to pay, not kept. Nor V8's
+// --experimental-wasm-inlining (off in Node 20): 10k, three pairs of alternated processes, medians 69.3 /
+// 69.7, 70.3 / 70.2, 70.9 / 70.1 ns (without / with).
 
 /**
  * Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX),

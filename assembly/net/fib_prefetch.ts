@@ -291,7 +291,14 @@ export function fib4PrefetchWalk(n: u32): bool {
   // destination is read (the misses in flight during that loop's work), measured 84-107 ns a frame for
   // the XDP router on 1M prefixes against 63-70 (12-04, interleaved, load 9-13) — fewer in flight.
   // Unrolled by four (fewer loop instructions in the window): the same on 10k prefixes (12-05, two
-  // copies of each build interleaved, 14 rounds, load 19: 78.2 ns a round's frame both)
+  // copies of each build interleaved, 14 rounds, load 19: 78.2 ns a round's frame both); and by eight
+  // on 1M (12-07, spr57: eight independent loads, then their eight stores; V8 unrolls this loop by two
+  // with a stack check a pair, ~6.5 instructions a load), one process, the two loops switched per 0.4-s
+  // round, rounds alternated, whole round, paired medians at load 21-25: -0.25 ns (12/16 rounds faster),
+  // -0.07 (16/30) — noise: the loop is held by the misses in flight, not by its instructions. perf
+  // annotate the same day (xdp router 1M): 81 % of this function's samples on this loop's two loads, ~10
+  // ns a frame; and with bursts of 2 frames on 10k prefixes (S = 18, a 1 MiB direct table) still 67 %:
+  // at this machine's load the other processes leave even the small table out of L2.
   // On the 1M bench table (bench/forward.ts: every route via one gateway) this load is a frame's only
   // random line: its 1M routes share 20 alias records (routes.ts acquire, as fib_info is shared), so the
   // aliases and next hops stay in cache (fib_helper.ts ROUTE_MEMO: 256 entries hold them without meeting, 16 did not).
