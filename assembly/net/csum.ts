@@ -102,7 +102,7 @@ export const IPUDP_SHORT_MAX: u32 = 44;
 }
 
 /**
- * IOTA and i32x4.splat(0xffff) in memory, for a loop to load once (csumConsts) and pass to
+ * IOTA and i32x4.splat(0xffff) in memory, for a loop to load once (csumIota, csumM16) and pass to
  * ipUdp4ShortOkK: V8 builds a v128 constant in the loop at each use (two to four instructions each),
  * where a value loaded before the loop stays in a register or one reload away. Measured 12-07 (spu57;
  * bench udp's demux workload, the builds in one process, ~150 ms blocks in turns, data path ns, both
