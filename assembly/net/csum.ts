@@ -98,19 +98,47 @@ export const IPUDP_SHORT_MAX: u32 = 44;
  * two and no branch on the length's bits.
  */
 @inline export function ipUdp4ShortOk(ip: u32, ulen: u32): bool {
+  return ipUdp4ShortOkK(ip, ulen, IOTA, i32x4.splat(0xffff));
+}
+
+/**
+ * IOTA and i32x4.splat(0xffff) in memory, for a loop to load once (csumIota, csumM16) and pass to
+ * ipUdp4ShortOkK: V8 builds a v128 constant in the loop at each use (two to four instructions each),
+ * where a value loaded before the loop stays in a register or one reload away. Measured 12-07 (spu57;
+ * bench udp's demux workload, the builds in one process, ~150 ms blocks in turns, data path ns, both
+ * orders since the second Datapath of a process reads up to 3 % apart from the first in an A/A run,
+ * load 10-22): 10 sockets 26.5 → 25.6 (12/12 blocks won) and 26.3 → 25.7 (10/10); 10k 45.2 → 44.1
+ * (11/12) and 45.7 → 44.7 (14/16), once even (47.5 / 47.9, 7/12); 100k 55.4 → 54.9 (8/10); the stack
+ * without L4 24.8 → 25.7 (0/10) one way, 24.8 / 24.9 (even) the other.
+ */
+const CSUM_CONSTS: usize = memory.data<u8>([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+  0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0], 16);
+
+/** IOTA, from memory (CSUM_CONSTS). */
+@inline export function csumIota(): v128 {
+  return v128.load(<u32>CSUM_CONSTS);
+}
+
+/** i32x4.splat(0xffff), from memory (CSUM_CONSTS). */
+@inline export function csumM16(): v128 {
+  return v128.load(<u32>CSUM_CONSTS, 16);
+}
+
+/** ipUdp4ShortOk with its constants given: `iota` IOTA, `m16` i32x4.splat(0xffff) (csumIota, csumM16). */
+@inline export function ipUdp4ShortOkK(ip: u32, ulen: u32, iota: v128, m16: v128): bool {
   // lanes of p: header bytes 0-3, 4-7, 8-11, 12-15 (the source address); of e: 16-19 (the
   // destination address), UDP 0-3, 4-7, 8-11; of r: UDP 12-27 and 28-43 as far as ulen goes
   const p = i32x4.extadd_pairwise_i16x8_u(v128.load(ip));
   const e = i32x4.extadd_pairwise_i16x8_u(v128.load(ip, 16));
   const n = <i8>(ulen - IPUDP_SHORT_MIN);
-  const r1 = v128.and(v128.load(ip, 32), i8x16.lt_s(IOTA, i8x16.splat(n)));
+  const r1 = v128.and(v128.load(ip, 32), i8x16.lt_s(iota, i8x16.splat(n)));
   // the fourth vector only when the datagram reaches it (ulen > 28): else its lanes are all masked off,
   // and ip + 48..63 is the frame's second line (Ethernet + 62..77), which a 60-byte frame never wrote —
   // cold with a socket's 1024 queued frames between reuses, a miss a datagram for nothing (perf, bench
   // udp 10k: 35 % of udp4Demux's samples on it). Loaded from ip + 32 instead, then masked to zero.
   // Measured (12-07, in one process, data path ns, 6 rounds at load ~12): 10k 107.8 → 92.1 (5/6 won),
   // 100k 122.9 → 110.4 (6/6); the rounds at load ~2: 10k 64.6 → 56.7, 100k 78.2 → 70.7.
-  const r2 = v128.and(v128.load(select<u32>(ip + 48, ip + 32, ulen > 28)), i8x16.lt_s(IOTA, i8x16.splat(n - 16)));
+  const r2 = v128.and(v128.load(select<u32>(ip + 48, ip + 32, ulen > 28)), i8x16.lt_s(iota, i8x16.splat(n - 16)));
   const q = i32x4.add(e, i32x4.add(i32x4.extadd_pairwise_i16x8_u(r1), i32x4.extadd_pairwise_i16x8_u(r2)));
   // lane 0: the sum of p's lanes; lane 1: the sum of q's
   const s = i32x4.add(v128.shuffle<i32>(p, q, 0, 4, 2, 6), v128.shuffle<i32>(p, q, 1, 5, 3, 7));
@@ -120,9 +148,9 @@ export const IPUDP_SHORT_MAX: u32 = 44;
   t = i32x4.add(t, v128.shuffle<i32>(e, p, 0, 7, 0, 0));
   t = i32x4.add(t, i32x4(0, <i32>((ulen << 8) + (IPPROTO_UDP_CSUM << 8)), 0, 0));
   // two end-around folds (lanes stay under 2^22): 16 bits, all ones for a right sum
-  t = i32x4.add(v128.and(t, i32x4.splat(0xffff)), i32x4.shr_u(t, 16));
-  t = i32x4.add(v128.and(t, i32x4.splat(0xffff)), i32x4.shr_u(t, 16));
-  return (i32x4.bitmask(i32x4.eq(t, i32x4.splat(0xffff))) & 3) == 3;
+  t = i32x4.add(v128.and(t, m16), i32x4.shr_u(t, 16));
+  t = i32x4.add(v128.and(t, m16), i32x4.shr_u(t, 16));
+  return (i32x4.bitmask(i32x4.eq(t, m16)) & 3) == 3;
 }
 
 /** IPPROTO_UDP for the pseudo header's protocol word (inet.ts has it; csum.ts imports nothing). */

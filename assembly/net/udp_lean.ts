@@ -34,7 +34,7 @@ import {
   SK_REUSEPORT_GROUP, SK_RMEM,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16, PACKET_HOST } from './inet';
-import { ipHeaderValid, ipUdp4ShortOk, IPUDP_SHORT_MAX, IPUDP_SHORT_MIN } from './csum';
+import { csumIota, csumM16, ipHeaderValid, ipUdp4ShortOkK, IPUDP_SHORT_MAX, IPUDP_SHORT_MIN } from './csum';
 import { fullSourceCheck4, localMemoHit, noCustomRules4, sourceIsLocal } from './ipv4_rcv';
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
@@ -148,7 +148,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
  * and 101.4 → 93.9 (8/16 won), 100k 123.2 → 86.7 and 113.8 → 97.0 (14/16); the quietest rounds 10k
  * even (~60), 100k ~74.8 → ~73.
  */
-@inline function lastFlow(data: u32, ip: u32, flen: u32, fi: u32, fsd: u64, fw: u32, mac4: u32, mac2: u16): bool {
+@inline function lastFlow(data: u32, ip: u32, flen: u32, fi: u32, fsd: u64, fw: u32, mac4: u32, mac2: u16, iota: v128, m16: v128): bool {
   const tot = ldBe16(ip + IPH_TOT_LEN);
   const ulen = ldBe16(ip + 24);
   // (frag_off as loaded: MF and the offset are 0xff3f of the little-endian word; with flen ≥ 42, tot
@@ -158,7 +158,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
     <u32>((load<u16>(ip, IPH_FRAG_OFF) & 0xff3f) == 0) & <u32>(tot - 28 <= flen - ETH_HLEN - 28) & <u32>(ulen - 8 <= tot - 28);
   if (ok == 0) return false;
   // a short datagram with a checksum (a small service's): both checksums in one pass
-  if (ulen - IPUDP_SHORT_MIN <= IPUDP_SHORT_MAX - IPUDP_SHORT_MIN && load<u16>(ip, 26) != 0) return ipUdp4ShortOk(ip, ulen);
+  if (ulen - IPUDP_SHORT_MIN <= IPUDP_SHORT_MAX - IPUDP_SHORT_MIN && load<u16>(ip, 26) != 0) return ipUdp4ShortOkK(ip, ulen, iota, m16);
   return ipHeaderValid(ip, 20) && udp4CsumOk(ip, ip + 20, ulen);
 }
 
@@ -478,6 +478,9 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   let fw: u32 = 0;
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   const ahead = lbMany4;
+  // the checksum's constants (csum.ts csumIota)
+  const iota = csumIota();
+  const m16 = csumM16();
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
     if (ahead) lbAhead(burst, i, n);
@@ -494,7 +497,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
     // (lastFlow). Any of them failing, the frame goes the whole way, which decides it as any frame.
     // (A burst from one sender is mostly such frames: with tens of sockets one flow, with thousands
     // many flows between the same two addresses.)
-    if (lastFlow(data, ip, flen, fi, fsd, fw, mac4, mac2)) {
+    if (lastFlow(data, ip, flen, fi, fsd, fw, mac4, mac2, iota, m16)) {
       taken++;
       store<u32>(K + (i << 4), ldBe16(uh + 4), K_ULEN); // the length lastFlow checked, for the enqueue
       if (load<u32>(uh) == fp) {
