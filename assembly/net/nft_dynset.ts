@@ -147,7 +147,12 @@ function grow(st: u32): bool {
     if (load<u32>(slot) != DS_HELD || expired(slot)) continue;
     let j = jhash(slot + 24, klen, 0) & mask;
     while (load<u32>(nt + TB_HDR + j * sb) != DS_FREE) j = (j + 1) & mask;
-    memory.copy(nt + TB_HDR + j * sb, slot, sb);
+    const to = nt + TB_HDR + j * sb;
+    memory.copy(to, slot, sb);
+    // a limit's bucket lock copied as it was: a worker inside nftLimit on the old table holds it and releases the old
+    // copy, so the new table's must start free (or its element's packets spin on every other worker for ever)
+    const e = exprsAt(to, st);
+    for (let p = e; p < e + load<u32>(to, 4); p += blockBytes(p)) if ((load<u32>(p) & 0xff) == EXPR_LIMIT) store<u32>(p + 32, 0);
     held++;
   }
   store<u32>(st, held, 12);
