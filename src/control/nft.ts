@@ -1130,6 +1130,11 @@ export class Nft {
 
   private selectorType(t: NftTable, s: { sel: Selector }): DataType {
     const { proto } = s.sel;
+    // expr_evaluate_exthdr: an IPv6 extension header needs ip6 at the network base, an IPv4 option ip; a table of
+    // another family is refused at the expression (measured: `frag id 1` in an ip table, `ip option rr exists` in an
+    // ip6 or arp one — nft 1.0.6)
+    const exthdrFam = proto === 'exthdr' ? 'ip6' : proto === 'ipopt' ? 'ip' : undefined;
+    if (exthdrFam && (t.family === 'arp' || ((t.family === 'ip' || t.family === 'ip6') && t.family !== exthdrFam))) throw new Refusal(`cannot use exthdr with ${t.family}`, s.sel.loc, false);
     // the arp family's packets are ARP's: another protocol's header conflicts (nft's payload dependency)
     if (t.family === 'arp' && proto !== 'arp' && proto !== 'meta' && !s.sel.concat) throw new Refusal(`conflicting protocols specified: arp vs. ${proto}`, s.sel.loc, false);
     if (proto === 'arp' && t.family !== 'arp') throw new Refusal('wxdp has arp header matches only in the arp family yet', s.sel.loc, false);
