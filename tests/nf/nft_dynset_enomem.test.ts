@@ -18,3 +18,19 @@ it('a refused command leaves no dynamic set store behind', async () => {
   for (let r = 0; r < 3; r++) dp.nft(`table ip u${r} {\n\tset a { type ipv4_addr; flags dynamic; }\n}\n`);
   expect(dp.nft('list tables')).toBe('table ip u0\ntable ip u1\ntable ip u2\n');
 });
+
+// Stores start small now (a table of 64 slots, nft_dynset.ts): a command refuses for ENOMEM when memory itself runs
+// out, with no room left to record the stores it made as retired (reclaim.ts rc_retire's chunk) — they were lost,
+// and every later dynamic set refused with ENOMEM though the refused command changed nothing (review rv57).
+it('a command refused because memory ran out leaves room for a later dynamic set', async () => {
+  const dp = await Datapath.create({ memoryLimit: 8 * 2 ** 20 });
+  const x = dp.stack.exports<{ arena_top(): number }>();
+  const sets = Array.from({ length: 4000 }, (_, i) => `\tset s${i} { type ipv4_addr; flags dynamic; }`).join('\n');
+  const cmd = `table ip t {\n${sets}\n}\n`;
+  expect(() => dp.nft(cmd)).toThrow('Cannot allocate memory');
+  const top = x.arena_top() >>> 0;
+  for (let r = 0; r < 2; r++) expect(() => dp.nft(cmd)).toThrow('Cannot allocate memory');
+  expect(x.arena_top() >>> 0).toBe(top);
+  for (let r = 0; r < 3; r++) dp.nft(`table ip u${r} {\n\tset a { type ipv4_addr; flags dynamic; }\n}\n`);
+  expect(dp.nft('list tables')).toBe('table ip u0\ntable ip u1\ntable ip u2\n');
+}, 30_000);
