@@ -45,6 +45,7 @@ interface NftExports {
   nft_dynset_new(klen: number, dlen: number, size: number, slot: number, most: number, tlo: number, thi: number, timeouts: number): number;
   nft_dynset_reap(st: number): void;
   nft_dynset_free(st: number): void;
+  nft_dynset_drop(st: number): void;
   nf_hook_register?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
   nf_hook_unregister?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
   nf_netdev_hook_register?(hook: number, ifindex: number, prio: number, arg: number): number;
@@ -2028,14 +2029,13 @@ export class Nft {
    */
   private dynUndo(): void {
     const x = this.x as NftExports;
+    // never published: straight back on the free lists (retiring them needs memory to record them, which a command
+    // refused because memory ran out no longer has: the stores were lost, and every later dynamic set refused)
     for (const [a, set] of this.dynMade) {
-      x.nft_dynset_free(a);
+      x.nft_dynset_drop(a);
       this.dynStores.delete(a);
       set.live = undefined;
     }
-    // never published: reusable once the grace period rc_reclaim opens is over (at once with no worker running;
-    // the stack's own reclaim runs end it otherwise)
-    if (this.dynMade.length > 0) for (let i = 0; i < 2; i++) (x as NftExports & { rc_reclaim(): number }).rc_reclaim();
     this.dynMade = [];
   }
 
