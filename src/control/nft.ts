@@ -2076,9 +2076,11 @@ export class Nft {
           let slots = 16;
           while (slots < size + (size >>> 2)) slots *= 2;
           // the store's table starts small and doubles as elements come (nft_dynset.ts), up to `slots`: one of
-          // 4 GiB or more could never be held (a u32 address space) and is ENOMEM up front, as its store was when it
-          // was made whole (size 60000000 of ipv4_addr: 2^32 + 64 bytes)
-          if (TB_HDR + slots * need > 0xffffffff) throw nomem();
+          // 4 GiB or more could never be held (a u32 address space), so the table stops growing at the largest that
+          // could — the set is taken, as the kernel takes any size (rhashtable allocates as elements come; measured:
+          // size 60000000 and 4294967295), its size still the limit; an insert past what memory holds fails (the rule
+          // breaks), as the kernel's does
+          while (TB_HDR + slots * need > 0xffffffff) slots /= 2;
           const a = x.nft_dynset_new(klen, dlen, set.size || 0xffffffff, need, slots, set.timeout % 2 ** 32, Math.floor(set.timeout / 2 ** 32), set.flags.includes('timeout') ? 1 : 0) >>> 0;
           if (a === 0) throw nomem();
           set.live = a;
