@@ -1651,7 +1651,7 @@ export class Nft {
     // the set's own expression (`counter` in its block): the statement's must be the same, or it is the elements'
     if (set.counter && exprs.length && (exprs.length !== 1 || exprs[0]!.k !== 'counter')) throw new Refusal(EOPNOTSUPP, s.loc, true);
     if (set.counter && exprs.length === 0) exprs.push({ k: 'counter', packets: 0n, bytes: 0n, addr: 0 });
-    set.size ??= 0xffff; // nft_dynset_init: a set bound without a size gets 65535
+    if (!set.size) set.size = 0xffff; // nft_dynset_init: a set bound without a size (or of size 0) gets 65535
     const r: RStmt = { k: 'dynset', op, set: set.name, sel: s.key, keyType, timeout, exprs };
     if (data) r.data = data;
     if (types) r.concat = types;
