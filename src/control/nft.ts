@@ -258,6 +258,7 @@ const EINVAL = 'Could not process rule: Invalid argument';
 const EOVERFLOW = 'Could not process rule: Value too large for defined data type';
 const ERANGE = 'Could not process rule: Numerical result out of range';
 const E2BIG = 'Could not process rule: Argument list too long';
+const ENFILE = 'Could not process rule: Too many open files in system';
 const U64 = (1n << 64n) - 1n;
 /** NSEC_PER_SEC */
 const NSEC = 1_000_000_000n;
@@ -1000,6 +1001,8 @@ export class Nft {
     const fields = interval && set.concat ? new FieldElems(set.concat, set.elems) : undefined;
     const existing = interval && !set.autoMerge && !fields ? new IntervalIndex(set.type, set.elems) : undefined;
     const fresh = new Set<Elem>();
+    // the set's elements (counted once, at the first new one: then one more each)
+    let held: number | undefined;
     // (a named map's NAT data is one address and port: nft's `Value must be a singleton` for a range)
     for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v, this.keyParser(set), undefined, true)) {
       // an interval set keeps what the kernel keeps, the bounds: nft lists them back as a value, a prefix or a range
@@ -1027,6 +1030,11 @@ export class Nft {
         }
         continue;
       }
+      // nft_add_set_elem: atomic_add_unless(&set->nelems, 1, set->size + set->ndeact) — a set of a size holds that
+      // many, what the packets added to a dynamic one included (ENFILE at the element; an interval set's bounds are
+      // counted otherwise by the kernel's backends, not checked here)
+      if (set.size && !interval && (held ??= this.elemCount(set)) >= set.size) throw new Refusal(ENFILE, loc, true);
+      if (held !== undefined) held++;
       if (set.counter) e.counter = { k: 'counter', packets: opts?.counter?.packets ?? 0n, bytes: opts?.counter?.bytes ?? 0n, addr: 0 };
       if (opts?.comment !== undefined) e.comment = opts.comment;
       this.store.add(set, e);
@@ -1034,6 +1042,22 @@ export class Nft {
       fresh.add(e);
     }
     if (set.autoMerge && !fields) set.elems = mergeIntervals(set.type, set.elems, fresh);
+  }
+
+  /**
+   * The elements set `set` holds as this command leaves it so far (set->nelems): its own; a dynamic set's store's
+   * (what the packets added and the control plane put there), less what this command deleted or flushed, plus what
+   * it added.
+   */
+  private elemCount(set: NftSet): number {
+    if (!set.live) return set.elems.length;
+    const store = this.dynStores.get(set.live)!;
+    const flushed = (set.flushed ?? 0) !== store.flushed;
+    const now = new Set(set.elems);
+    let n = flushed ? 0 : this.dp.memory.view().getUint32(set.live + 12, true);
+    if (!flushed) for (const e of store.put.keys()) if (!now.has(e)) n--;
+    for (const e of set.elems) if (flushed || !store.put.has(e)) n++;
+    return n;
   }
 
   /**
