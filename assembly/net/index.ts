@@ -36,4 +36,4 @@ export * from './nf_flow_table';
 export * from './nf_conntrack_bpf';
 export * from './syncookies';
 export * from './nft_eval';
-export { nft_dynset_ctl, nft_dynset_find_n, nft_dynset_free, nft_dynset_new, nft_dynset_reap } from './nft_dynset';
+export { nft_dynset_ctl, nft_dynset_drop, nft_dynset_find_n, nft_dynset_free, nft_dynset_new, nft_dynset_reap } from './nft_dynset';

@@ -32,7 +32,7 @@
 import { netNow } from './core';
 import { jhash } from '../maps/jhash';
 import { spinLock, spinUnlock } from './lock';
-import { rc_alloc, rc_retire } from './reclaim';
+import { rc_alloc, rc_free_unseen, rc_retire } from './reclaim';
 import { nftCounter, nftLimit, nftOverquota } from './nft_stateful';
 
 export const DS_HDR: u32 = 64;
@@ -147,7 +147,12 @@ function grow(st: u32): bool {
     if (load<u32>(slot) != DS_HELD || expired(slot)) continue;
     let j = jhash(slot + 24, klen, 0) & mask;
     while (load<u32>(nt + TB_HDR + j * sb) != DS_FREE) j = (j + 1) & mask;
-    memory.copy(nt + TB_HDR + j * sb, slot, sb);
+    const to = nt + TB_HDR + j * sb;
+    memory.copy(to, slot, sb);
+    // a limit's bucket lock copied as it was: a worker inside nftLimit on the old table holds it and releases the old
+    // copy, so the new table's must start free (or its element's packets spin on every other worker for ever)
+    const e = exprsAt(to, st);
+    for (let p = e; p < e + load<u32>(to, 4); p += blockBytes(p)) if ((load<u32>(p) & 0xff) == EXPR_LIMIT) store<u32>(p + 32, 0);
     held++;
   }
   store<u32>(st, held, 12);
@@ -286,7 +291,7 @@ export function nft_dynset_new(klen: u32, dlen: u32, size: u32, slot: u32, most:
   const slots = most < DS_START ? most : DS_START;
   const tb = rc_alloc(tableBytes(slots, slot));
   if (tb == 0) {
-    rc_retire(st, DS_HDR);
+    rc_free_unseen(st, DS_HDR); // (memory ran out: no room to record it retired)
     return 0;
   }
   store<u32>(tb, slots);
@@ -321,6 +326,24 @@ export function nft_dynset_free(st: u32): void {
   const tb = load<u32>(st, 48);
   rc_retire(tb, tableBytes(load<u32>(tb), load<u32>(st, 16)));
   rc_retire(st, DS_HDR);
+}
+
+/**
+ * A store no reader has seen (made by a command that was then refused, never published): its table and itself
+ * straight back on their free lists — retiring them needs memory to record them, which a command refused for ENOMEM
+ * has run out of.
+ */
+export function nft_dynset_drop(st: u32): void {
+  const sb = load<u32>(st, 16);
+  let tb = load<u32>(st, 52);
+  while (tb != 0) {
+    const next = load<u32>(tb, 4);
+    rc_free_unseen(tb, tableBytes(load<u32>(tb), sb));
+    tb = next;
+  }
+  tb = load<u32>(st, 48);
+  rc_free_unseen(tb, tableBytes(load<u32>(tb), sb));
+  rc_free_unseen(st, DS_HDR);
 }
 
 /**

@@ -303,6 +303,18 @@ function graceOver(s: u32): bool {
  * Returns the bytes still retired and waiting. Control plane only; call it after publishing, and
  * again later when workers are running (each call is cheap).
  */
+/**
+ * A block no reader can have seen (never published: a refused command's undo) straight back on its free list: no
+ * grace period, and no chunk to record it in — what rc_retire needs, and cannot get once memory has run out.
+ */
+export function rc_free_unseen(b: u32, size: u32): void {
+  const s = state();
+  if (s == 0 || b == 0) return;
+  spinLock(s + RS_LOCK);
+  release(s, b, size);
+  spinUnlock(s + RS_LOCK);
+}
+
 export function rc_reclaim(): u32 {
   const s = state();
   if (s == 0) return 0;

@@ -45,6 +45,7 @@ interface NftExports {
   nft_dynset_new(klen: number, dlen: number, size: number, slot: number, most: number, tlo: number, thi: number, timeouts: number): number;
   nft_dynset_reap(st: number): void;
   nft_dynset_free(st: number): void;
+  nft_dynset_drop(st: number): void;
   nf_hook_register?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
   nf_hook_unregister?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
   nf_netdev_hook_register?(hook: number, ifindex: number, prio: number, arg: number): number;
@@ -257,6 +258,7 @@ const EINVAL = 'Could not process rule: Invalid argument';
 const EOVERFLOW = 'Could not process rule: Value too large for defined data type';
 const ERANGE = 'Could not process rule: Numerical result out of range';
 const E2BIG = 'Could not process rule: Argument list too long';
+const ENFILE = 'Could not process rule: Too many open files in system';
 const U64 = (1n << 64n) - 1n;
 /** NSEC_PER_SEC */
 const NSEC = 1_000_000_000n;
@@ -999,6 +1001,8 @@ export class Nft {
     const fields = interval && set.concat ? new FieldElems(set.concat, set.elems) : undefined;
     const existing = interval && !set.autoMerge && !fields ? new IntervalIndex(set.type, set.elems) : undefined;
     const fresh = new Set<Elem>();
+    // the set's elements (counted once, at the first new one: then one more each)
+    let held: number | undefined;
     // (a named map's NAT data is one address and port: nft's `Value must be a singleton` for a range)
     for (const { e: written, loc, opts } of this.elems(t, set.type, set.mapTo, v, this.keyParser(set), undefined, true)) {
       // an interval set keeps what the kernel keeps, the bounds: nft lists them back as a value, a prefix or a range
@@ -1026,6 +1030,11 @@ export class Nft {
         }
         continue;
       }
+      // nft_add_set_elem: atomic_add_unless(&set->nelems, 1, set->size + set->ndeact) — a set of a size holds that
+      // many, what the packets added to a dynamic one included (ENFILE at the element; an interval set's bounds are
+      // counted otherwise by the kernel's backends, not checked here)
+      if (set.size && !interval && (held ??= this.elemCount(set)) >= set.size) throw new Refusal(ENFILE, loc, true);
+      if (held !== undefined) held++;
       if (set.counter) e.counter = { k: 'counter', packets: opts?.counter?.packets ?? 0n, bytes: opts?.counter?.bytes ?? 0n, addr: 0 };
       if (opts?.comment !== undefined) e.comment = opts.comment;
       this.store.add(set, e);
@@ -1033,6 +1042,22 @@ export class Nft {
       fresh.add(e);
     }
     if (set.autoMerge && !fields) set.elems = mergeIntervals(set.type, set.elems, fresh);
+  }
+
+  /**
+   * The elements set `set` holds as this command leaves it so far (set->nelems): its own; a dynamic set's store's
+   * (what the packets added and the control plane put there), less what this command deleted or flushed, plus what
+   * it added.
+   */
+  private elemCount(set: NftSet): number {
+    if (!set.live) return set.elems.length;
+    const store = this.dynStores.get(set.live)!;
+    const flushed = (set.flushed ?? 0) !== store.flushed;
+    const now = new Set(set.elems);
+    let n = flushed ? 0 : this.dp.memory.view().getUint32(set.live + 12, true);
+    if (!flushed) for (const e of store.put.keys()) if (!now.has(e)) n--;
+    for (const e of set.elems) if (flushed || !store.put.has(e)) n++;
+    return n;
   }
 
   /**
@@ -1130,6 +1155,11 @@ export class Nft {
 
   private selectorType(t: NftTable, s: { sel: Selector }): DataType {
     const { proto } = s.sel;
+    // expr_evaluate_exthdr: an IPv6 extension header needs ip6 at the network base, an IPv4 option ip; a table of
+    // another family is refused at the expression (measured: `frag id 1` in an ip table, `ip option rr exists` in an
+    // ip6 or arp one — nft 1.0.6)
+    const exthdrFam = proto === 'exthdr' ? 'ip6' : proto === 'ipopt' ? 'ip' : undefined;
+    if (exthdrFam && (t.family === 'arp' || ((t.family === 'ip' || t.family === 'ip6') && t.family !== exthdrFam))) throw new Refusal(`cannot use exthdr with ${t.family}`, s.sel.loc, false);
     // the arp family's packets are ARP's: another protocol's header conflicts (nft's payload dependency)
     if (t.family === 'arp' && proto !== 'arp' && proto !== 'meta' && !s.sel.concat) throw new Refusal(`conflicting protocols specified: arp vs. ${proto}`, s.sel.loc, false);
     if (proto === 'arp' && t.family !== 'arp') throw new Refusal('wxdp has arp header matches only in the arp family yet', s.sel.loc, false);
@@ -1645,7 +1675,7 @@ export class Nft {
     // the set's own expression (`counter` in its block): the statement's must be the same, or it is the elements'
     if (set.counter && exprs.length && (exprs.length !== 1 || exprs[0]!.k !== 'counter')) throw new Refusal(EOPNOTSUPP, s.loc, true);
     if (set.counter && exprs.length === 0) exprs.push({ k: 'counter', packets: 0n, bytes: 0n, addr: 0 });
-    set.size ??= 0xffff; // nft_dynset_init: a set bound without a size gets 65535
+    if (!set.size) set.size = 0xffff; // nft_dynset_init: a set bound without a size (or of size 0) gets 65535
     const r: RStmt = { k: 'dynset', op, set: set.name, sel: s.key, keyType, timeout, exprs };
     if (data) r.data = data;
     if (types) r.concat = types;
@@ -2023,14 +2053,13 @@ export class Nft {
    */
   private dynUndo(): void {
     const x = this.x as NftExports;
+    // never published: straight back on the free lists (retiring them needs memory to record them, which a command
+    // refused because memory ran out no longer has: the stores were lost, and every later dynamic set refused)
     for (const [a, set] of this.dynMade) {
-      x.nft_dynset_free(a);
+      x.nft_dynset_drop(a);
       this.dynStores.delete(a);
       set.live = undefined;
     }
-    // never published: reusable once the grace period rc_reclaim opens is over (at once with no worker running;
-    // the stack's own reclaim runs end it otherwise)
-    if (this.dynMade.length > 0) for (let i = 0; i < 2; i++) (x as NftExports & { rc_reclaim(): number }).rc_reclaim();
     this.dynMade = [];
   }
 
@@ -2071,9 +2100,11 @@ export class Nft {
           let slots = 16;
           while (slots < size + (size >>> 2)) slots *= 2;
           // the store's table starts small and doubles as elements come (nft_dynset.ts), up to `slots`: one of
-          // 4 GiB or more could never be held (a u32 address space) and is ENOMEM up front, as its store was when it
-          // was made whole (size 60000000 of ipv4_addr: 2^32 + 64 bytes)
-          if (TB_HDR + slots * need > 0xffffffff) throw nomem();
+          // 4 GiB or more could never be held (a u32 address space), so the table stops growing at the largest that
+          // could — the set is taken, as the kernel takes any size (rhashtable allocates as elements come; measured:
+          // size 60000000 and 4294967295), its size still the limit; an insert past what memory holds fails (the rule
+          // breaks), as the kernel's does
+          while (TB_HDR + slots * need > 0xffffffff) slots /= 2;
           const a = x.nft_dynset_new(klen, dlen, set.size || 0xffffffff, need, slots, set.timeout % 2 ** 32, Math.floor(set.timeout / 2 ** 32), set.flags.includes('timeout') ? 1 : 0) >>> 0;
           if (a === 0) throw nomem();
           set.live = a;

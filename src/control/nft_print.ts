@@ -558,7 +558,8 @@ const SET_FLAG_ORDER = ['constant', 'interval', 'dynamic', 'timeout'];
  */
 export function setText(s: NftSet, ind: string, handles: boolean, counter: CounterReader = () => ({ packets: 0n, bytes: 0n })): string[] {
   const out = [`${ind}${s.meter ? 'meter' : s.mapTo ? 'map' : 'set'} ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\t${s.typeof ? `typeof ${s.typeof}` : `type ${s.concat ? s.concat.join(' . ') : s.type}`}${s.mapTo ? ` : ${s.dataTypeof ?? s.mapTo}` : ''}`];
-  if (s.size !== undefined) out.push(`${ind}\tsize ${s.size}`);
+  // (nf_tables_fill_set dumps NFTA_SET_DESC_SIZE only when it is not 0)
+  if (s.size) out.push(`${ind}\tsize ${s.size}`);
   const flags = SET_FLAG_ORDER.filter((f) => s.flags.includes(f));
   if (flags.length && !(s.timeout && flags.length === 1 && flags[0] === 'timeout')) out.push(`${ind}\tflags ${flags.join(',')}`);
   // nft 1.0.6's order (measured): the set's statements, then auto-merge, then the timeout

@@ -464,14 +464,34 @@ export class SocketTable {
 
   /** net.core.rmem_default / rmem_max (bytes). */
   setRmem(limits: { default?: number; max?: number }): void {
+    if (limits.default !== undefined) this.memGiven.add('rmem_default');
+    if (limits.max !== undefined) this.memGiven.add('rmem_max');
     if (limits.default !== undefined) this.x.sk_rmem_default(limits.default >>> 0);
     if (limits.max !== undefined) this.x.sk_rmem_max(limits.max >>> 0);
   }
 
   /** net.core.wmem_default / wmem_max (bytes). */
   setWmem(limits: { default?: number; max?: number }): void {
+    if (limits.default !== undefined) this.memGiven.add('wmem_default');
+    if (limits.max !== undefined) this.memGiven.add('wmem_max');
     if (limits.default !== undefined) this.x.sk_wmem_default(limits.default >>> 0);
     if (limits.max !== undefined) this.x.sk_wmem_max(limits.max >>> 0);
+  }
+
+  /** The limits setRmem / setWmem were given (dp.udp's first socket takes the machine's for the others). */
+  private readonly memGiven = new Set<string>();
+
+  /**
+   * @internal dp.udp's first socket: the machine's net.core.{r,w}mem_* (udp_backend.ts hostMemLimits) for those
+   * setRmem / setWmem were not given — a program's own, set before, stay.
+   */
+  hostMem(limits: Partial<Record<'rmem_default' | 'rmem_max' | 'wmem_default' | 'wmem_max', number>>): void {
+    const keep = (k: keyof typeof limits): number | undefined => (this.memGiven.has(k) ? undefined : limits[k]);
+    const [rd, rm, wd, wm] = [keep('rmem_default'), keep('rmem_max'), keep('wmem_default'), keep('wmem_max')];
+    if (rd !== undefined) this.x.sk_rmem_default(rd >>> 0);
+    if (rm !== undefined) this.x.sk_rmem_max(rm >>> 0);
+    if (wd !== undefined) this.x.sk_wmem_default(wd >>> 0);
+    if (wm !== undefined) this.x.sk_wmem_max(wm >>> 0);
   }
 }
 

@@ -331,6 +331,5 @@ function hostMemLimits(table: SocketTable): void {
       return undefined;
     }
   };
-  table.setRmem({ default: read('rmem_default'), max: read('rmem_max') });
-  table.setWmem({ default: read('wmem_default'), max: read('wmem_max') });
+  table.hostMem({ rmem_default: read('rmem_default'), rmem_max: read('rmem_max'), wmem_default: read('wmem_default'), wmem_max: read('wmem_max') });
 }
