@@ -347,7 +347,7 @@ export function nft_dynset_free(st: u32): void {
  * The control plane's element commands on a store (`add element`, `delete element`, elements in the set's block):
  * `op` 0 adds the key at `k` (no expressions, as an element the kernel's control plane adds has none without the
  * set's own; a map's data at `k` + 64; `tlo`, `thi`: its timeout in ms, 0 none), 1 deletes it, 2 empties the store
- * (`flush set`). 1 done, 0 not (full, or no such element).
+ * (`flush set`), 3 asks whether the store holds it (unexpired). 1 done (or held), 0 not (full, or no such element).
  */
 export function nft_dynset_ctl(st: u32, k: u32, op: u32, tlo: u32, thi: u32): u32 {
   spinLock(st + 20);
@@ -360,6 +360,8 @@ export function nft_dynset_ctl(st: u32, k: u32, op: u32, tlo: u32, thi: u32): u3
       dropSlot(st, slot);
       done = 1;
     }
+  } else if (op == 3) {
+    done = dynsetFind(st, k) != 0 ? 1 : 0;
   } else {
     const tb = load<u32>(st, 48);
     memory.fill(tb + TB_HDR, 0, load<u32>(tb) * load<u32>(st, 16));

@@ -742,6 +742,16 @@ export class Nft {
               continue;
             }
             const e = index.get(elemKey(interval ? canonical(set.type, d) : d));
+            if (!e && !interval && set.live && this.dynStores.get(set.live)!.flushed === (set.flushed ?? 0) && this.dynHas(set, d)) {
+              // an element the data path added (nft_dynset): the kernel's set holds it like any other, and deletes
+              // it (nft_del_setelem finds it in the set's hash); out of the store when the command is published. A flush
+              // earlier in the command took it already (ENOENT)
+              const k = this.dynKeyOf(set, d);
+              const text = k.join(',');
+              if ((set.dels ?? []).some((x) => x.join(',') === text)) throw new Refusal(ENOENT, key.loc, true);
+              set.dels = [...(set.dels ?? []), k];
+              continue;
+            }
             // an interval set's elements are nft's to find (its cache): its own words
             if (!e || gone.has(e)) throw interval ? new Refusal('element does not exist', key.loc, false) : new Refusal(ENOENT, key.loc, true);
             gone.add(e);
@@ -2093,24 +2103,21 @@ export class Nft {
    * elements the data path added live only in the store (a refused `flush set` had emptied it).
    */
   private dynElemsPut(next: NftState): void {
-    const x = this.x as NftExports & { nft_dynset_ctl(st: number, k: number, op: number, tlo: number, thi: number): number };
     for (const t of next.tables) {
       for (const set of t.sets) {
         if (!set.live) continue;
         const store = this.dynStores.get(set.live)!;
         const now = new Set(set.elems);
-        const keyOf = (e: Elem): Uint8Array => (set.concat ? e.lo : TYPE_INFO[set.type].host && e.lo.length === 4 && set.type !== 'iface_index' ? e.lo.slice().reverse() : e.lo);
-        const ctl = (key: Uint8Array, op: number, timeout: number, data?: Uint8Array): number => {
-          const v = this.dp.memory.view();
-          new Uint8Array(v.buffer, v.byteOffset + this.dynKey, 128).fill(0).set(key);
-          if (data) new Uint8Array(v.buffer, v.byteOffset + this.dynKey + 64, 64).set(data);
-          return x.nft_dynset_ctl(set.live!, this.dynKey, op, timeout % 2 ** 32, Math.floor(timeout / 2 ** 32));
-        };
+        const keyOf = (e: Elem): Uint8Array => this.dynKeyOf(set, e);
+        const ctl = (key: Uint8Array, op: number, timeout: number, data?: Uint8Array): number => this.dynCtl(set.live!, key, op, timeout, data);
         if ((set.flushed ?? 0) !== store.flushed) {
           ctl(new Uint8Array(0), 2, 0);
           store.put.clear();
           store.flushed = set.flushed ?? 0;
         }
+        // elements the data path added that `delete element` named (a flush in the same command came before them)
+        for (const k of set.dels ?? []) ctl(k, 1, 0);
+        delete set.dels;
         for (const [e, key] of store.put) {
           if (now.has(e)) continue;
           ctl(key, 1, 0);
@@ -2124,6 +2131,25 @@ export class Nft {
         }
       }
     }
+  }
+
+  /** An element's key as a dynamic set's store holds it (the data path's register bytes). */
+  private dynKeyOf(set: NftSet, e: Elem): Uint8Array {
+    return set.concat ? e.lo : TYPE_INFO[set.type].host && e.lo.length === 4 && set.type !== 'iface_index' ? e.lo.slice().reverse() : e.lo;
+  }
+
+  /** nft_dynset_ctl on the store at `st` with `key` (and a map's `data`): 1 done (or found), 0 not. */
+  private dynCtl(st: number, key: Uint8Array, op: number, timeout: number, data?: Uint8Array): number {
+    const x = this.x as NftExports & { nft_dynset_ctl(st: number, k: number, op: number, tlo: number, thi: number): number };
+    const v = this.dp.memory.view();
+    new Uint8Array(v.buffer, v.byteOffset + this.dynKey, 128).fill(0).set(key);
+    if (data) new Uint8Array(v.buffer, v.byteOffset + this.dynKey + 64, 64).set(data);
+    return x.nft_dynset_ctl(st, this.dynKey, op, timeout % 2 ** 32, Math.floor(timeout / 2 ** 32));
+  }
+
+  /** Whether a dynamic set's store holds the element `e` now (live: not expired), one the data path may have added. */
+  private dynHas(set: NftSet, e: Elem): boolean {
+    return this.dynCtl(set.live!, this.dynKeyOf(set, e), 3, 0) === 1;
   }
 
   /**

@@ -168,6 +168,8 @@ export interface NftSet {
   live?: number;
   /** `flush set` of a set with a store: counted, so the publish empties the store of what the data path added too. */
   flushed?: number;
+  /** `delete element` of elements only the store holds (the data path added them): their keys, taken out when published. */
+  dels?: Uint8Array[];
   elems: Elem[];
 }
 
