@@ -1394,7 +1394,7 @@ export class Nft {
           const present = s.sel.proto === 'fib' && !s.sel.field.endsWith(' type') && s.value.k === 'word' && (s.value.v === 'exists' || s.value.v === 'missing');
           if (present && s.sel.field.endsWith(' oifname')) throw new Refusal('Could not process rule: Invalid argument', s.sel.loc, true);
           if (s.sel.proto === 'ct' && /proto-(src|dst)$/.test(s.sel.field)) ctProtoCheck(s, l4ctx);
-          const type = present ? 'boolean' : this.selectorType(t, s);
+          const type = present ? 'boolean' : s.key ? 'integer32' : this.selectorType(t, s);
           let value: MatchValue;
           const one = foldedElem(s);
           const m = !one ? s : type === 'tcp_flag' && !s.explicitOp && s.op === 'eq' ? { ...s, op: 'neq' as const, mask: one, value: { k: 'word' as const, v: '0', loc: one.loc } } : { ...s, value: one };
@@ -1432,7 +1432,7 @@ export class Nft {
           // with --debug=netlink; implicit, it tests the bits (bitwise, cmp neq 0)
           const exact = (type === 'ct_state' || type === 'ct_status') && s.explicitOp && (m.op === 'eq' || m.op === 'neq') && (value.k === 'flags' || (value.k === 'elem' && value.e.kind === 'value'));
           if (exact && value.k === 'elem') value = { k: 'flags', bits: new DataView(value.e.lo.buffer, value.e.lo.byteOffset).getUint32(0, true) };
-          out.push({ k: 'match', sel: s.sel, type, op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
+          out.push({ k: 'match', sel: s.sel, type, op, value, loc: s.loc, ...(exact ? { exact: true } : {}), ...(s.key ? { key: this.natKeyOf(t, s.key) as Exclude<NatMap['key'], { k: 'sel' }> } : {}) });
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
           // (measured: `ct protocol tcp` types a later `ct reply proto-dst` in an ip table, not in an inet one)
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto' && !(s.sel.proto === 'ct' && t.family === 'inet')) l4ctx = value.e.lo[0]!;
@@ -2322,8 +2322,8 @@ function* statefuls(st: NftState): Generator<Stateful> {
         for (const s of r.stmts) {
           if (isStateful(s)) yield s;
           // numgen inc's counter (nft_ng_inc's atomic_t), kept while its rule lives
-          else if (s.k === 'nat' || s.k === 'set' || s.k === 'vmap') {
-            for (const k of s.k === 'nat' ? [s.map?.key, s.portMap?.key] : s.k === 'vmap' ? [s.key] : [s.map?.key ?? s.key]) if (k?.k === 'numgen' && k.mode === 'inc') yield k;
+          else if (s.k === 'nat' || s.k === 'set' || s.k === 'vmap' || s.k === 'match') {
+            for (const k of s.k === 'nat' ? [s.map?.key, s.portMap?.key] : s.k === 'vmap' || s.k === 'match' ? [s.key] : [s.map?.key ?? s.key]) if (k?.k === 'numgen' && k.mode === 'inc') yield k;
           }
         }
       }

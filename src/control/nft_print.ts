@@ -324,7 +324,7 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
       case 'match': {
         // `th` after a protocol nft knows prints as that protocol's header (its payload dependency)
         const l4 = thProto(s, i);
-        const sel = s.sel.concat ? selText(s, l4) : l4 ? `${l4} ${s.sel.field}` : selText(s);
+        const sel = s.key ? natKeyText(s.key) : s.sel.concat ? selText(s, l4) : l4 ? `${l4} ${s.sel.field}` : selText(s);
         const v = s.value;
         if (s.bits) {
           parts.push(bitsMatchText(sel, s, valueText(s, (n) => t.sets.find((x) => x.name === n))));
