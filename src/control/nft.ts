@@ -1427,6 +1427,17 @@ export class Nft {
           } else {
             value = { k: 'elem', e: type === 'iface_index' ? this.ifaceElem(v) : parseElem(type, v) };
           }
+          if (s.key) {
+            // numgen's and hash's number: nft's evaluator bounds the values compared with it (expr_evaluate_numgen /
+            // _hash set ectx.maxval to offset + modulus - 1)
+            const max = s.key.offset + s.key.mod - 1;
+            const hi = (e: Elem): number => new DataView(e.hi.buffer, e.hi.byteOffset).getUint32(0, true);
+            const over = (e: Elem, loc: Loc): void => {
+              if (hi(e) > max) throw new Refusal(`Value ${hi(e)} exceeds valid range 0-${max}`, loc, false);
+            };
+            if (value.k === 'elem') over(value.e, v.loc);
+            else if (value.k === 'set' && v.k === 'set') v.elems.forEach((x) => over(parseElem(type, x), x.loc));
+          }
           if (m.op !== 'eq' && m.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${m.op}) is undefined for set expressions`, s.loc, false);
           // ct state with `==` / `!=`: nft compares the whole value (cmp eq / neq of the states or-ed), measured
           // with --debug=netlink; implicit, it tests the bits (bitwise, cmp neq 0)

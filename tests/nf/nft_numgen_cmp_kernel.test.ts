@@ -6,11 +6,12 @@
 // are run, and the listings with their counters alike.
 
 import { spawnSync } from 'node:child_process';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { H0, M0 } from './ct_support.js';
 import { expectOursAsKernel, kernelNftRun } from './nft_kernel_support.js';
+import { nftDatapath } from './nft_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
@@ -49,5 +50,30 @@ describe.skipIf(unready !== '' || noKernel !== '')(`numgen and hashes compared w
   const kern = kernelNftRun(RULESET, FRAMES, 'nft57ng', ['list ruleset']);
   it(`forwards what the kernel forwards of ${FRAMES.length} frames and lists the rules and counters alike`, async () => {
     await expectOursAsKernel(kern, RULESET, FRAMES, RUNS);
+  });
+});
+
+// values past offset + modulus - 1: nft's evaluator refuses them (expr_evaluate_numgen / _hash set the bound)
+const OVER = ['numgen inc mod 2 2 drop', 'symhash mod 2 offset 7 { 7, 9 } drop', 'jhash ip saddr mod 4 4 drop', 'numgen inc mod 4 offset 3 < 7 drop', 'numgen random mod 2 1 drop'];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`values past numgen's and hashes' range refused as nft refuses them${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  const NS = 'nft57ngr';
+  beforeAll(() => {
+    spawnSync('ip', ['netns', 'add', NS]);
+    spawnSync('ip', ['netns', 'exec', NS, 'nft', 'add table ip t ; add chain ip t c { type filter hook forward priority 0 ; }']);
+  });
+  afterAll(() => void spawnSync('ip', ['netns', 'del', NS]));
+  it.each(OVER)('%s', async (rule) => {
+    const cmd = `add rule ip t c ${rule}`;
+    const k = spawnSync('ip', ['netns', 'exec', NS, 'nft', cmd], { encoding: 'utf8' });
+    const dp = await nftDatapath();
+    dp.nft('add table ip t\nadd chain ip t c { type filter hook forward priority 0 ; }\n');
+    let err = '';
+    try {
+      dp.nft(cmd);
+    } catch (e) {
+      err = (e as Error).message;
+    }
+    expect(k.status === 0 ? '' : k.stderr.split('\n').slice(0, 3).join('\n')).toBe(err);
   });
 });
