@@ -1749,7 +1749,10 @@ export class Nft {
       // (nft 1.0.6 fails an assertion on a port map after one: netlink_gen_nat_stmt, measured)
       if (withPort && s.portMap) throw new Refusal('wxdp has no port map after a NAT map to an address and a port (nft 1.0.6 aborts on it)', s.portMap.key.loc, false);
       // a named map to address ranges (`: interval ipv4_addr`): min and max, NF_NAT_RANGE_MAP_IPS over them
-      const ranges = typeof named?.mapTo === 'string' && named.mapTo === `interval ${addrType}`;
+      // and an anonymous map whose data holds a range or a prefix: nft makes all its data intervals (a single address
+      // among them then the kernel's EINVAL at its key, as a named map's; measured with nft 1.0.6 on Linux 6.18)
+      const rangeData = (x: RawValue): boolean => (x.k === 'word' || x.k === 'str') && (x.v.includes('/') || x.v.indexOf('-', 1) > 0);
+      const ranges = (typeof named?.mapTo === 'string' && named.mapTo === `interval ${addrType}`) || (!withPort && v.k === 'set' && v.elems.some((x) => x.k === 'pair' && rangeData(x.data)));
       const map = this.natMapOf(t, s.map, withPort ? (`${addrType} . inet_service` as NatTo) : ranges ? (`interval ${addrType}` as MapData) : addrType, kw);
       natHook(ch, s);
       // listed with its family even in an ip table (measured: `dnat ip to ip daddr . tcp dport map { … }`, and

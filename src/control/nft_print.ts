@@ -490,7 +490,14 @@ function dataText(type: DataType | MapData, e: Elem): string {
 function dataMapText(m: NatMap): string {
   if (m.ref !== undefined) return `${natKeyText(m.key)} map @${m.ref}`;
   const concat = m.key.k === 'sel' ? m.key.concat : undefined;
-  const elems = concat ? concatOrder(m.elems) : sortElems(m.keyType, m.elems);
+  // an address range that is a prefix lists as one (nft's interval_map_decompose, measured: `192.0.2.8-192.0.2.15 : …`
+  // is `192.0.2.8/29 : …`)
+  const addr = m.keyType === 'ipv4_addr' || m.keyType === 'ipv6_addr';
+  const asPrefix = (e: Elem): Elem => {
+    const plen = addr && e.kind === 'range' ? prefixLen(e.lo, e.hi) : undefined;
+    return plen !== undefined ? { ...e, kind: 'prefix', plen } : e;
+  };
+  const elems = concat ? concatOrder(m.elems) : sortElems(m.keyType, m.elems).map(asPrefix);
   return `${natKeyText(m.key)} map { ${elems.map((e) => `${elemText(m.keyType, e, undefined, concat)} : ${dataText(m.dataType, e)}`).join(', ')} }`;
 }
 
