@@ -239,7 +239,7 @@ function dynsetInsert(st: u32, k: u32, timeout: u64, tmpl: u32, tlen: u32, d: u3
  * nft_set_elem_update_expr: the element's expressions over the packet (`len` its skb->len); false when one breaks
  * (a limit under its rate, `over` a quota not reached…), which ends the rule.
  */
-export function dynsetElemExprs(slot: u32, st: u32, len: u32): bool {
+function dynsetElemExprs(slot: u32, st: u32, len: u32): bool {
   const tlen = load<u32>(slot, 4);
   const e = exprsAt(slot, st);
   for (let p = e; p < e + tlen; p += blockBytes(p)) {
@@ -276,8 +276,28 @@ export function dynsetEval(st: u32, k: u32, op: u32, timeout: u64, tmpl: u32, tl
     return false;
   }
   if (op == 1 && load<u64>(slot, 8) != 0) store<u64>(slot, netNow() + t, 8);
+  // the element's expressions under the lock too: a table grown after it is unlocked holds a copy of this slot, and
+  // a counter added here then would be lost with the old table (dynsetElemUpdate)
+  const ok = dynsetElemExprs(slot, st, len);
   spinUnlock(st + 20);
-  return dynsetElemExprs(slot, st, len);
+  return ok;
+}
+
+/**
+ * nft_set_elem_update_expr for a lookup's hit at `slot` (found without the lock): an element that has expressions
+ * runs them under the store's lock, in the table the store holds then (the key at `k` found again). An element is a
+ * slot of the table, and a table grows by copying its slots into a new one (grow): an update to the slot a lookup
+ * found while another worker copies the table lands in the old table and is lost — rhashtable moves pointers to its
+ * elements, never the elements, so the kernel loses none. The lock is what a grow holds. Gone meanwhile (deleted,
+ * expired): the lookup's hit stands, as the kernel's element it had found.
+ */
+export function dynsetElemUpdate(st: u32, slot: u32, k: u32, len: u32): bool {
+  if (load<u32>(slot, 4) == 0) return true;
+  spinLock(st + 20);
+  const now = dynsetFind(st, k);
+  const ok = now == 0 || dynsetElemExprs(now, st, len);
+  spinUnlock(st + 20);
+  return ok;
 }
 
 /**
@@ -350,7 +370,7 @@ export function nft_dynset_drop(st: u32): void {
  * The control plane's element commands on a store (`add element`, `delete element`, elements in the set's block):
  * `op` 0 adds the key at `k` (no expressions, as an element the kernel's control plane adds has none without the
  * set's own; a map's data at `k` + 64; `tlo`, `thi`: its timeout in ms, 0 none), 1 deletes it, 2 empties the store
- * (`flush set`). 1 done, 0 not (full, or no such element).
+ * (`flush set`), 3 asks whether the store holds it (unexpired). 1 done (or held), 0 not (full, or no such element).
  */
 export function nft_dynset_ctl(st: u32, k: u32, op: u32, tlo: u32, thi: u32): u32 {
   spinLock(st + 20);
@@ -363,6 +383,8 @@ export function nft_dynset_ctl(st: u32, k: u32, op: u32, tlo: u32, thi: u32): u3
       dropSlot(st, slot);
       done = 1;
     }
+  } else if (op == 3) {
+    done = dynsetFind(st, k) != 0 ? 1 : 0;
   } else {
     const tb = load<u32>(st, 48);
     memory.fill(tb + TB_HDR, 0, load<u32>(tb) * load<u32>(st, 16));

@@ -43,7 +43,7 @@ import { copyBytes, fillBytes } from '../bytes';
 import { FWDN_DROP, FWDN_STOLEN, nftCtMarkGet, nftCtMarkSet, nftCtStatusGet, nftDup, nftFib4, nftFlowAdd, nftFwd, nftFwdNeigh, nftNat, nftNotrack } from './nft_hooks';
 import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
 import { nftExthdrIpv4, nftExthdrIpv6, nftExthdrTcp, nftExthdrTcpSet, nftExthdrTcpStrip, nftRt } from './nft_exthdr';
-import { dynsetData, dynsetElemExprs, dynsetEval, dynsetFind } from './nft_dynset';
+import { dynsetData, dynsetElemUpdate, dynsetEval, dynsetFind } from './nft_dynset';
 
 export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
 export const NFTC_REGULAR: u32 = 0xffffffff;
@@ -611,16 +611,17 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         // nft_lookup_eval over a dynamic set: an inverted lookup's hit breaks before the element's expressions run
         const slot = dynsetFind(load<u32>(p, 4), reg);
         if ((slot != 0) == (x == 1)) { res = R_BREAK; break; }
-        if (slot != 0 && !dynsetElemExprs(slot, load<u32>(p, 4), skbLen(st))) { res = R_BREAK; break; }
+        if (slot != 0 && !dynsetElemUpdate(load<u32>(p, 4), slot, reg, skbLen(st))) { res = R_BREAK; break; }
         p += 8;
       } else if (op == EXPR_DYNDATAMAP) {
-        // nft_lookup with a dreg over a map the data path writes: the element's data into register x, then its
-        // expressions (nft_set_elem_update_expr); no element breaks
+        // nft_lookup with a dreg over a map the data path writes: the element's expressions (nft_set_elem_update_expr),
+        // then its data into register x; no element breaks
         const ds = load<u32>(p, 4);
         const slot = dynsetFind(ds, reg);
         if (slot == 0) { res = R_BREAK; break; }
+        // the expressions first: the key's register may be the data's (nft gives a map's dreg its sreg)
+        if (!dynsetElemUpdate(ds, slot, reg, skbLen(st))) { res = R_BREAK; break; }
         memory.copy(regs() + (x << 2), dynsetData(slot, ds), load<u32>(p, 8));
-        if (!dynsetElemExprs(slot, ds, skbLen(st))) { res = R_BREAK; break; }
         p += 12;
       } else if (op == EXPR_VMAP) {
         // nft_lookup into NFT_REG_VERDICT: no element breaks; NFT_CONTINUE goes on with the rule's next expression

@@ -204,7 +204,9 @@ export function nftExthdrIpv4(st: u32, reg: u32, type: u32, off: u32, len: u32, 
     return true;
   }
   if (at < 0 || <u32>at + off + len > plen) return false;
-  store<u32>(reg + (len & ~3), 0);
+  // only a partial last word is zeroed (fd94d9dadee5, "exthdr: fix 4-byte stack OOB write", as the IPv6 and TCP
+  // walks here): a 4-byte load wrote a zero into the register after its own, past the register file for the last
+  if ((len & 3) != 0) store<u32>(reg + (len & ~3), 0);
   memory.copy(reg, iph + <u32>at + off, len);
   return true;
 }

@@ -744,6 +744,16 @@ export class Nft {
               continue;
             }
             const e = index.get(elemKey(interval ? canonical(set.type, d) : d));
+            if (!e && !interval && set.live && this.dynStores.get(set.live)!.flushed === (set.flushed ?? 0) && this.dynHas(set, d)) {
+              // an element the data path added (nft_dynset): the kernel's set holds it like any other, and deletes
+              // it (nft_del_setelem finds it in the set's hash); out of the store when the command is published. A flush
+              // earlier in the command took it already (ENOENT)
+              const k = this.dynKeyOf(set, d);
+              const text = k.join(',');
+              if ((set.dels ?? []).some((x) => x.join(',') === text)) throw new Refusal(ENOENT, key.loc, true);
+              set.dels = [...(set.dels ?? []), k];
+              continue;
+            }
             // an interval set's elements are nft's to find (its cache): its own words
             if (!e || gone.has(e)) throw interval ? new Refusal('element does not exist', key.loc, false) : new Refusal(ENOENT, key.loc, true);
             gone.add(e);
@@ -1414,7 +1424,7 @@ export class Nft {
           const present = s.sel.proto === 'fib' && !s.sel.field.endsWith(' type') && s.value.k === 'word' && (s.value.v === 'exists' || s.value.v === 'missing');
           if (present && s.sel.field.endsWith(' oifname')) throw new Refusal('Could not process rule: Invalid argument', s.sel.loc, true);
           if (s.sel.proto === 'ct' && /proto-(src|dst)$/.test(s.sel.field)) ctProtoCheck(s, l4ctx);
-          const type = present ? 'boolean' : this.selectorType(t, s);
+          const type = present ? 'boolean' : s.key ? 'integer32' : this.selectorType(t, s);
           let value: MatchValue;
           const one = foldedElem(s);
           const m = !one ? s : type === 'tcp_flag' && !s.explicitOp && s.op === 'eq' ? { ...s, op: 'neq' as const, mask: one, value: { k: 'word' as const, v: '0', loc: one.loc } } : { ...s, value: one };
@@ -1447,12 +1457,23 @@ export class Nft {
           } else {
             value = { k: 'elem', e: type === 'iface_index' ? this.ifaceElem(v) : parseElem(type, v) };
           }
+          if (s.key) {
+            // numgen's and hash's number: nft's evaluator bounds the values compared with it (expr_evaluate_numgen /
+            // _hash set ectx.maxval to offset + modulus - 1)
+            const max = s.key.offset + s.key.mod - 1;
+            const hi = (e: Elem): number => new DataView(e.hi.buffer, e.hi.byteOffset).getUint32(0, true);
+            const over = (e: Elem, loc: Loc): void => {
+              if (hi(e) > max) throw new Refusal(`Value ${hi(e)} exceeds valid range 0-${max}`, loc, false);
+            };
+            if (value.k === 'elem') over(value.e, v.loc);
+            else if (value.k === 'set' && v.k === 'set') v.elems.forEach((x) => over(parseElem(type, x), x.loc));
+          }
           if (m.op !== 'eq' && m.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${m.op}) is undefined for set expressions`, s.loc, false);
           // ct state with `==` / `!=`: nft compares the whole value (cmp eq / neq of the states or-ed), measured
           // with --debug=netlink; implicit, it tests the bits (bitwise, cmp neq 0)
           const exact = (type === 'ct_state' || type === 'ct_status') && s.explicitOp && (m.op === 'eq' || m.op === 'neq') && (value.k === 'flags' || (value.k === 'elem' && value.e.kind === 'value'));
           if (exact && value.k === 'elem') value = { k: 'flags', bits: new DataView(value.e.lo.buffer, value.e.lo.byteOffset).getUint32(0, true) };
-          out.push({ k: 'match', sel: s.sel, type, op, value, loc: s.loc, ...(exact ? { exact: true } : {}) });
+          out.push({ k: 'match', sel: s.sel, type, op, value, loc: s.loc, ...(exact ? { exact: true } : {}), ...(s.key ? { key: this.natKeyOf(t, s.key) as Exclude<NatMap['key'], { k: 'sel' }> } : {}) });
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
           // (measured: `ct protocol tcp` types a later `ct reply proto-dst` in an ip table, not in an inet one)
           if (value.k === 'elem' && value.e.kind === 'value' && m.op === 'eq' && type === 'inet_proto' && !(s.sel.proto === 'ct' && t.family === 'inet')) l4ctx = value.e.lo[0]!;
@@ -1758,7 +1779,10 @@ export class Nft {
       // (nft 1.0.6 fails an assertion on a port map after one: netlink_gen_nat_stmt, measured)
       if (withPort && s.portMap) throw new Refusal('wxdp has no port map after a NAT map to an address and a port (nft 1.0.6 aborts on it)', s.portMap.key.loc, false);
       // a named map to address ranges (`: interval ipv4_addr`): min and max, NF_NAT_RANGE_MAP_IPS over them
-      const ranges = typeof named?.mapTo === 'string' && named.mapTo === `interval ${addrType}`;
+      // and an anonymous map whose data holds a range or a prefix: nft makes all its data intervals (a single address
+      // among them then the kernel's EINVAL at its key, as a named map's; measured with nft 1.0.6 on Linux 6.18)
+      const rangeData = (x: RawValue): boolean => (x.k === 'word' || x.k === 'str') && (x.v.includes('/') || x.v.indexOf('-', 1) > 0);
+      const ranges = (typeof named?.mapTo === 'string' && named.mapTo === `interval ${addrType}`) || (!withPort && v.k === 'set' && v.elems.some((x) => x.k === 'pair' && rangeData(x.data)));
       const map = this.natMapOf(t, s.map, withPort ? (`${addrType} . inet_service` as NatTo) : ranges ? (`interval ${addrType}` as MapData) : addrType, kw);
       natHook(ch, s);
       // listed with its family even in an ip table (measured: `dnat ip to ip daddr . tcp dport map { … }`, and
@@ -2124,24 +2148,21 @@ export class Nft {
    * elements the data path added live only in the store (a refused `flush set` had emptied it).
    */
   private dynElemsPut(next: NftState): void {
-    const x = this.x as NftExports & { nft_dynset_ctl(st: number, k: number, op: number, tlo: number, thi: number): number };
     for (const t of next.tables) {
       for (const set of t.sets) {
         if (!set.live) continue;
         const store = this.dynStores.get(set.live)!;
         const now = new Set(set.elems);
-        const keyOf = (e: Elem): Uint8Array => (set.concat ? e.lo : TYPE_INFO[set.type].host && e.lo.length === 4 && set.type !== 'iface_index' ? e.lo.slice().reverse() : e.lo);
-        const ctl = (key: Uint8Array, op: number, timeout: number, data?: Uint8Array): number => {
-          const v = this.dp.memory.view();
-          new Uint8Array(v.buffer, v.byteOffset + this.dynKey, 128).fill(0).set(key);
-          if (data) new Uint8Array(v.buffer, v.byteOffset + this.dynKey + 64, 64).set(data);
-          return x.nft_dynset_ctl(set.live!, this.dynKey, op, timeout % 2 ** 32, Math.floor(timeout / 2 ** 32));
-        };
+        const keyOf = (e: Elem): Uint8Array => this.dynKeyOf(set, e);
+        const ctl = (key: Uint8Array, op: number, timeout: number, data?: Uint8Array): number => this.dynCtl(set.live!, key, op, timeout, data);
         if ((set.flushed ?? 0) !== store.flushed) {
           ctl(new Uint8Array(0), 2, 0);
           store.put.clear();
           store.flushed = set.flushed ?? 0;
         }
+        // elements the data path added that `delete element` named (a flush in the same command came before them)
+        for (const k of set.dels ?? []) ctl(k, 1, 0);
+        delete set.dels;
         for (const [e, key] of store.put) {
           if (now.has(e)) continue;
           ctl(key, 1, 0);
@@ -2155,6 +2176,25 @@ export class Nft {
         }
       }
     }
+  }
+
+  /** An element's key as a dynamic set's store holds it (the data path's register bytes). */
+  private dynKeyOf(set: NftSet, e: Elem): Uint8Array {
+    return set.concat ? e.lo : TYPE_INFO[set.type].host && e.lo.length === 4 && set.type !== 'iface_index' ? e.lo.slice().reverse() : e.lo;
+  }
+
+  /** nft_dynset_ctl on the store at `st` with `key` (and a map's `data`): 1 done (or found), 0 not. */
+  private dynCtl(st: number, key: Uint8Array, op: number, timeout: number, data?: Uint8Array): number {
+    const x = this.x as NftExports & { nft_dynset_ctl(st: number, k: number, op: number, tlo: number, thi: number): number };
+    const v = this.dp.memory.view();
+    new Uint8Array(v.buffer, v.byteOffset + this.dynKey, 128).fill(0).set(key);
+    if (data) new Uint8Array(v.buffer, v.byteOffset + this.dynKey + 64, 64).set(data);
+    return x.nft_dynset_ctl(st, this.dynKey, op, timeout % 2 ** 32, Math.floor(timeout / 2 ** 32));
+  }
+
+  /** Whether a dynamic set's store holds the element `e` now (live: not expired), one the data path may have added. */
+  private dynHas(set: NftSet, e: Elem): boolean {
+    return this.dynCtl(set.live!, this.dynKeyOf(set, e), 3, 0) === 1;
   }
 
   /**
@@ -2327,8 +2367,8 @@ function* statefuls(st: NftState): Generator<Stateful> {
         for (const s of r.stmts) {
           if (isStateful(s)) yield s;
           // numgen inc's counter (nft_ng_inc's atomic_t), kept while its rule lives
-          else if (s.k === 'nat' || s.k === 'set' || s.k === 'vmap') {
-            for (const k of s.k === 'nat' ? [s.map?.key, s.portMap?.key] : s.k === 'vmap' ? [s.key] : [s.map?.key ?? s.key]) if (k?.k === 'numgen' && k.mode === 'inc') yield k;
+          else if (s.k === 'nat' || s.k === 'set' || s.k === 'vmap' || s.k === 'match') {
+            for (const k of s.k === 'nat' ? [s.map?.key, s.portMap?.key] : s.k === 'vmap' || s.k === 'match' ? [s.key] : [s.map?.key ?? s.key]) if (k?.k === 'numgen' && k.mode === 'inc') yield k;
           }
         }
       }

@@ -523,7 +523,8 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         if (payload && v.k === 'elem' && v.e.kind === 'prefix' && v.e.plen! % 8 === 0 && (s.op === 'eq' || s.op === 'neq')) {
           prefixBytes = v.e.plen! / 8;
         }
-        load(s.sel, prefixBytes || len);
+        if (s.key) natMapKey(s.key, 'integer32');
+        else load(s.sel, prefixBytes || len);
         if (s.bits && info.host) bitwise([{ k: 'bool', ...s.bits }]);
         else if (s.bits) {
           // a header's integer in network order: the mask and xor as its bytes

@@ -22,7 +22,7 @@ export type RStmt =
    * written with `==` / `!=` compares the whole value (`ct state != established`: cmp neq 2), not its bits; `abits`: an
    * address's (`ip saddr & 255.255.255.0 == 192.0.2.0`), its mask and xor as the field's bytes.
    */
-  | { k: 'match'; sel: Selector; type: DataType; op: CmpOp; value: MatchValue; loc: Loc; concat?: DataType[]; bits?: { mask: number; xor: number }; exact?: boolean; abits?: { mask: Uint8Array; xor: Uint8Array } }
+  | { k: 'match'; sel: Selector; type: DataType; op: CmpOp; value: MatchValue; loc: Loc; concat?: DataType[]; bits?: { mask: number; xor: number }; exact?: boolean; abits?: { mask: Uint8Array; xor: Uint8Array }; /** numgen's or jhash's number compared (sel a stand-in) */ key?: Exclude<NatMap['key'], { k: 'sel' }> }
   | { k: 'counter'; packets: bigint; bytes: bigint; /** its u64 packets, u64 bytes in the arena (0 until published) */ addr: number }
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string }
   | { k: 'reject'; type: 0 | 1 | 2; code: number; family: 'ip' | 'ip6' | 'inet' }
@@ -168,6 +168,8 @@ export interface NftSet {
   live?: number;
   /** `flush set` of a set with a store: counted, so the publish empties the store of what the data path added too. */
   flushed?: number;
+  /** `delete element` of elements only the store holds (the data path added them): their keys, taken out when published. */
+  dels?: Uint8Array[];
   elems: Elem[];
 }
 

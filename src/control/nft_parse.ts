@@ -74,7 +74,7 @@ export type Stmt =
    * `mask`: `tcp flags & mask op value` (Parser.flagsMatch); `lhs`: the selector in binary operations (`meta mark & 0xc
    * == 0x8`, its leftmost operand `sel`); `rhs`: a value in binary operations of constants (`== 0x1 | 0x2`, `value` its first).
    */
-  | { k: 'match'; sel: Selector; op: CmpOp; explicitOp: boolean; value: RawValue; mask?: RawValue; lhs?: BinExpr; rhs?: BinExpr; loc: Loc }
+  | { k: 'match'; sel: Selector; op: CmpOp; explicitOp: boolean; value: RawValue; mask?: RawValue; lhs?: BinExpr; rhs?: BinExpr; loc: Loc; /** compared: numgen's or jhash's number (`numgen inc mod 2 0`); sel then a stand-in */ key?: Exclude<NatKey, { k: 'sel' }> }
   | { k: 'counter'; packets: bigint; bytes: bigint; loc: Loc }
   | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string; chainLoc?: Loc; loc: Loc }
   | { k: 'reject'; with?: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp'; code?: string; codeLoc?: Loc; loc: Loc }
@@ -1550,8 +1550,14 @@ class Parser {
         const key = this.natKey(t) as Exclude<NatKey, { k: 'sel' }>;
         // a statement's keyword after it is bison's syntax error; a value (a match on the number) wxdp lacks
         const n = this.peek();
-        if (!this.isWord('vmap') && (this.isEnd(true) || n.t !== 'w' || isScannerKeyword(n.v))) this.unexpected(n);
-        if (!this.isWord('vmap')) throw new NftParseError(`wxdp has ${t.v} only as a map's key yet (… vmap { … }, dnat to … map { … }, meta mark set …)`, { ...key.loc, end: this.peek().loc.end });
+        if (!this.isWord('vmap') && (this.isEnd(true) || (n.t === 'w' && isScannerKeyword(n.v) && !['eq', 'ne', 'lt', 'gt', 'le', 'ge'].includes(n.v)))) this.unexpected(n);
+        if (!this.isWord('vmap')) {
+          // compared with a value (relational_expr: `numgen inc mod 2 0`, `symhash mod 4 != 1`, `… { 0, 1 }`): the
+          // number a u32 in host order, as `meta mark`'s
+          const m = this.match({ proto: 'meta', field: 'numgen', loc: key.loc });
+          if (m.k !== 'match' || m.lhs || m.rhs) throw new NftParseError(`wxdp has no binary operations on ${t.v} yet`, m.loc);
+          return { ...m, key, loc: { ...key.loc, end: m.loc.end } };
+        }
         const sel: Selector = key.k === 'jhash' ? key.sel : { proto: 'meta', field: 'numgen', loc: key.loc };
         return { ...(this.vmap({ ...sel, loc: key.loc }) as Extract<Stmt, { k: 'vmap' }>), key };
       }

@@ -324,7 +324,7 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
       case 'match': {
         // `th` after a protocol nft knows prints as that protocol's header (its payload dependency)
         const l4 = thProto(s, i);
-        const sel = s.sel.concat ? selText(s, l4) : l4 ? `${l4} ${s.sel.field}` : selText(s);
+        const sel = s.key ? natKeyText(s.key) : s.sel.concat ? selText(s, l4) : l4 ? `${l4} ${s.sel.field}` : selText(s);
         const v = s.value;
         if (s.bits) {
           parts.push(bitsMatchText(sel, s, valueText(s, (n) => t.sets.find((x) => x.name === n))));
@@ -490,7 +490,14 @@ function dataText(type: DataType | MapData, e: Elem): string {
 function dataMapText(m: NatMap): string {
   if (m.ref !== undefined) return `${natKeyText(m.key)} map @${m.ref}`;
   const concat = m.key.k === 'sel' ? m.key.concat : undefined;
-  const elems = concat ? concatOrder(m.elems) : sortElems(m.keyType, m.elems);
+  // an address range that is a prefix lists as one (nft's interval_map_decompose, measured: `192.0.2.8-192.0.2.15 : …`
+  // is `192.0.2.8/29 : …`)
+  const addr = m.keyType === 'ipv4_addr' || m.keyType === 'ipv6_addr';
+  const asPrefix = (e: Elem): Elem => {
+    const plen = addr && e.kind === 'range' ? prefixLen(e.lo, e.hi) : undefined;
+    return plen !== undefined ? { ...e, kind: 'prefix', plen } : e;
+  };
+  const elems = concat ? concatOrder(m.elems) : sortElems(m.keyType, m.elems).map(asPrefix);
   return `${natKeyText(m.key)} map { ${elems.map((e) => `${elemText(m.keyType, e, undefined, concat)} : ${dataText(m.dataType, e)}`).join(', ')} }`;
 }
 

@@ -33,7 +33,7 @@ const TOPO4: NftTopo = { links: LINKS, routes: ROUTES, neigh: NEIGH };
  * What one frame made leave `on`: one device's frames in hex, or for several each as `DEV HEX`, in their order. The
  * kernel's have a checksum it left to the device (a reset it made: CHECKSUM_PARTIAL) completed as the device would.
  */
-function sentOn(tx: Map<string, Uint8Array[]>, on: string | readonly string[], kernel = false): string[] {
+export function sentOn(tx: Map<string, Uint8Array[]>, on: string | readonly string[], kernel = false): string[] {
   const h = (f: Uint8Array): string => hex(kernel ? completePartial(f) : f);
   if (typeof on === 'string') return (tx.get(on) ?? []).map(h);
   return on.flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${h(f)}`));
