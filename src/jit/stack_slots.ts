@@ -12,16 +12,14 @@
 //     to any helper, and any access through an unknown-offset pointer: no slot is promoted;
 //   - r10 + K passed to a helper: the helper reads or writes inside [K, 0) (the verifier checked the
 //     span against the frame), so slots from K up stay in memory;
-//   - an access through r10 + K (a copy of r10): the slots it touches stay in memory;
-//   - bpf_dynptr_data's answer, in a subprogram that makes a dynptr over memory it chooses
-//     (bpf_dynptr_from_mem, frame bytes allowed): frame-derived at an unknown offset.
+//   - an access through r10 + K (a copy of r10): the slots it touches stay in memory.
 // Verified programs never write r10 (cfg.ts framePointerFixed is required). A promoted slot starts at 0
 // on each call, as a wasm local does; a verified program reads no slot it did not write, except a
 // privileged one reading uninitialised stack, whose value is unspecified either way.
 
 import { AluOp, AtomicOp, Class, CLASS_MASK, FP, JmpOp, Mode, MODE_MASK, OP_LDDW, OP_MASK, PseudoCall, sizeBytes, Source, SOURCE_MASK, STACK_SIZE } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
-import { Arg, PROTOS, Ret } from '../verifier/protos.js';
+import { Arg, PROTOS } from '../verifier/protos.js';
 import type { Subprogram } from './cfg.js';
 
 /** Not frame-derived (undefined), r10 + K (a number), or frame-derived at an unknown offset. */
@@ -37,15 +35,7 @@ interface FrameWalk {
   escapeAll: boolean;
   /** Slots at or above this offset may be reached through a pointer passed to a helper. */
   escapeFrom: number;
-  /**
-   * The subprogram makes a dynptr over memory of its choosing (bpf_dynptr_from_mem), which may be
-   * frame bytes: a helper answering a pointer into a dynptr's memory (bpf_dynptr_data) may then
-   * answer a frame pointer, at an offset the call does not say.
-   */
-  localDynptr: boolean;
 }
-
-const HELPER_DYNPTR_FROM_MEM = 197;
 
 /** One instruction's effect on the registers (and on `w`'s escapes); `access` sees r10-relative accesses. */
 function step(ins: Insn, st: Val[], w: FrameWalk, access?: (off: number, size: number, ok: boolean) => void): void {
@@ -98,20 +88,13 @@ function step(ins: Insn, st: Val[], w: FrameWalk, access?: (off: number, size: n
       }
     }
     for (let r = 0; r <= 5; r++) st[r] = undefined;
-    if (w.localDynptr && ins.src !== PseudoCall.LOCAL && !x && PROTOS[ins.imm]?.ret === Ret.DYNPTR_MEM_OR_NULL) st[0] = 'any';
   }
 }
 
 /** The forward dataflow over the subprogram's blocks (stops early once a frame pointer escapes). */
 function walk(prog: readonly Insn[], sp: Subprogram, access?: (off: number, size: number, ok: boolean) => void): FrameWalk {
   const byStart = new Map(sp.blocks.map((b) => [b.start, b]));
-  const w: FrameWalk = { entry: new Map([[sp.entry, new Array<Val>(11).fill(undefined)]]), escapeAll: false, escapeFrom: 0, localDynptr: false };
-  for (const bb of sp.blocks) {
-    for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
-      const ins = prog[pc]!;
-      if (ins.code === (Class.JMP | JmpOp.CALL) && ins.src === PseudoCall.HELPER && ins.imm === HELPER_DYNPTR_FROM_MEM) w.localDynptr = true;
-    }
-  }
+  const w: FrameWalk = { entry: new Map([[sp.entry, new Array<Val>(11).fill(undefined)]]), escapeAll: false, escapeFrom: 0 };
   const work = [sp.entry];
   while (work.length > 0 && !w.escapeAll) {
     const start = work.pop()!;
