@@ -6,7 +6,8 @@
 // The generator aims at what they assume: stack slots written and read at mixed widths (and with
 // sign-extending loads), byte swaps feeding or/shift chains, movsx, sdiv/smod with edge values, clang's
 // zero-extension pair and bit-mask triple, byte copies through a register (store merging's shape),
-// copies of r10, 32-bit jumps over all of them, and small counted loops (unrolled). Programs the
+// copies of r10, 32-bit jumps over all of them, small counted loops (unrolled), and bpf-to-bpf calls
+// of a callee with its own frame (frame specialisation), passed a pointer into the caller's or not. Programs the
 // verifier refuses are skipped (and counted: most pass). At the end r0–r9 and the stack are folded into r0.
 // WXDP_JIT_VERIFIED_RUNS sets the count (default 25: each compiles an optimised module, about 0.3 s); fast-check names the seed of a failure.
 
@@ -151,39 +152,81 @@ const FOLD = -0x61c88647;
 
 const isJump = (ins: Insn): boolean => (ins.code & 0x07) === Class.JMP || (ins.code & 0x07) === Class.JMP32;
 
+/** Where a bpf-to-bpf call's target is filled in once the callee's place is known. */
+const CALL_MARK = 0x7fff_fff0;
+
+/** A call of the program's callee; r1–r5 are set again after it (the call leaves them unreadable). */
+const callPiece: fc.Arbitrary<Insn[]> = fc.record({ k: fc.nat(15), ks: fc.array(imm, { minLength: 5, maxLength: 5 }) }).map(({ k, ks }) => [
+  // r1 = r10 - 8(k + 1) when the program passes a frame pointer, else the scalar k - 8(k + 1): the
+  // first of these two is made one or the other below (it carries k in its offset until then)
+  insn(Class.ALU64 | AluOp.MOV | Source.X, 1, 10, k),
+  insn(Class.ALU64 | AluOp.ADD, 1, 0, 0, -8 * (k + 1)),
+  insn(Class.JMP | JmpOp.CALL, 0, 1, 0, CALL_MARK),
+  ...ks.map((v, i) => insn(Class.ALU64 | AluOp.MOV, i + 1, 0, 0, v)),
+]);
+
+/** Pieces laid out one after another, each forward jump landing on a piece boundary (never inside a loop). */
+function layout(body: Insn[][]): Insn[] {
+  const flat: Insn[] = [];
+  const ends: number[] = [];
+  for (const p of body) {
+    flat.push(...p.map((i) => ({ ...i })));
+    ends.push(flat.length);
+  }
+  flat.forEach((ins, i) => {
+    // a piece's own jumps (a loop's back edge) keep their offsets; a lone forward jump goes at most
+    // off pieces on
+    if (!isJump(ins) || ins.off < 0 || (ins.code & 0xf0) === JmpOp.CALL) return;
+    const k = ends.findIndex((e) => e > i);
+    const target = ends[Math.min(k + ins.off, ends.length - 1)]!;
+    ins.off = target - i - 1;
+  });
+  return flat;
+}
+
+/** r0 := a fold of r0-r9 and the frame's first `bytes` (slots kept in locals are not in memory after
+ * the run: what the program leaves there can only be seen through its registers). */
+function foldAndExit(bytes: number): Insn[] {
+  const out: Insn[] = [];
+  const fold = (r: Reg): Insn[] => [insn(Class.ALU64 | AluOp.XOR | Source.X, 0, r), insn(Class.ALU64 | AluOp.MUL, 0, 0, 0, FOLD)];
+  for (let r = 1; r <= 9; r++) out.push(...fold(r as Reg));
+  for (let off = -8; off >= -bytes; off -= 8) out.push(Ins.ldx('dw', 1, 10, off), ...fold(1));
+  out.push(Ins.exit());
+  return out;
+}
+
+/** The stack the fold reads, written first (a privileged program may read uninitialised stack). */
+const zeroFrame = (bytes: number): Insn[] => Array.from({ length: bytes / 8 }, (_, i) => Ins.st('dw', 10, -8 * (i + 1), 0));
+
 const program = fc
   .record({
     init: fc.array(value, { minLength: 10, maxLength: 10 }),
-    body: fc.array(fc.oneof({ weight: 8, arbitrary: straight }, { weight: 2, arbitrary: jmpInsn }, { weight: 1, arbitrary: loop }), { minLength: 1, maxLength: 20 }),
+    body: fc.array(
+      fc.oneof({ weight: 8, arbitrary: straight }, { weight: 2, arbitrary: jmpInsn }, { weight: 1, arbitrary: loop }, { weight: 1, arbitrary: callPiece }),
+      { minLength: 1, maxLength: 20 },
+    ),
+    callee: fc.array(fc.oneof({ weight: 8, arbitrary: straight }, { weight: 2, arbitrary: jmpInsn }, { weight: 1, arbitrary: loop }), { minLength: 0, maxLength: 8 }),
+    fpArg: fc.boolean(),
   })
-  .map(({ init, body }) => {
+  .map(({ init, body, callee, fpArg }) => {
     const out: Insn[] = [];
     init.forEach((v, r) => out.push(...Ins.lddw(r as Reg, v)));
-    // the stack read back is written first (a privileged program may read uninitialised stack,
-    // unspecified there; here both engines would see zeros, but the clone frames could differ)
-    for (let off = -8; off >= -128; off -= 8) out.push(Ins.st('dw', 10, off, 0));
-
-    const flat: Insn[] = [];
-    const ends: number[] = []; // where each piece ends, so a forward jump lands on a piece boundary
-    for (const p of body) {
-      flat.push(...p.map((i) => ({ ...i })));
-      ends.push(flat.length);
+    out.push(...zeroFrame(128), ...layout(body), ...foldAndExit(128));
+    const calls = out.some((i) => i.imm === CALL_MARK);
+    const entry = out.length;
+    if (calls) {
+      // the callee: args in r1-r5 (with fpArg r1 points into the caller's frame, written through),
+      // its own 64 bytes of frame, the drawn body, the same fold
+      if (fpArg) out.push(Ins.stx('dw', 1, 2, 0), insn(Class.ALU64 | AluOp.MOV, 1, 0, 0, 5));
+      out.push(insn(Class.ALU64 | AluOp.MOV | Source.X, 0, 5), ...[6, 7, 8, 9].map((r) => insn(Class.ALU64 | AluOp.MOV | Source.X, r, r - 5)));
+      out.push(...zeroFrame(64), ...layout(callee), ...foldAndExit(64));
     }
-    flat.forEach((ins, i) => {
-      // a piece's own jumps (a loop's back edge) keep their offsets; a lone forward jump lands on a
-      // piece boundary at most off pieces on (never inside a loop)
-      if (!isJump(ins) || ins.off < 0) return;
-      const k = ends.findIndex((e) => e > i);
-      const target = ends[Math.min(k + ins.off, ends.length - 1)]!;
-      ins.off = target - i - 1;
+    out.forEach((ins, pc) => {
+      if (ins.imm === CALL_MARK && (ins.code & 0xf0) === JmpOp.CALL) ins.imm = entry - pc - 1;
+      if (ins.code === (Class.ALU64 | AluOp.MOV | Source.X) && ins.dst === 1 && ins.src === 10 && out[pc + 2]?.imm === CALL_MARK) {
+        out[pc] = fpArg ? insn(Class.ALU64 | AluOp.MOV | Source.X, 1, 10) : insn(Class.ALU64 | AluOp.MOV, 1, 0, 0, ins.off);
+      }
     });
-    out.push(...flat);
-    // r0 := a fold of r0-r9 and the stack's first 128 bytes (slots kept in locals are not in memory
-    // after the run: what the program leaves there can only be seen through its registers)
-    const fold = (r: Reg): Insn[] => [insn(Class.ALU64 | AluOp.XOR | Source.X, 0, r), insn(Class.ALU64 | AluOp.MUL, 0, 0, 0, FOLD)];
-    for (let r = 1; r <= 9; r++) out.push(...fold(r as Reg));
-    for (let off = -8; off >= -128; off -= 8) out.push(Ins.ldx('dw', 1, 10, off), ...fold(1));
-    out.push(Ins.exit());
     return out;
   });
 
