@@ -195,6 +195,8 @@ const indexOps: fc.Arbitrary<Insn[]> = fc.array(
   fc.oneof(
     fc.constant([insn(Class.ALU64 | AluOp.LSH, 1, 0, 0, 32), insn(Class.ALU64 | AluOp.RSH, 1, 0, 0, 32)]),
     fc.constant([insn(Class.ALU | AluOp.MOV | Source.X, 1, 1)]),
+    // a small 32-bit step back: wraps below zero for the first indexes
+    fc.record({ k: fc.integer({ min: -3, max: 3 }), w32: fc.boolean() }).map(({ k, w32 }) => [insn((w32 ? Class.ALU : Class.ALU64) | AluOp.ADD, 1, 0, 0, k)]),
     fc.record({ op: fc.constantFrom(AluOp.AND, AluOp.ADD, AluOp.LSH, AluOp.RSH), w32: fc.boolean(), k: imm }).map(({ op, w32, k }) => {
       const bits = w32 ? 32 : 64;
       const v = op === AluOp.LSH || op === AluOp.RSH ? ((k % bits) + bits) % bits : k;
