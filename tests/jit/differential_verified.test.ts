@@ -1,18 +1,20 @@
 // Property: on random programs the verifier accepts, the unchecked JIT (built on the verifier's facts,
-// with the analyses only verified code gets: stack slots in locals, store merging, unrolling, known
-// zeros, low halves) leaves the registers and the stack exactly as the reference interpreter does. The checked
-// JIT of tests/jit/differential.test.ts and tests/diff/random.test.ts never runs those analyses.
+// with the analyses only verified code gets: stack slots in locals, store merging, unrolling, loop
+// indexes; known zeros and low halves too) leaves the registers and the stack exactly as the reference
+// interpreter does. The checked JIT of tests/jit/differential.test.ts and tests/diff/random.test.ts
+// never runs the verified-only ones.
 //
 // The generator aims at what they assume: stack slots written and read at mixed widths (and with
 // sign-extending loads), byte swaps feeding or/shift chains, movsx, sdiv/smod with edge values, clang's
 // zero-extension pair and bit-mask triple, byte copies through a register (store merging's shape),
-// copies of r10, 32-bit jumps over all of them, small counted loops (unrolled), and bpf-to-bpf calls
-// of a callee with its own frame (frame specialisation), passed a pointer into the caller's or not,
-// and bpf_loop with a constant count over a callback whose entry block tests its index after shifts,
-// masks, adds and zero extensions (loop_index.ts decides such tests; these run in a Datapath, whose
-// fast path runs callbacks). Programs the
-// verifier refuses are skipped (and counted: most pass). At the end r0–r9 and the stack are folded into r0.
-// WXDP_JIT_VERIFIED_RUNS sets the count (default 15: each compiles optimised modules, 0.3-1 s); fast-check names the seed of a failure.
+// copies of r10, 32-bit jumps over all of them, small counted loops (unrolled), bpf-to-bpf calls of a
+// callee with its own frame (frame specialisation), passed a pointer into the caller's or not, and
+// bpf_loop with a constant count over a callback whose entry block tests its index after shifts, masks,
+// adds and zero extensions (loop_index.ts decides such tests; these run in a Datapath, whose fast path
+// runs callbacks). Programs the verifier refuses are skipped (and counted: most pass). At the end
+// r0–r9 and the stack are folded into r0.
+// WXDP_JIT_VERIFIED_RUNS sets the count (default 10: each compiles optimised modules, 0.3-1 s);
+// fast-check names the seed of a failure.
 
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -298,7 +300,7 @@ const program = fc
     return out;
   });
 
-const RUNS = Number(process.env['WXDP_JIT_VERIFIED_RUNS'] ?? 15);
+const RUNS = Number(process.env['WXDP_JIT_VERIFIED_RUNS'] ?? 10);
 
 describe('unchecked JIT vs reference interpreter on random verified programs', () => {
   const clock = fuzzClock('unchecked JIT vs interpreter verified programs', RUNS);

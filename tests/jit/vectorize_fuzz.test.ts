@@ -3,7 +3,7 @@
 // by add, xor or or on 64 or 32 bits) gives the same r0 on the interpreter and on the unchecked JIT
 // (which vectorises the loops it proves it may), on frames of lengths around the 16-byte step. Both
 // halves of r0 are seen (the retval is 32 bits: the high half is xor-ed into it).
-// WXDP_VECTOR_FUZZ_RUNS sets the count (default 12).
+// WXDP_VECTOR_FUZZ_RUNS sets the count (default 8).
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +66,7 @@ r0 ^= r1
 exit`;
 }
 
-const RUNS = Number(process.env['WXDP_VECTOR_FUZZ_RUNS'] ?? 12);
+const RUNS = Number(process.env['WXDP_VECTOR_FUZZ_RUNS'] ?? 8);
 
 describe('vectorised reductions vs the interpreter on random loop bodies', () => {
   let dp: Datapath;
