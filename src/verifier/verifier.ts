@@ -243,8 +243,9 @@ class Reject {
 /** include/uapi/linux/bpf.h: bpf_get_smp_processor_id, whose result do_refine_retval_range bounds. */
 const BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
 
-/** include/uapi/linux/bpf.h: bpf_dynptr_write. */
+/** include/uapi/linux/bpf.h: bpf_dynptr_from_mem. */
 const BPF_FUNC_DYNPTR_FROM_MEM = 197;
+/** include/uapi/linux/bpf.h: bpf_dynptr_write. */
 const BPF_FUNC_DYNPTR_WRITE = 202;
 const BPF_FUNC_KPTR_XCHG = 194;
 /** bpf_tail_call. */
