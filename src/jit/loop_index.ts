@@ -27,8 +27,18 @@ type Range = { lo: bigint; hi: bigint };
 const U32 = 1n << 32n;
 const U64 = 1n << 64n;
 
-/** r1's range after `ins` (which writes it), or undefined when the instruction is not one followed here. */
+/**
+ * r1's range after `ins` (which writes it), or undefined when the instruction is not one followed here.
+ * A 32-bit operation's range must stay below 2^32 here: the register holds its result zero-extended,
+ * so a wrapped range (w1 += -1 over [0, 9] is [2^32 - 1, 2^32 + 8], i.e. 0xffffffff and 0..8) would
+ * pass the width check of a 64-bit instruction or test after it.
+ */
 function step(ins: Insn, r: Range): Range | undefined {
+  const out = exact(ins, r);
+  return out && (ins.code & CLASS_MASK) === Class.ALU && out.hi >= U32 ? undefined : out;
+}
+
+function exact(ins: Insn, r: Range): Range | undefined {
   const cls = ins.code & CLASS_MASK;
   if (cls !== Class.ALU64 && cls !== Class.ALU) return undefined;
   const width = cls === Class.ALU64 ? U64 : U32;

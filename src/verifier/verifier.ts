@@ -243,6 +243,8 @@ class Reject {
 /** include/uapi/linux/bpf.h: bpf_get_smp_processor_id, whose result do_refine_retval_range bounds. */
 const BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
 
+/** include/uapi/linux/bpf.h: bpf_dynptr_from_mem. */
+const BPF_FUNC_DYNPTR_FROM_MEM = 197;
 /** include/uapi/linux/bpf.h: bpf_dynptr_write. */
 const BPF_FUNC_DYNPTR_WRITE = 202;
 const BPF_FUNC_KPTR_XCHG = 194;
@@ -2668,6 +2670,12 @@ class Verifier {
         this.newDynptrArg(st, regno, DynptrType.RINGBUF, pc, () => this.acquireReference(st, pc));
       }
       if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l), this.slotWritten);
+    }
+    // check_helper_call: a local dynptr's memory is a map value, nothing else (the proto's
+    // ARG_PTR_TO_UNINIT_MEM alone would take the stack); the JIT's frame walk (stack_slots.ts) counts
+    // on bpf_dynptr_data never answering a pointer into the frame
+    if (id === BPF_FUNC_DYNPTR_FROM_MEM && (st.cur.regs[1]!.type !== RegType.MAP_VALUE || st.cur.regs[1]!.rdonly)) {
+      this.reject(`Unsupported reg type ${st.cur.regs[1]!.typeName()} for bpf_dynptr_from_mem data`, pc, undefined, 'EACCES');
     }
     if (id === BPF_FUNC_SNPRINTF) this.snprintfFormat(st, pc);
     // push_callback_call (set_map_elem_callback_state) comes before check_map_func_compatibility: a

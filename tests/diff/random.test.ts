@@ -1,6 +1,7 @@
 // Differential testing: random valid programs (tests/support/gen.ts) must give identical r0, identical
 // memory (input and stack) and identical errors on the reference interpreter and on the JIT.
-// WXDP_DIFF_PROGRAMS sets the count (default 1000; CI runs 10000, .ci/run).
+// WXDP_DIFF_PROGRAMS sets the count (default 1000; CI runs 10000, .ci/run); WXDP_DIFF_SEED_BASE shifts
+// the seeds (default 0: seeds 1..count), so a long run can cover seeds CI does not.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { WxdpError } from '../../src/errors.js';
@@ -17,6 +18,7 @@ import { INPUT_LEN, randomProgram, Rng, TEST_HELPER } from '../support/gen.js';
 // 1,000 random programs locally (npm test stays near 12 minutes on 2 cores); CI runs 10,000 (.ci/run).
 const COUNT = Number(process.env.WXDP_DIFF_PROGRAMS ?? 1_000);
 const BATCH = 500;
+const SEED_BASE = Number(process.env['WXDP_DIFF_SEED_BASE'] ?? 0);
 
 // A deterministic helper that mixes all five arguments, so argument passing is compared too.
 const helpers = new HelperTable([
@@ -53,7 +55,7 @@ describe(`interpreter vs JIT on ${COUNT} random programs`, () => {
   const clock = fuzzClock('interpreter vs JIT random programs', COUNT);
   afterAll(() => clock.report());
   it.each(Array.from({ length: batches }, (_, b) => b))('batch %i', async (b) => {
-    for (let seed = b * BATCH + 1; seed <= Math.min(COUNT, (b + 1) * BATCH) && clock.more(); seed++) {
+    for (let seed = SEED_BASE + b * BATCH + 1; seed <= SEED_BASE + Math.min(COUNT, (b + 1) * BATCH) && clock.more(); seed++) {
       const prog = randomProgram(seed);
       checkProgram(prog, { helpers }); // the generator only makes valid programs
       const rng = new Rng(seed ^ 0x9e3779b9);

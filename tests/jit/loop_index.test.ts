@@ -173,6 +173,10 @@ describe("bpf_loop's callback: its index test decided by the count's bound", () 
     { name: 'i << 60 s< 0 (past the sign bit)', mask: 15, test: (o) => Jmp.jslt.imm(1, 0, o), entry: [Alu64.lsh.imm(1, 60), Alu64.mov.imm(5, 0)], index: (i) => BigInt.asUintN(64, i << 60n), taken: (i) => BigInt.asIntN(64, i) < 0n, folded: false },
     { name: '(i + 1) << 32, then w1 = w1 == 0 (a 32-bit move of a wider value)', mask: 15, test: (o) => Jmp.jeq.imm(1, 0, o), entry: [Alu64.add.imm(1, 1), Alu64.lsh.imm(1, 32), Alu32.mov.reg(1, 1)], index: () => 0n, taken: (i) => i === 0n, folded: false },
     { name: '(i + 0x7fffffff) * 2, then w1 > 100 (a 32-bit test of a wider value)', mask: 15, test: (o) => Jmp32.jgt.imm(1, 100, o), entry: [Alu64.add.imm(1, 0x7fffffff), Alu64.lsh.imm(1, 1)], index: (i) => (i + 0x7fffffffn) * 2n, taken: (i) => (i & 0xffffffffn) > 100n, folded: false },
+    // w1 = i - 1 is 0xffffffff for i = 0 and i - 1 after (zero-extended): a 64-bit test of it is open;
+    // a range past 2^32 from a 32-bit add must not pass the next 64-bit instruction's width check
+    { name: 'w1 += -1, then r1 < 100 (a 32-bit add wraps; the 64-bit test sees it)', mask: 15, test: (o) => Jmp.jlt.imm(1, 100, o), entry: [Alu32.add.imm(1, -1), Alu64.mov.imm(5, 0)], index: (i) => (i - 1n) & 0xffffffffn, taken: (i) => i < 100n, folded: false },
+    { name: 'w1 += -1, r1 >>= 1, then r1 < 5 (the wrapped range shifted)', mask: 15, test: (o) => Jmp.jlt.imm(1, 5, o), entry: [Alu32.add.imm(1, -1), Alu64.rsh.imm(1, 1)], index: (i) => ((i - 1n) & 0xffffffffn) >> 1n, taken: (i) => i < 5n, folded: false },
     { name: 'r1 = r5 before the test', mask: 15, test: (o) => Jmp.jgt.imm(1, 14, o), entry: [Alu64.mov.imm(5, 99), Alu64.mov.reg(1, 5)], index: () => 99n, taken: (i) => i > 14n, folded: false },
     { name: 'a test of r3, not r1', mask: 15, test: (o) => Jmp.jgt.imm(3, 14, o), entry: [Alu64.mov.reg(3, 1), Alu64.add.imm(3, 20)], taken: (i) => i + 20n > 14n, folded: false },
     { name: 'i > 14, but cb is also called directly with 20', mask: 15, test: (o) => Jmp.jgt.imm(1, 14, o), taken: (i) => i > 14n, direct: true, folded: false },
