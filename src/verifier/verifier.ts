@@ -1487,7 +1487,8 @@ class Verifier {
     // __check_ptr_off_reg (fixed offset allowed), then btf_struct_ids_match (strict for a referenced kptr: offset 0)
     if (v.off < 0) this.reject(`negative offset ptr_ ptr R${regno} off=${v.off} disallowed`, pc, undefined, 'EACCES');
     if (!v.varOff.isConst || v.varOff.value !== 0n) this.reject(`variable ptr_ access var_off=${v.varOff.toString()} disallowed`, pc, undefined, 'EACCES');
-    if (v.alloc !== k.structId || v.off !== 0) bad(typeStr + v.btf);
+    // (a kptr to a struct vmlinux has is to the kernel's type: no program object is one of those)
+    if (v.alloc !== k.structId || v.off !== 0 || k.kernel) bad(typeStr + v.btf);
   }
 
   private ldx(st: State, ins: Insn, pc: number): void {
