@@ -136,6 +136,52 @@ describe('objects freed with the elements that hold them (xdp_kptr_free)', () =>
   });
 });
 
+/**
+ * programs/xdp_kptr_nested.c: an allocated object's own kptr (bpf_kptr_xchg into a bpf_obj_new'd struct,
+ * accepted by 6.18.44: 131 insns processed), the outer object kept in a map's kptr; dropping the outer object
+ * (the program's bpf_obj_drop, or user space's update of the element) drops its inner one
+ * (bpf_obj_free_fields). Frame: [0] op, [1] val; result at [2].
+ */
+const NESTED = fileURLToPath(new URL('../../programs/xdp_kptr_nested.o', import.meta.url));
+const NESTED_STEPS: ([number, number] | ['update'])[] = [[0, 5], [0, 6], [2, 0], [2, 0], [0, 7], [1, 0], [1, 0], [0, 8], ['update'], [2, 0], [0, 9], [0, 10], [2, 0], [0, 11]];
+const NESTED_EXPECTED = 'dead 5 6 dead dead 1 0 dead upd dead dead 9 a dead';
+/** wxdp's live objects after each step: an outer and its inner after a stash, none once the outer is dropped. */
+const NESTED_LIVE = '2 2 0 0 2 0 0 2 0 0 2 2 0 2';
+function nestedSteps(run: (f: Uint8Array) => { retval: number; data: Uint8Array }, update: (k: Uint8Array, v: Uint8Array) => void, live: () => number): [string, string] {
+  const got: string[] = [];
+  const lives: number[] = [];
+  for (const s of NESTED_STEPS) {
+    if (s[0] === 'update') {
+      update(key(0), new Uint8Array(8).fill(0xff));
+      got.push('upd');
+    } else {
+      const b = new Uint8Array(64);
+      new DataView(b.buffer).setBigUint64(0, BigInt(s[0]), true);
+      new DataView(b.buffer).setBigUint64(8, BigInt(s[1]), true);
+      const r = run(b);
+      expect(r.retval).toBe(2);
+      got.push(u64(r.data, 2).toString(16));
+    }
+    lives.push(live());
+  }
+  return [got.join(' '), lives.join(' ')];
+}
+
+describe('an allocated object holding another in its kptr (xdp_kptr_nested)', () => {
+  it.each(['jit', 'interp'] as const)("%s: the kernel's results; dropping the outer object drops the inner", async (engine) => {
+    const dp = await Datapath.create({ hugePages: false });
+    try {
+      const o = await dp.loadObject(NESTED, { engine });
+      const p = o.programs.get('xdp_kptr_nested')!;
+      expect(nestedSteps((f) => p.testRun({ data: f }), (k, v) => o.maps.get('nslots')!.update(k, v), () => objHeapLive(dp.memory))).toEqual([NESTED_EXPECTED, NESTED_LIVE]);
+      dp.unloadObject(o);
+      expect(objHeapLive(dp.memory)).toBe(0);
+    } finally {
+      await dp.close();
+    }
+  });
+});
+
 const avail = kernelAvailability();
 describe.skipIf(!avail.ok)(`the same steps in the kernel${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
   it('xdp_kptr_free: bpftool prog run and map updates give the same results', () => {
@@ -148,6 +194,15 @@ describe.skipIf(!avail.ok)(`the same steps in the kernel${avail.ok ? '' : ` (ski
       })).toBe(EXPECTED);
       const r = k.program('xdp_kptr_peek').run({ data: frame(0, 1, 0) });
       expect(u64(r.data, 3)).toBe(0xan);
+    } finally {
+      k.close();
+    }
+  });
+
+  it('xdp_kptr_nested: bpftool prog run and a map update give the same results', () => {
+    const k = loadKernelObject(NESTED, { pinMaps: true });
+    try {
+      expect(nestedSteps((f) => k.program('xdp_kptr_nested').run({ data: f }), (kk, v) => k.map('nslots').update(kk, v), () => 0)[0]).toBe(NESTED_EXPECTED);
     } finally {
       k.close();
     }
