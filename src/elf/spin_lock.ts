@@ -47,6 +47,18 @@ function btfFieldOffset(btf: Btf | undefined, valueTypeId: number | undefined, n
     if (here > 1) twoInOne = true;
   };
   const top = btf.skipModsAndTypedefs(valueTypeId);
+  // a global data section's map (`.data.A`, `.bss`): btf_find_datasec_var, each variable a field at its offset
+  // (6.18.44: `struct bpf_spin_lock lk SEC(".data.A")` taken by bpf_spin_lock, 14 insns processed)
+  if (top.kind === 'datasec') {
+    for (const v of top.vars) {
+      const vt = btf.type(v.type);
+      if (vt.kind !== 'var') continue;
+      const t = btf.skipModsAndTypedefs(vt.type);
+      if (t.kind === 'struct' && t.name === name) found.push(v.offset);
+      else walk(vt.type, v.offset, 1);
+    }
+    return found.length > 1 ? 'many' : (found[0] ?? -1);
+  }
   // the value itself being the struct does not count: it must be a field of a struct
   if (top.kind !== 'struct' && top.kind !== 'union') return -1;
   if (top.name === name) return -1;
