@@ -506,7 +506,12 @@ export class BpfMap {
     if (off >= 0) v!.fill(0, off, off + 16);
     // a list head's bytes: the kernel's copy has an empty head initialised over its own buffer
     // (check_and_init_map_value: next = prev = a kernel address, 6.18.44); wxdp's read as zero
-    if (v) for (const [o, n] of this.graphFields?.spans ?? []) v.fill(0, o, o + n);
+    // (a per-CPU value: every CPU's copy, round_up(value_size, 8) bytes apart — bpf_percpu_array_copy's and
+    // bpf_percpu_hash_copy's check_and_init_map_value per CPU)
+    if (v && this.graphFields) {
+      const unit = round8(this.valueSize);
+      for (let c = 0; c < (this.isPercpu ? this.ncpus : 1); c++) for (const [o, n] of this.graphFields.spans) v.fill(0, c * unit + o, c * unit + o + n);
+    }
     return v;
   }
 

@@ -83,6 +83,8 @@ describe('objects freed with the elements that hold them (xdp_kptr_free)', () =>
         delete: (m, k) => void o.maps.get(m)!.delete(k),
       })).toBe(EXPECTED);
       expect(objHeapLive(dp.memory)).toBe(HELD);
+      // user space's lookup reads every CPU's kptr as zero (parr[1] holds an object on one CPU)
+      expect(o.maps.get('parr')!.lookupPerCpu(key(1))!.map((v) => Array.from(v))).toEqual([new Array(16).fill(0), new Array(16).fill(0)]);
       // the map's end (array_map_free, htab_map_free): every element's objects
       dp.unloadObject(o);
       expect(objHeapLive(dp.memory)).toBe(0);
@@ -194,6 +196,9 @@ describe.skipIf(!avail.ok)(`the same steps in the kernel${avail.ok ? '' : ` (ski
       })).toBe(EXPECTED);
       const r = k.program('xdp_kptr_peek').run({ data: frame(0, 1, 0) });
       expect(u64(r.data, 3)).toBe(0xan);
+      // bpftool map dump: parr[1]'s copies, the one holding an object too, read as zeros
+      const e = k.map('parr').dump().find((x) => x.key[0] === 1)!;
+      expect(e.values!.map((v) => Array.from(v))).toEqual([new Array(16).fill(0), new Array(16).fill(0)]);
     } finally {
       k.close();
     }
