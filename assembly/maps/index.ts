@@ -18,7 +18,7 @@ export {
 export { MAPS_PERCPU_NCPUS } from './percpu';
 export { MAPS_ARRAY_STRIDE, MAPS_ARRAY_UNIT } from './array';
 export { MAPS_HT_MASK, MAPS_HT_SEED, MAPS_HT_KEY_OFF, MAPS_HT_VALUE_OFF } from './hash';
-export { MAPS_LRU_REF } from './lru';
+export { MAPS_LRU_KPTRS, MAPS_LRU_REF } from './lru';
 export {
   MAPS_LPM_ROOT, MAPS_LPM_DATA_SIZE, MAPS_LPM_VALUE_OFF, MAPS_LPM_NODE_FLAGS, MAPS_LPM_NODE_PREFIXLEN, MAPS_LPM_NODE_DATA,
 } from './lpm_trie';
@@ -26,7 +26,7 @@ export { MAPS_RB_CONSUMER_POS, MAPS_RB_PRODUCER_POS, MAPS_RB_PENDING_POS, MAPS_R
 export { prog_array_get } from './fd_array';
 export {
   map_create, map_lookup, map_update, map_delete, map_get_next_key, map_push, map_pop, map_peek, map_clear,
-  map_lookup_sock, map_in_map_update, map_free, map_release_uref, map_set_extra,
+  map_lookup_sock, map_elem_value, map_in_map_update, map_free, map_release_uref, map_set_extra,
 } from './syscall';
 export { map_in_map_create, map_inner_meta, MAPS_MIM_META, MAPS_MIM_META_SPIN_LOCK, MAPS_MIM_META_TIMER } from './map_in_map';
 export { perf_ring_create, bpf_perf_event_output, bpf_xdp_output, MAPS_PERF_DATA_HEAD, MAPS_PERF_DATA_TAIL } from './perf_event';

@@ -46,6 +46,7 @@ import { BPF_EXIST, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST, EEXIST, EINVAL, E
 import { copyBytes } from '../bytes';
 import { mapWriterLock, mapWriterUnlock } from './map_lock';
 import { timerFreeValue } from './timer';
+import { MAPS_PERCPU_NCPUS, percpuStride } from './percpu';
 
 /** Header offset of the LRU state's address. */
 export const HT_LRU: u32 = 56;
@@ -532,10 +533,56 @@ export function lruInit(s: u32, percpuLru: bool, ncpus: u32, first: u32, elemSiz
 
 // ---- the table side (hashtab.c) ----
 
+/**
+ * Header word of an LRU map whose value has kptrs (hash.ts's free-list head, which LRU maps do not use): the
+ * address of its kptr record, 0 for none. The objects a kptr holds live in TypeScript's heap
+ * (src/helpers/obj_kfuncs.ts), so an element leaving the table (deleted, replaced, evicted:
+ * htab_lru_push_free / htab_lru_map_delete_node -> check_and_free_fields) hands its kptrs' pointers to
+ * the record's queue, its fields zeroed, and TypeScript drops those objects after the operation
+ * (src/control/graph_maps.ts drain):
+ *
+ *   record: +0 u32 fields | +4 u32 queue capacity | +8 u32 queued | +12 pad | +16 u32 offset[fields] |
+ *           queue (8-aligned): { u32 pointer, u32 field } × capacity
+ *
+ * The capacity covers one update's evictions (up to LOCAL_FREE_TARGET elements, every CPU's copy); a
+ * full queue leaves a pointer in place (TypeScript frees a whole map's before it clears or frees it).
+ */
+export const MAPS_LRU_KPTRS: u32 = 48;
+
+function kptrsTake(m: u32, e: u32): void {
+  const d = load<u32>(m, MAPS_LRU_KPTRS);
+  if (d == 0) return;
+  const n = load<u32>(d);
+  const cap = load<u32>(d, 4);
+  let len = load<u32>(d, 8);
+  const q = d + 16 + ((n * 4 + 7) & ~7);
+  let v = e + htabValueOff(m);
+  let copies: u32 = 1;
+  let stride: u32 = 0;
+  if (load<u32>(m, MAP_TYPE) == BPF_MAP_TYPE_LRU_PERCPU_HASH) {
+    v = load<u32>(v);
+    copies = load<u32>(m, MAPS_PERCPU_NCPUS);
+    stride = percpuStride(m);
+  }
+  for (let c: u32 = 0; c < copies; c++) {
+    for (let i: u32 = 0; i < n; i++) {
+      const at = v + c * stride + load<u32>(d + 16 + 4 * i);
+      const p = load<u64>(at);
+      if (p == 0 || len >= cap) continue;
+      store<u32>(q + len * 8, <u32>p);
+      store<u32>(q + len * 8, i, 4);
+      len++;
+      store<u64>(at, 0);
+    }
+  }
+  store<u32>(d, len, 8);
+}
+
 /** Unlink `e` from its bucket if it is there (the element before it found by walking the chain). */
 function unlinkElem(m: u32, e: u32): bool {
-  // an element leaving the table (deleted, replaced, evicted) takes its timer with it
+  // an element leaving the table (deleted, replaced, evicted) takes its timer and its kptrs' objects with it
   timerFreeValue(m, e + htabValueOff(m));
+  kptrsTake(m, e);
   const b = htabBucketOf(m, load<u32>(e, E_HASH));
   let p = load<u32>(b);
   if (p == e) {

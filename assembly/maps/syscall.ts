@@ -11,7 +11,7 @@ import { arena_free } from './arena';
 import { arrayCreate, arrayDelete, arrayElem, arrayGetNextKey, arrayUpdate, percpuArrayGather } from './array';
 import { devmapClear, devmapCreate, devmapDeleteAny, devmapHashGetNextKey, devmapLookup, devmapUpdateAny } from './devmap';
 import { fdArrayClear, fdArrayCreate, fdArrayDelete, fdArrayLookup, fdArrayUpdate } from './fd_array';
-import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookupSys, htabUpdate } from './hash';
+import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookup, htabLookupSys, htabUpdate } from './hash';
 import { trieClear, trieCreate, trieDelete, trieFreeChunks, trieGetNextKey, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackClear, queueStackCreate, queueStackGet, queueStackPush } from './queue_stack';
 import { ringbufCreate } from './ringbuf';
@@ -386,6 +386,28 @@ export function map_clear(map: u32): i32 {
       return 0;
   }
   return -EINVAL;
+}
+
+/**
+ * The element's value in place, CPU 0's for a percpu map (the others every percpuStride bytes after it), or 0:
+ * what src/control/graph_maps.ts saves and frees an element's kptrs and list heads from. No side effect
+ * (an LRU element is not marked referenced). Array, hash and LRU types only.
+ */
+export function map_elem_value(map: u32, keyPtr: u32): u32 {
+  switch (load<u32>(map, MAP_TYPE)) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+      return arrayElem(map, keyPtr);
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+      return htabLookup(map, keyPtr);
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH: {
+      const v = htabLookup(map, keyPtr);
+      return v == 0 ? 0 : load<u32>(v);
+    }
+  }
+  return 0;
 }
 
 /**

@@ -1070,7 +1070,7 @@ export class Datapath {
    */
   heapGrew(): void {
     for (const p of this.allPrograms) {
-      if (p.checked && p.engine instanceof JitProgram && callsObjKfuncs(p.spec)) p.engine.setRegions(this.programRegions(p));
+      if (p.checked && p.engine instanceof JitProgram && reachesObjHeap(p)) p.engine.setRegions(this.programRegions(p));
     }
   }
 
@@ -1080,7 +1080,7 @@ export class Datapath {
    */
   heapMayOpen(): boolean {
     for (const p of this.allPrograms) {
-      if (!(p.checked && p.engine instanceof JitProgram && callsObjKfuncs(p.spec))) continue;
+      if (!(p.checked && p.engine instanceof JitProgram && reachesObjHeap(p))) continue;
       if (this.programRegions(p).filter((g) => !g.packet && g.end > g.start).length + 1 > REGION_SLOTS) return false;
     }
     return true;
@@ -1115,8 +1115,9 @@ export class Datapath {
       out.push({ name: 'kern ctx', start: CTX_BASE, end: CTX_BASE + CTX.KERN_DEV + 8, writable: false });
     }
     // bpf_obj_new's objects (helpers/obj_kfuncs.ts): the verifier proves each access within one
-    // (its spans, the empty ones too: the heap grows them in place during a run, heapGrew rebinds)
-    if (callsObjKfuncs(p.spec)) out.push(...(objHeapSpans(this.memory) ?? []));
+    // (its spans, the empty ones too: the heap grows them in place during a run, heapGrew rebinds);
+    // a program that only loads a map value's kptr reaches them too
+    if (reachesObjHeap(p)) out.push(...(objHeapSpans(this.memory) ?? []));
     const seen = new Set<number>();
     const view = this.memory.view();
     const add = (s: { map: number; start: number; end: number }, name: string): void => {
@@ -1383,7 +1384,9 @@ export class Program {
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath, ...(verified ? { facts: verified.facts } : {}) };
     let runInsns = lowerKfuncs(verified ? sanitizeDeadCode(insns, { helpers: dp.helpers, allowPseudoLdImm64: true }) : insns);
     // (the heap for a program that only takes nodes out of a collection, too: bpf_rbtree_remove)
-    if (verified && (verified.facts.objNewSizes || callsObjKfuncs(spec))) ensureObjHeap(dp.fastPath, dp.memory, () => dp.heapGrew(), () => dp.heapMayOpen());
+    // (and for a program naming a map whose values hold kptrs or lists: it may load an object's pointer)
+    const heapMaps = spec.mapRefs.some((r) => maps.get(r.map)?.graphFields);
+    if (verified && (verified.facts.objNewSizes || callsObjKfuncs(spec) || heapMaps)) ensureObjHeap(dp.fastPath, dp.memory, () => dp.heapGrew(), () => dp.heapMayOpen());
     if (verified?.facts.objNewSizes) runInsns = lowerObjNew(runInsns, verified.facts.objNewSizes, dp.helpers);
     // a map value's lists freed by the program's own update / delete (control/graph_maps.ts)
     runInsns = lowerGraphMapOps(runInsns, spec.mapRefs.flatMap((r) => maps.get(r.map) ?? []), dp.helpers);
@@ -1392,6 +1395,7 @@ export class Program {
         ? await compile(runInsns, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' })
         : new Interpreter(runInsns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
     const p = new Program(dp, spec, insns, engine);
+    if (heapMaps) heapReaders.add(p);
     if (opts.devBound !== undefined) p.devBound = opts.devBound;
     if (dp.workers && engine instanceof JitProgram) {
       try {
@@ -1702,6 +1706,18 @@ function verifyCacheKey(
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));
   return h.digest('hex');
+}
+
+/** Programs naming a map whose values hold kptrs or lists (control/graph_maps.ts): they may load an object's pointer. */
+const heapReaders = new WeakSet<Program>();
+
+/**
+ * Whether a program reaches the object heap (its checked engines' regions hold the heap's spans): it calls the
+ * object kfuncs or helpers (obj_heap.ts callsObjKfuncs), or names a map whose values hold kptrs — a program
+ * that only loads a kptr and reads the object (a direct load: MEM_RCU) was refused the heap in checked mode.
+ */
+function reachesObjHeap(p: Program): boolean {
+  return callsObjKfuncs(p.spec) || heapReaders.has(p);
 }
 
 /**

@@ -15,11 +15,18 @@ import type { Insn } from '../isa/insn.js';
 import { PseudoCall } from '../isa/opcodes.js';
 import type { BpfMap, GraphFields } from '../maps/index.js';
 import { MapType } from '../maps/uapi.js';
-import { MAP_HDR, type EngineMemory } from '../runtime/memory.js';
+import { MAP_HDR, RUN, RUN_BASE, type EngineMemory } from '../runtime/memory.js';
+import { percpuStride } from '../maps/uapi.js';
 import { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE } from '../runtime/helper_args.js';
 import { mapGraphRoots, mapKptrs, refcountOff, valueGraphRoots, type GraphRoot, type KptrField } from '../verifier/local_obj.js';
 import type { ObjectSpec } from '../elf/index.js';
 import { mapHasBtf } from './spin_lock_maps.js';
+
+/** The CPU a program runs on now (assembly/maps/percpu.ts currentCpu: RUN_CPU, clamped to the map's CPUs). */
+function currentCpu(mem: EngineMemory, ncpus: number): number {
+  const cpu = mem.view().getUint32(RUN_BASE + RUN.CPU, true);
+  return cpu < ncpus ? cpu : 0;
+}
 
 interface SavedHead {
   at: number;
@@ -29,8 +36,9 @@ interface SavedHead {
   /** A bpf_rb_root (next: its top node, prev: its leftmost), its type's bpf_refcount offset (-1: none). */
   rb: boolean;
   rc: number;
-  /** A kptr field (next: its pointer) of this type, not a head. */
+  /** A kptr field (next: its pointer) of this type, not a head; its index among the value's kptrs. */
   kptr?: KptrField['type'];
+  field?: number;
 }
 
 /** A map-in-map's inner template's graph roots, by outer map (what a lookup through it finds). */
@@ -74,35 +82,67 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
     if (roots.length === 0 && kptrs.length === 0) continue;
     const rc = new Map(roots.map((r) => [r, btf ? refcountOff(btf, r.valueId) : -1]));
     const kptrRc = kptrs.map((k) => (btf && k.type === 'kptr' ? refcountOff(btf, k.structId) : -1));
+    // a per-CPU map's element is a copy per CPU (CPU c's at CPU 0's + c × the stride): an update from user space
+    // writes every copy and a delete frees every one (pcpu_copy_value, check_and_free_fields' for_each_possible_cpu),
+    // the program's update only the running CPU's (6.18.44: tests/verifier/kptr57.test.ts)
+    const stride = map.isPercpu ? percpuStride(map.valueSize, map.maxEntries) : 0;
+    const copies = (v: number, cpus: 'all' | 'running'): number[] => {
+      if (!map.isPercpu) return [v];
+      if (cpus === 'running') return [v + currentCpu(mem, map.ncpus) * stride];
+      return Array.from({ length: map.ncpus }, (_, c) => v + c * stride);
+    };
+    const saveOne = (v: number): SavedHead[] => [
+      ...roots.map((r): SavedHead => ({ at: v + r.off, next: mem.view().getBigUint64(v + r.off, true), prev: mem.view().getBigUint64(v + r.off + 8, true), nodeOff: r.nodeOff, rb: r.type === 'bpf_rb_root', rc: rc.get(r)! })),
+      ...kptrs.map((k, i): SavedHead => ({ at: v + k.off, next: mem.view().getBigUint64(v + k.off, true), prev: 0n, nodeOff: -1, rb: false, rc: kptrRc[i]!, kptr: k.type, field: i })),
+    ];
+    // an LRU map's elements leave the table in the fast path (evicted by an update too): it queues their kptrs'
+    // pointers (assembly/maps/lru.ts kptrsTake), drained here after each operation
+    const lru = map.type === MapType.LRU_HASH || map.type === MapType.LRU_PERCPU_HASH;
+    const record = lru && kptrs.length > 0 ? map.setLruKptrs(kptrs.map((k) => k.off)) : 0;
+    const dropKptr = (p: number, i: number): void => {
+      const k = kptrs[i];
+      // (bpf_obj_free_fields: a kptr_untrusted's pointer is only cleared; a percpu_kptr's object dropped whole)
+      if (!k || k.type === 'kptr_untrusted' || p === 0) return;
+      const ctx = { mem, pc: -1 };
+      if (kptrRc[i]! >= 0) dropRefcounted(ctx, p, kptrRc[i]!);
+      else objFree(ctx, p);
+    };
     map.graphFields = {
       spans: [...roots.map((r) => [r.off, 16] as const), ...kptrs.map((k) => [k.off, 8] as const)],
-      save: (v) => [
-        ...roots.map((r): SavedHead => ({ at: v + r.off, next: mem.view().getBigUint64(v + r.off, true), prev: mem.view().getBigUint64(v + r.off + 8, true), nodeOff: r.nodeOff, rb: r.type === 'bpf_rb_root', rc: rc.get(r)! })),
-        ...kptrs.map((k, i): SavedHead => ({ at: v + k.off, next: mem.view().getBigUint64(v + k.off, true), prev: 0n, nodeOff: -1, rb: false, rc: kptrRc[i]!, kptr: k.type })),
-      ],
+      lru,
+      percpu: map.isPercpu,
+      valueAt: (keyPtr) => map.elemValueAt(keyPtr),
+      save: (v, cpus) => copies(v, cpus).flatMap(saveOne),
+      drain: () => {
+        if (record === 0) return;
+        const dv = mem.view();
+        const n = dv.getUint32(record, true);
+        const len = dv.getUint32(record + 8, true);
+        const q = record + 16 + ((n * 4 + 7) & ~7);
+        dv.setUint32(record + 8, 0, true);
+        for (let j = 0; j < len; j++) dropKptr(mem.view().getUint32(q + 8 * j, true), mem.view().getUint32(q + 8 * j + 4, true));
+      },
       restore: (_v, saved) => {
         for (const h of saved as SavedHead[]) {
           mem.view().setBigUint64(h.at, h.next, true);
           if (!h.kptr) mem.view().setBigUint64(h.at + 8, h.prev, true);
         }
       },
-      clear: (v) => {
-        for (const r of roots) {
-          mem.view().setBigUint64(v + r.off, 0n, true);
-          mem.view().setBigUint64(v + r.off + 8, 0n, true);
+      clear: (v0, cpus) => {
+        for (const v of copies(v0, cpus)) {
+          for (const r of roots) {
+            mem.view().setBigUint64(v + r.off, 0n, true);
+            mem.view().setBigUint64(v + r.off + 8, 0n, true);
+          }
+          for (const k of kptrs) mem.view().setBigUint64(v + k.off, 0n, true);
         }
-        for (const k of kptrs) mem.view().setBigUint64(v + k.off, 0n, true);
       },
       free: (saved) => {
         // the saved head's chain: from its first node round to the head's address (a zero head: empty)
         const ctx = { mem, pc: -1 };
         for (const h of saved as SavedHead[]) {
           if (h.kptr) {
-            const p = Number(BigInt.asUintN(32, h.next));
-            // (bpf_obj_free_fields: a kptr_untrusted's pointer is only cleared; a percpu_kptr's object dropped whole)
-            if (h.kptr === 'kptr_untrusted' || p === 0) continue;
-            if (h.rc >= 0) dropRefcounted(ctx, p, h.rc);
-            else objFree(ctx, p);
+            dropKptr(Number(BigInt.asUintN(32, h.next)), h.field!);
             continue;
           }
           // bpf_rb_root_free: the tree's nodes in postorder, each object dropped
@@ -134,9 +174,9 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
 // delete calls lowered to the helpers below, which wrap the fast path's with graph_maps' save / clear / free.
 // (JavaScript helpers: such a program runs on the main thread, workers refuse it as they refuse the
 // list kfuncs' programs. Inner maps with list heads are not handled: their values are never freed.)
-// The helpers' own lookups (helper 1) have no side effect on the maps that reach them: a hash's or an
-// array's. An LRU hash never has graph fields (its value cannot hold the lock a list needs: see
-// applyGraphFields), so an LRU element is never marked referenced here, nor evicted with a list.
+// The helpers find the element with map_elem_value, which has no side effect (an LRU element is not marked
+// referenced). An LRU hash has kptrs at most, never lists (its value cannot hold the lock a list needs: see
+// applyGraphFields); its elements' kptrs the fast path queues as they leave the table, evicted too.
 
 /** Helper ids a graph map's update / delete calls are lowered to (checked mode checks them as helpers 2 and 3). */
 export { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE };
@@ -151,7 +191,6 @@ function registerGraphMap(mem: EngineMemory, map: BpfMap): void {
 }
 
 function graphMapHelpers(helpers: HelperTable): HelperDef[] {
-  const lookup = helpers.get(1)!.fn;
   const update = helpers.get(2)!.fn;
   const del = helpers.get(3)!.fn;
   const fieldsOf = (ctx: HelperContext, map: bigint): GraphFields | undefined => graphMaps.get(ctx.mem)?.get(Number(BigInt.asUintN(32, map)));
@@ -162,8 +201,10 @@ function graphMapHelpers(helpers: HelperTable): HelperDef[] {
       fn: (map, key, value, flags, r5, ctx) => {
         const g = fieldsOf(ctx, map);
         if (!g) return update(map, key, value, flags, r5, ctx);
-        const old = Number(BigInt.asUintN(32, lookup(map, key, 0n, 0n, 0n, ctx)));
-        const saved = old ? g.save(old) : undefined;
+        const keyPtr = Number(BigInt.asUintN(32, key));
+        const old = g.valueAt(keyPtr);
+        // (an LRU hash's replaced element: the fast path queues its kptrs; a per-CPU one's is copied in place)
+        const saved = old && !(g.lru && !g.percpu) ? g.save(old, 'running') : undefined;
         const ret = update(map, key, value, flags, r5, ctx);
         // BPF_F_LOCK on a hash's element: htab_map_update_elem copies into it in place
         // (copy_map_value_locked), its list kept; an array's is freed all the same
@@ -174,11 +215,13 @@ function graphMapHelpers(helpers: HelperTable): HelperDef[] {
           return ret;
         }
         if (BigInt.asIntN(64, ret) >= 0n) {
-          // the new value's heads are not the program's bytes (copy_map_value skips them): empty
-          const now = Number(BigInt.asUintN(32, lookup(map, key, 0n, 0n, 0n, ctx)));
-          if (now) g.clear(now);
-          if (saved !== undefined) g.free(saved);
+          // the new value's heads and kptrs are not the program's bytes (copy_map_value skips them): empty
+          const now = g.valueAt(keyPtr);
+          if (now) g.clear(now, 'running');
+          // (an LRU element the update's own eviction took: queued by the fast path)
+          if (saved !== undefined && !(g.lru && now !== old)) g.free(saved);
         }
+        g.drain();
         return ret;
       },
     },
@@ -188,10 +231,11 @@ function graphMapHelpers(helpers: HelperTable): HelperDef[] {
       fn: (map, key, r3, r4, r5, ctx) => {
         const g = fieldsOf(ctx, map);
         if (!g) return del(map, key, r3, r4, r5, ctx);
-        const old = Number(BigInt.asUintN(32, lookup(map, key, 0n, 0n, 0n, ctx)));
-        const saved = old ? g.save(old) : undefined;
+        const old = g.valueAt(Number(BigInt.asUintN(32, key)));
+        const saved = old && !g.lru ? g.save(old, 'all') : undefined;
         const ret = del(map, key, r3, r4, r5, ctx);
         if (BigInt.asIntN(64, ret) >= 0n && saved !== undefined) g.free(saved);
+        g.drain();
         return ret;
       },
     },

@@ -4,6 +4,7 @@
 // libbpf creates the map again without BTF, so the lock is just 4 bytes).
 
 import type { Btf } from './btf.js';
+import { isVmlinuxStruct, VMLINUX_KPTR_DTOR_STRUCTS } from './vmlinux_structs.js';
 
 export const SPIN_LOCK_TYPES: readonly number[] = [1 /* hash */, 2 /* array */];
 
@@ -46,6 +47,18 @@ function btfFieldOffset(btf: Btf | undefined, valueTypeId: number | undefined, n
     if (here > 1) twoInOne = true;
   };
   const top = btf.skipModsAndTypedefs(valueTypeId);
+  // a global data section's map (`.data.A`, `.bss`): btf_find_datasec_var, each variable a field at its offset
+  // (6.18.44: `struct bpf_spin_lock lk SEC(".data.A")` taken by bpf_spin_lock, 14 insns processed)
+  if (top.kind === 'datasec') {
+    for (const v of top.vars) {
+      const vt = btf.type(v.type);
+      if (vt.kind !== 'var') continue;
+      const t = btf.skipModsAndTypedefs(vt.type);
+      if (t.kind === 'struct' && t.name === name) found.push(v.offset);
+      else walk(vt.type, v.offset, 1);
+    }
+    return found.length > 1 ? 'many' : (found[0] ?? -1);
+  }
   // the value itself being the struct does not count: it must be a field of a struct
   if (top.kind !== 'struct' && top.kind !== 'union') return -1;
   if (top.name === name) return -1;
@@ -82,6 +95,19 @@ export function kernelBtfRefusal(btf: Btf | undefined): BtfLoadRefusal | undefin
   btf.types.forEach((t, id) => {
     if (t.kind === 'struct' && STRUCT_META_NAMES.includes(t.name)) special.add(id);
   });
+  // btf_find_kptr's pointers (a member's own type: PTR -> TYPE_TAG kptr / kptr_untrusted / percpu_kptr): a struct
+  // holding one has its fields parsed too, and btf_parse_kptr takes a referenced kptr to a struct whose name
+  // vmlinux has for the kernel's type, which must have a destructor (btf_find_dtor_kfunc: -ENOENT) — 6.18.44:
+  // `in_device_t __kptr *p` (a program's struct in_device) "BTF loading error: -2", the map made without BTF
+  const kptrTarget = new Map<number, { tag: string; name: string }>();
+  btf.types.forEach((t, id) => {
+    if (t.kind !== 'ptr') return;
+    const tag = btf.types[t.type];
+    if (tag?.kind !== 'type_tag' || !['kptr', 'kptr_untrusted', 'percpu_kptr'].includes(tag.name)) return;
+    const target = btf.skipModsAndTypedefs(tag.type);
+    special.add(id);
+    kptrTarget.set(id, { tag: tag.name, name: target.kind === 'struct' ? target.name : '' });
+  });
   if (special.size === 0) return undefined;
   for (let id = 1; id < btf.types.length; id++) {
     const t = btf.types[id]!;
@@ -97,6 +123,12 @@ export function kernelBtfRefusal(btf: Btf | undefined): BtfLoadRefusal | undefin
         return { errno: 'E2BIG', typeId: id, why: `struct ${t.name || '(anon)'} holds more than one struct ${mt.name}` };
       }
       if (mt.name === 'bpf_list_head' || mt.name === 'bpf_rb_root') roots.push({ idx, name: m.name });
+    }
+    for (const m of t.members) {
+      const k = kptrTarget.get(m.type);
+      if (k?.tag === 'kptr' && isVmlinuxStruct(k.name) && !VMLINUX_KPTR_DTOR_STRUCTS.has(k.name)) {
+        return { errno: 'ENOENT', typeId: id, why: `struct ${t.name || '(anon)'}'s kptr ${m.name} is to struct ${k.name}, a vmlinux struct without a destructor kfunc` };
+      }
     }
     for (const r of roots) {
       const tag = btf.types.find((x) => x.kind === 'decl_tag' && x.componentIdx === r.idx && x.type === id && x.name.startsWith('contains:'));

@@ -49,16 +49,15 @@
 // bpf_this_cpu_ptr (CPU 0: these programs run on the main thread) and bpf_per_cpu_ptr are lowered to helpers of
 // the struct's size (PERCPU_PTR). Its copies share one heap object: more than 4088 bytes in all (512 × 8 CPUs)
 // is NULL in wxdp, where the kernel's per-CPU allocator gives it.
+// An allocated object's own __kptr (bpf_kptr_xchg into it: the call lowered to KPTR_XCHG_OBJ, which records the
+// field in ObjHeap.nested) is dropped with the object (objFree: bpf_obj_free_fields). A kptr to a struct whose
+// name vmlinux has is the kernel's type (elf/vmlinux_structs.ts: its BTF refused without a destructor kfunc).
 // Not yet (each refused as a kfunc wxdp lacks, or, for a head or root in an allocated object, by the
 // verifier naming wxdp): a bpf_list_head / bpf_rb_root inside an allocated
-// object (and so bpf_obj_drop freeing an object's collections); heads and roots in global data (`.bss.A`
-// sections: this machine's libbpf 1.1 cannot load those, so nothing to compare with); the map side's
-// freeing when the map itself is freed (user-space updates and deletes, and the program's own, do it:
-// control/graph_maps.ts); map types the kernel refuses a graph field in (map_check_btf's EOPNOTSUPP,
-// then libbpf's retry without BTF); a kptr inside an allocated object (bpf_kptr_xchg's destination is a
-// map value's field here: "R1 has no valid kptr"); a kptr to a struct whose name vmlinux also has (the
-// kernel takes it for its own type and, without a destructor, refuses the map's BTF: libbpf makes the map
-// without it; wxdp knows no vmlinux names and keeps the kptr).
+// object (6.18.44 accepts a push onto one under its own lock: tests/verifier/kptr57.test.ts's note); heads and
+// roots in global data (`.bss.A` sections: this machine's libbpf 1.1 cannot load those, so nothing to compare
+// with); map types the kernel refuses a graph field in (map_check_btf's EOPNOTSUPP, then libbpf's retry
+// without BTF); a direct load of an allocated object's kptr.
 // The verifier does not carry MEM_RCU on a refcounted type's non-owning pointers (the kernel's log shows
 // `rcu_ptr_node(non_own_ref,off=8)`): it changes what bpf_rcu_read_unlock does to them, no verdict of
 // the corpus. The rbtree's run time (less() called from bpf_rbtree_add in both engines, lib/rbtree.c's
@@ -137,6 +136,8 @@ export interface ObjHeap {
    * taken as empty.
    */
   linked: Set<number>;
+  /** The kptr fields of allocated objects that hold an object (bpf_kptr_xchg into one): field address → the pointee's refcount offset (-1: none). */
+  nested: Map<number, number>;
 }
 
 const heaps = new WeakMap<EngineMemory, ObjHeap>();
@@ -148,7 +149,7 @@ const heaps = new WeakMap<EngineMemory, ObjHeap>();
 export function setObjHeap(mem: EngineMemory, more: ObjHeap['more'], grew: ObjHeap['grew'], mayOpen: ObjHeap['mayOpen'] = () => true): void {
   if (heaps.has(mem)) return;
   const spans = Array.from({ length: HEAP_SPANS }, (): HeapSpan => ({ name: 'obj heap', start: 0, end: 0, writable: true }));
-  heaps.set(mem, { spans, used: 0, live: 0, pages: [], page: new Map(), partial: new Map(), carve: new Map(), full: false, bump: 0, end: 0, more, grew, mayOpen, linked: new Set() });
+  heaps.set(mem, { spans, used: 0, live: 0, pages: [], page: new Map(), partial: new Map(), carve: new Map(), full: false, bump: 0, end: 0, more, grew, mayOpen, linked: new Set(), nested: new Map() });
 }
 export const hasObjHeap = (mem: EngineMemory): boolean => heaps.has(mem);
 /** The spans of `mem`'s heap, once made: what a checked program's objects live in (the same objects each time). */
@@ -262,6 +263,18 @@ export function objFree(ctx: HelperContext, p: number): void {
   const pg = page === undefined ? undefined : h.page.get(page);
   const cls = pg ? v.getUint32(at, true) : 0;
   if (!pg || cls !== pg.cls || (at - page!) % cls !== 0) throw new RuntimeFault('RUN_HELPER', `bpf_obj_drop: 0x${p.toString(16)} is no allocated object`, ctx.pc, BigInt(p));
+  // the object's own kptrs (bpf_kptr_xchg into an allocated object): __bpf_obj_drop_impl's bpf_obj_free_fields
+  if (h.nested.size > 0) {
+    for (let f = p; f + 8 <= at + cls; f += 8) {
+      const rc = h.nested.get(f);
+      if (rc === undefined) continue;
+      h.nested.delete(f);
+      const q = Number(BigInt.asUintN(32, v.getBigUint64(f, true)));
+      if (q === 0) continue;
+      if (rc >= 0) dropRefcounted(ctx, q, rc);
+      else objFree(ctx, q);
+    }
+  }
   h.live--;
   pg.live--;
   if (pg.live > 0) {
@@ -714,7 +727,32 @@ export function rbRootFree(mem: EngineMemory, top: number, root: number, nodeOff
 }
 
 /** The helper a lowered call id stands for (objNewSized, the refcounted types' helpers, bpf_rbtree_add). */
+/**
+ * bpf_kptr_xchg whose destination may be an allocated object's kptr (the verifier lowers those calls):
+ * KPTR_XCHG_OBJ + the pointee type's refcount offset + 1 (0: none). A kptr in a heap object is recorded
+ * (ObjHeap.nested), so that dropping the object drops what its kptrs hold.
+ */
+export const KPTR_XCHG_OBJ = 0x300000;
 export function objLoweredHelper(id: number): HelperDef {
+  if (id >= KPTR_XCHG_OBJ && id < KPTR_XCHG_OBJ + 0x2000) {
+    const rc = id - KPTR_XCHG_OBJ - 1;
+    return {
+      id,
+      name: 'kptr_xchg',
+      fn: (dst, p, _a3, _a4, _a5, ctx) => {
+        const at = Number(BigInt.asUintN(32, dst));
+        const v = ctx.mem.view();
+        const old = v.getBigUint64(at, true);
+        v.setBigUint64(at, p, true);
+        const h = heapOf(ctx);
+        if (pageOf(h, at) !== undefined) {
+          if (p !== 0n) h.nested.set(at, rc);
+          else h.nested.delete(at);
+        }
+        return old;
+      },
+    };
+  }
   if (id >= LIST_PUSH_RC) {
     const back = id >= LIST_PUSH_RC + 0x1000000;
     const x = (id - LIST_PUSH_RC) & 0xffffff;

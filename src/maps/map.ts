@@ -78,6 +78,7 @@ interface MapExports {
   map_peek(map: I, value: I): I;
   map_clear(map: I): I;
   map_lookup_sock(map: I, key: I, out: I): I;
+  map_elem_value(map: I, key: I): I;
   scratch_base(): I;
   arena_alloc(size: I, align: I): I;
   map_hash_seed(seed: I): void;
@@ -94,7 +95,7 @@ function exportsOf(fp: FastPath): MapExports {
   if (!x) {
     const names: (keyof MapExports)[] = [
       'map_create', 'map_lookup', 'map_update', 'map_delete', 'map_get_next_key', 'map_push', 'map_pop', 'map_peek',
-      'map_clear', 'map_lookup_sock', 'scratch_base', 'arena_alloc', 'map_hash_seed', 'map_set_extra', 'map_in_map_create',
+      'map_clear', 'map_lookup_sock', 'map_elem_value', 'scratch_base', 'arena_alloc', 'map_hash_seed', 'map_set_extra', 'map_in_map_create',
       'map_in_map_update', 'map_value_copy_locked',
     ];
     x = Object.fromEntries(names.map((n) => [n, fp.fn(n)])) as unknown as MapExports;
@@ -254,6 +255,7 @@ export class BpfMap {
    */
   release(): void {
     if (this.freed) return;
+    this.freeAllFields();
     const r = this.fp.fn<(m: number) => number>('map_free')(this.addr);
     if (r < 0) throw MapError.from(this.name, 'free', r, `map@0x${this.addr.toString(16)}`);
     if (this.ownBuffer > 0) this.fp.fn<(a: number, n: number) => void>('arena_free')(this.keyBuf, this.ownBuffer);
@@ -504,7 +506,12 @@ export class BpfMap {
     if (off >= 0) v!.fill(0, off, off + 16);
     // a list head's bytes: the kernel's copy has an empty head initialised over its own buffer
     // (check_and_init_map_value: next = prev = a kernel address, 6.18.44); wxdp's read as zero
-    if (v) for (const [o, n] of this.graphFields?.spans ?? []) v.fill(0, o, o + n);
+    // (a per-CPU value: every CPU's copy, round_up(value_size, 8) bytes apart — bpf_percpu_array_copy's and
+    // bpf_percpu_hash_copy's check_and_init_map_value per CPU)
+    if (v && this.graphFields) {
+      const unit = round8(this.valueSize);
+      for (let c = 0; c < (this.isPercpu ? this.ncpus : 1); c++) for (const [o, n] of this.graphFields.spans) v.fill(0, c * unit + o, c * unit + o + n);
+    }
     return v;
   }
 
@@ -523,6 +530,48 @@ export class BpfMap {
    * `restore` them there, `free` the objects saved fields held, `clear` (empty) a value's. Set by the loader.
    */
   graphFields: GraphFields | undefined;
+
+  /** @internal The element of the key at `keyPtr` (linear memory): its value's address, CPU 0's for a per-CPU map, or 0. */
+  elemValueAt(keyPtr: number): number {
+    return this.x.map_elem_value(this.address, keyPtr) >>> 0;
+  }
+
+  /**
+   * @internal An LRU hash's kptr fields at `offsets`: the record the fast path queues a leaving element's
+   * kptr pointers in (assembly/maps/lru.ts MAPS_LRU_KPTRS); its address.
+   */
+  setLruKptrs(offsets: readonly number[]): number {
+    // one update's evictions (up to LOCAL_FREE_TARGET = 128 elements) and the element it replaces, each CPU's copy
+    const cap = 130 * offsets.length * this.ncpus;
+    const q = 16 + ((offsets.length * 4 + 7) & ~7);
+    const d = this.x.arena_alloc(q + 8 * cap, 8) >>> 0;
+    if (d === 0) throw new MapError('MAP_CREATE', this.name, 'create', Errno.ENOMEM, 'no memory for the kptr record');
+    const dv = this.fp.memory.view();
+    for (let i = 0; i < q; i += 4) dv.setUint32(d + i, 0, true);
+    dv.setUint32(d, offsets.length, true);
+    dv.setUint32(d + 4, cap, true);
+    offsets.forEach((o, i) => dv.setUint32(d + 16 + 4 * i, o, true));
+    dv.setUint32(this.address + MAPS_LAYOUT.LRU_KPTRS, d, true);
+    return d;
+  }
+
+  /**
+   * Every element's kptrs and lists freed, as bpf_obj_free_fields does for each element when the map goes
+   * (array_map_free, htab_map_free) or, here, before clear() empties it.
+   */
+  private freeAllFields(): void {
+    const g = this.graphFields;
+    if (!g) return;
+    for (let k = this.nextKey(null); k; k = this.nextKey(k)) {
+      this.putKey(k, this.keyBuf, 'delete');
+      const v = g.valueAt(this.keyBuf);
+      if (!v) continue;
+      const saved = g.save(v, 'all');
+      g.clear(v, 'all');
+      g.free(saved);
+    }
+    g.drain();
+  }
 
   /** @internal The loader sets the lock's offset from BTF (spin_lock.ts), before the map is used. */
   setSpinLockOff(off: number): void {
@@ -741,12 +790,12 @@ export class BpfMap {
         // copy_map_value_locked skips every special field: a hash's list head stays as it is; an array's
         // element then has its fields freed all the same (array_map_update_elem's bpf_obj_free_fields:
         // its list emptied, the objects dropped — 6.18.44, tests/programs/obj_graph.test.ts)
-        const saved = this.graphFields?.save(v);
+        const saved = this.graphFields?.save(v, 'running');
         this.withValueLock(v, () => this.x.map_value_copy_locked(this.address, v, src));
         if (saved) {
           this.graphFields!.restore(v, saved);
           if (this.type === MapType.ARRAY) {
-            this.graphFields!.clear(v);
+            this.graphFields!.clear(v, 'running');
             this.graphFields!.free(saved);
           }
         }
@@ -756,14 +805,16 @@ export class BpfMap {
     // the value replaced: bpf_obj_free_fields of the old one (its lists emptied, their objects freed);
     // the new one's list heads are not the caller's bytes (copy_map_value skips them): empty
     const g = this.graphFields;
-    const old = g ? this.x.map_lookup(this.address, this.keyBuf) >>> 0 : 0;
-    const saved = old ? g!.save(old) : undefined;
+    const old = g ? g.valueAt(this.keyBuf) : 0;
+    // (an LRU hash's replaced element: the fast path queues its kptrs; a per-CPU one's is copied in place)
+    const saved = old && !(g!.lru && !g!.percpu) ? g!.save(old, 'all') : undefined;
     const ret = this.x.map_update(this.address, this.keyBuf, this.valueBuf, flags);
     if (g && ret >= 0) {
-      const now = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
-      if (now) g.clear(now);
-      if (saved) g.free(saved);
+      const now = g.valueAt(this.keyBuf);
+      if (now) g.clear(now, 'all');
+      if (saved && !(g.lru && now !== old)) g.free(saved);
     }
+    g?.drain();
     this.check('update', ret);
   }
 
@@ -791,11 +842,13 @@ export class BpfMap {
   delete(key: Uint8Array): void {
     this.checkWritable('delete');
     this.putKey(key, this.keyBuf, 'delete');
-    const old = this.graphFields ? this.x.map_lookup(this.address, this.keyBuf) >>> 0 : 0;
-    const saved = old ? this.graphFields!.save(old) : undefined;
+    const g = this.graphFields;
+    const old = g && !g.lru ? g.valueAt(this.keyBuf) : 0;
+    const saved = old ? g!.save(old, 'all') : undefined;
     const ret = this.x.map_delete(this.address, this.keyBuf);
-    // the element freed: bpf_obj_free_fields (its lists emptied, their objects freed)
-    if (saved && ret >= 0) this.graphFields!.free(saved);
+    // the element freed: bpf_obj_free_fields (its lists emptied, their objects freed; an LRU's queued)
+    if (saved && ret >= 0) g!.free(saved);
+    g?.drain();
     this.check('delete', ret);
   }
 
@@ -878,6 +931,7 @@ export class BpfMap {
    * buffers: MAP_UNSUPPORTED (consume them with a RingBufReader).
    */
   clear(): void {
+    this.freeAllFields();
     const ret = this.x.map_clear(this.address);
     if (ret === -Errno.EINVAL && (this.type === MapType.ARRAY || this.type === MapType.PERCPU_ARRAY)) {
       const zero = new Uint8Array(this.valueBytes);
@@ -1120,10 +1174,20 @@ export function createMap(fp: FastPath, spec: MapSpec): BpfMap {
 export interface GraphFields {
   /** [offset, size] of each field in the value: lookups read them as zero (the kernel: an empty head at its copy's address). */
   spans: readonly (readonly [number, number])[];
-  save(v: number): unknown;
+  /** An LRU hash (the fast path queues the kptrs of elements leaving the table: `drain` drops their objects). */
+  lru: boolean;
+  percpu: boolean;
+  /** The element of the key at `keyPtr`: its value's address, CPU 0's copy for a per-CPU map (0: none). */
+  valueAt(keyPtr: number): number;
+  /**
+   * `v` an element's value (CPU 0's copy): a per-CPU map's copies of every CPU (an update from user space, a
+   * delete) or of the running one (the program's update); other maps' `v`.
+   */
+  save(v: number, cpus: 'all' | 'running'): unknown;
   restore(v: number, saved: unknown): void;
   free(saved: unknown): void;
-  clear(v: number): void;
+  clear(v: number, cpus: 'all' | 'running'): void;
+  drain(): void;
 }
 
 /** The maps of one fast path, by name (what an object file or a Datapath holds). */

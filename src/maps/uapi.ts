@@ -137,6 +137,8 @@ export const MAPS_LAYOUT = {
   SCRATCH_SIZE: 65536,
   /** Header offset of the u32 CPU count of percpu maps. */
   PERCPU_NCPUS: 52,
+  /** LRU hash maps whose value has kptrs: header offset of the kptr record's address (assembly/maps/lru.ts). */
+  LRU_KPTRS: 48,
   /** Ring buffer header: u64 consumer position, u64 producer position, u64 pending position, u32 mask. */
   RB_CONSUMER_POS: 32,
   RB_PRODUCER_POS: 40,

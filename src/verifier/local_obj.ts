@@ -9,6 +9,7 @@
 // A MEM_ALLOC register is RegType.MEM with `alloc` = the local type id, `btf` = the struct's name (as
 // the log names it: ptr_<name>) and memSize = its size.
 
+import { isVmlinuxStruct } from '../elf/vmlinux_structs.js';
 import type { Btf } from '../elf/btf.js';
 import type { KfuncDef } from '../helpers/kfuncs.js';
 import { LIST_PUSH_RC, OBJ_DROP_RC, OBJ_MAX_SIZE, OBJ_NEW_RC, PERCPU_NEW, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
@@ -494,6 +495,11 @@ export interface KptrField {
   type: 'kptr' | 'kptr_untrusted' | 'percpu_kptr';
   structId: number;
   structName: string;
+  /**
+   * A struct whose name vmlinux has: btf_parse_kptr takes the kernel's type for it (a referenced kptr only with a
+   * destructor, else the object's BTF is refused: elf/spin_lock.ts), so no bpf_obj_new object matches it.
+   */
+  kernel: boolean;
 }
 
 const kptrCache = new WeakMap<Btf, Map<string, KptrField[]>>();
@@ -539,7 +545,8 @@ export function valueKptrs(btf: Btf, valueId: number): KptrField[] {
     }
     const s = btf.type(id);
     if (s.kind !== 'struct') continue;
-    for (let i = 0; i < n; i++) out.push({ off: Math.floor(m.bitOffset / 8) + 8 * i, type: tag.name, structId: id, structName: s.name });
+    const kernel = isVmlinuxStruct(s.name);
+    for (let i = 0; i < n; i++) out.push({ off: Math.floor(m.bitOffset / 8) + 8 * i, type: tag.name, structId: id, structName: s.name, kernel });
   }
   return out;
 }

@@ -11,7 +11,7 @@
 
 import { formatInsn } from '../asm/disassemble.js';
 import { ProgramError, VerifierError, type VerifierErrno } from '../errors.js';
-import { PERCPU_PTR } from '../helpers/obj_kfuncs.js';
+import { KPTR_XCHG_OBJ, PERCPU_PTR } from '../helpers/obj_kfuncs.js';
 import { helperName, kernelHelpersOf, notProvidedReason } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
@@ -47,7 +47,7 @@ import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
 import { jitSubprogsRefusal } from './fixups.js';
-import { allocReg, graphKfuncCall, graphRootOverlap, kptrOverlap, kptrTypeName, localAccess, localStruct, mapKptrs, type KptrField, type ObjNewSizes } from './local_obj.js';
+import { allocReg, graphKfuncCall, graphRootOverlap, kptrOverlap, kptrTypeName, localAccess, localStruct, mapKptrs, refcountOff, valueKptrs, type KptrField, type ObjNewSizes } from './local_obj.js';
 import type { Btf } from '../elf/btf.js';
 import { ITER_SLOTS, kfuncById, type IterType, type KfuncDef } from '../helpers/kfuncs.js';
 import { bprintfPrepare } from '../helpers/bprintf.js';
@@ -1489,7 +1489,8 @@ class Verifier {
     // __check_ptr_off_reg (fixed offset allowed), then btf_struct_ids_match (strict for a referenced kptr: offset 0)
     if (v.off < 0) this.reject(`negative offset ptr_ ptr R${regno} off=${v.off} disallowed`, pc, undefined, 'EACCES');
     if (!v.varOff.isConst || v.varOff.value !== 0n) this.reject(`variable ptr_ access var_off=${v.varOff.toString()} disallowed`, pc, undefined, 'EACCES');
-    if (v.alloc !== k.structId || v.off !== 0) bad(typeStr + v.btf);
+    // (a kptr to a struct vmlinux has is to the kernel's type: no program object is one of those)
+    if (v.alloc !== k.structId || v.off !== 0 || k.kernel) bad(typeStr + v.btf);
   }
 
   private ldx(st: State, ins: Insn, pc: number): void {
@@ -3624,7 +3625,23 @@ class Verifier {
         if (!(reg.type === RegType.MAP_VALUE && !reg.maybeNull) && !(reg.alloc && !reg.maybeNull && !reg.rcu && !reg.untrusted)) {
           this.reject(`R${regno} type=${reg.alloc ? `${reg.rcu ? 'rcu_' : ''}${reg.untrusted ? 'untrusted_' : ''}ptr_${reg.maybeNull ? 'or_null_' : ''}` : reg.typeName()} expected=map_value, ptr_`, pc);
         }
-        if (reg.alloc) this.reject(`R${regno} has no valid kptr`, pc, undefined, 'EINVAL');
+        if (reg.alloc) {
+          // an allocated object's own kptr (process_kptr_func: reg_btf_record of the object's struct)
+          const kptrs = this.opts.progBtf && !reg.percpu ? valueKptrs(this.opts.progBtf, reg.alloc) : [];
+          if (kptrs.length === 0) this.reject(`R${regno} has no valid kptr`, pc, undefined, 'EINVAL');
+          if (!reg.varOff.isConst) this.reject(`R${regno} doesn't have constant offset. kptr has to be at the constant offset`, pc, undefined, 'EINVAL');
+          const off = reg.off + Number(reg.varOff.value);
+          const k = kptrs.find((x) => x.off === off);
+          if (!k) this.reject(`off=${off} doesn't point to kptr`, pc, undefined, 'EACCES');
+          if (k.type === 'kptr_untrusted') this.reject(`off=${off} kptr isn't referenced kptr`, pc, undefined, 'EACCES');
+          this.xchgField = k;
+          // the call is lowered to the exchange that records the object's kptr (dropping the object drops its object)
+          const id = KPTR_XCHG_OBJ + 1 + refcountOff(this.opts.progBtf!, k.structId);
+          const was = this.objNewSizes.get(pc);
+          if (was !== undefined && was !== id) throw new ProgramError('bpf_kptr_xchg: one call into two allocated structs\' kptrs of different types is not supported by wxdp', pc, 'PROG_UNSUPPORTED');
+          this.objNewSizes.set(pc, id);
+          return;
+        }
         const m = reg.map!;
         if (m.noBtf) this.reject(`map '${m.name}' has to have BTF in order to use bpf_kptr_xchg`, pc, undefined, 'EINVAL');
         if (!reg.varOff.isConst) this.reject(`R${regno} doesn't have constant offset. kptr has to be at the constant offset`, pc, undefined, 'EINVAL');

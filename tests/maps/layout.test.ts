@@ -20,6 +20,7 @@ describe.skipIf(!haveWasm)('map arena and layout', () => {
     expect(fp.global('MAPS_RB_DATA_OFFSET')).toBe(MAPS_LAYOUT.RB_DATA_OFFSET);
     expect(fp.global('MAPS_MIM_META_SPIN_LOCK')).toBe(MAPS_LAYOUT.MIM_META_SPIN_LOCK);
     expect(fp.global('MAPS_MIM_META_TIMER')).toBe(MAPS_LAYOUT.MIM_META_TIMER);
+    expect(fp.global('MAPS_LRU_KPTRS')).toBe(MAPS_LAYOUT.LRU_KPTRS);
   });
 
   it('arena_alloc() bump-allocates aligned, zeroed memory above ARENA_BASE and arena_reset() rewinds', async () => {
