@@ -30,6 +30,11 @@
 // held socket in a reuseport group (the generator's); then 1316-1420 agree.
 // 12-07 (fz54): 1421-1450 agree; 1451-1465 agree (lead, 12-07 15:20). 12-07 (fz55): 1466-1850 agree (1691-1850 on main 0d0cb27f).
 // 12-07 (fz56): 1851-2180 agree (main 7f1e4bbd).
+// 12-07 (fz57): 2181-2391 agree. With WXDP_UDP_FUZZ_LITE (from 2401) 2401-2460 agree but 2401, 2403 (first build) and
+// 2448: a UDP-Lite broadcast of partial coverage with a wrong checksum and no socket, Udp:IgnoredMulti in the kernel where
+// wxdp counted InCsumErrors (the checksum waits for a reader past CHECKSUM_BREAK or under partial coverage:
+// tests/udp/udp_csum_late_kernel), UdpLite6:IgnoredMulti which snmp6 does not print, and an IPv6 socket's v4-mapped
+// multicast looped back by IPV6_MULTICAST_LOOP where wxdp read IP_MULTICAST_LOOP (sk_mc_loop: udp_kernel's case).
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
