@@ -98,7 +98,7 @@
 // conntrack defrag queue of its own — ip_expire sends none for IP_DEFRAG_CONNTRACK_IN unless the datagram is for the host
 // (frag_expire_skip_icmp; reasm.ts, tests/nf/ct_defrag_expire); the generator now puts the duplicate before the last
 // fragment; then 744 and 751-760 agree. Seeds 1, 2 with `e`: 27 s and 29 s against 26 s and 28 s without (load 13).
-// 12-07 (fz57): 761-813 agree (load 20+); with genFlow's `z` (window scales past 14, from 831) 831-845 agree.
+// 12-07 (fz57): 761-813 agree (load 20+); with genFlow's `z` (window scales past 14, from 831) 831-855 agree, 1, 2 too.
 
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
