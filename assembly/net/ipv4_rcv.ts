@@ -659,6 +659,27 @@ export const OPTE_RR_NEEDADDR: u32 = 1;
 export const OPTE_TS_NEEDADDR: u32 = 2;
 export const OPTE_TS_NEEDTIME: u32 = 4;
 
+/**
+ * The echo state of the datagram at `data` as one word (record route offset | timestamp offset << 8 | OPTE_* << 16,
+ * bit 24 set), 0 when its options were not the last compiled: what a reassembly queue keeps of its first fragment.
+ */
+export function optEchoSave(data: u32): u32 {
+  if (optEchoData != data) return 0;
+  return optEchoRR | (optEchoTS << 8) | (optEchoFlags << 16) | (1 << 24);
+}
+
+/**
+ * The datagram at `data` echoes as optEchoSave's word says: ip_frag_reasm's datagram keeps the first fragment's
+ * IPCB (inet_frag_reasm_prepare's skb_morph copies the head's cb), options compiled when that fragment came.
+ */
+export function optEchoRestore(data: u32, saved: u32): void {
+  if (saved == 0) return;
+  optEchoData = data;
+  optEchoRR = saved & 0xff;
+  optEchoTS = (saved >> 8) & 0xff;
+  optEchoFlags = (saved >> 16) & 0xff;
+}
+
 function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
   optFwdFlags = 0;
   optEchoData = data;

@@ -55,6 +55,7 @@ import { spinLock, spinUnlock } from './lock';
 import { icmp_send, icmpv6_send } from './icmp';
 import { fib4_local_type } from './fib';
 import { GEO_MAX, GEO_TAG, nf_frag_geo } from './netfilter';
+import { optEchoRestore, optEchoSave } from './ipv4_rcv';
 
 export const REASM_QUEUES: u32 = 1024;
 export const REASM_SLOTS: u32 = 4096;
@@ -107,6 +108,7 @@ export const QR_VIF: u32 = 72; //    u32 key: IPv4 l3mdev master (0: no VRF here
 export const QR_USER: u32 = 76; //   u32 key: enum ip_defrag_users (IP_DEFRAG_LOCAL_DELIVER 0, IP_DEFRAG_CONNTRACK_IN 2 + zone, …)
 export const QR_SADDR: u32 = 80; //  16 bytes key (IPv4: the first 4)
 export const QR_DADDR: u32 = 96; //  16 bytes key
+export const QR_OPTECHO: u32 = 112; // u32 IPv4: the first fragment's options as ip_options_echo reads them (ipv4_rcv.ts optEchoSave)
 export const REASM_QREC: u32 = 128;
 export const QF_FIRST_IN: u32 = 1;
 export const QF_LAST_IN: u32 = 2;
@@ -623,7 +625,11 @@ function ipFragQueue(r: u32, qi: u32, ifindex: u32, q: u32, data: u32, len: u32)
 
   if (!fragQueueAdd(r, qi, q, data, offset, end, ihl, ecn, MIB_IP_REASM_FAILS)) return 0;
   store<u32>(qp + QR_IIF, ifindex);
-  if (offset == 0) queueSetFirst(qp);
+  if (offset == 0) {
+    queueSetFirst(qp);
+    // local delivery's fragments had their options compiled before ip_defrag (ip_rcv_finish); the datagram keeps the first's
+    store<u32>(qp + QR_OPTECHO, ihl > 20 ? optEchoSave(data) : 0);
+  }
   const fragsize = end - offset + ihl;
   if (fragsize > load<u32>(qp + QR_MAX_SIZE)) store<u32>(qp + QR_MAX_SIZE, fragsize);
   if ((fo & IP_DF) != 0 && fragsize > load<u32>(qp + QR_MAX_DF)) store<u32>(qp + QR_MAX_DF, fragsize);
@@ -666,6 +672,7 @@ function ipFragReasm(r: u32, qi: u32): u32 {
   // IPCB(skb)->frag_max_size = max(max_df_size, q.max_size): what refragmenting may not exceed
   resultFragMax = load<u32>(qp + QR_MAX_SIZE);
   if (load<u32>(qp + QR_USER) != IP_DEFRAG_LOCAL_DELIVER) reasmKeepGeometry(r, qp, dst, total);
+  else optEchoRestore(dst, load<u32>(qp + QR_OPTECHO));
   queueDestroy(r, qi, 0);
   mibInc(MIB_IP_REASM_OKS);
   reasmSetResult(r, total, 0, ihl);

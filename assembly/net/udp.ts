@@ -73,6 +73,29 @@ let cscov: u32 = 0;
 /** Set by the checks: the UDP-Lite datagram covers less than all of itself (partial_cov). */
 let partialCov: bool = false;
 
+/** CHECKSUM_BREAK (include/linux/skbuff.h): a datagram of this many bytes or fewer has its checksum checked on arrival. */
+const CHECKSUM_BREAK: u32 = 76;
+/**
+ * Set by udp_rcv / udpv6_rcv: the datagram's checksum is wrong, but the kernel finds out only when a socket reads it
+ * (udp_recvmsg's udp_lib_checksum_complete: CsumErrors, InErrors, one of the socket's drops): a partial UDP-Lite
+ * coverage (udp4_csum_init / udp6_csum_init compute nothing for it) or more than CHECKSUM_BREAK bytes
+ * (skb_checksum_init_zero_check leaves a CHECKSUM_NONE skb unchecked). So a broadcast or multicast no socket takes is
+ * IgnoredMulti, each socket it is delivered to counts the error, and one to no socket is checked before NoPorts.
+ * (The kernel's bad datagram holds its room in the queue until read; here it never enters it.)
+ */
+let csumLate: bool = false;
+
+/** Whether the datagram of `len` bytes (skb->len) fails the check made on arrival (`ok`: its checksum is right); sets csumLate. */
+@inline function csumBadNow(ok: bool, len: u32): bool {
+  csumLate = false;
+  if (ok) return false;
+  if (partialCov || len > CHECKSUM_BREAK) {
+    csumLate = true;
+    return false;
+  }
+  return true;
+}
+
 @inline function drop(q: u32, data: u32, mib: u32, reason: u32): void {
   mibInc(mib + UDP_MIB_INERRORS);
   netFree(q, data);
@@ -150,6 +173,11 @@ function queueRcv(sk: u32, q: u32, iph: u32, uh: u32, ulen: u32, ifindex: u32, m
       return;
     }
   }
+  if (csumLate) {
+    skDropInc(sk);
+    csumError(q, iph, mib, NDROP_UDP_CSUM);
+    return;
+  }
   const e = skEnqueueInline(sk, q, iph, uh + 8, ulen - 8, ifindex);
   if (e != ENQ_OK) {
     // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors;
@@ -181,12 +209,13 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
     // pskb_trim_rcsum: bytes past the UDP length are not the datagram's
     cscov = ulen;
     partialCov = false;
-    if (load<u16>(uh + 6) != 0 && !csumOk4(data, uh, ulen, ulen, proto)) {
+    if (csumBadNow(load<u16>(uh + 6) == 0 || csumOk4(data, uh, ulen, ulen, proto), ulen)) {
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
     }
   } else {
-    if (!udpliteCoverage(uh, avail) || !csumOk4(data, uh, cscov, avail, proto)) {
+    if (!udpliteCoverage(uh, avail) || csumBadNow(csumOk4(data, uh, cscov, avail, proto), avail)) {
+      csumLate = false;
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
     }
@@ -228,6 +257,11 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   if (!stolen && t != 0) sk = udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
   if (sk != 0) {
     queueRcv(sk, q, data, uh, ulen, dif, mib);
+    return;
+  }
+  // no socket: the checksum is checked before the port unreachable (udp_lib_checksum_complete)
+  if (csumLate) {
+    csumError(q, data, mib, NDROP_UDP_CSUM);
     return;
   }
   mibInc(mib + UDP_MIB_NOPORTS);
@@ -482,9 +516,16 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
     partialCov = false;
   } else {
     if (!udpliteCoverage(uh, avail)) {
+      csumLate = false;
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
     }
+  }
+  // udp6_csum_init: a zero checksum passes here (RFC 6936: the socket decides); the rest as IPv4's
+  csumLate = false;
+  if (!zero && csumBadNow(csumOk6(data, uh, cscov, ulen, proto), ulen)) {
+    csumError(q, data, mib, NDROP_UDP_CSUM);
+    return;
   }
   const saddr = data + IP6H_SADDR;
   const daddr = data + IP6H_DADDR;
@@ -500,10 +541,6 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
     sk = udp6_demux_lookup(t, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex);
   }
   if (!unicast && sk == 0) {
-    if (!zero && !csumOk6(data, uh, cscov, ulen, proto)) {
-      csumError(q, data, mib, NDROP_UDP_CSUM);
-      return;
-    }
     mcastDeliver(true, t, q, data, off + ulen, uh, ulen, saddr, daddr, ifindex, mib, zero);
     return;
   }
@@ -511,7 +548,7 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   if (sk == 0 && t != 0) sk = udp6_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
   if (sk != 0) {
     // RFC 8200 8.1: a zero UDP checksum over IPv6 is an error unless the socket allows it (RFC 6936)
-    if (zero || !csumOk6(data, uh, cscov, ulen, proto)) {
+    if (zero) {
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
     }
@@ -522,7 +559,7 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
     csumError(q, data, mib, NDROP_NO_SOCKET);
     return;
   }
-  if (!csumOk6(data, uh, cscov, ulen, proto)) {
+  if (csumLate) {
     csumError(q, data, mib, NDROP_UDP_CSUM);
     return;
   }

@@ -655,7 +655,9 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   // RTCF_LOCAL on a device other than loopback; otherwise (no member here) ip_output sends it with TTL 0
   const mcLocal = rtType == RTN_MULTICAST && !loop &&
     (mcDevAllow4(rtDev, daddr, saddr, <u32>load<u8>(sk + SK_PROTOCOL)) || (daddr == INADDR_ALLHOSTS && devHas4(rtDev)));
-  const mloop = mcLocal && mcLoop(smc, false);
+  // sk_mc_loop goes by the socket's family: an IPv6 socket's v4-mapped multicast loops by IPV6_MULTICAST_LOOP, its
+  // IP_MULTICAST_LOOP never read (udp fuzz 2448)
+  const mloop = mcLocal && mcLoop(smc, <u32>load<u8>(sk + SK_FAMILY) == AF_INET6);
   const ttl0 = mcLocal && ttl == 0;
   const wantCopy = ((rtFlags & RTCF_BROADCAST) != 0 && !loop) || mloop;
   if (hooked && !frags && (rtType == RTN_BROADCAST || rtType == RTN_MULTICAST)) {

@@ -185,7 +185,8 @@ export const MIB_NAMES: Readonly<Record<number, string>> = {
   159: 'UdpLite6:RcvbufErrors',
   160: 'UdpLite6:SndbufErrors',
   161: 'UdpLite6:InCsumErrors',
-  162: 'UdpLite6:IgnoredMulti',
+  // 162: UdpLite6's IgnoredMulti is counted (__udp6_lib_mcast_deliver) but /proc/net/snmp6 has no line for it
+  // (net/ipv6/proc.c snmp6_udplite6_list lists eight of the nine): unnamed, as nothing shows it
   163: 'UdpLite6:MemErrors',
   170: 'Tcp:InSegs',
   171: 'Tcp:OutSegs',

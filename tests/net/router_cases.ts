@@ -172,6 +172,9 @@ const fragment = udp4('203.0.113.2', { mf: true, fragOffset: 0, id: 0x3003 });
 const echo4 = (dst: string) => ({ src: H1, dst, proto: IPPROTO_ICMP, id: 0x4004, payload: icmp4(8, 0, (0x1234 << 16) | 1, pattern(32)) });
 /** icmp_reply: type 0, identifier, sequence and data echoed (RFC 792), TOS copied, TTL 64, no DF; the ID is masked. */
 const echoReply4 = (from: string) => eth(MAC.h1, MAC.r0, ETH_P_IP, ipv4({ src: from, dst: H1, proto: IPPROTO_ICMP, ttl: 64, id: 0, payload: icmp4(0, 0, (0x1234 << 16) | 1, pattern(32)) }));
+/** An echo request's ICMP message (48 bytes) and a UDP datagram to the router's closed port 9 (26 bytes), sent in fragments. */
+const fragEcho4 = icmp4(8, 0, (0x1234 << 16) | 2, pattern(40));
+const fragUdp4 = udp(H1, '198.51.100.1', 40000, 9, pattern(18, 0x41));
 /** The ID that gives `f` the header checksum `want` (found by trying them all: 64k sums of 20 bytes). */
 function idForChecksum(f: Ipv4Fields, want: number): number {
   for (let id = 0; id <= 0xffff; id++) {
@@ -276,6 +279,42 @@ function ipv4Frames(): RouterCase[] {
       expect: { eth1: [fwd4({ ...recordRoute, options: Uint8Array.of(7, 11, 8, 203, 0, 113, 1, 0, 0, 0, 0, 0) }, MAC.r1, MAC.h2)] },
     },
     { name: 'an echo request to the ingress port address is answered', ingress: 'eth0', frames: [in4(echo4('198.51.100.1'))], expect: { eth0: [echoReply4('198.51.100.1')] } },
+    // router fuzz seeds 1721 and 1723 (fragxCase, fz57): the datagram reassembled for local delivery keeps its first
+    // fragment's compiled options (inet_frag_reasm_prepare's skb_morph copies the head's IPCB), which ip_options_echo
+    // reads; wxdp's answers about a reassembled datagram carried no options
+    {
+      name: 'an echo request with record route in three fragments, the first one second, is answered with the option echoed',
+      ingress: 'eth0',
+      // the first fragment's record route gets the router's address on receive (ip_options_compile, pointer 8), the
+      // reply's ip_options_build its source's in the next slot (pointer 12); the later fragments carry the option as
+      // ip_options_fragment leaves it (NOPs)
+      frames: [fragEcho4.slice(8, 24), fragEcho4.slice(0, 8), fragEcho4.slice(24, 48)].map((part, i) => in4({
+        src: H1, dst: '198.51.100.1', proto: IPPROTO_ICMP, id: 0x6b01, mf: i < 2, fragOffset: [1, 0, 3][i],
+        options: i === 1 ? Uint8Array.of(7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0) : Uint8Array.of(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0), payload: part,
+      })),
+      expect: {
+        eth0: [eth(MAC.h1, MAC.r0, ETH_P_IP, ipv4({
+          src: '198.51.100.1', dst: H1, proto: IPPROTO_ICMP, ttl: 64, id: 0, payload: icmp4(0, 0, (0x1234 << 16) | 2, pattern(40)),
+          options: Uint8Array.of(7, 11, 12, 198, 51, 100, 1, 198, 51, 100, 1, 0),
+        }))],
+      },
+    },
+    {
+      name: 'UDP to a closed port with a full timestamp option, reassembled from fragments, has the option echoed in the port unreachable',
+      ingress: 'eth0',
+      // the overflow counter goes up by one on receive (ip_options_compile: the option is full); the error echoes
+      // and quotes the header as it was then
+      frames: [fragUdp4.slice(8, 16), fragUdp4.slice(16), fragUdp4.slice(0, 8)].map((part, i) => in4({
+        src: H1, dst: '198.51.100.1', proto: IPPROTO_UDP, id: 0x6b02, mf: i !== 1, fragOffset: [1, 2, 0][i],
+        options: i === 2 ? Uint8Array.of(68, 8, 9, 0, 0, 0, 0, 0) : undefined, payload: part,
+      })),
+      expect: {
+        eth0: [eth(MAC.h1, MAC.r0, ETH_P_IP, ipv4({
+          src: '198.51.100.1', dst: H1, proto: IPPROTO_ICMP, ttl: 64, tos: 0xc0, id: 0, options: Uint8Array.of(68, 8, 9, 0x10, 0, 0, 0, 0),
+          payload: icmp4(3, 3, 0, ipv4({ src: H1, dst: '198.51.100.1', proto: IPPROTO_UDP, id: 0x6b02, options: Uint8Array.of(68, 8, 9, 0x10, 0, 0, 0, 0), payload: fragUdp4 })),
+        }))],
+      },
+    },
     {
       name: 'an echo request to another port address of the router is answered from that address',
       ingress: 'eth0',

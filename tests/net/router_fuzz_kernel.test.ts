@@ -43,6 +43,11 @@
 //                             behind another header, atomic and later fragments, VLAN priority tags — a tenth of the
 //                             cases); =0 gives what seeds 1353-1552 were run with; =all: every case (with
 //                             WXDP_ROUTER_FUZZ_LIST=1 printing each case and how many frames each port sent)
+//   WXDP_ROUTER_FUZZ_FRAGX=0  no fragxCase (added 12-07 from seed 1721: IPv6 fragments with extension headers on both
+//                             sides of the Fragment header, first fragments short of their upper-layer header (RFC 7112),
+//                             later ones with another unfragmentable part; IPv4 fragments with options — to the router
+//                             reassembled and answered, through it at TTL 1 or over eth2's MTU — a tenth of the cases);
+//                             =0 gives what seeds 1553-1720 were run with; =all: every case
 //
 // Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
 // and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
@@ -83,6 +88,10 @@
 // below. With extCase (tried first on 1601-1606 with =all): 1604 found hop-by-hop IOAM and CALIPSO options skipped as
 // unknown where ip6_parse_tlv drops an IOAM option not 4n-aligned and any CALIPSO one (no DOI: calipso_validate) —
 // router_cases' four frames; then 1601-1606 (=all) and 1553-1600, 1607-1626 agree.
+// 12-07 (fz57): 1627-1720 agree. With fragxCase (=all, 1721-1726): 1721 and 1723 found an echo reply and a port unreachable
+// about a datagram reassembled for the router without the options its first fragment had compiled (ip_options_echo reads
+// the reassembled skb's IPCB, the head's: skb_morph in inet_frag_reasm_prepare) — router_cases' two fragment-option cases;
+// then 1721-1770 (=all, 40 cases a seed) and 1771-1840 (a tenth, 60 a seed) agree.
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
@@ -110,6 +119,8 @@ const HASH = process.env['WXDP_ROUTER_FUZZ_HASH'] !== '0';
 const TUNNELS = TABLES && process.env['WXDP_ROUTER_FUZZ_TUNNELS'] !== '0';
 const EXT = TUNNELS && process.env['WXDP_ROUTER_FUZZ_EXT'] !== '0';
 const EXT_ALL = process.env['WXDP_ROUTER_FUZZ_EXT'] === 'all';
+const FRAGX = EXT && process.env['WXDP_ROUTER_FUZZ_FRAGX'] !== '0';
+const FRAGX_ALL = process.env['WXDP_ROUTER_FUZZ_FRAGX'] === 'all';
 const seeds = (): number[] => fuzzSeeds(process.env['WXDP_ROUTER_FUZZ_SEEDS']);
 
 const H1 = '198.51.100.2';
@@ -989,6 +1000,175 @@ function extCase(x: Rng): FuzzCase {
 
 const u32be = (v: number) => Uint8Array.of((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
 
+/**
+ * Fragments with more around them (a tenth generator, WXDP_ROUTER_FUZZ_FRAGX; added 12-07 from seed 1721). IPv6: a
+ * datagram with extension headers on both sides of its Fragment header — hop-by-hop, destination options and a routing
+ * header (segments left 0) in the unfragmentable part, destination options of several TLVs in the fragmentable part —
+ * cut into 1–4 fragments and sent shuffled, to the router (reassembled by ipv6_frag_rcv, its later headers walked from
+ * the Fragment header's place: an unknown option's parameter problem points into the reassembled datagram; a port
+ * unreachable quotes it) or through it (each fragment forwarded alone: time exceeded at hop limit 1, packet too big
+ * over eth2's 1280); a first fragment cut before its upper-layer header ends (RFC 7112: ipv6frag_thdr_truncated's
+ * parameter problem, code 3), later fragments with another unfragmentable part than the first's (the queue keeps the
+ * first's). IPv4: a datagram with options in fragments — to the router (the first fragment's header and options
+ * reassembled: an echo's reply, a port unreachable's quote) with the later fragments carrying the copied options only
+ * (ip_options_fragment's NOPs) or none; through it at TTL 1 (only an offset-0 fragment is answered: icmp_send), or
+ * over eth2's MTU without DF (a first, later or whole datagram fragmented again: ip_do_fragment keeps a fragment's
+ * offset and MF, turns the uncopied options to NOPs only from an offset-0 one). To the router only sets that complete
+ * or that lose their first fragment are sent, so no reassembly queue that held a first fragment is left to time out.
+ */
+function fragxCase(x: Rng): FuzzCase {
+  const host = x.pick([HOSTS.h1, HOSTS.h1, HOSTS.h2, HOSTS.h3]);
+  const r = routerAddrOf(host);
+  return x.chance(0.6) ? fragx6(x, host, r.v6) : fragx4(x, host, r.v4);
+}
+
+function fragx6(x: Rng, host: Host, routerV6: string): FuzzCase {
+  const through = host === HOSTS.h1 ? ['2001:db8:2::2', '2001:db8:3::2', '2001:db8:40::5', '2001:db8:10::5'] : [H1V6, '2001:db8:40::5', host === HOSTS.h2 ? '2001:db8:3::2' : '2001:db8:2::2'];
+  const local = x.chance(0.5);
+  const dst = local ? x.pick([routerV6, routerV6, '2001:db8:1::1']) : x.pick(through);
+  const src = host.v6;
+  const kind = x.pick(['udp', 'udp', 'echo', 'tcp'] as const);
+  // every fragment through h3's veth whole (a later one cut short would leave a first fragment queued)
+  const len = x.pick(host === HOSTS.h3 ? [0, 8, 40, 200, 600, 1000] : [0, 8, 40, 200, 600, 1000, 1400]);
+  const upper = kind === 'udp' ? udp(src, dst, 40000 + x.int(8), x.pick([9, 7, 53]), pattern(len, 6))
+    : kind === 'echo' ? icmp6(src, dst, 128, 0, x.next(), pattern(len, 6))
+    : concat(tcpSyn(x, src, dst, 40000 + x.int(8), x.pick([22, 9])));
+  let nh = kind === 'udp' ? 17 : kind === 'echo' ? 58 : 6;
+  const what: string[] = [`${src} > ${dst} ${kind} ${upper.length}`];
+  // the fragmentable part: destination options (maybe several TLVs) in front of the upper-layer header
+  let frag: Uint8Array = upper;
+  let inFrag = 0;
+  if (x.chance(0.5)) {
+    const d = x.chance(0.5) ? optionsHeader(x, nh) : { hdr: concat(Uint8Array.of(nh, 0), Uint8Array.of(1, 4, 0, 0, 0, 0)), what: 'opts padn' };
+    frag = concat(d.hdr, frag);
+    inFrag = d.hdr.length;
+    nh = 60;
+    what.push(`frag part: dst ${d.what}`);
+  }
+  const fragNh = nh;
+  // the unfragmentable part: hop-by-hop first, destination options, a routing header with no segments left
+  const unfrag: Uint8Array[] = [];
+  const names: number[] = [];
+  const unfragWhat: string[] = [];
+  if (x.chance(0.3)) names.push(0);
+  if (x.chance(0.3)) names.push(60);
+  if (x.chance(0.25)) names.push(43);
+  let chainNh = 44;
+  for (let i = names.length - 1; i >= 0; i--) {
+    const t = names[i]!;
+    let h: Uint8Array;
+    if (t === 43) {
+      const type = x.pick([0, 2, 4, 4]);
+      h = concat(Uint8Array.of(chainNh, 2, type, 0, 0, 0, 0, 0), ipv6Bytes(x.pick(['2001:db8:2::2', dst])));
+      unfragWhat.unshift(`rh type ${type} left 0`);
+    } else if (x.chance(0.6)) {
+      h = concat(Uint8Array.of(chainNh, 0), x.pick([Uint8Array.of(1, 4, 0, 0, 0, 0), Uint8Array.of(5, 2, 0, 0, 1, 0), Uint8Array.of(0x1e, 4, 0, 0, 0, 0)]));
+      unfragWhat.unshift(`${t === 0 ? 'hbh' : 'dst'} ${hex(h.subarray(2, 4))}`);
+    } else {
+      const o = optionsHeader(x, chainNh);
+      // its length always right: a wrong one would read the Fragment header from elsewhere, maybe as a first
+      // fragment whose queue then times out into a later case
+      h = o.hdr;
+      h[1] = h.length / 8 - 1;
+      unfragWhat.unshift(`${t === 0 ? 'hbh' : 'dst'} ${o.what}`);
+    }
+    unfrag.unshift(h);
+    chainNh = t;
+  }
+  if (unfragWhat.length) what.push(`unfrag part: ${unfragWhat.join(', ')}`);
+  const firstNh = chainNh;
+  // cut points: multiples of 8 inside the fragmentable part; now and then the first one before the upper header ends
+  const units = Math.floor((frag.length - 1) / 8);
+  let cuts = [...new Set(Array.from({ length: x.int(4) }, () => 1 + x.int(Math.max(1, units))))].sort((a, b) => a - b).map((u) => u * 8).filter((c) => c < frag.length);
+  const upperHdr = kind === 'tcp' ? 20 : 8;
+  if (x.chance(0.2) && inFrag + upperHdr > 8) {
+    const c = 8 * Math.max(1, Math.floor((inFrag + x.int(upperHdr)) / 8));
+    if (c < frag.length) cuts = [...new Set([c, ...cuts.filter((k) => k > c)])];
+    if (c < inFrag + upperHdr) what.push('first fragment short of the upper header');
+  }
+  const bounds = [0, ...cuts, frag.length];
+  const id = x.next();
+  const hlim = !local && x.chance(0.3) ? 1 : 64;
+  if (hlim === 1) what.push('hlim 1');
+  const otherUnfrag = x.chance(0.15) && unfrag.length > 0;
+  const one = (off: number, end: number, more: boolean, bare = false): Uint8Array => {
+    const fh = concat(Uint8Array.of(fragNh, 0), u16(off | (more ? 1 : 0)), u32be(id));
+    const ext = bare ? [] : unfrag;
+    return eth(host.routerMac, host.mac, ETH_P_IPV6, ipv6({ src, dst, nextHeader: bare ? 44 : firstNh, hopLimit: hlim, payload: concat(...ext, fh, frag.subarray(off, end)) }));
+  };
+  const frags = bounds.slice(1).map((end, i) => one(bounds[i]!, end, end < frag.length, i > 0 && otherUnfrag));
+  if (otherUnfrag) what.push('later fragments without the unfragmentable headers');
+  let order = shuffle(x, [...frags]);
+  if (frags.length > 1 && x.chance(0.2)) {
+    // a duplicate of a later fragment (ip6_frag_queue: IPFRAG_DUP, dropped; the queue goes on)
+    order.splice(x.int(order.length + 1), 0, frags[1 + x.int(frags.length - 1)]!);
+    what.push('a later fragment twice');
+  }
+  return { what: `${what.join(', ')}; ${frags.length} fragments (cut ${cuts.join(',')})`, ingress: host.port, frames: order.map((f) => f.subarray(0, host.maxFrame)) };
+}
+
+/** What ip_options_fragment leaves of `opts` (a valid option list) in a fragment after the first: uncopied options as NOPs. */
+function copiedOptions(opts: Uint8Array): Uint8Array {
+  const o = Uint8Array.from(opts);
+  for (let i = 0; i < o.length;) {
+    const t = o[i]!;
+    if (t === 0) break;
+    if (t === 1) { i++; continue; }
+    const l = o[i + 1] ?? 0;
+    if (l < 2 || i + l > o.length) break;
+    if ((t & 0x80) === 0) o.fill(1, i, i + l);
+    i += l;
+  }
+  return o;
+}
+
+function fragx4(x: Rng, h: Host, routerV4: string): FuzzCase {
+  const mode = x.pick(['local', 'local', 'ttl', 'big'] as const);
+  // over eth2's MTU: toward h3, from h1 (what h3 sends in is at most its own MTU)
+  const host = mode === 'big' && h === HOSTS.h3 ? HOSTS.h1 : h;
+  const src = host.v4[0]!;
+  const dst = mode === 'local' ? x.pick([routerV4, routerV4, '198.51.100.1'])
+    : mode === 'big' ? (host === HOSTS.h3 ? x.pick(['203.0.113.2', H1]) : '192.0.2.2')
+    : x.pick(host === HOSTS.h1 ? ['203.0.113.2', '192.0.2.2', '198.51.100.130'] : [H1, '198.51.100.130']);
+  const kind = x.pick(['udp', 'echo', 'echo', 'tcp', 'error'] as const);
+  const len = mode === 'big' ? x.pick([1300, 1400, 1450]) : x.pick([0, 8, 40, 200, 600, 1000]);
+  const body = pattern(len, 6);
+  const l4 = kind === 'udp' ? udp(src, dst, 40000 + x.int(8), x.pick([9, 7, 53]), body)
+    : kind === 'echo' ? icmp4(8, 0, x.next(), body)
+    : kind === 'error' ? icmp4(x.pick([3, 11]), 0, 0, concat(ipv4({ src: dst, dst: src, proto: 17, payload: udp(dst, src, 9, 40000, pattern(8, 1)) }), body.subarray(0, 100)))
+    : tcpSyn(x, src, dst, 40000 + x.int(8), x.pick([22, 9]));
+  const proto = kind === 'udp' ? 17 : kind === 'tcp' ? 6 : 1;
+  const what: string[] = [`${src} > ${dst} ${kind} ${l4.length}, ${mode}`];
+  const o = x.chance(0.7) ? v4options(x) : { opts: new Uint8Array(0), what: '' };
+  if (o.what) what.push(o.what);
+  const laterOpts = x.pick(['copied', 'copied', 'same', 'none'] as const);
+  const id = x.int(0x10000);
+  const ttl = mode === 'ttl' ? 1 : 64;
+  const df = mode === 'big' && x.chance(0.15);
+  const f = (off: number, end: number, more: boolean, opts: Uint8Array): Uint8Array =>
+    eth(host.routerMac, host.mac, ETH_P_IP, ipv4({ src, dst, proto, payload: l4.subarray(off, end), id, ttl, df, mf: more, fragOffset: off / 8, options: opts }));
+  const later = laterOpts === 'copied' ? copiedOptions(o.opts) : laterOpts === 'same' ? o.opts : new Uint8Array(0);
+  if (o.what) what.push(`later fragments' options: ${laterOpts}`);
+  if (mode === 'big') {
+    // one frame over eth2's MTU: the whole datagram, its first fragment or a later one
+    const which = x.pick(['whole', 'first', 'later'] as const);
+    const off = which === 'later' ? 8 * (1 + x.int(20)) : 0;
+    what.push(which + (df ? ', df' : ''));
+    const frame = eth(host.routerMac, host.mac, ETH_P_IP, ipv4({ src, dst, proto, payload: l4, id, ttl, df, mf: which === 'first' || (which === 'later' && x.chance(0.5)), fragOffset: off / 8, options: off ? later : o.opts }));
+    return { what: what.join(', '), ingress: host.port, frames: [frame.subarray(0, host.maxFrame)] };
+  }
+  const units = Math.floor((l4.length - 1) / 8);
+  const cuts = [...new Set(Array.from({ length: 1 + x.int(3) }, () => 1 + x.int(Math.max(1, units))))].sort((a, b) => a - b).map((u) => u * 8).filter((c) => c < l4.length);
+  const bounds = [0, ...cuts, l4.length];
+  const frags = bounds.slice(1).map((end, i) => f(bounds[i]!, end, end < l4.length, i === 0 ? o.opts : later));
+  let order = shuffle(x, [...frags]);
+  // through the router at TTL 1, sometimes a later fragment alone (no first fragment: no error at all)
+  if (mode === 'ttl' && frags.length > 1 && x.chance(0.4)) order = [frags[1 + x.int(frags.length - 1)]!];
+  // to the router: the later fragments' options are the first's, its copied ones or none, so none of them is refused
+  // where the first was taken (a first fragment left queued would time out into a later case)
+  return { what: `${what.join(', ')}; ${frags.length} fragments (cut ${cuts.join(',')})${order.length !== frags.length ? ', a later one alone' : ''}`, ingress: host.port, frames: order.map((fr) => fr.subarray(0, host.maxFrame)) };
+}
+
 function wideCase(g: Rng, c: FuzzCase): FuzzCase {
   const host = g.pick([HOSTS.h1, HOSTS.h2, HOSTS.h3]);
   switch (g.int(8)) {
@@ -1005,7 +1185,7 @@ function wideCase(g: Rng, c: FuzzCase): FuzzCase {
   }
 }
 
-export function fuzzCases(seed: number, n: number, tunnels = TUNNELS, ext = EXT): FuzzCase[] {
+export function fuzzCases(seed: number, n: number, tunnels = TUNNELS, ext = EXT, fragx = ext && FRAGX): FuzzCase[] {
   const g = new Rng(seed);
   const w = new Rng((seed ^ 0x5bd1e995) >>> 0);
   const r = new Rng((seed ^ 0x68e31da4) >>> 0);
@@ -1016,6 +1196,7 @@ export function fuzzCases(seed: number, n: number, tunnels = TUNNELS, ext = EXT)
   const u = new Rng((seed ^ 0x61c88647) >>> 0);
   const x = new Rng((seed ^ 0x9e3779b9) >>> 0);
   for (let i = 0; i < 9; i++) x.next();
+  const y = new Rng((seed ^ 0x7f4a7c15) >>> 0);
   return Array.from({ length: n }, () => {
     const c = g.chance(0.55) ? v4case(g) : v6case(g);
     const d = WIDE && w.chance(0.35) ? wideCase(w, c) : c;
@@ -1025,7 +1206,8 @@ export function fuzzCases(seed: number, n: number, tunnels = TUNNELS, ext = EXT)
     const pc = POLICY && p.chance(0.15) ? policyCase(p) : nc;
     const tc = TABLES && t.chance(0.15) ? tableCase(t) : pc;
     const uc = tunnels && u.chance(0.1) ? tunnelCase(u) : tc;
-    return ext && (x.chance(0.1) || EXT_ALL) ? extCase(x) : uc;
+    const xc = ext && (x.chance(0.1) || EXT_ALL) ? extCase(x) : uc;
+    return fragx && (y.chance(0.1) || FRAGX_ALL) ? fragxCase(y) : xc;
   });
 }
 

@@ -682,7 +682,7 @@ function errStep(g: Rng, v6: boolean, dir: 'o' | 'r'): Step {
  * no or other scales put segments in and out of conntrack's window (tcp_in_window: td_maxend, td_maxwin,
  * td_scale), which `ct state invalid` rules and conntrack -L then show.
  */
-export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng, e?: Rng): Flow {
+export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng, e?: Rng, z?: Rng): Flow {
   const v6 = g.chance(0.35);
   const hosts = HOSTS.filter((h) => (v6 ? h.v6.length > 0 : true));
   const c = g.pick(hosts);
@@ -726,6 +726,14 @@ export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng, e?: R
       wscale[k] = t.pick([7, 7, -1, 0, 2, 14]);
     }
   }
+  // a tenth generator (genFlow's `z`): a window scale option past RFC 7323's 14 (tcp_options takes it as 14) or at
+  // 14 with the largest window, on one side or both
+  if (z && proto === 'tcp' && z.chance(0.3)) {
+    for (const k of z.chance(0.5) ? [0, 1] : [z.int(2)]) {
+      wscale[k] = z.pick([15, 15, 255, 14]);
+      if (z.chance(0.4)) win[k] = z.pick([65535, 1, 8]);
+    }
+  }
   const edge = e ? edgeSteps(e, v6, proto, steps, c.port, srvHost.port, win, wscale, frag) : { fragR: 0 as const, fragDup: false };
   return {
     v6, proto, port: c.port, mac: c.mac, cli, srv, srvPort: srvHost.port, srvMac: srvHost.mac, win, wscale,
@@ -750,7 +758,7 @@ export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng, e?: R
  * - the reply direction's datagrams in fragments too, and a duplicate fragment among a set.
  */
 function edgeSteps(e: Rng, v6: boolean, proto: 'tcp' | 'udp' | 'icmp', steps: Step[], cliPort: string, srvPort: string, win: [number, number], wscale: [number, number], frag: 0 | 2 | 3): { fragR: 0 | 2 | 3; fragDup: boolean } {
-  const scaled = (k: 0 | 1): number => (wscale[0] >= 0 && wscale[1] >= 0 ? win[k] * 2 ** wscale[k] : win[k]);
+  const scaled = (k: 0 | 1): number => (wscale[0] >= 0 && wscale[1] >= 0 ? win[k] * 2 ** Math.min(14, wscale[k]) : win[k]);
   steps.forEach((s, i) => {
     if (s.kind === 'err') return;
     if (e.chance(0.08)) s.ttl = e.pick([0, 1, 1, 2]);

@@ -30,6 +30,12 @@
 // held socket in a reuseport group (the generator's); then 1316-1420 agree.
 // 12-07 (fz54): 1421-1450 agree; 1451-1465 agree (lead, 12-07 15:20). 12-07 (fz55): 1466-1850 agree (1691-1850 on main 0d0cb27f).
 // 12-07 (fz56): 1851-2180 agree (main 7f1e4bbd).
+// 12-07 (fz57): 2181-2391 agree. With WXDP_UDP_FUZZ_LITE (from 2401) 2401-2460 agree but 2401, 2403 (first build) and
+// 2448: a UDP-Lite broadcast of partial coverage with a wrong checksum and no socket, Udp:IgnoredMulti in the kernel where
+// wxdp counted InCsumErrors (the checksum waits for a reader past CHECKSUM_BREAK or under partial coverage:
+// tests/udp/udp_csum_late_kernel), UdpLite6:IgnoredMulti which snmp6 does not print, and an IPv6 socket's v4-mapped
+// multicast looped back by IPV6_MULTICAST_LOOP where wxdp read IP_MULTICAST_LOOP (sk_mc_loop: udp_kernel's case); then
+// 2448 and 2461-2476 agree, and 1, 2, 693 with UDP-Lite.
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
@@ -63,6 +69,10 @@
 //                           — the other family's too, and values out of range — after bind and connect: each
 //                           call's errno, then the frames their sends put on the wire, v4-mapped ones included);
 //                           =0 gives what the seeds before 1316 were run with. No cost: the same sends
+//   WXDP_UDP_FUZZ_LITE=0    no UDP-Lite (a seventh Rng, added 12-07 from seed 2401: some sockets IPPROTO_UDPLITE, some of
+//                           those with UDPLITE_SEND_CSCOV / UDPLITE_RECV_CSCOV; a fifth of the datagrams UDP-Lite ones of
+//                           every coverage, checksums right, wrong and zero, and ICMP errors quoting them; genLiteSock,
+//                           genLiteDatagram); =0 gives what the seeds before 2401 were run with
 
 import { describe, expect, it } from 'vitest';
 import { hex, inetChecksum } from '../net/support.js';
@@ -70,7 +80,7 @@ import { Rng } from '../support/gen.js';
 import { concat, icmp4, icmp6, ipv4, ipv6, udp4 } from '../net/support.js';
 import { be16, be32 } from './support.js';
 import { udpFixture, makeWxdp, mask, pick, payload, e4, e6, u4, u6, udpKernelHost, wxdpFrame, wxdpSend, type FrameResult, type Mc, type Send, type SendResult, type Sock } from './udp_kernel_support.js';
-import { ipv6Bytes } from '../../src/control/addresses.js';
+import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { errnoName, type SocketOption } from '../../src/control/sockets.js';
 
 const N = Number(process.env['WXDP_UDP_FUZZ'] ?? 30);
@@ -80,6 +90,7 @@ const ODD = process.env['WXDP_UDP_FUZZ_ODD'] !== '0';
 const MCAST = process.env['WXDP_UDP_FUZZ_MCAST'] !== '0';
 const GROUPS = process.env['WXDP_UDP_FUZZ_GROUPS'] !== '0';
 const OPTS = process.env['WXDP_UDP_FUZZ_OPTS'] !== '0';
+const LITE = process.env['WXDP_UDP_FUZZ_LITE'] !== '0';
 function seeds(): number[] {
   const env = process.env['WXDP_UDP_FUZZ_SEEDS'];
   // 693 (case 20): a connected AF_INET socket bound to eth0 heads its hash2 chain, a dual-stack one of the same
@@ -361,6 +372,72 @@ function genGroupDatagram(x: Rng, seq: number): Datagram {
   return { what: `[${dst}]:${dport} from [${src}]:${sport}`, frame: f };
 }
 
+/**
+ * UDP-Lite (RFC 3828) on a socket (the seventh Rng, `l`): IPPROTO_UDPLITE — its own table (udplite_table: a UDP
+ * socket and a UDP-Lite one share a port, neither reads the other's datagrams) — and UDPLITE_SEND_CSCOV /
+ * UDPLITE_RECV_CSCOV at values under 8 (taken as 8), 8, past the datagram, past 0xffff (taken as 0xffff); now and then
+ * the option on a UDP socket (ENOPROTOOPT).
+ */
+function genLiteSock(l: Rng, s: Sock): void {
+  const lite = l.chance(0.3);
+  if (lite) s.lite = true;
+  if (!l.chance(lite ? 0.5 : 0.04)) return;
+  const opts: Array<[SocketOption, number]> = [...(s.opts ?? [])];
+  for (let n = 1 + l.int(2); n > 0; n--) opts.push([l.pick(['UDPLITE_SEND_CSCOV', 'UDPLITE_RECV_CSCOV'] as const), l.pick([0, 8, 9, 12, 20, 30, 4, -1, 0x10000])]);
+  s.opts = opts;
+}
+
+/**
+ * A UDP-Lite datagram from the probe (the seventh Rng, `l`): its coverage (the UDP length field) 0 (the whole), 8 (the
+ * header), part of the payload, the whole, under 8 or past the datagram (udplite_checksum_init: dropped, InErrors);
+ * the checksum over the covered bytes and the pseudo-header (whose length is the datagram's) right, wrong or zero
+ * (never allowed in UDP-Lite); to either IPv4 address, the subnet broadcast or the IPv6 one; or an ICMP port
+ * unreachable / fragmentation needed / packet too big quoting a UDP-Lite datagram a socket could have sent
+ * (udplite_err: the UDP-Lite table's lookup).
+ */
+function genLiteDatagram(l: Rng, seq: number): Datagram {
+  const v6 = l.chance(0.4);
+  const dport = l.chance(0.85) ? l.pick(PORTS) : CLOSED;
+  const sport = l.pick([40000, 40001, ...PEER_PORTS]);
+  const data = payload(l.pick([0, 12, 40, 100]), seq); // 108 bytes: past CHECKSUM_BREAK
+  const len = 8 + data.length;
+  const covs = [0, 0, 8, 8 + Math.min(4, data.length), len, len, 4, len + 1];
+  const cov = l.pick(covs);
+  const lite = (src: string, dst: string, sp: number, dp: number, how: 'right' | 'wrong' | 'zero'): Uint8Array => {
+    const u = Uint8Array.from([...be16(sp), ...be16(dp), ...be16(cov), 0, 0, ...data]);
+    const ph = src.includes(':') ? Uint8Array.from([...ipv6Bytes(src), ...ipv6Bytes(dst), 0, 0, ...be16(len), 0, 0, 0, 136]) : Uint8Array.from([...ipv4Bytes(src), ...ipv4Bytes(dst), 0, 136, ...be16(len)]);
+    const c = how === 'zero' ? 0 : (inetChecksum(ph, u.subarray(0, cov === 0 || cov > len ? len : Math.max(cov, 8))) || 0xffff) ^ (how === 'wrong' ? 0x0101 : 0);
+    u.set(be16(c), 6);
+    return u;
+  };
+  const how = l.pick(['right', 'right', 'right', 'right', 'wrong', 'zero'] as const);
+  const what = `coverage ${cov} of ${len}${how === 'right' ? '' : `, checksum ${how}`}`;
+  if (l.chance(0.15)) {
+    // an ICMP error about a UDP-Lite datagram from one of the ports to a peer
+    if (!v6) {
+      const from = l.pick(['192.0.2.1', '192.0.2.1', '198.51.100.1']);
+      const peer = weighted(l, PEER4);
+      const [type, code] = l.pick([[3, 3], [3, 3], [3, 4], [3, 1]] as const);
+      const quoted = ipv4({ src: from, dst: peer, proto: 136, id: l.int(0x10000) }, lite(from, peer, l.pick(PORTS), dport, 'right'));
+      const rest = type === 3 && code === 4 ? [0, 0, ...be16(l.pick([576, 1280]))] : [0, 0, 0, 0];
+      return { what: `icmp ${type}/${code} about udplite ${from} > ${peer}`, frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, id: seq }, icmp4(type, code, rest, quoted))) };
+    }
+    const peer = l.pick(['2001:db8:1::2', '2001:db8:9::9']);
+    const [type, code] = l.pick([[1, 4], [1, 4], [2, 0], [1, 1]] as const);
+    const quoted = ipv6({ src: '2001:db8:1::1', dst: peer, nh: 136 }, lite('2001:db8:1::1', peer, l.pick(PORTS), dport, 'right'));
+    const rest = type === 2 ? be32(1280) : [0, 0, 0, 0];
+    return { what: `icmp6 ${type}/${code} about udplite [2001:db8:1::1] > [${peer}]`, frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, icmp6('2001:db8:1::2', '2001:db8:1::1', type, code, rest, quoted))) };
+  }
+  if (v6) {
+    const dst = '2001:db8:1::1';
+    return { what: `udplite [${dst}]:${dport} from :${sport}, ${what}`, frame: e6(ipv6({ src: '2001:db8:1::2', dst, nh: 136 }, lite('2001:db8:1::2', dst, sport, dport, how))) };
+  }
+  const dst = l.pick(['192.0.2.1', '192.0.2.1', '198.51.100.1', '192.0.2.255']);
+  const f = e4(ipv4({ src: '192.0.2.2', dst, proto: 136, id: 0x1000 + (seq & 0xfff) }, lite('192.0.2.2', dst, sport, dport, how)));
+  if (dst.endsWith('.255')) f.fill(0xff, 0, 6);
+  return { what: `udplite ${dst}:${dport} from :${sport}, ${what}`, frame: f };
+}
+
 export interface UdpFuzzCase {
   sockets: Sock[];
   sends: Send[];
@@ -378,10 +455,13 @@ export function udpFuzzCases(seed: number, n: number): UdpFuzzCase[] {
   const x = new Rng((seed ^ 0x2545f491) >>> 0);
   // send options from a sixth
   const q = new Rng((seed ^ 0x9e3779b9) >>> 0);
+  // UDP-Lite sockets, options and datagrams from a seventh
+  const l = new Rng((seed ^ 0x7f4a7c15) >>> 0);
   return Array.from({ length: n }, () => {
     const sockets = Array.from({ length: 1 + g.int(7) }, () => genSock(g));
     if (GROUPS) for (const s of sockets) genGroups(x, s);
     if (OPTS) for (const s of sockets) genOpts(q, s);
+    if (LITE) for (const s of sockets) genLiteSock(l, s);
     const sends = SENDS ? Array.from({ length: g.int(6) }, () => genSend(g, sockets)) : [];
     if (GROUPS) for (const sd of sends) if (sd[1] !== null && x.chance(0.17)) sd[1] = sockets[sd[0]]!.family === 4 || x.chance(0.3) ? (sockets[sd[0]]!.family === 4 ? '239.1.1.1' : '::ffff:239.1.1.1') : 'ff12::1';
     return {
@@ -391,8 +471,8 @@ export function udpFuzzCases(seed: number, n: number): UdpFuzzCase[] {
         const d = genDatagram(g, i + 1);
         if (ICMP_ERRORS && w.chance(0.2)) return genIcmpError(w, i + 1);
         const e = ODD && o.chance(0.15) ? oddDatagram(o, d) : d;
-        if (e === d && MCAST && m.chance(0.1)) return genMcast(m, i + 1);
-        return e === d && GROUPS && x.chance(0.17) ? genGroupDatagram(x, i + 1) : e;
+        const r = e === d && MCAST && m.chance(0.1) ? genMcast(m, i + 1) : e === d && GROUPS && x.chance(0.17) ? genGroupDatagram(x, i + 1) : e;
+        return LITE && l.chance(0.2) ? genLiteDatagram(l, i + 1) : r;
       }),
     };
   });
@@ -418,7 +498,8 @@ function unport(f: string, port: number): string {
   const b = Uint8Array.from(Buffer.from(f, 'hex'));
   const type = (b[12]! << 8) | b[13]!;
   const l4 = type === 0x0800 ? 14 + ((b[14]! & 15) << 2) : type === 0x86dd ? 54 : 0;
-  const udp = l4 !== 0 && b[type === 0x0800 ? 23 : 20] === 17 && b.length >= l4 + 8;
+  const proto = b[type === 0x0800 ? 23 : 20];
+  const udp = l4 !== 0 && (proto === 17 || proto === 136) && b.length >= l4 + 8;
   if (!udp || ((b[l4]! << 8) | b[l4 + 1]!) !== port) return f;
   b.fill(0, l4, l4 + 2);
   b.fill(0, l4 + 6, l4 + 8);
@@ -432,7 +513,7 @@ function shown(sockets: Sock[], calls: Array<[number, number, number]>, r: Frame
   return [...(r.err !== undefined ? [`send ${r.err || 'ok'}`] : []), ...got, ...counters, ...tx.map((t) => `tx ${t}`)];
 }
 const describeSock = (s: Sock): string =>
-  `${s.family === 4 ? 'inet' : 'inet6'}${s.broadcast ? ' broadcast' : ''}${s.reuseaddr ? ' reuseaddr' : ''}${s.reuseport ? ' reuseport' : ''}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''}` +
+  `${s.family === 4 ? 'inet' : 'inet6'}${s.lite ? ' udplite' : ''}${s.broadcast ? ' broadcast' : ''}${s.reuseaddr ? ' reuseaddr' : ''}${s.reuseport ? ' reuseport' : ''}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''}` +
   `${s.bind ? ` bind ${s.bind[0]}:${s.bind[1]}` : ''}${s.connect ? ` connect ${s.connect[0]}:${s.connect[1]}` : ''}` +
   `${s.rcvbuf !== undefined ? ` rcvbuf ${s.rcvbuf}${s.hold ? ' (read last)' : ''}` : ''}${(s.mcOps ?? []).map(([op, gr, src, ifc]) => ` ${op}${gr ? ` ${gr}` : ''}${src ? ` source ${src}` : ''}${ifc ? ` if ${ifc}` : ''}`).join('')}` +
   `${(s.opts ?? []).map(([o, v]) => ` ${o}=${v}`).join('')}`;

@@ -11,7 +11,7 @@
 #   or {"probe", "ifname", "echo", "wait", "cases": [{"sockets", "frames", "sends"}, ...]}: the cases one after the
 #   other in this one process (each case's sockets closed before the next's are made); stdout is then a list of
 #   what one case prints
-#   a socket: {"family": 4|6, "reuseaddr", "reuseport", "v6only", "broadcast", "dev": name|null, "rcvbuf": bytes|null,
+#   a socket: {"family": 4|6, "lite": IPPROTO_UDPLITE, "reuseaddr", "reuseport", "v6only", "broadcast", "dev": name|null, "rcvbuf": bytes|null,
 #              "hold": read only after the last frame, "bind": [addr, port]|null, "connect": [addr, port]|null,
 #              "mc": [[level, optname, hex option value]...] setsockopt calls after bind (multicast)}
 # stdout: JSON {"calls": [[bind errno, connect errno, local port, [mc errno...]]...],
@@ -193,7 +193,7 @@ def run_case(case):
     calls = []
     for s in case['sockets']:
         fam = socket.AF_INET6 if s['family'] == 6 else socket.AF_INET
-        k = socket.socket(fam, socket.SOCK_DGRAM, 0)
+        k = socket.socket(fam, socket.SOCK_DGRAM, 136 if s.get('lite') else 0)  # IPPROTO_UDPLITE
         if s.get('reuseaddr'):
             k.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if s.get('reuseport'):

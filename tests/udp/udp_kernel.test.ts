@@ -227,6 +227,21 @@ describe.skipIf(skip)('sends whose source or device is the host itself: the sour
     });
   });
 
+  it('an IPv6 socket\'s v4-mapped multicast loops back by IPV6_MULTICAST_LOOP, not IP_MULTICAST_LOOP', async () => {
+    // sk_mc_loop reads the loop flag of the socket's family (inet6's mc6_loop for AF_INET6) whatever the
+    // destination's: IP_MULTICAST_LOOP 0 on an IPv6 socket leaves its v4-mapped sends looped, IPV6_MULTICAST_LOOP 0
+    // stops them (udp fuzz seed 2448, fz57: wxdp went by IP_MULTICAST_LOOP)
+    const socks: Sock[] = [
+      { family: 4, bind: ['0.0.0.0', 7450], mcOps: [['join', '239.1.1.1', undefined, '192.0.2.1']] },
+      // bound to an address of eth0: the multicast route's device is the source's (__ip_route_output_key; no route else)
+      { family: 6, bind: ['::ffff:192.0.2.1', 7451], opts: [['IP_MULTICAST_LOOP', 0]] },
+      { family: 6, bind: ['::ffff:192.0.2.1', 7452], mcLoop6: 0 },
+    ];
+    await sendsAgree(socks, [[1, '::ffff:239.1.1.1', 7450, hexOf(39)], [2, '::ffff:239.1.1.1', 7450, hexOf(40)]], (k) => {
+      expect(k.sent.map((r) => [r.err, r.got.length, r.tx.length])).toEqual([['', 1, 1], ['', 0, 1]]);
+    });
+  });
+
   it('a datagram to a group lo is not in goes out of lo and is gone (no Udp:IgnoredMulti); one lo joined is read', async () => {
     // __mkroute_output keeps RTCF_LOCAL on a group's route only when ip_check_mc_rcu finds the output
     // device in the group; a route out of lo without it keeps dst_discard as its input, so what comes back

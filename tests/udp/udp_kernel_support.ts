@@ -24,6 +24,8 @@ export interface Sock {
   family: 4 | 6;
   reuseaddr?: boolean;
   reuseport?: boolean;
+  /** IPPROTO_UDPLITE (RFC 3828) instead of UDP. */
+  lite?: boolean;
   v6only?: boolean;
   broadcast?: boolean;
   dev?: 'eth0' | 'lo';
@@ -68,7 +70,8 @@ export interface KernelOut {
 
 /** The counters compared frame by frame (the L4 ones, and the ICMP errors they answer with). */
 const COUNTERS = [
-  ...['InDatagrams', 'NoPorts', 'InErrors', 'RcvbufErrors', 'InCsumErrors', 'IgnoredMulti', 'MemErrors'].flatMap((n) => [`Udp:${n}`, `Udp6:${n}`]),
+  ...['InDatagrams', 'NoPorts', 'InErrors', 'RcvbufErrors', 'InCsumErrors', 'IgnoredMulti', 'MemErrors'].flatMap((n) => [`Udp:${n}`, `Udp6:${n}`, `UdpLite:${n}`, `UdpLite6:${n}`]),
+  'UdpLite:OutDatagrams', 'UdpLite6:OutDatagrams',
   'Tcp:InSegs', 'Tcp:OutSegs', 'Tcp:OutRsts', 'Tcp:InErrs', 'Tcp:InCsumErrors', 'Icmp:InErrors', 'Icmp:OutDestUnreachs', 'Icmp6:InErrors',
   'Icmp6:OutDestUnreachs', 'Udp:OutDatagrams', 'Udp6:OutDatagrams', 'Ip:OutNoRoutes', 'Ip6:OutNoRoutes',
 ];
@@ -147,7 +150,7 @@ export function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: n
   const mcErrs: number[][] = [];
   const eth0 = fx.devs.get('eth0')!.ifindex;
   for (const s of sockets) {
-    const id = t.create({ family: s.family === 6 ? 'inet6' : 'inet', reuseAddr: s.reuseaddr, reusePort: s.reuseport, ipv6Only: s.v6only });
+    const id = t.create({ family: s.family === 6 ? 'inet6' : 'inet', ...(s.lite ? { protocol: 'udplite' as const } : {}), reuseAddr: s.reuseaddr, reusePort: s.reuseport, ipv6Only: s.v6only });
     if (s.dev) t.setOption(id, 'SO_BINDTODEVICE', s.dev === 'lo' ? 1 : fx.devs.get('eth0')!.ifindex);
     if (s.rcvbuf !== undefined) t.setOption(id, 'SO_RCVBUF', s.rcvbuf);
     if (s.broadcast) t.setOption(id, 'SO_BROADCAST', 1);
