@@ -630,11 +630,14 @@ export class Routes {
   }
 
   /**
-   * The local address `address` left every device (fib_sync_down_addr): IPv4 routes with it as prefsrc
-   * go; IPv6 routes through `ifindex` with it as prefsrc keep going without one (rt6_remove_prefsrc).
+   * The local address `address` left a device (fib_sync_down_addr): IPv4 routes with it as prefsrc go
+   * unless table local still has it as a local route; IPv6 routes through `ifindex` with it as prefsrc keep going without one (rt6_remove_prefsrc).
    */
   addressGone(family: Family, address: string, ifindex: number): void {
     const a = parseAddr(address, family).bytes;
+    // fib_del_ifaddr flushes only when inet_addr_type_dev_table still does not call it local: another
+    // device with the same address (or a user's local route) keeps the routes that use it
+    if (family === 'inet' && this.x.fib4_addr_type_table(new DataView(a.buffer, a.byteOffset, 4).getUint32(0, true), RT_TABLE_LOCAL) === RTN.LOCAL) return;
     const gone: Route[] = [];
     for (const r of this.all()) {
       if (!r.prefsrc || !sameBytes(r.prefsrc.subarray(0, a.length), a)) continue;

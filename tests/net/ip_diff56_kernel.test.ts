@@ -56,6 +56,9 @@ const SETUP = [
   'neigh add 198.51.100.2 lladdr 02:00:00:00:00:22 dev v1',
 ];
 
+/** Both sides hash multipath routes with this seed (the kernel's default, 0, is a random key per namespace). */
+const HASH_SEED = 4242;
+
 interface Out {
   status: number;
   stdout: string;
@@ -78,7 +81,7 @@ function ours(dp: Datapath, line: string): Out {
 }
 
 /** Neighbour dumps in any order; `expires NNNsec` of IPv6 routes to the second's neighbourhood. */
-function norm(line: string, o: Out): Out {
+export function norm(line: string, o: Out): Out {
   let stdout = o.stdout;
   if (/\bneigh(bou?r)?\b.*\b(show|list)\b/.test(line) || /^(-\S+ )*n(e(i(gh?)?)?)?\s+(sh|show|ls|list)?\b/.test(line)) {
     stdout = stdout.startsWith('[') ? JSON.stringify((JSON.parse(stdout) as unknown[]).map((e) => JSON.stringify(e)).sort()) : stdout.split('\n').sort().join('\n');
@@ -341,6 +344,7 @@ interface Mismatch {
 async function replay(ns: Netns, lines: readonly string[]): Promise<Mismatch | undefined> {
   const dp = await Datapath.create();
   try {
+    dp.sysctl('net.ipv4.fib_multipath_hash_seed', HASH_SEED);
     for (const l of SETUP) {
       const k = kernel(ns, l);
       if (k.status !== 0) throw new Error(`setup ${l}: ${k.stderr}`);
@@ -381,7 +385,7 @@ const nsa = useNamespaces('ipd56');
 
 function freshNs(): Netns {
   const ns = nsa.set.create({ lo: false });
-  ns.sysctl({ 'net.ipv6.conf.all.accept_dad': 0, 'net.ipv6.conf.default.accept_dad': 0 });
+  ns.sysctl({ 'net.ipv4.fib_multipath_hash_seed': HASH_SEED, 'net.ipv6.conf.all.accept_dad': 0, 'net.ipv6.conf.default.accept_dad': 0 });
   return ns;
 }
 
@@ -429,6 +433,13 @@ const PINNED: Record<string, string[]> = {
   'ipv6 src and onlink': [
     'route add 2001:db8::/64 dev v1 src 2001:db8:1::1', 'route add 2001:db8:5::/48 dev v1 src 2001:db8:9::9', 'route change 2001:db8:5::/48 dev v1 src 2001:db8:9::9 mtu 100',
     'route add 2001:db8:5::/48 dev v1 src 2001:db8::1', 'route replace throw 2001:db8:6::/56 dev v1 onlink advmss 536', '-6 route show table all',
+  ],
+  // seeds 24, 35 (ipd57): an address on two devices: deleting one keeps the other's local and prefix routes, and the
+  // routes with it as prefsrc (fib_del_ifaddr flushes only when inet_addr_type_dev_table no longer says local)
+  'one address on two devices': [
+    'addr add 198.51.100.1/24 dev v0', 'route add 203.0.113.0/24 dev v0 src 198.51.100.1', 'route show table all', 'addr del 198.51.100.1/24 dev v1', 'route show table all',
+    'addr add 198.51.100.1/24 dev v1', 'addr flush dev v0', 'route show table all', 'route add local 192.0.2.7 dev lo', 'addr add 192.0.2.7/24 dev v1',
+    'route add 203.0.113.128/25 dev v1 src 192.0.2.7', 'addr del 192.0.2.7/24 dev v1', 'route show table all',
   ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
