@@ -127,6 +127,12 @@ export interface Route extends PrefixRef {
   fa: number;
   /** IPv6 RTF_EXPIRES: when the route dies, in the stack clock's ms (none: no expiry). */
   expires?: number;
+  /**
+   * An IPv4 reject route given onlink: the kernel's lone next hop (no device, no gateway) keeps
+   * RTNH_F_ONLINK (fib_nh_init), which dumps report and fib_info sharing compares; kept as that bit
+   * of the alias record's own flags, as the route has no next hop here.
+   */
+  onlink?: boolean;
   /** The metrics besides the MTU (none 0), their locks, and IPv6's RTA_PREF (0 medium: none): kept beside the FIB (`extras`). */
   extra?: RouteExtra;
 }
@@ -898,6 +904,7 @@ export class Routes {
         throw new NetError('EINVAL', 'Error: Gateway, device and multipath can not be specified for this route type.');
       }
       r.nhs = [];
+      if (spec.onlink) r.onlink = true;
       return;
     }
     if (r.scope > RT_SCOPE.HOST) throw new NetError('EINVAL', 'Error: Invalid scope.');
@@ -1092,7 +1099,7 @@ export class Routes {
   private sameInfo(a: Route, b: Route): boolean {
     return a.type === b.type && a.scope === b.scope && a.protocol === b.protocol && a.priority === b.priority && a.mtu === b.mtu && a.mtuLock === b.mtuLock &&
       JSON.stringify(a.extra?.metrics ?? {}) === JSON.stringify(b.extra?.metrics ?? {}) && (a.extra?.locks ?? []).join() === (b.extra?.locks ?? []).join() &&
-      sameBytes(a.prefsrc, b.prefsrc) && a.nhs.length === b.nhs.length &&
+      sameBytes(a.prefsrc, b.prefsrc) && a.nhs.length === b.nhs.length && (a.onlink ?? false) === (b.onlink ?? false) &&
       a.nhs.every((n, i) => { const m = b.nhs[i]!; return n.oif === m.oif && n.gwFamily === m.gwFamily && sameBytes(n.gw, m.gw) && n.weight === m.weight && (n.flags & RTNH_F.ONLINK) === (m.flags & RTNH_F.ONLINK); });
   }
 
@@ -1292,6 +1299,7 @@ export class Routes {
       scope: v.getUint8(fa + FA.SCOPE), dscp: v.getUint8(fa + FA.DSCP), protocol: v.getUint8(fa + FA.PROTOCOL),
       priority: v.getUint32(fa + FA.PRIORITY, true), prefsrc: v.getUint8(fa + FA.HAS_PREFSRC) ? b.slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16) : undefined,
       mtu: v.getUint32(fa + FA.MTU, true), mtuLock: (v.getUint32(fa + FA.LOCK, true) & RTAX_MTU_LOCK) !== 0, nhs, fa,
+      ...(n === 0 && v.getUint32(fa + FA.FLAGS, true) & RTNH_F.ONLINK ? { onlink: true } : {}),
       ...(this.expiry.size ? expiresOf(this.expiry.get(v.getUint32(fa + FA.ID, true))) : {}),
       ...(this.extras.size && this.extras.has(v.getUint32(fa + FA.ID, true)) ? { extra: this.extras.get(v.getUint32(fa + FA.ID, true)) } : {}),
     };
@@ -1383,7 +1391,7 @@ export class Routes {
     // fib_info's own flags: DEAD when every next hop is, LINKDOWN when every one is (fib_create_info)
     const allDead = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.DEAD);
     const allDown = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.LINKDOWN);
-    v.setUint32(fa + FA.FLAGS, (allDead ? RTNH_F.DEAD : 0) | (allDown ? RTNH_F.LINKDOWN : 0), true);
+    v.setUint32(fa + FA.FLAGS, (allDead ? RTNH_F.DEAD : 0) | (allDown ? RTNH_F.LINKDOWN : 0) | (r.onlink ? RTNH_F.ONLINK : 0), true);
     v.setUint32(fa + FA.MTU, r.mtu, true);
     v.setUint32(fa + FA.LOCK, r.mtuLock ? RTAX_MTU_LOCK : 0, true);
     v.setUint32(fa + FA.NHS, r.nhs.length, true);
@@ -1692,7 +1700,7 @@ export class Routes {
       if (n.gwFamily) out.gateway = formatAddr(n.gwFamily, n.gw);
       out.dev = this.devName(n.oif);
       out.flags.push(...this.nhFlagNames(r.family, n));
-    }
+    } else if (r.onlink) out.flags.push('onlink');
     const pname = Object.entries(PROTOS).find(([, v]) => v === r.protocol)?.[0];
     if (r.protocol !== PROTOS.boot) out.protocol = pname ?? String(r.protocol);
     if (r.scope !== RT_SCOPE.UNIVERSE && r.family === AF_INET) out.scope = Object.entries(SCOPES).find(([k, v]) => v === r.scope && k !== 'universe')?.[0] ?? String(r.scope);

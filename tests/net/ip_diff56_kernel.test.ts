@@ -441,6 +441,13 @@ const PINNED: Record<string, string[]> = {
     'addr add 198.51.100.1/24 dev v1', 'addr flush dev v0', 'route show table all', 'route add local 192.0.2.7 dev lo', 'addr add 192.0.2.7/24 dev v1',
     'route add 203.0.113.128/25 dev v1 src 192.0.2.7', 'addr del 192.0.2.7/24 dev v1', 'route show table all',
   ],
+  // seeds 63, 89, 113, 130 (ipd57): an IPv4 reject route keeps onlink (fib_nh_init copies rtm_flags to its lone next hop,
+  // which has no device; fib_nexthop_info reports it), and it makes a fib_info of its own (nh_comp)
+  'ipv4 reject onlink': [
+    'route add prohibit 203.0.113.0/25 src 192.0.2.77 onlink table 100', 'route add blackhole 198.51.100.128/25 onlink mtu 9000', 'route append blackhole 198.51.100.128/25 mtu 9000',
+    'route append blackhole 198.51.100.128/25 onlink mtu 9000', 'route show table all', '-j route show table all', 'route show type blackhole', 'route get 198.51.100.130',
+    'route del blackhole 198.51.100.128/25 onlink', 'route show', 'route replace unreachable default onlink', 'route show', 'route replace unreachable default', '-j route show',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
