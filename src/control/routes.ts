@@ -1471,7 +1471,13 @@ export class Routes {
         if (proto && a.protocol !== proto) return false;
         return true;
       });
-      if (!v6) throw new NetError('ESRCH', 'No such process');
+      if (!v6) {
+        // a table's root holds fib6_null_entry while it has no default route: ::/0 finds it, and unless the
+        // request rules it out (its metric ~0, proto kernel, the loopback, no gateway)
+        // __ip6_del_rt_siblings refuses to delete it
+        const nullEntry = list.length === 0 && p.len === 0 && fromLen === 0 && (!spec.metric || spec.metric === 0xffffffff) && (!proto || proto === PROTOS.kernel) && (!oif || oif === LOOPBACK_IFINDEX) && !gw;
+        throw nullEntry ? new NetError('ENOENT', 'No such file or directory') : new NetError('ESRCH', 'No such process');
+      }
       this.unlinkAll(gw ? [v6] : siblings6(list, v6));
       return;
     }

@@ -448,6 +448,15 @@ const PINNED: Record<string, string[]> = {
     'route append blackhole 198.51.100.128/25 onlink mtu 9000', 'route show table all', '-j route show table all', 'route show type blackhole', 'route get 198.51.100.130',
     'route del blackhole 198.51.100.128/25 onlink', 'route show', 'route replace unreachable default onlink', 'route show', 'route replace unreachable default', '-j route show',
   ],
+  // seeds 37, 74, 83, 108, 121, 124, 125 (ipd57): an IPv6 table without a default route has fib6_null_entry at its root:
+  // `del ::/0` reaches it when nothing given rules it out (its metric ~0, proto kernel, dev lo, no gateway) and
+  // __ip6_del_rt_siblings refuses it with ENOENT
+  'ipv6 del at the null entry': [
+    '-6 route del default expires 100 pref medium mtu 9000', 'route del ::/0 dev lo onlink', 'route del ::/0 dev v0', '-6 route del default metric 4294967295',
+    '-6 route del default metric 5', '-6 route del default proto kernel', '-6 route del default proto static', '-6 route del default via 2001:db8::2',
+    '-6 route del default table 100', '-6 route del throw default table local', '-6 route add default via 2001:db8::2 dev v0', '-6 route del default dev lo',
+    '-6 route del default', '-6 route del default', '-6 route add 2001:db8:5::/48 dev v0 table 100', '-6 route del default table 100', '-6 route show table all',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
