@@ -813,6 +813,11 @@ export class Routes {
     const priority = family === AF_INET6 && !spec.metric && !kernel ? 1024 : spec.metric ?? 0;
     if (!Number.isInteger(priority) || priority < 0 || priority > 0xffffffff) throw new NetError('EINVAL', `Error: argument "${priority}" is wrong: "metric" value is invalid`);
 
+    // rtm_to_fib6_multipath_config: every next hop of a new IPv6 multipath route needs a gateway
+    if (family === AF_INET6 && spec.nexthops && !kernel) {
+      if (spec.nexthops.length === 0) throw new NetError('EINVAL', 'Error: Invalid nexthop configuration - no valid nexthops.');
+      if (spec.nexthops.some((n) => n.via === undefined)) throw new NetError('EINVAL', 'Error: Device only routes can not be added for IPv6 using the multipath API.');
+    }
     // inet_rtm_newroute / ip6_route_info_create make the table before the next hops are checked
     this.tableCreated(family, table);
     // next hops as iproute2 sends them
@@ -865,15 +870,7 @@ export class Routes {
     if (family === AF_INET) this.checkInfo4(r, spec);
     // addrconf's local routes are made with fc_ignore_dev_down: an address on a device that is down has one
     else {
-      this.checkInfo6(r, kernel && r.type === RTN.LOCAL, spec.onlink === true);
-      // ip6_route_info_create: ipv6_chk_addr(prefsrc, the next hop's device, strict 0) — an address of any
-      // device unless link or host scoped, then of that device; not tentative
-      if (r.prefsrc && !kernel) {
-        const want = formatAddr(AF_INET6, r.prefsrc);
-        const dev = r.nhs[0] ? this.devName(r.nhs[0].oif) : undefined;
-        const ok = this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === want && !a.tentative && (a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
-        if (!ok) throw new NetError('EINVAL', 'Error: Invalid source address.');
-      }
+      this.checkInfo6(r, kernel && r.type === RTN.LOCAL, spec.onlink === true, kernel);
       // ip6_route_info_create: a route fib6_is_reject calls a reject (a reject type, or through lo to
       // other than ::1) has its flags set to RTF_REJECT | RTF_NONEXTHOP, losing RTF_EXPIRES and RTF_PREF
       const lo = r.nhs.length === 1 && r.nhs[0]!.oif === LOOPBACK_IFINDEX && !(p.len === 128 && dst.every((c, i) => c === (i === 15 ? 1 : 0)));
@@ -1026,56 +1023,120 @@ export class Routes {
     return rc === RTN.LOCAL;
   }
 
-  /** ip6_route_info_create's checks (the subset wxdp's routes need). */
-  private checkInfo6(r: Route, ignoreDevDown = false, onlink = false): void {
-    // fib6_nh_init: onlink without a device is refused before anything else is looked at
-    if ((r.nhs.length === 0 && onlink) || r.nhs.some((n) => n.oif === 0 && n.flags & RTNH_F.ONLINK)) throw new NetError('ENODEV', 'Error: Nexthop device required for onlink.');
-    if (REJECT.has(r.type)) {
-      // fib6_nh_init: a reject route's next hop is the loopback device (onlink, checked on the device given, stays)
-      const onl = r.nhs[0] ? r.nhs[0].flags & RTNH_F.ONLINK : 0;
-      r.nhs = [{ oif: LOOPBACK_IFINDEX, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: onl, scope: RT_SCOPE.HOST }];
-      return;
+  /**
+   * ip6_route_multipath_add / ip6_route_add for each next hop in turn: fib6_nh_init (onlink, a reject
+   * route's loopback, the gateway, the device), the prefsrc check of ip6_route_info_create_nh, then
+   * ip6_route_info_append's comparison with the next hops made before it (EEXIST) — so a bad next hop
+   * is refused before a later duplicate, and a duplicate before a later bad one.
+   */
+  private checkInfo6(r: Route, ignoreDevDown: boolean, onlink: boolean, kernel: boolean): void {
+    // a route without next hops (no device, no gateway) is one next hop with neither
+    const nhs: Nexthop[] = r.nhs.length ? r.nhs : [{ oif: 0, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: onlink ? RTNH_F.ONLINK : 0, scope: 0 }];
+    const reject = REJECT.has(r.type);
+    const made: Nexthop[] = [];
+    for (const nh of nhs) {
+      if (nh.flags & RTNH_F.ONLINK) {
+        if (nh.oif === 0) throw new NetError('ENODEV', 'Error: Nexthop device required for onlink.');
+        if (!this.devUp(nh.oif)) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
+      }
+      if (reject) {
+        // the loopback, without the gateway (onlink, checked on the device given, stays)
+        nh.oif = LOOPBACK_IFINDEX;
+        nh.gwFamily = 0;
+        nh.gw = new Uint8Array(16);
+        nh.scope = RT_SCOPE.HOST;
+      } else {
+        if (nh.gwFamily === AF_INET6) this.validateGw6(r, nh);
+        if (nh.oif === 0 || this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
+        if (!this.devUp(nh.oif) && !ignoreDevDown) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
+        nh.scope = nh.gwFamily ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK;
+      }
+      // ip6_route_info_create_nh: ipv6_chk_addr(prefsrc, the next hop's device, strict 0) — an address of
+      // any device unless link or host scoped, then of that device; not tentative
+      if (r.prefsrc && !kernel) {
+        const want = formatAddr(AF_INET6, r.prefsrc);
+        const dev = this.devName(nh.oif);
+        const ok = this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === want && !a.tentative && (a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
+        if (!ok) throw new NetError('EINVAL', 'Error: Invalid source address.');
+      }
+      if (made.some((m) => sameNh6(m, nh))) throw new NetError('EEXIST', 'File exists');
+      made.push(nh);
     }
-    // each next hop becomes a route of its own: a repeated one is a duplicate (ip6_route_info_append)
-    r.nhs.forEach((n, i) => {
-      if (r.nhs.slice(0, i).some((m) => sameNh6(m, n))) throw new NetError('EEXIST', 'File exists');
-    });
-    // fib6_nh_init: no device (and no gateway to find one through)
-    if (r.nhs.length === 0) throw new NetError('ENODEV', 'No such device');
-    for (const nh of r.nhs) {
-      if (nh.gwFamily === AF_INET6) this.checkGateway6(r, nh);
-      if (nh.oif === 0) throw new NetError('EINVAL', 'Error: Egress device not specified.');
-      // ip6_validate_gw's last check
-      if (nh.gwFamily === AF_INET6 && nh.oif === LOOPBACK_IFINDEX) throw new NetError('EINVAL', 'Error: Egress device can not be loopback device for this route.');
-      if (this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
-      if (!this.devUp(nh.oif) && !(nh.flags & RTNH_F.ONLINK) && !ignoreDevDown) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
-      nh.scope = nh.gwFamily ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK;
-    }
+    r.nhs = made;
     if (r.type === RTN.UNICAST && r.scope === RT_SCOPE.LINK && r.nhs.some((n) => n.gwFamily)) r.scope = RT_SCOPE.UNIVERSE;
   }
 
+  /** ipv6_chk_addr_and_flags(gw, dev, skip_dev_check = `anyDev`, strict 0, no banned flags). */
+  private isLocal6(addr: Uint8Array, ifindex: number, anyDev: boolean): boolean {
+    const want = formatAddr(AF_INET6, addr);
+    const dev = anyDev ? undefined : this.devName(ifindex);
+    return this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === want && (dev === undefined || a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
+  }
+
   /**
-   * ip6_validate_gw for a gateway that is not link-local: it must be unicast, and (without onlink)
+   * ip6_validate_gw: not a local address; a gateway that is not link-local must be unicast and then,
+   * with onlink, not routed in main through another device (ip6_route_check_nh_onlink), without it
    * reachable without a gateway (ip6_route_check_nh: the route's table, then a full lookup, each with
-   * RT6_LOOKUP_F_IFACE on the given device); the next hop takes that route's device when none was given.
+   * RT6_LOOKUP_F_IFACE on the given device), the next hop taking that route's device when none was
+   * given; the device neither missing nor the loopback.
    */
-  private checkGateway6(r: Route, nh: Nexthop): void {
+  private validateGw6(r: Route, nh: Nexthop): void {
     const gw = nh.gw;
-    if (gw[0] === 0xfe && (gw[1]! & 0xc0) === 0x80) return;
-    if (gw[0] === 0xff || gw.every((c) => c === 0)) throw new NetError('EINVAL', 'Error: Invalid gateway address.');
-    if (nh.flags & RTNH_F.ONLINK) return;
+    const linkLocal = gw[0] === 0xfe && (gw[1]! & 0xc0) === 0x80;
+    const given = nh.oif;
+    if (given && this.isLocal6(gw, given, !linkLocal)) throw new NetError('EINVAL', 'Error: Gateway can not be a local address.');
+    if (!linkLocal) {
+      if (gw[0] === 0xff || gw.every((c) => c === 0)) throw new NetError('EINVAL', 'Error: Invalid gateway address.');
+      if (nh.flags & RTNH_F.ONLINK) this.checkNhOnlink6(nh);
+      else this.checkNh6(r, nh);
+    }
+    if (nh.oif === 0) throw new NetError('EINVAL', 'Error: Egress device not specified.');
+    if (nh.oif === LOOPBACK_IFINDEX) throw new NetError('EINVAL', 'Error: Egress device can not be loopback device for this route.');
+    if (!given && this.isLocal6(gw, nh.oif, !linkLocal)) throw new NetError('EINVAL', 'Error: Gateway can not be a local address.');
+  }
+
+  /** fib6_flags & RTF_REJECT of an IPv6 lookup's result: a reject type, or a route through lo (fib6_is_reject). */
+  private resultReject6(res: number): boolean {
+    const v = this.view();
+    const t = v.getUint8(res + FR.TYPE);
+    return t >= RTN.BLACKHOLE || (t !== RTN.LOCAL && t !== RTN.ANYCAST && v.getUint32(res + FR.OIF, true) === LOOPBACK_IFINDEX);
+  }
+
+  /**
+   * ip6_route_check_nh_onlink: the gateway looked up in main, scored on the device (no strictness); a
+   * route found that is not a reject one nor for :: (the default route) must be unicast through that device.
+   */
+  private checkNhOnlink6(nh: Nexthop): void {
+    const x = this.x;
+    const v = this.view();
+    const res = x.fib_res_buf() >>> 0;
+    const fl = x.fib_flow_buf() >>> 0;
+    this.bytes().fill(0, fl, fl + 64);
+    this.bytes().set(nh.gw, fl + FL.DST);
+    v.setUint32(fl + FL.OIF, nh.oif, true);
+    v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
+    v.setUint8(fl + FL.FAMILY, AF_INET6);
+    if (x.fib6_table_lookup(RT_TABLE_MAIN, fl, nh.oif, res) !== 0 || this.resultReject6(res)) return;
+    if (masked(nh.gw, v.getUint8(res + FR.PREFIXLEN)).every((c) => c === 0)) return;
+    if (v.getUint8(res + FR.TYPE) !== RTN.UNICAST || v.getUint32(res + FR.OIF, true) !== nh.oif) {
+      throw new NetError('EINVAL', 'Error: Nexthop has invalid gateway or device mismatch.');
+    }
+  }
+
+  /** ip6_route_check_nh: EHOSTUNREACH unless the gateway is reached without one (through the given device). */
+  private checkNh6(r: Route, nh: Nexthop): void {
     const x = this.x;
     const v = this.view();
     const res = x.fib_res_buf() >>> 0;
     const found = (table: number): number => {
       const fl = x.fib_flow_buf() >>> 0;
       this.bytes().fill(0, fl, fl + 64);
-      this.bytes().set(gw, fl + FL.DST);
+      this.bytes().set(nh.gw, fl + FL.DST);
       v.setUint32(fl + FL.OIF, nh.oif, true);
       v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
       v.setUint8(fl + FL.FAMILY, AF_INET6);
       const err = table ? x.fib6_table_lookup(table, fl, nh.oif, res) : x.fib6_lookup_oif(fl, res, nh.oif, 0, 1, 1);
-      if (err !== 0 || v.getUint8(res + FR.TYPE) >= RTN.BLACKHOLE || v.getUint8(res + FR.GW_FAMILY) !== 0) return 0;
+      if (err !== 0 || this.resultReject6(res) || v.getUint8(res + FR.GW_FAMILY) !== 0) return 0;
       const dev = v.getUint32(res + FR.OIF, true);
       return nh.oif && dev !== nh.oif ? 0 : dev;
     };

@@ -457,6 +457,31 @@ const PINNED: Record<string, string[]> = {
     '-6 route del default table 100', '-6 route del throw default table local', '-6 route add default via 2001:db8::2 dev v0', '-6 route del default dev lo',
     '-6 route del default', '-6 route del default', '-6 route add 2001:db8:5::/48 dev v0 table 100', '-6 route del default table 100', '-6 route show table all',
   ],
+  // seeds 11, 51, 86, 95, 103 (ipd57): an IPv6 multipath route's next hops are each made whole (fib6_nh_init: device,
+  // gateway, prefsrc) and only then compared with those before (ip6_route_info_append: EEXIST), in order; a reject
+  // route's next hops all become the loopback without a gateway, so a second one is a duplicate
+  'ipv6 multipath next hops in order': [
+    'route add default nexthop via 2001:db8:9::1 nexthop via 2001:db8:9::1 nexthop via fe80::1',
+    '-6 route add default nexthop via 2001:db8::2 dev v1 nexthop via fe80::1 dev v1 nexthop via 2001:db8::2 dev v1',
+    'route append 2001:db8:5::7 nexthop via 2001:db8::2 dev v0 nexthop via 2001:db8::2 nexthop via fe80::1',
+    'route prepend 2001:db8::/64 nexthop via fe80::1 dev v1 nexthop via 2001:db8:9::1 dev v0 nexthop via 2001:db8:9::1 dev v0',
+    'route add unreachable 2001:db8:6::/56 nexthop via 2001:db8::2 dev v1 nexthop via fe80::1 dev v1 weight 1',
+    'route add blackhole 2001:db8:6::/56 nexthop dev v0', 'route add 2001:db8:5::/48 nexthop via fe80::1 dev v0 nexthop weight 2',
+    'route add 2001:db8:5::/48 src 2001:db8:1::1 nexthop via fe80::1 dev v0 nexthop via fe80::1 dev v0',
+    'route add 2001:db8:5::/48 nexthop via fe80::1 dev v0 nexthop via fe80::1 dev v0 onlink', '-6 route show table all',
+  ],
+  // seeds 50, 145, 156, 157, 158 (ipd57): an IPv6 onlink gateway is looked up in main (ip6_route_check_nh_onlink): a
+  // route to it through another device, or not unicast, is "invalid gateway or device mismatch" (not the default
+  // route, nor a reject one); and a gateway that is a local address is refused (ip6_validate_gw)
+  'ipv6 onlink gateway': [
+    'route add 2001:db8:6::/56 via 2001:db8:1::2 dev lo expires 3600 onlink proto dhcp', 'route add default via 2001:db8:1::2 dev v0 onlink',
+    '-6 route append 2001:db8:5::/48 via 2001:db8::2 dev v1 proto static mtu 1280 onlink', 'route add 2001:db8:5::/48 via 2001:db8::2 dev lo advmss 536 proto static onlink',
+    'route add 2001:db8:5::/48 via 2001:db8::2 dev v0 onlink', 'route add 2001:db8:6::/56 via 2001:db8:9::1 dev v1 onlink', 'route add 2001:db8:5:1::/64 via 2001:db8:5::9 dev v1 onlink',
+    'route add unreachable 2001:db8:7::/48', 'route add 2001:db8:8::/48 via 2001:db8:7::1 dev v1 onlink', 'route add 2001:db8:9::/48 via 2001:db8::1 dev v1',
+    'route add 2001:db8:9::/48 via 2001:db8::1', 'route add 2001:db8:9::/48 via 2001:db8:1::1 dev v1 onlink', 'route add 2001:db8:9::/48 via fe80::ff:fe00:1 dev v0',
+    'route add 2001:db8:9::/48 via fe80::ff:fe00:1 dev v1', 'route add anycast 2001:db8:a::/48 dev v0', 'route add 2001:db8:b::/48 via 2001:db8:a::1 dev v0 onlink',
+    'route add default via 2001:db8:1::2 dev v1', 'route add 2001:db8:c::/48 via 2001:db8:77::1 dev v0 onlink', '-6 route show table all',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
