@@ -386,7 +386,8 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
   if (q.fibmatch) {
     r.dst = new Uint8Array(16);
     for (let i = 0; i < 16; i++) r.dst[i] = dst[i]! & (0xff << Math.max(0, 8 - Math.max(0, r.len - i * 8))) & 0xff;
-    return routes.info(r);
+    // rt6_fill_node is given the query's iif for the FIB route too
+    return iif ? { ...routes.info(r), iif: routes.nameOf(iif) } : routes.info(r);
   }
   const nh = r.nhs[0]!;
   const out: RouteGetInfo = { dst: formatAddr(AF_INET6, dst), flags: [], from: formatAddr(AF_INET6, src) };

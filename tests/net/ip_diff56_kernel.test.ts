@@ -482,6 +482,11 @@ const PINNED: Record<string, string[]> = {
     'route add 2001:db8:9::/48 via fe80::ff:fe00:1 dev v1', 'route add anycast 2001:db8:a::/48 dev v0', 'route add 2001:db8:b::/48 via 2001:db8:a::1 dev v0 onlink',
     'route add default via 2001:db8:1::2 dev v1', 'route add 2001:db8:c::/48 via 2001:db8:77::1 dev v0 onlink', '-6 route show table all',
   ],
+  // seeds 1, 61, 68, 112, 141 (ipd57): IPv6 `route get … fibmatch iif D` carries RTA_IIF (rt6_fill_node is given the iif); IPv4's does not
+  fibmatch: [
+    '-j route get 2001:db8::2 iif v1 fibmatch', '-d route get 2001:db8::1 iif v1 fibmatch', 'route get 2001:db8::2 fibmatch iif v0', 'route get 2001:db8:1::2 fibmatch iif v0 mark 7',
+    'route get 192.0.2.2 fibmatch iif v1', '-j route get 192.0.2.2 fibmatch iif v1 mark 7', 'route get 2001:db8::2 fibmatch', '-j -d route get 2001:db8::2 fibmatch oif v0',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
