@@ -487,6 +487,13 @@ const PINNED: Record<string, string[]> = {
     '-j route get 2001:db8::2 iif v1 fibmatch', '-d route get 2001:db8::1 iif v1 fibmatch', 'route get 2001:db8::2 fibmatch iif v0', 'route get 2001:db8:1::2 fibmatch iif v0 mark 7',
     'route get 192.0.2.2 fibmatch iif v1', '-j route get 192.0.2.2 fibmatch iif v1 mark 7', 'route get 2001:db8::2 fibmatch', '-j -d route get 2001:db8::2 fibmatch oif v0',
   ],
+  // seeds 4, 9, 15, 48, 72, 79 (ipd57): deleting an IPv4 rule marks the rules custom (fib4_rule_delete), so lookups follow
+  // them from then on (a flushed main is not looked up, gateways included; table local is named); IPv6's delete does not
+  'rule delete makes rules custom': [
+    '-6 rule del pref 32766', '-6 route get 2001:db8:1::2', 'route get 127.0.0.1', 'rule del pref 32767', 'route get 127.0.0.1', 'route get 198.51.100.2', 'rule flush', 'rule show',
+    'route replace 203.0.113.0/25 nexthop via 198.51.100.2', 'route replace 203.0.113.0/25 via 198.51.100.2 dev v1', 'route get 198.51.100.2', 'route get 198.51.100.2 oif v1',
+    'route add 203.0.113.0/25 via 198.51.100.2 table 100', 'route add 198.51.100.0/24 dev v1 table 100', 'route add 203.0.113.0/25 via 198.51.100.2 table 100', 'route show table all',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
