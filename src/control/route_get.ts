@@ -402,8 +402,8 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
     if (v.getUint8(res + FR.GW_FAMILY) === AF_INET6) out.gateway = formatAddr(AF_INET6, routes.mem().b.slice(res + FR.GW, res + FR.GW + 16));
     else delete out.gateway;
   }
-  // ip6_rt_get_dev_rcu: copies of local and anycast routes live on the loopback
-  out.dev = routes.nameOf(r.type === RTN.LOCAL || r.type === RTN.ANYCAST ? LOOPBACK_IFINDEX : nh.oif);
+  // ip6_rt_get_dev_rcu: copies of RTF_LOCAL and RTF_ANYCAST routes (a local type, addrconf's anycast) live on the loopback
+  out.dev = routes.nameOf(r.type === RTN.LOCAL || r.rtfAnycast ? LOOPBACK_IFINDEX : nh.oif);
   if (r.table !== RT_TABLE_MAIN) out.table = tableName(r.table);
   const pname = Object.entries(PROTOS).find(([, p]) => p === r.protocol)?.[0];
   if (r.protocol !== PROTOS.boot && !redirected) out.protocol = pname ?? String(r.protocol);

@@ -29,6 +29,8 @@ const SCOPES: Readonly<Record<string, number>> = { global: 0, universe: 0, site:
  * ignore_routes_with_linkdown (nhWord); read back, the word gives the kernel's flags (kernelFlags).
  */
 const NH_IGNORED = 0x80000000;
+/** Not the kernel's either: a bit of the alias record's own flags word for Route.rtfAnycast (RTF_ANYCAST's value). */
+const FA_RTF_ANYCAST = 0x00100000;
 
 function kernelFlags(word: number): number {
   return word & NH_IGNORED ? word & ~(RTNH_F.DEAD | NH_IGNORED) : word;
@@ -133,6 +135,11 @@ export interface Route extends PrefixRef {
    * of the alias record's own flags, as the route has no next hop here.
    */
   onlink?: boolean;
+  /**
+   * IPv6 RTF_ANYCAST: an anycast route addrconf made (addrconf_f6i_alloc), whose dst lives on the
+   * loopback; a user's anycast route has only the type (rtm_to_fib6_config sets no RTF_ANYCAST).
+   */
+  rtfAnycast?: boolean;
   /** The metrics besides the MTU (none 0), their locks, and IPv6's RTA_PREF (0 medium: none): kept beside the FIB (`extras`). */
   extra?: RouteExtra;
 }
@@ -732,7 +739,7 @@ export class Routes {
       for (const r of list) {
         const n = r.nhs[0]!;
         if (n.oif !== ifindex) continue;
-        if (!up && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST)) continue;
+        if (!up && (r.type === RTN.LOCAL || r.rtfAnycast)) continue;
         const flags = up ? n.flags & ~(RTNH_F.DEAD | RTNH_F.LINKDOWN) : n.flags | RTNH_F.LINKDOWN;
         if (flags === n.flags) continue;
         this.setNhFlags(r, 0, flags);
@@ -867,6 +874,7 @@ export class Routes {
     if (family === AF_INET6 && spec.expires !== undefined && spec.expires !== 0xffffffff) r.expires = this.dp.stack.now() + spec.expires * 1000;
     const extra = routeExtra(family, spec);
     if (extra) r.extra = extra;
+    if (family === AF_INET6 && kernel && type === RTN.ANYCAST) r.rtfAnycast = true;
     if (family === AF_INET) this.checkInfo4(r, spec);
     // addrconf's local routes are made with fc_ignore_dev_down: an address on a device that is down has one
     else {
@@ -874,7 +882,7 @@ export class Routes {
       // ip6_route_info_create: a route fib6_is_reject calls a reject (a reject type, or through lo to
       // other than ::1) has its flags set to RTF_REJECT | RTF_NONEXTHOP, losing RTF_EXPIRES and RTF_PREF
       const lo = r.nhs.length === 1 && r.nhs[0]!.oif === LOOPBACK_IFINDEX && !(p.len === 128 && dst.every((c, i) => c === (i === 15 ? 1 : 0)));
-      if (REJECT.has(r.type) || (lo && r.type !== RTN.LOCAL && r.type !== RTN.ANYCAST)) {
+      if (REJECT.has(r.type) || (lo && r.type !== RTN.LOCAL && !r.rtfAnycast)) {
         delete r.expires;
         if (r.extra) {
           delete r.extra.pref;
@@ -885,7 +893,7 @@ export class Routes {
     // fib_check_nh* and fib6_nh_init: a next hop through a device without its carrier starts linkdown
     // (not those of host-scope IPv4 routes, which are not checked, nor IPv6 local and anycast routes,
     // nor reject routes' loopback)
-    if (!REJECT.has(r.type) && !(family === AF_INET && r.scope === RT_SCOPE.HOST) && !(family === AF_INET6 && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST))) {
+    if (!REJECT.has(r.type) && !(family === AF_INET && r.scope === RT_SCOPE.HOST) && !(family === AF_INET6 && (r.type === RTN.LOCAL || r.rtfAnycast))) {
       for (const nh of r.nhs) if (nh.oif !== 0 && !this.carrierOk(nh.oif)) nh.flags |= RTNH_F.LINKDOWN;
     }
     void max;
@@ -1099,7 +1107,8 @@ export class Routes {
   private resultReject6(res: number): boolean {
     const v = this.view();
     const t = v.getUint8(res + FR.TYPE);
-    return t >= RTN.BLACKHOLE || (t !== RTN.LOCAL && t !== RTN.ANYCAST && v.getUint32(res + FR.OIF, true) === LOOPBACK_IFINDEX);
+    const fa = v.getUint32(res + FR.INFO, true);
+    return t >= RTN.BLACKHOLE || (t !== RTN.LOCAL && !(v.getUint32(fa + FA.FLAGS, true) & FA_RTF_ANYCAST) && v.getUint32(res + FR.OIF, true) === LOOPBACK_IFINDEX);
   }
 
   /**
@@ -1361,6 +1370,7 @@ export class Routes {
       priority: v.getUint32(fa + FA.PRIORITY, true), prefsrc: v.getUint8(fa + FA.HAS_PREFSRC) ? b.slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16) : undefined,
       mtu: v.getUint32(fa + FA.MTU, true), mtuLock: (v.getUint32(fa + FA.LOCK, true) & RTAX_MTU_LOCK) !== 0, nhs, fa,
       ...(n === 0 && v.getUint32(fa + FA.FLAGS, true) & RTNH_F.ONLINK ? { onlink: true } : {}),
+      ...(v.getUint32(fa + FA.FLAGS, true) & FA_RTF_ANYCAST ? { rtfAnycast: true } : {}),
       ...(this.expiry.size ? expiresOf(this.expiry.get(v.getUint32(fa + FA.ID, true))) : {}),
       ...(this.extras.size && this.extras.has(v.getUint32(fa + FA.ID, true)) ? { extra: this.extras.get(v.getUint32(fa + FA.ID, true)) } : {}),
     };
@@ -1452,7 +1462,7 @@ export class Routes {
     // fib_info's own flags: DEAD when every next hop is, LINKDOWN when every one is (fib_create_info)
     const allDead = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.DEAD);
     const allDown = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.LINKDOWN);
-    v.setUint32(fa + FA.FLAGS, (allDead ? RTNH_F.DEAD : 0) | (allDown ? RTNH_F.LINKDOWN : 0) | (r.onlink ? RTNH_F.ONLINK : 0), true);
+    v.setUint32(fa + FA.FLAGS, (allDead ? RTNH_F.DEAD : 0) | (allDown ? RTNH_F.LINKDOWN : 0) | (r.onlink ? RTNH_F.ONLINK : 0) | (r.rtfAnycast ? FA_RTF_ANYCAST : 0), true);
     v.setUint32(fa + FA.MTU, r.mtu, true);
     v.setUint32(fa + FA.LOCK, r.mtuLock ? RTAX_MTU_LOCK : 0, true);
     v.setUint32(fa + FA.NHS, r.nhs.length, true);

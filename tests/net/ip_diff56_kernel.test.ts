@@ -494,6 +494,12 @@ const PINNED: Record<string, string[]> = {
     'route replace 203.0.113.0/25 nexthop via 198.51.100.2', 'route replace 203.0.113.0/25 via 198.51.100.2 dev v1', 'route get 198.51.100.2', 'route get 198.51.100.2 oif v1',
     'route add 203.0.113.0/25 via 198.51.100.2 table 100', 'route add 198.51.100.0/24 dev v1 table 100', 'route add 203.0.113.0/25 via 198.51.100.2 table 100', 'route show table all',
   ],
+  // seeds 65, 93, 97 (ipd57): a user's IPv6 anycast route has no RTF_ANYCAST (rtm_to_fib6_config sets only RTF_LOCAL), so
+  // `route get` answers with its own device; only addrconf's anycast routes (and local ones) answer through lo
+  'ipv6 anycast route get': [
+    'route add anycast 2001:db8:7::/48 via 2001:db8::2 dev v0', 'route get 2001:db8:7::1', '-j route get 2001:db8:7::1 iif v1', 'route add anycast 2001:db8::2 dev v0 metric 1',
+    '-d route get 2001:db8::2', 'route get 2001:db8::2 iif v1', 'route add local 2001:db8:8::/48 dev v1', 'route get 2001:db8:8::1', 'route get 2001:db8:8::1 iif v0',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
