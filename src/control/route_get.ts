@@ -165,9 +165,8 @@ function output4(routes: Routes, q: RouteGet, daddr: number, from: number): Dst4
   let nhIndex = 0;
   let table = 0;
   let plen = 32;
-  let origOif = 0;
   const res = x.fib_res_buf() >>> 0;
-  const make = (): Dst4 => mkrouteOutput(routes, { type, flags, dev: devOut, fa, nh: nhIndex, table, saddr, input: false, res: fa }, daddr, origOif, plen);
+  const make = (): Dst4 => mkrouteOutput(routes, { type, flags, dev: devOut, fa, nh: nhIndex, table, saddr, input: false, res: fa }, daddr, plen);
   if (saddr) {
     if (isMc(saddr) || isLbcast(saddr) || isZeronet(saddr)) throw getError(-22);
     const owner = routes.dp.addresses.ifaddr4(saddr);
@@ -218,7 +217,6 @@ function output4(routes: Routes, q: RouteGet, daddr: number, from: number): Dst4
   if (type === RTN.LOCAL) {
     if (!saddr) saddr = v.getUint8(fa + FA.HAS_PREFSRC) ? hostOf(routes.mem().b.subarray(fa + FA.PREFSRC)) : daddr;
     devOut = LOOPBACK_IFINDEX;
-    origOif = v.getUint32(res + FR.OIF, true);
     flags |= RTCF_LOCAL;
     return make();
   }
@@ -235,22 +233,25 @@ function output4(routes: Routes, q: RouteGet, daddr: number, from: number): Dst4
 }
 
 /** __mkroute_output: the dst's type and flags from the destination, the route kept or dropped. */
-function mkrouteOutput(routes: Routes, d: Dst4, daddr: number, origOif: number, plen: number): Dst4 {
-  if (isLbcast(daddr)) d.type = RTN.BROADCAST;
-  else if (isMc(daddr)) d.type = RTN.MULTICAST;
+function mkrouteOutput(routes: Routes, d: Dst4, daddr: number, plen: number): Dst4 {
+  if (isLbcast(daddr)) {
+    // "reset fi to prevent gateway resolution": only here; a broadcast FIB route keeps its route (metrics)
+    d.type = RTN.BROADCAST;
+    d.fa = 0;
+  } else if (isMc(daddr)) d.type = RTN.MULTICAST;
   else if (isZeronet(daddr)) throw getError(-22);
   if (isLoopback(d.saddr) && d.dev !== LOOPBACK_IFINDEX) throw getError(-22);
   if (d.dev !== LOOPBACK_IFINDEX && !routes.dp.addresses.inet4(d.dev).inDev) throw getError(-22);
   if (d.dev === LOOPBACK_IFINDEX) d.flags |= RTCF_LOCAL;
   if (d.type === RTN.BROADCAST) {
     d.flags |= RTCF_BROADCAST | RTCF_LOCAL;
-    d.fa = 0;
   } else if (d.type === RTN.MULTICAST) {
     d.flags |= RTCF_MULTICAST | RTCF_LOCAL;
     if (!mcJoined(routes, d.dev, daddr)) d.flags &= ~RTCF_LOCAL;
     // "If multicast route do not exist use default one, but do not gateway in this case."
     if (d.fa && plen < 4) d.fa = 0;
-  } else if (d.type === RTN.LOCAL && origOif !== 0 && origOif !== d.dev) d.fa = 0;
+  }
+  // (a local route through another device than the loopback, orig_oif, is only not cached: rt_set_nexthop still has fi)
   d.flags >>>= 0;
   return d;
 }

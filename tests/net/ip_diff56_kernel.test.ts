@@ -500,6 +500,15 @@ const PINNED: Record<string, string[]> = {
     'route add anycast 2001:db8:7::/48 via 2001:db8::2 dev v0', 'route get 2001:db8:7::1', '-j route get 2001:db8:7::1 iif v1', 'route add anycast 2001:db8::2 dev v0 metric 1',
     '-d route get 2001:db8::2', 'route get 2001:db8::2 iif v1', 'route add local 2001:db8:8::/48 dev v1', 'route get 2001:db8:8::1', 'route get 2001:db8:8::1 iif v0',
   ],
+  // seeds 49, 109, 122 (ipd57): an output dst of a broadcast or local FIB route keeps the route (__mkroute_output drops fi
+  // only for 255.255.255.255 and short multicast routes; a local route's other device only stops caching), so its
+  // metrics are the answer's
+  'route get through broadcast and local routes': [
+    'route add broadcast 203.0.113.128/25 dev v0 table main mtu 1400', 'route add local 203.0.113.64/26 dev lo mtu lock 1300 advmss 536', 'route add broadcast 203.0.113.0/26 dev v0 mtu lock 1300 quickack 1',
+    '-d route get 203.0.113.130 from 192.0.2.1', 'route get 203.0.113.130', '-j route get 203.0.113.70', 'route get 203.0.113.70 oif v0', 'route get 203.0.113.5',
+    'route get 203.0.113.5 iif v1', 'route get 203.0.113.70 iif v1 from 198.51.100.2', 'route get 255.255.255.255', 'route add broadcast 203.0.113.0/24 via 192.0.2.2 table 100',
+    'route add local 192.0.2.9 dev v1 mtu 1280', 'route get 192.0.2.9', 'route get 192.0.2.9 oif v0',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
