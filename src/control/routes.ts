@@ -1566,8 +1566,10 @@ export class Routes {
       if (oif && n0?.oif !== oif) return false;
       if (gw && !(n0 && n0.gwFamily === gw.family && sameBytes(n0.gw.subarray(0, gw.bytes.length), gw.bytes))) return false;
       if (spec.nexthops) {
-        if (spec.nexthops.length < a.nhs.length) return false;
-        const ok = a.nhs.every((n, k) => {
+        // a reject route's fib_info has one next hop too, with no device and no gateway
+        const nhs = a.nhs.length ? a.nhs : [{ oif: 0, gwFamily: 0, gw: new Uint8Array(16) }];
+        if (spec.nexthops.length < nhs.length) return false;
+        const ok = nhs.every((n, k) => {
           const want = spec.nexthops![k]!;
           if (want.dev !== undefined && this.ifindex(want.dev) !== n.oif) return false;
           if (want.via === undefined) return true;

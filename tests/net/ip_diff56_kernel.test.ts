@@ -509,6 +509,11 @@ const PINNED: Record<string, string[]> = {
     'route get 203.0.113.5 iif v1', 'route get 203.0.113.70 iif v1 from 198.51.100.2', 'route get 255.255.255.255', 'route add broadcast 203.0.113.0/24 via 192.0.2.2 table 100',
     'route add local 192.0.2.9 dev v1 mtu 1280', 'route get 192.0.2.9', 'route get 192.0.2.9 oif v0',
   ],
+  // seed 83 (ipd57): `route del … nexthop dev D` does not match a reject route, whose lone next hop has no device (fib_nh_match)
+  'del with next hops and a reject route': [
+    'route add blackhole 203.0.113.0/25 mtu lock 1300', 'route del 203.0.113.0/25 nexthop via 203.0.113.9 dev v1 weight 256 nexthop dev v1', 'route del 203.0.113.0/25 nexthop dev v1',
+    'route del 203.0.113.0/25 nexthop via 192.0.2.2', 'route show', 'route del 203.0.113.0/25 nexthop weight 3', 'route show',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
