@@ -81,6 +81,9 @@ interface Dst4 {
 
 /** inet_rtm_getroute for IPv4. */
 export function routeGet4(routes: Routes, q: RouteGet, dstBytes: Uint8Array): RouteGetInfo {
+  // inet_rtm_getroute's ip_proto is IPPROTO_UDP unless asked: the flow's (and the dummy skb's, which the
+  // input path dissects when a rule needs it), so an ipproto rule sees UDP
+  if (q.ipproto === undefined) q = { ...q, ipproto: 17 };
   const daddr = hostOf(dstBytes);
   const from = q.from !== undefined ? hostOf(parseAddr(q.from, 'inet').bytes) : 0;
   const dst = q.iif !== undefined ? input4(routes, q, daddr, from) : output4(routes, q, daddr, from);

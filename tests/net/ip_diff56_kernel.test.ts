@@ -514,6 +514,13 @@ const PINNED: Record<string, string[]> = {
     'route add blackhole 203.0.113.0/25 mtu lock 1300', 'route del 203.0.113.0/25 nexthop via 203.0.113.9 dev v1 weight 256 nexthop dev v1', 'route del 203.0.113.0/25 nexthop dev v1',
     'route del 203.0.113.0/25 nexthop via 192.0.2.2', 'route show', 'route del 203.0.113.0/25 nexthop weight 3', 'route show',
   ],
+  // seeds 104, 118, 127 (ipd57): an IPv4 `route get` without ipproto is a UDP flow (inet_rtm_getroute), so ipproto rules
+  // match it; IPv6's is protocol 0
+  'route get is udp': [
+    'rule add ipproto 17 pref 20 prohibit', 'route get 203.0.113.7', 'route get 198.51.100.200 ipproto tcp', 'route get 198.51.100.200 iif v0 from 192.0.2.9',
+    '-6 rule add ipproto 17 pref 20 prohibit', 'route get 2001:db8:1::2', 'route get 2001:db8:1::2 ipproto udp', 'rule add not ipproto udp pref 10 unreachable',
+    'route get 192.0.2.2', 'route get 192.0.2.2 ipproto tcp', 'rule flush', 'rule add ipproto udp dport 0 pref 5 blackhole', 'route get 192.0.2.2',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
