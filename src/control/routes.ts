@@ -648,9 +648,13 @@ export class Routes {
    */
   addressGone(family: Family, address: string, ifindex: number): void {
     const a = parseAddr(address, family).bytes;
-    // fib_del_ifaddr flushes only when inet_addr_type_dev_table still does not call it local: another
-    // device with the same address (or a user's local route) keeps the routes that use it
-    if (family === 'inet' && this.x.fib4_addr_type_table(new DataView(a.buffer, a.byteOffset, 4).getUint32(0, true), RT_TABLE_LOCAL) === RTN.LOCAL) return;
+    // fib_del_ifaddr flushes only when inet_addr_type_dev_table, after the address's own local route went,
+    // no longer calls it local: another device with the same address (or a user's local route) keeps the
+    // routes that use it. A local route still through this device is the one going (a device unregistered).
+    if (family === 'inet') {
+      const dev = this.x.fib4_local_dev(new DataView(a.buffer, a.byteOffset, 4).getUint32(0, true));
+      if (dev !== 0 && dev !== ifindex) return;
+    }
     const gone: Route[] = [];
     for (const r of this.all()) {
       if (!r.prefsrc || !sameBytes(r.prefsrc.subarray(0, a.length), a)) continue;

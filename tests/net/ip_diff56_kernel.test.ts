@@ -440,6 +440,8 @@ const PINNED: Record<string, string[]> = {
     'addr add 198.51.100.1/24 dev v0', 'route add 203.0.113.0/24 dev v0 src 198.51.100.1', 'route show table all', 'addr del 198.51.100.1/24 dev v1', 'route show table all',
     'addr add 198.51.100.1/24 dev v1', 'addr flush dev v0', 'route show table all', 'route add local 192.0.2.7 dev lo', 'addr add 192.0.2.7/24 dev v1',
     'route add 203.0.113.128/25 dev v1 src 192.0.2.7', 'addr del 192.0.2.7/24 dev v1', 'route show table all',
+    // a device unregistered with its address: the address is gone, its own local route does not count
+    'link add d9 type veth peer name d8', 'link set d9 up', 'addr add 203.0.113.1/24 dev d9', 'route add 198.51.100.128/25 dev v1 src 203.0.113.1', 'link del d9', 'route show',
   ],
   // seeds 63, 89, 113, 130 (ipd57): an IPv4 reject route keeps onlink (fib_nh_init copies rtm_flags to its lone next hop,
   // which has no device; fib_nexthop_info reports it), and it makes a fib_info of its own (nh_comp)
