@@ -700,6 +700,14 @@ export class Routes {
    * for IPv4; for IPv6 rt6_sync_up only when the link is ready (addrconf_link_ready), else the next
    * hops stay dead until the carrier comes.
    */
+  /**
+   * An IPv4 address came to the device (fib_inetaddr_event NETDEV_UP, a promotion too): fib_sync_up(dev,
+   * RTNH_F_DEAD) revives the next hops the device's last address took (with RTNH_F_LINKDOWN when it has its carrier).
+   */
+  addressUp(ifindex: number): void {
+    this.syncUp4(ifindex, RTNH_F.DEAD | (this.carrierOk(ifindex) ? RTNH_F.LINKDOWN : 0));
+  }
+
   deviceUp(ifindex: number): void {
     const carrier = this.carrierOk(ifindex);
     this.syncUp4(ifindex, RTNH_F.DEAD | (carrier ? RTNH_F.LINKDOWN : 0));

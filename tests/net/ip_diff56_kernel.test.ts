@@ -523,6 +523,12 @@ const PINNED: Record<string, string[]> = {
     '-6 rule add ipproto 17 pref 20 prohibit', 'route get 2001:db8:1::2', 'route get 2001:db8:1::2 ipproto udp', 'rule add not ipproto udp pref 10 unreachable',
     'route get 192.0.2.2', 'route get 192.0.2.2 ipproto tcp', 'rule flush', 'rule add ipproto udp dport 0 pref 5 blackhole', 'route get 192.0.2.2',
   ],
+  // seed 169 (ipd57): a device's next hops the last address took come back when an address comes (fib_inetaddr_event
+  // NETDEV_UP: fib_sync_up(dev, RTNH_F_DEAD))
+  'next hops back with an address': [
+    'route append 203.0.113.200/29 nexthop via 198.51.100.2 dev v1 weight 10 nexthop via 192.0.2.2 dev v0', 'addr del 192.0.2.1/24 dev v0', 'route show',
+    'addr add 203.0.113.1/24 dev v0 noprefixroute', 'route show', '-j route show',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
