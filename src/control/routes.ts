@@ -1753,6 +1753,11 @@ export class Routes {
     return (id & 255) * 2 ** 32 + (0xffffffff - seq);
   }
 
+  /** @internal fib6_rule_configure: a new IPv6 rule that looks a table up makes it (fib6_new_table). */
+  ruleTable(family: 2 | 10, id: number): void {
+    this.tableCreated(family, id);
+  }
+
   /** fib_new_table / fib6_new_table: table `id` of `family` exists from now on (tables are never removed). */
   private tableCreated(family: number, id: number): void {
     const key = `${family}:${id}`;

@@ -73,6 +73,8 @@ export class Rules {
     const r = this.build(spec, true);
     const list = this.lists[r.family];
     if (list.some((o) => this.exists(o, r))) throw new NetError('EEXIST', 'File exists');
+    // fib6_rule_configure: an IPv6 rule's table exists from now on (IPv4's rules make none)
+    if (r.family === AF_INET6 && r.action === FR_ACT.TO_TBL) (this.dp.routes as { ruleTable?(family: 2 | 10, id: number): void }).ruleTable?.(AF_INET6, r.table);
     // after every rule of a lower or equal priority (fib_nl_newrule)
     let at = list.findIndex((o) => o.pref > r.pref);
     if (at < 0) at = list.length;

@@ -529,6 +529,11 @@ const PINNED: Record<string, string[]> = {
     'route append 203.0.113.200/29 nexthop via 198.51.100.2 dev v1 weight 10 nexthop via 192.0.2.2 dev v0', 'addr del 192.0.2.1/24 dev v0', 'route show',
     'addr add 203.0.113.1/24 dev v0 noprefixroute', 'route show', '-j route show',
   ],
+  // seed 227 (ipd57): an IPv6 rule's table exists once the rule is added (fib6_rule_configure: fib6_new_table); IPv4's does not
+  'rule tables': [
+    '-6 route del 2001:db8:5:1::/64 dev v0 table 200', 'route del 203.0.113.0/24 table 200', '-6 rule add pref 20 lookup 200', 'rule add pref 20 lookup 200',
+    '-6 route del 2001:db8:5:1::/64 dev v0 table 200', 'route del 203.0.113.0/24 table 200', '-6 route show table all',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
