@@ -19,14 +19,16 @@
 // same way).
 //
 // Runs (12-07, ipd56, Linux 6.18.44, iproute2 6.1, 60 lines a seed): the first build differed on 40 of seeds 1-40,
-// nearly all at the first route line; after the fixes pinned below, 19 of seeds 1-60 and 36 of 61-160 still
-// differ, first at: ECMP next-hop choice of `route get` (a mark / ports / uid on a multipath route: the
-// hash), `route get … fibmatch` (IPv4 answered with the multipath default; IPv6's iif left out of -j),
-// the IPv4 gateway check after `rule flush` (it still finds main), an address on a second device
-// sharing a local route, onlink kept on IPv4 reject routes, IPv6 multipath add with a repeated gateway
-// (EEXIST before the kernel's EHOSTUNREACH), IPv6 del with metrics/expires (ESRCH vs ENOENT), the
-// `cache … mtu` of a route get answered by a broadcast route. Not drawn: `-d link show` (veth maxmtu and
-// queue counts differ by design), link add/del, nexthop objects.
+// nearly all at the first route line; after the fixes pinned below, 19 of seeds 1-60 and 36 of 61-160 still differed.
+// ipd57: the multipath hash seed is now fixed on both sides (HASH_SEED: the kernel's default key is random per
+// namespace, which was most of the "ECMP choice of route get" differences), and the rest fixed and pinned below;
+// with them (12-07 22:51, the pinned cases and seeds 1-300) none of seeds 1-160 differs but seed 9, a timing flake
+// under load (an IPv6 route's `expires` read 5 s apart straddles the 10 s rounding of norm), and 7 of 161-300 do,
+// first at: IPv6 `addr add … metric N` (the prefix route keeps 256 and `addr show` no metric: 268, 298); an IPv6
+// gateway check that the kernel passes (`route append ::/0 via 2001:db8:1::2 dev v0`: 270); an IPv6 reject route
+// keeping its src (281); an IPv4 onlink gateway the kernel calls invalid (282); IPv4 `route get … tos` not echoing
+// the tos (293); an IPv6 prefix route of v0 missing from `-6 route show` after address changes (297).
+// Not drawn: `-d link show` (veth maxmtu and queue counts differ by design), link add/del, nexthop objects.
 
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
@@ -39,7 +41,7 @@ function seeds(): number[] {
   const env = process.env['WXDP_IP_DIFF_SEEDS'];
   const m = env ? /^(\d+)-(\d+)$/.exec(env) : null;
   if (m) return Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, i) => Number(m[1]) + i);
-  // by default seeds that agree (of 1-60, 19 still differ in ways listed in the header)
+  // by default seeds that agree (the header lists the seeds that still differ)
   return env ? fuzzSeeds(env) : [2, 3, 6, 7];
 }
 
@@ -81,7 +83,7 @@ function ours(dp: Datapath, line: string): Out {
 }
 
 /** Neighbour dumps in any order; `expires NNNsec` of IPv6 routes to the second's neighbourhood. */
-export function norm(line: string, o: Out): Out {
+function norm(line: string, o: Out): Out {
   let stdout = o.stdout;
   if (/\bneigh(bou?r)?\b.*\b(show|list)\b/.test(line) || /^(-\S+ )*n(e(i(gh?)?)?)?\s+(sh|show|ls|list)?\b/.test(line)) {
     stdout = stdout.startsWith('[') ? JSON.stringify((JSON.parse(stdout) as unknown[]).map((e) => JSON.stringify(e)).sort()) : stdout.split('\n').sort().join('\n');
