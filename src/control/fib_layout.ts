@@ -41,6 +41,7 @@ export interface FibExports {
   fib_res_buf(): number;
   fib4_local_type(addr: number, ifindex: number): number;
   fib4_addr_type_table(addr: number, table: number): number;
+  fib4_local_dev(addr: number): number;
   netdev_get(ifindex: number): number;
   fib4_lookup_nopath(fl: number, res: number): number;
   fib4_select_path(fl: number, res: number): void;

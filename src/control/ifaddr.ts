@@ -44,6 +44,8 @@ export interface KernelRoutes {
    */
   familyDown?(ifindex: number, family: Family): void;
   addressGone?(family: Family, address: string, ifindex: number): void;
+  /** fib_inetaddr_event NETDEV_UP: fib_sync_up(dev, RTNH_F_DEAD) after an IPv4 address's routes went in. */
+  addressUp?(ifindex: number): void;
 }
 
 const INFINITY = 0xffffffff;
@@ -420,6 +422,7 @@ export class Addresses {
     d.v4.splice((ifa.flags & IFA_F.SECONDARY) !== 0 ? d.v4.length : lastPrimary, 0, ifa);
     this.publish4(link.ifindex);
     this.fibAddIfaddr(link, d, ifa);
+    this.call('addressUp', link.ifindex);
   }
 
   private del4(link: LinkView, spec: AddrSpec): void {
@@ -490,6 +493,7 @@ export class Addresses {
       promote.flags &= ~IFA_F.SECONDARY;
       this.publish4(link.ifindex);
       this.fibAddIfaddr(link, d, promote);
+      this.call('addressUp', link.ifindex);
       for (const a of nextSec) if (ifa1.mask === a.mask && ifaMatch(ifa1.address, a)) this.fibAddIfaddr(link, d, a);
     }
   }

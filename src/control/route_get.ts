@@ -81,6 +81,9 @@ interface Dst4 {
 
 /** inet_rtm_getroute for IPv4. */
 export function routeGet4(routes: Routes, q: RouteGet, dstBytes: Uint8Array): RouteGetInfo {
+  // inet_rtm_getroute's ip_proto is IPPROTO_UDP unless asked: the flow's (and the dummy skb's, which the
+  // input path dissects when a rule needs it), so an ipproto rule sees UDP
+  if (q.ipproto === undefined) q = { ...q, ipproto: 17 };
   const daddr = hostOf(dstBytes);
   const from = q.from !== undefined ? hostOf(parseAddr(q.from, 'inet').bytes) : 0;
   const dst = q.iif !== undefined ? input4(routes, q, daddr, from) : output4(routes, q, daddr, from);
@@ -165,9 +168,8 @@ function output4(routes: Routes, q: RouteGet, daddr: number, from: number): Dst4
   let nhIndex = 0;
   let table = 0;
   let plen = 32;
-  let origOif = 0;
   const res = x.fib_res_buf() >>> 0;
-  const make = (): Dst4 => mkrouteOutput(routes, { type, flags, dev: devOut, fa, nh: nhIndex, table, saddr, input: false, res: fa }, daddr, origOif, plen);
+  const make = (): Dst4 => mkrouteOutput(routes, { type, flags, dev: devOut, fa, nh: nhIndex, table, saddr, input: false, res: fa }, daddr, plen);
   if (saddr) {
     if (isMc(saddr) || isLbcast(saddr) || isZeronet(saddr)) throw getError(-22);
     const owner = routes.dp.addresses.ifaddr4(saddr);
@@ -218,7 +220,6 @@ function output4(routes: Routes, q: RouteGet, daddr: number, from: number): Dst4
   if (type === RTN.LOCAL) {
     if (!saddr) saddr = v.getUint8(fa + FA.HAS_PREFSRC) ? hostOf(routes.mem().b.subarray(fa + FA.PREFSRC)) : daddr;
     devOut = LOOPBACK_IFINDEX;
-    origOif = v.getUint32(res + FR.OIF, true);
     flags |= RTCF_LOCAL;
     return make();
   }
@@ -235,22 +236,25 @@ function output4(routes: Routes, q: RouteGet, daddr: number, from: number): Dst4
 }
 
 /** __mkroute_output: the dst's type and flags from the destination, the route kept or dropped. */
-function mkrouteOutput(routes: Routes, d: Dst4, daddr: number, origOif: number, plen: number): Dst4 {
-  if (isLbcast(daddr)) d.type = RTN.BROADCAST;
-  else if (isMc(daddr)) d.type = RTN.MULTICAST;
+function mkrouteOutput(routes: Routes, d: Dst4, daddr: number, plen: number): Dst4 {
+  if (isLbcast(daddr)) {
+    // "reset fi to prevent gateway resolution": only here; a broadcast FIB route keeps its route (metrics)
+    d.type = RTN.BROADCAST;
+    d.fa = 0;
+  } else if (isMc(daddr)) d.type = RTN.MULTICAST;
   else if (isZeronet(daddr)) throw getError(-22);
   if (isLoopback(d.saddr) && d.dev !== LOOPBACK_IFINDEX) throw getError(-22);
   if (d.dev !== LOOPBACK_IFINDEX && !routes.dp.addresses.inet4(d.dev).inDev) throw getError(-22);
   if (d.dev === LOOPBACK_IFINDEX) d.flags |= RTCF_LOCAL;
   if (d.type === RTN.BROADCAST) {
     d.flags |= RTCF_BROADCAST | RTCF_LOCAL;
-    d.fa = 0;
   } else if (d.type === RTN.MULTICAST) {
     d.flags |= RTCF_MULTICAST | RTCF_LOCAL;
     if (!mcJoined(routes, d.dev, daddr)) d.flags &= ~RTCF_LOCAL;
     // "If multicast route do not exist use default one, but do not gateway in this case."
     if (d.fa && plen < 4) d.fa = 0;
-  } else if (d.type === RTN.LOCAL && origOif !== 0 && origOif !== d.dev) d.fa = 0;
+  }
+  // (a local route through another device than the loopback, orig_oif, is only not cached: rt_set_nexthop still has fi)
   d.flags >>>= 0;
   return d;
 }
@@ -386,7 +390,8 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
   if (q.fibmatch) {
     r.dst = new Uint8Array(16);
     for (let i = 0; i < 16; i++) r.dst[i] = dst[i]! & (0xff << Math.max(0, 8 - Math.max(0, r.len - i * 8))) & 0xff;
-    return routes.info(r);
+    // rt6_fill_node is given the query's iif for the FIB route too
+    return iif ? { ...routes.info(r), iif: routes.nameOf(iif) } : routes.info(r);
   }
   const nh = r.nhs[0]!;
   const out: RouteGetInfo = { dst: formatAddr(AF_INET6, dst), flags: [], from: formatAddr(AF_INET6, src) };
@@ -401,8 +406,8 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
     if (v.getUint8(res + FR.GW_FAMILY) === AF_INET6) out.gateway = formatAddr(AF_INET6, routes.mem().b.slice(res + FR.GW, res + FR.GW + 16));
     else delete out.gateway;
   }
-  // ip6_rt_get_dev_rcu: copies of local and anycast routes live on the loopback
-  out.dev = routes.nameOf(r.type === RTN.LOCAL || r.type === RTN.ANYCAST ? LOOPBACK_IFINDEX : nh.oif);
+  // ip6_rt_get_dev_rcu: copies of RTF_LOCAL and RTF_ANYCAST routes (a local type, addrconf's anycast) live on the loopback
+  out.dev = routes.nameOf(r.type === RTN.LOCAL || r.rtfAnycast ? LOOPBACK_IFINDEX : nh.oif);
   if (r.table !== RT_TABLE_MAIN) out.table = tableName(r.table);
   const pname = Object.entries(PROTOS).find(([, p]) => p === r.protocol)?.[0];
   if (r.protocol !== PROTOS.boot && !redirected) out.protocol = pname ?? String(r.protocol);

@@ -29,6 +29,8 @@ const SCOPES: Readonly<Record<string, number>> = { global: 0, universe: 0, site:
  * ignore_routes_with_linkdown (nhWord); read back, the word gives the kernel's flags (kernelFlags).
  */
 const NH_IGNORED = 0x80000000;
+/** Not the kernel's either: a bit of the alias record's own flags word for Route.rtfAnycast (RTF_ANYCAST's value). */
+const FA_RTF_ANYCAST = 0x00100000;
 
 function kernelFlags(word: number): number {
   return word & NH_IGNORED ? word & ~(RTNH_F.DEAD | NH_IGNORED) : word;
@@ -127,6 +129,17 @@ export interface Route extends PrefixRef {
   fa: number;
   /** IPv6 RTF_EXPIRES: when the route dies, in the stack clock's ms (none: no expiry). */
   expires?: number;
+  /**
+   * An IPv4 reject route given onlink: the kernel's lone next hop (no device, no gateway) keeps
+   * RTNH_F_ONLINK (fib_nh_init), which dumps report and fib_info sharing compares; kept as that bit
+   * of the alias record's own flags, as the route has no next hop here.
+   */
+  onlink?: boolean;
+  /**
+   * IPv6 RTF_ANYCAST: an anycast route addrconf made (addrconf_f6i_alloc), whose dst lives on the
+   * loopback; a user's anycast route has only the type (rtm_to_fib6_config sets no RTF_ANYCAST).
+   */
+  rtfAnycast?: boolean;
   /** The metrics besides the MTU (none 0), their locks, and IPv6's RTA_PREF (0 medium: none): kept beside the FIB (`extras`). */
   extra?: RouteExtra;
 }
@@ -630,11 +643,18 @@ export class Routes {
   }
 
   /**
-   * The local address `address` left every device (fib_sync_down_addr): IPv4 routes with it as prefsrc
-   * go; IPv6 routes through `ifindex` with it as prefsrc keep going without one (rt6_remove_prefsrc).
+   * The local address `address` left a device (fib_sync_down_addr): IPv4 routes with it as prefsrc go
+   * unless table local still has it as a local route; IPv6 routes through `ifindex` with it as prefsrc keep going without one (rt6_remove_prefsrc).
    */
   addressGone(family: Family, address: string, ifindex: number): void {
     const a = parseAddr(address, family).bytes;
+    // fib_del_ifaddr flushes only when inet_addr_type_dev_table, after the address's own local route went,
+    // no longer calls it local: another device with the same address (or a user's local route) keeps the
+    // routes that use it. A local route still through this device is the one going (a device unregistered).
+    if (family === 'inet') {
+      const dev = this.x.fib4_local_dev(new DataView(a.buffer, a.byteOffset, 4).getUint32(0, true));
+      if (dev !== 0 && dev !== ifindex) return;
+    }
     const gone: Route[] = [];
     for (const r of this.all()) {
       if (!r.prefsrc || !sameBytes(r.prefsrc.subarray(0, a.length), a)) continue;
@@ -680,6 +700,14 @@ export class Routes {
    * for IPv4; for IPv6 rt6_sync_up only when the link is ready (addrconf_link_ready), else the next
    * hops stay dead until the carrier comes.
    */
+  /**
+   * An IPv4 address came to the device (fib_inetaddr_event NETDEV_UP, a promotion too): fib_sync_up(dev,
+   * RTNH_F_DEAD) revives the next hops the device's last address took (with RTNH_F_LINKDOWN when it has its carrier).
+   */
+  addressUp(ifindex: number): void {
+    this.syncUp4(ifindex, RTNH_F.DEAD | (this.carrierOk(ifindex) ? RTNH_F.LINKDOWN : 0));
+  }
+
   deviceUp(ifindex: number): void {
     const carrier = this.carrierOk(ifindex);
     this.syncUp4(ifindex, RTNH_F.DEAD | (carrier ? RTNH_F.LINKDOWN : 0));
@@ -723,7 +751,7 @@ export class Routes {
       for (const r of list) {
         const n = r.nhs[0]!;
         if (n.oif !== ifindex) continue;
-        if (!up && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST)) continue;
+        if (!up && (r.type === RTN.LOCAL || r.rtfAnycast)) continue;
         const flags = up ? n.flags & ~(RTNH_F.DEAD | RTNH_F.LINKDOWN) : n.flags | RTNH_F.LINKDOWN;
         if (flags === n.flags) continue;
         this.setNhFlags(r, 0, flags);
@@ -804,6 +832,11 @@ export class Routes {
     const priority = family === AF_INET6 && !spec.metric && !kernel ? 1024 : spec.metric ?? 0;
     if (!Number.isInteger(priority) || priority < 0 || priority > 0xffffffff) throw new NetError('EINVAL', `Error: argument "${priority}" is wrong: "metric" value is invalid`);
 
+    // rtm_to_fib6_multipath_config: every next hop of a new IPv6 multipath route needs a gateway
+    if (family === AF_INET6 && spec.nexthops && !kernel) {
+      if (spec.nexthops.length === 0) throw new NetError('EINVAL', 'Error: Invalid nexthop configuration - no valid nexthops.');
+      if (spec.nexthops.some((n) => n.via === undefined)) throw new NetError('EINVAL', 'Error: Device only routes can not be added for IPv6 using the multipath API.');
+    }
     // inet_rtm_newroute / ip6_route_info_create make the table before the next hops are checked
     this.tableCreated(family, table);
     // next hops as iproute2 sends them
@@ -853,22 +886,15 @@ export class Routes {
     if (family === AF_INET6 && spec.expires !== undefined && spec.expires !== 0xffffffff) r.expires = this.dp.stack.now() + spec.expires * 1000;
     const extra = routeExtra(family, spec);
     if (extra) r.extra = extra;
+    if (family === AF_INET6 && kernel && type === RTN.ANYCAST) r.rtfAnycast = true;
     if (family === AF_INET) this.checkInfo4(r, spec);
     // addrconf's local routes are made with fc_ignore_dev_down: an address on a device that is down has one
     else {
-      this.checkInfo6(r, kernel && r.type === RTN.LOCAL, spec.onlink === true);
-      // ip6_route_info_create: ipv6_chk_addr(prefsrc, the next hop's device, strict 0) — an address of any
-      // device unless link or host scoped, then of that device; not tentative
-      if (r.prefsrc && !kernel) {
-        const want = formatAddr(AF_INET6, r.prefsrc);
-        const dev = r.nhs[0] ? this.devName(r.nhs[0].oif) : undefined;
-        const ok = this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === want && !a.tentative && (a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
-        if (!ok) throw new NetError('EINVAL', 'Error: Invalid source address.');
-      }
+      this.checkInfo6(r, kernel && r.type === RTN.LOCAL, spec.onlink === true, kernel);
       // ip6_route_info_create: a route fib6_is_reject calls a reject (a reject type, or through lo to
       // other than ::1) has its flags set to RTF_REJECT | RTF_NONEXTHOP, losing RTF_EXPIRES and RTF_PREF
       const lo = r.nhs.length === 1 && r.nhs[0]!.oif === LOOPBACK_IFINDEX && !(p.len === 128 && dst.every((c, i) => c === (i === 15 ? 1 : 0)));
-      if (REJECT.has(r.type) || (lo && r.type !== RTN.LOCAL && r.type !== RTN.ANYCAST)) {
+      if (REJECT.has(r.type) || (lo && r.type !== RTN.LOCAL && !r.rtfAnycast)) {
         delete r.expires;
         if (r.extra) {
           delete r.extra.pref;
@@ -879,7 +905,7 @@ export class Routes {
     // fib_check_nh* and fib6_nh_init: a next hop through a device without its carrier starts linkdown
     // (not those of host-scope IPv4 routes, which are not checked, nor IPv6 local and anycast routes,
     // nor reject routes' loopback)
-    if (!REJECT.has(r.type) && !(family === AF_INET && r.scope === RT_SCOPE.HOST) && !(family === AF_INET6 && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST))) {
+    if (!REJECT.has(r.type) && !(family === AF_INET && r.scope === RT_SCOPE.HOST) && !(family === AF_INET6 && (r.type === RTN.LOCAL || r.rtfAnycast))) {
       for (const nh of r.nhs) if (nh.oif !== 0 && !this.carrierOk(nh.oif)) nh.flags |= RTNH_F.LINKDOWN;
     }
     void max;
@@ -895,6 +921,7 @@ export class Routes {
         throw new NetError('EINVAL', 'Error: Gateway, device and multipath can not be specified for this route type.');
       }
       r.nhs = [];
+      if (spec.onlink) r.onlink = true;
       return;
     }
     if (r.scope > RT_SCOPE.HOST) throw new NetError('EINVAL', 'Error: Invalid scope.');
@@ -1016,56 +1043,121 @@ export class Routes {
     return rc === RTN.LOCAL;
   }
 
-  /** ip6_route_info_create's checks (the subset wxdp's routes need). */
-  private checkInfo6(r: Route, ignoreDevDown = false, onlink = false): void {
-    // fib6_nh_init: onlink without a device is refused before anything else is looked at
-    if ((r.nhs.length === 0 && onlink) || r.nhs.some((n) => n.oif === 0 && n.flags & RTNH_F.ONLINK)) throw new NetError('ENODEV', 'Error: Nexthop device required for onlink.');
-    if (REJECT.has(r.type)) {
-      // fib6_nh_init: a reject route's next hop is the loopback device (onlink, checked on the device given, stays)
-      const onl = r.nhs[0] ? r.nhs[0].flags & RTNH_F.ONLINK : 0;
-      r.nhs = [{ oif: LOOPBACK_IFINDEX, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: onl, scope: RT_SCOPE.HOST }];
-      return;
+  /**
+   * ip6_route_multipath_add / ip6_route_add for each next hop in turn: fib6_nh_init (onlink, a reject
+   * route's loopback, the gateway, the device), the prefsrc check of ip6_route_info_create_nh, then
+   * ip6_route_info_append's comparison with the next hops made before it (EEXIST) — so a bad next hop
+   * is refused before a later duplicate, and a duplicate before a later bad one.
+   */
+  private checkInfo6(r: Route, ignoreDevDown: boolean, onlink: boolean, kernel: boolean): void {
+    // a route without next hops (no device, no gateway) is one next hop with neither
+    const nhs: Nexthop[] = r.nhs.length ? r.nhs : [{ oif: 0, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: onlink ? RTNH_F.ONLINK : 0, scope: 0 }];
+    const reject = REJECT.has(r.type);
+    const made: Nexthop[] = [];
+    for (const nh of nhs) {
+      if (nh.flags & RTNH_F.ONLINK) {
+        if (nh.oif === 0) throw new NetError('ENODEV', 'Error: Nexthop device required for onlink.');
+        if (!this.devUp(nh.oif)) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
+      }
+      if (reject) {
+        // the loopback, without the gateway (onlink, checked on the device given, stays)
+        nh.oif = LOOPBACK_IFINDEX;
+        nh.gwFamily = 0;
+        nh.gw = new Uint8Array(16);
+        nh.scope = RT_SCOPE.HOST;
+      } else {
+        if (nh.gwFamily === AF_INET6) this.validateGw6(r, nh);
+        if (nh.oif === 0 || this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
+        if (!this.devUp(nh.oif) && !ignoreDevDown) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
+        nh.scope = nh.gwFamily ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK;
+      }
+      // ip6_route_info_create_nh: ipv6_chk_addr(prefsrc, the next hop's device, strict 0) — an address of
+      // any device unless link or host scoped, then of that device; not tentative
+      if (r.prefsrc && !kernel) {
+        const want = formatAddr(AF_INET6, r.prefsrc);
+        const dev = this.devName(nh.oif);
+        const ok = this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === want && !a.tentative && (a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
+        if (!ok) throw new NetError('EINVAL', 'Error: Invalid source address.');
+      }
+      if (made.some((m) => sameNh6(m, nh))) throw new NetError('EEXIST', 'File exists');
+      made.push(nh);
     }
-    // each next hop becomes a route of its own: a repeated one is a duplicate (ip6_route_info_append)
-    r.nhs.forEach((n, i) => {
-      if (r.nhs.slice(0, i).some((m) => sameNh6(m, n))) throw new NetError('EEXIST', 'File exists');
-    });
-    // fib6_nh_init: no device (and no gateway to find one through)
-    if (r.nhs.length === 0) throw new NetError('ENODEV', 'No such device');
-    for (const nh of r.nhs) {
-      if (nh.gwFamily === AF_INET6) this.checkGateway6(r, nh);
-      if (nh.oif === 0) throw new NetError('EINVAL', 'Error: Egress device not specified.');
-      // ip6_validate_gw's last check
-      if (nh.gwFamily === AF_INET6 && nh.oif === LOOPBACK_IFINDEX) throw new NetError('EINVAL', 'Error: Egress device can not be loopback device for this route.');
-      if (this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
-      if (!this.devUp(nh.oif) && !(nh.flags & RTNH_F.ONLINK) && !ignoreDevDown) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
-      nh.scope = nh.gwFamily ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK;
-    }
+    r.nhs = made;
     if (r.type === RTN.UNICAST && r.scope === RT_SCOPE.LINK && r.nhs.some((n) => n.gwFamily)) r.scope = RT_SCOPE.UNIVERSE;
   }
 
+  /** ipv6_chk_addr_and_flags(gw, dev, skip_dev_check = `anyDev`, strict 0, no banned flags). */
+  private isLocal6(addr: Uint8Array, ifindex: number, anyDev: boolean): boolean {
+    const want = formatAddr(AF_INET6, addr);
+    const dev = anyDev ? undefined : this.devName(ifindex);
+    return this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === want && (dev === undefined || a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
+  }
+
   /**
-   * ip6_validate_gw for a gateway that is not link-local: it must be unicast, and (without onlink)
+   * ip6_validate_gw: not a local address; a gateway that is not link-local must be unicast and then,
+   * with onlink, not routed in main through another device (ip6_route_check_nh_onlink), without it
    * reachable without a gateway (ip6_route_check_nh: the route's table, then a full lookup, each with
-   * RT6_LOOKUP_F_IFACE on the given device); the next hop takes that route's device when none was given.
+   * RT6_LOOKUP_F_IFACE on the given device), the next hop taking that route's device when none was
+   * given; the device neither missing nor the loopback.
    */
-  private checkGateway6(r: Route, nh: Nexthop): void {
+  private validateGw6(r: Route, nh: Nexthop): void {
     const gw = nh.gw;
-    if (gw[0] === 0xfe && (gw[1]! & 0xc0) === 0x80) return;
-    if (gw[0] === 0xff || gw.every((c) => c === 0)) throw new NetError('EINVAL', 'Error: Invalid gateway address.');
-    if (nh.flags & RTNH_F.ONLINK) return;
+    const linkLocal = gw[0] === 0xfe && (gw[1]! & 0xc0) === 0x80;
+    const given = nh.oif;
+    if (given && this.isLocal6(gw, given, !linkLocal)) throw new NetError('EINVAL', 'Error: Gateway can not be a local address.');
+    if (!linkLocal) {
+      if (gw[0] === 0xff || gw.every((c) => c === 0)) throw new NetError('EINVAL', 'Error: Invalid gateway address.');
+      if (nh.flags & RTNH_F.ONLINK) this.checkNhOnlink6(nh);
+      else this.checkNh6(r, nh);
+    }
+    if (nh.oif === 0) throw new NetError('EINVAL', 'Error: Egress device not specified.');
+    if (nh.oif === LOOPBACK_IFINDEX) throw new NetError('EINVAL', 'Error: Egress device can not be loopback device for this route.');
+    if (!given && this.isLocal6(gw, nh.oif, !linkLocal)) throw new NetError('EINVAL', 'Error: Gateway can not be a local address.');
+  }
+
+  /** fib6_flags & RTF_REJECT of an IPv6 lookup's result: a reject type, or a route through lo (fib6_is_reject). */
+  private resultReject6(res: number): boolean {
+    const v = this.view();
+    const t = v.getUint8(res + FR.TYPE);
+    const fa = v.getUint32(res + FR.INFO, true);
+    return t >= RTN.BLACKHOLE || (t !== RTN.LOCAL && !(v.getUint32(fa + FA.FLAGS, true) & FA_RTF_ANYCAST) && v.getUint32(res + FR.OIF, true) === LOOPBACK_IFINDEX);
+  }
+
+  /**
+   * ip6_route_check_nh_onlink: the gateway looked up in main, scored on the device (no strictness); a
+   * route found that is not a reject one nor for :: (the default route) must be unicast through that device.
+   */
+  private checkNhOnlink6(nh: Nexthop): void {
+    const x = this.x;
+    const v = this.view();
+    const res = x.fib_res_buf() >>> 0;
+    const fl = x.fib_flow_buf() >>> 0;
+    this.bytes().fill(0, fl, fl + 64);
+    this.bytes().set(nh.gw, fl + FL.DST);
+    v.setUint32(fl + FL.OIF, nh.oif, true);
+    v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
+    v.setUint8(fl + FL.FAMILY, AF_INET6);
+    if (x.fib6_table_lookup(RT_TABLE_MAIN, fl, nh.oif, res) !== 0 || this.resultReject6(res)) return;
+    if (masked(nh.gw, v.getUint8(res + FR.PREFIXLEN)).every((c) => c === 0)) return;
+    if (v.getUint8(res + FR.TYPE) !== RTN.UNICAST || v.getUint32(res + FR.OIF, true) !== nh.oif) {
+      throw new NetError('EINVAL', 'Error: Nexthop has invalid gateway or device mismatch.');
+    }
+  }
+
+  /** ip6_route_check_nh: EHOSTUNREACH unless the gateway is reached without one (through the given device). */
+  private checkNh6(r: Route, nh: Nexthop): void {
     const x = this.x;
     const v = this.view();
     const res = x.fib_res_buf() >>> 0;
     const found = (table: number): number => {
       const fl = x.fib_flow_buf() >>> 0;
       this.bytes().fill(0, fl, fl + 64);
-      this.bytes().set(gw, fl + FL.DST);
+      this.bytes().set(nh.gw, fl + FL.DST);
       v.setUint32(fl + FL.OIF, nh.oif, true);
       v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
       v.setUint8(fl + FL.FAMILY, AF_INET6);
       const err = table ? x.fib6_table_lookup(table, fl, nh.oif, res) : x.fib6_lookup_oif(fl, res, nh.oif, 0, 1, 1);
-      if (err !== 0 || v.getUint8(res + FR.TYPE) >= RTN.BLACKHOLE || v.getUint8(res + FR.GW_FAMILY) !== 0) return 0;
+      if (err !== 0 || this.resultReject6(res) || v.getUint8(res + FR.GW_FAMILY) !== 0) return 0;
       const dev = v.getUint32(res + FR.OIF, true);
       return nh.oif && dev !== nh.oif ? 0 : dev;
     };
@@ -1089,7 +1181,7 @@ export class Routes {
   private sameInfo(a: Route, b: Route): boolean {
     return a.type === b.type && a.scope === b.scope && a.protocol === b.protocol && a.priority === b.priority && a.mtu === b.mtu && a.mtuLock === b.mtuLock &&
       JSON.stringify(a.extra?.metrics ?? {}) === JSON.stringify(b.extra?.metrics ?? {}) && (a.extra?.locks ?? []).join() === (b.extra?.locks ?? []).join() &&
-      sameBytes(a.prefsrc, b.prefsrc) && a.nhs.length === b.nhs.length &&
+      sameBytes(a.prefsrc, b.prefsrc) && a.nhs.length === b.nhs.length && (a.onlink ?? false) === (b.onlink ?? false) &&
       a.nhs.every((n, i) => { const m = b.nhs[i]!; return n.oif === m.oif && n.gwFamily === m.gwFamily && sameBytes(n.gw, m.gw) && n.weight === m.weight && (n.flags & RTNH_F.ONLINK) === (m.flags & RTNH_F.ONLINK); });
   }
 
@@ -1289,6 +1381,8 @@ export class Routes {
       scope: v.getUint8(fa + FA.SCOPE), dscp: v.getUint8(fa + FA.DSCP), protocol: v.getUint8(fa + FA.PROTOCOL),
       priority: v.getUint32(fa + FA.PRIORITY, true), prefsrc: v.getUint8(fa + FA.HAS_PREFSRC) ? b.slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16) : undefined,
       mtu: v.getUint32(fa + FA.MTU, true), mtuLock: (v.getUint32(fa + FA.LOCK, true) & RTAX_MTU_LOCK) !== 0, nhs, fa,
+      ...(n === 0 && v.getUint32(fa + FA.FLAGS, true) & RTNH_F.ONLINK ? { onlink: true } : {}),
+      ...(v.getUint32(fa + FA.FLAGS, true) & FA_RTF_ANYCAST ? { rtfAnycast: true } : {}),
       ...(this.expiry.size ? expiresOf(this.expiry.get(v.getUint32(fa + FA.ID, true))) : {}),
       ...(this.extras.size && this.extras.has(v.getUint32(fa + FA.ID, true)) ? { extra: this.extras.get(v.getUint32(fa + FA.ID, true)) } : {}),
     };
@@ -1380,7 +1474,7 @@ export class Routes {
     // fib_info's own flags: DEAD when every next hop is, LINKDOWN when every one is (fib_create_info)
     const allDead = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.DEAD);
     const allDown = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.LINKDOWN);
-    v.setUint32(fa + FA.FLAGS, (allDead ? RTNH_F.DEAD : 0) | (allDown ? RTNH_F.LINKDOWN : 0), true);
+    v.setUint32(fa + FA.FLAGS, (allDead ? RTNH_F.DEAD : 0) | (allDown ? RTNH_F.LINKDOWN : 0) | (r.onlink ? RTNH_F.ONLINK : 0) | (r.rtfAnycast ? FA_RTF_ANYCAST : 0), true);
     v.setUint32(fa + FA.MTU, r.mtu, true);
     v.setUint32(fa + FA.LOCK, r.mtuLock ? RTAX_MTU_LOCK : 0, true);
     v.setUint32(fa + FA.NHS, r.nhs.length, true);
@@ -1460,7 +1554,13 @@ export class Routes {
         if (proto && a.protocol !== proto) return false;
         return true;
       });
-      if (!v6) throw new NetError('ESRCH', 'No such process');
+      if (!v6) {
+        // a table's root holds fib6_null_entry while it has no default route: ::/0 finds it, and unless the
+        // request rules it out (its metric ~0, proto kernel, the loopback, no gateway)
+        // __ip6_del_rt_siblings refuses to delete it
+        const nullEntry = list.length === 0 && p.len === 0 && fromLen === 0 && (!spec.metric || spec.metric === 0xffffffff) && (!proto || proto === PROTOS.kernel) && (!oif || oif === LOOPBACK_IFINDEX) && !gw;
+        throw nullEntry ? new NetError('ENOENT', 'No such file or directory') : new NetError('ESRCH', 'No such process');
+      }
       this.unlinkAll(gw ? [v6] : siblings6(list, v6));
       return;
     }
@@ -1478,8 +1578,10 @@ export class Routes {
       if (oif && n0?.oif !== oif) return false;
       if (gw && !(n0 && n0.gwFamily === gw.family && sameBytes(n0.gw.subarray(0, gw.bytes.length), gw.bytes))) return false;
       if (spec.nexthops) {
-        if (spec.nexthops.length < a.nhs.length) return false;
-        const ok = a.nhs.every((n, k) => {
+        // a reject route's fib_info has one next hop too, with no device and no gateway
+        const nhs = a.nhs.length ? a.nhs : [{ oif: 0, gwFamily: 0, gw: new Uint8Array(16) }];
+        if (spec.nexthops.length < nhs.length) return false;
+        const ok = nhs.every((n, k) => {
           const want = spec.nexthops![k]!;
           if (want.dev !== undefined && this.ifindex(want.dev) !== n.oif) return false;
           if (want.via === undefined) return true;
@@ -1651,6 +1753,11 @@ export class Routes {
     return (id & 255) * 2 ** 32 + (0xffffffff - seq);
   }
 
+  /** @internal fib6_rule_configure: a new IPv6 rule that looks a table up makes it (fib6_new_table). */
+  ruleTable(family: 2 | 10, id: number): void {
+    this.tableCreated(family, id);
+  }
+
   /** fib_new_table / fib6_new_table: table `id` of `family` exists from now on (tables are never removed). */
   private tableCreated(family: number, id: number): void {
     const key = `${family}:${id}`;
@@ -1689,7 +1796,7 @@ export class Routes {
       if (n.gwFamily) out.gateway = formatAddr(n.gwFamily, n.gw);
       out.dev = this.devName(n.oif);
       out.flags.push(...this.nhFlagNames(r.family, n));
-    }
+    } else if (r.onlink) out.flags.push('onlink');
     const pname = Object.entries(PROTOS).find(([, v]) => v === r.protocol)?.[0];
     if (r.protocol !== PROTOS.boot) out.protocol = pname ?? String(r.protocol);
     if (r.scope !== RT_SCOPE.UNIVERSE && r.family === AF_INET) out.scope = Object.entries(SCOPES).find(([k, v]) => v === r.scope && k !== 'universe')?.[0] ?? String(r.scope);

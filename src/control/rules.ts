@@ -73,6 +73,8 @@ export class Rules {
     const r = this.build(spec, true);
     const list = this.lists[r.family];
     if (list.some((o) => this.exists(o, r))) throw new NetError('EEXIST', 'File exists');
+    // fib6_rule_configure: an IPv6 rule's table exists from now on (IPv4's rules make none)
+    if (r.family === AF_INET6 && r.action === FR_ACT.TO_TBL) (this.dp.routes as { ruleTable?(family: 2 | 10, id: number): void }).ruleTable?.(AF_INET6, r.table);
     // after every rule of a lower or equal priority (fib_nl_newrule)
     let at = list.findIndex((o) => o.pref > r.pref);
     if (at < 0) at = list.length;
@@ -91,13 +93,18 @@ export class Rules {
     const i = list.findIndex((o) => this.matches(o, want, spec));
     if (i < 0) throw new NetError('ENOENT', 'No such file or directory');
     this.lists[family] = list.filter((_, k) => k !== i);
+    // fib4_rule_delete sets fib_has_custom_rules (and unmerges local and main) as an add does; IPv6's does not
+    if (family === AF_INET) this.custom[family] = true;
     this.publish(family);
   }
 
   /** `ip rule flush`: every rule but those of priority 0 (the kernel keeps them: FIB_RULE_PERMANENT is not set, iproute2 skips pref 0). */
   flush(family: Family = 'inet'): void {
     const f = family === 'inet6' ? AF_INET6 : AF_INET;
-    this.lists[f] = this.lists[f].filter((r) => r.pref === 0);
+    const kept = this.lists[f].filter((r) => r.pref === 0);
+    // each rule goes by RTM_DELRULE: fib4_rule_delete marks the IPv4 rules custom
+    if (f === AF_INET && kept.length < this.lists[f].length) this.custom[f] = true;
+    this.lists[f] = kept;
     this.publish(f);
   }
 

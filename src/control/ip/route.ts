@@ -832,10 +832,10 @@ function get(ctx: IpContext, a: Argv): string {
   const query = { family: familyOf(fam), to: addrText(dst.family === AF_UNSPEC ? fam : dst.family, dst.bytes), ...q, ...(fibmatch ? { fibmatch: true } : {}) };
   const answer = talk(() => ctx.t.routes.get(query));
   const p = new Printer(ctx.json);
-  // fibmatch: the FIB route, printed as a dump prints it; else IPv4 answers are RTM_F_CLONED dst
+  // fibmatch: the FIB route, printed as a dump prints it (IPv6's with the query's iif); else IPv4 answers are RTM_F_CLONED dst
   // entries (uid, cache line), IPv6 ones the fib6 route with RTA_SRC ("from ::")
   const extras: GetExtras = fibmatch
-    ? { cloned: false }
+    ? { cloned: false, ...(answer.iif !== undefined ? { iif: answer.iif } : {}) }
     : { cloned: fam === AF_INET, uid: answer.uid, from: answer.from, iif: answer.iif, mark: answer.mark };
   printRoute(ctx, p, fam, answer, { ...newFilter(), tb: 0 }, extras);
   return p.output();
