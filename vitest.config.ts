@@ -20,6 +20,8 @@ export default defineConfig({
   test: {
     // one temporary directory per run, removed at its end (tests/support/global_tmp.ts)
     globalSetup: ['tests/support/global_tmp.ts'],
+    // fast-check properties from one fixed seed unless WXDP_FC_SEED says otherwise (tests/support/fc_seed.ts)
+    setupFiles: ['tests/support/fc_seed.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
