@@ -1131,17 +1131,24 @@ export class Routes {
     const x = this.x;
     const v = this.view();
     const res = x.fib_res_buf() >>> 0;
-    const fl = x.fib_flow_buf() >>> 0;
-    this.bytes().fill(0, fl, fl + 64);
-    this.bytes().set(nh.gw, fl + FL.DST);
-    v.setUint32(fl + FL.OIF, nh.oif, true);
-    v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
-    v.setUint8(fl + FL.FAMILY, AF_INET6);
+    const fl = this.gatewayFlow6(nh);
     if (x.fib6_table_lookup(RT_TABLE_MAIN, fl, nh.oif, res) !== 0 || this.resultReject6(res)) return;
     if (masked(nh.gw, v.getUint8(res + FR.PREFIXLEN)).every((c) => c === 0)) return;
     if (v.getUint8(res + FR.TYPE) !== RTN.UNICAST || v.getUint32(res + FR.OIF, true) !== nh.oif) {
       throw new NetError('EINVAL', 'Error: Nexthop has invalid gateway or device mismatch.');
     }
+  }
+
+  /** The flow the IPv6 gateway checks look nh's gateway up with (from lo, out of nh's device); its address. */
+  private gatewayFlow6(nh: Nexthop): number {
+    const fl = this.x.fib_flow_buf() >>> 0;
+    const v = this.view();
+    this.bytes().fill(0, fl, fl + 64);
+    this.bytes().set(nh.gw, fl + FL.DST);
+    v.setUint32(fl + FL.OIF, nh.oif, true);
+    v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
+    v.setUint8(fl + FL.FAMILY, AF_INET6);
+    return fl;
   }
 
   /** ip6_route_check_nh: EHOSTUNREACH unless the gateway is reached without one (through the given device). */
@@ -1150,12 +1157,7 @@ export class Routes {
     const v = this.view();
     const res = x.fib_res_buf() >>> 0;
     const found = (table: number): number => {
-      const fl = x.fib_flow_buf() >>> 0;
-      this.bytes().fill(0, fl, fl + 64);
-      this.bytes().set(nh.gw, fl + FL.DST);
-      v.setUint32(fl + FL.OIF, nh.oif, true);
-      v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
-      v.setUint8(fl + FL.FAMILY, AF_INET6);
+      const fl = this.gatewayFlow6(nh);
       const err = table ? x.fib6_table_lookup(table, fl, nh.oif, res) : x.fib6_lookup_oif(fl, res, nh.oif, 0, 1, 1);
       if (err !== 0 || this.resultReject6(res) || v.getUint8(res + FR.GW_FAMILY) !== 0) return 0;
       const dev = v.getUint32(res + FR.OIF, true);

@@ -14,11 +14,11 @@ import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { objHeapLive } from '../../src/helpers/obj_kfuncs.js';
 import { kernelAvailability, loadKernelObject } from '../../src/oracle/kernel.js';
+import { frame, key, runSteps, type Step, type Target, u64 } from './kptr_steps.js';
 
 const OBJECT = fileURLToPath(new URL('../../programs/xdp_kptr_stash.o', import.meta.url));
 
-type Step = [op: number, slot: number, val: number] | ['update' | 'delete', map: 'slots' | 'hslots', key: number];
-const STEPS: Step[] = [
+const STEPS: Step<'slots' | 'hslots'>[] = [
   // the array slot's p: empty, stashed, read in place (seq counts), exchanged, taken out
   [2, 0, 0], [0, 0, 10], [2, 0, 0], [2, 0, 0], [0, 0, 20], [1, 0, 0], [1, 0, 0],
   // the program's own update over slot 1 (its bytes over p: 0x1234) frees p's object and writes no pointer
@@ -37,37 +37,7 @@ const STEPS: Step[] = [
 const EXPECTED =
   'dead/dead dead/dead a/1 a/2 a/dead 14/dead dead/dead dead/dead 0/dead dead/dead dead/dead dead/dead upd dead/dead dead/dead dead/dead 32/dead 0/dead dead/dead 0/dead fffffffffffffffe/dead dead/65 65/c9 c9/dead dead/dead dead/6 0/dead dead/dead dead/dead del dead/dead 0/dead';
 
-const u64 = (d: Uint8Array, i: number): string => new DataView(d.buffer, d.byteOffset).getBigUint64(8 * i, true).toString(16);
-function frame(op: number, slot: number, val: number): Uint8Array {
-  const b = new Uint8Array(64);
-  const v = new DataView(b.buffer);
-  v.setBigUint64(0, BigInt(op), true);
-  v.setBigUint64(8, BigInt(slot), true);
-  v.setBigUint64(16, BigInt(val), true);
-  return b;
-}
-const key = (k: number): Uint8Array => Uint8Array.of(k, 0, 0, 0);
-
-interface Target {
-  run(f: Uint8Array): { retval: number; data: Uint8Array };
-  update(map: string, k: Uint8Array, v: Uint8Array): void;
-  delete(map: string, k: Uint8Array): void;
-}
-function steps(t: Target): string {
-  return STEPS.map((s) => {
-    if (s[0] === 'update') {
-      t.update(s[1], key(s[2]), new Uint8Array(24).fill(0xff));
-      return 'upd';
-    }
-    if (s[0] === 'delete') {
-      t.delete(s[1], key(s[2]));
-      return 'del';
-    }
-    const r = t.run(frame(s[0], s[1], s[2] as number));
-    expect(r.retval).toBe(2);
-    return `${u64(r.data, 3)}/${u64(r.data, 4)}`;
-  }).join(' ');
-}
+const steps = (t: Target): string => runSteps(STEPS, t, 24, 3);
 
 describe('allocated objects kept in map values (xdp_kptr_stash)', () => {
   it.each(['jit', 'interp'] as const)("%s: bpf_kptr_xchg, direct loads, updates and deletes give the kernel's results", async (engine) => {
@@ -119,7 +89,7 @@ const pcpuSteps = (run: (f: Uint8Array) => { retval: number; data: Uint8Array })
     new DataView(b.buffer).setBigUint64(8, BigInt(val), true);
     const r = run(b);
     expect(r.retval).toBe(2);
-    return `${u64(r.data, 2)}/${u64(r.data, 3)}`;
+    return `${u64(r.data, 2).toString(16)}/${u64(r.data, 3).toString(16)}`;
   }).join(' ');
 
 describe('a per-CPU object kept in a map value (xdp_kptr_percpu)', () => {

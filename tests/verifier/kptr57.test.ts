@@ -17,12 +17,12 @@ import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { objHeapLive } from '../../src/helpers/obj_kfuncs.js';
 import { kernelAvailability, loadKernelObject } from '../../src/oracle/kernel.js';
+import { frame, key, runSteps, type Step, type Target, u64 } from './kptr_steps.js';
 
 const OBJECT = fileURLToPath(new URL('../../programs/xdp_kptr_free.o', import.meta.url));
 
-type Step = [op: number, key: number, val: number] | ['update' | 'delete', map: 'parr' | 'phash' | 'lru', key: number];
 const CPU1 = 256;
-const STEPS: Step[] = [
+const STEPS: Step<'parr' | 'phash' | 'lru'>[] = [
   // an LRU element's object, read in place
   [0, 1, 10], [6, 1, 0],
   // a per-CPU array's copies: both CPUs' objects, the program's update frees the running CPU's, user space's both
@@ -39,37 +39,7 @@ const EXPECTED =
 /** Objects the maps hold after STEPS: lru[1], parr[1]'s CPU not updated by the program's update. */
 const HELD = 2;
 
-const u64 = (d: Uint8Array, i: number): bigint => new DataView(d.buffer, d.byteOffset).getBigUint64(8 * i, true);
-function frame(op: number, key: number, val: number): Uint8Array {
-  const b = new Uint8Array(64);
-  const v = new DataView(b.buffer);
-  v.setBigUint64(0, BigInt(op), true);
-  v.setBigUint64(8, BigInt(key), true);
-  v.setBigUint64(16, BigInt(val), true);
-  return b;
-}
-const key = (k: number): Uint8Array => Uint8Array.of(k, 0, 0, 0);
-
-interface Target {
-  run(f: Uint8Array): { retval: number; data: Uint8Array };
-  update(map: string, k: Uint8Array, v: Uint8Array): void;
-  delete(map: string, k: Uint8Array): void;
-}
-function steps(t: Target): string {
-  return STEPS.map((s) => {
-    if (s[0] === 'update') {
-      t.update(s[1], key(s[2]), new Uint8Array(16).fill(0xff));
-      return 'upd';
-    }
-    if (s[0] === 'delete') {
-      t.delete(s[1], key(s[2]));
-      return 'del';
-    }
-    const r = t.run(frame(s[0], s[1], s[2] as number));
-    expect(r.retval).toBe(2);
-    return `${u64(r.data, 3).toString(16)}/${u64(r.data, 4).toString(16)}`;
-  }).join(' ');
-}
+const steps = (t: Target): string => runSteps(STEPS, t, 16, 3);
 
 describe('objects freed with the elements that hold them (xdp_kptr_free)', () => {
   it.each(['jit', 'interp'] as const)("%s: per-CPU updates and deletes give the kernel's results; unloading frees the rest", async (engine) => {
