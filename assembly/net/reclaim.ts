@@ -298,12 +298,6 @@ function graceOver(s: u32): bool {
 }
 
 /**
- * Reclaim what can be: the open batch becomes the pending one (the workers' counters noted) when
- * none is pending, and the pending batch goes to the free lists once its grace period is over.
- * Returns the bytes still retired and waiting. Control plane only; call it after publishing, and
- * again later when workers are running (each call is cheap).
- */
-/**
  * A block no reader can have seen (never published: a refused command's undo) straight back on its free list: no
  * grace period, and no chunk to record it in — what rc_retire needs, and cannot get once memory has run out.
  */
@@ -315,6 +309,12 @@ export function rc_free_unseen(b: u32, size: u32): void {
   spinUnlock(s + RS_LOCK);
 }
 
+/**
+ * Reclaim what can be: the open batch becomes the pending one (the workers' counters noted) when
+ * none is pending, and the pending batch goes to the free lists once its grace period is over.
+ * Returns the bytes still retired and waiting. Control plane only; call it after publishing, and
+ * again later when workers are running (each call is cheap).
+ */
 export function rc_reclaim(): u32 {
   const s = state();
   if (s == 0) return 0;
