@@ -684,7 +684,9 @@ export class Addresses {
   /** inet6_addr_modify (ip addr replace/change on an existing address): lifetimes, flags, metric. */
   private modify6(link: LinkView, a: Ifa6, spec: AddrSpec, lft: Lifetimes): void {
     const hadPrefixRoute = (a.flags & IFA_F.NOPREFIXROUTE) === 0;
-    const metric = spec.metric ?? 0;
+    // `if (cfg->rt_priority && cfg->rt_priority != ifp->rt_priority)`: no metric (or metric 0) keeps the address's
+    // (IPv4's inet_rtm_newaddr sets it whatever it is: fib_modify_prefix_metric above)
+    const metric = spec.metric ? spec.metric : a.metric;
     a.flags &= ~(IFA_F.PERMANENT | IFA_F.DEPRECATED | IFA_F.NODAD | IFA_F.NOPREFIXROUTE);
     a.flags |= (spec.nodad ? IFA_F.NODAD : 0) | (spec.noprefixroute ? IFA_F.NOPREFIXROUTE : 0);
     if (lft.valid === INFINITY) a.flags |= IFA_F.PERMANENT;
