@@ -2118,11 +2118,14 @@ export function fib6_lookup_oif(fl: u32, res: u32, oif: u32, hasSaddr: bool, ifa
   return rulesLookup(AF_INET6, fl, res, hasSaddr);
 }
 
-/** fib6_table_lookup on table `id` directly (bpf_fib_lookup DIRECT): 0, or -EAGAIN. */
-export function fib6_table_lookup(id: u32, fl: u32, oif: u32, res: u32): i32 {
+/**
+ * fib6_table_lookup on table `id` directly: 0, or -EAGAIN. `iface` is RT6_LOOKUP_F_IFACE (only routes through oif):
+ * ip6_route_check_nh's gateway lookup sets it, bpf_fib_lookup DIRECT and ip6_route_check_nh_onlink do not.
+ */
+export function fib6_table_lookup(id: u32, fl: u32, oif: u32, res: u32, iface: bool): i32 {
   const t = fib_table_get(AF_INET6, id);
   if (t == 0) return EAGAIN;
-  return tableLookup6(t, fl, oif, false, res);
+  return tableLookup6(t, fl, oif, iface, res);
 }
 
 @inline function isSibling6(fa: u32, metric: u32): bool {

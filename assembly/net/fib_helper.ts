@@ -351,7 +351,7 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
   flowPorts(fl, p, AF_INET6);
   let err: i32;
   if (flags & BPF_FIB_LOOKUP_DIRECT) {
-    err = fib6_table_lookup(directTable(p, flags), fl, oif, res);
+    err = fib6_table_lookup(directTable(p, flags), fl, oif, res, false);
   } else {
     if (flags & BPF_FIB_LOOKUP_MARK) store<u32>(fl + FL_MARK, load<u32>(p + P_MARK));
     // ipv6_stub->fib6_lookup: the fib6_result path, on which rules never suppress (fib6_rule_suppress needs an rt6_info)

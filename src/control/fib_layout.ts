@@ -48,7 +48,7 @@ export interface FibExports {
   fib_select_default(fl: number, res: number): void;
   fib_result_prefsrc(res: number): number;
   fib6_lookup_oif(fl: number, res: number, oif: number, hasSaddr: number, iface: number, suppress: number): number;
-  fib6_table_lookup(id: number, fl: number, oif: number, res: number): number;
+  fib6_table_lookup(id: number, fl: number, oif: number, res: number, iface: number): number;
   fib6_select_path(fl: number, res: number, oif: number, haveOifMatch: number, iface: number): void;
   inet_select_addr(ifindex: number, dst: number, scope: number): number;
   ipv6_dev_get_saddr(ifindex: number, dst: number, out: number): number;

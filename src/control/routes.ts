@@ -1132,7 +1132,7 @@ export class Routes {
     const v = this.view();
     const res = x.fib_res_buf() >>> 0;
     const fl = this.gatewayFlow6(nh);
-    if (x.fib6_table_lookup(RT_TABLE_MAIN, fl, nh.oif, res) !== 0 || this.resultReject6(res)) return;
+    if (x.fib6_table_lookup(RT_TABLE_MAIN, fl, nh.oif, res, 0) !== 0 || this.resultReject6(res)) return;
     if (masked(nh.gw, v.getUint8(res + FR.PREFIXLEN)).every((c) => c === 0)) return;
     if (v.getUint8(res + FR.TYPE) !== RTN.UNICAST || v.getUint32(res + FR.OIF, true) !== nh.oif) {
       throw new NetError('EINVAL', 'Error: Nexthop has invalid gateway or device mismatch.');
@@ -1158,7 +1158,8 @@ export class Routes {
     const res = x.fib_res_buf() >>> 0;
     const found = (table: number): number => {
       const fl = this.gatewayFlow6(nh);
-      const err = table ? x.fib6_table_lookup(table, fl, nh.oif, res) : x.fib6_lookup_oif(fl, res, nh.oif, 0, 1, 1);
+      // ip6_route_check_nh: RT6_LOOKUP_F_IFACE in the route's table too (a route through another device is passed over)
+      const err = table ? x.fib6_table_lookup(table, fl, nh.oif, res, 1) : x.fib6_lookup_oif(fl, res, nh.oif, 0, 1, 1);
       if (err !== 0 || this.resultReject6(res) || v.getUint8(res + FR.GW_FAMILY) !== 0) return 0;
       const dev = v.getUint32(res + FR.OIF, true);
       return nh.oif && dev !== nh.oif ? 0 : dev;

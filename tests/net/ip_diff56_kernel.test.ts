@@ -24,9 +24,8 @@
 // namespace, which was most of the "ECMP choice of route get" differences), and the rest fixed and pinned below;
 // with them (12-07 22:51, the pinned cases and seeds 1-300) none of seeds 1-160 differs but seed 9, a timing flake
 // under load (fixed since: expiries compare within 15 s, sameStdout), and 7 of 161-300 do,
-// first at (12-07 23:40: 298 agrees since `addr change` keeps an IPv6 metric, pinned; 268 now differs later, a
-// `203.0.113.64/26 dev v0 table 100 scope link src 198.51.100.1 hoplimit 10` route the kernel keeps and wxdp lacks): an IPv6
-// gateway check that the kernel passes (`route append ::/0 via 2001:db8:1::2 dev v0`: 270); an IPv6 reject route
+// first at (12-07 23:40: 298 and 270 agree since, pinned; 268 now differs later, a `203.0.113.64/26 dev v0 table 100 scope link
+// src 198.51.100.1 hoplimit 10` route the kernel keeps and wxdp lacks): an IPv6 reject route
 // keeping its src (281); an IPv4 onlink gateway the kernel calls invalid (282); IPv4 `route get … tos` not echoing
 // the tos (293); an IPv6 prefix route of v0 missing from `-6 route show` after address changes (297).
 // Not drawn: `-d link show` (veth maxmtu and queue counts differ by design), link add/del, nexthop objects.
@@ -509,6 +508,13 @@ const PINNED: Record<string, string[]> = {
     'addr add 2001:db8:2::1/64 dev v0 nodad', 'addr change 2001:db8:2::1/128 dev v0 metric 300 nodad', '-6 route show dev v0', 'addr change 2001:db8:2::1/128 dev v0 nodad',
     '-6 route show dev v0', '-6 addr show dev v0', 'addr change 2001:db8:2::1/64 dev v0 metric 0 nodad', '-j -6 addr show dev v0', 'addr replace 2001:db8:2::1/64 dev v0 metric 20 nodad',
     '-6 route show dev v0', 'addr add 192.0.2.9/24 dev v0 metric 300', 'addr change 192.0.2.9/24 dev v0', 'route show dev v0', 'addr show dev v0',
+  ],
+  // seed 270: ip6_route_check_nh looks the gateway up in the route's table with RT6_LOOKUP_F_IFACE, so a default
+  // route through the named device answers it even where another route of the table (or a prohibit rule) would not
+  'ipv6 gateway check strict on the device': [
+    'route prepend default via 2001:db8::2 dev lo', '-6 rule add from all prohibit', 'route prepend ::/0 dev v0', 'route append ::/0 via 2001:db8:1::2 dev v0',
+    '-6 route show', 'route add 2001:db8:5::/48 via 2001:db8:1::2 dev v0', 'route add 2001:db8:5::/48 via 2001:db8:1::2 dev v0 table 100', '-6 rule del from all prohibit',
+    'route add 2001:db8:5::/48 via 2001:db8:1::2 dev v0 table 100', '-6 route show table all',
   ],
   // seeds 1, 61, 68, 112, 141 (ipd57): IPv6 `route get … fibmatch iif D` carries RTA_IIF (rt6_fill_node is given the iif); IPv4's does not
   fibmatch: [
