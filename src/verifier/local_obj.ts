@@ -300,26 +300,34 @@ function scalarStruct(btf: Btf, id: number, depth: number): boolean {
 export type ObjNewSizes = Map<number, number>;
 
 /**
+ * bpf_obj_new's and bpf_percpu_obj_new's `local_type_id__k` (R1): a scalar, a known constant (made precise), a u32
+ * naming a struct of the program's BTF; the id and the struct.
+ */
+function localTypeArg(h: GraphHost): { v: bigint; s: NonNullable<ReturnType<typeof localStruct>>; btf: Btf } {
+  const r1 = h.arg(1);
+  if (!r1.isScalar) h.reject('R1 is not a scalar', 'EINVAL');
+  if (!r1.varOff.isConst) h.reject('R1 must be a known constant', 'EINVAL');
+  h.precise(1);
+  const v = r1.varOff.value;
+  if (v > 0xffffffffn) h.reject('local type ID argument must be in range [0, U32_MAX]', 'EINVAL');
+  if (!h.btf) h.reject('bpf_obj_new/bpf_percpu_obj_new requires prog BTF', 'EINVAL');
+  const s = localStruct(h.btf, Number(v));
+  if (!s) h.reject('bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct', 'EINVAL');
+  return { v, s, btf: h.btf };
+}
+
+/**
  * check_kfunc_call for a graph kfunc: its arguments (check_kfunc_args), then what it does to the state.
  * Returns r0 (undefined: void). The caller clobbers r1-r5 after.
  */
 export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: ObjNewSizes): Reg | undefined {
   switch (def.graph) {
     case 'obj_new': {
-      // `local_type_id__k`: a scalar, a known constant, made precise
-      const r1 = h.arg(1);
-      if (!r1.isScalar) h.reject('R1 is not a scalar', 'EINVAL');
-      if (!r1.varOff.isConst) h.reject('R1 must be a known constant', 'EINVAL');
-      h.precise(1);
-      const v = r1.varOff.value;
-      if (v > 0xffffffffn) h.reject('local type ID argument must be in range [0, U32_MAX]', 'EINVAL');
-      if (!h.btf) h.reject('bpf_obj_new/bpf_percpu_obj_new requires prog BTF', 'EINVAL');
-      const s = localStruct(h.btf, Number(v));
-      if (!s) h.reject('bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct', 'EINVAL');
+      const { v, s, btf } = localTypeArg(h);
       // bpf_mem_alloc's largest class less its header (6.18.44, measured: 4088 bytes taken, 4089 refused); the
       // lowered helper ids below carry the size in 12 bits too
       if (s.size > OBJ_MAX_SIZE) h.reject(`bpf_obj_new type size (${s.size}) is more than the allocator serves`, 'EINVAL');
-      const rcNew = refcountOff(h.btf, Number(v));
+      const rcNew = refcountOff(btf, Number(v));
       sizes.set(pc, rcNew < 0 ? s.size : OBJ_NEW_RC + rcNew * 4096 + s.size);
       // KF_RET_NULL's id first, then acquire_reference's replaces it
       const r0 = allocReg(Number(v), s);
@@ -330,18 +338,10 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
     }
     case 'percpu_obj_new': {
       // as obj_new's argument, then bpf_percpu_obj_new's own rules: at most 512 bytes, scalars only
-      const r1 = h.arg(1);
-      if (!r1.isScalar) h.reject('R1 is not a scalar', 'EINVAL');
-      if (!r1.varOff.isConst) h.reject('R1 must be a known constant', 'EINVAL');
-      h.precise(1);
-      const v = r1.varOff.value;
-      if (v > 0xffffffffn) h.reject('local type ID argument must be in range [0, U32_MAX]', 'EINVAL');
-      if (!h.btf) h.reject('bpf_obj_new/bpf_percpu_obj_new requires prog BTF', 'EINVAL');
-      const s = localStruct(h.btf, Number(v));
-      if (!s) h.reject('bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct', 'EINVAL');
+      const { v, s, btf } = localTypeArg(h);
       if (s.size > PERCPU_OBJ_MAX) h.reject(`bpf_percpu_obj_new type size (${s.size}) is greater than ${PERCPU_OBJ_MAX}`, 'EINVAL');
-      if (!scalarStruct(h.btf, Number(v), 0)) h.reject('bpf_percpu_obj_new type ID argument must be of a struct of scalars', 'EINVAL');
-      if (specialFields(h.btf, Number(v)).length > 0) h.reject('bpf_percpu_obj_new type ID argument must not contain special fields', 'EINVAL');
+      if (!scalarStruct(btf, Number(v), 0)) h.reject('bpf_percpu_obj_new type ID argument must be of a struct of scalars', 'EINVAL');
+      if (specialFields(btf, Number(v)).length > 0) h.reject('bpf_percpu_obj_new type ID argument must not contain special fields', 'EINVAL');
       sizes.set(pc, PERCPU_NEW + s.size);
       const r0 = allocReg(Number(v), s);
       r0.percpu = true;
