@@ -7,10 +7,10 @@
 // with this sysctl set (FLOW_SLOW).
 
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Fixture, stackUnready } from '../net/support.js';
-import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { LINKS, NEIGH, ROUTES, parseConntrackL, rstAfterData, sentOf } from './ct_support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { LINKS, NEIGH, ROUTES, kernelBeforeAfter, parseConntrackL, rstAfterData, sentOf } from './ct_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '') ||
@@ -32,22 +32,12 @@ const KEY = 'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst';
 
 
 describe.skipIf(unready !== '' || noKernel !== '')(`a RST before the acknowledged sequence, nf_conntrack_tcp_ignore_invalid_rst 0 and 1, against the kernel${skipWhy}`, () => {
-  let k: KernelRouter | undefined;
   let kern: string[][] = [];
   let kernList = '';
   let kernCt = '';
   beforeAll(() => {
-    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'ctrst');
-    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-    kern = k.send(steps(40000)).map((x) => sentOf(x.tx));
-    const s = spawnSync('ip', ['netns', 'exec', k.router, 'sysctl', '-qw', `${KEY}=1`], { encoding: 'utf8' });
-    if (s.status !== 0) throw new Error(`sysctl: ${s.stderr}`);
-    kern.push(...k.send(steps(40001)).map((x) => sentOf(x.tx)));
-    kernList = spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout;
-    kernCt = spawnSync('ip', ['netns', 'exec', k.router, 'conntrack', '-L'], { encoding: 'utf8' }).stdout;
+    ({ sent: kern, list: kernList, ct: kernCt } = kernelBeforeAfter('ctrst', RULESET, KEY, steps(40000), steps(40001)));
   }, 60_000);
-  afterAll(() => k?.close());
 
   it('drops the RST as invalid by default, forwards it with the sysctl, the connection left ESTABLISHED', async () => {
     const fx = await Fixture.create(LINKS, ROUTES, NEIGH);

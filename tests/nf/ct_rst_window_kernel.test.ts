@@ -7,10 +7,10 @@
 // through wxdp: what each forwarded, the counters and the conntrack entries (their timeouts too) compared. wxdp alike.
 
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Fixture, stackUnready } from '../net/support.js';
-import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { LINKS, NEIGH, ROUTES, parseConntrackL, rstAfterData, sentOf } from './ct_support.js';
+import { kernelUnavailable } from '../net/kernel.js';
+import { LINKS, NEIGH, ROUTES, kernelBeforeAfter, parseConntrackL, rstAfterData, sentOf } from './ct_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '') ||
@@ -34,22 +34,12 @@ const RUN = (p: number): Array<[string, Uint8Array]> => [...rstAfterData(p, FAR)
 
 
 describe.skipIf(unready !== '' || noKernel !== '')(`a RST out of the window, nf_conntrack_tcp_ignore_invalid_rst 0 and 1, against the kernel${skipWhy}`, () => {
-  let k: KernelRouter | undefined;
   let kern: string[][] = [];
   let kernList = '';
   let kernCt = '';
   beforeAll(() => {
-    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'rv56rw');
-    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-    kern = k.send(RUN(40100)).map((x) => sentOf(x.tx));
-    const s = spawnSync('ip', ['netns', 'exec', k.router, 'sysctl', '-qw', `${KEY}=1`], { encoding: 'utf8' });
-    if (s.status !== 0) throw new Error(`sysctl: ${s.stderr}`);
-    kern.push(...k.send(RUN(40200)).map((x) => sentOf(x.tx)));
-    kernList = spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout;
-    kernCt = spawnSync('ip', ['netns', 'exec', k.router, 'conntrack', '-L'], { encoding: 'utf8' }).stdout;
+    ({ sent: kern, list: kernList, ct: kernCt } = kernelBeforeAfter('rv56rw', RULESET, KEY, RUN(40100), RUN(40200)));
   }, 60_000);
-  afterAll(() => k?.close());
 
   it('forwards, drops and tracks the RSTs as the kernel does', async () => {
     const fx = await Fixture.create(LINKS, ROUTES, NEIGH);

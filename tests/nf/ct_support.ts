@@ -2,9 +2,11 @@
 // one (eth1, 198.51.100.0/24, 203.0.113.0/24 behind its gateway), TCP segments with their checksums, and
 // `conntrack -L` lines parsed into comparable records.
 
+import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { concat, eth, hex, inetChecksum, ipv4, type Fixture, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
+import { KernelRouter } from '../net/kernel.js';
 
 export const M0 = '02:00:00:00:01:00'; // router eth0 (inside)
 export const M1 = '02:00:00:00:01:01'; // router eth1 (outside)
@@ -149,4 +151,26 @@ export function expectOneFlowTimeout(fx: Fixture, original: () => void, reply: (
   expect(fx.dp.flowtable.list().length).toBe(1);
   fx.advance(1_000);
   expect(fx.dp.flowtable.list()).toEqual([]);
+}
+
+/**
+ * The kernel's side of a sysctl's before and after: a router of namespaces (made and removed here) with `ruleset`
+ * loaded takes `before`, then `after` with `key` set to 1; the frames it sent for each (sentOf), then its
+ * `nft list ruleset` and `conntrack -L`.
+ */
+export function kernelBeforeAfter(tag: string, ruleset: string, key: string, before: Array<[string, Uint8Array]>, after: Array<[string, Uint8Array]>): { sent: string[][]; list: string; ct: string } {
+  const k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, tag);
+  try {
+    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: ruleset, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
+    const sent = k.send(before).map((x) => sentOf(x.tx));
+    const s = spawnSync('ip', ['netns', 'exec', k.router, 'sysctl', '-qw', `${key}=1`], { encoding: 'utf8' });
+    if (s.status !== 0) throw new Error(`sysctl: ${s.stderr}`);
+    sent.push(...k.send(after).map((x) => sentOf(x.tx)));
+    const list = spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout;
+    const ct = spawnSync('ip', ['netns', 'exec', k.router, 'conntrack', '-L'], { encoding: 'utf8' }).stdout;
+    return { sent, list, ct };
+  } finally {
+    k.close();
+  }
 }
