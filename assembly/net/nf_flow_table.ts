@@ -1555,7 +1555,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // burst's misses the CPU's window holds at once (wasm has no prefetch instruction); a frame without a
   // bucket of its own (0, SAME_KEY) loads address 0 instead of a branch (always mapped). Branchless
   // loads here and in the fourth loop: 10k flows 43.8 → 41.6 ns, 100k 58.3 → 53.9 (3 rounds, measured)
-  let acc = ftProbe == 1 ? warmLinesV(out, n, ~3) : warmLines(out, n, ~3);
+  let acc = warmLines(out, n, ~3);
   // 3: the slot whose tag is the key's hash (its record), or the bucket's overflow list; the frames
   // with a record counted (m)
   let m: u32 = 0;
@@ -1583,8 +1583,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   }
   // 4: the hot records' lines (an IPv6 one's address line too: its key and NAT addresses), again only
   // loads, without a branch (no record: address 0)
-  if (ftProbe == 2) acc += copyHot(out, n);
-  else acc += ftProbe == 1 ? warmLinesV(out, n, ~1) : warmLines(out, n, ~1);
+  acc += warmLines(out, n, ~1);
   // the counting hits' direction records (their FD_ACCT line), when a flowtable counts
   if ((load<u64>(r + FTR_FLAGS) & (<u64>NF_FLOWTABLE_COUNTER * 0x0101010101010101)) != 0) {
     for (let i: u32 = 0; i < n; i++) {
@@ -1768,44 +1767,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   return acc;
 }
 
-// PROBE (spf58, not to land): 1 the waves' loads four addresses a v128; 2 the hot records copied into a burst scratch
-let ftProbe: u32 = 0;
-export function nf_flow_probe(m: u32): void {
-  ftProbe = m;
-}
-const HOT_COPY: u32 = memory.data(64 * 32 + 64 * 4, 64);
-@inline function warmLinesV(out: u32, n: u32, mask: u32): u32 {
-  let acc: u32 = 0;
-  let i: u32 = 0;
-  const mv = i32x4.splat(mask);
-  for (; i + 8 <= n; i += 8) {
-    const o = out + (i << 2);
-    const v = v128.and(v128.load(o), mv);
-    const w = v128.and(v128.load(o, 16), mv);
-    acc += load<u32>(i32x4.extract_lane(v, 0)) + load<u32>(i32x4.extract_lane(v, 1)) + load<u32>(i32x4.extract_lane(v, 2)) + load<u32>(i32x4.extract_lane(v, 3)) +
-      load<u32>(i32x4.extract_lane(w, 0)) + load<u32>(i32x4.extract_lane(w, 1)) + load<u32>(i32x4.extract_lane(w, 2)) + load<u32>(i32x4.extract_lane(w, 3));
-  }
-  for (; i < n; i++) acc += load<u32>(load<u32>(out + (i << 2)) & mask);
-  return acc;
-}
-/** The IPv4 hot records named at `out` copied to HOT_COPY (their slots then name the copy; the originals at HOT_COPY + 2048). */
-@inline function copyHot(out: u32, n: u32): u32 {
-  let acc: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(out + (i << 2));
-    if ((a & 1) != 0 || a == 0) {
-      acc += load<u32>(a & ~1);
-      continue;
-    }
-    const c = HOT_COPY + (i << 5);
-    v128.store(c, v128.load(a));
-    v128.store(c, v128.load(a, 16), 16);
-    store<u32>(HOT_COPY + 2048 + (i << 2), a);
-    store<u32>(out + (i << 2), c);
-  }
-  return acc;
-}
-
 /**
  * The whole bucket's lookup for the frame whose IP header is at `ip` (`v6`: IPv6), received on `iif`, not
  * inlined: the rare case of nf_flow_burst_lookup (no slot with the key's tag, but an overflow list) and of
@@ -1928,19 +1889,16 @@ function refreshBoth6(h: u32, t: u32): void {
   // (the protocol's compare or-ed into the vector's without a branch of its own measured the same:
   // flowtable 10k 1.003×, 100k 0.991×, 4/8 rounds faster, 8 interleaved rounds at load 8-17)
   let d = a;
-  let c = a;
-  if (a - HOT_COPY < 2048) d = load<u32>(HOT_COPY + 2048 + ((a - HOT_COPY) >> 3));
   const key = i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, bIif);
-  if (!i32x4.all_true(i32x4.eq(v128.load(c), key)) || <u32>load<u8>(c + H4_PROTO) != proto) {
+  if (!i32x4.all_true(i32x4.eq(v128.load(d), key)) || <u32>load<u8>(d + H4_PROTO) != proto) {
     d = burstCold(ftRoot(), ip, 0, bIif);
     if (d == 0) return noFlow();
-    c = d;
   }
-  const fl = <u32>load<u8>(c + H4_FLAGS);
+  const fl = <u32>load<u8>(d + H4_FLAGS);
   // torn down, or no hook on this device (FD_TEARDOWN)
   if ((fl & (H4F_TEARDOWN | H4F_NOHOOK)) != 0) return slow();
   // the route's: its next hop, shared with the other flows that leave by it
-  const nh = load<u32>(c + H4_NH);
+  const nh = load<u32>(d + H4_NH);
   const tot = ldBe16(ip + IPH_TOT_LEN);
   if (tot > load<u32>(nh + NH_MTU)) return slow(); // nf_flow_exceeds_mtu
   // nf_flow_state_check: a SYN, FIN or RST (the flow's own flags read then only)
@@ -1950,11 +1908,10 @@ function refreshBoth6(h: u32, t: u32): void {
   // decided: counted (burstAcct: before the frame's writes), refresh (flow_offload_refresh: only when
   // the timeout moves by more than a second), NAT, TTL, MACs, out
   burstAcct(fl, d, false, len - ETH_HLEN); // (skb->len: the frame past its Ethernet header)
-  const t = <u32>burstTimeout(proto);
-  if (t - load<u32>(c + H4_TIMEOUT) > 1000) refreshBoth4(d, t);
+  refresh4(d, <u32>burstTimeout(proto));
   const nat = fl & (FDF_SNAT | FDF_DNAT);
-  if (nat == FDF_SNAT) natOne(ip, proto, IPH_SADDR, 0, c, nh);
-  else if (nat == FDF_DNAT) natOne(ip, proto, IPH_DADDR, 2, c, nh);
+  if (nat == FDF_SNAT) natOne(ip, proto, IPH_SADDR, 0, d, nh);
+  else if (nat == FDF_DNAT) natOne(ip, proto, IPH_DADDR, 2, d, nh);
   else if (nat != 0) natCsum(ip, proto, coldOf4(ftRoot(), d));
   else ipDecreaseTtl(ip);
   burstXmit(q, data, tot + ETH_HLEN);
