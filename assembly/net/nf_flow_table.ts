@@ -1746,6 +1746,27 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // flight under the next chunk's hashing) — 1M data path, 12 rounds alternated in one process, load 16:
   // 16 1.121× (0/12 rounds faster), 32 1.021× (5/12), the A/A control 1.039× (4/12): fewer misses a wave
   // cost more than the hashing they overlap (the C floor's 8-16 frames at once, above); not kept.
+  // Counted again (spf58, 12-08): the 1M row's 698-712 MiB resident is ~700 B a flow, but a hit touches
+  // two lines of it: the conntrack entry (CT_SIZE 256), the flow's direction records (FLOW_SIZE 256), the
+  // REPLY hot record and the next hops' pool (2 × 32 B each way, sized for one next hop a direction) are
+  // read at the add, the collector and the rare paths only; no write is made a hit (the refresh waits for
+  // the clock to move a second, as flow_offload_refresh's HZ; the bench's clock does not move); the next
+  // hop, neighbour entry, devices and counters are shared lines. So two dependent random lines a frame, the
+  // bucket's (16 MiB) then its hot record's (32 MB of ORIGINAL records), each loaded a burst's wave at a
+  // time. The machine's price of a wave (C, a wave of 64 random 4-byte reads a frame, best of 5, load 14-21,
+  // less the 1 MiB row's loop): ~3 ns a frame from 4 MiB, ~6-8.5 from 16 MiB, ~10 from 32 MiB, ~11-13
+  // from 64 MiB; the same pages' first lines only (one line a 4-KiB page: the TLB's share, the lines in
+  // cache) ~2.5 from 16 MiB, ~4 from 32, ~5 from 64: a third to a half of a wave is the page walk (a KVM
+  // guest's, nested; MADV_HUGEPAGE changed 16 MiB by nothing, 64 MiB by 0.93-0.76× in two runs), so a
+  // layout gains by the pages it touches about as much as by the lines. 16 MiB + 32 MB ≈ 17 ns is the
+  // 1M row's ~19 ns over 10k. Tried (probe 6e25bf7c, reverted; bench flows 1M data path, modes switched
+  // per 0.6-s round in one process, 12 rounds in order 0,1,2,0 then reversed, load 15-21: rounds 45-109
+  // ns, the A/A control's paired median 0.96-1.09×): the waves' addresses loaded four a v128 (~3.5
+  // instructions a load instead of ~5: more of a burst's misses inside the CPU's window) 1.006× / 0.961×
+  // (6/12 rounds faster), no gain (so the window is not what bounds the misses in flight); the record
+  // wave copying each IPv4 hit's hot record into a burst scratch that nf_flow_forward reads (its loop
+  // touching one page for the burst's records instead of 64) 1.075× / 1.104× / 1.084× (2-3/12): slower
+  // (each copy's stores wait in the window for their loads). Neither kept.
   sink += acc;
   return m;
 }
