@@ -320,29 +320,6 @@ export async function runFlowsBench(opts: FlowsOptions = {}): Promise<FlowsRow[]
         const h0 = mib(s, 'nf_flowtable:hit');
         const rx = (): number => s.eth0.stats().rxPackets + s.eth1.stats().rxPackets;
         const rx0 = rx();
-        // PROBE (spf58, not to land): WXDP_FTPROBE='0,3,0' modes alternated per round, forward then backward
-        if (process.env.WXDP_FTPROBE && ft) {
-          const set = s.dp.fastPath.exports['nf_flow_probe'] as (c: number) => void;
-          const build = s.dp.fastPath.exports['nf_flow_probe_build'] as () => number;
-          log?.(`    probe shadow built: ${build()} records left out\n`);
-          const vs = process.env.WXDP_FTPROBE.split(',');
-          const res: number[][] = vs.map(() => []);
-          const rounds = Number(process.env.WXDP_FTPROBE_ROUNDS ?? 8);
-          for (let k = 0; k < rounds; k++) {
-            const order = k & 1 ? [...vs.keys()].reverse() : [...vs.keys()];
-            for (const v of order) {
-              set(Number(vs[v]));
-              const r = pollRate(s, Number(process.env.WXDP_FTPROBE_SEC ?? 0.6), back);
-              res[v]!.push(r.ns - r.harness);
-              log?.(`    probe ${vs[v]} data ${(r.ns - r.harness).toFixed(1)} whole ${r.ns.toFixed(1)}\n`);
-            }
-          }
-          const med = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-          const ratios = (v: number): number => med(res[v]!.map((x, i) => x / res[0]![i]!));
-          const wins = (v: number): number => res[v]!.filter((x, i) => x < res[0]![i]!).length;
-          log?.(`    probe medians (data path ns; paired ratio to ${vs[0]}, rounds faster): ${vs.map((v, i) => `${v} ${med(res[i]!).toFixed(1)} (${ratios(i).toFixed(3)}, ${wins(i)}/${rounds})`).join(', ')}\n`);
-          set(Number(process.env.WXDP_FTPROBE_FINAL ?? 0));
-        }
         Object.assign(row, measure(s, seconds, back));
         if (ft) row.hits = (mib(s, 'nf_flowtable:hit') - h0) / Math.max(1, rx() - rx0);
       } else if (spec.path === 'new conns') {

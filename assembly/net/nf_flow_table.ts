@@ -1469,7 +1469,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   const out = flowBurstRecs();
   const tags = out + FLOW_BURST_TAGS;
   const table = load<u32>(r + FTR_TABLE);
-  const shadow = ftProbe == 3 ? probeShadow : 0;
   const mask = load<u32>(r + FTR_BUCKETS) - 1;
   const table6 = load<u32>(r + FTR_TABLE6);
   const idxb = load<u32>(r + FTR_IDXB);
@@ -1514,7 +1513,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
         } else {
           const k = keyHash(i32x4.extract_lane(key, 0), i32x4.extract_lane(key, 1), i32x4.extract_lane(key, 2), proto, ifindex);
           store<u32>(tags + (i << 2), k);
-          h = shadow != 0 ? shadow + (((k & mask) >> 4) << 12) + ((k & 15) << 6) : table + (k & mask) * BKT_SIZE;
+          h = table + (k & mask) * BKT_SIZE;
           lastKey = key;
           lastAt = i;
         }
@@ -1576,7 +1575,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     // none (the whole bucket then, lookup)
     const t = tagMatches(bk, slotTag(k, idxb), hm);
     let d: u32 = 0;
-    if (t != 0) d = slotRec(load<u32>(bk + (ctz(t) << 2)), idxb, (a & 1) != 0 ? hot6 : shadow != 0 ? shadow : hot4, hotShift(a & 1));
+    if (t != 0) d = slotRec(load<u32>(bk + (ctz(t) << 2)), idxb, (a & 1) != 0 ? hot6 : hot4, hotShift(a & 1));
     else if (load<u32>(bk + BKT_OVF) != 0) d = burstCold(r, load<u32>(b + (i << 3)) + ETH_HLEN, a & 1, ifindex);
     // (no slot with the key's tag and no overflow: no flow has the key)
     store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : 0);
@@ -1787,56 +1786,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   }
   for (; i < n; i++) acc += load<u32>(load<u32>(out + (i << 2)) & mask);
   return acc;
-}
-
-// PROBE (spf58, not to land): mode 3 reads a shadow of the IPv4 table whose 4-KiB pages hold 16 buckets
-// (1 KiB) and the ORIGINAL hot records their slots name (96 × 32 B): a hit's bucket and record in one page.
-// Built from the table as it is (nf_flow_probe_build); REPLY slots left out (the flowtable row's traffic is
-// ORIGINAL only), a page's records past 96 left out (their frames take burstCold: the real table).
-let ftProbe: u32 = 0;
-let probeShadow: u32 = 0;
-export function nf_flow_probe(m: u32): void {
-  ftProbe = m;
-}
-export function nf_flow_probe_build(): i32 {
-  const r = ftRoot();
-  const nb = load<u32>(r + FTR_BUCKETS);
-  const pages = nb >> 4;
-  if (probeShadow == 0) probeShadow = arena_alloc(pages << 12, 4096);
-  const sh = probeShadow;
-  if (sh == 0) return -12;
-  memory.fill(sh, 0, pages << 12);
-  const table = load<u32>(r + FTR_TABLE);
-  const idxb = load<u32>(r + FTR_IDXB);
-  const hot = load<u32>(r + FTR_HOT);
-  const rep = load<u32>(r + FTR_HOTR);
-  let left: i32 = 0;
-  for (let p: u32 = 0; p < pages; p++) {
-    const pg = sh + (p << 12);
-    let k: u32 = 0;
-    for (let j: u32 = 0; j < 16; j++) {
-      const ob = table + ((p << 4) + j) * BKT_SIZE;
-      const nbk = pg + (j << 6);
-      let o: u32 = 0;
-      for (let i: u32 = 0; i < BKT_SLOTS; i++) {
-        const v = load<u32>(ob + (i << 2));
-        if (v == 0) continue;
-        const h = slotRec(v, idxb, hot, HOT4_SHIFT);
-        if (h >= rep) continue;
-        if (k >= 96) {
-          left++;
-          continue;
-        }
-        const c = pg + 1024 + (k << 5);
-        k++;
-        memory.copy(c, h, 32);
-        store<u32>(nbk + (o << 2), (v & ~((<u32>1 << idxb) - 1)) | (((c - sh) >> 5) + 1));
-        o++;
-      }
-      store<u32>(nbk + BKT_OVF, load<u32>(ob + BKT_OVF));
-    }
-  }
-  return left;
 }
 
 /**
