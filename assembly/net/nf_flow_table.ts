@@ -1766,7 +1766,14 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // (6/12 rounds faster), no gain (so the window is not what bounds the misses in flight); the record
   // wave copying each IPv4 hit's hot record into a burst scratch that nf_flow_forward reads (its loop
   // touching one page for the burst's records instead of 64) 1.075× / 1.104× / 1.084× (2-3/12): slower
-  // (each copy's stores wait in the window for their loads). Neither kept.
+  // (each copy's stores wait in the window for their loads). Neither kept. And on the real path the
+  // page-walk share: probe 84448498 (reverted) read a shadow of the IPv4 table whose 4-KiB pages hold 16
+  // buckets and the ORIGINAL hot records their slots name (96 × 32 B a page, 64 MiB; none left out at 1M),
+  // so a hit's two lines share one page: one walk a frame instead of two — 1M data path 0.989× the two
+  // bracketing baselines' mean (9/12 rounds faster; A/A 1.001×; 0,3,0 then reversed, 0.6-s rounds, load
+  // 18-22), with the shadow's buckets holding ORIGINAL slots only (fewer shared tags) in its favour: not
+  // the ≥ 2 % a layout of buckets and records by pages (hot records indexed apart from their flows, free
+  // lists per page) would have to pay for; not built.
   sink += acc;
   return m;
 }
