@@ -304,7 +304,20 @@ export function fib4PrefetchWalk(n: u32): bool {
   // aliases and next hops stay in cache (fib_helper.ts ROUTE_MEMO: 256 entries hold them without meeting, 16 did not).
   // Measured on 12-06 (xdp router 1M, interleaved, load 6-12), neither faster: a u8 copy of the direct table read through a 256-entry dictionary (8 MiB touched, 2,016 pages, instead of 31.5
   // MiB and 8,064: 70.3 vs 65.1 ns median, 75fff61); these loads summed instead of stored (medians
-  // 63.9 vs 64.7 over 12 rounds, one batch of 6 faster, the next slower)
+  // 63.9 vs 64.7 over 12 rounds, one batch of 6 faster, the next slower).
+  // Nor work that does not read these entries placed right after this loop, to run in the shadow of its
+  // misses (12-08, spr58: the walk split after this loop, fibAnswersWalk filling the records' TOS from
+  // the frames there instead of in napi.ts warmRing's loop; one process, a runtime switch, the two ways
+  // alternated ABBA, 12 rounds of 0.5 s, load 23): 75.4 -> 76.3 ns a whole round (median), paired +1.16,
+  // faster in 4/12 — the loop's instructions already fill the reorder window, so what follows it waits
+  // as the classification below does.
+  // Nor is this loop's time the table's size: with the bench's destinations over half or a quarter of
+  // its span (16 or 8 MiB of direct entries touched instead of 32; same process, the two generators
+  // alternated per window of 100 rounds, 1,000 windows each, load 17-20) the whole round was 0.70 and 1.22
+  // ns a frame shorter (10th percentiles 72.50 -> 71.78, 73.75 -> 72.59; faster in 634 and 612 of 1,000
+  // pairs), though alone (64 independent loads a burst, 2 MiB pages, load 10-15) a load cost 36.6 ns
+  // spread over 32 MiB, 29.2 over 16, 16.0 over 8 and 3.8 over 4: a direct table of u16 entries (half the
+  // bytes) would buy at most ~0.7 ns a frame on the 1M router (poptrie.ts).
   if (!ready) {
     for (let i: u32 = 0; i < n; i++) {
       const o = i << 2;

@@ -53,6 +53,9 @@
 // (256 KiB) on the same router's 10k prefixes measured +1.3 ns a frame against S = 18 (12-05, 14
 // interleaved rounds, each the 10th percentile of 300 short windows; two copies of one build differ by
 // up to 0.6): more frames walk a block, and the walk's misses were not the direct table's size.
+// A narrower entry (u16, or u8 through a dictionary) for S = 24 would touch less of the table, but on
+// the 1M router even a quarter of the footprint measured only 1.2 ns a frame faster, half of it 0.7
+// (12-08, spr58: the bench's destinations over a half / quarter of their span; fib_prefetch.ts).
 
 import {
   heapAlloc, heapFree, heapNextGen, heapReserve, heapRetire, HDR_COUNT, HDR_COVER, HDR_DIR, HDR_DIRTY,

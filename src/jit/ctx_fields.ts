@@ -38,6 +38,32 @@ export function ctxFieldsFixed(prog: readonly Insn[], layout: ProgramLayout): bo
   return true;
 }
 
+/**
+ * Helpers whose fast-path code reads none of the xdp_buff's frame fields (hard_start, frame_end, data,
+ * data_end, data_meta, frags_len) from the context area: map lookup / update / delete, ktime_get_ns,
+ * get_prandom_u32, get_smp_processor_id, redirect, csum_diff, redirect_map, fib_lookup (it takes ctx and
+ * reads nothing of it: assembly/net/fib_helper.ts). Not check_mtu (it reads data and data_end).
+ */
+const FRAME_BLIND_HELPERS: ReadonlySet<number> = new Set([1, 2, 3, 5, 7, 8, 23, 28, 51, 69]);
+
+/**
+ * Whether, in a program whose ctx fields are fixed (ctxFieldsFixed), nothing during a run but the entry's
+ * own 4-byte ctx loads through the registers ctxRegisters finds (which the burst copy reads from its locals)
+ * reads the frame fields from the context area: one subprogram, only FRAME_BLIND_HELPERS, and the ctx
+ * never stored anywhere (a ctx spilled to the stack and filled back is a register ctxRegisters does not
+ * follow, whose loads read the area). The burst loop then leaves those fields unwritten (emit.ts addBurst).
+ */
+export function ctxFramesUnread(prog: readonly Insn[], layout: ProgramLayout): boolean {
+  if (layout.subprograms.length !== 1 || layout.usesCallx || !layout.helperIds.every((id) => FRAME_BLIND_HELPERS.has(id))) return false;
+  if (prog.some((i) => (i.code & CLASS_MASK) === Class.JMP && (i.code & OP_MASK) === JmpOp.CALL && i.src !== 0 && !i.isLdImm64Tail)) return false;
+  const entry = layout.subprograms[0]!;
+  for (const [pc, mask] of ctxRegisters(prog, entry)) {
+    const ins = prog[pc]!;
+    if ((ins.code & CLASS_MASK) === Class.STX && !ins.isLdImm64Tail && ((mask >> ins.src) & 1) !== 0) return false;
+  }
+  return true;
+}
+
 const ALL = 0x7ff;
 
 /** Slot -> the registers (bit r) holding the ctx before it, for every slot of `sp` reached from its entry. */

@@ -1,13 +1,15 @@
 // The ctx's data, data_end and data_meta handed to a program's burst loop copy in locals
 // (src/jit/ctx_fields.ts): which registers hold the ctx before each instruction, which programs qualify,
 // and a program reading the three through a copy of r1 after a helper call, polled in bursts (each
-// frame its own length).
+// frame its own length). Which programs the burst loop may leave the context area's frame fields
+// unwritten for (ctxFramesUnread), and a program reading them through a ctx it spilled and filled back,
+// which must find each frame's own.
 
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { analyze } from '../../src/jit/cfg.js';
-import { ctxFieldsFixed, ctxRegisters } from '../../src/jit/ctx_fields.js';
+import { ctxFieldsFixed, ctxFramesUnread, ctxRegisters } from '../../src/jit/ctx_fields.js';
 
 const holders = (src: string): number[][] => {
   const prog = assemble(src);
@@ -60,6 +62,44 @@ exit`);
     // a subprogram's call moves them for its caller too (helperIds spans every subprogram reached)
     expect(fixed('call pc+2\nr0 = 2\nexit\nr2 = 14\ncall 44\nr0 = 0\nexit')).toBe(false);
     expect(fixed('call pc+2\nr0 = 2\nexit\nr2 = 14\ncall 5\nr0 = 0\nexit')).toBe(true);
+  });
+});
+
+describe('programs nothing else reads the frame fields for', () => {
+  const unread = (src: string): boolean => {
+    const prog = assemble(src);
+    return ctxFieldsFixed(prog, analyze(prog)) && ctxFramesUnread(prog, analyze(prog));
+  };
+  it('only helpers that read none of them, one subprogram, the ctx never stored', () => {
+    expect(unread('r6 = r1\ncall 1\ncall 5\ncall 23\ncall 51\nr1 = r6\ncall 69\nr0 = 2\nexit')).toBe(true);
+    expect(unread('r0 = 1\nexit')).toBe(true);
+    // bpf_xdp_check_mtu reads data and data_end
+    expect(unread('r2 = 0\nr3 = r10\nr3 += -8\nr4 = 0\nr5 = 0\ncall 163\nr0 = 2\nexit')).toBe(false);
+    // the ctx spilled: its fill is a register the loop's locals do not stand for
+    expect(unread('*(u64 *)(r10 - 8) = r1\nr0 = 2\nexit')).toBe(false);
+    expect(unread('r6 = r1\n*(u64 *)(r10 - 8) = r6\nr0 = 2\nexit')).toBe(false);
+    // a subprogram (it reads its ctx argument from memory)
+    expect(unread('call pc+2\nr0 = 2\nexit\nr0 = 0\nexit')).toBe(false);
+  });
+
+  it('a ctx spilled and filled back reads each frame of a burst', async () => {
+    const src = `*(u64 *)(r10 - 8) = r1
+call 5
+r6 = *(u64 *)(r10 - 8)
+r2 = *(u32 *)(r6 + 0)
+r3 = *(u32 *)(r6 + 4)
+r7 = r3
+r7 -= r2
+*(u8 *)(r2 + 0) = r7
+r0 = 3
+exit`;
+    const frames = [60, 61, 100, 64, 255, 60].map((n, i) => Uint8Array.from({ length: n }, (_, k) => (k * 5 + i) & 0xff));
+    const dp = await Datapath.create({ dispatch: 'burst' });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    eth0.attachXdp(await dp.loadInsns(assemble(src), { engine: 'jit', checked: false, verify: false } as Parameters<Datapath['loadInsns']>[1]));
+    eth0.injectBatch(frames);
+    expect(eth0.poll()).toBe(frames.length);
+    expect(eth0.readTx().map((f) => Array.from(f.data))).toEqual(frames.map((f) => [f.length & 0xff, ...f.subarray(1)]));
   });
 });
 
