@@ -52,10 +52,10 @@
 // An allocated object's own __kptr (bpf_kptr_xchg into it: the call lowered to KPTR_XCHG_OBJ, which records the
 // field in ObjHeap.nested) is dropped with the object (objFree: bpf_obj_free_fields). A kptr to a struct whose
 // name vmlinux has is the kernel's type (elf/vmlinux_structs.ts: its BTF refused without a destructor kfunc).
-// Not yet (each refused as a kfunc wxdp lacks, or, for a head or root in an allocated object, by the
-// verifier naming wxdp): a bpf_list_head / bpf_rb_root inside an allocated
-// object (6.18.44 accepts a push onto one under its own lock: tests/verifier/kptr57.test.ts's note); heads and
-// roots in global data (`.bss.A` sections: this machine's libbpf 1.1 cannot load those, so nothing to compare
+// A bpf_list_head / bpf_rb_root inside an allocated object (under the object's own bpf_spin_lock) is noted by the
+// push or add that reaches it (ObjHeap.roots), and dropping the object drops what it holds (objFree:
+// bpf_obj_free_fields' bpf_list_head_free / bpf_rb_root_free; tests/programs/obj_box.test.ts).
+// Not yet (each refused as a kfunc wxdp lacks): heads and roots in global data (`.bss.A` sections: this machine's libbpf 1.1 cannot load those, so nothing to compare
 // with); map types the kernel refuses a graph field in (map_check_btf's EOPNOTSUPP, then libbpf's retry
 // without BTF); a direct load of an allocated object's kptr.
 // The verifier does not carry MEM_RCU on a refcounted type's non-owning pointers (the kernel's log shows
