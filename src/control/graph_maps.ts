@@ -18,7 +18,7 @@ import { MapType } from '../maps/uapi.js';
 import { MAP_HDR, RUN, RUN_BASE, type EngineMemory } from '../runtime/memory.js';
 import { percpuStride } from '../maps/uapi.js';
 import { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE } from '../runtime/helper_args.js';
-import { mapGraphRoots, mapKptrs, refcountOff, valueGraphRoots, type GraphRoot, type KptrField } from '../verifier/local_obj.js';
+import { mapGraphRoots, mapKptrs, refcountOff, valueGraphRoots, valueKptrs, type GraphRoot, type KptrField } from '../verifier/local_obj.js';
 import type { ObjectSpec } from '../elf/index.js';
 import { mapHasBtf } from './spin_lock_maps.js';
 
@@ -43,10 +43,17 @@ interface SavedHead {
 
 /** A map-in-map's inner template's graph roots, by outer map (what a lookup through it finds). */
 const innerRoots = new WeakMap<BpfMap, GraphRoot[]>();
+/** A map-in-map's inner template's kptr fields, by outer map. */
+const innerKptrs = new WeakMap<BpfMap, KptrField[]>();
 
 /** The bpf_list_head / bpf_rb_root fields of `outer`'s inner-map template (none: empty). */
 export function innerGraphRoots(outer: BpfMap): readonly GraphRoot[] {
   return innerRoots.get(outer) ?? [];
+}
+
+/** The kptr fields of `outer`'s inner-map template (none: empty). */
+export function innerMapKptrs(outer: BpfMap): readonly KptrField[] {
+  return innerKptrs.get(outer) ?? [];
 }
 
 /**
@@ -61,6 +68,9 @@ export function applyInnerGraphRoots(spec: ObjectSpec, btf: Btf | undefined, map
   for (const m of spec.maps) {
     const outer = maps.get(m.name);
     if (!m.innerMap || !outer || !btf || !mapHasBtf(outer)) continue;
+    // its kptrs likewise (6.18.44: bpf_kptr_xchg and a kptr load through an inner value taken, tests/verifier/mim_kptr)
+    const kptrs = m.innerMap.valueTypeId === undefined ? [] : valueKptrs(btf, m.innerMap.valueTypeId);
+    if (kptrs.length > 0) innerKptrs.set(outer, kptrs);
     if ((outer.innerFields?.spinLockOff ?? -1) < 0) continue;
     const roots = valueGraphRoots(btf, m.innerMap.valueTypeId);
     if (roots.length > 0) innerRoots.set(outer, roots);

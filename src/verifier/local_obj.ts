@@ -558,10 +558,18 @@ export function valueKptrs(btf: Btf, valueId: number): KptrField[] {
   return out;
 }
 
+/**
+ * A map value's kptr fields: an inner map template's come with it (bpf_map_meta_alloc copies the inner map's
+ * btf_record; the template has no name), an object's map's from its `.maps` definition.
+ */
+export function mapValueKptrs(btf: Btf | undefined, map: MapInfo): readonly KptrField[] {
+  return map.kptrs ?? mapKptrs(btf, map.name);
+}
+
 /** The kptr field a `size`-byte map value access at [lo, hi) touches (check_map_access's field loop), if any. */
 export function kptrOverlap(btf: Btf | undefined, map: MapInfo, lo: bigint, hi: bigint): KptrField | undefined {
   if (!btf || map.noBtf || map.inner) return undefined;
-  return mapKptrs(btf, map.name).find((k) => lo < BigInt(k.off + 8) && BigInt(k.off) < hi);
+  return mapValueKptrs(btf, map).find((k) => lo < BigInt(k.off + 8) && BigInt(k.off) < hi);
 }
 
 /** btf_field_type_name of a kptr field. */

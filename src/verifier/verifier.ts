@@ -47,7 +47,7 @@ import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock, type LocalLock } from './locks.js';
 import { walkedInsnError } from './check.js';
 import { jitSubprogsRefusal } from './fixups.js';
-import { allocReg, graphKfuncCall, graphRootOverlap, kptrOverlap, kptrTypeName, localAccess, localLockOff, localStruct, mapKptrs, refcountOff, valueKptrs, type KptrField, type ObjNewSizes } from './local_obj.js';
+import { allocReg, graphKfuncCall, graphRootOverlap, kptrOverlap, kptrTypeName, localAccess, localLockOff, localStruct, mapValueKptrs, refcountOff, valueKptrs, type KptrField, type ObjNewSizes } from './local_obj.js';
 import type { Btf } from '../elf/btf.js';
 import { ITER_SLOTS, kfuncById, type IterType, type KfuncDef } from '../helpers/kfuncs.js';
 import { bprintfPrepare } from '../helpers/bprintf.js';
@@ -3664,7 +3664,7 @@ class Verifier {
         const m = reg.map!;
         if (m.noBtf) this.reject(`map '${m.name}' has to have BTF in order to use bpf_kptr_xchg`, pc, undefined, 'EINVAL');
         if (!reg.varOff.isConst) this.reject(`R${regno} doesn't have constant offset. kptr has to be at the constant offset`, pc, undefined, 'EINVAL');
-        const kptrs = m.inner ? [] : mapKptrs(this.opts.progBtf, m.name);
+        const kptrs = m.inner ? [] : mapValueKptrs(this.opts.progBtf, m);
         if (kptrs.length === 0) this.reject(`R${regno} has no valid kptr`, pc, undefined, 'EINVAL');
         const off = reg.off + Number(reg.varOff.value);
         const k = kptrs.find((x) => x.off === off);
