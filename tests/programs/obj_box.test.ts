@@ -12,10 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { objHeapLive } from '../../src/helpers/obj_kfuncs.js';
-import { kernelAvailability, loadKernelObject } from '../../src/oracle/kernel.js';
+import { kernelAvailability, loadKernelObject, loadKernelProgram } from '../../src/oracle/kernel.js';
 import { runSteps, type Step } from '../verifier/kptr_steps.js';
 
 const OBJECT = fileURLToPath(new URL('../../programs/xdp_obj_box.o', import.meta.url));
+/** programs/xdp_obj_nested_lists.c: a box's list of mids, each holding a list of leaves; 55 insns processed, XDP_PASS (6.18.44). */
+const NESTED = fileURLToPath(new URL('../../programs/xdp_obj_nested_lists.o', import.meta.url));
 
 const STEPS: Step<'boxes'>[] = [
   // a box filled with elems 5 6 7 and tnodes 15 17 16; popped front / first twice, then replaced
@@ -65,6 +67,22 @@ describe('lists and trees in an allocated object (xdp_obj_box)', () => {
   });
 });
 
+describe('lists of objects holding lists (xdp_obj_nested_lists)', () => {
+  it.each(['jit', 'interp'] as const)("%s: the kernel's verdict and result; dropping the box drops the mid on its list and the leaf on the mid's", async (engine) => {
+    dp ??= await Datapath.create({ hugePages: false });
+    const o = await dp.loadObject(NESTED, { engine });
+    try {
+      const p = o.programs.get('xdp_obj_nested_lists')!;
+      expect(p.verifierStats!.insnsProcessed).toBe(55);
+      const live = objHeapLive(dp.memory);
+      expect(p.testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+      expect(objHeapLive(dp.memory)).toBe(live);
+    } finally {
+      dp.unloadObject(o);
+    }
+  });
+});
+
 const avail = kernelAvailability();
 describe.skipIf(!avail.ok)(`the same steps in the kernel${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
   it('xdp_obj_box: bpftool prog run and map updates give the same results', () => {
@@ -72,6 +90,15 @@ describe.skipIf(!avail.ok)(`the same steps in the kernel${avail.ok ? '' : ` (ski
     try {
       const m = k.map('boxes');
       expect(runSteps(STEPS, target((f) => k.program('xdp_obj_box').run({ data: f }), (kk, v) => m.update(kk, v), (kk) => m.delete(kk)), 8, 3)).toBe(EXPECTED);
+    } finally {
+      k.close();
+    }
+  });
+
+  it('xdp_obj_nested_lists: loads (its BTF taken) and passes', () => {
+    const k = loadKernelProgram(NESTED, { name: 'xdp_obj_nested_lists' });
+    try {
+      expect(k.run({ data: new Uint8Array(64) }).retval).toBe(2);
     } finally {
       k.close();
     }
