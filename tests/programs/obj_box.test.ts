@@ -19,6 +19,17 @@ const OBJECT = fileURLToPath(new URL('../../programs/xdp_obj_box.o', import.meta
 /** programs/xdp_obj_nested_lists.c: a box's list of mids, each holding a list of leaves; 55 insns processed, XDP_PASS (6.18.44). */
 const NESTED = fileURLToPath(new URL('../../programs/xdp_obj_nested_lists.o', import.meta.url));
 
+/**
+ * programs/xdp_obj_list_rc_free.c: a refcounted object on lists[0]'s list with its second reference in stash[0];
+ * a user-space update of lists[0] frees the list, and bpf_list_head_free drops each object as __bpf_obj_drop_impl
+ * does — one reference, the object living on in the stash (wxdp freed it outright: the stash's later drop freed it
+ * twice). Results at [3], [4] as the kernel's; wxdp's live objects after each step.
+ */
+const RC_FREE = fileURLToPath(new URL('../../programs/xdp_obj_list_rc_free.o', import.meta.url));
+const RC_STEPS: Step<'lists'>[] = [[0, 5, 0], ['update', 'lists', 0], [1, 0, 0], [1, 0, 0], [0, 6, 0], [0, 7, 0], ['update', 'lists', 0], [1, 0, 0], ['update', 'lists', 0], [1, 0, 0]];
+const RC_EXPECTED = '0/0 upd 5/0 dead/0 0/0 0/0 upd 7/0 upd dead/0';
+const RC_LIVE = '1 1 0 0 1 2 1 0 0 0';
+
 const STEPS: Step<'boxes'>[] = [
   // a box filled with elems 5 6 7 and tnodes 15 17 16; popped front / first twice, then replaced
   [0, 5, 0], [1, 0, 0], [1, 0, 0], [0, 10, 0], [1, 0, 0],
@@ -83,6 +94,21 @@ describe('lists of objects holding lists (xdp_obj_nested_lists)', () => {
   });
 });
 
+describe("a list's refcounted objects freed with it (xdp_obj_list_rc_free)", () => {
+  it.each(['jit', 'interp'] as const)("%s: the kernel's results; an update of the list's element takes one reference of each object", async (engine) => {
+    dp ??= await Datapath.create({ hugePages: false });
+    const o = await dp.loadObject(RC_FREE, { engine });
+    const p = o.programs.get('xdp_obj_list_rc_free')!;
+    const m = o.maps.get('lists')!;
+    const lives: number[] = [];
+    const got = runSteps(RC_STEPS, target((f) => p.testRun({ data: f }), (k, v) => m.update(k, v), (k) => m.delete(k), lives, () => objHeapLive(dp!.memory)), 24, 3);
+    expect(got).toBe(RC_EXPECTED);
+    expect(lives.join(' ')).toBe(RC_LIVE);
+    dp.unloadObject(o);
+    expect(objHeapLive(dp.memory)).toBe(0);
+  });
+});
+
 const avail = kernelAvailability();
 describe.skipIf(!avail.ok)(`the same steps in the kernel${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
   it('xdp_obj_box: bpftool prog run and map updates give the same results', () => {
@@ -90,6 +116,16 @@ describe.skipIf(!avail.ok)(`the same steps in the kernel${avail.ok ? '' : ` (ski
     try {
       const m = k.map('boxes');
       expect(runSteps(STEPS, target((f) => k.program('xdp_obj_box').run({ data: f }), (kk, v) => m.update(kk, v), (kk) => m.delete(kk)), 8, 3)).toBe(EXPECTED);
+    } finally {
+      k.close();
+    }
+  });
+
+  it('xdp_obj_list_rc_free: bpftool prog run and map updates give the same results', () => {
+    const k = loadKernelObject(RC_FREE, { pinMaps: true });
+    try {
+      const m = k.map('lists');
+      expect(runSteps(RC_STEPS, target((f) => k.program('xdp_obj_list_rc_free').run({ data: f }), (kk, v) => m.update(kk, v), (kk) => m.delete(kk)), 24, 3)).toBe(RC_EXPECTED);
     } finally {
       k.close();
     }
