@@ -165,7 +165,9 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
             // (only nodes the list kfuncs linked on this head: a head a program's update wrote is no list)
             if (!listNodeTake(mem, n, h.at)) break;
             const next = Number(BigInt.asUintN(32, mem.view().getBigUint64(n, true)));
-            objFree(ctx, n - h.nodeOff);
+            // __bpf_obj_drop_impl: a refcounted object loses one reference (it may live on elsewhere)
+            if (h.rc >= 0) dropRefcounted(ctx, n - h.nodeOff, h.rc);
+            else objFree(ctx, n - h.nodeOff);
             n = next;
           }
         }
