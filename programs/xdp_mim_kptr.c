@@ -5,6 +5,8 @@
 //   0  a new object holding val stashed in inner0[0]: [3] the old object's val (0xdead: none), dropped
 //   1  the object taken out: [3] its val (0xdead: none), dropped
 //   2  the object read in place (a kptr load: rcu-protected MEM_ALLOC): [3] its val (0xdead: none)
+//   3  the program's own bpf_map_update_elem of inner0[0] with 0xff bytes: [3] its result (the kptr is not the
+//      program's bytes: copy_map_value skips it, and the old value's object is dropped)
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "verifier/obj_kfuncs.h"
@@ -45,7 +47,7 @@ int xdp_mim_kptr(struct xdp_md *ctx)
 	__u64 *f = data;
 	__u64 r3 = NONE;
 	struct obj *o, *old;
-	struct slot *s;
+	struct slot *s, ff;
 	__u32 k = 0;
 	void *im;
 
@@ -80,6 +82,10 @@ int xdp_mim_kptr(struct xdp_md *ctx)
 		o = s->o;
 		if (o)
 			r3 = o->val;
+		break;
+	case 3:
+		__builtin_memset(&ff, 0xff, sizeof(ff));
+		r3 = bpf_map_update_elem(im, &k, &ff, 0);
 		break;
 	default:
 		return XDP_DROP;

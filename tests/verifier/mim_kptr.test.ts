@@ -1,7 +1,8 @@
 // kptrs in an inner map's values (programs/xdp_mim_kptr.c), as 6.18.44 takes them: the inner template keeps its
 // value's kptr field (bpf_map_meta_alloc copies the btf_record), so bpf_kptr_xchg into a value found through the
 // outer map is taken, as is a load of the kptr (wxdp refused both: 'R1 has no valid kptr' at insn 34). Each step
-// is one BPF_PROG_TEST_RUN or a user-space update of inner0[0] (0xff bytes: the kptr is not the caller's, the
+// is one BPF_PROG_TEST_RUN (op 3: the program's own update of inner0[0] with 0xff bytes, through the outer map) or a
+// user-space update of inner0[0] (0xff bytes: the kptr is not the caller's, the
 // object it held dropped); the expected string is the kernel's for the same steps on one load (maps pinned),
 // checked again below when the kernel can be used. wxdp counts its heap's live objects after each step.
 
@@ -14,10 +15,10 @@ import { runSteps, type Step, type Target } from './kptr_steps.js';
 
 const OBJECT = fileURLToPath(new URL('../../programs/xdp_mim_kptr.o', import.meta.url));
 
-const STEPS: Step<'inner0'>[] = [[0, 5, 0], [2, 0, 0], [0, 6, 0], [1, 0, 0], [1, 0, 0], [2, 0, 0], [0, 7, 0], ['update', 'inner0', 0], [2, 0, 0], [1, 0, 0], [0, 8, 0], [2, 0, 0]];
-const EXPECTED = 'dead/0 5/0 5/0 6/0 dead/0 dead/0 dead/0 upd dead/0 dead/0 dead/0 8/0';
+const STEPS: Step<'inner0'>[] = [[0, 5, 0], [2, 0, 0], [0, 6, 0], [1, 0, 0], [1, 0, 0], [2, 0, 0], [0, 7, 0], ['update', 'inner0', 0], [2, 0, 0], [1, 0, 0], [0, 8, 0], [2, 0, 0], [3, 0, 0], [2, 0, 0], [1, 0, 0], [0, 9, 0], [2, 0, 0]];
+const EXPECTED = 'dead/0 5/0 5/0 6/0 dead/0 dead/0 dead/0 upd dead/0 dead/0 dead/0 8/0 0/0 dead/0 dead/0 dead/0 9/0';
 /** One object while inner0[0] holds one. */
-const LIVE = '1 1 1 0 0 0 1 0 0 0 1 1';
+const LIVE = '1 1 1 0 0 0 1 0 0 0 1 1 0 0 0 1 1';
 
 function withLive(t: Target, lives: number[], live: () => number): Target {
   return {
