@@ -254,9 +254,13 @@ function graphMapHelpers(helpers: HelperTable): HelperDef[] {
   ];
 }
 
-/** A program naming a map with list heads: its bpf_map_update_elem / _delete_elem calls go through graphMapHelpers. */
+/**
+ * A program naming a map with list heads or kptrs — or an outer map whose inner maps' values have them (the update
+ * of a value found through it must not write the program's bytes over a kptr): its bpf_map_update_elem /
+ * _delete_elem calls go through graphMapHelpers (which find the fields of each map the call names by its address).
+ */
 export function lowerGraphMapOps(insns: Insn[], maps: readonly BpfMap[], helpers: HelperTable): Insn[] {
-  if (!maps.some((m) => m.graphFields)) return insns;
+  if (!maps.some((m) => m.graphFields || innerGraphRoots(m).length > 0 || innerMapKptrs(m).length > 0)) return insns;
   if (!insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && (i.imm === 2 || i.imm === 3))) return insns;
   if (!helpers.has(GRAPH_MAP_UPDATE)) for (const d of graphMapHelpers(helpers)) helpers.register(d);
   return insns.map((i) => (i.code === 0x85 && i.src === PseudoCall.HELPER && (i.imm === 2 || i.imm === 3) ? { ...i, imm: i.imm === 2 ? GRAPH_MAP_UPDATE : GRAPH_MAP_DELETE } : i));
