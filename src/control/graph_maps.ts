@@ -18,7 +18,7 @@ import { MapType } from '../maps/uapi.js';
 import { MAP_HDR, RUN, RUN_BASE, type EngineMemory } from '../runtime/memory.js';
 import { percpuStride } from '../maps/uapi.js';
 import { GRAPH_MAP_DELETE, GRAPH_MAP_UPDATE } from '../runtime/helper_args.js';
-import { mapGraphRoots, mapKptrs, refcountOff, valueGraphRoots, type GraphRoot, type KptrField } from '../verifier/local_obj.js';
+import { mapGraphRoots, mapKptrs, refcountOff, valueGraphRoots, valueKptrs, type GraphRoot, type KptrField } from '../verifier/local_obj.js';
 import type { ObjectSpec } from '../elf/index.js';
 import { mapHasBtf } from './spin_lock_maps.js';
 
@@ -43,10 +43,17 @@ interface SavedHead {
 
 /** A map-in-map's inner template's graph roots, by outer map (what a lookup through it finds). */
 const innerRoots = new WeakMap<BpfMap, GraphRoot[]>();
+/** A map-in-map's inner template's kptr fields, by outer map. */
+const innerKptrs = new WeakMap<BpfMap, KptrField[]>();
 
 /** The bpf_list_head / bpf_rb_root fields of `outer`'s inner-map template (none: empty). */
 export function innerGraphRoots(outer: BpfMap): readonly GraphRoot[] {
   return innerRoots.get(outer) ?? [];
+}
+
+/** The kptr fields of `outer`'s inner-map template (none: empty). */
+export function innerMapKptrs(outer: BpfMap): readonly KptrField[] {
+  return innerKptrs.get(outer) ?? [];
 }
 
 /**
@@ -61,6 +68,9 @@ export function applyInnerGraphRoots(spec: ObjectSpec, btf: Btf | undefined, map
   for (const m of spec.maps) {
     const outer = maps.get(m.name);
     if (!m.innerMap || !outer || !btf || !mapHasBtf(outer)) continue;
+    // its kptrs likewise (6.18.44: bpf_kptr_xchg and a kptr load through an inner value taken, tests/verifier/mim_kptr)
+    const kptrs = m.innerMap.valueTypeId === undefined ? [] : valueKptrs(btf, m.innerMap.valueTypeId);
+    if (kptrs.length > 0) innerKptrs.set(outer, kptrs);
     if ((outer.innerFields?.spinLockOff ?? -1) < 0) continue;
     const roots = valueGraphRoots(btf, m.innerMap.valueTypeId);
     if (roots.length > 0) innerRoots.set(outer, roots);
@@ -155,7 +165,9 @@ export function applyGraphFields(btf: Btf | undefined, maps: ReadonlyMap<string,
             // (only nodes the list kfuncs linked on this head: a head a program's update wrote is no list)
             if (!listNodeTake(mem, n, h.at)) break;
             const next = Number(BigInt.asUintN(32, mem.view().getBigUint64(n, true)));
-            objFree(ctx, n - h.nodeOff);
+            // __bpf_obj_drop_impl: a refcounted object loses one reference (it may live on elsewhere)
+            if (h.rc >= 0) dropRefcounted(ctx, n - h.nodeOff, h.rc);
+            else objFree(ctx, n - h.nodeOff);
             n = next;
           }
         }
@@ -242,9 +254,13 @@ function graphMapHelpers(helpers: HelperTable): HelperDef[] {
   ];
 }
 
-/** A program naming a map with list heads: its bpf_map_update_elem / _delete_elem calls go through graphMapHelpers. */
+/**
+ * A program naming a map with list heads or kptrs — or an outer map whose inner maps' values have them (the update
+ * of a value found through it must not write the program's bytes over a kptr): its bpf_map_update_elem /
+ * _delete_elem calls go through graphMapHelpers (which find the fields of each map the call names by its address).
+ */
 export function lowerGraphMapOps(insns: Insn[], maps: readonly BpfMap[], helpers: HelperTable): Insn[] {
-  if (!maps.some((m) => m.graphFields)) return insns;
+  if (!maps.some((m) => m.graphFields || innerGraphRoots(m).length > 0 || innerMapKptrs(m).length > 0)) return insns;
   if (!insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && (i.imm === 2 || i.imm === 3))) return insns;
   if (!helpers.has(GRAPH_MAP_UPDATE)) for (const d of graphMapHelpers(helpers)) helpers.register(d);
   return insns.map((i) => (i.code === 0x85 && i.src === PseudoCall.HELPER && (i.imm === 2 || i.imm === 3) ? { ...i, imm: i.imm === 2 ? GRAPH_MAP_UPDATE : GRAPH_MAP_DELETE } : i));

@@ -15,7 +15,10 @@
 // with r1-r5 = 0 in a raw XDP program: "calling kernel function X is not allowed" or not, 2026-12-07):
 // exception callbacks for bpf_throw (`__exception_cb`: the kernel finds no callback in objects libbpf 1.1
 // loads, so none is compared yet), bpf_percpu_obj_new / _drop (bpf_obj_new / _drop, bpf_list, bpf_rbtree
-// and bpf_refcount_acquire are here: helpers/obj_kfuncs.ts), bpf_wq_*, the bpf_task_* and bpf_cgroup_*
+// and bpf_refcount_acquire are here: helpers/obj_kfuncs.ts), bpf_wq_init / bpf_wq_start (6.18.44-fc, probed
+// 2026-12-08, tests/programs/wq.test.ts: init 0, then -EBUSY until an update or delete of the element frees the wq;
+// start -EINVAL, always, from XDP — bpf_wq_set_callback_impl is refused there, 'sleepable callback in a program
+// that is not sleepable', EPERM — so no wq callback ever runs from an XDP program), the bpf_task_* and bpf_cgroup_*
 // kfuncs, bpf_get_kmem_cache, bpf_crypto_*, bpf_xdp_get_xfrm_state / _release,
 // bpf_stream_vprintk_impl, bpf_probe_read_{kernel,user}{,_str}_dynptr, bpf_task_work_schedule_*. The
 // sleepable ones (copy_from_user*, bpf_iter_kmem_cache_*, bpf_iter_dmabuf_*, bpf_lookup_user_key) are

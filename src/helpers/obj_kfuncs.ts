@@ -52,10 +52,10 @@
 // An allocated object's own __kptr (bpf_kptr_xchg into it: the call lowered to KPTR_XCHG_OBJ, which records the
 // field in ObjHeap.nested) is dropped with the object (objFree: bpf_obj_free_fields). A kptr to a struct whose
 // name vmlinux has is the kernel's type (elf/vmlinux_structs.ts: its BTF refused without a destructor kfunc).
-// Not yet (each refused as a kfunc wxdp lacks, or, for a head or root in an allocated object, by the
-// verifier naming wxdp): a bpf_list_head / bpf_rb_root inside an allocated
-// object (6.18.44 accepts a push onto one under its own lock: tests/verifier/kptr57.test.ts's note); heads and
-// roots in global data (`.bss.A` sections: this machine's libbpf 1.1 cannot load those, so nothing to compare
+// A bpf_list_head / bpf_rb_root inside an allocated object (under the object's own bpf_spin_lock) is noted by the
+// push or add that reaches it (ObjHeap.roots), and dropping the object drops what it holds (objFree:
+// bpf_obj_free_fields' bpf_list_head_free / bpf_rb_root_free; tests/programs/obj_box.test.ts).
+// Not yet (each refused as a kfunc wxdp lacks): heads and roots in global data (`.bss.A` sections: this machine's libbpf 1.1 cannot load those, so nothing to compare
 // with); map types the kernel refuses a graph field in (map_check_btf's EOPNOTSUPP, then libbpf's retry
 // without BTF); a direct load of an allocated object's kptr.
 // The verifier does not carry MEM_RCU on a refcounted type's non-owning pointers (the kernel's log shows
@@ -138,6 +138,12 @@ export interface ObjHeap {
   linked: Set<number>;
   /** The kptr fields of allocated objects that hold an object (bpf_kptr_xchg into one): field address → the pointee's refcount offset (-1: none). */
   nested: Map<number, number>;
+  /**
+   * The bpf_list_heads and bpf_rb_roots of allocated objects that a push or add reached: root address → what it
+   * holds (its node's offset, the contained type's refcount offset, -1: none), so that dropping the object drops
+   * what is on them (bpf_obj_free_fields: bpf_list_head_free, bpf_rb_root_free).
+   */
+  roots: Map<number, { rb: boolean; nodeOff: number; rc: number }>;
 }
 
 const heaps = new WeakMap<EngineMemory, ObjHeap>();
@@ -149,7 +155,7 @@ const heaps = new WeakMap<EngineMemory, ObjHeap>();
 export function setObjHeap(mem: EngineMemory, more: ObjHeap['more'], grew: ObjHeap['grew'], mayOpen: ObjHeap['mayOpen'] = () => true): void {
   if (heaps.has(mem)) return;
   const spans = Array.from({ length: HEAP_SPANS }, (): HeapSpan => ({ name: 'obj heap', start: 0, end: 0, writable: true }));
-  heaps.set(mem, { spans, used: 0, live: 0, pages: [], page: new Map(), partial: new Map(), carve: new Map(), full: false, bump: 0, end: 0, more, grew, mayOpen, linked: new Set(), nested: new Map() });
+  heaps.set(mem, { spans, used: 0, live: 0, pages: [], page: new Map(), partial: new Map(), carve: new Map(), full: false, bump: 0, end: 0, more, grew, mayOpen, linked: new Set(), nested: new Map(), roots: new Map() });
 }
 export const hasObjHeap = (mem: EngineMemory): boolean => heaps.has(mem);
 /** The spans of `mem`'s heap, once made: what a checked program's objects live in (the same objects each time). */
@@ -263,13 +269,25 @@ export function objFree(ctx: HelperContext, p: number): void {
   const pg = page === undefined ? undefined : h.page.get(page);
   const cls = pg ? v.getUint32(at, true) : 0;
   if (!pg || cls !== pg.cls || (at - page!) % cls !== 0) throw new RuntimeFault('RUN_HELPER', `bpf_obj_drop: 0x${p.toString(16)} is no allocated object`, ctx.pc, BigInt(p));
-  // the object's own kptrs (bpf_kptr_xchg into an allocated object): __bpf_obj_drop_impl's bpf_obj_free_fields
-  if (h.nested.size > 0) {
+  // the object's own kptrs (bpf_kptr_xchg into an allocated object), lists and trees: __bpf_obj_drop_impl's
+  // bpf_obj_free_fields, field by field in offset order (what they hold dropped, and what that holds)
+  if (h.nested.size > 0 || h.roots.size > 0) {
     for (let f = p; f + 8 <= at + cls; f += 8) {
+      const root = h.roots.get(f);
+      if (root) {
+        h.roots.delete(f);
+        if (root.rb) {
+          const top = u64At(ctx.mem.view(), f);
+          setU64(ctx.mem.view(), f, 0);
+          setU64(ctx.mem.view(), f + 8, 0);
+          rbRootFree(ctx.mem, top, f, root.nodeOff, root.rc);
+        } else listHeadFree(ctx.mem, f, root.nodeOff, root.rc);
+        continue;
+      }
       const rc = h.nested.get(f);
       if (rc === undefined) continue;
       h.nested.delete(f);
-      const q = Number(BigInt.asUintN(32, v.getBigUint64(f, true)));
+      const q = Number(BigInt.asUintN(32, ctx.mem.view().getBigUint64(f, true)));
       if (q === 0) continue;
       if (rc >= 0) dropRefcounted(ctx, q, rc);
       else objFree(ctx, q);
@@ -334,9 +352,34 @@ export function listNodeTake(mem: EngineMemory, n: number, head: number): boolea
   return true;
 }
 
+/**
+ * bpf_list_head_free: the list on the head at `head` (a head the list kfuncs keep: headSound), its nodes from the
+ * first, each node's object dropped (a refcounted one loses a reference: `rc` its count's offset, -1 none) after
+ * the next node is read; the head left empty. Only nodes the list kfuncs linked on this head are followed.
+ */
+export function listHeadFree(mem: EngineMemory, head: number, nodeOff: number, rc: number): void {
+  const ctx = { mem, pc: -1 };
+  let n = u64At(mem.view(), head);
+  setU64(mem.view(), head, 0);
+  setU64(mem.view(), head + 8, 0);
+  for (let guard = 0; n !== 0 && n !== head && guard < 1 << 20; guard++) {
+    if (!listNodeTake(mem, n, head)) break;
+    const next = u64At(mem.view(), n);
+    if (rc >= 0) dropRefcounted(ctx, n - nodeOff, rc);
+    else objFree(ctx, n - nodeOff);
+    n = next;
+  }
+}
+
+/** A root at `root` inside an allocated object (a heap page's): recorded for its object's drop (ObjHeap.roots). */
+function noteRoot(h: ObjHeap, root: number, rb: boolean, nodeOff: number, rc: number): void {
+  if (pageOf(h, root) !== undefined) h.roots.set(root, { rb, nodeOff, rc });
+}
+
 /** __bpf_list_add: link `node` after the head (front) or before it (back). */
 function listAdd(ctx: HelperContext, head: number, node: number, tail: boolean, drop?: { nodeOff: number; rc: number }): bigint {
   const v = soundHead(ctx, head);
+  if (drop) noteRoot(heapOf(ctx), head, false, drop.nodeOff, drop.rc);
   if (u64At(v, head) === 0) {
     setU64(v, head, head);
     setU64(v, head + 8, head);
@@ -344,7 +387,7 @@ function listAdd(ctx: HelperContext, head: number, node: number, tail: boolean, 
   // a node on a list already (only reachable through bpf_refcount_acquire: the push of a refcounted
   // type is lowered with its offsets, `drop`): -EINVAL, that reference dropped (__bpf_list_add)
   if (u64At(v, node + 16) !== 0 || (u64At(v, node) !== 0 && u64At(v, node) !== node)) {
-    if (drop) dropRefcounted(ctx, node - drop.nodeOff, drop.rc);
+    if (drop && drop.rc >= 0) dropRefcounted(ctx, node - drop.nodeOff, drop.rc);
     return BigInt.asUintN(64, -22n);
   }
   const prev = tail ? u64At(v, head + 8) : head;
@@ -485,8 +528,12 @@ export const isRbtreeAdd = (id: number): boolean => id >= RBTREE_ADD && id < RBT
 export const PERCPU_NEW = 0x1c0000;
 /** bpf_per_cpu_ptr / bpf_this_cpu_ptr of a per-CPU object: PERCPU_PTR + helper id × 4096 + the struct's size. */
 export const PERCPU_PTR = 0x1d0000;
-/** bpf_list_push_front (back: + 0x1000000) of a refcounted type: LIST_PUSH_RC + refcount offset × 4096 + node offset. */
-export const LIST_PUSH_RC = 0x4000000;
+/**
+ * bpf_list_push_front (back: + 0x1000000): LIST_PUSH + (the contained type's refcount offset + 1, 0 for none) × 4096 +
+ * the node's offset — a refcounted node's -EINVAL drops its reference, a head inside an allocated object is noted for
+ * the object's drop.
+ */
+export const LIST_PUSH = 0x4000000;
 
 const RB_BLACK = 1;
 // node fields
@@ -753,10 +800,10 @@ export function objLoweredHelper(id: number): HelperDef {
       },
     };
   }
-  if (id >= LIST_PUSH_RC) {
-    const back = id >= LIST_PUSH_RC + 0x1000000;
-    const x = (id - LIST_PUSH_RC) & 0xffffff;
-    const drop = { rc: x >>> 12, nodeOff: x & 0xfff };
+  if (id >= LIST_PUSH) {
+    const back = id >= LIST_PUSH + 0x1000000;
+    const x = (id - LIST_PUSH) & 0xffffff;
+    const drop = { rc: (x >>> 12) - 1, nodeOff: x & 0xfff };
     return { id, name: `bpf_list_push_${back ? 'back' : 'front'}_impl`, fn: (hd, n, _r3, _r4, _r5, ctx) => listAdd(ctx, addr(hd), addr(n), back, drop) };
   }
   if (id >= RBTREE_ADD) {
@@ -837,6 +884,7 @@ function rbtreeAdd(ctx: HelperContext, root: number, n: number, less: bigint, no
     else objFree(ctx, p);
     return BigInt.asUintN(64, -22n);
   }
+  noteRoot(h, root, true, nodeOff, rc);
   // (owner = BPF_PTR_POISON while the callbacks run: a second add of it from less() fails)
   setU64(v, n + OWNER, 0xeb9f);
   const call = ctx.callback;

@@ -12,9 +12,10 @@
 import { isVmlinuxStruct } from '../elf/vmlinux_structs.js';
 import type { Btf } from '../elf/btf.js';
 import type { KfuncDef } from '../helpers/kfuncs.js';
-import { LIST_PUSH_RC, OBJ_DROP_RC, OBJ_MAX_SIZE, OBJ_NEW_RC, PERCPU_NEW, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
+import { LIST_PUSH, OBJ_DROP_RC, OBJ_MAX_SIZE, OBJ_NEW_RC, PERCPU_NEW, RBTREE_ADD, REFCOUNT_ACQUIRE } from '../helpers/obj_kfuncs.js';
 import { Reg, RegType, type MapInfo } from './reg.js';
 import type { VerifierErrno } from '../errors.js';
+import { LOCAL_LOCK } from './locks.js';
 
 /** The verifier services a graph kfunc's check needs (verifier.ts binds them to the call). */
 export interface GraphHost {
@@ -213,26 +214,31 @@ function localNodeAt(btf: Btf, id: number, off: number, type: string): boolean {
   return specialFields(btf, id).some((f) => f.off === off && f.type === type);
 }
 
+/** btf_record's spin_lock_off (res_spin_lock_off: `res`) of local struct `id`: -EINVAL without one. */
+export function localLockOff(btf: Btf, id: number, res: boolean): number {
+  return specialFields(btf, id).find((f) => f.type === (res ? 'bpf_res_spin_lock' : 'bpf_spin_lock'))?.off ?? -22;
+}
+
 /**
- * KF_ARG_PTR_TO_LIST_HEAD (r1): a map value (allocated objects holding heads: not yet in wxdp), the
- * head at a constant offset (process_kf_arg_ptr_to_list_head), the value's lock held
- * (check_reg_allocation_locked).
+ * KF_ARG_PTR_TO_LIST_HEAD / _RB_ROOT (r1): a map value or an owning reference to an allocated object (its struct's
+ * roots: btf_parse_fields of the local type), the root at a constant offset (__process_kf_arg_ptr_to_graph_root),
+ * the value's or object's lock held (check_reg_allocation_locked: the lock taken through this very pointer, its id).
  */
 function listHeadArg(h: GraphHost, type: 'bpf_list_head' | 'bpf_rb_root'): GraphRoot {
   const r1 = h.arg(1);
-  if (r1.type !== RegType.MAP_VALUE || r1.maybeNull) {
-    if (r1.alloc && !r1.maybeNull) h.reject(`${type} in an allocated object is not supported by wxdp`, 'EINVAL');
-    h.reject('arg#0 expected pointer to map value or allocated object', 'EINVAL');
-  }
+  const local = r1.alloc !== 0 && !r1.maybeNull && !r1.nonOwning && !r1.percpu && !r1.rcu;
+  if ((r1.type !== RegType.MAP_VALUE || r1.maybeNull) && !local) h.reject('arg#0 expected pointer to map value or allocated object', 'EINVAL');
+  if (local && !r1.refObjId) h.reject('allocated object must be referenced', 'EINVAL');
   if (!r1.varOff.isConst) h.reject(`R1 doesn't have constant offset. ${type} has to be at the constant offset`, 'EINVAL');
   const off = r1.off + Number(r1.varOff.value);
-  const root = mapRoots(h.btf, r1.map!).find((r) => r.off === off && r.type === type);
+  const root = (local ? valueGraphRoots(h.btf, r1.alloc) : mapRoots(h.btf, r1.map!)).find((r) => r.off === off && r.type === type);
   if (!root) h.reject(`${type} not found at offset=${off}`, 'EINVAL');
   // check_reg_allocation_locked: no lock, or another allocation's (then said first)
   const lock = h.lock();
-  const held = `bpf_spin_lock at off=${r1.map!.spinLockOff ?? -1} must be held for ${type}`;
+  const lockOff = local ? localLockOff(h.btf!, r1.alloc, false) : (r1.map!.spinLockOff ?? -1);
+  const held = `bpf_spin_lock at off=${lockOff} must be held for ${type}`;
   if (!lock) h.reject(held, 'EINVAL');
-  if (lock.map !== r1.map!.name || lock.id !== r1.id) h.reject('held lock and object are not in the same allocation', 'EINVAL', held);
+  if (lock.map !== (local ? LOCAL_LOCK : r1.map!.name) || lock.id !== r1.id) h.reject('held lock and object are not in the same allocation', 'EINVAL', held);
   return root;
 }
 
@@ -398,9 +404,10 @@ export function graphKfuncCall(h: GraphHost, def: KfuncDef, pc: number, sizes: O
       if (!r4.isScalar) h.reject('R4 is not a scalar', 'EINVAL');
       if (!r4.varOff.isConst) h.reject('R4 must be a known constant', 'EINVAL');
       h.precise(4);
-      // a refcounted type's push: lowered with the offsets its -EINVAL's drop needs
+      // lowered with the contained type's offsets: a refcounted node's -EINVAL drops its reference, a head in an
+      // allocated object is noted for the object's drop
       const rcPush = refcountOff(h.btf!, r2.alloc);
-      if (rcPush >= 0) sizes.set(pc, LIST_PUSH_RC + (def.name.includes('back') ? 0x1000000 : 0) + rcPush * 4096 + nodeOff);
+      sizes.set(pc, LIST_PUSH + (def.name.includes('back') ? 0x1000000 : 0) + (rcPush + 1) * 4096 + nodeOff);
       h.toNonOwning(r2.refObjId);
       return Reg.unknown();
     }
@@ -551,10 +558,18 @@ export function valueKptrs(btf: Btf, valueId: number): KptrField[] {
   return out;
 }
 
+/**
+ * A map value's kptr fields: an inner map template's come with it (bpf_map_meta_alloc copies the inner map's
+ * btf_record; the template has no name), an object's map's from its `.maps` definition.
+ */
+export function mapValueKptrs(btf: Btf | undefined, map: MapInfo): readonly KptrField[] {
+  return map.kptrs ?? mapKptrs(btf, map.name);
+}
+
 /** The kptr field a `size`-byte map value access at [lo, hi) touches (check_map_access's field loop), if any. */
 export function kptrOverlap(btf: Btf | undefined, map: MapInfo, lo: bigint, hi: bigint): KptrField | undefined {
   if (!btf || map.noBtf || map.inner) return undefined;
-  return mapKptrs(btf, map.name).find((k) => lo < BigInt(k.off + 8) && BigInt(k.off) < hi);
+  return mapValueKptrs(btf, map).find((k) => lo < BigInt(k.off + 8) && BigInt(k.off) < hi);
 }
 
 /** btf_field_type_name of a kptr field. */

@@ -22,6 +22,16 @@ export const BPF_FUNC_spin_unlock = 94;
 
 type Reject = (reason: string) => never;
 
+/** The lock name (RefState.lock) of an allocated object's bpf_spin_lock: the kernel's lock state names the program's BTF. */
+export const LOCAL_LOCK = '\0local';
+
+/** An allocated object's lock (reg_btf_record of its struct): its spin_lock_off, or res_spin_lock_off (-EINVAL: none). */
+export interface LocalLock {
+  off(res: boolean): number;
+  /** It has one or the other. */
+  any: boolean;
+}
+
 export function heldLock(st: State): RefState | undefined {
   return st.refs.find((r) => r.lock !== undefined);
 }
@@ -32,29 +42,40 @@ export function heldLock(st: State): RefState | undefined {
  * res ones nest: bpf_spin_lock refuses a second plain lock; the helpers are refused under a res lock);
  * they are released last-taken first (active_lock_id / active_lock_ptr: the newest held).
  */
-export function processSpinLock(st: State, reg: Reg, regno: number, isLock: boolean, pc: number, reject: Reject, res = false, irq = false): void {
-  const m = reg.map!;
+export function processSpinLock(st: State, reg: Reg, regno: number, isLock: boolean, pc: number, reject: Reject, res = false, irq = false, local?: LocalLock): void {
+  const m = reg.map;
   const str = res ? 'bpf_res_spin' : 'bpf_spin';
   if (!reg.varOff.isConst) {
     reject(`R${regno} doesn't have constant offset. ${str}_lock has to be at the constant offset`);
   }
-  if (m.noBtf) reject(`map '${m.name}' has to have BTF in order to use ${str}_lock`);
-  if (m.spinLockOff === undefined || m.spinLockOff < 0 || (m.resLock ?? false) !== res) reject(`map '${m.name}' has no valid ${str}_lock`);
+  // a map value's lock (the map names it), or an allocated object's (the program's BTF: LOCAL_LOCK, its struct's offset)
+  let name: string;
+  let lockOff: number;
+  if (m && !local) {
+    if (m.noBtf) reject(`map '${m.name}' has to have BTF in order to use ${str}_lock`);
+    if (m.spinLockOff === undefined || m.spinLockOff < 0 || (m.resLock ?? false) !== res) reject(`map '${m.name}' has no valid ${str}_lock`);
+    name = m.name;
+    lockOff = m.spinLockOff;
+  } else {
+    lockOff = local ? local.off(res) : -22;
+    if (lockOff < 0) reject(`local 'kptr' has no valid ${str}_lock`);
+    name = LOCAL_LOCK;
+  }
   const off = Number(reg.varOff.value) + reg.off;
-  if (off !== m.spinLockOff) reject(`off ${off} doesn't point to 'struct ${str}_lock' that is at ${m.spinLockOff}`);
+  if (off !== lockOff) reject(`off ${off} doesn't point to 'struct ${str}_lock' that is at ${lockOff}`);
   const locks = st.refs.filter((r) => r.lock !== undefined);
   if (isLock) {
     if (!res && locks.some((r) => !r.resLock)) reject('Locking two bpf_spin_locks are not allowed');
-    if (res && locks.some((r) => r.resLock && r.id === reg.id && r.lock === m.name)) reject('Acquiring the same lock again, AA deadlock detected');
-    st.refs = [...st.refs, { id: reg.id, insn: pc, lock: m.name, ...(res ? { resLock: true } : {}), ...(irq ? { resLockIrq: true } : {}) }];
+    if (res && locks.some((r) => r.resLock && r.id === reg.id && r.lock === name)) reject('Acquiring the same lock again, AA deadlock detected');
+    st.refs = [...st.refs, { id: reg.id, insn: pc, lock: name, ...(res ? { resLock: true } : {}), ...(irq ? { resLockIrq: true } : {}) }];
     return;
   }
   if (!locks.length) reject(`${str}_unlock without taking a lock`);
   // find_lock_state of the call's type: REF_TYPE_LOCK, _RES_LOCK or _RES_LOCK_IRQ
-  const mine = locks.find((r) => (r.resLock ?? false) === res && (r.resLockIrq ?? false) === irq && r.id === reg.id && r.lock === m.name);
+  const mine = locks.find((r) => (r.resLock ?? false) === res && (r.resLockIrq ?? false) === irq && r.id === reg.id && r.lock === name);
   if (!mine) reject(`${str}_unlock of different lock`);
   const last = locks[locks.length - 1]!;
-  if (last.id !== reg.id || last.lock !== m.name) reject(`${str}_unlock cannot be out of order`);
+  if (last.id !== reg.id || last.lock !== name) reject(`${str}_unlock cannot be out of order`);
   st.refs = st.refs.filter((r) => r !== mine);
 }
 

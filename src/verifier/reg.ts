@@ -92,6 +92,8 @@ export interface MapInfo {
   noBtf?: boolean;
   /** An inner map template's bpf_list_head / bpf_rb_root fields (local_obj.ts GraphRoot); others: from the `.maps` BTF by name. */
   graphRoots?: readonly { off: number; type: 'bpf_list_head' | 'bpf_rb_root'; valueId: number; valueName: string; nodeOff: number }[];
+  /** An inner map template's kptr fields (local_obj.ts KptrField); others: from the `.maps` BTF by name. */
+  kptrs?: readonly { off: number; type: 'kptr' | 'kptr_untrusted' | 'percpu_kptr'; structId: number; structName: string; kernel: boolean }[];
 }
 
 /** A constant's views (setKnown), made once per value: BigInt and Tnum values are immutable, so shared. */

@@ -44,10 +44,10 @@ import {
 } from './reg.js';
 import { ALL_SPILL, Byte, collectLinkedRegs, iterActiveDepthsDiffer, type IterSlot, EMPTY_SLOT, makeScalarsImprecise, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, statesMaybeLooping, syncLinkedRegs, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
-import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
+import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock, type LocalLock } from './locks.js';
 import { walkedInsnError } from './check.js';
 import { jitSubprogsRefusal } from './fixups.js';
-import { allocReg, graphKfuncCall, graphRootOverlap, kptrOverlap, kptrTypeName, localAccess, localStruct, mapKptrs, refcountOff, valueKptrs, type KptrField, type ObjNewSizes } from './local_obj.js';
+import { allocReg, graphKfuncCall, graphRootOverlap, kptrOverlap, kptrTypeName, localAccess, localLockOff, localStruct, mapValueKptrs, refcountOff, valueKptrs, type KptrField, type ObjNewSizes } from './local_obj.js';
 import type { Btf } from '../elf/btf.js';
 import { ITER_SLOTS, kfuncById, type IterType, type KfuncDef } from '../helpers/kfuncs.js';
 import { bprintfPrepare } from '../helpers/bprintf.js';
@@ -2394,6 +2394,18 @@ class Verifier {
     );
   }
 
+  /**
+   * An allocated object the lock calls take (spin_lock_types: PTR_TO_BTF_ID | MEM_ALLOC — an owning reference, no
+   * other flag): its struct's lock offsets (-EINVAL: none; `any`: reg_may_point_to_spin_lock), else undefined.
+   */
+  private localLockReg(r: Reg): LocalLock | undefined {
+    const btf = this.opts.progBtf;
+    if (!r.alloc || !btf || r.nonOwning || r.percpu || r.rcu) return undefined;
+    const spin = localLockOff(btf, r.alloc, false);
+    const res = localLockOff(btf, r.alloc, true);
+    return { off: (isRes) => (isRes ? res : spin), any: spin >= 0 || res >= 0 };
+  }
+
   /** mark_ptr_or_null_regs: after `ptr == 0` (isNull) or `ptr != 0`, every copy (same id) learns it. */
   private markPtrOrNull(st: State, id: number, isNull: boolean): void {
     let ref = 0;
@@ -2407,7 +2419,7 @@ class Verifier {
         // mark_ptr_or_null_reg: the id has done its work (every copy learnt the check) and goes, so
         // that states compare alike — but on a map value holding a bpf_spin_lock, whose id names the
         // lock (reg_may_point_to_spin_lock); a reference keeps its ref_obj_id until released
-        if (!(o.type === RegType.MAP_VALUE && (o.map?.spinLockOff ?? -1) >= 0)) o.id = 0;
+        if (!(o.type === RegType.MAP_VALUE && (o.map?.spinLockOff ?? -1) >= 0) && !this.localLockReg(o)?.any) o.id = 0;
       }
     }, (o) => o.maybeNull && o.id === id);
     // A reservation that failed holds nothing to release.
@@ -2997,9 +3009,10 @@ class Verifier {
           this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT bpf_map but R${regno} has a pointer to STRUCT ${btfName}`, pc, undefined, 'EINVAL');
         }
       } else if (a.kind === 'res_lock') {
-        // KF_ARG_PTR_TO_RES_SPIN_LOCK: a map value (or an allocated object: not here), then process_spin_lock
-        if (reg.type !== RegType.MAP_VALUE) this.reject(`arg#${k} doesn't point to map value or allocated object`, pc, undefined, 'EINVAL');
-        processSpinLock(st, reg, regno, def.resLock === 'lock', pc, (r) => this.reject(r, pc, undefined, 'EINVAL'), true, def.resLockIrq);
+        // KF_ARG_PTR_TO_RES_SPIN_LOCK: a map value or an allocated object, then process_spin_lock
+        const local = this.localLockReg(reg);
+        if (reg.type !== RegType.MAP_VALUE && !local) this.reject(`arg#${k} doesn't point to map value or allocated object`, pc, undefined, 'EINVAL');
+        processSpinLock(st, reg, regno, def.resLock === 'lock', pc, (r) => this.reject(r, pc, undefined, 'EINVAL'), true, def.resLockIrq, local);
       } else if (a.kind === 'irq_flag') {
         this.irqFlagArg(st, reg, regno, a.op, pc, a.lock ?? false);
       } else if (a.kind === 'iter') {
@@ -3517,12 +3530,18 @@ class Verifier {
       case Arg.PTR_TO_FUNC:
         expect([RegType.FUNC], ['func']);
         return;
-      case Arg.PTR_TO_SPIN_LOCK:
-        expect([RegType.MAP_VALUE], ['map_value', 'ptr_']);
-        processSpinLock(st, reg, regno, id === 93, pc, (r) => this.reject(r, pc, undefined, 'EINVAL')) // process_spin_lock: -EINVAL;
+      case Arg.PTR_TO_SPIN_LOCK: {
+        // spin_lock_types: a map value or an allocated object (PTR_TO_BTF_ID | MEM_ALLOC exactly: not a
+        // non-owning, RCU or per-CPU one); the object's fixed offset allowed, a variable one never
+        // (check_func_arg_reg_off), then process_spin_lock on its struct's lock
+        const local = this.localLockReg(reg);
+        if (!local) expect([RegType.MAP_VALUE], ['map_value', 'ptr_']);
+        else if (!reg.varOff.isConst || reg.varOff.value !== 0n) this.reject(`variable ptr_ access var_off=${reg.varOff.toString()} disallowed`, pc);
+        processSpinLock(st, reg, regno, id === 93, pc, (r) => this.reject(r, pc, undefined, 'EINVAL'), false, false, local); // process_spin_lock: -EINVAL
         // invalidate_non_owning_refs: a collection's nodes are the program's only while the lock is held
         if (id === 94) st.forEachReg((o) => Object.assign(o, Reg.unknown()), (o) => o.nonOwning);
         return;
+      }
       case Arg.PTR_TO_CONST_STR:
         expect([RegType.MAP_VALUE], ['map_value']);
         this.constStr(reg, regno, pc);
@@ -3645,7 +3664,7 @@ class Verifier {
         const m = reg.map!;
         if (m.noBtf) this.reject(`map '${m.name}' has to have BTF in order to use bpf_kptr_xchg`, pc, undefined, 'EINVAL');
         if (!reg.varOff.isConst) this.reject(`R${regno} doesn't have constant offset. kptr has to be at the constant offset`, pc, undefined, 'EINVAL');
-        const kptrs = m.inner ? [] : mapKptrs(this.opts.progBtf, m.name);
+        const kptrs = m.inner ? [] : mapValueKptrs(this.opts.progBtf, m);
         if (kptrs.length === 0) this.reject(`R${regno} has no valid kptr`, pc, undefined, 'EINVAL');
         const off = reg.off + Number(reg.varOff.value);
         const k = kptrs.find((x) => x.off === off);

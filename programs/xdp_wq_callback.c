@@ -1,0 +1,2 @@
+// cflags: -DWQ_CALLBACK
+#include "xdp_wq.c"
