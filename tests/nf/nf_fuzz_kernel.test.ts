@@ -53,6 +53,12 @@
 //   WXDP_NF_FUZZ_SCALES=0    none of genFlow's `z` (a tenth generator, added 12-07 from seed 831): a TCP side's window
 //                            scale option past 14 (15, 255: conntrack's tcp_options clamps it to 14) or at 14, some with
 //                            the largest or a tiny window; =0 gives what seeds 1-830 were run with
+//   WXDP_NF_FUZZ_FRAGQ=0     none of genFlow's `fq` (an eleventh generator, added 12-08 from seed 901): ICMP and ICMPv6
+//                            errors, either way, quoting their packet as a first fragment (IPv4 MF, an IPv6 Fragment
+//                            header at offset 0) or a later one (its offset set, the transport header's bytes left where
+//                            data would be: ipv4_get_l4proto / ipv6_get_l4proto find no tuple, the error is untracked),
+//                            some quotes cut to the ports; NAT translates a first fragment's quote
+//                            (nf_nat_icmp_reply_translation); =0 gives what seeds 1-900 were run with
 //
 // Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
 // window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
@@ -126,6 +132,7 @@ const BITWISE = process.env['WXDP_NF_FUZZ_BITWISE'] !== '0';
 const STATEFUL = process.env['WXDP_NF_FUZZ_STATEFUL'] !== '0';
 const EDGES = process.env['WXDP_NF_FUZZ_EDGES'] !== '0';
 const SCALES = process.env['WXDP_NF_FUZZ_SCALES'] !== '0';
+const FRAGQ = process.env['WXDP_NF_FUZZ_FRAGQ'] !== '0';
 
 const nsa = useNamespaces('nfz');
 const py = pythonAvailability();
@@ -312,7 +319,10 @@ async function runBoth(seed: number, n: number) {
   for (let i = 0; e && i < 9; i++) e.next();
   // window scales past 14 from a tenth (WXDP_NF_FUZZ_SCALES=0: none)
   const z = SCALES ? new Rng((seed ^ 0x7f4a7c15) >>> 0) : undefined;
-  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t, ft, e, z));
+  // ICMP errors quoting first and later fragments from an eleventh (WXDP_NF_FUZZ_FRAGQ=0: none)
+  const fq = FRAGQ ? new Rng((seed ^ 0x61c88647) >>> 0) : undefined;
+  for (let i = 0; fq && i < 9; i++) fq.next();
+  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs, t, ft, e, z, fq));
   const kernel = KernelRouter.build(nsa.set, PORTS, config);
   if (MARKS) for (const l of MARK_RULES6) kernel.router.ip('-6', ...l.split(/\s+/));
   let nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.text });
