@@ -1,8 +1,8 @@
 // The generator of tests/nf/nf_fuzz_kernel.test.ts: a seeded nftables rule set within wxdp's subset
 // (ct state matches, NAT with address and port ranges, counters, every reject variant, drops) and
 // seeded flows between the hosts of tests/net/fixtures/router.batch (IPv4 and IPv6; TCP with flag
-// sequences, UDP, ICMP echo, ICMP errors quoting an earlier packet of the flow as it left the router,
-// fragments). A flow is a script of steps; a reply step is made when it is sent, from what the kernel
+// sequences, UDP, ICMP echo, ICMP errors quoting an earlier packet of the flow as it left the router — with
+// genFlow's `fq` some quoted as a first or a later fragment — fragments). A flow is a script of steps; a reply step is made when it is sent, from what the kernel
 // forwarded last in the other direction (addresses and ports swapped, back in the port it came out of),
 // so NAT's choices are the kernel's and wxdp gets the very same frames. With a fourth generator (`ft`)
 // some rule sets declare `flowtable ft` with `flow add|offload @ft` rules first in the forward chain, and

@@ -105,6 +105,14 @@
 // (frag_expire_skip_icmp; reasm.ts, tests/nf/ct_defrag_expire); the generator now puts the duplicate before the last
 // fragment; then 744 and 751-760 agree. Seeds 1, 2 with `e`: 27 s and 29 s against 26 s and 28 s without (load 13).
 // 12-07 (fz57): 761-813 agree (load 20+); with genFlow's `z` (window scales past 14, from 831) 831-855 agree, 1, 2 too.
+// 12-08 (fz58): 814-817 agree; with genFlow's `fq` (ICMP errors quoting fragments, from 901; on by default, so also
+// 818-830 and 856-900) 818, 819, 821, 823, 824 and 901 found an error quoting a later IPv4 fragment, its transport
+// header's bytes left where data would be, taken by wxdp as RELATED to the connection they named (and forwarded, NATed
+// back) where Linux leaves it untracked (ipv4_get_l4proto: frag_off & IP_OFFSET; tests/nf/ct_icmp_frag_quote_kernel);
+// then all of 818-830, 856-940 agree but 909 (edges'): the router's time exceeded about an invalid FIN at TTL 0 whose
+// quote LOCAL_OUT's conntrack found to be a DNAT'd connection's original turned round, NATed toward the address behind
+// the DNAT and left by the first route's device in wxdp, by that address's in Linux (nf_nat_ipv4_local_fn →
+// ip_route_me_harder: tests/nf/nat_local_reroute_kernel); then 909 and 1 agree.
 
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
