@@ -59,7 +59,7 @@ import {
   IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_NEXTHDR, IP6H_SADDR, IP_MF, IP_OFFSET, ldBe16,
 } from './inet';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
-import { ipv6SkipExthdr, skipNexthdr } from './ipv6_rcv';
+import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
 import { tcp_new, tcp_packet, tcp_error } from './nf_conntrack_proto_tcp';
 import { flow_offload_ct_gone, nf_flow_gc } from './nf_flow_table';
 
@@ -988,8 +988,8 @@ export function l4ChecksumOk(family: u32, l3: u32, thoff: u32, l4len: u32, proto
 /**
  * icmp_error / icmpv6_error + nf_conntrack_inet_error: an ICMP error is RELATED to the entry of the
  * packet it quotes (looked up inverted: the quote travelled the other way), IP_CT_RELATED_REPLY when that
- * tuple is the entry's reply direction. None found, a quote cut short, or an error whose destination is
- * not that direction's: no entry (invalid).
+ * tuple is the entry's reply direction. None found, a quote cut short or of a later fragment, or an error
+ * whose destination is not that direction's: no entry (invalid).
  */
 function icmpError(st: u32, root: u32, family: u32, l3: u32, thoff: u32, len: u32, zone: u32): u32 {
   // icmp_error's checks: the checksum at PRE_ROUTING (nf_conntrack_checksum)
@@ -1006,11 +1006,15 @@ function icmpError(st: u32, root: u32, family: u32, l3: u32, thoff: u32, len: u3
   if (family == AF_INET6) {
     if (inLen < 40) return NF_ACCEPT;
     const off = ipv6SkipExthdr(in3, inLen, 40, <u32>load<u8>(in3 + IP6H_NEXTHDR));
-    if (off < 0) return NF_ACCEPT;
+    // a later fragment quoted: no transport header to take a tuple from (ipv6_get_l4proto's frag_off)
+    if (off < 0 || (skipFragOff & ~7) != 0) return NF_ACCEPT;
     inThoff = <u32>off;
     inProto = skipNexthdr;
   } else {
     if (inLen < 20) return NF_ACCEPT;
+    // the same for IPv4 (ipv4_get_l4proto: "we might still see fragments inside ICMP packets"); a first
+    // fragment's quote is the connection's like a whole packet's
+    if ((ldBe16(in3 + IPH_FRAG_OFF) & IP_OFFSET) != 0) return NF_ACCEPT;
     inThoff = (<u32>load<u8>(in3) & 0xf) << 2;
     if (inThoff < 20 || inThoff > inLen) return NF_ACCEPT;
     inProto = <u32>load<u8>(in3 + IPH_PROTOCOL);

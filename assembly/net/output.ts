@@ -20,7 +20,7 @@ import { NF_GATE_PTR, SCR_RX } from './abi';
 import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_ICMP_CODE, FL_ICMP_TYPE, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE,
   FL_SIZE, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TYPE, IFF_UP,
-  LOOPBACK_IFINDEX, MIB_IP6_OUT_REQUESTS, MIB_IP_OUT_REQUESTS, ND_CONF6, ND_FLAGS, ND_MTU, NDROP_NO_TX_TARGET,
+  LOOPBACK_IFINDEX, MIB_IP6_OUT_REQUESTS, MIB_IP_OUT_REQUESTS, ND_CONF6, ND_FLAGS, ND_MTU, NDROP_NETFILTER_DROP, NDROP_NO_TX_TARGET,
   MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_FAILS, MIB_IP6_FRAG_OKS, NDROP_NOMEM, NDROP_PKT_TOO_BIG,
   NR_ICMP, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_LOCAL, RTN_UNICAST, CONF6_MTU, FL_FLAGS, FL_SPORT, FL_DPORT, FL_LABEL, FL_UID, FR_PREFIXLEN,
 } from './abi';
@@ -29,7 +29,7 @@ import { neigh_output } from './neigh';
 import { ip_fragment_via } from './frag';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif } from './netdev';
 import {
-  ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IPH_DADDR, IPH_ID, IPH_TOT_LEN, IPV6_HLEN, IPV6_MIN_MTU, IP6H_DADDR, IP6H_NEXTHDR,
+  ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IPH_DADDR, IPH_ID, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPV6_HLEN, IPV6_MIN_MTU, IP6H_DADDR, IP6H_NEXTHDR,
   IP6H_PAYLOAD_LEN, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING, ipv6AddrType, ipv6Copy, ipv6IsAny, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_LOOPBACK, IPV6_ADDR_MULTICAST, stBe16,
 } from './inet';
 import { ipSendCheck } from './csum';
@@ -38,7 +38,7 @@ import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { rt6RedirectMaybe } from './rt6_redirect';
-import { NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_ct_clone, nf_egress_frag, nf_frag_cuts, nf_frag_max, nf_hook_slow } from './netfilter';
+import { NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_ct_clone, nf_egress_frag, nf_frag_cuts, nf_frag_max, nf_hook_slow, nf_nat_reroute, nf_route_reroute, nf_skb_mark } from './netfilter';
 
 /** The flow key and result the output routes of this module use (one worker's). */
 @inline function OUT_FL(): u32 {
@@ -198,8 +198,13 @@ function ip6Find1stFragopt(data: u32, len: u32): i32 {
 let ip6FragNhoff: u32 = 0;
 
 /** The flow key of OUT_FL() cleared, with the fields every output route sets. */
+/** skb->mark for the next output route (ip_route_me_harder's flowi4_mark), taken by outFlow. */
+let outFlowMark: u32 = 0;
+
 function outFlow(family: u32, proto: u32, tos: u32, oif: u32): void {
   memory.fill(OUT_FL(), 0, FL_SIZE);
+  store<u32>(OUT_FL(), outFlowMark, FL_MARK);
+  outFlowMark = 0;
   store<u8>(OUT_FL(), <u8>family, FL_FAMILY);
   store<u8>(OUT_FL(), <u8>proto, FL_PROTO);
   store<u8>(OUT_FL(), <u8>tos, FL_TOS);
@@ -364,6 +369,17 @@ export function ip_send_skb(q: u32, data: u32, len: u32): void {
   mibInc(MIB_IP_OUT_REQUESTS);
   const gate = load<u32>(NF_GATE_PTR); // NF_HOOK4 written out, as in ip_finish_output
   if (gate != 0 && !nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), q, data, len)) return;
+  // nf_nat_ipv4_local_fn / nf_route_table_hook4: LOCAL_OUT's NAT changed where the datagram goes (an ICMP error of
+  // ours RELATED to a DNAT'd connection, turned toward the address behind it) or a route chain its mark: routed
+  // again (ip_route_me_harder, no socket: its destination, its source, TOS, skb->mark); no route drops it
+  if (gate != 0 && (nf_route_reroute(data) || nf_nat_reroute(0, data, len))) {
+    outFlowMark = nf_skb_mark(data, len);
+    if (!ip_route_output(load<u32>(data, IPH_DADDR), load<u32>(data, IPH_SADDR), <u32>load<u8>(data, IPH_TOS), 0, 0, 0, true, 0, 0, 0)) {
+      netFree(q, data);
+      netDrop(NDROP_NETFILTER_DROP);
+      return;
+    }
+  }
   const oif = load<u32>(OUT_RES(), FR_OIF);
   const nd = netdevGet(oif);
   if (nd == 0) {

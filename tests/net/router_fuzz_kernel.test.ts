@@ -92,6 +92,7 @@
 // about a datagram reassembled for the router without the options its first fragment had compiled (ip_options_echo reads
 // the reassembled skb's IPCB, the head's: skb_morph in inet_frag_reasm_prepare) — router_cases' two fragment-option cases;
 // then 1721-1770 (=all, 40 cases a seed) and 1771-1840 (a tenth, 60 a seed) agree.
+// 12-08 (fz58): 1841-1900 agree (WXDP_ROUTER_FUZZ=60, load 10-22).
 //
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,

@@ -1,8 +1,8 @@
 // The generator of tests/nf/nf_fuzz_kernel.test.ts: a seeded nftables rule set within wxdp's subset
 // (ct state matches, NAT with address and port ranges, counters, every reject variant, drops) and
 // seeded flows between the hosts of tests/net/fixtures/router.batch (IPv4 and IPv6; TCP with flag
-// sequences, UDP, ICMP echo, ICMP errors quoting an earlier packet of the flow as it left the router,
-// fragments). A flow is a script of steps; a reply step is made when it is sent, from what the kernel
+// sequences, UDP, ICMP echo, ICMP errors quoting an earlier packet of the flow as it left the router — with
+// genFlow's `fq` some quoted as a first or a later fragment — fragments). A flow is a script of steps; a reply step is made when it is sent, from what the kernel
 // forwarded last in the other direction (addresses and ports swapped, back in the port it came out of),
 // so NAT's choices are the kernel's and wxdp gets the very same frames. With a fourth generator (`ft`)
 // some rule sets declare `flowtable ft` with `flow add|offload @ft` rules first in the forward chain, and
@@ -576,7 +576,21 @@ export type Step =
   | ({ dir: 'o' | 'r'; kind: 'tcp'; flags: number; data: number; seqOff: number; ackOff: number } & Edges)
   | ({ dir: 'o' | 'r'; kind: 'udp'; len: number; badSum: boolean } & Edges)
   | ({ dir: 'o' | 'r'; kind: 'echo'; len: number } & Edges)
-  | { dir: 'o' | 'r'; kind: 'err'; type: number; code: number; quoteLen: number; fromPeer: boolean };
+  | { dir: 'o' | 'r'; kind: 'err'; type: number; code: number; quoteLen: number; fromPeer: boolean; qfrag?: QuoteFrag };
+
+/**
+ * An ICMP error's quote made a fragment (genFlow's `fq`): the first (IPv4 MF with offset 0; IPv6 a Fragment
+ * header with offset 0 and M, unless the packet forwarded was a fragment already) or a later one (offset `off`
+ * eights, M as `more`), the bytes after the headers left as they were — for a later fragment the transport
+ * header's bytes where its data would be, which conntrack must not read as ports (ipv4_get_l4proto's IP_OFFSET,
+ * ipv6_get_l4proto's frag_off: no tuple, the error untracked).
+ */
+export interface QuoteFrag {
+  later: boolean;
+  off: number;
+  more: boolean;
+  id: number;
+}
 
 export interface Flow {
   v6: boolean;
@@ -682,7 +696,7 @@ function errStep(g: Rng, v6: boolean, dir: 'o' | 'r'): Step {
  * no or other scales put segments in and out of conntrack's window (tcp_in_window: td_maxend, td_maxwin,
  * td_scale), which `ct state invalid` rules and conntrack -L then show.
  */
-export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng, e?: Rng, z?: Rng): Flow {
+export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng, e?: Rng, z?: Rng, fq?: Rng): Flow {
   const v6 = g.chance(0.35);
   const hosts = HOSTS.filter((h) => (v6 ? h.v6.length > 0 : true));
   const c = g.pick(hosts);
@@ -735,6 +749,7 @@ export function genFlow(g: Rng, i: number, rs: Ruleset, t?: Rng, ft?: Rng, e?: R
     }
   }
   const edge = e ? edgeSteps(e, v6, proto, steps, c.port, srvHost.port, win, wscale, frag) : { fragR: 0 as const, fragDup: false };
+  if (fq) fragQuoteSteps(fq, v6, steps);
   return {
     v6, proto, port: c.port, mac: c.mac, cli, srv, srvPort: srvHost.port, srvMac: srvHost.mac, win, wscale,
     sport: 40000 + i, dport: proto === 'icmp' ? 0 : dport, steps, frag, local: what !== '', ...edge,
@@ -802,6 +817,22 @@ function edgeSteps(e: Rng, v6: boolean, proto: 'tcp' | 'udp' | 'icmp', steps: St
   const fragR = proto !== 'tcp' && frag === 0 && e.chance(0.15) ? e.pick([2, 3] as const) : 0;
   const fragDup = (frag !== 0 || fragR !== 0) && e.chance(0.3);
   return { fragR, fragDup };
+}
+
+/**
+ * ICMP errors quoting fragments, from an eleventh generator (genFlow's `fq`, so the other draws stay what they
+ * were): half a flow's errors quote their packet as a first or a later fragment (QuoteFrag), and a third of the
+ * flows without an error get one, either way, its quote sometimes cut to the transport header's first four
+ * bytes (ports only: conntrack finds the connection, NAT cannot rewrite a UDP or TCP header it does not have).
+ */
+function fragQuoteSteps(fq: Rng, v6: boolean, steps: Step[]): void {
+  if (!steps.some((s) => s.kind === 'err') && fq.chance(0.35)) steps.splice(1 + fq.int(steps.length), 0, errStep(fq, v6, fq.chance(0.6) ? 'r' : 'o'));
+  for (const s of steps) {
+    if (s.kind !== 'err' || !fq.chance(0.55)) continue;
+    const later = fq.chance(0.5);
+    s.qfrag = { later, off: later ? fq.pick([1, 2, 3, 8, 185]) : 0, more: later ? fq.chance(0.5) : true, id: 0x5000 + fq.int(0x1000) };
+    if (fq.chance(0.2)) s.quoteLen = 4;
+  }
 }
 
 /** Steps past the flowtable's offload, pushed to a flow whose rule set has one (from genFlow's `ft`, so the other draws stay what they were). */
@@ -945,6 +976,32 @@ function fragments(v6: boolean, pkt: Uint8Array, n: number, id: number): Uint8Ar
 }
 
 /**
+ * `pkt` (an IP packet the router forwarded, whole or its first fragment) as the fragment `q` says (QuoteFrag):
+ * IPv4's offset and MF set, the header checksum made again; IPv6's Fragment header put in after the fixed
+ * header, or its offset and M set when the packet has one.
+ */
+function fragQuote(pkt: Uint8Array, v6: boolean, q: QuoteFrag): Uint8Array {
+  const field = (q.off << 3) | (q.more ? 1 : 0);
+  if (!v6) {
+    const hl = (pkt[0]! & 15) * 4;
+    const was = (pkt[6]! << 8) | pkt[7]!;
+    if (!q.later && (was & 0x3fff) !== 0) return pkt; // a fragment already
+    pkt.set(u16((was & 0x4000) | (q.more ? 0x2000 : 0) | q.off), 6);
+    pkt[10] = pkt[11] = 0;
+    pkt.set(u16(inetChecksum(pkt.subarray(0, hl))), 10);
+    return pkt;
+  }
+  if (pkt[6] === 44) {
+    if (q.later) pkt.set(u16(field), 42);
+    return pkt;
+  }
+  const h = pkt.slice(0, 40);
+  h[6] = 44;
+  h.set(u16(((pkt[4]! << 8) | pkt[5]!) + 8), 4);
+  return concat(h, Uint8Array.of(pkt[6]!, 0), u16(field), u32(q.id), pkt.subarray(40));
+}
+
+/**
  * The frames of a flow's step, built now: an original-direction packet from the client's tuple; a reply
  * from what the router forwarded last the other way (to the address and port it came out with), or,
  * when nothing came out, from the server to the client untranslated; an ICMP error quoting the last
@@ -1008,13 +1065,15 @@ export function stepFrames(f: Flow, s: Step, g: Rng, n: number): { ingress: stri
     }
     case 'err': {
       if (!fromOut || !p) return undefined;
-      const quoted = fromOut.frame.subarray(14, Math.min(fromOut.frame.length, 14 + (p.v6 ? 40 : 20) + s.quoteLen));
+      const whole = s.qfrag ? fragQuote(fromOut.frame.slice(14), p.v6, s.qfrag) : fromOut.frame.subarray(14);
+      const hl = p.v6 ? 40 + (whole[6] === 44 ? 8 : 0) : (whole[0]! & 15) * 4;
+      const quoted = whole.subarray(0, Math.min(whole.length, hl + s.quoteLen));
       // from the quoted packet's destination, or from the gateway on the link it was sent to
       const from = s.fromPeer ? src : HOSTS.find((h) => h.port === port && (f.v6 ? h.v6.length : true))?.[f.v6 ? 'v6' : 'v4'][0] ?? src;
       const rest = f.v6 ? (s.type === 2 ? 1280 : 0) : s.type === 3 && s.code === 4 ? 576 : s.type === 12 ? 0x14000000 : 0;
       const m = f.v6 ? icmp6(from, dst, s.type, s.code, rest, quoted.slice(0, Math.min(quoted.length, 1232))) : icmp4(s.type, s.code, rest, quoted);
       pkt = ipPacket(f.v6, from, dst, f.v6 ? 58 : 1, m, id);
-      what = `${s.dir} icmp error ${s.type}/${s.code} from ${from} quoting ${s.quoteLen}`;
+      what = `${s.dir} icmp error ${s.type}/${s.code} from ${from} quoting ${s.quoteLen}${s.qfrag ? ` of a ${s.qfrag.later ? `later fragment (offset ${s.qfrag.off * 8}${s.qfrag.more ? ', MF' : ''})` : 'first fragment'}` : ''}`;
       break;
     }
   }

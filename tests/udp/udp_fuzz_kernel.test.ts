@@ -36,6 +36,7 @@
 // tests/udp/udp_csum_late_kernel), UdpLite6:IgnoredMulti which snmp6 does not print, and an IPv6 socket's v4-mapped
 // multicast looped back by IPV6_MULTICAST_LOOP where wxdp read IP_MULTICAST_LOOP (sk_mc_loop: udp_kernel's case); then
 // 2448 and 2461-2476 agree, and 1, 2, 693 with UDP-Lite.
+// 12-08 (fz58): 2392-2400 (never run before; with UDP-Lite) and 2477-2620 agree.
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
