@@ -483,9 +483,12 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
       }
       continue;
     }
-    // (the zone a chain before conntrack set: nft_ct_set_zone_eval's template)
-    if (kind == NFK_CT_IN) v = nf_conntrack_in(st, load<u32>(st + NFS_ZONE));
-    else if (kind == NFK_CT_CONFIRM) v = nf_conntrack_confirm(st);
+    // (the zone's template a chain before conntrack gave the packet: nft_ct_set_zone_eval's; conntrack takes it
+    // off the skb, an invalid packet is left with none)
+    if (kind == NFK_CT_IN) {
+      v = nf_conntrack_in(st, load<u32>(st + NFS_ZONE));
+      store<u32>(st + NFS_ZONE, 0);
+    } else if (kind == NFK_CT_CONFIRM) v = nf_conntrack_confirm(st);
     else if (kind == NFK_NAT) v = nf_nat_inet_fn(st, natList(t, pfi, hook));
     else if (kind == NFK_CHAIN) v = nft_do_chain(st, load<u32>(e, 8));
     else if (kind == NFK_ROUTE_CHAIN) {

@@ -1539,7 +1539,7 @@ export class Nft {
           }
           if (s.target === 'ct zone') {
             // nft_ct_set_init takes it at any hook: after conntrack the packet has its entry and it does nothing
-            out.push({ k: 'set', target: s.target, value: new DataView(parseElem('zone16', s.value).lo.buffer).getUint16(0, true) });
+            out.push({ k: 'set', target: s.target, value: new DataView(parseElem('zone16', s.value).lo.buffer).getUint16(0, true), ...(s.dir ? { dir: s.dir } : {}) });
             break;
           }
           if (s.target === 'meta pkttype') {

@@ -752,7 +752,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           // nft_ct_set_zone_eval reads a u16 in host order (nft_reg_load16)
           code.op(EXPR.IMM, 0, 2, 0);
           code.data(Uint8Array.of(s.value & 0xff, s.value >> 8));
-          code.op(EXPR.CT_SET, 0, 2, CT.ZONE);
+          code.op(EXPR.CT_SET, 0, 2, CT.ZONE | ((s.dir === 'original' ? 1 : s.dir === 'reply' ? 2 : 0) << CT_DIR_SHIFT));
           break;
         }
         if (s.target === 'meta pkttype') {

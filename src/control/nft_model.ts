@@ -33,7 +33,7 @@ export type RStmt =
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; addr?: [Uint8Array, Uint8Array]; port?: [number, number]; flags: number; text: string; map?: NatMap; portMap?: NatMap }
   /** `key`: the mark is numgen's or jhash's value; `map`: the key's element's data (`meta mark set ip saddr map { … }`). */
   /** `bits`: the key's mark (a `meta mark` / `ct mark` key) goes through these nft_bitwise operations first. */
-  | { k: 'set'; target: 'meta mark' | 'ct mark' | 'meta pkttype' | 'ct zone'; value: number; key?: NatMap['key']; map?: NatMap; bits?: BitOp[] }
+  | { k: 'set'; target: 'meta mark' | 'ct mark' | 'meta pkttype' | 'ct zone'; value: number; key?: NatMap['key']; map?: NatMap; bits?: BitOp[]; dir?: 'original' | 'reply' }
   | { k: 'flow'; name: string }
   /** nft_exthdr's TCP option write: `value` (the field's bytes, network order), or (`rt`) nft_rt's TCPMSS, hton'd. */
   | { k: 'optset'; sel: Selector; value?: Uint8Array; rt: boolean }

@@ -82,9 +82,10 @@ export type Stmt =
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; map?: { key: NatKey; value: RawValue }; portMap?: { key: NatKey; value: RawValue }; flags: string[]; loc: Loc }
   /**
    * `key`: the mark from numgen or jhash (`meta mark set numgen inc mod 3`), or from a map (`… map { 0 : 0x1 }`);
-   * `expr`: from binary operations (`meta mark set ct mark & 0xff | 0x100`).
+   * `expr`: from binary operations (`meta mark set ct mark & 0xff | 0x100`); `dir`: `ct original|reply zone set`,
+   * the zone of one direction.
    */
-  | { k: 'set'; target: 'meta mark' | 'ct mark' | 'meta pkttype' | 'ct zone'; value: RawValue; key?: NatKey; map?: RawValue; expr?: BinExpr; loc: Loc }
+  | { k: 'set'; target: 'meta mark' | 'ct mark' | 'meta pkttype' | 'ct zone'; value: RawValue; key?: NatKey; map?: RawValue; expr?: BinExpr; dir?: 'original' | 'reply'; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
   | { k: 'notrack'; loc: Loc }
   /**
@@ -1464,13 +1465,14 @@ class Parser {
         if (this.isWord('helper')) throw new NftParseError('wxdp has no conntrack helpers (ct helper set)', { ...t.loc, end: this.peek().loc.end });
         const sel = this.selector(t)!;
         if (this.isWord('set') && /(^| )zone$/.test(sel.field)) {
-          // ct_stmt: `ct zone set 3` (nft_ct_set_zone_eval), a value
-          const set = this.next();
-          if (sel.field !== 'zone') throw new NftParseError('wxdp has ct zone set for both directions only yet (ct original|reply zone set: a zone of one direction)', { ...sel.loc, end: set.loc.end });
+          // ct_stmt: `ct zone set 3` (nft_ct_set_zone_eval), a value; `ct original zone set 3`: the zone of one
+          // direction (NFTA_CT_DIRECTION)
+          this.next();
           const w = this.peek();
           if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash' || w.v === 'symhash')) throw new NftParseError('wxdp sets ct zone from a value only yet', w.loc);
           const value = this.single();
-          return { k: 'set', target: 'ct zone', value, loc: { ...sel.loc, end: value.loc.end } };
+          const dir = sel.field === 'original zone' ? 'original' : sel.field === 'reply zone' ? 'reply' : undefined;
+          return { k: 'set', target: 'ct zone', value, ...(dir ? { dir } : {}), loc: { ...sel.loc, end: value.loc.end } };
         }
         if (this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);

@@ -373,7 +373,7 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         if (s.map) parts.push(`${s.target} set ${dataMapText(s.map)}`);
         else if (s.key && s.bits) parts.push(`${s.target} set ${bitOpsText(natKeyText(s.key), s.bits)}`);
         else if (s.key) parts.push(`${s.target} set ${natKeyText(s.key)}`);
-        else if (s.target === 'ct zone') parts.push(`ct zone set ${s.value}`);
+        else if (s.target === 'ct zone') parts.push(`ct ${s.dir ? `${s.dir} ` : ''}zone set ${s.value}`);
         else if (s.target === 'meta pkttype') parts.push(`meta pkttype set ${formatElem('pkt_type', { lo: Uint8Array.of(s.value), hi: Uint8Array.of(s.value), kind: 'value' })}`);
         else parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
         break;
