@@ -31,7 +31,7 @@
 import { JIFFY_MS, netRoot, netScratch, netDrop, netdevGet, netNow, netRealtimeMs } from './core';
 import {
   ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
-  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NFS_ZONE, NFS_ZONE_TMPL, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
+  NFS_LLEN, NFS_MAC, NFS_PKTTYPE, NFS_PROTO, NFS_THOFF, NFS_ZONE, NFS_ZONE_TMPL, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
 } from './abi';
 import { RUN_BASE, RUN_CPU } from '../abi';
 import { rx4PktType } from './ipv4_rcv';
@@ -441,6 +441,8 @@ function pktTypeOf(st: u32): u32 {
   const pf = <u32>load<u8>(st, NFS_PF);
   const hook = <u32>load<u8>(st, NFS_HOOK);
   if (pf == 5 || pf == 3) {
+    // (as an earlier `meta pkttype set` of the ingress chains left it)
+    if (load<u32>(st, NFS_PKTTYPE) != 0) return load<u32>(st, NFS_PKTTYPE) - 1;
     const mac = load<u32>(st, NFS_MAC);
     const nd = netdevGet(load<u32>(st, NFS_IIF));
     if (hook != 0 || mac == 0 || nd == 0) return PACKET_HOST;
@@ -740,6 +742,7 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           if (v != cur && v <= PACKET_OTHERHOST && cur <= PACKET_OTHERHOST && load<u32>(st, NFS_IIF) != 0) {
             if (pf == 10) rxPktType = v;
             else if (pf == 2) rx4PktType = v;
+            else store<u32>(st, v + 1, NFS_PKTTYPE); // netdev ingress: the frame carries it on (netfilter.ts)
           }
         } else store<u32>(st, load<u32>(reg), NFS_MARK);
         p += 4;

@@ -158,7 +158,7 @@ function isFib(x: RStmt): boolean {
 function fibHookRefused(t: NftTable): boolean {
   const allowed = (x: RStmt, hook: string): boolean => {
     // nft_meta_set_validate: NFT_META_PKTTYPE at prerouting (ip, ip6, inet), a netdev chain's ingress; no arp hook
-    if (x.k === 'set') return t.family !== 'arp' && (hook === 'prerouting' || hook === 'ingress');
+    if (x.k === 'set') return t.family === 'netdev' ? hook === 'ingress' : t.family !== 'arp' && hook === 'prerouting';
     // nft_rt_validate: NFT_RT_TCPMSS needs the packet's route, at forward, output and postrouting
     if (x.k === 'optset' || ((x.k === 'match' || x.k === 'vmap') && x.sel.proto === 'rt')) return ['forward', 'output', 'postrouting'].includes(hook);
     if (x.k !== 'match' && x.k !== 'vmap') return true;
@@ -1545,7 +1545,6 @@ export class Nft {
           if (s.target === 'meta pkttype') {
             // nft_meta_set_validate's hooks (prerouting; a netdev chain's ingress) are checked with the table
             // (fibHookRefused); the arp family has none (EOPNOTSUPP)
-            if (t.family === 'netdev') throw new Refusal('wxdp has no meta pkttype set in a netdev chain yet (its ingress hook reads the type from the frame\'s address)', s.loc, false);
             out.push({ k: 'set', target: s.target, value: parseElem('pkt_type', s.value).lo[0]! });
             break;
           }
