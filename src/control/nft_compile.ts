@@ -716,7 +716,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         if (s.map?.dataType.includes(' . ')) {
           // an address and a port from the map (`… : 198.51.100.1 . 8080`): the address in register 0, the port
           // in the register after it (nft's NFTA_NAT_REG_ADDR_MIN/MAX and NFTA_NAT_REG_PROTO_MIN/MAX, measured)
-          const ranged = s.map.elems.some((e) => e.data!.length > alen + 4);
+          const ranged = s.map.dataType.startsWith('interval ') || s.map.elems.some((e) => e.data!.length > alen + 4);
           natMap(s.map, 0, ranged ? 2 * (alen + 4) : alen + 4);
           // ranges: min address, min port, max address, max port (nft's `addr_max reg 10 … proto_max reg 11`)
           rw = ranged ? 0 | (((alen + 4) / 4) << 8) | ((alen / 4) << 16) | (((2 * alen + 4) / 4) << 24) : 0 | (0 << 8) | ((alen / 4) << 16) | ((alen / 4) << 24);

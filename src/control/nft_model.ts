@@ -101,8 +101,11 @@ export interface NatMap {
 }
 
 /** What a named data map maps to (`type ipv4_addr : ipv4_addr`): the types NAT and marks read. */
-/** `interval ipv4_addr`: each element's data a range of addresses (min, then max: NAT's address range). */
-export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark' | NatTo | 'interval ipv4_addr' | 'interval ipv6_addr';
+/**
+ * `interval ipv4_addr`: each element's data a range of addresses (min, then max: NAT's address range);
+ * `interval ipv4_addr . inet_service`: min address, min port, max address, max port (NAT's ranges of both).
+ */
+export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark' | NatTo | 'interval ipv4_addr' | 'interval ipv6_addr' | `interval ${NatTo}`;
 
 /** A NAT map's data of an address and a port (`198.51.100.1 . 8080`): NAT's address and port registers. */
 export type NatTo = 'ipv4_addr . inet_service' | 'ipv6_addr . inet_service';

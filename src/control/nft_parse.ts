@@ -160,7 +160,8 @@ export interface SetSpec {
   blockLoc?: Loc;
   /** A map's data type (`type ipv4_addr : counter`), where it is written. */
   /** `sel`: a `typeof` map's data expression. */
-  data?: { v: string; loc: Loc; sel?: Selector };
+  /** `interval`: `typeof … : interval ip daddr . tcp dport` (a map to ranges of the fields' types). */
+  data?: { v: string; loc: Loc; sel?: Selector; interval?: boolean };
   flags: string[];
   elements?: RawValue;
   loc: Loc;
@@ -787,11 +788,16 @@ class Parser {
         const d = this.next();
         if (d.t !== 'w') this.unexpected(d);
         if (d.v === 'interval') {
-          // `: interval ipv4_addr` (NAT's address ranges, nft's NFT_DATA_VALUE of min and max); with a port not yet
+          // `: interval ipv4_addr` (NAT's address ranges, nft's NFT_DATA_VALUE of min and max), `: interval ipv4_addr .
+          // inet_service` (an address range and a port range: min address, min port, max address, max port)
           const ty = this.next();
           if (ty.t !== 'w') this.unexpected(ty);
-          if (this.isWord('.')) throw new NftParseError('wxdp has no maps to intervals (`: interval ipv4_addr . inet_service`) yet', d.loc);
           spec.data = { v: `interval ${ty.v}`, loc: { ...d.loc, end: ty.loc.end } };
+          while (this.isWord('.')) {
+            this.next();
+            spec.data.v += ` . ${this.word()}`;
+            spec.data.loc = { ...spec.data.loc, end: this.peek(-1).loc.end };
+          }
           return;
         }
         spec.data = { v: d.v, loc: d.loc };
@@ -871,17 +877,20 @@ class Parser {
     }
     if (!this.isWord(':')) this.unexpected(this.peek(), 'colon or .');
     this.next();
-    const d = this.next();
+    let d = this.next();
     if (d.t === 'w' && d.v === 'verdict') {
       spec.data = { v: 'verdict', loc: d.loc };
       return;
     }
+    // `: interval ip daddr . tcp dport`: ranges of the fields' types (NAT's)
+    const interval = d.t === 'w' && d.v === 'interval';
+    if (interval) d = this.next();
     const data = d.t === 'w' ? this.selector(d) : undefined;
     if (!data) this.unexpected(d);
     // a map to a packet field's type (nft's data maps): nft.ts takes the field's type; `ip daddr . tcp dport` (NAT's
     // address and port) the fields'
     const dsel = this.concatSel(data);
-    spec.data = { v: `typeof ${(dsel.concat ?? [dsel]).map((f) => `${f.proto} ${f.field}`).join(' . ')}`, loc: dsel.loc, sel: dsel };
+    spec.data = { v: `typeof ${(dsel.concat ?? [dsel]).map((f) => `${f.proto} ${f.field}`).join(' . ')}`, loc: dsel.loc, sel: dsel, ...(interval ? { interval } : {}) };
   }
 
   /** `= name` or `= { a, b }` after `devices` (nft's dev_spec: a set of names), in a chain's hook or a flowtable. */

@@ -462,9 +462,10 @@ function natKeyText(k: NatMap['key']): string {
 
 /** A data map element's data as listed (an address, a port, a mark). */
 function dataText(type: DataType | MapData, e: Elem): string {
-  if (type === 'ipv4_addr . inet_service' || type === 'ipv6_addr . inet_service') {
-    // the address, then the port in a register of its own (nft_compile.ts: NAT's address and port registers)
-    const alen = type === 'ipv4_addr . inet_service' ? 4 : 16;
+  if (type === 'ipv4_addr . inet_service' || type === 'ipv6_addr . inet_service' || type === 'interval ipv4_addr . inet_service' || type === 'interval ipv6_addr . inet_service') {
+    // the address, then the port in a register of its own (nft_compile.ts: NAT's address and port registers); a
+    // map to intervals of both (`interval ipv4_addr . inet_service`) holds ranges only
+    const alen = type.includes('ipv4_addr') ? 4 : 16;
     const d = e.data!;
     // min address, min port, then (ranges) max address, max port: each bound pair a value, a prefix or a range
     const hiAt = d.length > alen + 4 ? alen + 4 : 0;
