@@ -1682,7 +1682,19 @@ export class Nft {
     if (s.data) {
       if (set.mapTo === undefined) throw new Refusal(`wxdp refuses data for set ${set.name}: it is not a map (nft 1.0.6 crashes on it)`, s.data.loc, false);
       if (set.mapTo === 'verdict' && !('sel' in s.data)) throw new Refusal("Can't parse symbolic netfilter verdict expressions", s.data.loc, false);
-      if (DATA_MAPS.has(set.mapTo) && set.mapTo.includes(' . ')) throw new Refusal(`wxdp has no set statements into maps to an address and a port yet`, s.data.loc, false);
+      if (set.mapTo === 'ipv4_addr . inet_service' || set.mapTo === 'ipv6_addr . inet_service') {
+        // an address and a port: the fields into the data registers one each (`ip daddr . tcp dport`), or a constant
+        const types = set.mapTo.split(' . ') as DataType[];
+        const len = mapDataLen(set.mapTo);
+        if ('sel' in s.data) {
+          const fields = s.data.sel.concat ?? [s.data.sel];
+          const tys = fields.map((f) => this.selectorType(t, { sel: f }));
+          if (tys.join() !== types.join()) throw new Refusal(`datatype mismatch: expected ${dataName(set.mapTo)}, expression has type ${typeName(tys.length > 1 ? 'concat' : tys[0]!, tys.length > 1 ? tys : undefined)}`, s.data.loc, false, s.loc);
+          data = { sel: s.data.sel, type: types[0]!, len };
+        } else data = { value: natToData(set.mapTo, s.data.value, true), type: types[0]!, len };
+      }
+    }
+    if (s.data && data === undefined && set.mapTo !== undefined) {
       const want = set.mapTo as DataType;
       if ('sel' in s.data) {
         const ty = this.selectorType(t, { sel: s.data.sel });

@@ -668,7 +668,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         break;
       case 'dynset': {
         // nft_dynset: the key as a lookup in the set loads it (host-order fields of a single key turned big-endian)
-        if (s.data?.sel) dep(s.data.sel);
+        if (s.data?.sel) for (const f of s.data.sel.concat ?? [s.data.sel]) dep(f);
         let klen: number;
         if (s.concat) klen = loadConcat(s.sel, s.concat);
         else {
@@ -679,7 +679,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         const tmpl = dynsetTemplate(s.exprs);
         // a map's data in the registers after the key's (nft's sreg_data)
         const dreg = (klen + 3) >> 2;
-        if (s.data?.sel) loadOnly(s.data.sel, s.data.len, dreg);
+        if (s.data?.sel?.concat) {
+          // an address and a port: one register each from dreg on (NAT's address and port registers' layout)
+          const alen = s.data.len - 4;
+          loadOnly(s.data.sel.concat[0]!, alen, dreg);
+          loadOnly(s.data.sel.concat[1]!, 2, dreg + alen / 4);
+        } else if (s.data?.sel) loadOnly(s.data.sel, s.data.len, dreg);
         else if (s.data) {
           code.op(EXPR.IMM, dreg, s.data.len, 0);
           code.data(s.data.value!);

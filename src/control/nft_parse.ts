@@ -1694,9 +1694,27 @@ class Parser {
       // (a prefix or a range is no data of a set statement's: nft's grammar stops at its `/` or `-`, measured)
       const cut = d.t === 'w' && !sel ? d.v.search(/[/-]/) : -1;
       if (cut > 0) throw new NftParseError(`syntax error, unexpected ${d.v[cut]}, expecting '}'`, { ...d.loc, col: d.loc.col + cut, end: d.loc.col + cut });
-      if (sel) data = { sel, loc: sel.loc };
-      else if (d.t === 'w' || d.t === 's') data = { value: { k: d.t === 'w' ? 'word' : 'str', v: d.v, loc: d.loc }, loc: d.loc };
-      else this.unexpected(d);
+      if (sel) {
+        // `ip daddr . tcp dport` (a map to an address and a port)
+        const cs = this.concatSel(sel);
+        data = { sel: cs, loc: cs.loc };
+      } else if (d.t === 'w' || d.t === 's') {
+        const v: RawValue = { k: d.t === 'w' ? 'word' : 'str', v: d.v, loc: d.loc };
+        if (!this.isWord('.')) data = { value: v, loc: d.loc };
+        else {
+          // `192.0.2.1 . 80`
+          const items: RawValue[] = [v];
+          const dots: Loc[] = [];
+          while (this.isWord('.')) {
+            dots.push(this.next().loc);
+            const w = this.next();
+            if (w.t !== 'w' && w.t !== 's') this.unexpected(w);
+            items.push({ k: w.t === 'w' ? 'word' : 'str', v: w.v, loc: w.loc });
+          }
+          const loc = { ...d.loc, end: items[items.length - 1]!.loc.end };
+          data = { value: { k: 'concat', items, dots, loc }, loc };
+        }
+      } else this.unexpected(d);
     }
     const close = this.expectP('}');
     return { k: 'dynset', op: t.v === 'meter' ? 'add' : (t.v as 'add'), set: set.v, setLoc: set.loc, key, timeout, exprs, meter, data, loc: { ...t.loc, end: close.loc.end } };

@@ -425,7 +425,9 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
       case 'dynset': {
         // set_stmt_print / meter_stmt_print: the key, its timeout, the element's statements (templates: no counts)
         const body = [selText(s), ...(s.timeout ? [`timeout ${timeText(s.timeout)}`] : []), ...s.exprs.map((x) => dynExprText(x))].join(' ');
-        const d = s.data && (s.data.sel ? selText({ sel: s.data.sel }) : formatElem(s.data.type, { lo: s.data.value!, hi: s.data.value!, kind: 'value' }));
+        // (an address and a port: its len is the two registers' — NAT's layout, dataText reads it)
+        const pair = s.data && !s.data.sel && (s.data.type === 'ipv4_addr' || s.data.type === 'ipv6_addr') && s.data.len > TYPE_INFO[s.data.type].len;
+        const d = s.data && (s.data.sel ? selText({ sel: s.data.sel }) : pair ? dataText(s.data.type === 'ipv4_addr' ? 'ipv4_addr . inet_service' : 'ipv6_addr . inet_service', { lo: s.data.value!, hi: s.data.value!, kind: 'value', data: s.data.value! } as Elem) : formatElem(s.data.type, { lo: s.data.value!, hi: s.data.value!, kind: 'value' }));
         if (d !== undefined) {
           parts.push(`${s.op} @${s.set} { ${body} : ${d} }`);
           break;
