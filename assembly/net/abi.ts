@@ -681,7 +681,10 @@ export const NFS_Q: u32 = 32; //      u32 the frame's queue (for reject's own fr
 export const NFS_PROTO: u32 = 36; //  u16 skb->protocol, network order (read in the netdev and arp families: a netdev chain sees any)
 export const NFS_MAC: u32 = 40; //    u32 the frame's Ethernet header (netdev hooks: where fwd / dup send from; a received datagram's at the ip hooks; 0: none)
 export const NFS_LLEN: u32 = 44; //   u32 bytes of skb->len before NFS_DATA (the MAC header at egress, 0 elsewhere)
-export const NFS_ZONE: u32 = 48; //   u32 the zone `ct zone set` gave a packet not yet tracked (nft_ct_set_zone_eval's template; 0 the default)
+export const NFS_ZONE: u32 = 48; //   u32 the template `ct zone set` gave a packet not yet tracked (nft_ct_set_zone_eval): 0 none, else
+//                                      NFS_ZONE_TMPL | directions (NF_CT_ZONE_DIR_ORIG 1, _REPL 2) << 16 | zone id; conntrack takes it
+export const NFS_ZONE_TMPL: u32 = 0x80000000;
+export const NFS_PKTTYPE: u32 = 52; // u32 skb->pkt_type a netdev chain's `meta pkttype set` gave the frame, + 1 (0: as eth_type_trans set it)
 export const NFS_SIZE: u32 = 64;
 // ---- The flowtable's part of the worker scratch area (netScratch() + SCR_FLOW; nf_flow_table.ts) ----
 //   +0 BURST_MAX × u32 the burst's frames' direction records (nf_flow_burst_lookup) | +256 BURST_MAX × u32 their key hashes (the buckets' tags)
@@ -715,3 +718,7 @@ export const SCR_NF_UNTRACKED_SIZE: u32 = 256;
 //   64 × (u32 network header, u32 mark)
 export const SCR_NF_INGRESS_MARK: u32 = 12928;
 export const SCR_NF_INGRESS_MARK_SIZE: u32 = 512;
+// ---- The packet types a netdev ingress chain set on the burst's frames (netScratch() + SCR_NF_INGRESS_TYPE; netfilter.ts) ----
+//   64 × (u32 network header, u32 PACKET_*)
+export const SCR_NF_INGRESS_TYPE: u32 = 13440;
+export const SCR_NF_INGRESS_TYPE_SIZE: u32 = 512;

@@ -49,7 +49,7 @@ import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
 import { fwd6_lean, fwd6_lean_done, fwd6_lean_ok } from './fwd6_lean';
 import { fib4_burst_ready } from './fib';
 import { udp4_burst_demux, udp4_burst_rcv, udp4BurstDone, udp4BurstTaken } from './udp_lean';
-import { NF_NETDEV_INGRESS, nf_ingress_burst_begin, nf_netdev_frame, nfNetdevList } from './netfilter';
+import { NF_NETDEV_INGRESS, nf_ingress_burst_begin, nf_ingress_pkttype, nf_netdev_frame, nfIngressTyped, nfNetdevList } from './netfilter';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_burst_other, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
@@ -93,6 +93,8 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
   let dev = ifindex;
   let pkt = pktType(data, nd);
   let proto = ldBe16(data + 12);
+  // as a netdev ingress chain's `meta pkttype set` left it (by the network header nf_netdev_frame saw: after one tag)
+  if (nfIngressTyped()) pkt = nf_ingress_pkttype(data + ETH_HLEN + ((proto == ETH_P_8021Q || proto == ETH_P_8021AD) && len >= ETH_HLEN + 4 ? 4 : 0), pkt);
   for (let tags: u32 = 0; proto == ETH_P_8021Q || proto == ETH_P_8021AD; tags++) {
     if (len < ETH_HLEN + 4 || tags == MAX_TAGS) {
       netFree(q, data);
@@ -241,6 +243,8 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
     n = ingressBurst(ing, ndi, ifindex, q, n);
     if (n == 0) return;
   }
+  // a frame whose packet type an ingress chain set leaves the lean paths (they take the address's) to the full one
+  const typed = nfIngressTyped();
   // offloaded flows first, before the stack (nf_flow_table_ip.c's ingress hook): the burst's records
   // looked up together; the frames that hit skip the stack's warm-ups below
   const ndf = flowtableActive() ? ndi : 0;
@@ -258,7 +262,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   // the local input memo; the frames this took are local ones, which it leaves out of its FIB list).
   let l: u32 = 0;
   let ndu: u32 = 0;
-  if (hits == 0 && udpWholeLast) {
+  if (hits == 0 && udpWholeLast && !typed) {
     ndu = ndf != 0 ? ndf : netdevGet(ifindex);
     if (ndu != 0) l = udp4_burst_demux(ifindex, ndu, b, n);
   }
@@ -294,11 +298,11 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   // the lean IPv6 forward; the IPv6 frames to destinations its route memo holds (routed by unicast
   // routes) are none of the lean UDP receive's: a burst of only those is not shown to it
   const nd6 = v6 != 0 ? (nd != 0 ? nd : netdevGet(ifindex)) : 0;
-  const k6 = nd6 != 0 ? fwd6_lean_ok(ifindex, nd6, hits == 0 ? b : 0, n) : -1;
+  const k6 = nd6 != 0 && !typed ? fwd6_lean_ok(ifindex, nd6, hits == 0 ? b : 0, n) : -1;
   const lean6 = k6 >= 0;
   u -= lean6 ? <u32>k6 : 0;
   if (ndu == 0) {
-    ndu = u != 0 && hits == 0 ? (nd != 0 ? nd : netdevGet(ifindex)) : 0;
+    ndu = u != 0 && hits == 0 && !typed ? (nd != 0 ? nd : netdevGet(ifindex)) : 0;
     l = ndu != 0 ? udp4_burst_demux(ifindex, ndu, b, n) : 0;
   }
   udpWholeLast = l == n && n != 0;
@@ -307,7 +311,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
     if (l == 0) udp4_prefetch(b, n);
   }
   // what the lean forward asks of the device and of the FIB is checked here once for the burst
-  const lean = m != 0 && nd != 0 && fwd4_lean_ok(ifindex, nd);
+  const lean = m != 0 && nd != 0 && !typed && fwd4_lean_ok(ifindex, nd);
   const bySlot = lean && fib4_burst_ready();
   let slot: i32 = 0;
   let fHits: u32 = 0;

@@ -61,7 +61,7 @@ import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch, netdevGet } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
-  ND_NF_INGRESS, NFS_LLEN, NFS_ZONE, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF, SCR_NF_INGRESS_MARK, SCR_NF_UNTRACKED,
+  ND_NF_INGRESS, NFS_LLEN, NFS_PKTTYPE, NFS_ZONE, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_PROTO, NFS_Q, NFS_THOFF, NR_NF, SCR_NF, SCR_NF_INGRESS_MARK, SCR_NF_INGRESS_TYPE, SCR_NF_UNTRACKED,
   LOOPBACK_IFINDEX,
 } from './abi';
 import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
@@ -391,6 +391,7 @@ function defrag6(t: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: 
   store<u32>(st + NFS_MAC, mac);
   store<u32>(st + NFS_LLEN, llen);
   store<u32>(st + NFS_ZONE, 0);
+  store<u32>(st + NFS_PKTTYPE, 0);
 }
 
 function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, from: u32): bool {
@@ -483,9 +484,12 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
       }
       continue;
     }
-    // (the zone a chain before conntrack set: nft_ct_set_zone_eval's template)
-    if (kind == NFK_CT_IN) v = nf_conntrack_in(st, load<u32>(st + NFS_ZONE));
-    else if (kind == NFK_CT_CONFIRM) v = nf_conntrack_confirm(st);
+    // (the zone's template a chain before conntrack gave the packet: nft_ct_set_zone_eval's; conntrack takes it
+    // off the skb, an invalid packet is left with none)
+    if (kind == NFK_CT_IN) {
+      v = nf_conntrack_in(st, load<u32>(st + NFS_ZONE));
+      store<u32>(st + NFS_ZONE, 0);
+    } else if (kind == NFK_CT_CONFIRM) v = nf_conntrack_confirm(st);
     else if (kind == NFK_NAT) v = nf_nat_inet_fn(st, natList(t, pfi, hook));
     else if (kind == NFK_CHAIN) v = nft_do_chain(st, load<u32>(e, 8));
     else if (kind == NFK_ROUTE_CHAIN) {
@@ -747,6 +751,14 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
     store<u32>(e, load<u32>(st + NFS_MARK), 4);
     ingressMarkN++;
   }
+  // meta pkttype set at ingress: skb->pkt_type from there on (ip_rcv's OTHERHOST drop, ip_forward's PACKET_HOST only;
+  // eth.ts stack_rx takes it in place of the frame's address's)
+  if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && iif != LOOPBACK_IFINDEX && load<u32>(st + NFS_PKTTYPE) != 0 && ingressTypeN < INGRESS_MARK_MAX) {
+    const e = ingressTypeList() + (<u32>ingressTypeN << 3);
+    store<u32>(e, data);
+    store<u32>(e, load<u32>(st + NFS_PKTTYPE) - 1, 4);
+    ingressTypeN++;
+  }
   // what fwd and dup sent leaves now, before the frame goes on (a fwd'd frame is in the list: NF_STOLEN)
   if (nftFwdMark() != mark) nftFwdDrain(mark);
   nftFwdHook(outer);
@@ -783,6 +795,7 @@ let untrackedN: i32 = 0;
 export function nf_ingress_burst_begin(): void {
   untrackedN = 0;
   ingressMarkN = 0;
+  ingressTypeN = 0;
   egressData = 0;
   egressFrag = 0;
   carryData = 0;
@@ -814,6 +827,36 @@ function ingressMarkTake(data: u32): u32 {
     }
   }
   return 0;
+}
+
+/**
+ * The packet types a netdev ingress chain's `meta pkttype set` gave frames of the burst being received (skb->pkt_type,
+ * which ip_rcv / ipv6_rcv read): by network header, emptied with the marks. lo's frames take none.
+ */
+let ingressTypeN: i32 = 0;
+
+@inline function ingressTypeList(): u32 {
+  return netScratch() + SCR_NF_INGRESS_TYPE;
+}
+
+/** Whether an ingress chain set a packet type on a frame of this burst (the lean paths take the address's). */
+@inline export function nfIngressTyped(): bool {
+  return ingressTypeN != 0;
+}
+
+/** The packet type ingress set on the frame whose network header is at `data`, taken; else `pkt`. */
+export function nf_ingress_pkttype(data: u32, pkt: u32): u32 {
+  const l = ingressTypeList();
+  for (let i: i32 = 0; i < ingressTypeN; i++) {
+    const e = l + (<u32>i << 3);
+    if (load<u32>(e) == data) {
+      const t = load<u32>(e, 4);
+      ingressTypeN--;
+      store<u64>(e, load<u64>(l + (<u32>ingressTypeN << 3)));
+      return t;
+    }
+  }
+  return pkt;
 }
 
 /** Whether an ingress chain marked a frame of this burst not yet taken (fwd4_lean's rules would route it unmarked). */

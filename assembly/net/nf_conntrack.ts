@@ -382,9 +382,10 @@ export function invertTuple(d: u32, s: u32): bool {
 
 /**
  * ____nf_conntrack_find under the lock: the chain link (entry | direction) whose tuple equals `t`, 0 when
- * none. Expired entries met on the way are deleted (nf_ct_gc_expired).
+ * none. Expired entries met on the way are deleted (nf_ct_gc_expired). `dirs`: the directions whose tuples
+ * count (bit 0 the original, bit 1 the reply; nf_ct_key_equal compares the zone of the direction found).
  */
-export function ctFind(root: u32, t: u32): u32 {
+export function ctFind(root: u32, t: u32, dirs: u32 = 3): u32 {
   const mask = load<u32>(root + CR_BUCKETS) - 1;
   const b = load<u32>(root + CR_TABLE) + (tupleHash(t, load<u32>(root + CR_SEED), mask) << 2);
   const now = netNow();
@@ -393,7 +394,7 @@ export function ctFind(root: u32, t: u32): u32 {
     const e = hEntry(h);
     const d = hDir(h);
     const next = load<u32>(e + (d << 2));
-    if (tupleEq(e + CT_TUPLE_ORIG + d * CT_TUPLE_SIZE, t)) {
+    if ((dirs & (1 << d)) != 0 && tupleEq(e + CT_TUPLE_ORIG + d * CT_TUPLE_SIZE, t)) {
       if (!ctExpired(e, now)) return h;
       ctDeleteLocked(root, e);
       return 0;
@@ -734,11 +735,24 @@ export function nf_ct_events(on: u32): void {
 }
 
 /**
+ * nf_ct_zone_id of a zone's template (NFS_ZONE: 0 none, the default zone) in direction `dir`: its id where its
+ * zone applies to that direction, else NF_CT_DEFAULT_ZONE_ID.
+ */
+@inline function tmplZoneId(zone: u32, dir: u32): u32 {
+  return zone == 0 || ((zone >>> 16) & (1 << dir)) != 0 ? zone & 0xffff : 0;
+}
+
+/**
  * nf_conntrack_in at PRE_ROUTING / LOCAL_OUT for the packet in the hook state: its entry found or made,
  * NFS_CT / NFS_CTINFO set (0 / IP_CT_NONE: invalid, no entry). Returns an NF_* verdict (NF_DROP only when
- * the table is full and nothing could be dropped early).
+ * the table is full and nothing could be dropped early). `tmpl`: the zone's template the packet carries
+ * (NFS_ZONE's encoding; 0 none).
  */
-export function nf_conntrack_in(st: u32, zone: u32): u32 {
+export function nf_conntrack_in(st: u32, tmpl: u32): u32 {
+  // resolve_normal_ct: the tuple in the template's zone of the original direction; a zone of one direction
+  // matches a direction's tuple in that direction's zone only (the original's first, then the reply's)
+  const zone = tmplZoneId(tmpl, IP_CT_DIR_ORIGINAL);
+  const rzone = tmplZoneId(tmpl, IP_CT_DIR_REPLY);
   // a packet that carries a conntrack already (nf_ct_attach: an ICMP error or reset of the stack's own; at
   // PRE_ROUTING the stack's own datagram back from lo, nf_ct_loop — netfilter.ts): "Previously seen ... Ignore."
   if (load<u32>(st + NFS_CT) != 0) return NF_ACCEPT;
@@ -775,7 +789,8 @@ export function nf_conntrack_in(st: u32, zone: u32): u32 {
       return NF_ACCEPT;
     }
     const isErr = family == AF_INET6 ? type < 128 : (type == 3 || type == 4 || type == 5 || type == 11 || type == 12);
-    if (isErr) return icmpError(st, root, family, l3, thoff, len, zone);
+    // (nf_conntrack_find_get: one lookup in the original direction's zone, each direction compared in its own)
+    if (isErr) return icmpError(st, root, family, l3, thoff, len, zone, zone == rzone ? 3 : 1 << IP_CT_DIR_ORIGINAL);
     if (family != AF_INET6 && type > 18) {
       mibInc(MIB_CT_INVALID);
       return NF_ACCEPT;
@@ -795,11 +810,20 @@ export function nf_conntrack_in(st: u32, zone: u32): u32 {
   }
   ctLock(root);
   for (let tries: u32 = 0; tries < 2; tries++) {
-    let h = ctFind(root, t);
+    let h: u32;
+    if (zone == rzone) h = ctFind(root, t);
+    else {
+      h = ctFind(root, t, 1 << IP_CT_DIR_ORIGINAL);
+      if (h == 0) {
+        store<u16>(t + CTT_ZONE, <u16>rzone);
+        h = ctFind(root, t, 1 << IP_CT_DIR_REPLY);
+        store<u16>(t + CTT_ZONE, <u16>zone);
+      }
+    }
     let e: u32;
     let ctinfo: u32;
     if (h == 0) {
-      e = initConntrack(root, st, t);
+      e = initConntrack(root, st, t, rzone);
       if (e == 0) {
         ctUnlock(root);
         return load<u8>(st + NFS_CTINFO) == 0xfe ? NF_DROP : NF_ACCEPT;
@@ -851,8 +875,11 @@ export function nf_conntrack_in(st: u32, zone: u32): u32 {
   atomicAdd64(c + 8, <u64>len);
 }
 
-/** init_conntrack under the lock: a new unconfirmed entry for tuple `t`, or 0 (invalid as new, or no room). */
-function initConntrack(root: u32, st: u32, t: u32): u32 {
+/**
+ * init_conntrack under the lock: a new unconfirmed entry for tuple `t`, its reply tuple in zone `rzone`
+ * (nf_ct_zone_id of the template's zone in the reply direction), or 0 (invalid as new, or no room).
+ */
+function initConntrack(root: u32, st: u32, t: u32, rzone: u32): u32 {
   const proto = <u32>load<u8>(t + CTT_PROTO);
   const family = <u32>load<u8>(t + CTT_FAMILY);
   if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
@@ -863,6 +890,7 @@ function initConntrack(root: u32, st: u32, t: u32): u32 {
   }
   const inv = TUPLE_INV();
   if (!invertTuple(inv, t)) return 0;
+  store<u16>(inv + CTT_ZONE, <u16>rzone);
   const e = ctNew(root, t, inv);
   if (e == 0) {
     mibInc(MIB_CT_DROP);
@@ -991,7 +1019,7 @@ export function l4ChecksumOk(family: u32, l3: u32, thoff: u32, l4len: u32, proto
  * tuple is the entry's reply direction. None found, a quote cut short or of a later fragment, or an error
  * whose destination is not that direction's: no entry (invalid).
  */
-function icmpError(st: u32, root: u32, family: u32, l3: u32, thoff: u32, len: u32, zone: u32): u32 {
+function icmpError(st: u32, root: u32, family: u32, l3: u32, thoff: u32, len: u32, zone: u32, dirs: u32): u32 {
   // icmp_error's checks: the checksum at PRE_ROUTING (nf_conntrack_checksum)
   if (sysctl(SYSCTL_NF_CONNTRACK_CHECKSUM) != 0 && <u32>load<u8>(st + NFS_HOOK) == 0) {
     if (!l4ChecksumOk(family, l3, thoff, len - thoff, family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) {
@@ -1025,7 +1053,7 @@ function icmpError(st: u32, root: u32, family: u32, l3: u32, thoff: u32, len: u3
   const inv = TUPLE_INV();
   if (!invertTuple(inv, it)) return NF_ACCEPT;
   ctLock(root);
-  const h = ctFind(root, inv);
+  const h = ctFind(root, inv, dirs);
   if (h == 0) {
     ctUnlock(root);
     return NF_ACCEPT;

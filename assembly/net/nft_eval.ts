@@ -31,7 +31,7 @@
 import { JIFFY_MS, netRoot, netScratch, netDrop, netdevGet, netNow, netRealtimeMs } from './core';
 import {
   ND_FLAGS, ND_NAME, IFF_LOOPBACK, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
-  NFS_LLEN, NFS_MAC, NFS_PROTO, NFS_THOFF, NFS_ZONE, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
+  NFS_LLEN, NFS_MAC, NFS_PKTTYPE, NFS_PROTO, NFS_THOFF, NFS_ZONE, NFS_ZONE_TMPL, NR_NFT, SCR_NF, SCR_NFT, ND_MAC,
 } from './abi';
 import { RUN_BASE, RUN_CPU } from '../abi';
 import { rx4PktType } from './ipv4_rcv';
@@ -192,6 +192,7 @@ function ctAcctRead(ct: u32, key: u32, dir: u32): u64 {
 
 // ctinfo (IP_CT_*) → `ct state` bits, as nft_ct_get_eval computes them
 const IP_CT_UNTRACKED: u32 = 7;
+const IP_CT_NONE: u32 = 0xff; // wxdp: no conntrack attached (nf_conntrack.ts)
 const NF_CT_STATE_INVALID_BIT: u32 = 1;
 const NF_CT_STATE_UNTRACKED_BIT: u32 = 64;
 
@@ -440,6 +441,8 @@ function pktTypeOf(st: u32): u32 {
   const pf = <u32>load<u8>(st, NFS_PF);
   const hook = <u32>load<u8>(st, NFS_HOOK);
   if (pf == 5 || pf == 3) {
+    // (as an earlier `meta pkttype set` of the ingress chains left it)
+    if (load<u32>(st, NFS_PKTTYPE) != 0) return load<u32>(st, NFS_PKTTYPE) - 1;
     const mac = load<u32>(st, NFS_MAC);
     const nd = netdevGet(load<u32>(st, NFS_IIF));
     if (hook != 0 || mac == 0 || nd == 0) return PACKET_HOST;
@@ -453,6 +456,8 @@ function pktTypeOf(st: u32): u32 {
 function ctStateBits(st: u32): u32 {
   const ctinfo = <u32>load<u8>(st, NFS_CTINFO);
   if (ctinfo == IP_CT_UNTRACKED) return NF_CT_STATE_UNTRACKED_BIT;
+  // a zone's template (`ct zone set` before conntrack) is the packet's conntrack until conntrack runs: IP_CT_NEW
+  if (load<u32>(st, NFS_CT) == 0 && load<u32>(st, NFS_ZONE) != 0) return <u32>1 << 3;
   if (load<u32>(st, NFS_CT) == 0 || ctinfo == 0xff) return NF_CT_STATE_INVALID_BIT;
   // NF_CT_STATE_BIT(ctinfo) = 1 << (ctinfo % IP_CT_IS_REPLY + 1)
   return <u32>1 << ((ctinfo % 3) + 1);
@@ -673,7 +678,7 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           if (load<u32>(st, NFS_CT) == 0) { res = R_BREAK; break; }
           v = <u32>load<u8>(st, NFS_CTINFO) >= 3 ? 1 : 0;
         } else {
-          // nft_ct_get_eval's keys of the entry's tuples: no conntrack breaks
+          // nft_ct_get_eval's keys of the entry's tuples: no conntrack breaks (a zone's template too: only its state reads)
           const ct = load<u32>(st, NFS_CT);
           if (ct == 0) { res = R_BREAK; break; }
           const key = x & ((1 << CT_DIR_SHIFT) - 1);
@@ -717,9 +722,15 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         p += 4;
       } else if (op == EXPR_CT_SET) {
         const ct = load<u32>(st, NFS_CT);
-        if (x == NFT_CT_ZONE) {
-          // nft_ct_set_zone_eval: a packet conntrack has not seen yet takes the zone (its template) to its lookup
-          if (ct == 0 && <u32>load<u8>(st, NFS_CTINFO) != IP_CT_UNTRACKED) store<u32>(st, <u32>load<u16>(reg), NFS_ZONE);
+        if ((x & ((1 << CT_DIR_SHIFT) - 1)) == NFT_CT_ZONE) {
+          // nft_ct_set_zone_eval: a packet without a conntrack (untracked too: nf_ct_get finds none) takes a template
+          // of the zone to conntrack's lookup, IP_CT_NEW in place of untracked; one with a template already (an
+          // earlier `ct zone set`) keeps it. `ct original|reply zone set`: the zone of that direction only
+          if (ct == 0 && load<u32>(st, NFS_ZONE) == 0) {
+            const d = x >>> CT_DIR_SHIFT;
+            store<u32>(st, NFS_ZONE_TMPL | ((d == 0 ? 3 : d) << 16) | <u32>load<u16>(reg), NFS_ZONE);
+            if (<u32>load<u8>(st, NFS_CTINFO) == IP_CT_UNTRACKED) store<u8>(st, <u8>IP_CT_NONE, NFS_CTINFO);
+          }
         } else if (ct != 0) nftCtMarkSet(ct, load<u32>(reg));
         p += 4;
       } else if (op == EXPR_META_SET) {
@@ -731,6 +742,7 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           if (v != cur && v <= PACKET_OTHERHOST && cur <= PACKET_OTHERHOST && load<u32>(st, NFS_IIF) != 0) {
             if (pf == 10) rxPktType = v;
             else if (pf == 2) rx4PktType = v;
+            else store<u32>(st, v + 1, NFS_PKTTYPE); // netdev ingress: the frame carries it on (netfilter.ts)
           }
         } else store<u32>(st, load<u32>(reg), NFS_MARK);
         p += 4;

@@ -13,7 +13,7 @@
 // (nf_nat_range2 as nf_nat.ts reads it: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
 // proto | +38 u16 max proto, network order | +40 u16 base proto). Next: back to the evaluator.
 
-import { FL_LABEL, FL_OIF, FL_PROTO, NFS_L4PROTO, FR_PREFIXLEN, RTN_ANYCAST, RTN_BLACKHOLE, RTN_MULTICAST, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, FL_FAMILY, FL_IIF, FL_MARK, FL_TOS, FL_DST, FL_SRC, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX, ND_FLAGS, ND_NAME, IFF_LOOPBACK, AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, SCR_NFT } from './abi';
+import { FL_LABEL, FL_OIF, FL_PROTO, NFS_L4PROTO, FR_PREFIXLEN, RTN_ANYCAST, RTN_BLACKHOLE, RTN_MULTICAST, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, FL_FAMILY, FL_IIF, FL_MARK, FL_TOS, FL_DST, FL_SRC, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX, ND_FLAGS, ND_NAME, IFF_LOOPBACK, AF_INET, AF_INET6, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NFS_SIZE, SCR_NFT_DUP, FR_GW, FR_GW_FAMILY, FR_SIZE, FR_TYPE, RTN_LOCAL, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MAC, NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, NFS_ZONE, SCR_NFT } from './abi';
 import { FRAME_SIZE, FRAME_TAILROOM_RESERVED, XDP_PACKET_HEADROOM } from '../abi';
 import { frameAlloc } from '../umem';
 import { reasmFrame } from './reasm';
@@ -80,9 +80,12 @@ export function nftFlowAdd(st: u32, ft: u32): void {
   if (ft != 0) nf_flow_offload_eval(st, ft - 1);
 }
 
-/** nft_notrack_eval: a packet with a conntrack, or untracked already, is left as it is ("Previously seen"). */
+/**
+ * nft_notrack_eval: a packet with a conntrack (a zone's template too: `ct zone set` before it), or untracked already,
+ * is left as it is ("Previously seen").
+ */
 export function nftNotrack(st: u32): void {
-  if (load<u32>(st, NFS_CT) != 0 || <u32>load<u8>(st, NFS_CTINFO) == IP_CT_UNTRACKED) return;
+  if (load<u32>(st, NFS_CT) != 0 || load<u32>(st, NFS_ZONE) != 0 || <u32>load<u8>(st, NFS_CTINFO) == IP_CT_UNTRACKED) return;
   store<u8>(st + NFS_CTINFO, <u8>IP_CT_UNTRACKED);
 }
 

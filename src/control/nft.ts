@@ -158,7 +158,7 @@ function isFib(x: RStmt): boolean {
 function fibHookRefused(t: NftTable): boolean {
   const allowed = (x: RStmt, hook: string): boolean => {
     // nft_meta_set_validate: NFT_META_PKTTYPE at prerouting (ip, ip6, inet), a netdev chain's ingress; no arp hook
-    if (x.k === 'set') return t.family !== 'arp' && (hook === 'prerouting' || hook === 'ingress');
+    if (x.k === 'set') return t.family === 'netdev' ? hook === 'ingress' : t.family !== 'arp' && hook === 'prerouting';
     // nft_rt_validate: NFT_RT_TCPMSS needs the packet's route, at forward, output and postrouting
     if (x.k === 'optset' || ((x.k === 'match' || x.k === 'vmap') && x.sel.proto === 'rt')) return ['forward', 'output', 'postrouting'].includes(hook);
     if (x.k !== 'match' && x.k !== 'vmap') return true;
@@ -613,7 +613,11 @@ export class Nft {
         // rule's position up (measured: a missing one costs the sets their handles, not the rule) or checks its
         // expressions and the sets' elements — a refused rule has used them up too
         for (const st of c.stmts) if ((st.k === 'match' && st.value.k === 'set' && !foldedElem(st)) || ((st.k === 'objmap' || st.k === 'vmap') && st.map?.k === 'set')) t.hgen++;
-        for (const st of c.stmts) if (st.k === 'nat' || st.k === 'set') t.hgen += (st.map ? 1 : 0) + (st.k === 'nat' && st.portMap ? 1 : 0);
+        // (a named map's reference takes none: `dnat to ip saddr map @m`)
+        for (const st of c.stmts) {
+          if (st.k === 'nat') t.hgen += (st.map && st.map.value.k !== 'ref' ? 1 : 0) + (st.portMap && st.portMap.value.k !== 'ref' ? 1 : 0);
+          else if (st.k === 'set') t.hgen += st.map && st.map.k !== 'ref' ? 1 : 0;
+        }
         let at = c.op === 'add' ? ch.rules.length : 0;
         // `index N` is nft's: the Nth rule of its cache, whose handle it sends as a position
         const i = c.index !== undefined ? (c.index < ch.rules.length ? c.index : -1) : ch.rules.findIndex((r) => r.handle === c.handle);
@@ -648,7 +652,7 @@ export class Nft {
           }
           const spec = c.spec;
           // a data map's type: named, or its `typeof` expression's
-          const data = spec?.data?.sel ? (spec.data.sel.concat ? spec.data.sel.concat.map(selType).join(' . ') : selType(spec.data.sel)) : spec?.data?.v;
+          const data = spec?.data?.sel ? `${spec.data.interval ? 'interval ' : ''}${spec.data.sel.concat ? spec.data.sel.concat.map(selType).join(' . ') : selType(spec.data.sel)}` : spec?.data?.v;
           if (spec?.data?.sel && !DATA_MAPS.has(data!)) throw new Refusal(`wxdp maps keys to verdicts, stateful objects, addresses, ports and marks only, not to ${spec.data.v.slice(7)}`, spec.data.loc, false);
           // (a `flags dynamic` one keeps its elements in a store of the data path's, with their timeouts and counters)
           if (spec?.data && DATA_MAPS.has(data!) && !spec.flags.includes('dynamic') && (spec.timeout !== undefined || spec.counter || spec.flags.includes('timeout'))) {
@@ -698,10 +702,11 @@ export class Nft {
             timeout: jiffiesMs(spec.timeout ?? 0), counter: spec.counter ?? false, elems: [],
           };
           if (spec.size !== undefined) set.size = spec.size;
-          if (spec.data?.sel) set.dataTypeof = typeofText(spec.data.sel);
+          // (a map to intervals declared by typeof lists by its types: nft 1.0.6 keeps no typeof for it, measured)
+          if (spec.data?.sel && !spec.data.interval) set.dataTypeof = typeofText(spec.data.sel);
           if (spec.autoMerge) set.autoMerge = true;
           if (concat) set.concat = concat;
-          if (spec.typeof) set.typeof = typeofText(spec.typeof);
+          if (spec.typeof && !spec.data?.interval) set.typeof = typeofText(spec.typeof);
           if (spec.elements) this.addElems(t, set, spec.elements);
           t.sets.push(set);
           return '';
@@ -944,6 +949,12 @@ export class Nft {
           e.verdict = { v: name as 'accept', chain: item.chain };
         } else if (mapTo === 'ipv4_addr . inet_service' || mapTo === 'ipv6_addr . inet_service') {
           e.data = natToData(mapTo, d, named);
+        } else if (mapTo === 'interval ipv4_addr . inet_service' || mapTo === 'interval ipv6_addr . inet_service') {
+          // an address and a port of which one at least is a range or a prefix (both single: nft sends the short
+          // value, the kernel's EINVAL at the element's key, measured)
+          const base = mapTo.slice(9) as NatTo;
+          e.data = natToData(base, d, false);
+          if (e.data.length === (base === 'ipv4_addr . inet_service' ? 8 : 20)) throw new Refusal(EINVAL, key.loc, true);
         } else if (mapTo === 'interval ipv4_addr' || mapTo === 'interval ipv6_addr') {
           // a range or a prefix of addresses: min, then max (nft sends a single address as one value: the kernel's
           // EINVAL, measured, at the element's key)
@@ -1539,13 +1550,12 @@ export class Nft {
           }
           if (s.target === 'ct zone') {
             // nft_ct_set_init takes it at any hook: after conntrack the packet has its entry and it does nothing
-            out.push({ k: 'set', target: s.target, value: new DataView(parseElem('zone16', s.value).lo.buffer).getUint16(0, true) });
+            out.push({ k: 'set', target: s.target, value: new DataView(parseElem('zone16', s.value).lo.buffer).getUint16(0, true), ...(s.dir ? { dir: s.dir } : {}) });
             break;
           }
           if (s.target === 'meta pkttype') {
             // nft_meta_set_validate's hooks (prerouting; a netdev chain's ingress) are checked with the table
             // (fibHookRefused); the arp family has none (EOPNOTSUPP)
-            if (t.family === 'netdev') throw new Refusal('wxdp has no meta pkttype set in a netdev chain yet (its ingress hook reads the type from the frame\'s address)', s.loc, false);
             out.push({ k: 'set', target: s.target, value: parseElem('pkt_type', s.value).lo[0]! });
             break;
           }
@@ -1672,7 +1682,19 @@ export class Nft {
     if (s.data) {
       if (set.mapTo === undefined) throw new Refusal(`wxdp refuses data for set ${set.name}: it is not a map (nft 1.0.6 crashes on it)`, s.data.loc, false);
       if (set.mapTo === 'verdict' && !('sel' in s.data)) throw new Refusal("Can't parse symbolic netfilter verdict expressions", s.data.loc, false);
-      if (DATA_MAPS.has(set.mapTo) && set.mapTo.includes(' . ')) throw new Refusal(`wxdp has no set statements into maps to an address and a port yet`, s.data.loc, false);
+      if (set.mapTo === 'ipv4_addr . inet_service' || set.mapTo === 'ipv6_addr . inet_service') {
+        // an address and a port: the fields into the data registers one each (`ip daddr . tcp dport`), or a constant
+        const types = set.mapTo.split(' . ') as DataType[];
+        const len = mapDataLen(set.mapTo);
+        if ('sel' in s.data) {
+          const fields = s.data.sel.concat ?? [s.data.sel];
+          const tys = fields.map((f) => this.selectorType(t, { sel: f }));
+          if (tys.join() !== types.join()) throw new Refusal(`datatype mismatch: expected ${dataName(set.mapTo)}, expression has type ${typeName(tys.length > 1 ? 'concat' : tys[0]!, tys.length > 1 ? tys : undefined)}`, s.data.loc, false, s.loc);
+          data = { sel: s.data.sel, type: types[0]!, len };
+        } else data = { value: natToData(set.mapTo, s.data.value, true), type: types[0]!, len };
+      }
+    }
+    if (s.data && data === undefined && set.mapTo !== undefined) {
       const want = set.mapTo as DataType;
       if ('sel' in s.data) {
         const ty = this.selectorType(t, { sel: s.data.sel });
@@ -1734,7 +1756,8 @@ export class Nft {
     }
     const table = REJECT_CODES[s.with];
     const code = /^[0-9]+$/.test(s.code!) ? Number(s.code) : Number(Object.entries(table).find(([, n]) => n === s.code)?.[0] ?? NaN);
-    if (!Number.isInteger(code) || table[code] === undefined) throw new Refusal(`Could not parse ${s.with === 'icmpx' ? 'icmpx' : s.with === 'icmp' ? 'icmp' : 'icmpv6'} code type`, s.codeLoc!, false);
+    // (a name nft does not know: `Could not parse icmp code`, measured with nft 1.0.6)
+    if (!Number.isInteger(code) || table[code] === undefined) throw new Refusal(`Could not parse ${s.with === 'icmpx' ? 'icmpx' : s.with === 'icmp' ? 'icmp' : 'icmpv6'} code${Number.isInteger(code) ? ' type' : ''}`, s.codeLoc!, false);
     if (s.with === 'icmpx') return { k: 'reject', type: 2, code, family: t.family };
     const fam = s.with === 'icmp' ? 'ip' : 'ip6';
     if (t.family !== 'inet' && t.family !== fam) throw new Refusal(`conflicting protocols specified: ${t.family} vs. ${fam}`, s.loc, false);
@@ -1783,7 +1806,9 @@ export class Nft {
       // among them then the kernel's EINVAL at its key, as a named map's; measured with nft 1.0.6 on Linux 6.18)
       const rangeData = (x: RawValue): boolean => (x.k === 'word' || x.k === 'str') && (x.v.includes('/') || x.v.indexOf('-', 1) > 0);
       const ranges = (typeof named?.mapTo === 'string' && named.mapTo === `interval ${addrType}`) || (!withPort && v.k === 'set' && v.elems.some((x) => x.k === 'pair' && rangeData(x.data)));
-      const map = this.natMapOf(t, s.map, withPort ? (`${addrType} . inet_service` as NatTo) : ranges ? (`interval ${addrType}` as MapData) : addrType, kw);
+      // (a named map to address and port ranges, `: interval ipv4_addr . inet_service`, likewise)
+      const portRanges = withPort && typeof named?.mapTo === 'string' && named.mapTo === `interval ${addrType} . inet_service`;
+      const map = this.natMapOf(t, s.map, portRanges ? (`interval ${addrType} . inet_service` as MapData) : withPort ? (`${addrType} . inet_service` as NatTo) : ranges ? (`interval ${addrType}` as MapData) : addrType, kw);
       natHook(ch, s);
       // listed with its family even in an ip table (measured: `dnat ip to ip daddr . tcp dport map { … }`, and
       // `dnat ip to ip daddr map @m` of a map to address ranges)
@@ -2432,10 +2457,10 @@ function byHandle<T extends { handle: number }>(xs: readonly T[], h: Handle): T 
 /** What a map's elements may map to (`type KEY : …`). */
 const MAP_DATA: ReadonlySet<string> = new Set<NonNullable<NftSet['mapTo']>>(['counter', 'quota', 'limit', 'verdict']);
 /** What a data map may map to: what NAT's address and port and a mark read. */
-const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark', 'ipv4_addr . inet_service', 'ipv6_addr . inet_service', 'interval ipv4_addr', 'interval ipv6_addr']);
+const DATA_MAPS: ReadonlySet<string> = new Set<MapData>(['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark', 'ipv4_addr . inet_service', 'ipv6_addr . inet_service', 'interval ipv4_addr', 'interval ipv6_addr', 'interval ipv4_addr . inet_service', 'interval ipv6_addr . inet_service']);
 /** A data map element's data bytes as its registers hold them (an address and a port: the port in its own register). */
 function mapDataLen(d: MapData): number {
-  return { ipv4_addr: 4, ipv6_addr: 16, inet_service: 2, mark: 4, 'ipv4_addr . inet_service': 8, 'ipv6_addr . inet_service': 20, 'interval ipv4_addr': 8, 'interval ipv6_addr': 32 }[d];
+  return { ipv4_addr: 4, ipv6_addr: 16, inet_service: 2, mark: 4, 'ipv4_addr . inet_service': 8, 'ipv6_addr . inet_service': 20, 'interval ipv4_addr': 8, 'interval ipv6_addr': 32, 'interval ipv4_addr . inet_service': 16, 'interval ipv6_addr . inet_service': 40 }[d];
 }
 
 /**

@@ -668,7 +668,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         break;
       case 'dynset': {
         // nft_dynset: the key as a lookup in the set loads it (host-order fields of a single key turned big-endian)
-        if (s.data?.sel) dep(s.data.sel);
+        if (s.data?.sel) for (const f of s.data.sel.concat ?? [s.data.sel]) dep(f);
         let klen: number;
         if (s.concat) klen = loadConcat(s.sel, s.concat);
         else {
@@ -679,7 +679,12 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         const tmpl = dynsetTemplate(s.exprs);
         // a map's data in the registers after the key's (nft's sreg_data)
         const dreg = (klen + 3) >> 2;
-        if (s.data?.sel) loadOnly(s.data.sel, s.data.len, dreg);
+        if (s.data?.sel?.concat) {
+          // an address and a port: one register each from dreg on (NAT's address and port registers' layout)
+          const alen = s.data.len - 4;
+          loadOnly(s.data.sel.concat[0]!, alen, dreg);
+          loadOnly(s.data.sel.concat[1]!, 2, dreg + alen / 4);
+        } else if (s.data?.sel) loadOnly(s.data.sel, s.data.len, dreg);
         else if (s.data) {
           code.op(EXPR.IMM, dreg, s.data.len, 0);
           code.data(s.data.value!);
@@ -716,7 +721,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         if (s.map?.dataType.includes(' . ')) {
           // an address and a port from the map (`… : 198.51.100.1 . 8080`): the address in register 0, the port
           // in the register after it (nft's NFTA_NAT_REG_ADDR_MIN/MAX and NFTA_NAT_REG_PROTO_MIN/MAX, measured)
-          const ranged = s.map.elems.some((e) => e.data!.length > alen + 4);
+          const ranged = s.map.dataType.startsWith('interval ') || s.map.elems.some((e) => e.data!.length > alen + 4);
           natMap(s.map, 0, ranged ? 2 * (alen + 4) : alen + 4);
           // ranges: min address, min port, max address, max port (nft's `addr_max reg 10 … proto_max reg 11`)
           rw = ranged ? 0 | (((alen + 4) / 4) << 8) | ((alen / 4) << 16) | (((2 * alen + 4) / 4) << 24) : 0 | (0 << 8) | ((alen / 4) << 16) | ((alen / 4) << 24);
@@ -752,7 +757,7 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           // nft_ct_set_zone_eval reads a u16 in host order (nft_reg_load16)
           code.op(EXPR.IMM, 0, 2, 0);
           code.data(Uint8Array.of(s.value & 0xff, s.value >> 8));
-          code.op(EXPR.CT_SET, 0, 2, CT.ZONE);
+          code.op(EXPR.CT_SET, 0, 2, CT.ZONE | ((s.dir === 'original' ? 1 : s.dir === 'reply' ? 2 : 0) << CT_DIR_SHIFT));
           break;
         }
         if (s.target === 'meta pkttype') {

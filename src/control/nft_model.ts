@@ -33,7 +33,7 @@ export type RStmt =
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; addr?: [Uint8Array, Uint8Array]; port?: [number, number]; flags: number; text: string; map?: NatMap; portMap?: NatMap }
   /** `key`: the mark is numgen's or jhash's value; `map`: the key's element's data (`meta mark set ip saddr map { … }`). */
   /** `bits`: the key's mark (a `meta mark` / `ct mark` key) goes through these nft_bitwise operations first. */
-  | { k: 'set'; target: 'meta mark' | 'ct mark' | 'meta pkttype' | 'ct zone'; value: number; key?: NatMap['key']; map?: NatMap; bits?: BitOp[] }
+  | { k: 'set'; target: 'meta mark' | 'ct mark' | 'meta pkttype' | 'ct zone'; value: number; key?: NatMap['key']; map?: NatMap; bits?: BitOp[]; dir?: 'original' | 'reply' }
   | { k: 'flow'; name: string }
   /** nft_exthdr's TCP option write: `value` (the field's bytes, network order), or (`rt`) nft_rt's TCPMSS, hton'd. */
   | { k: 'optset'; sel: Selector; value?: Uint8Array; rt: boolean }
@@ -101,8 +101,11 @@ export interface NatMap {
 }
 
 /** What a named data map maps to (`type ipv4_addr : ipv4_addr`): the types NAT and marks read. */
-/** `interval ipv4_addr`: each element's data a range of addresses (min, then max: NAT's address range). */
-export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark' | NatTo | 'interval ipv4_addr' | 'interval ipv6_addr';
+/**
+ * `interval ipv4_addr`: each element's data a range of addresses (min, then max: NAT's address range);
+ * `interval ipv4_addr . inet_service`: min address, min port, max address, max port (NAT's ranges of both).
+ */
+export type MapData = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'mark' | NatTo | 'interval ipv4_addr' | 'interval ipv6_addr' | `interval ${NatTo}`;
 
 /** A NAT map's data of an address and a port (`198.51.100.1 . 8080`): NAT's address and port registers. */
 export type NatTo = 'ipv4_addr . inet_service' | 'ipv6_addr . inet_service';

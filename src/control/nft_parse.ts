@@ -82,9 +82,10 @@ export type Stmt =
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; map?: { key: NatKey; value: RawValue }; portMap?: { key: NatKey; value: RawValue }; flags: string[]; loc: Loc }
   /**
    * `key`: the mark from numgen or jhash (`meta mark set numgen inc mod 3`), or from a map (`… map { 0 : 0x1 }`);
-   * `expr`: from binary operations (`meta mark set ct mark & 0xff | 0x100`).
+   * `expr`: from binary operations (`meta mark set ct mark & 0xff | 0x100`); `dir`: `ct original|reply zone set`,
+   * the zone of one direction.
    */
-  | { k: 'set'; target: 'meta mark' | 'ct mark' | 'meta pkttype' | 'ct zone'; value: RawValue; key?: NatKey; map?: RawValue; expr?: BinExpr; loc: Loc }
+  | { k: 'set'; target: 'meta mark' | 'ct mark' | 'meta pkttype' | 'ct zone'; value: RawValue; key?: NatKey; map?: RawValue; expr?: BinExpr; dir?: 'original' | 'reply'; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
   | { k: 'notrack'; loc: Loc }
   /**
@@ -159,7 +160,8 @@ export interface SetSpec {
   blockLoc?: Loc;
   /** A map's data type (`type ipv4_addr : counter`), where it is written. */
   /** `sel`: a `typeof` map's data expression. */
-  data?: { v: string; loc: Loc; sel?: Selector };
+  /** `interval`: `typeof … : interval ip daddr . tcp dport` (a map to ranges of the fields' types). */
+  data?: { v: string; loc: Loc; sel?: Selector; interval?: boolean };
   flags: string[];
   elements?: RawValue;
   loc: Loc;
@@ -786,11 +788,16 @@ class Parser {
         const d = this.next();
         if (d.t !== 'w') this.unexpected(d);
         if (d.v === 'interval') {
-          // `: interval ipv4_addr` (NAT's address ranges, nft's NFT_DATA_VALUE of min and max); with a port not yet
+          // `: interval ipv4_addr` (NAT's address ranges, nft's NFT_DATA_VALUE of min and max), `: interval ipv4_addr .
+          // inet_service` (an address range and a port range: min address, min port, max address, max port)
           const ty = this.next();
           if (ty.t !== 'w') this.unexpected(ty);
-          if (this.isWord('.')) throw new NftParseError('wxdp has no maps to intervals (`: interval ipv4_addr . inet_service`) yet', d.loc);
           spec.data = { v: `interval ${ty.v}`, loc: { ...d.loc, end: ty.loc.end } };
+          while (this.isWord('.')) {
+            this.next();
+            spec.data.v += ` . ${this.word()}`;
+            spec.data.loc = { ...spec.data.loc, end: this.peek(-1).loc.end };
+          }
           return;
         }
         spec.data = { v: d.v, loc: d.loc };
@@ -870,17 +877,20 @@ class Parser {
     }
     if (!this.isWord(':')) this.unexpected(this.peek(), 'colon or .');
     this.next();
-    const d = this.next();
+    let d = this.next();
     if (d.t === 'w' && d.v === 'verdict') {
       spec.data = { v: 'verdict', loc: d.loc };
       return;
     }
+    // `: interval ip daddr . tcp dport`: ranges of the fields' types (NAT's)
+    const interval = d.t === 'w' && d.v === 'interval';
+    if (interval) d = this.next();
     const data = d.t === 'w' ? this.selector(d) : undefined;
     if (!data) this.unexpected(d);
     // a map to a packet field's type (nft's data maps): nft.ts takes the field's type; `ip daddr . tcp dport` (NAT's
     // address and port) the fields'
     const dsel = this.concatSel(data);
-    spec.data = { v: `typeof ${(dsel.concat ?? [dsel]).map((f) => `${f.proto} ${f.field}`).join(' . ')}`, loc: dsel.loc, sel: dsel };
+    spec.data = { v: `typeof ${(dsel.concat ?? [dsel]).map((f) => `${f.proto} ${f.field}`).join(' . ')}`, loc: dsel.loc, sel: dsel, ...(interval ? { interval } : {}) };
   }
 
   /** `= name` or `= { a, b }` after `devices` (nft's dev_spec: a set of names), in a chain's hook or a flowtable. */
@@ -1464,13 +1474,14 @@ class Parser {
         if (this.isWord('helper')) throw new NftParseError('wxdp has no conntrack helpers (ct helper set)', { ...t.loc, end: this.peek().loc.end });
         const sel = this.selector(t)!;
         if (this.isWord('set') && /(^| )zone$/.test(sel.field)) {
-          // ct_stmt: `ct zone set 3` (nft_ct_set_zone_eval), a value
-          const set = this.next();
-          if (sel.field !== 'zone') throw new NftParseError('wxdp has ct zone set for both directions only yet (ct original|reply zone set: a zone of one direction)', { ...sel.loc, end: set.loc.end });
+          // ct_stmt: `ct zone set 3` (nft_ct_set_zone_eval), a value; `ct original zone set 3`: the zone of one
+          // direction (NFTA_CT_DIRECTION)
+          this.next();
           const w = this.peek();
           if (w.t === 'w' && (SELECTORS.has(w.v) || w.v === 'numgen' || w.v === 'jhash' || w.v === 'symhash')) throw new NftParseError('wxdp sets ct zone from a value only yet', w.loc);
           const value = this.single();
-          return { k: 'set', target: 'ct zone', value, loc: { ...sel.loc, end: value.loc.end } };
+          const dir = sel.field === 'original zone' ? 'original' : sel.field === 'reply zone' ? 'reply' : undefined;
+          return { k: 'set', target: 'ct zone', value, ...(dir ? { dir } : {}), loc: { ...sel.loc, end: value.loc.end } };
         }
         if (this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);
@@ -1683,9 +1694,27 @@ class Parser {
       // (a prefix or a range is no data of a set statement's: nft's grammar stops at its `/` or `-`, measured)
       const cut = d.t === 'w' && !sel ? d.v.search(/[/-]/) : -1;
       if (cut > 0) throw new NftParseError(`syntax error, unexpected ${d.v[cut]}, expecting '}'`, { ...d.loc, col: d.loc.col + cut, end: d.loc.col + cut });
-      if (sel) data = { sel, loc: sel.loc };
-      else if (d.t === 'w' || d.t === 's') data = { value: { k: d.t === 'w' ? 'word' : 'str', v: d.v, loc: d.loc }, loc: d.loc };
-      else this.unexpected(d);
+      if (sel) {
+        // `ip daddr . tcp dport` (a map to an address and a port)
+        const cs = this.concatSel(sel);
+        data = { sel: cs, loc: cs.loc };
+      } else if (d.t === 'w' || d.t === 's') {
+        const v: RawValue = { k: d.t === 'w' ? 'word' : 'str', v: d.v, loc: d.loc };
+        if (!this.isWord('.')) data = { value: v, loc: d.loc };
+        else {
+          // `192.0.2.1 . 80`
+          const items: RawValue[] = [v];
+          const dots: Loc[] = [];
+          while (this.isWord('.')) {
+            dots.push(this.next().loc);
+            const w = this.next();
+            if (w.t !== 'w' && w.t !== 's') this.unexpected(w);
+            items.push({ k: w.t === 'w' ? 'word' : 'str', v: w.v, loc: w.loc });
+          }
+          const loc = { ...d.loc, end: items[items.length - 1]!.loc.end };
+          data = { value: { k: 'concat', items, dots, loc }, loc };
+        }
+      } else this.unexpected(d);
     }
     const close = this.expectP('}');
     return { k: 'dynset', op: t.v === 'meter' ? 'add' : (t.v as 'add'), set: set.v, setLoc: set.loc, key, timeout, exprs, meter, data, loc: { ...t.loc, end: close.loc.end } };

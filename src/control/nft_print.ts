@@ -373,7 +373,7 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
         if (s.map) parts.push(`${s.target} set ${dataMapText(s.map)}`);
         else if (s.key && s.bits) parts.push(`${s.target} set ${bitOpsText(natKeyText(s.key), s.bits)}`);
         else if (s.key) parts.push(`${s.target} set ${natKeyText(s.key)}`);
-        else if (s.target === 'ct zone') parts.push(`ct zone set ${s.value}`);
+        else if (s.target === 'ct zone') parts.push(`ct ${s.dir ? `${s.dir} ` : ''}zone set ${s.value}`);
         else if (s.target === 'meta pkttype') parts.push(`meta pkttype set ${formatElem('pkt_type', { lo: Uint8Array.of(s.value), hi: Uint8Array.of(s.value), kind: 'value' })}`);
         else parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
         break;
@@ -425,7 +425,9 @@ export function ruleText(t: NftTable, rstmts: RStmt[], counter: CounterReader): 
       case 'dynset': {
         // set_stmt_print / meter_stmt_print: the key, its timeout, the element's statements (templates: no counts)
         const body = [selText(s), ...(s.timeout ? [`timeout ${timeText(s.timeout)}`] : []), ...s.exprs.map((x) => dynExprText(x))].join(' ');
-        const d = s.data && (s.data.sel ? selText({ sel: s.data.sel }) : formatElem(s.data.type, { lo: s.data.value!, hi: s.data.value!, kind: 'value' }));
+        // (an address and a port: its len is the two registers' — NAT's layout, dataText reads it)
+        const pair = s.data && !s.data.sel && (s.data.type === 'ipv4_addr' || s.data.type === 'ipv6_addr') && s.data.len > TYPE_INFO[s.data.type].len;
+        const d = s.data && (s.data.sel ? selText({ sel: s.data.sel }) : pair ? dataText(s.data.type === 'ipv4_addr' ? 'ipv4_addr . inet_service' : 'ipv6_addr . inet_service', { lo: s.data.value!, hi: s.data.value!, kind: 'value', data: s.data.value! } as Elem) : formatElem(s.data.type, { lo: s.data.value!, hi: s.data.value!, kind: 'value' }));
         if (d !== undefined) {
           parts.push(`${s.op} @${s.set} { ${body} : ${d} }`);
           break;
@@ -462,9 +464,10 @@ function natKeyText(k: NatMap['key']): string {
 
 /** A data map element's data as listed (an address, a port, a mark). */
 function dataText(type: DataType | MapData, e: Elem): string {
-  if (type === 'ipv4_addr . inet_service' || type === 'ipv6_addr . inet_service') {
-    // the address, then the port in a register of its own (nft_compile.ts: NAT's address and port registers)
-    const alen = type === 'ipv4_addr . inet_service' ? 4 : 16;
+  if (type === 'ipv4_addr . inet_service' || type === 'ipv6_addr . inet_service' || type === 'interval ipv4_addr . inet_service' || type === 'interval ipv6_addr . inet_service') {
+    // the address, then the port in a register of its own (nft_compile.ts: NAT's address and port registers); a
+    // map to intervals of both (`interval ipv4_addr . inet_service`) holds ranges only
+    const alen = type.includes('ipv4_addr') ? 4 : 16;
     const d = e.data!;
     // min address, min port, then (ranges) max address, max port: each bound pair a value, a prefix or a range
     const hiAt = d.length > alen + 4 ? alen + 4 : 0;

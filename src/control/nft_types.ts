@@ -640,7 +640,9 @@ export function parseElem(type: DataType, v: RawValue): Elem {
     const [a, l] = text.split('/') as [string, string];
     const b = type === 'ether_addr' ? scalar(type, a, v.loc) : addr(type, a, v.loc);
     const plen = /^[0-9]+$/.test(l) ? Number(l) : -1;
-    if (plen < 0 || plen > b.length * 8) return err(`Invalid prefix length`, v.loc);
+    if (plen < 0) return err(`Invalid prefix length`, v.loc);
+    // (nft 1.0.6's words, measured: `1.2.3.4/33`, `::1/129`)
+    if (plen > b.length * 8) return err(`Prefix length ${plen} is invalid for type of ${b.length * 8} bits width`, v.loc);
     const [lo, hi] = prefixBounds(b, plen);
     if (plen === b.length * 8) return { lo, hi, kind: 'value' };
     return { lo, hi, kind: 'prefix', plen };

@@ -3,7 +3,7 @@
 // against nft 1.0.6 and the 6.18 kernel: parsed, listed and refused as nft does, then TCP and UDP frames through a
 // Linux router in namespaces and through wxdp, the translated bytes, the rules' counters and the listing compared.
 // Ranges in an anonymous map's data (`198.51.100.0/30 . 80-81`: min address, min port, max address, max port) are
-// nft's; in a named map's (`: interval ipv4_addr . inet_service`) they are refused by name: not kept yet.
+// nft's; in a named map's (`: interval ipv4_addr . inet_service`) see nft_nat_interval_port_kernel.
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';

@@ -83,6 +83,7 @@ export class ChainRunner {
     v.setUint32(st + 20, h.ct ?? 0, true);
     v.setUint32(st + 24, fragOff !== 0 ? 0 : v6 ? 40 : ihl, true);
     v.setUint32(st + 28, h.mark ?? 0, true);
+    v.setUint32(st + 48, 0, true); // NFS_ZONE: no zone's template
     const verdict = x.nft_do_chain(st, slot);
     return { verdict, mark: this.dp.memory.view().getUint32(st + 28, true) };
   }
