@@ -126,10 +126,18 @@ const CSUM_CONSTS: usize = memory.data<u8>([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 
 /** ipUdp4ShortOk with its constants given: `iota` IOTA, `m16` i32x4.splat(0xffff) (csumIota, csumM16). */
 @inline export function ipUdp4ShortOkK(ip: u32, ulen: u32, iota: v128, m16: v128): bool {
+  return ipUdp4ShortOkV(ip, v128.load(ip), v128.load(ip, 16), ulen, iota, m16);
+}
+
+/**
+ * ipUdp4ShortOkK with the datagram's first 32 bytes given as loaded (`h0` the 16 at `ip`, `h1` the 16
+ * at ip + 16), for a caller that compared them already (udp_lean.ts lastFlow).
+ */
+@inline export function ipUdp4ShortOkV(ip: u32, h0: v128, h1: v128, ulen: u32, iota: v128, m16: v128): bool {
   // lanes of p: header bytes 0-3, 4-7, 8-11, 12-15 (the source address); of e: 16-19 (the
   // destination address), UDP 0-3, 4-7, 8-11; of r: UDP 12-27 and 28-43 as far as ulen goes
-  const p = i32x4.extadd_pairwise_i16x8_u(v128.load(ip));
-  const e = i32x4.extadd_pairwise_i16x8_u(v128.load(ip, 16));
+  const p = i32x4.extadd_pairwise_i16x8_u(h0);
+  const e = i32x4.extadd_pairwise_i16x8_u(h1);
   const n = <i8>(ulen - IPUDP_SHORT_MIN);
   const r1 = v128.and(v128.load(ip, 32), i8x16.lt_s(iota, i8x16.splat(n)));
   // the fourth vector only when the datagram reaches it (ulen > 28): else its lanes are all masked off,
