@@ -760,7 +760,12 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
   // at load ~8, 10k 46.4 → 46.2: __jhash_final's chain of dependent steps is as long in the lanes. The
   // hash of a listed frame computed in udp4Demux's first pass instead, under its header misses, stored
   // at +256 and taken here when the exact chain is walked: even, 12-06 late, 10 rounds in one process
-  // beside an A/A row at load ~8, 10k 68.7 → 69.0. The hash's arithmetic is not what the lookup waits on.)
+  // beside an A/A row at load ~8, 10k 68.7 → 69.0. The hash's arithmetic is not what the lookup waits on.
+  // The exact slot's line loaded in udp4Demux's first pass as a frame of the last flow with other ports
+  // goes on the list (addrHash4 of the flow's destination kept, the loads summed for lbSink), 12-08
+  // spu58, the builds in one process, both orders, 16 rounds each at load ~20: 10k 46.2 → 47.6 (6/16
+  // won) and 49.8 → 47.0 (13/16), 100k 57.1 → 80.9 (0/16) and 60.0 → 82.1 (1/16), 10 sockets 24.7 →
+  // 25.7 (4/16).)
   const hash = jhash3w(laddr, saddr, (dport << 16) | (pp & 0xffff), secret);
   const x = <u32>((<u64>hash * <u64>k) >> 32);
   // the copy's members or, past them, the array's (line 1 of the slot, then the array's line)
