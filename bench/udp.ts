@@ -280,9 +280,10 @@ const REWARM_ROUNDS = 64;
 
 /**
  * A row's workload for interleavedMedians (the demux rounds, the generator timed apart as `before`, the
- * reader as `between`), warmed up, and `finish` to turn its medians into the row's figures.
+ * reader as `between`), warmed up, and `finish` to turn its medians into the row's figures. Exported for
+ * A/B scripts that set two builds' rows side by side in one process (each build's dist/bench/udp.js).
  */
-function demuxWork(side: DemuxSide, withReader: boolean): { work: InterleavedWork; finish(m: { ns: number; beforeNs: number; betweenNs: number }): DemuxResult } {
+export function demuxWork(side: DemuxSide, withReader: boolean): { work: InterleavedWork; finish(m: { ns: number; beforeNs: number; betweenNs: number }): DemuxResult } {
   const x = dataPathExports(side.dp.fastPath);
   const generate = exportsOf(side.dp).dev_rx_generate;
   const d0 = side.eth0.address;

@@ -95,7 +95,7 @@ export const IPUDP_SHORT_MAX: u32 = 44;
  * protocol) — are folded side by side in two lanes. Equal to ipHeaderValid(ip, 20) &&
  * csumFold16(pseudo + csumAdd(ip + 20, ulen)) == 0xffff (the sums are the same ones-complement sums
  * mod 0xffff; an odd last byte pads with zero as csumAdd's does), with one fold and compare instead of
- * two and no branch on the length's bits.
+ * two and one branch on the length (the fourth vector's: ulen > 28).
  */
 @inline export function ipUdp4ShortOk(ip: u32, ulen: u32): bool {
   return ipUdp4ShortOkK(ip, ulen, IOTA, i32x4.splat(0xffff));
@@ -126,10 +126,18 @@ const CSUM_CONSTS: usize = memory.data<u8>([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 
 /** ipUdp4ShortOk with its constants given: `iota` IOTA, `m16` i32x4.splat(0xffff) (csumIota, csumM16). */
 @inline export function ipUdp4ShortOkK(ip: u32, ulen: u32, iota: v128, m16: v128): bool {
+  return ipUdp4ShortOkV(ip, v128.load(ip), v128.load(ip, 16), ulen, iota, m16);
+}
+
+/**
+ * ipUdp4ShortOkK with the datagram's first 32 bytes given as loaded (`h0` the 16 at `ip`, `h1` the 16
+ * at ip + 16), for a caller that compared them already (udp_lean.ts lastFlow).
+ */
+@inline export function ipUdp4ShortOkV(ip: u32, h0: v128, h1: v128, ulen: u32, iota: v128, m16: v128): bool {
   // lanes of p: header bytes 0-3, 4-7, 8-11, 12-15 (the source address); of e: 16-19 (the
   // destination address), UDP 0-3, 4-7, 8-11; of r: UDP 12-27 and 28-43 as far as ulen goes
-  const p = i32x4.extadd_pairwise_i16x8_u(v128.load(ip));
-  const e = i32x4.extadd_pairwise_i16x8_u(v128.load(ip, 16));
+  const p = i32x4.extadd_pairwise_i16x8_u(h0);
+  const e = i32x4.extadd_pairwise_i16x8_u(h1);
   const n = <i8>(ulen - IPUDP_SHORT_MIN);
   const r1 = v128.and(v128.load(ip, 32), i8x16.lt_s(iota, i8x16.splat(n)));
   // the fourth vector only when the datagram reaches it (ulen > 28): else its lanes are all masked off,
@@ -138,8 +146,17 @@ const CSUM_CONSTS: usize = memory.data<u8>([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
   // udp 10k: 35 % of udp4Demux's samples on it). Loaded from ip + 32 instead, then masked to zero.
   // Measured (12-07, in one process, data path ns, 6 rounds at load ~12): 10k 107.8 → 92.1 (5/6 won),
   // 100k 122.9 → 110.4 (6/6); the rounds at load ~2: 10k 64.6 → 56.7, 100k 78.2 → 70.7.
-  const r2 = v128.and(v128.load(select<u32>(ip + 48, ip + 32, ulen > 28)), i8x16.lt_s(iota, i8x16.splat(n - 16)));
-  const q = i32x4.add(e, i32x4.add(i32x4.extadd_pairwise_i16x8_u(r1), i32x4.extadd_pairwise_i16x8_u(r2)));
+  // Then not at all below 29 (a branch: a flow's datagrams are mostly one length, so it is predicted)
+  // rather than loaded from ip + 32 and masked to zero: ~8 instructions a datagram of the common 64-byte
+  // frame's (ulen 26). Measured 12-08 (spu58; bench udp's demux workload, the builds in one process,
+  // ~150 ms blocks in turns, data path ns, both creation orders, load ~17): 10 sockets 27.0 → 26.2
+  // (15/16 blocks won) and 29.7 → 28.6 (15/16); 10k 47.8 → 48.1 (10/16), 49.4 → 48.2 (9/16); 100k even
+  // (60.3 → 60.5, 61.1 → 60.3).
+  let q = i32x4.add(e, i32x4.extadd_pairwise_i16x8_u(r1));
+  if (ulen > 28) {
+    const r2 = v128.and(v128.load(ip, 48), i8x16.lt_s(iota, i8x16.splat(n - 16)));
+    q = i32x4.add(q, i32x4.extadd_pairwise_i16x8_u(r2));
+  }
   // lane 0: the sum of p's lanes; lane 1: the sum of q's
   const s = i32x4.add(v128.shuffle<i32>(p, q, 0, 4, 2, 6), v128.shuffle<i32>(p, q, 1, 5, 3, 7));
   let t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));

@@ -34,7 +34,7 @@ import {
   SK_REUSEPORT_GROUP, SK_RMEM,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16, PACKET_HOST } from './inet';
-import { csumIota, csumM16, ipHeaderValid, ipUdp4ShortOkK, IPUDP_SHORT_MAX, IPUDP_SHORT_MIN } from './csum';
+import { csumIota, csumM16, ipHeaderValid, ipUdp4ShortOkV, IPUDP_SHORT_MAX, IPUDP_SHORT_MIN } from './csum';
 import { fullSourceCheck4, localMemoHit, noCustomRules4, sourceIsLocal } from './ipv4_rcv';
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
@@ -136,31 +136,48 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 }
 
 /**
- * The frame at `data` (`flen` bytes; its IPv4 header at `ip`) is of the last flow looked up (`fi`: its
- * frame, u32::MAX for none yet; `fsd`: its addresses as one word; `fw`: the word at Ethernet + 12 of the
- * latest frame that went to it), to our MAC (`mac4` `mac2`), UDP, and its own fields pass the checks that
- * depend on them: not a fragment, the total length within the frame and room for UDP, UDP's length
- * within it, both checksums. True: the frame passes leanLen and udp4Demux's checks as that flow's frame
- * did; false: it is to be decided the whole way. (Reads only the frame's first line; the loads are safe
- * for any frame: the buffer is FRAME_SIZE.) The tests other than the checksums are one word of
- * comparisons, one branch: as a chain of && each compiled to a set, a test and a branch. Measured
- * (12-07, in one process beside the chain, data path ns, 2 × 8 rounds at load 12-26): 10k 105.4 → 107.0
- * and 101.4 → 93.9 (8/16 won), 100k 123.2 → 86.7 and 113.8 → 97.0 (14/16); the quietest rounds 10k
- * even (~60), 100k ~74.8 → ~73.
+ * The frame at `data` (`flen` bytes; its IPv4 header at `ip`, whose first 32 bytes are `h0` `h1` as
+ * loaded) is of the last flow looked up (`rh` `rp`: the first 16 bytes of the Ethernet header and of
+ * the IPv4 header of the latest frame that went to it; `fd` its destination address), to our MAC, UDP,
+ * and its own fields pass the checks that depend on them: not a fragment, the total length within the
+ * frame and room for UDP, UDP's length within it, both checksums. True: the frame passes leanLen and
+ * udp4Demux's checks as that flow's frame did; false: it is to be decided the whole way. The caller
+ * has a last flow (its frame's bytes are rh, rp). (Reads only the frame's first line; the loads are
+ * safe for any frame: the buffer is FRAME_SIZE.) The bytes compared with the flow's frame's are two
+ * vectors under masks (LF_MASKS): the destination MAC, the EtherType, version and header length, TOS,
+ * MF and the offset (zero in the flow's frame), the protocol, the source address; the destination
+ * address is one word; the checksum takes the header's vectors as loaded, and a frame of the flow with
+ * other ports goes on the lookup's list at once (its addresses the flow's). Measured 12-08 (spu58;
+ * beside the scalar word below, bench udp's demux workload, the builds in one process, ~150 ms blocks in
+ * turns, data path ns, both creation orders, load 14-17): 10k 59.8 → 46.5 (15/16 won), 66.8 → 65.2
+ * (13/16), 46.0 → 46.0 (11/20), 77.8 → 60.7 (18/20); 100k 59.6 → 56.8 (14/16), 88.7 → 83.6 (13/16),
+ * 62.0 → 57.4 (18/20), 90.1 → 85.0 (15/20); 10 sockets 26.5 → 24.9 (13/16), 40.6 → 35.6 (12/16): the
+ * scalar word held the flow's MAC, +12 word and addresses in registers V8 spilled. (Before, 12-07: the same
+ * tests as one word of scalar comparisons, one branch; before that a chain of && each compiled to a
+ * set, a test and a branch — 10k 105.4 → 107.0 and 101.4 → 93.9 (8/16 won), 100k 123.2 → 86.7 and
+ * 113.8 → 97.0 (14/16), in one process, 2 × 8 rounds at load 12-26.)
  */
-@inline function lastFlow(data: u32, ip: u32, flen: u32, fi: u32, fsd: u64, fw: u32, mac4: u32, mac2: u16, iota: v128, m16: v128): bool {
+@inline function lastFlow(data: u32, ip: u32, flen: u32, h0: v128, h1: v128, rh: v128, rp: v128, mh: v128, mp: v128, fd: u32, iota: v128, m16: v128): bool {
   const tot = ldBe16(ip + IPH_TOT_LEN);
   const ulen = ldBe16(ip + 24);
-  // (frag_off as loaded: MF and the offset are 0xff3f of the little-endian word; with flen ≥ 42, tot
-  // within 28..flen − 14 and ulen within 8..tot − 20 as unsigned differences)
-  const ok = <u32>(fi != 0xffffffff) & <u32>(flen >= ETH_HLEN + 28) & <u32>(load<u64>(ip, IPH_SADDR) == fsd) & <u32>(load<u32>(data, 12) == fw) &
-    <u32>(<u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP) & <u32>(load<u32>(data) == mac4) & <u32>(load<u16>(data, 4) == mac2) &
-    <u32>((load<u16>(ip, IPH_FRAG_OFF) & 0xff3f) == 0) & <u32>(tot - 28 <= flen - ETH_HLEN - 28) & <u32>(ulen - 8 <= tot - 28);
+  const x = v128.or(v128.and(v128.xor(v128.load(data), rh), mh), v128.and(v128.xor(h0, rp), mp));
+  // (with flen ≥ 42, tot within 28..flen − 14 and ulen within 8..tot − 20 as unsigned differences)
+  const ok = <u32>!v128.any_true(x) & <u32>(i32x4.extract_lane(h1, 0) == fd) & <u32>(flen >= ETH_HLEN + 28) &
+    <u32>(tot - 28 <= flen - ETH_HLEN - 28) & <u32>(ulen - 8 <= tot - 28);
   if (ok == 0) return false;
   // a short datagram with a checksum (a small service's): both checksums in one pass
-  if (ulen - IPUDP_SHORT_MIN <= IPUDP_SHORT_MAX - IPUDP_SHORT_MIN && load<u16>(ip, 26) != 0) return ipUdp4ShortOkK(ip, ulen, iota, m16);
+  if (ulen - IPUDP_SHORT_MIN <= IPUDP_SHORT_MAX - IPUDP_SHORT_MIN && load<u16>(ip, 26) != 0) return ipUdp4ShortOkV(ip, h0, h1, ulen, iota, m16);
   return ipHeaderValid(ip, 20) && udp4CsumOk(ip, ip + 20, ulen);
 }
+
+/**
+ * lastFlow's masks: of the Ethernet header's first 16 bytes the destination MAC and the EtherType (the
+ * version and TOS bytes are the IPv4 header's); of the IPv4 header's first 16 the version and header
+ * length, TOS, MF and the fragment offset (frag_off & 0x3fff, big-endian), the protocol, the source
+ * address. Loaded once a burst (V8 builds a v128 constant at each use in a loop: csum.ts CSUM_CONSTS).
+ */
+const LF_MASKS: usize = memory.data<u8>([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0,
+  0xff, 0xff, 0, 0, 0, 0, 0x3f, 0xff, 0, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff], 16);
 
 /** Network-order `a` is none of multicast (224/4), 255.255.255.255, 0.0.0.0, 127/8. */
 @inline function plainUnicast(a: u32): bool {
@@ -253,6 +270,9 @@ let sink: u32 = 0;
  * they share two L1 sets, so each is an L2 hit when the pass reaches it, and the checks after it wait
  * for it (the largest single stall of the pass, measured). Four frames ahead the line is in flight
  * while the frames before it are checked, and the lines asked for stay within the sets' 16 ways.
+ * (8 ahead again after lastFlow's vector compare shortened the pass, 12-08 spu58 — perf put 22 % of
+ * udp4Demux's samples on this load's sum: even, in one process, both orders, 16 rounds each at load
+ * ~22: 10k 44.7 → 43.9 (5/16 won) and 47.0 → 47.0 (7/16), 100k 54.9 → 55.6 (3/16) and 58.6 → 58.9.)
  */
 const LB_AHEAD: u32 = 4;
 
@@ -472,10 +492,12 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   let fs: u32 = 0;
   let fd: u32 = 0;
   let fp: u32 = 0;
-  // the last flow's addresses as one word, and the word at Ethernet +12 (EtherType, version and header
-  // length, TOS) of the latest frame that went to it
-  let fsd: u64 = 0;
-  let fw: u32 = 0;
+  // the first 16 bytes of the Ethernet and of the IPv4 header of the latest frame that went to the last
+  // flow (lastFlow compares them under LF_MASKS)
+  let rh = v128.splat<i32>(0);
+  let rp = v128.splat<i32>(0);
+  const mh = v128.load(<u32>LF_MASKS);
+  const mp = v128.load(<u32>LF_MASKS, 16);
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   const ahead = lbMany4;
   // the checksum's constants (csum.ts csumIota)
@@ -497,10 +519,14 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
     // (lastFlow). Any of them failing, the frame goes the whole way, which decides it as any frame.
     // (A burst from one sender is mostly such frames: with tens of sockets one flow, with thousands
     // many flows between the same two addresses.)
-    if (lastFlow(data, ip, flen, fi, fsd, fw, mac4, mac2, iota, m16)) {
+    const h0 = v128.load(ip);
+    const h1 = v128.load(ip, 16);
+    if (fi != 0xffffffff && lastFlow(data, ip, flen, h0, h1, rh, rp, mh, mp, fd, iota, m16)) {
       taken++;
-      store<u32>(K + (i << 4), ldBe16(uh + 4), K_ULEN); // the length lastFlow checked, for the enqueue
-      if (load<u32>(uh) == fp) {
+      const k = K + (i << 4);
+      store<u32>(k, ldBe16(uh + 4), K_ULEN); // the length lastFlow checked, for the enqueue
+      const pp = i32x4.extract_lane(h1, 1);
+      if (pp == fp) {
         // its ports too: the last flow again (the answer of its frame), all of a burst with tens of sockets
         store<u32>(B + (i << 2), fi);
         store<u32>(A + (i << 2), LB_SAME);
@@ -508,8 +534,16 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
         same++;
         continue;
       }
-      a = LB_UDP;
-      look = true;
+      // other ports: a lookup (its addresses the flow's)
+      store<u32>(k, i32x4.extract_lane(h0, 3), K_SADDR);
+      store<u32>(k, fd, K_DADDR);
+      store<u32>(k, pp, K_PORTS);
+      store<u32>(A + (i << 2), LB_HSLOT);
+      store<u32>(L + (slots << 2), i);
+      slots++;
+      fi = i;
+      fp = pp;
+      continue;
     } else {
       const tot = leanLen(mac4, mac2, data, flen, gate);
       if (tot == 0) {
@@ -524,7 +558,8 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
           if (ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, uh, ulen)) {
             // for the enqueue, which then finds it in this worker's scratch rather than the frame's header
             store<u32>(K + (i << 4), ulen, K_ULEN);
-            fw = load<u32>(data, 12);
+            rh = v128.load(data);
+            rp = h0;
             look = true;
           }
         }
@@ -553,7 +588,6 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
         fs = sa;
         fd = da;
         fp = pp;
-        fsd = <u64>sa | (<u64>da << 32);
       }
     }
     store<u32>(A + (i << 2), a);
@@ -729,7 +763,12 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
   // at load ~8, 10k 46.4 → 46.2: __jhash_final's chain of dependent steps is as long in the lanes. The
   // hash of a listed frame computed in udp4Demux's first pass instead, under its header misses, stored
   // at +256 and taken here when the exact chain is walked: even, 12-06 late, 10 rounds in one process
-  // beside an A/A row at load ~8, 10k 68.7 → 69.0. The hash's arithmetic is not what the lookup waits on.)
+  // beside an A/A row at load ~8, 10k 68.7 → 69.0. The hash's arithmetic is not what the lookup waits on.
+  // The exact slot's line loaded in udp4Demux's first pass as a frame of the last flow with other ports
+  // goes on the list (addrHash4 of the flow's destination kept, the loads summed for lbSink), 12-08
+  // spu58, the builds in one process, both orders, 16 rounds each at load ~20: 10k 46.2 → 47.6 (6/16
+  // won) and 49.8 → 47.0 (13/16), 100k 57.1 → 80.9 (0/16) and 60.0 → 82.1 (1/16), 10 sockets 24.7 →
+  // 25.7 (4/16).)
   const hash = jhash3w(laddr, saddr, (dport << 16) | (pp & 0xffff), secret);
   const x = <u32>((<u64>hash * <u64>k) >> 32);
   // the copy's members or, past them, the array's (line 1 of the slot, then the array's line)

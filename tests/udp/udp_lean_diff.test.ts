@@ -477,6 +477,29 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.taken).toEqual([a.length - 8]);
   }, 60_000);
 
+  // udp_lean.ts lastFlow compares a frame with the flow's frame under masks: DF, the source MAC, the TTL
+  // and ID are outside them (such a frame is the flow's, its own fields checked); IP options (the header
+  // length) and another source address are inside (decided the whole way: the options' frame by the
+  // full path, another source by the lean one's full checks — our own address as the source is a martian)
+  it('a run of one flow with DF, another source MAC, IP options or another source: each gets what the full path gives it', async () => {
+    const f4: F4 = (k, o = {}) => v4(k, 7000, { sport: 41000, ...o });
+    const otherSrcMac = (k: number): Uint8Array => {
+      const f = f4(k);
+      f.set([0x02, 0, 0, 0, 0, 0x77], 6);
+      return f;
+    };
+    // another source, and one that is our own address (a martian: fib_validate_source)
+    const otherSrc = (k: number, src: string): Uint8Array => e4(ipv4({ src, dst: L4, proto: 17 }, udp4(src, L4, 41000, 7000, tag(k))));
+    let k = 0;
+    const a = [f4(k++), f4(k++), f4(k++, { ip: { df: true } }), f4(k++), otherSrcMac(k++), f4(k++),
+      f4(k++, { ip: { options: [1, 1, 1, 1] } }), f4(k++), otherSrc(k++, '192.0.2.3'), f4(k++), otherSrc(k++, L4B), f4(k++),
+      f4(k++, { ip: { df: true, ttl: 3, id: 9 } })];
+    const lean = await leanAsFull([a]);
+    // all but the martian delivered (NOP options are valid); the options' frame and the martian are the full path's alone
+    expect(lean.queues[0]!.length).toBe(a.length - 1);
+    expect(lean.taken).toEqual([a.length - 2]);
+  }, 60_000);
+
   // udp_lean.ts: a frame with the last flow's addresses, MAC, +12 word and protocol but other ports is
   // checked as the last flow's are (lastFlowOwn), then looked up with its own ports
   it('frames between the same two addresses, each with its own ports and one field off: each gets what the full path gives it', async () => {
