@@ -3,7 +3,9 @@
 // the verifier processed per program, then every XDP program on every corpus frame in order on that one
 // load (BPF_PROG_TEST_RUN through `bpftool prog run`, pinned to CPU 0): the return value and the sha256 of
 // data_out. Writes tests/realworld/fixtures/sweep56.json, which tests/realworld/sweep56.test.ts holds
-// wxdp to. Needs root, bpftool and bpffs.   Usage: node scripts/record-realworld.mjs
+// wxdp to; with `58`, the objects of programs/realworld/sweep58/ into fixtures/sweep58.json (sweep58.test.ts).
+// A program the kernel will not test-run (an xdp/cpumap or xdp/devmap one: EINVAL) is recorded with the
+// error. Needs root, bpftool and bpffs.   Usage: node scripts/record-realworld.mjs [58]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,8 +14,9 @@ import { join } from 'node:path';
 import { corpusDigest, fileDigest, loadCorpus } from './program-suite.mjs';
 
 const ROOT = new URL('../', import.meta.url).pathname;
-const DIR = join(ROOT, 'programs', 'realworld');
-const OUT = join(ROOT, 'tests', 'realworld', 'fixtures', 'sweep56.json');
+const SWEEP = process.argv[2] === '58' ? 'sweep58' : 'sweep56';
+const DIR = join(ROOT, 'programs', 'realworld', ...(SWEEP === 'sweep58' ? ['sweep58'] : []));
+const OUT = join(ROOT, 'tests', 'realworld', 'fixtures', `${SWEEP}.json`);
 const corpus = loadCorpus(ROOT);
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 const bpftool = (args) => spawnSync('taskset', ['-c', '0', 'bpftool', ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
@@ -39,7 +42,7 @@ try {
       const p = line.match(/^processed (\d+) insns/);
       if (p && current) processed[current] = Number(p[1]);
     }
-    const rec = { object: `programs/realworld/${file}`, sha256: fileDigest(path), ...(type ? { type } : {}), processed };
+    const rec = { object: `${DIR.slice(ROOT.length)}/${file}`, sha256: fileDigest(path), ...(type ? { type } : {}), processed };
     if (load.status !== 0) {
       const m = [...load.stderr.matchAll(/failed to load: -(\d+)/g)].pop();
       rec.refused = m ? Number(m[1]) : -1;

@@ -157,6 +157,16 @@ export interface KfuncDef {
 /** Lowered kfunc calls use helper ids from here up (far past the kernel's helpers). */
 export const KFUNC_HELPER_BASE = 0x100000;
 
+/**
+ * Calls (helper ids, kfuncs as the engines call them) whose answer is r0's low byte only, the bits above
+ * it left as the call found them: bpf_dynptr_is_null returns a bool, which 6.18.44-fc-v1300's native
+ * function sets in %al alone, and the x86 JIT maps r0 to %rax (bpftool prog run: after -EINVAL in r0 a
+ * valid dynptr reads 0xffffff00 in w0). A program that uses the whole register, as clang compiles
+ * `if (bpf_dynptr_is_null(&p))`, sees them; the verifier has r0 unknown either way.
+ * bpf_dynptr_is_rdonly's r0 is clean. tests/programs/dynptr_is_null_r0.test.ts.
+ */
+export const R0_LOW_BYTE_CALLS: ReadonlySet<number> = new Set([KFUNC_HELPER_BASE + 9]);
+
 const ENODATA = -61n;
 
 /**

@@ -24,6 +24,7 @@
 // so each stays within what V8 optimises.
 
 import { NUM_REGS } from '../isa/opcodes.js';
+import { R0_LOW_BYTE_CALLS } from '../helpers/kfuncs.js';
 
 /** The functions compiled for one program. */
 export interface CompiledExec {
@@ -341,8 +342,10 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
         const byHalves =
           `{const w=I.halves(${imm});if(w!==null){const x=w.t(${[1, 2, 3, 4, 5].map((r) => `${lo(r)},${hi(r)}`).join(',')});` +
           `if(x===x){a0=x|0;b0=Math.floor(x/4294967296)|0;}else{a0=w.lo.value;b0=w.hi.value;}}else{${viaFile}}}`;
+        const call = imm === 1 ? `{const x=I.arrayLookup(a1,b1,a2,b2);if(x>=0){a0=x|0;b0=0;}else${byHalves}}` : byHalves;
         c = `I.executed=${after};if(checked){${spillArgs}I.checkArgs(${imm},R,${i});}` +
-          (imm === 1 ? `{const x=I.arrayLookup(a1,b1,a2,b2);if(x>=0){a0=x|0;b0=0;}else${byHalves}}` : byHalves) +
+          // r0's low byte only, the rest as the call found it (R0_LOW_BYTE_CALLS: bpf_dynptr_is_null)
+          (R0_LOW_BYTE_CALLS.has(imm) ? `{const p0=a0,p1=b0;${call}a0=(p0&-256)|(a0&255);b0=p1;}` : call) +
           refresh;
         break;
       }

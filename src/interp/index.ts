@@ -30,6 +30,7 @@ import { arrayMapsOf } from '../jit/array_maps.js';
 import type { InlineArray } from '../jit/emit.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
 import { isRbtreeAdd } from '../helpers/obj_kfuncs.js';
+import { R0_LOW_BYTE_CALLS } from '../helpers/kfuncs.js';
 import { AluOp, BPF_MAX_LOOPS, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { isMayGoto, type Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAP_ITER_VALUE, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RUN, RUN_BASE, STACK_REGION, STACK_TOP, WALK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
@@ -1435,6 +1436,11 @@ export class Interpreter implements Engine {
     const ctx = this.helperCtx;
     ctx.pc = pc;
     const v = h.fn(this.arg(R, 1), this.arg(R, 2), this.arg(R, 3), this.arg(R, 4), this.arg(R, 5), ctx);
+    if (R0_LOW_BYTE_CALLS.has(id)) {
+      // the low byte only; the compiled tier, which leaves R[0..1] stale, puts its own r0 back over this
+      R[0] = (R[0]! & ~0xff) | Number(v & 0xffn);
+      return;
+    }
     this.setBig(R, 0, v);
   }
 

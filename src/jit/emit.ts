@@ -95,7 +95,7 @@ import { unrollPlans, type Unroll } from './unroll.js';
 import { indexBranch } from './loop_index.js';
 import { lowerVectorLoop, vectorLocals, vectorPlans, type VectorPlan } from './vectorize.js';
 import { HELPER_PERF_EVENT_OUTPUT, HELPER_XDP_OUTPUT, lowerPerfOutput, type PerfLowering } from './inline_perf.js';
-import { KFUNC_HELPER_BASE, kfuncByName } from '../helpers/kfuncs.js';
+import { KFUNC_HELPER_BASE, kfuncByName, R0_LOW_BYTE_CALLS } from '../helpers/kfuncs.js';
 
 /** bpf_throw as the engines call it (a helper id: src/control/kfunc_calls.ts). */
 const HELPER_THROW = KFUNC_HELPER_BASE + kfuncByName('bpf_throw')!.btfId;
@@ -1122,13 +1122,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         pre.push(m.i32.store(0, 4, k32(runField(RUN.FRAME_PTR)), m.i32.wrap(get(R10))));
         pre.push(m.i32.store(0, 4, k32(runField(RUN.FRAME_DEPTH)), m.local.get(DEPTH, i32)));
       }
-      return [...pre, set(R0, m.call(wasmHelperImportName(ins.imm), args(), i64)), ...(CALLBACK_HELPERS.includes(ins.imm) ? unwound() : [])];
+      return [...pre, setR0Call(ins.imm, m.call(wasmHelperImportName(ins.imm), args(), i64)), ...(CALLBACK_HELPERS.includes(ins.imm) ? unwound() : [])];
     }
     // bpf_rbtree_add calls less() back (program.ts ctx.callback): its frame one below this one, as above
     const calls = CALLBACK_HELPERS.includes(ins.imm) || isRbtreeAdd(ins.imm);
     const pre = isRbtreeAdd(ins.imm) ? [m.i32.store(0, 4, k32(runField(RUN.FRAME_PTR)), m.i32.wrap(get(R10))), m.i32.store(0, 4, k32(runField(RUN.FRAME_DEPTH)), m.local.get(DEPTH, i32))] : [];
-    return [...pre, set(R0, m.call(helperImportName(ins.imm), [...args(), k32(pc)], i64)), ...(calls ? unwound() : [])];
+    return [...pre, setR0Call(ins.imm, m.call(helperImportName(ins.imm), [...args(), k32(pc)], i64)), ...(calls ? unwound() : [])];
   };
+  /** r0 = a call's answer; for R0_LOW_BYTE_CALLS (bpf_dynptr_is_null) its low byte, the rest of r0 as it was. */
+  const setR0Call = (id: number, call: Expr): Expr =>
+    set(R0, R0_LOW_BYTE_CALLS.has(id) ? m.i64.or(m.i64.and(get(R0), k64(-256)), m.i64.and(call, k64(0xff))) : call);
 
   // ---- fast path helpers inlined: each is the AssemblyScript helper's code (assembly/xdp.ts,
   // assembly/maps/array.ts), check for check and in the same order; rare cases call the helper ----

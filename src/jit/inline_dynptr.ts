@@ -238,8 +238,8 @@ export function lowerDynptrCall(L: DynptrLowering, id: number, consts: ReadonlyA
           ),
         ),
       ];
-    case IS_NULL:
-      return [setR0(zext(m.i32.eqz(data(1))))];
+    case IS_NULL: // a bool in r0's low byte, the rest of r0 as the call found it (kfuncs.ts R0_LOW_BYTE_CALLS)
+      return [setR0(m.i64.or(m.i64.and(L.get(0), k64(-256)), zext(m.i32.eqz(data(1)))))];
     case IS_RDONLY:
       return [setR0(zext(m.i32.and(m.i32.ne(data(1), k32(0)), m.i32.shr_u(word(1), k32(31)))))];
     case SIZE: // __u32: a NULL dynptr's -EINVAL as a u32
