@@ -46,6 +46,8 @@ export interface KernelRoutes {
   addressGone?(family: Family, address: string, ifindex: number): void;
   /** fib_inetaddr_event NETDEV_UP: fib_sync_up(dev, RTNH_F_DEAD) after an IPv4 address's routes went in. */
   addressUp?(ifindex: number): void;
+  /** modify_prefix_route: 'none' (no prefix route), 'gone' (deleted for another metric), 'kept' (lifetime set). */
+  kernelModifyPrefix?(spec: KernelRouteSpec, ifindex: number, prio: number, seconds: number | undefined): 'none' | 'gone' | 'kept';
 }
 
 const INFINITY = 0xffffffff;
@@ -696,9 +698,13 @@ export class Addresses {
     a.preferred = lft.preferred;
     a.tstamp = this.dp.stack.now();
     if (!spec.noprefixroute) {
-      if (hadPrefixRoute && metric !== a.metric) this.route('del', this.prefixSpec6(link, a.addr, a.prefixlen), link.ifindex);
       a.metric = metric;
-      this.prefixRoute6(link, a.addr, a.prefixlen, metric, lft.valid !== INFINITY ? lft.valid : 0);
+      const expires = lft.valid !== INFINITY ? lft.valid : 0;
+      // modify_prefix_route: the first prefix route through the device, whichever address (or user) made it,
+      // is replaced when its metric is not the address's, else given the new lifetime; none (ENOENT): added
+      const routes = this.dp.routes as unknown as KernelRoutes;
+      const rc = hadPrefixRoute && routes.kernelModifyPrefix ? routes.kernelModifyPrefix(this.prefixSpec6(link, a.addr, a.prefixlen), link.ifindex, metric || IP6_RT_PRIO_ADDRCONF, expires || undefined) : 'none';
+      if (rc !== 'kept') this.prefixRoute6(link, a.addr, a.prefixlen, metric, expires);
     } else {
       a.metric = metric;
       // noprefixroute now: the prefix route goes as when the address is deleted, only if no other address of the

@@ -279,7 +279,10 @@ function aliasKey(r: Route): string | undefined {
   if (r.family !== AF_INET || r.len === 0 || r.expires !== undefined) return undefined;
   const nhs = r.nhs.map((n) => `${n.oif}/${n.gwFamily}/${n.gwFamily === 0 ? '' : n.gw.join('.')}/${n.weight}/${n.flags}/${n.scope}`).join(' ');
   const src = r.prefsrc ? r.prefsrc.join('.') : '';
-  return `${r.table} ${r.len} ${r.type} ${r.scope} ${r.dscp} ${r.protocol} ${r.priority} ${r.mtu} ${r.mtuLock ? 1 : 0} ${src} ${nhs}`;
+  // the metrics besides the MTU live by the record's route id (Routes.extras): a route with others may not take
+  // a record whose id says none (a replace with `window 1000` kept the old record and lost the metric)
+  const extra = r.extra ? JSON.stringify(r.extra) : '';
+  return `${r.table} ${r.len} ${r.type} ${r.scope} ${r.dscp} ${r.protocol} ${r.priority} ${r.mtu} ${r.mtuLock ? 1 : 0} ${src} ${nhs} ${extra}`;
 }
 
 export class Routes {
@@ -334,6 +337,27 @@ export class Routes {
     const r = this.listOf({ family: AF_INET6, table: RT_TABLE_MAIN, dst: masked(p.bytes, p.len), len: p.len, from: NO_FROM, fromLen: 0 })
       .find((a) => a.nhs[0]!.oif === ifindex && a.nhs[0]!.gwFamily === 0);
     if (r && r.expires === undefined) this.expiry.set(r.id, this.dp.stack.now() + seconds * 1000);
+  }
+
+  /**
+   * modify_prefix_route for the address side: the prefix route addrconf_get_prefix_route finds (the first of
+   * table main for the prefix through `ifindex` without a gateway, whoever made it) is deleted when its metric
+   * is not `prio`, and the caller adds its own ('gone'); otherwise it expires `seconds` from now, or never
+   * (undefined) ('kept'). 'none' when there is no such route.
+   */
+  kernelModifyPrefix(spec: RouteSpec, ifindex: number, prio: number, seconds: number | undefined): 'none' | 'gone' | 'kept' {
+    const p = parsePrefix(spec.dst, 'inet6');
+    const r = this.listOf({ family: AF_INET6, table: RT_TABLE_MAIN, dst: masked(p.bytes, p.len), len: p.len, from: NO_FROM, fromLen: 0 })
+      .find((a) => a.nhs[0]!.oif === ifindex && a.nhs[0]!.gwFamily === 0);
+    if (!r) return 'none';
+    if (r.priority !== prio) {
+      this.unlink(r);
+      this.x.fib_changed();
+      return 'gone';
+    }
+    if (seconds === undefined) this.expiry.delete(r.id);
+    else this.expiry.set(r.id, this.dp.stack.now() + seconds * 1000);
+    return 'kept';
   }
 
   private get x(): FibExports {

@@ -600,6 +600,19 @@ const PINNED: Record<string, string[]> = {
     'route get 203.0.113.70', 'route add local 203.0.113.64/26 dev lo tos 0x10', 'route get 203.0.113.70 tos 0x10', '-j route get 203.0.113.70 tos 0x10 iif v0 from 192.0.2.2',
     'route get 203.0.113.70 tos 0x10 oif v1', 'route add broadcast 203.0.113.128/25 dev v0 tos 0x10', 'route get 203.0.113.130 tos 0x10',
   ],
+  // seed 408 (ipd58): `addr change` of an IPv6 address with metric 300 replaces the first prefix route through the device,
+  // another address's of metric 256 (modify_prefix_route: addrconf_get_prefix_route looks at prefix and device only)
+  'ipv6 addr change takes the first prefix route': [
+    'addr add 2001:db8::6/64 dev v0 metric 300 nodad', '-6 route show', 'addr change 2001:db8::6/64 dev v0 nodad', '-6 route show',
+    'route add 2001:db8:2::/64 dev v0 proto static metric 256', 'addr add 2001:db8:2::1/64 dev v0 metric 20 nodad', 'addr change 2001:db8:2::1/64 dev v0 nodad', '-6 route show',
+    'addr change 2001:db8:2::1/64 dev v0 metric 20 valid_lft 500 preferred_lft 100 nodad', 'addr change 2001:db8:2::1/64 dev v0 metric 20 nodad', '-6 route show',
+  ],
+  // seed 427 (ipd58): `route replace` adding a metric (window) to an otherwise equal IPv4 route keeps it (fib_find_info compares
+  // the metrics): wxdp's shared alias records went by a key without them
+  'replace with a metric': [
+    'route add 203.0.113.7/32 via 192.0.2.3', 'route replace 203.0.113.7 via 192.0.2.3 dev v0 proto boot window 1000', 'route get 203.0.113.7', 'route show',
+    'route add 203.0.113.8/32 via 192.0.2.3 window 1000', 'route replace 203.0.113.8 via 192.0.2.3', 'route get 203.0.113.8', 'route show',
+  ],
   shows: ['-d route get 203.0.113.70 oif v1', '-j -d route get 203.0.113.70 oif v0', '-6 addr show dev v0', '-j -6 addr show dev v1', '-6 addr show'],
 };
 
