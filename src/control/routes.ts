@@ -1288,7 +1288,7 @@ export class Routes {
    * fib6_add_rt2node: routes sorted by metric. At the route's metric, NLM_F_EXCL is EEXIST; replace
    * takes the first route as ECMP-capable as the new one (rt6_qualify_for_ecmp: it has a gateway), or
    * else the first of the metric, and a replaced route's siblings go with it; otherwise a duplicate
-   * next hop (same device and gateway) is EEXIST (the expiring one given the new one's lifetime) and the route goes after every route of its metric —
+   * next hop (same device and gateway) is EEXIST (the expiring one given the new one's lifetime and MTU) and the route goes after every route of its metric —
    * a sibling of those with a gateway when it has one itself.
    */
   private insertOne6(key: PrefixRef, rt: Route, nlflags: number): void {
@@ -1317,6 +1317,11 @@ export class Routes {
           if (iter.expires !== undefined) {
             if (rt.expires === undefined) this.expiry.delete(iter.id);
             else this.expiry.set(iter.id, rt.expires);
+            // and its MTU when it gives one (fib6_metric_set RTAX_MTU; the lock stays)
+            if (rt.mtu) {
+              this.view().setUint32(iter.fa + FA.MTU, rt.mtu, true);
+              this.x.fib_changed();
+            }
           }
           throw new NetError('EEXIST', 'File exists');
         }
