@@ -32,7 +32,8 @@
 // by table local through any device; 297: noprefixroute by change keeps a prefix route others need; 281: rt6_remove_prefsrc
 // on every device; 293: route get echoes the found route's tos). Seeds 301-400 agree (263 s under load 14), 401-500 but
 // 408 (modify_prefix_route takes the first prefix route through the device) and 427 (a replace adding `window` lost it:
-// alias records shared by a key without the metrics) agree (185 s); both fixed and pinned; 1-300 agree again.
+// alias records shared by a key without the metrics) agree (185 s); both fixed and pinned; with them 1-160 (794 s),
+// 161-300 (613 s) and 301-500 (637 s) agree, the pinned cases too.
 // Not drawn: `-d link show` (veth maxmtu and queue counts differ by design), link add/del, nexthop objects.
 
 import { describe, expect, it } from 'vitest';
