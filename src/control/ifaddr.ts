@@ -46,6 +46,8 @@ export interface KernelRoutes {
   addressGone?(family: Family, address: string, ifindex: number): void;
   /** fib_inetaddr_event NETDEV_UP: fib_sync_up(dev, RTNH_F_DEAD) after an IPv4 address's routes went in. */
   addressUp?(ifindex: number): void;
+  /** modify_prefix_route: 'none' (no prefix route), 'gone' (deleted for another metric), 'kept' (lifetime set). */
+  kernelModifyPrefix?(spec: KernelRouteSpec, ifindex: number, prio: number, seconds: number | undefined): 'none' | 'gone' | 'kept';
 }
 
 const INFINITY = 0xffffffff;
@@ -267,7 +269,7 @@ export class Addresses {
     const d = this.devs.get(ifindex);
     if (!d) return;
     for (const a of d.v4) this.call('addressGone', 'inet', ipv4TextOf(a.local), ifindex);
-    for (const a of d.v6) this.call('addressGone', 'inet6', ipv6Text(a.addr), ifindex);
+    // IPv6: addrconf_ifdown takes the addresses without rt6_remove_prefsrc (the device's routes go with it)
     this.devs.delete(ifindex);
   }
 
@@ -683,7 +685,8 @@ export class Addresses {
 
   /** inet6_addr_modify (ip addr replace/change on an existing address): lifetimes, flags, metric. */
   private modify6(link: LinkView, a: Ifa6, spec: AddrSpec, lft: Lifetimes): void {
-    const hadPrefixRoute = (a.flags & IFA_F.NOPREFIXROUTE) === 0;
+    // only a permanent address had a prefix route for inet6_addr_modify to withdraw (had_prefixroute)
+    const hadPrefixRoute = (a.flags & IFA_F.PERMANENT) !== 0 && (a.flags & IFA_F.NOPREFIXROUTE) === 0;
     // `if (cfg->rt_priority && cfg->rt_priority != ifp->rt_priority)`: no metric (or metric 0) keeps the address's
     // (IPv4's inet_rtm_newaddr sets it whatever it is: fib_modify_prefix_metric above)
     const metric = spec.metric ? spec.metric : a.metric;
@@ -694,9 +697,20 @@ export class Addresses {
     a.valid = lft.valid;
     a.preferred = lft.preferred;
     a.tstamp = this.dp.stack.now();
-    if (hadPrefixRoute && (spec.noprefixroute || metric !== a.metric)) this.route('del', this.prefixSpec6(link, a.addr, a.prefixlen), link.ifindex);
-    a.metric = metric;
-    if (!spec.noprefixroute) this.prefixRoute6(link, a.addr, a.prefixlen, metric, lft.valid !== INFINITY ? lft.valid : 0);
+    if (!spec.noprefixroute) {
+      a.metric = metric;
+      const expires = lft.valid !== INFINITY ? lft.valid : 0;
+      // modify_prefix_route: the first prefix route through the device, whichever address (or user) made it,
+      // is replaced when its metric is not the address's, else given the new lifetime; none (ENOENT): added
+      const routes = this.dp.routes as unknown as KernelRoutes;
+      const rc = hadPrefixRoute && routes.kernelModifyPrefix ? routes.kernelModifyPrefix(this.prefixSpec6(link, a.addr, a.prefixlen), link.ifindex, metric || IP6_RT_PRIO_ADDRCONF, expires || undefined) : 'none';
+      if (rc !== 'kept') this.prefixRoute6(link, a.addr, a.prefixlen, metric, expires);
+    } else {
+      a.metric = metric;
+      // noprefixroute now: the prefix route goes as when the address is deleted, only if no other address of the
+      // prefix needs it (check_cleanup_prefix_route, cleanup_prefix_route)
+      if (hadPrefixRoute) this.cleanupPrefixRoute6(link, this.dev(link.ifindex), a);
+    }
     this.publish6(link.ifindex);
   }
 
@@ -782,29 +796,34 @@ export class Addresses {
    * length needs it; with only dynamic ones left it gets their longest lifetime instead.
    */
   private ipv6DelAddr(link: LinkView, d: DevAddrs, ifa: Ifa6): void {
-    let action: 'nop' | 'del' | 'expire' = 'nop';
-    let expires = 0;
-    const now = this.dp.stack.now();
-    if ((ifa.flags & IFA_F.PERMANENT) !== 0 && (ifa.flags & IFA_F.NOPREFIXROUTE) === 0) {
-      action = 'del';
-      for (const a of d.v6) {
-        if (a === ifa || a.prefixlen !== ifa.prefixlen || !prefixMatch(a.addr, ifa.addr, ifa.prefixlen)) continue;
-        if ((a.flags & (IFA_F.PERMANENT | IFA_F.NOPREFIXROUTE)) !== 0) {
-          action = 'nop';
-          break;
-        }
-        action = 'expire';
-        expires = Math.max(expires, Math.ceil((a.tstamp + a.valid * 1000 - now) / 1000));
-      }
-    }
+    const cleanup = (ifa.flags & IFA_F.PERMANENT) !== 0 && (ifa.flags & IFA_F.NOPREFIXROUTE) === 0;
     d.v6.splice(d.v6.indexOf(ifa), 1);
     this.publish6(link.ifindex);
     if (ifa.peer) this.route('del', this.prefixSpec6(link, ifa.peer, 128), link.ifindex);
     if (ifa.rtInserted) this.route('del', { family: 'inet6', dst: `${ipv6Text(ifa.addr)}/128`, type: 'local', table: 'local', dev: link.name }, link.ifindex);
     this.anycast6(link, d);
-    if (action === 'del') this.route('del', this.prefixSpec6(link, ifa.addr, ifa.prefixlen), link.ifindex);
-    if (action === 'expire') this.call('kernelSetExpires', this.prefixSpec6(link, ifa.addr, ifa.prefixlen), link.ifindex, expires);
+    if (cleanup) this.cleanupPrefixRoute6(link, d, ifa);
     this.call('addressGone', 'inet6', ipv6Text(ifa.addr), link.ifindex);
+  }
+
+  /**
+   * check_cleanup_prefix_route then cleanup_prefix_route for `ifa`'s prefix route (the address itself is
+   * not counted, whether still listed or not): kept when another address of the same prefix and length is
+   * permanent or has no prefix route of its own; given the longest lifetime of the dynamic ones otherwise;
+   * deleted when there is none.
+   */
+  private cleanupPrefixRoute6(link: LinkView, d: DevAddrs, ifa: Ifa6): void {
+    let action: 'del' | 'expire' = 'del';
+    let expires = 0;
+    const now = this.dp.stack.now();
+    for (const a of d.v6) {
+      if (a === ifa || a.prefixlen !== ifa.prefixlen || !prefixMatch(a.addr, ifa.addr, ifa.prefixlen)) continue;
+      if ((a.flags & (IFA_F.PERMANENT | IFA_F.NOPREFIXROUTE)) !== 0) return;
+      action = 'expire';
+      expires = Math.max(expires, Math.ceil((a.tstamp + a.valid * 1000 - now) / 1000));
+    }
+    if (action === 'del') this.route('del', this.prefixSpec6(link, ifa.addr, ifa.prefixlen), link.ifindex);
+    else this.call('kernelSetExpires', this.prefixSpec6(link, ifa.addr, ifa.prefixlen), link.ifindex, expires);
   }
 
   /** addrconf_ifdown (not unregistering, keep_addr_on_down 0): every address goes, DAD state with them. */

@@ -98,6 +98,10 @@ export function routeGet4(routes: Routes, q: RouteGet, dstBytes: Uint8Array): Ro
   }
   const out: RouteGetInfo = { dst: text4(daddr), flags: [] };
   if (dst.type !== RTN.UNICAST) out.type = TYPES[dst.type];
+  // rt_fill_info's rtm_tos is res.dscp: the tos of the FIB route the lookup found (0 without one), not the query's
+  const found = dst.res ?? dst.fa;
+  const dscp = found ? v.getUint8(found + FA.DSCP) : 0;
+  if (dscp) out.tos = `0x${dscp.toString(16).padStart(2, '0')}`;
   if (from) out.from = text4(from);
   if (dst.fa) {
     const nh = dst.fa + FA.NH + dst.nh * NH.SIZE;

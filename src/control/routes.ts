@@ -279,7 +279,10 @@ function aliasKey(r: Route): string | undefined {
   if (r.family !== AF_INET || r.len === 0 || r.expires !== undefined) return undefined;
   const nhs = r.nhs.map((n) => `${n.oif}/${n.gwFamily}/${n.gwFamily === 0 ? '' : n.gw.join('.')}/${n.weight}/${n.flags}/${n.scope}`).join(' ');
   const src = r.prefsrc ? r.prefsrc.join('.') : '';
-  return `${r.table} ${r.len} ${r.type} ${r.scope} ${r.dscp} ${r.protocol} ${r.priority} ${r.mtu} ${r.mtuLock ? 1 : 0} ${src} ${nhs}`;
+  // the metrics besides the MTU live by the record's route id (Routes.extras): a route with others may not take
+  // a record whose id says none (a replace with `window 1000` kept the old record and lost the metric)
+  const extra = r.extra ? JSON.stringify(r.extra) : '';
+  return `${r.table} ${r.len} ${r.type} ${r.scope} ${r.dscp} ${r.protocol} ${r.priority} ${r.mtu} ${r.mtuLock ? 1 : 0} ${src} ${nhs} ${extra}`;
 }
 
 export class Routes {
@@ -334,6 +337,27 @@ export class Routes {
     const r = this.listOf({ family: AF_INET6, table: RT_TABLE_MAIN, dst: masked(p.bytes, p.len), len: p.len, from: NO_FROM, fromLen: 0 })
       .find((a) => a.nhs[0]!.oif === ifindex && a.nhs[0]!.gwFamily === 0);
     if (r && r.expires === undefined) this.expiry.set(r.id, this.dp.stack.now() + seconds * 1000);
+  }
+
+  /**
+   * modify_prefix_route for the address side: the prefix route addrconf_get_prefix_route finds (the first of
+   * table main for the prefix through `ifindex` without a gateway, whoever made it) is deleted when its metric
+   * is not `prio`, and the caller adds its own ('gone'); otherwise it expires `seconds` from now, or never
+   * (undefined) ('kept'). 'none' when there is no such route.
+   */
+  kernelModifyPrefix(spec: RouteSpec, ifindex: number, prio: number, seconds: number | undefined): 'none' | 'gone' | 'kept' {
+    const p = parsePrefix(spec.dst, 'inet6');
+    const r = this.listOf({ family: AF_INET6, table: RT_TABLE_MAIN, dst: masked(p.bytes, p.len), len: p.len, from: NO_FROM, fromLen: 0 })
+      .find((a) => a.nhs[0]!.oif === ifindex && a.nhs[0]!.gwFamily === 0);
+    if (!r) return 'none';
+    if (r.priority !== prio) {
+      this.unlink(r);
+      this.x.fib_changed();
+      return 'gone';
+    }
+    if (seconds === undefined) this.expiry.delete(r.id);
+    else this.expiry.set(r.id, this.dp.stack.now() + seconds * 1000);
+    return 'kept';
   }
 
   private get x(): FibExports {
@@ -643,8 +667,10 @@ export class Routes {
   }
 
   /**
-   * The local address `address` left a device (fib_sync_down_addr): IPv4 routes with it as prefsrc go
-   * unless table local still has it as a local route; IPv6 routes through `ifindex` with it as prefsrc keep going without one (rt6_remove_prefsrc).
+   * The local address `address` left a device (fib_sync_down_addr): IPv4 routes of table main with it as
+   * prefsrc go unless table local still has it as a local route (other tables' keep it); IPv6 routes through
+   * any device with it as prefsrc keep going without one unless the address is still there for the route's
+   * device (rt6_remove_prefsrc: ipv6_chk_addr(addr, the next hop's device, strict 0)).
    */
   addressGone(family: Family, address: string, ifindex: number): void {
     const a = parseAddr(address, family).bytes;
@@ -658,8 +684,12 @@ export class Routes {
     const gone: Route[] = [];
     for (const r of this.all()) {
       if (!r.prefsrc || !sameBytes(r.prefsrc.subarray(0, a.length), a)) continue;
-      if (family === 'inet' && r.family === AF_INET) gone.push(r);
-      else if (family === 'inet6' && r.family === AF_INET6 && r.nhs[0]!.oif === ifindex) this.view().setUint8(r.fa + FA.HAS_PREFSRC, 0);
+      // fib_sync_down_addr marks dead only the fib_infos of the device's table (main without an l3mdev):
+      // a route of table 100 or local keeps its prefsrc
+      if (family === 'inet' && r.family === AF_INET) {
+        if (r.table === RT_TABLE_MAIN) gone.push(r);
+      }
+      else if (family === 'inet6' && r.family === AF_INET6 && !this.hasAddr6(address, r.nhs[0]!.oif)) this.view().setUint8(r.fa + FA.HAS_PREFSRC, 0);
     }
     for (const r of gone) this.unlink(r);
     this.x.fib_changed();
@@ -950,7 +980,9 @@ export class Routes {
         if (nh.oif === 0 || this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'Error: Nexthop device required for onlink.');
         if (!this.devUp(nh.oif)) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
         const gw = new DataView(nh.gw.buffer).getUint32(0, true);
-        if (this.x.fib4_local_type(gw, nh.oif) !== RTN.UNICAST) throw new NetError('EINVAL', 'Error: Nexthop has invalid gateway.');
+        // inet_addr_type_dev_table: the device picks the table only, so any device's route of table
+        // local counts (a `broadcast default dev lo` makes every gateway broadcast)
+        if (this.x.fib4_local_type(gw, 0) !== RTN.UNICAST) throw new NetError('EINVAL', 'Error: Nexthop has invalid gateway.');
         nh.scope = RT_SCOPE.LINK;
         return;
       }
@@ -1084,6 +1116,12 @@ export class Routes {
     }
     r.nhs = made;
     if (r.type === RTN.UNICAST && r.scope === RT_SCOPE.LINK && r.nhs.some((n) => n.gwFamily)) r.scope = RT_SCOPE.UNIVERSE;
+  }
+
+  /** ipv6_chk_addr(addr, dev, strict 0): an address not tentative, of any device unless link or host scoped. */
+  private hasAddr6(text: string, ifindex: number): boolean {
+    const dev = this.devName(ifindex);
+    return this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === text && !a.tentative && (a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
   }
 
   /** ipv6_chk_addr_and_flags(gw, dev, skip_dev_check = `anyDev`, strict 0, no banned flags). */
@@ -1250,7 +1288,7 @@ export class Routes {
    * fib6_add_rt2node: routes sorted by metric. At the route's metric, NLM_F_EXCL is EEXIST; replace
    * takes the first route as ECMP-capable as the new one (rt6_qualify_for_ecmp: it has a gateway), or
    * else the first of the metric, and a replaced route's siblings go with it; otherwise a duplicate
-   * next hop (same device and gateway) is EEXIST and the route goes after every route of its metric —
+   * next hop (same device and gateway) is EEXIST (the expiring one given the new one's lifetime and MTU) and the route goes after every route of its metric —
    * a sibling of those with a gateway when it has one itself.
    */
   private insertOne6(key: PrefixRef, rt: Route, nlflags: number): void {
@@ -1273,7 +1311,20 @@ export class Routes {
           if (fallback < 0) fallback = i;
           continue;
         }
-        if (sameNh6(iter.nhs[0]!, rt.nhs[0]!)) throw new NetError('EEXIST', 'File exists');
+        if (sameNh6(iter.nhs[0]!, rt.nhs[0]!)) {
+          // a duplicate of an expiring route takes the new one's lifetime, or none, before EEXIST (addrconf
+          // re-adding an address's prefix route, `ip -6 route append`)
+          if (iter.expires !== undefined) {
+            if (rt.expires === undefined) this.expiry.delete(iter.id);
+            else this.expiry.set(iter.id, rt.expires);
+            // and its MTU when it gives one (fib6_metric_set RTAX_MTU; the lock stays)
+            if (rt.mtu) {
+              this.view().setUint32(iter.fa + FA.MTU, rt.mtu, true);
+              this.x.fib_changed();
+            }
+          }
+          throw new NetError('EEXIST', 'File exists');
+        }
       }
       if (iter.priority > rt.priority) {
         ins = i;
