@@ -380,12 +380,15 @@ export function invertTuple(d: u32, s: u32): bool {
   return (load<u32>(e + CT_STATUS) & IPS_CONFIRMED) != 0 && <i64>(load<u64>(e + CT_TIMEOUT) - now) <= 0;
 }
 
+/** ctFind's `dirs` for both directions' tuples. */
+export const CT_DIRS_BOTH: u32 = 3;
+
 /**
  * ____nf_conntrack_find under the lock: the chain link (entry | direction) whose tuple equals `t`, 0 when
  * none. Expired entries met on the way are deleted (nf_ct_gc_expired). `dirs`: the directions whose tuples
  * count (bit 0 the original, bit 1 the reply; nf_ct_key_equal compares the zone of the direction found).
  */
-export function ctFind(root: u32, t: u32, dirs: u32 = 3): u32 {
+export function ctFind(root: u32, t: u32, dirs: u32): u32 {
   const mask = load<u32>(root + CR_BUCKETS) - 1;
   const b = load<u32>(root + CR_TABLE) + (tupleHash(t, load<u32>(root + CR_SEED), mask) << 2);
   const now = netNow();
@@ -811,7 +814,7 @@ export function nf_conntrack_in(st: u32, tmpl: u32): u32 {
   ctLock(root);
   for (let tries: u32 = 0; tries < 2; tries++) {
     let h: u32;
-    if (zone == rzone) h = ctFind(root, t);
+    if (zone == rzone) h = ctFind(root, t, CT_DIRS_BOTH);
     else {
       h = ctFind(root, t, 1 << IP_CT_DIR_ORIGINAL);
       if (h == 0) {
@@ -1234,7 +1237,7 @@ export function nf_ct_lookup(t: u32): u32 {
   const root = ctRoot();
   if (root == 0) return 0;
   ctLock(root);
-  const h = ctFind(root, t);
+  const h = ctFind(root, t, CT_DIRS_BOTH);
   ctUnlock(root);
   return hEntry(h);
 }

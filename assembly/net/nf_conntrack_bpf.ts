@@ -39,7 +39,7 @@ import { AF_INET, AF_INET6 } from './abi';
 import { JIFFY_MS, netNow, netRoot } from './core';
 import {
   CT_STATUS, CT_TIMEOUT, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_ASSURED,
-  IPS_CONFIRMED, IPS_DYING, IPS_EXPECTED, IPS_FIXED_TIMEOUT, IPS_SEEN_REPLY, IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY, ctFind, ctFree, ctSetTimeout, ctHashCheckInsert, ctLock,
+  IPS_CONFIRMED, IPS_DYING, IPS_EXPECTED, IPS_FIXED_TIMEOUT, IPS_SEEN_REPLY, IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY, ctFind, CT_DIRS_BOTH, ctFree, ctSetTimeout, ctHashCheckInsert, ctLock,
   ctNew, ctRoot, ctUnlock, hDir, hEntry, invertTuple, TUPLE_INNER, TUPLE_INV,
 } from './nf_conntrack';
 import { nf_nat_bpf_setup } from './nf_nat';
@@ -129,7 +129,7 @@ function ctLookup(t: u32, tLen: u64, o: u32, oLen: u64): u32 {
   const root = netRoot() != 0 ? ctRoot() : 0;
   if (root == 0) return fail(o, ENOENT);
   ctLock(root);
-  const h = ctFind(root, TUPLE_INNER());
+  const h = ctFind(root, TUPLE_INNER(), CT_DIRS_BOTH);
   ctUnlock(root);
   if (h == 0) return fail(o, ENOENT);
   store<u8>(o + OPT_DIR, <u8>hDir(h));

@@ -50,7 +50,7 @@ import {
   CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_CONFIRMED, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
   IPS_SRC_NAT_DONE, IP_CT_IS_REPLY, IP_CT_NEW, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP,
   CR_BUCKETS, CR_NAT_BYSRC, CR_SEED, CT_NAT_BYSRC, CT_NAT_BYSRC_PPREV, IPS_FIXED_TIMEOUT, IPS_DYING, IPS_OFFLOAD,
-  IP_CT_DIR_ORIGINAL, CT_L4STATE, CT_TCP, ctDeleteLocked, nf_ct_kill_acct, hDir, allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
+  IP_CT_DIR_ORIGINAL, CT_L4STATE, CT_TCP, ctDeleteLocked, nf_ct_kill_acct, hDir, allowClash, ctFind, CT_DIRS_BOTH, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
 } from './nf_conntrack';
 import { nft_do_chain } from './nf_tables_entry';
 
@@ -401,7 +401,7 @@ function usedTupleHarder(root: u32, t: u32, ct: u32, left: u32): bool {
   }
   const rep = netScratch() + SCR_NF + 608;
   invertTuple(rep, t);
-  const h = ctFind(root, rep);
+  const h = ctFind(root, rep, CT_DIRS_BOTH);
   if (h == 0) return false;
   const o = hEntry(h);
   if (hDir(h) == IP_CT_DIR_ORIGINAL || o == ct) return true;
@@ -421,11 +421,11 @@ function usedTupleNew(root: u32, t: u32, ct: u32): bool {
   if (!usedTuple(root, t, ct)) return false;
   if (!allowClash(<u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_PROTO))) return true;
   if ((load<u32>(ct + CT_STATUS) & IPS_NAT_MASK) != 0) return true; // (IPS_SEQ_ADJUST: no helpers here)
-  let h = ctFind(root, t);
+  let h = ctFind(root, t, CT_DIRS_BOTH);
   if (h == 0) {
     const rep = netScratch() + SCR_NF + 608;
     invertTuple(rep, t);
-    h = ctFind(root, rep);
+    h = ctFind(root, rep, CT_DIRS_BOTH);
     if (h == 0) return false; // the clashing entry went away
   }
   const o = hEntry(h);

@@ -197,10 +197,10 @@ function ip6Find1stFragopt(data: u32, len: u32): i32 {
 }
 let ip6FragNhoff: u32 = 0;
 
-/** The flow key of OUT_FL() cleared, with the fields every output route sets. */
 /** skb->mark for the next output route (ip_route_me_harder's flowi4_mark), taken by outFlow. */
 let outFlowMark: u32 = 0;
 
+/** The flow key of OUT_FL() cleared, with the fields every output route sets (and outFlowMark, then reset). */
 function outFlow(family: u32, proto: u32, tos: u32, oif: u32): void {
   memory.fill(OUT_FL(), 0, FL_SIZE);
   store<u32>(OUT_FL(), outFlowMark, FL_MARK);
