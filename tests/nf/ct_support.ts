@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { concat, eth, hex, inetChecksum, ipv4, type Fixture, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import { KernelRouter } from '../net/kernel.js';
+import { completePartial } from '../support/checksum_partial.js';
 
 export const M0 = '02:00:00:00:01:00'; // router eth0 (inside)
 export const M1 = '02:00:00:00:01:01'; // router eth1 (outside)
@@ -95,6 +96,17 @@ export function rstAfterData(p: number, rst: number): Array<[string, Uint8Array]
 
 /** What a step sent out of the router's eth0 and eth1, as `DEV HEX` in order. */
 export const sentOf = (tx: Map<string, Uint8Array[]>): string[] => ['eth0', 'eth1'].flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${hex(f)}`));
+/** What one frame made the router send, each as `DEV HEX`; the kernel's CHECKSUM_PARTIAL completed as a device would. */
+export const sentCompleted = (tx: Map<string, Uint8Array[]>, kernel: boolean): string[] =>
+  ['eth0', 'eth1'].flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${hex(kernel ? completePartial(f) : f)}`));
+
+/** The dual-stack router: both families' links, routes (IPv6 forwarding on) and neighbours. */
+export const TOPO_DUAL = {
+  links: LINKS.map((l, i) => ({ ...l, v6: LINKS6[i]!.v6 })),
+  routes: [...ROUTES, ...ROUTES6],
+  neigh: [...NEIGH, ...NEIGH6],
+  sysctls: { 'net.ipv6.conf.all.forwarding': 1 },
+};
 
 /** A `conntrack -L` line as a record: the fields compared, the timeout apart. */
 export interface CtLine {

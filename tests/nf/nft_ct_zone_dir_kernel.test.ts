@@ -10,10 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eth, Fixture, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { eth, Fixture, ipv4, stackUnready, udp4 } from '../net/support.js';
 import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { completePartial } from '../support/checksum_partial.js';
-import { H0, H1, LINKS, M0, M1, NEIGH, ROUTES, parseConntrackL } from './ct_support.js';
+import { H0, H1, LINKS, M0, M1, NEIGH, ROUTES, parseConntrackL, sentCompleted } from './ct_support.js';
 import { expectSequenceAsNft, loadListedAsNft, nftAgainst, nftSession } from './nft_support.js';
 
 const { nsa, skip, why } = nftAgainst('nft58z');
@@ -122,9 +121,6 @@ const FRAMES: Array<[string, Uint8Array]> = [
   dgram(5805, 6805), dgram(5806, 6806), dgram(5807, 6807), dgram(5807, 6807, true), dgram(5807, 6807),
 ];
 
-/** What one frame made the router send, each as `DEV HEX`; the kernel's CHECKSUM_PARTIAL completed as a device would. */
-const sent = (tx: Map<string, Uint8Array[]>, kernel: boolean): string[] =>
-  ['eth0', 'eth1'].flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${hex(kernel ? completePartial(f) : f)}`));
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '') ||
@@ -141,7 +137,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`one direction's ct zone, the
       return r.stdout;
     };
     inR('nft', ['-f', '-'], RULESET);
-    kern.out = k.send(FRAMES, 0.05).map((x) => sent(x.tx, true));
+    kern.out = k.send(FRAMES, 0.05).map((x) => sentCompleted(x.tx, true));
     kern.list = inR('nft', ['list', 'ruleset']);
     kern.ct = inR('conntrack', ['-L']);
   }, 60_000);
@@ -150,7 +146,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`one direction's ct zone, the
   it(`forwards what the kernel forwards of ${FRAMES.length} frames, counts as it does, and lists conntrack's zones alike`, async () => {
     const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
     fx.dp.nft(RULESET);
-    const ours = FRAMES.map(([d, f]) => sent(fx.rx(d, f), false));
+    const ours = FRAMES.map(([d, f]) => sentCompleted(fx.rx(d, f), false));
     expect(ours).toEqual(kern.out);
     // each frame forwarded but 5803's answers: new entries whose reply tuple clashes at confirmation (dropped)
     expect(kern.out.map((x) => x.length)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);

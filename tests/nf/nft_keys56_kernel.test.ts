@@ -12,10 +12,9 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concat, eth, Fixture, hex, ipv4, ipv6, stackUnready, udp4 } from '../net/support.js';
+import { concat, eth, Fixture, ipv4, ipv6, stackUnready, udp4 } from '../net/support.js';
 import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { completePartial } from '../support/checksum_partial.js';
-import { H0, H1, LINKS, LINKS6, M0, M1, NEIGH, NEIGH6, SYN, l4over6, parseConntrackL, tcpFrame, udpBytes } from './ct_support.js';
+import { H0, H1, LINKS, M0, M1, NEIGH, SYN, l4over6, parseConntrackL, tcpFrame, udpBytes, sentCompleted, TOPO_DUAL } from './ct_support.js';
 import { expectSequenceAsNft, loadListedAsNft, nftAgainst, nftSession } from './nft_support.js';
 
 const { nsa, skip, why } = nftAgainst('nfk56o');
@@ -232,16 +231,7 @@ const RUNS: Array<[number, number, number]> = [
   [5501, 2, 1], [5502, 2, 1], [5503, 2, 1], [5701, 4, 4],
 ];
 
-const TOPO = {
-  links: LINKS.map((l, i) => ({ ...l, v6: LINKS6[i]!.v6 })),
-  routes: [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' }, { dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' }],
-  neigh: [...NEIGH, ...NEIGH6],
-  sysctls: { 'net.ipv6.conf.all.forwarding': 1 },
-};
 
-/** What one frame made the router send, each as `DEV HEX`; the kernel's CHECKSUM_PARTIAL completed as a device would. */
-const sent = (tx: Map<string, Uint8Array[]>, kernel: boolean): string[] =>
-  ['eth0', 'eth1'].flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${hex(kernel ? completePartial(f) : f)}`));
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '') ||
@@ -251,30 +241,30 @@ describe.skipIf(unready !== '' || noKernel !== '')(`ct counters and bit fields, 
   let k: KernelRouter | undefined;
   const kern = { out: [] as string[][], list: '', ct: '' };
   beforeAll(() => {
-    k = KernelRouter.create(TOPO.links, TOPO.routes, TOPO.neigh, TOPO.sysctls, 'nfk56x');
+    k = KernelRouter.create(TOPO_DUAL.links, TOPO_DUAL.routes, TOPO_DUAL.neigh, TOPO_DUAL.sysctls, 'nfk56x');
     const inR = (cmd: string, args: string[], input?: string): string => {
       const r = spawnSync('ip', ['netns', 'exec', k!.router, cmd, ...args], { input, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     };
-    for (const l of TOPO.links) for (const f of ['ipv4', 'ipv6']) inR('sysctl', ['-qw', `net/${f}/neigh/${l.name}/retrans_time_ms=60000`]);
+    for (const l of TOPO_DUAL.links) for (const f of ['ipv4', 'ipv6']) inR('sysctl', ['-qw', `net/${f}/neigh/${l.name}/retrans_time_ms=60000`]);
     inR('nft', ['-f', '-'], RULESET);
     inR('sysctl', ['-qw', 'net.netfilter.nf_conntrack_acct=0']);
-    kern.out = k.send(BEFORE, 0.05).map((x) => sent(x.tx, true));
+    kern.out = k.send(BEFORE, 0.05).map((x) => sentCompleted(x.tx, true));
     inR('sysctl', ['-qw', 'net.netfilter.nf_conntrack_acct=1']);
-    kern.out.push(...k.send(AFTER, 0.05).map((x) => sent(x.tx, true)));
+    kern.out.push(...k.send(AFTER, 0.05).map((x) => sentCompleted(x.tx, true)));
     kern.list = inR('nft', ['list', 'ruleset']);
     kern.ct = inR('conntrack', ['-L']);
   }, 60_000);
   afterAll(() => k?.close());
 
   it(`forwards what the kernel forwards of ${BEFORE.length + AFTER.length} frames, counts as it does, and lists conntrack's counters alike`, async () => {
-    const fx = await Fixture.create(TOPO.links, TOPO.routes, TOPO.neigh, { sysctls: TOPO.sysctls });
+    const fx = await Fixture.create(TOPO_DUAL.links, TOPO_DUAL.routes, TOPO_DUAL.neigh, { sysctls: TOPO_DUAL.sysctls });
     fx.dp.nft(RULESET);
     expect(fx.dp.sysctl('net.netfilter.nf_conntrack_acct')).toBe(0);
-    const ours = BEFORE.map(([d, f]) => sent(fx.rx(d, f), false));
+    const ours = BEFORE.map(([d, f]) => sentCompleted(fx.rx(d, f), false));
     fx.dp.sysctl('net.netfilter.nf_conntrack_acct', 1);
-    ours.push(...AFTER.map(([d, f]) => sent(fx.rx(d, f), false)));
+    ours.push(...AFTER.map(([d, f]) => sentCompleted(fx.rx(d, f), false)));
     expect(ours).toEqual(kern.out);
     // not silences compared: each run let through what its comment says
     let at = BEFORE.length;
@@ -334,7 +324,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`symhash, the stack against t
     k = KernelRouter.create(LINKS, [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' }], NEIGH, {}, 'nfk56s');
     const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: SYM_RULESET, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
-    kernOut = k.send(SYM_FRAMES, 0.05).map((x) => sent(x.tx, true));
+    kernOut = k.send(SYM_FRAMES, 0.05).map((x) => sentCompleted(x.tx, true));
     kernList = spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'table', 'ip', 's'], { encoding: 'utf8' }).stdout;
   }, 60_000);
   afterAll(() => k?.close());
@@ -342,7 +332,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`symhash, the stack against t
   it('hashes both directions of a flow alike and spreads 16 flows over both buckets, as the kernel does', async () => {
     const fx = await Fixture.create(LINKS, [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' }], NEIGH);
     fx.dp.nft(SYM_RULESET);
-    const ours = SYM_FRAMES.map(([d, f]) => sent(fx.rx(d, f), false));
+    const ours = SYM_FRAMES.map(([d, f]) => sentCompleted(fx.rx(d, f), false));
     expect(ours).toEqual(kernOut);
     const mine = symCounts(fx.dp.nft('list table ip s'));
     const theirs = symCounts(kernList);

@@ -8,10 +8,9 @@
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concat, eth, Fixture, hex, ipv4, ipv6, stackUnready, udp4 } from '../net/support.js';
+import { concat, eth, Fixture, ipv4, ipv6, stackUnready, udp4 } from '../net/support.js';
 import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
-import { completePartial } from '../support/checksum_partial.js';
-import { H0, H1, LINKS, LINKS6, M0, M1, NEIGH, NEIGH6, l4over6, udpBytes } from './ct_support.js';
+import { H0, H1, M0, M1, l4over6, udpBytes, sentCompleted, TOPO_DUAL } from './ct_support.js';
 import { expectSequenceAsNft, nftAgainst, nftSession } from './nft_support.js';
 
 const { nsa, skip, why } = nftAgainst('nft58p');
@@ -91,15 +90,7 @@ const FRAMES: Array<[string, Uint8Array]> = [
   dgram(5910), dgram(5901, M0, 6901), dgram(5910, M0, 6902),
 ];
 
-const TOPO = {
-  links: LINKS.map((l, i) => ({ ...l, v6: LINKS6[i]!.v6 })),
-  routes: [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' }, { dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' }],
-  neigh: [...NEIGH, ...NEIGH6],
-  sysctls: { 'net.ipv6.conf.all.forwarding': 1 },
-};
 
-const sent = (tx: Map<string, Uint8Array[]>, kernel: boolean): string[] =>
-  ['eth0', 'eth1'].flatMap((d) => (tx.get(d) ?? []).map((f) => `${d} ${hex(kernel ? completePartial(f) : f)}`));
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
@@ -108,33 +99,33 @@ describe.skipIf(unready !== '' || noKernel !== '')(`meta pkttype set at netdev i
   let k: KernelRouter | undefined;
   const kern = { alone: [] as string[][], withIp: [] as string[][], list1: '', list2: '' };
   beforeAll(() => {
-    k = KernelRouter.create(TOPO.links, TOPO.routes, TOPO.neigh, TOPO.sysctls, 'nft58p');
+    k = KernelRouter.create(TOPO_DUAL.links, TOPO_DUAL.routes, TOPO_DUAL.neigh, TOPO_DUAL.sysctls, 'nft58p');
     const inR = (cmd: string, args: string[], input?: string): string => {
       const r = spawnSync('ip', ['netns', 'exec', k!.router, cmd, ...args], { input, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     };
-    for (const l of TOPO.links) for (const f of ['ipv4', 'ipv6']) inR('sysctl', ['-qw', `net/${f}/neigh/${l.name}/retrans_time_ms=60000`]);
+    for (const l of TOPO_DUAL.links) for (const f of ['ipv4', 'ipv6']) inR('sysctl', ['-qw', `net/${f}/neigh/${l.name}/retrans_time_ms=60000`]);
     inR('nft', ['-f', '-'], NETDEV);
-    kern.alone = k.send(FRAMES, 0.05).map((x) => sent(x.tx, true));
+    kern.alone = k.send(FRAMES, 0.05).map((x) => sentCompleted(x.tx, true));
     kern.list1 = inR('nft', ['list', 'ruleset']);
     inR('nft', ['-f', '-'], IPT);
-    kern.withIp = k.send(FRAMES, 0.05).map((x) => sent(x.tx, true));
+    kern.withIp = k.send(FRAMES, 0.05).map((x) => sentCompleted(x.tx, true));
     kern.list2 = inR('nft', ['list', 'ruleset']);
   }, 60_000);
   afterAll(() => k?.close());
 
   it(`forwards what the kernel forwards of ${FRAMES.length} frames twice (netdev table alone, then an ip table too) and counts as it does`, async () => {
-    const fx = await Fixture.create(TOPO.links, TOPO.routes, TOPO.neigh, { sysctls: TOPO.sysctls });
+    const fx = await Fixture.create(TOPO_DUAL.links, TOPO_DUAL.routes, TOPO_DUAL.neigh, { sysctls: TOPO_DUAL.sysctls });
     fx.dp.nft(NETDEV);
     // one burst (the lean paths decide for a whole burst): the same frames out, in any order
     const eth0 = fx.devs.get('eth0')!;
     for (const [, f] of FRAMES) expect(eth0.inject(f)).toBe(true);
     eth0.poll();
-    expect(sent(fx.tx(), false).sort()).toEqual(kern.alone.flat().sort());
+    expect(sentCompleted(fx.tx(), false).sort()).toEqual(kern.alone.flat().sort());
     expect(fx.dp.nft('list ruleset')).toBe(kern.list1);
     fx.dp.nft(IPT);
-    expect(FRAMES.map(([d, f]) => sent(fx.rx(d, f), false))).toEqual(kern.withIp);
+    expect(FRAMES.map(([d, f]) => sentCompleted(fx.rx(d, f), false))).toEqual(kern.withIp);
     expect(fx.dp.nft('list ruleset')).toBe(kern.list2);
     // not silences compared: what went through
     expect(kern.alone.map((x) => x.length)).toEqual([0, 1, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 1]);
