@@ -746,17 +746,13 @@ export function nf_netdev_hook(list: u32, pf: u32, hook: u32, iif: u32, oif: u32
   // meta mark set at ingress: skb->mark from ip_rcv / ipv6_rcv on (PRE_ROUTING, the input route's fwmark rules)
   // (a looped-back copy's goes into its record: nf_netdev_frame)
   if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && iif != LOOPBACK_IFINDEX && !carried && load<u32>(st + NFS_MARK) != 0 && (proto == 0x0008 || proto == 0xdd86) && ingressMarkN < INGRESS_MARK_MAX) {
-    const e = ingressMarkList() + (<u32>ingressMarkN << 3);
-    store<u32>(e, data);
-    store<u32>(e, load<u32>(st + NFS_MARK), 4);
+    pairPut(ingressMarkList(), ingressMarkN, data, load<u32>(st + NFS_MARK));
     ingressMarkN++;
   }
   // meta pkttype set at ingress: skb->pkt_type from there on (ip_rcv's OTHERHOST drop, ip_forward's PACKET_HOST only;
   // eth.ts stack_rx takes it in place of the frame's address's)
   if (v == NF_ACCEPT && hook == NF_NETDEV_INGRESS && pf == NFPROTO_NETDEV && iif != LOOPBACK_IFINDEX && load<u32>(st + NFS_PKTTYPE) != 0 && ingressTypeN < INGRESS_MARK_MAX) {
-    const e = ingressTypeList() + (<u32>ingressTypeN << 3);
-    store<u32>(e, data);
-    store<u32>(e, load<u32>(st + NFS_PKTTYPE) - 1, 4);
+    pairPut(ingressTypeList(), ingressTypeN, data, load<u32>(st + NFS_PKTTYPE) - 1);
     ingressTypeN++;
   }
   // what fwd and dup sent leaves now, before the frame goes on (a fwd'd frame is in the list: NF_STOLEN)
@@ -814,19 +810,32 @@ let ingressMarkN: i32 = 0;
   return netScratch() + SCR_NF_INGRESS_MARK;
 }
 
-/** The mark ingress set on the datagram at `data` (0: none); taken. */
-function ingressMarkTake(data: u32): u32 {
-  const l = ingressMarkList();
-  for (let i: i32 = 0; i < ingressMarkN; i++) {
+/** Of the `n` (network header, value) pairs at `l`, `data`'s value, its pair replaced by the last (the caller's count drops by one); -1: none. */
+function pairTake(l: u32, n: i32, data: u32): i64 {
+  for (let i: i32 = 0; i < n; i++) {
     const e = l + (<u32>i << 3);
     if (load<u32>(e) == data) {
-      const m = load<u32>(e, 4);
-      ingressMarkN--;
-      store<u64>(e, load<u64>(l + (<u32>ingressMarkN << 3)));
-      return m;
+      const v = load<u32>(e, 4);
+      store<u64>(e, load<u64>(l + (<u32>(n - 1) << 3)));
+      return v;
     }
   }
-  return 0;
+  return -1;
+}
+
+/** Puts the pair (`data`, `v`) after the `n` at `l`. */
+@inline function pairPut(l: u32, n: i32, data: u32, v: u32): void {
+  const e = l + (<u32>n << 3);
+  store<u32>(e, data);
+  store<u32>(e, v, 4);
+}
+
+/** The mark ingress set on the datagram at `data` (0: none); taken. */
+function ingressMarkTake(data: u32): u32 {
+  const m = pairTake(ingressMarkList(), ingressMarkN, data);
+  if (m < 0) return 0;
+  ingressMarkN--;
+  return <u32>m;
 }
 
 /**
@@ -846,17 +855,10 @@ let ingressTypeN: i32 = 0;
 
 /** The packet type ingress set on the frame whose network header is at `data`, taken; else `pkt`. */
 export function nf_ingress_pkttype(data: u32, pkt: u32): u32 {
-  const l = ingressTypeList();
-  for (let i: i32 = 0; i < ingressTypeN; i++) {
-    const e = l + (<u32>i << 3);
-    if (load<u32>(e) == data) {
-      const t = load<u32>(e, 4);
-      ingressTypeN--;
-      store<u64>(e, load<u64>(l + (<u32>ingressTypeN << 3)));
-      return t;
-    }
-  }
-  return pkt;
+  const t = pairTake(ingressTypeList(), ingressTypeN, data);
+  if (t < 0) return pkt;
+  ingressTypeN--;
+  return <u32>t;
 }
 
 /** Whether an ingress chain marked a frame of this burst not yet taken (fwd4_lean's rules would route it unmarked). */
