@@ -793,7 +793,7 @@ export function nf_conntrack_in(st: u32, tmpl: u32): u32 {
     }
     const isErr = family == AF_INET6 ? type < 128 : (type == 3 || type == 4 || type == 5 || type == 11 || type == 12);
     // (nf_conntrack_find_get: one lookup in the original direction's zone, each direction compared in its own)
-    if (isErr) return icmpError(st, root, family, l3, thoff, len, zone, zone == rzone ? 3 : 1 << IP_CT_DIR_ORIGINAL);
+    if (isErr) return icmpError(st, root, family, l3, thoff, len, zone, zone == rzone ? CT_DIRS_BOTH : 1 << IP_CT_DIR_ORIGINAL);
     if (family != AF_INET6 && type > 18) {
       mibInc(MIB_CT_INVALID);
       return NF_ACCEPT;

@@ -689,7 +689,7 @@ export class Routes {
       if (family === 'inet' && r.family === AF_INET) {
         if (r.table === RT_TABLE_MAIN) gone.push(r);
       }
-      else if (family === 'inet6' && r.family === AF_INET6 && !this.hasAddr6(address, r.nhs[0]!.oif)) this.view().setUint8(r.fa + FA.HAS_PREFSRC, 0);
+      else if (family === 'inet6' && r.family === AF_INET6 && !this.isLocal6(address, r.nhs[0]!.oif, false, false)) this.view().setUint8(r.fa + FA.HAS_PREFSRC, 0);
     }
     for (const r of gone) this.unlink(r);
     this.x.fib_changed();
@@ -1118,17 +1118,15 @@ export class Routes {
     if (r.type === RTN.UNICAST && r.scope === RT_SCOPE.LINK && r.nhs.some((n) => n.gwFamily)) r.scope = RT_SCOPE.UNIVERSE;
   }
 
-  /** ipv6_chk_addr(addr, dev, strict 0): an address not tentative, of any device unless link or host scoped. */
-  private hasAddr6(text: string, ifindex: number): boolean {
-    const dev = this.devName(ifindex);
-    return this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === text && !a.tentative && (a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
-  }
-
-  /** ipv6_chk_addr_and_flags(gw, dev, skip_dev_check = `anyDev`, strict 0, no banned flags). */
-  private isLocal6(addr: Uint8Array, ifindex: number, anyDev: boolean): boolean {
-    const want = formatAddr(AF_INET6, addr);
+  /**
+   * ipv6_chk_addr_and_flags(`want`, dev, skip_dev_check = `anyDev`, strict 0): banned flags none, or
+   * IFA_F_TENTATIVE when `tentative` is false (ipv6_chk_addr's).
+   */
+  private isLocal6(want: string, ifindex: number, anyDev: boolean, tentative: boolean): boolean {
     const dev = anyDev ? undefined : this.devName(ifindex);
-    return this.dp.addresses.list({ family: 'inet6' }).some((a) => a.local === want && (dev === undefined || a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
+    return this.dp.addresses
+      .list({ family: 'inet6' })
+      .some((a) => a.local === want && (tentative || !a.tentative) && (dev === undefined || a.dev === dev || (a.scope !== 'link' && a.scope !== 'host')));
   }
 
   /**
@@ -1142,7 +1140,7 @@ export class Routes {
     const gw = nh.gw;
     const linkLocal = gw[0] === 0xfe && (gw[1]! & 0xc0) === 0x80;
     const given = nh.oif;
-    if (given && this.isLocal6(gw, given, !linkLocal)) throw new NetError('EINVAL', 'Error: Gateway can not be a local address.');
+    if (given && this.isLocal6(formatAddr(AF_INET6, gw), given, !linkLocal, true)) throw new NetError('EINVAL', 'Error: Gateway can not be a local address.');
     if (!linkLocal) {
       if (gw[0] === 0xff || gw.every((c) => c === 0)) throw new NetError('EINVAL', 'Error: Invalid gateway address.');
       if (nh.flags & RTNH_F.ONLINK) this.checkNhOnlink6(nh);
@@ -1150,7 +1148,7 @@ export class Routes {
     }
     if (nh.oif === 0) throw new NetError('EINVAL', 'Error: Egress device not specified.');
     if (nh.oif === LOOPBACK_IFINDEX) throw new NetError('EINVAL', 'Error: Egress device can not be loopback device for this route.');
-    if (!given && this.isLocal6(gw, nh.oif, !linkLocal)) throw new NetError('EINVAL', 'Error: Gateway can not be a local address.');
+    if (!given && this.isLocal6(formatAddr(AF_INET6, gw), nh.oif, !linkLocal, true)) throw new NetError('EINVAL', 'Error: Gateway can not be a local address.');
   }
 
   /** fib6_flags & RTF_REJECT of an IPv6 lookup's result: a reject type, or a route through lo (fib6_is_reject). */
